@@ -1,0 +1,391 @@
+"""The scenario file: pydantic models, TOML load and save.
+
+A scenario file is validated once, here, at the boundary. Field-level rules (types, ranges, names) are pydantic
+constraints; rules that involve several fields (a target year inside the horizon, unique ids, ...) are checked by
+:func:`_consistency_problems`. Every failure becomes a :class:`~dfl_finance.errors.ScenarioError` whose problems
+name the file, the field path (``programme[1].cost[0].unit_cost``) and the bad value.
+
+Each field carries its description, unit and allowed range in the model itself; ``docs/scenario-format.md`` and the
+app's help texts are generated from them (:func:`field_reference`).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import tomli_w
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .errors import Problem, ScenarioError
+
+Pillar = Literal["infrastructure", "capacities", "governance"]
+Driver = Literal["schools", "learners", "teachers", "none"]
+Rollout = Literal["linear", "s-curve", "front-loaded", "immediate"]
+CostKind = Literal["capex", "opex", "fixed_capex", "fixed_opex"]
+
+ID_PATTERN = r"^[a-z][a-z0-9_]*$"
+
+
+def _field(default: Any = ..., *, description: str, unit: str | None = None, allowed: str | None = None, **kw):
+    """A pydantic ``Field`` with the unit and allowed range kept for the documentation and the app."""
+    extra = {k: v for k, v in (("unit", unit), ("allowed", allowed)) if v is not None}
+    return Field(default, description=description, json_schema_extra=extra or None, **kw)
+
+
+class _Model(BaseModel):
+    # strict: a TOML string "10" is not a number, 1 is not a bool; extra="forbid": unknown keys are errors.
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class ScenarioMeta(_Model):
+    """The ``[scenario]`` table."""
+
+    name: str = _field(description="Identifies the scenario in every output", min_length=1, max_length=200)
+    description: str = _field("", description="Free text shown with the scenario")
+    country: str | None = _field(
+        None,
+        description="ISO3 code of a country profile in data/; fills [context] fields that the file does not give",
+        pattern=r"^[A-Z]{3}$",
+    )
+    start_year: int = _field(description="First year of the projection", unit="year", ge=1900, le=2200)
+    years: int = _field(description="Length of the projection horizon", unit="years", ge=1, le=60)
+    currency: str = _field("USD", description="Currency of every amount (constant prices of start_year)",
+                           pattern=r"^[A-Z]{3}$")
+    discount_rate: float = _field(0.05, description="Real discount rate for present values and grant elements",
+                                  unit="1/yr", ge=0.0, le=1.0)
+
+
+class Context(_Model):
+    """The ``[context]`` table: driver counts and the budget envelope."""
+
+    schools: int | None = _field(None, description="Schools in scope (driver of 'schools' programmes)",
+                                 unit="schools", ge=0, allowed="required unless the country profile has it")
+    learners: int | None = _field(None, description="Learners in scope (driver of 'learners' programmes)",
+                                  unit="learners", ge=0, allowed="required unless the country profile has it")
+    teachers: int | None = _field(None, description="Teachers in scope (driver of 'teachers' programmes)",
+                                  unit="teachers", ge=0, allowed="required unless the country profile has it")
+    education_budget: float | None = _field(None, description="Education budget in start_year", unit="currency/yr",
+                                            ge=0.0, allowed="required unless the country profile has it")
+    budget_growth: float | None = _field(None, description="Real annual growth of the education budget "
+                                         "(default: the country profile's, else 0)", unit="1/yr", gt=-1.0, le=1.0)
+    burden_limit: float = _field(0.05, description="Share of the education budget the plan may take "
+                                 "(a policy threshold, not a sourced value)", unit="share", ge=0.0, le=1.0)
+
+
+class CostLine(_Model):
+    """One ``[[programme.cost]]`` line."""
+
+    item: str = _field(description="What is bought", min_length=1)
+    kind: CostKind = _field(description="capex: per newly reached unit (and per replacement); opex: per reached "
+                            "unit per year; fixed_capex: lump sums in the schedule years; fixed_opex: a lump sum "
+                            "every year")
+    unit_cost: float = _field(description="Cost per unit (capex), per unit per year (opex), or lump sum (fixed_*), "
+                              "in start_year prices", unit="currency", ge=0.0)
+    lifetime: int | None = _field(None, description="capex only: replacement cycle; none = never replaced",
+                                  unit="years", ge=1, le=100)
+    replace_existing: bool = _field(False, description="capex only: also replace the units reached before "
+                                    "start_year, as if installed in the year before start_year")
+    price_trend: float = _field(0.0, description="Real change of the unit cost per year after the first",
+                                unit="1/yr", gt=-1.0, le=1.0)
+    schedule: list[int] | None = _field(None, description="fixed_capex only: years of the lump sums "
+                                        "(default: the first year)", unit="year",
+                                        allowed="distinct years inside the horizon")
+    source_note: str = _field("", description="Provenance of the unit cost")
+
+
+class Programme(_Model):
+    """One ``[[programme]]``."""
+
+    id: str = _field(description="Unique id, used in every output", pattern=ID_PATTERN,
+                     allowed="lower_snake_case, unique")
+    name: str = _field("", description="Label for charts (default: the id)")
+    pillar: Pillar = _field(description="Pillar of the data-for-learning agenda")
+    driver: Driver = _field(description="Count that the per-unit cost lines scale with; none = fixed costs only")
+    start_share: float = _field(0.0, description="Share of the driver reached before start_year", unit="share",
+                                ge=0.0, le=1.0)
+    target_share: float = _field(1.0, description="Share reached at the end of target_year and after",
+                                 unit="share", ge=0.0, le=1.0, allowed="0..1, >= start_share")
+    target_year: int | None = _field(None, description="Year in which target_share is reached "
+                                     "(default: the last year)", unit="year", allowed="inside the horizon")
+    rollout: Rollout = _field("linear", description="Path from start_share to target_share")
+    cost: list[CostLine] = _field(description="Cost lines", min_length=1)
+
+    @property
+    def label(self) -> str:
+        return self.name or self.id
+
+
+class Scenario(_Model):
+    """A whole scenario file."""
+
+    scenario: ScenarioMeta
+    context: Context = Field(default_factory=Context)
+    programme: list[Programme] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> "Scenario":
+        problems = _consistency_problems(self)
+        if problems:
+            raise ScenarioError(problems)
+        return self
+
+    # ----- conveniences used by the engine and the outputs
+    @property
+    def name(self) -> str:
+        return self.scenario.name
+
+    @property
+    def year_list(self) -> list[int]:
+        s = self.scenario
+        return list(range(s.start_year, s.start_year + s.years))
+
+    @property
+    def end_year(self) -> int:
+        return self.scenario.start_year + self.scenario.years - 1
+
+
+REQUIRED_CONTEXT = ("schools", "learners", "teachers", "education_budget")
+
+
+def _consistency_problems(sc: Scenario) -> list[Problem]:
+    """Rules that involve more than one field. Returns every problem found, not only the first."""
+    out: list[Problem] = []
+    first, last = sc.scenario.start_year, sc.end_year
+    for field in REQUIRED_CONTEXT:
+        if getattr(sc.context, field) is None:
+            out.append(Problem(f"context.{field}", "required: give it in [context] or set scenario.country to a "
+                               "profile that has it", has_value=False))
+    seen: dict[str, int] = {}
+    for i, p in enumerate(sc.programme):
+        where = f"programme[{i}]"
+        if p.id in seen:
+            out.append(Problem(f"{where}.id", f"duplicate programme id (also programme[{seen[p.id]}])", p.id))
+        seen.setdefault(p.id, i)
+        if p.target_share < p.start_share:
+            out.append(Problem(f"{where}.target_share", f"must be >= start_share ({p.start_share})",
+                               p.target_share))
+        if p.target_year is not None and not first <= p.target_year <= last:
+            out.append(Problem(f"{where}.target_year", f"must be inside the horizon {first}..{last}",
+                               p.target_year))
+        for j, c in enumerate(p.cost):
+            cw = f"{where}.cost[{j}]"
+            if p.driver == "none" and c.kind in ("capex", "opex"):
+                out.append(Problem(f"{cw}.kind", "a programme with driver = \"none\" has only fixed_capex and "
+                                   "fixed_opex lines", c.kind))
+            if c.kind != "capex":
+                if c.lifetime is not None:
+                    out.append(Problem(f"{cw}.lifetime", f"only capex lines have a lifetime (kind is {c.kind})",
+                                       c.lifetime))
+                if c.replace_existing:
+                    out.append(Problem(f"{cw}.replace_existing", f"only capex lines replace units (kind is "
+                                       f"{c.kind})", c.replace_existing))
+            if c.schedule is not None:
+                if c.kind != "fixed_capex":
+                    out.append(Problem(f"{cw}.schedule", f"only fixed_capex lines have a schedule (kind is "
+                                       f"{c.kind})", c.schedule))
+                bad = [y for y in c.schedule if not first <= y <= last]
+                if bad:
+                    out.append(Problem(f"{cw}.schedule", f"years must be inside the horizon {first}..{last}",
+                                       c.schedule))
+                if len(set(c.schedule)) != len(c.schedule):
+                    out.append(Problem(f"{cw}.schedule", "years must be distinct", c.schedule))
+                if not c.schedule:
+                    out.append(Problem(f"{cw}.schedule", "must list at least one year", c.schedule))
+    return out
+
+
+# --------------------------------------------------------------------------------------------- load and save
+
+
+def _loc_to_path(loc: tuple) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += ("." if path else "") + str(part)
+    return path
+
+
+def _problems_from_validation(exc: ValidationError) -> list[Problem]:
+    out = []
+    for err in exc.errors(include_url=False):
+        missing = err["type"] == "missing"
+        out.append(Problem(_loc_to_path(err["loc"]), err["msg"], None if missing else err.get("input"),
+                           has_value=not missing))
+    return out
+
+
+def _apply_country_profile(raw: dict) -> dict:
+    """Fill ``[context]`` fields the file does not give from the country profile named in ``scenario.country``.
+
+    A pure override merge: the file's values win. Unknown countries are a problem at ``scenario.country``.
+    """
+    meta = raw.get("scenario")
+    country = meta.get("country") if isinstance(meta, dict) else None
+    if not isinstance(country, str):
+        return raw
+    from .profiles import country_profiles  # I/O stays out of the import path of the engine
+
+    profiles = country_profiles()
+    if country not in profiles:
+        known = ", ".join(sorted(profiles)) or "none"
+        raise ScenarioError([Problem("scenario.country", f"no country profile with this code in data/ "
+                                     f"(known: {known})", country)])
+    context = raw.get("context", {})
+    if not isinstance(context, dict):
+        return raw  # pydantic reports the wrong type
+    return {**raw, "context": {**profiles[country].context_defaults(), **context}}
+
+
+def scenario_from_dict(raw: dict, file: str | None = None) -> Scenario:
+    """Validate a parsed scenario (a dict as read from TOML) into a :class:`Scenario`."""
+    try:
+        if not isinstance(raw, dict):
+            raise ScenarioError([Problem("", "a scenario must be a table", raw)])
+        return Scenario.model_validate(_apply_country_profile(raw))
+    except ValidationError as exc:
+        raise ScenarioError(_problems_from_validation(exc), file=file) from None
+    except ScenarioError as exc:
+        raise exc.with_file(file) if file else exc from None
+
+
+def parse_scenario(text: str, file: str | None = None) -> Scenario:
+    """Parse and validate the TOML text of a scenario."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError([Problem("", f"malformed TOML: {exc}", has_value=False)], file=file) from None
+    return scenario_from_dict(raw, file)
+
+
+def load_scenario(path: str | os.PathLike) -> Scenario:
+    """Read, parse and validate a scenario file.
+
+    Raises
+    ------
+    ScenarioError
+        The file is missing, unreadable, not TOML, or not a valid scenario; the message names the file, the field
+        and the value.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError([Problem("", "file not found", has_value=False)], file=str(path)) from None
+    except IsADirectoryError:
+        raise ScenarioError([Problem("", "is a folder, not a scenario file", has_value=False)],
+                            file=str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError([Problem("", f"not UTF-8 text ({exc.reason} at byte {exc.start})", has_value=False)],
+                            file=str(path)) from None
+    except OSError as exc:
+        raise ScenarioError([Problem("", f"cannot read: {exc.strerror}", has_value=False)],
+                            file=str(path)) from None
+    return parse_scenario(text, file=str(path))
+
+
+def dump_scenario(scenario: Scenario) -> str:
+    """The TOML text of a scenario; :func:`parse_scenario` of it gives an equal scenario."""
+    return tomli_w.dumps(scenario.model_dump(exclude_none=True))
+
+
+def save_scenario(scenario: Scenario, path: str | os.PathLike) -> Path:
+    """Write a scenario as TOML, atomically (a failed write leaves any previous file intact)."""
+    path = Path(path)
+    text = dump_scenario(scenario)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+# ------------------------------------------------------------------------------------------- documentation
+
+#: The tables of a scenario file, in the order they are documented.
+TABLES: list[tuple[str, type[BaseModel]]] = [
+    ("[scenario]", ScenarioMeta),
+    ("[context]", Context),
+    ("[[programme]]", Programme),
+    ("[[programme.cost]]", CostLine),
+]
+
+
+def _type_text(annotation: Any) -> str:
+    text = getattr(annotation, "__name__", None) or str(annotation)
+    text = str(annotation) if text in ("Optional", "Union", "Literal") else text
+    return (text.replace("typing.", "").replace("NoneType", "none").replace("dfl_finance.schema.", "")
+            .replace("Literal[", "one of [").replace("CostLine", "tables"))
+
+
+def _allowed_text(info) -> str:
+    parts = []
+    for m in info.metadata:
+        for attr, sym in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
+            if getattr(m, attr, None) is not None:
+                parts.append(f"{sym} {getattr(m, attr)}")
+        if getattr(m, "pattern", None):
+            parts.append(f"matches `{m.pattern}`")
+        if getattr(m, "min_length", None):
+            parts.append(f"at least {m.min_length}")
+    extra = (info.json_schema_extra or {}).get("allowed")
+    if extra:
+        parts.append(extra)
+    return ", ".join(parts)
+
+
+def field_reference() -> list[dict[str, str]]:
+    """One row per field of the scenario format: table, field, type, unit, default, allowed, description."""
+    rows = []
+    for table, model in TABLES:
+        for name, info in model.model_fields.items():
+            if info.is_required():
+                default = "required"
+            elif info.default_factory is not None:
+                default = "empty"
+            else:
+                default = "none" if info.default is None else repr(info.default).replace("'", '"')
+            rows.append({
+                "table": table,
+                "field": name,
+                "type": _type_text(info.annotation),
+                "unit": (info.json_schema_extra or {}).get("unit", ""),
+                "default": default,
+                "allowed": _allowed_text(info),
+                "description": info.description or "",
+            })
+    return rows
+
+
+def field_help(table: str, field: str) -> str:
+    """Help text of one field (description, unit and range) for the app's widgets."""
+    for row in field_reference():
+        if row["table"] == table and row["field"] == field:
+            unit = f" [{row['unit']}]" if row["unit"] else ""
+            allowed = f" Allowed: {row['allowed']}." if row["allowed"] else ""
+            return f"{row['description']}{unit}. Default: {row['default']}.{allowed}"
+    raise KeyError(f"{table} {field}")
+
+
+def field_reference_markdown() -> str:
+    """The field tables of ``docs/scenario-format.md`` (generated; a test keeps the file in step)."""
+    lines: list[str] = []
+    current = None
+    for row in field_reference():
+        if row["table"] != current:
+            current = row["table"]
+            lines += ["", f"### `{current}`", "", "| field | type | unit | default | allowed | description |",
+                      "|---|---|---|---|---|---|"]
+        cells = [f"`{row['field']}`", row["type"], row["unit"], row["default"], row["allowed"], row["description"]]
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines).strip() + "\n"
