@@ -23,10 +23,8 @@ class Problem:
     has_value: bool = True
 
     def format(self) -> str:
-        where = self.path or "(top level)"
-        if self.has_value:
-            return f"{where}: {self.message} (got {_short_repr(self.value)})"
-        return f"{where}: {self.message}"
+        text = f"{self.path}: {self.message}" if self.path else self.message
+        return f"{text} (got {_short_repr(self.value)})" if self.has_value else text
 
 
 def _short_repr(value: object, limit: int = 80) -> str:

@@ -15,7 +15,8 @@ import os
 import tempfile
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from types import UnionType
+from typing import Any, Literal, Union, get_args, get_origin
 
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -108,7 +109,7 @@ class Programme(_Model):
     start_share: float = _field(0.0, description="Share of the driver reached before start_year", unit="share",
                                 ge=0.0, le=1.0)
     target_share: float = _field(1.0, description="Share reached at the end of target_year and after",
-                                 unit="share", ge=0.0, le=1.0, allowed="0..1, >= start_share")
+                                 unit="share", ge=0.0, le=1.0, allowed=">= start_share")
     target_year: int | None = _field(None, description="Year in which target_share is reached "
                                      "(default: the last year)", unit="year", allowed="inside the horizon")
     rollout: Rollout = _field("linear", description="Path from start_share to target_share")
@@ -215,9 +216,16 @@ def _problems_from_validation(exc: ValidationError) -> list[Problem]:
     out = []
     for err in exc.errors(include_url=False):
         missing = err["type"] == "missing"
-        out.append(Problem(_loc_to_path(err["loc"]), err["msg"], None if missing else err.get("input"),
+        message = _MESSAGES.get(err["type"], err["msg"])
+        out.append(Problem(_loc_to_path(err["loc"]), message, None if missing else err.get("input"),
                            has_value=not missing))
     return out
+
+
+_MESSAGES = {
+    "missing": "required field is missing",
+    "extra_forbidden": "unknown field (see docs/scenario-format.md for the fields of this table)",
+}
 
 
 def _apply_country_profile(raw: dict) -> dict:
@@ -322,10 +330,21 @@ TABLES: list[tuple[str, type[BaseModel]]] = [
 
 
 def _type_text(annotation: Any) -> str:
-    text = getattr(annotation, "__name__", None) or str(annotation)
-    text = str(annotation) if text in ("Optional", "Union", "Literal") else text
-    return (text.replace("typing.", "").replace("NoneType", "none").replace("dfl_finance.schema.", "")
-            .replace("Literal[", "one of [").replace("CostLine", "tables"))
+    """Plain-language type of a field for the documentation."""
+    args = [a for a in get_args(annotation) if a is not type(None)]
+    if get_origin(annotation) is Literal:
+        return "one of " + ", ".join(f"`{a}`" for a in args)
+    if get_origin(annotation) in (Union, UnionType):
+        return _type_text(args[0]) if len(args) == 1 else " or ".join(_type_text(a) for a in args)
+    if get_origin(annotation) is list:
+        inner = args[0]
+        return "array of tables" if isinstance(inner, type) and issubclass(inner, BaseModel) else \
+            f"list of {_type_text(inner)}s"
+    return {int: "integer", float: "number", str: "text", bool: "true/false"}.get(annotation, str(annotation))
+
+
+def _toml_value(value: Any) -> str:
+    return "none" if value is None else tomli_w.dumps({"v": value}).split("=", 1)[1].strip()
 
 
 def _allowed_text(info) -> str:
@@ -354,7 +373,7 @@ def field_reference() -> list[dict[str, str]]:
             elif info.default_factory is not None:
                 default = "empty"
             else:
-                default = "none" if info.default is None else repr(info.default).replace("'", '"')
+                default = _toml_value(info.default)
             rows.append({
                 "table": table,
                 "field": name,

@@ -1,0 +1,72 @@
+"""Engine speed: median wall time of the cost engine (and, later, financing) for the benchmark scenarios.
+
+Run: ``python benchmarks/bench_engine.py`` (no file I/O is timed). Prints one line per measurement.
+Targets (issue 2): one draw under 5 ms; 10,000 draws under 0.5 s on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from dfl_finance import load_scenario, run
+from dfl_finance.costs import build_cost_inputs, project_costs
+from dfl_finance.fiscal import cost_metrics
+
+HERE = Path(__file__).resolve().parent
+COST_SCENARIO = HERE / "scenarios" / "three_programmes_ten_lines.toml"
+
+
+def median_time(fn, repeat: int, number: int = 1) -> float:
+    fn()  # warm up
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        for _ in range(number):
+            fn()
+        times.append((time.perf_counter() - t0) / number)
+    return statistics.median(times)
+
+
+def perturbed(inputs, rng: np.random.Generator):
+    """The same inputs with unit costs and driver counts varied per draw (as a Monte Carlo run would)."""
+    return replace(inputs,
+                   unit_cost=inputs.unit_cost * rng.lognormal(0.0, 0.2, inputs.unit_cost.shape),
+                   driver_count=inputs.driver_count * rng.uniform(0.9, 1.1, inputs.driver_count.shape))
+
+
+def bench_costs(draws: int, repeat: int) -> float:
+    sc = load_scenario(COST_SCENARIO)
+    inputs = perturbed(build_cost_inputs(sc, draws=draws), np.random.default_rng(0))
+    rate = np.full(draws, sc.scenario.discount_rate)
+    learners = np.full(draws, float(sc.context.learners))
+
+    def engine():
+        proj = project_costs(inputs)
+        cost_metrics(proj, rate, learners)
+
+    return median_time(engine, repeat, number=1 if draws > 1 else 20)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=21)
+    args = parser.parse_args()
+    sc = load_scenario(COST_SCENARIO)
+    n_lines = sum(len(p.cost) for p in sc.programme)
+    print(f"cost scenario: {len(sc.programme)} programmes, {n_lines} cost lines, {sc.scenario.years} years")
+    t1 = bench_costs(1, args.repeat)
+    print(f"costs engine, 1 draw:          {t1 * 1e3:8.3f} ms  (target < 5 ms)")
+    t2 = bench_costs(10_000, max(5, args.repeat // 3))
+    print(f"costs engine, 10,000 draws:    {t2 * 1e3:8.1f} ms  (target < 500 ms)")
+    t3 = median_time(lambda: run(sc).tables(), args.repeat, number=5)
+    print(f"run() + tidy tables, 1 draw:   {t3 * 1e3:8.3f} ms  (validation excluded, no file I/O)")
+
+
+if __name__ == "__main__":
+    main()

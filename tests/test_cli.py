@@ -1,0 +1,108 @@
+"""The command line, run as a user would: in a subprocess, reading the CSVs back with pandas."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from dfl_finance.cli import main
+from dfl_finance.results import TABLE_COLUMNS
+from tests.conftest import ROOT
+
+BUNDLED = sorted(str(p) for p in (ROOT / "scenarios").glob("*.toml"))
+INVALID = ROOT / "tests" / "data" / "invalid"
+
+
+def _cli() -> list[str]:
+    """The installed console script (beside the running interpreter, else on PATH)."""
+    script = Path(sys.executable).with_name("dfl-finance")
+    found = str(script) if script.exists() else shutil.which("dfl-finance")
+    if not found:
+        pytest.fail("the dfl-finance console script is not installed; run `pip install -e .[test]`")
+    return [found]
+
+
+def _sh(*args, cwd=None):
+    return subprocess.run(_cli() + list(args), capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
+def test_run_writes_contract_tables(tmp_path):
+    out = tmp_path / "new" / "results"  # a missing folder is created
+    proc = _sh("run", *BUNDLED, "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "total_cost" in proc.stdout
+    for name, columns in TABLE_COLUMNS.items():
+        df = pd.read_csv(out / f"{name}.csv")
+        assert list(df.columns) == columns, name
+        assert len(df) > 0
+    costs = pd.read_csv(out / "costs.csv")
+    summary = pd.read_csv(out / "summary.csv")
+    for scenario, total in summary[summary.metric == "total_cost"].set_index("scenario")["value"].items():
+        assert costs.loc[costs.scenario == scenario, "amount"].sum() == pytest.approx(total, rel=1e-12)
+    assert set(costs["cost_kind"]) <= {"capex", "opex"}
+    meta = json.loads((out / "manifest.json").read_text())
+    assert meta["version"] and meta["scenarios"] and len(meta["inputs"]) == len(BUNDLED)
+    assert all(len(i["sha256"]) == 64 for i in meta["inputs"])
+    assert not [p for p in out.iterdir() if p.name.startswith(".")], "staging folder left behind"
+
+
+def test_validate_ok_and_errors():
+    proc = _sh("validate", *BUNDLED)
+    assert proc.returncode == 0
+    assert proc.stdout.count("ok") == len(BUNDLED)
+    bad = INVALID / "negative_cost.toml"
+    proc = _sh("validate", BUNDLED[0], str(bad))
+    assert proc.returncode == 2
+    assert "programme[1].cost[0].unit_cost" in proc.stderr and str(bad) in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_missing_file_and_malformed_toml_exit_2_without_traceback(tmp_path):
+    proc = _sh("run", str(tmp_path / "missing.toml"), "--out", str(tmp_path / "o"))
+    assert proc.returncode == 2 and "missing.toml: file not found" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    proc = _sh("validate", str(INVALID / "malformed_toml.toml"))
+    assert proc.returncode == 2 and "line 6" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_failed_run_writes_nothing(tmp_path):
+    out = tmp_path / "out"
+    code = main(["run", BUNDLED[0], str(INVALID / "share_above_one.toml"), "--out", str(out)])
+    assert code == 2
+    assert not out.exists()
+    out.mkdir()
+    (out / "keep.txt").write_text("x")
+    assert main(["run", BUNDLED[0], str(INVALID / "share_above_one.toml"), "--out", str(out)]) == 2
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+
+
+def test_duplicate_scenario_names_are_an_error(tmp_path, capsys):
+    copy = tmp_path / "copy.toml"
+    copy.write_text(Path(BUNDLED[0]).read_text())
+    assert main(["run", BUNDLED[0], str(copy), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "scenario.name" in err and "copy.toml" in err
+    assert main(["validate", BUNDLED[0], str(copy)]) == 2
+
+
+def test_help_on_every_command():
+    for args in (["--help"], ["run", "--help"], ["validate", "--help"]):
+        proc = _sh(*args)
+        assert proc.returncode == 0 and "usage: dfl-finance" in proc.stdout
+
+
+def test_unwritable_output_is_a_clear_error(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    assert main(["run", BUNDLED[0], "--out", str(blocker / "sub")]) == 2
+    assert "cannot write" in capsys.readouterr().err
+
+
+def test_xlsx_has_a_sheet_per_table(tmp_path):
+    assert main(["run", BUNDLED[0], "--out", str(tmp_path), "--xlsx"]) == 0
+    sheets = pd.read_excel(tmp_path / "dfl-finance.xlsx", sheet_name=None)
+    assert set(TABLE_COLUMNS) <= set(sheets)
