@@ -96,3 +96,65 @@ def _load_profiles(folder: str) -> dict[str, CountryProfile]:
 def country_profiles() -> dict[str, CountryProfile]:
     """All country profiles of the data folder, by ISO3 code."""
     return _load_profiles(str(data_dir()))
+
+
+@dataclass(frozen=True)
+class TermSheet:
+    """Published terms of a loan product (one row of ``data/loan_terms.csv``)."""
+
+    id: str
+    name: str
+    rate: float
+    grace_years: int
+    maturity_years: int
+    repayment: str
+    schedule: list[tuple[int, int, float]]
+    commitment_fee: float
+    front_end_fee: float
+    effective: str
+    source: str
+    confidence: str
+    placeholder: bool
+
+    def fields(self) -> dict:
+        """The loan fields of a ``[[source]]`` this sheet stands for."""
+        out = {"rate": self.rate, "grace_years": self.grace_years, "maturity_years": self.maturity_years,
+               "repayment": self.repayment, "commitment_fee": self.commitment_fee,
+               "front_end_fee": self.front_end_fee}
+        if self.repayment == "schedule":
+            out["schedule"] = [list(row) for row in self.schedule]
+        return out
+
+
+def parse_schedule(text: str) -> list[tuple[int, int, float]]:
+    """``"11-20:0.02;21-40:0.04"`` -> ``[(11, 20, 0.02), (21, 40, 0.04)]``."""
+    rows = []
+    for part in filter(None, (p.strip() for p in text.split(";"))):
+        years, share = part.split(":")
+        k1, k2 = years.split("-")
+        rows.append((int(k1), int(k2), float(share)))
+    return rows
+
+
+@lru_cache(maxsize=8)
+def _load_terms(folder: str) -> dict[str, TermSheet]:
+    path = Path(folder) / "loan_terms.csv"
+    out = {}
+    for lineno, row in enumerate(read_csv_rows(path), start=2):
+        try:
+            out[row["id"].strip()] = TermSheet(
+                id=row["id"].strip(), name=row["name"].strip(), rate=float(row["rate"]),
+                grace_years=int(row["grace_years"]), maturity_years=int(row["maturity_years"]),
+                repayment=row["repayment"].strip(), schedule=parse_schedule(row["schedule"]),
+                commitment_fee=float(row["commitment_fee"]), front_end_fee=float(row["front_end_fee"]),
+                effective=row["effective"].strip(), source=row["source"].strip(),
+                confidence=row["confidence"].strip(), placeholder=_parse_bool(row["placeholder"]),
+            )
+        except (KeyError, ValueError, AttributeError) as exc:
+            raise DataError(f"{path}:{lineno}: malformed row ({exc})") from exc
+    return out
+
+
+def loan_terms() -> dict[str, TermSheet]:
+    """All loan term sheets of the data folder, by id."""
+    return _load_terms(str(data_dir()))

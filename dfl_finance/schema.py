@@ -16,10 +16,10 @@ import tempfile
 import tomllib
 from pathlib import Path
 from types import UnionType
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import Problem, ScenarioError
 
@@ -27,6 +27,15 @@ Pillar = Literal["infrastructure", "capacities", "governance"]
 Driver = Literal["schools", "learners", "teachers", "none"]
 Rollout = Literal["linear", "s-curve", "front-loaded", "immediate"]
 CostKind = Literal["capex", "opex", "fixed_capex", "fixed_opex"]
+SourceKind = Literal["domestic", "grant", "loan", "ppp"]
+Repayment = Literal["linear", "annuity", "schedule"]
+
+#: ``[first k, last k, share of principal per year]``; TOML arrays arrive as lists.
+ScheduleRow = Annotated[tuple[int, int, float], BeforeValidator(lambda v: tuple(v) if isinstance(v, list) else v)]
+
+LOAN_FIELDS = ("terms", "rate", "grace_years", "maturity_years", "repayment", "schedule", "commitment_fee",
+               "front_end_fee")
+PPP_FIELDS = ("contract_years", "return_rate")
 
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 
@@ -120,12 +129,77 @@ class Programme(_Model):
         return self.name or self.id
 
 
+class Match(_Model):
+    """A grant's match rule: it pays at most ``ratio`` x what the listed sources pay in the same year."""
+
+    sources: list[str] = _field(description="Ids of the matched sources", min_length=1)
+    ratio: float = _field(description="Grant paid per unit paid by the matched sources (GPE multiplier: 1/3)",
+                          gt=0.0, le=100.0)
+
+
+class Source(_Model):
+    """One ``[[source]]`` of finance."""
+
+    id: str = _field(description="Unique id, used in every output", pattern=ID_PATTERN,
+                     allowed="lower_snake_case, unique, not `gap`")
+    name: str = _field("", description="Label for charts (default: the id)")
+    kind: SourceKind = _field(description="domestic: the government's own budget; grant: no repayment; "
+                              "loan: repaid with interest (see the loan terms); ppp: an operator pays capex, the "
+                              "government pays it back as an annuity")
+    priority: int | None = _field(None, description="Order of payment, lower first; ties in file order "
+                                  "(default: 0, and after every other source for domestic)")
+    eligible: list[str] | None = _field(None, description="Cost cells it may pay: programme ids or "
+                                        "`programme:capex` / `programme:opex` (default: all; ppp: capex only)",
+                                        allowed="known programme ids")
+    share_cap: float = _field(1.0, description="At most this share of each eligible cost cell", unit="share",
+                              ge=0.0, le=1.0)
+    annual_cap: float | None = _field(None, description="At most this much per year", unit="currency/yr", ge=0.0)
+    commitment: float | None = _field(None, description="At most this much over the horizon", unit="currency",
+                                      ge=0.0)
+    first_year: int | None = _field(None, description="First year in which it pays (default: start_year)",
+                                    unit="year", allowed="inside the horizon")
+    last_year: int | None = _field(None, description="Last year in which it pays (default: the last year)",
+                                   unit="year", allowed="inside the horizon, >= first_year")
+    terms: str | None = _field(None, description="loan: a term sheet in data/loan_terms.csv; the fields below "
+                               "override it")
+    rate: float | None = _field(None, description="loan: interest or service charge on the outstanding balance",
+                                unit="1/yr", ge=0.0, le=1.0)
+    grace_years: int | None = _field(None, description="loan: years after disbursement with no principal "
+                                     "repayment", unit="years", ge=0, le=60)
+    maturity_years: int | None = _field(None, description="loan: years from disbursement to the last repayment",
+                                        unit="years", ge=1, le=60, allowed="> grace_years")
+    repayment: Repayment | None = _field(None, description="loan: linear (equal principal after grace), annuity "
+                                         "(level payment after grace) or schedule (explicit shares)")
+    schedule: list[ScheduleRow] | None = _field(None, description="loan with repayment = schedule: rows "
+                                                "[first k, last k, share of principal per year], k = years after "
+                                                "disbursement", allowed="grace_years < k <= maturity_years, "
+                                                "shares >= 0, ranges do not overlap")
+    commitment_fee: float | None = _field(None, description="loan: fee per year on the undrawn commitment "
+                                          "(at the start of each year of the window); needs a commitment",
+                                          unit="1/yr", ge=0.0, le=0.1)
+    front_end_fee: float | None = _field(None, description="loan: share of each disbursement paid as a fee in "
+                                         "the year of disbursement", unit="share", ge=0.0, le=0.1)
+    match: Match | None = _field(None, description="grant: pays at most ratio x what the listed sources pay in "
+                                 "the same year, e.g. {sources = [\"ida\"], ratio = 0.3333}")
+    contract_years: int | None = _field(None, description="ppp: years of availability payments", unit="years",
+                                        ge=1, le=60)
+    return_rate: float | None = _field(None, description="ppp: the operator's return, the rate of the annuity",
+                                       unit="1/yr", ge=0.0, le=1.0)
+    budget_share_cap: float | None = _field(None, description="domestic: at most this share of the education "
+                                            "budget per year", unit="share", ge=0.0, le=1.0)
+
+    @property
+    def label(self) -> str:
+        return self.name or self.id
+
+
 class Scenario(_Model):
     """A whole scenario file."""
 
     scenario: ScenarioMeta
     context: Context = Field(default_factory=Context)
     programme: list[Programme] = Field(min_length=1)
+    source: list[Source] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _check(self) -> "Scenario":
@@ -196,6 +270,137 @@ def _consistency_problems(sc: Scenario) -> list[Problem]:
                     out.append(Problem(f"{cw}.schedule", "years must be distinct", c.schedule))
                 if not c.schedule:
                     out.append(Problem(f"{cw}.schedule", "must list at least one year", c.schedule))
+    out += _source_problems(sc)
+    return out
+
+
+def _source_problems(sc: Scenario) -> list[Problem]:
+    out: list[Problem] = []
+    first, last = sc.scenario.start_year, sc.end_year
+    programmes = {p.id for p in sc.programme}
+    ids: dict[str, int] = {}
+    for i, s in enumerate(sc.source):
+        where = f"source[{i}]"
+        if s.id in ids:
+            out.append(Problem(f"{where}.id", f"duplicate source id (also source[{ids[s.id]}])", s.id))
+        elif s.id == "gap":
+            out.append(Problem(f"{where}.id", "`gap` is reserved for what no source pays", s.id))
+        ids.setdefault(s.id, i)
+        for j, cell in enumerate(s.eligible or []):
+            prog, _, kind = cell.partition(":")
+            if prog not in programmes:
+                out.append(Problem(f"{where}.eligible[{j}]", f"no programme with this id (known: "
+                                   f"{', '.join(sorted(programmes))})", cell))
+            elif kind not in ("", "capex", "opex"):
+                out.append(Problem(f"{where}.eligible[{j}]", "write `programme`, `programme:capex` or "
+                                   "`programme:opex`", cell))
+            elif s.kind == "ppp" and kind == "opex":
+                out.append(Problem(f"{where}.eligible[{j}]", "a ppp operator pays capex only", cell))
+        for field in ("first_year", "last_year"):
+            year = getattr(s, field)
+            if year is not None and not first <= year <= last:
+                out.append(Problem(f"{where}.{field}", f"must be inside the horizon {first}..{last}", year))
+        if s.first_year is not None and s.last_year is not None and s.last_year < s.first_year:
+            out.append(Problem(f"{where}.last_year", f"must be >= first_year ({s.first_year})", s.last_year))
+        out += _kind_problems(s, where)
+    out += _match_problems(sc, ids)
+    return out
+
+
+def _kind_problems(s: Source, where: str) -> list[Problem]:
+    """Fields that belong to another kind of source, and the fields a kind needs."""
+    out: list[Problem] = []
+    owners = {**{f: "loan" for f in LOAN_FIELDS}, **{f: "ppp" for f in PPP_FIELDS}, "match": "grant",
+              "budget_share_cap": "domestic"}
+    for field, kind in owners.items():
+        if kind != s.kind and getattr(s, field) is not None:
+            out.append(Problem(f"{where}.{field}", f"only {kind} sources have this field (kind is {s.kind})",
+                               getattr(s, field)))
+    if s.kind == "loan":
+        missing = [f for f in ("rate", "grace_years", "maturity_years", "repayment") if getattr(s, f) is None]
+        if missing:
+            out.append(Problem(f"{where}.terms", "a loan needs terms: name a term sheet (terms = \"...\") or give "
+                               f"{', '.join(missing)}", s.terms))
+        else:
+            out += _repayment_problems(s, where)
+        if (s.commitment_fee or 0) > 0 and s.commitment is None:
+            out.append(Problem(f"{where}.commitment_fee", "a commitment fee needs a commitment", s.commitment_fee))
+    if s.kind == "ppp":
+        for f in PPP_FIELDS:
+            if getattr(s, f) is None:
+                out.append(Problem(f"{where}.{f}", "required for a ppp source", has_value=False))
+    return out
+
+
+def _repayment_problems(s: Source, where: str) -> list[Problem]:
+    out: list[Problem] = []
+    if s.maturity_years <= s.grace_years:
+        out.append(Problem(f"{where}.maturity_years", f"must be > grace_years ({s.grace_years})",
+                           s.maturity_years))
+        return out
+    if s.repayment != "schedule":
+        if s.schedule is not None:
+            out.append(Problem(f"{where}.schedule", f"only repayment = \"schedule\" takes a schedule (repayment "
+                               f"is {s.repayment})", s.schedule))
+        return out
+    if not s.schedule:
+        out.append(Problem(f"{where}.schedule", "repayment = \"schedule\" needs schedule rows "
+                           "[first k, last k, share]", s.schedule))
+        return out
+    taken: set[int] = set()
+    for r, (k1, k2, share) in enumerate(s.schedule):
+        rw = f"{where}.schedule[{r}]"
+        if share < 0:
+            out.append(Problem(rw, "the share of principal must be >= 0", [k1, k2, share]))
+        if k1 > k2:
+            out.append(Problem(rw, "first k must be <= last k", [k1, k2, share]))
+        if k2 > s.maturity_years:
+            out.append(Problem(rw, f"years exceed the maturity ({s.maturity_years})", [k1, k2, share]))
+        if k1 <= s.grace_years:
+            out.append(Problem(rw, f"repayment starts inside the grace period ({s.grace_years} years)",
+                               [k1, k2, share]))
+        span = set(range(k1, k2 + 1))
+        if span & taken:
+            out.append(Problem(rw, "overlaps an earlier row", [k1, k2, share]))
+        taken |= span
+    return out
+
+
+def _match_problems(sc: Scenario, ids: dict[str, int]) -> list[Problem]:
+    out: list[Problem] = []
+    graph: dict[str, list[str]] = {}
+    for i, s in enumerate(sc.source):
+        if s.match is None:
+            continue
+        for j, m in enumerate(s.match.sources):
+            if m == s.id:
+                out.append(Problem(f"source[{i}].match.sources[{j}]", "a grant cannot match itself", m))
+            elif m not in ids:
+                out.append(Problem(f"source[{i}].match.sources[{j}]", f"no source with this id (known: "
+                                   f"{', '.join(ids)})", m))
+        graph[s.id] = [m for m in s.match.sources if m in ids and m != s.id]
+    # a cycle: a grant matched (directly or through other grants) on itself
+    state: dict[str, int] = {}
+
+    def visit(node: str, path: list[str]) -> list[str] | None:
+        state[node] = 1
+        for nxt in graph.get(node, []):
+            if state.get(nxt) == 1:
+                return path + [nxt]
+            if state.get(nxt) is None:
+                found = visit(nxt, path + [nxt])
+                if found:
+                    return found
+        state[node] = 2
+        return None
+
+    for node in graph:
+        if state.get(node) is None:
+            cycle = visit(node, [node])
+            if cycle:
+                out.append(Problem(f"source[{ids[node]}].match.sources", "match cycle: " + " -> ".join(cycle),
+                                   sc.source[ids[node]].match.sources))
+                break
     return out
 
 
@@ -250,12 +455,43 @@ def _apply_country_profile(raw: dict) -> dict:
     return {**raw, "context": {**profiles[country].context_defaults(), **context}}
 
 
+def _apply_loan_terms(raw: dict) -> dict:
+    """Fill the loan fields of every ``[[source]]`` with ``terms = "..."`` from that term sheet in data/.
+
+    Fields the file gives win. A file that sets ``repayment`` itself does not inherit the sheet's schedule.
+    """
+    sources = raw.get("source")
+    if not isinstance(sources, list) or not any(isinstance(s, dict) and "terms" in s for s in sources):
+        return raw
+    from .profiles import loan_terms
+
+    sheets = loan_terms()
+    merged, problems = [], []
+    for i, src in enumerate(sources):
+        name = src.get("terms") if isinstance(src, dict) else None
+        if not isinstance(name, str) or src.get("kind") != "loan":
+            merged.append(src)
+            continue
+        if name not in sheets:
+            problems.append(Problem(f"source[{i}].terms", f"no term sheet with this name in data/loan_terms.csv "
+                                    f"(known: {', '.join(sheets)})", name))
+            merged.append(src)
+            continue
+        defaults = sheets[name].fields()
+        if "repayment" in src:
+            defaults.pop("schedule", None)
+        merged.append({**defaults, **src})
+    if problems:
+        raise ScenarioError(problems)
+    return {**raw, "source": merged}
+
+
 def scenario_from_dict(raw: dict, file: str | None = None) -> Scenario:
     """Validate a parsed scenario (a dict as read from TOML) into a :class:`Scenario`."""
     try:
         if not isinstance(raw, dict):
             raise ScenarioError([Problem("", "a scenario must be a table", raw)])
-        return Scenario.model_validate(_apply_country_profile(raw))
+        return Scenario.model_validate(_apply_loan_terms(_apply_country_profile(raw)))
     except ValidationError as exc:
         raise ScenarioError(_problems_from_validation(exc), file=file) from None
     except ScenarioError as exc:
@@ -326,6 +562,8 @@ TABLES: list[tuple[str, type[BaseModel]]] = [
     ("[context]", Context),
     ("[[programme]]", Programme),
     ("[[programme.cost]]", CostLine),
+    ("[[source]]", Source),
+    ("[source.match]", Match),
 ]
 
 

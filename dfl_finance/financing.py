@@ -1,0 +1,201 @@
+"""Sources, eligibility, caps and match rules -> allocation of every cost cell, and the gap.
+
+The waterfall of DESIGN.md, vectorised over draws, years and cost cells; the only Python loop is over sources.
+
+For one source, in the order of the cost cells (programme order, capex before opex) and of the years:
+``pay = min(eligible remaining x share_cap, remaining annual cap, remaining commitment)``. A greedy fill under an
+annual cap is ``diff(min(cumsum(want over cells), cap))``; the commitment is then the same clip over the
+flattened (year, cell) sequence. The two clips in a row give exactly the cell-by-cell greedy result, because the
+commitment only binds once and every later cell then gets nothing.
+
+Match rules. A grant with ``match = {sources, ratio}`` pays at most ``ratio x`` what the listed sources pay in the
+same year; that is one more annual cap. When the matched sources pay *before* the grant, their payments are known
+at its turn. When some pay *after* it, the grant's cap depends on payments that its own payment reduces (what it
+pays is no longer left for them). We then solve for that fixed point: starting from the matched payments with the
+grant held at zero (an upper bound), the estimate is updated with damping ``w = 1 / (1 + ratio)`` until it agrees
+with the payments it produces (to 1e-9 of the cost); a final pass uses ``min(estimate, payments)``, which can only
+lower the grant's cap. Whatever is still above ``ratio x`` the matched payments after that (rounding, or a case
+where the iteration did not converge in :data:`MAX_MATCH_ITERATIONS`) is taken off the grant and left in the gap,
+so the ratio holds exactly and sources + gap = cost in every cell.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+SOURCE_KINDS = ("domestic", "grant", "loan", "ppp")
+DOMESTIC, GRANT, LOAN, PPP = range(4)
+MAX_MATCH_ITERATIONS = 200
+
+
+@dataclass(frozen=True)
+class SourceInputs:
+    """Arrays that define the sources of one scenario. ``S`` sources (file order), ``C`` cost cells."""
+
+    order: np.ndarray  # (S,) int, indices in paying order
+    kind: np.ndarray  # (S,) int, index into SOURCE_KINDS
+    eligible: np.ndarray  # (S, C) bool
+    window: np.ndarray  # (S, Y) bool, years in which it pays
+    share_cap: np.ndarray  # (D, S) share
+    annual_cap: np.ndarray  # (D, S) currency/yr, inf = none
+    budget_share_cap: np.ndarray  # (D, S) share of the education budget, inf = none
+    commitment: np.ndarray  # (D, S) currency, inf = none
+    match_ratio: np.ndarray  # (S,) 0 = no match rule
+    match_on: np.ndarray  # (S, S) bool, match_on[g, m]: grant g is matched on source m
+
+
+@dataclass(frozen=True)
+class Allocation:
+    pay: np.ndarray  # (D, Y, S, C) what each source pays in each cell
+    gap: np.ndarray  # (D, Y, C) what no source pays
+    iterations: int  # passes used to resolve forward match rules (1 if there were none)
+
+
+def _one_pass(cost: np.ndarray, src: SourceInputs, budget: np.ndarray, estimate: np.ndarray) -> tuple:
+    """The waterfall once; ``estimate`` (D, Y, S) stands in for the annual payments of sources not yet applied."""
+    D, Y, C = cost.shape
+    S = src.kind.shape[0]
+    remaining = cost.copy()
+    pay = np.zeros((D, Y, S, C))
+    annual = np.zeros((D, Y, S))
+    done = np.zeros(S, dtype=bool)
+    for s in src.order:
+        want = remaining * src.share_cap[:, s, None, None] * (src.eligible[s][None, None, :]
+                                                                & src.window[s][None, :, None])
+        share = src.budget_share_cap[:, s, None]
+        cap = np.minimum(src.annual_cap[:, s, None], np.where(np.isfinite(share), share * budget, np.inf))  # (D, Y)
+        if src.match_ratio[s] > 0:
+            basis = np.where(done[None, None, :], annual, estimate)[:, :, src.match_on[s]].sum(axis=2)
+            cap = np.minimum(cap, src.match_ratio[s] * basis)
+        p = np.diff(np.minimum(np.cumsum(want, axis=2), cap[:, :, None]), axis=2, prepend=0.0)
+        if np.isfinite(src.commitment[:, s]).any():
+            flat = np.cumsum(p.reshape(D, Y * C), axis=1)
+            p = np.diff(np.minimum(flat, src.commitment[:, s, None]), axis=1, prepend=0.0).reshape(D, Y, C)
+        p = np.clip(p, 0.0, want)  # rounding in cumsum/diff never lets a source pay more than it was offered
+        pay[:, :, s, :] = p
+        remaining = remaining - p
+        annual[:, :, s] = p.sum(axis=2)
+        done[s] = True
+    return pay, remaining, annual
+
+
+def allocate(cost: np.ndarray, src: SourceInputs, budget: np.ndarray) -> Allocation:
+    """Allocate every cost cell to the sources in their paying order; what is left is the gap.
+
+    Parameters
+    ----------
+    cost : ndarray (D, Y, C)
+        Cost of each cell (programme x capex/opex) in each year [currency].
+    src : SourceInputs
+    budget : ndarray (D, Y)
+        Education budget, for ``budget_share_cap`` [currency/yr].
+
+    Returns
+    -------
+    Allocation
+        ``pay.sum(axis=2) + gap == cost`` (to rounding) in every draw, year and cell; ``gap >= 0``.
+    """
+    D, Y, C = cost.shape
+    S = src.kind.shape[0]
+    if S == 0:
+        return Allocation(pay=np.zeros((D, Y, 0, C)), gap=cost.copy(), iterations=1)
+    position = np.empty(S, dtype=int)
+    position[src.order] = np.arange(S)
+    forward = src.match_on & (position[None, :] > position[:, None])  # matched on a source that pays later
+    if not forward.any():
+        pay, gap, _ = _one_pass(cost, src, budget, np.zeros((D, Y, S)))
+        return Allocation(pay=pay, gap=gap, iterations=1)
+
+    tol = 1e-9 * max(float(cost.sum(axis=(1, 2)).max()), 1.0)
+    held = replace(src, annual_cap=np.where(forward.any(axis=1)[None, :], 0.0, src.annual_cap))
+    _, _, estimate = _one_pass(cost, held, budget, np.zeros((D, Y, S)))  # matched payments, grants held at 0
+    w = 1.0 / (1.0 + float(src.match_ratio.max()))
+    iterations = 1
+    for iterations in range(2, MAX_MATCH_ITERATIONS + 2):
+        _, _, annual = _one_pass(cost, src, budget, estimate)
+        if np.abs(annual - estimate).max() <= tol:
+            break
+        estimate = estimate + w * (annual - estimate)
+    pay, gap, annual = _one_pass(cost, src, budget, np.minimum(estimate, annual))
+    # enforce the ratio exactly: anything above it comes off the grant and stays in the gap
+    for g in np.flatnonzero(src.match_ratio > 0):
+        limit = src.match_ratio[g] * annual[:, :, src.match_on[g]].sum(axis=2)
+        excess = np.maximum(annual[:, :, g] - limit, 0.0)
+        if excess.any():
+            with np.errstate(divide="ignore", invalid="ignore"):
+                keep = np.where(annual[:, :, g] > 0, 1.0 - excess / annual[:, :, g], 1.0)
+            trimmed = pay[:, :, g, :] * keep[:, :, None]
+            gap = gap + (pay[:, :, g, :] - trimmed)
+            pay[:, :, g, :] = trimmed
+    return Allocation(pay=pay, gap=gap, iterations=iterations)
+
+
+def paying_order(sources) -> list[int]:
+    """Indices of ``sources`` in paying order: ``priority`` (default 0; domestic last) then file order."""
+    def key(i: int):
+        s = sources[i]
+        if s.priority is not None:
+            return (s.priority, i)
+        return (np.inf if s.kind == "domestic" else 0, i)
+    return sorted(range(len(sources)), key=key)
+
+
+def cell_names(programmes) -> list[tuple[str, str]]:
+    """The cost cells ``(programme id, capex|opex)`` in allocation order."""
+    return [(p.id, k) for p in programmes for k in ("capex", "opex")]
+
+
+def build_source_inputs(scenario, draws: int = 1) -> SourceInputs:
+    """The :class:`SourceInputs` of a validated scenario, repeated over ``draws``."""
+    sources = scenario.source
+    cells = cell_names(scenario.programme)
+    start, Y = scenario.scenario.start_year, scenario.scenario.years
+    years = np.arange(start, start + Y)
+    ids = [s.id for s in sources]
+    S, C = len(sources), len(cells)
+    eligible = np.zeros((S, C), dtype=bool)
+    window = np.zeros((S, Y), dtype=bool)
+    match_on = np.zeros((S, S), dtype=bool)
+    ratio = np.zeros(S)
+    for i, s in enumerate(sources):
+        if s.eligible is None:
+            eligible[i] = True
+        else:
+            for entry in s.eligible:
+                prog, _, kind = entry.partition(":")
+                eligible[i] |= np.array([c[0] == prog and (not kind or c[1] == kind) for c in cells])
+        if s.kind == "ppp":
+            eligible[i] &= np.array([c[1] == "capex" for c in cells])
+        window[i] = (years >= (s.first_year or start)) & (years <= (s.last_year or years[-1]))
+        if s.match is not None:
+            ratio[i] = s.match.ratio
+            match_on[i, [ids.index(m) for m in s.match.sources]] = True
+
+    def per_draw(values) -> np.ndarray:
+        return np.repeat(np.asarray(values, dtype=float)[None, :], draws, axis=0).reshape(draws, S)
+
+    def opt(v):
+        return np.inf if v is None else v
+
+    return SourceInputs(
+        order=np.array(paying_order(sources), dtype=int),
+        kind=np.array([SOURCE_KINDS.index(s.kind) for s in sources], dtype=int),
+        eligible=eligible,
+        window=window,
+        share_cap=per_draw([s.share_cap for s in sources]),
+        annual_cap=per_draw([opt(s.annual_cap) for s in sources]),
+        budget_share_cap=per_draw([opt(s.budget_share_cap) for s in sources]),
+        commitment=per_draw([opt(s.commitment) for s in sources]),
+        match_ratio=ratio,
+        match_on=match_on,
+    )
+
+
+def cell_costs(amount: np.ndarray, line_programme: np.ndarray, line_kind: np.ndarray, n_programmes: int) -> np.ndarray:
+    """Sum cost lines (D, Y, L) into cells (D, Y, C): cell ``2 p`` is programme p's capex, ``2 p + 1`` its opex."""
+    is_opex = np.isin(line_kind, (1, 3))  # opex, fixed_opex
+    onehot = np.zeros((line_programme.shape[0], 2 * n_programmes))
+    onehot[np.arange(line_programme.shape[0]), 2 * line_programme + is_opex] = 1.0
+    return amount @ onehot

@@ -1,0 +1,177 @@
+"""Repayment profiles, debt service, PPP availability payments and grant element (pure numpy, leading draw axis).
+
+Conventions (DESIGN.md): each year's disbursement is a tranche; a tranche disbursed in year t is outstanding from the
+end of year t; the charge for year t+k (k >= 1) is ``rate x outstanding at the end of year t+k-1``; the published
+schedule's year k falls in year t+k; the last repayment pays whatever is still outstanding. All tranches share one
+*unit profile*, so the debt service of a loan is the convolution of its disbursements with that profile, done as one
+matrix product over every draw.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+REPAYMENTS = ("linear", "annuity", "schedule")
+
+
+def _level_payment_factor(rate: float, n: int) -> float:
+    """Level payment per unit of principal over ``n`` years at ``rate`` (``1/n`` at a zero rate)."""
+    if n <= 0:
+        raise ValueError("n must be >= 1")
+    if rate == 0.0:
+        return 1.0 / n
+    return rate / (1.0 - (1.0 + rate) ** -n)
+
+
+def repayment_profile(repayment: str, rate: float, grace_years: int, maturity_years: int,
+                      schedule: list[tuple[int, int, float]] | None = None) -> np.ndarray:
+    """Share of a tranche's principal repaid in each year ``k = 0 .. last`` after its disbursement.
+
+    Parameters
+    ----------
+    repayment : {"linear", "annuity", "schedule"}
+    rate : float
+        Interest or service charge [1/yr]; shapes the principal of an annuity.
+    grace_years, maturity_years : int
+        Principal is repaid in years ``grace_years + 1 .. maturity_years`` (linear, annuity).
+    schedule : list of (first k, last k, share per year)
+        Explicit shares (repayment = "schedule"); the last year is the largest ``last k``.
+
+    Returns
+    -------
+    ndarray (last + 1,)
+        Sums to exactly 1: payments stop once the principal is repaid, and the last year pays what is left
+        (published IDA shares such as 3.45% x 29 years do not add to exactly 100%).
+
+    Examples
+    --------
+    >>> repayment_profile("linear", 0.0, 2, 4).tolist()
+    [0.0, 0.0, 0.0, 0.5, 0.5]
+    """
+    if repayment == "schedule":
+        if not schedule:
+            raise ValueError("repayment = 'schedule' needs schedule rows")
+        last = max(k2 for _, k2, _ in schedule)
+        raw = np.zeros(last + 1)
+        for k1, k2, share in schedule:
+            raw[k1:k2 + 1] = share
+    else:
+        n = maturity_years - grace_years
+        last = maturity_years
+        raw = np.zeros(last + 1)
+        if repayment == "linear":
+            raw[grace_years + 1:] = 1.0 / n
+        elif repayment == "annuity":
+            a = _level_payment_factor(rate, n)
+            raw[grace_years + 1:] = a * (1.0 + rate) ** -np.arange(n, 0, -1.0)
+        else:
+            raise ValueError(f"unknown repayment {repayment!r}; expected one of {REPAYMENTS}")
+    paid_before = np.concatenate([[0.0], np.cumsum(raw)[:-1]])
+    profile = np.minimum(raw, np.maximum(1.0 - paid_before, 0.0))
+    profile[last] = max(1.0 - profile[:last].sum(), 0.0)
+    return profile
+
+
+def convolution_matrix(profile: np.ndarray, years: int, horizon: int) -> np.ndarray:
+    """``M[j, t] = profile[j - t]`` (0 outside the profile): flows (D, years) @ M.T -> (D, horizon)."""
+    lag = np.arange(horizon)[:, None] - np.arange(years)[None, :]
+    valid = (lag >= 0) & (lag < profile.shape[0])
+    return np.where(valid, profile[np.clip(lag, 0, profile.shape[0] - 1)], 0.0)
+
+
+@dataclass(frozen=True)
+class DebtService:
+    """Debt service of one loan over the extended horizon; every array is (D, H)."""
+
+    disbursed: np.ndarray
+    interest: np.ndarray
+    principal: np.ndarray
+    fees: np.ndarray
+    outstanding: np.ndarray  # at the end of each year
+
+    @property
+    def payments(self) -> np.ndarray:
+        """What the borrower pays each year: interest + principal + fees."""
+        return self.interest + self.principal + self.fees
+
+
+def debt_service(disbursed: np.ndarray, profile: np.ndarray, rate: float, horizon: int,
+                 front_end_fee: float = 0.0, commitment_fee: float = 0.0,
+                 commitment: np.ndarray | None = None, fee_window: np.ndarray | None = None) -> DebtService:
+    """Debt service of a loan disbursed as ``disbursed`` (D, Y), over ``horizon`` years from the first year.
+
+    Parameters
+    ----------
+    disbursed : ndarray (D, Y)
+        Disbursement in each year of the projection [currency].
+    profile : ndarray (K + 1,)
+        Unit repayment profile from :func:`repayment_profile`.
+    rate : float
+        Charge on the outstanding balance [1/yr].
+    horizon : int
+        Length ``H >= Y`` of the output axis; must reach the last repayment (``Y - 1 + K < H``).
+    front_end_fee : float
+        Share of each disbursement paid as a fee in the year of disbursement.
+    commitment_fee, commitment, fee_window
+        Fee per year on the undrawn commitment (D,) at the start of each year where ``fee_window`` (Y,) is True.
+
+    Notes
+    -----
+    With ``o[k] = 1 - sum(profile[:k + 1])`` the share outstanding at the end of year k after disbursement,
+    principal = disbursed (*) profile, interest = disbursed (*) (rate * o[k - 1] for k >= 1), outstanding =
+    disbursed (*) o, where (*) is the convolution over years.
+    """
+    D, Y = disbursed.shape
+    K = profile.shape[0] - 1
+    if Y - 1 + K >= horizon:
+        raise ValueError(f"horizon {horizon} does not reach the last repayment (year index {Y - 1 + K})")
+    outstanding_share = 1.0 - np.cumsum(profile)
+    outstanding_share[-1] = 0.0  # exactly repaid
+    charge = np.concatenate([[0.0], rate * outstanding_share[:-1]])
+    mats = np.stack([convolution_matrix(p, Y, horizon) for p in (profile, charge, outstanding_share)])
+    principal, interest, outstanding = np.einsum("dt,fjt->fdj", disbursed, mats)
+    pad = np.zeros((D, horizon - Y))
+    disb_h = np.concatenate([disbursed, pad], axis=1)
+    fees = front_end_fee * disb_h
+    if commitment_fee and commitment is not None:
+        window = np.ones(Y, dtype=bool) if fee_window is None else fee_window
+        drawn_before = np.concatenate([np.zeros((D, 1)), np.cumsum(disbursed, axis=1)[:, :-1]], axis=1)
+        undrawn = np.maximum(np.asarray(commitment, dtype=float)[:, None] - drawn_before, 0.0)
+        fees = fees + np.concatenate([commitment_fee * undrawn * window[None, :], pad], axis=1)
+    return DebtService(disbursed=disb_h, interest=interest, principal=principal, fees=fees,
+                       outstanding=outstanding)
+
+
+def ppp_profile(contract_years: int, return_rate: float) -> np.ndarray:
+    """Unit repayment profile of a PPP investment: the government's availability payments are a level annuity
+    over ``contract_years`` at ``return_rate`` starting the year after the investment, which is an annuity loan
+    with no grace period; its debt service (:func:`debt_service` at ``return_rate``) splits each payment into the
+    operator's return (interest) and capital (principal).
+
+    Examples
+    --------
+    >>> ds = debt_service(np.array([[100.0]]), ppp_profile(2, 0.0), 0.0, 3)
+    >>> ds.payments.tolist()
+    [[0.0, 50.0, 50.0]]
+    """
+    return repayment_profile("annuity", return_rate, 0, contract_years)
+
+
+def grant_element(received: np.ndarray, paid: np.ndarray, discount_rate: np.ndarray) -> np.ndarray:
+    """``1 - PV(paid) / PV(received)`` per draw, both discounted to the first year at ``discount_rate`` (D,).
+
+    ``received`` and ``paid`` are (D, H) on the same year axis. NaN where nothing was received.
+
+    Examples
+    --------
+    >>> grant_element(np.array([[100.0, 0.0]]), np.array([[0.0, 105.0]]), np.array([0.05])).round(12).tolist()
+    [0.0]
+    """
+    H = received.shape[1]
+    df = (1.0 + np.asarray(discount_rate, dtype=float)[:, None]) ** -np.arange(H)[None, :]
+    pv_in = (received * df).sum(axis=1)
+    pv_out = (paid * df).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(pv_in > 0, 1.0 - pv_out / np.where(pv_in > 0, pv_in, 1.0), np.nan)
