@@ -15,7 +15,7 @@ import pandas as pd
 from . import __version__
 from .errors import DflFinanceError, Problem, ScenarioError
 from .export import manifest, write_tables
-from .results import combine_tables, run
+from .results import assumptions_df, combine_tables, compare, run
 from .schema import Scenario, load_scenario
 
 EXIT_OK, EXIT_INPUT = 0, 2
@@ -77,18 +77,41 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_INPUT if failed else EXIT_OK
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    scenarios = _load_all(args.files)
-    results = [run(sc) for sc in scenarios]
-    tables = combine_tables(results)
-    meta = manifest([r.name for r in results], input_files=args.files)
+def _write(tables: dict[str, pd.DataFrame], args: argparse.Namespace, scenarios: list[Scenario],
+           workbook_only: dict[str, pd.DataFrame] | None = None) -> list[Path]:
+    """Write the tables as CSV (and, with --xlsx, one workbook that adds ``workbook_only`` and the assumptions)."""
+    meta = manifest([sc.name for sc in scenarios], input_files=args.files)
+    extra = {**(workbook_only or {}), "assumptions": assumptions_df(scenarios)} if args.xlsx else None
     try:
-        written = write_tables(tables, args.out, meta=meta, xlsx="dfl-finance.xlsx" if args.xlsx else None)
+        return write_tables(tables, args.out, meta=meta, xlsx="dfl-finance.xlsx" if args.xlsx else None,
+                            extra_sheets=extra)
     except OSError as exc:
         raise DflFinanceError(f"cannot write the results to {args.out}: {exc.strerror or exc}") from None
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    scenarios = _load_all(args.files)
+    tables = combine_tables([run(sc) for sc in scenarios])
+    written = _write(tables, args, scenarios)
     print(summary_text(tables["summary"]))
     print(f"\nwrote {len(written)} files to {Path(args.out)}")
     return EXIT_OK
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    scenarios = _load_all(args.files)
+    results = [run(sc) for sc in scenarios]
+    table = compare(results, baseline=args.baseline)
+    written = _write({"comparison": table}, args, scenarios,
+                     workbook_only=combine_tables(results) if args.xlsx else None)
+    print(comparison_text(table))
+    print(f"\nwrote {len(written)} files to {Path(args.out)}")
+    return EXIT_OK
+
+
+def comparison_text(table: pd.DataFrame) -> str:
+    shown = table.set_index(["metric", "unit"])
+    return shown.map(_format_number).to_string()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -106,13 +129,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("run", help="run scenarios and write the result tables",
-                       description="Run scenarios and write costs.csv, outcomes.csv, summary.csv and "
-                       "manifest.json into DIR (created if missing; nothing is written if any scenario fails). "
+                       description="Run scenarios and write costs.csv, financing.csv, debt_service.csv, "
+                       "fiscal.csv, outcomes.csv, summary.csv and manifest.json into DIR (created if missing; nothing is written if any scenario fails). "
                        "Rows are tagged by scenario name.")
     p.add_argument("files", nargs="+", metavar="FILE", help="scenario TOML files (names must differ)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
-    p.add_argument("--xlsx", action="store_true", help="also write dfl-finance.xlsx, one sheet per table")
+    p.add_argument("--xlsx", action="store_true", help="also write dfl-finance.xlsx: a sheet per table and an "
+                   "assumptions sheet with every input")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("compare", help="compare scenarios side by side",
+                       description="Run scenarios and write comparison.csv: metric, unit, one column per scenario "
+                       "and a `delta_vs_<baseline> (<scenario>)` column (scenario minus baseline) per other "
+                       "scenario. Prints the table.")
+    p.add_argument("files", nargs="+", metavar="FILE", help="scenario TOML files (names must differ)")
+    p.add_argument("--baseline", metavar="NAME", help="scenario name to compare against (default: the first)")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    p.add_argument("--xlsx", action="store_true", help="also write dfl-finance.xlsx: the comparison, every "
+                   "table of every scenario and an assumptions sheet")
+    p.set_defaults(func=cmd_compare)
     return parser
 
 

@@ -65,7 +65,9 @@ def _one_pass(cost: np.ndarray, src: SourceInputs, budget: np.ndarray, estimate:
         want = remaining * src.share_cap[:, s, None, None] * (src.eligible[s][None, None, :]
                                                                 & src.window[s][None, :, None])
         share = src.budget_share_cap[:, s, None]
-        cap = np.minimum(src.annual_cap[:, s, None], np.where(np.isfinite(share), share * budget, np.inf))  # (D, Y)
+        finite = np.isfinite(share)
+        by_budget = np.where(finite, np.where(finite, share, 0.0) * budget, np.inf)
+        cap = np.minimum(src.annual_cap[:, s, None], by_budget)  # (D, Y)
         if src.match_ratio[s] > 0:
             basis = np.where(done[None, None, :], annual, estimate)[:, :, src.match_on[s]].sum(axis=2)
             cap = np.minimum(cap, src.match_ratio[s] * basis)

@@ -42,7 +42,8 @@ def fiscal_arrays(budget: np.ndarray, domestic: np.ndarray, debt_service: np.nda
     """The fiscal table over the extended horizon H (projection years, then the debt and PPP tail).
 
     ``government_burden = domestic_outlay + debt_service + ppp_payments``; ``burden_share`` = burden / budget (NaN
-    where the budget is 0); ``over_limit`` = burden_share > burden_limit. The gap is unfunded and not part of the
+    where the budget is 0); ``over_limit`` = burden_share > burden_limit (beyond a relative 1e-9, so a
+    domestic cap set at the limit is not flagged for rounding). The gap is unfunded and not part of the
     burden. Inputs: budget, debt_service, ppp_payments (D, H); domestic, gap (D, Y); burden_limit (D,).
     """
     H = budget.shape[1]
@@ -59,7 +60,7 @@ def fiscal_arrays(budget: np.ndarray, domestic: np.ndarray, debt_service: np.nda
         "government_burden": burden,
         "burden_share": share,
         "burden_limit": limit,
-        "over_limit": np.nan_to_num(share, nan=0.0) > limit,
+        "over_limit": np.nan_to_num(share, nan=0.0) > limit * (1.0 + 1e-9),  # not flagged for rounding at the cap
         "gap": _pad(gap, H),
     }
 

@@ -22,7 +22,7 @@ def _level_payment_factor(rate: float, n: int) -> float:
         raise ValueError("n must be >= 1")
     if rate == 0.0:
         return 1.0 / n
-    return rate / (1.0 - (1.0 + rate) ** -n)
+    return rate / -np.expm1(-n * np.log1p(rate))  # = rate / (1 - (1 + rate)^-n), accurate for tiny rates
 
 
 def repayment_profile(repayment: str, rate: float, grace_years: int, maturity_years: int,
@@ -65,7 +65,7 @@ def repayment_profile(repayment: str, rate: float, grace_years: int, maturity_ye
             raw[grace_years + 1:] = 1.0 / n
         elif repayment == "annuity":
             a = _level_payment_factor(rate, n)
-            raw[grace_years + 1:] = a * (1.0 + rate) ** -np.arange(n, 0, -1.0)
+            raw[grace_years + 1:] = a * np.exp(-np.arange(n, 0, -1.0) * np.log1p(rate))
         else:
             raise ValueError(f"unknown repayment {repayment!r}; expected one of {REPAYMENTS}")
     paid_before = np.concatenate([[0.0], np.cumsum(raw)[:-1]])

@@ -186,7 +186,7 @@ def combine_tables(results: list[Result]) -> dict[str, pd.DataFrame]:
 
 
 def compare(results: list[Result], baseline: str | None = None) -> pd.DataFrame:
-    """Summary metrics side by side: ``metric, unit``, one column per scenario, and ``delta_vs_<baseline>: <name>``
+    """Summary metrics side by side: ``metric, unit``, one column per scenario, and ``delta_vs_<baseline> (<name>)``
     (= that scenario's value minus the baseline's) for every other scenario. The baseline defaults to the first.
     """
     if not results:
@@ -206,7 +206,7 @@ def compare(results: list[Result], baseline: str | None = None) -> pd.DataFrame:
         out[n] = wide.reindex(metrics)[n].to_numpy()
     for n in names:
         if n != base:
-            out[f"delta_vs_{base}: {n}"] = out[n] - out[base]
+            out[f"delta_vs_{base} ({n})"] = out[n] - out[base]
     return out
 
 

@@ -320,7 +320,7 @@ def _kind_problems(s: Source, where: str) -> list[Problem]:
         missing = [f for f in ("rate", "grace_years", "maturity_years", "repayment") if getattr(s, f) is None]
         if missing:
             out.append(Problem(f"{where}.terms", "a loan needs terms: name a term sheet (terms = \"...\") or give "
-                               f"{', '.join(missing)}", s.terms))
+                               f"{', '.join(missing)}", has_value=False))
         else:
             out += _repayment_problems(s, where)
         if (s.commitment_fee or 0) > 0 and s.commitment is None:
@@ -570,14 +570,22 @@ TABLES: list[tuple[str, type[BaseModel]]] = [
 def _type_text(annotation: Any) -> str:
     """Plain-language type of a field for the documentation."""
     args = [a for a in get_args(annotation) if a is not type(None)]
+    if get_origin(annotation) is Annotated:
+        return _type_text(args[0])
+    if get_origin(annotation) is tuple:
+        return "[" + ", ".join(_type_text(a) for a in args) + "]"
     if get_origin(annotation) is Literal:
         return "one of " + ", ".join(f"`{a}`" for a in args)
     if get_origin(annotation) in (Union, UnionType):
         return _type_text(args[0]) if len(args) == 1 else " or ".join(_type_text(a) for a in args)
     if get_origin(annotation) is list:
         inner = args[0]
-        return "array of tables" if isinstance(inner, type) and issubclass(inner, BaseModel) else \
-            f"list of {_type_text(inner)}s"
+        if isinstance(inner, type) and issubclass(inner, BaseModel):
+            return "array of tables"
+        text = _type_text(inner)
+        return f"list of {text} rows" if text.startswith("[") else f"list of {text}s"
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return "table"
     return {int: "integer", float: "number", str: "text", bool: "true/false"}.get(annotation, str(annotation))
 
 

@@ -90,7 +90,7 @@ def test_duplicate_scenario_names_are_an_error(tmp_path, capsys):
 
 
 def test_help_on_every_command():
-    for args in (["--help"], ["run", "--help"], ["validate", "--help"]):
+    for args in (["--help"], ["run", "--help"], ["validate", "--help"], ["compare", "--help"]):
         proc = _sh(*args)
         assert proc.returncode == 0 and "usage: dfl-finance" in proc.stdout
 
@@ -106,3 +106,40 @@ def test_xlsx_has_a_sheet_per_table(tmp_path):
     assert main(["run", BUNDLED[0], "--out", str(tmp_path), "--xlsx"]) == 0
     sheets = pd.read_excel(tmp_path / "dfl-finance.xlsx", sheet_name=None)
     assert set(TABLE_COLUMNS) <= set(sheets)
+
+
+def test_compare_deltas_are_differences_of_the_scenarios_own_summaries(tmp_path):
+    proc = _sh("compare", *BUNDLED, "--out", str(tmp_path), "--baseline", "Rwanda: IDA credit-led")
+    assert proc.returncode == 0, proc.stderr
+    table = pd.read_csv(tmp_path / "comparison.csv")
+    assert list(table.columns[:2]) == ["metric", "unit"]
+    names = [n for n in table.columns[2:] if not n.startswith("delta_vs_")]
+    assert "Rwanda: IDA credit-led" in names and len(names) == len(BUNDLED)
+    from dfl_finance import load_scenario, run
+
+    summaries = {run(load_scenario(f)).name: run(load_scenario(f)).summary() for f in BUNDLED}
+    base = summaries["Rwanda: IDA credit-led"]
+    for name in names:
+        if name == "Rwanda: IDA credit-led":
+            assert f"delta_vs_Rwanda: IDA credit-led ({name})" not in table.columns
+            continue
+        col = table[f"delta_vs_Rwanda: IDA credit-led ({name})"]
+        for metric, delta in zip(table["metric"], col):
+            if metric in summaries[name] and metric in base:
+                expected = summaries[name][metric] - base[metric]
+                assert (pd.isna(delta) and pd.isna(expected)) or delta == pytest.approx(expected, rel=1e-9, abs=1e-9)
+
+
+def test_compare_unknown_baseline_is_an_error(tmp_path):
+    proc = _sh("compare", *BUNDLED, "--out", str(tmp_path / "o"), "--baseline", "Nope")
+    assert proc.returncode == 2 and "baseline" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_compare_xlsx_has_comparison_tables_and_assumptions(tmp_path):
+    assert main(["compare", *BUNDLED, "--out", str(tmp_path), "--xlsx"]) == 0
+    sheets = pd.read_excel(tmp_path / "dfl-finance.xlsx", sheet_name=None)
+    assert {"comparison", "assumptions", *TABLE_COLUMNS} <= set(sheets)
+    fields = set(sheets["assumptions"]["field"])
+    assert {"scenario.start_year", "programme[0].cost[0].unit_cost", "source[0].kind"} <= fields
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["comparison.csv", "dfl-finance.xlsx", "manifest.json"]
