@@ -1,7 +1,8 @@
-"""Engine speed: median wall time of the cost engine (and, later, financing) for the benchmark scenarios.
+"""Engine speed: median wall time of the engine for the benchmark scenarios (no file I/O is timed).
 
-Run: ``python benchmarks/bench_engine.py`` (no file I/O is timed). Prints one line per measurement.
-Targets (issue 2): one draw under 5 ms; 10,000 draws under 0.5 s on 2 cores.
+Run: ``python benchmarks/bench_engine.py``. Prints one line per measurement.
+Targets: cost engine (3 programmes, 10 lines, 10 years) under 5 ms for one draw and 0.5 s for 10,000 draws;
+whole engine with 6 sources under 10 ms for one draw and 1 s for 10,000 draws (2 cores).
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ import numpy as np
 from dfl_finance import load_scenario, run
 from dfl_finance.costs import build_cost_inputs, project_costs
 from dfl_finance.fiscal import cost_metrics
+from dfl_finance.model import build_model_inputs, simulate
 
 HERE = Path(__file__).resolve().parent
 COST_SCENARIO = HERE / "scenarios" / "three_programmes_ten_lines.toml"
+SOURCES_SCENARIO = HERE / "scenarios" / "six_sources.toml"
 
 
 def median_time(fn, repeat: int, number: int = 1) -> float:
@@ -53,6 +56,14 @@ def bench_costs(draws: int, repeat: int) -> float:
     return median_time(engine, repeat, number=1 if draws > 1 else 20)
 
 
+def bench_full(draws: int, repeat: int) -> tuple[float, int]:
+    sc = load_scenario(SOURCES_SCENARIO)
+    inputs = build_model_inputs(sc, draws=draws)
+    inputs = replace(inputs, costs=perturbed(inputs.costs, np.random.default_rng(1)))
+    iterations = simulate(inputs).allocation.iterations
+    return median_time(lambda: simulate(inputs), repeat, number=1 if draws > 1 else 10), iterations
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=21)
@@ -66,6 +77,15 @@ def main() -> None:
     print(f"costs engine, 10,000 draws:    {t2 * 1e3:8.1f} ms  (target < 500 ms)")
     t3 = median_time(lambda: run(sc).tables(), args.repeat, number=5)
     print(f"run() + tidy tables, 1 draw:   {t3 * 1e3:8.3f} ms  (validation excluded, no file I/O)")
+    sc = load_scenario(SOURCES_SCENARIO)
+    print(f"full scenario: {len(sc.source)} sources ({', '.join(s.kind for s in sc.source)}), "
+          f"{sc.scenario.years} years")
+    t4, it1 = bench_full(1, args.repeat)
+    print(f"whole engine, 1 draw:          {t4 * 1e3:8.3f} ms  (target < 10 ms; {it1} waterfall passes)")
+    t5, it2 = bench_full(10_000, max(5, args.repeat // 3))
+    print(f"whole engine, 10,000 draws:    {t5 * 1e3:8.1f} ms  (target < 1000 ms; {it2} waterfall passes)")
+    t6 = median_time(lambda: run(sc).tables(), args.repeat, number=5)
+    print(f"run() + tidy tables, 1 draw:   {t6 * 1e3:8.3f} ms")
 
 
 if __name__ == "__main__":

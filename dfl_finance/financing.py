@@ -12,9 +12,9 @@ Match rules. A grant with ``match = {sources, ratio}`` pays at most ``ratio x`` 
 same year; that is one more annual cap. When the matched sources pay *before* the grant, their payments are known
 at its turn. When some pay *after* it, the grant's cap depends on payments that its own payment reduces (what it
 pays is no longer left for them). We then solve for that fixed point: starting from the matched payments with the
-grant held at zero (an upper bound), the estimate is updated with damping ``w = 1 / (1 + ratio)`` until it agrees
-with the payments it produces (to 1e-9 of the cost); a final pass uses ``min(estimate, payments)``, which can only
-lower the grant's cap. Whatever is still above ``ratio x`` the matched payments after that (rounding, or a case
+grant held at zero (an upper bound), the estimate of the matched payments is updated (a damped step
+``w = 1 / (1 + ratio)`` first, then secant steps per year and draw) until it agrees with the payments it produces
+(to 1e-9 of the cost); a final pass uses ``min(estimate, payments)``, which can only lower the grant's cap. Whatever is still above ``ratio x`` the matched payments after that (rounding, or a case
 where the iteration did not converge in :data:`MAX_MATCH_ITERATIONS`) is taken off the grant and left in the gap,
 so the ratio holds exactly and sources + gap = cost in every cell.
 """
@@ -53,32 +53,89 @@ class Allocation:
     iterations: int  # passes used to resolve forward match rules (1 if there were none)
 
 
-def _one_pass(cost: np.ndarray, src: SourceInputs, budget: np.ndarray, estimate: np.ndarray) -> tuple:
-    """The waterfall once; ``estimate`` (D, Y, S) stands in for the annual payments of sources not yet applied."""
-    D, Y, C = cost.shape
+@dataclass(frozen=True)
+class _Caps:
+    """Per-draw caps with the draw axis *last* (S, D), the layout the waterfall runs in: every cumulative sum then
+    runs over long contiguous vectors of draws instead of many short rows of cells."""
+
+    share: np.ndarray
+    annual: np.ndarray
+    budget_share: np.ndarray
+    commitment: np.ndarray
+
+    @classmethod
+    def of(cls, src: SourceInputs) -> "_Caps":
+        return cls(*(np.ascontiguousarray(a.T) for a in (src.share_cap, src.annual_cap, src.budget_share_cap,
+                                                          src.commitment)))
+
+    def take(self, draws: np.ndarray) -> "_Caps":
+        return _Caps(self.share[:, draws], self.annual[:, draws], self.budget_share[:, draws],
+                     self.commitment[:, draws])
+
+
+def _diff(cum: np.ndarray, axis: int) -> np.ndarray:
+    """Inverse of ``cumsum`` along ``axis`` (``np.diff`` with a leading zero, without the concatenation)."""
+    out = cum.copy()
+    lead = [slice(None)] * cum.ndim
+    lag = [slice(None)] * cum.ndim
+    lead[axis], lag[axis] = slice(1, None), slice(None, -1)
+    out[tuple(lead)] -= cum[tuple(lag)]
+    return out
+
+
+@dataclass(frozen=True)
+class _Step:
+    """What one source needs at its turn, prepared once per allocation."""
+
+    s: int
+    years: np.ndarray
+    block: tuple  # np.ix_(years, cells)
+    pay_block: tuple  # np.ix_(years, [s], cells)
+    match: np.ndarray | None  # bool (S,) of matched sources, or None
+
+
+def _plan(src: SourceInputs) -> list[_Step]:
+    steps = []
+    for s in src.order:
+        cells, years = np.flatnonzero(src.eligible[s]), np.flatnonzero(src.window[s])
+        if cells.size and years.size:
+            steps.append(_Step(int(s), years, np.ix_(years, cells), np.ix_(years, [s], cells),
+                               src.match_on[s] if src.match_ratio[s] > 0 else None))
+    return steps
+
+
+def _one_pass(cost: np.ndarray, src: SourceInputs, steps: list[_Step], caps: _Caps, budget: np.ndarray,
+              estimate: np.ndarray, keep_pay: bool = False) -> tuple:
+    """The waterfall once, draw axis last: cost (Y, C, D), budget (Y, D), estimate (Y, S, D) standing in for the
+    annual payments of sources not yet applied. Returns pay (Y, S, C, D) or None, remaining (Y, C, D) and the
+    annual payments (Y, S, D)."""
+    Y, C, D = cost.shape
     S = src.kind.shape[0]
     remaining = cost.copy()
-    pay = np.zeros((D, Y, S, C))
-    annual = np.zeros((D, Y, S))
+    pay = np.zeros((Y, S, C, D)) if keep_pay else None
+    annual = np.zeros((Y, S, D))
     done = np.zeros(S, dtype=bool)
-    for s in src.order:
-        want = remaining * src.share_cap[:, s, None, None] * (src.eligible[s][None, None, :]
-                                                                & src.window[s][None, :, None])
-        share = src.budget_share_cap[:, s, None]
-        finite = np.isfinite(share)
-        by_budget = np.where(finite, np.where(finite, share, 0.0) * budget, np.inf)
-        cap = np.minimum(src.annual_cap[:, s, None], by_budget)  # (D, Y)
-        if src.match_ratio[s] > 0:
-            basis = np.where(done[None, None, :], annual, estimate)[:, :, src.match_on[s]].sum(axis=2)
+    for step in steps:
+        s = step.s
+        want = remaining[step.block] * caps.share[s]  # (y, c, D)
+        cap = caps.annual[s]
+        share = caps.budget_share[s]
+        if np.isfinite(share).any():
+            finite = np.isfinite(share)
+            cap = np.minimum(cap, np.where(finite, np.where(finite, share, 0.0) * budget[step.years], np.inf))
+        if step.match is not None:
+            basis = np.where(done[None, :, None], annual, estimate)[step.years][:, step.match].sum(axis=1)
             cap = np.minimum(cap, src.match_ratio[s] * basis)
-        p = np.diff(np.minimum(np.cumsum(want, axis=2), cap[:, :, None]), axis=2, prepend=0.0)
-        if np.isfinite(src.commitment[:, s]).any():
-            flat = np.cumsum(p.reshape(D, Y * C), axis=1)
-            p = np.diff(np.minimum(flat, src.commitment[:, s, None]), axis=1, prepend=0.0).reshape(D, Y, C)
-        p = np.clip(p, 0.0, want)  # rounding in cumsum/diff never lets a source pay more than it was offered
-        pay[:, :, s, :] = p
-        remaining = remaining - p
-        annual[:, :, s] = p.sum(axis=2)
+        cap = np.broadcast_to(cap, (step.years.size, D))
+        p = _diff(np.minimum(np.cumsum(want, axis=1), cap[:, None, :]), axis=1)
+        if np.isfinite(caps.commitment[s]).any():
+            flat = np.minimum(np.cumsum(p.reshape(-1, D), axis=0), caps.commitment[s])
+            p = _diff(flat, axis=0).reshape(p.shape)
+        np.clip(p, 0.0, want, out=p)  # rounding in cumsum/diff never lets a source pay more than it was offered
+        remaining[step.block] -= p
+        annual[step.years, s] = p.sum(axis=1)
+        if keep_pay:
+            pay[step.pay_block] = p[:, None]
         done[s] = True
     return pay, remaining, annual
 
@@ -103,35 +160,72 @@ def allocate(cost: np.ndarray, src: SourceInputs, budget: np.ndarray) -> Allocat
     S = src.kind.shape[0]
     if S == 0:
         return Allocation(pay=np.zeros((D, Y, 0, C)), gap=cost.copy(), iterations=1)
+    cost_t = np.ascontiguousarray(cost.transpose(1, 2, 0))  # (Y, C, D)
+    budget_t = np.ascontiguousarray(budget.T)  # (Y, D)
+    caps = _Caps.of(src)
+    steps = _plan(src)
     position = np.empty(S, dtype=int)
     position[src.order] = np.arange(S)
     forward = src.match_on & (position[None, :] > position[:, None])  # matched on a source that pays later
-    if not forward.any():
-        pay, gap, _ = _one_pass(cost, src, budget, np.zeros((D, Y, S)))
-        return Allocation(pay=pay, gap=gap, iterations=1)
-
-    tol = 1e-9 * max(float(cost.sum(axis=(1, 2)).max()), 1.0)
-    held = replace(src, annual_cap=np.where(forward.any(axis=1)[None, :], 0.0, src.annual_cap))
-    _, _, estimate = _one_pass(cost, held, budget, np.zeros((D, Y, S)))  # matched payments, grants held at 0
-    w = 1.0 / (1.0 + float(src.match_ratio.max()))
+    estimate = np.zeros((Y, S, D))
     iterations = 1
-    for iterations in range(2, MAX_MATCH_ITERATIONS + 2):
-        _, _, annual = _one_pass(cost, src, budget, estimate)
-        if np.abs(annual - estimate).max() <= tol:
-            break
-        estimate = estimate + w * (annual - estimate)
-    pay, gap, annual = _one_pass(cost, src, budget, np.minimum(estimate, annual))
+    if forward.any():
+        estimate, iterations = _solve_forward_matches(cost_t, src, steps, caps, budget_t, forward)
+    pay, gap, annual = _one_pass(cost_t, src, steps, caps, budget_t, estimate, keep_pay=True)
     # enforce the ratio exactly: anything above it comes off the grant and stays in the gap
     for g in np.flatnonzero(src.match_ratio > 0):
-        limit = src.match_ratio[g] * annual[:, :, src.match_on[g]].sum(axis=2)
-        excess = np.maximum(annual[:, :, g] - limit, 0.0)
+        limit = src.match_ratio[g] * annual[:, src.match_on[g]].sum(axis=1)  # (Y, D)
+        excess = np.maximum(annual[:, g] - limit, 0.0)
         if excess.any():
             with np.errstate(divide="ignore", invalid="ignore"):
-                keep = np.where(annual[:, :, g] > 0, 1.0 - excess / annual[:, :, g], 1.0)
-            trimmed = pay[:, :, g, :] * keep[:, :, None]
-            gap = gap + (pay[:, :, g, :] - trimmed)
-            pay[:, :, g, :] = trimmed
-    return Allocation(pay=pay, gap=gap, iterations=iterations)
+                keep = np.where(annual[:, g] > 0, 1.0 - excess / annual[:, g], 1.0)
+            trimmed = pay[:, g] * keep[:, None, :]
+            gap = gap + (pay[:, g] - trimmed)
+            pay[:, g] = trimmed
+    return Allocation(pay=pay.transpose(3, 0, 1, 2), gap=gap.transpose(2, 0, 1), iterations=iterations)
+
+
+def _solve_forward_matches(cost: np.ndarray, src: SourceInputs, steps: list[_Step], caps: _Caps,
+                           budget: np.ndarray, forward: np.ndarray) -> tuple[np.ndarray, int]:
+    """Estimates (Y, S, D) of the matched sources' annual payments that agree with the payments they produce.
+
+    Draws that have converged drop out of later passes, so the cost of a pass falls as the iteration goes on.
+    """
+    Y, C, D = cost.shape
+    S = src.kind.shape[0]
+    tol = 1e-9 * max(float(cost.sum(axis=(0, 1)).max()), 1.0)
+    held = _Caps(caps.share, np.where(forward.any(axis=1)[:, None], 0.0, caps.annual), caps.budget_share,
+                 caps.commitment)
+    _, _, estimate = _one_pass(cost, src, steps, held, budget, np.zeros((Y, S, D)))  # grants at 0: an upper bound
+    w = 1.0 / (1.0 + float(src.match_ratio.max()))
+    active = np.arange(D)
+    previous = None
+    iterations = 1
+    for iterations in range(2, MAX_MATCH_ITERATIONS + 2):
+        est = estimate[:, :, active]
+        _, _, annual = _one_pass(cost[:, :, active], src, steps, caps.take(active), budget[:, active], est)
+        residual = annual - est
+        converged = np.abs(residual).max(axis=(0, 1)) <= tol
+        # the final pass uses min(estimate, payments), which can only lower a grant's cap
+        estimate[:, :, active] = np.minimum(est, annual)
+        if converged.all():
+            break
+        step = est + w * residual  # damped step
+        if previous is not None:
+            # secant step on each element of ``annual(estimate) - estimate = 0``: exact when the matched payments
+            # are linear in the estimate, as they are between kinks (slope 0 when the matched source is capped,
+            # -ratio when it takes what the grant leaves)
+            d_est, d_annual = est - previous[0], annual - previous[1]
+            big = np.abs(d_est) > tol
+            with np.errstate(divide="ignore", invalid="ignore"):
+                slope = np.where(big, d_annual / np.where(big, d_est, 1.0), np.nan)
+            ok = np.isfinite(slope) & (slope <= 0.0)
+            step = np.where(ok, est - residual / np.where(ok, slope - 1.0, -1.0), step)
+        keep = ~converged
+        estimate[:, :, active[keep]] = np.maximum(step[:, :, keep], 0.0)
+        previous = (est[:, :, keep], annual[:, :, keep])
+        active = active[keep]
+    return estimate, iterations
 
 
 def paying_order(sources) -> list[int]:
