@@ -3,7 +3,7 @@
 Public API::
 
     from dfl_finance import load_scenario, run
-    result = run(load_scenario("scenarios/rwanda-three-pillars.toml"))
+    result = run(load_scenario("scenarios/rwanda-ida-credit.toml"))
     result.summary()            # {'total_cost': ..., ...}
     result.tables()["costs"]    # tidy DataFrame per the output contract
 """
@@ -11,7 +11,7 @@ Public API::
 __version__ = "0.1.0"
 
 from .errors import DataError, DflFinanceError, Problem, ScenarioError  # noqa: E402
-from .results import Result, combine_tables, run  # noqa: E402
+from .results import Result, assumptions_df, combine_tables, compare, run  # noqa: E402
 from .schema import (  # noqa: E402
     Scenario,
     dump_scenario,
@@ -29,7 +29,9 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "__version__",
+    "assumptions_df",
     "combine_tables",
+    "compare",
     "dump_scenario",
     "load_scenario",
     "parse_scenario",
