@@ -15,6 +15,7 @@ import pandas as pd
 from . import __version__
 from .errors import DflFinanceError, Problem, ScenarioError
 from .export import manifest, write_tables
+from .formatting import format_value
 from .results import assumptions_df, combine_tables, compare, run
 from .schema import Scenario, load_scenario
 
@@ -48,19 +49,40 @@ def _with_file(exc: ScenarioError) -> list[Problem]:
             for p in exc.problems]
 
 
-def _format_number(x: float) -> str:
-    if pd.isna(x):
-        return "n/a"
-    return f"{x:,.2f}" if abs(x) < 1000 else f"{x:,.0f}"
+def _legend(names: list[str], baseline: str | None = None) -> tuple[list[str], str]:
+    keys = [f"[{i + 1}]" for i in range(len(names))]
+    lines = [f"  {k} {n}{' (baseline)' if n == baseline else ''}" for k, n in zip(keys, names)]
+    return keys, "\n".join(["Scenarios:", *lines])
+
+
+def _readable(rows: pd.DataFrame, value_columns: list[str], keys: list[str]) -> str:
+    """metric, unit and the value columns (renamed to ``keys``), each value formatted for its unit."""
+    out = pd.DataFrame({"metric": rows["metric"], "unit": rows["unit"]})
+    for col, key in zip(value_columns, keys):
+        out[key] = [format_value(v, u) for v, u in zip(rows[col], rows["unit"])]
+    return out.to_string(index=False)
 
 
 def summary_text(summary: pd.DataFrame) -> str:
-    """A compact table: one row per metric, one column per scenario."""
-    wide = summary.set_index(["metric", "unit", "scenario"])["value"].unstack("scenario")
-    rows = list(dict.fromkeys(zip(summary["metric"], summary["unit"])))
-    wide = wide.reindex(index=pd.MultiIndex.from_tuples(rows, names=["metric", "unit"]),
-                        columns=list(dict.fromkeys(summary["scenario"])))
-    return wide.map(_format_number).to_string()
+    """A compact table: one row per metric, one column per scenario (named in a legend above)."""
+    names = list(dict.fromkeys(summary["scenario"]))
+    wide = summary.pivot(index="metric", columns="scenario", values="value")
+    rows = summary.drop_duplicates("metric")[["metric", "unit"]].reset_index(drop=True)
+    for n in names:
+        rows[n] = wide.reindex(rows["metric"])[n].to_numpy()
+    keys, legend = _legend(names)
+    return f"{legend}\n\n{_readable(rows, names, keys)}"
+
+
+def comparison_text(table: pd.DataFrame) -> str:
+    """The comparison with scenarios as [1], [2], ... and the deltas as [k]-[baseline]."""
+    deltas = [c for c in table.columns[2:] if c.startswith("delta_vs_")]
+    names = [c for c in table.columns[2:] if c not in deltas]
+    baseline = next((n for n in names if all(d.startswith(f"delta_vs_{n} (") for d in deltas)), names[0])
+    keys, legend = _legend(names, baseline)
+    base_key = keys[names.index(baseline)]
+    delta_keys = [f"{keys[names.index(d[len(f'delta_vs_{baseline} ('):-1])]}-{base_key}" for d in deltas]
+    return f"{legend}\n\n{_readable(table, names + deltas, keys + delta_keys)}"
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -109,9 +131,56 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def comparison_text(table: pd.DataFrame) -> str:
-    shown = table.set_index(["metric", "unit"])
-    return shown.map(_format_number).to_string()
+def cmd_countries(args: argparse.Namespace) -> int:
+    from .profiles import country_profiles
+
+    fields = ["schools", "learners", "teachers", "connected_share", "education_budget", "budget_growth"]
+    rows = []
+    for iso3, prof in sorted(country_profiles().items()):
+        row = {"iso3": iso3, "country": prof.name}
+        for f in fields:
+            v = prof.values.get(f)
+            if v is None:
+                row[f] = "-"
+                continue
+            text = format_value(v.value, {"education_budget": "USD", "connected_share": "share",
+                                          "budget_growth": "share"}.get(f, "count"))
+            if f in ("schools", "learners", "teachers"):
+                text = f"{v.value:,.0f}"
+            row[f] = text + ("*" if v.placeholder else "")
+        rows.append(row)
+    print(pd.DataFrame(rows).to_string(index=False))
+    print("\n* placeholder: no public source yet (see data/country_profiles.csv for every value's source and year)")
+    return EXIT_OK
+
+
+def cmd_templates(args: argparse.Namespace) -> int:
+    from .profiles import templates
+
+    rows = []
+    for name, tpl in templates().items():
+        lines = tpl["cost"]
+        rows.append({"template": name, "pillar": tpl["pillar"], "driver": tpl["driver"],
+                     "cost lines": len(lines),
+                     "placeholders": sum("PLACEHOLDER" in c.get("source_note", "") for c in lines),
+                     "name": tpl.get("name", "")})
+    print(pd.DataFrame(rows).to_string(index=False))
+    print('\nUse one in a scenario: [[programme]] template = "emis" (fields written there override it).')
+    return EXIT_OK
+
+
+def cmd_data_check(args: argparse.Namespace) -> int:
+    from .datacheck import check_data
+
+    problems, notes = check_data(args.scenarios)
+    for note in notes:
+        print(f"ok  {note}" if not problems else f"    {note}")
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print(f"data-check: {len(problems)} problem(s)", file=sys.stderr)
+        return EXIT_INPUT
+    return EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -148,6 +217,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--xlsx", action="store_true", help="also write dfl-finance.xlsx: the comparison, every "
                    "table of every scenario and an assumptions sheet")
     p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("countries", help="list the country profiles in data/",
+                       description="List the country profiles that `scenario.country` can name, with their values "
+                       "(* marks a placeholder without a public source).")
+    p.set_defaults(func=cmd_countries)
+
+    p = sub.add_parser("templates", help="list the programme templates in data/",
+                       description="List the programme templates that `[[programme]] template = ...` can name.")
+    p.set_defaults(func=cmd_templates)
+
+    p = sub.add_parser("data-check", help="check the data folder and the bundled scenarios",
+                       description="Check that every value in data/ has a source or a placeholder flag, uses a "
+                       "known unit and is not negative; that every template expands to a valid programme; and "
+                       "that every bundled scenario validates and runs. Exit status 0 if all pass, else 2.")
+    p.add_argument("--scenarios", metavar="DIR", help="folder of scenarios to check (default: scenarios/)")
+    p.set_defaults(func=cmd_data_check)
     return parser
 
 

@@ -158,3 +158,132 @@ def _load_terms(folder: str) -> dict[str, TermSheet]:
 def loan_terms() -> dict[str, TermSheet]:
     """All loan term sheets of the data folder, by id."""
     return _load_terms(str(data_dir()))
+
+
+# ------------------------------------------------------------------------------------------ unit costs
+
+
+@dataclass(frozen=True)
+class UnitCost:
+    """One row of ``data/unit_costs.csv``."""
+
+    id: str
+    category: str
+    item: str
+    value: float
+    unit: str
+    year: int | None
+    source: str
+    confidence: str
+    placeholder: bool
+
+
+@lru_cache(maxsize=8)
+def _load_unit_costs(folder: str) -> dict[str, UnitCost]:
+    path = Path(folder) / "unit_costs.csv"
+    out = {}
+    for lineno, row in enumerate(read_csv_rows(path), start=2):
+        try:
+            out[row["id"].strip()] = UnitCost(
+                id=row["id"].strip(), category=row["category"].strip(), item=row["item"].strip(),
+                value=float(row["value"]), unit=row["unit"].strip(),
+                year=int(row["year"]) if row["year"].strip() else None, source=row["source"].strip(),
+                confidence=row["confidence"].strip(), placeholder=_parse_bool(row["placeholder"]),
+            )
+        except (KeyError, ValueError, AttributeError) as exc:
+            raise DataError(f"{path}:{lineno}: malformed row ({exc})") from exc
+    return out
+
+
+def unit_costs() -> dict[str, UnitCost]:
+    """The unit-cost library of the data folder, by id."""
+    return _load_unit_costs(str(data_dir()))
+
+
+# ------------------------------------------------------------------------------------------- templates
+
+TEMPLATE_LINE_KEYS = {"item", "kind", "ref", "factor", "factor_ref", "factor_note", "unit_cost", "lifetime",
+                      "lifetime_ref", "replace_existing", "price_trend"}
+TEMPLATE_KEYS = {"name", "pillar", "driver", "start_share", "target_share", "rollout", "cost"}
+
+
+@lru_cache(maxsize=8)
+def _load_templates(folder: str) -> dict[str, dict]:
+    import tomllib
+
+    path = Path(folder) / "templates.toml"
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise DataError(f"data file not found: {path}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise DataError(f"{path}: malformed TOML: {exc}") from exc
+    library = _load_unit_costs(folder)
+    out = {}
+    for name, tpl in raw.items():
+        unknown = set(tpl) - TEMPLATE_KEYS
+        if unknown:
+            raise DataError(f"{path}: template {name!r} has unknown keys {sorted(unknown)}")
+        lines = []
+        for j, line in enumerate(tpl.get("cost", [])):
+            where = f"{path}: template {name!r} cost[{j}]"
+            if set(line) - TEMPLATE_LINE_KEYS:
+                raise DataError(f"{where}: unknown keys {sorted(set(line) - TEMPLATE_LINE_KEYS)}")
+            lines.append(_expand_line(line, library, where))
+        out[name] = {**{k: v for k, v in tpl.items() if k != "cost"}, "cost": lines}
+    return out
+
+
+def _expand_line(line: dict, library: dict[str, UnitCost], where: str) -> dict:
+    """A template cost line -> a scenario cost line: the unit cost from the library, its source in source_note."""
+    out = {k: line[k] for k in ("item", "kind", "lifetime", "replace_existing", "price_trend") if k in line}
+    factor = float(line.get("factor", 1.0))
+    note = line.get("factor_note", "")
+    if "factor_ref" in line:
+        by = library.get(line["factor_ref"])
+        if by is None:
+            raise DataError(f"{where}: factor_ref {line['factor_ref']!r} is not in unit_costs.csv")
+        factor *= by.value
+        note = "; ".join(filter(None, [note, f"x {by.value:g} {by.unit} from {by.id} ({by.source})"]))
+    if "ref" in line:
+        row = library.get(line["ref"])
+        if row is None:
+            raise DataError(f"{where}: ref {line['ref']!r} is not in unit_costs.csv")
+        if not row.unit.startswith("USD"):
+            raise DataError(f"{where}: ref {row.id!r} is in {row.unit}; templates are in USD")
+        out["unit_cost"] = row.value * factor
+        scale = f" x {factor:g}" if factor != 1.0 else ""
+        text = f"{row.source} [unit_costs.csv: {row.id} = {row.value:g} {row.unit}{scale}]"
+        if note:
+            text += f"; {note}"
+        if row.placeholder and "PLACEHOLDER" not in text:
+            text = "PLACEHOLDER: " + text
+        out["source_note"] = text
+    elif "unit_cost" in line:
+        out["unit_cost"] = float(line["unit_cost"]) * factor
+        out["source_note"] = note or "PLACEHOLDER: no source"
+    else:
+        raise DataError(f"{where}: needs `ref` or `unit_cost`")
+    if "lifetime_ref" in line:
+        row = library.get(line["lifetime_ref"])
+        if row is None:
+            raise DataError(f"{where}: lifetime_ref {line['lifetime_ref']!r} is not in unit_costs.csv")
+        out["lifetime"] = int(round(row.value))
+        out["source_note"] += f"; lifetime {out['lifetime']} years from {row.id} ({row.source})"
+    return out
+
+
+def templates() -> dict[str, dict]:
+    """Programme templates of the data folder, expanded to scenario fields (``cost`` lines with numbers)."""
+    return _load_templates(str(data_dir()))
+
+
+def template_programme_id(name: str) -> str:
+    """The default programme id of a template: its name in lower_snake_case."""
+    return name.replace("-", "_")
+
+
+def clear_caches() -> None:
+    """Forget the data read so far (the next call reads data/ again, e.g. after editing a file)."""
+    for loader in (_load_profiles, _load_terms, _load_unit_costs, _load_templates):
+        loader.cache_clear()

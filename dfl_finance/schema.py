@@ -110,8 +110,10 @@ class CostLine(_Model):
 class Programme(_Model):
     """One ``[[programme]]``."""
 
-    id: str = _field(description="Unique id, used in every output", pattern=ID_PATTERN,
-                     allowed="lower_snake_case, unique")
+    id: str = _field(description="Unique id, used in every output (default with a template: the template's name "
+                     "in snake_case)", pattern=ID_PATTERN, allowed="lower_snake_case, unique")
+    template: str | None = _field(None, description="A programme template in data/templates.toml; the fields "
+                                  "written here override it, and a cost list written here replaces its cost lines")
     name: str = _field("", description="Label for charts (default: the id)")
     pillar: Pillar = _field(description="Pillar of the data-for-learning agenda")
     driver: Driver = _field(description="Count that the per-unit cost lines scale with; none = fixed costs only")
@@ -486,12 +488,46 @@ def _apply_loan_terms(raw: dict) -> dict:
     return {**raw, "source": merged}
 
 
+def _apply_templates(raw: dict) -> dict:
+    """Expand ``[[programme]]`` entries with ``template = "..."``: the template's fields, overridden by the file's."""
+    programmes = raw.get("programme")
+    if not isinstance(programmes, list) or not any(isinstance(p, dict) and "template" in p for p in programmes):
+        return raw
+    from .profiles import template_programme_id, templates
+
+    library = templates()
+    currency = (raw.get("scenario") or {}).get("currency", "USD") if isinstance(raw.get("scenario"), dict) else "USD"
+    expanded, problems = [], []
+    for i, prog in enumerate(programmes):
+        name = prog.get("template") if isinstance(prog, dict) else None
+        if not isinstance(name, str):
+            expanded.append(prog)
+            continue
+        if name not in library:
+            problems.append(Problem(f"programme[{i}].template", f"no template with this name in "
+                                    f"data/templates.toml (known: {', '.join(library)})", name))
+            expanded.append(prog)
+            continue
+        if currency != "USD":
+            problems.append(Problem(f"programme[{i}].template", f"templates are in USD but the scenario's "
+                                    f"currency is {currency}; write the cost lines instead", name))
+        expanded.append({"id": template_programme_id(name), **library[name], **prog})
+    if problems:
+        raise ScenarioError(problems)
+    return {**raw, "programme": expanded}
+
+
 def scenario_from_dict(raw: dict, file: str | None = None) -> Scenario:
-    """Validate a parsed scenario (a dict as read from TOML) into a :class:`Scenario`."""
+    """Validate a parsed scenario (a dict as read from TOML) into a :class:`Scenario`.
+
+    Before validation, references to ``data/`` are expanded: the country profile fills ``[context]``, templates
+    fill programmes and term sheets fill loans; what the file writes always wins.
+    """
     try:
         if not isinstance(raw, dict):
             raise ScenarioError([Problem("", "a scenario must be a table", raw)])
-        return Scenario.model_validate(_apply_loan_terms(_apply_country_profile(raw)))
+        expanded = _apply_loan_terms(_apply_templates(_apply_country_profile(raw)))
+        return Scenario.model_validate(expanded)
     except ValidationError as exc:
         raise ScenarioError(_problems_from_validation(exc), file=file) from None
     except ScenarioError as exc:

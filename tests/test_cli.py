@@ -143,3 +143,28 @@ def test_compare_xlsx_has_comparison_tables_and_assumptions(tmp_path):
     fields = set(sheets["assumptions"]["field"])
     assert {"scenario.start_year", "programme[0].cost[0].unit_cost", "source[0].kind"} <= fields
     assert sorted(p.name for p in tmp_path.iterdir()) == ["comparison.csv", "dfl-finance.xlsx", "manifest.json"]
+
+
+def test_countries_and_templates_are_listed():
+    proc = _sh("countries")
+    assert proc.returncode == 0
+    for iso3 in ("RWA", "KEN", "NPL", "BGD", "PER"):
+        assert iso3 in proc.stdout
+    assert "placeholder" in proc.stdout
+    proc = _sh("templates")
+    assert proc.returncode == 0
+    for name in ("connectivity-satellite", "connectivity-mixed", "emis", "devices", "teacher-data-skills",
+                 "officials-data-literacy", "data-governance"):
+        assert name in proc.stdout
+
+
+def test_compare_prints_a_readable_table():
+    import tempfile
+
+    rwanda = [f for f in BUNDLED if "rwanda-" in f]
+    with tempfile.TemporaryDirectory() as out:
+        proc = _sh("compare", *rwanda, "--out", out)
+    assert proc.returncode == 0
+    assert "[1] Rwanda: domestic budget only (baseline)" in proc.stdout
+    assert " M " in proc.stdout or " M\n" in proc.stdout  # money in millions
+    assert "%" in proc.stdout  # shares in percent

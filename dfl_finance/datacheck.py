@@ -1,0 +1,120 @@
+"""``dfl-finance data-check``: every value in data/ has a source or a placeholder flag, known units, no negative
+values; every template expands to a valid programme; every bundled scenario validates and runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .errors import DflFinanceError
+from .profiles import CONTEXT_FIELDS, data_dir, loan_terms, read_csv_rows, templates
+
+#: Units a data row may use.
+KNOWN_UNITS = {
+    "schools", "learners", "teachers", "share", "1/yr", "years", "days", "km", "Mbps",
+    "USD", "USD/yr", "USD/km", "USD/km/yr", "USD/Mbps/yr", "USD/school", "USD/school/yr", "USD/W", "USD/month",
+    "USD/device", "USD/trainee-day", "USD/teacher", "USD/learner/yr", "KES/device",
+}
+PROFILE_FIELDS = set(CONTEXT_FIELDS) | {"connected_share"}
+CONFIDENCE = {"H", "M", "L"}
+
+
+def _check_rows(path: Path, id_column: str) -> tuple[list[str], int]:
+    problems = []
+    rows = read_csv_rows(path)
+    seen = set()
+    for lineno, row in enumerate(rows, start=2):
+        where = f"{path.name}:{lineno}"
+        key = tuple(row.get(c, "") for c in id_column.split("+"))
+        if key in seen:
+            problems.append(f"{where}: duplicate {id_column} {key}")
+        seen.add(key)
+        placeholder = row.get("placeholder", "").strip().lower()
+        if placeholder not in ("true", "false"):
+            problems.append(f"{where}: placeholder must be true or false (got {placeholder!r})")
+        source = row.get("source", "").strip()
+        if not source:
+            problems.append(f"{where}: no source and not flagged as a placeholder" if placeholder != "true"
+                            else f"{where}: a placeholder must say why in its source column")
+        elif placeholder == "true" and "PLACEHOLDER" not in source:
+            problems.append(f"{where}: a placeholder row's source must start with PLACEHOLDER")
+        if row.get("confidence", "").strip() not in CONFIDENCE:
+            problems.append(f"{where}: confidence must be one of H, M, L (got {row.get('confidence')!r})")
+        if "unit" in row and row["unit"].strip() not in KNOWN_UNITS:
+            problems.append(f"{where}: unknown unit {row['unit']!r} (known: {', '.join(sorted(KNOWN_UNITS))})")
+        if "value" in row:
+            try:
+                if float(row["value"]) < 0:
+                    problems.append(f"{where}: negative value {row['value']}")
+            except ValueError:
+                problems.append(f"{where}: value is not a number ({row['value']!r})")
+    return problems, len(rows)
+
+
+def check_data(scenario_dir: str | Path | None = None) -> tuple[list[str], list[str]]:
+    """Run every check. Returns (problems, notes); no problems means the data passes."""
+    folder = data_dir()
+    problems: list[str] = []
+    notes: list[str] = []
+
+    p, n = _check_rows(folder / "country_profiles.csv", "iso3+field")
+    problems += p
+    for lineno, row in enumerate(read_csv_rows(folder / "country_profiles.csv"), start=2):
+        if row["field"] not in PROFILE_FIELDS:
+            problems.append(f"country_profiles.csv:{lineno}: unknown field {row['field']!r}")
+    notes.append(f"country_profiles.csv: {n} rows")
+
+    p, n = _check_rows(folder / "unit_costs.csv", "id")
+    problems += p
+    notes.append(f"unit_costs.csv: {n} rows")
+
+    p, n = _check_rows(folder / "loan_terms.csv", "id")
+    problems += p
+    try:
+        for sheet in loan_terms().values():
+            if sheet.rate < 0 or sheet.commitment_fee < 0 or sheet.front_end_fee < 0:
+                problems.append(f"loan_terms.csv: {sheet.id}: negative rate or fee")
+            if sheet.maturity_years <= sheet.grace_years:
+                problems.append(f"loan_terms.csv: {sheet.id}: maturity must exceed grace")
+    except DflFinanceError as exc:
+        problems.append(str(exc))
+    notes.append(f"loan_terms.csv: {n} term sheets")
+
+    problems += _check_templates(notes)
+    problems += _check_scenarios(Path(scenario_dir) if scenario_dir else folder.parent / "scenarios", notes)
+    return problems, notes
+
+
+def _check_templates(notes: list[str]) -> list[str]:
+    from .schema import scenario_from_dict
+
+    problems = []
+    try:
+        library = templates()
+    except DflFinanceError as exc:
+        return [str(exc)]
+    for name in library:
+        raw = {"scenario": {"name": "template check", "start_year": 2026, "years": 5},
+               "context": {"schools": 10, "learners": 10, "teachers": 10, "education_budget": 1.0},
+               "programme": [{"template": name}]}
+        try:
+            scenario_from_dict(raw, file=f"templates.toml [{name}]")
+        except DflFinanceError as exc:
+            problems.append(str(exc))
+    notes.append(f"templates.toml: {len(library)} templates")
+    return problems
+
+
+def _check_scenarios(folder: Path, notes: list[str]) -> list[str]:
+    from .results import run
+    from .schema import load_scenario
+
+    problems = []
+    files = sorted(folder.glob("*.toml"))
+    for f in files:
+        try:
+            run(load_scenario(f)).tables()
+        except DflFinanceError as exc:
+            problems.append(str(exc))
+    notes.append(f"{folder.name}/: {len(files)} scenarios validate and run" if not problems
+                 else f"{folder.name}/: {len(files)} scenarios")
+    return problems

@@ -1,0 +1,176 @@
+"""Default data: the data check, templates, country profiles, and snapshots of the bundled scenarios."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from dfl_finance import load_scenario, run, scenario_from_dict
+from dfl_finance.datacheck import check_data
+from dfl_finance.profiles import clear_caches, country_profiles, templates, unit_costs
+from tests.conftest import ROOT
+
+SNAPSHOT = ROOT / "tests" / "snapshots" / "bundled_summary.csv"
+BUNDLED = sorted((ROOT / "scenarios").glob("*.toml"))
+
+
+def test_data_check_passes_from_the_command_line():
+    script = Path(sys.executable).with_name("dfl-finance")
+    proc = subprocess.run([str(script) if script.exists() else "dfl-finance", "data-check"], capture_output=True,
+                          text=True, timeout=120, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert "scenarios validate and run" in proc.stdout
+
+
+@pytest.fixture
+def data_copy(tmp_path, monkeypatch):
+    """A copy of data/ that a test may change; DFL_FINANCE_DATA points the package at it."""
+    copy = tmp_path / "data"
+    shutil.copytree(ROOT / "data", copy)
+    monkeypatch.setenv("DFL_FINANCE_DATA", str(copy))
+    yield copy
+    clear_caches()
+
+
+def _edit_csv(path: Path, row_id: str, column: str, value: str, id_column: str = "id") -> None:
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    df.loc[df[id_column] == row_id, column] = value
+    df.to_csv(path, index=False)
+    clear_caches()
+
+
+@pytest.mark.parametrize("column, value, message", [
+    ("source", "", "no source"),
+    ("value", "-5", "negative value"),
+    ("unit", "USD/parsec", "unknown unit"),
+    ("placeholder", "maybe", "placeholder must be true or false"),
+    ("confidence", "X", "confidence"),
+])
+def test_data_check_finds_broken_rows(data_copy, column, value, message):
+    _edit_csv(data_copy / "unit_costs.csv", "satellite_capex", column, value)
+    problems, _ = check_data(ROOT / "scenarios")
+    assert any(message in p and "unit_costs.csv" in p for p in problems), problems
+
+
+def test_data_check_requires_placeholders_to_say_so(data_copy):
+    _edit_csv(data_copy / "unit_costs.csv", "emis_central", "source", "a guess")
+    problems, _ = check_data(ROOT / "scenarios")
+    assert any("PLACEHOLDER" in p for p in problems)
+
+
+def test_data_check_reports_a_broken_scenario(tmp_path):
+    shutil.copy(ROOT / "tests/data/invalid/negative_cost.toml", tmp_path / "bad.toml")
+    problems, _ = check_data(tmp_path)
+    assert any("bad.toml" in p and "unit_cost" in p for p in problems)
+
+
+def test_every_value_has_a_source_or_a_placeholder_flag():
+    for row in unit_costs().values():
+        assert row.source and (not row.placeholder or "PLACEHOLDER" in row.source), row.id
+    for prof in country_profiles().values():
+        for field, v in prof.values.items():
+            assert v.source and (not v.placeholder or "PLACEHOLDER" in v.source), (prof.iso3, field)
+
+
+def test_five_country_profiles_with_every_field():
+    profiles = country_profiles()
+    assert {"RWA", "KEN", "NPL", "BGD", "PER"} <= set(profiles)
+    for prof in profiles.values():
+        assert {"schools", "learners", "teachers", "connected_share", "education_budget",
+                "budget_growth"} <= set(prof.values), prof.iso3
+
+
+@pytest.mark.parametrize("name", sorted(templates()))
+def test_every_template_expands_to_a_valid_programme(name):
+    sc = scenario_from_dict({"scenario": {"name": "t", "country": "RWA", "start_year": 2026, "years": 5},
+                             "programme": [{"template": name}]})
+    prog = sc.programme[0]
+    assert prog.template == name and prog.id == name.replace("-", "_")
+    assert prog.cost and all(c.source_note for c in prog.cost)
+    assert run(sc).summary()["total_cost"] > 0
+
+
+def test_template_fields_are_overridden_by_the_scenario():
+    sc = scenario_from_dict({
+        "scenario": {"name": "t", "country": "RWA", "start_year": 2026, "years": 5},
+        "programme": [
+            {"template": "emis", "id": "my_emis", "target_year": 2027, "rollout": "immediate"},
+            {"template": "devices", "cost": [{"item": "tablet", "kind": "capex", "unit_cost": 120.0}]},
+        ],
+    })
+    emis, devices = sc.programme
+    assert (emis.id, emis.target_year, emis.rollout, emis.pillar) == ("my_emis", 2027, "immediate", "infrastructure")
+    assert [c.item for c in devices.cost] == ["tablet"]  # a cost list replaces the template's lines
+    assert devices.driver == "learners"
+
+
+def test_template_costs_come_from_the_library():
+    lines = {c["item"]: c for c in templates()["connectivity-satellite"]["cost"]}
+    lib = unit_costs()
+    assert lines["satellite terminal"]["unit_cost"] == lib["satellite_capex"].value
+    # 20 Mbps x 6.0 USD/Mbps/yr
+    assert lines["satellite service, 20 Mbps"]["unit_cost"] == lib["demand_mbps"].value * lib["satellite_per_mbps"].value
+    assert "Giga" in lines["satellite terminal"]["source_note"]
+    assert all("PLACEHOLDER" in c["source_note"] for c in templates()["emis"]["cost"])
+
+
+def test_profile_schools_reach_the_engine_proportionally(data_copy):
+    # connectivity costs scale with the number of schools: doubling schools in the profile doubles them
+    raw = {"scenario": {"name": "t", "country": "RWA", "start_year": 2026, "years": 5},
+           "programme": [{"template": "connectivity-satellite", "start_share": 0.5, "target_share": 0.9}]}
+    before = run(scenario_from_dict(raw)).summary()["total_cost"]
+    df = pd.read_csv(ROOT / "data/country_profiles.csv", dtype=str, keep_default_na=False)
+    df.loc[(df.iso3 == "RWA") & (df.field == "schools"), "value"] = str(2 * 6756)
+    df.to_csv(data_copy / "country_profiles.csv", index=False)
+    clear_caches()
+    after = run(scenario_from_dict(raw)).summary()["total_cost"]
+    assert after == pytest.approx(2 * before, rel=1e-12)
+
+
+def test_rwanda_options_tell_a_coherent_story():
+    results = {run(load_scenario(p)).name: run(load_scenario(p)).summary()
+               for p in (ROOT / "scenarios").glob("rwanda-*.toml")}
+    assert len(results) >= 5
+    gaps = {n: s["total_gap"] for n, s in results.items()}
+    assert max(gaps, key=gaps.get) == "Rwanda: domestic budget only"
+    tails = {n: s["total_debt_service"] + s["total_ppp_payments"] for n, s in results.items()}
+    assert max(results, key=lambda n: results[n]["years_to_last_payment"]) == "Rwanda: IDA credit-led"
+    assert results["Rwanda: IDA credit-led"]["total_debt_service"] == max(s["total_debt_service"]
+                                                                          for s in results.values())
+    assert tails["Rwanda: domestic budget only"] == 0
+    grants = results["Rwanda: IDA grant, GPE match and bilateral donor"]
+    assert grants["grant_element_external"] == pytest.approx(1.0)
+
+
+def test_bundled_scenarios_cover_the_three_pillars():
+    for path in BUNDLED:
+        sc = load_scenario(path)
+        assert {p.pillar for p in sc.programme} == {"infrastructure", "capacities", "governance"}, path.name
+
+
+def _current_summary() -> pd.DataFrame:
+    return pd.concat([run(load_scenario(p)).summary_df() for p in BUNDLED], ignore_index=True)
+
+
+def test_bundled_summaries_match_the_snapshot():
+    """Regenerate after an intended change with: python -m tests.test_data"""
+    stored = pd.read_csv(SNAPSHOT)
+    now = _current_summary()
+    merged = stored.merge(now, on=["scenario", "metric"], how="outer", suffixes=("_stored", "_now"),
+                          indicator=True)
+    missing = merged[merged["_merge"] != "both"]
+    assert missing.empty, f"scenarios or metrics differ from the snapshot:\n{missing[['scenario', 'metric']]}"
+    for row in merged.itertuples():
+        if pd.isna(row.value_stored):
+            assert pd.isna(row.value_now), (row.scenario, row.metric)
+        else:
+            assert row.value_now == pytest.approx(row.value_stored, rel=1e-6, abs=1e-6), (row.scenario, row.metric)
+
+
+if __name__ == "__main__":  # python -m tests.test_data: write the snapshot anew
+    SNAPSHOT.parent.mkdir(parents=True, exist_ok=True)
+    _current_summary().to_csv(SNAPSHOT, index=False)
+    print(f"wrote {SNAPSHOT}")
