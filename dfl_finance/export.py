@@ -49,14 +49,20 @@ def file_sha256(path: str | os.PathLike) -> str:
 
 
 def manifest(scenario_names: list[str], input_files: list[str | os.PathLike] = (), seed: int | None = None,
-             outputs: list[str] = ()) -> dict:
-    """The run manifest: package version, input file hashes, scenario names, seed and time of the run (UTC)."""
+             outputs: list[str] = (), input_texts: dict[str, str] | None = None) -> dict:
+    """The run manifest: package version, input file hashes, scenario names, seed and time of the run (UTC).
+
+    ``input_texts`` (scenario name -> TOML text) hashes scenarios that have no file, as in the app.
+    """
+    inputs = [{"path": str(p), "sha256": file_sha256(p)} for p in input_files]
+    inputs += [{"scenario": n, "sha256": hashlib.sha256(t.encode("utf-8")).hexdigest()}
+               for n, t in (input_texts or {}).items()]
     return {
         "package": "dfl-finance",
         "version": __version__,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "scenarios": list(scenario_names),
-        "inputs": [{"path": str(p), "sha256": file_sha256(p)} for p in input_files],
+        "inputs": inputs,
         "seed": seed,
         "outputs": list(outputs),
     }

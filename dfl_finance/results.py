@@ -189,15 +189,20 @@ def compare(results: list[Result], baseline: str | None = None) -> pd.DataFrame:
     """Summary metrics side by side: ``metric, unit``, one column per scenario, and ``delta_vs_<baseline> (<name>)``
     (= that scenario's value minus the baseline's) for every other scenario. The baseline defaults to the first.
     """
-    if not results:
-        raise ValueError("nothing to compare")
-    names = [r.name for r in results]
+    return compare_summaries([r.summary_df() for r in results], baseline)
+
+
+def compare_summaries(summaries: list[pd.DataFrame], baseline: str | None = None) -> pd.DataFrame:
+    """:func:`compare` from the scenarios' ``summary`` tables (one frame per scenario, in column order)."""
+    from .errors import DflFinanceError
+
+    if not summaries:
+        raise DflFinanceError("nothing to compare")
+    names = [str(s["scenario"].iloc[0]) for s in summaries]
     base = names[0] if baseline is None else baseline
     if base not in names:
-        from .errors import DflFinanceError
-
         raise DflFinanceError(f"baseline {base!r} is not one of the scenarios: {', '.join(names)}")
-    summary = pd.concat([r.summary_df() for r in results], ignore_index=True)
+    summary = pd.concat(summaries, ignore_index=True)
     units = summary.drop_duplicates("metric").set_index("metric")["unit"]
     wide = summary.pivot(index="metric", columns="scenario", values="value")
     metrics = list(dict.fromkeys(summary["metric"]))

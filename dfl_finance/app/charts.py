@@ -1,0 +1,148 @@
+"""Altair chart builders over the tidy tables (no Streamlit here, so they can be tested and reused).
+
+Conventions: money on the y axis in millions of the scenario's currency (the axis title says so), tooltips with
+readable amounts ("USD 12.3 M"), one colour per funding source that is the same in every chart (the gap always in
+the same red), scenarios in facets.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from ..formatting import format_money
+
+#: Colours for funding sources, assigned in order of first appearance; the gap has its own.
+SOURCE_PALETTE = ["#4c78a8", "#f58518", "#54a24b", "#b279a2", "#72b7b2", "#eeca3b", "#9d755d", "#bab0ac",
+                  "#ff9da6", "#79706e", "#1f77b4", "#8c564b"]
+GAP_COLOUR = "#d62728"
+PILLAR_ORDER = ["infrastructure", "capacities", "governance"]
+FACET_COLUMNS = 2
+
+
+#: Programmes get a scheme without red, so that red means "gap" everywhere.
+PROGRAMME_SCHEME = "dark2"
+
+
+def source_colours(source_ids: list[str]) -> dict[str, str]:
+    """One colour per source id (in order of first appearance) and red for the gap."""
+    ids = [s for s in dict.fromkeys(source_ids) if s != "gap"]
+    return {**{s: SOURCE_PALETTE[i % len(SOURCE_PALETTE)] for i, s in enumerate(ids)}, "gap": GAP_COLOUR}
+
+
+def _scale(colours: dict[str, str], present) -> alt.Scale:
+    """The colour scale of the sources present in one chart, with the colours they have in every chart."""
+    ids = [s for s in colours if s in set(present)]
+    return alt.Scale(domain=ids, range=[colours[s] for s in ids])
+
+
+def _money_columns(df: pd.DataFrame, column: str, currency: str) -> pd.DataFrame:
+    out = df.copy()
+    out["millions"] = out[column] / 1e6
+    out["amount_text"] = [format_money(v, currency) for v in out[column]]
+    return out
+
+
+def _facet(chart: alt.Chart, n_scenarios: int) -> alt.FacetChart:
+    return chart.facet(facet=alt.Facet("scenario:N", title=None, header=alt.Header(labelFontWeight="bold",
+                                                                                   labelLimit=400)),
+                       columns=min(FACET_COLUMNS, max(n_scenarios, 1)))
+
+
+def costs_chart(costs: pd.DataFrame, currency: str) -> alt.FacetChart:
+    """Costs by programme over the years, stacked, grouped by pillar (tooltip), one panel per scenario."""
+    df = costs.groupby(["scenario", "year", "pillar", "programme"], as_index=False)["amount"].sum()
+    df = _money_columns(df, "amount", currency)
+    df["pillar_rank"] = df["pillar"].map({p: i for i, p in enumerate(PILLAR_ORDER)})
+    chart = alt.Chart(df, width=380, height=220).mark_bar().encode(
+        x=alt.X("year:O", title="Year"),
+        y=alt.Y("sum(millions):Q", title=f"Cost ({currency} millions)", axis=alt.Axis(format=",.1f")),
+        color=alt.Color("programme:N", title="Programme", scale=alt.Scale(scheme=PROGRAMME_SCHEME),
+                        legend=alt.Legend(orient="bottom", columns=4)),
+        order=alt.Order("pillar_rank:Q"),
+        tooltip=[alt.Tooltip("scenario:N"), alt.Tooltip("year:O", title="Year"), alt.Tooltip("pillar:N"),
+                 alt.Tooltip("programme:N"), alt.Tooltip("amount_text:N", title="Cost")],
+    )
+    return _facet(chart, df["scenario"].nunique()).properties(title="Costs by programme (stacked by pillar)")
+
+
+def financing_chart(financing: pd.DataFrame, currency: str, colours: dict[str, str]) -> alt.FacetChart:
+    """Who pays each year, stacked by source; the unfunded gap in red on top."""
+    df = financing.groupby(["scenario", "year", "source", "source_kind"], as_index=False, sort=False)["amount"].sum()
+    df = _money_columns(df, "amount", currency)
+    df["is_gap"] = (df["source"] == "gap").astype(int)
+    chart = alt.Chart(df, width=380, height=220).mark_bar().encode(
+        x=alt.X("year:O", title="Year"),
+        y=alt.Y("sum(millions):Q", title=f"Financing ({currency} millions)", axis=alt.Axis(format=",.1f")),
+        color=alt.Color("source:N", title="Source (gap in red)", scale=_scale(colours, df["source"]),
+                        legend=alt.Legend(orient="bottom", columns=5)),
+        order=alt.Order("is_gap:Q"),
+        tooltip=[alt.Tooltip("scenario:N"), alt.Tooltip("year:O", title="Year"), alt.Tooltip("source:N"),
+                 alt.Tooltip("source_kind:N", title="Kind"), alt.Tooltip("amount_text:N", title="Amount")],
+    )
+    return _facet(chart, df["scenario"].nunique()).properties(title="Financing by source, with the gap")
+
+
+def debt_service_chart(debt: pd.DataFrame, currency: str, colours: dict[str, str]) -> alt.FacetChart | None:
+    """Debt service (and PPP availability payments) by source to the last repayment; None without any."""
+    if debt.empty:
+        return None
+    df = debt.assign(payment=debt["interest"] + debt["principal"] + debt["fees"])
+    last = df[df["payment"] > 0].groupby("scenario")["year"].max()
+    df = df[df["year"] <= df["scenario"].map(last).fillna(df["year"].min())]
+    df = _money_columns(df, "payment", currency)
+    chart = alt.Chart(df, width=380, height=200).mark_bar().encode(
+        x=alt.X("year:O", title="Year", axis=alt.Axis(labelOverlap=True)),
+        y=alt.Y("sum(millions):Q", title=f"Payments ({currency} millions)", axis=alt.Axis(format=",.1f")),
+        color=alt.Color("source:N", title="Source", scale=_scale(colours, df["source"]),
+                        legend=alt.Legend(orient="bottom")),
+        tooltip=[alt.Tooltip("scenario:N"), alt.Tooltip("year:O", title="Year"), alt.Tooltip("source:N"),
+                 alt.Tooltip("amount_text:N", title="Payment"),
+                 alt.Tooltip("interest:Q", title="Interest / return", format=",.0f"),
+                 alt.Tooltip("principal:Q", title="Principal", format=",.0f"),
+                 alt.Tooltip("outstanding:Q", title="Outstanding", format=",.0f")],
+    )
+    return _facet(chart, df["scenario"].nunique()).properties(
+        title="Debt service and PPP payments by source, to the last repayment")
+
+
+def burden_chart(fiscal: pd.DataFrame) -> alt.LayerChart:
+    """Government burden as a share of the education budget, each scenario against its limit (dashed), from the
+    first year to the last payment of any scenario shown."""
+    df = fiscal[["scenario", "year", "burden_share", "burden_limit", "government_burden", "education_budget"]].copy()
+    last = df.loc[df["government_burden"] > 0, "year"].max()
+    df = df[df["year"] <= (last if pd.notna(last) else df["year"].min())]
+    title = "Burden (share of the education budget)"
+    base = alt.Chart(df).encode(
+        x=alt.X("year:Q", title="Year", axis=alt.Axis(format="d")),
+        # legend on the right: with a bottom legend Streamlit squashes a layered chart's plot area
+        color=alt.Color("scenario:N", title="Scenario", legend=alt.Legend(orient="right", labelLimit=260)),
+    )
+    line = base.mark_line(point=True).encode(
+        y=alt.Y("burden_share:Q", title=title, axis=alt.Axis(format=".1%")),
+        tooltip=[alt.Tooltip("scenario:N"), alt.Tooltip("year:Q", title="Year", format="d"),
+                 alt.Tooltip("burden_share:Q", title="Burden share", format=".2%"),
+                 alt.Tooltip("burden_limit:Q", title="Limit", format=".1%"),
+                 alt.Tooltip("government_burden:Q", title="Burden", format=",.0f")],
+    )
+    limit = base.mark_line(strokeDash=[6, 4], opacity=0.8).encode(y=alt.Y("burden_limit:Q", title=title))
+    # sizes on the layer itself: set on the layers, Streamlit draws a layered chart squashed
+    return alt.layer(line, limit).properties(width=640, height=320)
+
+
+def outcomes_chart(outcomes: pd.DataFrame) -> alt.FacetChart:
+    """Share of the driver reached by each programme (schools connected, teachers trained, ...)."""
+    df = outcomes.copy()
+    df["label"] = df["programme"] + " (" + df["driver"] + ")"
+    chart = alt.Chart(df, width=380, height=220).mark_line(point=True).encode(
+        x=alt.X("year:O", title="Year"),
+        y=alt.Y("reached_share:Q", title="Share reached", axis=alt.Axis(format="%"),
+                scale=alt.Scale(domain=[0, 1])),
+        color=alt.Color("label:N", title="Programme (driver)", scale=alt.Scale(scheme=PROGRAMME_SCHEME),
+                        legend=alt.Legend(orient="bottom", columns=3, labelLimit=300)),
+        tooltip=[alt.Tooltip("scenario:N"), alt.Tooltip("year:O", title="Year"), alt.Tooltip("programme:N"),
+                 alt.Tooltip("reached_share:Q", title="Share reached", format=".1%"),
+                 alt.Tooltip("reached:Q", title="Units reached", format=",.0f")],
+    )
+    return _facet(chart, df["scenario"].nunique()).properties(
+        title="Outcomes: share of schools connected, teachers trained, ... by programme")

@@ -1,0 +1,25 @@
+"""The engine behind the app, cached on the scenario's content (its TOML text)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from ..results import compare_summaries, run
+from ..schema import parse_scenario
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def tables_for(toml_text: str) -> dict[str, pd.DataFrame]:
+    """All output tables of one scenario; the same text is computed once per server."""
+    return run(parse_scenario(toml_text)).tables()
+
+
+def combined_tables(toml_texts: list[str]) -> dict[str, pd.DataFrame]:
+    """The tables of several scenarios, rows tagged by scenario name."""
+    per = [tables_for(t) for t in toml_texts]
+    return {name: pd.concat([t[name] for t in per], ignore_index=True) for name in per[0]}
+
+
+def comparison(toml_texts: list[str], baseline: str | None) -> pd.DataFrame:
+    return compare_summaries([tables_for(t)["summary"] for t in toml_texts], baseline)

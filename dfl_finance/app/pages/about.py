@@ -1,0 +1,31 @@
+"""About: the method and the sources, in plain language."""
+
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from dfl_finance.profiles import country_profiles, data_dir, unit_costs
+
+ROOT = Path(__file__).resolve().parents[3]
+
+st.title("About the model")
+st.markdown("""
+**dfl_finance** projects the cost of a data-for-learning plan year by year (connecting schools, data systems,
+data skills and data governance), allocates it to funding sources (the education budget, grants, loans, PPP),
+computes the debt service to the last repayment and the burden on the education budget, and shows the funding
+gap. All amounts are in constant prices of the start year.
+""")
+tab_method, tab_sources, tab_placeholders = st.tabs(["Method", "Sources", "Placeholders"])
+with tab_method:
+    st.markdown((ROOT / "docs" / "method.md").read_text(encoding="utf-8"))
+with tab_sources:
+    st.markdown((data_dir() / "SOURCES.md").read_text(encoding="utf-8"))
+with tab_placeholders:
+    st.markdown("Values **without a public source**, which keep the model running and should be replaced "
+                "before the numbers are used for decisions:")
+    rows = [{"table": "unit_costs.csv", "id": u.id, "value": u.value, "unit": u.unit, "note": u.source}
+            for u in unit_costs().values() if u.placeholder]
+    rows += [{"table": "country_profiles.csv", "id": f"{p.iso3}.{f}", "value": v.value, "unit": v.unit,
+              "note": v.source} for p in country_profiles().values() for f, v in p.values.items() if v.placeholder]
+    st.dataframe(pd.DataFrame(rows), hide_index=True)

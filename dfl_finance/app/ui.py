@@ -1,0 +1,78 @@
+"""Small Streamlit helpers shared by the pages: widgets bound to a field path, with the schema's help text and
+the validation problem of that field shown right under it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from ..errors import Problem
+from ..schema import field_help
+
+_ERRORS = "dfl_errors"
+
+
+def set_problems(scope: str, problems: list[Problem]) -> None:
+    st.session_state.setdefault(_ERRORS, {})[scope] = problems
+
+
+def problems(scope: str) -> list[Problem]:
+    return st.session_state.setdefault(_ERRORS, {}).get(scope, [])
+
+
+def show_field_problems(scope: str, path: str) -> None:
+    for p in problems(scope):
+        if p.path == path:
+            st.error(p.format(), icon=":material/error:")
+
+
+def show_other_problems(scope: str, shown_paths: set[str]) -> None:
+    rest = [p for p in problems(scope) if p.path not in shown_paths]
+    if rest:
+        st.error("This edit was not applied (the last valid scenario is kept):\n\n"
+                 + "\n".join(f"- `{p.path or 'file'}`: {p.format().split(': ', 1)[-1] if p.path else p.format()}"
+                             for p in rest))
+
+
+class FieldForm:
+    """Collects widget values by field path inside one ``st.form``."""
+
+    def __init__(self, scope: str, prefix: str):
+        self.scope = scope
+        self.prefix = prefix
+        self.paths: dict[str, str] = {}  # path -> widget key
+
+    def key(self, path: str) -> str:
+        return f"{self.prefix}:{path}"
+
+    def _after(self, path: str) -> None:
+        self.paths[path] = self.key(path)
+        show_field_problems(self.scope, path)
+
+    def number(self, label: str, path: str, value: Any, table: str, field: str, *, integer: bool = False,
+               fmt: str | None = None, optional: bool = False) -> None:
+        help_text = field_help(table, field)
+        if integer:
+            st.number_input(label, value=None if value is None else int(value), step=1, key=self.key(path),
+                            help=help_text, placeholder="none" if optional else None)
+        else:
+            st.number_input(label, value=None if value is None else float(value), format=fmt or "%.4f",
+                            key=self.key(path), help=help_text, placeholder="none" if optional else None)
+        self._after(path)
+
+    def select(self, label: str, path: str, value: Any, options: list, table: str, field: str) -> None:
+        st.selectbox(label, options, index=options.index(value) if value in options else 0, key=self.key(path),
+                     help=field_help(table, field))
+        self._after(path)
+
+    def text(self, label: str, path: str, value: str, table: str, field: str) -> None:
+        st.text_input(label, value=value or "", key=self.key(path), help=field_help(table, field))
+        self._after(path)
+
+    def values(self) -> dict[str, Any]:
+        out = {}
+        for path, key in self.paths.items():
+            value = st.session_state.get(key)
+            out[path] = None if value == "" else value
+        return out
