@@ -71,25 +71,35 @@ def _parse_bool(text: str) -> bool:
     return text.strip().lower() in ("1", "true", "yes")
 
 
-@lru_cache(maxsize=8)
-def _load_profiles(folder: str) -> dict[str, CountryProfile]:
-    path = Path(folder) / "country_profiles.csv"
-    names: dict[str, str] = {}
-    values: dict[str, dict[str, ProfileValue]] = {}
+def _parsed_rows(path: Path, parse):
+    """``parse(row)`` for every row of a CSV data file; a row it cannot parse is a DataError naming the line."""
+    out = []
     for lineno, row in enumerate(read_csv_rows(path), start=2):
         try:
-            iso3 = row["iso3"].strip().upper()
-            names[iso3] = row["country"].strip()
-            values.setdefault(iso3, {})[row["field"].strip()] = ProfileValue(
-                value=float(row["value"]),
-                unit=row["unit"].strip(),
-                year=int(row["year"]) if row["year"].strip() else None,
-                source=row["source"].strip(),
-                confidence=row["confidence"].strip(),
-                placeholder=_parse_bool(row["placeholder"]),
-            )
-        except (KeyError, ValueError, AttributeError) as exc:
+            out.append(parse(row))
+        except (KeyError, ValueError, AttributeError, TypeError) as exc:
             raise DataError(f"{path}:{lineno}: malformed row ({exc})") from exc
+    return out
+
+
+def _provenance(row: dict[str, str]) -> dict:
+    """The fields every sourced data row has: its year, source, confidence and placeholder flag."""
+    year = (row.get("year") or "").strip()
+    return {"year": int(year) if year else None, "source": row["source"].strip(),
+            "confidence": row["confidence"].strip(), "placeholder": _parse_bool(row["placeholder"])}
+
+
+@lru_cache(maxsize=8)
+def _load_profiles(folder: str) -> dict[str, CountryProfile]:
+    def parse(row):
+        value = ProfileValue(value=float(row["value"]), unit=row["unit"].strip(), **_provenance(row))
+        return row["iso3"].strip().upper(), row["country"].strip(), row["field"].strip(), value
+
+    names: dict[str, str] = {}
+    values: dict[str, dict[str, ProfileValue]] = {}
+    for iso3, name, field, value in _parsed_rows(Path(folder) / "country_profiles.csv", parse):
+        names[iso3] = name
+        values.setdefault(iso3, {})[field] = value
     return {iso3: CountryProfile(iso3, names[iso3], values[iso3]) for iso3 in names}
 
 
@@ -138,21 +148,18 @@ def parse_schedule(text: str) -> list[tuple[int, int, float]]:
 
 @lru_cache(maxsize=8)
 def _load_terms(folder: str) -> dict[str, TermSheet]:
-    path = Path(folder) / "loan_terms.csv"
-    out = {}
-    for lineno, row in enumerate(read_csv_rows(path), start=2):
-        try:
-            out[row["id"].strip()] = TermSheet(
-                id=row["id"].strip(), name=row["name"].strip(), rate=float(row["rate"]),
-                grace_years=int(row["grace_years"]), maturity_years=int(row["maturity_years"]),
-                repayment=row["repayment"].strip(), schedule=parse_schedule(row["schedule"]),
-                commitment_fee=float(row["commitment_fee"]), front_end_fee=float(row["front_end_fee"]),
-                effective=row["effective"].strip(), source=row["source"].strip(),
-                confidence=row["confidence"].strip(), placeholder=_parse_bool(row["placeholder"]),
-            )
-        except (KeyError, ValueError, AttributeError) as exc:
-            raise DataError(f"{path}:{lineno}: malformed row ({exc})") from exc
-    return out
+    def parse(row):
+        prov = _provenance(row)
+        return TermSheet(
+            id=row["id"].strip(), name=row["name"].strip(), rate=float(row["rate"]),
+            grace_years=int(row["grace_years"]), maturity_years=int(row["maturity_years"]),
+            repayment=row["repayment"].strip(), schedule=parse_schedule(row["schedule"]),
+            commitment_fee=float(row["commitment_fee"]), front_end_fee=float(row["front_end_fee"]),
+            effective=row["effective"].strip(), source=prov["source"], confidence=prov["confidence"],
+            placeholder=prov["placeholder"],
+        )
+
+    return {t.id: t for t in _parsed_rows(Path(folder) / "loan_terms.csv", parse)}
 
 
 def loan_terms() -> dict[str, TermSheet]:
@@ -180,19 +187,11 @@ class UnitCost:
 
 @lru_cache(maxsize=8)
 def _load_unit_costs(folder: str) -> dict[str, UnitCost]:
-    path = Path(folder) / "unit_costs.csv"
-    out = {}
-    for lineno, row in enumerate(read_csv_rows(path), start=2):
-        try:
-            out[row["id"].strip()] = UnitCost(
-                id=row["id"].strip(), category=row["category"].strip(), item=row["item"].strip(),
-                value=float(row["value"]), unit=row["unit"].strip(),
-                year=int(row["year"]) if row["year"].strip() else None, source=row["source"].strip(),
-                confidence=row["confidence"].strip(), placeholder=_parse_bool(row["placeholder"]),
-            )
-        except (KeyError, ValueError, AttributeError) as exc:
-            raise DataError(f"{path}:{lineno}: malformed row ({exc})") from exc
-    return out
+    def parse(row):
+        return UnitCost(id=row["id"].strip(), category=row["category"].strip(), item=row["item"].strip(),
+                        value=float(row["value"]), unit=row["unit"].strip(), **_provenance(row))
+
+    return {u.id: u for u in _parsed_rows(Path(folder) / "unit_costs.csv", parse)}
 
 
 def unit_costs() -> dict[str, UnitCost]:

@@ -457,64 +457,64 @@ def _apply_country_profile(raw: dict) -> dict:
     return {**raw, "context": {**profiles[country].context_defaults(), **context}}
 
 
+def _expand_references(raw: dict, table: str, field: str, load_library, where: str, merge,
+                       applies=lambda item: True) -> dict:
+    """Expand the entries of ``raw[table]`` that name a library entry in ``field``: ``merge(entry, item, i)``.
+
+    Entries that name no known library entry are problems at ``table[i].field``; the library is only loaded when
+    some entry refers to it.
+    """
+    items = raw.get(table)
+    if not isinstance(items, list) or not any(isinstance(x, dict) and field in x for x in items):
+        return raw
+    library = load_library()
+    expanded, problems = [], []
+    for i, item in enumerate(items):
+        name = item.get(field) if isinstance(item, dict) else None
+        if not isinstance(name, str) or not applies(item):
+            expanded.append(item)
+        elif name not in library:
+            problems.append(Problem(f"{table}[{i}].{field}", f"no {field.replace('_', ' ')} with this name in "
+                                    f"{where} (known: {', '.join(library)})", name))
+            expanded.append(item)
+        else:
+            expanded.append(merge(library[name], item, i, problems))
+    if problems:
+        raise ScenarioError(problems)
+    return {**raw, table: expanded}
+
+
 def _apply_loan_terms(raw: dict) -> dict:
     """Fill the loan fields of every ``[[source]]`` with ``terms = "..."`` from that term sheet in data/.
 
     Fields the file gives win. A file that sets ``repayment`` itself does not inherit the sheet's schedule.
     """
-    sources = raw.get("source")
-    if not isinstance(sources, list) or not any(isinstance(s, dict) and "terms" in s for s in sources):
-        return raw
     from .profiles import loan_terms
 
-    sheets = loan_terms()
-    merged, problems = [], []
-    for i, src in enumerate(sources):
-        name = src.get("terms") if isinstance(src, dict) else None
-        if not isinstance(name, str) or src.get("kind") != "loan":
-            merged.append(src)
-            continue
-        if name not in sheets:
-            problems.append(Problem(f"source[{i}].terms", f"no term sheet with this name in data/loan_terms.csv "
-                                    f"(known: {', '.join(sheets)})", name))
-            merged.append(src)
-            continue
-        defaults = sheets[name].fields()
+    def merge(sheet, src, i, problems):
+        defaults = sheet.fields()
         if "repayment" in src:
             defaults.pop("schedule", None)
-        merged.append({**defaults, **src})
-    if problems:
-        raise ScenarioError(problems)
-    return {**raw, "source": merged}
+        return {**defaults, **src}
+
+    return _expand_references(raw, "source", "terms", loan_terms, "data/loan_terms.csv", merge,
+                              applies=lambda src: src.get("kind") == "loan")
 
 
 def _apply_templates(raw: dict) -> dict:
     """Expand ``[[programme]]`` entries with ``template = "..."``: the template's fields, overridden by the file's."""
-    programmes = raw.get("programme")
-    if not isinstance(programmes, list) or not any(isinstance(p, dict) and "template" in p for p in programmes):
-        return raw
     from .profiles import template_programme_id, templates
 
-    library = templates()
-    currency = (raw.get("scenario") or {}).get("currency", "USD") if isinstance(raw.get("scenario"), dict) else "USD"
-    expanded, problems = [], []
-    for i, prog in enumerate(programmes):
-        name = prog.get("template") if isinstance(prog, dict) else None
-        if not isinstance(name, str):
-            expanded.append(prog)
-            continue
-        if name not in library:
-            problems.append(Problem(f"programme[{i}].template", f"no template with this name in "
-                                    f"data/templates.toml (known: {', '.join(library)})", name))
-            expanded.append(prog)
-            continue
+    meta = raw.get("scenario")
+    currency = meta.get("currency", "USD") if isinstance(meta, dict) else "USD"
+
+    def merge(template, prog, i, problems):
         if currency != "USD":
             problems.append(Problem(f"programme[{i}].template", f"templates are in USD but the scenario's "
-                                    f"currency is {currency}; write the cost lines instead", name))
-        expanded.append({"id": template_programme_id(name), **library[name], **prog})
-    if problems:
-        raise ScenarioError(problems)
-    return {**raw, "programme": expanded}
+                                    f"currency is {currency}; write the cost lines instead", prog["template"]))
+        return {"id": template_programme_id(prog["template"]), **template, **prog}
+
+    return _expand_references(raw, "programme", "template", templates, "data/templates.toml", merge)
 
 
 def scenario_from_dict(raw: dict, file: str | None = None) -> Scenario:
