@@ -25,6 +25,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from .costs import FIXED_OPEX, OPEX
+
 SOURCE_KINDS = ("domestic", "grant", "loan", "ppp")
 DOMESTIC, GRANT, LOAN, PPP = range(4)
 MAX_MATCH_ITERATIONS = 200
@@ -289,9 +291,13 @@ def build_source_inputs(scenario, draws: int = 1) -> SourceInputs:
     )
 
 
+def line_cells(line_programme: np.ndarray, line_kind: np.ndarray) -> np.ndarray:
+    """The cost cell of each line: ``2 p`` for programme p's capex lines, ``2 p + 1`` for its opex lines."""
+    return 2 * line_programme + np.isin(line_kind, (OPEX, FIXED_OPEX))
+
+
 def cell_costs(amount: np.ndarray, line_programme: np.ndarray, line_kind: np.ndarray, n_programmes: int) -> np.ndarray:
-    """Sum cost lines (D, Y, L) into cells (D, Y, C): cell ``2 p`` is programme p's capex, ``2 p + 1`` its opex."""
-    is_opex = np.isin(line_kind, (1, 3))  # opex, fixed_opex
+    """Sum cost lines (D, Y, L) into cells (D, Y, C), in the order of :func:`cell_names`."""
     onehot = np.zeros((line_programme.shape[0], 2 * n_programmes))
-    onehot[np.arange(line_programme.shape[0]), 2 * line_programme + is_opex] = 1.0
+    onehot[np.arange(line_programme.shape[0]), line_cells(line_programme, line_kind)] = 1.0
     return amount @ onehot

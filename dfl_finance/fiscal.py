@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .costs import CostProjection, present_value
+from .financing import SOURCE_KINDS
 from .loans import grant_element
 
 
@@ -76,7 +77,7 @@ def financing_metrics(total_cost: np.ndarray, paid: np.ndarray, kind: np.ndarray
     PPP payments) over the whole horizon, tail included.
     """
     H = fiscal["education_budget"].shape[1]
-    by_kind = {k: paid[:, :, kind == i].sum(axis=(1, 2)) for i, k in enumerate(("domestic", "grant", "loan", "ppp"))}
+    by_kind = {k: paid[:, :, kind == i].sum(axis=(1, 2)) for i, k in enumerate(SOURCE_KINDS)}
     external_annual = paid[:, :, np.isin(kind, external_kinds)].sum(axis=2)
     external = external_annual.sum(axis=1)
     owed = fiscal["debt_service"] + fiscal["ppp_payments"]

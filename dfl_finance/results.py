@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .costs import LINE_KINDS
-from .financing import cell_names
+from .financing import cell_names, line_cells
 from .model import ModelInputs, Simulation, build_model_inputs, simulate
 from .schema import Scenario
 
@@ -106,9 +106,7 @@ class Result:
         """
         sc = self.scenario
         cells = cell_names(sc.programme)
-        present = np.isin(np.arange(len(cells)),
-                          2 * self.inputs.costs.line_programme + np.isin(self.inputs.costs.line_kind, (1, 3)))
-        keep = np.flatnonzero(present)
+        keep = np.unique(line_cells(self.inputs.costs.line_programme, self.inputs.costs.line_kind))
         ids = [s.id for s in sc.source] + ["gap"]
         kinds = [s.kind for s in sc.source] + ["gap"]
         order = list(self.inputs.sources.order) + [len(sc.source)]

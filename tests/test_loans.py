@@ -34,6 +34,15 @@ def _pv(flows, rate=0.05):
     return sum(f / (1 + rate) ** k for k, f in enumerate(flows))
 
 
+def _grant_element_by_hand(interest, principal, amount=1_000_000.0):
+    """1 - PV at 5% of what the borrower pays / what it received (received in year 0, not discounted)."""
+    return 1 - _pv(interest + principal) / amount
+
+
+def _grant_element(ds):
+    return grant_element(ds.disbursed, ds.payments, np.array([0.05]))[0]
+
+
 def test_ida21_regular():
     # 31/6, 4.00% of principal a year for years 7-31, service charge 1.35%:
     # k = 1..6: charge 13,500; k = 7..31: principal 40,000 and charge 1.35% x (1,000,000 - 40,000 (k - 7)).
@@ -73,6 +82,8 @@ def test_ida21_small_economy():
     assert_allclose(ds.principal[0], principal, atol=1e-6)
     assert ds.interest[0][10] == pytest.approx(13_100.0)
     assert ds.interest[0][21] == pytest.approx(0.0131 * 800_000.0)
+    assert _grant_element(ds) == pytest.approx(_grant_element_by_hand(interest, principal), rel=1e-12)
+    assert _grant_element(ds) == pytest.approx(0.5294, abs=1e-4)
 
 
 def test_ida21_blend_fixed():
@@ -82,13 +93,17 @@ def test_ida21_blend_fixed():
     assert_allclose(ds.interest[0], interest, atol=1e-6)
     assert_allclose(ds.principal[0], principal, atol=1e-6)
     assert ds.interest[0][1:6] == pytest.approx([21_800.0] * 5)
+    assert _grant_element(ds) == pytest.approx(_grant_element_by_hand(interest, principal), rel=1e-12)
+    assert _grant_element(ds) == pytest.approx(0.2886, abs=1e-4)
 
 
 def test_ida_shorter_maturity():
     # 12/6, 16.67% for years 7-12, no charge: 5 x 166,700 = 833,500; the last payment (k = 12) is 166,500
     ds = _single_tranche("ida-shorter-maturity")
-    _, principal = _by_hand(0.0, {k: 166_700.0 for k in range(7, 12)} | {12: 166_500.0})
+    interest, principal = _by_hand(0.0, {k: 166_700.0 for k in range(7, 12)} | {12: 166_500.0})
     assert_allclose(ds.principal[0], principal, atol=1e-6)
+    assert _grant_element(ds) == pytest.approx(_grant_element_by_hand(interest, principal), rel=1e-12)
+    assert _grant_element(ds) == pytest.approx(0.3687, abs=1e-4)
 
 
 def test_ibrd_placeholder_has_fees_and_linear_repayment():

@@ -8,7 +8,7 @@ from typing import Any
 import streamlit as st
 
 from ..errors import Problem
-from ..schema import field_help
+from ..schema import field_help, field_reference
 
 _ERRORS = "dfl_errors"
 
@@ -76,3 +76,20 @@ class FieldForm:
             value = st.session_state.get(key)
             out[path] = None if value == "" else value
         return out
+
+
+def column_config(table: str, columns, special: dict | None = None) -> dict:
+    """``st.data_editor`` column configs with the schema's help text (and unit) for every column of ``table``.
+
+    ``special`` maps a column to a factory ``f(help=...)`` (e.g. a SelectboxColumn with its options).
+    """
+    known = {row["field"] for row in field_reference() if row["table"] == table}
+    out = {}
+    for col in columns:
+        help_text = field_help(table, col) if col in known else None
+        factory = (special or {}).get(col)
+        if factory is not None:
+            out[col] = factory(help=help_text)
+        elif help_text:
+            out[col] = st.column_config.Column(help=help_text)
+    return out

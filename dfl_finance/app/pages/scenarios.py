@@ -7,11 +7,11 @@ import streamlit as st
 from dfl_finance.app import PAGES, state
 from dfl_finance.app.compute import tables_for
 from dfl_finance.app.editing import apply_values, new_from_templates, scenario_from_tables, tables_of
-from dfl_finance.app.ui import FieldForm, set_problems, show_other_problems
+from dfl_finance.app.ui import FieldForm, column_config, set_problems, show_other_problems
 from dfl_finance.errors import DflFinanceError, Problem, ScenarioError
 from dfl_finance.formatting import format_money, format_value
 from dfl_finance.profiles import country_profiles, loan_terms, templates
-from dfl_finance.schema import parse_scenario
+from dfl_finance.schema import field_help, parse_scenario
 
 st.title("Scenarios")
 st.caption("Pick a scenario, change the assumptions that matter, and see the headline numbers move. Every accepted "
@@ -257,25 +257,37 @@ with tab_tables:
     with st.form(f"tables:{prefix}"):
         st.markdown("Add, remove or change programmes, cost lines and sources. Lists are comma-separated text "
                     "(`eligible`: `emis, connectivity:capex`; a loan `schedule`: `7-31:0.04`).")
-        progs_e = st.data_editor(progs, num_rows="dynamic", key=f"tp:{prefix}", hide_index=True, column_config={
-            "pillar": cfg.SelectboxColumn(options=["infrastructure", "capacities", "governance"]),
-            "driver": cfg.SelectboxColumn(options=["schools", "learners", "teachers", "none"]),
-            "rollout": cfg.SelectboxColumn(options=["linear", "s-curve", "front-loaded", "immediate"]),
-            "start_share": cfg.NumberColumn(format="%.3f"), "target_share": cfg.NumberColumn(format="%.3f"),
-            "target_year": cfg.NumberColumn(format="%d"),
-        })
-        lines_e = st.data_editor(lines, num_rows="dynamic", key=f"tl:{prefix}", hide_index=True, column_config={
-            "kind": cfg.SelectboxColumn(options=["capex", "opex", "fixed_capex", "fixed_opex"]),
-            "unit_cost": cfg.NumberColumn(f"unit_cost [{cur}]", format="%.2f"),
-            "lifetime": cfg.NumberColumn(format="%d"), "replace_existing": cfg.CheckboxColumn(),
-            "price_trend": cfg.NumberColumn(format="%.3f"),
-        })
-        sources_e = st.data_editor(sources, num_rows="dynamic", key=f"ts:{prefix}", hide_index=True, column_config={
-            "kind": cfg.SelectboxColumn(options=["domestic", "grant", "loan", "ppp"]),
-            "terms": cfg.SelectboxColumn(options=list(loan_terms())),
-            "repayment": cfg.SelectboxColumn(options=["linear", "annuity", "schedule"]),
-            "annual_cap": cfg.NumberColumn(format="%.0f"), "commitment": cfg.NumberColumn(format="%.0f"),
-        })
+        def choice(options):
+            return lambda help: cfg.SelectboxColumn(options=options, help=help)
+
+        def num(fmt, label=None):
+            return lambda help: cfg.NumberColumn(label, format=fmt, help=help)
+
+        progs_e = st.data_editor(progs, num_rows="dynamic", key=f"tp:{prefix}", hide_index=True,
+                                 column_config=column_config("[[programme]]", progs.columns, {
+                                     "pillar": choice(["infrastructure", "capacities", "governance"]),
+                                     "driver": choice(["schools", "learners", "teachers", "none"]),
+                                     "rollout": choice(["linear", "s-curve", "front-loaded", "immediate"]),
+                                     "template": choice(list(templates())),
+                                     "start_share": num("%.3f"), "target_share": num("%.3f"),
+                                     "target_year": num("%d")}))
+        lines_e = st.data_editor(lines, num_rows="dynamic", key=f"tl:{prefix}", hide_index=True,
+                                 column_config=column_config("[[programme.cost]]", lines.columns, {
+                                     "kind": choice(["capex", "opex", "fixed_capex", "fixed_opex"]),
+                                     "unit_cost": num("%.2f", f"unit_cost [{cur}]"), "lifetime": num("%d"),
+                                     "replace_existing": lambda help: cfg.CheckboxColumn(help=help),
+                                     "price_trend": num("%.3f")}))
+        sources_e = st.data_editor(sources, num_rows="dynamic", key=f"ts:{prefix}", hide_index=True,
+                                   column_config=column_config("[[source]]", sources.columns, {
+                                       "kind": choice(["domestic", "grant", "loan", "ppp"]),
+                                       "terms": choice(list(loan_terms())),
+                                       "repayment": choice(["linear", "annuity", "schedule"]),
+                                       "annual_cap": num("%.0f", f"annual_cap [{cur}/yr]"),
+                                       "commitment": num("%.0f", f"commitment [{cur}]"),
+                                       "match_sources": lambda help: cfg.TextColumn(
+                                           help=field_help("[source.match]", "sources")),
+                                       "match_ratio": lambda help: cfg.NumberColumn(
+                                           help=field_help("[source.match]", "ratio"))}))
         if st.form_submit_button("Apply table edits", type="primary", key=f"apply_tables:{prefix}"):
             try:
                 new = scenario_from_tables(sc, progs_e, lines_e, sources_e)
