@@ -123,6 +123,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     scenarios = _load_all(args.files)
     results = [run(sc) for sc in scenarios]
+    currencies = sorted({sc.scenario.currency for sc in scenarios})
+    if len(currencies) > 1:
+        print(f"warning: the scenarios use different currencies ({', '.join(currencies)}); their amounts and "
+              "deltas are not comparable", file=sys.stderr)
     table = compare(results, baseline=args.baseline)
     written = _write({"comparison": table}, args, scenarios,
                      workbook_only=combine_tables(results) if args.xlsx else None)

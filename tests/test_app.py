@@ -147,3 +147,12 @@ def test_compare_shows_the_table_and_charts(workspace):
     at.multiselect(key="compare_pick").set_value([RWANDA, "Rwanda: IDA credit-led"]).run()
     assert not at.exception
     assert at.selectbox(key="compare_baseline").value == RWANDA
+
+
+def test_applying_without_changes_saves_nothing(workspace):
+    for name, slug in [(RWANDA, SLUG), ("Kenya: domestic budget only", "kenya-domestic-budget-only")]:
+        at = _open(_app(), name)
+        at.button(key=f"apply:{slug}:0").click().run()
+        assert not at.exception and not at.error, [e.value for e in at.error]
+        assert "Nothing changed." in [i.value for i in at.info]
+    assert not any(workspace.glob("*.toml"))

@@ -157,7 +157,9 @@ def test_compare_renders_charts(page, server):
 def test_export_downloads_the_csv_zip(page, server):
     page.goto(f"{server}/export")
     page.get_by_role("heading", name="Export").wait_for()
+    page.get_by_role("button", name="Manifest (JSON)").wait_for()
     _wait_idle(page)
+    _screenshot(page, "export")
     with page.expect_download() as info:
         page.get_by_role("button", name="All tables as CSV (zip)").click()
     data = Path(info.value.path()).read_bytes()
@@ -167,7 +169,6 @@ def test_export_downloads_the_csv_zip(page, server):
         costs = pd.read_csv(zf.open("costs.csv"))
     assert list(costs.columns) == TABLE_COLUMNS["costs"]
     assert costs["amount"].sum() > 0
-    _screenshot(page, "export")
 
 
 def test_about_page(page, server):

@@ -51,14 +51,14 @@ def toml_zip() -> bytes:
 
 
 st.download_button("All tables as CSV (zip)", data=csv_zip(), file_name="dfl-finance-tables.zip",
-                   mime="application/zip", key="download_csv_zip", type="primary")
+                   mime="application/zip", key="download_csv_zip", type="primary", on_click="ignore")
 st.download_button("Workbook (XLSX): a sheet per table and the assumptions", data=workbook(),
-                   file_name="dfl-finance.xlsx", key="download_xlsx",
+                   file_name="dfl-finance.xlsx", key="download_xlsx", on_click="ignore",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 st.download_button("Scenario files (TOML, zip)", data=toml_zip(), file_name="dfl-finance-scenarios.zip",
-                   mime="application/zip", key="download_toml_zip")
+                   mime="application/zip", key="download_toml_zip", on_click="ignore")
 st.download_button("Manifest (JSON)", data=json.dumps(meta, indent=2), file_name="manifest.json",
-                   mime="application/json", key="download_manifest")
+                   mime="application/json", key="download_manifest", on_click="ignore")
 st.caption("Tables follow the output contract: one row per observation, `scenario` first, amounts in the "
            "scenario's currency (constant prices of the start year). Text that a spreadsheet would run as a "
            "formula starts with `'`.")

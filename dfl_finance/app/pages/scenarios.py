@@ -154,8 +154,8 @@ with tab_key:
                         form.number("Target share", f"{base}.target_share", p.target_share, "[[programme]]",
                                     "target_share")
                     with c[2]:
-                        form.number("Target year", f"{base}.target_year", p.target_year or sc.end_year,
-                                    "[[programme]]", "target_year", integer=True)
+                        form.number("Target year", f"{base}.target_year", p.target_year,
+                                    "[[programme]]", "target_year", integer=True, optional=True)
                     with c[3]:
                         form.select("Rollout", f"{base}.rollout", p.rollout,
                                     ["linear", "s-curve", "front-loaded", "immediate"], "[[programme]]", "rollout")
@@ -245,9 +245,11 @@ with tab_key:
             st.rerun()
         else:
             set_problems(scope, [])
-            state.put(new, replaces=name)
-            st.session_state["dfl_next_current"] = new.name
-            st.rerun()
+            if new != sc:
+                state.put(new, replaces=name)
+                st.session_state["dfl_next_current"] = new.name
+                st.rerun()
+            st.info("Nothing changed.")
     show_other_problems(scope, set(form.paths))
 
 # ----------------------------------------------------------------------------------------- tables
@@ -303,7 +305,8 @@ with tab_tables:
 with tab_toml:
     text = state.toml_text(name)
     st.download_button("Download this scenario (TOML)", data=text.encode("utf-8"),
-                       file_name=f"{state.slug(name)}.toml", mime="application/toml", key="download_toml")
+                       file_name=f"{state.slug(name)}.toml", mime="application/toml", key="download_toml",
+                       on_click="ignore")
     edited = st.text_area("TOML (edit and apply)", value=text, height=420, key=f"toml:{prefix}")
     c = st.columns(3)
     if c[0].button("Apply TOML", key=f"apply_toml:{prefix}"):
