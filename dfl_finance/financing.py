@@ -133,7 +133,10 @@ def _one_pass(cost: np.ndarray, src: SourceInputs, steps: list[_Step], caps: _Ca
         if np.isfinite(caps.commitment[s]).any():
             flat = np.minimum(np.cumsum(p.reshape(-1, D), axis=0), caps.commitment[s])
             p = _diff(flat, axis=0).reshape(p.shape)
-        np.clip(p, 0.0, want, out=p)  # rounding in cumsum/diff never lets a source pay more than it was offered
+        # cumsum/diff rounding: a source never pays more than it was offered, and a cell it fills is filled
+        # exactly (no 1e-9 dust left in the gap)
+        np.clip(p, 0.0, want, out=p)
+        p = np.where(want - p <= 1e-12 * want, want, p)
         remaining[step.block] -= p
         annual[step.years, s] = p.sum(axis=1)
         if keep_pay:
