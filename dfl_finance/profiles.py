@@ -233,42 +233,47 @@ def _load_templates(folder: str) -> dict[str, dict]:
     return out
 
 
+def _library_row(library: dict[str, UnitCost], key: str, line: dict, where: str) -> UnitCost:
+    row = library.get(line[key])
+    if row is None:
+        raise DataError(f"{where}: {key} {line[key]!r} is not in unit_costs.csv")
+    return row
+
+
 def _expand_line(line: dict, library: dict[str, UnitCost], where: str) -> dict:
-    """A template cost line -> a scenario cost line: the unit cost from the library, its source in source_note."""
+    """A template cost line -> a scenario cost line: the unit cost from the library, its source in source_note.
+
+    ``unit_cost = value(ref) x factor x value(factor_ref)``; the note shows each term and cites every row used.
+    """
     out = {k: line[k] for k in ("item", "kind", "lifetime", "replace_existing", "price_trend") if k in line}
     factor = float(line.get("factor", 1.0))
-    note = line.get("factor_note", "")
+    terms = [f"x {factor:g}"] if factor != 1.0 else []
+    notes = [line["factor_note"]] if line.get("factor_note") else []
+    placeholder = False
     if "factor_ref" in line:
-        by = library.get(line["factor_ref"])
-        if by is None:
-            raise DataError(f"{where}: factor_ref {line['factor_ref']!r} is not in unit_costs.csv")
+        by = _library_row(library, "factor_ref", line, where)
         factor *= by.value
-        note = "; ".join(filter(None, [note, f"x {by.value:g} {by.unit} from {by.id} ({by.source})"]))
+        terms.append(f"x {by.value:,.10g} {by.unit} ({by.id})")
+        notes.append(f"{by.id}: {by.source}")
+        placeholder |= by.placeholder
     if "ref" in line:
-        row = library.get(line["ref"])
-        if row is None:
-            raise DataError(f"{where}: ref {line['ref']!r} is not in unit_costs.csv")
+        row = _library_row(library, "ref", line, where)
         if not row.unit.startswith("USD"):
             raise DataError(f"{where}: ref {row.id!r} is in {row.unit}; templates are in USD")
         out["unit_cost"] = row.value * factor
-        scale = f" x {factor:g}" if factor != 1.0 else ""
-        text = f"{row.source} [unit_costs.csv: {row.id} = {row.value:g} {row.unit}{scale}]"
-        if note:
-            text += f"; {note}"
-        if row.placeholder and "PLACEHOLDER" not in text:
-            text = "PLACEHOLDER: " + text
-        out["source_note"] = text
+        text = f"{row.source} [unit_costs.csv: {' '.join([f'{row.id} = {row.value:,.10g} {row.unit}', *terms])}]"
+        placeholder |= row.placeholder
     elif "unit_cost" in line:
         out["unit_cost"] = float(line["unit_cost"]) * factor
-        out["source_note"] = note or "PLACEHOLDER: no source"
+        text, placeholder = "no source", True
     else:
         raise DataError(f"{where}: needs `ref` or `unit_cost`")
     if "lifetime_ref" in line:
-        row = library.get(line["lifetime_ref"])
-        if row is None:
-            raise DataError(f"{where}: lifetime_ref {line['lifetime_ref']!r} is not in unit_costs.csv")
+        row = _library_row(library, "lifetime_ref", line, where)
         out["lifetime"] = int(round(row.value))
-        out["source_note"] += f"; lifetime {out['lifetime']} years from {row.id} ({row.source})"
+        notes.append(f"lifetime {out['lifetime']} years from {row.id}: {row.source}")
+    text = "; ".join([text, *notes])
+    out["source_note"] = f"PLACEHOLDER: {text}" if placeholder and "PLACEHOLDER" not in text else text
     return out
 
 

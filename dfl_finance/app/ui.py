@@ -27,12 +27,18 @@ def show_field_problems(scope: str, path: str) -> None:
             st.error(p.format(), icon=":material/error:")
 
 
-def show_other_problems(scope: str, shown_paths: set[str]) -> None:
-    rest = [p for p in problems(scope) if p.path not in shown_paths]
-    if rest:
-        st.error("This edit was not applied (the last valid scenario is kept):\n\n"
-                 + "\n".join(f"- `{p.path or 'file'}`: {p.format().split(': ', 1)[-1] if p.path else p.format()}"
-                             for p in rest))
+def has_problems(scope: str, path_prefix: str) -> bool:
+    """Whether a problem of ``scope`` lies at or under ``path_prefix`` (to open the expander that holds it)."""
+    return any(p.path == path_prefix or p.path.startswith((path_prefix + ".", path_prefix + "["))
+               for p in problems(scope))
+
+
+def show_problem_summary(scope: str) -> None:
+    """Every problem of the last rejected edit, in words; the fields in the form also show their own."""
+    found = problems(scope)
+    if found:
+        st.error("This edit was not applied; the last valid scenario is kept. Please correct:\n\n"
+                 + "\n".join(f"- {p.format()}" for p in found))
 
 
 class FieldForm:

@@ -7,7 +7,7 @@ import streamlit as st
 from dfl_finance.app import PAGES, state
 from dfl_finance.app.compute import tables_for
 from dfl_finance.app.editing import apply_values, new_from_templates, scenario_from_tables, tables_of
-from dfl_finance.app.ui import FieldForm, column_config, set_problems, show_other_problems
+from dfl_finance.app.ui import FieldForm, column_config, has_problems, set_problems, show_problem_summary
 from dfl_finance.errors import DflFinanceError, Problem, ScenarioError
 from dfl_finance.formatting import format_money, format_value
 from dfl_finance.profiles import country_profiles, loan_terms, templates
@@ -143,8 +143,8 @@ with tab_key:
 
         st.subheader("Programmes")
         for i, p in enumerate(sc.programme):
-            with st.expander(f"{p.label}  ({p.pillar}, driver: {p.driver})"):
-                base = f"programme[{i}]"
+            base = f"programme[{i}]"
+            with st.expander(f"{p.label}  ({p.pillar}, driver: {p.driver})", expanded=has_problems(scope, base)):
                 if p.driver != "none":
                     c = st.columns(4)
                     with c[0]:
@@ -182,8 +182,8 @@ with tab_key:
             st.caption("No sources: the whole cost is a funding gap. Add sources in the tables tab.")
         sheets = [""] + list(loan_terms())
         for i, s in enumerate(sc.source):
-            with st.expander(f"{s.label}  ({s.kind})"):
-                base = f"source[{i}]"
+            base = f"source[{i}]"
+            with st.expander(f"{s.label}  ({s.kind})", expanded=has_problems(scope, base)):
                 c = st.columns(4)
                 with c[0]:
                     form.number("Share cap", f"{base}.share_cap", s.share_cap, "[[source]]", "share_cap")
@@ -250,7 +250,7 @@ with tab_key:
                 st.session_state["dfl_next_current"] = new.name
                 st.rerun()
             st.info("Nothing changed.")
-    show_other_problems(scope, set(form.paths))
+    show_problem_summary(scope)
 
 # ----------------------------------------------------------------------------------------- tables
 with tab_tables:
@@ -299,7 +299,7 @@ with tab_tables:
                 set_problems(f"{scope}:tables", [])
                 state.put(new, replaces=name)
                 st.rerun()
-    show_other_problems(f"{scope}:tables", set())
+    show_problem_summary(f"{scope}:tables")
 
 # ----------------------------------------------------------------------------------------- TOML
 with tab_toml:
@@ -319,7 +319,7 @@ with tab_toml:
             state.put(new, replaces=name)
             st.session_state["dfl_next_current"] = new.name
             st.rerun()
-    show_other_problems(f"{scope}:toml", set())
+    show_problem_summary(f"{scope}:toml")
     if state.origin(name) == "workspace" and c[1].button("Reset to the bundled version", key=f"reset:{prefix}"):
         if state.reset_to_bundled(name):
             st.rerun()
