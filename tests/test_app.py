@@ -121,6 +121,7 @@ def test_a_reload_keeps_the_work(workspace):
 
 def test_invalid_toml_edit_keeps_the_scenario(workspace):
     at = _open(_app(), RWANDA)
+    at.segmented_control(key="scenario_view").set_value("TOML file").run()
     area = at.text_area(key=f"toml:{SLUG}:0")
     area.set_value(area.value.replace("years = 10", "years = 0")).run()
     at.button(key=f"apply_toml:{SLUG}:0").click().run()
@@ -156,3 +157,20 @@ def test_applying_without_changes_saves_nothing(workspace):
         assert not at.exception and not at.error, [e.value for e in at.error]
         assert "Nothing changed." in [i.value for i in at.info]
     assert not any(workspace.glob("*.toml"))
+
+
+def test_valid_toml_edit_applies(workspace):
+    at = _open(_app(), RWANDA)
+    at.segmented_control(key="scenario_view").set_value("TOML file").run()
+    area = at.text_area(key=f"toml:{SLUG}:0")
+    area.set_value(area.value.replace("burden_limit = 0.05", "burden_limit = 0.06")).run()
+    at.button(key=f"apply_toml:{SLUG}:0").click().run()
+    assert not at.exception and not at.error
+    assert load_scenario(workspace / f"{SLUG}.toml").context.burden_limit == 0.06
+
+
+def test_tables_view_renders_the_editors(workspace):
+    at = _open(_app(), RWANDA)
+    at.segmented_control(key="scenario_view").set_value("Programmes and sources (tables)").run()
+    assert not at.exception
+    assert len(at.data_editor) == 3

@@ -76,12 +76,19 @@ class FieldForm:
         st.text_input(label, value=value or "", key=self.key(path), help=field_help(table, field))
         self._after(path)
 
-    def values(self) -> dict[str, Any]:
-        out = {}
-        for path, key in self.paths.items():
-            value = st.session_state.get(key)
-            out[path] = None if value == "" else value
-        return out
+    def remember(self) -> None:
+        """Keep the field paths of this form for :func:`submitted_values` (which runs in the submit callback,
+        before the form is drawn again)."""
+        st.session_state[f"dfl_paths:{self.prefix}"] = dict(self.paths)
+
+
+def submitted_values(prefix: str) -> dict[str, Any]:
+    """The values of a :class:`FieldForm` by field path, read from the session in its submit callback."""
+    out = {}
+    for path, key in st.session_state.get(f"dfl_paths:{prefix}", {}).items():
+        value = st.session_state.get(key)
+        out[path] = None if value == "" else value
+    return out
 
 
 def column_config(table: str, columns, special: dict | None = None) -> dict:

@@ -7,11 +7,52 @@ import streamlit as st
 from dfl_finance.app import PAGES, state
 from dfl_finance.app.compute import tables_for
 from dfl_finance.app.editing import apply_values, new_from_templates, scenario_from_tables, tables_of
-from dfl_finance.app.ui import FieldForm, column_config, has_problems, set_problems, show_problem_summary
+from dfl_finance.app.ui import (
+    FieldForm,
+    column_config,
+    has_problems,
+    set_problems,
+    show_problem_summary,
+    submitted_values,
+)
 from dfl_finance.errors import DflFinanceError, Problem, ScenarioError
 from dfl_finance.formatting import format_money, format_value
 from dfl_finance.profiles import country_profiles, loan_terms, templates
 from dfl_finance.schema import field_help, parse_scenario
+
+
+
+def apply_key_form(name: str, prefix: str, scope: str) -> None:
+    """Submit callback of the key-assumptions form: runs before the page is drawn, so one run shows the result."""
+    sc = state.all_scenarios()[name]
+    values = submitted_values(prefix)
+    new_name = values.get("scenario.name")
+    try:
+        if new_name != name and new_name in state.all_scenarios():
+            raise ScenarioError([Problem("scenario.name", "another scenario already has this name", new_name)])
+        new = apply_values(sc, values)
+    except ScenarioError as exc:
+        set_problems(scope, exc.problems)
+        return
+    set_problems(scope, [])
+    if new == sc:
+        st.session_state["dfl_notice"] = "Nothing changed."
+        return
+    state.put(new, replaces=name)
+    st.session_state["dfl_next_current"] = new.name
+
+
+def apply_toml(name: str, key: str, scope: str) -> None:
+    """Submit callback of the TOML editor."""
+    try:
+        new = parse_scenario(st.session_state.get(key, ""), file="edited TOML")
+    except ScenarioError as exc:
+        set_problems(scope, exc.problems)
+        return
+    set_problems(scope, [])
+    state.put(new, replaces=name)
+    st.session_state["dfl_next_current"] = new.name
+
 
 st.title("Scenarios")
 st.caption("Pick a scenario, change the assumptions that matter, and see the headline numbers move. Every accepted "
@@ -99,10 +140,13 @@ for col, metric, label in zip(cols, ["total_cost", "total_gap", "total_external"
                format_money(row["value"]) if money else format_value(row["value"], row["unit"]),
                help=f"{metric} [{row['unit']}]")
 
-tab_key, tab_tables, tab_toml = st.tabs(["Key assumptions", "Programmes and sources (tables)", "TOML file"])
+# one view at a time (tabs would draw all three on every run)
+VIEWS = ["Key assumptions", "Programmes and sources (tables)", "TOML file"]
+view = st.segmented_control("View", VIEWS, default=VIEWS[0], key="scenario_view", label_visibility="collapsed") \
+    or VIEWS[0]
 
 # ----------------------------------------------------------------------------------------- key assumptions
-with tab_key:
+if view == VIEWS[0]:
     form = FieldForm(scope, prefix)
     with st.form(f"key:{prefix}"):
         st.subheader("Scenario and context")
@@ -232,28 +276,15 @@ with tab_key:
                 elif s.match is not None:
                     with c[2]:
                         form.number("Match ratio", f"{base}.match.ratio", s.match.ratio, "[source.match]", "ratio")
-        applied = st.form_submit_button("Apply changes", type="primary", key=f"apply:{prefix}")
-    if applied:
-        values = form.values()
-        new_name = values.get("scenario.name")
-        try:
-            if new_name != name and new_name in scenarios:
-                raise ScenarioError([Problem("scenario.name", "another scenario already has this name", new_name)])
-            new = apply_values(sc, values)
-        except ScenarioError as exc:
-            set_problems(scope, exc.problems)
-            st.rerun()
-        else:
-            set_problems(scope, [])
-            if new != sc:
-                state.put(new, replaces=name)
-                st.session_state["dfl_next_current"] = new.name
-                st.rerun()
-            st.info("Nothing changed.")
+        form.remember()
+        st.form_submit_button("Apply changes", type="primary", key=f"apply:{prefix}", on_click=apply_key_form,
+                              args=(name, prefix, scope))
+    if st.session_state.get("dfl_notice"):
+        st.info(st.session_state.pop("dfl_notice"))
     show_problem_summary(scope)
 
 # ----------------------------------------------------------------------------------------- tables
-with tab_tables:
+if view == VIEWS[1]:
     progs, lines, sources = tables_of(sc)
     cfg = st.column_config
     with st.form(f"tables:{prefix}"):
@@ -302,23 +333,15 @@ with tab_tables:
     show_problem_summary(f"{scope}:tables")
 
 # ----------------------------------------------------------------------------------------- TOML
-with tab_toml:
+if view == VIEWS[2]:
     text = state.toml_text(name)
     st.download_button("Download this scenario (TOML)", data=text.encode("utf-8"),
                        file_name=f"{state.slug(name)}.toml", mime="application/toml", key="download_toml",
                        on_click="ignore")
-    edited = st.text_area("TOML (edit and apply)", value=text, height=420, key=f"toml:{prefix}")
+    st.text_area("TOML (edit and apply)", value=text, height=420, key=f"toml:{prefix}")
     c = st.columns(3)
-    if c[0].button("Apply TOML", key=f"apply_toml:{prefix}"):
-        try:
-            new = parse_scenario(edited, file="edited TOML")
-        except ScenarioError as exc:
-            set_problems(f"{scope}:toml", [Problem(p.path, p.message, p.value, p.has_value) for p in exc.problems])
-        else:
-            set_problems(f"{scope}:toml", [])
-            state.put(new, replaces=name)
-            st.session_state["dfl_next_current"] = new.name
-            st.rerun()
+    c[0].button("Apply TOML", key=f"apply_toml:{prefix}", on_click=apply_toml,
+                args=(name, f"toml:{prefix}", f"{scope}:toml"))
     show_problem_summary(f"{scope}:toml")
     if state.origin(name) == "workspace" and c[1].button("Reset to the bundled version", key=f"reset:{prefix}"):
         if state.reset_to_bundled(name):
