@@ -187,6 +187,12 @@ def cmd_data_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _scenario_and_output_args(p: argparse.ArgumentParser, workbook: str) -> None:
+    p.add_argument("files", nargs="+", metavar="FILE", help="scenario TOML files (names must differ)")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")
+    p.add_argument("--xlsx", action="store_true", help=f"also write dfl-finance.xlsx: {workbook}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dfl-finance",
@@ -203,23 +209,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run scenarios and write the result tables",
                        description="Run scenarios and write costs.csv, financing.csv, debt_service.csv, "
-                       "fiscal.csv, outcomes.csv, summary.csv and manifest.json into DIR (created if missing; nothing is written if any scenario fails). "
-                       "Rows are tagged by scenario name.")
-    p.add_argument("files", nargs="+", metavar="FILE", help="scenario TOML files (names must differ)")
-    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
-    p.add_argument("--xlsx", action="store_true", help="also write dfl-finance.xlsx: a sheet per table and an "
-                   "assumptions sheet with every input")
+                       "fiscal.csv, outcomes.csv, summary.csv and manifest.json into DIR (created if missing; "
+                       "nothing is written if any scenario fails). Rows are tagged by scenario name.")
+    _scenario_and_output_args(p, "a sheet per table and an assumptions sheet with every input")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("compare", help="compare scenarios side by side",
                        description="Run scenarios and write comparison.csv: metric, unit, one column per scenario "
                        "and a `delta_vs_<baseline> (<scenario>)` column (scenario minus baseline) per other "
                        "scenario. Prints the table.")
-    p.add_argument("files", nargs="+", metavar="FILE", help="scenario TOML files (names must differ)")
+    _scenario_and_output_args(p, "the comparison, every table of every scenario and an assumptions sheet")
     p.add_argument("--baseline", metavar="NAME", help="scenario name to compare against (default: the first)")
-    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
-    p.add_argument("--xlsx", action="store_true", help="also write dfl-finance.xlsx: the comparison, every "
-                   "table of every scenario and an assumptions sheet")
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("countries", help="list the country profiles in data/",
