@@ -70,8 +70,14 @@ def bench_app_redraw(repeat: int) -> tuple[float, float]:
     Compare charts for two scenarios. Returns (engine + tables, engine + tables + charts) medians."""
     import pandas as pd
 
-    from dfl_finance.app.charts import (burden_chart, costs_chart, debt_service_chart, financing_chart,
-                                        outcomes_chart, source_colours)
+    from dfl_finance.app.charts import (
+        burden_chart,
+        costs_chart,
+        debt_service_chart,
+        financing_chart,
+        outcomes_chart,
+        source_colours,
+    )
     from dfl_finance.app.editing import apply_values
     from dfl_finance.schema import dump_scenario, parse_scenario
 

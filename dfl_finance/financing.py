@@ -14,14 +14,15 @@ at its turn. When some pay *after* it, the grant's cap depends on payments that 
 pays is no longer left for them). We then solve for that fixed point: starting from the matched payments with the
 grant held at zero (an upper bound), the estimate of the matched payments is updated (a damped step
 ``w = 1 / (1 + ratio)`` first, then secant steps per year and draw) until it agrees with the payments it produces
-(to 1e-9 of the cost); a final pass uses ``min(estimate, payments)``, which can only lower the grant's cap. Whatever is still above ``ratio x`` the matched payments after that (rounding, or a case
-where the iteration did not converge in :data:`MAX_MATCH_ITERATIONS`) is taken off the grant and left in the gap,
-so the ratio holds exactly and sources + gap = cost in every cell.
+(to 1e-9 of the cost); a final pass uses ``min(estimate, payments)``, which can only lower the grant's cap.
+Whatever is still above ``ratio x`` the matched payments after that (rounding, or a case where the iteration did
+not converge in :data:`MAX_MATCH_ITERATIONS`) is taken off the grant and left in the gap, so the ratio holds
+exactly and sources + gap = cost in every cell.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 

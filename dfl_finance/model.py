@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .costs import CostInputs, CostProjection, build_cost_inputs, project_costs
-from .financing import DOMESTIC, GRANT, LOAN, PPP, Allocation, SourceInputs, allocate, build_source_inputs, \
-    cell_costs
-from .fiscal import budget_path, cost_metrics, fiscal_arrays, financing_metrics
+from .financing import DOMESTIC, GRANT, LOAN, PPP, Allocation, SourceInputs, allocate, build_source_inputs, cell_costs
+from .fiscal import budget_path, cost_metrics, financing_metrics, fiscal_arrays
 from .loans import DebtService, debt_service, grant_element, ppp_profile, repayment_profile
 
 

@@ -112,7 +112,8 @@ def test_template_costs_come_from_the_library():
     lib = unit_costs()
     assert lines["satellite terminal"]["unit_cost"] == lib["satellite_capex"].value
     # 20 Mbps x 6.0 USD/Mbps/yr
-    assert lines["satellite service, 20 Mbps"]["unit_cost"] == lib["demand_mbps"].value * lib["satellite_per_mbps"].value
+    service = lines["satellite service, 20 Mbps"]["unit_cost"]
+    assert service == lib["demand_mbps"].value * lib["satellite_per_mbps"].value
     assert "Giga" in lines["satellite terminal"]["source_note"]
     assert all("PLACEHOLDER" in c["source_note"] for c in templates()["emis"]["cost"])
 

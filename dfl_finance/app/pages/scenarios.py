@@ -21,7 +21,6 @@ from dfl_finance.profiles import country_profiles, loan_terms, templates
 from dfl_finance.schema import field_help, parse_scenario
 
 
-
 def apply_key_form(name: str, prefix: str, scope: str) -> None:
     """Submit callback of the key-assumptions form: runs before the page is drawn, so one run shows the result."""
     sc = state.all_scenarios()[name]
