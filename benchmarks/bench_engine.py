@@ -19,6 +19,7 @@ from dfl_finance import load_scenario, run
 from dfl_finance.costs import build_cost_inputs, project_costs
 from dfl_finance.fiscal import cost_metrics
 from dfl_finance.model import build_model_inputs, simulate
+from dfl_finance.results import concat_tables
 
 HERE = Path(__file__).resolve().parent
 COST_SCENARIO = HERE / "scenarios" / "three_programmes_ten_lines.toml"
@@ -68,16 +69,7 @@ def bench_app_redraw(repeat: int) -> tuple[float, float]:
     """What the app does after one edit of a bundled scenario, without Streamlit itself: validate the edit, write
     the TOML (the cache key), run the engine and build the tables (a cache miss), and build and serialise the five
     Compare charts for two scenarios. Returns (engine + tables, engine + tables + charts) medians."""
-    import pandas as pd
-
-    from dfl_finance.app.charts import (
-        burden_chart,
-        costs_chart,
-        debt_service_chart,
-        financing_chart,
-        outcomes_chart,
-        source_colours,
-    )
+    from dfl_finance.app.charts import compare_charts
     from dfl_finance.app.editing import apply_values
     from dfl_finance.schema import dump_scenario, parse_scenario
 
@@ -92,12 +84,7 @@ def bench_app_redraw(repeat: int) -> tuple[float, float]:
         return run(parse_scenario(dump_scenario(new))).tables()
 
     def redraw():
-        t = edit_and_run()
-        tables = {k: pd.concat([t[k], other[k]], ignore_index=True) for k in t}
-        colours = source_colours(list(tables["financing"]["source"]))
-        for chart in (costs_chart(tables["costs"], "USD"), financing_chart(tables["financing"], "USD", colours),
-                      debt_service_chart(tables["debt_service"], "USD", colours), burden_chart(tables["fiscal"]),
-                      outcomes_chart(tables["outcomes"])):
+        for chart in compare_charts(concat_tables([edit_and_run(), other]), "USD").values():
             chart.to_json()
 
     return median_time(edit_and_run, repeat), median_time(redraw, repeat)

@@ -176,11 +176,15 @@ def run(scenario: Scenario) -> Result:
     return Result(scenario=scenario, inputs=inputs, sim=simulate(inputs))
 
 
-def combine_tables(results: list[Result]) -> dict[str, pd.DataFrame]:
-    """Concatenate the tables of several results (rows tagged by scenario name)."""
-    per = [r.tables() for r in results]
+def concat_tables(per: list[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
+    """Concatenate the tables of several scenarios, name by name (rows are tagged by scenario name)."""
     return {name: pd.concat([t[name] for t in per if not t[name].empty] or [per[0][name]], ignore_index=True)
             for name in per[0]}
+
+
+def combine_tables(results: list[Result]) -> dict[str, pd.DataFrame]:
+    """Concatenate the tables of several results (rows tagged by scenario name)."""
+    return concat_tables([r.tables() for r in results])
 
 
 def compare(results: list[Result], baseline: str | None = None) -> pd.DataFrame:

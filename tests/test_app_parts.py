@@ -1,20 +1,11 @@
 """The app's pure parts: table editing round trips, field paths, and chart specs."""
 
-import pandas as pd
 import pytest
 
 pytest.importorskip("altair")
 
-from dfl_finance import ScenarioError, load_scenario, run  # noqa: E402
-from dfl_finance.app.charts import (  # noqa: E402
-    GAP_COLOUR,
-    burden_chart,
-    costs_chart,
-    debt_service_chart,
-    financing_chart,
-    outcomes_chart,
-    source_colours,
-)
+from dfl_finance import ScenarioError, combine_tables, load_scenario, run  # noqa: E402
+from dfl_finance.app.charts import GAP_COLOUR, compare_charts, source_colours  # noqa: E402
 from dfl_finance.app.editing import apply_values, get_path, scenario_from_tables, set_path, tables_of  # noqa: E402
 from tests.conftest import ROOT  # noqa: E402
 
@@ -61,18 +52,22 @@ def test_changing_the_term_sheet_takes_the_new_sheets_terms():
 
 
 def test_charts_build_valid_specs_with_consistent_source_colours():
-    results = [run(load_scenario(p)) for p in BUNDLED if "rwanda" in p.name]
-    tables = {k: pd.concat([r.tables()[k] for r in results], ignore_index=True) for k in results[0].tables()}
+    tables = combine_tables([run(load_scenario(p)) for p in BUNDLED if "rwanda" in p.name])
     colours = source_colours(list(tables["financing"]["source"]))
     assert colours["gap"] == GAP_COLOUR and len(set(colours.values())) == len(colours)
-    fin = financing_chart(tables["financing"], "USD", colours).to_dict()
-    debt = debt_service_chart(tables["debt_service"], "USD", colours).to_dict()
+    charts = compare_charts(tables, "USD")
+    fin = charts["financing"].to_dict()
+    debt = charts["debt_service"].to_dict()
     fin_scale = fin["spec"]["encoding"]["color"]["scale"]
     debt_scale = debt["spec"]["encoding"]["color"]["scale"]
     for source, colour in zip(debt_scale["domain"], debt_scale["range"]):
         assert fin_scale["range"][fin_scale["domain"].index(source)] == colour  # same source, same colour
-    for chart in (costs_chart(tables["costs"], "USD"), burden_chart(tables["fiscal"]),
-                  outcomes_chart(tables["outcomes"])):
-        spec = chart.to_dict()
+    for name in ("costs", "burden", "outcomes"):
+        spec = charts[name].to_dict()
         assert spec["$schema"].startswith("https://vega.github.io/schema/vega-lite")
-    assert "USD millions" in str(costs_chart(tables["costs"], "USD").to_dict())
+    assert "USD millions" in str(charts["costs"].to_dict())
+
+
+def test_no_debt_chart_without_loans_or_ppp():
+    tables = combine_tables([run(load_scenario(ROOT / "scenarios/rwanda-domestic.toml"))])
+    assert compare_charts(tables, "USD")["debt_service"] is None

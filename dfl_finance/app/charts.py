@@ -146,3 +146,19 @@ def outcomes_chart(outcomes: pd.DataFrame) -> alt.FacetChart:
     )
     return _facet(chart, df["scenario"].nunique()).properties(
         title="Outcomes: share of schools connected, teachers trained, ... by programme")
+
+
+def compare_charts(tables: dict[str, pd.DataFrame], currency: str) -> dict[str, alt.TopLevelMixin | None]:
+    """The five Compare charts of several scenarios' combined tables, with one colour per source in all of them.
+
+    Keys: ``costs``, ``financing``, ``debt_service`` (None when no scenario borrows or uses a PPP), ``burden``,
+    ``outcomes``.
+    """
+    colours = source_colours(list(tables["financing"]["source"]))
+    return {
+        "costs": costs_chart(tables["costs"], currency),
+        "financing": financing_chart(tables["financing"], currency, colours),
+        "debt_service": debt_service_chart(tables["debt_service"], currency, colours),
+        "burden": burden_chart(tables["fiscal"]),
+        "outcomes": outcomes_chart(tables["outcomes"]),
+    }

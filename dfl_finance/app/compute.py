@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ..results import compare_summaries, run
+from ..results import compare_summaries, concat_tables, run
 from ..schema import parse_scenario
 
 
@@ -17,8 +17,7 @@ def tables_for(toml_text: str) -> dict[str, pd.DataFrame]:
 
 def combined_tables(toml_texts: list[str]) -> dict[str, pd.DataFrame]:
     """The tables of several scenarios, rows tagged by scenario name."""
-    per = [tables_for(t) for t in toml_texts]
-    return {name: pd.concat([t[name] for t in per], ignore_index=True) for name in per[0]}
+    return concat_tables([tables_for(t) for t in toml_texts])
 
 
 def comparison(toml_texts: list[str], baseline: str | None) -> pd.DataFrame:

@@ -3,14 +3,7 @@
 import streamlit as st
 
 from dfl_finance.app import PAGES, state
-from dfl_finance.app.charts import (
-    burden_chart,
-    costs_chart,
-    debt_service_chart,
-    financing_chart,
-    outcomes_chart,
-    source_colours,
-)
+from dfl_finance.app.charts import compare_charts
 from dfl_finance.app.compute import combined_tables, comparison
 from dfl_finance.formatting import format_money, format_value
 
@@ -51,20 +44,19 @@ st.dataframe(shown, hide_index=True, key="compare_table")
 st.caption(f"Amounts in {cur}, constant prices of the start year. `delta_vs_{baseline} (X)` = X minus the baseline. "
            "Shares in percent.")
 
-colours = source_colours(list(tables["financing"]["source"]))
+charts = compare_charts(tables, cur)
 st.subheader("Costs")
-st.altair_chart(costs_chart(tables["costs"], cur), width="stretch", key="chart_costs")
+st.altair_chart(charts["costs"], width="stretch", key="chart_costs")
 st.subheader("Financing")
-st.altair_chart(financing_chart(tables["financing"], cur, colours), width="stretch", key="chart_financing")
+st.altair_chart(charts["financing"], width="stretch", key="chart_financing")
 st.subheader("Debt service")
-debt = debt_service_chart(tables["debt_service"], cur, colours)
-if debt is None:
+if charts["debt_service"] is None:
     st.caption("None of these scenarios borrows or uses a PPP.")
 else:
-    st.altair_chart(debt, width="stretch", key="chart_debt")
+    st.altair_chart(charts["debt_service"], width="stretch", key="chart_debt")
 st.subheader("Burden on the education budget")
 st.caption("Government burden = domestic outlay + debt service + PPP payments, as a share of the education budget, "
            "to the last repayment; the dashed line is each scenario's limit.")
-st.altair_chart(burden_chart(tables["fiscal"]), width="stretch", key="chart_burden")
+st.altair_chart(charts["burden"], width="stretch", key="chart_burden")
 st.subheader("Outcomes")
-st.altair_chart(outcomes_chart(tables["outcomes"]), width="stretch", key="chart_outcomes")
+st.altair_chart(charts["outcomes"], width="stretch", key="chart_outcomes")
