@@ -18,7 +18,8 @@ PROFILE_FIELDS = set(CONTEXT_FIELDS) | {"connected_share"}
 CONFIDENCE = {"H", "M", "L"}
 
 
-def _check_rows(path: Path, id_column: str) -> tuple[list[str], int]:
+def _check_rows(path: Path, id_column: str, fields: set[str] | None = None) -> tuple[list[str], int]:
+    """Checks every data file shares; ``fields``: the values its ``field`` column may take."""
     problems = []
     rows = read_csv_rows(path)
     seen = set()
@@ -37,6 +38,8 @@ def _check_rows(path: Path, id_column: str) -> tuple[list[str], int]:
                             else f"{where}: a placeholder must say why in its source column")
         elif placeholder == "true" and "PLACEHOLDER" not in source:
             problems.append(f"{where}: a placeholder row's source must start with PLACEHOLDER")
+        if fields is not None and row.get("field") not in fields:
+            problems.append(f"{where}: unknown field {row.get('field')!r}")
         if row.get("confidence", "").strip() not in CONFIDENCE:
             problems.append(f"{where}: confidence must be one of H, M, L (got {row.get('confidence')!r})")
         if "unit" in row and row["unit"].strip() not in KNOWN_UNITS:
@@ -56,11 +59,8 @@ def check_data(scenario_dir: str | Path | None = None) -> tuple[list[str], list[
     problems: list[str] = []
     notes: list[str] = []
 
-    p, n = _check_rows(folder / "country_profiles.csv", "iso3+field")
+    p, n = _check_rows(folder / "country_profiles.csv", "iso3+field", PROFILE_FIELDS)
     problems += p
-    for lineno, row in enumerate(read_csv_rows(folder / "country_profiles.csv"), start=2):
-        if row["field"] not in PROFILE_FIELDS:
-            problems.append(f"country_profiles.csv:{lineno}: unknown field {row['field']!r}")
     notes.append(f"country_profiles.csv: {n} rows")
 
     p, n = _check_rows(folder / "unit_costs.csv", "id")

@@ -174,3 +174,16 @@ def test_tables_view_renders_the_editors(workspace):
     at.segmented_control(key="scenario_view").set_value("Programmes and sources (tables)").run()
     assert not at.exception
     assert len(at.data_editor) == 3
+
+
+def test_reset_to_the_bundled_version_forgets_the_edit(workspace):
+    at = _open(_app(), RWANDA)
+    at.number_input(key=_key("context.burden_limit")).set_value(0.07)
+    at.button(key=f"apply:{SLUG}:0").click().run()
+    assert (workspace / f"{SLUG}.toml").exists()
+    at.segmented_control(key="scenario_view").set_value("TOML file").run()
+    at.button(key=f"reset:{SLUG}:1").click().run()
+    assert not at.exception
+    assert not (workspace / f"{SLUG}.toml").exists()
+    at.segmented_control(key="scenario_view").set_value("Key assumptions").run()
+    assert at.number_input(key=_key("context.burden_limit", 2)).value == pytest.approx(0.05)

@@ -55,6 +55,12 @@ def test_data_check_finds_broken_rows(data_copy, column, value, message):
     assert any(message in p and "unit_costs.csv" in p for p in problems), problems
 
 
+def test_data_check_finds_an_unknown_profile_field(data_copy):
+    _edit_csv(data_copy / "country_profiles.csv", "PER", "field", "pupils", id_column="iso3")
+    problems, _ = check_data(ROOT / "scenarios")
+    assert any("country_profiles.csv" in p and "unknown field 'pupils'" in p for p in problems), problems
+
+
 def test_data_check_requires_placeholders_to_say_so(data_copy):
     _edit_csv(data_copy / "unit_costs.csv", "emis_central", "source", "a guess")
     problems, _ = check_data(ROOT / "scenarios")

@@ -63,6 +63,7 @@ def apply_values(scenario: Scenario, values: dict[str, Any]) -> Scenario:
     unless they are changed in the same edit.
     """
     raw = raw_of(scenario)
+    values = dict(values)
     for i, src in enumerate(scenario.source):
         path = f"source[{i}].terms"
         if path in values and values[path] != src.terms:

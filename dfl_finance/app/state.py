@@ -120,18 +120,15 @@ def remove(name: str) -> None:
 
 def reset_to_bundled(name: str) -> bool:
     """Forget the workspace edits of a bundled scenario; returns False if no bundled file has that name."""
-    for path in sorted(bundled_dir().glob("*.toml")):
-        try:
-            sc = load_scenario(path)
-        except ScenarioError:
-            continue
-        if sc.name == name:
-            (workspace_dir() / f"{slug(name)}.toml").unlink(missing_ok=True)
-            all_scenarios()[name] = sc
-            st.session_state[_ORIGIN][name] = "bundled"
-            bump(name)
-            return True
-    return False
+    bundled: dict[str, Scenario] = {}
+    _read_folder(bundled_dir(), "bundled", bundled, {}, [])
+    if name not in bundled:
+        return False
+    (workspace_dir() / f"{slug(name)}.toml").unlink(missing_ok=True)
+    all_scenarios()[name] = bundled[name]
+    st.session_state[_ORIGIN][name] = "bundled"
+    bump(name)
+    return True
 
 
 def toml_text(name: str) -> str:
