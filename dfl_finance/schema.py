@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import tempfile
 import tomllib
+from functools import lru_cache
 from pathlib import Path
 from types import UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
@@ -668,14 +669,23 @@ def field_reference() -> list[dict[str, str]]:
     return rows
 
 
+@lru_cache(maxsize=1)
+def _help_texts() -> dict[tuple[str, str], str]:
+    """Help text by (table, field), built once: the schema does not change while the program runs."""
+    out = {}
+    for row in field_reference():
+        unit = f" [{row['unit']}]" if row["unit"] else ""
+        allowed = f" Allowed: {row['allowed']}." if row["allowed"] else ""
+        out[row["table"], row["field"]] = f"{row['description']}{unit}. Default: {row['default']}.{allowed}"
+    return out
+
+
 def field_help(table: str, field: str) -> str:
     """Help text of one field (description, unit and range) for the app's widgets."""
-    for row in field_reference():
-        if row["table"] == table and row["field"] == field:
-            unit = f" [{row['unit']}]" if row["unit"] else ""
-            allowed = f" Allowed: {row['allowed']}." if row["allowed"] else ""
-            return f"{row['description']}{unit}. Default: {row['default']}.{allowed}"
-    raise KeyError(f"{table} {field}")
+    try:
+        return _help_texts()[table, field]
+    except KeyError:
+        raise KeyError(f"{table} {field}") from None
 
 
 def field_reference_markdown() -> str:

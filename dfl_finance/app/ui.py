@@ -8,7 +8,7 @@ from typing import Any
 import streamlit as st
 
 from ..errors import Problem
-from ..schema import field_help, field_reference
+from ..schema import field_help
 
 _ERRORS = "dfl_errors"
 
@@ -96,10 +96,12 @@ def column_config(table: str, columns, special: dict | None = None) -> dict:
 
     ``special`` maps a column to a factory ``f(help=...)`` (e.g. a SelectboxColumn with its options).
     """
-    known = {row["field"] for row in field_reference() if row["table"] == table}
     out = {}
     for col in columns:
-        help_text = field_help(table, col) if col in known else None
+        try:
+            help_text = field_help(table, col)
+        except KeyError:  # a column that is not a field of the table (e.g. a cost line's programme)
+            help_text = None
         factory = (special or {}).get(col)
         if factory is not None:
             out[col] = factory(help=help_text)
