@@ -16,9 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from dfl_finance import load_scenario, run
-from dfl_finance.costs import build_cost_inputs, project_costs
-from dfl_finance.fiscal import cost_metrics
-from dfl_finance.model import build_model_inputs, simulate
+from dfl_finance.compile import build_cost_inputs, build_model_inputs
+from dfl_finance.engine.costs import project_costs
+from dfl_finance.engine.fiscal import cost_metrics
+from dfl_finance.engine.model import simulate
 from dfl_finance.results import concat_tables
 
 HERE = Path(__file__).resolve().parent

@@ -9,44 +9,76 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .errors import DflFinanceError, Problem, ScenarioError
-from .export import manifest, write_tables
-from .formatting import format_value
-from .results import assumptions_df, combine_tables, compare, run
-from .schema import Scenario, load_scenario
+
+if TYPE_CHECKING:  # pandas and the engine are imported by the commands that need them (fast --help, validate)
+    import pandas as pd
+
+    from .schema.models import Scenario
 
 EXIT_OK, EXIT_INPUT = 0, 2
 
 
-def _load_all(files: list[str]) -> list[Scenario]:
-    """Load every file, reporting the problems of all of them at once; two files may not share a name."""
-    scenarios, errors = [], []
+def _with_file(exc: ScenarioError, file: str | None = None) -> list[Problem]:
+    """Problems of ``exc`` with the file folded into the path, so several files can be reported together."""
+    file = file or exc.file
+    if not file:
+        return exc.problems
+    return [Problem(f"{file}: {p.path}" if p.path else file, p.message, p.value, p.has_value)
+            for p in exc.problems]
+
+
+def _load_each(files: list[str]) -> tuple[list[tuple[str, Scenario]], list[Problem]]:
+    """Load every file: the scenarios that load, and the problems of all the others and of duplicate names."""
+    from .schema import duplicate_name_problems, load_scenario
+    from .sizing import check_memory
+
+    loaded, problems = [], []
     for f in files:
         try:
-            scenarios.append(load_scenario(f))
+            sc = load_scenario(f)
+            check_memory(sc)
         except ScenarioError as exc:
-            errors.append(exc)
-    if errors:
-        raise ScenarioError([p for e in errors for p in _with_file(e)])
-    seen: dict[str, str] = {}
-    for f, sc in zip(files, scenarios):
-        if sc.name in seen:
-            raise ScenarioError([Problem("scenario.name", f"the same scenario name as {seen[sc.name]}; names "
-                                         "identify scenarios in every output and must differ", sc.name)], file=f)
-        seen[sc.name] = f
-    return scenarios
+            problems += _with_file(exc, f)
+            continue
+        loaded.append((f, sc))
+    duplicates = duplicate_name_problems(loaded)
+    problems += [Problem(f"{where}: {p.path}", p.message, p.value) for where, p in duplicates]
+    clashing = {where for where, _ in duplicates}
+    return [(f, sc) for f, sc in loaded if f not in clashing], problems
 
 
-def _with_file(exc: ScenarioError) -> list[Problem]:
-    """Problems of ``exc`` with the file folded into the path, so several files can be reported together."""
-    if not exc.file:
-        return exc.problems
-    return [Problem(f"{exc.file}: {p.path}" if p.path else exc.file, p.message, p.value, p.has_value)
-            for p in exc.problems]
+def _load_all(files: list[str]) -> list[tuple[str, Scenario]]:
+    """Load every file, reporting the problems of all of them at once; two files may not share a name."""
+    loaded, problems = _load_each(files)
+    if problems:
+        raise ScenarioError(problems)
+    _warn(loaded)
+    return loaded
+
+
+def _warn(loaded: list[tuple[str, Scenario]]) -> None:
+    from .schema import scenario_warnings
+
+    for f, sc in loaded:
+        for w in scenario_warnings(sc):
+            print(f"warning: {f}: {w.format()}", file=sys.stderr)
+
+
+def _run_all(loaded: list[tuple[str, Scenario]]) -> list:
+    """Run every scenario; a failure names its file."""
+    from .results import run
+
+    results = []
+    for f, sc in loaded:
+        try:
+            results.append(run(sc))
+        except ScenarioError as exc:
+            raise ScenarioError(_with_file(exc, f)) from None
+    return results
 
 
 def _legend(names: list[str], baseline: str | None = None) -> tuple[list[str], str]:
@@ -55,53 +87,83 @@ def _legend(names: list[str], baseline: str | None = None) -> tuple[list[str], s
     return keys, "\n".join(["Scenarios:", *lines])
 
 
-def _readable(rows: pd.DataFrame, value_columns: list[str], keys: list[str]) -> str:
-    """metric, unit and the value columns (renamed to ``keys``), each value formatted for its unit."""
-    out = pd.DataFrame({"metric": rows["metric"], "unit": rows["unit"]})
-    for col, key in zip(value_columns, keys):
-        out[key] = [format_value(v, u) for v, u in zip(rows[col], rows["unit"])]
-    return out.to_string(index=False)
-
-
 def summary_text(summary: pd.DataFrame) -> str:
-    """A compact table: one row per metric, one column per scenario (named in a legend above)."""
+    """A compact table: one row per metric (label and unit), one column per scenario (named in a legend above)."""
+    from .formatting import format_metric
+    from .vocabulary import metric_definition
+
     names = list(dict.fromkeys(summary["scenario"]))
-    wide = summary.pivot(index="metric", columns="scenario", values="value")
-    rows = summary.drop_duplicates("metric")[["metric", "unit"]].reset_index(drop=True)
-    for n in names:
-        rows[n] = wide.reindex(rows["metric"])[n].to_numpy()
     keys, legend = _legend(names)
-    return f"{legend}\n\n{_readable(rows, names, keys)}"
+    by_scenario = {n: dict(zip(g["metric"], zip(g["value"], g["unit"]))) for n, g in summary.groupby(
+        "scenario", sort=False)}
+    metrics = list(dict.fromkeys(summary["metric"]))
+    rows = []
+    for m in metrics:
+        d = metric_definition(m)
+        units = list(dict.fromkeys(by_scenario[n][m][1] for n in names if m in by_scenario[n]))
+        row = {"metric": d.label, "unit": " / ".join(units)}
+        for n, k in zip(names, keys):
+            value, unit = by_scenario[n].get(m, (None, ""))
+            row[k] = format_metric(value, d.kind)
+        rows.append(row)
+    return f"{legend}\n\n{_table_text(rows)}"
 
 
 def comparison_text(table: pd.DataFrame) -> str:
     """The comparison with scenarios as [1], [2], ... and the deltas as [k]-[baseline]."""
-    deltas = [c for c in table.columns[2:] if c.startswith("delta_vs_")]
-    names = [c for c in table.columns[2:] if c not in deltas]
-    baseline = next((n for n in names if all(d.startswith(f"delta_vs_{n} (") for d in deltas)), names[0])
+    from .formatting import format_delta, format_metric
+    from .vocabulary import metric_definition
+
+    names = list(dict.fromkeys(table["scenario"]))
+    baseline = str(table["baseline"].iloc[0]) if len(table) else (names[0] if names else "")
     keys, legend = _legend(names, baseline)
-    base_key = keys[names.index(baseline)]
-    delta_keys = [f"{keys[names.index(d[len(f'delta_vs_{baseline} ('):-1])]}-{base_key}" for d in deltas]
-    return f"{legend}\n\n{_readable(table, names + deltas, keys + delta_keys)}"
+    base_key = keys[names.index(baseline)] if baseline in names else ""
+    rows = []
+    for m, g in table.groupby("metric", sort=False):
+        d = metric_definition(str(m))
+        cells = {str(r.scenario): r for r in g.itertuples()}
+        row = {"metric": d.label, "unit": " / ".join(dict.fromkeys(g["unit"]))}
+        for n, k in zip(names, keys):
+            row[k] = format_metric(cells[n].value, d.kind) if n in cells else "n/a"
+        for n, k in zip(names, keys):
+            if n != baseline:
+                row[f"{k}-{base_key}"] = format_delta(cells[n].delta, d.kind) if n in cells else ""
+        rows.append(row)
+    return f"{legend}\n\n{_table_text(rows)}"
+
+
+def _table_text(rows: list[dict[str, str]]) -> str:
+    """Rows of text as an aligned table (text left, numbers right)."""
+    if not rows:
+        return ""
+    columns = list(rows[0])
+    widths = {c: max(len(c), *(len(r.get(c, "")) for r in rows)) for c in columns}
+    left = {"metric", "unit"}
+
+    def line(cells: dict[str, str]) -> str:
+        return "  ".join(cells.get(c, "").ljust(widths[c]) if c in left else cells.get(c, "").rjust(widths[c])
+                         for c in columns).rstrip()
+
+    return "\n".join([line({c: c for c in columns}), *(line(r) for r in rows)])
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    failed = False
-    for f in args.files:
-        try:
-            load_scenario(f)
-            print(f"ok  {f}")
-        except ScenarioError as exc:
-            failed = True
-            print(str(exc), file=sys.stderr)
-    if not failed and len(args.files) > 1:
-        _load_all(args.files)  # duplicate names across files
-    return EXIT_INPUT if failed else EXIT_OK
+    loaded, problems = _load_each(args.files)
+    for f, _ in loaded:
+        print(f"ok  {f}")
+    _warn(loaded)
+    if problems:
+        print(str(ScenarioError(problems)), file=sys.stderr)
+        return EXIT_INPUT
+    return EXIT_OK
 
 
 def _write(tables: dict[str, pd.DataFrame], args: argparse.Namespace, scenarios: list[Scenario],
            workbook_only: dict[str, pd.DataFrame] | None = None) -> list[Path]:
     """Write the tables as CSV (and, with --xlsx, one workbook that adds ``workbook_only`` and the assumptions)."""
+    from .export import manifest, write_tables
+    from .results import assumptions_df
+
     meta = manifest([sc.name for sc in scenarios], input_files=args.files)
     extra = {**(workbook_only or {}), "assumptions": assumptions_df(scenarios)} if args.xlsx else None
     try:
@@ -112,30 +174,37 @@ def _write(tables: dict[str, pd.DataFrame], args: argparse.Namespace, scenarios:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    scenarios = _load_all(args.files)
-    tables = combine_tables([run(sc) for sc in scenarios])
-    written = _write(tables, args, scenarios)
+    from .results import combine_tables
+
+    loaded = _load_all(args.files)
+    tables = combine_tables(_run_all(loaded))
+    written = _write(tables, args, [sc for _, sc in loaded])
     print(summary_text(tables["summary"]))
     print(f"\nwrote {len(written)} files to {Path(args.out)}")
     return EXIT_OK
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    scenarios = _load_all(args.files)
-    results = [run(sc) for sc in scenarios]
-    currencies = sorted({sc.scenario.currency for sc in scenarios})
-    if len(currencies) > 1:
-        print(f"warning: the scenarios use different currencies ({', '.join(currencies)}); their amounts and "
-              "deltas are not comparable", file=sys.stderr)
+    from .results import combine_tables, comparability, compare
+
+    loaded = _load_all(args.files)
+    scenarios = [sc for _, sc in loaded]
+    results = _run_all(loaded)
     table = compare(results, baseline=args.baseline)
+    reason = comparability(scenarios)
     written = _write({"comparison": table}, args, scenarios,
                      workbook_only=combine_tables(results) if args.xlsx else None)
     print(comparison_text(table))
+    if reason:
+        print(f"\nnote: {reason}; compare the values, not their differences", file=sys.stderr)
     print(f"\nwrote {len(written)} files to {Path(args.out)}")
     return EXIT_OK
 
 
 def cmd_countries(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from .formatting import format_metric
     from .profiles import country_profiles
 
     fields = ["schools", "learners", "teachers", "connected_share", "education_budget", "budget_growth"]
@@ -147,8 +216,8 @@ def cmd_countries(args: argparse.Namespace) -> int:
             if v is None:
                 row[f] = "-"
                 continue
-            text = format_value(v.value, {"education_budget": "USD", "connected_share": "share",
-                                          "budget_growth": "share"}.get(f, "count"))
+            text = format_metric(v.value, {"education_budget": "money", "connected_share": "share",
+                                           "budget_growth": "share"}.get(f, "ratio"))
             if f in ("schools", "learners", "teachers"):
                 text = f"{v.value:,.0f}"
             row[f] = text + ("*" if v.placeholder else "")
@@ -159,14 +228,17 @@ def cmd_countries(args: argparse.Namespace) -> int:
 
 
 def cmd_templates(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from .profiles import templates
+    from .references import is_placeholder_note
 
     rows = []
     for name, tpl in templates().items():
         lines = tpl["cost"]
         rows.append({"template": name, "pillar": tpl["pillar"], "driver": tpl["driver"],
                      "cost lines": len(lines),
-                     "placeholders": sum("PLACEHOLDER" in c.get("source_note", "") for c in lines),
+                     "placeholders": sum(is_placeholder_note(c.get("source_note")) for c in lines),
                      "name": tpl.get("name", "")})
     print(pd.DataFrame(rows).to_string(index=False))
     print('\nUse one in a scenario: [[programme]] template = "emis" (fields written there override it).')
@@ -215,9 +287,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("compare", help="compare scenarios side by side",
-                       description="Run scenarios and write comparison.csv: metric, unit, one column per scenario "
-                       "and a `delta_vs_<baseline> (<scenario>)` column (scenario minus baseline) per other "
-                       "scenario. Prints the table.")
+                       description="Run scenarios and write comparison.csv, one row per metric and scenario: "
+                       "metric, label, unit, scenario, value, baseline, delta (the scenario's value minus the "
+                       "baseline's). Scenarios in different currencies or with different start years get no "
+                       "deltas. Prints the table.")
     _scenario_and_output_args(p, "the comparison, every table of every scenario and an assumptions sheet")
     p.add_argument("--baseline", metavar="NAME", help="scenario name to compare against (default: the first)")
     p.set_defaults(func=cmd_compare)

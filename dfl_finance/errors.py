@@ -6,7 +6,12 @@ a field error, while these must reach the caller as they are, with their list of
 
 from __future__ import annotations
 
+import reprlib
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+#: At most this many problems are spelt out in an error message; the rest are counted.
+MAX_PROBLEMS_SHOWN = 50
 
 
 class DflFinanceError(Exception):
@@ -27,9 +32,24 @@ class Problem:
         return f"{text} (got {_short_repr(self.value)})" if self.has_value else text
 
 
+_REPR = reprlib.Repr()  # keyword arguments need Python 3.12
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxtuple, _REPR.maxdict = 3, 6, 6, 4
+_REPR.maxstring, _REPR.maxother, _REPR.maxlong = 60, 60, 40
+
+
 def _short_repr(value: object, limit: int = 80) -> str:
-    text = repr(value)
+    """A bounded ``repr``: nesting, lengths and size are capped (a 5,000-level value prints in constant time)."""
+    text = _REPR.repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def known(names: Iterable[str], limit: int = 12) -> str:
+    """``"a, b, c"``; beyond ``limit`` names, ``"a, b, ... and 88 more"``."""
+    names = list(names)
+    if not names:
+        return "none"
+    shown = ", ".join(names[:limit])
+    return shown if len(names) <= limit else f"{shown}, ... and {len(names) - limit} more"
 
 
 class ScenarioError(DflFinanceError):
@@ -45,7 +65,10 @@ class ScenarioError(DflFinanceError):
 
     def _text(self) -> str:
         prefix = f"{self.file}: " if self.file else ""
-        return "\n".join(prefix + p.format() for p in self.problems)
+        lines = [prefix + p.format() for p in self.problems[:MAX_PROBLEMS_SHOWN]]
+        if len(self.problems) > MAX_PROBLEMS_SHOWN:
+            lines.append(f"{prefix}... and {len(self.problems) - MAX_PROBLEMS_SHOWN} more problems")
+        return "\n".join(lines)
 
 
 class DataError(DflFinanceError):

@@ -1,46 +1,41 @@
 """``run``: scenario -> engine -> :class:`Result`, which presents the arrays as tidy tables; ``compare``.
 
 The tables follow the output contract of DESIGN.md: every table starts with ``scenario``; one row per observation;
-amounts in the scenario's currency.
+amounts in the scenario's currency, rounded to its minor unit (:func:`~dfl_finance.vocabulary.minor_unit_digits`);
+unit costs to :data:`~dfl_finance.vocabulary.PRICE_DIGITS` decimals, shares and ratios to
+:data:`~dfl_finance.vocabulary.SHARE_DIGITS`; counts and years are integers. Scenario names are data: they appear
+in the ``scenario`` column and never become column names.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from .costs import LINE_KINDS
-from .financing import cell_names, line_cells
-from .model import ModelInputs, Simulation, build_model_inputs, simulate
-from .schema import Scenario
-
-#: Unit of each summary metric; ``{cur}`` is the scenario's currency.
-METRIC_UNITS = {
-    "total_cost": "{cur}",
-    "pv_total_cost": "{cur}",
-    "cost_per_learner_year": "{cur}/learner-year",
-    "total_domestic": "{cur}",
-    "total_grant": "{cur}",
-    "total_loan": "{cur}",
-    "total_ppp": "{cur}",
-    "total_external": "{cur}",
-    "total_gap": "{cur}",
-    "gap_share": "share of total_cost",
-    "total_debt_service": "{cur}",
-    "total_ppp_payments": "{cur}",
-    "pv_government_cost": "{cur}",
-    "grant_element_external": "share",
-    "leverage": "{cur} external per {cur} domestic",
-    "peak_burden_share": "share of education budget",
-    "years_over_limit": "years",
-    "years_to_last_payment": "years",
-}
-LOAN_GE_UNIT = "share"
+from .compile import build_model_inputs, cell_names
+from .engine import Floats
+from .engine.model import ModelInputs, Simulation, simulate
+from .errors import DflFinanceError, known
+from .schema.models import Scenario
+from .vocabulary import (
+    GAP,
+    LINE_CLASS,
+    LINE_KINDS,
+    METRICS,
+    PRICE_DIGITS,
+    SHARE_DIGITS,
+    metric_definition,
+    minor_unit_digits,
+    source_metric_key,
+)
 
 TABLE_COLUMNS = {
-    "costs": ["scenario", "year", "pillar", "programme", "item", "cost_kind", "quantity", "unit_cost", "amount"],
+    "costs": ["scenario", "year", "pillar", "programme", "item", "cost_kind", "line_kind", "quantity", "unit_cost",
+              "amount"],
     "financing": ["scenario", "year", "source", "source_kind", "programme", "cost_kind", "amount"],
     "debt_service": ["scenario", "year", "source", "disbursed", "interest", "principal", "fees", "outstanding"],
     "fiscal": ["scenario", "year", "education_budget", "domestic_outlay", "debt_service", "ppp_payments",
@@ -48,6 +43,10 @@ TABLE_COLUMNS = {
     "outcomes": ["scenario", "year", "programme", "driver", "reached", "reached_share"],
     "summary": ["scenario", "metric", "value", "unit"],
 }
+COMPARISON_COLUMNS = ["metric", "label", "unit", "scenario", "value", "baseline", "delta"]
+_MONEY_COLUMNS = {"amount", "disbursed", "interest", "principal", "fees", "outstanding", "education_budget",
+                  "domestic_outlay", "debt_service", "ppp_payments", "government_burden", "gap"}
+_SHARE_COLUMNS = {"burden_share", "burden_limit", "reached_share"}
 
 
 @dataclass(frozen=True)
@@ -62,27 +61,54 @@ class Result:
     def name(self) -> str:
         return self.scenario.name
 
+    @property
+    def digits(self) -> int:
+        """Decimal places of amounts in the tables: the minor unit of the scenario's currency."""
+        return minor_unit_digits(self.scenario.scenario.currency)
+
     def _years(self, n: int) -> np.ndarray:
         return np.arange(self.scenario.scenario.start_year, self.scenario.scenario.start_year + n)
 
+    def _rounded(self, df: pd.DataFrame) -> pd.DataFrame:
+        """Amounts to the minor unit, unit costs and shares to a fixed number of decimals (no rounding dust)."""
+        for col in df.columns:
+            if col in _MONEY_COLUMNS:
+                df[col] = _round(df[col].to_numpy(dtype=float), self.digits)
+            elif col == "unit_cost":
+                df[col] = _round(df[col].to_numpy(dtype=float), PRICE_DIGITS)
+            elif col in _SHARE_COLUMNS:
+                df[col] = _round(df[col].to_numpy(dtype=float), SHARE_DIGITS)
+        return df
+
+    @property
+    def payment_years(self) -> int:
+        """Years from the first year to the last payment of any loan or PPP (at least the projection)."""
+        last = max((_last_nonzero(_flows(ds)) for ds in [*self.sim.debt.values(), *self.sim.ppp.values()]),
+                   default=-1)
+        return max(self.scenario.scenario.years, last + 1)
+
     # ----------------------------------------------------------------------------------------- tables
     def costs_df(self) -> pd.DataFrame:
+        """Every cost line in every year: ``cost_kind`` is its class (capex/opex, as in financing.csv),
+        ``line_kind`` the line's own kind (capex, opex, fixed_capex, fixed_opex)."""
         sc = self.scenario
         years = self._years(sc.scenario.years)
         lines = [(p, c) for p in sc.programme for c in p.cost]
         Y, L = len(years), len(lines)
         proj = self.sim.costs
-        return pd.DataFrame({
+        kinds = [LINE_KINDS[k] for k in self.inputs.costs.line_kind]
+        return self._rounded(pd.DataFrame({
             "scenario": sc.name,
             "year": np.repeat(years, L),
             "pillar": np.tile([p.pillar for p, _ in lines], Y),
             "programme": np.tile([p.id for p, _ in lines], Y),
             "item": np.tile([c.item for _, c in lines], Y),
-            "cost_kind": np.tile([LINE_KINDS[k].removeprefix("fixed_") for k in self.inputs.costs.line_kind], Y),
-            "quantity": proj.quantity[0].reshape(-1),
+            "cost_kind": np.tile([LINE_CLASS[k] for k in kinds], Y),
+            "line_kind": np.tile(kinds, Y),
+            "quantity": proj.quantity[0].reshape(-1).astype(np.int64),
             "unit_cost": proj.price[0].reshape(-1),
             "amount": proj.amount[0].reshape(-1),
-        }, columns=TABLE_COLUMNS["costs"])
+        }, columns=TABLE_COLUMNS["costs"]))
 
     def outcomes_df(self) -> pd.DataFrame:
         """Reach of every programme that has a driver (``driver = "none"`` programmes reach nothing)."""
@@ -90,78 +116,90 @@ class Result:
         keep = [i for i, p in enumerate(sc.programme) if p.driver != "none"]
         years = self._years(sc.scenario.years)
         Y, K = len(years), len(keep)
-        return pd.DataFrame({
+        return self._rounded(pd.DataFrame({
             "scenario": sc.name,
             "year": np.repeat(years, K),
             "programme": np.tile([sc.programme[i].id for i in keep], Y),
             "driver": np.tile([sc.programme[i].driver for i in keep], Y),
-            "reached": self.sim.costs.reached[0][:, keep].reshape(-1),
+            "reached": self.sim.costs.reached[0][:, keep].reshape(-1).astype(np.int64),
             "reached_share": self.sim.costs.reached_share[0][:, keep].reshape(-1),
-        }, columns=TABLE_COLUMNS["outcomes"])
+        }, columns=TABLE_COLUMNS["outcomes"]))
 
     def financing_df(self) -> pd.DataFrame:
         """Who pays each cost cell in each year; the row with ``source = "gap"`` is what no source pays.
 
-        Cells that never cost anything (a programme without opex lines, say) are left out.
+        Only non-zero amounts are written (after rounding): most sources pay only some cells in some years, and a
+        row of zeros says nothing that a missing row does not. Sources in paying order, the gap last.
         """
         sc = self.scenario
         cells = cell_names(sc.programme)
-        keep = np.unique(line_cells(self.inputs.costs.line_programme, self.inputs.costs.line_kind))
-        ids = [s.id for s in sc.source] + ["gap"]
-        kinds = [s.kind for s in sc.source] + ["gap"]
-        order = list(self.inputs.sources.order) + [len(sc.source)]
-        amounts = np.concatenate([self.sim.allocation.pay[0], self.sim.allocation.gap[0][:, None, :]], axis=1)
-        amounts = amounts[:, order][:, :, keep]  # (Y, S + 1, K) in paying order
+        ids = [s.id for s in sc.source] + [GAP]
+        kinds = [s.kind for s in sc.source] + [GAP]
+        order = np.array([*self.inputs.sources.order, len(sc.source)], dtype=np.int64)
         years = self._years(sc.scenario.years)
-        Y, S1, K = amounts.shape
+        pay, gap = self.sim.allocation.pay[0], self.sim.allocation.gap[0]  # (Y, S, C), (Y, C)
+        amounts = _round(np.concatenate([pay, gap[:, None, :]], axis=1)[:, order], self.digits)  # (Y, S + 1, C)
+        y, s, c = np.nonzero(amounts)
         return pd.DataFrame({
             "scenario": sc.name,
-            "year": np.repeat(years, S1 * K),
-            "source": np.tile(np.repeat([ids[i] for i in order], K), Y),
-            "source_kind": np.tile(np.repeat([kinds[i] for i in order], K), Y),
-            "programme": np.tile([cells[c][0] for c in keep], Y * S1),
-            "cost_kind": np.tile([cells[c][1] for c in keep], Y * S1),
-            "amount": amounts.reshape(-1),
+            "year": years[y],
+            "source": np.asarray(ids, dtype=object)[order[s]],
+            "source_kind": np.asarray(kinds, dtype=object)[order[s]],
+            "programme": np.asarray([n for n, _ in cells], dtype=object)[c],
+            "cost_kind": np.asarray([k for _, k in cells], dtype=object)[c],
+            "amount": amounts[y, s, c],
         }, columns=TABLE_COLUMNS["financing"])
 
     def debt_service_df(self) -> pd.DataFrame:
-        """Per loan and PPP source, every year from the first to the last repayment of the whole scenario."""
+        """Per loan and PPP source, every year from the first to its own last payment; none if it never pays."""
         sc = self.scenario
-        years = self._years(self.inputs.horizon)
         frames = []
         for i, ds in sorted({**self.sim.debt, **self.sim.ppp}.items()):
+            n = _last_nonzero(_flows(ds), self.digits) + 1
+            if n == 0:
+                continue
             frames.append(pd.DataFrame({
-                "scenario": sc.name, "year": years, "source": sc.source[i].id,
-                "disbursed": ds.disbursed[0], "interest": ds.interest[0], "principal": ds.principal[0],
-                "fees": ds.fees[0], "outstanding": ds.outstanding[0],
+                "scenario": sc.name, "year": self._years(n), "source": sc.source[i].id,
+                "disbursed": ds.disbursed[0, :n], "interest": ds.interest[0, :n], "principal": ds.principal[0, :n],
+                "fees": ds.fees[0, :n], "outstanding": ds.outstanding[0, :n],
             }, columns=TABLE_COLUMNS["debt_service"]))
         if not frames:
-            return pd.DataFrame({c: pd.Series(dtype=float if c not in ("scenario", "source") else object)
-                                 for c in TABLE_COLUMNS["debt_service"]})
-        return pd.concat(frames, ignore_index=True)
+            return pd.DataFrame({c: pd.Series(dtype=np.int64 if c == "year" else object if c in ("scenario", "source")
+                                              else float) for c in TABLE_COLUMNS["debt_service"]})
+        return self._rounded(pd.concat(frames, ignore_index=True))
 
     def fiscal_df(self) -> pd.DataFrame:
-        """The budget envelope over the projection and the debt/PPP tail (domestic outlay and gap are 0 there)."""
-        df = pd.DataFrame({"scenario": self.name, "year": self._years(self.inputs.horizon)})
+        """The budget envelope over the projection and the debt/PPP tail to the last payment (domestic outlay and
+        gap are 0 in the tail)."""
+        n = self.payment_years
+        df = pd.DataFrame({"scenario": self.name, "year": self._years(n)})
         for col in TABLE_COLUMNS["fiscal"][2:]:
-            df[col] = self.sim.fiscal[col][0]
-        return df
+            df[col] = self.sim.fiscal[col][0, :n]
+        return self._rounded(df)
 
-    def summary(self) -> dict[str, float]:
-        """Summary metrics as plain numbers, with the grant element of each loan as ``grant_element[<id>]``."""
-        out = {k: float(v[0]) for k, v in self.sim.metrics.items()}
+    def summary(self) -> dict[str, float | int]:
+        """Summary metrics as plain numbers, rounded like the tables, and the grant element of each loan as
+        ``grant_element__<id>``. A metric that is not defined for this scenario (no learners, no external finance,
+        a loan that never disburses, ...) is absent."""
+        raw = {k: float(v[0]) for k, v in self.sim.metrics.items()}
         for i, ge in self.sim.loan_grant_element.items():
-            out[f"grant_element[{self.scenario.source[i].id}]"] = float(ge[0])
+            raw[source_metric_key("grant_element", self.scenario.source[i].id)] = float(ge[0])
+        out: dict[str, float | int] = {}
+        for key in [*METRICS, *(k for k in raw if k not in METRICS)]:
+            value = raw.get(key, math.nan)
+            if math.isfinite(value):
+                out[key] = _round_metric(value, metric_definition(key).kind, self.digits)
         return out
 
     def summary_df(self) -> pd.DataFrame:
+        """``summary()`` as a table with the unit of each metric (see :data:`~dfl_finance.vocabulary.METRICS`)."""
         cur = self.scenario.scenario.currency
         summary = self.summary()
         return pd.DataFrame({
             "scenario": self.name,
             "metric": list(summary),
-            "value": list(summary.values()),
-            "unit": [METRIC_UNITS.get(m, LOAN_GE_UNIT).format(cur=cur) for m in summary],
+            "value": pd.Series(list(summary.values()), dtype=object),
+            "unit": [metric_definition(m).unit_for(cur) for m in summary],
         }, columns=TABLE_COLUMNS["summary"])
 
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -170,51 +208,106 @@ class Result:
                 "fiscal": self.fiscal_df(), "outcomes": self.outcomes_df(), "summary": self.summary_df()}
 
 
+def _round(values: np.ndarray, digits: int) -> np.ndarray:
+    """``np.round`` to ``digits`` decimals (exact halves to even); ``-0.0`` becomes ``0.0``."""
+    return np.round(np.asarray(values, dtype=float), digits) + 0.0
+
+
+def _round_metric(value: float, kind: str, digits: int) -> float | int:
+    if kind == "money":
+        return float(_round(np.array(value), digits))
+    if kind == "years":
+        return int(round(value))
+    return float(_round(np.array(value), SHARE_DIGITS))
+
+
+def _flows(ds: object) -> Floats:
+    """(5, H) the flows of one loan's debt service in draw 0: disbursed, interest, principal, fees, outstanding."""
+    return np.stack([getattr(ds, f)[0] for f in ("disbursed", "interest", "principal", "fees", "outstanding")])
+
+
+def _last_nonzero(flows: Floats, digits: int | None = None) -> int:
+    """Index of the last year in which any flow is non-zero (after rounding to ``digits``), else -1."""
+    values = flows if digits is None else _round(flows, digits)
+    years = np.flatnonzero(np.any(values != 0, axis=0))
+    return int(years[-1]) if years.size else -1
+
+
 def run(scenario: Scenario) -> Result:
     """Run one scenario deterministically and return its :class:`Result`."""
     inputs = build_model_inputs(scenario, draws=1)
     return Result(scenario=scenario, inputs=inputs, sim=simulate(inputs))
 
 
-def concat_tables(per: list[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
+def concat_tables(per: Sequence[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
     """Concatenate the tables of several scenarios, name by name (rows are tagged by scenario name)."""
     return {name: pd.concat([t[name] for t in per if not t[name].empty] or [per[0][name]], ignore_index=True)
             for name in per[0]}
 
 
-def combine_tables(results: list[Result]) -> dict[str, pd.DataFrame]:
+def combine_tables(results: Sequence[Result]) -> dict[str, pd.DataFrame]:
     """Concatenate the tables of several results (rows tagged by scenario name)."""
     return concat_tables([r.tables() for r in results])
 
 
-def compare(results: list[Result], baseline: str | None = None) -> pd.DataFrame:
-    """Summary metrics side by side: ``metric, unit``, one column per scenario, and ``delta_vs_<baseline> (<name>)``
-    (= that scenario's value minus the baseline's) for every other scenario. The baseline defaults to the first.
+def comparability(scenarios: Sequence[Scenario]) -> str | None:
+    """Why the scenarios' amounts cannot be subtracted from each other, or None if they can.
+
+    Amounts are in each scenario's currency, in constant prices of its start year, and present values are
+    discounted to its start year: scenarios that differ in currency or start year have no meaningful deltas.
     """
-    return compare_summaries([r.summary_df() for r in results], baseline)
+    currencies = list(dict.fromkeys(sc.scenario.currency for sc in scenarios))
+    starts = list(dict.fromkeys(sc.scenario.start_year for sc in scenarios))
+    reasons = []
+    if len(currencies) > 1:
+        reasons.append(f"they are in different currencies ({', '.join(currencies)})")
+    if len(starts) > 1:
+        reasons.append("their prices and present values refer to different start years "
+                       f"({', '.join(map(str, starts))})")
+    return "no deltas: " + " and ".join(reasons) if reasons else None
 
 
-def compare_summaries(summaries: list[pd.DataFrame], baseline: str | None = None) -> pd.DataFrame:
-    """:func:`compare` from the scenarios' ``summary`` tables (one frame per scenario, in column order)."""
-    from .errors import DflFinanceError
+def compare(results: Sequence[Result], baseline: str | None = None) -> pd.DataFrame:
+    """Summary metrics side by side, in long format (:data:`COMPARISON_COLUMNS`): one row per metric and
+    scenario that defines it, with ``delta`` = the scenario's value minus the baseline's (empty for the baseline
+    itself, where the baseline does not define the metric, and in every row when the scenarios are not comparable:
+    see :func:`comparability`). The baseline defaults to the first scenario.
+    """
+    return compare_summaries([r.summary_df() for r in results], baseline,
+                             comparability([r.scenario for r in results]))
 
+
+def compare_summaries(summaries: Sequence[pd.DataFrame], baseline: str | None = None,
+                      not_comparable: str | None = None) -> pd.DataFrame:
+    """:func:`compare` from the scenarios' ``summary`` tables (one per scenario, in order); ``not_comparable``
+    (a reason, from :func:`comparability`) leaves every delta empty."""
     if not summaries:
         raise DflFinanceError("nothing to compare")
     names = [str(s["scenario"].iloc[0]) for s in summaries]
     base = names[0] if baseline is None else baseline
     if base not in names:
-        raise DflFinanceError(f"baseline {base!r} is not one of the scenarios: {', '.join(names)}")
-    summary = pd.concat(summaries, ignore_index=True)
-    units = summary.drop_duplicates("metric").set_index("metric")["unit"]
-    wide = summary.pivot(index="metric", columns="scenario", values="value")
-    metrics = list(dict.fromkeys(summary["metric"]))
-    out = pd.DataFrame({"metric": metrics, "unit": units.reindex(metrics).to_numpy()})
-    for n in names:
-        out[n] = wide.reindex(metrics)[n].to_numpy()
-    for n in names:
-        if n != base:
-            out[f"delta_vs_{base} ({n})"] = out[n] - out[base]
-    return out
+        raise DflFinanceError(f"baseline {base!r} is not one of the scenarios: {known(names)}")
+    values = [dict(zip(s["metric"], s["value"])) for s in summaries]
+    units = [dict(zip(s["metric"], s["unit"])) for s in summaries]
+    base_values = values[names.index(base)]
+    metrics = list(dict.fromkeys(m for s in summaries for m in s["metric"]))
+    rows = []
+    for m in metrics:
+        definition = metric_definition(m)
+        for name, vals, unit in zip(names, values, units):
+            value = vals.get(m)
+            if value is None:  # not defined for this scenario: no row
+                continue
+            delta = None
+            if not_comparable is None and name != base and m in base_values:
+                delta = _round_metric(value - base_values[m], definition.kind, _digits_of(unit.get(m, "")))
+            rows.append({"metric": m, "label": definition.label, "unit": unit.get(m, ""), "scenario": name,
+                         "value": value, "baseline": base, "delta": delta})
+    return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
+
+
+def _digits_of(unit: str) -> int:
+    return minor_unit_digits(unit) if len(unit) == 3 and unit.isupper() else SHARE_DIGITS
 
 
 def assumptions_df(scenarios: list[Scenario]) -> pd.DataFrame:

@@ -10,7 +10,7 @@ START = 2026
 def cost_lines(draw, driver: str, years: int):
     kinds = ["fixed_capex", "fixed_opex"] if driver == "none" else ["capex", "opex", "fixed_capex", "fixed_opex"]
     kind = draw(st.sampled_from(kinds))
-    line = {"item": draw(st.text("abc xyz", min_size=1, max_size=8)), "kind": kind,
+    line = {"item": draw(st.from_regex(r"[a-z]([a-z ]{0,6}[a-z])?", fullmatch=True)), "kind": kind,
             "unit_cost": draw(st.floats(0, 1e5, allow_nan=False)),
             "price_trend": draw(st.floats(-0.5, 0.5, allow_nan=False))}
     if kind == "capex":

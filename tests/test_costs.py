@@ -7,13 +7,9 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
 from dfl_finance import run, scenario_from_dict
-from dfl_finance.costs import (
-    build_cost_inputs,
-    present_value,
-    project_costs,
-    replacement_matrix,
-    rollout_progress,
-)
+from dfl_finance.compile import build_cost_inputs
+from dfl_finance.engine.costs import project_costs, replacement_matrix, rollout_progress
+from dfl_finance.engine.discount import present_value
 from tests.conftest import small_scenario_dict
 from tests.strategies import scenario_dicts
 
@@ -101,15 +97,19 @@ def test_present_value_and_summary():
     res = _run([prog], years=3)
     s = res.summary()
     assert s["total_cost"] == pytest.approx(3000.0)
-    assert s["pv_total_cost"] == pytest.approx(2859.410430839, rel=1e-12)
+    assert res.sim.metrics["pv_total_cost"][0] == pytest.approx(2859.410430839, rel=1e-12)
+    assert s["pv_total_cost"] == 2859.41  # written to the cent
     assert s["cost_per_learner_year"] == pytest.approx(1.0)
     assert_allclose(present_value(np.array([[1000.0, 1000.0, 1000.0]]), np.array([0.0])), [3000.0])
 
 
-def test_cost_per_learner_year_without_learners_is_nan():
+def test_cost_per_learner_year_without_learners_is_not_reported():
     prog = {"id": "governance", "pillar": "governance", "driver": "none",
             "cost": [{"item": "authority", "kind": "fixed_opex", "unit_cost": 1000.0}]}
-    assert np.isnan(_run([prog], years=3, learners=0).summary()["cost_per_learner_year"])
+    res = _run([prog], years=3, learners=0)
+    assert np.isnan(res.sim.metrics["cost_per_learner_year"][0])  # not defined in the engine ...
+    assert "cost_per_learner_year" not in res.summary()  # ... so absent from the outputs (never NaN)
+    assert "cost_per_learner_year" not in set(res.summary_df()["metric"])
 
 
 def test_rollout_shapes_by_hand():
@@ -154,9 +154,12 @@ def test_reach_is_bounded_monotone_and_hits_target(raw):
     count = inp.driver_count[0]
     assert np.all(reached <= count[None, :] * (1 + 1e-12) + 1e-9)
     assert np.all(np.diff(reached, axis=0) >= -1e-9 * np.maximum(count, 1))
+    assert np.array_equal(reached, np.round(reached))  # whole units
     for p, prog in enumerate(sc.programme):
         t = (prog.target_year or sc.end_year) - sc.scenario.start_year
-        assert_allclose(proj.reached_share[0, t:, p], prog.target_share, rtol=1e-12)
+        # from the target year on: the target share of the count, to the nearest whole unit
+        assert np.all(reached[t:, p] == np.floor(count[p] * prog.target_share + 0.5))
+        assert np.all(np.abs(proj.reached_share[0, t:, p] - prog.target_share) <= 0.5 / max(count[p], 1) + 1e-12)
 
 
 @given(scenario_dicts())

@@ -13,7 +13,7 @@ from dfl_finance import (
     save_scenario,
     scenario_from_dict,
 )
-from dfl_finance.schema import field_help, field_reference, field_reference_markdown
+from dfl_finance.docs import field_help, field_reference, field_reference_markdown
 from tests.conftest import ROOT, small_scenario_dict
 from tests.strategies import scenario_dicts
 
@@ -101,7 +101,7 @@ def test_save_does_not_destroy_previous_file_on_failure(tmp_path, monkeypatch):
     def boom(*a, **k):
         raise OSError("disk full")
 
-    monkeypatch.setattr("dfl_finance.schema.os.replace", boom)
+    monkeypatch.setattr("dfl_finance.schema.io.os.replace", boom)
     with pytest.raises(OSError):
         save_scenario(sc.model_copy(update={"scenario": sc.scenario.model_copy(update={"name": "Other"})}), target)
     assert target.read_text() == before

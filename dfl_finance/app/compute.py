@@ -20,5 +20,6 @@ def combined_tables(toml_texts: list[str]) -> dict[str, pd.DataFrame]:
     return concat_tables([tables_for(t) for t in toml_texts])
 
 
-def comparison(toml_texts: list[str], baseline: str | None) -> pd.DataFrame:
-    return compare_summaries([tables_for(t)["summary"] for t in toml_texts], baseline)
+def comparison(toml_texts: list[str], baseline: str | None, not_comparable: str | None = None) -> pd.DataFrame:
+    """The comparison table (long format) of several scenarios; ``not_comparable`` leaves the deltas empty."""
+    return compare_summaries([tables_for(t)["summary"] for t in toml_texts], baseline, not_comparable)

@@ -7,8 +7,8 @@ from typing import Any
 
 import streamlit as st
 
+from ..docs import field_help
 from ..errors import Problem
-from ..schema import field_help
 
 _ERRORS = "dfl_errors"
 

@@ -1,11 +1,14 @@
 """Compare: scenarios side by side, a table of summary metrics with deltas, and charts."""
 
+import pandas as pd
 import streamlit as st
 
 from dfl_finance.app import PAGES, state
 from dfl_finance.app.charts import compare_charts
 from dfl_finance.app.compute import combined_tables, comparison
-from dfl_finance.formatting import format_money, format_value
+from dfl_finance.formatting import format_delta, format_metric
+from dfl_finance.results import comparability
+from dfl_finance.vocabulary import metric_definition
 
 st.title("Compare scenarios")
 st.page_link(PAGES["about"], label="What the metrics mean (method)", icon=":material/menu_book:")
@@ -26,23 +29,31 @@ if len(picked) < 2:
     st.info("Pick two or more scenarios to compare.")
     st.stop()
 baseline = st.selectbox("Baseline", picked, key="compare_baseline")
-currencies = {scenarios[n].scenario.currency for n in picked}
-if len(currencies) > 1:
-    st.warning(f"The scenarios use different currencies ({', '.join(sorted(currencies))}); amounts are not "
-               "comparable.")
+reason = comparability([scenarios[n] for n in picked])
+if reason:
+    st.warning(f"The scenarios are not comparable, {reason.removeprefix('no deltas: ')}: the table shows no "
+               "differences, and the charts are in each scenario's own terms.")
 cur = scenarios[picked[0]].scenario.currency
+ordered = [baseline] + [n for n in picked if n != baseline]  # the baseline first, in the table and the charts
 
-texts = [state.toml_text(n) for n in picked]
-table = comparison(texts, baseline)
+texts = [state.toml_text(n) for n in ordered]
+table = comparison(texts, baseline, reason)
 tables = combined_tables(texts)
 
 st.subheader("Summary metrics")
-shown = table[["metric", "unit"]].copy()
-for col in table.columns[2:]:
-    shown[col] = [format_money(v, cur) if u == cur else format_value(v, u) for v, u in zip(table[col], table["unit"])]
-st.dataframe(shown, hide_index=True, key="compare_table")
-st.caption(f"Amounts in {cur}, constant prices of the start year. `delta_vs_{baseline} (X)` = X minus the baseline. "
-           "Shares in percent.")
+rows = []
+for metric, group in table.groupby("metric", sort=False):
+    d = metric_definition(str(metric))
+    cells = {r.scenario: r for r in group.itertuples()}
+    row = {"Metric": d.label, "Unit": " / ".join(dict.fromkeys(group["unit"]))}
+    for i, n in enumerate(ordered):
+        row[f"{i + 1}. {n}"] = format_metric(cells[n].value, d.kind) if n in cells else "n/a"
+    for i, n in enumerate(ordered[1:], start=2):
+        row[f"{i}. vs baseline"] = format_delta(cells[n].delta, d.kind) if n in cells else ""
+    rows.append(row)
+st.dataframe(pd.DataFrame(rows), hide_index=True, key="compare_table")
+st.caption("1. is the baseline; \"vs baseline\" = that scenario minus the baseline (shares in percentage points). "
+           "Amounts in each scenario's currency, constant prices of its start year.")
 
 charts = compare_charts(tables, cur)
 st.subheader("Costs")

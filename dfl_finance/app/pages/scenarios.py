@@ -15,10 +15,12 @@ from dfl_finance.app.ui import (
     show_problem_summary,
     submitted_values,
 )
+from dfl_finance.docs import field_help
 from dfl_finance.errors import DflFinanceError, Problem, ScenarioError
-from dfl_finance.formatting import format_money, format_value
+from dfl_finance.formatting import format_metric
 from dfl_finance.profiles import country_profiles, loan_terms, templates
-from dfl_finance.schema import field_help, parse_scenario
+from dfl_finance.schema import parse_scenario
+from dfl_finance.vocabulary import metric_definition
 
 
 def apply_key_form(name: str, prefix: str, scope: str) -> None:
@@ -130,14 +132,12 @@ prefix = f"{scope}:{state.version(name)}"
 summary = tables_for(state.toml_text(name))["summary"].set_index("metric")
 cur = sc.scenario.currency
 cols = st.columns(5)
-for col, metric, label in zip(cols, ["total_cost", "total_gap", "total_external", "peak_burden_share",
-                                     "years_to_last_payment"],
-                              ["Total cost", "Funding gap", "External finance", "Peak burden", "Years of repayment"]):
-    row = summary.loc[metric]
-    money = row["unit"] == cur
-    col.metric(f"{label} [{cur}]" if money else label,
-               format_money(row["value"]) if money else format_value(row["value"], row["unit"]),
-               help=f"{metric} [{row['unit']}]")
+for col, metric in zip(cols, ["total_cost", "total_gap", "total_external", "peak_burden_share",
+                              "years_to_last_payment"]):
+    d = metric_definition(metric)
+    value = summary["value"].get(metric)
+    col.metric(f"{d.label} [{cur}]" if d.kind == "money" else d.label, format_metric(value, d.kind),
+               help=f"{d.description} [{d.unit_for(cur)}]")
 
 # one view at a time (tabs would draw all three on every run)
 VIEWS = ["Key assumptions", "Programmes and sources (tables)", "TOML file"]

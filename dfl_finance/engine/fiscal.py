@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .costs import CostProjection, present_value
-from .financing import SOURCE_KINDS
+from ..vocabulary import SOURCE_KINDS
+from .costs import CostProjection
+from .discount import present_value
 from .loans import grant_element
 
 
@@ -43,9 +44,10 @@ def fiscal_arrays(budget: np.ndarray, domestic: np.ndarray, debt_service: np.nda
     """The fiscal table over the extended horizon H (projection years, then the debt and PPP tail).
 
     ``government_burden = domestic_outlay + debt_service + ppp_payments``; ``burden_share`` = burden / budget (NaN
-    where the budget is 0); ``over_limit`` = burden_share > burden_limit (beyond a relative 1e-9, so a
-    domestic cap set at the limit is not flagged for rounding). The gap is unfunded and not part of the
-    burden. Inputs: budget, debt_service, ppp_payments (D, H); domestic, gap (D, Y); burden_limit (D,).
+    where the budget is 0); ``over_limit``: burden > burden_limit x budget (beyond a relative 1e-9, so a domestic
+    cap set at the limit is not flagged for rounding), so any burden on a budget of 0 is over the limit. The gap
+    is unfunded and not part of the burden. Inputs: budget, debt_service, ppp_payments (D, H); domestic, gap
+    (D, Y); burden_limit (D,).
     """
     H = budget.shape[1]
     domestic_h = _pad(domestic, H)
@@ -61,7 +63,7 @@ def fiscal_arrays(budget: np.ndarray, domestic: np.ndarray, debt_service: np.nda
         "government_burden": burden,
         "burden_share": share,
         "burden_limit": limit,
-        "over_limit": np.nan_to_num(share, nan=0.0) > limit * (1.0 + 1e-9),  # not flagged for rounding at the cap
+        "over_limit": burden > limit * budget * (1.0 + 1e-9),  # not flagged for rounding at the cap
         "gap": _pad(gap, H),
     }
 

@@ -26,33 +26,35 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .costs import FIXED_OPEX, OPEX
+from ..vocabulary import LINE_CLASS, LINE_KINDS, SOURCE_KINDS
+from . import Bools, Floats, Ints
 
-SOURCE_KINDS = ("domestic", "grant", "loan", "ppp")
-DOMESTIC, GRANT, LOAN, PPP = range(4)
+DOMESTIC, GRANT, LOAN, PPP = (SOURCE_KINDS.index(k) for k in ("domestic", "grant", "loan", "ppp"))
 MAX_MATCH_ITERATIONS = 200
+#: Per line kind (index into LINE_KINDS): 0 for a capex cell, 1 for an opex cell.
+_OPEX_CLASS = np.array([LINE_CLASS[k] == "opex" for k in LINE_KINDS], dtype=np.int64)
 
 
 @dataclass(frozen=True)
 class SourceInputs:
     """Arrays that define the sources of one scenario. ``S`` sources (file order), ``C`` cost cells."""
 
-    order: np.ndarray  # (S,) int, indices in paying order
-    kind: np.ndarray  # (S,) int, index into SOURCE_KINDS
-    eligible: np.ndarray  # (S, C) bool
-    window: np.ndarray  # (S, Y) bool, years in which it pays
-    share_cap: np.ndarray  # (D, S) share
-    annual_cap: np.ndarray  # (D, S) currency/yr, inf = none
-    budget_share_cap: np.ndarray  # (D, S) share of the education budget, inf = none
-    commitment: np.ndarray  # (D, S) currency, inf = none
-    match_ratio: np.ndarray  # (S,) 0 = no match rule
-    match_on: np.ndarray  # (S, S) bool, match_on[g, m]: grant g is matched on source m
+    order: Ints  # (S,) indices in paying order
+    kind: Ints  # (S,) index into SOURCE_KINDS
+    eligible: Bools  # (S, C)
+    window: Bools  # (S, Y) years in which it pays
+    share_cap: Floats  # (D, S) share
+    annual_cap: Floats  # (D, S) currency/yr, inf = none
+    budget_share_cap: Floats  # (D, S) share of the education budget, inf = none
+    commitment: Floats  # (D, S) currency, inf = none
+    match_ratio: Floats  # (S,) 0 = no match rule
+    match_on: Bools  # (S, S) match_on[g, m]: grant g is matched on source m
 
 
 @dataclass(frozen=True)
 class Allocation:
-    pay: np.ndarray  # (D, Y, S, C) what each source pays in each cell
-    gap: np.ndarray  # (D, Y, C) what no source pays
+    pay: Floats  # (D, Y, S, C) what each source pays in each cell
+    gap: Floats  # (D, Y, C) what no source pays
     iterations: int  # passes used to resolve forward match rules (1 if there were none)
 
 
@@ -234,74 +236,29 @@ def _solve_forward_matches(cost: np.ndarray, src: SourceInputs, steps: list[_Ste
     return estimate, iterations
 
 
-def paying_order(sources) -> list[int]:
-    """Indices of ``sources`` in paying order: ``priority`` (default 0; domestic last) then file order."""
-    def key(i: int):
-        s = sources[i]
-        if s.priority is not None:
-            return (s.priority, i)
-        return (np.inf if s.kind == "domestic" else 0, i)
-    return sorted(range(len(sources)), key=key)
+def line_cells(line_programme: Ints, line_kind: Ints) -> Ints:
+    """The cost cell of each line: ``2 p`` for programme p's capex lines, ``2 p + 1`` for its opex lines.
+
+    Examples
+    --------
+    >>> line_cells(np.array([0, 0, 1]), np.array([0, 3, 1])).tolist()  # capex, fixed_opex, opex
+    [0, 1, 3]
+    """
+    return np.asarray(2 * np.asarray(line_programme) + _OPEX_CLASS[np.asarray(line_kind)], dtype=np.int64)
 
 
-def cell_names(programmes) -> list[tuple[str, str]]:
-    """The cost cells ``(programme id, capex|opex)`` in allocation order."""
-    return [(p.id, k) for p in programmes for k in ("capex", "opex")]
+def cell_costs(amount: Floats, line_programme: Ints, line_kind: Ints, n_programmes: int) -> Floats:
+    """Sum cost lines (D, Y, L) into cells (D, Y, C = 2 P), cells in the order of :func:`line_cells`.
 
-
-def build_source_inputs(scenario, draws: int = 1) -> SourceInputs:
-    """The :class:`SourceInputs` of a validated scenario, repeated over ``draws``."""
-    sources = scenario.source
-    cells = cell_names(scenario.programme)
-    start, Y = scenario.scenario.start_year, scenario.scenario.years
-    years = np.arange(start, start + Y)
-    ids = [s.id for s in sources]
-    S, C = len(sources), len(cells)
-    eligible = np.zeros((S, C), dtype=bool)
-    window = np.zeros((S, Y), dtype=bool)
-    match_on = np.zeros((S, S), dtype=bool)
-    ratio = np.zeros(S)
-    for i, s in enumerate(sources):
-        if s.eligible is None:
-            eligible[i] = True
-        else:
-            for entry in s.eligible:
-                prog, _, kind = entry.partition(":")
-                eligible[i] |= np.array([c[0] == prog and (not kind or c[1] == kind) for c in cells])
-        if s.kind == "ppp":
-            eligible[i] &= np.array([c[1] == "capex" for c in cells])
-        window[i] = (years >= (s.first_year or start)) & (years <= (s.last_year or years[-1]))
-        if s.match is not None:
-            ratio[i] = s.match.ratio
-            match_on[i, [ids.index(m) for m in s.match.sources]] = True
-
-    def per_draw(values) -> np.ndarray:
-        return np.repeat(np.asarray(values, dtype=float)[None, :], draws, axis=0).reshape(draws, S)
-
-    def opt(v):
-        return np.inf if v is None else v
-
-    return SourceInputs(
-        order=np.array(paying_order(sources), dtype=int),
-        kind=np.array([SOURCE_KINDS.index(s.kind) for s in sources], dtype=int),
-        eligible=eligible,
-        window=window,
-        share_cap=per_draw([s.share_cap for s in sources]),
-        annual_cap=per_draw([opt(s.annual_cap) for s in sources]),
-        budget_share_cap=per_draw([opt(s.budget_share_cap) for s in sources]),
-        commitment=per_draw([opt(s.commitment) for s in sources]),
-        match_ratio=ratio,
-        match_on=match_on,
-    )
-
-
-def line_cells(line_programme: np.ndarray, line_kind: np.ndarray) -> np.ndarray:
-    """The cost cell of each line: ``2 p`` for programme p's capex lines, ``2 p + 1`` for its opex lines."""
-    return 2 * line_programme + np.isin(line_kind, (OPEX, FIXED_OPEX))
-
-
-def cell_costs(amount: np.ndarray, line_programme: np.ndarray, line_kind: np.ndarray, n_programmes: int) -> np.ndarray:
-    """Sum cost lines (D, Y, L) into cells (D, Y, C), in the order of :func:`cell_names`."""
-    onehot = np.zeros((line_programme.shape[0], 2 * n_programmes))
-    onehot[np.arange(line_programme.shape[0]), line_cells(line_programme, line_kind)] = 1.0
-    return amount @ onehot
+    An index-based sum (lines sorted by cell, then one ``add.reduceat``): memory O(D Y (L + C)), not O(L C).
+    """
+    D, Y, L = amount.shape
+    out = np.zeros((D, Y, 2 * n_programmes))
+    if L == 0:
+        return out
+    cells = line_cells(line_programme, line_kind)
+    order = np.argsort(cells, kind="stable")
+    sorted_cells = cells[order]
+    starts = np.flatnonzero(np.r_[True, sorted_cells[1:] != sorted_cells[:-1]])
+    out[:, :, sorted_cells[starts]] = np.add.reduceat(amount[:, :, order], starts, axis=2)
+    return out

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-REPAYMENTS = ("linear", "annuity", "schedule")
+from ..vocabulary import REPAYMENTS
+from .discount import present_value
 
 
 def _level_payment_factor(rate: float, n: int) -> float:
@@ -169,9 +170,7 @@ def grant_element(received: np.ndarray, paid: np.ndarray, discount_rate: np.ndar
     >>> grant_element(np.array([[100.0, 0.0]]), np.array([[0.0, 105.0]]), np.array([0.05])).round(12).tolist()
     [0.0]
     """
-    H = received.shape[1]
-    df = (1.0 + np.asarray(discount_rate, dtype=float)[:, None]) ** -np.arange(H)[None, :]
-    pv_in = (received * df).sum(axis=1)
-    pv_out = (paid * df).sum(axis=1)
+    pv_in = present_value(received, discount_rate)
+    pv_out = present_value(paid, discount_rate)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(pv_in > 0, 1.0 - pv_out / np.where(pv_in > 0, pv_in, 1.0), np.nan)

@@ -1,5 +1,5 @@
 """The whole engine as one pure function: :func:`simulate` turns :class:`ModelInputs` (arrays with a leading draw
-axis) into a :class:`Simulation`. :func:`build_model_inputs` makes the inputs of a validated scenario.
+axis) into a :class:`Simulation`. :func:`dfl_finance.compile.build_model_inputs` makes the inputs of a scenario.
 
 costs -> cells -> allocation (waterfall) -> loans and PPP payments -> fiscal table -> summary metrics.
 """
@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .costs import CostInputs, CostProjection, build_cost_inputs, project_costs
-from .financing import DOMESTIC, GRANT, LOAN, PPP, Allocation, SourceInputs, allocate, build_source_inputs, cell_costs
+from .costs import CostInputs, CostProjection, project_costs
+from .financing import DOMESTIC, GRANT, LOAN, PPP, Allocation, SourceInputs, allocate, cell_costs
 from .fiscal import budget_path, cost_metrics, financing_metrics, fiscal_arrays
-from .loans import DebtService, debt_service, grant_element, ppp_profile, repayment_profile
+from .loans import DebtService, debt_service, grant_element
 
 
 @dataclass(frozen=True)
@@ -93,29 +93,3 @@ def simulate(inp: ModelInputs) -> Simulation:
                                 inp.discount_rate) for i, d in debt.items()}
     return Simulation(costs=proj, cells=cells, allocation=alloc, paid=paid, debt=debt, ppp=ppp,
                       fiscal=fiscal, metrics=metrics, loan_grant_element=loan_ge)
-
-
-def build_model_inputs(scenario, draws: int = 1) -> ModelInputs:
-    """The :class:`ModelInputs` of a validated :class:`~dfl_finance.schema.Scenario`, repeated over ``draws``."""
-    ctx = scenario.context
-
-    def per_draw(value) -> np.ndarray:
-        return np.full(draws, float(value))
-
-    loans = [LoanSpec(i, repayment_profile(s.repayment, s.rate, s.grace_years, s.maturity_years, s.schedule),
-                      s.rate, s.front_end_fee or 0.0, s.commitment_fee or 0.0)
-             for i, s in enumerate(scenario.source) if s.kind == "loan"]
-    ppps = [LoanSpec(i, ppp_profile(s.contract_years, s.return_rate), s.return_rate, 0.0, 0.0)
-            for i, s in enumerate(scenario.source) if s.kind == "ppp"]
-    return ModelInputs(
-        costs=build_cost_inputs(scenario, draws),
-        sources=build_source_inputs(scenario, draws),
-        loans=loans,
-        ppps=ppps,
-        n_programmes=len(scenario.programme),
-        education_budget=per_draw(ctx.education_budget or 0.0),
-        budget_growth=per_draw(ctx.budget_growth or 0.0),
-        burden_limit=per_draw(ctx.burden_limit),
-        discount_rate=per_draw(scenario.scenario.discount_rate),
-        learners=per_draw(ctx.learners or 0),
-    )

@@ -1,0 +1,19 @@
+"""The engine: pure numpy functions, arrays in and arrays out, no I/O and no globals.
+
+Every array carries a leading *draw* axis ``D`` (1 for a deterministic run), then the year axis, then programmes,
+cost lines, cells or sources, so Monte Carlo draws and sweeps use the same code path as a single run. The engine
+never sees the scenario schema: :mod:`dfl_finance.compile` turns a validated scenario into its inputs.
+
+costs -> cells -> allocation (waterfall) -> loans and PPP payments -> fiscal table -> summary metrics
+(:func:`~dfl_finance.engine.model.simulate`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+#: Arrays of the engine, by element type.
+Floats = npt.NDArray[np.float64]
+Ints = npt.NDArray[np.int64]
+Bools = npt.NDArray[np.bool_]

@@ -1,0 +1,164 @@
+"""Rollout paths and cost lines -> cost arrays.
+
+Pure functions over numpy arrays; no I/O. Every array has a leading *draw* axis ``D`` (1 for a deterministic run),
+then the year axis ``Y``, then programmes ``P`` or cost lines ``L``. The conventions (rollout, whole units,
+replacement cycles, price trends, fixed schedules) are those of DESIGN.md and ``docs/method.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..vocabulary import LINE_KINDS, ROLLOUTS
+from . import Bools, Floats, Ints
+
+CAPEX, OPEX, FIXED_CAPEX, FIXED_OPEX = (LINE_KINDS.index(k) for k in ("capex", "opex", "fixed_capex", "fixed_opex"))
+LINEAR, S_CURVE, FRONT_LOADED = (ROLLOUTS.index(r) for r in ("linear", "s-curve", "front-loaded"))
+
+#: Steepness of the logistic s-curve over the rollout period (progress runs over x in [0, 1], centred at 0.5).
+S_CURVE_STEEPNESS = 10.0
+
+
+def rollout_progress(rollout: Ints, target_index: Ints, years: int) -> Floats:
+    """Share of the way from ``start_share`` to ``target_share`` covered by the end of each year [0..1].
+
+    Parameters
+    ----------
+    rollout : int array (P,)
+        Index into :data:`ROLLOUTS` per programme.
+    target_index : int array (P,)
+        Year index (0 = start_year) in which the target is reached.
+    years : int
+        Length of the horizon ``Y``.
+
+    Returns
+    -------
+    ndarray (Y, P)
+        Non-decreasing in the year; exactly 1 from ``target_index`` on (and in every year for ``immediate``).
+
+    Notes
+    -----
+    With ``T = target_index + 1`` and ``x = min((i + 1) / T, 1)`` for year index ``i``:
+    linear ``g = x``; front-loaded ``g = 1 - (1 - x)^2``; s-curve the logistic ``1 / (1 + exp(-k (x - 1/2)))``
+    rescaled so that ``g(0) = 0`` and ``g(1) = 1`` (k = :data:`S_CURVE_STEEPNESS`); immediate ``g = 1``.
+
+    Examples
+    --------
+    >>> rollout_progress(np.array([0]), np.array([3]), 5)[:, 0].tolist()
+    [0.25, 0.5, 0.75, 1.0, 1.0]
+    """
+    i = np.arange(years, dtype=float)[:, None]
+    x = np.minimum((i + 1.0) / (np.asarray(target_index, dtype=float)[None, :] + 1.0), 1.0)
+    k = S_CURVE_STEEPNESS
+    lo, hi = 1.0 / (1.0 + np.exp(k / 2)), 1.0 / (1.0 + np.exp(-k / 2))
+    s_curve = (1.0 / (1.0 + np.exp(-k * (x - 0.5))) - lo) / (hi - lo)
+    g = np.select(
+        [rollout == LINEAR, rollout == S_CURVE, rollout == FRONT_LOADED],
+        [x, s_curve, 1.0 - (1.0 - x) ** 2],
+        default=1.0,
+    )
+    return np.asarray(np.where(x >= 1.0, 1.0, g), dtype=float)
+
+
+def replacement_matrix(lifetime: Ints, years: int) -> Floats:
+    """``R[l, i, s] = 1`` where a unit bought in year index ``s`` is bought again in year ``i`` (``i >= s``).
+
+    A unit is bought when reached and again every ``lifetime`` years; ``lifetime = 0`` means never replaced.
+    """
+    n = np.asarray(lifetime)[:, None, None]
+    lag = np.arange(years)[None, :, None] - np.arange(years)[None, None, :]
+    cycle = np.where(n > 0, lag % np.maximum(n, 1) == 0, lag == 0)
+    return np.asarray((lag >= 0) & cycle, dtype=float)
+
+
+@dataclass(frozen=True)
+class CostInputs:
+    """Arrays that define the cost projection of one scenario (or many draws of it).
+
+    Shapes: ``D`` draws, ``Y`` years, ``P`` programmes, ``L`` cost lines.
+    """
+
+    years: int
+    driver_count: Floats  # (D, P) units of each programme's driver (0 where driver = "none")
+    start_share: Floats  # (D, P)
+    target_share: Floats  # (D, P)
+    target_index: Ints  # (P,) year index of the target
+    rollout: Ints  # (P,) index into ROLLOUTS
+    line_programme: Ints  # (L,) programme of each line
+    line_kind: Ints  # (L,) index into LINE_KINDS
+    unit_cost: Floats  # (D, L) [currency per unit, per unit-year or per lump sum]
+    price_trend: Floats  # (D, L) [1/yr]
+    lifetime: Ints  # (L,) 0 = never replaced
+    replace_existing: Bools  # (L,)
+    schedule: Bools  # (L, Y) years of fixed_capex lump sums
+
+    @property
+    def draws(self) -> int:
+        return self.driver_count.shape[0]
+
+
+@dataclass(frozen=True)
+class CostProjection:
+    """Result of :func:`project_costs`."""
+
+    reached: Floats  # (D, Y, P) whole driver units reached by the end of each year
+    reached_share: Floats  # (D, Y, P) reached / count (the planned share where the count is 0)
+    quantity: Floats  # (D, Y, L) whole units paid for (lump sums count 1)
+    price: Floats  # (D, Y, L) unit cost in each year [currency]
+    amount: Floats  # (D, Y, L) [currency]
+
+
+def whole_units(x: Floats) -> Floats:
+    """Round counts of units to the nearest whole unit, halves up (``floor(x + 1/2)``).
+
+    Examples
+    --------
+    >>> whole_units(np.array([0.5, 1.49, 3756.336])).tolist()
+    [1.0, 1.0, 3756.0]
+    """
+    return np.floor(np.asarray(x, dtype=float) + 0.5)
+
+
+def project_costs(inp: CostInputs) -> CostProjection:
+    """Project reach and cost of every line in every year and draw.
+
+    Notes
+    -----
+    Units are whole: ``reached[i] = round(count * (start + (target - start) * g[i]))`` with ``g`` from
+    :func:`rollout_progress` and halves rounded up; the units reached before start_year are
+    ``round(count * start)``.
+    capex quantity: ``sum_s R[i, s] * new[s]`` with ``new[s] = reached[s] - reached[s-1]`` (``reached[-1]`` =
+    the units reached before start_year) and ``R`` from :func:`replacement_matrix`; plus, where
+    ``replace_existing``, the units reached before start_year in each year index ``i`` with ``(i + 1) % lifetime
+    == 0``. opex quantity: ``reached[i]``. fixed_capex: 1 in the schedule years; fixed_opex: 1 every year.
+    price: ``unit_cost * (1 + price_trend) ** i``. amount = quantity * price.
+    """
+    Y = inp.years
+    progress = rollout_progress(inp.rollout, inp.target_index, Y)  # (Y, P)
+    planned = inp.start_share[:, None, :] + (inp.target_share - inp.start_share)[:, None, :] * progress[None]
+    count = inp.driver_count[:, None, :]
+    reached = whole_units(count * planned)  # (D, Y, P)
+    existing = whole_units(inp.driver_count * inp.start_share)  # (D, P)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(count > 0, reached / np.where(count > 0, count, 1.0), planned)
+
+    lp = inp.line_programme
+    reached_l = reached[:, :, lp]  # (D, Y, L)
+    before = np.concatenate([existing[:, None, lp], reached_l[:, :-1, :]], axis=1)
+    new_l = reached_l - before
+    capex_qty = np.einsum("lis,dsl->dil", replacement_matrix(inp.lifetime, Y), new_l, optimize=True)
+    i = np.arange(Y)
+    n = inp.lifetime
+    replace_old = inp.replace_existing[None, :] & (n[None, :] > 0) & ((i[:, None] + 1) % np.maximum(n, 1) == 0)
+    capex_qty = capex_qty + existing[:, None, lp] * replace_old[None]
+
+    kind = inp.line_kind[None, None, :]
+    quantity = np.where(
+        kind == CAPEX, capex_qty,
+        np.where(kind == OPEX, reached_l, np.where(kind == FIXED_CAPEX, inp.schedule.T[None], 1.0)),
+    )
+    price = inp.unit_cost[:, None, :] * (1.0 + inp.price_trend[:, None, :]) ** i[None, :, None]
+    return CostProjection(reached=reached, reached_share=share, quantity=quantity, price=price,
+                          amount=quantity * price)

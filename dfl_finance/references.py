@@ -1,0 +1,130 @@
+"""References from a scenario to ``data/``: country profiles, programme templates and loan term sheets.
+
+:func:`expand_references` is a pure override merge applied to the parsed file before validation: the profile fills
+``[context]``, a template fills a programme and a term sheet fills a loan; what the file writes always wins.
+:func:`placeholder_fields` is the one place that says which values of a scenario have no public source.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .errors import Problem, ScenarioError, known
+
+if TYPE_CHECKING:
+    from .schema.models import Scenario
+
+#: The word that marks a value without a public source, in data/ and in a cost line's ``source_note``.
+PLACEHOLDER = "PLACEHOLDER"
+
+
+def is_placeholder_note(note: str | None) -> bool:
+    """Whether a source note says its value has no public source."""
+    return note is not None and PLACEHOLDER in note
+
+
+def expand_references(raw: dict[str, Any]) -> dict[str, Any]:
+    """The parsed scenario with its references to data/ expanded (raises ScenarioError for unknown names)."""
+    return apply_loan_terms(apply_templates(apply_country_profile(raw)))
+
+
+def apply_country_profile(raw: dict) -> dict:
+    """Fill ``[context]`` fields the file does not give from the country profile named in ``scenario.country``.
+
+    A pure override merge: the file's values win. Unknown countries are a problem at ``scenario.country``.
+    """
+    meta = raw.get("scenario")
+    country = meta.get("country") if isinstance(meta, dict) else None
+    if not isinstance(country, str):
+        return raw
+    from .profiles import country_profiles  # I/O stays out of the import path of the engine
+
+    profiles = country_profiles()
+    if country not in profiles:
+        raise ScenarioError([Problem("scenario.country", f"no country profile with this code in data/ "
+                                     f"(known: {known(sorted(profiles))})", country)])
+    context = raw.get("context", {})
+    if not isinstance(context, dict):
+        return raw  # pydantic reports the wrong type
+    return {**raw, "context": {**profiles[country].context_defaults(), **context}}
+
+
+def _expand_references(raw: dict, table: str, field: str, load_library, where: str, merge,
+                       applies=lambda item: True) -> dict:
+    """Expand the entries of ``raw[table]`` that name a library entry in ``field``: ``merge(entry, item, i)``.
+
+    Entries that name no known library entry are problems at ``table[i].field``; the library is only loaded when
+    some entry refers to it.
+    """
+    items = raw.get(table)
+    if not isinstance(items, list) or not any(isinstance(x, dict) and field in x for x in items):
+        return raw
+    library = load_library()
+    expanded, problems = [], []
+    for i, item in enumerate(items):
+        name = item.get(field) if isinstance(item, dict) else None
+        if not isinstance(name, str) or not applies(item):
+            expanded.append(item)
+        elif name not in library:
+            problems.append(Problem(f"{table}[{i}].{field}", f"no {field.replace('_', ' ')} with this name in "
+                                    f"{where} (known: {known(library)})", name))
+            expanded.append(item)
+        else:
+            expanded.append(merge(library[name], item, i, problems))
+    if problems:
+        raise ScenarioError(problems)
+    return {**raw, table: expanded}
+
+
+def apply_loan_terms(raw: dict) -> dict:
+    """Fill the loan fields of every ``[[source]]`` with ``terms = "..."`` from that term sheet in data/.
+
+    Fields the file gives win. A file that sets ``repayment`` itself does not inherit the sheet's schedule.
+    """
+    from .profiles import loan_terms
+
+    def merge(sheet, src, i, problems):
+        defaults = sheet.fields()
+        if "repayment" in src:
+            defaults.pop("schedule", None)
+        return {**defaults, **src}
+
+    return _expand_references(raw, "source", "terms", loan_terms, "data/loan_terms.csv", merge,
+                              applies=lambda src: src.get("kind") == "loan")
+
+
+def apply_templates(raw: dict) -> dict:
+    """Expand ``[[programme]]`` entries with ``template = "..."``: the template's fields, overridden by the file's."""
+    from .profiles import template_programme_id, templates
+
+    meta = raw.get("scenario")
+    currency = meta.get("currency", "USD") if isinstance(meta, dict) else "USD"
+
+    def merge(template, prog, i, problems):
+        if currency != "USD":
+            problems.append(Problem(f"programme[{i}].template", f"templates are in USD but the scenario's "
+                                    f"currency is {currency}; write the cost lines instead", prog["template"]))
+        return {"id": template_programme_id(prog["template"]), **template, **prog}
+
+    return _expand_references(raw, "programme", "template", templates, "data/templates.toml", merge)
+
+
+def placeholder_fields(scenario: Scenario) -> list[tuple[str, str]]:
+    """``(field path, note)`` for every value of ``scenario`` that has no public source.
+
+    A cost line counts when its ``source_note`` says PLACEHOLDER (templates carry the note of the data rows they
+    use); a ``[context]`` value counts when it is still the country profile's value and that value is a placeholder.
+    """
+    out = []
+    if scenario.scenario.country:
+        from .profiles import country_profiles
+
+        profile = country_profiles().get(scenario.scenario.country)
+        for field, value in (profile.values.items() if profile else []):
+            if value.placeholder and getattr(scenario.context, field, None) == profile.context_defaults().get(field):
+                out.append((f"context.{field}", value.source))
+    for i, p in enumerate(scenario.programme):
+        for j, line in enumerate(p.cost):
+            if is_placeholder_note(line.source_note):
+                out.append((f"programme[{i}].cost[{j}].unit_cost", line.source_note))
+    return out

@@ -1,0 +1,207 @@
+"""Scenario files in and out: read (bounded), parse TOML, expand references, validate; write TOML atomically.
+
+Every failure is a :class:`~dfl_finance.errors.ScenarioError` whose problems name the file, the field path
+(``programme[1].cost[0].unit_cost``) and the bad value; nothing a user can write raises anything else.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tempfile
+import tomllib
+from pathlib import Path
+from types import UnionType
+from typing import Any, Union, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+
+from ..errors import Problem, ScenarioError
+from ..vocabulary import MAX_FILE_BYTES
+from .models import Scenario
+
+_MESSAGES = {
+    "missing": "required field is missing",
+    "extra_forbidden": "unknown field (see docs/scenario-format.md for the fields of this table)",
+}
+BOM = "\ufeff"
+
+
+def _loc_to_path(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += ("." if path else "") + str(part)
+    return path
+
+
+def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+    """The model class of the table at ``loc`` (``("programme", 0, "cost", 1)`` -> CostLine), or None."""
+    model: Any = Scenario
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(model, type) and issubclass(model, BaseModel)) or part not in model.model_fields:
+            return None
+        model = _inner_model(model.model_fields[part].annotation)
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _inner_model(annotation: Any) -> Any:
+    """The model inside ``X | None`` or ``list[X]``."""
+    while get_origin(annotation) in (Union, UnionType, list):
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        if len(args) != 1:
+            return None
+        annotation = args[0]
+    return annotation
+
+
+def _did_you_mean(loc: tuple[int | str, ...]) -> str:
+    """``"; did you mean `discount_rate`?"`` for an unknown key close to a known field of its table."""
+    model = _model_at(loc[:-1])
+    if model is None or not isinstance(loc[-1], str):
+        return ""
+    close = difflib.get_close_matches(loc[-1], list(model.model_fields), n=1, cutoff=0.75)
+    return f"; did you mean `{close[0]}`?" if close else ""
+
+
+def _problems_from_validation(exc: ValidationError) -> list[Problem]:
+    out = []
+    for err in exc.errors(include_url=False):
+        missing = err["type"] == "missing"
+        message = _MESSAGES.get(err["type"], err["msg"])
+        if err["type"] == "extra_forbidden":
+            message += _did_you_mean(err["loc"])
+        out.append(Problem(_loc_to_path(err["loc"]), message, None if missing else err.get("input"),
+                           has_value=not missing))
+    return out
+
+
+def scenario_from_dict(raw: Any, file: str | None = None) -> Scenario:
+    """Validate a parsed scenario (a dict as read from TOML) into a :class:`Scenario`.
+
+    Before validation, references to ``data/`` are expanded (:func:`~dfl_finance.references.expand_references`):
+    the country profile fills ``[context]``, templates fill programmes and term sheets fill loans; what the file
+    writes always wins.
+    """
+    from ..references import expand_references
+
+    try:
+        if not isinstance(raw, dict):
+            raise ScenarioError([Problem("", "a scenario must be a table", raw)])
+        return Scenario.model_validate(expand_references(raw))
+    except ValidationError as exc:
+        raise ScenarioError(_problems_from_validation(exc), file=file) from None
+    except ScenarioError as exc:
+        raise (exc.with_file(file) if file else exc) from None
+    except RecursionError:
+        raise ScenarioError([Problem("", "nested too deeply to be a scenario", has_value=False)],
+                            file=file) from None
+
+
+def parse_scenario(text: str, file: str | None = None) -> Scenario:
+    """Parse and validate the TOML text of a scenario (a leading UTF-8 byte order mark is ignored)."""
+    if len(text) > MAX_FILE_BYTES:
+        raise ScenarioError([Problem("", f"is {len(text):,} characters long; a scenario may have at most "
+                                     f"{MAX_FILE_BYTES:,}", has_value=False)], file=file)
+    try:
+        raw = tomllib.loads(text.removeprefix(BOM))
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError([Problem("", f"malformed TOML: {exc}", has_value=False)], file=file) from None
+    except RecursionError:
+        raise ScenarioError([Problem("", "malformed TOML: nested too deeply", has_value=False)],
+                            file=file) from None
+    return scenario_from_dict(raw, file)
+
+
+def read_text(path: str | os.PathLike[str], limit: int = MAX_FILE_BYTES) -> str:
+    """The UTF-8 text of a file of at most ``limit`` bytes; anything longer (or endless) is refused unread.
+
+    Raises
+    ------
+    ScenarioError
+        Missing, a folder, unreadable, too long or not UTF-8; the message names the file.
+    """
+    p = Path(path)
+
+    def fail(message: str) -> ScenarioError:
+        return ScenarioError([Problem("", message, has_value=False)], file=str(p))
+
+    try:
+        with p.open("rb") as fh:
+            data = fh.read(limit + 1)
+    except FileNotFoundError:
+        raise fail("file not found") from None
+    except IsADirectoryError:
+        raise fail("is a folder, not a scenario file") from None
+    except OSError as exc:
+        raise fail(f"cannot read: {exc.strerror or exc}") from None
+    if len(data) > limit:
+        raise fail(f"larger than {limit:,} bytes; a scenario file is a few kilobytes (is this the right file?)")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise fail(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+
+
+def load_scenario(path: str | os.PathLike[str]) -> Scenario:
+    """Read, parse and validate a scenario file.
+
+    Raises
+    ------
+    ScenarioError
+        The file is missing, unreadable, too long, not TOML, or not a valid scenario; the message names the file,
+        the field and the value.
+    """
+    return parse_scenario(read_text(path), file=str(path))
+
+
+def dump_scenario(scenario: Scenario) -> str:
+    """The TOML text of a scenario; :func:`parse_scenario` of it gives an equal scenario."""
+    import tomli_w
+
+    return tomli_w.dumps(scenario.model_dump(exclude_none=True))
+
+
+def write_text_atomically(path: str | os.PathLike[str], text: str) -> Path:
+    """Write ``text`` to ``path`` so that ``path`` holds either its old content or all of the new one.
+
+    The text goes to a temporary file in the same folder, is flushed to disk (fsync), and replaces ``path`` in one
+    rename; the folder is synced too where the system allows, so the rename survives a crash.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    sync_folder(path.parent)
+    return path
+
+
+def sync_folder(folder: Path) -> None:
+    """fsync a folder so that renames inside it are on disk (a no-op where folders cannot be opened)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def save_scenario(scenario: Scenario, path: str | os.PathLike[str]) -> Path:
+    """Write a scenario as TOML, atomically (a failed write leaves any previous file intact)."""
+    return write_text_atomically(path, dump_scenario(scenario))

@@ -1,0 +1,265 @@
+"""Rules that involve more than one field of a scenario, warnings, and rules across scenarios.
+
+:func:`consistency_problems` runs inside validation (every scenario that exists passed it) and reports every
+problem at once. :func:`scenario_warnings` lists what is allowed but probably not meant (a source that can pay
+nothing); the command line and the app show them. :func:`duplicate_name_problems` is the rule that scenarios shown
+or written together have distinct names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from ..errors import Problem, known
+from ..vocabulary import GAP
+
+if TYPE_CHECKING:
+    from .models import Scenario, Source
+
+#: A repayment schedule's shares must add up to 1 within this tolerance (published IDA schedules such as 3.45% x 29
+#: years = 100.05% or 16.67% x 6 = 100.02% do not add up exactly); the last payment settles the difference.
+SCHEDULE_SUM_TOLERANCE = 0.005
+
+REQUIRED_CONTEXT = ("schools", "learners", "teachers", "education_budget")
+
+
+def consistency_problems(sc: Scenario) -> list[Problem]:
+    """Rules that involve more than one field. Returns every problem found, not only the first."""
+    out: list[Problem] = []
+    first, last = sc.scenario.start_year, sc.end_year
+    for field in REQUIRED_CONTEXT:
+        if getattr(sc.context, field) is None:
+            out.append(Problem(f"context.{field}", "required: give it in [context] or set scenario.country to a "
+                               "profile that has it", has_value=False))
+    seen: dict[str, int] = {}
+    for i, p in enumerate(sc.programme):
+        where = f"programme[{i}]"
+        if p.id in seen:
+            out.append(Problem(f"{where}.id", f"duplicate programme id (also programme[{seen[p.id]}])", p.id))
+        seen.setdefault(p.id, i)
+        if p.target_share < p.start_share:
+            out.append(Problem(f"{where}.target_share", f"must be >= start_share ({p.start_share})",
+                               p.target_share))
+        if p.target_year is not None and not first <= p.target_year <= last:
+            out.append(Problem(f"{where}.target_year", f"must be inside the horizon {first}..{last}",
+                               p.target_year))
+        for j, c in enumerate(p.cost):
+            cw = f"{where}.cost[{j}]"
+            if p.driver == "none" and c.kind in ("capex", "opex"):
+                out.append(Problem(f"{cw}.kind", "a programme with driver = \"none\" has only fixed_capex and "
+                                   "fixed_opex lines", c.kind))
+            if c.kind != "capex":
+                if c.lifetime is not None:
+                    out.append(Problem(f"{cw}.lifetime", f"only capex lines have a lifetime (kind is {c.kind})",
+                                       c.lifetime))
+                if c.replace_existing:
+                    out.append(Problem(f"{cw}.replace_existing", f"only capex lines replace units (kind is "
+                                       f"{c.kind})", c.replace_existing))
+            if c.schedule is not None:
+                if c.kind != "fixed_capex":
+                    out.append(Problem(f"{cw}.schedule", f"only fixed_capex lines have a schedule (kind is "
+                                       f"{c.kind})", c.schedule))
+                bad = [y for y in c.schedule if not first <= y <= last]
+                if bad:
+                    out.append(Problem(f"{cw}.schedule", f"years must be inside the horizon {first}..{last}",
+                                       c.schedule))
+                if len(set(c.schedule)) != len(c.schedule):
+                    out.append(Problem(f"{cw}.schedule", "years must be distinct", c.schedule))
+                if not c.schedule:
+                    out.append(Problem(f"{cw}.schedule", "must list at least one year", c.schedule))
+    out += _source_problems(sc)
+    return out
+
+
+def _source_problems(sc: Scenario) -> list[Problem]:
+    out: list[Problem] = []
+    first, last = sc.scenario.start_year, sc.end_year
+    programmes = {p.id for p in sc.programme}
+    ids: dict[str, int] = {}
+    for i, s in enumerate(sc.source):
+        where = f"source[{i}]"
+        if s.id in ids:
+            out.append(Problem(f"{where}.id", f"duplicate source id (also source[{ids[s.id]}])", s.id))
+        elif s.id == GAP:
+            out.append(Problem(f"{where}.id", "`gap` is reserved for what no source pays", s.id))
+        ids.setdefault(s.id, i)
+        for j, cell in enumerate(s.eligible or []):
+            prog, _, kind = cell.partition(":")
+            if prog not in programmes:
+                out.append(Problem(f"{where}.eligible[{j}]", f"no programme with this id (known: "
+                                   f"{known(sorted(programmes))})", cell))
+            elif kind not in ("", "capex", "opex"):
+                out.append(Problem(f"{where}.eligible[{j}]", "write `programme`, `programme:capex` or "
+                                   "`programme:opex`", cell))
+            elif s.kind == "ppp" and kind == "opex":
+                out.append(Problem(f"{where}.eligible[{j}]", "a ppp operator pays capex only", cell))
+        for field in ("first_year", "last_year"):
+            year = getattr(s, field)
+            if year is not None and not first <= year <= last:
+                out.append(Problem(f"{where}.{field}", f"must be inside the horizon {first}..{last}", year))
+        if s.first_year is not None and s.last_year is not None and s.last_year < s.first_year:
+            out.append(Problem(f"{where}.last_year", f"must be >= first_year ({s.first_year})", s.last_year))
+        out += _kind_problems(s, where)
+    out += _match_problems(sc, ids)
+    return out
+
+
+def _kind_problems(s: Source, where: str) -> list[Problem]:
+    """Fields that belong to another kind of source, and the fields a kind needs."""
+    out: list[Problem] = []
+    from .models import LOAN_FIELDS, PPP_FIELDS
+
+    owners = {**{f: "loan" for f in LOAN_FIELDS}, **{f: "ppp" for f in PPP_FIELDS}, "match": "grant",
+              "budget_share_cap": "domestic"}
+    for field, kind in owners.items():
+        if kind != s.kind and getattr(s, field) is not None:
+            out.append(Problem(f"{where}.{field}", f"only {kind} sources have this field (kind is {s.kind})",
+                               getattr(s, field)))
+    if s.kind == "loan":
+        missing = [f for f in ("rate", "grace_years", "maturity_years", "repayment") if getattr(s, f) is None]
+        if missing:
+            out.append(Problem(f"{where}.terms", "a loan needs terms: name a term sheet (terms = \"...\") or give "
+                               f"{', '.join(missing)}", has_value=False))
+        else:
+            out += _repayment_problems(s, where)
+        if (s.commitment_fee or 0) > 0 and s.commitment is None:
+            out.append(Problem(f"{where}.commitment_fee", "a commitment fee needs a commitment", s.commitment_fee))
+    if s.kind == "ppp":
+        for f in PPP_FIELDS:
+            if getattr(s, f) is None:
+                out.append(Problem(f"{where}.{f}", "required for a ppp source", has_value=False))
+    return out
+
+
+def _repayment_problems(s: Source, where: str) -> list[Problem]:
+    out: list[Problem] = []
+    if s.maturity_years <= s.grace_years:
+        out.append(Problem(f"{where}.maturity_years", f"must be > grace_years ({s.grace_years})",
+                           s.maturity_years))
+        return out
+    if s.repayment != "schedule":
+        for field in ("schedule", "balloon"):
+            if getattr(s, field) is not None:
+                out.append(Problem(f"{where}.{field}", f"only repayment = \"schedule\" takes a {field} (repayment "
+                                   f"is {s.repayment})", getattr(s, field)))
+        return out
+    if not s.schedule:
+        out.append(Problem(f"{where}.schedule", "repayment = \"schedule\" needs schedule rows "
+                           "[first k, last k, share]", s.schedule))
+        return out
+    taken: set[int] = set()
+    total = 0.0
+    for r, (k1, k2, share) in enumerate(s.schedule):
+        rw = f"{where}.schedule[{r}]"
+        row = [k1, k2, share]
+        if share < 0:
+            out.append(Problem(rw, "the share of principal must be >= 0", row))
+        if k1 > k2:
+            out.append(Problem(rw, "first k must be <= last k", row))
+        if k2 > s.maturity_years:
+            out.append(Problem(rw, f"years exceed the maturity ({s.maturity_years})", row))
+        if k1 <= s.grace_years:
+            out.append(Problem(rw, f"repayment starts inside the grace period ({s.grace_years} years)", row))
+        if s.grace_years < k1 <= k2 <= s.maturity_years:
+            span = set(range(k1, k2 + 1))
+            if span & taken:
+                out.append(Problem(rw, "overlaps an earlier row", row))
+            taken |= span
+            total += (k2 - k1 + 1) * max(share, 0.0)
+    if not out:
+        if total > 1 + SCHEDULE_SUM_TOLERANCE:
+            out.append(Problem(f"{where}.schedule", f"the shares add up to {total:.2%} of the principal, more than "
+                               "100%", s.schedule))
+        elif total < 1 - SCHEDULE_SUM_TOLERANCE and not s.balloon:
+            out.append(Problem(f"{where}.schedule", f"the shares add up to {total:.2%} of the principal, not 100%; "
+                               f"the last payment would be a balloon of {1 - total:.2%}: fix the shares or set "
+                               "balloon = true", s.schedule))
+    return out
+
+
+def _match_problems(sc: Scenario, ids: dict[str, int]) -> list[Problem]:
+    out: list[Problem] = []
+    graph: dict[str, list[str]] = {}
+    graph_sources: dict[str, list[str]] = {}
+    for i, s in enumerate(sc.source):
+        if s.match is None:
+            continue
+        for j, m in enumerate(s.match.sources):
+            if m == s.id:
+                out.append(Problem(f"source[{i}].match.sources[{j}]", "a grant cannot match itself", m))
+            elif m not in ids:
+                out.append(Problem(f"source[{i}].match.sources[{j}]", f"no source with this id (known: "
+                                   f"{known(ids)})", m))
+        graph[s.id] = [m for m in s.match.sources if m in ids and m != s.id]
+        graph_sources[s.id] = s.match.sources
+    cycle = _find_cycle(graph)
+    if cycle:
+        node = cycle[0]
+        out.append(Problem(f"source[{ids[node]}].match.sources", "match cycle: " + " -> ".join(cycle),
+                           graph_sources[node]))
+    return out
+
+
+
+
+def _find_cycle(graph: dict[str, list[str]]) -> list[str] | None:
+    """A cycle in ``graph`` as ``[a, b, ..., a]``, or None; iterative depth-first search (no recursion limit)."""
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+    for root in graph:
+        if root in state:
+            continue
+        path = [root]
+        stack = [iter(graph.get(root, []))]
+        state[root] = 1
+        while stack:
+            nxt = next(stack[-1], None)
+            if nxt is None:
+                state[path.pop()] = 2
+                stack.pop()
+            elif state.get(nxt) == 1:
+                return path[path.index(nxt):] + [nxt]
+            elif nxt not in state:
+                state[nxt] = 1
+                path.append(nxt)
+                stack.append(iter(graph.get(nxt, [])))
+    return None
+
+
+def scenario_warnings(sc: Scenario) -> list[Problem]:
+    """What a valid scenario allows but its author probably did not mean, one :class:`Problem` each."""
+    out: list[Problem] = []
+    for i, s in enumerate(sc.source):
+        why = None
+        if s.eligible is not None and not s.eligible:
+            why = "eligible = [] lists no cost cell"
+        elif s.share_cap == 0:
+            why = "share_cap = 0"
+        elif s.annual_cap == 0 or s.commitment == 0:
+            why = f"{'annual_cap' if s.annual_cap == 0 else 'commitment'} = 0"
+        elif s.budget_share_cap == 0:
+            why = "budget_share_cap = 0"
+        if why:
+            out.append(Problem(f"source[{i}]", f"this source can pay nothing ({why})", has_value=False))
+    return out
+
+
+def duplicate_name_problems(named: Sequence[tuple[str, Scenario]]) -> list[tuple[str, Problem]]:
+    """Scenarios shown or written together must have distinct names (names identify rows in every output).
+
+    ``named`` is ``(where, scenario)`` pairs, ``where`` a file name or a label; returns ``(where, problem)`` for
+    every scenario whose name an earlier one already has.
+    """
+    seen: dict[str, str] = {}
+    out = []
+    for where, sc in named:
+        if sc.name in seen:
+            out.append((where, Problem("scenario.name", f"the same scenario name as {seen[sc.name]}; names identify "
+                                       "scenarios in every output and must differ", sc.name)))
+        else:
+            seen[sc.name] = where
+    return out
+
+
+def names_in(scenarios: Iterable[Scenario]) -> list[str]:
+    return [sc.name for sc in scenarios]

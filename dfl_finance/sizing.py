@@ -1,0 +1,86 @@
+"""The memory guard: the size of a run, estimated from the scenario's counts before any array is allocated.
+
+Pure Python (no numpy), so ``dfl-finance validate`` can apply it and still start fast.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .errors import Problem, ScenarioError
+
+if TYPE_CHECKING:
+    from .schema.models import Scenario
+
+#: Environment variable with the memory limit of one run, in GiB (default :data:`DEFAULT_MEMORY_LIMIT_GIB`).
+MEMORY_LIMIT_ENV = "DFL_FINANCE_MEMORY_GIB"
+DEFAULT_MEMORY_LIMIT_GIB = 4.0
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """The sizes that set the memory of a run."""
+
+    draws: int
+    years: int  # Y, the projection
+    horizon: int  # H, to the last repayment
+    programmes: int  # P (cells C = 2 P)
+    lines: int  # L
+    sources: int  # S
+    loans: int  # loans and PPP sources
+
+    def describe(self) -> str:
+        return (f"{self.sources:,} sources x {2 * self.programmes:,} cost cells x {self.years} years x "
+                f"{self.draws:,} draws, {self.lines:,} cost lines, {self.loans:,} loans over {self.horizon} years")
+
+
+def sizes(scenario: Scenario, draws: int = 1) -> Sizes:
+    Y = scenario.scenario.years
+    tails = [s.maturity_years or 0 for s in scenario.source if s.kind == "loan"]
+    tails += [s.contract_years or 0 for s in scenario.source if s.kind == "ppp"]
+    return Sizes(draws=draws, years=Y, horizon=Y + max(tails, default=0), programmes=len(scenario.programme),
+                 lines=sum(len(p.cost) for p in scenario.programme), sources=len(scenario.source),
+                 loans=len(tails))
+
+
+#: Bytes per row of a result table (numbers and the text columns pandas holds per row), measured generously.
+TABLE_ROW_BYTES = 400
+
+
+def memory_estimate(z: Sizes) -> int:
+    """Peak memory of one run [bytes]: the engine's arrays and the result tables built from them.
+
+    Counts, in float64: the replacement matrices (L Y Y) and about ten (D, Y, L) arrays of the cost projection; three
+    copies of the allocation (D, Y, S, C) and four of the cell costs; per loan three (H, Y) convolution matrices and
+    eight (D, H) flows; the fiscal table; and the rows of the tables (financing Y (S + 1) C, costs Y L, ...).
+    """
+    D, Y, H, C, L, S, N = z.draws, z.years, z.horizon, 2 * z.programmes, z.lines, z.sources, z.loans
+    floats = (L * Y * Y + 10 * D * Y * L + 3 * D * Y * S * C + 4 * D * Y * C + N * (3 * H * Y + 8 * D * H)
+              + 12 * D * H + 4 * D * Y * S)
+    rows = Y * (S + 1) * C + Y * L + N * H + H + Y * z.programmes + S
+    return 8 * floats + TABLE_ROW_BYTES * rows
+
+
+def memory_limit() -> int:
+    """The memory limit of one run [bytes], from :data:`MEMORY_LIMIT_ENV` (GiB) or the default."""
+    text = os.environ.get(MEMORY_LIMIT_ENV, "").strip()
+    try:
+        gib = float(text) if text else DEFAULT_MEMORY_LIMIT_GIB
+    except ValueError:
+        gib = DEFAULT_MEMORY_LIMIT_GIB
+    if not math.isfinite(gib) or gib <= 0:
+        gib = DEFAULT_MEMORY_LIMIT_GIB
+    return int(gib * 2**30)
+
+
+def check_memory(scenario: Scenario, draws: int = 1) -> None:
+    """Refuse (ScenarioError) a run whose arrays would need more memory than :func:`memory_limit`."""
+    z = sizes(scenario, draws)
+    need, limit = memory_estimate(z), memory_limit()
+    if need > limit:
+        raise ScenarioError([Problem("", f"too large to run: it needs about {need / 2**30:,.1f} GiB of memory "
+                                     f"({z.describe()}); the limit is {limit / 2**30:,.1f} GiB (set "
+                                     f"{MEMORY_LIMIT_ENV} to change it)", has_value=False)])

@@ -1,0 +1,159 @@
+"""One name per concept: the enumerations, identifiers, bounds and metric definitions of dfl_finance.
+
+The schema, the engine, the app, the charts, the documentation and the tests derive theirs from here. Each
+enumeration is written once, as a ``Literal`` type (for pydantic and the type checker); its tuple of values, in the
+documented order, is derived from it. Engine code refers to values by their position in that tuple.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+Pillar = Literal["infrastructure", "capacities", "governance"]
+Driver = Literal["schools", "learners", "teachers", "none"]
+Rollout = Literal["linear", "s-curve", "front-loaded", "immediate"]
+#: The kind of a cost line (``[[programme.cost]] kind``).
+LineKind = Literal["capex", "opex", "fixed_capex", "fixed_opex"]
+#: The class of a cost: a cost cell is one programme's capex or its opex (what sources are eligible for).
+CostClass = Literal["capex", "opex"]
+SourceKind = Literal["domestic", "grant", "loan", "ppp"]
+Repayment = Literal["linear", "annuity", "schedule"]
+
+PILLARS: tuple[str, ...] = get_args(Pillar)
+DRIVERS: tuple[str, ...] = get_args(Driver)
+ROLLOUTS: tuple[str, ...] = get_args(Rollout)
+LINE_KINDS: tuple[str, ...] = get_args(LineKind)
+COST_CLASSES: tuple[str, ...] = get_args(CostClass)
+SOURCE_KINDS: tuple[str, ...] = get_args(SourceKind)
+REPAYMENTS: tuple[str, ...] = get_args(Repayment)
+
+#: Drivers that count units (every driver but ``none``).
+COUNTED_DRIVERS: tuple[str, ...] = tuple(d for d in DRIVERS if d != "none")
+#: The cost class of each line kind: fixed lump sums belong to the class of their per-unit twin.
+LINE_CLASS: dict[str, str] = {"capex": "capex", "opex": "opex", "fixed_capex": "capex", "fixed_opex": "opex"}
+#: The name of what no source pays, in every table where sources are listed.
+GAP = "gap"
+
+#: Ids of programmes and sources: lower_snake_case, no leading, trailing or double underscore (``__`` separates a
+#: source id from a metric name in ``grant_element__<id>``).
+ID_PATTERN = r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$"
+#: Separator between a per-source metric and the source id: ``grant_element__ida``.
+METRIC_SOURCE_SEPARATOR = "__"
+
+# ----------------------------------------------------------------------------------------------------- bounds
+#: Largest amount of money an input may hold [currency]. With counts below :data:`MAX_COUNT`, horizons of at most
+#: 60 years and the sizes allowed by the memory guard, every sum the engine forms stays far below the largest
+#: float (about 1.8e308), so every output is finite.
+MAX_AMOUNT = 1e18
+#: Largest driver count (schools, learners, teachers) [units].
+MAX_COUNT = 10**10
+#: Largest scenario file [bytes]; a longer input (or an endless one such as ``/dev/zero``) is refused unread.
+MAX_FILE_BYTES = 4 * 1024 * 1024
+
+
+# ---------------------------------------------------------------------------------------------------- metrics
+#: How a metric's value is read: ``money`` (in the scenario's currency), ``share`` (0..1, shown in percent; its
+#: differences in percentage points), ``years`` (whole years), ``ratio`` (a plain number).
+MetricKind = Literal["money", "share", "years", "ratio"]
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A summary metric: its key in ``summary.csv``, a label and unit for people, and what it means."""
+
+    key: str
+    label: str
+    kind: MetricKind
+    unit: str  # ``{cur}`` stands for the scenario's currency
+    description: str
+
+    def unit_for(self, currency: str) -> str:
+        return self.unit.format(cur=currency)
+
+
+_METRICS = [
+    Metric("total_cost", "Total cost", "money", "{cur}", "Sum of all costs over the projection"),
+    Metric("pv_total_cost", "Total cost (present value)", "money", "{cur}",
+           "Present value of the costs at the discount rate"),
+    Metric("cost_per_learner_year", "Cost per learner-year", "money", "{cur}/learner-year",
+           "total_cost / (learners x years); absent without learners"),
+    Metric("total_domestic", "Domestic outlay", "money", "{cur}", "What domestic sources pay"),
+    Metric("total_grant", "Grants", "money", "{cur}", "What grants pay"),
+    Metric("total_loan", "Loans", "money", "{cur}", "What loans disburse"),
+    Metric("total_ppp", "PPP investment", "money", "{cur}", "What PPP operators invest"),
+    Metric("total_external", "External finance", "money", "{cur}", "Grants + loans + PPP investment"),
+    Metric("total_gap", "Funding gap", "money", "{cur}", "What no source pays"),
+    Metric("gap_share", "Gap share", "share", "share of total cost", "total_gap / total_cost; absent without cost"),
+    Metric("total_debt_service", "Debt service", "money", "{cur}",
+           "Interest, principal and fees of all loans, to the last repayment"),
+    Metric("total_ppp_payments", "PPP payments", "money", "{cur}",
+           "Availability payments to PPP operators, to the last payment"),
+    Metric("pv_government_cost", "Government cost (present value)", "money", "{cur}",
+           "Present value of domestic outlay + debt service + PPP payments, tail included"),
+    Metric("grant_element_external", "Grant element of external finance", "share", "share",
+           "1 - PV(debt service + PPP payments) / PV(external finance received); absent without external finance"),
+    Metric("leverage", "Leverage", "ratio", "{cur} external per {cur} domestic",
+           "total_external / total_domestic; absent without domestic outlay"),
+    Metric("peak_burden_share", "Peak burden", "share", "share of education budget",
+           "Highest government burden as a share of the education budget in any year"),
+    Metric("years_over_limit", "Years over the burden limit", "years", "years",
+           "Years in which the burden share exceeds the burden limit"),
+    Metric("years_to_last_payment", "Years of repayment", "years", "years",
+           "Years from start_year to the last debt or PPP payment, inclusive (0 if none)"),
+]
+#: Every scenario-wide summary metric, in the order of ``summary.csv``.
+METRICS: dict[str, Metric] = {m.key: m for m in _METRICS}
+#: Per-source metrics, written ``<key>__<source id>``.
+SOURCE_METRICS: dict[str, Metric] = {
+    "grant_element": Metric("grant_element", "Grant element", "share", "share",
+                            "1 - PV(debt service) / PV(disbursements) of one loan; absent if it never disburses"),
+}
+
+
+def source_metric_key(metric: str, source_id: str) -> str:
+    """``source_metric_key("grant_element", "ida") == "grant_element__ida"``."""
+    return f"{metric}{METRIC_SOURCE_SEPARATOR}{source_id}"
+
+
+def metric_definition(key: str) -> Metric:
+    """The definition of a summary metric key, per-source keys included (``grant_element__ida``).
+
+    Raises
+    ------
+    KeyError
+        Not a metric of dfl_finance.
+    """
+    if key in METRICS:
+        return METRICS[key]
+    base, sep, source = key.partition(METRIC_SOURCE_SEPARATOR)
+    if sep and source and base in SOURCE_METRICS:
+        m = SOURCE_METRICS[base]
+        return Metric(key, f"{m.label}: {source}", m.kind, m.unit, m.description)
+    raise KeyError(key)
+
+
+# ---------------------------------------------------------------------------------------------------- rounding
+#: Decimal places of the minor unit of currencies whose minor unit is not the cent (ISO 4217, list one); every
+#: other currency has 2 (the cent).
+MINOR_UNIT_DIGITS: dict[str, int] = {
+    **dict.fromkeys(["BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND",
+                     "VUV", "XAF", "XOF", "XPF"], 0),
+    **dict.fromkeys(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"], 3),
+}
+#: Decimal places of unit costs (prices per unit) in the written tables: fine enough that quantity x unit cost
+#: reproduces the amount to its minor unit.
+PRICE_DIGITS = 6
+#: Decimal places of shares and ratios in the written tables (removes rounding dust such as 1e-17).
+SHARE_DIGITS = 10
+
+
+def minor_unit_digits(currency: str) -> int:
+    """Decimal places to which amounts in ``currency`` are written: ``2`` (the cent) unless ISO 4217 says else.
+
+    Examples
+    --------
+    >>> minor_unit_digits("USD"), minor_unit_digits("RWF"), minor_unit_digits("KWD")
+    (2, 0, 3)
+    """
+    return MINOR_UNIT_DIGITS.get(currency, 2)
