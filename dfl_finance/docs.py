@@ -58,6 +58,11 @@ def _toml_value(value: Any) -> str:
     return "none" if value is None else tomli_w.dumps({"v": value}).split("=", 1)[1].strip()
 
 
+def _extra(info: Any) -> dict[str, Any]:
+    """The unit and allowed range that :func:`dfl_finance.schema.models._field` keeps with a field."""
+    return info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+
+
 def _allowed_text(info: Any) -> str:
     parts = []
     for m in info.metadata:
@@ -68,7 +73,7 @@ def _allowed_text(info: Any) -> str:
             parts.append(f"matches `{m.pattern}`")
         if getattr(m, "min_length", None):
             parts.append(f"at least {m.min_length}")
-    extra = (info.json_schema_extra or {}).get("allowed")
+    extra = _extra(info).get("allowed")
     if extra:
         parts.append(extra)
     return ", ".join(parts)
@@ -89,7 +94,7 @@ def field_reference() -> list[dict[str, str]]:
                 "table": table,
                 "field": name,
                 "type": _type_text(info.annotation),
-                "unit": (info.json_schema_extra or {}).get("unit", ""),
+                "unit": str(_extra(info).get("unit", "")),
                 "default": default,
                 "allowed": _allowed_text(info),
                 "description": info.description or "",

@@ -120,8 +120,9 @@ def placeholder_fields(scenario: Scenario) -> list[tuple[str, str]]:
         from .profiles import country_profiles
 
         profile = country_profiles().get(scenario.scenario.country)
+        defaults = profile.context_defaults() if profile else {}
         for field, value in (profile.values.items() if profile else []):
-            if value.placeholder and getattr(scenario.context, field, None) == profile.context_defaults().get(field):
+            if value.placeholder and getattr(scenario.context, field, None) == defaults.get(field):
                 out.append((f"context.{field}", value.source))
     for i, p in enumerate(scenario.programme):
         for j, line in enumerate(p.cost):

@@ -21,10 +21,13 @@ INVALID = sorted((ROOT / "tests" / "data" / "invalid").glob("*.toml"))
 BUNDLED = sorted((ROOT / "scenarios").glob("*.toml"))
 
 
-def _expectation(path: Path) -> str:
-    first = path.read_text(encoding="utf-8").splitlines()[0]
-    assert first.startswith("# expect: "), f"{path.name} must start with '# expect: <field path>'"
-    return first.removeprefix("# expect: ")
+def _expectation(path: Path) -> tuple[str, str | None]:
+    """The field path a fixture's error must name (``# expect:``) and, if given, words of its message
+    (``# message:``)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("# expect: "), f"{path.name} must start with '# expect: <field path>'"
+    message = lines[1].removeprefix("# message: ") if lines[1].startswith("# message: ") else None
+    return lines[0].removeprefix("# expect: "), message
 
 
 @pytest.mark.parametrize("path", INVALID, ids=[p.stem for p in INVALID])
@@ -32,8 +35,11 @@ def test_each_invalid_fixture_names_file_and_field(path):
     with pytest.raises(ScenarioError) as info:
         load_scenario(path)
     text = str(info.value)
+    field, message = _expectation(path)
     assert str(path) in text
-    assert _expectation(path) in text
+    assert field in text
+    if message:
+        assert message in text
 
 
 def test_there_is_a_fixture_for_every_listed_error():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import tempfile
 import tomllib
 from pathlib import Path
@@ -25,6 +26,10 @@ _MESSAGES = {
     "extra_forbidden": "unknown field (see docs/scenario-format.md for the fields of this table)",
 }
 BOM = "\ufeff"
+#: Most parts a dotted key may have: TOML parsers take time quadratic in the parts, and a scenario's deepest real
+#: key has four (``source.match.sources``).
+MAX_KEY_PARTS = 64
+_DOTTED_KEY = re.compile(r"(?:[A-Za-z0-9_-]+[ \t]*\.[ \t]*){%d}" % MAX_KEY_PARTS)
 
 
 def _loc_to_path(loc: tuple[int | str, ...]) -> str:
@@ -68,11 +73,15 @@ def _did_you_mean(loc: tuple[int | str, ...]) -> str:
     return f"; did you mean `{close[0]}`?" if close else ""
 
 
+_LONG_NUMBER = re.compile(r"\d{7,}(?:\.\d+)?")
+
+
 def _problems_from_validation(exc: ValidationError) -> list[Problem]:
     out = []
     for err in exc.errors(include_url=False):
         missing = err["type"] == "missing"
-        message = _MESSAGES.get(err["type"], err["msg"])
+        # "less than or equal to 1000000000000000000" -> "... to 1e+18"
+        message = _LONG_NUMBER.sub(lambda m: f"{float(m.group()):g}", _MESSAGES.get(err["type"], err["msg"]))
         if err["type"] == "extra_forbidden":
             message += _did_you_mean(err["loc"])
         out.append(Problem(_loc_to_path(err["loc"]), message, None if missing else err.get("input"),
@@ -107,6 +116,9 @@ def parse_scenario(text: str, file: str | None = None) -> Scenario:
     if len(text) > MAX_FILE_BYTES:
         raise ScenarioError([Problem("", f"is {len(text):,} characters long; a scenario may have at most "
                                      f"{MAX_FILE_BYTES:,}", has_value=False)], file=file)
+    if _DOTTED_KEY.search(text):
+        raise ScenarioError([Problem("", f"malformed TOML: a dotted key with more than {MAX_KEY_PARTS} parts",
+                                     has_value=False)], file=file)
     try:
         raw = tomllib.loads(text.removeprefix(BOM))
     except tomllib.TOMLDecodeError as exc:

@@ -12,6 +12,7 @@ import unicodedata
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic.json_schema import JsonDict
 from pydantic_core import PydanticCustomError
 
 from ..vocabulary import (
@@ -73,7 +74,7 @@ NOTE_RULE = "no control characters other than line breaks and tabs"
 def _field(default: Any = ..., *, description: str, unit: str | None = None, allowed: str | None = None,
            **kw: Any) -> Any:
     """A pydantic ``Field`` with the unit and allowed range kept for the documentation and the app."""
-    extra = {k: v for k, v in (("unit", unit), ("allowed", allowed)) if v is not None}
+    extra: JsonDict = {k: v for k, v in (("unit", unit), ("allowed", allowed)) if v is not None}
     return Field(default, description=description, json_schema_extra=extra or None, **kw)
 
 

@@ -118,11 +118,11 @@ def _kind_problems(s: Source, where: str) -> list[Problem]:
                                getattr(s, field)))
     if s.kind == "loan":
         missing = [f for f in ("rate", "grace_years", "maturity_years", "repayment") if getattr(s, f) is None]
-        if missing:
+        if missing or s.grace_years is None or s.maturity_years is None:
             out.append(Problem(f"{where}.terms", "a loan needs terms: name a term sheet (terms = \"...\") or give "
                                f"{', '.join(missing)}", has_value=False))
         else:
-            out += _repayment_problems(s, where)
+            out += _repayment_problems(s, where, s.grace_years, s.maturity_years)
         if (s.commitment_fee or 0) > 0 and s.commitment is None:
             out.append(Problem(f"{where}.commitment_fee", "a commitment fee needs a commitment", s.commitment_fee))
     if s.kind == "ppp":
@@ -132,11 +132,10 @@ def _kind_problems(s: Source, where: str) -> list[Problem]:
     return out
 
 
-def _repayment_problems(s: Source, where: str) -> list[Problem]:
+def _repayment_problems(s: Source, where: str, grace: int, maturity: int) -> list[Problem]:
     out: list[Problem] = []
-    if s.maturity_years <= s.grace_years:
-        out.append(Problem(f"{where}.maturity_years", f"must be > grace_years ({s.grace_years})",
-                           s.maturity_years))
+    if maturity <= grace:
+        out.append(Problem(f"{where}.maturity_years", f"must be > grace_years ({grace})", maturity))
         return out
     if s.repayment != "schedule":
         for field in ("schedule", "balloon"):
@@ -157,11 +156,11 @@ def _repayment_problems(s: Source, where: str) -> list[Problem]:
             out.append(Problem(rw, "the share of principal must be >= 0", row))
         if k1 > k2:
             out.append(Problem(rw, "first k must be <= last k", row))
-        if k2 > s.maturity_years:
-            out.append(Problem(rw, f"years exceed the maturity ({s.maturity_years})", row))
-        if k1 <= s.grace_years:
-            out.append(Problem(rw, f"repayment starts inside the grace period ({s.grace_years} years)", row))
-        if s.grace_years < k1 <= k2 <= s.maturity_years:
+        if k2 > maturity:
+            out.append(Problem(rw, f"years exceed the maturity ({maturity})", row))
+        if k1 <= grace:
+            out.append(Problem(rw, f"repayment starts inside the grace period ({grace} years)", row))
+        if grace < k1 <= k2 <= maturity:
             span = set(range(k1, k2 + 1))
             if span & taken:
                 out.append(Problem(rw, "overlaps an earlier row", row))
@@ -196,7 +195,8 @@ def _match_problems(sc: Scenario, ids: dict[str, int]) -> list[Problem]:
     cycle = _find_cycle(graph)
     if cycle:
         node = cycle[0]
-        out.append(Problem(f"source[{ids[node]}].match.sources", "match cycle: " + " -> ".join(cycle),
+        shown = cycle if len(cycle) <= 8 else [*cycle[:4], f"... ({len(cycle) - 7} more)", *cycle[-3:]]
+        out.append(Problem(f"source[{ids[node]}].match.sources", "match cycle: " + " -> ".join(shown),
                            graph_sources[node]))
     return out
 
