@@ -7,9 +7,10 @@ user can get wrong.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .errors import DflFinanceError, Problem, ScenarioError
@@ -124,12 +125,18 @@ def comparison_text(table: pd.DataFrame) -> str:
         cells = {str(r.scenario): r for r in g.itertuples()}
         row = {"metric": d.label, "unit": " / ".join(dict.fromkeys(g["unit"]))}
         for n, k in zip(names, keys):
-            row[k] = format_metric(cells[n].value, d.kind) if n in cells else "n/a"
+            row[k] = format_metric(_number(cells[n].value), d.kind) if n in cells else "n/a"
         for n, k in zip(names, keys):
             if n != baseline:
-                row[f"{k}-{base_key}"] = format_delta(cells[n].delta, d.kind) if n in cells else ""
+                row[f"{k}-{base_key}"] = format_delta(_number(cells[n].delta), d.kind) if n in cells else ""
         rows.append(row)
     return f"{legend}\n\n{_table_text(rows)}"
+
+
+def _number(value: Any) -> float | None:
+    """A table cell as a number, None where it is empty."""
+    number = None if value is None else float(value)
+    return None if number is None or math.isnan(number) else number
 
 
 def _table_text(rows: list[dict[str, str]]) -> str:
@@ -206,6 +213,7 @@ def cmd_countries(args: argparse.Namespace) -> int:
 
     from .formatting import format_metric
     from .profiles import country_profiles
+    from .vocabulary import MetricKind
 
     fields = ["schools", "learners", "teachers", "connected_share", "education_budget", "budget_growth"]
     rows = []
@@ -216,8 +224,9 @@ def cmd_countries(args: argparse.Namespace) -> int:
             if v is None:
                 row[f] = "-"
                 continue
-            text = format_metric(v.value, {"education_budget": "money", "connected_share": "share",
-                                           "budget_growth": "share"}.get(f, "ratio"))
+            kinds: dict[str, MetricKind] = {"education_budget": "money", "connected_share": "share",
+                                             "budget_growth": "share"}
+            text = format_metric(v.value, kinds.get(f, "ratio"))
             if f in ("schools", "learners", "teachers"):
                 text = f"{v.value:,.0f}"
             row[f] = text + ("*" if v.placeholder else "")

@@ -96,7 +96,7 @@ class CostInputs:
 
     @property
     def draws(self) -> int:
-        return self.driver_count.shape[0]
+        return int(self.driver_count.shape[0])
 
 
 @dataclass(frozen=True)

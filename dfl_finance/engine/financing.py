@@ -63,22 +63,22 @@ class _Caps:
     """Per-draw caps with the draw axis *last* (S, D), the layout the waterfall runs in: every cumulative sum then
     runs over long contiguous vectors of draws instead of many short rows of cells."""
 
-    share: np.ndarray
-    annual: np.ndarray
-    budget_share: np.ndarray
-    commitment: np.ndarray
+    share: Floats
+    annual: Floats
+    budget_share: Floats
+    commitment: Floats
 
     @classmethod
     def of(cls, src: SourceInputs) -> "_Caps":
         return cls(*(np.ascontiguousarray(a.T) for a in (src.share_cap, src.annual_cap, src.budget_share_cap,
                                                           src.commitment)))
 
-    def take(self, draws: np.ndarray) -> "_Caps":
+    def take(self, draws: Ints) -> "_Caps":
         return _Caps(self.share[:, draws], self.annual[:, draws], self.budget_share[:, draws],
                      self.commitment[:, draws])
 
 
-def _diff(cum: np.ndarray, axis: int) -> np.ndarray:
+def _diff(cum: Floats, axis: int) -> Floats:
     """Inverse of ``cumsum`` along ``axis`` (``np.diff`` with a leading zero, without the concatenation)."""
     out = cum.copy()
     lead = [slice(None)] * cum.ndim
@@ -93,10 +93,10 @@ class _Step:
     """What one source needs at its turn, prepared once per allocation."""
 
     s: int
-    years: np.ndarray
-    block: tuple  # np.ix_(years, cells)
-    pay_block: tuple  # np.ix_(years, [s], cells)
-    match: np.ndarray | None  # bool (S,) of matched sources, or None
+    years: Ints
+    block: tuple[Ints, ...]  # np.ix_(years, cells)
+    pay_block: tuple[Ints, ...]  # np.ix_(years, [s], cells)
+    match: Bools | None  # (S,) matched sources, or None
 
 
 def _plan(src: SourceInputs) -> list[_Step]:
@@ -109,15 +109,15 @@ def _plan(src: SourceInputs) -> list[_Step]:
     return steps
 
 
-def _one_pass(cost: np.ndarray, src: SourceInputs, steps: list[_Step], caps: _Caps, budget: np.ndarray,
-              estimate: np.ndarray, keep_pay: bool = False) -> tuple:
+def _one_pass(cost: Floats, src: SourceInputs, steps: list[_Step], caps: _Caps, budget: Floats,
+              estimate: Floats, keep_pay: bool = False) -> tuple[Floats, Floats, Floats]:
     """The waterfall once, draw axis last: cost (Y, C, D), budget (Y, D), estimate (Y, S, D) standing in for the
-    annual payments of sources not yet applied. Returns pay (Y, S, C, D) or None, remaining (Y, C, D) and the
-    annual payments (Y, S, D)."""
+    annual payments of sources not yet applied. Returns pay (Y, S, C, D; empty unless ``keep_pay``), remaining
+    (Y, C, D) and the annual payments (Y, S, D)."""
     Y, C, D = cost.shape
     S = src.kind.shape[0]
     remaining = cost.copy()
-    pay = np.zeros((Y, S, C, D)) if keep_pay else None
+    pay = np.zeros((Y, S, C, D) if keep_pay else (0, 0, 0, 0))
     annual = np.zeros((Y, S, D))
     done = np.zeros(S, dtype=bool)
     for step in steps:
@@ -148,7 +148,7 @@ def _one_pass(cost: np.ndarray, src: SourceInputs, steps: list[_Step], caps: _Ca
     return pay, remaining, annual
 
 
-def allocate(cost: np.ndarray, src: SourceInputs, budget: np.ndarray) -> Allocation:
+def allocate(cost: Floats, src: SourceInputs, budget: Floats) -> Allocation:
     """Allocate every cost cell to the sources in their paying order; what is left is the gap.
 
     Parameters
@@ -193,8 +193,8 @@ def allocate(cost: np.ndarray, src: SourceInputs, budget: np.ndarray) -> Allocat
     return Allocation(pay=pay.transpose(3, 0, 1, 2), gap=gap.transpose(2, 0, 1), iterations=iterations)
 
 
-def _solve_forward_matches(cost: np.ndarray, src: SourceInputs, steps: list[_Step], caps: _Caps,
-                           budget: np.ndarray, forward: np.ndarray) -> tuple[np.ndarray, int]:
+def _solve_forward_matches(cost: Floats, src: SourceInputs, steps: list[_Step], caps: _Caps,
+                           budget: Floats, forward: Bools) -> tuple[Floats, int]:
     """Estimates (Y, S, D) of the matched sources' annual payments that agree with the payments they produce.
 
     Draws that have converged drop out of later passes, so the cost of a pass falls as the iteration goes on.
@@ -202,8 +202,8 @@ def _solve_forward_matches(cost: np.ndarray, src: SourceInputs, steps: list[_Ste
     Y, C, D = cost.shape
     S = src.kind.shape[0]
     tol = 1e-9 * max(float(cost.sum(axis=(0, 1)).max()), 1.0)
-    held = _Caps(caps.share, np.where(forward.any(axis=1)[:, None], 0.0, caps.annual), caps.budget_share,
-                 caps.commitment)
+    grants = np.asarray(forward.any(axis=1))
+    held = _Caps(caps.share, np.where(grants[:, None], 0.0, caps.annual), caps.budget_share, caps.commitment)
     _, _, estimate = _one_pass(cost, src, steps, held, budget, np.zeros((Y, S, D)))  # grants at 0: an upper bound
     w = 1.0 / (1.0 + float(src.match_ratio.max()))
     active = np.arange(D)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..vocabulary import REPAYMENTS
+from . import Floats
 from .discount import present_value
 
 
@@ -23,7 +24,7 @@ def _level_payment_factor(rate: float, n: int) -> float:
         raise ValueError("n must be >= 1")
     if rate == 0.0:
         return 1.0 / n
-    return rate / -np.expm1(-n * np.log1p(rate))  # = rate / (1 - (1 + rate)^-n), accurate for tiny rates
+    return float(rate / -np.expm1(-n * np.log1p(rate)))  # = rate / (1 - (1 + rate)^-n), accurate for tiny rates
 
 
 def repayment_profile(repayment: str, rate: float, grace_years: int, maturity_years: int,
@@ -93,9 +94,9 @@ class DebtService:
     outstanding: np.ndarray  # at the end of each year
 
     @property
-    def payments(self) -> np.ndarray:
+    def payments(self) -> Floats:
         """What the borrower pays each year: interest + principal + fees."""
-        return self.interest + self.principal + self.fees
+        return np.asarray(self.interest + self.principal + self.fees, dtype=float)
 
 
 def debt_service(disbursed: np.ndarray, profile: np.ndarray, rate: float, horizon: int,
