@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .errors import DflFinanceError
-from .profiles import CONTEXT_FIELDS, data_dir, loan_terms, read_csv_rows, templates
+from .profiles import CONTEXT_FIELDS, bundled_scenarios_dir, data_dir, loan_terms, read_csv_rows, templates
 
 #: Units a data row may use.
 KNOWN_UNITS = {
@@ -80,7 +80,7 @@ def check_data(scenario_dir: str | Path | None = None) -> tuple[list[str], list[
     notes.append(f"loan_terms.csv: {n} term sheets")
 
     problems += _check_templates(notes)
-    problems += _check_scenarios(Path(scenario_dir) if scenario_dir else folder.parent / "scenarios", notes)
+    problems += _check_scenarios(Path(scenario_dir) if scenario_dir else bundled_scenarios_dir(), notes)
     return problems, notes
 
 

@@ -8,6 +8,7 @@ overrides.
 from __future__ import annotations
 
 import csv
+import importlib.resources
 import os
 from dataclasses import dataclass
 from functools import lru_cache
@@ -19,17 +20,33 @@ from .errors import DataError
 CONTEXT_FIELDS = ("schools", "learners", "teachers", "education_budget", "budget_growth")
 
 
-def data_dir() -> Path:
-    """The folder holding the default data [path].
+#: Environment variable naming another data folder (country profiles, unit costs, term sheets, templates).
+DATA_ENV = "DFL_FINANCE_DATA"
 
-    ``DFL_FINANCE_DATA`` overrides the default, which is ``data/`` beside the package (the repository layout;
-    install with ``pip install -e .``).
-    """
-    env = os.environ.get("DFL_FINANCE_DATA")
-    path = Path(env) if env else Path(__file__).resolve().parent.parent / "data"
+
+def _shipped(name: str) -> Path:
+    """A folder shipped with the package: ``dfl_finance/<name>`` in an installed wheel (importlib.resources), or
+    ``<name>/`` beside the package in a source checkout (an editable install)."""
+    inside = Path(str(importlib.resources.files(__package__ or "dfl_finance"))) / name
+    if inside.is_dir():
+        return inside
+    return Path(__file__).resolve().parent.parent / name
+
+
+def data_dir() -> Path:
+    """The folder holding the default data [path]: the data shipped with the package, or ``DFL_FINANCE_DATA``."""
+    env = os.environ.get(DATA_ENV)
+    path = Path(env) if env else _shipped("data")
     if not path.is_dir():
-        raise DataError(f"data folder not found: {path} (set DFL_FINANCE_DATA or install with `pip install -e .`)")
+        raise DataError(f"data folder not found: {path}" + (f" (check {DATA_ENV})" if env else
+                                                             " (reinstall dfl-finance)"))
     return path
+
+
+def bundled_scenarios_dir() -> Path:
+    """The folder of the bundled example scenarios (shipped with the package; ``DFL_FINANCE_DATA`` does not move
+    it)."""
+    return _shipped("scenarios")
 
 
 @dataclass(frozen=True)
