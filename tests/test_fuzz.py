@@ -1,0 +1,152 @@
+"""Fuzz: mutated bundled scenarios through the command line, in-process.
+
+A seeded generator takes a bundled scenario, applies one to three mutations (a number replaced by inf, NaN, a
+negative, a huge or a tiny value; text replaced by blanks, control characters or formula-like text; a key deleted,
+renamed or added; a list emptied or an entry duplicated; or the TOML text itself cut or corrupted), and runs
+``dfl-finance run`` on it (every tenth case with ``--xlsx``). Every case must end in one of two ways:
+
+- exit 0, with every table written, finite numbers only (no NaN, no inf) and a manifest; or
+- exit 2, with a message naming the file and the field (or saying the TOML is malformed), and no output folder.
+
+Never a traceback (an exception out of ``main``), never a partial output folder. Reproduce a case with its index:
+``pytest tests/test_fuzz.py -k "case-17"``.
+"""
+
+import contextlib
+import copy
+import io
+import math
+import random
+import tomllib
+
+import numpy as np
+import pandas as pd
+import pytest
+import tomli_w
+
+from dfl_finance.cli import main
+from tests.conftest import ROOT
+
+BUNDLED = sorted((ROOT / "scenarios").glob("*.toml"))
+CASES = 400
+SEED = 20261129
+
+NUMBERS = [math.inf, -math.inf, math.nan, -1, -1e-9, 0, 0.0, 1e-320, 1e306, 10**30, 2**63, 1e18, 0.5, 3, 61, 2200]
+TEXTS = ["", "   ", "\r=2+5", "Plan\tB", "=HYPERLINK(\"x\")", "@cmd", "x" * 5000, "Côte d'Ivoire", "名前", "..",
+         "metric", "gap", "a__b", "line\nbreak", "\x00", "\u202e"]
+OTHER = [[], {}, True, [[1, 2]], {"a": 1}, [math.nan], ["unknown"], [[7, 31, 0.5]]]
+
+
+def _paths(node, prefix=()):
+    """Every (path, value) in a parsed TOML document, tables and lists included."""
+    yield prefix, node
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from _paths(v, prefix + (k,))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _paths(v, prefix + (i,))
+
+
+def _parent(doc, path):
+    for part in path[:-1]:
+        doc = doc[part]
+    return doc
+
+
+def _plausible(value, rng: random.Random):
+    """A value of the same type, often valid, sometimes at an edge (0, tiny, huge) that the engine must survive."""
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int):
+        return max(0, value + rng.choice([-3, -1, 0, 1, 2, 10]))
+    if 0 < value <= 1:
+        return rng.choice([0.0, 1.0, rng.random(), value / 2, 1e-12])
+    return value * rng.choice([0.0, 1e-9, 0.5, 2.0, 10.0, 1e6, 1e9])
+
+
+def _mutate(doc: dict, rng: random.Random) -> None:
+    everything = [(p, v) for p, v in _paths(doc) if p]
+    numbers = [(p, v) for p, v in everything if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    if numbers and rng.random() < 0.6:  # most often a number changed within its type: runs that reach the engine
+        path, value = rng.choice(numbers)
+        _parent(doc, path)[path[-1]] = _plausible(value, rng)
+        return
+    path, value = rng.choice(everything)
+    parent, key = _parent(doc, path), path[-1]
+    action = rng.random()
+    if action < 0.1 and isinstance(parent, dict):
+        del parent[key]
+    elif action < 0.15 and isinstance(parent, dict):
+        parent[f"{key}x" if rng.random() < 0.5 else "unknown_key"] = value
+    elif action < 0.2 and isinstance(parent, list):
+        parent.append(copy.deepcopy(value))
+    elif isinstance(value, bool) or isinstance(value, (int, float)):
+        parent[key] = rng.choice(NUMBERS + (TEXTS[:3] if rng.random() < 0.2 else []))
+    elif isinstance(value, str):
+        parent[key] = rng.choice(TEXTS + ([rng.choice(NUMBERS)] if rng.random() < 0.2 else []))
+    else:
+        parent[key] = copy.deepcopy(rng.choice(OTHER + NUMBERS[:3] + TEXTS[:2]))
+
+
+def _case(index: int) -> tuple[str, str]:
+    """(name of the bundled file, TOML text of the mutated scenario) for case ``index`` (deterministic)."""
+    rng = random.Random(SEED + index)
+    source = rng.choice(BUNDLED)
+    text = source.read_text(encoding="utf-8")
+    if rng.random() < 0.15:  # corrupt the text itself
+        cut = rng.randrange(len(text))
+        text = rng.choice([text[:cut], text[:cut] + rng.choice(["[", "=", "\"", "\x00", "]]"]) + text[cut:],
+                           text.replace("=", "==", 1), "\ufeff" + text])
+        return source.name, text
+    doc = tomllib.loads(text)
+    for _ in range(rng.randint(1, 4)):
+        _mutate(doc, rng)
+    try:
+        return source.name, tomli_w.dumps(doc)
+    except (TypeError, ValueError):  # a value TOML cannot hold (a list of mixed tables, say): write it as text
+        return source.name, text + f"\nmutation = {rng.choice(['nan', 'inf', '-inf', '1e400', '[[]]'])}\n"
+
+
+def _run_cli(args):
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(args)
+    return code, out.getvalue(), err.getvalue()
+
+
+#: Columns that hold text; every other column of a written table must hold a finite number in every row.
+TEXT_COLUMNS = {"scenario", "pillar", "programme", "item", "cost_kind", "line_kind", "source", "source_kind",
+                "driver", "metric", "unit", "label", "baseline", "over_limit"}
+
+
+def _assert_finite_tables(folder):
+    written = sorted(p.name for p in folder.iterdir())
+    assert "manifest.json" in written and "summary.csv" in written, written
+    for csv in folder.glob("*.csv"):
+        df = pd.read_csv(csv, dtype=str, keep_default_na=False)
+        for col in df.columns:
+            if col in TEXT_COLUMNS:
+                continue
+            values = pd.to_numeric(df[col], errors="coerce")  # an empty cell (a NaN written out) fails here too
+            assert values.notna().all(), (csv.name, col, df.loc[values.isna(), col].head(3).tolist())
+            assert np.isfinite(values.to_numpy(dtype=float)).all(), (csv.name, col)
+
+
+@pytest.mark.parametrize("index", range(CASES), ids=[f"case-{i}" for i in range(CASES)])
+def test_mutated_scenario_runs_cleanly_or_is_refused_with_a_named_field(index, tmp_path):
+    name, text = _case(index)
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    workbook = ["--xlsx"] if index % 10 == 0 else []  # the workbook writer refuses some text that CSV takes
+    code, stdout, stderr = _run_cli(["run", str(path), "--out", str(out), *workbook])  # an exception: a traceback
+    assert code in (0, 2), (code, stderr)
+    assert "Traceback" not in stderr
+    if code == 0:
+        _assert_finite_tables(out)
+    else:
+        assert not out.exists(), "a refused run must not leave an output folder"
+        first = stderr.splitlines()[0]
+        assert first.startswith(f"{path}: "), first
+        assert "malformed TOML" in first or first.split(": ")[1].strip(), first  # a field path after the file
