@@ -2,13 +2,15 @@
 
 from hypothesis import strategies as st
 
-ROLLOUTS = ["linear", "s-curve", "front-loaded", "immediate"]
+from dfl_finance.vocabulary import DRIVERS, LINE_KINDS, PILLARS, ROLLOUTS
+
 START = 2026
+FIXED_KINDS = [k for k in LINE_KINDS if k.startswith("fixed_")]
 
 
 @st.composite
 def cost_lines(draw, driver: str, years: int):
-    kinds = ["fixed_capex", "fixed_opex"] if driver == "none" else ["capex", "opex", "fixed_capex", "fixed_opex"]
+    kinds = FIXED_KINDS if driver == "none" else list(LINE_KINDS)
     kind = draw(st.sampled_from(kinds))
     line = {"item": draw(st.from_regex(r"[a-z]([a-z ]{0,6}[a-z])?", fullmatch=True)), "kind": kind,
             "unit_cost": draw(st.floats(0, 1e5, allow_nan=False)),
@@ -25,11 +27,11 @@ def cost_lines(draw, driver: str, years: int):
 
 @st.composite
 def programmes(draw, idx: int, years: int):
-    driver = draw(st.sampled_from(["schools", "learners", "teachers", "none"]))
+    driver = draw(st.sampled_from(DRIVERS))
     start = draw(st.floats(0, 1, allow_nan=False))
     target = draw(st.floats(start, 1, allow_nan=False))
     return {
-        "id": f"p{idx}", "pillar": draw(st.sampled_from(["infrastructure", "capacities", "governance"])),
+        "id": f"p{idx}", "pillar": draw(st.sampled_from(PILLARS)),
         "driver": driver, "start_share": start, "target_share": target,
         "target_year": draw(st.integers(START, START + years - 1)),
         "rollout": draw(st.sampled_from(ROLLOUTS)),
