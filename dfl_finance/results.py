@@ -82,8 +82,9 @@ class Result:
 
     @property
     def payment_years(self) -> int:
-        """Years from the first year to the last payment of any loan or PPP (at least the projection)."""
-        last = max((_last_nonzero(_flows(ds)) for ds in [*self.sim.debt.values(), *self.sim.ppp.values()]),
+        """Years from the first year to the last payment of any loan or PPP (at least the projection); a payment
+        counts when it is not zero at the precision of the tables, as in :meth:`debt_service_df`."""
+        last = max((_last_nonzero(_flows(ds), self.digits) for ds in [*self.sim.debt.values(), *self.sim.ppp.values()]),
                    default=-1)
         return max(self.scenario.scenario.years, last + 1)
 
