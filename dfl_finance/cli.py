@@ -168,7 +168,7 @@ def _write(tables: dict[str, pd.DataFrame], args: argparse.Namespace, scenarios:
     extra = {**(workbook_only or {}), "assumptions": assumptions_df(scenarios)} if args.xlsx else None
     try:
         return write_tables(tables, args.out, meta=meta, xlsx="dfl-finance.xlsx" if args.xlsx else None,
-                            extra_sheets=extra)
+                            extra_sheets=extra, excel_csv=args.excel_csv)
     except OSError as exc:
         raise DflFinanceError(f"cannot write the results to {args.out}: {exc.strerror or exc}") from None
 
@@ -263,6 +263,8 @@ def _scenario_and_output_args(p: argparse.ArgumentParser, workbook: str) -> None
     p.add_argument("files", nargs="+", metavar="FILE", help="scenario TOML files (names must differ)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")
     p.add_argument("--xlsx", action="store_true", help=f"also write dfl-finance.xlsx: {workbook}")
+    p.add_argument("--excel-csv", action="store_true",
+                   help="start every CSV with a UTF-8 byte order mark, so that Excel shows accents right")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -2,16 +2,24 @@
 
 Writes are all-or-nothing: every file is first written into a hidden staging folder inside the output folder and
 only moved into place once all of them are complete, so a failed run leaves no half-written table behind.
-Text cells that a spreadsheet would run as a formula are written with a leading ``'`` (CSV injection).
+Text cells that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``, tab or carriage return at the
+start or right after a line break) are written with a leading ``'`` (CSV injection); a CSV field holding a line
+break, a comma or a quote is quoted. :func:`csv_text` is the one CSV writer (the command line and the app's zip use
+it).
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import math
+import numbers
 import os
+import re
 import shutil
 import tempfile
+import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -21,13 +29,67 @@ import pandas as pd
 from . import __version__
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START = re.compile(r"(^|[\r\n])(?=[=+\-@\t\r])")
+_NEEDS_QUOTES = re.compile(r'[",\r\n]')
+#: Prefix of a CSV file that makes Excel read it as UTF-8 (``--excel-csv``).
+EXCEL_BOM = "\ufeff"
 
 
 def neutralise_text(value: object) -> object:
-    """Prefix ``'`` to a text cell that a spreadsheet would read as a formula; other values pass unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
+    """Prefix ``'`` to text that a spreadsheet would run as a formula, at its start and after every line break;
+    other values pass unchanged.
+
+    >>> neutralise_text("Plan B\\r=2+5")
+    "Plan B\\r'=2+5"
+    """
+    if isinstance(value, str):
+        return _FORMULA_START.sub(r"\1'", value)
     return value
+
+
+def _plain(value: object) -> str | bool | int | float | None:
+    """A cell as a plain Python value: text neutralised, numpy scalars unwrapped, missing values None."""
+    if isinstance(value, str):
+        return neutralise_text(value)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return None if math.isnan(value) else float(value)
+    import pandas as pd
+
+    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
+        return None
+    return neutralise_text(str(value))
+
+
+def _csv_field(value: object) -> str:
+    """A cell as a CSV field: numbers as Python prints them, missing values empty, text quoted where it must be."""
+    value = _plain(value)
+    text = "" if value is None else repr(value) if isinstance(value, float) else str(value)
+    return '"' + text.replace('"', '""') + '"' if _NEEDS_QUOTES.search(text) else text
+
+
+def _columns(df: pd.DataFrame) -> list[list]:
+    """The columns of ``df`` as lists of Python values (duplicate column names allowed)."""
+    return [df.iloc[:, i].tolist() for i in range(df.shape[1])]
+
+
+def csv_text(df: pd.DataFrame) -> str:
+    """The CSV text of a table: a header, one line per row, ``\\n`` after every line, no index.
+
+    Text is neutralised (:func:`neutralise_text`) and a field holding a line break (``\\r`` or ``\\n``), a comma or
+    a quote is quoted, so no text can start a row or a line of its own. Numbers are written as pandas writes them.
+    """
+    lines = [[_csv_field(str(c)) for c in df.columns], *zip(*([_csv_field(v) for v in col] for col in _columns(df)))]
+    if df.shape[1] == 1:  # a lone empty field would read as a blank line
+        lines = [[f or '""' for f in line] for line in lines]
+    return "".join(",".join(line) + "\n" for line in lines)
+
+
+def _csv_writer(df: pd.DataFrame, bom: bool) -> Callable[[Path], None]:
+    return lambda path: path.write_bytes(((EXCEL_BOM if bom else "") + csv_text(df)).encode("utf-8"))
 
 
 def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
@@ -94,14 +156,13 @@ def write_atomically(out_dir: str | os.PathLike, writers: dict[str, Callable[[Pa
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _csv_writer(df: pd.DataFrame) -> Callable[[Path], None]:
-    return lambda path: safe_frame(df).to_csv(path, index=False, lineterminator="\n")
-
-
 def write_tables(tables: dict[str, pd.DataFrame], out_dir: str | os.PathLike, meta: dict | None = None,
-                 xlsx: str | None = None, extra_sheets: dict[str, pd.DataFrame] | None = None) -> list[Path]:
-    """Write ``<name>.csv`` per table, ``manifest.json`` and optionally one XLSX workbook, all or nothing."""
-    writers: dict[str, Callable[[Path], None]] = {f"{name}.csv": _csv_writer(df) for name, df in tables.items()}
+                 xlsx: str | None = None, extra_sheets: dict[str, pd.DataFrame] | None = None,
+                 excel_csv: bool = False) -> list[Path]:
+    """Write ``<name>.csv`` per table, ``manifest.json`` and optionally one XLSX workbook, all or nothing.
+    ``excel_csv`` starts every CSV with a UTF-8 byte order mark, so that Excel reads accents right."""
+    writers: dict[str, Callable[[Path], None]] = {f"{name}.csv": _csv_writer(df, excel_csv)
+                                                  for name, df in tables.items()}
     if xlsx:
         sheets = {**tables, **(extra_sheets or {})}
         writers[xlsx] = lambda path: write_xlsx(sheets, path)
@@ -110,6 +171,16 @@ def write_tables(tables: dict[str, pd.DataFrame], out_dir: str | os.PathLike, me
         writers["manifest.json"] = lambda path: path.write_text(json.dumps(meta, indent=2) + "\n",
                                                                 encoding="utf-8")
     return write_atomically(out_dir, writers)
+
+
+def zip_tables(tables: dict[str, pd.DataFrame], meta: dict) -> bytes:
+    """Every table as ``<name>.csv`` (:func:`csv_text`) and ``manifest.json`` in one zip archive."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, df in tables.items():
+            zf.writestr(f"{name}.csv", csv_text(df))
+        zf.writestr("manifest.json", json.dumps(meta, indent=2) + "\n")
+    return buf.getvalue()
 
 
 def write_xlsx(sheets: dict[str, pd.DataFrame], path: str | os.PathLike) -> None:
