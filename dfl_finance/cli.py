@@ -308,9 +308,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run scenarios and write the result tables",
                        description="Run scenarios and write costs.csv, financing.csv, debt_service.csv, "
-                       "fiscal.csv, outcomes.csv, summary.csv and manifest.json (inputs and every output with its "
-                       "sha256) into DIR, all or nothing: if any scenario or file fails, DIR is left as it was. "
-                       "Rows are tagged by scenario name.")
+                       "fiscal.csv, outcomes.csv, summary.csv and manifest.json (inputs, data files, library "
+                       "versions and every output with its sha256) into DIR, all or nothing: if any scenario or "
+                       "file fails, DIR is left as it was. Rows are tagged by scenario name.")
     _scenario_and_output_args(p, "a sheet per table and an assumptions sheet with every input")
     p.set_defaults(func=cmd_run)
 

@@ -22,6 +22,7 @@ import json
 import math
 import numbers
 import os
+import platform
 import re
 import shutil
 import socket
@@ -29,13 +30,14 @@ import tempfile
 import time
 import zipfile
 from datetime import datetime, timezone
+from importlib import metadata
 from pathlib import Path
 from typing import Callable
 
 import pandas as pd
 
 from . import __version__
-from .errors import DflFinanceError
+from .errors import DataError, DflFinanceError
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _FORMULA_START = re.compile(r"(^|[\r\n])(?=[=+\-@\t\r])")
@@ -47,6 +49,10 @@ MANIFEST = "manifest.json"
 STAGING_PREFIX = ".dfl-finance-"
 #: A staging folder whose process cannot be checked (another host, Windows) is stale after this long [s].
 STALE_AFTER = 24 * 3600
+#: The files of the data folder whose hashes the manifest records.
+DATA_FILES = ("country_profiles.csv", "unit_costs.csv", "loan_terms.csv", "templates.toml")
+#: The libraries whose versions the manifest records (besides Python and dfl-finance).
+LIBRARIES = ("numpy", "pandas", "scipy", "pydantic", "openpyxl")
 
 
 class OutputError(DflFinanceError):
@@ -121,9 +127,35 @@ def file_sha256(path: str | os.PathLike) -> str:
     return h.hexdigest()
 
 
+def _data_files() -> dict:
+    """The data folder in use and the sha256 of each of its files (None for a missing file)."""
+    from .profiles import data_dir
+
+    try:
+        folder = data_dir().resolve()
+    except DataError:
+        return {"folder": None, "files": []}
+    return {"folder": str(folder), "files": [
+        {"path": name, "sha256": file_sha256(folder / name) if (folder / name).is_file() else None}
+        for name in DATA_FILES]}
+
+
+def _versions() -> dict[str, str | None]:
+    """Python's version and the installed version of each library in :data:`LIBRARIES` (None if missing)."""
+    out: dict[str, str | None] = {"python": platform.python_version()}
+    for name in LIBRARIES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    out["dfl-finance"] = __version__
+    return out
+
+
 def manifest(scenario_names: list[str], input_files: list[str | os.PathLike] = (), seed: int | None = None,
              outputs: list[str] = (), input_texts: dict[str, str] | None = None) -> dict:
-    """The run manifest: package version, input file hashes, scenario names, seed and time of the run (UTC).
+    """The run manifest: package version, input file hashes, scenario names, seed, the time of the run (UTC), the
+    data folder with the sha256 of each of its files, and the versions of Python and the libraries.
 
     ``input_texts`` (scenario name -> TOML text) hashes scenarios that have no file, as in the app. The writers
     replace ``outputs`` by the list of files written, each with its sha256.
@@ -138,6 +170,8 @@ def manifest(scenario_names: list[str], input_files: list[str | os.PathLike] = (
         "scenarios": list(scenario_names),
         "inputs": inputs,
         "seed": seed,
+        "data": _data_files(),
+        "versions": _versions(),
         "outputs": list(outputs),
     }
 

@@ -1,5 +1,5 @@
 """What the tool writes: CSV quoting and formula guards, all-or-nothing commits of an output folder, its manifest
-and ``verify``, stale and foreign files, Excel CSVs."""
+and ``verify``, stale and foreign files, what the manifest records, Excel CSVs."""
 
 import csv
 import io
@@ -28,10 +28,12 @@ from dfl_finance.export import (
     write_tables,
     zip_tables,
 )
+from dfl_finance.profiles import data_dir
 from dfl_finance.results import TABLE_COLUMNS
 from tests.conftest import ROOT, small_scenario_dict
 
 BUNDLED = sorted(str(p) for p in (ROOT / "scenarios").glob("*.toml"))
+DATA_FILES = ["country_profiles.csv", "unit_costs.csv", "loan_terms.csv", "templates.toml"]
 NASTY = ["Plan B\r=2+5", "line one\n=HYPERLINK(\"http://x\")", "a\r\n@cmd", "-2+3\n\t+x", 'say "hi", then\n-1',
          "plain", "\r\r=x"]
 
@@ -336,6 +338,28 @@ def test_an_empty_out_is_refused(tmp_path):
     assert list(tmp_path.iterdir()) == []
     with pytest.raises(ex.OutputError):
         write_tables(_tables(), "", meta={})
+
+
+# ------------------------------------------------------------------------------------- 5. reproducibility
+def test_manifest_records_the_data_files_and_the_library_versions(tmp_path, monkeypatch):
+    data = tmp_path / "data"
+    shutil.copytree(data_dir(), data)
+    monkeypatch.setenv("DFL_FINANCE_DATA", str(data))
+    assert main(["run", BUNDLED[0], "--out", str(tmp_path / "one")]) == 0
+    first = json.loads((tmp_path / "one" / "manifest.json").read_text())
+    assert first["data"]["folder"] == str(data.resolve())
+    assert {f["path"]: f["sha256"] for f in first["data"]["files"]} == {
+        name: file_sha256(data / name) for name in DATA_FILES}
+    assert {"python", "numpy", "pandas", "scipy", "pydantic", "openpyxl", "dfl-finance"} <= set(first["versions"])
+    assert all(first["versions"].values())
+
+    costs = (data / "unit_costs.csv").read_text().splitlines()
+    costs[1] = re.sub(r",(\d+(\.\d+)?),", lambda m: f",{float(m.group(1)) + 1},", costs[1], count=1)
+    (data / "unit_costs.csv").write_text("\n".join(costs) + "\n")
+    assert main(["run", BUNDLED[0], "--out", str(tmp_path / "two")]) == 0
+    second = json.loads((tmp_path / "two" / "manifest.json").read_text())
+    changed = [a["path"] for a, b in zip(first["data"]["files"], second["data"]["files"]) if a != b]
+    assert changed == ["unit_costs.csv"]
 
 
 # ------------------------------------------------------------------------------------- 7. CSVs for Excel
