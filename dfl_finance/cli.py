@@ -287,7 +287,7 @@ def _scenario_and_output_args(p: argparse.ArgumentParser, workbook: str) -> None
                    help="output folder (created if missing). Files of an earlier run there are replaced and its "
                    "outputs that this run does not write are removed; a file that its manifest.json does not list "
                    "is never overwritten (the run stops instead)")
-    p.add_argument("--xlsx", action="store_true", help=f"also write dfl-finance.xlsx: {workbook}")
+    p.add_argument("--xlsx", action="store_true", help=f"also write dfl-finance.xlsx: a README sheet, {workbook}")
     p.add_argument("--excel-csv", action="store_true",
                    help="start every CSV with a UTF-8 byte order mark, so that Excel shows accents right")
 

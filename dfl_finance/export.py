@@ -12,6 +12,8 @@ failure at any step moves everything back; a run killed half way is rolled back 
 which also removes staging folders of runs that are gone. ``manifest.json`` lists every output with its sha256
 (:func:`verify_outputs` checks them); a file in the way that the previous manifest does not list was not written
 by dfl-finance and is never overwritten.
+
+**Workbooks** are byte-identical for identical tables: fixed document properties and zip entry times.
 """
 
 from __future__ import annotations
@@ -32,12 +34,14 @@ import zipfile
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import Callable
-
-import pandas as pd
+from typing import IO, TYPE_CHECKING, Callable
 
 from . import __version__
 from .errors import DataError, DflFinanceError
+
+if TYPE_CHECKING:  # pandas and openpyxl load only when something is written
+    import pandas as pd
+    from openpyxl import Workbook
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _FORMULA_START = re.compile(r"(^|[\r\n])(?=[=+\-@\t\r])")
@@ -53,6 +57,8 @@ STALE_AFTER = 24 * 3600
 DATA_FILES = ("country_profiles.csv", "unit_costs.csv", "loan_terms.csv", "templates.toml")
 #: The libraries whose versions the manifest records (besides Python and dfl-finance).
 LIBRARIES = ("numpy", "pandas", "scipy", "pydantic", "openpyxl")
+#: The time stamped on every zip entry and in the workbook's properties: the earliest a zip can hold.
+FIXED_TIME = datetime(1980, 1, 1)
 
 
 class OutputError(DflFinanceError):
@@ -436,30 +442,184 @@ def write_tables(tables: dict[str, pd.DataFrame], out_dir: str | os.PathLike, me
     return write_atomically(out_dir, writers, meta)
 
 
+def _zip(files: dict[str, bytes]) -> bytes:
+    """A zip archive of ``files`` in their order, every entry stamped :data:`FIXED_TIME` (same input, same bytes)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in files.items():
+            info = zipfile.ZipInfo(name, date_time=FIXED_TIME.timetuple()[:6])
+            info.compress_type, info.create_system, info.external_attr = zipfile.ZIP_DEFLATED, 0, 0o644 << 16
+            zf.writestr(info, data)
+    return buf.getvalue()
+
+
 def zip_tables(tables: dict[str, pd.DataFrame], meta: dict | None = None) -> bytes:
     """Every table as ``<name>.csv`` (:func:`csv_text`) and ``manifest.json`` (listing them) in one zip archive."""
     files = {f"{name}.csv": csv_text(df).encode("utf-8") for name, df in tables.items()}
     files[MANIFEST] = _manifest_bytes(meta, [_output_entry(name, data) for name, data in files.items()])
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in files.items():
-            zf.writestr(name, data)
-    return buf.getvalue()
+    return _zip(files)
 
 
 # --------------------------------------------------------------------------------------------------- workbook
-def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``df`` whose text cells (and column names) are safe to open in a spreadsheet."""
-    out = df.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(neutralise_text)
-    out.columns = [neutralise_text(c) for c in out.columns]
-    return out
+MAX_COLUMN_WIDTH = 60
+PERCENT = "0.0%"
+#: What each table holds, its units and where it comes from (the README sheet of the workbook).
+TABLE_NOTES = {
+    "costs": ("The cost of every cost line of every programme in every year",
+              "quantity: driver units (1 for lump sums); unit_cost, amount: currency",
+              "the scenario's programmes and cost lines (unit costs from the scenario, its templates and "
+              "data/unit_costs.csv), projected along each programme's rollout"),
+    "financing": ("Who pays each programme's capex and opex in each year; source = gap is what no source pays",
+                  "amount: currency", "the waterfall of the scenario's sources, in priority order"),
+    "debt_service": ("Disbursements, interest, principal, fees and outstanding balance of every loan and PPP, to "
+                     "the last repayment", "currency", "the scenario's loans (term sheets from data/loan_terms.csv) "
+                     "and PPP contracts, applied to the financing table"),
+    "fiscal": ("The government's burden on the education budget in every year, against the burden limit",
+               "amounts: currency; burden_share, burden_limit: share of the education budget",
+               "the scenario's [context] budget (country profile from data/country_profiles.csv), the financing "
+               "and the debt service"),
+    "outcomes": ("Driver units reached by each programme by the end of every year",
+                 "reached: schools, learners or teachers; reached_share: share of all of them",
+                 "the rollout of each programme"),
+    "summary": ("Summary metrics of every scenario (definitions in docs/method.md)",
+                "in the unit column: currency, share (shown in percent) or years", "the tables above"),
+    "comparison": ("Summary metrics side by side; delta is a scenario's value minus the baseline's",
+                   "in the unit column", "the scenarios' summary tables"),
+    "assumptions": ("Every input of every scenario, after templates and country profiles are applied",
+                    "as in the scenario file (docs/scenario-format.md)",
+                    "the scenario files and data/ (manifest.json records the sha256 of each)"),
+}
 
 
-def write_xlsx(sheets: dict[str, pd.DataFrame], path: str | os.PathLike) -> None:
-    """One workbook, a sheet per table (text cells neutralised like the CSVs)."""
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        for name, df in sheets.items():
-            safe_frame(df).to_excel(writer, sheet_name=name[:31], index=False)
+def _readme(sheets: list[str]) -> pd.DataFrame:
+    import pandas as pd
+
+    rows = [{"sheet": name, **dict(zip(("contents", "units", "source"), TABLE_NOTES.get(name, ("", "", ""))))}
+            for name in sheets]
+    notes = [
+        "Price basis: amounts are in constant prices of start_year in the scenario's currency, rounded to the "
+        "currency's minor unit (cents for most currencies, whole units for RWF, JPY, ...).",
+        "Shares are fractions (0.05 = 5%), shown in percent; years and counts are whole numbers.",
+        "Text that a spreadsheet would run as a formula starts with '; control characters other than tab and line "
+        "breaks, which a workbook cannot hold, are replaced by \ufffd.",
+        f"Written by dfl-finance {__version__}; manifest.json beside the files lists every input and output with "
+        "its sha256 (check a folder with `dfl-finance verify DIR`).",
+    ]
+    return pd.DataFrame([*rows, {"sheet": ""}, *({"sheet": n} for n in notes)],
+                        columns=["sheet", "contents", "units", "source"])
+
+
+def _decimals(values: list, most: int = 3) -> int:
+    """The fewest decimals (up to ``most``) that show every number in ``values`` as it is."""
+    numbers_ = [v for v in values if isinstance(v, float) and math.isfinite(v)]
+    for d in range(most):
+        if all(abs(round(v, d) - v) <= 1e-9 * max(1.0, abs(v)) for v in numbers_):
+            return d
+    return most
+
+
+def _amount_format(decimals: int) -> str:
+    return "#,##0" + ("." + "0" * decimals if decimals else "")
+
+
+def _formats(name: str, values: list, units: list | None) -> list[str | None]:
+    """The number format of each cell of a column: years as integers, shares in percent, amounts and counts with
+    thousands separators; ``value`` and ``delta`` by the row's unit (summary, comparison)."""
+    from .results import _SHARE_COLUMNS
+
+    if name in ("value", "delta") and units is not None:
+        return ["0" if u == "years" else PERCENT if str(u).startswith("share") else _amount_format(_decimals([v]))
+                for v, u in zip(values, units)]
+    if name == "year":
+        fmt = "0"
+    elif name in _SHARE_COLUMNS:
+        fmt = PERCENT
+    elif values and all(isinstance(v, int) and not isinstance(v, bool) for v in values if v is not None):
+        fmt = "#,##0"
+    elif values and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values if v is not None):
+        fmt = _amount_format(_decimals(values))
+    else:
+        fmt = None
+    return [fmt] * len(values)
+
+
+def _shown_width(value: object, fmt: str | None) -> int:
+    """How many characters a cell shows (the longest line of text; a number in its format)."""
+    if isinstance(value, str):
+        return max((len(line) for line in value.splitlines()), default=0)
+    if value is None:
+        return 0
+    if fmt is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+        return len(str(value))
+    percent = fmt.endswith("%")
+    digits = len(fmt.partition(".")[2].rstrip("%"))
+    return len(f"{value * 100 if percent else value:{',' if ',' in fmt else ''}.{digits}f}") + percent
+
+
+def _xlsx_value(value: object) -> object:
+    """A cell for openpyxl: text neutralised and without the control characters a workbook cannot hold (replaced
+    by U+FFFD), non-finite numbers as text, missing values empty."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    value = _plain(value)
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)  # neither a formula character nor a line break
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    return value
+
+
+def _add_sheet(wb: Workbook, title: str, df: pd.DataFrame, wrap: bool = False) -> None:
+    """One table as a sheet: a bold, frozen header row, number formats and widths fitted to the content."""
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    ws = wb.create_sheet(title)
+    names = [str(c) for c in df.columns]
+    columns = _columns(df)
+    units = columns[names.index("unit")] if "unit" in names else None
+    ws.append([_xlsx_value(n) for n in names])
+    for row in zip(*columns):
+        ws.append([_xlsx_value(v) for v in row])
+    bold, top = Font(bold=True), Alignment(wrap_text=True, vertical="top")
+    for cell in ws[1]:
+        cell.font = bold
+    for j, (name, values) in enumerate(zip(names, columns), start=1):
+        width = len(name)
+        for i, fmt in enumerate(_formats(name, values, units), start=2):
+            cell = ws.cell(i, j)
+            if fmt is not None and isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
+                cell.number_format = fmt
+            if wrap:
+                cell.alignment = top
+            width = max(width, _shown_width(cell.value, fmt))
+        ws.column_dimensions[get_column_letter(j)].width = min(width + 2, MAX_COLUMN_WIDTH)
+    ws.freeze_panes = "A2"
+
+
+def xlsx_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
+    """The workbook: a ``README`` sheet (what each sheet holds, its units, price basis and source), then a sheet
+    per table (names cut to Excel's 31 characters). The same tables always give the same bytes."""
+    from openpyxl import Workbook
+    from openpyxl.writer.excel import ExcelWriter
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    _add_sheet(wb, "README", _readme([name[:31] for name in sheets]), wrap=True)
+    for name, df in sheets.items():
+        _add_sheet(wb, name[:31], df)
+    wb.properties.creator = wb.properties.lastModifiedBy = "dfl-finance"
+    wb.properties.created = wb.properties.modified = FIXED_TIME
+    buf = io.BytesIO()
+    ExcelWriter(wb, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED)).save()  # unlike wb.save, keeps `modified`
+    with zipfile.ZipFile(buf) as written:
+        return _zip({info.filename: written.read(info) for info in written.infolist()})
+
+
+def write_xlsx(sheets: dict[str, pd.DataFrame], path: str | os.PathLike | IO[bytes]) -> None:
+    """Write :func:`xlsx_bytes` of ``sheets`` to a file or a binary buffer."""
+    data = xlsx_bytes(sheets)
+    if hasattr(path, "write"):
+        path.write(data)
+    else:
+        Path(path).write_bytes(data)

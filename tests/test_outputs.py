@@ -1,5 +1,6 @@
 """What the tool writes: CSV quoting and formula guards, all-or-nothing commits of an output folder, its manifest
-and ``verify``, stale and foreign files, what the manifest records, Excel CSVs."""
+and ``verify``, stale and foreign files, what the manifest records, reproducible workbooks and their formats,
+Excel CSVs."""
 
 import csv
 import io
@@ -13,6 +14,7 @@ import time
 import zipfile
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 import pytest
 
@@ -26,6 +28,7 @@ from dfl_finance.export import (
     neutralise_text,
     verify_outputs,
     write_tables,
+    write_xlsx,
     zip_tables,
 )
 from dfl_finance.profiles import data_dir
@@ -360,6 +363,66 @@ def test_manifest_records_the_data_files_and_the_library_versions(tmp_path, monk
     second = json.loads((tmp_path / "two" / "manifest.json").read_text())
     changed = [a["path"] for a, b in zip(first["data"]["files"], second["data"]["files"]) if a != b]
     assert changed == ["unit_costs.csv"]
+
+
+def test_the_workbook_is_byte_identical_between_runs(tmp_path, monkeypatch):
+    assert main(["compare", *BUNDLED[:2], "--out", str(tmp_path / "one"), "--xlsx"]) == 0
+    later = time.time() + 3 * 86400
+    monkeypatch.setattr(time, "time", lambda: later)  # zip entries are stamped with the time of writing
+    assert main(["compare", *BUNDLED[:2], "--out", str(tmp_path / "two"), "--xlsx"]) == 0
+    one, two = (tmp_path / d / "dfl-finance.xlsx" for d in ("one", "two"))
+    assert one.read_bytes() == two.read_bytes()
+    with zipfile.ZipFile(one) as zf:
+        core = zf.read("docProps/core.xml").decode()
+        assert {i.date_time for i in zf.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+    assert str(time.gmtime().tm_year) not in core  # no time of writing in the document properties
+
+
+# ------------------------------------------------------------------------------------- 6. the workbook
+def _column(ws, name: str) -> int:
+    return [c.value for c in ws[1]].index(name) + 1
+
+
+def test_workbook_has_a_readme_formats_widths_and_frozen_headers(tmp_path):
+    assert main(["run", BUNDLED[0], BUNDLED[1], "--out", str(tmp_path), "--xlsx"]) == 0
+    wb = openpyxl.load_workbook(tmp_path / "dfl-finance.xlsx")
+    assert wb.sheetnames[0] == "README"
+    assert set(TABLE_COLUMNS) | {"assumptions"} <= set(wb.sheetnames)
+    readme = "\n".join(str(c.value) for row in wb["README"].iter_rows() for c in row if c.value is not None)
+    assert "constant prices of start_year in the scenario's currency" in readme and "minor unit" in readme
+    for name in wb.sheetnames[1:]:
+        assert name in readme
+    for ws in wb.worksheets:
+        assert ws.freeze_panes == "A2", ws.title
+
+    fiscal = wb["fiscal"]
+    assert fiscal.cell(2, _column(fiscal, "year")).number_format == "0"
+    assert "%" in fiscal.cell(2, _column(fiscal, "burden_share")).number_format
+    assert "%" in fiscal.cell(2, _column(fiscal, "burden_limit")).number_format
+    assert fiscal.cell(2, _column(fiscal, "education_budget")).number_format.startswith("#,##0")
+    costs = wb["costs"]
+    assert costs.cell(2, _column(costs, "quantity")).number_format == "#,##0"
+    assert costs.cell(2, _column(costs, "amount")).number_format.startswith("#,##0")
+    assert "%" in wb["outcomes"].cell(2, _column(wb["outcomes"], "reached_share")).number_format
+    summary = wb["summary"]
+    formats = {summary.cell(r, 4).value: summary.cell(r, 3).number_format for r in range(2, summary.max_row + 1)}
+    assert "%" in formats["share of total cost"] and "%" in formats["share of education budget"]
+    assert formats["years"] == "0" and formats["USD"].startswith("#,##0")
+
+    for ws in (costs, fiscal, summary):
+        for col, header in enumerate(ws[1], start=1):
+            width = ws.column_dimensions[openpyxl.utils.get_column_letter(col)].width
+            texts = [c.value for c in next(ws.iter_cols(min_col=col, max_col=col)) if isinstance(c.value, str)]
+            longest = max(len(line) for t in texts for line in t.splitlines())
+            assert len(header.value) <= width <= 60, (ws.title, header.value, width)
+            assert width >= min(longest, 50), (ws.title, header.value, width)
+
+
+def test_workbook_text_is_neutralised_and_control_characters_cannot_crash_it(tmp_path):
+    df = pd.DataFrame({"scenario": ["=1+1", "a\n=b", "bell\x07 and \x1b escape", "fine"], "amount": [1, 2, 3, 4]})
+    write_xlsx({"summary": df}, tmp_path / "w.xlsx")
+    values = [c.value for c in openpyxl.load_workbook(tmp_path / "w.xlsx")["summary"]["A"][1:]]
+    assert values == ["'=1+1", "a\n'=b", "bell\ufffd and \ufffd escape", "fine"]
 
 
 # ------------------------------------------------------------------------------------- 7. CSVs for Excel
