@@ -1,12 +1,14 @@
 """The ``dfl-finance`` command line. It holds no model logic: it calls the public API and prints.
 
 Exit status: 0 success, 2 bad input (invalid scenario, missing file, bad option, an output folder that cannot be
-written), never a traceback for input a user can get wrong.
+written), never a traceback for input a user can get wrong; 141 (128 + SIGPIPE, as coreutils) when the reader of
+standard output went away, as in ``dfl-finance run ... | head``.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,6 +22,7 @@ if TYPE_CHECKING:  # pandas and the engine are imported by the commands that nee
     from .schema.models import Scenario
 
 EXIT_OK, EXIT_INPUT = 0, 2
+EXIT_BROKEN_PIPE = 128 + 13  # SIGPIPE
 
 
 def _with_file(exc: ScenarioError, file: str | None = None) -> list[Problem]:
@@ -310,7 +313,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Run scenarios and write costs.csv, financing.csv, debt_service.csv, "
                        "fiscal.csv, outcomes.csv, summary.csv and manifest.json (inputs, data files, library "
                        "versions and every output with its sha256) into DIR, all or nothing: if any scenario or "
-                       "file fails, DIR is left as it was. Rows are tagged by scenario name.")
+                       "file fails, DIR is left as it was. Rows are tagged by scenario name. Exit status 0, 2 on "
+                       "bad input, 141 when standard output is closed early (as in `| head`).")
     _scenario_and_output_args(p, "a sheet per table and an assumptions sheet with every input")
     p.set_defaults(func=cmd_run)
 
@@ -347,9 +351,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+def _main(argv: list[str] | None) -> int:
+    args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except DflFinanceError as exc:
@@ -358,6 +361,22 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        try:
+            return _main(argv)
+        finally:
+            sys.stdout.flush()  # a reader that went away (`| head`) shows here at the latest
+    except BrokenPipeError:
+        # as the Python docs advise (signal module, "Note on SIGPIPE"): point stdout at devnull so that the final
+        # flush at exit cannot fail again, and end quietly
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (AttributeError, OSError, ValueError):  # stdout is not a real file (tests)
+            pass
+        return EXIT_BROKEN_PIPE
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,6 +1,5 @@
 """What the tool writes: CSV quoting and formula guards, all-or-nothing commits of an output folder, its manifest
-and ``verify``, stale and foreign files, what the manifest records, reproducible workbooks and their formats,
-Excel CSVs."""
+and ``verify``, stale and foreign files, a closed stdout, reproducible workbooks and their formats, Excel CSVs."""
 
 import csv
 import io
@@ -341,6 +340,18 @@ def test_an_empty_out_is_refused(tmp_path):
     assert list(tmp_path.iterdir()) == []
     with pytest.raises(ex.OutputError):
         write_tables(_tables(), "", meta={})
+
+
+# ------------------------------------------------------------------------------------- 4. a closed stdout
+def test_a_closed_pipe_ends_quietly_with_status_141(tmp_path):
+    proc = subprocess.Popen(_cli() + ["run", *BUNDLED, "--out", str(tmp_path)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    proc.stdout.close()  # like `| head` exiting before the summary is printed
+    err = proc.stderr.read()
+    proc.stderr.close()
+    assert proc.wait(timeout=120) == 141
+    assert "Traceback" not in err and "BrokenPipe" not in err
+    assert verify_outputs(tmp_path) == []
 
 
 # ------------------------------------------------------------------------------------- 5. reproducibility
