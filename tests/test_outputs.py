@@ -222,6 +222,8 @@ def test_verify_is_documented():
     assert "verify" in proc.stdout
     proc = subprocess.run(_cli() + ["verify", "--help"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and "manifest.json" in proc.stdout
+    readme = (ROOT / "README.md").read_text()
+    assert "dfl-finance verify" in readme
 
 
 @pytest.mark.parametrize("die_at", [2, 5])
@@ -352,6 +354,7 @@ def test_a_closed_pipe_ends_quietly_with_status_141(tmp_path):
     assert proc.wait(timeout=120) == 141
     assert "Traceback" not in err and "BrokenPipe" not in err
     assert verify_outputs(tmp_path) == []
+    assert "141" in (ROOT / "README.md").read_text()
 
 
 # ------------------------------------------------------------------------------------- 5. reproducibility
