@@ -203,7 +203,7 @@ def _read_manifest(path: Path) -> dict:
 
 
 def _listed(meta: dict) -> list[tuple[object, str | None]]:
-    """(name, sha256) of every output a manifest lists; manifests before 0.1 listed bare names (no hash)."""
+    """(name, sha256) of every output a manifest lists; earlier manifests listed bare names (no hash)."""
     entries = meta.get("outputs")
     out = []
     for entry in entries if isinstance(entries, list) else []:
@@ -269,7 +269,7 @@ def _is_stale(folder: Path) -> bool:
     if host == _host() and pid.isdigit() and os.name != "nt":  # on Windows, os.kill would end the process
         try:
             os.kill(int(pid), 0)
-        except ProcessLookupError:
+        except (ProcessLookupError, OverflowError):  # no such process (or no such pid)
             return True
         except OSError:  # it exists but belongs to someone else
             pass

@@ -258,6 +258,7 @@ def test_stale_staging_folders_are_removed_and_live_ones_kept(tmp_path):
     dead_pid = int(dead.stdout)
     names = {
         "dead": ex._staging_prefix(dead_pid) + "a1",
+        "no_such_pid": ex._staging_prefix(10**30) + "e5",
         "live": ex._staging_prefix(os.getpid()) + "b2",
         "other_host_recent": ex._staging_prefix(12345, host="elsewhere") + "c3",
         "other_host_old": ex._staging_prefix(12345, host="elsewhere") + "d4",
