@@ -17,7 +17,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from dfl_finance import dump_scenario, run, scenario_from_dict
+from dfl_finance import compare, dump_scenario, run, scenario_from_dict
 from dfl_finance import export as ex
 from dfl_finance.cli import main
 from dfl_finance.export import (
@@ -108,7 +108,9 @@ def test_free_text_with_line_breaks_is_quoted_and_guarded_in_every_line():
 
 
 def test_plain_tables_are_written_as_pandas_writes_them():
-    tables = {**_tables(), "comparison": run(scenario_from_dict(small_scenario_dict())).summary_df()}
+    results = [run(scenario_from_dict(small_scenario_dict(scenario={"name": n, "start_year": 2026, "years": 5})))
+               for n in ("A", "B")]
+    tables = {**_tables(), "comparison": compare(results)}  # deltas: None for the baseline, numbers otherwise
     for name, df in tables.items():
         assert csv_text(df) == df.to_csv(index=False, lineterminator="\n"), name
 
