@@ -1,13 +1,15 @@
 """The ``dfl-finance`` command line. It holds no model logic: it calls the public API and prints.
 
-Exit status: 0 success, 2 bad input (invalid scenario, missing file, bad option), never a traceback for input a
-user can get wrong.
+Exit status: 0 success, 2 bad input (invalid scenario, missing file, bad option, an output folder that cannot be
+written), never a traceback for input a user can get wrong; 141 (128 + SIGPIPE, as coreutils) when the reader of
+standard output went away, as in ``dfl-finance run ... | head``.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +23,7 @@ if TYPE_CHECKING:  # pandas and the engine are imported by the commands that nee
     from .schema.models import Scenario
 
 EXIT_OK, EXIT_INPUT = 0, 2
+EXIT_BROKEN_PIPE = 128 + 13  # SIGPIPE
 
 
 def _with_file(exc: ScenarioError, file: str | None = None) -> list[Problem]:
@@ -167,7 +170,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def _write(tables: dict[str, pd.DataFrame], args: argparse.Namespace, scenarios: list[Scenario],
            workbook_only: dict[str, pd.DataFrame] | None = None) -> list[Path]:
-    """Write the tables as CSV (and, with --xlsx, one workbook that adds ``workbook_only`` and the assumptions)."""
+    """Write the tables as CSV (and, with --xlsx, one workbook that adds ``workbook_only`` and the assumptions),
+    all or nothing."""
     from .export import manifest, write_tables
     from .results import assumptions_df
 
@@ -175,9 +179,11 @@ def _write(tables: dict[str, pd.DataFrame], args: argparse.Namespace, scenarios:
     extra = {**(workbook_only or {}), "assumptions": assumptions_df(scenarios)} if args.xlsx else None
     try:
         return write_tables(tables, args.out, meta=meta, xlsx="dfl-finance.xlsx" if args.xlsx else None,
-                            extra_sheets=extra)
+                            extra_sheets=extra, excel_csv=args.excel_csv)
     except OSError as exc:
-        raise DflFinanceError(f"cannot write the results to {args.out}: {exc.strerror or exc}") from None
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise DflFinanceError(f"cannot write the results to {args.out}: {exc.strerror or exc}{where}; the folder "
+                              "was left as it was") from None
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -254,6 +260,19 @@ def cmd_templates(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    from .export import verify_outputs
+
+    problems = verify_outputs(args.folder)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print(f"verify: {len(problems)} problem(s)", file=sys.stderr)
+        return EXIT_INPUT
+    print(f"ok  {args.folder}: every file that manifest.json lists is present and unchanged")
+    return EXIT_OK
+
+
 def cmd_data_check(args: argparse.Namespace) -> int:
     from .datacheck import check_data
 
@@ -268,10 +287,21 @@ def cmd_data_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _folder(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must name a folder (got an empty name)")
+    return text
+
+
 def _scenario_and_output_args(p: argparse.ArgumentParser, workbook: str) -> None:
     p.add_argument("files", nargs="+", metavar="FILE", help="scenario TOML files (names must differ)")
-    p.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")
-    p.add_argument("--xlsx", action="store_true", help=f"also write dfl-finance.xlsx: {workbook}")
+    p.add_argument("--out", required=True, metavar="DIR", type=_folder,
+                   help="output folder (created if missing). Files of an earlier run there are replaced and its "
+                   "outputs that this run does not write are removed; a file that its manifest.json does not list "
+                   "is never overwritten (the run stops instead)")
+    p.add_argument("--xlsx", action="store_true", help=f"also write dfl-finance.xlsx: a README sheet, {workbook}")
+    p.add_argument("--excel-csv", action="store_true",
+                   help="start every CSV with a UTF-8 byte order mark, so that Excel shows accents right")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -290,19 +320,27 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run scenarios and write the result tables",
                        description="Run scenarios and write costs.csv, financing.csv, debt_service.csv, "
-                       "fiscal.csv, outcomes.csv, summary.csv and manifest.json into DIR (created if missing; "
-                       "nothing is written if any scenario fails). Rows are tagged by scenario name.")
+                       "fiscal.csv, outcomes.csv, summary.csv and manifest.json (inputs, data files, library "
+                       "versions and every output with its sha256) into DIR, all or nothing: if any scenario or "
+                       "file fails, DIR is left as it was. Rows are tagged by scenario name. Exit status 0, 2 on "
+                       "bad input, 141 when standard output is closed early (as in `| head`).")
     _scenario_and_output_args(p, "a sheet per table and an assumptions sheet with every input")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("compare", help="compare scenarios side by side",
                        description="Run scenarios and write comparison.csv, one row per metric and scenario: "
                        "metric, label, unit, scenario, value, baseline, delta (the scenario's value minus the "
-                       "baseline's). Scenarios in different currencies or with different start years get no "
-                       "deltas. Prints the table.")
+                       "baseline's), and manifest.json into DIR, all or nothing as with `run`. Scenarios in different "
+                       "currencies or with different start years get no deltas. Prints the table.")
     _scenario_and_output_args(p, "the comparison, every table of every scenario and an assumptions sheet")
     p.add_argument("--baseline", metavar="NAME", help="scenario name to compare against (default: the first)")
     p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("verify", help="check an output folder against its manifest.json",
+                       description="Check that every file that DIR/manifest.json lists is present and has the "
+                       "sha256 recorded when it was written. Exit status 0 if so, else 2 (the problems on stderr).")
+    p.add_argument("folder", metavar="DIR", help="a folder written by `run` or `compare`")
+    p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("countries", help="list the country profiles in data/",
                        description="List the country profiles that `scenario.country` can name, with their values "
@@ -322,9 +360,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+def _main(argv: list[str] | None) -> int:
+    args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except DflFinanceError as exc:
@@ -333,6 +370,22 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        try:
+            return _main(argv)
+        finally:
+            sys.stdout.flush()  # a reader that went away (`| head`) shows here at the latest
+    except BrokenPipeError:
+        # as the Python docs advise (signal module, "Note on SIGPIPE"): point stdout at devnull so that the final
+        # flush at exit cannot fail again, and end quietly
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (AttributeError, OSError, ValueError):  # stdout is not a real file (tests)
+            pass
+        return EXIT_BROKEN_PIPE
 
 
 if __name__ == "__main__":  # pragma: no cover

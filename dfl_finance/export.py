@@ -1,45 +1,130 @@
-"""CSV / XLSX / manifest writers.
+"""What a user gets: CSV tables, the XLSX workbook, the manifest, and the check of a written folder.
 
-Writes are all-or-nothing: every file is first written into a hidden staging folder inside the output folder and
-only moved into place once all of them are complete, so a failed run leaves no half-written table behind.
-Text cells that a spreadsheet would run as a formula are written with a leading ``'`` (CSV injection).
+**Text.** A text cell that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``, tab or carriage
+return at its start or right after a line break) gets a leading ``'``; a CSV field holding a line break, a comma or
+a quote is quoted. :func:`csv_text` is the one CSV writer (the command line and the app's zip use it).
+
+**Folders.** :func:`write_atomically` commits an output folder as a whole. Every file is first written into a hidden
+staging folder inside it (``.dfl-finance-<host>-<pid>-*``) and flushed to disk. Then the previous manifest is moved
+into the staging folder, the files to be replaced are moved beside it, the new files are moved in, outputs of the
+previous run that this run does not write are moved out too, and the new ``manifest.json`` is moved in last. A
+failure at any step moves everything back; a run killed half way is rolled back by the next write into the folder,
+which also removes staging folders of runs that are gone. ``manifest.json`` lists every output with its sha256
+(:func:`verify_outputs` checks them); a file in the way that the previous manifest does not list was not written
+by dfl-finance and is never overwritten.
+
+**Workbooks** are byte-identical for identical tables: fixed document properties and zip entry times.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import math
+import numbers
 import os
+import platform
+import re
 import shutil
+import socket
 import tempfile
+import time
+import zipfile
 from datetime import datetime, timezone
+from importlib import metadata
 from pathlib import Path
-from typing import Callable
-
-import pandas as pd
+from typing import IO, TYPE_CHECKING, Callable
 
 from . import __version__
+from .errors import DataError, DflFinanceError
+
+if TYPE_CHECKING:  # pandas and openpyxl load only when something is written
+    import pandas as pd
+    from openpyxl import Workbook
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START = re.compile(r"(^|[\r\n])(?=[=+\-@\t\r])")
+_NEEDS_QUOTES = re.compile(r'[",\r\n]')
+#: Prefix of a CSV file that makes Excel read it as UTF-8 (``--excel-csv``).
+EXCEL_BOM = "\ufeff"
+
+MANIFEST = "manifest.json"
+STAGING_PREFIX = ".dfl-finance-"
+#: A staging folder whose process cannot be checked (another host, Windows) is stale after this long [s].
+STALE_AFTER = 24 * 3600
+#: The files of the data folder whose hashes the manifest records.
+DATA_FILES = ("country_profiles.csv", "unit_costs.csv", "loan_terms.csv", "templates.toml")
+#: The libraries whose versions the manifest records (besides Python and dfl-finance).
+LIBRARIES = ("numpy", "pandas", "scipy", "pydantic", "openpyxl")
+#: The time stamped on every zip entry and in the workbook's properties: the earliest a zip can hold.
+FIXED_TIME = datetime(1980, 1, 1)
 
 
+class OutputError(DflFinanceError):
+    """An output folder that cannot be written as asked: no folder named, a file in the way that dfl-finance did
+    not write, or a commit that could not be undone."""
+
+
+# --------------------------------------------------------------------------------------------------- cells
 def neutralise_text(value: object) -> object:
-    """Prefix ``'`` to a text cell that a spreadsheet would read as a formula; other values pass unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
+    """Prefix ``'`` to text that a spreadsheet would run as a formula, at its start and after every line break;
+    other values pass unchanged.
+
+    >>> neutralise_text("Plan B\\r=2+5")
+    "Plan B\\r'=2+5"
+    """
+    if isinstance(value, str):
+        return _FORMULA_START.sub(r"\1'", value)
     return value
 
 
-def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``df`` whose text cells (and column names) are safe to open in a spreadsheet."""
-    out = df.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(neutralise_text)
-    out.columns = [neutralise_text(c) for c in out.columns]
-    return out
+def _plain(value: object) -> str | bool | int | float | None:
+    """A cell as a plain Python value: text neutralised, numpy scalars unwrapped, missing values None."""
+    if isinstance(value, str):
+        return neutralise_text(value)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return None if math.isnan(value) else float(value)
+    import pandas as pd
+
+    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
+        return None
+    return neutralise_text(str(value))
 
 
+def _csv_field(value: object) -> str:
+    """A cell as a CSV field: numbers as Python prints them, missing values empty, text quoted where it must be."""
+    value = _plain(value)
+    text = "" if value is None else repr(value) if isinstance(value, float) else str(value)
+    return '"' + text.replace('"', '""') + '"' if _NEEDS_QUOTES.search(text) else text
+
+
+def _columns(df: pd.DataFrame) -> list[list]:
+    """The columns of ``df`` as lists of Python values (duplicate column names allowed)."""
+    return [df.iloc[:, i].tolist() for i in range(df.shape[1])]
+
+
+def csv_text(df: pd.DataFrame) -> str:
+    """The CSV text of a table: a header, one line per row, ``\\n`` after every line, no index.
+
+    Text is neutralised (:func:`neutralise_text`) and a field holding a line break (``\\r`` or ``\\n``), a comma or
+    a quote is quoted, so no text can start a row or a line of its own. Numbers are written as pandas writes them.
+    """
+    lines = [[_csv_field(str(c)) for c in df.columns], *zip(*([_csv_field(v) for v in col] for col in _columns(df)))]
+    if df.shape[1] == 1:  # a lone empty field would read as a blank line
+        lines = [[f or '""' for f in line] for line in lines]
+    return "".join(",".join(line) + "\n" for line in lines)
+
+
+def _csv_writer(df: pd.DataFrame, bom: bool) -> Callable[[Path], None]:
+    return lambda path: path.write_bytes(((EXCEL_BOM if bom else "") + csv_text(df)).encode("utf-8"))
+
+
+# --------------------------------------------------------------------------------------------------- manifest
 def file_sha256(path: str | os.PathLike) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -48,11 +133,38 @@ def file_sha256(path: str | os.PathLike) -> str:
     return h.hexdigest()
 
 
+def _data_files() -> dict:
+    """The data folder in use and the sha256 of each of its files (None for a missing file)."""
+    from .profiles import data_dir
+
+    try:
+        folder = data_dir().resolve()
+    except DataError:
+        return {"folder": None, "files": []}
+    return {"folder": str(folder), "files": [
+        {"path": name, "sha256": file_sha256(folder / name) if (folder / name).is_file() else None}
+        for name in DATA_FILES]}
+
+
+def _versions() -> dict[str, str | None]:
+    """Python's version and the installed version of each library in :data:`LIBRARIES` (None if missing)."""
+    out: dict[str, str | None] = {"python": platform.python_version()}
+    for name in LIBRARIES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    out["dfl-finance"] = __version__
+    return out
+
+
 def manifest(scenario_names: list[str], input_files: list[str | os.PathLike] = (), seed: int | None = None,
              outputs: list[str] = (), input_texts: dict[str, str] | None = None) -> dict:
-    """The run manifest: package version, input file hashes, scenario names, seed and time of the run (UTC).
+    """The run manifest: package version, input file hashes, scenario names, seed, the time of the run (UTC), the
+    data folder with the sha256 of each of its files, and the versions of Python and the libraries.
 
-    ``input_texts`` (scenario name -> TOML text) hashes scenarios that have no file, as in the app.
+    ``input_texts`` (scenario name -> TOML text) hashes scenarios that have no file, as in the app. The writers
+    replace ``outputs`` by the list of files written, each with its sha256.
     """
     inputs = [{"path": str(p), "sha256": file_sha256(p)} for p in input_files]
     inputs += [{"scenario": n, "sha256": hashlib.sha256(t.encode("utf-8")).hexdigest()}
@@ -64,56 +176,450 @@ def manifest(scenario_names: list[str], input_files: list[str | os.PathLike] = (
         "scenarios": list(scenario_names),
         "inputs": inputs,
         "seed": seed,
+        "data": _data_files(),
+        "versions": _versions(),
         "outputs": list(outputs),
     }
 
 
-def write_atomically(out_dir: str | os.PathLike, writers: dict[str, Callable[[Path], None]]) -> list[Path]:
-    """Run ``writers[name](staging_path)`` for every file, then move all files into ``out_dir`` together.
+def _manifest_bytes(meta: dict | None, outputs: list[dict]) -> bytes:
+    meta = {"package": "dfl-finance", "version": __version__, **(meta or {}), "outputs": outputs}
+    return (json.dumps(meta, indent=2) + "\n").encode("utf-8")
 
-    ``out_dir`` is created when missing. If any writer fails, nothing in ``out_dir`` changes (a folder created
-    for the run is removed again) and the error propagates.
-    """
-    out = Path(out_dir)
-    created = not out.exists()
-    out.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".dfl-finance-", dir=out))
+
+def _output_entry(name: str, data: bytes) -> dict:
+    return {"path": name, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+
+
+def _read_manifest(path: Path) -> dict:
+    """A manifest written by dfl-finance; anything else is an :class:`OutputError` naming the file."""
     try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise OutputError(f"{path}: cannot be read as a dfl-finance manifest ({exc})") from None
+    if not isinstance(meta, dict) or meta.get("package") != "dfl-finance":
+        raise OutputError(f"{path} was not written by dfl-finance; move it away or choose another output folder")
+    return meta
+
+
+def _listed(meta: dict) -> list[tuple[object, str | None]]:
+    """(name, sha256) of every output a manifest lists; earlier manifests listed bare names (no hash)."""
+    entries = meta.get("outputs")
+    out = []
+    for entry in entries if isinstance(entries, list) else []:
+        if isinstance(entry, dict):
+            out.append((entry.get("path"), entry.get("sha256")))
+        else:
+            out.append((entry, None))
+    return out
+
+
+def _is_file_name(name: object) -> bool:
+    """A bare file name inside the folder (not the manifest, a path, or a staging folder)."""
+    return (isinstance(name, str) and re.fullmatch(r"[^/\\:]+", name) is not None and name not in (".", "..")
+            and name != MANIFEST and not name.startswith(STAGING_PREFIX))
+
+
+def verify_outputs(folder: str | os.PathLike) -> list[str]:
+    """Problems with an output folder: a missing or foreign manifest, a listed file missing or with another sha256.
+
+    An empty list means every file that ``manifest.json`` lists is present and unchanged since it was written.
+    """
+    folder = Path(folder)
+    path = folder / MANIFEST
+    if not path.is_file():
+        return [f"{path}: missing (not an output folder of dfl-finance, or its run did not finish)"]
+    try:
+        meta = _read_manifest(path)
+    except OutputError as exc:
+        return [str(exc)]
+    listed = _listed(meta)
+    if not listed:
+        return [f"{path}: lists no outputs"]
+    problems = []
+    for name, sha in listed:
+        target = folder / str(name)
+        if not _is_file_name(name):
+            problems.append(f"{path}: lists {name!r}, which is not a file of this folder")
+        elif not target.is_file():
+            problems.append(f"{target}: listed in {MANIFEST} but missing")
+        elif not sha:
+            problems.append(f"{target}: {MANIFEST} records no sha256 (written by an older dfl-finance); run again")
+        elif (actual := file_sha256(target)) != sha:
+            problems.append(f"{target}: changed since the run (sha256 {actual}, {MANIFEST} has {sha})")
+    return problems
+
+
+# --------------------------------------------------------------------------------------------------- folders
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9._-]", "_", socket.gethostname())[:63] or "host"
+
+
+def _staging_prefix(pid: int | None = None, host: str | None = None) -> str:
+    """``.dfl-finance-<host>-<pid>-``: the start of the name of a staging folder of process ``pid`` on ``host``."""
+    return f"{STAGING_PREFIX}{host or _host()}-{pid or os.getpid()}-"
+
+
+def _is_stale(folder: Path) -> bool:
+    """A staging folder whose run is gone: its process on this host has ended, or (where that cannot be checked:
+    another host, Windows, an older name) it is older than :data:`STALE_AFTER`. A live run's folder is never
+    stale."""
+    parts = folder.name[len(STAGING_PREFIX):].rsplit("-", 2)
+    host, pid = parts[:2] if len(parts) == 3 else ("", "")
+    if host == _host() and pid.isdigit() and os.name != "nt":  # on Windows, os.kill would end the process
+        try:
+            os.kill(int(pid), 0)
+        except (ProcessLookupError, OverflowError):  # no such process (or no such pid)
+            return True
+        except OSError:  # it exists but belongs to someone else
+            pass
+        return False
+    try:
+        return time.time() - folder.stat().st_mtime > STALE_AFTER
+    except OSError:
+        return False
+
+
+def _clean_stale_staging(out: Path) -> None:
+    """Roll back and remove the staging folders in ``out`` whose runs are gone (see :func:`_is_stale`)."""
+    for folder in sorted(out.glob(STAGING_PREFIX + "*")):
+        if folder.is_dir() and not folder.is_symlink() and _is_stale(folder) and _roll_back(out, folder):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _roll_back(out: Path, staging: Path) -> bool:
+    """Undo a commit into ``out`` that did not finish; True if ``out`` is as it was before the commit.
+
+    Works from what is on disk, so it also undoes the commit of a run that was killed, and can itself be
+    interrupted and repeated: the new files that were moved in go back into ``staging/new`` first, then
+    everything in ``staging/backup`` (the previous manifest last) goes back into ``out``. Nothing to do if the
+    commit had not started (no backup folder) or had finished (the new manifest is no longer staged).
+    """
+    new, backup = staging / "new", staging / "backup"
+    if not backup.is_dir() or not (new / MANIFEST).is_file():
+        return True
+    try:
+        for name, _ in _listed(json.loads((new / MANIFEST).read_text(encoding="utf-8"))):
+            if _is_file_name(name) and not os.path.lexists(new / name) and os.path.lexists(out / name):
+                os.replace(out / name, new / name)
+        for path in sorted(backup.iterdir(), key=lambda p: p.name == MANIFEST):
+            os.replace(path, out / path.name)
+    except (OSError, ValueError):
+        return False
+    _sync_folder(out)
+    return True
+
+
+def _move(src: Path, dst: Path, shown: Path) -> None:
+    """``os.replace``; a failure names ``shown`` (the file in the output folder), not the staging path."""
+    try:
+        os.replace(src, dst)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror or str(exc), str(shown)) from exc
+
+
+def _commit(out: Path, staging: Path, names: list[str], stale: list[str]) -> None:
+    """Move the staged files into ``out`` (see the module's docstring); the new manifest last."""
+    new, backup = staging / "new", staging / "backup"
+    backup.mkdir()
+    replaced = [n for n in [MANIFEST, *names] if os.path.lexists(out / n)]
+    for name in replaced:
+        _move(out / name, backup / name, out / name)
+    for name in names:
+        _move(new / name, out / name, out / name)
+    for name in stale:
+        _move(out / name, backup / name, out / name)
+    _move(new / MANIFEST, out / MANIFEST, out / MANIFEST)
+
+
+def _sync_folder(folder: Path) -> None:
+    from .schema.io import sync_folder
+
+    sync_folder(folder)
+
+
+def _fsync(path: Path) -> None:
+    with open(path, "rb+") as fh:
+        os.fsync(fh.fileno())
+
+
+def _create_folder(out: Path) -> list[Path]:
+    """Create ``out`` and its missing parents; the folders this created, deepest first."""
+    missing = []
+    folder = out.absolute()
+    while not os.path.lexists(folder) and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    out.mkdir(parents=True, exist_ok=True)
+    return missing
+
+
+def _remove_folders(created: list[Path]) -> None:
+    for folder in created:
+        try:
+            folder.rmdir()
+        except OSError:  # not empty: something else is in it now
+            return
+
+
+def _check_targets(out: Path, names: list[str], previous: dict[str, str | None]) -> None:
+    """Refuse to replace what the previous run did not write: a file it does not list, or a folder."""
+    for name in names:
+        target = out / name
+        if target.is_dir() and not target.is_symlink():
+            raise OutputError(f"{target} is a folder; move it away or choose another output folder")
+        if os.path.lexists(target) and name not in previous:
+            raise OutputError(f"{target} exists and was not written by dfl-finance (the folder's {MANIFEST} does "
+                              "not list it); move it away or choose another output folder")
+
+
+def write_atomically(out_dir: str | os.PathLike, writers: dict[str, Callable[[Path], None]],
+                     meta: dict | None = None) -> list[Path]:
+    """Run ``writers[name](path)`` for every file, then commit them and ``manifest.json`` into ``out_dir`` as a
+    whole (see the module's docstring); the written paths, the manifest last.
+
+    ``meta`` goes into the manifest (see :func:`manifest`), whose ``outputs`` list every file with its sha256.
+    ``out_dir`` and its missing parents are created. Outputs of the previous run that are not written again are
+    removed if unchanged. If anything fails, ``out_dir`` is left exactly as it was (folders created for the run
+    are removed again) and the error propagates.
+
+    Raises
+    ------
+    OutputError
+        ``out_dir`` is empty; a file to be written exists but the previous manifest does not list it; the
+        folder's ``manifest.json`` was not written by dfl-finance; a failed commit could not be undone.
+    OSError
+        A file cannot be written or moved (the message names it); nothing was changed.
+    """
+    if not os.fspath(out_dir).strip():  # Path("") is the current folder: never write there by accident
+        raise OutputError("no output folder given (an empty name); name a folder")
+    out = Path(out_dir)
+    created = _create_folder(out)
+    staging = None
+    try:
+        _clean_stale_staging(out)
+        listed = _listed(_read_manifest(out / MANIFEST)) if os.path.lexists(out / MANIFEST) else []
+        previous = {name: sha for name, sha in listed if _is_file_name(name)}
+        _check_targets(out, list(writers), previous)
+        staging = Path(tempfile.mkdtemp(prefix=_staging_prefix(), dir=out))
+        new = staging / "new"
+        new.mkdir()
+        entries = []
         for name, write in writers.items():
-            write(staging / name)
-        final = []
-        for name in writers:
-            os.replace(staging / name, out / name)
-            final.append(out / name)
-        return final
-    except BaseException:
-        if created:
-            shutil.rmtree(out, ignore_errors=True)
+            write(new / name)
+            _fsync(new / name)
+            entries.append(_output_entry(name, (new / name).read_bytes()))
+        (new / MANIFEST).write_bytes(_manifest_bytes(meta, entries))
+        _fsync(new / MANIFEST)
+        _sync_folder(new)
+        stale = [name for name, sha in previous.items() if name not in writers and (out / name).is_file()
+                 and not (out / name).is_symlink() and (sha is None or file_sha256(out / name) == sha)]
+        _commit(out, staging, list(writers), stale)
+    except BaseException as exc:
+        if staging is not None:
+            if not _roll_back(out, staging):
+                raise OutputError(f"{out}: a failed write could not be undone ({exc}); the previous files are in "
+                                  f"{staging} and the next write into {out} puts them back") from exc
+            shutil.rmtree(staging, ignore_errors=True)
+        _remove_folders(created)
         raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
-def _csv_writer(df: pd.DataFrame) -> Callable[[Path], None]:
-    return lambda path: safe_frame(df).to_csv(path, index=False, lineterminator="\n")
+    shutil.rmtree(staging, ignore_errors=True)
+    _sync_folder(out)
+    return [out / name for name in [*writers, MANIFEST]]
 
 
 def write_tables(tables: dict[str, pd.DataFrame], out_dir: str | os.PathLike, meta: dict | None = None,
-                 xlsx: str | None = None, extra_sheets: dict[str, pd.DataFrame] | None = None) -> list[Path]:
-    """Write ``<name>.csv`` per table, ``manifest.json`` and optionally one XLSX workbook, all or nothing."""
-    writers: dict[str, Callable[[Path], None]] = {f"{name}.csv": _csv_writer(df) for name, df in tables.items()}
+                 xlsx: str | None = None, extra_sheets: dict[str, pd.DataFrame] | None = None,
+                 excel_csv: bool = False) -> list[Path]:
+    """Write ``<name>.csv`` per table, optionally one XLSX workbook (the tables and ``extra_sheets``) and
+    ``manifest.json``, all or nothing (:func:`write_atomically`). ``excel_csv`` starts every CSV with a UTF-8
+    byte order mark, so that Excel reads accents right."""
+    writers: dict[str, Callable[[Path], None]] = {f"{name}.csv": _csv_writer(df, excel_csv)
+                                                  for name, df in tables.items()}
     if xlsx:
         sheets = {**tables, **(extra_sheets or {})}
         writers[xlsx] = lambda path: write_xlsx(sheets, path)
-    if meta is not None:
-        meta = {**meta, "outputs": list(writers)}
-        writers["manifest.json"] = lambda path: path.write_text(json.dumps(meta, indent=2) + "\n",
-                                                                encoding="utf-8")
-    return write_atomically(out_dir, writers)
+    return write_atomically(out_dir, writers, meta)
 
 
-def write_xlsx(sheets: dict[str, pd.DataFrame], path: str | os.PathLike) -> None:
-    """One workbook, a sheet per table (text cells neutralised like the CSVs)."""
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        for name, df in sheets.items():
-            safe_frame(df).to_excel(writer, sheet_name=name[:31], index=False)
+def _zip(files: dict[str, bytes]) -> bytes:
+    """A zip archive of ``files`` in their order, every entry stamped :data:`FIXED_TIME` (same input, same bytes)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in files.items():
+            info = zipfile.ZipInfo(name, date_time=FIXED_TIME.timetuple()[:6])
+            info.compress_type, info.create_system, info.external_attr = zipfile.ZIP_DEFLATED, 0, 0o644 << 16
+            zf.writestr(info, data)
+    return buf.getvalue()
+
+
+def zip_tables(tables: dict[str, pd.DataFrame], meta: dict | None = None) -> bytes:
+    """Every table as ``<name>.csv`` (:func:`csv_text`) and ``manifest.json`` (listing them) in one zip archive."""
+    files = {f"{name}.csv": csv_text(df).encode("utf-8") for name, df in tables.items()}
+    files[MANIFEST] = _manifest_bytes(meta, [_output_entry(name, data) for name, data in files.items()])
+    return _zip(files)
+
+
+# --------------------------------------------------------------------------------------------------- workbook
+MAX_COLUMN_WIDTH = 60
+PERCENT = "0.0%"
+#: What each table holds, its units and where it comes from (the README sheet of the workbook).
+TABLE_NOTES = {
+    "costs": ("The cost of every cost line of every programme in every year",
+              "quantity: driver units (1 for lump sums); unit_cost, amount: currency",
+              "the scenario's programmes and cost lines (unit costs from the scenario, its templates and "
+              "data/unit_costs.csv), projected along each programme's rollout"),
+    "financing": ("Who pays each programme's capex and opex in each year; source = gap is what no source pays",
+                  "amount: currency", "the waterfall of the scenario's sources, in priority order"),
+    "debt_service": ("Disbursements, interest, principal, fees and outstanding balance of every loan and PPP, to "
+                     "the last repayment", "currency", "the scenario's loans (term sheets from data/loan_terms.csv) "
+                     "and PPP contracts, applied to the financing table"),
+    "fiscal": ("The government's burden on the education budget in every year, against the burden limit",
+               "amounts: currency; burden_share, burden_limit: share of the education budget",
+               "the scenario's [context] budget (country profile from data/country_profiles.csv), the financing "
+               "and the debt service"),
+    "outcomes": ("Driver units reached by each programme by the end of every year",
+                 "reached: schools, learners or teachers; reached_share: share of all of them",
+                 "the rollout of each programme"),
+    "summary": ("Summary metrics of every scenario (definitions in docs/method.md)",
+                "in the unit column: currency, share (shown in percent) or years", "the tables above"),
+    "comparison": ("Summary metrics side by side; delta is a scenario's value minus the baseline's",
+                   "in the unit column", "the scenarios' summary tables"),
+    "assumptions": ("Every input of every scenario, after templates and country profiles are applied",
+                    "as in the scenario file (docs/scenario-format.md)",
+                    "the scenario files and data/ (manifest.json records the sha256 of each)"),
+}
+
+
+def _readme(sheets: list[str]) -> pd.DataFrame:
+    import pandas as pd
+
+    rows = [{"sheet": name, **dict(zip(("contents", "units", "source"), TABLE_NOTES.get(name, ("", "", ""))))}
+            for name in sheets]
+    notes = [
+        "Price basis: amounts are in constant prices of start_year in the scenario's currency, rounded to the "
+        "currency's minor unit (cents for most currencies, whole units for RWF, JPY, ...).",
+        "Shares are fractions (0.05 = 5%), shown in percent; years and counts are whole numbers.",
+        "Text that a spreadsheet would run as a formula starts with '; control characters other than tab and line "
+        "breaks, which a workbook cannot hold, are replaced by \ufffd.",
+        f"Written by dfl-finance {__version__}; manifest.json beside the files lists every input and output with "
+        "its sha256 (check a folder with `dfl-finance verify DIR`).",
+    ]
+    return pd.DataFrame([*rows, {"sheet": ""}, *({"sheet": n} for n in notes)],
+                        columns=["sheet", "contents", "units", "source"])
+
+
+def _decimals(values: list, most: int = 3) -> int:
+    """The fewest decimals (up to ``most``) that show every number in ``values`` as it is."""
+    numbers_ = [v for v in values if isinstance(v, float) and math.isfinite(v)]
+    for d in range(most):
+        if all(abs(round(v, d) - v) <= 1e-9 * max(1.0, abs(v)) for v in numbers_):
+            return d
+    return most
+
+
+def _amount_format(decimals: int) -> str:
+    return "#,##0" + ("." + "0" * decimals if decimals else "")
+
+
+def _formats(name: str, values: list, units: list | None) -> list[str | None]:
+    """The number format of each cell of a column: years as integers, shares in percent, amounts and counts with
+    thousands separators; ``value`` and ``delta`` by the row's unit (summary, comparison)."""
+    from .results import _SHARE_COLUMNS
+
+    if name in ("value", "delta") and units is not None:
+        return ["0" if u == "years" else PERCENT if str(u).startswith("share") else _amount_format(_decimals([v]))
+                for v, u in zip(values, units)]
+    if name == "year":
+        fmt = "0"
+    elif name in _SHARE_COLUMNS:
+        fmt = PERCENT
+    elif values and all(isinstance(v, int) and not isinstance(v, bool) for v in values if v is not None):
+        fmt = "#,##0"
+    elif values and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values if v is not None):
+        fmt = _amount_format(_decimals(values))
+    else:
+        fmt = None
+    return [fmt] * len(values)
+
+
+def _shown_width(value: object, fmt: str | None) -> int:
+    """How many characters a cell shows (the longest line of text; a number in its format)."""
+    if isinstance(value, str):
+        return max((len(line) for line in value.splitlines()), default=0)
+    if value is None:
+        return 0
+    if fmt is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+        return len(str(value))
+    percent = fmt.endswith("%")
+    digits = len(fmt.partition(".")[2].rstrip("%"))
+    return len(f"{value * 100 if percent else value:{',' if ',' in fmt else ''}.{digits}f}") + percent
+
+
+def _xlsx_value(value: object) -> object:
+    """A cell for openpyxl: text neutralised and without the control characters a workbook cannot hold (replaced
+    by U+FFFD), non-finite numbers as text, missing values empty."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    value = _plain(value)
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)  # neither a formula character nor a line break
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    return value
+
+
+def _add_sheet(wb: Workbook, title: str, df: pd.DataFrame, wrap: bool = False) -> None:
+    """One table as a sheet: a bold, frozen header row, number formats and widths fitted to the content."""
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    ws = wb.create_sheet(title)
+    names = [str(c) for c in df.columns]
+    columns = _columns(df)
+    units = columns[names.index("unit")] if "unit" in names else None
+    ws.append([_xlsx_value(n) for n in names])
+    for row in zip(*columns):
+        ws.append([_xlsx_value(v) for v in row])
+    bold, top = Font(bold=True), Alignment(wrap_text=True, vertical="top")
+    for cell in ws[1]:
+        cell.font = bold
+    for j, (name, values) in enumerate(zip(names, columns), start=1):
+        width = len(name)
+        for i, fmt in enumerate(_formats(name, values, units), start=2):
+            cell = ws.cell(i, j)
+            if fmt is not None and isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
+                cell.number_format = fmt
+            if wrap:
+                cell.alignment = top
+            width = max(width, _shown_width(cell.value, fmt))
+        ws.column_dimensions[get_column_letter(j)].width = min(width + 2, MAX_COLUMN_WIDTH)
+    ws.freeze_panes = "A2"
+
+
+def xlsx_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
+    """The workbook: a ``README`` sheet (what each sheet holds, its units, price basis and source), then a sheet
+    per table (names cut to Excel's 31 characters). The same tables always give the same bytes."""
+    from openpyxl import Workbook
+    from openpyxl.writer.excel import ExcelWriter
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    _add_sheet(wb, "README", _readme([name[:31] for name in sheets]), wrap=True)
+    for name, df in sheets.items():
+        _add_sheet(wb, name[:31], df)
+    wb.properties.creator = wb.properties.lastModifiedBy = "dfl-finance"
+    wb.properties.created = wb.properties.modified = FIXED_TIME
+    buf = io.BytesIO()
+    ExcelWriter(wb, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED)).save()  # unlike wb.save, keeps `modified`
+    with zipfile.ZipFile(buf) as written:
+        return _zip({info.filename: written.read(info) for info in written.infolist()})
+
+
+def write_xlsx(sheets: dict[str, pd.DataFrame], path: str | os.PathLike | IO[bytes]) -> None:
+    """Write :func:`xlsx_bytes` of ``sheets`` to a file or a binary buffer."""
+    data = xlsx_bytes(sheets)
+    if hasattr(path, "write"):
+        path.write(data)
+    else:
+        Path(path).write_bytes(data)

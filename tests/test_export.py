@@ -1,4 +1,4 @@
-"""Export: injection-safe text, all-or-nothing writes."""
+"""Export: injection-safe text, all-or-nothing writes (more in test_outputs.py)."""
 
 import pandas as pd
 import pytest
@@ -32,8 +32,8 @@ def test_scenario_name_and_item_are_neutralised_but_numbers_are_not(tmp_path):
 
 def test_write_atomically_leaves_nothing_on_failure(tmp_path):
     out = tmp_path / "out"
-    out.mkdir()
-    (out / "a.csv").write_text("old")
+    write_atomically(out, {"a.csv": lambda p: p.write_text("old")})
+    manifest = (out / "manifest.json").read_bytes()
 
     def fail(path):
         raise RuntimeError("boom")
@@ -41,4 +41,5 @@ def test_write_atomically_leaves_nothing_on_failure(tmp_path):
     with pytest.raises(RuntimeError):
         write_atomically(out, {"a.csv": lambda p: p.write_text("new"), "b.csv": fail})
     assert (out / "a.csv").read_text() == "old"
-    assert sorted(p.name for p in out.iterdir()) == ["a.csv"]
+    assert (out / "manifest.json").read_bytes() == manifest
+    assert sorted(p.name for p in out.iterdir()) == ["a.csv", "manifest.json"]

@@ -8,7 +8,7 @@ import streamlit as st
 
 from dfl_finance.app import state
 from dfl_finance.app.compute import combined_tables, comparison
-from dfl_finance.export import manifest, safe_frame, write_xlsx
+from dfl_finance.export import manifest, write_xlsx, zip_tables
 from dfl_finance.results import assumptions_df
 
 st.title("Export")
@@ -27,15 +27,6 @@ if len(picked) > 1:
 meta = manifest(picked, input_texts=dict(zip(picked, texts)), outputs=[f"{k}.csv" for k in tables])
 
 
-def csv_zip() -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, df in tables.items():
-            zf.writestr(f"{name}.csv", safe_frame(df).to_csv(index=False, lineterminator="\n"))
-        zf.writestr("manifest.json", json.dumps(meta, indent=2) + "\n")
-    return buf.getvalue()
-
-
 def workbook() -> bytes:
     buf = io.BytesIO()
     write_xlsx({**tables, "assumptions": assumptions_df([scenarios[n] for n in picked])}, buf)
@@ -50,7 +41,7 @@ def toml_zip() -> bytes:
     return buf.getvalue()
 
 
-st.download_button("All tables as CSV (zip)", data=csv_zip(), file_name="dfl-finance-tables.zip",
+st.download_button("All tables as CSV (zip)", data=zip_tables(tables, meta), file_name="dfl-finance-tables.zip",
                    mime="application/zip", key="download_csv_zip", type="primary", on_click="ignore")
 st.download_button("Workbook (XLSX): a sheet per table and the assumptions", data=workbook(),
                    file_name="dfl-finance.xlsx", key="download_xlsx", on_click="ignore",
