@@ -34,7 +34,8 @@ import zipfile
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Callable
+from collections.abc import Callable, Sequence
+from typing import IO, TYPE_CHECKING, Any, TypeGuard
 
 from . import __version__
 from .errors import DataError, DflFinanceError
@@ -74,15 +75,17 @@ def neutralise_text(value: object) -> object:
     >>> neutralise_text("Plan B\\r=2+5")
     "Plan B\\r'=2+5"
     """
-    if isinstance(value, str):
-        return _FORMULA_START.sub(r"\1'", value)
-    return value
+    return _neutral(value) if isinstance(value, str) else value
+
+
+def _neutral(text: str) -> str:
+    return _FORMULA_START.sub(r"\1'", text)
 
 
 def _plain(value: object) -> str | bool | int | float | None:
     """A cell as a plain Python value: text neutralised, numpy scalars unwrapped, missing values None."""
     if isinstance(value, str):
-        return neutralise_text(value)
+        return _neutral(value)
     if isinstance(value, bool):
         return value
     if isinstance(value, numbers.Integral):
@@ -91,9 +94,9 @@ def _plain(value: object) -> str | bool | int | float | None:
         return None if math.isnan(value) else float(value)
     import pandas as pd
 
-    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
+    if value is None or value is pd.NA or value is pd.NaT:
         return None
-    return neutralise_text(str(value))
+    return _neutral(str(value))
 
 
 def _csv_field(value: object) -> str:
@@ -159,7 +162,9 @@ def _neutralised(df: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
 
 
 def _csv_writer(df: pd.DataFrame, bom: bool) -> Callable[[Path], None]:
-    return lambda path: path.write_bytes(((EXCEL_BOM if bom else "") + csv_text(df)).encode("utf-8"))
+    def write(path: Path) -> None:
+        path.write_bytes(((EXCEL_BOM if bom else "") + csv_text(df)).encode("utf-8"))
+    return write
 
 
 # --------------------------------------------------------------------------------------------------- manifest
@@ -196,8 +201,9 @@ def _versions() -> dict[str, str | None]:
     return out
 
 
-def manifest(scenario_names: list[str], input_files: list[str | os.PathLike] = (), seed: int | None = None,
-             outputs: list[str] = (), input_texts: dict[str, str] | None = None) -> dict:
+def manifest(scenario_names: Sequence[str], input_files: Sequence[str | os.PathLike[str]] = (),
+             seed: int | None = None, outputs: Sequence[str] = (), input_texts: dict[str, str] | None = None
+             ) -> dict[str, Any]:
     """The run manifest: package version, input file hashes, scenario names, seed, the time of the run (UTC), the
     data folder with the sha256 of each of its files, and the versions of Python and the libraries.
 
@@ -252,7 +258,7 @@ def _listed(meta: dict) -> list[tuple[object, str | None]]:
     return out
 
 
-def _is_file_name(name: object) -> bool:
+def _is_file_name(name: object) -> TypeGuard[str]:
     """A bare file name inside the folder (not the manifest, a path, or a staging folder)."""
     return (isinstance(name, str) and re.fullmatch(r"[^/\\:]+", name) is not None and name not in (".", "..")
             and name != MANIFEST and not name.startswith(STAGING_PREFIX))
