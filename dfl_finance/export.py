@@ -31,10 +31,10 @@ import socket
 import tempfile
 import time
 import zipfile
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from collections.abc import Callable, Sequence
 from typing import IO, TYPE_CHECKING, Any, TypeGuard
 
 from . import __version__
