@@ -113,7 +113,7 @@ class Conflict(WorkspaceError):
 
     def __init__(self, base: Base, mine: str | None, theirs: Entry | None):
         self.base, self.mine, self.theirs = base, mine, theirs
-        what = "deleted" if theirs is None else "changed"
+        what = "deleted or renamed" if theirs is None else "changed"
         super().__init__(f"{base.name!r} was {what} by another session since it was opened; nothing was saved")
 
 

@@ -191,6 +191,24 @@ def test_rename_moves_the_scenario(ws):
     assert _names(ws) == {"New"} and new.file == file_name("New") and not entry.path.exists()
 
 
+def test_a_stale_edit_of_a_renamed_scenario_is_a_conflict(ws, tmp_path):
+    entry = ws.create(_text("Old"))
+    Workspace(tmp_path / "workspace").save(entry.base, _text("New"))
+    with pytest.raises(Conflict) as info:
+        ws.save(entry.base, _text("Old", unit_cost=700.0))
+    assert info.value.theirs is None and _names(ws) == {"New"}
+
+
+def test_files_named_the_old_way_keep_their_file(ws):
+    """Workspaces saved before file names had an id (``rwanda-ida-credit-led.toml``) are read as they are, and an
+    edit that keeps the name stays in that file."""
+    old = ws.folder / "plan.toml"
+    old.write_text(_text("Plan"), encoding="utf-8")
+    entry = ws.catalogue().scenarios["Plan"]
+    saved = ws.save(entry.base, _text("Plan", unit_cost=600.0))
+    assert saved.path == old and [p.name for p in ws.folder.glob("*.toml")] == ["plan.toml"]
+
+
 def test_rename_to_a_taken_name_is_refused_with_the_core_rule(ws):
     ws.create(_text("Taken"))
     other = ws.create(_text("Mine"))
