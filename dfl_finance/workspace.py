@@ -263,7 +263,7 @@ def read_folder(folder: Path, origin: Origin) -> list[Entry]:
     except FileNotFoundError:
         return []
     present = {str(folder / n) for n in names}
-    for key in [k for k in _READS if os.path.dirname(k) == str(folder) and k not in present]:
+    for key in [k for k in list(_READS) if os.path.dirname(k) == str(folder) and k not in present]:
         _READS.pop(key, None)  # forget files that are gone
     entries = [read_entry(folder, n, origin) for n in names]
     return _mark_duplicates([e for e in entries if e is not None])
@@ -329,6 +329,16 @@ else:
         fcntl.flock(fd, fcntl.LOCK_UN)
 
 
+@contextmanager
+def _writing(folder: Path) -> Iterator[None]:
+    """Hold the lock for a change; a failure of the file system (full, read-only, ...) is a WorkspaceError."""
+    try:
+        with locked(folder):
+            yield
+    except OSError as exc:
+        raise WorkspaceError(f"could not write to the workspace {folder}: {exc.strerror or exc}") from exc
+
+
 # --------------------------------------------------------------------------------------------------- writing
 
 def _create_file(path: Path, text: str) -> None:
@@ -379,7 +389,7 @@ class Workspace:
         The text is kept as given (comments too) unless the name changes. Raises ScenarioError if invalid.
         """
         scenario = _scenario(text)
-        with locked(self.folder):
+        with _writing(self.folder):
             taken = {e.name for e in self._all() if e.ok}
             name = unique_name(scenario.name, taken)
             if name != scenario.name:
@@ -400,7 +410,7 @@ class Workspace:
             The text is not a valid scenario, or its new name is another scenario's.
         """
         scenario = _scenario(text)
-        with locked(self.folder):
+        with _writing(self.folder):
             self._check(base, text)
             entries = self._all()
             others = [(str(e.path), e.scenario) for e in entries if e.ok and not (
@@ -425,7 +435,7 @@ class Workspace:
         """
         if base.file is None:
             raise WorkspaceError(f"{base.name!r} is a bundled scenario; bundled files are never deleted")
-        with locked(self.folder):
+        with _writing(self.folder):
             now = read_entry(self.folder, base.file, "workspace", fresh=True)
             if now is None:
                 return

@@ -411,6 +411,8 @@ def test_broken_files_do_not_break_any_page(bad_files):
             assert all(f in listed for f in ("garbage.toml", "infinite.toml", "bell.toml")), listed
     at.switch_page(PAGES["scenarios"]).run()
     assert "Too large" in at.selectbox(key="current").options and RWANDA in at.selectbox(key="current").options
+    at.button(key="delete_broken:garbage.toml").click().run()  # a broken file can be deleted from the app
+    assert not (bad_files / "garbage.toml").exists() and "garbage.toml" not in _texts(at.warning)
 
 
 def test_a_scenario_that_cannot_run_is_shown_with_its_error_and_the_others_work(bad_files):
@@ -459,6 +461,9 @@ def test_compare_shows_labels_deltas_in_points_and_the_baseline_first(workspace)
     assert not at.exception
     picked = at.multiselect(key="compare_pick").value
     assert DEFAULT_SCENARIO in picked and all(n.startswith("Rwanda") for n in picked)
+    for pick in ([], [IDA]):
+        at.multiselect(key="compare_pick").set_value(pick).run()
+        assert not at.exception and "Pick two or more" in _texts(at.info)
     at.multiselect(key="compare_pick").set_value([IDA, RWANDA]).run()
     at.selectbox(key="compare_baseline").set_value(RWANDA).run()
     table = at.dataframe[0].value

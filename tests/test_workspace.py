@@ -177,7 +177,7 @@ def test_rename_writes_the_new_file_before_removing_the_old(ws, monkeypatch):
         raise OSError("disk gone")
 
     monkeypatch.setattr(os, "unlink", unlink)
-    with pytest.raises(OSError):
+    with pytest.raises(ws_module.WorkspaceError, match="disk gone"):
         ws.save(entry.base, _text("New"))
     monkeypatch.setattr(os, "unlink", real_unlink)
     # the removal of the old file was attempted only once the new one was complete: nothing was lost

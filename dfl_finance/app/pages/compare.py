@@ -33,13 +33,16 @@ picked = st.multiselect("Scenarios", names, key="compare_pick")
 st.session_state[state.COMPARED] = picked
 if st.session_state.get("compare_baseline") not in picked:
     st.session_state.pop("compare_baseline", None)
-baseline = st.selectbox("Baseline", picked, key="compare_baseline") if picked else None
+if len(picked) < 2:
+    st.info("Pick two or more scenarios to compare.")
+    st.stop()
+baseline = st.selectbox("Baseline", picked, key="compare_baseline")
 ordered = [baseline] + [n for n in picked if n != baseline]  # the baseline first, in the table and the charts
 computed, failed = tables_by_name({n: catalogue.scenarios[n].text for n in ordered})
 show_failed(failed)
 ordered = [n for n in ordered if n in computed]
 if len(ordered) < 2 or ordered[0] != baseline:
-    st.info("Pick two or more scenarios that can be computed, the baseline among them, to compare.")
+    st.info("Pick two or more scenarios that can be computed, the baseline among them.")
     st.stop()
 reason = comparability([scenarios[n] for n in ordered])
 if reason:
