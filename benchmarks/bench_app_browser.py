@@ -63,7 +63,7 @@ def main() -> None:
             times = []
             for k in range(args.repeat):
                 before = metric.inner_text()
-                box = page.get_by_role("spinbutton", name="Unit cost [USD]").first
+                box = page.get_by_role("textbox", name="Unit cost [USD]").first
                 box.fill(f"{515 + 200 * (k + 1):.2f}")
                 t0 = time.perf_counter()
                 page.get_by_role("button", name="Apply changes").click()
@@ -74,7 +74,7 @@ def main() -> None:
                 page.wait_for_timeout(300)
                 if not page.get_by_text("School connectivity (LEO satellite)").first.is_visible():
                     break
-                if page.get_by_role("spinbutton", name="Unit cost [USD]").count() == 0:
+                if page.get_by_role("textbox", name="Unit cost [USD]").count() == 0:
                     page.get_by_text("School connectivity (LEO satellite)").first.click()
             browser.close()
         print(f"app redraw in the browser, one edit of a bundled scenario: median {statistics.median(times) * 1e3:.0f} "

@@ -497,11 +497,17 @@ def _zip(files: dict[str, bytes]) -> bytes:
     return buf.getvalue()
 
 
-def zip_tables(tables: dict[str, pd.DataFrame], meta: dict | None = None) -> bytes:
-    """Every table as ``<name>.csv`` (:func:`csv_text`) and ``manifest.json`` (listing them) in one zip archive."""
+def table_files(tables: dict[str, pd.DataFrame], meta: dict | None = None) -> dict[str, bytes]:
+    """Every table as ``<name>.csv`` (:func:`csv_text`) and ``manifest.json`` listing them with their sha256."""
     files = {f"{name}.csv": csv_text(df).encode("utf-8") for name, df in tables.items()}
     files[MANIFEST] = _manifest_bytes(meta, [_output_entry(name, data) for name, data in files.items()])
-    return _zip(files)
+    return files
+
+
+def zip_tables(tables: dict[str, pd.DataFrame], meta: dict | None = None, *,
+               files: dict[str, bytes] | None = None) -> bytes:
+    """:func:`table_files` in one zip archive (or ``files`` already built from the tables)."""
+    return _zip(files if files is not None else table_files(tables, meta))
 
 
 # --------------------------------------------------------------------------------------------------- workbook

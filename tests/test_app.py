@@ -1,18 +1,34 @@
-"""The Streamlit app with streamlit.testing.v1.AppTest: every page, edits, errors, uploads and the workspace."""
+"""The Streamlit app with streamlit.testing.v1.AppTest: every page, edits, errors, uploads and the workspace.
 
+Two ``AppTest`` objects on one workspace folder are two browser sessions (two users, or two tabs).
+"""
+
+import json
 import re
+from pathlib import Path
 
 import pytest
 
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from dfl_finance import load_scenario, run  # noqa: E402
-from dfl_finance.app import PAGES  # noqa: E402
-from tests.conftest import ROOT  # noqa: E402
+from dfl_finance import dump_scenario, load_scenario, run, scenario_from_dict  # noqa: E402
+from dfl_finance.app import DEFAULT_SCENARIO, PAGES  # noqa: E402
+from dfl_finance.references import placeholder_fields  # noqa: E402
+from dfl_finance.vocabulary import MAX_FILE_BYTES, METRICS  # noqa: E402
+from dfl_finance.workspace import file_name  # noqa: E402
+from tests.conftest import ROOT, small_scenario_dict  # noqa: E402
 
 RWANDA = "Rwanda: domestic budget only"
-SLUG = "rwanda-domestic-budget-only"
+KENYA = "Kenya: domestic budget only"
+IDA = "Rwanda: IDA credit-led"
+
+
+def _scope(name: str) -> str:
+    return file_name(name).removesuffix(".toml")
+
+
+SLUG = _scope(RWANDA)
 
 
 @pytest.fixture
@@ -41,9 +57,41 @@ def _metric(at: AppTest, label_start: str) -> float:
     return float(number.replace(",", "")) * {"bn": 1e9, "M": 1e6, "k": 1e3, None: 1.0}[unit]
 
 
-def _key(path: str, version: int = 0) -> str:
-    return f"{SLUG}:{version}:{path}"
+def _key(path: str, version: int = 0, name: str = RWANDA) -> str:
+    return f"{_scope(name)}:{version}:{path}"
 
+
+def _set(at: AppTest, path: str, text: str, version: int = 0, name: str = RWANDA) -> None:
+    at.text_input(key=_key(path, version, name)).set_value(text)
+
+
+def _apply(at: AppTest, version: int = 0, name: str = RWANDA) -> AppTest:
+    at.button(key=f"apply:{_scope(name)}:{version}").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _texts(elements) -> str:
+    return "\n".join(str(e.value) for e in elements)
+
+
+def _saved(workspace: Path, name: str = RWANDA):
+    return load_scenario(workspace / file_name(name))
+
+
+def _upload(at: AppTest, file: str, data: bytes) -> AppTest:
+    at.file_uploader(key="upload").set_value((file, data, "application/toml")).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _scenario_text(name: str, **overrides) -> bytes:
+    raw = small_scenario_dict(**overrides)
+    raw["scenario"]["name"] = name
+    return dump_scenario(scenario_from_dict(raw)).encode("utf-8")
+
+
+# ------------------------------------------------------------------------------------------- pages
 
 @pytest.mark.parametrize("page", list(PAGES))
 def test_every_page_runs(workspace, page):
@@ -53,24 +101,26 @@ def test_every_page_runs(workspace, page):
     assert not at.error, [e.value for e in at.error]
 
 
-def test_opens_on_the_bundled_scenarios(workspace):
+def test_opens_on_the_readme_example_scenario(workspace):
     at = _app()
     options = at.selectbox(key="current").options
-    assert any(RWANDA in o for o in options) and len(options) == len(list((ROOT / "scenarios").glob("*.toml")))
+    assert len(options) == len(list((ROOT / "scenarios").glob("*.toml")))
+    assert DEFAULT_SCENARIO == "Rwanda: IDA credit-led" and at.selectbox(key="current").value == DEFAULT_SCENARIO
     assert _metric(at, "Total cost") > 0
 
+
+# ------------------------------------------------------------------------------------------- editing
 
 def test_raising_a_unit_cost_raises_the_total_cost(workspace):
     at = _open(_app(), RWANDA)
     before = _metric(at, "Total cost")
-    field = at.number_input(key=_key("programme[0].cost[0].unit_cost"))
-    field.set_value(field.value * 3)
-    at.button(key=f"apply:{SLUG}:0").click().run()
-    assert not at.exception and not at.error, [e.value for e in at.error]
+    _set(at, "programme[0].cost[0].unit_cost", "1545")
+    _apply(at)
+    assert not at.error, [e.value for e in at.error]
     after = _metric(at, "Total cost")
     assert after > before
     # the edit is kept in the session and saved to the workspace
-    saved = load_scenario(workspace / f"{SLUG}.toml")
+    saved = _saved(workspace)
     assert saved.programme[0].cost[0].unit_cost == pytest.approx(3 * 515.0)
     assert run(saved).summary()["total_cost"] == pytest.approx(after, rel=0.01)
 
@@ -78,45 +128,56 @@ def test_raising_a_unit_cost_raises_the_total_cost(workspace):
 def test_invalid_edit_shows_the_error_and_keeps_the_last_valid_scenario(workspace):
     at = _open(_app(), RWANDA)
     before = _metric(at, "Total cost")
-    at.number_input(key=_key("programme[0].target_share")).set_value(0.1)  # below start_share 0.556
-    at.button(key=f"apply:{SLUG}:0").click().run()
-    assert not at.exception
-    errors = " ".join(e.value for e in at.error)
+    _set(at, "programme[0].target_share", "0.1")  # below start_share 0.556
+    _apply(at)
+    errors = _texts(at.error)
     assert "programme[0].target_share" in errors and "start_share" in errors
     assert _metric(at, "Total cost") == before
-    assert not (workspace / f"{SLUG}.toml").exists()  # nothing saved
-    # the typed value stays in the widget, so the user can correct it
-    assert at.number_input(key=_key("programme[0].target_share")).value == pytest.approx(0.1)
+    assert not any(workspace.glob("*.toml"))  # nothing saved
+    # the typed value stays in the field, so the user can correct it
+    assert at.text_input(key=_key("programme[0].target_share")).value == "0.1"
 
 
-def test_upload_of_a_broken_toml_shows_the_parse_error(workspace):
-    at = _app()
-    broken = (ROOT / "tests/data/invalid/malformed_toml.toml").read_bytes()
-    at.file_uploader(key="upload").set_value(("broken.toml", broken, "application/toml"))
-    at.run()
-    assert not at.exception
-    errors = " ".join(e.value for e in at.error)
-    assert "broken.toml" in errors and "line 6" in errors
-    assert not any(workspace.glob("*.toml"))
+@pytest.mark.parametrize("typed, saved, message", [
+    ("2e3", 2000, None),
+    ("2_000", 2000, None),
+    (" 1500 ", 1500, None),
+    ("12.7", None, "must be a whole number"),
+    ("abc", None, "not a number"),
+    ("1,000", None, "not a number"),
+    ("inf", None, "not a number"),
+    ("", None, "enter a number"),
+    ("1e30", None, "less than or equal to 1e+10"),  # the schema's own range message
+])
+def test_number_fields_parse_what_is_typed_or_refuse_it(workspace, typed, saved, message):
+    at = _open(_app(), RWANDA)
+    _set(at, "context.schools", typed)
+    _apply(at)
+    if message is None:
+        assert not at.error, _texts(at.error)
+        assert _saved(workspace).context.schools == saved
+    else:
+        assert message in _texts(at.error) and "context.schools" in _texts(at.error)
+        assert not any(workspace.glob("*.toml"))  # nothing saved, nothing reset to a default
+        assert at.text_input(key=_key("context.schools")).value == typed
 
 
-def test_upload_of_a_valid_toml_adds_it_under_a_new_name(workspace):
-    at = _app()
-    data = (ROOT / "scenarios/rwanda-ida-credit.toml").read_bytes()
-    at.file_uploader(key="upload").set_value(("mine.toml", data, "application/toml"))
-    at.run()
-    assert not at.exception
-    assert "Rwanda: IDA credit-led (2)" in at.selectbox(key="current").options[-1]
-    assert (workspace / "rwanda-ida-credit-led-2.toml").exists()
+def test_an_optional_number_field_can_be_emptied(workspace):
+    at = _open(_app(), RWANDA)
+    assert at.text_input(key=_key("programme[0].cost[0].lifetime")).value == "4"
+    _set(at, "programme[0].cost[0].lifetime", "")
+    _apply(at)
+    assert not at.error, _texts(at.error)
+    assert _saved(workspace).programme[0].cost[0].lifetime is None  # never replaced
 
 
 def test_a_reload_keeps_the_work(workspace):
     at = _open(_app(), RWANDA)
-    at.number_input(key=_key("context.burden_limit")).set_value(0.07)
-    at.button(key=f"apply:{SLUG}:0").click().run()
+    _set(at, "context.burden_limit", "0.07")
+    _apply(at)
     assert not at.error
     again = _open(_app(), RWANDA)  # a new session, as after a browser reload
-    assert again.number_input(key=_key("context.burden_limit")).value == pytest.approx(0.07)
+    assert again.text_input(key=_key("context.burden_limit")).value == "0.07"
 
 
 def test_invalid_toml_edit_keeps_the_scenario(workspace):
@@ -125,38 +186,22 @@ def test_invalid_toml_edit_keeps_the_scenario(workspace):
     area = at.text_area(key=f"toml:{SLUG}:0")
     area.set_value(area.value.replace("years = 10", "years = 0")).run()
     at.button(key=f"apply_toml:{SLUG}:0").click().run()
-    assert "scenario.years" in " ".join(e.value for e in at.error)
-    assert not (workspace / f"{SLUG}.toml").exists()
-
-
-def test_new_scenario_from_templates(workspace):
-    at = _app()
-    at.text_input(key="new_name").set_value("Nepal: starter plan")
-    at.selectbox(key="new_country").set_value("NPL")
-    at.button[[b.label for b in at.button].index("Create scenario")].click().run()
-    assert not at.exception and not at.error
-    assert at.selectbox(key="current").value == "Nepal: starter plan"
-    assert (workspace / "nepal-starter-plan.toml").exists()
-
-
-def test_compare_shows_the_table_and_charts(workspace):
-    at = _app()
-    at.switch_page(PAGES["compare"]).run()
-    assert not at.exception
-    assert len(at.multiselect(key="compare_pick").value) == 2
-    assert len(at.dataframe) >= 1
-    at.multiselect(key="compare_pick").set_value([RWANDA, "Rwanda: IDA credit-led"]).run()
-    assert not at.exception
-    assert at.selectbox(key="compare_baseline").value == RWANDA
-
-
-def test_applying_without_changes_saves_nothing(workspace):
-    for name, slug in [(RWANDA, SLUG), ("Kenya: domestic budget only", "kenya-domestic-budget-only")]:
-        at = _open(_app(), name)
-        at.button(key=f"apply:{slug}:0").click().run()
-        assert not at.exception and not at.error, [e.value for e in at.error]
-        assert "Nothing changed." in [i.value for i in at.info]
+    assert "scenario.years" in _texts(at.error)
     assert not any(workspace.glob("*.toml"))
+
+
+def test_infinity_typed_in_the_toml_editor_is_refused(workspace):
+    at = _open(_app(), RWANDA)
+    at.segmented_control(key="scenario_view").set_value("TOML file").run()
+    area = at.text_area(key=f"toml:{SLUG}:0")
+    area.set_value(area.value.replace("burden_limit = 0.05", "burden_limit = inf")).run()
+    at.button(key=f"apply_toml:{SLUG}:0").click().run()
+    assert not at.exception
+    assert "context.burden_limit" in _texts(at.error)
+    assert not any(workspace.glob("*.toml"))
+    for page in PAGES.values():  # and every page still works
+        at.switch_page(page).run()
+        assert not at.exception, at.exception
 
 
 def test_valid_toml_edit_applies(workspace):
@@ -166,24 +211,298 @@ def test_valid_toml_edit_applies(workspace):
     area.set_value(area.value.replace("burden_limit = 0.05", "burden_limit = 0.06")).run()
     at.button(key=f"apply_toml:{SLUG}:0").click().run()
     assert not at.exception and not at.error
-    assert load_scenario(workspace / f"{SLUG}.toml").context.burden_limit == 0.06
+    assert _saved(workspace).context.burden_limit == 0.06
 
 
-def test_tables_view_renders_the_editors(workspace):
+def test_applying_without_changes_saves_nothing(workspace):
+    for name in (RWANDA, KENYA):
+        at = _open(_app(), name)
+        _apply(at, name=name)
+        assert not at.error, [e.value for e in at.error]
+        assert "Nothing changed." in [i.value for i in at.info]
+    assert not any(workspace.glob("*.toml"))
+
+
+def test_tables_view_renders_the_editors_with_numbers_as_text(workspace):
+    """Number cells are text cells, parsed by the app: a number column of the grid would turn "abc" into an
+    empty cell, i.e. the field's default."""
     at = _open(_app(), RWANDA)
     at.segmented_control(key="scenario_view").set_value("Programmes and sources (tables)").run()
     assert not at.exception
     assert len(at.data_editor) == 3
+    columns = {col: cfg.get("type_config", {}).get("type")
+               for editor in at.data_editor for col, cfg in json.loads(editor.proto.columns).items()}
+    for col in ("start_share", "target_year", "unit_cost", "lifetime", "annual_cap", "commitment", "match_ratio"):
+        assert columns.get(col) == "text", (col, columns.get(col))
 
 
 def test_reset_to_the_bundled_version_forgets_the_edit(workspace):
     at = _open(_app(), RWANDA)
-    at.number_input(key=_key("context.burden_limit")).set_value(0.07)
-    at.button(key=f"apply:{SLUG}:0").click().run()
-    assert (workspace / f"{SLUG}.toml").exists()
+    _set(at, "context.burden_limit", "0.07")
+    _apply(at)
+    assert (workspace / file_name(RWANDA)).exists()
     at.segmented_control(key="scenario_view").set_value("TOML file").run()
     at.button(key=f"reset:{SLUG}:1").click().run()
     assert not at.exception
-    assert not (workspace / f"{SLUG}.toml").exists()
+    assert not any(workspace.glob("*.toml"))
     at.segmented_control(key="scenario_view").set_value("Key assumptions").run()
-    assert at.number_input(key=_key("context.burden_limit", 2)).value == pytest.approx(0.05)
+    assert at.text_input(key=_key("context.burden_limit", 2)).value == "0.05"
+
+
+# ------------------------------------------------------------------------------------------- adding
+
+def test_upload_of_a_broken_toml_shows_the_parse_error(workspace):
+    at = _upload(_app(), "broken.toml", (ROOT / "tests/data/invalid/malformed_toml.toml").read_bytes())
+    errors = _texts(at.error)
+    assert "broken.toml" in errors and "line 6" in errors
+    assert not any(workspace.glob("*.toml"))
+
+
+def test_upload_of_a_valid_toml_adds_it_under_a_new_name(workspace):
+    at = _upload(_app(), "mine.toml", (ROOT / "scenarios/rwanda-ida-credit.toml").read_bytes())
+    assert at.selectbox(key="current").value == "Rwanda: IDA credit-led (2)"
+    assert (workspace / file_name("Rwanda: IDA credit-led (2)")).exists()
+
+
+def test_a_huge_upload_is_refused_by_its_size_before_it_is_decoded(workspace):
+    at = _upload(_app(), "huge.toml", b"\xff" * (MAX_FILE_BYTES + 1))
+    assert "huge.toml" in _texts(at.error) and "larger than" in _texts(at.error)
+    assert not any(workspace.glob("*.toml"))
+
+
+def test_uploads_whose_names_would_share_a_file_all_survive_a_reload(workspace):
+    names = ["..", "Сценарий", "情景", "Plan: A", "plan a", "PLAN-A", "a b"]
+    at = _app()
+    for i, name in enumerate(names):
+        _upload(at, f"upload{i}.toml", _scenario_text(name))
+        assert not at.error, _texts(at.error)
+    assert len(list(workspace.glob("*.toml"))) == len(names)
+    options = _app().selectbox(key="current").options  # after a reload
+    assert set(names) <= set(options)
+
+
+def test_new_scenario_from_templates(workspace):
+    at = _app()
+    at.text_input(key="new_name").set_value("Nepal: starter plan")
+    at.selectbox(key="new_country").set_value("NPL")
+    at.button[[b.label for b in at.button].index("Create scenario")].click().run()
+    assert not at.exception and not at.error
+    assert at.selectbox(key="current").value == "Nepal: starter plan"
+    assert (workspace / file_name("Nepal: starter plan")).exists()
+
+
+def test_renaming_to_another_scenarios_name_is_refused(workspace):
+    at = _open(_app(), RWANDA)
+    _set(at, "scenario.name", KENYA)
+    _apply(at)
+    errors = _texts(at.error)
+    assert "scenario.name" in errors and "the same scenario name" in errors  # the core rule's message
+    assert not any(workspace.glob("*.toml"))
+
+
+# ------------------------------------------------------------------------------------------- two sessions
+
+def test_a_stale_session_cannot_overwrite_a_newer_save(workspace):
+    a, b = _open(_app(), RWANDA), _open(_app(), RWANDA)
+    _set(a, "context.burden_limit", "0.07")
+    _apply(a)
+    _set(b, "context.burden_limit", "0.08")  # b still shows the version before a's edit
+    _apply(b)
+    assert _saved(workspace).context.burden_limit == 0.07  # a's edit is kept
+    assert "changed by another session" in _texts(b.warning)
+    shown = [c.value for c in b.code]
+    assert any("burden_limit = 0.08" in c for c in shown) and any("burden_limit = 0.07" in c for c in shown)
+    b.button(key="conflict_copy").click().run()  # save mine as a copy: both edits are kept
+    assert not b.exception and not b.error
+    assert _saved(workspace, f"{RWANDA} (2)").context.burden_limit == 0.08
+    assert _saved(workspace).context.burden_limit == 0.07
+    assert b.selectbox(key="current").value == f"{RWANDA} (2)"
+
+
+def test_a_conflict_can_overwrite_or_keep_the_disk_version(workspace):
+    a, b = _open(_app(), RWANDA), _open(_app(), RWANDA)
+    _set(a, "context.burden_limit", "0.07")
+    _apply(a)
+    _set(b, "context.burden_limit", "0.08")
+    _apply(b)
+    b.button(key="conflict_overwrite").click().run()
+    assert _saved(workspace).context.burden_limit == 0.08
+    # and now a is the stale one: it keeps the version on disk
+    _set(a, "context.burden_limit", "0.09", version=1)
+    _apply(a, version=1)
+    assert "changed by another session" in _texts(a.warning)
+    a.button(key="conflict_keep").click().run()
+    assert _saved(workspace).context.burden_limit == 0.08
+    assert not any("changed by another session" in w.value for w in a.warning)
+    assert a.text_input(key=_key("context.burden_limit", 2)).value == "0.08"
+
+
+def test_two_sessions_creating_the_same_name_keep_both(workspace):
+    a, b = _app(), _app()
+    for at in (a, b):
+        at.text_input(key="new_name").set_value("Nepal: starter plan")
+        at.selectbox(key="new_country").set_value("NPL")
+    for at in (a, b):
+        at.button[[x.label for x in at.button].index("Create scenario")].click().run()
+        assert not at.exception and not at.error
+    assert b.selectbox(key="current").value == "Nepal: starter plan (2)"
+    assert len(list(workspace.glob("*.toml"))) == 2
+
+
+def test_a_stale_edit_does_not_bring_back_a_deleted_scenario(workspace):
+    a = _upload(_app(), "plan.toml", _scenario_text("Plan"))
+    b = _open(_app(), "Plan")
+    a.segmented_control(key="scenario_view").set_value("TOML file").run()
+    a.button(key=f"delete:{_scope('Plan')}:0").click().run()
+    assert not any(workspace.glob("*.toml"))
+    _set(b, "context.schools", "200", name="Plan")
+    _apply(b, name="Plan")
+    assert "deleted or renamed by another session" in _texts(b.warning)
+    assert not any(workspace.glob("*.toml"))  # not brought back
+    b.button(key="conflict_copy").click().run()  # unless the user says so
+    assert load_scenario(workspace / file_name("Plan")).context.schools == 200
+
+
+def test_each_session_sees_the_others_changes(workspace):
+    a, b = _app(), _app()
+    _upload(b, "plan.toml", _scenario_text("Plan"))
+    a.run()
+    assert "Plan" in a.selectbox(key="current").options
+    _open(b, RWANDA)
+    _set(b, "context.burden_limit", "0.07")
+    _apply(b)
+    _open(a, RWANDA)
+    assert a.text_input(key=_key("context.burden_limit")).value == "0.07"
+
+
+# ------------------------------------------------------------------------------------------- bad scenarios
+
+def _too_large() -> bytes:
+    """A valid scenario that the memory guard refuses to run (with the limit of the fixture below)."""
+    raw = small_scenario_dict()
+    raw["scenario"].update(name="Too large", years=60)
+    raw["programme"] = [{"id": f"p{i}", "pillar": "infrastructure", "driver": "schools",
+                         "cost": [{"item": "x", "kind": "opex", "unit_cost": 1.0}]} for i in range(30)]
+    raw["source"] = [{"id": f"s{i}", "kind": "grant"} for i in range(20)]
+    return dump_scenario(scenario_from_dict(raw)).encode("utf-8")
+
+
+@pytest.fixture
+def bad_files(workspace, monkeypatch):
+    """Files in the workspace written by hand: not TOML, inf, a control character in a name, and a scenario too
+    large to run (memory limit 10 MiB; the bundled scenarios need under 1 MiB)."""
+    monkeypatch.setenv("DFL_FINANCE_MEMORY_GIB", "0.01")
+    workspace.mkdir(parents=True, exist_ok=True)
+    (workspace / "garbage.toml").write_text("this is [not toml", encoding="utf-8")
+    (workspace / "infinite.toml").write_text(_scenario_text("Inf").decode().replace("500.0", "inf"), encoding="utf-8")
+    (workspace / "bell.toml").write_text(_scenario_text("Bell").decode().replace('"Bell"', '"Be\\u0007ll"'),
+                                         encoding="utf-8")
+    (workspace / "large.toml").write_bytes(_too_large())
+    return workspace
+
+
+def test_broken_files_do_not_break_any_page(bad_files):
+    at = _app()
+    for page in PAGES.values():
+        at.switch_page(page).run()
+        assert not at.exception, at.exception
+        if page != PAGES["about"]:
+            listed = _texts(at.warning)
+            assert all(f in listed for f in ("garbage.toml", "infinite.toml", "bell.toml")), listed
+    at.switch_page(PAGES["scenarios"]).run()
+    assert "Too large" in at.selectbox(key="current").options and RWANDA in at.selectbox(key="current").options
+    at.button(key="delete_broken:garbage.toml").click().run()  # a broken file can be deleted from the app
+    assert not (bad_files / "garbage.toml").exists() and "garbage.toml" not in _texts(at.warning)
+
+
+def test_a_scenario_that_cannot_run_is_shown_with_its_error_and_the_others_work(bad_files):
+    at = _open(_app(), "Too large")
+    assert "too large to run" in _texts(at.error)
+    _open(at, RWANDA)
+    assert not at.error and _metric(at, "Total cost") > 0
+    at.switch_page(PAGES["compare"]).run()
+    at.multiselect(key="compare_pick").set_value([RWANDA, "Too large", IDA]).run()
+    assert not at.exception
+    assert "Too large" in _texts(at.error) and "too large to run" in _texts(at.error)
+    assert len(at.dataframe) == 1 and IDA in " ".join(at.dataframe[0].value.columns)
+    at.switch_page(PAGES["export"]).run()
+    at.multiselect(key="export_pick").set_value([RWANDA, "Too large"]).run()
+    assert not at.exception
+    assert "too large to run" in _texts(at.error)
+    assert "Rwanda" in at.dataframe[0].value.to_csv() and "Too large" not in at.dataframe[0].value.to_csv()
+
+
+def test_a_scenario_is_run_before_it_is_saved(workspace, monkeypatch):
+    monkeypatch.setenv("DFL_FINANCE_MEMORY_GIB", "0.01")
+    at = _open(_app(), RWANDA)
+    at.segmented_control(key="scenario_view").set_value("TOML file").run()
+    at.text_area(key=f"toml:{SLUG}:0").set_value(_too_large().decode()).run()
+    at.button(key=f"apply_toml:{SLUG}:0").click().run()
+    assert not at.exception
+    assert "too large to run" in _texts(at.error)
+    assert not any(workspace.glob("*.toml"))
+
+
+def test_export_starts_with_the_compared_scenarios_not_all(workspace):
+    at = _app()
+    at.switch_page(PAGES["export"]).run()
+    assert at.multiselect(key="export_pick").value == [DEFAULT_SCENARIO]
+    at.switch_page(PAGES["compare"]).run()
+    picked = at.multiselect(key="compare_pick").value
+    at.switch_page(PAGES["export"]).run()
+    assert at.multiselect(key="export_pick").value == picked
+
+
+# ------------------------------------------------------------------------------------------- labels
+
+def test_compare_shows_labels_deltas_in_points_and_the_baseline_first(workspace):
+    at = _app()
+    at.switch_page(PAGES["compare"]).run()
+    assert not at.exception
+    picked = at.multiselect(key="compare_pick").value
+    assert DEFAULT_SCENARIO in picked and all(n.startswith("Rwanda") for n in picked)
+    for pick in ([], [IDA]):
+        at.multiselect(key="compare_pick").set_value(pick).run()
+        assert not at.exception and "Pick two or more" in _texts(at.info)
+    at.multiselect(key="compare_pick").set_value([IDA, RWANDA]).run()
+    at.selectbox(key="compare_baseline").set_value(RWANDA).run()
+    table = at.dataframe[0].value
+    assert list(table.columns) == ["Metric", "Unit", f"1. {RWANDA} (baseline)", f"2. {IDA}", "Change 2. vs 1."]
+    assert "Total cost" in set(table["Metric"]) and not set(table["Metric"]) & set(METRICS)
+    share = table[table["Metric"] == "Gap share"].iloc[0]
+    assert share["Change 2. vs 1."].endswith(" pp")
+    assert "%" not in share["Unit"] and "_" not in " ".join(table["Unit"])
+
+
+def test_export_shows_labels_not_codes(workspace):
+    at = _app()
+    at.switch_page(PAGES["export"]).run()
+    shown = at.dataframe[0].value
+    assert "Total cost" in set(shown["Metric"]) and not set(shown["Metric"]) & set(METRICS)
+
+
+def test_placeholders_and_warnings_come_from_the_core_rules(workspace):
+    at = _open(_app(), KENYA)
+    sc = load_scenario(ROOT / "scenarios/kenya-domestic.toml")
+    caption = next(c.value for c in at.caption if "without a public source" in c.value)
+    assert len(placeholder_fields(sc)) == 18 and "18 values" in caption
+    assert "Education budget" in caption and "education_budget" not in caption
+    at.segmented_control(key="scenario_view").set_value("TOML file").run()
+    area = at.text_area(key=f"toml:{_scope(KENYA)}:0")
+    area.set_value(area.value.replace("budget_share_cap = 0.03", "budget_share_cap = 0")).run()
+    at.button(key=f"apply_toml:{_scope(KENYA)}:0").click().run()
+    assert not at.exception and not at.error
+    assert _saved(workspace, KENYA).source[0].budget_share_cap == 0  # allowed, but probably not meant:
+    assert "this source can pay nothing" in _texts(at.warning)
+
+
+def test_the_app_takes_enumerations_from_the_vocabulary():
+    """No literal lists of pillars, drivers, rollouts, line kinds, source kinds or repayments in the app."""
+    from dfl_finance import vocabulary
+
+    app = ROOT / "dfl_finance" / "app"
+    code = "\n".join(p.read_text(encoding="utf-8") for p in [*app.glob("*.py"), *app.glob("pages/*.py")])
+    for values in (vocabulary.PILLARS, vocabulary.DRIVERS, vocabulary.ROLLOUTS, vocabulary.LINE_KINDS,
+                   vocabulary.SOURCE_KINDS, vocabulary.REPAYMENTS):
+        pair = re.compile(rf"[\"']{re.escape(values[0])}[\"']\s*,\s*[\"']{re.escape(values[1])}[\"']")
+        assert not pair.search(code), f"a literal list of {values} in dfl_finance/app"

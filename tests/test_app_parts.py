@@ -1,12 +1,19 @@
-"""The app's pure parts: table editing round trips, field paths, and chart specs."""
+"""The app's pure parts: table editing round trips, numbers typed as text, field paths, and chart specs."""
 
 import pytest
 
 pytest.importorskip("altair")
 
 from dfl_finance import ScenarioError, combine_tables, load_scenario, run  # noqa: E402
-from dfl_finance.app.charts import GAP_COLOUR, compare_charts, source_colours  # noqa: E402
-from dfl_finance.app.editing import apply_values, get_path, scenario_from_tables, set_path, tables_of  # noqa: E402
+from dfl_finance.app.charts import GAP_COLOUR, GAP_LABEL, compare_charts, labels_of, source_colours  # noqa: E402
+from dfl_finance.app.editing import (  # noqa: E402
+    apply_values,
+    get_path,
+    parse_number,
+    scenario_from_tables,
+    set_path,
+    tables_of,
+)
 from tests.conftest import ROOT  # noqa: E402
 
 BUNDLED = sorted((ROOT / "scenarios").glob("*.toml"))
@@ -31,6 +38,49 @@ def test_table_edit_changes_the_scenario_and_bad_cells_name_the_field():
     lines.loc[0, "programme"] = "nowhere"
     with pytest.raises(ScenarioError, match="nowhere"):
         scenario_from_tables(sc, progs, lines, sources)
+
+
+@pytest.mark.parametrize("text, integer, expected", [
+    ("2e3", True, 2000), ("2000", True, 2000), ("1_500", True, 1500), (" 7 ", True, 7), ("-3", True, -3),
+    ("12345678901234567890", True, 12345678901234567890), ("1e30", True, 10**30), ("0.05", False, 0.05),
+    ("5e-2", False, 0.05), ("12", False, 12.0), ("", True, None), (None, False, None), (2000.0, True, 2000),
+])
+def test_parse_number_reads_what_people_type(text, integer, expected):
+    got = parse_number(text, integer)
+    assert got == expected and type(got) is type(expected)
+
+
+@pytest.mark.parametrize("text, integer, message", [
+    ("12.7", True, "must be a whole number"), ("abc", True, "not a number"), ("abc", False, "not a number"),
+    ("1,000", False, "not a number"), ("inf", False, "not a number"), ("nan", True, "not a number"),
+    ("0x10", True, "not a number"), ("1e999999999", True, "not a number"), ("", False, "enter a number"),
+])
+def test_parse_number_refuses_what_it_cannot_read_exactly(text, integer, message):
+    with pytest.raises(ValueError, match=message):
+        parse_number(text, integer, optional=text != "")
+
+
+def test_table_cells_are_text_parsed_like_the_fields():
+    """A table cell typed as "abc" is refused with the field's path, never emptied into the default; "2.03e3" in
+    an integer column is 2030; an emptied optional cell is none."""
+    sc = load_scenario(ROOT / "scenarios/rwanda-ida-credit.toml")
+    progs, lines, sources = tables_of(sc)
+    assert lines["unit_cost"].map(type).eq(str).all()
+    lines.loc[0, "unit_cost"] = "abc"
+    lines.loc[0, "lifetime"] = "12.7"
+    sources.loc[0, "commitment"] = "lots"
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_tables(sc, progs, lines, sources)
+    found = {p.path: p.message for p in info.value.problems}
+    assert found["programme[0].cost[0].unit_cost"].startswith("not a number")
+    assert found["programme[0].cost[0].lifetime"] == "must be a whole number"
+    assert found["source[0].commitment"].startswith("not a number")
+    progs, lines, sources = tables_of(sc)
+    progs.loc[0, "target_year"] = "2.03e3"
+    sources.loc[0, "commitment"] = None
+    new = scenario_from_tables(sc, progs, lines, sources)
+    assert new.programme[0].target_year == 2030 and isinstance(new.programme[0].target_year, int)
+    assert new.source[0].commitment is None
 
 
 def test_paths():
@@ -66,6 +116,40 @@ def test_charts_build_valid_specs_with_consistent_source_colours():
         spec = charts[name].to_dict()
         assert spec["$schema"].startswith("https://vega.github.io/schema/vega-lite")
     assert "USD millions" in str(charts["costs"].to_dict())
+
+
+def test_charts_put_the_baseline_first_in_facets_and_colours():
+    paths = [ROOT / "scenarios/rwanda-ida-credit.toml", ROOT / "scenarios/rwanda-domestic.toml"]
+    tables = combine_tables([run(load_scenario(p)) for p in paths])
+    order = ["Rwanda: domestic budget only", "Rwanda: IDA credit-led"]  # the baseline second in the tables
+    charts = compare_charts(tables, "USD", order)
+    for name in ("costs", "financing", "outcomes"):
+        assert charts[name].to_dict()["facet"]["sort"] == order, name
+    assert charts["debt_service"].to_dict()["facet"]["sort"] == ["Rwanda: IDA credit-led"]  # the one that borrows
+    burden = charts["burden"].to_dict()
+    assert all(layer["encoding"]["color"]["sort"] == order for layer in burden["layer"])
+
+
+def test_charts_show_labels_not_ids():
+    scenarios = [load_scenario(ROOT / "scenarios/rwanda-ida-credit.toml")]
+    labels = labels_of(scenarios)
+    charts = compare_charts(combine_tables([run(sc) for sc in scenarios]), "USD", labels=labels)
+    sc = scenarios[0]
+    fin = charts["financing"].to_dict()
+    assert fin["spec"]["encoding"]["color"]["scale"]["domain"] == [s.label for s in sc.source] + [GAP_LABEL]
+    assert set(fin["spec"]["encoding"]["color"]["scale"]["range"]) >= {GAP_COLOUR}
+    costs = charts["costs"].to_dict()
+    data = next(iter(costs["datasets"].values()))
+    assert {row["programme"] for row in data} == {p.label for p in sc.programme}
+    tips = [t.get("title") for t in costs["spec"]["encoding"]["tooltip"]]
+    assert None not in tips and "Scenario" in tips
+
+
+def test_labels_that_two_ids_share_are_told_apart():
+    sc = load_scenario(ROOT / "scenarios/rwanda-ida-credit.toml")
+    twin = sc.model_copy(update={"source": [s.model_copy(update={"id": f"{s.id}_2"}) for s in sc.source]})
+    labels = labels_of([sc, twin])
+    assert len(set(labels.values())) == len(labels)
 
 
 def test_no_debt_chart_without_loans_or_ppp():

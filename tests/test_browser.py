@@ -2,7 +2,7 @@
 
 Locally a missing browser (or playwright) skips these tests with the reason; with ``DFL_REQUIRE_BROWSER=1`` (set by
 ``.ci/run``) it is a failure. Screenshots of every page go to ``test-artifacts/`` (``DFL_TEST_ARTIFACTS``
-overrides the folder).
+overrides the folder). Two browser contexts are two users sharing one workspace.
 """
 
 import io
@@ -18,7 +18,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from dfl_finance import load_scenario
+from dfl_finance.app import DEFAULT_SCENARIO
 from dfl_finance.results import TABLE_COLUMNS
+from dfl_finance.workspace import file_name
 from tests.conftest import ROOT
 
 CHROMIUM = os.environ.get("DFL_CHROMIUM", "/usr/bin/chromium")
@@ -49,9 +52,14 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def workspace(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("workspace")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, workspace):
     port = _free_port()
-    env = {**os.environ, "DFL_FINANCE_WORKSPACE": str(tmp_path_factory.mktemp("workspace"))}
+    env = {**os.environ, "DFL_FINANCE_WORKSPACE": str(workspace)}
     log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w+")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
@@ -84,7 +92,7 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def page(server):
+def browser(server):
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -92,12 +100,23 @@ def page(server):
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
             "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
             "--disable-component-update", "--disable-sync"])
-        context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-        pg = context.new_page()
-        pg.set_default_timeout(60_000)
-        yield pg
-        context.close()
+        yield browser
         browser.close()
+
+
+def _new_page(browser):
+    """A page in a browser context of its own: its own cookies and Streamlit session, as another user has."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    pg = context.new_page()
+    pg.set_default_timeout(60_000)
+    return pg
+
+
+@pytest.fixture(scope="module")
+def page(browser):
+    pg = _new_page(browser)
+    yield pg
+    pg.context.close()
 
 
 def _wait_idle(page) -> None:
@@ -117,12 +136,19 @@ def _screenshot(page, name: str) -> None:
     page.set_viewport_size(size)
 
 
-def test_scenarios_page_opens_on_the_bundled_scenarios(page, server):
+def _picked(page) -> str:
+    """The scenario shown in the Scenario picker."""
+    box = page.get_by_role("combobox", name="Scenario", exact=True).first
+    return box.input_value() or box.inner_text()
+
+
+def test_scenarios_page_opens_on_the_readme_example(page, server):
     page.goto(server)
     page.get_by_role("heading", name="Scenarios").wait_for()
     page.get_by_text("Total cost").first.wait_for()
     _wait_idle(page)
     assert page.locator("[data-testid='stException']").count() == 0
+    assert _picked(page) == DEFAULT_SCENARIO
     _screenshot(page, "scenarios")
 
 
@@ -131,9 +157,9 @@ def test_compare_renders_charts(page, server):
     page.get_by_role("heading", name="Compare scenarios").wait_for()
     page.locator(".vega-embed").nth(4).wait_for()  # costs, financing, debt service, burden, outcomes
     _wait_idle(page)
-    # two bundled scenarios are picked (the Kenya options: the first bundled scenario's country)
+    # the bundled options for the country of the default scenario are picked (the five Rwanda options)
     tags = page.locator("[data-testid='stMultiSelect'] .react-aria-ComboBox [data-tag]")
-    assert tags.count() == 2
+    assert tags.count() == len(list((ROOT / "scenarios").glob("rwanda-*.toml")))
     charts = page.locator(".vega-embed")
     assert charts.count() == 5
     for i in range(charts.count()):
@@ -177,3 +203,172 @@ def test_about_page(page, server):
     _wait_idle(page)
     assert page.locator("[data-testid='stException']").count() == 0
     _screenshot(page, "about")
+
+
+# ------------------------------------------------------------------------------------------- two users, one workspace
+
+RWANDA = "Rwanda: domestic budget only"
+
+
+def _pick(page, name: str) -> None:
+    page.get_by_role("combobox", name="Scenario", exact=True).first.click()
+    page.get_by_role("option", name=name, exact=True).click()
+    _wait_idle(page)
+
+
+def _options(page) -> list[str]:
+    """The names the Scenario picker offers."""
+    page.get_by_role("combobox", name="Scenario", exact=True).first.click()
+    page.get_by_role("option").first.wait_for()
+    names = [t.strip() for t in page.get_by_role("option").all_inner_texts()]
+    page.keyboard.press("Escape")
+    return names
+
+
+def _field(page, label: str):
+    return page.get_by_role("textbox", name=label, exact=True)
+
+
+def _apply(page) -> None:
+    page.get_by_role("button", name="Apply changes").click()
+    _wait_idle(page)
+
+
+def _create(page, name: str) -> None:
+    page.get_by_text("Add a scenario: upload a TOML file or start from templates").click()
+    form = page.locator("[data-testid='stForm']").filter(has_text="Start from templates")
+    form.get_by_role("textbox", name="Name").fill(name)
+    form.get_by_role("button", name="Create scenario").click()
+    _wait_idle(page)
+
+
+def _no_exception(*pages) -> None:
+    for pg in pages:
+        assert pg.locator("[data-testid='stException']").count() == 0
+
+
+def test_two_users_on_one_workspace_lose_nothing(browser, server, workspace):
+    """Concurrent edits, creates and a delete against a stale edit, from two browser contexts: after a reload both
+    users' work is there, and a conflict was shown instead of an overwrite."""
+    a, b = _new_page(browser), _new_page(browser)
+    for pg in (a, b):
+        pg.goto(server)
+        pg.get_by_text("Total cost").first.wait_for()
+        _wait_idle(pg)
+        _pick(pg, RWANDA)
+
+    # 1. both edit the same scenario: a saves first, b's older version is not written over a's
+    _field(a, "Burden limit [share of budget]").fill("0.07")
+    _apply(a)
+    _field(b, "Burden limit [share of budget]").fill("0.08")
+    _apply(b)
+    b.get_by_text("was changed by another session").wait_for()
+    assert load_scenario(workspace / file_name(RWANDA)).context.burden_limit == 0.07
+    diff, mine, theirs = (b.locator("[data-testid='stCode']").nth(i).inner_text() for i in range(3))
+    assert "-burden_limit = 0.07" in diff and "+burden_limit = 0.08" in diff
+    assert "burden_limit = 0.08" in mine and "burden_limit = 0.07" in theirs
+    _screenshot(b, "conflict")
+    b.get_by_role("button", name="Save mine as a copy").click()
+    _wait_idle(b)
+    assert _picked(b) == f"{RWANDA} (2)"
+
+    # 2. both create a scenario of the same name: two scenarios
+    _create(a, "Shared plan")
+    _create(b, "Shared plan")
+    assert (_picked(a), _picked(b)) == ("Shared plan", "Shared plan (2)")
+
+    # 3. b deletes a's scenario while a still edits it: a's stale edit does not bring it back
+    _pick(b, "Shared plan")
+    b.get_by_role("radio", name="TOML file").click()
+    _wait_idle(b)
+    b.get_by_role("button", name="Delete from the workspace").click()
+    _wait_idle(b)
+    _field(a, "Schools").fill("1234")
+    _apply(a)
+    a.get_by_text("was deleted or renamed by another session").wait_for()
+    _screenshot(a, "conflict-deleted")
+    a.get_by_role("button", name="Keep it deleted").click()
+    _wait_idle(a)
+    _no_exception(a, b)
+
+    # after a reload, both see everything that was saved, and only that
+    for pg in (a, b):
+        pg.goto(server)
+        pg.get_by_text("Total cost").first.wait_for()
+        _wait_idle(pg)
+        names = _options(pg)
+        assert {RWANDA, f"{RWANDA} (2)", "Shared plan (2)"} <= set(names) and "Shared plan" not in names
+    _pick(b, RWANDA)
+    assert _field(b, "Burden limit [share of budget]").input_value() == "0.07"
+    _pick(b, f"{RWANDA} (2)")
+    assert _field(b, "Burden limit [share of budget]").input_value() == "0.08"
+    on_disk = {load_scenario(p).name for p in workspace.glob("*.toml")}
+    assert on_disk == {RWANDA, f"{RWANDA} (2)", "Shared plan (2)"}
+    a.context.close()
+    b.context.close()
+
+
+def test_numbers_that_are_not_whole_or_not_numbers_are_refused(browser, server, workspace):
+    pg = _new_page(browser)
+    pg.goto(server)
+    pg.get_by_text("Total cost").first.wait_for()
+    _wait_idle(pg)
+    _pick(pg, "Kenya: domestic budget only")
+    path = workspace / file_name("Kenya: domestic budget only")
+    _field(pg, "Schools").fill("12.7")
+    _apply(pg)
+    pg.get_by_text("context.schools: must be a whole number").first.wait_for()
+    assert not path.exists()
+    _screenshot(pg, "number-refused")
+    _field(pg, "Schools").fill("2e3")
+    _apply(pg)
+    assert load_scenario(path).context.schools == 2000
+
+    # a number cell of the tables: "abc" is refused, not emptied into the default
+    pg.get_by_role("radio", name="Programmes and sources (tables)").click()
+    _wait_idle(pg)
+    grid = pg.locator("[data-testid='stDataFrame']").nth(1)  # the cost lines
+    grid.locator("canvas").first.wait_for()
+    grid.scroll_into_view_if_needed()
+    pg.wait_for_timeout(500)
+    box = grid.bounding_box()
+    pg.mouse.click(box["x"] + 80, box["y"] + 35 + 17)  # first data row, first column (past the row markers)
+    pg.wait_for_timeout(300)
+    for _ in range(3):  # programme, item, kind -> unit_cost
+        pg.keyboard.press("ArrowRight")
+    pg.keyboard.press("Enter")  # open the cell's editor
+    editor = pg.locator("textarea.gdg-input")
+    editor.wait_for()
+    editor.fill("abc")
+    editor.press("Enter")
+    editor.wait_for(state="detached")
+    pg.wait_for_timeout(500)  # the grid hands the edit to the form
+    pg.get_by_role("button", name="Apply table edits").click()
+    _wait_idle(pg)
+    pg.get_by_text("not a number").first.wait_for()
+    assert "unit_cost" in pg.locator("[data-testid='stAlertContentError']").first.inner_text()
+    assert load_scenario(path).programme[0].cost[0].unit_cost > 0  # unchanged
+    _no_exception(pg)
+    _screenshot(pg, "table-cell-refused")
+    pg.context.close()
+
+
+def test_a_broken_file_in_the_workspace_breaks_no_page(browser, server, workspace):
+    broken = workspace / "written-by-hand.toml"
+    broken.write_text("[scenario]\nname = 'x'\nyears = inf\n", encoding="utf-8")
+    pg = _new_page(browser)
+    try:
+        for url, heading in [(server, "Scenarios"), (f"{server}/compare", "Compare scenarios"),
+                             (f"{server}/export", "Export")]:
+            pg.goto(url)
+            pg.get_by_role("heading", name=heading).wait_for()
+            _wait_idle(pg)
+            pg.get_by_text("written-by-hand.toml").first.wait_for()
+            _no_exception(pg)
+        pg.goto(server)
+        pg.get_by_text("Total cost").first.wait_for()
+        _wait_idle(pg)
+        _screenshot(pg, "broken-file")
+    finally:
+        broken.unlink()
+        pg.context.close()

@@ -1,5 +1,8 @@
-"""The Streamlit app (UI only): pages in ``pages/``, chart builders in ``charts.py``, session and workspace in
-``state.py``. It calls the public API and holds no model logic."""
+"""The Streamlit app (UI only): pages in ``pages/``, chart builders in ``charts.py``, the session in ``state.py`` over
+the shared workspace (:mod:`dfl_finance.workspace`). It calls the public API and holds no model logic."""
+
+#: The scenario the Scenarios page opens on when it exists: the README's example.
+DEFAULT_SCENARIO = "Rwanda: IDA credit-led"
 
 #: Page files, relative to the repository root (the folder of ``streamlit_app.py``).
 PAGES = {

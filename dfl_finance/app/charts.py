@@ -1,22 +1,28 @@
 """Altair chart builders over the tidy tables (no Streamlit here, so they can be tested and reused).
 
 Conventions: money on the y axis in millions of the scenario's currency (the axis title says so), tooltips with
-readable amounts ("USD 12.3 M"), one colour per funding source that is the same in every chart (the gap always in
-the same red), scenarios in facets.
+readable amounts ("USD 12.3 M"), programmes and sources by their labels, one colour per funding source that is the
+same in every chart (the gap always in the same red), scenarios in facets in the order given (the baseline first,
+in the facets and in the colours).
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
 
 import altair as alt
 import pandas as pd
 
 from ..formatting import format_money
+from ..schema import Scenario
+from ..vocabulary import GAP, METRICS, PILLARS
 
 #: Colours for funding sources, assigned in order of first appearance; the gap has its own.
 SOURCE_PALETTE = ["#4c78a8", "#f58518", "#54a24b", "#b279a2", "#72b7b2", "#eeca3b", "#9d755d", "#bab0ac",
                   "#ff9da6", "#79706e", "#1f77b4", "#8c564b"]
 GAP_COLOUR = "#d62728"
-PILLAR_ORDER = ["infrastructure", "capacities", "governance"]
+#: The label of what no source pays, in legends and tooltips.
+GAP_LABEL = METRICS["total_gap"].label
 FACET_COLUMNS = 2
 
 
@@ -26,8 +32,8 @@ PROGRAMME_SCHEME = "dark2"
 
 def source_colours(source_ids: list[str]) -> dict[str, str]:
     """One colour per source id (in order of first appearance) and red for the gap."""
-    ids = [s for s in dict.fromkeys(source_ids) if s != "gap"]
-    return {**{s: SOURCE_PALETTE[i % len(SOURCE_PALETTE)] for i, s in enumerate(ids)}, "gap": GAP_COLOUR}
+    ids = [s for s in dict.fromkeys(source_ids) if s != GAP]
+    return {**{s: SOURCE_PALETTE[i % len(SOURCE_PALETTE)] for i, s in enumerate(ids)}, GAP: GAP_COLOUR}
 
 
 def _scale(colours: dict[str, str], present) -> alt.Scale:
@@ -43,47 +49,78 @@ def _money_columns(df: pd.DataFrame, column: str, currency: str) -> pd.DataFrame
     return out
 
 
-def _facet(chart: alt.Chart, n_scenarios: int) -> alt.FacetChart:
-    return chart.facet(facet=alt.Facet("scenario:N", title=None, header=alt.Header(labelFontWeight="bold",
-                                                                                   labelLimit=400)),
-                       columns=min(FACET_COLUMNS, max(n_scenarios, 1)))
+def _order(df: pd.DataFrame, order: Sequence[str] | None) -> list[str]:
+    """The scenarios of ``df`` in the order given (the baseline first), else in order of appearance."""
+    present = list(dict.fromkeys(df["scenario"]))
+    return [n for n in order if n in present] if order is not None else present
 
 
-def costs_chart(costs: pd.DataFrame, currency: str) -> alt.FacetChart:
+def _facet(chart: alt.Chart, order: list[str]) -> alt.FacetChart:
+    return chart.facet(facet=alt.Facet("scenario:N", title=None, sort=order,
+                                       header=alt.Header(labelFontWeight="bold", labelLimit=400)),
+                       columns=min(FACET_COLUMNS, max(len(order), 1)))
+
+
+SCENARIO_TIP = alt.Tooltip("scenario:N", title="Scenario")
+YEAR_TIP = alt.Tooltip("year:O", title="Year")
+
+
+def labels_of(scenarios: Iterable[Scenario]) -> dict[str, str]:
+    """The label of every programme and source id of ``scenarios`` (the first scenario's wins), distinct: a label
+    that two ids share gets the id in brackets. The gap is labelled :data:`GAP_LABEL`."""
+    first: dict[str, str] = {GAP: GAP_LABEL}
+    for sc in scenarios:
+        for item in [*sc.programme, *sc.source]:
+            first.setdefault(item.id, item.label)
+    counts: dict[str, int] = {}
+    for label in first.values():
+        counts[label] = counts.get(label, 0) + 1
+    return {i: (f"{label} ({i})" if counts[label] > 1 else label) for i, label in first.items()}
+
+
+def _labelled(df: pd.DataFrame, column: str, labels: dict[str, str] | None) -> pd.DataFrame:
+    return df.assign(**{column: df[column].map(lambda i: (labels or {}).get(i, i))})
+
+
+def costs_chart(costs: pd.DataFrame, currency: str, order: Sequence[str] | None = None,
+                labels: dict[str, str] | None = None) -> alt.FacetChart:
     """Costs by programme over the years, stacked, grouped by pillar (tooltip), one panel per scenario."""
     df = costs.groupby(["scenario", "year", "pillar", "programme"], as_index=False)["amount"].sum()
-    df = _money_columns(df, "amount", currency)
-    df["pillar_rank"] = df["pillar"].map({p: i for i, p in enumerate(PILLAR_ORDER)})
+    df = _labelled(_money_columns(df, "amount", currency), "programme", labels)
+    df["pillar_rank"] = df["pillar"].map({p: i for i, p in enumerate(PILLARS)})
     chart = alt.Chart(df, width=380, height=220).mark_bar().encode(
         x=alt.X("year:O", title="Year"),
         y=alt.Y("sum(millions):Q", title=f"Cost ({currency} millions)", axis=alt.Axis(format=",.1f")),
         color=alt.Color("programme:N", title="Programme", scale=alt.Scale(scheme=PROGRAMME_SCHEME),
-                        legend=alt.Legend(orient="bottom", columns=4)),
+                        legend=alt.Legend(orient="bottom", columns=3, labelLimit=300)),
         order=alt.Order("pillar_rank:Q"),
-        tooltip=[alt.Tooltip("scenario:N"), alt.Tooltip("year:O", title="Year"), alt.Tooltip("pillar:N"),
-                 alt.Tooltip("programme:N"), alt.Tooltip("amount_text:N", title="Cost")],
+        tooltip=[SCENARIO_TIP, YEAR_TIP, alt.Tooltip("pillar:N", title="Pillar"),
+                 alt.Tooltip("programme:N", title="Programme"), alt.Tooltip("amount_text:N", title="Cost")],
     )
-    return _facet(chart, df["scenario"].nunique()).properties(title="Costs by programme (stacked by pillar)")
+    return _facet(chart, _order(df, order)).properties(title="Costs by programme (stacked by pillar)")
 
 
-def financing_chart(financing: pd.DataFrame, currency: str, colours: dict[str, str]) -> alt.FacetChart:
-    """Who pays each year, stacked by source; the unfunded gap in red on top."""
+def financing_chart(financing: pd.DataFrame, currency: str, colours: dict[str, str],
+                    order: Sequence[str] | None = None) -> alt.FacetChart:
+    """Who pays each year, stacked by source; the unfunded gap in red on top. ``colours`` is keyed like the
+    ``source`` column (ids, or labels once relabelled)."""
     df = financing.groupby(["scenario", "year", "source", "source_kind"], as_index=False, sort=False)["amount"].sum()
     df = _money_columns(df, "amount", currency)
-    df["is_gap"] = (df["source"] == "gap").astype(int)
+    df["is_gap"] = (df["source_kind"] == GAP).astype(int)
     chart = alt.Chart(df, width=380, height=220).mark_bar().encode(
         x=alt.X("year:O", title="Year"),
         y=alt.Y("sum(millions):Q", title=f"Financing ({currency} millions)", axis=alt.Axis(format=",.1f")),
         color=alt.Color("source:N", title="Source (gap in red)", scale=_scale(colours, df["source"]),
-                        legend=alt.Legend(orient="bottom", columns=5)),
+                        legend=alt.Legend(orient="bottom", columns=4, labelLimit=300)),
         order=alt.Order("is_gap:Q"),
-        tooltip=[alt.Tooltip("scenario:N"), alt.Tooltip("year:O", title="Year"), alt.Tooltip("source:N"),
+        tooltip=[SCENARIO_TIP, YEAR_TIP, alt.Tooltip("source:N", title="Source"),
                  alt.Tooltip("source_kind:N", title="Kind"), alt.Tooltip("amount_text:N", title="Amount")],
     )
-    return _facet(chart, df["scenario"].nunique()).properties(title="Financing by source, with the gap")
+    return _facet(chart, _order(df, order)).properties(title="Financing by source, with the gap")
 
 
-def debt_service_chart(debt: pd.DataFrame, currency: str, colours: dict[str, str]) -> alt.FacetChart | None:
+def debt_service_chart(debt: pd.DataFrame, currency: str, colours: dict[str, str],
+                       order: Sequence[str] | None = None) -> alt.FacetChart | None:
     """Debt service (and PPP availability payments) by source to the last repayment; None without any."""
     if debt.empty:
         return None
@@ -95,18 +132,18 @@ def debt_service_chart(debt: pd.DataFrame, currency: str, colours: dict[str, str
         x=alt.X("year:O", title="Year", axis=alt.Axis(labelOverlap=True)),
         y=alt.Y("sum(millions):Q", title=f"Payments ({currency} millions)", axis=alt.Axis(format=",.1f")),
         color=alt.Color("source:N", title="Source", scale=_scale(colours, df["source"]),
-                        legend=alt.Legend(orient="bottom")),
-        tooltip=[alt.Tooltip("scenario:N"), alt.Tooltip("year:O", title="Year"), alt.Tooltip("source:N"),
+                        legend=alt.Legend(orient="bottom", labelLimit=300)),
+        tooltip=[SCENARIO_TIP, YEAR_TIP, alt.Tooltip("source:N", title="Source"),
                  alt.Tooltip("amount_text:N", title="Payment"),
                  alt.Tooltip("interest:Q", title="Interest / return", format=",.0f"),
                  alt.Tooltip("principal:Q", title="Principal", format=",.0f"),
                  alt.Tooltip("outstanding:Q", title="Outstanding", format=",.0f")],
     )
-    return _facet(chart, df["scenario"].nunique()).properties(
+    return _facet(chart, _order(df, order)).properties(
         title="Debt service and PPP payments by source, to the last repayment")
 
 
-def burden_chart(fiscal: pd.DataFrame) -> alt.LayerChart:
+def burden_chart(fiscal: pd.DataFrame, order: Sequence[str] | None = None) -> alt.LayerChart:
     """Government burden as a share of the education budget, each scenario against its limit (dashed), from the
     first year to the last payment of any scenario shown."""
     df = fiscal[["scenario", "year", "burden_share", "burden_limit", "government_burden", "education_budget"]].copy()
@@ -116,11 +153,12 @@ def burden_chart(fiscal: pd.DataFrame) -> alt.LayerChart:
     base = alt.Chart(df).encode(
         x=alt.X("year:Q", title="Year", axis=alt.Axis(format="d")),
         # legend on the right: with a bottom legend Streamlit squashes a layered chart's plot area
-        color=alt.Color("scenario:N", title="Scenario", legend=alt.Legend(orient="right", labelLimit=260)),
+        color=alt.Color("scenario:N", title="Scenario", sort=_order(df, order),
+                        legend=alt.Legend(orient="right", labelLimit=260)),
     )
     line = base.mark_line(point=True).encode(
         y=alt.Y("burden_share:Q", title=title, axis=alt.Axis(format=".1%")),
-        tooltip=[alt.Tooltip("scenario:N"), alt.Tooltip("year:Q", title="Year", format="d"),
+        tooltip=[SCENARIO_TIP, alt.Tooltip("year:Q", title="Year", format="d"),
                  alt.Tooltip("burden_share:Q", title="Burden share", format=".2%"),
                  alt.Tooltip("burden_limit:Q", title="Limit", format=".1%"),
                  alt.Tooltip("government_burden:Q", title="Burden", format=",.0f")],
@@ -130,9 +168,10 @@ def burden_chart(fiscal: pd.DataFrame) -> alt.LayerChart:
     return alt.layer(line, limit).properties(width=640, height=320)
 
 
-def outcomes_chart(outcomes: pd.DataFrame) -> alt.FacetChart:
+def outcomes_chart(outcomes: pd.DataFrame, order: Sequence[str] | None = None,
+                   labels: dict[str, str] | None = None) -> alt.FacetChart:
     """Share of the driver reached by each programme (schools connected, teachers trained, ...)."""
-    df = outcomes.copy()
+    df = _labelled(outcomes, "programme", labels)
     df["label"] = df["programme"] + " (" + df["driver"] + ")"
     chart = alt.Chart(df, width=380, height=220).mark_line(point=True).encode(
         x=alt.X("year:O", title="Year"),
@@ -140,25 +179,30 @@ def outcomes_chart(outcomes: pd.DataFrame) -> alt.FacetChart:
                 scale=alt.Scale(domain=[0, 1])),
         color=alt.Color("label:N", title="Programme (driver)", scale=alt.Scale(scheme=PROGRAMME_SCHEME),
                         legend=alt.Legend(orient="bottom", columns=3, labelLimit=300)),
-        tooltip=[alt.Tooltip("scenario:N"), alt.Tooltip("year:O", title="Year"), alt.Tooltip("programme:N"),
+        tooltip=[SCENARIO_TIP, YEAR_TIP, alt.Tooltip("programme:N", title="Programme"),
                  alt.Tooltip("reached_share:Q", title="Share reached", format=".1%"),
                  alt.Tooltip("reached:Q", title="Units reached", format=",.0f")],
     )
-    return _facet(chart, df["scenario"].nunique()).properties(
+    return _facet(chart, _order(df, order)).properties(
         title="Outcomes: share of schools connected, teachers trained, ... by programme")
 
 
-def compare_charts(tables: dict[str, pd.DataFrame], currency: str) -> dict[str, alt.TopLevelMixin | None]:
+def compare_charts(tables: dict[str, pd.DataFrame], currency: str, order: Sequence[str] | None = None,
+                   labels: dict[str, str] | None = None) -> dict[str, alt.TopLevelMixin | None]:
     """The five Compare charts of several scenarios' combined tables, with one colour per source in all of them.
 
+    ``order``: the scenarios in the order to show them (the baseline first), by default as they appear;
+    ``labels``: programme and source labels by id (:func:`labels_of`), by default the ids.
     Keys: ``costs``, ``financing``, ``debt_service`` (None when no scenario borrows or uses a PPP), ``burden``,
     ``outcomes``.
     """
-    colours = source_colours(list(tables["financing"]["source"]))
+    by_id = source_colours(list(tables["financing"]["source"]))
+    colours = {(labels or {}).get(i, i): c for i, c in by_id.items()}
     return {
-        "costs": costs_chart(tables["costs"], currency),
-        "financing": financing_chart(tables["financing"], currency, colours),
-        "debt_service": debt_service_chart(tables["debt_service"], currency, colours),
-        "burden": burden_chart(tables["fiscal"]),
-        "outcomes": outcomes_chart(tables["outcomes"]),
+        "costs": costs_chart(tables["costs"], currency, order, labels),
+        "financing": financing_chart(_labelled(tables["financing"], "source", labels), currency, colours, order),
+        "debt_service": debt_service_chart(_labelled(tables["debt_service"], "source", labels), currency, colours,
+                                           order),
+        "burden": burden_chart(tables["fiscal"], order),
+        "outcomes": outcomes_chart(tables["outcomes"], order, labels),
     }

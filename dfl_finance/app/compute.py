@@ -1,25 +1,49 @@
-"""The engine behind the app, cached on the scenario's content (its TOML text)."""
+"""The engine behind the app, cached on the scenario's content (its TOML text), one scenario at a time: a scenario
+that cannot be computed is reported with its error and never stops the others."""
 
 from __future__ import annotations
+
+import logging
 
 import pandas as pd
 import streamlit as st
 
-from ..results import compare_summaries, concat_tables, run
+from ..errors import DflFinanceError, Problem, ScenarioError
+from ..results import run
 from ..schema import parse_scenario
+
+Tables = dict[str, pd.DataFrame]
+log = logging.getLogger(__name__)
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
-def tables_for(toml_text: str) -> dict[str, pd.DataFrame]:
+def tables_for(toml_text: str) -> Tables:
     """All output tables of one scenario; the same text is computed once per server."""
     return run(parse_scenario(toml_text)).tables()
 
 
-def combined_tables(toml_texts: list[str]) -> dict[str, pd.DataFrame]:
-    """The tables of several scenarios, rows tagged by scenario name."""
-    return concat_tables([tables_for(t) for t in toml_texts])
+def checked_tables(toml_text: str) -> Tables:
+    """:func:`tables_for`, with every failure as a :class:`ScenarioError`: invalid, too large for memory (the memory
+    guard), or an error of the engine itself (logged with its traceback), so a page can list it and go on."""
+    try:
+        return tables_for(toml_text)
+    except ScenarioError:
+        raise
+    except DflFinanceError as exc:
+        raise ScenarioError([Problem("", str(exc), has_value=False)]) from None
+    except Exception as exc:  # one scenario's failure must not break a page shared by every scenario
+        log.exception("computing a scenario failed")
+        raise ScenarioError([Problem("", f"could not be computed ({type(exc).__name__}: {exc})",
+                                     has_value=False)]) from None
 
 
-def comparison(toml_texts: list[str], baseline: str | None, not_comparable: str | None = None) -> pd.DataFrame:
-    """The comparison table (long format) of several scenarios; ``not_comparable`` leaves the deltas empty."""
-    return compare_summaries([tables_for(t)["summary"] for t in toml_texts], baseline, not_comparable)
+def tables_by_name(texts: dict[str, str]) -> tuple[dict[str, Tables], dict[str, ScenarioError]]:
+    """The tables of each scenario (by name, in order) that computes, and the error of each that does not."""
+    done: dict[str, Tables] = {}
+    failed: dict[str, ScenarioError] = {}
+    for name, text in texts.items():
+        try:
+            done[name] = checked_tables(text)
+        except ScenarioError as exc:
+            failed[name] = exc
+    return done, failed

@@ -2,6 +2,8 @@
 
 Edits are applied to a plain dict (the scenario's TOML structure) and validated with the same loader as files, so
 the app has no validation rules of its own; an edit that does not validate leaves the last valid scenario as it was.
+Numbers are typed as text and read by :func:`parse_number` (fields and table cells alike): what cannot be read
+exactly is refused with a message, never rounded or replaced by a default.
 """
 
 from __future__ import annotations
@@ -9,13 +11,125 @@ from __future__ import annotations
 import copy
 import math
 import re
-from typing import Any
+from decimal import Decimal, InvalidOperation
+from types import UnionType
+from typing import Any, Union, get_args, get_origin
 
 import pandas as pd
 
+from ..docs import TABLES
 from ..errors import Problem, ScenarioError
 from ..profiles import parse_schedule
 from ..schema import LOAN_FIELDS, Scenario, scenario_from_dict
+
+# ------------------------------------------------------------------------------------------------ numbers
+
+NOT_A_NUMBER = "not a number (write e.g. 1500, 0.05 or 2e3, without thousands separators)"
+NOT_WHOLE = "must be a whole number"
+REQUIRED = "enter a number"
+_MODELS = dict(TABLES)
+
+
+def integer_field(table: str, field: str) -> bool | None:
+    """Whether a field of the scenario format (``"[context]"``, ``"schools"``) holds an integer (True), another
+    number (False) or no number (None), read from the schema.
+
+    Examples
+    --------
+    >>> integer_field("[context]", "schools"), integer_field("[scenario]", "discount_rate")
+    (True, False)
+    >>> integer_field("[[source]]", "kind") is None
+    True
+    """
+    annotation = _MODELS[table].model_fields[field].annotation
+    if get_origin(annotation) in (Union, UnionType):
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        annotation = args[0] if len(args) == 1 else None
+    return {int: True, float: False}.get(annotation)  # type: ignore[arg-type]
+
+
+def number_text(value: Any) -> str | None:
+    """A number as a text field shows it: exact, without a trailing ``.0``; None (or a table's NaN) is None.
+
+    Examples
+    --------
+    >>> number_text(29460), number_text(4.5e9), number_text(0.05), number_text(1e18), number_text(float("nan"))
+    ('29460', '4500000000', '0.05', '1e+18', None)
+    """
+    if value is None or isinstance(value, bool) or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, int):
+        return str(value)
+    text = repr(float(value))
+    return text.removesuffix(".0")
+
+
+def parse_number(text: Any, integer: bool, optional: bool = True) -> int | float | None:
+    """The number typed in a text field or table cell; None for an empty optional one.
+
+    Accepts what Python and TOML read as a number (``2e3``, ``1_500``, surrounding spaces); an integer field takes a
+    float that is whole (``2e3`` -> 2000). Ranges are left to the schema, which names them.
+
+    Raises
+    ------
+    ValueError
+        With the message for the user: not a number (also inf and nan), not a whole number, or empty but required.
+
+    Examples
+    --------
+    >>> parse_number("2e3", integer=True), parse_number(" 1_500 ", integer=True), parse_number("0.05", False)
+    (2000, 1500, 0.05)
+    >>> parse_number("12.7", integer=True)
+    Traceback (most recent call last):
+    ValueError: must be a whole number
+    """
+    if text is None or (isinstance(text, float) and math.isnan(text)) or not str(text).strip():
+        if optional:
+            return None
+        raise ValueError(REQUIRED)
+    if isinstance(text, (int, float)) and not isinstance(text, bool):  # a cell pandas already holds as a number
+        text = number_text(text)
+    s = str(text).strip()
+    if integer:  # exactly, through Decimal: int(float("1e30")) would be 1000000000000000019884624838656
+        try:
+            exact = Decimal(s)
+        except InvalidOperation:
+            raise ValueError(NOT_A_NUMBER) from None
+        if not exact.is_finite() or exact.adjusted() > 308:  # what a float could not hold either
+            raise ValueError(NOT_A_NUMBER)
+        if exact != exact.to_integral_value():
+            raise ValueError(NOT_WHOLE)
+        return int(exact)
+    try:
+        number = float(s)
+    except ValueError:
+        raise ValueError(NOT_A_NUMBER) from None
+    if not math.isfinite(number):
+        raise ValueError(NOT_A_NUMBER)
+    return number
+
+
+# ------------------------------------------------------------------------------------------------ labels
+
+_SOURCE = re.compile(r"source\[(\d+)\]")
+_PROGRAMME = re.compile(r"programme\[(\d+)\]")
+
+
+def field_label(field: str) -> str:
+    """``"education_budget"`` -> ``"Education budget"``."""
+    return field.replace("_", " ").capitalize()
+
+
+def where(scenario: Scenario, path: str) -> str:
+    """A field path for people: ``source[1]`` -> the source's label, ``context.schools`` -> ``Schools``."""
+    m = _SOURCE.match(path) or _PROGRAMME.match(path)
+    if m:
+        items = scenario.source if path.startswith("source") else scenario.programme
+        i = int(m.group(1))
+        label = items[i].label if i < len(items) else path
+        rest = path[m.end():].lstrip(".")
+        return f"{label}: {rest}" if rest else label
+    return field_label(path.rsplit(".", 1)[-1])
 
 _PART = re.compile(r"([a-z_]+)(?:\[(\d+)\])?")
 
@@ -97,8 +211,35 @@ def _schedule_text(rows) -> str:
     return "; ".join(f"{k1}-{k2}:{share:g}" for k1, k2, share in rows) if rows else ""
 
 
+#: The field of the scenario format behind each table column that is not the table's own field.
+_COLUMN_FIELDS = {("[[source]]", "match_ratio"): ("[source.match]", "ratio")}
+
+
+def number_columns(table: str, columns: list[str]) -> dict[str, bool]:
+    """The columns of an editable table that hold numbers, each with whether it is an integer."""
+    out = {}
+    for col in columns:
+        t, f = _COLUMN_FIELDS.get((table, col), (table, col))
+        kind = integer_field(t, f) if f in _MODELS[t].model_fields else None
+        if kind is not None:
+            out[col] = kind
+    return out
+
+
+NUMBERS = {"programmes": number_columns("[[programme]]", PROGRAMME_COLUMNS),
+           "lines": number_columns("[[programme.cost]]", LINE_COLUMNS),
+           "sources": number_columns("[[source]]", SOURCE_COLUMNS)}
+
+
+def _as_text(df: pd.DataFrame, numbers: dict[str, bool]) -> pd.DataFrame:
+    """Number columns as text, so that a cell typed as ``abc`` reaches :func:`parse_number` as typed."""
+    for col in numbers:
+        df[col] = pd.Series([number_text(v) for v in df[col]], index=df.index, dtype=object)
+    return df
+
+
 def tables_of(scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """The scenario's programmes, cost lines and sources as editable tables (lists as text)."""
+    """The scenario's programmes, cost lines and sources as editable tables (lists and numbers as text)."""
     progs = pd.DataFrame([{c: getattr(p, c) for c in PROGRAMME_COLUMNS} for p in scenario.programme],
                          columns=PROGRAMME_COLUMNS)
     lines = pd.DataFrame([{"programme": p.id, **{c: getattr(line, c) for c in LINE_COLUMNS[1:]},
@@ -110,7 +251,8 @@ def tables_of(scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFr
         "match_sources": _text_list(s.match.sources) if s.match else "",
         "match_ratio": s.match.ratio if s.match else None,
     } for s in scenario.source], columns=SOURCE_COLUMNS)
-    return progs, lines, sources
+    return (_as_text(progs, NUMBERS["programmes"]), _as_text(lines, NUMBERS["lines"]),
+            _as_text(sources, NUMBERS["sources"]))
 
 
 def _clean(value: Any) -> Any:
@@ -123,13 +265,6 @@ def _clean(value: Any) -> Any:
         return None
     if hasattr(value, "item"):  # numpy scalar
         return value.item()
-    return value
-
-
-def _as_int(value: Any) -> Any:
-    """Integers come back from edited tables as floats; give the schema an int when the value is whole."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
     return value
 
 
@@ -149,39 +284,50 @@ def _int_list(text: Any) -> Any:
         return text  # the schema reports the field with the text as typed
 
 
-INT_FIELDS = {"target_year", "lifetime", "priority", "first_year", "last_year", "grace_years", "maturity_years",
-              "contract_years"}
+def _row(row: pd.Series, columns: list[str], numbers: dict[str, bool], path: str,
+         problems: list[Problem]) -> dict[str, Any]:
+    """One table row as a TOML table: empty cells left out, number cells parsed (problems at ``path.column``)."""
+    out = {}
+    for c in columns:
+        value = _clean(row[c])
+        if c in numbers and value is not None:
+            try:
+                value = parse_number(value, numbers[c])
+            except ValueError as exc:
+                problems.append(Problem(f"{path}.{c}", str(exc), value))
+                continue
+        if value is not None:
+            out[c] = value
+    return out
 
 
 def scenario_from_tables(scenario: Scenario, progs: pd.DataFrame, lines: pd.DataFrame,
                          sources: pd.DataFrame) -> Scenario:
     """A new scenario with the three tables in place of its programmes and sources; raises ScenarioError."""
     raw = raw_of(scenario)
+    problems: list[Problem] = []
     programmes = []
-    for _, row in progs.iterrows():
-        prog = {c: _clean(row[c]) for c in PROGRAMME_COLUMNS}
-        prog = {k: (_as_int(v) if k in INT_FIELDS else v) for k, v in prog.items() if v is not None}
+    for i, row in progs.reset_index(drop=True).iterrows():
+        prog = _row(row, PROGRAMME_COLUMNS, NUMBERS["programmes"], f"programme[{i}]", problems)
         prog["cost"] = []
         programmes.append(prog)
-    by_id = {p.get("id"): p for p in programmes}
-    problems = []
+    by_id = {p.get("id"): (i, p) for i, p in enumerate(programmes)}
     for j, row in lines.reset_index(drop=True).iterrows():
-        line = {c: _clean(row[c]) for c in LINE_COLUMNS}
-        owner = line.pop("programme")
+        owner = _clean(row["programme"])
         if owner not in by_id:
             problems.append(Problem(f"cost line {j + 1}.programme", "no programme with this id in the programme "
                                     "table", owner))
             continue
-        line = {k: (_as_int(v) if k in INT_FIELDS else v) for k, v in line.items() if v is not None}
+        i, prog = by_id[owner]
+        line = _row(row, LINE_COLUMNS[1:], NUMBERS["lines"], f"programme[{i}].cost[{len(prog['cost'])}]", problems)
         if "schedule" in line:
             line["schedule"] = _int_list(line["schedule"])
         if line.get("replace_existing") is False:
             line.pop("replace_existing")
-        by_id[owner]["cost"].append(line)
+        prog["cost"].append(line)
     out_sources = []
     for i, row in sources.reset_index(drop=True).iterrows():
-        src = {c: _clean(row[c]) for c in SOURCE_COLUMNS}
-        src = {k: (_as_int(v) if k in INT_FIELDS else v) for k, v in src.items() if v is not None}
+        src = _row(row, SOURCE_COLUMNS, NUMBERS["sources"], f"source[{i}]", problems)
         if "eligible" in src:
             src["eligible"] = _split(src["eligible"])
         if "schedule" in src:

@@ -1,8 +1,10 @@
-"""Scenarios kept across pages and browser reloads.
+"""The scenarios a session sees, and what it is doing with them (Streamlit session state over
+:mod:`dfl_finance.workspace`).
 
-The session holds the last *valid* version of every scenario (by name). Every accepted edit is also written, as
-TOML, to the workspace folder, so a browser reload (a new session) loses no work: on start the app reads the bundled
-scenarios and then the workspace, whose files replace bundled scenarios of the same name.
+Nothing is kept from one run to the next but the session's own business (the scenario picked, the version of each
+form, a conflict to resolve): the scenarios themselves are listed afresh from the bundled folder and the workspace
+on every run (a stat per file; parsed scenarios are cached by content), so every session sees what the others
+saved. Every change goes through the workspace, which refuses to overwrite a version the session has not seen.
 
 The workspace defaults to ``~/.dfl-finance/workspace`` (outside the package); ``DFL_FINANCE_WORKSPACE`` overrides it.
 """
@@ -10,136 +12,179 @@ The workspace defaults to ``~/.dfl-finance/workspace`` (outside the package); ``
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 import streamlit as st
 
-from ..errors import DflFinanceError, ScenarioError
+from ..errors import DflFinanceError, Problem, ScenarioError
 from ..profiles import data_dir
-from ..schema import Scenario, dump_scenario, load_scenario, save_scenario
+from ..workspace import Base, Catalogue, Conflict, Entry, Workspace, WorkspaceError, file_name
+from . import DEFAULT_SCENARIO
+from .compute import checked_tables
+from .ui import set_problems
 
 WORKSPACE_ENV = "DFL_FINANCE_WORKSPACE"
-_KEY = "dfl_scenarios"
-_ORIGIN = "dfl_origins"
-_NOTES = "dfl_load_notes"
+_CONFLICT = "dfl_conflict"
+_NOTICE = "dfl_notice"
+_SEEN = "dfl_seen"
+_NEXT = "dfl_next_current"
+#: The scenarios last picked on the Compare page (kept when the page's widget is not drawn).
+COMPARED = "dfl_compared"
 
 
 def workspace_dir() -> Path:
     """The folder where edited scenarios are saved (created when missing)."""
-    folder = Path(os.environ.get(WORKSPACE_ENV) or Path.home() / ".dfl-finance" / "workspace")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return Path(os.environ.get(WORKSPACE_ENV) or Path.home() / ".dfl-finance" / "workspace")
 
 
-def bundled_dir() -> Path:
-    return data_dir().parent / "scenarios"
-
-
-def slug(name: str) -> str:
-    """A file name for a scenario name: ``"Rwanda: IDA credit-led"`` -> ``"rwanda-ida-credit-led"``."""
-    text = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-    return text or "scenario"
-
-
-def _read_folder(folder: Path, origin: str, scenarios: dict, origins: dict, notes: list[str]) -> None:
-    for path in sorted(folder.glob("*.toml")):
-        try:
-            sc = load_scenario(path)
-        except ScenarioError as exc:
-            notes.append(f"skipped {path.name}: {exc.problems[0].format()}")
-            continue
-        scenarios[sc.name] = sc
-        origins[sc.name] = origin
-
-
-def _init() -> None:
-    if _KEY in st.session_state:
-        return
-    scenarios: dict[str, Scenario] = {}
-    origins: dict[str, str] = {}
-    notes: list[str] = []
+def bundled_dir() -> Path | None:
+    """The bundled scenarios (``scenarios/`` beside ``data/``), None without a data folder."""
     try:
-        _read_folder(bundled_dir(), "bundled", scenarios, origins, notes)
-    except DflFinanceError as exc:
-        notes.append(str(exc))
-    _read_folder(workspace_dir(), "workspace", scenarios, origins, notes)
-    st.session_state[_KEY] = scenarios
-    st.session_state[_ORIGIN] = origins
-    st.session_state[_NOTES] = notes
+        return data_dir().parent / "scenarios"
+    except DflFinanceError:
+        return None
 
 
-def all_scenarios() -> dict[str, Scenario]:
-    """Every scenario of the session, by name (bundled first, then the workspace's)."""
-    _init()
-    return st.session_state[_KEY]
+def workspace() -> Workspace:
+    return Workspace(workspace_dir(), bundled_dir())
 
 
-def origin(name: str) -> str:
-    """``bundled`` (unchanged bundled file), ``workspace`` (edited or added, saved in the workspace)."""
-    _init()
-    return st.session_state[_ORIGIN].get(name, "workspace")
+def catalogue() -> Catalogue:
+    """Every scenario as it is on disk now (call once per run and pass it on)."""
+    return workspace().catalogue()
 
 
-def load_notes() -> list[str]:
-    _init()
-    return st.session_state[_NOTES]
+def scope(name: str) -> str:
+    """A key for the widgets and problems of one scenario (its file name's stem: distinct for distinct names)."""
+    return file_name(name).removesuffix(".toml")
 
 
-def unique_name(name: str) -> str:
-    """``name``, or ``name (2)``, ``name (3)``... if the session already has it."""
-    existing = all_scenarios()
-    if name not in existing:
-        return name
-    k = 2
-    while f"{name} ({k})" in existing:
-        k += 1
-    return f"{name} ({k})"
+def form_version(entry: Entry) -> int:
+    """A counter that changes whenever the scenario on disk changes (this session's edit or another's); the
+    widget keys of its forms include it, so they show the new values."""
+    seen = st.session_state.setdefault(_SEEN, {})
+    version, counter = seen.get(entry.name, (entry.version, 0))
+    if version != entry.version:
+        counter += 1
+    seen[entry.name] = (entry.version, counter)
+    return counter
 
 
-def put(scenario: Scenario, replaces: str | None = None) -> Path:
-    """Keep ``scenario`` in the session and save it to the workspace; ``replaces`` is its previous name."""
-    scenarios = all_scenarios()
-    if replaces and replaces != scenario.name:
-        scenarios.pop(replaces, None)
-        st.session_state[_ORIGIN].pop(replaces, None)
-        (workspace_dir() / f"{slug(replaces)}.toml").unlink(missing_ok=True)
-    path = save_scenario(scenario, workspace_dir() / f"{slug(scenario.name)}.toml")
-    scenarios[scenario.name] = scenario
-    st.session_state[_ORIGIN][scenario.name] = "workspace"
-    bump(scenario.name)
-    return path
+# ----------------------------------------------------------------------------------------------- the pick
+
+def select(name: str | None) -> None:
+    """Pick ``name`` on the Scenarios page at the next run (None: the default)."""
+    st.session_state[_NEXT] = name
 
 
-def remove(name: str) -> None:
-    """Drop a scenario from the session and the workspace (a bundled file itself is never deleted)."""
-    all_scenarios().pop(name, None)
-    st.session_state[_ORIGIN].pop(name, None)
-    (workspace_dir() / f"{slug(name)}.toml").unlink(missing_ok=True)
+def current(names: list[str]) -> None:
+    """Set the Scenarios page's pick before its selectbox is drawn: the one asked for, else the one picked, else
+    :data:`~dfl_finance.app.DEFAULT_SCENARIO`, else the first."""
+    if _NEXT in st.session_state:
+        st.session_state["current"] = st.session_state.pop(_NEXT)
+    if st.session_state.get("current") not in names:
+        st.session_state["current"] = DEFAULT_SCENARIO if DEFAULT_SCENARIO in names else names[0]
 
 
-def reset_to_bundled(name: str) -> bool:
-    """Forget the workspace edits of a bundled scenario; returns False if no bundled file has that name."""
-    bundled: dict[str, Scenario] = {}
-    _read_folder(bundled_dir(), "bundled", bundled, {}, [])
-    if name not in bundled:
+def keep_known(key: str, names: list[str]) -> None:
+    """Drop names that no longer exist (deleted or renamed in another session) from a multiselect's value."""
+    if key in st.session_state:
+        st.session_state[key] = [n for n in st.session_state[key] if n in names]
+
+
+def notice(text: str | None = None) -> str | None:
+    """Leave a notice for the next run (with ``text``), or take the one left."""
+    if text is not None:
+        st.session_state[_NOTICE] = text
+        return None
+    return st.session_state.pop(_NOTICE, None)
+
+
+# ----------------------------------------------------------------------------------------------- changes
+
+def add(text: str) -> Entry:
+    """Run, then save a new scenario under its name or the next free one (``name (2)``); picks it.
+
+    Raises ScenarioError (invalid, or it cannot run) or WorkspaceError.
+    """
+    checked_tables(text)
+    entry = workspace().create(text)
+    select(entry.name)
+    return entry
+
+
+def apply_edit(entry: Entry, text: str, scope: str) -> bool:
+    """Run the edited scenario, then save it over ``entry`` if nobody changed that since this session read it.
+
+    Problems are kept under ``scope`` for the form; a conflict is kept for the page to show (:func:`conflict`).
+    """
+    try:
+        checked_tables(text)
+        saved = workspace().save(entry.base, text)
+    except ScenarioError as exc:
+        set_problems(scope, exc.problems)
         return False
-    (workspace_dir() / f"{slug(name)}.toml").unlink(missing_ok=True)
-    all_scenarios()[name] = bundled[name]
-    st.session_state[_ORIGIN][name] = "bundled"
-    bump(name)
+    except Conflict as exc:
+        set_problems(scope, [])
+        st.session_state[_CONFLICT] = exc
+        return False
+    except WorkspaceError as exc:
+        set_problems(scope, [Problem("", str(exc), has_value=False)])
+        return False
+    set_problems(scope, [])
+    select(saved.name)
     return True
 
 
-def toml_text(name: str) -> str:
-    return dump_scenario(all_scenarios()[name])
+def delete(entry: Entry) -> None:
+    """Remove the workspace file of ``entry``, unless another session changed it since (then say so)."""
+    try:
+        workspace().delete(entry.base)
+    except Conflict:
+        notice(f"{entry.name!r} was changed by another session since you opened it, so it was not deleted: it now "
+               "shows that version. Delete it again if you still want to.")
+    except WorkspaceError as exc:
+        notice(str(exc))
+    else:
+        select(entry.name)  # still there after a reset to the bundled version; else the default is picked
 
 
-def version(name: str) -> int:
-    """A counter that changes whenever the scenario changes; widget keys include it so they reset."""
-    return st.session_state.setdefault("dfl_versions", {}).get(name, 0)
+# ----------------------------------------------------------------------------------------------- conflicts
+
+def conflict() -> Conflict | None:
+    """The edit of this session that was not saved because the file changed or went, if any."""
+    return st.session_state.get(_CONFLICT)
 
 
-def bump(name: str) -> None:
-    versions = st.session_state.setdefault("dfl_versions", {})
-    versions[name] = versions.get(name, 0) + 1
+def keep_theirs() -> None:
+    """Resolve the conflict by dropping this session's edit (the version on disk stays)."""
+    st.session_state.pop(_CONFLICT, None)
+
+
+def save_mine_as_copy() -> None:
+    """Resolve the conflict by saving this session's edit as a new scenario (``name (2)`` if the name is taken)."""
+    found = st.session_state.pop(_CONFLICT, None)
+    if found is not None:
+        try:
+            add(found.mine)
+        except DflFinanceError as exc:
+            st.session_state[_CONFLICT] = found
+            notice(str(exc))
+
+
+def overwrite() -> None:
+    """Resolve the conflict by saving this session's edit over the version now on disk (or in place of the deleted
+    file); if that changed again meanwhile, the new conflict is shown."""
+    found = st.session_state.pop(_CONFLICT, None)
+    if found is None:
+        return
+    base = found.theirs.base if found.theirs is not None else Base(found.base.name)
+    try:
+        saved = workspace().save(base, found.mine)
+    except Conflict as again:
+        st.session_state[_CONFLICT] = again
+    except DflFinanceError as exc:
+        st.session_state[_CONFLICT] = found
+        notice(str(exc))
+    else:
+        select(saved.name)

@@ -3,12 +3,14 @@ the validation problem of that field shown right under it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
 
 from ..docs import field_help
 from ..errors import Problem
+from .editing import integer_field, number_text, parse_number
 
 _ERRORS = "dfl_errors"
 
@@ -33,39 +35,65 @@ def has_problems(scope: str, path_prefix: str) -> bool:
                for p in problems(scope))
 
 
+def problem_list(found: list[Problem]) -> str:
+    """Problems as a Markdown list."""
+    return "\n".join(f"- {p.format()}" for p in found)
+
+
+def show_broken(broken: list, delete: Callable | None = None) -> None:
+    """Files that do not load, each with its error (the other scenarios are unaffected); with ``delete``, a button
+    to delete each workspace file."""
+    if not broken:
+        return
+    st.warning(f"{len(broken)} scenario file{'s' if len(broken) > 1 else ''} could not be loaded and "
+               f"{'are' if len(broken) > 1 else 'is'} left out; the other scenarios work:\n\n"
+               + "\n".join(f"- `{e.path}`: " + "; ".join(p.format() for p in e.error.problems) for e in broken),
+               icon=":material/warning:")
+    if delete is not None:
+        for e in broken:
+            if e.origin == "workspace":
+                st.button(f"Delete {e.file} from the workspace", key=f"delete_broken:{e.file}", on_click=delete,
+                          args=(e,))
+
+
+def show_failed(failed: dict) -> None:
+    """Scenarios that cannot be computed (by name, with their ScenarioError): listed, and left out."""
+    for name, error in failed.items():
+        st.error(f"**{name}** cannot be computed and is left out:\n\n{problem_list(error.problems)}")
+
+
 def show_problem_summary(scope: str) -> None:
     """Every problem of the last rejected edit, in words; the fields in the form also show their own."""
     found = problems(scope)
     if found:
         st.error("This edit was not applied; the last valid scenario is kept. Please correct:\n\n"
-                 + "\n".join(f"- {p.format()}" for p in found))
+                 + problem_list(found))
 
 
 class FieldForm:
-    """Collects widget values by field path inside one ``st.form``."""
+    """Collects widget values by field path inside one ``st.form``.
+
+    Numbers are text inputs read by :func:`~dfl_finance.app.editing.parse_number` when the form is submitted (a
+    number input would round ``12.7`` to 12 in an integer field, and cannot tell ``abc`` from an empty field).
+    """
 
     def __init__(self, scope: str, prefix: str):
         self.scope = scope
         self.prefix = prefix
-        self.paths: dict[str, str] = {}  # path -> widget key
+        self.paths: dict[str, tuple[str, bool | None, bool]] = {}  # path -> (widget key, integer?, optional)
 
     def key(self, path: str) -> str:
         return f"{self.prefix}:{path}"
 
-    def _after(self, path: str) -> None:
-        self.paths[path] = self.key(path)
+    def _after(self, path: str, integer: bool | None = None, optional: bool = True) -> None:
+        self.paths[path] = (self.key(path), integer, optional)
         show_field_problems(self.scope, path)
 
-    def number(self, label: str, path: str, value: Any, table: str, field: str, *, integer: bool = False,
-               fmt: str | None = None, optional: bool = False) -> None:
-        help_text = field_help(table, field)
-        if integer:
-            st.number_input(label, value=None if value is None else int(value), step=1, key=self.key(path),
-                            help=help_text, placeholder="none" if optional else None)
-        else:
-            st.number_input(label, value=None if value is None else float(value), format=fmt or "%.4f",
-                            key=self.key(path), help=help_text, placeholder="none" if optional else None)
-        self._after(path)
+    def number(self, label: str, path: str, value: Any, table: str, field: str, *, optional: bool = False) -> None:
+        """A number field; whether it takes integers comes from the schema. ``optional``: may be left empty."""
+        st.text_input(label, value=number_text(value) or "", key=self.key(path), help=field_help(table, field),
+                      placeholder="none" if optional else None)
+        self._after(path, integer_field(table, field), optional)
 
     def select(self, label: str, path: str, value: Any, options: list, table: str, field: str) -> None:
         st.selectbox(label, options, index=options.index(value) if value in options else 0, key=self.key(path),
@@ -82,13 +110,21 @@ class FieldForm:
         st.session_state[f"dfl_paths:{self.prefix}"] = dict(self.paths)
 
 
-def submitted_values(prefix: str) -> dict[str, Any]:
-    """The values of a :class:`FieldForm` by field path, read from the session in its submit callback."""
-    out = {}
-    for path, key in st.session_state.get(f"dfl_paths:{prefix}", {}).items():
+def submitted_values(prefix: str) -> tuple[dict[str, Any], list[Problem]]:
+    """The values of a :class:`FieldForm` by field path, read from the session in its submit callback, and a
+    problem for every number field whose text is not a number of its kind."""
+    out: dict[str, Any] = {}
+    found = []
+    for path, (key, integer, optional) in st.session_state.get(f"dfl_paths:{prefix}", {}).items():
         value = st.session_state.get(key)
+        if integer is not None:
+            try:
+                value = parse_number(value, integer, optional)
+            except ValueError as exc:
+                found.append(Problem(path, str(exc), value))
+                continue
         out[path] = None if value == "" else value
-    return out
+    return out, found
 
 
 def column_config(table: str, columns, special: dict | None = None) -> dict:

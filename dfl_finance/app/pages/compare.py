@@ -3,59 +3,76 @@
 import pandas as pd
 import streamlit as st
 
-from dfl_finance.app import PAGES, state
-from dfl_finance.app.charts import compare_charts
-from dfl_finance.app.compute import combined_tables, comparison
+from dfl_finance.app import DEFAULT_SCENARIO, PAGES, state
+from dfl_finance.app.charts import compare_charts, labels_of
+from dfl_finance.app.compute import tables_by_name
+from dfl_finance.app.ui import show_broken, show_failed
 from dfl_finance.formatting import format_delta, format_metric
-from dfl_finance.results import comparability
+from dfl_finance.results import comparability, compare_summaries, concat_tables
 from dfl_finance.vocabulary import metric_definition
 
 st.title("Compare scenarios")
 st.page_link(PAGES["about"], label="What the metrics mean (method)", icon=":material/menu_book:")
 
-scenarios = state.all_scenarios()
+catalogue = state.catalogue()
+show_broken(catalogue.broken)
+scenarios = {n: e.scenario for n, e in catalogue.scenarios.items()}
 names = list(scenarios)
 if len(names) < 1:
     st.info("No scenarios: add some on the Scenarios page.")
     st.stop()
-# by default: the options for the country of the scenario chosen on the Scenarios page (else the first one's)
-focus = scenarios.get(st.session_state.get("current"), scenarios[names[0]])
+# by default: the options for the country of the scenario open on the Scenarios page (else of the default one)
+focus = scenarios.get(st.session_state.get("current")) or scenarios.get(DEFAULT_SCENARIO) or scenarios[names[0]]
 default = [n for n in names if scenarios[n].scenario.country == focus.scenario.country] if focus.scenario.country \
     else names[:2]
+last = [n for n in st.session_state.get(state.COMPARED, []) if n in names]  # the pick when the page was left
+state.keep_known("compare_pick", names)
 if "compare_pick" not in st.session_state:
-    st.session_state["compare_pick"] = default if len(default) >= 2 else names[:2]
+    st.session_state["compare_pick"] = last or (default if len(default) >= 2 else names[:2])
 picked = st.multiselect("Scenarios", names, key="compare_pick")
+st.session_state[state.COMPARED] = picked
+if st.session_state.get("compare_baseline") not in picked:
+    st.session_state.pop("compare_baseline", None)
 if len(picked) < 2:
     st.info("Pick two or more scenarios to compare.")
     st.stop()
 baseline = st.selectbox("Baseline", picked, key="compare_baseline")
-reason = comparability([scenarios[n] for n in picked])
+ordered = [baseline] + [n for n in picked if n != baseline]  # the baseline first, in the table and the charts
+computed, failed = tables_by_name({n: catalogue.scenarios[n].text for n in ordered})
+show_failed(failed)
+ordered = [n for n in ordered if n in computed]
+if len(ordered) < 2 or ordered[0] != baseline:
+    st.info("Pick two or more scenarios that can be computed, the baseline among them.")
+    st.stop()
+reason = comparability([scenarios[n] for n in ordered])
 if reason:
     st.warning(f"The scenarios are not comparable, {reason.removeprefix('no deltas: ')}: the table shows no "
                "differences, and the charts are in each scenario's own terms.")
-cur = scenarios[picked[0]].scenario.currency
-ordered = [baseline] + [n for n in picked if n != baseline]  # the baseline first, in the table and the charts
-
-texts = [state.toml_text(n) for n in ordered]
-table = comparison(texts, baseline, reason)
-tables = combined_tables(texts)
+cur = scenarios[baseline].scenario.currency
+per = [computed[n] for n in ordered]
+table = compare_summaries([t["summary"] for t in per], baseline, reason)
+tables = concat_tables(per)
 
 st.subheader("Summary metrics")
+value_columns = {n: f"{i + 1}. {n}" + (" (baseline)" if i == 0 else "") for i, n in enumerate(ordered)}
+delta_columns = {n: f"Change {i}. vs 1." for i, n in enumerate(ordered[1:], start=2)}
 rows = []
 for metric, group in table.groupby("metric", sort=False):
     d = metric_definition(str(metric))
     cells = {r.scenario: r for r in group.itertuples()}
     row = {"Metric": d.label, "Unit": " / ".join(dict.fromkeys(group["unit"]))}
-    for i, n in enumerate(ordered):
-        row[f"{i + 1}. {n}"] = format_metric(cells[n].value, d.kind) if n in cells else "n/a"
-    for i, n in enumerate(ordered[1:], start=2):
-        row[f"{i}. vs baseline"] = format_delta(cells[n].delta, d.kind) if n in cells else ""
+    for n in ordered:
+        row[value_columns[n]] = format_metric(cells[n].value, d.kind) if n in cells else "n/a"
+    for n in ordered[1:]:
+        row[delta_columns[n]] = format_delta(cells[n].delta, d.kind) if n in cells else ""
     rows.append(row)
-st.dataframe(pd.DataFrame(rows), hide_index=True, key="compare_table")
-st.caption("1. is the baseline; \"vs baseline\" = that scenario minus the baseline (shares in percentage points). "
-           "Amounts in each scenario's currency, constant prices of its start year.")
+st.dataframe(pd.DataFrame(rows), hide_index=True, key="compare_table", height="content",
+             column_config={"Metric": st.column_config.TextColumn(width="medium", pinned=True),
+                            "Unit": st.column_config.TextColumn(width="medium")})
+st.caption("The first scenario is the baseline; \"Change 2. vs 1.\" is scenario 2 minus the baseline (shares in "
+           "percentage points, pp). Amounts in each scenario's currency, constant prices of its start year.")
 
-charts = compare_charts(tables, cur)
+charts = compare_charts(tables, cur, ordered, labels_of(scenarios[n] for n in ordered))
 st.subheader("Costs")
 st.altair_chart(charts["costs"], width="stretch", key="chart_costs")
 st.subheader("Financing")

@@ -1,56 +1,76 @@
 """Export: every table as CSV (one zip), the XLSX workbook, the scenario files and the manifest."""
 
 import io
-import json
 import zipfile
 
+import pandas as pd
 import streamlit as st
 
-from dfl_finance.app import state
-from dfl_finance.app.compute import combined_tables, comparison
-from dfl_finance.export import manifest, write_xlsx, zip_tables
-from dfl_finance.results import assumptions_df
+from dfl_finance.app import DEFAULT_SCENARIO, state
+from dfl_finance.app.compute import tables_by_name
+from dfl_finance.app.ui import show_broken, show_failed
+from dfl_finance.export import MANIFEST, manifest, table_files, write_xlsx, zip_tables
+from dfl_finance.formatting import format_metric
+from dfl_finance.results import assumptions_df, comparability, compare_summaries, concat_tables
+from dfl_finance.vocabulary import metric_definition
+from dfl_finance.workspace import file_name
 
 st.title("Export")
-scenarios = state.all_scenarios()
-names = list(scenarios)
-picked = st.multiselect("Scenarios to export", names, default=st.session_state.get("compare_pick") or names,
-                        key="export_pick")
+catalogue = state.catalogue()
+show_broken(catalogue.broken)
+names = list(catalogue.scenarios)
+state.keep_known("export_pick", names)
+if "export_pick" not in st.session_state:  # the scenarios compared, else the one open on the Scenarios page
+    first = [n for n in st.session_state.get(state.COMPARED, []) if n in names]
+    current = st.session_state.get("current", DEFAULT_SCENARIO)
+    st.session_state["export_pick"] = first or [n for n in (current, DEFAULT_SCENARIO) if n in names][:1]
+picked = st.multiselect("Scenarios to export", names, key="export_pick")
+computed, failed = tables_by_name({n: catalogue.scenarios[n].text for n in picked})
+show_failed(failed)
+picked = [n for n in picked if n in computed]
 if not picked:
-    st.info("Pick at least one scenario.")
+    st.info("Pick at least one scenario that can be computed.")
     st.stop()
 
-texts = [state.toml_text(n) for n in picked]
-tables = combined_tables(texts)
+texts = {n: catalogue.scenarios[n].text for n in picked}
+tables = concat_tables([computed[n] for n in picked])
 if len(picked) > 1:
-    tables = {"comparison": comparison(texts, None), **tables}
-meta = manifest(picked, input_texts=dict(zip(picked, texts)), outputs=[f"{k}.csv" for k in tables])
+    reason = comparability([catalogue.scenarios[n].scenario for n in picked])
+    tables = {"comparison": compare_summaries([computed[n]["summary"] for n in picked], None, reason), **tables}
+meta = manifest(picked, input_texts=texts)
+files = table_files(tables, meta)  # the CSVs and the manifest that lists them with their sha256
 
 
 def workbook() -> bytes:
     buf = io.BytesIO()
-    write_xlsx({**tables, "assumptions": assumptions_df([scenarios[n] for n in picked])}, buf)
+    write_xlsx({**tables, "assumptions": assumptions_df([catalogue.scenarios[n].scenario for n in picked])}, buf)
     return buf.getvalue()
 
 
 def toml_zip() -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for n, t in zip(picked, texts):
-            zf.writestr(f"{state.slug(n)}.toml", t)
+        for n, t in texts.items():
+            zf.writestr(file_name(n), t)
     return buf.getvalue()
 
 
-st.download_button("All tables as CSV (zip)", data=zip_tables(tables, meta), file_name="dfl-finance-tables.zip",
+st.download_button("All tables as CSV (zip)", data=zip_tables(tables, files=files), file_name="dfl-finance-tables.zip",
                    mime="application/zip", key="download_csv_zip", type="primary", on_click="ignore")
 st.download_button("Workbook (XLSX): a sheet per table and the assumptions", data=workbook(),
                    file_name="dfl-finance.xlsx", key="download_xlsx", on_click="ignore",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 st.download_button("Scenario files (TOML, zip)", data=toml_zip(), file_name="dfl-finance-scenarios.zip",
                    mime="application/zip", key="download_toml_zip", on_click="ignore")
-st.download_button("Manifest (JSON)", data=json.dumps(meta, indent=2), file_name="manifest.json",
+st.download_button("Manifest (JSON)", data=files[MANIFEST], file_name="manifest.json",
                    mime="application/json", key="download_manifest", on_click="ignore")
-st.caption("Tables follow the output contract: one row per observation, `scenario` first, amounts in the "
-           "scenario's currency (constant prices of the start year). Text that a spreadsheet would run as a "
-           "formula starts with `'`.")
-st.dataframe(tables["summary"], hide_index=True)
+st.caption("Tables follow the output contract: one row per observation, `scenario` first, metric keys such as "
+           "`total_cost`, amounts in the scenario's currency (constant prices of the start year). Text that a "
+           "spreadsheet would run as a formula starts with `'`. The summary, as it reads:")
+summary = tables["summary"]
+st.dataframe(pd.DataFrame({
+    "Scenario": summary["scenario"],
+    "Metric": [metric_definition(m).label for m in summary["metric"]],
+    "Value": [format_metric(v, metric_definition(m).kind) for m, v in zip(summary["metric"], summary["value"])],
+    "Unit": summary["unit"],
+}), hide_index=True, height="content")

@@ -1,58 +1,123 @@
 """Scenarios: choose, add (upload or templates), edit and download scenarios."""
 
-import hashlib
+import difflib
+import math
 
 import streamlit as st
 
 from dfl_finance.app import PAGES, state
-from dfl_finance.app.compute import tables_for
-from dfl_finance.app.editing import apply_values, new_from_templates, scenario_from_tables, tables_of
+from dfl_finance.app.compute import checked_tables
+from dfl_finance.app.editing import (
+    NUMBERS,
+    apply_values,
+    field_label,
+    new_from_templates,
+    parse_number,
+    scenario_from_tables,
+    tables_of,
+    where,
+)
 from dfl_finance.app.ui import (
     FieldForm,
     column_config,
     has_problems,
+    problem_list,
     set_problems,
+    show_broken,
     show_problem_summary,
     submitted_values,
 )
 from dfl_finance.docs import field_help
-from dfl_finance.errors import DflFinanceError, Problem, ScenarioError
+from dfl_finance.errors import DflFinanceError, ScenarioError
 from dfl_finance.formatting import format_metric
 from dfl_finance.profiles import country_profiles, loan_terms, templates
-from dfl_finance.schema import parse_scenario
-from dfl_finance.vocabulary import metric_definition
+from dfl_finance.references import placeholder_fields
+from dfl_finance.schema import dump_scenario, scenario_warnings
+from dfl_finance.vocabulary import (
+    DRIVERS,
+    LINE_KINDS,
+    MAX_FILE_BYTES,
+    PILLARS,
+    REPAYMENTS,
+    ROLLOUTS,
+    SOURCE_KINDS,
+    metric_definition,
+)
+from dfl_finance.workspace import Entry, file_name
+
+HEADLINE = ["total_cost", "total_gap", "total_external", "peak_burden_share", "years_to_last_payment"]
 
 
-def apply_key_form(name: str, prefix: str, scope: str) -> None:
+def apply_key_form(entry: Entry, prefix: str, scope: str) -> None:
     """Submit callback of the key-assumptions form: runs before the page is drawn, so one run shows the result."""
-    sc = state.all_scenarios()[name]
-    values = submitted_values(prefix)
-    new_name = values.get("scenario.name")
+    values, problems = submitted_values(prefix)
     try:
-        if new_name != name and new_name in state.all_scenarios():
-            raise ScenarioError([Problem("scenario.name", "another scenario already has this name", new_name)])
-        new = apply_values(sc, values)
+        new = apply_values(entry.scenario, values)
     except ScenarioError as exc:
-        set_problems(scope, exc.problems)
+        problems += exc.problems
+    if problems:
+        set_problems(scope, problems)
         return
     set_problems(scope, [])
-    if new == sc:
-        st.session_state["dfl_notice"] = "Nothing changed."
+    if new == entry.scenario:
+        state.notice("Nothing changed.")
         return
-    state.put(new, replaces=name)
-    st.session_state["dfl_next_current"] = new.name
+    state.apply_edit(entry, dump_scenario(new), scope)
 
 
-def apply_toml(name: str, key: str, scope: str) -> None:
-    """Submit callback of the TOML editor."""
+def apply_toml(entry: Entry, key: str, scope: str) -> None:
+    """Submit callback of the TOML editor: the text is saved as typed (comments kept) once it runs."""
+    state.apply_edit(entry, st.session_state.get(key, ""), scope)
+
+
+def upload(file) -> tuple[bool, str]:
+    """Add an uploaded scenario file; ``(added?, message)``. The size is checked before the bytes are decoded."""
+    if file.size > MAX_FILE_BYTES:
+        return False, (f"{file.name}: larger than {MAX_FILE_BYTES:,} bytes ({file.size:,}); a scenario file is a "
+                       "few kilobytes (is this the right file?)")
     try:
-        new = parse_scenario(st.session_state.get(key, ""), file="edited TOML")
+        text = file.getvalue().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return False, f"{file.name}: not UTF-8 text ({exc.reason} at byte {exc.start})"
+    try:
+        entry = state.add(text)
     except ScenarioError as exc:
-        set_problems(scope, exc.problems)
+        return False, str(exc.with_file(file.name))
+    except DflFinanceError as exc:
+        return False, f"{file.name}: {exc}"
+    return True, f"added {entry.name!r} from {file.name}"
+
+
+def show_conflict() -> None:
+    """This session's edit that was not saved, beside the version on disk, with the three ways out."""
+    found = state.conflict()
+    if found is None:
         return
-    set_problems(scope, [])
-    state.put(new, replaces=name)
-    st.session_state["dfl_next_current"] = new.name
+    gone = found.theirs is None
+    what = "deleted or renamed" if gone else "changed"
+    st.warning(f"**{found.base.name}** was {what} by another session after you opened it, so your edit was not "
+               "saved. Nothing is lost: choose which version to keep.",
+               icon=":material/sync_problem:")
+    if not gone:
+        diff = "\n".join(difflib.unified_diff(found.theirs.text.splitlines(), found.mine.splitlines(), "on disk",
+                                              "your edit", lineterm="", n=1))
+        st.markdown("**What differs** (`-` on disk, `+` your edit)")
+        st.code(diff or "(the same text)", language="diff")
+    c = st.columns(3)
+    c[0].button("Keep it deleted" if gone else "Keep the version on disk", key="conflict_keep",
+                on_click=state.keep_theirs)
+    c[1].button("Save mine as a copy", key="conflict_copy", on_click=state.save_mine_as_copy, type="primary")
+    c[2].button("Save mine again" if gone else "Overwrite with mine", key="conflict_overwrite",
+                on_click=state.overwrite)
+    mine, theirs = st.columns(2)
+    mine.markdown("**Your edit (not saved)**")
+    mine.code(found.mine, language="toml", height=360)
+    theirs.markdown("**Deleted**" if gone else "**On disk now (saved by the other session)**")
+    if gone:
+        theirs.info("Another session deleted or renamed this scenario.")
+    else:
+        theirs.code(found.theirs.text, language="toml", height=360)
+    st.divider()
 
 
 st.title("Scenarios")
@@ -60,37 +125,24 @@ st.caption("Pick a scenario, change the assumptions that matter, and see the hea
            "edit is saved to your workspace, so a reload keeps it.")
 st.page_link(PAGES["about"], label="How the model works: conventions and sources", icon=":material/menu_book:")
 
-for note in state.load_notes():
-    st.warning(note)
+catalogue = state.catalogue()
+show_conflict()
+show_broken(catalogue.broken, delete=state.delete)
 
 # ----------------------------------------------------------------------------------------- add scenarios
 with st.expander("Add a scenario: upload a TOML file or start from templates", icon=":material/add:"):
-    uploaded = st.file_uploader("Upload a scenario file (TOML)", type=["toml"], key="upload")
+    uploaded = st.file_uploader("Upload a scenario file (TOML)", type=["toml"], key="upload",
+                                max_upload_size=math.ceil(MAX_FILE_BYTES / 1e6))
     if uploaded is not None:
-        data = uploaded.getvalue()
-        digest = hashlib.sha256(data).hexdigest()
         done = st.session_state.setdefault("dfl_uploads", {})
-        if digest not in done:
-            try:
-                sc = parse_scenario(data.decode("utf-8"), file=uploaded.name)
-                name = state.unique_name(sc.name)
-                if name != sc.name:
-                    sc = sc.model_copy(update={"scenario": sc.scenario.model_copy(update={"name": name})})
-                state.put(sc)
-                st.session_state["current"] = sc.name
-                done[digest] = f"added {sc.name!r} from {uploaded.name}"
-            except UnicodeDecodeError:
-                done[digest] = None
-                st.session_state["dfl_upload_error"] = f"{uploaded.name}: not UTF-8 text"
-            except ScenarioError as exc:
-                done[digest] = None
-                st.session_state["dfl_upload_error"] = str(exc)
-            else:
-                st.session_state.pop("dfl_upload_error", None)
-        if done.get(digest):
-            st.success(done[digest])
-    if st.session_state.get("dfl_upload_error"):
-        st.error(f"The file was not added:\n\n```\n{st.session_state['dfl_upload_error']}\n```")
+        if uploaded.file_id not in done:
+            done[uploaded.file_id] = upload(uploaded)
+            catalogue = state.catalogue()
+        added, message = done[uploaded.file_id]
+        if added:
+            st.success(message)
+        else:
+            st.error(f"The file was not added:\n\n```\n{message}\n```")
 
     with st.form("new_from_templates"):
         st.markdown("**Start from templates** (programmes from `data/templates.toml`, paid by the education budget)")
@@ -99,45 +151,59 @@ with st.expander("Add a scenario: upload a TOML file or start from templates", i
         new_name = c1.text_input("Name", value="New scenario", key="new_name")
         country = c2.selectbox("Country profile", sorted(profiles), key="new_country",
                                format_func=lambda c: f"{c} ({profiles[c].name})")
-        start = c3.number_input("Start year", value=2026, step=1, key="new_start")
+        start = c3.text_input("Start year", value="2026", key="new_start")
         chosen = st.multiselect("Programmes", list(templates()), key="new_templates",
                                 default=["connectivity-satellite", "emis", "teacher-data-skills", "data-governance"])
         if st.form_submit_button("Create scenario"):
             try:
-                sc = new_from_templates(state.unique_name(new_name), country, int(start), 10, chosen)
-                state.put(sc)
-                st.session_state["current"] = sc.name
-                st.rerun()
+                year = parse_number(start, integer=True, optional=False)
+                sc = new_from_templates(new_name, country, year, 10, chosen)
+                state.add(dump_scenario(sc))
+            except ValueError as exc:
+                st.error(f"Start year: {exc}")
             except DflFinanceError as exc:
                 st.error(str(exc))
+            else:
+                st.rerun()
 
 # ----------------------------------------------------------------------------------------- choose
-scenarios = state.all_scenarios()
-if not scenarios:
+names = list(catalogue.scenarios)
+if not names:
     st.info("No scenarios yet: upload one or start from templates above.")
     st.stop()
-names = list(scenarios)
-if "dfl_next_current" in st.session_state:  # set by an edit below, applied before the selectbox exists
-    st.session_state["current"] = st.session_state.pop("dfl_next_current")
-if st.session_state.get("current") not in names:
-    st.session_state["current"] = names[0]
+state.current(names)
 name = st.selectbox("Scenario", names, key="current")
-sc = scenarios[name]
-where = ("bundled scenario, unchanged" if state.origin(name) == "bundled"
-         else f"saved in your workspace: {state.workspace_dir() / (state.slug(name) + '.toml')}")
-st.caption(f"{sc.scenario.description}  \n*{where}*" if sc.scenario.description else f"*{where}*")
-scope = f"{state.slug(name)}"
-prefix = f"{scope}:{state.version(name)}"
-
-summary = tables_for(state.toml_text(name))["summary"].set_index("metric")
+entry = catalogue.scenarios[name]
+sc = entry.scenario
+here = ("bundled scenario, unchanged" if entry.origin == "bundled"
+        else f"saved in your workspace: {entry.path}")
+st.caption(f"{sc.scenario.description}  \n*{here}*" if sc.scenario.description else f"*{here}*")
+scope = state.scope(name)
+prefix = f"{scope}:{state.form_version(entry)}"
 cur = sc.scenario.currency
-cols = st.columns(5)
-for col, metric in zip(cols, ["total_cost", "total_gap", "total_external", "peak_burden_share",
-                              "years_to_last_payment"]):
-    d = metric_definition(metric)
-    value = summary["value"].get(metric)
-    col.metric(f"{d.label} [{cur}]" if d.kind == "money" else d.label, format_metric(value, d.kind),
-               help=f"{d.description} [{d.unit_for(cur)}]")
+
+try:
+    summary = checked_tables(entry.text)["summary"].set_index("metric")
+except ScenarioError as exc:
+    st.error("This scenario cannot be computed, so it has no results; correct it below (or delete it):\n\n"
+             + problem_list(exc.problems))
+else:
+    for col, metric in zip(st.columns(len(HEADLINE)), HEADLINE):
+        d = metric_definition(metric)
+        col.metric(f"{d.label} [{cur}]" if d.kind == "money" else d.label,
+                   format_metric(summary["value"].get(metric), d.kind),
+                   help=f"{d.description} [{d.unit_for(cur)}]")
+for warning in scenario_warnings(sc):
+    st.warning(f"{where(sc, warning.path)}: {warning.message}", icon=":material/warning:")
+placeholders = placeholder_fields(sc)
+if placeholders:
+    context = [field_label(path.split(".", 1)[1]) for path, _ in placeholders if path.startswith("context.")]
+    lines = len(placeholders) - len(context)
+    parts = ([", ".join(context) + " (country profile)"] if context else []) + (
+        [f"the unit costs of {lines} cost lines (marked PLACEHOLDER under Key assumptions)"] if lines else [])
+    st.caption(f"{len(placeholders)} values without a public source yet (placeholders, to replace before the "
+               f"numbers are used for decisions): {'; '.join(parts)}.")
+placeholder_paths = {path for path, _ in placeholders}
 
 # one view at a time (tabs would draw all three on every run)
 VIEWS = ["Key assumptions", "Programmes and sources (tables)", "TOML file"]
@@ -153,10 +219,9 @@ if view == VIEWS[0]:
         with c[0]:
             form.text("Name", "scenario.name", sc.scenario.name, "[scenario]", "name")
         with c[1]:
-            form.number("Start year", "scenario.start_year", sc.scenario.start_year, "[scenario]", "start_year",
-                        integer=True)
+            form.number("Start year", "scenario.start_year", sc.scenario.start_year, "[scenario]", "start_year")
         with c[2]:
-            form.number("Years", "scenario.years", sc.scenario.years, "[scenario]", "years", integer=True)
+            form.number("Years", "scenario.years", sc.scenario.years, "[scenario]", "years")
         with c[3]:
             form.number("Discount rate [1/yr]", "scenario.discount_rate", sc.scenario.discount_rate, "[scenario]",
                         "discount_rate")
@@ -165,24 +230,17 @@ if view == VIEWS[0]:
         for i, (field, label) in enumerate([("schools", "Schools"), ("learners", "Learners"),
                                             ("teachers", "Teachers")]):
             with c[i]:
-                form.number(label, f"context.{field}", getattr(ctx, field), "[context]", field, integer=True)
+                form.number(label, f"context.{field}", getattr(ctx, field), "[context]", field)
         c = st.columns(3)
         with c[0]:
             form.number(f"Education budget [{cur}/yr]", "context.education_budget", ctx.education_budget,
-                        "[context]", "education_budget", fmt="%.0f")
+                        "[context]", "education_budget")
         with c[1]:
             form.number("Budget growth [1/yr]", "context.budget_growth", ctx.budget_growth, "[context]",
                         "budget_growth", optional=True)
         with c[2]:
             form.number("Burden limit [share of budget]", "context.burden_limit", ctx.burden_limit, "[context]",
                         "burden_limit")
-        if sc.scenario.country in country_profiles():
-            prof = country_profiles()[sc.scenario.country]
-            flagged = [f for f, v in prof.values.items() if v.placeholder and getattr(ctx, f, None) == (
-                int(v.value) if f in ("schools", "learners", "teachers") else v.value)]
-            if flagged:
-                st.caption(f"Placeholder values from the {prof.name} profile (no public source yet): "
-                           + ", ".join(flagged) + ".")
 
         st.subheader("Programmes")
         for i, p in enumerate(sc.programme):
@@ -198,25 +256,25 @@ if view == VIEWS[0]:
                                     "target_share")
                     with c[2]:
                         form.number("Target year", f"{base}.target_year", p.target_year,
-                                    "[[programme]]", "target_year", integer=True, optional=True)
+                                    "[[programme]]", "target_year", optional=True)
                     with c[3]:
-                        form.select("Rollout", f"{base}.rollout", p.rollout,
-                                    ["linear", "s-curve", "front-loaded", "immediate"], "[[programme]]", "rollout")
+                        form.select("Rollout", f"{base}.rollout", p.rollout, list(ROLLOUTS), "[[programme]]",
+                                    "rollout")
                 for j, line in enumerate(p.cost):
                     lp = f"{base}.cost[{j}]"
-                    flag = " (PLACEHOLDER)" if "PLACEHOLDER" in line.source_note else ""
+                    flag = " (PLACEHOLDER)" if f"{lp}.unit_cost" in placeholder_paths else ""
                     st.markdown(f"**{line.item}** — {line.kind}{flag}")
                     c = st.columns(3)
                     with c[0]:
                         form.number(f"Unit cost [{cur}]", f"{lp}.unit_cost", line.unit_cost, "[[programme.cost]]",
-                                    "unit_cost", fmt="%.2f")
+                                    "unit_cost")
                     with c[1]:
                         form.number("Price trend [1/yr]", f"{lp}.price_trend", line.price_trend,
                                     "[[programme.cost]]", "price_trend")
                     if line.kind == "capex":
                         with c[2]:
                             form.number("Lifetime [years]", f"{lp}.lifetime", line.lifetime, "[[programme.cost]]",
-                                        "lifetime", integer=True, optional=True)
+                                        "lifetime", optional=True)
                     if line.source_note:
                         st.caption(f"Source: {line.source_note}")
 
@@ -232,20 +290,19 @@ if view == VIEWS[0]:
                     form.number("Share cap", f"{base}.share_cap", s.share_cap, "[[source]]", "share_cap")
                 with c[1]:
                     form.number(f"Annual cap [{cur}/yr]", f"{base}.annual_cap", s.annual_cap, "[[source]]",
-                                "annual_cap", fmt="%.0f", optional=True)
+                                "annual_cap", optional=True)
                 with c[2]:
                     form.number(f"Commitment [{cur}]", f"{base}.commitment", s.commitment, "[[source]]",
-                                "commitment", fmt="%.0f", optional=True)
+                                "commitment", optional=True)
                 with c[3]:
-                    form.number("Priority", f"{base}.priority", s.priority, "[[source]]", "priority", integer=True,
+                    form.number("Priority", f"{base}.priority", s.priority, "[[source]]", "priority",
                                 optional=True)
                 c = st.columns(4)
                 with c[0]:
                     form.number("First year", f"{base}.first_year", s.first_year, "[[source]]", "first_year",
-                                integer=True, optional=True)
+                                optional=True)
                 with c[1]:
-                    form.number("Last year", f"{base}.last_year", s.last_year, "[[source]]", "last_year",
-                                integer=True, optional=True)
+                    form.number("Last year", f"{base}.last_year", s.last_year, "[[source]]", "last_year", optional=True)
                 if s.kind == "loan":
                     c = st.columns(4)
                     with c[0]:
@@ -254,17 +311,17 @@ if view == VIEWS[0]:
                         form.number("Rate [1/yr]", f"{base}.rate", s.rate, "[[source]]", "rate")
                     with c[2]:
                         form.number("Grace [years]", f"{base}.grace_years", s.grace_years, "[[source]]",
-                                    "grace_years", integer=True)
+                                    "grace_years")
                     with c[3]:
                         form.number("Maturity [years]", f"{base}.maturity_years", s.maturity_years, "[[source]]",
-                                    "maturity_years", integer=True)
+                                    "maturity_years")
                     st.caption("Choosing another term sheet replaces rate, grace, maturity and repayment with the "
                                "sheet's.")
                 elif s.kind == "ppp":
                     c = st.columns(4)
                     with c[0]:
                         form.number("Contract [years]", f"{base}.contract_years", s.contract_years, "[[source]]",
-                                    "contract_years", integer=True)
+                                    "contract_years")
                     with c[1]:
                         form.number("Return rate [1/yr]", f"{base}.return_rate", s.return_rate, "[[source]]",
                                     "return_rate")
@@ -277,9 +334,7 @@ if view == VIEWS[0]:
                         form.number("Match ratio", f"{base}.match.ratio", s.match.ratio, "[source.match]", "ratio")
         form.remember()
         st.form_submit_button("Apply changes", type="primary", key=f"apply:{prefix}", on_click=apply_key_form,
-                              args=(name, prefix, scope))
-    if st.session_state.get("dfl_notice"):
-        st.info(st.session_state.pop("dfl_notice"))
+                              args=(entry, prefix, scope))
     show_problem_summary(scope)
 
 # ----------------------------------------------------------------------------------------- tables
@@ -290,35 +345,31 @@ if view == VIEWS[1]:
         st.markdown("Add, remove or change programmes, cost lines and sources. Lists are comma-separated text "
                     "(`eligible`: `emis, connectivity:capex`; a loan `schedule`: `7-31:0.04`).")
         def choice(options):
-            return lambda help: cfg.SelectboxColumn(options=options, help=help)
+            return lambda help: cfg.SelectboxColumn(options=list(options), help=help)
 
-        def num(fmt, label=None):
-            return lambda help: cfg.NumberColumn(label, format=fmt, help=help)
+        def number(label=None):  # typed as text and read by parse_number: "abc" is refused, not emptied
+            return lambda help: cfg.TextColumn(label, help=help)
+
+        def numbers(table, **labels):
+            return {c: number(labels.get(c)) for c in NUMBERS[table]}
 
         progs_e = st.data_editor(progs, num_rows="dynamic", key=f"tp:{prefix}", hide_index=True,
                                  column_config=column_config("[[programme]]", progs.columns, {
-                                     "pillar": choice(["infrastructure", "capacities", "governance"]),
-                                     "driver": choice(["schools", "learners", "teachers", "none"]),
-                                     "rollout": choice(["linear", "s-curve", "front-loaded", "immediate"]),
-                                     "template": choice(list(templates())),
-                                     "start_share": num("%.3f"), "target_share": num("%.3f"),
-                                     "target_year": num("%d")}))
+                                     **numbers("programmes"), "pillar": choice(PILLARS), "driver": choice(DRIVERS),
+                                     "rollout": choice(ROLLOUTS), "template": choice(templates())}))
         lines_e = st.data_editor(lines, num_rows="dynamic", key=f"tl:{prefix}", hide_index=True,
                                  column_config=column_config("[[programme.cost]]", lines.columns, {
-                                     "kind": choice(["capex", "opex", "fixed_capex", "fixed_opex"]),
-                                     "unit_cost": num("%.2f", f"unit_cost [{cur}]"), "lifetime": num("%d"),
-                                     "replace_existing": lambda help: cfg.CheckboxColumn(help=help),
-                                     "price_trend": num("%.3f")}))
+                                     **numbers("lines", unit_cost=f"unit_cost [{cur}]"), "kind": choice(LINE_KINDS),
+                                     "replace_existing": lambda help: cfg.CheckboxColumn(help=help)}))
         sources_e = st.data_editor(sources, num_rows="dynamic", key=f"ts:{prefix}", hide_index=True,
                                    column_config=column_config("[[source]]", sources.columns, {
-                                       "kind": choice(["domestic", "grant", "loan", "ppp"]),
-                                       "terms": choice(list(loan_terms())),
-                                       "repayment": choice(["linear", "annuity", "schedule"]),
-                                       "annual_cap": num("%.0f", f"annual_cap [{cur}/yr]"),
-                                       "commitment": num("%.0f", f"commitment [{cur}]"),
+                                       **numbers("sources", annual_cap=f"annual_cap [{cur}/yr]",
+                                                 commitment=f"commitment [{cur}]"),
+                                       "kind": choice(SOURCE_KINDS), "terms": choice(loan_terms()),
+                                       "repayment": choice(REPAYMENTS),
                                        "match_sources": lambda help: cfg.TextColumn(
                                            help=field_help("[source.match]", "sources")),
-                                       "match_ratio": lambda help: cfg.NumberColumn(
+                                       "match_ratio": lambda help: cfg.TextColumn(
                                            help=field_help("[source.match]", "ratio"))}))
         if st.form_submit_button("Apply table edits", type="primary", key=f"apply_tables:{prefix}"):
             try:
@@ -326,28 +377,29 @@ if view == VIEWS[1]:
             except ScenarioError as exc:
                 set_problems(f"{scope}:tables", exc.problems)
             else:
-                set_problems(f"{scope}:tables", [])
-                state.put(new, replaces=name)
-                st.rerun()
+                if new == sc:
+                    set_problems(f"{scope}:tables", [])
+                    state.notice("Nothing changed.")
+                else:
+                    state.apply_edit(entry, dump_scenario(new), f"{scope}:tables")
+            st.rerun()
     show_problem_summary(f"{scope}:tables")
 
 # ----------------------------------------------------------------------------------------- TOML
 if view == VIEWS[2]:
-    text = state.toml_text(name)
-    st.download_button("Download this scenario (TOML)", data=text.encode("utf-8"),
-                       file_name=f"{state.slug(name)}.toml", mime="application/toml", key="download_toml",
-                       on_click="ignore")
-    st.text_area("TOML (edit and apply)", value=text, height=420, key=f"toml:{prefix}")
+    st.download_button("Download this scenario (TOML)", data=entry.text.encode("utf-8"), file_name=file_name(name),
+                       mime="application/toml", key="download_toml", on_click="ignore")
+    st.text_area("TOML (edit and apply)", value=entry.text, height=420, key=f"toml:{prefix}")
     c = st.columns(3)
     c[0].button("Apply TOML", key=f"apply_toml:{prefix}", on_click=apply_toml,
-                args=(name, f"toml:{prefix}", f"{scope}:toml"))
+                args=(entry, f"toml:{prefix}", f"{scope}:toml"))
     show_problem_summary(f"{scope}:toml")
-    if state.origin(name) == "workspace" and c[1].button("Reset to the bundled version", key=f"reset:{prefix}"):
-        if state.reset_to_bundled(name):
-            st.rerun()
-        else:
-            st.info("This scenario has no bundled version.")
-    if c[2].button("Delete from the workspace", key=f"delete:{prefix}"):
-        state.remove(name)
-        st.session_state["dfl_next_current"] = None
-        st.rerun()
+    if entry.origin == "bundled":
+        st.caption("A bundled scenario: your edits are saved in your workspace; the bundled file stays as it is.")
+    elif name in catalogue.bundled:
+        c[1].button("Reset to the bundled version", key=f"reset:{prefix}", on_click=state.delete, args=(entry,))
+    else:
+        c[2].button("Delete from the workspace", key=f"delete:{prefix}", on_click=state.delete, args=(entry,))
+
+if notice := state.notice():
+    st.info(notice)
