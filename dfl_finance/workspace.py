@@ -269,9 +269,19 @@ def read_folder(folder: Path, origin: Origin) -> list[Entry]:
     return _mark_duplicates([e for e in entries if e is not None])
 
 
+def _named_with(entries: list[Entry]) -> tuple[list[Entry], list[tuple[str, Scenario]]]:
+    """The entries that load, and ``(file, scenario)`` of each."""
+    good = [e for e in entries if e.ok]
+    return good, [(e.file, e.scenario) for e in good if e.scenario is not None]
+
+
+def _named(entries: list[Entry]) -> list[tuple[str, Scenario]]:
+    return _named_with(entries)[1]
+
+
 def _mark_duplicates(entries: list[Entry]) -> list[Entry]:
     """Entries whose scenario name an earlier file already has become errors (the core rule on names)."""
-    problems = dict(duplicate_name_problems([(e.file, e.scenario) for e in entries if e.ok]))
+    problems = dict(duplicate_name_problems(_named(entries)))
     return [replace(e, error=ScenarioError([problems[e.file]], file=str(e.path))) if e.file in problems else e
             for e in entries]
 
@@ -307,14 +317,14 @@ if os.name == "nt":  # pragma: no cover - exercised on Windows only
     def _try_lock(fd: int) -> bool:
         os.lseek(fd, 0, os.SEEK_SET)
         try:
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined,unused-ignore]
         except OSError:
             return False
         return True
 
     def _unlock(fd: int) -> None:
         os.lseek(fd, 0, os.SEEK_SET)
-        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)  # type: ignore[attr-defined,unused-ignore]
 else:
     import fcntl
 
@@ -413,7 +423,7 @@ class Workspace:
         with _writing(self.folder):
             self._check(base, text)
             entries = self._all()
-            others = [(str(e.path), e.scenario) for e in entries if e.ok and not (
+            others = [(str(e.path), sc) for e, (_, sc) in zip(*_named_with(entries)) if not (
                 (e.origin == "workspace" and e.file == base.file) or (e.origin == "bundled" and e.name == base.name))]
             mine = "your edit"
             problems = [p for where, p in duplicate_name_problems([*others, (mine, scenario)]) if where == mine]

@@ -1,4 +1,5 @@
-"""The code base passes ruff (pyflakes, pycodestyle, import order) with the settings in pyproject.toml."""
+"""The code base passes ruff (pyflakes, pycodestyle, import order) and mypy (strict flags on the engine and the
+modules that feed it), with the settings in pyproject.toml."""
 
 import shutil
 import subprocess
@@ -10,10 +11,20 @@ import pytest
 from tests.conftest import ROOT
 
 
+def _tool(name: str) -> str:
+    """A tool installed beside the running interpreter (the test extra), else on PATH."""
+    local = Path(sys.executable).with_name(name)
+    return str(local) if local.exists() else (shutil.which(name) or pytest.fail(f"{name} is not installed; "
+                                                                                 "pip install -e .[test]"))
+
+
 def test_ruff_finds_nothing():
-    ruff = Path(sys.executable).with_name("ruff")
-    command = [str(ruff)] if ruff.exists() else [shutil.which("ruff") or pytest.fail("ruff is not installed; "
-                                                                                     "pip install -e .[test]")]
-    proc = subprocess.run(command + ["check", "--output-format", "concise", "."], cwd=ROOT, capture_output=True,
+    proc = subprocess.run([_tool("ruff"), "check", "--output-format", "concise", "."], cwd=ROOT, capture_output=True,
                           text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_mypy_finds_nothing():
+    proc = subprocess.run([_tool("mypy"), "--no-error-summary"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -9,6 +9,7 @@ in the facets and in the colours).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Final
 
 import altair as alt
 import pandas as pd
@@ -27,7 +28,7 @@ FACET_COLUMNS = 2
 
 
 #: Programmes get a scheme without red, so that red means "gap" everywhere.
-PROGRAMME_SCHEME = "dark2"
+PROGRAMME_SCHEME: Final = "dark2"
 
 
 def source_colours(source_ids: list[str]) -> dict[str, str]:
@@ -70,8 +71,8 @@ def labels_of(scenarios: Iterable[Scenario]) -> dict[str, str]:
     that two ids share gets the id in brackets. The gap is labelled :data:`GAP_LABEL`."""
     first: dict[str, str] = {GAP: GAP_LABEL}
     for sc in scenarios:
-        for item in [*sc.programme, *sc.source]:
-            first.setdefault(item.id, item.label)
+        for ident, label in [*((p.id, p.label) for p in sc.programme), *((s.id, s.label) for s in sc.source)]:
+            first.setdefault(ident, label)
     counts: dict[str, int] = {}
     for label in first.values():
         counts[label] = counts.get(label, 0) + 1
@@ -85,7 +86,7 @@ def _labelled(df: pd.DataFrame, column: str, labels: dict[str, str] | None) -> p
 def costs_chart(costs: pd.DataFrame, currency: str, order: Sequence[str] | None = None,
                 labels: dict[str, str] | None = None) -> alt.FacetChart:
     """Costs by programme over the years, stacked, grouped by pillar (tooltip), one panel per scenario."""
-    df = costs.groupby(["scenario", "year", "pillar", "programme"], as_index=False)["amount"].sum()
+    df = costs.groupby(["scenario", "year", "pillar", "programme"], as_index=False).agg(amount=("amount", "sum"))
     df = _labelled(_money_columns(df, "amount", currency), "programme", labels)
     df["pillar_rank"] = df["pillar"].map({p: i for i, p in enumerate(PILLARS)})
     chart = alt.Chart(df, width=380, height=220).mark_bar().encode(
@@ -104,7 +105,8 @@ def financing_chart(financing: pd.DataFrame, currency: str, colours: dict[str, s
                     order: Sequence[str] | None = None) -> alt.FacetChart:
     """Who pays each year, stacked by source; the unfunded gap in red on top. ``colours`` is keyed like the
     ``source`` column (ids, or labels once relabelled)."""
-    df = financing.groupby(["scenario", "year", "source", "source_kind"], as_index=False, sort=False)["amount"].sum()
+    df = financing.groupby(["scenario", "year", "source", "source_kind"], as_index=False, sort=False).agg(
+        amount=("amount", "sum"))
     df = _money_columns(df, "amount", currency)
     df["is_gap"] = (df["source_kind"] == GAP).astype(int)
     chart = alt.Chart(df, width=380, height=220).mark_bar().encode(
@@ -165,7 +167,7 @@ def burden_chart(fiscal: pd.DataFrame, order: Sequence[str] | None = None) -> al
     )
     limit = base.mark_line(strokeDash=[6, 4], opacity=0.8).encode(y=alt.Y("burden_limit:Q", title=title))
     # sizes on the layer itself: set on the layers, Streamlit draws a layered chart squashed
-    return alt.layer(line, limit).properties(width=640, height=320)
+    return alt.LayerChart(layer=[line, limit]).properties(width=640, height=320)
 
 
 def outcomes_chart(outcomes: pd.DataFrame, order: Sequence[str] | None = None,

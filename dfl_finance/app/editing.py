@@ -312,7 +312,7 @@ def scenario_from_tables(scenario: Scenario, progs: pd.DataFrame, lines: pd.Data
         prog["cost"] = []
         programmes.append(prog)
     by_id = {p.get("id"): (i, p) for i, p in enumerate(programmes)}
-    for j, row in lines.reset_index(drop=True).iterrows():
+    for j, (_, row) in enumerate(lines.iterrows()):
         owner = _clean(row["programme"])
         if owner not in by_id:
             problems.append(Problem(f"cost line {j + 1}.programme", "no programme with this id in the programme "
