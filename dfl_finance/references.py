@@ -121,8 +121,9 @@ def placeholder_fields(scenario: Scenario) -> list[tuple[str, str]]:
 
         profile = country_profiles().get(scenario.scenario.country)
         defaults = profile.context_defaults() if profile else {}
-        for field, value in (profile.values.items() if profile else []):
-            if value.placeholder and getattr(scenario.context, field, None) == defaults.get(field):
+        for field, default in defaults.items():  # only the values that fill [context]
+            value = profile.values[field] if profile else None
+            if value is not None and value.placeholder and getattr(scenario.context, field) == default:
                 out.append((f"context.{field}", value.source))
     for i, p in enumerate(scenario.programme):
         for j, line in enumerate(p.cost):

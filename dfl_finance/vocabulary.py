@@ -77,37 +77,41 @@ _METRICS = [
     Metric("pv_total_cost", "Total cost (present value)", "money", "{cur}",
            "Present value of the costs at the discount rate"),
     Metric("cost_per_learner_year", "Cost per learner-year", "money", "{cur}/learner-year",
-           "total_cost / (learners x years); absent without learners"),
+           "Total cost divided by the number of learners times the years of the plan (not shown without learners)"),
     Metric("total_domestic", "Domestic outlay", "money", "{cur}", "What domestic sources pay"),
     Metric("total_grant", "Grants", "money", "{cur}", "What grants pay"),
     Metric("total_loan", "Loans", "money", "{cur}", "What loans disburse"),
     Metric("total_ppp", "PPP investment", "money", "{cur}", "What PPP operators invest"),
-    Metric("total_external", "External finance", "money", "{cur}", "Grants + loans + PPP investment"),
+    Metric("total_external", "External finance", "money", "{cur}", "Grants, loans and PPP investment together"),
     Metric("total_gap", "Funding gap", "money", "{cur}", "What no source pays"),
-    Metric("gap_share", "Gap share", "share", "share of total cost", "total_gap / total_cost; absent without cost"),
+    Metric("gap_share", "Gap share", "share", "share of total cost",
+           "The funding gap as a share of the total cost (not shown when nothing costs anything)"),
     Metric("total_debt_service", "Debt service", "money", "{cur}",
            "Interest, principal and fees of all loans, to the last repayment"),
     Metric("total_ppp_payments", "PPP payments", "money", "{cur}",
            "Availability payments to PPP operators, to the last payment"),
     Metric("pv_government_cost", "Government cost (present value)", "money", "{cur}",
-           "Present value of domestic outlay + debt service + PPP payments, tail included"),
+           "Present value of what the government pays: domestic outlay, debt service and PPP payments, to the last "
+           "repayment"),
     Metric("grant_element_external", "Grant element of external finance", "share", "share",
-           "1 - PV(debt service + PPP payments) / PV(external finance received); absent without external finance"),
+           "How much of the external finance is a gift: 1 minus the present value of what is repaid (debt service and "
+           "PPP payments) over the present value of what is received (not shown without external finance)"),
     Metric("leverage", "Leverage", "ratio", "{cur} external per {cur} domestic",
-           "total_external / total_domestic; absent without domestic outlay"),
+           "External finance per unit of domestic outlay (not shown without domestic outlay)"),
     Metric("peak_burden_share", "Peak burden", "share", "share of education budget",
            "Highest government burden as a share of the education budget in any year"),
     Metric("years_over_limit", "Years over the burden limit", "years", "years",
            "Years in which the burden share exceeds the burden limit"),
     Metric("years_to_last_payment", "Years of repayment", "years", "years",
-           "Years from start_year to the last debt or PPP payment, inclusive (0 if none)"),
+           "Years from the first year of the plan to the last debt or PPP payment, both included (0 if none)"),
 ]
 #: Every scenario-wide summary metric, in the order of ``summary.csv``.
 METRICS: dict[str, Metric] = {m.key: m for m in _METRICS}
 #: Per-source metrics, written ``<key>__<source id>``.
 SOURCE_METRICS: dict[str, Metric] = {
     "grant_element": Metric("grant_element", "Grant element", "share", "share",
-                            "1 - PV(debt service) / PV(disbursements) of one loan; absent if it never disburses"),
+                            "How much of one loan is a gift: 1 minus the present value of its debt service over the "
+                            "present value of its disbursements (not shown if it never disburses)"),
 }
 
 

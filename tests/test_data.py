@@ -184,3 +184,17 @@ if __name__ == "__main__":  # python -m tests.test_data: write the snapshot anew
     SNAPSHOT.parent.mkdir(parents=True, exist_ok=True)
     _current_summary().to_csv(SNAPSHOT, index=False)
     print(f"wrote {SNAPSHOT}")
+
+
+def test_placeholder_fields_are_the_unsourced_values_the_scenario_uses():
+    from dfl_finance.references import placeholder_fields
+
+    raw = {"scenario": {"name": "k", "country": "KEN", "start_year": 2026, "years": 3},
+           "programme": [{"template": "emis"}]}
+    paths = [p for p, _ in placeholder_fields(scenario_from_dict(raw))]
+    # Kenya's budget and growth are placeholders; its connected_share is one too, but it is not a [context] field
+    assert "context.education_budget" in paths and "context.budget_growth" in paths
+    assert not any("connected_share" in p for p in paths)
+    assert "programme[0].cost[0].unit_cost" in paths  # EMIS costs have no public source
+    raw["context"] = {"education_budget": 5e9}  # a value of the file's own is not the profile's placeholder
+    assert "context.education_budget" not in [p for p, _ in placeholder_fields(scenario_from_dict(raw))]
