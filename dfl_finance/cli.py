@@ -219,9 +219,9 @@ def cmd_countries(args: argparse.Namespace) -> int:
 
     from .formatting import format_metric
     from .profiles import country_profiles
-    from .vocabulary import MetricKind
+    from .vocabulary import COUNTED_DRIVERS, MetricKind
 
-    fields = ["schools", "learners", "teachers", "connected_share", "education_budget", "budget_growth"]
+    fields = [*COUNTED_DRIVERS, "connected_share", "education_budget", "budget_growth"]
     rows = []
     for iso3, prof in sorted(country_profiles().items()):
         row = {"iso3": iso3, "country": prof.name}
@@ -233,7 +233,7 @@ def cmd_countries(args: argparse.Namespace) -> int:
             kinds: dict[str, MetricKind] = {"education_budget": "money", "connected_share": "share",
                                              "budget_growth": "share"}
             text = format_metric(v.value, kinds.get(f, "ratio"))
-            if f in ("schools", "learners", "teachers"):
+            if f in COUNTED_DRIVERS:
                 text = f"{v.value:,.0f}"
             row[f] = text + ("*" if v.placeholder else "")
         rows.append(row)

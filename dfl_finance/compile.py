@@ -18,7 +18,7 @@ from .engine.financing import SourceInputs
 from .engine.loans import ppp_profile, repayment_profile
 from .engine.model import LoanSpec, ModelInputs
 from .sizing import check_memory
-from .vocabulary import COST_CLASSES, LINE_KINDS, ROLLOUTS, SOURCE_KINDS
+from .vocabulary import COST_CLASSES, DRIVERS, LINE_KINDS, ROLLOUTS, SOURCE_KINDS
 
 if TYPE_CHECKING:
     from .schema.models import Programme, Scenario, Source
@@ -53,14 +53,14 @@ def build_cost_inputs(scenario: Scenario, draws: int = 1) -> CostInputs:
     Y = scenario.scenario.years
     progs = scenario.programme
     lines = [(p_idx, c) for p_idx, p in enumerate(progs) for c in p.cost]
-    counts = {"schools": ctx.schools, "learners": ctx.learners, "teachers": ctx.teachers, "none": 0}
+    counts = {driver: getattr(ctx, driver, None) or 0 for driver in DRIVERS}  # 0 for "none"
     schedule = np.zeros((len(lines), Y), dtype=bool)
     for l_idx, (_, c) in enumerate(lines):
         if c.kind == "fixed_capex":
             schedule[l_idx, [y - start for y in (c.schedule or [start])]] = True
     return CostInputs(
         years=Y,
-        driver_count=_repeat([counts[p.driver] or 0 for p in progs], draws),
+        driver_count=_repeat([counts[p.driver] for p in progs], draws),
         start_share=_repeat([p.start_share for p in progs], draws),
         target_share=_repeat([p.target_share for p in progs], draws),
         target_index=np.array([(p.target_year or scenario.end_year) - start for p in progs], dtype=np.int64),

@@ -7,10 +7,11 @@ from pathlib import Path
 
 from .errors import DflFinanceError
 from .profiles import CONTEXT_FIELDS, bundled_scenarios_dir, data_dir, loan_terms, read_csv_rows, templates
+from .vocabulary import COUNTED_DRIVERS
 
 #: Units a data row may use.
 KNOWN_UNITS = {
-    "schools", "learners", "teachers", "share", "1/yr", "years", "days", "km", "Mbps",
+    *COUNTED_DRIVERS, "share", "1/yr", "years", "days", "km", "Mbps",
     "USD", "USD/yr", "USD/km", "USD/km/yr", "USD/Mbps/yr", "USD/school", "USD/school/yr", "USD/W", "USD/month",
     "USD/device", "USD/trainee-day", "USD/teacher", "USD/learner/yr", "KES/device",
 }

@@ -15,9 +15,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from .errors import DataError
+from .vocabulary import COUNTED_DRIVERS
 
 #: Fields of a country profile that fill the scenario's ``[context]`` table.
-CONTEXT_FIELDS = ("schools", "learners", "teachers", "education_budget", "budget_growth")
+CONTEXT_FIELDS = (*COUNTED_DRIVERS, "education_budget", "budget_growth")
 
 
 #: Environment variable naming another data folder (country profiles, unit costs, term sheets, templates).
@@ -71,7 +72,7 @@ class CountryProfile:
         for field in CONTEXT_FIELDS:
             if field in self.values:
                 v = self.values[field].value
-                out[field] = int(v) if field in ("schools", "learners", "teachers") else v
+                out[field] = int(v) if field in COUNTED_DRIVERS else v
         return out
 
 

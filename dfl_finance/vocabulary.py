@@ -28,6 +28,8 @@ COST_CLASSES: tuple[str, ...] = get_args(CostClass)
 SOURCE_KINDS: tuple[str, ...] = get_args(SourceKind)
 REPAYMENTS: tuple[str, ...] = get_args(Repayment)
 
+#: Line kinds paid per unit of a driver (the others are lump sums).
+PER_UNIT_KINDS: tuple[str, ...] = tuple(k for k in LINE_KINDS if not k.startswith("fixed_"))
 #: Drivers that count units (every driver but ``none``).
 COUNTED_DRIVERS: tuple[str, ...] = tuple(d for d in DRIVERS if d != "none")
 #: The cost class of each line kind: fixed lump sums belong to the class of their per-unit twin.

@@ -14,8 +14,14 @@ import numpy as np
 from ..vocabulary import LINE_KINDS, ROLLOUTS
 from . import Bools, Floats, Ints
 
-CAPEX, OPEX, FIXED_CAPEX, FIXED_OPEX = (LINE_KINDS.index(k) for k in ("capex", "opex", "fixed_capex", "fixed_opex"))
-LINEAR, S_CURVE, FRONT_LOADED = (ROLLOUTS.index(r) for r in ("linear", "s-curve", "front-loaded"))
+# positions of the values the engine branches on (the order itself is the vocabulary's)
+CAPEX = LINE_KINDS.index("capex")
+OPEX = LINE_KINDS.index("opex")
+FIXED_CAPEX = LINE_KINDS.index("fixed_capex")
+FIXED_OPEX = LINE_KINDS.index("fixed_opex")
+LINEAR = ROLLOUTS.index("linear")
+S_CURVE = ROLLOUTS.index("s-curve")
+FRONT_LOADED = ROLLOUTS.index("front-loaded")
 
 #: Steepness of the logistic s-curve over the rollout period (progress runs over x in [0, 1], centred at 0.5).
 S_CURVE_STEEPNESS = 10.0

@@ -29,7 +29,10 @@ import numpy as np
 from ..vocabulary import LINE_CLASS, LINE_KINDS, SOURCE_KINDS
 from . import Bools, Floats, Ints
 
-DOMESTIC, GRANT, LOAN, PPP = (SOURCE_KINDS.index(k) for k in ("domestic", "grant", "loan", "ppp"))
+DOMESTIC = SOURCE_KINDS.index("domestic")
+GRANT = SOURCE_KINDS.index("grant")
+LOAN = SOURCE_KINDS.index("loan")
+PPP = SOURCE_KINDS.index("ppp")
 MAX_MATCH_ITERATIONS = 200
 #: Per line kind (index into LINE_KINDS): 0 for a capex cell, 1 for an opex cell.
 _OPEX_CLASS = np.array([LINE_CLASS[k] == "opex" for k in LINE_KINDS], dtype=np.int64)

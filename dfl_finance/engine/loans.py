@@ -33,7 +33,8 @@ def repayment_profile(repayment: str, rate: float, grace_years: int, maturity_ye
 
     Parameters
     ----------
-    repayment : {"linear", "annuity", "schedule"}
+    repayment : str
+        One of :data:`~dfl_finance.vocabulary.REPAYMENTS`.
     rate : float
         Interest or service charge [1/yr]; shapes the principal of an annuity.
     grace_years, maturity_years : int

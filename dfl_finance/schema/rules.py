@@ -8,11 +8,11 @@ or written together have distinct names.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ..errors import Problem, known
-from ..vocabulary import GAP
+from ..vocabulary import COST_CLASSES, COUNTED_DRIVERS, GAP, PER_UNIT_KINDS
 
 if TYPE_CHECKING:
     from .models import Scenario, Source
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 #: years = 100.05% or 16.67% x 6 = 100.02% do not add up exactly); the last payment settles the difference.
 SCHEDULE_SUM_TOLERANCE = 0.005
 
-REQUIRED_CONTEXT = ("schools", "learners", "teachers", "education_budget")
+REQUIRED_CONTEXT = (*COUNTED_DRIVERS, "education_budget")
 
 
 def consistency_problems(sc: Scenario) -> list[Problem]:
@@ -46,7 +46,7 @@ def consistency_problems(sc: Scenario) -> list[Problem]:
                                p.target_year))
         for j, c in enumerate(p.cost):
             cw = f"{where}.cost[{j}]"
-            if p.driver == "none" and c.kind in ("capex", "opex"):
+            if p.driver == "none" and c.kind in PER_UNIT_KINDS:
                 out.append(Problem(f"{cw}.kind", "a programme with driver = \"none\" has only fixed_capex and "
                                    "fixed_opex lines", c.kind))
             if c.kind != "capex":
@@ -89,7 +89,7 @@ def _source_problems(sc: Scenario) -> list[Problem]:
             if prog not in programmes:
                 out.append(Problem(f"{where}.eligible[{j}]", f"no programme with this id (known: "
                                    f"{known(sorted(programmes))})", cell))
-            elif kind not in ("", "capex", "opex"):
+            elif kind not in ("", *COST_CLASSES):
                 out.append(Problem(f"{where}.eligible[{j}]", "write `programme`, `programme:capex` or "
                                    "`programme:opex`", cell))
             elif s.kind == "ppp" and kind == "opex":
@@ -260,6 +260,3 @@ def duplicate_name_problems(named: Sequence[tuple[str, Scenario]]) -> list[tuple
             seen[sc.name] = where
     return out
 
-
-def names_in(scenarios: Iterable[Scenario]) -> list[str]:
-    return [sc.name for sc in scenarios]
