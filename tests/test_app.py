@@ -474,6 +474,28 @@ def test_compare_shows_labels_deltas_in_points_and_the_baseline_first(workspace)
     assert "%" not in share["Unit"] and "_" not in " ".join(table["Unit"])
 
 
+def test_compare_refuses_deltas_across_currencies(workspace):
+    workspace.mkdir(parents=True, exist_ok=True)
+    raw = small_scenario_dict()
+    raw["scenario"].update(name="Plan in euros", currency="EUR")
+    (workspace / "plan-in-euros.toml").write_text(dump_scenario(scenario_from_dict(raw)), encoding="utf-8")
+    raw["scenario"].update(name="Plan in dollars", currency="USD")
+    (workspace / "plan-in-dollars.toml").write_text(dump_scenario(scenario_from_dict(raw)), encoding="utf-8")
+    at = _app()
+    at.switch_page(PAGES["compare"]).run()
+    at.multiselect(key="compare_pick").set_value(["Plan in dollars", "Plan in euros"]).run()
+    assert not at.exception
+    assert "different currencies (USD, EUR)" in _texts(at.warning)
+    table = at.dataframe[0].value
+    change = [c for c in table.columns if c.startswith("Change")]
+    assert change and (table[change[0]] == "").all()  # no differences across currencies
+    units = table[table["Metric"] == "Total cost"].iloc[0]["Unit"]
+    assert "USD" in units and "EUR" in units
+    at.switch_page(PAGES["export"]).run()
+    at.multiselect(key="export_pick").set_value(["Plan in dollars", "Plan in euros"]).run()
+    assert not at.exception
+
+
 def test_export_shows_labels_not_codes(workspace):
     at = _app()
     at.switch_page(PAGES["export"]).run()
