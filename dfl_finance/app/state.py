@@ -17,7 +17,7 @@ from pathlib import Path
 import streamlit as st
 
 from ..errors import DflFinanceError, Problem, ScenarioError
-from ..profiles import data_dir
+from ..profiles import bundled_scenarios_dir
 from ..workspace import Base, Catalogue, Conflict, Entry, Workspace, WorkspaceError, file_name
 from . import DEFAULT_SCENARIO
 from .compute import checked_tables
@@ -37,16 +37,9 @@ def workspace_dir() -> Path:
     return Path(os.environ.get(WORKSPACE_ENV) or Path.home() / ".dfl-finance" / "workspace")
 
 
-def bundled_dir() -> Path | None:
-    """The bundled scenarios (``scenarios/`` beside ``data/``), None without a data folder."""
-    try:
-        return data_dir().parent / "scenarios"
-    except DflFinanceError:
-        return None
-
-
 def workspace() -> Workspace:
-    return Workspace(workspace_dir(), bundled_dir())
+    """The workspace over the bundled scenarios (shipped with the package; ``DFL_FINANCE_DATA`` does not move them)."""
+    return Workspace(workspace_dir(), bundled_scenarios_dir())
 
 
 def catalogue() -> Catalogue:

@@ -5,9 +5,17 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from dfl_finance.profiles import country_profiles, data_dir, unit_costs
+from dfl_finance.profiles import country_profiles, data_dir, loan_terms, unit_costs
 
 ROOT = Path(__file__).resolve().parents[3]
+
+
+def show_file(path: Path) -> None:
+    """A Markdown file of the repository or the data folder, or a note where it is not there."""
+    try:
+        st.markdown(path.read_text(encoding="utf-8"))
+    except OSError:
+        st.info(f"{path.name} is not in this installation ({path}).")
 
 st.title("About the model")
 st.markdown("""
@@ -18,9 +26,9 @@ gap. All amounts are in constant prices of the start year.
 """)
 tab_method, tab_sources, tab_placeholders = st.tabs(["Method", "Sources", "Placeholders"])
 with tab_method:
-    st.markdown((ROOT / "docs" / "method.md").read_text(encoding="utf-8"))
+    show_file(ROOT / "docs" / "method.md")
 with tab_sources:
-    st.markdown((data_dir() / "SOURCES.md").read_text(encoding="utf-8"))
+    show_file(data_dir() / "SOURCES.md")
 with tab_placeholders:
     st.markdown("Values **without a public source**, which keep the model running and should be replaced "
                 "before the numbers are used for decisions:")
@@ -28,4 +36,6 @@ with tab_placeholders:
             for u in unit_costs().values() if u.placeholder]
     rows += [{"table": "country_profiles.csv", "id": f"{p.iso3}.{f}", "value": v.value, "unit": v.unit,
               "note": v.source} for p in country_profiles().values() for f, v in p.values.items() if v.placeholder]
+    rows += [{"table": "loan_terms.csv", "id": t.id, "value": t.rate, "unit": "1/yr", "note": t.source}
+             for t in loan_terms().values() if t.placeholder]
     st.dataframe(pd.DataFrame(rows), hide_index=True)
