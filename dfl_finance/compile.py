@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+
 def cell_names(programmes: Sequence[Programme]) -> list[tuple[str, str]]:
     """The cost cells ``(programme id, capex|opex)`` in allocation order (see ``engine.financing.line_cells``)."""
     return [(p.id, k) for p in programmes for k in COST_CLASSES]
