@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -28,6 +29,7 @@ from .vocabulary import (
     METRICS,
     PRICE_DIGITS,
     SHARE_DIGITS,
+    SOURCE_KINDS,
     metric_definition,
     minor_unit_digits,
     source_metric_key,
@@ -126,6 +128,12 @@ class Result:
             "reached_share": self.sim.costs.reached_share[0][:, keep].reshape(-1),
         }, columns=TABLE_COLUMNS["outcomes"]))
 
+    @cached_property
+    def _paid(self) -> Floats:
+        """(Y, S + 1, C) what each source (file order), then the gap, pays in each cell, rounded to the minor unit."""
+        pay, gap = self.sim.allocation.pay[0], self.sim.allocation.gap[0]  # (Y, S, C), (Y, C)
+        return _round(np.concatenate([pay, gap[:, None, :]], axis=1), self.digits)
+
     def financing_df(self) -> pd.DataFrame:
         """Who pays each cost cell in each year; the row with ``source = "gap"`` is what no source pays.
 
@@ -138,8 +146,7 @@ class Result:
         kinds = [s.kind for s in sc.source] + [GAP]
         order = np.array([*self.inputs.sources.order, len(sc.source)], dtype=np.int64)
         years = self._years(sc.scenario.years)
-        pay, gap = self.sim.allocation.pay[0], self.sim.allocation.gap[0]  # (Y, S, C), (Y, C)
-        amounts = _round(np.concatenate([pay, gap[:, None, :]], axis=1)[:, order], self.digits)  # (Y, S + 1, C)
+        amounts = self._paid[:, order]  # (Y, S + 1, C), the gap last
         y, s, c = np.nonzero(amounts)
         return pd.DataFrame({
             "scenario": sc.name,
@@ -151,32 +158,62 @@ class Result:
             "amount": amounts[y, s, c],
         }, columns=TABLE_COLUMNS["financing"])
 
-    def debt_service_df(self) -> pd.DataFrame:
-        """Per loan and PPP source, every year from the first to its own last payment; none if it never pays."""
-        sc = self.scenario
-        frames = []
+    @cached_property
+    def _debt_rows(self) -> dict[int, dict[str, Floats]]:
+        """Rounded flows of every loan and PPP source that pays, by source index, to its own last payment.
+
+        Every flow is rounded cumulatively (each year's value is the change of its rounded running total), so each
+        row is within one minor unit of the exact flow, each column adds up to its rounded total, and
+        ``outstanding`` is exactly the running sum of disbursed minus principal, ending at 0.
+        """
+        out = {}
         for i, ds in sorted({**self.sim.debt, **self.sim.ppp}.items()):
             n = _last_nonzero(_flows(ds), self.digits) + 1
             if n == 0:
                 continue
-            frames.append(pd.DataFrame({
-                "scenario": sc.name, "year": self._years(n), "source": sc.source[i].id,
-                "disbursed": ds.disbursed[0, :n], "interest": ds.interest[0, :n], "principal": ds.principal[0, :n],
-                "fees": ds.fees[0, :n], "outstanding": ds.outstanding[0, :n],
-            }, columns=TABLE_COLUMNS["debt_service"]))
+            disbursed = _round_cumulative(ds.disbursed[0, :n], self.digits)
+            principal = _round_cumulative(ds.principal[0, :n], self.digits)
+            out[i] = {"disbursed": disbursed, "interest": _round_cumulative(ds.interest[0, :n], self.digits),
+                      "principal": principal, "fees": _round_cumulative(ds.fees[0, :n], self.digits),
+                      "outstanding": _round(np.cumsum(disbursed - principal), self.digits)}
+        return out
+
+    def debt_service_df(self) -> pd.DataFrame:
+        """Per loan and PPP source, every year from the first to its own last payment; none if it never pays.
+
+        Amounts are in minor units, and every row holds ``outstanding = previous outstanding + disbursed -
+        principal`` exactly (see :attr:`_debt_rows`)."""
+        sc = self.scenario
+        frames = [pd.DataFrame({"scenario": sc.name, "year": self._years(len(rows["disbursed"])),
+                                "source": sc.source[i].id, **rows}, columns=TABLE_COLUMNS["debt_service"])
+                  for i, rows in self._debt_rows.items()]
         if not frames:
             return pd.DataFrame({c: pd.Series(dtype=np.int64 if c == "year" else object if c in ("scenario", "source")
                                               else float) for c in TABLE_COLUMNS["debt_service"]})
-        return self._rounded(pd.concat(frames, ignore_index=True))
+        return pd.concat(frames, ignore_index=True)
 
     def fiscal_df(self) -> pd.DataFrame:
         """The budget envelope over the projection and the debt/PPP tail to the last payment (domestic outlay and
-        gap are 0 in the tail)."""
+        gap are 0 in the tail).
+
+        ``debt_service`` and ``ppp_payments`` are the sums of the rounded rows of ``debt_service.csv`` in that year,
+        and ``government_burden`` is the sum of the rounded domestic outlay, debt service and PPP payments, so the
+        tables add up to the minor unit."""
         n = self.payment_years
         df = pd.DataFrame({"scenario": self.name, "year": self._years(n)})
         for col in TABLE_COLUMNS["fiscal"][2:]:
             df[col] = self.sim.fiscal[col][0, :n]
-        return self._rounded(df)
+        df = self._rounded(df)
+        paid = {"debt_service": np.zeros(n), "ppp_payments": np.zeros(n)}
+        for i, rows in self._debt_rows.items():
+            column = "ppp_payments" if i in self.sim.ppp else "debt_service"
+            payments = rows["interest"] + rows["principal"] + rows["fees"]
+            paid[column][:len(payments)] += payments
+        for column, values in paid.items():
+            df[column] = _round(values, self.digits)
+        df["government_burden"] = _round(df["domestic_outlay"] + df["debt_service"] + df["ppp_payments"],
+                                         self.digits)
+        return df
 
     def summary(self) -> dict[str, float | int]:
         """Summary metrics as plain numbers, rounded like the tables, and the grant element of each loan as
@@ -185,11 +222,30 @@ class Result:
         raw = {k: float(v[0]) for k, v in self.sim.metrics.items()}
         for i, ge in self.sim.loan_grant_element.items():
             raw[source_metric_key("grant_element", self.scenario.source[i].id)] = float(ge[0])
+        raw.update(self._table_totals())
         out: dict[str, float | int] = {}
         for key in [*METRICS, *(k for k in raw if k not in METRICS)]:
             value = raw.get(key, math.nan)
             if math.isfinite(value):
                 out[key] = _round_metric(value, metric_definition(key).kind, self.digits)
+        return out
+
+    def _table_totals(self) -> dict[str, float]:
+        """The summary's totals as sums of the rounded rows of the tables they summarise (costs.csv,
+        financing.csv, debt_service.csv), so that a reader who adds up the rows finds them to the minor unit; the
+        ratios made of them follow."""
+        paid = self._paid.sum(axis=(0, 2))  # (S + 1,) by source in file order, then the gap
+        kinds = np.array([s.kind for s in self.scenario.source] + [GAP])
+        by_kind = {k: float(paid[kinds == k].sum()) for k in (*SOURCE_KINDS, GAP)}
+        cost = float(_round(self.sim.costs.amount[0], self.digits).sum())
+        external = by_kind["grant"] + by_kind["loan"] + by_kind["ppp"]
+        out = {"total_cost": cost, "total_external": external, "total_gap": by_kind[GAP],
+               **{f"total_{k}": by_kind[k] for k in SOURCE_KINDS},
+               "gap_share": by_kind[GAP] / cost if cost > 0 else math.nan,
+               "leverage": external / by_kind["domestic"] if by_kind["domestic"] > 0 else math.nan}
+        for key, ppp in (("total_debt_service", False), ("total_ppp_payments", True)):
+            out[key] = float(sum((rows[f].sum() for i, rows in self._debt_rows.items() if (i in self.sim.ppp) == ppp
+                                  for f in ("interest", "principal", "fees")), 0.0))
         return out
 
     def summary_df(self) -> pd.DataFrame:
@@ -212,6 +268,12 @@ class Result:
 def _round(values: np.ndarray, digits: int) -> np.ndarray:
     """``np.round`` to ``digits`` decimals (exact halves to even); ``-0.0`` becomes ``0.0``."""
     return np.round(np.asarray(values, dtype=float), digits) + 0.0
+
+
+def _round_cumulative(values: np.ndarray, digits: int) -> np.ndarray:
+    """Round a flow along its year axis so that its running total is the rounded running total of the exact flow:
+    each value is within one minor unit of the exact one, and the rounded values add up to the rounded sum."""
+    return _round(np.diff(_round(np.cumsum(values), digits), prepend=0.0), digits)
 
 
 def _round_metric(value: float, kind: str, digits: int) -> float | int:
@@ -291,7 +353,9 @@ def compare_summaries(summaries: Sequence[pd.DataFrame], baseline: str | None = 
     values = [dict(zip(s["metric"], s["value"])) for s in summaries]
     units = [dict(zip(s["metric"], s["unit"])) for s in summaries]
     base_values = values[names.index(base)]
-    metrics = list(dict.fromkeys(m for s in summaries for m in s["metric"]))
+    # in the order of the metric definitions, whichever scenario comes first
+    order = {m: i for i, m in enumerate(METRICS)}
+    metrics = sorted(dict.fromkeys(m for s in summaries for m in s["metric"]), key=lambda m: order.get(m, len(order)))
     rows = []
     for m in metrics:
         definition = metric_definition(m)
@@ -304,7 +368,10 @@ def compare_summaries(summaries: Sequence[pd.DataFrame], baseline: str | None = 
                 delta = _round_metric(value - base_values[m], definition.kind, _digits_of(unit.get(m, "")))
             rows.append({"metric": m, "label": definition.label, "unit": unit.get(m, ""), "scenario": name,
                          "value": value, "baseline": base, "delta": delta})
-    return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
+    out = pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
+    for col in ("value", "delta"):  # keep whole years whole (a float column would write 5 as 5.0)
+        out[col] = pd.Series([r[col] for r in rows], dtype=object, index=out.index)
+    return out
 
 
 def _digits_of(unit: str) -> int:

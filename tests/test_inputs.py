@@ -339,3 +339,41 @@ def test_parse_refuses_text_longer_than_the_limit():
     with pytest.raises(ScenarioError, match="characters long"):
         parse_scenario("#" * (MAX_FILE_BYTES + 1))
 
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "scenarios").glob("*.toml")), ids=lambda p: p.stem)
+def test_the_written_tables_add_up_to_the_minor_unit(path):
+    # an auditor recomputing the tables from the CSVs finds every identity and total exactly (to the cent)
+    res = run(load_scenario(path))
+    t, s = res.tables(), res.summary()
+    fiscal, debt, fin, costs = t["fiscal"], t["debt_service"], t["financing"], t["costs"]
+
+    def cents(x):
+        return int(round(float(x) * 100))
+
+    for row in fiscal.itertuples():
+        assert cents(row.domestic_outlay) + cents(row.debt_service) + cents(row.ppp_payments) == cents(
+            row.government_burden)
+    for source, rows in debt.groupby("source"):
+        outstanding = 0
+        for row in rows.itertuples():
+            outstanding += cents(row.disbursed) - cents(row.principal)
+            assert outstanding == cents(row.outstanding), (source, row.year)
+        assert outstanding == 0  # repaid in full
+    payments = debt.assign(p=debt.interest + debt.principal + debt.fees)
+    kinds = dict(zip(fin["source"], fin["source_kind"]))
+    is_ppp = payments["source"].map(kinds) == "ppp"
+    assert cents(s["total_debt_service"]) == sum(cents(v) for v in payments.loc[~is_ppp, "p"])
+    assert cents(s["total_ppp_payments"]) == sum(cents(v) for v in payments.loc[is_ppp, "p"])
+    assert cents(s["total_debt_service"]) == sum(cents(v) for v in fiscal["debt_service"])
+    assert cents(s["total_cost"]) == sum(cents(v) for v in costs["amount"])
+    assert cents(s["total_gap"]) == sum(cents(v) for v in fin.loc[fin.source_kind == "gap", "amount"])
+    for kind in ("domestic", "grant", "loan", "ppp"):
+        assert cents(s[f"total_{kind}"]) == sum(cents(v) for v in fin.loc[fin.source_kind == kind, "amount"])
+
+
+def test_comparison_writes_years_as_whole_numbers(tmp_path):
+    files = [str(p) for p in sorted((ROOT / "scenarios").glob("rwanda-*.toml"))]
+    assert main(["compare", *files, "--out", str(tmp_path)]) == 0
+    lines = [line for line in (tmp_path / "comparison.csv").read_text().splitlines() if ",years," in line]
+    assert lines and not any(".0," in line or line.endswith(".0") for line in lines)
