@@ -559,35 +559,49 @@ def _readme(sheets: list[str]) -> pd.DataFrame:
                         columns=["sheet", "contents", "units", "source"])
 
 
-def _decimals(values: list, most: int = 3) -> int:
-    """The fewest decimals (up to ``most``) that show every number in ``values`` as it is."""
-    numbers_ = [v for v in values if isinstance(v, float) and math.isfinite(v)]
-    for d in range(most):
-        if all(abs(round(v, d) - v) <= 1e-9 * max(1.0, abs(v)) for v in numbers_):
-            return d
-    return most
+def _whole(values: list) -> bool:
+    return all(float(v).is_integer() for v in values if isinstance(v, float) and math.isfinite(v))
 
 
-def _amount_format(decimals: int) -> str:
-    return "#,##0" + ("." + "0" * decimals if decimals else "")
+def _unit_format(unit: object) -> str:
+    """The number format of a summary or comparison value, by its unit: ``USD`` (and ``USD/learner-year``) to the
+    currency's minor unit, shares in percent, years whole, ratios with two decimals."""
+    from .vocabulary import minor_unit_digits
+
+    text = str(unit)
+    currency = text.split("/")[0]
+    if text == "years":
+        return "0"
+    if text.startswith("share"):
+        return PERCENT
+    if len(currency) == 3 and currency.isalpha() and currency.isupper() and " per " not in text:
+        digits = minor_unit_digits(currency)
+        return "#,##0" + ("." + "0" * digits if digits else "")
+    return "#,##0.00"
 
 
 def _formats(name: str, values: list, units: list | None) -> list[str | None]:
-    """The number format of each cell of a column: years as integers, shares in percent, amounts and counts with
-    thousands separators; ``value`` and ``delta`` by the row's unit (summary, comparison)."""
-    from .results import _SHARE_COLUMNS
+    """The number format of each cell of a column, one per column (per unit for ``value`` and ``delta`` in the
+    summary and the comparison): years as integers, shares in percent, amounts with thousands separators and
+    two decimals (none where every amount of the column is whole, as in currencies without cents), counts whole,
+    unit costs with up to six decimals."""
+    from .results import MONEY_COLUMNS, SHARE_COLUMNS
 
     if name in ("value", "delta") and units is not None:
-        return ["0" if u == "years" else PERCENT if str(u).startswith("share") else _amount_format(_decimals([v]))
-                for v, u in zip(values, units)]
+        return [_unit_format(u) for u in units]
+    numbers_ = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
     if name == "year":
-        fmt = "0"
-    elif name in _SHARE_COLUMNS:
+        fmt: str | None = "0"
+    elif name in SHARE_COLUMNS:
         fmt = PERCENT
-    elif values and all(isinstance(v, int) and not isinstance(v, bool) for v in values if v is not None):
+    elif name == "unit_cost":
+        fmt = "#,##0.00####"
+    elif name in MONEY_COLUMNS:
+        fmt = "#,##0" if _whole(numbers_) else "#,##0.00"
+    elif numbers_ and all(isinstance(v, int) for v in numbers_):
         fmt = "#,##0"
-    elif values and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values if v is not None):
-        fmt = _amount_format(_decimals(values))
+    elif numbers_:
+        fmt = "#,##0.00"
     else:
         fmt = None
     return [fmt] * len(values)

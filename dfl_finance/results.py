@@ -46,9 +46,10 @@ TABLE_COLUMNS = {
     "summary": ["scenario", "metric", "value", "unit"],
 }
 COMPARISON_COLUMNS = ["metric", "label", "unit", "scenario", "value", "baseline", "delta"]
-_MONEY_COLUMNS = {"amount", "disbursed", "interest", "principal", "fees", "outstanding", "education_budget",
-                  "domestic_outlay", "debt_service", "ppp_payments", "government_burden", "gap"}
-_SHARE_COLUMNS = {"burden_share", "burden_limit", "reached_share"}
+#: Columns of the tables that hold amounts of money (rounded to the minor unit) and shares (0..1).
+MONEY_COLUMNS = {"amount", "disbursed", "interest", "principal", "fees", "outstanding", "education_budget",
+                 "domestic_outlay", "debt_service", "ppp_payments", "government_burden", "gap"}
+SHARE_COLUMNS = {"burden_share", "burden_limit", "reached_share"}
 
 
 @dataclass(frozen=True)
@@ -74,11 +75,11 @@ class Result:
     def _rounded(self, df: pd.DataFrame) -> pd.DataFrame:
         """Amounts to the minor unit, unit costs and shares to a fixed number of decimals (no rounding dust)."""
         for col in df.columns:
-            if col in _MONEY_COLUMNS:
+            if col in MONEY_COLUMNS:
                 df[col] = _round(df[col].to_numpy(dtype=float), self.digits)
             elif col == "unit_cost":
                 df[col] = _round(df[col].to_numpy(dtype=float), PRICE_DIGITS)
-            elif col in _SHARE_COLUMNS:
+            elif col in SHARE_COLUMNS:
                 df[col] = _round(df[col].to_numpy(dtype=float), SHARE_DIGITS)
         return df
 
@@ -211,7 +212,7 @@ class Result:
             paid[column][:len(payments)] += payments
         for column, values in paid.items():
             df[column] = _round(values, self.digits)
-        df["government_burden"] = _round(df["domestic_outlay"] + df["debt_service"] + df["ppp_payments"],
+        df["government_burden"] = _round((df["domestic_outlay"] + df["debt_service"] + df["ppp_payments"]).to_numpy(),
                                          self.digits)
         return df
 

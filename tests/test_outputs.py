@@ -471,3 +471,22 @@ def test_excel_csv_starts_with_a_bom_and_keeps_accents(tmp_path):
     assert verify_outputs(tmp_path / "excel") == []
     assert main(["compare", str(scenario_file), "--out", str(tmp_path / "cmp"), "--excel-csv"]) == 0
     assert (tmp_path / "cmp" / "comparison.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+def test_workbook_formats_follow_the_unit_not_the_value(tmp_path):
+    # every amount in a currency gets that currency's format, whatever its digits (190,446,560.05 and 185,357,291.58
+    # were shown with 0 and 1 decimals); shares in percent, years whole, ratios with two decimals
+    from openpyxl import load_workbook
+
+    assert main(["run", *BUNDLED, "--out", str(tmp_path), "--xlsx"]) == 0
+    ws = load_workbook(tmp_path / "dfl-finance.xlsx")["summary"]
+    header = [c.value for c in ws[1]]
+    value, unit = header.index("value"), header.index("unit")
+    formats: dict[str, set[str]] = {}
+    for row in ws.iter_rows(min_row=2):
+        if row[value].value is not None:
+            formats.setdefault(row[unit].value, set()).add(row[value].number_format)
+    assert formats["USD"] == {"#,##0.00"}
+    assert formats["years"] == {"0"}
+    assert all(f == {"0.0%"} for u, f in formats.items() if u.startswith("share"))
+    assert formats["USD external per USD domestic"] == {"#,##0.00"}
