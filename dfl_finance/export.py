@@ -550,7 +550,8 @@ def _readme(sheets: list[str]) -> pd.DataFrame:
         "Price basis: amounts are in constant prices of start_year in the scenario's currency, rounded to the "
         "currency's minor unit (cents for most currencies, whole units for RWF, JPY, ...).",
         "Shares are fractions (0.05 = 5%), shown in percent; years and counts are whole numbers.",
-        "Text that a spreadsheet would run as a formula starts with '; control characters other than tab and line "
+        "Text that a spreadsheet would run as a formula is stored as text (Excel's text prefix), shown as written; "
+        "control characters other than tab and line "
         "breaks, which a workbook cannot hold, are replaced by \ufffd.",
         f"Written by dfl-finance {__version__}; manifest.json beside the files lists every input and output with "
         "its sha256 (check a folder with `dfl-finance verify DIR`).",
@@ -621,13 +622,14 @@ def _shown_width(value: object, fmt: str | None) -> int:
 
 
 def _xlsx_value(value: object) -> object:
-    """A cell for openpyxl: text neutralised and without the control characters a workbook cannot hold (replaced
-    by U+FFFD), non-finite numbers as text, missing values empty."""
+    """A cell for openpyxl: text as written but without the control characters a workbook cannot hold (replaced
+    by U+FFFD), non-finite numbers as text, missing values empty. Text is stored as text, never as a formula (see
+    :func:`_add_sheet`), so it needs no leading ``'``."""
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-    value = _plain(value)
     if isinstance(value, str):
         return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)  # neither a formula character nor a line break
+    value = _plain(value)
     if isinstance(value, float) and not math.isfinite(value):
         return repr(value)
     return value
@@ -645,6 +647,12 @@ def _add_sheet(wb: Workbook, title: str, df: pd.DataFrame, wrap: bool = False) -
     ws.append([_xlsx_value(n) for n in names])
     for row in zip(*columns):
         ws.append([_xlsx_value(v) for v in row])
+    for cells in ws.iter_rows():
+        for cell in cells:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # text, even when it starts with "=" (openpyxl would write a formula)
+                if neutralise_text(cell.value) != cell.value:
+                    cell.quotePrefix = True  # Excel's text prefix: shown as typed, kept as text when edited
     bold, top = Font(bold=True), Alignment(wrap_text=True, vertical="top")
     for cell in ws[1]:
         cell.font = bold

@@ -446,11 +446,15 @@ def test_workbook_has_a_readme_formats_widths_and_frozen_headers(tmp_path):
             assert width >= min(longest, 50), (ws.title, header.value, width)
 
 
-def test_workbook_text_is_neutralised_and_control_characters_cannot_crash_it(tmp_path):
+def test_workbook_text_is_kept_as_text_and_control_characters_cannot_crash_it(tmp_path):
+    # in a workbook, text is stored as text (never a formula) and shown as written, with Excel's text prefix where
+    # a spreadsheet would run it as a formula; a CSV has no such type, so there the leading ' stays
     df = pd.DataFrame({"scenario": ["=1+1", "a\n=b", "bell\x07 and \x1b escape", "fine"], "amount": [1, 2, 3, 4]})
     write_xlsx({"summary": df}, tmp_path / "w.xlsx")
-    values = [c.value for c in openpyxl.load_workbook(tmp_path / "w.xlsx")["summary"]["A"][1:]]
-    assert values == ["'=1+1", "a\n'=b", "bell\ufffd and \ufffd escape", "fine"]
+    cells = openpyxl.load_workbook(tmp_path / "w.xlsx")["summary"]["A"][1:]
+    assert [c.value for c in cells] == ["=1+1", "a\n=b", "bell\ufffd and \ufffd escape", "fine"]
+    assert all(c.data_type == "s" for c in cells)  # text, not a formula
+    assert [c.quotePrefix for c in cells] == [True, True, False, False]
 
 
 # ------------------------------------------------------------------------------------- 7. CSVs for Excel
