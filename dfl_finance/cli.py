@@ -1,8 +1,9 @@
 """The ``dfl-finance`` command line. It holds no model logic: it calls the public API and prints.
 
 Exit status: 0 success, 2 bad input (invalid scenario, missing file, bad option, an output folder that cannot be
-written), never a traceback for input a user can get wrong; 141 (128 + SIGPIPE, as coreutils) when the reader of
-standard output went away, as in ``dfl-finance run ... | head``.
+written), never a traceback for input a user can get wrong; 1 when standard output cannot be written (a full disk);
+141 (128 + SIGPIPE, as coreutils) when the reader of standard output went away before the output was written, as in
+``dfl-finance run ... | true``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ if TYPE_CHECKING:  # pandas and the engine are imported by the commands that nee
     from .schema.models import Scenario
 
 EXIT_OK, EXIT_INPUT = 0, 2
+EXIT_OUTPUT = 1  # standard output could not be written
 EXIT_BROKEN_PIPE = 128 + 13  # SIGPIPE
 
 
@@ -381,11 +383,23 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         # as the Python docs advise (signal module, "Note on SIGPIPE"): point stdout at devnull so that the final
         # flush at exit cannot fail again, and end quietly
-        try:
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        except (AttributeError, OSError, ValueError):  # stdout is not a real file (tests)
-            pass
+        _silence_stdout()
         return EXIT_BROKEN_PIPE
+    except OSError as exc:  # standard output cannot be written (a full disk, /dev/full): say so, no traceback
+        _silence_stdout()
+        try:
+            print(f"error: cannot write the output: {exc.strerror or exc}", file=sys.stderr)
+        except OSError:
+            pass
+        return EXIT_OUTPUT
+
+
+def _silence_stdout() -> None:
+    """Point standard output at devnull, so that the flush at exit cannot fail again."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (AttributeError, OSError, ValueError):  # stdout is not a real file (tests)
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -371,6 +371,16 @@ def test_a_closed_pipe_ends_quietly_with_status_141(tmp_path):
     assert "141" in (ROOT / "README.md").read_text()
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full on this system")
+@pytest.mark.parametrize("command", [["run", BUNDLED[0], "--out", "{out}"], ["validate", BUNDLED[0]], ["countries"]])
+def test_standard_output_that_cannot_be_written_is_a_message_not_a_traceback(tmp_path, command):
+    args = [a.replace("{out}", str(tmp_path / "out")) for a in command]
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(_cli() + args, stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.strip() == "error: cannot write the output: No space left on device"
+
+
 # ------------------------------------------------------------------------------------- 5. reproducibility
 def test_manifest_records_the_data_files_and_the_library_versions(tmp_path, monkeypatch):
     data = tmp_path / "data"
