@@ -109,8 +109,12 @@ def _check_scenarios(folder: Path, notes: list[str]) -> list[str]:
     from .results import run
     from .schema import load_scenario
 
+    if not folder.is_dir():
+        return [f"{folder}: no such folder of scenarios"]
     problems = []
     files = sorted(folder.glob("*.toml"))
+    if not files:
+        return [f"{folder}: no scenario files (*.toml) to check"]
     for f in files:
         try:
             run(load_scenario(f)).tables()

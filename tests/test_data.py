@@ -198,3 +198,13 @@ def test_placeholder_fields_are_the_unsourced_values_the_scenario_uses():
     assert "programme[0].cost[0].unit_cost" in paths  # EMIS costs have no public source
     raw["context"] = {"education_budget": 5e9}  # a value of the file's own is not the profile's placeholder
     assert "context.education_budget" not in [p for p, _ in placeholder_fields(scenario_from_dict(raw))]
+
+
+@pytest.mark.parametrize("make", ["missing", "empty"])
+def test_data_check_of_a_folder_without_scenarios_fails(tmp_path, make):
+    from dfl_finance.cli import main
+
+    folder = tmp_path / "scenarios"
+    if make == "empty":
+        folder.mkdir()
+    assert main(["data-check", "--scenarios", str(folder)]) == 2
