@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .errors import Problem, ScenarioError
+from .errors import DflFinanceError, Problem, ScenarioError
 
 if TYPE_CHECKING:
     from .schema.models import Scenario
@@ -67,14 +67,22 @@ def memory_estimate(z: Sizes) -> int:
 
 
 def memory_limit() -> int:
-    """The memory limit of one run [bytes], from :data:`MEMORY_LIMIT_ENV` (GiB) or the default."""
+    """The memory limit of one run [bytes], from :data:`MEMORY_LIMIT_ENV` (GiB) or the default.
+
+    Raises
+    ------
+    DflFinanceError
+        The variable is set but is not a positive number.
+    """
     text = os.environ.get(MEMORY_LIMIT_ENV, "").strip()
+    if not text:
+        return int(DEFAULT_MEMORY_LIMIT_GIB * 2**30)
     try:
-        gib = float(text) if text else DEFAULT_MEMORY_LIMIT_GIB
+        gib = float(text)
     except ValueError:
-        gib = DEFAULT_MEMORY_LIMIT_GIB
+        gib = math.nan
     if not math.isfinite(gib) or gib <= 0:
-        gib = DEFAULT_MEMORY_LIMIT_GIB
+        raise DflFinanceError(f"{MEMORY_LIMIT_ENV} must be a positive number of GiB, such as 8 (got {text!r})")
     return int(gib * 2**30)
 
 

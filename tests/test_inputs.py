@@ -192,6 +192,11 @@ def test_the_memory_limit_can_be_changed(tmp_path, monkeypatch, capsys):
     assert "the limit is 0.0 GiB" in capsys.readouterr().err
     monkeypatch.setenv(MEMORY_LIMIT_ENV, "2")
     assert main(["validate", str(path)]) == 0
+    capsys.readouterr()
+    for bad in ("abc", "-1", "0", "inf"):  # a typo is an error, not silently the default
+        monkeypatch.setenv(MEMORY_LIMIT_ENV, bad)
+        assert main(["validate", str(path)]) == 2
+        assert f"{MEMORY_LIMIT_ENV} must be a positive number of GiB" in capsys.readouterr().err
 
 
 @given(st.integers(1, 4), st.integers(1, 6), st.integers(1, 30), st.integers(0, 2**31))
