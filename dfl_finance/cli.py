@@ -93,6 +93,16 @@ def _legend(names: list[str], baseline: str | None = None) -> tuple[list[str], s
     return keys, "\n".join(["Scenarios:", *lines])
 
 
+def _unit_cells(units: dict[str, str], kind: str) -> tuple[str, dict[str, str]]:
+    """The unit column of a metric's row, and the currency to print with each scenario's value: one unit for
+    all, or (when the scenarios' currencies differ) "each scenario's own" and the code beside every amount."""
+    distinct = list(dict.fromkeys(u for u in units.values() if u))
+    if len(distinct) <= 1:
+        return (distinct[0] if distinct else ""), {}
+    codes = {n: u.split("/")[0] for n, u in units.items()} if kind == "money" else {}
+    return "each scenario's own", codes
+
+
 def summary_text(summary: pd.DataFrame) -> str:
     """A compact table: one row per metric (label and unit), one column per scenario (named in a legend above)."""
     from .formatting import format_metric
@@ -100,17 +110,14 @@ def summary_text(summary: pd.DataFrame) -> str:
 
     names = list(dict.fromkeys(summary["scenario"]))
     keys, legend = _legend(names)
-    by_scenario = {n: dict(zip(g["metric"], zip(g["value"], g["unit"]))) for n, g in summary.groupby(
-        "scenario", sort=False)}
-    metrics = list(dict.fromkeys(summary["metric"]))
     rows = []
-    for m in metrics:
-        d = metric_definition(m)
-        units = list(dict.fromkeys(by_scenario[n][m][1] for n in names if m in by_scenario[n]))
-        row = {"metric": d.label, "unit": " / ".join(units)}
+    for m, g in summary.groupby("metric", sort=False):
+        d = metric_definition(str(m))
+        values = dict(zip(g["scenario"], g["value"]))
+        unit, codes = _unit_cells(dict(zip(g["scenario"], g["unit"])), d.kind)
+        row = {"metric": d.label, "unit": unit}
         for n, k in zip(names, keys):
-            value, unit = by_scenario[n].get(m, (None, ""))
-            row[k] = format_metric(value, d.kind)
+            row[k] = format_metric(_number(values.get(n)), d.kind, codes.get(n, ""))
         rows.append(row)
     return f"{legend}\n\n{_table_text(rows)}"
 
@@ -128,9 +135,10 @@ def comparison_text(table: pd.DataFrame) -> str:
     for m, g in table.groupby("metric", sort=False):
         d = metric_definition(str(m))
         cells = {str(r.scenario): r for r in g.itertuples()}
-        row = {"metric": d.label, "unit": " / ".join(dict.fromkeys(g["unit"]))}
+        unit, codes = _unit_cells(dict(zip(g["scenario"], g["unit"])), d.kind)
+        row = {"metric": d.label, "unit": unit}
         for n, k in zip(names, keys):
-            row[k] = format_metric(_number(cells[n].value), d.kind) if n in cells else "n/a"
+            row[k] = format_metric(_number(cells[n].value), d.kind, codes.get(n, "")) if n in cells else "n/a"
         for n, k in zip(names, keys):
             if n != baseline:
                 row[f"{k}-{base_key}"] = format_delta(_number(cells[n].delta), d.kind) if n in cells else ""

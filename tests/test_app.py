@@ -489,8 +489,10 @@ def test_compare_refuses_deltas_across_currencies(workspace):
     table = at.dataframe[0].value
     change = [c for c in table.columns if c.startswith("Change")]
     assert change and (table[change[0]] == "").all()  # no differences across currencies
-    units = table[table["Metric"] == "Total cost"].iloc[0]["Unit"]
-    assert "USD" in units and "EUR" in units
+    row = table[table["Metric"] == "Total cost"].iloc[0]
+    assert row["Unit"] == "each scenario's own"  # each amount says its currency
+    values = [row[c] for c in table.columns if c.startswith(("1.", "2."))]
+    assert sorted(v.split()[0] for v in values) == ["EUR", "USD"]
     at.switch_page(PAGES["export"]).run()
     at.multiselect(key="export_pick").set_value(["Plan in dollars", "Plan in euros"]).run()
     assert not at.exception

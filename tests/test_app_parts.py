@@ -155,3 +155,23 @@ def test_labels_that_two_ids_share_are_told_apart():
 def test_no_debt_chart_without_loans_or_ppp():
     tables = combine_tables([run(load_scenario(ROOT / "scenarios/rwanda-domestic.toml"))])
     assert compare_charts(tables, "USD")["debt_service"] is None
+
+
+def test_charts_of_scenarios_in_different_currencies_say_so():
+    from dfl_finance import scenario_from_dict
+    from tests.conftest import small_scenario_dict
+
+    raws = []
+    for name, currency in (("In dollars", "USD"), ("In francs", "RWF")):
+        raw = small_scenario_dict()
+        raw["scenario"].update(name=name, currency=currency)
+        raws.append(raw)
+    tables = combine_tables([run(scenario_from_dict(r)) for r in raws])
+    mixed = compare_charts(tables, {"In dollars": "USD", "In francs": "RWF"})
+    spec = mixed["costs"].to_dict()
+    assert spec["resolve"]["scale"]["y"] == "independent"  # each panel on its own money axis
+    assert "each scenario's currency" in str(spec) and "USD millions" not in str(spec)
+    texts = set(mixed["costs"].data["amount_text"])
+    assert any(t.startswith("RWF ") for t in texts) and any(t.startswith("USD ") for t in texts)
+    single = compare_charts(tables, "USD")["costs"].to_dict()
+    assert "USD millions" in str(single) and "resolve" not in single

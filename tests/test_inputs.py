@@ -139,6 +139,8 @@ def test_compare_refuses_deltas_across_currencies_or_start_years(tmp_path, capsy
     assert main(["compare", str(a), str(b), "--out", str(out)]) == 0
     captured = capsys.readouterr()
     assert "no deltas" in captured.err and why in captured.err
+    if "currency" in meta:  # each amount printed with its own currency, not under a unit that fits only one
+        assert "each scenario's own" in captured.out and "EUR " in captured.out and "USD " in captured.out
     table = pd.read_csv(out / "comparison.csv")
     assert table["delta"].isna().all()
     units = table.loc[table["metric"] == "total_cost"].set_index("scenario")["unit"]

@@ -8,7 +8,7 @@ in the facets and in the colours).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Final
 
 import altair as alt
@@ -43,11 +43,30 @@ def _scale(colours: dict[str, str], present) -> alt.Scale:
     return alt.Scale(domain=ids, range=[colours[s] for s in ids])
 
 
-def _money_columns(df: pd.DataFrame, column: str, currency: str) -> pd.DataFrame:
+#: The currency of the amounts of a chart: one code for all scenarios, or the code of each scenario by name.
+Currency = str | Mapping[str, str]
+
+
+def _money_columns(df: pd.DataFrame, column: str, currency: Currency) -> pd.DataFrame:
+    """``millions`` for the axis and ``amount_text`` ("USD 12.3 M") for the tooltip, in each row's currency."""
     out = df.copy()
     out["millions"] = out[column] / 1e6
-    out["amount_text"] = [format_money(v, currency) for v in out[column]]
+    codes = [currency] * len(out) if isinstance(currency, str) else [currency.get(n, "") for n in out["scenario"]]
+    out["amount_text"] = [format_money(v, c) for v, c in zip(out[column], codes)]
     return out
+
+
+def _money_title(what: str, currency: Currency) -> str:
+    """``Cost (USD millions)``, or ``Cost (millions, each scenario's currency)`` when the currencies differ."""
+    codes = {currency} if isinstance(currency, str) else set(currency.values())
+    return f"{what} ({codes.pop()} millions)" if len(codes) == 1 else f"{what} (millions, each scenario's currency)"
+
+
+def _money_facet(chart: alt.Chart, order: list[str], currency: Currency) -> alt.FacetChart:
+    """Panels per scenario; each with its own money axis when the scenarios' currencies differ."""
+    faceted = _facet(chart, order)
+    codes = {currency} if isinstance(currency, str) else set(currency.values())
+    return faceted.resolve_scale(y="independent") if len(codes) > 1 else faceted
 
 
 def _order(df: pd.DataFrame, order: Sequence[str] | None) -> list[str]:
@@ -83,7 +102,7 @@ def _labelled(df: pd.DataFrame, column: str, labels: dict[str, str] | None) -> p
     return df.assign(**{column: df[column].map(lambda i: (labels or {}).get(i, i))})
 
 
-def costs_chart(costs: pd.DataFrame, currency: str, order: Sequence[str] | None = None,
+def costs_chart(costs: pd.DataFrame, currency: Currency, order: Sequence[str] | None = None,
                 labels: dict[str, str] | None = None) -> alt.FacetChart:
     """Costs by programme over the years, stacked, grouped by pillar (tooltip), one panel per scenario."""
     df = costs.groupby(["scenario", "year", "pillar", "programme"], as_index=False).agg(amount=("amount", "sum"))
@@ -91,17 +110,17 @@ def costs_chart(costs: pd.DataFrame, currency: str, order: Sequence[str] | None 
     df["pillar_rank"] = df["pillar"].map({p: i for i, p in enumerate(PILLARS)})
     chart = alt.Chart(df, width=380, height=220).mark_bar().encode(
         x=alt.X("year:O", title="Year"),
-        y=alt.Y("sum(millions):Q", title=f"Cost ({currency} millions)", axis=alt.Axis(format=",.1f")),
+        y=alt.Y("sum(millions):Q", title=_money_title("Cost", currency), axis=alt.Axis(format=",.1f")),
         color=alt.Color("programme:N", title="Programme", scale=alt.Scale(scheme=PROGRAMME_SCHEME),
                         legend=alt.Legend(orient="bottom", columns=3, labelLimit=300)),
         order=alt.Order("pillar_rank:Q"),
         tooltip=[SCENARIO_TIP, YEAR_TIP, alt.Tooltip("pillar:N", title="Pillar"),
                  alt.Tooltip("programme:N", title="Programme"), alt.Tooltip("amount_text:N", title="Cost")],
     )
-    return _facet(chart, _order(df, order)).properties(title="Costs by programme (stacked by pillar)")
+    return _money_facet(chart, _order(df, order), currency).properties(title="Costs by programme (stacked by pillar)")
 
 
-def financing_chart(financing: pd.DataFrame, currency: str, colours: dict[str, str],
+def financing_chart(financing: pd.DataFrame, currency: Currency, colours: dict[str, str],
                     order: Sequence[str] | None = None) -> alt.FacetChart:
     """Who pays each year, stacked by source; the unfunded gap in red on top. ``colours`` is keyed like the
     ``source`` column (ids, or labels once relabelled)."""
@@ -111,17 +130,17 @@ def financing_chart(financing: pd.DataFrame, currency: str, colours: dict[str, s
     df["is_gap"] = (df["source_kind"] == GAP).astype(int)
     chart = alt.Chart(df, width=380, height=220).mark_bar().encode(
         x=alt.X("year:O", title="Year"),
-        y=alt.Y("sum(millions):Q", title=f"Financing ({currency} millions)", axis=alt.Axis(format=",.1f")),
+        y=alt.Y("sum(millions):Q", title=_money_title("Financing", currency), axis=alt.Axis(format=",.1f")),
         color=alt.Color("source:N", title="Source (gap in red)", scale=_scale(colours, df["source"]),
                         legend=alt.Legend(orient="bottom", columns=4, labelLimit=300)),
         order=alt.Order("is_gap:Q"),
         tooltip=[SCENARIO_TIP, YEAR_TIP, alt.Tooltip("source:N", title="Source"),
                  alt.Tooltip("source_kind:N", title="Kind"), alt.Tooltip("amount_text:N", title="Amount")],
     )
-    return _facet(chart, _order(df, order)).properties(title="Financing by source, with the gap")
+    return _money_facet(chart, _order(df, order), currency).properties(title="Financing by source, with the gap")
 
 
-def debt_service_chart(debt: pd.DataFrame, currency: str, colours: dict[str, str],
+def debt_service_chart(debt: pd.DataFrame, currency: Currency, colours: dict[str, str],
                        order: Sequence[str] | None = None) -> alt.FacetChart | None:
     """Debt service (and PPP availability payments) by source to the last repayment; None without any."""
     if debt.empty:
@@ -132,7 +151,7 @@ def debt_service_chart(debt: pd.DataFrame, currency: str, colours: dict[str, str
     df = _money_columns(df, "payment", currency)
     chart = alt.Chart(df, width=380, height=200).mark_bar().encode(
         x=alt.X("year:O", title="Year", axis=alt.Axis(labelOverlap=True)),
-        y=alt.Y("sum(millions):Q", title=f"Payments ({currency} millions)", axis=alt.Axis(format=",.1f")),
+        y=alt.Y("sum(millions):Q", title=_money_title("Payments", currency), axis=alt.Axis(format=",.1f")),
         color=alt.Color("source:N", title="Source", scale=_scale(colours, df["source"]),
                         legend=alt.Legend(orient="bottom", labelLimit=300)),
         tooltip=[SCENARIO_TIP, YEAR_TIP, alt.Tooltip("source:N", title="Source"),
@@ -141,7 +160,7 @@ def debt_service_chart(debt: pd.DataFrame, currency: str, colours: dict[str, str
                  alt.Tooltip("principal:Q", title="Principal", format=",.0f"),
                  alt.Tooltip("outstanding:Q", title="Outstanding", format=",.0f")],
     )
-    return _facet(chart, _order(df, order)).properties(
+    return _money_facet(chart, _order(df, order), currency).properties(
         title="Debt service and PPP payments by source, to the last repayment")
 
 
@@ -189,7 +208,7 @@ def outcomes_chart(outcomes: pd.DataFrame, order: Sequence[str] | None = None,
         title="Outcomes: share of schools connected, teachers trained, ... by programme")
 
 
-def compare_charts(tables: dict[str, pd.DataFrame], currency: str, order: Sequence[str] | None = None,
+def compare_charts(tables: dict[str, pd.DataFrame], currency: Currency, order: Sequence[str] | None = None,
                    labels: dict[str, str] | None = None) -> dict[str, alt.TopLevelMixin | None]:
     """The five Compare charts of several scenarios' combined tables, with one colour per source in all of them.
 

@@ -48,7 +48,6 @@ reason = comparability([scenarios[n] for n in ordered])
 if reason:
     st.warning(f"The scenarios are not comparable, {reason.removeprefix('no deltas: ')}: the table shows no "
                "differences, and the charts are in each scenario's own terms.")
-cur = scenarios[baseline].scenario.currency
 per = [computed[n] for n in ordered]
 table = compare_summaries([t["summary"] for t in per], baseline, reason)
 tables = concat_tables(per)
@@ -60,9 +59,12 @@ rows = []
 for metric, group in table.groupby("metric", sort=False):
     d = metric_definition(str(metric))
     cells = {r.scenario: r for r in group.itertuples()}
-    row = {"Metric": d.label, "Unit": " / ".join(dict.fromkeys(group["unit"]))}
+    units = dict(zip(group["scenario"], group["unit"]))
+    mixed = len(set(units.values())) > 1  # amounts in different currencies: each value says its own
+    row = {"Metric": d.label, "Unit": "each scenario's own" if mixed else next(iter(units.values()))}
     for n in ordered:
-        row[value_columns[n]] = format_metric(cells[n].value, d.kind) if n in cells else "n/a"
+        code = units.get(n, "").split("/")[0] if mixed and d.kind == "money" else ""
+        row[value_columns[n]] = format_metric(cells[n].value, d.kind, code) if n in cells else "n/a"
     for n in ordered[1:]:
         row[delta_columns[n]] = format_delta(cells[n].delta, d.kind) if n in cells else ""
     rows.append(row)
@@ -72,7 +74,8 @@ st.dataframe(pd.DataFrame(rows), hide_index=True, key="compare_table", height="c
 st.caption("The first scenario is the baseline; \"Change 2. vs 1.\" is scenario 2 minus the baseline (shares in "
            "percentage points, pp). Amounts in each scenario's currency, constant prices of its start year.")
 
-charts = compare_charts(tables, cur, ordered, labels_of(scenarios[n] for n in ordered))
+currencies = {n: scenarios[n].scenario.currency for n in ordered}
+charts = compare_charts(tables, currencies, ordered, labels_of(scenarios[n] for n in ordered))
 st.subheader("Costs")
 st.altair_chart(charts["costs"], width="stretch", key="chart_costs")
 st.subheader("Financing")
