@@ -32,7 +32,7 @@ def test_table_edit_changes_the_scenario_and_bad_cells_name_the_field():
     new = scenario_from_tables(sc, progs, lines, sources)
     assert new.source[0].commitment == 50e6
     lines.loc[0, "unit_cost"] = -1.0
-    with pytest.raises(ScenarioError, match=r"programme\[0\]\.cost\[0\]\.unit_cost"):
+    with pytest.raises(ScenarioError, match="cost lines, row 1, unit_cost"):  # named as the table shows it
         scenario_from_tables(sc, progs, lines, sources)
     lines.loc[0, "unit_cost"] = 1.0
     lines.loc[0, "programme"] = "nowhere"
@@ -72,9 +72,9 @@ def test_table_cells_are_text_parsed_like_the_fields():
     with pytest.raises(ScenarioError) as info:
         scenario_from_tables(sc, progs, lines, sources)
     found = {p.path: p.message for p in info.value.problems}
-    assert found["programme[0].cost[0].unit_cost"].startswith("not a number")
-    assert found["programme[0].cost[0].lifetime"] == "must be a whole number"
-    assert found["source[0].commitment"].startswith("not a number")
+    assert found["cost lines, row 1, unit_cost"].startswith("not a number")
+    assert found["cost lines, row 1, lifetime"] == "must be a whole number"
+    assert found["sources, row 1, commitment"].startswith("not a number")
     progs, lines, sources = tables_of(sc)
     progs.loc[0, "target_year"] = "2.03e3"
     sources.loc[0, "commitment"] = None
@@ -175,3 +175,26 @@ def test_charts_of_scenarios_in_different_currencies_say_so():
     assert any(t.startswith("RWF ") for t in texts) and any(t.startswith("USD ") for t in texts)
     single = compare_charts(tables, "USD")["costs"].to_dict()
     assert "USD millions" in str(single) and "resolve" not in single
+
+
+def test_table_edits_report_every_problem_at_once():
+    # a cell that is not a number and a value out of range in another row: both, not only the first
+    sc = load_scenario(ROOT / "scenarios/rwanda-ida-credit.toml")
+    progs, lines, sources = tables_of(sc)
+    progs.loc[0, "target_share"] = "0.3.5"
+    progs.loc[1, "start_share"] = "1e30"
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_tables(sc, progs, lines, sources)
+    paths = {p.path for p in info.value.problems}
+    assert {"programmes, row 1, target_share", "programmes, row 2, start_share"} <= paths
+
+
+def test_a_programme_renamed_in_the_table_keeps_its_cost_lines_and_sources():
+    sc = load_scenario(ROOT / "scenarios/rwanda-ida-credit.toml")
+    progs, lines, sources = tables_of(sc)
+    progs.loc[0, "id"] = "school_connectivity"
+    new = scenario_from_tables(sc, progs, lines, sources)
+    assert new.programme[0].id == "school_connectivity"
+    assert len(new.programme[0].cost) == len(sc.programme[0].cost)
+    assert "school_connectivity:capex" in (new.source[0].eligible or [])
+    assert run(new).summary()["total_cost"] == run(sc).summary()["total_cost"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import math
 import re
+from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from types import UnionType
 from typing import Any, Union, get_args, get_origin
@@ -303,7 +304,12 @@ def _row(row: pd.Series, columns: list[str], numbers: dict[str, bool], path: str
 
 def scenario_from_tables(scenario: Scenario, progs: pd.DataFrame, lines: pd.DataFrame,
                          sources: pd.DataFrame) -> Scenario:
-    """A new scenario with the three tables in place of its programmes and sources; raises ScenarioError."""
+    """A new scenario with the three tables in place of its programmes and sources; raises ScenarioError.
+
+    A programme id changed in the programmes table is changed in the cost lines and the sources' ``eligible``
+    lists too. Every problem is reported at once (cells that are not numbers, and what the schema finds in the
+    rest), each named by its table, row and column ("cost lines, row 3, unit_cost").
+    """
     raw = raw_of(scenario)
     problems: list[Problem] = []
     programmes = []
@@ -311,15 +317,22 @@ def scenario_from_tables(scenario: Scenario, progs: pd.DataFrame, lines: pd.Data
         prog = _row(row, PROGRAMME_COLUMNS, NUMBERS["programmes"], f"programme[{i}]", problems)
         prog["cost"] = []
         programmes.append(prog)
+    new_ids = [p.get("id") for p in programmes]
+    renamed = {old: new for old, new in zip([p.id for p in scenario.programme], new_ids)
+               if new and old != new and old not in new_ids}
     by_id = {p.get("id"): (i, p) for i, p in enumerate(programmes)}
+    line_rows: dict[str, int] = {}  # "programme[i].cost[k]" -> row of the cost lines table
     for j, (_, row) in enumerate(lines.iterrows()):
         owner = _clean(row["programme"])
+        owner = renamed.get(owner, owner)
         if owner not in by_id:
-            problems.append(Problem(f"cost line {j + 1}.programme", "no programme with this id in the programme "
-                                    "table", owner))
+            problems.append(Problem(f"cost lines, row {j + 1}, programme", "no programme with this id in the "
+                                    "programmes table", owner))
             continue
         i, prog = by_id[owner]
-        line = _row(row, LINE_COLUMNS[1:], NUMBERS["lines"], f"programme[{i}].cost[{len(prog['cost'])}]", problems)
+        where = f"programme[{i}].cost[{len(prog['cost'])}]"
+        line_rows[where] = j
+        line = _row(row, LINE_COLUMNS[1:], NUMBERS["lines"], where, problems)
         if "schedule" in line:
             line["schedule"] = _int_list(line["schedule"])
         if line.get("replace_existing") is False:
@@ -329,22 +342,55 @@ def scenario_from_tables(scenario: Scenario, progs: pd.DataFrame, lines: pd.Data
     for i, row in sources.reset_index(drop=True).iterrows():
         src = _row(row, SOURCE_COLUMNS, NUMBERS["sources"], f"source[{i}]", problems)
         if "eligible" in src:
-            src["eligible"] = _split(src["eligible"])
+            src["eligible"] = [_renamed_cell(e, renamed) for e in _split(src["eligible"])]
         if "schedule" in src:
             try:
                 src["schedule"] = [list(r) for r in parse_schedule(src["schedule"])]
             except ValueError:
                 problems.append(Problem(f"source[{i}].schedule", "write rows as first-last:share, separated by ; "
                                         "(e.g. 7-31:0.04)", src["schedule"]))
+                del src["schedule"]
         sources_text, ratio = src.pop("match_sources", None), src.pop("match_ratio", None)
         if sources_text or ratio is not None:
             src["match"] = {"sources": _split(sources_text) or [], **({"ratio": ratio} if ratio is not None else {})}
         out_sources.append(src)
-    if problems:
-        raise ScenarioError(problems)
     raw["programme"] = programmes
     raw["source"] = out_sources
-    return scenario_from_dict(raw)
+    try:
+        new = scenario_from_dict(raw)
+    except ScenarioError as exc:  # what the schema finds in the rest, beside the cells already refused
+        seen = {p.path for p in problems}
+        problems += [p for p in exc.problems if p.path not in seen]
+    if problems:
+        raise ScenarioError([replace(p, path=_table_path(p.path, line_rows)) for p in problems])
+    return new
+
+
+def _renamed_cell(entry: str, renamed: dict[str, str]) -> str:
+    """An ``eligible`` entry (``id`` or ``id:capex``) with a renamed programme id replaced."""
+    prog, sep, kind = entry.partition(":")
+    return f"{renamed.get(prog, prog)}{sep}{kind}"
+
+
+_TABLE_PATH = re.compile(r"^(programme\[\d+\]\.cost\[\d+\]|programme\[(\d+)\]|source\[(\d+)\])(.*)$")
+
+
+def _table_path(path: str, line_rows: dict[str, int]) -> str:
+    """A field path of the scenario as the tables show it: ``programme[0].cost[1].unit_cost`` -> ``cost lines,
+    row 3, unit_cost``; paths outside the tables stay as they are."""
+    m = _TABLE_PATH.match(path)
+    if not m:
+        return path
+    head, programme, source, rest = m.groups()
+    if programme is not None:
+        where = f"programmes, row {int(programme) + 1}"
+    elif source is not None:
+        where = f"sources, row {int(source) + 1}"
+    elif head in line_rows:
+        where = f"cost lines, row {line_rows[head] + 1}"
+    else:
+        return path
+    return where + (f", {rest.lstrip('.')}" if rest else "")
 
 
 def new_from_templates(name: str, country: str, start_year: int, years: int, names: list[str]) -> Scenario:

@@ -343,7 +343,9 @@ if view == VIEWS[1]:
     cfg = st.column_config
     with st.form(f"tables:{prefix}"):
         st.markdown("Add, remove or change programmes, cost lines and sources. Lists are comma-separated text "
-                    "(`eligible`: `emis, connectivity:capex`; a loan `schedule`: `7-31:0.04`).")
+                    "(`eligible`: `emis, connectivity:capex`; a loan `schedule`: `7-31:0.04`). Problems are named by "
+                    "table, row and column; a programme id changed here is changed in its cost lines and in the "
+                    "sources' `eligible` lists too.")
         def choice(options):
             return lambda help: cfg.SelectboxColumn(options=list(options), help=help)
 
@@ -353,14 +355,17 @@ if view == VIEWS[1]:
         def numbers(table, **labels):
             return {c: number(labels.get(c)) for c in NUMBERS[table]}
 
+        st.markdown("**Programmes**")
         progs_e = st.data_editor(progs, num_rows="dynamic", key=f"tp:{prefix}", hide_index=True,
                                  column_config=column_config("[[programme]]", progs.columns, {
                                      **numbers("programmes"), "pillar": choice(PILLARS), "driver": choice(DRIVERS),
                                      "rollout": choice(ROLLOUTS), "template": choice(templates())}))
+        st.markdown("**Cost lines** (each names its programme's id)")
         lines_e = st.data_editor(lines, num_rows="dynamic", key=f"tl:{prefix}", hide_index=True,
                                  column_config=column_config("[[programme.cost]]", lines.columns, {
                                      **numbers("lines", unit_cost=f"unit_cost [{cur}]"), "kind": choice(LINE_KINDS),
                                      "replace_existing": lambda help: cfg.CheckboxColumn(help=help)}))
+        st.markdown("**Funding sources**")
         sources_e = st.data_editor(sources, num_rows="dynamic", key=f"ts:{prefix}", hide_index=True,
                                    column_config=column_config("[[source]]", sources.columns, {
                                        **numbers("sources", annual_cap=f"annual_cap [{cur}/yr]",
