@@ -423,8 +423,12 @@ class Workspace:
         with _writing(self.folder):
             self._check(base, text)
             entries = self._all()
-            others = [(str(e.path), sc) for e, (_, sc) in zip(*_named_with(entries)) if not (
-                (e.origin == "workspace" and e.file == base.file) or (e.origin == "bundled" and e.name == base.name))]
+            # named as a user knows them (no server paths); a workspace copy before the bundled file it replaces
+            others = sorted(((f"the {e.origin} scenario {e.name!r} ({e.file})", sc)
+                             for e, (_, sc) in zip(*_named_with(entries)) if not (
+                                 (e.origin == "workspace" and e.file == base.file)
+                                 or (e.origin == "bundled" and e.name == base.name))),
+                            key=lambda item: not item[0].startswith("the workspace"))
             mine = "your edit"
             problems = [p for where, p in duplicate_name_problems([*others, (mine, scenario)]) if where == mine]
             if problems:

@@ -219,6 +219,18 @@ def test_rename_to_a_taken_name_is_refused_with_the_core_rule(ws):
     assert _names(ws) == {"Taken", "Mine"}
 
 
+def test_a_refused_rename_names_the_scenario_in_use_without_server_paths(tmp_path):
+    ws = Workspace(tmp_path / "workspace", bundled=ROOT / "scenarios")
+    bundled = ws.catalogue().scenarios["Rwanda: IDA credit-led"]
+    edited = ws.save(bundled.base, bundled.text.replace("burden_limit = 0.05", "burden_limit = 0.06"))
+    other = ws.create(_text("Mine"))
+    with pytest.raises(ScenarioError) as info:
+        ws.save(other.base, _text("Rwanda: IDA credit-led"))
+    message = info.value.problems[0].message
+    assert f"the workspace scenario 'Rwanda: IDA credit-led' ({edited.file})" in message  # the copy in use
+    assert str(tmp_path) not in message and str(ROOT) not in message
+
+
 # ------------------------------------------------------------------------------------------- broken files
 
 def test_broken_files_are_listed_with_their_error_and_do_not_hide_the_others(ws):
