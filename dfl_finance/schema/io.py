@@ -18,14 +18,20 @@ from typing import Any, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 
 from ..errors import Problem, ScenarioError
-from ..vocabulary import MAX_FILE_BYTES
-from .models import Scenario
+from ..vocabulary import ID_PATTERN, MAX_FILE_BYTES
+from .models import CODE_PATTERN, Scenario
 
 _MESSAGES = {
     "missing": "required field is missing",
     "extra_forbidden": "unknown field (see docs/scenario-format.md for the fields of this table)",
 }
 BOM = "\ufeff"
+#: Messages for the patterns of the schema, in words (pydantic would print the regular expression).
+_PATTERN_MESSAGES = {
+    ID_PATTERN: "must be lower_snake_case: a lowercase letter, then lowercase letters and digits, words joined by "
+                "single underscores (e.g. teacher_training)",
+    CODE_PATTERN: "must be a three-letter code in capitals (ISO 3166 for a country, ISO 4217 for a currency: RWA, USD)",
+}
 #: Most parts a dotted key may have: TOML parsers take time quadratic in the parts, and a scenario's deepest real
 #: key has four (``source.match.sources``).
 MAX_KEY_PARTS = 64
@@ -84,6 +90,8 @@ def _problems_from_validation(exc: ValidationError) -> list[Problem]:
         message = _LONG_NUMBER.sub(lambda m: f"{float(m.group()):g}", _MESSAGES.get(err["type"], err["msg"]))
         if err["type"] == "extra_forbidden":
             message += _did_you_mean(err["loc"])
+        elif err["type"] == "string_pattern_mismatch":
+            message = _PATTERN_MESSAGES.get(str((err.get("ctx") or {}).get("pattern")), message)
         out.append(Problem(_loc_to_path(err["loc"]), message, None if missing else err.get("input"),
                            has_value=not missing))
     return out

@@ -30,6 +30,9 @@ from ..vocabulary import (
 #: ``[first k, last k, share of principal per year]``; TOML arrays arrive as lists.
 ScheduleRow = Annotated[tuple[int, int, float], BeforeValidator(lambda v: tuple(v) if isinstance(v, list) else v)]
 
+#: Country (ISO 3166 alpha-3) and currency (ISO 4217) codes.
+CODE_PATTERN = r"^[A-Z]{3}$"
+
 LOAN_FIELDS = ("terms", "rate", "grace_years", "maturity_years", "repayment", "schedule", "balloon",
                "commitment_fee", "front_end_fee")
 PPP_FIELDS = ("contract_years", "return_rate")
@@ -103,12 +106,12 @@ class ScenarioMeta(_Model):
     country: str | None = _field(
         None,
         description="ISO3 code of a country profile in data/; fills [context] fields that the file does not give",
-        pattern=r"^[A-Z]{3}$",
+        pattern=CODE_PATTERN,
     )
     start_year: int = _field(description="First year of the projection", unit="year", ge=1900, le=2200)
     years: int = _field(description="Length of the projection horizon", unit="years", ge=1, le=60)
     currency: str = _field("USD", description="Currency of every amount (constant prices of start_year)",
-                           pattern=r"^[A-Z]{3}$")
+                           pattern=CODE_PATTERN)
     discount_rate: float = _field(0.05, description="Real discount rate for present values and grant elements",
                                   unit="1/yr", ge=0.0, le=1.0)
 

@@ -145,7 +145,7 @@ def _repayment_problems(s: Source, where: str, grace: int, maturity: int) -> lis
         return out
     if not s.schedule:
         out.append(Problem(f"{where}.schedule", "repayment = \"schedule\" needs schedule rows "
-                           "[first k, last k, share]", s.schedule))
+                           "[first k, last k, share]", _rows(s.schedule)))
         return out
     taken: set[int] = set()
     total = 0.0
@@ -169,12 +169,17 @@ def _repayment_problems(s: Source, where: str, grace: int, maturity: int) -> lis
     if not out:
         if total > 1 + SCHEDULE_SUM_TOLERANCE:
             out.append(Problem(f"{where}.schedule", f"the shares add up to {total:.2%} of the principal, more than "
-                               "100%", s.schedule))
+                               "100%", _rows(s.schedule)))
         elif total < 1 - SCHEDULE_SUM_TOLERANCE and not s.balloon:
             out.append(Problem(f"{where}.schedule", f"the shares add up to {total:.2%} of the principal, not 100%; "
                                f"the last payment would be a balloon of {1 - total:.2%}: fix the shares or set "
-                               "balloon = true", s.schedule))
+                               "balloon = true", _rows(s.schedule)))
     return out
+
+
+def _rows(schedule: list[tuple[int, int, float]] | None) -> list[list[float]] | None:
+    """A schedule as the file writes it (lists, not tuples), for messages."""
+    return None if schedule is None else [list(row) for row in schedule]
 
 
 def _match_problems(sc: Scenario, ids: dict[str, int]) -> list[Problem]:
