@@ -52,7 +52,14 @@ def _load_each(files: list[str]) -> tuple[list[tuple[str, Scenario]], list[Probl
             continue
         loaded.append((f, sc))
     duplicates = duplicate_name_problems(loaded)
-    problems += [Problem(f"{where}: {p.path}", p.message, p.value) for where, p in duplicates]
+    given: dict[str, int] = {}
+    for f, _ in loaded:
+        given[os.path.realpath(f)] = given.get(os.path.realpath(f), 0) + 1
+    for where, p in duplicates:
+        if given[os.path.realpath(where)] > 1:
+            problems.append(Problem(where, "this file is given more than once", has_value=False))
+        else:
+            problems.append(Problem(f"{where}: {p.path}", p.message, p.value))
     clashing = {where for where, _ in duplicates}
     return [(f, sc) for f, sc in loaded if f not in clashing], problems
 
