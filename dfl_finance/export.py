@@ -486,7 +486,7 @@ def write_tables(tables: dict[str, pd.DataFrame], out_dir: str | os.PathLike, me
     return write_atomically(out_dir, writers, meta)
 
 
-def _zip(files: dict[str, bytes]) -> bytes:
+def zip_files(files: dict[str, bytes]) -> bytes:
     """A zip archive of ``files`` in their order, every entry stamped :data:`FIXED_TIME` (same input, same bytes)."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -507,7 +507,7 @@ def table_files(tables: dict[str, pd.DataFrame], meta: dict | None = None) -> di
 def zip_tables(tables: dict[str, pd.DataFrame], meta: dict | None = None, *,
                files: dict[str, bytes] | None = None) -> bytes:
     """:func:`table_files` in one zip archive (or ``files`` already built from the tables)."""
-    return _zip(files if files is not None else table_files(tables, meta))
+    return zip_files(files if files is not None else table_files(tables, meta))
 
 
 # --------------------------------------------------------------------------------------------------- workbook
@@ -685,7 +685,7 @@ def xlsx_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
     buf = io.BytesIO()
     ExcelWriter(wb, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED)).save()  # unlike wb.save, keeps `modified`
     with zipfile.ZipFile(buf) as written:
-        return _zip({info.filename: written.read(info) for info in written.infolist()})
+        return zip_files({info.filename: written.read(info) for info in written.infolist()})
 
 
 def write_xlsx(sheets: dict[str, pd.DataFrame], path: str | os.PathLike | IO[bytes]) -> None:

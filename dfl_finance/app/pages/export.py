@@ -1,7 +1,6 @@
 """Export: every table as CSV (one zip), the XLSX workbook, the scenario files and the manifest."""
 
 import io
-import zipfile
 
 import pandas as pd
 import streamlit as st
@@ -9,7 +8,7 @@ import streamlit as st
 from dfl_finance.app import DEFAULT_SCENARIO, state
 from dfl_finance.app.compute import tables_by_name
 from dfl_finance.app.ui import show_broken, show_failed
-from dfl_finance.export import MANIFEST, manifest, table_files, write_xlsx, zip_tables
+from dfl_finance.export import MANIFEST, manifest, table_files, write_xlsx, zip_files, zip_tables
 from dfl_finance.formatting import format_metric
 from dfl_finance.results import assumptions_df, comparability, compare_summaries, concat_tables
 from dfl_finance.vocabulary import metric_definition
@@ -36,6 +35,8 @@ texts = {n: catalogue.scenarios[n].text for n in picked}
 tables = concat_tables([computed[n] for n in picked])
 if len(picked) > 1:
     reason = comparability([catalogue.scenarios[n].scenario for n in picked])
+    if reason:
+        st.warning(f"comparison.csv has no differences ({reason.removeprefix('no deltas: ')}); the values are there.")
     tables = {"comparison": compare_summaries([computed[n]["summary"] for n in picked], None, reason), **tables}
 meta = manifest(picked, input_texts=texts)
 files = table_files(tables, meta)  # the CSVs and the manifest that lists them with their sha256
@@ -48,11 +49,7 @@ def workbook() -> bytes:
 
 
 def toml_zip() -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for n, t in texts.items():
-            zf.writestr(file_name(n), t)
-    return buf.getvalue()
+    return zip_files({file_name(n): t.encode("utf-8") for n, t in texts.items()})
 
 
 st.download_button("All tables as CSV (zip)", data=zip_tables(tables, files=files), file_name="dfl-finance-tables.zip",

@@ -5,7 +5,7 @@ import math
 
 import streamlit as st
 
-from dfl_finance.app import PAGES, state
+from dfl_finance.app import DEFAULT_SCENARIO, PAGES, state
 from dfl_finance.app.compute import checked_tables
 from dfl_finance.app.editing import (
     NUMBERS,
@@ -149,8 +149,11 @@ with st.expander("Add a scenario: upload a TOML file or start from templates", i
         profiles = country_profiles()
         c1, c2, c3 = st.columns(3)
         new_name = c1.text_input("Name", value="New scenario", key="new_name")
-        country = c2.selectbox("Country profile", sorted(profiles), key="new_country",
-                               format_func=lambda c: f"{c} ({profiles[c].name})")
+        codes = sorted(profiles)
+        open_now = catalogue.scenarios.get(st.session_state.get("current") or DEFAULT_SCENARIO)
+        here = open_now.scenario.scenario.country if open_now and open_now.scenario else None
+        country = c2.selectbox("Country profile", codes, key="new_country", index=codes.index(here) if here in codes
+                               else 0, format_func=lambda c: f"{c} ({profiles[c].name})")
         start = c3.text_input("Start year", value="2026", key="new_start")
         chosen = st.multiselect("Programmes", list(templates()), key="new_templates",
                                 default=["connectivity-satellite", "emis", "teacher-data-skills", "data-governance"])
