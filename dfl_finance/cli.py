@@ -103,10 +103,12 @@ def _legend(names: list[str], baseline: str | None = None) -> tuple[list[str], s
 def _unit_cells(units: dict[str, str], kind: str) -> tuple[str, dict[str, str]]:
     """The unit column of a metric's row, and the currency to print with each scenario's value: one unit for
     all, or (when the scenarios' currencies differ) "each scenario's own" and the code beside every amount."""
+    from .formatting import currency_of
+
     distinct = list(dict.fromkeys(u for u in units.values() if u))
     if len(distinct) <= 1:
         return (distinct[0] if distinct else ""), {}
-    codes = {n: u.split("/")[0] for n, u in units.items()} if kind == "money" else {}
+    codes = {n: currency_of(u) or "" for n, u in units.items()} if kind == "money" else {}
     return "each scenario's own", codes
 
 

@@ -567,15 +567,16 @@ def _whole(values: list) -> bool:
 def _unit_format(unit: object) -> str:
     """The number format of a summary or comparison value, by its unit: ``USD`` (and ``USD/learner-year``) to the
     currency's minor unit, shares in percent, years whole, ratios with two decimals."""
+    from .formatting import currency_of
     from .vocabulary import minor_unit_digits
 
     text = str(unit)
-    currency = text.split("/")[0]
+    currency = currency_of(text)
     if text == "years":
         return "0"
     if text.startswith("share"):
         return PERCENT
-    if len(currency) == 3 and currency.isalpha() and currency.isupper() and " per " not in text:
+    if currency is not None:
         digits = minor_unit_digits(currency)
         return "#,##0" + ("." + "0" * digits if digits else "")
     return "#,##0.00"

@@ -11,9 +11,17 @@ def _missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def is_money(unit: str, currency: str | None = None) -> bool:
-    """A unit that is a plain amount of money (``USD``, ``EUR``, ...), not a rate or a ratio."""
-    return len(unit) == 3 and unit.isalpha() and unit.isupper() and (currency is None or unit == currency)
+def currency_of(unit: str) -> str | None:
+    """The currency of a unit of money: ``"USD"`` for ``USD`` and ``USD/learner-year``; None for anything else
+    (``share``, ``years``, a ratio such as ``USD external per USD domestic``).
+
+    Examples
+    --------
+    >>> currency_of("RWF"), currency_of("USD/learner-year"), currency_of("USD external per USD domestic")
+    ('RWF', 'USD', None)
+    """
+    code = unit.split("/")[0]
+    return code if len(code) == 3 and code.isalpha() and code.isupper() and " " not in unit else None
 
 
 def format_money(value: float | None, currency: str = "", signed: bool = False) -> str:

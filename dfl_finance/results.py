@@ -21,6 +21,7 @@ from .compile import build_model_inputs, cell_names
 from .engine import Floats
 from .engine.model import ModelInputs, Simulation, simulate
 from .errors import DflFinanceError, known
+from .formatting import currency_of
 from .schema.models import Scenario
 from .vocabulary import (
     GAP,
@@ -87,9 +88,7 @@ class Result:
     def payment_years(self) -> int:
         """Years from the first year to the last payment of any loan or PPP (at least the projection); a payment
         counts when it is not zero at the precision of the tables, as in :meth:`debt_service_df`."""
-        last = max((_last_nonzero(_flows(ds), self.digits) for ds in [*self.sim.debt.values(), *self.sim.ppp.values()]),
-                   default=-1)
-        return max(self.scenario.scenario.years, last + 1)
+        return max([self.scenario.scenario.years, *(len(rows["disbursed"]) for rows in self._debt_rows.values())])
 
     # ----------------------------------------------------------------------------------------- tables
     def costs_df(self) -> pd.DataFrame:
@@ -376,7 +375,9 @@ def compare_summaries(summaries: Sequence[pd.DataFrame], baseline: str | None = 
 
 
 def _digits_of(unit: str) -> int:
-    return minor_unit_digits(unit) if len(unit) == 3 and unit.isupper() else SHARE_DIGITS
+    """Decimals of a difference in ``unit``: the currency's minor unit for money, else those of shares."""
+    currency = currency_of(unit)
+    return minor_unit_digits(currency) if currency is not None else SHARE_DIGITS
 
 
 def assumptions_df(scenarios: list[Scenario]) -> pd.DataFrame:

@@ -7,7 +7,7 @@ from dfl_finance.app import DEFAULT_SCENARIO, PAGES, state
 from dfl_finance.app.charts import compare_charts, labels_of
 from dfl_finance.app.compute import tables_by_name
 from dfl_finance.app.ui import show_broken, show_failed
-from dfl_finance.formatting import format_delta, format_metric
+from dfl_finance.formatting import currency_of, format_delta, format_metric
 from dfl_finance.results import comparability, compare_summaries, concat_tables
 from dfl_finance.vocabulary import metric_definition
 
@@ -63,7 +63,7 @@ for metric, group in table.groupby("metric", sort=False):
     mixed = len(set(units.values())) > 1  # amounts in different currencies: each value says its own
     row = {"Metric": d.label, "Unit": "each scenario's own" if mixed else next(iter(units.values()))}
     for n in ordered:
-        code = units.get(n, "").split("/")[0] if mixed and d.kind == "money" else ""
+        code = (currency_of(units.get(n, "")) or "") if mixed and d.kind == "money" else ""
         row[value_columns[n]] = format_metric(cells[n].value, d.kind, code) if n in cells else "n/a"
     for n in ordered[1:]:
         row[delta_columns[n]] = format_delta(cells[n].delta, d.kind) if n in cells else ""
