@@ -7,21 +7,40 @@ memory limit.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
 from .engine import Floats
 from .engine.costs import CostInputs
+from .engine.dsf import DsfInputs
 from .engine.financing import SourceInputs
 from .engine.loans import ppp_profile, repayment_profile
-from .engine.model import LoanSpec, ModelInputs
+from .engine.model import GapBond, LoanSpec, ModelInputs
+from .engine.prices import Prices, fx_from_inflation, index_from_rates, real_discount_factors
 from .sizing import check_memory
-from .vocabulary import COST_CLASSES, DRIVERS, LINE_KINDS, ROLLOUTS, SOURCE_KINDS
+from .vocabulary import COST_CLASSES, DRIVERS, DSF_RATIOS, LINE_KINDS, ROLLOUTS, SOURCE_KINDS, USD
 
 if TYPE_CHECKING:
     from .schema.models import Programme, Scenario, Source
+
+
+@dataclass(frozen=True)
+class MacroData:
+    """Data the price layer reads besides the scenario: consumer price indices by currency and year (to deflate a
+    price quoted before start_year) and the LIC-DSF thresholds by debt-carrying capacity (in the order of
+    :data:`~dfl_finance.vocabulary.DSF_RATIOS`)."""
+
+    cpi: Mapping[str, Mapping[int, float]] = field(default_factory=dict)
+    thresholds: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
+
+
+def _default_macro_data() -> MacroData:
+    from .profiles import macro_data  # I/O stays out of the import path of the engine
+
+    return macro_data()
 
 T = TypeVar("T")
 
@@ -41,17 +60,117 @@ def paying_order(sources: Sequence[Source]) -> list[int]:
     return sorted(range(len(sources)), key=key)
 
 
+def _path(value: float | list[float] | None, n: int) -> Floats:
+    """A rate given as one number or one per projection year -> (n,) years from start_year; after the last given
+    year it continues at its last value."""
+    if value is None:
+        return np.zeros(n)
+    values = np.asarray([value] if isinstance(value, (int, float)) else value, dtype=float)
+    return np.concatenate([values, np.full(max(n - values.size, 0), values[-1])])[:n]
+
+
+def price_years(scenario: Scenario) -> list[int]:
+    """Every year an amount of the scenario is quoted in (the price paths must reach back to the earliest)."""
+    meta = scenario.scenario
+    years = [meta.start_year, meta.base_year]
+    years += [c.price_year for p in scenario.programme for c in p.cost if c.price_year is not None]
+    years += [y for y in (scenario.context.budget_year, scenario.debt.data_year, scenario.macro.fx_year)
+              if y is not None]
+    return years
+
+
+def build_prices(scenario: Scenario, horizon: int, draws: int = 1, data: MacroData | None = None) -> Prices:
+    """The price and exchange-rate paths of a scenario, from the earliest year it quotes to ``horizon`` years
+    after start_year.
+
+    Rates: ``[macro] inflation`` for the projection years (then its last rate); before start_year the consumer
+    price index of ``data`` where it has the year, else the first projection year's rate. A USD scenario without
+    inflation has flat prices. The exchange rate: ``fx_path`` (then its last rate of change; before start_year it
+    follows relative inflation), else ``fx_rate`` in the base year moved by relative inflation.
+    """
+    data = _default_macro_data() if data is None else data
+    meta, macro = scenario.scenario, scenario.macro
+    start, Y = meta.start_year, meta.years
+    origin = min(price_years(scenario)) - 1
+    n = start + horizon - origin
+    years = np.arange(origin, origin + n)
+    anchor, base = start - origin, meta.base_year - origin
+    local = meta.currency
+
+    def rates(currency: str, value: float | list[float] | None) -> Floats:
+        path = _path(value, horizon)
+        out = np.empty(n)
+        out[anchor:] = path
+        history = data.cpi.get(currency, {}) if value is not None else {}
+        for j in range(anchor):
+            y = int(years[j])
+            if y in history and y - 1 in history:
+                out[j] = history[y] / history[y - 1] - 1.0
+            else:
+                out[j] = path[0]
+        return out
+
+    lcu = index_from_rates(rates(local, macro.inflation)[None, :], base)
+    if local == USD:
+        usd, fx = lcu, np.ones((1, n))
+    else:
+        usd = index_from_rates(rates(USD, macro.usd_inflation)[None, :], base)
+        if macro.fx_path is None:
+            fx_at = base if macro.fx_year is None else macro.fx_year - origin
+            fx = fx_from_inflation(np.array([float(macro.fx_rate or 1.0)]), lcu, usd, base)
+            fx = fx / (fx[:, [fx_at]] / float(macro.fx_rate or 1.0))  # fx_rate holds in fx_year
+        else:
+            given = np.asarray(macro.fx_path, dtype=float)
+            relative = (lcu / usd)[0]
+            fx_row = np.empty(n)
+            fx_row[anchor:anchor + Y] = given
+            step = given[-1] / given[-2] if Y >= 2 else None
+            for j in range(anchor + Y, n):
+                fx_row[j] = fx_row[j - 1] * (step if step is not None else relative[j] / relative[j - 1])
+            if anchor > 0:
+                # before start_year: from fx_rate in the base year if given, else back from the path
+                fx_at = base if macro.fx_year is None else macro.fx_year - origin
+                ref, ref_at = ((float(macro.fx_rate), fx_at) if macro.fx_rate is not None and fx_at < anchor
+                               else (given[0], anchor))
+                fx_row[:anchor] = ref * relative[:anchor] / relative[ref_at]
+            fx = fx_row[None, :]
+    rep = (lambda a: np.repeat(a, draws, axis=0))
+    return Prices(lcu=rep(lcu), usd=rep(usd), fx=rep(fx), start=anchor, base=base)
+
+
 def _repeat(values: Sequence[float], draws: int) -> Floats:
     """(n,) values -> (draws, n), the same in every draw."""
     arr = np.asarray(values, dtype=float).reshape(1, -1)
     return np.repeat(arr, draws, axis=0)
 
 
-def build_cost_inputs(scenario: Scenario, draws: int = 1) -> CostInputs:
-    """The :class:`~dfl_finance.engine.costs.CostInputs` of a scenario, repeated over ``draws``."""
+def quote_factors(scenario: Scenario, prices: Prices) -> Floats:
+    """What each cost line's unit cost is multiplied by to be in constant local prices of the base year, (D, L):
+    deflated within its own currency from its price year to the base year, then converted at the base year's
+    exchange rate (USD lines)."""
+    start = scenario.scenario.start_year
+    base_year = scenario.scenario.base_year
+    local = scenario.scenario.currency
+    out = []
+    for p in scenario.programme:
+        for c in p.cost:
+            usd = scenario.line_currency(c) == USD and local != USD
+            index = prices.usd if usd else prices.lcu
+            at = prices.start + (c.price_year if c.price_year is not None else base_year) - start
+            out.append(prices.fx_base / index[:, at] if usd else 1.0 / index[:, at])
+    D = prices.draws
+    return np.stack(out, axis=1) if out else np.zeros((D, 0))
+
+
+def build_cost_inputs(scenario: Scenario, draws: int = 1, prices: Prices | None = None,
+                      years: int | None = None) -> CostInputs:
+    """The :class:`~dfl_finance.engine.costs.CostInputs` of a scenario, repeated over ``draws``, over ``years``
+    years (default the plan's; more to continue opex and replacements after it), in constant local prices of the
+    base year (``prices``; default: flat prices, amounts as written)."""
     ctx = scenario.context
     start = scenario.scenario.start_year
-    Y = scenario.scenario.years
+    plan_years = scenario.scenario.years
+    Y = plan_years if years is None else years
     progs = scenario.programme
     lines = [(p_idx, c) for p_idx, p in enumerate(progs) for c in p.cost]
     counts = {driver: getattr(ctx, driver, None) or 0 for driver in DRIVERS}  # 0 for "none"
@@ -59,6 +178,13 @@ def build_cost_inputs(scenario: Scenario, draws: int = 1) -> CostInputs:
     for l_idx, (_, c) in enumerate(lines):
         if c.kind == "fixed_capex":
             schedule[l_idx, [y - start for y in (c.schedule or [start])]] = True
+    unit_cost = _repeat([c.unit_cost for _, c in lines], draws)
+    usd_priced = np.array([scenario.line_currency(c) == USD and scenario.scenario.currency != USD
+                           for _, c in lines], dtype=bool)
+    rer = None
+    if prices is not None:
+        unit_cost = unit_cost * quote_factors(scenario, prices)
+        rer = prices.window(prices.rer, Y)
     return CostInputs(
         years=Y,
         driver_count=_repeat([counts[p.driver] for p in progs], draws),
@@ -68,12 +194,21 @@ def build_cost_inputs(scenario: Scenario, draws: int = 1) -> CostInputs:
         rollout=np.array([ROLLOUTS.index(p.rollout) for p in progs], dtype=np.int64),
         line_programme=np.array([p_idx for p_idx, _ in lines], dtype=np.int64),
         line_kind=np.array([LINE_KINDS.index(c.kind) for _, c in lines], dtype=np.int64),
-        unit_cost=_repeat([c.unit_cost for _, c in lines], draws),
+        unit_cost=unit_cost,
         price_trend=_repeat([c.price_trend for _, c in lines], draws),
         lifetime=np.array([c.lifetime or 0 for _, c in lines], dtype=np.int64),
         replace_existing=np.array([c.replace_existing for _, c in lines], dtype=bool),
         schedule=schedule,
+        usd_priced=usd_priced,
+        rer=rer,
     )
+
+
+def cell_order(programmes: Sequence[Programme]) -> np.ndarray:
+    """The order in which the cost cells are paid: programmes by ``priority`` (default 0, lower first), file order
+    on ties; capex before opex within a programme."""
+    ranked = sorted(range(len(programmes)), key=lambda i: (programmes[i].priority or 0, i))
+    return np.array([2 * i + k for i in ranked for k in range(len(COST_CLASSES))], dtype=np.int64)
 
 
 def eligible_cells(scenario: Scenario) -> np.ndarray:
@@ -96,8 +231,9 @@ def eligible_cells(scenario: Scenario) -> np.ndarray:
     return out
 
 
-def build_source_inputs(scenario: Scenario, draws: int = 1) -> SourceInputs:
-    """The :class:`~dfl_finance.engine.financing.SourceInputs` of a scenario, repeated over ``draws``."""
+def build_source_inputs(scenario: Scenario, draws: int = 1, prices: Prices | None = None) -> SourceInputs:
+    """The :class:`~dfl_finance.engine.financing.SourceInputs` of a scenario, repeated over ``draws``; with
+    ``prices``, the sources' amounts are in their own currency at current prices."""
     sources = scenario.source
     start, Y = scenario.scenario.start_year, scenario.scenario.years
     years = np.arange(start, start + Y)
@@ -115,7 +251,18 @@ def build_source_inputs(scenario: Scenario, draws: int = 1) -> SourceInputs:
     def opt(v: float | None) -> float:
         return np.inf if v is None else v
 
+    conversion = None
+    if prices is not None:
+        lcu = prices.window(prices.lcu, Y)
+        usd = lcu / prices.window(prices.fx, Y)
+        local = scenario.scenario.currency
+        conversion = np.stack([usd if scenario.source_currency(s) == USD and local != USD else lcu
+                               for s in sources], axis=1) if sources else np.zeros((prices.draws, 0, Y))
+    order = cell_order(scenario.programme)
     return SourceInputs(
+        conversion=conversion,
+        cell_order=None if (order == np.arange(order.size)).all() else order,
+        net_envelope=scenario.context.envelope == "net",
         order=np.array(paying_order(sources), dtype=np.int64),
         kind=np.array([SOURCE_KINDS.index(s.kind) for s in sources], dtype=np.int64),
         eligible=eligible_cells(scenario),
@@ -138,20 +285,72 @@ def _given(value: T | None, what: str) -> T:
 
 def _loan_specs(scenario: Scenario) -> tuple[list[LoanSpec], list[LoanSpec]]:
     loans, ppps = [], []
+    local = scenario.scenario.currency
     for i, s in enumerate(scenario.source):
+        usd = scenario.source_currency(s) == USD and local != USD
         if s.kind == "loan":
             rate = _given(s.rate, "rate")
             profile = repayment_profile(_given(s.repayment, "repayment"), rate, _given(s.grace_years, "grace_years"),
                                         _given(s.maturity_years, "maturity_years"), s.schedule)
-            loans.append(LoanSpec(i, profile, rate, s.front_end_fee or 0.0, s.commitment_fee or 0.0))
+            loans.append(LoanSpec(i, profile, rate, s.front_end_fee or 0.0, s.commitment_fee or 0.0, usd))
         elif s.kind == "ppp":
             rate = _given(s.return_rate, "return_rate")
-            ppps.append(LoanSpec(i, ppp_profile(_given(s.contract_years, "contract_years"), rate), rate, 0.0, 0.0))
+            ppps.append(LoanSpec(i, ppp_profile(_given(s.contract_years, "contract_years"), rate), rate, 0.0, 0.0,
+                                 usd))
     return loans, ppps
 
 
-def build_model_inputs(scenario: Scenario, draws: int = 1) -> ModelInputs:
+def _gap_bond(scenario: Scenario) -> GapBond | None:
+    gf = scenario.context.gap_financing
+    if gf is None:
+        return None
+    m = gf.maturity_years
+    return GapBond(profile=repayment_profile("schedule", gf.rate, m - 1, m, [(m, m, 1.0)]), rate=gf.rate)
+
+
+def horizon_of(scenario: Scenario) -> int:
+    """Years from start_year to the last year any flow reaches: the plan and its post-horizon years, the last loan
+    repayment or PPP payment, the repayment of the gap bond."""
+    Y = scenario.scenario.years
+    loans, ppps = _loan_specs(scenario)
+    tails = [len(spec.profile) - 1 for spec in loans + ppps]
+    bond = _gap_bond(scenario)
+    if bond is not None:
+        tails.append(len(bond.profile) - 1)
+    return Y + max([scenario.scenario.post_horizon_years, *tails])
+
+
+def _dsf_inputs(scenario: Scenario, prices: Prices, data: MacroData) -> DsfInputs | None:
+    """The debt-sustainability inputs, when the scenario has GDP, exports and revenue ([debt] or the profile)."""
+    debt = scenario.debt
+    if debt.gdp is None or debt.exports is None or debt.revenue is None or not debt.gdp > 0:
+        return None
+    start = scenario.scenario.start_year
+    at = prices.start + (debt.data_year if debt.data_year is not None else start) - start
+    g = debt.gdp_growth or 0.0
+    rer = prices.rer
+    gdp0 = (debt.gdp * (1.0 + g) ** (start - (debt.data_year or start)) * prices.usd[:, prices.start] / prices.usd[:, at]
+            * rer[:, prices.start] / rer[:, at])
+    D = prices.draws
+    nan = np.full(D, np.nan)
+    thresholds = data.thresholds.get(debt.capacity or "", ())
+    return DsfInputs(
+        gdp=np.asarray(gdp0, dtype=float),
+        gdp_growth=np.full(D, g),
+        exports_share=np.full(D, debt.exports / debt.gdp),
+        revenue_share=np.full(D, debt.revenue / debt.gdp),
+        baseline_pv_gdp=nan if debt.pv_external_debt is None else np.full(D, debt.pv_external_debt / debt.gdp),
+        baseline_service_exports=nan if debt.external_debt_service is None or not debt.exports > 0
+        else np.full(D, debt.external_debt_service / debt.exports),
+        thresholds=np.asarray(thresholds if len(thresholds) == len(DSF_RATIOS) else [np.nan] * len(DSF_RATIOS),
+                              dtype=float),
+    )
+
+
+def build_model_inputs(scenario: Scenario, draws: int = 1, data: MacroData | None = None) -> ModelInputs:
     """The :class:`~dfl_finance.engine.model.ModelInputs` of a validated scenario, repeated over ``draws``.
+
+    ``data``: consumer price indices and DSF thresholds (default: read from data/).
 
     Raises
     ------
@@ -159,21 +358,38 @@ def build_model_inputs(scenario: Scenario, draws: int = 1) -> ModelInputs:
         The run would need more memory than the limit (:func:`check_memory`).
     """
     check_memory(scenario, draws)
-    ctx = scenario.context
+    data = _default_macro_data() if data is None else data
+    ctx, meta = scenario.context, scenario.scenario
+    Y = meta.years
+    H = horizon_of(scenario)
+    prices = build_prices(scenario, H, draws, data)
 
     def per_draw(value: float) -> Floats:
         return np.full(draws, float(value))
 
+    # the budget: nominal local currency of budget_year -> constant prices, carried to start_year at real growth
+    growth = ctx.budget_growth or 0.0
+    budget_year = ctx.budget_year if ctx.budget_year is not None else meta.start_year
+    at = prices.start + budget_year - meta.start_year
+    budget0 = (ctx.education_budget or 0.0) / prices.lcu[:, at] * (1.0 + growth) ** (meta.start_year - budget_year)
+    caps = [s.budget_share_cap for s in scenario.source if s.kind == "domestic" and s.budget_share_cap is not None]
     loans, ppps = _loan_specs(scenario)
     return ModelInputs(
-        costs=build_cost_inputs(scenario, draws),
-        sources=build_source_inputs(scenario, draws),
+        costs=build_cost_inputs(scenario, draws, prices, years=Y + meta.post_horizon_years),
+        years=Y,
+        horizon=H,
+        sources=build_source_inputs(scenario, draws, prices),
         loans=loans,
         ppps=ppps,
         n_programmes=len(scenario.programme),
-        education_budget=per_draw(ctx.education_budget or 0.0),
-        budget_growth=per_draw(ctx.budget_growth or 0.0),
+        education_budget=np.asarray(budget0, dtype=float),
+        budget_growth=per_draw(growth),
         burden_limit=per_draw(ctx.burden_limit),
-        discount_rate=per_draw(scenario.scenario.discount_rate),
+        discount=real_discount_factors(per_draw(meta.discount_rate), meta.discount_basis == "real",
+                                       prices.window(prices.lcu, H)),
         learners=per_draw(ctx.learners or 0),
+        prices=prices,
+        gap_bond=_gap_bond(scenario),
+        dsf=_dsf_inputs(scenario, prices, data),
+        domestic_cap=per_draw(sum(caps)) if caps else None,
     )

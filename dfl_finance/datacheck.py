@@ -6,17 +6,38 @@ from __future__ import annotations
 from pathlib import Path
 
 from .errors import DflFinanceError
-from .profiles import CONTEXT_FIELDS, bundled_scenarios_dir, data_dir, loan_terms, read_csv_rows, templates
-from .vocabulary import COUNTED_DRIVERS
+from .profiles import (
+    BUDGET_FIELDS,
+    CONTEXT_FIELDS,
+    DEBT_FIELDS,
+    MACRO_FIELDS,
+    TEXT_FIELDS,
+    bundled_scenarios_dir,
+    data_dir,
+    loan_terms,
+    read_csv_rows,
+    templates,
+)
+from .vocabulary import COUNTED_DRIVERS, CURRENCIES, DEBT_CAPACITIES, DEBT_RISKS, DSF_RATIOS
 
-#: Units a data row may use.
+#: Units a data row may use (besides ``<currency>/yr``, ``<currency>/USD`` and ``<currency>/device`` for any ISO
+#: 4217 currency).
 KNOWN_UNITS = {
-    *COUNTED_DRIVERS, "share", "1/yr", "years", "days", "km", "Mbps",
+    *COUNTED_DRIVERS, "share", "1/yr", "years", "days", "km", "Mbps", "code", "index", "learners/device",
+    "devices/learner",
     "USD", "USD/yr", "USD/km", "USD/km/yr", "USD/Mbps/yr", "USD/school", "USD/school/yr", "USD/W", "USD/month",
-    "USD/device", "USD/trainee-day", "USD/teacher", "USD/learner/yr", "KES/device",
+    "USD/device", "USD/trainee-day", "USD/teacher", "USD/learner/yr",
 }
-PROFILE_FIELDS = set(CONTEXT_FIELDS) | {"connected_share"}
+PROFILE_FIELDS = (set(CONTEXT_FIELDS) | {"connected_share", "currency", "dsf_capacity", "debt_risk"}
+                  | set(BUDGET_FIELDS.values()) | set(MACRO_FIELDS) | set(DEBT_FIELDS) - {"capacity"})
+#: The values a text field of a profile may take.
+TEXT_VALUES = {"currency": CURRENCIES, "dsf_capacity": set(DEBT_CAPACITIES), "debt_risk": set(DEBT_RISKS)}
 CONFIDENCE = {"H", "M", "L"}
+
+
+def _known_unit(unit: str) -> bool:
+    head, _, tail = unit.partition("/")
+    return unit in KNOWN_UNITS or (head in CURRENCIES and tail in ("yr", "USD", "device"))
 
 
 def _check_rows(path: Path, id_column: str, fields: set[str] | None = None) -> tuple[list[str], int]:
@@ -43,9 +64,14 @@ def _check_rows(path: Path, id_column: str, fields: set[str] | None = None) -> t
             problems.append(f"{where}: unknown field {row.get('field')!r}")
         if row.get("confidence", "").strip() not in CONFIDENCE:
             problems.append(f"{where}: confidence must be one of H, M, L (got {row.get('confidence')!r})")
-        if "unit" in row and row["unit"].strip() not in KNOWN_UNITS:
-            problems.append(f"{where}: unknown unit {row['unit']!r} (known: {', '.join(sorted(KNOWN_UNITS))})")
-        if "value" in row:
+        if "unit" in row and not _known_unit(row["unit"].strip()):
+            problems.append(f"{where}: unknown unit {row['unit']!r} (known: {', '.join(sorted(KNOWN_UNITS))}, and "
+                            "<currency>/yr, <currency>/USD, <currency>/device)")
+        if row.get("field") in TEXT_FIELDS:
+            if row.get("value", "").strip() not in TEXT_VALUES[row["field"]]:
+                problems.append(f"{where}: {row['field']} must be one of {sorted(TEXT_VALUES[row['field']])[:8]}"
+                                f"{'...' if len(TEXT_VALUES[row['field']]) > 8 else ''} (got {row.get('value')!r})")
+        elif "value" in row:
             try:
                 if float(row["value"]) < 0:
                     problems.append(f"{where}: negative value {row['value']}")
@@ -67,6 +93,18 @@ def check_data(scenario_dir: str | Path | None = None) -> tuple[list[str], list[
     p, n = _check_rows(folder / "unit_costs.csv", "id")
     problems += p
     notes.append(f"unit_costs.csv: {n} rows")
+
+    for name, key in (("price_history.csv", "currency+series+year"), ("dsf_thresholds.csv", "capacity+ratio"),
+                      ("ida_terms_by_risk.csv", "debt_risk")):
+        if (folder / name).exists():
+            p, n = _check_rows(folder / name, key)
+            problems += p
+            notes.append(f"{name}: {n} rows")
+    thresholds = {(r["capacity"], r["ratio"]) for r in read_csv_rows(folder / "dsf_thresholds.csv")} \
+        if (folder / "dsf_thresholds.csv").exists() else set()
+    missing = [f"{c}/{r}" for c in DEBT_CAPACITIES for r in DSF_RATIOS if (c, r) not in thresholds]
+    if missing:
+        problems.append(f"dsf_thresholds.csv: no threshold for {', '.join(missing)}")
 
     p, n = _check_rows(folder / "loan_terms.csv", "id")
     problems += p

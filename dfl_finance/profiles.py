@@ -19,6 +19,16 @@ from .vocabulary import COUNTED_DRIVERS
 
 #: Fields of a country profile that fill the scenario's ``[context]`` table.
 CONTEXT_FIELDS = (*COUNTED_DRIVERS, "education_budget", "budget_growth")
+#: Fields of a country profile that fill ``[macro]`` (when the scenario is in the profile's currency).
+MACRO_FIELDS = ("inflation", "usd_inflation", "fx_rate")
+#: Fields of a country profile that fill ``[debt]`` (amounts in USD).
+DEBT_FIELDS = ("capacity", "gdp", "gdp_growth", "revenue", "exports", "pv_external_debt", "external_debt_service")
+#: Profile fields whose value is text, not a number.
+TEXT_FIELDS = ("currency", "dsf_capacity", "debt_risk")
+#: The profile field of each budget scope (``[context] budget_scope``).
+BUDGET_FIELDS = {"total": "education_budget", "non-wage": "education_budget_non_wage"}
+#: Profile field -> the field of [debt] it fills, where the names differ.
+_DEBT_PROFILE_FIELD = {"capacity": "dsf_capacity"}
 
 
 #: Environment variable naming another data folder (country profiles, unit costs, term sheets, templates).
@@ -52,7 +62,7 @@ def bundled_scenarios_dir() -> Path:
 
 @dataclass(frozen=True)
 class ProfileValue:
-    value: float
+    value: float | str  # text for TEXT_FIELDS
     unit: str
     year: int | None
     source: str
@@ -66,14 +76,68 @@ class CountryProfile:
     name: str
     values: dict[str, ProfileValue]
 
-    def context_defaults(self) -> dict[str, float]:
-        """The profile's values for the fields of ``[context]``."""
-        out: dict[str, float] = {}
-        for field in CONTEXT_FIELDS:
+    @property
+    def currency(self) -> str | None:
+        """The local currency of the profile's budget (ISO 4217), if it says."""
+        v = self.values.get("currency")
+        return str(v.value) if v is not None else None
+
+    def number(self, field: str) -> float | None:
+        v = self.values.get(field)
+        return None if v is None or isinstance(v.value, str) else float(v.value)
+
+    def defaults(self, currency: str, budget_scope: str = "total") -> dict[str, dict[str, tuple[object, str]]]:
+        """What the profile fills in a scenario in ``currency``: ``{table: {field: (value, profile field)}}``.
+
+        ``[context]``: the counts, the budget growth and the education budget of ``budget_scope`` with its year
+        (``budget_year``), converted at the profile's exchange rate when the scenario is in USD and the budget is
+        not. ``[macro]``: inflation, US inflation and the exchange rate with its year, only when the scenario is in
+        the profile's currency. ``[debt]``: the debt-sustainability figures (in USD) and their year.
+        """
+        out: dict[str, dict[str, tuple[object, str]]] = {"context": {}, "macro": {}, "debt": {}}
+        for field in COUNTED_DRIVERS:
             if field in self.values:
-                v = self.values[field].value
-                out[field] = int(v) if field in COUNTED_DRIVERS else v
+                out["context"][field] = (int(float(self.values[field].value)), field)
+        if "budget_growth" in self.values:
+            out["context"]["budget_growth"] = (self.number("budget_growth"), "budget_growth")
+        budget_field = BUDGET_FIELDS.get(budget_scope, "education_budget")
+        row = self.values.get(budget_field)
+        if row is not None and not isinstance(row.value, str):
+            unit_currency = row.unit.split("/")[0]
+            value: float | None = float(row.value)
+            fx = self.number("fx_rate")
+            if unit_currency != currency:
+                if currency == "USD" and fx:
+                    value = value / fx  # the budget in USD at the profile's exchange rate
+                elif unit_currency == "USD" and currency == self.currency and fx:
+                    value = value * fx
+                else:
+                    value = None
+            if value is not None:
+                out["context"]["education_budget"] = (value, budget_field)
+                if row.year is not None:
+                    out["context"]["budget_year"] = (row.year, budget_field)
+        if currency == self.currency and currency != "USD":
+            for field in MACRO_FIELDS:
+                if field in self.values:
+                    out["macro"][field] = (self.number(field), field)
+            fx_row = self.values.get("fx_rate")
+            if fx_row is not None and fx_row.year is not None:
+                out["macro"]["fx_year"] = (fx_row.year, "fx_rate")
+        for field in DEBT_FIELDS:
+            name = _DEBT_PROFILE_FIELD.get(field, field)
+            if name in self.values:
+                v = self.values[name]
+                out["debt"][field] = (v.value if field == "capacity" else float(v.value), name)
+        gdp = self.values.get("gdp")
+        if gdp is not None and gdp.year is not None:
+            out["debt"]["data_year"] = (gdp.year, "gdp")
         return out
+
+    def context_defaults(self) -> dict[str, float]:
+        """The profile's values for the fields of ``[context]`` in a scenario in its own currency."""
+        filled = self.defaults(self.currency or "USD")["context"]
+        return {k: v for k, (v, _) in filled.items() if k in CONTEXT_FIELDS}  # type: ignore[misc]
 
 
 def read_csv_rows(path: Path) -> list[dict[str, str]]:
@@ -110,8 +174,11 @@ def _provenance(row: dict[str, str]) -> dict:
 @lru_cache(maxsize=8)
 def _load_profiles(folder: str) -> dict[str, CountryProfile]:
     def parse(row):
-        value = ProfileValue(value=float(row["value"]), unit=row["unit"].strip(), **_provenance(row))
-        return row["iso3"].strip().upper(), row["country"].strip(), row["field"].strip(), value
+        field = row["field"].strip()
+        raw = row["value"].strip()
+        value = ProfileValue(value=raw if field in TEXT_FIELDS else float(raw), unit=row["unit"].strip(),
+                             **_provenance(row))
+        return row["iso3"].strip().upper(), row["country"].strip(), field, value
 
     names: dict[str, str] = {}
     values: dict[str, dict[str, ProfileValue]] = {}
@@ -139,6 +206,7 @@ class TermSheet:
     schedule: list[tuple[int, int, float]]
     commitment_fee: float
     front_end_fee: float
+    currency: str  # USD or XDR (an SDR credit is modelled as moving with the USD: see docs/method.md)
     effective: str
     source: str
     confidence: str
@@ -173,6 +241,7 @@ def _load_terms(folder: str) -> dict[str, TermSheet]:
             grace_years=int(row["grace_years"]), maturity_years=int(row["maturity_years"]),
             repayment=row["repayment"].strip(), schedule=parse_schedule(row["schedule"]),
             commitment_fee=float(row["commitment_fee"]), front_end_fee=float(row["front_end_fee"]),
+            currency=(row.get("currency") or "USD").strip(),
             effective=row["effective"].strip(), source=prov["source"], confidence=prov["confidence"],
             placeholder=prov["placeholder"],
         )
@@ -279,10 +348,14 @@ def _expand_line(line: dict, library: dict[str, UnitCost], where: str) -> dict:
         if not row.unit.startswith("USD"):
             raise DataError(f"{where}: ref {row.id!r} is in {row.unit}; templates are in USD")
         out["unit_cost"] = row.value * factor
+        out["currency"] = "USD"
+        if row.year is not None:
+            out["price_year"] = row.year
         text = f"{row.source} [unit_costs.csv: {' '.join([f'{row.id} = {row.value:,.10g} {row.unit}', *terms])}]"
         placeholder |= row.placeholder
     elif "unit_cost" in line:
         out["unit_cost"] = float(line["unit_cost"]) * factor
+        out["currency"] = "USD"
         text, placeholder = "no source", True
     else:
         raise DataError(f"{where}: needs `ref` or `unit_cost`")
@@ -305,7 +378,42 @@ def template_programme_id(name: str) -> str:
     return name.replace("-", "_")
 
 
+# ------------------------------------------------------------------------------------- prices and the DSF
+
+
+@lru_cache(maxsize=8)
+def _load_macro_data(folder: str):
+    from .compile import MacroData
+    from .vocabulary import DSF_RATIOS
+
+    cpi: dict[str, dict[int, float]] = {}
+    path = Path(folder) / "price_history.csv"
+    if path.exists():
+        def parse_price(row):
+            return row["currency"].strip(), row["series"].strip(), int(row["year"]), float(row["value"])
+
+        for currency, series, year, value in _parsed_rows(path, parse_price):
+            if series == "cpi":
+                cpi.setdefault(currency, {})[year] = value
+    thresholds: dict[str, dict[str, float]] = {}
+    path = Path(folder) / "dsf_thresholds.csv"
+    if path.exists():
+        def parse_threshold(row):
+            return row["capacity"].strip(), row["ratio"].strip(), float(row["threshold"])
+
+        for capacity, ratio, value in _parsed_rows(path, parse_threshold):
+            thresholds.setdefault(capacity, {})[ratio] = value
+    return MacroData(cpi=cpi, thresholds={c: tuple(t[r] for r in DSF_RATIOS) for c, t in thresholds.items()
+                                          if all(r in t for r in DSF_RATIOS)})
+
+
+def macro_data():
+    """Consumer price indices (``price_history.csv``) and LIC-DSF thresholds (``dsf_thresholds.csv``) of the data
+    folder, as :class:`~dfl_finance.compile.MacroData`; a data folder without these files gives none."""
+    return _load_macro_data(str(data_dir()))
+
+
 def clear_caches() -> None:
     """Forget the data read so far (the next call reads data/ again, e.g. after editing a file)."""
-    for loader in (_load_profiles, _load_terms, _load_unit_costs, _load_templates):
+    for loader in (_load_profiles, _load_terms, _load_unit_costs, _load_templates, _load_macro_data):
         loader.cache_clear()

@@ -43,10 +43,32 @@ def apply_country_profile(raw: dict) -> dict:
     if country not in profiles:
         raise ScenarioError([Problem("scenario.country", f"no country profile with this code in data/ "
                                      f"(known: {known(sorted(profiles))})", country)])
-    context = raw.get("context", {})
-    if not isinstance(context, dict):
-        return raw  # pydantic reports the wrong type
-    return {**raw, "context": {**profiles[country].context_defaults(), **context}}
+    out = dict(raw)
+    for table, values in profile_defaults(raw, profiles[country]).items():
+        given = raw.get(table, {})
+        if not isinstance(given, dict):
+            continue  # pydantic reports the wrong type
+        out[table] = {**{k: v for k, (v, _) in values.items()}, **given}
+    return out
+
+
+def profile_defaults(raw: dict, profile) -> dict[str, dict[str, tuple[object, str]]]:
+    """What ``profile`` fills in the parsed scenario ``raw``: ``{table: {field: (value, profile field)}}``, without
+    what the file decides itself (a budget written in the file keeps its own year; an exchange rate or path written
+    in the file keeps the file's)."""
+    meta = raw.get("scenario") if isinstance(raw.get("scenario"), dict) else {}
+    context = raw.get("context") if isinstance(raw.get("context"), dict) else {}
+    macro = raw.get("macro") if isinstance(raw.get("macro"), dict) else {}
+    currency = meta.get("currency", "USD")
+    scope = context.get("budget_scope", "total")
+    filled = profile.defaults(currency if isinstance(currency, str) else "USD",
+                              scope if isinstance(scope, str) else "total")
+    if "education_budget" in context:
+        filled["context"].pop("budget_year", None)
+    if "fx_rate" in macro or "fx_path" in macro:
+        filled["macro"].pop("fx_rate", None)
+        filled["macro"].pop("fx_year", None)
+    return filled
 
 
 def _expand_references(raw: dict, table: str, field: str, load_library, where: str, merge,
@@ -97,13 +119,8 @@ def apply_templates(raw: dict) -> dict:
     """Expand ``[[programme]]`` entries with ``template = "..."``: the template's fields, overridden by the file's."""
     from .profiles import template_programme_id, templates
 
-    meta = raw.get("scenario")
-    currency = meta.get("currency", "USD") if isinstance(meta, dict) else "USD"
-
     def merge(template, prog, i, problems):
-        if currency != "USD":
-            problems.append(Problem(f"programme[{i}].template", f"templates are in USD but the scenario's "
-                                    f"currency is {currency}; write the cost lines instead", prog["template"]))
+        # template cost lines are priced in USD (each says so, with the year of its data row)
         return {"id": template_programme_id(prog["template"]), **template, **prog}
 
     return _expand_references(raw, "programme", "template", templates, "data/templates.toml", merge)
@@ -120,11 +137,12 @@ def placeholder_fields(scenario: Scenario) -> list[tuple[str, str]]:
         from .profiles import country_profiles
 
         profile = country_profiles().get(scenario.scenario.country)
-        defaults = profile.context_defaults() if profile else {}
-        for field, default in defaults.items():  # only the values that fill [context]
-            value = profile.values[field] if profile else None
-            if value is not None and value.placeholder and getattr(scenario.context, field) == default:
-                out.append((f"context.{field}", value.source))
+        filled = profile_defaults(scenario.model_dump(), profile) if profile else {}
+        for table, values in filled.items():
+            for field, (default, name) in values.items():
+                row = profile.values.get(name) if profile else None
+                if row is not None and row.placeholder and getattr(getattr(scenario, table), field) == default:
+                    out.append((f"{table}.{field}", row.source))
     for i, p in enumerate(scenario.programme):
         for j, line in enumerate(p.cost):
             if is_placeholder_note(line.source_note):

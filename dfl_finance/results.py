@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
@@ -24,7 +24,11 @@ from .errors import DflFinanceError, known
 from .formatting import currency_of
 from .schema.models import Scenario
 from .vocabulary import (
+    DSF_RATIOS,
     GAP,
+    HEADLINE_METRICS,
+    PRICE_BASES,
+    USD,
     LINE_CLASS,
     LINE_KINDS,
     METRICS,
@@ -36,21 +40,33 @@ from .vocabulary import (
     source_metric_key,
 )
 
+#: Columns that say in what an amount table's amounts are: the price basis and the currency.
+BASIS_COLUMNS = ["price_basis", "currency"]
 TABLE_COLUMNS = {
     "costs": ["scenario", "year", "pillar", "programme", "item", "cost_kind", "line_kind", "quantity", "unit_cost",
-              "amount"],
-    "financing": ["scenario", "year", "source", "source_kind", "programme", "cost_kind", "amount"],
-    "debt_service": ["scenario", "year", "source", "disbursed", "interest", "principal", "fees", "outstanding"],
+              "amount", *BASIS_COLUMNS],
+    "financing": ["scenario", "year", "source", "source_kind", "programme", "cost_kind", "amount", *BASIS_COLUMNS],
+    "debt_service": ["scenario", "year", "source", "disbursed", "interest", "principal", "fees", "outstanding",
+                     *BASIS_COLUMNS],
     "fiscal": ["scenario", "year", "education_budget", "domestic_outlay", "debt_service", "ppp_payments",
-               "government_burden", "burden_share", "burden_limit", "over_limit", "gap"],
-    "outcomes": ["scenario", "year", "programme", "driver", "reached", "reached_share"],
+               "government_burden", "burden_share", "burden_limit", "over_limit", "gap", "domestic_envelope",
+               "service_over_envelope", "plan_cost", *BASIS_COLUMNS],
+    "outcomes": ["scenario", "year", "programme", "driver", "reached", "reached_share", "reached_funded",
+                 "reached_funded_share"],
+    "dsf": ["scenario", "year", "ratio", "plan", "total", "threshold", "above_threshold", "headroom", "currency"],
     "summary": ["scenario", "metric", "value", "unit"],
 }
+#: The default price basis of the tables: constant prices of price_year in the local currency.
+DEFAULT_BASIS = "real-lcu"
 COMPARISON_COLUMNS = ["metric", "label", "unit", "scenario", "value", "baseline", "delta"]
 #: Columns of the tables that hold amounts of money (rounded to the minor unit) and shares (0..1).
 MONEY_COLUMNS = {"amount", "disbursed", "interest", "principal", "fees", "outstanding", "education_budget",
-                 "domestic_outlay", "debt_service", "ppp_payments", "government_burden", "gap"}
-SHARE_COLUMNS = {"burden_share", "burden_limit", "reached_share"}
+                 "domestic_outlay", "debt_service", "ppp_payments", "government_burden", "gap", "domestic_envelope",
+                 "plan_cost", "headroom"}
+SHARE_COLUMNS = {"burden_share", "burden_limit", "reached_share", "reached_funded_share", "plan", "total",
+                 "threshold"}
+#: Money metrics that are present values: amounts of start_year, converted to a basis with that year's factor.
+PV_METRICS = ("pv_total_cost", "pv_government_cost", "pv_government_cost_full_delivery")
 
 
 @dataclass(frozen=True)
@@ -60,15 +76,44 @@ class Result:
     scenario: Scenario
     inputs: ModelInputs
     sim: Simulation
+    basis: str = DEFAULT_BASIS
 
     @property
     def name(self) -> str:
         return self.scenario.name
 
     @property
+    def currency(self) -> str:
+        """The currency of the amounts in the tables: USD in a USD basis, else the scenario's local currency."""
+        return USD if self.basis.endswith("usd") else self.scenario.scenario.currency
+
+    @property
     def digits(self) -> int:
-        """Decimal places of amounts in the tables: the minor unit of the scenario's currency."""
-        return minor_unit_digits(self.scenario.scenario.currency)
+        """Decimal places of amounts in the tables: the minor unit of their currency."""
+        return minor_unit_digits(self.currency)
+
+    def in_basis(self, basis: str) -> "Result":
+        """The same run, its tables written in ``basis`` (one of :data:`~dfl_finance.vocabulary.PRICE_BASES`)."""
+        if basis not in PRICE_BASES:
+            raise DflFinanceError(f"unknown price basis {basis!r}: {known(PRICE_BASES)}")
+        return self if basis == self.basis else replace(self, basis=basis)
+
+    @cached_property
+    def _factor(self) -> Floats:
+        """(H,) what a constant-price local amount of each year is multiplied by to be in the basis."""
+        return self.inputs.prices.basis_factor(PRICE_BASES.index(self.basis), self.inputs.horizon)[0]
+
+    def _in_basis(self, values: np.ndarray, year_axis: int = 0) -> np.ndarray:
+        """``values`` with a year axis (from start_year) converted to the basis."""
+        values = np.asarray(values, dtype=float)
+        shape = [1] * values.ndim
+        shape[year_axis] = values.shape[year_axis]
+        return values * self._factor[:values.shape[year_axis]].reshape(shape)
+
+    def _basis_columns(self, df: pd.DataFrame) -> pd.DataFrame:
+        df["price_basis"] = self.basis
+        df["currency"] = self.currency
+        return df
 
     def _years(self, n: int) -> np.ndarray:
         return np.arange(self.scenario.scenario.start_year, self.scenario.scenario.start_year + n)
@@ -90,6 +135,41 @@ class Result:
         counts when it is not zero at the precision of the tables, as in :meth:`debt_service_df`."""
         return max([self.scenario.scenario.years, *(len(rows["disbursed"]) for rows in self._debt_rows.values())])
 
+    def dsf_df(self) -> pd.DataFrame:
+        """The debt-sustainability view (LIC-DSF), one row per year and ratio, over the years of the plan and its
+        debt: the plan's contribution (``plan``), the country's baseline plus the plan (``total``, empty without a
+        baseline), the threshold for the country's capacity, whether the ratio (total, else plan) is above it, and
+        the ``headroom``: how much more PV of debt (or debt service) in USD the ratio allows before the threshold.
+        ``ppp_contingent_gdp`` is the LIC-DSF contingent liability of the PPPs (35% of their capital) over GDP.
+        Empty when the scenario has no GDP, exports and revenue ([debt] or the country profile)."""
+        if not self.sim.dsf:
+            return pd.DataFrame({c: pd.Series(dtype=np.int64 if c == "year" else object
+                                              if c in ("scenario", "ratio", "currency") else float)
+                                 for c in TABLE_COLUMNS["dsf"]})
+        d = {k: v[0] for k, v in self.sim.dsf.items()}
+        n = self.payment_years
+        years = self._years(n)
+        thresholds = self.inputs.dsf.thresholds if self.inputs.dsf is not None else np.full(4, np.nan)
+        base = {"pv_debt_gdp": d["gdp"], "pv_debt_exports": d["exports"], "debt_service_exports": d["exports"],
+                "debt_service_revenue": d["revenue"]}
+        frames = []
+        for k, r in enumerate(DSF_RATIOS):
+            plan, total = d[f"plan:{r}"][:n], d[f"total:{r}"][:n]
+            ratio = np.where(np.isnan(total), plan, total)
+            t = float(thresholds[k])
+            frames.append(pd.DataFrame({
+                "scenario": self.name, "year": years, "ratio": r, "plan": plan, "total": total,
+                "threshold": t, "above_threshold": ratio > t if math.isfinite(t) else False,
+                "headroom": (t - ratio) * base[r][:n] if math.isfinite(t) else np.nan, "currency": USD}))
+        frames.append(pd.DataFrame({
+            "scenario": self.name, "year": years, "ratio": "ppp_contingent_gdp", "plan": d["ppp_contingent_gdp"][:n],
+            "total": np.nan, "threshold": np.nan, "above_threshold": False, "headroom": np.nan, "currency": USD}))
+        df = pd.concat(frames, ignore_index=True)[TABLE_COLUMNS["dsf"]]
+        df["headroom"] = _round(df["headroom"].to_numpy(dtype=float), minor_unit_digits(USD))
+        for col in ("plan", "total", "threshold"):
+            df[col] = _round(df[col].to_numpy(dtype=float), SHARE_DIGITS)
+        return df
+
     # ----------------------------------------------------------------------------------------- tables
     def costs_df(self) -> pd.DataFrame:
         """Every cost line in every year: ``cost_kind`` is its class (capex/opex, as in financing.csv),
@@ -100,7 +180,7 @@ class Result:
         Y, L = len(years), len(lines)
         proj = self.sim.costs
         kinds = [LINE_KINDS[k] for k in self.inputs.costs.line_kind]
-        return self._rounded(pd.DataFrame({
+        return self._basis_columns(self._rounded(pd.DataFrame({
             "scenario": sc.name,
             "year": np.repeat(years, L),
             "pillar": np.tile([p.pillar for p, _ in lines], Y),
@@ -109,9 +189,9 @@ class Result:
             "cost_kind": np.tile([LINE_CLASS[k] for k in kinds], Y),
             "line_kind": np.tile(kinds, Y),
             "quantity": proj.quantity[0].reshape(-1).astype(np.int64),
-            "unit_cost": proj.price[0].reshape(-1),
-            "amount": proj.amount[0].reshape(-1),
-        }, columns=TABLE_COLUMNS["costs"]))
+            "unit_cost": self._in_basis(proj.price[0]).reshape(-1),
+            "amount": self._in_basis(proj.amount[0]).reshape(-1),
+        }, columns=TABLE_COLUMNS["costs"])))
 
     def outcomes_df(self) -> pd.DataFrame:
         """Reach of every programme that has a driver (``driver = "none"`` programmes reach nothing)."""
@@ -119,6 +199,11 @@ class Result:
         keep = [i for i, p in enumerate(sc.programme) if p.driver != "none"]
         years = self._years(sc.scenario.years)
         Y, K = len(years), len(keep)
+        funded = self.sim.reached_funded[0][:, keep]
+        count = self.inputs.costs.driver_count[0][keep][None, :]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            funded_share = np.where(count > 0, funded / np.where(count > 0, count, 1.0),
+                                    self.sim.costs.reached_share[0][:, keep])
         return self._rounded(pd.DataFrame({
             "scenario": sc.name,
             "year": np.repeat(years, K),
@@ -126,13 +211,15 @@ class Result:
             "driver": np.tile([sc.programme[i].driver for i in keep], Y),
             "reached": self.sim.costs.reached[0][:, keep].reshape(-1).astype(np.int64),
             "reached_share": self.sim.costs.reached_share[0][:, keep].reshape(-1),
+            "reached_funded": funded.reshape(-1).astype(np.int64),
+            "reached_funded_share": funded_share.reshape(-1),
         }, columns=TABLE_COLUMNS["outcomes"]))
 
     @cached_property
     def _paid(self) -> Floats:
         """(Y, S + 1, C) what each source (file order), then the gap, pays in each cell, rounded to the minor unit."""
         pay, gap = self.sim.allocation.pay[0], self.sim.allocation.gap[0]  # (Y, S, C), (Y, C)
-        return _round(np.concatenate([pay, gap[:, None, :]], axis=1), self.digits)
+        return _round(self._in_basis(np.concatenate([pay, gap[:, None, :]], axis=1)), self.digits)
 
     def financing_df(self) -> pd.DataFrame:
         """Who pays each cost cell in each year; the row with ``source = "gap"`` is what no source pays.
@@ -148,7 +235,7 @@ class Result:
         years = self._years(sc.scenario.years)
         amounts = self._paid[:, order]  # (Y, S + 1, C), the gap last
         y, s, c = np.nonzero(amounts)
-        return pd.DataFrame({
+        return self._basis_columns(pd.DataFrame({
             "scenario": sc.name,
             "year": years[y],
             "source": np.asarray(ids, dtype=object)[order[s]],
@@ -156,7 +243,7 @@ class Result:
             "programme": np.asarray([n for n, _ in cells], dtype=object)[c],
             "cost_kind": np.asarray([k for _, k in cells], dtype=object)[c],
             "amount": amounts[y, s, c],
-        }, columns=TABLE_COLUMNS["financing"])
+        }, columns=TABLE_COLUMNS["financing"]))
 
     @cached_property
     def _debt_rows(self) -> dict[int, dict[str, Floats]]:
@@ -168,14 +255,16 @@ class Result:
         """
         out = {}
         for i, ds in sorted({**self.sim.debt, **self.sim.ppp}.items()):
-            n = _last_nonzero(_flows(ds), self.digits) + 1
+            flows = self._in_basis(_flows(ds), year_axis=1)
+            n = _last_nonzero(flows, self.digits) + 1
             if n == 0:
                 continue
-            disbursed = _round_cumulative(ds.disbursed[0, :n], self.digits)
-            principal = _round_cumulative(ds.principal[0, :n], self.digits)
-            out[i] = {"disbursed": disbursed, "interest": _round_cumulative(ds.interest[0, :n], self.digits),
-                      "principal": principal, "fees": _round_cumulative(ds.fees[0, :n], self.digits),
-                      "outstanding": _round(np.cumsum(disbursed - principal), self.digits)}
+            disbursed, interest, principal, fees, outstanding = (_round_cumulative(f[:n], self.digits)
+                                                                 for f in flows)
+            # outstanding: the running balance in the basis (in a nominal basis of the loan's currency, exactly
+            # disbursed - principal; in another basis the balance is revalued each year, so it is converted)
+            out[i] = {"disbursed": disbursed, "interest": interest, "principal": principal, "fees": fees,
+                      "outstanding": _round(flows[4, :n], self.digits)}
         return out
 
     def debt_service_df(self) -> pd.DataFrame:
@@ -184,12 +273,15 @@ class Result:
         Amounts are in minor units, and every row holds ``outstanding = previous outstanding + disbursed -
         principal`` exactly (see :attr:`_debt_rows`)."""
         sc = self.scenario
-        frames = [pd.DataFrame({"scenario": sc.name, "year": self._years(len(rows["disbursed"])),
-                                "source": sc.source[i].id, **rows}, columns=TABLE_COLUMNS["debt_service"])
+        frames = [self._basis_columns(pd.DataFrame({"scenario": sc.name,
+                                                    "year": self._years(len(rows["disbursed"])),
+                                                    "source": sc.source[i].id, **rows},
+                                                   columns=TABLE_COLUMNS["debt_service"]))
                   for i, rows in self._debt_rows.items()]
         if not frames:
-            return pd.DataFrame({c: pd.Series(dtype=np.int64 if c == "year" else object if c in ("scenario", "source")
-                                              else float) for c in TABLE_COLUMNS["debt_service"]})
+            return pd.DataFrame({c: pd.Series(dtype=np.int64 if c == "year" else object
+                                              if c in ("scenario", "source", *BASIS_COLUMNS) else float)
+                                 for c in TABLE_COLUMNS["debt_service"]})
         return pd.concat(frames, ignore_index=True)
 
     def fiscal_df(self) -> pd.DataFrame:
@@ -199,10 +291,11 @@ class Result:
         ``debt_service`` and ``ppp_payments`` are the sums of the rounded rows of ``debt_service.csv`` in that year,
         and ``government_burden`` is the sum of the rounded domestic outlay, debt service and PPP payments, so the
         tables add up to the minor unit."""
-        n = self.payment_years
+        n = max(self.payment_years, self._cost_years)
         df = pd.DataFrame({"scenario": self.name, "year": self._years(n)})
-        for col in TABLE_COLUMNS["fiscal"][2:]:
-            df[col] = self.sim.fiscal[col][0, :n]
+        for col in TABLE_COLUMNS["fiscal"][2:-len(BASIS_COLUMNS)]:
+            values = self.sim.fiscal[col][0, :n]
+            df[col] = self._in_basis(values) if col in MONEY_COLUMNS else values
         df = self._rounded(df)
         paid = {"debt_service": np.zeros(n), "ppp_payments": np.zeros(n)}
         for i, rows in self._debt_rows.items():
@@ -213,22 +306,54 @@ class Result:
             df[column] = _round(values, self.digits)
         df["government_burden"] = _round((df["domestic_outlay"] + df["debt_service"] + df["ppp_payments"]).to_numpy(),
                                          self.digits)
-        return df
+        return self._basis_columns(df)
+
+    @property
+    def _cost_years(self) -> int:
+        """Years from start_year to the last year in which the plan costs anything (post-horizon years included)."""
+        return _last_nonzero(self.sim.plan_cost[0][None, :], self.digits) + 1
 
     def summary(self) -> dict[str, float | int]:
         """Summary metrics as plain numbers, rounded like the tables, and the grant element of each loan as
         ``grant_element__<id>``. A metric that is not defined for this scenario (no learners, no external finance,
         a loan that never disburses, ...) is absent."""
-        raw = {k: float(v[0]) for k, v in self.sim.metrics.items()}
-        for i, ge in self.sim.loan_grant_element.items():
-            raw[source_metric_key("grant_element", self.scenario.source[i].id)] = float(ge[0])
-        raw.update(self._table_totals())
+        raw = self._raw_metrics()
+        for basis in PRICE_BASES:
+            other = raw if basis == self.basis else self.in_basis(basis)._raw_metrics()
+            for key in HEADLINE_METRICS:
+                raw[f"{key}_{basis.replace('-', '_')}"] = other.get(key, math.nan)
         out: dict[str, float | int] = {}
         for key in [*METRICS, *(k for k in raw if k not in METRICS)]:
             value = raw.get(key, math.nan)
             if math.isfinite(value):
                 out[key] = _round_metric(value, metric_definition(key).kind, self.digits)
         return out
+
+    def _raw_metrics(self) -> dict[str, float]:
+        """The metrics of draw 0 in the basis, before rounding."""
+        raw = {k: float(v[0]) for k, v in self.sim.metrics.items()}
+        for i, ge in self.sim.loan_grant_element.items():
+            raw[source_metric_key("grant_element", self.scenario.source[i].id)] = float(ge[0])
+        start_factor = float(self._factor[0])
+        for key in PV_METRICS:
+            if key in raw:
+                raw[key] *= start_factor
+        raw.update(self._table_totals())
+        learner_years = float(self.inputs.learners[0]) * self.scenario.scenario.years
+        raw["cost_per_learner_year"] = raw["total_cost"] / learner_years if learner_years > 0 else math.nan
+        if math.isfinite(raw.get("recurrent_cost_after_external", math.nan)):
+            raw["recurrent_cost_after_external"] = self._recurrent_cost()
+        return raw
+
+    def _recurrent_cost(self) -> float:
+        """The recurrent cost after the last external disbursement in the basis (see
+        :func:`~dfl_finance.engine.fiscal.recurrent_metrics`)."""
+        external = self.sim.paid[0][:, np.isin(self.inputs.sources.kind, [SOURCE_KINDS.index(k) for k in
+                                                                           ("grant", "loan", "ppp")])].sum(axis=1)
+        last = int(np.flatnonzero(external > 0)[-1])
+        cost = self.sim.plan_cost[0]
+        end = int(np.flatnonzero(cost > 0)[-1])
+        return float(self._in_basis(cost)[last + 1:end + 1].mean())
 
     def _table_totals(self) -> dict[str, float]:
         """The summary's totals as sums of the rounded rows of the tables they summarise (costs.csv,
@@ -237,7 +362,7 @@ class Result:
         paid = self._paid.sum(axis=(0, 2))  # (S + 1,) by source in file order, then the gap
         kinds = np.array([s.kind for s in self.scenario.source] + [GAP])
         by_kind = {k: float(paid[kinds == k].sum()) for k in (*SOURCE_KINDS, GAP)}
-        cost = float(_round(self.sim.costs.amount[0], self.digits).sum())
+        cost = float(_round(self._in_basis(self.sim.costs.amount[0]), self.digits).sum())
         external = by_kind["grant"] + by_kind["loan"] + by_kind["ppp"]
         out = {"total_cost": cost, "total_external": external, "total_gap": by_kind[GAP],
                **{f"total_{k}": by_kind[k] for k in SOURCE_KINDS},
@@ -250,19 +375,27 @@ class Result:
 
     def summary_df(self) -> pd.DataFrame:
         """``summary()`` as a table with the unit of each metric (see :data:`~dfl_finance.vocabulary.METRICS`)."""
-        cur = self.scenario.scenario.currency
+        cur = self.currency
         summary = self.summary()
         return pd.DataFrame({
             "scenario": self.name,
             "metric": list(summary),
             "value": pd.Series(list(summary.values()), dtype=object),
-            "unit": [metric_definition(m).unit_for(cur) for m in summary],
+            "unit": [metric_definition(m).unit_for(self._metric_currency(m, cur)) for m in summary],
         }, columns=TABLE_COLUMNS["summary"])
+
+    def _metric_currency(self, key: str, cur: str) -> str:
+        """The currency of a metric: the basis's, or that of the basis a headline metric names."""
+        for basis in PRICE_BASES:
+            if key.endswith("_" + basis.replace("-", "_")):
+                return USD if basis.endswith("usd") else self.scenario.scenario.currency
+        return cur
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """All tables of the output contract, by file stem."""
         return {"costs": self.costs_df(), "financing": self.financing_df(), "debt_service": self.debt_service_df(),
-                "fiscal": self.fiscal_df(), "outcomes": self.outcomes_df(), "summary": self.summary_df()}
+                "fiscal": self.fiscal_df(), "outcomes": self.outcomes_df(), "dsf": self.dsf_df(),
+                "summary": self.summary_df()}
 
 
 def _round(values: np.ndarray, digits: int) -> np.ndarray:
@@ -296,10 +429,10 @@ def _last_nonzero(flows: Floats, digits: int | None = None) -> int:
     return int(years[-1]) if years.size else -1
 
 
-def run(scenario: Scenario) -> Result:
-    """Run one scenario deterministically and return its :class:`Result`."""
+def run(scenario: Scenario, basis: str = DEFAULT_BASIS) -> Result:
+    """Run one scenario deterministically and return its :class:`Result`, its tables in ``basis``."""
     inputs = build_model_inputs(scenario, draws=1)
-    return Result(scenario=scenario, inputs=inputs, sim=simulate(inputs))
+    return Result(scenario=scenario, inputs=inputs, sim=simulate(inputs)).in_basis(basis)
 
 
 def concat_tables(per: Sequence[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:

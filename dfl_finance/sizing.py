@@ -38,10 +38,15 @@ class Sizes:
 
 
 def sizes(scenario: Scenario, draws: int = 1) -> Sizes:
-    Y = scenario.scenario.years
+    # the cost projection runs over the plan and its post-horizon years
+    post = scenario.scenario.post_horizon_years
+    Y = scenario.scenario.years + post
     tails = [s.maturity_years or 0 for s in scenario.source if s.kind == "loan"]
     tails += [s.contract_years or 0 for s in scenario.source if s.kind == "ppp"]
-    return Sizes(draws=draws, years=Y, horizon=Y + max(tails, default=0), programmes=len(scenario.programme),
+    bond = scenario.context.gap_financing
+    extra = [post] + ([bond.maturity_years] if bond is not None else [])
+    return Sizes(draws=draws, years=Y, horizon=scenario.scenario.years + max(tails + extra),
+                 programmes=len(scenario.programme),
                  lines=sum(len(p.cost) for p in scenario.programme), sources=len(scenario.source),
                  loans=len(tails))
 

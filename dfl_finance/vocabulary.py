@@ -19,6 +19,18 @@ LineKind = Literal["capex", "opex", "fixed_capex", "fixed_opex"]
 CostClass = Literal["capex", "opex"]
 SourceKind = Literal["domestic", "grant", "loan", "ppp"]
 Repayment = Literal["linear", "annuity", "schedule"]
+#: The four bases in which amounts can be written: constant prices of ``price_year`` (real) or current prices
+#: (nominal), in the local currency of the budget (lcu) or in US dollars.
+PriceBasis = Literal["real-lcu", "nominal-lcu", "nominal-usd", "real-usd"]
+#: What ``[scenario] discount_rate`` is: a nominal rate (the IMF's 5%) or a real one.
+DiscountBasis = Literal["nominal", "real"]
+#: The domestic envelope: ``net`` = cap x budget - debt service - PPP payments; ``gross`` = cap x budget.
+Envelope = Literal["net", "gross"]
+#: Which education budget of a country profile measures the burden: all of it, or the part that is not wages.
+BudgetScope = Literal["total", "non-wage"]
+#: LIC-DSF debt-carrying capacity, and the risk rating of external debt distress (IMF/World Bank).
+DebtCapacity = Literal["weak", "medium", "strong"]
+DebtRisk = Literal["low", "moderate", "high", "in-distress"]
 
 PILLARS: tuple[str, ...] = get_args(Pillar)
 DRIVERS: tuple[str, ...] = get_args(Driver)
@@ -27,6 +39,12 @@ LINE_KINDS: tuple[str, ...] = get_args(LineKind)
 COST_CLASSES: tuple[str, ...] = get_args(CostClass)
 SOURCE_KINDS: tuple[str, ...] = get_args(SourceKind)
 REPAYMENTS: tuple[str, ...] = get_args(Repayment)
+PRICE_BASES: tuple[str, ...] = get_args(PriceBasis)
+DISCOUNT_BASES: tuple[str, ...] = get_args(DiscountBasis)
+ENVELOPES: tuple[str, ...] = get_args(Envelope)
+BUDGET_SCOPES: tuple[str, ...] = get_args(BudgetScope)
+DEBT_CAPACITIES: tuple[str, ...] = get_args(DebtCapacity)
+DEBT_RISKS: tuple[str, ...] = get_args(DebtRisk)
 
 #: Line kinds paid per unit of a driver (the others are lump sums).
 PER_UNIT_KINDS: tuple[str, ...] = tuple(k for k in LINE_KINDS if not k.startswith("fixed_"))
@@ -106,7 +124,41 @@ _METRICS = [
            "Years in which the burden share exceeds the burden limit"),
     Metric("years_to_last_payment", "Years of repayment", "years", "years",
            "Years from the first year of the plan to the last debt or PPP payment, both included (0 if none)"),
+    Metric("years_service_over_envelope", "Years debt service exceeds the envelope", "years", "years",
+           "Years in which debt service and PPP payments alone exceed the domestic envelope (budget_share_cap x "
+           "budget), leaving the domestic source nothing for the plan"),
+    Metric("pv_government_cost_full_delivery", "Government cost at full delivery (present value)", "money", "{cur}",
+           "Present value of the government cost plus that of closing the gap with domestic market borrowing "
+           "([context] gap_financing), so that options are compared at equal delivery"),
+    Metric("recurrent_cost_after_external", "Recurrent cost after partners leave", "money", "{cur}/yr",
+           "Mean yearly cost of the plan (opex and replacements at the final reach) in the years after the last "
+           "external disbursement, to the end of the post-horizon years"),
+    Metric("recurrent_share_after_external", "Recurrent cost after partners leave, share of budget", "share",
+           "share of education budget",
+           "The recurrent cost after the last external disbursement as a share of the education budget (mean over "
+           "those years)"),
+    *(Metric(f"peak_{r}", f"Peak {label}", "share", "share", f"Highest {label} in any year: the country's "
+             "baseline plus the plan where the profile has the baseline, else the plan's own contribution "
+             "(dsf.csv)") for r, label in (
+        ("pv_debt_gdp", "PV of external debt / GDP"), ("pv_debt_exports", "PV of external debt / exports"),
+        ("debt_service_exports", "external debt service / exports"),
+        ("debt_service_revenue", "external debt service / revenue"))),
+    *(Metric(f"years_above_{r}", f"Years above the {label} threshold", "years", "years",
+             f"Years in which {label} exceeds its LIC-DSF threshold for the country's debt-carrying capacity")
+      for r, label in (
+        ("pv_debt_gdp", "PV of debt / GDP"), ("pv_debt_exports", "PV of debt / exports"),
+        ("debt_service_exports", "debt service / exports"), ("debt_service_revenue", "debt service / revenue"))),
 ]
+#: Money metrics that the summary also reports in every price basis, as ``<metric>_<basis>`` (``-`` as ``_``).
+HEADLINE_METRICS = ("total_cost", "total_external", "total_gap", "pv_government_cost")
+_BASIS_WORDS = {"real-lcu": "constant local prices", "nominal-lcu": "current local prices",
+                "nominal-usd": "current USD", "real-usd": "constant USD"}
+_HEADLINES = {m.key: m for m in _METRICS if m.key in HEADLINE_METRICS}
+_METRICS += [Metric(f"{key}_{basis.replace('-', '_')}", f"{_HEADLINES[key].label} ({words})", "money",
+                    "USD" if basis.endswith("usd") else "{cur}", f"{_HEADLINES[key].description}, in {words}"
+                    + (" (present values: base-year amounts converted at the base year's rate)"
+                       if key.startswith("pv_") else ""))
+             for key in HEADLINE_METRICS for basis, words in _BASIS_WORDS.items()]
 #: Every scenario-wide summary metric, in the order of ``summary.csv``.
 METRICS: dict[str, Metric] = {m.key: m for m in _METRICS}
 #: Per-source metrics, written ``<key>__<source id>``.
@@ -137,6 +189,32 @@ def metric_definition(key: str) -> Metric:
         m = SOURCE_METRICS[base]
         return Metric(key, f"{m.label}: {source}", m.kind, m.unit, m.description)
     raise KeyError(key)
+
+
+# ------------------------------------------------------------------------------------------ money and prices
+#: The US dollar: the currency of the templates and of most external finance, and the second currency of every
+#: scenario (amounts can be written in it, cost lines and loans can be priced in it).
+USD = "USD"
+#: The IMF's special drawing right (ISO 4217 ``XDR``), the currency of some IDA credits. dfl_finance treats it as
+#: moving with the US dollar at a constant cross rate (a documented simplification: only its charge differs).
+SDR = "XDR"
+#: Currencies an amount may be given in (ISO 4217 list one: national currencies and the SDR; funds, metals and
+#: test codes excluded).
+CURRENCIES: frozenset[str] = frozenset("""
+AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN BZD CAD CDF CHF
+CLP CNY COP CRC CUC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG
+HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD
+MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF
+SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU
+UZS VED VES VND VUV WST XAF XCD XCG XDR XOF XPF YER ZAR ZMW ZWG ZWL
+""".split())
+#: Discount rate of the grant element: nominal flows in the loan's currency at the IMF's unified 5% (IMF, "Unification
+#: of Discount Rates Used in External Debt Analysis for Low-Income Countries", 2013); the LIC-DSF discounts external
+#: debt at the same rate.
+GRANT_ELEMENT_RATE = 0.05
+#: The four LIC-DSF ratios of external public debt (IMF/World Bank Guidance Note, 2018), in the order of dsf.csv.
+DsfRatio = Literal["pv_debt_gdp", "pv_debt_exports", "debt_service_exports", "debt_service_revenue"]
+DSF_RATIOS: tuple[str, ...] = get_args(DsfRatio)
 
 
 # ---------------------------------------------------------------------------------------------------- rounding

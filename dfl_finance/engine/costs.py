@@ -99,6 +99,8 @@ class CostInputs:
     lifetime: Ints  # (L,) 0 = never replaced
     replace_existing: Bools  # (L,)
     schedule: Bools  # (L, Y) years of fixed_capex lump sums
+    usd_priced: Bools | None = None  # (L,) lines priced in USD (their cost follows ``rer``); None = none
+    rer: Floats | None = None  # (D, Y) real exchange rate index (1 in the base year); None = 1
 
     @property
     def draws(self) -> int:
@@ -114,6 +116,24 @@ class CostProjection:
     quantity: Floats  # (D, Y, L) whole units paid for (lump sums count 1)
     price: Floats  # (D, Y, L) unit cost in each year [currency]
     amount: Floats  # (D, Y, L) [currency]
+
+
+def replaced_existing(existing: Floats, lifetime: Ints, replace: Bools, years: int) -> Floats:
+    """Units reached before start_year that are replaced in each year (D, Y, L), spread evenly over the lifetime.
+
+    ``existing`` (D, L) whole units; a line replaces them only where ``replace`` and ``lifetime > 0``.
+
+    Examples
+    --------
+    >>> replaced_existing(np.array([[10.0]]), np.array([4]), np.array([True]), 6)[0, :, 0].tolist()
+    [3.0, 2.0, 3.0, 2.0, 3.0, 2.0]
+    """
+    n = np.maximum(np.asarray(lifetime), 1)[None, None, :]
+    j = (np.arange(years)[None, :, None] % n).astype(float)
+    e = np.asarray(existing, dtype=float)[:, None, :]
+    spread = whole_units(e * (j + 1.0) / n) - whole_units(e * j / n)
+    on = (np.asarray(replace) & (np.asarray(lifetime) > 0))[None, None, :]
+    return np.asarray(np.where(on, spread, 0.0), dtype=float)
 
 
 def whole_units(x: Floats) -> Floats:
@@ -137,9 +157,12 @@ def project_costs(inp: CostInputs) -> CostProjection:
     ``round(count * start)``.
     capex quantity: ``sum_s R[i, s] * new[s]`` with ``new[s] = reached[s] - reached[s-1]`` (``reached[-1]`` =
     the units reached before start_year) and ``R`` from :func:`replacement_matrix`; plus, where
-    ``replace_existing``, the units reached before start_year in each year index ``i`` with ``(i + 1) % lifetime
-    == 0``. opex quantity: ``reached[i]``. fixed_capex: 1 in the schedule years; fixed_opex: 1 every year.
-    price: ``unit_cost * (1 + price_trend) ** i``. amount = quantity * price.
+    ``replace_existing``, the units reached before start_year spread evenly over the lifetime ``n`` (their ages
+    taken to be uniform): in year index ``i``, ``round(E (j + 1) / n) - round(E j / n)`` with ``j = i mod n`` and
+    ``E`` the existing units, so every cycle of ``n`` years replaces each of them once, in whole units.
+    opex quantity: ``reached[i]``. fixed_capex: 1 in the schedule years; fixed_opex: 1 every year.
+    price: ``unit_cost * (1 + price_trend) ** i``, times the real exchange rate index ``rer[i]`` for a line priced
+    in USD. amount = quantity * price.
     """
     Y = inp.years
     progress = rollout_progress(inp.rollout, inp.target_index, Y)  # (Y, P)
@@ -156,9 +179,7 @@ def project_costs(inp: CostInputs) -> CostProjection:
     new_l = reached_l - before
     capex_qty = np.einsum("lis,dsl->dil", replacement_matrix(inp.lifetime, Y), new_l, optimize=True)
     i = np.arange(Y)
-    n = inp.lifetime
-    replace_old = inp.replace_existing[None, :] & (n[None, :] > 0) & ((i[:, None] + 1) % np.maximum(n, 1) == 0)
-    capex_qty = capex_qty + existing[:, None, lp] * replace_old[None]
+    capex_qty = capex_qty + replaced_existing(existing[:, lp], inp.lifetime, inp.replace_existing, Y)
 
     kind = inp.line_kind[None, None, :]
     quantity = np.where(
@@ -166,5 +187,7 @@ def project_costs(inp: CostInputs) -> CostProjection:
         np.where(kind == OPEX, reached_l, np.where(kind == FIXED_CAPEX, inp.schedule.T[None], 1.0)),
     )
     price = inp.unit_cost[:, None, :] * (1.0 + inp.price_trend[:, None, :]) ** i[None, :, None]
+    if inp.usd_priced is not None and inp.rer is not None and inp.usd_priced.any():
+        price = np.where(inp.usd_priced[None, None, :], price * inp.rer[:, :, None], price)
     return CostProjection(reached=reached, reached_share=share, quantity=quantity, price=price,
                           amount=quantity * price)

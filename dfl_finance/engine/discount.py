@@ -33,3 +33,17 @@ def present_value(flows: Floats, rate: Floats) -> Floats:
     flows = np.asarray(flows, dtype=float)
     df = discount_factors(rate, flows.shape[1])
     return np.asarray((flows.reshape(flows.shape[0], flows.shape[1], -1).sum(axis=2) * df).sum(axis=1), dtype=float)
+
+
+def present_value_at(flows: Floats, factors: Floats) -> Floats:
+    """PV of flows (D, Y, ...) with discount factors (D, >= Y) per year (from
+    :func:`~dfl_finance.engine.prices.real_discount_factors`); shape (D,).
+
+    Examples
+    --------
+    >>> present_value_at(np.array([[100.0, 110.0]]), np.array([[1.0, 0.5, 0.25]])).tolist()
+    [155.0]
+    """
+    flows = np.asarray(flows, dtype=float)
+    n = flows.shape[1]
+    return np.asarray((flows.reshape(flows.shape[0], n, -1).sum(axis=2) * factors[:, :n]).sum(axis=1), dtype=float)

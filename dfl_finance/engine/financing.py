@@ -22,12 +22,13 @@ exactly and sources + gap = cost in every cell.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from ..vocabulary import LINE_CLASS, LINE_KINDS, SOURCE_KINDS
 from . import Bools, Floats, Ints
+from .loans import ServiceTerms
 
 DOMESTIC = SOURCE_KINDS.index("domestic")
 GRANT = SOURCE_KINDS.index("grant")
@@ -52,6 +53,10 @@ class SourceInputs:
     commitment: Floats  # (D, S) currency, inf = none
     match_ratio: Floats  # (S,) 0 = no match rule
     match_on: Bools  # (S, S) match_on[g, m]: grant g is matched on source m
+    conversion: Floats | None = None  # (D, S, Y) constant local prices -> the source's nominal currency; None = 1
+    cell_order: Ints | None = None  # (C,) the order in which cells are paid (programme priority); None = as given
+    net_envelope: bool = False  # a domestic budget_share_cap is net of the debt service and PPP payments
+    service: tuple[ServiceTerms, ...] = ()  # the loans and PPPs whose payments the net envelope deducts
 
 
 @dataclass(frozen=True)
@@ -70,15 +75,26 @@ class _Caps:
     annual: Floats
     budget_share: Floats
     commitment: Floats
+    conversion: Floats | None  # (S, Y, D)
+    service: tuple[ServiceTerms, ...]
 
     @classmethod
     def of(cls, src: SourceInputs) -> "_Caps":
+        conv = None if src.conversion is None else np.ascontiguousarray(src.conversion.transpose(1, 2, 0))
         return cls(*(np.ascontiguousarray(a.T) for a in (src.share_cap, src.annual_cap, src.budget_share_cap,
-                                                          src.commitment)))
+                                                          src.commitment)), conv, src.service)
 
     def take(self, draws: Ints) -> "_Caps":
         return _Caps(self.share[:, draws], self.annual[:, draws], self.budget_share[:, draws],
-                     self.commitment[:, draws])
+                     self.commitment[:, draws], None if self.conversion is None else self.conversion[:, :, draws],
+                     tuple(t.take(draws) for t in self.service))
+
+    def owed(self, annual: Floats) -> Floats:
+        """Debt service and PPP payments (Y, D) in constant local prices from annual payments (Y, S, D)."""
+        out = np.zeros((annual.shape[0], annual.shape[2]))
+        for t in self.service:
+            out += t.payments(annual[:, t.source])
+        return out
 
 
 def _diff(cum: Floats, axis: int) -> Floats:
@@ -126,19 +142,26 @@ def _one_pass(cost: Floats, src: SourceInputs, steps: list[_Step], caps: _Caps, 
     for step in steps:
         s = step.s
         want = remaining[step.block] * caps.share[s]  # (y, c, D)
-        cap = caps.annual[s]
+        conv = None if caps.conversion is None else caps.conversion[s][step.years]  # (y, D)
+        cap = caps.annual[s] if conv is None else caps.annual[s][None, :] / conv
         share = caps.budget_share[s]
         if np.isfinite(share).any():
             finite = np.isfinite(share)
-            cap = np.minimum(cap, np.where(finite, np.where(finite, share, 0.0) * budget[step.years], np.inf))
+            room = np.where(finite, share, 0.0) * budget[step.years]
+            if src.net_envelope and src.kind[s] == DOMESTIC and caps.service:
+                known = np.where(done[None, :, None], annual, estimate)
+                room = np.maximum(room - caps.owed(known)[step.years], 0.0)
+            cap = np.minimum(cap, np.where(finite, room, np.inf))
         if step.match is not None:
             basis = np.where(done[None, :, None], annual, estimate)[step.years][:, step.match].sum(axis=1)
             cap = np.minimum(cap, src.match_ratio[s] * basis)
         cap = np.broadcast_to(cap, (step.years.size, D))
         p = _diff(np.minimum(np.cumsum(want, axis=1), cap[:, None, :]), axis=1)
         if np.isfinite(caps.commitment[s]).any():
-            flat = np.minimum(np.cumsum(p.reshape(-1, D), axis=0), caps.commitment[s])
-            p = _diff(flat, axis=0).reshape(p.shape)
+            # the commitment is in the source's nominal currency: clip the running total of the payments in it
+            k = np.ones((p.shape[0], 1, D)) if conv is None else conv[:, None, :]
+            flat = np.minimum(np.cumsum((p * k).reshape(-1, D), axis=0), caps.commitment[s])
+            p = _diff(flat, axis=0).reshape(p.shape) / k
         # cumsum/diff rounding: a source never pays more than it was offered, and a cell it fills is filled
         # exactly (no 1e-9 dust left in the gap)
         np.clip(p, 0.0, want, out=p)
@@ -171,6 +194,13 @@ def allocate(cost: Floats, src: SourceInputs, budget: Floats) -> Allocation:
     S = src.kind.shape[0]
     if S == 0:
         return Allocation(pay=np.zeros((D, Y, 0, C)), gap=cost.copy(), iterations=1)
+    if src.cell_order is not None:
+        # pay the cells in the programmes' priority order, then put them back in the given order
+        order = src.cell_order
+        inverse = np.argsort(order)
+        inner = allocate(cost[:, :, order], replace(src, eligible=src.eligible[:, order], cell_order=None), budget)
+        return Allocation(pay=inner.pay[:, :, :, inverse], gap=inner.gap[:, :, inverse],
+                          iterations=inner.iterations)
     cost_t = np.ascontiguousarray(cost.transpose(1, 2, 0))  # (Y, C, D)
     budget_t = np.ascontiguousarray(budget.T)  # (Y, D)
     caps = _Caps.of(src)
@@ -178,26 +208,56 @@ def allocate(cost: Floats, src: SourceInputs, budget: Floats) -> Allocation:
     position = np.empty(S, dtype=int)
     position[src.order] = np.arange(S)
     forward = src.match_on & (position[None, :] > position[:, None])  # matched on a source that pays later
+    net = src.net_envelope and bool(caps.service) and bool(np.isfinite(src.budget_share_cap).any())
+    # loans and PPPs that pay after a domestic source whose envelope is net of their service
+    late = [t.source for t in caps.service
+            if net and any(position[t.source] > position[d] for d in np.flatnonzero(src.kind == DOMESTIC))]
     estimate = np.zeros((Y, S, D))
     iterations = 1
-    if forward.any():
-        estimate, iterations = _solve_forward_matches(cost_t, src, steps, caps, budget_t, forward)
-    pay, gap, annual = _one_pass(cost_t, src, steps, caps, budget_t, estimate, keep_pay=True)
+    # debt service in year y depends only on disbursements before y (and the front-end fee of y), so each pass
+    # settles at least one more year: at most Y + 1 passes, fewer when the payments stop changing
+    for _ in range(Y + 1 if late else 1):
+        if forward.any():
+            estimate, iterations = _solve_forward_matches(cost_t, src, steps, caps, budget_t, forward, estimate)
+        pay, gap, annual = _one_pass(cost_t, src, steps, caps, budget_t, estimate, keep_pay=True)
+        if not late:
+            break
+        tol = 1e-12 * max(float(np.abs(annual).max(initial=0.0)), 1.0)
+        if np.abs(annual[:, late] - estimate[:, late]).max(initial=0.0) <= tol:
+            break
+        estimate[:, late] = annual[:, late]
+        iterations += 1
+    if net:
+        # the envelope holds exactly: what a domestic source pays above it (an estimate that had not settled)
+        # comes off and stays in the gap
+        owed = caps.owed(annual)
+        for g in np.flatnonzero((src.kind == DOMESTIC) & np.isfinite(src.budget_share_cap).any(axis=0)):
+            limit = np.maximum(caps.budget_share[g] * budget_t - owed, 0.0)
+            pay, gap, annual = _trim(pay, gap, annual, g, limit)
     # enforce the ratio exactly: anything above it comes off the grant and stays in the gap
     for g in np.flatnonzero(src.match_ratio > 0):
         limit = src.match_ratio[g] * annual[:, src.match_on[g]].sum(axis=1)  # (Y, D)
-        excess = np.maximum(annual[:, g] - limit, 0.0)
-        if excess.any():
-            with np.errstate(divide="ignore", invalid="ignore"):
-                keep = np.where(annual[:, g] > 0, 1.0 - excess / annual[:, g], 1.0)
-            trimmed = pay[:, g] * keep[:, None, :]
-            gap = gap + (pay[:, g] - trimmed)
-            pay[:, g] = trimmed
+        pay, gap, annual = _trim(pay, gap, annual, g, limit)
     return Allocation(pay=pay.transpose(3, 0, 1, 2), gap=gap.transpose(2, 0, 1), iterations=iterations)
 
 
+def _trim(pay: Floats, gap: Floats, annual: Floats, g: int, limit: Floats) -> tuple[Floats, Floats, Floats]:
+    """Scale source ``g``'s payments down to ``limit`` (Y, D) per year; what comes off stays in the gap."""
+    excess = np.maximum(annual[:, g] - limit, 0.0)
+    if not (excess > 1e-12 * np.maximum(np.abs(limit), 1.0)).any():
+        return pay, gap, annual
+    with np.errstate(divide="ignore", invalid="ignore"):
+        keep = np.where(annual[:, g] > 0, 1.0 - excess / annual[:, g], 1.0)
+    trimmed = pay[:, g] * keep[:, None, :]
+    gap = gap + (pay[:, g] - trimmed)
+    pay[:, g] = trimmed
+    annual = annual.copy()
+    annual[:, g] = trimmed.sum(axis=1)
+    return pay, gap, annual
+
+
 def _solve_forward_matches(cost: Floats, src: SourceInputs, steps: list[_Step], caps: _Caps,
-                           budget: Floats, forward: Bools) -> tuple[Floats, int]:
+                           budget: Floats, forward: Bools, start: Floats | None = None) -> tuple[Floats, int]:
     """Estimates (Y, S, D) of the matched sources' annual payments that agree with the payments they produce.
 
     Draws that have converged drop out of later passes, so the cost of a pass falls as the iteration goes on.
@@ -206,8 +266,9 @@ def _solve_forward_matches(cost: Floats, src: SourceInputs, steps: list[_Step], 
     S = src.kind.shape[0]
     tol = 1e-9 * max(float(cost.sum(axis=(0, 1)).max()), 1.0)
     grants = np.asarray(forward.any(axis=1))
-    held = _Caps(caps.share, np.where(grants[:, None], 0.0, caps.annual), caps.budget_share, caps.commitment)
-    _, _, estimate = _one_pass(cost, src, steps, held, budget, np.zeros((Y, S, D)))  # grants at 0: an upper bound
+    held = replace(caps, annual=np.where(grants[:, None], 0.0, caps.annual))
+    _, _, estimate = _one_pass(cost, src, steps, held, budget,
+                               np.zeros((Y, S, D)) if start is None else start)  # grants at 0: an upper bound
     w = 1.0 / (1.0 + float(src.match_ratio.max()))
     active = np.arange(D)
     previous = None

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..vocabulary import SOURCE_KINDS
+from ..vocabulary import GRANT_ELEMENT_RATE, SOURCE_KINDS
 from .costs import CostProjection
-from .discount import present_value
+from .discount import present_value_at
 from .loans import grant_element
 
 
-def cost_metrics(proj: CostProjection, discount_rate: np.ndarray, learners: np.ndarray) -> dict[str, np.ndarray]:
+def cost_metrics(proj: CostProjection, discount: np.ndarray, learners: np.ndarray) -> dict[str, np.ndarray]:
     """Summary metrics of the cost projection, each of shape (D,).
 
-    ``total_cost`` [currency], ``pv_total_cost`` [currency, PV at the discount rate, first year undiscounted],
+    ``total_cost`` [currency], ``pv_total_cost`` [currency, PV with the discount factors (D, Y) of constant-price
+    flows, first year undiscounted],
     ``cost_per_learner_year`` = total_cost / (learners * years) [currency per learner-year]; NaN when there are no
     learners.
     """
@@ -24,7 +25,7 @@ def cost_metrics(proj: CostProjection, discount_rate: np.ndarray, learners: np.n
         per_learner = np.where(learner_years > 0, total / np.where(learner_years > 0, learner_years, 1.0), np.nan)
     return {
         "total_cost": total,
-        "pv_total_cost": present_value(proj.amount, discount_rate),
+        "pv_total_cost": present_value_at(proj.amount, discount),
         "cost_per_learner_year": per_learner,
     }
 
@@ -40,7 +41,8 @@ def _pad(a: np.ndarray, horizon: int) -> np.ndarray:
 
 
 def fiscal_arrays(budget: np.ndarray, domestic: np.ndarray, debt_service: np.ndarray, ppp_payments: np.ndarray,
-                  gap: np.ndarray, burden_limit: np.ndarray) -> dict[str, np.ndarray]:
+                  gap: np.ndarray, burden_limit: np.ndarray, domestic_cap: np.ndarray | None = None,
+                  net: bool = False) -> dict[str, np.ndarray]:
     """The fiscal table over the extended horizon H (projection years, then the debt and PPP tail).
 
     ``government_burden = domestic_outlay + debt_service + ppp_payments``; ``burden_share`` = burden / budget (NaN
@@ -48,6 +50,11 @@ def fiscal_arrays(budget: np.ndarray, domestic: np.ndarray, debt_service: np.nda
     cap set at the limit is not flagged for rounding), so any burden on a budget of 0 is over the limit. The gap
     is unfunded and not part of the burden. Inputs: budget, debt_service, ppp_payments (D, H); domestic, gap
     (D, Y); burden_limit (D,).
+
+    ``domestic_envelope``: what the domestic sources may pay, ``cap x budget`` less debt service and PPP payments
+    when ``net`` (never below 0), with ``cap`` = ``domestic_cap`` (D,), the sum of the domestic budget_share_caps
+    (NaN where no domestic source has one); ``service_over_envelope``: debt service and PPP payments alone exceed
+    ``cap x budget``.
     """
     H = budget.shape[1]
     domestic_h = _pad(domestic, H)
@@ -65,20 +72,59 @@ def fiscal_arrays(budget: np.ndarray, domestic: np.ndarray, debt_service: np.nda
         "burden_limit": limit,
         "over_limit": burden > limit * budget * (1.0 + 1e-9),  # not flagged for rounding at the cap
         "gap": _pad(gap, H),
+        **envelope_arrays(budget, debt_service + ppp_payments, domestic_cap, net),
     }
 
 
+def envelope_arrays(budget: np.ndarray, owed: np.ndarray, domestic_cap: np.ndarray | None,
+                    net: bool) -> dict[str, np.ndarray]:
+    """``domestic_envelope`` and ``service_over_envelope`` (D, H); see :func:`fiscal_arrays`."""
+    D, H = budget.shape
+    cap = np.full(D, np.nan) if domestic_cap is None else np.asarray(domestic_cap, dtype=float)
+    gross = cap[:, None] * budget
+    envelope = np.maximum(gross - owed, 0.0) if net else gross
+    return {"domestic_envelope": envelope,
+            "service_over_envelope": np.where(np.isfinite(gross), owed > gross * (1.0 + 1e-9), False)}
+
+
+def recurrent_metrics(external: np.ndarray, plan_cost: np.ndarray, budget: np.ndarray,
+                      years: int) -> dict[str, np.ndarray]:
+    """The recurrent bill after the partners leave, (D,) each.
+
+    ``recurrent_cost_after_external``: the mean yearly cost of the plan (opex and replacements, which continue at
+    the final reach after the last year of the plan) over the years after the last external disbursement, to the
+    end of the post-horizon years; ``recurrent_share_after_external``: the mean of that cost over the education
+    budget of each year. NaN without external finance or without years after it. Inputs: external (D, Y) what
+    grants, loans and PPP operators pay; plan_cost and budget (D, H).
+    """
+    D, H = plan_cost.shape
+    y = np.arange(years)[None, :]
+    last = np.where(external > 0, y, -1).max(axis=1)  # (D,)
+    # the cost of the plan ends with the post-horizon years: the last year with a cost
+    n = plan_cost.shape[1]
+    end = np.where(plan_cost > 0, np.arange(n)[None, :], -1).max(axis=1)
+    after = (np.arange(H)[None, :] > last[:, None]) & (np.arange(H)[None, :] <= end[:, None]) & (last[:, None] >= 0)
+    count = after.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cost = np.where(count > 0, np.where(after, plan_cost, 0.0).sum(axis=1) / np.maximum(count, 1), np.nan)
+        share = np.where(after & (budget > 0), plan_cost / np.where(budget > 0, budget, 1.0), 0.0)
+        share = np.where(count > 0, share.sum(axis=1) / np.maximum(count, 1), np.nan)
+    return {"recurrent_cost_after_external": cost, "recurrent_share_after_external": share}
+
+
 def financing_metrics(total_cost: np.ndarray, paid: np.ndarray, kind: np.ndarray, gap: np.ndarray,
-                      fiscal: dict[str, np.ndarray], discount_rate: np.ndarray,
-                      external_kinds: tuple[int, ...]) -> dict[str, np.ndarray]:
+                      fiscal: dict[str, np.ndarray], discount: np.ndarray,
+                      external_kinds: tuple[int, ...], to_usd: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Summary metrics of the financing, each (D,).
 
     ``total_external`` is what grants, loans and PPP operators pay; ``grant_element_external`` = 1 - PV(debt
-    service + PPP payments) / PV(external finance received), at the scenario's discount rate;
+    service + PPP payments) / PV(external finance received), nominal USD flows (``to_usd`` (D, H) converts
+    constant local prices to them) at the IMF's 5%;
     ``leverage`` = total_external / total_domestic; ``pv_government_cost`` = PV(domestic outlay + debt service +
     PPP payments) over the whole horizon, tail included.
     """
     H = fiscal["education_budget"].shape[1]
+    usd = np.ones((paid.shape[0], H)) if to_usd is None else to_usd
     by_kind = {k: paid[:, :, kind == i].sum(axis=(1, 2)) for i, k in enumerate(SOURCE_KINDS)}
     external_annual = paid[:, :, np.isin(kind, external_kinds)].sum(axis=2)
     external = external_annual.sum(axis=1)
@@ -100,8 +146,10 @@ def financing_metrics(total_cost: np.ndarray, paid: np.ndarray, kind: np.ndarray
         "gap_share": gap_share,
         "total_debt_service": fiscal["debt_service"].sum(axis=1),
         "total_ppp_payments": fiscal["ppp_payments"].sum(axis=1),
-        "pv_government_cost": present_value(fiscal["government_burden"], discount_rate),
-        "grant_element_external": grant_element(_pad(external_annual, H), owed, discount_rate),
+        "pv_government_cost": present_value_at(fiscal["government_burden"], discount),
+        "grant_element_external": grant_element(_pad(external_annual, H) * usd, owed * usd,
+                                                np.full(paid.shape[0], GRANT_ELEMENT_RATE)),
+        "years_service_over_envelope": fiscal["service_over_envelope"].sum(axis=1).astype(float),
         "leverage": leverage,
         "peak_burden_share": np.where(np.isnan(share).all(axis=1), np.nan,
                                       np.nanmax(np.nan_to_num(share, nan=-np.inf), axis=1)),

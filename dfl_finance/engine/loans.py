@@ -176,3 +176,43 @@ def grant_element(received: np.ndarray, paid: np.ndarray, discount_rate: np.ndar
     pv_out = present_value(paid, discount_rate)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(pv_in > 0, 1.0 - pv_out / np.where(pv_in > 0, pv_in, 1.0), np.nan)
+
+
+@dataclass(frozen=True)
+class ServiceTerms:
+    """What one loan or PPP source costs the government in each projection year, as a function of its annual
+    disbursements: the same conventions as :func:`debt_service`, computed in the loan's own nominal currency and
+    brought back to constant local prices. Used by the waterfall for the net envelope.
+
+    ``conversion`` (Y, D), draw axis last like the waterfall: constant-price local currency -> nominal loan
+    currency in each year.
+    """
+
+    source: int
+    profile: Floats  # (K + 1,) unit repayment profile
+    rate: float
+    front_end_fee: float
+    commitment_fee: float
+    commitment: Floats  # (D,) nominal loan currency (inf = none)
+    fee_window: np.ndarray  # (Y,) bool
+    conversion: Floats  # (Y, D)
+
+    def take(self, draws: np.ndarray) -> "ServiceTerms":
+        return ServiceTerms(self.source, self.profile, self.rate, self.front_end_fee, self.commitment_fee,
+                            self.commitment[draws], self.fee_window, self.conversion[:, draws])
+
+    def payments(self, disbursed: Floats) -> Floats:
+        """Payments (Y, D) in constant local prices from annual disbursements (Y, D) in constant local prices."""
+        Y = disbursed.shape[0]
+        nominal = disbursed * self.conversion
+        outstanding_share = 1.0 - np.cumsum(self.profile)
+        outstanding_share[-1] = 0.0
+        charge = np.concatenate([[0.0], self.rate * outstanding_share[:-1]])
+        m = convolution_matrix(self.profile + charge, Y, Y)  # (Y, Y): principal and interest, year j from t
+        paid = m @ nominal + self.front_end_fee * nominal
+        if self.commitment_fee:
+            drawn_before = np.concatenate([np.zeros((1, nominal.shape[1])), np.cumsum(nominal, axis=0)[:-1]])
+            finite = np.isfinite(self.commitment)
+            undrawn = np.maximum(np.where(finite, self.commitment, 0.0)[None, :] - drawn_before, 0.0)
+            paid = paid + self.commitment_fee * undrawn * self.fee_window[:, None] * finite[None, :]
+        return np.asarray(paid / self.conversion, dtype=float)

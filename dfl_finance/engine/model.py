@@ -1,7 +1,11 @@
 """The whole engine as one pure function: :func:`simulate` turns :class:`ModelInputs` (arrays with a leading draw
 axis) into a :class:`Simulation`. :func:`dfl_finance.compile.build_model_inputs` makes the inputs of a scenario.
 
-costs -> cells -> allocation (waterfall) -> loans and PPP payments -> fiscal table -> summary metrics.
+costs -> cells -> allocation (waterfall, within the net envelope) -> loans and PPP payments (in their own nominal
+currency, converted back each year) -> fiscal table -> debt sustainability -> summary metrics.
+
+Every amount is in constant prices of the base year in the local currency (real-lcu); :class:`Prices` converts to
+the other bases.
 """
 
 from __future__ import annotations
@@ -10,72 +14,133 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..vocabulary import GRANT_ELEMENT_RATE
+from . import Bools, Floats
 from .costs import CostInputs, CostProjection, project_costs
+from .discount import present_value_at
+from .dsf import DsfInputs, dsf_metrics, dsf_ratios
 from .financing import DOMESTIC, GRANT, LOAN, PPP, Allocation, SourceInputs, allocate, cell_costs
-from .fiscal import budget_path, cost_metrics, financing_metrics, fiscal_arrays
-from .loans import DebtService, debt_service, grant_element
+from .fiscal import budget_path, cost_metrics, financing_metrics, fiscal_arrays, recurrent_metrics
+from .loans import DebtService, ServiceTerms, debt_service, grant_element
+from .prices import Prices
 
 
 @dataclass(frozen=True)
 class LoanSpec:
     source: int  # index of the source
-    profile: np.ndarray  # unit repayment profile (K + 1,)
+    profile: Floats  # unit repayment profile (K + 1,)
     rate: float
     front_end_fee: float
     commitment_fee: float
+    usd: bool = False  # the credit is in USD (external debt); else in the local currency
+
+
+@dataclass(frozen=True)
+class GapBond:
+    """Domestic market borrowing that would close the gap: nominal local currency, ``profile`` repays it."""
+
+    profile: Floats
+    rate: float
 
 
 @dataclass(frozen=True)
 class ModelInputs:
-    costs: CostInputs
+    costs: CostInputs  # over the plan and the years after it (``costs.years >= years``)
+    years: int  # Y: years of the plan
+    horizon: int  # H: years from start_year to the last payment or post-horizon year
     sources: SourceInputs
     loans: list[LoanSpec]
     ppps: list[LoanSpec]  # a PPP is repaid like an annuity loan at the return rate with no grace
     n_programmes: int
-    education_budget: np.ndarray  # (D,) in the first year [currency/yr]
-    budget_growth: np.ndarray  # (D,) [1/yr]
-    burden_limit: np.ndarray  # (D,) [share]
-    discount_rate: np.ndarray  # (D,) [1/yr]
-    learners: np.ndarray  # (D,)
+    education_budget: Floats  # (D,) in the first year, constant local prices [currency/yr]
+    budget_growth: Floats  # (D,) real [1/yr]
+    burden_limit: Floats  # (D,) [share]
+    discount: Floats  # (D, H) discount factors of constant-price flows
+    learners: Floats  # (D,)
+    prices: Prices
+    gap_bond: GapBond | None = None
+    dsf: DsfInputs | None = None
+    domestic_cap: Floats | None = None  # (D,) sum of the domestic budget_share_caps (NaN = none)
 
-    @property
-    def horizon(self) -> int:
-        """Years from the first year to the last loan repayment or PPP payment (at least the projection)."""
-        tails = [len(spec.profile) - 1 for spec in self.loans + self.ppps]
-        return self.costs.years + max(tails, default=0)
+    def conversion(self, usd: bool) -> Floats:
+        """(D, H) constant local prices -> nominal local currency (``usd`` False) or nominal USD."""
+        return self.prices.to_currency(usd, self.horizon)
 
 
 @dataclass(frozen=True)
 class Simulation:
-    costs: CostProjection
-    cells: np.ndarray  # (D, Y, C)
+    costs: CostProjection  # over the plan years
+    cells: Floats  # (D, Y, C)
     allocation: Allocation
-    paid: np.ndarray  # (D, Y, S) what each source paid in each year
-    debt: dict[int, DebtService]  # by source index, arrays (D, H)
+    paid: Floats  # (D, Y, S) what each source paid in each year
+    debt: dict[int, DebtService]  # by source index, arrays (D, H), constant local prices
     ppp: dict[int, DebtService]  # by source index, arrays (D, H): availability payments split into return
     # (interest) and capital (principal)
-    fiscal: dict[str, np.ndarray]  # (D, H) each
-    metrics: dict[str, np.ndarray] = field(repr=False)  # (D,) each
-    loan_grant_element: dict[int, np.ndarray] = field(repr=False)  # by source index, (D,)
+    fiscal: dict[str, Floats]  # (D, H) each
+    metrics: dict[str, Floats] = field(repr=False)  # (D,) each
+    loan_grant_element: dict[int, Floats] = field(repr=False)  # by source index, (D,)
+    reached_funded: Floats = field(repr=False, default_factory=lambda: np.zeros((0, 0, 0)))  # (D, Y, P)
+    plan_cost: Floats = field(repr=False, default_factory=lambda: np.zeros((0, 0)))  # (D, H) incl. after the plan
+    dsf: dict[str, Floats] = field(repr=False, default_factory=dict)  # (D, H) each
+
+
+def _service_terms(inp: ModelInputs, spec: LoanSpec, conversion: Floats) -> ServiceTerms:
+    Y = inp.years
+    return ServiceTerms(spec.source, spec.profile, spec.rate, spec.front_end_fee, spec.commitment_fee,
+                        inp.sources.commitment[:, spec.source], inp.sources.window[spec.source],
+                        np.ascontiguousarray(conversion[:, :Y].T))
+
+
+def _in_currency(paid: Floats, spec: LoanSpec, conversion: Floats, horizon: int, commitment: Floats,
+                 window: Bools) -> tuple[DebtService, DebtService]:
+    """Debt service of one loan in its nominal currency, and the same in constant local prices."""
+    Y = paid.shape[1]
+    nominal = debt_service(paid * conversion[:, :Y], spec.profile, spec.rate, horizon,
+                           front_end_fee=spec.front_end_fee, commitment_fee=spec.commitment_fee,
+                           commitment=commitment, fee_window=window)
+    real = DebtService(*(getattr(nominal, f) / conversion for f in
+                         ("disbursed", "interest", "principal", "fees", "outstanding")))
+    return nominal, real
+
+
+def reached_funded(proj: CostProjection, existing: Floats, capex_cells: Floats, capex_gap: Floats) -> Floats:
+    """Units reached with the capex that is funded: each year's newly reached units times the funded share of the
+    programme's capex that year, accumulated from the units reached before start_year (whole units); (D, Y, P).
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        funded = np.where(capex_cells > 0, 1.0 - capex_gap / np.where(capex_cells > 0, capex_cells, 1.0), 1.0)
+    before = np.concatenate([existing[:, None, :], proj.reached[:, :-1, :]], axis=1)
+    new = proj.reached - before
+    return np.floor(existing[:, None, :] + np.cumsum(new * np.clip(funded, 0.0, 1.0), axis=1) + 0.5 - 1e-9)
 
 
 def simulate(inp: ModelInputs) -> Simulation:
     """Run the engine over every draw. Pure: arrays in, arrays out."""
-    proj = project_costs(inp.costs)
+    full = project_costs(inp.costs)
+    Y, H = inp.years, inp.horizon
+    proj = CostProjection(*(a[:, :Y] for a in (full.reached, full.reached_share, full.quantity, full.price,
+                                                full.amount)))
     cells = cell_costs(proj.amount, inp.costs.line_programme, inp.costs.line_kind, inp.n_programmes)
-    Y, H = inp.costs.years, inp.horizon
     budget = budget_path(inp.education_budget, inp.budget_growth, H)
-    alloc = allocate(cells, inp.sources, budget[:, :Y])
+    conv = {False: inp.conversion(False), True: inp.conversion(True)}
+    specs = inp.loans + inp.ppps
+    src = inp.sources
+    if src.net_envelope and specs:
+        from dataclasses import replace
+        src = replace(src, service=tuple(_service_terms(inp, s, conv[s.usd]) for s in specs))
+    alloc = allocate(cells, src, budget[:, :Y])
     paid = alloc.pay.sum(axis=3)
     window = inp.sources.window
-    debt = {
-        spec.source: debt_service(paid[:, :, spec.source], spec.profile, spec.rate, H,
-                                  front_end_fee=spec.front_end_fee, commitment_fee=spec.commitment_fee,
-                                  commitment=inp.sources.commitment[:, spec.source],
-                                  fee_window=window[spec.source])
-        for spec in inp.loans
-    }
-    ppp = {spec.source: debt_service(paid[:, :, spec.source], spec.profile, spec.rate, H) for spec in inp.ppps}
+    commitment = inp.sources.commitment
+    nominal: dict[int, DebtService] = {}
+    debt: dict[int, DebtService] = {}
+    for spec in inp.loans:
+        nominal[spec.source], debt[spec.source] = _in_currency(paid[:, :, spec.source], spec, conv[spec.usd], H,
+                                                               commitment[:, spec.source], window[spec.source])
+    ppp: dict[int, DebtService] = {}
+    for spec in inp.ppps:
+        _, ppp[spec.source] = _in_currency(paid[:, :, spec.source], spec, conv[spec.usd], H,
+                                           commitment[:, spec.source], window[spec.source])
     kind = inp.sources.kind
     D = paid.shape[0]
     zeros = np.zeros((D, H))
@@ -83,13 +148,38 @@ def simulate(inp: ModelInputs) -> Simulation:
     ppp_total = sum((d.payments for d in ppp.values()), zeros)
     domestic = paid[:, :, kind == DOMESTIC].sum(axis=2)
     gap = alloc.gap.sum(axis=2)
-    fiscal = fiscal_arrays(budget, domestic, debt_total, ppp_total, gap, inp.burden_limit)
-    metrics = cost_metrics(proj, inp.discount_rate, inp.learners)
+    fiscal = fiscal_arrays(budget, domestic, debt_total, ppp_total, gap, inp.burden_limit,
+                           domestic_cap=inp.domestic_cap, net=inp.sources.net_envelope)
+    plan_cost = np.zeros((D, H))
+    n_cost = min(full.amount.shape[1], H)
+    plan_cost[:, :n_cost] = full.amount[:, :n_cost].sum(axis=2)
+    fiscal["plan_cost"] = plan_cost
+    metrics = cost_metrics(proj, inp.discount[:, :Y], inp.learners)
+    external = np.isin(kind, (GRANT, LOAN, PPP))
     metrics.update(financing_metrics(
         total_cost=metrics["total_cost"], paid=paid, kind=kind, gap=gap, fiscal=fiscal,
-        discount_rate=inp.discount_rate, external_kinds=(GRANT, LOAN, PPP),
+        discount=inp.discount, external_kinds=(GRANT, LOAN, PPP),
+        to_usd=conv[True],
     ))
-    loan_ge = {i: grant_element(np.concatenate([paid[:, :, i], np.zeros((D, H - Y))], axis=1), d.payments,
-                                inp.discount_rate) for i, d in debt.items()}
+    metrics.update(recurrent_metrics(paid[:, :, external].sum(axis=2), plan_cost, budget, Y))
+    if inp.gap_bond is not None:
+        bond = debt_service(gap * conv[False][:, :Y], inp.gap_bond.profile, inp.gap_bond.rate, H)
+        metrics["pv_government_cost_full_delivery"] = (metrics["pv_government_cost"]
+                                                       + present_value_at(bond.payments / conv[False], inp.discount))
+    pad = np.zeros((D, H - Y))
+    loan_ge = {i: grant_element(np.concatenate([nominal[i].disbursed[:, :Y], pad], axis=1), nominal[i].payments,
+                                np.full(D, GRANT_ELEMENT_RATE)) for i in debt}
+    # capex cells are the even ones (line_cells): the funded share of each programme's capex
+    existing = np.floor(inp.costs.driver_count * inp.costs.start_share + 0.5)
+    funded = reached_funded(proj, existing, cells[:, :, 0::2], alloc.gap[:, :, 0::2])
+    dsf: dict[str, Floats] = {}
+    if inp.dsf is not None:
+        usd = inp.prices.window(inp.prices.usd, H)
+        rer = inp.prices.window(inp.prices.rer, H)
+        external_service = sum((nominal[s.source].payments for s in inp.loans if s.usd), zeros)
+        ppp_capital = sum((d.outstanding for d in ppp.values()), zeros) * conv[True]
+        dsf = dsf_ratios(external_service, ppp_capital, inp.dsf, usd, rer)
+        metrics.update(dsf_metrics(dsf, inp.dsf.thresholds))
     return Simulation(costs=proj, cells=cells, allocation=alloc, paid=paid, debt=debt, ppp=ppp,
-                      fiscal=fiscal, metrics=metrics, loan_grant_element=loan_ge)
+                      fiscal=fiscal, metrics=metrics, loan_grant_element=loan_ge, reached_funded=funded,
+                      plan_cost=plan_cost, dsf=dsf)

@@ -16,6 +16,7 @@ from pydantic.json_schema import JsonDict
 from pydantic_core import PydanticCustomError
 
 from ..vocabulary import (
+    CURRENCIES,
     ID_PATTERN,
     MAX_AMOUNT,
     MAX_COUNT,
@@ -25,6 +26,10 @@ from ..vocabulary import (
     Repayment,
     Rollout,
     SourceKind,
+    BudgetScope,
+    DebtCapacity,
+    DiscountBasis,
+    Envelope,
 )
 
 #: ``[first k, last k, share of principal per year]``; TOML arrays arrive as lists.
@@ -65,6 +70,16 @@ def _note_rule(text: str) -> str:
                                   "breaks and tabs (found {found})", {"found": ", ".join(repr(c) for c in bad)})
     return text
 
+
+def _currency_rule(code: str) -> str:
+    """A currency must be a known ISO 4217 code (the pattern has checked its shape)."""
+    if code not in CURRENCIES:
+        raise PydanticCustomError("unknown_currency", "is not an ISO 4217 currency code (e.g. USD, RWF, KES)")
+    return code
+
+
+#: An ISO 4217 currency code.
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$"), AfterValidator(_currency_rule)]
 
 #: A name: printable, not blank, no surrounding spaces (scenario names, labels, items).
 Name = Annotated[str, AfterValidator(_name_rule)]
@@ -110,10 +125,83 @@ class ScenarioMeta(_Model):
     )
     start_year: int = _field(description="First year of the projection", unit="year", ge=1900, le=2200)
     years: int = _field(description="Length of the projection horizon", unit="years", ge=1, le=60)
-    currency: str = _field("USD", description="Currency of every amount (constant prices of start_year)",
-                           pattern=CODE_PATTERN)
-    discount_rate: float = _field(0.05, description="Real discount rate for present values and grant elements",
-                                  unit="1/yr", ge=0.0, le=1.0)
+    currency: Currency = _field("USD", description="Local currency of the budget (ISO 4217); the engine works in "
+                                "constant prices of price_year in this currency", allowed="an ISO 4217 code")
+    price_year: int | None = _field(None, description="Base year of constant prices (default: start_year)",
+                                    unit="year", ge=1900, le=2200, allowed="at most the last year of the plan")
+    discount_rate: float = _field(0.05, description="Discount rate for present values (nominal or real: see "
+                                  "discount_basis); 5% is the IMF's unified rate, a nominal rate", unit="1/yr",
+                                  ge=0.0, le=1.0)
+    discount_basis: DiscountBasis = _field("nominal", description="What discount_rate is: nominal (discounts "
+                                           "current-price flows) or real (constant-price flows); the other follows "
+                                           "from (1 + nominal) = (1 + real)(1 + inflation)")
+    post_horizon_years: int = _field(10, description="Years after the last projection year in which opex and "
+                                     "replacements continue at the final reach (the recurrent bill after the plan)",
+                                     unit="years", ge=0, le=60)
+    baseline: str | None = _field(None, description="A scenario file (path relative to this file) to report the "
+                                  "incremental cost and financing against: a \"do nothing new\" or \"current "
+                                  "policy\" scenario", min_length=1, max_length=1000)
+
+    @property
+    def base_year(self) -> int:
+        """The year of constant prices: ``price_year``, else ``start_year``."""
+        return self.start_year if self.price_year is None else self.price_year
+
+
+#: A number per year, or one number for every year.
+PathValue = float | list[float]
+
+
+class Macro(_Model):
+    """The ``[macro]`` table: price and exchange-rate paths (from the country profile where the file does not give
+    them, when the scenario is in the profile's currency)."""
+
+    inflation: float | list[float] | None = _field(
+        None, description="Domestic CPI inflation: one rate, or one per projection year from start_year; after the "
+        "last year it continues at its last rate (default 0 in a USD scenario)", unit="1/yr",
+        allowed="> -1 and <= 10; a list has one value per projection year")
+    usd_inflation: float | list[float] | None = _field(
+        None, description="US CPI inflation, like inflation (not in a USD scenario: there it is inflation)",
+        unit="1/yr", allowed="> -1 and <= 10; a list has one value per projection year")
+    fx_rate: float | None = _field(None, description="Local currency per USD in price_year (not in a USD scenario)",
+                                   unit="currency/USD", gt=0.0, le=MAX_AMOUNT)
+    fx_year: int | None = _field(None, description="Year of fx_rate (default: price_year); the rate of the price "
+                                 "year then follows relative inflation", unit="year", ge=1900, le=2200,
+                                 allowed="at most the last year of the plan")
+    fx_path: list[float] | None = _field(
+        None, description="Local currency per USD in each projection year from start_year (default: fx_rate moved "
+        "by relative inflation); after the last year it continues at its last rate of change",
+        unit="currency/USD", allowed="> 0; one value per projection year")
+
+
+class GapFinancing(_Model):
+    """``[context.gap_financing]``: the domestic market borrowing that would close the gap (a bond: interest every
+    year, the principal at maturity), to compare options at equal delivery."""
+
+    rate: float = _field(description="Nominal interest rate of the bond, in local currency", unit="1/yr", ge=0.0,
+                         le=1.0)
+    maturity_years: int = _field(description="Years from issue to repayment of the principal", unit="years", ge=1,
+                                 le=60)
+    note: Note = _field("", description="Where the terms come from", allowed=NOTE_RULE)
+
+
+class Debt(_Model):
+    """The ``[debt]`` table: what the debt-sustainability view (dsf.csv) needs, from the country profile where the
+    file does not give it. Amounts in nominal USD of ``data_year``; they grow with nominal GDP in USD."""
+
+    capacity: DebtCapacity | None = _field(None, description="LIC-DSF debt-carrying capacity (sets the "
+                                           "thresholds of the four ratios)")
+    data_year: int | None = _field(None, description="Year of gdp, revenue, exports and the baseline debt figures",
+                                   unit="year", ge=1900, le=2200)
+    gdp: float | None = _amount(None, description="Nominal GDP", unit="USD/yr")
+    gdp_growth: float | None = _field(None, description="Real GDP growth (default 0)", unit="1/yr", gt=-1.0,
+                                      le=1.0)
+    revenue: float | None = _amount(None, description="Government revenue excluding grants", unit="USD/yr")
+    exports: float | None = _amount(None, description="Exports of goods and services", unit="USD/yr")
+    pv_external_debt: float | None = _amount(None, description="Baseline: present value of public external debt "
+                                             "(held as a constant share of GDP)", unit="USD")
+    external_debt_service: float | None = _amount(None, description="Baseline: public external debt service "
+                                                  "(held as a constant share of exports)", unit="USD/yr")
 
 
 class Context(_Model):
@@ -125,13 +213,26 @@ class Context(_Model):
                                   unit="learners", allowed="required unless the country profile has it")
     teachers: int | None = _count(None, description="Teachers in scope (driver of 'teachers' programmes)",
                                   unit="teachers", allowed="required unless the country profile has it")
-    education_budget: float | None = _field(None, description="Education budget in start_year; the burden is "
+    education_budget: float | None = _field(None, description="Education budget of budget_year in local currency "
+                                            "at that year's prices (as the budget law writes it); the burden is "
                                             "measured as a share of it", unit="currency/yr", gt=0.0,
                                             le=MAX_AMOUNT, allowed="required unless the country profile has it")
+    budget_year: int | None = _field(None, description="Year of education_budget (default: start_year, or the "
+                                     "profile's year when the profile gives the budget)", unit="year", ge=1900,
+                                     le=2200, allowed="at most the last year of the plan")
+    budget_scope: BudgetScope = _field("total", description="Which budget of the country profile fills "
+                                       "education_budget: total, or non-wage (the burden of a digital plan is "
+                                       "judged against the budget that is not teacher pay)")
     budget_growth: float | None = _field(None, description="Real annual growth of the education budget "
                                          "(default: the country profile's, else 0)", unit="1/yr", gt=-1.0, le=1.0)
     burden_limit: float = _field(0.05, description="Share of the education budget the plan may take "
                                  "(a policy threshold, not a sourced value)", unit="share", ge=0.0, le=1.0)
+    envelope: Envelope = _field("net", description="net: a domestic source pays at most budget_share_cap x budget "
+                                "minus the year's debt service and PPP payments; gross: at most budget_share_cap x "
+                                "budget (the old rule, which favours borrowing)")
+    gap_financing: GapFinancing | None = _field(None, description="Domestic market borrowing that would close the "
+                                                "gap, for pv_government_cost_full_delivery, e.g. {rate = 0.12, "
+                                                "maturity_years = 15}")
 
 
 class CostLine(_Model):
@@ -142,11 +243,19 @@ class CostLine(_Model):
                             "unit per year; fixed_capex: lump sums in the schedule years; fixed_opex: a lump sum "
                             "every year")
     unit_cost: float = _amount(description="Cost per unit (capex), per unit per year (opex), or lump sum "
-                               "(fixed_*), in start_year prices", unit="currency")
+                               "(fixed_*), in `currency` at the prices of `price_year`", unit="currency")
+    currency: Currency | None = _field(None, description="Currency of unit_cost: USD or the scenario's currency "
+                                       "(default: the scenario's; template lines are in USD). A USD-priced line "
+                                       "stays USD-priced: its local cost follows the real exchange rate",
+                                       allowed="USD or the scenario's currency")
+    price_year: int | None = _field(None, description="Year of the quoted unit_cost (default: the scenario's "
+                                    "price_year; template lines: the year of their data row)", unit="year",
+                                    ge=1900, le=2200, allowed="at most the last year of the plan")
     lifetime: int | None = _field(None, description="capex only: replacement cycle; none = never replaced",
                                   unit="years", ge=1, le=100)
     replace_existing: bool = _field(False, description="capex only: also replace the units reached before "
-                                    "start_year, as if installed in the year before start_year")
+                                    "start_year, spread evenly over the lifetime (their ages are taken to be "
+                                    "uniform)")
     price_trend: float = _field(0.0, description="Real change of the unit cost per year after the first",
                                 unit="1/yr", gt=-1.0, le=1.0)
     schedule: list[int] | None = _field(None, description="fixed_capex only: years of the lump sums "
@@ -173,6 +282,9 @@ class Programme(_Model):
     target_year: int | None = _field(None, description="Year in which target_share is reached "
                                      "(default: the last year)", unit="year", allowed="inside the horizon")
     rollout: Rollout = _field("linear", description="Path from start_share to target_share")
+    priority: int | None = _field(None, description="Order in which programmes keep their funding, lower first "
+                                  "(default 0; ties in file order): sources pay the programmes in this order, so "
+                                  "a gap falls on the last", ge=-1000, le=1000)
     cost: list[CostLine] = _field(description="Cost lines", min_length=1)
 
     @property
@@ -205,8 +317,14 @@ class Source(_Model):
                                         allowed="known programme ids")
     share_cap: float = _field(1.0, description="At most this share of each eligible cost cell", unit="share",
                               ge=0.0, le=1.0)
-    annual_cap: float | None = _amount(None, description="At most this much per year", unit="currency/yr")
-    commitment: float | None = _amount(None, description="At most this much over the horizon", unit="currency")
+    currency: Currency | None = _field(None, description="Currency of annual_cap and commitment, and of a loan's "
+                                       "credit (its interest and repayments): USD or the scenario's currency "
+                                       "(default: USD for grants and loans, the scenario's for domestic and ppp)",
+                                       allowed="USD or the scenario's currency")
+    annual_cap: float | None = _amount(None, description="At most this much per year, in current prices of the "
+                                       "source's currency", unit="currency/yr")
+    commitment: float | None = _amount(None, description="At most this much over the horizon, in current prices "
+                                       "of the source's currency", unit="currency")
     first_year: int | None = _field(None, description="First year in which it pays (default: start_year)",
                                     unit="year", allowed="inside the horizon")
     last_year: int | None = _field(None, description="Last year in which it pays (default: the last year)",
@@ -253,6 +371,8 @@ class Scenario(_Model):
 
     scenario: ScenarioMeta
     context: Context = Field(default_factory=Context)
+    macro: Macro = Field(default_factory=Macro)
+    debt: Debt = Field(default_factory=Debt)
     programme: list[Programme] = Field(min_length=1)
     source: list[Source] = Field(default_factory=list)
 
@@ -279,3 +399,17 @@ class Scenario(_Model):
     @property
     def end_year(self) -> int:
         return self.scenario.start_year + self.scenario.years - 1
+
+    @property
+    def local_currency(self) -> str:
+        return self.scenario.currency
+
+    def line_currency(self, line: CostLine) -> str:
+        """The currency of a cost line's unit cost (the scenario's unless the line says)."""
+        return line.currency or self.scenario.currency
+
+    def source_currency(self, source: Source) -> str:
+        """The currency of a source's amounts: its own, else USD for grants and loans, else the scenario's."""
+        if source.currency:
+            return source.currency
+        return "USD" if source.kind in ("grant", "loan") else self.scenario.currency

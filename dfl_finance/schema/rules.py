@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ..errors import Problem, known
-from ..vocabulary import COST_CLASSES, COUNTED_DRIVERS, GAP, PER_UNIT_KINDS
+from ..vocabulary import COST_CLASSES, COUNTED_DRIVERS, GAP, PER_UNIT_KINDS, USD
 
 if TYPE_CHECKING:
     from .models import Scenario, Source
@@ -69,6 +69,70 @@ def consistency_problems(sc: Scenario) -> list[Problem]:
                 if not c.schedule:
                     out.append(Problem(f"{cw}.schedule", "must list at least one year", c.schedule))
     out += _source_problems(sc)
+    out += _price_problems(sc)
+    return out
+
+
+#: Bounds of an inflation rate [1/yr]: above -100% (prices stay positive) and at most 1000% a year.
+INFLATION_BOUNDS = (-1.0, 10.0)
+
+
+def _price_problems(sc: Scenario) -> list[Problem]:
+    """Price years, currencies of amounts, and the ``[macro]`` paths."""
+    out: list[Problem] = []
+    meta, macro, last = sc.scenario, sc.macro, sc.end_year
+    cur = meta.currency
+    allowed = sorted({USD, cur})
+    words = " or ".join(allowed)
+    for field, year in (("scenario.price_year", meta.price_year), ("context.budget_year", sc.context.budget_year)):
+        if year is not None and year > last:
+            out.append(Problem(field, f"is in the future: after the last year of the plan ({last})", year))
+    for i, p in enumerate(sc.programme):
+        for j, c in enumerate(p.cost):
+            cw = f"programme[{i}].cost[{j}]"
+            if c.currency is not None and c.currency not in allowed:
+                out.append(Problem(f"{cw}.currency", f"a cost line is priced in {words}", c.currency))
+            if c.price_year is not None and c.price_year > last:
+                out.append(Problem(f"{cw}.price_year", f"is in the future: after the last year of the plan "
+                                   f"({last})", c.price_year))
+    for i, s in enumerate(sc.source):
+        if s.currency is not None and s.currency not in allowed:
+            out.append(Problem(f"source[{i}].currency", f"a source's amounts are in {words}", s.currency))
+    lo, hi = INFLATION_BOUNDS
+    for field in ("inflation", "usd_inflation", "fx_path"):
+        value = getattr(macro, field)
+        if isinstance(value, list) and len(value) != meta.years:
+            what = "shorter than" if len(value) < meta.years else "longer than"
+            out.append(Problem(f"macro.{field}", f"is {what} the horizon: give one value per projection year "
+                               f"({meta.years} values for {meta.start_year}..{last}), not {len(value)}", value))
+        values = value if isinstance(value, list) else [] if value is None else [value]
+        if field == "fx_path":
+            if any(not v > 0 for v in values):
+                out.append(Problem(f"macro.{field}", "exchange rates must be > 0", value))
+        elif any(not lo < v <= hi for v in values):
+            out.append(Problem(f"macro.{field}", f"inflation must be > {lo:g} and <= {hi:g} (a share per year: "
+                               "0.05 is 5%)", value))
+    if cur == USD:
+        for field in ("usd_inflation", "fx_rate", "fx_path"):
+            if getattr(macro, field) is not None:
+                out.append(Problem(f"macro.{field}", "a scenario in USD has no exchange rate and no second "
+                                   "inflation: its inflation is US inflation", getattr(macro, field)))
+    else:
+        for field in ("inflation", "usd_inflation"):
+            if getattr(macro, field) is None:
+                out.append(Problem(f"macro.{field}", f"required for a scenario in {cur}: give it in [macro] or set "
+                                   "scenario.country to a profile in this currency that has it", has_value=False))
+        fx_year = meta.base_year if macro.fx_year is None else macro.fx_year
+        base_inside = sc.scenario.start_year <= meta.base_year <= last
+        if macro.fx_rate is None and (macro.fx_path is None or not base_inside):
+            out.append(Problem("macro.fx_rate", f"required for a scenario in {cur}: {cur} per USD in the price "
+                               f"year {meta.base_year} (or an fx_path that covers it)", has_value=False))
+        elif macro.fx_rate is not None and macro.fx_path is not None and sc.scenario.start_year <= fx_year <= last:
+            out.append(Problem("macro.fx_rate", "give fx_rate or fx_path, not both: fx_path already gives the rate "
+                               f"of {fx_year}", macro.fx_rate))
+    if macro.fx_year is not None and macro.fx_year > last:
+        out.append(Problem("macro.fx_year", f"is in the future: after the last year of the plan ({last})",
+                           macro.fx_year))
     return out
 
 

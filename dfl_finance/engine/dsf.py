@@ -1,0 +1,132 @@
+"""Debt sustainability: the plan's new external debt against the four LIC-DSF ratios (pure numpy, leading draw
+axis).
+
+The IMF/World Bank Debt Sustainability Framework for low-income countries (Guidance Note, 2018) judges public
+external debt by four ratios against thresholds that depend on the country's debt-carrying capacity:
+
+- ``pv_debt_gdp``: present value of external debt / GDP
+- ``pv_debt_exports``: present value of external debt / exports of goods and services
+- ``debt_service_exports``: external debt service / exports
+- ``debt_service_revenue``: external debt service / government revenue excluding grants
+
+The present value of the debt at the end of a year is that of its remaining debt service, in USD, at the
+framework's 5% discount rate. GDP grows at its real rate with US prices and the real exchange rate (its value in
+USD moves with both); exports and revenue keep their share of GDP. The country's existing debt (the baseline) keeps
+its ratio to GDP (PV) and to exports (debt service).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..vocabulary import DSF_RATIOS, GRANT_ELEMENT_RATE
+from . import Floats
+
+#: The LIC-DSF contingent-liability shock counts this share of the PPP capital stock as public debt (Guidance Note,
+#: 2018).
+PPP_CONTINGENT_SHARE = 0.35
+
+
+@dataclass(frozen=True)
+class DsfInputs:
+    """What the debt-sustainability view needs beyond the flows of the plan; amounts in nominal USD."""
+
+    gdp: Floats  # (D,) GDP in start_year [USD/yr]
+    gdp_growth: Floats  # (D,) real [1/yr]
+    exports_share: Floats  # (D,) exports / GDP
+    revenue_share: Floats  # (D,) revenue excluding grants / GDP
+    baseline_pv_gdp: Floats  # (D,) PV of existing external debt / GDP (NaN = unknown)
+    baseline_service_exports: Floats  # (D,) existing external debt service / exports (NaN = unknown)
+    thresholds: Floats  # (4,) in the order of DSF_RATIOS (NaN = capacity unknown)
+
+
+def present_value_ahead(payments: Floats, rate: float = GRANT_ELEMENT_RATE) -> Floats:
+    """At the end of each year, the PV of the payments of the later years: ``sum_{j > y} p_j (1 + r)^-(j - y)``.
+
+    Examples
+    --------
+    >>> present_value_ahead(np.array([[0.0, 105.0, 110.25]]), 0.05).round(9).tolist()
+    [[200.0, 105.0, 0.0]]
+    """
+    payments = np.asarray(payments, dtype=float)
+    H = payments.shape[1]
+    v = 1.0 / (1.0 + rate)
+    out = np.zeros_like(payments)
+    acc = np.zeros(payments.shape[0])
+    for y in range(H - 2, -1, -1):
+        acc = v * (payments[:, y + 1] + acc)
+        out[:, y] = acc
+    return out
+
+
+def gdp_path(inp: DsfInputs, usd_index: Floats, rer: Floats) -> Floats:
+    """Nominal GDP in USD (D, H) from start_year: ``gdp x (1 + g)^i x U_i / U_0 x rer_i / rer_0``."""
+    i = np.arange(usd_index.shape[1])[None, :]
+    return np.asarray(inp.gdp[:, None] * (1.0 + inp.gdp_growth[:, None]) ** i * usd_index / usd_index[:, [0]]
+                      * rer / rer[:, [0]], dtype=float)
+
+
+def dsf_ratios(service_usd: Floats, ppp_capital_usd: Floats, inp: DsfInputs, usd_index: Floats,
+               rer: Floats) -> dict[str, Floats]:
+    """The plan's contribution to each ratio and, where the baseline is known, baseline plus plan; (D, H) each.
+
+    Parameters
+    ----------
+    service_usd : (D, H)
+        Debt service of the plan's external loans in nominal USD.
+    ppp_capital_usd : (D, H)
+        PPP capital outstanding (what the government still owes the operators), nominal USD.
+    usd_index, rer : (D, H)
+        US price index and real exchange rate index from start_year.
+
+    Returns
+    -------
+    dict
+        ``gdp``, ``exports``, ``revenue``, ``pv_debt``, ``debt_service`` (USD), and for each ratio ``r`` in
+        :data:`DSF_RATIOS`: ``plan:r`` and ``total:r`` (NaN without a baseline); ``ppp_contingent_gdp`` =
+        :data:`PPP_CONTINGENT_SHARE` x PPP capital / GDP.
+    """
+    gdp = gdp_path(inp, usd_index, rer)
+    exports = gdp * inp.exports_share[:, None]
+    revenue = gdp * inp.revenue_share[:, None]
+    pv = present_value_ahead(service_usd)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        plan = {
+            "pv_debt_gdp": pv / gdp,
+            "pv_debt_exports": pv / exports,
+            "debt_service_exports": service_usd / exports,
+            "debt_service_revenue": service_usd / revenue,
+        }
+        base_pv = inp.baseline_pv_gdp[:, None] * gdp
+        base_service = inp.baseline_service_exports[:, None] * exports
+        total = {
+            "pv_debt_gdp": (pv + base_pv) / gdp,
+            "pv_debt_exports": (pv + base_pv) / exports,
+            "debt_service_exports": (service_usd + base_service) / exports,
+            "debt_service_revenue": (service_usd + base_service) / revenue,
+        }
+        contingent = PPP_CONTINGENT_SHARE * ppp_capital_usd / gdp
+    out = {"gdp": gdp, "exports": exports, "revenue": revenue, "pv_debt": pv, "debt_service": service_usd,
+           "ppp_contingent_gdp": contingent}
+    for r in DSF_RATIOS:
+        out[f"plan:{r}"] = np.asarray(plan[r], dtype=float)
+        out[f"total:{r}"] = np.asarray(total[r], dtype=float)
+    return out
+
+
+def dsf_metrics(ratios: dict[str, Floats], thresholds: Floats) -> dict[str, Floats]:
+    """Per ratio, the peak (baseline plus plan where known, else the plan's) and the years above its threshold;
+    (D,) each, keyed ``peak_<ratio>`` and ``years_above_<ratio>``."""
+    out: dict[str, Floats] = {}
+    for k, r in enumerate(DSF_RATIOS):
+        total = ratios[f"total:{r}"]
+        series = np.where(np.isnan(total).all(axis=1, keepdims=True), ratios[f"plan:{r}"], total)
+        finite = np.isfinite(series)
+        out[f"peak_{r}"] = np.where(finite.any(axis=1), np.nanmax(np.where(finite, series, -np.inf), axis=1),
+                                    np.nan)
+        t = thresholds[k]
+        out[f"years_above_{r}"] = (np.where(finite, series, 0.0) > t).sum(axis=1).astype(float) \
+            if np.isfinite(t) else np.full(series.shape[0], np.nan)
+    return out
