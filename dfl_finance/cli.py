@@ -81,14 +81,14 @@ def _warn(loaded: list[tuple[str, Scenario]]) -> None:
             print(f"warning: {f}: {w.format()}", file=sys.stderr)
 
 
-def _run_all(loaded: list[tuple[str, Scenario]]) -> list:
-    """Run every scenario; a failure names its file."""
-    from .results import run
+def _run_all(loaded: list[tuple[str, Scenario]], basis: str | None = None) -> list:
+    """Run every scenario, its tables in ``basis`` (default: constant local prices); a failure names its file."""
+    from .results import DEFAULT_BASIS, run
 
     results = []
     for f, sc in loaded:
         try:
-            results.append(run(sc))
+            results.append(run(sc, basis or DEFAULT_BASIS))
         except ScenarioError as exc:
             raise ScenarioError(_with_file(exc, f)) from None
     return results
@@ -194,7 +194,7 @@ def _write(tables: dict[str, pd.DataFrame], args: argparse.Namespace, scenarios:
     from .export import manifest, write_tables
     from .results import assumptions_df
 
-    meta = manifest([sc.name for sc in scenarios], input_files=args.files)
+    meta = manifest([sc.name for sc in scenarios], input_files=args.files, basis=getattr(args, "basis", None))
     extra = {**(workbook_only or {}), "assumptions": assumptions_df(scenarios)} if args.xlsx else None
     try:
         return write_tables(tables, args.out, meta=meta, xlsx="dfl-finance.xlsx" if args.xlsx else None,
@@ -209,7 +209,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .results import combine_tables
 
     loaded = _load_all(args.files)
-    tables = combine_tables(_run_all(loaded))
+    tables = combine_tables(_run_all(loaded, args.basis))
     written = _write(tables, args, [sc for _, sc in loaded])
     print(summary_text(tables["summary"]))
     print(f"\nwrote {len(written)} files to {Path(args.out)}")
@@ -221,9 +221,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     loaded = _load_all(args.files)
     scenarios = [sc for _, sc in loaded]
-    results = _run_all(loaded)
+    results = _run_all(loaded, args.basis)
     table = compare(results, baseline=args.baseline)
-    reason = comparability(scenarios)
+    reason = comparability(scenarios, [r.currency for r in results])
     written = _write({"comparison": table}, args, scenarios,
                      workbook_only=combine_tables(results) if args.xlsx else None)
     print(comparison_text(table))
@@ -321,6 +321,11 @@ def _scenario_and_output_args(p: argparse.ArgumentParser, workbook: str) -> None
     p.add_argument("--xlsx", action="store_true", help=f"also write dfl-finance.xlsx: a README sheet, {workbook}")
     p.add_argument("--excel-csv", action="store_true",
                    help="start every CSV with a UTF-8 byte order mark, so that Excel shows accents right")
+    from .vocabulary import PRICE_BASES
+
+    p.add_argument("--basis", choices=PRICE_BASES, default=PRICE_BASES[0],
+                   help="price basis of every amount: constant prices of the scenario's price_year (real) or "
+                   "current prices (nominal), in its local currency (lcu) or in USD (default: %(default)s)")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -134,7 +134,9 @@ def build_prices(scenario: Scenario, horizon: int, draws: int = 1, data: MacroDa
                                else (given[0], anchor))
                 fx_row[:anchor] = ref * relative[:anchor] / relative[ref_at]
             fx = fx_row[None, :]
-    rep = (lambda a: np.repeat(a, draws, axis=0))
+    def rep(a: Floats) -> Floats:
+        return np.repeat(a, draws, axis=0)
+
     return Prices(lcu=rep(lcu), usd=rep(usd), fx=rep(fx), start=anchor, base=base)
 
 
@@ -329,8 +331,8 @@ def _dsf_inputs(scenario: Scenario, prices: Prices, data: MacroData) -> DsfInput
     at = prices.start + (debt.data_year if debt.data_year is not None else start) - start
     g = debt.gdp_growth or 0.0
     rer = prices.rer
-    gdp0 = (debt.gdp * (1.0 + g) ** (start - (debt.data_year or start)) * prices.usd[:, prices.start] / prices.usd[:, at]
-            * rer[:, prices.start] / rer[:, at])
+    gdp0 = (debt.gdp * (1.0 + g) ** (start - (debt.data_year or start))
+            * prices.usd[:, prices.start] / prices.usd[:, at] * rer[:, prices.start] / rer[:, at])
     D = prices.draws
     nan = np.full(D, np.nan)
     thresholds = data.thresholds.get(debt.capacity or "", ())

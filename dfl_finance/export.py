@@ -202,10 +202,11 @@ def _versions() -> dict[str, str | None]:
 
 
 def manifest(scenario_names: Sequence[str], input_files: Sequence[str | os.PathLike[str]] = (),
-             seed: int | None = None, outputs: Sequence[str] = (), input_texts: dict[str, str] | None = None
-             ) -> dict[str, Any]:
-    """The run manifest: package version, input file hashes, scenario names, seed, the time of the run (UTC), the
-    data folder with the sha256 of each of its files, and the versions of Python and the libraries.
+             seed: int | None = None, outputs: Sequence[str] = (), input_texts: dict[str, str] | None = None,
+             basis: str | None = None) -> dict[str, Any]:
+    """The run manifest: package version, input file hashes, scenario names, seed, the price basis of the amounts,
+    the time of the run (UTC), the data folder with the sha256 of each of its files, and the versions of Python and
+    the libraries.
 
     ``input_texts`` (scenario name -> TOML text) hashes scenarios that have no file, as in the app. The writers
     replace ``outputs`` by the list of files written, each with its sha256.
@@ -220,6 +221,7 @@ def manifest(scenario_names: Sequence[str], input_files: Sequence[str | os.PathL
         "scenarios": list(scenario_names),
         "inputs": inputs,
         "seed": seed,
+        "price_basis": basis or "real-lcu",
         "data": _data_files(),
         "versions": _versions(),
         "outputs": list(outputs),
@@ -516,21 +518,31 @@ PERCENT = "0.0%"
 #: What each table holds, its units and where it comes from (the README sheet of the workbook).
 TABLE_NOTES = {
     "costs": ("The cost of every cost line of every programme in every year",
-              "quantity: driver units (1 for lump sums); unit_cost, amount: currency",
+              "quantity: driver units (1 for lump sums); unit_cost, amount: in the price_basis and currency columns",
               "the scenario's programmes and cost lines (unit costs from the scenario, its templates and "
               "data/unit_costs.csv), projected along each programme's rollout"),
     "financing": ("Who pays each programme's capex and opex in each year; source = gap is what no source pays",
-                  "amount: currency", "the waterfall of the scenario's sources, in priority order"),
+                  "amount: in the price_basis and currency columns", "the waterfall of the scenario's sources, in "
+                  "priority order, within the domestic envelope"),
     "debt_service": ("Disbursements, interest, principal, fees and outstanding balance of every loan and PPP, to "
-                     "the last repayment", "currency", "the scenario's loans (term sheets from data/loan_terms.csv) "
+                     "the last repayment", "in the price_basis and currency columns (a loan is computed in its own "
+                     "nominal currency)", "the scenario's loans (term sheets from data/loan_terms.csv) "
                      "and PPP contracts, applied to the financing table"),
-    "fiscal": ("The government's burden on the education budget in every year, against the burden limit",
-               "amounts: currency; burden_share, burden_limit: share of the education budget",
+    "fiscal": ("The government's burden on the education budget in every year, against the burden limit; the "
+               "domestic envelope; the cost of the plan including the years after it (plan_cost)",
+               "amounts: in the price_basis and currency columns; burden_share, burden_limit: share of the "
+               "education budget",
                "the scenario's [context] budget (country profile from data/country_profiles.csv), the financing "
                "and the debt service"),
-    "outcomes": ("Driver units reached by each programme by the end of every year",
+    "outcomes": ("Driver units reached by each programme by the end of every year, as planned and as the funded "
+                 "capex buys (reached_funded)",
                  "reached: schools, learners or teachers; reached_share: share of all of them",
-                 "the rollout of each programme"),
+                 "the rollout of each programme and the financing of its capex"),
+    "dsf": ("The plan's new external debt against the four LIC-DSF ratios, with the country's baseline where "
+            "known, the thresholds for its debt-carrying capacity and the headroom",
+            "plan, total, threshold: shares (of GDP, exports or revenue); headroom: USD",
+            "the external loans of the financing table, GDP, exports and revenue from [debt] or the country "
+            "profile, data/dsf_thresholds.csv"),
     "summary": ("Summary metrics of every scenario (definitions in docs/method.md)",
                 "in the unit column: currency, share (shown in percent) or years", "the tables above"),
     "comparison": ("Summary metrics side by side; delta is a scenario's value minus the baseline's",
@@ -547,8 +559,9 @@ def _readme(sheets: list[str]) -> pd.DataFrame:
     rows = [{"sheet": name, **dict(zip(("contents", "units", "source"), TABLE_NOTES.get(name, ("", "", ""))))}
             for name in sheets]
     notes = [
-        "Price basis: amounts are in constant prices of start_year in the scenario's currency, rounded to the "
-        "currency's minor unit (cents for most currencies, whole units for RWF, JPY, ...).",
+        "Price basis: every amount table says its price_basis (real = constant prices of the scenario's "
+        "price_year; nominal = current prices) and currency; amounts are rounded to the currency's minor unit "
+        "(cents for most currencies, whole units for RWF, JPY, ...).",
         "Shares are fractions (0.05 = 5%), shown in percent; years and counts are whole numbers.",
         "Text that a spreadsheet would run as a formula is stored as text (Excel's text prefix), shown as written; "
         "control characters other than tab and line "

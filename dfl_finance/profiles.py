@@ -13,8 +13,12 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import DataError
+
+if TYPE_CHECKING:
+    from .compile import MacroData
 from .vocabulary import COUNTED_DRIVERS
 
 #: Fields of a country profile that fill the scenario's ``[context]`` table.
@@ -108,9 +112,9 @@ class CountryProfile:
             fx = self.number("fx_rate")
             if unit_currency != currency:
                 if currency == "USD" and fx:
-                    value = value / fx  # the budget in USD at the profile's exchange rate
+                    value = float(row.value) / fx  # the budget in USD at the profile's exchange rate
                 elif unit_currency == "USD" and currency == self.currency and fx:
-                    value = value * fx
+                    value = float(row.value) * fx
                 else:
                     value = None
             if value is not None:
@@ -382,8 +386,7 @@ def template_programme_id(name: str) -> str:
 
 
 @lru_cache(maxsize=8)
-def _load_macro_data(folder: str):
-    from .compile import MacroData
+def _load_macro_data(folder: str) -> MacroData:
     from .vocabulary import DSF_RATIOS
 
     cpi: dict[str, dict[int, float]] = {}
@@ -403,11 +406,13 @@ def _load_macro_data(folder: str):
 
         for capacity, ratio, value in _parsed_rows(path, parse_threshold):
             thresholds.setdefault(capacity, {})[ratio] = value
+    from .compile import MacroData
+
     return MacroData(cpi=cpi, thresholds={c: tuple(t[r] for r in DSF_RATIOS) for c, t in thresholds.items()
                                           if all(r in t for r in DSF_RATIOS)})
 
 
-def macro_data():
+def macro_data() -> MacroData:
     """Consumer price indices (``price_history.csv``) and LIC-DSF thresholds (``dsf_thresholds.csv``) of the data
     folder, as :class:`~dfl_finance.compile.MacroData`; a data folder without these files gives none."""
     return _load_macro_data(str(data_dir()))

@@ -56,9 +56,11 @@ def profile_defaults(raw: dict, profile) -> dict[str, dict[str, tuple[object, st
     """What ``profile`` fills in the parsed scenario ``raw``: ``{table: {field: (value, profile field)}}``, without
     what the file decides itself (a budget written in the file keeps its own year; an exchange rate or path written
     in the file keeps the file's)."""
-    meta = raw.get("scenario") if isinstance(raw.get("scenario"), dict) else {}
-    context = raw.get("context") if isinstance(raw.get("context"), dict) else {}
-    macro = raw.get("macro") if isinstance(raw.get("macro"), dict) else {}
+    def table(name: str) -> dict:
+        value = raw.get(name)
+        return value if isinstance(value, dict) else {}
+
+    meta, context, macro = table("scenario"), table("context"), table("macro")
     currency = meta.get("currency", "USD")
     scope = context.get("budget_scope", "total")
     filled = profile.defaults(currency if isinstance(currency, str) else "USD",

@@ -27,14 +27,14 @@ from .vocabulary import (
     DSF_RATIOS,
     GAP,
     HEADLINE_METRICS,
-    PRICE_BASES,
-    USD,
     LINE_CLASS,
     LINE_KINDS,
     METRICS,
+    PRICE_BASES,
     PRICE_DIGITS,
     SHARE_DIGITS,
     SOURCE_KINDS,
+    USD,
     metric_definition,
     minor_unit_digits,
     source_metric_key,
@@ -259,19 +259,31 @@ class Result:
             n = _last_nonzero(flows, self.digits) + 1
             if n == 0:
                 continue
-            disbursed, interest, principal, fees, outstanding = (_round_cumulative(f[:n], self.digits)
-                                                                 for f in flows)
-            # outstanding: the running balance in the basis (in a nominal basis of the loan's currency, exactly
-            # disbursed - principal; in another basis the balance is revalued each year, so it is converted)
+            disbursed, interest, principal, fees = (_round_cumulative(f[:n], self.digits) for f in flows[:4])
+            # outstanding: in the loan's own currency at current prices, exactly the running sum of disbursed minus
+            # principal; in another basis the balance is revalued every year (prices, exchange rate), so it is the
+            # converted balance
+            own = self.basis.startswith("nominal") and self.currency == self._source_currency(i)
+            outstanding = np.cumsum(disbursed - principal) if own else flows[4, :n]
             out[i] = {"disbursed": disbursed, "interest": interest, "principal": principal, "fees": fees,
-                      "outstanding": _round(flows[4, :n], self.digits)}
+                      "outstanding": _round(outstanding, self.digits)}
         return out
+
+    def _source_currency(self, i: int) -> str:
+        """The currency of source ``i`` as the engine runs it: USD or the local currency."""
+        cur = self.scenario.source_currency(self.scenario.source[i])
+        return USD if cur == USD else self.scenario.scenario.currency
+
+    def loan_basis(self, i: int) -> str:
+        """The basis in which source ``i``'s debt service is its own nominal flows (its currency, current prices)."""
+        return "nominal-usd" if self._source_currency(i) == USD else "nominal-lcu"
 
     def debt_service_df(self) -> pd.DataFrame:
         """Per loan and PPP source, every year from the first to its own last payment; none if it never pays.
 
-        Amounts are in minor units, and every row holds ``outstanding = previous outstanding + disbursed -
-        principal`` exactly (see :attr:`_debt_rows`)."""
+        Amounts are in minor units; in the basis of the loan's own currency at current prices
+        (:meth:`loan_basis`) every row holds ``outstanding = previous outstanding + disbursed - principal`` exactly
+        (see :attr:`_debt_rows`)."""
         sc = self.scenario
         frames = [self._basis_columns(pd.DataFrame({"scenario": sc.name,
                                                     "year": self._years(len(rows["disbursed"])),
@@ -446,13 +458,15 @@ def combine_tables(results: Sequence[Result]) -> dict[str, pd.DataFrame]:
     return concat_tables([r.tables() for r in results])
 
 
-def comparability(scenarios: Sequence[Scenario]) -> str | None:
+def comparability(scenarios: Sequence[Scenario], currencies: Sequence[str] | None = None) -> str | None:
     """Why the scenarios' amounts cannot be subtracted from each other, or None if they can.
 
-    Amounts are in each scenario's currency, in constant prices of its start year, and present values are
-    discounted to its start year: scenarios that differ in currency or start year have no meaningful deltas.
+    Amounts are in the currency of the tables (``currencies``, one per scenario: the local currency, or USD in a
+    USD basis; default each scenario's local currency), and present values are discounted to the start year:
+    scenarios that differ in currency or start year have no meaningful deltas.
     """
-    currencies = list(dict.fromkeys(sc.scenario.currency for sc in scenarios))
+    currencies = list(dict.fromkeys(currencies if currencies is not None
+                                    else [sc.scenario.currency for sc in scenarios]))
     starts = list(dict.fromkeys(sc.scenario.start_year for sc in scenarios))
     reasons = []
     if len(currencies) > 1:
@@ -470,7 +484,7 @@ def compare(results: Sequence[Result], baseline: str | None = None) -> pd.DataFr
     see :func:`comparability`). The baseline defaults to the first scenario.
     """
     return compare_summaries([r.summary_df() for r in results], baseline,
-                             comparability([r.scenario for r in results]))
+                             comparability([r.scenario for r in results], [r.currency for r in results]))
 
 
 def compare_summaries(summaries: Sequence[pd.DataFrame], baseline: str | None = None,

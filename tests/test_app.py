@@ -478,8 +478,10 @@ def test_compare_refuses_deltas_across_currencies(workspace):
     workspace.mkdir(parents=True, exist_ok=True)
     raw = small_scenario_dict()
     raw["scenario"].update(name="Plan in euros", currency="EUR")
+    raw["macro"] = {"inflation": 0.02, "usd_inflation": 0.02, "fx_rate": 0.9}
     (workspace / "plan-in-euros.toml").write_text(dump_scenario(scenario_from_dict(raw)), encoding="utf-8")
     raw["scenario"].update(name="Plan in dollars", currency="USD")
+    del raw["macro"]
     (workspace / "plan-in-dollars.toml").write_text(dump_scenario(scenario_from_dict(raw)), encoding="utf-8")
     at = _app()
     at.switch_page(PAGES["compare"]).run()
@@ -509,8 +511,9 @@ def test_placeholders_and_warnings_come_from_the_core_rules(workspace):
     at = _open(_app(), KENYA)
     sc = load_scenario(ROOT / "scenarios/kenya-domestic.toml")
     caption = next(c.value for c in at.caption if "without a public source" in c.value)
-    assert len(placeholder_fields(sc)) == 17 and "17 values" in caption
-    assert "Education budget" in caption and "education_budget" not in caption
+    n = len(placeholder_fields(sc))
+    assert n > 10 and f"{n} values" in caption
+    assert "Budget growth" in caption and "budget_growth" not in caption
     at.segmented_control(key="scenario_view").set_value("TOML file").run()
     area = at.text_area(key=f"toml:{_scope(KENYA)}:0")
     area.set_value(area.value.replace("budget_share_cap = 0.03", "budget_share_cap = 0")).run()

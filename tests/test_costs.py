@@ -38,7 +38,9 @@ def test_linear_rollout_with_replacement_cycle_and_opex():
     #   q[0..2] = 10; q[3] = new3 + new0 = 20; q[4] = new4 + new1 = 10; q[5] = new5 + new2 = 10;
     #   q[6] = new6 + new3 + new0 = 20; q[7] = new7 + new4 + new1 = 10
     #   amount at 100 USD: [1000, 1000, 1000, 2000, 1000, 1000, 2000, 1000]
-    # same line with replace_existing: the 20 old units count as bought in 2025, so replaced at i = 2, 5 (+2000 each)
+    # same line with replace_existing: the 20 old units are replaced evenly over the 3-year lifetime (ages taken as
+    # uniform), in whole units: round(20/3) = 7, round(40/3) - 7 = 6, 20 - 13 = 7 -> [7, 6, 7] every cycle,
+    # +[700, 600, 700, 700, 600, 700, 700, 600] (no spike of all 20 in one year)
     # opex 10 USD per reached school per year: 10 * reached = [300, 400, 500, 600, 600, 600, 600, 600]
     prog = {
         "id": "connectivity", "pillar": "infrastructure", "driver": "schools",
@@ -51,7 +53,7 @@ def test_linear_rollout_with_replacement_cycle_and_opex():
     }
     res = _run([prog])
     assert_allclose(_line_amounts(res, "terminal"), [1000, 1000, 1000, 2000, 1000, 1000, 2000, 1000])
-    assert_allclose(_line_amounts(res, "terminal+old"), [1000, 1000, 3000, 2000, 1000, 3000, 2000, 1000])
+    assert_allclose(_line_amounts(res, "terminal+old"), [1700, 1600, 1700, 2700, 1600, 1700, 2700, 1600])
     assert_allclose(_line_amounts(res, "service"), [300, 400, 500, 600, 600, 600, 600, 600])
     out = res.outcomes_df()
     assert_allclose(out["reached"], [30, 40, 50, 60, 60, 60, 60, 60])

@@ -10,7 +10,7 @@ import pytest
 
 from dfl_finance import load_scenario, run, scenario_from_dict
 from dfl_finance.datacheck import check_data
-from dfl_finance.profiles import clear_caches, country_profiles, templates, unit_costs
+from dfl_finance.profiles import clear_caches, country_profiles, data_dir, read_csv_rows, templates, unit_costs
 from tests.conftest import ROOT
 
 SNAPSHOT = ROOT / "tests" / "snapshots" / "bundled_summary.csv"
@@ -117,10 +117,13 @@ def test_template_costs_come_from_the_library():
     lines = {c["item"]: c for c in templates()["connectivity-satellite"]["cost"]}
     lib = unit_costs()
     assert lines["satellite terminal"]["unit_cost"] == lib["satellite_capex"].value
-    # 20 Mbps x 6.0 USD/Mbps/yr
-    service = lines["satellite service, 20 Mbps"]["unit_cost"]
-    assert service == lib["demand_mbps"].value * lib["satellite_per_mbps"].value
+    # the Starlink retail plan in Rwanda: 44.5 USD a month x 12
+    service = lines["satellite service (flat plan, covers 20 Mbps)"]["unit_cost"]
+    assert service == pytest.approx(12 * lib["starlink_monthly"].value)
     assert "Giga" in lines["satellite terminal"]["source_note"]
+    # template lines are USD-priced, in the year of their data row (which deflates them to the scenario's prices)
+    assert lines["satellite terminal"]["currency"] == "USD"
+    assert lines["satellite terminal"]["price_year"] == lib["satellite_capex"].year
     assert all("PLACEHOLDER" in c["source_note"] for c in templates()["emis"]["cost"])
 
 
@@ -144,15 +147,43 @@ def test_rwanda_options_tell_a_coherent_story():
     results = {run(load_scenario(p)).name: run(load_scenario(p)).summary()
                for p in (ROOT / "scenarios").glob("rwanda-*.toml")}
     assert len(results) >= 5
-    gaps = {n: s["total_gap"] for n, s in results.items()}
-    assert max(gaps, key=gaps.get) == "Rwanda: domestic budget only"
+    pv = {n: s["pv_government_cost"] for n, s in results.items()}
+    # grants cost the government least; the operator's 10% return in USD makes the PPP the dearest, dearer than
+    # paying from the budget (the nominal discount rate is 5%)
+    assert min(pv, key=pv.get) == "Rwanda: donor grants with GPE match"
+    assert max(pv, key=pv.get) == "Rwanda: PPP with a connectivity operator"
+    assert pv["Rwanda: IDA credit-led"] < pv["Rwanda: domestic budget only"]  # a 0% 40-year credit is cheap
     tails = {n: s["total_debt_service"] + s["total_ppp_payments"] for n, s in results.items()}
     assert max(results, key=lambda n: results[n]["years_to_last_payment"]) == "Rwanda: IDA credit-led"
     assert results["Rwanda: IDA credit-led"]["total_debt_service"] == max(s["total_debt_service"]
                                                                           for s in results.values())
     assert tails["Rwanda: domestic budget only"] == 0
-    grants = results["Rwanda: IDA grant, GPE match and bilateral donor"]
+    grants = results["Rwanda: donor grants with GPE match"]
     assert grants["grant_element_external"] == pytest.approx(1.0)
+    # every option funds the same plan: the same cost, and the same recurrent bill once the partners have left
+    assert len({s["total_cost"] for s in results.values()}) == 1
+    after = [s["recurrent_cost_after_external"] for s in results.values() if "recurrent_cost_after_external" in s]
+    assert len(after) == 4 and max(after) < 1.1 * min(after)
+
+
+def test_bundled_ida_options_follow_the_ida_rule_for_the_country_risk():
+    """IDA's terms follow the risk of debt distress (data/ida_terms_by_risk.csv): an IDA source in a bundled scenario
+    is a grant where the rule gives grants, else a credit on the rule's term sheet."""
+    rules = {r["debt_risk"]: r for r in read_csv_rows(data_dir() / "ida_terms_by_risk.csv")}
+    checked = 0
+    for path in BUNDLED:
+        sc = load_scenario(path)
+        risk = country_profiles()[sc.scenario.country].values["debt_risk"].value
+        rule = rules[str(risk)]
+        for src in sc.source:
+            if not src.id.startswith("ida"):
+                continue
+            checked += 1
+            if float(rule["grant_share"]) == 1.0:
+                assert src.kind == "grant", (path.name, src.id)
+            else:
+                assert src.kind == "loan" and src.terms == rule["terms"], (path.name, src.id)
+    assert checked >= 2
 
 
 def test_bundled_scenarios_cover_the_three_pillars():
@@ -192,12 +223,13 @@ def test_placeholder_fields_are_the_unsourced_values_the_scenario_uses():
     raw = {"scenario": {"name": "k", "country": "KEN", "start_year": 2026, "years": 3},
            "programme": [{"template": "emis"}]}
     paths = [p for p, _ in placeholder_fields(scenario_from_dict(raw))]
-    # Kenya's budget and growth are placeholders; its connected_share is one too, but it is not a [context] field
-    assert "context.education_budget" in paths and "context.budget_growth" in paths
+    # Kenya's budget growth and its exports are placeholders; its connected_share is one too, but it is not a field
+    # of the scenario
+    assert "context.budget_growth" in paths and "debt.exports" in paths
     assert not any("connected_share" in p for p in paths)
     assert "programme[0].cost[0].unit_cost" in paths  # EMIS costs have no public source
-    raw["context"] = {"education_budget": 5e9}  # a value of the file's own is not the profile's placeholder
-    assert "context.education_budget" not in [p for p, _ in placeholder_fields(scenario_from_dict(raw))]
+    raw["context"] = {"budget_growth": 0.02}  # a value of the file's own is not the profile's placeholder
+    assert "context.budget_growth" not in [p for p, _ in placeholder_fields(scenario_from_dict(raw))]
 
 
 @pytest.mark.parametrize("make", ["missing", "empty"])

@@ -13,7 +13,9 @@ from dfl_finance.engine.financing import SourceInputs, allocate
 YEARS = [2026, 2027, 2028, 2029]
 
 
-def _scenario(sources, programmes=None, years=4, budget=1e6):
+def _scenario(sources, programmes=None, years=4, budget=1e6, post=0):
+    """A two-programme plan; ``post``: post_horizon_years (0 here, so the fiscal table ends with the plan or its
+    debt)."""
     programmes = programmes or [
         {"id": "a", "pillar": "infrastructure", "driver": "none", "cost": [
             {"item": "build", "kind": "fixed_capex", "unit_cost": 100.0, "schedule": YEARS[:years]},
@@ -22,7 +24,7 @@ def _scenario(sources, programmes=None, years=4, budget=1e6):
             {"item": "train", "kind": "fixed_opex", "unit_cost": 40.0}]},
     ]
     return scenario_from_dict({
-        "scenario": {"name": "Waterfall", "start_year": 2026, "years": years},
+        "scenario": {"name": "Waterfall", "start_year": 2026, "years": years, "post_horizon_years": post},
         "context": {"schools": 0, "learners": 0, "teachers": 0, "education_budget": budget},
         "programme": programmes,
         "source": sources,

@@ -9,8 +9,8 @@ external debt by four ratios against thresholds that depend on the country's deb
 - ``debt_service_exports``: external debt service / exports
 - ``debt_service_revenue``: external debt service / government revenue excluding grants
 
-The present value of the debt at the end of a year is that of its remaining debt service, in USD, at the
-framework's 5% discount rate. GDP grows at its real rate with US prices and the real exchange rate (its value in
+The present value of the debt at the end of a year is that of the remaining debt service of what has been
+disbursed by then (not of later disbursements), in USD, at the framework's 5% discount rate. GDP grows at its real rate with US prices and the real exchange rate (its value in
 USD moves with both); exports and revenue keep their share of GDP. The country's existing debt (the baseline) keeps
 its ratio to GDP (PV) and to exports (debt service).
 """
@@ -61,6 +61,27 @@ def present_value_ahead(payments: Floats, rate: float = GRANT_ELEMENT_RATE) -> F
     return out
 
 
+def pv_outstanding(disbursed: Floats, unit_payments: Floats, horizon: int,
+                   rate: float = GRANT_ELEMENT_RATE) -> Floats:
+    """PV at the end of each year of the remaining payments on the tranches disbursed so far (D, H).
+
+    ``disbursed`` (D, Y) in the loan's currency; ``unit_payments`` (K + 1,) what a tranche of 1 pays ``k`` years after
+    its disbursement (principal and interest). A tranche disbursed in year t is worth ``v(y - t)`` at the end of
+    year y, with ``v(a) = sum_{k > a} unit_payments[k] (1 + rate)^-(k - a)``.
+
+    Examples
+    --------
+    >>> pv_outstanding(np.array([[100.0]]), np.array([0.0, 52.5, 55.125]) / 100, 3, 0.05).round(9).tolist()
+    [[100.0, 52.5, 0.0]]
+    """
+    u = np.asarray(unit_payments, dtype=float)
+    v = present_value_ahead(u[None, :], rate)[0]  # (K + 1,)
+    D, Y = disbursed.shape
+    lag = np.arange(horizon)[:, None] - np.arange(Y)[None, :]
+    m = np.where((lag >= 0) & (lag < v.size), v[np.clip(lag, 0, v.size - 1)], 0.0)  # (H, Y)
+    return np.asarray(disbursed @ m.T, dtype=float)
+
+
 def gdp_path(inp: DsfInputs, usd_index: Floats, rer: Floats) -> Floats:
     """Nominal GDP in USD (D, H) from start_year: ``gdp x (1 + g)^i x U_i / U_0 x rer_i / rer_0``."""
     i = np.arange(usd_index.shape[1])[None, :]
@@ -68,12 +89,14 @@ def gdp_path(inp: DsfInputs, usd_index: Floats, rer: Floats) -> Floats:
                       * rer / rer[:, [0]], dtype=float)
 
 
-def dsf_ratios(service_usd: Floats, ppp_capital_usd: Floats, inp: DsfInputs, usd_index: Floats,
+def dsf_ratios(pv_usd: Floats, service_usd: Floats, ppp_capital_usd: Floats, inp: DsfInputs, usd_index: Floats,
                rer: Floats) -> dict[str, Floats]:
     """The plan's contribution to each ratio and, where the baseline is known, baseline plus plan; (D, H) each.
 
     Parameters
     ----------
+    pv_usd : (D, H)
+        PV of the plan's external debt at the end of each year (:func:`pv_outstanding`), nominal USD.
     service_usd : (D, H)
         Debt service of the plan's external loans in nominal USD.
     ppp_capital_usd : (D, H)
@@ -91,7 +114,7 @@ def dsf_ratios(service_usd: Floats, ppp_capital_usd: Floats, inp: DsfInputs, usd
     gdp = gdp_path(inp, usd_index, rer)
     exports = gdp * inp.exports_share[:, None]
     revenue = gdp * inp.revenue_share[:, None]
-    pv = present_value_ahead(service_usd)
+    pv = pv_usd
     with np.errstate(divide="ignore", invalid="ignore"):
         plan = {
             "pv_debt_gdp": pv / gdp,

@@ -81,8 +81,9 @@ class _Caps:
     @classmethod
     def of(cls, src: SourceInputs) -> "_Caps":
         conv = None if src.conversion is None else np.ascontiguousarray(src.conversion.transpose(1, 2, 0))
-        return cls(*(np.ascontiguousarray(a.T) for a in (src.share_cap, src.annual_cap, src.budget_share_cap,
-                                                          src.commitment)), conv, src.service)
+        share, annual, budget_share, commitment = (np.ascontiguousarray(a.T) for a in (
+            src.share_cap, src.annual_cap, src.budget_share_cap, src.commitment))
+        return cls(share, annual, budget_share, commitment, conv, src.service)
 
     def take(self, draws: Ints) -> "_Caps":
         return _Caps(self.share[:, draws], self.annual[:, draws], self.budget_share[:, draws],
@@ -233,11 +234,11 @@ def allocate(cost: Floats, src: SourceInputs, budget: Floats) -> Allocation:
         owed = caps.owed(annual)
         for g in np.flatnonzero((src.kind == DOMESTIC) & np.isfinite(src.budget_share_cap).any(axis=0)):
             limit = np.maximum(caps.budget_share[g] * budget_t - owed, 0.0)
-            pay, gap, annual = _trim(pay, gap, annual, g, limit)
+            pay, gap, annual = _trim(pay, gap, annual, int(g), limit)
     # enforce the ratio exactly: anything above it comes off the grant and stays in the gap
     for g in np.flatnonzero(src.match_ratio > 0):
         limit = src.match_ratio[g] * annual[:, src.match_on[g]].sum(axis=1)  # (Y, D)
-        pay, gap, annual = _trim(pay, gap, annual, g, limit)
+        pay, gap, annual = _trim(pay, gap, annual, int(g), limit)
     return Allocation(pay=pay.transpose(3, 0, 1, 2), gap=gap.transpose(2, 0, 1), iterations=iterations)
 
 

@@ -77,6 +77,20 @@ def repayment_profile(repayment: str, rate: float, grace_years: int, maturity_ye
     return profile
 
 
+def unit_payments(profile: Floats, rate: float) -> Floats:
+    """What a tranche of 1 pays ``k`` years after its disbursement: principal ``profile[k]`` plus the charge on what
+    was outstanding at the end of the year before (no fees).
+
+    Examples
+    --------
+    >>> unit_payments(np.array([0.0, 0.5, 0.5]), 0.1).round(12).tolist()
+    [0.0, 0.6, 0.55]
+    """
+    outstanding = 1.0 - np.cumsum(profile)
+    outstanding[-1] = 0.0
+    return np.asarray(profile + np.concatenate([[0.0], rate * outstanding[:-1]]), dtype=float)
+
+
 def convolution_matrix(profile: np.ndarray, years: int, horizon: int) -> np.ndarray:
     """``M[j, t] = profile[j - t]`` (0 outside the profile): flows (D, years) @ M.T -> (D, horizon)."""
     lag = np.arange(horizon)[:, None] - np.arange(years)[None, :]
@@ -205,10 +219,7 @@ class ServiceTerms:
         """Payments (Y, D) in constant local prices from annual disbursements (Y, D) in constant local prices."""
         Y = disbursed.shape[0]
         nominal = disbursed * self.conversion
-        outstanding_share = 1.0 - np.cumsum(self.profile)
-        outstanding_share[-1] = 0.0
-        charge = np.concatenate([[0.0], self.rate * outstanding_share[:-1]])
-        m = convolution_matrix(self.profile + charge, Y, Y)  # (Y, Y): principal and interest, year j from t
+        m = convolution_matrix(unit_payments(self.profile, self.rate), Y, Y)  # (Y, Y): principal and interest
         paid = m @ nominal + self.front_end_fee * nominal
         if self.commitment_fee:
             drawn_before = np.concatenate([np.zeros((1, nominal.shape[1])), np.cumsum(nominal, axis=0)[:-1]])

@@ -18,10 +18,10 @@ from ..vocabulary import GRANT_ELEMENT_RATE
 from . import Bools, Floats
 from .costs import CostInputs, CostProjection, project_costs
 from .discount import present_value_at
-from .dsf import DsfInputs, dsf_metrics, dsf_ratios
+from .dsf import DsfInputs, dsf_metrics, dsf_ratios, pv_outstanding
 from .financing import DOMESTIC, GRANT, LOAN, PPP, Allocation, SourceInputs, allocate, cell_costs
 from .fiscal import budget_path, cost_metrics, financing_metrics, fiscal_arrays, recurrent_metrics
-from .loans import DebtService, ServiceTerms, debt_service, grant_element
+from .loans import DebtService, ServiceTerms, debt_service, grant_element, unit_payments
 from .prices import Prices
 
 
@@ -111,7 +111,8 @@ def reached_funded(proj: CostProjection, existing: Floats, capex_cells: Floats, 
         funded = np.where(capex_cells > 0, 1.0 - capex_gap / np.where(capex_cells > 0, capex_cells, 1.0), 1.0)
     before = np.concatenate([existing[:, None, :], proj.reached[:, :-1, :]], axis=1)
     new = proj.reached - before
-    return np.floor(existing[:, None, :] + np.cumsum(new * np.clip(funded, 0.0, 1.0), axis=1) + 0.5 - 1e-9)
+    return np.asarray(np.floor(existing[:, None, :] + np.cumsum(new * np.clip(funded, 0.0, 1.0), axis=1)
+                               + 0.5 - 1e-9), dtype=float)
 
 
 def simulate(inp: ModelInputs) -> Simulation:
@@ -176,9 +177,12 @@ def simulate(inp: ModelInputs) -> Simulation:
     if inp.dsf is not None:
         usd = inp.prices.window(inp.prices.usd, H)
         rer = inp.prices.window(inp.prices.rer, H)
-        external_service = sum((nominal[s.source].payments for s in inp.loans if s.usd), zeros)
+        external = [s for s in inp.loans if s.usd]
+        external_service = sum((nominal[s.source].payments for s in external), zeros)
+        pv = sum((pv_outstanding(nominal[s.source].disbursed[:, :Y], unit_payments(s.profile, s.rate), H)
+                  for s in external), zeros)
         ppp_capital = sum((d.outstanding for d in ppp.values()), zeros) * conv[True]
-        dsf = dsf_ratios(external_service, ppp_capital, inp.dsf, usd, rer)
+        dsf = dsf_ratios(pv, external_service, ppp_capital, inp.dsf, usd, rer)
         metrics.update(dsf_metrics(dsf, inp.dsf.thresholds))
     return Simulation(costs=proj, cells=cells, allocation=alloc, paid=paid, debt=debt, ppp=ppp,
                       fiscal=fiscal, metrics=metrics, loan_grant_element=loan_ge, reached_funded=funded,

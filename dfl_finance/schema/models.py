@@ -20,16 +20,16 @@ from ..vocabulary import (
     ID_PATTERN,
     MAX_AMOUNT,
     MAX_COUNT,
+    BudgetScope,
+    DebtCapacity,
+    DiscountBasis,
     Driver,
+    Envelope,
     LineKind,
     Pillar,
     Repayment,
     Rollout,
     SourceKind,
-    BudgetScope,
-    DebtCapacity,
-    DiscountBasis,
-    Envelope,
 )
 
 #: ``[first k, last k, share of principal per year]``; TOML arrays arrive as lists.
