@@ -205,11 +205,42 @@ def _write(tables: dict[str, pd.DataFrame], args: argparse.Namespace, scenarios:
                               "was left as it was") from None
 
 
+def _incremental(loaded: list[tuple[str, Scenario]], results: list) -> pd.DataFrame | None:
+    """incremental.csv of the scenarios that name a ``[scenario] baseline`` file (read beside them), else None."""
+    import pandas as pd
+
+    from .results import incremental_df, run
+    from .schema import load_scenario
+
+    frames = []
+    for (f, sc), res in zip(loaded, results):
+        if sc.scenario.baseline is None:
+            continue
+        path = Path(f).parent / sc.scenario.baseline
+        try:
+            base = load_scenario(path)
+        except ScenarioError as exc:
+            raise ScenarioError([Problem(f"{f}: scenario.baseline", f"the baseline scenario {path} is not valid: "
+                                         + "; ".join(p.format() for p in exc.problems), sc.scenario.baseline)]
+                                ) from None
+        except DflFinanceError as exc:
+            raise ScenarioError([Problem(f"{f}: scenario.baseline", str(exc), sc.scenario.baseline)]) from None
+        try:
+            frames.append(incremental_df(res, run(base, res.basis)))
+        except DflFinanceError as exc:
+            raise ScenarioError([Problem(f"{f}: scenario.baseline", str(exc), sc.scenario.baseline)]) from None
+    return pd.concat(frames, ignore_index=True) if frames else None
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from .results import combine_tables
 
     loaded = _load_all(args.files)
-    tables = combine_tables(_run_all(loaded, args.basis))
+    results = _run_all(loaded, args.basis)
+    tables = combine_tables(results)
+    incremental = _incremental(loaded, results)
+    if incremental is not None:
+        tables["incremental"] = incremental
     written = _write(tables, args, [sc for _, sc in loaded])
     print(summary_text(tables["summary"]))
     print(f"\nwrote {len(written)} files to {Path(args.out)}")
@@ -240,20 +271,27 @@ def cmd_countries(args: argparse.Namespace) -> int:
     from .profiles import country_profiles
     from .vocabulary import COUNTED_DRIVERS, MetricKind
 
-    fields = [*COUNTED_DRIVERS, "connected_share", "education_budget", "budget_growth"]
+    fields = [*COUNTED_DRIVERS, "connected_share", "education_budget", "budget_growth", "inflation", "fx_rate",
+              "debt_risk"]
+    kinds: dict[str, MetricKind] = {"education_budget": "money", "connected_share": "share", "budget_growth": "share",
+                                    "inflation": "share"}
     rows = []
     for iso3, prof in sorted(country_profiles().items()):
-        row = {"iso3": iso3, "country": prof.name}
+        row = {"iso3": iso3, "country": prof.name, "currency": prof.currency or "-"}
         for f in fields:
             v = prof.values.get(f)
             if v is None:
                 row[f] = "-"
                 continue
-            kinds: dict[str, MetricKind] = {"education_budget": "money", "connected_share": "share",
-                                             "budget_growth": "share"}
-            text = format_metric(v.value, kinds.get(f, "ratio"))
-            if f in COUNTED_DRIVERS:
+            if isinstance(v.value, str):
+                text = v.value
+            elif f in COUNTED_DRIVERS:
                 text = f"{v.value:,.0f}"
+            elif f == "fx_rate":
+                text = f"{v.value:,.4g} ({v.year})" if v.year else f"{v.value:,.4g}"
+            else:
+                text = format_metric(v.value, kinds.get(f, "ratio"),
+                                     v.unit.split("/")[0] if kinds.get(f) == "money" else "")
             row[f] = text + ("*" if v.placeholder else "")
         rows.append(row)
     print(pd.DataFrame(rows).to_string(index=False))

@@ -294,7 +294,10 @@ def _loan_specs(scenario: Scenario) -> tuple[list[LoanSpec], list[LoanSpec]]:
             rate = _given(s.rate, "rate")
             profile = repayment_profile(_given(s.repayment, "repayment"), rate, _given(s.grace_years, "grace_years"),
                                         _given(s.maturity_years, "maturity_years"), s.schedule)
-            loans.append(LoanSpec(i, profile, rate, s.front_end_fee or 0.0, s.commitment_fee or 0.0, usd))
+            # external debt: a loan in USD (in a USD scenario every loan: its lenders are abroad)
+            external = usd or local == USD
+            loans.append(LoanSpec(i, profile, rate, s.front_end_fee or 0.0, s.commitment_fee or 0.0, usd,
+                                  external))
         elif s.kind == "ppp":
             rate = _given(s.return_rate, "return_rate")
             ppps.append(LoanSpec(i, ppp_profile(_given(s.contract_years, "contract_years"), rate), rate, 0.0, 0.0,
@@ -331,8 +334,9 @@ def _dsf_inputs(scenario: Scenario, prices: Prices, data: MacroData) -> DsfInput
     at = prices.start + (debt.data_year if debt.data_year is not None else start) - start
     g = debt.gdp_growth or 0.0
     rer = prices.rer
+    # from data_year to start_year like gdp_path: real growth, US prices, divided by the real exchange rate
     gdp0 = (debt.gdp * (1.0 + g) ** (start - (debt.data_year or start))
-            * prices.usd[:, prices.start] / prices.usd[:, at] * rer[:, prices.start] / rer[:, at])
+            * prices.usd[:, prices.start] / prices.usd[:, at] / (rer[:, prices.start] / rer[:, at]))
     D = prices.draws
     nan = np.full(D, np.nan)
     thresholds = data.thresholds.get(debt.capacity or "", ())

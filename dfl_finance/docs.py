@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 import tomli_w
 from pydantic import BaseModel
 
-from .schema.models import Context, CostLine, Match, Programme, ScenarioMeta, Source
+from .schema.models import Context, CostLine, Debt, GapFinancing, Macro, Match, Programme, ScenarioMeta, Source
 from .vocabulary import METRICS, SOURCE_METRICS
 
 BEGIN = "<!-- BEGIN GENERATED FIELDS (python -m dfl_finance.docs) -->"
@@ -25,6 +25,9 @@ METRICS_END = "<!-- END GENERATED METRICS -->"
 TABLES: list[tuple[str, type[BaseModel]]] = [
     ("[scenario]", ScenarioMeta),
     ("[context]", Context),
+    ("[context.gap_financing]", GapFinancing),
+    ("[macro]", Macro),
+    ("[debt]", Debt),
     ("[[programme]]", Programme),
     ("[[programme.cost]]", CostLine),
     ("[[source]]", Source),

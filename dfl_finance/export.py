@@ -543,6 +543,10 @@ TABLE_NOTES = {
             "plan, total, threshold: shares (of GDP, exports or revenue); headroom: USD",
             "the external loans of the financing table, GDP, exports and revenue from [debt] or the country "
             "profile, data/dsf_thresholds.csv"),
+    "incremental": ("Each year's flows of a scenario against its [scenario] baseline (a \"do nothing new\" or "
+                    "\"current policy\" scenario): the fiscal amounts and what each kind of source pays",
+                    "value, baseline_value, delta: in the price_basis and currency columns",
+                    "the fiscal and financing tables of the scenario and of its baseline"),
     "summary": ("Summary metrics of every scenario (definitions in docs/method.md)",
                 "in the unit column: currency, share (shown in percent) or years", "the tables above"),
     "comparison": ("Summary metrics side by side; delta is a scenario's value minus the baseline's",

@@ -447,6 +447,50 @@ def run(scenario: Scenario, basis: str = DEFAULT_BASIS) -> Result:
     return Result(scenario=scenario, inputs=inputs, sim=simulate(inputs)).in_basis(basis)
 
 
+#: Columns of incremental.csv: a scenario's yearly flows against its ``[scenario] baseline``.
+INCREMENTAL_COLUMNS = ["scenario", "baseline", "year", "measure", "value", "baseline_value", "delta", "price_basis",
+                       "currency"]
+#: The yearly flows incremental.csv compares: the fiscal table's amounts, then what each kind of source pays.
+INCREMENTAL_MEASURES = ("plan_cost", "domestic_outlay", "debt_service", "ppp_payments", "government_burden", "gap")
+
+
+def _yearly_measures(result: Result) -> pd.DataFrame:
+    """(year, measure, value) of the fiscal amounts and of what each kind of source pays, in the result's basis."""
+    fiscal = result.fiscal_df()
+    rows = fiscal.melt(id_vars=["year"], value_vars=list(INCREMENTAL_MEASURES), var_name="measure")
+    fin = result.financing_df()
+    fin = fin[fin["source_kind"] != GAP]
+    paid = fin.groupby(["year", "source_kind"])["amount"].sum().reset_index(name="value")
+    paid["measure"] = "paid_by_" + paid["source_kind"]
+    return pd.concat([rows, paid[["year", "measure", "value"]]], ignore_index=True)
+
+
+def incremental_df(result: Result, baseline: Result) -> pd.DataFrame:
+    """The incremental cost and financing of ``result`` against its baseline scenario (a "do nothing new" or
+    "current policy" option): one row per year and measure (the fiscal amounts, and ``paid_by_<kind>`` for each
+    kind of source) with both values and ``delta = value - baseline_value``; years and measures that either has,
+    the other's value 0. Both in ``result``'s basis.
+
+    Raises
+    ------
+    DflFinanceError
+        The two are in different currencies or start years (their amounts cannot be subtracted).
+    """
+    reason = comparability([result.scenario, baseline.scenario], [result.currency, baseline.currency])
+    if reason:
+        raise DflFinanceError(f"{result.name!r} cannot be compared with its baseline {baseline.name!r}: "
+                              + reason.removeprefix("no deltas: "))
+    mine = _yearly_measures(result)
+    theirs = _yearly_measures(baseline.in_basis(result.basis)).rename(columns={"value": "baseline_value"})
+    df = mine.merge(theirs, on=["year", "measure"], how="outer").fillna({"value": 0.0, "baseline_value": 0.0})
+    order = {m: i for i, m in enumerate([*INCREMENTAL_MEASURES, *(f"paid_by_{k}" for k in SOURCE_KINDS)])}
+    df = df.sort_values(["year", "measure"], key=lambda c: c.map(order) if c.name == "measure" else c)
+    df["delta"] = _round((df["value"] - df["baseline_value"]).to_numpy(dtype=float), result.digits)
+    df["scenario"], df["baseline"] = result.name, baseline.name
+    df["price_basis"], df["currency"] = result.basis, result.currency
+    return df[INCREMENTAL_COLUMNS].reset_index(drop=True)
+
+
 def concat_tables(per: Sequence[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
     """Concatenate the tables of several scenarios, name by name (rows are tagged by scenario name)."""
     return {name: pd.concat([t[name] for t in per if not t[name].empty] or [per[0][name]], ignore_index=True)
@@ -468,7 +512,10 @@ def comparability(scenarios: Sequence[Scenario], currencies: Sequence[str] | Non
     currencies = list(dict.fromkeys(currencies if currencies is not None
                                     else [sc.scenario.currency for sc in scenarios]))
     starts = list(dict.fromkeys(sc.scenario.start_year for sc in scenarios))
+    bases = list(dict.fromkeys(sc.scenario.base_year for sc in scenarios))
     reasons = []
+    if len(bases) > 1:
+        reasons.append(f"their constant prices are of different years ({', '.join(map(str, bases))})")
     if len(currencies) > 1:
         reasons.append(f"they are in different currencies ({', '.join(currencies)})")
     if len(starts) > 1:

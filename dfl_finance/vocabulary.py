@@ -156,7 +156,7 @@ _BASIS_WORDS = {"real-lcu": "constant local prices", "nominal-lcu": "current loc
 _HEADLINES = {m.key: m for m in _METRICS if m.key in HEADLINE_METRICS}
 _METRICS += [Metric(f"{key}_{basis.replace('-', '_')}", f"{_HEADLINES[key].label} ({words})", "money",
                     "USD" if basis.endswith("usd") else "{cur}", f"{_HEADLINES[key].description}, in {words}"
-                    + (" (present values: base-year amounts converted at the base year's rate)"
+                    + (" (a present value is an amount of start_year, converted like the amounts of that year)"
                        if key.startswith("pv_") else ""))
              for key in HEADLINE_METRICS for basis, words in _BASIS_WORDS.items()]
 #: Every scenario-wide summary metric, in the order of ``summary.csv``.

@@ -131,7 +131,10 @@ def test_charts_put_the_baseline_first_in_facets_and_colours():
 
 
 def test_charts_show_labels_not_ids():
-    scenarios = [load_scenario(ROOT / "scenarios/rwanda-ida-credit.toml")]
+    sc = load_scenario(ROOT / "scenarios/rwanda-ida-credit.toml")
+    # a tighter budget cap, so that there is a gap to label too
+    tight = [s.model_copy(update={"budget_share_cap": 0.01}) if s.kind == "domestic" else s for s in sc.source]
+    scenarios = [sc.model_copy(update={"source": tight})]
     labels = labels_of(scenarios)
     charts = compare_charts(combine_tables([run(sc) for sc in scenarios]), "USD", labels=labels)
     sc = scenarios[0]
@@ -165,6 +168,8 @@ def test_charts_of_scenarios_in_different_currencies_say_so():
     for name, currency in (("In dollars", "USD"), ("In francs", "RWF")):
         raw = small_scenario_dict()
         raw["scenario"].update(name=name, currency=currency)
+        if currency != "USD":
+            raw["macro"] = {"inflation": 0.04, "usd_inflation": 0.02, "fx_rate": 1300.0}
         raws.append(raw)
     tables = combine_tables([run(scenario_from_dict(r)) for r in raws])
     mixed = compare_charts(tables, {"In dollars": "USD", "In francs": "RWF"})

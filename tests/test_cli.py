@@ -112,16 +112,17 @@ def test_xlsx_has_a_sheet_per_table(tmp_path):
 
 def test_compare_deltas_are_differences_of_the_scenarios_own_summaries(tmp_path):
     base = "Rwanda: IDA credit-led"
-    proc = _sh("compare", *BUNDLED, "--out", str(tmp_path), "--baseline", base)
+    rwanda = [f for f in BUNDLED if "rwanda" in str(f)]  # one currency, so the deltas exist
+    proc = _sh("compare", *rwanda, "--out", str(tmp_path), "--baseline", base)
     assert proc.returncode == 0, proc.stderr
     table = pd.read_csv(tmp_path / "comparison.csv")
     assert list(table.columns) == ["metric", "label", "unit", "scenario", "value", "baseline", "delta"]
     names = list(dict.fromkeys(table["scenario"]))
-    assert base in names and len(names) == len(BUNDLED)
+    assert base in names and len(names) == len(rwanda)
     assert (table["baseline"] == base).all()
     from dfl_finance import load_scenario, run
 
-    summaries = {run(load_scenario(f)).name: run(load_scenario(f)).summary() for f in BUNDLED}
+    summaries = {run(load_scenario(f)).name: run(load_scenario(f)).summary() for f in rwanda}
     for row in table.itertuples():
         assert row.value == pytest.approx(summaries[row.scenario][row.metric], rel=1e-12, abs=1e-9)
         if row.scenario == base or row.metric not in summaries[base]:

@@ -427,7 +427,8 @@ def test_workbook_has_a_readme_formats_widths_and_frozen_headers(tmp_path):
     assert wb.sheetnames[0] == "README"
     assert set(TABLE_COLUMNS) | {"assumptions"} <= set(wb.sheetnames)
     readme = "\n".join(str(c.value) for row in wb["README"].iter_rows() for c in row if c.value is not None)
-    assert "constant prices of start_year in the scenario's currency" in readme and "minor unit" in readme
+    assert "price_basis" in readme and "constant prices of the scenario's price_year" in readme
+    assert "minor unit" in readme
     for name in wb.sheetnames[1:]:
         assert name in readme
     for ws in wb.worksheets:
@@ -500,7 +501,8 @@ def test_workbook_formats_follow_the_unit_not_the_value(tmp_path):
     for row in ws.iter_rows(min_row=2):
         if row[value].value is not None:
             formats.setdefault(row[unit].value, set()).add(row[value].number_format)
-    assert formats["USD"] == {"#,##0.00"}
+    assert formats["USD"] == {"#,##0.00"}  # the headline metrics in USD
+    assert formats["KES"] == {"#,##0.00"} and formats["RWF"] == {"#,##0"}  # the franc has no minor unit
     assert formats["years"] == {"0"}
     assert all(f == {"0.0%"} for u, f in formats.items() if u.startswith("share"))
-    assert formats["USD external per USD domestic"] == {"#,##0.00"}
+    assert formats["RWF external per RWF domestic"] == {"#,##0.00"}

@@ -10,9 +10,9 @@ external debt by four ratios against thresholds that depend on the country's deb
 - ``debt_service_revenue``: external debt service / government revenue excluding grants
 
 The present value of the debt at the end of a year is that of the remaining debt service of what has been
-disbursed by then (not of later disbursements), in USD, at the framework's 5% discount rate. GDP grows at its real rate with US prices and the real exchange rate (its value in
-USD moves with both); exports and revenue keep their share of GDP. The country's existing debt (the baseline) keeps
-its ratio to GDP (PV) and to exports (debt service).
+disbursed by then (not of later disbursements), in USD, at the framework's 5% discount rate. GDP in USD grows with
+real growth and US prices and falls with a real depreciation (:func:`gdp_path`); exports and revenue keep their
+share of GDP. The country's existing debt (the baseline) keeps its ratio to GDP (PV) and to exports (debt service).
 """
 
 from __future__ import annotations
@@ -83,10 +83,21 @@ def pv_outstanding(disbursed: Floats, unit_payments: Floats, horizon: int,
 
 
 def gdp_path(inp: DsfInputs, usd_index: Floats, rer: Floats) -> Floats:
-    """Nominal GDP in USD (D, H) from start_year: ``gdp x (1 + g)^i x U_i / U_0 x rer_i / rer_0``."""
+    """Nominal GDP in USD (D, H) from start_year: ``gdp x (1 + g)^i x (U_i / U_0) / (rer_i / rer_0)``.
+
+    GDP in current local currency grows with real growth and local prices, ``x (1 + g) I_i / I_0``; in USD it is
+    divided by the exchange rate, and ``I / X`` moves as ``U / rer``: a real depreciation lowers GDP in USD (and
+    raises the ratios), as in the LIC-DSF depreciation shock.
+
+    Examples
+    --------
+    >>> inp = DsfInputs(*(np.array([v]) for v in (100.0, 0.0, 0.5, 0.2, np.nan, np.nan)), np.full(4, np.nan))
+    >>> gdp_path(inp, np.array([[1.0, 1.0]]), np.array([[1.0, 1.25]])).tolist()  # a 25% real depreciation
+    [[100.0, 80.0]]
+    """
     i = np.arange(usd_index.shape[1])[None, :]
     return np.asarray(inp.gdp[:, None] * (1.0 + inp.gdp_growth[:, None]) ** i * usd_index / usd_index[:, [0]]
-                      * rer / rer[:, [0]], dtype=float)
+                      / (rer / rer[:, [0]]), dtype=float)
 
 
 def dsf_ratios(pv_usd: Floats, service_usd: Floats, ppp_capital_usd: Floats, inp: DsfInputs, usd_index: Floats,

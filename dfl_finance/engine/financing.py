@@ -77,18 +77,19 @@ class _Caps:
     commitment: Floats
     conversion: Floats | None  # (S, Y, D)
     service: tuple[ServiceTerms, ...]
+    domestic: Bools | None = None  # (S,) the domestic sources
 
     @classmethod
     def of(cls, src: SourceInputs) -> "_Caps":
         conv = None if src.conversion is None else np.ascontiguousarray(src.conversion.transpose(1, 2, 0))
         share, annual, budget_share, commitment = (np.ascontiguousarray(a.T) for a in (
             src.share_cap, src.annual_cap, src.budget_share_cap, src.commitment))
-        return cls(share, annual, budget_share, commitment, conv, src.service)
+        return cls(share, annual, budget_share, commitment, conv, src.service, src.kind == DOMESTIC)
 
     def take(self, draws: Ints) -> "_Caps":
         return _Caps(self.share[:, draws], self.annual[:, draws], self.budget_share[:, draws],
                      self.commitment[:, draws], None if self.conversion is None else self.conversion[:, :, draws],
-                     tuple(t.take(draws) for t in self.service))
+                     tuple(t.take(draws) for t in self.service), self.domestic)
 
     def owed(self, annual: Floats) -> Floats:
         """Debt service and PPP payments (Y, D) in constant local prices from annual payments (Y, S, D)."""
@@ -151,7 +152,7 @@ def _one_pass(cost: Floats, src: SourceInputs, steps: list[_Step], caps: _Caps, 
             room = np.where(finite, share, 0.0) * budget[step.years]
             if src.net_envelope and src.kind[s] == DOMESTIC and caps.service:
                 known = np.where(done[None, :, None], annual, estimate)
-                room = np.maximum(room - caps.owed(known)[step.years], 0.0)
+                room = np.maximum(room - caps.owed(known)[step.years] * _envelope_share(caps, s), 0.0)
             cap = np.minimum(cap, np.where(finite, room, np.inf))
         if step.match is not None:
             basis = np.where(done[None, :, None], annual, estimate)[step.years][:, step.match].sum(axis=1)
@@ -233,13 +234,23 @@ def allocate(cost: Floats, src: SourceInputs, budget: Floats) -> Allocation:
         # comes off and stays in the gap
         owed = caps.owed(annual)
         for g in np.flatnonzero((src.kind == DOMESTIC) & np.isfinite(src.budget_share_cap).any(axis=0)):
-            limit = np.maximum(caps.budget_share[g] * budget_t - owed, 0.0)
+            limit = np.maximum(caps.budget_share[g] * budget_t - owed * _envelope_share(caps, int(g)), 0.0)
             pay, gap, annual = _trim(pay, gap, annual, int(g), limit)
     # enforce the ratio exactly: anything above it comes off the grant and stays in the gap
     for g in np.flatnonzero(src.match_ratio > 0):
         limit = src.match_ratio[g] * annual[:, src.match_on[g]].sum(axis=1)  # (Y, D)
         pay, gap, annual = _trim(pay, gap, annual, int(g), limit)
     return Allocation(pay=pay.transpose(3, 0, 1, 2), gap=gap.transpose(2, 0, 1), iterations=iterations)
+
+
+def _envelope_share(caps: _Caps, s: int) -> Floats:
+    """The part of the debt service that domestic source ``s``'s envelope carries (D,): its budget_share_cap over
+    the sum of the domestic caps, so that several capped domestic sources deduct the service once between them."""
+    finite = np.where(np.isfinite(caps.budget_share), caps.budget_share, 0.0)
+    domestic = caps.domestic if caps.domestic is not None else np.ones(finite.shape[0], dtype=bool)
+    total = finite[domestic].sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.asarray(np.where(total > 0, finite[s] / np.where(total > 0, total, 1.0), 1.0), dtype=float)
 
 
 def _trim(pay: Floats, gap: Floats, annual: Floats, g: int, limit: Floats) -> tuple[Floats, Floats, Floats]:

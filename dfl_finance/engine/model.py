@@ -32,7 +32,8 @@ class LoanSpec:
     rate: float
     front_end_fee: float
     commitment_fee: float
-    usd: bool = False  # the credit is in USD (external debt); else in the local currency
+    usd: bool = False  # the credit is in USD; else in the local currency
+    external: bool = False  # counts as external public debt (the debt-sustainability view)
 
 
 @dataclass(frozen=True)
@@ -177,10 +178,10 @@ def simulate(inp: ModelInputs) -> Simulation:
     if inp.dsf is not None:
         usd = inp.prices.window(inp.prices.usd, H)
         rer = inp.prices.window(inp.prices.rer, H)
-        external = [s for s in inp.loans if s.usd]
-        external_service = sum((nominal[s.source].payments for s in external), zeros)
+        abroad = [s for s in inp.loans if s.external]
+        external_service = sum((nominal[s.source].payments for s in abroad), zeros)
         pv = sum((pv_outstanding(nominal[s.source].disbursed[:, :Y], unit_payments(s.profile, s.rate), H)
-                  for s in external), zeros)
+                  for s in abroad), zeros)
         ppp_capital = sum((d.outstanding for d in ppp.values()), zeros) * conv[True]
         dsf = dsf_ratios(pv, external_service, ppp_capital, inp.dsf, usd, rer)
         metrics.update(dsf_metrics(dsf, inp.dsf.thresholds))
