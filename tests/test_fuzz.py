@@ -119,7 +119,7 @@ def _run_cli(args):
 #: Columns that hold text; every other column of a written table must hold a finite number in every row.
 TEXT_COLUMNS = {"scenario", "pillar", "programme", "item", "cost_kind", "line_kind", "source", "source_kind",
                 "driver", "metric", "unit", "label", "baseline", "over_limit", "price_basis", "currency",
-                "service_over_envelope", "ratio", "above_threshold"}
+                "service_over_envelope", "ratio", "above_threshold", "measure"}
 #: Columns that may be empty: the domestic envelope when no domestic source has a budget cap; in dsf.csv, what the
 #: profile does not know (the baseline, the threshold of an unknown capacity).
 MAY_BE_EMPTY = {("fiscal.csv", "domestic_envelope"), ("dsf.csv", "total"), ("dsf.csv", "threshold"),
