@@ -20,6 +20,7 @@ from dfl_finance.compile import build_cost_inputs, build_model_inputs
 from dfl_finance.engine.costs import project_costs
 from dfl_finance.engine.fiscal import cost_metrics
 from dfl_finance.engine.model import simulate
+from dfl_finance.engine.prices import real_discount_factors
 from dfl_finance.results import concat_tables
 
 HERE = Path(__file__).resolve().parent
@@ -48,12 +49,12 @@ def perturbed(inputs, rng: np.random.Generator):
 def bench_costs(draws: int, repeat: int) -> float:
     sc = load_scenario(COST_SCENARIO)
     inputs = perturbed(build_cost_inputs(sc, draws=draws), np.random.default_rng(0))
-    rate = np.full(draws, sc.scenario.discount_rate)
+    factors = real_discount_factors(np.full(draws, sc.scenario.discount_rate), True, np.ones((draws, inputs.years)))
     learners = np.full(draws, float(sc.context.learners))
 
     def engine():
         proj = project_costs(inputs)
-        cost_metrics(proj, rate, learners)
+        cost_metrics(proj, factors, learners)
 
     return median_time(engine, repeat, number=1 if draws > 1 else 20)
 

@@ -21,7 +21,7 @@ def cost_metrics(proj: CostProjection, discount: np.ndarray, learners: np.ndarra
     years = proj.amount.shape[1]
     total = proj.amount.sum(axis=(1, 2))
     learner_years = np.asarray(learners, dtype=float) * years
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         per_learner = np.where(learner_years > 0, total / np.where(learner_years > 0, learner_years, 1.0), np.nan)
     return {
         "total_cost": total,
@@ -59,7 +59,7 @@ def fiscal_arrays(budget: np.ndarray, domestic: np.ndarray, debt_service: np.nda
     H = budget.shape[1]
     domestic_h = _pad(domestic, H)
     burden = domestic_h + debt_service + ppp_payments
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         share = np.where(budget > 0, burden / np.where(budget > 0, budget, 1.0), np.nan)
     limit = np.repeat(np.asarray(burden_limit, dtype=float)[:, None], H, axis=1)
     return {
@@ -105,7 +105,7 @@ def recurrent_metrics(external: np.ndarray, plan_cost: np.ndarray, budget: np.nd
     end = np.where(plan_cost > 0, np.arange(n)[None, :], -1).max(axis=1)
     after = (np.arange(H)[None, :] > last[:, None]) & (np.arange(H)[None, :] <= end[:, None]) & (last[:, None] >= 0)
     count = after.sum(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         cost = np.where(count > 0, np.where(after, plan_cost, 0.0).sum(axis=1) / np.maximum(count, 1), np.nan)
         share = np.where(after & (budget > 0), plan_cost / np.where(budget > 0, budget, 1.0), 0.0)
         share = np.where(count > 0, share.sum(axis=1) / np.maximum(count, 1), np.nan)
@@ -130,7 +130,7 @@ def financing_metrics(total_cost: np.ndarray, paid: np.ndarray, kind: np.ndarray
     external = external_annual.sum(axis=1)
     owed = fiscal["debt_service"] + fiscal["ppp_payments"]
     years_paying = np.where(owed > 0, np.arange(H)[None, :], -1).max(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         leverage = np.where(by_kind["domestic"] > 0, external / np.where(by_kind["domestic"] > 0,
                                                                          by_kind["domestic"], 1.0), np.nan)
         gap_total = gap.sum(axis=1)

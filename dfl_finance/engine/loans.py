@@ -10,6 +10,7 @@ matrix product over every draw.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -212,15 +213,21 @@ class ServiceTerms:
     conversion: Floats  # (Y, D)
 
     def take(self, draws: np.ndarray) -> "ServiceTerms":
-        return ServiceTerms(self.source, self.profile, self.rate, self.front_end_fee, self.commitment_fee,
-                            self.commitment[draws], self.fee_window, self.conversion[:, draws])
+        out = ServiceTerms(self.source, self.profile, self.rate, self.front_end_fee, self.commitment_fee,
+                           self.commitment[draws], self.fee_window, self.conversion[:, draws])
+        out.__dict__["matrix"] = self.matrix  # the same terms: keep the matrix already built
+        return out
+
+    @cached_property
+    def matrix(self) -> Floats:
+        """(Y, Y) principal and interest paid in year j per unit disbursed in year t."""
+        Y = self.fee_window.shape[0]
+        return convolution_matrix(unit_payments(self.profile, self.rate), Y, Y)
 
     def payments(self, disbursed: Floats) -> Floats:
         """Payments (Y, D) in constant local prices from annual disbursements (Y, D) in constant local prices."""
-        Y = disbursed.shape[0]
         nominal = disbursed * self.conversion
-        m = convolution_matrix(unit_payments(self.profile, self.rate), Y, Y)  # (Y, Y): principal and interest
-        paid = m @ nominal + self.front_end_fee * nominal
+        paid = self.matrix @ nominal + self.front_end_fee * nominal
         if self.commitment_fee:
             drawn_before = np.concatenate([np.zeros((1, nominal.shape[1])), np.cumsum(nominal, axis=0)[:-1]])
             finite = np.isfinite(self.commitment)
