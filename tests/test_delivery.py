@@ -1,0 +1,174 @@
+"""Options at equal delivery and after the horizon: programme priority, the reach that funded capex buys, the gap
+bond, the recurrent bill after the partners leave, incremental tables against a baseline, and what a country
+profile fills (the budget in local currency, the non-wage budget, the exchange rate of its year).
+
+Every expected number is worked out by hand in the comments.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose
+
+from dfl_finance import run, scenario_from_dict
+from dfl_finance.cli import main
+from dfl_finance.profiles import country_profiles
+from dfl_finance.results import incremental_df
+
+
+def _scenario(programmes, sources, years=3, post=0, budget=1000.0, **meta):
+    return scenario_from_dict({
+        "scenario": {"name": meta.pop("name", "t"), "start_year": 2026, "years": years, "post_horizon_years": post,
+                     **meta},
+        "context": {"schools": 10, "learners": 100, "teachers": 0, "education_budget": budget},
+        "programme": programmes,
+        "source": sources,
+    })
+
+
+def _fixed(pid, amount, priority=None, kind="fixed_opex"):
+    prog = {"id": pid, "pillar": "governance", "driver": "none",
+            "cost": [{"item": pid, "kind": kind, "unit_cost": amount}]}
+    if priority is not None:
+        prog["priority"] = priority
+    return prog
+
+
+def test_the_gap_falls_on_the_programme_with_the_lowest_priority():
+    # 60 a year of budget (6% of 1,000) for a: 50 and b: 40 a year. In file order a is paid first and b carries the
+    # gap of 30; with b at priority 0 and a at priority 1, b keeps its funding and a carries the gap.
+    domestic = [{"id": "mof", "kind": "domestic", "budget_share_cap": 0.06}]
+    plain = run(_scenario([_fixed("a", 50.0), _fixed("b", 40.0)], domestic))
+    gap = plain.financing_df().query("source == 'gap'").groupby("programme")["amount"].sum()
+    assert dict(gap) == {"b": pytest.approx(90.0)}
+    ranked = run(_scenario([_fixed("a", 50.0, priority=1), _fixed("b", 40.0, priority=0)], domestic))
+    gap = ranked.financing_df().query("source == 'gap'").groupby("programme")["amount"].sum()
+    assert dict(gap) == {"a": pytest.approx(90.0)}
+    # the tables keep the file's order of programmes
+    assert list(ranked.costs_df()["programme"].unique()) == ["a", "b"]
+
+
+def test_reached_funded_counts_the_units_the_funded_capex_buys():
+    # 10 schools, none before 2026, 100% by 2027 (linear over 2 years: 5 new a year), 100 per school of capex.
+    # The budget pays 300 a year (30%): 2026 capex 500 -> 60% funded -> 3 of the 5 new schools; 2027 the same.
+    prog = {"id": "connect", "pillar": "infrastructure", "driver": "schools", "target_year": 2027,
+            "cost": [{"item": "kit", "kind": "capex", "unit_cost": 100.0}]}
+    res = run(_scenario([prog], [{"id": "mof", "kind": "domestic", "budget_share_cap": 0.3}], years=2))
+    out = res.outcomes_df()
+    assert list(out["reached"]) == [5, 10]
+    assert list(out["reached_funded"]) == [3, 6]
+    assert_allclose(out["reached_funded_share"], [0.3, 0.6])
+
+
+def test_the_gap_bond_puts_a_price_on_the_gap():
+    # One year, a gap of 100 (cost 100, no source); the bond: 10%, 2 years, principal at maturity.
+    # Payments: 10 in 2027, 110 in 2028. Zero inflation, nominal discount 5%: PV = 10/1.05 + 110/1.05^2
+    # = 9.5238 + 99.7732 = 109.2971; the government pays nothing else.
+    sc = scenario_from_dict({
+        "scenario": {"name": "bond", "start_year": 2026, "years": 1, "post_horizon_years": 0},
+        "context": {"schools": 0, "learners": 0, "teachers": 0, "education_budget": 1000.0,
+                    "gap_financing": {"rate": 0.1, "maturity_years": 2, "note": "hand example"}},
+        "programme": [_fixed("a", 100.0, kind="fixed_capex")],
+    })
+    s = run(sc).summary()
+    assert s["total_gap"] == pytest.approx(100.0)
+    assert s["pv_government_cost"] == 0
+    assert s["pv_government_cost_full_delivery"] == pytest.approx(10 / 1.05 + 110 / 1.05 ** 2, abs=0.01)
+
+
+def test_the_recurrent_bill_after_the_partners_leave():
+    # capex 100 per school in 2026 (10 schools reached at once), opex 20 per school a year, 2 plan years and 3 more.
+    # A grant pays everything in 2026 only: the last external disbursement is 2026. After it, the plan costs 200 a
+    # year (opex) in 2027 .. 2030 (the plan's second year and the 3 post-horizon years): mean 200, against a budget
+    # of 1,000 a year: 20%.
+    prog = {"id": "connect", "pillar": "infrastructure", "driver": "schools", "rollout": "immediate",
+            "cost": [{"item": "kit", "kind": "capex", "unit_cost": 100.0},
+                     {"item": "service", "kind": "opex", "unit_cost": 20.0}]}
+    sources = [{"id": "donor", "kind": "grant", "last_year": 2026},
+               {"id": "mof", "kind": "domestic"}]
+    res = run(_scenario([prog], sources, years=2, post=3))
+    s = res.summary()
+    assert s["recurrent_cost_after_external"] == pytest.approx(200.0)
+    assert s["recurrent_share_after_external"] == pytest.approx(0.2)
+    fiscal = res.fiscal_df()
+    assert list(fiscal["year"]) == [2026, 2027, 2028, 2029, 2030]  # the table runs to the last year with a cost
+    assert list(fiscal["plan_cost"]) == [1200.0, 200.0, 200.0, 200.0, 200.0]
+    assert s["total_cost"] == pytest.approx(1400.0)  # the totals stay those of the plan's years
+    # without external finance the metric is not defined, so not shown
+    alone = run(_scenario([prog], [{"id": "mof", "kind": "domestic"}], years=2, post=3)).summary()
+    assert "recurrent_cost_after_external" not in alone
+
+
+def test_incremental_table_against_a_baseline_scenario(tmp_path):
+    # The option: a grant pays 30 a year of a 50 a year plan; its baseline: the budget pays it all. The increments:
+    # domestic outlay -30 a year, paid_by_grant +30, the plan's cost unchanged.
+    option = _scenario([_fixed("a", 50.0)], [{"id": "g", "kind": "grant", "annual_cap": 30.0},
+                                             {"id": "mof", "kind": "domestic"}], years=2, name="grant")
+    base = _scenario([_fixed("a", 50.0)], [{"id": "mof", "kind": "domestic"}], years=2, name="budget")
+    df = incremental_df(run(option), run(base))
+    by = df.set_index(["year", "measure"])["delta"]
+    assert by[(2026, "domestic_outlay")] == pytest.approx(-30.0)
+    assert by[(2027, "paid_by_grant")] == pytest.approx(30.0)
+    assert by[(2026, "plan_cost")] == 0
+    assert set(df["baseline"]) == {"budget"} and set(df["currency"]) == {"USD"}
+
+
+def test_run_writes_incremental_csv_and_refuses_a_missing_baseline(tmp_path, capsys):
+    from dfl_finance.schema import dump_scenario
+
+    base = _scenario([_fixed("a", 50.0)], [{"id": "mof", "kind": "domestic"}], years=2, name="budget")
+    (tmp_path / "base.toml").write_text(dump_scenario(base), encoding="utf-8")
+    option = _scenario([_fixed("a", 50.0)], [{"id": "g", "kind": "grant", "annual_cap": 30.0},
+                                             {"id": "mof", "kind": "domestic"}], years=2, name="grant",
+                       baseline="base.toml")
+    (tmp_path / "option.toml").write_text(dump_scenario(option), encoding="utf-8")
+    assert main(["run", str(tmp_path / "option.toml"), "--out", str(tmp_path / "out")]) == 0
+    table = pd.read_csv(tmp_path / "out" / "incremental.csv")
+    assert table.query("year == 2026 and measure == 'paid_by_grant'")["delta"].item() == pytest.approx(30.0)
+    (tmp_path / "base.toml").unlink()
+    capsys.readouterr()
+    assert main(["run", str(tmp_path / "option.toml"), "--out", str(tmp_path / "out2")]) == 2
+    err = capsys.readouterr().err
+    assert "scenario.baseline" in err and "base.toml" in err and "Traceback" not in err
+    assert not (tmp_path / "out2").exists()
+
+
+def test_a_profile_budget_in_local_currency_fills_a_scenario_in_either_currency():
+    # Rwanda's profile budget is in RWF of its fiscal year; a RWF scenario takes it as written with that year, a USD
+    # scenario at the profile's exchange rate
+    prof = country_profiles()["RWA"]
+    budget, fx = prof.values["education_budget"], prof.values["fx_rate"]
+    raw = {"scenario": {"name": "r", "country": "RWA", "start_year": 2026, "years": 2, "currency": "RWF"},
+           "programme": [_fixed("a", 1.0)]}
+    sc = scenario_from_dict(raw)
+    assert sc.context.education_budget == budget.value and sc.context.budget_year == budget.year
+    assert sc.macro.fx_rate == fx.value and sc.macro.fx_year == fx.year
+    raw["scenario"]["currency"] = "USD"
+    usd = scenario_from_dict(raw)
+    assert usd.context.education_budget == pytest.approx(budget.value / fx.value)
+    assert usd.macro.fx_rate is None and usd.macro.inflation is None  # a USD scenario: flat prices
+
+
+def test_the_non_wage_budget_scope_takes_the_profile_s_non_wage_budget():
+    prof = country_profiles()["KEN"]
+    raw = {"scenario": {"name": "k", "country": "KEN", "start_year": 2026, "years": 2, "currency": "KES"},
+           "context": {"budget_scope": "non-wage"}, "programme": [_fixed("a", 1.0)]}
+    assert scenario_from_dict(raw).context.education_budget == prof.values["education_budget_non_wage"].value
+
+
+def test_a_budget_of_an_earlier_year_is_carried_to_start_year_at_real_growth_and_prices():
+    # 1,000 XOF written in the 2024 budget law; inflation 10% a year (data/ has no XOF price history, so 2025 and
+    # 2026 take the first projection year's rate); real growth 5% a year. In constant 2026 prices the 2024 budget
+    # is worth 1,000 x 1.1^2 = 1,210, and two years of real growth make the 2026 budget 1,210 x 1.05^2 = 1,334.03
+    sc = scenario_from_dict({
+        "scenario": {"name": "b", "start_year": 2026, "years": 1, "currency": "XOF", "post_horizon_years": 0},
+        "context": {"schools": 0, "learners": 0, "teachers": 0, "education_budget": 1000.0, "budget_year": 2024,
+                    "budget_growth": 0.05},
+        "macro": {"inflation": 0.1, "usd_inflation": 0.0, "fx_rate": 1.0},
+        "programme": [_fixed("a", 1.0)],
+    })
+    res = run(sc)
+    assert res.fiscal_df()["education_budget"].iloc[0] == pytest.approx(1334.03, abs=0.5)
+    # in current 2026 prices the same (price_year is start_year)
+    assert res.in_basis("nominal-lcu").fiscal_df()["education_budget"].iloc[0] == pytest.approx(1334.03, abs=0.5)
