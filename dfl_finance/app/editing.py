@@ -195,13 +195,13 @@ def apply_values(scenario: Scenario, values: dict[str, Any]) -> Scenario:
 # ------------------------------------------------------------------------------------------------ tables
 
 PROGRAMME_COLUMNS = ["id", "name", "pillar", "driver", "start_share", "target_share", "target_year", "rollout",
-                     "template"]
-LINE_COLUMNS = ["programme", "item", "kind", "unit_cost", "lifetime", "replace_existing", "price_trend", "schedule",
-                "source_note"]
-SOURCE_COLUMNS = ["id", "name", "kind", "priority", "eligible", "share_cap", "annual_cap", "commitment",
+                     "priority", "template"]
+LINE_COLUMNS = ["programme", "item", "kind", "unit_cost", "currency", "price_year", "lifetime", "replace_existing",
+                "price_trend", "schedule", "source_note"]
+SOURCE_COLUMNS = ["id", "name", "kind", "priority", "eligible", "currency", "share_cap", "annual_cap", "commitment",
                   "first_year", "last_year", "terms", "rate", "grace_years", "maturity_years", "repayment",
-                  "schedule", "commitment_fee", "front_end_fee", "match_sources", "match_ratio", "contract_years",
-                  "return_rate", "budget_share_cap"]
+                  "schedule", "balloon", "commitment_fee", "front_end_fee", "match_sources", "match_ratio",
+                  "contract_years", "return_rate", "budget_share_cap"]
 
 
 def _text_list(values) -> str:
