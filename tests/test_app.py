@@ -101,6 +101,21 @@ def test_every_page_runs(workspace, page):
     assert not at.error, [e.value for e in at.error]
 
 
+def test_the_price_basis_picked_applies_on_every_page(workspace):
+    sc = load_scenario(ROOT / "scenarios" / "rwanda-ida-credit.toml")  # the README's example, opened first
+    at = _app()
+    assert at.selectbox(key="price_basis").value == "real-lcu"
+    assert f"Amounts in constant {sc.scenario.base_year} prices, {sc.scenario.currency}" in _texts(at.caption)
+    at.selectbox(key="price_basis").set_value("nominal-usd").run()
+    assert not at.exception, at.exception
+    assert "Amounts in current prices of each year, USD" in _texts(at.caption)
+    at.switch_page(PAGES["compare"]).run()
+    assert not at.exception and at.selectbox(key="price_basis").value == "nominal-usd"
+    assert "current prices of each year, USD" in _texts(at.caption)
+    at.switch_page(PAGES["export"]).run()
+    assert not at.exception and "`nominal-usd`" in _texts(at.markdown)
+
+
 def test_opens_on_the_readme_example_scenario(workspace):
     at = _app()
     options = at.selectbox(key="current").options

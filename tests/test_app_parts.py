@@ -203,3 +203,34 @@ def test_a_programme_renamed_in_the_table_keeps_its_cost_lines_and_sources():
     assert len(new.programme[0].cost) == len(sc.programme[0].cost)
     assert "school_connectivity:capex" in (new.source[0].eligible or [])
     assert run(new).summary()["total_cost"] == run(sc).summary()["total_cost"]
+
+
+# ------------------------------------------------------------------------------------------- price basis, DSF
+
+def test_the_dsf_chart_draws_the_four_ratios_against_their_thresholds():
+    from dfl_finance.app.charts import DSF_LABELS, dsf_chart
+    from dfl_finance.vocabulary import DSF_RATIOS
+
+    assert list(DSF_LABELS) == list(DSF_RATIOS) and all(label[0].isupper() for label in DSF_LABELS.values())
+    dsf = run(load_scenario(ROOT / "scenarios/rwanda-ida-credit.toml")).dsf_df()
+    spec = dsf_chart(dsf).to_dict()
+    assert spec["facet"]["sort"] == list(DSF_LABELS.values())
+    assert [layer["encoding"]["y"]["field"] for layer in spec["spec"]["layer"]] == ["value", "threshold"]
+    data = next(iter(spec["datasets"].values()))
+    assert {row["measure"] for row in data} == set(DSF_LABELS.values())  # the PPP contingent liability is not drawn
+    assert dsf_chart(dsf.iloc[:0]) is None  # no DSF data: the page shows a note instead
+
+
+def test_the_price_basis_in_words():
+    from dfl_finance.app.basis import basis_currency, scenarios_words
+
+    sc = load_scenario(ROOT / "scenarios/rwanda-ida-credit.toml")
+    francs = sc.model_copy(update={"name": "In francs",
+                                   "scenario": sc.scenario.model_copy(update={"name": "In francs",
+                                                                              "currency": "RWF"})})
+    year = sc.scenario.base_year
+    assert basis_currency("nominal-usd", francs) == "USD" and basis_currency("real-lcu", francs) == "RWF"
+    assert scenarios_words("real-lcu", [francs]) == f"constant {year} prices, RWF"
+    assert scenarios_words("nominal-usd", [sc, francs]) == "current prices of each year, USD"
+    assert scenarios_words("real-lcu", [sc, sc, francs]) == \
+        f"constant {year} prices, USD; constant {year} prices, RWF for In francs"

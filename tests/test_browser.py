@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import tomllib
 import urllib.request
 import zipfile
 from pathlib import Path
@@ -18,9 +19,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dfl_finance import load_scenario
+from dfl_finance import dump_scenario, load_scenario, scenario_from_dict
 from dfl_finance.app import DEFAULT_SCENARIO
-from dfl_finance.results import TABLE_COLUMNS
+from dfl_finance.app.charts import DSF_LABELS
+from dfl_finance.results import TABLE_COLUMNS, run
 from dfl_finance.workspace import file_name
 from tests.conftest import ROOT
 
@@ -155,13 +157,13 @@ def test_scenarios_page_opens_on_the_readme_example(page, server):
 def test_compare_renders_charts(page, server):
     page.goto(f"{server}/compare")
     page.get_by_role("heading", name="Compare scenarios").wait_for()
-    page.locator(".vega-embed").nth(4).wait_for()  # costs, financing, debt service, burden, outcomes
+    page.locator(".vega-embed").nth(5).wait_for()  # costs, financing, debt service, burden, DSF, outcomes
     _wait_idle(page)
     # the bundled options for the country of the default scenario are picked (the five Rwanda options)
     tags = page.locator("[data-testid='stMultiSelect'] .react-aria-ComboBox [data-tag]")
     assert tags.count() == len(list((ROOT / "scenarios").glob("rwanda-*.toml")))
     charts = page.locator(".vega-embed")
-    assert charts.count() == 5
+    assert charts.count() == 6
     for i in range(charts.count()):
         chart = charts.nth(i)
         chart.scroll_into_view_if_needed()
@@ -372,3 +374,76 @@ def test_a_broken_file_in_the_workspace_breaks_no_page(browser, server, workspac
     finally:
         broken.unlink()
         pg.context.close()
+
+
+# ------------------------------------------------------------------------------------------- price basis, DSF
+
+FRANCS = "Rwanda in francs"
+
+
+def _vega_text(chart) -> str:
+    """The text a chart drew (axis titles, facet headers): an svg has it as text nodes."""
+    return chart.evaluate("el => el.innerText || ''")
+
+
+def test_the_price_basis_selector_switches_the_amounts_to_usd(browser, server, workspace):
+    """A scenario in Rwandan francs shows its amounts in RWF (constant prices) by default; the sidebar's basis
+    selector set to nominal-usd shows them in USD, in current prices, without editing the scenario."""
+    raw = tomllib.loads((ROOT / "scenarios" / "rwanda-ida-credit.toml").read_text(encoding="utf-8"))
+    raw["scenario"].update(name=FRANCS, currency="RWF")  # the macro paths come from the RWA profile
+    path = workspace / file_name(FRANCS)
+    path.write_text(dump_scenario(scenario_from_dict(raw)), encoding="utf-8")
+    sc = load_scenario(path)
+    pg = _new_page(browser)
+    try:
+        pg.goto(server)
+        pg.get_by_text("Total cost").first.wait_for()
+        _wait_idle(pg)
+        basis = pg.get_by_role("combobox", name="Price basis")
+        basis.wait_for()
+        assert basis.is_visible()
+        _pick(pg, FRANCS)
+        pg.get_by_text("Total cost [RWF]").wait_for()
+        pg.get_by_text(f"Amounts in constant {sc.scenario.base_year} prices, RWF").first.wait_for()
+        in_francs = pg.get_by_text("Total cost [RWF]").locator("xpath=ancestor::*[@data-testid='stMetric'][1]")
+        francs = in_francs.locator("[data-testid='stMetricValue']").inner_text()
+
+        basis.click()
+        pg.get_by_role("option", name="nominal-usd", exact=True).click()
+        _wait_idle(pg)
+        pg.get_by_text("Total cost [USD]").wait_for()
+        assert pg.get_by_text("Total cost [RWF]").count() == 0
+        pg.get_by_text("Amounts in current prices of each year, USD").first.wait_for()
+        in_usd = pg.get_by_text("Total cost [USD]").locator("xpath=ancestor::*[@data-testid='stMetric'][1]")
+        dollars = in_usd.locator("[data-testid='stMetricValue']").inner_text()
+        assert dollars != francs  # the same run, converted
+        total = run(sc).in_basis("nominal-usd").summary()["total_cost"]
+        assert dollars.endswith(" M") and abs(float(dollars.removesuffix(" M")) * 1e6 - total) <= 0.05e6 + 1
+        _no_exception(pg)
+        _screenshot(pg, "basis-nominal-usd")
+    finally:
+        path.unlink()
+        pg.context.close()
+
+
+def test_compare_shows_the_debt_sustainability_ratios_against_their_thresholds(page, server):
+    """The bundled Rwanda options have DSF data (GDP, exports, revenue and a debt-carrying capacity in the RWA
+    profile): the four ratios are drawn, one panel each, with the threshold."""
+    assert not run(load_scenario(ROOT / "scenarios" / "rwanda-ida-credit.toml")).dsf_df().empty
+    page.goto(f"{server}/compare")
+    page.get_by_role("heading", name="Debt sustainability").wait_for()
+    page.locator(".vega-embed").nth(5).wait_for()
+    _wait_idle(page)
+    chart = page.get_by_role("heading", name="Debt sustainability").locator(
+        "xpath=following::div[contains(@class, 'vega-embed')][1]")
+    chart.scroll_into_view_if_needed()
+    chart.locator("svg, canvas").first.wait_for()
+    box = chart.locator("svg, canvas").first.bounding_box()
+    assert box and box["width"] > 300 and box["height"] > 300
+    text = _vega_text(chart)
+    for label in DSF_LABELS.values():
+        assert label in text, label
+    assert chart.evaluate("el => el.querySelectorAll('svg.marks path').length > 20")
+    page.get_by_text("debt-carrying capacity").first.wait_for()
+    _no_exception(page)
+    _screenshot(page, "compare-dsf")

@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..formatting import format_money
 from ..schema import Scenario
-from ..vocabulary import GAP, METRICS, PILLARS
+from ..vocabulary import DSF_RATIOS, GAP, METRICS, PILLARS, USD
 
 #: Colours for funding sources, assigned in order of first appearance; the gap has its own.
 SOURCE_PALETTE = ["#4c78a8", "#f58518", "#54a24b", "#b279a2", "#72b7b2", "#eeca3b", "#9d755d", "#bab0ac",
@@ -167,7 +167,10 @@ def debt_service_chart(debt: pd.DataFrame, currency: Currency, colours: dict[str
 def burden_chart(fiscal: pd.DataFrame, order: Sequence[str] | None = None) -> alt.LayerChart:
     """Government burden as a share of the education budget, each scenario against its limit (dashed), from the
     first year to the last payment of any scenario shown."""
-    df = fiscal[["scenario", "year", "burden_share", "burden_limit", "government_burden", "education_budget"]].copy()
+    df = fiscal[["scenario", "year", "burden_share", "burden_limit", "government_burden", "education_budget",
+                 "domestic_envelope", "debt_service", "ppp_payments", "currency"]].copy()
+    df["burden_text"] = [format_money(v, c) for v, c in zip(df["government_burden"], df["currency"])]
+    df["envelope_text"] = [format_money(v, c) for v, c in zip(df["domestic_envelope"], df["currency"])]
     last = df.loc[df["government_burden"] > 0, "year"].max()
     df = df[df["year"] <= (last if pd.notna(last) else df["year"].min())]
     title = "Burden (share of the education budget)"
@@ -182,11 +185,59 @@ def burden_chart(fiscal: pd.DataFrame, order: Sequence[str] | None = None) -> al
         tooltip=[SCENARIO_TIP, alt.Tooltip("year:Q", title="Year", format="d"),
                  alt.Tooltip("burden_share:Q", title="Burden share", format=".2%"),
                  alt.Tooltip("burden_limit:Q", title="Limit", format=".1%"),
-                 alt.Tooltip("government_burden:Q", title="Burden", format=",.0f")],
+                 alt.Tooltip("burden_text:N", title="Burden"),
+                 alt.Tooltip("envelope_text:N", title="Domestic envelope (what the budget may pay for the plan)")],
     )
     limit = base.mark_line(strokeDash=[6, 4], opacity=0.8).encode(y=alt.Y("burden_limit:Q", title=title))
     # sizes on the layer itself: set on the layers, Streamlit draws a layered chart squashed
     return alt.LayerChart(layer=[line, limit]).properties(width=640, height=320)
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+#: The LIC-DSF ratios in words, in the order of dsf.csv (from the summary's ``peak_<ratio>`` metric labels).
+DSF_LABELS: dict[str, str] = {r: _capitalised(METRICS[f"peak_{r}"].label.removeprefix("Peak ")) for r in DSF_RATIOS}
+THRESHOLD_COLOUR = "#444444"
+
+
+def dsf_chart(dsf: pd.DataFrame, order: Sequence[str] | None = None) -> alt.FacetChart | None:
+    """The four LIC-DSF ratios over the years, one panel each: every scenario's ratio (the country's baseline plus
+    the plan where the profile has the baseline, else the plan's own contribution) against the threshold for the
+    country's debt-carrying capacity (dashed). None when no scenario has DSF data."""
+    df = dsf[dsf["ratio"].isin(DSF_RATIOS)].copy()
+    if df.empty:
+        return None
+    df["value"] = df["total"].where(df["total"].notna(), df["plan"])
+    df["measure"] = df["ratio"].map(DSF_LABELS)
+    df["headroom_text"] = [format_money(v, USD) if pd.notna(v) else "" for v in df["headroom"]]
+    df["status"] = df["above_threshold"].map({True: "above the threshold", False: "below the threshold"})
+    x = alt.X("year:Q", title="Year", axis=alt.Axis(format="d", labelOverlap=True), scale=alt.Scale(nice=False))
+    line = alt.Chart().mark_line(point=alt.OverlayMarkDef(size=12)).encode(
+        x=x,
+        y=alt.Y("value:Q", title="Ratio (baseline + plan)", axis=alt.Axis(format=".0%")),
+        color=alt.Color("scenario:N", title="Scenario", sort=_order(df, order),
+                        legend=alt.Legend(orient="bottom", columns=2, labelLimit=400)),
+        tooltip=[SCENARIO_TIP, alt.Tooltip("year:Q", title="Year", format="d"),
+                 alt.Tooltip("measure:N", title="Ratio"),
+                 alt.Tooltip("value:Q", title="Value (baseline + plan)", format=".2%"),
+                 alt.Tooltip("plan:Q", title="The plan's contribution", format=".3%"),
+                 alt.Tooltip("threshold:Q", title="Threshold", format=".0%"),
+                 alt.Tooltip("status:N", title="Status"),
+                 alt.Tooltip("headroom_text:N", title="Headroom (more debt or service the ratio allows)")],
+    )
+    threshold = alt.Chart().mark_line(strokeDash=[6, 4], color=THRESHOLD_COLOUR).encode(
+        x=x, y=alt.Y("threshold:Q"), detail="scenario:N",
+        tooltip=[SCENARIO_TIP, alt.Tooltip("measure:N", title="Ratio"),
+                 alt.Tooltip("threshold:Q", title="Threshold", format=".0%")],
+    )
+    return alt.layer(line, threshold, data=df).properties(width=380, height=200).facet(
+        facet=alt.Facet("measure:N", title=None, sort=list(DSF_LABELS.values()),
+                        header=alt.Header(labelFontWeight="bold", labelLimit=400)),
+        columns=FACET_COLUMNS,
+    ).resolve_scale(y="independent").properties(
+        title="Debt sustainability (LIC-DSF): each ratio against its threshold (dashed)")
 
 
 def outcomes_chart(outcomes: pd.DataFrame, order: Sequence[str] | None = None,
@@ -210,12 +261,12 @@ def outcomes_chart(outcomes: pd.DataFrame, order: Sequence[str] | None = None,
 
 def compare_charts(tables: dict[str, pd.DataFrame], currency: Currency, order: Sequence[str] | None = None,
                    labels: dict[str, str] | None = None) -> dict[str, alt.TopLevelMixin | None]:
-    """The five Compare charts of several scenarios' combined tables, with one colour per source in all of them.
+    """The Compare charts of several scenarios' combined tables, with one colour per source in all of them.
 
     ``order``: the scenarios in the order to show them (the baseline first), by default as they appear;
     ``labels``: programme and source labels by id (:func:`labels_of`), by default the ids.
     Keys: ``costs``, ``financing``, ``debt_service`` (None when no scenario borrows or uses a PPP), ``burden``,
-    ``outcomes``.
+    ``dsf`` (None when no scenario has DSF data), ``outcomes``.
     """
     by_id = source_colours(list(tables["financing"]["source"]))
     colours = {(labels or {}).get(i, i): c for i, c in by_id.items()}
@@ -225,5 +276,6 @@ def compare_charts(tables: dict[str, pd.DataFrame], currency: Currency, order: S
         "debt_service": debt_service_chart(_labelled(tables["debt_service"], "source", labels), currency, colours,
                                            order),
         "burden": burden_chart(tables["fiscal"], order),
+        "dsf": dsf_chart(tables["dsf"], order),
         "outcomes": outcomes_chart(tables["outcomes"], order, labels),
     }

@@ -1,5 +1,8 @@
 """The engine behind the app, cached on the scenario's content (its TOML text), one scenario at a time: a scenario
-that cannot be computed is reported with its error and never stops the others."""
+that cannot be computed is reported with its error and never stops the others.
+
+The engine runs once per scenario text (:func:`result_for`); the tables in each price basis are views of that run
+(:meth:`~dfl_finance.results.Result.in_basis`), cached per text and basis."""
 
 from __future__ import annotations
 
@@ -9,24 +12,30 @@ import pandas as pd
 import streamlit as st
 
 from ..errors import DflFinanceError, Problem, ScenarioError
-from ..results import run
+from ..results import DEFAULT_BASIS, Result, run
 from ..schema import parse_scenario
 
 Tables = dict[str, pd.DataFrame]
 log = logging.getLogger(__name__)
 
 
-@st.cache_data(max_entries=128, show_spinner=False)
-def tables_for(toml_text: str) -> Tables:
-    """All output tables of one scenario; the same text is computed once per server."""
-    return run(parse_scenario(toml_text)).tables()
+@st.cache_resource(max_entries=128, show_spinner=False)
+def result_for(toml_text: str) -> Result:
+    """The run of one scenario (immutable, shared by every session); the same text is computed once per server."""
+    return run(parse_scenario(toml_text))
 
 
-def checked_tables(toml_text: str) -> Tables:
+@st.cache_data(max_entries=512, show_spinner=False)
+def tables_for(toml_text: str, basis: str = DEFAULT_BASIS) -> Tables:
+    """All output tables of one scenario in a price basis (a view of :func:`result_for`: no second run)."""
+    return result_for(toml_text).in_basis(basis).tables()
+
+
+def checked_tables(toml_text: str, basis: str = DEFAULT_BASIS) -> Tables:
     """:func:`tables_for`, with every failure as a :class:`ScenarioError`: invalid, too large for memory (the memory
     guard), or an error of the engine itself (logged with its traceback), so a page can list it and go on."""
     try:
-        return tables_for(toml_text)
+        return tables_for(toml_text, basis)
     except ScenarioError:
         raise
     except DflFinanceError as exc:
@@ -37,13 +46,15 @@ def checked_tables(toml_text: str) -> Tables:
                                      has_value=False)]) from None
 
 
-def tables_by_name(texts: dict[str, str]) -> tuple[dict[str, Tables], dict[str, ScenarioError]]:
-    """The tables of each scenario (by name, in order) that computes, and the error of each that does not."""
+def tables_by_name(texts: dict[str, str], basis: str = DEFAULT_BASIS
+                   ) -> tuple[dict[str, Tables], dict[str, ScenarioError]]:
+    """The tables of each scenario (by name, in order) that computes, in ``basis``, and the error of each that
+    does not."""
     done: dict[str, Tables] = {}
     failed: dict[str, ScenarioError] = {}
     for name, text in texts.items():
         try:
-            done[name] = checked_tables(text)
+            done[name] = checked_tables(text, basis)
         except ScenarioError as exc:
             failed[name] = exc
     return done, failed

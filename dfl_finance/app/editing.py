@@ -198,10 +198,10 @@ PROGRAMME_COLUMNS = ["id", "name", "pillar", "driver", "start_share", "target_sh
                      "priority", "template"]
 LINE_COLUMNS = ["programme", "item", "kind", "unit_cost", "currency", "price_year", "lifetime", "replace_existing",
                 "price_trend", "schedule", "source_note"]
-SOURCE_COLUMNS = ["id", "name", "kind", "priority", "eligible", "share_cap", "currency", "annual_cap", "commitment",
+SOURCE_COLUMNS = ["id", "name", "kind", "priority", "eligible", "currency", "share_cap", "annual_cap", "commitment",
                   "first_year", "last_year", "terms", "rate", "grace_years", "maturity_years", "repayment",
-                  "schedule", "commitment_fee", "front_end_fee", "match_sources", "match_ratio", "contract_years",
-                  "return_rate", "budget_share_cap"]
+                  "schedule", "balloon", "commitment_fee", "front_end_fee", "match_sources", "match_ratio",
+                  "contract_years", "return_rate", "budget_share_cap"]
 
 
 def _text_list(values) -> str:

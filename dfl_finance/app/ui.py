@@ -10,9 +10,34 @@ import streamlit as st
 
 from ..docs import field_help
 from ..errors import Problem
+from .basis import DEFAULT_BASIS, PRICE_BASES, basis_words
 from .editing import integer_field, number_text, parse_number
 
 _ERRORS = "dfl_errors"
+#: The session key of the price basis picked in the sidebar (one for every page).
+BASIS_KEY = "price_basis"
+
+
+def price_basis() -> str:
+    """The price basis picked in the sidebar (the default before it is drawn)."""
+    basis = st.session_state.get(BASIS_KEY)
+    return basis if basis in PRICE_BASES else DEFAULT_BASIS
+
+
+def basis_selector() -> str:
+    """The price basis selector (in the sidebar, on every page): every amount, chart and export of the app is
+    written in the basis picked; the engine runs once, the basis is a view of its results."""
+    if st.session_state.get(BASIS_KEY) not in PRICE_BASES:
+        st.session_state[BASIS_KEY] = DEFAULT_BASIS
+    with st.sidebar:
+        st.selectbox("Price basis", PRICE_BASES, key=BASIS_KEY,
+                     help="What the amounts of every page, chart and export are written in: constant prices of the "
+                          "scenario's price year (real) or current prices of each year (nominal), in its local "
+                          "currency (lcu) or in US dollars. The model runs once; the basis only converts its "
+                          "results (by the scenario's inflation and exchange-rate paths).\n\n"
+                          + "\n".join(f"- `{b}`: {basis_words(b)}" for b in PRICE_BASES))
+        st.caption(f"Amounts in {basis_words(price_basis())}.")
+    return price_basis()
 
 
 def set_problems(scope: str, problems: list[Problem]) -> None:

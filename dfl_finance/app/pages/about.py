@@ -21,8 +21,9 @@ st.title("About the model")
 st.markdown("""
 **dfl_finance** projects the cost of a data-for-learning plan year by year (connecting schools, data systems,
 data skills and data governance), allocates it to funding sources (the education budget, grants, loans, PPP),
-computes the debt service to the last repayment and the burden on the education budget, and shows the funding
-gap. All amounts are in constant prices of the start year.
+computes the debt service to the last repayment, the burden on the education budget and the debt-sustainability
+ratios, and shows the funding gap. Amounts are shown in the price basis chosen in the sidebar: by default constant
+prices of the scenario's price year in its local currency (`real-lcu`); also current prices, and US dollars.
 """)
 tab_method, tab_sources, tab_placeholders = st.tabs(["Method", "Sources", "Placeholders"])
 with tab_method:

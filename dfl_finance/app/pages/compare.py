@@ -4,12 +4,14 @@ import pandas as pd
 import streamlit as st
 
 from dfl_finance.app import DEFAULT_SCENARIO, PAGES, state
+from dfl_finance.app.basis import basis_currency, scenarios_words
 from dfl_finance.app.charts import compare_charts, labels_of
 from dfl_finance.app.compute import tables_by_name
-from dfl_finance.app.ui import show_broken, show_failed
+from dfl_finance.app.ui import price_basis, show_broken, show_failed
+from dfl_finance.engine.dsf import PPP_CONTINGENT_SHARE
 from dfl_finance.formatting import currency_of, format_delta, format_metric
 from dfl_finance.results import comparability, compare_summaries, concat_tables
-from dfl_finance.vocabulary import metric_definition
+from dfl_finance.vocabulary import DEBT_CAPACITIES, metric_definition
 
 st.title("Compare scenarios")
 st.page_link(PAGES["about"], label="What the metrics mean (method)", icon=":material/menu_book:")
@@ -38,7 +40,8 @@ if len(picked) < 2:
     st.stop()
 baseline = st.selectbox("Baseline", picked, key="compare_baseline")
 ordered = [baseline] + [n for n in picked if n != baseline]  # the baseline first, in the table and the charts
-computed, failed = tables_by_name({n: catalogue.scenarios[n].text for n in ordered})
+basis = price_basis()
+computed, failed = tables_by_name({n: catalogue.scenarios[n].text for n in ordered}, basis)
 show_failed(failed)
 ordered = [n for n in ordered if n in computed]
 if len(ordered) < 2 or ordered[0] != baseline:
@@ -51,6 +54,8 @@ if reason:
 per = [computed[n] for n in ordered]
 table = compare_summaries([t["summary"] for t in per], baseline, reason)
 tables = concat_tables(per)
+words = scenarios_words(basis, (scenarios[n] for n in ordered))
+st.caption(f"Amounts in {words} (price basis `{basis}`, chosen in the sidebar).")
 
 st.subheader("Summary metrics")
 value_columns = {n: f"{i + 1}. {n}" + (" (baseline)" if i == 0 else "") for i, n in enumerate(ordered)}
@@ -69,12 +74,13 @@ for metric, group in table.groupby("metric", sort=False):
         row[delta_columns[n]] = format_delta(cells[n].delta, d.kind) if n in cells else ""
     rows.append(row)
 st.dataframe(pd.DataFrame(rows), hide_index=True, key="compare_table", height="content",
-             column_config={"Metric": st.column_config.TextColumn(width="medium", pinned=True),
+             column_config={"Metric": st.column_config.TextColumn(width="large", pinned=True),
                             "Unit": st.column_config.TextColumn(width="medium")})
 st.caption("The first scenario is the baseline; \"Change 2. vs 1.\" is scenario 2 minus the baseline (shares in "
-           "percentage points, pp). Amounts in each scenario's currency, constant prices of its start year.")
+           "percentage points, pp). Amounts in the price basis chosen in the sidebar; the headline amounts are also "
+           "given in the other bases (in brackets).")
 
-currencies = {n: scenarios[n].scenario.currency for n in ordered}
+currencies = {n: basis_currency(basis, scenarios[n]) for n in ordered}
 charts = compare_charts(tables, currencies, ordered, labels_of(scenarios[n] for n in ordered))
 st.subheader("Costs")
 st.altair_chart(charts["costs"], width="stretch", key="chart_costs")
@@ -87,7 +93,33 @@ else:
     st.altair_chart(charts["debt_service"], width="stretch", key="chart_debt")
 st.subheader("Burden on the education budget")
 st.caption("Government burden = domestic outlay + debt service + PPP payments, as a share of the education budget, "
-           "to the last repayment; the dashed line is each scenario's limit.")
+           "to the last repayment; the dashed line is each scenario's limit. The tooltip also gives the domestic "
+           "envelope: what the budget may pay for the plan (its share cap of the budget, less debt service and PPP "
+           "payments under the net envelope).")
 st.altair_chart(charts["burden"], width="stretch", key="chart_burden")
+st.subheader("Debt sustainability")
+st.caption("The four ratios of public external debt of the IMF/World Bank debt-sustainability framework for "
+           "low-income countries (LIC-DSF): the present value of external debt over GDP and over exports, and "
+           "external debt service over exports and over government revenue (excluding grants). Each line is the "
+           "country's baseline plus the plan's new debt where the country profile gives the baseline, else the "
+           "plan's own contribution (the tooltip shows both). The dashed line is the threshold, which depends on the "
+           f"country's debt-carrying capacity ({', '.join(DEBT_CAPACITIES)}); a ratio above it signals a risk of "
+           "debt distress.")
+dsf = tables["dsf"]
+without = [n for n in ordered if n not in set(dsf["scenario"])]
+if charts["dsf"] is None:
+    st.info("None of these scenarios has the data for the debt-sustainability ratios: they need GDP, exports and "
+            "government revenue (from the country profile or a `[debt]` table).")
+else:
+    st.altair_chart(charts["dsf"], width="stretch", key="chart_dsf")
+    if without:
+        st.caption(f"No debt-sustainability data for {', '.join(without)} (no GDP, exports and revenue in its "
+                   "country profile or `[debt]` table).")
+contingent = dsf[(dsf["ratio"] == "ppp_contingent_gdp") & (dsf["plan"] > 0)]
+ppp = contingent.groupby("scenario", sort=False)["plan"].max()
+if not ppp.empty:
+    st.caption(f"PPP contingent liability (the LIC-DSF counts {PPP_CONTINGENT_SHARE:.0%} of the PPP capital "
+               "stock as a contingent liability of the government), at its peak: "
+               + "; ".join(f"{n}: {v:.2%} of GDP" for n, v in ppp.items()) + ".")
 st.subheader("Outcomes")
 st.altair_chart(charts["outcomes"], width="stretch", key="chart_outcomes")

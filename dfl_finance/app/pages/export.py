@@ -6,8 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from dfl_finance.app import DEFAULT_SCENARIO, state
+from dfl_finance.app.basis import scenarios_words
 from dfl_finance.app.compute import tables_by_name
-from dfl_finance.app.ui import show_broken, show_failed
+from dfl_finance.app.ui import price_basis, show_broken, show_failed
 from dfl_finance.export import MANIFEST, manifest, table_files, write_xlsx, zip_files, zip_tables
 from dfl_finance.formatting import format_metric
 from dfl_finance.results import assumptions_df, comparability, compare_summaries, concat_tables
@@ -24,7 +25,8 @@ if "export_pick" not in st.session_state:  # the scenarios compared, else the on
     current = st.session_state.get("current", DEFAULT_SCENARIO)
     st.session_state["export_pick"] = first or [n for n in (current, DEFAULT_SCENARIO) if n in names][:1]
 picked = st.multiselect("Scenarios to export", names, key="export_pick")
-computed, failed = tables_by_name({n: catalogue.scenarios[n].text for n in picked})
+basis = price_basis()
+computed, failed = tables_by_name({n: catalogue.scenarios[n].text for n in picked}, basis)
 show_failed(failed)
 picked = [n for n in picked if n in computed]
 if not picked:
@@ -38,7 +40,11 @@ if len(picked) > 1:
     if reason:
         st.warning(f"comparison.csv has no differences ({reason.removeprefix('no deltas: ')}); the values are there.")
     tables = {"comparison": compare_summaries([computed[n]["summary"] for n in picked], None, reason), **tables}
-meta = manifest(picked, input_texts=texts)
+meta = {**manifest(picked, input_texts=texts), "price_basis": basis}
+st.markdown(f"Every table is written in the price basis chosen in the sidebar, `{basis}`: "
+            f"{scenarios_words(basis, (catalogue.scenarios[n].scenario for n in picked))} (the `price_basis` and "
+            "`currency` columns of each amount table say so; the summary also gives the headline amounts in the "
+            "other bases).")
 files = table_files(tables, meta)  # the CSVs and the manifest that lists them with their sha256
 
 
@@ -62,12 +68,15 @@ st.download_button("Scenario files (TOML, zip)", data=toml_zip(), file_name="dfl
 st.download_button("Manifest (JSON)", data=files[MANIFEST], file_name="manifest.json",
                    mime="application/json", key="download_manifest", on_click="ignore")
 st.caption("Tables follow the output contract: one row per observation, `scenario` first, metric keys such as "
-           "`total_cost`, amounts in the scenario's currency (constant prices of the start year). Text that a "
-           "spreadsheet would run as a formula starts with `'`. The summary, as it reads:")
+           "`total_cost`, amounts in the price basis above. Text that a spreadsheet would run as a formula starts "
+           "with `'`. The summary, as it reads:")
 summary = tables["summary"]
 st.dataframe(pd.DataFrame({
     "Scenario": summary["scenario"],
     "Metric": [metric_definition(m).label for m in summary["metric"]],
     "Value": [format_metric(v, metric_definition(m).kind) for m, v in zip(summary["metric"], summary["value"])],
     "Unit": summary["unit"],
-}), hide_index=True, height="content")
+}), hide_index=True, height="content",
+    column_config={"Scenario": st.column_config.TextColumn(width="medium"),
+                   "Metric": st.column_config.TextColumn(width="large"),
+                   "Unit": st.column_config.TextColumn(width="medium")})

@@ -6,6 +6,7 @@ import math
 import streamlit as st
 
 from dfl_finance.app import DEFAULT_SCENARIO, PAGES, state
+from dfl_finance.app.basis import basis_currency, basis_words
 from dfl_finance.app.compute import checked_tables
 from dfl_finance.app.editing import (
     NUMBERS,
@@ -21,6 +22,7 @@ from dfl_finance.app.ui import (
     FieldForm,
     column_config,
     has_problems,
+    price_basis,
     problem_list,
     set_problems,
     show_broken,
@@ -184,18 +186,22 @@ st.caption(f"{sc.scenario.description}  \n*{here}*" if sc.scenario.description e
 scope = state.scope(name)
 prefix = f"{scope}:{state.form_version(entry)}"
 cur = sc.scenario.currency
+basis = price_basis()
+shown = basis_currency(basis, sc)  # the currency of the results (the inputs stay in their own currencies)
 
 try:
-    summary = checked_tables(entry.text)["summary"].set_index("metric")
+    summary = checked_tables(entry.text, basis)["summary"].set_index("metric")
 except ScenarioError as exc:
     st.error("This scenario cannot be computed, so it has no results; correct it below (or delete it):\n\n"
              + problem_list(exc.problems))
 else:
     for col, metric in zip(st.columns(len(HEADLINE)), HEADLINE):
         d = metric_definition(metric)
-        col.metric(f"{d.label} [{cur}]" if d.kind == "money" else d.label,
+        col.metric(f"{d.label} [{shown}]" if d.kind == "money" else d.label,
                    format_metric(summary["value"].get(metric), d.kind),
-                   help=f"{d.description} [{d.unit_for(cur)}]")
+                   help=f"{d.description} [{d.unit_for(shown)}]")
+    st.caption(f"Amounts in {basis_words(basis, shown, sc.scenario.base_year)} (price basis `{basis}`, chosen in "
+               "the sidebar).")
 for warning in scenario_warnings(sc):
     st.warning(f"{where(sc, warning.path)}: {warning.message}", icon=":material/warning:")
 placeholders = placeholder_fields(sc)
@@ -269,8 +275,8 @@ if view == VIEWS[0]:
                     st.markdown(f"**{line.item}** — {line.kind}{flag}")
                     c = st.columns(3)
                     with c[0]:
-                        form.number(f"Unit cost [{cur}]", f"{lp}.unit_cost", line.unit_cost, "[[programme.cost]]",
-                                    "unit_cost")
+                        form.number(f"Unit cost [{sc.line_currency(line)}]", f"{lp}.unit_cost",
+                                    line.unit_cost, "[[programme.cost]]", "unit_cost")
                     with c[1]:
                         form.number("Price trend [1/yr]", f"{lp}.price_trend", line.price_trend,
                                     "[[programme.cost]]", "price_trend")
@@ -292,11 +298,11 @@ if view == VIEWS[0]:
                 with c[0]:
                     form.number("Share cap", f"{base}.share_cap", s.share_cap, "[[source]]", "share_cap")
                 with c[1]:
-                    form.number(f"Annual cap [{cur}/yr]", f"{base}.annual_cap", s.annual_cap, "[[source]]",
-                                "annual_cap", optional=True)
+                    form.number(f"Annual cap [{sc.source_currency(s)}/yr]", f"{base}.annual_cap",
+                                s.annual_cap, "[[source]]", "annual_cap", optional=True)
                 with c[2]:
-                    form.number(f"Commitment [{cur}]", f"{base}.commitment", s.commitment, "[[source]]",
-                                "commitment", optional=True)
+                    form.number(f"Commitment [{sc.source_currency(s)}]", f"{base}.commitment",
+                                s.commitment, "[[source]]", "commitment", optional=True)
                 with c[3]:
                     form.number("Priority", f"{base}.priority", s.priority, "[[source]]", "priority",
                                 optional=True)
@@ -366,13 +372,14 @@ if view == VIEWS[1]:
         st.markdown("**Cost lines** (each names its programme's id)")
         lines_e = st.data_editor(lines, num_rows="dynamic", key=f"tl:{prefix}", hide_index=True,
                                  column_config=column_config("[[programme.cost]]", lines.columns, {
-                                     **numbers("lines", unit_cost=f"unit_cost [{cur}]"), "kind": choice(LINE_KINDS),
+                                     **numbers("lines", unit_cost="unit_cost [its currency]"),
+                                     "kind": choice(LINE_KINDS),
                                      "replace_existing": lambda help: cfg.CheckboxColumn(help=help)}))
         st.markdown("**Funding sources**")
         sources_e = st.data_editor(sources, num_rows="dynamic", key=f"ts:{prefix}", hide_index=True,
                                    column_config=column_config("[[source]]", sources.columns, {
-                                       **numbers("sources", annual_cap=f"annual_cap [{cur}/yr]",
-                                                 commitment=f"commitment [{cur}]"),
+                                       **numbers("sources", annual_cap="annual_cap [its currency/yr]",
+                                                 commitment="commitment [its currency]"),
                                        "kind": choice(SOURCE_KINDS), "terms": choice(loan_terms()),
                                        "repayment": choice(REPAYMENTS),
                                        "match_sources": lambda help: cfg.TextColumn(
