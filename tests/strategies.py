@@ -2,7 +2,7 @@
 
 from hypothesis import strategies as st
 
-from dfl_finance.vocabulary import DRIVERS, LINE_KINDS, PILLARS, ROLLOUTS
+from dfl_finance.vocabulary import DRIVERS, LINE_KINDS, PILLARS, REPAYMENTS, ROLLOUTS
 
 START = 2026
 FIXED_KINDS = [k for k in LINE_KINDS if k.startswith("fixed_")]
@@ -65,7 +65,8 @@ def price_sources(draw, programme_ids: list[str], years: int):
                     "share_cap": draw(st.floats(0, 1, allow_nan=False))})
     if draw(st.booleans()):
         loan = {"id": "loan", "kind": "loan", "rate": draw(st.floats(0, 0.15, allow_nan=False)),
-                "grace_years": draw(st.integers(0, 3)), "repayment": draw(st.sampled_from(["linear", "annuity"])),
+                "grace_years": draw(st.integers(0, 3)),
+                "repayment": draw(st.sampled_from([r for r in REPAYMENTS if r != "schedule"])),
                 "share_cap": draw(st.floats(0, 1, allow_nan=False))}
         loan["maturity_years"] = loan["grace_years"] + draw(st.integers(1, 10))
         if draw(st.booleans()):

@@ -232,5 +232,8 @@ def test_the_price_basis_in_words():
     assert basis_currency("nominal-usd", francs) == "USD" and basis_currency("real-lcu", francs) == "RWF"
     assert scenarios_words("real-lcu", [francs]) == f"constant {year} prices, RWF"
     assert scenarios_words("nominal-usd", [sc, francs]) == "current prices of each year, USD"
-    assert scenarios_words("real-lcu", [sc, sc, francs]) == \
-        f"constant {year} prices, USD; constant {year} prices, RWF for In francs"
+    dollars = sc.model_copy(update={"name": "In dollars",
+                                    "scenario": sc.scenario.model_copy(update={"name": "In dollars",
+                                                                               "currency": "USD"})})
+    assert scenarios_words("real-lcu", [sc, sc, dollars]) == \
+        f"constant {year} prices, RWF; constant {year} prices, USD for In dollars"
