@@ -14,6 +14,8 @@ from .errors import Problem, ScenarioError, known
 if TYPE_CHECKING:
     from .schema.models import Scenario
 
+#: Fields a profile fills with the year of another value (not values of their own).
+YEAR_FIELDS = ("budget_year", "fx_year", "data_year")
 #: The word that marks a value without a public source, in data/ and in a cost line's ``source_note``.
 PLACEHOLDER = "PLACEHOLDER"
 
@@ -65,9 +67,9 @@ def profile_defaults(raw: dict, profile) -> dict[str, dict[str, tuple[object, st
     scope = context.get("budget_scope", "total")
     filled = profile.defaults(currency if isinstance(currency, str) else "USD",
                               scope if isinstance(scope, str) else "total")
-    if "education_budget" in context:
+    if context.get("education_budget") is not None:
         filled["context"].pop("budget_year", None)
-    if "fx_rate" in macro or "fx_path" in macro:
+    if macro.get("fx_rate") is not None or macro.get("fx_path") is not None:
         filled["macro"].pop("fx_rate", None)
         filled["macro"].pop("fx_year", None)
     return filled
@@ -139,12 +141,18 @@ def placeholder_fields(scenario: Scenario) -> list[tuple[str, str]]:
         from .profiles import country_profiles
 
         profile = country_profiles().get(scenario.scenario.country)
-        filled = profile_defaults(scenario.model_dump(), profile) if profile else {}
+        # everything the profile can fill in this scenario; a value counts where the scenario holds it unchanged
+        filled = profile.defaults(scenario.scenario.currency, scenario.context.budget_scope) if profile else {}
         for table, values in filled.items():
             for field, (default, name) in values.items():
+                if field in YEAR_FIELDS:
+                    continue  # the year a value refers to, not a value of its own
                 row = profile.values.get(name) if profile else None
                 if row is not None and row.placeholder and getattr(getattr(scenario, table), field) == default:
                     out.append((f"{table}.{field}", row.source))
+    bond = scenario.context.gap_financing
+    if bond is not None and is_placeholder_note(bond.note):
+        out.append(("context.gap_financing.rate", bond.note))
     for i, p in enumerate(scenario.programme):
         for j, line in enumerate(p.cost):
             if is_placeholder_note(line.source_note):

@@ -206,7 +206,9 @@ for warning in scenario_warnings(sc):
     st.warning(f"{where(sc, warning.path)}: {warning.message}", icon=":material/warning:")
 placeholders = placeholder_fields(sc)
 if placeholders:
-    context = [field_label(path.split(".", 1)[1]) for path, _ in placeholders if path.startswith("context.")]
+    # the country profile fills [context], [macro] and [debt]; the rest are cost lines
+    context = [field_label(path.split(".", 1)[1].replace(".", "_")) for path, _ in placeholders
+               if path.startswith(("context.", "macro.", "debt."))]
     lines = len(placeholders) - len(context)
     parts = ([", ".join(context) + " (country profile)"] if context else []) + (
         [f"the unit costs of {lines} cost lines (marked PLACEHOLDER under Key assumptions)"] if lines else [])
