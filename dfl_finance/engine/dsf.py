@@ -150,14 +150,17 @@ def dsf_ratios(pv_usd: Floats, service_usd: Floats, ppp_capital_usd: Floats, inp
     return out
 
 
-def dsf_metrics(ratios: dict[str, Floats], thresholds: Floats) -> dict[str, Floats]:
+def dsf_metrics(ratios: dict[str, Floats], thresholds: Floats, years: Floats | None = None) -> dict[str, Floats]:
     """Per ratio, the peak (baseline plus plan where known, else the plan's) and the years above its threshold;
-    (D,) each, keyed ``peak_<ratio>`` and ``years_above_<ratio>``."""
+    (D,) each, keyed ``peak_<ratio>`` and ``years_above_<ratio>``. ``years`` (D,): how many years from start_year
+    count (those of dsf.csv: the plan and its repayments); default all."""
     out: dict[str, Floats] = {}
     for k, r in enumerate(DSF_RATIOS):
         total = ratios[f"total:{r}"]
         series = np.where(np.isnan(total).all(axis=1, keepdims=True), ratios[f"plan:{r}"], total)
         finite = np.isfinite(series)
+        if years is not None:
+            finite &= np.arange(series.shape[1])[None, :] < np.asarray(years)[:, None]
         out[f"peak_{r}"] = np.where(finite.any(axis=1), np.nanmax(np.where(finite, series, -np.inf), axis=1),
                                     np.nan)
         t = thresholds[k]

@@ -184,7 +184,10 @@ def simulate(inp: ModelInputs) -> Simulation:
                   for s in abroad), zeros)
         ppp_capital = sum((d.outstanding for d in ppp.values()), zeros) * conv[True]
         dsf = dsf_ratios(pv, external_service, ppp_capital, inp.dsf, usd, rer)
-        metrics.update(dsf_metrics(dsf, inp.dsf.thresholds))
+        # the years of the plan and of its repayments, as in dsf.csv
+        owed = debt_total + ppp_total
+        last = np.where(owed > 0, np.arange(H)[None, :], -1).max(axis=1)
+        metrics.update(dsf_metrics(dsf, inp.dsf.thresholds, np.maximum(last + 1, Y).astype(float)))
     return Simulation(costs=proj, cells=cells, allocation=alloc, paid=paid, debt=debt, ppp=ppp,
                       fiscal=fiscal, metrics=metrics, loan_grant_element=loan_ge, reached_funded=funded,
                       plan_cost=plan_cost, dsf=dsf)
