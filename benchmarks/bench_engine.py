@@ -59,8 +59,26 @@ def bench_costs(draws: int, repeat: int) -> float:
     return median_time(engine, repeat, number=1 if draws > 1 else 20)
 
 
-def bench_full(draws: int, repeat: int) -> tuple[float, int]:
+def priced(sc):
+    """The six-source scenario in local currency with the whole price layer at work: its cost lines priced in USD,
+    5% local and 2% US inflation, a depreciating exchange-rate path, USD loans and grants (their defaults)."""
+    from dfl_finance import scenario_from_dict
+
+    raw = sc.model_dump(exclude_none=True)
+    raw["scenario"].update(name="Benchmark: 6 sources in RWF", currency="RWF")
+    raw["macro"] = {"inflation": 0.05, "usd_inflation": 0.02,
+                    "fx_path": [1300.0 * 1.04 ** i for i in range(sc.scenario.years)]}
+    raw["context"]["education_budget"] *= 1300.0
+    for p in raw["programme"]:
+        for c in p["cost"]:
+            c["currency"] = "USD"
+    return scenario_from_dict(raw)
+
+
+def bench_full(draws: int, repeat: int, with_prices: bool = False) -> tuple[float, int]:
     sc = load_scenario(SOURCES_SCENARIO)
+    if with_prices:
+        sc = priced(sc)
     inputs = build_model_inputs(sc, draws=draws)
     inputs = replace(inputs, costs=perturbed(inputs.costs, np.random.default_rng(1)))
     iterations = simulate(inputs).allocation.iterations
@@ -114,6 +132,10 @@ def main() -> None:
     print(f"whole engine, 10,000 draws:    {t5 * 1e3:8.1f} ms  (target < 1000 ms; {it2} waterfall passes)")
     t6 = median_time(lambda: run(sc).tables(), args.repeat, number=5)
     print(f"run() + tidy tables, 1 draw:   {t6 * 1e3:8.3f} ms")
+    t7, _ = bench_full(1, args.repeat, with_prices=True)
+    print(f"whole engine in RWF, 1 draw:   {t7 * 1e3:8.3f} ms  (USD-priced lines and loans, inflation, fx path)")
+    t8, _ = bench_full(10_000, max(5, args.repeat // 3), with_prices=True)
+    print(f"whole engine in RWF, 10,000:   {t8 * 1e3:8.1f} ms")
     try:
         a, b = bench_app_redraw(max(5, args.repeat // 2))
     except ImportError:
