@@ -18,6 +18,19 @@ grant held at zero (an upper bound), the estimate of the matched payments is upd
 Whatever is still above ``ratio x`` the matched payments after that (rounding, or a case where the iteration did
 not converge in :data:`MAX_MATCH_ITERATIONS`) is taken off the grant and left in the gap, so the ratio holds
 exactly and sources + gap = cost in every cell.
+
+Currencies. Costs and payments are in constant local prices. A source's ``annual_cap`` and ``commitment`` are in
+its own currency at current prices: ``conversion`` turns each year's payments into that currency before they are
+held against them.
+
+The net envelope. A domestic source's ``budget_share_cap x budget`` is, when ``net_envelope``, reduced by the debt
+service and PPP payments of the year (``service``: each loan's terms, as a function of its annual disbursements;
+several capped domestic sources share the deduction in proportion to their caps). Loans that pay before the domestic
+source are known at its turn; for one that pays after it, its payments are estimated from the previous pass (debt
+service in a year depends only on earlier disbursements, so each pass settles at least one more year). A final trim
+makes the envelope hold exactly, what comes off staying in the gap.
+
+Programme priority. ``cell_order`` pays the cells in the programmes' priority order, so the gap falls on the last.
 """
 
 from __future__ import annotations
