@@ -248,7 +248,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from .results import combine_tables, comparability, compare
+    from .results import combine_tables, comparability, compare, timing_difference
 
     loaded = _load_all(args.files)
     scenarios = [sc for _, sc in loaded]
@@ -258,7 +258,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
     written = _write({"comparison": table}, args, scenarios,
                      workbook_only=combine_tables(results) if args.xlsx else None)
     print(comparison_text(table))
-    if reason:
+    if reason and timing_difference(scenarios) is None:
+        print(f"\nnote: {reason.removeprefix('no deltas: ')}: differences are shown only for amounts in the same "
+              "currency (the metrics in USD; compare all of them with --basis nominal-usd or real-usd)",
+              file=sys.stderr)
+    elif reason:
         print(f"\nnote: {reason}; compare the values, not their differences", file=sys.stderr)
     print(f"\nwrote {len(written)} files to {Path(args.out)}")
     return EXIT_OK

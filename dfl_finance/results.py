@@ -49,8 +49,8 @@ TABLE_COLUMNS = {
     "debt_service": ["scenario", "year", "source", "disbursed", "interest", "principal", "fees", "outstanding",
                      *BASIS_COLUMNS],
     "fiscal": ["scenario", "year", "education_budget", "domestic_outlay", "debt_service", "ppp_payments",
-               "government_burden", "burden_share", "burden_limit", "over_limit", "gap", "domestic_envelope",
-               "service_over_envelope", "plan_cost", *BASIS_COLUMNS],
+               "recurrent_after_plan", "government_burden", "burden_share", "burden_limit", "over_limit", "gap",
+               "domestic_envelope", "service_over_envelope", "plan_cost", *BASIS_COLUMNS],
     "outcomes": ["scenario", "year", "programme", "driver", "reached", "reached_share", "reached_funded",
                  "reached_funded_share"],
     "dsf": ["scenario", "year", "ratio", "plan", "total", "threshold", "above_threshold", "headroom", "currency"],
@@ -62,7 +62,7 @@ COMPARISON_COLUMNS = ["metric", "label", "unit", "scenario", "value", "baseline"
 #: Columns of the tables that hold amounts of money (rounded to the minor unit) and shares (0..1).
 MONEY_COLUMNS = {"amount", "disbursed", "interest", "principal", "fees", "outstanding", "education_budget",
                  "domestic_outlay", "debt_service", "ppp_payments", "government_burden", "gap", "domestic_envelope",
-                 "plan_cost", "headroom"}
+                 "plan_cost", "headroom", "recurrent_after_plan"}
 SHARE_COLUMNS = {"burden_share", "burden_limit", "reached_share", "reached_funded_share", "plan", "total",
                  "threshold"}
 #: Money metrics that are present values: amounts of start_year, converted to a basis with that year's factor.
@@ -316,8 +316,8 @@ class Result:
             paid[column][:len(payments)] += payments
         for column, values in paid.items():
             df[column] = _round(values, self.digits)
-        df["government_burden"] = _round((df["domestic_outlay"] + df["debt_service"] + df["ppp_payments"]).to_numpy(),
-                                         self.digits)
+        df["government_burden"] = _round((df["domestic_outlay"] + df["debt_service"] + df["ppp_payments"]
+                                          + df["recurrent_after_plan"]).to_numpy(), self.digits)
         return self._basis_columns(df)
 
     @property
@@ -338,7 +338,8 @@ class Result:
         for key in [*METRICS, *(k for k in raw if k not in METRICS)]:
             value = raw.get(key, math.nan)
             if math.isfinite(value):
-                out[key] = _round_metric(value, metric_definition(key).kind, self.digits)
+                digits = minor_unit_digits(self._metric_currency(key, self.currency))
+                out[key] = _round_metric(value, metric_definition(key).kind, digits)
         return out
 
     def _raw_metrics(self) -> dict[str, float]:
@@ -531,13 +532,22 @@ def compare(results: Sequence[Result], baseline: str | None = None) -> pd.DataFr
     see :func:`comparability`). The baseline defaults to the first scenario.
     """
     return compare_summaries([r.summary_df() for r in results], baseline,
-                             comparability([r.scenario for r in results], [r.currency for r in results]))
+                             timing_difference([r.scenario for r in results]))
+
+
+def timing_difference(scenarios: Sequence[Scenario]) -> str | None:
+    """Why no amount of the scenarios can be subtracted whatever its currency: different start years (present
+    values) or price years (constant prices); None if there is no such reason. (Amounts in different currencies
+    cannot be subtracted either: :func:`compare_summaries` leaves those deltas empty row by row.)"""
+    return comparability(scenarios, ["same"] * len(scenarios))
 
 
 def compare_summaries(summaries: Sequence[pd.DataFrame], baseline: str | None = None,
                       not_comparable: str | None = None) -> pd.DataFrame:
     """:func:`compare` from the scenarios' ``summary`` tables (one per scenario, in order); ``not_comparable``
-    (a reason, from :func:`comparability`) leaves every delta empty."""
+    (a reason, from :func:`comparability` or :func:`timing_difference`) leaves every delta empty. A delta is also
+    empty where the scenario's amount and the baseline's are in different currencies (their units differ: a RWF
+    and a KES total, while the two USD totals of the same metric have a delta)."""
     if not summaries:
         raise DflFinanceError("nothing to compare")
     names = [str(s["scenario"].iloc[0]) for s in summaries]
@@ -558,7 +568,8 @@ def compare_summaries(summaries: Sequence[pd.DataFrame], baseline: str | None = 
             if value is None:  # not defined for this scenario: no row
                 continue
             delta = None
-            if not_comparable is None and name != base and m in base_values:
+            same_currency = currency_of(unit.get(m, "")) == currency_of(units[names.index(base)].get(m, ""))
+            if not_comparable is None and name != base and m in base_values and same_currency:
                 delta = _round_metric(value - base_values[m], definition.kind, _digits_of(unit.get(m, "")))
             rows.append({"metric": m, "label": definition.label, "unit": unit.get(m, ""), "scenario": name,
                          "value": value, "baseline": base, "delta": delta})

@@ -112,7 +112,7 @@ _METRICS = [
            "Availability payments to PPP operators, to the last payment"),
     Metric("pv_government_cost", "Government cost (present value)", "money", "{cur}",
            "Present value of what the government pays: domestic outlay, debt service and PPP payments, to the last "
-           "repayment"),
+           "repayment, and the plan's recurrent cost that it carries in the years after the plan"),
     Metric("grant_element_external", "Grant element of external finance", "share", "share",
            "How much of the external finance is a gift: 1 minus the present value of what is repaid (debt service and "
            "PPP payments) over the present value of what is received (not shown without external finance)"),
@@ -143,8 +143,15 @@ _METRICS = [
         ("pv_debt_gdp", "PV of external debt / GDP"), ("pv_debt_exports", "PV of external debt / exports"),
         ("debt_service_exports", "external debt service / exports"),
         ("debt_service_revenue", "external debt service / revenue"))),
-    *(Metric(f"years_above_{r}", f"Years above the {label} threshold", "years", "years",
-             f"Years in which {label} exceeds its LIC-DSF threshold for the country's debt-carrying capacity")
+    *(Metric(f"peak_plan_{r}", f"Plan's peak {label}", "share", "share", f"Highest {label} that the plan's own "
+             "new external debt adds in any year (the plan column of dsf.csv)") for r, label in (
+        ("pv_debt_gdp", "PV of external debt / GDP"), ("pv_debt_exports", "PV of external debt / exports"),
+        ("debt_service_exports", "external debt service / exports"),
+        ("debt_service_revenue", "external debt service / revenue"))),
+    *(Metric(f"years_above_{r}", f"Years the plan adds to a breach of {label}", "years", "years",
+             f"Years in which {label}, the country's baseline included, is above its LIC-DSF threshold for the "
+             "country's debt-carrying capacity and the plan's new external debt adds to it (0 for an option without "
+             "external loans)")
       for r, label in (
         ("pv_debt_gdp", "PV of debt / GDP"), ("pv_debt_exports", "PV of debt / exports"),
         ("debt_service_exports", "debt service / exports"), ("debt_service_revenue", "debt service / revenue"))),
@@ -154,7 +161,7 @@ HEADLINE_METRICS = ("total_cost", "total_external", "total_gap", "pv_government_
 _BASIS_WORDS = {"real-lcu": "constant local prices", "nominal-lcu": "current local prices",
                 "nominal-usd": "current USD", "real-usd": "constant USD"}
 _HEADLINES = {m.key: m for m in _METRICS if m.key in HEADLINE_METRICS}
-_METRICS += [Metric(f"{key}_{basis.replace('-', '_')}", f"{_HEADLINES[key].label} ({words})", "money",
+_METRICS += [Metric(f"{key}_{basis.replace('-', '_')}", f"{_HEADLINES[key].label}, {words}", "money",
                     "USD" if basis.endswith("usd") else "{cur}", f"{_HEADLINES[key].description}, in {words}"
                     + (" (a present value is an amount of start_year, converted like the amounts of that year)"
                        if key.startswith("pv_") else ""))

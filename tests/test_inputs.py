@@ -145,11 +145,22 @@ def test_compare_refuses_deltas_across_currencies_or_start_years(tmp_path, capsy
     out = tmp_path / "out"
     assert main(["compare", str(a), str(b), "--out", str(out)]) == 0
     captured = capsys.readouterr()
-    assert "no deltas" in captured.err and why in captured.err
+    assert why in captured.err
+    table = pd.read_csv(out / "comparison.csv")
     if "currency" in meta:  # each amount printed with its own currency, not under a unit that fits only one
         assert "each scenario's own" in captured.out and "EUR " in captured.out and "USD " in captured.out
-    table = pd.read_csv(out / "comparison.csv")
-    assert table["delta"].isna().all()
+        assert "only for amounts in the same currency" in captured.err
+        # no difference between a USD and a EUR amount; the metrics in USD (and the shares) have theirs
+        cross = table["unit"].map(lambda u: u.split("/")[0] == "EUR")
+        for metric, rows in table[table["scenario"] == "B"].groupby("metric"):
+            base_unit = table[(table["scenario"] == "A") & (table["metric"] == metric)]["unit"].iloc[0]
+            if rows["unit"].iloc[0] != base_unit:
+                assert rows["delta"].isna().all(), metric
+        assert table.loc[table["metric"] == "total_cost_nominal_usd", "delta"].notna().any()
+        assert cross.any()
+    else:
+        assert "no deltas" in captured.err
+        assert table["delta"].isna().all()
     units = table.loc[table["metric"] == "total_cost"].set_index("scenario")["unit"]
     assert units["A"] == "USD" and units["B"] == meta.get("currency", "USD")  # each scenario's own unit
 
@@ -387,8 +398,8 @@ def test_the_written_tables_add_up_to_the_minor_unit(path):
         return int(round(float(x) * 100))
 
     for row in fiscal.itertuples():
-        assert cents(row.domestic_outlay) + cents(row.debt_service) + cents(row.ppp_payments) == cents(
-            row.government_burden)
+        assert cents(row.domestic_outlay) + cents(row.debt_service) + cents(row.ppp_payments) + cents(
+            row.recurrent_after_plan) == cents(row.government_burden)
     ids = [src.id for src in res.scenario.source]
     for source in debt["source"].unique():
         # in the loan's own currency at current prices the balance is exactly disbursed minus repaid

@@ -151,19 +151,35 @@ def dsf_ratios(pv_usd: Floats, service_usd: Floats, ppp_capital_usd: Floats, inp
 
 
 def dsf_metrics(ratios: dict[str, Floats], thresholds: Floats, years: Floats | None = None) -> dict[str, Floats]:
-    """Per ratio, the peak (baseline plus plan where known, else the plan's) and the years above its threshold;
-    (D,) each, keyed ``peak_<ratio>`` and ``years_above_<ratio>``. ``years`` (D,): how many years from start_year
-    count (those of dsf.csv: the plan and its repayments); default all."""
+    """Per ratio, (D,) each:
+
+    - ``peak_<ratio>``: the highest value (baseline plus plan where the baseline is known, else the plan's);
+    - ``peak_plan_<ratio>``: the highest value of the plan's own contribution;
+    - ``years_above_<ratio>``: the years in which the plan's debt adds to a ratio above its threshold (the ratio,
+      baseline included, is above it and the plan's contribution is not 0): a country already above a threshold
+      counts only the years the plan makes it worse, so options are compared on what they add, not on how long their
+      tables run.
+
+    ``years`` (D,): how many years from start_year count (those of dsf.csv: the plan and its repayments); default
+    all.
+    """
     out: dict[str, Floats] = {}
     for k, r in enumerate(DSF_RATIOS):
-        total = ratios[f"total:{r}"]
-        series = np.where(np.isnan(total).all(axis=1, keepdims=True), ratios[f"plan:{r}"], total)
-        finite = np.isfinite(series)
+        total, plan = ratios[f"total:{r}"], ratios[f"plan:{r}"]
+        series = np.where(np.isnan(total).all(axis=1, keepdims=True), plan, total)
+        window = np.ones(series.shape, dtype=bool)
         if years is not None:
-            finite &= np.arange(series.shape[1])[None, :] < np.asarray(years)[:, None]
-        out[f"peak_{r}"] = np.where(finite.any(axis=1), np.nanmax(np.where(finite, series, -np.inf), axis=1),
-                                    np.nan)
+            window = np.arange(series.shape[1])[None, :] < np.asarray(years)[:, None]
+        out[f"peak_{r}"] = _peak(series, window)
+        out[f"peak_plan_{r}"] = _peak(plan, window)
         t = thresholds[k]
-        out[f"years_above_{r}"] = (np.where(finite, series, 0.0) > t).sum(axis=1).astype(float) \
-            if np.isfinite(t) else np.full(series.shape[0], np.nan)
+        above = (np.where(np.isfinite(series) & window, series, 0.0) > t) & (np.nan_to_num(plan) > 0)
+        out[f"years_above_{r}"] = above.sum(axis=1).astype(float) if np.isfinite(t) \
+            else np.full(series.shape[0], np.nan)
     return out
+
+
+def _peak(series: Floats, window: np.ndarray) -> Floats:
+    finite = np.isfinite(series) & window
+    return np.asarray(np.where(finite.any(axis=1), np.where(finite, series, -np.inf).max(axis=1), np.nan),
+                      dtype=float)

@@ -42,10 +42,12 @@ def _pad(a: np.ndarray, horizon: int) -> np.ndarray:
 
 def fiscal_arrays(budget: np.ndarray, domestic: np.ndarray, debt_service: np.ndarray, ppp_payments: np.ndarray,
                   gap: np.ndarray, burden_limit: np.ndarray, domestic_cap: np.ndarray | None = None,
-                  net: bool = False) -> dict[str, np.ndarray]:
+                  net: bool = False, recurrent: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """The fiscal table over the extended horizon H (projection years, then the debt and PPP tail).
 
-    ``government_burden = domestic_outlay + debt_service + ppp_payments``; ``burden_share`` = burden / budget (NaN
+    ``government_burden = domestic_outlay + debt_service + ppp_payments + recurrent_after_plan``, the last being
+    ``recurrent`` (D, H): the plan's cost in the years after its last year (opex and replacements at the final
+    reach), which the government carries; ``burden_share`` = burden / budget (NaN
     where the budget is 0); ``over_limit``: burden > burden_limit x budget (beyond a relative 1e-9, so a domestic
     cap set at the limit is not flagged for rounding), so any burden on a budget of 0 is over the limit. The gap
     is unfunded and not part of the burden. Inputs: budget, debt_service, ppp_payments (D, H); domestic, gap
@@ -58,7 +60,8 @@ def fiscal_arrays(budget: np.ndarray, domestic: np.ndarray, debt_service: np.nda
     """
     H = budget.shape[1]
     domestic_h = _pad(domestic, H)
-    burden = domestic_h + debt_service + ppp_payments
+    after = np.zeros_like(budget) if recurrent is None else np.asarray(recurrent, dtype=float)
+    burden = domestic_h + debt_service + ppp_payments + after
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         share = np.where(budget > 0, burden / np.where(budget > 0, budget, 1.0), np.nan)
     limit = np.repeat(np.asarray(burden_limit, dtype=float)[:, None], H, axis=1)
@@ -67,6 +70,7 @@ def fiscal_arrays(budget: np.ndarray, domestic: np.ndarray, debt_service: np.nda
         "domestic_outlay": domestic_h,
         "debt_service": debt_service,
         "ppp_payments": ppp_payments,
+        "recurrent_after_plan": after,
         "government_burden": burden,
         "burden_share": share,
         "burden_limit": limit,

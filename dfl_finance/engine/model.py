@@ -150,11 +150,12 @@ def simulate(inp: ModelInputs) -> Simulation:
     ppp_total = sum((d.payments for d in ppp.values()), zeros)
     domestic = paid[:, :, kind == DOMESTIC].sum(axis=2)
     gap = alloc.gap.sum(axis=2)
-    fiscal = fiscal_arrays(budget, domestic, debt_total, ppp_total, gap, inp.burden_limit,
-                           domestic_cap=inp.domestic_cap, net=inp.sources.net_envelope)
     plan_cost = np.zeros((D, H))
     n_cost = min(full.amount.shape[1], H)
     plan_cost[:, :n_cost] = full.amount[:, :n_cost].sum(axis=2)
+    recurrent = np.where(np.arange(H)[None, :] >= Y, plan_cost, 0.0)  # carried by the government after the plan
+    fiscal = fiscal_arrays(budget, domestic, debt_total, ppp_total, gap, inp.burden_limit,
+                           domestic_cap=inp.domestic_cap, net=inp.sources.net_envelope, recurrent=recurrent)
     fiscal["plan_cost"] = plan_cost
     metrics = cost_metrics(proj, inp.discount[:, :Y], inp.learners)
     external = np.isin(kind, (GRANT, LOAN, PPP))

@@ -310,6 +310,14 @@ def scenario_warnings(sc: Scenario) -> list[Problem]:
             why = "budget_share_cap = 0"
         if why:
             out.append(Problem(f"source[{i}]", f"this source can pay nothing ({why})", has_value=False))
+    inflation = sc.macro.inflation
+    highest = max(inflation) if isinstance(inflation, list) else inflation
+    rate = sc.scenario.discount_rate
+    if sc.scenario.discount_basis == "nominal" and highest is not None and highest >= rate:
+        out.append(Problem("scenario.discount_rate", f"the nominal discount rate ({rate:.2%}) is at or below "
+                           f"inflation ({highest:.2%}): the real rate is 0 or less, so present values hardly "
+                           "discount later years; give a local nominal rate (e.g. the government's borrowing rate) "
+                           "or discount_basis = \"real\"", rate))
     return out
 
 
