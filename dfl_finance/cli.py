@@ -232,6 +232,14 @@ def _incremental(loaded: list[tuple[str, Scenario]], results: list) -> pd.DataFr
     return pd.concat(frames, ignore_index=True) if frames else None
 
 
+def _basis_note(basis: str, scenarios: list[Scenario]) -> str:
+    """``Amounts: constant 2026 prices, RWF (--basis real-lcu).``"""
+    from .app.basis import scenarios_words  # plain Python: no Streamlit
+
+    return f"\nAmounts: {scenarios_words(basis, scenarios)} (--basis {basis}; the metrics named in another basis " \
+        "are in it)."
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from .results import combine_tables
 
@@ -241,8 +249,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     incremental = _incremental(loaded, results)
     if incremental is not None:
         tables["incremental"] = incremental
+        # the baselines are inputs of incremental.csv: the manifest hashes them too (once)
+        given = {Path(f).resolve() for f in args.files}
+        baselines = dict.fromkeys(str(Path(f).parent / sc.scenario.baseline) for f, sc in loaded
+                                  if sc.scenario.baseline is not None)
+        args.files = [*args.files, *(b for b in baselines if Path(b).resolve() not in given)]
     written = _write(tables, args, [sc for _, sc in loaded])
     print(summary_text(tables["summary"]))
+    print(_basis_note(args.basis, [sc for _, sc in loaded]))
     print(f"\nwrote {len(written)} files to {Path(args.out)}")
     return EXIT_OK
 
@@ -258,6 +272,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     written = _write({"comparison": table}, args, scenarios,
                      workbook_only=combine_tables(results) if args.xlsx else None)
     print(comparison_text(table))
+    print(_basis_note(args.basis, scenarios))
     if reason and timing_difference(scenarios) is None:
         print(f"\nnote: {reason.removeprefix('no deltas: ')}: differences are shown only for amounts in the same "
               "currency (the metrics in USD; compare all of them with --basis nominal-usd or real-usd)",
@@ -386,7 +401,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run scenarios and write the result tables",
                        description="Run scenarios and write costs.csv, financing.csv, debt_service.csv, "
-                       "fiscal.csv, outcomes.csv, summary.csv and manifest.json (inputs, data files, library "
+                       "fiscal.csv, outcomes.csv, dsf.csv (debt sustainability), summary.csv, incremental.csv "
+                       "(for a scenario with a [scenario] baseline) and manifest.json (inputs, data files, library "
                        "versions and every output with its sha256) into DIR, all or nothing: if any scenario or "
                        "file fails, DIR is left as it was. Rows are tagged by scenario name. Exit status 0, 2 on "
                        "bad input, 141 when standard output is closed early (as in `| head`).")

@@ -7,8 +7,7 @@ memory limit.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
@@ -20,21 +19,12 @@ from .engine.financing import SourceInputs
 from .engine.loans import ppp_profile, repayment_profile
 from .engine.model import GapBond, LoanSpec, ModelInputs
 from .engine.prices import Prices, fx_from_inflation, index_from_rates, real_discount_factors
+from .profiles import MacroData
 from .sizing import check_memory
 from .vocabulary import COST_CLASSES, DRIVERS, DSF_RATIOS, LINE_KINDS, ROLLOUTS, SOURCE_KINDS, USD
 
 if TYPE_CHECKING:
     from .schema.models import Programme, Scenario, Source
-
-
-@dataclass(frozen=True)
-class MacroData:
-    """Data the price layer reads besides the scenario: consumer price indices by currency and year (to deflate a
-    price quoted before start_year) and the LIC-DSF thresholds by debt-carrying capacity (in the order of
-    :data:`~dfl_finance.vocabulary.DSF_RATIOS`)."""
-
-    cpi: Mapping[str, Mapping[int, float]] = field(default_factory=dict)
-    thresholds: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
 
 
 def _default_macro_data() -> MacroData:

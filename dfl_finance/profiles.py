@@ -8,17 +8,15 @@ overrides.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import importlib.resources
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from .errors import DataError
-
-if TYPE_CHECKING:
-    from .compile import MacroData
 from .vocabulary import COUNTED_DRIVERS
 
 #: Fields of a country profile that fill the scenario's ``[context]`` table.
@@ -385,6 +383,16 @@ def template_programme_id(name: str) -> str:
 # ------------------------------------------------------------------------------------- prices and the DSF
 
 
+@dataclass(frozen=True)
+class MacroData:
+    """Data the price layer reads besides the scenario: consumer price indices by currency and year (to deflate a
+    price quoted before start_year) and the LIC-DSF thresholds by debt-carrying capacity (in the order of
+    :data:`~dfl_finance.vocabulary.DSF_RATIOS`)."""
+
+    cpi: Mapping[str, Mapping[int, float]] = dataclasses.field(default_factory=dict)
+    thresholds: Mapping[str, tuple[float, ...]] = dataclasses.field(default_factory=dict)
+
+
 @lru_cache(maxsize=8)
 def _load_macro_data(folder: str) -> MacroData:
     from .vocabulary import DSF_RATIOS
@@ -406,8 +414,6 @@ def _load_macro_data(folder: str) -> MacroData:
 
         for capacity, ratio, value in _parsed_rows(path, parse_threshold):
             thresholds.setdefault(capacity, {})[ratio] = value
-    from .compile import MacroData
-
     return MacroData(cpi=cpi, thresholds={c: tuple(t[r] for r in DSF_RATIOS) for c, t in thresholds.items()
                                           if all(r in t for r in DSF_RATIOS)})
 

@@ -158,3 +158,36 @@ def placeholder_fields(scenario: Scenario) -> list[tuple[str, str]]:
             if is_placeholder_note(line.source_note):
                 out.append((f"programme[{i}].cost[{j}].unit_cost", line.source_note))
     return out
+
+
+def price_history_warnings(scenario: Scenario) -> list[Problem]:
+    """Amounts quoted in a year before start_year that the consumer price index of data/price_history.csv does not
+    reach: those years are deflated at the first projection year's rate, an assumption the user should see."""
+    from .profiles import macro_data
+
+    meta, macro = scenario.scenario, scenario.macro
+    local = meta.currency
+    cpi = macro_data().cpi
+    quoted: list[tuple[str, int, str]] = []
+    for i, p in enumerate(scenario.programme):
+        for j, c in enumerate(p.cost):
+            if c.price_year is not None:
+                quoted.append((f"programme[{i}].cost[{j}].price_year", c.price_year, scenario.line_currency(c)))
+    if scenario.context.budget_year is not None:
+        quoted.append(("context.budget_year", scenario.context.budget_year, local))
+    out = []
+    for path, year, currency in quoted:
+        is_local = currency == local
+        rate = macro.inflation if is_local else macro.usd_inflation
+        if year >= meta.start_year or rate is None:
+            continue  # inside the plan, or flat prices
+        history = cpi.get(currency, {})
+        missing = [y for y in range(year + 1, meta.start_year) if y not in history or y - 1 not in history]
+        if missing:
+            first = rate[0] if isinstance(rate, list) else rate
+            span = f"{missing[0]}" if len(missing) == 1 else f"{missing[0]}-{missing[-1]}"
+            out.append(Problem(path, f"{currency} prices of {span} are not in data/price_history.csv: those years "
+                               f"are deflated at the first projection year's {'' if is_local else 'US '}inflation "
+                               f"({first:.1%}); check the price year", year))
+    return out
+

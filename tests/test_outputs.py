@@ -35,7 +35,8 @@ from dfl_finance.results import TABLE_COLUMNS
 from tests.conftest import ROOT, small_scenario_dict
 
 BUNDLED = sorted(str(p) for p in (ROOT / "scenarios").glob("*.toml"))
-DATA_FILES = ["country_profiles.csv", "unit_costs.csv", "loan_terms.csv", "templates.toml"]
+DATA_FILES = ["country_profiles.csv", "unit_costs.csv", "loan_terms.csv", "templates.toml", "price_history.csv",
+              "dsf_thresholds.csv", "ida_terms_by_risk.csv"]
 NASTY = ["Plan B\r=2+5", "line one\n=HYPERLINK(\"http://x\")", "a\r\n@cmd", "-2+3\n\t+x", 'say "hi", then\n-1',
          "plain", "\r\r=x"]
 

@@ -310,6 +310,9 @@ def scenario_warnings(sc: Scenario) -> list[Problem]:
             why = "budget_share_cap = 0"
         if why:
             out.append(Problem(f"source[{i}]", f"this source can pay nothing ({why})", has_value=False))
+    from ..references import price_history_warnings  # reads data/ (the consumer price indices)
+
+    out += price_history_warnings(sc)
     inflation = sc.macro.inflation
     highest = max(inflation) if isinstance(inflation, list) else inflation
     rate = sc.scenario.discount_rate
