@@ -220,7 +220,9 @@ def _incremental(loaded: list[tuple[str, Scenario]], results: list) -> pd.DataFr
         try:
             base = load_scenario(path)
         except ScenarioError as exc:
-            raise ScenarioError([Problem(f"{f}: scenario.baseline", f"the baseline scenario {path} is not valid: "
+            missing = not path.is_file()
+            raise ScenarioError([Problem(f"{f}: scenario.baseline", f"the baseline scenario {path} "
+                                         + ("cannot be read: " if missing else "is not valid: ")
                                          + "; ".join(p.format() for p in exc.problems), sc.scenario.baseline)]
                                 ) from None
         except DflFinanceError as exc:
@@ -291,7 +293,7 @@ def cmd_countries(args: argparse.Namespace) -> int:
     from .vocabulary import COUNTED_DRIVERS, MetricKind
 
     fields = [*COUNTED_DRIVERS, "connected_share", "education_budget", "budget_growth", "inflation", "fx_rate",
-              "debt_risk"]
+              "dsf_capacity", "debt_risk"]
     kinds: dict[str, MetricKind] = {"education_budget": "money", "connected_share": "share", "budget_growth": "share",
                                     "inflation": "share"}
     rows = []
@@ -327,12 +329,16 @@ def cmd_templates(args: argparse.Namespace) -> int:
     rows = []
     for name, tpl in templates().items():
         lines = tpl["cost"]
+        years = sorted({c["price_year"] for c in lines if c.get("price_year") is not None})
         rows.append({"template": name, "pillar": tpl["pillar"], "driver": tpl["driver"],
                      "cost lines": len(lines),
                      "placeholders": sum(is_placeholder_note(c.get("source_note")) for c in lines),
+                     "price years": ", ".join(map(str, years)) or "-",
                      "name": tpl.get("name", "")})
     print(pd.DataFrame(rows).to_string(index=False))
     print('\nUse one in a scenario: [[programme]] template = "emis" (fields written there override it).')
+    print("Template cost lines are priced in USD, at the prices of the year of their data row (- : the scenario's "
+          "price_year); a scenario in another currency converts them (docs/method.md).")
     return EXIT_OK
 
 

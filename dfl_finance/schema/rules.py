@@ -30,8 +30,10 @@ def consistency_problems(sc: Scenario) -> list[Problem]:
     first, last = sc.scenario.start_year, sc.end_year
     for field in REQUIRED_CONTEXT:
         if getattr(sc.context, field) is None:
-            out.append(Problem(f"context.{field}", "required: give it in [context] or set scenario.country to a "
-                               "profile that has it", has_value=False))
+            where = ("required: give it in [context] or set scenario.country to a profile that has it (a profile's "
+                     "budget fills a scenario in the profile's currency or in USD)" if field == "education_budget"
+                     else "required: give it in [context] or set scenario.country to a profile that has it")
+            out.append(Problem(f"context.{field}", where, has_value=False))
     seen: dict[str, int] = {}
     for i, p in enumerate(sc.programme):
         where = f"programme[{i}]"
@@ -113,10 +115,12 @@ def _price_problems(sc: Scenario) -> list[Problem]:
             out.append(Problem(f"macro.{field}", f"inflation must be > {lo:g} and <= {hi:g} (a share per year: "
                                "0.05 is 5%)", value))
     if cur == USD:
-        for field in ("usd_inflation", "fx_rate", "fx_path"):
+        for field in ("usd_inflation", "fx_rate", "fx_year", "fx_path"):
             if getattr(macro, field) is not None:
-                out.append(Problem(f"macro.{field}", "a scenario in USD has no exchange rate and no second "
-                                   "inflation: its inflation is US inflation", getattr(macro, field)))
+                why = ("a scenario in USD has one inflation, US inflation: give it as `inflation`"
+                       if field == "usd_inflation" else
+                       "a scenario in USD has no exchange rate: its local currency is the US dollar")
+                out.append(Problem(f"macro.{field}", why, getattr(macro, field)))
     else:
         for field in ("inflation", "usd_inflation"):
             if getattr(macro, field) is None:
