@@ -172,3 +172,57 @@ def test_a_budget_of_an_earlier_year_is_carried_to_start_year_at_real_growth_and
     assert res.fiscal_df()["education_budget"].iloc[0] == pytest.approx(1334.03, abs=0.5)
     # in current 2026 prices the same (price_year is start_year)
     assert res.in_basis("nominal-lcu").fiscal_df()["education_budget"].iloc[0] == pytest.approx(1334.03, abs=0.5)
+
+
+def test_after_the_plan_the_burden_carries_the_recurrent_bill():
+    # the same plan as in test_the_recurrent_bill_after_the_partners_leave: 200 a year of opex after 2027, carried by
+    # the government: the burden is 200 (20% of the budget) and the present value counts it (zero inflation, the
+    # default 5% nominal rate): 200 / 1.05^2 + 200 / 1.05^3 + 200 / 1.05^4 after the plan's years
+    prog = {"id": "connect", "pillar": "infrastructure", "driver": "schools", "rollout": "immediate",
+            "cost": [{"item": "kit", "kind": "capex", "unit_cost": 100.0},
+                     {"item": "service", "kind": "opex", "unit_cost": 20.0}]}
+    res = run(_scenario([prog], [{"id": "donor", "kind": "grant", "last_year": 2026},
+                                 {"id": "mof", "kind": "domestic"}], years=2, post=3))
+    fiscal = res.fiscal_df().set_index("year")
+    assert list(fiscal["recurrent_after_plan"]) == [0.0, 0.0, 200.0, 200.0, 200.0]
+    assert fiscal.loc[2029, "government_burden"] == 200.0 and fiscal.loc[2029, "burden_share"] == pytest.approx(0.2)
+    # 2027: the budget pays the opex (200); then the recurrent bill
+    expected = 200 / 1.05 + sum(200 / 1.05 ** k for k in (2, 3, 4))
+    assert res.summary()["pv_government_cost"] == pytest.approx(expected, abs=0.01)
+
+
+def test_dsf_counts_only_the_years_the_plan_adds_to_a_breach():
+    # a baseline already above the PV/GDP threshold (medium: 40%) counts for an option with a USD loan, in the years
+    # its debt is outstanding, and not for the same plan paid from the budget
+    debt = {"capacity": "medium", "data_year": 2026, "gdp": 1e6, "exports": 2e5, "revenue": 1.5e5,
+            "pv_external_debt": 5e5, "external_debt_service": 1e4}
+    base = {"scenario": {"name": "d", "start_year": 2026, "years": 2, "post_horizon_years": 0},
+            "context": {"schools": 0, "learners": 0, "teachers": 0, "education_budget": 1e6},
+            "debt": debt, "programme": [_fixed("a", 1000.0, kind="fixed_capex")]}
+    loan = {"id": "l", "kind": "loan", "rate": 0.0, "grace_years": 0, "maturity_years": 2, "repayment": "linear"}
+    with_loan = run(scenario_from_dict({**base, "source": [loan]})).summary()
+    alone = run(scenario_from_dict({**base, "source": [{"id": "mof", "kind": "domestic"}]})).summary()
+    assert alone["peak_pv_debt_gdp"] == pytest.approx(0.5)  # the baseline alone: 50% of GDP
+    assert alone["peak_plan_pv_debt_gdp"] == 0 and alone["years_above_pv_debt_gdp"] == 0
+    # the loan pays the 1,000 of 2026 (a USD scenario: every loan is external) and is repaid 500 in 2027 and 500 in
+    # 2028: its PV is above 0 at the ends of 2026 and 2027, the two years of dsf.csv's plan in which it adds to the
+    # baseline's breach
+    assert with_loan["peak_plan_pv_debt_gdp"] > 0
+    assert with_loan["years_above_pv_debt_gdp"] == 2
+
+
+def test_warnings_for_a_low_nominal_discount_rate_and_a_price_before_the_price_history():
+    from dfl_finance import scenario_warnings
+
+    raw = {"scenario": {"name": "w", "start_year": 2026, "years": 2, "currency": "RWF", "discount_rate": 0.05},
+           "macro": {"inflation": 0.06, "usd_inflation": 0.02, "fx_rate": 1300.0},
+           "context": {"schools": 0, "learners": 0, "teachers": 0, "education_budget": 1e9},
+           "programme": [{"id": "a", "pillar": "governance", "driver": "none",
+                          "cost": [{"item": "x", "kind": "fixed_opex", "unit_cost": 1.0, "currency": "USD",
+                                    "price_year": 1990}]}]}
+    paths = {w.path: w.message for w in scenario_warnings(scenario_from_dict(raw))}
+    assert "real rate is 0 or less" in paths["scenario.discount_rate"]
+    assert "not in data/price_history.csv" in paths["programme[0].cost[0].price_year"]
+    raw["scenario"].update(discount_rate=0.03, discount_basis="real")
+    raw["programme"][0]["cost"][0]["price_year"] = 2023  # the US CPI of 2022-2025 is in data/
+    assert scenario_warnings(scenario_from_dict(raw)) == []
