@@ -29,6 +29,7 @@ _EXPORTS = {
     "combine_tables": "results",
     "comparability": "results",
     "compare": "results",
+    "incremental_df": "results",
     "run": "results",
     "Scenario": "schema",
     "dump_scenario": "schema",
@@ -41,13 +42,14 @@ _EXPORTS = {
 
 __all__ = [
     "DataError", "DflFinanceError", "Problem", "Result", "Scenario", "ScenarioError", "__version__", "assumptions_df",
-    "combine_tables", "comparability", "compare", "dump_scenario", "load_scenario", "parse_scenario", "run",
+    "combine_tables", "comparability", "compare", "dump_scenario", "incremental_df", "load_scenario", "parse_scenario",
+    "run",
     "save_scenario", "scenario_from_dict", "scenario_warnings",
 ]
 
 if TYPE_CHECKING:
     from .errors import DataError, DflFinanceError, Problem, ScenarioError
-    from .results import Result, assumptions_df, combine_tables, comparability, compare, run
+    from .results import Result, assumptions_df, combine_tables, comparability, compare, incremental_df, run
     from .schema import (
         Scenario,
         dump_scenario,
