@@ -39,12 +39,19 @@ LINE_KINDS: tuple[str, ...] = get_args(LineKind)
 COST_CLASSES: tuple[str, ...] = get_args(CostClass)
 SOURCE_KINDS: tuple[str, ...] = get_args(SourceKind)
 REPAYMENTS: tuple[str, ...] = get_args(Repayment)
+#: The four LIC-DSF ratios of external public debt (IMF/World Bank Guidance Note, 2018), in the order of dsf.csv.
+DsfRatio = Literal["pv_debt_gdp", "pv_debt_exports", "debt_service_exports", "debt_service_revenue"]
 PRICE_BASES: tuple[str, ...] = get_args(PriceBasis)
 DISCOUNT_BASES: tuple[str, ...] = get_args(DiscountBasis)
 ENVELOPES: tuple[str, ...] = get_args(Envelope)
 BUDGET_SCOPES: tuple[str, ...] = get_args(BudgetScope)
 DEBT_CAPACITIES: tuple[str, ...] = get_args(DebtCapacity)
 DEBT_RISKS: tuple[str, ...] = get_args(DebtRisk)
+DSF_RATIOS: tuple[str, ...] = get_args(DsfRatio)
+#: Each DSF ratio in words.
+DSF_RATIO_LABELS: dict[str, str] = dict(zip(DSF_RATIOS, (
+    "PV of external debt / GDP", "PV of external debt / exports", "external debt service / exports",
+    "external debt service / revenue")))
 
 #: Line kinds paid per unit of a driver (the others are lump sums).
 PER_UNIT_KINDS: tuple[str, ...] = tuple(k for k in LINE_KINDS if not k.startswith("fixed_"))
@@ -139,22 +146,14 @@ _METRICS = [
            "those years)"),
     *(Metric(f"peak_{r}", f"Peak {label}", "share", "share", f"Highest {label} in any year: the country's "
              "baseline plus the plan where the profile has the baseline, else the plan's own contribution "
-             "(dsf.csv)") for r, label in (
-        ("pv_debt_gdp", "PV of external debt / GDP"), ("pv_debt_exports", "PV of external debt / exports"),
-        ("debt_service_exports", "external debt service / exports"),
-        ("debt_service_revenue", "external debt service / revenue"))),
+             "(dsf.csv)") for r, label in DSF_RATIO_LABELS.items()),
     *(Metric(f"peak_plan_{r}", f"Plan's peak {label}", "share", "share", f"Highest {label} that the plan's own "
-             "new external debt adds in any year (the plan column of dsf.csv)") for r, label in (
-        ("pv_debt_gdp", "PV of external debt / GDP"), ("pv_debt_exports", "PV of external debt / exports"),
-        ("debt_service_exports", "external debt service / exports"),
-        ("debt_service_revenue", "external debt service / revenue"))),
+             "new external debt adds in any year (the plan column of dsf.csv)")
+      for r, label in DSF_RATIO_LABELS.items()),
     *(Metric(f"years_above_{r}", f"Years the plan adds to a breach of {label}", "years", "years",
              f"Years in which {label}, the country's baseline included, is above its LIC-DSF threshold for the "
              "country's debt-carrying capacity and the plan's new external debt adds to it (0 for an option without "
-             "external loans)")
-      for r, label in (
-        ("pv_debt_gdp", "PV of debt / GDP"), ("pv_debt_exports", "PV of debt / exports"),
-        ("debt_service_exports", "debt service / exports"), ("debt_service_revenue", "debt service / revenue"))),
+             "external loans)") for r, label in DSF_RATIO_LABELS.items()),
 ]
 #: Money metrics that the summary also reports in every price basis, as ``<metric>_<basis>`` (``-`` as ``_``).
 HEADLINE_METRICS = ("total_cost", "total_external", "total_gap", "pv_government_cost")
@@ -219,9 +218,6 @@ UZS VED VES VND VUV WST XAF XCD XCG XDR XOF XPF YER ZAR ZMW ZWG ZWL
 #: of Discount Rates Used in External Debt Analysis for Low-Income Countries", 2013); the LIC-DSF discounts external
 #: debt at the same rate.
 GRANT_ELEMENT_RATE = 0.05
-#: The four LIC-DSF ratios of external public debt (IMF/World Bank Guidance Note, 2018), in the order of dsf.csv.
-DsfRatio = Literal["pv_debt_gdp", "pv_debt_exports", "debt_service_exports", "debt_service_revenue"]
-DSF_RATIOS: tuple[str, ...] = get_args(DsfRatio)
 
 
 # ---------------------------------------------------------------------------------------------------- rounding
