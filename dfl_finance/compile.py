@@ -59,6 +59,12 @@ def _path(value: float | list[float] | None, n: int) -> Floats:
     return np.concatenate([values, np.full(max(n - values.size, 0), values[-1])])[:n]
 
 
+def in_usd(scenario: Scenario, currency: str) -> bool:
+    """Whether an amount in ``currency`` is in US dollars in a scenario whose local currency is not: it is then
+    converted at the exchange rate (in a USD scenario every amount is local)."""
+    return currency == USD and scenario.scenario.currency != USD
+
+
 def price_years(scenario: Scenario) -> list[int]:
     """Every year an amount of the scenario is quoted in (the price paths must reach back to the earliest)."""
     meta = scenario.scenario
@@ -76,7 +82,8 @@ def build_prices(scenario: Scenario, horizon: int, draws: int = 1, data: MacroDa
     Rates: ``[macro] inflation`` for the projection years (then its last rate); before start_year the consumer
     price index of ``data`` where it has the year, else the first projection year's rate. A USD scenario without
     inflation has flat prices. The exchange rate: ``fx_path`` (then its last rate of change; before start_year it
-    follows relative inflation), else ``fx_rate`` in the base year moved by relative inflation.
+    follows relative inflation), else ``fx_rate`` (of ``fx_year``, default the base year) moved by relative
+    inflation.
     """
     data = _default_macro_data() if data is None else data
     meta, macro = scenario.scenario, scenario.macro
@@ -86,6 +93,7 @@ def build_prices(scenario: Scenario, horizon: int, draws: int = 1, data: MacroDa
     years = np.arange(origin, origin + n)
     anchor, base = start - origin, meta.base_year - origin
     local = meta.currency
+    fx_at = base if macro.fx_year is None else macro.fx_year - origin  # where fx_rate holds
 
     def rates(currency: str, value: float | list[float] | None) -> Floats:
         path = _path(value, horizon)
@@ -106,7 +114,6 @@ def build_prices(scenario: Scenario, horizon: int, draws: int = 1, data: MacroDa
     else:
         usd = index_from_rates(rates(USD, macro.usd_inflation)[None, :], base)
         if macro.fx_path is None:
-            fx_at = base if macro.fx_year is None else macro.fx_year - origin
             fx = fx_from_inflation(np.array([float(macro.fx_rate or 1.0)]), lcu, usd, base)
             fx = fx / (fx[:, [fx_at]] / float(macro.fx_rate or 1.0))  # fx_rate holds in fx_year
         else:
@@ -118,12 +125,12 @@ def build_prices(scenario: Scenario, horizon: int, draws: int = 1, data: MacroDa
             for j in range(anchor + Y, n):
                 fx_row[j] = fx_row[j - 1] * (step if step is not None else relative[j] / relative[j - 1])
             if anchor > 0:
-                # before start_year: from fx_rate in the base year if given, else back from the path
-                fx_at = base if macro.fx_year is None else macro.fx_year - origin
+                # before start_year: from fx_rate of an earlier year if given, else back from the path
                 ref, ref_at = ((float(macro.fx_rate), fx_at) if macro.fx_rate is not None and fx_at < anchor
                                else (given[0], anchor))
                 fx_row[:anchor] = ref * relative[:anchor] / relative[ref_at]
             fx = fx_row[None, :]
+
     def rep(a: Floats) -> Floats:
         return np.repeat(a, draws, axis=0)
 
@@ -142,11 +149,10 @@ def quote_factors(scenario: Scenario, prices: Prices) -> Floats:
     exchange rate (USD lines)."""
     start = scenario.scenario.start_year
     base_year = scenario.scenario.base_year
-    local = scenario.scenario.currency
     out = []
     for p in scenario.programme:
         for c in p.cost:
-            usd = scenario.line_currency(c) == USD and local != USD
+            usd = in_usd(scenario, scenario.line_currency(c))
             index = prices.usd if usd else prices.lcu
             at = prices.start + (c.price_year if c.price_year is not None else base_year) - start
             out.append(prices.fx_base / index[:, at] if usd else 1.0 / index[:, at])
@@ -171,8 +177,7 @@ def build_cost_inputs(scenario: Scenario, draws: int = 1, prices: Prices | None 
         if c.kind == "fixed_capex":
             schedule[l_idx, [y - start for y in (c.schedule or [start])]] = True
     unit_cost = _repeat([c.unit_cost for _, c in lines], draws)
-    usd_priced = np.array([scenario.line_currency(c) == USD and scenario.scenario.currency != USD
-                           for _, c in lines], dtype=bool)
+    usd_priced = np.array([in_usd(scenario, scenario.line_currency(c)) for _, c in lines], dtype=bool)
     rer = None
     if prices is not None:
         unit_cost = unit_cost * quote_factors(scenario, prices)
@@ -247,8 +252,7 @@ def build_source_inputs(scenario: Scenario, draws: int = 1, prices: Prices | Non
     if prices is not None:
         lcu = prices.window(prices.lcu, Y)
         usd = lcu / prices.window(prices.fx, Y)
-        local = scenario.scenario.currency
-        conversion = np.stack([usd if scenario.source_currency(s) == USD and local != USD else lcu
+        conversion = np.stack([usd if in_usd(scenario, scenario.source_currency(s)) else lcu
                                for s in sources], axis=1) if sources else np.zeros((prices.draws, 0, Y))
     order = cell_order(scenario.programme)
     return SourceInputs(
@@ -279,7 +283,7 @@ def _loan_specs(scenario: Scenario) -> tuple[list[LoanSpec], list[LoanSpec]]:
     loans, ppps = [], []
     local = scenario.scenario.currency
     for i, s in enumerate(scenario.source):
-        usd = scenario.source_currency(s) == USD and local != USD
+        usd = in_usd(scenario, scenario.source_currency(s))
         if s.kind == "loan":
             rate = _given(s.rate, "rate")
             profile = repayment_profile(_given(s.repayment, "repayment"), rate, _given(s.grace_years, "grace_years"),
