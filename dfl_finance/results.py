@@ -19,12 +19,14 @@ import pandas as pd
 
 from .compile import build_model_inputs, cell_names
 from .engine import Floats
+from .engine.fiscal import recurrent_metrics
 from .engine.model import ModelInputs, Simulation, simulate
 from .errors import DflFinanceError, known
 from .formatting import currency_of
 from .schema.models import Scenario
 from .vocabulary import (
     DSF_RATIOS,
+    EXTERNAL_KINDS,
     GAP,
     HEADLINE_METRICS,
     LINE_CLASS,
@@ -35,6 +37,7 @@ from .vocabulary import (
     SHARE_DIGITS,
     SOURCE_KINDS,
     USD,
+    basis_metric_key,
     metric_definition,
     minor_unit_digits,
     source_metric_key,
@@ -333,7 +336,7 @@ class Result:
         for basis in PRICE_BASES:
             other = raw if basis == self.basis else self.in_basis(basis)._raw_metrics()
             for key in HEADLINE_METRICS:
-                raw[f"{key}_{basis.replace('-', '_')}"] = other.get(key, math.nan)
+                raw[basis_metric_key(key, basis)] = other.get(key, math.nan)
         out: dict[str, float | int] = {}
         for key in [*METRICS, *(k for k in raw if k not in METRICS)]:
             value = raw.get(key, math.nan)
@@ -354,19 +357,14 @@ class Result:
         raw.update(self._table_totals())
         learner_years = float(self.inputs.learners[0]) * self.scenario.scenario.years
         raw["cost_per_learner_year"] = raw["total_cost"] / learner_years if learner_years > 0 else math.nan
-        if math.isfinite(raw.get("recurrent_cost_after_external", math.nan)):
-            raw["recurrent_cost_after_external"] = self._recurrent_cost()
+        # the recurrent cost is a mean of yearly amounts: the same rule over the amounts in the basis
+        external = np.isin(self.inputs.sources.kind, [SOURCE_KINDS.index(k) for k in EXTERNAL_KINDS])
+        recurrent = recurrent_metrics(self.sim.paid[:1, :, external].sum(axis=2),
+                                      self._in_basis(self.sim.plan_cost[0])[None, :],
+                                      self._in_basis(self.sim.fiscal["education_budget"][0])[None, :],
+                                      self.scenario.scenario.years)
+        raw["recurrent_cost_after_external"] = float(recurrent["recurrent_cost_after_external"][0])
         return raw
-
-    def _recurrent_cost(self) -> float:
-        """The recurrent cost after the last external disbursement in the basis (see
-        :func:`~dfl_finance.engine.fiscal.recurrent_metrics`)."""
-        external = self.sim.paid[0][:, np.isin(self.inputs.sources.kind, [SOURCE_KINDS.index(k) for k in
-                                                                           ("grant", "loan", "ppp")])].sum(axis=1)
-        last = int(np.flatnonzero(external > 0)[-1])
-        cost = self.sim.plan_cost[0]
-        end = int(np.flatnonzero(cost > 0)[-1])
-        return float(self._in_basis(cost)[last + 1:end + 1].mean())
 
     def _table_totals(self) -> dict[str, float]:
         """The summary's totals as sums of the rounded rows of the tables they summarise (costs.csv,
@@ -400,7 +398,7 @@ class Result:
     def _metric_currency(self, key: str, cur: str) -> str:
         """The currency of a metric: the basis's, or that of the basis a headline metric names."""
         for basis in PRICE_BASES:
-            if key.endswith("_" + basis.replace("-", "_")):
+            if key in (basis_metric_key(m, basis) for m in HEADLINE_METRICS):
                 return USD if basis.endswith("usd") else self.scenario.scenario.currency
         return cur
 

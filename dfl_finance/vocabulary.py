@@ -55,6 +55,8 @@ DSF_RATIO_LABELS: dict[str, str] = dict(zip(DSF_RATIOS, (
 
 #: Line kinds paid per unit of a driver (the others are lump sums).
 PER_UNIT_KINDS: tuple[str, ...] = tuple(k for k in LINE_KINDS if not k.startswith("fixed_"))
+#: Kinds of source that bring external finance (every kind but ``domestic``).
+EXTERNAL_KINDS: tuple[str, ...] = tuple(k for k in SOURCE_KINDS if k != "domestic")
 #: Drivers that count units (every driver but ``none``).
 COUNTED_DRIVERS: tuple[str, ...] = tuple(d for d in DRIVERS if d != "none")
 #: The cost class of each line kind: fixed lump sums belong to the class of their per-unit twin.
@@ -160,7 +162,15 @@ HEADLINE_METRICS = ("total_cost", "total_external", "total_gap", "pv_government_
 _BASIS_WORDS = {"real-lcu": "constant local prices", "nominal-lcu": "current local prices",
                 "nominal-usd": "current USD", "real-usd": "constant USD"}
 _HEADLINES = {m.key: m for m in _METRICS if m.key in HEADLINE_METRICS}
-_METRICS += [Metric(f"{key}_{basis.replace('-', '_')}", f"{_HEADLINES[key].label}, {words}", "money",
+
+
+def basis_metric_key(metric: str, basis: str) -> str:
+    """The key of a headline metric in another price basis: ``basis_metric_key("total_cost", "nominal-usd") ==
+    "total_cost_nominal_usd"``."""
+    return f"{metric}_{basis.replace('-', '_')}"
+
+
+_METRICS += [Metric(basis_metric_key(key, basis), f"{_HEADLINES[key].label}, {words}", "money",
                     "USD" if basis.endswith("usd") else "{cur}", f"{_HEADLINES[key].description}, in {words}"
                     + (" (a present value is an amount of start_year, converted like the amounts of that year)"
                        if key.startswith("pv_") else ""))

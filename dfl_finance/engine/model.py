@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..vocabulary import GRANT_ELEMENT_RATE
+from ..vocabulary import EXTERNAL_KINDS, GRANT_ELEMENT_RATE, SOURCE_KINDS
 from . import Bools, Floats
 from .costs import CostInputs, CostProjection, project_costs
 from .discount import present_value_at
 from .dsf import DsfInputs, dsf_metrics, dsf_ratios, pv_outstanding
-from .financing import DOMESTIC, GRANT, LOAN, PPP, Allocation, SourceInputs, allocate, cell_costs
+from .financing import DOMESTIC, Allocation, SourceInputs, allocate, cell_costs
 from .fiscal import budget_path, cost_metrics, financing_metrics, fiscal_arrays, recurrent_metrics
 from .loans import DebtService, ServiceTerms, debt_service, grant_element, unit_payments
 from .prices import Prices
@@ -158,10 +158,11 @@ def simulate(inp: ModelInputs) -> Simulation:
                            domestic_cap=inp.domestic_cap, net=inp.sources.net_envelope, recurrent=recurrent)
     fiscal["plan_cost"] = plan_cost
     metrics = cost_metrics(proj, inp.discount[:, :Y], inp.learners)
-    external = np.isin(kind, (GRANT, LOAN, PPP))
+    external_kinds = tuple(SOURCE_KINDS.index(k) for k in EXTERNAL_KINDS)
+    external = np.isin(kind, external_kinds)
     metrics.update(financing_metrics(
         total_cost=metrics["total_cost"], paid=paid, kind=kind, gap=gap, fiscal=fiscal,
-        discount=inp.discount, external_kinds=(GRANT, LOAN, PPP),
+        discount=inp.discount, external_kinds=external_kinds,
         to_usd=conv[True],
     ))
     metrics.update(recurrent_metrics(paid[:, :, external].sum(axis=2), plan_cost, budget, Y))
