@@ -11,7 +11,7 @@ from dfl_finance.app.ui import price_basis, show_broken, show_failed
 from dfl_finance.engine.dsf import PPP_CONTINGENT_SHARE
 from dfl_finance.formatting import currency_of, format_delta, format_metric
 from dfl_finance.results import comparability, compare_summaries, concat_tables
-from dfl_finance.vocabulary import DEBT_CAPACITIES, metric_definition
+from dfl_finance.vocabulary import DEBT_CAPACITIES, HEADLINE_METRICS, metric_definition
 
 st.title("Compare scenarios")
 st.page_link(PAGES["about"], label="What the metrics mean (method)", icon=":material/menu_book:")
@@ -55,7 +55,7 @@ per = [computed[n] for n in ordered]
 table = compare_summaries([t["summary"] for t in per], baseline, reason)
 tables = concat_tables(per)
 words = scenarios_words(basis, (scenarios[n] for n in ordered))
-st.caption(f"Amounts in {words} (price basis `{basis}`, chosen in the sidebar).")
+st.caption(f"Amounts in {words} (the price basis chosen in the sidebar).")
 
 st.subheader("Summary metrics")
 value_columns = {n: f"{i + 1}. {n}" + (" (baseline)" if i == 0 else "") for i, n in enumerate(ordered)}
@@ -76,9 +76,11 @@ for metric, group in table.groupby("metric", sort=False):
 st.dataframe(pd.DataFrame(rows), hide_index=True, key="compare_table", height="content",
              column_config={"Metric": st.column_config.TextColumn(width="large", pinned=True),
                             "Unit": st.column_config.TextColumn(width="medium")})
+headline = ", ".join(metric_definition(m).label.lower() for m in HEADLINE_METRICS)
 st.caption("The first scenario is the baseline; \"Change 2. vs 1.\" is scenario 2 minus the baseline (shares in "
-           "percentage points, pp). Amounts in the price basis chosen in the sidebar; the headline amounts are also "
-           "given in the other bases (in brackets).")
+           "percentage points, pp). Amounts in the price basis chosen in the sidebar; the headline amounts "
+           f"({headline}) are also given in every basis, in rows of their own at the end of the table, each named "
+           "with its basis (\"current USD\", ...).")
 
 currencies = {n: basis_currency(basis, scenarios[n]) for n in ordered}
 charts = compare_charts(tables, currencies, ordered, labels_of(scenarios[n] for n in ordered))

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dfl_finance.app import DEFAULT_SCENARIO, state
-from dfl_finance.app.basis import scenarios_words
+from dfl_finance.app.basis import basis_label, scenarios_words
 from dfl_finance.app.compute import tables_by_name
 from dfl_finance.app.ui import price_basis, show_broken, show_failed
 from dfl_finance.export import MANIFEST, manifest, table_files, write_xlsx, zip_files, zip_tables
@@ -41,7 +41,7 @@ if len(picked) > 1:
         st.warning(f"comparison.csv has no differences ({reason.removeprefix('no deltas: ')}); the values are there.")
     tables = {"comparison": compare_summaries([computed[n]["summary"] for n in picked], None, reason), **tables}
 meta = {**manifest(picked, input_texts=texts), "price_basis": basis}
-st.markdown(f"Every table is written in the price basis chosen in the sidebar, `{basis}`: "
+st.markdown(f"Every table is written in the price basis chosen in the sidebar, {basis_label(basis)} (`{basis}`): "
             f"{scenarios_words(basis, (catalogue.scenarios[n].scenario for n in picked))} (the `price_basis` and "
             "`currency` columns of each amount table say so; the summary also gives the headline amounts in the "
             "other bases).")
