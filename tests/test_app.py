@@ -105,6 +105,9 @@ def test_the_price_basis_picked_applies_on_every_page(workspace):
     sc = load_scenario(ROOT / "scenarios" / "rwanda-ida-credit.toml")  # the README's example, opened first
     at = _app()
     assert at.selectbox(key="price_basis").value == "real-lcu"
+    from dfl_finance.app.basis import PRICE_BASES, basis_label
+    assert at.selectbox(key="price_basis").options == [basis_label(b) for b in PRICE_BASES]  # words, not codes
+    assert "Constant prices, local currency" in at.selectbox(key="price_basis").options
     assert f"Amounts in constant {sc.scenario.base_year} prices, {sc.scenario.currency}" in _texts(at.caption)
     at.selectbox(key="price_basis").set_value("nominal-usd").run()
     assert not at.exception, at.exception

@@ -35,6 +35,17 @@ def test_tables_round_trip(path):
     assert scenario_from_tables(sc, *tables_of(sc)) == sc
 
 
+def test_a_defaulted_currency_or_price_year_shows_empty_and_stays_unset():
+    sc = load_scenario(ROOT / "scenarios/rwanda-ida-credit.toml")
+    _, lines, sources = tables_of(sc)
+    unset = [c for p in sc.programme for c in p.cost if c.price_year is None]
+    assert unset and (lines["price_year"] == "").sum() == len(unset)  # empty, not "None"
+    assert "None" not in set(lines["currency"]) | set(sources["currency"]) | set(lines["price_year"])
+    assert (sources["currency"] == "").sum() == sum(s.currency is None for s in sc.source)
+    new = scenario_from_tables(sc, *tables_of(sc))
+    assert all(c.price_year is None for p in new.programme for c in p.cost if c.item in {u.item for u in unset})
+
+
 def test_table_edit_changes_the_scenario_and_bad_cells_name_the_field():
     sc = load_scenario(ROOT / "scenarios/rwanda-ida-credit.toml")
     progs, lines, sources = tables_of(sc)

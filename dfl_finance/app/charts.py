@@ -82,8 +82,7 @@ def _order(df: pd.DataFrame, order: Sequence[str] | None) -> list[str]:
 
 
 def _facet(chart: alt.Chart, order: list[str], label_expr: str | None = None) -> alt.FacetChart:
-    header = alt.Header(labelFontWeight="bold", labelLimit=400,
-                        **({"labelExpr": label_expr} if label_expr else {}))
+    header = alt.Header(labelFontWeight="bold", labelLimit=400, labelExpr=label_expr or alt.Undefined)
     return chart.facet(facet=alt.Facet("scenario:N", title=None, sort=order, header=header),
                        columns=min(FACET_COLUMNS, max(len(order), 1)))
 
