@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 from dfl_finance import dump_scenario, load_scenario, run, scenario_from_dict  # noqa: E402
 from dfl_finance.app import DEFAULT_SCENARIO, PAGES  # noqa: E402
 from dfl_finance.references import placeholder_fields  # noqa: E402
-from dfl_finance.vocabulary import MAX_FILE_BYTES, METRICS  # noqa: E402
+from dfl_finance.vocabulary import MAX_FILE_BYTES, METRICS, metric_definition  # noqa: E402
 from dfl_finance.workspace import file_name  # noqa: E402
 from tests.conftest import ROOT, small_scenario_dict  # noqa: E402
 
@@ -508,11 +508,17 @@ def test_compare_refuses_deltas_across_currencies(workspace):
     assert "different currencies (USD, EUR)" in _texts(at.warning)
     table = at.dataframe[0].value
     change = [c for c in table.columns if c.startswith("Change")]
-    assert change and (table[change[0]] == "").all()  # no differences across currencies
     row = table[table["Metric"] == "Total cost"].iloc[0]
+    assert change and row[change[0]] == ""  # no difference across currencies
     assert row["Unit"] == "each scenario's own"  # each amount says its currency
     values = [row[c] for c in table.columns if c.startswith(("1.", "2."))]
     assert sorted(v.split()[0] for v in values) == ["EUR", "USD"]
+    in_usd = table[table["Metric"] == metric_definition("total_cost_nominal_usd").label].iloc[0]
+    assert in_usd["Unit"] == "USD" and in_usd[change[0]] != ""  # the amounts both in USD have a difference
+    at.selectbox(key="price_basis").set_value("nominal-usd").run()  # every amount in USD: comparable
+    assert not at.exception and "different currencies" not in _texts(at.warning)
+    table = at.dataframe[0].value
+    assert table[table["Metric"] == "Total cost"].iloc[0][change[0]] != ""
     at.switch_page(PAGES["export"]).run()
     at.multiselect(key="export_pick").set_value(["Plan in dollars", "Plan in euros"]).run()
     assert not at.exception

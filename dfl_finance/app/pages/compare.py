@@ -5,13 +5,13 @@ import streamlit as st
 
 from dfl_finance.app import DEFAULT_SCENARIO, PAGES, state
 from dfl_finance.app.basis import scenarios_words
-from dfl_finance.app.charts import compare_charts, labels_of
+from dfl_finance.app.charts import compare_charts, labels_of, table_currencies
 from dfl_finance.app.compute import tables_by_name
 from dfl_finance.app.ui import price_basis, show_broken, show_failed
 from dfl_finance.engine.dsf import PPP_CONTINGENT_SHARE
 from dfl_finance.formatting import currency_of, format_delta, format_metric
 from dfl_finance.profiles import country_profiles
-from dfl_finance.results import comparability, compare_summaries, concat_tables
+from dfl_finance.results import comparability, compare_summaries, concat_tables, timing_difference
 from dfl_finance.vocabulary import DEBT_CAPACITIES, HEADLINE_METRICS, metric_definition
 
 st.title("Compare scenarios")
@@ -48,13 +48,21 @@ ordered = [n for n in ordered if n in computed]
 if len(ordered) < 2 or ordered[0] != baseline:
     st.info("Pick two or more scenarios that can be computed, the baseline among them.")
     st.stop()
-reason = comparability([scenarios[n] for n in ordered])
-if reason:
+per = [computed[n] for n in ordered]
+tables = concat_tables(per)
+# the currency of each scenario's tables: USD in a USD basis, else its local currency
+currencies = table_currencies(tables)
+compared = [scenarios[n] for n in ordered]
+reason = comparability(compared, [currencies.get(n, scenarios[n].scenario.currency) for n in ordered])
+timing = timing_difference(compared)  # no amount can be subtracted; else only amounts in different currencies
+if reason and timing is None:
+    st.warning(f"The scenarios are not fully comparable, {reason.removeprefix('no deltas: ')}: the table shows "
+               "differences only for amounts in the same currency (the metrics in USD, and shares), and the charts "
+               "are in each scenario's own currency. Pick a USD price basis in the sidebar to compare every amount.")
+elif reason:
     st.warning(f"The scenarios are not comparable, {reason.removeprefix('no deltas: ')}: the table shows no "
                "differences, and the charts are in each scenario's own terms.")
-per = [computed[n] for n in ordered]
-table = compare_summaries([t["summary"] for t in per], baseline, reason)
-tables = concat_tables(per)
+table = compare_summaries([t["summary"] for t in per], baseline, timing)
 words = scenarios_words(basis, (scenarios[n] for n in ordered))
 st.caption(f"Amounts in {words} (the price basis chosen in the sidebar).")
 
