@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 from dfl_finance import dump_scenario, load_scenario, run, scenario_from_dict  # noqa: E402
 from dfl_finance.app import DEFAULT_SCENARIO, PAGES  # noqa: E402
 from dfl_finance.references import placeholder_fields  # noqa: E402
-from dfl_finance.vocabulary import MAX_FILE_BYTES, METRICS  # noqa: E402
+from dfl_finance.vocabulary import MAX_FILE_BYTES, METRICS, metric_definition  # noqa: E402
 from dfl_finance.workspace import file_name  # noqa: E402
 from tests.conftest import ROOT, small_scenario_dict  # noqa: E402
 
@@ -105,6 +105,9 @@ def test_the_price_basis_picked_applies_on_every_page(workspace):
     sc = load_scenario(ROOT / "scenarios" / "rwanda-ida-credit.toml")  # the README's example, opened first
     at = _app()
     assert at.selectbox(key="price_basis").value == "real-lcu"
+    from dfl_finance.app.basis import PRICE_BASES, basis_label
+    assert at.selectbox(key="price_basis").options == [basis_label(b) for b in PRICE_BASES]  # words, not codes
+    assert "Constant prices, local currency" in at.selectbox(key="price_basis").options
     assert f"Amounts in constant {sc.scenario.base_year} prices, {sc.scenario.currency}" in _texts(at.caption)
     at.selectbox(key="price_basis").set_value("nominal-usd").run()
     assert not at.exception, at.exception
@@ -505,11 +508,17 @@ def test_compare_refuses_deltas_across_currencies(workspace):
     assert "different currencies (USD, EUR)" in _texts(at.warning)
     table = at.dataframe[0].value
     change = [c for c in table.columns if c.startswith("Change")]
-    assert change and (table[change[0]] == "").all()  # no differences across currencies
     row = table[table["Metric"] == "Total cost"].iloc[0]
+    assert change and row[change[0]] == ""  # no difference across currencies
     assert row["Unit"] == "each scenario's own"  # each amount says its currency
     values = [row[c] for c in table.columns if c.startswith(("1.", "2."))]
     assert sorted(v.split()[0] for v in values) == ["EUR", "USD"]
+    in_usd = table[table["Metric"] == metric_definition("total_cost_nominal_usd").label].iloc[0]
+    assert in_usd["Unit"] == "USD" and in_usd[change[0]] != ""  # the amounts both in USD have a difference
+    at.selectbox(key="price_basis").set_value("nominal-usd").run()  # every amount in USD: comparable
+    assert not at.exception and "different currencies" not in _texts(at.warning)
+    table = at.dataframe[0].value
+    assert table[table["Metric"] == "Total cost"].iloc[0][change[0]] != ""
     at.switch_page(PAGES["export"]).run()
     at.multiselect(key="export_pick").set_value(["Plan in dollars", "Plan in euros"]).run()
     assert not at.exception
@@ -528,7 +537,8 @@ def test_placeholders_and_warnings_come_from_the_core_rules(workspace):
     caption = next(c.value for c in at.caption if "without a public source" in c.value)
     n = len(placeholder_fields(sc))
     assert n > 10 and f"{n} values" in caption
-    assert "Budget growth" in caption and "budget_growth" not in caption
+    assert "budget growth" in caption and "budget_growth" not in caption
+    assert "GDP" in caption and not re.search(r"Gdp|Usd|Fx|Pv ", caption)  # acronyms as they are written
     at.segmented_control(key="scenario_view").set_value("TOML file").run()
     area = at.text_area(key=f"toml:{_scope(KENYA)}:0")
     area.set_value(area.value.replace("budget_share_cap = 0.03", "budget_share_cap = 0")).run()

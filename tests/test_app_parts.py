@@ -5,7 +5,17 @@ import pytest
 pytest.importorskip("altair")
 
 from dfl_finance import ScenarioError, combine_tables, load_scenario, run  # noqa: E402
-from dfl_finance.app.charts import GAP_COLOUR, GAP_LABEL, compare_charts, labels_of, source_colours  # noqa: E402
+from dfl_finance.app.charts import (  # noqa: E402
+    DSF_LABELS,
+    DSF_VIEWS,
+    GAP_COLOUR,
+    GAP_LABEL,
+    _dsf_panel,
+    burden_chart,
+    compare_charts,
+    labels_of,
+    source_colours,
+)
 from dfl_finance.app.editing import (  # noqa: E402
     apply_values,
     get_path,
@@ -23,6 +33,17 @@ BUNDLED = sorted((ROOT / "scenarios").glob("*.toml"))
 def test_tables_round_trip(path):
     sc = load_scenario(path)
     assert scenario_from_tables(sc, *tables_of(sc)) == sc
+
+
+def test_a_defaulted_currency_or_price_year_shows_empty_and_stays_unset():
+    sc = load_scenario(ROOT / "scenarios/rwanda-ida-credit.toml")
+    _, lines, sources = tables_of(sc)
+    unset = [c for p in sc.programme for c in p.cost if c.price_year is None]
+    assert unset and (lines["price_year"] == "").sum() == len(unset)  # empty, not "None"
+    assert "None" not in set(lines["currency"]) | set(sources["currency"]) | set(lines["price_year"])
+    assert (sources["currency"] == "").sum() == sum(s.currency is None for s in sc.source)
+    new = scenario_from_tables(sc, *tables_of(sc))
+    assert all(c.price_year is None for p in new.programme for c in p.cost if c.item in {u.item for u in unset})
 
 
 def test_table_edit_changes_the_scenario_and_bad_cells_name_the_field():
@@ -127,7 +148,8 @@ def test_charts_put_the_baseline_first_in_facets_and_colours():
         assert charts[name].to_dict()["facet"]["sort"] == order, name
     assert charts["debt_service"].to_dict()["facet"]["sort"] == ["Rwanda: IDA credit-led"]  # the one that borrows
     burden = charts["burden"].to_dict()
-    assert all(layer["encoding"]["color"]["sort"] == order for layer in burden["layer"])
+    coloured = [layer for layer in burden["layer"] if "color" in layer["encoding"]]
+    assert coloured and all(layer["encoding"]["color"]["sort"] == order for layer in coloured)
 
 
 def test_charts_show_labels_not_ids():
@@ -176,10 +198,19 @@ def test_charts_of_scenarios_in_different_currencies_say_so():
     spec = mixed["costs"].to_dict()
     assert spec["resolve"]["scale"]["y"] == "independent"  # each panel on its own money axis
     assert "each scenario's currency" in str(spec) and "USD millions" not in str(spec)
+    assert '"In francs (RWF)"' in spec["facet"]["header"]["labelExpr"]  # each panel names its currency
     texts = set(mixed["costs"].data["amount_text"])
     assert any(t.startswith("RWF ") for t in texts) and any(t.startswith("USD ") for t in texts)
     single = compare_charts(tables, "USD")["costs"].to_dict()
     assert "USD millions" in str(single) and "resolve" not in single
+    # by default the currency of each scenario's tables: their own axes in local currency, one axis in USD
+    own = compare_charts(tables)["costs"].to_dict()
+    assert own["resolve"]["scale"]["y"] == "independent"
+    in_usd = combine_tables([run(scenario_from_dict(r)).in_basis("nominal-usd") for r in raws])
+    shared = compare_charts(in_usd)
+    for name in ("costs", "financing"):
+        spec = shared[name].to_dict()
+        assert "resolve" not in spec and "USD millions" in str(spec), name
 
 
 def test_table_edits_report_every_problem_at_once():
@@ -208,17 +239,54 @@ def test_a_programme_renamed_in_the_table_keeps_its_cost_lines_and_sources():
 # ------------------------------------------------------------------------------------------- price basis, DSF
 
 def test_the_dsf_chart_draws_the_four_ratios_against_their_thresholds():
-    from dfl_finance.app.charts import DSF_LABELS, dsf_chart
+    from dfl_finance.app.charts import dsf_chart
     from dfl_finance.vocabulary import DSF_RATIOS
 
     assert list(DSF_LABELS) == list(DSF_RATIOS) and all(label[0].isupper() for label in DSF_LABELS.values())
     dsf = run(load_scenario(ROOT / "scenarios/rwanda-ida-credit.toml")).dsf_df()
     spec = dsf_chart(dsf).to_dict()
-    assert spec["facet"]["sort"] == list(DSF_LABELS.values())
-    assert [layer["encoding"]["y"]["field"] for layer in spec["spec"]["layer"]] == ["value", "threshold"]
+    # two panels per ratio: with the baseline against the threshold, and the plan's own contribution
+    assert spec["facet"]["sort"] == [_dsf_panel(m, v) for m in DSF_LABELS.values() for v in DSF_VIEWS]
+    # the ratios, the threshold lines and their labels (over a white halo)
+    assert [layer["encoding"]["y"]["field"] for layer in spec["spec"]["layer"]] == ["value"] + ["threshold"] * 3
     data = next(iter(spec["datasets"].values()))
     assert {row["measure"] for row in data} == set(DSF_LABELS.values())  # the PPP contingent liability is not drawn
+    own = [row for row in data if row["layer"] == "ratio" and row["view"] == DSF_VIEWS[1]]
+    assert own and all(row["value"] == row["plan"] for row in own)
     assert dsf_chart(dsf.iloc[:0]) is None  # no DSF data: the page shows a note instead
+
+
+def test_the_dsf_thresholds_of_two_countries_are_labelled_each():
+    from dfl_finance.app.charts import dsf_chart
+
+    paths = [ROOT / "scenarios/rwanda-ida-credit.toml", ROOT / "scenarios/rwanda-domestic.toml",
+             ROOT / "scenarios/kenya-ida-gpe.toml"]
+    results = [run(load_scenario(p)) for p in paths]
+    dsf = combine_tables(results)["dsf"]
+    groups = {r.name: f"{r.scenario.scenario.country}, {r.scenario.debt.capacity} capacity" for r in results}
+    data = next(iter(dsf_chart(dsf, threshold_groups=groups).to_dict()["datasets"].values()))
+    labels = {(row["measure"], row["label"]) for row in data if row["layer"] == "label"}
+    exports = DSF_LABELS["pv_debt_exports"]
+    # one labelled line per country (the two Rwanda options share theirs): medium 180%, strong 240%
+    assert {label for measure, label in labels if measure == exports} == {"KEN, medium capacity: 180%",
+                                                                          "RWA, strong capacity: 240%"}
+
+
+def test_the_burden_chart_draws_one_limit_line_per_distinct_limit():
+    paths = [ROOT / "scenarios/rwanda-ida-credit.toml", ROOT / "scenarios/rwanda-domestic.toml",
+             ROOT / "scenarios/kenya-ida-gpe.toml"]
+    results = [run(load_scenario(p)) for p in paths]
+    fiscal = combine_tables(results)["fiscal"]
+    countries = {r.name: r.scenario.scenario.country for r in results}
+    spec = burden_chart(fiscal, groups=countries).to_dict()
+    line, halo, text = [layer for layer in spec["layer"] if layer["encoding"]["y"]["field"] == "burden_limit"]
+    assert "color" not in line["encoding"] and line["mark"]["strokeDash"]  # grey dashes, not a scenario's colour
+    rows = spec["datasets"][line["data"]["name"]]
+    distinct = {r.scenario.context.burden_limit for r in results}
+    assert len({row["label"] for row in rows}) == len(distinct) == len(spec["datasets"][text["data"]["name"]])
+    years = [(row["label"], row["year"]) for row in rows]
+    assert len(years) == len(set(years))  # each limit once a year, however many scenarios share it
+    assert any("KEN" in row["label"] for row in rows) and any("RWA" in row["label"] for row in rows)
 
 
 def test_the_price_basis_in_words():

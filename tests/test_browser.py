@@ -21,7 +21,8 @@ import pytest
 
 from dfl_finance import dump_scenario, load_scenario, scenario_from_dict
 from dfl_finance.app import DEFAULT_SCENARIO
-from dfl_finance.app.charts import DSF_LABELS
+from dfl_finance.app.basis import basis_label
+from dfl_finance.app.charts import DSF_LABELS, DSF_VIEWS
 from dfl_finance.results import TABLE_COLUMNS, run
 from dfl_finance.workspace import file_name
 from tests.conftest import ROOT
@@ -388,7 +389,8 @@ def _vega_text(chart) -> str:
 
 def test_the_price_basis_selector_switches_the_amounts_to_usd(browser, server, workspace):
     """A scenario in Rwandan francs shows its amounts in RWF (constant prices) by default; the sidebar's basis
-    selector set to nominal-usd shows them in USD, in current prices, without editing the scenario."""
+    selector set to "Current prices, USD" (nominal-usd) shows them in USD, in current prices, without editing the
+    scenario."""
     raw = tomllib.loads((ROOT / "scenarios" / "rwanda-ida-credit.toml").read_text(encoding="utf-8"))
     raw["scenario"].update(name=FRANCS, currency="RWF")  # the macro paths come from the RWA profile
     path = workspace / file_name(FRANCS)
@@ -409,7 +411,7 @@ def test_the_price_basis_selector_switches_the_amounts_to_usd(browser, server, w
         francs = in_francs.locator("[data-testid='stMetricValue']").inner_text()
 
         basis.click()
-        pg.get_by_role("option", name="nominal-usd", exact=True).click()
+        pg.get_by_role("option", name=basis_label("nominal-usd"), exact=True).click()  # "Current prices, USD"
         _wait_idle(pg)
         pg.get_by_text("Total cost [USD]").wait_for()
         assert pg.get_by_text("Total cost [RWF]").count() == 0
@@ -442,7 +444,9 @@ def test_compare_shows_the_debt_sustainability_ratios_against_their_thresholds(p
     assert box and box["width"] > 300 and box["height"] > 300
     text = _vega_text(chart)
     for label in DSF_LABELS.values():
-        assert label in text, label
+        for view in DSF_VIEWS:  # with the baseline against the threshold, and the plan's own contribution
+            assert f"{label}: {view}" in text, (label, view)
+    assert "Rwanda, strong capacity: 240%" in text  # the threshold is labelled by country and capacity
     assert chart.evaluate("el => el.querySelectorAll('svg.marks path').length > 20")
     page.get_by_text("debt-carrying capacity").first.wait_for()
     _no_exception(page)

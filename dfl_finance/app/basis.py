@@ -12,7 +12,12 @@ from ..results import DEFAULT_BASIS
 from ..schema import Scenario
 from ..vocabulary import PRICE_BASES, USD
 
-__all__ = ["DEFAULT_BASIS", "PRICE_BASES", "basis_currency", "basis_words", "scenarios_words"]
+__all__ = ["DEFAULT_BASIS", "PRICE_BASES", "basis_currency", "basis_label", "basis_words",
+           "scenarios_words"]
+
+#: The two parts of a basis name (``prices-money``) in words, for the selector's labels.
+_PRICES = {"real": "Constant prices", "nominal": "Current prices"}
+_MONEY = {"lcu": "local currency", "usd": USD}
 
 
 def _real(basis: str) -> bool:
@@ -26,6 +31,18 @@ def _usd(basis: str) -> bool:
 def basis_currency(basis: str, scenario: Scenario) -> str:
     """The currency of the amounts of ``scenario`` in ``basis``: USD, or the scenario's local currency."""
     return USD if _usd(basis) else scenario.scenario.currency
+
+
+def basis_label(basis: str) -> str:
+    """The name of ``basis`` for people, as the selector shows it (built from its two parts).
+
+    Examples
+    --------
+    >>> basis_label("real-lcu"), basis_label("nominal-usd")
+    ('Constant prices, local currency', 'Current prices, USD')
+    """
+    prices, _, money = basis.partition("-")
+    return f"{_PRICES.get(prices, prices)}, {_MONEY.get(money, money)}"
 
 
 def basis_words(basis: str, currency: str | None = None, price_year: int | None = None) -> str:

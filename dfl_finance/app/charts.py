@@ -8,6 +8,7 @@ in the facets and in the colours).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Final
 
@@ -63,10 +64,15 @@ def _money_title(what: str, currency: Currency) -> str:
 
 
 def _money_facet(chart: alt.Chart, order: list[str], currency: Currency) -> alt.FacetChart:
-    """Panels per scenario; each with its own money axis when the scenarios' currencies differ."""
-    faceted = _facet(chart, order)
+    """Panels per scenario; when the scenarios' currencies differ, each with its own money axis and its currency
+    in its header (``Kenya: domestic budget only (KES)``)."""
     codes = {currency} if isinstance(currency, str) else set(currency.values())
-    return faceted.resolve_scale(y="independent") if len(codes) > 1 else faceted
+    if len(codes) <= 1 or isinstance(currency, str):
+        return _facet(chart, order)
+    named = {n: f"{n} ({currency[n]})" for n in order if currency.get(n)}
+    # a Vega expression: the header of each scenario's panel (names as JSON strings, so quotes are safe)
+    expr = "".join(f"datum.value === {json.dumps(n)} ? {json.dumps(t)} : " for n, t in named.items())
+    return _facet(chart, order, label_expr=expr + "datum.value").resolve_scale(y="independent")
 
 
 def _order(df: pd.DataFrame, order: Sequence[str] | None) -> list[str]:
@@ -75,9 +81,9 @@ def _order(df: pd.DataFrame, order: Sequence[str] | None) -> list[str]:
     return [n for n in order if n in present] if order is not None else present
 
 
-def _facet(chart: alt.Chart, order: list[str]) -> alt.FacetChart:
-    return chart.facet(facet=alt.Facet("scenario:N", title=None, sort=order,
-                                       header=alt.Header(labelFontWeight="bold", labelLimit=400)),
+def _facet(chart: alt.Chart, order: list[str], label_expr: str | None = None) -> alt.FacetChart:
+    header = alt.Header(labelFontWeight="bold", labelLimit=400, labelExpr=label_expr or alt.Undefined)
+    return chart.facet(facet=alt.Facet("scenario:N", title=None, sort=order, header=header),
                        columns=min(FACET_COLUMNS, max(len(order), 1)))
 
 
@@ -164,33 +170,74 @@ def debt_service_chart(debt: pd.DataFrame, currency: Currency, colours: dict[str
         title="Debt service and PPP payments by source, to the last repayment")
 
 
-def burden_chart(fiscal: pd.DataFrame, order: Sequence[str] | None = None) -> alt.LayerChart:
-    """Government burden as a share of the education budget, each scenario against its limit (dashed), from the
-    first year to the last payment of any scenario shown."""
+#: Dashed limit and threshold lines, and their labels (not a scenario's colour: one line may be several scenarios').
+THRESHOLD_COLOUR = "#444444"
+
+
+def _halo_text(chart: alt.Chart, **mark) -> list[alt.Chart]:
+    """A line's label (above it unless ``mark`` says otherwise), over a white halo, so that it stays legible where a
+    scenario's line crosses it."""
+    style = {"baseline": "bottom", "dy": -3, "fontSize": 11, **mark}
+    return [chart.mark_text(stroke="white", strokeWidth=4, strokeJoin="round", **style),
+            chart.mark_text(color=THRESHOLD_COLOUR, **style)]
+
+
+def _percent(share: float) -> str:
+    """``0.05`` -> ``5%``, ``0.035`` -> ``3.5%``."""
+    return f"{share * 100:.2f}".rstrip("0").rstrip(".") + "%"
+
+
+def burden_chart(fiscal: pd.DataFrame, order: Sequence[str] | None = None,
+                 groups: Mapping[str, str] | None = None) -> alt.LayerChart:
+    """Government burden as a share of the education budget, each scenario against its limit, from the first year
+    to the last payment of any scenario shown. One dashed grey line per distinct limit, labelled with its value and
+    whom it applies to (``groups``: a name per scenario, e.g. its country; by default the scenario's name), so that
+    the limits of several scenarios neither hide each other nor change colour where one scenario's years end.
+    After the plan's last year the burden includes the plan's recurrent cost (``recurrent_after_plan``)."""
+    recurrent = "recurrent_after_plan" in fiscal.columns
     df = fiscal[["scenario", "year", "burden_share", "burden_limit", "government_burden", "education_budget",
-                 "domestic_envelope", "debt_service", "ppp_payments", "currency"]].copy()
+                 "domestic_envelope", "debt_service", "ppp_payments", "currency",
+                 *(["recurrent_after_plan"] if recurrent else [])]].copy()
     df["burden_text"] = [format_money(v, c) for v, c in zip(df["government_burden"], df["currency"])]
     df["envelope_text"] = [format_money(v, c) for v, c in zip(df["domestic_envelope"], df["currency"])]
+    if recurrent:
+        df["recurrent_text"] = [format_money(v, c) if v > 0 else "" for v, c in
+                                zip(df["recurrent_after_plan"], df["currency"])]
     last = df.loc[df["government_burden"] > 0, "year"].max()
     df = df[df["year"] <= (last if pd.notna(last) else df["year"].min())]
     title = "Burden (share of the education budget)"
-    base = alt.Chart(df).encode(
-        x=alt.X("year:Q", title="Year", axis=alt.Axis(format="d")),
+    x = alt.X("year:Q", title="Year", axis=alt.Axis(format="d"), scale=alt.Scale(nice=False))
+    y_format = alt.Axis(format=".1%")
+    line = alt.Chart(df).mark_line(point=True).encode(
+        x=x,
+        y=alt.Y("burden_share:Q", title=title, axis=y_format),
         # legend on the right: with a bottom legend Streamlit squashes a layered chart's plot area
         color=alt.Color("scenario:N", title="Scenario", sort=_order(df, order),
                         legend=alt.Legend(orient="right", labelLimit=260)),
-    )
-    line = base.mark_line(point=True).encode(
-        y=alt.Y("burden_share:Q", title=title, axis=alt.Axis(format=".1%")),
         tooltip=[SCENARIO_TIP, alt.Tooltip("year:Q", title="Year", format="d"),
                  alt.Tooltip("burden_share:Q", title="Burden share", format=".2%"),
                  alt.Tooltip("burden_limit:Q", title="Limit", format=".1%"),
                  alt.Tooltip("burden_text:N", title="Burden"),
+                 *([alt.Tooltip("recurrent_text:N", title="Of which the plan's recurrent cost after the plan")]
+                   if recurrent else []),
                  alt.Tooltip("envelope_text:N", title="Domestic envelope (what the budget may pay for the plan)")],
     )
-    limit = base.mark_line(strokeDash=[6, 4], opacity=0.8).encode(y=alt.Y("burden_limit:Q", title=title))
+    # one line per distinct limit over the years of the scenarios that have it
+    names = {n: (groups or {}).get(n, n) for n in df["scenario"].unique()}
+    limits = df.dropna(subset=["burden_limit"]).assign(group=lambda d: d["scenario"].map(names))
+    per = limits.groupby("burden_limit", sort=False)["group"].agg(lambda g: ", ".join(dict.fromkeys(g)))
+    single = len(per) == 1 and len(set(names.values())) == 1
+    labels = {v: f"limit {_percent(v)}" + ("" if single else f" ({who})") for v, who in per.items()}
+    lines = limits.groupby(["burden_limit", "year"], as_index=False, sort=False).size()
+    lines["label"] = lines["burden_limit"].map(labels)
+    ends = lines.sort_values("year").groupby("burden_limit", as_index=False, sort=False).last()
+    limit = alt.Chart(lines).mark_line(strokeDash=[6, 4], color=THRESHOLD_COLOUR, opacity=0.8).encode(
+        x=x, y=alt.Y("burden_limit:Q", title=title, axis=y_format), detail="label:N",
+        tooltip=[alt.Tooltip("label:N", title="Burden limit")])
+    text = _halo_text(alt.Chart(ends).encode(x=x, y=alt.Y("burden_limit:Q", title=title, axis=y_format),
+                                             text="label:N"), align="right", baseline="top", dy=3)
     # sizes on the layer itself: set on the layers, Streamlit draws a layered chart squashed
-    return alt.LayerChart(layer=[line, limit]).properties(width=640, height=320)
+    return alt.LayerChart(layer=[line, limit, *text]).properties(width=640, height=320)
 
 
 def _capitalised(text: str) -> str:
@@ -199,45 +246,81 @@ def _capitalised(text: str) -> str:
 
 #: The LIC-DSF ratios in words, in the order of dsf.csv (from the summary's ``peak_<ratio>`` metric labels).
 DSF_LABELS: dict[str, str] = {r: _capitalised(METRICS[f"peak_{r}"].label.removeprefix("Peak ")) for r in DSF_RATIOS}
-THRESHOLD_COLOUR = "#444444"
 
 
-def dsf_chart(dsf: pd.DataFrame, order: Sequence[str] | None = None) -> alt.FacetChart | None:
-    """The four LIC-DSF ratios over the years, one panel each: every scenario's ratio (the country's baseline plus
-    the plan where the profile has the baseline, else the plan's own contribution) against the threshold for the
-    country's debt-carrying capacity (dashed). None when no scenario has DSF data."""
+#: The two panels of each DSF ratio: the ratio the country would have (against its threshold), and the plan's share.
+DSF_VIEWS: Final = ("baseline plus plan", "the plan's own contribution")
+
+
+def _dsf_panel(measure: str, view: str) -> str:
+    return f"{measure}: {view}"
+
+
+def dsf_chart(dsf: pd.DataFrame, order: Sequence[str] | None = None,
+              threshold_groups: Mapping[str, str] | None = None) -> alt.FacetChart | None:
+    """The four LIC-DSF ratios over the years, two panels each: the country's ratio with the plan (its baseline plus
+    the plan where the profile has the baseline, else the plan alone) against the threshold for its debt-carrying
+    capacity (dashed, labelled), and the plan's own contribution (which the baseline would hide: a plan adds less
+    than a percentage point). None when no scenario has DSF data.
+
+    ``threshold_groups``: who each scenario's threshold belongs to, by scenario name (``"Kenya, medium
+    capacity"``); one dashed line is drawn per distinct threshold, labelled with the groups that have it (by
+    default the scenario names).
+    """
     df = dsf[dsf["ratio"].isin(DSF_RATIOS)].copy()
     if df.empty:
         return None
-    df["value"] = df["total"].where(df["total"].notna(), df["plan"])
+    with_baseline, own = DSF_VIEWS
     df["measure"] = df["ratio"].map(DSF_LABELS)
     df["headroom_text"] = [format_money(v, USD) if pd.notna(v) else "" for v in df["headroom"]]
     df["status"] = df["above_threshold"].map({True: "above the threshold", False: "below the threshold"})
+    df["shown"] = df["total"].notna().map({True: "the baseline plus the plan",
+                                           False: "the plan alone (no baseline debt in the country profile)"})
+    total = df.assign(view=with_baseline, value=df["total"].where(df["total"].notna(), df["plan"]))
+    plan = df.assign(view=own, value=df["plan"], shown="the plan's new debt alone")
+    ratios = pd.concat([total, plan], ignore_index=True)
+    ratios["panel"] = [_dsf_panel(m, v) for m, v in zip(ratios["measure"], ratios["view"])]
+    ratios["layer"] = "ratio"
+    # one threshold line per panel and distinct value, named by whom it applies to
+    groups = {n: (threshold_groups or {}).get(n, n) for n in df["scenario"].unique()}
+    limits = total.dropna(subset=["threshold"]).assign(group=lambda d: d["scenario"].map(groups))
+    lines = limits.groupby(["measure", "threshold", "year"], as_index=False, sort=False).agg(
+        group=("group", lambda g: ", ".join(dict.fromkeys(g))))
+    lines["label"] = [f"{g}: {t:.0%}" for g, t in zip(lines["group"], lines["threshold"])]
+    lines["panel"] = [_dsf_panel(m, with_baseline) for m in lines["measure"]]
+    lines["layer"] = "threshold"
+    first = lines.sort_values("year").groupby(["panel", "threshold"], as_index=False, sort=False).first()
+    first["layer"] = "label"
+    data = pd.concat([ratios, lines, first], ignore_index=True)
+
     x = alt.X("year:Q", title="Year", axis=alt.Axis(format="d", labelOverlap=True), scale=alt.Scale(nice=False))
     line = alt.Chart().mark_line(point=alt.OverlayMarkDef(size=12)).encode(
         x=x,
-        y=alt.Y("value:Q", title="Ratio (baseline + plan)", axis=alt.Axis(format=".0%")),
+        y=alt.Y("value:Q", title="Ratio", axis=alt.Axis(format=".3~%")),
         color=alt.Color("scenario:N", title="Scenario", sort=_order(df, order),
                         legend=alt.Legend(orient="bottom", columns=2, labelLimit=400)),
         tooltip=[SCENARIO_TIP, alt.Tooltip("year:Q", title="Year", format="d"),
-                 alt.Tooltip("measure:N", title="Ratio"),
-                 alt.Tooltip("value:Q", title="Value (baseline + plan)", format=".2%"),
-                 alt.Tooltip("plan:Q", title="The plan's contribution", format=".3%"),
+                 alt.Tooltip("measure:N", title="Ratio"), alt.Tooltip("shown:N", title="Shown"),
+                 alt.Tooltip("value:Q", title="Value", format=".2%"),
+                 alt.Tooltip("plan:Q", title="The plan's own contribution", format=".3%"),
                  alt.Tooltip("threshold:Q", title="Threshold", format=".0%"),
-                 alt.Tooltip("status:N", title="Status"),
+                 alt.Tooltip("status:N", title="Status (baseline plus plan)"),
                  alt.Tooltip("headroom_text:N", title="Headroom (more debt or service the ratio allows)")],
-    )
+    ).transform_filter(alt.datum.layer == "ratio")
     threshold = alt.Chart().mark_line(strokeDash=[6, 4], color=THRESHOLD_COLOUR).encode(
-        x=x, y=alt.Y("threshold:Q"), detail="scenario:N",
-        tooltip=[SCENARIO_TIP, alt.Tooltip("measure:N", title="Ratio"),
-                 alt.Tooltip("threshold:Q", title="Threshold", format=".0%")],
-    )
-    return alt.layer(line, threshold, data=df).properties(width=380, height=200).facet(
-        facet=alt.Facet("measure:N", title=None, sort=list(DSF_LABELS.values()),
-                        header=alt.Header(labelFontWeight="bold", labelLimit=400)),
+        x=x, y=alt.Y("threshold:Q"), detail="label:N",
+        tooltip=[alt.Tooltip("label:N", title="Threshold"), alt.Tooltip("measure:N", title="Ratio")],
+    ).transform_filter(alt.datum.layer == "threshold")
+    label = _halo_text(alt.Chart().encode(x=x, y=alt.Y("threshold:Q"), text="label:N").transform_filter(
+        alt.datum.layer == "label"), align="left", dx=2)
+    panels = [_dsf_panel(m, v) for m in DSF_LABELS.values() for v in DSF_VIEWS]
+    return alt.layer(line, threshold, *label, data=data).properties(width=380, height=180).facet(
+        facet=alt.Facet("panel:N", title=None, sort=panels,
+                        header=alt.Header(labelFontWeight="bold", labelLimit=460)),
         columns=FACET_COLUMNS,
     ).resolve_scale(y="independent").properties(
-        title="Debt sustainability (LIC-DSF): each ratio against its threshold (dashed)")
+        title="Debt sustainability (LIC-DSF): each ratio against its threshold (dashed), and the plan's own "
+              "contribution")
 
 
 def outcomes_chart(outcomes: pd.DataFrame, order: Sequence[str] | None = None,
@@ -259,15 +342,36 @@ def outcomes_chart(outcomes: pd.DataFrame, order: Sequence[str] | None = None,
         title="Outcomes: share of schools connected, teachers trained, ... by programme")
 
 
-def compare_charts(tables: dict[str, pd.DataFrame], currency: Currency, order: Sequence[str] | None = None,
-                   labels: dict[str, str] | None = None) -> dict[str, alt.TopLevelMixin | None]:
+def table_currencies(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
+    """The currency of each scenario's amounts, by name, as its tables say (their ``currency`` column: the
+    :attr:`~dfl_finance.results.Result.currency` of the basis, USD in a USD basis, else the local currency)."""
+    out: dict[str, str] = {}
+    for name in ("costs", "fiscal", "financing"):
+        df = tables.get(name)
+        if df is not None and "currency" in df.columns:
+            for scenario, code in zip(df["scenario"], df["currency"]):
+                out.setdefault(scenario, code)
+    return out
+
+
+def compare_charts(tables: dict[str, pd.DataFrame], currency: Currency | None = None,
+                   order: Sequence[str] | None = None, labels: dict[str, str] | None = None,
+                   countries: Mapping[str, str] | None = None, threshold_groups: Mapping[str, str] | None = None
+                   ) -> dict[str, alt.TopLevelMixin | None]:
     """The Compare charts of several scenarios' combined tables, with one colour per source in all of them.
 
+    ``currency``: the currency of the amounts, one code or one per scenario name; by default what the tables say
+    (:func:`table_currencies`), so that the money charts of scenarios in different currencies each get their own
+    axis, and share one when the basis puts them all in USD.
     ``order``: the scenarios in the order to show them (the baseline first), by default as they appear;
-    ``labels``: programme and source labels by id (:func:`labels_of`), by default the ids.
+    ``labels``: programme and source labels by id (:func:`labels_of`), by default the ids;
+    ``countries``: the country of each scenario, by name, to label the burden limits (:func:`burden_chart`);
+    ``threshold_groups``: whose DSF threshold each scenario has, by name (:func:`dsf_chart`).
     Keys: ``costs``, ``financing``, ``debt_service`` (None when no scenario borrows or uses a PPP), ``burden``,
     ``dsf`` (None when no scenario has DSF data), ``outcomes``.
     """
+    if currency is None:
+        currency = table_currencies(tables)
     by_id = source_colours(list(tables["financing"]["source"]))
     colours = {(labels or {}).get(i, i): c for i, c in by_id.items()}
     return {
@@ -275,7 +379,7 @@ def compare_charts(tables: dict[str, pd.DataFrame], currency: Currency, order: S
         "financing": financing_chart(_labelled(tables["financing"], "source", labels), currency, colours, order),
         "debt_service": debt_service_chart(_labelled(tables["debt_service"], "source", labels), currency, colours,
                                            order),
-        "burden": burden_chart(tables["fiscal"], order),
-        "dsf": dsf_chart(tables["dsf"], order),
+        "burden": burden_chart(tables["fiscal"], order, countries),
+        "dsf": dsf_chart(tables["dsf"], order, threshold_groups),
         "outcomes": outcomes_chart(tables["outcomes"], order, labels),
     }

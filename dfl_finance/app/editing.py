@@ -116,9 +116,25 @@ _SOURCE = re.compile(r"source\[(\d+)\]")
 _PROGRAMME = re.compile(r"programme\[(\d+)\]")
 
 
-def field_label(field: str) -> str:
-    """``"education_budget"`` -> ``"Education budget"``."""
-    return field.replace("_", " ").capitalize()
+#: Field names (or words of them) that are not written as they are named: acronyms and abbreviations.
+_FIELD_WORDS = {"fx_rate": "exchange rate", "fx_path": "exchange-rate path", "fx_year": "year of the exchange rate",
+                "pv": "PV of", "usd": "USD", "gdp": "GDP", "ppp": "PPP", "dsf": "DSF", "lcu": "local currency",
+                "emis": "EMIS", "ida": "IDA", "gpe": "GPE", "fx": "exchange-rate"}
+
+
+def field_label(field: str, capitalise: bool = True) -> str:
+    """A field name in words: ``"education_budget"`` -> ``"Education budget"``, with acronyms as they are written;
+    ``capitalise=False`` for a word inside a sentence.
+
+    Examples
+    --------
+    >>> field_label("education_budget"), field_label("usd_inflation"), field_label("pv_external_debt")
+    ('Education budget', 'USD inflation', 'PV of external debt')
+    >>> [field_label(f, capitalise=False) for f in ("fx_rate", "gdp", "gap_financing_rate")]
+    ['exchange rate', 'GDP', 'gap financing rate']
+    """
+    text = _FIELD_WORDS.get(field) or " ".join(_FIELD_WORDS.get(w, w) for w in field.split("_"))
+    return text[:1].upper() + text[1:] if capitalise else text
 
 
 def where(scenario: Scenario, path: str) -> str:
@@ -239,8 +255,21 @@ def _as_text(df: pd.DataFrame, numbers: dict[str, bool]) -> pd.DataFrame:
     return df
 
 
+#: Columns whose empty cell means "the scenario's default" (its currency, its price year): shown empty, not "None",
+#: the page says the default in the column's header and help; an empty cell is left out of the scenario on save.
+DEFAULTED_COLUMNS = ("currency", "price_year")
+
+
+def _defaulted_empty(df: pd.DataFrame) -> pd.DataFrame:
+    for col in DEFAULTED_COLUMNS:
+        if col in df.columns:
+            df[col] = pd.Series(["" if v is None else v for v in df[col]], index=df.index, dtype=object)
+    return df
+
+
 def tables_of(scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """The scenario's programmes, cost lines and sources as editable tables (lists and numbers as text)."""
+    """The scenario's programmes, cost lines and sources as editable tables (lists and numbers as text; a currency
+    or price year that the scenario leaves to its default as an empty text, see :data:`DEFAULTED_COLUMNS`)."""
     progs = pd.DataFrame([{c: getattr(p, c) for c in PROGRAMME_COLUMNS} for p in scenario.programme],
                          columns=PROGRAMME_COLUMNS)
     lines = pd.DataFrame([{"programme": p.id, **{c: getattr(line, c) for c in LINE_COLUMNS[1:]},
@@ -252,8 +281,8 @@ def tables_of(scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFr
         "match_sources": _text_list(s.match.sources) if s.match else "",
         "match_ratio": s.match.ratio if s.match else None,
     } for s in scenario.source], columns=SOURCE_COLUMNS)
-    return (_as_text(progs, NUMBERS["programmes"]), _as_text(lines, NUMBERS["lines"]),
-            _as_text(sources, NUMBERS["sources"]))
+    return (_as_text(progs, NUMBERS["programmes"]), _defaulted_empty(_as_text(lines, NUMBERS["lines"])),
+            _defaulted_empty(_as_text(sources, NUMBERS["sources"])))
 
 
 def _clean(value: Any) -> Any:

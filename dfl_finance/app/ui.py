@@ -10,7 +10,7 @@ import streamlit as st
 
 from ..docs import field_help
 from ..errors import Problem
-from .basis import DEFAULT_BASIS, PRICE_BASES, basis_words
+from .basis import DEFAULT_BASIS, PRICE_BASES, basis_label, basis_words
 from .editing import integer_field, number_text, parse_number
 
 _ERRORS = "dfl_errors"
@@ -30,12 +30,13 @@ def basis_selector() -> str:
     if st.session_state.get(BASIS_KEY) not in PRICE_BASES:
         st.session_state[BASIS_KEY] = DEFAULT_BASIS
     with st.sidebar:
-        st.selectbox("Price basis", PRICE_BASES, key=BASIS_KEY,
+        st.selectbox("Price basis", PRICE_BASES, key=BASIS_KEY, format_func=basis_label,
                      help="What the amounts of every page, chart and export are written in: constant prices of the "
-                          "scenario's price year (real) or current prices of each year (nominal), in its local "
-                          "currency (lcu) or in US dollars. The model runs once; the basis only converts its "
-                          "results (by the scenario's inflation and exchange-rate paths).\n\n"
-                          + "\n".join(f"- `{b}`: {basis_words(b)}" for b in PRICE_BASES))
+                          "scenario's price year or current prices of each year, in its local currency or in US "
+                          "dollars. The model runs once; the basis only converts its results (by the scenario's "
+                          "inflation and exchange-rate paths). The exported tables name the basis in their "
+                          "`price_basis` column:\n\n"
+                          + "\n".join(f"- {basis_label(b)} (`{b}`): {basis_words(b)}" for b in PRICE_BASES))
         st.caption(f"Amounts in {basis_words(price_basis())}.")
     return price_basis()
 

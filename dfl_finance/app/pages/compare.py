@@ -4,14 +4,15 @@ import pandas as pd
 import streamlit as st
 
 from dfl_finance.app import DEFAULT_SCENARIO, PAGES, state
-from dfl_finance.app.basis import basis_currency, scenarios_words
-from dfl_finance.app.charts import compare_charts, labels_of
+from dfl_finance.app.basis import scenarios_words
+from dfl_finance.app.charts import compare_charts, labels_of, table_currencies
 from dfl_finance.app.compute import tables_by_name
 from dfl_finance.app.ui import price_basis, show_broken, show_failed
 from dfl_finance.engine.dsf import PPP_CONTINGENT_SHARE
 from dfl_finance.formatting import currency_of, format_delta, format_metric
-from dfl_finance.results import comparability, compare_summaries, concat_tables
-from dfl_finance.vocabulary import DEBT_CAPACITIES, metric_definition
+from dfl_finance.profiles import country_profiles
+from dfl_finance.results import comparability, compare_summaries, concat_tables, timing_difference
+from dfl_finance.vocabulary import DEBT_CAPACITIES, HEADLINE_METRICS, metric_definition
 
 st.title("Compare scenarios")
 st.page_link(PAGES["about"], label="What the metrics mean (method)", icon=":material/menu_book:")
@@ -47,15 +48,23 @@ ordered = [n for n in ordered if n in computed]
 if len(ordered) < 2 or ordered[0] != baseline:
     st.info("Pick two or more scenarios that can be computed, the baseline among them.")
     st.stop()
-reason = comparability([scenarios[n] for n in ordered])
-if reason:
+per = [computed[n] for n in ordered]
+tables = concat_tables(per)
+# the currency of each scenario's tables: USD in a USD basis, else its local currency
+currencies = table_currencies(tables)
+compared = [scenarios[n] for n in ordered]
+reason = comparability(compared, [currencies.get(n, scenarios[n].scenario.currency) for n in ordered])
+timing = timing_difference(compared)  # no amount can be subtracted; else only amounts in different currencies
+if reason and timing is None:
+    st.warning(f"The scenarios are not fully comparable, {reason.removeprefix('no deltas: ')}: the table shows "
+               "differences only for amounts in the same currency (the metrics in USD, and shares), and the charts "
+               "are in each scenario's own currency. Pick a USD price basis in the sidebar to compare every amount.")
+elif reason:
     st.warning(f"The scenarios are not comparable, {reason.removeprefix('no deltas: ')}: the table shows no "
                "differences, and the charts are in each scenario's own terms.")
-per = [computed[n] for n in ordered]
-table = compare_summaries([t["summary"] for t in per], baseline, reason)
-tables = concat_tables(per)
+table = compare_summaries([t["summary"] for t in per], baseline, timing)
 words = scenarios_words(basis, (scenarios[n] for n in ordered))
-st.caption(f"Amounts in {words} (price basis `{basis}`, chosen in the sidebar).")
+st.caption(f"Amounts in {words} (the price basis chosen in the sidebar).")
 
 st.subheader("Summary metrics")
 value_columns = {n: f"{i + 1}. {n}" + (" (baseline)" if i == 0 else "") for i, n in enumerate(ordered)}
@@ -76,12 +85,28 @@ for metric, group in table.groupby("metric", sort=False):
 st.dataframe(pd.DataFrame(rows), hide_index=True, key="compare_table", height="content",
              column_config={"Metric": st.column_config.TextColumn(width="large", pinned=True),
                             "Unit": st.column_config.TextColumn(width="medium")})
+headline = ", ".join(metric_definition(m).label.lower() for m in HEADLINE_METRICS)
 st.caption("The first scenario is the baseline; \"Change 2. vs 1.\" is scenario 2 minus the baseline (shares in "
-           "percentage points, pp). Amounts in the price basis chosen in the sidebar; the headline amounts are also "
-           "given in the other bases (in brackets).")
+           "percentage points, pp). Amounts in the price basis chosen in the sidebar; the headline amounts "
+           f"({headline}) are also given in every basis, in rows of their own at the end of the table, each named "
+           "with its basis (\"current USD\", ...).")
 
-currencies = {n: basis_currency(basis, scenarios[n]) for n in ordered}
-charts = compare_charts(tables, currencies, ordered, labels_of(scenarios[n] for n in ordered))
+profiles = country_profiles()
+
+
+def country(n: str) -> str:
+    code = scenarios[n].scenario.country
+    return profiles[code].name if code in profiles else (code or n)
+
+
+def capacity(n: str) -> str:
+    level = scenarios[n].debt.capacity
+    return f"{country(n)}, {level} capacity" if level else country(n)
+
+
+# the money charts in the currency of each scenario's tables (USD in a USD basis): their own axes where they differ
+charts = compare_charts(tables, None, ordered, labels_of(scenarios[n] for n in ordered),
+                        countries={n: country(n) for n in ordered}, threshold_groups={n: capacity(n) for n in ordered})
 st.subheader("Costs")
 st.altair_chart(charts["costs"], width="stretch", key="chart_costs")
 st.subheader("Financing")
@@ -93,18 +118,23 @@ else:
     st.altair_chart(charts["debt_service"], width="stretch", key="chart_debt")
 st.subheader("Burden on the education budget")
 st.caption("Government burden = domestic outlay + debt service + PPP payments, as a share of the education budget, "
-           "to the last repayment; the dashed line is each scenario's limit. The tooltip also gives the domestic "
+           "to the last repayment; after the plan's last year it also carries the plan's recurrent cost (running "
+           "costs and replacements the government pays once the plan ends). The dashed lines are the burden limits, "
+           "one per distinct limit, labelled with whom it applies to. The tooltip also gives the domestic "
            "envelope: what the budget may pay for the plan (its share cap of the budget, less debt service and PPP "
            "payments under the net envelope).")
 st.altair_chart(charts["burden"], width="stretch", key="chart_burden")
 st.subheader("Debt sustainability")
 st.caption("The four ratios of public external debt of the IMF/World Bank debt-sustainability framework for "
            "low-income countries (LIC-DSF): the present value of external debt over GDP and over exports, and "
-           "external debt service over exports and over government revenue (excluding grants). Each line is the "
-           "country's baseline plus the plan's new debt where the country profile gives the baseline, else the "
-           "plan's own contribution (the tooltip shows both). The dashed line is the threshold, which depends on the "
-           f"country's debt-carrying capacity ({', '.join(DEBT_CAPACITIES)}); a ratio above it signals a risk of "
-           "debt distress.")
+           "external debt service over exports and over government revenue (excluding grants). Two panels per "
+           "ratio. On the left, the country's ratio with the plan: its baseline debt plus the plan's new debt where "
+           "the country profile gives the baseline (else the plan alone), against the threshold (dashed, labelled "
+           "by country), which depends on the country's debt-carrying capacity "
+           f"({', '.join(DEBT_CAPACITIES)}); a ratio above it signals a risk of debt distress. The baseline is "
+           "the same for every option of one country, so their lines there nearly coincide: on the right, the "
+           "plan's own contribution (its scale is much smaller) shows how the options differ; the options that add "
+           "no external debt lie on zero, one over the other.")
 dsf = tables["dsf"]
 without = [n for n in ordered if n not in set(dsf["scenario"])]
 if charts["dsf"] is None:

@@ -6,12 +6,13 @@ import pandas as pd
 import streamlit as st
 
 from dfl_finance.app import DEFAULT_SCENARIO, state
-from dfl_finance.app.basis import scenarios_words
+from dfl_finance.app.basis import basis_label, scenarios_words
+from dfl_finance.app.charts import table_currencies
 from dfl_finance.app.compute import tables_by_name
 from dfl_finance.app.ui import price_basis, show_broken, show_failed
 from dfl_finance.export import MANIFEST, manifest, table_files, write_xlsx, zip_files, zip_tables
 from dfl_finance.formatting import format_metric
-from dfl_finance.results import assumptions_df, comparability, compare_summaries, concat_tables
+from dfl_finance.results import assumptions_df, comparability, compare_summaries, concat_tables, timing_difference
 from dfl_finance.vocabulary import metric_definition
 from dfl_finance.workspace import file_name
 
@@ -36,12 +37,18 @@ if not picked:
 texts = {n: catalogue.scenarios[n].text for n in picked}
 tables = concat_tables([computed[n] for n in picked])
 if len(picked) > 1:
-    reason = comparability([catalogue.scenarios[n].scenario for n in picked])
-    if reason:
+    chosen = [catalogue.scenarios[n].scenario for n in picked]
+    currencies = table_currencies(tables)  # USD in a USD basis, else each scenario's local currency
+    reason = comparability(chosen, [currencies.get(n, sc.scenario.currency) for n, sc in zip(picked, chosen)])
+    timing = timing_difference(chosen)
+    if reason and timing is None:
+        st.warning(f"comparison.csv has differences only for amounts in the same currency "
+                   f"({reason.removeprefix('no deltas: ')}); the values are all there.")
+    elif reason:
         st.warning(f"comparison.csv has no differences ({reason.removeprefix('no deltas: ')}); the values are there.")
-    tables = {"comparison": compare_summaries([computed[n]["summary"] for n in picked], None, reason), **tables}
+    tables = {"comparison": compare_summaries([computed[n]["summary"] for n in picked], None, timing), **tables}
 meta = {**manifest(picked, input_texts=texts), "price_basis": basis}
-st.markdown(f"Every table is written in the price basis chosen in the sidebar, `{basis}`: "
+st.markdown(f"Every table is written in the price basis chosen in the sidebar, {basis_label(basis)} (`{basis}`): "
             f"{scenarios_words(basis, (catalogue.scenarios[n].scenario for n in picked))} (the `price_basis` and "
             "`currency` columns of each amount table say so; the summary also gives the headline amounts in the "
             "other bases).")

@@ -200,14 +200,14 @@ else:
         col.metric(f"{d.label} [{shown}]" if d.kind == "money" else d.label,
                    format_metric(summary["value"].get(metric), d.kind),
                    help=f"{d.description} [{d.unit_for(shown)}]")
-    st.caption(f"Amounts in {basis_words(basis, shown, sc.scenario.base_year)} (price basis `{basis}`, chosen in "
-               "the sidebar).")
+    st.caption(f"Amounts in {basis_words(basis, shown, sc.scenario.base_year)} (the price basis chosen in the "
+               "sidebar).")
 for warning in scenario_warnings(sc):
     st.warning(f"{where(sc, warning.path)}: {warning.message}", icon=":material/warning:")
 placeholders = placeholder_fields(sc)
 if placeholders:
     # the country profile fills [context], [macro] and [debt]; the rest are cost lines
-    context = [field_label(path.split(".", 1)[1].replace(".", "_")) for path, _ in placeholders
+    context = [field_label(path.split(".", 1)[1].replace(".", "_"), capitalise=False) for path, _ in placeholders
                if path.startswith(("context.", "macro.", "debt."))]
     lines = len(placeholders) - len(context)
     parts = ([", ".join(context) + " (country profile)"] if context else []) + (
@@ -371,15 +371,30 @@ if view == VIEWS[1]:
                                  column_config=column_config("[[programme]]", progs.columns, {
                                      **numbers("programmes"), "pillar": choice(PILLARS), "driver": choice(DRIVERS),
                                      "rollout": choice(ROLLOUTS), "template": choice(templates())}))
+        def defaulted(label, default):  # an empty cell is the default: said in the header and the help
+            return lambda help: cfg.TextColumn(f"{label} (empty: {default})",
+                                               help=f"{help}\n\nEmpty: {default} in this scenario.")
+
+        year = sc.scenario.base_year
         st.markdown("**Cost lines** (each names its programme's id)")
         lines_e = st.data_editor(lines, num_rows="dynamic", key=f"tl:{prefix}", hide_index=True,
                                  column_config=column_config("[[programme.cost]]", lines.columns, {
                                      **numbers("lines", unit_cost="unit_cost [its currency]"),
+                                     "currency": defaulted("currency", cur),
+                                     "price_year": defaulted("price_year", year),
                                      "kind": choice(LINE_KINDS),
                                      "replace_existing": lambda help: cfg.CheckboxColumn(help=help)}))
+        st.caption(f"An empty currency is the scenario's, {cur}; an empty price_year is the scenario's price year, "
+                   f"{year}.")
         st.markdown("**Funding sources**")
+        implied = {s.id: sc.source_currency(s) for s in sc.source if s.currency is None}
+        by_kind = "; ".join(f"{i}: {c}" for i, c in implied.items())
         sources_e = st.data_editor(sources, num_rows="dynamic", key=f"ts:{prefix}", hide_index=True,
                                    column_config=column_config("[[source]]", sources.columns, {
+                                       "currency": lambda help: cfg.TextColumn(
+                                           "currency (empty: by kind)",
+                                           help=help + (f"\n\nEmpty in this scenario: {by_kind}." if by_kind
+                                                        else "")),
                                        **numbers("sources", annual_cap="annual_cap [its currency/yr]",
                                                  commitment="commitment [its currency]"),
                                        "kind": choice(SOURCE_KINDS), "terms": choice(loan_terms()),
@@ -388,6 +403,9 @@ if view == VIEWS[1]:
                                            help=field_help("[source.match]", "sources")),
                                        "match_ratio": lambda help: cfg.TextColumn(
                                            help=field_help("[source.match]", "ratio"))}))
+        if implied:
+            st.caption("An empty currency of a source is the default for its kind (see the column's help): here "
+                       + ", ".join(f"{c} for {i}" for i, c in implied.items()) + ".")
         if st.form_submit_button("Apply table edits", type="primary", key=f"apply_tables:{prefix}"):
             try:
                 new = scenario_from_tables(sc, progs_e, lines_e, sources_e)
