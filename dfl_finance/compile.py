@@ -187,7 +187,8 @@ def build_cost_inputs(scenario: Scenario, draws: int = 1, prices: Prices | None 
         driver_count=_repeat([counts[p.driver] for p in progs], draws),
         start_share=_repeat([p.start_share for p in progs], draws),
         target_share=_repeat([p.target_share for p in progs], draws),
-        target_index=np.array([(p.target_year or scenario.end_year) - start for p in progs], dtype=np.int64),
+        target_index=np.repeat(np.array([[(p.target_year or scenario.end_year) - start for p in progs]],
+                                        dtype=np.int64), draws, axis=0),
         rollout=np.array([ROLLOUTS.index(p.rollout) for p in progs], dtype=np.int64),
         line_programme=np.array([p_idx for p_idx, _ in lines], dtype=np.int64),
         line_kind=np.array([LINE_KINDS.index(c.kind) for _, c in lines], dtype=np.int64),
@@ -279,7 +280,12 @@ def _given(value: T | None, what: str) -> T:
     return value
 
 
-def _loan_specs(scenario: Scenario) -> tuple[list[LoanSpec], list[LoanSpec]]:
+def _per_draw(profile: Floats, rate: float, draws: int) -> tuple[Floats, Floats]:
+    """A loan's profile and rate repeated over the draws: (D, K + 1), (D,)."""
+    return np.repeat(profile[None, :], draws, axis=0), np.full(draws, float(rate))
+
+
+def _loan_specs(scenario: Scenario, draws: int = 1) -> tuple[list[LoanSpec], list[LoanSpec]]:
     loans, ppps = [], []
     local = scenario.scenario.currency
     for i, s in enumerate(scenario.source):
@@ -290,12 +296,12 @@ def _loan_specs(scenario: Scenario) -> tuple[list[LoanSpec], list[LoanSpec]]:
                                         _given(s.maturity_years, "maturity_years"), s.schedule)
             # external debt: a loan in USD (in a USD scenario every loan: its lenders are abroad)
             external = usd or local == USD
-            loans.append(LoanSpec(i, profile, rate, s.front_end_fee or 0.0, s.commitment_fee or 0.0, usd,
-                                  external))
+            loans.append(LoanSpec(i, *_per_draw(profile, rate, draws), s.front_end_fee or 0.0,
+                                  s.commitment_fee or 0.0, usd, external))
         elif s.kind == "ppp":
             rate = _given(s.return_rate, "return_rate")
-            ppps.append(LoanSpec(i, ppp_profile(_given(s.contract_years, "contract_years"), rate), rate, 0.0, 0.0,
-                                 usd))
+            ppps.append(LoanSpec(i, *_per_draw(ppp_profile(_given(s.contract_years, "contract_years"), rate), rate,
+                                               draws), 0.0, 0.0, usd))
     return loans, ppps
 
 
@@ -312,7 +318,7 @@ def horizon_of(scenario: Scenario) -> int:
     repayment or PPP payment, the repayment of the gap bond."""
     Y = scenario.scenario.years
     loans, ppps = _loan_specs(scenario)
-    tails = [len(spec.profile) - 1 for spec in loans + ppps]
+    tails = [int(spec.profile.shape[-1]) - 1 for spec in loans + ppps]
     bond = _gap_bond(scenario)
     if bond is not None:
         tails.append(len(bond.profile) - 1)
@@ -373,7 +379,7 @@ def build_model_inputs(scenario: Scenario, draws: int = 1, data: MacroData | Non
     at = prices.start + budget_year - meta.start_year
     budget0 = (ctx.education_budget or 0.0) / prices.lcu[:, at] * (1.0 + growth) ** (meta.start_year - budget_year)
     caps = [s.budget_share_cap for s in scenario.source if s.kind == "domestic" and s.budget_share_cap is not None]
-    loans, ppps = _loan_specs(scenario)
+    loans, ppps = _loan_specs(scenario, draws)
     return ModelInputs(
         costs=build_cost_inputs(scenario, draws, prices, years=Y + meta.post_horizon_years),
         years=Y,

@@ -10,6 +10,7 @@ in the ``scenario`` column and never become column names.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -74,12 +75,25 @@ PV_METRICS = ("pv_total_cost", "pv_government_cost", "pv_government_cost_full_de
 
 @dataclass(frozen=True)
 class Result:
-    """Everything one deterministic run of a scenario produced (draw axis of size 1)."""
+    """Everything a run of a scenario produced, over all its draws (one for a deterministic run); the tables and
+    the summary are those of ``draw`` (:meth:`for_draw`), :meth:`draw_tables` those of every draw."""
 
     scenario: Scenario
     inputs: ModelInputs
     sim: Simulation
     basis: str = DEFAULT_BASIS
+    draw: int = 0  # the draw whose tables and summary this view gives
+
+    @property
+    def draws(self) -> int:
+        """How many draws the run has."""
+        return int(self.sim.paid.shape[0])
+
+    def for_draw(self, draw: int) -> "Result":
+        """The same run, its tables and summary those of ``draw`` (0 .. draws - 1)."""
+        if not 0 <= draw < self.draws:
+            raise DflFinanceError(f"draw {draw} is not in this run (it has {self.draws})")
+        return self if draw == self.draw else replace(self, draw=draw)
 
     @property
     def name(self) -> str:
@@ -101,10 +115,20 @@ class Result:
             raise DflFinanceError(f"unknown price basis {basis!r}: {known(PRICE_BASES)}")
         return self if basis == self.basis else replace(self, basis=basis)
 
+    def draw_tables(self) -> dict[str, pd.DataFrame]:
+        """Every table of every draw, tidy, with a ``draw`` column after ``scenario``."""
+        per = []
+        for d in range(self.draws):
+            tables = self.for_draw(d).tables()
+            for df in tables.values():
+                df.insert(1, "draw", d)
+            per.append(tables)
+        return concat_tables(per)
+
     @cached_property
     def _factor(self) -> Floats:
         """(H,) what a constant-price local amount of each year is multiplied by to be in the basis."""
-        return self.inputs.prices.basis_factor(PRICE_BASES.index(self.basis), self.inputs.horizon)[0]
+        return self.inputs.prices.basis_factor(PRICE_BASES.index(self.basis), self.inputs.horizon)[self.draw]
 
     def _in_basis(self, values: np.ndarray, year_axis: int = 0) -> np.ndarray:
         """``values`` with a year axis (from start_year) converted to the basis."""
@@ -149,7 +173,7 @@ class Result:
             return pd.DataFrame({c: pd.Series(dtype=np.int64 if c == "year" else object
                                               if c in ("scenario", "ratio", "currency") else float)
                                  for c in TABLE_COLUMNS["dsf"]})
-        d = {k: v[0] for k, v in self.sim.dsf.items()}
+        d = {k: v[self.draw] for k, v in self.sim.dsf.items()}
         n = self.payment_years
         years = self._years(n)
         thresholds = self.inputs.dsf.thresholds if self.inputs.dsf is not None else np.full(4, np.nan)
@@ -191,9 +215,9 @@ class Result:
             "item": np.tile([c.item for _, c in lines], Y),
             "cost_kind": np.tile([LINE_CLASS[k] for k in kinds], Y),
             "line_kind": np.tile(kinds, Y),
-            "quantity": proj.quantity[0].reshape(-1).astype(np.int64),
-            "unit_cost": self._in_basis(proj.price[0]).reshape(-1),
-            "amount": self._in_basis(proj.amount[0]).reshape(-1),
+            "quantity": proj.quantity[self.draw].reshape(-1).astype(np.int64),
+            "unit_cost": self._in_basis(proj.price[self.draw]).reshape(-1),
+            "amount": self._in_basis(proj.amount[self.draw]).reshape(-1),
         }, columns=TABLE_COLUMNS["costs"])))
 
     def outcomes_df(self) -> pd.DataFrame:
@@ -202,18 +226,18 @@ class Result:
         keep = [i for i, p in enumerate(sc.programme) if p.driver != "none"]
         years = self._years(sc.scenario.years)
         Y, K = len(years), len(keep)
-        funded = self.sim.reached_funded[0][:, keep]
-        count = self.inputs.costs.driver_count[0][keep][None, :]
+        funded = self.sim.reached_funded[self.draw][:, keep]
+        count = self.inputs.costs.driver_count[self.draw][keep][None, :]
         with np.errstate(divide="ignore", invalid="ignore"):
             funded_share = np.where(count > 0, funded / np.where(count > 0, count, 1.0),
-                                    self.sim.costs.reached_share[0][:, keep])
+                                    self.sim.costs.reached_share[self.draw][:, keep])
         return self._rounded(pd.DataFrame({
             "scenario": sc.name,
             "year": np.repeat(years, K),
             "programme": np.tile([sc.programme[i].id for i in keep], Y),
             "driver": np.tile([sc.programme[i].driver for i in keep], Y),
-            "reached": self.sim.costs.reached[0][:, keep].reshape(-1).astype(np.int64),
-            "reached_share": self.sim.costs.reached_share[0][:, keep].reshape(-1),
+            "reached": self.sim.costs.reached[self.draw][:, keep].reshape(-1).astype(np.int64),
+            "reached_share": self.sim.costs.reached_share[self.draw][:, keep].reshape(-1),
             "reached_funded": funded.reshape(-1).astype(np.int64),
             "reached_funded_share": funded_share.reshape(-1),
         }, columns=TABLE_COLUMNS["outcomes"]))
@@ -221,7 +245,7 @@ class Result:
     @cached_property
     def _paid(self) -> Floats:
         """(Y, S + 1, C) what each source (file order), then the gap, pays in each cell, rounded to the minor unit."""
-        pay, gap = self.sim.allocation.pay[0], self.sim.allocation.gap[0]  # (Y, S, C), (Y, C)
+        pay, gap = self.sim.allocation.pay[self.draw], self.sim.allocation.gap[self.draw]  # (Y, S, C), (Y, C)
         return _round(self._in_basis(np.concatenate([pay, gap[:, None, :]], axis=1)), self.digits)
 
     def financing_df(self) -> pd.DataFrame:
@@ -258,7 +282,7 @@ class Result:
         """
         out = {}
         for i, ds in sorted({**self.sim.debt, **self.sim.ppp}.items()):
-            flows = self._in_basis(_flows(ds), year_axis=1)
+            flows = self._in_basis(_flows(ds, self.draw), year_axis=1)
             n = _last_nonzero(flows, self.digits) + 1
             if n == 0:
                 continue
@@ -309,7 +333,7 @@ class Result:
         n = max(self.payment_years, self._cost_years)
         df = pd.DataFrame({"scenario": self.name, "year": self._years(n)})
         for col in TABLE_COLUMNS["fiscal"][2:-len(BASIS_COLUMNS)]:
-            values = self.sim.fiscal[col][0, :n]
+            values = self.sim.fiscal[col][self.draw, :n]
             df[col] = self._in_basis(values) if col in MONEY_COLUMNS else values
         df = self._rounded(df)
         paid = {"debt_service": np.zeros(n), "ppp_payments": np.zeros(n)}
@@ -326,7 +350,7 @@ class Result:
     @property
     def _cost_years(self) -> int:
         """Years from start_year to the last year in which the plan costs anything (post-horizon years included)."""
-        return _last_nonzero(self.sim.plan_cost[0][None, :], self.digits) + 1
+        return _last_nonzero(self.sim.plan_cost[self.draw][None, :], self.digits) + 1
 
     def summary(self) -> dict[str, float | int]:
         """Summary metrics as plain numbers, rounded like the tables, and the grant element of each loan as
@@ -347,21 +371,21 @@ class Result:
 
     def _raw_metrics(self) -> dict[str, float]:
         """The metrics of draw 0 in the basis, before rounding."""
-        raw = {k: float(v[0]) for k, v in self.sim.metrics.items()}
+        raw = {k: float(v[self.draw]) for k, v in self.sim.metrics.items()}
         for i, ge in self.sim.loan_grant_element.items():
-            raw[source_metric_key("grant_element", self.scenario.source[i].id)] = float(ge[0])
+            raw[source_metric_key("grant_element", self.scenario.source[i].id)] = float(ge[self.draw])
         start_factor = float(self._factor[0])
         for key in PV_METRICS:
             if key in raw:
                 raw[key] *= start_factor
         raw.update(self._table_totals())
-        learner_years = float(self.inputs.learners[0]) * self.scenario.scenario.years
+        learner_years = float(self.inputs.learners[self.draw]) * self.scenario.scenario.years
         raw["cost_per_learner_year"] = raw["total_cost"] / learner_years if learner_years > 0 else math.nan
         # the recurrent cost is a mean of yearly amounts: the same rule over the amounts in the basis
         external = np.isin(self.inputs.sources.kind, [SOURCE_KINDS.index(k) for k in EXTERNAL_KINDS])
-        recurrent = recurrent_metrics(self.sim.paid[:1, :, external].sum(axis=2),
-                                      self._in_basis(self.sim.plan_cost[0])[None, :],
-                                      self._in_basis(self.sim.fiscal["education_budget"][0])[None, :],
+        recurrent = recurrent_metrics(self.sim.paid[self.draw:self.draw + 1, :, external].sum(axis=2),
+                                      self._in_basis(self.sim.plan_cost[self.draw])[None, :],
+                                      self._in_basis(self.sim.fiscal["education_budget"][self.draw])[None, :],
                                       self.scenario.scenario.years)
         raw["recurrent_cost_after_external"] = float(recurrent["recurrent_cost_after_external"][0])
         return raw
@@ -373,7 +397,7 @@ class Result:
         paid = self._paid.sum(axis=(0, 2))  # (S + 1,) by source in file order, then the gap
         kinds = np.array([s.kind for s in self.scenario.source] + [GAP])
         by_kind = {k: float(paid[kinds == k].sum()) for k in (*SOURCE_KINDS, GAP)}
-        cost = float(_round(self._in_basis(self.sim.costs.amount[0]), self.digits).sum())
+        cost = float(_round(self._in_basis(self.sim.costs.amount[self.draw]), self.digits).sum())
         external = by_kind["grant"] + by_kind["loan"] + by_kind["ppp"]
         out = {"total_cost": cost, "total_external": external, "total_gap": by_kind[GAP],
                **{f"total_{k}": by_kind[k] for k in SOURCE_KINDS},
@@ -428,9 +452,9 @@ def _round_metric(value: float, kind: str, digits: int) -> float | int:
     return float(_round(np.array(value), SHARE_DIGITS))
 
 
-def _flows(ds: object) -> Floats:
-    """(5, H) the flows of one loan's debt service in draw 0: disbursed, interest, principal, fees, outstanding."""
-    return np.stack([getattr(ds, f)[0] for f in ("disbursed", "interest", "principal", "fees", "outstanding")])
+def _flows(ds: object, draw: int = 0) -> Floats:
+    """(5, H) the flows of one loan's debt service in one draw: disbursed, interest, principal, fees, outstanding."""
+    return np.stack([getattr(ds, f)[draw] for f in ("disbursed", "interest", "principal", "fees", "outstanding")])
 
 
 def _last_nonzero(flows: Floats, digits: int | None = None) -> int:
@@ -440,10 +464,78 @@ def _last_nonzero(flows: Floats, digits: int | None = None) -> int:
     return int(years[-1]) if years.size else -1
 
 
-def run(scenario: Scenario, basis: str = DEFAULT_BASIS) -> Result:
-    """Run one scenario deterministically and return its :class:`Result`, its tables in ``basis``."""
-    inputs = build_model_inputs(scenario, draws=1)
+def run(scenario: Scenario, basis: str = DEFAULT_BASIS, draws: int = 1) -> Result:
+    """Run one scenario and return its :class:`Result`, its tables in ``basis``. ``draws`` repeats the scenario's
+    inputs over that many draws of the engine (every draw the same until inputs are sampled)."""
+    inputs = build_model_inputs(scenario, draws=draws)
     return Result(scenario=scenario, inputs=inputs, sim=simulate(inputs)).in_basis(basis)
+
+
+#: The statistics of quantiles.csv and yearly_quantiles.csv, in their order: percentiles (numpy's default linear
+#: interpolation between order statistics) and the mean over the draws.
+STATISTICS = {"p5": 5.0, "p10": 10.0, "p50": 50.0, "p90": 90.0, "p95": 95.0, "mean": None}
+QUANTILE_COLUMNS = ["scenario", "metric", "statistic", "value", "unit"]
+YEARLY_QUANTILE_COLUMNS = ["scenario", "year", "measure", "statistic", "value", "unit"]
+
+
+def _statistics(values: np.ndarray) -> dict[str, np.ndarray]:
+    """Each statistic over the draw axis (axis 0) of ``values``; NaN draws (an undefined metric) are left out."""
+    values = np.asarray(values, dtype=float)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns give NaN, which the tables leave out
+        return {k: (np.nanmean(values, axis=0) if q is None else np.nanpercentile(values, q, axis=0))
+                for k, q in STATISTICS.items()}
+
+
+def quantiles_df(result: Result) -> pd.DataFrame:
+    """Every summary metric over the draws of ``result``: one row per metric and statistic (:data:`STATISTICS`),
+    in the metric's unit; and ``prob_over_limit``, the share of draws in which the burden exceeds its limit in some
+    year. Metrics that no draw defines are left out."""
+    summaries = [result.for_draw(d).summary() for d in range(result.draws)]
+    units = dict(zip(result.summary_df()["metric"], result.summary_df()["unit"]))
+    keys = list(dict.fromkeys(k for s in summaries for k in s))
+    rows = []
+    for key in keys:
+        values = np.array([s.get(key, math.nan) for s in summaries], dtype=float)
+        stats = _statistics(values)
+        kind = metric_definition(key).kind
+        digits = _digits_of(units.get(key, ""))
+        for stat, value in stats.items():
+            if math.isfinite(float(value)):
+                # years become fractional over draws (a mean, an interpolated percentile): not rounded to whole
+                rows.append({"scenario": result.name, "metric": key, "statistic": stat,
+                             "value": _round_metric(float(value), "share" if kind == "years" else kind, digits),
+                             "unit": units.get(key, "")})
+    over = np.array([s.get("years_over_limit", 0) > 0 for s in summaries], dtype=float)
+    rows += [{"scenario": result.name, "metric": "prob_over_limit", "statistic": stat,
+              "value": float(_round(np.array(v), SHARE_DIGITS)), "unit": "share of draws"}
+             for stat, v in _statistics(over).items()]
+    return pd.DataFrame(rows, columns=QUANTILE_COLUMNS)
+
+
+def yearly_quantiles_df(result: Result) -> pd.DataFrame:
+    """Each year's cost, gap and burden share over the draws of ``result``: one row per year, measure and
+    statistic; cost and gap in the result's basis, over the plan's years, the burden share over the fiscal table's
+    years."""
+    Y = result.scenario.scenario.years
+    factor = result.inputs.prices.basis_factor(PRICE_BASES.index(result.basis), result.inputs.horizon)
+    cost = result.sim.costs.amount.sum(axis=2) * factor[:, :Y]
+    gap = result.sim.allocation.gap.sum(axis=2) * factor[:, :Y]
+    n = max(result.payment_years, result._cost_years)
+    share = result.sim.fiscal["burden_share"][:, :n]
+    frames = []
+    for measure, values, unit, digits in (("cost", cost, result.currency, result.digits),
+                                          ("gap", gap, result.currency, result.digits),
+                                          ("burden_share", share, "share of education budget", SHARE_DIGITS)):
+        for stat, v in _statistics(values).items():
+            frames.append(pd.DataFrame({"scenario": result.name, "year": result._years(v.shape[0]),
+                                        "measure": measure, "statistic": stat, "value": _round(v, digits),
+                                        "unit": unit}))
+    df = pd.concat(frames, ignore_index=True)
+    order = {k: i for i, k in enumerate([*STATISTICS, "cost", "gap", "burden_share"])}
+    df = df.sort_values(["measure", "year", "statistic"], key=lambda c: c if c.name == "year" else c.map(order),
+                        kind="stable")
+    return df[YEARLY_QUANTILE_COLUMNS].reset_index(drop=True)
 
 
 #: Columns of incremental.csv: a scenario's yearly flows against its ``[scenario] baseline``.

@@ -34,14 +34,14 @@ def rollout_progress(rollout: Ints, target_index: Ints, years: int) -> Floats:
     ----------
     rollout : int array (P,)
         Index into :data:`ROLLOUTS` per programme.
-    target_index : int array (P,)
-        Year index (0 = start_year) in which the target is reached.
+    target_index : int array (P,) or (D, P)
+        Year index (0 = start_year) in which the target is reached, the same in every draw or one per draw.
     years : int
         Length of the horizon ``Y``.
 
     Returns
     -------
-    ndarray (Y, P)
+    ndarray (Y, P), or (D, Y, P) for a target per draw
         Non-decreasing in the year; exactly 1 from ``target_index`` on (and in every year for ``immediate``).
 
     Notes
@@ -56,7 +56,8 @@ def rollout_progress(rollout: Ints, target_index: Ints, years: int) -> Floats:
     [0.25, 0.5, 0.75, 1.0, 1.0]
     """
     i = np.arange(years, dtype=float)[:, None]
-    x = np.minimum((i + 1.0) / (np.asarray(target_index, dtype=float)[None, :] + 1.0), 1.0)
+    target = np.asarray(target_index, dtype=float)
+    x = np.minimum((i + 1.0) / (target[..., None, :] + 1.0), 1.0)
     k = S_CURVE_STEEPNESS
     lo, hi = 1.0 / (1.0 + np.exp(k / 2)), 1.0 / (1.0 + np.exp(-k / 2))
     s_curve = (1.0 / (1.0 + np.exp(-k * (x - 0.5))) - lo) / (hi - lo)
@@ -90,7 +91,7 @@ class CostInputs:
     driver_count: Floats  # (D, P) units of each programme's driver (0 where driver = "none")
     start_share: Floats  # (D, P)
     target_share: Floats  # (D, P)
-    target_index: Ints  # (P,) year index of the target
+    target_index: Ints  # (P,) or (D, P) year index of the target
     rollout: Ints  # (P,) index into ROLLOUTS
     line_programme: Ints  # (L,) programme of each line
     line_kind: Ints  # (L,) index into LINE_KINDS
@@ -165,8 +166,10 @@ def project_costs(inp: CostInputs) -> CostProjection:
     in USD. amount = quantity * price.
     """
     Y = inp.years
-    progress = rollout_progress(inp.rollout, inp.target_index, Y)  # (Y, P)
-    planned = inp.start_share[:, None, :] + (inp.target_share - inp.start_share)[:, None, :] * progress[None]
+    progress = rollout_progress(inp.rollout, inp.target_index, Y)  # (Y, P) or (D, Y, P)
+    if progress.ndim == 2:
+        progress = progress[None]
+    planned = inp.start_share[:, None, :] + (inp.target_share - inp.start_share)[:, None, :] * progress
     count = inp.driver_count[:, None, :]
     reached = whole_units(count * planned)  # (D, Y, P)
     existing = whole_units(inp.driver_count * inp.start_share)  # (D, P)

@@ -65,9 +65,9 @@ def pv_outstanding(disbursed: Floats, unit_payments: Floats, horizon: int,
                    rate: float = GRANT_ELEMENT_RATE) -> Floats:
     """PV at the end of each year of the remaining payments on the tranches disbursed so far (D, H).
 
-    ``disbursed`` (D, Y) in the loan's currency; ``unit_payments`` (K + 1,) what a tranche of 1 pays ``k`` years after
-    its disbursement (principal and interest). A tranche disbursed in year t is worth ``v(y - t)`` at the end of
-    year y, with ``v(a) = sum_{k > a} unit_payments[k] (1 + rate)^-(k - a)``.
+    ``disbursed`` (D, Y) in the loan's currency; ``unit_payments`` (K + 1,) or per draw (D, K + 1): what a tranche of
+    1 pays ``k`` years after its disbursement (principal and interest). A tranche disbursed in year t is worth
+    ``v(y - t)`` at the end of year y, with ``v(a) = sum_{k > a} unit_payments[k] (1 + rate)^-(k - a)``.
 
     Examples
     --------
@@ -75,11 +75,12 @@ def pv_outstanding(disbursed: Floats, unit_payments: Floats, horizon: int,
     [[100.0, 52.5, 0.0]]
     """
     u = np.asarray(unit_payments, dtype=float)
-    v = present_value_ahead(u[None, :], rate)[0]  # (K + 1,)
+    v = present_value_ahead(np.atleast_2d(u), rate)  # (1 or D, K + 1)
     D, Y = disbursed.shape
     lag = np.arange(horizon)[:, None] - np.arange(Y)[None, :]
-    m = np.where((lag >= 0) & (lag < v.size), v[np.clip(lag, 0, v.size - 1)], 0.0)  # (H, Y)
-    return np.asarray(disbursed @ m.T, dtype=float)
+    n = v.shape[1]
+    m = np.where((lag >= 0) & (lag < n), v[:, np.clip(lag, 0, n - 1)], 0.0)  # (1 or D, H, Y)
+    return np.asarray(np.einsum("dt,djt->dj", disbursed, np.broadcast_to(m, (D, horizon, Y))), dtype=float)
 
 
 def gdp_path(inp: DsfInputs, usd_index: Floats, rer: Floats) -> Floats:

@@ -78,25 +78,45 @@ def repayment_profile(repayment: str, rate: float, grace_years: int, maturity_ye
     return profile
 
 
-def unit_payments(profile: Floats, rate: float) -> Floats:
+def _charge(profile: Floats, rate: Floats | float) -> Floats:
+    """``rate x`` the share outstanding at the end of the year before, for each year ``k`` after disbursement;
+    ``profile`` (K + 1,) with a scalar rate, or (D, K + 1) with a rate per draw (D,)."""
+    outstanding = 1.0 - np.cumsum(profile, axis=-1)
+    outstanding[..., -1] = 0.0
+    r = np.asarray(rate, dtype=float)[..., None] if np.ndim(rate) else float(rate)
+    lead = np.zeros(profile.shape[:-1] + (1,))
+    return np.asarray(np.concatenate([lead, r * outstanding[..., :-1]], axis=-1), dtype=float)
+
+
+def unit_payments(profile: Floats, rate: Floats | float) -> Floats:
     """What a tranche of 1 pays ``k`` years after its disbursement: principal ``profile[k]`` plus the charge on what
-    was outstanding at the end of the year before (no fees).
+    was outstanding at the end of the year before (no fees). ``profile`` (K + 1,) and a scalar rate, or per draw
+    (D, K + 1) and (D,).
 
     Examples
     --------
     >>> unit_payments(np.array([0.0, 0.5, 0.5]), 0.1).round(12).tolist()
     [0.0, 0.6, 0.55]
     """
-    outstanding = 1.0 - np.cumsum(profile)
-    outstanding[-1] = 0.0
-    return np.asarray(profile + np.concatenate([[0.0], rate * outstanding[:-1]]), dtype=float)
+    return np.asarray(profile + _charge(profile, rate), dtype=float)
+
+
+def common_profile(profile: Floats, rate: Floats | float) -> tuple[Floats, Floats | float]:
+    """A profile and rate per draw that are the same in every draw, as one profile and one rate (the fast path of
+    one matrix for all draws); otherwise unchanged."""
+    rates = np.atleast_1d(np.asarray(rate, dtype=float))
+    if profile.ndim == 2 and (profile == profile[:1]).all() and (rates == rates[0]).all():
+        return profile[0], float(rates[0])
+    return profile, rate
 
 
 def convolution_matrix(profile: np.ndarray, years: int, horizon: int) -> np.ndarray:
-    """``M[j, t] = profile[j - t]`` (0 outside the profile): flows (D, years) @ M.T -> (D, horizon)."""
+    """``M[j, t] = profile[j - t]`` (0 outside the profile): flows (D, years) @ M.T -> (D, horizon). A profile per
+    draw (D, K + 1) gives one matrix per draw (D, horizon, years)."""
     lag = np.arange(horizon)[:, None] - np.arange(years)[None, :]
-    valid = (lag >= 0) & (lag < profile.shape[0])
-    return np.where(valid, profile[np.clip(lag, 0, profile.shape[0] - 1)], 0.0)
+    n = profile.shape[-1]
+    valid = (lag >= 0) & (lag < n)
+    return np.where(valid, profile[..., np.clip(lag, 0, n - 1)], 0.0)
 
 
 @dataclass(frozen=True)
@@ -115,7 +135,7 @@ class DebtService:
         return np.asarray(self.interest + self.principal + self.fees, dtype=float)
 
 
-def debt_service(disbursed: np.ndarray, profile: np.ndarray, rate: float, horizon: int,
+def debt_service(disbursed: np.ndarray, profile: np.ndarray, rate: Floats | float, horizon: int,
                  front_end_fee: float = 0.0, commitment_fee: float = 0.0,
                  commitment: np.ndarray | None = None, fee_window: np.ndarray | None = None) -> DebtService:
     """Debt service of a loan disbursed as ``disbursed`` (D, Y), over ``horizon`` years from the first year.
@@ -124,9 +144,9 @@ def debt_service(disbursed: np.ndarray, profile: np.ndarray, rate: float, horizo
     ----------
     disbursed : ndarray (D, Y)
         Disbursement in each year of the projection [currency].
-    profile : ndarray (K + 1,)
-        Unit repayment profile from :func:`repayment_profile`.
-    rate : float
+    profile : ndarray (K + 1,) or (D, K + 1)
+        Unit repayment profile from :func:`repayment_profile`, the same in every draw or one per draw.
+    rate : float or ndarray (D,)
         Charge on the outstanding balance [1/yr].
     horizon : int
         Length ``H >= Y`` of the output axis; must reach the last repayment (``Y - 1 + K < H``).
@@ -142,14 +162,16 @@ def debt_service(disbursed: np.ndarray, profile: np.ndarray, rate: float, horizo
     disbursed (*) o, where (*) is the convolution over years.
     """
     D, Y = disbursed.shape
-    K = profile.shape[0] - 1
+    profile, rate = common_profile(np.asarray(profile, dtype=float), rate)
+    K = profile.shape[-1] - 1
     if Y - 1 + K >= horizon:
         raise ValueError(f"horizon {horizon} does not reach the last repayment (year index {Y - 1 + K})")
-    outstanding_share = 1.0 - np.cumsum(profile)
-    outstanding_share[-1] = 0.0  # exactly repaid
-    charge = np.concatenate([[0.0], rate * outstanding_share[:-1]])
+    outstanding_share = 1.0 - np.cumsum(profile, axis=-1)
+    outstanding_share[..., -1] = 0.0  # exactly repaid
+    charge = _charge(profile, rate)
     mats = np.stack([convolution_matrix(p, Y, horizon) for p in (profile, charge, outstanding_share)])
-    principal, interest, outstanding = np.einsum("dt,fjt->fdj", disbursed, mats)
+    per_draw = "fdjt" if profile.ndim == 2 else "fjt"
+    principal, interest, outstanding = np.einsum(f"dt,{per_draw}->fdj", disbursed, mats)
     pad = np.zeros((D, horizon - Y))
     disb_h = np.concatenate([disbursed, pad], axis=1)
     fees = front_end_fee * disb_h
@@ -204,8 +226,8 @@ class ServiceTerms:
     """
 
     source: int
-    profile: Floats  # (K + 1,) unit repayment profile
-    rate: float
+    profile: Floats  # (D, K + 1) unit repayment profile of each draw
+    rate: Floats  # (D,)
     front_end_fee: float
     commitment_fee: float
     commitment: Floats  # (D,) nominal loan currency (inf = none)
@@ -213,21 +235,24 @@ class ServiceTerms:
     conversion: Floats  # (Y, D)
 
     def take(self, draws: np.ndarray) -> "ServiceTerms":
-        out = ServiceTerms(self.source, self.profile, self.rate, self.front_end_fee, self.commitment_fee,
-                           self.commitment[draws], self.fee_window, self.conversion[:, draws])
-        out.__dict__["matrix"] = self.matrix  # the same terms: keep the matrix already built
+        out = ServiceTerms(self.source, self.profile[draws], self.rate[draws], self.front_end_fee,
+                           self.commitment_fee, self.commitment[draws], self.fee_window, self.conversion[:, draws])
+        m = self.matrix
+        out.__dict__["matrix"] = m if m.ndim == 2 else m[draws]  # the same terms: keep the matrices already built
         return out
 
     @cached_property
     def matrix(self) -> Floats:
-        """(Y, Y) principal and interest paid in year j per unit disbursed in year t."""
+        """Principal and interest paid in year j per unit disbursed in year t: (Y, Y) when every draw has the same
+        terms, else (D, Y, Y)."""
         Y = self.fee_window.shape[0]
-        return convolution_matrix(unit_payments(self.profile, self.rate), Y, Y)
+        return convolution_matrix(unit_payments(*common_profile(self.profile, self.rate)), Y, Y)
 
     def payments(self, disbursed: Floats) -> Floats:
         """Payments (Y, D) in constant local prices from annual disbursements (Y, D) in constant local prices."""
         nominal = disbursed * self.conversion
-        paid = self.matrix @ nominal + self.front_end_fee * nominal
+        m = self.matrix
+        paid = (m @ nominal if m.ndim == 2 else np.einsum("djt,td->jd", m, nominal)) + self.front_end_fee * nominal
         if self.commitment_fee:
             drawn_before = np.concatenate([np.zeros((1, nominal.shape[1])), np.cumsum(nominal, axis=0)[:-1]])
             finite = np.isfinite(self.commitment)

@@ -21,15 +21,15 @@ from .discount import present_value_at
 from .dsf import DsfInputs, dsf_metrics, dsf_ratios, pv_outstanding
 from .financing import DOMESTIC, Allocation, SourceInputs, allocate, cell_costs
 from .fiscal import budget_path, cost_metrics, financing_metrics, fiscal_arrays, recurrent_metrics
-from .loans import DebtService, ServiceTerms, debt_service, grant_element, unit_payments
+from .loans import DebtService, ServiceTerms, common_profile, debt_service, grant_element, unit_payments
 from .prices import Prices
 
 
 @dataclass(frozen=True)
 class LoanSpec:
     source: int  # index of the source
-    profile: Floats  # unit repayment profile (K + 1,)
-    rate: float
+    profile: Floats  # (D, K + 1) unit repayment profile of each draw (an annuity's depends on its rate)
+    rate: Floats  # (D,) interest or service charge
     front_end_fee: float
     commitment_fee: float
     usd: bool = False  # the credit is in USD; else in the local currency
@@ -182,8 +182,8 @@ def simulate(inp: ModelInputs) -> Simulation:
         rer = inp.prices.window(inp.prices.rer, H)
         abroad = [s for s in inp.loans if s.external]
         external_service = sum((nominal[s.source].payments for s in abroad), zeros)
-        pv = sum((pv_outstanding(nominal[s.source].disbursed[:, :Y], unit_payments(s.profile, s.rate), H)
-                  for s in abroad), zeros)
+        pv = sum((pv_outstanding(nominal[s.source].disbursed[:, :Y],
+                                 unit_payments(*common_profile(s.profile, s.rate)), H) for s in abroad), zeros)
         ppp_capital = sum((d.outstanding for d in ppp.values()), zeros) * conv[True]
         dsf = dsf_ratios(pv, external_service, ppp_capital, inp.dsf, usd, rer)
         # the years of the plan and of its repayments, as in dsf.csv
