@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
@@ -83,6 +83,8 @@ class Result:
     sim: Simulation
     basis: str = DEFAULT_BASIS
     draw: int = 0  # the draw whose tables and summary this view gives
+    #: what the views of one run (other draws, other bases) compute once and share
+    shared: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def draws(self) -> int:
@@ -126,9 +128,14 @@ class Result:
         return concat_tables(per)
 
     @cached_property
+    def _factors(self) -> Floats:
+        """(D, H) what a constant-price local amount of each year is multiplied by to be in the basis."""
+        return self.inputs.prices.basis_factor(PRICE_BASES.index(self.basis), self.inputs.horizon)
+
+    @property
     def _factor(self) -> Floats:
-        """(H,) what a constant-price local amount of each year is multiplied by to be in the basis."""
-        return self.inputs.prices.basis_factor(PRICE_BASES.index(self.basis), self.inputs.horizon)[self.draw]
+        """(H,) :attr:`_factors` of this view's draw."""
+        return np.asarray(self._factors[self.draw], dtype=float)
 
     def _in_basis(self, values: np.ndarray, year_axis: int = 0) -> np.ndarray:
         """``values`` with a year axis (from start_year) converted to the basis."""
@@ -356,56 +363,71 @@ class Result:
         """Summary metrics as plain numbers, rounded like the tables, and the grant element of each loan as
         ``grant_element__<id>``. A metric that is not defined for this scenario (no learners, no external finance,
         a loan that never disburses, ...) is absent."""
-        raw = self._raw_metrics()
-        for basis in PRICE_BASES:
-            other = raw if basis == self.basis else self.in_basis(basis)._raw_metrics()
-            for key in HEADLINE_METRICS:
-                raw[basis_metric_key(key, basis)] = other.get(key, math.nan)
+        raw = {k: float(v[self.draw]) for k, v in self.summary_arrays().items()}
         out: dict[str, float | int] = {}
-        for key in [*METRICS, *(k for k in raw if k not in METRICS)]:
-            value = raw.get(key, math.nan)
+        for key, value in raw.items():
             if math.isfinite(value):
                 digits = minor_unit_digits(self._metric_currency(key, self.currency))
                 out[key] = _round_metric(value, metric_definition(key).kind, digits)
         return out
 
-    def _raw_metrics(self) -> dict[str, float]:
-        """The metrics of draw 0 in the basis, before rounding."""
-        raw = {k: float(v[self.draw]) for k, v in self.sim.metrics.items()}
-        for i, ge in self.sim.loan_grant_element.items():
-            raw[source_metric_key("grant_element", self.scenario.source[i].id)] = float(ge[self.draw])
-        start_factor = float(self._factor[0])
-        for key in PV_METRICS:
-            if key in raw:
-                raw[key] *= start_factor
-        raw.update(self._table_totals())
-        learner_years = float(self.inputs.learners[self.draw]) * self.scenario.scenario.years
-        raw["cost_per_learner_year"] = raw["total_cost"] / learner_years if learner_years > 0 else math.nan
-        # the recurrent cost is a mean of yearly amounts: the same rule over the amounts in the basis
-        external = np.isin(self.inputs.sources.kind, [SOURCE_KINDS.index(k) for k in EXTERNAL_KINDS])
-        recurrent = recurrent_metrics(self.sim.paid[self.draw:self.draw + 1, :, external].sum(axis=2),
-                                      self._in_basis(self.sim.plan_cost[self.draw])[None, :],
-                                      self._in_basis(self.sim.fiscal["education_budget"][self.draw])[None, :],
-                                      self.scenario.scenario.years)
-        raw["recurrent_cost_after_external"] = float(recurrent["recurrent_cost_after_external"][0])
-        return raw
+    def summary_arrays(self) -> dict[str, Floats]:
+        """The summary's metrics over every draw, before rounding, in the order of ``summary.csv``: the metrics of
+        :meth:`metric_arrays` and the headline metrics in every basis."""
+        raw = self.metric_arrays()
+        for basis in PRICE_BASES:
+            other = raw if basis == self.basis else self.in_basis(basis).metric_arrays()
+            for key in HEADLINE_METRICS:
+                raw[basis_metric_key(key, basis)] = other.get(key, np.full(self.draws, np.nan))
+        return {key: raw[key] for key in [*METRICS, *(k for k in raw if k not in METRICS)] if key in raw}
 
-    def _table_totals(self) -> dict[str, float]:
+    def metric_arrays(self) -> dict[str, Floats]:
+        """Every summary metric of every draw in the basis, before rounding, (D,) each: the engine's metrics, present
+        values as amounts of start_year, and the totals as the sums of the rounded rows of the tables they
+        summarise (as :meth:`summary` reports them). Computed once per basis for all the draws of the run."""
+        key = ("metrics", self.basis)
+        if key not in self.shared:
+            self.shared[key] = self._compute_metric_arrays()
+        return dict(self.shared[key])
+
+    def _compute_metric_arrays(self) -> dict[str, Floats]:
+        out = {k: np.asarray(v, dtype=float) for k, v in self.sim.metrics.items()}
+        for i, ge in self.sim.loan_grant_element.items():
+            out[source_metric_key("grant_element", self.scenario.source[i].id)] = np.asarray(ge, dtype=float)
+        factors = self._factors
+        for key in PV_METRICS:
+            if key in out:
+                out[key] = out[key] * factors[:, 0]  # an amount of start_year
+        out.update(self._table_totals(factors))
+        learner_years = np.asarray(self.inputs.learners, dtype=float) * self.scenario.scenario.years
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out["cost_per_learner_year"] = np.where(learner_years > 0, out["total_cost"] / learner_years, np.nan)
+        # the recurrent cost is a mean of yearly amounts: the engine's rule over the amounts in the basis
+        external = np.isin(self.inputs.sources.kind, [SOURCE_KINDS.index(k) for k in EXTERNAL_KINDS])
+        recurrent = recurrent_metrics(self.sim.paid[:, :, external].sum(axis=2), self.sim.plan_cost * factors,
+                                      self.sim.fiscal["education_budget"] * factors, self.scenario.scenario.years)
+        out["recurrent_cost_after_external"] = recurrent["recurrent_cost_after_external"]
+        return out
+
+    def _table_totals(self, factors: Floats) -> dict[str, Floats]:
         """The summary's totals as sums of the rounded rows of the tables they summarise (costs.csv,
         financing.csv, debt_service.csv), so that a reader who adds up the rows finds them to the minor unit; the
-        ratios made of them follow."""
-        paid = self._paid.sum(axis=(0, 2))  # (S + 1,) by source in file order, then the gap
-        kinds = np.array([s.kind for s in self.scenario.source] + [GAP])
-        by_kind = {k: float(paid[kinds == k].sum()) for k in (*SOURCE_KINDS, GAP)}
-        cost = float(_round(self._in_basis(self.sim.costs.amount[self.draw]), self.digits).sum())
-        external = by_kind["grant"] + by_kind["loan"] + by_kind["ppp"]
-        out = {"total_cost": cost, "total_external": external, "total_gap": by_kind[GAP],
-               **{f"total_{k}": by_kind[k] for k in SOURCE_KINDS},
-               "gap_share": by_kind[GAP] / cost if cost > 0 else math.nan,
-               "leverage": external / by_kind["domestic"] if by_kind["domestic"] > 0 else math.nan}
-        for key, ppp in (("total_debt_service", False), ("total_ppp_payments", True)):
-            out[key] = float(sum((rows[f].sum() for i, rows in self._debt_rows.items() if (i in self.sim.ppp) == ppp
-                                  for f in ("interest", "principal", "fees")), 0.0))
+        ratios made of them follow. (D,) each; ``factors`` (D, H) turn constant local prices into the basis."""
+        Y, d = self.scenario.scenario.years, self.digits
+        f = factors[:, :Y]
+        paid = _round(self.sim.allocation.pay * f[:, :, None, None], d).sum(axis=(1, 3))  # (D, S)
+        gap = _round(self.sim.allocation.gap * f[:, :, None], d).sum(axis=(1, 2))
+        kinds = np.array([s.kind for s in self.scenario.source], dtype=object)
+        by_kind = {k: paid[:, kinds == k].sum(axis=1) for k in SOURCE_KINDS}
+        cost = _round(self.sim.costs.amount * f[:, :, None], d).sum(axis=(1, 2))
+        external = sum((by_kind[k] for k in EXTERNAL_KINDS), np.zeros_like(cost))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = {"total_cost": cost, "total_external": external, "total_gap": gap,
+                   **{f"total_{k}": by_kind[k] for k in SOURCE_KINDS},
+                   "gap_share": np.where(cost > 0, gap / cost, np.nan),
+                   "leverage": np.where(by_kind["domestic"] > 0, external / by_kind["domestic"], np.nan)}
+        for key, flows in (("total_debt_service", self.sim.debt), ("total_ppp_payments", self.sim.ppp)):
+            out[key] = sum((_rounded_totals(ds, factors, d) for ds in flows.values()), np.zeros_like(cost))
         return out
 
     def summary_df(self) -> pd.DataFrame:
@@ -452,6 +474,19 @@ def _round_metric(value: float, kind: str, digits: int) -> float | int:
     return float(_round(np.array(value), SHARE_DIGITS))
 
 
+def _rounded_totals(ds: object, factors: Floats, digits: int) -> Floats:
+    """(D,) what one loan or PPP source's debt_service.csv rows add up to (interest + principal + fees): each flow is
+    rounded cumulatively to its last year with a payment (:meth:`Result._debt_rows`), so its rows add up to its
+    rounded running total in that year."""
+    flows = np.stack([getattr(ds, f) * factors for f in ("disbursed", "interest", "principal", "fees",
+                                                         "outstanding")], axis=1)  # (D, 5, H)
+    nonzero = np.any(_round(flows, digits) != 0, axis=1)  # (D, H)
+    last = np.where(nonzero, np.arange(flows.shape[2])[None, :], -1).max(axis=1)  # (D,)
+    running = _round(np.cumsum(flows[:, 1:4], axis=2), digits)  # (D, 3, H)
+    at_last = np.take_along_axis(running, np.maximum(last, 0)[:, None, None], axis=2)[:, :, 0]
+    return np.asarray(np.where(last >= 0, at_last.sum(axis=1), 0.0), dtype=float)
+
+
 def _flows(ds: object, draw: int = 0) -> Floats:
     """(5, H) the flows of one loan's debt service in one draw: disbursed, interest, principal, fees, outstanding."""
     return np.stack([getattr(ds, f)[draw] for f in ("disbursed", "interest", "principal", "fees", "outstanding")])
@@ -491,22 +526,19 @@ def quantiles_df(result: Result) -> pd.DataFrame:
     """Every summary metric over the draws of ``result``: one row per metric and statistic (:data:`STATISTICS`),
     in the metric's unit; and ``prob_over_limit``, the share of draws in which the burden exceeds its limit in some
     year. Metrics that no draw defines are left out."""
-    summaries = [result.for_draw(d).summary() for d in range(result.draws)]
-    units = dict(zip(result.summary_df()["metric"], result.summary_df()["unit"]))
-    keys = list(dict.fromkeys(k for s in summaries for k in s))
+    arrays = result.summary_arrays()
     rows = []
-    for key in keys:
-        values = np.array([s.get(key, math.nan) for s in summaries], dtype=float)
-        stats = _statistics(values)
-        kind = metric_definition(key).kind
-        digits = _digits_of(units.get(key, ""))
-        for stat, value in stats.items():
+    for key, values in arrays.items():
+        definition = metric_definition(key)
+        unit = definition.unit_for(result._metric_currency(key, result.currency))
+        digits = minor_unit_digits(currency_of(unit) or USD) if definition.kind == "money" else SHARE_DIGITS
+        for stat, value in _statistics(values).items():
             if math.isfinite(float(value)):
                 # years become fractional over draws (a mean, an interpolated percentile): not rounded to whole
                 rows.append({"scenario": result.name, "metric": key, "statistic": stat,
-                             "value": _round_metric(float(value), "share" if kind == "years" else kind, digits),
-                             "unit": units.get(key, "")})
-    over = np.array([s.get("years_over_limit", 0) > 0 for s in summaries], dtype=float)
+                             "value": _round_metric(float(value), "share" if definition.kind == "years"
+                                                    else definition.kind, digits), "unit": unit})
+    over = (arrays["years_over_limit"] > 0).astype(float)
     rows += [{"scenario": result.name, "metric": "prob_over_limit", "statistic": stat,
               "value": float(_round(np.array(v), SHARE_DIGITS)), "unit": "share of draws"}
              for stat, v in _statistics(over).items()]
