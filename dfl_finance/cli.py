@@ -194,7 +194,10 @@ def _write(tables: dict[str, pd.DataFrame], args: argparse.Namespace, scenarios:
     from .export import manifest, write_tables
     from .results import assumptions_df
 
-    meta = manifest([sc.name for sc in scenarios], input_files=args.files, basis=getattr(args, "basis", None))
+    meta = manifest([sc.name for sc in scenarios], input_files=args.files, basis=getattr(args, "basis", None),
+                    seed=getattr(args, "seed", None))
+    if getattr(args, "risk", None):
+        meta["risk"] = args.risk  # draws and method of each scenario
     extra = {**(workbook_only or {}), "assumptions": assumptions_df(scenarios)} if args.xlsx else None
     try:
         return write_tables(tables, args.out, meta=meta, xlsx="dfl-finance.xlsx" if args.xlsx else None,
@@ -261,6 +264,65 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(_basis_note(args.basis, [sc for _, sc in loaded]))
     print(f"\nwrote {len(written)} files to {Path(args.out)}")
     return EXIT_OK
+
+
+def cmd_risk(args: argparse.Namespace) -> int:
+    """Run each scenario over draws of its uncertain inputs; write the quantile tables (and the draws)."""
+    import pandas as pd
+
+    from .results import quantiles_df, yearly_quantiles_df
+    from .risk import run_risk
+
+    loaded = _load_all(args.files)
+    tables: dict[str, list[pd.DataFrame]] = {"quantiles": [], "yearly_quantiles": [], "summary": []}
+    if args.draws_out:
+        tables["draws"] = []
+    args.risk = {}
+    for f, sc in loaded:
+        n = sc.risk.draws if args.draws is None else args.draws
+        seed = sc.risk.seed if args.seed is None else args.seed
+        method = args.method or sc.risk.method
+        try:
+            res = run_risk(sc, n, seed, method, args.basis)
+        except ScenarioError as exc:
+            raise ScenarioError(_with_file(exc, f)) from None
+        args.risk[sc.name] = {"draws": n, "seed": seed, "method": method,
+                              "uncertain": [row.path for row in sc.uncertain]}
+        tables["quantiles"].append(quantiles_df(res))
+        tables["yearly_quantiles"].append(yearly_quantiles_df(res))
+        tables["summary"].append(res.for_draw(0).summary_df() if n == 1 else _deterministic_summary(sc, args.basis))
+        if args.draws_out:
+            tables["draws"].append(_draws_table(res))
+    if args.seed is None:  # the manifest's seed: the command line's, or each scenario's in its risk entry
+        args.seed = loaded[0][1].risk.seed if len(loaded) == 1 else None
+    out = {name: pd.concat(frames, ignore_index=True) for name, frames in tables.items()}
+    written = _write(out, args, [sc for _, sc in loaded])
+    q = out["quantiles"]
+    shown = q[q["metric"].isin(["total_gap", "pv_government_cost", "peak_burden_share", "prob_over_limit"])]
+    print(shown.pivot_table(index=["scenario", "metric"], columns="statistic", values="value", sort=False)
+          .to_string())
+    print(_basis_note(args.basis, [sc for _, sc in loaded]))
+    print(f"\nwrote {len(written)} files to {Path(args.out)}")
+    return EXIT_OK
+
+
+def _deterministic_summary(sc: Scenario, basis: str) -> pd.DataFrame:
+    from .results import run
+
+    return run(sc, basis).summary_df()
+
+
+def _draws_table(res: Any) -> pd.DataFrame:
+    """Every summary metric of every draw, tidy: scenario, draw, metric, value, unit."""
+    import numpy as np
+    import pandas as pd
+
+    arrays = res.summary_arrays()
+    units = dict(zip(res.summary_df()["metric"], res.summary_df()["unit"]))
+    frames = [pd.DataFrame({"scenario": res.name, "draw": np.arange(res.draws), "metric": key, "value": values,
+                            "unit": units.get(key, "")}) for key, values in arrays.items()]
+    df = pd.concat(frames, ignore_index=True)
+    return df[np.isfinite(df["value"].to_numpy(dtype=float))].reset_index(drop=True)
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -369,6 +431,28 @@ def cmd_data_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _draws(text: str) -> int:
+    from .vocabulary import MAX_DRAWS
+
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number (got {text!r})") from None
+    if not 1 <= n <= MAX_DRAWS:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_DRAWS:,} (got {n})")
+    return n
+
+
+def _seed(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number (got {text!r})") from None
+    if not 0 <= n < 2**63:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 2**63 - 1 (got {n})")
+    return n
+
+
 def _folder(text: str) -> str:
     if not text.strip():
         raise argparse.ArgumentTypeError("must name a folder (got an empty name)")
@@ -423,6 +507,22 @@ def build_parser() -> argparse.ArgumentParser:
     _scenario_and_output_args(p, "the comparison, every table of every scenario and an assumptions sheet")
     p.add_argument("--baseline", metavar="NAME", help="scenario name to compare against (default: the first)")
     p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("risk", help="run scenarios over draws of their uncertain inputs",
+                       description="Run each scenario over draws of its [[uncertain]] inputs (the [risk] table: "
+                       "draws, seed, method; the options below win) and write quantiles.csv (every summary metric "
+                       "and prob_over_limit at p5, p10, p50, p90, p95 and the mean), yearly_quantiles.csv (each "
+                       "year's cost, gap and burden share), summary.csv (the deterministic run), draws.csv with "
+                       "--draws-out, and manifest.json (with the seed) into DIR, all or nothing. The same seed gives "
+                       "the same numbers on any machine.")
+    _scenario_and_output_args(p, "a sheet per table and an assumptions sheet with every input")
+    p.add_argument("--draws", type=_draws, metavar="N", help="number of draws (default: the file's [risk] draws)")
+    p.add_argument("--seed", type=_seed, metavar="S", help="seed of the random numbers (default: the file's)")
+    from .vocabulary import SAMPLING_METHODS
+
+    p.add_argument("--method", choices=SAMPLING_METHODS, help="sampling design (default: the file's, lhs)")
+    p.add_argument("--draws-out", action="store_true", help="also write draws.csv: every metric of every draw")
+    p.set_defaults(func=cmd_risk)
 
     p = sub.add_parser("verify", help="check an output folder against its manifest.json",
                        description="Check that every file that DIR/manifest.json lists is present and has the "

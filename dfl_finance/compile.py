@@ -7,7 +7,7 @@ memory limit.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
@@ -137,6 +137,47 @@ def build_prices(scenario: Scenario, horizon: int, draws: int = 1, data: MacroDa
     return Prices(lcu=rep(lcu), usd=rep(usd), fx=rep(fx), start=anchor, base=base)
 
 
+#: A location in a scenario (as :func:`dfl_finance.paths.resolve` gives it) -> its value in each draw (D,).
+Samples = Mapping[tuple[str | int, ...], Floats]
+
+#: The fields that can vary between draws, by the shape of their location: the names of the fields, the other parts
+#: list indices (``programme[i].cost[j].unit_cost`` is ``("programme", int, "cost", int, "unit_cost")``).
+UNCERTAIN_FIELDS: tuple[tuple[object, ...], ...] = (
+    ("programme", int, "cost", int, "unit_cost"), ("programme", int, "cost", int, "price_trend"),
+    ("programme", int, "start_share"), ("programme", int, "target_share"), ("programme", int, "target_year"),
+    ("context", "schools"), ("context", "learners"), ("context", "teachers"), ("context", "education_budget"),
+    ("context", "budget_growth"), ("context", "burden_limit"),
+    ("source", int, "share_cap"), ("source", int, "annual_cap"), ("source", int, "commitment"),
+    ("source", int, "budget_share_cap"), ("source", int, "rate"), ("source", int, "return_rate"),
+    ("scenario", "discount_rate"), ("macro", "inflation"), ("macro", "usd_inflation"), ("macro", "fx_rate"),
+)
+
+
+def can_vary(loc: Sequence[str | int]) -> bool:
+    """Whether the field at ``loc`` can vary between draws (:data:`UNCERTAIN_FIELDS`)."""
+    return any(len(shape) == len(loc) and all(part is int and isinstance(x, int) or part == x
+                                              for part, x in zip(shape, loc)) for shape in UNCERTAIN_FIELDS)
+
+
+class _Values:
+    """A scenario's value of a field in each draw: the sampled values where there are some, else the scenario's."""
+
+    def __init__(self, samples: Samples | None, draws: int) -> None:
+        self.samples = {tuple(k): np.asarray(v, dtype=float) for k, v in (samples or {}).items()}
+        self.draws = draws
+
+    def __call__(self, loc: tuple[str | int, ...], default: float | None) -> Floats:
+        if loc in self.samples:
+            return self.samples[loc]
+        return np.full(self.draws, np.nan if default is None else float(default))
+
+    def columns(self, locs: Sequence[tuple[str | int, ...]], defaults: Sequence[float | None]) -> Floats:
+        """(D, n) the values of several fields."""
+        if not locs:
+            return np.zeros((self.draws, 0))
+        return np.stack([self(loc, d) for loc, d in zip(locs, defaults)], axis=1)
+
+
 def _repeat(values: Sequence[float], draws: int) -> Floats:
     """(n,) values -> (draws, n), the same in every draw."""
     arr = np.asarray(values, dtype=float).reshape(1, -1)
@@ -161,10 +202,12 @@ def quote_factors(scenario: Scenario, prices: Prices) -> Floats:
 
 
 def build_cost_inputs(scenario: Scenario, draws: int = 1, prices: Prices | None = None,
-                      years: int | None = None) -> CostInputs:
+                      years: int | None = None, samples: Samples | None = None) -> CostInputs:
     """The :class:`~dfl_finance.engine.costs.CostInputs` of a scenario, repeated over ``draws``, over ``years``
     years (default the plan's; more to continue opex and replacements after it), in constant local prices of the
-    base year (``prices``; default: flat prices, amounts as written)."""
+    base year (``prices``; default: flat prices, amounts as written); ``samples`` give the fields that vary between
+    draws."""
+    value = _Values(samples, draws)
     ctx = scenario.context
     start = scenario.scenario.start_year
     plan_years = scenario.scenario.years
@@ -176,7 +219,8 @@ def build_cost_inputs(scenario: Scenario, draws: int = 1, prices: Prices | None 
     for l_idx, (_, c) in enumerate(lines):
         if c.kind == "fixed_capex":
             schedule[l_idx, [y - start for y in (c.schedule or [start])]] = True
-    unit_cost = _repeat([c.unit_cost for _, c in lines], draws)
+    line_locs = [("programme", i, "cost", j) for i, p in enumerate(progs) for j in range(len(p.cost))]
+    unit_cost = value.columns([(*loc, "unit_cost") for loc in line_locs], [c.unit_cost for _, c in lines])
     usd_priced = np.array([in_usd(scenario, scenario.line_currency(c)) for _, c in lines], dtype=bool)
     rer = None
     if prices is not None:
@@ -184,16 +228,20 @@ def build_cost_inputs(scenario: Scenario, draws: int = 1, prices: Prices | None 
         rer = prices.window(prices.rer, Y)
     return CostInputs(
         years=Y,
-        driver_count=_repeat([counts[p.driver] for p in progs], draws),
-        start_share=_repeat([p.start_share for p in progs], draws),
-        target_share=_repeat([p.target_share for p in progs], draws),
-        target_index=np.repeat(np.array([[(p.target_year or scenario.end_year) - start for p in progs]],
-                                        dtype=np.int64), draws, axis=0),
+        driver_count=value.columns([("context", p.driver) for p in progs], [counts[p.driver] for p in progs])
+        if progs else np.zeros((draws, 0)),
+        start_share=value.columns([("programme", i, "start_share") for i in range(len(progs))],
+                                  [p.start_share for p in progs]),
+        target_share=value.columns([("programme", i, "target_share") for i in range(len(progs))],
+                                   [p.target_share for p in progs]),
+        target_index=(np.rint(value.columns([("programme", i, "target_year") for i in range(len(progs))],
+                                            [p.target_year or scenario.end_year for p in progs]))
+                      - start).astype(np.int64),
         rollout=np.array([ROLLOUTS.index(p.rollout) for p in progs], dtype=np.int64),
         line_programme=np.array([p_idx for p_idx, _ in lines], dtype=np.int64),
         line_kind=np.array([LINE_KINDS.index(c.kind) for _, c in lines], dtype=np.int64),
         unit_cost=unit_cost,
-        price_trend=_repeat([c.price_trend for _, c in lines], draws),
+        price_trend=value.columns([(*loc, "price_trend") for loc in line_locs], [c.price_trend for _, c in lines]),
         lifetime=np.array([c.lifetime or 0 for _, c in lines], dtype=np.int64),
         replace_existing=np.array([c.replace_existing for _, c in lines], dtype=bool),
         schedule=schedule,
@@ -229,9 +277,12 @@ def eligible_cells(scenario: Scenario) -> np.ndarray:
     return out
 
 
-def build_source_inputs(scenario: Scenario, draws: int = 1, prices: Prices | None = None) -> SourceInputs:
+def build_source_inputs(scenario: Scenario, draws: int = 1, prices: Prices | None = None,
+                        samples: Samples | None = None) -> SourceInputs:
     """The :class:`~dfl_finance.engine.financing.SourceInputs` of a scenario, repeated over ``draws``; with
-    ``prices``, the sources' amounts are in their own currency at current prices."""
+    ``prices``, the sources' amounts are in their own currency at current prices; ``samples`` give the fields that
+    vary between draws."""
+    value = _Values(samples, draws)
     sources = scenario.source
     start, Y = scenario.scenario.start_year, scenario.scenario.years
     years = np.arange(start, start + Y)
@@ -264,10 +315,13 @@ def build_source_inputs(scenario: Scenario, draws: int = 1, prices: Prices | Non
         kind=np.array([SOURCE_KINDS.index(s.kind) for s in sources], dtype=np.int64),
         eligible=eligible_cells(scenario),
         window=window,
-        share_cap=_repeat([s.share_cap for s in sources], draws),
-        annual_cap=_repeat([opt(s.annual_cap) for s in sources], draws),
-        budget_share_cap=_repeat([opt(s.budget_share_cap) for s in sources], draws),
-        commitment=_repeat([opt(s.commitment) for s in sources], draws),
+        share_cap=value.columns([("source", i, "share_cap") for i in range(S)], [s.share_cap for s in sources]),
+        annual_cap=value.columns([("source", i, "annual_cap") for i in range(S)],
+                                 [opt(s.annual_cap) for s in sources]),
+        budget_share_cap=value.columns([("source", i, "budget_share_cap") for i in range(S)],
+                                       [opt(s.budget_share_cap) for s in sources]),
+        commitment=value.columns([("source", i, "commitment") for i in range(S)],
+                                 [opt(s.commitment) for s in sources]),
         match_ratio=ratio,
         match_on=match_on,
     )
@@ -280,28 +334,33 @@ def _given(value: T | None, what: str) -> T:
     return value
 
 
-def _per_draw(profile: Floats, rate: float, draws: int) -> tuple[Floats, Floats]:
-    """A loan's profile and rate repeated over the draws: (D, K + 1), (D,)."""
-    return np.repeat(profile[None, :], draws, axis=0), np.full(draws, float(rate))
+def _per_draw(make: Callable[[float], Floats], rates: Floats) -> tuple[Floats, Floats]:
+    """A loan's repayment profile in each draw, made once per distinct rate: (D, K + 1), (D,)."""
+    distinct, which = np.unique(rates, return_inverse=True)
+    profiles = np.stack([make(float(r)) for r in distinct])
+    return profiles[which.reshape(-1)], np.asarray(rates, dtype=float)
 
 
-def _loan_specs(scenario: Scenario, draws: int = 1) -> tuple[list[LoanSpec], list[LoanSpec]]:
+def _loan_specs(scenario: Scenario, draws: int = 1,
+                samples: Samples | None = None) -> tuple[list[LoanSpec], list[LoanSpec]]:
+    value = _Values(samples, draws)
     loans, ppps = [], []
     local = scenario.scenario.currency
     for i, s in enumerate(scenario.source):
         usd = in_usd(scenario, scenario.source_currency(s))
         if s.kind == "loan":
-            rate = _given(s.rate, "rate")
-            profile = repayment_profile(_given(s.repayment, "repayment"), rate, _given(s.grace_years, "grace_years"),
-                                        _given(s.maturity_years, "maturity_years"), s.schedule)
+            repayment, grace = _given(s.repayment, "repayment"), _given(s.grace_years, "grace_years")
+            maturity, schedule = _given(s.maturity_years, "maturity_years"), s.schedule
+            rates = value(("source", i, "rate"), _given(s.rate, "rate"))
             # external debt: a loan in USD (in a USD scenario every loan: its lenders are abroad)
             external = usd or local == USD
-            loans.append(LoanSpec(i, *_per_draw(profile, rate, draws), s.front_end_fee or 0.0,
-                                  s.commitment_fee or 0.0, usd, external))
+            loans.append(LoanSpec(i, *_per_draw(lambda r: repayment_profile(repayment, r, grace, maturity, schedule),
+                                                rates), s.front_end_fee or 0.0, s.commitment_fee or 0.0, usd,
+                                  external))
         elif s.kind == "ppp":
-            rate = _given(s.return_rate, "return_rate")
-            ppps.append(LoanSpec(i, *_per_draw(ppp_profile(_given(s.contract_years, "contract_years"), rate), rate,
-                                               draws), 0.0, 0.0, usd))
+            years = _given(s.contract_years, "contract_years")
+            rates = value(("source", i, "return_rate"), _given(s.return_rate, "return_rate"))
+            ppps.append(LoanSpec(i, *_per_draw(lambda r: ppp_profile(years, r), rates), 0.0, 0.0, usd))
     return loans, ppps
 
 
@@ -353,10 +412,31 @@ def _dsf_inputs(scenario: Scenario, prices: Prices, data: MacroData) -> DsfInput
     )
 
 
-def build_model_inputs(scenario: Scenario, draws: int = 1, data: MacroData | None = None) -> ModelInputs:
+def _prices_per_draw(scenario: Scenario, horizon: int, draws: int, data: MacroData, value: _Values) -> Prices:
+    """The price paths of each draw where ``[macro]`` values vary between draws (one path per distinct set)."""
+    fields = ("inflation", "usd_inflation", "fx_rate")
+    varying = [f for f in fields if ("macro", f) in value.samples]
+    if not varying:
+        return build_prices(scenario, horizon, draws, data)
+    columns = np.stack([value(("macro", f), None) for f in varying], axis=1)
+    distinct, which = np.unique(columns, axis=0, return_inverse=True)
+    built = [build_prices(scenario.model_copy(update={"macro": scenario.macro.model_copy(
+        update=dict(zip(varying, map(float, row))))}), horizon, 1, data) for row in distinct]
+    pick = which.reshape(-1)
+
+    def stacked(a: str) -> Floats:
+        return np.asarray(np.concatenate([getattr(p, a) for p in built])[pick], dtype=float)
+
+    return Prices(lcu=stacked("lcu"), usd=stacked("usd"), fx=stacked("fx"), start=built[0].start,
+                  base=built[0].base)
+
+
+def build_model_inputs(scenario: Scenario, draws: int = 1, data: MacroData | None = None,
+                       samples: Samples | None = None) -> ModelInputs:
     """The :class:`~dfl_finance.engine.model.ModelInputs` of a validated scenario, repeated over ``draws``.
 
-    ``data``: consumer price indices and DSF thresholds (default: read from data/).
+    ``data``: consumer price indices and DSF thresholds (default: read from data/). ``samples``: the values of the
+    fields that vary between draws (:data:`UNCERTAIN_FIELDS`), by location, each (draws,).
 
     Raises
     ------
@@ -368,34 +448,35 @@ def build_model_inputs(scenario: Scenario, draws: int = 1, data: MacroData | Non
     ctx, meta = scenario.context, scenario.scenario
     Y = meta.years
     H = horizon_of(scenario)
-    prices = build_prices(scenario, H, draws, data)
-
-    def per_draw(value: float) -> Floats:
-        return np.full(draws, float(value))
+    value = _Values(samples, draws)
+    prices = _prices_per_draw(scenario, H, draws, data, value)
 
     # the budget: nominal local currency of budget_year -> constant prices, carried to start_year at real growth
-    growth = ctx.budget_growth or 0.0
+    growth = value(("context", "budget_growth"), ctx.budget_growth or 0.0)
     budget_year = ctx.budget_year if ctx.budget_year is not None else meta.start_year
     at = prices.start + budget_year - meta.start_year
-    budget0 = (ctx.education_budget or 0.0) / prices.lcu[:, at] * (1.0 + growth) ** (meta.start_year - budget_year)
-    caps = [s.budget_share_cap for s in scenario.source if s.kind == "domestic" and s.budget_share_cap is not None]
-    loans, ppps = _loan_specs(scenario, draws)
+    budget = value(("context", "education_budget"), ctx.education_budget or 0.0)
+    budget0 = budget / prices.lcu[:, at] * (1.0 + growth) ** (meta.start_year - budget_year)
+    domestic = [i for i, s in enumerate(scenario.source) if s.kind == "domestic" and s.budget_share_cap is not None]
+    caps = value.columns([("source", i, "budget_share_cap") for i in domestic],
+                         [scenario.source[i].budget_share_cap for i in domestic])
+    loans, ppps = _loan_specs(scenario, draws, samples)
     return ModelInputs(
-        costs=build_cost_inputs(scenario, draws, prices, years=Y + meta.post_horizon_years),
+        costs=build_cost_inputs(scenario, draws, prices, years=Y + meta.post_horizon_years, samples=samples),
         years=Y,
         horizon=H,
-        sources=build_source_inputs(scenario, draws, prices),
+        sources=build_source_inputs(scenario, draws, prices, samples),
         loans=loans,
         ppps=ppps,
         n_programmes=len(scenario.programme),
         education_budget=np.asarray(budget0, dtype=float),
-        budget_growth=per_draw(growth),
-        burden_limit=per_draw(ctx.burden_limit),
-        discount=real_discount_factors(per_draw(meta.discount_rate), meta.discount_basis == "real",
-                                       prices.window(prices.lcu, H)),
-        learners=per_draw(ctx.learners or 0),
+        budget_growth=growth,
+        burden_limit=value(("context", "burden_limit"), ctx.burden_limit),
+        discount=real_discount_factors(value(("scenario", "discount_rate"), meta.discount_rate),
+                                       meta.discount_basis == "real", prices.window(prices.lcu, H)),
+        learners=value(("context", "learners"), ctx.learners or 0),
         prices=prices,
         gap_bond=_gap_bond(scenario),
         dsf=_dsf_inputs(scenario, prices, data),
-        domestic_cap=per_draw(sum(caps)) if caps else None,
+        domestic_cap=caps.sum(axis=1) if domestic else None,
     )

@@ -41,7 +41,12 @@ SOURCE_KINDS: tuple[str, ...] = get_args(SourceKind)
 REPAYMENTS: tuple[str, ...] = get_args(Repayment)
 #: The four LIC-DSF ratios of external public debt (IMF/World Bank Guidance Note, 2018), in the order of dsf.csv.
 DsfRatio = Literal["pv_debt_gdp", "pv_debt_exports", "debt_service_exports", "debt_service_revenue"]
+#: Distributions of an uncertain input (``[[uncertain]] distribution``) and sampling designs (``[risk] method``).
+Distribution = Literal["uniform", "triangular", "pert", "normal", "lognormal", "discrete"]
+SamplingMethod = Literal["lhs", "sobol", "mc"]
 PRICE_BASES: tuple[str, ...] = get_args(PriceBasis)
+DISTRIBUTIONS: tuple[str, ...] = get_args(Distribution)
+SAMPLING_METHODS: tuple[str, ...] = get_args(SamplingMethod)
 DISCOUNT_BASES: tuple[str, ...] = get_args(DiscountBasis)
 ENVELOPES: tuple[str, ...] = get_args(Envelope)
 BUDGET_SCOPES: tuple[str, ...] = get_args(BudgetScope)
@@ -77,6 +82,8 @@ METRIC_SOURCE_SEPARATOR = "__"
 MAX_AMOUNT = 1e18
 #: Largest driver count (schools, learners, teachers) [units].
 MAX_COUNT = 10**10
+#: Most draws of a risk run (in the file or on the command line); the memory guard may allow fewer.
+MAX_DRAWS = 1_000_000
 #: Largest scenario file [bytes]; a longer input (or an endless one such as ``/dev/zero``) is refused unread.
 MAX_FILE_BYTES = 4 * 1024 * 1024
 

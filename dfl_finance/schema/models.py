@@ -20,15 +20,18 @@ from ..vocabulary import (
     ID_PATTERN,
     MAX_AMOUNT,
     MAX_COUNT,
+    MAX_DRAWS,
     BudgetScope,
     DebtCapacity,
     DiscountBasis,
+    Distribution,
     Driver,
     Envelope,
     LineKind,
     Pillar,
     Repayment,
     Rollout,
+    SamplingMethod,
     SourceKind,
 )
 
@@ -366,6 +369,42 @@ class Source(_Model):
         return self.name or self.id
 
 
+class Uncertain(_Model):
+    """One ``[[uncertain]]`` row: an input of the scenario that varies between the draws of a risk run."""
+
+    path: str = _field(description="The field that varies, as a field path: programme[connectivity].cost[satellite "
+                       "terminal].unit_cost, source[ida].commitment, context.budget_growth (see Field paths)",
+                       min_length=1, max_length=1000)
+    distribution: Distribution = _field(description="uniform (low, high); triangular and pert (low, mode, high); "
+                                        "normal (mean, sd, truncated to the field's allowed range); lognormal "
+                                        "(median, sd_log); discrete (values, weights)")
+    low: float | None = _field(None, description="Smallest value (uniform, triangular, pert)")
+    high: float | None = _field(None, description="Largest value (uniform, triangular, pert)")
+    mode: float | None = _field(None, description="Most likely value (triangular, pert)")
+    mean: float | None = _field(None, description="Mean (normal)")
+    sd: float | None = _field(None, description="Standard deviation (normal)", gt=0.0)
+    median: float | None = _field(None, description="Median (lognormal)", gt=0.0)
+    sd_log: float | None = _field(None, description="Standard deviation of the logarithm (lognormal)", gt=0.0)
+    values: list[float] | None = _field(None, description="The possible values (discrete)", min_length=1)
+    weights: list[float] | None = _field(None, description="Their weights (discrete; default equal)",
+                                         allowed=">= 0, one per value, not all 0")
+    group: str | None = _field(None, description="Inputs with the same group move together (a Gaussian copula at "
+                               "the group's rho)", pattern=ID_PATTERN)
+    rho: float | None = _field(None, description="Correlation of the group's inputs (the normal scores of a "
+                               "Gaussian copula); give it on one row of the group, or the same on several",
+                               ge=-1.0, le=1.0)
+
+
+class Risk(_Model):
+    """The ``[risk]`` table: how the draws of a risk run are made."""
+
+    draws: int = _field(1000, description="Number of draws (the command line's --draws wins)", ge=1, le=MAX_DRAWS)
+    seed: int = _field(0, description="Seed of the random numbers: the same seed gives the same draws on any "
+                       "machine (the command line's --seed wins)", ge=0, le=2**63 - 1)
+    method: SamplingMethod = _field("lhs", description="lhs (Latin hypercube), sobol (scrambled Sobol) or mc "
+                                    "(plain Monte Carlo), from scipy.stats.qmc and numpy")
+
+
 class Scenario(_Model):
     """A whole scenario file."""
 
@@ -373,6 +412,8 @@ class Scenario(_Model):
     context: Context = Field(default_factory=Context)
     macro: Macro = Field(default_factory=Macro)
     debt: Debt = Field(default_factory=Debt)
+    risk: Risk = Field(default_factory=Risk)
+    uncertain: list[Uncertain] = Field(default_factory=list)
     programme: list[Programme] = Field(min_length=1)
     source: list[Source] = Field(default_factory=list)
 

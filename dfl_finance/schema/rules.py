@@ -72,6 +72,10 @@ def consistency_problems(sc: Scenario) -> list[Problem]:
                     out.append(Problem(f"{cw}.schedule", "must list at least one year", c.schedule))
     out += _source_problems(sc)
     out += _price_problems(sc)
+    if sc.uncertain:
+        from ..risk.inputs import uncertain_problems  # field paths and the bounds of the schema's fields
+
+        out += uncertain_problems(sc)
     return out
 
 

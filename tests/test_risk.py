@@ -1,0 +1,170 @@
+"""Risk: uncertain inputs, their draws and the quantile tables; known answers by hand, reproducibility, bad input."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from dfl_finance import ScenarioError, scenario_from_dict
+from dfl_finance.cli import main
+from dfl_finance.results import quantiles_df
+from dfl_finance.risk import run_risk
+from dfl_finance.risk.sampling import Marginal, correlate, sample, uniforms
+from dfl_finance.schema import dump_scenario
+
+
+def _plan(uncertain, risk=None, sources=None, **context):
+    return {
+        "scenario": {"name": "risk", "start_year": 2026, "years": 1, "post_horizon_years": 0},
+        "context": {"schools": 100, "learners": 0, "teachers": 0, "education_budget": 1e6, **context},
+        "programme": [{"id": "connect", "pillar": "infrastructure", "driver": "schools", "rollout": "immediate",
+                       "cost": [{"item": "kit", "kind": "capex", "unit_cost": 500.0}]}],
+        "source": sources or [],
+        "uncertain": uncertain,
+        **({"risk": risk} if risk else {}),
+    }
+
+
+# ------------------------------------------------------------------------------------------------ sampling
+
+
+@pytest.mark.parametrize("method", ["lhs", "sobol", "mc"])
+def test_the_same_seed_gives_the_same_draws(method):
+    a, b = uniforms(64, 3, method, 7), uniforms(64, 3, method, 7)
+    assert np.array_equal(a, b) and not np.array_equal(a, uniforms(64, 3, method, 8))
+    assert ((a > 0) & (a < 1)).all()
+
+
+@pytest.mark.parametrize("m, check", [
+    (Marginal("uniform", low=2.0, high=4.0), stats.uniform(2, 2)),
+    (Marginal("triangular", low=0.0, mode=1.0, high=4.0), stats.triang(0.25, 0, 4)),
+    (Marginal("pert", low=0.0, mode=1.0, high=4.0), stats.beta(2.0, 4.0, 0, 4)),  # 1 + 4 x 1/4, 1 + 4 x 3/4
+    (Marginal("lognormal", median=3.0, sd_log=0.5), stats.lognorm(0.5, scale=3.0)),
+])
+def test_each_distribution_follows_its_definition(m, check):
+    u = np.array([0.05, 0.25, 0.5, 0.9])
+    assert m.ppf(u) == pytest.approx(check.ppf(u))
+
+
+def test_a_normal_is_truncated_to_the_field_and_a_discrete_follows_its_weights():
+    normal = Marginal("normal", mean=0.9, sd=0.2, lower_bound=0.0, upper_bound=1.0)
+    x = normal.ppf(np.linspace(0.001, 0.999, 101))
+    assert x.min() >= 0.0 and x.max() <= 1.0
+    discrete = Marginal("discrete", values=(1.0, 2.0, 3.0), weights=(1.0, 1.0, 2.0))
+    # cumulative weights 0.25, 0.5, 1.0
+    assert discrete.ppf(np.array([0.1, 0.3, 0.6, 0.99])).tolist() == [1.0, 2.0, 3.0, 3.0]
+
+
+def test_a_group_is_correlated_at_its_rho():
+    u = correlate(uniforms(20000, 3, "mc", 1), [[0, 1]], [0.8])
+    z = stats.norm.ppf(u)
+    r = np.corrcoef(z, rowvar=False)
+    assert r[0, 1] == pytest.approx(0.8, abs=0.02) and abs(r[0, 2]) < 0.03
+
+
+# ------------------------------------------------------------------------------------------------ known answers
+
+
+def test_a_uniform_unit_cost_gives_total_cost_quantiles_by_hand():
+    # 100 schools reached in 2026 at a unit cost uniform on 400..600: the total cost is 100 x the unit cost, so its
+    # p10 is 100 x 420 = 42,000, its p50 50,000, its p90 58,000 and its mean 50,000 (a Latin hypercube of 1,000
+    # draws puts one draw in each 1/1000 of the range: the quantiles are within 0.1 of the range)
+    raw = _plan([{"path": "programme[connect].cost[kit].unit_cost", "distribution": "uniform",
+                  "low": 400.0, "high": 600.0}], risk={"draws": 1000, "seed": 3})
+    q = quantiles_df(run_risk(scenario_from_dict(raw))).set_index(["metric", "statistic"])["value"]
+    assert q[("total_cost", "p10")] == pytest.approx(42000, abs=40)
+    assert q[("total_cost", "p50")] == pytest.approx(50000, abs=40)
+    assert q[("total_cost", "p90")] == pytest.approx(58000, abs=40)
+    assert q[("total_cost", "mean")] == pytest.approx(50000, abs=40)
+
+
+def test_the_gap_mean_by_hand_with_an_uncertain_grant():
+    # cost 50,000; a grant whose commitment is 0 or 50,000 with probability 1/2 each (a pledge that materialises
+    # or not), nothing else: the gap is 50,000 or 0, its mean 25,000
+    raw = _plan([{"path": "source[donor].commitment", "distribution": "discrete", "values": [0.0, 50000.0]}],
+                risk={"draws": 2000, "seed": 5, "method": "mc"},
+                sources=[{"id": "donor", "kind": "grant", "currency": "USD"}])
+    q = quantiles_df(run_risk(scenario_from_dict(raw))).set_index(["metric", "statistic"])["value"]
+    assert q[("total_gap", "mean")] == pytest.approx(25000, rel=0.05)
+    assert q[("total_gap", "p5")] == 0 and q[("total_gap", "p95")] == 50000
+
+
+def test_without_uncertain_inputs_every_draw_is_the_deterministic_run():
+    from dfl_finance import run
+
+    sc = scenario_from_dict(_plan([]))
+    q = quantiles_df(run_risk(sc, draws=4)).set_index(["metric", "statistic"])["value"]
+    assert q[("total_cost", "p5")] == q[("total_cost", "p95")] == run(sc).summary()["total_cost"]
+
+
+def test_a_loan_rate_and_inflation_can_vary():
+    raw = _plan([{"path": "source[ida].rate", "distribution": "uniform", "low": 0.0, "high": 0.05},
+                 {"path": "macro.inflation", "distribution": "triangular", "low": 0.02, "mode": 0.05,
+                  "high": 0.12}],
+                sources=[{"id": "ida", "kind": "loan", "rate": 0.01, "grace_years": 1, "maturity_years": 5,
+                          "repayment": "annuity"}], risk={"draws": 50, "seed": 1})
+    raw["scenario"]["currency"] = "RWF"
+    raw["macro"] = {"inflation": 0.05, "usd_inflation": 0.02, "fx_rate": 1300.0}
+    res = run_risk(scenario_from_dict(raw))
+    service = res.metric_arrays()["total_debt_service"]
+    assert np.ptp(service) > 0  # the rate moves the debt service
+    assert len(np.unique(res.inputs.prices.lcu[:, -1])) > 40  # and inflation the price paths
+
+
+# ------------------------------------------------------------------------------------------------ bad input
+
+
+@pytest.mark.parametrize("row, field, words", [
+    ({"path": "programme[nowhere].cost[0].unit_cost", "distribution": "uniform", "low": 1.0, "high": 2.0},
+     "uncertain[0].path", "nowhere"),
+    ({"path": "scenario.name", "distribution": "uniform", "low": 1.0, "high": 2.0},
+     "uncertain[0].path", "cannot vary"),
+    ({"path": "programme[connect].target_share", "distribution": "uniform", "low": 0.5, "high": 1.2},
+     "uncertain[0].high", "<= 1"),
+    ({"path": "programme[connect].cost[kit].unit_cost", "distribution": "uniform", "low": 2.0, "high": 1.0},
+     "uncertain[0].high", "above low"),
+    ({"path": "programme[connect].cost[kit].unit_cost", "distribution": "triangular", "low": 1.0, "high": 2.0},
+     "uncertain[0].mode", "required"),
+    ({"path": "programme[connect].cost[kit].unit_cost", "distribution": "normal", "mean": 500.0, "sd": 50.0,
+      "low": 1.0}, "uncertain[0].low", "takes mean, sd"),
+])
+def test_a_bad_uncertain_row_names_its_field(row, field, words):
+    with pytest.raises(ScenarioError) as exc:
+        scenario_from_dict(_plan([row]))
+    text = str(exc.value)
+    assert field in text and words in text, text
+
+
+def test_a_correlation_that_is_not_a_correlation_matrix_is_refused():
+    rows = [{"path": path, "distribution": "uniform", "low": 0.1, "high": 0.2, "group": "g", "rho": -0.9}
+            for path in ("programme[connect].start_share", "programme[connect].target_share",
+                         "context.burden_limit")]
+    with pytest.raises(ScenarioError, match="not positive semi-definite"):
+        scenario_from_dict(_plan(rows))
+
+
+def test_risk_command_writes_quantiles_with_the_seed_and_refuses_bad_draws(tmp_path, capsys):
+    raw = _plan([{"path": "programme[connect].cost[kit].unit_cost", "distribution": "pert", "low": 400.0,
+                  "mode": 450.0, "high": 700.0}])
+    path = tmp_path / "risk.toml"
+    path.write_text(dump_scenario(scenario_from_dict(raw)), encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["risk", str(path), "--draws", "200", "--seed", "11", "--out", str(out), "--draws-out"]) == 0
+    q = pd.read_csv(out / "quantiles.csv")
+    assert set(q["statistic"]) == {"p5", "p10", "p50", "p90", "p95", "mean"}
+    assert "prob_over_limit" in set(q["metric"])
+    assert set(pd.read_csv(out / "yearly_quantiles.csv")["measure"]) == {"cost", "gap", "burden_share"}
+    assert pd.read_csv(out / "draws.csv")["draw"].nunique() == 200
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["seed"] == 11 and manifest["risk"]["risk"]["draws"] == 200
+    # the same seed, the same numbers
+    assert main(["risk", str(path), "--draws", "200", "--seed", "11", "--out", str(tmp_path / "again")]) == 0
+    assert pd.read_csv(tmp_path / "again" / "quantiles.csv").equals(q)
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exc:
+        main(["risk", str(path), "--draws", "0", "--out", str(tmp_path / "bad")])
+    assert exc.value.code == 2 and "--draws" in capsys.readouterr().err
