@@ -24,6 +24,7 @@ _EXPORTS = {
     "DflFinanceError": "errors",
     "Problem": "errors",
     "ScenarioError": "errors",
+    "apply_overrides": "paths",
     "Result": "results",
     "assumptions_df": "results",
     "combine_tables": "results",
@@ -41,7 +42,8 @@ _EXPORTS = {
 }
 
 __all__ = [
-    "DataError", "DflFinanceError", "Problem", "Result", "Scenario", "ScenarioError", "__version__", "assumptions_df",
+    "DataError", "DflFinanceError", "Problem", "Result", "Scenario", "ScenarioError", "__version__", "apply_overrides",
+    "assumptions_df",
     "combine_tables", "comparability", "compare", "dump_scenario", "incremental_df", "load_scenario", "parse_scenario",
     "run",
     "save_scenario", "scenario_from_dict", "scenario_warnings",
@@ -49,6 +51,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from .errors import DataError, DflFinanceError, Problem, ScenarioError
+    from .paths import apply_overrides
     from .results import Result, assumptions_df, combine_tables, comparability, compare, incremental_df, run
     from .schema import (
         Scenario,

@@ -708,22 +708,12 @@ def _digits_of(unit: str) -> int:
 
 
 def assumptions_df(scenarios: list[Scenario]) -> pd.DataFrame:
-    """Every input of every scenario as ``scenario, field, value`` rows (field paths as in error messages)."""
-    rows = []
+    """Every input of every scenario as ``scenario, field, value`` rows; ``field`` is the canonical field path
+    (:func:`dfl_finance.paths.canonical_path`: ``programme[connectivity].cost[satellite terminal].unit_cost``)."""
+    from .paths import leaves
 
-    def walk(name: str, prefix: str, value) -> None:
-        if isinstance(value, dict):
-            for k, v in value.items():
-                walk(name, f"{prefix}.{k}" if prefix else k, v)
-        elif isinstance(value, list) and value and isinstance(value[0], dict):
-            for i, v in enumerate(value):
-                walk(name, f"{prefix}[{i}]", v)
-        else:
-            rows.append({"scenario": name, "field": prefix,
-                         "value": "" if value is None else (str(value) if isinstance(value, (list, tuple))
-                                                            else value)})
-
-    for sc in scenarios:
-        walk(sc.name, "", sc.model_dump())
+    rows = [{"scenario": sc.name, "field": leaf.path,
+             "value": "" if leaf.value is None else (str(leaf.value) if isinstance(leaf.value, (list, tuple))
+                                                     else leaf.value)}
+            for sc in scenarios for leaf in leaves(sc)]
     return pd.DataFrame(rows, columns=["scenario", "field", "value"])
-

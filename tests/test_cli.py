@@ -143,7 +143,9 @@ def test_compare_xlsx_has_comparison_tables_and_assumptions(tmp_path):
     sheets = pd.read_excel(tmp_path / "dfl-finance.xlsx", sheet_name=None)
     assert {"comparison", "assumptions", *TABLE_COLUMNS} <= set(sheets)
     fields = set(sheets["assumptions"]["field"])
-    assert {"scenario.start_year", "programme[0].cost[0].unit_cost", "source[0].kind"} <= fields
+    # canonical field paths: programmes and sources by id, cost lines by item (dfl_finance.paths)
+    assert {"scenario.start_year", "programme[connectivity].cost[satellite terminal].unit_cost",
+            "source[mof].kind", "source[ida].schedule"} <= fields
     assert sorted(p.name for p in tmp_path.iterdir()) == ["comparison.csv", "dfl-finance.xlsx", "manifest.json"]
 
 

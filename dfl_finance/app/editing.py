@@ -18,10 +18,11 @@ from typing import Any, Union, get_args, get_origin
 
 import pandas as pd
 
+from .. import paths
 from ..docs import TABLES
 from ..errors import Problem, ScenarioError
 from ..profiles import parse_schedule
-from ..schema import LOAN_FIELDS, Scenario, scenario_from_dict
+from ..schema import Scenario, scenario_from_dict
 
 # ------------------------------------------------------------------------------------------------ numbers
 
@@ -112,10 +113,6 @@ def parse_number(text: Any, integer: bool, optional: bool = True) -> int | float
 
 # ------------------------------------------------------------------------------------------------ labels
 
-_SOURCE = re.compile(r"source\[(\d+)\]")
-_PROGRAMME = re.compile(r"programme\[(\d+)\]")
-
-
 #: Field names (or words of them) that are not written as they are named: acronyms and abbreviations.
 _FIELD_WORDS = {"fx_rate": "exchange rate", "fx_path": "exchange-rate path", "fx_year": "year of the exchange rate",
                 "pv": "PV of", "usd": "USD", "gdp": "GDP", "ppp": "PPP", "dsf": "DSF", "lcu": "local currency",
@@ -138,48 +135,33 @@ def field_label(field: str, capitalise: bool = True) -> str:
 
 
 def where(scenario: Scenario, path: str) -> str:
-    """A field path for people: ``source[1]`` -> the source's label, ``context.schools`` -> ``Schools``."""
-    m = _SOURCE.match(path) or _PROGRAMME.match(path)
-    if m:
-        items = scenario.source if path.startswith("source") else scenario.programme
-        i = int(m.group(1))
-        label = items[i].label if i < len(items) else path
-        rest = path[m.end():].lstrip(".")
+    """A field path for people: ``source[1]`` or ``source[ida]`` -> the source's label, ``context.schools`` ->
+    ``Schools``; a path that does not resolve stays as it is (or its last field in words)."""
+    try:
+        loc = paths.resolve(scenario, path)
+    except ScenarioError:
+        return path if "[" in path else field_label(path.rsplit(".", 1)[-1])
+    if len(loc) >= 2 and loc[0] in ("programme", "source") and isinstance(loc[1], int):
+        label = (scenario.programme if loc[0] == "programme" else scenario.source)[loc[1]].label
+        rest = paths.format_location(loc[2:])
         return f"{label}: {rest}" if rest else label
-    return field_label(path.rsplit(".", 1)[-1])
-
-_PART = re.compile(r"([a-z_]+)(?:\[(\d+)\])?")
+    return field_label(str(loc[-1])) if loc else path
 
 
 def get_path(raw: dict, path: str) -> Any:
-    """``get_path(d, "programme[1].cost[0].unit_cost")``; None where the path does not exist."""
-    node: Any = raw
-    for name, index in _PART.findall(path):
-        if not isinstance(node, dict) or name not in node:
-            return None
-        node = node[name]
-        if index:
-            if not isinstance(node, list) or int(index) >= len(node):
-                return None
-            node = node[int(index)]
-    return node
+    """``get_path(d, "programme[1].cost[0].unit_cost")`` in a scenario file's dict (any form of
+    :mod:`dfl_finance.paths`); None where the path does not exist."""
+    try:
+        return paths.get(raw, path)
+    except ScenarioError:
+        return None
 
 
 def set_path(raw: dict, path: str, value: Any) -> None:
-    """Set a value by field path (creating tables as needed); ``None`` removes the key."""
-    parts = _PART.findall(path)
-    node: Any = raw
-    for name, index in parts[:-1]:
-        node = node.setdefault(name, {})
-        if index:
-            node = node[int(index)]
-    name, index = parts[-1]
-    if index:
-        node[name][int(index)] = value
-    elif value is None or (isinstance(value, float) and math.isnan(value)):
-        node.pop(name, None)
-    else:
-        node[name] = value
+    """Set a value by field path (creating tables as needed); ``None`` (or a table's NaN) removes the key."""
+    if isinstance(value, float) and math.isnan(value):
+        value = None
+    paths.set_in(raw, path, value)
 
 
 def raw_of(scenario: Scenario) -> dict:
@@ -190,22 +172,10 @@ def raw_of(scenario: Scenario) -> dict:
 def apply_values(scenario: Scenario, values: dict[str, Any]) -> Scenario:
     """A new scenario with ``values`` (by field path) applied; raises :class:`ScenarioError` if invalid.
 
-    Changing a loan's ``terms`` drops the loan fields that came from the old term sheet (the new sheet fills them),
-    unless they are changed in the same edit.
+    The core's :func:`dfl_finance.paths.apply_overrides`: changing a loan's ``terms`` drops the loan fields that
+    came from the old term sheet (the new sheet fills them), unless they are changed in the same edit.
     """
-    raw = raw_of(scenario)
-    values = dict(values)
-    for i, src in enumerate(scenario.source):
-        path = f"source[{i}].terms"
-        if path in values and values[path] != src.terms:
-            for f in LOAN_FIELDS[1:]:
-                key = f"source[{i}].{f}"
-                if key not in values or values[key] == getattr(src, f):
-                    raw["source"][i].pop(f, None)
-                    values.pop(key, None)
-    for path, value in values.items():
-        set_path(raw, path, value)
-    return scenario_from_dict(raw)
+    return paths.apply_overrides(scenario, values)
 
 
 # ------------------------------------------------------------------------------------------------ tables
@@ -401,25 +371,27 @@ def _renamed_cell(entry: str, renamed: dict[str, str]) -> str:
     return f"{renamed.get(prog, prog)}{sep}{kind}"
 
 
-_TABLE_PATH = re.compile(r"^(programme\[\d+\]\.cost\[\d+\]|programme\[(\d+)\]|source\[(\d+)\])(.*)$")
-
-
 def _table_path(path: str, line_rows: dict[str, int]) -> str:
     """A field path of the scenario as the tables show it: ``programme[0].cost[1].unit_cost`` -> ``cost lines,
     row 3, unit_cost``; paths outside the tables stay as they are."""
-    m = _TABLE_PATH.match(path)
-    if not m:
+    try:
+        steps = paths.parse_path(path)
+    except ScenarioError:
         return path
-    head, programme, source, rest = m.groups()
-    if programme is not None:
-        where = f"programmes, row {int(programme) + 1}"
-    elif source is not None:
-        where = f"sources, row {int(source) + 1}"
-    elif head in line_rows:
-        where = f"cost lines, row {line_rows[head] + 1}"
+    head = steps[0]
+    if head.field not in ("programme", "source") or len(head.selectors) != 1 or not isinstance(head.selectors[0],
+                                                                                                int):
+        return path
+    line = steps[1] if head.field == "programme" and len(steps) > 1 else None
+    if line is not None and line.field == "cost" and len(line.selectors) == 1 and isinstance(line.selectors[0], int):
+        key = paths.format_path(steps[:2])
+        if key not in line_rows:
+            return path
+        where, rest = f"cost lines, row {line_rows[key] + 1}", steps[2:]
     else:
-        return path
-    return where + (f", {rest.lstrip('.')}" if rest else "")
+        table = "programmes" if head.field == "programme" else "sources"
+        where, rest = f"{table}, row {head.selectors[0] + 1}", steps[1:]
+    return where + (f", {paths.format_path(rest)}" if rest else "")
 
 
 def new_from_templates(name: str, country: str, start_year: int, years: int, names: list[str]) -> Scenario:

@@ -1,21 +1,20 @@
 """Scenario files in and out: read (bounded), parse TOML, expand references, validate; write TOML atomically.
 
-Every failure is a :class:`~dfl_finance.errors.ScenarioError` whose problems name the file, the field path
-(``programme[1].cost[0].unit_cost``) and the bad value; nothing a user can write raises anything else.
+Every failure is a :class:`~dfl_finance.errors.ScenarioError` whose problems name the file, the field path in its
+positional form (``programme[1].cost[0].unit_cost``, see :mod:`dfl_finance.paths`) and the bad value; nothing a user
+can write raises anything else.
 """
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import tempfile
 import tomllib
 from pathlib import Path
-from types import UnionType
-from typing import Any, Union, get_args, get_origin
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from ..errors import Problem, ScenarioError
 from ..vocabulary import ID_PATTERN, MAX_FILE_BYTES
@@ -38,51 +37,22 @@ MAX_KEY_PARTS = 64
 _DOTTED_KEY = re.compile(r"(?:[A-Za-z0-9_-]+[ \t]*\.[ \t]*){%d}" % MAX_KEY_PARTS)
 
 
-def _loc_to_path(loc: tuple[int | str, ...]) -> str:
-    path = ""
-    for part in loc:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            path += ("." if path else "") + str(part)
-    return path
-
-
-def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
-    """The model class of the table at ``loc`` (``("programme", 0, "cost", 1)`` -> CostLine), or None."""
-    model: Any = Scenario
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        if not (isinstance(model, type) and issubclass(model, BaseModel)) or part not in model.model_fields:
-            return None
-        model = _inner_model(model.model_fields[part].annotation)
-    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
-
-
-def _inner_model(annotation: Any) -> Any:
-    """The model inside ``X | None`` or ``list[X]``."""
-    while get_origin(annotation) in (Union, UnionType, list):
-        args = [a for a in get_args(annotation) if a is not type(None)]
-        if len(args) != 1:
-            return None
-        annotation = args[0]
-    return annotation
-
-
 def _did_you_mean(loc: tuple[int | str, ...]) -> str:
     """``"; did you mean `discount_rate`?"`` for an unknown key close to a known field of its table."""
-    model = _model_at(loc[:-1])
+    from .. import paths
+
+    model = paths.model_at(loc[:-1])
     if model is None or not isinstance(loc[-1], str):
         return ""
-    close = difflib.get_close_matches(loc[-1], list(model.model_fields), n=1, cutoff=0.75)
-    return f"; did you mean `{close[0]}`?" if close else ""
+    return paths.did_you_mean(loc[-1], list(model.model_fields))
 
 
 _LONG_NUMBER = re.compile(r"\d{7,}(?:\.\d+)?")
 
 
 def _problems_from_validation(exc: ValidationError) -> list[Problem]:
+    from ..paths import format_location
+
     out = []
     for err in exc.errors(include_url=False):
         missing = err["type"] == "missing"
@@ -92,7 +62,7 @@ def _problems_from_validation(exc: ValidationError) -> list[Problem]:
             message += _did_you_mean(err["loc"])
         elif err["type"] == "string_pattern_mismatch":
             message = _PATTERN_MESSAGES.get(str((err.get("ctx") or {}).get("pattern")), message)
-        out.append(Problem(_loc_to_path(err["loc"]), message, None if missing else err.get("input"),
+        out.append(Problem(format_location(err["loc"]), message, None if missing else err.get("input"),
                            has_value=not missing))
     return out
 

@@ -1,0 +1,513 @@
+"""One vocabulary of field paths, and overrides applied by a pure function.
+
+A field path names one value of a scenario: ``context.budget_growth``, ``source[ida].commitment``,
+``programme[connectivity].cost[satellite terminal].unit_cost``. The app's edits, the validation messages, the
+assumptions table and (to come) the uncertain inputs, sweeps and the optimiser all read and write this one form.
+
+Grammar
+-------
+::
+
+    path     = step ("." step)*
+    step     = field selector*
+    field    = a letter or "_", then letters, digits and "_"       (a table or field of the scenario format)
+    selector = "[" index "]" | "[" name "]"
+    index    = digits                                               (0-based position in the list)
+    name     = text without "[" or "]", not only digits, no surrounding spaces
+
+A list element is selected by its index, or by its name where the element has one: a ``[[programme]]`` or a
+``[[source]]`` by its ``id`` (in a file not yet validated, a programme without an id by its ``template``), a
+``[[programme.cost]]`` line by its ``item`` (within its programme). Other lists (``schedule`` rows, ``eligible``,
+``macro.inflation`` by year, ``match.sources``) are selected by index only. A name that is only digits or holds a
+bracket cannot be written as a selector; such an element is selected by its index.
+
+Two forms of the same path
+--------------------------
+* **positional** (:func:`format_location`): indices only, ``programme[1].cost[0].unit_cost``. The validation errors
+  and warnings use it: they point into the file as written, where ids may be missing or duplicated, and the app's
+  forms key their fields by it.
+* **canonical** (:func:`canonical_path`): names where they exist and select one element, indices elsewhere
+  (``programme[connectivity].cost[satellite terminal].unit_cost``, ``source[ida].schedule[0]``). The assumptions
+  table uses it, and overrides, uncertain inputs and sweeps should write it: it survives reordering the file. Two
+  cost lines of one programme with the same item are written by index.
+
+Both forms (and any mix) are read by :func:`resolve`, which turns a path into a *location*: the tuple of field
+names and list indices that pydantic also uses in its errors (``("programme", 1, "cost", 0, "unit_cost")``).
+
+Examples
+--------
+>>> parse_path("programme[connectivity].cost[0].unit_cost")
+(Step(field='programme', selectors=('connectivity',)), Step(field='cost', selectors=(0,)), \
+Step(field='unit_cost', selectors=()))
+>>> format_path(parse_path("source[ida].schedule[0]"))
+'source[ida].schedule[0]'
+>>> format_location(("programme", 1, "cost", 0, "unit_cost"))
+'programme[1].cost[0].unit_cost'
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from types import UnionType
+from typing import Any, NamedTuple, Union, get_args, get_origin
+
+from pydantic import BaseModel
+
+from .errors import Problem, ScenarioError, known
+from .schema.models import LOAN_FIELDS, CostLine, Programme, Scenario, Source
+
+#: A place in a scenario: field names and list indices, as pydantic's ``loc``.
+Location = tuple[str | int, ...]
+
+#: Longest path read (a real one has a few dozen characters).
+MAX_PATH_LENGTH = 1000
+
+#: The field that names an element of each list of tables, and what the element is called in messages.
+_NAMES: dict[type[BaseModel], tuple[str, str]] = {Programme: ("id", "programme"), Source: ("id", "source"),
+                                                  CostLine: ("item", "cost line")}
+
+_FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_SELECTOR = re.compile(r"\[([^\[\]]*)\]")
+_INDEX = re.compile(r"[0-9]+")
+
+
+class Step(NamedTuple):
+    """One step of a path: a field and the selectors that follow it (``cost[0]`` -> ``Step("cost", (0,))``)."""
+
+    field: str
+    selectors: tuple[int | str, ...] = ()
+
+
+def _error(path: str, message: str) -> ScenarioError:
+    return ScenarioError([Problem(path, message, has_value=False)])
+
+
+# ------------------------------------------------------------------------------------------------ text
+
+def writable_name(name: object) -> bool:
+    """Whether ``name`` can be written as a selector (``[name]``): text, not only digits, no brackets or
+    surrounding spaces.
+
+    Examples
+    --------
+    >>> writable_name("satellite terminal"), writable_name("2030"), writable_name("kit [v2]")
+    (True, False, False)
+    """
+    return (isinstance(name, str) and bool(name) and name == name.strip() and not _INDEX.fullmatch(name)
+            and "[" not in name and "]" not in name)
+
+
+def parse_path(text: str) -> tuple[Step, ...]:
+    """The steps of a field path (see the module's grammar).
+
+    Raises
+    ------
+    ScenarioError
+        The text is not a field path; the problem names it and says where it goes wrong.
+
+    Examples
+    --------
+    >>> parse_path("context.budget_growth")
+    (Step(field='context', selectors=()), Step(field='budget_growth', selectors=()))
+    >>> parse_path("source[ida]..rate")
+    Traceback (most recent call last):
+    dfl_finance.errors.ScenarioError: source[ida]..rate: not a field path: expected a field name at character 13
+    """
+    if not isinstance(text, str):
+        raise _error(str(text), "a field path must be text")
+    if len(text) > MAX_PATH_LENGTH:
+        raise _error(text[:40] + "...", f"a field path has at most {MAX_PATH_LENGTH} characters")
+    steps = []
+    pos = 0
+    while True:
+        m = _FIELD.match(text, pos)
+        if not m:
+            raise _error(text, f"not a field path: expected a field name at character {pos + 1}")
+        pos = m.end()
+        selectors: list[int | str] = []
+        while pos < len(text) and text[pos] == "[":
+            s = _SELECTOR.match(text, pos)
+            if not s:
+                raise _error(text, f"not a field path: a `[` without its `]` at character {pos + 1} (a name in "
+                             "brackets holds no brackets; select such an element by its index)")
+            inner = s.group(1)
+            if _INDEX.fullmatch(inner):
+                selectors.append(int(inner))
+            elif writable_name(inner):
+                selectors.append(inner)
+            else:
+                raise _error(text, f"not a field path: `[{inner}]` at character {pos + 1} is neither an index "
+                             "nor a name (a name has no surrounding spaces)")
+            pos = s.end()
+        steps.append(Step(m.group(), tuple(selectors)))
+        if pos == len(text):
+            return tuple(steps)
+        if text[pos] != ".":
+            raise _error(text, f"not a field path: unexpected `{text[pos]}` at character {pos + 1}")
+        pos += 1
+
+
+def format_path(steps: Sequence[Step]) -> str:
+    """The text of a path given by its steps (the inverse of :func:`parse_path`).
+
+    Raises
+    ------
+    ValueError
+        A name selector that cannot be written (see :func:`writable_name`).
+    """
+    out = []
+    for step in steps:
+        text = step.field
+        for sel in step.selectors:
+            if not isinstance(sel, int) and not writable_name(sel):
+                raise ValueError(f"{sel!r} cannot be written as a selector; use the element's index")
+            text += f"[{sel}]"
+        out.append(text)
+    return ".".join(out)
+
+
+def format_location(loc: Sequence[str | int]) -> str:
+    """The positional path of a location (``("source", 0, "rate")`` -> ``source[0].rate``), as validation errors
+    write it. Any location formats, also one with parts that are not fields (pydantic's union tags)."""
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += ("." if path else "") + str(part)
+    return path
+
+
+# ------------------------------------------------------------------------------------------------ the schema
+
+def _inner_model(annotation: Any) -> Any:
+    """The type inside ``X | None`` or ``list[X]`` (None for a union of several types)."""
+    while get_origin(annotation) in (Union, UnionType, list):
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        if len(args) != 1:
+            return None
+        annotation = args[0]
+    return annotation
+
+
+def _model(annotation: Any) -> type[BaseModel] | None:
+    inner = _inner_model(annotation)
+    return inner if isinstance(inner, type) and issubclass(inner, BaseModel) else None
+
+
+def model_at(loc: Sequence[str | int]) -> type[BaseModel] | None:
+    """The model class of the table at ``loc`` (``("programme", 0, "cost", 1)`` -> CostLine), or None."""
+    model: type[BaseModel] | None = Scenario
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if model is None or part not in model.model_fields:
+            return None
+        model = _model(model.model_fields[part].annotation)
+    return model
+
+
+def did_you_mean(name: str, candidates: Sequence[str]) -> str:
+    """``"; did you mean `discount_rate`?"`` for a name close to one of ``candidates``, else ``""``."""
+    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.75)
+    return f"; did you mean `{close[0]}`?" if close else ""
+
+
+def _child(node: Any, field: str) -> Any:
+    if isinstance(node, BaseModel):
+        return getattr(node, field, None)
+    if isinstance(node, dict):
+        return node.get(field)
+    return None
+
+
+def _name_of(element: Any, model: type[BaseModel] | None) -> Any:
+    if model not in _NAMES:
+        return None
+    key = _NAMES[model][0]
+    name = _child(element, key)
+    if name is None and model is Programme and isinstance(element, dict):
+        name = element.get("template")  # the id a template gives
+    return name
+
+
+def _select(path: str, here: str, items: Sequence[Any], sel: int | str, model: type[BaseModel] | None) -> int:
+    if isinstance(sel, int):
+        if sel >= len(items):
+            has = f"indices 0..{len(items) - 1}" if items else "none"
+            raise _error(path, f"`{here}` has {len(items)} elements ({has}); no [{sel}]")
+        return sel
+    if model not in _NAMES:
+        raise _error(path, f"the elements of `{here}` have no names: select one by its index ({here}[0])")
+    key, what = _NAMES[model]
+    names = [_name_of(e, model) for e in items]
+    found = [i for i, n in enumerate(names) if n == sel]
+    if len(found) > 1:
+        where = ", ".join(f"{here}[{i}]" for i in found)
+        raise _error(path, f"{len(found)} {what}s of `{here}` have {key} `{sel}` ({where}): select one by its "
+                     "index")
+    if not found:
+        text = [str(n) for n in names if n is not None]
+        raise _error(path, f"no {what} with {key} `{sel}` in `{here}` (known: {known(text)})"
+                     + did_you_mean(sel, text))
+    return found[0]
+
+
+def resolve(data: Scenario | Mapping[str, Any], path: str | Sequence[Step]) -> Location:
+    """The location of ``path`` in a scenario (or in the dict of a scenario file, not yet validated).
+
+    Every field of the scenario format resolves, also one the scenario leaves empty (``context.budget_growth``
+    when no growth is given); list elements must exist.
+
+    Raises
+    ------
+    ScenarioError
+        A malformed path, an unknown field (with the known ones, and the closest as a suggestion), an index out of
+        range, an unknown or ambiguous name; the problem names the path.
+
+    Examples
+    --------
+    >>> from dfl_finance import load_scenario
+    >>> from dfl_finance.profiles import bundled_scenarios_dir
+    >>> sc = load_scenario(bundled_scenarios_dir() / "rwanda-ida-credit.toml")
+    >>> resolve(sc, "programme[connectivity].cost[satellite terminal].unit_cost")
+    ('programme', 0, 'cost', 0, 'unit_cost')
+    >>> resolve(sc, "context.budget_grwth")
+    Traceback (most recent call last):
+    dfl_finance.errors.ScenarioError: context.budget_grwth: unknown field `budget_grwth` of `context`; did you \
+mean `budget_growth`?
+    """
+    text = path if isinstance(path, str) else format_path(path)
+    steps = parse_path(path) if isinstance(path, str) else tuple(path)
+    model: type[BaseModel] | None = Scenario
+    node: Any = data
+    loc: list[str | int] = []
+    for n, step in enumerate(steps):
+        here = format_location(loc)
+        if model is None:
+            raise _error(text, f"`{here}` is a value, not a table: it has no field `{step.field}`")
+        if step.field not in model.model_fields:
+            fields = list(model.model_fields)
+            suggestion = did_you_mean(step.field, fields)
+            raise _error(text, f"unknown field `{step.field}` of `{here or 'the scenario'}`" + (
+                suggestion or f" (known: {known(fields, limit=30)})"))
+        annotation = model.model_fields[step.field].annotation
+        model = _model(annotation)
+        node = _child(node, step.field)
+        loc.append(step.field)
+        for sel in step.selectors:
+            here = format_location(loc)
+            if isinstance(node, (list, tuple)):
+                i = _select(text, here, node, sel, model)
+            elif node is None:
+                raise _error(text, f"`{here}` is not set, so it has no element [{sel}]")
+            else:
+                raise _error(text, f"`{here}` is not a list, so it has no element [{sel}]")
+            loc.append(i)
+            node = node[i]
+        if n + 1 < len(steps) and isinstance(node, (list, tuple)):
+            here = format_location(loc)
+            raise _error(text, f"`{here}` is a list: select one element, by index ({here}[0]) or by name")
+    return tuple(loc)
+
+
+def _at(data: Any, loc: Location) -> Any:
+    node = data
+    for part in loc:
+        node = node[part] if isinstance(part, int) else _child(node, part)
+        if node is None:
+            return None
+    return node
+
+
+def get(data: Scenario | Mapping[str, Any], path: str) -> Any:
+    """The value at ``path`` (None for a field left empty).
+
+    Raises
+    ------
+    ScenarioError
+        As :func:`resolve`.
+    """
+    return _at(data, resolve(data, path))
+
+
+def set_in(raw: dict[str, Any], path: str | Location, value: Any) -> None:
+    """Set a value in the dict of a scenario file, in place, creating tables as needed; ``None`` removes the key
+    (the field goes back to its default). A path (resolved in ``raw``) or a location from :func:`resolve`."""
+    loc = resolve(raw, path) if isinstance(path, str) else path
+    node: Any = raw
+    for k, part in enumerate(loc[:-1]):
+        if isinstance(part, int):
+            node = node[part]
+        else:
+            if node.get(part) is None:
+                node[part] = {}
+            if isinstance(node[part], tuple):  # a schedule row
+                node[part] = list(node[part])
+            if isinstance(loc[k + 1], int) and isinstance(node[part], list):
+                node[part] = [list(v) if isinstance(v, tuple) else v for v in node[part]]
+            node = node[part]
+    last = loc[-1]
+    if isinstance(last, int):
+        node[last] = value
+    elif value is None:
+        node.pop(last, None)
+    else:
+        node[last] = value
+
+
+# ------------------------------------------------------------------------------------------------ canonical form
+
+def _selectors(items: Sequence[Any], model: type[BaseModel] | None) -> list[int | str]:
+    """How each element of a list is selected in the canonical form: by a writable name that is unique in the
+    list, else by index."""
+    names = [_name_of(e, model) for e in items]
+    return [n if writable_name(n) and names.count(n) == 1 else i for i, n in enumerate(names)]
+
+
+def canonical_path(data: Scenario | Mapping[str, Any], path: str | Location) -> str:
+    """The canonical form of a path or location: names where they select one element, indices elsewhere.
+
+    Examples
+    --------
+    >>> from dfl_finance import load_scenario
+    >>> from dfl_finance.profiles import bundled_scenarios_dir
+    >>> sc = load_scenario(bundled_scenarios_dir() / "rwanda-ida-credit.toml")
+    >>> canonical_path(sc, "programme[0].cost[0].unit_cost")
+    'programme[connectivity].cost[satellite terminal].unit_cost'
+    """
+    loc = resolve(data, path if isinstance(path, str) else format_location(path))
+    steps: list[Step] = []
+    model: type[BaseModel] | None = Scenario
+    node: Any = data
+    for part in loc:
+        if isinstance(part, str):
+            steps.append(Step(part))
+            model = _model(model.model_fields[part].annotation) if model and part in model.model_fields else None
+            node = _child(node, part)
+        else:
+            sel = _selectors(node, model)[part]
+            steps[-1] = Step(steps[-1].field, steps[-1].selectors + (sel,))
+            node = node[part]
+    return format_path(steps)
+
+
+class Leaf(NamedTuple):
+    """A value of a scenario: its location, its canonical path and the value."""
+
+    location: Location
+    path: str
+    value: Any
+
+
+def leaves(scenario: Scenario) -> Iterator[Leaf]:
+    """Every field of a scenario, tables and lists of tables walked through, in the order of the file: empty
+    fields too (value None); a list of numbers or names is one value."""
+
+    def walk(loc: Location, steps: tuple[Step, ...], value: Any, model: type[BaseModel] | None) -> Iterator[Leaf]:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                inner = _model(model.model_fields[k].annotation) if model and k in model.model_fields else None
+                yield from walk(loc + (k,), steps + (Step(k),), v, inner)
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            last = steps[-1]
+            for i, (sel, v) in enumerate(zip(_selectors(value, model), value)):
+                yield from walk(loc + (i,), steps[:-1] + (Step(last.field, last.selectors + (sel,)),), v, model)
+        else:
+            yield Leaf(loc, format_path(steps), value)
+
+    yield from walk((), (), scenario.model_dump(), Scenario)
+
+
+# ------------------------------------------------------------------------------------------------ overrides
+
+def apply_overrides(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenario:
+    """A new scenario with each value of ``overrides`` (by field path, any form) set, validated as a file is.
+
+    ``None`` removes a field (it takes its default, or what the scenario's country profile, template or term sheet
+    gives). Changing a loan's ``terms`` drops the loan fields that came from the old term sheet, so the new sheet
+    fills them, unless the same overrides change them too (a value equal to the old one is no change). The input
+    is never modified.
+
+    Raises
+    ------
+    ScenarioError
+        An unknown path (see :func:`resolve`), two paths to the same field, or a scenario that does not validate
+        with the new values: the usual problems, those of an overridden field named by the path as written.
+
+    Examples
+    --------
+    >>> from dfl_finance import load_scenario
+    >>> from dfl_finance.profiles import bundled_scenarios_dir
+    >>> sc = load_scenario(bundled_scenarios_dir() / "rwanda-ida-credit.toml")
+    >>> new = apply_overrides(sc, {"source[ida].commitment": 9e7, "programme[connectivity].cost[0].unit_cost": 600})
+    >>> new.source[0].commitment, new.programme[0].cost[0].unit_cost, sc.source[0].commitment != 9e7
+    (90000000.0, 600.0, True)
+    >>> apply_overrides(sc, {"context.burden_limit": 2.0})
+    Traceback (most recent call last):
+    dfl_finance.errors.ScenarioError: context.burden_limit: Input should be less than or equal to 1 (got 2.0)
+    """
+    from .schema.io import scenario_from_dict
+
+    located: dict[Location, tuple[str, Any]] = {}
+    for path, value in overrides.items():
+        loc = resolve(scenario, path)
+        if loc in located:
+            raise _error(path, f"the same field as `{located[loc][0]}`: give it once")
+        located[loc] = (path, value)
+    raw = copy.deepcopy(scenario.model_dump(exclude_none=True))
+    for i, src in enumerate(scenario.source):
+        terms = located.get(("source", i, "terms"), (None, src.terms))[1]
+        if terms != src.terms:
+            for field in LOAN_FIELDS[1:]:
+                loc = ("source", i, field)
+                if loc not in located or located[loc][1] == getattr(src, field):
+                    raw["source"][i].pop(field, None)
+                    located.pop(loc, None)
+    for loc, (_, value) in located.items():
+        set_in(raw, loc, value)
+    try:
+        return scenario_from_dict(raw)
+    except ScenarioError as exc:
+        written = {format_location(loc): path for loc, (path, _) in located.items()}
+        raise ScenarioError([_renamed(p, written) for p in exc.problems]) from None
+
+
+def _renamed(problem: Problem, written: dict[str, str]) -> Problem:
+    """A problem at, inside or above an overridden field, named by the override's path as written
+    (``source[0].schedule`` for an override of ``source[ida].schedule[0][2]`` -> ``source[ida].schedule``)."""
+    for positional, path in written.items():
+        if problem.path == positional or problem.path.startswith((positional + ".", positional + "[")):
+            return Problem(path + problem.path[len(positional):], problem.message, problem.value,
+                           problem.has_value)
+        if problem.path and positional.startswith((problem.path + ".", problem.path + "[")):
+            try:
+                above = _prefix(parse_path(path), len(_positional_location(problem.path)))
+            except ScenarioError:  # not a path of fields (pydantic's union tags)
+                continue
+            return Problem(above, problem.message, problem.value, problem.has_value)
+    return problem
+
+
+def _positional_location(path: str) -> Location:
+    """The location a positional path writes (no scenario needed: it holds no names)."""
+    loc: list[str | int] = []
+    for step in parse_path(path):
+        loc.append(step.field)
+        loc.extend(step.selectors)
+    return tuple(loc)
+
+
+def _prefix(steps: Sequence[Step], depth: int) -> str:
+    """The first ``depth`` parts of a location, written with the steps' own selectors."""
+    out: list[Step] = []
+    for step in steps:
+        if depth <= 0:
+            break
+        keep = step.selectors[:depth - 1]
+        out.append(Step(step.field, keep))
+        depth -= 1 + len(keep)
+    return format_path(out)
