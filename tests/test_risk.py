@@ -13,7 +13,7 @@ from dfl_finance import ScenarioError, scenario_from_dict
 from dfl_finance.cli import main
 from dfl_finance.results import quantiles_df
 from dfl_finance.risk import run_risk
-from dfl_finance.risk.sampling import Marginal, correlate, sample, uniforms
+from dfl_finance.risk.sampling import Marginal, correlate, uniforms
 from dfl_finance.schema import dump_scenario
 
 
