@@ -297,13 +297,45 @@ def cmd_risk(args: argparse.Namespace) -> int:
         args.seed = loaded[0][1].risk.seed if len(loaded) == 1 else None
     out = {name: pd.concat(frames, ignore_index=True) for name, frames in tables.items()}
     written = _write(out, args, [sc for _, sc in loaded])
-    q = out["quantiles"]
-    shown = q[q["metric"].isin(["total_gap", "pv_government_cost", "peak_burden_share", "prob_over_limit"])]
-    print(shown.pivot_table(index=["scenario", "metric"], columns="statistic", values="value", sort=False)
-          .to_string())
+    print(_quantiles_text(out["quantiles"]))
     print(_basis_note(args.basis, [sc for _, sc in loaded]))
     print(f"\nwrote {len(written)} files to {Path(args.out)}")
     return EXIT_OK
+
+
+#: The metrics `dfl-finance risk` prints (quantiles.csv has them all).
+RISK_SHOWN = ("total_cost", "total_gap", "pv_government_cost", "peak_burden_share", "years_over_limit")
+
+
+def _quantiles_text(q: pd.DataFrame) -> str:
+    """A compact table of the main metrics' statistics, one block per scenario, values with their units."""
+    import pandas as pd
+
+    from .formatting import currency_of, format_metric
+    from .results import STATISTICS
+    from .vocabulary import metric_definition
+
+    blocks = []
+    for name, g in q.groupby("scenario", sort=False):
+        rows = []
+        for metric in [*RISK_SHOWN, "prob_over_limit"]:
+            m = g[g["metric"] == metric]
+            if m.empty:
+                continue
+            kind = "share" if metric == "prob_over_limit" else metric_definition(metric).kind
+            label = "Probability over the burden limit" if metric == "prob_over_limit" else \
+                metric_definition(metric).label
+            values = dict(zip(m["statistic"], m["value"]))
+            cur = currency_of(str(m["unit"].iloc[0])) or ""
+            kind = "share" if kind == "years" else kind  # fractional over draws: shown with decimals
+            if metric == "prob_over_limit":  # a share of draws: only its mean means something
+                values = {k: v for k, v in values.items() if k == "mean"}
+            rows.append({"metric": label, **{k: "" for k in STATISTICS}, **{
+                k: (format_metric(values[k], kind, cur) if kind != "share" or metric in ("prob_over_limit",
+                                                                                           "peak_burden_share")
+                    else f"{values[k]:.2f}") for k in STATISTICS if k in values}})
+        blocks.append(f"{name}\n" + pd.DataFrame(rows).to_string(index=False))
+    return "\n\n".join(blocks)
 
 
 def _deterministic_summary(sc: Scenario, basis: str) -> pd.DataFrame:

@@ -13,7 +13,19 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 import tomli_w
 from pydantic import BaseModel
 
-from .schema.models import Context, CostLine, Debt, GapFinancing, Macro, Match, Programme, ScenarioMeta, Source
+from .schema.models import (
+    Context,
+    CostLine,
+    Debt,
+    GapFinancing,
+    Macro,
+    Match,
+    Programme,
+    Risk,
+    ScenarioMeta,
+    Source,
+    Uncertain,
+)
 from .vocabulary import METRICS, SOURCE_METRICS
 
 BEGIN = "<!-- BEGIN GENERATED FIELDS (python -m dfl_finance.docs) -->"
@@ -32,6 +44,8 @@ TABLES: list[tuple[str, type[BaseModel]]] = [
     ("[[programme.cost]]", CostLine),
     ("[[source]]", Source),
     ("[source.match]", Match),
+    ("[risk]", Risk),
+    ("[[uncertain]]", Uncertain),
 ]
 
 
