@@ -20,6 +20,9 @@ from .engine.loans import ppp_profile, repayment_profile
 from .engine.model import GapBond, LoanSpec, ModelInputs
 from .engine.prices import Prices, fx_from_inflation, index_from_rates, real_discount_factors
 from .profiles import MacroData
+from .risk.inputs import PLEDGE_LAG, PLEDGE_MATERIALISES, PLEDGE_SHARE, UNCERTAIN_FIELDS, can_vary
+
+__all__ = ["UNCERTAIN_FIELDS", "build_model_inputs", "can_vary"]
 from .sizing import check_memory
 from .vocabulary import COST_CLASSES, DRIVERS, DSF_RATIOS, LINE_KINDS, ROLLOUTS, SOURCE_KINDS, USD
 
@@ -139,25 +142,6 @@ def build_prices(scenario: Scenario, horizon: int, draws: int = 1, data: MacroDa
 
 #: A location in a scenario (as :func:`dfl_finance.paths.resolve` gives it) -> its value in each draw (D,).
 Samples = Mapping[tuple[str | int, ...], Floats]
-
-#: The fields that can vary between draws, by the shape of their location: the names of the fields, the other parts
-#: list indices (``programme[i].cost[j].unit_cost`` is ``("programme", int, "cost", int, "unit_cost")``).
-UNCERTAIN_FIELDS: tuple[tuple[object, ...], ...] = (
-    ("programme", int, "cost", int, "unit_cost"), ("programme", int, "cost", int, "price_trend"),
-    ("programme", int, "start_share"), ("programme", int, "target_share"), ("programme", int, "target_year"),
-    ("context", "schools"), ("context", "learners"), ("context", "teachers"), ("context", "education_budget"),
-    ("context", "budget_growth"), ("context", "burden_limit"),
-    ("source", int, "share_cap"), ("source", int, "annual_cap"), ("source", int, "commitment"),
-    ("source", int, "budget_share_cap"), ("source", int, "rate"), ("source", int, "return_rate"),
-    ("scenario", "discount_rate"), ("macro", "inflation"), ("macro", "usd_inflation"), ("macro", "fx_rate"),
-)
-
-
-def can_vary(loc: Sequence[str | int]) -> bool:
-    """Whether the field at ``loc`` can vary between draws (:data:`UNCERTAIN_FIELDS`)."""
-    return any(len(shape) == len(loc) and all(part is int and isinstance(x, int) or part == x
-                                              for part, x in zip(shape, loc)) for shape in UNCERTAIN_FIELDS)
-
 
 class _Values:
     """A scenario's value of a field in each draw: the sampled values where there are some, else the scenario's."""
@@ -306,8 +290,28 @@ def build_source_inputs(scenario: Scenario, draws: int = 1, prices: Prices | Non
         usd = lcu / prices.window(prices.fx, Y)
         conversion = np.stack([usd if in_usd(scenario, scenario.source_currency(s)) else lcu
                                for s in sources], axis=1) if sources else np.zeros((prices.draws, 0, Y))
+    share_cap = value.columns([("source", i, "share_cap") for i in range(S)], [s.share_cap for s in sources])
+    annual_cap = value.columns([("source", i, "annual_cap") for i in range(S)], [opt(s.annual_cap) for s in sources])
+    commitment = value.columns([("source", i, "commitment") for i in range(S)], [opt(s.commitment) for s in sources])
+    draw_window = None
+    for i, s in enumerate(sources):
+        # a pledge in a risk draw: it materialises or not, a share of it disburses, its window moves later
+        m = value(("source", i, PLEDGE_MATERIALISES), 1.0) * value(("source", i, PLEDGE_SHARE), 1.0)
+        if np.isfinite(commitment[:, i]).all():
+            commitment[:, i] *= m
+        elif np.isfinite(annual_cap[:, i]).all():
+            annual_cap[:, i] *= m
+        else:
+            share_cap[:, i] *= m
+        if ("source", i, PLEDGE_LAG) in value.samples:
+            if draw_window is None:
+                draw_window = np.repeat(window[None], draws, axis=0)
+            lag = np.rint(value(("source", i, PLEDGE_LAG), 0.0)).astype(np.int64)
+            first, last = s.first_year or start, s.last_year or int(years[-1])
+            draw_window[:, i] = ((years[None, :] >= first + lag[:, None]) & (years[None, :] <= last + lag[:, None]))
     order = cell_order(scenario.programme)
     return SourceInputs(
+        draw_window=draw_window,
         conversion=conversion,
         cell_order=None if (order == np.arange(order.size)).all() else order,
         net_envelope=scenario.context.envelope == "net",
@@ -315,13 +319,11 @@ def build_source_inputs(scenario: Scenario, draws: int = 1, prices: Prices | Non
         kind=np.array([SOURCE_KINDS.index(s.kind) for s in sources], dtype=np.int64),
         eligible=eligible_cells(scenario),
         window=window,
-        share_cap=value.columns([("source", i, "share_cap") for i in range(S)], [s.share_cap for s in sources]),
-        annual_cap=value.columns([("source", i, "annual_cap") for i in range(S)],
-                                 [opt(s.annual_cap) for s in sources]),
+        share_cap=share_cap,
+        annual_cap=annual_cap,
         budget_share_cap=value.columns([("source", i, "budget_share_cap") for i in range(S)],
                                        [opt(s.budget_share_cap) for s in sources]),
-        commitment=value.columns([("source", i, "commitment") for i in range(S)],
-                                 [opt(s.commitment) for s in sources]),
+        commitment=commitment,
         match_ratio=ratio,
         match_on=match_on,
     )

@@ -226,7 +226,8 @@ def test_table_edits_report_every_problem_at_once():
 
 
 def test_a_programme_renamed_in_the_table_keeps_its_cost_lines_and_sources():
-    sc = load_scenario(ROOT / "scenarios/rwanda-ida-credit.toml")
+    # (without its [[uncertain]] rows, whose paths name the programme by its old id: a rename is refused then)
+    sc = load_scenario(ROOT / "scenarios/rwanda-ida-credit.toml").model_copy(update={"uncertain": []})
     progs, lines, sources = tables_of(sc)
     progs.loc[0, "id"] = "school_connectivity"
     new = scenario_from_tables(sc, progs, lines, sources)

@@ -168,3 +168,48 @@ def test_risk_command_writes_quantiles_with_the_seed_and_refuses_bad_draws(tmp_p
     with pytest.raises(SystemExit) as exc:
         main(["risk", str(path), "--draws", "0", "--out", str(tmp_path / "bad")])
     assert exc.value.code == 2 and "--draws" in capsys.readouterr().err
+
+
+def test_a_pledge_with_reliability_p_gives_the_gap_mean_by_hand():
+    # cost 50,000 in one year; a grant of 50,000 that materialises with probability 0.7 and otherwise pays nothing:
+    # the gap is 0 with probability 0.7 and 50,000 with 0.3, its mean 15,000
+    raw = _plan([], risk={"draws": 4000, "seed": 9, "method": "mc"},
+                sources=[{"id": "donor", "kind": "grant", "commitment": 50000.0, "reliability": 0.7}])
+    sc = scenario_from_dict(raw)
+    q = quantiles_df(run_risk(sc)).set_index(["metric", "statistic"])["value"]
+    assert q[("total_gap", "mean")] == pytest.approx(15000, rel=0.05)
+    from dfl_finance import run
+
+    assert run(sc).summary()["total_gap"] == 0  # the deterministic run takes the pledge as written
+
+
+def test_a_disbursement_share_and_a_lag_by_hand():
+    # 50,000 a year for 3 years (fixed opex); a grant of at most 50,000 a year in 2026 only. Half of each draw's
+    # pledge disburses (share = 0.5 exactly); with a lag of 1 year it pays in 2027 instead: in both cases the grant
+    # pays 25,000 and the gap is 150,000 - 25,000
+    raw = {
+        "scenario": {"name": "lag", "start_year": 2026, "years": 3, "post_horizon_years": 0},
+        "context": {"schools": 0, "learners": 0, "teachers": 0, "education_budget": 1e6},
+        "programme": [{"id": "a", "pillar": "governance", "driver": "none",
+                       "cost": [{"item": "x", "kind": "fixed_opex", "unit_cost": 50000.0}]}],
+        "source": [{"id": "donor", "kind": "grant", "annual_cap": 50000.0, "last_year": 2026,
+                    "disbursement_share": {"distribution": "discrete", "values": [0.5]},
+                    "disbursement_lag": {"values": [0, 1], "weights": [0.5, 0.5]}}],
+        "risk": {"draws": 200, "seed": 4, "method": "mc"},
+    }
+    res = run_risk(scenario_from_dict(raw))
+    gap = res.metric_arrays()["total_gap"]
+    assert gap == pytest.approx(np.full(200, 125000.0))
+    paid_2027 = res.sim.paid[:, 1, 0]
+    assert set(np.round(paid_2027)) == {0.0, 25000.0}  # the delayed draws pay in 2027
+
+
+def test_a_bad_disbursement_share_or_lag_names_its_field():
+    bad_share = _plan([], sources=[{"id": "donor", "kind": "grant", "commitment": 1.0,
+                                    "disbursement_share": {"distribution": "uniform", "low": 0.5, "high": 1.5}}])
+    with pytest.raises(ScenarioError, match=r"source\[0\]\.disbursement_share\.high"):
+        scenario_from_dict(bad_share)
+    bad_lag = _plan([], sources=[{"id": "donor", "kind": "grant", "commitment": 1.0,
+                                  "disbursement_lag": {"values": [0, -1]}}])
+    with pytest.raises(ScenarioError, match=r"source\[0\]\.disbursement_lag\.values"):
+        scenario_from_dict(bad_lag)

@@ -70,6 +70,7 @@ class SourceInputs:
     cell_order: Ints | None = None  # (C,) the order in which cells are paid (programme priority); None = as given
     net_envelope: bool = False  # a domestic budget_share_cap is net of the debt service and PPP payments
     service: tuple[ServiceTerms, ...] = ()  # the loans and PPPs whose payments the net envelope deducts
+    draw_window: Bools | None = None  # (D, S, Y) the years each source pays in each draw (a delayed pledge)
 
 
 @dataclass(frozen=True)
@@ -91,18 +92,21 @@ class _Caps:
     conversion: Floats | None  # (S, Y, D)
     service: tuple[ServiceTerms, ...]
     domestic: Bools | None = None  # (S,) the domestic sources
+    window: Bools | None = None  # (S, Y, D) the years each source pays in each draw, where they differ
 
     @classmethod
     def of(cls, src: SourceInputs) -> "_Caps":
         conv = None if src.conversion is None else np.ascontiguousarray(src.conversion.transpose(1, 2, 0))
         share, annual, budget_share, commitment = (np.ascontiguousarray(a.T) for a in (
             src.share_cap, src.annual_cap, src.budget_share_cap, src.commitment))
-        return cls(share, annual, budget_share, commitment, conv, src.service, src.kind == DOMESTIC)
+        window = None if src.draw_window is None else np.ascontiguousarray(src.draw_window.transpose(1, 2, 0))
+        return cls(share, annual, budget_share, commitment, conv, src.service, src.kind == DOMESTIC, window)
 
     def take(self, draws: Ints) -> "_Caps":
         return _Caps(self.share[:, draws], self.annual[:, draws], self.budget_share[:, draws],
                      self.commitment[:, draws], None if self.conversion is None else self.conversion[:, :, draws],
-                     tuple(t.take(draws) for t in self.service), self.domestic)
+                     tuple(t.take(draws) for t in self.service), self.domestic,
+                     None if self.window is None else self.window[:, :, draws])
 
     def owed(self, annual: Floats) -> Floats:
         """Debt service and PPP payments (Y, D) in constant local prices from annual payments (Y, S, D)."""
@@ -135,8 +139,9 @@ class _Step:
 
 def _plan(src: SourceInputs) -> list[_Step]:
     steps = []
+    window = src.window if src.draw_window is None else src.window | src.draw_window.any(axis=0)
     for s in src.order:
-        cells, years = np.flatnonzero(src.eligible[s]), np.flatnonzero(src.window[s])
+        cells, years = np.flatnonzero(src.eligible[s]), np.flatnonzero(window[s])
         if cells.size and years.size:
             steps.append(_Step(int(s), years, np.ix_(years, cells), np.ix_(years, [s], cells),
                                src.match_on[s] if src.match_ratio[s] > 0 else None))
@@ -171,6 +176,8 @@ def _one_pass(cost: Floats, src: SourceInputs, steps: list[_Step], caps: _Caps, 
             basis = np.where(done[None, :, None], annual, estimate)[step.years][:, step.match].sum(axis=1)
             cap = np.minimum(cap, src.match_ratio[s] * basis)
         cap = np.broadcast_to(cap, (step.years.size, D))
+        if caps.window is not None:  # a delayed pledge pays nothing outside its draw's window
+            cap = np.where(caps.window[s][step.years], cap, 0.0)
         p = _diff(np.minimum(np.cumsum(want, axis=1), cap[:, None, :]), axis=1)
         if np.isfinite(caps.commitment[s]).any():
             # the commitment is in the source's nominal currency: clip the running total of the payments in it

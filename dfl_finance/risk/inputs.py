@@ -1,7 +1,7 @@
 """The ``[[uncertain]]`` rows of a scenario: their rules (checked with the rest of the scenario) and their draws.
 
 Each row names a field by its path (:mod:`dfl_finance.paths`), which must be one of the fields that can vary
-between draws (:data:`dfl_finance.compile.UNCERTAIN_FIELDS`), and a distribution whose values stay inside the
+between draws (:data:`UNCERTAIN_FIELDS`), and a distribution whose values stay inside the
 field's allowed range (a normal is truncated to it). Rows with the same ``group`` are correlated at the group's
 ``rho`` (:mod:`.sampling`).
 """
@@ -18,8 +18,30 @@ from ..errors import Problem, ScenarioError
 
 if TYPE_CHECKING:
     from ..engine import Floats
-    from ..schema.models import Scenario, Uncertain
+    from ..schema.models import Scenario, Share, Uncertain
     from .sampling import Marginal
+
+#: Keys of a source's pledge draws in the samples (not fields of the scenario: leading ``_``): whether the pledge
+#: materialises (1 or 0), the share that disburses, the delay in years.
+PLEDGE_MATERIALISES, PLEDGE_SHARE, PLEDGE_LAG = "_materialises", "_share", "_lag"
+#: The fields that can vary between draws, by the shape of their location: the names of the fields, the other parts
+#: list indices (``programme[i].cost[j].unit_cost`` is ``("programme", int, "cost", int, "unit_cost")``).
+UNCERTAIN_FIELDS: tuple[tuple[object, ...], ...] = (
+    ("programme", int, "cost", int, "unit_cost"), ("programme", int, "cost", int, "price_trend"),
+    ("programme", int, "start_share"), ("programme", int, "target_share"), ("programme", int, "target_year"),
+    ("context", "schools"), ("context", "learners"), ("context", "teachers"), ("context", "education_budget"),
+    ("context", "budget_growth"), ("context", "burden_limit"),
+    ("source", int, "share_cap"), ("source", int, "annual_cap"), ("source", int, "commitment"),
+    ("source", int, "budget_share_cap"), ("source", int, "rate"), ("source", int, "return_rate"),
+    ("scenario", "discount_rate"), ("macro", "inflation"), ("macro", "usd_inflation"), ("macro", "fx_rate"),
+)
+
+
+def can_vary(loc: Sequence[str | int]) -> bool:
+    """Whether the field at ``loc`` can vary between draws (:data:`UNCERTAIN_FIELDS`)."""
+    return any(len(shape) == len(loc) and all(part is int and isinstance(x, int) or part == x
+                                              for part, x in zip(shape, loc)) for shape in UNCERTAIN_FIELDS)
+
 
 #: The parameters each distribution takes (the others must be left out).
 PARAMETERS: dict[str, tuple[str, ...]] = {
@@ -64,7 +86,7 @@ def _inside(x: float, lo: float, hi: float, lo_open: bool, hi_open: bool) -> boo
     return (x > lo if lo_open else x >= lo) and (x < hi if hi_open else x <= hi)
 
 
-def marginal(row: Uncertain, loc: Sequence[str | int], scenario: Scenario) -> Marginal:
+def marginal(row: Uncertain | Share, loc: Sequence[str | int], scenario: Scenario) -> Marginal:
     """The distribution of a row, with the bounds of its field (a target year: the years of the plan)."""
     from .sampling import Marginal
 
@@ -79,9 +101,7 @@ def marginal(row: Uncertain, loc: Sequence[str | int], scenario: Scenario) -> Ma
 def uncertain_problems(sc: Scenario) -> list[Problem]:
     """Every problem of the ``[[uncertain]]`` rows: the path, the distribution's parameters, the field's range,
     a field named twice, the groups' correlations."""
-    from ..compile import can_vary
     from ..paths import resolve
-    from .sampling import correlation_matrix, is_positive_semidefinite
 
     out: list[Problem] = []
     seen: dict[tuple[str | int, ...], int] = {}
@@ -132,14 +152,49 @@ def uncertain_problems(sc: Scenario) -> list[Problem]:
             out.append(Problem(where, f"group `{name}` needs a correlation rho on one of its rows", has_value=False))
         else:
             rho = rhos.pop()
-            if not is_positive_semidefinite(correlation_matrix(len(rows), rho)):
+            # every two of m inputs at rho: the matrix's eigenvalues are 1 + (m - 1) rho and 1 - rho
+            if 1 + (len(rows) - 1) * rho < -1e-12:
                 out.append(Problem(where, f"a correlation of {rho} between each two of {len(rows)} inputs is not a "
                                    f"valid correlation matrix (not positive semi-definite: it needs rho >= "
                                    f"{-1 / (len(rows) - 1):.4g})", rho))
     return out
 
 
-def _parameter_problems(row: Uncertain, loc: Sequence[str | int], sc: Scenario, where: str) -> list[Problem]:
+def pledge_problems(sc: Scenario) -> list[Problem]:
+    """The rules of the sources' ``disbursement_share`` (a distribution of shares, 0..1) and ``disbursement_lag``
+    (whole years >= 0 with weights)."""
+    out: list[Problem] = []
+    for k, src in enumerate(sc.source):
+        if src.disbursement_share is not None:
+            # the bounds of a share: those of share_cap (0..1)
+            out += _parameter_problems(src.disbursement_share, ("source", k, "share_cap"), sc,
+                                       f"source[{k}].disbursement_share")
+        lag = src.disbursement_lag
+        if lag is not None:
+            where = f"source[{k}].disbursement_lag"
+            if min(lag.values) < 0:
+                out.append(Problem(f"{where}.values", "delays are whole years >= 0", lag.values))
+            if lag.weights is not None and len(lag.weights) != len(lag.values):
+                out.append(Problem(f"{where}.weights", f"give one weight per value ({len(lag.values)})",
+                                   lag.weights))
+            elif lag.weights is not None and (min(lag.weights) < 0 or sum(lag.weights) <= 0):
+                out.append(Problem(f"{where}.weights", "weights must be >= 0 and not all 0", lag.weights))
+    return out
+
+
+def _support(row: Uncertain | Share) -> tuple[float, float]:
+    """The smallest and largest value a (checked) distribution gives, but for the normal's (truncated) tails."""
+    d = row.distribution
+    if d == "lognormal":
+        return 0.0, math.inf
+    if d == "discrete":
+        values = row.values or [0.0]
+        return float(min(values)), float(max(values))
+    return float(row.low or 0.0), float(row.high or 0.0)
+
+
+def _parameter_problems(row: Uncertain | Share, loc: Sequence[str | int], sc: Scenario,
+                        where: str) -> list[Problem]:
     out: list[Problem] = []
     wanted = PARAMETERS[row.distribution]
     for name in _ALL:
@@ -171,13 +226,12 @@ def _parameter_problems(row: Uncertain, loc: Sequence[str | int], sc: Scenario, 
     lo, hi, lo_open, hi_open = field_bounds(loc)
     if loc[-1] == "target_year":
         lo, hi, lo_open, hi_open = float(sc.scenario.start_year), float(sc.end_year), False, False
-    m = marginal(row, loc, sc)
     if d == "normal":
         if not _inside(float(row.mean), lo, hi, lo_open, hi_open):  # type: ignore[arg-type]
             out.append(Problem(f"{where}.mean", f"outside the field's allowed range "
                                f"({_range_words(lo, hi, lo_open, hi_open)})", row.mean))
         return out
-    low, high = m.support()
+    low, high = _support(row)
     bad = [(name, v) for name, v in (("low", low), ("high", high)) if not _inside(v, lo, hi, lo_open, hi_open)]
     for name, v in bad:
         field = {"discrete": "values", "lognormal": "median"}.get(d, name)
@@ -191,15 +245,32 @@ def _parameter_problems(row: Uncertain, loc: Sequence[str | int], sc: Scenario, 
 def draw_samples(sc: Scenario, draws: int, seed: int, method: str) -> dict[tuple[str | int, ...], Floats]:
     """The values of every uncertain input in each draw, by location: ``{location: (draws,)}``."""
     from ..paths import resolve
-    from .sampling import sample
+    from .sampling import Marginal, sample
 
-    locs = [resolve(sc, row.path) for row in sc.uncertain]
+    locs: list[tuple[str | int, ...]] = [tuple(resolve(sc, row.path)) for row in sc.uncertain]
     marginals = [marginal(row, loc, sc) for row, loc in zip(sc.uncertain, locs)]
     groups: dict[str, list[int]] = {}
     for j, row in enumerate(sc.uncertain):
         if row.group is not None:
             groups.setdefault(row.group, []).append(j)
-    rhos = [next(float(sc.uncertain[j].rho) for j in cols if sc.uncertain[j].rho is not None)  # type: ignore
-            for cols in groups.values()]
+    rhos = [next(float(r) for r in (sc.uncertain[j].rho for j in cols) if r is not None) for cols in groups.values()]
+    # pledges: whether it materialises (a uniform below the reliability), the share that disburses, the delay
+    for k, src in enumerate(sc.source):
+        if src.reliability is not None:
+            locs.append(("source", k, PLEDGE_MATERIALISES))
+            marginals.append(Marginal("uniform", low=0.0, high=1.0))
+        if src.disbursement_share is not None:
+            locs.append(("source", k, PLEDGE_SHARE))
+            marginals.append(marginal(src.disbursement_share, ("source", k, "share_cap"), sc))
+        if src.disbursement_lag is not None:
+            lag = src.disbursement_lag
+            locs.append(("source", k, PLEDGE_LAG))
+            marginals.append(Marginal("discrete", values=tuple(map(float, lag.values)),
+                                      weights=tuple(lag.weights or ())))
     values = sample(marginals, draws, method, seed, list(groups.values()), rhos)
-    return {tuple(loc): values[:, j] for j, loc in enumerate(locs)}
+    out = {loc: values[:, j] for j, loc in enumerate(locs)}
+    for k, src in enumerate(sc.source):
+        if src.reliability is not None:  # 1 where the pledge materialises, else 0
+            out[("source", k, PLEDGE_MATERIALISES)] = (out[("source", k, PLEDGE_MATERIALISES)]
+                                                       < src.reliability).astype(float)
+    return out

@@ -28,10 +28,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
-from scipy.stats import qmc
 
 from ..engine import Floats
+
+# scipy is imported where it is used: validating a scenario builds Marginals but draws nothing
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,8 @@ class Marginal:
 
     def ppf(self, u: Floats) -> Floats:
         """The values at the uniform numbers ``u`` (the inverse cumulative distribution function)."""
+        from scipy import stats
+
         u = np.asarray(u, dtype=float)
         d = self.distribution
         if d == "uniform":
@@ -79,19 +81,6 @@ class Marginal:
                               dtype=float)
         raise ValueError(f"unknown distribution {d!r}")
 
-    def support(self) -> tuple[float, float]:
-        """The smallest and largest value the distribution gives (before truncation for the normal)."""
-        d = self.distribution
-        if d in ("uniform", "triangular", "pert"):
-            return _num(self.low), _num(self.high)
-        if d == "normal":
-            return max(-np.inf, self.lower_bound), min(np.inf, self.upper_bound)
-        if d == "lognormal":
-            return 0.0, np.inf
-        if d == "discrete":
-            return float(min(self.values)), float(max(self.values))
-        raise ValueError(f"unknown distribution {d!r}")
-
 
 def _num(value: float | None) -> float:
     """A parameter that validation guarantees for the distribution (None here is a bug, not an input error)."""
@@ -102,6 +91,8 @@ def _num(value: float | None) -> float:
 
 def uniforms(n: int, k: int, method: str, seed: int) -> Floats:
     """(n, k) uniform numbers in (0, 1) from the design ``method`` (lhs, sobol, mc) and ``seed``."""
+    from scipy.stats import qmc
+
     if k == 0:
         return np.zeros((n, 0))
     rng = np.random.default_rng(seed)
@@ -131,6 +122,8 @@ def is_positive_semidefinite(matrix: Floats, tol: float = 1e-10) -> bool:
 
 def correlate(u: Floats, groups: Sequence[Sequence[int]], rhos: Sequence[float]) -> Floats:
     """``u`` (n, k) with the columns of each group correlated by a Gaussian copula at ``rho``."""
+    from scipy import stats
+
     out = u.copy()
     for cols, rho in zip(groups, rhos):
         if len(cols) < 2 or rho == 0:

@@ -303,6 +303,30 @@ class Match(_Model):
                           gt=0.0, le=100.0)
 
 
+class Share(_Model):
+    """A source's ``disbursement_share``: the distribution of the share of its pledge that disburses (0..1)."""
+
+    distribution: Distribution = _field(description="as in [[uncertain]]: uniform, triangular, pert, normal "
+                                        "(truncated to 0..1), lognormal, discrete")
+    low: float | None = _field(None, description="Smallest share (uniform, triangular, pert)")
+    high: float | None = _field(None, description="Largest share (uniform, triangular, pert)")
+    mode: float | None = _field(None, description="Most likely share (triangular, pert)")
+    mean: float | None = _field(None, description="Mean (normal)")
+    sd: float | None = _field(None, description="Standard deviation (normal)", gt=0.0)
+    median: float | None = _field(None, description="Median (lognormal)", gt=0.0)
+    sd_log: float | None = _field(None, description="Standard deviation of the logarithm (lognormal)", gt=0.0)
+    values: list[float] | None = _field(None, description="The possible shares (discrete)", min_length=1)
+    weights: list[float] | None = _field(None, description="Their weights (discrete; default equal)")
+
+
+class Lag(_Model):
+    """A source's ``disbursement_lag``: the possible delays in whole years and their weights."""
+
+    values: list[int] = _field(description="Possible delays", min_length=1, allowed=">= 0, whole years")
+    weights: list[float] | None = _field(None, description="Their weights (default equal)",
+                                         allowed=">= 0, one per value, not all 0")
+
+
 class Source(_Model):
     """One ``[[source]]`` of finance."""
 
@@ -363,6 +387,14 @@ class Source(_Model):
                                        unit="1/yr", ge=0.0, le=1.0)
     budget_share_cap: float | None = _field(None, description="domestic: at most this share of the education "
                                             "budget per year", unit="share", ge=0.0, le=1.0)
+    reliability: float | None = _field(None, description="risk runs: the probability that the pledge materialises "
+                                       "at all (a draw without it pays nothing); the deterministic run takes the "
+                                       "pledge as written", unit="share", ge=0.0, le=1.0)
+    disbursement_share: Share | None = _field(None, description="risk runs: the distribution of the share of the "
+                                                "pledge that disburses, e.g. {distribution = \"uniform\", low = 0.6, "
+                                                "high = 1.0}")
+    disbursement_lag: Lag | None = _field(None, description="risk runs: years by which the source's window moves "
+                                            "later, e.g. {values = [0, 1, 2], weights = [0.5, 0.3, 0.2]}")
 
     @property
     def label(self) -> str:

@@ -76,6 +76,10 @@ def consistency_problems(sc: Scenario) -> list[Problem]:
         from ..risk.inputs import uncertain_problems  # field paths and the bounds of the schema's fields
 
         out += uncertain_problems(sc)
+    if any(s.disbursement_share is not None or s.disbursement_lag is not None for s in sc.source):
+        from ..risk.inputs import pledge_problems
+
+        out += pledge_problems(sc)
     return out
 
 
