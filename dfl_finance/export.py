@@ -56,7 +56,7 @@ STAGING_PREFIX = ".dfl-finance-"
 STALE_AFTER = 24 * 3600
 #: The files of the data folder whose hashes the manifest records.
 DATA_FILES = ("country_profiles.csv", "unit_costs.csv", "loan_terms.csv", "templates.toml", "price_history.csv",
-              "dsf_thresholds.csv", "ida_terms_by_risk.csv")
+              "dsf_thresholds.csv", "ida_terms_by_risk.csv", "unit_cost_ranges.csv")
 #: The libraries whose versions the manifest records (besides Python and dfl-finance).
 LIBRARIES = ("numpy", "pandas", "scipy", "pydantic", "openpyxl")
 #: The time stamped on every zip entry and in the workbook's properties: the earliest a zip can hold.

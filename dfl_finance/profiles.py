@@ -288,6 +288,24 @@ def unit_costs() -> dict[str, UnitCost]:
     return _load_unit_costs(str(data_dir()))
 
 
+@lru_cache(maxsize=8)
+def _load_unit_cost_ranges(folder: str) -> dict[str, tuple[float, float]]:
+    path = Path(folder) / "unit_cost_ranges.csv"
+    if not path.exists():
+        return {}
+
+    def parse(row):
+        return row["id"].strip(), (float(row["low"]), float(row["high"]))
+
+    return dict(_parsed_rows(path, parse))
+
+
+def unit_cost_ranges() -> dict[str, tuple[float, float]]:
+    """The public low and high of some unit costs (``unit_cost_ranges.csv``), by the id of their row in
+    ``unit_costs.csv``: they give a template's cost line its ``price_range``."""
+    return _load_unit_cost_ranges(str(data_dir()))
+
+
 # ------------------------------------------------------------------------------------------- templates
 
 TEMPLATE_LINE_KEYS = {"item", "kind", "ref", "factor", "factor_ref", "factor_note", "unit_cost", "lifetime",
@@ -307,6 +325,7 @@ def _load_templates(folder: str) -> dict[str, dict]:
     except tomllib.TOMLDecodeError as exc:
         raise DataError(f"{path}: malformed TOML: {exc}") from exc
     library = _load_unit_costs(folder)
+    ranges = _load_unit_cost_ranges(folder)
     out = {}
     for name, tpl in raw.items():
         unknown = set(tpl) - TEMPLATE_KEYS
@@ -317,7 +336,7 @@ def _load_templates(folder: str) -> dict[str, dict]:
             where = f"{path}: template {name!r} cost[{j}]"
             if set(line) - TEMPLATE_LINE_KEYS:
                 raise DataError(f"{where}: unknown keys {sorted(set(line) - TEMPLATE_LINE_KEYS)}")
-            lines.append(_expand_line(line, library, where))
+            lines.append(_expand_line(line, library, where, ranges))
         out[name] = {**{k: v for k, v in tpl.items() if k != "cost"}, "cost": lines}
     return out
 
@@ -329,7 +348,8 @@ def _library_row(library: dict[str, UnitCost], key: str, line: dict, where: str)
     return row
 
 
-def _expand_line(line: dict, library: dict[str, UnitCost], where: str) -> dict:
+def _expand_line(line: dict, library: dict[str, UnitCost], where: str,
+                 ranges: dict[str, tuple[float, float]] | None = None) -> dict:
     """A template cost line -> a scenario cost line: the unit cost from the library, its source in source_note.
 
     ``unit_cost = value(ref) x factor x value(factor_ref)``; the note shows each term and cites every row used.
@@ -351,6 +371,9 @@ def _expand_line(line: dict, library: dict[str, UnitCost], where: str) -> dict:
             raise DataError(f"{where}: ref {row.id!r} is in {row.unit}; templates are in USD")
         out["unit_cost"] = row.value * factor
         out["currency"] = "USD"
+        if ranges and row.id in ranges:  # the public range of the row, times the same factors
+            low, high = ranges[row.id]
+            out["price_range"] = [low * factor, high * factor]
         if row.year is not None:
             out["price_year"] = row.year
         text = f"{row.source} [unit_costs.csv: {' '.join([f'{row.id} = {row.value:,.10g} {row.unit}', *terms])}]"
@@ -426,5 +449,6 @@ def macro_data() -> MacroData:
 
 def clear_caches() -> None:
     """Forget the data read so far (the next call reads data/ again, e.g. after editing a file)."""
-    for loader in (_load_profiles, _load_terms, _load_unit_costs, _load_templates, _load_macro_data):
+    for loader in (_load_profiles, _load_terms, _load_unit_costs, _load_templates, _load_macro_data,
+                   _load_unit_cost_ranges):
         loader.cache_clear()

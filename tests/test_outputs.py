@@ -36,7 +36,7 @@ from tests.conftest import ROOT, small_scenario_dict
 
 BUNDLED = sorted(str(p) for p in (ROOT / "scenarios").glob("*.toml"))
 DATA_FILES = ["country_profiles.csv", "unit_costs.csv", "loan_terms.csv", "templates.toml", "price_history.csv",
-              "dsf_thresholds.csv", "ida_terms_by_risk.csv"]
+              "dsf_thresholds.csv", "ida_terms_by_risk.csv", "unit_cost_ranges.csv"]
 NASTY = ["Plan B\r=2+5", "line one\n=HYPERLINK(\"http://x\")", "a\r\n@cmd", "-2+3\n\t+x", 'say "hi", then\n-1',
          "plain", "\r\r=x"]
 

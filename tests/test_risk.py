@@ -213,3 +213,32 @@ def test_a_bad_disbursement_share_or_lag_names_its_field():
                                   "disbursement_lag": {"values": [0, -1]}}])
     with pytest.raises(ScenarioError, match=r"source\[0\]\.disbursement_lag\.values"):
         scenario_from_dict(bad_lag)
+
+
+def test_a_line_uncertain_from_data_follows_a_triangular_over_its_range():
+    # 100 kits at 500 with a public range of 400..600: triangular(400, 500, 600), mean 500, so the mean total cost
+    # is 100 x 500 = 50,000; p5 of the triangular: 400 + sqrt(0.05 x 200 x 100) = 431.62 -> 43,162
+    raw = _plan([], risk={"draws": 2000, "seed": 2})
+    raw["programme"][0]["cost"][0].update(price_range=[400.0, 600.0], uncertain="from-data")
+    q = quantiles_df(run_risk(scenario_from_dict(raw))).set_index(["metric", "statistic"])["value"]
+    assert q[("total_cost", "mean")] == pytest.approx(50000, abs=50)
+    assert q[("total_cost", "p5")] == pytest.approx(43162, abs=60)
+
+
+def test_template_lines_carry_the_public_range_of_their_data_row():
+    from dfl_finance.profiles import templates
+
+    lines = {c["item"]: c for c in templates()["connectivity-satellite"]["cost"]}
+    assert lines["satellite terminal"]["price_range"] == [515.0, 600.0]  # Giga Rwanda and Sierra Leone
+
+
+@pytest.mark.parametrize("line, field", [
+    ({"uncertain": "from-data"}, "uncertain"),
+    ({"price_range": [700.0, 600.0]}, "price_range"),
+    ({"price_range": [600.0, 700.0], "uncertain": "from-data"}, "price_range"),  # the mode 500 outside
+])
+def test_a_bad_price_range_names_its_field(line, field):
+    raw = _plan([])
+    raw["programme"][0]["cost"][0].update(line)
+    with pytest.raises(ScenarioError, match=rf"programme\[0\]\.cost\[0\]\.{field}"):
+        scenario_from_dict(raw)

@@ -183,7 +183,7 @@ def apply_values(scenario: Scenario, values: dict[str, Any]) -> Scenario:
 PROGRAMME_COLUMNS = ["id", "name", "pillar", "driver", "start_share", "target_share", "target_year", "rollout",
                      "priority", "template"]
 LINE_COLUMNS = ["programme", "item", "kind", "unit_cost", "currency", "price_year", "lifetime", "replace_existing",
-                "price_trend", "schedule", "source_note"]
+                "price_trend", "schedule", "source_note", "price_range", "uncertain"]
 SOURCE_COLUMNS = ["id", "name", "kind", "priority", "eligible", "currency", "share_cap", "annual_cap", "commitment",
                   "first_year", "last_year", "terms", "rate", "grace_years", "maturity_years", "repayment",
                   "schedule", "balloon", "commitment_fee", "front_end_fee", "match_sources", "match_ratio",
@@ -243,7 +243,9 @@ def tables_of(scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFr
     progs = pd.DataFrame([{c: getattr(p, c) for c in PROGRAMME_COLUMNS} for p in scenario.programme],
                          columns=PROGRAMME_COLUMNS)
     lines = pd.DataFrame([{"programme": p.id, **{c: getattr(line, c) for c in LINE_COLUMNS[1:]},
-                           "schedule": _text_list(line.schedule)}
+                           "schedule": _text_list(line.schedule),
+                           "price_range": _text_list([f"{v:g}" for v in line.price_range] if line.price_range
+                                                     else None)}
                           for p in scenario.programme for line in p.cost], columns=LINE_COLUMNS)
     sources = pd.DataFrame([{
         **{c: getattr(s, c) for c in SOURCE_COLUMNS if hasattr(s, c) and c not in ("eligible", "schedule")},
@@ -274,12 +276,14 @@ def _split(text: Any) -> Any:
     return [part.strip() for part in re.split(r"[,;]", text) if part.strip()]
 
 
-def _int_list(text: Any) -> Any:
+def _number_list(text: Any, kind: type = int) -> Any:
+    """``"2026, 2028"`` -> ``[2026, 2028]`` (numbers of ``kind``); text that is not a list of them stays as typed, for
+    the schema to report."""
     items = _split(text)
     if not isinstance(items, list):
         return items
     try:
-        return [int(x) for x in items]
+        return [kind(x) for x in items]
     except ValueError:
         return text  # the schema reports the field with the text as typed
 
@@ -333,7 +337,9 @@ def scenario_from_tables(scenario: Scenario, progs: pd.DataFrame, lines: pd.Data
         line_rows[where] = j
         line = _row(row, LINE_COLUMNS[1:], NUMBERS["lines"], where, problems)
         if "schedule" in line:
-            line["schedule"] = _int_list(line["schedule"])
+            line["schedule"] = _number_list(line["schedule"])
+        if "price_range" in line:
+            line["price_range"] = _number_list(line["price_range"], float)
         if line.get("replace_existing") is False:
             line.pop("replace_existing")
         prog["cost"].append(line)

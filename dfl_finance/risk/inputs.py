@@ -136,6 +136,11 @@ def uncertain_problems(sc: Scenario) -> list[Problem]:
             out.append(Problem(f"{where}.path", f"this field is already uncertain in uncertain[{seen[loc]}]",
                                row.path))
             continue
+        if loc[0] == "programme" and loc[-1] == "unit_cost" and isinstance(loc[1], int) and isinstance(loc[3], int) \
+                and sc.programme[loc[1]].cost[loc[3]].uncertain == "from-data":
+            out.append(Problem(f"{where}.path", "this unit cost is already uncertain: its cost line says uncertain "
+                               "= \"from-data\"", row.path))
+            continue
         seen[loc] = i
         out += _parameter_problems(row, loc, sc, where)
         if row.group is not None:
@@ -254,6 +259,13 @@ def draw_samples(sc: Scenario, draws: int, seed: int, method: str) -> dict[tuple
         if row.group is not None:
             groups.setdefault(row.group, []).append(j)
     rhos = [next(float(r) for r in (sc.uncertain[j].rho for j in cols) if r is not None) for cols in groups.values()]
+    # cost lines with uncertain = "from-data": triangular over their public range, the unit cost as the mode
+    for i, p in enumerate(sc.programme):
+        for j, c in enumerate(p.cost):
+            if c.uncertain == "from-data" and c.price_range is not None:
+                locs.append(("programme", i, "cost", j, "unit_cost"))
+                marginals.append(Marginal("triangular", low=c.price_range[0], mode=c.unit_cost,
+                                          high=c.price_range[1]))
     # pledges: whether it materialises (a uniform below the reliability), the share that disburses, the delay
     for k, src in enumerate(sc.source):
         if src.reliability is not None:

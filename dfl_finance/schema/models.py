@@ -9,7 +9,7 @@ names, finite numbers) are pydantic constraints here; rules that involve several
 from __future__ import annotations
 
 import unicodedata
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic.json_schema import JsonDict
@@ -265,6 +265,13 @@ class CostLine(_Model):
                                         "(default: the first year)", unit="year",
                                         allowed="distinct years inside the horizon")
     source_note: Note = _field("", description="Provenance of the unit cost", allowed=NOTE_RULE)
+    price_range: list[float] | None = _field(None, description="The public low and high of the unit cost, in its "
+                                             "currency and price year (template lines take it from "
+                                             "data/unit_cost_ranges.csv)", min_length=2, max_length=2,
+                                             allowed="[low, high], low <= unit_cost <= high")
+    uncertain: Literal["from-data"] | None = _field(None, description="from-data: in risk runs the unit cost "
+                                                    "follows a triangular distribution over price_range with the "
+                                                    "unit cost as its mode")
 
 
 class Programme(_Model):

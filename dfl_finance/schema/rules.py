@@ -58,6 +58,16 @@ def consistency_problems(sc: Scenario) -> list[Problem]:
                 if c.replace_existing:
                     out.append(Problem(f"{cw}.replace_existing", f"only capex lines replace units (kind is "
                                        f"{c.kind})", c.replace_existing))
+            if c.price_range is not None and not c.price_range[0] <= c.price_range[1]:
+                out.append(Problem(f"{cw}.price_range", "must be [low, high] with low <= high", c.price_range))
+            elif c.price_range is not None and c.uncertain == "from-data" and not (
+                    c.price_range[0] <= c.unit_cost <= c.price_range[1]):
+                out.append(Problem(f"{cw}.price_range", f"with uncertain = \"from-data\" the unit cost "
+                                   f"({c.unit_cost:g}) is the mode of a triangular over the range: it must lie in "
+                                   "it", c.price_range))
+            if c.uncertain == "from-data" and c.price_range is None:
+                out.append(Problem(f"{cw}.uncertain", "from-data needs a price_range (template lines have one where "
+                                   "data/unit_cost_ranges.csv gives it; this line has none)", c.uncertain))
             if c.schedule is not None:
                 if c.kind != "fixed_capex":
                     out.append(Problem(f"{cw}.schedule", f"only fixed_capex lines have a schedule (kind is "
