@@ -115,3 +115,21 @@ def test_quantiles_by_hand_over_draws_that_differ():
     assert q.loc[("peak_burden_share", "p90"), "value"] == pytest.approx(np.percentile(shares, 90))
     # against a 5% limit only the first draw (10%) is over; the second is at it (5%), which is not over
     assert q.loc[("prob_over_limit", "mean"), "value"] == pytest.approx(0.2)
+
+
+def test_a_draw_gives_the_same_numbers_whatever_draws_it_runs_with():
+    # the six-source benchmark scenario solves the forward match rule iteratively: its tolerance is per draw, so a
+    # draw run alone and the same draw run beside much larger ones agree
+    from dataclasses import replace
+
+    from dfl_finance.engine.model import simulate
+
+    sc = load_scenario(ROOT / "benchmarks" / "scenarios" / "six_sources.toml")
+    inp = build_model_inputs(sc, draws=3)
+    scale = np.array([1.0, 50.0, 0.02])[:, None]
+    varied = replace(inp, costs=replace(inp.costs, unit_cost=inp.costs.unit_cost * scale))
+    together = simulate(varied)
+    alone = simulate(build_model_inputs(sc, draws=1))
+    assert together.allocation.iterations > 2  # the match rule is solved iteratively here
+    assert np.array_equal(together.allocation.pay[0], alone.allocation.pay[0])
+    assert np.array_equal(together.allocation.gap[0], alone.allocation.gap[0])

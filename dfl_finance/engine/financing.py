@@ -296,7 +296,8 @@ def _solve_forward_matches(cost: Floats, src: SourceInputs, steps: list[_Step], 
     """
     Y, C, D = cost.shape
     S = src.kind.shape[0]
-    tol = 1e-9 * max(float(cost.sum(axis=(0, 1)).max()), 1.0)
+    # per draw: a draw's result must not depend on the other draws it is run with (chunks, batches)
+    tol_all = 1e-9 * np.maximum(cost.sum(axis=(0, 1)), 1.0)  # (D,)
     grants = np.asarray(forward.any(axis=1))
     held = replace(caps, annual=np.where(grants[:, None], 0.0, caps.annual))
     _, _, estimate = _one_pass(cost, src, steps, held, budget,
@@ -309,6 +310,7 @@ def _solve_forward_matches(cost: Floats, src: SourceInputs, steps: list[_Step], 
         est = estimate[:, :, active]
         _, _, annual = _one_pass(cost[:, :, active], src, steps, caps.take(active), budget[:, active], est)
         residual = annual - est
+        tol = tol_all[active]
         converged = np.abs(residual).max(axis=(0, 1)) <= tol
         # the final pass uses min(estimate, payments), which can only lower a grant's cap
         estimate[:, :, active] = np.minimum(est, annual)
@@ -320,7 +322,7 @@ def _solve_forward_matches(cost: Floats, src: SourceInputs, steps: list[_Step], 
             # are linear in the estimate, as they are between kinks (slope 0 when the matched source is capped,
             # -ratio when it takes what the grant leaves)
             d_est, d_annual = est - previous[0], annual - previous[1]
-            big = np.abs(d_est) > tol
+            big = np.abs(d_est) > tol[None, None, :]
             with np.errstate(divide="ignore", invalid="ignore"):
                 slope = np.where(big, d_annual / np.where(big, d_est, 1.0), np.nan)
             ok = np.isfinite(slope) & (slope <= 0.0)
