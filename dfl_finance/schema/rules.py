@@ -76,6 +76,10 @@ def consistency_problems(sc: Scenario) -> list[Problem]:
         from ..risk.inputs import uncertain_problems  # field paths and the bounds of the schema's fields
 
         out += uncertain_problems(sc)
+    if sc.stress:
+        from ..risk.stress import stress_problems  # the named stresses and their sizes
+
+        out += stress_problems(sc)
     return out
 
 
