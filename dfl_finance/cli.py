@@ -198,6 +198,8 @@ def _write(tables: dict[str, pd.DataFrame], args: argparse.Namespace, scenarios:
                     seed=getattr(args, "seed", None))
     if getattr(args, "risk", None):
         meta["risk"] = args.risk  # draws and method of each scenario
+    if getattr(args, "stress_notes", None):
+        meta["stress"] = args.stress_notes  # each scenario's stresses: applied, or why not
     extra = {**(workbook_only or {}), "assumptions": assumptions_df(scenarios)} if args.xlsx else None
     try:
         return write_tables(tables, args.out, meta=meta, xlsx="dfl-finance.xlsx" if args.xlsx else None,
@@ -355,6 +357,77 @@ def _draws_table(res: Any) -> pd.DataFrame:
                             "unit": units.get(key, "")}) for key, values in arrays.items()]
     df = pd.concat(frames, ignore_index=True)
     return df[np.isfinite(df["value"].to_numpy(dtype=float))].reset_index(drop=True)
+
+
+def cmd_stress(args: argparse.Namespace) -> int:
+    """Run each scenario and each stress test; write the stress tables (summary, fiscal, DSF) under each."""
+    from .results import concat_tables
+    from .risk.stress import check_stresses, parse_stress, run_stresses
+
+    specs = None
+    if args.stress:
+        specs = [parse_stress(text) for text in args.stress]
+        keys = [s.key for s in specs]
+        twice = sorted({k for k in keys if keys.count(k) > 1})
+        if twice:
+            raise ScenarioError([Problem("--stress", "the same stress is named twice", ", ".join(twice))])
+    loaded = _load_all(args.files)
+    if specs is not None:
+        problems = [p for f, sc in loaded for p in _with_file(ScenarioError(check_stresses(specs, sc)), f)]
+        if problems:
+            raise ScenarioError(problems)
+    runs = []
+    for f, sc in loaded:
+        try:
+            runs.append(run_stresses(sc, specs, args.basis))
+        except ScenarioError as exc:
+            raise ScenarioError(_with_file(exc, f)) from None
+    tables = concat_tables([r.tables() for r in runs])
+    args.stress_notes = {r.name: r.notes() for r in runs}
+    written = _write(tables, args, [sc for _, sc in loaded])
+    print(_stress_text(runs))
+    print(_basis_note(args.basis, [sc for _, sc in loaded]))
+    print(f"\nwrote {len(written)} files to {Path(args.out)}")
+    return EXIT_OK
+
+
+#: The metrics `dfl-finance stress` prints per stress (stress_summary.csv has them all).
+STRESS_SHOWN = ("total_gap", "pv_government_cost", "peak_burden_share", "peak_pv_debt_gdp")
+
+
+def _stress_text(runs: list) -> str:
+    """One block per scenario: a row per stress (the baseline first) with the main metrics and, for a stress, the
+    change from the baseline in brackets; then what each stress does, and why a stress does not apply."""
+    import pandas as pd
+
+    from .formatting import currency_of, format_delta, format_metric
+    from .vocabulary import metric_definition
+
+    blocks = []
+    for r in runs:
+        table = r.summary_df()
+        shown = [m for m in STRESS_SHOWN if m in set(table["metric"])]
+        rows = []
+        for stress, g in table.groupby("stress", sort=False):
+            cells = {str(row.metric): row for row in g.itertuples()}
+            row = {"stress": str(stress)}
+            for m in shown:
+                d = metric_definition(m)
+                if m not in cells:
+                    row[d.label] = "n/a"
+                    continue
+                c = cells[m]
+                cur = currency_of(str(c.unit)) or ""
+                text = format_metric(_number(c.value), d.kind, cur)
+                if _number(c.delta) is not None:
+                    text += f" ({format_delta(_number(c.delta), d.kind, cur)})"
+                row[d.label] = text
+            rows.append(row)
+        lines = [r.name, pd.DataFrame(rows).to_string(index=False)]
+        lines += [f"  {o.spec.key}: {o.spec.description}" for o in r.applied()]
+        lines += [f"  {o.spec.key}: not applied: {o.note}" for o in r.outcomes if o.result is None]
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -555,6 +628,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--method", choices=SAMPLING_METHODS, help="sampling design (default: the file's, lhs)")
     p.add_argument("--draws-out", action="store_true", help="also write draws.csv: every metric of every draw")
     p.set_defaults(func=cmd_risk)
+
+    p = sub.add_parser("stress", help="run scenarios under named stress tests",
+                       description="Run each scenario unstressed (baseline) and under each stress test: its "
+                       "[[stress]] rows, else the built-in set (depreciation, capex_overrun, pledge_shortfall, "
+                       "delay; docs/method.md, Stress tests), or those named with --stress. Writes "
+                       "stress_summary.csv (every summary metric per stress, with the baseline's value and the "
+                       "delta), stress_fiscal.csv and stress_dsf.csv (fiscal.csv and dsf.csv under each stress, "
+                       "with a stress column) and manifest.json (what each stress does, and why one does not apply) "
+                       "into DIR, all or nothing.")
+    _scenario_and_output_args(p, "a sheet per table and an assumptions sheet with every input")
+    p.add_argument("--stress", action="append", metavar="NAME",
+                   help="a stress to run instead of the file's: name[:source][=size], e.g. depreciation, "
+                   "capex_overrun=0.3, pledge_shortfall:ida, delay:gpe=3 (repeat for several)")
+    p.set_defaults(func=cmd_stress)
 
     p = sub.add_parser("verify", help="check an output folder against its manifest.json",
                        description="Check that every file that DIR/manifest.json lists is present and has the "

@@ -24,6 +24,7 @@ from .schema.models import (
     Risk,
     ScenarioMeta,
     Source,
+    Stress,
     Uncertain,
 )
 from .vocabulary import METRICS, SOURCE_METRICS
@@ -46,6 +47,7 @@ TABLES: list[tuple[str, type[BaseModel]]] = [
     ("[source.match]", Match),
     ("[risk]", Risk),
     ("[[uncertain]]", Uncertain),
+    ("[[stress]]", Stress),
 ]
 
 

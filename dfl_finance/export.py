@@ -552,6 +552,14 @@ TABLE_NOTES = {
                 "in the unit column: currency, share (shown in percent) or years", "the tables above"),
     "comparison": ("Summary metrics side by side; delta is a scenario's value minus the baseline's",
                    "in the unit column", "the scenarios' summary tables"),
+    "stress_summary": ("Summary metrics of every scenario under each stress test, against the unstressed run "
+                       "(stress = baseline); delta is the stressed value minus the baseline's",
+                       "in the unit column", "the scenarios' summary tables under each stress (docs/method.md, "
+                       "Stress tests)"),
+    "stress_fiscal": ("The fiscal table of every scenario under each stress test (stress = baseline: unstressed)",
+                      "as in the fiscal table", "the stressed scenarios' runs"),
+    "stress_dsf": ("The debt-sustainability view of every scenario under each stress test (stress = baseline: "
+                   "unstressed)", "as in the dsf table", "the stressed scenarios' runs"),
     "assumptions": ("Every input of every scenario, after templates and country profiles are applied",
                     "as in the scenario file (docs/scenario-format.md)",
                     "the scenario files and data/ (manifest.json records the sha256 of each)"),

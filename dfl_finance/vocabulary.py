@@ -44,9 +44,13 @@ DsfRatio = Literal["pv_debt_gdp", "pv_debt_exports", "debt_service_exports", "de
 #: Distributions of an uncertain input (``[[uncertain]] distribution``) and sampling designs (``[risk] method``).
 Distribution = Literal["uniform", "triangular", "pert", "normal", "lognormal", "discrete"]
 SamplingMethod = Literal["lhs", "sobol", "mc"]
+#: The named stress tests (``[[stress]] name``, ``dfl-finance stress --stress``), described in
+#: :data:`dfl_finance.risk.stress.STRESSES`.
+StressName = Literal["depreciation", "capex_overrun", "pledge_shortfall", "delay"]
 PRICE_BASES: tuple[str, ...] = get_args(PriceBasis)
 DISTRIBUTIONS: tuple[str, ...] = get_args(Distribution)
 SAMPLING_METHODS: tuple[str, ...] = get_args(SamplingMethod)
+STRESS_NAMES: tuple[str, ...] = get_args(StressName)
 DISCOUNT_BASES: tuple[str, ...] = get_args(DiscountBasis)
 ENVELOPES: tuple[str, ...] = get_args(Envelope)
 BUDGET_SCOPES: tuple[str, ...] = get_args(BudgetScope)

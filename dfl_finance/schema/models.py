@@ -33,6 +33,7 @@ from ..vocabulary import (
     Rollout,
     SamplingMethod,
     SourceKind,
+    StressName,
 )
 
 #: ``[first k, last k, share of principal per year]``; TOML arrays arrive as lists.
@@ -444,6 +445,24 @@ class Risk(_Model):
                                     "(plain Monte Carlo), from scipy.stats.qmc and numpy")
 
 
+class Stress(_Model):
+    """One ``[[stress]]`` row: a named, deterministic stress test that ``dfl-finance stress`` runs against the
+    scenario (without rows: the built-in set; method in docs/method.md, *Stress tests*)."""
+
+    name: StressName = _field(description="depreciation: the local currency loses value against the USD from the "
+                              "plan's second year on (LIC-DSF); capex_overrun: every capex and fixed_capex unit cost "
+                              "rises; pledge_shortfall: a source delivers only part of its pledge; delay: a source's "
+                              "window of payments moves later")
+    source: str | None = _field(None, description="pledge_shortfall and delay: the id of the source (default: "
+                                "pledge_shortfall every grant, delay every grant and loan)", pattern=ID_PATTERN,
+                                allowed="a source id of the scenario")
+    size: float | None = _field(None, description="How strong: depreciation, the rise of the exchange rate "
+                                "(default 0.3: 30%); capex_overrun, the rise of the unit costs (default 0.2); "
+                                "pledge_shortfall, the share of the pledge that does not come (default 0.5); delay, "
+                                "the years (default 2)", allowed="depreciation and capex_overrun > 0 and <= 10; "
+                                "pledge_shortfall > 0 and <= 1; delay a whole number 1..60")
+
+
 class Scenario(_Model):
     """A whole scenario file."""
 
@@ -453,6 +472,7 @@ class Scenario(_Model):
     debt: Debt = Field(default_factory=Debt)
     risk: Risk = Field(default_factory=Risk)
     uncertain: list[Uncertain] = Field(default_factory=list)
+    stress: list[Stress] = Field(default_factory=list)
     programme: list[Programme] = Field(min_length=1)
     source: list[Source] = Field(default_factory=list)
 

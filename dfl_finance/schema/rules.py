@@ -90,6 +90,10 @@ def consistency_problems(sc: Scenario) -> list[Problem]:
         from ..risk.inputs import pledge_problems
 
         out += pledge_problems(sc)
+    if sc.stress:
+        from ..risk.stress import stress_problems  # the named stresses and their sizes
+
+        out += stress_problems(sc)
     return out
 
 
