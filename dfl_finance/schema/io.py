@@ -153,7 +153,10 @@ def dump_scenario(scenario: Scenario) -> str:
     """The TOML text of a scenario; :func:`parse_scenario` of it gives an equal scenario."""
     import tomli_w
 
-    return tomli_w.dumps(scenario.model_dump(exclude_none=True))
+    data = scenario.model_dump(exclude_none=True)
+    # an empty list of tables ([[uncertain]], [[stress]], [[source]]) is the default: left out rather than written
+    # as `name = []` at the top of the file
+    return tomli_w.dumps({k: v for k, v in data.items() if v != []})
 
 
 def write_text_atomically(path: str | os.PathLike[str], text: str) -> Path:
