@@ -92,8 +92,10 @@ def _own_value(scenario: Scenario, loc: tuple[str | int, ...], path: str, m: Mar
     value = get(scenario, path)
     if value is not None and not isinstance(value, list):
         return float(value)
+    from ..vocabulary import COUNTED_DRIVERS
+
     field = loc[-1]
-    if field in ("budget_growth", "education_budget", "schools", "learners", "teachers"):
+    if field in ("budget_growth", "education_budget", *COUNTED_DRIVERS):
         return 0.0
     if field in ("annual_cap", "commitment", "budget_share_cap"):
         return math.inf  # no cap
