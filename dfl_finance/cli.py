@@ -391,6 +391,38 @@ def cmd_stress(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    """Tornado and Sobol indices of chosen metrics to a scenario's uncertain inputs; write and print them."""
+    from .export import manifest, write_tables
+    from .risk.sensitivity import DEFAULT_N, check_metrics, check_n, sobol_df, tornado, uncertain_inputs
+
+    metrics = check_metrics(args.metric or ["total_gap"])
+    n = check_n(DEFAULT_N if args.n is None else args.n)
+    (f, sc), = _load_all([args.file])
+    try:
+        inputs = uncertain_inputs(sc)
+        seed = sc.risk.seed if args.seed is None else args.seed
+        tables = {"tornado": tornado(sc, metrics, args.basis)}
+        if not args.no_sobol:
+            tables["sobol"] = sobol_df(sc, metrics, n, seed, args.basis)
+    except ScenarioError as exc:
+        raise ScenarioError(_with_file(exc, f)) from None
+    meta = manifest([sc.name], input_files=[f], basis=args.basis, seed=seed)
+    meta["sensitivity"] = {"metrics": metrics, "uncertain": [i.path for i in inputs],
+                           **({} if args.no_sobol else {"n": n, "engine_draws": n * (len(inputs) + 2)})}
+    try:
+        written = write_tables(tables, args.out, meta=meta)
+    except OSError as exc:
+        raise DflFinanceError(f"cannot write the results to {args.out}: {exc.strerror or exc}; the folder was left "
+                              "as it was") from None
+    print(_tornado_text(tables["tornado"], tables.get("sobol")))
+    if any(row.group is not None for row in sc.uncertain) and not args.no_sobol:
+        print("note: the Sobol indices take the inputs as independent (the groups' correlations are left out)",
+              file=sys.stderr)
+    print(f"\nwrote {len(written)} files to {Path(args.out)}")
+    return EXIT_OK
+
+
 #: The metrics `dfl-finance stress` prints per stress (stress_summary.csv has them all).
 STRESS_SHOWN = ("total_gap", "pv_government_cost", "peak_burden_share", "peak_pv_debt_gdp")
 
@@ -427,6 +459,39 @@ def _stress_text(runs: list) -> str:
         lines += [f"  {o.spec.key}: {o.spec.description}" for o in r.applied()]
         lines += [f"  {o.spec.key}: not applied: {o.note}" for o in r.outcomes if o.result is None]
         blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+def _tornado_text(t: pd.DataFrame, s: pd.DataFrame | None) -> str:
+    """The ranked tornado of each metric (with the Sobol indices beside it), values in the metric's unit."""
+    from .formatting import currency_of, format_metric
+    from .vocabulary import metric_definition
+
+    blocks = []
+    for metric, g in t.groupby("metric", sort=False):
+        d = metric_definition(str(metric))
+        cur = currency_of(str(g["unit"].iloc[0])) or ""
+        kind = "share" if d.kind == "years" else d.kind
+
+        def value(x: Any) -> str:
+            number = _number(x)
+            return "n/a" if number is None else format_metric(number, kind, cur)
+
+        idx = s[s["metric"] == metric].set_index("path") if s is not None else None
+        rows = []
+        for r in g.itertuples():
+            row = {"rank": str(r.rank), "input": str(r.path), "low .. high input": f"{r.low_input:,.4g} .. "
+                   f"{r.high_input:,.4g}", "metric at low": value(r.low_value), "metric at high": value(r.high_value),
+                   "swing": value(r.swing)}
+            if idx is not None:
+                for col, name in (("first_order", "S1"), ("total_order", "ST")):
+                    v = _number(idx.at[r.path, col])
+                    row[name] = "n/a" if v is None else f"{v:.2f}"
+            rows.append(row)
+        base = t.attrs.get("base", {}).get(metric)
+        head = f"{d.label} ({metric}, {g['unit'].iloc[0]})" + (f": {value(base)} with every input at its own value"
+                                                                if base is not None else "")
+        blocks.append(f"{head}\n{_table_text(rows)}")
     return "\n\n".join(blocks)
 
 
@@ -642,6 +707,26 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a stress to run instead of the file's: name[:source][=size], e.g. depreciation, "
                    "capex_overrun=0.3, pledge_shortfall:ida, delay:gpe=3 (repeat for several)")
     p.set_defaults(func=cmd_stress)
+
+    from .vocabulary import PRICE_BASES
+
+    p = sub.add_parser("sensitivity", help="tornado and Sobol indices of metrics to the uncertain inputs",
+                       description="For one scenario with [[uncertain]] rows: a tornado (each input at the 5th and "
+                       "the 95th percentile of its distribution, the others at the scenario's values; the swing of "
+                       "each metric, ranked) in tornado.csv, and first-order and total Sobol indices (scipy's "
+                       "sobol_indices, N (k + 2) runs for k inputs, 95% bootstrap intervals) in sobol.csv, with "
+                       "manifest.json (with the seed) into DIR, all or nothing. Prints the ranked tornado.")
+    p.add_argument("file", metavar="FILE", help="a scenario TOML file with [[uncertain]] rows")
+    p.add_argument("--metric", action="append", metavar="KEY",
+                   help="a summary metric key (summary.csv), e.g. total_gap, pv_government_cost, "
+                   "peak_burden_share; repeat for several (default: total_gap)")
+    p.add_argument("--out", required=True, metavar="DIR", type=_folder, help="output folder (created if missing)")
+    p.add_argument("--n", type=int, metavar="N", help="Sobol base sample size, a power of 2 (default: 1024)")
+    p.add_argument("--seed", type=_seed, metavar="S", help="seed of the Sobol design (default: the file's [risk] seed)")
+    p.add_argument("--basis", choices=PRICE_BASES, default=PRICE_BASES[0],
+                   help="price basis of the money metrics (default: %(default)s)")
+    p.add_argument("--no-sobol", action="store_true", help="only the tornado (no sobol.csv)")
+    p.set_defaults(func=cmd_sensitivity)
 
     p = sub.add_parser("verify", help="check an output folder against its manifest.json",
                        description="Check that every file that DIR/manifest.json lists is present and has the "
