@@ -9,6 +9,7 @@ in the facets and in the colours).
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Final
 
@@ -409,7 +410,8 @@ def fan_chart(wide: pd.DataFrame, title: str, axis_title: str, *, share: bool = 
             df[f"{s}_y"] = df[s] * scale
             df[f"{s}_text"] = [(f"{v:.2%}" if share else format_money(v, currency)) for v in df[s]]
     x = alt.X("year:Q", title="Year", axis=alt.Axis(format="d", labelOverlap=True), scale=alt.Scale(nice=False))
-    y_axis = alt.Axis(format=".1%" if share else ",.1f")
+    top = float(df["p95_y"].abs().max()) if "p95_y" in df.columns and len(df) else 0.0
+    y_axis = alt.Axis(format=".1%" if share else (",.0f" if top >= 100 else ",.1f"))
     colour = alt.Scale(domain=list(FAN_COLOURS), range=list(FAN_COLOURS.values()))
     legend = alt.Legend(title=None, orient="top", direction="horizontal", symbolType="square", labelLimit=300)
     tips = [alt.Tooltip("year:Q", title="Year", format="d"),
@@ -452,17 +454,19 @@ def fan_chart(wide: pd.DataFrame, title: str, axis_title: str, *, share: bool = 
 
 
 def gap_histogram(bins: pd.DataFrame, currency: str, deterministic: float | None = None,
-                  median: float | None = None) -> alt.LayerChart:
+                  median: float | None = None, title: str | None = None) -> alt.LayerChart:
     """The total funding gap over the draws: draws counted in bins (:func:`~dfl_finance.app.uncertainty.histogram`),
     in millions of ``currency``; the deterministic run and the median as labelled rules."""
     df = bins.copy()
     df["start_m"], df["end_m"] = df["start"] / 1e6, df["end"] / 1e6
     df["range_text"] = [f"{format_money(a, currency)} to {format_money(b, currency)}"
                         for a, b in zip(df["start"], df["end"])]
-    title = f"Funding gap, total over the plan ({currency} millions)"
-    x = alt.X("start_m:Q", title=title, axis=alt.Axis(format=",.0f"), bin="binned")
+    axis_title = f"Funding gap, total over the plan ({currency} millions)"
+    x = alt.X("start_m:Q", title=axis_title, axis=alt.Axis(format=",.0f"), bin="binned")
+    # headroom above the highest bar for the lines' labels
+    top = max(int(df["draws"].max()) if len(df) else 1, 1)
     bars = alt.Chart(df).mark_bar(color=GAP_COLOUR, opacity=0.85).encode(
-        x=x, x2="end_m:Q", y=alt.Y("draws:Q", title="Draws"),
+        x=x, x2="end_m:Q", y=alt.Y("draws:Q", title="Draws", scale=alt.Scale(domain=[0, math.ceil(top * 1.3)])),
         tooltip=[alt.Tooltip("range_text:N", title="Total gap"), alt.Tooltip("draws:Q", title="Draws", format=","),
                  alt.Tooltip("share:Q", title="Share of draws", format=".1%")])
     layers: list[alt.Chart] = [bars]
@@ -473,10 +477,10 @@ def gap_histogram(bins: pd.DataFrame, currency: str, deterministic: float | None
                               "dy": list(range(len(marks)))})
         rule = alt.Chart(rules)
         layers.append(rule.mark_rule(color=THRESHOLD_COLOUR, strokeDash=[6, 4]).encode(
-            x=alt.X("x:Q", title=title), tooltip=[alt.Tooltip("label:N", title="Line")]))
+            x=alt.X("x:Q", title=axis_title), tooltip=[alt.Tooltip("label:N", title="Line")]))
         for i in range(len(marks)):  # one label under the other, at the top of the plot
             layers += _halo_text(rule.transform_filter(alt.datum.dy == i).encode(
-                x=alt.X("x:Q", title=title), y=alt.value(12 + 14 * i), text="label:N"),
+                x=alt.X("x:Q", title=axis_title), y=alt.value(8 + 14 * i), text="label:N"),
                 align="left", dx=4, baseline="middle", dy=0)
     return alt.LayerChart(layer=layers).properties(width=640, height=260,
-                                                   title="Total funding gap over the draws")
+                                                   title=title or "Total funding gap over the draws")

@@ -71,8 +71,8 @@ def select(name: str | None) -> None:
 
 
 def current(names: list[str]) -> None:
-    """Set the pick of the Scenarios and Risk pages before their selectbox is drawn: the one asked for, else the one picked, else
-    :data:`~dfl_finance.app.DEFAULT_SCENARIO`, else the first."""
+    """Set the pick of the Scenarios and Risk pages before their selectbox is drawn: the one asked for, else the
+    one picked, else :data:`~dfl_finance.app.DEFAULT_SCENARIO`, else the first."""
     if _NEXT in st.session_state:
         st.session_state["current"] = st.session_state.pop(_NEXT)
     if st.session_state.get("current") not in names:

@@ -104,7 +104,7 @@ def scenario_with_uncertain(scenario: Scenario, table: pd.DataFrame) -> Scenario
     column, every problem at once (cells that are not numbers, and what the core finds in the rest)."""
     raw = raw_of(scenario)
     problems: list[Problem] = []
-    rows = []
+    rows: list[dict[str, Any]] = []
     for _, cells in table.reset_index(drop=True).iterrows():
         if all(_clean(cells.get(c)) is None for c in UNCERTAIN_COLUMNS):
             continue  # an empty row added in the table and left empty
@@ -219,9 +219,9 @@ def yearly_wide(yearly: pd.DataFrame, measure: str) -> pd.DataFrame:
     return wide[["year", *[s for s in STATISTICS if s in wide.columns]]]
 
 
-def histogram(values: np.ndarray, bins: int = 40) -> pd.DataFrame:
+def histogram(values: np.ndarray, bins: int | None = None) -> pd.DataFrame:
     """Draws counted in ``bins`` equal bins (``start``, ``end``, ``draws``, ``share``); NaN draws left out. All
-    equal values make one bin."""
+    equal values make one bin. By default twice the square root of the draws, between 8 and 40 bins."""
     v = np.asarray(values, dtype=float)
     v = v[np.isfinite(v)]
     if v.size == 0:
@@ -230,5 +230,7 @@ def histogram(values: np.ndarray, bins: int = 40) -> pd.DataFrame:
     if hi <= lo:
         width = max(abs(lo) * 1e-3, 1.0)
         return pd.DataFrame({"start": [lo - width / 2], "end": [lo + width / 2], "draws": [v.size], "share": [1.0]})
+    if bins is None:
+        bins = int(min(40, max(8, round(2 * v.size ** 0.5))))
     counts, edges = np.histogram(v, bins=bins, range=(lo, hi))
     return pd.DataFrame({"start": edges[:-1], "end": edges[1:], "draws": counts, "share": counts / v.size})

@@ -39,6 +39,9 @@ from dfl_finance.risk.inputs import PARAMETERS
 from dfl_finance.schema import dump_scenario
 from dfl_finance.workspace import Entry
 
+#: A total gap below this (half a minor unit) is no gap; from this share of draws without one, the histogram
+#: draws only the others.
+NO_GAP, SPIKE = 0.005, 0.2
 #: The largest seed a number field can hold exactly in the browser (a JavaScript number).
 MAX_SEED = 2**53 - 1
 
@@ -177,12 +180,11 @@ words = basis_words(basis, shown, sc.scenario.base_year)
 # ----------------------------------------------------------------------------------------- results
 st.subheader("Results")
 prob = probability_over_limit(quantiles)
-c = st.columns([1, 2])
-c[0].metric(PROB_LABEL, "n/a" if prob is None else f"{prob:.1%}",
+st.metric(PROB_LABEL, "n/a" if prob is None else f"{prob:.1%}",
             help="The share of the draws in which the government burden (domestic outlay, debt service and PPP "
                  "payments) exceeds its limit, a share of the education budget, in at least one year.")
 over_det = det.get("years_over_limit", 0) or 0
-c[1].caption(f"{risk['draws']:,} draws, seed {int(seed)}, {METHODS[method]}. The burden limit is "
+st.caption(f"{risk['draws']:,} draws, seed {int(seed)}, {METHODS[method]}. The burden limit is "
              f"{limit:.1%} of the education budget; the deterministic run (the file's values) "
              + (f"exceeds it in {over_det:.0f} year{'s' if over_det != 1 else ''}." if over_det
                 else "stays within it every year.")
@@ -213,13 +215,18 @@ st.caption("The darker band holds the middle 80% of the draws (P10 to P90), the 
 
 total_gap = risk["total_gap"]
 gap_q = quantiles[(quantiles["metric"] == "total_gap") & (quantiles["statistic"] == "p50")]["value"]
-st.altair_chart(gap_histogram(histogram(total_gap), shown, det.get("total_gap"),
-                              float(gap_q.iloc[0]) if not gap_q.empty else None),
+none = float((total_gap <= NO_GAP).mean()) if len(total_gap) else 0.0
+# a spike of draws without a gap would flatten the others: those are counted in words instead
+some = total_gap[total_gap > NO_GAP] if SPIKE <= none < 1 else total_gap
+st.altair_chart(gap_histogram(histogram(some), shown, det.get("total_gap"),
+                              float(gap_q.iloc[0]) if not gap_q.empty else None,
+                              title="Total funding gap in the draws that have one" if len(some) < len(total_gap)
+                              else None),
                 width="stretch", key="risk_histogram")
-none = float((total_gap <= 0.005).mean()) if len(total_gap) else 0.0
-st.caption(f"What no source pays over the plan, in each draw (bars: how many draws fall in each range). "
-           f"{none:.0%} of the draws have no gap"
-           + (f"; the largest is {format_money(float(total_gap.max()), shown)}." if none < 1 else "."))
+st.caption("What no source pays over the plan, in each draw (bars: how many draws fall in each range). "
+           + (f"{none:.0%} of the draws have no gap and are not drawn; " if len(some) < len(total_gap) else
+              f"{none:.0%} of the draws have no gap; " if none < 1 else "No draw has a gap.")
+           + (f"the largest is {format_money(float(total_gap.max()), shown)}." if none < 1 else ""))
 
 # ----------------------------------------------------------------------------------------- sensitivity, stress
 # The tornado chart, the Sobol indices and the stress-test table come here once the core has them
