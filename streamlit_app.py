@@ -9,6 +9,7 @@ st.set_page_config(page_title="dfl_finance", page_icon=":material/school:", layo
 page = st.navigation([
     st.Page(PAGES["scenarios"], title="Scenarios", icon=":material/edit_note:", url_path="scenarios", default=True),
     st.Page(PAGES["compare"], title="Compare", icon=":material/compare_arrows:", url_path="compare"),
+    st.Page(PAGES["risk"], title="Risk", icon=":material/ssid_chart:", url_path="risk"),
     st.Page(PAGES["export"], title="Export", icon=":material/download:", url_path="export"),
     st.Page(PAGES["about"], title="About / method", icon=":material/menu_book:", url_path="about"),
 ])

@@ -560,3 +560,53 @@ def test_the_package_takes_enumerations_from_the_vocabulary():
         pair = re.compile(rf"[\"']{re.escape(values[0])}[\"']\s*,\s*[\"']{re.escape(values[1])}[\"']")
         for path in files:
             assert not pair.search(path.read_text(encoding="utf-8")), f"a literal list of {values} in {path}"
+
+
+# ------------------------------------------------------------------------------------------- risk
+
+def _risk(at: AppTest, name: str = IDA, draws: int = 64) -> AppTest:
+    at.switch_page(PAGES["risk"]).run()
+    assert not at.exception, at.exception
+    if at.selectbox(key="current").value != name:
+        at.selectbox(key="current").set_value(name).run()
+    at.number_input(key=f"risk_draws:{_scope(name)}").set_value(draws)
+    at.button(key=f"risk_go:{_scope(name)}").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_the_risk_page_runs_the_bundled_scenario_and_shows_the_probability(workspace):
+    from dfl_finance.app.uncertainty import PROB_LABEL, probability_over_limit
+    from dfl_finance.results import quantiles_df
+    from dfl_finance.risk import run_risk
+
+    at = _risk(_app())
+    assert not at.error, [e.value for e in at.error]
+    sc = load_scenario(ROOT / "scenarios" / "rwanda-ida-credit.toml")
+    (shown,) = [m for m in at.metric if m.label == PROB_LABEL]
+    expected = probability_over_limit(quantiles_df(run_risk(sc, 64)))
+    assert shown.value == f"{expected:.1%}"
+    assert "64 draws, seed 2026" in _texts(at.caption)
+    assert len(at.data_editor) == 1 and len(at.data_editor[0].value) == len(sc.uncertain)
+    assert any("Total cost" in str(df.value) for df in at.dataframe)  # the quantile table
+    assert not any(workspace.glob("*.toml"))  # running saves nothing
+
+
+def test_the_risk_page_says_when_every_draw_is_the_deterministic_run(workspace):
+    at = _app()
+    at.switch_page(PAGES["risk"]).run()
+    at.selectbox(key="current").set_value(RWANDA).run()
+    assert not at.exception, at.exception
+    info = _texts(at.info)
+    assert "every draw equals the deterministic run" in info and "[[uncertain]]" in info
+    assert not at.metric  # nothing run
+
+
+def test_the_risk_pages_draws_are_capped(workspace):
+    from dfl_finance.app.uncertainty import MAX_APP_DRAWS
+
+    at = _app()
+    at.switch_page(PAGES["risk"]).run()
+    box = at.number_input(key=f"risk_draws:{_scope(IDA)}")
+    assert box.value == 1000 and box.max == MAX_APP_DRAWS  # the file's draws, at most the cap
+    assert f"{MAX_APP_DRAWS:,}" in box.help

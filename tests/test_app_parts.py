@@ -306,3 +306,118 @@ def test_the_price_basis_in_words():
                                                                                "currency": "USD"})})
     assert scenarios_words("real-lcu", [sc, sc, dollars]) == \
         f"constant {year} prices, RWF; constant {year} prices, USD for In dollars"
+
+
+# ------------------------------------------------------------------------------------------- the Risk page's parts
+
+def _risk_run(draws: int = 64):
+    from dfl_finance.results import quantiles_df, yearly_quantiles_df
+    from dfl_finance.risk import run_risk
+
+    sc = load_scenario(ROOT / "scenarios/rwanda-ida-credit.toml")
+    result = run_risk(sc, draws)
+    return sc, result, quantiles_df(result), yearly_quantiles_df(result)
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=[p.stem for p in BUNDLED])
+def test_the_uncertain_table_round_trips(path):
+    from dfl_finance.app.uncertainty import scenario_with_uncertain, uncertain_table
+
+    sc = load_scenario(path)
+    table = uncertain_table(sc)
+    assert len(table) == len(sc.uncertain)
+    assert scenario_with_uncertain(sc, table) == sc
+
+
+def test_uncertain_rows_edited_in_the_table_change_the_scenario():
+    import pandas as pd
+
+    from dfl_finance.app.uncertainty import scenario_with_uncertain, uncertain_table
+
+    sc = load_scenario(ROOT / "scenarios/rwanda-ida-credit.toml")
+    table = uncertain_table(sc)
+    table.loc[0, "high"] = "650"
+    extra = {c: "" for c in table.columns} | {"path": "context.budget_growth", "distribution": "discrete",
+                                              "values": "0.02, 0.04", "weights": "1, 3"}
+    blank = {c: None for c in table.columns}  # a row added in the grid and left empty is left out
+    table = pd.concat([table, pd.DataFrame([extra, blank])], ignore_index=True)
+    new = scenario_with_uncertain(sc, table)
+    assert new.uncertain[0].high == 650.0 and len(new.uncertain) == 4
+    assert (new.uncertain[3].values, new.uncertain[3].weights) == ([0.02, 0.04], [1.0, 3.0])
+    assert scenario_with_uncertain(sc, table.iloc[0:0]).uncertain == []  # every row deleted: none left
+
+
+@pytest.mark.parametrize("column, text, message", [
+    ("low", "abc", "uncertain inputs, row 2, low: not a number"),
+    ("low", "950", "uncertain inputs, row 2"),  # above high: the core's rule, named by the row
+    ("path", "programme[nowhere].cost[0].unit_cost", "uncertain inputs, row 2, path"),
+    ("weights", "1, x", "uncertain inputs, row 2, weights"),
+])
+def test_a_bad_uncertain_row_is_named_by_its_row_and_column(column, text, message):
+    from dfl_finance.app.uncertainty import scenario_with_uncertain, uncertain_table
+
+    sc = load_scenario(ROOT / "scenarios/rwanda-ida-credit.toml")
+    table = uncertain_table(sc)
+    table.loc[1, column] = text
+    with pytest.raises(ScenarioError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        scenario_with_uncertain(sc, table)
+
+
+def test_the_fields_that_can_vary_resolve_and_include_the_bundled_rows():
+    from dfl_finance import paths
+    from dfl_finance.app.uncertainty import varying_fields
+
+    sc = load_scenario(ROOT / "scenarios/rwanda-ida-credit.toml")
+    fields = varying_fields(sc)
+    assert "context.budget_growth" in fields and "macro.inflation" in fields
+    assert "programme[connectivity].cost[satellite terminal].unit_cost" in fields
+    for path in fields:
+        paths.resolve(sc, path)
+
+
+def test_the_risk_summary_sets_quantiles_beside_the_deterministic_run():
+    from dfl_finance.app.uncertainty import probability_over_limit, risk_summary
+
+    sc, result, quantiles, _ = _risk_run()
+    table = risk_summary(quantiles, run(sc).tables()["summary"])
+    assert list(table.columns) == ["Metric", "Unit", "Deterministic run", "P10", "P50", "P90", "Mean"]
+    row = table.set_index("Metric").loc["Total cost"]
+    assert row["Unit"] == "RWF" and row["P10"].startswith("RWF ") and row["Deterministic run"].startswith("RWF ")
+    p = probability_over_limit(quantiles)
+    over = (result.metric_arrays()["years_over_limit"] > 0).mean()
+    assert p == pytest.approx(over, abs=1e-4) and 0 < p < 1
+
+
+def test_the_fan_chart_draws_both_bands_the_median_and_the_limit():
+    from dfl_finance.app.charts import FAN_COLOURS, fan_chart
+    from dfl_finance.app.uncertainty import yearly_wide
+
+    sc, _, _, yearly = _risk_run()
+    wide = yearly_wide(yearly, "burden_share")
+    assert list(wide.columns) == ["year", "p5", "p10", "p50", "p90", "p95", "mean"]
+    assert (wide["p5"] <= wide["p10"] + 1e-12).all() and (wide["p90"] <= wide["p95"] + 1e-12).all()
+    fiscal = run(sc).tables()["fiscal"]
+    det = fiscal[["year", "burden_share"]].rename(columns={"burden_share": "value"})
+    spec = fan_chart(wide, "Burden", "Burden (share)", share=True, deterministic=det, limit=0.05).to_dict()
+    marks = [layer["mark"]["type"] if isinstance(layer["mark"], dict) else layer["mark"] for layer in spec["layer"]]
+    assert marks[:3] == ["area", "area", "line"] and "rule" in marks
+    wide_band, band = spec["layer"][0]["encoding"], spec["layer"][1]["encoding"]
+    assert (wide_band["y"]["field"], wide_band["y2"]["field"]) == ("p5_y", "p95_y")
+    assert (band["y"]["field"], band["y2"]["field"]) == ("p10_y", "p90_y")
+    assert wide_band["color"]["scale"]["domain"] == list(FAN_COLOURS)  # one legend: bands, median, deterministic
+    assert "limit 5%" in str(spec)
+    money = fan_chart(yearly_wide(yearly, "gap"), "Gap", "Funding gap (RWF millions)", currency="RWF").to_dict()
+    assert "rule" not in str(money) and "RWF millions" in str(money)
+
+
+def test_the_gap_histogram_counts_every_draw():
+    from dfl_finance.app.charts import gap_histogram
+    from dfl_finance.app.uncertainty import histogram
+
+    _, result, _, _ = _risk_run()
+    gaps = result.metric_arrays()["total_gap"]
+    bins = histogram(gaps, bins=20)
+    assert bins["draws"].sum() == len(gaps) and bins["share"].sum() == pytest.approx(1.0)
+    assert len(histogram([3.0, 3.0])) == 1  # all equal: one bin
+    spec = gap_histogram(bins, "RWF", deterministic=0.0, median=float(sorted(gaps)[len(gaps) // 2])).to_dict()
+    assert "deterministic run: RWF 0" in str(spec) and "Draws" in str(spec)

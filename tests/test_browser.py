@@ -451,3 +451,92 @@ def test_compare_shows_the_debt_sustainability_ratios_against_their_thresholds(p
     page.get_by_text("debt-carrying capacity").first.wait_for()
     _no_exception(page)
     _screenshot(page, "compare-dsf")
+
+
+# ------------------------------------------------------------------------------------------- risk
+
+IDA = "Rwanda: IDA credit-led"
+#: Where the uncertain-inputs table draws its `low` column at the pages' width of 1400 px (after path and
+#: distribution).
+LOW_X = 580
+
+
+def _risk_run(page, server, draws: int = 64) -> None:
+    page.goto(f"{server}/risk")
+    page.get_by_role("heading", name="Risk", exact=True).wait_for()
+    _wait_idle(page)
+    if _picked(page) != IDA:
+        _pick(page, IDA)
+    page.get_by_role("spinbutton", name="Draws").fill(str(draws))
+    page.get_by_role("button", name="Run", exact=True).click()
+    page.get_by_text(f"{draws} draws, seed").first.wait_for()
+    _wait_idle(page)
+
+
+def test_the_risk_page_runs_and_draws_the_fan_charts(browser, server, workspace):
+    from dfl_finance.app.charts import FAN_COLOURS
+    from dfl_finance.app.uncertainty import PROB_LABEL
+
+    pg = _new_page(browser)
+    try:
+        _risk_run(pg, server)
+        pg.get_by_text(PROB_LABEL).first.wait_for()
+        value = pg.get_by_text(PROB_LABEL).locator("xpath=ancestor::*[@data-testid='stMetric'][1]").locator(
+            "[data-testid='stMetricValue']").inner_text()
+        assert value.endswith("%")
+        charts = pg.locator(".vega-embed")
+        assert charts.count() == 3  # the gap's and the burden's fan charts, the histogram
+        for i, title in enumerate(["Funding gap per year over the draws",
+                                   "Burden on the education budget over the draws"]):
+            chart = charts.nth(i)
+            chart.scroll_into_view_if_needed()
+            chart.locator("svg, canvas").first.wait_for()
+            box = chart.locator("svg, canvas").first.bounding_box()
+            assert box and box["width"] > 300 and box["height"] > 200
+            text = _vega_text(chart)
+            assert title in text and all(entry in text for entry in FAN_COLOURS)  # the legend
+            assert chart.evaluate("el => el.querySelectorAll('svg.marks path').length > 3")  # bands and lines
+        assert "limit 5%" in _vega_text(charts.nth(1))
+        _no_exception(pg)
+        _screenshot(pg, "risk")
+    finally:
+        pg.context.close()
+
+
+def _edit_cell(page, row: int, x: int, old: str, new: str) -> None:
+    """Replace ``old`` by ``new`` in a cell of the page's first data editor: the cell of data row ``row`` (from 0)
+    at ``x`` pixels from the grid's left edge (the grid draws on a canvas: rows are 35 px under a 35 px header)."""
+    grid = page.locator("[data-testid='stDataFrame']").first
+    grid.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + x, box["y"] + 35 * (row + 1) + 17)  # select the cell, then open its editor
+    page.wait_for_timeout(200)
+    page.mouse.dblclick(box["x"] + x, box["y"] + 35 * (row + 1) + 17)
+    editor = page.locator("textarea.gdg-input")
+    assert editor.input_value() == old  # the cell meant
+    editor.fill(new)
+    editor.press("Enter")
+    page.wait_for_timeout(300)
+
+
+def test_an_uncertain_input_edited_on_the_risk_page_is_checked_then_saved(browser, server, workspace):
+    pg = _new_page(browser)
+    path = workspace / file_name(IDA)
+    try:
+        _risk_run(pg, server)
+        _edit_cell(pg, 1, LOW_X, "40", "950")  # the training day's low above its high
+        pg.get_by_role("button", name="Apply", exact=True).click()
+        _wait_idle(pg)
+        pg.get_by_text("uncertain inputs, row 2, high: must be above low").first.wait_for()  # its row and field
+        assert not path.exists()  # the last valid scenario is kept
+        _screenshot(pg, "risk-invalid-row")
+        _edit_cell(pg, 1, LOW_X, "950", "45")
+        pg.get_by_role("button", name="Apply", exact=True).click()
+        _wait_idle(pg)
+        pg.get_by_text("Saved 3 uncertain inputs").first.wait_for()
+        assert load_scenario(path).uncertain[1].low == 45.0
+        _no_exception(pg)
+    finally:
+        path.unlink(missing_ok=True)
+        pg.context.close()

@@ -8,6 +8,7 @@ DEFAULT_SCENARIO = "Rwanda: IDA credit-led"
 PAGES = {
     "scenarios": "dfl_finance/app/pages/scenarios.py",
     "compare": "dfl_finance/app/pages/compare.py",
+    "risk": "dfl_finance/app/pages/risk.py",
     "export": "dfl_finance/app/pages/export.py",
     "about": "dfl_finance/app/pages/about.py",
 }

@@ -9,6 +9,7 @@ in the facets and in the colours).
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Final
 
@@ -383,3 +384,103 @@ def compare_charts(tables: dict[str, pd.DataFrame], currency: Currency | None = 
         "dsf": dsf_chart(tables["dsf"], order, threshold_groups),
         "outcomes": outcomes_chart(tables["outcomes"], order, labels),
     }
+
+
+# ----------------------------------------------------------------------------------------------- risk
+
+#: The fan chart's bands and lines (the legend's entries) and their colours: the wider band lighter.
+FAN_COLOURS: Final = {"P5 to P95": "#c6dbef", "P10 to P90": "#6baed6", "P50 (median)": "#08519c",
+                      "Deterministic run": "#444444"}
+_FAN_STATS: Final = ("p5", "p10", "p50", "p90", "p95", "mean")
+
+
+def fan_chart(wide: pd.DataFrame, title: str, axis_title: str, *, share: bool = False, currency: str = "",
+              deterministic: pd.DataFrame | None = None, limit: float | None = None) -> alt.LayerChart:
+    """A fan chart of one yearly measure over the draws of a risk run: the P5-P95 band (lighter), the P10-P90 band
+    and the P50 line, with the deterministic run dashed and, for a share of the budget, the ``limit`` as a rule.
+
+    ``wide``: ``year`` and one column per statistic (:func:`~dfl_finance.app.uncertainty.yearly_wide`);
+    ``share``: the values are shares (percent axis), else money (millions of ``currency`` on the axis, amounts in
+    the tooltip); ``deterministic``: ``year`` and ``value`` of the deterministic run.
+    """
+    df = wide.copy()
+    scale = 1.0 if share else 1e-6
+    for s in _FAN_STATS:
+        if s in df.columns:
+            df[f"{s}_y"] = df[s] * scale
+            df[f"{s}_text"] = [(f"{v:.2%}" if share else format_money(v, currency)) for v in df[s]]
+    x = alt.X("year:Q", title="Year", axis=alt.Axis(format="d", labelOverlap=True), scale=alt.Scale(nice=False))
+    top = float(df["p95_y"].abs().max()) if "p95_y" in df.columns and len(df) else 0.0
+    y_axis = alt.Axis(format=".1%" if share else (",.0f" if top >= 100 else ",.1f"))
+    colour = alt.Scale(domain=list(FAN_COLOURS), range=list(FAN_COLOURS.values()))
+    legend = alt.Legend(title=None, orient="top", direction="horizontal", symbolType="square", labelLimit=300)
+    tips = [alt.Tooltip("year:Q", title="Year", format="d"),
+            *(alt.Tooltip(f"{s}_text:N", title=s.upper() if s != "mean" else "Mean") for s in _FAN_STATS
+              if s in df.columns)]
+    base = alt.Chart(df)
+
+    colour_of = alt.Color("entry:N", scale=colour, legend=legend)  # one legend for every layer
+
+    def named(chart: alt.Chart, entry: str) -> alt.Chart:
+        return chart.transform_calculate(entry=json.dumps(entry))  # a Vega string literal
+
+    layers: list[alt.Chart] = [
+        named(base, "P5 to P95").mark_area(opacity=0.9).encode(
+            x=x, y=alt.Y("p5_y:Q", title=axis_title, axis=y_axis), y2="p95_y:Q", color=colour_of,
+            tooltip=tips),
+        named(base, "P10 to P90").mark_area(opacity=0.9).encode(
+            x=x, y=alt.Y("p10_y:Q", title=axis_title), y2="p90_y:Q", color=colour_of, tooltip=tips),
+        named(base, "P50 (median)").mark_line(point=alt.OverlayMarkDef(size=18)).encode(
+            x=x, y=alt.Y("p50_y:Q", title=axis_title), color=colour_of, tooltip=tips),
+    ]
+    if deterministic is not None and not deterministic.empty:
+        det = deterministic[["year", "value"]].copy()
+        det["y"] = det["value"] * scale
+        det["text"] = [(f"{v:.2%}" if share else format_money(v, currency)) for v in det["value"]]
+        layers.append(named(alt.Chart(det), "Deterministic run").mark_line(strokeDash=[2, 3], strokeWidth=1.5).encode(
+            x=x, y=alt.Y("y:Q", title=axis_title), color=colour_of,
+            tooltip=[alt.Tooltip("year:Q", title="Year", format="d"),
+                     alt.Tooltip("text:N", title="Deterministic run")]))
+    if limit is not None:
+        rule = pd.DataFrame({"limit": [limit * scale], "label": [f"limit {_percent(limit)}"],
+                             "year": [df["year"].max()]})
+        rule_chart = alt.Chart(rule)
+        layers.append(rule_chart.mark_rule(strokeDash=[6, 4], color=THRESHOLD_COLOUR).encode(
+            y=alt.Y("limit:Q", title=axis_title), tooltip=[alt.Tooltip("label:N", title="Burden limit")]))
+        layers += _halo_text(rule_chart.encode(x=x, y=alt.Y("limit:Q", title=axis_title), text="label:N"),
+                             align="right", baseline="bottom", dy=-3)
+    # sizes on the layer itself: set on the layers, Streamlit draws a layered chart squashed
+    return alt.LayerChart(layer=layers).properties(width=640, height=300, title=title)
+
+
+def gap_histogram(bins: pd.DataFrame, currency: str, deterministic: float | None = None,
+                  median: float | None = None, title: str | None = None) -> alt.LayerChart:
+    """The total funding gap over the draws: draws counted in bins (:func:`~dfl_finance.app.uncertainty.histogram`),
+    in millions of ``currency``; the deterministic run and the median as labelled rules."""
+    df = bins.copy()
+    df["start_m"], df["end_m"] = df["start"] / 1e6, df["end"] / 1e6
+    df["range_text"] = [f"{format_money(a, currency)} to {format_money(b, currency)}"
+                        for a, b in zip(df["start"], df["end"])]
+    axis_title = f"Funding gap, total over the plan ({currency} millions)"
+    x = alt.X("start_m:Q", title=axis_title, axis=alt.Axis(format=",.0f"), bin="binned")
+    # headroom above the highest bar for the lines' labels
+    top = max(int(df["draws"].max()) if len(df) else 1, 1)
+    bars = alt.Chart(df).mark_bar(color=GAP_COLOUR, opacity=0.85).encode(
+        x=x, x2="end_m:Q", y=alt.Y("draws:Q", title="Draws", scale=alt.Scale(domain=[0, math.ceil(top * 1.3)])),
+        tooltip=[alt.Tooltip("range_text:N", title="Total gap"), alt.Tooltip("draws:Q", title="Draws", format=","),
+                 alt.Tooltip("share:Q", title="Share of draws", format=".1%")])
+    layers: list[alt.Chart] = [bars]
+    marks = [(v, f"{label}: {format_money(v, currency)}") for v, label in
+             ((deterministic, "deterministic run"), (median, "median")) if v is not None]
+    if marks:
+        rules = pd.DataFrame({"x": [v / 1e6 for v, _ in marks], "label": [t for _, t in marks],
+                              "dy": list(range(len(marks)))})
+        rule = alt.Chart(rules)
+        layers.append(rule.mark_rule(color=THRESHOLD_COLOUR, strokeDash=[6, 4]).encode(
+            x=alt.X("x:Q", title=axis_title), tooltip=[alt.Tooltip("label:N", title="Line")]))
+        for i in range(len(marks)):  # one label under the other, at the top of the plot
+            layers += _halo_text(rule.transform_filter(alt.datum.dy == i).encode(
+                x=alt.X("x:Q", title=axis_title), y=alt.value(8 + 14 * i), text="label:N"),
+                align="left", dx=4, baseline="middle", dy=0)
+    return alt.LayerChart(layer=layers).properties(width=640, height=260,
+                                                   title=title or "Total funding gap over the draws")

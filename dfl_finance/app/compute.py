@@ -58,3 +58,39 @@ def tables_by_name(texts: dict[str, str], basis: str = DEFAULT_BASIS
         except ScenarioError as exc:
             failed[name] = exc
     return done, failed
+
+
+# ----------------------------------------------------------------------------------------------- risk runs
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def risk_tables_for(toml_text: str, draws: int, seed: int, method: str, basis: str = DEFAULT_BASIS
+                    ) -> dict[str, object]:
+    """A risk run of one scenario text (:func:`dfl_finance.risk.run_risk`), cached on the text, the draws, the seed,
+    the method and the basis: its quantile tables and every draw's total gap (small; the run itself is not kept,
+    as a run of many draws holds hundreds of megabytes).
+
+    Keys: ``quantiles`` (:func:`~dfl_finance.results.quantiles_df`), ``yearly``
+    (:func:`~dfl_finance.results.yearly_quantiles_df`), ``total_gap`` (one value per draw), ``draws``,
+    ``currency``.
+    """
+    from ..results import quantiles_df, yearly_quantiles_df
+    from ..risk import run_risk
+
+    result = run_risk(parse_scenario(toml_text), draws, seed, method, basis)
+    return {"quantiles": quantiles_df(result), "yearly": yearly_quantiles_df(result),
+            "total_gap": result.metric_arrays()["total_gap"], "draws": result.draws, "currency": result.currency}
+
+
+def checked_risk_tables(toml_text: str, draws: int, seed: int, method: str, basis: str = DEFAULT_BASIS
+                        ) -> dict[str, object]:
+    """:func:`risk_tables_for`, with every failure as a :class:`ScenarioError` (as :func:`checked_tables`)."""
+    try:
+        return risk_tables_for(toml_text, draws, seed, method, basis)
+    except ScenarioError:
+        raise
+    except DflFinanceError as exc:
+        raise ScenarioError([Problem("", str(exc), has_value=False)]) from None
+    except Exception as exc:  # shown on the page, with the traceback in the log
+        log.exception("a risk run failed")
+        raise ScenarioError([Problem("", f"could not be computed ({type(exc).__name__}: {exc})",
+                                     has_value=False)]) from None

@@ -71,12 +71,14 @@ def select(name: str | None) -> None:
 
 
 def current(names: list[str]) -> None:
-    """Set the Scenarios page's pick before its selectbox is drawn: the one asked for, else the one picked, else
-    :data:`~dfl_finance.app.DEFAULT_SCENARIO`, else the first."""
+    """Set the pick of the Scenarios and Risk pages before their selectbox is drawn: the one asked for, else the
+    one picked, else :data:`~dfl_finance.app.DEFAULT_SCENARIO`, else the first."""
     if _NEXT in st.session_state:
         st.session_state["current"] = st.session_state.pop(_NEXT)
     if st.session_state.get("current") not in names:
         st.session_state["current"] = DEFAULT_SCENARIO if DEFAULT_SCENARIO in names else names[0]
+    else:  # set again: the pick's selectbox on another page (Risk) is another widget, which would start afresh
+        st.session_state["current"] = st.session_state["current"]
 
 
 def keep_known(key: str, names: list[str]) -> None:

@@ -1,6 +1,5 @@
 """Scenarios: choose, add (upload or templates), edit and download scenarios."""
 
-import difflib
 import math
 
 import streamlit as st
@@ -8,6 +7,7 @@ import streamlit as st
 from dfl_finance.app import DEFAULT_SCENARIO, PAGES, state
 from dfl_finance.app.basis import basis_currency, basis_words
 from dfl_finance.app.compute import checked_tables
+from dfl_finance.app.conflicts import show_conflict
 from dfl_finance.app.editing import (
     NUMBERS,
     apply_values,
@@ -88,38 +88,6 @@ def upload(file) -> tuple[bool, str]:
     except DflFinanceError as exc:
         return False, f"{file.name}: {exc}"
     return True, f"added {entry.name!r} from {file.name}"
-
-
-def show_conflict() -> None:
-    """This session's edit that was not saved, beside the version on disk, with the three ways out."""
-    found = state.conflict()
-    if found is None:
-        return
-    gone = found.theirs is None
-    what = "deleted or renamed" if gone else "changed"
-    st.warning(f"**{found.base.name}** was {what} by another session after you opened it, so your edit was not "
-               "saved. Nothing is lost: choose which version to keep.",
-               icon=":material/sync_problem:")
-    if not gone:
-        diff = "\n".join(difflib.unified_diff(found.theirs.text.splitlines(), found.mine.splitlines(), "on disk",
-                                              "your edit", lineterm="", n=1))
-        st.markdown("**What differs** (`-` on disk, `+` your edit)")
-        st.code(diff or "(the same text)", language="diff")
-    c = st.columns(3)
-    c[0].button("Keep it deleted" if gone else "Keep the version on disk", key="conflict_keep",
-                on_click=state.keep_theirs)
-    c[1].button("Save mine as a copy", key="conflict_copy", on_click=state.save_mine_as_copy, type="primary")
-    c[2].button("Save mine again" if gone else "Overwrite with mine", key="conflict_overwrite",
-                on_click=state.overwrite)
-    mine, theirs = st.columns(2)
-    mine.markdown("**Your edit (not saved)**")
-    mine.code(found.mine, language="toml", height=360)
-    theirs.markdown("**Deleted**" if gone else "**On disk now (saved by the other session)**")
-    if gone:
-        theirs.info("Another session deleted or renamed this scenario.")
-    else:
-        theirs.code(found.theirs.text, language="toml", height=360)
-    st.divider()
 
 
 st.title("Scenarios")

@@ -1,0 +1,236 @@
+"""Risk: the scenario's uncertain inputs as an editable table, a run over many draws of them, and what it gives:
+the probability of exceeding the burden limit, the main metrics' quantiles beside the deterministic run, fan charts
+of the yearly gap and burden share, and a histogram of the total gap."""
+
+import streamlit as st
+
+from dfl_finance.app import PAGES, state
+from dfl_finance.app.basis import basis_currency, basis_words
+from dfl_finance.app.charts import fan_chart, gap_histogram
+from dfl_finance.app.compute import checked_risk_tables, checked_tables
+from dfl_finance.app.conflicts import show_conflict
+from dfl_finance.app.ui import (
+    column_config,
+    price_basis,
+    problem_list,
+    set_problems,
+    show_broken,
+    show_problem_summary,
+)
+from dfl_finance.app.uncertainty import (
+    EXAMPLE_ROW,
+    MAX_APP_DRAWS,
+    METHODS,
+    PROB_LABEL,
+    UNCERTAIN_NUMBERS,
+    has_draws,
+    histogram,
+    pledge_table,
+    probability_over_limit,
+    risk_summary,
+    scenario_with_uncertain,
+    uncertain_table,
+    varying_fields,
+    yearly_wide,
+)
+from dfl_finance.errors import ScenarioError
+from dfl_finance.formatting import format_money
+from dfl_finance.risk.inputs import PARAMETERS
+from dfl_finance.schema import dump_scenario
+from dfl_finance.workspace import Entry
+
+#: A total gap below this (half a minor unit) is no gap; from this share of draws without one, the histogram
+#: draws only the others.
+NO_GAP, SPIKE = 0.005, 0.2
+#: The largest seed a number field can hold exactly in the browser (a JavaScript number).
+MAX_SEED = 2**53 - 1
+
+
+def apply_uncertain(entry: Entry, edited, scope: str) -> None:
+    """The uncertain-inputs table, validated by the core and saved as the Scenarios page saves its edits (a
+    conflict with another session's change is kept for :func:`show_conflict`); an invalid table is refused and its
+    problems kept under ``scope``, the last valid scenario staying as it was."""
+    try:
+        new = scenario_with_uncertain(entry.scenario, edited)
+    except ScenarioError as exc:
+        set_problems(scope, exc.problems)
+        return
+    if new == entry.scenario:
+        set_problems(scope, [])
+        state.notice("Nothing changed.")
+        return
+    if state.apply_edit(entry, dump_scenario(new), scope):
+        state.notice(f"Saved {len(new.uncertain)} uncertain input{'s' if len(new.uncertain) != 1 else ''} to "
+                     "your workspace.")
+
+
+st.title("Risk")
+st.caption("How sure are the numbers? The inputs named below vary between draws; the model runs once per draw, and "
+           "the charts show the spread of what it gives. Edits to the inputs are saved to your workspace, like "
+           "those of the Scenarios page.")
+st.page_link(PAGES["about"], label="How the draws are made (method: Risk)", icon=":material/menu_book:")
+
+catalogue = state.catalogue()
+show_conflict()
+show_broken(catalogue.broken)
+names = list(catalogue.scenarios)
+if not names:
+    st.info("No scenarios: add some on the Scenarios page.")
+    st.stop()
+state.current(names)
+name = st.selectbox("Scenario", names, key="current")
+entry = catalogue.scenarios[name]
+sc = entry.scenario
+scope = state.scope(name)
+prefix = f"{scope}:{state.form_version(entry)}"
+uscope = f"{scope}:uncertain"
+basis = price_basis()
+shown = basis_currency(basis, sc)
+
+try:
+    deterministic = checked_tables(entry.text, basis)
+except ScenarioError as exc:
+    st.error("This scenario cannot be computed, so it has no risk run; correct it on the Scenarios page:\n\n"
+             + problem_list(exc.problems))
+    st.stop()
+
+# ----------------------------------------------------------------------------------------- uncertain inputs
+st.subheader("Uncertain inputs")
+varies = has_draws(sc)
+if not sc.uncertain:
+    st.info("This scenario has no uncertain inputs" + (
+        "" if varies else ", so every draw equals the deterministic run") + ". Add rows to the table below (one "
+            "per input that varies), or write them in the TOML file, e.g.\n\n```toml\n" + EXAMPLE_ROW + "\n```",
+            icon=":material/info:")
+cfg = st.column_config
+table = uncertain_table(sc)
+with st.form(f"uncertain:{prefix}"):
+    st.markdown("Each row names a field by its path and gives its distribution: `uniform` (low, high), "
+                "`triangular` and `pert` (low, mode, high), `normal` (mean, sd; truncated to the field's allowed "
+                "range), `lognormal` (median, sd_log), `discrete` (values, weights: numbers separated by commas). "
+                "Rows with the same `group` move together at the group's correlation `rho`.")
+
+    def text(label=None, width=None):  # typed as text and read exactly: "abc" is refused, not emptied
+        return lambda help: cfg.TextColumn(label, help=help, width=width)
+
+    edited = st.data_editor(
+        table, num_rows="dynamic", key=f"tu:{prefix}", hide_index=True, width="stretch",
+        column_config=column_config("[[uncertain]]", table.columns, {
+            "path": text(width="large"),
+            "distribution": lambda help: cfg.SelectboxColumn(options=list(PARAMETERS), help=help, required=True),
+            **{c: text() for c in UNCERTAIN_NUMBERS},
+            "values": text("values (comma-separated)"), "weights": text("weights (comma-separated)")}))
+    submitted = st.form_submit_button("Apply", type="primary", key=f"apply_uncertain:{prefix}")
+if submitted:
+    apply_uncertain(entry, edited, uscope)
+    st.rerun()
+show_problem_summary(uscope)
+if notice := state.notice():
+    st.info(notice)
+with st.expander("Fields that can vary in this scenario"):
+    st.markdown("Copy a path into the table's `path` column (a programme, cost line or source may also be named by "
+                "its position: `programme[0].cost[1].unit_cost`). A source's pledge can be uncertain too: its "
+                "`reliability`, `disbursement_share` and `disbursement_lag`, written in the TOML file on the "
+                "Scenarios page.")
+    st.code("\n".join(varying_fields(sc)), language=None)
+pledges = pledge_table(sc)
+if not pledges.empty:
+    st.markdown("**Uncertain pledges** (edit them in the TOML file on the Scenarios page)")
+    st.dataframe(pledges, hide_index=True, key="risk_pledges")
+
+if not varies:
+    st.stop()
+
+# ----------------------------------------------------------------------------------------- the run
+st.subheader("Run")
+file_draws = sc.risk.draws
+with st.form(f"risk_run:{scope}"):
+    c = st.columns(3)
+    draws = c[0].number_input("Draws", min_value=1, max_value=MAX_APP_DRAWS, value=min(file_draws, MAX_APP_DRAWS),
+                              step=100, key=f"risk_draws:{scope}",
+                              help=f"How many times the model runs, each time with other values of the uncertain "
+                                   f"inputs (default: the file's `[risk] draws`). The app runs at most "
+                                   f"{MAX_APP_DRAWS:,}; for more, use `dfl-finance risk FILE --draws N`.")
+    seed = c[1].number_input("Seed", min_value=0, max_value=MAX_SEED, value=min(sc.risk.seed, MAX_SEED), step=1,
+                             key=f"risk_seed:{scope}",
+                             help="The same seed gives the same draws on any machine (default: the file's).")
+    method = c[2].selectbox("Sampling", list(METHODS), index=list(METHODS).index(sc.risk.method),
+                            format_func=METHODS.get, key=f"risk_method:{scope}",
+                            help="Latin hypercube (the default) spreads the draws evenly over each input's range; "
+                                 "scrambled Sobol is best at a power of two (1,024, 4,096, ...); plain Monte Carlo "
+                                 "draws at random.")
+    st.form_submit_button("Run", type="primary", key=f"risk_go:{scope}")
+if file_draws > MAX_APP_DRAWS:
+    st.caption(f"The file asks for {file_draws:,} draws; the app runs at most {MAX_APP_DRAWS:,} (run "
+               f"`dfl-finance risk` for more).")
+
+try:
+    with st.spinner(f"Running {int(draws):,} draws..."):
+        risk = checked_risk_tables(entry.text, int(draws), int(seed), method, basis)
+except ScenarioError as exc:
+    st.error("The risk run failed:\n\n" + problem_list(exc.problems))
+    st.stop()
+
+quantiles, yearly = risk["quantiles"], risk["yearly"]
+summary = deterministic["summary"]
+det = dict(zip(summary["metric"], summary["value"]))
+limit = sc.context.burden_limit
+words = basis_words(basis, shown, sc.scenario.base_year)
+
+# ----------------------------------------------------------------------------------------- results
+st.subheader("Results")
+prob = probability_over_limit(quantiles)
+st.metric(PROB_LABEL, "n/a" if prob is None else f"{prob:.1%}",
+            help="The share of the draws in which the government burden (domestic outlay, debt service and PPP "
+                 "payments) exceeds its limit, a share of the education budget, in at least one year.")
+over_det = det.get("years_over_limit", 0) or 0
+st.caption(f"{risk['draws']:,} draws, seed {int(seed)}, {METHODS[method]}. The burden limit is "
+             f"{limit:.1%} of the education budget; the deterministic run (the file's values) "
+             + (f"exceeds it in {over_det:.0f} year{'s' if over_det != 1 else ''}." if over_det
+                else "stays within it every year.")
+             + f" Amounts in {words} (the price basis chosen in the sidebar).")
+
+st.markdown("**Main metrics over the draws**")
+st.dataframe(risk_summary(quantiles, summary), hide_index=True, key="risk_table", height="content",
+             column_config={"Metric": cfg.TextColumn(width="medium", pinned=True)})
+st.caption("P10, P50 and P90: the values that 10%, 50% (the median) and 90% of the draws stay below. The "
+           "deterministic run uses the file's values of the uncertain inputs, so it need not equal the median.")
+
+gap = yearly_wide(yearly, "gap")
+fiscal = deterministic["fiscal"]
+det_gap = fiscal.loc[fiscal["year"].isin(gap["year"]), ["year", "gap"]].rename(columns={"gap": "value"})
+st.altair_chart(fan_chart(gap, "Funding gap per year over the draws", f"Funding gap ({shown} millions)",
+                          currency=shown, deterministic=det_gap), width="stretch", key="risk_fan_gap")
+burden = yearly_wide(yearly, "burden_share")
+det_burden = fiscal.loc[fiscal["year"].isin(burden["year"]), ["year", "burden_share"]].rename(
+    columns={"burden_share": "value"})
+st.altair_chart(fan_chart(burden, "Burden on the education budget over the draws",
+                          "Burden (share of the education budget)", share=True, deterministic=det_burden,
+                          limit=limit), width="stretch", key="risk_fan_burden")
+st.caption("The darker band holds the middle 80% of the draws (P10 to P90), the lighter one 90% (P5 to P95); the "
+           "line is the median (P50), the dotted line the deterministic run. Each year's band is over the draws of "
+           "that year: a draw need not follow one band edge from year to year. The dashed line is the burden limit"
+           + (" of the file (it is one of the uncertain inputs, so each draw has its own)." if any(
+               u.path.endswith("burden_limit") for u in sc.uncertain) else "."))
+
+total_gap = risk["total_gap"]
+gap_q = quantiles[(quantiles["metric"] == "total_gap") & (quantiles["statistic"] == "p50")]["value"]
+none = float((total_gap <= NO_GAP).mean()) if len(total_gap) else 0.0
+# a spike of draws without a gap would flatten the others: those are counted in words instead
+some = total_gap[total_gap > NO_GAP] if SPIKE <= none < 1 else total_gap
+st.altair_chart(gap_histogram(histogram(some), shown, det.get("total_gap"),
+                              float(gap_q.iloc[0]) if not gap_q.empty else None,
+                              title="Total funding gap in the draws that have one" if len(some) < len(total_gap)
+                              else None),
+                width="stretch", key="risk_histogram")
+st.caption("What no source pays over the plan, in each draw (bars: how many draws fall in each range). "
+           + (f"{none:.0%} of the draws have no gap and are not drawn; " if len(some) < len(total_gap) else
+              f"{none:.0%} of the draws have no gap; " if none < 1 else "No draw has a gap.")
+           + (f"the largest is {format_money(float(total_gap.max()), shown)}." if none < 1 else ""))
+
+# ----------------------------------------------------------------------------------------- sensitivity, stress
+# The tornado chart, the Sobol indices and the stress-test table come here once the core has them
+# (dfl_finance/risk/sensitivity.py and risk/stress.py, issue 10); this page does not depend on them yet.
+st.subheader("Sensitivity and stress tests")
+st.caption("Which inputs matter most (a tornado chart and Sobol indices) and the standard stress tests are not in "
+           "this version of the app yet.")
