@@ -421,3 +421,13 @@ def test_the_gap_histogram_counts_every_draw():
     assert len(histogram([3.0, 3.0])) == 1  # all equal: one bin
     spec = gap_histogram(bins, "RWF", deterministic=0.0, median=float(sorted(gaps)[len(gaps) // 2])).to_dict()
     assert "deterministic run: RWF 0" in str(spec) and "Draws" in str(spec)
+
+
+def test_a_table_edit_keeps_the_pledge_fields_the_table_does_not_show():
+    sc = load_scenario(ROOT / "scenarios/rwanda-ida-credit.toml")
+    ida = sc.source[0].model_copy(update={"reliability": 0.8})
+    sc = sc.model_copy(update={"source": [ida, *sc.source[1:]]})
+    progs, lines, sources = tables_of(sc)
+    sources.loc[0, "commitment"] = "100e6"
+    new = scenario_from_tables(sc, progs, lines, sources)
+    assert new.source[0].reliability == 0.8 and new.source[0].commitment == 100e6

@@ -190,6 +190,10 @@ SOURCE_COLUMNS = ["id", "name", "kind", "priority", "eligible", "currency", "sha
                   "contract_years", "return_rate", "budget_share_cap"]
 
 
+#: Fields of a source that the sources table does not show: a table edit keeps them as they were.
+HIDDEN_SOURCE_FIELDS = ("reliability", "disbursement_share", "disbursement_lag")
+
+
 def _text_list(values) -> str:
     return ", ".join(str(v) for v in values) if values else ""
 
@@ -358,6 +362,13 @@ def scenario_from_tables(scenario: Scenario, progs: pd.DataFrame, lines: pd.Data
         sources_text, ratio = src.pop("match_sources", None), src.pop("match_ratio", None)
         if sources_text or ratio is not None:
             src["match"] = {"sources": _split(sources_text) or [], **({"ratio": ratio} if ratio is not None else {})}
+        # what the table does not show stays as the scenario has it (the source found by its id)
+        before = next((x for x in scenario.source if x.id == src.get("id")), None)
+        if before is not None:
+            for field in HIDDEN_SOURCE_FIELDS:
+                value = getattr(before, field)
+                if value is not None and field not in src:
+                    src[field] = value.model_dump(exclude_none=True) if hasattr(value, "model_dump") else value
         out_sources.append(src)
     raw["programme"] = programmes
     raw["source"] = out_sources
