@@ -9,11 +9,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import statistics
 import tempfile
-import time
 import tracemalloc
 from pathlib import Path
+
+from bench_engine import median_time
 
 from dfl_finance import load_scenario
 from dfl_finance.cli import main as cli
@@ -21,15 +21,6 @@ from dfl_finance.results import quantiles_df, yearly_quantiles_df
 from dfl_finance.risk import run_risk
 
 SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "rwanda-ida-credit.toml"
-
-
-def timed(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -40,15 +31,15 @@ def main() -> None:
     sc = load_scenario(SCENARIO)
     print(f"{sc.name}: {len(sc.uncertain)} uncertain inputs, {args.draws:,} draws ({sc.risk.method})")
     run_risk(sc, draws=16)  # warm up
-    t_run = timed(lambda: run_risk(sc, draws=args.draws), args.repeat)
+    t_run = median_time(lambda: run_risk(sc, draws=args.draws), args.repeat)
     res = run_risk(sc, draws=args.draws)
-    t_q = timed(lambda: (quantiles_df(res), yearly_quantiles_df(res)), args.repeat)
+    t_q = median_time(lambda: (quantiles_df(res), yearly_quantiles_df(res)), args.repeat)
     with tempfile.TemporaryDirectory() as tmp:
         def risk_command() -> None:
             with contextlib.redirect_stdout(io.StringIO()):
                 cli(["risk", str(SCENARIO), "--draws", str(args.draws), "--out", tmp])
 
-        t_cli = timed(risk_command, args.repeat)
+        t_cli = median_time(risk_command, args.repeat)
     tracemalloc.start()
     quantiles_df(run_risk(sc, draws=args.draws))
     _, peak = tracemalloc.get_traced_memory()

@@ -81,6 +81,18 @@ def current(names: list[str]) -> None:
         st.session_state["current"] = st.session_state["current"]
 
 
+def pick(cat: Catalogue, empty: str) -> tuple[str, Entry]:
+    """The scenario selector of a page (the pick carries over between pages); ``empty`` is said, and the page
+    stops, when there is no scenario."""
+    names = list(cat.scenarios)
+    if not names:
+        st.info(empty)
+        st.stop()
+    current(names)
+    name = st.selectbox("Scenario", names, key="current")
+    return name, cat.scenarios[name]
+
+
 def keep_known(key: str, names: list[str]) -> None:
     """Drop names that no longer exist (deleted or renamed in another session) from a multiselect's value."""
     if key in st.session_state:

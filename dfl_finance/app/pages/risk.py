@@ -73,13 +73,7 @@ st.page_link(PAGES["about"], label="How the draws are made (method: Risk)", icon
 catalogue = state.catalogue()
 show_conflict()
 show_broken(catalogue.broken)
-names = list(catalogue.scenarios)
-if not names:
-    st.info("No scenarios: add some on the Scenarios page.")
-    st.stop()
-state.current(names)
-name = st.selectbox("Scenario", names, key="current")
-entry = catalogue.scenarios[name]
+name, entry = state.pick(catalogue, "No scenarios: add some on the Scenarios page.")
 sc = entry.scenario
 scope = state.scope(name)
 prefix = f"{scope}:{state.form_version(entry)}"

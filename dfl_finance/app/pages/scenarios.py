@@ -140,13 +140,7 @@ with st.expander("Add a scenario: upload a TOML file or start from templates", i
                 st.rerun()
 
 # ----------------------------------------------------------------------------------------- choose
-names = list(catalogue.scenarios)
-if not names:
-    st.info("No scenarios yet: upload one or start from templates above.")
-    st.stop()
-state.current(names)
-name = st.selectbox("Scenario", names, key="current")
-entry = catalogue.scenarios[name]
+name, entry = state.pick(catalogue, "No scenarios yet: upload one or start from templates above.")
 sc = entry.scenario
 here = ("bundled scenario, unchanged" if entry.origin == "bundled"
         else f"saved in your workspace: {entry.path}")
