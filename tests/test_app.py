@@ -610,3 +610,35 @@ def test_the_risk_pages_draws_are_capped(workspace):
     box = at.number_input(key=f"risk_draws:{_scope(IDA)}")
     assert box.value == 1000 and box.max == MAX_APP_DRAWS  # the file's draws, at most the cap
     assert f"{MAX_APP_DRAWS:,}" in box.help
+
+
+def test_the_risk_page_draws_the_tornado_and_the_stress_tests(workspace):
+    from dfl_finance.app.sensitivity import not_applied
+    from dfl_finance.risk.stress import run_stresses
+
+    at = _risk(_app())
+    scope = _scope(IDA)
+    assert at.selectbox(key=f"sens_metric:{scope}").value == "total_gap"
+    assert not any("What moves" in str(c.proto.spec) for c in at.get("vega_lite_chart"))  # not before the button
+    at.button(key=f"tornado_go:{scope}").click().run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    charts = at.get("vega_lite_chart")
+    (tornado,) = [c for c in charts if "What moves the funding gap most" in str(c.proto.spec)]
+    assert "Teacher data skills" in str(tornado.proto)  # the inputs in words
+    # another metric: the chart stays, computed for it
+    at.selectbox(key=f"sens_metric:{scope}").set_value("pv_total_cost").run()
+    assert not at.exception, at.exception
+    assert any("What moves the total cost (present value) most" in str(c.proto.spec)
+               for c in at.get("vega_lite_chart"))
+    # the stress tests: the baseline and each stress that applies, and why the others do not
+    (table,) = [df for df in at.dataframe if "Stress" in df.value.columns]
+    stressed = run_stresses(load_scenario(ROOT / "scenarios/rwanda-ida-credit.toml"))
+    assert len(table.value) == 1 + len(stressed.applied())
+    assert table.value["Stress"].iloc[0] == "Baseline (no stress)" and "Funding gap" in table.value.columns
+    assert all(note in _texts(at.caption) for note in not_applied(stressed.notes()))
+    # the Sobol indices, on their own button
+    at.button(key=f"sobol_go:{scope}").click().run()
+    assert not at.exception, at.exception
+    assert any("Sobol indices of the total cost (present value)" in str(c.proto.spec)
+               for c in at.get("vega_lite_chart"))

@@ -1,5 +1,6 @@
 """The app's pure parts: table editing round trips, numbers typed as text, field paths, and chart specs."""
 
+import pandas as pd
 import pytest
 
 pytest.importorskip("altair")
@@ -431,3 +432,56 @@ def test_a_table_edit_keeps_the_pledge_fields_the_table_does_not_show():
     sources.loc[0, "commitment"] = "100e6"
     new = scenario_from_tables(sc, progs, lines, sources)
     assert new.source[0].reliability == 0.8 and new.source[0].commitment == 100e6
+
+
+def test_the_tornado_chart_ranks_the_inputs_and_marks_the_deterministic_run():
+    from dfl_finance.app.charts import TORNADO_COLOURS, sobol_chart, tornado_chart
+    from dfl_finance.app.sensitivity import input_label, sobol_frame, tornado_frame
+    from dfl_finance.risk.sensitivity import sobol_df, tornado
+
+    sc = load_scenario(ROOT / "scenarios/rwanda-ida-credit.toml")
+    assert input_label(sc, "macro.inflation") == "Inflation"
+    assert input_label(sc, "programme[teacher_data_skills].cost[0].unit_cost").startswith(
+        "Teacher data skills, ") and input_label(sc, "programme[teacher_data_skills].cost[0].unit_cost").endswith(
+        ": unit cost")
+    table = tornado(sc, ["pv_total_cost"], "real-lcu")
+    rows = tornado_frame(table, sc, "pv_total_cost")
+    assert list(rows["rank"]) == list(range(1, len(sc.uncertain) + 1))
+    assert rows["swing"].is_monotonic_decreasing
+    base = table.attrs["base"]["pv_total_cost"]
+    spec = tornado_chart(rows, "pv_total_cost", base, "RWF").to_dict()
+    bars, rule = spec["layer"][0], spec["layer"][1]
+    assert bars["mark"]["type"] == "bar" and rule["mark"]["type"] == "rule"
+    assert bars["encoding"]["y"]["sort"] == list(rows["input"])  # largest swing on top
+    assert (bars["encoding"]["x"]["field"], bars["encoding"]["x2"]["field"]) == ("y", "base_y")
+    assert bars["encoding"]["color"]["scale"]["domain"] == list(TORNADO_COLOURS)
+    data = pd.DataFrame(spec["datasets"][bars["data"]["name"]])
+    assert len(data) == 2 * len(rows) and (data["base_y"] == base / 1e6).all()
+    top = data[data["input"] == rows["input"].iloc[0]].set_index("end")["y"]
+    assert sorted(top * 1e6) == pytest.approx(sorted([rows["low_value"].iloc[0], rows["high_value"].iloc[0]]))
+    assert "RWF millions" in str(spec) and "deterministic run: RWF" in str(spec)
+    assert "programme[" not in str(spec)  # inputs in words
+    share = tornado_chart(tornado_frame(tornado(sc, ["peak_burden_share"]), sc, "peak_burden_share"),
+                          "peak_burden_share", 0.03).to_dict()
+    assert ".1%" in str(share) and "millions" not in str(share)
+    sobol = sobol_frame(sobol_df(sc, ["pv_total_cost"], 16), sc, "pv_total_cost")
+    assert len(sobol) == 2 * len(sc.uncertain) and set(sobol["index"]) == {"First-order", "Total"}
+    s = sobol_chart(sobol, "pv_total_cost").to_dict()
+    assert [layer["mark"]["type"] for layer in s["layer"]] == ["bar", "rule"]
+    assert s["layer"][1]["encoding"]["x2"]["field"] == "high"
+
+
+def test_the_stress_table_sets_each_stress_beside_the_baseline():
+    from dfl_finance.app.sensitivity import not_applied, stress_name, stress_table
+    from dfl_finance.risk.stress import run_stresses
+
+    sc = load_scenario(ROOT / "scenarios/rwanda-ida-credit.toml")
+    stressed = run_stresses(sc, None, "real-lcu")
+    table = stress_table(stressed.summary_df(), stressed.notes())
+    assert list(table.columns[:2]) == ["Stress", "What it does"] and "Total cost" in table.columns
+    assert list(table["Stress"]) == ["Baseline (no stress)", "Depreciation", "Capex overrun", "Delay"]
+    over = table.set_index("Stress").loc["Capex overrun", "Total cost"]
+    assert over.startswith("RWF ") and "(RWF +" in over  # the value and its rise over the baseline
+    assert "(" not in table.set_index("Stress").loc["Baseline (no stress)", "Total cost"]
+    assert not_applied(stressed.notes()) == ["Pledge shortfall: the scenario has no grant source"]
+    assert stress_name("pledge_shortfall:ida=0.3") == "Pledge shortfall (ida, size 0.3)"

@@ -16,9 +16,9 @@ from typing import Final
 import altair as alt
 import pandas as pd
 
-from ..formatting import format_money
+from ..formatting import format_metric, format_money
 from ..schema import Scenario
-from ..vocabulary import DSF_RATIOS, GAP, METRICS, PILLARS, USD
+from ..vocabulary import DSF_RATIOS, GAP, METRICS, PILLARS, USD, metric_definition
 
 #: Colours for funding sources, assigned in order of first appearance; the gap has its own.
 SOURCE_PALETTE = ["#4c78a8", "#f58518", "#54a24b", "#b279a2", "#72b7b2", "#eeca3b", "#9d755d", "#bab0ac",
@@ -484,3 +484,103 @@ def gap_histogram(bins: pd.DataFrame, currency: str, deterministic: float | None
                 align="left", dx=4, baseline="middle", dy=0)
     return alt.LayerChart(layer=layers).properties(width=640, height=260,
                                                    title=title or "Total funding gap over the draws")
+
+
+# ------------------------------------------------------------------------------------------ sensitivity
+
+#: The colours of a tornado bar's two ends: the input at its low, at its high.
+TORNADO_COLOURS = {"Input at its low (P5)": "#4c78a8", "Input at its high (P95)": "#f58518"}
+#: The colours of the Sobol indices.
+SOBOL_COLOURS = {"First-order": "#4c78a8", "Total": "#72b7b2"}
+
+
+def _metric_scale(kind: str, currency: str) -> tuple[float, str, str]:
+    """How a metric's values are drawn: a factor, the axis format and the unit words of the axis title."""
+    if kind == "money":
+        return 1e-6, ",.1f", f"{currency} millions" if currency else "millions"
+    if kind == "share":
+        return 1.0, ".1%", "share"
+    return 1.0, ",.2f" if kind != "years" else ",.0f", kind
+
+
+def tornado_chart(rows: pd.DataFrame, metric: str, base: float | None, currency: str = "") -> alt.LayerChart:
+    """A tornado chart of one metric: for each uncertain input (``rows``:
+    :func:`~dfl_finance.app.sensitivity.tornado_frame`, in rank order, largest swing at the top) a bar from the
+    metric with the input at its low to the metric with it at its high, split at the deterministic value ``base``
+    (every input at the scenario's own value), which a rule marks; money in millions of ``currency``."""
+    d = metric_definition(metric)
+    scale, fmt, unit = _metric_scale(d.kind, currency)
+    centre = 0.0 if base is None or not math.isfinite(base) else float(base)
+    low_end, high_end = list(TORNADO_COLOURS)
+
+    def text(v: float) -> str:
+        return format_metric(v, d.kind, currency)
+
+    parts = []
+    for _, r in rows.iterrows():
+        common = {"input": r["input"], "low_input": r["low_input_text"], "high_input": r["high_input_text"],
+                  "low_text": text(r["low_value"]), "high_text": text(r["high_value"]),
+                  "swing_text": text(r["swing"]), "base_y": centre * scale}
+        for end, value in ((low_end, r["low_value"]), (high_end, r["high_value"])):
+            parts.append({**common, "end": end, "y": float(value) * scale if pd.notna(value) else None})
+    df = pd.DataFrame(parts, columns=["input", "low_input", "high_input", "low_text", "high_text", "swing_text",
+                                      "base_y", "end", "y"])
+    order = list(dict.fromkeys(rows["input"]))
+    axis_title = f"{d.label} ({unit})"
+    y = alt.Y("input:N", title=None, sort=order, axis=alt.Axis(labelLimit=360))
+    tips = [alt.Tooltip("input:N", title="Input"),
+            alt.Tooltip("low_input:N", title="Input's low (P5)"),
+            alt.Tooltip("high_input:N", title="Input's high (P95)"),
+            alt.Tooltip("low_text:N", title=f"{d.label} at the low"),
+            alt.Tooltip("high_text:N", title=f"{d.label} at the high"),
+            alt.Tooltip("swing_text:N", title="Swing")]
+    colour = alt.Color("end:N", scale=alt.Scale(domain=list(TORNADO_COLOURS), range=list(TORNADO_COLOURS.values())),
+                       legend=alt.Legend(title=None, orient="top", direction="horizontal", symbolType="square"))
+    top = float(df["y"].abs().max()) if df["y"].notna().any() else 0.0
+    if d.kind == "money" and top >= 100:
+        fmt = ",.0f"
+    bars = alt.Chart(df).mark_bar(height={"band": 0.7}).encode(
+        x=alt.X("y:Q", title=axis_title, axis=alt.Axis(format=fmt)), x2="base_y:Q", y=y, color=colour,
+        tooltip=tips)
+    label = f"deterministic run: {text(centre)}"
+    rule_df = pd.DataFrame({"x": [centre * scale], "label": [label]})
+    rule = alt.Chart(rule_df)
+    layers: list[alt.Chart] = [
+        bars,
+        rule.mark_rule(color=THRESHOLD_COLOUR, strokeDash=[6, 4]).encode(
+            x=alt.X("x:Q", title=axis_title), tooltip=[alt.Tooltip("label:N", title="Line")]),
+        *_halo_text(rule.encode(x=alt.X("x:Q", title=axis_title), y=alt.value(-6), text="label:N"),
+                    align="left", dx=4, baseline="bottom", dy=0),
+    ]
+    # a step per input: a fixed height squashes a layered chart's bands in Streamlit
+    return alt.LayerChart(layer=layers).properties(
+        width=640, height=alt.Step(36), title=f"What moves the {_lower_first(d.label)} most")
+
+
+def _lower_first(text: str) -> str:
+    """A label inside a sentence: its first letter small unless the first word is an acronym (``PV``)."""
+    first = text.split(" ", 1)[0]
+    return text if first.isupper() and len(first) > 1 else text[:1].lower() + text[1:]
+
+
+def sobol_chart(rows: pd.DataFrame, metric: str) -> alt.LayerChart:
+    """Sobol indices of one metric (``rows``: :func:`~dfl_finance.app.sensitivity.sobol_frame`): per input a bar of
+    its first-order and of its total index, each with its confidence interval as an error bar."""
+    label = metric_definition(metric).label
+    df = rows.copy()
+    order = list(dict.fromkeys(df["input"]))
+    y = alt.Y("input:N", title=None, sort=order, axis=alt.Axis(labelLimit=360))
+    colour = alt.Color("index:N", scale=alt.Scale(domain=list(SOBOL_COLOURS), range=list(SOBOL_COLOURS.values())),
+                       legend=alt.Legend(title=None, orient="top", direction="horizontal", symbolType="square"))
+    offset = alt.YOffset("index:N", sort=list(SOBOL_COLOURS))
+    tips = [alt.Tooltip("input:N", title="Input"), alt.Tooltip("index:N", title="Index"),
+            alt.Tooltip("value:Q", title="Value", format=".3f"), alt.Tooltip("low:Q", title="Low (95%)", format=".3f"),
+            alt.Tooltip("high:Q", title="High (95%)", format=".3f")]
+    x_title = "Share of the variance of " + _lower_first(label)
+    base = alt.Chart(df)
+    bars = base.mark_bar().encode(x=alt.X("value:Q", title=x_title, axis=alt.Axis(format=".0%")), y=y,
+                                  yOffset=offset, color=colour, tooltip=tips)
+    errors = base.mark_rule(color=THRESHOLD_COLOUR).encode(x=alt.X("low:Q", title=x_title), x2="high:Q", y=y,
+                                                           yOffset=offset, tooltip=tips)
+    return alt.LayerChart(layer=[bars, errors]).properties(
+        width=640, height=alt.Step(20), title=f"Sobol indices of the {_lower_first(label)}")

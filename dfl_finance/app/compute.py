@@ -94,3 +94,59 @@ def checked_risk_tables(toml_text: str, draws: int, seed: int, method: str, basi
         log.exception("a risk run failed")
         raise ScenarioError([Problem("", f"could not be computed ({type(exc).__name__}: {exc})",
                                      has_value=False)]) from None
+
+
+# ------------------------------------------------------------------------------------- sensitivity, stress
+
+def _checked(func, *args):
+    """``func(*args)``, with every failure as a :class:`ScenarioError` (as :func:`checked_tables`)."""
+    try:
+        return func(*args)
+    except ScenarioError:
+        raise
+    except DflFinanceError as exc:
+        raise ScenarioError([Problem("", str(exc), has_value=False)]) from None
+    except Exception as exc:  # shown on the page, with the traceback in the log
+        log.exception("a sensitivity or stress run failed")
+        raise ScenarioError([Problem("", f"could not be computed ({type(exc).__name__}: {exc})",
+                                     has_value=False)]) from None
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def tornado_for(toml_text: str, metric: str, basis: str = DEFAULT_BASIS) -> dict[str, object]:
+    """The tornado of one metric (:func:`dfl_finance.risk.sensitivity.tornado`), cached on the text, the metric and
+    the basis: ``table`` (tornado.csv) and ``base`` (the metric with every input at the scenario's own value)."""
+    from ..risk.sensitivity import tornado
+
+    table = tornado(parse_scenario(toml_text), [metric], basis)
+    return {"table": table, "base": table.attrs.get("base", {}).get(metric)}
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def sobol_for(toml_text: str, metric: str, n: int, basis: str = DEFAULT_BASIS) -> pd.DataFrame:
+    """The Sobol indices of one metric (:func:`dfl_finance.risk.sensitivity.sobol_df`, the file's seed), cached."""
+    from ..risk.sensitivity import sobol_df
+
+    return sobol_df(parse_scenario(toml_text), [metric], n, basis=basis)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def stresses_for(toml_text: str, basis: str = DEFAULT_BASIS) -> dict[str, object]:
+    """The scenario under its stresses (:func:`dfl_finance.risk.stress.run_stresses`; the built-in set when it has no
+    ``[[stress]]`` rows), cached: ``summary`` (stress_summary.csv) and ``notes`` (each stress, applied or why not)."""
+    from ..risk.stress import run_stresses
+
+    result = run_stresses(parse_scenario(toml_text), None, basis)
+    return {"summary": result.summary_df(), "notes": result.notes()}
+
+
+def checked_tornado(toml_text: str, metric: str, basis: str = DEFAULT_BASIS) -> dict[str, object]:
+    return _checked(tornado_for, toml_text, metric, basis)
+
+
+def checked_sobol(toml_text: str, metric: str, n: int, basis: str = DEFAULT_BASIS) -> pd.DataFrame:
+    return _checked(sobol_for, toml_text, metric, n, basis)
+
+
+def checked_stresses(toml_text: str, basis: str = DEFAULT_BASIS) -> dict[str, object]:
+    return _checked(stresses_for, toml_text, basis)

@@ -1,14 +1,31 @@
 """Risk: the scenario's uncertain inputs as an editable table, a run over many draws of them, and what it gives:
 the probability of exceeding the burden limit, the main metrics' quantiles beside the deterministic run, fan charts
-of the yearly gap and burden share, and a histogram of the total gap."""
+of the yearly gap and burden share, a histogram of the total gap; then which inputs matter most (a tornado chart
+and Sobol indices) and the scenario under the standard stress tests."""
 
 import streamlit as st
 
 from dfl_finance.app import PAGES, state
 from dfl_finance.app.basis import basis_currency, basis_words
-from dfl_finance.app.charts import fan_chart, gap_histogram
-from dfl_finance.app.compute import checked_risk_tables, checked_tables
+from dfl_finance.app.charts import fan_chart, gap_histogram, sobol_chart, tornado_chart
+from dfl_finance.app.compute import (
+    checked_risk_tables,
+    checked_sobol,
+    checked_stresses,
+    checked_tables,
+    checked_tornado,
+)
 from dfl_finance.app.conflicts import show_conflict
+from dfl_finance.app.sensitivity import (
+    APP_SOBOL_N,
+    DEFAULT_METRIC,
+    metric_label,
+    metric_options,
+    not_applied,
+    sobol_frame,
+    stress_table,
+    tornado_frame,
+)
 from dfl_finance.app.ui import (
     column_config,
     price_basis,
@@ -34,9 +51,10 @@ from dfl_finance.app.uncertainty import (
     yearly_wide,
 )
 from dfl_finance.errors import ScenarioError
-from dfl_finance.formatting import format_money
+from dfl_finance.formatting import currency_of, format_money
 from dfl_finance.risk.inputs import PARAMETERS
 from dfl_finance.schema import dump_scenario
+from dfl_finance.vocabulary import metric_definition
 from dfl_finance.workspace import Entry
 
 #: A total gap below this (half a minor unit) is no gap; from this share of draws without one, the histogram
@@ -62,6 +80,75 @@ def apply_uncertain(entry: Entry, edited, scope: str) -> None:
     if state.apply_edit(entry, dump_scenario(new), scope):
         state.notice(f"Saved {len(new.uncertain)} uncertain input{'s' if len(new.uncertain) != 1 else ''} to "
                      "your workspace.")
+
+
+def sensitivity_and_stress(entry: Entry, summary, scope: str, basis: str, shown: str) -> None:
+    """Which inputs matter most (a tornado chart and, on request, Sobol indices), each computed on a button press,
+    and the scenario under the standard stress tests."""
+    sc = entry.scenario
+    st.subheader("Sensitivity and stress tests")
+    words = basis_words(basis, shown, sc.scenario.base_year)
+    st.markdown("**Which inputs matter most**")
+    if not sc.uncertain:
+        st.caption("The tornado chart and the Sobol indices measure the effect of the uncertain inputs: add rows to "
+                   "the table above to see them.")
+    else:
+        options = metric_options(summary)
+        metric = st.selectbox("Metric", options, index=options.index(DEFAULT_METRIC) if DEFAULT_METRIC in options
+                              else 0, format_func=metric_label, key=f"sens_metric:{scope}",
+                              help="The summary metric whose sensitivity to the uncertain inputs is shown.")
+        on_tornado, on_sobol = f"tornado_on:{scope}", f"sobol_on:{scope}"
+        c = st.columns(2)
+        if c[0].button("Compute the tornado chart", key=f"tornado_go:{scope}", type="primary"):
+            st.session_state[on_tornado] = True
+        if c[1].button("Compute the Sobol indices", key=f"sobol_go:{scope}"):
+            st.session_state[on_sobol] = True
+        st.caption(f"The Sobol indices take {APP_SOBOL_N:,} × (inputs + 2) runs of the model: several seconds for a "
+                   "large scenario.")
+        if st.session_state.get(on_tornado):
+            try:
+                with st.spinner("Computing the tornado chart..."):
+                    done = checked_tornado(entry.text, metric, basis)
+            except ScenarioError as exc:
+                st.error("The tornado chart could not be computed:\n\n" + problem_list(exc.problems))
+            else:
+                rows = tornado_frame(done["table"], sc, metric)  # type: ignore[arg-type]
+                unit = str(rows["unit"].iloc[0]) if len(rows) else ""
+                st.altair_chart(tornado_chart(rows, metric, done["base"], currency_of(unit) or ""),  # type: ignore[arg-type]
+                                width="stretch", key="risk_tornado")
+                st.caption("Each bar: the metric with one input at its low (the 5th percentile of its distribution) "
+                           "and at its high (the 95th), every other input at the file's value; the inputs with the "
+                           "largest swing on top. The dashed line is the deterministic run."
+                           + (f" Amounts in {words}." if metric_definition(metric).kind == "money" else ""))
+        if st.session_state.get(on_sobol):
+            try:
+                with st.spinner(f"Computing the Sobol indices ({APP_SOBOL_N:,} base samples)..."):
+                    table = checked_sobol(entry.text, metric, APP_SOBOL_N, basis)
+            except ScenarioError as exc:
+                st.error("The Sobol indices could not be computed:\n\n" + problem_list(exc.problems))
+            else:
+                st.altair_chart(sobol_chart(sobol_frame(table, sc, metric), metric), width="stretch",
+                                key="risk_sobol")
+                st.caption(f"The share of the metric's variance due to each input alone (first-order) and with its "
+                           f"interactions (total), from {APP_SOBOL_N:,} base samples (the inputs taken as "
+                           f"independent); the lines are 95% confidence intervals. For more samples, run "
+                           f"`dfl-finance sensitivity`.")
+
+    st.markdown("**Stress tests**")
+    try:
+        stressed = checked_stresses(entry.text, basis)
+    except ScenarioError as exc:
+        st.error("The stress tests could not be run:\n\n" + problem_list(exc.problems))
+        return
+    notes = stressed["notes"]
+    st.dataframe(stress_table(stressed["summary"], notes), hide_index=True, key="risk_stress",  # type: ignore[arg-type]
+                 column_config={"Stress": st.column_config.TextColumn(pinned=True)})
+    st.caption("The scenario under each stress (" + ("its `[[stress]]` rows" if sc.stress else
+                                                     "the built-in set: add `[[stress]]` rows to choose others")
+               + "), in brackets the change from the baseline. " + f"Amounts in {words}.")
+    skipped = not_applied(notes)  # type: ignore[arg-type]
+    if skipped:
+        st.caption("Not applied: " + "; ".join(skipped) + ".")
 
 
 st.title("Risk")
@@ -133,6 +220,7 @@ if not pledges.empty:
     st.dataframe(pledges, hide_index=True, key="risk_pledges")
 
 if not varies:
+    sensitivity_and_stress(entry, deterministic["summary"], scope, basis, shown)
     st.stop()
 
 # ----------------------------------------------------------------------------------------- the run
@@ -222,9 +310,4 @@ st.caption("What no source pays over the plan, in each draw (bars: how many draw
               f"{none:.0%} of the draws have no gap; " if none < 1 else "No draw has a gap.")
            + (f"the largest is {format_money(float(total_gap.max()), shown)}." if none < 1 else ""))
 
-# ----------------------------------------------------------------------------------------- sensitivity, stress
-# The tornado chart, the Sobol indices and the stress-test table come here once the core has them
-# (dfl_finance/risk/sensitivity.py and risk/stress.py, issue 10); this page does not depend on them yet.
-st.subheader("Sensitivity and stress tests")
-st.caption("Which inputs matter most (a tornado chart and Sobol indices) and the standard stress tests are not in "
-           "this version of the app yet.")
+sensitivity_and_stress(entry, deterministic["summary"], scope, basis, shown)
