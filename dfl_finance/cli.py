@@ -9,9 +9,11 @@ written), never a traceback for input a user can get wrong; 1 when standard outp
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -81,16 +83,23 @@ def _warn(loaded: list[tuple[str, Scenario]]) -> None:
             print(f"warning: {f}: {w.format()}", file=sys.stderr)
 
 
+@contextlib.contextmanager
+def _in_file(file: str) -> Iterator[None]:
+    """A ScenarioError raised inside names ``file`` in each of its problems."""
+    try:
+        yield
+    except ScenarioError as exc:
+        raise ScenarioError(_with_file(exc, file)) from None
+
+
 def _run_all(loaded: list[tuple[str, Scenario]], basis: str | None = None) -> list:
     """Run every scenario, its tables in ``basis`` (default: constant local prices); a failure names its file."""
     from .results import DEFAULT_BASIS, run
 
     results = []
     for f, sc in loaded:
-        try:
+        with _in_file(f):
             results.append(run(sc, basis or DEFAULT_BASIS))
-        except ScenarioError as exc:
-            raise ScenarioError(_with_file(exc, f)) from None
     return results
 
 
@@ -241,7 +250,7 @@ def _incremental(loaded: list[tuple[str, Scenario]], results: list) -> pd.DataFr
 
 def _basis_note(basis: str, scenarios: list[Scenario]) -> str:
     """``Amounts: constant 2026 prices, RWF (--basis real-lcu).``"""
-    from .app.basis import scenarios_words  # plain Python: no Streamlit
+    from .formatting import scenarios_words
 
     return f"\nAmounts: {scenarios_words(basis, scenarios)} (--basis {basis}; the metrics named in another basis " \
         "are in it)."
@@ -284,10 +293,8 @@ def cmd_risk(args: argparse.Namespace) -> int:
         n = sc.risk.draws if args.draws is None else args.draws
         seed = sc.risk.seed if args.seed is None else args.seed
         method = args.method or sc.risk.method
-        try:
+        with _in_file(f):
             res = run_risk(sc, n, seed, method, args.basis)
-        except ScenarioError as exc:
-            raise ScenarioError(_with_file(exc, f)) from None
         args.risk[sc.name] = {"draws": n, "seed": seed, "method": method,
                               "uncertain": [row.path for row in sc.uncertain]}
         tables["quantiles"].append(quantiles_df(res))
@@ -378,10 +385,8 @@ def cmd_stress(args: argparse.Namespace) -> int:
             raise ScenarioError(problems)
     runs = []
     for f, sc in loaded:
-        try:
+        with _in_file(f):
             runs.append(run_stresses(sc, specs, args.basis))
-        except ScenarioError as exc:
-            raise ScenarioError(_with_file(exc, f)) from None
     tables = concat_tables([r.tables() for r in runs])
     args.stress_notes = {r.name: r.notes() for r in runs}
     written = _write(tables, args, [sc for _, sc in loaded])
@@ -399,14 +404,12 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     metrics = check_metrics(args.metric or ["total_gap"])
     n = check_n(DEFAULT_N if args.n is None else args.n)
     (f, sc), = _load_all([args.file])
-    try:
+    with _in_file(f):
         inputs = uncertain_inputs(sc)
         seed = sc.risk.seed if args.seed is None else args.seed
         tables = {"tornado": tornado(sc, metrics, args.basis)}
         if not args.no_sobol:
             tables["sobol"] = sobol_df(sc, metrics, n, seed, args.basis)
-    except ScenarioError as exc:
-        raise ScenarioError(_with_file(exc, f)) from None
     meta = manifest([sc.name], input_files=[f], basis=args.basis, seed=seed)
     meta["sensitivity"] = {"metrics": metrics, "uncertain": [i.path for i in inputs],
                            **({} if args.no_sobol else {"n": n, "engine_draws": n * (len(inputs) + 2)})}

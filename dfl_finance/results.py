@@ -23,7 +23,7 @@ from .engine import Floats
 from .engine.fiscal import recurrent_metrics
 from .engine.model import ModelInputs, Simulation, simulate
 from .errors import DflFinanceError, known
-from .formatting import currency_of
+from .formatting import basis_currency, currency_of
 from .schema.models import Scenario
 from .vocabulary import (
     DSF_RATIOS,
@@ -104,7 +104,7 @@ class Result:
     @property
     def currency(self) -> str:
         """The currency of the amounts in the tables: USD in a USD basis, else the scenario's local currency."""
-        return USD if self.basis.endswith("usd") else self.scenario.scenario.currency
+        return basis_currency(self.basis, self.scenario)
 
     @property
     def digits(self) -> int:
@@ -445,7 +445,7 @@ class Result:
         """The currency of a metric: the basis's, or that of the basis a headline metric names."""
         for basis in PRICE_BASES:
             if key in (basis_metric_key(m, basis) for m in HEADLINE_METRICS):
-                return USD if basis.endswith("usd") else self.scenario.scenario.currency
+                return basis_currency(basis, self.scenario)
         return cur
 
     def tables(self) -> dict[str, pd.DataFrame]:

@@ -34,14 +34,21 @@ def tables_for(toml_text: str, basis: str = DEFAULT_BASIS) -> Tables:
 def checked_tables(toml_text: str, basis: str = DEFAULT_BASIS) -> Tables:
     """:func:`tables_for`, with every failure as a :class:`ScenarioError`: invalid, too large for memory (the memory
     guard), or an error of the engine itself (logged with its traceback), so a page can list it and go on."""
+    return _checked(tables_for, toml_text, basis)
+
+
+def _checked(func, *args):
+    """``func(*args)``, with every failure as a :class:`ScenarioError`: a DflFinanceError as its message, any other
+    error (logged with its traceback) as "could not be computed": one scenario's failure must not break a page
+    shared by every scenario."""
     try:
-        return tables_for(toml_text, basis)
+        return func(*args)
     except ScenarioError:
         raise
     except DflFinanceError as exc:
         raise ScenarioError([Problem("", str(exc), has_value=False)]) from None
-    except Exception as exc:  # one scenario's failure must not break a page shared by every scenario
-        log.exception("computing a scenario failed")
+    except Exception as exc:
+        log.exception("computing a scenario failed (%s)", getattr(func, "__name__", func))
         raise ScenarioError([Problem("", f"could not be computed ({type(exc).__name__}: {exc})",
                                      has_value=False)]) from None
 
@@ -84,33 +91,10 @@ def risk_tables_for(toml_text: str, draws: int, seed: int, method: str, basis: s
 def checked_risk_tables(toml_text: str, draws: int, seed: int, method: str, basis: str = DEFAULT_BASIS
                         ) -> dict[str, object]:
     """:func:`risk_tables_for`, with every failure as a :class:`ScenarioError` (as :func:`checked_tables`)."""
-    try:
-        return risk_tables_for(toml_text, draws, seed, method, basis)
-    except ScenarioError:
-        raise
-    except DflFinanceError as exc:
-        raise ScenarioError([Problem("", str(exc), has_value=False)]) from None
-    except Exception as exc:  # shown on the page, with the traceback in the log
-        log.exception("a risk run failed")
-        raise ScenarioError([Problem("", f"could not be computed ({type(exc).__name__}: {exc})",
-                                     has_value=False)]) from None
+    return _checked(risk_tables_for, toml_text, draws, seed, method, basis)
 
 
 # ------------------------------------------------------------------------------------- sensitivity, stress
-
-def _checked(func, *args):
-    """``func(*args)``, with every failure as a :class:`ScenarioError` (as :func:`checked_tables`)."""
-    try:
-        return func(*args)
-    except ScenarioError:
-        raise
-    except DflFinanceError as exc:
-        raise ScenarioError([Problem("", str(exc), has_value=False)]) from None
-    except Exception as exc:  # shown on the page, with the traceback in the log
-        log.exception("a sensitivity or stress run failed")
-        raise ScenarioError([Problem("", f"could not be computed ({type(exc).__name__}: {exc})",
-                                     has_value=False)]) from None
-
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def tornado_for(toml_text: str, metric: str, basis: str = DEFAULT_BASIS) -> dict[str, object]:
