@@ -13,7 +13,7 @@ import contextlib
 import math
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -197,9 +197,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _write(tables: dict[str, pd.DataFrame], args: argparse.Namespace, scenarios: list[Scenario],
-           workbook_only: dict[str, pd.DataFrame] | None = None) -> list[Path]:
-    """Write the tables as CSV (and, with --xlsx, one workbook that adds ``workbook_only`` and the assumptions),
-    all or nothing."""
+           workbook_only: dict[str, pd.DataFrame] | None = None, parquet: Sequence[str] = ()) -> list[Path]:
+    """Write the tables as CSV (those named in ``parquet`` as Parquet; and, with --xlsx, one workbook that adds
+    ``workbook_only`` and the assumptions), all or nothing."""
     from .export import manifest, write_tables
     from .results import assumptions_df
 
@@ -212,7 +212,7 @@ def _write(tables: dict[str, pd.DataFrame], args: argparse.Namespace, scenarios:
     extra = {**(workbook_only or {}), "assumptions": assumptions_df(scenarios)} if args.xlsx else None
     try:
         return write_tables(tables, args.out, meta=meta, xlsx="dfl-finance.xlsx" if args.xlsx else None,
-                            extra_sheets=extra, excel_csv=args.excel_csv)
+                            extra_sheets=extra, excel_csv=args.excel_csv, parquet=parquet)
     except OSError as exc:
         where = f" ({exc.filename})" if exc.filename else ""
         raise DflFinanceError(f"cannot write the results to {args.out}: {exc.strerror or exc}{where}; the folder "
@@ -282,34 +282,44 @@ def cmd_risk(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from .results import quantiles_df, yearly_quantiles_df
-    from .risk import run_risk
+    from .risk import risk_draws
 
     loaded = _load_all(args.files)
     tables: dict[str, list[pd.DataFrame]] = {"quantiles": [], "yearly_quantiles": [], "summary": []}
     if args.draws_out:
         tables["draws"] = []
+        _check_draws_out(loaded, args.draws)
     args.risk = {}
     for f, sc in loaded:
         n = sc.risk.draws if args.draws is None else args.draws
         seed = sc.risk.seed if args.seed is None else args.seed
         method = args.method or sc.risk.method
-        with _in_file(f):
-            res = run_risk(sc, n, seed, method, args.basis)
+        with _in_file(f), _progress(n, sc.name) as bar:
+            res = risk_draws(sc, n, seed, method, args.basis, progress=bar.update)
         args.risk[sc.name] = {"draws": n, "seed": seed, "method": method,
                               "uncertain": [row.path for row in sc.uncertain]}
         tables["quantiles"].append(quantiles_df(res))
         tables["yearly_quantiles"].append(yearly_quantiles_df(res))
-        tables["summary"].append(res.for_draw(0).summary_df() if n == 1 else _deterministic_summary(sc, args.basis))
+        tables["summary"].append(res.summary_df() if n == 1 else _deterministic_summary(sc, args.basis))
         if args.draws_out:
             tables["draws"].append(_draws_table(res))
     if args.seed is None:  # the manifest's seed: the command line's, or each scenario's in its risk entry
         args.seed = loaded[0][1].risk.seed if len(loaded) == 1 else None
     out = {name: pd.concat(frames, ignore_index=True) for name, frames in tables.items()}
-    written = _write(out, args, [sc for _, sc in loaded])
+    written = _write(out, args, [sc for _, sc in loaded], parquet=("draws",) if args.draws_out == "parquet" else ())
     print(_quantiles_text(out["quantiles"]))
     print(_basis_note(args.basis, [sc for _, sc in loaded]))
     print(f"\nwrote {len(written)} files to {Path(args.out)}")
     return EXIT_OK
+
+
+def _progress(total: int, label: str) -> Any:
+    """A progress bar of ``total`` draws on stderr (tqdm): shown after a second, never when stderr is not a
+    terminal, gone when done."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=label, unit="draw", unit_scale=True, delay=1.0, disable=None, leave=False,
+                file=sys.stderr, dynamic_ncols=True)
 
 
 #: The metrics `dfl-finance risk` prints (quantiles.csv has them all).
@@ -351,6 +361,21 @@ def _deterministic_summary(sc: Scenario, basis: str) -> pd.DataFrame:
     from .results import run
 
     return run(sc, basis).summary_df()
+
+
+#: The most rows --draws-out writes (draws x metrics): 20 million rows are about 2 GB in memory and 1.5 GB of CSV.
+DRAWS_OUT_ROWS = 20_000_000
+
+
+def _check_draws_out(loaded: list[tuple[str, Scenario]], draws: int | None) -> None:
+    """Refuse --draws-out before the runs when its table would have more than :data:`DRAWS_OUT_ROWS` rows."""
+    from .results import run
+
+    rows = sum((sc.risk.draws if draws is None else draws) * len(run(sc).summary_arrays()) for _, sc in loaded)
+    if rows > DRAWS_OUT_ROWS:
+        raise DflFinanceError(f"--draws-out would write {rows:,} rows (draws x metrics), more than the "
+                              f"{DRAWS_OUT_ROWS:,} it allows: use fewer --draws, or leave --draws-out out "
+                              "(quantiles.csv has every metric's statistics)")
 
 
 def _draws_table(res: Any) -> pd.DataFrame:
@@ -409,7 +434,8 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         seed = sc.risk.seed if args.seed is None else args.seed
         tables = {"tornado": tornado(sc, metrics, args.basis)}
         if not args.no_sobol:
-            tables["sobol"] = sobol_df(sc, metrics, n, seed, args.basis)
+            with _progress(n * (len(inputs) + 2), f"{sc.name}: Sobol") as bar:
+                tables["sobol"] = sobol_df(sc, metrics, n, seed, args.basis, progress=bar.update)
     meta = manifest([sc.name], input_files=[f], basis=args.basis, seed=seed)
     meta["sensitivity"] = {"metrics": metrics, "uncertain": [i.path for i in inputs],
                            **({} if args.no_sobol else {"n": n, "engine_draws": n * (len(inputs) + 2)})}
@@ -694,7 +720,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .vocabulary import SAMPLING_METHODS
 
     p.add_argument("--method", choices=SAMPLING_METHODS, help="sampling design (default: the file's, lhs)")
-    p.add_argument("--draws-out", action="store_true", help="also write draws.csv: every metric of every draw")
+    p.add_argument("--draws-out", nargs="?", const="csv", choices=("csv", "parquet"), metavar="FORMAT",
+                   help="also write every metric of every draw: draws.csv, or draws.parquet with --draws-out "
+                        f"parquet (at most {DRAWS_OUT_ROWS:,} rows)")
     p.set_defaults(func=cmd_risk)
 
     p = sub.add_parser("stress", help="run scenarios under named stress tests",

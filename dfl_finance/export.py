@@ -169,6 +169,12 @@ def _csv_writer(df: pd.DataFrame, bom: bool) -> Callable[[Path], None]:
 
 
 # --------------------------------------------------------------------------------------------------- manifest
+def _parquet_writer(df: pd.DataFrame) -> Callable[[Path], None]:
+    def write(path: Path) -> None:
+        df.to_parquet(path, index=False, engine="pyarrow")
+    return write
+
+
 def file_sha256(path: str | os.PathLike) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -477,12 +483,14 @@ def write_atomically(out_dir: str | os.PathLike, writers: dict[str, Callable[[Pa
 
 def write_tables(tables: dict[str, pd.DataFrame], out_dir: str | os.PathLike, meta: dict | None = None,
                  xlsx: str | None = None, extra_sheets: dict[str, pd.DataFrame] | None = None,
-                 excel_csv: bool = False) -> list[Path]:
-    """Write ``<name>.csv`` per table, optionally one XLSX workbook (the tables and ``extra_sheets``) and
-    ``manifest.json``, all or nothing (:func:`write_atomically`). ``excel_csv`` starts every CSV with a UTF-8
-    byte order mark, so that Excel reads accents right."""
-    writers: dict[str, Callable[[Path], None]] = {f"{name}.csv": _csv_writer(df, excel_csv)
-                                                  for name, df in tables.items()}
+                 excel_csv: bool = False, parquet: Sequence[str] = ()) -> list[Path]:
+    """Write ``<name>.csv`` per table (``<name>.parquet`` for the tables named in ``parquet``, with pyarrow),
+    optionally one XLSX workbook (the tables and ``extra_sheets``) and ``manifest.json``, all or nothing
+    (:func:`write_atomically`). ``excel_csv`` starts every CSV with a UTF-8 byte order mark, so that Excel reads
+    accents right."""
+    writers: dict[str, Callable[[Path], None]] = {
+        f"{name}.parquet" if name in parquet else f"{name}.csv":
+            _parquet_writer(df) if name in parquet else _csv_writer(df, excel_csv) for name, df in tables.items()}
     if xlsx:
         sheets = {**tables, **(extra_sheets or {})}
         writers[xlsx] = lambda path: write_xlsx(sheets, path)

@@ -14,6 +14,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -43,6 +44,9 @@ from .vocabulary import (
     minor_unit_digits,
     source_metric_key,
 )
+
+if TYPE_CHECKING:
+    from .risk.draws import RiskDraws
 
 #: Columns that say in what an amount table's amounts are: the price basis and the currency.
 BASIS_COLUMNS = ["price_basis", "currency"]
@@ -430,6 +434,16 @@ class Result:
             out[key] = sum((_rounded_totals(ds, factors, d) for ds in flows.values()), np.zeros_like(cost))
         return out
 
+    def yearly_arrays(self) -> dict[str, Floats]:
+        """Each year's cost, gap (D, Y) and burden share (D, n) of every draw, by measure
+        (:data:`YEARLY_MEASURES`): cost and gap in the basis over the plan's years, the burden share over the years
+        of draw 0's fiscal table (to its last payment or cost)."""
+        Y = self.scenario.scenario.years
+        f = self._factors[:, :Y]
+        n = max(self.for_draw(0).payment_years, self.for_draw(0)._cost_years)
+        return {"cost": self.sim.costs.amount.sum(axis=2) * f, "gap": self.sim.allocation.gap.sum(axis=2) * f,
+                "burden_share": self.sim.fiscal["burden_share"][:, :n]}
+
     def summary_df(self) -> pd.DataFrame:
         """``summary()`` as a table with the unit of each metric (see :data:`~dfl_finance.vocabulary.METRICS`)."""
         cur = self.currency
@@ -511,6 +525,9 @@ def run(scenario: Scenario, basis: str = DEFAULT_BASIS, draws: int = 1) -> Resul
 STATISTICS = {"p5": 5.0, "p10": 10.0, "p50": 50.0, "p90": 90.0, "p95": 95.0, "mean": None}
 QUANTILE_COLUMNS = ["scenario", "metric", "statistic", "value", "unit"]
 YEARLY_QUANTILE_COLUMNS = ["scenario", "year", "measure", "statistic", "value", "unit"]
+#: The yearly measures of yearly_quantiles.csv (:meth:`Result.yearly_arrays`) and the unit of the burden share.
+YEARLY_MEASURES = ("cost", "gap", "burden_share")
+SHARE_UNIT = "share of education budget"
 
 
 def _statistics(values: np.ndarray) -> dict[str, np.ndarray]:
@@ -522,7 +539,7 @@ def _statistics(values: np.ndarray) -> dict[str, np.ndarray]:
                 for k, q in STATISTICS.items()}
 
 
-def quantiles_df(result: Result) -> pd.DataFrame:
+def quantiles_df(result: Result | RiskDraws) -> pd.DataFrame:
     """Every summary metric over the draws of ``result``: one row per metric and statistic (:data:`STATISTICS`),
     in the metric's unit; and ``prob_over_limit``, the share of draws in which the burden exceeds its limit in some
     year. Metrics that no draw defines are left out."""
@@ -545,26 +562,20 @@ def quantiles_df(result: Result) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=QUANTILE_COLUMNS)
 
 
-def yearly_quantiles_df(result: Result) -> pd.DataFrame:
+def yearly_quantiles_df(result: Result | RiskDraws) -> pd.DataFrame:
     """Each year's cost, gap and burden share over the draws of ``result``: one row per year, measure and
     statistic; cost and gap in the result's basis, over the plan's years, the burden share over the fiscal table's
-    years."""
-    Y = result.scenario.scenario.years
-    factor = result.inputs.prices.basis_factor(PRICE_BASES.index(result.basis), result.inputs.horizon)
-    cost = result.sim.costs.amount.sum(axis=2) * factor[:, :Y]
-    gap = result.sim.allocation.gap.sum(axis=2) * factor[:, :Y]
-    n = max(result.payment_years, result._cost_years)
-    share = result.sim.fiscal["burden_share"][:, :n]
+    years (:meth:`Result.yearly_arrays`)."""
     frames = []
-    for measure, values, unit, digits in (("cost", cost, result.currency, result.digits),
-                                          ("gap", gap, result.currency, result.digits),
-                                          ("burden_share", share, "share of education budget", SHARE_DIGITS)):
+    for measure, values in result.yearly_arrays().items():
+        unit, digits = ((SHARE_UNIT, SHARE_DIGITS) if measure == "burden_share" else
+                        (result.currency, result.digits))
         for stat, v in _statistics(values).items():
             frames.append(pd.DataFrame({"scenario": result.name, "year": result._years(v.shape[0]),
                                         "measure": measure, "statistic": stat, "value": _round(v, digits),
                                         "unit": unit}))
     df = pd.concat(frames, ignore_index=True)
-    order = {k: i for i, k in enumerate([*STATISTICS, "cost", "gap", "burden_share"])}
+    order = {k: i for i, k in enumerate([*STATISTICS, *YEARLY_MEASURES])}
     df = df.sort_values(["measure", "year", "statistic"], key=lambda c: c if c.name == "year" else c.map(order),
                         kind="stable")
     return df[YEARLY_QUANTILE_COLUMNS].reset_index(drop=True)

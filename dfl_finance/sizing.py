@@ -99,3 +99,17 @@ def check_memory(scenario: Scenario, draws: int = 1) -> None:
         raise ScenarioError([Problem("", f"too large to run: it needs about {need / 2**30:,.1f} GiB of memory "
                                      f"({z.describe()}); the limit is {limit / 2**30:,.1f} GiB (set "
                                      f"{MEMORY_LIMIT_ENV} to change it)", has_value=False)])
+
+
+#: At most this much memory (bytes, estimated) per engine call of a run of many draws (risk, sensitivity): more
+#: draws run in chunks, each draw's numbers the same as in one call (the engine treats every draw alone).
+CHUNK_MEMORY = 2**30
+
+
+def chunk_draws(scenario: Scenario, memory: int = CHUNK_MEMORY, most: int | None = None) -> int:
+    """The most draws one engine call of ``scenario`` runs within ``memory`` bytes (at least 1, at most
+    ``most``), from the growth of :func:`memory_estimate` between 1,000 and 2,000 draws."""
+    one, two = memory_estimate(sizes(scenario, 1000)), memory_estimate(sizes(scenario, 2000))
+    per_draw = max((two - one) / 1000, 1.0)
+    n = max(1, int((memory - max(one - 1000 * per_draw, 0.0)) // per_draw))
+    return n if most is None else max(1, min(n, most))

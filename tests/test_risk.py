@@ -242,3 +242,105 @@ def test_a_bad_price_range_names_its_field(line, field):
     raw["programme"][0]["cost"][0].update(line)
     with pytest.raises(ScenarioError, match=rf"programme\[0\]\.cost\[0\]\.{field}"):
         scenario_from_dict(raw)
+
+
+# ------------------------------------------------------------------------------------------------ chunks, progress
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 64, 500])
+def test_chunks_do_not_change_a_single_number(chunk):
+    """The chunked run keeps of each draw what the whole run gives (the engine treats every draw alone, the inputs
+    are sampled once): every summary metric and yearly measure of every draw to rounding error (matrix products
+    may round the last bit differently for another number of draws), and the same rounded quantile tables."""
+    from dfl_finance import load_scenario
+    from dfl_finance.results import yearly_quantiles_df
+    from dfl_finance.risk import risk_draws
+
+    sc = load_scenario(ROOT / "scenarios" / "rwanda-ida-credit.toml")
+    whole = run_risk(sc, 500, seed=3)
+    parts = risk_draws(sc, 500, seed=3, chunk=chunk)
+    assert parts.draws == 500
+    expected = whole.summary_arrays()
+    assert list(parts.summary_arrays()) == list(expected)
+    for key, values in expected.items():
+        np.testing.assert_allclose(parts.summary_arrays()[key], values, rtol=1e-13, atol=0, err_msg=key)
+    for key, values in whole.yearly_arrays().items():
+        np.testing.assert_allclose(parts.yearly_arrays()[key], values, rtol=1e-13, atol=1e-300, err_msg=key)
+    pd.testing.assert_frame_equal(quantiles_df(parts), quantiles_df(whole))
+    pd.testing.assert_frame_equal(yearly_quantiles_df(parts), yearly_quantiles_df(whole))
+
+
+def test_a_chunked_run_reports_its_progress_in_draws():
+    from dfl_finance.risk import risk_draws
+
+    done: list[int] = []
+    risk_draws(scenario_from_dict(_plan([{"path": "programme[connect].cost[kit].unit_cost",
+                                          "distribution": "uniform", "low": 400.0, "high": 600.0}])),
+               draws=25, seed=1, chunk=10, progress=done.append)
+    assert done == [10, 10, 5]
+
+
+def _on_a_terminal(args: list[str]) -> bytes:
+    """What a command writes to stderr when stderr is a 100-column terminal (a pseudo-terminal)."""
+    import fcntl
+    import os
+    import struct
+    import subprocess
+    import sys
+    import termios
+
+    main_fd, sub_fd = os.openpty()
+    fcntl.ioctl(sub_fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    proc = subprocess.Popen([sys.executable, "-m", "dfl_finance.cli", *args], stdout=subprocess.DEVNULL,
+                            stderr=sub_fd, cwd=ROOT)
+    os.close(sub_fd)
+    out = b""
+    while True:
+        try:
+            block = os.read(main_fd, 4096)
+        except OSError:  # the command closed the terminal
+            break
+        if not block:
+            break
+        out += block
+    os.close(main_fd)
+    assert proc.wait() == 0
+    return out
+
+
+def test_a_long_risk_run_shows_a_progress_bar_on_a_terminal_and_none_in_a_pipe(tmp_path):
+    import subprocess
+    import sys
+
+    args = ["risk", "scenarios/rwanda-ida-credit.toml", "--draws", "12000", "--seed", "2"]
+    shown = _on_a_terminal([*args, "--out", str(tmp_path / "tty")]).decode("utf-8", "replace")
+    assert "12.0k/12.0k" in shown and "draw/s" in shown  # the bar reached the end (it takes over a second)
+    piped = subprocess.run([sys.executable, "-m", "dfl_finance.cli", *args, "--out", str(tmp_path / "pipe")],
+                           capture_output=True, text=True, cwd=ROOT, check=True)
+    assert "draw/s" not in piped.stderr and "%|" not in piped.stderr
+
+
+def test_draws_out_in_parquet_holds_the_csv_rows_and_a_huge_table_is_refused(tmp_path, capsys, monkeypatch):
+    import dfl_finance.cli as cli
+    from dfl_finance.export import verify_outputs
+
+    raw = _plan([{"path": "programme[connect].cost[kit].unit_cost", "distribution": "uniform", "low": 400.0,
+                  "high": 600.0}])
+    path = tmp_path / "risk.toml"
+    path.write_text(dump_scenario(scenario_from_dict(raw)), encoding="utf-8")
+    assert main(["risk", str(path), "--draws", "50", "--out", str(tmp_path / "csv"), "--draws-out"]) == 0
+    assert main(["risk", str(path), "--draws", "50", "--out", str(tmp_path / "pq"), "--draws-out", "parquet"]) == 0
+    csv = pd.read_csv(tmp_path / "csv" / "draws.csv")
+    pq = pd.read_parquet(tmp_path / "pq" / "draws.parquet")
+    assert not (tmp_path / "pq" / "draws.csv").exists()
+    assert len(pq) == len(csv) and pq["draw"].nunique() == 50
+    np.testing.assert_allclose(pq["value"].to_numpy(), csv["value"].to_numpy(), rtol=1e-12)
+    assert verify_outputs(tmp_path / "pq") == []  # the manifest lists and hashes the Parquet file
+    capsys.readouterr()
+    monkeypatch.setattr(cli, "DRAWS_OUT_ROWS", 1000)
+    assert main(["risk", str(path), "--draws", "50", "--out", str(tmp_path / "big"), "--draws-out"]) == 2
+    err = capsys.readouterr().err
+    assert "--draws-out would write" in err and "Traceback" not in err
+    assert not (tmp_path / "big").exists()

@@ -72,7 +72,7 @@ def tables_by_name(texts: dict[str, str], basis: str = DEFAULT_BASIS
 @st.cache_data(max_entries=32, show_spinner=False)
 def risk_tables_for(toml_text: str, draws: int, seed: int, method: str, basis: str = DEFAULT_BASIS
                     ) -> dict[str, object]:
-    """A risk run of one scenario text (:func:`dfl_finance.risk.run_risk`), cached on the text, the draws, the seed,
+    """A risk run of one scenario text (:func:`dfl_finance.risk.risk_draws`), cached on the text, the draws, the seed,
     the method and the basis: its quantile tables and every draw's total gap (small; the run itself is not kept,
     as a run of many draws holds hundreds of megabytes).
 
@@ -81,9 +81,9 @@ def risk_tables_for(toml_text: str, draws: int, seed: int, method: str, basis: s
     ``currency``.
     """
     from ..results import quantiles_df, yearly_quantiles_df
-    from ..risk import run_risk
+    from ..risk import risk_draws
 
-    result = run_risk(parse_scenario(toml_text), draws, seed, method, basis)
+    result = risk_draws(parse_scenario(toml_text), draws, seed, method, basis)
     return {"quantiles": quantiles_df(result), "yearly": yearly_quantiles_df(result),
             "total_gap": result.metric_arrays()["total_gap"], "draws": result.draws, "currency": result.currency}
 

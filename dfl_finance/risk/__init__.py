@@ -1,10 +1,15 @@
 """Risk: uncertain inputs drawn with ``scipy.stats.qmc`` (:mod:`.sampling`, :mod:`.inputs`), applied to the
 engine's per-draw arrays (:func:`dfl_finance.compile.build_model_inputs`), and summarised as quantiles
-(:func:`dfl_finance.results.quantiles_df`)."""
+(:func:`dfl_finance.results.quantiles_df`). :func:`run_risk` keeps the whole run; :func:`~.draws.risk_draws` runs
+many draws in chunks and keeps what the quantile tables need."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+
+from .draws import RiskDraws, risk_draws
+
+__all__ = ["RiskDraws", "risk_draws", "run_risk"]
 
 if TYPE_CHECKING:
     from ..results import Result

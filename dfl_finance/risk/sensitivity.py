@@ -41,8 +41,6 @@ SOBOL_COLUMNS = ["scenario", "metric", "path", "first_order", "total_order", "fi
 CONFIDENCE_LEVEL, RESAMPLES = 0.95, 999
 #: Default base sample size of the Sobol indices (a power of 2).
 DEFAULT_N = 1024
-#: At most this much memory (bytes, estimated) per engine call; more draws are run in chunks of equal results.
-CHUNK_MEMORY = 2**30
 #: Decimals of the indices in sobol.csv.
 INDEX_DIGITS = 4
 #: Uniform numbers are kept this far from 0 and 1 (where a normal or lognormal input is infinite).
@@ -121,20 +119,20 @@ def uncertain_inputs(scenario: Scenario) -> list[Input]:
 
 
 def _chunk_draws(scenario: Scenario) -> int:
-    """The most draws one engine call runs within :data:`CHUNK_MEMORY` (at least 1)."""
-    from ..sizing import memory_estimate, sizes
+    """The draws of one engine call (:func:`dfl_finance.sizing.chunk_draws`)."""
+    from ..sizing import chunk_draws
 
-    one, two = memory_estimate(sizes(scenario, 1000)), memory_estimate(sizes(scenario, 2000))
-    per_draw = max((two - one) / 1000, 1.0)
-    return max(1, int((CHUNK_MEMORY - max(one - 1000 * per_draw, 0.0)) // per_draw))
+    return chunk_draws(scenario)
 
 
 def evaluate(scenario: Scenario, inputs: Sequence[Input], values: Floats, metrics: Sequence[str],
-             basis: str | None = None) -> tuple[Floats, Result]:
+             basis: str | None = None, progress: Callable[[int], None] | None = None) -> tuple[Floats, Result]:
     """The metrics for many input vectors: ``values`` (k, D), one column per draw, run through the engine as one
-    vectorised run of D draws (in chunks of equal results when it would need more than :data:`CHUNK_MEMORY`).
+    vectorised run of D draws (in chunks of equal results when it would need more than
+    :data:`~dfl_finance.sizing.CHUNK_MEMORY`).
 
     Returns the metrics (m, D) and the :class:`~dfl_finance.results.Result` of the first chunk (for units).
+    ``progress(n)`` is called after each chunk of ``n`` draws.
     """
     from ..compile import build_model_inputs
     from ..engine.model import simulate
@@ -158,6 +156,8 @@ def evaluate(scenario: Scenario, inputs: Sequence[Input], values: Floats, metric
             out[i, start:start + n] = arrays.get(m, np.full(n, np.nan))
         if first is None:
             first = res
+        if progress is not None:
+            progress(n)
     if first is None:
         raise ValueError("no draws to evaluate")
     return out, first
@@ -296,17 +296,18 @@ def sobol(func: Callable[[Floats], Floats], marginals: Sequence[Marginal], n: in
 
 
 def sobol_df(scenario: Scenario, metrics: Sequence[str], n: int = DEFAULT_N, seed: int | None = None,
-             basis: str | None = None) -> pd.DataFrame:
+             basis: str | None = None, progress: Callable[[int], None] | None = None) -> pd.DataFrame:
     """sobol.csv: first-order and total Sobol indices of each metric to each uncertain input, with the bounds of
     their bootstrap confidence intervals (:data:`CONFIDENCE_LEVEL`); ``n`` base samples (a power of 2), so
-    ``n (k + 2)`` engine draws. ``seed``: the scenario's ``[risk]`` seed by default."""
+    ``n (k + 2)`` engine draws (``progress(d)`` after each chunk of ``d``). ``seed``: the scenario's ``[risk]``
+    seed by default."""
     metrics = check_metrics(metrics)
     check_n(n)
     inputs = uncertain_inputs(scenario)
     seed = scenario.risk.seed if seed is None else seed
 
     def model(x: Floats) -> Floats:
-        return evaluate(scenario, inputs, x, metrics, basis)[0]
+        return evaluate(scenario, inputs, x, metrics, basis, progress)[0]
 
     s = sobol(model, [inp.marginal for inp in inputs], n, seed)
     rows = []
