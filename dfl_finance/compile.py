@@ -53,13 +53,21 @@ def paying_order(sources: Sequence[Source]) -> list[int]:
     return sorted(range(len(sources)), key=key)
 
 
-def _path(value: float | list[float] | None, n: int) -> Floats:
+def rate_path(value: float | list[float] | None, n: int) -> Floats:
     """A rate given as one number or one per projection year -> (n,) years from start_year; after the last given
     year it continues at its last value."""
     if value is None:
         return np.zeros(n)
     values = np.asarray([value] if isinstance(value, (int, float)) else value, dtype=float)
     return np.concatenate([values, np.full(max(n - values.size, 0), values[-1])])[:n]
+
+
+def _growth_path(given: float | list[float] | None, value: _Values, horizon: int) -> Floats:
+    """(D, H) the real budget growth into each year from start_year: the file's rate or rates (after the last, the
+    last), or a sampled rate for every year in each draw."""
+    if ("context", "budget_growth") in value.samples:
+        return np.repeat(value(("context", "budget_growth"), None)[:, None], horizon, axis=1)
+    return _repeat(rate_path(given if given is not None else 0.0, horizon).tolist(), value.draws)
 
 
 def in_usd(scenario: Scenario, currency: str) -> bool:
@@ -99,7 +107,7 @@ def build_prices(scenario: Scenario, horizon: int, draws: int = 1, data: MacroDa
     fx_at = base if macro.fx_year is None else macro.fx_year - origin  # where fx_rate holds
 
     def rates(currency: str, value: float | list[float] | None) -> Floats:
-        path = _path(value, horizon)
+        path = rate_path(value, horizon)
         out = np.empty(n)
         out[anchor:] = path
         history = data.cpi.get(currency, {}) if value is not None else {}
@@ -454,11 +462,14 @@ def build_model_inputs(scenario: Scenario, draws: int = 1, data: MacroData | Non
     prices = _prices_per_draw(scenario, H, draws, data, value)
 
     # the budget: nominal local currency of budget_year -> constant prices, carried to start_year at real growth
-    growth = value(("context", "budget_growth"), ctx.budget_growth or 0.0)
+    growth = _growth_path(ctx.budget_growth, value, H)
     budget_year = ctx.budget_year if ctx.budget_year is not None else meta.start_year
     at = prices.start + budget_year - meta.start_year
     budget = value(("context", "education_budget"), ctx.education_budget or 0.0)
-    budget0 = budget / prices.lcu[:, at] * (1.0 + growth) ** (meta.start_year - budget_year)
+    # carried to start_year at real growth: back through the path's years, or at its first rate before start_year
+    j = budget_year - meta.start_year
+    carry = 1.0 / np.prod(1.0 + growth[:, 1:j + 1], axis=1) if j > 0 else (1.0 + growth[:, 0]) ** -j
+    budget0 = budget / prices.lcu[:, at] * carry
     domestic = [i for i, s in enumerate(scenario.source) if s.kind == "domestic" and s.budget_share_cap is not None]
     caps = value.columns([("source", i, "budget_share_cap") for i in domestic],
                          [scenario.source[i].budget_share_cap for i in domestic])

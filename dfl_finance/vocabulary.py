@@ -46,7 +46,7 @@ Distribution = Literal["uniform", "triangular", "pert", "normal", "lognormal", "
 SamplingMethod = Literal["lhs", "sobol", "mc"]
 #: The named stress tests (``[[stress]] name``, ``dfl-finance stress --stress``), described in
 #: :data:`dfl_finance.risk.stress.STRESSES`.
-StressName = Literal["depreciation", "capex_overrun", "pledge_shortfall", "delay"]
+StressName = Literal["depreciation", "budget_growth", "capex_overrun", "pledge_shortfall", "delay"]
 PRICE_BASES: tuple[str, ...] = get_args(PriceBasis)
 DISTRIBUTIONS: tuple[str, ...] = get_args(Distribution)
 SAMPLING_METHODS: tuple[str, ...] = get_args(SamplingMethod)

@@ -483,5 +483,7 @@ def test_the_stress_table_sets_each_stress_beside_the_baseline():
     over = table.set_index("Stress").loc["Capex overrun", "Total cost"]
     assert over.startswith("RWF ") and "(RWF +" in over  # the value and its rise over the baseline
     assert "(" not in table.set_index("Stress").loc["Baseline (no stress)", "Total cost"]
-    assert not_applied(stressed.notes()) == ["Pledge shortfall: the scenario has no grant source"]
+    assert not_applied(stressed.notes()) == [
+        "Budget growth: the scenario gives no [context] budget_growth_sd (the standard deviation of the real growth "
+        "of its education budget)", "Pledge shortfall: the scenario has no grant source"]
     assert stress_name("pledge_shortfall:ida=0.3") == "Pledge shortfall (ida, size 0.3)"

@@ -38,7 +38,7 @@ def test_uncertain_quantities_are_arrays_per_draw():
     assert inp.costs.unit_cost.shape[0] == D and inp.costs.target_index.shape[0] == D
     assert inp.costs.target_share.shape[0] == D
     assert inp.sources.commitment.shape[0] == D and inp.sources.annual_cap.shape[0] == D
-    assert inp.budget_growth.shape == (D,) and inp.education_budget.shape == (D,)
+    assert inp.budget_growth.shape == (D, inp.horizon) and inp.education_budget.shape == (D,)
     assert inp.prices.lcu.shape[0] == D and inp.prices.fx.shape[0] == D
     for spec in inp.loans + inp.ppps:
         assert spec.rate.shape == (D,) and spec.profile.shape[0] == D

@@ -19,6 +19,7 @@ from dfl_finance.risk.stress import (
     NotApplicable,
     StressSpec,
     apply_stress,
+    budget_growth,
     capex_overrun,
     delay,
     depreciation,
@@ -49,6 +50,72 @@ def _fixed(amount, kind="fixed_opex", pid="a", **line):
 def _paid(result, source):
     fin = result.financing_df()
     return fin[fin["source"] == source].groupby("year")["amount"].sum().to_dict()
+
+
+# ------------------------------------------------------------------------------------------------ budget growth
+
+
+def _growth_plan(growth, sd=0.02, years=5, cap=0.1):
+    """1 bn of budget growing at ``growth``; a domestic source may pay ``cap`` of it; a fixed cost of 150 M a year,
+    more than the envelope, so that the domestic source pays its whole envelope and the rest is the gap."""
+    raw = {
+        "scenario": {"name": "growth", "start_year": 2026, "years": years, "post_horizon_years": 0},
+        "context": {"schools": 100, "learners": 0, "teachers": 0, "education_budget": 1e9,
+                    "budget_growth": growth, "budget_growth_sd": sd},
+        "programme": [_fixed(150e6)],
+        "source": [{"id": "mof", "kind": "domestic", "budget_share_cap": cap}],
+    }
+    if sd is None:
+        del raw["context"]["budget_growth_sd"]
+    return scenario_from_dict(raw)
+
+
+def test_a_budget_growth_shock_lowers_two_years_growth_by_hand():
+    # 3% a year, sd 2%: growth 3%, 1%, 1%, 3%, 3% from 2026; budget 1000, 1010, 1020.1, 1050.703, 1082.22409 (M)
+    sc = _growth_plan(0.03)
+    stressed = budget_growth(sc)
+    assert stressed.context.budget_growth == pytest.approx([0.03, 0.01, 0.01, 0.03, 0.03])
+    budget = run(stressed).fiscal_df()["education_budget"].to_numpy()
+    assert_allclose(budget, [1000e6, 1010e6, 1020.1e6, 1050.703e6, 1082.22409e6], rtol=1e-12)
+    plain = run(sc).fiscal_df()["education_budget"].to_numpy()
+    assert_allclose(plain, [1000e6 * 1.03 ** i for i in range(5)], rtol=1e-12)
+    # the domestic envelope is 10% of the budget, the rest of the 150 M a year is the gap
+    gap = run(stressed).summary()["total_gap"]
+    assert gap == pytest.approx(5 * 150e6 - 0.1 * (1000 + 1010 + 1020.1 + 1050.703 + 1082.22409) * 1e6, rel=1e-12)
+    # two standard deviations; a scenario whose growth is already a list keeps its other years
+    assert budget_growth(sc, 2.0).context.budget_growth == pytest.approx([0.03, -0.01, -0.01, 0.03, 0.03])
+    listed = _growth_plan([0.05, 0.04, 0.03, 0.02, 0.01])
+    assert budget_growth(listed).context.budget_growth == pytest.approx([0.05, 0.02, 0.01, 0.02, 0.01])
+
+
+def test_a_budget_growth_shock_needs_a_standard_deviation_and_four_years():
+    with pytest.raises(NotApplicable, match="budget_growth_sd"):
+        budget_growth(_growth_plan(0.03, sd=None))
+    with pytest.raises(NotApplicable, match="fourth"):
+        budget_growth(_growth_plan(0.03, years=3))
+    # a shock that takes the growth to -100% or below is refused with the field named
+    with pytest.raises(ScenarioError, match="budget_growth"):
+        budget_growth(_growth_plan(0.03, sd=0.5), size=3.0)
+
+
+@pytest.mark.parametrize("growth, words", [
+    ([0.03, 0.02], "shorter than the horizon"),
+    ([0.03] * 5 + [0.02], "longer than the horizon"),
+    ([0.03, -1.0, 0.0, 0.0, 0.0], "> -1 and <= 1"),
+    (1.5, "> -1 and <= 1"),
+])
+def test_a_bad_budget_growth_path_names_its_field(growth, words):
+    with pytest.raises(ScenarioError) as exc:
+        _growth_plan(growth)
+    assert any(p.path == "context.budget_growth" and words in p.message for p in exc.value.problems), exc.value
+
+
+def test_a_budget_growth_path_carries_a_budget_of_a_later_year_back_to_the_start():
+    # the budget is that of 2028, after growth of 10% into 2027 and 20% into 2028: 1,320 M -> 1,000 M in 2026
+    raw = _growth_plan([0.0, 0.1, 0.2, 0.0, 0.0]).model_dump(exclude_none=True)
+    raw["context"].update(education_budget=1320e6, budget_year=2028)
+    budget = run(scenario_from_dict(raw)).fiscal_df()["education_budget"].to_numpy()
+    assert_allclose(budget, [1000e6, 1100e6, 1320e6, 1320e6, 1320e6], rtol=1e-12)
 
 
 # ------------------------------------------------------------------------------------------------ depreciation

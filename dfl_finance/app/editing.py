@@ -46,7 +46,9 @@ def integer_field(table: str, field: str) -> bool | None:
     annotation = _MODELS[table].model_fields[field].annotation
     if get_origin(annotation) in (Union, UnionType):
         args = [a for a in get_args(annotation) if a is not type(None)]
-        annotation = args[0] if len(args) == 1 else None
+        # a number or a list of them (a rate per year) is edited here as the number
+        numbers = [a for a in args if a in (int, float)]
+        annotation = numbers[0] if len(numbers) == 1 else None
     return {int: True, float: False}.get(annotation)  # type: ignore[arg-type]
 
 

@@ -31,9 +31,23 @@ def cost_metrics(proj: CostProjection, discount: np.ndarray, learners: np.ndarra
 
 
 def budget_path(education_budget: np.ndarray, growth: np.ndarray, horizon: int) -> np.ndarray:
-    """Education budget in each year: ``budget * (1 + growth) ** i`` [currency/yr]; (D,) -> (D, H)."""
-    i = np.arange(horizon)[None, :]
-    return np.asarray(education_budget, dtype=float)[:, None] * (1.0 + np.asarray(growth, dtype=float)[:, None]) ** i
+    """Education budget in each year [currency/yr], (D, H): ``budget`` (D,) in the first year, then growing by
+    ``growth[:, i]`` into year ``i``; ``growth`` is (D,) for one rate or (D, >= H) per year (its first column is
+    not used).
+
+    Examples
+    --------
+    >>> budget_path(np.array([100.0]), np.array([0.1]), 3).round(9).tolist()
+    [[100.0, 110.0, 121.0]]
+    >>> budget_path(np.array([100.0]), np.array([[0.0, 0.1, -0.5]]), 3).round(9).tolist()
+    [[100.0, 110.0, 55.0]]
+    """
+    growth = np.asarray(growth, dtype=float)
+    budget = np.asarray(education_budget, dtype=float)[:, None]
+    if growth.ndim == 1:
+        return np.asarray(budget * (1.0 + growth[:, None]) ** np.arange(horizon)[None, :], dtype=float)
+    level = np.cumprod(1.0 + growth[:, 1:horizon], axis=1)
+    return np.asarray(budget * np.concatenate([np.ones((growth.shape[0], 1)), level], axis=1), dtype=float)
 
 
 def _pad(a: np.ndarray, horizon: int) -> np.ndarray:

@@ -54,7 +54,7 @@ class ModelInputs:
     ppps: list[LoanSpec]  # a PPP is repaid like an annuity loan at the return rate with no grace
     n_programmes: int
     education_budget: Floats  # (D,) in the first year, constant local prices [currency/yr]
-    budget_growth: Floats  # (D,) real [1/yr]
+    budget_growth: Floats  # (D, H) real growth into each year [1/yr] (column 0: before start_year)
     burden_limit: Floats  # (D,) [share]
     discount: Floats  # (D, H) discount factors of constant-price flows
     learners: Floats  # (D,)

@@ -88,7 +88,9 @@ def _own_value(scenario: Scenario, loc: tuple[str | int, ...], path: str, m: Mar
     from ..paths import get
 
     value = get(scenario, path)
-    if value is not None and not isinstance(value, list):
+    if isinstance(value, list):  # one rate per year: no one value, its distribution's median
+        return float(m.ppf(np.array(0.5)))
+    if value is not None:
         return float(value)
     from ..vocabulary import COUNTED_DRIVERS
 

@@ -7,6 +7,9 @@ scenario is validated like a file) and leaves the input alone. Four are built in
   dollar in the plan's second year, kept after: the scenario's exchange-rate path from start_year (its ``fx_path``,
   or the path :func:`~dfl_finance.compile.build_prices` makes from ``fx_rate`` and relative inflation) times
   ``1 + size`` from the second year on, written as ``[macro] fx_path``.
+- ``budget_growth``: the LIC-DSF growth shock applied to the education budget: its real growth ``size`` standard
+  deviations (``[context] budget_growth_sd``) lower in the plan's second and third years, as it was after, written
+  as a ``[context] budget_growth`` per year; the budget stays lower by that much for the rest of the horizon.
 - ``capex_overrun``: every capex and fixed_capex unit cost times ``1 + size``.
 - ``pledge_shortfall``: a source (default: every grant) delivers ``1 - size`` of its pledge: its ``commitment`` and
   ``annual_cap`` times ``1 - size``; a source with neither has its ``share_cap`` scaled instead.
@@ -16,8 +19,9 @@ scenario is validated like a file) and leaves the input alone. Four are built in
 A stress that does not apply (a depreciation of a scenario in USD, a shortfall of grants in a scenario without
 any) raises :class:`NotApplicable`; :func:`run_stresses` keeps its note and runs the others.
 
-The LIC-DSF's other standard shock, budget (revenue) growth lower by one standard deviation for two years, is not
-built in: the scenario has one real ``budget_growth`` for every year and no standard deviation of it.
+The LIC-DSF shocks GDP growth; a plan's room depends on the education budget, so the growth shock is applied to the
+budget's growth. Its standard deviation is the scenario's to give (no public series of it is bundled): without
+``budget_growth_sd`` the stress does not apply.
 """
 
 from __future__ import annotations
@@ -64,6 +68,8 @@ class StressTest:
 #: The built-in stresses, in the order of the built-in set.
 STRESSES: dict[str, StressTest] = {t.name: t for t in (
     StressTest("depreciation", "the rise of the exchange rate (local currency per USD)", 0.3, 0.0, 10.0),
+    StressTest("budget_growth", "the fall of the real budget growth in the plan's second and third years, in "
+               "standard deviations ([context] budget_growth_sd)", 1.0, 0.0, 10.0),
     StressTest("capex_overrun", "the rise of every capex and fixed_capex unit cost", 0.2, 0.0, 10.0),
     StressTest("pledge_shortfall", "the share of the pledge that does not come", 0.5, 0.0, 1.0, takes_source=True,
                default_targets=("grant",)),
@@ -124,6 +130,9 @@ class StressSpec:
         if self.name == "depreciation":
             return (f"a one-off {_percent(size)} nominal depreciation of the local currency against the USD in the "
                     "plan's second year, kept after (LIC-DSF standard shock)")
+        if self.name == "budget_growth":
+            return (f"the real growth of the education budget {_number(size)} standard deviation"
+                    f"{'' if size == 1 else 's'} lower in the plan's second and third years (LIC-DSF standard shock)")
         if self.name == "capex_overrun":
             return f"every capex and fixed_capex unit cost {_percent(size)} higher"
         if self.name == "pledge_shortfall":
@@ -255,6 +264,35 @@ def depreciation(scenario: Scenario, size: float = 0.3) -> Scenario:
     return apply_overrides(scenario, overrides)
 
 
+def budget_growth(scenario: Scenario, size: float = 1.0) -> Scenario:
+    """The scenario with the real growth of its education budget ``size x budget_growth_sd`` lower in the plan's
+    second and third years: ``[context] budget_growth`` becomes one rate per projection year, the scenario's own
+    (its one rate, its list, or 0) but for those two years. The budget of every later year is lower by the factor
+    of the two years; the growth after them is the scenario's.
+
+    Raises
+    ------
+    NotApplicable
+        The scenario gives no ``budget_growth_sd``, or the plan has fewer than four years (after the list the growth
+        continues at its last value, which would then be the shocked one).
+    """
+    from ..compile import rate_path
+    from ..paths import apply_overrides
+
+    ctx, years = scenario.context, scenario.scenario.years
+    if ctx.budget_growth_sd is None:
+        raise NotApplicable("the scenario gives no [context] budget_growth_sd (the standard deviation of the real "
+                            "growth of its education budget)")
+    if years < 4:
+        raise NotApplicable(f"a plan of {years} year{'s' if years > 1 else ''}: the shock of the second and third "
+                            "years needs a fourth, after which the growth is the scenario's again")
+    path = [float(g) for g in rate_path(ctx.budget_growth if ctx.budget_growth is not None else 0.0, years)]
+    fall = size * ctx.budget_growth_sd
+    path[1] -= fall
+    path[2] -= fall
+    return apply_overrides(scenario, {"context.budget_growth": path})
+
+
 def capex_overrun(scenario: Scenario, size: float = 0.2) -> Scenario:
     """The scenario with every capex and fixed_capex unit cost ``1 + size`` times as high.
 
@@ -352,6 +390,8 @@ def apply_stress(scenario: Scenario, spec: StressSpec) -> Scenario:
     size = spec.amount
     if spec.name == "depreciation":
         return depreciation(scenario, size)
+    if spec.name == "budget_growth":
+        return budget_growth(scenario, size)
     if spec.name == "capex_overrun":
         return capex_overrun(scenario, size)
     if spec.name == "pledge_shortfall":

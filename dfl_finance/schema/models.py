@@ -227,8 +227,14 @@ class Context(_Model):
     budget_scope: BudgetScope = _field("total", description="Which budget of the country profile fills "
                                        "education_budget: total, or non-wage (the burden of a digital plan is "
                                        "judged against the budget that is not teacher pay)")
-    budget_growth: float | None = _field(None, description="Real annual growth of the education budget "
-                                         "(default: the country profile's, else 0)", unit="1/yr", gt=-1.0, le=1.0)
+    budget_growth: float | list[float] | None = _field(
+        None, description="Real annual growth of the education budget: one rate, or one per projection year from "
+        "start_year (the first is also the growth before start_year); after the last year it continues at its last "
+        "rate (default: the country profile's, else 0)", unit="1/yr",
+        allowed="> -1 and <= 1; a list has one value per projection year")
+    budget_growth_sd: float | None = _field(None, description="Standard deviation of the real annual growth of "
+                                            "the education budget (from its history), for the LIC-DSF growth stress "
+                                            "test (stress budget_growth)", unit="1/yr", gt=0.0, le=1.0)
     burden_limit: float = _field(0.05, description="Share of the education budget the plan may take "
                                  "(a policy threshold, not a sourced value)", unit="share", ge=0.0, le=1.0)
     envelope: Envelope = _field("net", description="net: a domestic source pays at most budget_share_cap x budget "
@@ -450,17 +456,19 @@ class Stress(_Model):
     scenario (without rows: the built-in set; method in docs/method.md, *Stress tests*)."""
 
     name: StressName = _field(description="depreciation: the local currency loses value against the USD from the "
-                              "plan's second year on (LIC-DSF); capex_overrun: every capex and fixed_capex unit cost "
-                              "rises; pledge_shortfall: a source delivers only part of its pledge; delay: a source's "
-                              "window of payments moves later")
+                              "plan's second year on (LIC-DSF); budget_growth: the budget's real growth falls in "
+                              "the plan's second and third years (LIC-DSF); capex_overrun: every capex and "
+                              "fixed_capex unit cost rises; pledge_shortfall: a source delivers only part of its "
+                              "pledge; delay: a source's window of payments moves later")
     source: str | None = _field(None, description="pledge_shortfall and delay: the id of the source (default: "
                                 "pledge_shortfall every grant, delay every grant and loan)", pattern=ID_PATTERN,
                                 allowed="a source id of the scenario")
     size: float | None = _field(None, description="How strong: depreciation, the rise of the exchange rate "
-                                "(default 0.3: 30%); capex_overrun, the rise of the unit costs (default 0.2); "
+                                "(default 0.3: 30%); budget_growth, the fall of the growth in standard deviations "
+                                "of it (default 1); capex_overrun, the rise of the unit costs (default 0.2); "
                                 "pledge_shortfall, the share of the pledge that does not come (default 0.5); delay, "
-                                "the years (default 2)", allowed="depreciation and capex_overrun > 0 and <= 10; "
-                                "pledge_shortfall > 0 and <= 1; delay a whole number 1..60")
+                                "the years (default 2)", allowed="depreciation, budget_growth and capex_overrun > 0 "
+                                "and <= 10; pledge_shortfall > 0 and <= 1; delay a whole number 1..60")
 
 
 class Scenario(_Model):

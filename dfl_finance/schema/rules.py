@@ -122,6 +122,14 @@ def _price_problems(sc: Scenario) -> list[Problem]:
     for i, s in enumerate(sc.source):
         if s.currency is not None and s.currency not in allowed:
             out.append(Problem(f"source[{i}].currency", f"a source's amounts are in {words}", s.currency))
+    growth = sc.context.budget_growth
+    if isinstance(growth, list) and len(growth) != meta.years:
+        what = "shorter than" if len(growth) < meta.years else "longer than"
+        out.append(Problem("context.budget_growth", f"is {what} the horizon: give one value per projection year "
+                           f"({meta.years} values for {meta.start_year}..{last}), not {len(growth)}", growth))
+    if any(not -1.0 < g <= 1.0 for g in (growth if isinstance(growth, list) else [] if growth is None else [growth])):
+        out.append(Problem("context.budget_growth", "a growth rate must be > -1 and <= 1 (a share per year: 0.03 "
+                           "is 3%)", growth))
     lo, hi = INFLATION_BOUNDS
     for field in ("inflation", "usd_inflation", "fx_path"):
         value = getattr(macro, field)

@@ -13,6 +13,7 @@ from dfl_finance.app.editing import (
     apply_values,
     field_label,
     new_from_templates,
+    number_text,
     parse_number,
     scenario_from_tables,
     tables_of,
@@ -209,8 +210,13 @@ if view == VIEWS[0]:
             form.number(f"Education budget [{cur}/yr]", "context.education_budget", ctx.education_budget,
                         "[context]", "education_budget")
         with c[1]:
-            form.number("Budget growth [1/yr]", "context.budget_growth", ctx.budget_growth, "[context]",
-                        "budget_growth", optional=True)
+            if isinstance(ctx.budget_growth, list):  # a rate per year: shown, edited in the file
+                st.text_input("Budget growth [1/yr]", value=", ".join(number_text(g) or "" for g in ctx.budget_growth),
+                              disabled=True, help="One rate per projection year, as the scenario file gives them; "
+                              "edit them in the file (download it from the Export page) and upload it again.")
+            else:
+                form.number("Budget growth [1/yr]", "context.budget_growth", ctx.budget_growth, "[context]",
+                            "budget_growth", optional=True)
         with c[2]:
             form.number("Burden limit [share of budget]", "context.burden_limit", ctx.burden_limit, "[context]",
                         "burden_limit")
