@@ -169,6 +169,26 @@ def format_path(steps: Sequence[Step]) -> str:
     return ".".join(out)
 
 
+def rename_ids(text: str, programmes: dict[str, str] | None = None, sources: dict[str, str] | None = None) -> str:
+    """A path with renamed programme and source ids carried through (``programmes``, ``sources``: old -> new); a
+    path that names them by index, or names other ids, is returned as given.
+
+    Examples
+    --------
+    >>> rename_ids("programme[connect].cost[kit].unit_cost", {"connect": "schools"})
+    'programme[schools].cost[kit].unit_cost'
+    >>> rename_ids("source[0].commitment", sources={"ida": "ida21"})
+    'source[0].commitment'
+    """
+    steps = list(parse_path(text))
+    table = {"programme": programmes or {}, "source": sources or {}}.get(steps[0].field, {})
+    head = steps[0]
+    if head.selectors and isinstance(head.selectors[0], str) and head.selectors[0] in table:
+        steps[0] = Step(head.field, (table[head.selectors[0]], *head.selectors[1:]))
+        return format_path(steps)
+    return text
+
+
 def format_location(loc: Sequence[str | int]) -> str:
     """The positional path of a location (``("source", 0, "rate")`` -> ``source[0].rate``), as validation errors
     write it. Any location formats, also one with parts that are not fields (pydantic's union tags)."""

@@ -5,7 +5,7 @@ import pytest
 
 pytest.importorskip("altair")
 
-from dfl_finance import ScenarioError, combine_tables, load_scenario, run  # noqa: E402
+from dfl_finance import ScenarioError, combine_tables, load_scenario, run, scenario_from_dict  # noqa: E402
 from dfl_finance.app.charts import (  # noqa: E402
     DSF_LABELS,
     DSF_VIEWS,
@@ -226,9 +226,12 @@ def test_table_edits_report_every_problem_at_once():
     assert {"programmes, row 1, target_share", "programmes, row 2, start_share"} <= paths
 
 
-def test_a_programme_renamed_in_the_table_keeps_its_cost_lines_and_sources():
-    # (without its [[uncertain]] rows, whose paths name the programme by its old id: a rename is refused then)
-    sc = load_scenario(ROOT / "scenarios/rwanda-ida-credit.toml").model_copy(update={"uncertain": []})
+def test_a_programme_renamed_in_the_table_keeps_its_cost_lines_sources_and_uncertain_rows():
+    from dfl_finance.paths import resolve
+
+    sc = load_scenario(ROOT / "scenarios/rwanda-ida-credit.toml")
+    old_id = sc.programme[0].id
+    assert any(row.path.startswith(f"programme[{old_id}]") for row in sc.uncertain)
     progs, lines, sources = tables_of(sc)
     progs.loc[0, "id"] = "school_connectivity"
     new = scenario_from_tables(sc, progs, lines, sources)
@@ -236,6 +239,24 @@ def test_a_programme_renamed_in_the_table_keeps_its_cost_lines_and_sources():
     assert len(new.programme[0].cost) == len(sc.programme[0].cost)
     assert "school_connectivity:capex" in (new.source[0].eligible or [])
     assert run(new).summary()["total_cost"] == run(sc).summary()["total_cost"]
+    # the [[uncertain]] rows name the programme by its new id and still reach the same fields
+    assert not any(row.path.startswith(f"programme[{old_id}]") for row in new.uncertain)
+    assert [resolve(new, r.path) for r in new.uncertain] == [resolve(sc, r.path) for r in sc.uncertain]
+
+
+def test_a_source_renamed_in_the_table_is_renamed_in_uncertain_paths_and_stress_rows():
+    sc = load_scenario(ROOT / "scenarios/rwanda-ida-credit.toml")
+    sid = sc.source[0].id
+    raw = sc.model_dump(exclude_none=True)
+    raw["uncertain"] = [*raw.get("uncertain", []), {"path": f"source[{sid}].commitment", "distribution": "uniform",
+                                                    "low": 1e6, "high": 2e6}]
+    raw["stress"] = [{"name": "delay", "source": sid}]
+    sc = scenario_from_dict(raw)
+    progs, lines, sources = tables_of(sc)
+    sources.loc[0, "id"] = "renamed_source"
+    new = scenario_from_tables(sc, progs, lines, sources)
+    assert new.uncertain[-1].path == "source[renamed_source].commitment"
+    assert new.stress[0].source == "renamed_source"
 
 
 # ------------------------------------------------------------------------------------------- price basis, DSF

@@ -374,6 +374,19 @@ def scenario_from_tables(scenario: Scenario, progs: pd.DataFrame, lines: pd.Data
         out_sources.append(src)
     raw["programme"] = programmes
     raw["source"] = out_sources
+    # a renamed programme or source is renamed in the paths of the [[uncertain]] rows and the [[stress]] sources
+    old_sources = [x.id for x in scenario.source]
+    new_source_ids = [x.get("id") for x in out_sources]
+    renamed_sources = {old: new for old, new in zip(old_sources, new_source_ids)
+                       if new and old != new and old not in new_source_ids}
+    for row in raw.get("uncertain", []):
+        try:
+            row["path"] = paths.rename_ids(row["path"], renamed, renamed_sources)
+        except ScenarioError:  # a path that does not parse is reported by the schema below
+            pass
+    for row in raw.get("stress", []):
+        if row.get("source") in renamed_sources:
+            row["source"] = renamed_sources[row["source"]]
     try:
         new = scenario_from_dict(raw)
     except ScenarioError as exc:  # what the schema finds in the rest, beside the cells already refused
