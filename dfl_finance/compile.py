@@ -299,7 +299,13 @@ def build_source_inputs(scenario: Scenario, draws: int = 1, prices: Prices | Non
         conversion = np.stack([usd if in_usd(scenario, scenario.source_currency(s)) else lcu
                                for s in sources], axis=1) if sources else np.zeros((prices.draws, 0, Y))
     share_cap = value.columns([("source", i, "share_cap") for i in range(S)], [s.share_cap for s in sources])
-    annual_cap = value.columns([("source", i, "annual_cap") for i in range(S)], [opt(s.annual_cap) for s in sources])
+    # (D, S, Y): one cap for every year (sampled, or the file's), or the file's cap per year
+    annual_cap = np.repeat(value.columns([("source", i, "annual_cap") for i in range(S)],
+                                         [opt(s.annual_cap if not isinstance(s.annual_cap, list) else None)
+                                          for s in sources])[:, :, None], Y, axis=2)
+    for i, s in enumerate(sources):
+        if isinstance(s.annual_cap, list) and ("source", i, "annual_cap") not in value.samples:
+            annual_cap[:, i, :] = np.asarray(s.annual_cap, dtype=float)[None, :Y]
     commitment = value.columns([("source", i, "commitment") for i in range(S)], [opt(s.commitment) for s in sources])
     draw_window = None
     for i, s in enumerate(sources):
@@ -308,7 +314,7 @@ def build_source_inputs(scenario: Scenario, draws: int = 1, prices: Prices | Non
         if np.isfinite(commitment[:, i]).all():
             commitment[:, i] *= m
         elif np.isfinite(annual_cap[:, i]).all():
-            annual_cap[:, i] *= m
+            annual_cap[:, i] *= m[:, None]
         else:
             share_cap[:, i] *= m
         if ("source", i, PLEDGE_LAG) in value.samples:

@@ -508,3 +508,17 @@ def test_the_stress_table_sets_each_stress_beside_the_baseline():
         "Budget growth: the scenario gives no [context] budget_growth_sd (the standard deviation of the real growth "
         "of its education budget)", "Pledge shortfall: the scenario has no grant source"]
     assert stress_name("pledge_shortfall:ida=0.3") == "Pledge shortfall (ida, size 0.3)"
+
+
+def test_an_annual_cap_per_year_round_trips_through_the_sources_table():
+    sc = load_scenario(ROOT / "scenarios/rwanda-grants-gpe.toml")
+    raw = sc.model_dump(exclude_none=True)
+    raw["source"][0]["annual_cap"] = [1e6, 2e6] + [0.0] * (sc.scenario.years - 2)
+    sc = scenario_from_dict(raw)
+    progs, lines, sources = tables_of(sc)
+    assert sources.loc[0, "annual_cap"].startswith("1000000, 2000000, 0")
+    assert scenario_from_tables(sc, progs, lines, sources) == sc
+    sources.loc[0, "annual_cap"] = "1e6, x"
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_tables(sc, progs, lines, sources)
+    assert any("annual_cap" in p.path for p in info.value.problems)

@@ -7,7 +7,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
-from dfl_finance import run, scenario_from_dict
+from dfl_finance import ScenarioError, run, scenario_from_dict
 from dfl_finance.engine.financing import SourceInputs, allocate
 
 YEARS = [2026, 2027, 2028, 2029]
@@ -226,3 +226,22 @@ def test_financing_table_sums_to_costs():
     costs = res.costs_df().groupby(["year", "programme", "cost_kind"])["amount"].sum()
     costs = costs[costs.index.isin(fin.index)]
     pd.testing.assert_series_equal(fin.sort_index(), costs.sort_index(), check_names=False)
+
+
+def test_an_annual_cap_per_year_limits_each_year_to_its_own_amount():
+    """A grant capped at 100, 0 and 50 in three years pays those where the cost is larger; the rest is the gap."""
+    from dfl_finance import run, scenario_from_dict
+
+    raw = {"scenario": {"name": "caps", "start_year": 2026, "years": 3, "post_horizon_years": 0},
+           "context": {"schools": 0, "learners": 0, "teachers": 0, "education_budget": 1e6},
+           "programme": [{"id": "a", "pillar": "governance", "driver": "none",
+                          "cost": [{"item": "a", "kind": "fixed_opex", "unit_cost": 80.0}]}],
+           "source": [{"id": "donor", "kind": "grant", "annual_cap": [100.0, 0.0, 50.0]}]}
+    res = run(scenario_from_dict(raw))
+    fin = res.financing_df()
+    paid = fin[fin["source"] == "donor"].groupby("year")["amount"].sum().to_dict()
+    assert paid == {2026: 80.0, 2028: 50.0}  # (no row for a year it pays nothing)
+    assert res.summary()["total_gap"] == 80.0 + 30.0
+    raw["source"][0]["annual_cap"] = [100.0, 0.0]
+    with pytest.raises(ScenarioError, match="shorter than the horizon"):
+        scenario_from_dict(raw)

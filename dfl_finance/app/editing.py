@@ -14,7 +14,7 @@ import re
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from types import UnionType
-from typing import Any, Union, get_args, get_origin
+from typing import Annotated, Any, Union, get_args, get_origin
 
 import pandas as pd
 
@@ -46,7 +46,8 @@ def integer_field(table: str, field: str) -> bool | None:
     annotation = _MODELS[table].model_fields[field].annotation
     if get_origin(annotation) in (Union, UnionType):
         args = [a for a in get_args(annotation) if a is not type(None)]
-        # a number or a list of them (a rate per year) is edited here as the number
+        # a number or a list of them (a value per year) is a number field (a list written "1, 2, 3")
+        args = [get_args(a)[0] if get_origin(a) is Annotated else a for a in args]
         numbers = [a for a in args if a in (int, float)]
         annotation = numbers[0] if len(numbers) == 1 else None
     return {int: True, float: False}.get(annotation)  # type: ignore[arg-type]
@@ -60,6 +61,8 @@ def number_text(value: Any) -> str | None:
     >>> number_text(29460), number_text(4.5e9), number_text(0.05), number_text(1e18), number_text(float("nan"))
     ('29460', '4500000000', '0.05', '1e+18', None)
     """
+    if isinstance(value, list):  # a value per year
+        return ", ".join(number_text(v) or "" for v in value)
     if value is None or isinstance(value, bool) or (isinstance(value, float) and math.isnan(value)):
         return None
     if isinstance(value, int):
@@ -302,7 +305,10 @@ def _row(row: pd.Series, columns: list[str], numbers: dict[str, bool], path: str
         value = _clean(row[c])
         if c in numbers and value is not None:
             try:
-                value = parse_number(value, numbers[c])
+                if isinstance(value, str) and "," in value:  # a value per year
+                    value = [parse_number(part, numbers[c], optional=False) for part in value.split(",")]
+                else:
+                    value = parse_number(value, numbers[c])
             except ValueError as exc:
                 problems.append(Problem(f"{path}.{c}", str(exc), value))
                 continue

@@ -61,7 +61,7 @@ class SourceInputs:
     eligible: Bools  # (S, C)
     window: Bools  # (S, Y) years in which it pays
     share_cap: Floats  # (D, S) share
-    annual_cap: Floats  # (D, S) currency/yr, inf = none
+    annual_cap: Floats  # (D, S) currency/yr, or (D, S, Y) a cap per year; inf = none
     budget_share_cap: Floats  # (D, S) share of the education budget, inf = none
     commitment: Floats  # (D, S) currency, inf = none
     match_ratio: Floats  # (S,) 0 = no match rule
@@ -86,7 +86,7 @@ class _Caps:
     runs over long contiguous vectors of draws instead of many short rows of cells."""
 
     share: Floats
-    annual: Floats
+    annual: Floats  # (S, Y, D)
     budget_share: Floats
     commitment: Floats
     conversion: Floats | None  # (S, Y, D)
@@ -97,13 +97,17 @@ class _Caps:
     @classmethod
     def of(cls, src: SourceInputs) -> "_Caps":
         conv = None if src.conversion is None else np.ascontiguousarray(src.conversion.transpose(1, 2, 0))
-        share, annual, budget_share, commitment = (np.ascontiguousarray(a.T) for a in (
-            src.share_cap, src.annual_cap, src.budget_share_cap, src.commitment))
+        share, budget_share, commitment = (np.ascontiguousarray(a.T) for a in (
+            src.share_cap, src.budget_share_cap, src.commitment))
+        annual = np.asarray(src.annual_cap, dtype=float)
+        if annual.ndim == 2:
+            annual = np.repeat(annual[:, :, None], src.window.shape[1], axis=2)
+        annual = np.ascontiguousarray(annual.transpose(1, 2, 0))  # (S, Y, D)
         window = None if src.draw_window is None else np.ascontiguousarray(src.draw_window.transpose(1, 2, 0))
         return cls(share, annual, budget_share, commitment, conv, src.service, src.kind == DOMESTIC, window)
 
     def take(self, draws: Ints) -> "_Caps":
-        return _Caps(self.share[:, draws], self.annual[:, draws], self.budget_share[:, draws],
+        return _Caps(self.share[:, draws], self.annual[:, :, draws], self.budget_share[:, draws],
                      self.commitment[:, draws], None if self.conversion is None else self.conversion[:, :, draws],
                      tuple(t.take(draws) for t in self.service), self.domestic,
                      None if self.window is None else self.window[:, :, draws])
@@ -189,7 +193,7 @@ def _one_pass(cost: Floats, src: SourceInputs, steps: list[_Step], caps: _Caps, 
         s = step.s
         want = remaining[step.block] * caps.share[s]  # (y, c, D)
         conv = None if caps.conversion is None else caps.conversion[s][step.years]  # (y, D)
-        cap = caps.annual[s] if conv is None else caps.annual[s][None, :] / conv
+        cap = caps.annual[s][step.years] if conv is None else caps.annual[s][step.years] / conv
         share = caps.budget_share[s]
         if np.isfinite(share).any():
             finite = np.isfinite(share)
@@ -325,7 +329,7 @@ def _solve_forward_matches(cost: Floats, src: SourceInputs, steps: list[_Step], 
     # per draw: a draw's result must not depend on the other draws it is run with (chunks, batches)
     tol_all = 1e-9 * np.maximum(cost.sum(axis=(0, 1)), 1.0)  # (D,)
     grants = np.asarray(forward.any(axis=1))
-    held = replace(caps, annual=np.where(grants[:, None], 0.0, caps.annual))
+    held = replace(caps, annual=np.where(grants[:, None, None], 0.0, caps.annual))
     _, _, estimate = _one_pass(cost, src, steps, held, budget,
                                np.zeros((Y, S, D)) if start is None else start)  # grants at 0: an upper bound
     # only the matched sources' estimates are iterated, and a pass stops at the last of them: what pays after it

@@ -340,11 +340,13 @@ def pledge_shortfall(scenario: Scenario, source: str | None = None, size: float 
     from ..paths import apply_overrides
 
     keep = 1.0 - size
-    overrides: dict[str, float] = {}
+    overrides: dict[str, float | list[float]] = {}
     for i, s in _targets(scenario, source, STRESSES["pledge_shortfall"].default_targets):
         amounts = [f for f in ("commitment", "annual_cap") if getattr(s, f) is not None]
         for f in amounts or ["share_cap"]:
-            overrides[f"source[{i}].{f}"] = float(getattr(s, f)) * keep
+            value = getattr(s, f)
+            overrides[f"source[{i}].{f}"] = ([float(v) * keep for v in value] if isinstance(value, list)
+                                             else float(value) * keep)
     return apply_overrides(scenario, overrides)
 
 

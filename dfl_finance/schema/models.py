@@ -87,6 +87,8 @@ Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$"), AfterValidator(_currency
 
 #: A name: printable, not blank, no surrounding spaces (scenario names, labels, items).
 Name = Annotated[str, AfterValidator(_name_rule)]
+#: An amount of money in a list (a value per year): finite, >= 0 and at most MAX_AMOUNT.
+AmountValue = Annotated[float, Field(ge=0.0, le=MAX_AMOUNT)]
 #: Free text: line breaks and tabs allowed, no other control characters.
 Note = Annotated[str, AfterValidator(_note_rule)]
 NAME_RULE = "printable text without control characters or surrounding spaces"
@@ -362,8 +364,10 @@ class Source(_Model):
                                        "credit (its interest and repayments): USD or the scenario's currency "
                                        "(default: USD for grants and loans, the scenario's for domestic and ppp)",
                                        allowed="USD or the scenario's currency")
-    annual_cap: float | None = _amount(None, description="At most this much per year, in current prices of the "
-                                       "source's currency", unit="currency/yr")
+    annual_cap: AmountValue | list[AmountValue] | None = _field(
+        None, description="At most this much per year, in current prices of the source's currency: one amount for "
+        "every year, or one per projection year from start_year (as `dfl-finance optimise --write-scenario` writes "
+        "an optimal mix)", unit="currency/yr", allowed=">= 0; a list has one value per projection year")
     commitment: float | None = _amount(None, description="At most this much over the horizon, in current prices "
                                        "of the source's currency", unit="currency")
     first_year: int | None = _field(None, description="First year in which it pays (default: start_year)",

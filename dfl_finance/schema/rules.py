@@ -122,6 +122,12 @@ def _price_problems(sc: Scenario) -> list[Problem]:
     for i, s in enumerate(sc.source):
         if s.currency is not None and s.currency not in allowed:
             out.append(Problem(f"source[{i}].currency", f"a source's amounts are in {words}", s.currency))
+    for i, src in enumerate(sc.source):
+        if isinstance(src.annual_cap, list) and len(src.annual_cap) != meta.years:
+            what = "shorter than" if len(src.annual_cap) < meta.years else "longer than"
+            out.append(Problem(f"source[{i}].annual_cap", f"is {what} the horizon: give one value per projection "
+                               f"year ({meta.years} values for {meta.start_year}..{last}), not "
+                               f"{len(src.annual_cap)}", src.annual_cap))
     growth = sc.context.budget_growth
     if isinstance(growth, list) and len(growth) != meta.years:
         what = "shorter than" if len(growth) < meta.years else "longer than"
@@ -338,8 +344,8 @@ def scenario_warnings(sc: Scenario) -> list[Problem]:
             why = "eligible = [] lists no cost cell"
         elif s.share_cap == 0:
             why = "share_cap = 0"
-        elif s.annual_cap == 0 or s.commitment == 0:
-            why = f"{'annual_cap' if s.annual_cap == 0 else 'commitment'} = 0"
+        elif s.annual_cap == 0 or (isinstance(s.annual_cap, list) and not any(s.annual_cap)) or s.commitment == 0:
+            why = f"{'commitment' if s.commitment == 0 else 'annual_cap'} = 0"
         elif s.budget_share_cap == 0:
             why = "budget_share_cap = 0"
         if why:
