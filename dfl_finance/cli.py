@@ -207,6 +207,8 @@ def _write(tables: dict[str, pd.DataFrame], args: argparse.Namespace, scenarios:
                     seed=getattr(args, "seed", None))
     if getattr(args, "risk", None):
         meta["risk"] = args.risk  # draws and method of each scenario
+    if getattr(args, "optimise", None):
+        meta["optimise"] = args.optimise  # the objective, the limits and the programme's size
     if getattr(args, "stress_notes", None):
         meta["stress"] = args.stress_notes  # each scenario's stresses: applied, or why not
     extra = {**(workbook_only or {}), "assumptions": assumptions_df(scenarios)} if args.xlsx else None
@@ -389,6 +391,72 @@ def _draws_table(res: Any) -> pd.DataFrame:
                             "unit": units.get(key, "")}) for key, values in arrays.items()]
     df = pd.concat(frames, ignore_index=True)
     return df[np.isfinite(df["value"].to_numpy(dtype=float))].reset_index(drop=True)
+
+
+#: The metrics `dfl-finance optimise` prints (comparison.csv has them all).
+OPTIMISE_SHOWN = ("total_gap", "pv_government_cost", "total_domestic", "total_grant", "total_loan", "total_ppp",
+                  "peak_burden_share", "grant_element_external")
+#: The shadow prices `dfl-finance optimise` prints (shadow_prices.csv has them all).
+SHADOW_SHOWN = 8
+
+
+def _min_share(text: str) -> tuple[str, float]:
+    """``--min-share gpe=0.2`` -> ("gpe", 0.2)."""
+    sid, eq, share = text.partition("=")
+    try:
+        if not eq or not sid.strip():
+            raise ValueError
+        return sid.strip(), float(share)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"write SOURCE=SHARE, e.g. gpe=0.2 (got {text!r})") from None
+
+
+def cmd_optimise(args: argparse.Namespace) -> int:
+    """The best financing mix of a scenario: its tables, shadow prices and comparison with the waterfall."""
+    from .optimiser import optimise, options_for
+
+    (f, sc), = _load_all([args.file])
+    args.files = [args.file]
+    target = Path(args.write_scenario) if args.write_scenario else None
+    if target is not None and target.exists():
+        raise DflFinanceError(f"--write-scenario: {target} exists; remove it or choose another path (nothing was "
+                              "written)")
+    with _in_file(f):
+        options = options_for(sc, args.objective, args.burden_limit, args.max_debt, args.min_share or (),
+                              args.late_weight)
+        best = optimise(sc, options, args.basis)
+        tables = best.tables()
+    args.optimise = {"objective": args.objective, "burden_limit": args.burden_limit, "max_debt": args.max_debt,
+                     "min_share": dict(args.min_share or ()), "late_weight": args.late_weight,
+                     "lp": dict(zip(("rows", "columns", "nonzeros"), best.lp_size))}
+    written = _write(tables, args, [sc])
+    print(comparison_text(tables["comparison"][tables["comparison"]["metric"].isin(OPTIMISE_SHOWN)]))
+    print(_shadow_text(tables["shadow_prices"]))
+    rows, cols, nnz = best.lp_size
+    print(f"\nlinear programme: {rows:,} rows, {cols:,} columns, {nnz:,} non-zeros (HiGHS)")
+    print(_basis_note(args.basis, [sc]))
+    if target is not None:
+        from .schema import save_scenario
+
+        save_scenario(best.to_scenario(), target)
+        note = best.reproduction_note
+        print(f"wrote the optimal mix as a scenario: {target}" + (f" ({note})" if note else
+                                                                   " (the waterfall reproduces the optimum)"))
+    print(f"\nwrote {len(written)} files to {Path(args.out)}")
+    return EXIT_OK
+
+
+def _shadow_text(table: pd.DataFrame) -> str:
+    """The binding constraints worth the most, in words, ranked by what they save."""
+    binding = table[(table["binding"] == "yes") & (table["reading"] != "")]
+    if binding.empty:
+        return "\nno constraint binds: more of any would not lower the cost"
+    ranked = binding.assign(worth=binding["value"].abs() + binding["gap_value"].abs()).sort_values(
+        "worth", ascending=False, kind="stable")
+    lines = [f"  {r}" for r in ranked["reading"].head(SHADOW_SHOWN)]
+    more = len(ranked) - SHADOW_SHOWN
+    return "\nshadow prices (what one more unit of a binding constraint is worth):\n" + "\n".join(lines) + (
+        f"\n  ... and {more} more in shadow_prices.csv" if more > 0 else "")
 
 
 def cmd_stress(args: argparse.Namespace) -> int:
@@ -727,8 +795,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("stress", help="run scenarios under named stress tests",
                        description="Run each scenario unstressed (baseline) and under each stress test: its "
-                       "[[stress]] rows, else the built-in set (depreciation, capex_overrun, pledge_shortfall, "
-                       "delay; docs/method.md, Stress tests), or those named with --stress. Writes "
+                       "[[stress]] rows, else the built-in set (depreciation, budget_growth, capex_overrun, "
+                       "pledge_shortfall, delay; docs/method.md, Stress tests), or those named with --stress. Writes "
                        "stress_summary.csv (every summary metric per stress, with the baseline's value and the "
                        "delta), stress_fiscal.csv and stress_dsf.csv (fiscal.csv and dsf.csv under each stress, "
                        "with a stress column) and manifest.json (what each stress does, and why one does not apply) "
@@ -739,7 +807,39 @@ def build_parser() -> argparse.ArgumentParser:
                    "capex_overrun=0.3, pledge_shortfall:ida, delay:gpe=3 (repeat for several)")
     p.set_defaults(func=cmd_stress)
 
+    from .engine.optimise import FIRST_STAGES
     from .vocabulary import PRICE_BASES
+
+    p = sub.add_parser("optimise", help="the best financing mix: an optimiser over the sources",
+                       description="Solve the scenario's financing as a linear programme (HiGHS): the mix that leaves "
+                       "the smallest gap and, at that gap, costs the government the least in present value, within "
+                       "every rule of the waterfall (eligibility, windows, caps, commitments, match ratios, the "
+                       "envelope) and the optional limits below. Writes the optimal mix's tables (as `run`), "
+                       "shadow_prices.csv (what one more unit of each constraint is worth), comparison.csv (the "
+                       "waterfall against the optimum) and manifest.json into DIR, all or nothing. Method: "
+                       "docs/method.md, The optimiser.")
+    p.add_argument("file", metavar="FILE", help="a scenario TOML file")
+    p.add_argument("--out", required=True, metavar="DIR", type=_folder, help="output folder (created if missing)")
+    p.add_argument("--objective", choices=FIRST_STAGES, default=FIRST_STAGES[0],
+                   help="what comes first: the total gap, or its present value (pv-gap); then the PV cost to the "
+                   "government (default: %(default)s)")
+    p.add_argument("--burden-limit", action="store_true",
+                   help="keep the burden share within the scenario's burden_limit in every year")
+    p.add_argument("--max-debt", type=float, metavar="AMOUNT",
+                   help="at most this much disbursed by all loans (constant prices, the scenario's currency)")
+    p.add_argument("--min-share", type=_min_share, action="append", metavar="SOURCE=SHARE",
+                   help="a source pays at least this share of the plan's cost, e.g. gpe=0.2 (repeat for several)")
+    p.add_argument("--late-weight", type=float, default=0.0, metavar="W",
+                   help="weigh later years' burden up: year j counts 1 + W j / (H - 1) times (default: 0)")
+    p.add_argument("--write-scenario", metavar="PATH",
+                   help="also write the optimal mix as a scenario file (each source's annual_cap per year), which "
+                   "the waterfall reproduces; refused if PATH exists")
+    p.add_argument("--xlsx", action="store_true", help="also write dfl-finance.xlsx (a sheet per table)")
+    p.add_argument("--excel-csv", action="store_true",
+                   help="start every CSV with a UTF-8 byte order mark, so that Excel shows accents right")
+    p.add_argument("--basis", choices=PRICE_BASES, default=PRICE_BASES[0],
+                   help="price basis of every amount (default: %(default)s)")
+    p.set_defaults(func=cmd_optimise)
 
     p = sub.add_parser("sensitivity", help="tornado and Sobol indices of metrics to the uncertain inputs",
                        description="For one scenario with [[uncertain]] rows: a tornado (each input at the 5th and "

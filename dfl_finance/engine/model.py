@@ -10,6 +10,7 @@ the other bases.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,6 +23,7 @@ from .dsf import DsfInputs, dsf_metrics, dsf_ratios, pv_outstanding
 from .financing import DOMESTIC, Allocation, SourceInputs, allocate, cell_costs
 from .fiscal import budget_path, cost_metrics, financing_metrics, fiscal_arrays, recurrent_metrics
 from .loans import DebtService, ServiceTerms, common_profile, debt_service, grant_element, unit_payments
+from .optimise import AllocationProblem, service_specs
 from .prices import Prices
 
 
@@ -116,9 +118,18 @@ def reached_funded(proj: CostProjection, existing: Floats, capex_cells: Floats, 
                                + 0.5 - 1e-9), dtype=float)
 
 
-def simulate(inp: ModelInputs) -> Simulation:
-    """Run the engine over every draw. Pure: arrays in, arrays out."""
-    full = project_costs(inp.costs)
+#: An allocation step: the waterfall (None, :func:`~dfl_finance.engine.financing.allocate`) or the optimiser
+#: (:func:`~dfl_finance.engine.optimise.optimise` with its options), given the whole allocation problem.
+AllocationStep = Callable[[AllocationProblem], Allocation]
+
+
+def allocation_problem(inp: ModelInputs) -> AllocationProblem:
+    """The allocation problem of the inputs, as :func:`simulate` poses it to its allocation step."""
+    return _pose(inp, project_costs(inp.costs))[0]
+
+
+def _pose(inp: ModelInputs, full: CostProjection) -> tuple[AllocationProblem, CostProjection, dict[bool, Floats],
+                                                          Floats]:
     Y, H = inp.years, inp.horizon
     proj = CostProjection(*(a[:, :Y] for a in (full.reached, full.reached_share, full.quantity, full.price,
                                                 full.amount)))
@@ -130,7 +141,30 @@ def simulate(inp: ModelInputs) -> Simulation:
     if src.net_envelope and specs:
         from dataclasses import replace
         src = replace(src, service=tuple(_service_terms(inp, s, conv[s.usd]) for s in specs))
-    alloc = allocate(cells, src, budget[:, :Y])
+    D = cells.shape[0]
+    plan_cost = np.zeros((D, H))
+    n_cost = min(full.amount.shape[1], H)
+    plan_cost[:, :n_cost] = full.amount[:, :n_cost].sum(axis=2)
+    recurrent = np.where(np.arange(H)[None, :] >= Y, plan_cost, 0.0)  # carried by the government after the plan
+    problem = AllocationProblem(cells=cells, sources=src, budget=budget, recurrent=recurrent, discount=inp.discount,
+                                burden_limit=inp.burden_limit)
+    return problem, proj, conv, plan_cost
+
+
+def simulate(inp: ModelInputs, allocation: AllocationStep | None = None) -> Simulation:
+    """Run the engine over every draw. Pure: arrays in, arrays out. ``allocation``: the step that decides who pays
+    what (default: the waterfall); the rest of the engine is the same for every step."""
+    full = project_costs(inp.costs)
+    Y, H = inp.years, inp.horizon
+    problem, proj, conv, plan_cost = _pose(inp, full)
+    cells, budget, src, recurrent = problem.cells, problem.budget, problem.sources, problem.recurrent
+    if allocation is None:
+        alloc = allocate(cells, src, budget[:, :Y])
+    else:
+        from dataclasses import replace
+        specs = [(s, True) for s in inp.loans] + [(s, False) for s in inp.ppps]
+        service = service_specs(specs, conv, inp.sources.commitment, inp.sources.window, Y, H)
+        alloc = allocation(replace(problem, service=service))
     paid = alloc.pay.sum(axis=3)
     window = inp.sources.window
     commitment = inp.sources.commitment
@@ -150,10 +184,6 @@ def simulate(inp: ModelInputs) -> Simulation:
     ppp_total = sum((d.payments for d in ppp.values()), zeros)
     domestic = paid[:, :, kind == DOMESTIC].sum(axis=2)
     gap = alloc.gap.sum(axis=2)
-    plan_cost = np.zeros((D, H))
-    n_cost = min(full.amount.shape[1], H)
-    plan_cost[:, :n_cost] = full.amount[:, :n_cost].sum(axis=2)
-    recurrent = np.where(np.arange(H)[None, :] >= Y, plan_cost, 0.0)  # carried by the government after the plan
     fiscal = fiscal_arrays(budget, domestic, debt_total, ppp_total, gap, inp.burden_limit,
                            domestic_cap=inp.domestic_cap, net=inp.sources.net_envelope, recurrent=recurrent)
     fiscal["plan_cost"] = plan_cost

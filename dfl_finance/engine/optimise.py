@@ -1,0 +1,446 @@
+"""The best financing mix: a linear programme over what each source pays in each cost cell and year.
+
+Every rule of the waterfall is linear in the amounts paid, and so is the debt service (a fixed repayment profile
+times the disbursements), so the mix that leaves the smallest gap at the lowest cost to the government is the
+solution of a linear programme, solved with HiGHS (``scipy.optimize.linprog``) on sparse matrices. The programme is
+written out in docs/method.md (*The optimiser*); in short, for one draw:
+
+Variables
+    ``x[y, s, c] >= 0`` what source ``s`` pays in cell ``c`` in year ``y`` (only where the source may pay: eligible
+    cell, a year of its window, a share cap above 0), at most ``share_cap[s] x cost[y, c]``; ``g[y, c] >= 0`` the gap.
+Constraints
+    balance ``sum_s x[y, s, c] + g[y, c] = cost[y, c]``; each source's ``annual_cap`` and ``commitment`` (in its own
+    nominal currency, through ``conversion``); the domestic envelope ``sum_c x[y, d, c] + w_d service[y] <=
+    budget_share_cap[d] x budget[y]`` (the service term with a net envelope, ``w_d`` the source's part of it);
+    the match rules ``A[y, g] <= ratio x sum_m A[y, m]``; and the optional limits (:class:`Options`): the burden
+    limit in every year of the horizon, a cap on new debt, a minimum share of the plan's cost for a source.
+Objective (lexicographic)
+    1. the smallest gap (its total, or its present value); 2. at that gap, the smallest PV cost to the government
+    (domestic outlay, debt service and PPP payments, discounted as ``pv_government_cost``), each year's flows
+    optionally weighted up by ``1 + late_weight x j / (H - 1)``; 3. at that cost, ties broken deterministically: the
+    gap falls on the programmes of the lowest priority, and the sources that pay first in the waterfall's order
+    pay first.
+
+Shadow prices are the duals of the second stage: what one more unit of a constraint's right-hand side (a source's
+commitment or annual cap, a year's budget room or burden limit) saves of PV government cost, the gap held at its
+optimum; the first stage's duals give the gap that one more unit would close.
+
+The one difference from the waterfall: a source's ``share_cap`` bounds its share of the cell's *cost* (the waterfall
+applies it to what is left when the source's turn comes, which depends on the order), and with a net envelope the
+debt service may not exceed ``budget_share_cap x budget`` (the waterfall then lets the domestic source pay 0 and
+flags ``service_over_envelope``). Every waterfall allocation that keeps its service within the envelope is a feasible
+point of the programme, so the optimum never leaves a larger gap nor, at the same gap, costs more.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from . import Floats
+from .financing import DOMESTIC, Allocation, SourceInputs
+
+#: Objectives of the first stage.
+FIRST_STAGES = ("gap", "pv-gap")
+#: Tolerance (a share of the plan's cost) with which the first stage's optimum is held in the second: HiGHS's
+#: own feasibility tolerance on the scaled programme.
+STAGE_TOLERANCE = 1e-7
+#: Weight of the tie-break against the PV cost in the second stage (relative to its largest coefficient).
+TIE_WEIGHT = 1e-8
+#: Payments below this share of the plan's cost are the solver's rounding: set to 0.
+DUST = 1e-9
+
+
+class Infeasible(ValueError):
+    """No allocation meets the constraints; ``constraint`` names the (optional) constraint that cannot hold."""
+
+    def __init__(self, constraint: str, message: str) -> None:
+        super().__init__(f"{constraint}: {message}")
+        self.constraint = constraint
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """A loan's or PPP's payments as a linear function of its disbursements, in constant local prices.
+
+    ``payments[d, j, t]``: what one unit disbursed in year ``t`` costs in year ``j`` (interest, principal,
+    front-end fee, less the commitment fee it saves); ``fixed[d, j]``: what it costs whatever is drawn (the
+    commitment fee on the whole commitment).
+    """
+
+    source: int
+    payments: Floats  # (D, H, Y)
+    fixed: Floats  # (D, H)
+    loan: bool  # a loan (new debt), not a PPP
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the optimiser minimises and the optional limits it adds to the waterfall's rules."""
+
+    first: str = "gap"  # one of FIRST_STAGES
+    burden_limit: bool = False  # the burden share stays within the scenario's limit in every year
+    max_debt: float | None = None  # at most this much disbursed by all loans [constant local prices]
+    min_share: tuple[tuple[int, float], ...] = ()  # (source, share of the plan's total cost it pays at least)
+    late_weight: float = 0.0  # weight on later years' burden in the second stage
+
+
+@dataclass(frozen=True)
+class AllocationProblem:
+    """What an allocation step needs: the cells' costs and the sources (the waterfall uses these two and the
+    budget), and what the optimiser also needs to price the mix."""
+
+    cells: Floats  # (D, Y, C)
+    sources: SourceInputs
+    budget: Floats  # (D, H)
+    recurrent: Floats  # (D, H) the plan's cost after its last year, carried by the government
+    discount: Floats  # (D, H)
+    burden_limit: Floats  # (D,)
+    service: tuple[ServiceSpec, ...] = ()
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """One row of the programme whose right-hand side a reader may want more of, with its duals."""
+
+    kind: str  # commitment, annual_cap, envelope, burden_limit, match_ratio, max_debt, min_share
+    source: int | None  # the source it belongs to
+    year: int | None  # index of the year (0 = start_year)
+    value: float  # PV government cost saved per unit more of the right-hand side (second stage)
+    gap_value: float  # gap closed per unit more (first stage)
+    binding: bool
+    rhs: float  # the right-hand side's value
+
+
+@dataclass(frozen=True)
+class DrawSolution:
+    pay: Floats  # (Y, S, C)
+    gap: Floats  # (Y, C)
+    objective: tuple[float, float]  # the gap measure and the PV cost (of the variable part)
+    constraints: list[Constraint]
+    size: tuple[int, int, int]  # rows, columns, non-zeros of the second stage
+
+
+@dataclass(frozen=True)
+class OptimalAllocation(Allocation):
+    """An :class:`~dfl_finance.engine.financing.Allocation` found by the optimiser, with each draw's solution."""
+
+    solutions: list[DrawSolution] = field(default_factory=list, repr=False)
+
+
+class _Rows:
+    """A sparse constraint matrix built row by row (COO), with its right-hand sides and what each row stands for."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.rows: list[np.ndarray] = []
+        self.cols: list[np.ndarray] = []
+        self.vals: list[np.ndarray] = []
+        self.rhs: list[float] = []
+        self.tags: list[tuple[str, int | None, int | None] | None] = []
+
+    def add(self, cols: np.ndarray, vals: np.ndarray | float, rhs: float,
+            tag: tuple[str, int | None, int | None] | None = None) -> None:
+        cols = np.asarray(cols, dtype=np.int64)
+        vals = np.broadcast_to(np.asarray(vals, dtype=float), cols.shape)
+        keep = vals != 0.0
+        self.rows.append(np.full(int(keep.sum()), len(self.rhs), dtype=np.int64))
+        self.cols.append(cols[keep])
+        self.vals.append(vals[keep])
+        self.rhs.append(float(rhs))
+        self.tags.append(tag)
+
+    def matrix(self) -> Any:
+        """The rows as a scipy CSR matrix."""
+        from scipy import sparse
+
+        if not self.rhs:
+            return sparse.csr_matrix((0, self.n))
+        return sparse.csr_matrix((np.concatenate(self.vals), (np.concatenate(self.rows), np.concatenate(self.cols))),
+                                 shape=(len(self.rhs), self.n))
+
+
+def solve_draw(problem: AllocationProblem, d: int, options: Options) -> DrawSolution:
+    """The optimal allocation of one draw (see the module's programme).
+
+    Raises
+    ------
+    Infeasible
+        An optional constraint cannot hold (the waterfall's own rules always can: paying nothing is allowed).
+    """
+    from scipy.optimize import linprog
+
+    src = problem.sources
+    cost = problem.cells[d]  # (Y, C)
+    Y, C = cost.shape
+    S = src.kind.shape[0]
+    H = problem.budget.shape[1]
+    budget = problem.budget[d]
+    discount = problem.discount[d]
+    window = src.window if src.draw_window is None else src.draw_window[d]
+    share = src.share_cap[d]
+    annual = np.asarray(src.annual_cap[d], dtype=float)
+    annual = np.repeat(annual[:, None], Y, axis=1) if annual.ndim == 1 else annual  # (S, Y)
+    conv = np.ones((S, Y)) if src.conversion is None else src.conversion[d]  # (S, Y) local real -> source nominal
+    cell_rank = np.empty(C, dtype=np.int64)
+    cell_rank[np.arange(C) if src.cell_order is None else src.cell_order] = np.arange(C)
+    position = np.empty(S, dtype=np.int64)
+    position[src.order] = np.arange(S)
+
+    # ---- variables: x[y, s, c] where the source may pay, then g[y, c]
+    may = (src.eligible[None, :, :] & window.T[:, :, None] & (share[None, :, None] > 0)
+           & (cost[:, None, :] > 0))  # (Y, S, C)
+    ys, ss, cs = np.nonzero(may)
+    n_x = ys.size
+    gy, gc = np.nonzero(np.ones((Y, C), dtype=bool))
+    n = n_x + gy.size
+    upper = np.concatenate([share[ss] * cost[ys, cs], cost[gy, gc]])
+    grouped: dict[tuple[int, int], list[int]] = {}
+    for i in range(n_x):
+        grouped.setdefault((int(ys[i]), int(ss[i])), []).append(i)
+    cols_of = {k: np.asarray(v, dtype=np.int64) for k, v in grouped.items()}
+
+    def annual_cols(s: int, y: int) -> np.ndarray:
+        return cols_of.get((y, s), np.zeros(0, dtype=np.int64))
+
+    # what each service source costs in year j per unit of x (dense (H, n) rows built per year when needed)
+    services = [(sp.source, sp.payments[d], sp.fixed[d], sp.loan) for sp in problem.service]
+
+    def service_row(j: int) -> tuple[np.ndarray, np.ndarray, float]:
+        """The loans' and PPPs' payments of year j: columns, coefficients and the fixed part."""
+        parts: list[np.ndarray] = []
+        coefs: list[np.ndarray] = []
+        fixed = 0.0
+        for s, pay, fix, _ in services:
+            fixed += float(fix[j])
+            for t in range(Y):
+                c_ = annual_cols(s, t)
+                if c_.size and pay[j, t] != 0.0:
+                    parts.append(c_)
+                    coefs.append(np.full(c_.size, pay[j, t]))
+        if not parts:
+            return np.zeros(0, dtype=np.int64), np.zeros(0), fixed
+        return np.concatenate(parts), np.concatenate(coefs), fixed
+
+    # ---- equality rows: balance of every cell and year
+    eq = _Rows(n)
+    cell_vars: dict[tuple[int, int], list[int]] = {}
+    for i in range(n_x):
+        cell_vars.setdefault((int(ys[i]), int(cs[i])), []).append(i)
+    for k in range(gy.size):
+        y, c = int(gy[k]), int(gc[k])
+        eq.add(np.asarray([*cell_vars.get((y, c), []), n_x + k], dtype=np.int64), 1.0, float(cost[y, c]))
+
+    # ---- inequality rows
+    ub = _Rows(n)
+    for s in range(S):
+        for y in range(Y):
+            c_ = annual_cols(s, y)
+            if c_.size and np.isfinite(annual[s, y]):
+                ub.add(c_, conv[s, y], annual[s, y], ("annual_cap", s, y))
+        if np.isfinite(src.commitment[d, s]):
+            yearly = [annual_cols(s, y) for y in range(Y)]
+            if any(c_.size for c_ in yearly):
+                ub.add(np.concatenate(yearly), np.concatenate([np.full(c_.size, conv[s, y])
+                                                               for y, c_ in enumerate(yearly)]),
+                       float(src.commitment[d, s]), ("commitment", s, None))
+    # the domestic envelope: with a net envelope, each capped domestic source carries its part of the service
+    bshare = src.budget_share_cap[d]
+    capped = [s for s in range(S) if src.kind[s] == DOMESTIC and np.isfinite(bshare[s])]
+    total_share = sum(float(bshare[s]) for s in capped)
+    for s in capped:
+        w = float(bshare[s]) / total_share if total_share > 0 else 1.0
+        for y in range(Y):
+            c_ = annual_cols(s, y)
+            row_cols, row_vals, fixed = c_, np.ones(c_.size), 0.0
+            if src.net_envelope and services:
+                sc_, sv_, fixed = service_row(y)
+                row_cols, row_vals = np.concatenate([row_cols, sc_]), np.concatenate([row_vals, w * sv_])
+                fixed *= w
+            if row_cols.size:
+                ub.add(row_cols, row_vals, float(bshare[s]) * budget[y] - fixed, ("envelope", s, y))
+    # match rules: A[y, g] - ratio x sum_m A[y, m] <= 0
+    for g in np.flatnonzero(src.match_ratio > 0):
+        for y in range(Y):
+            own = annual_cols(int(g), y)
+            if not own.size:
+                continue
+            matched = [annual_cols(int(m), y) for m in np.flatnonzero(src.match_on[g])]
+            ub.add(np.concatenate([own, *matched]),
+                   np.concatenate([np.ones(own.size), *(np.full(m.size, -src.match_ratio[g]) for m in matched)]),
+                   0.0, ("match_ratio", int(g), y))
+    optional_start = len(ub.rhs)
+    limit = float(problem.burden_limit[d])
+    if options.burden_limit:
+        domestic = [s for s in range(S) if src.kind[s] == DOMESTIC]
+        for j in range(H):
+            b_cols, b_vals, fixed = service_row(j)
+            if j < Y:
+                dom = [annual_cols(s, j) for s in domestic]
+                b_cols = np.concatenate([b_cols, *dom])
+                b_vals = np.concatenate([b_vals, *(np.ones(c_.size) for c_ in dom)])
+            constant = fixed + float(problem.recurrent[d, j])
+            room = limit * float(budget[j])
+            if constant > room * (1.0 + 1e-9) + 1e-9:
+                raise Infeasible(f"burden_limit[{j}]", f"the burden limit ({limit:.2%} of the budget) cannot hold "
+                                 f"in year {j + 1} of the horizon: the plan's recurrent cost and fixed fees alone "
+                                 f"are {constant / budget[j]:.2%} of the budget" if budget[j] > 0 else
+                                 f"the burden limit cannot hold in year {j + 1}: the budget is 0")
+            if b_cols.size:
+                ub.add(b_cols, b_vals, room - constant, ("burden_limit", None, j))
+    if options.max_debt is not None:
+        loans = [sp.source for sp in problem.service if sp.loan]
+        ub.add(np.concatenate([annual_cols(s, y) for s in loans for y in range(Y)] or [np.zeros(0, np.int64)]),
+               1.0, float(options.max_debt), ("max_debt", None, None))
+    plan_cost = float(cost.sum())
+    for s, least in options.min_share:
+        ub.add(np.concatenate([annual_cols(s, y) for y in range(Y)] or [np.zeros(0, np.int64)]),
+               -1.0, -float(least) * plan_cost, ("min_share", s, None))
+
+    # ---- objectives
+    gap_weight = np.ones(gy.size) if options.first == "gap" else discount[gy]
+    first = np.concatenate([np.zeros(n_x), gap_weight])
+    weight = discount * (1.0 + options.late_weight * np.arange(H) / max(H - 1, 1))
+    pv = np.zeros(n)
+    pv[:n_x] = np.where(src.kind[ss] == DOMESTIC, weight[ys], 0.0)
+    for s, pay, _, _ in services:
+        per_year = weight @ pay  # (Y,) PV per unit disbursed in year t
+        mine = ss == s
+        pv[:n_x][mine] += per_year[ys[mine]]
+    # ties: the gap falls on the cells paid last (the lowest priority), the sources that pay first in the
+    # waterfall's order pay first; a perturbation too small to change the PV cost beyond 1e-8 of the plan's cost
+    tie = np.concatenate([(1.0 + position[ss]) / (S + 1.0), 1.0 + (C - cell_rank[gc]) / (C + 1.0)])
+
+    # in units of the plan's cost (every number near 1 for HiGHS); the duals keep their meaning (d cost / d rhs)
+    scale = max(plan_cost, 1.0)
+    A_ub, b_ub = ub.matrix(), np.asarray(ub.rhs, dtype=float) / scale
+    A_eq, b_eq = eq.matrix(), np.asarray(eq.rhs, dtype=float) / scale
+    bounds = np.stack([np.zeros(n), upper / scale], axis=1)
+
+    def solve(c: np.ndarray, A: Any, b: np.ndarray) -> Any:
+        res = linprog(c, A_ub=A, b_ub=b, A_eq=A_eq, b_eq=b_eq, bounds=bounds, method="highs")
+        if res.status == 2:
+            raise Infeasible(*_culprit(ub, optional_start, first, A_eq, b_eq, bounds, scale))
+        if res.status != 0:
+            raise RuntimeError(f"the optimiser stopped: {res.message}")
+        return res
+
+    from scipy import sparse
+
+    stage1 = solve(first, A_ub, b_ub)
+    gap_opt = float(stage1.fun) * scale
+    A2 = sparse.vstack([A_ub, sparse.csr_matrix(first[None, :])], format="csr")
+    epsilon = TIE_WEIGHT * max(float(np.abs(pv).max(initial=0.0)), 1.0)
+    # the first stage's optimum is held to the solver's own tolerance; where rounding at that tolerance makes the
+    # second stage infeasible, a hundred times looser
+    for tolerance in (STAGE_TOLERANCE, 100 * STAGE_TOLERANCE):
+        b2 = np.append(b_ub, float(stage1.fun) + tolerance * max(float(stage1.fun), 1.0))
+        try:
+            stage2 = solve(pv + epsilon * tie, A2, b2)
+            break
+        except Infeasible:
+            if tolerance > STAGE_TOLERANCE:
+                raise
+    x = np.clip(stage2.x * scale, 0.0, upper)
+    pv_opt = float(pv @ x)
+
+    pay = np.zeros((Y, S, C))
+    pay[ys, ss, cs] = x[:n_x]
+    pay[pay < DUST * scale] = 0.0  # the solver's rounding, not a payment
+    paid = pay.sum(axis=1)
+    # a cell paid to within the dust is paid in full (no dust left in the gap); a cell paid above its cost by
+    # rounding has its payers scaled down: sources + gap = cost in every cell
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fill = np.where((paid > 0) & (np.abs(cost - paid) <= DUST * scale), cost / np.where(paid > 0, paid, 1.0),
+                        np.minimum(np.where(paid > 0, cost / np.where(paid > 0, paid, 1.0), 1.0), 1.0))
+    pay *= fill[:, None, :]
+    gap = np.maximum(cost - pay.sum(axis=1), 0.0)
+
+    m1 = stage1.ineqlin.marginals
+    m2 = stage2.ineqlin.marginals[:len(ub.rhs)]
+    slack = stage2.ineqlin.residual[:len(ub.rhs)]
+    constraints = []
+    for r, tag in enumerate(ub.tags):
+        if tag is None:
+            continue
+        kind, who, when = tag
+        binding = bool(slack[r] <= 1e-7) or m2[r] < -1e-9 or m1[r] < -1e-9
+        constraints.append(Constraint(kind, who, when, value=-float(m2[r]), gap_value=-float(m1[r]),
+                                      binding=binding, rhs=float(ub.rhs[r])))
+    return DrawSolution(pay=pay, gap=gap, objective=(gap_opt, pv_opt), constraints=constraints,
+                        size=(A2.shape[0] + A_eq.shape[0], n, int(A2.nnz + A_eq.nnz)))
+
+
+def _culprit(ub: _Rows, optional_start: int, c: np.ndarray, A_eq: Any, b_eq: np.ndarray, bounds: np.ndarray,
+             scale: float) -> tuple[str, str]:
+    """The optional constraint that makes the programme infeasible: the first group of optional rows without
+    which it is feasible (the waterfall's own rules always are)."""
+    from scipy.optimize import linprog
+
+    tags = ub.tags[optional_start:]
+    groups: dict[tuple[str, int | None], list[int]] = {}
+    for k, tag in enumerate(tags):
+        if tag is not None:
+            groups.setdefault((tag[0], tag[1]), []).append(optional_start + k)
+    A = ub.matrix().tocsr()
+    b = np.asarray(ub.rhs, dtype=float) / scale
+    for (kind, s), rows in groups.items():
+        keep = np.setdiff1d(np.arange(A.shape[0]), rows)
+        res = linprog(c, A_ub=A[keep], b_ub=b[keep], A_eq=A_eq, b_eq=b_eq, bounds=bounds, method="highs")
+        if res.status == 0:
+            name = kind if s is None else f"{kind}[{s}]"
+            return name, "cannot hold with the other rules (without it the mix is feasible)"
+    return "constraints", "the optional limits cannot hold together"
+
+
+def optimise(problem: AllocationProblem, options: Options | None = None) -> OptimalAllocation:
+    """The optimal allocation of every draw (one programme per draw)."""
+    options = options or Options()
+    D, Y, C = problem.cells.shape
+    S = problem.sources.kind.shape[0]
+    pay = np.zeros((D, Y, S, C))
+    gap = np.zeros((D, Y, C))
+    solutions = []
+    for d in range(D):
+        sol = solve_draw(problem, d, options)
+        pay[d], gap[d] = sol.pay, sol.gap
+        solutions.append(sol)
+    return OptimalAllocation(pay=pay, gap=gap, iterations=1, solutions=solutions)
+
+
+def service_specs(loans: list[tuple[Any, bool]], conversions: dict[bool, Floats], commitment: Floats,
+                  window: np.ndarray, years: int, horizon: int) -> tuple[ServiceSpec, ...]:
+    """The :class:`ServiceSpec` of each loan and PPP (``loans``: pairs of a
+    :class:`~dfl_finance.engine.model.LoanSpec` and whether it is a loan, not a PPP): the conventions of
+    :func:`~dfl_finance.engine.loans.debt_service`, in the loan's nominal currency, brought back to constant local
+    prices with ``conversions[usd]`` (D, H)."""
+    from .loans import convolution_matrix, unit_payments
+
+    out = []
+    for spec, is_loan in loans:
+        conv = conversions[spec.usd]  # (D, H)
+        D = conv.shape[0]
+        units = unit_payments(spec.profile, spec.rate)  # (D, K + 1)
+        nominal = convolution_matrix(units, years, horizon)  # (D, H, Y)
+        nominal = nominal + spec.front_end_fee * np.eye(horizon, years)[None]
+        fixed = np.zeros((D, horizon))
+        cf = spec.commitment_fee
+        commit = commitment[:, spec.source]
+        finite = np.isfinite(commit)
+        if cf and finite.any():
+            in_window = np.zeros(horizon, dtype=bool)
+            in_window[:years] = window[spec.source]
+            # the fee in year j on what is undrawn: cf x (commitment - what was drawn before j), in window years
+            before = np.tril(np.ones((horizon, years)), -1) * in_window[:, None]
+            nominal = nominal - cf * before[None] * finite[:, None, None]
+            fixed = cf * np.where(finite, commit, 0.0)[:, None] * in_window[None, :]
+        payments = nominal * conv[:, None, :years] / conv[:, :, None]
+        out.append(ServiceSpec(spec.source, payments, fixed / conv, is_loan))
+    return tuple(out)
+
+
+__all__ = ["FIRST_STAGES", "AllocationProblem", "Constraint", "DrawSolution", "Infeasible", "OptimalAllocation",
+           "Options", "ServiceSpec", "optimise", "service_specs", "solve_draw"]
