@@ -256,3 +256,11 @@ def test_a_burden_limit_that_the_recurrent_cost_alone_breaks_is_named():
     sc = scenario_from_dict(raw)
     with pytest.raises(OptimiseError, match="burden limit .*in 2028"):
         optimise(sc, options_for(sc, burden_limit=True))
+
+
+def test_no_rounding_dust_in_the_gap_or_the_payments():
+    """The least gap is held exactly (not to a solver tolerance traded for cost), and no source pays a sliver."""
+    best = optimise(load_scenario(ROOT / "benchmarks/scenarios/six_sources.toml"))
+    assert best.result.summary()["total_gap"] == 0.0
+    pay = best.result.sim.allocation.pay[0]
+    assert not ((pay > 0) & (pay < 1.0)).any()

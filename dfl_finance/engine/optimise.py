@@ -47,6 +47,8 @@ FIRST_STAGES = ("gap", "pv-gap")
 #: Tolerance (a share of the plan's cost) with which the first stage's optimum is held in the second: HiGHS's
 #: own feasibility tolerance on the scaled programme.
 STAGE_TOLERANCE = 1e-7
+#: Weight of a unit of gap against the PV cost in the final solve (relative to the largest PV coefficient).
+GAP_WEIGHT = 1e4
 #: Weight of the tie-break against the PV cost in the second stage (relative to its largest coefficient).
 TIE_WEIGHT = 1e-8
 #: Payments below this share of the plan's cost are the solver's rounding: set to 0.
@@ -344,7 +346,16 @@ def solve_draw(problem: AllocationProblem, d: int, options: Options) -> DrawSolu
         except Infeasible:
             if tolerance > STAGE_TOLERANCE:
                 raise
-    x = np.clip(stage2.x * scale, 0.0, upper)
+    # the allocation itself: the gap weighted far above the PV cost in one objective, so that the tolerance with
+    # which the second stage holds the least gap is not traded for cost (the second stage gives the shadow prices)
+    held = float(stage1.fun) + STAGE_TOLERANCE * max(float(stage1.fun), 1.0)
+    weight = GAP_WEIGHT * max(float(np.abs(pv).max(initial=0.0)), 1.0)
+    for _ in range(3):
+        final = solve(weight * first + pv + epsilon * tie, A_ub, b_ub)
+        if float(first @ final.x) <= held:
+            break
+        weight *= 100.0  # a PV saving worth more than the weight per unit of gap: weigh the gap more
+    x = np.clip(final.x * scale, 0.0, upper)
     pv_opt = float(pv @ x)
 
     pay = np.zeros((Y, S, C))
@@ -361,7 +372,7 @@ def solve_draw(problem: AllocationProblem, d: int, options: Options) -> DrawSolu
 
     m1 = stage1.ineqlin.marginals
     m2 = stage2.ineqlin.marginals[:len(ub.rhs)]
-    slack = stage2.ineqlin.residual[:len(ub.rhs)]
+    slack = final.ineqlin.residual[:len(ub.rhs)]
     constraints = []
     for r, tag in enumerate(ub.tags):
         if tag is None:
