@@ -429,8 +429,23 @@ def cmd_optimise(args: argparse.Namespace) -> int:
     args.optimise = {"objective": args.objective, "burden_limit": args.burden_limit, "max_debt": args.max_debt,
                      "min_share": dict(args.min_share or ()), "late_weight": args.late_weight,
                      "lp": dict(zip(("rows", "columns", "nonzeros"), best.lp_size))}
+    if args.draws is not None:
+        import pandas as pd
+
+        from .optimiser import optimise_draws
+        from .results import quantiles_df
+
+        seed = sc.risk.seed if args.seed is None else args.seed
+        with _in_file(f), _progress(args.draws, f"{sc.name}: optimise per draw") as bar:
+            runs = optimise_draws(sc, options, args.draws, seed, args.method, args.basis, progress=bar.update)
+        tables["quantiles"] = pd.concat([quantiles_df(r) for r in runs], ignore_index=True)
+        args.optimise["draws"] = {"draws": args.draws, "seed": seed, "method": args.method or sc.risk.method}
+        args.seed = seed
     written = _write(tables, args, [sc])
     print(comparison_text(tables["comparison"][tables["comparison"]["metric"].isin(OPTIMISE_SHOWN)]))
+    if "quantiles" in tables:
+        print("\nover the draws (each draw's own best mix):")
+        print(_quantiles_text(tables["quantiles"]))
     print(_shadow_text(tables["shadow_prices"]))
     rows, cols, nnz = best.lp_size
     print(f"\nlinear programme: {rows:,} rows, {cols:,} columns, {nnz:,} non-zeros (HiGHS)")
@@ -831,6 +846,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a source pays at least this share of the plan's cost, e.g. gpe=0.2 (repeat for several)")
     p.add_argument("--late-weight", type=float, default=0.0, metavar="W",
                    help="weigh later years' burden up: year j counts 1 + W j / (H - 1) times (default: 0)")
+    p.add_argument("--draws", type=_draws, metavar="N",
+                   help="also optimise each of N draws of the file's [[uncertain]] inputs (its own best mix per "
+                   "draw) and write quantiles.csv of the waterfall and of the optimum over the draws")
+    p.add_argument("--seed", type=_seed, metavar="S", help="seed of the draws (default: the file's [risk] seed)")
+    p.add_argument("--method", choices=SAMPLING_METHODS, help="sampling design of the draws (default: the file's)")
     p.add_argument("--write-scenario", metavar="PATH",
                    help="also write the optimal mix as a scenario file (each source's annual_cap per year), which "
                    "the waterfall reproduces; refused if PATH exists")

@@ -34,6 +34,7 @@ point of the programme, so the optimum never leaves a larger gap nor, at the sam
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -407,8 +408,16 @@ def _culprit(ub: _Rows, optional_start: int, c: np.ndarray, A_eq: Any, b_eq: np.
     return "constraints", "the optional limits cannot hold together"
 
 
-def optimise(problem: AllocationProblem, options: Options | None = None) -> OptimalAllocation:
-    """The optimal allocation of every draw (one programme per draw)."""
+def optimise(problem: AllocationProblem, options: Options | None = None,
+             progress: Callable[[int], None] | None = None) -> OptimalAllocation:
+    """The optimal allocation of every draw: one programme per draw, each draw's mix the best for its own inputs
+    (``progress(1)`` after each).
+
+    Raises
+    ------
+    Infeasible
+        In some draw the limits cannot hold; with several draws its constraint names the draw.
+    """
     options = options or Options()
     D, Y, C = problem.cells.shape
     S = problem.sources.kind.shape[0]
@@ -416,9 +425,16 @@ def optimise(problem: AllocationProblem, options: Options | None = None) -> Opti
     gap = np.zeros((D, Y, C))
     solutions = []
     for d in range(D):
-        sol = solve_draw(problem, d, options)
+        try:
+            sol = solve_draw(problem, d, options)
+        except Infeasible as exc:
+            if D == 1:
+                raise
+            raise Infeasible(exc.constraint, f"{exc.message} (in draw {d})") from None
         pay[d], gap[d] = sol.pay, sol.gap
         solutions.append(sol)
+        if progress is not None:
+            progress(1)
     return OptimalAllocation(pay=pay, gap=gap, iterations=1, solutions=solutions)
 
 
