@@ -423,10 +423,11 @@ def cmd_optimise(args: argparse.Namespace) -> int:
                               "written)")
     with _in_file(f):
         options = options_for(sc, args.objective, args.burden_limit, args.max_debt, args.min_share or (),
-                              args.late_weight)
+                              args.late_weight, args.dsf)
         best = optimise(sc, options, args.basis)
         tables = best.tables()
-    args.optimise = {"objective": args.objective, "burden_limit": args.burden_limit, "max_debt": args.max_debt,
+    args.optimise = {"objective": args.objective, "burden_limit": args.burden_limit, "dsf": args.dsf,
+                     "max_debt": args.max_debt,
                      "min_share": dict(args.min_share or ()), "late_weight": args.late_weight,
                      "lp": dict(zip(("rows", "columns", "nonzeros"), best.lp_size))}
     if args.draws is not None:
@@ -840,6 +841,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "government (default: %(default)s)")
     p.add_argument("--burden-limit", action="store_true",
                    help="keep the burden share within the scenario's burden_limit in every year")
+    p.add_argument("--dsf", action="store_true",
+                   help="keep the four LIC-DSF debt ratios (baseline plus plan) at or below the thresholds of the "
+                   "country's debt-carrying capacity in every year (needs [debt] gdp and capacity)")
     p.add_argument("--max-debt", type=float, metavar="AMOUNT",
                    help="at most this much disbursed by all loans (constant prices, the scenario's currency)")
     p.add_argument("--min-share", type=_min_share, action="append", metavar="SOURCE=SHARE",

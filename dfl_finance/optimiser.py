@@ -101,7 +101,7 @@ class Optimum:
             value, gap_value = c.value * per * factor, c.gap_value * per * factor
             rows.append({
                 "scenario": res.name, "constraint": c.kind,
-                "source": None if c.source is None else self.scenario.source[c.source].id,
+                "source": None if c.source is None or c.kind == "dsf" else self.scenario.source[c.source].id,
                 "year": None if c.year is None else start + c.year,
                 "value": _round(value, VALUE_DIGITS), "gap_value": _round(gap_value, VALUE_DIGITS),
                 "unit": f"{cur} {unit}", "binding": "yes" if c.binding else "no",
@@ -116,7 +116,7 @@ class Optimum:
         in words."""
         sc = self.scenario
         local = sc.scenario.currency
-        src = None if c.source is None else sc.source[c.source]
+        src = None if c.source is None or c.kind == "dsf" else sc.source[c.source]
         year = "" if c.year is None else f" in {sc.scenario.start_year + c.year}"
         if c.kind in ("commitment", "annual_cap"):
             scur = sc.source_currency(src) if src is not None else local
@@ -136,6 +136,13 @@ class Optimum:
                 f"a match ratio of `{src.id}` 0.1 higher{year}" if src is not None else ""
         if c.kind == "max_debt":
             return _PER_AMOUNT, f"of PV per {local} 1 M of new debt", f"{local} 1 M more of new debt allowed"
+        if c.kind == "dsf":  # the room is in USD: what the ratio's numerator may still take
+            from .vocabulary import DSF_RATIOS
+
+            ratio = DSF_RATIOS[c.source or 0]
+            what = "PV of debt" if ratio.startswith("pv_") else "debt service"
+            return _PER_AMOUNT, f"of PV per USD 1 M of room under the {ratio} limit", \
+                f"USD 1 M more of {what} allowed under the {ratio} limit{year}"
         # min_share: the right-hand side is - share x plan cost
         plan = float(self.result.sim.cells[0].sum())
         return -0.01 * plan, "of PV per percentage point of the plan's cost", \
@@ -184,7 +191,7 @@ def _round(value: float, digits: int) -> float:
 
 def options_for(scenario: Scenario, objective: str = "gap", burden_limit: bool = False,
                 max_debt: float | None = None, min_share: Sequence[tuple[str, float]] = (),
-                late_weight: float = 0.0) -> Options:
+                late_weight: float = 0.0, dsf: bool = False) -> Options:
     """The optimiser's :class:`~dfl_finance.engine.optimise.Options` with sources named by their ids.
 
     Raises
@@ -217,10 +224,13 @@ def options_for(scenario: Scenario, objective: str = "gap", burden_limit: bool =
         problems.append(Problem("--max-debt", "must be a finite amount >= 0", max_debt))
     if not (late_weight >= 0.0 and math.isfinite(late_weight)):
         problems.append(Problem("--late-weight", "must be a finite number >= 0", late_weight))
+    if dsf and (scenario.debt.gdp is None or scenario.debt.capacity is None):
+        problems.append(Problem("--dsf", "the DSF limits need [debt] gdp and the debt-carrying capacity (a country "
+                                "profile, or [debt] in the file)", has_value=False))
     if problems:
         raise ScenarioError(problems)
     return Options(first=objective, burden_limit=burden_limit, max_debt=max_debt, min_share=tuple(shares),
-                   late_weight=late_weight)
+                   late_weight=late_weight, dsf=dsf)
 
 
 def optimise(scenario: Scenario, options: Options | None = None, basis: str | None = None) -> Optimum:
@@ -300,6 +310,8 @@ def _constraint_words(sc: Scenario, name: str) -> str:
         return "the burden limit (--burden-limit)" + (f" in {year}" if year is not None else "")
     if kind == "max_debt":
         return "the cap on new debt (--max-debt)"
+    if kind == "dsf":
+        return f"the LIC-DSF limit on {index} (--dsf)"
     return name
 
 

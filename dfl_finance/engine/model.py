@@ -19,11 +19,11 @@ from ..vocabulary import EXTERNAL_KINDS, GRANT_ELEMENT_RATE, SOURCE_KINDS
 from . import Bools, Floats
 from .costs import CostInputs, CostProjection, project_costs
 from .discount import present_value_at
-from .dsf import DsfInputs, dsf_metrics, dsf_ratios, pv_outstanding
+from .dsf import DsfInputs, dsf_metrics, dsf_ratios, gdp_path, pv_outstanding
 from .financing import DOMESTIC, Allocation, SourceInputs, allocate, cell_costs
 from .fiscal import budget_path, cost_metrics, financing_metrics, fiscal_arrays, recurrent_metrics
 from .loans import DebtService, ServiceTerms, common_profile, debt_service, grant_element, unit_payments
-from .optimise import AllocationProblem, service_specs
+from .optimise import AllocationProblem, DsfLimits, service_specs
 from .prices import Prices
 
 
@@ -146,8 +146,16 @@ def _pose(inp: ModelInputs, full: CostProjection) -> tuple[AllocationProblem, Co
     n_cost = min(full.amount.shape[1], H)
     plan_cost[:, :n_cost] = full.amount[:, :n_cost].sum(axis=2)
     recurrent = np.where(np.arange(H)[None, :] >= Y, plan_cost, 0.0)  # carried by the government after the plan
+    limits = None
+    if inp.dsf is not None:
+        gdp = gdp_path(inp.dsf, inp.prices.window(inp.prices.usd, H), inp.prices.window(inp.prices.rer, H))
+        exports = gdp * inp.dsf.exports_share[:, None]
+        limits = DsfLimits(gdp=gdp, exports=exports, revenue=gdp * inp.dsf.revenue_share[:, None],
+                           base_pv=np.nan_to_num(inp.dsf.baseline_pv_gdp[:, None] * gdp),
+                           base_service=np.nan_to_num(inp.dsf.baseline_service_exports[:, None] * exports),
+                           thresholds=inp.dsf.thresholds)
     problem = AllocationProblem(cells=cells, sources=src, budget=budget, recurrent=recurrent, discount=inp.discount,
-                                burden_limit=inp.burden_limit)
+                                burden_limit=inp.burden_limit, dsf=limits)
     return problem, proj, conv, plan_cost
 
 

@@ -78,6 +78,10 @@ class ServiceSpec:
     payments: Floats  # (D, H, Y)
     fixed: Floats  # (D, H)
     loan: bool  # a loan (new debt), not a PPP
+    external: bool = False  # external public debt (the DSF ratios count it)
+    pv_ahead: Floats | None = None  # (D, H, Y) PV at 5% at the end of year j of what one unit disbursed in t still
+    # owes, in the loan's currency at current prices (the DSF's PV of debt)
+    nominal: Floats | None = None  # (D, H) constant local prices -> the loan's currency at current prices
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,7 @@ class Options:
     max_debt: float | None = None  # at most this much disbursed by all loans [constant local prices]
     min_share: tuple[tuple[int, float], ...] = ()  # (source, share of the plan's total cost it pays at least)
     late_weight: float = 0.0  # weight on later years' burden in the second stage
+    dsf: bool = False  # the LIC-DSF ratios (baseline plus plan) stay at or below their thresholds in every year
 
 
 @dataclass(frozen=True)
@@ -103,6 +108,20 @@ class AllocationProblem:
     discount: Floats  # (D, H)
     burden_limit: Floats  # (D,)
     service: tuple[ServiceSpec, ...] = ()
+    dsf: DsfLimits | None = None
+
+
+@dataclass(frozen=True)
+class DsfLimits:
+    """What the DSF limits need, nominal USD (D, H) each: the denominators of the four ratios, the baseline's PV of
+    debt and debt service, and the thresholds (4,) in the order of DSF_RATIOS (NaN: no limit)."""
+
+    gdp: Floats
+    exports: Floats
+    revenue: Floats
+    base_pv: Floats  # 0 where the baseline is unknown
+    base_service: Floats
+    thresholds: Floats
 
 
 @dataclass(frozen=True)
@@ -294,6 +313,8 @@ def solve_draw(problem: AllocationProblem, d: int, options: Options) -> DrawSolu
                                  f"the burden limit cannot hold in year {j + 1}: the budget is 0")
             if b_cols.size:
                 ub.add(b_cols, b_vals, room - constant, ("burden_limit", None, j))
+    if options.dsf and problem.dsf is not None:
+        _dsf_rows(ub, problem.dsf, d, problem.service, annual_cols, Y, H)
     if options.max_debt is not None:
         loans = [sp.source for sp in problem.service if sp.loan]
         ub.add(np.concatenate([annual_cols(s, y) for s in loans for y in range(Y)] or [np.zeros(0, np.int64)]),
@@ -386,6 +407,42 @@ def solve_draw(problem: AllocationProblem, d: int, options: Options) -> DrawSolu
                         size=(A2.shape[0] + A_eq.shape[0], n, int(A2.nnz + A_eq.nnz)))
 
 
+def _dsf_rows(ub: _Rows, lim: DsfLimits, d: int, service: tuple[ServiceSpec, ...],
+              annual_cols: Callable[[int, int], np.ndarray], Y: int, H: int) -> None:
+    """Rows ``plan numerator[j] <= max(threshold x denominator[j] - baseline[j], 0)`` of the four DSF ratios,
+    every year: the plan's debt may not push a ratio above its threshold, nor add to one that the country's existing
+    debt already keeps above it (as ``years_above_<ratio>`` counts)."""
+    from ..vocabulary import DSF_RATIOS
+
+    external = [sp for sp in service if sp.external and sp.pv_ahead is not None and sp.nominal is not None]
+    for k, ratio in enumerate(DSF_RATIOS):
+        t = float(lim.thresholds[k])
+        if not np.isfinite(t):
+            continue
+        pv = ratio.startswith("pv_")
+        denominator = {"pv_debt_gdp": lim.gdp, "pv_debt_exports": lim.exports, "debt_service_exports": lim.exports,
+                       "debt_service_revenue": lim.revenue}[ratio][d]
+        base = (lim.base_pv if pv else lim.base_service)[d]
+        for j in range(H):
+            parts, coefs, fixed = [], [], 0.0
+            for sp in external:
+                per = (sp.pv_ahead[d, j] if pv else sp.payments[d, j] * sp.nominal[d, j])  # type: ignore[index]
+                if not pv:
+                    fixed += float(sp.fixed[d, j] * sp.nominal[d, j])  # type: ignore[index]
+                for y in range(Y):
+                    c_ = annual_cols(sp.source, y)
+                    if c_.size and per[y] != 0.0:
+                        parts.append(c_)
+                        coefs.append(np.full(c_.size, per[y]))
+            room = max(t * float(denominator[j]) - float(base[j]), 0.0) - fixed
+            if not parts:
+                if room < -1e-9 * max(abs(t * float(denominator[j])), 1.0):
+                    raise Infeasible(f"dsf[{ratio}]", f"the commitment fees alone break the {ratio} limit in "
+                                     f"year {j + 1} of the horizon")
+                continue
+            ub.add(np.concatenate(parts), np.concatenate(coefs), room, ("dsf", k, j))
+
+
 def _culprit(ub: _Rows, optional_start: int, c: np.ndarray, A_eq: Any, b_eq: np.ndarray, bounds: np.ndarray,
              scale: float) -> tuple[str, str]:
     """The optional constraint that makes the programme infeasible: the first group of optional rows without
@@ -444,7 +501,8 @@ def service_specs(loans: list[tuple[Any, bool]], conversions: dict[bool, Floats]
     :class:`~dfl_finance.engine.model.LoanSpec` and whether it is a loan, not a PPP): the conventions of
     :func:`~dfl_finance.engine.loans.debt_service`, in the loan's nominal currency, brought back to constant local
     prices with ``conversions[usd]`` (D, H)."""
-    from .loans import convolution_matrix, unit_payments
+    from .dsf import present_value_ahead
+    from .loans import common_profile, convolution_matrix, unit_payments
 
     out = []
     for spec, is_loan in loans:
@@ -465,9 +523,15 @@ def service_specs(loans: list[tuple[Any, bool]], conversions: dict[bool, Floats]
             nominal = nominal - cf * before[None] * finite[:, None, None]
             fixed = cf * np.where(finite, commit, 0.0)[:, None] * in_window[None, :]
         payments = nominal * conv[:, None, :years] / conv[:, :, None]
-        out.append(ServiceSpec(spec.source, payments, fixed / conv, is_loan))
+        pv_ahead = None
+        if is_loan and spec.external:
+            ahead = present_value_ahead(np.atleast_2d(unit_payments(*common_profile(spec.profile, spec.rate))))
+            pv_ahead = convolution_matrix(ahead, years, horizon)  # per unit disbursed, the loan's currency
+            pv_ahead = np.broadcast_to(pv_ahead, (D, horizon, years)) * conv[:, None, :years]
+        out.append(ServiceSpec(spec.source, payments, fixed / conv, is_loan, external=bool(is_loan and spec.external),
+                               pv_ahead=pv_ahead, nominal=conv))
     return tuple(out)
 
 
 __all__ = ["FIRST_STAGES", "AllocationProblem", "Constraint", "DrawSolution", "Infeasible", "OptimalAllocation",
-           "Options", "ServiceSpec", "optimise", "service_specs", "solve_draw"]
+           "Options", "ServiceSpec", "DsfLimits", "optimise", "service_specs", "solve_draw"]
