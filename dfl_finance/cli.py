@@ -475,6 +475,54 @@ def _shadow_text(table: pd.DataFrame) -> str:
         f"\n  ... and {more} more in shadow_prices.csv" if more > 0 else "")
 
 
+def cmd_schools(args: argparse.Namespace) -> int:
+    """The school-by-school plan of a school table: schools.csv, segments.csv, equity.csv."""
+    from .export import manifest, write_tables
+    from .schools.model import plan_schools
+    from .schools.table import read_schools
+
+    table = read_schools(args.table, args.fibre_nodes)
+    prefer = tuple(p.strip() for p in args.prefer.split(",")) if args.prefer else None
+    plan = plan_schools(table, years=args.horizon, start_year=args.start_year, order=args.order,
+                        budget=args.budget, target_year=args.target_year, rate=args.rate, prefer=prefer)
+    tables = plan.tables()
+    inputs = [args.table, *([args.fibre_nodes] if args.fibre_nodes else [])]
+    meta = manifest([Path(args.table).stem], input_files=inputs)
+    meta["schools"] = {"horizon": args.horizon, "start_year": args.start_year, "order": args.order,
+                       "budget": args.budget, "target_year": args.target_year, "rate": args.rate,
+                       "prefer": list(prefer) if prefer else None}
+    try:
+        written = write_tables(tables, args.out, meta=meta)
+    except OSError as exc:
+        raise DflFinanceError(f"cannot write the results to {args.out}: {exc.strerror or exc}; the folder was left "
+                              "as it was") from None
+    print(_schools_text(tables))
+    print(f"\nwrote {len(written)} files to {Path(args.out)}")
+    return EXIT_OK
+
+
+def _schools_text(tables: dict[str, pd.DataFrame]) -> str:
+    """Schools by technology, connection by area at the end, and the equity measures."""
+    import pandas as pd
+
+    from .formatting import format_money
+
+    schools = tables["schools"]
+    by_tech = schools.groupby("technology").agg(schools=("school_id", "size"), capex=("capex", "sum"),
+                                               learners=("learners", "sum"))
+    rows = [{"technology": str(t), "schools": f"{int(r.schools):,}", "learners": f"{int(r.learners):,}",
+             "capex": format_money(float(r.capex), "USD")} for t, r in by_tech.iterrows()]
+    seg = tables["segments"]
+    last = seg[(seg["segment_type"].isin(["all", "area"])) & (seg["year"] == seg["year"].max())]
+    area = [{"segment": str(r.segment), "connected": f"{r.share_connected:.1%}",
+             "capex per learner": format_money(float(r.cost_per_learner), "USD")
+             if pd.notna(r.cost_per_learner) else "n/a"} for r in last.itertuples()]
+    eq = tables["equity"]
+    measures = "\n".join(f"  {m}: {v:.3f} ({u})" for m, v, u in eq.itertuples(index=False))
+    return (f"{_table_text(rows)}\n\nat the end of {int(seg['year'].max())}:\n{_table_text(area)}\n\n"
+            f"equity:\n{measures}")
+
+
 def cmd_stress(args: argparse.Namespace) -> int:
     """Run each scenario and each stress test; write the stress tables (summary, fiscal, DSF) under each."""
     from .results import concat_tables
@@ -864,6 +912,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--basis", choices=PRICE_BASES, default=PRICE_BASES[0],
                    help="price basis of every amount (default: %(default)s)")
     p.set_defaults(func=cmd_optimise)
+
+    from .schools.rollout import ORDERS
+
+    p = sub.add_parser("schools", help="least-cost connectivity school by school, and the equity view",
+                       description="For a school table (CSV or Parquet; columns in docs/method.md, Schools; the Giga "
+                       "school data's names are read too): each school's feasible technologies and their cost over "
+                       "the horizon, the least-cost choice and a solar kit where there is no power, the order and "
+                       "year in which it is connected, and the equity view. Writes schools.csv, segments.csv, "
+                       "equity.csv and manifest.json into DIR, all or nothing. Amounts in USD.")
+    p.add_argument("table", metavar="TABLE", help="the school table (.csv or .parquet)")
+    p.add_argument("--out", required=True, metavar="DIR", type=_folder, help="output folder (created if missing)")
+    p.add_argument("--horizon", type=int, default=10, metavar="N", help="years of the plan (default: %(default)s)")
+    p.add_argument("--start-year", type=int, default=2026, metavar="YEAR", help="first year (default: %(default)s)")
+    p.add_argument("--order", choices=ORDERS, default=ORDERS[0],
+                   help="the order of connection (default: %(default)s)")
+    p.add_argument("--budget", type=float, metavar="USD", help="capex a year (default: an even pace to the target)")
+    p.add_argument("--target-year", type=int, metavar="YEAR", help="the year by which every school is connected "
+                   "at an even pace (default: the last year)")
+    p.add_argument("--rate", type=float, default=0.0, metavar="R",
+                   help="discount rate of the cost over the horizon (default: 0, undiscounted)")
+    p.add_argument("--prefer", metavar="LIST", help="take the first feasible technology of this list instead of the "
+                   "cheapest, e.g. fibre,cellular,p2p,satellite")
+    p.add_argument("--fibre-nodes", metavar="FILE", help="a table of fibre nodes (lat, lon) to measure each school's "
+                   "distance to fibre from, instead of its fiber_distance_km column")
+    p.set_defaults(func=cmd_schools)
 
     p = sub.add_parser("sensitivity", help="tornado and Sobol indices of metrics to the uncertain inputs",
                        description="For one scenario with [[uncertain]] rows: a tornado (each input at the 5th and "

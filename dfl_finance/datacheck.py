@@ -95,7 +95,8 @@ def check_data(scenario_dir: str | Path | None = None) -> tuple[list[str], list[
     notes.append(f"unit_costs.csv: {n} rows")
 
     for name, key in (("price_history.csv", "currency+series+year"), ("dsf_thresholds.csv", "capacity+ratio"),
-                      ("ida_terms_by_risk.csv", "debt_risk"), ("unit_cost_ranges.csv", "id")):
+                      ("ida_terms_by_risk.csv", "debt_risk"), ("unit_cost_ranges.csv", "id"),
+                      ("school_technologies.csv", "technology+field")):
         if (folder / name).exists():
             p, n = _check_rows(folder / name, key)
             problems += p

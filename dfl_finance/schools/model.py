@@ -1,0 +1,113 @@
+"""A school plan: the least-cost technology of every school, the order and year in which each is connected, and
+its tables (schools.csv, segments.csv, equity.csv)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..errors import Problem, ScenarioError, known
+from .engine import TECHNOLOGIES, SchoolCosts, Technologies, school_costs
+from .rollout import ORDERS, connection_order, connection_years
+from .table import SchoolTable
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+SCHOOL_COLUMNS = ["school_id", "region", "area", "learners", "technology", "power", "capex", "opex_per_year",
+                  "cost_horizon", "year_connected"]
+
+
+@dataclass(frozen=True)
+class SchoolPlan:
+    table: SchoolTable
+    costs: SchoolCosts
+    year_index: np.ndarray  # (N,) 0 = start_year, -1 not connected in the plan (or already connected)
+    start_year: int
+    years: int
+    order: str
+
+    def schools_df(self) -> pd.DataFrame:
+        """schools.csv: one row per school (amounts in USD, ``year_connected`` empty where the school is not
+        connected within the plan; ``existing`` schools were connected before it)."""
+        import pandas as pd
+
+        f = self.table.frame
+        year = pd.array(np.where(self.year_index >= 0, self.start_year + self.year_index, 0), dtype="Int64")
+        year[self.year_index < 0] = pd.NA
+        df = pd.DataFrame({
+            "school_id": f["school_id"].to_numpy(), "region": f["region"].to_numpy(), "area": f["area"].to_numpy(),
+            "learners": self.table.schools.learners, "technology": self.costs.technology,
+            "power": self.costs.power, "capex": np.round(self.costs.capex, 2),
+            "opex_per_year": np.round(self.costs.opex_per_year, 2),
+            "cost_horizon": np.round(self.costs.cost_horizon, 2), "year_connected": year})
+        return df[SCHOOL_COLUMNS]
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        from .segments import equity_df, segments_df
+
+        schools = self.schools_df()
+        segments = segments_df(schools, self.start_year, self.years)
+        return {"schools": schools, "segments": segments, "equity": equity_df(segments, schools)}
+
+    def yearly(self) -> dict[str, np.ndarray]:
+        """Per technology (T,) and year (Y,): schools newly connected, their capex (solar kits included) and the
+        opex of the schools connected by each year [USD]: what the financing model's connectivity programme costs."""
+        T, Y = len(TECHNOLOGIES), self.years
+        new = np.zeros((T, Y))
+        capex = np.zeros((T, Y))
+        opex = np.zeros((T, Y))
+        take = (self.year_index >= 0) & (self.costs.choice >= 0)
+        t, y = self.costs.choice[take], self.year_index[take]
+        np.add.at(new, (t, y), 1.0)
+        np.add.at(capex, (t, y), self.costs.capex[take])
+        started = np.zeros((T, Y))
+        np.add.at(started, (t, y), self.costs.opex_per_year[take])
+        opex[:] = np.cumsum(started, axis=1)
+        return {"schools": new, "capex": capex, "opex": opex}
+
+
+def plan_schools(table: SchoolTable, years: int = 10, start_year: int = 2026, order: str = "cost-per-learner",
+                 budget: float | None = None, target_year: int | None = None, rate: float = 0.0,
+                 prefer: tuple[str, ...] | None = None, technologies: Technologies | None = None) -> SchoolPlan:
+    """The plan of a school table (see the engine and the rollout modules).
+
+    Raises
+    ------
+    ScenarioError
+        An unknown order or technology, a budget <= 0, a target year outside the plan.
+    """
+    from .technology import default_technologies
+
+    problems = []
+    if order not in ORDERS:
+        problems.append(Problem("--order", f"unknown order ({known(ORDERS)})", order))
+    if prefer is not None:
+        unknown = [p for p in prefer if p not in TECHNOLOGIES]
+        if unknown or not prefer:
+            problems.append(Problem("--prefer", f"name technologies ({known(TECHNOLOGIES)})", ",".join(prefer)))
+    if budget is not None and not budget > 0:
+        problems.append(Problem("--budget", "must be > 0 (USD of capex a year)", budget))
+    if target_year is not None and not start_year <= target_year < start_year + years:
+        problems.append(Problem("--target-year", f"must be within the plan ({start_year}..{start_year + years - 1})",
+                                target_year))
+    if order == "priority" and "priority" not in table.frame.columns:
+        problems.append(Problem("--order", "the priority order needs a priority column in the school table",
+                                order))
+    if years < 1:
+        problems.append(Problem("--horizon", "must be at least 1 year", years))
+    if problems:
+        raise ScenarioError(problems)
+    tech = technologies or default_technologies()
+    pick = None if prefer is None else tuple(TECHNOLOGIES.index(p) for p in prefer)
+    costs = school_costs(table.schools, tech, years, rate, pick)
+    priority = table.frame["priority"].to_numpy(dtype=float) if "priority" in table.frame.columns else None
+    eligible = costs.choice >= 0
+    sequence = connection_order(order, costs.cost_horizon, table.schools.learners, table.area, table.region,
+                                eligible, priority)
+    year_index = connection_years(sequence, costs.capex, len(table), years, budget,
+                                  None if target_year is None else target_year - start_year)
+    return SchoolPlan(table=table, costs=costs, year_index=year_index, start_year=start_year, years=years,
+                      order=order)

@@ -1,0 +1,259 @@
+"""School by school: the least-cost technology by hand, its properties, the rollout, the equity view, bad tables."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dfl_finance import ScenarioError
+from dfl_finance.cli import main
+from dfl_finance.schools.engine import TECHNOLOGIES, Schools, school_costs
+from dfl_finance.schools.generate import generate_schools
+from dfl_finance.schools.model import plan_schools
+from dfl_finance.schools.rollout import connection_order, connection_years
+from dfl_finance.schools.table import check_schools, nearest_km, read_schools
+from dfl_finance.schools.technology import default_technologies
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _school(**kw):
+    row = {"school_id": "x", "region": "North", "lat": -1.9, "lon": 30.0, "area": "rural", "learners": 100,
+           "teachers": 3, "electricity": True, "connectivity": "none", "fiber_distance_km": 2.0, "coverage": "4G",
+           "tower_distance_km": 3.0}
+    row.update(kw)
+    return row
+
+
+FIVE = pd.DataFrame([
+    # 4,000 learners need 200 Mbps (50 kbps each), more than a satellite gives (150)
+    _school(school_id="fibre", learners=4000, fiber_distance_km=0.5),
+    _school(school_id="cellular", learners=4000, fiber_distance_km=30.0, tower_distance_km=5.0),
+    _school(school_id="p2p", learners=4000, fiber_distance_km=25.0, coverage="3G", tower_distance_km=10.0),
+    _school(school_id="satellite"),
+    _school(school_id="no power", electricity=False),
+    _school(school_id="connected", connectivity="fibre"),
+    _school(school_id="nothing", learners=4000, fiber_distance_km=50.0, coverage="none", tower_distance_km=80.0),
+])
+
+
+def test_five_schools_by_hand():
+    """Over 5 years at 0% with the technology table's values:
+
+    - fibre, 0.5 km, 200 Mbps: 1,450 + 7,500 x 0.5 = 5,200 once; (100 x 0.5 + 6.09 x 200) = 1,268 a year
+      -> 5,200 + 5 x 1,268 = 11,540 (cellular would be 534 + 5 x 120 x 200 = 120,534; p2p 4,500 + 5 x 240 x 200)
+    - cellular, fibre beyond its 20 km, 4G: 120,534
+    - p2p, fibre beyond 20 km, 3G (no cellular), a tower at 10 km: 4,500 + 5 x 240 x 200 = 244,500
+    - satellite, 100 learners -> 20 Mbps: 515 + 5 x 6.0 x 20 = 1,115 (fibre 16,450 + 5 x 321.8; cellular 12,534)
+    - the same without power: + a solar kit 1,820 and 165 a year, 10-year life: 1,115 + 1,820 + 825 = 3,760
+    - already connected: existing, no new cost; 200 Mbps with no fibre, no coverage and a tower out of reach: none
+    """
+    plan = plan_schools(check_schools(FIVE), years=5)
+    df = plan.schools_df().set_index("school_id")
+    assert df["technology"].to_dict() == {"fibre": "fibre", "cellular": "cellular", "p2p": "p2p",
+                                          "satellite": "satellite", "no power": "satellite",
+                                          "connected": "existing", "nothing": "none"}
+    assert df["cost_horizon"].to_dict() == pytest.approx({"fibre": 11540.0, "cellular": 120534.0, "p2p": 244500.0,
+                                                         "satellite": 1115.0, "no power": 3760.0, "connected": 0.0,
+                                                         "nothing": 0.0})
+    assert df.loc["fibre", "capex"] == 5200.0 and df.loc["fibre", "opex_per_year"] == pytest.approx(1268.0)
+    assert df.loc["no power", "power"] and not df.loc["satellite", "power"] and not df.loc["connected", "power"]
+    assert df.loc["no power", "capex"] == 515.0 + 1820.0
+    # the schools connected in the plan: all but the existing one and the one no technology serves
+    assert df["year_connected"].isna().to_dict() == {"fibre": False, "cellular": False, "p2p": False,
+                                                     "satellite": False, "no power": False, "connected": True,
+                                                     "nothing": True}
+
+
+def test_a_preferred_order_takes_the_first_feasible_technology():
+    plan = plan_schools(check_schools(FIVE), years=5, prefer=("fibre", "cellular", "p2p", "satellite"))
+    tech = plan.schools_df().set_index("school_id")["technology"]
+    assert tech["satellite"] == "fibre"  # 2 km from fibre: fibre first, whatever it costs
+    assert tech["p2p"] == "p2p"
+
+
+def test_discounting_and_replacements():
+    # a satellite terminal lives 5 years: over 12 years it is bought in years 0, 5 and 10
+    plan = plan_schools(check_schools(FIVE.iloc[[3]]), years=12, rate=0.1)
+    expected = 515 * (1 + 1.1 ** -5 + 1.1 ** -10) + 120 * sum(1.1 ** -k for k in range(12))
+    assert plan.schools_df()["cost_horizon"].iloc[0] == pytest.approx(expected, abs=0.01)
+
+
+# ------------------------------------------------------------------------------------------------ properties
+
+
+@st.composite
+def _schools(draw):
+    n = draw(st.integers(1, 30))
+    rng = np.random.default_rng(draw(st.integers(0, 10_000)))
+    return Schools(learners=rng.integers(0, 5000, n).astype(float), electricity=rng.random(n) < 0.5,
+                   connected=rng.random(n) < 0.2, fibre_km=rng.exponential(20, n),
+                   tower_km=np.where(rng.random(n) < 0.2, np.nan, rng.exponential(10, n)),
+                   coverage=rng.choice([0.0, 2.0, 3.0, 4.0, 5.0], n))
+
+
+@settings(max_examples=100, deadline=None)
+@given(_schools(), st.integers(1, 20), st.floats(0.0, 0.15))
+def test_the_least_cost_choice_is_never_dearer_than_a_feasible_alternative(s, years, rate):
+    c = school_costs(s, default_technologies(), years, rate)
+    chosen = c.choice >= 0
+    rows = np.flatnonzero(chosen)
+    best = c.horizon_options[rows, c.choice[rows]]
+    assert (best[:, None] <= np.where(c.feasible[rows], c.horizon_options[rows], np.inf) + 1e-9).all()
+    # a school no technology serves has none feasible
+    assert not c.feasible[c.choice == -2].any()
+
+
+@settings(max_examples=100, deadline=None)
+@given(_schools(), st.integers(1, 20))
+def test_more_coverage_never_raises_a_schools_cost(s, years):
+    tech = default_technologies()
+    before = school_costs(s, tech, years)
+    better = Schools(s.learners, s.electricity, s.connected, s.fibre_km, s.tower_km, np.minimum(s.coverage + 1, 5))
+    after = school_costs(better, tech, years)
+    served = before.choice >= 0
+    assert (after.cost_horizon[served] <= before.cost_horizon[served] + 1e-9).all()
+    assert ((after.choice >= 0) | ~served).all()  # a school served stays served
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(2, 200), st.integers(0, 1000))
+def test_costs_add_up_over_schools_and_the_yearly_aggregate_is_their_sum(n, seed):
+    df = generate_schools(n, seed=seed)
+    whole = plan_schools(check_schools(df), years=8)
+    half = n // 2
+    parts = [plan_schools(check_schools(df.iloc[:half]), years=8), plan_schools(check_schools(df.iloc[half:]),
+                                                                                  years=8)]
+    a = whole.schools_df()["cost_horizon"].to_numpy()
+    b = np.concatenate([p.schools_df()["cost_horizon"].to_numpy() for p in parts])
+    np.testing.assert_allclose(a, b)
+    yearly = whole.yearly()
+    connected = whole.year_index >= 0
+    assert yearly["capex"].sum() == pytest.approx(whole.costs.capex[connected].sum())
+    assert yearly["schools"].sum() == connected.sum()
+    # opex accumulates: the last year's opex is that of every school connected in the plan
+    assert yearly["opex"][:, -1].sum() == pytest.approx(whole.costs.opex_per_year[connected].sum())
+
+
+# ------------------------------------------------------------------------------------------------ rollout
+
+
+def test_a_yearly_budget_connects_schools_as_their_cumulative_capex_fits():
+    order = np.array([0, 1, 2, 3])
+    years = connection_years(order, np.array([100.0, 100.0, 100.0, 500.0]), 4, years=3, budget=150.0)
+    # cumulative 100 (fits 150: year 0), 200 and 300 (fit 300: year 1), 800 (beyond 450: not in the plan)
+    assert years.tolist() == [0, 1, 1, -1]
+    even = connection_years(order, np.zeros(4), 4, years=3)
+    assert even.tolist() == [0, 0, 1, 1]  # 2 a year (ceil 4 / 3)
+
+
+def test_the_orders():
+    cost = np.array([10.0, 50.0, 20.0, 40.0])
+    learners = np.array([10.0, 100.0, 10.0, 10.0])  # per learner: 1, 0.5, 2, 4
+    area = np.array([0, 2, 1, 2])
+    region = np.array(["a", "a", "b", "b"], dtype=object)
+    everyone = np.ones(4, dtype=bool)
+    assert connection_order("cost-per-learner", cost, learners, area, region, everyone).tolist() == [1, 0, 2, 3]
+    assert connection_order("remote-first", cost, learners, area, region, everyone).tolist() == [1, 3, 2, 0]
+    # regions take turns: the cheapest of a, of b, then the next of each
+    assert connection_order("region-quota", cost, learners, area, region, everyone).tolist() == [1, 2, 0, 3]
+    assert connection_order("priority", cost, learners, area, region, everyone,
+                            np.array([3.0, 2.0, 1.0, 0.0])).tolist() == [3, 2, 1, 0]
+
+
+# ------------------------------------------------------------------------------------------------ equity
+
+
+def test_segments_and_equity_by_hand():
+    # two urban schools connected (one before the plan), two rural ones of which one is not reached by the budget
+    df = pd.DataFrame([_school(school_id="u1", area="urban", connectivity="fibre"),
+                       _school(school_id="u2", area="urban", region="South"),
+                       _school(school_id="r1"), _school(school_id="r2", learners=50)])
+    plan = plan_schools(check_schools(df), years=2, budget=600.0)  # 515 a terminal: one school a year
+    tables = plan.tables()
+    seg = tables["segments"].set_index(["segment_type", "segment", "year"])
+    assert seg.loc[("all", "all", 2027), "connected_schools"] == 3
+    assert seg.loc[("area", "urban", 2027), "share_connected"] == 1.0
+    assert seg.loc[("area", "rural", 2027), "share_connected"] == 0.5
+    eq = tables["equity"].set_index("measure")["value"]
+    assert eq["urban_rural_gap_end"] == pytest.approx(0.5)
+    assert eq["share_unconnected_end"] == pytest.approx(0.25)
+    assert 0.0 <= eq["gini_capex_per_learner_regions"] < 1.0
+
+
+# ------------------------------------------------------------------------------------------------ tables
+
+
+def test_great_circle_distance_to_the_nearest_node():
+    # one degree of longitude on the equator is 111.2 km; the nearer of two nodes counts
+    km = nearest_km(np.array([0.0, 0.0]), np.array([1.0, 3.0]), np.array([0.0, 0.0]), np.array([0.0, 2.5]))
+    np.testing.assert_allclose(km, [111.195, 55.597], atol=0.01)
+
+
+def test_fibre_nodes_give_the_distance_and_giga_names_are_read(tmp_path):
+    giga = pd.DataFrame({"school_id_giga": ["a", "b"], "admin1": ["R", "R"], "latitude": [0.0, 0.0],
+                         "longitude": [1.0, 2.0], "school_area_type": ["Rural", "urban"],
+                         "num_students": [100, 200], "num_teachers": [3, 5], "electricity_availability": [True, False],
+                         "connectivity_type": ["none", "none"], "coverage_type": ["4G", "none"],
+                         "other_column": [1, 2]})
+    path = tmp_path / "giga.csv"
+    giga.to_csv(path, index=False)
+    nodes = tmp_path / "nodes.csv"
+    pd.DataFrame({"lat": [0.0], "lon": [0.0]}).to_csv(nodes, index=False)
+    table = read_schools(path, nodes)
+    np.testing.assert_allclose(table.schools.fibre_km, [111.195, 222.39], atol=0.01)
+    assert table.frame["area"].tolist() == ["rural", "urban"]
+    assert "other_column" not in table.frame.columns
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"lat": 95.0}, "row 2, lat: must be between -90 and 90"),
+    ({"learners": -5}, "row 2, learners: must be between 0"),
+    ({"area": "suburban"}, "row 2, area: must be one of urban, rural, remote"),
+    ({"coverage": "6G"}, "row 2, coverage: must be one of"),
+    ({"electricity": "maybe"}, "row 2, electricity: must be true or false"),
+    ({"fiber_distance_km": "far"}, "row 2, fiber_distance_km: not a number"),
+])
+def test_a_bad_value_names_its_row_and_column(change, words, tmp_path, capsys):
+    path = tmp_path / "bad.csv"
+    pd.DataFrame([_school(**change), _school(school_id="y")]).to_csv(path, index=False)
+    assert main(["schools", str(path), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert words in err and str(path) in err and "Traceback" not in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_duplicate_ids_and_missing_columns_are_refused(tmp_path):
+    with pytest.raises(ScenarioError, match="row 3, school_id: the same id"):
+        check_schools(pd.DataFrame([_school(), _school()]), "t.csv")
+    with pytest.raises(ScenarioError, match="missing columns: lat, lon"):
+        check_schools(pd.DataFrame([_school()]).drop(columns=["lat", "lon"]), "t.csv")
+    with pytest.raises(ScenarioError, match="file not found"):
+        read_schools(tmp_path / "none.csv")
+
+
+def test_schools_command_on_the_bundled_synthetic_country(tmp_path, capsys):
+    out = tmp_path / "out"
+    table = ROOT / "data" / "schools-rwanda-synthetic.csv"
+    assert main(["schools", str(table), "--out", str(out), "--budget", "300000", "--order", "remote-first"]) == 0
+    text = capsys.readouterr().out
+    assert "equity:" in text and "satellite" in text
+    schools = pd.read_csv(out / "schools.csv")
+    assert len(schools) == 6756 and set(schools["technology"]) <= {*TECHNOLOGIES, "existing", "none"}
+    assert list(schools.columns) == ["school_id", "region", "area", "learners", "technology", "power", "capex",
+                                     "opex_per_year", "cost_horizon", "year_connected"]
+    # the budget binds: by the end of each year the capex spent fits in the budgets of the years so far
+    new = schools.dropna(subset=["year_connected"])
+    spent = new.groupby("year_connected")["capex"].sum().cumsum()
+    assert (spent.to_numpy() <= 300000 * (spent.index.to_numpy() - 2025) + 1e-6).all()
+    assert len(new) < (schools["technology"] != "existing").sum()  # not every school within ten years
+    first = new[new["year_connected"] == new["year_connected"].min()]
+    assert (first["area"] == "remote").all()
+    assert json.loads((out / "manifest.json").read_text())["schools"]["order"] == "remote-first"
+    assert {"segments.csv", "equity.csv"} <= {p.name for p in out.iterdir()}
