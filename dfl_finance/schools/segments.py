@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-SEGMENT_COLUMNS = ["segment_type", "segment", "year", "schools", "learners", "connected_schools",
-                   "connected_learners", "share_connected", "cost", "cost_per_school", "cost_per_learner"]
+SEGMENT_COLUMNS = ["segment_type", "segment", "year", "schools", "connected_schools", "share_connected",
+                   "learners", "connected_learners", "cost", "cost_per_school", "cost_per_learner"]
 EQUITY_COLUMNS = ["measure", "value", "unit"]
 
 
