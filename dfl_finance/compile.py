@@ -207,10 +207,19 @@ def build_cost_inputs(scenario: Scenario, draws: int = 1, prices: Prices | None 
     progs = scenario.programme
     lines = [(p_idx, c) for p_idx, p in enumerate(progs) for c in p.cost]
     counts = {driver: getattr(ctx, driver, None) or 0 for driver in DRIVERS}  # 0 for "none"
-    schedule = np.zeros((len(lines), Y), dtype=bool)
+    # the lump sums of fixed lines, as multiples of unit_cost in each year: a schedule's years, every year, or the
+    # profile (after the plan: a fixed_opex profile at its last value, a fixed_capex one nothing)
+    schedule = np.zeros((len(lines), Y))
     for l_idx, (_, c) in enumerate(lines):
-        if c.kind == "fixed_capex":
-            schedule[l_idx, [y - start for y in (c.schedule or [start])]] = True
+        if c.profile is not None:
+            n = min(len(c.profile), Y)
+            schedule[l_idx, :n] = c.profile[:n]
+            if c.kind == "fixed_opex" and c.profile:
+                schedule[l_idx, n:] = c.profile[-1]
+        elif c.kind == "fixed_capex":
+            schedule[l_idx, [y - start for y in (c.schedule or [start])]] = 1.0
+        elif c.kind == "fixed_opex":
+            schedule[l_idx, :] = 1.0
     line_locs = [("programme", i, "cost", j) for i, p in enumerate(progs) for j in range(len(p.cost))]
     unit_cost = value.columns([(*loc, "unit_cost") for loc in line_locs], [c.unit_cost for _, c in lines])
     usd_priced = np.array([in_usd(scenario, scenario.line_currency(c)) for _, c in lines], dtype=bool)

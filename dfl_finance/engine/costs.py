@@ -99,7 +99,8 @@ class CostInputs:
     price_trend: Floats  # (D, L) [1/yr]
     lifetime: Ints  # (L,) 0 = never replaced
     replace_existing: Bools  # (L,)
-    schedule: Bools  # (L, Y) years of fixed_capex lump sums
+    schedule: Floats  # (L, Y) the lump sums of fixed lines as multiples of unit_cost (1 in a fixed_capex line's
+    # schedule years and every year of a fixed_opex line, unless a profile gives them)
     usd_priced: Bools | None = None  # (L,) lines priced in USD (their cost follows ``rer``); None = none
     rer: Floats | None = None  # (D, Y) real exchange rate index (1 in the base year); None = 1
 
@@ -161,7 +162,8 @@ def project_costs(inp: CostInputs) -> CostProjection:
     ``replace_existing``, the units reached before start_year spread evenly over the lifetime ``n`` (their ages
     taken to be uniform): in year index ``i``, ``round(E (j + 1) / n) - round(E j / n)`` with ``j = i mod n`` and
     ``E`` the existing units, so every cycle of ``n`` years replaces each of them once, in whole units.
-    opex quantity: ``reached[i]``. fixed_capex: 1 in the schedule years; fixed_opex: 1 every year.
+    opex quantity: ``reached[i]``. fixed_capex and fixed_opex: ``schedule[l, i]``, 1 in the schedule years of a
+    fixed_capex line and every year of a fixed_opex line, or the line's profile.
     price: ``unit_cost * (1 + price_trend) ** i``, times the real exchange rate index ``rer[i]`` for a line priced
     in USD. amount = quantity * price.
     """
@@ -187,7 +189,7 @@ def project_costs(inp: CostInputs) -> CostProjection:
     kind = inp.line_kind[None, None, :]
     quantity = np.where(
         kind == CAPEX, capex_qty,
-        np.where(kind == OPEX, reached_l, np.where(kind == FIXED_CAPEX, inp.schedule.T[None], 1.0)),
+        np.where(kind == OPEX, reached_l, np.asarray(inp.schedule, dtype=float).T[None]),
     )
     price = inp.unit_cost[:, None, :] * (1.0 + inp.price_trend[:, None, :]) ** i[None, :, None]
     if inp.usd_priced is not None and inp.rer is not None and inp.usd_priced.any():

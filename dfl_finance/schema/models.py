@@ -273,6 +273,11 @@ class CostLine(_Model):
     schedule: list[int] | None = _field(None, description="fixed_capex only: years of the lump sums "
                                         "(default: the first year)", unit="year",
                                         allowed="distinct years inside the horizon")
+    profile: list[AmountValue] | None = _field(
+        None, description="fixed_capex and fixed_opex only: the lump sum of each projection year from start_year as "
+        "a multiple of unit_cost (a cost that changes from year to year, such as the yearly costs of a school plan); "
+        "after the plan a fixed_opex profile continues at its last value and a fixed_capex profile pays nothing; "
+        "instead of schedule", unit="x unit_cost", allowed=">= 0; one value per projection year")
     source_note: Note = _field("", description="Provenance of the unit cost", allowed=NOTE_RULE)
     price_range: list[float] | None = _field(None, description="The public low and high of the unit cost, in its "
                                              "currency and price year (template lines take it from "

@@ -68,6 +68,17 @@ def consistency_problems(sc: Scenario) -> list[Problem]:
             if c.uncertain == "from-data" and c.price_range is None:
                 out.append(Problem(f"{cw}.uncertain", "from-data needs a price_range (template lines have one where "
                                    "data/unit_cost_ranges.csv gives it; this line has none)", c.uncertain))
+            if c.profile is not None:
+                if c.kind not in ("fixed_capex", "fixed_opex"):
+                    out.append(Problem(f"{cw}.profile", f"only fixed_capex and fixed_opex lines have a profile (kind "
+                                       f"is {c.kind})", c.profile))
+                if len(c.profile) != sc.scenario.years:
+                    what = "shorter than" if len(c.profile) < sc.scenario.years else "longer than"
+                    out.append(Problem(f"{cw}.profile", f"is {what} the horizon: give one value per projection "
+                                       f"year ({sc.scenario.years} values for {first}..{last}), not "
+                                       f"{len(c.profile)}", c.profile))
+                if c.schedule is not None:
+                    out.append(Problem(f"{cw}.schedule", "give a profile or a schedule, not both", c.schedule))
             if c.schedule is not None:
                 if c.kind != "fixed_capex":
                     out.append(Problem(f"{cw}.schedule", f"only fixed_capex lines have a schedule (kind is "
