@@ -642,3 +642,113 @@ def test_the_risk_page_draws_the_tornado_and_the_stress_tests(workspace):
     assert not at.exception, at.exception
     assert any("Sobol indices of the total cost (present value)" in str(c.proto.spec)
                for c in at.get("vega_lite_chart"))
+
+
+# ------------------------------------------------------------------------------------------- optimise
+
+KENYA_GPE = "Kenya: IDA grant with GPE multiplier"
+
+
+def _optimise(at: AppTest, name: str = KENYA_GPE) -> AppTest:
+    at.switch_page(PAGES["optimise"]).run()
+    assert not at.exception, at.exception
+    if at.selectbox(key="current").value != name:
+        at.selectbox(key="current").set_value(name).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _solve(at: AppTest, name: str = KENYA_GPE) -> AppTest:
+    at.button(key=f"opt_go:{_scope(name)}").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _chart_titles(at: AppTest) -> str:
+    return " ".join(str(c.proto.spec) for c in at.get("vega_lite_chart"))
+
+
+def test_the_optimise_page_solves_a_bundled_scenario_and_adds_the_optimal_mix(workspace):
+    from dfl_finance.app.optimising import CURRENT, OPTIMAL
+    from dfl_finance.formatting import format_metric
+    from dfl_finance.optimiser import optimise
+
+    at = _optimise(_app())
+    assert "press **Solve**" in _texts(at.info) and not at.get("vega_lite_chart")  # nothing before the button
+    _solve(at)
+    assert not at.error, [e.value for e in at.error]
+    best = optimise(load_scenario(ROOT / "scenarios/kenya-ida-gpe.toml"))
+    (table,) = [df for df in at.dataframe if OPTIMAL in df.value.columns]
+    pv = table.value.set_index("Metric").loc["Government cost (present value)"]
+    assert pv[OPTIMAL] == format_metric(best.result.summary()["pv_government_cost"], "money")
+    assert pv[CURRENT] == format_metric(best.waterfall.summary()["pv_government_cost"], "money")
+    charts = _chart_titles(at)
+    assert "What each source pays over the plan" in charts and "shadow prices" in charts
+    assert "One more USD 1 M of `gpe`'s commitment saves KES 115.6 M" in _texts(at.markdown)
+    rows, cols, nonzeros = best.lp_size
+    assert f"Linear programme: {rows:,} rows, {cols:,} columns, {nonzeros:,} non-zeros" in _texts(at.caption)
+    assert "The waterfall reproduces the optimal mix" in _texts(at.markdown)
+    assert not any(workspace.glob("*.toml"))  # solving saves nothing
+    # the yearly view of the financing
+    at.radio(key="opt_view").set_value("By year").run()
+    assert not at.exception and "Financing by source, with the gap" in _chart_titles(at)
+
+    at.button(key=f"opt_add:{_scope(KENYA_GPE)}").click().run()
+    assert not at.exception, at.exception
+    new = f"{KENYA_GPE} (optimal mix)"
+    saved = load_scenario(workspace / file_name(new))
+    assert saved.name == new and all(isinstance(s.annual_cap, list) for s in saved.source)
+    assert run(saved).summary()["pv_government_cost"] == pytest.approx(
+        best.result.summary()["pv_government_cost"], abs=1.0)  # the waterfall reproduces it
+    assert f"Added **{new}** to your workspace." in _texts(at.success)
+    assert new in at.selectbox(key="current").options and at.selectbox(key="current").value == KENYA_GPE
+    # added again: under the next free name
+    at.button(key=f"opt_add:{_scope(KENYA_GPE)}").click().run()
+    assert load_scenario(workspace / file_name(f"{new} (2)")).name == f"{new} (2)"
+    # and opened on the Scenarios page
+    at.button(key=f"opt_open:{_scope(KENYA_GPE)}").click().run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="current").value == f"{new} (2)"
+
+
+def test_the_optimise_page_shows_amounts_in_the_price_basis_picked(workspace):
+    from dfl_finance.app.optimising import OPTIMAL
+    from dfl_finance.formatting import format_metric
+    from dfl_finance.optimiser import optimise
+
+    at = _optimise(_app())
+    at.selectbox(key="price_basis").set_value("nominal-usd").run()
+    _solve(at)
+    best = optimise(load_scenario(ROOT / "scenarios/kenya-ida-gpe.toml"), None, "nominal-usd")
+    (table,) = [df for df in at.dataframe if OPTIMAL in df.value.columns]
+    pv = table.value.set_index("Metric").loc["Government cost (present value)"]
+    assert pv["Unit"] == "USD" and pv[OPTIMAL] == format_metric(best.result.summary()["pv_government_cost"], "money")
+    assert "current prices of each year, USD" in _texts(at.caption)
+
+
+def test_the_optimise_page_names_a_limit_that_cannot_hold(workspace):
+    at = _optimise(_app())
+    scope = _scope(KENYA_GPE)
+    at.multiselect(key=f"opt_shares:{scope}").set_value(["gpe", "ida"]).run()
+    at.number_input(key=f"opt_share:{scope}:gpe").set_value(60.0)
+    at.number_input(key=f"opt_share:{scope}:ida").set_value(50.0)
+    _solve(at)
+    errors = _texts(at.error)
+    assert "Minimum shares: the minimum shares add up to more than the whole plan (got 1.1)" in errors
+    assert "--min-share" not in errors and "Traceback" not in errors
+    assert not at.get("vega_lite_chart")
+    # shares that add up, but more than the GPE grant can pay under its commitment
+    at.number_input(key=f"opt_share:{scope}:gpe").set_value(90.0)
+    at.number_input(key=f"opt_share:{scope}:ida").set_value(5.0)
+    _solve(at)
+    assert 'the minimum share of `gpe` ("Minimum shares") cannot hold' in _texts(at.error)
+    # a cap on new debt that is not a number: refused next to the field, and nothing to solve
+    at.text_input(key=f"opt_max_debt:{scope}").set_value("abc").run()
+    assert "Cap on new debt: not a number" in _texts(at.error)
+    assert at.button(key=f"opt_go:{scope}").disabled
+    # a valid one with shares that hold: solved
+    at.text_input(key=f"opt_max_debt:{scope}").set_value("1e9")
+    at.number_input(key=f"opt_share:{scope}:gpe").set_value(5.0).run()
+    _solve(at)
+    assert not at.error, [e.value for e in at.error]
+    assert "KES 1.00 bn" in _texts(at.caption)

@@ -522,3 +522,140 @@ def test_an_annual_cap_per_year_round_trips_through_the_sources_table():
     with pytest.raises(ScenarioError) as info:
         scenario_from_tables(sc, progs, lines, sources)
     assert any("annual_cap" in p.path for p in info.value.problems)
+
+
+# ------------------------------------------------------------------------------------------------ optimise
+
+@pytest.fixture(scope="module")
+def kenya_best():
+    """The optimal mix of the Kenya IDA/GPE scenario (its GPE commitment and match ratios bind)."""
+    from dfl_finance.optimiser import optimise
+
+    return optimise(load_scenario(ROOT / "scenarios/kenya-ida-gpe.toml"))
+
+
+@pytest.fixture(scope="module")
+def ppp_best():
+    """The optimal mix of the Rwanda PPP scenario (the waterfall leaves a gap, the optimum none)."""
+    from dfl_finance.optimiser import optimise
+
+    return optimise(load_scenario(ROOT / "scenarios/rwanda-ppp.toml"))
+
+
+def _financing(best):
+    return pd.concat([best.waterfall.financing_df(), best.result.financing_df()], ignore_index=True)
+
+
+def test_the_shadow_price_chart_draws_the_binding_constraints_ranked_in_words(kenya_best):
+    from dfl_finance.app.charts import shadow_price_chart
+    from dfl_finance.app.optimising import SAVES, readings, readings_table, shadow_chart_rows, shadow_frame
+
+    sp = kenya_best.shadow_prices_df()
+    binding = sp[sp["binding"] == "yes"]
+    frame = shadow_frame(sp, labels_of([kenya_best.scenario]))
+    rows = shadow_chart_rows(frame, "KES")
+    chart = shadow_price_chart(rows, "KES")
+    data = chart.data
+    # the chart's data are the binding rows of shadow_prices.csv, worth the most first, in KES millions
+    assert len(data) == len(binding) == 5 and set(data["measure"]) == {SAVES}  # no gap to close
+    expected = binding.assign(size=binding["value"].abs()).sort_values("size", ascending=False)
+    assert list(data["value"]) == list(expected["value"])
+    assert list(data["x"]) == pytest.approx(list(expected["value"] / 1e6))
+    assert list(data["rank"]) == [1, 2, 3, 4, 5]
+    assert list(data["constraint_text"]) == ["GPE multiplier grant: commitment"] + [
+        f"GPE multiplier grant: match ratio, {y}" for y in (2026, 2027, 2028, 2029)]
+    assert data["step"].iloc[0] == "per USD 1 M of commitment" and data["value_text"].iloc[0] == "KES 115.6 M"
+    spec = chart.to_dict()
+    assert spec["encoding"]["y"]["sort"] == list(data["constraint_text"])
+    assert "KES millions" in spec["encoding"]["x"]["title"]
+    # the readings, in rank order; the table without a gap column when no constraint closes a gap
+    assert readings(frame).splitlines()[0] == ("1. One more USD 1 M of `gpe`'s commitment saves KES 115.6 M of PV "
+                                               "government cost.")
+    table = readings_table(frame, "KES")
+    assert list(table["Constraint"]) == list(data["constraint_text"])
+    assert "Gap closed (KES)" not in table.columns and table["PV cost saved (KES)"].iloc[0] == "115.6 M"
+
+
+def test_a_constraint_that_closes_a_gap_gets_its_own_bar():
+    from dfl_finance.app.charts import SHADOW_COLOURS, shadow_price_chart
+    from dfl_finance.app.optimising import CLOSES, SAVES, shadow_chart_rows, shadow_frame
+
+    sp = pd.DataFrame({"scenario": "s", "constraint": ["commitment", "burden_limit", "annual_cap"],
+                       "source": ["gpe", None, "ida"], "year": pd.array([None, 2028, 2027], dtype="Int64"),
+                       "value": [2e5, 5e6, 0.0], "gap_value": [1e6, 0.0, 0.0],
+                       "unit": ["USD of PV per USD 1 M of commitment",
+                                "USD of PV per percentage point of the budget in 2028",
+                                "USD of PV per USD 1 M of annual cap"],
+                       "binding": ["yes", "yes", "no"], "reading": ["a.", "b.", ""]})
+    frame = shadow_frame(sp, {"gpe": "GPE grant"})
+    # ranked by the PV saved plus the gap closed: the burden limit (5 M) before the commitment (0.2 M + 1 M)
+    assert list(frame["constraint_text"]) == ["Burden limit, 2028", "GPE grant: commitment"]
+    assert list(frame["step"]) == ["percentage point of the budget in 2028", "USD 1 M of commitment"]
+    rows = shadow_chart_rows(frame, "USD")
+    assert list(zip(rows["constraint_text"], rows["measure"], rows["value"])) == [
+        ("Burden limit, 2028", SAVES, 5e6), ("Burden limit, 2028", CLOSES, 0.0),
+        ("GPE grant: commitment", SAVES, 2e5), ("GPE grant: commitment", CLOSES, 1e6)]
+    spec = shadow_price_chart(rows, "USD").to_dict()
+    assert spec["encoding"]["color"]["scale"] == {"domain": [SAVES, CLOSES], "range": list(SHADOW_COLOURS)}
+
+
+def test_the_metric_table_sets_the_optimum_beside_the_waterfall(kenya_best, ppp_best):
+    from dfl_finance.app.optimising import CURRENT, KEY_METRICS, OPTIMAL, metrics_table, outcome_words
+    from dfl_finance.formatting import format_metric
+    from dfl_finance.vocabulary import METRICS
+
+    best = kenya_best
+    table = metrics_table(best.comparison_df(), best.waterfall.name, best.result.name).set_index("Metric")
+    assert list(table.index) == [METRICS[m].label for m in KEY_METRICS]
+    pv = table.loc["Government cost (present value)"]
+    assert pv[OPTIMAL] == format_metric(best.result.summary()["pv_government_cost"], "money") == "92.70 bn"
+    assert pv[CURRENT] == format_metric(best.waterfall.summary()["pv_government_cost"], "money") == "98.23 bn"
+    assert pv["Change"] == "-5.54 bn" and pv["Unit"] == "KES"
+    assert table.loc["Peak burden", "Unit"] == "share of education budget"
+    assert table.loc["Peak burden", "Change"].endswith(" pp")
+    assert outcome_words(best.comparison_df(), best.waterfall.name, best.result.name, "KES") == (
+        "The optimal mix leaves the same funding gap (none) and costs the government KES 5.54 bn less in present "
+        "value (KES 92.70 bn instead of KES 98.23 bn).")
+    ppp = metrics_table(ppp_best.comparison_df(), ppp_best.waterfall.name, ppp_best.result.name).set_index("Metric")
+    assert ppp.loc["Funding gap", CURRENT] == "140.3 M" and ppp.loc["Funding gap", OPTIMAL] == "0"
+    assert outcome_words(ppp_best.comparison_df(), ppp_best.waterfall.name, ppp_best.result.name, "RWF").startswith(
+        "The optimal mix closes RWF 140.3 M of the funding gap (all of it) and costs the government RWF 24.66 bn less")
+
+
+def test_the_mix_totals_are_what_each_source_pays_in_each_run(ppp_best):
+    from dfl_finance.app.charts import MIX_COLOURS, mix_totals_chart
+    from dfl_finance.app.optimising import CURRENT, MIXES, OPTIMAL, mix_by_year, mix_totals
+
+    best = ppp_best
+    sc = best.scenario
+    totals = mix_totals(_financing(best), best.waterfall.name, best.result.name, [(s.id, s.kind) for s in sc.source],
+                        labels_of([sc]))
+    got = totals.set_index(["source", "mix"])["amount"]
+    for mix, res in ((CURRENT, best.waterfall), (OPTIMAL, best.result)):
+        fin = res.financing_df()
+        for sid in ["operator", "mof", "gap"]:
+            assert got[(sid, mix)] == pytest.approx(fin.loc[fin["source"] == sid, "amount"].sum()), (sid, mix)
+        assert totals[totals["mix"] == mix]["share"].sum() == pytest.approx(1.0)
+    assert got[("gap", CURRENT)] == pytest.approx(best.waterfall.summary()["total_gap"])
+    assert got[("gap", OPTIMAL)] == 0.0 and got[("operator", OPTIMAL)] == 0.0  # a row even where it pays nothing
+    assert list(dict.fromkeys(totals["label"])) == ["Connectivity operator (PPP)", "Education budget", "Funding gap"]
+    spec = mix_totals_chart(totals, "RWF", MIXES).to_dict()
+    bars, text = spec["layer"]
+    assert bars["encoding"]["color"]["scale"] == {"domain": list(MIXES), "range": list(MIX_COLOURS)}
+    assert text["encoding"]["text"]["field"] == "amount_text" and "RWF millions" in str(spec)
+    yearly = mix_by_year(_financing(best), best.waterfall.name, best.result.name, labels_of([sc]))
+    assert set(yearly["scenario"]) == set(MIXES) and "Education budget" in set(yearly["source"])
+
+
+def test_the_optimisers_messages_name_the_pages_options():
+    from dfl_finance.app.optimising import in_app_words
+    from dfl_finance.app.ui import problem_list
+    from dfl_finance.errors import Problem
+
+    listed = problem_list([Problem("--min-share", "the minimum shares add up to more than the whole plan", 1.1)])
+    assert in_app_words(listed) == ("- Minimum shares: the minimum shares add up to more than the whole plan "
+                                    "(got 1.1)")
+    assert in_app_words("no mix meets the limits: the minimum share of `gpe` (--min-share) cannot hold") == (
+        'no mix meets the limits: the minimum share of `gpe` ("Minimum shares") cannot hold')
+    assert in_app_words("the cap on new debt (--max-debt) and --burden-limit") == (
+        'the cap on new debt ("Cap on new debt") and "Keep the burden within the limit"')

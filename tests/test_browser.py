@@ -546,3 +546,65 @@ def test_an_uncertain_input_edited_on_the_risk_page_is_checked_then_saved(browse
     finally:
         path.unlink(missing_ok=True)
         pg.context.close()
+
+
+# ------------------------------------------------------------------------------------------- optimise
+
+KENYA_GPE = "Kenya: IDA grant with GPE multiplier"
+
+
+def _drawn(chart) -> None:
+    """A chart that was drawn: an svg or canvas of a real size, with marks."""
+    chart.scroll_into_view_if_needed()
+    drawn = chart.locator("svg, canvas").first
+    drawn.wait_for()
+    box = drawn.bounding_box()
+    assert box and box["width"] > 300 and box["height"] > 100
+    assert chart.evaluate("""el => {
+        const svg = el.querySelector('svg.marks');
+        if (svg) return svg.querySelectorAll('path, rect').length > 3;
+        const c = el.querySelector('canvas');
+        return !!c && c.width > 0 && c.height > 0;
+    }""")
+
+
+def test_the_optimise_page_solves_and_draws_its_charts(browser, server, workspace):
+    pg = _new_page(browser)
+    added = workspace / file_name(f"{KENYA_GPE} (optimal mix)")
+    try:
+        pg.goto(f"{server}/optimise")
+        pg.get_by_role("heading", name="Optimise", exact=True).wait_for()
+        _wait_idle(pg)
+        _pick(pg, KENYA_GPE)
+        assert pg.locator(".vega-embed").count() == 0  # nothing before the button
+        pg.get_by_role("button", name="Solve", exact=True).click()
+        pg.get_by_role("heading", name="What more of each constraint is worth").wait_for()
+        pg.locator(".vega-embed").nth(1).wait_for()
+        _wait_idle(pg)
+        charts = pg.locator(".vega-embed")
+        assert charts.count() == 2  # the mix by source, the shadow prices
+        for words in ["What each source pays over the plan", "Current mix (waterfall)",
+                      "GPE multiplier grant"]:
+            assert words in _vega_text(charts.nth(0)), words
+        assert "GPE multiplier grant: commitment" in _vega_text(charts.nth(1))
+        for i in range(2):
+            _drawn(charts.nth(i))
+        pg.get_by_text("costs the government KES 5.54 bn less in present value").first.wait_for()
+        pg.get_by_text("Linear programme:").first.wait_for()
+        _no_exception(pg)
+        _screenshot(pg, "optimise")
+        pg.get_by_text("By year", exact=True).click()
+        _wait_idle(pg)
+        pg.locator(".vega-embed").nth(1).wait_for()
+        assert "Financing by source, with the gap" in _vega_text(pg.locator(".vega-embed").first)
+        _drawn(pg.locator(".vega-embed").first)
+        _no_exception(pg)
+        _screenshot(pg, "optimise-by-year")
+        pg.get_by_role("button", name="Add the optimal mix as a new scenario").click()
+        _wait_idle(pg)
+        pg.get_by_text("to your workspace").first.wait_for()
+        assert load_scenario(added).name == f"{KENYA_GPE} (optimal mix)"
+        _no_exception(pg)
+    finally:
+        added.unlink(missing_ok=True)
+        pg.context.close()

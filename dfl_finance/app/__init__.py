@@ -9,6 +9,7 @@ PAGES = {
     "scenarios": "dfl_finance/app/pages/scenarios.py",
     "compare": "dfl_finance/app/pages/compare.py",
     "risk": "dfl_finance/app/pages/risk.py",
+    "optimise": "dfl_finance/app/pages/optimise.py",
     "export": "dfl_finance/app/pages/export.py",
     "about": "dfl_finance/app/pages/about.py",
 }

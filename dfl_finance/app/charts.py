@@ -584,3 +584,77 @@ def sobol_chart(rows: pd.DataFrame, metric: str) -> alt.LayerChart:
                                                            yOffset=offset, tooltip=tips)
     return alt.LayerChart(layer=[bars, errors]).properties(
         width=640, height=alt.Step(20), title=f"Sobol indices of the {_lower_first(label)}")
+
+
+# ------------------------------------------------------------------------------------------------ optimiser
+
+#: The colours of the current mix (the waterfall) and the optimal mix, in that order.
+MIX_COLOURS: Final = ("#a5a5a5", "#4c78a8")
+#: The colours of the shadow-price chart's measures: the PV cost saved, and the gap closed (red, as the gap).
+SHADOW_COLOURS: Final = ("#4c78a8", GAP_COLOUR)
+
+
+def _money_unit(values: Iterable[float], currency: str) -> tuple[float, str, str]:
+    """A factor, the unit words and the axis format for amounts of this size: millions, thousands or units."""
+    top = max((abs(float(v)) for v in values), default=0.0)
+    if top >= 1e6:
+        return 1e-6, f"{currency} millions", ",.1f" if top < 1e8 else ",.0f"
+    if top >= 1e3:
+        return 1e-3, f"{currency} thousands", ",.1f"
+    return 1.0, currency, ",.2f"
+
+
+def mix_totals_chart(totals: pd.DataFrame, currency: str, mixes: Sequence[str]) -> alt.LayerChart:
+    """What each source pays over the plan in the current and the optimal mix, side by side, and the gap
+    (``totals``: :func:`~dfl_finance.app.optimising.mix_totals`; ``mixes``: the two mixes' names in order, the
+    current first); money in millions of ``currency``."""
+    df = totals.copy()
+    df["millions"] = df["amount"] / 1e6
+    df["amount_text"] = [format_money(v, currency) for v in df["amount"]]
+    order = list(dict.fromkeys(df["label"]))
+    colour = alt.Color("mix:N", title=None, sort=list(mixes),
+                       scale=alt.Scale(domain=list(mixes), range=list(MIX_COLOURS)),
+                       legend=alt.Legend(orient="top", direction="horizontal", symbolType="square", labelLimit=300))
+    top = float(df["millions"].abs().max()) if len(df) else 0.0
+    base = alt.Chart(df).encode(
+        x=alt.X("millions:Q", title=f"Paid over the plan ({currency} millions)",
+                axis=alt.Axis(format=",.0f" if top >= 100 else ",.1f", tickCount=8),
+                scale=alt.Scale(domain=[0, top * 1.15 if top > 0 else 1])),  # room for the labels
+        y=alt.Y("label:N", title=None, sort=order, axis=alt.Axis(labelLimit=360)),
+        yOffset=alt.YOffset("mix:N", sort=list(mixes)),
+        tooltip=[alt.Tooltip("label:N", title="Source"), alt.Tooltip("mix:N", title="Mix"),
+                 alt.Tooltip("amount_text:N", title="Paid over the plan"),
+                 alt.Tooltip("share:Q", title="Share of the plan's cost", format=".1%")],
+    )
+    # each bar's amount at its end, so that a small one (a gap next to the budget) can be read too
+    labels = base.mark_text(align="left", baseline="middle", dx=4, fontSize=11, color=THRESHOLD_COLOUR).encode(
+        text="amount_text:N")
+    # sizes on the layer itself, a step per bar: set on the layers, Streamlit draws a layered chart squashed
+    return alt.LayerChart(layer=[base.mark_bar().encode(color=colour), labels]).properties(
+        width=640, height=alt.Step(18), title="What each source pays over the plan: current and optimal mix")
+
+
+def shadow_price_chart(rows: pd.DataFrame, currency: str) -> alt.Chart:
+    """The binding constraints' shadow prices, ranked (worth the most on top): what one more step of each saves of
+    PV government cost and, when any closes a gap, the gap it closes (``rows``:
+    :func:`~dfl_finance.app.optimising.shadow_chart_rows`), in ``currency`` per step (each constraint's step in
+    the tooltip)."""
+    df = rows.copy()
+    scale, unit, fmt = _money_unit(df["value"], currency)
+    df["x"] = df["value"] * scale
+    order = list(dict.fromkeys(df.sort_values("rank", kind="stable")["constraint_text"]))
+    measures = list(dict.fromkeys(df["measure"]))
+    colour = alt.Color("measure:N", title=None, sort=measures,
+                       scale=alt.Scale(domain=measures, range=list(SHADOW_COLOURS[:len(measures)])),
+                       legend=alt.Legend(orient="top", direction="horizontal", symbolType="square", labelLimit=300))
+    return alt.Chart(df).mark_bar().encode(
+        x=alt.X("x:Q", title=f"Worth of one more step of the constraint ({unit}, present value)",
+                axis=alt.Axis(format=fmt, tickCount=8)),
+        y=alt.Y("constraint_text:N", title=None, sort=order, axis=alt.Axis(labelLimit=360)),
+        yOffset=alt.YOffset("measure:N", sort=measures),
+        color=colour,
+        tooltip=[alt.Tooltip("constraint_text:N", title="Constraint"), alt.Tooltip("step:N", title="One step"),
+                 alt.Tooltip("measure:N", title="Measure"), alt.Tooltip("value_text:N", title="Worth"),
+                 alt.Tooltip("reading:N", title="Reading")],
+    ).properties(width=640, height=alt.Step(22 if len(measures) == 1 else 14),
+                 title="What one more step of each binding constraint is worth (shadow prices)")

@@ -134,3 +134,51 @@ def checked_sobol(toml_text: str, metric: str, n: int, basis: str = DEFAULT_BASI
 
 def checked_stresses(toml_text: str, basis: str = DEFAULT_BASIS) -> dict[str, object]:
     return _checked(stresses_for, toml_text, basis)
+
+
+# ------------------------------------------------------------------------------------------------ optimiser
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def optimum_for(toml_text: str, objective: str, burden_limit: bool, max_debt: float | None,
+                min_share: tuple[tuple[str, float], ...], late_weight: float):
+    """The :class:`~dfl_finance.optimiser.Optimum` of one scenario text under the options
+    (:func:`dfl_finance.optimiser.optimise`, tables in the default basis), cached on the text and the options:
+    solved once per server (immutable, shared)."""
+    from ..optimiser import optimise, options_for
+
+    sc = parse_scenario(toml_text)
+    return optimise(sc, options_for(sc, objective, burden_limit, max_debt, min_share, late_weight))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def optimum_tables_for(toml_text: str, objective: str, burden_limit: bool, max_debt: float | None,
+                       min_share: tuple[tuple[str, float], ...], late_weight: float,
+                       basis: str = DEFAULT_BASIS) -> dict[str, object]:
+    """What the Optimise page shows of :func:`optimum_for`, in ``basis`` (a view: no second solve).
+
+    Keys: ``comparison`` (comparison.csv), ``shadow_prices`` (shadow_prices.csv), ``financing`` (both runs'
+    financing.csv), ``waterfall`` and ``optimum`` (the two runs' names), ``currency``, ``lp_size`` (rows, columns,
+    non-zeros), ``scenario_text`` (the optimal mix as a scenario's TOML) and ``reproduction_note`` (None when the
+    waterfall reproduces it).
+    """
+    from dataclasses import replace
+
+    from ..optimiser import Optimum
+    from ..schema import dump_scenario
+
+    best: Optimum = optimum_for(toml_text, objective, burden_limit, max_debt, min_share, late_weight)
+    view = replace(best, waterfall=best.waterfall.in_basis(basis), result=best.result.in_basis(basis))
+    return {"comparison": view.comparison_df(), "shadow_prices": view.shadow_prices_df(),
+            "financing": pd.concat([view.waterfall.financing_df(), view.result.financing_df()], ignore_index=True),
+            "waterfall": view.waterfall.name, "optimum": view.result.name, "currency": view.result.currency,
+            "lp_size": best.lp_size, "scenario_text": dump_scenario(best.to_scenario()),
+            "reproduction_note": best.reproduction_note}
+
+
+def checked_optimum(toml_text: str, objective: str, burden_limit: bool, max_debt: float | None,
+                    min_share: tuple[tuple[str, float], ...], late_weight: float,
+                    basis: str = DEFAULT_BASIS) -> dict[str, object]:
+    """:func:`optimum_tables_for`, with every failure as a :class:`ScenarioError` (as :func:`checked_tables`): an
+    option the optimiser refuses, limits that cannot all hold (the message names the constraint), or an error of
+    the solver itself."""
+    return _checked(optimum_tables_for, toml_text, objective, burden_limit, max_debt, min_share, late_weight, basis)

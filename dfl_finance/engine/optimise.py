@@ -45,8 +45,8 @@ from .financing import DOMESTIC, Allocation, SourceInputs
 
 #: Objectives of the first stage.
 FIRST_STAGES = ("gap", "pv-gap")
-#: Tolerance (a share of the plan's cost) with which the first stage's optimum is held in the second: HiGHS's
-#: own feasibility tolerance on the scaled programme.
+#: Tolerance (a share of the plan's cost) with which the first stage's optimum is held in the second when holding it
+#: exactly is infeasible by rounding: HiGHS's own feasibility tolerance on the scaled programme.
 STAGE_TOLERANCE = 1e-7
 #: Weight of a unit of gap against the PV cost in the final solve (relative to the largest PV coefficient).
 GAP_WEIGHT = 1e4
@@ -344,10 +344,11 @@ def solve_draw(problem: AllocationProblem, d: int, options: Options) -> DrawSolu
     A_eq, b_eq = eq.matrix(), np.asarray(eq.rhs, dtype=float) / scale
     bounds = np.stack([np.zeros(n), upper / scale], axis=1)
 
-    def solve(c: np.ndarray, A: Any, b: np.ndarray) -> Any:
+    def solve(c: np.ndarray, A: Any, b: np.ndarray, culprit: bool = True) -> Any:
         res = linprog(c, A_ub=A, b_ub=b, A_eq=A_eq, b_eq=b_eq, bounds=bounds, method="highs")
         if res.status == 2:
-            raise Infeasible(*_culprit(ub, optional_start, first, A_eq, b_eq, bounds, scale))
+            raise Infeasible(*(_culprit(ub, optional_start, first, A_eq, b_eq, bounds, scale) if culprit else
+                               ("gap", "the first stage's optimum cannot be held")))
         if res.status != 0:
             raise RuntimeError(f"the optimiser stopped: {res.message}")
         return res
@@ -358,12 +359,13 @@ def solve_draw(problem: AllocationProblem, d: int, options: Options) -> DrawSolu
     gap_opt = float(stage1.fun) * scale
     A2 = sparse.vstack([A_ub, sparse.csr_matrix(first[None, :])], format="csr")
     epsilon = TIE_WEIGHT * max(float(np.abs(pv).max(initial=0.0)), 1.0)
-    # the first stage's optimum is held to the solver's own tolerance; where rounding at that tolerance makes the
-    # second stage infeasible, a hundred times looser
-    for tolerance in (STAGE_TOLERANCE, 100 * STAGE_TOLERANCE):
+    # the first stage's optimum is held exactly: the gap costs nothing in the second stage, so any room given to it
+    # is taken (a gap of the tolerance x the plan's cost where the waterfall leaves none); where rounding makes
+    # that infeasible, to the solver's own tolerance, then a hundred times looser
+    for tolerance in (0.0, STAGE_TOLERANCE, 100 * STAGE_TOLERANCE):
         b2 = np.append(b_ub, float(stage1.fun) + tolerance * max(float(stage1.fun), 1.0))
         try:
-            stage2 = solve(pv + epsilon * tie, A2, b2)
+            stage2 = solve(pv + epsilon * tie, A2, b2, culprit=tolerance > STAGE_TOLERANCE)
             break
         except Infeasible:
             if tolerance > STAGE_TOLERANCE:
