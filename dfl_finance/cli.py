@@ -465,10 +465,11 @@ def cmd_optimise(args: argparse.Namespace) -> int:
 def _shadow_text(table: pd.DataFrame) -> str:
     """The binding constraints worth the most, in words, ranked by what they save."""
     binding = table[(table["binding"] == "yes") & (table["reading"] != "")]
-    if binding.empty:
-        return "\nno constraint binds: more of any would not lower the cost"
-    ranked = binding.assign(worth=binding["value"].abs() + binding["gap_value"].abs()).sort_values(
-        "worth", ascending=False, kind="stable")
+    worth = binding["value"].abs() + binding["gap_value"].abs()
+    ranked = binding.assign(worth=worth)[worth > 0].sort_values("worth", ascending=False, kind="stable")
+    if ranked.empty:
+        return ("\nno constraint is worth anything at the margin: more of any would not lower the cost"
+                + (f" ({len(binding)} bind, with other constraints taking over)" if len(binding) else ""))
     lines = [f"  {r}" for r in ranked["reading"].head(SHADOW_SHOWN)]
     more = len(ranked) - SHADOW_SHOWN
     return "\nshadow prices (what one more unit of a binding constraint is worth):\n" + "\n".join(lines) + (

@@ -394,6 +394,7 @@ def solve_draw(problem: AllocationProblem, d: int, options: Options) -> DrawSolu
     pay *= fill[:, None, :]
     gap = np.maximum(cost - pay.sum(axis=1), 0.0)
 
+    noise = 10.0 * epsilon * (S + C)  # the most the tie-break's weights (at most 2 each) can add to a dual
     m1 = stage1.ineqlin.marginals
     m2 = stage2.ineqlin.marginals[:len(ub.rhs)]
     slack = final.ineqlin.residual[:len(ub.rhs)]
@@ -402,9 +403,12 @@ def solve_draw(problem: AllocationProblem, d: int, options: Options) -> DrawSolu
         if tag is None:
             continue
         kind, who, when = tag
-        binding = bool(slack[r] <= 1e-7) or m2[r] < -1e-9 or m1[r] < -1e-9
-        constraints.append(Constraint(kind, who, when, value=-float(m2[r]), gap_value=-float(m1[r]),
-                                      binding=binding, rhs=float(ub.rhs[r])))
+        # a dual within the tie-break's perturbation is rounding of the tie-break, not a value
+        value = -float(m2[r]) if abs(m2[r]) > noise else 0.0
+        gap_value = -float(m1[r]) if abs(m1[r]) > 1e-9 else 0.0
+        binding = bool(slack[r] <= 1e-7) or value > 0.0 or gap_value > 0.0
+        constraints.append(Constraint(kind, who, when, value=value, gap_value=gap_value, binding=binding,
+                                      rhs=float(ub.rhs[r])))
     return DrawSolution(pay=pay, gap=gap, objective=(gap_opt, pv_opt), constraints=constraints,
                         size=(A2.shape[0] + A_eq.shape[0], n, int(A2.nnz + A_eq.nnz)))
 
