@@ -482,13 +482,34 @@ def cmd_schools(args: argparse.Namespace) -> int:
     from .schools.model import plan_schools
     from .schools.table import read_schools
 
+    scenario = None
+    horizon, start_year = args.horizon, args.start_year
+    if args.scenario:
+        (_, scenario), = _load_all([args.scenario])
+        horizon, start_year = scenario.scenario.years, scenario.scenario.start_year
+    elif args.programme or args.write_scenario:
+        raise DflFinanceError("--programme and --write-scenario need --scenario")
     table = read_schools(args.table, args.fibre_nodes)
     prefer = tuple(p.strip() for p in args.prefer.split(",")) if args.prefer else None
-    plan = plan_schools(table, years=args.horizon, start_year=args.start_year, order=args.order,
+    plan = plan_schools(table, years=horizon, start_year=start_year, order=args.order,
                         budget=args.budget, target_year=args.target_year, rate=args.rate, prefer=prefer)
     tables = plan.tables()
-    inputs = [args.table, *([args.fibre_nodes] if args.fibre_nodes else [])]
-    meta = manifest([Path(args.table).stem], input_files=inputs)
+    notes: list[str] = []
+    if scenario is not None:
+        from .results import run
+        from .schools.link import with_school_plan
+
+        target = Path(args.write_scenario) if args.write_scenario else None
+        if target is not None and target.exists():
+            raise DflFinanceError(f"--write-scenario: {target} exists; remove it or choose another path (nothing "
+                                  "was written)")
+        with _in_file(args.scenario):
+            linked, notes = with_school_plan(scenario, plan, args.programme)
+            tables.update(run(linked, args.basis).tables())
+    inputs = [args.table, *([args.fibre_nodes] if args.fibre_nodes else []),
+              *([args.scenario] if args.scenario else [])]
+    meta = manifest([Path(args.table).stem] + ([scenario.name] if scenario is not None else []), input_files=inputs,
+                    basis=args.basis if scenario is not None else None)
     meta["schools"] = {"horizon": args.horizon, "start_year": args.start_year, "order": args.order,
                        "budget": args.budget, "target_year": args.target_year, "rate": args.rate,
                        "prefer": list(prefer) if prefer else None}
@@ -498,6 +519,21 @@ def cmd_schools(args: argparse.Namespace) -> int:
         raise DflFinanceError(f"cannot write the results to {args.out}: {exc.strerror or exc}; the folder was left "
                               "as it was") from None
     print(_schools_text(tables))
+    if scenario is not None:
+        summary = dict(zip(tables["summary"]["metric"], tables["summary"]["value"]))
+        from .formatting import format_money
+
+        cur = str(tables["summary"]["unit"].iloc[0]) if len(tables["summary"]) else ""
+        print(f"\n{scenario.name} with the school plan: total cost {format_money(_number(summary.get('total_cost')))}"
+              f" {cur}, funding gap {format_money(_number(summary.get('total_gap')))} {cur} (the run's tables are "
+              "written beside the school tables)")
+        for note in notes:
+            print(f"note: {note}", file=sys.stderr)
+        if args.write_scenario:
+            from .schema import save_scenario
+
+            save_scenario(linked, args.write_scenario)
+            print(f"wrote the scenario with the school plan: {args.write_scenario}")
     print(f"\nwrote {len(written)} files to {Path(args.out)}")
     return EXIT_OK
 
@@ -937,6 +973,14 @@ def build_parser() -> argparse.ArgumentParser:
                    "cheapest, e.g. fibre,cellular,p2p,satellite")
     p.add_argument("--fibre-nodes", metavar="FILE", help="a table of fibre nodes (lat, lon) to measure each school's "
                    "distance to fibre from, instead of its fiber_distance_km column")
+    p.add_argument("--scenario", metavar="FILE", help="a scenario whose connectivity programme takes its costs from "
+                   "the school plan (its years set the horizon); the whole run's tables are written too")
+    p.add_argument("--programme", metavar="ID", help="the programme that takes the plan (default: connectivity, "
+                   "else the first whose driver is schools)")
+    p.add_argument("--write-scenario", metavar="PATH", help="also write the scenario with the school plan's cost "
+                   "lines (then run, compare, risk and optimise it like any other); refused if PATH exists")
+    p.add_argument("--basis", choices=PRICE_BASES, default=PRICE_BASES[0],
+                   help="price basis of the run's tables with --scenario (default: %(default)s)")
     p.set_defaults(func=cmd_schools)
 
     p = sub.add_parser("sensitivity", help="tornado and Sobol indices of metrics to the uncertain inputs",

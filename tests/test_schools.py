@@ -257,3 +257,84 @@ def test_schools_command_on_the_bundled_synthetic_country(tmp_path, capsys):
     assert (first["area"] == "remote").all()
     assert json.loads((out / "manifest.json").read_text())["schools"]["order"] == "remote-first"
     assert {"segments.csv", "equity.csv"} <= {p.name for p in out.iterdir()}
+
+
+# ------------------------------------------------------------------------------------------------ the financing model
+
+
+def _usd_plan(years=6):
+    from dfl_finance import scenario_from_dict
+
+    return scenario_from_dict({
+        "scenario": {"name": "schools", "start_year": 2026, "years": years, "post_horizon_years": 2},
+        "context": {"schools": 1, "learners": 1000, "teachers": 10, "education_budget": 1e9},
+        "programme": [{"id": "connectivity", "pillar": "infrastructure", "driver": "schools",
+                       "cost": [{"item": "kit", "kind": "capex", "unit_cost": 500.0}]},
+                      {"id": "emis", "pillar": "infrastructure", "driver": "schools",
+                       "cost": [{"item": "per school", "kind": "capex", "unit_cost": 300.0}]}],
+        "source": [{"id": "mof", "kind": "domestic"}],
+        "uncertain": [{"path": "programme[connectivity].cost[kit].unit_cost", "distribution": "uniform",
+                       "low": 400.0, "high": 600.0},
+                      {"path": "programme[emis].cost[0].unit_cost", "distribution": "uniform", "low": 200.0,
+                       "high": 400.0}],
+    })
+
+
+def test_the_financing_model_gets_exactly_the_school_level_costs():
+    """In a USD scenario at the technology table's price year, the connectivity programme's yearly cost in the run
+    is the school plan's: the capex of the schools connected each year and of the equipment bought again within the
+    plan, the opex of the schools connected by each year (continuing after the plan), solar kits and upkeep."""
+    from dfl_finance import run
+    from dfl_finance.schools.link import with_school_plan
+
+    sc = _usd_plan()
+    raw = sc.model_dump(exclude_none=True)
+    raw["scenario"]["price_year"] = 2023  # the technology table's prices, so no deflation
+    from dfl_finance import scenario_from_dict
+
+    sc = scenario_from_dict(raw)
+    df = generate_schools(400, seed=5)
+    plan = plan_schools(check_schools(df), years=6, budget=40_000.0)
+    linked, notes = with_school_plan(sc, plan)
+    assert linked.context.schools == 400
+    assert [r.path for r in linked.uncertain] == ["programme[emis].cost[0].unit_cost"]  # the replaced line's row
+    assert any("left out" in n for n in notes)
+    costs = run(linked).costs_df()
+    mine = costs[costs["programme"] == "connectivity"].groupby("year")["amount"].sum()
+    # by hand from the schools: new connections' capex, replacements (satellite terminals every 5 years: the
+    # schools connected in 2026 buy again in 2031), opex of the schools connected so far
+    c, year = plan.costs, plan.year_index
+    connected = (year >= 0) & (c.choice >= 0)
+    expected = np.zeros(8)
+    for i in np.flatnonzero(connected):
+        life = {0: 20, 1: 5, 2: 10, 3: 5}[int(c.choice[i])]
+        solar = 1820.0 if c.power[i] else 0.0
+        for y in range(year[i], 6, life):
+            expected[y] += c.capex[i] - solar
+        for y in range(year[i], 6, 10):
+            expected[y] += solar
+        expected[year[i]:] += c.opex_per_year[i]  # continuing after the plan (post-horizon years)
+    np.testing.assert_allclose(mine.reindex(range(2026, 2032), fill_value=0.0).to_numpy(), expected[:6], rtol=1e-9)
+    # after the plan the government carries the service of the schools connected (emis has nothing after it)
+    after = run(linked).sim.fiscal["recurrent_after_plan"][0, 6:8]
+    np.testing.assert_allclose(after, expected[6:8], rtol=1e-9)
+    # new connections within the budget: what a year leaves unspent carries to the next
+    assert (np.cumsum(plan.yearly()["capex"].sum(axis=0)) <= 40_000.0 * np.arange(1, 7) + 1e-6).all()
+
+
+def test_schools_command_with_a_scenario_runs_the_financing_and_writes_the_scenario(tmp_path, capsys):
+    out, written = tmp_path / "out", tmp_path / "linked.toml"
+    assert main(["schools", str(ROOT / "data/schools-rwanda-synthetic.csv"), "--scenario",
+                 str(ROOT / "scenarios/rwanda-ida-credit.toml"), "--budget", "400000", "--out", str(out),
+                 "--write-scenario", str(written)]) == 0
+    captured = capsys.readouterr()
+    assert "with the school plan" in captured.out and "solar_power also pays for power" in captured.err
+    assert {"schools.csv", "segments.csv", "financing.csv", "summary.csv", "fiscal.csv"} <= {
+        p.name for p in out.iterdir()}
+    from dfl_finance import load_scenario
+
+    linked = load_scenario(written)
+    assert {c.item for c in linked.programme[0].cost} >= {"satellite installation", "satellite service"}
+    assert main(["optimise", str(written), "--out", str(tmp_path / "opt")]) == 0  # the optimiser works on it
+    assert main(["schools", str(ROOT / "data/schools-rwanda-synthetic.csv"), "--programme", "x", "--out",
+                 str(tmp_path / "bad")]) == 2
