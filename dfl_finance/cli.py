@@ -492,7 +492,8 @@ def cmd_schools(args: argparse.Namespace) -> int:
     table = read_schools(args.table, args.fibre_nodes)
     prefer = tuple(p.strip() for p in args.prefer.split(",")) if args.prefer else None
     plan = plan_schools(table, years=horizon, start_year=start_year, order=args.order,
-                        budget=args.budget, target_year=args.target_year, rate=args.rate, prefer=prefer)
+                        budget=args.budget, target_year=args.target_year, rate=args.rate, prefer=prefer,
+                        extend_fibre=args.extend_fibre)
     tables = plan.tables()
     notes: list[str] = []
     if scenario is not None:
@@ -510,7 +511,8 @@ def cmd_schools(args: argparse.Namespace) -> int:
               *([args.scenario] if args.scenario else [])]
     meta = manifest([Path(args.table).stem] + ([scenario.name] if scenario is not None else []), input_files=inputs,
                     basis=args.basis if scenario is not None else None)
-    meta["schools"] = {"horizon": args.horizon, "start_year": args.start_year, "order": args.order,
+    meta["schools"] = {"horizon": horizon, "start_year": start_year, "order": args.order,
+                       "extend_fibre": args.extend_fibre,
                        "budget": args.budget, "target_year": args.target_year, "rate": args.rate,
                        "prefer": list(prefer) if prefer else None}
     try:
@@ -973,6 +975,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "cheapest, e.g. fibre,cellular,p2p,satellite")
     p.add_argument("--fibre-nodes", metavar="FILE", help="a table of fibre nodes (lat, lon) to measure each school's "
                    "distance to fibre from, instead of its fiber_distance_km column")
+    p.add_argument("--extend-fibre", action="store_true", help="schools on fibre become nodes for the others "
+                   "(greedy nearest extension, docs/method.md)")
     p.add_argument("--scenario", metavar="FILE", help="a scenario whose connectivity programme takes its costs from "
                    "the school plan (its years set the horizon); the whole run's tables are written too")
     p.add_argument("--programme", metavar="ID", help="the programme that takes the plan (default: connectivity, "

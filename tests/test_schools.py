@@ -338,3 +338,19 @@ def test_schools_command_with_a_scenario_runs_the_financing_and_writes_the_scena
     assert main(["optimise", str(written), "--out", str(tmp_path / "opt")]) == 0  # the optimiser works on it
     assert main(["schools", str(ROOT / "data/schools-rwanda-synthetic.csv"), "--programme", "x", "--out",
                  str(tmp_path / "bad")]) == 2
+
+
+def test_fibre_extension_reaches_along_a_chain_of_schools():
+    # schools every 0.17 degrees of longitude on the equator (18.90 km apart), the first 15 km from a fibre node:
+    # only it is within the 20 km of a fibre link; the second reaches a tower or node at 33.9 km by p2p (35 km);
+    # each school on fibre brings the next within reach
+    rows = [_school(school_id=f"s{i}", lat=0.0, lon=0.17 * i, learners=4000, coverage="none",
+                    tower_distance_km=100.0, fiber_distance_km=15.0 + 18.90 * i) for i in range(5)]
+    table = check_schools(pd.DataFrame(rows))
+    plain = plan_schools(table, years=5)
+    assert plain.schools_df()["technology"].tolist() == ["fibre", "p2p", "none", "none", "none"]
+    extended = plan_schools(table, years=5, extend_fibre=True)
+    df = extended.schools_df()
+    assert df["technology"].tolist() == ["fibre"] * 5
+    # each pays only its own link: 15 km for the first, 18.90 km for the others (1,450 + 7,500 a km)
+    np.testing.assert_allclose(df["capex"], [1450 + 7500 * 15.0] + [1450 + 7500 * 18.904] * 4, rtol=1e-3)

@@ -3,7 +3,7 @@ its tables (schools.csv, segments.csv, equity.csv)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -69,9 +69,47 @@ class SchoolPlan:
         return {"schools": new, "capex": capex, "opex": opex}
 
 
+#: Most rounds of the fibre extension (each round adds the schools that fibre reaches through the last round's).
+MAX_EXTENSION_ROUNDS = 50
+
+
+def extended_fibre(table: SchoolTable, tech: Technologies, years: int, rate: float,
+                   prefer: tuple[int, ...] | None) -> tuple[SchoolCosts, np.ndarray, int]:
+    """Fibre extension by greedy nearest extension: a school that takes fibre becomes a node for the others. In each
+    round the schools not yet on fibre measure their way to the nearest node or school on fibre (great-circle,
+    ``cKDTree``) and choose again; those that now take fibre join with that link, which they keep. Returns the costs,
+    the fibre distances used (a school on fibre: its own link) and the rounds. Each round is n log n; the schools on
+    fibre only grow (a shorter way never makes fibre dearer), so the rounds end."""
+    from .table import nearest_km
+
+    s = table.schools
+    lat = table.frame["lat"].to_numpy(dtype=float)
+    lon = table.frame["lon"].to_numpy(dtype=float)
+    fibre = TECHNOLOGIES.index("fibre")
+    km = s.fibre_km.copy()
+    costs = school_costs(s, tech, years, rate, prefer)
+    existing = (costs.choice == -1) & table.frame["connectivity"].astype(str).str.lower().isin(
+        ["fibre", "fiber"]).to_numpy()
+    on = (costs.choice == fibre) | existing
+    rounds = 1
+    for rounds in range(2, MAX_EXTENSION_ROUNDS + 2):
+        if not on.any():
+            break
+        way = np.minimum(s.fibre_km, nearest_km(lat, lon, lat[on], lon[on]))
+        trial = np.where(on, km, way)  # a school on fibre keeps the link it joined with
+        again = school_costs(replace(s, fibre_km=trial), tech, years, rate, prefer)
+        joined = ~on & (again.choice == fibre)
+        km, costs = trial, again
+        if not joined.any():
+            break
+        on = on | joined
+    return costs, km, rounds
+
+
 def plan_schools(table: SchoolTable, years: int = 10, start_year: int = 2026, order: str = "cost-per-learner",
                  budget: float | None = None, target_year: int | None = None, rate: float = 0.0,
-                 prefer: tuple[str, ...] | None = None, technologies: Technologies | None = None) -> SchoolPlan:
+                 prefer: tuple[str, ...] | None = None, technologies: Technologies | None = None,
+                 extend_fibre: bool = False) -> SchoolPlan:
     """The plan of a school table (see the engine and the rollout modules).
 
     Raises
@@ -102,7 +140,11 @@ def plan_schools(table: SchoolTable, years: int = 10, start_year: int = 2026, or
         raise ScenarioError(problems)
     tech = technologies or default_technologies()
     pick = None if prefer is None else tuple(TECHNOLOGIES.index(p) for p in prefer)
-    costs = school_costs(table.schools, tech, years, rate, pick)
+    if extend_fibre:
+        costs, km, _ = extended_fibre(table, tech, years, rate, pick)
+        table = replace(table, schools=replace(table.schools, fibre_km=km))
+    else:
+        costs = school_costs(table.schools, tech, years, rate, pick)
     priority = table.frame["priority"].to_numpy(dtype=float) if "priority" in table.frame.columns else None
     eligible = costs.choice >= 0
     sequence = connection_order(order, costs.cost_horizon, table.schools.learners, table.area, table.region,
