@@ -562,6 +562,50 @@ def _schools_text(tables: dict[str, pd.DataFrame]) -> str:
             f"equity:\n{measures}")
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Run a sweep file's cases on dask.distributed: the draws as partitioned Parquet, cases.csv, quantiles.csv."""
+    import json
+
+    from .export import file_sha256
+    from .sweep import check_workers, load_sweep, local_client, run_sweep
+
+    sweep = load_sweep(args.spec)
+    out = Path(args.out)
+    if (out / "draws").exists() and not args.resume:
+        raise DflFinanceError(f"{out} holds the draws of an earlier sweep: add --resume to continue it (the chunks "
+                              "written are kept), or choose another folder")
+    client = None
+    if args.scheduler:
+        from distributed import Client
+
+        try:
+            client = Client(args.scheduler, timeout="10s")
+        except OSError as exc:
+            raise DflFinanceError(f"--scheduler: cannot reach {args.scheduler}: {exc}") from None
+    elif args.workers != 0:
+        client = local_client(check_workers(args.workers or max(1, (os.cpu_count() or 1))))
+    try:
+        with _progress(len(sweep.tasks()), f"{sweep.name}: chunks") as bar:
+            state = run_sweep(sweep, out, client=client, resume=args.resume, progress=bar.update)
+    finally:
+        if client is not None:
+            client.close()
+    manifest = {"sweep": sweep.name, "file": str(args.spec), "sha256": file_sha256(args.spec),
+                "cases": len(sweep.cases), "draws": sweep.draws, "chunk": sweep.chunk, "method": sweep.method,
+                "basis": sweep.basis, "workers": "in process" if client is None and args.workers == 0 else
+                (args.scheduler or args.workers or os.cpu_count()), "failed": {str(k): v for k, v in
+                                                                              state.failed.items()}}
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    print(f"{sweep.name}: {len(sweep.cases)} cases x {sweep.draws:,} draws in {len(sweep.tasks())} chunks "
+          f"({state.ran} run, {state.skipped} already written)")
+    for case, why in state.failed.items():
+        c = sweep.cases[case]
+        print(f"failed: case {case} ({c.scenario}, {c.override}, {c.stress}, seed {c.seed}): {why}",
+              file=sys.stderr)
+    print(f"wrote {out / 'draws'} (Parquet, partitioned by case), cases.csv and quantiles.csv")
+    return EXIT_INPUT if state.failed else EXIT_OK
+
+
 def cmd_stress(args: argparse.Namespace) -> int:
     """Run each scenario and each stress test; write the stress tables (summary, fiscal, DSF) under each."""
     from .results import concat_tables
@@ -986,6 +1030,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--basis", choices=PRICE_BASES, default=PRICE_BASES[0],
                    help="price basis of the run's tables with --scenario (default: %(default)s)")
     p.set_defaults(func=cmd_schools)
+
+    p = sub.add_parser("sweep", help="many scenarios, overrides, stresses and seeds over many draws, on Dask",
+                       description="Run the cartesian product of a sweep file's scenarios, override sets, stresses "
+                       "and seeds, each over its draws, as chunks of draws on dask.distributed (a LocalCluster on "
+                       "this machine by default, or --scheduler for a running cluster). Writes draws/ (Parquet "
+                       "partitioned by case), cases.csv, quantiles.csv and manifest.json into DIR. The numbers do "
+                       "not depend on the chunks or the workers. Format: docs/method.md, Sweeps.")
+    p.add_argument("spec", metavar="SPEC", help="a sweep file (TOML)")
+    p.add_argument("--out", required=True, metavar="DIR", type=_folder, help="output folder (created if missing)")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="worker processes of the local cluster (default: the cores; 0: in this process, no Dask)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler, e.g. tcp://host:8786")
+    p.add_argument("--resume", action="store_true", help="keep the chunks already written in DIR and run the rest")
+    p.set_defaults(func=cmd_sweep)
 
     p = sub.add_parser("sensitivity", help="tornado and Sobol indices of metrics to the uncertain inputs",
                        description="For one scenario with [[uncertain]] rows: a tornado (each input at the 5th and "

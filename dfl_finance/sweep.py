@@ -1,0 +1,370 @@
+"""Sweeps: many scenarios, overrides, stresses and seeds, each over many draws, as tasks on ``dask.distributed``.
+
+A sweep file (TOML) names its scenarios (paths relative to the file), the override sets (field paths and values,
+:func:`dfl_finance.paths.apply_overrides`), the stresses (``name[:source][=size]``, or ``baseline``) and the seeds;
+their cartesian product is the set of **cases**, each run over ``draws`` draws of its uncertain inputs. A **task** is
+a chunk of a case's draws: it samples the case's inputs for all its draws (cheap, and the same whatever the chunk),
+runs the engine on its slice and returns every summary metric of every draw. The engine treats each draw alone, so
+the numbers do not depend on the chunks or on the number of workers.
+
+Results: ``draws/case=<k>/chunk=<j>.parquet`` (one row per draw: the case's labels and every summary metric; a
+partitioned Parquet data set that pandas, pyarrow or Dask read as one table), ``cases.csv`` (what each case is) and
+``quantiles.csv`` (every metric's statistics per case, as ``dfl-finance risk`` writes them). A chunk already written
+is not run again (``--resume``); a task that fails is retried, and a case that still fails is reported by name while
+the others' results are kept.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .errors import DflFinanceError, Problem, ScenarioError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .schema.models import Scenario
+
+#: Draws per task unless the sweep says otherwise.
+DEFAULT_CHUNK = 1000
+#: Times a failed task is tried again.
+RETRIES = 2
+#: The label columns of a draw row, before the metrics.
+LABELS = ["case", "scenario", "override", "stress", "seed", "draw"]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One combination: a scenario file, an override set, a stress and a seed."""
+
+    index: int
+    scenario: str  # the scenario's name
+    file: str
+    override: str
+    values: dict[str, Any]
+    stress: str  # "baseline" or name[:source][=size]
+    seed: int
+
+    def labels(self) -> dict[str, object]:
+        return {"case": self.index, "scenario": self.scenario, "override": self.override, "stress": self.stress,
+                "seed": self.seed}
+
+
+@dataclass(frozen=True)
+class Sweep:
+    name: str
+    cases: list[Case]
+    draws: int
+    chunk: int
+    method: str
+    basis: str
+    texts: dict[str, str] = field(default_factory=dict, repr=False)  # scenario file -> its TOML text
+
+    def tasks(self) -> list[tuple[int, int, int]]:
+        """(case, first draw, last draw + 1) of every chunk."""
+        return [(c.index, start, min(start + self.chunk, self.draws)) for c in self.cases
+                for start in range(0, self.draws, self.chunk)]
+
+
+def load_sweep(path: str | Path) -> Sweep:
+    """Read and check a sweep file: every scenario validates (each failure named with its file and field, all of
+    them reported), every override path resolves in every scenario, every stress parses.
+
+    Raises
+    ------
+    ScenarioError
+        Whatever is wrong, each problem naming the sweep file or the scenario file and the field.
+    """
+    from .paths import apply_overrides
+    from .risk.stress import parse_stress
+    from .schema import load_scenario
+    from .vocabulary import MAX_DRAWS, PRICE_BASES, SAMPLING_METHODS
+
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ScenarioError([Problem(str(path), "file not found", has_value=False)]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError([Problem(str(path), f"malformed TOML: {exc}", has_value=False)]) from None
+    problems: list[Problem] = []
+    sweep = raw.get("sweep")
+    if not isinstance(sweep, dict):
+        raise ScenarioError([Problem(f"{path}: sweep", "a sweep file has a [sweep] table", has_value=False)])
+    known = {"name", "scenarios", "override", "stresses", "seeds", "draws", "chunk", "method", "basis"}
+    for key in sweep:
+        if key not in known:
+            problems.append(Problem(f"{path}: sweep.{key}", f"unknown field (known: {', '.join(sorted(known))})",
+                                    has_value=False))
+
+    def number(key: str, default: int, lo: int, hi: int) -> int:
+        value = sweep.get(key, default)
+        if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
+            problems.append(Problem(f"{path}: sweep.{key}", f"must be a whole number from {lo:,} to {hi:,}", value))
+            return default
+        return value
+
+    draws = number("draws", 100, 1, int(MAX_DRAWS))
+    chunk = number("chunk", DEFAULT_CHUNK, 1, int(MAX_DRAWS))
+    method = sweep.get("method", "lhs")
+    if method not in SAMPLING_METHODS:
+        problems.append(Problem(f"{path}: sweep.method", f"must be one of {', '.join(SAMPLING_METHODS)}", method))
+    basis = sweep.get("basis", PRICE_BASES[0])
+    if basis not in PRICE_BASES:
+        problems.append(Problem(f"{path}: sweep.basis", f"must be one of {', '.join(PRICE_BASES)}", basis))
+    seeds = sweep.get("seeds", [0])
+    if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) and s >= 0 for s in seeds):
+        problems.append(Problem(f"{path}: sweep.seeds", "a list of whole numbers >= 0", seeds))
+        seeds = [0]
+    files = sweep.get("scenarios")
+    if not isinstance(files, list) or not files or not all(isinstance(f, str) for f in files):
+        problems.append(Problem(f"{path}: sweep.scenarios", "a list of scenario files (relative to the sweep file)",
+                                files))
+        files = []
+    scenarios: dict[str, Scenario] = {}
+    texts: dict[str, str] = {}
+    for f in files:
+        target = (path.parent / f).resolve()
+        try:
+            sc = load_scenario(target)
+        except ScenarioError as exc:  # every scenario is checked; its problems name its file
+            problems += [Problem(f"{target}: {p.path}" if p.path else str(target), p.message, p.value,
+                                 p.has_value) for p in exc.problems]
+            continue
+        scenarios[f] = sc
+        texts[f] = target.read_text(encoding="utf-8")
+    names = [sc.name for sc in scenarios.values()]
+    if len(set(names)) != len(names):
+        problems.append(Problem(f"{path}: sweep.scenarios", "two scenarios have the same name", names))
+    overrides = sweep.get("override", [{"name": "as written"}])
+    sets: list[tuple[str, dict[str, Any]]] = []
+    if not isinstance(overrides, list):
+        problems.append(Problem(f"{path}: sweep.override", "a list of [[sweep.override]] tables", overrides))
+        overrides = []
+    for i, o in enumerate(overrides):
+        where = f"{path}: sweep.override[{i}]"
+        if not isinstance(o, dict) or not isinstance(o.get("name"), str) or set(o) - {"name", "values"}:
+            problems.append(Problem(where, "each has a name and values = {path = value, ...}", o))
+            continue
+        values = o.get("values", {})
+        if not isinstance(values, dict):
+            problems.append(Problem(f"{where}.values", "a table of field paths and values", values))
+            continue
+        for f, sc in scenarios.items():
+            try:
+                apply_overrides(sc, values)
+            except ScenarioError as exc:
+                problems += [Problem(f"{where}.values: {p.path}", f"{p.message} (in {f})", p.value, p.has_value)
+                             for p in exc.problems]
+        sets.append((o["name"], values))
+    stresses = sweep.get("stresses", ["baseline"])
+    if not isinstance(stresses, list) or not stresses:
+        problems.append(Problem(f"{path}: sweep.stresses", "a list of stresses (baseline, depreciation, ...)",
+                                stresses))
+        stresses = ["baseline"]
+    for s in stresses:
+        if s != "baseline":
+            try:
+                parse_stress(str(s))
+            except ScenarioError as exc:
+                problems += [Problem(f"{path}: sweep.stresses", p.message, p.value) for p in exc.problems]
+    if problems:
+        raise ScenarioError(problems)
+    cases = [Case(k, scenarios[f].name, f, oname, values, str(stress), int(seed))
+             for k, (f, (oname, values), stress, seed) in enumerate(
+                 itertools.product(scenarios, sets, stresses, seeds))]
+    return Sweep(name=str(sweep.get("name", path.stem)), cases=cases, draws=draws, chunk=chunk, method=method,
+                 basis=basis, texts=texts)
+
+
+def case_scenario(text: str, case: Case) -> Scenario | None:
+    """The scenario of a case: its file's text parsed, the override set applied, the stress applied; None when the
+    stress does not apply to it."""
+    from .paths import apply_overrides
+    from .risk.stress import NotApplicable, apply_stress, parse_stress
+    from .schema import parse_scenario
+
+    sc = apply_overrides(parse_scenario(text), case.values)
+    if case.stress == "baseline":
+        return sc
+    try:
+        return apply_stress(sc, parse_stress(case.stress))
+    except NotApplicable:
+        return None
+
+
+def run_chunk(text: str, case: Case, start: int, stop: int, draws: int, method: str, basis: str) -> pd.DataFrame:
+    """One task: the summary metrics of draws ``start .. stop - 1`` of a case (a row per draw). Pure given its
+    arguments (what a worker receives), so it runs the same on any worker."""
+    import pandas as pd
+
+    from .compile import build_model_inputs
+    from .engine.model import simulate
+    from .results import Result
+    from .risk.inputs import draw_samples
+
+    sc = case_scenario(text, case)
+    if sc is None:
+        return pd.DataFrame(columns=LABELS)
+    samples = draw_samples(sc, draws, case.seed, method)  # all the case's draws: the same for every chunk
+    part = {loc: values[start:stop] for loc, values in samples.items()}
+    inputs = build_model_inputs(sc, draws=stop - start, samples=part)
+    res = Result(scenario=sc, inputs=inputs, sim=simulate(inputs)).in_basis(basis)
+    arrays = res.summary_arrays()
+    df = pd.DataFrame({**{k: [v] * (stop - start) for k, v in case.labels().items()},
+                       "draw": np.arange(start, stop), **{k: np.asarray(v, dtype=float) for k, v in arrays.items()}})
+    return df
+
+
+def _chunk_path(out: Path, case: int, start: int) -> Path:
+    return out / "draws" / f"case={case}" / f"chunk={start}.parquet"
+
+
+def _write_chunk(df: pd.DataFrame, path: Path) -> None:
+    """Atomically: a chunk file exists only when complete (what --resume relies on)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    df.to_parquet(tmp, index=False, engine="pyarrow")
+    os.replace(tmp, path)
+
+
+@dataclass
+class SweepRun:
+    sweep: Sweep
+    out: Path
+    failed: dict[int, str] = field(default_factory=dict)  # case -> why
+    skipped: int = 0  # chunks already written (resume)
+    ran: int = 0
+
+
+def run_sweep(sweep: Sweep, out: str | Path, client: Any = None, resume: bool = False,
+              progress: Callable[[int], None] | None = None) -> SweepRun:
+    """Run every task of the sweep, on the dask ``client`` (None: in this process, one after another), writing
+    each chunk as it finishes; then ``cases.csv`` and ``quantiles.csv``."""
+    out = Path(out)
+    todo = []
+    state = SweepRun(sweep, out)
+    by_index = {c.index: c for c in sweep.cases}
+    for case, start, stop in sweep.tasks():
+        if resume and _chunk_path(out, case, start).exists():
+            state.skipped += 1
+            if progress:
+                progress(1)
+            continue
+        todo.append((case, start, stop))
+    if client is None:
+        for case, start, stop in todo:
+            c = by_index[case]
+            try:
+                df = run_chunk(sweep.texts[c.file], c, start, stop, sweep.draws, sweep.method, sweep.basis)
+                _write_chunk(df, _chunk_path(out, case, start))
+                state.ran += 1
+            except Exception as exc:  # noqa: BLE001 - reported by case, the others go on
+                state.failed.setdefault(case, f"{type(exc).__name__}: {exc}")
+            if progress:
+                progress(1)
+    else:
+        from distributed import as_completed
+
+        futures = {}
+        for case, start, stop in todo:
+            c = by_index[case]
+            f = client.submit(run_chunk, sweep.texts[c.file], c, start, stop, sweep.draws, sweep.method,
+                              sweep.basis, retries=RETRIES, pure=False, key=f"dfl-{case}-{start}-{os.getpid()}")
+            futures[f] = (case, start)
+        for f in as_completed(futures):
+            case, start = futures[f]
+            try:
+                _write_chunk(f.result(), _chunk_path(out, case, start))
+                state.ran += 1
+            except Exception as exc:  # noqa: BLE001 - reported by case, the others go on
+                state.failed.setdefault(case, f"{type(exc).__name__}: {exc}")
+            if progress:
+                progress(1)
+    summarise(state)
+    return state
+
+
+def read_draws(out: str | Path) -> pd.DataFrame:
+    """Every draw row of a sweep's output folder, ordered by case and draw."""
+    import pandas as pd
+
+    files = sorted((Path(out) / "draws").glob("case=*/chunk=*.parquet"))
+    if not files:
+        return pd.DataFrame(columns=LABELS)
+    df = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+    return df.sort_values(["case", "draw"], kind="stable").reset_index(drop=True)
+
+
+def summarise(state: SweepRun) -> None:
+    """cases.csv and quantiles.csv from the chunks written."""
+    import pandas as pd
+
+    from .results import QUANTILE_COLUMNS, _statistics
+
+    out = state.out
+    out.mkdir(parents=True, exist_ok=True)
+    draws = read_draws(out)
+    cases = pd.DataFrame([{**c.labels(), "file": c.file, "draws": int((draws["case"] == c.index).sum())
+                           if len(draws) else 0, "failed": state.failed.get(c.index, "")}
+                          for c in state.sweep.cases])
+    cases.to_csv(out / "cases.csv", index=False)
+    rows = []
+    metrics = [c for c in draws.columns if c not in LABELS]
+    units = _units(state.sweep)
+    by_index = {c.index: c for c in state.sweep.cases}
+    for case, g in draws.groupby("case", sort=True):
+        unit = units.get(by_index[int(str(case))].file, {})
+        for m in metrics:
+            values = g[m].to_numpy(dtype=float)
+            if not np.isfinite(values).any():
+                continue
+            for stat, v in _statistics(values).items():
+                if math.isfinite(float(v)):
+                    rows.append({"case": case, "scenario": g["scenario"].iloc[0], "metric": m, "statistic": stat,
+                                 "value": float(v), "unit": unit.get(m, "")})
+    q = pd.DataFrame(rows, columns=["case", *QUANTILE_COLUMNS])
+    q.to_csv(out / "quantiles.csv", index=False)
+
+
+def _units(sweep: Sweep) -> dict[str, dict[str, str]]:
+    """The unit of every summary metric of each scenario file, in the sweep's basis (a one-draw run's summary)."""
+    from .results import run
+    from .schema import parse_scenario
+
+    out = {}
+    for f, text in sweep.texts.items():
+        summary = run(parse_scenario(text), sweep.basis).summary_df()
+        out[f] = dict(zip(summary["metric"], summary["unit"]))
+    return out
+
+
+def local_client(workers: int) -> Any:
+    """A ``distributed`` client on a LocalCluster of ``workers`` processes with one thread each (the engine is
+    numpy: processes, not threads, use the cores)."""
+    import logging
+
+    from distributed import Client, LocalCluster
+
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                           silence_logs=logging.ERROR)
+    return Client(cluster)
+
+
+def check_workers(n: int) -> int:
+    if not 1 <= n <= 1024:
+        raise DflFinanceError(f"--workers must be between 1 and 1024 (got {n})")
+    return n
+
+
+__all__ = ["Case", "Sweep", "SweepRun", "load_sweep", "run_sweep", "read_draws", "run_chunk", "local_client",
+           "LABELS"]
