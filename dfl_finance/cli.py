@@ -606,6 +606,33 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return EXIT_INPUT if state.failed else EXIT_OK
 
 
+def cmd_portfolio(args: argparse.Namespace) -> int:
+    """A donor's portfolio: the fund shared by its rule, each country run with its share, across-country tables."""
+    from .export import manifest, write_tables
+    from .formatting import format_money
+    from .portfolio import load_portfolio, run_portfolio
+
+    pf = load_portfolio(args.file)
+    result = run_portfolio(pf, args.basis)
+    tables = result.tables()
+    meta = manifest([c.label for c in pf.countries], input_files=[args.file, *(str(c.file) for c in pf.countries)],
+                    basis=args.basis)
+    meta["portfolio"] = {"name": pf.name, "fund": {"id": pf.fund.id, "envelope": pf.fund.envelope,
+                                                   "rule": pf.fund.rule},
+                         "pooled": [{"item": i, "discount": d, "source": src} for i, d, src in pf.pooled]}
+    try:
+        written = write_tables(tables, args.out, meta=meta)
+    except OSError as exc:
+        raise DflFinanceError(f"cannot write the results to {args.out}: {exc.strerror or exc}; the folder was left "
+                              "as it was") from None
+    rows = [{"country": str(r.country), "need": format_money(float(r.need), "USD"),
+             "share": format_money(float(r.share), "USD"), "gap after": format_money(float(r.gap_after), "USD")}
+            for r in tables["allocation"].itertuples()]
+    print(f"{pf.name}: {format_money(pf.fund.envelope, 'USD')} shared by {pf.fund.rule}\n{_table_text(rows)}")
+    print(f"\nwrote {len(written)} files to {Path(args.out)}")
+    return EXIT_OK
+
+
 def cmd_stress(args: argparse.Namespace) -> int:
     """Run each scenario and each stress test; write the stress tables (summary, fiscal, DSF) under each."""
     from .results import concat_tables
@@ -1030,6 +1057,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--basis", choices=PRICE_BASES, default=PRICE_BASES[0],
                    help="price basis of the run's tables with --scenario (default: %(default)s)")
     p.set_defaults(func=cmd_schools)
+
+    p = sub.add_parser("portfolio", help="a donor's portfolio: a pooled fund shared across country scenarios",
+                       description="Run a portfolio file: its country scenarios (with pooled procurement discounts), "
+                       "the fund's envelope shared by its rule (need, per-learner or weighted, with floors and "
+                       "ceilings, never above a country's need), and each country run with its share. Writes the "
+                       "run tables with a country column, allocation.csv, portfolio_equity.csv and manifest.json "
+                       "into DIR, all or nothing. Format: docs/method.md, Portfolio.")
+    p.add_argument("file", metavar="FILE", help="a portfolio file (TOML)")
+    p.add_argument("--out", required=True, metavar="DIR", type=_folder, help="output folder (created if missing)")
+    p.add_argument("--basis", choices=PRICE_BASES, default=PRICE_BASES[0],
+                   help="price basis of the run tables (default: %(default)s)")
+    p.set_defaults(func=cmd_portfolio)
 
     p = sub.add_parser("sweep", help="many scenarios, overrides, stresses and seeds over many draws, on Dask",
                        description="Run the cartesian product of a sweep file's scenarios, override sets, stresses "
