@@ -222,10 +222,11 @@ def school_map(points: pd.DataFrame, colour_by: str = "technology") -> alt.Layer
     df = points.assign(draw=(points["technology"] != technology_label(EXISTING)).astype(int))
     df = df.sort_values("draw", kind="stable")
     size = 14 if len(df) <= 3_000 else 9
+    degrees = ".1f" if max(lon[1] - lon[0], lat[1] - lat[0]) < 8 else ".0f"
     x = alt.X("lon:Q", title="Longitude (°)", scale=alt.Scale(domain=lon, nice=False, zero=False),
-              axis=alt.Axis(format=".1f", grid=False))
+              axis=alt.Axis(format=degrees, grid=False))
     y = alt.Y("lat:Q", title="Latitude (°)", scale=alt.Scale(domain=lat, nice=False, zero=False),
-              axis=alt.Axis(format=".1f", grid=False))
+              axis=alt.Axis(format=degrees, grid=False))
     tips = [alt.Tooltip("school_id:N", title="School"), alt.Tooltip("region:N", title="Region"),
             alt.Tooltip("area:N", title="Area"), alt.Tooltip("learners:Q", title="Learners", format=","),
             alt.Tooltip("technology:N", title="Technology"), alt.Tooltip("year_text:N", title="Connected"),
