@@ -804,6 +804,9 @@ def test_the_schools_page_plans_the_synthetic_table_and_follows_the_options(work
     assert not at.exception, at.exception
     check(order="remote-first", budget=300_000.0)
     assert _metric_text(at, "Connected in the plan") != "3,000"  # the budget binds
+    at.checkbox(key="schools_extend_fibre").check().run()
+    assert not at.exception, at.exception
+    check(order="remote-first", budget=300_000.0, extend_fibre=True)
     at.radio(key="schools_colour").set_value("Year connected").run()
     assert not at.exception, at.exception
     assert any("Year connected" in str(c.proto.spec) for c in at.get("vega_lite_chart"))

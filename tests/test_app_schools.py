@@ -83,6 +83,16 @@ def test_the_results_are_the_plans_tables(budgeted):
     assert budgeted["options"]["budget"] == 300_000.0 and budgeted["options"]["order"] == "remote-first"
 
 
+def test_fibre_extended_from_school_to_school_is_the_plans():
+    results = school_results(SYNTHETIC, SYNTHETIC_TABLE, extend_fibre=True, **BUDGET)
+    plan = plan_schools(read_table_bytes(SYNTHETIC, SYNTHETIC_TABLE), extend_fibre=True, **BUDGET)
+    pd.testing.assert_frame_equal(results["tables"]["schools"], plan.tables()["schools"])
+    np.testing.assert_array_equal(results["sequence"], connection_sequence(plan))
+    assert results["options"]["extend_fibre"] is True
+    curve = cost_curve(results["tables"]["schools"], results["sequence"])
+    assert curve["y1"].iloc[-1] == pytest.approx(_connected_capex(results["tables"]["schools"]))
+
+
 @pytest.mark.parametrize("fixture", ["default", "budgeted"])
 def test_the_connection_sequence_is_the_plans_order(fixture, request):
     results = request.getfixturevalue(fixture)

@@ -99,7 +99,8 @@ def connection_sequence(plan: SchoolPlan) -> np.ndarray:
 
 def school_results(data: bytes, name: str, years: int = 10, start_year: int = 2026,
                    order: str = "cost-per-learner", budget: float | None = None, target_year: int | None = None,
-                   rate: float = 0.0, prefer: tuple[str, ...] | None = None) -> dict[str, Any]:
+                   rate: float = 0.0, prefer: tuple[str, ...] | None = None, extend_fibre: bool = False
+                   ) -> dict[str, Any]:
     """The plan of a school table given as bytes and what the page draws from it.
 
     Keys: ``tables`` (``schools``, ``segments``, ``equity``: the CSVs of ``dfl-finance schools``), ``sequence``
@@ -115,10 +116,11 @@ def school_results(data: bytes, name: str, years: int = 10, start_year: int = 20
         raise ScenarioError([Problem("--order", "unknown order", order)])
     table = read_table_bytes(data, name)
     plan = plan_schools(table, years=years, start_year=start_year, order=order, budget=budget,
-                        target_year=target_year, rate=rate, prefer=prefer)
+                        target_year=target_year, rate=rate, prefer=prefer, extend_fibre=extend_fibre)
     tables = plan.tables()
     options = {"horizon": years, "start_year": start_year, "order": order, "budget": budget,
-               "target_year": target_year, "rate": rate, "prefer": list(prefer) if prefer else None}
+               "target_year": target_year, "rate": rate, "prefer": list(prefer) if prefer else None,
+               "extend_fibre": extend_fibre}
     return {"tables": tables, "sequence": connection_sequence(plan), "points": map_points(tables["schools"],
                                                                                            table.frame),
             "options": options, "name": name, "sha256": hashlib.sha256(data).hexdigest()}

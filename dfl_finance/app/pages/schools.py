@@ -88,7 +88,7 @@ order = c[2].selectbox("Rollout order", list(ORDERS), format_func=ORDER_LABELS.g
 rate = c[3].number_input("Discount rate", min_value=0.0, max_value=0.5, value=0.0, step=0.01, format="%.3f",
                          key="schools_rate",
                          help="Discounts the cost over the horizon that decides each school's technology (0: none).")
-c = st.columns(4)
+c = st.columns(4, vertical_alignment="bottom")
 budget_text = c[0].text_input(OPTION_LABELS["--budget"], key="schools_budget", placeholder="none",
                               help="The capex the plan may spend a year (solar kits included); a school is connected "
                                    "in the first year by whose end the cumulative capex up to it fits in the "
@@ -100,6 +100,11 @@ prefer = c[2].multiselect("Preferred technologies", list(TECHNOLOGIES), format_f
                           key="schools_prefer",
                           help="Take the first feasible technology in the order picked instead of the cheapest "
                                "(empty: the cheapest over the horizon).")
+with c[3]:
+    extend_fibre = st.checkbox("Extend fibre via schools", key="schools_extend_fibre",
+                               help="A school that takes fibre becomes a node for the others: each school measures "
+                                    "its way to the nearest node or school on fibre and chooses again, until no more "
+                                    "schools take fibre (each pays only its own link).")
 field_errors = []
 try:
     budget = parse_number(budget_text, integer=False, optional=True)
@@ -120,7 +125,7 @@ try:
         results = checked_school_results(data, name, int(years), int(start_year), order,
                                          None if budget is None else float(budget),
                                          None if target_year is None else int(target_year), float(rate),
-                                         tuple(prefer) if prefer else None)
+                                         tuple(prefer) if prefer else None, bool(extend_fibre))
 except ScenarioError as exc:
     found = option_problems(exc.problems)
     in_table = any(p.path == name or p.path.startswith(f"{name}:") for p in found)
