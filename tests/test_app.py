@@ -424,7 +424,7 @@ def test_broken_files_do_not_break_any_page(bad_files):
     for page in PAGES.values():
         at.switch_page(page).run()
         assert not at.exception, at.exception
-        if page != PAGES["about"]:
+        if page not in (PAGES["about"], PAGES["schools"]):  # the pages that read no scenario need not list them
             listed = _texts(at.warning)
             assert all(f in listed for f in ("garbage.toml", "infinite.toml", "bell.toml")), listed
     at.switch_page(PAGES["scenarios"]).run()
@@ -752,3 +752,98 @@ def test_the_optimise_page_names_a_limit_that_cannot_hold(workspace):
     _solve(at)
     assert not at.error, [e.value for e in at.error]
     assert "KES 1.00 bn" in _texts(at.caption)
+
+
+# ------------------------------------------------------------------------------------------- schools
+
+def _schools_page(at: AppTest | None = None) -> AppTest:
+    at = at or _app()
+    at.switch_page(PAGES["schools"]).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _metric_text(at: AppTest, label: str) -> str:
+    (m,) = [m for m in at.metric if m.label == label]
+    return m.value
+
+
+def test_the_schools_page_plans_the_synthetic_table_and_follows_the_options(workspace):
+    from dfl_finance.app.schools import SYNTHETIC_TABLE
+    from dfl_finance.formatting import format_money
+    from dfl_finance.profiles import data_dir
+    from dfl_finance.schools.model import plan_schools
+    from dfl_finance.schools.table import read_schools
+
+    at = _schools_page()
+    assert not at.error, [e.value for e in at.error]
+    assert "Synthetic data" in _texts(at.info) and "calibrated to public totals" in _texts(at.info)
+    table = read_schools(data_dir() / SYNTHETIC_TABLE)
+
+    def check(**options) -> None:
+        tables = plan_schools(table, **options).tables()
+        schools, segments = tables["schools"], tables["segments"]
+        done = schools["year_connected"].notna()
+        assert _metric_text(at, "Schools in the table") == "6,756"
+        assert _metric_text(at, "Connected in the plan") == f"{int(done.sum()):,}"
+        share = segments.loc[(segments["segment_type"] == "all") & (segments["year"] == 2035), "share_connected"]
+        assert _metric_text(at, "Connected by 2035") == f"{float(share.iloc[0]):.1%}"
+        assert _metric_text(at, "Capex of the plan [USD]") == format_money(float(schools.loc[done, "capex"].sum()))
+        # the tables shown are the plan's: the areas' schools connected at the end
+        (areas,) = [d.value for d in at.dataframe if "Urban" in set(d.value.get("Segment", []))]
+        last = segments[(segments["year"] == 2035) & (segments["segment_type"] == "area")].set_index("segment")
+        assert areas.set_index("Segment").loc["Rural", "Connected"] == last.loc["rural", "connected_schools"]
+        # the cost curve ends at the capex of the schools connected in the plan
+        assert sum("Cumulative capex" in str(c.proto.spec) for c in at.get("vega_lite_chart")) == 1
+        assert f"The curve ends at {format_money(float(schools.loc[done, 'capex'].sum()), 'USD')}" in _texts(at.caption)
+        assert not at.error, [e.value for e in at.error]
+
+    check()
+    at.selectbox(key="schools_order").set_value("remote-first").run()
+    at.text_input(key="schools_budget").set_value("3e5").run()  # typed as text, read exactly
+    assert not at.exception, at.exception
+    check(order="remote-first", budget=300_000.0)
+    assert _metric_text(at, "Connected in the plan") != "3,000"  # the budget binds
+    at.checkbox(key="schools_extend_fibre").check().run()
+    assert not at.exception, at.exception
+    check(order="remote-first", budget=300_000.0, extend_fibre=True)
+    at.radio(key="schools_colour").set_value("Year connected").run()
+    assert not at.exception, at.exception
+    assert any("Year connected" in str(c.proto.spec) for c in at.get("vega_lite_chart"))
+
+
+def test_the_schools_page_refuses_bad_options_in_words(workspace):
+    at = _schools_page()
+    at.text_input(key="schools_budget").set_value("abc").run()
+    assert not at.exception, at.exception
+    assert "Yearly capex budget [USD]: not a number" in _texts(at.error)
+    at.text_input(key="schools_budget").set_value("").run()
+    at.text_input(key="schools_target").set_value("2040").run()
+    assert not at.exception, at.exception
+    assert "Target year: must be within the plan (2026..2035) (got 2040)" in _texts(at.error)
+    assert not at.metric  # no numbers from a plan that cannot be made
+
+
+def test_an_uploaded_school_table_is_checked_row_by_row(workspace):
+    from dfl_finance.schools.generate import generate_schools
+
+    at = _schools_page()
+    at.radio(key="schools_source").set_value("Upload a table (CSV or Parquet)").run()
+    assert not at.exception, at.exception
+    df = generate_schools(30, seed=4)
+    df.loc[0, "lat"] = 95.0
+    df.loc[4, "coverage"] = "6G"
+    at.file_uploader(key="schools_upload").set_value(("mine.csv", df.to_csv(index=False).encode(), "text/csv")).run()
+    assert not at.exception, at.exception
+    errors = _texts(at.error)
+    assert "The school table cannot be used" in errors
+    assert "mine.csv: row 2, lat: must be between -90 and 90" in errors
+    assert "mine.csv: row 6, coverage: must be one of none, 2G, 3G, 4G, 5G" in errors
+    assert "Traceback" not in errors and not at.metric
+    # corrected, the table is planned
+    df.loc[0, "lat"], df.loc[4, "coverage"] = -1.9, "4G"
+    at.file_uploader(key="schools_upload").set_value(("mine.csv", df.to_csv(index=False).encode(), "text/csv")).run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert _metric_text(at, "Schools in the table") == "30"
+    assert "Synthetic data" not in _texts(at.info)

@@ -608,3 +608,82 @@ def test_the_optimise_page_solves_and_draws_its_charts(browser, server, workspac
     finally:
         added.unlink(missing_ok=True)
         pg.context.close()
+
+
+# ------------------------------------------------------------------------------------------- schools
+
+#: Pixels of a chart that are coloured (not white, grey or black): the marks, not the axes and the text.
+_COLOURED_PIXELS = """el => {
+    const c = el.querySelector('canvas');
+    if (!c) {  // an svg: its marks
+        const svg = el.querySelector('svg.marks');
+        return svg ? svg.querySelectorAll('g.mark-symbol path, g.mark-rule line, g.mark-rect path').length : 0;
+    }
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) {
+        if (d[i + 3] > 0 && Math.max(d[i], d[i + 1], d[i + 2]) - Math.min(d[i], d[i + 1], d[i + 2]) > 60) n++;
+    }
+    return n;
+}"""
+
+
+def _metric_value(page, label: str) -> str:
+    return page.get_by_text(label, exact=True).locator("xpath=ancestor::*[@data-testid='stMetric'][1]").locator(
+        "[data-testid='stMetricValue']").inner_text()
+
+
+def test_the_schools_page_draws_the_map_and_the_cost_curve(browser, server):
+    from dfl_finance.app.schools import SYNTHETIC_TABLE
+    from dfl_finance.profiles import data_dir
+    from dfl_finance.schools.model import plan_schools
+    from dfl_finance.schools.table import read_schools
+
+    pg = _new_page(browser)
+    try:
+        pg.goto(f"{server}/schools")
+        pg.get_by_role("heading", name="Schools", exact=True).wait_for()
+        pg.locator(".vega-embed").nth(2).wait_for()  # the map, the cost curve, the schools by technology
+        _wait_idle(pg)
+        pg.get_by_text("Synthetic data.").wait_for()
+        charts = pg.locator(".vega-embed")
+        assert charts.count() == 3
+        for i, (min_width, min_height, min_marks) in enumerate([(600, 500, 2000), (600, 250, 500), (300, 80, 3)]):
+            chart = charts.nth(i)
+            chart.scroll_into_view_if_needed()
+            drawn = chart.locator("svg, canvas").first
+            drawn.wait_for()
+            box = drawn.bounding_box()
+            assert box and box["width"] > min_width and box["height"] > min_height, (i, box)
+            pg.wait_for_timeout(300)
+            assert chart.evaluate(_COLOURED_PIXELS) > min_marks, i  # the schools, the curve, the bars were drawn
+        _screenshot(pg, "schools")
+
+        # a yearly budget, typed: the number of schools connected is the plan's
+        table = read_schools(data_dir() / SYNTHETIC_TABLE)
+        expected = plan_schools(table, budget=300_000.0).tables()["schools"]["year_connected"].notna().sum()
+        assert _metric_value(pg, "Connected in the plan") == "3,000"
+        budget = pg.get_by_role("textbox", name="Yearly capex budget [USD]")
+        budget.fill("300000")
+        budget.press("Enter")
+        _wait_idle(pg)
+        pg.get_by_text(f"{expected:,}", exact=True).first.wait_for()
+        assert _metric_value(pg, "Connected in the plan") == f"{expected:,}"
+
+        # the map by year connected
+        pg.get_by_text("Year connected", exact=True).first.click()
+        _wait_idle(pg)
+        _no_exception(pg)
+        assert charts.nth(0).evaluate(_COLOURED_PIXELS) > 2000
+        _screenshot(pg, "schools-by-year")
+
+        # the tables as a zip
+        with pg.expect_download() as info:
+            pg.get_by_role("button", name="schools.csv, segments.csv and equity.csv (zip)").click()
+        with zipfile.ZipFile(io.BytesIO(Path(info.value.path()).read_bytes())) as zf:
+            assert zf.namelist() == ["schools.csv", "segments.csv", "equity.csv", "manifest.json"]
+            schools = pd.read_csv(zf.open("schools.csv"))
+        assert len(schools) == 6756 and schools["year_connected"].notna().sum() == expected
+        _no_exception(pg)
+    finally:
+        pg.context.close()

@@ -354,3 +354,15 @@ def test_fibre_extension_reaches_along_a_chain_of_schools():
     assert df["technology"].tolist() == ["fibre"] * 5
     # each pays only its own link: 15 km for the first, 18.90 km for the others (1,450 + 7,500 a km)
     np.testing.assert_allclose(df["capex"], [1450 + 7500 * 15.0] + [1450 + 7500 * 18.904] * 4, rtol=1e-3)
+
+
+def test_the_gini_measures_the_plans_spending_not_the_cost_of_every_school():
+    # two regions, one school each (100 learners, satellite: 515): a budget of 600 for one year connects one of them
+    df = pd.DataFrame([_school(school_id="a", region="A"), _school(school_id="b", region="B")])
+    gini = "gini_capex_per_learner_regions"
+    one = plan_schools(check_schools(df), years=1, budget=600.0).tables()
+    assert one["schools"]["year_connected"].notna().sum() == 1
+    # capex per learner 5.15 in one region, 0 in the other, equal weights: 0.5
+    assert one["equity"].set_index("measure")["value"][gini] == pytest.approx(0.5)
+    both = plan_schools(check_schools(df), years=2, budget=600.0).tables()
+    assert both["equity"].set_index("measure")["value"][gini] == pytest.approx(0.0)

@@ -10,6 +10,7 @@ PAGES = {
     "compare": "dfl_finance/app/pages/compare.py",
     "risk": "dfl_finance/app/pages/risk.py",
     "optimise": "dfl_finance/app/pages/optimise.py",
+    "schools": "dfl_finance/app/pages/schools.py",
     "export": "dfl_finance/app/pages/export.py",
     "about": "dfl_finance/app/pages/about.py",
 }

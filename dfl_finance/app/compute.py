@@ -182,3 +182,25 @@ def checked_optimum(toml_text: str, objective: str, burden_limit: bool, max_debt
     option the optimiser refuses, limits that cannot all hold (the message names the constraint), or an error of
     the solver itself."""
     return _checked(optimum_tables_for, toml_text, objective, burden_limit, max_debt, min_share, late_weight, basis)
+
+
+# ----------------------------------------------------------------------------------------------- schools
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def school_results_for(data: bytes, name: str, years: int, start_year: int, order: str, budget: float | None,
+                       target_year: int | None, rate: float, prefer: tuple[str, ...] | None,
+                       extend_fibre: bool = False) -> dict[str, object]:
+    """The school-by-school plan of a school table (its bytes, CSV or Parquet) and what the Schools page draws from
+    it (:func:`dfl_finance.app.schools.school_results`), cached on the bytes, the file's name and the options."""
+    from .schools import school_results
+
+    return school_results(data, name, years, start_year, order, budget, target_year, rate, prefer, extend_fibre)
+
+
+def checked_school_results(data: bytes, name: str, years: int, start_year: int, order: str, budget: float | None,
+                           target_year: int | None, rate: float, prefer: tuple[str, ...] | None,
+                           extend_fibre: bool = False) -> dict[str, object]:
+    """:func:`school_results_for`, with every failure as a :class:`ScenarioError` (a bad table names its rows and
+    columns; as :func:`checked_tables`)."""
+    return _checked(school_results_for, data, name, years, start_year, order, budget, target_year, rate, prefer,
+                    extend_fibre)

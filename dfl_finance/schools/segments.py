@@ -62,12 +62,15 @@ def gini(values: np.ndarray, weights: np.ndarray) -> float:
 
 def equity_df(segments: pd.DataFrame, schools: pd.DataFrame) -> pd.DataFrame:
     """equity.csv: the share of schools still unconnected at the end, the urban-rural gap in connection rates at the
-    end (urban minus rural, percentage points as a share), and the Gini of capex per learner across regions
-    (weighted by learners)."""
+    end (urban minus rural, percentage points as a share), and the Gini across regions of the plan's capex (of the
+    schools connected in the plan) per learner of the region (weighted by learners)."""
     last = segments[segments["year"] == segments["year"].max()]
     area = last[last["segment_type"] == "area"].set_index("segment")["share_connected"]
     overall = float(last[last["segment_type"] == "all"]["share_connected"].iloc[0])
-    by_region = schools.groupby("region").agg(capex=("capex", "sum"), learners=("learners", "sum"))
+    # the plan's spending: the capex of the schools it connects (a school beyond the budget or the horizon gets none)
+    spent = schools["capex"].where(schools["year_connected"].notna(), 0.0)
+    by_region = schools.assign(spent=spent).groupby("region").agg(capex=("spent", "sum"),
+                                                                  learners=("learners", "sum"))
     per_learner = (by_region["capex"] / by_region["learners"].where(by_region["learners"] > 0)).fillna(0.0)
     rows = [
         {"measure": "share_unconnected_end", "value": 1.0 - overall, "unit": "share of schools"},
