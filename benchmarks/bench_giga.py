@@ -38,7 +38,7 @@ from bench_engine import median_time
 from dfl_finance.schools.engine import TECHNOLOGIES, Technologies
 from dfl_finance.schools.generate import generate_schools
 from dfl_finance.schools.model import plan_schools
-from dfl_finance.schools.table import EARTH_RADIUS_KM, _unit_vectors, check_schools
+from dfl_finance.schools.table import EARTH_RADIUS_KM, _unit_vectors, check_schools, nearest_km
 from dfl_finance.schools.technology import default_technologies
 
 HERE = Path(__file__).resolve().parent
@@ -299,6 +299,10 @@ def main() -> None:
     parser.add_argument("--no-economies", action="store_true", help="skip Giga's economies-of-scale run")
     parser.add_argument("--max-eos-schools", type=int, default=10_000,
                         help="largest size for Giga's economies-of-scale run and its school-to-school cache")
+    parser.add_argument("--giga-prep-max", type=int, default=2_000,
+                        help="largest size for Giga's own data preparation (its distance matrix grows with the "
+                             "square of the schools: about 20 s at 1,000 and 30 min at 10,000 here); above it the "
+                             "same caches are built with a ball tree and only Giga's load and cost step are timed")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds allowed for Giga at one size")
@@ -327,6 +331,9 @@ def main() -> None:
         table = check_schools(df)
         tech = our_technologies(args.demand)
         t_plan = median_time(lambda: plan_schools(table, years=5, technologies=tech), args.repeat)
+        t_near = median_time(lambda: nearest_km(df["lat"].to_numpy(), df["lon"].to_numpy(),
+                                                towers["Latitude"].to_numpy(), towers["Longitude"].to_numpy()),
+                             args.repeat)
         ours_only.append((n, t_check, t_plan))
         if giga_error:
             continue
@@ -336,8 +343,9 @@ def main() -> None:
         (ws / "fiber.csv").write_text("")
         eos = not args.no_economies and n <= args.max_eos_schools
         modes = ["per-school"] + (["economies-of-scale"] if eos else [])
+        prep = "giga" if n <= args.giga_prep_max else "fast"
         params = {"country": "SYN", "years": 5, "modes": modes, "demands": demands, "school_cache": eos,
-                  "tech": giga_params(tech)}
+                  "prep": prep, "tech": giga_params(tech)}
         t0 = time.perf_counter()
         try:
             res = run_giga(py, source, ws, params, args.timeout)
@@ -345,20 +353,26 @@ def main() -> None:
             print(f"{n:>7,} schools: Giga's run failed here: {exc}")
             continue
         wall = time.perf_counter() - t0
-        prep = sum(res["prep"].values())
+        t_prep = sum(res["prep"].values())
         load = res["load"][0]
         cost = res["cost"][f"per-school@{args.demand:g}"]
         print(f"\n{n:>7,} schools ({res['schools_unconnected']:,} unconnected; Giga's subprocess {wall:.1f} s in all, "
               f"imports {res['import']:.1f} s)")
-        print(f"  ours   plan_schools (choice + rollout)  {fmt(t_plan)}   check_schools (table) {fmt(t_check)}")
+        print(f"  ours   plan_schools (choice + rollout)  {fmt(t_plan)}   check_schools (table) {fmt(t_check)}   "
+              f"nearest tower of each school (nearest_km) {fmt(t_near)}")
         print(f"  Giga   cost step, per school          {fmt(cost)}   load {fmt(load)}   data preparation "
-              f"{fmt(prep)} ({', '.join(f'{k} {v:.2f} s' for k, v in res['prep'].items())})")
+              + (f"{fmt(t_prep)} (" if prep == "giga" else "not Giga's own: caches from a ball tree (")
+              + ", ".join(f"{k} {v:.2f} s" for k, v in res["prep"].items()) + ")")
         if eos:
             t_eos = res["cost"][f"economies-of-scale@{args.demand:g}"]
             print(f"  Giga   cost step, economies of scale  {fmt(t_eos)}")
         print(f"  ratio  Giga per-school cost step / our plan_schools: {cost / t_plan:,.0f}x "
               f"({cost / n * 1e3:.2f} ms vs {t_plan / n * 1e6:.2f} us a school)"
               + (f"; with economies of scale {t_eos / t_plan:,.0f}x" if eos else ""))
+        print(f"  ratio  from the table to the choices, Giga load + cost step / our check_schools + plan_schools: "
+              f"{(load + cost) / (t_check + t_plan):,.0f}x"
+              + (f"; with Giga's data preparation / our nearest_km too: "
+                 f"{(t_prep + load + cost) / (t_near + t_check + t_plan):,.0f}x" if prep == "giga" else ""))
         for demand in demands:
             plan = plan_schools(table, years=5, technologies=our_technologies(demand))
             ours = pd.Series(plan.costs.technology, index=table.frame["school_id"].to_numpy())

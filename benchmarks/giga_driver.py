@@ -11,7 +11,10 @@ Steps, each timed:
    for point-to-point (``p2p_cache.json``; Giga checks line of sight with an elevation web service, which this machine
    cannot reach, so every tower counts as visible), and, for its economies of scale, each school's 20 nearest
    schools (``school_cache.json``, and the same as ``school_visibility_cache.json``). ``fiber.csv`` is empty: Giga
-   then takes each school's ``fiber_node_distance`` (its "metanode" path), our ``fiber_distance_km``.
+   then takes each school's ``fiber_node_distance`` (its "metanode" path), our ``fiber_distance_km``. With
+   ``"prep": "fast"`` (for large sizes) the same caches are built from neighbours found with scikit-learn's
+   ``BallTree`` (haversine, Giga's Earth radius) instead of Giga's full distance matrix, whose cost grows with the
+   square of the schools; only the cost step is then Giga's own timing.
 2. ``load``: a ``ModelDataSpace`` on those files, every lazy table and cache loaded.
 3. ``cost``: ``MinimumCostScenario.run()`` for each (mode, demand): Giga's per-school cost step (fibre and p2p
    connectors, cellular, satellite, electricity) and its minimiser. Mode ``per-school``: no economies of scale and no
@@ -58,7 +61,7 @@ def main() -> None:
     t0 = time.perf_counter()
     from giga.data.space.model_data_space import ModelDataSpace
     from giga.models.components.optimizers.baseline_minimizer import BaselineMinimizer
-    from giga.models.nodes.graph.vectorized_distance_model import VectorizedDistanceModel
+    from giga.models.nodes.graph.vectorized_distance_model import RADIUS_EARTH_M, VectorizedDistanceModel
     from giga.models.scenarios.scenario_dispatcher import create_scenario
     from giga.schemas.cellular import CellTowerTable
     from giga.schemas.conf.data import DataSpaceConf
@@ -85,9 +88,23 @@ def main() -> None:
     towers = CellTowerTable.from_csv("cellular.csv")
     tower_coords = towers.to_coordinates()
     timings["prep"]["schools_and_towers"] = time.perf_counter() - t0
+    fast = params.get("prep", "giga") == "fast"
+    if fast:  # the same caches, the neighbours found with a ball tree instead of Giga's full distance matrix
+        from giga.schemas.geo import PairwiseDistance
+        from sklearn.neighbors import BallTree
+
+        def nearest(set1: list, set2: list, k: int) -> list:
+            radians = [[[math.radians(c.coordinate[0]), math.radians(c.coordinate[1])] for c in s]
+                       for s in (set1, set2)]
+            dist, idx = BallTree(radians[1], metric="haversine").query(radians[0], k=min(k, len(set2)))
+            return [PairwiseDistance(pair_ids=(c1.coordinate_id, set2[j].coordinate_id), coordinate1=c1,
+                                     coordinate2=set2[j], distance=float(d) * RADIUS_EARTH_M)
+                    for c1, ds, js in zip(set1, dist, idx) for d, j in zip(ds, js)]
+    else:
+        model = VectorizedDistanceModel(n_nearest_neighbors=20, maximum_distance=math.inf)
     t0 = time.perf_counter()
-    model = VectorizedDistanceModel(n_nearest_neighbors=20, maximum_distance=math.inf)
-    to_towers = model.run_chunks((school_coords, tower_coords), n_chunks=1000)
+    to_towers = nearest(school_coords, tower_coords, 1) if fast else \
+        model.run_chunks((school_coords, tower_coords), n_chunks=1000)
     cell_cache = SingleLookupDistanceCache.from_distances(to_towers)
     cell_cache.to_json("cellular_cache.json")
     cell_cache.to_json("p2p_cache.json")  # no line-of-sight check here: every tower is visible
@@ -96,7 +113,8 @@ def main() -> None:
     timings["prep"]["tower_caches"] = time.perf_counter() - t0
     if params.get("school_cache", True):
         t0 = time.perf_counter()
-        to_schools = model.run_chunks((school_coords, school_coords), n_chunks=500)
+        to_schools = nearest(school_coords, school_coords, 20) if fast else \
+            model.run_chunks((school_coords, school_coords), n_chunks=500)
         school_cache = MultiLookupDistanceCache.from_distances(to_schools, n_neighbors=20)
         school_cache.to_json("school_cache.json")
         school_cache.to_json("school_visibility_cache.json")
