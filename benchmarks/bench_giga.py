@@ -303,6 +303,8 @@ def main() -> None:
                         help="largest size for Giga's own data preparation (its distance matrix grows with the "
                              "square of the schools: about 20 s at 1,000 and 30 min at 10,000 here); above it the "
                              "same caches are built with a ball tree and only Giga's load and cost step are timed")
+    parser.add_argument("--giga-repeat", type=int, default=3,
+                        help="runs of Giga's per-school cost step up to --giga-prep-max schools (median; 1 above)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds allowed for Giga at one size")
@@ -345,7 +347,7 @@ def main() -> None:
         modes = ["per-school"] + (["economies-of-scale"] if eos else [])
         prep = "giga" if n <= args.giga_prep_max else "fast"
         params = {"country": "SYN", "years": 5, "modes": modes, "demands": demands, "school_cache": eos,
-                  "prep": prep, "tech": giga_params(tech)}
+                  "prep": prep, "repeat": args.giga_repeat if prep == "giga" else 1, "tech": giga_params(tech)}
         t0 = time.perf_counter()
         try:
             res = run_giga(py, source, ws, params, args.timeout)
@@ -354,17 +356,20 @@ def main() -> None:
             continue
         wall = time.perf_counter() - t0
         t_prep = sum(res["prep"].values())
-        load = res["load"][0]
-        cost = res["cost"][f"per-school@{args.demand:g}"]
+        load = float(np.median(res["load"]))
+        costs = res["cost"][f"per-school@{args.demand:g}"]
+        cost = float(np.median(costs))
         print(f"\n{n:>7,} schools ({res['schools_unconnected']:,} unconnected; Giga's subprocess {wall:.1f} s in all, "
               f"imports {res['import']:.1f} s)")
         print(f"  ours   plan_schools (choice + rollout)  {fmt(t_plan)}   check_schools (table) {fmt(t_check)}   "
               f"nearest tower of each school (nearest_km) {fmt(t_near)}")
-        print(f"  Giga   cost step, per school          {fmt(cost)}   load {fmt(load)}   data preparation "
+        print(f"  Giga   cost step, per school          {fmt(cost)}"
+              + (f" (median of {len(costs)}: {', '.join(f'{c:.2f}' for c in costs)} s)" if len(costs) > 1 else "")
+              + f"   load {fmt(load)}   data preparation "
               + (f"{fmt(t_prep)} (" if prep == "giga" else "not Giga's own: caches from a ball tree (")
               + ", ".join(f"{k} {v:.2f} s" for k, v in res["prep"].items()) + ")")
         if eos:
-            t_eos = res["cost"][f"economies-of-scale@{args.demand:g}"]
+            t_eos = res["cost"][f"economies-of-scale@{args.demand:g}"][0]
             print(f"  Giga   cost step, economies of scale  {fmt(t_eos)}")
         print(f"  ratio  Giga per-school cost step / our plan_schools: {cost / t_plan:,.0f}x "
               f"({cost / n * 1e3:.2f} ms vs {t_plan / n * 1e6:.2f} us a school)"
