@@ -625,9 +625,10 @@ def cmd_portfolio(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise DflFinanceError(f"cannot write the results to {args.out}: {exc.strerror or exc}; the folder was left "
                               "as it was") from None
-    rows = [{"country": str(r.country), "need": format_money(float(r.need), "USD"),
-             "share": format_money(float(r.share), "USD"), "gap after": format_money(float(r.gap_after), "USD")}
-            for r in tables["allocation"].itertuples()]
+    alloc = tables["allocation"]
+    rows = [{"country": str(c), "need": format_money(_number(n), "USD"), "share": format_money(_number(s), "USD"),
+             "gap after": format_money(_number(g), "USD")}
+            for c, n, s, g in zip(alloc["country"], alloc["need"], alloc["share"], alloc["gap_after"])]
     print(f"{pf.name}: {format_money(pf.fund.envelope, 'USD')} shared by {pf.fund.rule}\n{_table_text(rows)}")
     print(f"\nwrote {len(written)} files to {Path(args.out)}")
     return EXIT_OK

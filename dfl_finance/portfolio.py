@@ -58,8 +58,9 @@ ALLOCATION_COLUMNS = ["country", "need", "basis", "share", "capped", "gap_after"
 EQUITY_COLUMNS = ["country", "income_group", "learners", "gap_per_learner", "reached_share_end",
                   "peak_burden_share", "fund_share", "fund_per_learner", "marginal_gap_closed_per_usd",
                   "marginal_pv_saving_per_usd"]
-#: Step of the finite difference that measures the marginal value of the fund in a country [USD].
-MARGINAL_STEP = 1e6
+#: Step of the finite difference that measures the marginal value of the fund in a country: this share of the
+#: larger of its remaining gap and its share (USD).
+MARGINAL_STEP = 0.01
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,7 @@ def allocate_envelope(basis: Floats, need: Floats, envelope: float, floor: Float
         weights = np.where(open_, basis, 0.0)
         if weights.sum() <= 0:
             weights = open_.astype(float)  # no basis left: equal parts among those still open
-        offer = left * weights / weights.sum()
+        offer = left * (weights / weights.sum())  # the proportions first (no rounding of tiny weights)
         take = np.minimum(offer, cap - share)
         share += take
         left -= take.sum()
@@ -212,7 +213,7 @@ def load_portfolio(path: str | Path) -> Portfolio:
             problems.append(Problem(f"{where}.floor", "floor and ceiling: amounts with 0 <= floor <= ceiling",
                                     [floor, ceiling]))
         if not problems:
-            fund = Fund(str(fid), float(envelope), str(f["rule"]), f.get("per_learner"), float(floor),
+            fund = Fund(str(fid), float(envelope or 0.0), str(f["rule"]), f.get("per_learner"), float(floor),
                         float(ceiling))
     pooled = []
     for i, p in enumerate(raw.get("pooled", [])):
@@ -318,7 +319,8 @@ class PortfolioRun:
 
 def run_portfolio(portfolio: Portfolio, basis: str = "real-lcu") -> PortfolioRun:
     """Each country with the pooled discounts, its need, the fund shared by the rule, each country run with its
-    share, and the marginal value of the fund in each (one more :data:`MARGINAL_STEP` USD)."""
+    share, and the marginal value of the fund in each (the gap closed and the PV cost saved per USD of a little
+    more: :data:`MARGINAL_STEP` of its remaining gap or its share)."""
     from .results import run
 
     scenarios = [discounted(c.scenario, portfolio.pooled) for c in portfolio.countries]
@@ -340,8 +342,9 @@ def run_portfolio(portfolio: Portfolio, basis: str = "real-lcu") -> PortfolioRun
     after = [run(with_fund(sc, fund, s), basis) for sc, s in zip(scenarios, share)]
     marginal = []
     for sc, s, r in zip(scenarios, share, after):
-        more = run(with_fund(sc, fund, s + MARGINAL_STEP), basis).summary()
         now = r.summary()
-        marginal.append(((now["total_gap_nominal_usd"] - more["total_gap_nominal_usd"]) / MARGINAL_STEP,
-                         (now["pv_government_cost"] - more["pv_government_cost"]) / MARGINAL_STEP))
+        step = MARGINAL_STEP * max(now["total_gap_nominal_usd"], s, 1.0)
+        more = run(with_fund(sc, fund, s + step), basis).summary()
+        marginal.append(((now["total_gap_nominal_usd"] - more["total_gap_nominal_usd"]) / step,
+                         (now["pv_government_cost"] - more["pv_government_cost"]) / step))
     return PortfolioRun(portfolio, need, basis_values, share, before, after, np.array(marginal))
