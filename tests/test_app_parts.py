@@ -659,3 +659,32 @@ def test_the_optimisers_messages_name_the_pages_options():
         'no mix meets the limits: the minimum share of `gpe` ("Minimum shares") cannot hold')
     assert in_app_words("the cap on new debt (--max-debt) and --burden-limit") == (
         'the cap on new debt ("Cap on new debt") and "Keep the burden within the limit"')
+
+
+def test_the_export_writes_what_the_risk_page_computed_and_on_request_the_rest():
+    from dfl_finance.app.risk_export import FROM_FILE, FROM_RISK_PAGE, file_settings, plan, settings_words
+    from dfl_finance.app.uncertainty import MAX_APP_DRAWS
+
+    sc = load_scenario(ROOT / "scenarios/rwanda-ida-credit.toml")
+    assert plan(sc, {}, include=False).empty  # nothing computed, nothing asked for
+    seen = {"draws": 64, "seed": 7, "method": "mc"}
+    done = plan(sc, {"risk": [{"draws": 8, "seed": 1, "method": "lhs"}, seen], "tornado": ["pv_total_cost"]},
+                include=False)
+    assert (done.risk, done.risk_from) == (seen, FROM_RISK_PAGE)  # the run last shown
+    assert done.tornado == ["pv_total_cost"] and done.sobol == [] and not done.stress
+    every = plan(sc, {"tornado": ["pv_total_cost"]}, include=True)
+    assert (every.risk, every.risk_from) == ({"draws": 1000, "seed": 2026, "method": "lhs"}, FROM_FILE)
+    assert every.tornado == ["pv_total_cost"] and every.sobol == ["total_gap"] and every.stress
+    assert settings_words(every.risk) == "1,000 draws, seed 2026, Latin hypercube (lhs)"
+    many = sc.model_copy(update={"risk": sc.risk.model_copy(update={"draws": MAX_APP_DRAWS * 10})})
+    assert file_settings(many)["draws"] == MAX_APP_DRAWS
+
+    domestic = load_scenario(ROOT / "scenarios/rwanda-domestic.toml")  # no uncertain inputs: only the stresses
+    none = plan(domestic, {}, include=True)
+    assert none.risk is None and none.tornado == none.sobol == [] and none.stress
+    assert any("no uncertain inputs" in n for n in none.notes)
+    ida = domestic.model_copy(update={"source": [s.model_copy(update={"reliability": 0.8}) if s.kind != "domestic"
+                                                 else s for s in load_scenario(
+                                                     ROOT / "scenarios/rwanda-ida-credit.toml").source]})
+    pledged = plan(ida, {}, include=True)  # an uncertain pledge: a risk run, but no sensitivity without rows
+    assert pledged.risk is not None and pledged.tornado == [] and any("[[uncertain]]" in n for n in pledged.notes)
