@@ -772,8 +772,53 @@ def _fresh_ida(workspace: Path, name: str) -> str:
     return name
 
 
+def test_compare_shows_p50_and_p90_of_the_scenarios_with_uncertain_inputs_on_request(workspace):
+    from dfl_finance.formatting import format_metric
+    from dfl_finance.results import quantiles_df
+    from dfl_finance.risk import run_risk
+
+    at = _app()
+    at.switch_page(PAGES["compare"]).run()
+    at.multiselect(key="compare_pick").set_value([RWANDA, IDA]).run()
+    assert at.toggle(key="compare_risk").value is False  # off by default: no risk run
+    assert len(at.dataframe) == 1
+    at.toggle(key="compare_risk").set_value(True).run()
+    assert not at.exception, at.exception
+    assert not at.error, _texts(at.error)
+    table = _frame(at, "2. P50")
+    base = f"1. {RWANDA} (baseline; no uncertain inputs)"
+    assert list(table.columns) == ["Metric", "Unit", f"2. {IDA}", "2. P50", "2. P90", base]  # with draws first
+    sc = load_scenario(ROOT / "scenarios" / "rwanda-ida-credit.toml")
+    q = quantiles_df(run_risk(sc, sc.risk.draws, sc.risk.seed, sc.risk.method)).set_index(["metric", "statistic"])
+    rows = table.set_index("Metric")
+    for key in ("total_cost", "pv_government_cost", "total_gap"):
+        label = metric_definition(key).label
+        assert rows.loc[label, "2. P50"] == format_metric(q.loc[(key, "p50"), "value"], "money", "")
+        assert rows.loc[label, "2. P90"] == format_metric(q.loc[(key, "p90"), "value"], "money", "")
+        assert rows.loc[label, "Unit"] == "RWF"
+    det = run(sc).summary()
+    assert rows.loc["Total cost", f"2. {IDA}"] == format_metric(det["total_cost"], "money", "")
+    assert rows.loc["Total cost", base] == format_metric(run(load_scenario(
+        ROOT / "scenarios" / "rwanda-domestic.toml")).summary()["total_cost"], "money", "")
+    captions = _texts(at.caption)
+    assert "scenario 2: 1,000 draws, seed 2026, Latin hypercube (lhs)" in captions
+    assert "Scenario 1 has no uncertain inputs" in captions
+    assert not any(workspace.glob("*.toml"))  # showing saves nothing
 
 
+def test_compare_shows_a_failed_risk_run_as_an_error(workspace, monkeypatch):
+    monkeypatch.setenv("DFL_FINANCE_MEMORY_GIB", "0.01")  # one draw fits, the file's 1,000 do not
+    ida = _fresh_ida(workspace, "IDA, too many draws")
+    at = _app()
+    at.switch_page(PAGES["compare"]).run()
+    at.multiselect(key="compare_pick").set_value([RWANDA, ida]).run()
+    at.toggle(key="compare_risk").set_value(True).run()
+    assert not at.exception, at.exception
+    errors = _texts(at.error)
+    assert f"**{ida}** has no P50 and P90: its risk run failed" in errors and "too large to run" in errors
+    table = _frame(at, f"2. {ida} (risk run failed)")
+    assert list(table.columns) == ["Metric", "Unit", f"2. {ida} (risk run failed)",
+                                   f"1. {RWANDA} (baseline; no uncertain inputs)"]
 
 
 @pytest.fixture

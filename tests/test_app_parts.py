@@ -661,6 +661,49 @@ def test_the_optimisers_messages_name_the_pages_options():
         'the cap on new debt ("Cap on new debt") and "Keep the burden within the limit"')
 
 
+def test_compare_quantiles_sets_p50_and_p90_beside_the_deterministic_value():
+    from dfl_finance import scenario_from_dict
+    from dfl_finance.app.uncertainty import RISK_METRICS, _format, compare_quantiles
+    from dfl_finance.formatting import format_metric
+    from tests.conftest import small_scenario_dict
+
+    sc, _, quantiles, _ = _risk_run()
+    domestic = load_scenario(ROOT / "scenarios/rwanda-domestic.toml")
+    summaries = {sc.name: run(sc).summary_df(), domestic.name: run(domestic).summary_df()}
+    columns = {sc.name: f"1. {sc.name} (baseline)", domestic.name: f"2. {domestic.name} (no uncertain inputs)"}
+    table = compare_quantiles(summaries, {sc.name: quantiles}, columns)
+    assert list(table.columns) == ["Metric", "Unit", columns[sc.name], "1. P50", "1. P90", columns[domestic.name]]
+    rows = table.set_index("Metric")
+    q = quantiles[quantiles["metric"] == "total_gap"].set_index("statistic")["value"]
+    det = summaries[sc.name].set_index("metric")["value"]
+    gap = rows.loc["Funding gap"]
+    assert gap["Unit"] == "RWF"
+    assert gap["1. P50"] == format_metric(q["p50"], "money", "")
+    assert gap["1. P90"] == format_metric(q["p90"], "money", "")
+    assert gap["1. P90"] != gap["1. P50"]  # the draws spread
+    assert rows.loc["Total cost", columns[sc.name]] == format_metric(det["total_cost"], "money", "")
+    cost = quantiles[quantiles["metric"] == "total_cost"].set_index("statistic")["value"]
+    assert rows.loc["Total cost", "1. P50"] == format_metric(cost["p50"], "money", "")
+    assert len({format_metric(cost[s], "money", "") for s in ("p10", "p50", "p90")}) == 3  # told apart
+    over = quantiles[quantiles["metric"] == "years_over_limit"].set_index("statistic")["value"]
+    assert rows.loc["Years over the burden limit", "1. P90"] == _format(over["p90"], "years", "")
+    assert len(table) == len(RISK_METRICS) and not (table == "").any().any()
+    # a metric that a scenario does not define is said to be n/a there, not left blank
+    partial = summaries[domestic.name][summaries[domestic.name]["metric"] != "total_gap"]
+    table = compare_quantiles({**summaries, domestic.name: partial}, {sc.name: quantiles}, columns)
+    assert table.set_index("Metric").loc["Funding gap", columns[domestic.name]] == "n/a"
+
+    # amounts in different currencies: each says its own
+    raw = small_scenario_dict()
+    raw["scenario"].update(name="Plan in dollars", currency="USD")
+    usd = scenario_from_dict(raw)
+    mixed = compare_quantiles({sc.name: summaries[sc.name], usd.name: run(usd).summary_df()}, {sc.name: quantiles},
+                              {sc.name: f"1. {sc.name}", usd.name: f"2. {usd.name}"})
+    row = mixed.set_index("Metric").loc["Funding gap"]
+    assert row["Unit"] == "each scenario's own"
+    assert row["1. P50"] == format_metric(q["p50"], "money", "RWF") and row["2. Plan in dollars"].startswith("USD")
+
+
 def test_the_export_writes_what_the_risk_page_computed_and_on_request_the_rest():
     from dfl_finance.app.risk_export import FROM_FILE, FROM_RISK_PAGE, file_settings, plan, settings_words
     from dfl_finance.app.uncertainty import MAX_APP_DRAWS
