@@ -5,6 +5,7 @@ Two ``AppTest`` objects on one workspace folder are two browser sessions (two us
 
 import json
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -447,7 +448,8 @@ def test_a_scenario_that_cannot_run_is_shown_with_its_error_and_the_others_work(
     at.multiselect(key="export_pick").set_value([RWANDA, "Too large"]).run()
     assert not at.exception
     assert "too large to run" in _texts(at.error)
-    assert "Rwanda" in at.dataframe[0].value.to_csv() and "Too large" not in at.dataframe[0].value.to_csv()
+    summary = _frame(at, "Value")  # the summary as it reads (the first table says what risk tables are written)
+    assert "Rwanda" in summary.to_csv() and "Too large" not in summary.to_csv()
 
 
 def test_a_scenario_is_run_before_it_is_saved(workspace, monkeypatch):
@@ -527,7 +529,7 @@ def test_compare_refuses_deltas_across_currencies(workspace):
 def test_export_shows_labels_not_codes(workspace):
     at = _app()
     at.switch_page(PAGES["export"]).run()
-    shown = at.dataframe[0].value
+    shown = _frame(at, "Value")
     assert "Total cost" in set(shown["Metric"]) and not set(shown["Metric"]) & set(METRICS)
 
 
@@ -847,3 +849,174 @@ def test_an_uploaded_school_table_is_checked_row_by_row(workspace):
     assert not at.error, [e.value for e in at.error]
     assert _metric_text(at, "Schools in the table") == "30"
     assert "Synthetic data" not in _texts(at.info)
+
+# ------------------------------------------------------------------------------------------- risk on other pages
+
+def _frame(at: AppTest, column: str):
+    """The value of the first table drawn with ``column``."""
+    return next(df.value for df in at.dataframe if column in df.value.columns)
+
+
+def _fresh_ida(workspace: Path, name: str) -> str:
+    """The IDA option under another name, saved to the workspace: a text no other test has run (and cached)."""
+    raw = tomllib.loads((ROOT / "scenarios" / "rwanda-ida-credit.toml").read_text(encoding="utf-8"))
+    raw["scenario"]["name"] = name
+    workspace.mkdir(parents=True, exist_ok=True)
+    (workspace / file_name(name)).write_text(dump_scenario(scenario_from_dict(raw)), encoding="utf-8")
+    return name
+
+
+def test_compare_shows_p50_and_p90_of_the_scenarios_with_uncertain_inputs_on_request(workspace):
+    from dfl_finance.formatting import format_metric
+    from dfl_finance.results import quantiles_df
+    from dfl_finance.risk import run_risk
+
+    at = _app()
+    at.switch_page(PAGES["compare"]).run()
+    at.multiselect(key="compare_pick").set_value([RWANDA, IDA]).run()
+    assert at.toggle(key="compare_risk").value is False  # off by default: no risk run
+    assert len(at.dataframe) == 1
+    at.toggle(key="compare_risk").set_value(True).run()
+    assert not at.exception, at.exception
+    assert not at.error, _texts(at.error)
+    table = _frame(at, "2. P50")
+    base = f"1. {RWANDA} (baseline; no uncertain inputs)"
+    assert list(table.columns) == ["Metric", "Unit", f"2. {IDA}", "2. P50", "2. P90", base]  # with draws first
+    sc = load_scenario(ROOT / "scenarios" / "rwanda-ida-credit.toml")
+    q = quantiles_df(run_risk(sc, sc.risk.draws, sc.risk.seed, sc.risk.method)).set_index(["metric", "statistic"])
+    rows = table.set_index("Metric")
+    for key in ("total_cost", "pv_government_cost", "total_gap"):
+        label = metric_definition(key).label
+        assert rows.loc[label, "2. P50"] == format_metric(q.loc[(key, "p50"), "value"], "money", "")
+        assert rows.loc[label, "2. P90"] == format_metric(q.loc[(key, "p90"), "value"], "money", "")
+        assert rows.loc[label, "Unit"] == "RWF"
+    det = run(sc).summary()
+    assert rows.loc["Total cost", f"2. {IDA}"] == format_metric(det["total_cost"], "money", "")
+    assert rows.loc["Total cost", base] == format_metric(run(load_scenario(
+        ROOT / "scenarios" / "rwanda-domestic.toml")).summary()["total_cost"], "money", "")
+    captions = _texts(at.caption)
+    assert "scenario 2: 1,000 draws, seed 2026, Latin hypercube (lhs)" in captions
+    assert "Scenario 1 has no uncertain inputs" in captions
+    assert not any(workspace.glob("*.toml"))  # showing saves nothing
+
+
+def test_compare_shows_a_failed_risk_run_as_an_error(workspace, monkeypatch):
+    monkeypatch.setenv("DFL_FINANCE_MEMORY_GIB", "0.01")  # one draw fits, the file's 1,000 do not
+    ida = _fresh_ida(workspace, "IDA, too many draws")
+    at = _app()
+    at.switch_page(PAGES["compare"]).run()
+    at.multiselect(key="compare_pick").set_value([RWANDA, ida]).run()
+    at.toggle(key="compare_risk").set_value(True).run()
+    assert not at.exception, at.exception
+    errors = _texts(at.error)
+    assert f"**{ida}** has no P50 and P90: its risk run failed" in errors and "too large to run" in errors
+    table = _frame(at, f"2. {ida} (risk run failed)")
+    assert list(table.columns) == ["Metric", "Unit", f"2. {ida} (risk run failed)",
+                                   f"1. {RWANDA} (baseline; no uncertain inputs)"]
+
+
+@pytest.fixture
+def downloads(monkeypatch):
+    """The data of every download button drawn, by its key (AppTest does not keep the files)."""
+    import streamlit
+
+    got: dict[str, bytes] = {}
+    draw = streamlit.download_button
+
+    def capture(label, data, *args, **kwargs):
+        got[kwargs["key"]] = data
+        return draw(label, data, *args, **kwargs)
+
+    monkeypatch.setattr(streamlit, "download_button", capture)
+    return got
+
+
+def test_the_export_includes_the_risk_tables_computed_on_the_risk_page(workspace, downloads):
+    import io
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    from dfl_finance.export import csv_text
+    from dfl_finance.results import quantiles_df, yearly_quantiles_df
+    from dfl_finance.risk import run_risk
+    from dfl_finance.risk.sensitivity import sobol_df, tornado
+    from dfl_finance.risk.stress import run_stresses
+
+    sc = load_scenario(ROOT / "scenarios" / "rwanda-ida-credit.toml")
+    at = _risk(_app(), draws=64)
+    at.button(key=f"tornado_go:{_scope(IDA)}").click().run()
+    assert not at.exception, at.exception
+    at.switch_page(PAGES["export"]).run()
+    at.multiselect(key="export_pick").set_value([IDA]).run()
+    assert not at.exception and not at.error, _texts(at.error)
+    assert at.checkbox(key="export_risk").value is False
+    overview = _frame(at, "Risk").set_index("Scenario").loc[IDA]
+    assert overview["Risk"] == "64 draws, seed 2026, lhs (Risk page)"
+    assert overview["Sensitivity"] == "tornado: Funding gap"
+
+    def zipped() -> dict[str, bytes]:
+        with zipfile.ZipFile(io.BytesIO(downloads["download_csv_zip"])) as zf:
+            return {name: zf.read(name) for name in zf.namelist()}
+
+    files = zipped()
+    res = run_risk(sc, 64, 2026, "lhs")
+    assert files["quantiles.csv"] == csv_text(quantiles_df(res)).encode()
+    assert files["yearly_quantiles.csv"] == csv_text(yearly_quantiles_df(res)).encode()
+    assert files["tornado.csv"] == csv_text(tornado(sc, ["total_gap"])).encode()
+    stressed = run_stresses(sc)
+    assert files["stress_summary.csv"] == csv_text(stressed.summary_df()).encode()  # the Risk page runs them
+    assert files["stress_fiscal.csv"] == csv_text(stressed.fiscal_df()).encode()
+    assert "sobol.csv" not in files  # not computed, not asked for
+    meta = json.loads(files["manifest.json"])
+    assert meta["risk"] == {IDA: {"draws": 64, "seed": 2026, "method": "lhs",
+                                  "uncertain": [u.path for u in sc.uncertain]}}
+    assert meta["stress"] == {IDA: stressed.notes()}
+    assert meta["sensitivity"][IDA]["tornado"] == ["total_gap"]
+    assert {o["path"] for o in meta["outputs"]} == set(files) - {"manifest.json"}
+
+    # the box computes the rest: the Sobol indices of the funding gap, as `dfl-finance sensitivity --n 256`
+    at.checkbox(key="export_risk").check().run()
+    assert not at.exception and not at.error, _texts(at.error)
+    files = zipped()
+    assert files["sobol.csv"] == csv_text(sobol_df(sc, ["total_gap"], 256)).encode()
+    assert files["quantiles.csv"] == csv_text(quantiles_df(res)).encode()  # still the Risk page's run
+    wb = load_workbook(io.BytesIO(downloads["download_xlsx"]))
+    assert {"quantiles", "yearly_quantiles", "tornado", "sobol", "stress_summary", "stress_fiscal",
+            "stress_dsf"} <= set(wb.sheetnames)
+    assert json.loads(downloads["download_manifest"])["sensitivity"][IDA]["n"] == 256
+
+    # an edit of the scenario forgets the Risk page's run: the box then takes the file's settings
+    at.checkbox(key="export_risk").uncheck().run()
+    _set(at.switch_page(PAGES["scenarios"]).run(), "context.burden_limit", "0.06", name=IDA)
+    _apply(at, name=IDA)
+    at.switch_page(PAGES["export"]).run()
+    assert "quantiles.csv" not in zipped()
+    assert _frame(at, "Risk").set_index("Scenario").loc[IDA, "Risk"] == "not computed"
+
+
+def test_the_export_shows_a_failed_risk_run_and_writes_the_rest(workspace, monkeypatch, downloads):
+    import io
+    import zipfile
+
+    monkeypatch.setenv("DFL_FINANCE_MEMORY_GIB", "0.01")  # one draw fits, the file's 1,000 (and Sobol's) do not
+    ida = _fresh_ida(workspace, "IDA, too many draws to export")
+    at = _app()
+    at.switch_page(PAGES["export"]).run()
+    at.multiselect(key="export_pick").set_value([ida, RWANDA]).run()
+    at.checkbox(key="export_risk").check().run()
+    assert not at.exception, at.exception
+    errors = _texts(at.error)
+    assert f"**{ida}** has no risk tables: its risk run failed" in errors and "too large to run" in errors
+    assert f"**{ida}** has no sensitivity tables" in errors
+    overview = _frame(at, "Risk").set_index("Scenario")
+    assert overview.loc[ida, "Risk"] == "failed (see above)" and overview.loc[RWANDA, "Risk"] == "no uncertain inputs"
+    from dfl_finance.risk.stress import run_stresses
+
+    stressed = run_stresses(load_scenario(ROOT / "scenarios" / "rwanda-ida-credit.toml"))
+    assert overview.loc[ida, "Stress tests"] == f"{len(stressed.applied())} of {len(stressed.outcomes)} applied"
+    with zipfile.ZipFile(io.BytesIO(downloads["download_csv_zip"])) as zf:
+        names = set(zf.namelist())
+        stress = zf.read("stress_summary.csv").decode()
+    assert not {"quantiles.csv", "tornado.csv", "sobol.csv"} & names and "stress_summary.csv" in names
+    assert ida in stress and RWANDA in stress  # the stress tests of both

@@ -659,3 +659,75 @@ def test_the_optimisers_messages_name_the_pages_options():
         'no mix meets the limits: the minimum share of `gpe` ("Minimum shares") cannot hold')
     assert in_app_words("the cap on new debt (--max-debt) and --burden-limit") == (
         'the cap on new debt ("Cap on new debt") and "Keep the burden within the limit"')
+
+
+def test_compare_quantiles_sets_p50_and_p90_beside_the_deterministic_value():
+    from dfl_finance import scenario_from_dict
+    from dfl_finance.app.uncertainty import RISK_METRICS, _format, compare_quantiles
+    from dfl_finance.formatting import format_metric
+    from tests.conftest import small_scenario_dict
+
+    sc, _, quantiles, _ = _risk_run()
+    domestic = load_scenario(ROOT / "scenarios/rwanda-domestic.toml")
+    summaries = {sc.name: run(sc).summary_df(), domestic.name: run(domestic).summary_df()}
+    columns = {sc.name: f"1. {sc.name} (baseline)", domestic.name: f"2. {domestic.name} (no uncertain inputs)"}
+    table = compare_quantiles(summaries, {sc.name: quantiles}, columns)
+    assert list(table.columns) == ["Metric", "Unit", columns[sc.name], "1. P50", "1. P90", columns[domestic.name]]
+    rows = table.set_index("Metric")
+    q = quantiles[quantiles["metric"] == "total_gap"].set_index("statistic")["value"]
+    det = summaries[sc.name].set_index("metric")["value"]
+    gap = rows.loc["Funding gap"]
+    assert gap["Unit"] == "RWF"
+    assert gap["1. P50"] == format_metric(q["p50"], "money", "")
+    assert gap["1. P90"] == format_metric(q["p90"], "money", "")
+    assert gap["1. P90"] != gap["1. P50"]  # the draws spread
+    assert rows.loc["Total cost", columns[sc.name]] == format_metric(det["total_cost"], "money", "")
+    cost = quantiles[quantiles["metric"] == "total_cost"].set_index("statistic")["value"]
+    assert rows.loc["Total cost", "1. P50"] == format_metric(cost["p50"], "money", "")
+    assert len({format_metric(cost[s], "money", "") for s in ("p10", "p50", "p90")}) == 3  # told apart
+    over = quantiles[quantiles["metric"] == "years_over_limit"].set_index("statistic")["value"]
+    assert rows.loc["Years over the burden limit", "1. P90"] == _format(over["p90"], "years", "")
+    assert len(table) == len(RISK_METRICS) and not (table == "").any().any()
+    # a metric that a scenario does not define is said to be n/a there, not left blank
+    partial = summaries[domestic.name][summaries[domestic.name]["metric"] != "total_gap"]
+    table = compare_quantiles({**summaries, domestic.name: partial}, {sc.name: quantiles}, columns)
+    assert table.set_index("Metric").loc["Funding gap", columns[domestic.name]] == "n/a"
+
+    # amounts in different currencies: each says its own
+    raw = small_scenario_dict()
+    raw["scenario"].update(name="Plan in dollars", currency="USD")
+    usd = scenario_from_dict(raw)
+    mixed = compare_quantiles({sc.name: summaries[sc.name], usd.name: run(usd).summary_df()}, {sc.name: quantiles},
+                              {sc.name: f"1. {sc.name}", usd.name: f"2. {usd.name}"})
+    row = mixed.set_index("Metric").loc["Funding gap"]
+    assert row["Unit"] == "each scenario's own"
+    assert row["1. P50"] == format_metric(q["p50"], "money", "RWF") and row["2. Plan in dollars"].startswith("USD")
+
+
+def test_the_export_writes_what_the_risk_page_computed_and_on_request_the_rest():
+    from dfl_finance.app.risk_export import FROM_FILE, FROM_RISK_PAGE, file_settings, plan, settings_words
+    from dfl_finance.app.uncertainty import MAX_APP_DRAWS
+
+    sc = load_scenario(ROOT / "scenarios/rwanda-ida-credit.toml")
+    assert plan(sc, {}, include=False).empty  # nothing computed, nothing asked for
+    seen = {"draws": 64, "seed": 7, "method": "mc"}
+    done = plan(sc, {"risk": [{"draws": 8, "seed": 1, "method": "lhs"}, seen], "tornado": ["pv_total_cost"]},
+                include=False)
+    assert (done.risk, done.risk_from) == (seen, FROM_RISK_PAGE)  # the run last shown
+    assert done.tornado == ["pv_total_cost"] and done.sobol == [] and not done.stress
+    every = plan(sc, {"tornado": ["pv_total_cost"]}, include=True)
+    assert (every.risk, every.risk_from) == ({"draws": 1000, "seed": 2026, "method": "lhs"}, FROM_FILE)
+    assert every.tornado == ["pv_total_cost"] and every.sobol == ["total_gap"] and every.stress
+    assert settings_words(every.risk) == "1,000 draws, seed 2026, Latin hypercube (lhs)"
+    many = sc.model_copy(update={"risk": sc.risk.model_copy(update={"draws": MAX_APP_DRAWS * 10})})
+    assert file_settings(many)["draws"] == MAX_APP_DRAWS
+
+    domestic = load_scenario(ROOT / "scenarios/rwanda-domestic.toml")  # no uncertain inputs: only the stresses
+    none = plan(domestic, {}, include=True)
+    assert none.risk is None and none.tornado == none.sobol == [] and none.stress
+    assert any("no uncertain inputs" in n for n in none.notes)
+    ida = domestic.model_copy(update={"source": [s.model_copy(update={"reliability": 0.8}) if s.kind != "domestic"
+                                                 else s for s in load_scenario(
+                                                     ROOT / "scenarios/rwanda-ida-credit.toml").source]})
+    pledged = plan(ida, {}, include=True)  # an uncertain pledge: a risk run, but no sensitivity without rows
+    assert pledged.risk is not None and pledged.tornado == [] and any("[[uncertain]]" in n for n in pledged.notes)

@@ -6,6 +6,7 @@ overrides the folder). Two browser contexts are two users sharing one workspace.
 """
 
 import io
+import json
 import os
 import socket
 import subprocess
@@ -607,6 +608,159 @@ def test_the_optimise_page_solves_and_draws_its_charts(browser, server, workspac
         _no_exception(pg)
     finally:
         added.unlink(missing_ok=True)
+
+
+def _grid(grid) -> pd.DataFrame:
+    """The cells of a table drawn by st.dataframe (a canvas), from the grid's accessible table: the rows and columns
+    in view."""
+    grid.locator("table[role='grid']").wait_for(state="attached")
+    rows = grid.evaluate("""el => Array.from(el.querySelectorAll("table[role='grid'] tr")).map(
+        tr => Array.from(tr.querySelectorAll('th, td')).map(c => c.textContent))""")
+    return pd.DataFrame(rows[1:], columns=rows[0])
+
+
+def _chart(page, title: str):
+    """The Altair chart whose text holds ``title``, drawn (an svg with marks)."""
+    chart = page.locator(".vega-embed").filter(has_text=title)
+    chart.wait_for()
+    chart.scroll_into_view_if_needed()
+    chart.locator("svg.marks").wait_for()
+    return chart
+
+
+def test_the_risk_page_draws_the_tornado_the_sobol_indices_and_the_stress_tests(browser, server, workspace):
+    from dfl_finance.app.sensitivity import not_applied, stress_table, tornado_frame
+    from dfl_finance.risk.sensitivity import tornado
+    from dfl_finance.risk.stress import run_stresses
+
+    sc = load_scenario(ROOT / "scenarios" / "rwanda-ida-credit.toml")
+    pg = _new_page(browser)
+    try:
+        _risk_run(pg, server)
+        assert pg.locator(".vega-embed").count() == 3  # no sensitivity before the buttons
+        pg.get_by_role("button", name="Compute the tornado chart").click()
+        chart = _chart(pg, "What moves the funding gap most")
+        _wait_idle(pg)
+        text = _vega_text(chart)
+        ranked = list(tornado_frame(tornado(sc, ["total_gap"]), sc, "total_gap")["input"])
+        assert len(ranked) == len(sc.uncertain)
+        places = [text.find(label[:30]) for label in ranked]  # the inputs in words, the largest swing on top
+        assert -1 not in places and places == sorted(places), (ranked, text)
+        assert "Input at its low (P5)" in text and "deterministic run" in text
+        assert chart.evaluate("el => el.querySelectorAll('svg.marks path').length >= 3")  # the bars
+
+        pg.get_by_role("button", name="Compute the Sobol indices").click()
+        sobol = _chart(pg, "Sobol indices of the funding gap")
+        _wait_idle(pg)
+        text = _vega_text(sobol)
+        assert "First-order" in text and "Total" in text and ranked[0][:30] in text
+        assert sobol.evaluate("el => el.querySelectorAll('svg.marks path').length >= 4")  # bars and intervals
+        assert pg.locator(".vega-embed").count() == 5
+
+        # the stress tests: the baseline and each stress that applies, with the change from the baseline
+        pg.get_by_text("Stress tests", exact=True).scroll_into_view_if_needed()
+        grid = pg.get_by_text("Stress tests", exact=True).locator(
+            "xpath=following::*[@data-testid='stDataFrame'][1]")
+        shown = _grid(grid)
+        stressed = run_stresses(sc)
+        expected = stress_table(stressed.summary_df(), stressed.notes())
+        assert list(shown["Stress"]) == list(expected["Stress"]) and len(shown) >= 3
+        assert shown["Stress"].iloc[0] == "Baseline (no stress)" and "Capex overrun" in set(shown["Stress"])
+        row = shown.set_index("Stress").loc["Capex overrun"]
+        assert row["Total cost"] == expected.set_index("Stress").loc["Capex overrun", "Total cost"]
+        assert "(RWF +" in row["Total cost"]
+        for note in not_applied(stressed.notes()):
+            pg.get_by_text(note, exact=False).first.wait_for()
+        _no_exception(pg)
+        _screenshot(pg, "risk-sensitivity")
+    finally:
+        pg.context.close()
+
+
+def test_compare_shows_p50_and_p90_beside_the_deterministic_values(browser, server):
+    from dfl_finance.formatting import format_metric
+    from dfl_finance.results import quantiles_df
+    from dfl_finance.risk import run_risk
+
+    sc = load_scenario(ROOT / "scenarios" / "rwanda-ida-credit.toml")
+    q = quantiles_df(run_risk(sc, sc.risk.draws, sc.risk.seed, sc.risk.method)).set_index(["metric", "statistic"])
+    pg = _new_page(browser)
+    try:
+        pg.goto(f"{server}/compare")
+        pg.get_by_role("heading", name="Compare scenarios").wait_for()
+        _wait_idle(pg)
+        assert pg.get_by_role("heading", name="Main metrics over the draws").count() == 0  # off by default
+        pg.get_by_text("Show P50 and P90 over the draws of the uncertain inputs").click()
+        heading = pg.get_by_role("heading", name="Main metrics over the draws")
+        heading.wait_for()
+        _wait_idle(pg)
+        table = _grid(heading.locator("xpath=following::*[@data-testid='stDataFrame'][1]"))
+        # the Rwanda options (and those other tests saved in the workspace), numbered as in the summary table; the
+        # one with uncertain inputs comes first, with its P50 and P90 beside it
+        columns = list(table.columns)
+        k = columns[2].split(" ", 1)[0]
+        assert columns[:5] == ["Metric", "Unit", f"{k} {IDA}", f"{k} P50", f"{k} P90"]
+        assert "1. Rwanda: domestic budget only (baseline; no uncertain inputs)" in columns
+        rows = table.set_index("Metric")
+        for key, label in (("total_cost", "Total cost"), ("pv_government_cost", "Government cost (present value)")):
+            unit = rows.loc[label, "Unit"]
+            assert unit in ("RWF", "each scenario's own")  # another test may have saved a plan in USD
+            code = "" if unit == "RWF" else "RWF"
+            assert rows.loc[label, f"{k} P50"] == format_metric(q.loc[(key, "p50"), "value"], "money", code)
+            assert rows.loc[label, f"{k} P90"] == format_metric(q.loc[(key, "p90"), "value"], "money", code)
+        pg.get_by_text("have no uncertain inputs (no").wait_for()
+        _no_exception(pg)
+        heading.scroll_into_view_if_needed()
+        _screenshot(pg, "compare-p50-p90")
+    finally:
+        pg.context.close()
+
+
+def test_the_export_writes_the_risk_tables_computed_on_the_risk_page(browser, server):
+    from dfl_finance.export import csv_text
+    from dfl_finance.results import quantiles_df, yearly_quantiles_df
+    from dfl_finance.risk import run_risk
+    from dfl_finance.risk.sensitivity import sobol_df, tornado
+
+    sc = load_scenario(ROOT / "scenarios" / "rwanda-ida-credit.toml")
+    pg = _new_page(browser)
+
+    def download() -> dict[str, bytes]:
+        with pg.expect_download() as info:
+            pg.get_by_role("button", name="All tables as CSV (zip)").click()
+        with zipfile.ZipFile(io.BytesIO(Path(info.value.path()).read_bytes())) as zf:
+            return {name: zf.read(name) for name in zf.namelist()}
+
+    try:
+        _risk_run(pg, server)
+        pg.get_by_role("button", name="Compute the tornado chart").click()
+        _chart(pg, "What moves the funding gap most")
+        _wait_idle(pg)
+        pg.get_by_role("link", name="Export").click()  # in the same session: what it computed is kept
+        pg.get_by_role("heading", name="Risk, sensitivity and stress tables").wait_for()
+        _wait_idle(pg)
+        overview = _grid(pg.get_by_role("heading", name="Risk, sensitivity and stress tables").locator(
+            "xpath=following::*[@data-testid='stDataFrame'][1]")).set_index("Scenario")
+        assert overview.loc[IDA, "Risk (quantiles)"] == "64 draws, seed 2026, lhs (Risk page)"
+        assert overview.loc[IDA, "Sensitivity (tornado, sobol)"] == "tornado: Funding gap"
+        _screenshot(pg, "export-risk")
+        files = download()
+        res = run_risk(sc, 64, 2026, "lhs")
+        assert files["quantiles.csv"] == csv_text(quantiles_df(res)).encode()
+        assert files["yearly_quantiles.csv"] == csv_text(yearly_quantiles_df(res)).encode()
+        assert files["tornado.csv"] == csv_text(tornado(sc, ["total_gap"])).encode()
+        assert "stress_summary.csv" in files and "sobol.csv" not in files
+        assert json.loads(files["manifest.json"])["risk"][IDA]["draws"] == 64
+
+        pg.get_by_text("Include the risk, sensitivity and stress tables of every scenario picked").click()
+        pg.get_by_text("tornado and Sobol (N = 256): Funding gap").wait_for(state="attached")
+        _wait_idle(pg)
+        files = download()
+        assert files["sobol.csv"] == csv_text(sobol_df(sc, ["total_gap"], 256)).encode()
+        _no_exception(pg)
+    finally:
+
+
         pg.context.close()
 
 

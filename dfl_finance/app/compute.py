@@ -117,11 +117,14 @@ def sobol_for(toml_text: str, metric: str, n: int, basis: str = DEFAULT_BASIS) -
 @st.cache_data(max_entries=64, show_spinner=False)
 def stresses_for(toml_text: str, basis: str = DEFAULT_BASIS) -> dict[str, object]:
     """The scenario under its stresses (:func:`dfl_finance.risk.stress.run_stresses`; the built-in set when it has no
-    ``[[stress]]`` rows), cached: ``summary`` (stress_summary.csv) and ``notes`` (each stress, applied or why not)."""
+    ``[[stress]]`` rows), cached: ``summary`` (stress_summary.csv), ``notes`` (each stress, applied or why not, as
+    the manifest of ``dfl-finance stress`` records them) and ``tables`` (stress_summary, stress_fiscal and
+    stress_dsf, as ``dfl-finance stress`` writes them)."""
     from ..risk.stress import run_stresses
 
     result = run_stresses(parse_scenario(toml_text), None, basis)
-    return {"summary": result.summary_df(), "notes": result.notes()}
+    tables = result.tables()
+    return {"summary": tables["stress_summary"], "notes": result.notes(), "tables": tables}
 
 
 def checked_tornado(toml_text: str, metric: str, basis: str = DEFAULT_BASIS) -> dict[str, object]:

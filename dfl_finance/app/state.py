@@ -11,6 +11,7 @@ The workspace defaults to ``~/.dfl-finance/workspace`` (outside the package); ``
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -30,6 +31,8 @@ _SEEN = "dfl_seen"
 _NEXT = "dfl_next_current"
 #: The scenarios last picked on the Compare page (kept when the page's widget is not drawn).
 COMPARED = "dfl_compared"
+#: What this session computed on the Risk page (:func:`remember`), for the Export page.
+_COMPUTED = "dfl_computed"
 
 
 def workspace_dir() -> Path:
@@ -195,3 +198,29 @@ def overwrite() -> None:
         notice(str(exc))
     else:
         select(saved.name)
+
+
+# ----------------------------------------------------------------------------------------------- computed
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def remember(kind: str, name: str, text: str, detail: object = None) -> None:
+    """Note that this session computed ``kind`` (``risk``, ``tornado``, ``sobol``, ``stress``) of scenario ``name``
+    as ``text`` writes it, with ``detail`` (a risk run's settings, a metric): the Export page includes what was
+    computed (the results themselves stay in the cache of :mod:`~dfl_finance.app.compute`). An edit of the
+    scenario forgets what was computed for the text before it; a detail computed again moves to the end."""
+    done = st.session_state.setdefault(_COMPUTED, {})
+    digest, details = done.get((kind, name), ("", []))
+    if digest != _digest(text):
+        details = []
+    details = [d for d in details if d != detail] + [detail]
+    done[(kind, name)] = (_digest(text), details)
+
+
+def remembered(kind: str, name: str, text: str) -> list:
+    """The details of ``kind`` that this session computed for scenario ``name`` as ``text`` writes it, in the order
+    computed (the last is the latest); empty when none, or when the scenario has changed since."""
+    digest, details = st.session_state.get(_COMPUTED, {}).get((kind, name), ("", []))
+    return list(details) if digest == _digest(text) else []

@@ -82,10 +82,11 @@ def show_broken(broken: list, delete: Callable | None = None) -> None:
                           args=(e,))
 
 
-def show_failed(failed: dict) -> None:
-    """Scenarios that cannot be computed (by name, with their ScenarioError): listed, and left out."""
+def show_failed(failed: dict, what: str = "cannot be computed and is left out") -> None:
+    """Scenarios that cannot be computed (by name, with their ScenarioError): listed, each with ``what``
+    happens to it, and left out."""
     for name, error in failed.items():
-        st.error(f"**{name}** cannot be computed and is left out:\n\n{problem_list(error.problems)}")
+        st.error(f"**{name}** {what}:\n\n{problem_list(error.problems)}")
 
 
 def show_problem_summary(scope: str) -> None:

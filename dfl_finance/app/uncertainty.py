@@ -234,3 +234,43 @@ def histogram(values: np.ndarray, bins: int | None = None) -> pd.DataFrame:
         bins = int(min(40, max(8, round(2 * v.size ** 0.5))))
     counts, edges = np.histogram(v, bins=bins, range=(lo, hi))
     return pd.DataFrame({"start": edges[:-1], "end": edges[1:], "draws": counts, "share": counts / v.size})
+
+
+def compare_quantiles(summaries: dict[str, pd.DataFrame], quantiles: dict[str, pd.DataFrame],
+                      columns: dict[str, str], metrics: tuple[str, ...] = RISK_METRICS) -> pd.DataFrame:
+    """The Compare page's main metrics over the draws: for each scenario (``summaries``: name -> its deterministic
+    summary table, in the order of the columns) the deterministic value under ``columns[name]`` and, for the
+    scenarios with a risk run (``quantiles``: name -> :func:`~dfl_finance.results.quantiles_df`), P50 and P90
+    beside it, under ``"<number> P50"`` and ``"<number> P90"`` (the number that starts ``columns[name]``, as in
+    ``1.``).
+
+    Values are written as the Compare page writes them (years with a decimal, as percentiles over draws have
+    them); where the scenarios' amounts are in different currencies, the unit is "each scenario's own" and every
+    amount says its currency. Metrics that no scenario defines are left out; a metric that a scenario does not
+    define is "n/a" there.
+    """
+    rows = []
+    for key in metrics:
+        d = metric_definition(key)
+        units: dict[str, str] = {}
+        for n, summary in summaries.items():
+            unit = summary.loc[summary["metric"] == key, "unit"]
+            drawn = quantiles[n][quantiles[n]["metric"] == key]["unit"] if n in quantiles else unit.iloc[:0]
+            if len(unit) or len(drawn):
+                units[n] = str(unit.iloc[0] if len(unit) else drawn.iloc[0])
+        if not units:
+            continue
+        mixed = len(set(units.values())) > 1
+        row = {"Metric": d.label, "Unit": "each scenario's own" if mixed else next(iter(units.values()))}
+        for n, summary in summaries.items():
+            code = (currency_of(units.get(n, "")) or "") if mixed and d.kind == "money" else ""
+            det = summary.loc[summary["metric"] == key, "value"]
+            row[columns[n]] = _format(float(det.iloc[0]), d.kind, code) if len(det) else "n/a"
+            if n in quantiles:
+                runs = quantiles[n][quantiles[n]["metric"] == key]
+                stats = dict(zip(runs["statistic"], runs["value"]))
+                number = columns[n].split(" ", 1)[0]
+                for s in ("p50", "p90"):
+                    row[f"{number} {s.upper()}"] = _format(stats[s], d.kind, code) if s in stats else "n/a"
+        rows.append(row)
+    return pd.DataFrame(rows)

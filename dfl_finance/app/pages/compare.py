@@ -1,4 +1,5 @@
-"""Compare: scenarios side by side, a table of summary metrics with deltas, and charts."""
+"""Compare: scenarios side by side, a table of summary metrics with deltas, on request the main metrics' P50 and P90
+over each scenario's draws, and charts."""
 
 import pandas as pd
 import streamlit as st
@@ -6,13 +7,81 @@ import streamlit as st
 from dfl_finance.app import DEFAULT_SCENARIO, PAGES, state
 from dfl_finance.app.basis import scenarios_words
 from dfl_finance.app.charts import compare_charts, labels_of, table_currencies
-from dfl_finance.app.compute import tables_by_name
+from dfl_finance.app.compute import checked_risk_tables, tables_by_name
+from dfl_finance.app.risk_export import file_settings, settings_words
 from dfl_finance.app.ui import price_basis, show_broken, show_failed
+from dfl_finance.app.uncertainty import MAX_APP_DRAWS, compare_quantiles, has_draws
 from dfl_finance.engine.dsf import PPP_CONTINGENT_SHARE
+from dfl_finance.errors import ScenarioError
 from dfl_finance.formatting import currency_of, format_delta, format_metric
 from dfl_finance.profiles import country_profiles
 from dfl_finance.results import comparability, compare_summaries, concat_tables, timing_difference
 from dfl_finance.vocabulary import DEBT_CAPACITIES, HEADLINE_METRICS, metric_definition
+from dfl_finance.workspace import Entry
+
+
+def listed(items: list[str]) -> str:
+    """``1, 2 and 4``."""
+    return " and ".join([", ".join(items[:-1]), items[-1]]) if len(items) > 1 else "".join(items)
+
+
+def over_the_draws(ordered: list[str], entries: dict[str, Entry], summaries: dict[str, pd.DataFrame],
+                   basis: str) -> None:
+    """The main metrics' P50 and P90 over the draws of each scenario's uncertain inputs (``ordered``, the baseline
+    first; ``summaries``: each one's deterministic summary), beside its deterministic value: each risk run with the
+    scenario's own ``[risk]`` settings, in ``basis``, cached (the Risk page shares the runs). The scenarios with a
+    risk run come first (numbered as in the summary table), then those without uncertain inputs, whose
+    deterministic value is every draw's."""
+    scenarios = {n: entries[n].scenario for n in ordered}
+    baseline = ordered[0]
+    number = {n: f"{i + 1}." for i, n in enumerate(ordered)}
+    with_draws = [n for n in ordered if has_draws(scenarios[n])]
+    settings = {n: file_settings(scenarios[n]) for n in with_draws}
+    quantiles, failed = {}, {}
+    for n in with_draws:
+        s = settings[n]
+        try:
+            with st.spinner(f"Running {n} over {s['draws']:,} draws..."):
+                quantiles[n] = checked_risk_tables(entries[n].text, s["draws"], s["seed"], s["method"],
+                                                   basis)["quantiles"]
+        except ScenarioError as exc:
+            failed[n] = exc
+    show_failed(failed, "has no P50 and P90: its risk run failed")
+    without = [n for n in ordered if n not in with_draws]
+    columns = {}
+    for n in [*quantiles, *failed, *without]:
+        said = ["baseline"] if n == baseline else []
+        said += ["no uncertain inputs"] if n in without else ["risk run failed"] if n in failed else []
+        columns[n] = f"{number[n]} {n}" + (f" ({'; '.join(said)})" if said else "")
+    table = compare_quantiles({n: summaries[n] for n in columns}, quantiles, columns)
+    config = {"Metric": st.column_config.TextColumn(width="medium", pinned=True),
+              "Unit": st.column_config.TextColumn(width="medium")}
+    for n, label in columns.items():
+        config[label] = st.column_config.TextColumn(
+            width="medium", help=f"{n}: the deterministic run (the file's values)" + (
+                "; the scenario has no uncertain inputs, so every draw is this run" if n in without else ""))
+        for q, words in (("P50", "the median of the draws"), ("P90", "90% of the draws stay below it")):
+            if f"{number[n]} {q}" in table.columns:
+                config[f"{number[n]} {q}"] = st.column_config.TextColumn(width="small", help=f"{n}: {q}, {words}")
+    st.dataframe(table, hide_index=True, key="compare_risk_table", height="content", column_config=config)
+    notes = []
+    if quantiles:
+        notes.append("P50 and P90: the values that half and 90% of the draws stay below, over each scenario's own "
+                     "uncertain inputs with its `[risk]` settings ("
+                     + "; ".join(f"scenario {number[n][:-1]}: {settings_words(settings[n])}" for n in quantiles)
+                     + "). The deterministic run uses the file's values, so it need not equal the median.")
+    capped = [number[n][:-1] for n in with_draws if scenarios[n].risk.draws > MAX_APP_DRAWS]
+    if capped:
+        notes.append(f"Scenario{'s' if len(capped) > 1 else ''} {listed(capped)} "
+                     f"ask{'' if len(capped) > 1 else 's'} for more draws than the app runs: {MAX_APP_DRAWS:,} are "
+                     "run (`dfl-finance risk` runs more).")
+    if without:
+        notes.append(f"Scenario{'s' if len(without) > 1 else ''} {listed([number[n][:-1] for n in without])} "
+                     f"ha{'ve' if len(without) > 1 else 's'} no uncertain inputs (no `[[uncertain]]` rows and no "
+                     "uncertain pledge), so every draw is the deterministic run: only that value is shown. Add "
+                     "uncertain inputs on the Risk page.")
+    st.caption(" ".join(notes))
+
 
 st.title("Compare scenarios")
 st.page_link(PAGES["about"], label="What the metrics mean (method)", icon=":material/menu_book:")
@@ -66,6 +135,15 @@ table = compare_summaries([t["summary"] for t in per], baseline, timing)
 words = scenarios_words(basis, (scenarios[n] for n in ordered))
 st.caption(f"Amounts in {words} (the price basis chosen in the sidebar).")
 
+
+if st.toggle("Show P50 and P90 over the draws of the uncertain inputs", key="compare_risk",
+             help="Runs each scenario that has uncertain inputs over its draws (its `[risk]` draws, seed and "
+                  "method, as `dfl-finance risk` does) and shows the median (P50) and the 90th percentile (P90) "
+                  "of the main metrics beside the deterministic value. Off by default: the runs take a few "
+                  "seconds the first time (they are then kept)."):
+    st.subheader("Main metrics over the draws")
+    over_the_draws(ordered, catalogue.scenarios, {n: computed[n]["summary"] for n in ordered}, basis)
+
 st.subheader("Summary metrics")
 value_columns = {n: f"{i + 1}. {n}" + (" (baseline)" if i == 0 else "") for i, n in enumerate(ordered)}
 delta_columns = {n: f"Change {i}. vs 1." for i, n in enumerate(ordered[1:], start=2)}
@@ -90,6 +168,7 @@ st.caption("The first scenario is the baseline; \"Change 2. vs 1.\" is scenario 
            "percentage points, pp). Amounts in the price basis chosen in the sidebar; the headline amounts "
            f"({headline}) are also given in every basis, in rows of their own at the end of the table, each named "
            "with its basis (\"current USD\", ...).")
+
 
 profiles = country_profiles()
 

@@ -1,4 +1,6 @@
-"""Export: every table as CSV (one zip), the XLSX workbook, the scenario files and the manifest."""
+"""Export: every table as CSV (one zip), the XLSX workbook, the scenario files and the manifest; with them the risk,
+sensitivity and stress tables that the Risk page computed in this session, or (on request) of every scenario
+picked, as the command line writes them."""
 
 import io
 
@@ -8,13 +10,104 @@ import streamlit as st
 from dfl_finance.app import DEFAULT_SCENARIO, state
 from dfl_finance.app.basis import basis_label, scenarios_words
 from dfl_finance.app.charts import table_currencies
-from dfl_finance.app.compute import tables_by_name
+from dfl_finance.app.compute import (
+    checked_risk_tables,
+    checked_sobol,
+    checked_stresses,
+    checked_tornado,
+    tables_by_name,
+)
+from dfl_finance.app.risk_export import ExtraTables, plan, settings_words
+from dfl_finance.app.sensitivity import APP_SOBOL_N, metric_label
 from dfl_finance.app.ui import price_basis, show_broken, show_failed
+from dfl_finance.app.uncertainty import has_draws
+from dfl_finance.errors import ScenarioError
 from dfl_finance.export import MANIFEST, manifest, table_files, write_xlsx, zip_files, zip_tables
 from dfl_finance.formatting import format_metric
 from dfl_finance.results import assumptions_df, comparability, compare_summaries, concat_tables, timing_difference
 from dfl_finance.vocabulary import metric_definition
-from dfl_finance.workspace import file_name
+from dfl_finance.workspace import Catalogue, file_name
+
+#: The kinds of result the Risk page computes, as :func:`state.remember` names them.
+KINDS = ("risk", "tornado", "sobol", "stress")
+#: What each column of the table of risk tables says.
+RISK_HELP = ("quantiles.csv and yearly_quantiles.csv: the draws, seed and sampling method of the risk run, and "
+             "where they come from (the run last shown on the Risk page, or the file's [risk] table)")
+SENSITIVITY_HELP = "tornado.csv and sobol.csv: the metrics of each, and the Sobol base sample size N"
+STRESS_HELP = "stress_summary.csv, stress_fiscal.csv and stress_dsf.csv: how many of the stress tests apply"
+#: What a failure leaves out, in words.
+FAILED = {"risk": "has no risk tables: its risk run failed",
+          "sensitivity": "has no sensitivity tables: they could not be computed",
+          "stress": "has no stress tables: its stress tests could not be run"}
+
+
+def sensitivity_words(tornado: list[str], sobol: list[str]) -> str:
+    """``tornado and Sobol (N = 256): Funding gap`` (or each with its own metrics)."""
+    def labels(metrics: list[str]) -> str:
+        return ", ".join(metric_label(m) for m in metrics)
+
+    if tornado == sobol:
+        return f"tornado and Sobol (N = {APP_SOBOL_N}): {labels(tornado)}"
+    return "; ".join([*([f"tornado: {labels(tornado)}"] if tornado else []),
+                      *([f"Sobol (N = {APP_SOBOL_N}): {labels(sobol)}"] if sobol else [])])
+
+
+def risk_tables(picked: list[str], catalogue: Catalogue, basis: str, include: bool
+                ) -> tuple[ExtraTables, list[dict[str, str]]]:
+    """The risk, sensitivity and stress tables of the scenarios ``picked``, in ``basis``: those this session
+    computed on the Risk page, and with ``include`` the others (computed here, with the commands' defaults); each
+    failure is shown and left out. Also a row per scenario saying what is written and with which settings."""
+    extra = ExtraTables()
+    rows = []
+    failed: dict[str, dict[str, ScenarioError]] = {kind: {} for kind in FAILED}
+    for n in picked:
+        entry = catalogue.scenarios[n]
+        sc, text = entry.scenario, entry.text
+        todo = plan(sc, {k: state.remembered(k, n, text) for k in KINDS}, include)
+        row = {"Scenario": n, "Risk": "not computed", "Sensitivity": "not computed", "Stress tests": "not computed"}
+        if todo.risk is not None:
+            s = todo.risk
+            try:
+                with st.spinner(f"Running {n} over {int(s['draws']):,} draws..."):
+                    done = checked_risk_tables(text, int(s["draws"]), int(s["seed"]), str(s["method"]), basis)
+            except ScenarioError as exc:
+                failed["risk"][n] = exc
+                row["Risk"] = "failed (see above)"
+            else:
+                extra.add_risk(sc, s, done)
+                row["Risk"] = f"{settings_words(s, short=True)} ({todo.risk_from})"
+        elif not has_draws(sc):
+            row["Risk"] = "no uncertain inputs"
+        if todo.tornado or todo.sobol:
+            try:
+                with st.spinner(f"Computing the sensitivity of {n}..."):
+                    tornado = {m: checked_tornado(text, m, basis)["table"] for m in todo.tornado}
+                    sobol = {m: checked_sobol(text, m, APP_SOBOL_N, basis) for m in todo.sobol}
+            except ScenarioError as exc:
+                failed["sensitivity"][n] = exc
+                row["Sensitivity"] = "failed (see above)"
+            else:
+                extra.add_sensitivity(sc, tornado, sobol, APP_SOBOL_N)
+                row["Sensitivity"] = sensitivity_words(list(tornado), list(sobol))
+        elif not sc.uncertain:
+            row["Sensitivity"] = "no uncertain inputs" if not has_draws(sc) else "needs [[uncertain]] rows"
+        if todo.stress:
+            try:
+                with st.spinner(f"Running {n} under its stress tests..."):
+                    stressed = checked_stresses(text, basis)
+            except ScenarioError as exc:
+                failed["stress"][n] = exc
+                row["Stress tests"] = "failed (see above)"
+            else:
+                extra.add_stress(sc, stressed)
+                notes = stressed["notes"]
+                applied = sum(bool(note["applied"]) for note in notes)
+                row["Stress tests"] = f"{applied} of {len(notes)} applied"
+        rows.append(row)
+    for kind, errors in failed.items():
+        show_failed(errors, FAILED[kind])
+    return extra, rows
+
 
 st.title("Export")
 catalogue = state.catalogue()
@@ -47,11 +140,34 @@ if len(picked) > 1:
     elif reason:
         st.warning(f"comparison.csv has no differences ({reason.removeprefix('no deltas: ')}); the values are there.")
     tables = {"comparison": compare_summaries([computed[n]["summary"] for n in picked], None, timing), **tables}
-meta = {**manifest(picked, input_texts=texts), "price_basis": basis}
 st.markdown(f"Every table is written in the price basis chosen in the sidebar, {basis_label(basis)} (`{basis}`): "
             f"{scenarios_words(basis, (catalogue.scenarios[n].scenario for n in picked))} (the `price_basis` and "
             "`currency` columns of each amount table say so; the summary also gives the headline amounts in the "
             "other bases).")
+
+st.subheader("Risk, sensitivity and stress tables")
+include = st.checkbox(
+    "Include the risk, sensitivity and stress tables of every scenario picked", key="export_risk",
+    help="Computes what the Risk page has not computed in this session, with the defaults of the command line: "
+         "each scenario's `[risk]` draws, seed and method (`dfl-finance risk`), the tornado and the Sobol indices "
+         f"of the funding gap (`dfl-finance sensitivity --n {APP_SOBOL_N}`), the stress tests (`dfl-finance "
+         "stress`). This takes a few seconds per scenario the first time.")
+extra, overview = risk_tables(picked, catalogue, basis, include)
+tables = {**tables, **extra.tables()}
+cfg = st.column_config
+st.dataframe(pd.DataFrame(overview), hide_index=True, key="export_risk_table", height="content",
+             column_config={"Scenario": cfg.TextColumn(width=270, pinned=True),
+                            "Risk": cfg.TextColumn("Risk (quantiles)", width=230, help=RISK_HELP),
+                            "Sensitivity": cfg.TextColumn("Sensitivity (tornado, sobol)", width=250,
+                                                          help=SENSITIVITY_HELP),
+                            "Stress tests": cfg.TextColumn("Stress tests", width=130, help=STRESS_HELP)})
+st.caption("Written beside the other tables, as the command line writes them: `quantiles.csv` and "
+           "`yearly_quantiles.csv` (as `dfl-finance risk`), `tornado.csv` and `sobol.csv` (as `dfl-finance "
+           "sensitivity`), `stress_summary.csv`, `stress_fiscal.csv` and `stress_dsf.csv` (as `dfl-finance "
+           "stress`), with their settings in the manifest. What you computed on the Risk page in this session is "
+           "included as computed there; tick the box for the rest.")
+
+meta = {**manifest(picked, input_texts=texts), "price_basis": basis, **extra.manifest()}
 files = table_files(tables, meta)  # the CSVs and the manifest that lists them with their sha256
 
 

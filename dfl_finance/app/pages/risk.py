@@ -112,6 +112,7 @@ def sensitivity_and_stress(entry: Entry, summary, scope: str, basis: str, shown:
             except ScenarioError as exc:
                 st.error("The tornado chart could not be computed:\n\n" + problem_list(exc.problems))
             else:
+                state.remember("tornado", entry.name, entry.text, metric)  # for the Export page
                 rows = tornado_frame(done["table"], sc, metric)  # type: ignore[arg-type]
                 unit = str(rows["unit"].iloc[0]) if len(rows) else ""
                 st.altair_chart(tornado_chart(rows, metric, done["base"], currency_of(unit) or ""),  # type: ignore[arg-type]
@@ -127,6 +128,7 @@ def sensitivity_and_stress(entry: Entry, summary, scope: str, basis: str, shown:
             except ScenarioError as exc:
                 st.error("The Sobol indices could not be computed:\n\n" + problem_list(exc.problems))
             else:
+                state.remember("sobol", entry.name, entry.text, metric)
                 st.altair_chart(sobol_chart(sobol_frame(table, sc, metric), metric), width="stretch",
                                 key="risk_sobol")
                 st.caption(f"The share of the metric's variance due to each input alone (first-order) and with its "
@@ -140,6 +142,7 @@ def sensitivity_and_stress(entry: Entry, summary, scope: str, basis: str, shown:
     except ScenarioError as exc:
         st.error("The stress tests could not be run:\n\n" + problem_list(exc.problems))
         return
+    state.remember("stress", entry.name, entry.text)
     notes = stressed["notes"]
     st.dataframe(stress_table(stressed["summary"], notes), hide_index=True, key="risk_stress",  # type: ignore[arg-type]
                  column_config={"Stress": st.column_config.TextColumn(pinned=True)})
@@ -252,6 +255,7 @@ try:
 except ScenarioError as exc:
     st.error("The risk run failed:\n\n" + problem_list(exc.problems))
     st.stop()
+state.remember("risk", name, entry.text, {"draws": int(draws), "seed": int(seed), "method": method})
 
 quantiles, yearly = risk["quantiles"], risk["yearly"]
 summary = deterministic["summary"]
