@@ -265,3 +265,10 @@ def minor_unit_digits(currency: str) -> int:
     (2, 0, 3)
     """
     return MINOR_UNIT_DIGITS.get(currency, 2)
+
+
+#: The school model's technologies (in the order of its cost arrays), rollout orders, and the note that marks the cost
+#: lines a school plan writes (dfl_finance.schools).
+SCHOOL_TECHNOLOGIES: tuple[str, ...] = ("fibre", "cellular", "p2p", "satellite")
+SCHOOL_ORDERS: tuple[str, ...] = ("cost-per-learner", "remote-first", "region-quota", "priority")
+SCHOOL_PLAN_NOTE = "from the school plan"

@@ -366,3 +366,80 @@ def test_the_gini_measures_the_plans_spending_not_the_cost_of_every_school():
     assert one["equity"].set_index("measure")["value"][gini] == pytest.approx(0.5)
     both = plan_schools(check_schools(df), years=2, budget=600.0).tables()
     assert both["equity"].set_index("measure")["value"][gini] == pytest.approx(0.0)
+
+
+# ------------------------------------------------------------------------------------------------ [programme.schools]
+
+
+def _linked_file(tmp_path, link_extra="", cost="", order="remote-first"):
+    import shutil
+
+    shutil.copy(ROOT / "data" / "schools-rwanda-synthetic.csv", tmp_path / "schools.csv")
+    text = (ROOT / "scenarios" / "rwanda-domestic.toml").read_text(encoding="utf-8")
+    path = tmp_path / "linked.toml"
+    path.write_text(text + f"""
+[[programme]]
+id = "school_links"
+pillar = "infrastructure"
+driver = "schools"
+{cost}
+  [programme.schools]
+  table = "schools.csv"
+  order = "{order}"
+  budget = 400000
+  {link_extra}
+""", encoding="utf-8")
+    return path
+
+
+def test_a_scenario_names_its_school_table_and_the_plan_gives_the_cost_lines(tmp_path):
+    from dfl_finance import dump_scenario, load_scenario, parse_scenario
+    from dfl_finance.schools.link import with_school_plan
+
+    path = _linked_file(tmp_path)
+    sc = load_scenario(path)
+    prog = next(p for p in sc.programme if p.id == "school_links")
+    assert {c.item for c in prog.cost} >= {"satellite installation", "satellite service"}
+    assert sc.context.schools == 6756
+    # the same lines as planning the table by hand and linking the plan
+    table = read_schools(tmp_path / "schools.csv")
+    plan = plan_schools(table, years=sc.scenario.years, start_year=sc.scenario.start_year, order="remote-first",
+                        budget=400000.0)
+    raw = sc.model_dump(exclude_none=True)
+    raw["programme"][-1]["cost"] = [{"item": "x", "kind": "fixed_opex", "unit_cost": 1.0}]
+    raw["programme"][-1].pop("schools")
+    from dfl_finance import scenario_from_dict
+
+    by_hand, _ = with_school_plan(scenario_from_dict(raw), plan, "school_links")
+    assert [c.model_dump() for c in by_hand.programme[-1].cost] == [c.model_dump() for c in prog.cost]
+    # the file keeps the link, not the lines; reading it again gives the same scenario
+    text = dump_scenario(sc)
+    assert "satellite installation" not in text and "[programme.schools]" in text
+    assert parse_scenario(text, str(path)) == sc
+    from dfl_finance import run
+
+    assert run(sc).summary()["total_cost"] > run(load_scenario(ROOT / "scenarios/rwanda-domestic.toml")).summary()[
+        "total_cost"]
+
+
+@pytest.mark.parametrize("change, field, words", [
+    ({"order": "fastest"}, "programme[7].schools.order", "one of cost-per-learner"),
+    ({"cost": '  [[programme.cost]]\n  item = "kit"\n  kind = "capex"\n  unit_cost = 500.0\n'},
+     "programme[7].cost", "takes its cost lines from it"),
+    ({"link_extra": 'prefer = ["fibre", "laser"]'}, "programme[7].schools.prefer", "technologies among"),
+])
+def test_a_bad_school_link_names_its_field(tmp_path, change, field, words):
+    from dfl_finance import load_scenario
+
+    _linked_file(tmp_path, **change)
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(tmp_path / "linked.toml")
+    assert any(p.path == field and words in p.message for p in info.value.problems), info.value
+
+
+def test_a_missing_or_broken_school_table_is_named(tmp_path, capsys):
+    path = _linked_file(tmp_path)
+    (tmp_path / "schools.csv").unlink()
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "programme[7].schools.table" in err and "file not found" in err and "Traceback" not in err

@@ -67,19 +67,26 @@ def _problems_from_validation(exc: ValidationError) -> list[Problem]:
     return out
 
 
-def scenario_from_dict(raw: Any, file: str | None = None) -> Scenario:
+def scenario_from_dict(raw: Any, file: str | None = None, schools: bool = True) -> Scenario:
     """Validate a parsed scenario (a dict as read from TOML) into a :class:`Scenario`.
 
     Before validation, references to ``data/`` are expanded (:func:`~dfl_finance.references.expand_references`):
     the country profile fills ``[context]``, templates fill programmes and term sheets fill loans; what the file
-    writes always wins.
+    writes always wins. After it, a programme with a ``[programme.schools]`` table takes its cost lines from the
+    school plan (the table read relative to ``file``'s folder, else the working folder; ``schools=False`` leaves
+    them as they are).
     """
     from ..references import expand_references
 
     try:
         if not isinstance(raw, dict):
             raise ScenarioError([Problem("", "a scenario must be a table", raw)])
-        return Scenario.model_validate(expand_references(raw))
+        scenario = Scenario.model_validate(expand_references(raw))
+        if schools and any(p.schools is not None for p in scenario.programme):
+            from ..schools.link import expand_school_links
+
+            scenario = expand_school_links(scenario, Path(file).parent if file else Path.cwd())
+        return scenario
     except ValidationError as exc:
         raise ScenarioError(_problems_from_validation(exc), file=file) from None
     except ScenarioError as exc:
@@ -154,6 +161,14 @@ def dump_scenario(scenario: Scenario) -> str:
     import tomli_w
 
     data = scenario.model_dump(exclude_none=True)
+    from ..vocabulary import SCHOOL_PLAN_NOTE
+
+    for p in data.get("programme", []):  # the cost lines of a school table are made again from it on reading
+        if "schools" in p:
+            p["cost"] = [c for c in p.get("cost", []) if not str(c.get("source_note", "")).startswith(
+                SCHOOL_PLAN_NOTE)]
+            if not p["cost"]:
+                del p["cost"]
     # an empty list of tables ([[uncertain]], [[stress]], [[source]]) is the default: left out rather than written
     # as `name = []` at the top of the file
     return tomli_w.dumps({k: v for k, v in data.items() if v != []})

@@ -288,6 +288,27 @@ class CostLine(_Model):
                                                     "unit cost as its mode")
 
 
+class SchoolLink(_Model):
+    """``[programme.schools]``: the programme's cost lines come from a school table, planned school by school
+    (``dfl-finance schools``; docs/method.md, *Schools*)."""
+
+    table: str = _field(description="The school table (CSV or Parquet), relative to the scenario file",
+                        min_length=1, max_length=1000)
+    order: str = _field("cost-per-learner", description="Rollout order: cost-per-learner, remote-first, "
+                        "region-quota or priority", allowed="one of the orders")
+    budget: float | None = _field(None, description="Capex for new connections a year (USD; default: an even pace "
+                                  "to target_year)", unit="USD/yr", gt=0.0, le=MAX_AMOUNT)
+    target_year: int | None = _field(None, description="Year by which every school is connected at an even pace "
+                                     "(default: the last year)", unit="year", allowed="inside the horizon")
+    rate: float = _field(0.0, description="Discount rate of the cost over the horizon in the least-cost choice",
+                         unit="1/yr", ge=0.0, le=1.0)
+    prefer: list[str] | None = _field(None, description="Take the first feasible technology of this list instead of "
+                                      "the cheapest", allowed="fibre, cellular, p2p, satellite")
+    extend_fibre: bool = _field(False, description="Schools on fibre become nodes for the others")
+    fibre_nodes: str | None = _field(None, description="A table of fibre nodes (lat, lon), relative to the scenario "
+                                     "file, instead of the schools' fiber_distance_km", max_length=1000)
+
+
 class Programme(_Model):
     """One ``[[programme]]``."""
 
@@ -309,7 +330,10 @@ class Programme(_Model):
     priority: int | None = _field(None, description="Order in which programmes keep their funding, lower first "
                                   "(default 0; ties in file order): sources pay the programmes in this order, so "
                                   "a gap falls on the last", ge=-1000, le=1000)
-    cost: list[CostLine] = _field(description="Cost lines", min_length=1)
+    cost: list[CostLine] = _field(default_factory=list, description="Cost lines (none with a school table: they "
+                                  "come from it)", allowed="at least one, unless schools is given")
+    schools: SchoolLink | None = _field(None, description="A school table whose plan gives the cost lines "
+                                        "([programme.schools])")
 
     @property
     def label(self) -> str:

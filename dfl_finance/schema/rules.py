@@ -46,6 +46,7 @@ def consistency_problems(sc: Scenario) -> list[Problem]:
         if p.target_year is not None and not first <= p.target_year <= last:
             out.append(Problem(f"{where}.target_year", f"must be inside the horizon {first}..{last}",
                                p.target_year))
+        out += _school_link_problems(i, p, sc)
         for j, c in enumerate(p.cost):
             cw = f"{where}.cost[{j}]"
             if p.driver == "none" and c.kind in PER_UNIT_KINDS:
@@ -105,6 +106,37 @@ def consistency_problems(sc: Scenario) -> list[Problem]:
         from ..risk.stress import stress_problems  # the named stresses and their sizes
 
         out += stress_problems(sc)
+    return out
+
+
+def _school_link_problems(i: int, p: object, sc: Scenario) -> list[Problem]:
+    """A programme's cost lines against its school table: one or the other; the link's order and technologies."""
+    from ..vocabulary import SCHOOL_ORDERS as ORDERS
+    from ..vocabulary import SCHOOL_PLAN_NOTE as GENERATED
+
+    out: list[Problem] = []
+    link = getattr(p, "schools", None)
+    cost = getattr(p, "cost", [])
+    if link is None:
+        if not cost:
+            out.append(Problem(f"programme[{i}].cost", "a programme needs at least one cost line (or a school table: "
+                               "[programme.schools])", has_value=False))
+        return out
+    written = [c for c in cost if not c.source_note.startswith(GENERATED)]
+    if written:
+        out.append(Problem(f"programme[{i}].cost", "a programme with a school table takes its cost lines from it: "
+                           "remove the cost lines (and the template) written here", [c.item for c in written]))
+    if link.order not in ORDERS:
+        out.append(Problem(f"programme[{i}].schools.order", f"one of {', '.join(ORDERS)}", link.order))
+    if link.target_year is not None and not sc.scenario.start_year <= link.target_year <= sc.end_year:
+        out.append(Problem(f"programme[{i}].schools.target_year", f"inside the horizon {sc.scenario.start_year}.."
+                           f"{sc.end_year}", link.target_year))
+    from ..vocabulary import SCHOOL_TECHNOLOGIES as TECHNOLOGIES
+
+    bad = [t for t in (link.prefer or []) if t not in TECHNOLOGIES]
+    if bad or link.prefer == []:
+        out.append(Problem(f"programme[{i}].schools.prefer", f"technologies among {', '.join(TECHNOLOGIES)}",
+                           link.prefer))
     return out
 
 

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..engine import Bools, Floats, Ints
+from ..vocabulary import SCHOOL_TECHNOLOGIES
 
 #: The technologies a school can be connected with, in the order of the cost arrays.
-TECHNOLOGIES = ("fibre", "cellular", "p2p", "satellite")
+TECHNOLOGIES = SCHOOL_TECHNOLOGIES
 #: What ``technology`` says of a school already connected, and of one no technology can serve.
 EXISTING, NONE = "existing", "none"
 #: Mobile coverage as an index: a technology needs at least its ``min_coverage``.

@@ -12,13 +12,18 @@ to the share connected at its end; schools.csv has each school's year.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import Problem, ScenarioError, known
+from ..vocabulary import SCHOOL_PLAN_NOTE
 from .engine import TECHNOLOGIES
 from .technology import technology_rows
+
+#: The note that marks the cost lines a school plan writes (validation allows them beside [programme.schools]).
+GENERATED = SCHOOL_PLAN_NOTE
 
 if TYPE_CHECKING:
     from ..schema.models import Scenario
@@ -102,7 +107,7 @@ def with_school_plan(scenario: Scenario, plan: SchoolPlan,
             continue
         lines.append({"item": item, "kind": kind, "unit_cost": top, "currency": "USD", "price_year": _data_year(),
                       "profile": [float(a / top) for a in amounts],
-                      "source_note": "from the school plan (dfl-finance schools; data/school_technologies.csv)"})
+                      "source_note": f"{GENERATED} (dfl-finance schools; data/school_technologies.csv)"})
     n = len(plan.table)
     before = int((plan.costs.choice == -1).sum())
     after = before + int(((plan.year_index >= 0) & (plan.costs.choice >= 0)).sum())
@@ -134,4 +139,35 @@ def with_school_plan(scenario: Scenario, plan: SchoolPlan,
             p.update(driver="schools", start_share=before / n if n else 0.0,
                      target_share=max(after / n, before / n) if n else 0.0, rollout="linear",
                      target_year=meta.start_year + last, cost=lines)
-    return scenario_from_dict(raw), notes
+    return scenario_from_dict(raw, schools=False), notes
+
+
+def expand_school_links(scenario: Scenario, base: Path) -> Scenario:
+    """The scenario with the cost lines of every programme that has a ``[programme.schools]`` table planned from it
+    (its table and fibre nodes read relative to ``base``, the scenario file's folder).
+
+    Raises
+    ------
+    ScenarioError
+        The table cannot be read or fails its checks (each problem named with the programme's field), or the plan's
+        options are refused.
+    """
+    from .model import plan_schools
+    from .table import read_schools
+
+    out = scenario
+    for i, p in enumerate(scenario.programme):
+        link = p.schools
+        if link is None:
+            continue
+        where = f"programme[{i}].schools"
+        try:
+            table = read_schools(base / link.table, None if link.fibre_nodes is None else base / link.fibre_nodes)
+            plan = plan_schools(table, years=out.scenario.years, start_year=out.scenario.start_year,
+                                order=link.order, budget=link.budget, target_year=link.target_year, rate=link.rate,
+                                prefer=tuple(link.prefer) if link.prefer else None, extend_fibre=link.extend_fibre)
+        except ScenarioError as exc:
+            raise ScenarioError([Problem(f"{where}.table: {q.path}" if q.path else f"{where}.table", q.message,
+                                         q.value, q.has_value) for q in exc.problems]) from None
+        out, _ = with_school_plan(out, plan, p.id)
+    return out

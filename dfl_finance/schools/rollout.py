@@ -16,8 +16,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..engine import Floats, Ints
+from ..vocabulary import SCHOOL_ORDERS
 
-ORDERS = ("cost-per-learner", "remote-first", "region-quota", "priority")
+ORDERS = SCHOOL_ORDERS
 
 
 def connection_order(order: str, cost: Floats, learners: Floats, area: Ints, region: np.ndarray,
