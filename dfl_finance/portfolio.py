@@ -58,6 +58,8 @@ ALLOCATION_COLUMNS = ["country", "need", "basis", "share", "capped", "gap_after"
 EQUITY_COLUMNS = ["country", "income_group", "learners", "gap_per_learner", "reached_share_end",
                   "peak_burden_share", "fund_share", "fund_per_learner", "marginal_gap_closed_per_usd",
                   "marginal_pv_saving_per_usd"]
+GROUP_COLUMNS = ["group", "countries", "learners", "need", "fund_share", "gap_after", "gap_per_learner",
+                 "reached_share_end", "peak_burden_share"]
 #: Step of the finite difference that measures the marginal value of the fund in a country: this share of the
 #: larger of its remaining gap and its share (USD).
 MARGINAL_STEP = 0.01
@@ -302,8 +304,28 @@ class PortfolioRun:
                          "marginal_gap_closed_per_usd": m[0], "marginal_pv_saving_per_usd": m[1]})
         return pd.DataFrame(rows, columns=EQUITY_COLUMNS)
 
+    def groups_df(self) -> pd.DataFrame:
+        """portfolio_groups.csv: the countries of each income group and of the whole portfolio (``all``): learners,
+        need, the fund's share and the gap after it (USD, current prices), the gap per learner, and the reach and
+        peak burden share weighted by learners."""
+        import pandas as pd
+
+        eq = self.equity_df()
+        alloc = self.allocation_df()
+        df = eq.merge(alloc[["country", "need", "gap_after"]], on="country")
+        rows = []
+        for group, g in [("all", df), *((str(k), v) for k, v in df.groupby("income_group", sort=True))]:
+            learners = float(g["learners"].sum())
+            w = g["learners"] / learners if learners else g["learners"] * 0.0 + 1.0 / len(g)
+            rows.append({"group": group, "countries": len(g), "learners": learners, "need": float(g["need"].sum()),
+                         "fund_share": float(g["fund_share"].sum()), "gap_after": float(g["gap_after"].sum()),
+                         "gap_per_learner": float(g["gap_after"].sum()) / learners if learners else math.nan,
+                         "reached_share_end": float((g["reached_share_end"] * w).sum()),
+                         "peak_burden_share": float((g["peak_burden_share"].astype(float) * w).sum())})
+        return pd.DataFrame(rows, columns=GROUP_COLUMNS)
+
     def tables(self) -> dict[str, pd.DataFrame]:
-        """Every country's run tables with a ``country`` column, and allocation and equity."""
+        """Every country's run tables with a ``country`` column, and allocation, equity and the groups."""
         import pandas as pd
 
         per: dict[str, list[pd.DataFrame]] = {}
@@ -314,6 +336,7 @@ class PortfolioRun:
         out = {name: pd.concat(frames, ignore_index=True) for name, frames in per.items()}
         out["allocation"] = self.allocation_df()
         out["portfolio_equity"] = self.equity_df()
+        out["portfolio_groups"] = self.groups_df()
         return out
 
 

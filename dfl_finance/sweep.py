@@ -100,7 +100,7 @@ def load_sweep(path: str | Path) -> Sweep:
     sweep = raw.get("sweep")
     if not isinstance(sweep, dict):
         raise ScenarioError([Problem(f"{path}: sweep", "a sweep file has a [sweep] table", has_value=False)])
-    known = {"name", "scenarios", "override", "stresses", "seeds", "draws", "chunk", "method", "basis"}
+    known = {"name", "scenarios", "override", "stresses", "seeds", "draws", "chunk", "method", "basis", "case"}
     for key in sweep:
         if key not in known:
             problems.append(Problem(f"{path}: sweep.{key}", f"unknown field (known: {', '.join(sorted(known))})",
@@ -177,11 +177,42 @@ def load_sweep(path: str | Path) -> Sweep:
                 parse_stress(str(s))
             except ScenarioError as exc:
                 problems += [Problem(f"{path}: sweep.stresses", p.message, p.value) for p in exc.problems]
+    listed = sweep.get("case")
+    combos: list[tuple[str, tuple[str, dict[str, Any]], str, int]] = []
+    if listed is None:
+        combos = list(itertools.product(scenarios, sets, stresses, seeds))
+    elif not isinstance(listed, list) or not listed:
+        problems.append(Problem(f"{path}: sweep.case", "a list of [[sweep.case]] tables", listed))
+    else:  # a listed set instead of the product
+        by_name = dict(sets)
+        for i, row in enumerate(listed):
+            where = f"{path}: sweep.case[{i}]"
+            if not isinstance(row, dict) or set(row) - {"scenario", "override", "stress", "seed"}:
+                problems.append(Problem(where, "each case has scenario and optional override, stress and seed",
+                                        row))
+                continue
+            f = row.get("scenario")
+            oname = row.get("override", sets[0][0] if sets else "as written")
+            stress, seed = str(row.get("stress", "baseline")), row.get("seed", seeds[0])
+            if f not in scenarios:
+                problems.append(Problem(f"{where}.scenario", "one of the sweep's scenarios", f))
+            elif oname not in by_name and not (oname == "as written" and not sets):
+                problems.append(Problem(f"{where}.override", f"one of the override sets ({', '.join(by_name)})",
+                                        oname))
+            elif not isinstance(seed, int) or seed < 0:
+                problems.append(Problem(f"{where}.seed", "a whole number >= 0", seed))
+            else:
+                if stress != "baseline":
+                    try:
+                        parse_stress(stress)
+                    except ScenarioError as exc:
+                        problems += [Problem(f"{where}.stress", p.message, p.value) for p in exc.problems]
+                        continue
+                combos.append((f, (oname, by_name.get(oname, {})), stress, seed))
     if problems:
         raise ScenarioError(problems)
     cases = [Case(k, scenarios[f].name, f, oname, values, str(stress), int(seed))
-             for k, (f, (oname, values), stress, seed) in enumerate(
-                 itertools.product(scenarios, sets, stresses, seeds))]
+             for k, (f, (oname, values), stress, seed) in enumerate(combos)]
     return Sweep(name=str(sweep.get("name", path.stem)), cases=cases, draws=draws, chunk=chunk, method=method,
                  basis=basis, texts=texts)
 

@@ -123,3 +123,14 @@ def test_portfolio_command_on_the_example(tmp_path, capsys):
     assert alloc["share"].sum() == pytest.approx(40e6, rel=1e-9)
     assert "shared by need" in capsys.readouterr().out
     assert {"country", "scenario"} <= set(pd.read_csv(tmp_path / "o" / "fiscal.csv").columns)
+
+
+def test_income_groups_and_the_total(tmp_path):
+    spec = _portfolio(tmp_path, 200.0)
+    spec.write_text(spec.read_text().replace('scenario = "A.toml"', 'scenario = "A.toml"\nincome_group = "low"')
+                    .replace('scenario = "B.toml"', 'scenario = "B.toml"\nincome_group = "middle"'), encoding="utf-8")
+    groups = run_portfolio(load_portfolio(spec)).groups_df().set_index("group")
+    assert groups.loc["all", "need"] == 400.0 and groups.loc["all", "fund_share"] == pytest.approx(200.0)
+    assert groups.loc["all", "gap_after"] == pytest.approx(200.0)
+    assert groups.loc["all", "gap_per_learner"] == pytest.approx(200.0 / 4000)
+    assert groups.loc["low", "gap_after"] == pytest.approx(150.0) and groups.loc["middle", "countries"] == 1

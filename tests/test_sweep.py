@@ -111,3 +111,26 @@ def test_a_bad_sweep_names_every_problem(tmp_path):
     assert f"{broken}: context.schools" in text  # the broken scenario, by file and field
     assert "budget_grwth" in text and "did you mean" in text  # the override path, in the valid scenario
     assert "capex_overun" in text
+
+
+def test_a_listed_set_of_cases_instead_of_the_product(tmp_path):
+    spec = _spec(tmp_path, draws=6, chunk=6, extra=f"""
+[[sweep.case]]
+scenario = "{ROOT / 'scenarios/kenya-ida-gpe.toml'}"
+override = "growth 3%"
+stress = "capex_overrun=0.3"
+seed = 5
+
+[[sweep.case]]
+scenario = "{ROOT / 'scenarios/rwanda-ida-credit.toml'}"
+""")
+    sweep = load_sweep(spec)
+    assert [(c.scenario, c.override, c.stress, c.seed) for c in sweep.cases] == [
+        ("Kenya: IDA grant with GPE multiplier", "growth 3%", "capex_overrun=0.3", 5),
+        ("Rwanda: IDA credit-led", "as written", "baseline", 1)]
+    state = run_sweep(sweep, tmp_path / "o")
+    assert not state.failed and len(read_draws(tmp_path / "o")) == 12
+    bad = spec.read_text().replace('override = "growth 3%"', 'override = "growth 4%"')
+    spec.write_text(bad, encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"sweep.case\[0\].override"):
+        load_sweep(spec)
