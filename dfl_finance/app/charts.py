@@ -690,7 +690,7 @@ def portfolio_chart(rows: pd.DataFrame) -> alt.HConcatChart:
     reach = alt.Chart(df.drop_duplicates("country")).mark_bar(color=REACH_COLOUR).encode(
         x=alt.X("reach:Q", title="Schools reached by the end", axis=alt.Axis(format=".0%"),
                 scale=alt.Scale(domain=[0, 1])),
-        y=alt.Y("country:N", title=None, sort=order, axis=alt.Axis(labels=False, ticks=False)),
+        y=alt.Y("country:N", title=None, sort=order, axis=alt.Axis(labelLimit=240)),
         tooltip=[alt.Tooltip("country:N", title="Country"), alt.Tooltip("reach_text:N", title="Reached by the end")],
     ).properties(width=220, height=alt.Step(44), title="Reach with the fund")
     return alt.hconcat(gaps, reach).resolve_scale(y="independent")

@@ -164,10 +164,9 @@ def equity_sentences(equity: pd.DataFrame, currency: dict[str, str]) -> list[str
             f"USD {r['marginal_gap_closed_per_usd']:,.2f} of gap per USD and saves "
             f"{currency.get(r['country'], '')} {r['marginal_pv_saving_per_usd']:,.2f} of the government's cost in "
             "present value per USD.")
-    gaps = equity.dropna(subset=["gap_per_learner"])
+    gaps = equity.dropna(subset=["gap_per_learner"]).sort_values("gap_per_learner", kind="stable")
     if len(gaps) > 1:
-        top = gaps.loc[gaps["gap_per_learner"].idxmax()]
-        low = gaps.loc[gaps["gap_per_learner"].idxmin()]
+        top, low = gaps.iloc[-1], gaps.iloc[0]
         out.append(f"After the fund, {top['country']} is left with the largest gap a learner "
                    f"(USD {top['gap_per_learner']:,.2f}), {low['country']} with the smallest "
                    f"(USD {low['gap_per_learner']:,.2f}).")
