@@ -12,6 +12,7 @@ page = st.navigation([
     st.Page(PAGES["risk"], title="Risk", icon=":material/ssid_chart:", url_path="risk"),
     st.Page(PAGES["optimise"], title="Optimise", icon=":material/tune:", url_path="optimise"),
     st.Page(PAGES["schools"], title="Schools", icon=":material/location_on:", url_path="schools"),
+    st.Page(PAGES["portfolio"], title="Portfolio", icon=":material/public:", url_path="portfolio"),
     st.Page(PAGES["export"], title="Export", icon=":material/download:", url_path="export"),
     st.Page(PAGES["about"], title="About / method", icon=":material/menu_book:", url_path="about"),
 ])

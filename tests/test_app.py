@@ -425,7 +425,8 @@ def test_broken_files_do_not_break_any_page(bad_files):
     for page in PAGES.values():
         at.switch_page(page).run()
         assert not at.exception, at.exception
-        if page not in (PAGES["about"], PAGES["schools"]):  # the pages that read no scenario need not list them
+        # the pages that read no scenario of the workspace need not list them
+        if page not in (PAGES["about"], PAGES["schools"], PAGES["portfolio"]):
             listed = _texts(at.warning)
             assert all(f in listed for f in ("garbage.toml", "infinite.toml", "bell.toml")), listed
     at.switch_page(PAGES["scenarios"]).run()
@@ -1020,3 +1021,112 @@ def test_the_export_shows_a_failed_risk_run_and_writes_the_rest(workspace, monke
         stress = zf.read("stress_summary.csv").decode()
     assert not {"quantiles.csv", "tornado.csv", "sobol.csv"} & names and "stress_summary.csv" in names
     assert ida in stress and RWANDA in stress  # the stress tests of both
+
+# ------------------------------------------------------------------------------------------- portfolio
+
+EXAMPLE_PORTFOLIO = ROOT / "examples" / "portfolio-east-africa.toml"
+
+
+def _portfolio_page() -> AppTest:
+    at = _app()
+    at.switch_page(PAGES["portfolio"]).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _labelled(elements, label: str):
+    (e,) = [e for e in elements if e.label == label]
+    return e
+
+
+def _allocation(at: AppTest):
+    return next(d.value for d in at.dataframe if "Share [USD]" in d.value.columns).set_index("Country")
+
+
+def _expected_portfolio(**fund):
+    from dataclasses import replace
+
+    from dfl_finance.portfolio import load_portfolio, run_portfolio
+
+    pf = load_portfolio(EXAMPLE_PORTFOLIO)
+    return run_portfolio(replace(pf, fund=replace(pf.fund, **fund)) if fund else pf, "real-lcu").allocation_df()
+
+
+def test_the_portfolio_page_shares_the_example_fund_as_run_portfolio_does(workspace):
+    from dfl_finance.formatting import format_money
+
+    at = _portfolio_page()
+    assert not at.error, [e.value for e in at.error]
+    assert "Illustrative" in _texts(at.info)
+
+    def check(expected) -> None:
+        shown = _allocation(at)
+        exp = expected.set_index("country")
+        assert list(shown.index) == ["Rwanda", "Kenya"]
+        assert shown["Share [USD]"].to_dict() == pytest.approx(exp["share"].to_dict())
+        assert shown["Need [USD]"].to_dict() == pytest.approx(exp["need"].to_dict())
+        assert shown["Gap after [USD]"].to_dict() == pytest.approx(exp["gap_after"].to_dict())
+        assert shown["Capped"].to_dict() == {c: "Yes" if v else "No" for c, v in exp["capped"].items()}
+        assert _metric_text(at, "Total need [USD]") == format_money(float(exp["need"].sum()))
+        assert _metric_text(at, "Total gap after [USD]") == format_money(float(exp["gap_after"].sum()))
+        assert sum("The funding gap before and after the fund" in str(c.proto.spec)
+                   for c in at.get("vega_lite_chart")) == 1
+        assert not at.error, [e.value for e in at.error]
+
+    check(_expected_portfolio())
+    assert _metric_text(at, "Envelope [USD]") == "40.0 M"
+    assert "After the fund, Kenya is left with the largest gap a learner" in _texts(at.markdown)
+
+    # a larger envelope, typed as text, then the per-learner rule: the shares are run_portfolio's with that fund
+    _labelled(at.text_input, "Envelope [USD]").set_value("1.2e8").run()
+    assert not at.exception, at.exception
+    check(_expected_portfolio(envelope=1.2e8))
+    assert _metric_text(at, "Envelope [USD]") == "120.0 M"
+    _labelled(at.selectbox, "Rule").set_value("per-learner").run()
+    assert not at.exception, at.exception
+    assert "USD per learner: enter a number (got '')" in _texts(at.error)  # the example has no per_learner
+    assert not at.metric  # no numbers without the rule's amount
+    _labelled(at.text_input, "USD per learner").set_value("5").run()
+    assert not at.exception, at.exception
+    expected = _expected_portfolio(envelope=1.2e8, rule="per-learner", per_learner=5.0)
+    check(expected)
+    assert expected["share"].tolist() != pytest.approx(_expected_portfolio(envelope=1.2e8)["share"].tolist())
+    _labelled(at.text_input, "Envelope [USD]").set_value("abc").run()
+    assert not at.exception, at.exception
+    assert "Envelope [USD]: not a number" in _texts(at.error)
+
+
+def test_an_uploaded_portfolio_names_its_problems_and_runs_when_corrected(workspace):
+    at = _portfolio_page()
+    at.radio(key="portfolio_source").set_value("Upload a portfolio file (TOML)").run()
+    assert not at.exception, at.exception
+    assert "relative to the repository's `examples/` folder" in _texts(at.caption)
+    good = EXAMPLE_PORTFOLIO.read_text(encoding="utf-8").replace("Pooled fund, East Africa (example)", "Mine")
+    bad = (good.replace('rule = "need"', 'rule = "lottery"')
+           .replace('"source[mof].budget_share_cap" = 0.015', '"source[mof].budget_share_cap" = -1')
+           .replace("../scenarios/rwanda-domestic.toml", "/etc/passwd"))
+    at.file_uploader(key="portfolio_upload").set_value(("mine.toml", bad.encode(), "application/toml")).run()
+    assert not at.exception, at.exception
+    errors = _texts(at.error)
+    assert "The portfolio file cannot be used" in errors
+    assert "mine.toml: country[0].scenario: a bundled scenario, relative to the examples/ folder" in errors
+    assert "Traceback" not in errors and not at.metric
+    at.file_uploader(key="portfolio_upload").set_value(
+        ("mine.toml", bad.replace("/etc/passwd", "../scenarios/rwanda-domestic.toml").encode(), "application/toml")
+    ).run()
+    assert not at.exception, at.exception
+    errors = _texts(at.error)
+    assert "mine.toml: fund.rule: one of need, per-learner, weighted (got 'lottery')" in errors
+    assert "mine.toml: country[1].values: source[mof].budget_share_cap" in errors
+    assert "Traceback" not in errors and not at.metric
+    at.file_uploader(key="portfolio_upload").set_value(("bad.toml", b"[portfolio\n", "application/toml")).run()
+    assert not at.exception, at.exception
+    assert "bad.toml: malformed TOML" in _texts(at.error)
+    # corrected, it runs: the example's numbers under another name
+    at.file_uploader(key="portfolio_upload").set_value(("mine.toml", good.encode(), "application/toml")).run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert "Illustrative" not in _texts(at.info)
+    shown = _allocation(at)
+    expected = _expected_portfolio().set_index("country")["share"].to_dict()
+    assert shown["Share [USD]"].to_dict() == pytest.approx(expected)

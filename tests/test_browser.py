@@ -841,3 +841,37 @@ def test_the_schools_page_draws_the_map_and_the_cost_curve(browser, server):
         _no_exception(pg)
     finally:
         pg.context.close()
+
+
+# ------------------------------------------------------------------------------------------- portfolio
+
+def test_the_portfolio_page_draws_the_gaps_and_the_reach(browser, server):
+    pg = _new_page(browser)
+    try:
+        pg.goto(f"{server}/portfolio")
+        pg.get_by_role("heading", name="Portfolio", exact=True).wait_for()
+        pg.locator(".vega-embed").first.wait_for()
+        _wait_idle(pg)
+        pg.get_by_text("Illustrative.", exact=True).wait_for()
+        _no_exception(pg)
+        assert _metric_value(pg, "Envelope [USD]") == "40.0 M"
+        chart = pg.locator(".vega-embed").first
+        chart.scroll_into_view_if_needed()
+        drawn = chart.locator("svg, canvas").first
+        drawn.wait_for()
+        box = drawn.bounding_box()
+        assert box and box["width"] > 600 and box["height"] > 80, box
+        pg.wait_for_timeout(300)
+        assert chart.evaluate(_COLOURED_PIXELS) >= 6  # the 4 gap bars and the 2 reach bars were drawn (svg marks)
+        _screenshot(pg, "portfolio")
+
+        # a larger envelope, typed: the totals follow
+        envelope = pg.get_by_role("textbox", name="Envelope [USD]")
+        envelope.fill("120000000")
+        envelope.press("Enter")
+        _wait_idle(pg)
+        pg.get_by_text("120.0 M", exact=True).first.wait_for()
+        assert _metric_value(pg, "Envelope [USD]") == "120.0 M"
+        _no_exception(pg)
+    finally:
+        pg.context.close()

@@ -11,6 +11,7 @@ PAGES = {
     "risk": "dfl_finance/app/pages/risk.py",
     "optimise": "dfl_finance/app/pages/optimise.py",
     "schools": "dfl_finance/app/pages/schools.py",
+    "portfolio": "dfl_finance/app/pages/portfolio.py",
     "export": "dfl_finance/app/pages/export.py",
     "about": "dfl_finance/app/pages/about.py",
 }

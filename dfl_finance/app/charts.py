@@ -658,3 +658,39 @@ def shadow_price_chart(rows: pd.DataFrame, currency: str) -> alt.Chart:
                  alt.Tooltip("reading:N", title="Reading")],
     ).properties(width=640, height=alt.Step(22 if len(measures) == 1 else 14),
                  title="What one more step of each binding constraint is worth (shadow prices)")
+
+
+#: The two stages of a country's gap in the portfolio chart: before the fund (the need) and after.
+PORTFOLIO_STAGES = ("Gap before the fund", "Gap after the fund")
+PORTFOLIO_COLOURS = ("#f4a3a3", GAP_COLOUR)
+REACH_COLOUR = "#54a24b"
+
+
+def portfolio_chart(rows: pd.DataFrame) -> alt.HConcatChart:
+    """Country by country: the funding gap before and after the fund (USD, current prices) and, beside it, the share
+    of schools the country's connectivity programme reaches by the end (``rows``:
+    :func:`~dfl_finance.app.portfolio.chart_rows`)."""
+    df = rows.copy()
+    scale, unit, fmt = _money_unit(df["gap"], "USD")
+    df["x"] = df["gap"] * scale
+    df["gap_text"] = [format_money(v, "USD") for v in df["gap"]]
+    df["reach_text"] = [_percent(v) if v == v else "no school programme" for v in df["reach"]]
+    order = list(dict.fromkeys(df["country"]))
+    stages = list(PORTFOLIO_STAGES)
+    y = alt.Y("country:N", title=None, sort=order, axis=alt.Axis(labelLimit=240))
+    gaps = alt.Chart(df).mark_bar().encode(
+        x=alt.X("x:Q", title=f"Funding gap ({unit}, current prices)", axis=alt.Axis(format=fmt, tickCount=6)),
+        y=y, yOffset=alt.YOffset("stage:N", sort=stages),
+        color=alt.Color("stage:N", title=None, sort=stages, scale=alt.Scale(domain=stages,
+                                                                            range=list(PORTFOLIO_COLOURS)),
+                        legend=alt.Legend(orient="top", direction="horizontal", symbolType="square")),
+        tooltip=[alt.Tooltip("country:N", title="Country"), alt.Tooltip("stage:N", title="Stage"),
+                 alt.Tooltip("gap_text:N", title="Gap")],
+    ).properties(width=480, height=alt.Step(22), title="The funding gap before and after the fund")
+    reach = alt.Chart(df.drop_duplicates("country")).mark_bar(color=REACH_COLOUR).encode(
+        x=alt.X("reach:Q", title="Schools reached by the end", axis=alt.Axis(format=".0%"),
+                scale=alt.Scale(domain=[0, 1])),
+        y=alt.Y("country:N", title=None, sort=order, axis=alt.Axis(labelLimit=240)),
+        tooltip=[alt.Tooltip("country:N", title="Country"), alt.Tooltip("reach_text:N", title="Reached by the end")],
+    ).properties(width=220, height=alt.Step(44), title="Reach with the fund")
+    return alt.hconcat(gaps, reach).resolve_scale(y="independent")

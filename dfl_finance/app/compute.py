@@ -207,3 +207,35 @@ def checked_school_results(data: bytes, name: str, years: int, start_year: int, 
     columns; as :func:`checked_tables`)."""
     return _checked(school_results_for, data, name, years, start_year, order, budget, target_year, rate, prefer,
                     extend_fibre)
+
+
+# ----------------------------------------------------------------------------------------------- portfolio
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def portfolio_file_for(text: str, name: str) -> dict[str, object]:
+    """A portfolio file's name, fund, countries and pooled discounts (:func:`dfl_finance.app.portfolio.portfolio_file`:
+    its scenarios resolved in ``examples/``), cached on the text and the name."""
+    from .portfolio import portfolio_file
+
+    return portfolio_file(text, name)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def portfolio_results_for(text: str, name: str, envelope: float, rule: str, per_learner: float | None,
+                          basis: str = DEFAULT_BASIS) -> dict[str, object]:
+    """The run of a portfolio file with the fund's envelope, rule and USD per learner set on the page
+    (:func:`dfl_finance.app.portfolio.portfolio_results`), cached on the text, the name and the options."""
+    from .portfolio import portfolio_results
+
+    return portfolio_results(text, name, envelope, rule, per_learner, basis)
+
+
+def checked_portfolio_file(text: str, name: str) -> dict[str, object]:
+    """:func:`portfolio_file_for`, with every failure as a :class:`ScenarioError` (a bad file names its field)."""
+    return _checked(portfolio_file_for, text, name)
+
+
+def checked_portfolio_results(text: str, name: str, envelope: float, rule: str, per_learner: float | None,
+                              basis: str = DEFAULT_BASIS) -> dict[str, object]:
+    """:func:`portfolio_results_for`, with every failure as a :class:`ScenarioError` (as :func:`checked_tables`)."""
+    return _checked(portfolio_results_for, text, name, envelope, rule, per_learner, basis)
