@@ -145,6 +145,10 @@ def load_portfolio(path: str | Path) -> Portfolio:
         raise ScenarioError([Problem(str(path), "file not found", has_value=False)]) from None
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError([Problem(str(path), f"malformed TOML: {exc}", has_value=False)]) from None
+    if "portfolio" not in raw and {"scenario", "programme"} & set(raw):
+        raise ScenarioError([Problem(str(path), "this is a scenario file, not a portfolio: a portfolio has a "
+                                     "[portfolio] table, [[country]] tables naming scenario files, and a [fund] "
+                                     "(example: examples/portfolio-east-africa.toml)", has_value=False)])
     problems: list[Problem] = []
     unknown = set(raw) - {"portfolio", "country", "fund", "pooled"}
     for key in sorted(unknown):

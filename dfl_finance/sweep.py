@@ -96,6 +96,10 @@ def load_sweep(path: str | Path) -> Sweep:
         raise ScenarioError([Problem(str(path), "file not found", has_value=False)]) from None
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError([Problem(str(path), f"malformed TOML: {exc}", has_value=False)]) from None
+    if "sweep" not in raw and {"scenario", "programme", "portfolio"} & set(raw):
+        what = "a portfolio" if "portfolio" in raw else "a scenario file"
+        raise ScenarioError([Problem(str(path), f"this is {what}, not a sweep: a sweep has a [sweep] table naming "
+                                     "its scenarios (docs/method.md, Sweeps)", has_value=False)])
     problems: list[Problem] = []
     sweep = raw.get("sweep")
     if not isinstance(sweep, dict):

@@ -134,3 +134,11 @@ def test_income_groups_and_the_total(tmp_path):
     assert groups.loc["all", "gap_after"] == pytest.approx(200.0)
     assert groups.loc["all", "gap_per_learner"] == pytest.approx(200.0 / 4000)
     assert groups.loc["low", "gap_after"] == pytest.approx(150.0) and groups.loc["middle", "countries"] == 1
+
+
+def test_a_scenario_file_given_as_a_portfolio_or_a_sweep_is_named_as_such(capsys, tmp_path):
+    scenario = str(ROOT / "scenarios/rwanda-domestic.toml")
+    assert main(["portfolio", scenario, "--out", str(tmp_path / "a")]) == 2
+    assert "this is a scenario file, not a portfolio" in capsys.readouterr().err
+    assert main(["sweep", str(ROOT / "examples/portfolio-east-africa.toml"), "--out", str(tmp_path / "b")]) == 2
+    assert "this is a portfolio, not a sweep" in capsys.readouterr().err
