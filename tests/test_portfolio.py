@@ -142,3 +142,19 @@ def test_a_scenario_file_given_as_a_portfolio_or_a_sweep_is_named_as_such(capsys
     assert "this is a scenario file, not a portfolio" in capsys.readouterr().err
     assert main(["sweep", str(ROOT / "examples/portfolio-east-africa.toml"), "--out", str(tmp_path / "b")]) == 2
     assert "this is a portfolio, not a sweep" in capsys.readouterr().err
+
+
+def test_the_portfolio_pages_zip_holds_the_commands_tables(tmp_path):
+    """The Portfolio page's download: allocation.csv, portfolio_equity.csv and portfolio_groups.csv, byte for byte
+    as dfl-finance portfolio writes them."""
+    import io
+    import zipfile
+
+    from dfl_finance.app.portfolio import portfolio_results, portfolio_zip
+
+    example = ROOT / "examples/portfolio-east-africa.toml"
+    results = portfolio_results(example.read_text(encoding="utf-8"), example.name, 40e6, "need", None, "real-lcu")
+    files = zipfile.ZipFile(io.BytesIO(portfolio_zip(results)))
+    assert main(["portfolio", str(example), "--out", str(tmp_path / "o")]) == 0
+    for name in ("allocation.csv", "portfolio_equity.csv", "portfolio_groups.csv"):
+        assert files.read(name) == (tmp_path / "o" / name).read_bytes(), name

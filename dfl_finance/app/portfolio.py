@@ -112,7 +112,7 @@ def portfolio_results(text: str, name: str, envelope: float, rule: str, per_lear
     ``basis``, of the marginal PV saving) and ``fund`` (the options run)."""
     pf = with_fund_options(load_portfolio_text(text, name), envelope, rule, per_learner)
     result = run_portfolio(pf, basis)
-    return {"allocation": result.allocation_df(), "equity": result.equity_df(),
+    return {"allocation": result.allocation_df(), "equity": result.equity_df(), "groups": result.groups_df(),
             "share": [float(s) for s in result.share], "need": [float(n) for n in result.need],
             "currency": {c.label: basis_currency(basis, c.scenario) for c in pf.countries},
             "fund": {"envelope": pf.fund.envelope, "rule": pf.fund.rule, "per_learner": pf.fund.per_learner}}
@@ -181,3 +181,13 @@ def equity_table(equity: pd.DataFrame) -> pd.DataFrame:
         "peak_burden_share": "Peak burden", "fund_share": "Fund share [USD]",
         "fund_per_learner": "Fund a learner [USD]", "marginal_gap_closed_per_usd": "Gap closed per USD more",
         "marginal_pv_saving_per_usd": "PV saving per USD more"})
+
+
+def portfolio_zip(results: dict[str, object]) -> bytes:
+    """allocation.csv, portfolio_equity.csv and portfolio_groups.csv in one zip, written as ``dfl-finance
+    portfolio`` writes them."""
+    from ..export import zip_tables
+
+    tables = {"allocation": results["allocation"], "portfolio_equity": results["equity"],
+              "portfolio_groups": results["groups"]}
+    return zip_tables({k: v for k, v in tables.items() if isinstance(v, pd.DataFrame)})

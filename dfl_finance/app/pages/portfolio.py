@@ -20,6 +20,7 @@ from dfl_finance.app.portfolio import (
     equity_sentences,
     equity_table,
     examples_dir,
+    portfolio_zip,
     totals,
 )
 from dfl_finance.app.ui import price_basis, problem_list
@@ -175,3 +176,6 @@ st.caption("portfolio_equity.csv of `dfl-finance portfolio`. Reach: the connecti
            "schools at the end; peak burden: of the education budget; per USD more: what 1% more of the fund (of the "
            "remaining gap or of the share) closes of the gap (USD) and saves of the government's cost in present "
            "value (the country's currency in the price basis).")
+st.download_button("allocation.csv, portfolio_equity.csv and portfolio_groups.csv (zip)",
+                   data=portfolio_zip(results), file_name="dfl-finance-portfolio.zip", mime="application/zip",
+                   key="portfolio_zip")
