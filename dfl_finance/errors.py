@@ -63,6 +63,12 @@ class ScenarioError(DflFinanceError):
     def with_file(self, file: str) -> "ScenarioError":
         return ScenarioError(self.problems, file=file)
 
+    def problems_in(self, file: str) -> list[Problem]:
+        """The problems with ``file`` in front of each path, to report them beside another file's (a portfolio's
+        countries, a sweep's scenarios)."""
+        return [Problem(f"{file}: {p.path}" if p.path else file, p.message, p.value, p.has_value)
+                for p in self.problems]
+
     def _text(self) -> str:
         prefix = f"{self.file}: " if self.file else ""
         lines = [prefix + p.format() for p in self.problems[:MAX_PROBLEMS_SHOWN]]

@@ -37,7 +37,6 @@ with its share as commitment, paying after every other source (what they leave: 
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -137,14 +136,10 @@ def load_portfolio(path: str | Path) -> Portfolio:
         Every problem, each naming the portfolio file or the country's scenario file and the field.
     """
     from .schema import load_scenario
+    from .schema.io import read_toml
 
     path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ScenarioError([Problem(str(path), "file not found", has_value=False)]) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError([Problem(str(path), f"malformed TOML: {exc}", has_value=False)]) from None
+    raw = read_toml(path, "portfolio file")
     if "portfolio" not in raw and {"scenario", "programme"} & set(raw):
         raise ScenarioError([Problem(str(path), "this is a scenario file, not a portfolio: a portfolio has a "
                                      "[portfolio] table, [[country]] tables naming scenario files, and a [fund] "
@@ -177,8 +172,7 @@ def load_portfolio(path: str | Path) -> Portfolio:
         try:
             sc = load_scenario(target)
         except ScenarioError as exc:
-            problems += [Problem(f"{target}: {p.path}" if p.path else str(target), p.message, p.value, p.has_value)
-                         for p in exc.problems]
+            problems += exc.problems_in(str(target))
             continue
         values = row.get("values", {})
         try:  # field-path overrides of the country's scenario (the portfolio's own assumptions)

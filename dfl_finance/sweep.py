@@ -19,7 +19,6 @@ from __future__ import annotations
 import itertools
 import math
 import os
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,15 +86,11 @@ def load_sweep(path: str | Path) -> Sweep:
     from .paths import apply_overrides
     from .risk.stress import parse_stress
     from .schema import load_scenario
+    from .schema.io import read_toml
     from .vocabulary import MAX_DRAWS, PRICE_BASES, SAMPLING_METHODS
 
     path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ScenarioError([Problem(str(path), "file not found", has_value=False)]) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError([Problem(str(path), f"malformed TOML: {exc}", has_value=False)]) from None
+    raw = read_toml(path, "sweep file")
     if "sweep" not in raw and {"scenario", "programme", "portfolio"} & set(raw):
         what = "a portfolio" if "portfolio" in raw else "a scenario file"
         raise ScenarioError([Problem(str(path), f"this is {what}, not a sweep: a sweep has a [sweep] table naming "
@@ -141,8 +136,7 @@ def load_sweep(path: str | Path) -> Sweep:
         try:
             sc = load_scenario(target)
         except ScenarioError as exc:  # every scenario is checked; its problems name its file
-            problems += [Problem(f"{target}: {p.path}" if p.path else str(target), p.message, p.value,
-                                 p.has_value) for p in exc.problems]
+            problems += exc.problems_in(str(target))
             continue
         scenarios[f] = sc
         texts[f] = target.read_text(encoding="utf-8")

@@ -134,3 +134,10 @@ scenario = "{ROOT / 'scenarios/rwanda-ida-credit.toml'}"
     spec.write_text(bad, encoding="utf-8")
     with pytest.raises(ScenarioError, match=r"sweep.case\[0\].override"):
         load_sweep(spec)
+
+
+def test_a_folder_or_a_missing_file_given_as_a_sweep_or_portfolio_is_named(tmp_path, capsys):
+    assert main(["sweep", str(tmp_path), "--out", str(tmp_path / "a")]) == 2
+    assert "is a folder, not a sweep file" in capsys.readouterr().err
+    assert main(["portfolio", str(tmp_path / "none.toml"), "--out", str(tmp_path / "b")]) == 2
+    assert "none.toml: file not found" in capsys.readouterr().err

@@ -114,8 +114,9 @@ def parse_scenario(text: str, file: str | None = None) -> Scenario:
     return scenario_from_dict(raw, file)
 
 
-def read_text(path: str | os.PathLike[str], limit: int = MAX_FILE_BYTES) -> str:
+def read_text(path: str | os.PathLike[str], limit: int = MAX_FILE_BYTES, what: str = "scenario file") -> str:
     """The UTF-8 text of a file of at most ``limit`` bytes; anything longer (or endless) is refused unread.
+    ``what`` names the kind of file in the messages.
 
     Raises
     ------
@@ -133,15 +134,31 @@ def read_text(path: str | os.PathLike[str], limit: int = MAX_FILE_BYTES) -> str:
     except FileNotFoundError:
         raise fail("file not found") from None
     except IsADirectoryError:
-        raise fail("is a folder, not a scenario file") from None
+        raise fail(f"is a folder, not a {what}") from None
     except OSError as exc:
         raise fail(f"cannot read: {exc.strerror or exc}") from None
     if len(data) > limit:
-        raise fail(f"larger than {limit:,} bytes; a scenario file is a few kilobytes (is this the right file?)")
+        raise fail(f"larger than {limit:,} bytes; a {what} is a few kilobytes (is this the right file?)")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise fail(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+
+
+def read_toml(path: str | os.PathLike[str], what: str) -> dict[str, Any]:
+    """A TOML file of the project other than a scenario (a sweep, a portfolio), read as :func:`read_text` reads a
+    scenario (``what`` names it in the messages) and parsed.
+
+    Raises
+    ------
+    ScenarioError
+        Missing, a folder, unreadable, too long, not UTF-8 or not TOML; the message names the file.
+    """
+    text = read_text(path, what=what)
+    try:
+        return tomllib.loads(text.removeprefix(BOM))
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError([Problem("", f"malformed TOML: {exc}", has_value=False)], file=str(path)) from None
 
 
 def load_scenario(path: str | os.PathLike[str]) -> Scenario:
