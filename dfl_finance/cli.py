@@ -200,7 +200,7 @@ def _write(tables: dict[str, pd.DataFrame], args: argparse.Namespace, scenarios:
            workbook_only: dict[str, pd.DataFrame] | None = None, parquet: Sequence[str] = ()) -> list[Path]:
     """Write the tables as CSV (those named in ``parquet`` as Parquet; and, with --xlsx, one workbook that adds
     ``workbook_only`` and the assumptions), all or nothing."""
-    from .export import manifest, write_tables
+    from .export import manifest
     from .results import assumptions_df
 
     meta = manifest([sc.name for sc in scenarios], input_files=args.files, basis=getattr(args, "basis", None),
@@ -212,13 +212,30 @@ def _write(tables: dict[str, pd.DataFrame], args: argparse.Namespace, scenarios:
     if getattr(args, "stress_notes", None):
         meta["stress"] = args.stress_notes  # each scenario's stresses: applied, or why not
     extra = {**(workbook_only or {}), "assumptions": assumptions_df(scenarios)} if args.xlsx else None
+    return _write_tables(tables, args.out, meta, xlsx="dfl-finance.xlsx" if args.xlsx else None,
+                         extra_sheets=extra, excel_csv=args.excel_csv, parquet=parquet)
+
+
+def _write_tables(tables: dict[str, pd.DataFrame], out: str, meta: dict, **options: Any) -> list[Path]:
+    """:func:`~dfl_finance.export.write_tables`, a failure to write said in one line (the folder is left as it
+    was: the writing is all or nothing)."""
+    from .export import write_tables
+
     try:
-        return write_tables(tables, args.out, meta=meta, xlsx="dfl-finance.xlsx" if args.xlsx else None,
-                            extra_sheets=extra, excel_csv=args.excel_csv, parquet=parquet)
+        return write_tables(tables, out, meta=meta, **options)
     except OSError as exc:
         where = f" ({exc.filename})" if exc.filename else ""
-        raise DflFinanceError(f"cannot write the results to {args.out}: {exc.strerror or exc}{where}; the folder "
+        raise DflFinanceError(f"cannot write the results to {out}: {exc.strerror or exc}{where}; the folder "
                               "was left as it was") from None
+
+
+def _free_target(path: str | None) -> Path | None:
+    """The path of ``--write-scenario``, refused before any work when a file is already there."""
+    target = Path(path) if path else None
+    if target is not None and target.exists():
+        raise DflFinanceError(f"--write-scenario: {target} exists; remove it or choose another path (nothing was "
+                              "written)")
+    return target
 
 
 def _incremental(loaded: list[tuple[str, Scenario]], results: list) -> pd.DataFrame | None:
@@ -417,10 +434,7 @@ def cmd_optimise(args: argparse.Namespace) -> int:
 
     (f, sc), = _load_all([args.file])
     args.files = [args.file]
-    target = Path(args.write_scenario) if args.write_scenario else None
-    if target is not None and target.exists():
-        raise DflFinanceError(f"--write-scenario: {target} exists; remove it or choose another path (nothing was "
-                              "written)")
+    target = _free_target(args.write_scenario)
     with _in_file(f):
         options = options_for(sc, args.objective, args.burden_limit, args.max_debt, args.min_share or (),
                               args.late_weight, args.dsf)
@@ -478,7 +492,7 @@ def _shadow_text(table: pd.DataFrame) -> str:
 
 def cmd_schools(args: argparse.Namespace) -> int:
     """The school-by-school plan of a school table: schools.csv, segments.csv, equity.csv."""
-    from .export import manifest, write_tables
+    from .export import manifest
     from .schools.model import plan_schools
     from .schools.table import read_schools
 
@@ -500,10 +514,7 @@ def cmd_schools(args: argparse.Namespace) -> int:
         from .results import run
         from .schools.link import with_school_plan
 
-        target = Path(args.write_scenario) if args.write_scenario else None
-        if target is not None and target.exists():
-            raise DflFinanceError(f"--write-scenario: {target} exists; remove it or choose another path (nothing "
-                                  "was written)")
+        target = _free_target(args.write_scenario)
         with _in_file(args.scenario):
             linked, notes = with_school_plan(scenario, plan, args.programme)
             tables.update(run(linked, args.basis).tables())
@@ -515,11 +526,7 @@ def cmd_schools(args: argparse.Namespace) -> int:
                        "extend_fibre": args.extend_fibre,
                        "budget": args.budget, "target_year": args.target_year, "rate": args.rate,
                        "prefer": list(prefer) if prefer else None}
-    try:
-        written = write_tables(tables, args.out, meta=meta)
-    except OSError as exc:
-        raise DflFinanceError(f"cannot write the results to {args.out}: {exc.strerror or exc}; the folder was left "
-                              "as it was") from None
+    written = _write_tables(tables, args.out, meta)
     print(_schools_text(tables))
     if scenario is not None:
         summary = dict(zip(tables["summary"]["metric"], tables["summary"]["value"]))
@@ -531,11 +538,11 @@ def cmd_schools(args: argparse.Namespace) -> int:
               "written beside the school tables)")
         for note in notes:
             print(f"note: {note}", file=sys.stderr)
-        if args.write_scenario:
+        if target is not None:
             from .schema import save_scenario
 
-            save_scenario(linked, args.write_scenario)
-            print(f"wrote the scenario with the school plan: {args.write_scenario}")
+            save_scenario(linked, target)
+            print(f"wrote the scenario with the school plan: {target}")
     print(f"\nwrote {len(written)} files to {Path(args.out)}")
     return EXIT_OK
 
@@ -608,7 +615,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_portfolio(args: argparse.Namespace) -> int:
     """A donor's portfolio: the fund shared by its rule, each country run with its share, across-country tables."""
-    from .export import manifest, write_tables
+    from .export import manifest
     from .formatting import format_money
     from .portfolio import load_portfolio, run_portfolio
 
@@ -620,11 +627,7 @@ def cmd_portfolio(args: argparse.Namespace) -> int:
     meta["portfolio"] = {"name": pf.name, "fund": {"id": pf.fund.id, "envelope": pf.fund.envelope,
                                                    "rule": pf.fund.rule},
                          "pooled": [{"item": i, "discount": d, "source": src} for i, d, src in pf.pooled]}
-    try:
-        written = write_tables(tables, args.out, meta=meta)
-    except OSError as exc:
-        raise DflFinanceError(f"cannot write the results to {args.out}: {exc.strerror or exc}; the folder was left "
-                              "as it was") from None
+    written = _write_tables(tables, args.out, meta)
     alloc = tables["allocation"]
     rows = [{"country": str(c), "need": format_money(_number(n), "USD"), "share": format_money(_number(s), "USD"),
              "gap after": format_money(_number(g), "USD")}
@@ -666,7 +669,7 @@ def cmd_stress(args: argparse.Namespace) -> int:
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     """Tornado and Sobol indices of chosen metrics to a scenario's uncertain inputs; write and print them."""
-    from .export import manifest, write_tables
+    from .export import manifest
     from .risk.sensitivity import DEFAULT_N, check_metrics, check_n, sobol_df, tornado, uncertain_inputs
 
     metrics = check_metrics(args.metric or ["total_gap"])
@@ -682,11 +685,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     meta = manifest([sc.name], input_files=[f], basis=args.basis, seed=seed)
     meta["sensitivity"] = {"metrics": metrics, "uncertain": [i.path for i in inputs],
                            **({} if args.no_sobol else {"n": n, "engine_draws": n * (len(inputs) + 2)})}
-    try:
-        written = write_tables(tables, args.out, meta=meta)
-    except OSError as exc:
-        raise DflFinanceError(f"cannot write the results to {args.out}: {exc.strerror or exc}; the folder was left "
-                              "as it was") from None
+    written = _write_tables(tables, args.out, meta)
     print(_tornado_text(tables["tornado"], tables.get("sobol")))
     if any(row.group is not None for row in sc.uncertain) and not args.no_sobol:
         print("note: the Sobol indices take the inputs as independent (the groups' correlations are left out)",
