@@ -73,11 +73,7 @@ def consistency_problems(sc: Scenario) -> list[Problem]:
                 if c.kind not in ("fixed_capex", "fixed_opex"):
                     out.append(Problem(f"{cw}.profile", f"only fixed_capex and fixed_opex lines have a profile (kind "
                                        f"is {c.kind})", c.profile))
-                if len(c.profile) != sc.scenario.years:
-                    what = "shorter than" if len(c.profile) < sc.scenario.years else "longer than"
-                    out.append(Problem(f"{cw}.profile", f"is {what} the horizon: give one value per projection "
-                                       f"year ({sc.scenario.years} values for {first}..{last}), not "
-                                       f"{len(c.profile)}", c.profile))
+                out += _per_year_problems(f"{cw}.profile", c.profile, sc)
                 if c.schedule is not None:
                     out.append(Problem(f"{cw}.schedule", "give a profile or a schedule, not both", c.schedule))
             if c.schedule is not None:
@@ -140,6 +136,16 @@ def _school_link_problems(i: int, p: object, sc: Scenario) -> list[Problem]:
     return out
 
 
+def _per_year_problems(field: str, value: object, sc: Scenario) -> list[Problem]:
+    """A value given per projection year (a list) must have one per year: the problem, else none."""
+    years = sc.scenario.years
+    if not isinstance(value, list) or len(value) == years:
+        return []
+    what = "shorter than" if len(value) < years else "longer than"
+    return [Problem(field, f"is {what} the horizon: give one value per projection year ({years} values for "
+                    f"{sc.scenario.start_year}..{sc.end_year}), not {len(value)}", value)]
+
+
 #: Bounds of an inflation rate [1/yr]: above -100% (prices stay positive) and at most 1000% a year.
 INFLATION_BOUNDS = (-1.0, 10.0)
 
@@ -166,26 +172,16 @@ def _price_problems(sc: Scenario) -> list[Problem]:
         if s.currency is not None and s.currency not in allowed:
             out.append(Problem(f"source[{i}].currency", f"a source's amounts are in {words}", s.currency))
     for i, src in enumerate(sc.source):
-        if isinstance(src.annual_cap, list) and len(src.annual_cap) != meta.years:
-            what = "shorter than" if len(src.annual_cap) < meta.years else "longer than"
-            out.append(Problem(f"source[{i}].annual_cap", f"is {what} the horizon: give one value per projection "
-                               f"year ({meta.years} values for {meta.start_year}..{last}), not "
-                               f"{len(src.annual_cap)}", src.annual_cap))
+        out += _per_year_problems(f"source[{i}].annual_cap", src.annual_cap, sc)
     growth = sc.context.budget_growth
-    if isinstance(growth, list) and len(growth) != meta.years:
-        what = "shorter than" if len(growth) < meta.years else "longer than"
-        out.append(Problem("context.budget_growth", f"is {what} the horizon: give one value per projection year "
-                           f"({meta.years} values for {meta.start_year}..{last}), not {len(growth)}", growth))
+    out += _per_year_problems("context.budget_growth", growth, sc)
     if any(not -1.0 < g <= 1.0 for g in (growth if isinstance(growth, list) else [] if growth is None else [growth])):
         out.append(Problem("context.budget_growth", "a growth rate must be > -1 and <= 1 (a share per year: 0.03 "
                            "is 3%)", growth))
     lo, hi = INFLATION_BOUNDS
     for field in ("inflation", "usd_inflation", "fx_path"):
         value = getattr(macro, field)
-        if isinstance(value, list) and len(value) != meta.years:
-            what = "shorter than" if len(value) < meta.years else "longer than"
-            out.append(Problem(f"macro.{field}", f"is {what} the horizon: give one value per projection year "
-                               f"({meta.years} values for {meta.start_year}..{last}), not {len(value)}", value))
+        out += _per_year_problems(f"macro.{field}", value, sc)
         values = value if isinstance(value, list) else [] if value is None else [value]
         if field == "fx_path":
             if any(not v > 0 for v in values):
