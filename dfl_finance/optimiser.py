@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from .engine import Floats
+    from .engine.model import ModelInputs
     from .engine.optimise import Constraint, OptimalAllocation, Options
     from .results import Result
     from .schema.models import Scenario
@@ -233,6 +234,35 @@ def options_for(scenario: Scenario, objective: str = "gap", burden_limit: bool =
                    late_weight=late_weight, dsf=dsf)
 
 
+def _both_runs(scenario: Scenario, inputs: ModelInputs, options: Options | None, basis: str | None,
+               progress: Callable[[int], None] | None = None) -> tuple[Options, Result, Result]:
+    """The waterfall run and the optimal mix of the same compiled inputs (every draw), named ``<name> (waterfall)``
+    and ``<name> (optimal mix)``, tables in ``basis``.
+
+    Raises
+    ------
+    OptimiseError
+        The limits cannot all hold (the message names the constraint, and the draw when there are several).
+    """
+    from .engine.model import simulate
+    from .engine.optimise import Infeasible, Options
+    from .engine.optimise import optimise as solve
+    from .results import DEFAULT_BASIS, Result
+
+    options = options or Options()
+    basis = basis or DEFAULT_BASIS
+    waterfall = Result(scenario=_renamed(scenario, f"{scenario.name} (waterfall)"), inputs=inputs,
+                       sim=simulate(inputs)).in_basis(basis)
+    try:
+        sim = simulate(inputs, allocation=partial(solve, options=options, progress=progress))
+    except Infeasible as exc:
+        raise OptimiseError(f"no mix meets the limits: {_constraint_words(scenario, exc.constraint)} "
+                            f"{exc.message}") from None
+    optimal = Result(scenario=_renamed(scenario, f"{scenario.name} (optimal mix)"), inputs=inputs,
+                     sim=sim).in_basis(basis)
+    return options, waterfall, optimal
+
+
 def optimise(scenario: Scenario, options: Options | None = None, basis: str | None = None) -> Optimum:
     """The optimal mix of ``scenario`` (deterministic inputs) and its waterfall run, tables in ``basis``.
 
@@ -242,24 +272,9 @@ def optimise(scenario: Scenario, options: Options | None = None, basis: str | No
         The limits cannot all hold (the message names the constraint).
     """
     from .compile import build_model_inputs
-    from .engine.model import simulate
-    from .engine.optimise import Infeasible, Options
-    from .engine.optimise import optimise as solve
-    from .results import DEFAULT_BASIS, Result
 
-    options = options or Options()
-    inputs = build_model_inputs(scenario)
-    basis = basis or DEFAULT_BASIS
-    waterfall = Result(scenario=_renamed(scenario, f"{scenario.name} (waterfall)"), inputs=inputs,
-                       sim=simulate(inputs)).in_basis(basis)
-    named = _renamed(scenario, f"{scenario.name} (optimal mix)")
-    try:
-        sim = simulate(inputs, allocation=partial(solve, options=options))
-    except Infeasible as exc:
-        raise OptimiseError(f"no mix meets the limits: {_constraint_words(scenario, exc.constraint)} "
-                            f"{exc.message}") from None
-    return Optimum(scenario=scenario, options=options, waterfall=waterfall,
-                   result=Result(scenario=named, inputs=inputs, sim=sim).in_basis(basis))
+    options, waterfall, optimal = _both_runs(scenario, build_model_inputs(scenario), options, basis)
+    return Optimum(scenario=scenario, options=options, waterfall=waterfall, result=optimal)
 
 
 def optimise_draws(scenario: Scenario, options: Options | None = None, draws: int | None = None,
@@ -276,27 +291,14 @@ def optimise_draws(scenario: Scenario, options: Options | None = None, draws: in
         In some draw the limits cannot hold (the message names the draw and the constraint).
     """
     from .compile import build_model_inputs
-    from .engine.model import simulate
-    from .engine.optimise import Infeasible, Options
-    from .engine.optimise import optimise as solve
-    from .results import DEFAULT_BASIS, Result
     from .risk.inputs import draw_samples
 
-    options = options or Options()
     risk = scenario.risk
     n = risk.draws if draws is None else draws
     samples = draw_samples(scenario, n, risk.seed if seed is None else seed, method or risk.method)
     inputs = build_model_inputs(scenario, draws=n, samples=samples)
-    basis = basis or DEFAULT_BASIS
-    waterfall = Result(scenario=_renamed(scenario, f"{scenario.name} (waterfall)"), inputs=inputs,
-                       sim=simulate(inputs)).in_basis(basis)
-    try:
-        sim = simulate(inputs, allocation=partial(solve, options=options, progress=progress))
-    except Infeasible as exc:
-        raise OptimiseError(f"no mix meets the limits: {_constraint_words(scenario, exc.constraint)} "
-                            f"{exc.message}") from None
-    return waterfall, Result(scenario=_renamed(scenario, f"{scenario.name} (optimal mix)"), inputs=inputs,
-                             sim=sim).in_basis(basis)
+    _, waterfall, optimal = _both_runs(scenario, inputs, options, basis, progress)
+    return waterfall, optimal
 
 
 def _constraint_words(sc: Scenario, name: str) -> str:
