@@ -434,13 +434,13 @@ class Result:
             out[key] = sum((_rounded_totals(ds, factors, d) for ds in flows.values()), np.zeros_like(cost))
         return out
 
-    def yearly_arrays(self) -> dict[str, Floats]:
+    def yearly_arrays(self, years: int | None = None) -> dict[str, Floats]:
         """Each year's cost, gap (D, Y) and burden share (D, n) of every draw, by measure
-        (:data:`YEARLY_MEASURES`): cost and gap in the basis over the plan's years, the burden share over the years
-        of draw 0's fiscal table (to its last payment or cost)."""
+        (:data:`YEARLY_MEASURES`): cost and gap in the basis over the plan's years, the burden share over ``years``
+        years (default: those of draw 0's fiscal table, to its last payment or cost)."""
         Y = self.scenario.scenario.years
         f = self._factors[:, :Y]
-        n = max(self.for_draw(0).payment_years, self.for_draw(0)._cost_years)
+        n = max(self.for_draw(0).payment_years, self.for_draw(0)._cost_years) if years is None else years
         return {"cost": self.sim.costs.amount.sum(axis=2) * f, "gap": self.sim.allocation.gap.sum(axis=2) * f,
                 "burden_share": self.sim.fiscal["burden_share"][:, :n]}
 

@@ -110,9 +110,8 @@ def risk_draws(scenario: Scenario, draws: int | None = None, seed: int | None = 
         for key in first.summary_arrays() if start else chunk_arrays:  # the same metrics in every chunk
             arrays.setdefault(key, []).append(np.asarray(chunk_arrays.get(key, np.full(stop - start, np.nan)),
                                                          dtype=float))
-        chunk_yearly = res.yearly_arrays()
-        if start:  # the burden share over draw 0's years, in every chunk
-            chunk_yearly["burden_share"] = res.sim.fiscal["burden_share"][:, :yearly["burden_share"][0].shape[1]]
+        # the burden share over draw 0's years (the first chunk's), in every chunk
+        chunk_yearly = res.yearly_arrays(yearly["burden_share"][0].shape[1] if start else None)
         for key, values in chunk_yearly.items():
             yearly.setdefault(key, []).append(np.asarray(values, dtype=float))
         if progress is not None:
