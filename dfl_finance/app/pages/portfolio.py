@@ -103,21 +103,23 @@ if rule == "per-learner":
     per_learner_text = c[2].text_input("USD per learner", value=number_text(fund["per_learner"]) or "",
                                        key=f"portfolio_per_learner:{digest}",
                                        help="The per-learner rule's amount: each country asks learners × this.")
-field_errors = []
-try:
-    envelope = parse_number(envelope_text, integer=False, optional=False)
-    if envelope < 0:
-        raise ValueError("must be >= 0")
-except ValueError as exc:
-    field_errors.append(f"Envelope [USD]: {exc} (got {envelope_text!r})")
-per_learner = fund["per_learner"]
-if per_learner_text is not None:
+field_errors: list[str] = []
+
+
+def amount(text: str, label: str) -> float | None:
+    """The USD amount typed in a field (>= 0), or None with its problem in ``field_errors``."""
     try:
-        per_learner = parse_number(per_learner_text, integer=False, optional=False)
-        if per_learner < 0:
+        value = parse_number(text, integer=False, optional=False)
+        if value is None or value < 0:
             raise ValueError("must be >= 0")
+        return float(value)
     except ValueError as exc:
-        field_errors.append(f"USD per learner: {exc} (got {per_learner_text!r})")
+        field_errors.append(f"{label}: {exc} (got {text!r})")
+        return None
+
+
+envelope = amount(envelope_text, "Envelope [USD]")
+per_learner = fund["per_learner"] if per_learner_text is None else amount(per_learner_text, "USD per learner")
 if field_errors:
     st.error("Please correct:\n\n" + "\n".join(f"- {e}" for e in field_errors))
     st.stop()
