@@ -152,13 +152,17 @@ def read_toml(path: str | os.PathLike[str], what: str) -> dict[str, Any]:
     Raises
     ------
     ScenarioError
-        Missing, a folder, unreadable, too long, not UTF-8 or not TOML; the message names the file.
+        Missing, a folder, unreadable, too long, not UTF-8 or not TOML; each problem located in the file (its path
+        begins with the file's name, as the problems of the files it names will).
     """
-    text = read_text(path, what=what)
+    try:
+        text = read_text(path, what=what)
+    except ScenarioError as exc:
+        raise ScenarioError(exc.problems_in(str(path))) from None
     try:
         return tomllib.loads(text.removeprefix(BOM))
     except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError([Problem("", f"malformed TOML: {exc}", has_value=False)], file=str(path)) from None
+        raise ScenarioError([Problem(str(path), f"malformed TOML: {exc}", has_value=False)]) from None
 
 
 def load_scenario(path: str | os.PathLike[str]) -> Scenario:
