@@ -52,11 +52,23 @@ if TYPE_CHECKING:
     from .results import Result
     from .schema.models import Scenario
 
-RULES = ("need", "per-learner", "weighted")
+RULES = ("need", "per-learner", "weighted", "optimal")
+#: What the optimal rule maximises first: the learners reached at the plan's end, or the gap closed.
+OBJECTIVES = ("reach", "gap")
+#: Amounts at which a country's response to the fund is measured, evenly spaced from 0 to its need (besides the
+#: amounts at which the fund finishes paying a cost cell).
+RESPONSE_POINTS = 33
+#: Rounds in which the measured amounts of a response are refined where it bends between them.
+REFINE_ROUNDS = 4
+#: The optimal rule's later stages hold each earlier objective to this share of its optimum.
+HOLD_TOLERANCE = 1e-9
+#: A share of the optimal rule within this share of the envelope of its floor, its cap or the need-proportional share
+#: is that value (the solver's dust).
+SNAP = 1e-8
 ALLOCATION_COLUMNS = ["country", "need", "basis", "share", "capped", "gap_after", "unit"]
 EQUITY_COLUMNS = ["country", "income_group", "learners", "gap_per_learner", "reached_share_end",
                   "peak_burden_share", "fund_share", "fund_per_learner", "marginal_gap_closed_per_usd",
-                  "marginal_pv_saving_per_usd"]
+                  "marginal_pv_saving_per_usd", "marginal_learners_reached_per_usd"]
 GROUP_COLUMNS = ["group", "countries", "learners", "need", "fund_share", "gap_after", "gap_per_learner",
                  "reached_share_end", "peak_burden_share"]
 #: Step of the finite difference that measures the marginal value of the fund in a country: this share of the
@@ -72,6 +84,8 @@ class Fund:
     per_learner: float | None = None
     floor: float = 0.0
     ceiling: float = math.inf
+    objective: str = "reach"  # the optimal rule's (OBJECTIVES)
+    co_finances: tuple[str, ...] = ()  # ids of grants whose match rule counts the fund as co-financing
 
 
 @dataclass(frozen=True)
@@ -124,6 +138,143 @@ def allocate_envelope(basis: Floats, need: Floats, envelope: float, floor: Float
         left -= take.sum()
         open_ = open_ & (share < cap - 1e-12 * np.maximum(cap, 1.0))
     return share
+
+
+def allocate_optimal(responses: list[Response], envelope: float, floor: Floats | float = 0.0,
+                     ceiling: Floats | float = math.inf, objective: str = "reach") -> Floats:
+    """The shares of ``envelope`` that reach the most learners (``objective`` "reach") or close the most gap ("gap")
+    over the countries' :class:`Response` curves, each share within ``[min(floor, need), min(ceiling, need)]``.
+
+    Three lexicographic stages, each a mixed-integer programme solved by HiGHS (``scipy.optimize.milp``) over the
+    curves, linear between their measured amounts: (1) the objective; (2) at that optimum, the other one; (3) at both
+    optima, the shares closest (least total absolute difference) to sharing the envelope by need. A curve with a
+    slope that rises somewhere (the fund finishing a cell of another programme before reaching the schools of a later
+    year) needs its segments filled in order: a binary per segment boundary (the incremental formulation); a curve
+    that only bends down needs none, so a portfolio of such countries is a linear programme.
+    """
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import coo_matrix
+
+    C = len(responses)
+    need = np.array([r.need for r in responses])
+    hi = np.minimum(need, np.broadcast_to(np.asarray(ceiling, dtype=float), (C,)))
+    lo = np.minimum(np.broadcast_to(np.asarray(floor, dtype=float), (C,)), hi)
+    if lo.sum() > envelope * (1 + 1e-12):
+        raise ValueError(f"the floors need {lo.sum():,.0f}, more than the envelope of {envelope:,.0f}")
+    # segments of each country's curve up to its cap: length, gap closed and learners reached per USD
+    length: list[float] = []
+    slopes: list[np.ndarray] = []
+    owner: list[int] = []
+    ordered: list[tuple[int, int]] = []
+    for c, r in enumerate(responses):
+        a = np.append(r.amount[r.amount < hi[c]], hi[c]) if hi[c] > 0 else np.zeros(1)
+        closed = r.gap[0] - np.interp(a, r.amount, r.gap)
+        reached = np.interp(a, r.amount, r.reached)
+        L = np.diff(a)
+        keep = L > 1e-9 * max(hi[c], 1.0)
+        L, dg, dr = L[keep], np.diff(closed)[keep], np.diff(reached)[keep]
+        sl = np.stack([dg / L, dr / L], axis=1) if L.size else np.zeros((0, 2))
+        # merge neighbours of equal slopes (a straight stretch measured at several amounts)
+        merged_L: list[float] = []
+        merged_s: list[np.ndarray] = []
+        for length_k, slope_k in zip(L, sl):
+            if merged_s and np.allclose(merged_s[-1], slope_k, rtol=1e-9, atol=1e-12):
+                merged_L[-1] += float(length_k)
+            else:
+                merged_L.append(float(length_k))
+                merged_s.append(slope_k)
+        first = len(length)
+        length += merged_L
+        slopes += merged_s
+        owner += [c] * len(merged_L)
+        rises = any((merged_s[k + 1] > merged_s[k] + 1e-12 * (1 + np.abs(merged_s[k]))).any()
+                    for k in range(len(merged_s) - 1))
+        if rises:
+            ordered += [(first + k, first + k + 1) for k in range(len(merged_L) - 1)]
+    n, nb = len(length), len(ordered)
+    if n == 0 or envelope <= 0:
+        return lo.copy()
+    # amounts in units of the envelope: HiGHS's tolerances apply to shares of it (of a millionth of a need at least)
+    unit = max(float(envelope), 1e-6 * float(hi.max()))
+    L = np.array(length) / unit
+    S = np.array(slopes)  # (n, 2): gap closed, learners reached, per USD
+    S = S / np.maximum(np.abs(S).max(axis=0), 1e-300)  # each objective's slopes at most 1
+    seg_of = np.array(owner)
+    # variables: segments (n), order binaries (nb), then |s_c - target_c| as u+ and u- (2 C)
+    N = n + nb + 2 * C
+    rows: list[tuple[np.ndarray, np.ndarray, float, float]] = []  # (columns, values, low, high)
+    rows.append((np.arange(n), np.ones(n), -np.inf, float(envelope) / unit))
+    for c in range(C):
+        mine = np.flatnonzero(seg_of == c)
+        rows.append((mine, np.ones(mine.size), float(lo[c]) / unit, np.inf))
+    for b, (k, k1) in enumerate(ordered):  # delta_k >= L_k z_b and delta_k1 <= L_k1 z_b
+        rows.append((np.array([k, n + b]), np.array([1.0, -L[k]]), 0.0, np.inf))
+        rows.append((np.array([k1, n + b]), np.array([1.0, -L[k1]]), -np.inf, 0.0))
+    target = allocate_envelope(need, need, envelope, lo, hi) / unit
+    for c in range(C):  # sum of c's segments - target_c = u+_c - u-_c
+        mine = np.flatnonzero(seg_of == c)
+        rows.append((np.concatenate([mine, [n + nb + c, n + nb + C + c]]),
+                     np.concatenate([np.ones(mine.size), [-1.0, 1.0]]), float(target[c]), float(target[c])))
+    upper = np.concatenate([L, np.ones(nb), np.full(2 * C, np.inf)])
+    integrality = np.concatenate([np.zeros(n), np.ones(nb), np.zeros(2 * C)])
+    first, second = (1, 0) if objective == "reach" else (0, 1)
+
+    def solve(cost: np.ndarray, extra: list[tuple[np.ndarray, np.ndarray, float, float]], low: np.ndarray,
+              high: np.ndarray, integer: np.ndarray) -> np.ndarray:
+        every = rows + extra
+        r = np.concatenate([np.full(cols.size, i) for i, (cols, _, _, _) in enumerate(every)])
+        matrix = coo_matrix((np.concatenate([v for _, v, _, _ in every]),
+                             (r, np.concatenate([cols for cols, _, _, _ in every]))), shape=(len(every), N))
+        res = milp(cost, integrality=integer, bounds=Bounds(low, high),
+                   constraints=LinearConstraint(matrix.tocsr(), [lo_ for _, _, lo_, _ in every],
+                                                [hi_ for _, _, _, hi_ in every]),
+                   options={"mip_rel_gap": 1e-9})
+        if res.x is None:
+            raise ValueError(f"the optimal allocation could not be solved: {res.message}")
+        return np.asarray(res.x)
+
+    def stages(low: np.ndarray, high: np.ndarray, integer: np.ndarray) -> np.ndarray:
+        held: list[tuple[np.ndarray, np.ndarray, float, float]] = []
+        for which in (first, second):
+            cost = np.zeros(N)
+            cost[:n] = -S[:, which]
+            x = solve(cost, held, low, high, integer)
+            best = float(S[:, which] @ x[:n])
+            # held to a billionth (amounts in units of the envelope: within HiGHS's tolerances)
+            held.append((np.arange(n), S[:, which], best - HOLD_TOLERANCE * max(abs(best), 1.0), np.inf))
+        cost = np.zeros(N)
+        cost[n + nb:] = 1.0
+        return solve(cost, held, low, high, integer)
+
+    low = np.zeros(N)
+    x = stages(low, upper, integrality)
+    if nb:  # again as linear programmes with the order binaries fixed: exact, beyond the MIP's integrality tolerance
+        z = np.round(x[n:n + nb])
+        low[n:n + nb] = z
+        x = stages(low, np.concatenate([L, z, upper[n + nb:]]), np.zeros(N))
+    share = _snap(np.clip(np.bincount(seg_of, weights=x[:n], minlength=C) * unit, lo, hi), [lo, hi, target * unit],
+                  SNAP * unit)
+    over = share.sum() - envelope  # the solver's feasibility tolerance: never more than the envelope
+    if over > 0:
+        room = share - lo
+        share = share - over * room / max(room.sum(), 1e-300)
+    return share
+
+
+def _snap(share: Floats, anchors: list[Floats], tol: float) -> Floats:
+    """``share`` with each value within ``tol`` of one of its anchors (floor, cap, the need-proportional share) set
+    to it, the solver's dust; what that moves goes to the shares left as they were (none left: it is dropped), so
+    the total stays."""
+    out = share.copy()
+    snapped = np.zeros(share.shape, dtype=bool)
+    for a in anchors:
+        near = ~snapped & (np.abs(share - a) <= tol)
+        out[near] = a[near]
+        snapped |= near
+    free = np.flatnonzero(~snapped)
+    if free.size:
+        out[free] += (share.sum() - out.sum()) / free.size
+    return out
 
 
 def load_portfolio(path: str | Path) -> Portfolio:
@@ -194,7 +345,7 @@ def load_portfolio(path: str | Path) -> Portfolio:
                                 has_value=False))
     else:
         where = f"{path}: fund"
-        extra = set(f) - {"id", "envelope", "rule", "per_learner", "floor", "ceiling"}
+        extra = set(f) - {"id", "envelope", "rule", "per_learner", "floor", "ceiling", "objective", "co_finances"}
         if extra:
             problems.append(Problem(where, f"unknown field {', '.join(sorted(extra))}", has_value=False))
         envelope = f.get("envelope")
@@ -208,13 +359,27 @@ def load_portfolio(path: str | Path) -> Portfolio:
         fid = f.get("id", "pooled_fund")
         if any(fid in {s.id for s in c.scenario.source} for c in countries):
             problems.append(Problem(f"{where}.id", "a country's scenario already has a source with this id", fid))
+        objective = f.get("objective", "reach")
+        if objective not in OBJECTIVES:
+            problems.append(Problem(f"{where}.objective", f"one of {', '.join(OBJECTIVES)} (the optimal rule's)",
+                                    objective))
+        elif "objective" in f and f.get("rule") != "optimal":
+            problems.append(Problem(f"{where}.objective", "only the optimal rule has an objective", objective))
+        co = f.get("co_finances", [])
+        if not isinstance(co, list) or not all(isinstance(x, str) for x in co):
+            problems.append(Problem(f"{where}.co_finances", "a list of source ids", co))
+            co = []
+        for x in co:  # a grant with a match rule in some country
+            if not any(s.id == x and s.match is not None for c in countries for s in c.scenario.source):
+                problems.append(Problem(f"{where}.co_finances", "no country has a grant with a match rule and this "
+                                        "id", x))
         floor, ceiling = f.get("floor", 0.0), f.get("ceiling", math.inf)
         if not (isinstance(floor, (int, float)) and isinstance(ceiling, (int, float)) and 0 <= floor <= ceiling):
             problems.append(Problem(f"{where}.floor", "floor and ceiling: amounts with 0 <= floor <= ceiling",
                                     [floor, ceiling]))
         if not problems:
             fund = Fund(str(fid), float(envelope or 0.0), str(f["rule"]), f.get("per_learner"), float(floor),
-                        float(ceiling))
+                        float(ceiling), str(objective), tuple(co))
     pooled = []
     for i, p in enumerate(raw.get("pooled", [])):
         where = f"{path}: pooled[{i}]"
@@ -248,7 +413,8 @@ def discounted(scenario: Scenario, pooled: list[tuple[str, float, str]]) -> Scen
 
 
 def with_fund(scenario: Scenario, fund: Fund, share: float) -> Scenario:
-    """The scenario with the fund as a USD grant of ``share`` that pays after every other source."""
+    """The scenario with the fund as a USD grant of ``share`` (``inf``: as much as the country's gap takes) that
+    pays after every other source, counted as co-financing by the match rules of the grants it co-finances."""
     from .schema import scenario_from_dict
 
     raw = scenario.model_dump(exclude_none=True)
@@ -256,9 +422,111 @@ def with_fund(scenario: Scenario, fund: Fund, share: float) -> Scenario:
     for s in raw["source"]:  # domestic sources without a priority pay last: give them one, before the fund
         if s["kind"] == "domestic" and "priority" not in s:
             s["priority"] = last + 1
+        if s["id"] in fund.co_finances and "match" in s:
+            s["match"]["sources"] = [*s["match"]["sources"], fund.id]
     raw["source"].append({"id": fund.id, "name": "Pooled fund", "kind": "grant", "currency": "USD",
-                          "commitment": float(share), "priority": last + 2})
+                          "priority": last + 2, **({"commitment": float(share)} if math.isfinite(share) else {})})
     return scenario_from_dict(raw)
+
+
+def reach_programme(scenario: Scenario) -> int | None:
+    """The programme whose reach counts the learners a country reaches: its ``connectivity`` programme, else its
+    first programme driven by schools (None: it has none)."""
+    schools = [i for i, p in enumerate(scenario.programme) if p.driver == "schools"]
+    named = [i for i in schools if scenario.programme[i].id == "connectivity"]
+    return (named or schools)[0] if schools else None
+
+
+@dataclass(frozen=True)
+class Response:
+    """A country's response to the fund, measured by the engine at amounts of the fund's share (USD, ascending from
+    0 to ``need``): the gap left (nominal USD) and the learners reached at the plan's end (the learners of the
+    schools that :func:`reach_programme` connects with funded capex, counted fractionally so that the response is
+    linear between the amounts at which the fund finishes paying a cost cell)."""
+
+    amount: Floats  # (K,)
+    gap: Floats  # (K,)
+    reached: Floats  # (K,)
+
+    @property
+    def need(self) -> float:
+        """The amount of the fund that closes the country's gap."""
+        return float(self.amount[-1])
+
+    def at(self, amount: float) -> tuple[float, float]:
+        """The gap and learners reached at ``amount`` (linear between the measured amounts)."""
+        return (float(np.interp(amount, self.amount, self.gap)), float(np.interp(amount, self.amount, self.reached)))
+
+
+def _fund_runs(scenario: Scenario, fund: Fund, amounts: Floats) -> tuple[Floats, Floats, Floats, Floats]:
+    """One engine run of ``scenario`` with the fund at each of ``amounts`` (a draw each; ``inf``: uncapped): the gap
+    (nominal USD), the learners reached and what the fund pays (nominal USD), each (K,); the fund's payments per
+    year and cell (K, Y, C) in nominal USD as fourth."""
+    from .compile import build_model_inputs
+    from .engine.model import funded_units, simulate
+
+    sc = with_fund(scenario, fund, 0.0)
+    j = len(sc.source) - 1
+    inp = build_model_inputs(sc, draws=len(amounts), samples={("source", j, "commitment"): np.asarray(amounts)})
+    sim = simulate(inp)
+    Y = sc.scenario.years
+    usd = inp.conversion(True)[:, :Y]  # (K, Y) constant local prices -> nominal USD
+    gap = (sim.allocation.gap.sum(axis=2) * usd).sum(axis=1)
+    fund_paid = sim.allocation.pay[:, :, j, :] * usd[:, :, None]  # (K, Y, C)
+    p = reach_programme(sc)
+    reached = np.zeros(len(amounts))
+    if p is not None:
+        units = funded_units(inp, sim, whole=False)[:, Y - 1, p]
+        count = inp.costs.driver_count[:, p]
+        learners = np.asarray(inp.learners, dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            reached = np.where(count > 0, learners * units / np.where(count > 0, count, 1.0), 0.0)
+    return gap, reached, fund_paid.sum(axis=(1, 2)), fund_paid
+
+
+def fund_response(scenario: Scenario, fund: Fund, points: int = RESPONSE_POINTS) -> Response:
+    """The country's :class:`Response` to the fund. Its need is what an uncapped fund pays (the gap before the fund,
+    less what the fund unlocks from the grants it co-finances). It is measured at ``points`` amounts evenly spaced
+    from 0 to the need and at every amount where the uncapped fund finishes paying a cost cell (in the waterfall's
+    order: years, then cells by programme priority); then, in up to :data:`REFINE_ROUNDS` rounds, each stretch
+    between two amounts whose midpoint is off the straight line (another source's cap reached inside it: a
+    co-financed grant's commitment, say) gets its midpoint and the amount where the lines of its two neighbours
+    cross, which is the bend when they are straight."""
+    from .compile import cell_order
+
+    _, _, need, cells = _fund_runs(scenario, fund, np.array([math.inf]))
+    total = float(need[0])
+    if total <= 0.0:
+        amounts = np.array([0.0])
+        gap, reached, _, _ = _fund_runs(scenario, fund, amounts)
+        return Response(amounts, np.maximum(gap, 0.0), reached)
+    per_cell = cells[0][:, cell_order(scenario.programme)]
+    bends = np.cumsum(per_cell.reshape(-1))
+    amounts = np.unique(np.concatenate([np.linspace(0.0, total, points), bends[bends < total * (1.0 - 1e-9)]]))
+    gap, reached, _, _ = _fund_runs(scenario, fund, amounts)
+    values = np.stack([gap, reached])  # (2, K)
+    for _ in range(REFINE_ROUNDS):
+        mids = 0.5 * (amounts[:-1] + amounts[1:])
+        at_mid = np.stack(_fund_runs(scenario, fund, mids)[:2])
+        tol = 1e-9 * np.maximum(np.abs(values).max(axis=1, keepdims=True), 1.0)
+        bent = (np.abs(at_mid - 0.5 * (values[:, :-1] + values[:, 1:])) > tol).any(axis=0)
+        if not bent.any():
+            break
+        slope = np.diff(values, axis=1) / np.diff(amounts)  # (2, K - 1)
+        cross = []
+        for i in np.flatnonzero(bent[1:-1]) + 1:  # the lines of the stretches before and after i
+            for k in range(2):
+                s0, s1 = slope[k, i - 1], slope[k, i + 1]
+                if abs(s0 - s1) > 1e-12 * max(abs(s0), abs(s1), 1e-300):
+                    x = (values[k, i + 1] - values[k, i] + s0 * amounts[i] - s1 * amounts[i + 1]) / (s0 - s1)
+                    if amounts[i] < x < amounts[i + 1]:
+                        cross.append(x)
+        extra = np.setdiff1d(np.array(cross), amounts)
+        new_values = np.stack(_fund_runs(scenario, fund, extra)[:2]) if extra.size else np.zeros((2, 0))
+        extra, new_values = np.concatenate([mids[bent], extra]), np.concatenate([at_mid[:, bent], new_values], 1)
+        amounts, order = np.unique(np.concatenate([amounts, extra]), return_index=True)
+        values = np.concatenate([values, new_values], axis=1)[:, order]
+    return Response(amounts, np.maximum(values[0], 0.0), values[1])
 
 
 @dataclass(frozen=True)
@@ -269,7 +537,9 @@ class PortfolioRun:
     share: Floats
     before: list[Result]
     after: list[Result]
-    marginal: Floats  # (C, 2) per USD more of the fund: gap closed (USD) and PV government cost saved (its currency)
+    marginal: Floats  # (C, 3) per USD more of the fund: gap closed (USD), PV government cost saved (its currency)
+    # and learners reached
+    responses: list[Response] = field(default_factory=list)  # each country's response to the fund (optimal rule)
 
     def allocation_df(self) -> pd.DataFrame:
         import pandas as pd
@@ -299,7 +569,8 @@ class PortfolioRun:
                          "gap_per_learner": s.get("total_gap_nominal_usd", math.nan) / learners if learners else
                          math.nan, "reached_share_end": reached, "peak_burden_share": s.get("peak_burden_share"),
                          "fund_share": share, "fund_per_learner": share / learners if learners else math.nan,
-                         "marginal_gap_closed_per_usd": m[0], "marginal_pv_saving_per_usd": m[1]})
+                         "marginal_gap_closed_per_usd": m[0], "marginal_pv_saving_per_usd": m[1],
+                         "marginal_learners_reached_per_usd": m[2]})
         return pd.DataFrame(rows, columns=EQUITY_COLUMNS)
 
     def groups_df(self) -> pd.DataFrame:
@@ -339,17 +610,23 @@ class PortfolioRun:
 
 
 def run_portfolio(portfolio: Portfolio, basis: str = "real-lcu") -> PortfolioRun:
-    """Each country with the pooled discounts, its need, the fund shared by the rule, each country run with its
-    share, and the marginal value of the fund in each (the gap closed and the PV cost saved per USD of a little
-    more: :data:`MARGINAL_STEP` of its remaining gap or its share)."""
+    """Each country with the pooled discounts, its need (what an uncapped fund would pay it), the fund shared by the
+    rule, each country run with its share, and the marginal value of the fund in each (the gap closed, the PV cost
+    saved and the learners reached per USD of a little more: :data:`MARGINAL_STEP` of its remaining gap or its
+    share)."""
     from .results import run
 
     scenarios = [discounted(c.scenario, portfolio.pooled) for c in portfolio.countries]
     before = [run(sc, basis) for sc in scenarios]
-    need = np.array([max(r.summary().get("total_gap_nominal_usd", 0.0), 0.0) for r in before])
     fund = portfolio.fund
+    responses: list[Response] = []
+    if fund.rule == "optimal":
+        responses = [fund_response(sc, fund) for sc in scenarios]
+        need = np.array([r.need for r in responses])
+    else:
+        need = np.array([max(float(_fund_runs(sc, fund, np.array([math.inf]))[2][0]), 0.0) for sc in scenarios])
     learners = np.array([float(sc.context.learners or 0) for sc in scenarios])
-    if fund.rule == "need":
+    if fund.rule in ("need", "optimal"):
         basis_values = need
     elif fund.rule == "weighted":
         basis_values = need * np.array([c.weight for c in portfolio.countries])
@@ -357,15 +634,23 @@ def run_portfolio(portfolio: Portfolio, basis: str = "real-lcu") -> PortfolioRun
         basis_values = learners * float(fund.per_learner or 0.0)
         need = np.minimum(need, basis_values)  # the formula's amount is the most a country asks
     try:
-        share = allocate_envelope(basis_values, need, fund.envelope, fund.floor, fund.ceiling)
+        if fund.rule == "optimal":
+            share = allocate_optimal(responses, fund.envelope, fund.floor, fund.ceiling, fund.objective)
+        else:
+            share = allocate_envelope(basis_values, need, fund.envelope, fund.floor, fund.ceiling)
     except ValueError as exc:
         raise ScenarioError([Problem("fund.floor", str(exc), fund.floor)]) from None
+    if fund.rule == "optimal":  # the basis of the optimal rule: the objective's value at the share
+        basis_values = np.array([(r.gap[0] - r.at(x)[0]) if fund.objective == "gap" else r.at(x)[1]
+                                 for r, x in zip(responses, share)])
     after = [run(with_fund(sc, fund, s), basis) for sc, s in zip(scenarios, share)]
     marginal = []
     for sc, s, r in zip(scenarios, share, after):
         now = r.summary()
         step = MARGINAL_STEP * max(now["total_gap_nominal_usd"], s, 1.0)
         more = run(with_fund(sc, fund, s + step), basis).summary()
+        reached = _fund_runs(sc, fund, np.array([s, s + step]))[1]
         marginal.append(((now["total_gap_nominal_usd"] - more["total_gap_nominal_usd"]) / step,
-                         (now["pv_government_cost"] - more["pv_government_cost"]) / step))
-    return PortfolioRun(portfolio, need, basis_values, share, before, after, np.array(marginal))
+                         (now["pv_government_cost"] - more["pv_government_cost"]) / step,
+                         (reached[1] - reached[0]) / step))
+    return PortfolioRun(portfolio, need, basis_values, share, before, after, np.array(marginal), responses)

@@ -158,3 +158,128 @@ def test_the_portfolio_pages_zip_holds_the_commands_tables(tmp_path):
     assert main(["portfolio", str(example), "--out", str(tmp_path / "o")]) == 0
     for name in ("allocation.csv", "portfolio_equity.csv", "portfolio_groups.csv"):
         assert files.read(name) == (tmp_path / "o" / name).read_bytes(), name
+
+
+# ------------------------------------------------------------------------------------------------ the optimal rule
+
+def _schools_country(name, cost, learners, gpe=None):
+    """A USD plan of one year that connects 100 schools at ``cost`` in all (capex), its budget paying 100 of it;
+    ``gpe``: a grant of that commitment matched 1:1 on a source that pays nothing (the fund co-finances it)."""
+    sources = [{"id": "mof", "kind": "domestic", "budget_share_cap": 0.1}]
+    if gpe is not None:
+        sources = [{"id": "gpe", "kind": "grant", "priority": 0, "commitment": gpe,
+                    "match": {"sources": ["donor"], "ratio": 1.0}},
+                   {"id": "donor", "kind": "grant", "priority": 1, "commitment": 0.0}, *sources]
+    return scenario_from_dict({
+        "scenario": {"name": name, "start_year": 2026, "years": 1, "post_horizon_years": 0},
+        "context": {"schools": 100, "learners": learners, "teachers": 0, "education_budget": 1000.0},
+        "programme": [{"id": "connectivity", "pillar": "infrastructure", "driver": "schools", "start_share": 0.0,
+                       "target_share": 1.0, "target_year": 2026, "rollout": "linear",
+                       "cost": [{"item": "satellite terminal", "kind": "capex", "unit_cost": cost / 100}]}],
+        "source": sources,
+    })
+
+
+def _optimal_portfolio(tmp_path, envelope, objective="reach", gpe=None, extra=""):
+    for name, cost, learners, grant in (("A", 400.0, 1000, gpe), ("B", 200.0, 3000, None)):
+        save_scenario(_schools_country(name, cost, learners, grant), tmp_path / f"{name}.toml")
+    spec = tmp_path / "optimal.toml"
+    spec.write_text(f"""
+[portfolio]
+name = "optimal"
+[[country]]
+scenario = "A.toml"
+[[country]]
+scenario = "B.toml"
+[fund]
+id = "fund"
+envelope = {envelope}
+rule = "optimal"
+objective = "{objective}"
+{extra}
+""", encoding="utf-8")
+    return spec
+
+
+def test_the_optimal_rule_reaches_the_most_learners_by_hand(tmp_path):
+    # A: 100 schools for 400, 1,000 learners, its budget pays 100: a USD of the fund reaches 1000/400 = 2.5 learners,
+    # up to a need of 300. B: 100 schools for 200, 3,000 learners, need 100: 15 learners per USD. The most learners:
+    # B first, up to its need, then A.
+    r = run_portfolio(load_portfolio(_optimal_portfolio(tmp_path, 50.0)))
+    assert r.share.tolist() == pytest.approx([0.0, 50.0])
+    r = run_portfolio(load_portfolio(_optimal_portfolio(tmp_path, 200.0)))
+    assert r.share.tolist() == pytest.approx([100.0, 100.0])
+    eq = r.equity_df().set_index("country")
+    # A reaches (100 + 100) / 400 of its schools, B all of them (whole schools in the table)
+    assert eq["reached_share_end"].tolist() == pytest.approx([0.5, 1.0])
+    assert r.allocation_df()["basis"].tolist() == pytest.approx([500.0, 3000.0])  # learners reached
+    assert eq["marginal_learners_reached_per_usd"].tolist() == pytest.approx([2.5, 0.0])
+    # the need rule would share 200 as 150 : 50 and reach 1000 x 250/400 + 3000 x 150/200 = 2,875 < 3,500 learners
+    assert [x.need for x in r.responses] == pytest.approx([300.0, 100.0])
+    # an envelope above the total need: each its need
+    r = run_portfolio(load_portfolio(_optimal_portfolio(tmp_path, 1000.0)))
+    assert r.share.tolist() == pytest.approx([300.0, 100.0])
+
+
+def test_the_gap_objective_follows_the_fund_s_co_financing(tmp_path):
+    # A's GPE grant matches the fund 1:1 up to 30: A's first 30 of the fund close 60 of gap (and reach 5 learners per
+    # USD), B's close 50. The most gap closed: A's 30 first; the other 20 to B (no more gap to close either way, and
+    # B reaches more). The most learners: B's 15 per USD first, so B takes the whole 50.
+    spec = _optimal_portfolio(tmp_path, 50.0, "gap", gpe=30.0, extra='co_finances = ["gpe"]')
+    r = run_portfolio(load_portfolio(spec))
+    assert [x.need for x in r.responses] == pytest.approx([300.0 - 30.0, 100.0])
+    assert r.share.tolist() == pytest.approx([30.0, 20.0])
+    assert r.allocation_df()["gap_after"].tolist() == pytest.approx([300.0 - 60.0, 80.0])
+    spec = _optimal_portfolio(tmp_path, 50.0, "reach", gpe=30.0, extra='co_finances = ["gpe"]')
+    assert run_portfolio(load_portfolio(spec)).share.tolist() == pytest.approx([0.0, 50.0])
+    # without the co-financing, the grant matches nothing: A's need is its whole gap
+    r = run_portfolio(load_portfolio(_optimal_portfolio(tmp_path, 50.0, "gap", gpe=30.0)))
+    assert [x.need for x in r.responses] == pytest.approx([300.0, 100.0])
+
+
+@st.composite
+def _responses(draw):
+    """Two to four countries' responses: random piecewise-linear curves, the gap falling and the reach rising, with
+    slopes that may rise (non-concave)."""
+    from dfl_finance.portfolio import Response
+
+    out = []
+    for _ in range(draw(st.integers(2, 4))):
+        k = draw(st.integers(1, 5))
+        lengths = np.array(draw(st.lists(st.floats(1.0, 100.0), min_size=k, max_size=k)))
+        closed = np.array(draw(st.lists(st.floats(1.0, 2.0), min_size=k, max_size=k))) * lengths
+        reach = np.array(draw(st.lists(st.floats(0.0, 10.0), min_size=k, max_size=k))) * lengths
+        amount = np.concatenate([[0.0], np.cumsum(lengths)])
+        gap0 = closed.sum()
+        out.append(Response(amount, gap0 - np.concatenate([[0.0], np.cumsum(closed)]),
+                            np.concatenate([[0.0], np.cumsum(reach)])))
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(_responses(), st.floats(0.0, 400.0), st.sampled_from(["reach", "gap"]))
+def test_the_optimal_shares_beat_every_allocation_on_a_grid(responses, envelope, objective):
+    from dfl_finance.portfolio import allocate_optimal
+
+    share = allocate_optimal(responses, envelope, objective=objective)
+    need = np.array([r.need for r in responses])
+    assert (share >= -1e-9).all() and (share <= need + 1e-6).all()
+    assert share.sum() == pytest.approx(min(envelope, need.sum()), rel=1e-6, abs=1e-6)  # a USD closes >= 1 of gap
+
+    def value(x):
+        at = [r.at(v) for r, v in zip(responses, x)]
+        gap_closed = sum(r.gap[0] - g for r, (g, _) in zip(responses, at))
+        reached = sum(v for _, v in at)
+        return (reached, gap_closed) if objective == "reach" else (gap_closed, reached)
+
+    best = value(share)
+    scale = max(abs(best[0]), 1.0)
+    # every allocation of the envelope on a grid of each country's amounts (its measured points and a fine grid)
+    grids = [np.unique(np.concatenate([r.amount, np.linspace(0, r.need, 41)])) for r in responses]
+    import itertools
+    for x in itertools.product(*grids[:-1]):
+        rest = envelope - sum(x)
+        if rest < -1e-9:
+            continue
+        last = min(rest, need[-1])
+        assert value([*x, last])[0] <= best[0] + 1e-6 * scale

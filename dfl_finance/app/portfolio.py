@@ -22,7 +22,8 @@ from .basis import basis_currency
 #: The bundled example portfolio, in :func:`examples_dir`.
 EXAMPLE = "portfolio-east-africa.toml"
 RULE_LABELS = {"need": "In proportion to need", "per-learner": "Per learner (USD each, at most the need)",
-               "weighted": "In proportion to need × weight"}
+               "weighted": "In proportion to need × weight",
+               "optimal": "Optimal: the most learners reached, then the most gap closed"}
 assert set(RULE_LABELS) == set(RULES)
 
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..vocabulary import EXTERNAL_KINDS, GRANT_ELEMENT_RATE, SOURCE_KINDS
 from . import Bools, Floats
-from .costs import CostInputs, CostProjection, project_costs
+from .costs import CostInputs, CostProjection, project_costs, whole_units
 from .discount import present_value_at
 from .dsf import DsfInputs, dsf_metrics, dsf_ratios, gdp_path, pv_outstanding
 from .financing import DOMESTIC, Allocation, SourceInputs, allocate, cell_costs
@@ -106,16 +106,25 @@ def _in_currency(paid: Floats, spec: LoanSpec, conversion: Floats, horizon: int,
     return nominal, real
 
 
-def reached_funded(proj: CostProjection, existing: Floats, capex_cells: Floats, capex_gap: Floats) -> Floats:
+def reached_funded(proj: CostProjection, existing: Floats, capex_cells: Floats, capex_gap: Floats,
+                   whole: bool = True) -> Floats:
     """Units reached with the capex that is funded: each year's newly reached units times the funded share of the
-    programme's capex that year, accumulated from the units reached before start_year (whole units); (D, Y, P).
+    programme's capex that year, accumulated from the units reached before start_year; (D, Y, P). In whole units,
+    or (``whole`` False) as the exact fractional count, linear in each year's funded share.
     """
     with np.errstate(divide="ignore", invalid="ignore"):
         funded = np.where(capex_cells > 0, 1.0 - capex_gap / np.where(capex_cells > 0, capex_cells, 1.0), 1.0)
     before = np.concatenate([existing[:, None, :], proj.reached[:, :-1, :]], axis=1)
     new = proj.reached - before
-    return np.asarray(np.floor(existing[:, None, :] + np.cumsum(new * np.clip(funded, 0.0, 1.0), axis=1)
-                               + 0.5 - 1e-9), dtype=float)
+    units = existing[:, None, :] + np.cumsum(new * np.clip(funded, 0.0, 1.0), axis=1)
+    return np.asarray(np.floor(units + 0.5 - 1e-9) if whole else units, dtype=float)
+
+
+def funded_units(inp: ModelInputs, sim: Simulation, whole: bool = True) -> Floats:
+    """:func:`reached_funded` of a simulation of ``inp`` (D, Y, P): the units each programme reaches with the capex
+    that is funded."""
+    existing = whole_units(inp.costs.driver_count * inp.costs.start_share)
+    return reached_funded(sim.costs, existing, sim.cells[:, :, 0::2], sim.allocation.gap[:, :, 0::2], whole)
 
 
 #: An allocation step: the waterfall (None, :func:`~dfl_finance.engine.financing.allocate`) or the optimiser
@@ -212,8 +221,8 @@ def simulate(inp: ModelInputs, allocation: AllocationStep | None = None) -> Simu
     loan_ge = {i: grant_element(np.concatenate([nominal[i].disbursed[:, :Y], pad], axis=1), nominal[i].payments,
                                 np.full(D, GRANT_ELEMENT_RATE)) for i in debt}
     # capex cells are the even ones (line_cells): the funded share of each programme's capex
-    existing = np.floor(inp.costs.driver_count * inp.costs.start_share + 0.5)
-    funded = reached_funded(proj, existing, cells[:, :, 0::2], alloc.gap[:, :, 0::2])
+    funded = reached_funded(proj, whole_units(inp.costs.driver_count * inp.costs.start_share), cells[:, :, 0::2],
+                            alloc.gap[:, :, 0::2])
     dsf: dict[str, Floats] = {}
     if inp.dsf is not None:
         usd = inp.prices.window(inp.prices.usd, H)
