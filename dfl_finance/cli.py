@@ -624,15 +624,20 @@ def cmd_portfolio(args: argparse.Namespace) -> int:
     tables = result.tables()
     meta = manifest([c.label for c in pf.countries], input_files=[args.file, *(str(c.file) for c in pf.countries)],
                     basis=args.basis)
-    meta["portfolio"] = {"name": pf.name, "fund": {"id": pf.fund.id, "envelope": pf.fund.envelope,
-                                                   "rule": pf.fund.rule},
+    f = pf.fund
+    meta["portfolio"] = {"name": pf.name, "fund": {"id": f.id, "envelope": f.envelope, "rule": f.rule,
+                                                   **({"objective": f.objective} if f.rule == "optimal" else {}),
+                                                   "co_finances": list(f.co_finances)},
                          "pooled": [{"item": i, "discount": d, "source": src} for i, d, src in pf.pooled]}
     written = _write_tables(tables, args.out, meta)
     alloc = tables["allocation"]
     rows = [{"country": str(c), "need": format_money(_number(n), "USD"), "share": format_money(_number(s), "USD"),
              "gap after": format_money(_number(g), "USD")}
             for c, n, s, g in zip(alloc["country"], alloc["need"], alloc["share"], alloc["gap_after"])]
-    print(f"{pf.name}: {format_money(pf.fund.envelope, 'USD')} shared by {pf.fund.rule}\n{_table_text(rows)}")
+    rule = {"need": "need", "per-learner": "learners", "weighted": "weighted need",
+            "optimal": "the most learners reached, then gap closed" if f.objective == "reach" else
+            "the most gap closed, then learners reached"}[f.rule]
+    print(f"{pf.name}: {format_money(f.envelope, 'USD')} shared by {rule}\n{_table_text(rows)}")
     print(f"\nwrote {len(written)} files to {Path(args.out)}")
     return EXIT_OK
 
@@ -1060,8 +1065,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("portfolio", help="a donor's portfolio: a pooled fund shared across country scenarios",
                        description="Run a portfolio file: its country scenarios (with pooled procurement discounts), "
-                       "the fund's envelope shared by its rule (need, per-learner or weighted, with floors and "
-                       "ceilings, never above a country's need), and each country run with its share. Writes the "
+                       "the fund's envelope shared by its rule (need, per-learner, weighted, or optimal: the most "
+                       "learners reached or gap closed; with floors and ceilings, never above a country's need), and "
+                       "each country run with its share. Writes the "
                        "run tables with a country column, allocation.csv, portfolio_equity.csv and manifest.json "
                        "into DIR, all or nothing. Format: docs/method.md, Portfolio.")
     p.add_argument("file", metavar="FILE", help="a portfolio file (TOML)")

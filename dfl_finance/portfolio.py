@@ -15,8 +15,10 @@ A portfolio file (TOML)::
     [fund]
     id = "pooled_fund"
     envelope = 50e6          # USD, current prices, over the plans
-    rule = "need"            # need | per-learner | weighted
+    rule = "need"            # need | per-learner | weighted | optimal
     per_learner = 2.0        # per-learner: USD per learner
+    objective = "reach"      # optimal: the most learners reached (reach) or the most gap closed (gap) first
+    co_finances = ["gpe"]    # optional: grants whose match rule counts the fund as co-financing
     floor = 1e6              # optional, per country
     ceiling = 20e6           # optional, per country
 
@@ -25,12 +27,16 @@ A portfolio file (TOML)::
     discount = 0.3
     source = "PLACEHOLDER: ..."   # the public source of the discount, or PLACEHOLDER: and why
 
-**Need** is a country's funding gap before the fund, in nominal USD (``total_gap_nominal_usd``), after the pooled
-discounts. **Rules** (:func:`allocate_envelope`): ``need`` shares the envelope in proportion to need; ``per-learner``
+**Need** is what the fund would pay a country if it had no limit, in nominal USD, after the pooled discounts: its
+funding gap before the fund, less what the fund unlocks from the grants it co-finances. **Rules**
+(:func:`allocate_envelope`): ``need`` shares the envelope in proportion to need; ``per-learner``
 in proportion to learners (``per_learner`` USD each, the envelope permitting); ``weighted`` in proportion to need x
 weight. Every rule caps a country at its need and its ceiling, gives it at least its floor (never above its need), and
 hands what a capped country cannot take to the others in the same proportions (water-filling), so the shares add up
-to the envelope, or to the total need when that is smaller. The fund joins each country's scenario as a grant in USD
+to the envelope, or to the total need when that is smaller. ``optimal`` (:func:`allocate_optimal`) measures each
+country's :class:`Response` to the fund with the engine (:func:`fund_response`: the gap left and the learners
+reached, at amounts of the share) and gives the shares that reach the most learners, then close the most gap (or
+the other way round), then come closest to sharing by need. The fund joins each country's scenario as a grant in USD
 with its share as commitment, paying after every other source (what they leave: the gap).
 """
 
@@ -254,10 +260,12 @@ def allocate_optimal(responses: list[Response], envelope: float, floor: Floats |
         x = stages(low, np.concatenate([L, z, upper[n + nb:]]), np.zeros(N))
     share = _snap(np.clip(np.bincount(seg_of, weights=x[:n], minlength=C) * unit, lo, hi), [lo, hi, target * unit],
                   SNAP * unit)
-    over = share.sum() - envelope  # the solver's feasibility tolerance: never more than the envelope
-    if over > 0:
-        room = share - lo
-        share = share - over * room / max(room.sum(), 1e-300)
+    # the solver's tolerances: never more than the envelope, and all of it (or every need) when that is within them
+    full = min(float(envelope), float(hi.sum()))
+    off = share.sum() - full
+    if off > 0 or -off <= 1e-6 * unit:
+        room = share - lo if off > 0 else hi - share
+        share = share - off * room / max(room.sum(), 1e-300)
     return share
 
 
