@@ -71,7 +71,7 @@ HOLD_TOLERANCE = 1e-9
 #: A share of the optimal rule within this share of the envelope of its floor, its cap or the need-proportional share
 #: is that value (the solver's dust).
 SNAP = 1e-8
-ALLOCATION_COLUMNS = ["country", "need", "basis", "share", "capped", "gap_after", "unit"]
+ALLOCATION_COLUMNS = ["country", "gap_before", "need", "basis", "share", "capped", "gap_after", "unit"]
 EQUITY_COLUMNS = ["country", "income_group", "learners", "gap_per_learner", "reached_share_end",
                   "peak_burden_share", "fund_share", "fund_per_learner", "marginal_gap_closed_per_usd",
                   "marginal_pv_saving_per_usd", "marginal_learners_reached_per_usd"]
@@ -553,8 +553,10 @@ class PortfolioRun:
         import pandas as pd
 
         gap_after = [r.summary().get("total_gap_nominal_usd", math.nan) for r in self.after]
+        gap_before = [r.summary().get("total_gap_nominal_usd", math.nan) for r in self.before]
         cap = np.minimum(self.need, self.portfolio.fund.ceiling)
-        return pd.DataFrame({"country": [c.label for c in self.portfolio.countries], "need": np.round(self.need, 2),
+        return pd.DataFrame({"country": [c.label for c in self.portfolio.countries], "gap_before": gap_before,
+                             "need": np.round(self.need, 2),
                              "basis": self.basis, "share": np.round(self.share, 2),
                              "capped": self.share >= cap - 1e-6 * np.maximum(cap, 1.0),
                              "gap_after": np.round(gap_after, 2), "unit": "USD (current prices)"},

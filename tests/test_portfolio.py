@@ -228,6 +228,7 @@ def test_the_gap_objective_follows_the_fund_s_co_financing(tmp_path):
     spec = _optimal_portfolio(tmp_path, 50.0, "gap", gpe=30.0, extra='co_finances = ["gpe"]')
     r = run_portfolio(load_portfolio(spec))
     assert [x.need for x in r.responses] == pytest.approx([300.0 - 30.0, 100.0])
+    assert r.allocation_df()["gap_before"].tolist() == pytest.approx([300.0, 100.0])  # the need is less: GPE pays
     assert r.share.tolist() == pytest.approx([30.0, 20.0])
     assert r.allocation_df()["gap_after"].tolist() == pytest.approx([300.0 - 60.0, 80.0])
     spec = _optimal_portfolio(tmp_path, 50.0, "reach", gpe=30.0, extra='co_finances = ["gpe"]')

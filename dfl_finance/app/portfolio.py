@@ -137,7 +137,7 @@ def chart_rows(allocation: pd.DataFrame, equity: pd.DataFrame) -> pd.DataFrame:
     reach = equity.set_index("country")["reached_share_end"]
     rows = []
     for _, r in allocation.iterrows():
-        for stage, gap in (("Gap before the fund", r["need"]), ("Gap after the fund", r["gap_after"])):
+        for stage, gap in (("Gap before the fund", r["gap_before"]), ("Gap after the fund", r["gap_after"])):
             rows.append({"country": r["country"], "stage": stage, "gap": float(gap),
                          "reach": float(reach.get(r["country"], math.nan))})
     return pd.DataFrame(rows)
