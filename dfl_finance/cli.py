@@ -801,7 +801,8 @@ def cmd_countries(args: argparse.Namespace) -> int:
                                     "inflation": "share"}
     rows = []
     for iso3, prof in sorted(country_profiles().items()):
-        row = {"iso3": iso3, "country": prof.name, "currency": prof.currency or "-"}
+        row = {"iso3": iso3, "country": prof.name, "currency": prof.currency or "-",
+               "income_group": prof.income_group or "-"}
         for f in fields:
             v = prof.values.get(f)
             if v is None:
