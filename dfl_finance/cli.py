@@ -622,8 +622,8 @@ def cmd_portfolio(args: argparse.Namespace) -> int:
     pf = load_portfolio(args.file)
     result = run_portfolio(pf, args.basis)
     tables = result.tables()
-    meta = manifest([c.label for c in pf.countries], input_files=[args.file, *(str(c.file) for c in pf.countries)],
-                    basis=args.basis)
+    files = dict.fromkeys(str(c.file) for c in pf.countries)  # a plan template once, for all its countries
+    meta = manifest([c.label for c in pf.countries], input_files=[args.file, *files], basis=args.basis)
     meta["portfolio"] = {"name": pf.name, "fund": {"id": pf.fund.id, "envelope": pf.fund.envelope,
                                                    "rule": pf.fund.rule},
                          "pooled": [{"item": i, "discount": d, "source": src} for i, d, src in pf.pooled]}

@@ -128,12 +128,13 @@ def test_portfolio_command_on_the_example(tmp_path, capsys):
 def test_income_groups_and_the_total(tmp_path):
     spec = _portfolio(tmp_path, 200.0)
     spec.write_text(spec.read_text().replace('scenario = "A.toml"', 'scenario = "A.toml"\nincome_group = "low"')
-                    .replace('scenario = "B.toml"', 'scenario = "B.toml"\nincome_group = "middle"'), encoding="utf-8")
+                    .replace('scenario = "B.toml"', 'scenario = "B.toml"\nincome_group = "upper-middle"'),
+                    encoding="utf-8")
     groups = run_portfolio(load_portfolio(spec)).groups_df().set_index("group")
     assert groups.loc["all", "need"] == 400.0 and groups.loc["all", "fund_share"] == pytest.approx(200.0)
     assert groups.loc["all", "gap_after"] == pytest.approx(200.0)
     assert groups.loc["all", "gap_per_learner"] == pytest.approx(200.0 / 4000)
-    assert groups.loc["low", "gap_after"] == pytest.approx(150.0) and groups.loc["middle", "countries"] == 1
+    assert groups.loc["low", "gap_after"] == pytest.approx(150.0) and groups.loc["upper-middle", "countries"] == 1
 
 
 def test_a_scenario_file_given_as_a_portfolio_or_a_sweep_is_named_as_such(capsys, tmp_path):
