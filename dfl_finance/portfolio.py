@@ -255,15 +255,17 @@ def load_portfolio(path: str | Path) -> Portfolio:
 
 @dataclass(frozen=True)
 class PlanTemplate:
-    """A portfolio's plan template: its file and its parsed (not yet validated) content."""
+    """A portfolio's plan template: its file and its parsed (not yet validated) content (``None``: it could not be
+    read, a problem already reported)."""
 
     file: Path
-    raw: dict[str, Any]
+    raw: dict[str, Any] | None
 
 
 def read_plan_template(path: Path, table: object, problems: list[Problem]) -> PlanTemplate | None:
     """The ``[portfolio]`` table's plan ``template`` (relative to the portfolio file ``path``), parsed, if it gives
-    one; a problem at ``portfolio.template`` (appended to ``problems``) if it cannot be read or is no scenario."""
+    one; if it cannot be read or is no scenario, a problem at ``portfolio.template`` (appended to ``problems``) and a
+    template without content."""
     from .schema.io import read_toml
 
     if not isinstance(table, dict):
@@ -279,17 +281,17 @@ def read_plan_template(path: Path, table: object, problems: list[Problem]) -> Pl
     where = f"{path}: portfolio.template"
     if not isinstance(name, str) or not name.strip():
         problems.append(Problem(where, "a scenario file, relative to the portfolio file", name))
-        return None
+        return PlanTemplate(path, None)
     file = (path.parent / name).resolve()
     try:
         raw = read_toml(file, "plan template")
     except ScenarioError as exc:
         problems += [Problem(where, f"{p.path}: {p.message}" if p.path else p.message, name) for p in exc.problems]
-        return None
+        return PlanTemplate(file, None)
     if not isinstance(raw.get("scenario"), dict) or "portfolio" in raw or "country" in raw:
         problems.append(Problem(where, f"{file}: a plan template is a scenario file (a [scenario] table, "
                                 "[[programme]] and [[source]] tables), not a portfolio", name))
-        return None
+        return PlanTemplate(file, None)
     return PlanTemplate(file, raw)
 
 
@@ -334,6 +336,8 @@ def read_country(row: object, where: str, folder: Path, template: PlanTemplate |
                                     "template: [portfolio] template = \"plan-template.toml\" (a scenario file, "
                                     "relative to the portfolio file)", iso3))
             return None
+        if template.raw is None:
+            return None  # the template's problem is reported at portfolio.template
         profile = profiles[iso3]
         file = template.file
         try:
@@ -390,35 +394,33 @@ def country_plan(template: dict[str, Any], profile: CountryProfile) -> dict[str,
     meta: dict[str, Any] = given if isinstance(given, dict) else {}
     ours = meta.get("currency", USD) if isinstance(meta.get("currency", USD), str) else USD
     local = profile.currency or USD
-    country = f"{profile.name} ({local})"
     programmes = [p if isinstance(p, dict) else {} for p in raw.get("programme", [])] \
         if isinstance(raw.get("programme"), list) else []
     sources = [s if isinstance(s, dict) else {} for s in raw.get("source", [])] \
         if isinstance(raw.get("source"), list) else []
     problems = []
     if ours != local:
-        why = (f"the template's currency, {ours}, is not {country}'s: leave it out of the template and give each "
-               "country its own in its values")
+        foreign = f"{ours}, the template's currency, which is not the currency of {profile.name} ({local})"
+        per_country = "leave it out of the template and give each country its own in its values"
         if ours != USD:
             for i, p in enumerate(programmes):
                 for j, line in enumerate(p.get("cost", []) if isinstance(p.get("cost"), list) else []):
                     if isinstance(line, dict) and line.get("currency", ours) == ours and "unit_cost" in line:
-                        problems.append(Problem(f"programme[{i}].cost[{j}].unit_cost", f"a unit cost in {ours}, "
-                                                f"{why}, or price the line in USD (currency = \"USD\")",
-                                                line["unit_cost"]))
+                        problems.append(Problem(f"programme[{i}].cost[{j}].unit_cost", f"a unit cost in {foreign}: "
+                                                "price the line in USD (currency = \"USD\"), or give "
+                                                f"{profile.name} its own scenario file", line["unit_cost"]))
             for i, src in enumerate(sources):
                 own = src.get("currency") or (USD if src.get("kind") in ("grant", "loan") else ours)
                 for name in ("annual_cap", "commitment"):
                     if own == ours and name in src:
-                        problems.append(Problem(f"source[{i}].{name}", f"an amount in {ours}, {why} (\"source["
-                                                f"{src.get('id', i)}].{name}\" = ...), or give it in USD (currency "
-                                                "= \"USD\")", src[name]))
+                        problems.append(Problem(f"source[{i}].{name}", f"an amount in {foreign}: {per_country} "
+                                                f"(\"source[{src.get('id', i)}].{name}\" = ...), or give it in USD "
+                                                "(currency = \"USD\")", src[name]))
         context = raw.get("context")
         if isinstance(context, dict) and "gap_financing" in context:
-            problems.append(Problem("context.gap_financing", f"a domestic bond's rate is in the template's currency, "
-                                    f"{ours}, not in {country}'s: leave it out of the template and give each country "
-                                    "its own in its values (\"context.gap_financing\" = { rate = ..., maturity_years "
-                                    "= ... })", context["gap_financing"]))
+            problems.append(Problem("context.gap_financing", f"a domestic bond's rate in {foreign}: {per_country} "
+                                    "(\"context.gap_financing\" = { rate = ..., maturity_years = ... })",
+                                    context["gap_financing"]))
     if meta.get("country") != profile.iso3:
         for i, p in enumerate(programmes):
             if "schools" in p:
