@@ -406,3 +406,14 @@ def test_portfolio_command_on_the_profiles_example(tmp_path):
                                                 "Bangladesh": "lower-middle"}
     # the weighted basis is need x the group's weight (no country gives its own)
     assert (alloc["basis"] / alloc["need"]).fillna(0.6).round(9).tolist() == [1.0, 0.6, 0.6, 0.6]
+
+
+def test_the_portfolio_page_reads_an_uploaded_profiles_portfolio_with_its_template_in_examples():
+    from dfl_finance.app.portfolio import load_portfolio_text, portfolio_file
+
+    text = (ROOT / "examples/portfolio-profiles.toml").read_text(encoding="utf-8")
+    assert [c.profile for c in load_portfolio_text(text, "mine.toml").countries] == ["RWA", "KEN", "NPL", "BGD"]
+    assert portfolio_file(text, "mine.toml")["countries"]["Scenario"][0] == "plan-template.toml with the RWA profile"
+    with pytest.raises(ScenarioError, match="mine.toml: portfolio.template: a bundled plan template or scenario"):
+        load_portfolio_text(text.replace('template = "plan-template.toml"', 'template = "../../plan.toml"'),
+                            "mine.toml")
