@@ -622,8 +622,8 @@ def cmd_portfolio(args: argparse.Namespace) -> int:
     pf = load_portfolio(args.file)
     result = run_portfolio(pf, args.basis)
     tables = result.tables()
-    meta = manifest([c.label for c in pf.countries], input_files=[args.file, *(str(c.file) for c in pf.countries)],
-                    basis=args.basis)
+    files = dict.fromkeys(str(c.file) for c in pf.countries)  # a plan template once, for all its countries
+    meta = manifest([c.label for c in pf.countries], input_files=[args.file, *files], basis=args.basis)
     f = pf.fund
     meta["portfolio"] = {"name": pf.name, "fund": {"id": f.id, "envelope": f.envelope, "rule": f.rule,
                                                    **({"objective": f.objective} if f.rule == "optimal" else {}),
@@ -806,7 +806,8 @@ def cmd_countries(args: argparse.Namespace) -> int:
                                     "inflation": "share"}
     rows = []
     for iso3, prof in sorted(country_profiles().items()):
-        row = {"iso3": iso3, "country": prof.name, "currency": prof.currency or "-"}
+        row = {"iso3": iso3, "country": prof.name, "currency": prof.currency or "-",
+               "income_group": prof.income_group or "-"}
         for f in fields:
             v = prof.values.get(f)
             if v is None:

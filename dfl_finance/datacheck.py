@@ -18,7 +18,7 @@ from .profiles import (
     read_csv_rows,
     templates,
 )
-from .vocabulary import COUNTED_DRIVERS, CURRENCIES, DEBT_CAPACITIES, DEBT_RISKS, DSF_RATIOS
+from .vocabulary import COUNTED_DRIVERS, CURRENCIES, DEBT_CAPACITIES, DEBT_RISKS, DSF_RATIOS, INCOME_GROUPS
 
 #: Units a data row may use (besides ``<currency>/yr``, ``<currency>/USD`` and ``<currency>/device`` for any ISO
 #: 4217 currency).
@@ -28,10 +28,11 @@ KNOWN_UNITS = {
     "USD", "USD/yr", "USD/km", "USD/km/yr", "USD/Mbps/yr", "USD/school", "USD/school/yr", "USD/W", "USD/month",
     "USD/device", "USD/trainee-day", "USD/teacher", "USD/learner/yr",
 }
-PROFILE_FIELDS = (set(CONTEXT_FIELDS) | {"connected_share", "currency", "dsf_capacity", "debt_risk"}
+PROFILE_FIELDS = (set(CONTEXT_FIELDS) | {"connected_share", *TEXT_FIELDS}
                   | set(BUDGET_FIELDS.values()) | set(MACRO_FIELDS) | set(DEBT_FIELDS) - {"capacity"})
 #: The values a text field of a profile may take.
-TEXT_VALUES = {"currency": CURRENCIES, "dsf_capacity": set(DEBT_CAPACITIES), "debt_risk": set(DEBT_RISKS)}
+TEXT_VALUES = {"currency": CURRENCIES, "dsf_capacity": set(DEBT_CAPACITIES), "debt_risk": set(DEBT_RISKS),
+               "income_group": set(INCOME_GROUPS)}
 CONFIDENCE = {"H", "M", "L"}
 
 

@@ -26,7 +26,7 @@ MACRO_FIELDS = ("inflation", "usd_inflation", "fx_rate")
 #: Fields of a country profile that fill ``[debt]`` (amounts in USD).
 DEBT_FIELDS = ("capacity", "gdp", "gdp_growth", "revenue", "exports", "pv_external_debt", "external_debt_service")
 #: Profile fields whose value is text, not a number.
-TEXT_FIELDS = ("currency", "dsf_capacity", "debt_risk")
+TEXT_FIELDS = ("currency", "dsf_capacity", "debt_risk", "income_group")
 #: The profile field of each budget scope (``[context] budget_scope``).
 BUDGET_FIELDS = {"total": "education_budget", "non-wage": "education_budget_non_wage"}
 #: Profile field -> the field of [debt] it fills, where the names differ.
@@ -82,6 +82,12 @@ class CountryProfile:
     def currency(self) -> str | None:
         """The local currency of the profile's budget (ISO 4217), if it says."""
         v = self.values.get("currency")
+        return str(v.value) if v is not None else None
+
+    @property
+    def income_group(self) -> str | None:
+        """The World Bank income group (:data:`~dfl_finance.vocabulary.INCOME_GROUPS`), if the profile says."""
+        v = self.values.get("income_group")
         return str(v.value) if v is not None else None
 
     def number(self, field: str) -> float | None:

@@ -31,6 +31,9 @@ BudgetScope = Literal["total", "non-wage"]
 #: LIC-DSF debt-carrying capacity, and the risk rating of external debt distress (IMF/World Bank).
 DebtCapacity = Literal["weak", "medium", "strong"]
 DebtRisk = Literal["low", "moderate", "high", "in-distress"]
+#: The World Bank's income groups (country classification by income level, on GNI per capita, Atlas method): a
+#: country profile's ``income_group``, a portfolio country's, and the keys of a fund's ``group_weights``.
+IncomeGroup = Literal["low", "lower-middle", "upper-middle", "high"]
 
 PILLARS: tuple[str, ...] = get_args(Pillar)
 DRIVERS: tuple[str, ...] = get_args(Driver)
@@ -56,6 +59,7 @@ ENVELOPES: tuple[str, ...] = get_args(Envelope)
 BUDGET_SCOPES: tuple[str, ...] = get_args(BudgetScope)
 DEBT_CAPACITIES: tuple[str, ...] = get_args(DebtCapacity)
 DEBT_RISKS: tuple[str, ...] = get_args(DebtRisk)
+INCOME_GROUPS: tuple[str, ...] = get_args(IncomeGroup)
 DSF_RATIOS: tuple[str, ...] = get_args(DsfRatio)
 #: Each DSF ratio in words.
 DSF_RATIO_LABELS: dict[str, str] = dict(zip(DSF_RATIOS, (

@@ -61,6 +61,23 @@ def test_data_check_finds_an_unknown_profile_field(data_copy):
     assert any("country_profiles.csv" in p and "unknown field 'pupils'" in p for p in problems), problems
 
 
+def test_data_check_finds_a_bad_income_group(data_copy):
+    df = pd.read_csv(data_copy / "country_profiles.csv", dtype=str, keep_default_na=False)
+    df.loc[(df.iso3 == "PER") & (df.field == "income_group"), "value"] = "middle"
+    df.to_csv(data_copy / "country_profiles.csv", index=False)
+    clear_caches()
+    problems, _ = check_data(ROOT / "scenarios")
+    assert any("country_profiles.csv" in p and "income_group must be one of" in p and "'middle'" in p
+               for p in problems), problems
+
+
+def test_every_profile_has_its_world_bank_income_group():
+    # World Bank country classification by income level, FY2026 (1 July 2025, on 2024 GNI per capita)
+    groups = {iso3: prof.income_group for iso3, prof in country_profiles().items()}
+    assert groups == {"RWA": "low", "KEN": "lower-middle", "NPL": "lower-middle", "BGD": "lower-middle",
+                      "PER": "upper-middle"}
+
+
 def test_data_check_requires_placeholders_to_say_so(data_copy):
     _edit_csv(data_copy / "unit_costs.csv", "emis_central", "source", "a guess")
     problems, _ = check_data(ROOT / "scenarios")

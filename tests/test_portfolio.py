@@ -128,12 +128,13 @@ def test_portfolio_command_on_the_example(tmp_path, capsys):
 def test_income_groups_and_the_total(tmp_path):
     spec = _portfolio(tmp_path, 200.0)
     spec.write_text(spec.read_text().replace('scenario = "A.toml"', 'scenario = "A.toml"\nincome_group = "low"')
-                    .replace('scenario = "B.toml"', 'scenario = "B.toml"\nincome_group = "middle"'), encoding="utf-8")
+                    .replace('scenario = "B.toml"', 'scenario = "B.toml"\nincome_group = "upper-middle"'),
+                    encoding="utf-8")
     groups = run_portfolio(load_portfolio(spec)).groups_df().set_index("group")
     assert groups.loc["all", "need"] == 400.0 and groups.loc["all", "fund_share"] == pytest.approx(200.0)
     assert groups.loc["all", "gap_after"] == pytest.approx(200.0)
     assert groups.loc["all", "gap_per_learner"] == pytest.approx(200.0 / 4000)
-    assert groups.loc["low", "gap_after"] == pytest.approx(150.0) and groups.loc["middle", "countries"] == 1
+    assert groups.loc["low", "gap_after"] == pytest.approx(150.0) and groups.loc["upper-middle", "countries"] == 1
 
 
 def test_a_scenario_file_given_as_a_portfolio_or_a_sweep_is_named_as_such(capsys, tmp_path):
@@ -324,3 +325,261 @@ def test_on_the_engine_the_optimal_rule_does_at_least_as_well_as_every_other_rul
     # GPE money (Kenya's GPE is matched on its IDA grant and, co-financed, on the fund)
     need = run_portfolio(replace(pf, fund=replace(pf.fund, rule="need")))
     assert -gap < float(need.allocation_df()["gap_after"].sum())
+
+
+# ------------------------------------------------------------------------- countries from a profile and a template
+
+TEMPLATE = """
+[scenario]
+name = "Plan"
+start_year = 2026
+years = 3
+post_horizon_years = 0
+[context]
+schools = 1
+learners = 1
+teachers = 1
+education_budget = 1.0
+budget_growth = 0.5
+burden_limit = 0.04
+[macro]
+inflation = 0.02
+[debt]
+gdp = 1.0
+[[programme]]
+id = "connectivity"
+pillar = "infrastructure"
+driver = "schools"
+target_share = 0.5
+[[programme.cost]]
+item = "satellite terminal"
+kind = "capex"
+unit_cost = 500.0
+[[source]]
+id = "mof"
+kind = "domestic"
+budget_share_cap = 0.01
+annual_cap = 1e6
+"""
+
+
+def _profile_portfolio(tmp_path, countries, template=TEMPLATE, fund='envelope = 0.0\nrule = "need"', head=""):
+    (tmp_path / "plan.toml").write_text(template, encoding="utf-8")
+    spec = tmp_path / "portfolio.toml"
+    spec.write_text(f'[portfolio]\nname = "profiles"\n{head}\n{countries}\n[fund]\n{fund}\n', encoding="utf-8")
+    return spec
+
+
+def test_a_profile_country_is_the_template_with_the_profiles_context(tmp_path):
+    from dfl_finance.profiles import country_profiles
+
+    spec = _profile_portfolio(tmp_path, '[[country]]\nprofile = "KEN"\n[[country]]\nprofile = "NPL"\nname = "N"',
+                              head='template = "plan.toml"')
+    pf = load_portfolio(spec)
+    assert [(c.label, c.profile, c.income_group, c.file) for c in pf.countries] == [
+        ("Kenya", "KEN", "lower-middle", (tmp_path / "plan.toml").resolve()),
+        ("N", "NPL", "lower-middle", (tmp_path / "plan.toml").resolve())]
+    for c in pf.countries:
+        prof = country_profiles()[c.profile]
+        sc = c.scenario
+        assert (sc.name, sc.scenario.country, sc.scenario.currency) == (f"Plan: {prof.name}", prof.iso3,
+                                                                        prof.currency)
+        # the template's counts, budget, growth, prices and debt figures are gone: the profile's fill them
+        assert (sc.context.schools, sc.context.learners, sc.context.teachers) == tuple(
+            int(prof.number(f)) for f in ("schools", "learners", "teachers"))
+        assert sc.context.education_budget == prof.number("education_budget")
+        assert sc.context.budget_year == prof.values["education_budget"].year
+        assert sc.context.budget_growth == prof.number("budget_growth")
+        assert (sc.macro.inflation, sc.macro.usd_inflation, sc.macro.fx_rate) == (
+            prof.number("inflation"), prof.number("usd_inflation"), prof.number("fx_rate"))
+        assert sc.debt.gdp == prof.number("gdp") and sc.debt.capacity == prof.values["dsf_capacity"].value
+        assert sc.context.burden_limit == 0.04  # a policy threshold of the template stays
+        # what the USD template wrote in USD stays in USD: the cost line and the domestic cap
+        assert sc.programme[0].cost[0].currency == "USD" and sc.source[0].currency == "USD"
+        assert sc.source[0].annual_cap == 1e6
+    # the same as writing Kenya's scenario by hand
+    by_hand = scenario_from_dict({
+        "scenario": {"name": "Plan: Kenya", "country": "KEN", "currency": "KES", "start_year": 2026, "years": 3,
+                     "post_horizon_years": 0},
+        "context": {"burden_limit": 0.04},
+        "programme": [{"id": "connectivity", "pillar": "infrastructure", "driver": "schools", "target_share": 0.5,
+                       "cost": [{"item": "satellite terminal", "kind": "capex", "unit_cost": 500.0,
+                                 "currency": "USD"}]}],
+        "source": [{"id": "mof", "kind": "domestic", "budget_share_cap": 0.01, "annual_cap": 1e6,
+                    "currency": "USD"}]})
+    assert pf.countries[0].scenario == by_hand
+    assert run(pf.countries[0].scenario).summary()["total_cost"] > 0
+
+
+def test_a_profile_countrys_values_apply_on_top_and_its_group_can_be_given(tmp_path):
+    spec = _profile_portfolio(tmp_path, '[[country]]\nprofile = "RWA"\nincome_group = "lower-middle"\n'
+                              '[country.values]\n"context.schools" = 7\n"source[mof].budget_share_cap" = 0.5',
+                              head='template = "plan.toml"')
+    (c,) = load_portfolio(spec).countries
+    assert (c.scenario.context.schools, c.scenario.source[0].budget_share_cap) == (7, 0.5)
+    assert c.income_group == "lower-middle"  # the row's group wins over the profile's (low)
+
+
+def test_a_template_in_the_countrys_own_currency_keeps_its_local_amounts(tmp_path):
+    # a KES template with a KES cap is fine for Kenya, refused for Nepal (next test)
+    template = TEMPLATE.replace('name = "Plan"', 'name = "Plan"\ncurrency = "KES"').replace(
+        "[macro]\ninflation = 0.02", "[macro]\ninflation = 0.02\nusd_inflation = 0.02\nfx_rate = 130.0")
+    spec = _profile_portfolio(tmp_path, '[[country]]\nprofile = "KEN"', template=template,
+                              head='template = "plan.toml"')
+    (c,) = load_portfolio(spec).countries
+    assert (c.scenario.source[0].currency, c.scenario.source[0].annual_cap) == (None, 1e6)
+    assert c.scenario.macro.fx_rate == 134.8  # the profile's rate, not the template's
+
+
+def test_the_scenarios_profile_gives_a_scenario_country_its_income_group(tmp_path):
+    kenya = (ROOT / "scenarios/kenya-domestic.toml").resolve()
+    spec = tmp_path / "portfolio.toml"
+    spec.write_text(f'[[country]]\nscenario = "{kenya}"\n[[country]]\nscenario = "{kenya}"\nname = "K2"\n'
+                    'income_group = "low"\n[fund]\nenvelope = 0.0\nrule = "need"\n', encoding="utf-8")
+    assert [c.income_group for c in load_portfolio(spec).countries] == ["lower-middle", "low"]
+
+
+def test_group_weights_by_hand(tmp_path):
+    # A needs 300, B 100. Group weights low 1, lower-middle 3: bases 300 and 300, so 200 is shared 100 and 100
+    def spec(a_extra=""):
+        path = _portfolio(tmp_path, 200.0, "weighted",
+                          "group_weights = { low = 1.0, lower-middle = 3.0 }")
+        path.write_text(path.read_text().replace('scenario = "A.toml"', f'scenario = "A.toml"\nincome_group = "low"'
+                                                 f'{a_extra}').replace('scenario = "B.toml"', 'scenario = "B.toml"\n'
+                                                                       'income_group = "lower-middle"'),
+                        encoding="utf-8")
+        return path
+
+    r = run_portfolio(load_portfolio(spec()))
+    assert [c.weight for c in r.portfolio.countries] == [1.0, 3.0]
+    assert r.basis.tolist() == [300.0, 300.0] and r.share.tolist() == pytest.approx([100.0, 100.0])
+    # a country's own weight wins over its group's: 2 x 300 against 3 x 100, so 200 x 2/3 and 200 x 1/3
+    r = run_portfolio(load_portfolio(spec("\nweight = 2.0")))
+    assert [c.weight for c in r.portfolio.countries] == [2.0, 3.0]
+    assert r.share.tolist() == pytest.approx([400.0 / 3, 200.0 / 3])
+
+
+BROKEN = {  # one broken portfolio per validation error: (countries, template, fund, [portfolio] lines), and what
+    # the message must say (each also names the portfolio file, or the template file for a country)
+    "both scenario and profile": ('[[country]]\nscenario = "A.toml"\nprofile = "KEN"', TEMPLATE, None,
+                                  'template = "plan.toml"', ["country[0]: give the country's scenario file or its "
+                                                             "country profile, not both"]),
+    "neither scenario nor profile": ('[[country]]\nname = "A"', TEMPLATE, None, "",
+                                     ["country[0].scenario: the country's scenario file", "is required"]),
+    "unknown profile": ('[[country]]\nprofile = "XYZ"', TEMPLATE, None, 'template = "plan.toml"',
+                        ["country[0].profile: no country profile with this code", "(got 'XYZ')"]),
+    "a profile without a template": ('[[country]]\nprofile = "KEN"', TEMPLATE, None, "",
+                                     ["country[0].profile: a country given by its profile needs the portfolio's "
+                                      "plan template", "(got 'KEN')"]),
+    "a template that is not there": ('[[country]]\nprofile = "KEN"', TEMPLATE, None, 'template = "nowhere.toml"',
+                                     ["portfolio.template:", "nowhere.toml: file not found"]),
+    "a portfolio given as the template": ('[[country]]\nprofile = "KEN"', '[portfolio]\nname = "p"\n[[country]]\n'
+                                          'profile = "KEN"', None, 'template = "plan.toml"',
+                                          ["portfolio.template:", "plan.toml: a plan template is a scenario file"]),
+    "a foreign-currency amount": (
+        '[[country]]\nprofile = "NPL"',
+        TEMPLATE.replace('name = "Plan"', 'name = "Plan"\ncurrency = "KES"').replace(
+            "[macro]\ninflation = 0.02", "[macro]\ninflation = 0.02\nusd_inflation = 0.02\nfx_rate = 130.0"),
+        None, 'template = "plan.toml"',
+        ["plan.toml for NPL (", "country[0]): programme[0].cost[0].unit_cost: a unit cost in KES, the template's "
+                                "currency, which is not the currency of Nepal (NPR)",
+         "source[0].annual_cap: an amount in KES, the template's currency", '"source[mof].annual_cap" = ...',
+         "(got 1000000.0)"]),
+    "a domestic bond of another currency": (
+        '[[country]]\nprofile = "KEN"',
+        TEMPLATE.replace("burden_limit = 0.04", "burden_limit = 0.04\ngap_financing = { rate = 0.1, "
+                         "maturity_years = 10 }"), None, 'template = "plan.toml"',
+        ["plan.toml for KEN (", "context.gap_financing: a domestic bond's rate in USD, the template's currency, "
+                                "which is not the currency of Kenya (KES)"]),
+    "a school table of another country": (
+        '[[country]]\nprofile = "KEN"',
+        TEMPLATE.replace('target_share = 0.5\n', 'target_share = 0.5\nschools = { table = "rwanda.csv" }\n'),
+        None, 'template = "plan.toml"',
+        ["plan.toml for KEN (", "programme[0].schools: a school table describes one country's schools"]),
+    "a template that fails for this country": (
+        '[[country]]\nprofile = "RWA"\n[[country]]\nprofile = "KEN"',
+        TEMPLATE.replace("burden_limit = 0.04", 'burden_limit = 0.04\nbudget_scope = "non-wage"'), None,
+        'template = "plan.toml"', ["plan.toml for RWA (", "country[0]): context.education_budget: required"]),
+    "an unknown group in group_weights": (
+        '[[country]]\nprofile = "KEN"\nweight = 1.0', TEMPLATE,
+        'envelope = 0.0\nrule = "weighted"\ngroup_weights = { lower_middle = 0.6 }', 'template = "plan.toml"',
+        ["fund.group_weights.lower_middle: not an income group (known: low, lower-middle, upper-middle, high)"]),
+    "a group without a weight": (
+        '[[country]]\nprofile = "KEN"', TEMPLATE, 'envelope = 0.0\nrule = "weighted"\ngroup_weights = { low = 1.0 }',
+        'template = "plan.toml"', ["country[0].income_group: Kenya: fund.group_weights has no weight for this group "
+                                   "(it has low)", "(got 'lower-middle')"]),
+    "a country without a group": (
+        '[[country]]\nscenario = "A.toml"', TEMPLATE,
+        'envelope = 0.0\nrule = "weighted"\ngroup_weights = { low = 1.0 }', "",
+        ["country[0].income_group: A has no income group (neither its [[country]] nor its scenario's country "
+         "profile gives one)"]),
+    "an income group that is not one": ('[[country]]\nscenario = "A.toml"\nincome_group = "middle"', TEMPLATE, None,
+                                        "", ["country[0].income_group: one of low, lower-middle, upper-middle, high",
+                                             "(got 'middle')"]),
+    "an unknown field of [portfolio]": ('[[country]]\nscenario = "A.toml"', TEMPLATE, None, 'templat = "plan.toml"',
+                                        ["portfolio.templat: unknown field (known: name, template)"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_each_broken_portfolio_is_named(case, tmp_path, capsys):
+    countries, template, fund, head, messages = BROKEN[case]
+    save_scenario(_country("A", 400.0), tmp_path / "A.toml")
+    spec = _profile_portfolio(tmp_path, countries, template, fund or 'envelope = 0.0\nrule = "need"', head)
+    with pytest.raises(ScenarioError) as info:
+        load_portfolio(spec)
+    text = str(info.value)
+    assert str(spec) in text or str((tmp_path / "plan.toml").resolve()) in text
+    for message in messages:
+        assert message in text, text
+    assert "needs the portfolio's plan template" not in text or case == "a profile without a template"
+    assert main(["portfolio", str(spec), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and messages[0] in err
+
+
+def test_a_template_that_fails_for_one_country_leaves_the_others_checked(tmp_path):
+    # Rwanda's profile has no non-wage budget, Kenya's has: only Rwanda fails, and a bad scenario row is reported too
+    save_scenario(_country("A", 400.0), tmp_path / "A.toml")
+    (tmp_path / "A.toml").write_text((tmp_path / "A.toml").read_text().replace("learners = 1000", "learners = -1"),
+                                     encoding="utf-8")
+    spec = _profile_portfolio(tmp_path, '[[country]]\nprofile = "RWA"\n[[country]]\nprofile = "KEN"\n'
+                              '[[country]]\nscenario = "A.toml"',
+                              TEMPLATE.replace("burden_limit = 0.04", 'burden_limit = 0.04\nbudget_scope = "non-wage"'),
+                              head='template = "plan.toml"')
+    with pytest.raises(ScenarioError) as info:
+        load_portfolio(spec)
+    paths = [p.path for p in info.value.problems]
+    plan = (tmp_path / "plan.toml").resolve()
+    assert paths == [f"{plan} for RWA ({spec}: country[0]): context.education_budget",
+                     f"{(tmp_path / 'A.toml').resolve()}: context.learners"]
+
+
+def test_portfolio_command_on_the_profiles_example(tmp_path):
+    assert main(["portfolio", str(ROOT / "examples/portfolio-profiles.toml"), "--out", str(tmp_path / "o")]) == 0
+    alloc = pd.read_csv(tmp_path / "o" / "allocation.csv").set_index("country")
+    assert list(alloc.index) == ["Rwanda", "Kenya", "Nepal", "Bangladesh"]
+    assert alloc["share"].sum() == pytest.approx(min(60e6, alloc["need"].sum()), rel=1e-9)
+    summary = pd.read_csv(tmp_path / "o" / "summary.csv")
+    cost = summary[summary["metric"] == "total_cost_nominal_usd"].set_index("country")["value"]
+    assert (cost > 1e7).all()  # every country has a plan of some size
+    scenarios = set(pd.read_csv(tmp_path / "o" / "fiscal.csv")["scenario"])
+    assert scenarios == {f"Data for learning plan: {c}" for c in alloc.index}
+    groups = pd.read_csv(tmp_path / "o" / "portfolio_groups.csv").set_index("group")
+    assert groups.loc["low", "countries"] == 1 and groups.loc["lower-middle", "countries"] == 3
+    equity = pd.read_csv(tmp_path / "o" / "portfolio_equity.csv").set_index("country")
+    assert equity["income_group"].to_dict() == {"Rwanda": "low", "Kenya": "lower-middle", "Nepal": "lower-middle",
+                                                "Bangladesh": "lower-middle"}
+    # the weighted basis is need x the group's weight (no country gives its own; the need column is rounded to cents)
+    assert (alloc["basis"] / alloc["need"]).fillna(0.6).round(6).tolist() == [1.0, 0.6, 0.6, 0.6]
+
+
+def test_the_portfolio_page_reads_an_uploaded_profiles_portfolio_with_its_template_in_examples():
+    from dfl_finance.app.portfolio import load_portfolio_text, portfolio_file
+
+    text = (ROOT / "examples/portfolio-profiles.toml").read_text(encoding="utf-8")
+    assert [c.profile for c in load_portfolio_text(text, "mine.toml").countries] == ["RWA", "KEN", "NPL", "BGD"]
+    assert portfolio_file(text, "mine.toml")["countries"]["Scenario"][0] == "plan-template.toml with the RWA profile"
+    with pytest.raises(ScenarioError, match="mine.toml: portfolio.template: a bundled plan template or scenario"):
+        load_portfolio_text(text.replace('template = "plan-template.toml"', 'template = "../../plan.toml"'),
+                            "mine.toml")

@@ -39,8 +39,9 @@ def _shown(path: str, file: Path, name: str, scenarios: Path) -> str:
 
 
 def load_portfolio_text(text: str, name: str) -> Portfolio:
-    """The portfolio of a file's ``text`` (called ``name`` in messages), each country's ``scenario`` relative to
-    :func:`examples_dir`, as in the bundled example; a scenario outside the bundled scenarios' folder is refused.
+    """The portfolio of a file's ``text`` (called ``name`` in messages), each country's ``scenario`` and the plan
+    ``template`` relative to :func:`examples_dir`, as in the bundled examples; a scenario outside the bundled
+    scenarios' folder, or a template outside that folder and ``examples/``, is refused.
 
     Raises
     ------
@@ -54,11 +55,14 @@ def load_portfolio_text(text: str, name: str) -> Portfolio:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError:
         raw = None  # load_portfolio names it, with the line
-    if raw is not None and isinstance(raw.get("country"), list):
+    rows = raw.get("country") if raw is not None else None
+    table = raw.get("portfolio") if raw is not None else None
+    template = table.get("template") if isinstance(table, dict) else None
+    if raw is not None and (isinstance(rows, list) or isinstance(template, str)):
         import tomli_w
 
         problems = []
-        for i, row in enumerate(raw["country"]):
+        for i, row in enumerate(rows if isinstance(rows, list) else []):
             if isinstance(row, dict) and isinstance(row.get("scenario"), str):
                 target = (examples_dir() / row["scenario"]).resolve()
                 if not target.is_relative_to(scenarios):
@@ -66,6 +70,12 @@ def load_portfolio_text(text: str, name: str) -> Portfolio:
                                             "examples/ folder (e.g. ../scenarios/rwanda-domestic.toml)",
                                             row["scenario"]))
                 row["scenario"] = str(target)
+        if isinstance(template, str) and isinstance(table, dict):
+            target = (examples_dir() / template).resolve()
+            if not (target.is_relative_to(scenarios) or target.is_relative_to(examples_dir().resolve())):
+                problems.append(Problem(f"{name}: portfolio.template", "a bundled plan template or scenario, "
+                                        "relative to the examples/ folder (e.g. plan-template.toml)", template))
+            table["template"] = str(target)
         if problems:
             raise ScenarioError(problems)
         text = tomli_w.dumps(raw)
@@ -100,7 +110,8 @@ def portfolio_file(text: str, name: str) -> dict[str, object]:
     return {"name": pf.name,
             "fund": {"id": f.id, "envelope": f.envelope, "rule": f.rule, "per_learner": f.per_learner,
                      "floor": f.floor, "ceiling": f.ceiling},
-            "countries": pd.DataFrame([{"Country": c.label, "Scenario": f"scenarios/{c.file.name}",
+            "countries": pd.DataFrame([{"Country": c.label, "Scenario": f"{c.file.name} with the {c.profile} "
+                                        "profile" if c.profile else f"scenarios/{c.file.name}",
                                         "Income group": c.income_group, "Weight": c.weight}
                                        for c in pf.countries]),
             "pooled": list(pf.pooled)}

@@ -54,7 +54,9 @@ else:
                                 max_upload_size=math.ceil(MAX_FILE_BYTES / 1e6))
     st.caption("The countries of an uploaded portfolio are the bundled scenarios: each country's `scenario` is read "
                "relative to the repository's `examples/` folder, as in the example (`../scenarios/rwanda-domestic.toml`"
-               ", `../scenarios/kenya-domestic.toml`, ...). The fields are those of `dfl-finance portfolio` (see the "
+               ", `../scenarios/kenya-domestic.toml`, ...); a country given by its `profile` (`profile = \"KEN\"`) "
+               "runs the portfolio's `template`, read there too (`plan-template.toml`, as in "
+               "`examples/portfolio-profiles.toml`). The fields are those of `dfl-finance portfolio` (see the "
                "method); the example shows them all.")
     if uploaded is None:
         st.info("Upload a portfolio file to run it, or pick the example above.")
