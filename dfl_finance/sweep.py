@@ -384,7 +384,8 @@ def local_client(workers: int) -> Any:
 
     from distributed import Client, LocalCluster
 
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+    # its HTTP routes (metrics) on a free port: 8787 may be taken by another scheduler on the machine
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
                            silence_logs=logging.ERROR)
     return Client(cluster)
 
