@@ -24,6 +24,11 @@ A portfolio file (TOML)::
     per_learner = 2.0        # per-learner: USD per learner
     objective = "reach"      # optimal: the most learners reached (reach) or the most gap closed (gap) first
     co_finances = ["gpe"]    # optional: grants whose match rule counts the fund as co-financing
+
+    [fund.source]            # optional: the fund's own source fields (default: a grant eligible for every cell)
+    kind = "loan"            # a regional facility that lends: grant | loan
+    terms = "ida21-regular"  # a loan's terms (a term sheet of data/loan_terms.csv, or rate, grace_years, ...)
+    eligible = ["connectivity:capex"]
     floor = 1e6              # optional, per country
     ceiling = 20e6           # optional, per country
     group_weights = { low = 1.0, lower-middle = 0.6 }   # optional: the weight of a country without its own
@@ -86,6 +91,10 @@ if TYPE_CHECKING:
     from .schema.models import Scenario
 
 RULES = ("need", "per-learner", "weighted", "optimal")
+#: What a fund may be: a pooled grant, or a regional facility that lends.
+FUND_KINDS = ("grant", "loan")
+#: Source fields the portfolio sets for the fund, not its ``[fund.source]``.
+FUND_SET = ("id", "currency", "commitment", "priority")
 #: What the optimal rule maximises first: the learners reached at the plan's end, or the gap closed.
 OBJECTIVES = ("reach", "gap")
 #: Amounts at which a country's response to the fund is measured, evenly spaced from 0 to its need (besides the
@@ -97,7 +106,7 @@ REFINE_ROUNDS = 4
 HOLD_TOLERANCE = 1e-9
 #: A share of the optimal rule within this share of the envelope of its floor, its cap or the need-proportional share
 #: is that value (the solver's dust).
-SNAP = 1e-8
+SNAP = 1e-6
 ALLOCATION_COLUMNS = ["country", "gap_before", "need", "basis", "share", "capped", "gap_after", "unit"]
 EQUITY_COLUMNS = ["country", "income_group", "learners", "gap_per_learner", "reached_share_end",
                   "peak_burden_share", "fund_share", "fund_per_learner", "marginal_gap_closed_per_usd",
@@ -127,6 +136,7 @@ class Fund:
     ceiling: float = math.inf
     objective: str = "reach"  # the optimal rule's (OBJECTIVES)
     co_finances: tuple[str, ...] = ()  # ids of grants whose match rule counts the fund as co-financing
+    source: dict[str, Any] = field(default_factory=dict)  # the fund's own source fields: a loan's terms, eligibility
 
 
 @dataclass(frozen=True)
@@ -192,7 +202,10 @@ def allocate_optimal(responses: list[Response], envelope: float, floor: Floats |
     optima, the shares closest (least total absolute difference) to sharing the envelope by need. A curve with a
     slope that rises somewhere (the fund finishing a cell of another programme before reaching the schools of a later
     year) needs its segments filled in order: a binary per segment boundary (the incremental formulation); a curve
-    that only bends down needs none, so a portfolio of such countries is a linear programme.
+    that only bends down needs none, so a portfolio of such countries is a linear programme. With binaries, the
+    stages are solved again as linear programmes with the binaries fixed (exact to the solver's feasibility
+    tolerance, not its integrality tolerance), and a share within :data:`SNAP` of the envelope of its floor, cap or
+    need-proportional share is set to it (:func:`_snap`).
     """
     from scipy.optimize import Bounds, LinearConstraint, milp
     from scipy.sparse import coo_matrix
@@ -203,36 +216,7 @@ def allocate_optimal(responses: list[Response], envelope: float, floor: Floats |
     lo = np.minimum(np.broadcast_to(np.asarray(floor, dtype=float), (C,)), hi)
     if lo.sum() > envelope * (1 + 1e-12):
         raise ValueError(f"the floors need {lo.sum():,.0f}, more than the envelope of {envelope:,.0f}")
-    # segments of each country's curve up to its cap: length, gap closed and learners reached per USD
-    length: list[float] = []
-    slopes: list[np.ndarray] = []
-    owner: list[int] = []
-    ordered: list[tuple[int, int]] = []
-    for c, r in enumerate(responses):
-        a = np.append(r.amount[r.amount < hi[c]], hi[c]) if hi[c] > 0 else np.zeros(1)
-        closed = r.gap[0] - np.interp(a, r.amount, r.gap)
-        reached = np.interp(a, r.amount, r.reached)
-        L = np.diff(a)
-        keep = L > 1e-9 * max(hi[c], 1.0)
-        L, dg, dr = L[keep], np.diff(closed)[keep], np.diff(reached)[keep]
-        sl = np.stack([dg / L, dr / L], axis=1) if L.size else np.zeros((0, 2))
-        # merge neighbours of equal slopes (a straight stretch measured at several amounts)
-        merged_L: list[float] = []
-        merged_s: list[np.ndarray] = []
-        for length_k, slope_k in zip(L, sl):
-            if merged_s and np.allclose(merged_s[-1], slope_k, rtol=1e-9, atol=1e-12):
-                merged_L[-1] += float(length_k)
-            else:
-                merged_L.append(float(length_k))
-                merged_s.append(slope_k)
-        first = len(length)
-        length += merged_L
-        slopes += merged_s
-        owner += [c] * len(merged_L)
-        rises = any((merged_s[k + 1] > merged_s[k] + 1e-12 * (1 + np.abs(merged_s[k]))).any()
-                    for k in range(len(merged_s) - 1))
-        if rises:
-            ordered += [(first + k, first + k + 1) for k in range(len(merged_L) - 1)]
+    length, slopes, owner, ordered = _segments(responses, hi)
     n, nb = len(length), len(ordered)
     if n == 0 or envelope <= 0:
         return lo.copy()
@@ -262,38 +246,54 @@ def allocate_optimal(responses: list[Response], envelope: float, floor: Floats |
     first, second = (1, 0) if objective == "reach" else (0, 1)
 
     def solve(cost: np.ndarray, extra: list[tuple[np.ndarray, np.ndarray, float, float]], low: np.ndarray,
-              high: np.ndarray, integer: np.ndarray) -> np.ndarray:
+              high: np.ndarray, integer: np.ndarray) -> np.ndarray | None:
         every = rows + extra
         r = np.concatenate([np.full(cols.size, i) for i, (cols, _, _, _) in enumerate(every)])
         matrix = coo_matrix((np.concatenate([v for _, v, _, _ in every]),
                              (r, np.concatenate([cols for cols, _, _, _ in every]))), shape=(len(every), N))
-        res = milp(cost, integrality=integer, bounds=Bounds(low, high),
-                   constraints=LinearConstraint(matrix.tocsr(), [lo_ for _, _, lo_, _ in every],
-                                                [hi_ for _, _, _, hi_ in every]),
-                   options={"mip_rel_gap": 1e-9})
-        if res.x is None:
-            raise ValueError(f"the optimal allocation could not be solved: {res.message}")
-        return np.asarray(res.x)
+        constraints = LinearConstraint(matrix.tocsr(), [lo_ for _, _, lo_, _ in every], [hi_ for _, _, _, hi_ in every])
+        for presolve in (True, False):  # presolve may call held rows infeasible by rounding
+            res = milp(cost, integrality=integer, bounds=Bounds(low, high), constraints=constraints,
+                       options={"mip_rel_gap": 1e-9, "presolve": presolve})
+            if res.x is not None:
+                return np.asarray(res.x)
+        return None
 
-    def stages(low: np.ndarray, high: np.ndarray, integer: np.ndarray) -> np.ndarray:
+    def stages(low: np.ndarray, high: np.ndarray, integer: np.ndarray) -> np.ndarray | None:
+        """The three stages; each later one holds the earlier optima to HOLD_TOLERANCE, or to up to 1e4 times
+        that when the solver finds the held rows infeasible by rounding; a stage that still fails leaves the
+        previous stage's solution (None: the first failed)."""
         held: list[tuple[np.ndarray, np.ndarray, float, float]] = []
-        for which in (first, second):
+        x = None
+        for which in (first, second, None):
             cost = np.zeros(N)
-            cost[:n] = -S[:, which]
-            x = solve(cost, held, low, high, integer)
-            best = float(S[:, which] @ x[:n])
-            # held to a billionth (amounts in units of the envelope: within HiGHS's tolerances)
-            held.append((np.arange(n), S[:, which], best - HOLD_TOLERANCE * max(abs(best), 1.0), np.inf))
-        cost = np.zeros(N)
-        cost[n + nb:] = 1.0
-        return solve(cost, held, low, high, integer)
+            if which is None:
+                cost[n + nb:] = 1.0
+            else:
+                cost[:n] = -S[:, which]
+            for loosen in (1.0, 1e2, 1e4):
+                rows_held = [(cols, v, best - loosen * HOLD_TOLERANCE * max(abs(best), 1.0), np.inf)
+                             for cols, v, best, _ in held]
+                found = solve(cost, rows_held, low, high, integer)
+                if found is not None:
+                    break
+            if found is None:
+                return x
+            x = found
+            if which is not None:
+                held.append((np.arange(n), S[:, which], float(S[:, which] @ x[:n]), np.inf))
+        return x
 
     low = np.zeros(N)
     x = stages(low, upper, integrality)
+    if x is None:
+        raise ValueError("the optimal allocation could not be solved (HiGHS found no feasible allocation)")
     if nb:  # again as linear programmes with the order binaries fixed: exact, beyond the MIP's integrality tolerance
         z = np.round(x[n:n + nb])
-        low[n:n + nb] = z
-        x = stages(low, np.concatenate([L, z, upper[n + nb:]]), np.zeros(N))
+        fixed_low = low.copy()
+        fixed_low[n:n + nb] = z
+        exact = stages(fixed_low, np.concatenate([L, z, upper[n + nb:]]), np.zeros(N))
+        x = x if exact is None else exact
     share = _snap(np.clip(np.bincount(seg_of, weights=x[:n], minlength=C) * unit, lo, hi), [lo, hi, target * unit],
                   SNAP * unit)
     # the solver's tolerances: never more than the envelope, and all of it (or every need) when that is within them
@@ -303,6 +303,43 @@ def allocate_optimal(responses: list[Response], envelope: float, floor: Floats |
         room = share - lo if off > 0 else hi - share
         share = share - off * room / max(room.sum(), 1e-300)
     return share
+
+
+def _segments(responses: list[Response],
+              hi: Floats) -> tuple[list[float], list[Floats], list[int], list[tuple[int, int]]]:
+    """The straight segments of each country's curve up to its cap ``hi``: their lengths (USD), their slopes (gap
+    closed and learners reached per USD, (2,) each), the country of each, and the pairs of neighbouring segments
+    that must be filled in order (every pair of a curve whose slope rises somewhere)."""
+    length: list[float] = []
+    slopes: list[Floats] = []
+    owner: list[int] = []
+    ordered: list[tuple[int, int]] = []
+    for c, r in enumerate(responses):
+        a = np.append(r.amount[r.amount < hi[c]], hi[c]) if hi[c] > 0 else np.zeros(1)
+        closed = r.gap[0] - np.interp(a, r.amount, r.gap)
+        reached = np.interp(a, r.amount, r.reached)
+        L = np.diff(a)
+        keep = L > 1e-9 * max(hi[c], 1.0)
+        L, dg, dr = L[keep], np.diff(closed)[keep], np.diff(reached)[keep]
+        sl = np.stack([dg / L, dr / L], axis=1) if L.size else np.zeros((0, 2))
+        # merge neighbours of equal slopes (a straight stretch measured at several amounts)
+        merged_L: list[float] = []
+        merged_s: list[Floats] = []
+        for length_k, slope_k in zip(L, sl):
+            if merged_s and np.allclose(merged_s[-1], slope_k, rtol=1e-9, atol=1e-12):
+                merged_L[-1] += float(length_k)
+            else:
+                merged_L.append(float(length_k))
+                merged_s.append(slope_k)
+        first = len(length)
+        length += merged_L
+        slopes += merged_s
+        owner += [c] * len(merged_L)
+        rises = any((merged_s[k + 1] > merged_s[k] + 1e-12 * (1 + np.abs(merged_s[k]))).any()
+                    for k in range(len(merged_s) - 1))
+        if rises:
+            ordered += [(first + k, first + k + 1) for k in range(len(merged_L) - 1)]
+    return length, slopes, owner, ordered
 
 
 def _snap(share: Floats, anchors: list[Floats], tol: float) -> Floats:
@@ -368,7 +405,7 @@ def load_portfolio(path: str | Path) -> Portfolio:
     else:
         where = f"{path}: fund"
         extra = set(f) - {"id", "envelope", "rule", "per_learner", "floor", "ceiling", "objective", "co_finances",
-                          "group_weights"}
+                          "group_weights", "source"}
         if extra:
             problems.append(Problem(where, f"unknown field {', '.join(sorted(extra))}", has_value=False))
         envelope = f.get("envelope")
@@ -402,9 +439,27 @@ def load_portfolio(path: str | Path) -> Portfolio:
                                     [floor, ceiling]))
         if "group_weights" in f:
             countries = weights_from_groups(countries, own_weight, f["group_weights"], path, problems)
+        own = f.get("source", {})
+        if not isinstance(own, dict):
+            problems.append(Problem(f"{where}.source", "a table of the fund's source fields", own))
+            own = {}
+        elif set(own) & set(FUND_SET):
+            problems.append(Problem(f"{where}.source", f"the portfolio sets {', '.join(FUND_SET)} (the fund's id, "
+                                    "USD, each country's share, paying last)", sorted(set(own) & set(FUND_SET))))
+        elif own.get("kind", "grant") not in FUND_KINDS:
+            problems.append(Problem(f"{where}.source.kind", f"one of {', '.join(FUND_KINDS)}", own.get("kind")))
         if not problems:
             fund = Fund(str(fid), float(envelope or 0.0), str(f["rule"]), f.get("per_learner"), float(floor),
-                        float(ceiling), str(objective), tuple(co))
+                        float(ceiling), str(objective), tuple(co), dict(own))
+            for c in countries:  # the fund's source as each country's scenario takes it
+                try:
+                    with_fund(c.scenario, fund, 0.0)
+                except ScenarioError as exc:
+                    mine = f"source[{len(c.scenario.source)}]"  # the fund's own fields by their names
+                    problems += [Problem(f"{where}.source{q.path[len(mine):]}" if q.path.startswith(mine) else
+                                         f"{where}.source", f"{q.message} (in {c.label}'s scenario"
+                                         f"{'' if q.path.startswith(mine) else ', ' + q.path})", q.value,
+                                         q.has_value) for q in exc.problems]
     pooled = []
     for i, p in enumerate(raw.get("pooled", [])):
         where = f"{path}: pooled[{i}]"
@@ -670,8 +725,9 @@ def discounted(scenario: Scenario, pooled: list[tuple[str, float, str]]) -> Scen
 
 
 def with_fund(scenario: Scenario, fund: Fund, share: float) -> Scenario:
-    """The scenario with the fund as a USD grant of ``share`` (``inf``: as much as the country's gap takes) that
-    pays after every other source, counted as co-financing by the match rules of the grants it co-finances."""
+    """The scenario with the fund as a USD source of ``share`` (``inf``: as much as the country's gap takes) that
+    pays after every other source, counted as co-financing by the match rules of the grants it co-finances: a grant,
+    or what the fund's ``source`` fields make it (a loan on its terms, eligible cells, a window)."""
     from .schema import scenario_from_dict
 
     raw = scenario.model_dump(exclude_none=True)
@@ -681,7 +737,7 @@ def with_fund(scenario: Scenario, fund: Fund, share: float) -> Scenario:
             s["priority"] = last + 1
         if s["id"] in fund.co_finances and "match" in s:
             s["match"]["sources"] = [*s["match"]["sources"], fund.id]
-    raw["source"].append({"id": fund.id, "name": "Pooled fund", "kind": "grant", "currency": "USD",
+    raw["source"].append({"name": "Pooled fund", "kind": "grant", **fund.source, "id": fund.id, "currency": "USD",
                           "priority": last + 2, **({"commitment": float(share)} if math.isfinite(share) else {})})
     return scenario_from_dict(raw)
 
