@@ -575,7 +575,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     import json
 
     from .export import file_sha256
-    from .sweep import check_workers, load_sweep, local_client, run_sweep
+    from .sweep import check_cluster, check_workers, load_sweep, local_client, run_sweep
 
     sweep = load_sweep(args.spec)
     out = Path(args.out)
@@ -590,6 +590,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             client = Client(args.scheduler, timeout="10s")
         except OSError as exc:
             raise DflFinanceError(f"--scheduler: cannot reach {args.scheduler}: {exc}") from None
+        try:
+            check_cluster(client)
+        except DflFinanceError:
+            client.close()
+            raise
     elif args.workers != 0:
         client = local_client(check_workers(args.workers or max(1, (os.cpu_count() or 1))))
     try:

@@ -556,6 +556,41 @@ def local_client(workers: int) -> Any:
     return Client(cluster)
 
 
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def check_cluster(client: Any, wait: float = 60.0) -> int:
+    """The number of workers of a running cluster, once at least one has joined (within ``wait`` seconds) and every
+    one runs this version of dfl_finance.
+
+    Raises
+    ------
+    DflFinanceError
+        No worker joined, or a worker cannot import dfl_finance or has another version (each named).
+    """
+    from . import __version__
+
+    if not client.scheduler_info().get("workers"):
+        try:
+            client.wait_for_workers(1, timeout=wait)
+        except TimeoutError:
+            raise DflFinanceError(f"--scheduler: no worker joined the scheduler in {wait:.0f} s (start `dask worker "
+                                  "<scheduler address>` on the machines that will run the sweep)") from None
+    try:
+        found = client.run(_version)
+    except Exception as exc:  # noqa: BLE001 - a worker without dfl_finance fails to unpickle the function
+        raise DflFinanceError(f"--scheduler: a worker cannot run this dfl_finance ({type(exc).__name__}: {exc}); "
+                              f"every worker needs the dfl-finance of this machine ({__version__})") from None
+    other = {w: v for w, v in found.items() if v != __version__}
+    if other:
+        raise DflFinanceError(f"--scheduler: workers with another dfl-finance than this one ({__version__}): "
+                              + ", ".join(f"{w} ({v})" for w, v in sorted(other.items())))
+    return len(found)
+
+
 def check_workers(n: int) -> int:
     if not 1 <= n <= 1024:
         raise DflFinanceError(f"--workers must be between 1 and 1024 (got {n})")
