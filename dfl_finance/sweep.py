@@ -546,12 +546,13 @@ def _units(sweep: Sweep) -> dict[str, dict[str, str]]:
 
 def local_client(workers: int) -> Any:
     """A ``distributed`` client on a LocalCluster of ``workers`` processes with one thread each (the engine is
-    numpy: processes, not threads, use the cores)."""
+    numpy: processes, not threads, use the cores). Its scheduler's web server takes a free port (without one it
+    takes 8787, and warns when another cluster on the machine has it)."""
     import logging
 
     from distributed import Client, LocalCluster
 
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
                            silence_logs=logging.ERROR)
     return Client(cluster)
 
