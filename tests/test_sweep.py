@@ -1,8 +1,18 @@
-"""Sweeps on dask.distributed: a real LocalCluster with two workers against the same sweep in this process, resume,
-a failed case reported by name, bad sweep files."""
+"""Sweeps on dask.distributed: a real LocalCluster with two workers, and a scheduler and two workers started as
+separate processes with the dask command-line tools, against the same sweep in this process; resume, a failed case
+reported by name, bad sweep files; a portfolio's sweep against run_portfolio and against sums by hand."""
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -371,3 +381,118 @@ scenario = "{ROOT / 'scenarios/rwanda-ida-credit.toml'}"
         "uncertain budget, baseline, seed 0: no draws of A (failed, the stress does not apply, or not a listed case)"]
     assert len(pd.read_csv(tmp_path / "o" / "portfolio_quantiles.csv")) == 0
     assert len(read_draws(tmp_path / "o")) == 8
+
+
+# ------------------------------------------------------------------------------- separate processes, as on machines
+
+
+def _dask_cli_missing() -> str | None:
+    """Why the dask command-line tools cannot be started from this interpreter, or None."""
+    for module in ("click", "distributed.cli.dask_scheduler", "distributed.cli.dask_worker"):
+        if importlib.util.find_spec(module) is None:
+            return f"the dask command-line tools are not installed here ({module} cannot be imported)"
+    return None
+
+
+@contextlib.contextmanager
+def _separate_processes(folder: Path, workers: int = 2) -> Iterator[str]:
+    """A Dask scheduler and ``workers`` workers (one thread each), each a separate process started with the dask
+    command line (``python -m distributed.cli.dask_scheduler`` / ``dask_worker``, which the ``dask scheduler`` and
+    ``dask worker`` commands run) in a folder of its own, as on separate machines; its address once every worker has
+    joined. Every process is stopped on the way out, whatever happens."""
+    from distributed import Client
+
+    with socket.socket() as s:  # a free port
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    procs: list[subprocess.Popen[bytes]] = []
+    logs = []
+
+    def start(name: str, *args: str) -> None:
+        home = folder / name
+        home.mkdir(parents=True)
+        log = (folder / f"{name}.log").open("wb")
+        logs.append(log)
+        procs.append(subprocess.Popen([sys.executable, "-m", *args], cwd=home, env=env, stdout=log,
+                                      stderr=subprocess.STDOUT, start_new_session=True))
+
+    try:
+        start("scheduler", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", str(port),
+              "--no-dashboard", "--dashboard-address", ":0")  # (its web server would take 8787 otherwise)
+        for i in range(workers):
+            start(f"worker{i}", "distributed.cli.dask_worker", address, "--nthreads", "1", "--nworkers", "1",
+                  "--no-dashboard", "--name", f"worker{i}", "--local-directory", str(folder / f"worker{i}"))
+        try:
+            with Client(address, timeout="60s") as client:
+                client.wait_for_workers(workers, timeout=120)
+                pids = client.run(os.getpid)
+        except (OSError, TimeoutError) as exc:
+            text = "\n".join(f"--- {f.name}\n" + f.read_text(errors="replace")[-2000:]
+                             for f in sorted(folder.glob("*.log")))
+            pytest.fail(f"the scheduler and {workers} workers did not start: {exc}\n{text}")
+        assert len(set(pids.values())) == workers and os.getpid() not in pids.values()
+        yield address
+    finally:
+        for proc in procs:  # SIGTERM: the dask commands close gracefully (a worker's nanny stops its worker)
+            if proc.poll() is None:
+                proc.terminate()
+        deadline = time.monotonic() + 30
+        for proc in procs:
+            try:
+                proc.wait(max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)  # its own session: the process and the ones it started
+                proc.wait()
+        for log in logs:
+            log.close()
+
+
+@pytest.mark.skipif(_dask_cli_missing() is not None, reason=str(_dask_cli_missing()))
+def test_separate_scheduler_and_worker_processes_give_the_numbers_of_one_process(tmp_path, capsys):
+    # a portfolio's countries (scenarios made in memory) beside a scenario file with uncertain inputs
+    spec = _portfolio_spec(tmp_path, str(_two_countries(tmp_path)), draws=30, extra=f"""
+scenarios = ["{ROOT / 'scenarios/rwanda-ida-credit.toml'}"]
+stresses = ["baseline", "capex_overrun=0.3"]
+""")
+    assert main(["sweep", str(spec), "--out", str(tmp_path / "here"), "--workers", "0"]) == 0
+    with _separate_processes(tmp_path / "cluster") as address:
+        code = main(["sweep", str(spec), "--out", str(tmp_path / "there"), "--scheduler", address])
+        assert code == 0, capsys.readouterr().err
+    pd.testing.assert_frame_equal(read_draws(tmp_path / "here"), read_draws(tmp_path / "there"))
+    assert len(read_draws(tmp_path / "there")) == 3 * 2 * 2 * 30
+    for table in ("cases.csv", "quantiles.csv", "portfolio_quantiles.csv"):
+        pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "here" / table), pd.read_csv(tmp_path / "there" / table))
+    import json
+
+    manifest = json.loads((tmp_path / "there" / "manifest.json").read_text())
+    assert manifest["workers"] == address and manifest["portfolio"]["shares_usd"] == pytest.approx(
+        {"A": 262.5, "B": 87.5})
+
+
+def test_a_cluster_without_workers_or_with_another_version_is_refused(client):
+    from distributed import Client, LocalCluster
+
+    from dfl_finance import DflFinanceError
+    from dfl_finance.sweep import check_cluster
+
+    with LocalCluster(n_workers=0, processes=False, dashboard_address=":0") as empty, Client(empty) as c:
+        with pytest.raises(DflFinanceError, match="no worker joined the scheduler in 1 s"):
+            check_cluster(c, wait=1)
+    assert check_cluster(client) == 2
+
+    def set_version(version: str) -> str:
+        import dfl_finance
+
+        old, dfl_finance.__version__ = dfl_finance.__version__, version
+        return old
+
+    worker = sorted(client.scheduler_info()["workers"])[0]
+    old = client.run(set_version, "9.9.9", workers=[worker])[worker]
+    try:
+        with pytest.raises(DflFinanceError, match=rf"another dfl-finance than this one .*{worker} \(9\.9\.9\)"):
+            check_cluster(client)
+    finally:
+        client.run(set_version, old, workers=[worker])
+    assert check_cluster(client) == 2
