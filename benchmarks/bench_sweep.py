@@ -7,7 +7,8 @@ the envelope). Run: ``python benchmarks/bench_sweep.py``. Target (issue 13): 40 
 
 ``--scheduler tcp://host:8786`` runs the same sweeps on a running cluster instead (a scheduler and workers started
 with ``dask scheduler`` and ``dask worker ... --nthreads 1``, on this machine as separate processes or on others) and
-reports the engine draws per second per worker thread; ``--countries 0`` leaves out the large sweep.
+reports the engine draws per second per worker thread. Every run also reports the engine draws per CPU-second of
+the workers (their CPU time, whatever else the machine runs); ``--countries 0`` leaves out the large sweep.
 """
 
 from __future__ import annotations
