@@ -570,11 +570,12 @@ def _schools_text(tables: dict[str, pd.DataFrame]) -> str:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    """Run a sweep file's cases on dask.distributed: the draws as partitioned Parquet, cases.csv, quantiles.csv."""
+    """Run a sweep file's cases on dask.distributed: the draws as partitioned Parquet, cases.csv, quantiles.csv
+    (and portfolio_quantiles.csv when it names a portfolio)."""
     import json
 
     from .export import file_sha256
-    from .sweep import check_workers, load_sweep, local_client, run_sweep
+    from .sweep import check_cluster, check_workers, load_sweep, local_client, run_sweep
 
     sweep = load_sweep(args.spec)
     out = Path(args.out)
@@ -589,6 +590,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             client = Client(args.scheduler, timeout="10s")
         except OSError as exc:
             raise DflFinanceError(f"--scheduler: cannot reach {args.scheduler}: {exc}") from None
+        try:
+            check_cluster(client)
+        except DflFinanceError:
+            client.close()
+            raise
     elif args.workers != 0:
         client = local_client(check_workers(args.workers or max(1, (os.cpu_count() or 1))))
     try:
@@ -602,6 +608,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                 "basis": sweep.basis, "workers": "in process" if client is None and args.workers == 0 else
                 (args.scheduler or args.workers or os.cpu_count()), "failed": {str(k): v for k, v in
                                                                               state.failed.items()}}
+    part = sweep.portfolio
+    if part is not None:
+        manifest["portfolio"] = {"name": part.name, "file": str(part.file), "sha256": file_sha256(part.file),
+                                 "fund": part.fund, "shares_usd": dict(zip(part.labels, part.shares)),
+                                 "left_out": state.incomplete}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     print(f"{sweep.name}: {len(sweep.cases)} cases x {sweep.draws:,} draws in {len(sweep.tasks())} chunks "
           f"({state.ran} run, {state.skipped} already written)")
@@ -609,7 +620,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         c = sweep.cases[case]
         print(f"failed: case {case} ({c.scenario}, {c.override}, {c.stress}, seed {c.seed}): {why}",
               file=sys.stderr)
-    print(f"wrote {out / 'draws'} (Parquet, partitioned by case), cases.csv and quantiles.csv")
+    for why in state.incomplete:
+        print(f"portfolio_quantiles.csv leaves out {why}", file=sys.stderr)
+    tables = "cases.csv, quantiles.csv and portfolio_quantiles.csv" if part else "cases.csv and quantiles.csv"
+    print(f"wrote {out / 'draws'} (Parquet, partitioned by case), {tables}")
     return EXIT_INPUT if state.failed else EXIT_OK
 
 
@@ -1078,11 +1092,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_portfolio)
 
     p = sub.add_parser("sweep", help="many scenarios, overrides, stresses and seeds over many draws, on Dask",
-                       description="Run the cartesian product of a sweep file's scenarios, override sets, stresses "
-                       "and seeds, each over its draws, as chunks of draws on dask.distributed (a LocalCluster on "
-                       "this machine by default, or --scheduler for a running cluster). Writes draws/ (Parquet "
-                       "partitioned by case), cases.csv, quantiles.csv and manifest.json into DIR. The numbers do "
-                       "not depend on the chunks or the workers. Format: docs/method.md, Sweeps.")
+                       description="Run the cartesian product of a sweep file's scenarios (or a portfolio's "
+                       "countries), override sets, stresses and seeds, each over its draws, as chunks of draws on "
+                       "dask.distributed (a LocalCluster on this machine by default, or --scheduler for a running "
+                       "cluster). Writes draws/ (Parquet partitioned by case), cases.csv, quantiles.csv, "
+                       "portfolio_quantiles.csv (with a portfolio) and manifest.json into DIR. The numbers do not "
+                       "depend on the chunks or the workers. Format: docs/method.md, Sweeps.")
     p.add_argument("spec", metavar="SPEC", help="a sweep file (TOML)")
     p.add_argument("--out", required=True, metavar="DIR", type=_folder, help="output folder (created if missing)")
     p.add_argument("--workers", type=int, metavar="N",

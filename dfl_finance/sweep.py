@@ -12,6 +12,20 @@ partitioned Parquet data set that pandas, pyarrow or Dask read as one table), ``
 ``quantiles.csv`` (every metric's statistics per case, as ``dfl-finance risk`` writes them). A chunk already written
 is not run again (``--resume``); a task that fails is retried, and a case that still fails is reported by name while
 the others' results are kept.
+
+**A portfolio under uncertainty.** ``portfolio = "portfolio.toml"`` (beside or instead of ``scenarios``) makes the
+portfolio's countries scenarios of the sweep: each country's scenario as :func:`dfl_finance.portfolio.run_portfolio`
+runs it (the pooled discounts applied, the fund a USD grant of the country's share under the portfolio's rule, shared
+once, before any override, stress or draw), labelled by the country's name. Override sets, stresses and seeds combine
+with them as with any scenario. ``portfolio_quantiles.csv`` then gives, for each combination of override set, stress
+and seed, the statistics over the draws of the portfolio's totals: the sum over the countries of each country's draw
+with the same index (:data:`PORTFOLIO_SUMS`, USD at current prices) and the number of countries left with a gap.
+Summing draw by draw treats the countries' uncertainties as **independent**: each country samples its own inputs,
+from its own stream (:func:`country_seed`: the seed and the country's place in the portfolio), so an input that is
+common in reality (a world price, US inflation) does not move together across countries.
+
+The workers receive each scenario as validated here, as the text of :func:`dfl_finance.schema.io.dump_resolved`
+(every field written, school plans included), which validates again to an equal scenario without any other file.
 """
 
 from __future__ import annotations
@@ -39,23 +53,48 @@ DEFAULT_CHUNK = 1000
 RETRIES = 2
 #: The label columns of a draw row, before the metrics.
 LABELS = ["case", "scenario", "override", "stress", "seed", "draw"]
+#: The summary metrics that portfolio_quantiles.csv sums over a portfolio's countries, draw by draw (USD, current
+#: prices: the same unit in every country and every price basis).
+PORTFOLIO_SUMS = ("total_cost_nominal_usd", "total_external_nominal_usd", "total_gap_nominal_usd")
+#: The count of countries with a gap (``total_gap_nominal_usd > 0``) in a draw.
+PORTFOLIO_COUNT = "countries_with_gap"
+PORTFOLIO_QUANTILE_COLUMNS = ["portfolio", "override", "stress", "seed", "metric", "statistic", "value", "unit"]
 
 
 @dataclass(frozen=True)
 class Case:
-    """One combination: a scenario file, an override set, a stress and a seed."""
+    """One combination: a scenario (a file, or a country of the sweep's portfolio), an override set, a stress and a
+    seed."""
 
     index: int
-    scenario: str  # the scenario's name
-    file: str
+    scenario: str  # the scenario's name, or the country's
+    file: str  # the scenario file as the sweep writes it, or "<portfolio file>#<country>"
     override: str
     values: dict[str, Any]
     stress: str  # "baseline" or name[:source][=size]
     seed: int
+    sample_seed: int | None = None  # the seed its inputs are sampled with, when not ``seed`` (a portfolio's country)
+
+    @property
+    def sampling_seed(self) -> int:
+        return self.seed if self.sample_seed is None else self.sample_seed
 
     def labels(self) -> dict[str, object]:
         return {"case": self.index, "scenario": self.scenario, "override": self.override, "stress": self.stress,
                 "seed": self.seed}
+
+
+@dataclass(frozen=True)
+class SweepPortfolio:
+    """The portfolio of a sweep: its file and name, and each country's case key (``Case.file``), name and share of
+    the fund [USD, current prices], in the portfolio's order."""
+
+    file: Path
+    name: str
+    fund: str
+    keys: list[str]
+    labels: list[str]
+    shares: list[float]
 
 
 @dataclass(frozen=True)
@@ -66,7 +105,8 @@ class Sweep:
     chunk: int
     method: str
     basis: str
-    texts: dict[str, str] = field(default_factory=dict, repr=False)  # scenario file -> its TOML text
+    texts: dict[str, str] = field(default_factory=dict, repr=False)  # Case.file -> the scenario's resolved TOML
+    portfolio: SweepPortfolio | None = None
 
     def tasks(self) -> list[tuple[int, int, int]]:
         """(case, first draw, last draw + 1) of every chunk."""
@@ -76,30 +116,35 @@ class Sweep:
 
 def load_sweep(path: str | Path) -> Sweep:
     """Read and check a sweep file: every scenario validates (each failure named with its file and field, all of
-    them reported), every override path resolves in every scenario, every stress parses.
+    them reported), the portfolio loads and runs (its problems named with its file or its country's), every override
+    path resolves in every scenario, every stress parses.
 
     Raises
     ------
     ScenarioError
-        Whatever is wrong, each problem naming the sweep file or the scenario file and the field.
+        Whatever is wrong, each problem naming the sweep file, the scenario file or the portfolio file and the field.
     """
     from .paths import apply_overrides
     from .risk.stress import parse_stress
     from .schema import load_scenario
-    from .schema.io import read_toml
+    from .schema.io import dump_resolved, parse_resolved, read_toml
     from .vocabulary import MAX_DRAWS, PRICE_BASES, SAMPLING_METHODS
 
     path = Path(path)
     raw = read_toml(path, "sweep file")
     if "sweep" not in raw and {"scenario", "programme", "portfolio"} & set(raw):
         what = "a portfolio" if "portfolio" in raw else "a scenario file"
+        hint = (" (to sweep a portfolio, name it in a sweep file: portfolio = \"...\", as "
+                "examples/sweep-portfolio-east-africa.toml does)" if "portfolio" in raw else "")
         raise ScenarioError([Problem(str(path), f"this is {what}, not a sweep: a sweep has a [sweep] table naming "
-                                     "its scenarios (docs/method.md, Sweeps)", has_value=False)])
+                                     f"its scenarios or its portfolio (docs/method.md, Sweeps){hint}",
+                                     has_value=False)])
     problems: list[Problem] = []
     sweep = raw.get("sweep")
     if not isinstance(sweep, dict):
         raise ScenarioError([Problem(f"{path}: sweep", "a sweep file has a [sweep] table", has_value=False)])
-    known = {"name", "scenarios", "override", "stresses", "seeds", "draws", "chunk", "method", "basis", "case"}
+    known = {"name", "scenarios", "portfolio", "override", "stresses", "seeds", "draws", "chunk", "method", "basis",
+             "case"}
     for key in sweep:
         if key not in known:
             problems.append(Problem(f"{path}: sweep.{key}", f"unknown field (known: {', '.join(sorted(known))})",
@@ -124,25 +169,37 @@ def load_sweep(path: str | Path) -> Sweep:
     if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) and s >= 0 for s in seeds):
         problems.append(Problem(f"{path}: sweep.seeds", "a list of whole numbers >= 0", seeds))
         seeds = [0]
-    files = sweep.get("scenarios")
-    if not isinstance(files, list) or not files or not all(isinstance(f, str) for f in files):
+    files = sweep.get("scenarios", [])
+    named = sweep.get("portfolio")
+    if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
         problems.append(Problem(f"{path}: sweep.scenarios", "a list of scenario files (relative to the sweep file)",
                                 files))
         files = []
+    elif not files and named in (None, ""):
+        problems.append(Problem(f"{path}: sweep", "name the scenarios (scenarios = [\"plan.toml\", ...]) or a "
+                                "portfolio (portfolio = \"portfolio.toml\"), relative to the sweep file: both are "
+                                "missing or empty", has_value=False))
     scenarios: dict[str, Scenario] = {}
-    texts: dict[str, str] = {}
     for f in files:
         target = (path.parent / f).resolve()
         try:
-            sc = load_scenario(target)
+            scenarios[f] = load_scenario(target)
         except ScenarioError as exc:  # every scenario is checked; its problems name its file
             problems += exc.problems_in(str(target))
-            continue
-        scenarios[f] = sc
-        texts[f] = target.read_text(encoding="utf-8")
     names = [sc.name for sc in scenarios.values()]
+    part = None
+    if named is not None and (named != "" or files):
+        if not isinstance(named, str) or not named:
+            problems.append(Problem(f"{path}: sweep.portfolio", "a portfolio file (relative to the sweep file)",
+                                    named))
+        else:
+            part, countries, found = _portfolio_part(path, named)
+            problems += found
+            scenarios.update(countries)
+            names += part.labels if part else []
     if len(set(names)) != len(names):
-        problems.append(Problem(f"{path}: sweep.scenarios", "two scenarios have the same name", names))
+        problems.append(Problem(f"{path}: sweep.scenarios", "two scenarios (or a scenario and a country of the "
+                                "portfolio) have the same name", names))
     overrides = sweep.get("override", [{"name": "as written"}])
     sets: list[tuple[str, dict[str, Any]]] = []
     if not isinstance(overrides, list):
@@ -157,7 +214,7 @@ def load_sweep(path: str | Path) -> Sweep:
         if not isinstance(values, dict):
             problems.append(Problem(f"{where}.values", "a table of field paths and values", values))
             continue
-        for f, sc in scenarios.items():
+        for f, sc in scenarios.items() if values else ():
             try:
                 apply_overrides(sc, values)
             except ScenarioError as exc:
@@ -183,6 +240,7 @@ def load_sweep(path: str | Path) -> Sweep:
         problems.append(Problem(f"{path}: sweep.case", "a list of [[sweep.case]] tables", listed))
     else:  # a listed set instead of the product
         by_name = dict(sets)
+        by_label = dict(zip(part.labels, part.keys)) if part else {}
         for i, row in enumerate(listed):
             where = f"{path}: sweep.case[{i}]"
             if not isinstance(row, dict) or set(row) - {"scenario", "override", "stress", "seed"}:
@@ -190,10 +248,12 @@ def load_sweep(path: str | Path) -> Sweep:
                                         row))
                 continue
             f = row.get("scenario")
+            f = by_label.get(f, f) if isinstance(f, str) else f  # a country by its name
             oname = row.get("override", sets[0][0] if sets else "as written")
             stress, seed = str(row.get("stress", "baseline")), row.get("seed", seeds[0])
             if f not in scenarios:
-                problems.append(Problem(f"{where}.scenario", "one of the sweep's scenarios", f))
+                problems.append(Problem(f"{where}.scenario", "one of the sweep's scenario files, or a country of its "
+                                        "portfolio", f))
             elif oname not in by_name and not (oname == "as written" and not sets):
                 problems.append(Problem(f"{where}.override", f"one of the override sets ({', '.join(by_name)})",
                                         oname))
@@ -207,22 +267,66 @@ def load_sweep(path: str | Path) -> Sweep:
                         problems += [Problem(f"{where}.stress", p.message, p.value) for p in exc.problems]
                         continue
                 combos.append((f, (oname, by_name.get(oname, {})), stress, seed))
+    texts: dict[str, str] = {}
+    for f, sc in scenarios.items():  # what the workers get, and what they will read from it
+        texts[f] = dump_resolved(sc)
+        if parse_resolved(texts[f]) != sc:
+            problems.append(Problem(f, "this scenario does not read back the same from the text sent to the workers "
+                                    "(a bug: please report it)", has_value=False))
     if problems:
         raise ScenarioError(problems)
-    cases = [Case(k, scenarios[f].name, f, oname, values, str(stress), int(seed))
+    place = {key: i for i, key in enumerate(part.keys)} if part else {}
+    label = {key: name for key, name in zip(part.keys, part.labels)} if part else {}
+    cases = [Case(k, label.get(f, scenarios[f].name), f, oname, values, str(stress), int(seed),
+                  country_seed(int(seed), place[f]) if f in place else None)
              for k, (f, (oname, values), stress, seed) in enumerate(combos)]
     return Sweep(name=str(sweep.get("name", path.stem)), cases=cases, draws=draws, chunk=chunk, method=method,
-                 basis=basis, texts=texts)
+                 basis=basis, texts=texts, portfolio=part)
+
+
+def _portfolio_part(path: Path, named: str) -> tuple[SweepPortfolio | None, dict[str, Scenario], list[Problem]]:
+    """The portfolio a sweep names: its countries' scenarios as the portfolio runs them, by case key, or the problems
+    (each naming the portfolio file or the country's scenario file, and the field)."""
+    from .portfolio import load_portfolio, run_portfolio
+
+    target = (path.parent / named).resolve()
+    try:
+        portfolio = load_portfolio(target)
+    except ScenarioError as exc:  # a problem with the whole file (missing, not TOML) says which field named it
+        return None, {}, [Problem(f"{path}: sweep.portfolio", f"{target}: {p.message}", named) if p.path == str(target)
+                          else p for p in exc.problems]
+    try:
+        run = run_portfolio(portfolio)
+    except ScenarioError as exc:
+        return None, {}, exc.problems_in(str(target))
+    labels = [c.label for c in run.portfolio.countries]
+    keys = [f"{named}#{label}" for label in labels]
+    part = SweepPortfolio(target, run.portfolio.name, run.portfolio.fund.id, keys, labels,
+                          [float(s) for s in run.share])
+    return part, {key: r.scenario for key, r in zip(keys, run.after)}, []
+
+
+def country_seed(seed: int, place: int) -> int:
+    """The seed with which the country at ``place`` (0, 1, ...) in a portfolio samples its inputs in the cases of
+    ``seed``: a stream of its own (``numpy.random.SeedSequence(seed, spawn_key=(place,))``), so that countries whose
+    uncertain inputs are laid out alike do not draw the same numbers; the same on any machine.
+
+    >>> country_seed(1, 0) != country_seed(1, 1) != country_seed(2, 0)
+    True
+    """
+    return int(np.random.SeedSequence(seed, spawn_key=(place,)).generate_state(1)[0])
 
 
 def case_scenario(text: str, case: Case) -> Scenario | None:
-    """The scenario of a case: its file's text parsed, the override set applied, the stress applied; None when the
-    stress does not apply to it."""
+    """The scenario of a case: its resolved text (:attr:`Sweep.texts`) validated, the override set applied, the
+    stress applied; None when the stress does not apply to it."""
     from .paths import apply_overrides
     from .risk.stress import NotApplicable, apply_stress, parse_stress
-    from .schema import parse_scenario
+    from .schema.io import parse_resolved
 
-    sc = apply_overrides(parse_scenario(text), case.values)
+    sc = parse_resolved(text)
+    if case.values:  # (validating again would plan a school table again, from this process's folder)
+        sc = apply_overrides(sc, case.values)
     if case.stress == "baseline":
         return sc
     try:
@@ -244,7 +348,7 @@ def run_chunk(text: str, case: Case, start: int, stop: int, draws: int, method: 
     sc = case_scenario(text, case)
     if sc is None:
         return pd.DataFrame(columns=LABELS)
-    samples = draw_samples(sc, draws, case.seed, method)  # all the case's draws: the same for every chunk
+    samples = draw_samples(sc, draws, case.sampling_seed, method)  # all the case's draws: the same for every chunk
     part = {loc: values[start:stop] for loc, values in samples.items()}
     inputs = build_model_inputs(sc, draws=stop - start, samples=part)
     res = Result(scenario=sc, inputs=inputs, sim=simulate(inputs)).in_basis(basis)
@@ -273,12 +377,13 @@ class SweepRun:
     failed: dict[int, str] = field(default_factory=dict)  # case -> why
     skipped: int = 0  # chunks already written (resume)
     ran: int = 0
+    incomplete: list[str] = field(default_factory=list)  # portfolio combinations left out, and why
 
 
 def run_sweep(sweep: Sweep, out: str | Path, client: Any = None, resume: bool = False,
               progress: Callable[[int], None] | None = None) -> SweepRun:
     """Run every task of the sweep, on the dask ``client`` (None: in this process, one after another), writing
-    each chunk as it finishes; then ``cases.csv`` and ``quantiles.csv``."""
+    each chunk as it finishes; then ``cases.csv`` and ``quantiles.csv`` (and ``portfolio_quantiles.csv``)."""
     out = Path(out)
     todo = []
     state = SweepRun(sweep, out)
@@ -335,7 +440,7 @@ def read_draws(out: str | Path) -> pd.DataFrame:
 
 
 def summarise(state: SweepRun) -> None:
-    """cases.csv and quantiles.csv from the chunks written."""
+    """cases.csv and quantiles.csv from the chunks written; portfolio_quantiles.csv for a sweep with a portfolio."""
     import pandas as pd
 
     from .results import QUANTILE_COLUMNS, _statistics
@@ -343,9 +448,9 @@ def summarise(state: SweepRun) -> None:
     out = state.out
     out.mkdir(parents=True, exist_ok=True)
     draws = read_draws(out)
-    cases = pd.DataFrame([{**c.labels(), "file": c.file, "draws": int((draws["case"] == c.index).sum())
-                           if len(draws) else 0, "failed": state.failed.get(c.index, "")}
-                          for c in state.sweep.cases])
+    cases = pd.DataFrame([{**c.labels(), "file": c.file, "sample_seed": c.sampling_seed,
+                           "draws": int((draws["case"] == c.index).sum()) if len(draws) else 0,
+                           "failed": state.failed.get(c.index, "")} for c in state.sweep.cases])
     cases.to_csv(out / "cases.csv", index=False)
     rows = []
     metrics = [c for c in draws.columns if c not in LABELS]
@@ -363,23 +468,86 @@ def summarise(state: SweepRun) -> None:
                                  "value": float(v), "unit": unit.get(m, "")})
     q = pd.DataFrame(rows, columns=["case", *QUANTILE_COLUMNS])
     q.to_csv(out / "quantiles.csv", index=False)
+    if state.sweep.portfolio is not None:
+        totals, state.incomplete = portfolio_draws(state.sweep, draws)
+        pq = portfolio_quantiles(state.sweep, totals, units)
+        pq.to_csv(out / "portfolio_quantiles.csv", index=False)
+
+
+def portfolio_draws(sweep: Sweep, draws: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """The portfolio's totals in each draw of each combination of override set, stress and seed: the sum over its
+    countries of :data:`PORTFOLIO_SUMS` in their draws with the same index, and :data:`PORTFOLIO_COUNT` (columns
+    override, stress, seed, draw and the totals); and the combinations left out, in words: those in which a country
+    has not all its draws (its case failed, its stress does not apply, or ``[[sweep.case]]`` does not list it).
+
+    Summing draw by draw treats the countries' uncertainties as independent (each country samples its own inputs
+    from its own stream, :func:`country_seed`).
+    """
+    import pandas as pd
+
+    part = sweep.portfolio
+    columns = ["override", "stress", "seed", "draw", *PORTFOLIO_SUMS, PORTFOLIO_COUNT]
+    if part is None:
+        return pd.DataFrame(columns=columns), []
+    by_case = {int(str(k)): g for k, g in draws.groupby("case", sort=True)} if len(draws) else {}
+    combos: dict[tuple[str, str, int], dict[str, Case]] = {}
+    for c in sweep.cases:
+        if c.file in part.keys:
+            combos.setdefault((c.override, c.stress, c.seed), {})[c.file] = c
+    frames, left_out = [], []
+    for (override, stress, seed), mine in combos.items():
+        missing = [label for key, label in zip(part.keys, part.labels)
+                   if key not in mine or len(by_case.get(mine[key].index, ())) != sweep.draws]
+        if missing:
+            left_out.append(f"{override}, {stress}, seed {seed}: no draws of {', '.join(missing)} (failed, the "
+                            "stress does not apply, or not a listed case)")
+            continue
+        rows = [by_case[mine[key].index].sort_values("draw") for key in part.keys]
+        df = pd.DataFrame({"override": override, "stress": stress, "seed": seed, "draw": np.arange(sweep.draws)})
+        for m in PORTFOLIO_SUMS:
+            df[m] = np.sum([r[m].to_numpy(dtype=float) for r in rows], axis=0)
+        gaps = np.array([r["total_gap_nominal_usd"].to_numpy(dtype=float) for r in rows])
+        df[PORTFOLIO_COUNT] = (gaps > 0).sum(axis=0)
+        frames.append(df)
+    return (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)), left_out
+
+
+def portfolio_quantiles(sweep: Sweep, totals: pd.DataFrame, units: dict[str, dict[str, str]]) -> pd.DataFrame:
+    """portfolio_quantiles.csv: the statistics over the draws of each of the portfolio's totals
+    (:func:`portfolio_draws`), for each combination of override set, stress and seed."""
+    import pandas as pd
+
+    from .results import _statistics
+
+    part = sweep.portfolio
+    rows = []
+    if part is not None and len(totals):
+        unit = {**units.get(part.keys[0], {}), PORTFOLIO_COUNT: "countries"}
+        for (override, stress, seed), g in totals.groupby(["override", "stress", "seed"], sort=False):
+            for m in [*PORTFOLIO_SUMS, PORTFOLIO_COUNT]:
+                for stat, v in _statistics(g[m].to_numpy(dtype=float)).items():
+                    if math.isfinite(float(v)):
+                        rows.append({"portfolio": part.name, "override": override, "stress": stress, "seed": seed,
+                                     "metric": m, "statistic": stat, "value": float(v), "unit": unit.get(m, "USD")})
+    return pd.DataFrame(rows, columns=PORTFOLIO_QUANTILE_COLUMNS)
 
 
 def _units(sweep: Sweep) -> dict[str, dict[str, str]]:
-    """The unit of every summary metric of each scenario file, in the sweep's basis (a one-draw run's summary)."""
+    """The unit of every summary metric of each scenario, in the sweep's basis (a one-draw run's summary)."""
     from .results import run
-    from .schema import parse_scenario
+    from .schema.io import parse_resolved
 
     out = {}
     for f, text in sweep.texts.items():
-        summary = run(parse_scenario(text), sweep.basis).summary_df()
+        summary = run(parse_resolved(text), sweep.basis).summary_df()
         out[f] = dict(zip(summary["metric"], summary["unit"]))
     return out
 
 
 def local_client(workers: int) -> Any:
     """A ``distributed`` client on a LocalCluster of ``workers`` processes with one thread each (the engine is
-    numpy: processes, not threads, use the cores)."""
+    numpy: processes, not threads, use the cores). Its scheduler's web server takes a free port (without one it
+    takes 8787, and warns when another cluster on the machine has it)."""
     import logging
 
     from distributed import Client, LocalCluster
@@ -390,11 +558,47 @@ def local_client(workers: int) -> Any:
     return Client(cluster)
 
 
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def check_cluster(client: Any, wait: float = 60.0) -> int:
+    """The number of workers of a running cluster, once at least one has joined (within ``wait`` seconds) and every
+    one runs this version of dfl_finance.
+
+    Raises
+    ------
+    DflFinanceError
+        No worker joined, or a worker cannot import dfl_finance or has another version (each named).
+    """
+    from . import __version__
+
+    if not client.scheduler_info().get("workers"):
+        try:
+            client.wait_for_workers(1, timeout=wait)
+        except TimeoutError:
+            raise DflFinanceError(f"--scheduler: no worker joined the scheduler in {wait:.0f} s (start `dask worker "
+                                  "<scheduler address>` on the machines that will run the sweep)") from None
+    try:
+        found = client.run(_version)
+    except Exception as exc:  # noqa: BLE001 - a worker without dfl_finance fails to unpickle the function
+        raise DflFinanceError(f"--scheduler: a worker cannot run this dfl_finance ({type(exc).__name__}: {exc}); "
+                              f"every worker needs the dfl-finance of this machine ({__version__})") from None
+    other = {w: v for w, v in found.items() if v != __version__}
+    if other:
+        raise DflFinanceError(f"--scheduler: workers with another dfl-finance than this one ({__version__}): "
+                              + ", ".join(f"{w} ({v})" for w, v in sorted(other.items())))
+    return len(found)
+
+
 def check_workers(n: int) -> int:
     if not 1 <= n <= 1024:
         raise DflFinanceError(f"--workers must be between 1 and 1024 (got {n})")
     return n
 
 
-__all__ = ["Case", "Sweep", "SweepRun", "load_sweep", "run_sweep", "read_draws", "run_chunk", "local_client",
-           "LABELS"]
+__all__ = ["Case", "Sweep", "SweepPortfolio", "SweepRun", "load_sweep", "run_sweep", "read_draws", "run_chunk",
+           "local_client", "country_seed", "portfolio_draws", "portfolio_quantiles", "LABELS", "PORTFOLIO_SUMS",
+           "PORTFOLIO_COUNT"]

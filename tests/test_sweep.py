@@ -1,10 +1,22 @@
-"""Sweeps on dask.distributed: a real LocalCluster with two workers against the same sweep in this process, resume,
-a failed case reported by name, bad sweep files."""
+"""Sweeps on dask.distributed: a real LocalCluster with two workers, and a scheduler and two workers started as
+separate processes with the dask command-line tools, against the same sweep in this process; resume, a failed case
+reported by name, bad sweep files; a portfolio's sweep against run_portfolio and against sums by hand."""
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import importlib.util
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -141,3 +153,341 @@ def test_a_folder_or_a_missing_file_given_as_a_sweep_or_portfolio_is_named(tmp_p
     assert "is a folder, not a sweep file" in capsys.readouterr().err
     assert main(["portfolio", str(tmp_path / "none.toml"), "--out", str(tmp_path / "b")]) == 2
     assert "none.toml: file not found" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------------------------ a portfolio's sweep
+
+EXAMPLE = ROOT / "examples" / "sweep-portfolio-east-africa.toml"
+
+
+def _portfolio_spec(tmp_path: Path, portfolio: str, extra: str = "", draws: int = 200) -> Path:
+    """A sweep of ``portfolio`` with an override set that makes each country's budget share uncertain."""
+    path = tmp_path / "sweep.toml"
+    path.write_text(f"""
+[sweep]
+portfolio = "{portfolio}"
+draws = {draws}
+chunk = 64
+{extra}
+[[sweep.override]]
+name = "as written"
+
+[[sweep.override]]
+name = "uncertain budget"
+[sweep.override.values]
+uncertain = [{{ path = "source[mof].budget_share_cap", distribution = "uniform", low = 0.05, high = 0.3 }}]
+""", encoding="utf-8")
+    return path
+
+
+def _two_countries(tmp_path: Path, envelope: float = 350.0) -> Path:
+    """A portfolio of two one-year USD plans: A costs 400 and B 200; a budget of 1,000 of which the domestic source
+    pays ``budget_share_cap`` (0.1 as written); the fund by need."""
+    from dfl_finance import save_scenario, scenario_from_dict
+
+    for name, cost in (("A", 400.0), ("B", 200.0)):
+        save_scenario(scenario_from_dict({
+            "scenario": {"name": name, "start_year": 2026, "years": 1, "post_horizon_years": 0},
+            "context": {"schools": 0, "learners": 1000, "teachers": 0, "education_budget": 1000.0},
+            "programme": [{"id": "connectivity", "pillar": "infrastructure", "driver": "none",
+                           "cost": [{"item": "satellite terminal", "kind": "fixed_capex", "unit_cost": cost}]}],
+            "source": [{"id": "mof", "kind": "domestic", "budget_share_cap": 0.1}]}), tmp_path / f"{name}.toml")
+    path = tmp_path / "portfolio.toml"
+    path.write_text(f"""
+[portfolio]
+name = "two countries"
+[[country]]
+scenario = "A.toml"
+[[country]]
+scenario = "B.toml"
+[fund]
+id = "fund"
+envelope = {envelope}
+rule = "need"
+""", encoding="utf-8")
+    return path
+
+
+def test_a_portfolio_sweep_on_two_workers_gives_the_numbers_of_one_process(tmp_path, client):
+    sweep = load_sweep(EXAMPLE)
+    assert sweep.portfolio is not None and sweep.portfolio.labels == ["Rwanda", "Kenya"]
+    assert {c.scenario for c in sweep.cases} == {"Rwanda", "Kenya"} and len(sweep.cases) == 2 * 2 * 2
+    local = run_sweep(sweep, tmp_path / "local")
+    dask = run_sweep(sweep, tmp_path / "dask", client=client)
+    assert not local.failed and not dask.failed and not local.incomplete and dask.ran == len(sweep.tasks())
+    pd.testing.assert_frame_equal(read_draws(tmp_path / "local"), read_draws(tmp_path / "dask"))
+    for table in ("cases.csv", "quantiles.csv", "portfolio_quantiles.csv"):
+        pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "local" / table), pd.read_csv(tmp_path / "dask" / table))
+    # as written the countries have no uncertain input: every draw the same; the uncertain option moves the gap
+    draws = read_draws(tmp_path / "dask")
+    spread = draws.groupby(["scenario", "override", "stress"])["total_gap_nominal_usd"].nunique()
+    assert spread.xs("as written", level="override").eq(1).all()
+    assert spread.xs("uncertain budget growth and fund disbursement", level="override").gt(30).all()
+    pq = pd.read_csv(tmp_path / "dask" / "portfolio_quantiles.csv")
+    assert set(pq["metric"]) == {"total_cost_nominal_usd", "total_external_nominal_usd", "total_gap_nominal_usd",
+                                 "countries_with_gap"}
+    assert len(pq.groupby(["override", "stress", "seed"])) == 4 and set(pq["portfolio"]) == {
+        "Pooled fund, East Africa (example)"}
+
+
+def test_the_countries_of_a_portfolio_sweep_are_the_portfolio_run(tmp_path):
+    from dfl_finance.portfolio import load_portfolio, run_portfolio
+    from dfl_finance.schema.io import parse_resolved
+
+    spec = tmp_path / "one.toml"  # the example in 3 draws; its cases as written and unstressed
+    spec.write_text(EXAMPLE.read_text(encoding="utf-8").replace('"portfolio-east-africa.toml"', '"{}"'.format(
+        ROOT / "examples" / "portfolio-east-africa.toml")).replace("draws = 40", "draws = 3"), encoding="utf-8")
+    sweep = load_sweep(spec)
+    sweep = dataclasses.replace(sweep, cases=[c for c in sweep.cases if c.override == "as written"
+                                              and c.stress == "baseline"])
+    state = run_sweep(sweep, tmp_path / "o")
+    assert not state.failed
+    expected = run_portfolio(load_portfolio(ROOT / "examples" / "portfolio-east-africa.toml"))
+    assert sweep.portfolio is not None and sweep.portfolio.shares == pytest.approx(expected.share.tolist())
+    draws = read_draws(tmp_path / "o")
+    for key, country, result in zip(sweep.portfolio.keys, expected.portfolio.countries, expected.after):
+        assert parse_resolved(sweep.texts[key]) == result.scenario  # what the workers get is the portfolio's
+        summary = result.in_basis(sweep.basis).summary()  # rounded as summary.csv writes it
+        exact = {k: float(v[0]) for k, v in result.in_basis(sweep.basis).summary_arrays().items()}
+        mine = draws[draws["scenario"] == country.label]
+        assert len(mine) == 3 and summary["total_grant"] > 0  # the fund pays
+        assert list(draws.columns.drop(["case", "scenario", "override", "stress", "seed", "draw"])) == list(exact)
+        for metric, value in exact.items():
+            np.testing.assert_array_equal(mine[metric].to_numpy(), np.full(3, value), err_msg=metric)
+            if metric in summary:
+                assert value == pytest.approx(summary[metric], rel=1e-4, abs=1e-6), metric  # rounding
+            else:
+                assert np.isnan(value), metric
+
+
+def test_portfolio_quantiles_are_the_sums_of_the_country_draws(tmp_path):
+    from dfl_finance.results import STATISTICS
+
+    spec = _portfolio_spec(tmp_path, str(_two_countries(tmp_path)), extra='stresses = ["baseline", '
+                           '"capex_overrun=0.2"]\nseeds = [3, 4]')
+    state = run_sweep(load_sweep(spec), tmp_path / "o")
+    assert not state.failed and not state.incomplete
+    # by hand, from the Parquet files: each country's draws, summed over the countries draw by draw
+    rows = pd.concat([pd.read_parquet(f) for f in (tmp_path / "o" / "draws").rglob("*.parquet")])
+    assert set(rows["scenario"]) == {"A", "B"}
+    keys = ["override", "stress", "seed", "draw"]
+    a, b = (rows[rows["scenario"] == s].set_index(keys).sort_index() for s in ("A", "B"))
+    total = a["total_gap_nominal_usd"] + b["total_gap_nominal_usd"]
+    count = (a["total_gap_nominal_usd"] > 0).astype(int) + (b["total_gap_nominal_usd"] > 0).astype(int)
+    q = pd.read_csv(tmp_path / "o" / "portfolio_quantiles.csv")
+    assert len(q) == 2 * 2 * 2 * 4 * len(STATISTICS)
+    for (override, stress, seed), g in q.groupby(["override", "stress", "seed"]):
+        for metric, values in (("total_gap_nominal_usd", total), ("countries_with_gap", count)):
+            v = values.loc[(override, stress, seed)].to_numpy(dtype=float)
+            assert len(v) == 200
+            got = g[g["metric"] == metric].set_index("statistic")["value"]
+            assert got["mean"] == pytest.approx(v.mean(), rel=1e-12)
+            for stat in ("p5", "p50", "p95"):
+                assert got[stat] == pytest.approx(np.percentile(v, float(stat[1:])), rel=1e-12), (metric, stat)
+    # the numbers by hand: as written A's budget pays 100 of 400 and B's 100 of 200; the fund of 350 by need
+    # (300 : 100) gives 262.5 and 87.5: the gaps are 37.5 and 12.5
+    g = q[(q["override"] == "as written") & (q["stress"] == "baseline") & (q["seed"] == 3)].set_index(
+        ["metric", "statistic"])["value"]
+    assert g["total_gap_nominal_usd", "p50"] == pytest.approx(50.0) and g["countries_with_gap", "mean"] == 2
+    # with an uncertain budget share each country is sometimes fully funded, and the two sample their own
+    # inputs: independent, not the same numbers in both
+    unc = count.xs("uncertain budget", level="override")
+    assert set(unc) == {0, 1, 2}
+    da = a["total_domestic"].xs("uncertain budget", level="override")
+    db = b["total_domestic"].xs("uncertain budget", level="override")
+    assert abs(np.corrcoef(da, db)[0, 1]) < 0.3
+
+
+def test_a_school_table_scenario_travels_to_the_workers_whole(tmp_path, client, monkeypatch):
+    """The workers get the scenario as validated here (school plan included): they read no school table."""
+    import shutil
+
+    shutil.copy(ROOT / "data" / "schools-rwanda-synthetic.csv", tmp_path / "schools.csv")
+    linked = tmp_path / "linked.toml"
+    linked.write_text((ROOT / "scenarios" / "rwanda-domestic.toml").read_text(encoding="utf-8") + """
+[[programme]]
+id = "school_links"
+pillar = "infrastructure"
+driver = "schools"
+  [programme.schools]
+  table = "schools.csv"
+  order = "remote-first"
+  budget = 400000
+""", encoding="utf-8")
+    spec = tmp_path / "sweep.toml"
+    spec.write_text('[sweep]\nscenarios = ["linked.toml"]\ndraws = 2\n', encoding="utf-8")
+    sweep = load_sweep(spec)
+    (tmp_path / "schools.csv").unlink()  # gone from this machine too
+    monkeypatch.chdir(tmp_path)
+    local, dask = run_sweep(sweep, tmp_path / "local"), run_sweep(sweep, tmp_path / "dask", client=client)
+    assert not local.failed and not dask.failed, (local.failed, dask.failed)
+    pd.testing.assert_frame_equal(read_draws(tmp_path / "local"), read_draws(tmp_path / "dask"))
+    assert (read_draws(tmp_path / "local")["total_cost"] > 0).all()
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"portfolio": '"none.toml"'}, ["sweep.portfolio", "none.toml: file not found"]),
+    ({"portfolio": "3"}, ["sweep.portfolio: a portfolio file", "(got 3)"]),
+    ({"rule": '"neediest"'}, ["portfolio.toml: fund.rule: one of need", "(got 'neediest')"]),
+    ({"country": "schools = -3"}, ["A.toml: context.schools", "(got -3)"]),
+    ({"portfolio": None}, ["sweep: name the scenarios", "or a portfolio", "both are missing or empty"]),
+    ({"portfolio": '"A.toml"'}, ["A.toml: this is a scenario file, not a portfolio"]),
+    ({"case": 'scenario = "C"'}, ["sweep.case[0].scenario: one of the sweep's scenario files, or a country",
+                                  "(got 'C')"]),
+])
+def test_a_bad_portfolio_sweep_is_named(tmp_path, capsys, change, words):
+    portfolio = _two_countries(tmp_path)
+    if "rule" in change:
+        portfolio.write_text(portfolio.read_text().replace('"need"', change["rule"]), encoding="utf-8")
+    if "country" in change:
+        country = tmp_path / "A.toml"
+        country.write_text(country.read_text().replace("[context]", "[context]\n" + change["country"]).replace(
+            "schools = 0\n", ""), encoding="utf-8")
+    spec = _portfolio_spec(tmp_path, "portfolio.toml", draws=2,
+                           extra=f"[[sweep.case]]\n{change['case']}\n" if "case" in change else "")
+    text = spec.read_text()
+    if "portfolio" in change:
+        new = "" if change["portfolio"] is None else f"portfolio = {change['portfolio']}"
+        text = text.replace('portfolio = "portfolio.toml"', new)
+    spec.write_text(text, encoding="utf-8")
+    code = main(["sweep", str(spec), "--out", str(tmp_path / "out"), "--workers", "0"])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    for w in words:
+        assert w in err, (w, err)
+    assert not (tmp_path / "out" / "draws").exists()
+
+
+def test_a_portfolio_beside_scenarios_and_countries_by_name_in_listed_cases(tmp_path):
+    spec = _portfolio_spec(tmp_path, str(_two_countries(tmp_path)), draws=4, extra=f"""
+scenarios = ["{ROOT / 'scenarios/rwanda-ida-credit.toml'}"]
+[[sweep.case]]
+scenario = "B"
+override = "uncertain budget"
+
+[[sweep.case]]
+scenario = "{ROOT / 'scenarios/rwanda-ida-credit.toml'}"
+""")
+    sweep = load_sweep(spec)
+    assert [(c.scenario, c.file.endswith("#B"), c.override) for c in sweep.cases] == [
+        ("B", True, "uncertain budget"), ("Rwanda: IDA credit-led", False, "as written")]
+    state = run_sweep(sweep, tmp_path / "o")
+    assert not state.failed and state.incomplete == [
+        "uncertain budget, baseline, seed 0: no draws of A (failed, the stress does not apply, or not a listed case)"]
+    assert len(pd.read_csv(tmp_path / "o" / "portfolio_quantiles.csv")) == 0
+    assert len(read_draws(tmp_path / "o")) == 8
+
+
+# ------------------------------------------------------------------------------- separate processes, as on machines
+
+
+def _dask_cli_missing() -> str | None:
+    """Why the dask command-line tools cannot be started from this interpreter, or None."""
+    for module in ("click", "distributed.cli.dask_scheduler", "distributed.cli.dask_worker"):
+        if importlib.util.find_spec(module) is None:
+            return f"the dask command-line tools are not installed here ({module} cannot be imported)"
+    return None
+
+
+@contextlib.contextmanager
+def _separate_processes(folder: Path, workers: int = 2) -> Iterator[str]:
+    """A Dask scheduler and ``workers`` workers (one thread each), each a separate process started with the dask
+    command line (``python -m distributed.cli.dask_scheduler`` / ``dask_worker``, which the ``dask scheduler`` and
+    ``dask worker`` commands run) in a folder of its own, as on separate machines; its address once every worker has
+    joined. Every process is stopped on the way out, whatever happens."""
+    from distributed import Client
+
+    with socket.socket() as s:  # a free port
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    procs: list[subprocess.Popen[bytes]] = []
+    logs = []
+
+    def start(name: str, *args: str) -> None:
+        home = folder / name
+        home.mkdir(parents=True)
+        log = (folder / f"{name}.log").open("wb")
+        logs.append(log)
+        procs.append(subprocess.Popen([sys.executable, "-m", *args], cwd=home, env=env, stdout=log,
+                                      stderr=subprocess.STDOUT, start_new_session=True))
+
+    try:
+        start("scheduler", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", str(port),
+              "--no-dashboard", "--dashboard-address", ":0")  # (its web server would take 8787 otherwise)
+        for i in range(workers):
+            start(f"worker{i}", "distributed.cli.dask_worker", address, "--nthreads", "1", "--nworkers", "1",
+                  "--no-dashboard", "--name", f"worker{i}", "--local-directory", str(folder / f"worker{i}"))
+        try:
+            with Client(address, timeout="60s") as client:
+                client.wait_for_workers(workers, timeout=120)
+                pids = client.run(os.getpid)
+        except (OSError, TimeoutError) as exc:
+            text = "\n".join(f"--- {f.name}\n" + f.read_text(errors="replace")[-2000:]
+                             for f in sorted(folder.glob("*.log")))
+            pytest.fail(f"the scheduler and {workers} workers did not start: {exc}\n{text}")
+        assert len(set(pids.values())) == workers and os.getpid() not in pids.values()
+        yield address
+    finally:
+        for proc in procs:  # SIGTERM: the dask commands close gracefully (a worker's nanny stops its worker)
+            if proc.poll() is None:
+                proc.terminate()
+        deadline = time.monotonic() + 30
+        for proc in procs:
+            try:
+                proc.wait(max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)  # its own session: the process and the ones it started
+                proc.wait()
+        for log in logs:
+            log.close()
+
+
+@pytest.mark.skipif(_dask_cli_missing() is not None, reason=str(_dask_cli_missing()))
+def test_separate_scheduler_and_worker_processes_give_the_numbers_of_one_process(tmp_path, capsys):
+    # a portfolio's countries (scenarios made in memory) beside a scenario file with uncertain inputs
+    spec = _portfolio_spec(tmp_path, str(_two_countries(tmp_path)), draws=30, extra=f"""
+scenarios = ["{ROOT / 'scenarios/rwanda-ida-credit.toml'}"]
+stresses = ["baseline", "capex_overrun=0.3"]
+""")
+    assert main(["sweep", str(spec), "--out", str(tmp_path / "here"), "--workers", "0"]) == 0
+    with _separate_processes(tmp_path / "cluster") as address:
+        code = main(["sweep", str(spec), "--out", str(tmp_path / "there"), "--scheduler", address])
+        assert code == 0, capsys.readouterr().err
+    pd.testing.assert_frame_equal(read_draws(tmp_path / "here"), read_draws(tmp_path / "there"))
+    assert len(read_draws(tmp_path / "there")) == 3 * 2 * 2 * 30
+    for table in ("cases.csv", "quantiles.csv", "portfolio_quantiles.csv"):
+        pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "here" / table), pd.read_csv(tmp_path / "there" / table))
+    import json
+
+    manifest = json.loads((tmp_path / "there" / "manifest.json").read_text())
+    assert manifest["workers"] == address and manifest["portfolio"]["shares_usd"] == pytest.approx(
+        {"A": 262.5, "B": 87.5})
+
+
+def test_a_cluster_without_workers_or_with_another_version_is_refused(client):
+    from distributed import Client, LocalCluster
+
+    from dfl_finance import DflFinanceError
+    from dfl_finance.sweep import check_cluster
+
+    with LocalCluster(n_workers=0, processes=False, dashboard_address=":0") as empty, Client(empty) as c:
+        with pytest.raises(DflFinanceError, match="no worker joined the scheduler in 1 s"):
+            check_cluster(c, wait=1)
+    assert check_cluster(client) == 2
+
+    def set_version(version: str) -> str:
+        import dfl_finance
+
+        old, dfl_finance.__version__ = dfl_finance.__version__, version
+        return old
+
+    worker = sorted(client.scheduler_info()["workers"])[0]
+    old = client.run(set_version, "9.9.9", workers=[worker])[worker]
+    try:
+        with pytest.raises(DflFinanceError, match=rf"another dfl-finance than this one .*{worker} \(9\.9\.9\)"):
+            check_cluster(client)
+    finally:
+        client.run(set_version, old, workers=[worker])
+    assert check_cluster(client) == 2

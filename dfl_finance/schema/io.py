@@ -195,6 +195,25 @@ def dump_scenario(scenario: Scenario) -> str:
     return tomli_w.dumps({k: v for k, v in data.items() if v != []})
 
 
+def dump_resolved(scenario: Scenario) -> str:
+    """The TOML text of a scenario as validated, every field written: what its country profile, templates and term
+    sheets filled in and the cost lines its school tables planned included, so that :func:`parse_resolved` gives an
+    equal scenario without reading any other file (what a sweep sends to its workers, which may be other machines).
+
+    :func:`dump_scenario` writes the file a person edits instead: a school table's lines are left out there and made
+    again from the table when the file is read.
+    """
+    import tomli_w
+
+    return tomli_w.dumps({k: v for k, v in scenario.model_dump(exclude_none=True).items() if v != []})
+
+
+def parse_resolved(text: str) -> Scenario:
+    """The scenario of a :func:`dump_resolved` text, validated again (its school tables are not planned again: their
+    cost lines are in the text)."""
+    return scenario_from_dict(tomllib.loads(text), schools=False)
+
+
 def write_text_atomically(path: str | os.PathLike[str], text: str) -> Path:
     """Write ``text`` to ``path`` so that ``path`` holds either its old content or all of the new one.
 
