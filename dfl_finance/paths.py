@@ -489,8 +489,16 @@ def apply_overrides(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenari
                     located.pop(loc, None)
     for loc, (_, value) in located.items():
         set_in(raw, loc, value)
+    # the school plans' lines stay (an override of one of them included), unless an override changes what the plan
+    # depends on (a table's options, the plan's years): then the tables are planned again, from the folder they were
+    # read from
+    replan = any(loc[0] == "programme" and "schools" in loc or loc[:2] in (("scenario", "start_year"),
+                                                                          ("scenario", "years")) for loc in located)
     try:
-        return scenario_from_dict(raw)
+        new = scenario_from_dict(raw, schools=replan, folder=scenario.folder)
+        if not replan:
+            new._folder = scenario.folder
+        return new
     except ScenarioError as exc:
         written = {format_location(loc): path for loc, (path, _) in located.items()}
         raise ScenarioError([_renamed(p, written) for p in exc.problems]) from None

@@ -443,3 +443,36 @@ def test_a_missing_or_broken_school_table_is_named(tmp_path, capsys):
     assert main(["validate", str(path)]) == 2
     err = capsys.readouterr().err
     assert "programme[7].schools.table" in err and "file not found" in err and "Traceback" not in err
+
+
+def test_overrides_and_a_portfolio_fund_read_a_linked_table_beside_the_scenario_file(tmp_path, monkeypatch):
+    """A scenario read from another folder keeps its table's folder: an override (a sweep's, a portfolio's
+    ``values``) and the portfolio's fund plan its schools from the same table, whatever the working folder."""
+    from dfl_finance import load_scenario
+    from dfl_finance.paths import apply_overrides
+    from dfl_finance.portfolio import Fund, with_fund
+
+    sc = load_scenario(_linked_file(tmp_path))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    new = apply_overrides(sc, {"context.burden_limit": 0.05, "programme[school_links].schools.budget": 500000})
+    assert new.context.burden_limit == 0.05 and new.programme[-1].schools.budget == 500000
+    assert new.programme[-1].cost != sc.programme[-1].cost  # planned again, from the table, with the new budget
+    assert apply_overrides(new, {"programme[school_links].schools.budget": 400000}).programme[-1].cost == \
+        sc.programme[-1].cost
+    funded = with_fund(sc, Fund("fund", 1e6, "need"), 1e6)
+    assert funded.programme == sc.programme and funded.source[-1].id == "fund"
+
+
+def test_an_override_of_a_planned_line_is_kept(tmp_path):
+    """A pooled discount on a line the school plan made (an override of its unit cost) stays: the plan is made again
+    only when an override changes what it depends on."""
+    from dfl_finance import load_scenario
+    from dfl_finance.paths import apply_overrides
+
+    sc = load_scenario(_linked_file(tmp_path))
+    j = next(j for j, c in enumerate(sc.programme[-1].cost) if c.item == "satellite installation")
+    cost = sc.programme[-1].cost[j].unit_cost
+    new = apply_overrides(sc, {f"programme[school_links].cost[{j}].unit_cost": cost * 0.7})
+    assert new.programme[-1].cost[j].unit_cost == pytest.approx(cost * 0.7) and new.folder == sc.folder

@@ -491,3 +491,40 @@ def test_a_cluster_without_workers_or_with_another_version_is_refused(client):
     finally:
         client.run(set_version, old, workers=[worker])
     assert check_cluster(client) == 2
+
+
+def test_a_scenario_with_a_school_table_sweeps_with_overrides_and_stresses(tmp_path, monkeypatch):
+    """The school plan's lines travel with the scenario: an override set and a capex stress apply to them on the
+    worker (here, in process, from another working folder), and the stressed cases cost more."""
+    import shutil
+
+    shutil.copy(ROOT / "data" / "schools-rwanda-synthetic.csv", tmp_path / "schools.csv")
+    text = (ROOT / "scenarios" / "rwanda-domestic.toml").read_text(encoding="utf-8")
+    (tmp_path / "linked.toml").write_text(text + """
+[[programme]]
+id = "school_links"
+pillar = "infrastructure"
+driver = "schools"
+  [programme.schools]
+  table = "schools.csv"
+  budget = 400000
+""", encoding="utf-8")
+    (tmp_path / "sweep.toml").write_text("""
+[sweep]
+name = "linked"
+scenarios = ["linked.toml"]
+stresses = ["baseline", "capex_overrun=0.3"]
+seeds = [1]
+draws = 2
+[[sweep.override]]
+name = "tighter"
+values = { "context.burden_limit" = 0.04 }
+""", encoding="utf-8")
+    sweep = load_sweep(tmp_path / "sweep.toml")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    state = run_sweep(sweep, tmp_path / "o")
+    assert not state.failed
+    cost = read_draws(tmp_path / "o").groupby("stress")["total_cost"].mean()
+    assert cost["capex_overrun=0.3"] > cost["baseline"]

@@ -67,14 +67,15 @@ def _problems_from_validation(exc: ValidationError) -> list[Problem]:
     return out
 
 
-def scenario_from_dict(raw: Any, file: str | None = None, schools: bool = True) -> Scenario:
+def scenario_from_dict(raw: Any, file: str | None = None, schools: bool = True,
+                       folder: Path | None = None) -> Scenario:
     """Validate a parsed scenario (a dict as read from TOML) into a :class:`Scenario`.
 
     Before validation, references to ``data/`` are expanded (:func:`~dfl_finance.references.expand_references`):
     the country profile fills ``[context]``, templates fill programmes and term sheets fill loans; what the file
     writes always wins. After it, a programme with a ``[programme.schools]`` table takes its cost lines from the
-    school plan (the table read relative to ``file``'s folder, else the working folder; ``schools=False`` leaves
-    them as they are).
+    school plan (the table read relative to ``folder``, else ``file``'s folder, else the working folder; the
+    scenario remembers that folder as :attr:`Scenario.folder`; ``schools=False`` leaves the lines as they are).
     """
     from ..references import expand_references
 
@@ -85,7 +86,9 @@ def scenario_from_dict(raw: Any, file: str | None = None, schools: bool = True) 
         if schools and any(p.schools is not None for p in scenario.programme):
             from ..schools.link import expand_school_links
 
-            scenario = expand_school_links(scenario, Path(file).parent if file else Path.cwd())
+            base = folder if folder is not None else Path(file).parent if file else Path.cwd()
+            scenario = expand_school_links(scenario, base)
+            scenario._folder = base.resolve()
         return scenario
     except ValidationError as exc:
         raise ScenarioError(_problems_from_validation(exc), file=file) from None

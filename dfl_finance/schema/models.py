@@ -9,9 +9,10 @@ names, finite numbers) are pydantic constraints here; rules that involve several
 from __future__ import annotations
 
 import unicodedata
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
 from pydantic.json_schema import JsonDict
 from pydantic_core import PydanticCustomError
 
@@ -516,6 +517,20 @@ class Scenario(_Model):
     stress: list[Stress] = Field(default_factory=list)
     programme: list[Programme] = Field(min_length=1)
     source: list[Source] = Field(default_factory=list)
+    #: The folder its school tables were read from (None: it has none, or its lines came planned): a scenario made
+    #: from this one (overrides, a portfolio's fund) plans them again from there, whatever the working folder.
+    _folder: Path | None = PrivateAttr(default=None)
+
+    def __eq__(self, other: object) -> bool:
+        """Equal fields (where its school tables were read from is not part of the scenario)."""
+        return isinstance(other, Scenario) and self.__dict__ == other.__dict__
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @property
+    def folder(self) -> Path | None:
+        """The folder its school tables were read from (see ``_folder``)."""
+        return self._folder
 
     @model_validator(mode="after")
     def _check(self) -> "Scenario":
