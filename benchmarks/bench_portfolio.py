@@ -16,11 +16,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+from bench_sweep import scaled_country  # the same stand-in countries (this folder is on the path of a script)
 
-from dfl_finance import load_scenario, save_scenario, scenario_from_dict
+from dfl_finance import save_scenario, scenario_from_dict
 from dfl_finance.portfolio import allocate_optimal, discounted, fund_response, load_portfolio, run_portfolio
 
-HERE = Path(__file__).resolve().parent
 BUNDLED = ["rwanda-grants-gpe.toml", "kenya-ida-gpe.toml", "rwanda-ida-credit.toml", "rwanda-domestic.toml",
            "kenya-domestic.toml", "rwanda-philanthropy.toml"]
 
@@ -28,12 +28,7 @@ BUNDLED = ["rwanda-grants-gpe.toml", "kenya-ida-gpe.toml", "rwanda-ida-credit.to
 def portfolio_file(folder: Path, n: int, envelope: float) -> Path:
     rows = []
     for i in range(n):
-        raw = load_scenario(HERE.parent / "scenarios" / BUNDLED[i % len(BUNDLED)]).model_dump(exclude_none=True)
-        scale = 0.5 + (i * 37 % 100) / 100
-        raw["scenario"]["name"] = f"Country {i + 1:02d}"
-        for k in ("schools", "learners", "teachers"):
-            raw["context"][k] = int(raw["context"][k] * scale)
-        raw["context"]["education_budget"] *= scale
+        raw = scaled_country(BUNDLED[i % len(BUNDLED)], i)
         for s in raw["source"]:
             if s["kind"] == "domestic" and "budget_share_cap" in s:
                 s["budget_share_cap"] = 0.004 + 0.002 * (i % 5)

@@ -30,17 +30,24 @@ OPTIONS = [("as written", {}), ("budget growth 0", {"context.budget_growth": 0.0
            ("gross envelope", {"context.envelope": "gross"}), ("discount 5%", {"scenario.discount_rate": 0.05})]
 
 
+def scaled_country(file: str, i: int) -> dict[str, Any]:
+    """Country ``i`` of a benchmark: the bundled scenario ``file`` (a dict) with its counts and budget scaled by a
+    factor between 0.5 and 1.5 that depends on ``i``, named ``Country <i + 1> (<its name>)``."""
+    raw = load_scenario(HERE.parent / "scenarios" / file).model_dump(exclude_none=True)
+    scale = 0.5 + (i * 37 % 100) / 100
+    raw["scenario"]["name"] = f"Country {i + 1:02d} ({raw['scenario']['name']})"
+    for k in ("schools", "learners", "teachers"):
+        raw["context"][k] = int(raw["context"][k] * scale)
+    raw["context"]["education_budget"] *= scale
+    return raw
+
+
 def countries(folder: Path, n: int) -> list[Path]:
     """``n`` scenario files: the bundled ones with their counts and budget scaled, each with the uncertain rows of
     rwanda-ida-credit where its paths resolve (so every case has draws that differ)."""
     out = []
     for i in range(n):
-        raw = load_scenario(HERE.parent / "scenarios" / BUNDLED[i % len(BUNDLED)]).model_dump(exclude_none=True)
-        scale = 0.5 + (i * 37 % 100) / 100
-        raw["scenario"]["name"] = f"Country {i + 1:02d} ({raw['scenario']['name']})"
-        for k in ("schools", "learners", "teachers"):
-            raw["context"][k] = int(raw["context"][k] * scale)
-        raw["context"]["education_budget"] *= scale
+        raw = scaled_country(BUNDLED[i % len(BUNDLED)], i)
         raw["risk"] = {"draws": 1000, "seed": i, "method": "lhs"}
         path = folder / f"country{i:02d}.toml"
         save_scenario(scenario_from_dict(raw), path)

@@ -298,12 +298,12 @@ def test_portfolio_quantiles_are_the_sums_of_the_country_draws(tmp_path):
     assert abs(np.corrcoef(da, db)[0, 1]) < 0.3
 
 
-def test_a_school_table_scenario_travels_to_the_workers_whole(tmp_path, client, monkeypatch):
-    """The workers get the scenario as validated here (school plan included): they read no school table."""
+def _linked_scenario(folder: Path) -> Path:
+    """linked.toml in ``folder``: rwanda-domestic with a programme that plans the synthetic school table beside it."""
     import shutil
 
-    shutil.copy(ROOT / "data" / "schools-rwanda-synthetic.csv", tmp_path / "schools.csv")
-    linked = tmp_path / "linked.toml"
+    shutil.copy(ROOT / "data" / "schools-rwanda-synthetic.csv", folder / "schools.csv")
+    linked = folder / "linked.toml"
     linked.write_text((ROOT / "scenarios" / "rwanda-domestic.toml").read_text(encoding="utf-8") + """
 [[programme]]
 id = "school_links"
@@ -314,6 +314,12 @@ driver = "schools"
   order = "remote-first"
   budget = 400000
 """, encoding="utf-8")
+    return linked
+
+
+def test_a_school_table_scenario_travels_to_the_workers_whole(tmp_path, client, monkeypatch):
+    """The workers get the scenario as validated here (school plan included): they read no school table."""
+    _linked_scenario(tmp_path)
     spec = tmp_path / "sweep.toml"
     spec.write_text('[sweep]\nscenarios = ["linked.toml"]\ndraws = 2\n', encoding="utf-8")
     sweep = load_sweep(spec)
@@ -496,19 +502,7 @@ def test_a_cluster_without_workers_or_with_another_version_is_refused(client):
 def test_a_scenario_with_a_school_table_sweeps_with_overrides_and_stresses(tmp_path, monkeypatch):
     """The school plan's lines travel with the scenario: an override set and a capex stress apply to them on the
     worker (here, in process, from another working folder), and the stressed cases cost more."""
-    import shutil
-
-    shutil.copy(ROOT / "data" / "schools-rwanda-synthetic.csv", tmp_path / "schools.csv")
-    text = (ROOT / "scenarios" / "rwanda-domestic.toml").read_text(encoding="utf-8")
-    (tmp_path / "linked.toml").write_text(text + """
-[[programme]]
-id = "school_links"
-pillar = "infrastructure"
-driver = "schools"
-  [programme.schools]
-  table = "schools.csv"
-  budget = 400000
-""", encoding="utf-8")
+    _linked_scenario(tmp_path)
     (tmp_path / "sweep.toml").write_text("""
 [sweep]
 name = "linked"
