@@ -1116,7 +1116,7 @@ def test_an_uploaded_portfolio_names_its_problems_and_runs_when_corrected(worksp
     ).run()
     assert not at.exception, at.exception
     errors = _texts(at.error)
-    assert "mine.toml: fund.rule: one of need, per-learner, weighted (got 'lottery')" in errors
+    assert "mine.toml: fund.rule: one of need, per-learner, weighted, optimal (got 'lottery')" in errors
     assert "mine.toml: country[1].values: source[mof].budget_share_cap" in errors
     assert "Traceback" not in errors and not at.metric
     at.file_uploader(key="portfolio_upload").set_value(("bad.toml", b"[portfolio\n", "application/toml")).run()
