@@ -842,6 +842,16 @@ def test_the_allocation_table_shows_the_gap_before_where_it_differs_and_the_opti
     assert BASIS_COLUMNS["reach"][0] not in allocation_table(_allocation([1.0, 1.0], [1.0, 1.0]), "weighted")
 
 
+def test_the_allocation_says_why_the_need_differs_from_the_gap_before_the_fund():
+    from dfl_finance.app.portfolio import need_note
+
+    assert need_note("per-learner", ["gpe"]) == (
+        "The gap before the fund is shown where it differs from the need: a country asks at most its learners × the "
+        "USD per learner, and the fund unlocks money from the grants it co-finances.")
+    assert need_note("per-learner", []).endswith(": a country asks at most its learners × the USD per learner.")
+    assert need_note("need", ("gpe",)).endswith(": the fund unlocks money from the grants it co-finances.")
+
+
 def test_the_optimal_rule_s_note_says_what_comes_first_and_what_co_financing_does():
     from dfl_finance.app.portfolio import optimal_note
 

@@ -58,7 +58,8 @@ BASIS_COLUMNS = {
 ALLOCATION_HELP = {
     "Gap before the fund [USD]": "The country's funding gap without the fund (after any pooled discounts).",
     "Need [USD]": "What the fund would pay the country if it had no limit: its gap before the fund, less what the "
-                  "fund unlocks from the grants it co-finances.",
+                  "fund unlocks from the grants it co-finances (per-learner rule: at most learners × USD per "
+                  "learner).",
     "Share [USD]": "What the fund gives the country.",
     "Share of need [%]": "The share as a part of the need.",
     "Gap after [USD]": "What the country's plan still lacks with its share of the fund.",
@@ -196,7 +197,7 @@ def with_fund_options(portfolio: Portfolio, envelope: float, rule: str, per_lear
 
     Examples
     --------
-    >>> from dfl_finance.portfolio import CountryEntry, Fund
+    >>> from dfl_finance.portfolio import Fund
     >>> pf = Portfolio("p", [], Fund("fund", 1e6, "need"))
     >>> with_fund_options(pf, 2e6, "weighted", None, floor=1e5).fund.floor
     100000.0
@@ -310,8 +311,7 @@ def portfolio_results(text: str, name: str, envelope: float, rule: str, per_lear
     """The run of the portfolio with the page's fund options (:func:`with_fund_options`; None: the file's):
     ``allocation``, ``equity`` and ``groups`` (as ``dfl-finance portfolio`` writes them), ``share`` and ``need``
     (USD), ``currency`` (each country's currency in ``basis``, of the marginal PV saving), ``fund`` (the options
-    run), ``grant_table`` (the grants the fund can co-finance, and whether it does) and ``toml`` (the portfolio
-    file with these options: :func:`options_toml`).
+    run) and ``toml`` (the portfolio file with these options: :func:`options_toml`).
 
     Raises
     ------
@@ -336,7 +336,7 @@ def portfolio_results(text: str, name: str, envelope: float, rule: str, per_lear
             "fund": {"envelope": f.envelope, "rule": f.rule, "per_learner": f.per_learner, "objective": f.objective,
                      "co_finances": list(f.co_finances), "floor": f.floor, "ceiling": f.ceiling,
                      "weights": {c.label: c.weight for c in pf.countries}},
-            "grant_table": grant_table(pf, f.co_finances), "toml": options_toml(text, pf, note)}
+            "toml": options_toml(text, pf, note)}
 
 
 def allocation_table(allocation: pd.DataFrame, rule: str = "need", objective: str = "reach") -> pd.DataFrame:
@@ -359,6 +359,21 @@ def allocation_table(allocation: pd.DataFrame, rule: str = "need", objective: st
         out[BASIS_COLUMNS[objective][0]] = allocation["basis"].astype(float)
     out["Capped"] = pd.Series(["Yes" if c else "No" for c in allocation["capped"]], index=allocation.index)
     return pd.DataFrame(out)
+
+
+def need_note(rule: str, co_finances: Iterable[str]) -> str:
+    """Why the allocation table shows the gap before the fund beside the need: what makes them differ under ``rule``
+    with the fund co-financing ``co_finances``.
+
+    Examples
+    --------
+    >>> need_note("optimal", ["gpe"]).split(": ")[1]
+    'the fund unlocks money from the grants it co-finances.'
+    """
+    reasons = (["a country asks at most its learners × the USD per learner"] if rule == "per-learner" else []) + \
+        (["the fund unlocks money from the grants it co-finances"] if list(co_finances) else [])
+    return f"The gap before the fund is shown where it differs from the need: {', and '.join(reasons)}." if reasons \
+        else "The gap before the fund is shown where it differs from the need."
 
 
 def optimal_note(objective: str, co_finances: Iterable[str]) -> str:

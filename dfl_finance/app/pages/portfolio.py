@@ -29,6 +29,7 @@ from dfl_finance.app.portfolio import (
     equity_sentences,
     equity_table,
     examples_dir,
+    need_note,
     optimal_note,
     portfolio_zip,
     totals,
@@ -239,9 +240,8 @@ if math.isfinite(ceiling):
 how = RULE_LABELS[rule] + (f" ({OBJECTIVE_LABELS[objective].lower()})" if rule == "optimal" else "")
 st.caption(f"{how}. " + (f"Each country gets {' and '.join(limits)}" if limits else
                          "No floor or ceiling per country")
-           + ". USD at current prices; hover over a header for what it means"
-           + (". The gap before the fund is shown where it differs from the need: there the fund unlocks money from a "
-              "grant it co-finances" if "Gap before the fund [USD]" in shown.columns else "") + ".")
+           + ". USD at current prices; hover over a header for what it means."
+           + (f" {need_note(rule, co_finances)}" if "Gap before the fund [USD]" in shown.columns else ""))
 st.altair_chart(portfolio_chart(chart_rows(allocation, equity)), key="portfolio_chart", width="content")
 st.caption("Left: each country's funding gap before the fund (light) and after it (red). Right: the share of schools "
            "the country's connectivity programme reaches by the end of its plan with its share of the fund.")
