@@ -919,7 +919,7 @@ def test_the_portfolio_page_runs_the_optimal_rule_a_floor_and_weights_on_the_gpe
         pg.get_by_text("The fund goes first where it reaches the most learners").wait_for()  # the optimal rule's
         assert pg.get_by_text("The fund co-finances GPE multiplier grant (gpe)").count() == 1
         assert _metric_value(pg, "Shared [USD]") == "60.0 M"
-        pg.get_by_text(BASIS_COLUMNS["reach"][0]).first.wait_for(state="attached")
+        pg.get_by_text(BASIS_COLUMNS["reach"][0]).first.wait_for(state="attached")  # the basis column
 
         # the most gap closed first, and a floor of USD 25 M a country: Kenya gets at least that
         _choose(pg, "Objective", "The most gap closed first")
@@ -929,9 +929,14 @@ def test_the_portfolio_page_runs_the_optimal_rule_a_floor_and_weights_on_the_gpe
         assert not pg.locator("[data-testid='stAlert']").filter(has_text="please correct").count()
         pg.get_by_text("Each country gets at least USD 25.0 M").wait_for()
         _screenshot(pg, "portfolio-optimal")
+        shown = _grid_rows(pg.locator("[data-testid='stDataFrame']").filter(has_text="Share of need [%]").first)
+        assert [r["Country"] for r in shown] == ["Rwanda", "Kenya"]
+        shares = [float(r["Share [USD]"].replace(",", "")) for r in shown]
+        assert sum(shares) == pytest.approx(60e6, abs=2) and min(shares) >= 25e6  # the floor held
+        assert all(r["Gap before the fund [USD]"] and r[BASIS_COLUMNS["gap"][0]] for r in shown)
         alloc = _download_zip(pg, zip_name)["allocation.csv"].set_index("country")
         assert alloc["share"].sum() == pytest.approx(60e6, rel=1e-9)
-        assert alloc["share"].min() >= 25e6 - 1
+        assert alloc["share"].tolist() == pytest.approx(shares, abs=0.01)  # what the page shows, it downloads
         assert (alloc["gap_before"] > alloc["need"]).all()  # the fund unlocks GPE money in both
 
         # the portfolio file with these options: the command runs it to the same allocation
@@ -956,7 +961,7 @@ def test_the_portfolio_page_runs_the_optimal_rule_a_floor_and_weights_on_the_gpe
         _choose(pg, "Rule", RULE_LABELS["weighted"])
         grid = pg.locator("[data-testid='stDataFrame']").filter(has_text="Weight").first
         grid.wait_for()
-        _edit_grid_cell(pg, grid, 0, 1, "1", "3")
+        _edit_grid_cell(pg, grid, 0, "Weight", "1", "3")
         _wait_idle(pg)
         _no_exception(pg)
         _screenshot(pg, "portfolio-weighted")
@@ -968,15 +973,15 @@ def test_the_portfolio_page_runs_the_optimal_rule_a_floor_and_weights_on_the_gpe
         pg.context.close()
 
 
-def _edit_grid_cell(page, grid, row: int, column: int, old: str, new: str) -> None:
-    """Replace ``old`` by ``new`` in a cell of the data editor ``grid``: data row ``row`` and ``column`` (from 0),
-    the grid's columns of equal width (rows are 35 px under a 35 px header)."""
+def _edit_grid_cell(page, grid, row: int, column: str, old: str, new: str) -> None:
+    """Replace ``old`` by ``new`` in a cell of the data editor ``grid``: data row ``row`` (from 0) under the header
+    ``column``, the grid's columns taken as of equal width (rows are 35 px under a 35 px header)."""
     grid.scroll_into_view_if_needed()
     page.wait_for_timeout(300)
     box = grid.bounding_box()
-    headers = grid.locator("[role='columnheader']")
-    width = box["width"] / max(headers.count(), 1)
-    x, y = box["x"] + width * (column + 0.5), box["y"] + 35 * (row + 1) + 17
+    headers = grid.locator("[role='columnheader']").all_inner_texts()
+    width = box["width"] / len(headers)
+    x, y = box["x"] + width * (headers.index(column) + 0.5), box["y"] + 35 * (row + 1) + 17
     page.mouse.click(x, y)
     page.wait_for_timeout(200)
     page.mouse.dblclick(x, y)
@@ -985,3 +990,10 @@ def _edit_grid_cell(page, grid, row: int, column: int, old: str, new: str) -> No
     editor.fill(new)
     editor.press("Enter")
     page.wait_for_timeout(300)
+
+
+def _grid_rows(grid) -> list[dict[str, str]]:
+    """The rows of a table (st.dataframe) as its cells' texts by header, from the grid's accessible table."""
+    headers = grid.locator("[role='columnheader']").all_inner_texts()
+    cells = grid.locator("[role='gridcell']").all_inner_texts()
+    return [dict(zip(headers, cells[i:i + len(headers)])) for i in range(0, len(cells), len(headers))]
