@@ -899,9 +899,9 @@ def _choose(pg, label: str, option: str) -> None:
 
 def test_the_portfolio_page_runs_the_optimal_rule_a_floor_and_weights_on_the_gpe_example(browser, server):
     """The GPE example on the page: the optimal rule with its objective and co-financed grants, a floor typed and
-    honoured, a floor too large named, then the weighted rule with a weight edited; the allocation downloaded each
-    time is the page's options run (shares adding to the envelope), and the portfolio file downloaded runs the
-    same on the command line."""
+    honoured, a floor too large named, then the weighted rule with a weight edited; the allocation shown and
+    downloaded is the page's options run (shares adding to the envelope), and the portfolio file downloaded carries
+    the options (test_portfolio.py runs such a file on the command line: the same tables)."""
     from dfl_finance.app.portfolio import BASIS_COLUMNS, EXAMPLES, RULE_LABELS
 
     title = EXAMPLES["portfolio-gpe-optimal.toml"][0]
@@ -939,7 +939,7 @@ def test_the_portfolio_page_runs_the_optimal_rule_a_floor_and_weights_on_the_gpe
         assert alloc["share"].tolist() == pytest.approx(shares, abs=0.01)  # what the page shows, it downloads
         assert (alloc["gap_before"] > alloc["need"]).all()  # the fund unlocks GPE money in both
 
-        # the portfolio file with these options: the command runs it to the same allocation
+        # the portfolio file with these options
         with pg.expect_download() as info:
             pg.get_by_role("button", name="The portfolio file with these options (TOML)").click()
         raw = tomllib.loads(Path(info.value.path()).read_text(encoding="utf-8"))
@@ -959,7 +959,7 @@ def test_the_portfolio_page_runs_the_optimal_rule_a_floor_and_weights_on_the_gpe
 
         # the weighted rule: Rwanda's weight 3, Kenya's 1 -> shares in proportion to need x weight
         _choose(pg, "Rule", RULE_LABELS["weighted"])
-        grid = pg.locator("[data-testid='stDataFrame']").filter(has_text="Weight").first
+        grid = pg.locator("[class*='st-key-portfolio_weights'] [data-testid='stDataFrame']")
         grid.wait_for()
         _edit_grid_cell(pg, grid, 0, "Weight", "1", "3")
         _wait_idle(pg)
