@@ -1130,3 +1130,58 @@ def test_an_uploaded_portfolio_names_its_problems_and_runs_when_corrected(worksp
     shown = _allocation(at)
     expected = _expected_portfolio().set_index("country")["share"].to_dict()
     assert shown["Share [USD]"].to_dict() == pytest.approx(expected)
+
+
+def test_the_portfolio_page_runs_the_optimal_rule_of_the_gpe_example_with_the_page_s_options(workspace):
+    from dataclasses import replace
+
+    from dfl_finance.app.portfolio import BASIS_COLUMNS, EXAMPLES
+    from dfl_finance.portfolio import load_portfolio, run_portfolio
+
+    at = _portfolio_page()
+    title = EXAMPLES["portfolio-gpe-optimal.toml"][0]
+    at.radio(key="portfolio_source").set_value(f"{title} (portfolio-gpe-optimal.toml)").run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    pf = load_portfolio(ROOT / "examples" / "portfolio-gpe-optimal.toml")
+
+    def check(**fund):
+        shown = _allocation(at)
+        exp = run_portfolio(replace(pf, fund=replace(pf.fund, **fund)), "real-lcu").allocation_df().set_index(
+            "country")
+        assert shown["Share [USD]"].to_dict() == pytest.approx(exp["share"].to_dict())
+        assert shown["Gap before the fund [USD]"].to_dict() == pytest.approx(exp["gap_before"].to_dict())
+        assert shown["Need [USD]"].to_dict() == pytest.approx(exp["need"].to_dict())
+        return shown
+
+    shown = check()
+    assert "The fund goes first where it reaches the most learners" in _texts(at.info)
+    assert shown[BASIS_COLUMNS["reach"][0]].gt(0).all()
+    assert _labelled(at.multiselect, "Co-financed grants").value == ["gpe"]
+
+    # the most gap closed first, a floor: the shares are run_portfolio's with that fund
+    _labelled(at.selectbox, "Objective").set_value("gap").run()
+    _labelled(at.text_input, "Floor [USD per country]").set_value("25e6").run()
+    assert not at.exception, at.exception
+    shown = check(objective="gap", floor=25e6)
+    assert shown["Share [USD]"].min() >= 25e6 - 1 and shown["Share [USD]"].sum() == pytest.approx(60e6)
+    assert BASIS_COLUMNS["gap"][0] in shown.columns
+    assert "USD 25.0 M" in _texts(at.caption)
+
+    # co-financing off: the need is the gap before the fund again (no column for it), and the note says so
+    _labelled(at.multiselect, "Co-financed grants").set_value([]).run()
+    assert not at.exception, at.exception
+    assert "Gap before the fund [USD]" not in _allocation(at).columns
+    assert "It co-finances no grant" in _texts(at.info)
+
+    # bad values: named by their field, no numbers, no traceback
+    _labelled(at.text_input, "Floor [USD per country]").set_value("-1").run()
+    _labelled(at.text_input, "Ceiling [USD per country]").set_value("abc").run()
+    assert not at.exception, at.exception
+    assert "Ceiling [USD per country]: not a number" in _texts(at.error) and not at.metric
+    _labelled(at.text_input, "Ceiling [USD per country]").set_value("").run()
+    assert "Floor [USD per country]: an amount in USD >= 0 (0: no floor) (got -1.0)" in _texts(at.error)
+    _labelled(at.text_input, "Floor [USD per country]").set_value("40e6").run()
+    errors = _texts(at.error)
+    assert "Floor [USD per country]: the floors need 80,000,000, more than the envelope of 60,000,000" in errors
+    assert "Traceback" not in errors and not at.metric

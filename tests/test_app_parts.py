@@ -731,3 +731,175 @@ def test_the_export_writes_what_the_risk_page_computed_and_on_request_the_rest()
                                                      ROOT / "scenarios/rwanda-ida-credit.toml").source]})
     pledged = plan(ida, {}, include=True)  # an uncertain pledge: a risk run, but no sensitivity without rows
     assert pledged.risk is not None and pledged.tornado == [] and any("[[uncertain]]" in n for n in pledged.notes)
+
+
+# ------------------------------------------------------------------------------------------- the Portfolio page
+
+GPE = ROOT / "examples/portfolio-gpe-optimal.toml"
+EAST_AFRICA = ROOT / "examples/portfolio-east-africa.toml"
+
+
+def _page_portfolio(path=GPE):
+    from dfl_finance.app.portfolio import load_portfolio_text
+
+    return load_portfolio_text(path.read_text(encoding="utf-8"), path.name)
+
+
+@pytest.mark.parametrize("options, shown", [
+    ({"envelope": -1.0}, "Envelope [USD]: an amount in USD >= 0 (got -1.0)"),
+    ({"envelope": float("nan")}, "Envelope [USD]: an amount in USD >= 0 (got nan)"),
+    ({"rule": "per-learner"}, "USD per learner: the per-learner rule needs USD per learner (>= 0) (got None)"),
+    ({"rule": "per-learner", "per_learner": -2.0}, "USD per learner: the per-learner rule needs USD per learner"),
+    ({"objective": "most"}, "Objective: one of reach, gap (got 'most')"),
+    ({"co_finances": ["ida"]}, "Co-financed grants: not a grant with a match rule in any country's scenario "
+                               "(the grants: gpe) (got 'ida')"),
+    ({"floor": -5.0}, "Floor [USD per country]: an amount in USD >= 0 (0: no floor) (got -5.0)"),
+    ({"floor": float("inf")}, "Floor [USD per country]: an amount in USD >= 0 (0: no floor) (got inf)"),
+    ({"ceiling": -1.0}, "Ceiling [USD per country]: an amount in USD >= 0, or empty for no ceiling (got -1.0)"),
+    ({"floor": 2e6, "ceiling": 1e6}, "Floor [USD per country]: more than the ceiling (USD 1.0 M): a country cannot "
+                                     "get at least the floor and at most the ceiling (got 2000000.0)"),
+    ({"weights": {"Kenya": -1.0}}, "Weight of Kenya: a number >= 0 (the weighted rule shares by need × weight) "
+                                   "(got -1.0)"),
+    ({"weights": {"Kenya": None}}, "Weight of Kenya: a number >= 0 (the weighted rule shares by need × weight) "
+                                   "(got None)"),
+    ({"weights": {"Narnia": 1.0}}, "Weight of Narnia: no such country in the portfolio (Rwanda, Kenya)"),
+])
+def test_a_bad_fund_option_on_the_portfolio_page_is_named_by_its_field(options, shown):
+    from dfl_finance.app.portfolio import with_fund_options
+
+    args = {"envelope": 60e6, "rule": "optimal", "per_learner": None} | options
+    with pytest.raises(ScenarioError) as info:
+        with_fund_options(_page_portfolio(), args.pop("envelope"), args.pop("rule"), args.pop("per_learner"), **args)
+    assert shown in str(info.value)
+    assert len(info.value.problems) == 1
+
+
+def test_every_bad_fund_option_is_named_at_once_and_good_ones_are_set():
+    from dfl_finance.app.portfolio import with_fund_options
+
+    pf = _page_portfolio()
+    with pytest.raises(ScenarioError) as info:
+        with_fund_options(pf, -1.0, "optimal", None, floor=-1.0, weights={"Rwanda": -3.0})
+    assert [p.path for p in info.value.problems] == ["Envelope [USD]", "Floor [USD per country]", "Weight of Rwanda"]
+
+    new = with_fund_options(pf, 5e7, "optimal", None, objective="gap", co_finances=["gpe", "gpe"], floor=1e6,
+                            ceiling=4e7, weights={"Kenya": 2.5})
+    f = new.fund
+    assert (f.envelope, f.rule, f.objective, f.co_finances, f.floor, f.ceiling) == (5e7, "optimal", "gap", ("gpe",),
+                                                                                     1e6, 4e7)
+    assert {c.label: c.weight for c in new.countries} == {"Rwanda": 1.0, "Kenya": 2.5}
+    same = with_fund_options(pf, pf.fund.envelope, pf.fund.rule, None)  # None: the file's options
+    assert same == pf
+    assert with_fund_options(pf, 6e7, "optimal", None, co_finances=[]).fund.co_finances == ()
+
+
+def test_floors_that_need_more_than_the_envelope_are_named_by_the_page_s_field():
+    from dfl_finance.app.portfolio import portfolio_results
+
+    text = EAST_AFRICA.read_text(encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:  # both needs are above USD 30 M: 60 M of floors for 40 M
+        portfolio_results(text, EAST_AFRICA.name, 40e6, "need", None, "real-lcu", floor=30e6)
+    (problem,) = info.value.problems
+    assert problem.format() == ("Floor [USD per country]: the floors need 60,000,000, more than the envelope of "
+                                "40,000,000 (each country's floor, or its need when that is less): lower the floor "
+                                "or raise the envelope")
+    # a floor the needs allow: honoured, and the shares add up to the envelope
+    share = portfolio_results(text, EAST_AFRICA.name, 40e6, "need", None, "real-lcu", floor=15e6)["share"]
+    assert min(share) >= 15e6 and sum(share) == pytest.approx(40e6, rel=1e-12)
+
+
+def test_the_page_s_weights_and_ceiling_change_the_shares_as_the_rule_says():
+    from dfl_finance.app.portfolio import portfolio_results
+
+    text = EAST_AFRICA.read_text(encoding="utf-8")
+    run = portfolio_results(text, EAST_AFRICA.name, 40e6, "weighted", None, "real-lcu", weights={"Rwanda": 3.0})
+    (r, k), (nr, nk) = run["share"], run["need"]
+    assert r / k == pytest.approx(3.0 * nr / nk, rel=1e-9) and r + k == pytest.approx(40e6, rel=1e-12)
+    assert run["fund"]["weights"] == {"Rwanda": 3.0, "Kenya": 1.0}
+    capped = portfolio_results(text, EAST_AFRICA.name, 40e6, "weighted", None, "real-lcu", ceiling=12e6,
+                               weights={"Rwanda": 3.0})
+    assert capped["share"] == pytest.approx([12e6, 12e6]) and capped["allocation"]["capped"].all()
+
+
+def _allocation(gap_before, need, basis=(10.0, 20.0)):
+    return pd.DataFrame({"country": ["A", "B"], "gap_before": gap_before, "need": need, "basis": basis,
+                         "share": [5.0, 5.0], "capped": [False, True], "gap_after": [1.0, 2.0], "unit": "USD"})
+
+
+def test_the_allocation_table_shows_the_gap_before_where_it_differs_and_the_optimal_rule_s_basis():
+    from dfl_finance.app.portfolio import BASIS_COLUMNS, allocation_table
+
+    same = allocation_table(_allocation([100.0, 50.0], [100.01, 50.0]))  # rounding: the same
+    assert list(same.columns) == ["Country", "Need [USD]", "Share [USD]", "Share of need [%]", "Gap after [USD]",
+                                  "Capped"]
+    assert same["Share of need [%]"].tolist() == pytest.approx([500 / 100.01, 10.0])
+    assert same["Capped"].tolist() == ["No", "Yes"]
+    unlocked = allocation_table(_allocation([100.0, 50.0], [90.0, 50.0]), "optimal", "gap")
+    assert list(unlocked.columns) == ["Country", "Gap before the fund [USD]", "Need [USD]", "Share [USD]",
+                                      "Share of need [%]", "Gap after [USD]", BASIS_COLUMNS["gap"][0], "Capped"]
+    assert unlocked[BASIS_COLUMNS["gap"][0]].tolist() == [10.0, 20.0]
+    assert BASIS_COLUMNS["reach"][0] in allocation_table(_allocation([1.0, 1.0], [1.0, 1.0]), "optimal", "reach")
+    assert BASIS_COLUMNS["reach"][0] not in allocation_table(_allocation([1.0, 1.0], [1.0, 1.0]), "weighted")
+
+
+def test_the_allocation_says_why_the_need_differs_from_the_gap_before_the_fund():
+    from dfl_finance.app.portfolio import need_note
+
+    assert need_note("per-learner", ["gpe"]) == (
+        "The gap before the fund is shown where it differs from the need: a country asks at most its learners × the "
+        "USD per learner, and the fund unlocks money from the grants it co-finances.")
+    assert need_note("per-learner", []).endswith(": a country asks at most its learners × the USD per learner.")
+    assert need_note("need", ("gpe",)).endswith(": the fund unlocks money from the grants it co-finances.")
+
+
+def test_the_optimal_rule_s_note_says_what_comes_first_and_what_co_financing_does():
+    from dfl_finance.app.portfolio import optimal_note
+
+    reach = optimal_note("reach", ["GPE multiplier grant (gpe)"])
+    assert reach.startswith("The fund goes first where it reaches the most learners")
+    assert "then, among the ways of doing that, where it closes the most gap;" in reach
+    assert "shared in proportion to need" in reach and "The fund co-finances GPE multiplier grant (gpe)" in reach
+    assert "unlocks a grant's matched money it closes more than a USD of gap" in reach
+    gap = optimal_note("gap", [])
+    assert gap.startswith("The fund goes first where it closes the most gap, then") and "co-finances G" not in gap
+    assert "a USD of the fund closes a USD of gap wherever it goes: the learners reached decide" in gap
+
+
+def _equity(learners_per_usd, saving):
+    return pd.DataFrame({"country": ["A"], "income_group": ["low"], "learners": [1000.0], "gap_per_learner": [2.0],
+                         "reached_share_end": [0.5], "peak_burden_share": [0.02], "fund_share": [300.0],
+                         "fund_per_learner": [0.3], "marginal_gap_closed_per_usd": [1.0],
+                         "marginal_pv_saving_per_usd": [saving],
+                         "marginal_learners_reached_per_usd": [learners_per_usd]})
+
+
+def test_the_equity_sentences_and_tables_say_the_learners_a_usd_more_reaches():
+    from dfl_finance.app.portfolio import CURRENCY_HEADER, equity_sentences, equity_table
+    from dfl_finance.portfolio import EQUITY_COLUMNS
+
+    (a,) = equity_sentences(_equity(2.5, 12.0), {"A": "RWF"})
+    assert a.endswith("Each USD more of the fund here closes USD 1.00 of gap, reaches 2.500 more learners and saves "
+                      "RWF 12.00 of the government's cost in present value.")
+    (b,) = equity_sentences(_equity(0.0, 0.0), {})
+    assert b.endswith("closes USD 1.00 of gap, reaches no more learners and leaves the government's cost as it is.")
+    (c,) = equity_sentences(_equity(0.01, -3.0), {"A": "KES"})
+    assert "reaches 0.010 more learners and adds KES 3.00 to the government's cost" in c
+    main = equity_table(_equity(2.5, 12.0))
+    more = equity_table(_equity(2.5, 12.0), marginal=True, currency={"A": "RWF"})
+    assert list(more.columns) == ["Country", "Gap closed per USD more [USD]", "Learners reached per USD more",
+                                  "PV saving per USD more", CURRENCY_HEADER]
+    assert more.iloc[0].tolist() == ["A", 1.0, 2.5, 12.0, "RWF"]
+    assert len(main.columns) + len(more.columns) - 2 == len(EQUITY_COLUMNS)  # every column, the country twice
+
+
+def test_the_grants_the_fund_can_co_finance_are_listed_with_their_match():
+    from dfl_finance.app.portfolio import grant_table, matched_grants
+
+    pf = _page_portfolio()
+    assert matched_grants(pf) == {"gpe": "GPE multiplier grant"} and matched_grants(_page_portfolio(EAST_AFRICA)) == {}
+    table = grant_table(pf, [])
+    assert table["Country"].tolist() == ["Rwanda", "Kenya"] and set(table["Co-financed by the fund"]) == {"No"}
+    assert table["Match rule"].tolist() == ["at most 0.3333 × what multilateral and bilateral pay in the year",
+                                            "at most 0.3333 × what ida pay in the year"]
+    assert table["Commitment"].tolist() == ["USD 25.0 M", "USD 50.0 M"]
+    assert set(grant_table(pf, ["gpe"])["Co-financed by the fund"]) == {"Yes"}

@@ -875,3 +875,125 @@ def test_the_portfolio_page_draws_the_gaps_and_the_reach(browser, server):
         _no_exception(pg)
     finally:
         pg.context.close()
+
+
+def _download_zip(pg, button: str) -> dict[str, pd.DataFrame]:
+    with pg.expect_download() as info:
+        pg.get_by_role("button", name=button).click()
+    with zipfile.ZipFile(io.BytesIO(Path(info.value.path()).read_bytes())) as zf:
+        return {n: pd.read_csv(zf.open(n)) for n in zf.namelist() if n.endswith(".csv")}
+
+
+def _type(pg, label: str, value: str) -> None:
+    box = pg.get_by_role("textbox", name=label, exact=True)
+    box.fill(value)
+    box.press("Enter")
+    _wait_idle(pg)
+
+
+def _choose(pg, label: str, option: str) -> None:
+    pg.get_by_role("combobox", name=label, exact=True).click()
+    pg.get_by_role("option", name=option, exact=True).click()
+    _wait_idle(pg)
+
+
+def test_the_portfolio_page_runs_the_optimal_rule_a_floor_and_weights_on_the_gpe_example(browser, server):
+    """The GPE example on the page: the optimal rule with its objective and co-financed grants, a floor typed and
+    honoured, a floor too large named, then the weighted rule with a weight edited; the allocation shown and
+    downloaded is the page's options run (shares adding to the envelope), and the portfolio file downloaded carries
+    the options (test_portfolio.py runs such a file on the command line: the same tables)."""
+    from dfl_finance.app.portfolio import BASIS_COLUMNS, EXAMPLES, RULE_LABELS
+
+    title = EXAMPLES["portfolio-gpe-optimal.toml"][0]
+    zip_name = "allocation.csv, portfolio_equity.csv and portfolio_groups.csv (zip)"
+    pg = _new_page(browser)
+    try:
+        pg.goto(f"{server}/portfolio")
+        pg.get_by_role("heading", name="Portfolio", exact=True).wait_for()
+        _wait_idle(pg)
+        pg.get_by_text(f"{title} (portfolio-gpe-optimal.toml)", exact=True).click()
+        _wait_idle(pg)
+        pg.get_by_text("Illustrative.", exact=True).wait_for()
+        _no_exception(pg)
+        # the file's rule and its co-financing, shown; the note says what the rule does
+        pg.get_by_text("The fund goes first where it reaches the most learners").wait_for()  # the optimal rule's
+        assert pg.get_by_text("The fund co-finances GPE multiplier grant (gpe)").count() == 1
+        assert _metric_value(pg, "Shared [USD]") == "60.0 M"
+        pg.get_by_text(BASIS_COLUMNS["reach"][0]).first.wait_for(state="attached")  # the basis column
+
+        # the most gap closed first, and a floor of USD 25 M a country: Kenya gets at least that
+        _choose(pg, "Objective", "The most gap closed first")
+        pg.get_by_text("The fund goes first where it closes the most gap").wait_for()
+        _type(pg, "Floor [USD per country]", "25e6")
+        _no_exception(pg)
+        assert not pg.locator("[data-testid='stAlert']").filter(has_text="please correct").count()
+        pg.get_by_text("Each country gets at least USD 25.0 M").wait_for()
+        _screenshot(pg, "portfolio-optimal")
+        shown = _grid_rows(pg.locator("[data-testid='stDataFrame']").filter(has_text="Share of need [%]").first)
+        assert [r["Country"] for r in shown] == ["Rwanda", "Kenya"]
+        shares = [float(r["Share [USD]"].replace(",", "")) for r in shown]
+        assert sum(shares) == pytest.approx(60e6, abs=2) and min(shares) >= 25e6  # the floor held
+        assert all(r["Gap before the fund [USD]"] and r[BASIS_COLUMNS["gap"][0]] for r in shown)
+        alloc = _download_zip(pg, zip_name)["allocation.csv"].set_index("country")
+        assert alloc["share"].sum() == pytest.approx(60e6, rel=1e-9)
+        assert alloc["share"].tolist() == pytest.approx(shares, abs=0.01)  # what the page shows, it downloads
+        assert (alloc["gap_before"] > alloc["need"]).all()  # the fund unlocks GPE money in both
+
+        # the portfolio file with these options
+        with pg.expect_download() as info:
+            pg.get_by_role("button", name="The portfolio file with these options (TOML)").click()
+        raw = tomllib.loads(Path(info.value.path()).read_text(encoding="utf-8"))
+        assert raw["fund"] | {"envelope": 0} == {"id": "pooled_fund", "envelope": 0, "rule": "optimal",
+                                                  "objective": "gap", "co_finances": ["gpe"], "floor": 25e6}
+
+        # a floor the envelope cannot give every country: named, no numbers, no traceback
+        _type(pg, "Floor [USD per country]", "40e6")
+        error = pg.locator("[data-testid='stAlert']").filter(has_text="The portfolio cannot be run with this fund")
+        error.wait_for()
+        assert "Floor [USD per country]: the floors need 80,000,000, more than the envelope of 60,000,000" in \
+            error.inner_text()
+        assert pg.locator("[data-testid='stMetric']").count() == 0
+        _no_exception(pg)
+        _screenshot(pg, "portfolio-floor-too-large")
+        _type(pg, "Floor [USD per country]", "0")
+
+        # the weighted rule: Rwanda's weight 3, Kenya's 1 -> shares in proportion to need x weight
+        _choose(pg, "Rule", RULE_LABELS["weighted"])
+        grid = pg.locator("[class*='st-key-portfolio_weights'] [data-testid='stDataFrame']")
+        grid.wait_for()
+        _edit_grid_cell(pg, grid, 0, "Weight", "1", "3")
+        _wait_idle(pg)
+        _no_exception(pg)
+        _screenshot(pg, "portfolio-weighted")
+        alloc = _download_zip(pg, zip_name)["allocation.csv"].set_index("country")
+        assert alloc["share"].sum() == pytest.approx(60e6, rel=1e-9)
+        ratio = (alloc.loc["Rwanda", "share"] / alloc.loc["Kenya", "share"])
+        assert ratio == pytest.approx(3 * alloc.loc["Rwanda", "need"] / alloc.loc["Kenya", "need"], rel=1e-6)
+    finally:
+        pg.context.close()
+
+
+def _edit_grid_cell(page, grid, row: int, column: str, old: str, new: str) -> None:
+    """Replace ``old`` by ``new`` in a cell of the data editor ``grid``: data row ``row`` (from 0) under the header
+    ``column``, the grid's columns taken as of equal width (rows are 35 px under a 35 px header)."""
+    grid.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    box = grid.bounding_box()
+    headers = grid.locator("[role='columnheader']").all_inner_texts()
+    width = box["width"] / len(headers)
+    x, y = box["x"] + width * (headers.index(column) + 0.5), box["y"] + 35 * (row + 1) + 17
+    page.mouse.click(x, y)
+    page.wait_for_timeout(200)
+    page.mouse.dblclick(x, y)
+    editor = page.locator("textarea.gdg-input, input.gdg-input").first
+    assert editor.input_value() == old  # the cell meant
+    editor.fill(new)
+    editor.press("Enter")
+    page.wait_for_timeout(300)
+
+
+def _grid_rows(grid) -> list[dict[str, str]]:
+    """The rows of a table (st.dataframe) as its cells' texts by header, from the grid's accessible table."""
+    headers = grid.locator("[role='columnheader']").all_inner_texts()
+    cells = grid.locator("[role='gridcell']").all_inner_texts()
+    return [dict(zip(headers, cells[i:i + len(headers)])) for i in range(0, len(cells), len(headers))]

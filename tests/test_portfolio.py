@@ -145,20 +145,52 @@ def test_a_scenario_file_given_as_a_portfolio_or_a_sweep_is_named_as_such(capsys
     assert "this is a portfolio, not a sweep" in capsys.readouterr().err
 
 
-def test_the_portfolio_pages_zip_holds_the_commands_tables(tmp_path):
+@pytest.mark.parametrize("example, envelope, rule, options", [
+    ("portfolio-east-africa.toml", 40e6, "need", {}),
+    ("portfolio-east-africa.toml", 40e6, "weighted", {"weights": {"Kenya": 2.5}, "ceiling": 25e6}),
+    ("portfolio-east-africa.toml", 40e6, "per-learner", {"per_learner": 5.0, "floor": 5e6}),
+    ("portfolio-gpe-optimal.toml", 60e6, "optimal", {"objective": "gap", "floor": 25e6}),
+    ("portfolio-gpe-optimal.toml", 50e6, "optimal", {"co_finances": (), "ceiling": 30e6}),
+], ids=["need", "weighted", "per-learner", "optimal-gap-floor", "optimal-no-co-financing"])
+def test_the_portfolio_pages_zip_holds_the_commands_tables(tmp_path, example, envelope, rule, options):
     """The Portfolio page's download: allocation.csv, portfolio_equity.csv and portfolio_groups.csv, byte for byte
-    as dfl-finance portfolio writes them."""
+    as dfl-finance portfolio writes them for the portfolio file with the page's options (the page's other
+    download), its scenario paths read in examples/ as the page reads them."""
     import io
+    import tomllib
     import zipfile
 
-    from dfl_finance.app.portfolio import portfolio_results, portfolio_zip
+    import tomli_w
 
-    example = ROOT / "examples/portfolio-east-africa.toml"
-    results = portfolio_results(example.read_text(encoding="utf-8"), example.name, 40e6, "need", None, "real-lcu")
+    from dfl_finance.app.portfolio import examples_dir, portfolio_results, portfolio_zip
+
+    path = ROOT / "examples" / example
+    options = dict(options)
+    per_learner = options.pop("per_learner", None)
+    results = portfolio_results(path.read_text(encoding="utf-8"), example, envelope, rule, per_learner, "real-lcu",
+                                **options)
     files = zipfile.ZipFile(io.BytesIO(portfolio_zip(results)))
-    assert main(["portfolio", str(example), "--out", str(tmp_path / "o")]) == 0
+    raw = tomllib.loads(results["toml"])
+    for row in raw["country"]:
+        row["scenario"] = str(examples_dir() / row["scenario"])
+    spec = tmp_path / "page.toml"
+    spec.write_text(tomli_w.dumps(raw), encoding="utf-8")
+    assert main(["portfolio", str(spec), "--out", str(tmp_path / "o")]) == 0
     for name in ("allocation.csv", "portfolio_equity.csv", "portfolio_groups.csv"):
         assert files.read(name) == (tmp_path / "o" / name).read_bytes(), name
+    # the options were run (not the file's): the shares add up to the envelope within the floor and the ceiling
+    alloc = pd.read_csv(tmp_path / "o" / "allocation.csv").set_index("country")
+    assert alloc["share"].sum() == pytest.approx(envelope, rel=1e-9)
+    assert raw["fund"].get("per_learner") == per_learner
+    assert alloc["share"].min() >= options.get("floor", 0.0) - 0.01
+    assert alloc["share"].max() <= options.get("ceiling", np.inf) + 0.01
+    fund = raw["fund"]
+    assert (fund["rule"], fund["envelope"], fund.get("objective"), fund.get("co_finances", [])) == (
+        rule, envelope, options.get("objective", "reach") if rule == "optimal" else None,
+        list(options.get("co_finances", ["gpe"] if "gpe" in example else [])))
+    if "weights" in options:
+        assert [c.get("weight", 1.0) for c in raw["country"]] == [1.0, 2.5]
+        assert alloc.loc["Kenya", "capped"] and alloc.loc["Kenya", "share"] == pytest.approx(25e6)
 
 
 # ------------------------------------------------------------------------------------------------ the optimal rule

@@ -37,12 +37,12 @@ def checked_tables(toml_text: str, basis: str = DEFAULT_BASIS) -> Tables:
     return _checked(tables_for, toml_text, basis)
 
 
-def _checked(func, *args):
-    """``func(*args)``, with every failure as a :class:`ScenarioError`: a DflFinanceError as its message, any other
-    error (logged with its traceback) as "could not be computed": one scenario's failure must not break a page
-    shared by every scenario."""
+def _checked(func, *args, **kwargs):
+    """``func(*args, **kwargs)``, with every failure as a :class:`ScenarioError`: a DflFinanceError as its message,
+    any other error (logged with its traceback) as "could not be computed": one scenario's failure must not break a
+    page shared by every scenario."""
     try:
-        return func(*args)
+        return func(*args, **kwargs)
     except ScenarioError:
         raise
     except DflFinanceError as exc:
@@ -222,12 +222,13 @@ def portfolio_file_for(text: str, name: str) -> dict[str, object]:
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def portfolio_results_for(text: str, name: str, envelope: float, rule: str, per_learner: float | None,
-                          basis: str = DEFAULT_BASIS) -> dict[str, object]:
-    """The run of a portfolio file with the fund's envelope, rule and USD per learner set on the page
-    (:func:`dfl_finance.app.portfolio.portfolio_results`), cached on the text, the name and the options."""
+                          basis: str = DEFAULT_BASIS, **options: object) -> dict[str, object]:
+    """The run of a portfolio file with the fund's options set on the page (envelope, rule, USD per learner, and
+    the keyword ``options`` of :func:`dfl_finance.app.portfolio.portfolio_results`: objective, co_finances, floor,
+    ceiling, weights), cached on the text, the name and the options."""
     from .portfolio import portfolio_results
 
-    return portfolio_results(text, name, envelope, rule, per_learner, basis)
+    return portfolio_results(text, name, envelope, rule, per_learner, basis, **options)  # type: ignore[arg-type]
 
 
 def checked_portfolio_file(text: str, name: str) -> dict[str, object]:
@@ -236,6 +237,6 @@ def checked_portfolio_file(text: str, name: str) -> dict[str, object]:
 
 
 def checked_portfolio_results(text: str, name: str, envelope: float, rule: str, per_learner: float | None,
-                              basis: str = DEFAULT_BASIS) -> dict[str, object]:
+                              basis: str = DEFAULT_BASIS, **options: object) -> dict[str, object]:
     """:func:`portfolio_results_for`, with every failure as a :class:`ScenarioError` (as :func:`checked_tables`)."""
-    return _checked(portfolio_results_for, text, name, envelope, rule, per_learner, basis)
+    return _checked(portfolio_results_for, text, name, envelope, rule, per_learner, basis, **options)

@@ -1,6 +1,8 @@
 """What the Portfolio page shows of a donor's portfolio (:mod:`dfl_finance.portfolio`), without Streamlit: a portfolio
 file's text read with its country scenarios resolved in the repository's ``examples/`` folder (the bundled scenarios
-only), the fund's envelope and rule set on the page, the run's allocation and equity tables, and the equity in words.
+only), the fund's options set on the page (envelope, rule, the optimal rule's objective, the grants it co-finances,
+floor, ceiling and the countries' weights) and checked with the page's labels, the run's allocation and equity
+tables, the equity in words, and the portfolio file with the page's options (for ``dfl-finance portfolio``).
 """
 
 from __future__ import annotations
@@ -8,23 +10,61 @@ from __future__ import annotations
 import math
 import tempfile
 import tomllib
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 
-from ..errors import Problem, ScenarioError
+from ..errors import Problem, ScenarioError, known
 from ..formatting import format_money
-from ..portfolio import RULES, Portfolio, load_portfolio, run_portfolio
+from ..portfolio import OBJECTIVES, RULES, Portfolio, load_portfolio, run_portfolio
 from ..profiles import bundled_scenarios_dir
 from .basis import basis_currency
 
-#: The bundled example portfolio, in :func:`examples_dir`.
+#: The bundled example portfolios, in :func:`examples_dir`: what the page calls each, and what is made up in it.
+EXAMPLES = {
+    "portfolio-east-africa.toml": (
+        "Example: shared by need",
+        "the envelope, the tighter budget caps of the two countries and the pooled discount on satellite terminals are "
+        "made up to show how the fund works (the discount's source says so); the countries are the bundled scenarios."),
+    "portfolio-gpe-optimal.toml": (
+        "Example: the optimal rule, co-financing GPE grants",
+        "the envelope, the tighter budget caps of the two countries and their GPE grants' commitments are made up to "
+        "show how the optimal rule places the fund; the countries are the bundled scenarios with a GPE multiplier "
+        "grant."),
+}
+#: The example the page opens with.
 EXAMPLE = "portfolio-east-africa.toml"
 RULE_LABELS = {"need": "In proportion to need", "per-learner": "Per learner (USD each, at most the need)",
                "weighted": "In proportion to need × weight",
-               "optimal": "Optimal: the most learners reached, then the most gap closed"}
+               "optimal": "Optimal: where the fund does the most"}
 assert set(RULE_LABELS) == set(RULES)
+OBJECTIVE_LABELS = {"reach": "The most learners reached first", "gap": "The most gap closed first"}
+assert set(OBJECTIVE_LABELS) == set(OBJECTIVES)
+#: The page's label of each fund option: its field, and the problems that name it.
+FIELD_LABELS = {"envelope": "Envelope [USD]", "rule": "Rule", "per_learner": "USD per learner",
+                "objective": "Objective", "co_finances": "Co-financed grants",
+                "floor": "Floor [USD per country]", "ceiling": "Ceiling [USD per country]"}
+#: The allocation table's basis column for the optimal rule, by objective: its header and its help.
+BASIS_COLUMNS = {
+    "reach": ("Learners reached by the end", "The learners of the schools the country's connectivity programme "
+              "connects by the end of its plan, with its share of the fund."),
+    "gap": ("Gap closed by the share [USD]", "What the country's share closes of its gap: the share, and what it "
+            "unlocks from the grants the fund co-finances (USD, current prices)."),
+}
+#: The allocation table's headers and their help (the need and the gap before the fund differ when the fund unlocks
+#: money from the grants it co-finances).
+ALLOCATION_HELP = {
+    "Gap before the fund [USD]": "The country's funding gap without the fund (after any pooled discounts).",
+    "Need [USD]": "What the fund would pay the country if it had no limit: its gap before the fund, less what the "
+                  "fund unlocks from the grants it co-finances (per-learner rule: at most learners × USD per "
+                  "learner).",
+    "Share [USD]": "What the fund gives the country.",
+    "Share of need [%]": "The share as a part of the need.",
+    "Gap after [USD]": "What the country's plan still lacks with its share of the fund.",
+    "Capped": "Yes: the country has all it can take (its need, or the ceiling); the rest went to the others.",
+}
 
 
 def examples_dir() -> Path:
@@ -89,58 +129,280 @@ def load_portfolio_text(text: str, name: str) -> Portfolio:
                                  for p in exc.problems]) from None
 
 
-def with_fund_options(portfolio: Portfolio, envelope: float, rule: str, per_learner: float | None) -> Portfolio:
-    """The portfolio with the fund's envelope (USD), rule and USD per learner set on the page."""
+def amount_words(text: str | None, empty: str = "", zero: str | None = None) -> str:
+    """A USD amount typed in a field, as the page says it under the field: ``"60e6"`` -> ``"USD 60.0 M"``;
+    ``empty`` for an empty field, ``zero`` (when given) for 0, nothing for a text that is not a number (the page
+    names it).
+
+    Examples
+    --------
+    >>> amount_words("60000000"), amount_words("", "no ceiling"), amount_words("abc"), amount_words("2.5")
+    ('USD 60.0 M', 'no ceiling', '', 'USD 2.50')
+    >>> amount_words("0", zero="no floor")
+    'no floor'
+    """
+    from .editing import parse_number
+
+    try:
+        value = parse_number(text, integer=False)
+    except ValueError:
+        return ""
+    if value is None:
+        return empty
+    return zero if value == 0 and zero is not None else format_money(float(value), "USD")
+
+
+def matched_grants(portfolio: Portfolio) -> dict[str, str]:
+    """The grants with a match rule in the countries' scenarios, the grants the fund can co-finance: each id (in
+    the order they first appear) and its name (the first country's that names it; else the id)."""
+    out: dict[str, str] = {}
+    for c in portfolio.countries:
+        for s in c.scenario.source:
+            if s.match is not None and (s.id not in out or out[s.id] == s.id):
+                out[s.id] = s.name or s.id
+    return out
+
+
+def grant_table(portfolio: Portfolio, co_finances: Iterable[str]) -> pd.DataFrame:
+    """One row per country and grant with a match rule: what it matches, its commitment, and whether the fund
+    co-finances it (in ``co_finances``)."""
+    chosen = set(co_finances)
+    rows = []
+    for c in portfolio.countries:
+        for s in c.scenario.source:
+            if s.match is None:
+                continue
+            currency = s.currency or "USD"
+            rows.append({"Country": c.label, "Grant": s.name or s.id, "Id": s.id,
+                         "Match rule": f"at most {s.match.ratio:.4g} × what {' and '.join(s.match.sources)} pay "
+                                       "in the year",
+                         "Commitment": format_money(s.commitment, currency) if s.commitment is not None else "none",
+                         "Co-financed by the fund": "Yes" if s.id in chosen else "No"})
+    return pd.DataFrame(rows, columns=["Country", "Grant", "Id", "Match rule", "Commitment",
+                                       "Co-financed by the fund"])
+
+
+def _amount_ok(value: object, infinite: bool = False) -> bool:
+    """``value`` is a number >= 0 (finite unless ``infinite``)."""
+    return (isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
+            and (infinite or math.isfinite(value)))
+
+
+def with_fund_options(portfolio: Portfolio, envelope: float, rule: str, per_learner: float | None, *,
+                      objective: str | None = None, co_finances: Iterable[str] | None = None,
+                      floor: float | None = None, ceiling: float | None = None,
+                      weights: Mapping[str, float | None] | None = None) -> Portfolio:
+    """The portfolio with the fund's options set on the page: its envelope (USD), rule and USD per learner; the
+    optimal rule's ``objective``; the ids of the grants it co-finances; its ``floor`` and ``ceiling`` per country
+    (USD; ``inf``: no ceiling); and ``weights`` by country name (the weighted rule's). An option left None is the
+    file's.
+
+    Raises
+    ------
+    ScenarioError
+        Every problem, each named by the page's label of its field (:data:`FIELD_LABELS`; a weight as "Weight of
+        <country>"): an amount that is negative or not a number, an unknown rule or objective, a grant that no
+        country has with a match rule, a floor above the ceiling. Floors that add up to more than the envelope are
+        found by the run (:func:`portfolio_results`), which knows the needs.
+
+    Examples
+    --------
+    >>> from dfl_finance.portfolio import Fund
+    >>> pf = Portfolio("p", [], Fund("fund", 1e6, "need"))
+    >>> with_fund_options(pf, 2e6, "weighted", None, floor=1e5).fund.floor
+    100000.0
+    >>> try:
+    ...     with_fund_options(pf, -1.0, "need", None, floor=5.0, ceiling=1.0)
+    ... except ScenarioError as exc:
+    ...     for p in exc.problems:
+    ...         print(p.path, "|", p.value)
+    Envelope [USD] | -1.0
+    Floor [USD per country] | 5.0
+    """
+    f = portfolio.fund
+    objective = f.objective if objective is None else objective
+    co = f.co_finances if co_finances is None else tuple(dict.fromkeys(co_finances))
+    floor = f.floor if floor is None else floor
+    ceiling = f.ceiling if ceiling is None else ceiling
+    label = FIELD_LABELS
+    problems = []
     if rule not in RULES:
-        raise ScenarioError([Problem("fund.rule", f"one of {', '.join(RULES)}", rule)])
-    if not (math.isfinite(envelope) and envelope >= 0):
-        raise ScenarioError([Problem("fund.envelope", "an amount in USD >= 0", envelope)])
-    if rule == "per-learner" and (per_learner is None or not per_learner >= 0):
-        raise ScenarioError([Problem("fund.per_learner", "the per-learner rule needs USD per learner (>= 0)",
-                                     per_learner)])
-    return replace(portfolio, fund=replace(portfolio.fund, envelope=float(envelope), rule=rule,
-                                           per_learner=per_learner if per_learner is None else float(per_learner)))
+        problems.append(Problem(label["rule"], f"one of {', '.join(RULES)}", rule))
+    if not _amount_ok(envelope):
+        problems.append(Problem(label["envelope"], "an amount in USD >= 0", envelope))
+    if rule == "per-learner" and not _amount_ok(per_learner):
+        problems.append(Problem(label["per_learner"], "the per-learner rule needs USD per learner (>= 0)",
+                                per_learner))
+    if objective not in OBJECTIVES:
+        problems.append(Problem(label["objective"], f"one of {', '.join(OBJECTIVES)}", objective))
+    grants = matched_grants(portfolio)
+    for x in co:
+        if x not in grants:
+            problems.append(Problem(label["co_finances"], "not a grant with a match rule in any country's scenario "
+                                    f"(the grants: {known(list(grants))})", x))
+    floor_ok, ceiling_ok = _amount_ok(floor), _amount_ok(ceiling, infinite=True)
+    if not floor_ok:
+        problems.append(Problem(label["floor"], "an amount in USD >= 0 (0: no floor)", floor))
+    if not ceiling_ok:
+        problems.append(Problem(label["ceiling"], "an amount in USD >= 0, or empty for no ceiling", ceiling))
+    if floor_ok and ceiling_ok and floor > ceiling:
+        problems.append(Problem(label["floor"], f"more than the ceiling ({format_money(ceiling, 'USD')}): a country "
+                                "cannot get at least the floor and at most the ceiling", floor))
+    countries = portfolio.countries
+    weights = dict(weights or {})
+    names = [c.label for c in countries]
+    for country, w in weights.items():
+        if country not in names:
+            problems.append(Problem(f"Weight of {country}", f"no such country in the portfolio ({known(names)})",
+                                    has_value=False))
+        elif not _amount_ok(w):
+            problems.append(Problem(f"Weight of {country}", "a number >= 0 (the weighted rule shares by need × "
+                                    "weight)", w))
+    if problems:
+        raise ScenarioError(problems)
+    countries = [c if (w := weights.get(c.label)) is None else replace(c, weight=float(w)) for c in countries]
+    return replace(portfolio, countries=countries, fund=replace(
+        f, envelope=float(envelope), rule=rule, per_learner=per_learner if per_learner is None else float(per_learner),
+        objective=str(objective), co_finances=co, floor=float(floor), ceiling=float(ceiling)))
+
+
+def options_toml(text: str, portfolio: Portfolio, note: str = "") -> str:
+    """The portfolio file's ``text`` with the fund and the countries' weights of ``portfolio`` (the file's portfolio
+    with the page's options: :func:`with_fund_options`), as ``dfl-finance portfolio`` reads it: the same run. The
+    countries' scenario paths are the file's; ``note`` goes first, as a comment. The file's comments are not kept."""
+    import tomli_w
+
+    raw = tomllib.loads(text)
+    f = portfolio.fund
+    fund = {k: v for k, v in raw.get("fund", {}).items()
+            if k not in {"envelope", "rule", "per_learner", "objective", "co_finances", "floor", "ceiling"}}
+    fund |= {"envelope": f.envelope, "rule": f.rule}
+    if f.per_learner is not None:
+        fund["per_learner"] = f.per_learner
+    if f.rule == "optimal":  # only the optimal rule has an objective
+        fund["objective"] = f.objective
+    if f.co_finances:
+        fund["co_finances"] = list(f.co_finances)
+    if f.floor > 0:
+        fund["floor"] = f.floor
+    if math.isfinite(f.ceiling):
+        fund["ceiling"] = f.ceiling
+    raw["fund"] = fund
+    for row, c in zip(raw["country"], portfolio.countries):
+        if "weight" in row or c.weight != 1.0:
+            row["weight"] = c.weight
+    head = "".join(f"# {line}\n" for line in note.splitlines())
+    return head + tomli_w.dumps(raw)
 
 
 def portfolio_file(text: str, name: str) -> dict[str, object]:
     """What the page shows of the file before a run: ``name``, ``fund`` (the file's), ``countries`` (label, scenario
-    file, income group, weight) and ``pooled`` (item, discount, source)."""
+    file, income group, weight), ``weights`` (by country), ``grants`` (the grants the fund can co-finance, by id
+    with their names: :func:`matched_grants`), ``grant_table`` (:func:`grant_table` with the file's co-financing)
+    and ``pooled`` (item, discount, source)."""
     pf = load_portfolio_text(text, name)
     f = pf.fund
     return {"name": pf.name,
             "fund": {"id": f.id, "envelope": f.envelope, "rule": f.rule, "per_learner": f.per_learner,
-                     "floor": f.floor, "ceiling": f.ceiling},
+                     "objective": f.objective, "co_finances": list(f.co_finances), "floor": f.floor,
+                     "ceiling": f.ceiling},
             "countries": pd.DataFrame([{"Country": c.label, "Scenario": f"{c.file.name} with the {c.profile} "
                                         "profile" if c.profile else f"scenarios/{c.file.name}",
                                         "Income group": c.income_group, "Weight": c.weight}
                                        for c in pf.countries]),
+            "weights": {c.label: c.weight for c in pf.countries},
+            "grants": matched_grants(pf), "grant_table": grant_table(pf, f.co_finances),
             "pooled": list(pf.pooled)}
 
 
 def portfolio_results(text: str, name: str, envelope: float, rule: str, per_learner: float | None,
-                      basis: str) -> dict[str, object]:
-    """The run of the portfolio with the page's fund options: ``allocation`` and ``equity`` (as
-    ``dfl-finance portfolio`` writes them), ``share`` and ``need`` (USD), ``currency`` (each country's currency in
-    ``basis``, of the marginal PV saving) and ``fund`` (the options run)."""
-    pf = with_fund_options(load_portfolio_text(text, name), envelope, rule, per_learner)
-    result = run_portfolio(pf, basis)
+                      basis: str, *, objective: str | None = None, co_finances: Iterable[str] | None = None,
+                      floor: float | None = None, ceiling: float | None = None,
+                      weights: Mapping[str, float | None] | None = None) -> dict[str, object]:
+    """The run of the portfolio with the page's fund options (:func:`with_fund_options`; None: the file's):
+    ``allocation``, ``equity`` and ``groups`` (as ``dfl-finance portfolio`` writes them), ``share`` and ``need``
+    (USD), ``currency`` (each country's currency in ``basis``, of the marginal PV saving), ``fund`` (the options
+    run) and ``toml`` (the portfolio file with these options: :func:`options_toml`).
+
+    Raises
+    ------
+    ScenarioError
+        The file's problems, the options' (named by the page's labels), and floors that add up to more than the
+        envelope (each country's floor, or its need when that is less).
+    """
+    pf = with_fund_options(load_portfolio_text(text, name), envelope, rule, per_learner, objective=objective,
+                           co_finances=co_finances, floor=floor, ceiling=ceiling, weights=weights)
+    try:
+        result = run_portfolio(pf, basis)
+    except ScenarioError as exc:  # the floors need more than the envelope: named as the page's field
+        raise ScenarioError([Problem(FIELD_LABELS["floor"], f"{p.message} (each country's floor, or its need when "
+                                     "that is less): lower the floor or raise the envelope", has_value=False)
+                             if p.path == "fund.floor" else p for p in exc.problems]) from None
+    f = pf.fund
+    note = (f"{Path(name).name} with the fund set on the dfl_finance app's Portfolio page.\nThe countries' "
+            "scenario paths are relative to the repository's examples/ folder, as the page reads them.")
     return {"allocation": result.allocation_df(), "equity": result.equity_df(), "groups": result.groups_df(),
             "share": [float(s) for s in result.share], "need": [float(n) for n in result.need],
             "currency": {c.label: basis_currency(basis, c.scenario) for c in pf.countries},
-            "fund": {"envelope": pf.fund.envelope, "rule": pf.fund.rule, "per_learner": pf.fund.per_learner}}
+            "fund": {"envelope": f.envelope, "rule": f.rule, "per_learner": f.per_learner, "objective": f.objective,
+                     "co_finances": list(f.co_finances), "floor": f.floor, "ceiling": f.ceiling,
+                     "weights": {c.label: c.weight for c in pf.countries}},
+            "toml": options_toml(text, pf, note)}
 
 
-def allocation_table(allocation: pd.DataFrame) -> pd.DataFrame:
-    """The allocation as the page shows it: USD amounts, the share of each need the fund pays, capped as Yes/No."""
+def allocation_table(allocation: pd.DataFrame, rule: str = "need", objective: str = "reach") -> pd.DataFrame:
+    """The allocation as the page shows it: USD amounts, the share of each need the fund pays, capped as Yes/No; the
+    gap before the fund beside the need when they differ (the fund unlocks a co-financed grant's money), and for the
+    optimal rule its basis (:data:`BASIS_COLUMNS`: learners reached or gap closed at the share)."""
     need = allocation["need"].astype(float)
-    return pd.DataFrame({
-        "Country": allocation["country"],
+    before = allocation["gap_before"].astype(float)
+    out = {"Country": allocation["country"]}
+    if ((before - need).abs() > (1e-6 * need.abs()).clip(lower=1.0)).any():
+        out["Gap before the fund [USD]"] = before
+    out |= {
         "Need [USD]": need,
         "Share [USD]": allocation["share"].astype(float),
-        "Share of need [%]": [100 * s / n if n > 0 else math.nan for s, n in zip(allocation["share"], need)],
+        "Share of need [%]": pd.Series([100 * s / n if n > 0 else math.nan
+                                        for s, n in zip(allocation["share"], need)], index=allocation.index),
         "Gap after [USD]": allocation["gap_after"].astype(float),
-        "Capped": ["Yes" if c else "No" for c in allocation["capped"]],
-    })
+    }
+    if rule == "optimal":
+        out[BASIS_COLUMNS[objective][0]] = allocation["basis"].astype(float)
+    out["Capped"] = pd.Series(["Yes" if c else "No" for c in allocation["capped"]], index=allocation.index)
+    return pd.DataFrame(out)
+
+
+def need_note(rule: str, co_finances: Iterable[str]) -> str:
+    """Why the allocation table shows the gap before the fund beside the need: what makes them differ under ``rule``
+    with the fund co-financing ``co_finances``.
+
+    Examples
+    --------
+    >>> need_note("optimal", ["gpe"]).split(": ")[1]
+    'the fund unlocks money from the grants it co-finances.'
+    """
+    reasons = (["a country asks at most its learners × the USD per learner"] if rule == "per-learner" else []) + \
+        (["the fund unlocks money from the grants it co-finances"] if list(co_finances) else [])
+    return f"The gap before the fund is shown where it differs from the need: {', and '.join(reasons)}." if reasons \
+        else "The gap before the fund is shown where it differs from the need."
+
+
+def optimal_note(objective: str, co_finances: Iterable[str]) -> str:
+    """What the optimal rule does, in plain words, for ``objective`` and the grants the fund co-finances (as the
+    page names them)."""
+    co = list(co_finances)
+    learners = "reaches the most learners (in the schools connected by the end of each plan)"
+    first, then = (learners, "closes the most gap") if objective == "reach" else ("closes the most gap", learners)
+    text = (f"The fund goes first where it {first}, then, among the ways of doing that, where it {then}; what is "
+            "left is shared in proportion to need. Each country's response to the fund is measured by running its "
+            "plan with the fund at many amounts.")
+    if co:
+        text += (f" The fund co-finances {' and '.join(co)}: where a USD of the fund unlocks a grant's matched money "
+                 "it closes more than a USD of gap, so for the gap it goes there first.")
+    elif objective == "gap":
+        text += (" It co-finances no grant, so a USD of the fund closes a USD of gap wherever it goes: the learners "
+                 "reached decide.")
+    return text
 
 
 def chart_rows(allocation: pd.DataFrame, equity: pd.DataFrame) -> pd.DataFrame:
@@ -159,8 +421,25 @@ def totals(allocation: pd.DataFrame, envelope: float) -> dict[str, float]:
             "allocated": float(allocation["share"].sum()), "gap_after": float(allocation["gap_after"].sum())}
 
 
+def _next_usd(r: pd.Series, currency: str) -> str:
+    """What a USD more of the fund does in a country, in words (its marginal columns of the equity table)."""
+    gap, learners, saving = (float(r[k]) for k in MARGINAL)
+    money = f"{currency} " if currency else ""
+    parts = [f"closes USD {gap:,.2f} of gap" if gap == gap else "closes no gap that can be measured"]
+    if learners == learners:
+        parts.append(f"reaches {learners:,.3f} more learners" if abs(learners) >= 5e-4 else "reaches no more learners")
+    if saving == saving:
+        parts.append(f"saves {money}{saving:,.2f} of the government's cost in present value" if saving >= 0.005 else
+                     f"adds {money}{-saving:,.2f} to the government's cost in present value" if saving <= -0.005 else
+                     "leaves the government's cost as it is")
+    return f"Each USD more of the fund here {', '.join(parts[:-1])} and {parts[-1]}." if len(parts) > 1 else \
+        f"Each USD more of the fund here {parts[0]}."
+
+
 def equity_sentences(equity: pd.DataFrame, currency: dict[str, str]) -> list[str]:
-    """The equity table in words: one sentence per country, then who is left with the most gap per learner."""
+    """The equity table in words: one sentence per country (what the fund gives it and leaves it, its reach and
+    burden, and what a USD more would do there: gap closed, learners reached, the government's cost saved), then who
+    is left with the most gap per learner."""
     out = []
     for _, r in equity.iterrows():
         group = f" ({r['income_group']} income)" if r["income_group"] else ""
@@ -172,10 +451,8 @@ def equity_sentences(equity: pd.DataFrame, currency: dict[str, str]) -> list[str
         out.append(
             f"**{r['country']}**{group}: {r['learners']:,.0f} learners; the fund gives it "
             f"{format_money(r['fund_share'], 'USD')} (USD {r['fund_per_learner']:,.2f} a learner) and leaves a gap of "
-            f"USD {r['gap_per_learner']:,.2f} a learner; {reach}{burden}. A little more of the fund here closes "
-            f"USD {r['marginal_gap_closed_per_usd']:,.2f} of gap per USD and saves "
-            f"{currency.get(r['country'], '')} {r['marginal_pv_saving_per_usd']:,.2f} of the government's cost in "
-            "present value per USD.")
+            f"USD {r['gap_per_learner']:,.2f} a learner; {reach}{burden}. "
+            + _next_usd(r, currency.get(r["country"], "")))
     gaps = equity.dropna(subset=["gap_per_learner"]).sort_values("gap_per_learner", kind="stable")
     if len(gaps) > 1:
         top, low = gaps.iloc[-1], gaps.iloc[0]
@@ -185,14 +462,53 @@ def equity_sentences(equity: pd.DataFrame, currency: dict[str, str]) -> list[str
     return out
 
 
-def equity_table(equity: pd.DataFrame) -> pd.DataFrame:
-    """The equity table with readable headers (amounts in USD; the PV saving in each country's currency)."""
-    return equity.rename(columns={
-        "country": "Country", "income_group": "Income group", "learners": "Learners",
-        "gap_per_learner": "Gap a learner after [USD]", "reached_share_end": "Reach at the end",
-        "peak_burden_share": "Peak burden", "fund_share": "Fund share [USD]",
-        "fund_per_learner": "Fund a learner [USD]", "marginal_gap_closed_per_usd": "Gap closed per USD more",
-        "marginal_pv_saving_per_usd": "PV saving per USD more"})
+#: The equity table's headers (portfolio_equity.csv's columns): the page's header, number format and help of each.
+EQUITY_HEADERS = {
+    "country": ("Country", None, None),
+    "income_group": ("Income group", None, None),
+    "learners": ("Learners", "{:,.0f}", "The country's learners (its scenario's context)."),
+    "fund_share": ("Fund share [USD]", "{:,.0f}", "What the fund gives the country (USD, current prices)."),
+    "fund_per_learner": ("Fund a learner [USD]", "{:,.2f}", "The fund's share per learner."),
+    "gap_per_learner": ("Gap a learner [USD]", "{:,.2f}", "The gap the country's plan still has with the fund, per "
+                        "learner (USD, current prices)."),
+    "reached_share_end": ("Schools reached", "{:.1%}", "The share of schools the country's connectivity programme "
+                          "reaches with funded capex by the end of its plan."),
+    "peak_burden_share": ("Peak burden", "{:.1%}", "The plan's largest yearly cost to the government, as a share "
+                          "of the education budget."),
+    "marginal_gap_closed_per_usd": ("Gap closed per USD more [USD]", "{:,.2f}", "What a USD more of the fund here "
+                                    "closes of the gap (more than 1 where it unlocks a co-financed grant's money)."),
+    "marginal_learners_reached_per_usd": ("Learners reached per USD more", "{:,.3f}", "The learners a USD more of the "
+                                          "fund here reaches by the end of the plan (the learners of the schools it "
+                                          "connects)."),
+    "marginal_pv_saving_per_usd": ("PV saving per USD more", "{:,.2f}", "What a USD more of the fund here saves of "
+                                   "the government's cost in present value, in the country's currency (next "
+                                   "column)."),
+}
+#: The marginal columns (what a USD more of the fund does), shown in a table of their own.
+MARGINAL = ("marginal_gap_closed_per_usd", "marginal_learners_reached_per_usd", "marginal_pv_saving_per_usd")
+CURRENCY_HEADER = "Currency of the saving"
+
+
+def equity_table(equity: pd.DataFrame, marginal: bool = False, currency: Mapping[str, str] | None = None
+                 ) -> pd.DataFrame:
+    """The equity table with readable headers (:data:`EQUITY_HEADERS`; amounts in USD): the country, then its
+    equity columns, or with ``marginal`` its :data:`MARGINAL` ones (what a USD more of the fund does), with the
+    currency of the PV saving (each country's in ``currency``)."""
+    cols = ["country", *(c for c in EQUITY_HEADERS if c != "country" and (c in MARGINAL) == marginal)]
+    out = equity[cols].rename(columns={c: EQUITY_HEADERS[c][0] for c in cols})
+    if marginal:
+        out[CURRENCY_HEADER] = [(currency or {}).get(c, "") for c in equity["country"]]
+    return out
+
+
+def equity_formats() -> dict[str, str]:
+    """The page's number format of each equity header."""
+    return {label: fmt for label, fmt, _ in EQUITY_HEADERS.values() if fmt}
+
+
+def equity_help() -> dict[str, str]:
+    """The help of each equity header."""
+    return {label: text for label, _, text in EQUITY_HEADERS.values() if text}
 
 
 def portfolio_zip(results: dict[str, object]) -> bytes:

@@ -1,11 +1,12 @@
 """Portfolio: a donor's pooled fund across countries (:mod:`dfl_finance.portfolio`, as ``dfl-finance portfolio``):
-the bundled example or an uploaded portfolio file, the fund's envelope and rule set on the page, the allocation, the
-gap of each country before and after the fund with its reach, the totals, and the equity across countries in
-words."""
+a bundled example or an uploaded portfolio file; the fund's envelope, rule (the optimal rule with its objective),
+co-financed grants, floor, ceiling and the countries' weights set on the page; the allocation, the gap of each country
+before and after the fund with its reach, the totals, and the equity across countries in words."""
 
 import hashlib
 import math
 
+import pandas as pd
 import streamlit as st
 
 from dfl_finance.app import PAGES
@@ -13,53 +14,68 @@ from dfl_finance.app.charts import portfolio_chart
 from dfl_finance.app.compute import checked_portfolio_file, checked_portfolio_results
 from dfl_finance.app.editing import number_text, parse_number
 from dfl_finance.app.portfolio import (
+    ALLOCATION_HELP,
+    BASIS_COLUMNS,
     EXAMPLE,
+    EXAMPLES,
+    FIELD_LABELS,
+    OBJECTIVE_LABELS,
     RULE_LABELS,
     allocation_table,
+    amount_words,
     chart_rows,
+    equity_formats,
+    equity_help,
     equity_sentences,
     equity_table,
     examples_dir,
+    need_note,
+    optimal_note,
     portfolio_zip,
     totals,
 )
 from dfl_finance.app.ui import price_basis, problem_list
 from dfl_finance.errors import DflFinanceError, ScenarioError
 from dfl_finance.formatting import format_money
-from dfl_finance.portfolio import RULES
+from dfl_finance.portfolio import OBJECTIVES, RULES
 from dfl_finance.vocabulary import MAX_FILE_BYTES
 
-BUNDLED, UPLOAD = f"The example ({EXAMPLE}, bundled)", "Upload a portfolio file (TOML)"
+UPLOAD = "Upload a portfolio file (TOML)"
+SOURCES = {f"{title} ({file})": file for file, (title, _) in EXAMPLES.items()}
+LABEL = FIELD_LABELS
 
 st.title("Portfolio")
 st.caption("A donor's pooled fund across countries, as `dfl-finance portfolio` runs it: each country's funding gap "
-           "before the fund (its need, after any pooled procurement discounts), the envelope shared by a rule, and "
-           "each country's plan run again with its share as a grant that pays what its other sources leave. Amounts "
-           "are in US dollars at current prices (the gap in `nominal-usd`), whatever the price basis in the "
-           "sidebar, which sets the basis the countries are run in.")
+           "before the fund (after any pooled procurement discounts), the envelope shared by a rule, and each "
+           "country's plan run again with its share as a grant that pays what its other sources leave. Amounts are in "
+           "US dollars at current prices, whatever the price basis in the sidebar, which sets the basis the countries "
+           "are run in.")
 st.page_link(PAGES["about"], label="How the fund is shared (method: Portfolio: a pooled fund across countries)",
              icon=":material/menu_book:")
 
 # ----------------------------------------------------------------------------------------- the file
-source = st.radio("Portfolio", [BUNDLED, UPLOAD], key="portfolio_source", horizontal=True)
-if source == BUNDLED:
-    path = examples_dir() / EXAMPLE
+options = [*SOURCES, UPLOAD]
+source = st.radio("Portfolio", options, key="portfolio_source", horizontal=True,
+                  index=list(SOURCES.values()).index(EXAMPLE))
+if source in SOURCES:
+    name = SOURCES[source]
+    path = examples_dir() / name
     try:
-        text, name = path.read_text(encoding="utf-8"), EXAMPLE
+        text = path.read_text(encoding="utf-8")
     except OSError:
-        st.info(f"The example {EXAMPLE} is not in this installation ({path.parent}); upload a portfolio file.")
+        st.info(f"The example {name} is not in this installation ({path.parent}); upload a portfolio file.")
         st.stop()
 else:
     uploaded = st.file_uploader("Portfolio file (TOML)", type=["toml"], key="portfolio_upload",
                                 max_upload_size=math.ceil(MAX_FILE_BYTES / 1e6))
     st.caption("The countries of an uploaded portfolio are the bundled scenarios: each country's `scenario` is read "
-               "relative to the repository's `examples/` folder, as in the example (`../scenarios/rwanda-domestic.toml`"
-               ", `../scenarios/kenya-domestic.toml`, ...); a country given by its `profile` (`profile = \"KEN\"`) "
-               "runs the portfolio's `template`, read there too (`plan-template.toml`, as in "
+               "relative to the repository's `examples/` folder, as in the examples (`../scenarios/rwanda-domestic."
+               "toml`, `../scenarios/kenya-domestic.toml`, ...); a country given by its `profile` "
+               "(`profile = \"KEN\"`) runs the portfolio's `template`, read there too (`plan-template.toml`, as in "
                "`examples/portfolio-profiles.toml`). The fields are those of `dfl-finance portfolio` (see the "
-               "method); the example shows them all.")
+               "method); the examples show them all.")
     if uploaded is None:
-        st.info("Upload a portfolio file to run it, or pick the example above.")
+        st.info("Upload a portfolio file to run it, or pick an example above.")
         st.stop()
     try:
         text, name = uploaded.getvalue().decode("utf-8"), uploaded.name
@@ -76,11 +92,9 @@ except DflFinanceError as exc:  # pragma: no cover - _checked turns these into a
     st.error(str(exc))
     st.stop()
 
-if source == BUNDLED:
-    st.info(f"**Illustrative.** {info['name']}: the envelope, the tighter budget caps of the two countries and the "
-            "pooled discount on satellite terminals are made up to show how the fund works (the discount's source "
-            "says so); the countries are the bundled scenarios.", icon=":material/science:")
-with st.expander(f"{info['name']}: {len(info['countries'])} countries"):
+if source in SOURCES:
+    st.info(f"**Illustrative.** {info['name']}: {EXAMPLES[name][1]}", icon=":material/science:")
+with st.expander(f"{info['name']}: {len(info['countries'])} countries (the file)"):
     st.dataframe(info["countries"], hide_index=True, key="portfolio_countries")
     for item, discount, cited in info["pooled"]:
         st.markdown(f"- Pooled procurement: {discount:.0%} off the unit cost of every `{item}` line. Source: {cited}")
@@ -91,50 +105,103 @@ st.subheader("The fund")
 fund = info["fund"]
 digest = hashlib.sha256(f"{name}\n{text}".encode()).hexdigest()[:12]  # a new file starts from its own fund
 c = st.columns(3)
-envelope_text = c[0].text_input("Envelope [USD]", value=number_text(fund["envelope"]),
+envelope_text = c[0].text_input(LABEL["envelope"], value=number_text(fund["envelope"]),
                                 key=f"portfolio_envelope:{digest}",
-                                help="What the fund shares over the plans, in USD at current prices.")
-rule = c[1].selectbox("Rule", list(RULES), index=list(RULES).index(fund["rule"]), format_func=RULE_LABELS.get,
+                                help="What the fund shares over the plans, in USD at current prices (60e6, "
+                                     "60000000 and 60_000_000 are the same).")
+c[0].caption(amount_words(envelope_text))
+rule = c[1].selectbox(LABEL["rule"], list(RULES), index=list(RULES).index(fund["rule"]), format_func=RULE_LABELS.get,
                       key=f"portfolio_rule:{digest}",
-                      help="In proportion to need: each country's gap before the fund. Per learner: USD per learner "
-                           "(which is also the most a country asks). Weighted: need × each country's weight in the "
-                           "file. Every rule caps a country at its need (and the file's ceiling), gives it at least "
-                           "the file's floor, and hands what a capped country cannot take to the others.")
+                      help="In proportion to need: what the fund would pay each country with no limit. Per learner: "
+                           "USD per learner (which is also the most a country asks). Weighted: need × each country's "
+                           "weight. Optimal: where the fund reaches the most learners or closes the most gap, "
+                           "measured by running each country's plan. Every rule keeps a country between the floor "
+                           "and the ceiling (never above its need) and hands what a capped country cannot take to the "
+                           "others.")
 per_learner_text = None
+objective = fund["objective"]
 if rule == "per-learner":
-    per_learner_text = c[2].text_input("USD per learner", value=number_text(fund["per_learner"]) or "",
+    per_learner_text = c[2].text_input(LABEL["per_learner"], value=number_text(fund["per_learner"]) or "",
                                        key=f"portfolio_per_learner:{digest}",
                                        help="The per-learner rule's amount: each country asks learners × this.")
+    c[2].caption(amount_words(per_learner_text))
+elif rule == "optimal":
+    objective = c[2].selectbox(LABEL["objective"], list(OBJECTIVES), index=list(OBJECTIVES).index(objective),
+                               format_func=OBJECTIVE_LABELS.get, key=f"portfolio_objective:{digest}",
+                               help="What the optimal rule seeks first; the other comes second, among the ways of "
+                                    "doing the first.")
+note = st.empty()  # the optimal rule in words, once the co-financed grants are chosen
+
+weights = None
+if rule == "weighted":
+    saved = f"portfolio_weights_saved:{digest}"  # kept when another rule is chosen and this one again
+    table = pd.DataFrame({"Country": list(info["weights"]), "Weight": list(st.session_state.get(
+        saved, info["weights"]).values())})
+    c = st.columns([1, 2])
+    edited = c[0].data_editor(table, hide_index=True, key=f"portfolio_weights:{digest}", num_rows="fixed",
+                              disabled=["Country"], column_config={"Weight": st.column_config.NumberColumn(
+                                  "Weight", help="The weighted rule shares the envelope by need × weight (>= 0).")})
+    weights = {str(k): (None if pd.isna(v) else float(v)) for k, v in zip(edited["Country"], edited["Weight"])}
+    st.session_state[saved] = weights
+    c[1].caption("**Country weights** (the weighted rule's; from the file, 1 where it gives none): a country's share "
+                 "is in proportion to its need × its weight. Double-click a weight to change it.")
+
+c = st.columns(3)
+floor_text = c[0].text_input(LABEL["floor"], value=number_text(fund["floor"]) or "0", key=f"portfolio_floor:{digest}",
+                             help="Each country gets at least this much (never more than its need). 0: no floor.")
+c[0].caption(amount_words(floor_text, "no floor", zero="no floor"))
+ceiling_text = c[1].text_input(LABEL["ceiling"], value=number_text(fund["ceiling"]) if math.isfinite(fund["ceiling"])
+                               else "", placeholder="none", key=f"portfolio_ceiling:{digest}",
+                               help="Each country gets at most this much. Empty: no ceiling.")
+c[1].caption(amount_words(ceiling_text, "no ceiling"))
+
+co_finances = list(fund["co_finances"])
+if info["grants"]:
+    co_finances = c[2].multiselect(
+        LABEL["co_finances"], list(info["grants"]), default=co_finances, key=f"portfolio_co_finances:{digest}",
+        format_func=lambda g: f"{info['grants'][g]} ({g})",
+        help="The grants whose match rule counts the fund as co-financing: in a country with such a grant, a USD of "
+             "the fund also unlocks the grant's match (the GPE multiplier: 1 USD per 3). It changes each country's "
+             "need (what the fund would pay it) under every rule; the optimal rule places the fund by it.")
+    grants = info["grant_table"].assign(**{"Co-financed by the fund": [
+        "Yes" if g in co_finances else "No" for g in info["grant_table"]["Id"]]})
+    st.dataframe(grants, hide_index=True, key="portfolio_grants")
+    st.caption("The countries' grants with a match rule: each pays at most its ratio × what the listed sources pay "
+               "in the same year, up to its commitment. Co-financed by the fund: the fund counts as one of those "
+               "sources.")
+if rule == "optimal":
+    note.info(optimal_note(objective, [f"{info['grants'][g]} ({g})" for g in co_finances]),
+              icon=":material/lightbulb:")
+
 field_errors: list[str] = []
 
 
-def amount(text: str, label: str) -> float | None:
-    """The USD amount typed in a field (>= 0), or None with its problem in ``field_errors``."""
+def amount(text: str, label: str, empty: float | None = None) -> float | None:
+    """The number typed in a field, or None with its problem in ``field_errors``; an empty field is ``empty`` (None:
+    required). Ranges are :func:`~dfl_finance.app.portfolio.with_fund_options`'s, which names them."""
     try:
-        value = parse_number(text, integer=False, optional=False)
-        if value is None or value < 0:
-            raise ValueError("must be >= 0")
-        return float(value)
+        value = parse_number(text, integer=False, optional=empty is not None)
+        return empty if value is None else float(value)
     except ValueError as exc:
         field_errors.append(f"{label}: {exc} (got {text!r})")
         return None
 
 
-envelope = amount(envelope_text, "Envelope [USD]")
-per_learner = fund["per_learner"] if per_learner_text is None else amount(per_learner_text, "USD per learner")
+envelope = amount(envelope_text, LABEL["envelope"])
+per_learner = fund["per_learner"] if per_learner_text is None else amount(per_learner_text, LABEL["per_learner"])
+floor = amount(floor_text, LABEL["floor"], empty=0.0)
+ceiling = amount(ceiling_text, LABEL["ceiling"], empty=math.inf)
 if field_errors:
     st.error("Please correct:\n\n" + "\n".join(f"- {e}" for e in field_errors))
     st.stop()
-if fund["floor"] or math.isfinite(fund["ceiling"]):
-    st.caption(f"From the file: each country gets at least {format_money(fund['floor'], 'USD')} (never more than "
-               "its need)" + (f" and at most {format_money(fund['ceiling'], 'USD')}"
-                              if math.isfinite(fund["ceiling"]) else "") + ".")
 
 basis = price_basis()
 try:
     with st.spinner("Running the countries..."):
         results = checked_portfolio_results(text, name, float(envelope), rule,
-                                            None if per_learner is None else float(per_learner), basis)
+                                            None if per_learner is None else float(per_learner), basis,
+                                            objective=objective, co_finances=tuple(co_finances), floor=floor,
+                                            ceiling=ceiling, weights=weights)
 except ScenarioError as exc:
     st.error("The portfolio cannot be run with this fund; please correct:\n\n" + problem_list(exc.problems))
     st.stop()
@@ -146,7 +213,9 @@ top = totals(allocation, envelope)
 c = st.columns(4)
 c[0].metric("Envelope [USD]", format_money(top["envelope"]))
 c[1].metric("Total need [USD]", format_money(top["need"]),
-            help="The countries' funding gaps before the fund, at current prices, after the pooled discounts.")
+            help="What the fund would pay the countries if it had no limit: their funding gaps before the fund, at "
+                 "current prices, after the pooled discounts, less what the fund unlocks from the grants it "
+                 "co-finances.")
 c[2].metric("Shared [USD]", format_money(top["allocated"]),
             help="The envelope, or the total of what the countries can take (their needs and ceilings) when that "
                  "is smaller.")
@@ -158,12 +227,23 @@ if left > 0.005 * max(top["envelope"], 1.0):
 
 # ----------------------------------------------------------------------------------------- allocation
 st.subheader("Allocation")
-st.dataframe(allocation_table(allocation).style.format(
-    {"Need [USD]": "{:,.0f}", "Share [USD]": "{:,.0f}", "Gap after [USD]": "{:,.0f}", "Share of need [%]": "{:.1f}"},
-    na_rep="–"), hide_index=True, key="portfolio_allocation")
-st.caption(f"{RULE_LABELS[rule]}. Need: the country's gap before the fund; share: what the fund gives it; gap after: "
-           "what its plan still lacks (the need less the share, as the fund pays last); capped: the country has all "
-           "it can take (its need, or the ceiling), so the rest went to the others. USD at current prices.")
+shown = allocation_table(allocation, rule, objective)
+formats = {col: "{:,.0f}" for col in shown.columns if col.endswith("[USD]")}
+formats |= {"Share of need [%]": "{:.1f}", BASIS_COLUMNS["reach"][0]: "{:,.0f}"}
+helps = ALLOCATION_HELP | dict(BASIS_COLUMNS.values())
+st.dataframe(shown.style.format({k: v for k, v in formats.items() if k in shown.columns}, na_rep="–"),
+             hide_index=True, key="portfolio_allocation",
+             column_config={col: st.column_config.Column(help=helps[col]) for col in shown.columns if col in helps})
+limits = []
+if floor:
+    limits.append(f"at least {format_money(floor, 'USD')} (never more than its need)")
+if math.isfinite(ceiling):
+    limits.append(f"at most {format_money(ceiling, 'USD')}")
+how = RULE_LABELS[rule] + (f" ({OBJECTIVE_LABELS[objective].lower()})" if rule == "optimal" else "")
+st.caption(f"{how}. " + (f"Each country gets {' and '.join(limits)}" if limits else
+                         "No floor or ceiling per country")
+           + ". USD at current prices; hover over a header for what it means."
+           + (f" {need_note(rule, co_finances)}" if "Gap before the fund [USD]" in shown.columns else ""))
 st.altair_chart(portfolio_chart(chart_rows(allocation, equity)), key="portfolio_chart", width="content")
 st.caption("Left: each country's funding gap before the fund (light) and after it (red). Right: the share of schools "
            "the country's connectivity programme reaches by the end of its plan with its share of the fund.")
@@ -171,15 +251,25 @@ st.caption("Left: each country's funding gap before the fund (light) and after i
 # ----------------------------------------------------------------------------------------- equity
 st.subheader("Equity across countries")
 st.markdown("\n".join(f"- {s}" for s in equity_sentences(equity, results["currency"])))
-st.dataframe(equity_table(equity).style.format({
-    "Learners": "{:,.0f}", "Gap a learner after [USD]": "{:,.2f}", "Reach at the end": "{:.1%}",
-    "Peak burden": "{:.1%}", "Fund share [USD]": "{:,.0f}", "Fund a learner [USD]": "{:,.2f}",
-    "Gap closed per USD more": "{:,.2f}", "PV saving per USD more": "{:,.2f}"}, na_rep="–"),
-    hide_index=True, key="portfolio_equity")
-st.caption("portfolio_equity.csv of `dfl-finance portfolio`. Reach: the connectivity programme's funded share of "
-           "schools at the end; peak burden: of the education budget; per USD more: what 1% more of the fund (of the "
-           "remaining gap or of the share) closes of the gap (USD) and saves of the government's cost in present "
+equity_config = {col: st.column_config.Column(help=text) for col, text in equity_help().items()}
+st.dataframe(equity_table(equity).style.format(equity_formats(), na_rep="–"), hide_index=True,
+             key="portfolio_equity", column_config=equity_config)
+st.caption("portfolio_equity.csv of `dfl-finance portfolio`; hover over a header for what it means.")
+st.markdown("**What a USD more of the fund would do**")
+st.dataframe(equity_table(equity, marginal=True, currency=results["currency"]).style.format(equity_formats(),
+                                                                                           na_rep="–"),
+             hide_index=True, key="portfolio_marginal", column_config=equity_config)
+st.caption("What 1% more of the fund in a country (of its remaining gap or of its share) does, per USD: the gap it "
+           "closes (USD), the learners it reaches by the end, and what it saves of the government's cost in present "
            "value (the country's currency in the price basis).")
-st.download_button("allocation.csv, portfolio_equity.csv and portfolio_groups.csv (zip)",
-                   data=portfolio_zip(results), file_name="dfl-finance-portfolio.zip", mime="application/zip",
-                   key="portfolio_zip")
+
+c = st.columns(2)
+c[0].download_button("allocation.csv, portfolio_equity.csv and portfolio_groups.csv (zip)",
+                     data=portfolio_zip(results), file_name="dfl-finance-portfolio.zip", mime="application/zip",
+                     key="portfolio_zip")
+c[1].download_button("The portfolio file with these options (TOML)", data=results["toml"],
+                     file_name=f"{name.removesuffix('.toml')}-options.toml", mime="application/toml",
+                     key="portfolio_toml",
+                     help="The file with the fund as set here, for `dfl-finance portfolio` (the same tables). Its "
+                          "countries' scenario paths are relative to the repository's examples/ folder: save it "
+                          "there, or change them.")
