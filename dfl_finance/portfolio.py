@@ -160,8 +160,11 @@ class Portfolio:
 def allocate_envelope(basis: Floats, need: Floats, envelope: float, floor: Floats | float = 0.0,
                       ceiling: Floats | float = math.inf) -> Floats:
     """Shares of ``envelope`` in proportion to ``basis``, each at most ``min(need, ceiling)`` and at least
-    ``min(floor, need)``; what a capped country cannot take goes to the others in the same proportions. The shares
-    add up to ``min(envelope, sum of the caps)``.
+    ``min(floor, need)``: ``clip(k x basis, low, cap)`` with the one factor ``k`` that makes them add up to
+    ``min(envelope, sum of the caps)``. A floor lifts only the countries whose proportional share is below it (the
+    others give up what that takes, in proportion), and what a capped country cannot take goes to the others in the
+    same proportions (water-filling). Countries with no basis get their floor, then, if the envelope is still not
+    all given, equal parts of what is left.
 
     Examples
     --------
@@ -169,26 +172,56 @@ def allocate_envelope(basis: Floats, need: Floats, envelope: float, floor: Float
     [15.0, 5.0]
     >>> allocate_envelope(np.array([1.0, 1.0]), np.array([4.0, 100.0]), 20.0).tolist()  # the first is capped
     [4.0, 16.0]
+    >>> allocate_envelope(np.array([30.0, 10.0]), np.array([30.0, 10.0]), 20.0, floor=4.0).tolist()  # not needed
+    [15.0, 5.0]
+    >>> allocate_envelope(np.array([30.0, 10.0]), np.array([30.0, 10.0]), 20.0, floor=8.0).tolist()
+    [12.0, 8.0]
     """
     basis = np.maximum(np.asarray(basis, dtype=float), 0.0)
     cap = np.minimum(np.maximum(np.asarray(need, dtype=float), 0.0), np.asarray(ceiling, dtype=float))
     low = np.minimum(np.broadcast_to(np.asarray(floor, dtype=float), cap.shape), cap)
     if low.sum() > envelope * (1 + 1e-12):
         raise ValueError(f"the floors need {low.sum():,.0f}, more than the envelope of {envelope:,.0f}")
+    target = min(float(envelope), float(cap.sum()))
+    pos = basis > 0
     share = low.copy()
-    left = envelope - share.sum()
-    open_ = share < cap
-    for _ in range(cap.size + 1):  # each round caps at least one country, or hands out all that is left
+    if pos.any() and target > low.sum():
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # a tiny basis: a bend beyond floats
+            share = _proportional(basis, low, cap, target)
+    left = target - share.sum()
+    open_ = share < cap - 1e-12 * np.maximum(cap, 1.0)
+    for _ in range(cap.size + 1):  # what is left: in proportion to the basis among those open, else equal parts
         if left <= 1e-9 * max(envelope, 1.0) or not open_.any():
             break
         weights = np.where(open_, basis, 0.0)
-        if weights.sum() <= 0:
-            weights = open_.astype(float)  # no basis left: equal parts among those still open
-        offer = left * (weights / weights.sum())  # the proportions first (no rounding of tiny weights)
-        take = np.minimum(offer, cap - share)
-        share += take
+        weights = weights if weights.sum() > 0 else open_.astype(float)
+        take = np.minimum(left * (weights / weights.sum()), cap - share)
+        share = share + take
         left -= take.sum()
         open_ = open_ & (share < cap - 1e-12 * np.maximum(cap, 1.0))
+    return share
+
+
+def _proportional(basis: Floats, low: Floats, cap: Floats, target: float) -> Floats:
+    """``clip(k x basis, low, cap)`` with the ``k`` at which they add up to ``target``, or at the last bend where a
+    share with a basis meets its floor or cap (when the target needs more: those with no basis, or a bend beyond
+    floats)."""
+    pos = basis > 0
+    # g(k) = sum clip(k basis, low, cap) rises piecewise linearly in k, bending where a share meets its floor
+    # or its cap: find the stretch where it reaches the target, then k exactly on it
+    bends = np.unique(np.concatenate([low[pos] / basis[pos], cap[pos] / basis[pos]]))
+    bends = bends[np.isfinite(bends)]
+    total = np.clip(bends[:, None] * basis[None, :], low, cap).sum(axis=1)
+    i = int(np.searchsorted(total, target))  # the first bend at which g >= target
+    if i < bends.size:
+        at = bends[i - 1] if i > 0 else 0.0  # inside (at, bends[i]]: the free shares are those strictly inside
+        mid = 0.5 * (at + bends[i])
+        free = pos & (mid * basis > low) & (mid * basis < cap)
+        fixed = np.where(mid * basis <= low, low, cap)
+        k = (target - fixed[~free].sum()) / basis[free].sum() if free.any() else bends[i]
+        share = np.where(free, k * basis, fixed)
+    else:  # past the last bend (a basis so small that its bend overflows): the rest by water-filling below
+        share = np.clip((bends[-1] if bends.size else 0.0) * basis, low, cap)
     return share
 
 

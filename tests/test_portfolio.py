@@ -650,3 +650,22 @@ def test_a_bad_fund_source_is_named(tmp_path, capsys, source, field, words):
     assert f"{spec}: {field}" in str(info.value) and words in str(info.value)
     assert main(["portfolio", str(spec), "--out", str(tmp_path / "o")]) == 2
     assert "Traceback" not in capsys.readouterr().err
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.floats(1.0, 1e6), st.floats(1.0, 1e6)), min_size=2, max_size=8), st.floats(1.0, 5e6),
+       st.floats(0.0, 1.0))
+def test_a_floor_lifts_only_the_shares_below_it_and_the_others_stay_in_proportion(rows, envelope, level):
+    basis = np.array([b for b, _ in rows])
+    need = np.array([n for _, n in rows])
+    plain = allocate_envelope(basis, need, envelope)
+    # a floor at or below every share changes nothing
+    assert allocate_envelope(basis, need, envelope, floor=float(plain.min())) == pytest.approx(plain, rel=1e-9)
+    floor = level * min(envelope / len(rows), float(need.min()))
+    share = allocate_envelope(basis, need, envelope, floor=floor)
+    free = (share > floor * (1 + 1e-9)) & (share < need * (1 - 1e-9))
+    if free.sum() > 1:  # the shares neither at a floor nor at a need are in proportion to the basis
+        ratio = share[free] / basis[free]
+        assert ratio == pytest.approx(np.full(ratio.size, ratio[0]), rel=1e-9)
+    lifted = share > plain * (1 + 1e-9)
+    assert (share[lifted] == pytest.approx(np.full(int(lifted.sum()), floor), rel=1e-9))  # lifted only to the floor
