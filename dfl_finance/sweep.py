@@ -366,7 +366,9 @@ def _write_chunk(df: pd.DataFrame, path: Path) -> None:
     """Atomically: a chunk file exists only when complete (what --resume relies on)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    df.to_parquet(tmp, index=False, engine="pyarrow")
+    # the case is in the folder's name (hive partitioning): in the file too, readers that join the partitions
+    # (pandas.read_parquet, dask) would find it twice, with two types
+    df.drop(columns="case", errors="ignore").to_parquet(tmp, index=False, engine="pyarrow")
     os.replace(tmp, path)
 
 
@@ -435,7 +437,9 @@ def read_draws(out: str | Path) -> pd.DataFrame:
     files = sorted((Path(out) / "draws").glob("case=*/chunk=*.parquet"))
     if not files:
         return pd.DataFrame(columns=LABELS)
-    df = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+    df = pd.concat([pd.read_parquet(f).assign(case=int(f.parent.name.split("=", 1)[1])) for f in files],
+                   ignore_index=True)
+    df = df[["case", *(c for c in df.columns if c != "case")]]
     return df.sort_values(["case", "draw"], kind="stable").reset_index(drop=True)
 
 

@@ -66,6 +66,14 @@ def test_two_workers_give_the_numbers_of_one_process(tmp_path, client):
     a, b = read_draws(tmp_path / "local"), read_draws(tmp_path / "dask")
     pd.testing.assert_frame_equal(a, b)
     assert len(a) == 16 * 20 and a.groupby("case")["draw"].nunique().eq(20).all()
+    # the partitions read as one table by pandas and by dask (the case from the folders' names)
+    import dask.dataframe as dd
+
+    for whole_table in (pd.read_parquet(tmp_path / "dask" / "draws"),
+                        dd.read_parquet(tmp_path / "dask" / "draws").compute()):
+        whole_table["case"] = whole_table["case"].astype(int)
+        pd.testing.assert_frame_equal(whole_table.sort_values(["case", "draw"]).reset_index(drop=True)[a.columns],
+                                      a, check_dtype=False)
     # the chunks do not change a number: the same sweep in one chunk per case
     whole = run_sweep(load_sweep(_spec(tmp_path, chunk=20)), tmp_path / "whole")
     assert not whole.failed
