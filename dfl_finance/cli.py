@@ -641,7 +641,11 @@ def cmd_portfolio(args: argparse.Namespace) -> int:
     f = pf.fund
     meta["portfolio"] = {"name": pf.name, "fund": {"id": f.id, "envelope": f.envelope, "rule": f.rule,
                                                    **({"objective": f.objective} if f.rule == "optimal" else {}),
-                                                   "co_finances": list(f.co_finances)},
+                                                   **({"per_learner": f.per_learner} if f.per_learner else {}),
+                                                   "floor": f.floor,
+                                                   **({"ceiling": f.ceiling} if math.isfinite(f.ceiling) else {}),
+                                                   "co_finances": list(f.co_finances), "source": dict(f.source),
+                                                   "weights": {c.label: c.weight for c in pf.countries}},
                          "pooled": [{"item": i, "discount": d, "source": src} for i, d, src in pf.pooled]}
     written = _write_tables(tables, args.out, meta)
     alloc = tables["allocation"]
@@ -652,6 +656,10 @@ def cmd_portfolio(args: argparse.Namespace) -> int:
             "optimal": "the most learners reached, then gap closed" if f.objective == "reach" else
             "the most gap closed, then learners reached"}[f.rule]
     print(f"{pf.name}: {format_money(f.envelope, 'USD')} shared by {rule}\n{_table_text(rows)}")
+    unshared = f.envelope - float(alloc["share"].sum())
+    if unshared > 0.005 * max(f.envelope, 1.0) / 100:  # more than a hundredth of a percent
+        print(f"{format_money(unshared, 'USD')} of the envelope is not shared: every country has all it can take "
+              "(its need, or the ceiling)")
     print(f"\nwrote {len(written)} files to {Path(args.out)}")
     return EXIT_OK
 
@@ -1083,7 +1091,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "the fund's envelope shared by its rule (need, per-learner, weighted, or optimal: the most "
                        "learners reached or gap closed; with floors and ceilings, never above a country's need), and "
                        "each country run with its share. Writes the "
-                       "run tables with a country column, allocation.csv, portfolio_equity.csv and manifest.json "
+                       "run tables with a country column, allocation.csv, portfolio_equity.csv, portfolio_groups.csv "
+                       "and manifest.json "
                        "into DIR, all or nothing. Format: docs/method.md, Portfolio.")
     p.add_argument("file", metavar="FILE", help="a portfolio file (TOML)")
     p.add_argument("--out", required=True, metavar="DIR", type=_folder, help="output folder (created if missing)")

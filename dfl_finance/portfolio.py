@@ -107,10 +107,10 @@ HOLD_TOLERANCE = 1e-9
 #: A share of the optimal rule within this share of the envelope of its floor, its cap or the need-proportional share
 #: is that value (the solver's dust).
 SNAP = 1e-6
-ALLOCATION_COLUMNS = ["country", "gap_before", "need", "basis", "share", "capped", "gap_after", "unit"]
+ALLOCATION_COLUMNS = ["country", "gap_before", "need", "basis", "basis_unit", "share", "capped", "gap_after", "unit"]
 EQUITY_COLUMNS = ["country", "income_group", "learners", "gap_per_learner", "reached_share_end",
                   "peak_burden_share", "fund_share", "fund_per_learner", "marginal_gap_closed_per_usd",
-                  "marginal_pv_saving_per_usd", "marginal_learners_reached_per_usd"]
+                  "marginal_pv_saving_per_usd", "pv_saving_currency", "marginal_learners_reached_per_usd"]
 GROUP_COLUMNS = ["group", "countries", "learners", "need", "fund_share", "gap_after", "gap_per_learner",
                  "reached_share_end", "peak_burden_share"]
 #: The fields of a ``[[country]]`` row.
@@ -155,6 +155,7 @@ class Portfolio:
     countries: list[CountryEntry]
     fund: Fund
     pooled: list[tuple[str, float, str]] = field(default_factory=list)  # item, discount, source
+    file: Path | None = None  # the portfolio file (its problems name it)
 
 
 def allocate_envelope(basis: Floats, need: Floats, envelope: float, floor: Floats | float = 0.0,
@@ -456,13 +457,14 @@ def load_portfolio(path: str | Path) -> Portfolio:
         if objective not in OBJECTIVES:
             problems.append(Problem(f"{where}.objective", f"one of {', '.join(OBJECTIVES)} (the optimal rule's)",
                                     objective))
-        elif "objective" in f and f.get("rule") != "optimal":
+        elif "objective" in f and f.get("rule") in RULES and f.get("rule") != "optimal":  # (a bad rule: named)
             problems.append(Problem(f"{where}.objective", "only the optimal rule has an objective", objective))
         co = f.get("co_finances", [])
         if not isinstance(co, list) or not all(isinstance(x, str) for x in co):
             problems.append(Problem(f"{where}.co_finances", "a list of source ids", co))
             co = []
-        for x in co:  # a grant with a match rule in some country
+        for x in co if len(countries) == len(rows) else ():  # a grant with a match rule in some country (when
+            # every country could be read: else the problem is theirs)
             if not any(s.id == x and s.match is not None for c in countries for s in c.scenario.source):
                 problems.append(Problem(f"{where}.co_finances", "no country has a grant with a match rule and this "
                                         "id", x))
@@ -512,7 +514,7 @@ def load_portfolio(path: str | Path) -> Portfolio:
         pooled.append((p["item"], float(d), source))
     if problems or fund is None:
         raise ScenarioError(problems)
-    return Portfolio(str(raw.get("portfolio", {}).get("name", path.stem)), countries, fund, pooled)
+    return Portfolio(str(raw.get("portfolio", {}).get("name", path.stem)), countries, fund, pooled, path)
 
 
 @dataclass(frozen=True)
@@ -895,10 +897,13 @@ class PortfolioRun:
 
         gap_after = [r.summary().get("total_gap_nominal_usd", math.nan) for r in self.after]
         gap_before = [r.summary().get("total_gap_nominal_usd", math.nan) for r in self.before]
-        cap = np.minimum(self.need, self.portfolio.fund.ceiling)
+        f = self.portfolio.fund
+        cap = np.minimum(self.need, f.ceiling)
+        unit = ("learners" if f.rule == "optimal" and f.objective == "reach" else
+                "USD (current prices) x weight" if f.rule == "weighted" else "USD (current prices)")
         return pd.DataFrame({"country": [c.label for c in self.portfolio.countries], "gap_before": gap_before,
-                             "need": np.round(self.need, 2),
-                             "basis": self.basis, "share": np.round(self.share, 2),
+                             "need": np.round(self.need, 2), "basis": np.round(self.basis, 2), "basis_unit": unit,
+                             "share": np.round(self.share, 2),
                              "capped": self.share >= cap - 1e-6 * np.maximum(cap, 1.0),
                              "gap_after": np.round(gap_after, 2), "unit": "USD (current prices)"},
                             columns=ALLOCATION_COLUMNS)
@@ -921,7 +926,7 @@ class PortfolioRun:
                          math.nan, "reached_share_end": reached, "peak_burden_share": s.get("peak_burden_share"),
                          "fund_share": share, "fund_per_learner": share / learners if learners else math.nan,
                          "marginal_gap_closed_per_usd": m[0], "marginal_pv_saving_per_usd": m[1],
-                         "marginal_learners_reached_per_usd": m[2]})
+                         "pv_saving_currency": r.currency, "marginal_learners_reached_per_usd": m[2]})
         return pd.DataFrame(rows, columns=EQUITY_COLUMNS)
 
     def groups_df(self) -> pd.DataFrame:
@@ -937,8 +942,9 @@ class PortfolioRun:
         for group, g in [("all", df), *((str(k), v) for k, v in df.groupby("income_group", sort=True))]:
             learners = float(g["learners"].sum())
             w = g["learners"] / learners if learners else g["learners"] * 0.0 + 1.0 / len(g)
-            rows.append({"group": group, "countries": len(g), "learners": learners, "need": float(g["need"].sum()),
-                         "fund_share": float(g["fund_share"].sum()), "gap_after": float(g["gap_after"].sum()),
+            rows.append({"group": group, "countries": len(g), "learners": learners,
+                         "need": round(float(g["need"].sum()), 2), "fund_share": round(float(g["fund_share"].sum()), 2),
+                         "gap_after": round(float(g["gap_after"].sum()), 2),
                          "gap_per_learner": float(g["gap_after"].sum()) / learners if learners else math.nan,
                          "reached_share_end": float((g["reached_share_end"] * w).sum()),
                          "peak_burden_share": float((g["peak_burden_share"].astype(float) * w).sum())})
@@ -984,13 +990,22 @@ def run_portfolio(portfolio: Portfolio, basis: str = "real-lcu") -> PortfolioRun
     else:
         basis_values = learners * float(fund.per_learner or 0.0)
         need = np.minimum(need, basis_values)  # the formula's amount is the most a country asks
+    where = f"{portfolio.file}: fund" if portfolio.file is not None else "fund"
+    low = np.minimum(fund.floor, np.minimum(need, fund.ceiling))
+    if low.sum() > fund.envelope * (1 + 1e-12):
+        from .formatting import format_money
+
+        raise ScenarioError([Problem(f"{where}.floor", f"the floors need {format_money(low.sum(), 'USD')} (each "
+                                     f"country's floor of {format_money(fund.floor, 'USD')}, or its need when that is "
+                                     f"less), more than the envelope of {format_money(fund.envelope, 'USD')}: lower "
+                                     "the floor or raise the envelope", fund.floor)])
     try:
         if fund.rule == "optimal":
             share = allocate_optimal(responses, fund.envelope, fund.floor, fund.ceiling, fund.objective)
         else:
             share = allocate_envelope(basis_values, need, fund.envelope, fund.floor, fund.ceiling)
     except ValueError as exc:
-        raise ScenarioError([Problem("fund.floor", str(exc), fund.floor)]) from None
+        raise ScenarioError([Problem(f"{where}.rule", str(exc), has_value=False)]) from None
     if fund.rule == "optimal":  # the basis of the optimal rule: the objective's value at the share
         basis_values = np.array([(r.gap[0] - r.at(x)[0]) if fund.objective == "gap" else r.at(x)[1]
                                  for r, x in zip(responses, share)])

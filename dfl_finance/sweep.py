@@ -599,7 +599,8 @@ def check_cluster(client: Any, wait: float = 60.0) -> int:
 
 def check_workers(n: int) -> int:
     if not 1 <= n <= 1024:
-        raise DflFinanceError(f"--workers must be between 1 and 1024 (got {n})")
+        raise DflFinanceError(f"--workers must be between 1 and 1024 worker processes, or 0 to run in this "
+                              f"process (got {n})")
     return n
 
 

@@ -1183,5 +1183,6 @@ def test_the_portfolio_page_runs_the_optimal_rule_of_the_gpe_example_with_the_pa
     assert "Floor [USD per country]: an amount in USD >= 0 (0: no floor) (got -1.0)" in _texts(at.error)
     _labelled(at.text_input, "Floor [USD per country]").set_value("40e6").run()
     errors = _texts(at.error)
-    assert "Floor [USD per country]: the floors need 80,000,000, more than the envelope of 60,000,000" in errors
+    assert ("Floor [USD per country]: the floors need USD 80.0 M (each country's floor of USD 40.0 M, or its "
+            "need when that is less), more than the envelope of USD 60.0 M") in errors
     assert "Traceback" not in errors and not at.metric

@@ -800,9 +800,9 @@ def test_floors_that_need_more_than_the_envelope_are_named_by_the_page_s_field()
     with pytest.raises(ScenarioError) as info:  # both needs are above USD 30 M: 60 M of floors for 40 M
         portfolio_results(text, EAST_AFRICA.name, 40e6, "need", None, "real-lcu", floor=30e6)
     (problem,) = info.value.problems
-    assert problem.format() == ("Floor [USD per country]: the floors need 60,000,000, more than the envelope of "
-                                "40,000,000 (each country's floor, or its need when that is less): lower the floor "
-                                "or raise the envelope")
+    assert problem.format() == ("Floor [USD per country]: the floors need USD 60.0 M (each country's floor of "
+                                "USD 30.0 M, or its need when that is less), more than the envelope of USD 40.0 M: "
+                                "lower the floor or raise the envelope")
     # a floor the needs allow: honoured, and the shares add up to the envelope
     share = portfolio_results(text, EAST_AFRICA.name, 40e6, "need", None, "real-lcu", floor=15e6)["share"]
     assert min(share) >= 15e6 and sum(share) == pytest.approx(40e6, rel=1e-12)

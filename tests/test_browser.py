@@ -950,8 +950,8 @@ def test_the_portfolio_page_runs_the_optimal_rule_a_floor_and_weights_on_the_gpe
         _type(pg, "Floor [USD per country]", "40e6")
         error = pg.locator("[data-testid='stAlert']").filter(has_text="The portfolio cannot be run with this fund")
         error.wait_for()
-        assert "Floor [USD per country]: the floors need 80,000,000, more than the envelope of 60,000,000" in \
-            error.inner_text()
+        assert ("Floor [USD per country]: the floors need USD 80.0 M (each country's floor of USD 40.0 M, or its "
+                "need when that is less), more than the envelope of USD 60.0 M") in error.inner_text()
         assert pg.locator("[data-testid='stMetric']").count() == 0
         _no_exception(pg)
         _screenshot(pg, "portfolio-floor-too-large")

@@ -669,3 +669,35 @@ def test_a_floor_lifts_only_the_shares_below_it_and_the_others_stay_in_proportio
         assert ratio == pytest.approx(np.full(ratio.size, ratio[0]), rel=1e-9)
     lifted = share > plain * (1 + 1e-9)
     assert (share[lifted] == pytest.approx(np.full(int(lifted.sum()), floor), rel=1e-9))  # lifted only to the floor
+
+
+def test_the_command_names_floors_too_large_and_says_what_is_not_shared(tmp_path, capsys):
+    spec = _portfolio(tmp_path, 100.0, extra="floor = 80.0")  # needs 300 and 100: floors of 80 each need 160
+    assert main(["portfolio", str(spec), "--out", str(tmp_path / "a")]) == 2
+    err = capsys.readouterr().err
+    assert f"{spec}: fund.floor: the floors need USD 160.00 (each country's floor of USD 80.00" in err
+    assert "Traceback" not in err
+    spec = _portfolio(tmp_path, 1000.0)  # more than the needs (400)
+    assert main(["portfolio", str(spec), "--out", str(tmp_path / "b")]) == 0
+    assert "USD 600.00 of the envelope is not shared: every country has all it can take" in capsys.readouterr().out
+    alloc = pd.read_csv(tmp_path / "b" / "allocation.csv")
+    assert set(alloc["basis_unit"]) == {"USD (current prices)"}
+
+
+def test_one_mistake_one_problem_and_a_portfolio_given_as_a_scenario_is_named(tmp_path, capsys):
+    # a misspelt rule with an objective: the rule is named, not also the objective
+    spec = _optimal_portfolio(tmp_path, 50.0, gpe=30.0, extra='co_finances = ["gpe"]')
+    spec.write_text(spec.read_text().replace('rule = "optimal"', 'rule = "optimial"'), encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_portfolio(spec)
+    assert [p.path for p in info.value.problems] == [f"{spec}: fund.rule"]
+    # a country that cannot be read: its problem, not also "no country has the grant" it would have had
+    spec.write_text(spec.read_text().replace('rule = "optimial"', 'rule = "optimal"'), encoding="utf-8")
+    (tmp_path / "A.toml").write_text((tmp_path / "A.toml").read_text().replace("learners = 1000", "learners = -1"),
+                                     encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_portfolio(spec)
+    assert not [p for p in info.value.problems if "co_finances" in p.path]
+    # a portfolio file given to validate: named as such
+    assert main(["validate", str(ROOT / "examples/portfolio-east-africa.toml")]) == 2
+    assert "this is a portfolio file, not a scenario: run it with dfl-finance portfolio" in capsys.readouterr().err

@@ -335,9 +335,8 @@ def portfolio_results(text: str, name: str, envelope: float, rule: str, per_lear
     try:
         result = run_portfolio(pf, basis)
     except ScenarioError as exc:  # the floors need more than the envelope: named as the page's field
-        raise ScenarioError([Problem(FIELD_LABELS["floor"], f"{p.message} (each country's floor, or its need when "
-                                     "that is less): lower the floor or raise the envelope", has_value=False)
-                             if p.path == "fund.floor" else p for p in exc.problems]) from None
+        raise ScenarioError([Problem(FIELD_LABELS["floor"], p.message, has_value=False)
+                             if p.path.endswith("fund.floor") else p for p in exc.problems]) from None
     f = pf.fund
     note = (f"{Path(name).name} with the fund set on the dfl_finance app's Portfolio page.\nThe countries' "
             "scenario paths are relative to the repository's examples/ folder, as the page reads them.")

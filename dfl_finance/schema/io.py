@@ -114,6 +114,13 @@ def parse_scenario(text: str, file: str | None = None) -> Scenario:
     except RecursionError:
         raise ScenarioError([Problem("", "malformed TOML: nested too deeply", has_value=False)],
                             file=file) from None
+    if "scenario" not in raw:  # another of the project's files, given where a scenario belongs
+        for table, what, command in (("sweep", "a sweep file", "dfl-finance sweep FILE --out DIR"),
+                                     ("portfolio", "a portfolio file", "dfl-finance portfolio FILE --out DIR"),
+                                     ("fund", "a portfolio file", "dfl-finance portfolio FILE --out DIR")):
+            if table in raw:
+                raise ScenarioError([Problem("", f"this is {what}, not a scenario: run it with {command}",
+                                             has_value=False)], file=file)
     return scenario_from_dict(raw, file)
 
 

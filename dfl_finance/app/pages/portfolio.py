@@ -47,9 +47,10 @@ LABEL = FIELD_LABELS
 st.title("Portfolio")
 st.caption("A donor's pooled fund across countries, as `dfl-finance portfolio` runs it: each country's funding gap "
            "before the fund (after any pooled procurement discounts), the envelope shared by a rule, and each "
-           "country's plan run again with its share as a grant that pays what its other sources leave. Amounts are in "
-           "US dollars at current prices, whatever the price basis in the sidebar, which sets the basis the countries "
-           "are run in.")
+           "country's plan run again with its share as a source that pays what its other sources leave (a grant, or "
+           "a loan on the fund's terms when the file's [fund.source] makes it a facility that lends). Amounts of the "
+           "fund are in US dollars at current prices, whatever the price basis in the sidebar, which sets the basis "
+           "the countries are run in (a PV saving is in the country's currency in that basis).")
 st.page_link(PAGES["about"], label="How the fund is shared (method: Portfolio: a pooled fund across countries)",
              icon=":material/menu_book:")
 
