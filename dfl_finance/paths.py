@@ -501,7 +501,16 @@ def apply_overrides(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenari
         return new
     except ScenarioError as exc:
         written = {format_location(loc): path for loc, (path, _) in located.items()}
-        raise ScenarioError([_renamed(p, written) for p in exc.problems]) from None
+        problems = [_renamed(p, written) for p in exc.problems]
+        # a distribution given as a field's value, where the field takes a number: one problem that says how
+        drawn = {path for path, value in located.values() if isinstance(value, dict) and "distribution" in value}
+        hinted = [p for p in problems if p.path.split(".float")[0].split(".list[")[0] in drawn]
+        for path in dict.fromkeys(p.path.split(".float")[0].split(".list[")[0] for p in hinted):
+            problems = [p for p in problems if p not in hinted] + [Problem(
+                path, "takes a value, not a distribution: to make it uncertain, add a row to the override set's "
+                f"uncertain list: uncertain = [{{ path = \"{path}\", distribution = \"...\", ... }}]",
+                has_value=False)]
+        raise ScenarioError(problems) from None
 
 
 def _renamed(problem: Problem, written: dict[str, str]) -> Problem:

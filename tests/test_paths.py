@@ -264,3 +264,16 @@ def test_an_override_can_change_one_year_of_a_list():
         apply_overrides(sc, {"source[ida].schedule[0][2]": 0.03})
     (problem,) = exc.value.problems
     assert problem.path == "source[ida].schedule" and "add up to 87.00%" in problem.message
+
+
+def test_a_distribution_given_as_a_field_s_value_says_how_to_make_it_uncertain():
+    from dfl_finance import ScenarioError, load_scenario
+    from dfl_finance.paths import apply_overrides
+
+    sc = load_scenario(ROOT / "scenarios" / "rwanda-domestic.toml")
+    with pytest.raises(ScenarioError) as info:
+        apply_overrides(sc, {"context.budget_growth": {"distribution": "triangular", "low": 0.0, "mode": 0.01,
+                                                       "high": 0.02}})
+    (problem,) = info.value.problems
+    assert problem.path == "context.budget_growth" and 'uncertain = [{ path = "context.budget_growth"' in \
+        problem.message
