@@ -495,8 +495,9 @@ def equity_table(equity: pd.DataFrame, marginal: bool = False, currency: Mapping
     currency of the PV saving (each country's in ``currency``)."""
     cols = ["country", *(c for c in EQUITY_HEADERS if c != "country" and (c in MARGINAL) == marginal)]
     out = equity[cols].rename(columns={c: EQUITY_HEADERS[c][0] for c in cols})
-    if marginal:
-        out[CURRENCY_HEADER] = [(currency or {}).get(c, "") for c in equity["country"]]
+    if marginal:  # the equity table's own column (portfolio_equity.csv), else the currencies given
+        out[CURRENCY_HEADER] = (equity["pv_saving_currency"].tolist() if "pv_saving_currency" in equity else
+                                [(currency or {}).get(c, "") for c in equity["country"]])
     return out
 
 
