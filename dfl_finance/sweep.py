@@ -252,8 +252,11 @@ def load_sweep(path: str | Path) -> Sweep:
             oname = row.get("override", sets[0][0] if sets else "as written")
             stress, seed = str(row.get("stress", "baseline")), row.get("seed", seeds[0])
             if f not in scenarios:
+                from .errors import known as name_list  # (``known`` and ``listed`` name local values here)
+
+                choices = [*files, *(part.labels if part else [])]
                 problems.append(Problem(f"{where}.scenario", "one of the sweep's scenario files, or a country of its "
-                                        "portfolio", f))
+                                        f"portfolio ({name_list(choices)})", f))
             elif oname not in by_name and not (oname == "as written" and not sets):
                 problems.append(Problem(f"{where}.override", f"one of the override sets ({', '.join(by_name)})",
                                         oname))

@@ -347,7 +347,7 @@ def test_a_school_table_scenario_travels_to_the_workers_whole(tmp_path, client, 
     ({"portfolio": None}, ["sweep: name the scenarios", "or a portfolio", "both are missing or empty"]),
     ({"portfolio": '"A.toml"'}, ["A.toml: this is a scenario file, not a portfolio"]),
     ({"case": 'scenario = "C"'}, ["sweep.case[0].scenario: one of the sweep's scenario files, or a country",
-                                  "(got 'C')"]),
+                                  "portfolio (A, B)", "(got 'C')"]),
 ])
 def test_a_bad_portfolio_sweep_is_named(tmp_path, capsys, change, words):
     portfolio = _two_countries(tmp_path)
