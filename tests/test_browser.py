@@ -141,10 +141,11 @@ def _screenshot(page, name: str) -> None:
 
 
 def _picked(page, expected: str | None = None) -> str:
-    """The scenario shown in the Scenario picker; with ``expected``, read again for up to 10 s until it shows that
-    (the picker is redrawn after the script's run, which can lag behind the idle status under load)."""
+    """The scenario shown in the Scenario picker; with ``expected``, read again for up to 30 s until it shows that
+    (the picker is redrawn after the script's run, which can lag behind the idle status under load: 10 s was not
+    always enough on a loaded machine after creating a scenario, whose run also expands templates)."""
     box = page.get_by_role("combobox", name="Scenario", exact=True).first
-    for _ in range(20):
+    for _ in range(60):
         shown = box.input_value() or box.inner_text()
         if expected is None or shown == expected:
             break
