@@ -86,6 +86,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from .engine import Floats
+    from .engine.model import ModelInputs, Simulation
     from .profiles import CountryProfile
     from .results import Result
     from .schema.models import Scenario
@@ -814,7 +815,7 @@ def _fund_runs(scenario: Scenario, fund: Fund, amounts: Floats) -> tuple[Floats,
     (nominal USD), the learners reached and what the fund pays (nominal USD), each (K,); the fund's payments per
     year and cell (K, Y, C) in nominal USD as fourth."""
     from .compile import build_model_inputs
-    from .engine.model import funded_units, simulate
+    from .engine.model import simulate
 
     sc = with_fund(scenario, fund, 0.0)
     j = len(sc.source) - 1
@@ -824,15 +825,23 @@ def _fund_runs(scenario: Scenario, fund: Fund, amounts: Floats) -> tuple[Floats,
     usd = inp.conversion(True)[:, :Y]  # (K, Y) constant local prices -> nominal USD
     gap = (sim.allocation.gap.sum(axis=2) * usd).sum(axis=1)
     fund_paid = sim.allocation.pay[:, :, j, :] * usd[:, :, None]  # (K, Y, C)
-    p = reach_programme(sc)
-    reached = np.zeros(len(amounts))
-    if p is not None:
-        units = funded_units(inp, sim, whole=False)[:, Y - 1, p]
-        count = inp.costs.driver_count[:, p]
-        learners = np.asarray(inp.learners, dtype=float)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            reached = np.where(count > 0, learners * units / np.where(count > 0, count, 1.0), 0.0)
-    return gap, reached, fund_paid.sum(axis=(1, 2)), fund_paid
+    return gap, learners_reached(sc, inp, sim), fund_paid.sum(axis=(1, 2)), fund_paid
+
+
+def learners_reached(scenario: Scenario, inp: ModelInputs, sim: Simulation) -> Floats:
+    """The learners a simulation of ``scenario`` reaches at the plan's end, each draw (D,): the learners of the
+    schools that :func:`reach_programme` connects with funded capex, counted fractionally (0 without such a
+    programme)."""
+    from .engine.model import funded_units
+
+    p = reach_programme(scenario)
+    if p is None:
+        return np.zeros(sim.cells.shape[0])
+    units = funded_units(inp, sim, whole=False)[:, scenario.scenario.years - 1, p]
+    count = inp.costs.driver_count[:, p]
+    learners = np.asarray(inp.learners, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.asarray(np.where(count > 0, learners * units / np.where(count > 0, count, 1.0), 0.0), dtype=float)
 
 
 def fund_response(scenario: Scenario, fund: Fund, points: int = RESPONSE_POINTS) -> Response:
@@ -1014,8 +1023,9 @@ def run_portfolio(portfolio: Portfolio, basis: str = "real-lcu") -> PortfolioRun
     for sc, s, r in zip(scenarios, share, after):
         now = r.summary()
         step = MARGINAL_STEP * max(now["total_gap_nominal_usd"], s, 1.0)
-        more = run(with_fund(sc, fund, s + step), basis).summary()
-        reached = _fund_runs(sc, fund, np.array([s, s + step]))[1]
+        bigger = run(with_fund(sc, fund, s + step), basis)
+        more = bigger.summary()
+        reached = [learners_reached(x.scenario, x.inputs, x.sim)[0] for x in (r, bigger)]
         marginal.append(((now["total_gap_nominal_usd"] - more["total_gap_nominal_usd"]) / step,
                          (now["pv_government_cost"] - more["pv_government_cost"]) / step,
                          (reached[1] - reached[0]) / step))
