@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,42 +11,17 @@ from hypothesis import strategies as st
 from dfl_finance import ScenarioError, run, save_scenario, scenario_from_dict
 from dfl_finance.cli import main
 from dfl_finance.portfolio import allocate_envelope, load_portfolio, run_portfolio, with_fund
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.conftest import ROOT, one_year_plan, write_portfolio
 
 
 def _country(name, cost, learners=1000):
     """A USD plan of one year: a lump sum of ``cost`` and a domestic budget that pays 100 of it."""
-    return scenario_from_dict({
-        "scenario": {"name": name, "start_year": 2026, "years": 1, "post_horizon_years": 0},
-        "context": {"schools": 0, "learners": learners, "teachers": 0, "education_budget": 1000.0},
-        "programme": [{"id": "connectivity", "pillar": "infrastructure", "driver": "none",
-                       "cost": [{"item": "satellite terminal", "kind": "fixed_capex", "unit_cost": cost}]}],
-        "source": [{"id": "mof", "kind": "domestic", "budget_share_cap": 0.1}],
-    })
+    return scenario_from_dict(one_year_plan(name, cost, learners))
 
 
 def _portfolio(tmp_path, envelope, rule="need", extra="", costs=(400.0, 200.0)):
-    files = []
-    for name, cost in zip(("A", "B"), costs):
-        path = tmp_path / f"{name}.toml"
-        save_scenario(_country(name, cost, learners=1000 if name == "A" else 3000), path)
-        files.append(path)
-    spec = tmp_path / "portfolio.toml"
-    spec.write_text(f"""
-[portfolio]
-name = "two countries"
-[[country]]
-scenario = "{files[0].name}"
-[[country]]
-scenario = "{files[1].name}"
-[fund]
-id = "fund"
-envelope = {envelope}
-rule = "{rule}"
-{extra}
-""", encoding="utf-8")
-    return spec
+    return write_portfolio(tmp_path, {"A": _country("A", costs[0], 1000), "B": _country("B", costs[1], 3000)},
+                           f'envelope = {envelope}\nrule = "{rule}"\n{extra}')
 
 
 def test_a_proportional_fund_for_two_countries_by_hand(tmp_path):
@@ -214,24 +187,10 @@ def _schools_country(name, cost, learners, gpe=None):
 
 
 def _optimal_portfolio(tmp_path, envelope, objective="reach", gpe=None, extra=""):
-    for name, cost, learners, grant in (("A", 400.0, 1000, gpe), ("B", 200.0, 3000, None)):
-        save_scenario(_schools_country(name, cost, learners, grant), tmp_path / f"{name}.toml")
-    spec = tmp_path / "optimal.toml"
-    spec.write_text(f"""
-[portfolio]
-name = "optimal"
-[[country]]
-scenario = "A.toml"
-[[country]]
-scenario = "B.toml"
-[fund]
-id = "fund"
-envelope = {envelope}
-rule = "optimal"
-objective = "{objective}"
-{extra}
-""", encoding="utf-8")
-    return spec
+    return write_portfolio(tmp_path, {"A": _schools_country("A", 400.0, 1000, gpe),
+                                      "B": _schools_country("B", 200.0, 3000)},
+                           f'envelope = {envelope}\nrule = "optimal"\nobjective = "{objective}"\n{extra}',
+                           name="optimal", file="optimal.toml")
 
 
 def test_the_optimal_rule_reaches_the_most_learners_by_hand(tmp_path):

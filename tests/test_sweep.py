@@ -23,8 +23,7 @@ import pytest
 from dfl_finance import ScenarioError
 from dfl_finance.cli import main
 from dfl_finance.sweep import load_sweep, read_draws, run_sweep
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.conftest import ROOT, one_year_plan, write_portfolio
 
 
 def _spec(tmp_path: Path, extra: str = "", draws: int = 20, chunk: int = 7) -> Path:
@@ -191,29 +190,11 @@ uncertain = [{{ path = "source[mof].budget_share_cap", distribution = "uniform",
 def _two_countries(tmp_path: Path, envelope: float = 350.0) -> Path:
     """A portfolio of two one-year USD plans: A costs 400 and B 200; a budget of 1,000 of which the domestic source
     pays ``budget_share_cap`` (0.1 as written); the fund by need."""
-    from dfl_finance import save_scenario, scenario_from_dict
+    from dfl_finance import scenario_from_dict
 
-    for name, cost in (("A", 400.0), ("B", 200.0)):
-        save_scenario(scenario_from_dict({
-            "scenario": {"name": name, "start_year": 2026, "years": 1, "post_horizon_years": 0},
-            "context": {"schools": 0, "learners": 1000, "teachers": 0, "education_budget": 1000.0},
-            "programme": [{"id": "connectivity", "pillar": "infrastructure", "driver": "none",
-                           "cost": [{"item": "satellite terminal", "kind": "fixed_capex", "unit_cost": cost}]}],
-            "source": [{"id": "mof", "kind": "domestic", "budget_share_cap": 0.1}]}), tmp_path / f"{name}.toml")
-    path = tmp_path / "portfolio.toml"
-    path.write_text(f"""
-[portfolio]
-name = "two countries"
-[[country]]
-scenario = "A.toml"
-[[country]]
-scenario = "B.toml"
-[fund]
-id = "fund"
-envelope = {envelope}
-rule = "need"
-""", encoding="utf-8")
-    return path
+    return write_portfolio(tmp_path, {"A": scenario_from_dict(one_year_plan("A", 400.0)),
+                                      "B": scenario_from_dict(one_year_plan("B", 200.0))},
+                           f'envelope = {envelope}\nrule = "need"')
 
 
 def test_a_portfolio_sweep_on_two_workers_gives_the_numbers_of_one_process(tmp_path, client):
