@@ -73,6 +73,7 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -897,9 +898,27 @@ class PortfolioRun:
     share: Floats
     before: list[Result]
     after: list[Result]
-    marginal: Floats  # (C, 3) per USD more of the fund: gap closed (USD), PV government cost saved (its currency)
-    # and learners reached
     responses: list[Response] = field(default_factory=list)  # each country's response to the fund (optimal rule)
+
+    @cached_property
+    def marginal(self) -> Floats:
+        """(C, 3) what a little more of the fund does in each country, per USD: the gap closed (USD), the PV
+        government cost saved (its currency in the run's basis) and the learners reached; measured with one more run
+        of each country with :data:`MARGINAL_STEP` of its remaining gap or its share more (made when first asked:
+        the equity table needs it, a sweep of the portfolio's countries does not)."""
+        from .results import run
+
+        out = []
+        for b, r, s in zip(self.before, self.after, self.share):
+            now = r.summary()
+            step = MARGINAL_STEP * max(now["total_gap_nominal_usd"], s, 1.0)
+            bigger = run(with_fund(b.scenario, self.portfolio.fund, s + step), r.basis)
+            more = bigger.summary()
+            reached = [learners_reached(x.scenario, x.inputs, x.sim)[0] for x in (r, bigger)]
+            out.append(((now["total_gap_nominal_usd"] - more["total_gap_nominal_usd"]) / step,
+                        (now["pv_government_cost"] - more["pv_government_cost"]) / step,
+                        (reached[1] - reached[0]) / step))
+        return np.array(out)
 
     def allocation_df(self) -> pd.DataFrame:
         import pandas as pd
@@ -977,9 +996,8 @@ class PortfolioRun:
 
 def run_portfolio(portfolio: Portfolio, basis: str = "real-lcu") -> PortfolioRun:
     """Each country with the pooled discounts, its need (what an uncapped fund would pay it), the fund shared by the
-    rule, each country run with its share, and the marginal value of the fund in each (the gap closed, the PV cost
-    saved and the learners reached per USD of a little more: :data:`MARGINAL_STEP` of its remaining gap or its
-    share)."""
+    rule, and each country run with its share; the marginal value of the fund in each is
+    :attr:`PortfolioRun.marginal`, measured when first asked."""
     from .results import run
 
     scenarios = [discounted(c.scenario, portfolio.pooled) for c in portfolio.countries]
@@ -1019,14 +1037,4 @@ def run_portfolio(portfolio: Portfolio, basis: str = "real-lcu") -> PortfolioRun
         basis_values = np.array([(r.gap[0] - r.at(x)[0]) if fund.objective == "gap" else r.at(x)[1]
                                  for r, x in zip(responses, share)])
     after = [run(with_fund(sc, fund, s), basis) for sc, s in zip(scenarios, share)]
-    marginal = []
-    for sc, s, r in zip(scenarios, share, after):
-        now = r.summary()
-        step = MARGINAL_STEP * max(now["total_gap_nominal_usd"], s, 1.0)
-        bigger = run(with_fund(sc, fund, s + step), basis)
-        more = bigger.summary()
-        reached = [learners_reached(x.scenario, x.inputs, x.sim)[0] for x in (r, bigger)]
-        marginal.append(((now["total_gap_nominal_usd"] - more["total_gap_nominal_usd"]) / step,
-                         (now["pv_government_cost"] - more["pv_government_cost"]) / step,
-                         (reached[1] - reached[0]) / step))
-    return PortfolioRun(portfolio, need, basis_values, share, before, after, np.array(marginal), responses)
+    return PortfolioRun(portfolio, need, basis_values, share, before, after, responses)
