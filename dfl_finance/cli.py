@@ -49,6 +49,13 @@ def _load_each(files: list[str]) -> tuple[list[tuple[str, Scenario]], list[Probl
         try:
             sc = load_scenario(f)
             check_memory(sc)
+            if sc.baseline_scenario is not None:  # run runs it too (incremental.csv)
+                try:
+                    check_memory(sc.baseline_scenario)
+                except ScenarioError as exc:
+                    raise ScenarioError([Problem("scenario.baseline", "the baseline scenario cannot be run: "
+                                                 + "; ".join(p.format() for p in exc.problems),
+                                                 sc.scenario.baseline)]) from None
         except ScenarioError as exc:
             problems += _with_file(exc, f)
             continue
@@ -239,27 +246,17 @@ def _free_target(path: str | None) -> Path | None:
 
 
 def _incremental(loaded: list[tuple[str, Scenario]], results: list) -> pd.DataFrame | None:
-    """incremental.csv of the scenarios that name a ``[scenario] baseline`` file (read beside them), else None."""
+    """incremental.csv of the scenarios that name a ``[scenario] baseline`` file (read and checked with them), else
+    None."""
     import pandas as pd
 
     from .results import incremental_df, run
-    from .schema import load_scenario
 
     frames = []
     for (f, sc), res in zip(loaded, results):
-        if sc.scenario.baseline is None:
+        base = sc.baseline_scenario
+        if base is None:
             continue
-        path = Path(f).parent / sc.scenario.baseline
-        try:
-            base = load_scenario(path)
-        except ScenarioError as exc:
-            missing = not path.is_file()
-            raise ScenarioError([Problem(f"{f}: scenario.baseline", f"the baseline scenario {path} "
-                                         + ("cannot be read: " if missing else "is not valid: ")
-                                         + "; ".join(p.format() for p in exc.problems), sc.scenario.baseline)]
-                                ) from None
-        except DflFinanceError as exc:
-            raise ScenarioError([Problem(f"{f}: scenario.baseline", str(exc), sc.scenario.baseline)]) from None
         try:
             frames.append(incremental_df(res, run(base, res.basis)))
         except DflFinanceError as exc:

@@ -368,7 +368,8 @@ def _write_back(opt: Optimum) -> tuple[Scenario, str | None]:
     for order in _candidate_orders(sc):
         for rank, i in enumerate(order):
             raw["source"][i]["priority"] = rank
-        written = scenario_from_dict(raw)
+        # the school plans are the scenario's already; the files it names stay relative to its folder
+        written = scenario_from_dict(raw, schools=False, folder=sc.folder)
         diff = float(np.abs(run(written).sim.paid[0] - target).max(initial=0.0))
         if best is None or diff < best[0]:
             best = (diff, written)

@@ -495,10 +495,7 @@ def apply_overrides(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenari
     replan = any(loc[0] == "programme" and "schools" in loc or loc[:2] in (("scenario", "start_year"),
                                                                           ("scenario", "years")) for loc in located)
     try:
-        new = scenario_from_dict(raw, schools=replan, folder=scenario.folder)
-        if not replan:
-            new._folder = scenario.folder
-        return new
+        return scenario_from_dict(raw, schools=replan, folder=scenario.folder, baseline=False)
     except ScenarioError as exc:
         written = {format_location(loc): path for loc, (path, _) in located.items()}
         problems = [_renamed(p, written) for p in exc.problems]

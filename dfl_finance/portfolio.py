@@ -777,9 +777,7 @@ def with_fund(scenario: Scenario, fund: Fund, share: float) -> Scenario:
     raw["source"].append({"name": "Pooled fund", "kind": "grant", **fund.source, "id": fund.id, "currency": "USD",
                           "priority": last + 2, **({"commitment": float(share)} if math.isfinite(share) else {})})
     # the school plans are the scenario's already: not planned again
-    out = scenario_from_dict(raw, schools=False)
-    out._folder = scenario.folder
-    return out
+    return scenario_from_dict(raw, schools=False, folder=scenario.folder)
 
 
 def reach_programme(scenario: Scenario) -> int | None:

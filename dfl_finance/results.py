@@ -26,6 +26,7 @@ from .engine.model import ModelInputs, Simulation, simulate
 from .errors import DflFinanceError, known
 from .formatting import basis_currency, currency_of
 from .schema.models import Scenario
+from .schema.rules import comparability
 from .vocabulary import (
     DSF_RATIOS,
     EXTERNAL_KINDS,
@@ -634,28 +635,6 @@ def concat_tables(per: Sequence[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFr
 def combine_tables(results: Sequence[Result]) -> dict[str, pd.DataFrame]:
     """Concatenate the tables of several results (rows tagged by scenario name)."""
     return concat_tables([r.tables() for r in results])
-
-
-def comparability(scenarios: Sequence[Scenario], currencies: Sequence[str] | None = None) -> str | None:
-    """Why the scenarios' amounts cannot be subtracted from each other, or None if they can.
-
-    Amounts are in the currency of the tables (``currencies``, one per scenario: the local currency, or USD in a
-    USD basis; default each scenario's local currency), and present values are discounted to the start year:
-    scenarios that differ in currency or start year have no meaningful deltas.
-    """
-    currencies = list(dict.fromkeys(currencies if currencies is not None
-                                    else [sc.scenario.currency for sc in scenarios]))
-    starts = list(dict.fromkeys(sc.scenario.start_year for sc in scenarios))
-    bases = list(dict.fromkeys(sc.scenario.base_year for sc in scenarios))
-    reasons = []
-    if len(bases) > 1:
-        reasons.append(f"their constant prices are of different years ({', '.join(map(str, bases))})")
-    if len(currencies) > 1:
-        reasons.append(f"they are in different currencies ({', '.join(currencies)})")
-    if len(starts) > 1:
-        reasons.append("their prices and present values refer to different start years "
-                       f"({', '.join(map(str, starts))})")
-    return "no deltas: " + " and ".join(reasons) if reasons else None
 
 
 def compare(results: Sequence[Result], baseline: str | None = None) -> pd.DataFrame:

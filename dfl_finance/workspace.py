@@ -37,7 +37,7 @@ from typing import Literal
 
 from .errors import DflFinanceError, Problem, ScenarioError
 from .schema import Scenario, dump_scenario, duplicate_name_problems, parse_scenario
-from .schema.io import sync_folder, write_text_atomically
+from .schema.io import NotRegularFile, read_regular, rebase_text, sync_folder, write_text_atomically
 from .vocabulary import MAX_FILE_BYTES
 
 #: The lock file inside the workspace folder (held with ``flock``/``msvcrt``, so a crashed holder releases it).
@@ -48,6 +48,8 @@ LOCK_TIMEOUT = 10.0
 STEM_CHARS = 40
 #: Parsed scenarios kept in memory, by content hash.
 PARSED_CACHE = 512
+#: Seconds a file of a folder may take to be read before it is listed as skipped (a hung network file system).
+READ_TIMEOUT = 5.0
 
 Origin = Literal["bundled", "workspace"]
 
@@ -180,43 +182,68 @@ def version_of(data: bytes) -> str:
 
 _cache_lock = threading.Lock()
 _READS: dict[str, tuple[tuple[int, int, int], str, str | None, str | None]] = {}  # path -> (stat, version, text, err)
-_PARSED: OrderedDict[str, Scenario | ScenarioError] = OrderedDict()
+_PARSED: OrderedDict[tuple[str, str], Scenario | ScenarioError] = OrderedDict()
 
 
-def _parsed(version: str, text: str) -> Scenario | ScenarioError:
-    """The scenario of a text, or why it is not one; cached by the text's version."""
+def _parsed(folder: Path, text: str, version: str | None = None) -> Scenario | ScenarioError:
+    """The scenario of a text whose file names are relative to ``folder``, or why it is not one; cached by the
+    folder and the text's version."""
+    key = (str(folder), version or version_of(text.encode("utf-8")))
     with _cache_lock:
-        if version in _PARSED:
-            _PARSED.move_to_end(version)
-            return _PARSED[version]
+        if key in _PARSED:
+            _PARSED.move_to_end(key)
+            return _PARSED[key]
     try:
-        result: Scenario | ScenarioError = parse_scenario(text)
+        result: Scenario | ScenarioError = parse_scenario(text, folder=folder)
     except ScenarioError as exc:
         result = exc
     with _cache_lock:
-        _PARSED[version] = result
+        _PARSED[key] = result
         while len(_PARSED) > PARSED_CACHE:
             _PARSED.popitem(last=False)
     return result
 
 
-def _scenario(text: str) -> Scenario:
-    """The scenario of a text about to be written (raises ScenarioError), through the same cache."""
-    parsed = _parsed(version_of(text.encode("utf-8")), text)
+def _scenario(folder: Path, text: str) -> Scenario:
+    """The scenario of a text about to be written into ``folder`` (raises ScenarioError), through the same cache."""
+    parsed = _parsed(folder, text)
     if isinstance(parsed, ScenarioError):
         raise parsed
     return parsed
 
 
-def _read_bytes(path: Path) -> tuple[tuple[int, int, int], bytes]:
-    with path.open("rb") as fh:
-        st = os.fstat(fh.fileno())
-        return (st.st_ino, st.st_size, st.st_mtime_ns), fh.read(MAX_FILE_BYTES + 1)
+class ReadTimeout(OSError):
+    """A file of the folder did not answer within :data:`READ_TIMEOUT` (a hung network file system)."""
 
 
-def _decode(data: bytes) -> tuple[str | None, str | None]:
+def _read_bytes(path: Path) -> tuple[tuple[int, int, int], bytes | None]:
+    """The stat key of a regular file and its bytes (None when it is larger than a scenario may be: not read).
+
+    Read in a thread of its own that the caller waits on for at most :data:`READ_TIMEOUT` seconds, so no file can
+    hang a page; a named pipe, a device or a socket is refused before anything is read (NotRegularFile)."""
+    done: list[tuple[os.stat_result, bytes]] = []
+    failed: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            done.append(read_regular(path, MAX_FILE_BYTES))
+        except BaseException as exc:  # handed to the caller
+            failed.append(exc)
+
+    reader = threading.Thread(target=work, name=f"read {path.name}", daemon=True)
+    reader.start()
+    reader.join(READ_TIMEOUT)
+    if reader.is_alive():
+        raise ReadTimeout(f"did not answer within {READ_TIMEOUT:g} s")
+    if failed:
+        raise failed[0]
+    st, data = done[0]
+    return (st.st_ino, st.st_size, st.st_mtime_ns), (data if st.st_size <= MAX_FILE_BYTES else None)
+
+
+def _decode(data: bytes | None) -> tuple[str | None, str | None]:
     """``(text, None)`` or ``(None, why not)``: the size is checked before decoding."""
-    if len(data) > MAX_FILE_BYTES:
+    if data is None or len(data) > MAX_FILE_BYTES:
         return None, f"larger than {MAX_FILE_BYTES:,} bytes; a scenario file is a few kilobytes"
     try:
         return data.decode("utf-8"), None
@@ -224,10 +251,19 @@ def _decode(data: bytes) -> tuple[str | None, str | None]:
         return None, f"not UTF-8 text ({exc.reason} at byte {exc.start})"
 
 
-def read_entry(folder: Path, file: str, origin: Origin, fresh: bool = False) -> Entry | None:
-    """The entry of one file, None if it does not exist. Unless ``fresh``, unchanged files are not read again."""
+def read_entry(folder: Path, file: str, origin: Origin, fresh: bool = False, here: Path | None = None
+               ) -> Entry | None:
+    """The entry of one file, None if it does not exist. Unless ``fresh``, unchanged files are not read again.
+
+    ``here`` is the folder the entry is seen from (default ``folder``): its text names the files it refers to
+    (a baseline, a school table) for a file in ``here`` (:func:`~dfl_finance.schema.io.rebase_text`), so a bundled
+    scenario's text saved in the workspace runs from there. Only regular files are read, each within
+    :data:`READ_TIMEOUT` seconds; anything else (a named pipe, a device, a file that does not answer) is an entry
+    with the reason it was skipped.
+    """
     path = folder / file
     key = str(path)
+    here = folder if here is None else here
     try:
         st = path.stat()
         cached = None if fresh else _READS.get(key)
@@ -235,17 +271,22 @@ def read_entry(folder: Path, file: str, origin: Origin, fresh: bool = False) -> 
             _, version, text, error = cached
         else:
             stat_key, data = _read_bytes(path)
-            version = version_of(data)
+            version = version_of(data) if data is not None else ""
             text, error = _decode(data)
             _READS[key] = (stat_key, version, text, error)
     except FileNotFoundError:
         _READS.pop(key, None)
         return None
+    except (NotRegularFile, ReadTimeout) as exc:
+        _READS.pop(key, None)
+        return Entry(folder, file, origin, "", None, None, _error(path, f"{exc}: skipped (only regular files of "
+                                                                       "at most a few megabytes are read)"))
     except OSError as exc:
         return Entry(folder, file, origin, "", None, None, _error(path, f"cannot read: {exc.strerror or exc}"))
     if text is None:
         return Entry(folder, file, origin, version, None, None, _error(path, error or ""))
-    parsed = _parsed(version, text)
+    text = rebase_text(text, folder, here)
+    parsed = _parsed(here, text)
     if isinstance(parsed, ScenarioError):
         return Entry(folder, file, origin, version, text, None, parsed.with_file(str(path)))
     return Entry(folder, file, origin, version, text, parsed)
@@ -255,8 +296,9 @@ def _error(path: Path, message: str) -> ScenarioError:
     return ScenarioError([Problem("", message, has_value=False)], file=str(path))
 
 
-def read_folder(folder: Path, origin: Origin) -> list[Entry]:
-    """Every ``*.toml`` file of ``folder`` (hidden files and folders skipped), in file name order."""
+def read_folder(folder: Path, origin: Origin, here: Path | None = None) -> list[Entry]:
+    """Every ``*.toml`` file of ``folder`` (hidden files and folders skipped), in file name order, seen from
+    ``here`` (:func:`read_entry`)."""
     try:
         names = sorted(de.name for de in os.scandir(folder)
                        if de.name.endswith(".toml") and not de.name.startswith(".") and not de.is_dir())
@@ -265,7 +307,7 @@ def read_folder(folder: Path, origin: Origin) -> list[Entry]:
     present = {str(folder / n) for n in names}
     for key in [k for k in list(_READS) if os.path.dirname(k) == str(folder) and k not in present]:
         _READS.pop(key, None)  # forget files that are gone
-    entries = [read_entry(folder, n, origin) for n in names]
+    entries = [read_entry(folder, n, origin, here=here) for n in names]
     return _mark_duplicates([e for e in entries if e is not None])
 
 
@@ -383,7 +425,7 @@ class Workspace:
     def catalogue(self) -> Catalogue:
         """Bundled scenarios (in file order), then the workspace's: a workspace file replaces the bundled scenario
         of the same name in place; the others follow in name order."""
-        bundled = read_folder(self.bundled, "bundled") if self.bundled else []
+        bundled = self._bundled()
         mine = self.entries()
         scenarios = {e.name: e for e in bundled if e.ok}
         bundled_ok = dict(scenarios)
@@ -393,23 +435,28 @@ class Workspace:
 
     # ----- the three changes: create, save (edit or rename), delete
 
-    def create(self, text: str) -> Entry:
+    def create(self, text: str, folder: str | os.PathLike[str] | None = None) -> Entry:
         """Add a scenario under its name, or ``name (2)``... if a scenario on disk (bundled or not) has it.
 
-        The text is kept as given (comments too) unless the name changes. Raises ScenarioError if invalid.
+        The files the text names (a baseline, a school table) are relative to ``folder`` (default: the workspace)
+        and are named for the workspace when it is written. The text is kept as given (comments too) unless the
+        name changes. Raises ScenarioError if invalid (a file it names cannot be read included).
         """
-        scenario = _scenario(text)
+        if folder is not None:
+            text = rebase_text(text, Path(folder), self.folder)
+        scenario = _scenario(self.folder, text)
         with _writing(self.folder):
             taken = {e.name for e in self._all() if e.ok}
             name = unique_name(scenario.name, taken)
             if name != scenario.name:
                 text = dump_scenario(scenario.model_copy(
                     update={"scenario": scenario.scenario.model_copy(update={"name": name})}))
-                scenario = _scenario(text)
+                scenario = _scenario(self.folder, text)
             return self._write_new(scenario, text)
 
-    def save(self, base: Base, text: str) -> Entry:
-        """Save ``text``, an edit of ``base`` (which may rename it), if ``base`` is still what is on disk.
+    def save(self, base: Base, text: str, folder: str | os.PathLike[str] | None = None) -> Entry:
+        """Save ``text``, an edit of ``base`` (which may rename it), if ``base`` is still what is on disk. The files
+        the text names are relative to ``folder`` (default: the workspace), as for :meth:`create`.
 
         Raises
         ------
@@ -419,7 +466,9 @@ class Workspace:
         ScenarioError
             The text is not a valid scenario, or its new name is another scenario's.
         """
-        scenario = _scenario(text)
+        if folder is not None:
+            text = rebase_text(text, Path(folder), self.folder)
+        scenario = _scenario(self.folder, text)
         with _writing(self.folder):
             self._check(base, text)
             entries = self._all()
@@ -460,8 +509,12 @@ class Workspace:
 
     # ----- helpers (called with the lock held)
 
+    def _bundled(self) -> list[Entry]:
+        """The bundled scenarios, seen from the workspace (the files they name are named for it)."""
+        return read_folder(self.bundled, "bundled", here=self.folder) if self.bundled else []
+
     def _all(self) -> list[Entry]:
-        return (read_folder(self.bundled, "bundled") if self.bundled else []) + self.entries()
+        return self._bundled() + self.entries()
 
     def _check(self, base: Base, mine: str) -> None:
         if base.file is not None:

@@ -4,6 +4,7 @@ Two ``AppTest`` objects on one workspace folder are two browser sessions (two us
 """
 
 import json
+import os
 import re
 import tomllib
 from pathlib import Path
@@ -278,9 +279,18 @@ def test_upload_of_a_broken_toml_shows_the_parse_error(workspace):
 
 
 def test_upload_of_a_valid_toml_adds_it_under_a_new_name(workspace):
+    at = _upload(_app(), "mine.toml", (ROOT / "scenarios/rwanda-domestic.toml").read_bytes())
+    assert at.selectbox(key="current").value == "Rwanda: domestic budget only (2)"
+    assert (workspace / file_name("Rwanda: domestic budget only (2)")).exists()
+
+
+def test_upload_of_a_toml_whose_baseline_is_not_there_is_refused_with_the_field(workspace):
+    """An uploaded file naming a baseline file that the workspace does not have would validate and not run: it is
+    refused, the field and the file named (issue 19)."""
     at = _upload(_app(), "mine.toml", (ROOT / "scenarios/rwanda-ida-credit.toml").read_bytes())
-    assert at.selectbox(key="current").value == "Rwanda: IDA credit-led (2)"
-    assert (workspace / file_name("Rwanda: IDA credit-led (2)")).exists()
+    errors = _texts(at.error)
+    assert "scenario.baseline" in errors and "rwanda-domestic.toml" in errors and "cannot be read" in errors
+    assert not any(workspace.glob("*.toml"))
 
 
 def test_a_huge_upload_is_refused_by_its_size_before_it_is_decoded(workspace):
@@ -417,6 +427,8 @@ def bad_files(workspace, monkeypatch):
     (workspace / "bell.toml").write_text(_scenario_text("Bell").decode().replace('"Bell"', '"Be\\u0007ll"'),
                                          encoding="utf-8")
     (workspace / "large.toml").write_bytes(_too_large())
+    if hasattr(os, "mkfifo"):  # a named pipe: reading it would wait for a writer forever (issue 19)
+        os.mkfifo(workspace / "pipe.toml")
     return workspace
 
 
@@ -429,6 +441,8 @@ def test_broken_files_do_not_break_any_page(bad_files):
         if page not in (PAGES["about"], PAGES["schools"], PAGES["portfolio"]):
             listed = _texts(at.warning)
             assert all(f in listed for f in ("garbage.toml", "infinite.toml", "bell.toml")), listed
+            if hasattr(os, "mkfifo"):
+                assert "pipe.toml" in listed and "named pipe" in listed, listed
     at.switch_page(PAGES["scenarios"]).run()
     assert "Too large" in at.selectbox(key="current").options and RWANDA in at.selectbox(key="current").options
     at.button(key="delete_broken:garbage.toml").click().run()  # a broken file can be deleted from the app
@@ -863,7 +877,8 @@ def _fresh_ida(workspace: Path, name: str) -> str:
     raw = tomllib.loads((ROOT / "scenarios" / "rwanda-ida-credit.toml").read_text(encoding="utf-8"))
     raw["scenario"]["name"] = name
     workspace.mkdir(parents=True, exist_ok=True)
-    (workspace / file_name(name)).write_text(dump_scenario(scenario_from_dict(raw)), encoding="utf-8")
+    sc = scenario_from_dict(raw, folder=ROOT / "scenarios")  # its baseline named for the workspace, as the app does
+    (workspace / file_name(name)).write_text(dump_scenario(sc, workspace), encoding="utf-8")
     return name
 
 
@@ -994,6 +1009,32 @@ def test_the_export_includes_the_risk_tables_computed_on_the_risk_page(workspace
     at.switch_page(PAGES["export"]).run()
     assert "quantiles.csv" not in zipped()
     assert _frame(at, "Risk").set_index("Scenario").loc[IDA, "Risk"] == "not computed"
+
+
+def test_the_export_writes_incremental_csv_and_scenario_files_that_run_where_unpacked(workspace, downloads,
+                                                                                       tmp_path):
+    """incremental.csv as `dfl-finance run` writes it; the scenario zip carries the baseline it names, so its files
+    run wherever they are unpacked; the long summary table is folded (issue 19)."""
+    import io
+    import zipfile
+
+    from dfl_finance.cli import main
+
+    at = _app()
+    at.switch_page(PAGES["export"]).run()
+    at.multiselect(key="export_pick").set_value([IDA]).run()
+    assert not at.exception, at.exception
+    tables = zipfile.ZipFile(io.BytesIO(downloads["download_csv_zip"]))
+    assert main(["run", str(ROOT / "scenarios" / "rwanda-ida-credit.toml"), "--out", str(tmp_path / "cli")]) == 0
+    assert tables.read("incremental.csv") == (tmp_path / "cli" / "incremental.csv").read_bytes()
+    unpacked = tmp_path / "unpacked"
+    zipfile.ZipFile(io.BytesIO(downloads["download_toml_zip"])).extractall(unpacked)
+    files = sorted(unpacked.rglob("*.toml"))
+    assert [p.relative_to(unpacked).as_posix() for p in files] == ["files/rwanda-domestic.toml", file_name(IDA)]
+    assert main(["run", *map(str, files), "--out", str(tmp_path / "again")]) == 0
+    assert (tmp_path / "again" / "incremental.csv").read_bytes() == tables.read("incremental.csv")
+    summary = [e for e in at.expander if e.label.startswith("The summary, as it reads")]
+    assert summary and not summary[0].proto.expanded
 
 
 def test_the_export_shows_a_failed_risk_run_and_writes_the_rest(workspace, monkeypatch, downloads):

@@ -251,7 +251,7 @@ def test_a_source_renamed_in_the_table_is_renamed_in_uncertain_paths_and_stress_
     raw["uncertain"] = [*raw.get("uncertain", []), {"path": f"source[{sid}].commitment", "distribution": "uniform",
                                                     "low": 1e6, "high": 2e6}]
     raw["stress"] = [{"name": "delay", "source": sid}]
-    sc = scenario_from_dict(raw)
+    sc = scenario_from_dict(raw, folder=sc.folder)
     progs, lines, sources = tables_of(sc)
     sources.loc[0, "id"] = "renamed_source"
     new = scenario_from_tables(sc, progs, lines, sources)

@@ -402,7 +402,7 @@ def test_the_price_basis_selector_switches_the_amounts_to_usd(browser, server, w
     raw = tomllib.loads((ROOT / "scenarios" / "rwanda-ida-credit.toml").read_text(encoding="utf-8"))
     raw["scenario"].update(name=FRANCS, currency="RWF")  # the macro paths come from the RWA profile
     path = workspace / file_name(FRANCS)
-    path.write_text(dump_scenario(scenario_from_dict(raw)), encoding="utf-8")
+    path.write_text(dump_scenario(scenario_from_dict(raw, folder=ROOT / "scenarios"), workspace), encoding="utf-8")
     sc = load_scenario(path)
     pg = _new_page(browser)
     try:

@@ -17,14 +17,14 @@ from dfl_finance.profiles import country_profiles
 from dfl_finance.results import incremental_df
 
 
-def _scenario(programmes, sources, years=3, post=0, budget=1000.0, **meta):
+def _scenario(programmes, sources, years=3, post=0, budget=1000.0, folder=None, **meta):
     return scenario_from_dict({
         "scenario": {"name": meta.pop("name", "t"), "start_year": 2026, "years": years, "post_horizon_years": post,
                      **meta},
         "context": {"schools": 10, "learners": 100, "teachers": 0, "education_budget": budget},
         "programme": programmes,
         "source": sources,
-    })
+    }, folder=folder)
 
 
 def _fixed(pid, amount, priority=None, kind="fixed_opex"):
@@ -121,7 +121,7 @@ def test_run_writes_incremental_csv_and_refuses_a_missing_baseline(tmp_path, cap
     (tmp_path / "base.toml").write_text(dump_scenario(base), encoding="utf-8")
     option = _scenario([_fixed("a", 50.0)], [{"id": "g", "kind": "grant", "annual_cap": 30.0},
                                              {"id": "mof", "kind": "domestic"}], years=2, name="grant",
-                       baseline="base.toml")
+                       baseline="base.toml", folder=tmp_path)
     (tmp_path / "option.toml").write_text(dump_scenario(option), encoding="utf-8")
     assert main(["run", str(tmp_path / "option.toml"), "--out", str(tmp_path / "out")]) == 0
     table = pd.read_csv(tmp_path / "out" / "incremental.csv")

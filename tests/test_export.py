@@ -63,7 +63,7 @@ def _second_uncertain_file(tmp_path) -> Path:
     raw["scenario"]["name"] = "IDA, second look"
     raw["risk"]["seed"] = 11
     path = tmp_path / "second.toml"
-    path.write_text(dump_scenario(scenario_from_dict(raw)), encoding="utf-8")
+    path.write_text(dump_scenario(scenario_from_dict(raw, folder=IDA_FILE.parent), tmp_path), encoding="utf-8")
     return path
 
 
@@ -76,13 +76,21 @@ def _cli_out(tmp_path, *argv: str) -> tuple[dict[str, bytes], dict]:
     return files, json.loads(files.pop(MANIFEST))
 
 
-def test_the_apps_risk_sensitivity_and_stress_csvs_are_the_commands(tmp_path, capsys):
+def test_the_apps_risk_sensitivity_and_stress_csvs_are_the_commands(tmp_path, capsys, monkeypatch):
     """The Export page's tables, made through the app's cached functions, are byte for byte the CSVs of
     `dfl-finance risk`, `sensitivity` and `stress` with the same settings, and its manifest records those settings
     as the commands' manifests do."""
     pytest.importorskip("streamlit")
     from dfl_finance.app.compute import risk_tables_for, sobol_for, stresses_for, tornado_for
     from dfl_finance.app.risk_export import ExtraTables, plan
+    from dfl_finance.schema.io import rebase_text
+
+    workspace = tmp_path / "workspace"
+    monkeypatch.setenv("DFL_FINANCE_WORKSPACE", str(workspace))
+
+    def app_text(path: Path) -> str:
+        """A file's text as the app sees it: the files it names, named for the workspace."""
+        return rebase_text(path.read_text(encoding="utf-8"), path.parent, workspace)
 
     second = _second_uncertain_file(tmp_path)
     risk_files, risk_meta = _cli_out(tmp_path, "risk", str(IDA_FILE), str(second), "--draws", "64",
@@ -94,15 +102,15 @@ def test_the_apps_risk_sensitivity_and_stress_csvs_are_the_commands(tmp_path, ca
 
     extra = ExtraTables()
     for path in (IDA_FILE, second):
-        sc, text = load_scenario(path), path.read_text(encoding="utf-8")
+        sc, text = load_scenario(path), app_text(path)
         settings = {"draws": 64, "seed": sc.risk.seed, "method": "sobol"}
         extra.add_risk(sc, settings, risk_tables_for(text, 64, sc.risk.seed, "sobol", "real-lcu"))
-    ida, ida_text = load_scenario(IDA_FILE), IDA_FILE.read_text(encoding="utf-8")
+    ida, ida_text = load_scenario(IDA_FILE), app_text(IDA_FILE)
     metrics = ["total_gap", "pv_total_cost"]
     extra.add_sensitivity(ida, {m: tornado_for(ida_text, m, "real-lcu")["table"] for m in metrics},
                           {m: sobol_for(ida_text, m, 16, "real-lcu") for m in metrics}, 16)
     for path in (IDA_FILE, DOMESTIC_FILE):
-        extra.add_stress(load_scenario(path), stresses_for(path.read_text(encoding="utf-8"), "real-lcu"))
+        extra.add_stress(load_scenario(path), stresses_for(app_text(path), "real-lcu"))
     files = table_files(extra.tables(), extra.manifest())
     meta = json.loads(files.pop(MANIFEST))
 

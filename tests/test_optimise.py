@@ -328,7 +328,7 @@ def test_the_dsf_limits_hold_in_the_engines_own_ratios(pv_debt):
 
     raw = load_scenario(ROOT / "scenarios/rwanda-ida-credit.toml").model_dump(exclude_none=True)
     raw["debt"]["pv_external_debt"] = pv_debt
-    sc = scenario_from_dict(raw)
+    sc = scenario_from_dict(raw, folder=ROOT / "scenarios")
     best = optimise(sc, options_for(sc, dsf=True))
     dsf, thresholds = best.result.sim.dsf, best.result.inputs.dsf.thresholds
     base_pv = best.waterfall.sim.dsf  # the baseline's part does not depend on the allocation

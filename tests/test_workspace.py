@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from dfl_finance import ScenarioError, dump_scenario, parse_scenario, scenario_from_dict
+from dfl_finance import ScenarioError, dump_scenario, load_scenario, parse_scenario, scenario_from_dict
 from dfl_finance import workspace as ws_module
 from dfl_finance.workspace import Base, Conflict, Workspace, file_name
 from tests.conftest import ROOT, small_scenario_dict
@@ -87,9 +87,9 @@ def test_two_creates_of_the_same_name_keep_both(ws, tmp_path):
 
 def test_create_picks_a_name_unused_by_bundled_scenarios(tmp_path):
     ws = Workspace(tmp_path / "workspace", bundled=ROOT / "scenarios")
-    entry = ws.create((ROOT / "scenarios/rwanda-ida-credit.toml").read_text(encoding="utf-8"))
+    entry = ws.create((ROOT / "scenarios/rwanda-ida-credit.toml").read_text(encoding="utf-8"), ROOT / "scenarios")
     assert entry.name == "Rwanda: IDA credit-led (2)"
-    assert parse_scenario(entry.path.read_text(encoding="utf-8")).name == entry.name
+    assert load_scenario(entry.path).name == entry.name  # its baseline named for the workspace
 
 
 def _create_in_a_process(args):

@@ -13,16 +13,22 @@ import streamlit as st
 
 from ..errors import DflFinanceError, Problem, ScenarioError
 from ..results import DEFAULT_BASIS, Result, run
-from ..schema import parse_scenario
+from ..schema import Scenario, parse_scenario
+from . import workspace_dir
 
 Tables = dict[str, pd.DataFrame]
 log = logging.getLogger(__name__)
 
 
+def scenario_of(toml_text: str) -> Scenario:
+    """The scenario of a text of the app (the files it names relative to the workspace folder)."""
+    return parse_scenario(toml_text, folder=workspace_dir())
+
+
 @st.cache_resource(max_entries=128, show_spinner=False)
 def result_for(toml_text: str) -> Result:
     """The run of one scenario (immutable, shared by every session); the same text is computed once per server."""
-    return run(parse_scenario(toml_text))
+    return run(scenario_of(toml_text))
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
@@ -51,6 +57,34 @@ def _checked(func, *args, **kwargs):
         log.exception("computing a scenario failed (%s)", getattr(func, "__name__", func))
         raise ScenarioError([Problem("", f"could not be computed ({type(exc).__name__}: {exc})",
                                      has_value=False)]) from None
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def incremental_for(toml_text: str, basis: str, baseline_file: tuple[str, int, int]) -> pd.DataFrame | None:
+    """incremental.csv of one scenario against its ``[scenario] baseline`` (as ``dfl-finance run`` writes it), None
+    without a baseline; cached on the text, the basis and the baseline file's path, size and time (an edit of the
+    baseline is computed again)."""
+    from ..results import incremental_df
+
+    sc = scenario_of(toml_text)
+    base = sc.baseline_scenario
+    if base is None:
+        return None
+    return incremental_df(result_for(toml_text).in_basis(basis), run(base, basis))
+
+
+def checked_incremental(toml_text: str, scenario: Scenario, basis: str = DEFAULT_BASIS) -> pd.DataFrame | None:
+    """:func:`incremental_for` of ``scenario`` (the scenario of ``toml_text``), with every failure as a
+    :class:`ScenarioError` (as :func:`checked_tables`)."""
+    if scenario.scenario.baseline is None or scenario.folder is None:
+        return None
+    path = scenario.folder / scenario.scenario.baseline
+    try:
+        st_ = path.stat()
+        signature = (str(path), st_.st_size, st_.st_mtime_ns)
+    except OSError:
+        signature = (str(path), -1, -1)
+    return _checked(incremental_for, toml_text, basis, signature)
 
 
 def tables_by_name(texts: dict[str, str], basis: str = DEFAULT_BASIS
@@ -83,7 +117,7 @@ def risk_tables_for(toml_text: str, draws: int, seed: int, method: str, basis: s
     from ..results import quantiles_df, yearly_quantiles_df
     from ..risk import risk_draws
 
-    result = risk_draws(parse_scenario(toml_text), draws, seed, method, basis)
+    result = risk_draws(scenario_of(toml_text), draws, seed, method, basis)
     return {"quantiles": quantiles_df(result), "yearly": yearly_quantiles_df(result),
             "total_gap": result.metric_arrays()["total_gap"], "draws": result.draws, "currency": result.currency}
 
@@ -102,7 +136,7 @@ def tornado_for(toml_text: str, metric: str, basis: str = DEFAULT_BASIS) -> dict
     the basis: ``table`` (tornado.csv) and ``base`` (the metric with every input at the scenario's own value)."""
     from ..risk.sensitivity import tornado
 
-    table = tornado(parse_scenario(toml_text), [metric], basis)
+    table = tornado(scenario_of(toml_text), [metric], basis)
     return {"table": table, "base": table.attrs.get("base", {}).get(metric)}
 
 
@@ -111,7 +145,7 @@ def sobol_for(toml_text: str, metric: str, n: int, basis: str = DEFAULT_BASIS) -
     """The Sobol indices of one metric (:func:`dfl_finance.risk.sensitivity.sobol_df`, the file's seed), cached."""
     from ..risk.sensitivity import sobol_df
 
-    return sobol_df(parse_scenario(toml_text), [metric], n, basis=basis)
+    return sobol_df(scenario_of(toml_text), [metric], n, basis=basis)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -122,7 +156,7 @@ def stresses_for(toml_text: str, basis: str = DEFAULT_BASIS) -> dict[str, object
     stress_dsf, as ``dfl-finance stress`` writes them)."""
     from ..risk.stress import run_stresses
 
-    result = run_stresses(parse_scenario(toml_text), None, basis)
+    result = run_stresses(scenario_of(toml_text), None, basis)
     tables = result.tables()
     return {"summary": tables["stress_summary"], "notes": result.notes(), "tables": tables}
 
@@ -149,7 +183,7 @@ def optimum_for(toml_text: str, objective: str, burden_limit: bool, max_debt: fl
     solved once per server (immutable, shared)."""
     from ..optimiser import optimise, options_for
 
-    sc = parse_scenario(toml_text)
+    sc = scenario_of(toml_text)
     return optimise(sc, options_for(sc, objective, burden_limit, max_debt, min_share, late_weight))
 
 

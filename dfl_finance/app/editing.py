@@ -394,7 +394,7 @@ def scenario_from_tables(scenario: Scenario, progs: pd.DataFrame, lines: pd.Data
         if row.get("source") in renamed_sources:
             row["source"] = renamed_sources[row["source"]]
     try:
-        new = scenario_from_dict(raw)
+        new = scenario_from_dict(raw, folder=scenario.folder)  # the files it names stay relative to its folder
     except ScenarioError as exc:  # what the schema finds in the rest, beside the cells already refused
         seen = {p.path for p in problems}
         problems += [p for p in exc.problems if p.path not in seen]

@@ -12,19 +12,16 @@ The workspace defaults to ``~/.dfl-finance/workspace`` (outside the package); ``
 from __future__ import annotations
 
 import hashlib
-import os
-from pathlib import Path
 
 import streamlit as st
 
 from ..errors import DflFinanceError, Problem, ScenarioError
 from ..profiles import bundled_scenarios_dir
 from ..workspace import Base, Catalogue, Conflict, Entry, Workspace, WorkspaceError, file_name
-from . import DEFAULT_SCENARIO
+from . import DEFAULT_SCENARIO, workspace_dir
 from .compute import checked_tables
 from .ui import set_problems
 
-WORKSPACE_ENV = "DFL_FINANCE_WORKSPACE"
 _CONFLICT = "dfl_conflict"
 _NOTICE = "dfl_notice"
 _SEEN = "dfl_seen"
@@ -33,11 +30,6 @@ _NEXT = "dfl_next_current"
 COMPARED = "dfl_compared"
 #: What this session computed on the Risk page (:func:`remember`), for the Export page.
 _COMPUTED = "dfl_computed"
-
-
-def workspace_dir() -> Path:
-    """The folder where edited scenarios are saved (created when missing)."""
-    return Path(os.environ.get(WORKSPACE_ENV) or Path.home() / ".dfl-finance" / "workspace")
 
 
 def workspace() -> Workspace:

@@ -124,7 +124,7 @@ def scenario_with_uncertain(scenario: Scenario, table: pd.DataFrame) -> Scenario
     else:
         raw.pop("uncertain", None)
     try:
-        new = scenario_from_dict(raw)
+        new = scenario_from_dict(raw, folder=scenario.folder)  # the files it names stay relative to its folder
     except ScenarioError as exc:
         seen = {p.path for p in problems}
         problems += [p for p in exc.problems if p.path not in seen]

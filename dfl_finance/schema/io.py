@@ -8,9 +8,12 @@ can write raises anything else.
 from __future__ import annotations
 
 import os
+import posixpath
 import re
+import stat
 import tempfile
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -68,17 +71,23 @@ def _problems_from_validation(exc: ValidationError) -> list[Problem]:
 
 
 def scenario_from_dict(raw: Any, file: str | None = None, schools: bool = True,
-                       folder: Path | None = None) -> Scenario:
+                       folder: Path | None = None, *, baseline: bool = True) -> Scenario:
     """Validate a parsed scenario (a dict as read from TOML) into a :class:`Scenario`.
 
     Before validation, references to ``data/`` are expanded (:func:`~dfl_finance.references.expand_references`):
     the country profile fills ``[context]``, templates fill programmes and term sheets fill loans; what the file
-    writes always wins. After it, a programme with a ``[programme.schools]`` table takes its cost lines from the
-    school plan (the table read relative to ``folder``, else ``file``'s folder, else the working folder; the
-    scenario remembers that folder as :attr:`Scenario.folder`; ``schools=False`` leaves the lines as they are).
+    writes always wins. The files the scenario names (:func:`file_references`: its baseline, its school tables) are
+    relative to ``folder``, else ``file``'s folder, else the working folder; the scenario remembers that folder as
+    :attr:`Scenario.folder`. After validation, unless ``schools=False``, every file it names is read as the commands
+    will read it: a programme with a ``[programme.schools]`` table takes its cost lines from the school plan, and
+    the baseline scenario is read, validated and checked to be comparable (:attr:`Scenario.baseline_scenario`), so
+    that a scenario that validates also runs. ``schools=False`` (a scenario made from one already read) takes the
+    cost lines as they are and reads no other file; ``baseline=False`` does not read the baseline (the baseline of
+    a baseline: ``run`` does not follow it).
     """
     from ..references import expand_references
 
+    base = folder if folder is not None else Path(file).parent if file else Path.cwd()
     try:
         if not isinstance(raw, dict):
             raise ScenarioError([Problem("", "a scenario must be a table", raw)])
@@ -86,9 +95,10 @@ def scenario_from_dict(raw: Any, file: str | None = None, schools: bool = True,
         if schools and any(p.schools is not None for p in scenario.programme):
             from ..schools.link import expand_school_links
 
-            base = folder if folder is not None else Path(file).parent if file else Path.cwd()
             scenario = expand_school_links(scenario, base)
-            scenario._folder = base.resolve()
+        scenario._folder = base.resolve()
+        if schools and baseline and scenario.scenario.baseline is not None:
+            scenario._baseline = _read_baseline(scenario, base)
         return scenario
     except ValidationError as exc:
         raise ScenarioError(_problems_from_validation(exc), file=file) from None
@@ -99,8 +109,47 @@ def scenario_from_dict(raw: Any, file: str | None = None, schools: bool = True,
                             file=file) from None
 
 
-def parse_scenario(text: str, file: str | None = None) -> Scenario:
-    """Parse and validate the TOML text of a scenario (a leading UTF-8 byte order mark is ignored)."""
+def _read_baseline(scenario: Scenario, base: Path) -> Scenario:
+    """The scenario's ``[scenario] baseline``, read relative to ``base`` as ``run`` reads it (its own baseline is
+    not followed: incremental.csv goes one level deep), and checked to be comparable with the scenario.
+
+    Raises
+    ------
+    ScenarioError
+        At ``scenario.baseline``: the file is missing, not a regular file, not valid, or not comparable.
+    """
+    from .rules import comparability
+
+    value = scenario.scenario.baseline
+    assert value is not None
+    path = base / value
+
+    def problem(message: str) -> ScenarioError:
+        return ScenarioError([Problem("scenario.baseline", message, value)])
+
+    try:
+        text = read_text(path, regular_only=True)
+        other = scenario_from_dict(_parse_toml(text, str(path)), file=str(path), folder=path.parent,
+                                   schools=True, baseline=False)
+    except ScenarioError as exc:
+        found = path.is_file()
+        raise problem(f"the baseline scenario {path} " + ("is not valid: " if found else "cannot be read: ")
+                      + "; ".join(p.format() for p in exc.problems)) from None
+    reason = comparability([scenario, other])
+    if reason:
+        raise problem(f"the baseline scenario {path} ({other.name!r}) cannot be compared with this one: "
+                      + reason.removeprefix("no deltas: "))
+    return other
+
+
+def parse_scenario(text: str, file: str | None = None, folder: Path | None = None) -> Scenario:
+    """Parse and validate the TOML text of a scenario (a leading UTF-8 byte order mark is ignored); the files it
+    names are relative to ``folder``, else ``file``'s folder, else the working folder."""
+    return scenario_from_dict(_parse_toml(text, file), file, folder=folder)
+
+
+def _parse_toml(text: str, file: str | None) -> dict[str, Any]:
+    """The TOML text of a scenario parsed (bounded in size and in the parts of a dotted key), or ScenarioError."""
     if len(text) > MAX_FILE_BYTES:
         raise ScenarioError([Problem("", f"is {len(text):,} characters long; a scenario may have at most "
                                      f"{MAX_FILE_BYTES:,}", has_value=False)], file=file)
@@ -121,12 +170,47 @@ def parse_scenario(text: str, file: str | None = None) -> Scenario:
             if table in raw:
                 raise ScenarioError([Problem("", f"this is {what}, not a scenario: run it with {command}",
                                              has_value=False)], file=file)
-    return scenario_from_dict(raw, file)
+    return raw
 
 
-def read_text(path: str | os.PathLike[str], limit: int = MAX_FILE_BYTES, what: str = "scenario file") -> str:
+class NotRegularFile(OSError):
+    """A path that is not a regular file (a named pipe, a device, a socket, a folder): refused unread."""
+
+
+def _kind(mode: int) -> str:
+    for test, word in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
+                       (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device")):
+        if test(mode):
+            return word
+    return "not a regular file"
+
+
+def read_regular(path: str | os.PathLike[str], limit: int | None) -> tuple[os.stat_result, bytes]:
+    """The status of a regular file and its first ``limit + 1`` bytes (none when its size is already over
+    ``limit``: a caller checks ``len(data) > limit`` or the size; ``limit=None``: all of it).
+
+    The file is opened without blocking and checked before any byte is read, so a named pipe, a device or a socket
+    in its place cannot hang the reader: they raise :class:`NotRegularFile` (its message says what the path is).
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise NotRegularFile(f"is {_kind(st.st_mode)}, not a regular file")
+        if limit is not None and st.st_size > limit:
+            return st, b""
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            return st, fh.read(-1 if limit is None else limit + 1)
+    finally:
+        os.close(fd)
+
+
+def read_text(path: str | os.PathLike[str], limit: int = MAX_FILE_BYTES, what: str = "scenario file",
+              regular_only: bool = False) -> str:
     """The UTF-8 text of a file of at most ``limit`` bytes; anything longer (or endless) is refused unread.
-    ``what`` names the kind of file in the messages.
+    ``what`` names the kind of file in the messages. With ``regular_only`` (a file another file names, a file in
+    a folder the app lists) a named pipe, a device or a socket is refused without waiting on it; otherwise, as
+    any Unix tool, it is read (``dfl-finance validate <(cat file.toml)``).
 
     Raises
     ------
@@ -138,17 +222,25 @@ def read_text(path: str | os.PathLike[str], limit: int = MAX_FILE_BYTES, what: s
     def fail(message: str) -> ScenarioError:
         return ScenarioError([Problem("", message, has_value=False)], file=str(p))
 
+    too_long = fail(f"larger than {limit:,} bytes; a {what} is a few kilobytes (is this the right file?)")
     try:
-        with p.open("rb") as fh:
-            data = fh.read(limit + 1)
+        if regular_only:
+            st, data = read_regular(p, limit)
+            if st.st_size > limit:
+                raise too_long
+        else:
+            with p.open("rb") as fh:
+                data = fh.read(limit + 1)
     except FileNotFoundError:
         raise fail("file not found") from None
     except IsADirectoryError:
         raise fail(f"is a folder, not a {what}") from None
+    except NotRegularFile as exc:
+        raise fail(f"{exc}; only a regular file can be a {what}") from None
     except OSError as exc:
         raise fail(f"cannot read: {exc.strerror or exc}") from None
     if len(data) > limit:
-        raise fail(f"larger than {limit:,} bytes; a {what} is a few kilobytes (is this the right file?)")
+        raise too_long
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -187,13 +279,161 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     return parse_scenario(read_text(path), file=str(path))
 
 
-def dump_scenario(scenario: Scenario) -> str:
-    """The TOML text of a scenario; :func:`parse_scenario` of it gives an equal scenario."""
+def file_references(raw: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
+    """``(location, name)`` of every file a parsed scenario names, relative to its folder: ``scenario.baseline``
+    and each programme's ``schools.table`` and ``schools.fibre_nodes``. The one list of a scenario's references:
+    the writers rewrite these (:func:`rebase`), the reader follows them."""
+    out: list[tuple[tuple[str | int, ...], str]] = []
+    meta = raw.get("scenario")
+    if isinstance(meta, dict) and isinstance(meta.get("baseline"), str):
+        out.append((("scenario", "baseline"), meta["baseline"]))
+    programmes = raw.get("programme")
+    for i, p in enumerate(programmes if isinstance(programmes, list) else []):
+        link = p.get("schools") if isinstance(p, dict) else None
+        if isinstance(link, dict):
+            out += [(("programme", i, "schools", key), link[key]) for key in ("table", "fibre_nodes")
+                    if isinstance(link.get(key), str)]
+    return out
+
+
+def rebase_path(name: str, source: Path, target: Path) -> str:
+    """A file name relative to the folder ``source``, written for a file in the folder ``target``.
+
+    Relative (with ``/``) when the two folders share a folder below the file system's root (``scenarios/x.toml``
+    seen from the project), else absolute: a workspace in the home folder names a bundled scenario by its full path.
+    """
+    if Path(name).is_absolute():
+        return name
+    # resolved (symbolic links followed) as the system resolves ".." in the name written
+    file, here = (Path(source) / name).resolve(), Path(target).resolve()
+    try:
+        relative = os.path.relpath(file, here)
+    except ValueError:  # another drive
+        return file.as_posix()
+    common = os.path.commonpath([file, here])
+    if Path(common).anchor == common:  # only the root in common
+        return file.as_posix()
+    return Path(relative).as_posix()
+
+
+def rebase(raw: dict[str, Any], source: Path, target: Path) -> dict[str, Any]:
+    """``raw`` (a parsed scenario, changed in place and returned) with the files it names, relative to ``source``,
+    named for a file in ``target``."""
+    if Path(source).resolve() == Path(target).resolve():
+        return raw
+    for loc, name in file_references(raw):
+        table: Any = raw
+        for part in loc[:-1]:
+            table = table[part]
+        table[loc[-1]] = rebase_path(name, source, target)
+    return raw
+
+
+def rename_references(text: str, rename: Callable[[tuple[str | int, ...], str], str]) -> str:
+    """The TOML text of a scenario with each file name it holds (:func:`file_references`) replaced by
+    ``rename(location, name)``; comments and layout are kept (tomlkit). A text that does not parse, or names no file, is
+    returned as it is (validation then says what is wrong)."""
+    try:
+        raw = tomllib.loads(text.removeprefix(BOM))
+    except (tomllib.TOMLDecodeError, RecursionError):
+        return text
+    found = [(loc, name, rename(loc, name)) for loc, name in file_references(raw)]
+    if all(new == name for _, name, new in found):
+        return text
+    import tomlkit
+
+    doc = tomlkit.parse(text.removeprefix(BOM))
+    for loc, _, new in found:
+        table: Any = doc
+        for part in loc[:-1]:
+            table = table[part]
+        table[loc[-1]] = new
+    return tomlkit.dumps(doc)
+
+
+def rebase_text(text: str, source: Path, target: Path) -> str:
+    """The TOML text of a scenario whose file names are relative to ``source``, with those names written for a file
+    in ``target`` (:func:`rebase_path`); comments and layout are kept."""
+    if Path(source).resolve() == Path(target).resolve():
+        return text
+    return rename_references(text, lambda _, name: rebase_path(name, source, target))
+
+
+def absolute_text(text: str, folder: Path) -> str:
+    """The TOML text of a scenario whose file names are relative to ``folder``, with each name made absolute: a
+    single file that runs from anywhere on this machine (comments kept)."""
+    return rename_references(text, lambda _, name: (Path(folder) / name).resolve().as_posix())
+
+
+#: The folder of a :func:`bundle` that holds the files its scenarios name.
+BUNDLE_FILES = "files"
+
+
+def bundle(texts: dict[str, str], folder: Path) -> dict[str, bytes]:
+    """Scenario texts (``{file name: text}``, the files they name relative to ``folder``) as the files of a folder
+    that runs on its own, wherever it is unpacked: every file they name (a baseline scenario, a school table), and
+    every file that a named scenario names in turn, is added under :data:`BUNDLE_FILES` (``files/``) and the names
+    are rewritten to point there (a file named twice is added once; comments are kept).
+
+    Raises
+    ------
+    ScenarioError
+        A named file cannot be read (the problem names the scenario file and the field).
+    """
+    out: dict[str, bytes] = {}
+    placed: dict[Path, str] = {}
+    taken = set(texts)
+    pending: list[tuple[Path, str, bool]] = []  # (file, name in the bundle, is a scenario)
+
+    def place(path: Path, scenario: bool) -> str:
+        if path not in placed:
+            stem, suffix, k = path.stem, path.suffix, 1
+            name = f"{BUNDLE_FILES}/{path.name}"
+            while name.casefold() in {t.casefold() for t in taken}:
+                k += 1
+                name = f"{BUNDLE_FILES}/{stem}-{k}{suffix}"
+            taken.add(name)
+            placed[path] = name
+            pending.append((path, name, scenario))
+        return placed[path]
+
+    def rewrite(text: str, source: Path, own: str) -> bytes:
+        def rename(loc: tuple[str | int, ...], name: str) -> str:
+            target = place((source / name).resolve(), loc[0] == "scenario")
+            return posixpath.relpath(target, posixpath.dirname(own) or ".")
+
+        return rename_references(text, rename).encode("utf-8")
+
+    for name, text in texts.items():
+        out[name] = rewrite(text, folder, name)
+    while pending:
+        path, name, scenario = pending.pop(0)
+        try:
+            if scenario:
+                out[name] = rewrite(read_text(path, regular_only=True), path.parent, name)
+            else:
+                out[name] = read_regular(path, None)[1]
+        except (ScenarioError, OSError) as exc:
+            why = "; ".join(p.format() for p in exc.problems) if isinstance(exc, ScenarioError) else str(exc)
+            raise ScenarioError([Problem("", f"cannot add {path} to the scenario files: {why}",
+                                         has_value=False)]) from None
+    return out
+
+
+def dump_scenario(scenario: Scenario, folder: str | os.PathLike[str] | None = None) -> str:
+    """The TOML text of a scenario; :func:`parse_scenario` of it gives an equal scenario.
+
+    With ``folder`` (where the text will be written), the files the scenario names (its baseline, its school
+    tables) are named for that folder, so that the written file runs from where it is (see :func:`rebase_path`);
+    without it, they are kept as the scenario has them (relative to :attr:`Scenario.folder`).
+    """
     import tomli_w
 
     data = scenario.model_dump(exclude_none=True)
     from ..vocabulary import SCHOOL_PLAN_NOTE
 
+    if folder is not None:
+        rebase(data, scenario.folder or Path.cwd(), Path(folder))
     for p in data.get("programme", []):  # the cost lines of a school table are made again from it on reading
         if "schools" in p:
             p["cost"] = [c for c in p.get("cost", []) if not str(c.get("source_note", "")).startswith(
@@ -261,5 +501,6 @@ def sync_folder(folder: Path) -> None:
 
 
 def save_scenario(scenario: Scenario, path: str | os.PathLike[str]) -> Path:
-    """Write a scenario as TOML, atomically (a failed write leaves any previous file intact)."""
-    return write_text_atomically(path, dump_scenario(scenario))
+    """Write a scenario as TOML, atomically (a failed write leaves any previous file intact); the files it names
+    are named for where it is written, so it runs from there."""
+    return write_text_atomically(path, dump_scenario(scenario, Path(path).parent))

@@ -147,7 +147,8 @@ class ScenarioMeta(_Model):
                                      unit="years", ge=0, le=60)
     baseline: str | None = _field(None, description="A scenario file (path relative to this file) to report the "
                                   "incremental cost and financing against: a \"do nothing new\" or \"current "
-                                  "policy\" scenario", min_length=1, max_length=1000)
+                                  "policy\" scenario; read and checked with this file (same currency, start year "
+                                  "and price year)", min_length=1, max_length=1000)
 
     @property
     def base_year(self) -> int:
@@ -517,9 +518,12 @@ class Scenario(_Model):
     stress: list[Stress] = Field(default_factory=list)
     programme: list[Programme] = Field(min_length=1)
     source: list[Source] = Field(default_factory=list)
-    #: The folder its school tables were read from (None: it has none, or its lines came planned): a scenario made
-    #: from this one (overrides, a portfolio's fund) plans them again from there, whatever the working folder.
+    #: The folder the files it names are relative to (its baseline, its school tables; None: made in memory), set
+    #: when it is read: a scenario made from this one (overrides, a portfolio's fund) plans its school tables again
+    #: from there, whatever the working folder, and a writer rewrites those names for the folder it writes to.
     _folder: Path | None = PrivateAttr(default=None)
+    #: Its ``[scenario] baseline`` scenario, read and checked with it (None: it has none, or it was not read).
+    _baseline: "Scenario | None" = PrivateAttr(default=None)
 
     def __eq__(self, other: object) -> bool:
         """Equal fields (where its school tables were read from is not part of the scenario)."""
@@ -529,8 +533,13 @@ class Scenario(_Model):
 
     @property
     def folder(self) -> Path | None:
-        """The folder its school tables were read from (see ``_folder``)."""
+        """The folder the files it names are relative to (see ``_folder``)."""
         return self._folder
+
+    @property
+    def baseline_scenario(self) -> "Scenario | None":
+        """Its ``[scenario] baseline`` scenario as read and checked when it was read (None without one)."""
+        return self._baseline
 
     @model_validator(mode="after")
     def _check(self) -> "Scenario":

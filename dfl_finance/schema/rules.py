@@ -419,3 +419,24 @@ def duplicate_name_problems(named: Sequence[tuple[str, Scenario]]) -> list[tuple
             seen[sc.name] = where
     return out
 
+
+def comparability(scenarios: Sequence[Scenario], currencies: Sequence[str] | None = None) -> str | None:
+    """Why the scenarios' amounts cannot be subtracted from each other, or None if they can.
+
+    Amounts are in the currency of the tables (``currencies``, one per scenario: the local currency, or USD in a
+    USD basis; default each scenario's local currency), and present values are discounted to the start year:
+    scenarios that differ in currency or start year have no meaningful deltas.
+    """
+    currencies = list(dict.fromkeys(currencies if currencies is not None
+                                    else [sc.scenario.currency for sc in scenarios]))
+    starts = list(dict.fromkeys(sc.scenario.start_year for sc in scenarios))
+    bases = list(dict.fromkeys(sc.scenario.base_year for sc in scenarios))
+    reasons = []
+    if len(bases) > 1:
+        reasons.append(f"their constant prices are of different years ({', '.join(map(str, bases))})")
+    if len(currencies) > 1:
+        reasons.append(f"they are in different currencies ({', '.join(currencies)})")
+    if len(starts) > 1:
+        reasons.append("their prices and present values refer to different start years "
+                       f"({', '.join(map(str, starts))})")
+    return "no deltas: " + " and ".join(reasons) if reasons else None

@@ -139,7 +139,7 @@ def with_school_plan(scenario: Scenario, plan: SchoolPlan,
             p.update(driver="schools", start_share=before / n if n else 0.0,
                      target_share=max(after / n, before / n) if n else 0.0, rollout="linear",
                      target_year=meta.start_year + last, cost=lines)
-    return scenario_from_dict(raw, schools=False), notes
+    return scenario_from_dict(raw, schools=False, folder=scenario.folder), notes
 
 
 def expand_school_links(scenario: Scenario, base: Path) -> Scenario:

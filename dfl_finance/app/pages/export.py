@@ -7,10 +7,11 @@ import io
 import pandas as pd
 import streamlit as st
 
-from dfl_finance.app import DEFAULT_SCENARIO, state
+from dfl_finance.app import DEFAULT_SCENARIO, state, workspace_dir
 from dfl_finance.app.basis import basis_label, scenarios_words
 from dfl_finance.app.charts import table_currencies
 from dfl_finance.app.compute import (
+    checked_incremental,
     checked_risk_tables,
     checked_sobol,
     checked_stresses,
@@ -25,6 +26,7 @@ from dfl_finance.errors import ScenarioError
 from dfl_finance.export import MANIFEST, manifest, table_files, write_xlsx, zip_files, zip_tables
 from dfl_finance.formatting import format_metric
 from dfl_finance.results import assumptions_df, comparability, compare_summaries, concat_tables, timing_difference
+from dfl_finance.schema.io import bundle
 from dfl_finance.vocabulary import metric_definition
 from dfl_finance.workspace import Catalogue, file_name
 
@@ -129,6 +131,19 @@ if not picked:
 
 texts = {n: catalogue.scenarios[n].text for n in picked}
 tables = concat_tables([computed[n] for n in picked])
+# incremental.csv, as `dfl-finance run` writes it, for the scenarios that name a baseline
+incremental, failed_incremental = [], {}
+for n in picked:
+    try:
+        frame = checked_incremental(texts[n], catalogue.scenarios[n].scenario, basis)
+    except ScenarioError as exc:
+        failed_incremental[n] = exc
+        continue
+    if frame is not None:
+        incremental.append(frame)
+show_failed(failed_incremental, "has no incremental.csv: its baseline could not be run")
+if incremental:
+    tables["incremental"] = pd.concat(incremental, ignore_index=True)
 if len(picked) > 1:
     chosen = [catalogue.scenarios[n].scenario for n in picked]
     currencies = table_currencies(tables)  # USD in a USD basis, else each scenario's local currency
@@ -177,8 +192,14 @@ def workbook() -> bytes:
     return buf.getvalue()
 
 
-def toml_zip() -> bytes:
-    return zip_files({file_name(n): t.encode("utf-8") for n, t in texts.items()})
+def toml_zip() -> bytes | None:
+    """The scenario files, with every file they name (a baseline, a school table) under files/, so the folder they
+    are unpacked into runs as it is (`dfl-finance run *.toml`)."""
+    try:
+        return zip_files(bundle({file_name(n): t for n, t in texts.items()}, workspace_dir()))
+    except ScenarioError as exc:
+        st.error(f"The scenario files cannot be zipped: {exc}")
+        return None
 
 
 st.download_button("All tables as CSV (zip)", data=zip_tables(tables, files=files), file_name="dfl-finance-tables.zip",
@@ -186,20 +207,25 @@ st.download_button("All tables as CSV (zip)", data=zip_tables(tables, files=file
 st.download_button("Workbook (XLSX): a sheet per table and the assumptions", data=workbook(),
                    file_name="dfl-finance.xlsx", key="download_xlsx", on_click="ignore",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-st.download_button("Scenario files (TOML, zip)", data=toml_zip(), file_name="dfl-finance-scenarios.zip",
-                   mime="application/zip", key="download_toml_zip", on_click="ignore")
+scenario_zip = toml_zip()
+if scenario_zip is not None:
+    st.download_button("Scenario files (TOML, zip)", data=scenario_zip, file_name="dfl-finance-scenarios.zip",
+                       mime="application/zip", key="download_toml_zip", on_click="ignore",
+                       help="The scenarios picked, with the files they name (a baseline scenario, a school table) "
+                            "under files/: unpacked anywhere, `dfl-finance run *.toml` runs them.")
 st.download_button("Manifest (JSON)", data=files[MANIFEST], file_name="manifest.json",
                    mime="application/json", key="download_manifest", on_click="ignore")
 st.caption("Tables follow the output contract: one row per observation, `scenario` first, metric keys such as "
            "`total_cost`, amounts in the price basis above. Text that a spreadsheet would run as a formula starts "
-           "with `'`. The summary, as it reads:")
+           "with `'`.")
 summary = tables["summary"]
-st.dataframe(pd.DataFrame({
-    "Scenario": summary["scenario"],
-    "Metric": [metric_definition(m).label for m in summary["metric"]],
-    "Value": [format_metric(v, metric_definition(m).kind) for m, v in zip(summary["metric"], summary["value"])],
-    "Unit": summary["unit"],
-}), hide_index=True, height="content",
-    column_config={"Scenario": st.column_config.TextColumn(width="medium"),
-                   "Metric": st.column_config.TextColumn(width="large"),
-                   "Unit": st.column_config.TextColumn(width="medium")})
+with st.expander(f"The summary, as it reads ({len(summary):,} rows)", expanded=False):
+    st.dataframe(pd.DataFrame({
+        "Scenario": summary["scenario"],
+        "Metric": [metric_definition(m).label for m in summary["metric"]],
+        "Value": [format_metric(v, metric_definition(m).kind) for m, v in zip(summary["metric"], summary["value"])],
+        "Unit": summary["unit"],
+    }), hide_index=True, height="content",
+        column_config={"Scenario": st.column_config.TextColumn(width="medium"),
+                       "Metric": st.column_config.TextColumn(width="large"),
+                       "Unit": st.column_config.TextColumn(width="medium")})

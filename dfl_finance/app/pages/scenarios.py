@@ -4,7 +4,7 @@ import math
 
 import streamlit as st
 
-from dfl_finance.app import DEFAULT_SCENARIO, PAGES, state
+from dfl_finance.app import DEFAULT_SCENARIO, PAGES, state, workspace_dir
 from dfl_finance.app.basis import basis_currency, basis_words
 from dfl_finance.app.compute import checked_tables
 from dfl_finance.app.conflicts import show_conflict
@@ -36,6 +36,7 @@ from dfl_finance.formatting import format_metric
 from dfl_finance.profiles import country_profiles, loan_terms, templates
 from dfl_finance.references import placeholder_fields
 from dfl_finance.schema import dump_scenario, scenario_warnings
+from dfl_finance.schema.io import absolute_text
 from dfl_finance.vocabulary import (
     DRIVERS,
     LINE_KINDS,
@@ -390,8 +391,9 @@ if view == VIEWS[1]:
 
 # ----------------------------------------------------------------------------------------- TOML
 if view == VIEWS[2]:
-    st.download_button("Download this scenario (TOML)", data=entry.text.encode("utf-8"), file_name=file_name(name),
-                       mime="application/toml", key="download_toml", on_click="ignore")
+    # the files it names (a baseline, a school table) by their full path: the file runs wherever it is saved
+    st.download_button("Download this scenario (TOML)", data=absolute_text(entry.text, workspace_dir()).encode(),
+                       file_name=file_name(name), mime="application/toml", key="download_toml", on_click="ignore")
     st.text_area("TOML (edit and apply)", value=entry.text, height=420, key=f"toml:{prefix}")
     c = st.columns(3)
     c[0].button("Apply TOML", key=f"apply_toml:{prefix}", on_click=apply_toml,
