@@ -35,7 +35,8 @@ BUNDLED = sorted((ROOT / "scenarios").glob("*.toml"))
 CASES = 400
 SEED = 20261129
 
-NUMBERS = [math.inf, -math.inf, math.nan, -1, -1e-9, 0, 0.0, 1e-320, 1e306, 10**30, 2**63, 1e18, 0.5, 3, 61, 2200]
+NUMBERS = [math.inf, -math.inf, math.nan, -1, -1e-9, 0, 0.0, 1e-320, 1e-300, 1e306, 10**30, 2**63, 1e18, 0.5, 3, 61,
+           2200]
 TEXTS = ["", "   ", "\r=2+5", "Plan\tB", "=HYPERLINK(\"x\")", "@cmd", "x" * 5000, "Côte d'Ivoire", "名前", "..",
          "metric", "gap", "a__b", "line\nbreak", "\x00", "\u202e"]
 OTHER = [[], {}, True, [[1, 2]], {"a": 1}, [math.nan], ["unknown"], [[7, 31, 0.5]]]
@@ -168,3 +169,36 @@ def test_mutated_scenario_runs_cleanly_or_is_refused_with_a_named_field(index, t
         first = next(line for line in stderr.splitlines() if not line.startswith("warning: "))
         assert first.startswith(f"{path}: "), first
         assert "malformed TOML" in first or first.split(": ")[1].strip(), first  # a field path after the file
+
+
+# ------------------------------------------------------------------------------------ holes the fuzz found (issue 19)
+
+def test_a_budget_whose_shares_would_overflow_is_refused_and_the_engine_never_writes_inf(tmp_path):
+    """context.education_budget = 1e-300 gave inf in fiscal.csv and summary.csv: the schema refuses a budget below
+    1, and the engine reports a share that overflows as undefined (NaN, an empty cell), never inf."""
+    from dfl_finance.engine.fiscal import financing_metrics, fiscal_arrays
+
+    text = (ROOT / "scenarios" / "rwanda-domestic.toml").read_text(encoding="utf-8").replace(
+        "burden_limit = 0.05", "burden_limit = 0.05\neducation_budget = 1e-300", 1)
+    path = tmp_path / "tiny.toml"
+    path.write_text(text, encoding="utf-8")
+    code, _, err = _run_cli(["validate", str(path)])
+    assert code == 2 and "context.education_budget" in err and "1e-300" in err
+    H = 4
+    fiscal = fiscal_arrays(np.full((1, H), 1e-300), np.full((1, 2), 1e10), np.zeros((1, H)), np.zeros((1, H)),
+                           np.zeros((1, 2)), np.array([0.05]), recurrent=np.full((1, H), 1e10))
+    assert np.isnan(fiscal["burden_share"]).all() and fiscal["over_limit"].all()
+    metrics = financing_metrics(np.array([2e10]), np.zeros((1, 2, 1)), np.array([0]), np.zeros((1, 2)), fiscal,
+                                np.ones((1, H)), (1,))
+    assert np.isnan(metrics["peak_burden_share"]).all()
+    assert not any(np.isinf(np.asarray(v, dtype=float)).any() for v in metrics.values())
+
+
+def test_a_chain_of_matched_grants_longer_than_the_sources_allowed_is_refused_at_once():
+    """A chain of 1,500 matched grants ran for more than 30 s; a scenario may have at most MAX_SOURCES sources, and
+    the file is refused with the count (tests/data/invalid/too_many_sources.toml)."""
+    from dfl_finance.vocabulary import MAX_SOURCES
+
+    path = ROOT / "tests" / "data" / "invalid" / "too_many_sources.toml"
+    code, _, err = _run_cli(["validate", str(path)])
+    assert code == 2 and f"{path}: source: has 1,501 entries; at most {MAX_SOURCES} are allowed" in err

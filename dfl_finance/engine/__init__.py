@@ -17,3 +17,16 @@ import numpy.typing as npt
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
 Bools = npt.NDArray[np.bool_]
+
+
+def ratio(numerator: npt.ArrayLike, denominator: npt.ArrayLike, otherwise: float = np.nan) -> Floats:
+    """``numerator / denominator`` where the denominator is positive and the quotient finite; ``otherwise`` (NaN:
+    undefined) elsewhere, never inf: a tiny budget that makes a share overflow gives an undefined share.
+
+    >>> ratio([1.0, 1.0, 1e300], [2.0, 0.0, 1e-300]).tolist()
+    [0.5, nan, nan]
+    """
+    num, den = np.asarray(numerator, dtype=float), np.asarray(denominator, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        out = num / np.where(den > 0, den, 1.0)
+    return np.where((den > 0) & np.isfinite(out), out, otherwise)

@@ -155,7 +155,7 @@ class _Step:
     years: Ints | slice
     n_years: int
     block: tuple[Ints | slice, ...]  # (years, cells) of a (Y, C, ...) array
-    match: Bools | None  # (S,) matched sources, or None
+    match: Ints | None  # the matched sources, or None: a pass reads only their payments (linear in the matches)
 
 
 def _compact(index: Ints) -> Ints | slice:
@@ -174,7 +174,7 @@ def _plan(src: SourceInputs) -> list[_Step]:
             ys, cs = _compact(years), _compact(cells)
             block = np.ix_(years, cells) if not isinstance(ys, slice) and not isinstance(cs, slice) else (ys, cs)
             steps.append(_Step(int(s), ys, int(years.size), block,
-                               src.match_on[s] if src.match_ratio[s] > 0 else None))
+                               np.flatnonzero(src.match_on[s]) if src.match_ratio[s] > 0 else None))
     return steps
 
 
@@ -203,7 +203,8 @@ def _one_pass(cost: Floats, src: SourceInputs, steps: list[_Step], caps: _Caps, 
                 room = np.maximum(room - caps.owed(known)[step.years] * _envelope_share(caps, s), 0.0)
             cap = np.minimum(cap, np.where(finite, room, np.inf))
         if step.match is not None:
-            basis = np.where(done[None, :, None], annual, estimate)[step.years][:, step.match].sum(axis=1)
+            m = step.match
+            basis = np.where(done[m][None, :, None], annual[step.years][:, m], estimate[step.years][:, m]).sum(axis=1)
             cap = np.minimum(cap, src.match_ratio[s] * basis)
         cap = np.broadcast_to(cap, (step.n_years, D))
         if caps.window is not None:  # a delayed pledge pays nothing outside its draw's window

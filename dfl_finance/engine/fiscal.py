@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..vocabulary import GRANT_ELEMENT_RATE, SOURCE_KINDS
+from . import ratio
 from .costs import CostProjection
 from .discount import present_value_at
 from .loans import grant_element
@@ -21,8 +22,7 @@ def cost_metrics(proj: CostProjection, discount: np.ndarray, learners: np.ndarra
     years = proj.amount.shape[1]
     total = proj.amount.sum(axis=(1, 2))
     learner_years = np.asarray(learners, dtype=float) * years
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        per_learner = np.where(learner_years > 0, total / np.where(learner_years > 0, learner_years, 1.0), np.nan)
+    per_learner = ratio(total, learner_years)
     return {
         "total_cost": total,
         "pv_total_cost": present_value_at(proj.amount, discount),
@@ -61,9 +61,10 @@ def fiscal_arrays(budget: np.ndarray, domestic: np.ndarray, debt_service: np.nda
 
     ``government_burden = domestic_outlay + debt_service + ppp_payments + recurrent_after_plan``, the last being
     ``recurrent`` (D, H): the plan's cost in the years after its last year (opex and replacements at the final
-    reach), which the government carries; ``burden_share`` = burden / budget (NaN
-    where the budget is 0); ``over_limit``: burden > burden_limit x budget (beyond a relative 1e-9, so a domestic
-    cap set at the limit is not flagged for rounding), so any burden on a budget of 0 is over the limit. The gap
+    reach), which the government carries; ``burden_share`` = burden / budget (NaN, undefined, where the budget is
+    0 or so small that the share overflows: never inf); ``over_limit``: burden > burden_limit x budget (beyond a
+    relative 1e-9, so a domestic cap set at the limit is not flagged for rounding), so any burden on a budget of 0
+    is over the limit. The gap
     is unfunded and not part of the burden. Inputs: budget, debt_service, ppp_payments (D, H); domestic, gap
     (D, Y); burden_limit (D,).
 
@@ -76,8 +77,7 @@ def fiscal_arrays(budget: np.ndarray, domestic: np.ndarray, debt_service: np.nda
     domestic_h = _pad(domestic, H)
     after = np.zeros_like(budget) if recurrent is None else np.asarray(recurrent, dtype=float)
     burden = domestic_h + debt_service + ppp_payments + after
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        share = np.where(budget > 0, burden / np.where(budget > 0, budget, 1.0), np.nan)
+    share = ratio(burden, budget)
     limit = np.repeat(np.asarray(burden_limit, dtype=float)[:, None], H, axis=1)
     return {
         "education_budget": budget,
@@ -123,10 +123,10 @@ def recurrent_metrics(external: np.ndarray, plan_cost: np.ndarray, budget: np.nd
     end = np.where(plan_cost > 0, np.arange(n)[None, :], -1).max(axis=1)
     after = (np.arange(H)[None, :] > last[:, None]) & (np.arange(H)[None, :] <= end[:, None]) & (last[:, None] >= 0)
     count = after.sum(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        cost = np.where(count > 0, np.where(after, plan_cost, 0.0).sum(axis=1) / np.maximum(count, 1), np.nan)
-        share = np.where(after & (budget > 0), plan_cost / np.where(budget > 0, budget, 1.0), 0.0)
-        share = np.where(count > 0, share.sum(axis=1) / np.maximum(count, 1), np.nan)
+    cost = ratio(np.where(after, plan_cost, 0.0).sum(axis=1), count)
+    # the mean share over those years; undefined when a year's share is (a budget so small that it overflows)
+    yearly = np.where(after, ratio(plan_cost, budget, otherwise=np.inf), 0.0)
+    share = ratio(yearly.sum(axis=1), count)
     return {"recurrent_cost_after_external": cost, "recurrent_share_after_external": share}
 
 
@@ -148,11 +148,9 @@ def financing_metrics(total_cost: np.ndarray, paid: np.ndarray, kind: np.ndarray
     external = external_annual.sum(axis=1)
     owed = fiscal["debt_service"] + fiscal["ppp_payments"]
     years_paying = np.where(owed > 0, np.arange(H)[None, :], -1).max(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        leverage = np.where(by_kind["domestic"] > 0, external / np.where(by_kind["domestic"] > 0,
-                                                                         by_kind["domestic"], 1.0), np.nan)
-        gap_total = gap.sum(axis=1)
-        gap_share = np.where(total_cost > 0, gap_total / np.where(total_cost > 0, total_cost, 1.0), np.nan)
+    leverage = ratio(external, by_kind["domestic"])
+    gap_total = gap.sum(axis=1)
+    gap_share = ratio(gap_total, total_cost)
     share = fiscal["burden_share"]
     out = {
         "total_domestic": by_kind["domestic"],
@@ -169,8 +167,8 @@ def financing_metrics(total_cost: np.ndarray, paid: np.ndarray, kind: np.ndarray
                                                 np.full(paid.shape[0], GRANT_ELEMENT_RATE)),
         "years_service_over_envelope": fiscal["service_over_envelope"].sum(axis=1).astype(float),
         "leverage": leverage,
-        "peak_burden_share": np.where(np.isnan(share).all(axis=1), np.nan,
-                                      np.nanmax(np.nan_to_num(share, nan=-np.inf), axis=1)),
+        # undefined when any year's share is (a budget so small that the share overflows)
+        "peak_burden_share": np.where(np.isnan(share).any(axis=1), np.nan, share.max(axis=1, initial=-np.inf)),
         "years_over_limit": fiscal["over_limit"].sum(axis=1).astype(float),
         "years_to_last_payment": np.where(years_paying >= 0, years_paying + 1.0, 0.0),
     }

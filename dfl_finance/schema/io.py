@@ -63,6 +63,11 @@ def _problems_from_validation(exc: ValidationError) -> list[Problem]:
         message = _LONG_NUMBER.sub(lambda m: f"{float(m.group()):g}", _MESSAGES.get(err["type"], err["msg"]))
         if err["type"] == "extra_forbidden":
             message += _did_you_mean(err["loc"])
+        elif err["type"] == "too_long" and isinstance(err.get("input"), (list, tuple)):  # a list: its length
+            ctx = err.get("ctx") or {}
+            out.append(Problem(format_location(err["loc"]), f"has {ctx.get('actual_length', len(err['input'])):,} "
+                               f"entries; at most {ctx.get('max_length')} are allowed", has_value=False))
+            continue
         elif err["type"] == "string_pattern_mismatch":
             message = _PATTERN_MESSAGES.get(str((err.get("ctx") or {}).get("pattern")), message)
         out.append(Problem(format_location(err["loc"]), message, None if missing else err.get("input"),

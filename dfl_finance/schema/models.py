@@ -22,6 +22,7 @@ from ..vocabulary import (
     MAX_AMOUNT,
     MAX_COUNT,
     MAX_DRAWS,
+    MAX_SOURCES,
     BudgetScope,
     DebtCapacity,
     DiscountBasis,
@@ -223,8 +224,9 @@ class Context(_Model):
                                   unit="teachers", allowed="required unless the country profile has it")
     education_budget: float | None = _field(None, description="Education budget of budget_year in local currency "
                                             "at that year's prices (as the budget law writes it); the burden is "
-                                            "measured as a share of it", unit="currency/yr", gt=0.0,
-                                            le=MAX_AMOUNT, allowed="required unless the country profile has it")
+                                            "measured as a share of it", unit="currency/yr", ge=1.0,
+                                            le=MAX_AMOUNT, allowed="at least 1 (a plain amount, not thousands); "
+                                            "required unless the country profile has it")
     budget_year: int | None = _field(None, description="Year of education_budget (default: start_year, or the "
                                      "profile's year when the profile gives the budget)", unit="year", ge=1900,
                                      le=2200, allowed="at most the last year of the plan")
@@ -517,7 +519,7 @@ class Scenario(_Model):
     uncertain: list[Uncertain] = Field(default_factory=list)
     stress: list[Stress] = Field(default_factory=list)
     programme: list[Programme] = Field(min_length=1)
-    source: list[Source] = Field(default_factory=list)
+    source: list[Source] = Field(default_factory=list, max_length=MAX_SOURCES)
     #: The folder the files it names are relative to (its baseline, its school tables; None: made in memory), set
     #: when it is read: a scenario made from this one (overrides, a portfolio's fund) plans its school tables again
     #: from there, whatever the working folder, and a writer rewrites those names for the folder it writes to.
