@@ -63,7 +63,7 @@ TABLE_COLUMNS = {
     "outcomes": ["scenario", "year", "programme", "driver", "reached", "reached_share", "reached_funded",
                  "reached_funded_share"],
     "dsf": ["scenario", "year", "ratio", "plan", "total", "threshold", "above_threshold", "headroom", "currency"],
-    "summary": ["scenario", "metric", "value", "unit"],
+    "summary": ["scenario", "metric", "label", "value", "unit"],
 }
 #: The default price basis of the tables: constant prices of price_year in the local currency.
 DEFAULT_BASIS = "real-lcu"
@@ -452,6 +452,7 @@ class Result:
         return pd.DataFrame({
             "scenario": self.name,
             "metric": list(summary),
+            "label": [metric_definition(m).label for m in summary],
             "value": pd.Series(list(summary.values()), dtype=object),
             "unit": [metric_definition(m).unit_for(self._metric_currency(m, cur)) for m in summary],
         }, columns=TABLE_COLUMNS["summary"])
@@ -479,6 +480,19 @@ def _round_cumulative(values: np.ndarray, digits: int) -> np.ndarray:
     """Round a flow along its year axis so that its running total is the rounded running total of the exact flow:
     each value is within one minor unit of the exact one, and the rounded values add up to the rounded sum."""
     return _round(np.diff(_round(np.cumsum(values), digits), prepend=0.0), digits)
+
+
+def round_statistic(value: float, metric: str, unit: str) -> float:
+    """A statistic of a metric over draws (a quantile, a mean) as the quantile tables write it: an amount to the
+    minor unit of the currency its ``unit`` names, anything else (a share, years, a count) to
+    :data:`~dfl_finance.vocabulary.SHARE_DIGITS` decimals (years and counts become fractional over draws: a mean, an
+    interpolated percentile). The one rule of ``quantiles.csv`` (risk, sweep) and ``portfolio_quantiles.csv``."""
+    try:
+        kind = metric_definition(metric).kind
+    except KeyError:  # a sum of metrics (a portfolio's total) or a count
+        kind = "money" if currency_of(unit) else "share"
+    digits = minor_unit_digits(currency_of(unit) or USD) if kind == "money" else SHARE_DIGITS
+    return float(_round(np.array(value), digits))
 
 
 def _round_metric(value: float, kind: str, digits: int) -> float | int:
@@ -547,15 +561,11 @@ def quantiles_df(result: Result | RiskDraws) -> pd.DataFrame:
     arrays = result.summary_arrays()
     rows = []
     for key, values in arrays.items():
-        definition = metric_definition(key)
-        unit = definition.unit_for(result._metric_currency(key, result.currency))
-        digits = minor_unit_digits(currency_of(unit) or USD) if definition.kind == "money" else SHARE_DIGITS
+        unit = metric_definition(key).unit_for(result._metric_currency(key, result.currency))
         for stat, value in _statistics(values).items():
             if math.isfinite(float(value)):
-                # years become fractional over draws (a mean, an interpolated percentile): not rounded to whole
                 rows.append({"scenario": result.name, "metric": key, "statistic": stat,
-                             "value": _round_metric(float(value), "share" if definition.kind == "years"
-                                                    else definition.kind, digits), "unit": unit})
+                             "value": round_statistic(float(value), key, unit), "unit": unit})
     over = (arrays["years_over_limit"] > 0).astype(float)
     rows += [{"scenario": result.name, "metric": "prob_over_limit", "statistic": stat,
               "value": float(_round(np.array(v), SHARE_DIGITS)), "unit": "share of draws"}
@@ -620,6 +630,8 @@ def incremental_df(result: Result, baseline: Result) -> pd.DataFrame:
     df = mine.merge(theirs, on=["year", "measure"], how="outer").fillna({"value": 0.0, "baseline_value": 0.0})
     order = {m: i for i, m in enumerate([*INCREMENTAL_MEASURES, *(f"paid_by_{k}" for k in SOURCE_KINDS)])}
     df = df.sort_values(["year", "measure"], key=lambda c: c.map(order) if c.name == "measure" else c)
+    for column in ("value", "baseline_value"):  # sums of amounts already rounded: to the minor unit again
+        df[column] = _round(df[column].to_numpy(dtype=float), result.digits)
     df["delta"] = _round((df["value"] - df["baseline_value"]).to_numpy(dtype=float), result.digits)
     df["scenario"], df["baseline"] = result.name, baseline.name
     df["price_basis"], df["currency"] = result.basis, result.currency

@@ -450,7 +450,7 @@ def summarise(state: SweepRun) -> None:
     """cases.csv and quantiles.csv from the chunks written; portfolio_quantiles.csv for a sweep with a portfolio."""
     import pandas as pd
 
-    from .results import QUANTILE_COLUMNS, _statistics
+    from .results import QUANTILE_COLUMNS, _statistics, round_statistic
 
     out = state.out
     out.mkdir(parents=True, exist_ok=True)
@@ -472,7 +472,7 @@ def summarise(state: SweepRun) -> None:
             for stat, v in _statistics(values).items():
                 if math.isfinite(float(v)):
                     rows.append({"case": case, "scenario": g["scenario"].iloc[0], "metric": m, "statistic": stat,
-                                 "value": float(v), "unit": unit.get(m, "")})
+                                 "value": round_statistic(float(v), m, unit.get(m, "")), "unit": unit.get(m, "")})
     q = pd.DataFrame(rows, columns=["case", *QUANTILE_COLUMNS])
     q.to_csv(out / "quantiles.csv", index=False)
     if state.sweep.portfolio is not None:
@@ -524,7 +524,7 @@ def portfolio_quantiles(sweep: Sweep, totals: pd.DataFrame, units: dict[str, dic
     (:func:`portfolio_draws`), for each combination of override set, stress and seed."""
     import pandas as pd
 
-    from .results import _statistics
+    from .results import _statistics, round_statistic
 
     part = sweep.portfolio
     rows = []
@@ -535,7 +535,8 @@ def portfolio_quantiles(sweep: Sweep, totals: pd.DataFrame, units: dict[str, dic
                 for stat, v in _statistics(g[m].to_numpy(dtype=float)).items():
                     if math.isfinite(float(v)):
                         rows.append({"portfolio": part.name, "override": override, "stress": stress, "seed": seed,
-                                     "metric": m, "statistic": stat, "value": float(v), "unit": unit.get(m, "USD")})
+                                     "metric": m, "statistic": stat, "unit": unit.get(m, "USD"),
+                                     "value": round_statistic(float(v), m, unit.get(m, "USD"))})
     return pd.DataFrame(rows, columns=PORTFOLIO_QUANTILE_COLUMNS)
 
 

@@ -445,7 +445,9 @@ def test_workbook_has_a_readme_formats_widths_and_frozen_headers(tmp_path):
     assert costs.cell(2, _column(costs, "amount")).number_format.startswith("#,##0")
     assert "%" in wb["outcomes"].cell(2, _column(wb["outcomes"], "reached_share")).number_format
     summary = wb["summary"]
-    formats = {summary.cell(r, 4).value: summary.cell(r, 3).number_format for r in range(2, summary.max_row + 1)}
+    col = {c.value: c.column for c in summary[1]}
+    formats = {summary.cell(r, col["unit"]).value: summary.cell(r, col["value"]).number_format
+               for r in range(2, summary.max_row + 1)}
     assert "%" in formats["share of total cost"] and "%" in formats["share of education budget"]
     assert formats["years"] == "0" and formats["USD"].startswith("#,##0")
 

@@ -270,9 +270,10 @@ def test_portfolio_quantiles_are_the_sums_of_the_country_draws(tmp_path):
             v = values.loc[(override, stress, seed)].to_numpy(dtype=float)
             assert len(v) == 200
             got = g[g["metric"] == metric].set_index("statistic")["value"]
-            assert got["mean"] == pytest.approx(v.mean(), rel=1e-12)
+            digits = 2 if metric == "total_gap_nominal_usd" else 10  # an amount to the cent, a count as a share
+            assert got["mean"] == round(v.mean(), digits)
             for stat in ("p5", "p50", "p95"):
-                assert got[stat] == pytest.approx(np.percentile(v, float(stat[1:])), rel=1e-12), (metric, stat)
+                assert got[stat] == round(np.percentile(v, float(stat[1:])), digits), (metric, stat)
     # the numbers by hand: as written A's budget pays 100 of 400 and B's 100 of 200; the fund of 350 by need
     # (300 : 100) gives 262.5 and 87.5: the gaps are 37.5 and 12.5
     g = q[(q["override"] == "as written") & (q["stress"] == "baseline") & (q["seed"] == 3)].set_index(

@@ -7,6 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..vocabulary import PRICE_DIGITS, SHARE_DIGITS
+
 SEGMENT_COLUMNS = ["segment_type", "segment", "year", "schools", "connected_schools", "share_connected",
                    "learners", "connected_learners", "cost", "cost_per_school", "cost_per_learner"]
 EQUITY_COLUMNS = ["measure", "value", "unit"]
@@ -38,7 +40,12 @@ def segments_df(schools: pd.DataFrame, start_year: int, years: int) -> pd.DataFr
                              "share_connected": done.sum() / max(m.sum(), 1), "cost": cost,
                              "cost_per_school": cost / n_new if n_new else np.nan,
                              "cost_per_learner": cost / l_new if l_new else np.nan})
-    return pd.DataFrame(rows, columns=SEGMENT_COLUMNS)
+    df = pd.DataFrame(rows, columns=SEGMENT_COLUMNS)
+    # as written: amounts to the cent, amounts per school or learner as prices, shares to SHARE_DIGITS decimals
+    for columns, digits in ((["cost"], 2), (["cost_per_school", "cost_per_learner"], PRICE_DIGITS),
+                            (["share_connected"], SHARE_DIGITS)):
+        df[columns] = df[columns].astype(float).round(digits) + 0.0
+    return df
 
 
 def gini(values: np.ndarray, weights: np.ndarray) -> float:
@@ -81,4 +88,6 @@ def equity_df(segments: pd.DataFrame, schools: pd.DataFrame) -> pd.DataFrame:
         {"measure": "gini_capex_per_learner_regions",
          "value": gini(per_learner.to_numpy(), by_region["learners"].to_numpy()), "unit": "index (0-1)"},
     ]
-    return pd.DataFrame(rows, columns=EQUITY_COLUMNS)
+    df = pd.DataFrame(rows, columns=EQUITY_COLUMNS)
+    df["value"] = df["value"].astype(float).round(SHARE_DIGITS) + 0.0
+    return df
