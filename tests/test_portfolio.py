@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from dfl_finance import ScenarioError, run, save_scenario, scenario_from_dict
 from dfl_finance.cli import main
-from dfl_finance.portfolio import allocate_envelope, load_portfolio, run_portfolio, with_fund
+from dfl_finance.portfolio import REACH_COLUMNS, allocate_envelope, load_portfolio, run_portfolio, with_fund
 from tests.conftest import ROOT, one_year_plan, write_portfolio
 
 
@@ -660,3 +660,64 @@ def test_one_mistake_one_problem_and_a_portfolio_given_as_a_scenario_is_named(tm
     # a portfolio file given to validate: named as such
     assert main(["validate", str(ROOT / "examples/portfolio-east-africa.toml")]) == 2
     assert "this is a portfolio file, not a scenario: run it with dfl-finance portfolio" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------- the reach of every programme the fund pays
+
+def _devices_country(name="D", extra_programmes=()):
+    """A USD plan of one year: learner devices at 10 USD a learner for 1,000 learners (10,000), then a workshop at
+    20 USD a teacher for 50 teachers (1,000), all reached in 2026; the budget pays 100, of the devices (paid first)."""
+    def programme(pid, driver, cost, kind="capex", pillar="infrastructure"):
+        return {"id": pid, "pillar": pillar, "driver": driver, "start_share": 0.0, "target_share": 1.0,
+                "target_year": 2026, "rollout": "linear",
+                "cost": [{"item": pid.replace("_", " "), "kind": kind, "unit_cost": cost}]}
+
+    return scenario_from_dict({
+        "scenario": {"name": name, "start_year": 2026, "years": 1, "post_horizon_years": 0},
+        "context": {"schools": 10, "learners": 1000, "teachers": 50, "education_budget": 1000.0},
+        "programme": [programme("devices", "learners", 10.0), programme("training", "teachers", 20.0, "capex",
+                                                                        "capacities"),
+                      *(programme(*p) for p in extra_programmes)],
+        "source": [{"id": "mof", "kind": "domestic", "budget_share_cap": 0.1}],
+    })
+
+
+def test_a_fund_that_pays_part_of_a_devices_gap_reaches_that_many_more_learners_by_hand(tmp_path):
+    # the budget pays 100 of the devices (10 learners); a fund of 2,000 pays 2,000 of the devices' gap of 9,900:
+    # 2,000 / 10 USD = 200 more learners, and no teacher
+    spec = write_portfolio(tmp_path, {"D": _devices_country()}, 'envelope = 2000.0\nrule = "need"')
+    r = run_portfolio(load_portfolio(spec))
+    reach = r.reach_df().set_index("programme")
+    assert list(r.reach_df().columns) == REACH_COLUMNS
+    assert reach.loc["devices", ["driver", "fund_capex", "fund_opex"]].tolist() == ["learners", 2000.0, 0.0]
+    assert reach.loc["devices", ["reached_funded_before", "reached_funded_after", "reached_by_fund"]].tolist() == \
+        pytest.approx([10.0, 210.0, 200.0])
+    assert reach.loc["training", ["fund_capex", "reached_by_fund"]].tolist() == pytest.approx([0.0, 0.0])
+    # a fund of 10,400 closes the devices' gap (990 more learners) and pays 500 of the workshops: 25 more teachers;
+    # a USD more pays workshops: 1 / 20 teacher a USD, and no more learners
+    spec = write_portfolio(tmp_path, {"D": _devices_country()}, 'envelope = 10400.0\nrule = "need"')
+    r = run_portfolio(load_portfolio(spec))
+    reach = r.reach_df().set_index("programme")
+    assert reach["reached_by_fund"].to_dict() == pytest.approx({"devices": 990.0, "training": 25.0})
+    assert reach["fund_capex"].to_dict() == pytest.approx({"devices": 9900.0, "training": 500.0})
+    assert reach["marginal_reached_per_usd"].to_dict() == pytest.approx({"devices": 0.0, "training": 0.05})
+    assert (reach["country"] == "D").all()
+    assert "portfolio_reach" in r.tables()
+
+
+def test_running_costs_paid_by_the_fund_are_unit_years_and_a_programme_without_units_has_no_reach(tmp_path):
+    # after the devices (9,900 of gap) and the workshops (1,000), data-literacy materials at 2 USD a learner a year
+    # (2,000) and an officials' course, a lump sum of 300 a year: a fund of 11,900 pays half the materials, so
+    # 1,000 learners x 0.5 = 500 learner-years of running costs; 13,200 pays them all (1,000) and the course, which
+    # has no units to count
+    country = _devices_country(extra_programmes=[("literacy", "learners", 2.0, "opex"),
+                                                 ("officials", "none", 300.0, "fixed_opex")])
+    for envelope, literacy, officials in ((11900.0, 500.0, 0.0), (13200.0, 1000.0, 300.0)):
+        spec = write_portfolio(tmp_path, {"D": country}, f'envelope = {envelope}\nrule = "need"')
+        reach = run_portfolio(load_portfolio(spec)).reach_df().set_index("programme")
+        assert reach.loc["literacy", ["fund_capex", "fund_opex", "reached_by_fund", "unit_years_by_fund"]].tolist() \
+            == pytest.approx([0.0, literacy * 2, 0.0, literacy])
+        assert reach.loc["officials", "fund_opex"] == pytest.approx(officials)
+        assert reach.loc["officials", ["reached_funded_before", "reached_by_fund", "unit_years_by_fund",
+                                       "marginal_reached_per_usd"]].isna().all()
+        assert reach.loc["devices", "reached_by_fund"] == pytest.approx(990.0)
