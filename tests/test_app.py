@@ -1096,6 +1096,26 @@ def test_the_portfolio_page_shares_the_example_fund_as_run_portfolio_does(worksp
     assert "Envelope [USD]: not a number" in _texts(at.error)
 
 
+def test_the_portfolio_page_says_what_the_fund_reaches_in_the_programmes_it_pays(workspace):
+    """The example's fund closes device and training gaps: the page shows the learners and teachers it reaches
+    (run_portfolio's portfolio_reach), and never says that it, or a USD more, reaches no more learners."""
+    from dfl_finance.portfolio import load_portfolio, run_portfolio
+
+    at = _portfolio_page()
+    expected = run_portfolio(load_portfolio(EXAMPLE_PORTFOLIO)).reach_df()
+    devices = expected.query("country == 'Kenya' and programme == 'devices'").iloc[0]
+    training = expected.query("country == 'Rwanda' and programme == 'teacher_data_skills'").iloc[0]
+    assert devices["fund_capex"] > 1e6 and devices["reached_by_fund"] > 1000 and training["reached_by_fund"] > 1000
+    shown = next(d.value for d in at.dataframe if "Reached by the fund" in d.value.columns)
+    row = shown[(shown["Country"] == "Kenya") & (shown["Programme"] == "Learner devices")].iloc[0]
+    assert row["Unit"] == "learners" and row["Reached by the fund"] == pytest.approx(devices["reached_by_fund"])
+    assert row["Fund pays [USD]"] == pytest.approx(devices["fund_capex"] + devices["fund_opex"])
+    words = _texts(at.markdown)
+    assert f"{devices['reached_by_fund']:,.0f} more learners (Learner devices)" in words
+    assert f"{training['reached_by_fund']:,.0f} more teachers (Teacher data skills)" in words
+    assert "no more learners" not in words and "reaches nobody" not in words
+
+
 def test_an_uploaded_portfolio_names_its_problems_and_runs_when_corrected(workspace):
     at = _portfolio_page()
     at.radio(key="portfolio_source").set_value("Upload a portfolio file (TOML)").run()

@@ -906,7 +906,7 @@ def test_the_portfolio_page_runs_the_optimal_rule_a_floor_and_weights_on_the_gpe
     from dfl_finance.app.portfolio import BASIS_COLUMNS, EXAMPLES, RULE_LABELS
 
     title = EXAMPLES["portfolio-gpe-optimal.toml"][0]
-    zip_name = "allocation.csv, portfolio_equity.csv and portfolio_groups.csv (zip)"
+    zip_name = "allocation.csv, portfolio_equity.csv, portfolio_groups.csv and portfolio_reach.csv (zip)"
     pg = _new_page(browser)
     try:
         pg.goto(f"{server}/portfolio")

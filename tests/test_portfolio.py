@@ -126,7 +126,8 @@ def test_a_scenario_file_given_as_a_portfolio_or_a_sweep_is_named_as_such(capsys
     ("portfolio-gpe-optimal.toml", 50e6, "optimal", {"co_finances": (), "ceiling": 30e6}),
 ], ids=["need", "weighted", "per-learner", "optimal-gap-floor", "optimal-no-co-financing"])
 def test_the_portfolio_pages_zip_holds_the_commands_tables(tmp_path, example, envelope, rule, options):
-    """The Portfolio page's download: allocation.csv, portfolio_equity.csv and portfolio_groups.csv, byte for byte
+    """The Portfolio page's download: allocation.csv, portfolio_equity.csv, portfolio_groups.csv and
+    portfolio_reach.csv, byte for byte
     as dfl-finance portfolio writes them for the portfolio file with the page's options (the page's other
     download), its scenario paths read in examples/ as the page reads them."""
     import io
@@ -149,7 +150,7 @@ def test_the_portfolio_pages_zip_holds_the_commands_tables(tmp_path, example, en
     spec = tmp_path / "page.toml"
     spec.write_text(tomli_w.dumps(raw), encoding="utf-8")
     assert main(["portfolio", str(spec), "--out", str(tmp_path / "o")]) == 0
-    for name in ("allocation.csv", "portfolio_equity.csv", "portfolio_groups.csv"):
+    for name in ("allocation.csv", "portfolio_equity.csv", "portfolio_groups.csv", "portfolio_reach.csv"):
         assert files.read(name) == (tmp_path / "o" / name).read_bytes(), name
     # the options were run (not the file's): the shares add up to the envelope within the floor and the ceiling
     alloc = pd.read_csv(tmp_path / "o" / "allocation.csv").set_index("country")

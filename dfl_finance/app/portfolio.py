@@ -48,8 +48,9 @@ FIELD_LABELS = {"envelope": "Envelope [USD]", "rule": "Rule", "per_learner": "US
                 "floor": "Floor [USD per country]", "ceiling": "Ceiling [USD per country]"}
 #: The allocation table's basis column for the optimal rule, by objective: its header and its help.
 BASIS_COLUMNS = {
-    "reach": ("Learners reached by the end", "The learners of the schools the country's connectivity programme "
-              "connects by the end of its plan, with its share of the fund."),
+    "reach": ("Learners of connected schools by the end", "The learners of the schools the country's connectivity "
+              "programme connects by the end of its plan, with its share of the fund (the optimal rule's reach; what "
+              "the fund reaches in every programme: the table What the fund reaches)."),
     "gap": ("Gap closed by the share [USD]", "What the country's share closes of its gap: the share, and what it "
             "unlocks from the grants the fund co-finances (USD, current prices)."),
 }
@@ -320,7 +321,8 @@ def portfolio_results(text: str, name: str, envelope: float, rule: str, per_lear
                       floor: float | None = None, ceiling: float | None = None,
                       weights: Mapping[str, float | None] | None = None) -> dict[str, object]:
     """The run of the portfolio with the page's fund options (:func:`with_fund_options`; None: the file's):
-    ``allocation``, ``equity`` and ``groups`` (as ``dfl-finance portfolio`` writes them), ``share`` and ``need``
+    ``allocation``, ``equity``, ``groups`` and ``reach`` (as ``dfl-finance portfolio`` writes them),
+    ``programmes`` (each country's programme names by id), ``share`` and ``need``
     (USD), ``currency`` (each country's currency in ``basis``, of the marginal PV saving), ``fund`` (the options
     run) and ``toml`` (the portfolio file with these options: :func:`options_toml`).
 
@@ -341,6 +343,8 @@ def portfolio_results(text: str, name: str, envelope: float, rule: str, per_lear
     note = (f"{Path(name).name} with the fund set on the dfl_finance app's Portfolio page.\nThe countries' "
             "scenario paths are relative to the repository's examples/ folder, as the page reads them.")
     return {"allocation": result.allocation_df(), "equity": result.equity_df(), "groups": result.groups_df(),
+            "reach": result.reach_df(),
+            "programmes": {c.label: {p.id: p.name or p.id for p in c.scenario.programme} for c in pf.countries},
             "share": [float(s) for s in result.share], "need": [float(n) for n in result.need],
             "currency": {c.label: basis_currency(basis, c.scenario) for c in pf.countries},
             "fund": {"envelope": f.envelope, "rule": f.rule, "per_learner": f.per_learner, "objective": f.objective,
@@ -420,13 +424,66 @@ def totals(allocation: pd.DataFrame, envelope: float) -> dict[str, float]:
             "allocated": float(allocation["share"].sum()), "gap_after": float(allocation["gap_after"].sum())}
 
 
-def _next_usd(r: pd.Series, currency: str) -> str:
-    """What a USD more of the fund does in a country, in words (its marginal columns of the equity table)."""
+#: The unit of each driver, as the page counts it (one, many).
+UNITS = {"schools": ("school", "schools"), "learners": ("learner", "learners"), "teachers": ("teacher", "teachers")}
+#: A programme's reach this close to 0 (units, or units per USD) is none (the runs' dust).
+REACH_DUST = {"units": 0.005, "per_usd": 5e-7}
+
+
+def _units(x: float, driver: str) -> str:
+    """``1,234 more learners``, ``1 more teacher``, ``3 fewer schools``; under 10 with its hundredths (``0.42 more
+    schools``).
+
+    Examples
+    --------
+    >>> _units(1234.4, "learners"), _units(1.0, "teachers"), _units(0.4249, "schools"), _units(-3, "schools")
+    ('1,234 more learners', '1 more teacher', '0.42 more schools', '3 fewer schools')
+    """
+    one, many = UNITS.get(driver, (driver, driver))
+    number = f"{abs(x):,.0f}" if abs(x) >= 10 else f"{abs(x):,.2f}".rstrip("0").rstrip(".")
+    return f"{number} {'more' if x > 0 else 'fewer'} {one if number == '1' else many}"
+
+
+def _per_usd(x: float) -> str:
+    """Units per USD with three significant digits (whole units from 100 on)."""
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
+
+
+def _listed(items: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return " and ".join([", ".join(items[:-1]), items[-1]]) if len(items) > 1 else "".join(items)
+
+
+def programme_label(names: Mapping[str, str], programme: str) -> str:
+    """A programme's name on the page (its id when it has none)."""
+    return names.get(programme, programme)
+
+
+def next_usd_reach(rows: pd.DataFrame, names: Mapping[str, str]) -> list[str]:
+    """What a USD more of the fund reaches in a country, programme by programme (its rows of portfolio_reach.csv):
+    ``0.00515 more teachers (Teacher data skills)`` for each programme that reaches more."""
+    out = []
+    for _, r in rows.iterrows():
+        x = float(r["marginal_reached_per_usd"])
+        if x == x and abs(x) >= REACH_DUST["per_usd"]:
+            many = UNITS.get(str(r["driver"]), ("", str(r["driver"])))[1]
+            out.append(f"{_per_usd(abs(x))} {'more' if x > 0 else 'fewer'} {many} "
+                       f"({programme_label(names, r['programme'])})")
+    return out
+
+
+def _next_usd(r: pd.Series, currency: str, gains: list[str] | None = None) -> str:
+    """What a USD more of the fund does in a country, in words: its marginal columns of the equity table, and with
+    ``gains`` (:func:`next_usd_reach`) what it reaches in each programme instead of the learners of the schools
+    connected alone."""
     gap, learners, saving = (float(r[k]) for k in MARGINAL)
     money = f"{currency} " if currency else ""
     parts = [f"closes USD {gap:,.2f} of gap" if gap == gap else "closes no gap that can be measured"]
-    if learners == learners:
-        parts.append(f"reaches {learners:,.3f} more learners" if abs(learners) >= 5e-4 else "reaches no more learners")
+    if gains is not None:
+        parts.append(f"reaches {', '.join(gains)}" if gains else "reaches no more schools, learners or teachers")
+    elif learners == learners:
+        parts.append(f"reaches {learners:,.3f} more learners in connected schools" if abs(learners) >= 5e-4 else
+                     "reaches no more learners in connected schools")
     if saving == saving:
         parts.append(f"saves {money}{saving:,.2f} of the government's cost in present value" if saving >= 0.005 else
                      f"adds {money}{-saving:,.2f} to the government's cost in present value" if saving <= -0.005 else
@@ -435,23 +492,62 @@ def _next_usd(r: pd.Series, currency: str) -> str:
         f"Each USD more of the fund here {parts[0]}."
 
 
-def equity_sentences(equity: pd.DataFrame, currency: dict[str, str]) -> list[str]:
-    """The equity table in words: one sentence per country (what the fund gives it and leaves it, its reach and
-    burden, and what a USD more would do there: gap closed, learners reached, the government's cost saved), then who
-    is left with the most gap per learner."""
+def reach_sentence(rows: pd.DataFrame, names: Mapping[str, str]) -> str:
+    """What the fund reaches in a country, in words, from its rows of portfolio_reach.csv: the units each programme
+    reaches thanks to the fund, the unit-years of running costs it pays, and what it pays of programmes that count
+    no units; what it pays and reaches nothing with is said too (never "nobody" when it pays something)."""
+    reached, kept, lump = [], [], []
+    for _, r in rows.iterrows():
+        name = programme_label(names, r["programme"])
+        paid = float(r["fund_capex"]) + float(r["fund_opex"])
+        units, years = float(r["reached_by_fund"]), float(r["unit_years_by_fund"])
+        if r["driver"] == "none":
+            if paid > 0:
+                lump.append(f"{format_money(paid, 'USD')} of {name}")
+            continue
+        if abs(units) >= REACH_DUST["units"]:
+            reached.append(f"{_units(units, str(r['driver']))} ({name})")
+        if abs(years) >= REACH_DUST["units"]:
+            one = UNITS.get(str(r["driver"]), (str(r["driver"]), ""))[0]
+            number = f"{abs(years):,.0f}" if abs(years) >= 10 else f"{abs(years):,.2f}"
+            kept.append(f"{number} {one}-years {'' if years > 0 else 'fewer '}of {name}")
+    parts = []
+    if reached:
+        parts.append(f"reaches {_listed(reached)} by the end of the plan")
+    if kept:
+        parts.append(f"pays the running costs of {_listed(kept)}")
+    if lump:
+        parts.append(f"pays {_listed(lump)} (lump sums that count no schools, learners or teachers)")
+    if not parts:
+        paid = float(rows["fund_capex"].sum() + rows["fund_opex"].sum()) if len(rows) else 0.0
+        return ("The fund reaches no more schools, learners or teachers here: "
+                + ("it pays nothing." if paid <= 0 else f"the {format_money(paid, 'USD')} it pays go to units "
+                   "reached anyway (replacements, or costs the country's other sources would have paid)."))
+    return "With its share, the fund " + "; ".join(parts) + "."
+
+
+def equity_sentences(equity: pd.DataFrame, currency: dict[str, str], reach: pd.DataFrame | None = None,
+                     programmes: Mapping[str, Mapping[str, str]] | None = None) -> list[str]:
+    """The equity table in words: one sentence per country (what the fund gives it and leaves it, its connectivity
+    reach and burden; with ``reach`` (portfolio_reach.csv) and ``programmes`` (each country's programme names) what
+    the fund reaches in each programme (:func:`reach_sentence`); and what a USD more would do there: gap closed,
+    units reached, the government's cost saved), then who is left with the most gap per learner."""
     out = []
     for _, r in equity.iterrows():
+        names = (programmes or {}).get(r["country"], {})
+        rows = reach[reach["country"] == r["country"]] if reach is not None else None
         group = f" ({r['income_group']} income)" if r["income_group"] else ""
         reached = r["reached_share_end"]
-        reach = (f"its connectivity programme reaches {reached:.1%} of schools by the end" if reached == reached
-                 else "it has no school programme to reach schools with")
+        connected = (f"its connectivity programme reaches {reached:.1%} of schools by the end" if reached == reached
+                     else "it has no school programme to reach schools with")
         burden = (f"; the plan's peak burden is {r['peak_burden_share']:.1%} of the education budget"
                   if r["peak_burden_share"] == r["peak_burden_share"] else "")
         out.append(
             f"**{r['country']}**{group}: {r['learners']:,.0f} learners; the fund gives it "
             f"{format_money(r['fund_share'], 'USD')} (USD {r['fund_per_learner']:,.2f} a learner) and leaves a gap of "
-            f"USD {r['gap_per_learner']:,.2f} a learner; {reach}{burden}. "
-            + _next_usd(r, currency.get(r["country"], "")))
+            f"USD {r['gap_per_learner']:,.2f} a learner; {connected}{burden}. "
+            + (f"{reach_sentence(rows, names)} " if rows is not None else "")
+            + _next_usd(r, currency.get(r["country"], ""), next_usd_reach(rows, names) if rows is not None else None))
     gaps = equity.dropna(subset=["gap_per_learner"]).sort_values("gap_per_learner", kind="stable")
     if len(gaps) > 1:
         top, low = gaps.iloc[-1], gaps.iloc[0]
@@ -476,9 +572,10 @@ EQUITY_HEADERS = {
                           "of the education budget."),
     "marginal_gap_closed_per_usd": ("Gap closed per USD more [USD]", "{:,.2f}", "What a USD more of the fund here "
                                     "closes of the gap (more than 1 where it unlocks a co-financed grant's money)."),
-    "marginal_learners_reached_per_usd": ("Learners reached per USD more", "{:,.3f}", "The learners a USD more of the "
-                                          "fund here reaches by the end of the plan (the learners of the schools it "
-                                          "connects)."),
+    "marginal_learners_reached_per_usd": ("Learners of connected schools per USD more", "{:,.3f}", "The learners of "
+                                          "the schools a USD more of the fund here connects by the end of the plan "
+                                          "(the optimal rule's reach; what it reaches in every programme: the table "
+                                          "What the fund reaches)."),
     "marginal_pv_saving_per_usd": ("PV saving per USD more", "{:,.2f}", "What a USD more of the fund here saves of "
                                    "the government's cost in present value, in the country's currency (next "
                                    "column)."),
@@ -511,11 +608,59 @@ def equity_help() -> dict[str, str]:
     return {label: text for label, _, text in EQUITY_HEADERS.values() if text}
 
 
+#: The reach table's headers (portfolio_reach.csv's columns, the page's programme name for its id and its capex and
+#: opex together): the page's header, number format and help of each.
+REACH_HEADERS = {
+    "country": ("Country", None, None),
+    "programme": ("Programme", None, None),
+    "driver": ("Unit", None, "What the programme counts: schools, learners or teachers (none: lump sums, such as "
+               "officials' training, with no unit count)."),
+    "fund_paid": ("Fund pays [USD]", "{:,.0f}", "What the fund pays of the programme's costs over the plan, its "
+                  "investment (capex) and running costs (opex) together (USD, current prices; each apart in "
+                  "portfolio_reach.csv)."),
+    "reached_by_fund": ("Reached by the fund", "{:,.0f}", "Reached thanks to the fund: the units the programme "
+                        "reaches with funded investment by the end of the plan with the fund, less without it (the "
+                        "grants it unlocks included)."),
+    "unit_years_by_fund": ("Unit-years paid", "{:,.0f}", "Unit-years of running costs paid thanks to the fund: each "
+                           "year's units reached times the share of the programme's running costs paid, summed over "
+                           "the plan, with the fund less without."),
+    "marginal_reached_per_usd": ("Per USD more", "{:.3g}", "The units a USD more of the fund here reaches in the "
+                                 "programme (from a run with 1% more)."),
+}
+
+
+#: The reach table's unit of a ``driver = "none"`` programme.
+NO_UNITS = "none (lump sums)"
+
+
+def reach_table(reach: pd.DataFrame, programmes: Mapping[str, Mapping[str, str]]) -> pd.DataFrame:
+    """portfolio_reach.csv as the page shows it: the programmes the fund pays or reaches something in (or where a USD
+    more would), each by its name, what the fund pays it (capex and opex together), with readable headers
+    (:data:`REACH_HEADERS`)."""
+    paid = reach["fund_capex"].astype(float) + reach["fund_opex"].astype(float)
+    moved = (reach[["reached_by_fund", "unit_years_by_fund"]].astype(float).abs() >= REACH_DUST["units"]).any(axis=1)
+    more = reach["marginal_reached_per_usd"].astype(float).abs() >= REACH_DUST["per_usd"]
+    shown = reach[(paid > 0) | moved | more].assign(fund_paid=paid)
+    shown["programme"] = [programme_label(programmes.get(c, {}), p) for c, p in zip(shown["country"],
+                                                                                     shown["programme"])]
+    shown["driver"] = shown["driver"].replace({"none": NO_UNITS})
+    shown = shown[list(REACH_HEADERS)].rename(columns={c: h for c, (h, _, _) in REACH_HEADERS.items()})
+    return shown.reset_index(drop=True)
+
+
+def reach_formats() -> dict[str, str]:
+    return {label: fmt for label, fmt, _ in REACH_HEADERS.values() if fmt}
+
+
+def reach_help() -> dict[str, str]:
+    return {label: text for label, _, text in REACH_HEADERS.values() if text}
+
+
 def portfolio_zip(results: dict[str, object]) -> bytes:
-    """allocation.csv, portfolio_equity.csv and portfolio_groups.csv in one zip, written as ``dfl-finance
-    portfolio`` writes them."""
+    """allocation.csv, portfolio_equity.csv, portfolio_groups.csv and portfolio_reach.csv in one zip, written as
+    ``dfl-finance portfolio`` writes them."""
     from ..export import zip_tables
 
     tables = {"allocation": results["allocation"], "portfolio_equity": results["equity"],
-              "portfolio_groups": results["groups"]}
+              "portfolio_groups": results["groups"], "portfolio_reach": results.get("reach")}
     return zip_tables({k: v for k, v in tables.items() if isinstance(v, pd.DataFrame)})

@@ -32,6 +32,9 @@ from dfl_finance.app.portfolio import (
     need_note,
     optimal_note,
     portfolio_zip,
+    reach_formats,
+    reach_help,
+    reach_table,
     totals,
 )
 from dfl_finance.app.ui import price_basis, problem_list
@@ -249,9 +252,26 @@ st.altair_chart(portfolio_chart(chart_rows(allocation, equity)), key="portfolio_
 st.caption("Left: each country's funding gap before the fund (light) and after it (red). Right: the share of schools "
            "the country's connectivity programme reaches by the end of its plan with its share of the fund.")
 
+# ----------------------------------------------------------------------------------------- reach
+st.subheader("What the fund reaches")
+reach = reach_table(results["reach"], results["programmes"])
+if reach.empty:
+    st.info("The fund pays no programme here (its envelope is 0, or no country has a gap).")
+else:
+    widths = {"Country": "small"}
+    st.dataframe(reach.style.format(reach_formats(), na_rep="–"), hide_index=True, key="portfolio_reach",
+                 column_config={col: st.column_config.Column(help=reach_help().get(col), width=widths.get(col))
+                                for col in reach.columns})
+st.caption("Each programme the fund pays, in the units its costs scale with: the schools, learners or teachers it "
+           "reaches by the end of the plan thanks to the fund (its run with the fund against its run without), the "
+           "unit-years of running costs paid thanks to the fund, and what a USD more reaches. Programmes of lump sums "
+           "(officials' training, data governance) count no units: what the fund pays them is shown. "
+           "portfolio_reach.csv of `dfl-finance portfolio`; hover over a header for what it means.")
+
 # ----------------------------------------------------------------------------------------- equity
 st.subheader("Equity across countries")
-st.markdown("\n".join(f"- {s}" for s in equity_sentences(equity, results["currency"])))
+st.markdown("\n".join(f"- {s}" for s in equity_sentences(equity, results["currency"], results["reach"],
+                                                          results["programmes"])))
 equity_config = {col: st.column_config.Column(help=text) for col, text in equity_help().items()}
 st.dataframe(equity_table(equity).style.format(equity_formats(), na_rep="–"), hide_index=True,
              key="portfolio_equity", column_config=equity_config)
@@ -261,11 +281,12 @@ st.dataframe(equity_table(equity, marginal=True, currency=results["currency"]).s
                                                                                            na_rep="–"),
              hide_index=True, key="portfolio_marginal", column_config=equity_config)
 st.caption("What 1% more of the fund in a country (of its remaining gap or of its share) does, per USD: the gap it "
-           "closes (USD), the learners it reaches by the end, and what it saves of the government's cost in present "
-           "value (the country's currency in the price basis).")
+           "closes (USD), the learners of the schools it connects by the end (what it reaches in every programme: "
+           "What the fund reaches, above), and what it saves of the government's cost in present value (the "
+           "country's currency in the price basis).")
 
 c = st.columns(2)
-c[0].download_button("allocation.csv, portfolio_equity.csv and portfolio_groups.csv (zip)",
+c[0].download_button("allocation.csv, portfolio_equity.csv, portfolio_groups.csv and portfolio_reach.csv (zip)",
                      data=portfolio_zip(results), file_name="dfl-finance-portfolio.zip", mime="application/zip",
                      key="portfolio_zip")
 c[1].download_button("The portfolio file with these options (TOML)", data=results["toml"],
