@@ -121,10 +121,11 @@ EQUITY_COLUMNS = ["country", "income_group", "learners", "gap_per_learner", "rea
 #: portfolio_reach.csv: one row per country and programme. The fund's payments to the programme over the plan (USD,
 #: current prices), and in the programme's driver units (none for a ``driver = "none"`` programme): the units it
 #: reaches with funded capex by the plan's end without and with the fund, the difference (the units reached thanks to
-#: the fund), the unit-years whose running costs are paid thanks to the fund, and the units a USD more of the fund
-#: reaches (:func:`programme_reach`).
+#: the fund), the unit-years whose running costs are paid thanks to the fund, the units a USD more of the fund
+#: reaches, and what of that USD the fund pays the programme (:func:`programme_reach`).
 REACH_COLUMNS = ["country", "programme", "driver", "fund_capex", "fund_opex", "reached_funded_before",
-                 "reached_funded_after", "reached_by_fund", "unit_years_by_fund", "marginal_reached_per_usd"]
+                 "reached_funded_after", "reached_by_fund", "unit_years_by_fund", "marginal_reached_per_usd",
+                 "marginal_fund_paid_per_usd"]
 GROUP_COLUMNS = ["group", "countries", "learners", "need", "fund_share", "gap_after", "gap_per_learner",
                  "reached_share_end", "peak_burden_share"]
 #: The fields of a ``[[country]]`` row.
@@ -975,7 +976,8 @@ class PortfolioRun:
         (:func:`programme_reach`, with the fund against without it): ``reached_funded_before`` and
         ``reached_funded_after`` the units reached with funded capex by the plan's end, ``reached_by_fund`` their
         difference, ``unit_years_by_fund`` the unit-years whose running costs are paid thanks to the fund, and
-        ``marginal_reached_per_usd`` the units a USD more of the fund reaches (from :attr:`more`). Units are
+        ``marginal_reached_per_usd`` the units a USD more of the fund reaches and ``marginal_fund_paid_per_usd``
+        what of that USD the fund pays the programme (from :attr:`more`: where the next USD goes). Units are
         counted fractionally (rounded to hundredths); a ``driver = "none"`` programme has none (empty)."""
         import pandas as pd
 
@@ -984,7 +986,7 @@ class PortfolioRun:
         for c, b, r, (step, bigger) in zip(self.portfolio.countries, self.before, self.after, self.more):
             units0, years0, _, _ = programme_reach(b)
             units1, years1, capex, opex = programme_reach(r, fid)
-            units2 = programme_reach(bigger)[0]
+            units2, _, capex2, opex2 = programme_reach(bigger, fid)
             for i, p in enumerate(r.scenario.programme):
                 rows.append({"country": c.label, "programme": p.id, "driver": p.driver,
                              "fund_capex": round(float(capex[i]), 2), "fund_opex": round(float(opex[i]), 2),
@@ -992,7 +994,8 @@ class PortfolioRun:
                              "reached_funded_after": round(float(units1[i]), 2),
                              "reached_by_fund": round(float(units1[i] - units0[i]), 2),
                              "unit_years_by_fund": round(float(years1[i] - years0[i]), 2),
-                             "marginal_reached_per_usd": float(units2[i] - units1[i]) / step})
+                             "marginal_reached_per_usd": float(units2[i] - units1[i]) / step,
+                             "marginal_fund_paid_per_usd": float(capex2[i] + opex2[i] - capex[i] - opex[i]) / step})
         return pd.DataFrame(rows, columns=REACH_COLUMNS)
 
     def allocation_df(self) -> pd.DataFrame:

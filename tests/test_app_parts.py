@@ -908,11 +908,11 @@ def test_the_page_says_what_the_fund_reaches_in_every_programme_it_pays():
 
     names = {"devices": "Learner devices", "training": "Teacher training", "connectivity": "School connectivity",
              "officials": "Officials' data literacy", "emis": "EMIS"}
-    reach = _reach(("devices", "learners", 9900.0, 0.0, 10.0, 1000.0, 990.0, 0.0, 0.0),
-                   ("training", "teachers", 500.0, 0.0, 0.0, 25.0, 25.0, 0.0, 0.05),
-                   ("connectivity", "schools", 0.0, 120.0, 40.0, 40.0, 0.0, 12.0, 0.0),
-                   ("officials", "none", 0.0, 300.0, np.nan, np.nan, np.nan, np.nan, np.nan),
-                   ("emis", "schools", 0.0, 0.0, 40.0, 40.0, 0.0, 0.0, 0.0))
+    reach = _reach(("devices", "learners", 9900.0, 0.0, 10.0, 1000.0, 990.0, 0.0, 0.0, 0.0),
+                   ("training", "teachers", 500.0, 0.0, 0.0, 25.0, 25.0, 0.0, 0.05, 1.0),
+                   ("connectivity", "schools", 0.0, 120.0, 40.0, 40.0, 0.0, 12.0, 0.0, 0.0),
+                   ("officials", "none", 0.0, 300.0, np.nan, np.nan, np.nan, np.nan, np.nan, 0.0),
+                   ("emis", "schools", 0.0, 0.0, 40.0, 40.0, 0.0, 0.0, 0.0, 0.0))
     assert reach_sentence(reach, names) == (
         "With its share, the fund reaches 990 more learners (Learner devices) and 25 more teachers (Teacher "
         "training) by the end of the plan; pays the running costs of 12 school-years of School connectivity; pays "
@@ -930,12 +930,14 @@ def test_the_page_says_what_the_fund_reaches_in_every_programme_it_pays():
     assert table["Fund pays [USD]"].tolist() == [9900.0, 500.0, 120.0, 300.0]
     assert table.loc[3, "Unit"] == "none (lump sums)"
     # a fund that pays only what reaches no new unit says so, and what it pays
-    nothing = _reach(("devices", "learners", 50.0, 0.0, 10.0, 10.0, 0.0, 0.0, 0.0))
-    assert reach_sentence(nothing, names) == ("The fund reaches no more schools, learners or teachers here: the USD "
-                                              "50.00 it pays go to units reached anyway (replacements, or costs the "
-                                              "country's other sources would have paid).")
+    nothing = _reach(("devices", "learners", 50.0, 0.0, 10.0, 10.0, 0.0, 0.0, 0.0, 0.0),
+                     ("officials", "none", 0.0, 300.0, np.nan, np.nan, np.nan, np.nan, np.nan, 1.0))
+    assert reach_sentence(nothing[:1], names) == ("The fund reaches no more schools, learners or teachers here: the "
+                                                  "USD 50.00 it pays go to units reached anyway (replacements, or "
+                                                  "costs the country's other sources would have paid).")
     (b,) = equity_sentences(_equity(0.0, 0.0), {}, nothing, {"A": names})
-    assert "reaches no more schools, learners or teachers and leaves" in b
+    assert ("reaches no more schools, learners or teachers (it pays Officials' data literacy) and leaves the "
+            "government's cost as it is.") in b
 
 
 def test_the_grants_the_fund_can_co_finance_are_listed_with_their_match():

@@ -702,6 +702,7 @@ def test_a_fund_that_pays_part_of_a_devices_gap_reaches_that_many_more_learners_
     assert reach["reached_by_fund"].to_dict() == pytest.approx({"devices": 990.0, "training": 25.0})
     assert reach["fund_capex"].to_dict() == pytest.approx({"devices": 9900.0, "training": 500.0})
     assert reach["marginal_reached_per_usd"].to_dict() == pytest.approx({"devices": 0.0, "training": 0.05})
+    assert reach["marginal_fund_paid_per_usd"].to_dict() == pytest.approx({"devices": 0.0, "training": 1.0})
     assert (reach["country"] == "D").all()
     assert "portfolio_reach" in r.tables()
 

@@ -472,15 +472,24 @@ def next_usd_reach(rows: pd.DataFrame, names: Mapping[str, str]) -> list[str]:
     return out
 
 
-def _next_usd(r: pd.Series, currency: str, gains: list[str] | None = None) -> str:
+def next_usd_pays(rows: pd.DataFrame, names: Mapping[str, str]) -> list[str]:
+    """The programmes a USD more of the fund pays (a cent of it or more) without reaching more units there: lump
+    sums, running costs, replacements."""
+    return [programme_label(names, r["programme"]) for _, r in rows.iterrows()
+            if float(r["marginal_fund_paid_per_usd"]) >= 0.01
+            and not abs(float(r["marginal_reached_per_usd"])) >= REACH_DUST["per_usd"]]
+
+
+def _next_usd(r: pd.Series, currency: str, gains: list[str] | None = None, pays: list[str] | None = None) -> str:
     """What a USD more of the fund does in a country, in words: its marginal columns of the equity table, and with
     ``gains`` (:func:`next_usd_reach`) what it reaches in each programme instead of the learners of the schools
-    connected alone."""
+    connected alone (with ``pays``, :func:`next_usd_pays`, what it pays when it reaches no more units)."""
     gap, learners, saving = (float(r[k]) for k in MARGINAL)
     money = f"{currency} " if currency else ""
     parts = [f"closes USD {gap:,.2f} of gap" if gap == gap else "closes no gap that can be measured"]
     if gains is not None:
-        parts.append(f"reaches {', '.join(gains)}" if gains else "reaches no more schools, learners or teachers")
+        parts.append(f"reaches {', '.join(gains)}" if gains else "reaches no more schools, learners or teachers"
+                     + (f" (it pays {_listed(pays)})" if pays else ""))
     elif learners == learners:
         parts.append(f"reaches {learners:,.3f} more learners in connected schools" if abs(learners) >= 5e-4 else
                      "reaches no more learners in connected schools")
@@ -547,7 +556,8 @@ def equity_sentences(equity: pd.DataFrame, currency: dict[str, str], reach: pd.D
             f"{format_money(r['fund_share'], 'USD')} (USD {r['fund_per_learner']:,.2f} a learner) and leaves a gap of "
             f"USD {r['gap_per_learner']:,.2f} a learner; {connected}{burden}. "
             + (f"{reach_sentence(rows, names)} " if rows is not None else "")
-            + _next_usd(r, currency.get(r["country"], ""), next_usd_reach(rows, names) if rows is not None else None))
+            + (_next_usd(r, currency.get(r["country"], ""), next_usd_reach(rows, names), next_usd_pays(rows, names))
+               if rows is not None else _next_usd(r, currency.get(r["country"], ""))))
     gaps = equity.dropna(subset=["gap_per_learner"]).sort_values("gap_per_learner", kind="stable")
     if len(gaps) > 1:
         top, low = gaps.iloc[-1], gaps.iloc[0]
@@ -639,7 +649,8 @@ def reach_table(reach: pd.DataFrame, programmes: Mapping[str, Mapping[str, str]]
     (:data:`REACH_HEADERS`)."""
     paid = reach["fund_capex"].astype(float) + reach["fund_opex"].astype(float)
     moved = (reach[["reached_by_fund", "unit_years_by_fund"]].astype(float).abs() >= REACH_DUST["units"]).any(axis=1)
-    more = reach["marginal_reached_per_usd"].astype(float).abs() >= REACH_DUST["per_usd"]
+    more = (reach["marginal_reached_per_usd"].astype(float).abs() >= REACH_DUST["per_usd"]) | (
+        reach["marginal_fund_paid_per_usd"].astype(float) >= 0.01)
     shown = reach[(paid > 0) | moved | more].assign(fund_paid=paid)
     shown["programme"] = [programme_label(programmes.get(c, {}), p) for c, p in zip(shown["country"],
                                                                                      shown["programme"])]
