@@ -723,3 +723,87 @@ def test_running_costs_paid_by_the_fund_are_unit_years_and_a_programme_without_u
         assert reach.loc["officials", ["reached_funded_before", "reached_by_fund", "unit_years_by_fund",
                                        "marginal_reached_per_usd"]].isna().all()
         assert reach.loc["devices", "reached_by_fund"] == pytest.approx(990.0)
+
+
+# ------------------------------------------------------------------------- the page: the user's own scenarios
+
+def _own_files(tmp_path):
+    """A portfolio naming the user's own scenario files A.toml and B.toml (beside it), as the command runs it, and
+    the files by name as the page is given them."""
+    spec = _portfolio(tmp_path, 200.0)
+    return spec, {f: (tmp_path / f).read_text(encoding="utf-8") for f in ("A.toml", "B.toml")}
+
+
+def test_the_page_runs_a_portfolio_of_the_users_own_scenario_files_as_the_command_does(tmp_path):
+    """A portfolio naming scenario files beside it, given to the page with those files (uploaded, or picked in the
+    workspace): the page's tables are the command's, and its download (the portfolio file with the page's options
+    and the scenario files in a zip), unzipped and run by the command, writes them byte for byte."""
+    import io
+    import zipfile
+
+    from dfl_finance.app.portfolio import options_zip, portfolio_file, portfolio_results, portfolio_zip
+
+    spec, files = _own_files(tmp_path)
+    text = spec.read_text(encoding="utf-8")
+    shown = portfolio_file(text, "mine.toml", files)
+    assert shown["countries"]["Scenario"].tolist() == ["A.toml", "B.toml"]
+    results = portfolio_results(text, "mine.toml", 200.0, "weighted", None, "real-lcu", files=files,
+                                weights={"B": 3.0})
+    assert main(["portfolio", str(spec), "--out", str(tmp_path / "cli")]) == 0
+    cli = pd.read_csv(tmp_path / "cli" / "allocation.csv").set_index("country")
+    # the command's file shares by need: 150 and 50; the page's options (weighted, B x 3): 300 : 300 -> 100 each
+    assert cli["share"].tolist() == pytest.approx([150.0, 50.0])
+    assert results["share"] == pytest.approx([100.0, 100.0])
+    unzipped = tmp_path / "unzipped"
+    zipfile.ZipFile(io.BytesIO(options_zip(results, "mine.toml"))).extractall(unzipped)
+    assert sorted(p.name for p in unzipped.iterdir()) == ["A.toml", "B.toml", "mine.toml"]
+    assert main(["portfolio", str(unzipped / "mine.toml"), "--out", str(tmp_path / "o")]) == 0
+    tables = zipfile.ZipFile(io.BytesIO(portfolio_zip(results)))
+    for name in ("allocation.csv", "portfolio_equity.csv", "portfolio_groups.csv", "portfolio_reach.csv"):
+        assert tables.read(name) == (tmp_path / "o" / name).read_bytes(), name
+
+
+def test_the_users_own_scenario_files_are_named_by_file_and_field_and_only_they_are_read(tmp_path):
+    from dfl_finance.app.portfolio import load_portfolio_text
+
+    spec, files = _own_files(tmp_path)
+    text = spec.read_text(encoding="utf-8")
+    bad = {**files, "B.toml": files["B.toml"].replace("learners = 3000", "learners = -1")}
+    with pytest.raises(ScenarioError) as info:
+        load_portfolio_text(text, "mine.toml", bad)
+    (problem,) = info.value.problems
+    assert problem.path == "B.toml: context.learners" and str(tmp_path) not in str(info.value)
+    # a country whose file is not given (nor bundled): named, with the files given; nothing else is read
+    with pytest.raises(ScenarioError) as info:
+        load_portfolio_text(text, "mine.toml", {"A.toml": files["A.toml"]})
+    (problem,) = info.value.problems
+    assert problem.path == "mine.toml: country[1].scenario" and problem.value == "B.toml"
+    assert "nor one of the scenario files given with the portfolio (A.toml)" in problem.message
+    with pytest.raises(ScenarioError, match="mine.toml: country\\[0\\].scenario: not a bundled scenario"):
+        load_portfolio_text(text.replace('"A.toml"', f'"{tmp_path / "A.toml"}"'), "mine.toml", files)
+    # a given file's name with a folder, or the portfolio's own name, is refused
+    with pytest.raises(ScenarioError, match="scenario files: ../A.toml: a file name without a folder"):
+        load_portfolio_text(text, "mine.toml", {"../A.toml": files["A.toml"], "B.toml": files["B.toml"]})
+    with pytest.raises(ScenarioError, match="has the portfolio file's name"):
+        load_portfolio_text(text, "mine.toml", {**files, "mine.toml": text})
+
+
+def test_a_portfolio_of_picked_scenarios_names_each_country_once_and_keeps_every_file():
+    """Scenarios picked on the page (workspace or bundled): a country named after its profile, or after the scenario
+    when two picked scenarios share it; file names made distinct; the fund's id not a source of theirs."""
+    from dfl_finance import dump_scenario, load_scenario
+    from dfl_finance.app.portfolio import PICKED_FILE, load_portfolio_text, picked_portfolio
+    from dfl_finance.paths import apply_overrides
+
+    rwanda = load_scenario(ROOT / "scenarios/rwanda-domestic.toml")
+    mine = apply_overrides(rwanda, {"scenario.name": "Rwanda: my plan", "source[mof].id": "pooled_fund"})
+    kenya = load_scenario(ROOT / "scenarios/kenya-domestic.toml")
+    picks = [("rwanda-domestic.toml", (ROOT / "scenarios/rwanda-domestic.toml").read_text(encoding="utf-8"), rwanda),
+             ("rwanda-domestic.toml", dump_scenario(mine), mine),  # a workspace file of the same name
+             ("kenya-domestic.toml", (ROOT / "scenarios/kenya-domestic.toml").read_text(encoding="utf-8"), kenya)]
+    text, files = picked_portfolio(picks)
+    assert list(files) == ["rwanda-domestic.toml", "rwanda-domestic-2.toml", "kenya-domestic.toml"]
+    pf = load_portfolio_text(text, PICKED_FILE, files)
+    assert [c.label for c in pf.countries] == ["Rwanda: domestic budget only", "Rwanda: my plan", "Kenya"]
+    assert pf.fund.id == "pooled_fund_2" and pf.fund.rule == "need"
+    assert [c.scenario.name for c in pf.countries] == [rwanda.name, mine.name, kenya.name]

@@ -1,26 +1,33 @@
 """What the Portfolio page shows of a donor's portfolio (:mod:`dfl_finance.portfolio`), without Streamlit: a portfolio
-file's text read with its country scenarios resolved in the repository's ``examples/`` folder (the bundled scenarios
-only), the fund's options set on the page (envelope, rule, the optimal rule's objective, the grants it co-finances,
-floor, ceiling and the countries' weights) and checked with the page's labels, the run's allocation and equity
-tables, the equity in words, and the portfolio file with the page's options (for ``dfl-finance portfolio``).
+file's text read with the scenario files given with it (the user's own: uploaded with it, or picked in the workspace,
+:func:`picked_portfolio`) and, for any other country, a bundled scenario resolved in the repository's ``examples/``
+folder (:func:`load_portfolio_text`); the fund's options set on the page (envelope, rule, the optimal rule's
+objective, the grants it co-finances, floor, ceiling and the countries' weights) and checked with the page's labels;
+the run's allocation, equity and reach tables, the equity and the reach in words; and the portfolio file with the
+page's options (for ``dfl-finance portfolio``), zipped with its scenario files when it has its own.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import tempfile
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from ..errors import Problem, ScenarioError, known
 from ..formatting import format_money
-from ..portfolio import OBJECTIVES, RULES, Portfolio, load_portfolio, run_portfolio
+from ..portfolio import OBJECTIVES, RULES, CountryEntry, Portfolio, load_portfolio, run_portfolio
 from ..profiles import bundled_scenarios_dir
 from .basis import basis_currency
+
+if TYPE_CHECKING:
+    from ..schema.models import Scenario
 
 #: The bundled example portfolios, in :func:`examples_dir`: what the page calls each, and what is made up in it.
 EXAMPLES = {
@@ -74,24 +81,113 @@ def examples_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "examples"
 
 
-def _shown(path: str, file: Path, name: str, scenarios: Path) -> str:
-    """A problem's path as the page names it: the uploaded file by its name, a scenario by ``scenarios/<file>``."""
-    return path.replace(str(file), name).replace(str(scenarios.parent) + "/", "")
+#: The file name of a portfolio built on the page from the scenarios picked there, its title, and the envelope it
+#: starts with (USD, to be set on the page).
+PICKED_FILE = "my-portfolio.toml"
+PICKED_TITLE = "My portfolio"
+PICKED_ENVELOPE = 40e6
 
 
-def load_portfolio_text(text: str, name: str) -> Portfolio:
-    """The portfolio of a file's ``text`` (called ``name`` in messages), each country's ``scenario`` and the plan
-    ``template`` relative to :func:`examples_dir`, as in the bundled examples; a scenario outside the bundled
-    scenarios' folder, or a template outside that folder and ``examples/``, is refused.
+def picked_portfolio(picked: Iterable[tuple[str, str, Scenario]]) -> tuple[str, dict[str, str]]:
+    """A portfolio of the scenarios picked on the page (each its file name, its TOML text and its scenario: a
+    workspace or bundled scenario): the portfolio file's text (one ``[[country]]`` per scenario, a fund shared by
+    need with :data:`PICKED_ENVELOPE`, no pooled discount) and its scenario files (file name -> text, a name used
+    twice made distinct), as :func:`load_portfolio_text` and ``dfl-finance portfolio`` read them.
+
+    A country is named after its scenario's country profile, or after the scenario when two picked scenarios share
+    a country (or it names none); the fund's id is ``pooled_fund`` unless a scenario has a source of that id.
+
+    Examples
+    --------
+    >>> from dfl_finance import load_scenario
+    >>> from dfl_finance.profiles import bundled_scenarios_dir
+    >>> picks = [(f, (bundled_scenarios_dir() / f).read_text(encoding="utf-8"), load_scenario(bundled_scenarios_dir()
+    ...          / f)) for f in ("rwanda-domestic.toml", "kenya-domestic.toml")]
+    >>> text, files = picked_portfolio(picks)
+    >>> sorted(files), [c.label for c in load_portfolio_text(text, PICKED_FILE, files).countries]
+    (['kenya-domestic.toml', 'rwanda-domestic.toml'], ['Rwanda', 'Kenya'])
+    """
+    import tomli_w
+
+    from ..profiles import country_profiles
+
+    picked = list(picked)
+    profiles = country_profiles()
+    country = [profiles[sc.scenario.country].name if sc.scenario.country in profiles else None
+               for _, _, sc in picked]
+    files: dict[str, str] = {}
+    rows = []
+    for (file, text, sc), label in zip(picked, country):
+        stem, k, mine = Path(file).stem, 2, Path(file).name
+        while mine in files or mine == PICKED_FILE:
+            mine, k = f"{stem}-{k}.toml", k + 1
+        files[mine] = text
+        rows.append({"scenario": mine, "name": label if label and country.count(label) == 1 else sc.name})
+    ids = {s.id for _, _, sc in picked for s in sc.source}
+    fid, k = "pooled_fund", 2
+    while fid in ids:
+        fid, k = f"pooled_fund_{k}", k + 1
+    raw = {"portfolio": {"name": PICKED_TITLE}, "country": rows,
+           "fund": {"id": fid, "envelope": PICKED_ENVELOPE, "rule": "need"}}
+    head = ("# A portfolio of scenarios picked on the dfl_finance app's Portfolio page: each country's scenario file "
+            "is beside\n# this file. The envelope is a starting value, set on the page.\n")
+    return head + tomli_w.dumps(raw), files
+
+
+def _shown(path: str, file: Path, name: str, scenarios: Path, folder: Path) -> str:
+    """A problem's path as the page names it: the portfolio file by ``name``, a scenario given with it (in the
+    temporary ``folder``) by its file name, a bundled scenario by ``scenarios/<file>``."""
+    path = path.replace(str(file), name)
+    for where in dict.fromkeys((folder, folder.resolve())):
+        path = path.replace(str(where) + os.sep, "")
+    return path.replace(str(scenarios.parent) + os.sep, "")
+
+
+def _given(value: object, files: Mapping[str, str]) -> str | None:
+    """The file of ``files`` that a ``scenario`` or ``template`` path names (``a.toml`` or ``./a.toml``), else
+    None."""
+    if not isinstance(value, str):
+        return None
+    parts = PurePosixPath(value.replace("\\", "/")).parts
+    return parts[-1] if len(parts) == 1 and parts[-1] in files else None
+
+
+def file_name_problems(files: Iterable[str], where: str = "scenario files") -> list[Problem]:
+    """Names that files given with a portfolio may not have: a folder in the name, a hidden or empty name, two files
+    of one name (``where`` names them in the messages)."""
+    problems, seen = [], set()
+    for n in files:
+        if not n or n != Path(n).name or n.startswith(".") or "/" in n or "\\" in n:
+            problems.append(Problem(f"{where}: {n}", "a file name without a folder (e.g. rwanda-plan.toml)", n))
+        elif n in seen:
+            problems.append(Problem(f"{where}: {n}", "two files have this name: give each its own", n))
+        seen.add(n)
+    return problems
+
+
+def load_portfolio_text(text: str, name: str, files: Mapping[str, str] | None = None) -> Portfolio:
+    """The portfolio of a file's ``text`` (called ``name`` in messages) with the scenario files given with it
+    (``files``: file name -> TOML text, the user's own scenarios: uploaded with it, or picked from the workspace).
+    A country's ``scenario`` (and the plan ``template``) that names one of ``files`` (``a.toml``) reads it, as
+    ``dfl-finance portfolio`` reads a file beside the portfolio file; any other is read relative to
+    :func:`examples_dir`, as in the bundled examples, and must be a bundled scenario (a template: in that folder or
+    ``examples/``): the server reads no other file.
 
     Raises
     ------
     ScenarioError
-        Every problem of :func:`~dfl_finance.portfolio.load_portfolio`, the file named ``name`` and each scenario
-        ``scenarios/<file>``.
+        Every problem of :func:`~dfl_finance.portfolio.load_portfolio`, the file named ``name``, each scenario given
+        with it by its file name and each bundled one ``scenarios/<file>``; a scenario that is neither given nor
+        bundled, and a file name with a folder or given twice.
     """
     scenarios = bundled_scenarios_dir().resolve()
     name = Path(name).name or "portfolio.toml"
+    files = dict(files or {})
+    problems = file_name_problems(files)
+    if name in files:
+        problems.append(Problem(f"scenario files: {name}", "has the portfolio file's name: rename one of them", name))
+    if problems:
+        raise ScenarioError(problems)
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError:
@@ -99,34 +195,43 @@ def load_portfolio_text(text: str, name: str) -> Portfolio:
     rows = raw.get("country") if raw is not None else None
     table = raw.get("portfolio") if raw is not None else None
     template = table.get("template") if isinstance(table, dict) else None
+    given = f" nor one of the scenario files given with the portfolio ({known(sorted(files))})" if files else ""
     if raw is not None and (isinstance(rows, list) or isinstance(template, str)):
         import tomli_w
 
-        problems = []
         for i, row in enumerate(rows if isinstance(rows, list) else []):
             if isinstance(row, dict) and isinstance(row.get("scenario"), str):
+                mine = _given(row["scenario"], files)
+                if mine is not None:
+                    row["scenario"] = mine
+                    continue
                 target = (examples_dir() / row["scenario"]).resolve()
                 if not target.is_relative_to(scenarios):
-                    problems.append(Problem(f"{name}: country[{i}].scenario", "a bundled scenario, relative to the "
-                                            "examples/ folder (e.g. ../scenarios/rwanda-domestic.toml)",
-                                            row["scenario"]))
+                    problems.append(Problem(f"{name}: country[{i}].scenario", "not a bundled scenario, relative to "
+                                            "the examples/ folder (e.g. ../scenarios/rwanda-domestic.toml)" + given
+                                            + ": upload the portfolio's scenario files with it, or build the "
+                                            "portfolio from your scenarios on the page", row["scenario"]))
                 row["scenario"] = str(target)
-        if isinstance(template, str) and isinstance(table, dict):
+        if isinstance(template, str) and isinstance(table, dict) and _given(template, files) is None:
             target = (examples_dir() / template).resolve()
             if not (target.is_relative_to(scenarios) or target.is_relative_to(examples_dir().resolve())):
                 problems.append(Problem(f"{name}: portfolio.template", "a bundled plan template or scenario, "
-                                        "relative to the examples/ folder (e.g. plan-template.toml)", template))
+                                        "relative to the examples/ folder (e.g. plan-template.toml)" + given,
+                                        template))
             table["template"] = str(target)
         if problems:
             raise ScenarioError(problems)
         text = tomli_w.dumps(raw)
     with tempfile.TemporaryDirectory() as tmp:
-        file = Path(tmp) / name
-        file.write_text(text, encoding="utf-8")
+        folder = Path(tmp)
+        for given_name, content in files.items():
+            (folder / given_name).write_text(content, encoding="utf-8")
+        path = folder / name
+        path.write_text(text, encoding="utf-8")
         try:
-            return load_portfolio(file)
+            return load_portfolio(path)
         except ScenarioError as exc:
-            raise ScenarioError([replace(p, path=_shown(p.path, file, name, scenarios))
+            raise ScenarioError([replace(p, path=_shown(p.path, path, name, scenarios, folder))
                                  for p in exc.problems]) from None
 
 
@@ -296,19 +401,28 @@ def options_toml(text: str, portfolio: Portfolio, note: str = "") -> str:
     return head + tomli_w.dumps(raw)
 
 
-def portfolio_file(text: str, name: str) -> dict[str, object]:
-    """What the page shows of the file before a run: ``name``, ``fund`` (the file's), ``countries`` (label, scenario
-    file, income group, weight), ``weights`` (by country), ``grants`` (the grants the fund can co-finance, by id
-    with their names: :func:`matched_grants`), ``grant_table`` (:func:`grant_table` with the file's co-financing)
-    and ``pooled`` (item, discount, source)."""
-    pf = load_portfolio_text(text, name)
+def _scenario_shown(c: CountryEntry, files: Mapping[str, str]) -> str:
+    """Where a country's scenario comes from, as the page says it."""
+    if c.profile:
+        return f"{c.file.name} with the {c.profile} profile"
+    bundled = c.file.resolve().is_relative_to(bundled_scenarios_dir().resolve())
+    return f"scenarios/{c.file.name}" if bundled or c.file.name not in files else c.file.name
+
+
+def portfolio_file(text: str, name: str, files: Mapping[str, str] | None = None) -> dict[str, object]:
+    """What the page shows of the file (with the scenario ``files`` given with it: :func:`load_portfolio_text`)
+    before a run: ``name``, ``fund`` (the file's), ``countries`` (label, scenario file, income group, weight),
+    ``weights`` (by country), ``grants`` (the grants the fund can co-finance, by id with their names:
+    :func:`matched_grants`), ``grant_table`` (:func:`grant_table` with the file's co-financing) and ``pooled``
+    (item, discount, source)."""
+    files = dict(files or {})
+    pf = load_portfolio_text(text, name, files)
     f = pf.fund
     return {"name": pf.name,
             "fund": {"id": f.id, "envelope": f.envelope, "rule": f.rule, "per_learner": f.per_learner,
                      "objective": f.objective, "co_finances": list(f.co_finances), "floor": f.floor,
                      "ceiling": f.ceiling},
-            "countries": pd.DataFrame([{"Country": c.label, "Scenario": f"{c.file.name} with the {c.profile} "
-                                        "profile" if c.profile else f"scenarios/{c.file.name}",
+            "countries": pd.DataFrame([{"Country": c.label, "Scenario": _scenario_shown(c, files),
                                         "Income group": c.income_group, "Weight": c.weight}
                                        for c in pf.countries]),
             "weights": {c.label: c.weight for c in pf.countries},
@@ -319,12 +433,15 @@ def portfolio_file(text: str, name: str) -> dict[str, object]:
 def portfolio_results(text: str, name: str, envelope: float, rule: str, per_learner: float | None,
                       basis: str, *, objective: str | None = None, co_finances: Iterable[str] | None = None,
                       floor: float | None = None, ceiling: float | None = None,
-                      weights: Mapping[str, float | None] | None = None) -> dict[str, object]:
-    """The run of the portfolio with the page's fund options (:func:`with_fund_options`; None: the file's):
+                      weights: Mapping[str, float | None] | None = None,
+                      files: Mapping[str, str] | None = None) -> dict[str, object]:
+    """The run of the portfolio (with the scenario ``files`` given with it: :func:`load_portfolio_text`) with the
+    page's fund options (:func:`with_fund_options`; None: the file's):
     ``allocation``, ``equity``, ``groups`` and ``reach`` (as ``dfl-finance portfolio`` writes them),
     ``programmes`` (each country's programme names by id), ``share`` and ``need``
     (USD), ``currency`` (each country's currency in ``basis``, of the marginal PV saving), ``fund`` (the options
-    run) and ``toml`` (the portfolio file with these options: :func:`options_toml`).
+    run), ``toml`` (the portfolio file with these options: :func:`options_toml`) and ``files`` (the scenario files
+    given with it, which ``toml`` names: :func:`options_zip` puts them beside it).
 
     Raises
     ------
@@ -332,7 +449,8 @@ def portfolio_results(text: str, name: str, envelope: float, rule: str, per_lear
         The file's problems, the options' (named by the page's labels), and floors that add up to more than the
         envelope (each country's floor, or its need when that is less).
     """
-    pf = with_fund_options(load_portfolio_text(text, name), envelope, rule, per_learner, objective=objective,
+    files = dict(files or {})
+    pf = with_fund_options(load_portfolio_text(text, name, files), envelope, rule, per_learner, objective=objective,
                            co_finances=co_finances, floor=floor, ceiling=ceiling, weights=weights)
     try:
         result = run_portfolio(pf, basis)
@@ -340,8 +458,15 @@ def portfolio_results(text: str, name: str, envelope: float, rule: str, per_lear
         raise ScenarioError([Problem(FIELD_LABELS["floor"], p.message, has_value=False)
                              if p.path.endswith("fund.floor") else p for p in exc.problems]) from None
     f = pf.fund
-    note = (f"{Path(name).name} with the fund set on the dfl_finance app's Portfolio page.\nThe countries' "
-            "scenario paths are relative to the repository's examples/ folder, as the page reads them.")
+    own = sorted({c.file.name for c in pf.countries if _scenario_shown(c, files) == c.file.name})
+    bundled = [c for c in pf.countries if _scenario_shown(c, files).startswith("scenarios/")]
+    note = f"{Path(name).name} with the fund set on the dfl_finance app's Portfolio page."
+    if own:
+        note += (f"\nIts scenario files ({', '.join(own)}) are beside it in the zip: unzip it and run "
+                 f"`dfl-finance portfolio {Path(name).name} --out DIR` in that folder.")
+    if bundled or not own:
+        note += ("\nThe paths of the bundled scenarios are relative to the repository's examples/ folder, as the "
+                 "page reads them.")
     return {"allocation": result.allocation_df(), "equity": result.equity_df(), "groups": result.groups_df(),
             "reach": result.reach_df(),
             "programmes": {c.label: {p.id: p.name or p.id for p in c.scenario.programme} for c in pf.countries},
@@ -350,7 +475,7 @@ def portfolio_results(text: str, name: str, envelope: float, rule: str, per_lear
             "fund": {"envelope": f.envelope, "rule": f.rule, "per_learner": f.per_learner, "objective": f.objective,
                      "co_finances": list(f.co_finances), "floor": f.floor, "ceiling": f.ceiling,
                      "weights": {c.label: c.weight for c in pf.countries}},
-            "toml": options_toml(text, pf, note)}
+            "toml": options_toml(text, pf, note), "files": files}
 
 
 def allocation_table(allocation: pd.DataFrame, rule: str = "need", objective: str = "reach") -> pd.DataFrame:
@@ -665,6 +790,17 @@ def reach_formats() -> dict[str, str]:
 
 def reach_help() -> dict[str, str]:
     return {label: text for label, _, text in REACH_HEADERS.values() if text}
+
+
+def options_zip(results: Mapping[str, object], name: str) -> bytes:
+    """The portfolio file with the page's options (``results["toml"]``, as ``name``) and the scenario files given
+    with it (``results["files"]``) in one zip: unzipped, ``dfl-finance portfolio <name>`` runs what the page ran."""
+    from ..export import zip_files
+
+    files = results.get("files") or {}
+    assert isinstance(files, Mapping)
+    return zip_files({Path(name).name: str(results["toml"]).encode("utf-8"),
+                      **{f: str(t).encode("utf-8") for f, t in files.items()}})
 
 
 def portfolio_zip(results: dict[str, object]) -> bytes:
