@@ -47,7 +47,7 @@ RULE_LABELS = {"need": "In proportion to need", "per-learner": "Per learner (USD
                "weighted": "In proportion to need × weight",
                "optimal": "Optimal: where the fund does the most"}
 assert set(RULE_LABELS) == set(RULES)
-OBJECTIVE_LABELS = {"reach": "The most learners reached first", "gap": "The most gap closed first"}
+OBJECTIVE_LABELS = {"reach": "The most learners in connected schools first", "gap": "The most gap closed first"}
 assert set(OBJECTIVE_LABELS) == set(OBJECTIVES)
 #: The page's label of each fund option: its field, and the problems that name it.
 FIELD_LABELS = {"envelope": "Envelope [USD]", "rule": "Rule", "per_learner": "USD per learner",

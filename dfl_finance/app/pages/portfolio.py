@@ -165,8 +165,9 @@ rule = c[1].selectbox(LABEL["rule"], list(RULES), index=list(RULES).index(fund["
                       key=f"portfolio_rule:{digest}",
                       help="In proportion to need: what the fund would pay each country with no limit. Per learner: "
                            "USD per learner (which is also the most a country asks). Weighted: need × each country's "
-                           "weight. Optimal: where the fund reaches the most learners or closes the most gap, "
-                           "measured by running each country's plan. Every rule keeps a country between the floor "
+                           "weight. Optimal: where the fund reaches the most learners in connected schools or "
+                           "closes the most gap, measured by running each country's plan (what it reaches in every "
+                           "programme is shown below). Every rule keeps a country between the floor "
                            "and the ceiling (never above its need) and hands what a capped country cannot take to the "
                            "others.")
 per_learner_text = None
