@@ -983,10 +983,11 @@ def test_the_portfolio_page_runs_the_users_own_workspace_scenario_and_downloads_
     from dfl_finance.paths import apply_overrides
     from dfl_finance.workspace import Workspace
 
-    mine = "Rwanda: my tight budget (portfolio test)"
+    mine, theirs = "Rwanda: my tight budget (portfolio test)", "Kenya: my plan (portfolio test)"
     scenario = apply_overrides(load_scenario(ROOT / "scenarios/rwanda-domestic.toml"),
                                {"scenario.name": mine, "source[mof].budget_share_cap": 0.02})
-    entry = Workspace(workspace).create(dump_scenario(scenario))
+    kenya = apply_overrides(load_scenario(ROOT / "scenarios/kenya-domestic.toml"), {"scenario.name": theirs})
+    entries = [Workspace(workspace).create(dump_scenario(s)) for s in (scenario, kenya)]
     pg = _new_page(browser)
     try:
         pg.goto(f"{server}/portfolio")
@@ -994,7 +995,7 @@ def test_the_portfolio_page_runs_the_users_own_workspace_scenario_and_downloads_
         _wait_idle(pg)
         pg.get_by_text("My scenarios (pick them)", exact=True).click()
         pg.get_by_text("Pick the scenarios of the countries").wait_for()
-        for option in (mine, "Kenya: domestic budget only"):
+        for option in (mine, theirs):
             pg.get_by_role("combobox", name="Countries' scenarios", exact=True).click()
             pg.get_by_role("option", name=option, exact=True).click()
             _wait_idle(pg)
@@ -1014,13 +1015,14 @@ def test_the_portfolio_page_runs_the_users_own_workspace_scenario_and_downloads_
         with zipfile.ZipFile(Path(info.value.path())) as zf:
             zf.extractall(tmp_path / "mine")
         assert sorted(p.name for p in (tmp_path / "mine").iterdir()) == sorted(
-            ["my-portfolio.toml", entry.file, "kenya-domestic.toml"])
+            ["my-portfolio.toml", *(e.file for e in entries)])
         assert main(["portfolio", str(tmp_path / "mine" / "my-portfolio.toml"), "--out", str(tmp_path / "o")]) == 0
         alloc = pd.read_csv(tmp_path / "o" / "allocation.csv").set_index("country")
         assert alloc["share"].to_dict() == pytest.approx(shares, abs=0.5)  # the page shows whole USD
     finally:
         pg.context.close()
-        Workspace(workspace).delete(entry.base)
+        for e in entries:
+            Workspace(workspace).delete(e.base)
 
 
 def _edit_grid_cell(page, grid, row: int, column: str, old: str, new: str) -> None:
