@@ -1086,10 +1086,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("portfolio", help="a donor's portfolio: a pooled fund shared across country scenarios",
                        description="Run a portfolio file: its country scenarios (with pooled procurement discounts), "
                        "the fund's envelope shared by its rule (need, per-learner, weighted, or optimal: the most "
-                       "learners reached or gap closed; with floors and ceilings, never above a country's need), and "
-                       "each country run with its share. Writes the "
-                       "run tables with a country column, allocation.csv, portfolio_equity.csv, portfolio_groups.csv "
-                       "and manifest.json "
+                       "learners in connected schools or gap closed; with floors and ceilings, never above a country's "
+                       "need), and each country run with its share. Writes the "
+                       "run tables with a country column, allocation.csv, portfolio_equity.csv, portfolio_groups.csv, "
+                       "portfolio_reach.csv (what the fund reaches in each programme) and manifest.json "
                        "into DIR, all or nothing. Format: docs/method.md, Portfolio.")
     p.add_argument("file", metavar="FILE", help="a portfolio file (TOML)")
     p.add_argument("--out", required=True, metavar="DIR", type=_folder, help="output folder (created if missing)")

@@ -66,6 +66,11 @@ filling), so the shares add up to the envelope, or to the total need when that i
 reach the most learners, then close the most gap (or the other way round), then come closest to sharing by need. The
 fund joins each country's scenario as a grant in USD with its share as commitment, paying after every other source
 (what they leave: the gap).
+
+**Reach.** The optimal rule's ``reach`` counts the learners of the schools connected (:func:`learners_reached`): one
+count, since the units of different programmes do not add up. What the fund reaches in every programme, in its
+driver's units, is :meth:`PortfolioRun.reach_df` (portfolio_reach.csv): each country's run with its share against its
+run without the fund (:func:`programme_reach`).
 """
 
 from __future__ import annotations
@@ -113,6 +118,14 @@ ALLOCATION_COLUMNS = ["country", "gap_before", "need", "basis", "basis_unit", "s
 EQUITY_COLUMNS = ["country", "income_group", "learners", "gap_per_learner", "reached_share_end",
                   "peak_burden_share", "fund_share", "fund_per_learner", "marginal_gap_closed_per_usd",
                   "marginal_pv_saving_per_usd", "pv_saving_currency", "marginal_learners_reached_per_usd"]
+#: portfolio_reach.csv: one row per country and programme. The fund's payments to the programme over the plan (USD,
+#: current prices), and in the programme's driver units (none for a ``driver = "none"`` programme): the units it
+#: reaches with funded capex by the plan's end without and with the fund, the difference (the units reached thanks to
+#: the fund), the unit-years whose running costs are paid thanks to the fund, the units a USD more of the fund
+#: reaches, and what of that USD the fund pays the programme (:func:`programme_reach`).
+REACH_COLUMNS = ["country", "programme", "driver", "fund_capex", "fund_opex", "reached_funded_before",
+                 "reached_funded_after", "reached_by_fund", "unit_years_by_fund", "marginal_reached_per_usd",
+                 "marginal_fund_paid_per_usd"]
 GROUP_COLUMNS = ["group", "countries", "learners", "need", "fund_share", "gap_after", "gap_per_learner",
                  "reached_share_end", "peak_burden_share"]
 #: The fields of a ``[[country]]`` row.
@@ -843,6 +856,36 @@ def learners_reached(scenario: Scenario, inp: ModelInputs, sim: Simulation) -> F
         return np.asarray(np.where(count > 0, learners * units / np.where(count > 0, count, 1.0), 0.0), dtype=float)
 
 
+def programme_reach(result: Result, fund: str | None = None) -> tuple[Floats, Floats, Floats, Floats]:
+    """What each programme of a run reaches, and what the source ``fund`` pays it, for the run's draw; (P,) each:
+
+    - the units of its driver it reaches with funded capex by the plan's end (the engine's ``reached_funded``,
+      counted fractionally: each year's newly reached units times the share of the programme's capex paid that year);
+    - the unit-years whose running costs are paid over the plan: ``sum over years of reached x the share of the
+      programme's opex paid that year`` (0 for a programme without opex);
+    - what ``fund`` (a source id; None or absent: nothing) pays of its capex, and of its opex, in nominal USD.
+
+    A programme with ``driver = "none"`` has no units: NaN for the first two.
+    """
+    from .engine.model import funded_units
+
+    sc, sim, d = result.scenario, result.sim, result.draw
+    Y = sc.scenario.years
+    units = funded_units(result.inputs, sim, whole=False)[d, Y - 1]
+    opex, gap = sim.cells[d, :, 1::2], sim.allocation.gap[d, :, 1::2]  # (Y, P)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        paid = np.where(opex > 0, np.clip(1.0 - gap / np.where(opex > 0, opex, 1.0), 0.0, 1.0), 0.0)
+    unit_years = (sim.costs.reached[d] * paid).sum(axis=0)
+    none = np.array([p.driver == "none" for p in sc.programme], dtype=bool)
+    ids = [s.id for s in sc.source]
+    if fund in ids:
+        usd = result.inputs.conversion(True)[d, :Y]
+        pays = (sim.allocation.pay[d, :, ids.index(fund), :] * usd[:, None]).sum(axis=0)  # (C,)
+    else:
+        pays = np.zeros(2 * len(sc.programme))
+    return (np.where(none, np.nan, units), np.where(none, np.nan, unit_years), pays[0::2], pays[1::2])
+
+
 def fund_response(scenario: Scenario, fund: Fund, points: int = RESPONSE_POINTS) -> Response:
     """The country's :class:`Response` to the fund. Its need is what an uncapped fund pays (the gap before the fund,
     less what the fund unlocks from the grants it co-finances). It is measured at ``points`` amounts evenly spaced
@@ -899,24 +942,59 @@ class PortfolioRun:
     responses: list[Response] = field(default_factory=list)  # each country's response to the fund (optimal rule)
 
     @cached_property
-    def marginal(self) -> Floats:
-        """(C, 3) what a little more of the fund does in each country, per USD: the gap closed (USD), the PV
-        government cost saved (its currency in the run's basis) and the learners reached; measured with one more run
-        of each country with :data:`MARGINAL_STEP` of its remaining gap or its share more (made when first asked:
-        the equity table needs it, a sweep of the portfolio's countries does not)."""
+    def more(self) -> list[tuple[float, Result]]:
+        """Each country run again with a little more of the fund: the step (USD, :data:`MARGINAL_STEP` of its
+        remaining gap or of its share, the larger) and the run (made when first asked: the equity and reach tables
+        need it, a sweep of the portfolio's countries does not)."""
         from .results import run
 
         out = []
         for b, r, s in zip(self.before, self.after, self.share):
-            now = r.summary()
-            step = MARGINAL_STEP * max(now["total_gap_nominal_usd"], s, 1.0)
-            bigger = run(with_fund(b.scenario, self.portfolio.fund, s + step), r.basis)
-            more = bigger.summary()
+            step = MARGINAL_STEP * max(r.summary()["total_gap_nominal_usd"], s, 1.0)
+            out.append((step, run(with_fund(b.scenario, self.portfolio.fund, s + step), r.basis)))
+        return out
+
+    @cached_property
+    def marginal(self) -> Floats:
+        """(C, 3) what a little more of the fund does in each country, per USD: the gap closed (USD), the PV
+        government cost saved (its currency in the run's basis) and the learners of the schools connected
+        (:func:`learners_reached`); from the runs of :attr:`more`."""
+        out = []
+        for r, (step, bigger) in zip(self.after, self.more):
+            now, more = r.summary(), bigger.summary()
             reached = [learners_reached(x.scenario, x.inputs, x.sim)[0] for x in (r, bigger)]
             out.append(((now["total_gap_nominal_usd"] - more["total_gap_nominal_usd"]) / step,
                         (now["pv_government_cost"] - more["pv_government_cost"]) / step,
                         (reached[1] - reached[0]) / step))
         return np.array(out)
+
+    def reach_df(self) -> pd.DataFrame:
+        """portfolio_reach.csv: for each country and programme, what the fund pays it (capex and opex over the plan,
+        USD at current prices) and what it reaches thanks to the fund, in its driver's units
+        (:func:`programme_reach`, with the fund against without it): ``reached_funded_before`` and
+        ``reached_funded_after`` the units reached with funded capex by the plan's end, ``reached_by_fund`` their
+        difference, ``unit_years_by_fund`` the unit-years whose running costs are paid thanks to the fund, and
+        ``marginal_reached_per_usd`` the units a USD more of the fund reaches and ``marginal_fund_paid_per_usd``
+        what of that USD the fund pays the programme (from :attr:`more`: where the next USD goes). Units are
+        counted fractionally (rounded to hundredths); a ``driver = "none"`` programme has none (empty)."""
+        import pandas as pd
+
+        fid = self.portfolio.fund.id
+        rows = []
+        for c, b, r, (step, bigger) in zip(self.portfolio.countries, self.before, self.after, self.more):
+            units0, years0, _, _ = programme_reach(b)
+            units1, years1, capex, opex = programme_reach(r, fid)
+            units2, _, capex2, opex2 = programme_reach(bigger, fid)
+            for i, p in enumerate(r.scenario.programme):
+                rows.append({"country": c.label, "programme": p.id, "driver": p.driver,
+                             "fund_capex": round(float(capex[i]), 2), "fund_opex": round(float(opex[i]), 2),
+                             "reached_funded_before": round(float(units0[i]), 2),
+                             "reached_funded_after": round(float(units1[i]), 2),
+                             "reached_by_fund": round(float(units1[i] - units0[i]), 2),
+                             "unit_years_by_fund": round(float(years1[i] - years0[i]), 2),
+                             "marginal_reached_per_usd": float(units2[i] - units1[i]) / step,
+                             "marginal_fund_paid_per_usd": float(capex2[i] + opex2[i] - capex[i] - opex[i]) / step})
+        return pd.DataFrame(rows, columns=REACH_COLUMNS)
 
     def allocation_df(self) -> pd.DataFrame:
         import pandas as pd
@@ -989,6 +1067,7 @@ class PortfolioRun:
         out["allocation"] = self.allocation_df()
         out["portfolio_equity"] = self.equity_df()
         out["portfolio_groups"] = self.groups_df()
+        out["portfolio_reach"] = self.reach_df()
         return out
 
 

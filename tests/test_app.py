@@ -1137,6 +1137,26 @@ def test_the_portfolio_page_shares_the_example_fund_as_run_portfolio_does(worksp
     assert "Envelope [USD]: not a number" in _texts(at.error)
 
 
+def test_the_portfolio_page_says_what_the_fund_reaches_in_the_programmes_it_pays(workspace):
+    """The example's fund closes device and training gaps: the page shows the learners and teachers it reaches
+    (run_portfolio's portfolio_reach), and never says that it, or a USD more, reaches no more learners."""
+    from dfl_finance.portfolio import load_portfolio, run_portfolio
+
+    at = _portfolio_page()
+    expected = run_portfolio(load_portfolio(EXAMPLE_PORTFOLIO)).reach_df()
+    devices = expected.query("country == 'Kenya' and programme == 'devices'").iloc[0]
+    training = expected.query("country == 'Rwanda' and programme == 'teacher_data_skills'").iloc[0]
+    assert devices["fund_capex"] > 1e6 and devices["reached_by_fund"] > 1000 and training["reached_by_fund"] > 1000
+    shown = next(d.value for d in at.dataframe if "Reached by the fund" in d.value.columns)
+    row = shown[(shown["Country"] == "Kenya") & (shown["Programme"] == "Learner devices")].iloc[0]
+    assert row["Unit"] == "learners" and row["Reached by the fund"] == pytest.approx(devices["reached_by_fund"])
+    assert row["Fund pays [USD]"] == pytest.approx(devices["fund_capex"] + devices["fund_opex"])
+    words = _texts(at.markdown)
+    assert f"{devices['reached_by_fund']:,.0f} more learners (Learner devices)" in words
+    assert f"{training['reached_by_fund']:,.0f} more teachers (Teacher data skills)" in words
+    assert "no more learners" not in words and "reaches nobody" not in words
+
+
 def test_an_uploaded_portfolio_names_its_problems_and_runs_when_corrected(workspace):
     at = _portfolio_page()
     at.radio(key="portfolio_source").set_value("Upload a portfolio file (TOML)").run()
@@ -1150,7 +1170,7 @@ def test_an_uploaded_portfolio_names_its_problems_and_runs_when_corrected(worksp
     assert not at.exception, at.exception
     errors = _texts(at.error)
     assert "The portfolio file cannot be used" in errors
-    assert "mine.toml: country[0].scenario: a bundled scenario, relative to the examples/ folder" in errors
+    assert "mine.toml: country[0].scenario: not a bundled scenario, relative to the examples/ folder" in errors
     assert "Traceback" not in errors and not at.metric
     at.file_uploader(key="portfolio_upload").set_value(
         ("mine.toml", bad.replace("/etc/passwd", "../scenarios/rwanda-domestic.toml").encode(), "application/toml")
@@ -1171,6 +1191,94 @@ def test_an_uploaded_portfolio_names_its_problems_and_runs_when_corrected(worksp
     shown = _allocation(at)
     expected = _expected_portfolio().set_index("country")["share"].to_dict()
     assert shown["Share [USD]"].to_dict() == pytest.approx(expected)
+
+
+def test_the_portfolio_page_runs_a_portfolio_of_the_scenarios_picked_in_the_workspace(workspace, tmp_path):
+    """The user's own scenario, saved in the workspace, with a bundled one: picked on the page, they are the
+    portfolio's countries and the fund is shared as run_portfolio shares it for a file naming those scenarios; an
+    edit of the workspace scenario is run; the envelope typed stays as more scenarios are picked."""
+    from dfl_finance.paths import apply_overrides
+    from dfl_finance.portfolio import load_portfolio, run_portfolio
+    from dfl_finance.workspace import Workspace
+    from tests.conftest import write_portfolio
+
+    mine = "Rwanda: my tight budget"
+    rwanda = apply_overrides(load_scenario(ROOT / "scenarios/rwanda-domestic.toml"),
+                             {"scenario.name": mine, "source[mof].budget_share_cap": 0.02})
+    kenya = load_scenario(ROOT / "scenarios/kenya-domestic.toml")
+    entry = Workspace(workspace).create(dump_scenario(rwanda))  # as the Scenarios page saves it
+
+    def expected(envelope, *countries):  # a portfolio file naming the scenario files, as the command runs it
+        spec = write_portfolio(tmp_path, dict(zip("ABC", countries)), f'envelope = {envelope}\nrule = "need"')
+        text = spec.read_text(encoding="utf-8")
+        for c in "ABC":
+            text = text.replace(f'scenario = "{c}.toml"', f'scenario = "{c}.toml"\nname = "{c}"')
+        spec.write_text(text, encoding="utf-8")
+        return run_portfolio(load_portfolio(spec)).share.tolist()
+
+    at = _portfolio_page()
+    at.radio(key="portfolio_source").set_value("My scenarios (pick them)").run()
+    assert not at.exception, at.exception
+    assert "Pick the scenarios of the countries" in _texts(at.info)
+    at.multiselect(key="portfolio_picked").set_value([mine, KENYA]).run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    shown = _allocation(at)
+    assert list(shown.index) == ["Rwanda", "Kenya"]
+    assert shown["Share [USD]"].tolist() == pytest.approx(expected(40e6, rwanda, kenya))
+    assert "Illustrative" not in _texts(at.info)
+    # the user edits the scenario in the workspace (another session, or the Scenarios page): the page runs the edit
+    edited = apply_overrides(rwanda, {"source[mof].budget_share_cap": 0.01})
+    Workspace(workspace).save(entry.base, dump_scenario(edited))
+    at.run()
+    assert not at.exception, at.exception
+    assert _allocation(at)["Share [USD]"].tolist() == pytest.approx(expected(40e6, edited, kenya))
+    # a larger envelope, then a third scenario of Rwanda: the envelope stays, the two Rwandas go by their names
+    _labelled(at.text_input, "Envelope [USD]").set_value("1e8").run()
+    at.multiselect(key="portfolio_picked").set_value([mine, KENYA, RWANDA]).run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert _metric_text(at, "Envelope [USD]") == "100.0 M"
+    shown = _allocation(at)
+    assert list(shown.index) == [mine, "Kenya", RWANDA]
+    assert shown["Share [USD]"].tolist() == pytest.approx(
+        expected(1e8, edited, kenya, load_scenario(ROOT / "scenarios/rwanda-domestic.toml")))
+    assert [b.label for b in at.get("download_button")][-1] == ("The portfolio file with these options and its "
+                                                                  "scenario files (zip)")
+
+
+def test_an_uploaded_portfolio_runs_with_its_own_scenario_files_and_names_their_problems(workspace, tmp_path):
+    from tests.conftest import one_year_plan, write_portfolio
+
+    spec = write_portfolio(tmp_path, {"A": scenario_from_dict(one_year_plan("A", 400.0, 1000)),
+                                      "B": scenario_from_dict(one_year_plan("B", 200.0, 3000))},
+                           'envelope = 200.0\nrule = "need"')
+    files = {f: (tmp_path / f).read_bytes() for f in ("A.toml", "B.toml")}
+    at = _portfolio_page()
+    at.radio(key="portfolio_source").set_value("Upload a portfolio file (TOML)").run()
+    at.file_uploader(key="portfolio_upload").set_value(("mine.toml", spec.read_bytes(), "application/toml")).run()
+    assert not at.exception, at.exception
+    errors = _texts(at.error)  # its scenario files are not given yet: named, and how to give them
+    assert "mine.toml: country[0].scenario: not a bundled scenario" in errors
+    assert "upload the portfolio's scenario files with it" in errors and not at.metric
+    bad = files["B.toml"].replace(b"learners = 3000", b"learners = -1")
+    at.file_uploader(key="portfolio_upload_scenarios").set_value(
+        [("A.toml", files["A.toml"], "application/toml"), ("B.toml", bad, "application/toml")]).run()
+    assert not at.exception, at.exception
+    errors = _texts(at.error)
+    assert "B.toml: context.learners: Input should be greater than or equal to 0 (got -1)" in errors
+    assert "Traceback" not in errors and str(tmp_path) not in errors and "/tmp" not in errors and not at.metric
+    at.file_uploader(key="portfolio_upload_scenarios").set_value(
+        [("A.toml", files["A.toml"], "application/toml"), ("B.toml", b"\xff\xfe", "application/toml")]).run()
+    assert "B.toml: not UTF-8 text" in _texts(at.error)
+    at.file_uploader(key="portfolio_upload_scenarios").set_value(
+        [("A.toml", files["A.toml"], "application/toml"), ("B.toml", files["B.toml"], "application/toml")]).run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    shown = _allocation(at)  # A needs 300, B 100: 200 by need is 150 and 50
+    assert shown["Share [USD]"].to_dict() == pytest.approx({"A": 150.0, "B": 50.0})
+    assert "A.toml" in _texts(at.code) and [d for d in at.dataframe if "Scenario" in d.value.columns][0].value[
+        "Scenario"].tolist() == ["A.toml", "B.toml"]
 
 
 def test_the_portfolio_page_runs_the_optimal_rule_of_the_gpe_example_with_the_page_s_options(workspace):

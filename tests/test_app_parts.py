@@ -1,5 +1,6 @@
 """The app's pure parts: table editing round trips, numbers typed as text, field paths, and chart specs."""
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -878,18 +879,65 @@ def test_the_equity_sentences_and_tables_say_the_learners_a_usd_more_reaches():
     from dfl_finance.portfolio import EQUITY_COLUMNS
 
     (a,) = equity_sentences(_equity(2.5, 12.0), {"A": "RWF"})
-    assert a.endswith("Each USD more of the fund here closes USD 1.00 of gap, reaches 2.500 more learners and saves "
-                      "RWF 12.00 of the government's cost in present value.")
+    assert a.endswith("Each USD more of the fund here closes USD 1.00 of gap, reaches 2.500 more learners in connected "
+                      "schools and saves RWF 12.00 of the government's cost in present value.")
     (b,) = equity_sentences(_equity(0.0, 0.0), {})
-    assert b.endswith("closes USD 1.00 of gap, reaches no more learners and leaves the government's cost as it is.")
+    assert b.endswith("closes USD 1.00 of gap, reaches no more learners in connected schools and leaves the "
+                      "government's cost as it is.")
     (c,) = equity_sentences(_equity(0.01, -3.0), {"A": "KES"})
-    assert "reaches 0.010 more learners and adds KES 3.00 to the government's cost" in c
+    assert "reaches 0.010 more learners in connected schools and adds KES 3.00 to the government's cost" in c
     main = equity_table(_equity(2.5, 12.0))
     more = equity_table(_equity(2.5, 12.0), marginal=True)  # the currency from the table's own column
-    assert list(more.columns) == ["Country", "Gap closed per USD more [USD]", "Learners reached per USD more",
-                                  "PV saving per USD more", CURRENCY_HEADER]
+    assert list(more.columns) == ["Country", "Gap closed per USD more [USD]",
+                                  "Learners of connected schools per USD more", "PV saving per USD more",
+                                  CURRENCY_HEADER]
     assert more.iloc[0].tolist() == ["A", 1.0, 2.5, 12.0, "RWF"]
     assert len(main.columns) + len(more.columns) - 1 == len(EQUITY_COLUMNS)  # every column, the country twice
+
+
+def _reach(*rows):
+    from dfl_finance.portfolio import REACH_COLUMNS
+
+    return pd.DataFrame([dict(zip(REACH_COLUMNS, ("A", *r))) for r in rows], columns=REACH_COLUMNS)
+
+
+def test_the_page_says_what_the_fund_reaches_in_every_programme_it_pays():
+    """A fund that pays devices, training, running costs and a lump sum is said to reach learners and teachers, keep
+    schools running and pay the lump sum; a USD more reaches teachers: never "no more learners"."""
+    from dfl_finance.app.portfolio import equity_sentences, reach_sentence, reach_table
+
+    names = {"devices": "Learner devices", "training": "Teacher training", "connectivity": "School connectivity",
+             "officials": "Officials' data literacy", "emis": "EMIS"}
+    reach = _reach(("devices", "learners", 9900.0, 0.0, 10.0, 1000.0, 990.0, 0.0, 0.0, 0.0),
+                   ("training", "teachers", 500.0, 0.0, 0.0, 25.0, 25.0, 0.0, 0.05, 1.0),
+                   ("connectivity", "schools", 0.0, 120.0, 40.0, 40.0, 0.0, 12.0, 0.0, 0.0),
+                   ("officials", "none", 0.0, 300.0, np.nan, np.nan, np.nan, np.nan, np.nan, 0.0),
+                   ("emis", "schools", 0.0, 0.0, 40.0, 40.0, 0.0, 0.0, 0.0, 0.0))
+    assert reach_sentence(reach, names) == (
+        "With its share, the fund reaches 990 more learners (Learner devices) and 25 more teachers (Teacher "
+        "training) by the end of the plan; pays the running costs of 12 school-years of School connectivity; pays "
+        "USD 300.00 of "
+        "Officials' data literacy (lump sums that count no schools, learners or teachers).")
+    (a,) = equity_sentences(_equity(0.0, 0.0), {}, reach, {"A": names})
+    assert "With its share, the fund reaches 990 more learners (Learner devices)" in a
+    assert a.endswith("Each USD more of the fund here closes USD 1.00 of gap, reaches 0.05 more teachers (Teacher "
+                      "training) and leaves the government's cost as it is.")
+    assert "no more" not in a
+    table = reach_table(reach, {"A": names})  # the programmes the fund pays or reaches: not the EMIS
+    assert table["Programme"].tolist() == ["Learner devices", "Teacher training", "School connectivity",
+                                           "Officials' data literacy"]
+    assert table.loc[0, "Reached by the fund"] == 990.0 and table.loc[1, "Per USD more"] == 0.05
+    assert table["Fund pays [USD]"].tolist() == [9900.0, 500.0, 120.0, 300.0]
+    assert table.loc[3, "Unit"] == "none (lump sums)"
+    # a fund that pays only what reaches no new unit says so, and what it pays
+    nothing = _reach(("devices", "learners", 50.0, 0.0, 10.0, 10.0, 0.0, 0.0, 0.0, 0.0),
+                     ("officials", "none", 0.0, 300.0, np.nan, np.nan, np.nan, np.nan, np.nan, 1.0))
+    assert reach_sentence(nothing[:1], names) == ("The fund reaches no more schools, learners or teachers here: the "
+                                                  "USD 50.00 it pays go to units reached anyway (replacements, or "
+                                                  "costs the country's other sources would have paid).")
+    (b,) = equity_sentences(_equity(0.0, 0.0), {}, nothing, {"A": names})
+    assert ("reaches no more schools, learners or teachers (it pays Officials' data literacy) and leaves the "
+            "government's cost as it is.") in b
 
 
 def test_the_grants_the_fund_can_co_finance_are_listed_with_their_match():

@@ -906,7 +906,7 @@ def test_the_portfolio_page_runs_the_optimal_rule_a_floor_and_weights_on_the_gpe
     from dfl_finance.app.portfolio import BASIS_COLUMNS, EXAMPLES, RULE_LABELS
 
     title = EXAMPLES["portfolio-gpe-optimal.toml"][0]
-    zip_name = "allocation.csv, portfolio_equity.csv and portfolio_groups.csv (zip)"
+    zip_name = "allocation.csv, portfolio_equity.csv, portfolio_groups.csv and portfolio_reach.csv (zip)"
     pg = _new_page(browser)
     try:
         pg.goto(f"{server}/portfolio")
@@ -972,6 +972,57 @@ def test_the_portfolio_page_runs_the_optimal_rule_a_floor_and_weights_on_the_gpe
         assert ratio == pytest.approx(3 * alloc.loc["Rwanda", "need"] / alloc.loc["Kenya", "need"], rel=1e-6)
     finally:
         pg.context.close()
+
+
+def test_the_portfolio_page_runs_the_users_own_workspace_scenario_and_downloads_it_with_its_files(
+        browser, server, workspace, tmp_path):
+    """A scenario of the user's, saved in the workspace, picked on the Portfolio page with a bundled one: the page
+    runs them as a portfolio, shows what the fund reaches, and its download (the portfolio file with its scenario
+    files, zipped), unzipped and run by dfl-finance portfolio, shares the fund as the page shows it."""
+    from dfl_finance.cli import main
+    from dfl_finance.paths import apply_overrides
+    from dfl_finance.workspace import Workspace
+
+    mine, theirs = "Rwanda: my tight budget (portfolio test)", "Kenya: my plan (portfolio test)"
+    scenario = apply_overrides(load_scenario(ROOT / "scenarios/rwanda-domestic.toml"),
+                               {"scenario.name": mine, "source[mof].budget_share_cap": 0.02})
+    kenya = apply_overrides(load_scenario(ROOT / "scenarios/kenya-domestic.toml"), {"scenario.name": theirs})
+    entries = [Workspace(workspace).create(dump_scenario(s)) for s in (scenario, kenya)]
+    pg = _new_page(browser)
+    try:
+        pg.goto(f"{server}/portfolio")
+        pg.get_by_role("heading", name="Portfolio", exact=True).wait_for()
+        _wait_idle(pg)
+        pg.get_by_text("My scenarios (pick them)", exact=True).click()
+        pg.get_by_text("Pick the scenarios of the countries").wait_for()
+        for option in (mine, theirs):
+            pg.get_by_role("combobox", name="Countries' scenarios", exact=True).click()
+            pg.get_by_role("option", name=option, exact=True).click()
+            _wait_idle(pg)
+        pg.keyboard.press("Escape")
+        pg.get_by_role("heading", name="What the fund reaches").wait_for()
+        _wait_idle(pg)
+        _no_exception(pg)
+        assert _metric_value(pg, "Shared [USD]") == "40.0 M"  # all to Rwanda: Kenya's budget pays its plan
+        reach = _grid_rows(pg.locator("[data-testid='stDataFrame']").filter(has_text="Reached by the fund").first)
+        assert {(r["Country"], r["Programme"], r["Unit"]) for r in reach} >= {
+            ("Rwanda", "Learner devices", "learners"), ("Rwanda", "Teacher data skills", "teachers")}
+        _screenshot(pg, "portfolio-my-scenarios")
+        shown = _grid_rows(pg.locator("[data-testid='stDataFrame']").filter(has_text="Share of need [%]").first)
+        shares = {r["Country"]: float(r["Share [USD]"].replace(",", "")) for r in shown}
+        with pg.expect_download() as info:
+            pg.get_by_role("button", name="The portfolio file with these options and its scenario files (zip)").click()
+        with zipfile.ZipFile(Path(info.value.path())) as zf:
+            zf.extractall(tmp_path / "mine")
+        assert sorted(p.name for p in (tmp_path / "mine").iterdir()) == sorted(
+            ["my-portfolio.toml", *(e.file for e in entries)])
+        assert main(["portfolio", str(tmp_path / "mine" / "my-portfolio.toml"), "--out", str(tmp_path / "o")]) == 0
+        alloc = pd.read_csv(tmp_path / "o" / "allocation.csv").set_index("country")
+        assert alloc["share"].to_dict() == pytest.approx(shares, abs=0.5)  # the page shows whole USD
+    finally:
+        pg.context.close()
+        for e in entries:
+            Workspace(workspace).delete(e.base)
 
 
 def _edit_grid_cell(page, grid, row: int, column: str, old: str, new: str) -> None:

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from dfl_finance import ScenarioError, run, save_scenario, scenario_from_dict
 from dfl_finance.cli import main
-from dfl_finance.portfolio import allocate_envelope, load_portfolio, run_portfolio, with_fund
+from dfl_finance.portfolio import REACH_COLUMNS, allocate_envelope, load_portfolio, run_portfolio, with_fund
 from tests.conftest import ROOT, one_year_plan, write_portfolio
 
 
@@ -126,7 +126,8 @@ def test_a_scenario_file_given_as_a_portfolio_or_a_sweep_is_named_as_such(capsys
     ("portfolio-gpe-optimal.toml", 50e6, "optimal", {"co_finances": (), "ceiling": 30e6}),
 ], ids=["need", "weighted", "per-learner", "optimal-gap-floor", "optimal-no-co-financing"])
 def test_the_portfolio_pages_zip_holds_the_commands_tables(tmp_path, example, envelope, rule, options):
-    """The Portfolio page's download: allocation.csv, portfolio_equity.csv and portfolio_groups.csv, byte for byte
+    """The Portfolio page's download: allocation.csv, portfolio_equity.csv, portfolio_groups.csv and
+    portfolio_reach.csv, byte for byte
     as dfl-finance portfolio writes them for the portfolio file with the page's options (the page's other
     download), its scenario paths read in examples/ as the page reads them."""
     import io
@@ -149,7 +150,7 @@ def test_the_portfolio_pages_zip_holds_the_commands_tables(tmp_path, example, en
     spec = tmp_path / "page.toml"
     spec.write_text(tomli_w.dumps(raw), encoding="utf-8")
     assert main(["portfolio", str(spec), "--out", str(tmp_path / "o")]) == 0
-    for name in ("allocation.csv", "portfolio_equity.csv", "portfolio_groups.csv"):
+    for name in ("allocation.csv", "portfolio_equity.csv", "portfolio_groups.csv", "portfolio_reach.csv"):
         assert files.read(name) == (tmp_path / "o" / name).read_bytes(), name
     # the options were run (not the file's): the shares add up to the envelope within the floor and the ceiling
     alloc = pd.read_csv(tmp_path / "o" / "allocation.csv").set_index("country")
@@ -660,3 +661,149 @@ def test_one_mistake_one_problem_and_a_portfolio_given_as_a_scenario_is_named(tm
     # a portfolio file given to validate: named as such
     assert main(["validate", str(ROOT / "examples/portfolio-east-africa.toml")]) == 2
     assert "this is a portfolio file, not a scenario: run it with dfl-finance portfolio" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------- the reach of every programme the fund pays
+
+def _devices_country(name="D", extra_programmes=()):
+    """A USD plan of one year: learner devices at 10 USD a learner for 1,000 learners (10,000), then a workshop at
+    20 USD a teacher for 50 teachers (1,000), all reached in 2026; the budget pays 100, of the devices (paid first)."""
+    def programme(pid, driver, cost, kind="capex", pillar="infrastructure"):
+        return {"id": pid, "pillar": pillar, "driver": driver, "start_share": 0.0, "target_share": 1.0,
+                "target_year": 2026, "rollout": "linear",
+                "cost": [{"item": pid.replace("_", " "), "kind": kind, "unit_cost": cost}]}
+
+    return scenario_from_dict({
+        "scenario": {"name": name, "start_year": 2026, "years": 1, "post_horizon_years": 0},
+        "context": {"schools": 10, "learners": 1000, "teachers": 50, "education_budget": 1000.0},
+        "programme": [programme("devices", "learners", 10.0), programme("training", "teachers", 20.0, "capex",
+                                                                        "capacities"),
+                      *(programme(*p) for p in extra_programmes)],
+        "source": [{"id": "mof", "kind": "domestic", "budget_share_cap": 0.1}],
+    })
+
+
+def test_a_fund_that_pays_part_of_a_devices_gap_reaches_that_many_more_learners_by_hand(tmp_path):
+    # the budget pays 100 of the devices (10 learners); a fund of 2,000 pays 2,000 of the devices' gap of 9,900:
+    # 2,000 / 10 USD = 200 more learners, and no teacher
+    spec = write_portfolio(tmp_path, {"D": _devices_country()}, 'envelope = 2000.0\nrule = "need"')
+    r = run_portfolio(load_portfolio(spec))
+    reach = r.reach_df().set_index("programme")
+    assert list(r.reach_df().columns) == REACH_COLUMNS
+    assert reach.loc["devices", ["driver", "fund_capex", "fund_opex"]].tolist() == ["learners", 2000.0, 0.0]
+    assert reach.loc["devices", ["reached_funded_before", "reached_funded_after", "reached_by_fund"]].tolist() == \
+        pytest.approx([10.0, 210.0, 200.0])
+    assert reach.loc["training", ["fund_capex", "reached_by_fund"]].tolist() == pytest.approx([0.0, 0.0])
+    # a fund of 10,400 closes the devices' gap (990 more learners) and pays 500 of the workshops: 25 more teachers;
+    # a USD more pays workshops: 1 / 20 teacher a USD, and no more learners
+    spec = write_portfolio(tmp_path, {"D": _devices_country()}, 'envelope = 10400.0\nrule = "need"')
+    r = run_portfolio(load_portfolio(spec))
+    reach = r.reach_df().set_index("programme")
+    assert reach["reached_by_fund"].to_dict() == pytest.approx({"devices": 990.0, "training": 25.0})
+    assert reach["fund_capex"].to_dict() == pytest.approx({"devices": 9900.0, "training": 500.0})
+    assert reach["marginal_reached_per_usd"].to_dict() == pytest.approx({"devices": 0.0, "training": 0.05})
+    assert reach["marginal_fund_paid_per_usd"].to_dict() == pytest.approx({"devices": 0.0, "training": 1.0})
+    assert (reach["country"] == "D").all()
+    assert "portfolio_reach" in r.tables()
+
+
+def test_running_costs_paid_by_the_fund_are_unit_years_and_a_programme_without_units_has_no_reach(tmp_path):
+    # after the devices (9,900 of gap) and the workshops (1,000), data-literacy materials at 2 USD a learner a year
+    # (2,000) and an officials' course, a lump sum of 300 a year: a fund of 11,900 pays half the materials, so
+    # 1,000 learners x 0.5 = 500 learner-years of running costs; 13,200 pays them all (1,000) and the course, which
+    # has no units to count
+    country = _devices_country(extra_programmes=[("literacy", "learners", 2.0, "opex"),
+                                                 ("officials", "none", 300.0, "fixed_opex")])
+    for envelope, literacy, officials in ((11900.0, 500.0, 0.0), (13200.0, 1000.0, 300.0)):
+        spec = write_portfolio(tmp_path, {"D": country}, f'envelope = {envelope}\nrule = "need"')
+        reach = run_portfolio(load_portfolio(spec)).reach_df().set_index("programme")
+        assert reach.loc["literacy", ["fund_capex", "fund_opex", "reached_by_fund", "unit_years_by_fund"]].tolist() \
+            == pytest.approx([0.0, literacy * 2, 0.0, literacy])
+        assert reach.loc["officials", "fund_opex"] == pytest.approx(officials)
+        assert reach.loc["officials", ["reached_funded_before", "reached_by_fund", "unit_years_by_fund",
+                                       "marginal_reached_per_usd"]].isna().all()
+        assert reach.loc["devices", "reached_by_fund"] == pytest.approx(990.0)
+
+
+# ------------------------------------------------------------------------- the page: the user's own scenarios
+
+def _own_files(tmp_path):
+    """A portfolio naming the user's own scenario files A.toml and B.toml (beside it), as the command runs it, and
+    the files by name as the page is given them."""
+    spec = _portfolio(tmp_path, 200.0)
+    return spec, {f: (tmp_path / f).read_text(encoding="utf-8") for f in ("A.toml", "B.toml")}
+
+
+def test_the_page_runs_a_portfolio_of_the_users_own_scenario_files_as_the_command_does(tmp_path):
+    """A portfolio naming scenario files beside it, given to the page with those files (uploaded, or picked in the
+    workspace): the page's tables are the command's, and its download (the portfolio file with the page's options
+    and the scenario files in a zip), unzipped and run by the command, writes them byte for byte."""
+    import io
+    import zipfile
+
+    from dfl_finance.app.portfolio import options_zip, portfolio_file, portfolio_results, portfolio_zip
+
+    spec, files = _own_files(tmp_path)
+    text = spec.read_text(encoding="utf-8")
+    shown = portfolio_file(text, "mine.toml", files)
+    assert shown["countries"]["Scenario"].tolist() == ["A.toml", "B.toml"]
+    results = portfolio_results(text, "mine.toml", 200.0, "weighted", None, "real-lcu", files=files,
+                                weights={"B": 3.0})
+    assert main(["portfolio", str(spec), "--out", str(tmp_path / "cli")]) == 0
+    cli = pd.read_csv(tmp_path / "cli" / "allocation.csv").set_index("country")
+    # the command's file shares by need: 150 and 50; the page's options (weighted, B x 3): 300 : 300 -> 100 each
+    assert cli["share"].tolist() == pytest.approx([150.0, 50.0])
+    assert results["share"] == pytest.approx([100.0, 100.0])
+    unzipped = tmp_path / "unzipped"
+    zipfile.ZipFile(io.BytesIO(options_zip(results, "mine.toml"))).extractall(unzipped)
+    assert sorted(p.name for p in unzipped.iterdir()) == ["A.toml", "B.toml", "mine.toml"]
+    assert main(["portfolio", str(unzipped / "mine.toml"), "--out", str(tmp_path / "o")]) == 0
+    tables = zipfile.ZipFile(io.BytesIO(portfolio_zip(results)))
+    for name in ("allocation.csv", "portfolio_equity.csv", "portfolio_groups.csv", "portfolio_reach.csv"):
+        assert tables.read(name) == (tmp_path / "o" / name).read_bytes(), name
+
+
+def test_the_users_own_scenario_files_are_named_by_file_and_field_and_only_they_are_read(tmp_path):
+    from dfl_finance.app.portfolio import load_portfolio_text
+
+    spec, files = _own_files(tmp_path)
+    text = spec.read_text(encoding="utf-8")
+    bad = {**files, "B.toml": files["B.toml"].replace("learners = 3000", "learners = -1")}
+    with pytest.raises(ScenarioError) as info:
+        load_portfolio_text(text, "mine.toml", bad)
+    (problem,) = info.value.problems
+    assert problem.path == "B.toml: context.learners" and str(tmp_path) not in str(info.value)
+    # a country whose file is not given (nor bundled): named, with the files given; nothing else is read
+    with pytest.raises(ScenarioError) as info:
+        load_portfolio_text(text, "mine.toml", {"A.toml": files["A.toml"]})
+    (problem,) = info.value.problems
+    assert problem.path == "mine.toml: country[1].scenario" and problem.value == "B.toml"
+    assert "nor one of the scenario files given with the portfolio (A.toml)" in problem.message
+    with pytest.raises(ScenarioError, match="mine.toml: country\\[0\\].scenario: not a bundled scenario"):
+        load_portfolio_text(text.replace('"A.toml"', f'"{tmp_path / "A.toml"}"'), "mine.toml", files)
+    # a given file's name with a folder, or the portfolio's own name, is refused
+    with pytest.raises(ScenarioError, match="scenario files: ../A.toml: a file name without a folder"):
+        load_portfolio_text(text, "mine.toml", {"../A.toml": files["A.toml"], "B.toml": files["B.toml"]})
+    with pytest.raises(ScenarioError, match="has the portfolio file's name"):
+        load_portfolio_text(text, "mine.toml", {**files, "mine.toml": text})
+
+
+def test_a_portfolio_of_picked_scenarios_names_each_country_once_and_keeps_every_file():
+    """Scenarios picked on the page (workspace or bundled): a country named after its profile, or after the scenario
+    when two picked scenarios share it; file names made distinct; the fund's id not a source of theirs."""
+    from dfl_finance import dump_scenario, load_scenario
+    from dfl_finance.app.portfolio import PICKED_FILE, load_portfolio_text, picked_portfolio
+    from dfl_finance.paths import apply_overrides
+
+    rwanda = load_scenario(ROOT / "scenarios/rwanda-domestic.toml")
+    mine = apply_overrides(rwanda, {"scenario.name": "Rwanda: my plan", "source[mof].id": "pooled_fund"})
+    kenya = load_scenario(ROOT / "scenarios/kenya-domestic.toml")
+    picks = [("rwanda-domestic.toml", (ROOT / "scenarios/rwanda-domestic.toml").read_text(encoding="utf-8"), rwanda),
+             ("rwanda-domestic.toml", dump_scenario(mine), mine),  # a workspace file of the same name
+             ("kenya-domestic.toml", (ROOT / "scenarios/kenya-domestic.toml").read_text(encoding="utf-8"), kenya)]
+    text, files = picked_portfolio(picks)
+    assert list(files) == ["rwanda-domestic.toml", "rwanda-domestic-2.toml", "kenya-domestic.toml"]
+    pf = load_portfolio_text(text, PICKED_FILE, files)
+    assert [c.label for c in pf.countries] == ["Rwanda: domestic budget only", "Rwanda: my plan", "Kenya"]
+    assert pf.fund.id == "pooled_fund_2" and pf.fund.rule == "need"
+    assert [c.scenario.name for c in pf.countries] == [rwanda.name, mine.name, kenya.name]

@@ -245,32 +245,41 @@ def checked_school_results(data: bytes, name: str, years: int, start_year: int, 
 
 # ----------------------------------------------------------------------------------------------- portfolio
 
+#: The scenario files given with a portfolio (uploaded with it, or picked in the workspace): (file name, TOML text)
+#: pairs, hashable for the cache.
+ScenarioFiles = tuple[tuple[str, str], ...]
+
+
 @st.cache_data(max_entries=16, show_spinner=False)
-def portfolio_file_for(text: str, name: str) -> dict[str, object]:
+def portfolio_file_for(text: str, name: str, files: ScenarioFiles = ()) -> dict[str, object]:
     """A portfolio file's name, fund, countries and pooled discounts (:func:`dfl_finance.app.portfolio.portfolio_file`:
-    its scenarios resolved in ``examples/``), cached on the text and the name."""
+    its scenarios among ``files`` or resolved in ``examples/``), cached on the text, the name and the files."""
     from .portfolio import portfolio_file
 
-    return portfolio_file(text, name)
+    return portfolio_file(text, name, dict(files))
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def portfolio_results_for(text: str, name: str, envelope: float, rule: str, per_learner: float | None,
-                          basis: str = DEFAULT_BASIS, **options: object) -> dict[str, object]:
-    """The run of a portfolio file with the fund's options set on the page (envelope, rule, USD per learner, and
-    the keyword ``options`` of :func:`dfl_finance.app.portfolio.portfolio_results`: objective, co_finances, floor,
-    ceiling, weights), cached on the text, the name and the options."""
+                          basis: str = DEFAULT_BASIS, files: ScenarioFiles = (), **options: object
+                          ) -> dict[str, object]:
+    """The run of a portfolio file (with the scenario ``files`` given with it) with the fund's options set on the
+    page (envelope, rule, USD per learner, and the keyword ``options`` of
+    :func:`dfl_finance.app.portfolio.portfolio_results`: objective, co_finances, floor, ceiling, weights), cached on
+    the text, the name, the files and the options."""
     from .portfolio import portfolio_results
 
-    return portfolio_results(text, name, envelope, rule, per_learner, basis, **options)  # type: ignore[arg-type]
+    return portfolio_results(text, name, envelope, rule, per_learner, basis, files=dict(files),
+                             **options)  # type: ignore[arg-type]
 
 
-def checked_portfolio_file(text: str, name: str) -> dict[str, object]:
+def checked_portfolio_file(text: str, name: str, files: ScenarioFiles = ()) -> dict[str, object]:
     """:func:`portfolio_file_for`, with every failure as a :class:`ScenarioError` (a bad file names its field)."""
-    return _checked(portfolio_file_for, text, name)
+    return _checked(portfolio_file_for, text, name, files)
 
 
 def checked_portfolio_results(text: str, name: str, envelope: float, rule: str, per_learner: float | None,
-                              basis: str = DEFAULT_BASIS, **options: object) -> dict[str, object]:
+                              basis: str = DEFAULT_BASIS, files: ScenarioFiles = (), **options: object
+                              ) -> dict[str, object]:
     """:func:`portfolio_results_for`, with every failure as a :class:`ScenarioError` (as :func:`checked_tables`)."""
-    return _checked(portfolio_results_for, text, name, envelope, rule, per_learner, basis, **options)
+    return _checked(portfolio_results_for, text, name, envelope, rule, per_learner, basis, files, **options)
