@@ -86,7 +86,7 @@ import numpy as np
 
 from .errors import Problem, ScenarioError, known
 from .profiles import CONTEXT_FIELDS, DEBT_FIELDS, MACRO_FIELDS
-from .vocabulary import INCOME_GROUPS, USD
+from .vocabulary import INCOME_GROUPS, SHARE_DIGITS, USD
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -128,6 +128,20 @@ REACH_COLUMNS = ["country", "programme", "driver", "fund_capex", "fund_opex", "r
                  "marginal_fund_paid_per_usd"]
 GROUP_COLUMNS = ["group", "countries", "learners", "need", "fund_share", "gap_after", "gap_per_learner",
                  "reached_share_end", "peak_burden_share"]
+#: The decimals of the portfolio tables' numbers as written: amounts to the cent; amounts per learner (cents and less),
+#: shares, ratios and reach per USD to SHARE_DIGITS.
+_DIGITS = {"fund_share": 2, "gap_per_learner": SHARE_DIGITS, "fund_per_learner": SHARE_DIGITS,
+           "reached_share_end": SHARE_DIGITS, "peak_burden_share": SHARE_DIGITS,
+           "marginal_gap_closed_per_usd": SHARE_DIGITS, "marginal_pv_saving_per_usd": SHARE_DIGITS,
+           "marginal_learners_reached_per_usd": SHARE_DIGITS, "marginal_reached_per_usd": SHARE_DIGITS,
+           "marginal_fund_paid_per_usd": SHARE_DIGITS}
+
+
+def _rounded(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with the columns of :data:`_DIGITS` rounded (``-0.0`` as ``0.0``)."""
+    for column in df.columns.intersection(list(_DIGITS)):
+        df[column] = df[column].astype(float).round(_DIGITS[column]) + 0.0
+    return df
 #: The fields of a ``[[country]]`` row.
 COUNTRY_FIELDS = ("scenario", "profile", "name", "income_group", "weight", "values")
 #: What a country profile fills in a scenario (:meth:`~dfl_finance.profiles.CountryProfile.defaults`), table by
@@ -994,7 +1008,7 @@ class PortfolioRun:
                              "unit_years_by_fund": round(float(years1[i] - years0[i]), 2),
                              "marginal_reached_per_usd": float(units2[i] - units1[i]) / step,
                              "marginal_fund_paid_per_usd": float(capex2[i] + opex2[i] - capex[i] - opex[i]) / step})
-        return pd.DataFrame(rows, columns=REACH_COLUMNS)
+        return _rounded(pd.DataFrame(rows, columns=REACH_COLUMNS))
 
     def allocation_df(self) -> pd.DataFrame:
         import pandas as pd
@@ -1031,7 +1045,7 @@ class PortfolioRun:
                          "fund_share": share, "fund_per_learner": share / learners if learners else math.nan,
                          "marginal_gap_closed_per_usd": m[0], "marginal_pv_saving_per_usd": m[1],
                          "pv_saving_currency": r.currency, "marginal_learners_reached_per_usd": m[2]})
-        return pd.DataFrame(rows, columns=EQUITY_COLUMNS)
+        return _rounded(pd.DataFrame(rows, columns=EQUITY_COLUMNS))
 
     def groups_df(self) -> pd.DataFrame:
         """portfolio_groups.csv: the countries of each income group and of the whole portfolio (``all``): learners,
@@ -1052,7 +1066,7 @@ class PortfolioRun:
                          "gap_per_learner": float(g["gap_after"].sum()) / learners if learners else math.nan,
                          "reached_share_end": float((g["reached_share_end"] * w).sum()),
                          "peak_burden_share": float((g["peak_burden_share"].astype(float) * w).sum())})
-        return pd.DataFrame(rows, columns=GROUP_COLUMNS)
+        return _rounded(pd.DataFrame(rows, columns=GROUP_COLUMNS))
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every country's run tables with a ``country`` column, and allocation, equity and the groups."""
@@ -1085,7 +1099,10 @@ def run_portfolio(portfolio: Portfolio, basis: str = "real-lcu") -> PortfolioRun
         responses = [fund_response(sc, fund) for sc in scenarios]
         need = np.array([r.need for r in responses])
     else:
-        need = np.array([max(float(_fund_runs(sc, fund, np.array([math.inf]))[2][0]), 0.0) for sc in scenarios])
+        # what an uncapped fund pays, each cell to the cent as the tables write the gap it closes: without
+        # co-financing, the need is the gap before the fund to the cent
+        need = np.array([max(float(np.round(_fund_runs(sc, fund, np.array([math.inf]))[3][0], 2).sum()), 0.0)
+                         for sc in scenarios])
     learners = np.array([float(sc.context.learners or 0) for sc in scenarios])
     if fund.rule in ("need", "optimal"):
         basis_values = need

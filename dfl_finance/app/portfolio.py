@@ -88,11 +88,13 @@ PICKED_TITLE = "My portfolio"
 PICKED_ENVELOPE = 40e6
 
 
-def picked_portfolio(picked: Iterable[tuple[str, str, Scenario]]) -> tuple[str, dict[str, str]]:
+def picked_portfolio(picked: Iterable[tuple[str, str, Scenario]], folder: Path) -> tuple[str, dict[str, str]]:
     """A portfolio of the scenarios picked on the page (each its file name, its TOML text and its scenario: a
     workspace or bundled scenario): the portfolio file's text (one ``[[country]]`` per scenario, a fund shared by
     need with :data:`PICKED_ENVELOPE`, no pooled discount) and its scenario files (file name -> text, a name used
-    twice made distinct), as :func:`load_portfolio_text` and ``dfl-finance portfolio`` read them.
+    twice made distinct), as :func:`load_portfolio_text` and ``dfl-finance portfolio`` read them. The files a text
+    names (a baseline, a school table), relative to ``folder``, are named by their full path in the scenario files,
+    so they are found wherever the files are written.
 
     A country is named after its scenario's country profile, or after the scenario when two picked scenarios share
     a country (or it names none); the fund's id is ``pooled_fund`` unless a scenario has a source of that id.
@@ -103,13 +105,14 @@ def picked_portfolio(picked: Iterable[tuple[str, str, Scenario]]) -> tuple[str, 
     >>> from dfl_finance.profiles import bundled_scenarios_dir
     >>> picks = [(f, (bundled_scenarios_dir() / f).read_text(encoding="utf-8"), load_scenario(bundled_scenarios_dir()
     ...          / f)) for f in ("rwanda-domestic.toml", "kenya-domestic.toml")]
-    >>> text, files = picked_portfolio(picks)
+    >>> text, files = picked_portfolio(picks, bundled_scenarios_dir())
     >>> sorted(files), [c.label for c in load_portfolio_text(text, PICKED_FILE, files).countries]
     (['kenya-domestic.toml', 'rwanda-domestic.toml'], ['Rwanda', 'Kenya'])
     """
     import tomli_w
 
     from ..profiles import country_profiles
+    from ..schema.io import absolute_text
 
     picked = list(picked)
     profiles = country_profiles()
@@ -121,7 +124,7 @@ def picked_portfolio(picked: Iterable[tuple[str, str, Scenario]]) -> tuple[str, 
         stem, k, mine = Path(file).stem, 2, Path(file).name
         while mine in files or mine == PICKED_FILE:
             mine, k = f"{stem}-{k}.toml", k + 1
-        files[mine] = text
+        files[mine] = absolute_text(text, folder)
         rows.append({"scenario": mine, "name": label if label and country.count(label) == 1 else sc.name})
     ids = {s.id for _, _, sc in picked for s in sc.source}
     fid, k = "pooled_fund", 2

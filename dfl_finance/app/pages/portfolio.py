@@ -10,7 +10,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-from dfl_finance.app import PAGES, state
+from dfl_finance.app import PAGES, state, workspace_dir
 from dfl_finance.app.charts import portfolio_chart
 from dfl_finance.app.compute import checked_portfolio_file, checked_portfolio_results
 from dfl_finance.app.editing import number_text, parse_number
@@ -86,7 +86,7 @@ if source == MINE:
                 "bundled ones.")
         st.stop()
     text, files = picked_portfolio([(cat.scenarios[n].file, cat.scenarios[n].text or "", cat.scenarios[n].scenario)
-                                    for n in picked])
+                                    for n in picked], workspace_dir())
     name = PICKED_FILE
 elif source in SOURCES:
     name = SOURCES[source]
