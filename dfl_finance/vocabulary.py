@@ -94,6 +94,11 @@ MAX_COUNT = 10**10
 MAX_DRAWS = 1_000_000
 #: Largest scenario file [bytes]; a longer input (or an endless one such as ``/dev/zero``) is refused unread.
 MAX_FILE_BYTES = 4 * 1024 * 1024
+#: Bounds of a rate of price change a year (inflation) [1/yr]: above -100% (prices stay positive), at most 1000%.
+INFLATION_BOUNDS = (-1.0, 10.0)
+#: Bounds of the real growth of the education budget a year [1/yr]: above -100% (the budget stays positive), at most
+#: 100%.
+GROWTH_BOUNDS = (-1.0, 1.0)
 #: Most sources of finance in one scenario. A country's mix has a handful to a few dozen (budget, IDA, GPE, bilateral
 #: donors, a PPP, philanthropy); the waterfall solves match rules on sources that pay later by iterating passes over
 #: every source (at most 200), so the sources bound the time of a run: 100 sources with matched grants run in under

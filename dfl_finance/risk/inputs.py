@@ -1,8 +1,10 @@
 """The ``[[uncertain]]`` rows of a scenario: their rules (checked with the rest of the scenario) and their draws.
 
 Each row names a field by its path (:mod:`dfl_finance.paths`), which must be one of the fields that can vary
-between draws (:data:`UNCERTAIN_FIELDS`), and a distribution whose values stay inside the
-field's allowed range (a normal is truncated to it). Rows with the same ``group`` are correlated at the group's
+between draws (:data:`UNCERTAIN_FIELDS`), and a distribution whose values stay inside the field's allowed range
+(:func:`field_bounds`: the schema's constraints, or the ``bounds`` kept beside a field that also takes a list, such as
+inflation): a row whose distribution can leave it is refused, naming the row; a normal and a lognormal are
+truncated to it (their mean or median must lie inside). Rows with the same ``group`` are correlated at the group's
 ``rho`` (:mod:`.sampling`).
 """
 
@@ -61,7 +63,14 @@ def field_bounds(loc: Sequence[str | int]) -> tuple[float, float, bool, bool]:
     lo, hi, lo_open, hi_open = -math.inf, math.inf, False, False
     if model is None or not isinstance(loc[-1], str) or loc[-1] not in model.model_fields:
         return lo, hi, lo_open, hi_open
-    for m in model.model_fields[loc[-1]].metadata:
+    info = model.model_fields[loc[-1]]
+    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    bounds = extra.get("bounds")  # a number field that also takes a list: its bounds, kept beside it
+    if isinstance(bounds, dict):
+        return (float(bounds.get("gt", bounds.get("ge", -math.inf))),  # type: ignore[arg-type]
+                float(bounds.get("lt", bounds.get("le", math.inf))),  # type: ignore[arg-type]
+                "gt" in bounds, "lt" in bounds)
+    for m in info.metadata:
         if isinstance(m, annotated_types.Ge):
             lo, lo_open = float(m.ge), False  # type: ignore[arg-type]
         elif isinstance(m, annotated_types.Gt):
@@ -188,10 +197,9 @@ def pledge_problems(sc: Scenario) -> list[Problem]:
 
 
 def _support(row: Uncertain | Share) -> tuple[float, float]:
-    """The smallest and largest value a (checked) distribution gives, but for the normal's (truncated) tails."""
+    """The smallest and largest value a (checked) distribution gives, but for the (truncated) normal and
+    lognormal."""
     d = row.distribution
-    if d == "lognormal":
-        return 0.0, math.inf
     if d == "discrete":
         values = row.values or [0.0]
         return float(min(values)), float(max(values))
@@ -231,10 +239,11 @@ def _parameter_problems(row: Uncertain | Share, loc: Sequence[str | int], sc: Sc
     lo, hi, lo_open, hi_open = field_bounds(loc)
     if loc[-1] == "target_year":
         lo, hi, lo_open, hi_open = float(sc.scenario.start_year), float(sc.end_year), False, False
-    if d == "normal":
-        if not _inside(float(row.mean), lo, hi, lo_open, hi_open):  # type: ignore[arg-type]
-            out.append(Problem(f"{where}.mean", f"outside the field's allowed range "
-                               f"({_range_words(lo, hi, lo_open, hi_open)})", row.mean))
+    if d in ("normal", "lognormal"):  # truncated to the field's range: its centre must lie inside it
+        centre, name = (row.mean, "mean") if d == "normal" else (row.median, "median")
+        if not _inside(float(centre), lo, hi, lo_open, hi_open):  # type: ignore[arg-type]
+            out.append(Problem(f"{where}.{name}", f"outside the field's allowed range "
+                               f"({_range_words(lo, hi, lo_open, hi_open)})", centre))
         return out
     low, high = _support(row)
     bad = [(name, v) for name, v in (("low", low), ("high", high)) if not _inside(v, lo, hi, lo_open, hi_open)]

@@ -17,7 +17,8 @@ Distributions (parameters as in the scenario's ``[[uncertain]]`` rows):
 - ``pert``: ``low``, ``mode``, ``high`` (a beta with shape parameters ``1 + 4 (mode - low) / (high - low)`` and
   ``1 + 4 (high - mode) / (high - low)``, the classic PERT weight 4)
 - ``normal``: ``mean``, ``sd``, truncated to the field's allowed range
-- ``lognormal``: ``median``, ``sd_log`` (the standard deviation of the logarithm)
+- ``lognormal``: ``median``, ``sd_log`` (the standard deviation of the logarithm), truncated to the field's allowed
+  range
 - ``discrete``: ``values``, ``weights`` (default equal)
 """
 
@@ -71,8 +72,12 @@ class Marginal:
             m, s = _num(self.mean), _num(self.sd)
             a, b = (self.lower_bound - m) / s, (self.upper_bound - m) / s
             return np.asarray(stats.truncnorm.ppf(u, a, b, loc=m, scale=s), dtype=float)
-        if d == "lognormal":
-            return np.asarray(_num(self.median) * np.exp(_num(self.sd_log) * stats.norm.ppf(u)), dtype=float)
+        if d == "lognormal":  # truncated to the bounds, in the logarithm
+            med, s = _num(self.median), _num(self.sd_log)
+            with np.errstate(divide="ignore"):
+                a = (np.log(self.lower_bound) - np.log(med)) / s if self.lower_bound > 0 else -np.inf
+                b = (np.log(self.upper_bound) - np.log(med)) / s
+            return np.asarray(med * np.exp(s * stats.truncnorm.ppf(u, a, b)), dtype=float)
         if d == "discrete":
             values = np.asarray(self.values, dtype=float)
             w = np.asarray(self.weights or [1.0] * len(values), dtype=float)

@@ -18,7 +18,9 @@ from pydantic_core import PydanticCustomError
 
 from ..vocabulary import (
     CURRENCIES,
+    GROWTH_BOUNDS,
     ID_PATTERN,
+    INFLATION_BOUNDS,
     MAX_AMOUNT,
     MAX_COUNT,
     MAX_DRAWS,
@@ -98,9 +100,16 @@ NOTE_RULE = "no control characters other than line breaks and tabs"
 
 
 def _field(default: Any = ..., *, description: str, unit: str | None = None, allowed: str | None = None,
-           **kw: Any) -> Any:
-    """A pydantic ``Field`` with the unit and allowed range kept for the documentation and the app."""
+           bounds: dict[str, float] | None = None, **kw: Any) -> Any:
+    """A pydantic ``Field`` with the unit and allowed range kept for the documentation and the app.
+
+    ``bounds`` (``{"gt": -1.0, "le": 10.0}``: keys ``ge``, ``gt``, ``le``, ``lt``) are the range of a number that
+    pydantic cannot hold as a constraint because the field also takes a list (one value per year): the rules check
+    them, and an uncertain input of the field must stay inside them
+    (:func:`~dfl_finance.risk.inputs.field_bounds`)."""
     extra: JsonDict = {k: v for k, v in (("unit", unit), ("allowed", allowed)) if v is not None}
+    if bounds is not None:
+        extra["bounds"] = dict(bounds)
     return Field(default, description=description, json_schema_extra=extra or None, **kw)
 
 
@@ -168,10 +177,12 @@ class Macro(_Model):
     inflation: float | list[float] | None = _field(
         None, description="Domestic CPI inflation: one rate, or one per projection year from start_year; after the "
         "last year it continues at its last rate (default 0 in a USD scenario)", unit="1/yr",
-        allowed="> -1 and <= 10; a list has one value per projection year")
+        allowed="> -1 and <= 10; a list has one value per projection year",
+        bounds={"gt": INFLATION_BOUNDS[0], "le": INFLATION_BOUNDS[1]})
     usd_inflation: float | list[float] | None = _field(
         None, description="US CPI inflation, like inflation (not in a USD scenario: there it is inflation)",
-        unit="1/yr", allowed="> -1 and <= 10; a list has one value per projection year")
+        unit="1/yr", allowed="> -1 and <= 10; a list has one value per projection year",
+        bounds={"gt": INFLATION_BOUNDS[0], "le": INFLATION_BOUNDS[1]})
     fx_rate: float | None = _field(None, description="Local currency per USD in price_year (not in a USD scenario)",
                                    unit="currency/USD", gt=0.0, le=MAX_AMOUNT)
     fx_year: int | None = _field(None, description="Year of fx_rate (default: price_year); the rate of the price "
@@ -237,7 +248,8 @@ class Context(_Model):
         None, description="Real annual growth of the education budget: one rate, or one per projection year from "
         "start_year (the first is also the growth before start_year); after the last year it continues at its last "
         "rate (default: the country profile's, else 0)", unit="1/yr",
-        allowed="> -1 and <= 1; a list has one value per projection year")
+        allowed="> -1 and <= 1; a list has one value per projection year",
+        bounds={"gt": GROWTH_BOUNDS[0], "le": GROWTH_BOUNDS[1]})
     budget_growth_sd: float | None = _field(None, description="Standard deviation of the real annual growth of "
                                             "the education budget (from its history), for the LIC-DSF growth stress "
                                             "test (stress budget_growth)", unit="1/yr", gt=0.0, le=1.0)
@@ -400,7 +412,8 @@ class Source(_Model):
     annual_cap: AmountValue | list[AmountValue] | None = _field(
         None, description="At most this much per year, in current prices of the source's currency: one amount for "
         "every year, or one per projection year from start_year (as `dfl-finance optimise --write-scenario` writes "
-        "an optimal mix)", unit="currency/yr", allowed=">= 0; a list has one value per projection year")
+        "an optimal mix)", unit="currency/yr", allowed=">= 0; a list has one value per projection year",
+        bounds={"ge": 0.0, "le": MAX_AMOUNT})
     commitment: float | None = _amount(None, description="At most this much over the horizon, in current prices "
                                        "of the source's currency", unit="currency")
     first_year: int | None = _field(None, description="First year in which it pays (default: start_year)",
@@ -459,8 +472,8 @@ class Uncertain(_Model):
                        "terminal].unit_cost, source[ida].commitment, context.budget_growth (see Field paths)",
                        min_length=1, max_length=1000)
     distribution: Distribution = _field(description="uniform (low, high); triangular and pert (low, mode, high); "
-                                        "normal (mean, sd, truncated to the field's allowed range); lognormal "
-                                        "(median, sd_log); discrete (values, weights)")
+                                        "normal (mean, sd) and lognormal (median, sd_log), truncated to the "
+                                        "field's allowed range; discrete (values, weights)")
     low: float | None = _field(None, description="Smallest value (uniform, triangular, pert)")
     high: float | None = _field(None, description="Largest value (uniform, triangular, pert)")
     mode: float | None = _field(None, description="Most likely value (triangular, pert)")

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ..errors import Problem, known
-from ..vocabulary import COST_CLASSES, COUNTED_DRIVERS, GAP, PER_UNIT_KINDS, USD
+from ..vocabulary import COST_CLASSES, COUNTED_DRIVERS, GAP, GROWTH_BOUNDS, INFLATION_BOUNDS, PER_UNIT_KINDS, USD
 
 if TYPE_CHECKING:
     from .models import Scenario, Source
@@ -146,8 +146,6 @@ def _per_year_problems(field: str, value: object, sc: Scenario) -> list[Problem]
                     f"{sc.scenario.start_year}..{sc.end_year}), not {len(value)}", value)]
 
 
-#: Bounds of an inflation rate [1/yr]: above -100% (prices stay positive) and at most 1000% a year.
-INFLATION_BOUNDS = (-1.0, 10.0)
 
 
 def _price_problems(sc: Scenario) -> list[Problem]:
@@ -175,9 +173,10 @@ def _price_problems(sc: Scenario) -> list[Problem]:
         out += _per_year_problems(f"source[{i}].annual_cap", src.annual_cap, sc)
     growth = sc.context.budget_growth
     out += _per_year_problems("context.budget_growth", growth, sc)
-    if any(not -1.0 < g <= 1.0 for g in (growth if isinstance(growth, list) else [] if growth is None else [growth])):
-        out.append(Problem("context.budget_growth", "a growth rate must be > -1 and <= 1 (a share per year: 0.03 "
-                           "is 3%)", growth))
+    glo, ghi = GROWTH_BOUNDS
+    if any(not glo < g <= ghi for g in (growth if isinstance(growth, list) else [] if growth is None else [growth])):
+        out.append(Problem("context.budget_growth", f"a growth rate must be > {glo:g} and <= {ghi:g} (a share per "
+                           "year: 0.03 is 3%)", growth))
     lo, hi = INFLATION_BOUNDS
     for field in ("inflation", "usd_inflation", "fx_path"):
         value = getattr(macro, field)
