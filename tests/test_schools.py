@@ -111,6 +111,28 @@ def test_the_least_cost_choice_is_never_dearer_than_a_feasible_alternative(s, ye
 
 
 @settings(max_examples=100, deadline=None)
+@given(_schools(), st.integers(1, 20), st.permutations(range(len(TECHNOLOGIES))), st.integers(1, len(TECHNOLOGIES)))
+def test_a_preferred_order_never_gives_a_school_a_technology_it_cannot_use(s, years, order, k):
+    """With --prefer fibre,cellular, 1,116 of 6,756 schools got a technology they could not use (cost_horizon
+    inf): a school that none of the preferred technologies serves falls back to the least-cost feasible one."""
+    prefer = tuple(order[:k])
+    c = school_costs(s, default_technologies(), years, 0.0, prefer)
+    free = school_costs(s, default_technologies(), years, 0.0)
+    rows = np.flatnonzero(c.choice >= 0)
+    assert c.feasible[rows, c.choice[rows]].all() and np.isfinite(c.cost_horizon).all()
+    assert ((c.choice >= 0) == (free.choice >= 0)).all()  # the same schools are served
+    served = c.feasible[:, list(prefer)].any(axis=1)
+    assert (c.choice[~served & (c.choice >= 0)] == free.choice[~served & (c.choice >= 0)]).all()
+
+
+def test_the_synthetic_country_with_a_preferred_order_costs_what_its_feasible_choices_cost(tmp_path, capsys):
+    assert main(["schools", str(ROOT / "data" / "schools-rwanda-synthetic.csv"), "--prefer", "fibre,cellular",
+                 "--out", str(tmp_path / "o")]) == 0
+    schools = pd.read_csv(tmp_path / "o" / "schools.csv")
+    assert np.isfinite(schools["cost_horizon"]).all()
+
+
+@settings(max_examples=100, deadline=None)
 @given(_schools(), st.integers(1, 20))
 def test_more_coverage_never_raises_a_schools_cost(s, years):
     tech = default_technologies()

@@ -102,7 +102,8 @@ def school_costs(s: Schools, t: Technologies, years: int, rate: float = 0.0,
     Parameters
     ----------
     prefer : tuple of technology indices
-        Take the first feasible technology in this order instead of the cheapest.
+        Take the first feasible technology in this order instead of the cheapest; a school for which none of them is
+        feasible takes the cheapest feasible one (never an infeasible one).
 
     Examples
     --------
@@ -128,12 +129,11 @@ def school_costs(s: Schools, t: Technologies, years: int, rate: float = 0.0,
     opex = t.opex_per_km[None, :] * laid + t.per_mbps[None, :] * demand[:, None]
     horizon = capex * _purchase_factor(t.lifetime, years, rate)[None, :] + opex * _annuity(years, rate)
     horizon = np.where(feasible, horizon, np.inf)
-    if prefer is None:
-        pick = np.argmin(horizon, axis=1)
-    else:  # the first feasible technology in the preferred order
+    pick = np.argmin(horizon, axis=1)
+    if prefer is not None:  # the first feasible technology in the preferred order, else the least-cost feasible one
         order = np.asarray(prefer, dtype=np.int64)
         first = np.argmax(feasible[:, order], axis=1)
-        pick = order[first]
+        pick = np.where(feasible[:, order].any(axis=1), order[first], pick)
     found = feasible.any(axis=1)
     choice = np.where(s.connected, -1, np.where(found, pick, -2)).astype(np.int64)
     power = ~s.electricity & (choice >= 0)
