@@ -113,3 +113,27 @@ def chunk_draws(scenario: Scenario, memory: int = CHUNK_MEMORY, most: int | None
     per_draw = max((two - one) / 1000, 1.0)
     n = max(1, int((memory - max(one - 1000 * per_draw, 0.0)) // per_draw))
     return n if most is None else max(1, min(n, most))
+
+
+#: Bytes per school and plan year of a school plan: the (N, Y) arrays of the rollout and of the cost lines it writes
+#: (when each school buys its equipment, when it is connected; about six float64 arrays), with a margin.
+SCHOOL_YEAR_BYTES = 64
+#: Bytes per school of a school plan whatever its years: the table's columns, the (N, T) cost options of the four
+#: technologies and the result rows (schools.csv), with a margin.
+SCHOOL_BYTES = 2_000
+
+
+def school_plan_memory(schools: int, years: int) -> int:
+    """Peak memory of a school plan of ``schools`` schools over ``years`` years [bytes] (an estimate, see the
+    constants above)."""
+    return schools * (SCHOOL_BYTES + SCHOOL_YEAR_BYTES * years)
+
+
+def check_school_plan(schools: int, years: int, where: str = "schools") -> None:
+    """Refuse (ScenarioError) a school plan that would need more memory than :func:`memory_limit`, before any
+    array is made; ``where`` names the table."""
+    need, limit = school_plan_memory(schools, years), memory_limit()
+    if need > limit:
+        raise ScenarioError([Problem(where, f"too large to plan: {schools:,} schools over {years} years need about "
+                                     f"{need / 2**30:,.1f} GiB of memory; the limit is {limit / 2**30:,.1f} GiB (set "
+                                     f"{MEMORY_LIMIT_ENV} to change it)", has_value=False)])

@@ -90,6 +90,8 @@ METRIC_SOURCE_SEPARATOR = "__"
 MAX_AMOUNT = 1e18
 #: Largest driver count (schools, learners, teachers) [units].
 MAX_COUNT = 10**10
+#: Most years of a plan (a scenario's years, a school plan's horizon).
+MAX_YEARS = 60
 #: Most draws of a risk run (in the file or on the command line); the memory guard may allow fewer.
 MAX_DRAWS = 1_000_000
 #: Largest scenario file [bytes]; a longer input (or an endless one such as ``/dev/zero``) is refused unread.

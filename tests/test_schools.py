@@ -498,3 +498,47 @@ def test_an_override_of_a_planned_line_is_kept(tmp_path):
     cost = sc.programme[-1].cost[j].unit_cost
     new = apply_overrides(sc, {f"programme[school_links].cost[{j}].unit_cost": cost * 0.7})
     assert new.programme[-1].cost[j].unit_cost == pytest.approx(cost * 0.7) and new.folder == sc.folder
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--rate", "nan"], "--rate: must be a discount rate from 0 to 1"),
+    (["--rate", "-1"], "--rate: must be a discount rate from 0 to 1"),
+    (["--horizon", "1000000000"], "--horizon: must be 1 to 60 years"),
+    (["--start-year", "99999"], "--start-year: must be a year from 1900 to 2200"),
+    (["--budget", "inf"], "--budget: must be a finite amount"),
+    (["--fibre-nodes", "/dev/null"], "/dev/null: not a regular file"),
+    (["--fibre-nodes", "NODES:lat,lon\n95,30\n"], "row 2, lat: must be a number from -90 to 90 (degrees) (got 95)"),
+    (["--fibre-nodes", "NODES:x,y\n1,2\n"], "missing columns: lat, lon"),
+    (["--fibre-nodes", "NODES:lat,lon\n"], "no fibre nodes"),
+    (["--fibre-nodes", "NODES:"], "empty: a table of fibre nodes"),
+    (["--fibre-nodes", "missing.csv"], "missing.csv: file not found"),
+])
+def test_bad_options_and_fibre_nodes_are_refused_in_words(args, words, tmp_path, capsys):
+    """Options and fibre-node tables that gave empty cells with exit 0, tracebacks or a 30 GiB allocation (issue 26)
+    are refused with exit 2, the option or the file named."""
+    args = list(args)
+    if args[-1].startswith("NODES:"):
+        (tmp_path / "nodes.csv").write_text(args[-1].removeprefix("NODES:"), encoding="utf-8")
+        args[-1] = str(tmp_path / "nodes.csv")
+    elif args[-1] == "missing.csv":
+        args[-1] = str(tmp_path / "missing.csv")
+    code = main(["schools", str(ROOT / "data" / "schools-rwanda-synthetic.csv"), *args, "--out",
+                 str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 2 and words in err and "Traceback" not in err, err
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_table_with_no_schools_is_refused(tmp_path, capsys):
+    (tmp_path / "empty.csv").write_text((ROOT / "data" / "schools-rwanda-synthetic.csv").read_text(
+        encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+    assert main(["schools", str(tmp_path / "empty.csv"), "--out", str(tmp_path / "o")]) == 2
+    assert "no schools: the table has a header but no rows" in capsys.readouterr().err
+
+
+def test_a_school_table_too_large_for_memory_is_refused_with_the_estimate(monkeypatch):
+    from dfl_finance.sizing import MEMORY_LIMIT_ENV
+
+    monkeypatch.setenv(MEMORY_LIMIT_ENV, "0.00001")  # about 10 KB: 7 schools over 60 years need about 40 KB
+    with pytest.raises(ScenarioError, match="too large to plan: 7 schools over 60 years"):
+        plan_schools(check_schools(FIVE), years=60)

@@ -25,6 +25,7 @@ from ..vocabulary import (
     MAX_COUNT,
     MAX_DRAWS,
     MAX_SOURCES,
+    MAX_YEARS,
     BudgetScope,
     DebtCapacity,
     DiscountBasis,
@@ -141,7 +142,7 @@ class ScenarioMeta(_Model):
         pattern=CODE_PATTERN,
     )
     start_year: int = _field(description="First year of the projection", unit="year", ge=1900, le=2200)
-    years: int = _field(description="Length of the projection horizon", unit="years", ge=1, le=60)
+    years: int = _field(description="Length of the projection horizon", unit="years", ge=1, le=MAX_YEARS)
     currency: Currency = _field("USD", description="Local currency of the budget (ISO 4217); the engine works in "
                                 "constant prices of price_year in this currency", allowed="an ISO 4217 code")
     price_year: int | None = _field(None, description="Base year of constant prices (default: start_year)",

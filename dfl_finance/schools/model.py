@@ -3,12 +3,15 @@ its tables (schools.csv, segments.csv, equity.csv)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import Problem, ScenarioError, known
+from ..sizing import check_school_plan
+from ..vocabulary import MAX_YEARS
 from .engine import TECHNOLOGIES, SchoolCosts, Technologies, school_costs
 from .rollout import ORDERS, connection_order, connection_years
 from .table import SchoolTable
@@ -134,10 +137,17 @@ def plan_schools(table: SchoolTable, years: int = 10, start_year: int = 2026, or
     if order == "priority" and "priority" not in table.frame.columns:
         problems.append(Problem("--order", "the priority order needs a priority column in the school table",
                                 order))
-    if years < 1:
-        problems.append(Problem("--horizon", "must be at least 1 year", years))
+    if not 1 <= years <= MAX_YEARS:
+        problems.append(Problem("--horizon", f"must be 1 to {MAX_YEARS} years (as a scenario's years)", years))
+    if not 1900 <= start_year <= 2200:
+        problems.append(Problem("--start-year", "must be a year from 1900 to 2200", start_year))
+    if not (math.isfinite(rate) and 0.0 <= rate <= 1.0):
+        problems.append(Problem("--rate", "must be a discount rate from 0 to 1 (0.05 is 5% a year)", rate))
+    if budget is not None and not math.isfinite(budget):
+        problems.append(Problem("--budget", "must be a finite amount (USD of capex a year)", budget))
     if problems:
         raise ScenarioError(problems)
+    check_school_plan(len(table), years)
     tech = technologies or default_technologies()
     pick = None if prefer is None else tuple(TECHNOLOGIES.index(p) for p in prefer)
     if extend_fibre:

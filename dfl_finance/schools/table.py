@@ -61,19 +61,51 @@ def read_schools(path: str | Path, fibre_nodes: str | Path | None = None) -> Sch
     ScenarioError
         Missing columns, values out of range, duplicate ids: each problem names the file, the row and the column.
     """
-    import pandas as pd
 
     path = Path(path)
-    try:
-        frame = pd.read_parquet(path) if path.suffix.lower() in (".parquet", ".pq") else pd.read_csv(path)
-    except FileNotFoundError:
-        raise ScenarioError([Problem(str(path), "file not found", has_value=False)]) from None
-    except (ValueError, OSError, pd.errors.ParserError) as exc:
-        raise ScenarioError([Problem(str(path), f"cannot read the table: {exc}", has_value=False)]) from None
-    nodes = None
-    if fibre_nodes is not None:
-        nodes = pd.read_parquet(fibre_nodes) if str(fibre_nodes).endswith(".parquet") else pd.read_csv(fibre_nodes)
+    frame = _read_table(path, "school table")
+    nodes = None if fibre_nodes is None else _read_nodes(Path(fibre_nodes))
     return check_schools(frame, str(path), nodes)
+
+
+def _read_table(path: Path, what: str) -> pd.DataFrame:
+    """A CSV or Parquet table, every failure to read it a problem that names the file (``what`` says what it is)."""
+    import pandas as pd
+
+    try:
+        if not path.is_file():
+            raise ScenarioError([Problem(str(path), "file not found" if not path.exists() else
+                                         f"not a regular file: a {what} is a CSV or Parquet file", has_value=False)])
+        return pd.read_parquet(path) if path.suffix.lower() in (".parquet", ".pq") else pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        raise ScenarioError([Problem(str(path), f"empty: a {what} has a header row and one row per entry",
+                                     has_value=False)]) from None
+    except (ValueError, OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise ScenarioError([Problem(str(path), f"cannot read the {what}: {exc}", has_value=False)]) from None
+
+
+def _read_nodes(path: Path) -> pd.DataFrame:
+    """A table of fibre nodes: ``lat`` and ``lon`` in degrees, at least one row (each problem names the file, the row
+    and the column)."""
+    import pandas as pd
+
+    nodes = _read_table(path, "table of fibre nodes")
+    missing = [c for c in ("lat", "lon") if c not in nodes.columns]
+    if missing:
+        raise ScenarioError([Problem(str(path), f"missing column{'s' if len(missing) > 1 else ''}: "
+                                     f"{', '.join(missing)} (a table of fibre nodes has lat and lon in degrees)",
+                                     has_value=False)])
+    if nodes.empty:
+        raise ScenarioError([Problem(str(path), "no fibre nodes: the table has no rows", has_value=False)])
+    problems = []
+    for column, limit in (("lat", 90.0), ("lon", 180.0)):
+        values = pd.to_numeric(nodes[column], errors="coerce").to_numpy(dtype=float)
+        for r in np.flatnonzero(~(np.abs(values) <= limit))[:MAX_PROBLEMS]:
+            problems.append(Problem(f"{path}: row {r + 2}, {column}", f"must be a number from {-limit:g} to "
+                                    f"{limit:g} (degrees)", _cell(nodes[column].iloc[r])))
+    if problems:
+        raise ScenarioError(problems)
+    return nodes
 
 
 def check_schools(frame: pd.DataFrame, where: str = "schools", nodes: pd.DataFrame | None = None) -> SchoolTable:
@@ -90,13 +122,15 @@ def check_schools(frame: pd.DataFrame, where: str = "schools", nodes: pd.DataFra
         raise ScenarioError([Problem(where, f"missing column{'s' if len(missing) > 1 else ''}: "
                                      + ", ".join(missing) + " (or their Giga names: see docs/method.md, Schools)",
                                      has_value=False)])
+    if frame.empty:
+        raise ScenarioError([Problem(where, "no schools: the table has a header but no rows", has_value=False)])
     # other columns are left out (a Giga export has dozens)
     frame = frame[[c for c in (*REQUIRED, *OPTIONAL) if c in frame.columns]].copy()
     frame = frame.reset_index(drop=True)
 
     def bad(rows: np.ndarray, column: str, message: str) -> None:
         for r in np.flatnonzero(rows)[:MAX_PROBLEMS]:
-            problems.append(Problem(f"{where}: row {r + 2}, {column}", message, frame[column].iloc[r]))
+            problems.append(Problem(f"{where}: row {r + 2}, {column}", message, _cell(frame[column].iloc[r])))
 
     def number(column: str, lo: float, hi: float, optional: bool = False) -> np.ndarray:
         values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
@@ -145,6 +179,12 @@ def check_schools(frame: pd.DataFrame, where: str = "schools", nodes: pd.DataFra
                       tower_km=tower, coverage=coverage)
     return SchoolTable(frame=frame, schools=schools, area=area_text.map({a: i for i, a in enumerate(AREAS)})
                        .to_numpy(dtype=np.int64), region=region.to_numpy(dtype=object))
+
+
+def _cell(value: object) -> object:
+    """A table's cell as a plain Python value (``95``, not ``np.int64(95)``, in a message)."""
+    item = getattr(value, "item", None)
+    return item() if callable(item) else value
 
 
 def _booleans(column: pd.Series, name: str, bad) -> np.ndarray:  # noqa: ANN001
