@@ -302,6 +302,7 @@ def cmd_risk(args: argparse.Namespace) -> int:
 
     from .results import quantiles_df, yearly_quantiles_df
     from .risk import risk_draws
+    from .risk.inputs import run_entry
 
     loaded = _load_all(args.files)
     tables: dict[str, list[pd.DataFrame]] = {"quantiles": [], "yearly_quantiles": [], "summary": []}
@@ -315,9 +316,10 @@ def cmd_risk(args: argparse.Namespace) -> int:
         method = args.method or sc.risk.method
         with _in_file(f), _progress(n, sc.name) as bar:
             res = risk_draws(sc, n, seed, method, args.basis, progress=bar.update)
-        args.risk[sc.name] = {"draws": n, "seed": seed, "method": method,
-                              "uncertain": [row.path for row in sc.uncertain]}
-        tables["quantiles"].append(quantiles_df(res))
+        quantiles = quantiles_df(res)
+        note = _flat(quantiles)
+        args.risk[sc.name] = run_entry(sc, n, seed, method, note)
+        tables["quantiles"].append(quantiles)
         tables["yearly_quantiles"].append(yearly_quantiles_df(res))
         tables["summary"].append(res.summary_df() if n == 1 else _deterministic_summary(sc, args.basis))
         if args.draws_out:
@@ -343,6 +345,13 @@ def _progress(total: int, label: str) -> Any:
 
 #: The metrics `dfl-finance risk` prints (quantiles.csv has them all).
 RISK_SHOWN = ("total_cost", "total_gap", "pv_government_cost", "peak_burden_share", "years_over_limit")
+
+
+def _flat(quantiles: pd.DataFrame) -> str:
+    """The note of a scenario's quantiles (quantiles.csv's ``note``: why they are flat), or ``""``."""
+    from .results import quantiles_note
+
+    return quantiles_note(quantiles)
 
 
 def _quantiles_text(q: pd.DataFrame) -> str:
@@ -372,7 +381,9 @@ def _quantiles_text(q: pd.DataFrame) -> str:
                 k: (format_metric(values[k], kind, cur) if kind != "share" or metric in ("prob_over_limit",
                                                                                            "peak_burden_share")
                     else f"{values[k]:.2f}") for k in STATISTICS if k in values}})
-        blocks.append(f"{name}\n" + pd.DataFrame(rows).to_string(index=False))
+        note = _flat(g)
+        head = f"{name}: {note}" if note else str(name)  # a flat block says so in its first line
+        blocks.append(f"{head}\n" + pd.DataFrame(rows).to_string(index=False))
     return "\n\n".join(blocks)
 
 
@@ -449,12 +460,14 @@ def cmd_optimise(args: argparse.Namespace) -> int:
 
         from .optimiser import optimise_draws
         from .results import quantiles_df
+        from .risk.inputs import run_entry
 
         seed = sc.risk.seed if args.seed is None else args.seed
         with _in_file(f), _progress(args.draws, f"{sc.name}: optimise per draw") as bar:
             runs = optimise_draws(sc, options, args.draws, seed, args.method, args.basis, progress=bar.update)
         tables["quantiles"] = pd.concat([quantiles_df(r) for r in runs], ignore_index=True)
-        args.optimise["draws"] = {"draws": args.draws, "seed": seed, "method": args.method or sc.risk.method}
+        args.optimise["draws"] = run_entry(sc, args.draws, seed, args.method or sc.risk.method,
+                                           _flat(tables["quantiles"]))
         args.seed = seed
     written = _write(tables, args, [sc])
     print(comparison_text(tables["comparison"][tables["comparison"]["metric"].isin(OPTIMISE_SHOWN)]))
@@ -608,6 +621,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                 "basis": sweep.basis, "workers": "in process" if client is None and args.workers == 0 else
                 (args.scheduler or args.workers or os.cpu_count()), "failed": {str(k): v for k, v in
                                                                               state.failed.items()}}
+    manifest["uncertain"] = {c.scenario: state.drawn.get(c.file, []) for c in sweep.cases}
+    manifest["flat"] = {str(k): v for k, v in state.notes.items() if v}
     part = sweep.portfolio
     if part is not None:
         manifest["portfolio"] = {"name": part.name, "file": str(part.file), "sha256": file_sha256(part.file),
@@ -616,6 +631,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     print(f"{sweep.name}: {len(sweep.cases)} cases x {sweep.draws:,} draws in {len(sweep.tasks())} chunks "
           f"({state.ran} run, {state.skipped} already written)")
+    flat: dict[tuple[str, str], list[str]] = {}
+    for k, note in state.notes.items():
+        if note:
+            flat.setdefault((sweep.cases[k].scenario, note), []).append(str(k))
+    for (name, note), cases in flat.items():
+        print(f"{name}: {note} (case{'s' if len(cases) > 1 else ''} {', '.join(cases)})")
     for case, why in state.failed.items():
         c = sweep.cases[case]
         print(f"failed: case {case} ({c.scenario}, {c.override}, {c.stress}, seed {c.seed}): {why}",

@@ -562,7 +562,8 @@ TABLE_NOTES = {
                    "in the unit column", "the scenarios' summary tables"),
     "quantiles": ("Every summary metric over the draws of the scenario's uncertain inputs (P5, P10, P50, P90, P95 "
                   "and the mean), and prob_over_limit: the share of draws in which the burden exceeds its limit in "
-                  "some year", "in the unit column", "a risk run (manifest.json: risk gives each scenario's draws, "
+                  "some year; note: why a scenario's quantiles are flat (every draw the same), if they are",
+                  "in the unit column", "a risk run (manifest.json: risk gives each scenario's draws, "
                   "seed and sampling method; docs/method.md, Risk)"),
     "yearly_quantiles": ("Each year's cost, funding gap and burden share over the draws (P5 to P95 and the mean)",
                          "cost, gap: in the unit column; burden_share: share of the education budget",

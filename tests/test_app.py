@@ -605,6 +605,25 @@ def test_the_risk_page_says_when_every_draw_is_the_deterministic_run(workspace):
     assert not at.metric  # nothing run
 
 
+def test_the_risk_page_and_compare_say_when_uncertain_inputs_move_nothing(workspace):
+    # teachers drive no programme of this plan: the draws of the row are all the same run
+    still = "Teachers drawn, nothing moves"
+    workspace.mkdir(parents=True, exist_ok=True)
+    row = {"path": "context.teachers", "distribution": "uniform", "low": 10.0, "high": 90.0}
+    (workspace / file_name(still)).write_bytes(_scenario_text(still, uncertain=[row], risk={"draws": 16}))
+    at = _risk(_app(), still, draws=16)
+    assert not at.exception and not at.error, _texts(at.error)
+    warned = _texts(at.warning)
+    assert f"{still}: its uncertain inputs move no summary metric: every draw is the same; its quantiles are " \
+           "flat" in warned
+    at.switch_page(PAGES["compare"]).run()
+    at.multiselect(key="compare_pick").set_value([IDA, still]).run()
+    at.toggle(key="compare_risk").set_value(True).run()
+    assert not at.exception and not at.error, _texts(at.error)
+    assert f"2. {still} (every draw the same)" in _frame(at, "2. P50").columns
+    assert "Scenario 2: its uncertain inputs move no summary metric" in _texts(at.caption)
+
+
 def test_the_risk_pages_draws_are_capped(workspace):
     from dfl_finance.app.uncertainty import MAX_APP_DRAWS
 
@@ -971,7 +990,7 @@ def test_the_export_includes_the_risk_tables_computed_on_the_risk_page(workspace
     assert "sobol.csv" not in files  # not computed, not asked for
     meta = json.loads(files["manifest.json"])
     assert meta["risk"] == {IDA: {"draws": 64, "seed": 2026, "method": "lhs",
-                                  "uncertain": [u.path for u in sc.uncertain]}}
+                                  "uncertain": [u.path for u in sc.uncertain], "flat": False}}
     assert meta["stress"] == {IDA: stressed.notes()}
     assert meta["sensitivity"][IDA]["tornado"] == ["total_gap"]
     assert {o["path"] for o in meta["outputs"]} == set(files) - {"manifest.json"}

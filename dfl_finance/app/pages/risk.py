@@ -40,6 +40,7 @@ from dfl_finance.app.uncertainty import (
     METHODS,
     PROB_LABEL,
     UNCERTAIN_NUMBERS,
+    flat_words,
     has_draws,
     histogram,
     pledge_table,
@@ -265,6 +266,9 @@ words = basis_words(basis, shown, sc.scenario.base_year)
 
 # ----------------------------------------------------------------------------------------- results
 st.subheader("Results")
+if flat := flat_words(quantiles):
+    st.warning(f"{sc.name}: {flat}. Its inputs as written give the same numbers in every draw, so the spread below "
+               "is none: this is not a sign that the numbers are sure.", icon=":material/warning:")
 prob = probability_over_limit(quantiles)
 st.metric(PROB_LABEL, "n/a" if prob is None else f"{prob:.1%}",
             help="The share of the draws in which the government burden (domestic outlay, debt service and PPP "
