@@ -621,7 +621,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                 "basis": sweep.basis, "workers": "in process" if client is None and args.workers == 0 else
                 (args.scheduler or args.workers or os.cpu_count()), "failed": {str(k): v for k, v in
                                                                               state.failed.items()}}
-    manifest["uncertain"] = {c.scenario: state.drawn.get(c.file, []) for c in sweep.cases}
+    drawn: dict[str, dict[str, list[str]]] = {}  # scenario -> override set -> what its draws draw
+    for c in sweep.cases:
+        drawn.setdefault(c.scenario, {})[c.override] = state.drawn.get((c.file, c.override), [])
+    manifest["uncertain"] = drawn
     manifest["flat"] = {str(k): v for k, v in state.notes.items() if v}
     part = sweep.portfolio
     if part is not None:

@@ -384,7 +384,8 @@ class SweepRun:
     ran: int = 0
     incomplete: list[str] = field(default_factory=list)  # portfolio combinations left out, and why
     notes: dict[int, str] = field(default_factory=dict)  # case -> why its draws are all the same (flat_note)
-    drawn: dict[str, list[str]] = field(default_factory=dict)  # Case.file -> what its draws draw (drawn_inputs)
+    # (Case.file, Case.override) -> what its draws draw (drawn_inputs)
+    drawn: dict[tuple[str, str], list[str]] = field(default_factory=dict)
 
 
 def run_sweep(sweep: Sweep, out: str | Path, client: Any = None, resume: bool = False,
@@ -463,11 +464,12 @@ def summarise(state: SweepRun) -> None:
     state.drawn = drawn
     groups = {int(str(case)): g for case, g in draws.groupby("case", sort=True)}
     # why a case's quantiles are flat (every draw the same), else ""
-    state.notes = {c.index: flat_note(drawn[c.file], {m: groups[c.index][m].to_numpy(dtype=float) for m in metrics})
+    state.notes = {c.index: flat_note(drawn[c.file, c.override],
+                                      {m: groups[c.index][m].to_numpy(dtype=float) for m in metrics})
                    for c in state.sweep.cases if c.index in groups}
     cases = pd.DataFrame([{**c.labels(), "file": c.file, "sample_seed": c.sampling_seed,
                            "draws": int((draws["case"] == c.index).sum()) if len(draws) else 0,
-                           "failed": state.failed.get(c.index, ""), "uncertain_inputs": len(drawn[c.file]),
+                           "failed": state.failed.get(c.index, ""), "uncertain_inputs": len(drawn[c.file, c.override]),
                            "note": state.notes.get(c.index, "")} for c in state.sweep.cases])
     cases.to_csv(out / "cases.csv", index=False)
     rows = []
@@ -548,19 +550,26 @@ def portfolio_quantiles(sweep: Sweep, totals: pd.DataFrame, units: dict[str, dic
     return pd.DataFrame(rows, columns=PORTFOLIO_QUANTILE_COLUMNS)
 
 
-def _units(sweep: Sweep) -> tuple[dict[str, dict[str, str]], dict[str, list[str]]]:
-    """The unit of every summary metric of each scenario, in the sweep's basis (a one-draw run's summary), and what
-    its draws draw (:func:`dfl_finance.risk.inputs.drawn_inputs`), by ``Case.file``."""
+def _units(sweep: Sweep) -> tuple[dict[str, dict[str, str]], dict[tuple[str, str], list[str]]]:
+    """The unit of every summary metric of each scenario, in the sweep's basis (a one-draw run's summary), by
+    ``Case.file``; and what the draws of each scenario under each override set draw
+    (:func:`dfl_finance.risk.inputs.drawn_inputs`; an override set may add or remove uncertain inputs), by
+    ``(Case.file, Case.override)``."""
+    from .paths import apply_overrides
     from .results import run
     from .risk.inputs import drawn_inputs
     from .schema.io import parse_resolved
 
-    units, drawn = {}, {}
+    units, parsed = {}, {}
     for f, text in sweep.texts.items():
-        sc = parse_resolved(text)
-        summary = run(sc, sweep.basis).summary_df()
+        parsed[f] = parse_resolved(text)
+        summary = run(parsed[f], sweep.basis).summary_df()
         units[f] = dict(zip(summary["metric"], summary["unit"]))
-        drawn[f] = drawn_inputs(sc)
+    drawn: dict[tuple[str, str], list[str]] = {}
+    for c in sweep.cases:
+        if (c.file, c.override) not in drawn:
+            sc = apply_overrides(parsed[c.file], c.values) if c.values else parsed[c.file]
+            drawn[c.file, c.override] = drawn_inputs(sc)
     return units, drawn
 
 

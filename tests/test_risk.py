@@ -407,19 +407,25 @@ def test_optimise_over_draws_says_a_flat_scenario_is_flat(tmp_path, capsys):
 
 
 def test_a_sweep_says_which_cases_are_flat(tmp_path, capsys):
+    # an override set may add uncertain inputs: the plain scenario is flat as written, not with the kit drawn
     files = [_file(tmp_path, "plain", []), _file(tmp_path, "drawn", KIT)]
     spec = tmp_path / "sweep.toml"
     spec.write_text(f'[sweep]\nname = "flat"\nscenarios = ["{files[0]}", "{files[1]}"]\nseeds = [1, 2]\n'
-                    'draws = 20\n', encoding="utf-8")
+                    'draws = 20\n\n[[sweep.override]]\nname = "as written"\n\n[[sweep.override]]\n'
+                    'name = "kit drawn"\nvalues = { uncertain = [{ path = "programme[connect].cost[kit].unit_cost", '
+                    'distribution = "uniform", low = 300.0, high = 700.0 }] }\n', encoding="utf-8")
     out = tmp_path / "out"
     assert main(["sweep", str(spec), "--out", str(out), "--workers", "0"]) == 0
     printed = capsys.readouterr().out
-    assert f"plain: {FLAT} (cases 0, 1)" in printed and "drawn:" not in printed
     cases = pd.read_csv(out / "cases.csv", keep_default_na=False)
-    assert cases[["scenario", "uncertain_inputs", "note"]].values.tolist() == [
-        ["plain", 0, FLAT], ["plain", 0, FLAT], ["drawn", 1, ""], ["drawn", 1, ""]]
+    flat = cases.loc[cases["note"] != "", ["case", "scenario", "override", "uncertain_inputs", "note"]]
+    assert flat.values.tolist() == [[k, "plain", "as written", 0, FLAT] for k in (0, 1)]
+    assert set(cases.loc[cases["note"] == "", "uncertain_inputs"]) == {1}
+    assert f"plain: {FLAT} (cases 0, 1)" in printed and "drawn:" not in printed
     q = pd.read_csv(out / "quantiles.csv", keep_default_na=False)
-    assert dict(q.groupby("scenario")["note"].agg(lambda n: set(n))) == {"plain": {FLAT}, "drawn": {""}}
+    assert q.groupby("case")["note"].agg(set).to_dict() == {k: {FLAT} if k in (0, 1) else {""} for k in range(8)}
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["uncertain"] == {"plain": [], "drawn": ["programme[connect].cost[kit].unit_cost"]}
+    kit = ["programme[connect].cost[kit].unit_cost"]
+    assert manifest["uncertain"] == {"plain": {"as written": [], "kit drawn": kit},
+                                     "drawn": {"as written": kit, "kit drawn": kit}}
     assert manifest["flat"] == {"0": FLAT, "1": FLAT}
