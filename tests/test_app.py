@@ -596,9 +596,10 @@ def test_the_risk_page_runs_the_bundled_scenario_and_shows_the_probability(works
 
 
 def test_the_risk_page_says_when_every_draw_is_the_deterministic_run(workspace):
+    plain = _plain(workspace)
     at = _app()
     at.switch_page(PAGES["risk"]).run()
-    at.selectbox(key="current").set_value(RWANDA).run()
+    at.selectbox(key="current").set_value(plain).run()
     assert not at.exception, at.exception
     info = _texts(at.info)
     assert "every draw equals the deterministic run" in info and "[[uncertain]]" in info
@@ -886,21 +887,36 @@ def _fresh_ida(workspace: Path, name: str) -> str:
     return name
 
 
+#: The domestic option without its uncertain inputs (a scenario whose every draw is the deterministic run).
+PLAIN = "Rwanda: domestic budget only, no uncertain inputs"
+
+
+def _plain(workspace: Path) -> str:
+    """:data:`PLAIN`, saved to the workspace: the domestic option with its ``[[uncertain]]`` rows left out."""
+    raw = tomllib.loads((ROOT / "scenarios" / "rwanda-domestic.toml").read_text(encoding="utf-8"))
+    raw["scenario"]["name"] = PLAIN
+    raw.pop("uncertain")
+    workspace.mkdir(parents=True, exist_ok=True)
+    (workspace / file_name(PLAIN)).write_text(dump_scenario(scenario_from_dict(raw)), encoding="utf-8")
+    return PLAIN
+
+
 def test_compare_shows_p50_and_p90_of_the_scenarios_with_uncertain_inputs_on_request(workspace):
     from dfl_finance.formatting import format_metric
     from dfl_finance.results import quantiles_df
     from dfl_finance.risk import run_risk
 
+    plain = _plain(workspace)
     at = _app()
     at.switch_page(PAGES["compare"]).run()
-    at.multiselect(key="compare_pick").set_value([RWANDA, IDA]).run()
+    at.multiselect(key="compare_pick").set_value([plain, IDA]).run()
     assert at.toggle(key="compare_risk").value is False  # off by default: no risk run
     assert len(at.dataframe) == 1
     at.toggle(key="compare_risk").set_value(True).run()
     assert not at.exception, at.exception
     assert not at.error, _texts(at.error)
     table = _frame(at, "2. P50")
-    base = f"1. {RWANDA} (baseline; no uncertain inputs)"
+    base = f"1. {plain} (baseline; no uncertain inputs)"
     assert list(table.columns) == ["Metric", "Unit", f"2. {IDA}", "2. P50", "2. P90", base]  # with draws first
     sc = load_scenario(ROOT / "scenarios" / "rwanda-ida-credit.toml")
     q = quantiles_df(run_risk(sc, sc.risk.draws, sc.risk.seed, sc.risk.method)).set_index(["metric", "statistic"])
@@ -917,22 +933,23 @@ def test_compare_shows_p50_and_p90_of_the_scenarios_with_uncertain_inputs_on_req
     captions = _texts(at.caption)
     assert "scenario 2: 1,000 draws, seed 2026, Latin hypercube (lhs)" in captions
     assert "Scenario 1 has no uncertain inputs" in captions
-    assert not any(workspace.glob("*.toml"))  # showing saves nothing
+    assert [f.name for f in workspace.glob("*.toml")] == [file_name(plain)]  # showing saves nothing
 
 
 def test_compare_shows_a_failed_risk_run_as_an_error(workspace, monkeypatch):
     monkeypatch.setenv("DFL_FINANCE_MEMORY_GIB", "0.01")  # one draw fits, the file's 1,000 do not
     ida = _fresh_ida(workspace, "IDA, too many draws")
+    plain = _plain(workspace)
     at = _app()
     at.switch_page(PAGES["compare"]).run()
-    at.multiselect(key="compare_pick").set_value([RWANDA, ida]).run()
+    at.multiselect(key="compare_pick").set_value([plain, ida]).run()
     at.toggle(key="compare_risk").set_value(True).run()
     assert not at.exception, at.exception
     errors = _texts(at.error)
     assert f"**{ida}** has no P50 and P90: its risk run failed" in errors and "too large to run" in errors
     table = _frame(at, f"2. {ida} (risk run failed)")
     assert list(table.columns) == ["Metric", "Unit", f"2. {ida} (risk run failed)",
-                                   f"1. {RWANDA} (baseline; no uncertain inputs)"]
+                                   f"1. {plain} (baseline; no uncertain inputs)"]
 
 
 @pytest.fixture
@@ -1021,16 +1038,17 @@ def test_the_export_shows_a_failed_risk_run_and_writes_the_rest(workspace, monke
 
     monkeypatch.setenv("DFL_FINANCE_MEMORY_GIB", "0.01")  # one draw fits, the file's 1,000 (and Sobol's) do not
     ida = _fresh_ida(workspace, "IDA, too many draws to export")
+    plain = _plain(workspace)
     at = _app()
     at.switch_page(PAGES["export"]).run()
-    at.multiselect(key="export_pick").set_value([ida, RWANDA]).run()
+    at.multiselect(key="export_pick").set_value([ida, plain]).run()
     at.checkbox(key="export_risk").check().run()
     assert not at.exception, at.exception
     errors = _texts(at.error)
     assert f"**{ida}** has no risk tables: its risk run failed" in errors and "too large to run" in errors
     assert f"**{ida}** has no sensitivity tables" in errors
     overview = _frame(at, "Risk").set_index("Scenario")
-    assert overview.loc[ida, "Risk"] == "failed (see above)" and overview.loc[RWANDA, "Risk"] == "no uncertain inputs"
+    assert overview.loc[ida, "Risk"] == "failed (see above)" and overview.loc[plain, "Risk"] == "no uncertain inputs"
     from dfl_finance.risk.stress import run_stresses
 
     stressed = run_stresses(load_scenario(ROOT / "scenarios" / "rwanda-ida-credit.toml"))
@@ -1039,7 +1057,7 @@ def test_the_export_shows_a_failed_risk_run_and_writes_the_rest(workspace, monke
         names = set(zf.namelist())
         stress = zf.read("stress_summary.csv").decode()
     assert not {"quantiles.csv", "tornado.csv", "sobol.csv"} & names and "stress_summary.csv" in names
-    assert ida in stress and RWANDA in stress  # the stress tests of both
+    assert ida in stress and plain in stress  # the stress tests of both
 
 # ------------------------------------------------------------------------------------------- portfolio
 

@@ -542,7 +542,7 @@ def test_an_uncertain_input_edited_on_the_risk_page_is_checked_then_saved(browse
         _edit_cell(pg, 1, LOW_X, "950", "45")
         pg.get_by_role("button", name="Apply", exact=True).click()
         _wait_idle(pg)
-        pg.get_by_text("Saved 3 uncertain inputs").first.wait_for()
+        pg.get_by_text("Saved 4 uncertain inputs").first.wait_for()
         assert load_scenario(path).uncertain[1].low == 45.0
         _no_exception(pg)
     finally:
@@ -696,12 +696,13 @@ def test_compare_shows_p50_and_p90_beside_the_deterministic_values(browser, serv
         heading.wait_for()
         _wait_idle(pg)
         table = _grid(heading.locator("xpath=following::*[@data-testid='stDataFrame'][1]"))
-        # the Rwanda options (and those other tests saved in the workspace), numbered as in the summary table; the
-        # one with uncertain inputs comes first, with its P50 and P90 beside it
+        # the Rwanda options (and those other tests saved in the workspace), numbered as in the summary table, the
+        # baseline first; every bundled option has uncertain inputs: its P50 and P90 beside it
         columns = list(table.columns)
-        k = columns[2].split(" ", 1)[0]
-        assert columns[:5] == ["Metric", "Unit", f"{k} {IDA}", f"{k} P50", f"{k} P90"]
-        assert "1. Rwanda: domestic budget only (baseline; no uncertain inputs)" in columns
+        assert columns[:5] == ["Metric", "Unit", "1. Rwanda: domestic budget only (baseline)", "1. P50", "1. P90"]
+        (named,) = [c for c in columns if c.endswith(f" {IDA}")]
+        k = named.split(" ", 1)[0]
+        assert columns[columns.index(named):columns.index(named) + 3] == [named, f"{k} P50", f"{k} P90"]
         rows = table.set_index("Metric")
         for key, label in (("total_cost", "Total cost"), ("pv_government_cost", "Government cost (present value)")):
             unit = rows.loc[label, "Unit"]
@@ -709,7 +710,7 @@ def test_compare_shows_p50_and_p90_beside_the_deterministic_values(browser, serv
             code = "" if unit == "RWF" else "RWF"
             assert rows.loc[label, f"{k} P50"] == format_metric(q.loc[(key, "p50"), "value"], "money", code)
             assert rows.loc[label, f"{k} P90"] == format_metric(q.loc[(key, "p90"), "value"], "money", code)
-        pg.get_by_text("have no uncertain inputs (no").wait_for()
+        pg.get_by_text("P50 and P90: the values that half and 90% of the draws stay below").wait_for()
         _no_exception(pg)
         heading.scroll_into_view_if_needed()
         _screenshot(pg, "compare-p50-p90")
