@@ -516,3 +516,20 @@ values = { "context.burden_limit" = 0.04 }
     assert not state.failed
     cost = read_draws(tmp_path / "o").groupby("stress")["total_cost"].mean()
     assert cost["capex_overrun=0.3"] > cost["baseline"]
+
+
+def test_the_rwanda_options_example_sweeps_the_five_options_on_the_same_uncertain_inputs(tmp_path):
+    spec = tmp_path / "options.toml"  # the example in 8 draws, its scenarios named from here
+    spec.write_text((ROOT / "examples" / "sweep-rwanda-options.toml").read_text(encoding="utf-8")
+                    .replace('"../scenarios/', f'"{ROOT / "scenarios"}/').replace("draws = 1000", "draws = 8"),
+                    encoding="utf-8")
+    sweep = load_sweep(spec)
+    assert len({c.scenario for c in sweep.cases}) == 5 and len(sweep.cases) == 10
+    state = run_sweep(sweep, tmp_path / "o")
+    assert not state.failed and len({tuple(d) for d in state.drawn.values()}) == 1  # the same inputs in each
+    cases = pd.read_csv(tmp_path / "o" / "cases.csv", keep_default_na=False)
+    assert set(cases["note"]) == {""} and set(cases["draws"]) == {8}
+    draws = read_draws(tmp_path / "o")
+    # the same draws of the plan's cost in every option (the same inputs, distributions and seed)
+    cost = draws[draws["stress"] == "baseline"].pivot(index="draw", columns="scenario", values="total_cost")
+    assert cost.nunique(axis=1).eq(1).all() and cost.iloc[:, 0].nunique() == 8
