@@ -800,11 +800,15 @@ def _tornado_text(t: pd.DataFrame, s: pd.DataFrame | None) -> str:
             return "n/a" if number is None else format_metric(number, kind, cur)
 
         idx = s[s["metric"] == metric].set_index("path") if s is not None else None
+        labels = list(g["input_label"])
         rows = []
         for r in g.itertuples():
-            row = {"rank": str(r.rank), "input": str(r.path), "low .. high input": f"{r.low_input:,.4g} .. "
-                   f"{r.high_input:,.4g}", "metric at low": value(r.low_value), "metric at high": value(r.high_value),
-                   "swing": value(r.swing)}
+            # the input in words (tornado.csv keeps its path), its path too where two inputs read the same
+            label = str(r.input_label) + (f" [{r.path}]" if labels.count(r.input_label) > 1 else "")
+            unit = f" {r.input_unit}" if str(r.input_unit) else ""
+            row = {"rank": str(r.rank), "input": label, "low .. high input": f"{r.low_input:,.4g} .. "
+                   f"{r.high_input:,.4g}{unit}", "metric at low": value(r.low_value),
+                   "metric at high": value(r.high_value), "swing": value(r.swing)}
             if idx is not None:
                 for col, name in (("first_order", "S1"), ("total_order", "ST")):
                     v = _number(idx.at[r.path, col])

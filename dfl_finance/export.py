@@ -570,7 +570,8 @@ TABLE_NOTES = {
                          "the risk run of the quantiles table"),
     "tornado": ("Each uncertain input at its low and its high value (its 5th and 95th percentile), every other "
                 "input at the file's value: the metric at each end, the swing, ranked by swing",
-                "low_input, high_input: in the input's own unit; low_value, high_value, swing: in the unit column",
+                "low_input, high_input: in the input's own unit (input_unit); low_value, high_value, swing: in the "
+                "unit column",
                 "the scenario's [[uncertain]] rows (docs/method.md, Sensitivity)"),
     "sobol": ("First-order and total Sobol indices of each metric to each uncertain input, with 95% bootstrap "
               "confidence intervals", "shares of the metric's variance (0 to 1)",

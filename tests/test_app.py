@@ -157,6 +157,20 @@ def test_invalid_edit_shows_the_error_and_keeps_the_last_valid_scenario(workspac
     assert at.text_input(key=_key("programme[0].target_share")).value == "0.1"
 
 
+def test_a_refused_field_says_its_label_and_unit_and_keeps_its_path(workspace):
+    at = _open(_app(), RWANDA)
+    _set(at, "programme[0].target_share", "0.1")  # below start_share 0.556
+    _set(at, "context.schools", "12.7")
+    _apply(at)
+    errors = [str(e.value) for e in at.error]
+    label = "School connectivity (LEO satellite): target share (share): "
+    # under the field and in the summary: the field's words first, its path in brackets
+    assert any(e.startswith(label) and e.endswith("[programme[0].target_share]") for e in errors), errors
+    assert any(e.startswith("Schools: must be a whole number") and "[context.schools]" in e for e in errors), errors
+    summary = next(e for e in errors if e.startswith("This edit was not applied"))
+    assert f"- {label}" in summary and "- Schools: must be a whole number" in summary
+
+
 @pytest.mark.parametrize("typed, saved, message", [
     ("2e3", 2000, None),
     ("2_000", 2000, None),
@@ -591,6 +605,9 @@ def test_the_risk_page_runs_the_bundled_scenario_and_shows_the_probability(works
     assert shown.value == f"{expected:.1%}"
     assert "64 draws, seed 2026" in _texts(at.caption)
     assert len(at.data_editor) == 1 and len(at.data_editor[0].value) == len(sc.uncertain)
+    # the rows in words under the table, and the fields that can vary with their words
+    assert "1. School connectivity (LEO satellite): satellite terminal, unit cost (USD)" in _texts(at.caption)
+    assert "macro.inflation  # Domestic inflation (1/yr)" in _texts(at.code)
     assert any("Total cost" in str(df.value) for df in at.dataframe)  # the quantile table
     assert not any(workspace.glob("*.toml"))  # running saves nothing
 

@@ -14,6 +14,7 @@ from dfl_finance.cli import main
 from dfl_finance.risk.sampling import Marginal
 from dfl_finance.risk.sensitivity import (
     SOBOL_COLUMNS,
+    SOBOL_INDEX_COLUMNS,
     TORNADO_COLUMNS,
     SensitivityError,
     check_metrics,
@@ -143,7 +144,7 @@ def test_a_metric_undefined_in_some_runs_has_no_indices():
     rows = [{"path": COST, "distribution": "uniform", "low": 400.0, "high": 600.0}]
     sources = [{"id": "donor", "kind": "grant", "currency": "USD"}]
     s = sobol_df(scenario_from_dict(_plan(rows, sources)), ["leverage", "total_cost"], n=16, seed=1)
-    assert s.loc[s["metric"] == "leverage", SOBOL_COLUMNS[3:]].isna().all().all()
+    assert s.loc[s["metric"] == "leverage", SOBOL_INDEX_COLUMNS].isna().all().all()
     assert s.loc[s["metric"] == "total_cost", "first_order"].iloc[0] == pytest.approx(1.0, abs=0.2)
 
 
@@ -178,7 +179,9 @@ def test_sensitivity_command_writes_the_tables_with_the_seed(tmp_path, capsys):
     assert main(["sensitivity", str(path), "--metric", "total_cost", "--metric", "total_gap", "--out", str(out),
                  "--n", "64", "--seed", "5"]) == 0
     printed = capsys.readouterr().out
-    assert printed.index(COST) < printed.index(LIMIT)  # ranked
+    # ranked, each input by its label and with its unit (the tables keep the path)
+    assert printed.index("connect: kit, unit cost") < printed.index("Burden limit")
+    assert "410 .. 590 USD" in printed and "0.0575 .. 0.1925 share" in printed and COST not in printed
     t, s = pd.read_csv(out / "tornado.csv"), pd.read_csv(out / "sobol.csv")
     assert list(t.columns) == TORNADO_COLUMNS and list(s.columns) == SOBOL_COLUMNS
     assert set(t["metric"]) == set(s["metric"]) == {"total_cost", "total_gap"}
@@ -202,3 +205,13 @@ def test_sensitivity_command_refuses_bad_requests_with_exit_2(tmp_path, capsys, 
     assert main(["sensitivity", str(path), "--out", str(tmp_path / "out"), *args]) == 2
     assert words in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_the_tables_name_each_input_in_words_with_its_unit_and_keep_its_path():
+    sc = scenario_from_dict(_plan(ROWS))
+    t, s = tornado(sc, ["total_cost"]), sobol_df(sc, ["total_cost"], n=8, seed=1)
+    for table in (t, s):
+        assert list(table.columns[-2:]) == ["input_label", "input_unit"]  # added after the columns there were
+        words = dict(zip(table["path"], zip(table["input_label"], table["input_unit"])))
+        assert words == {COST: ("connect: kit, unit cost", "USD"), LIMIT: ("Burden limit", "share")}
+    assert set(t["unit"]) == {"USD"}  # the metric's unit stays in its own column

@@ -8,9 +8,8 @@ import math
 
 import pandas as pd
 
-from ..errors import ScenarioError
 from ..formatting import currency_of, format_delta, format_metric
-from ..paths import resolve
+from ..paths import describe
 from ..risk.stress import BASELINE
 from ..schema import Scenario
 from ..vocabulary import METRICS, metric_definition
@@ -37,24 +36,11 @@ def metric_label(key: str) -> str:
 
 
 def input_label(scenario: Scenario, path: str) -> str:
-    """An uncertain input's path in words: ``programme[teacher_data_skills].cost[0].unit_cost`` -> ``Teacher data
-    skills, trainer days: unit cost``; ``macro.inflation`` -> ``Inflation``; a path that does not resolve stays."""
-    try:
-        loc = list(resolve(scenario, path))
-    except ScenarioError:
-        return path
-    parts: list[str] = []
-    if len(loc) >= 2 and loc[0] in ("programme", "source") and isinstance(loc[1], int):
-        if loc[0] == "programme":
-            prog = scenario.programme[loc[1]]
-            parts.append(prog.label)
-            if len(loc) >= 4 and loc[2] == "cost" and isinstance(loc[3], int):
-                parts.append(prog.cost[loc[3]].item)
-        else:
-            parts.append(scenario.source[loc[1]].label)
-    fields = [p for p in loc if isinstance(p, str)]
-    field = fields[-1] if fields else path
-    return f"{', '.join(parts)}: {field_label(field, capitalise=False)}" if parts else field_label(field)
+    """An uncertain input's path in words, with its unit (:func:`dfl_finance.paths.describe`, as tornado.csv's
+    ``input_label`` and ``input_unit``): ``programme[teacher_data_skills].cost[0].unit_cost`` -> ``Teacher data
+    skills: data-skills workshop, 5 days per teacher, unit cost (USD)``; ``macro.inflation`` -> ``Domestic inflation
+    (1/yr)``; a path that does not resolve stays."""
+    return describe(scenario, path).text
 
 
 def _labels(scenario: Scenario, paths: list[str]) -> list[str]:

@@ -19,6 +19,7 @@ from dfl_finance.app.conflicts import show_conflict
 from dfl_finance.app.sensitivity import (
     APP_SOBOL_N,
     DEFAULT_METRIC,
+    input_label,
     metric_label,
     metric_options,
     not_applied,
@@ -111,7 +112,7 @@ def sensitivity_and_stress(entry: Entry, summary, scope: str, basis: str, shown:
                 with st.spinner("Computing the tornado chart..."):
                     done = checked_tornado(entry.text, metric, basis)
             except ScenarioError as exc:
-                st.error("The tornado chart could not be computed:\n\n" + problem_list(exc.problems))
+                st.error("The tornado chart could not be computed:\n\n" + problem_list(exc.problems, sc))
             else:
                 state.remember("tornado", entry.name, entry.text, metric)  # for the Export page
                 rows = tornado_frame(done["table"], sc, metric)  # type: ignore[arg-type]
@@ -127,7 +128,7 @@ def sensitivity_and_stress(entry: Entry, summary, scope: str, basis: str, shown:
                 with st.spinner(f"Computing the Sobol indices ({APP_SOBOL_N:,} base samples)..."):
                     table = checked_sobol(entry.text, metric, APP_SOBOL_N, basis)
             except ScenarioError as exc:
-                st.error("The Sobol indices could not be computed:\n\n" + problem_list(exc.problems))
+                st.error("The Sobol indices could not be computed:\n\n" + problem_list(exc.problems, sc))
             else:
                 state.remember("sobol", entry.name, entry.text, metric)
                 st.altair_chart(sobol_chart(sobol_frame(table, sc, metric), metric), width="stretch",
@@ -141,7 +142,7 @@ def sensitivity_and_stress(entry: Entry, summary, scope: str, basis: str, shown:
     try:
         stressed = checked_stresses(entry.text, basis)
     except ScenarioError as exc:
-        st.error("The stress tests could not be run:\n\n" + problem_list(exc.problems))
+        st.error("The stress tests could not be run:\n\n" + problem_list(exc.problems, sc))
         return
     state.remember("stress", entry.name, entry.text)
     notes = stressed["notes"]
@@ -206,6 +207,9 @@ with st.form(f"uncertain:{prefix}"):
             **{c: text() for c in UNCERTAIN_NUMBERS},
             "values": text("values (comma-separated)"), "weights": text("weights (comma-separated)")}))
     submitted = st.form_submit_button("Apply", type="primary", key=f"apply_uncertain:{prefix}")
+if sc.uncertain:
+    st.caption("The rows in words: " + "; ".join(f"{i}. {input_label(sc, u.path)}"
+                                                  for i, u in enumerate(sc.uncertain, start=1)) + ".")
 if submitted:
     apply_uncertain(entry, edited, uscope)
     st.rerun()
@@ -217,7 +221,7 @@ with st.expander("Fields that can vary in this scenario"):
                 "its position: `programme[0].cost[1].unit_cost`). A source's pledge can be uncertain too: its "
                 "`reliability`, `disbursement_share` and `disbursement_lag`, written in the TOML file on the "
                 "Scenarios page.")
-    st.code("\n".join(varying_fields(sc)), language=None)
+    st.code("\n".join(f"{path}  # {input_label(sc, path)}" for path in varying_fields(sc)), language=None)
 pledges = pledge_table(sc)
 if not pledges.empty:
     st.markdown("**Uncertain pledges** (edit them in the TOML file on the Scenarios page)")
@@ -254,7 +258,7 @@ try:
     with st.spinner(f"Running {int(draws):,} draws..."):
         risk = checked_risk_tables(entry.text, int(draws), int(seed), method, basis)
 except ScenarioError as exc:
-    st.error("The risk run failed:\n\n" + problem_list(exc.problems))
+    st.error("The risk run failed:\n\n" + problem_list(exc.problems, sc))
     st.stop()
 state.remember("risk", name, entry.text, {"draws": int(draws), "seed": int(seed), "method": method})
 
