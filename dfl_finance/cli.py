@@ -738,11 +738,31 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
                            **({} if args.no_sobol else {"n": n, "engine_draws": n * (len(inputs) + 2)})}
     written = _write_tables(tables, args.out, meta)
     print(_tornado_text(tables["tornado"], tables.get("sobol")))
+    if "sobol" in tables:
+        for line in _above_one(tables["sobol"], n):
+            print(line)
     if any(row.group is not None for row in sc.uncertain) and not args.no_sobol:
         print("note: the Sobol indices take the inputs as independent (the groups' correlations are left out)",
               file=sys.stderr)
     print(f"\nwrote {len(written)} files to {Path(args.out)}")
     return EXIT_OK
+
+
+def _above_one(sobol: pd.DataFrame, n: int) -> list[str]:
+    """A note for each Sobol index above 1 (100%), sobol.csv's ``note``: small samples do this; raise ``--n``."""
+    from .vocabulary import metric_definition
+
+    out = []
+    noted = sobol[sobol["note"].astype(str) != ""]
+    for metric, name, s1, st in zip(noted["metric"], noted["input_label"], noted["first_order"].astype(float),
+                                    noted["total_order"].astype(float)):
+        which = [f"{kind} {v:.2f}" for kind, v in (("first-order", s1), ("total", st)) if v > 1.0]
+        label = metric_definition(str(metric)).label
+        label = label if label[:2].isupper() else label[:1].lower() + label[1:]  # "PPP payments" stays
+        out.append(f"note: the Sobol index of the {label} to {name} is above 1 "
+                   f"(100%: {', '.join(which)}), which a share of the variance cannot be: small samples do this; "
+                   f"raise the sample size with --n (now {n}; e.g. --n {4 * n})")
+    return out
 
 
 #: The metrics `dfl-finance stress` prints per stress (stress_summary.csv has them all).

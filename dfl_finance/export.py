@@ -574,7 +574,8 @@ TABLE_NOTES = {
                 "unit column",
                 "the scenario's [[uncertain]] rows (docs/method.md, Sensitivity)"),
     "sobol": ("First-order and total Sobol indices of each metric to each uncertain input, with 95% bootstrap "
-              "confidence intervals", "shares of the metric's variance (0 to 1)",
+              "confidence intervals; note: why an index is above 1 (a small sample)",
+              "shares of the metric's variance (0 to 1)",
               "scipy.stats.sobol_indices over the [[uncertain]] rows (manifest.json: sensitivity gives N and the "
               "seed; docs/method.md, Sensitivity)"),
     "stress_summary": ("Summary metrics of every scenario under each stress test, against the unstressed run "

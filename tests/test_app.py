@@ -684,6 +684,17 @@ def test_the_risk_page_draws_the_tornado_and_the_stress_tests(workspace):
                for c in at.get("vega_lite_chart"))
 
 
+def test_the_risk_page_explains_a_sobol_index_above_100_percent(workspace):
+    # Kenya's funding gap at the app's 256 base samples: the 4G bandwidth's first-order index is estimated above 1
+    at = _risk(_app(), KENYA_GPE, draws=16)
+    scope = _scope(KENYA_GPE)
+    at.button(key=f"sobol_go:{scope}").click().run()
+    assert not at.exception and not at.error, _texts(at.error)
+    warned = _texts(at.warning)
+    assert "An index above 100% (School connectivity (fibre, 4G and satellite): 4G bandwidth" in warned
+    assert "small samples do this" in warned and "--n 1024`" in warned
+
+
 # ------------------------------------------------------------------------------------------- optimise
 
 KENYA_GPE = "Kenya: IDA grant with GPE multiplier"

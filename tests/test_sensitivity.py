@@ -210,8 +210,32 @@ def test_sensitivity_command_refuses_bad_requests_with_exit_2(tmp_path, capsys, 
 def test_the_tables_name_each_input_in_words_with_its_unit_and_keep_its_path():
     sc = scenario_from_dict(_plan(ROWS))
     t, s = tornado(sc, ["total_cost"]), sobol_df(sc, ["total_cost"], n=8, seed=1)
+    # added after the columns there were
+    assert list(t.columns) == ["scenario", "metric", "path", "low_input", "high_input", "low_value", "high_value",
+                               "swing", "unit", "rank", "input_label", "input_unit"]
+    assert list(s.columns) == ["scenario", "metric", "path", "first_order", "total_order", "first_order_low",
+                               "first_order_high", "total_order_low", "total_order_high", "input_label", "input_unit",
+                               "note"]
     for table in (t, s):
-        assert list(table.columns[-2:]) == ["input_label", "input_unit"]  # added after the columns there were
         words = dict(zip(table["path"], zip(table["input_label"], table["input_unit"])))
         assert words == {COST: ("connect: kit, unit cost", "USD"), LIMIT: ("Burden limit", "share")}
     assert set(t["unit"]) == {"USD"}  # the metric's unit stays in its own column
+
+
+def test_an_index_above_one_is_explained_in_the_table_and_the_output_with_the_sample_size_to_raise(tmp_path, capsys):
+    # Kenya's funding gap at N = 64: the 4G bandwidth's estimated first-order index exceeds 1, which a share of the
+    # variance cannot (scipy's estimators at a small sample); the others stay within 0..1
+    from tests.conftest import ROOT
+
+    out = tmp_path / "out"
+    assert main(["sensitivity", str(ROOT / "scenarios/kenya-ida-gpe.toml"), "--n", "64", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    s = pd.read_csv(out / "sobol.csv", keep_default_na=False)
+    over = s[s["first_order"] > 1]
+    assert len(over) == 1 and over["path"].iloc[0].startswith("programme[connectivity].cost[4G bandwidth")
+    assert over["note"].iloc[0].startswith("first-order and total indices above 1 (100%)")
+    assert "N = 64 base samples" in over["note"].iloc[0]
+    assert set(s.loc[s["first_order"] <= 1, "note"]) == {""}
+    assert "note: the Sobol index of the funding gap to School connectivity (fibre, 4G and satellite): 4G " \
+           "bandwidth" in printed and "small samples do this; raise the sample size with --n (now 64; e.g. --n 256)" \
+           in printed

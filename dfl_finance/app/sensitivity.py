@@ -77,6 +77,24 @@ def sobol_frame(table: pd.DataFrame, scenario: Scenario, metric: str) -> pd.Data
     return pd.DataFrame(rows, columns=["input", "path", "index", "value", "low", "high"])
 
 
+def above_one(table: pd.DataFrame, scenario: Scenario, metric: str, n: int = APP_SOBOL_N) -> str:
+    """The note the Risk page gives with Sobol indices above 1 (100%) of ``metric`` (sobol.csv's ``note``): which
+    inputs, that small samples do this, and where to raise the sample size; ``""`` when none is above 1."""
+    rows = table[(table["metric"] == metric) & (table["note"].astype(str) != "")] if "note" in table else table[:0]
+    if rows.empty:
+        return ""
+    inputs = "; ".join(f"{input_label(scenario, str(path))}: first-order {_share(float(s1))}, total "
+                       f"{_share(float(st))}" for path, s1, st in zip(rows["path"], rows["first_order"],
+                                                                       rows["total_order"]))
+    return (f"An index above 100% ({inputs}) is not a share of the variance: small samples do this, and the app "
+            f"computes the indices from a sample of {n:,} (fixed here). For a closer estimate, run `dfl-finance "
+            f"sensitivity FILE --metric {metric} --n {4 * n}` (the sample size N, a power of 2).")
+
+
+def _share(value: float) -> str:
+    return "n/a" if not math.isfinite(value) else f"{value:.0%}"
+
+
 def stress_name(key: str) -> str:
     """A stress key in words: ``pledge_shortfall:ida=0.3`` -> ``Pledge shortfall (ida, size 0.3)``."""
     if key == BASELINE:

@@ -39,7 +39,8 @@ TORNADO_COLUMNS = ["scenario", "metric", "path", "low_input", "high_input", "low
 #: The indices of sobol.csv and the bounds of their confidence intervals.
 SOBOL_INDEX_COLUMNS = ["first_order", "total_order", "first_order_low", "first_order_high", "total_order_low",
                        "total_order_high"]
-SOBOL_COLUMNS = ["scenario", "metric", "path", *SOBOL_INDEX_COLUMNS, "input_label", "input_unit"]
+#: ``note``: empty, or why an index is above 1 (:func:`above_one_note`).
+SOBOL_COLUMNS = ["scenario", "metric", "path", *SOBOL_INDEX_COLUMNS, "input_label", "input_unit", "note"]
 #: Bootstrap of the Sobol indices: confidence level and resamples (scipy's defaults).
 CONFIDENCE_LEVEL, RESAMPLES = 0.95, 999
 #: Default base sample size of the Sobol indices (a power of 2).
@@ -323,10 +324,31 @@ def sobol_df(scenario: Scenario, metrics: Sequence[str], n: int = DEFAULT_N, see
     rows = []
     for i, metric in enumerate(metrics):
         for j, inp in enumerate(inputs):
-            rows.append({"scenario": scenario.name, "metric": metric, "path": inp.path,
-                         **{c: _index(getattr(s, c)[i, j]) for c in SOBOL_INDEX_COLUMNS},
-                         "input_label": inp.label, "input_unit": inp.unit})
+            indices = {c: _index(getattr(s, c)[i, j]) for c in SOBOL_INDEX_COLUMNS}
+            rows.append({"scenario": scenario.name, "metric": metric, "path": inp.path, **indices,
+                         "input_label": inp.label, "input_unit": inp.unit,
+                         "note": above_one_note(indices["first_order"], indices["total_order"], n)})
     return pd.DataFrame(rows, columns=SOBOL_COLUMNS)
+
+
+def above_one_note(first_order: float, total_order: float, n: int) -> str:
+    """Why an index above 1 (100%) is there, which a share of the variance cannot be: the estimators' noise at a
+    small base sample size ``n``; ``""`` for indices at most 1.
+
+    Examples
+    --------
+    >>> above_one_note(1.07, 0.98, 256).split(": ")
+    ['first-order index above 1 (100%), which a share of the variance cannot be', 'small samples do this (N = 256 \
+base samples); a larger N gives a closer estimate']
+    >>> above_one_note(1.07, 1.02, 256).split(":")[0], above_one_note(0.4, 0.5, 256)
+    ('first-order and total indices above 1 (100%), which a share of the variance cannot be', '')
+    """
+    over = [name for name, v in (("first-order", first_order), ("total", total_order))
+            if math.isfinite(v) and v > 1.0]
+    if not over:
+        return ""
+    return (f"{' and '.join(over)} {'indices' if len(over) > 1 else 'index'} above 1 (100%), which a share of the "
+            f"variance cannot be: small samples do this (N = {n:,} base samples); a larger N gives a closer estimate")
 
 
 def _index(value: float) -> float:

@@ -19,6 +19,7 @@ from dfl_finance.app.conflicts import show_conflict
 from dfl_finance.app.sensitivity import (
     APP_SOBOL_N,
     DEFAULT_METRIC,
+    above_one,
     input_label,
     metric_label,
     metric_options,
@@ -137,6 +138,8 @@ def sensitivity_and_stress(entry: Entry, summary, scope: str, basis: str, shown:
                            f"interactions (total), from {APP_SOBOL_N:,} base samples (the inputs taken as "
                            f"independent); the lines are 95% confidence intervals. For more samples, run "
                            f"`dfl-finance sensitivity`.")
+                if note := above_one(table, sc, metric):  # type: ignore[arg-type]
+                    st.warning(note, icon=":material/warning:")
 
     st.markdown("**Stress tests**")
     try:
