@@ -540,7 +540,7 @@ def cmd_schools(args: argparse.Namespace) -> int:
                        "budget": args.budget, "target_year": args.target_year, "rate": args.rate,
                        "prefer": list(prefer) if prefer else None}
     written = _write_tables(tables, args.out, meta)
-    print(_schools_text(tables))
+    print(_schools_text(tables, args.budget))
     if scenario is not None:
         summary = dict(zip(tables["summary"]["metric"], tables["summary"]["value"]))
         from .formatting import format_money
@@ -560,26 +560,40 @@ def cmd_schools(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _schools_text(tables: dict[str, pd.DataFrame]) -> str:
-    """Schools by technology, connection by area at the end, and the equity measures."""
+def _schools_text(tables: dict[str, pd.DataFrame], budget: float | None = None) -> str:
+    """Schools by technology (assigned, and connected within the plan's years and budget), connection by area at the
+    end, and the equity measures in words."""
     import pandas as pd
 
     from .formatting import format_money
+    from .schools.engine import EXISTING
+    from .schools.segments import equity_sentences, technology_counts, technology_label
 
-    schools = tables["schools"]
-    by_tech = schools.groupby("technology").agg(schools=("school_id", "size"), capex=("capex", "sum"),
-                                               learners=("learners", "sum"))
-    rows = [{"technology": str(t), "schools": f"{int(r.schools):,}", "learners": f"{int(r.learners):,}",
-             "capex": format_money(float(r.capex), "USD")} for t, r in by_tech.iterrows()]
     seg = tables["segments"]
-    last = seg[(seg["segment_type"].isin(["all", "area"])) & (seg["year"] == seg["year"].max())]
-    area = [{"segment": str(r.segment), "connected": f"{r.share_connected:.1%}",
-             "capex per learner": format_money(float(r.cost_per_learner), "USD")
-             if pd.notna(r.cost_per_learner) else "n/a"} for r in last.itertuples()]
-    eq = tables["equity"]
-    measures = "\n".join(f"  {m}: {v:.3f} ({u})" for m, v, u in eq.itertuples(index=False))
-    return (f"{_table_text(rows)}\n\nat the end of {int(seg['year'].max())}:\n{_table_text(area)}\n\n"
-            f"equity:\n{measures}")
+    first, last = int(seg["year"].min()), int(seg["year"].max())
+    counts = technology_counts(tables["schools"])
+    rows = []
+    for r in counts.to_dict("records"):
+        before = r["technology"] == EXISTING  # connected before the plan: all of them, none in it
+        assigned = int(r["schools"])
+        connected = assigned if before else int(r["connected_in_plan"])
+        learners = int(r["learners"] if before else r["learners_in_plan"])
+        rows.append({"technology": technology_label(str(r["technology"])), "schools assigned": f"{assigned:,}",
+                     f"connected by {last}": f"{connected:,}" + (" (before)" if before else ""),
+                     f"not connected by {last}": f"{assigned - connected:,}",
+                     f"learners connected by {last}": f"{learners:,}",
+                     "capex of those connected": format_money(float(r["capex_in_plan"]), "USD"),
+                     "capex of the rest": format_money(float(r["capex"]) - float(r["capex_in_plan"]), "USD")})
+    limit = f" and a yearly capex budget of {format_money(budget, 'USD')}" if budget is not None else ""
+    head = (f"schools by technology: each school is assigned its least-cost technology; connected by {last}: within "
+            f"the plan's years ({first}-{last}){limit}")
+    last_rows = seg[(seg["segment_type"].isin(["all", "area"])) & (seg["year"] == last)]
+    area = [{"segment": str(a["segment"]), "connected": f"{a['share_connected']:.1%}",
+             "capex per learner": format_money(float(a["cost_per_learner"]), "USD")
+             if pd.notna(a["cost_per_learner"]) else "n/a"} for a in last_rows.to_dict("records")]
+    equity = "\n".join(f"  {sentence}" for sentence in equity_sentences(tables["equity"], seg))
+    return (f"{head}\n{_table_text(rows)}\n\nat the end of {last}:\n{_table_text(area)}\n\n"
+            f"equity:\n{equity}")
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
