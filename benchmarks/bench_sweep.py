@@ -43,8 +43,8 @@ def scaled_country(file: str, i: int) -> dict[str, Any]:
 
 
 def countries(folder: Path, n: int) -> list[Path]:
-    """``n`` scenario files: the bundled ones with their counts and budget scaled, each with the uncertain rows of
-    rwanda-ida-credit where its paths resolve (so every case has draws that differ)."""
+    """``n`` scenario files: the bundled ones with their counts and budget scaled, each with its own uncertain rows
+    (so every case has draws that differ)."""
     out = []
     for i in range(n):
         raw = scaled_country(BUNDLED[i % len(BUNDLED)], i)

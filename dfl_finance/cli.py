@@ -299,6 +299,7 @@ def cmd_risk(args: argparse.Namespace) -> int:
 
     from .results import quantiles_df, yearly_quantiles_df
     from .risk import risk_draws
+    from .risk.inputs import run_entry
 
     loaded = _load_all(args.files)
     tables: dict[str, list[pd.DataFrame]] = {"quantiles": [], "yearly_quantiles": [], "summary": []}
@@ -312,9 +313,10 @@ def cmd_risk(args: argparse.Namespace) -> int:
         method = args.method or sc.risk.method
         with _in_file(f), _progress(n, sc.name) as bar:
             res = risk_draws(sc, n, seed, method, args.basis, progress=bar.update)
-        args.risk[sc.name] = {"draws": n, "seed": seed, "method": method,
-                              "uncertain": [row.path for row in sc.uncertain]}
-        tables["quantiles"].append(quantiles_df(res))
+        quantiles = quantiles_df(res)
+        note = _flat(quantiles)
+        args.risk[sc.name] = run_entry(sc, n, seed, method, note)
+        tables["quantiles"].append(quantiles)
         tables["yearly_quantiles"].append(yearly_quantiles_df(res))
         tables["summary"].append(res.summary_df() if n == 1 else _deterministic_summary(sc, args.basis))
         if args.draws_out:
@@ -340,6 +342,13 @@ def _progress(total: int, label: str) -> Any:
 
 #: The metrics `dfl-finance risk` prints (quantiles.csv has them all).
 RISK_SHOWN = ("total_cost", "total_gap", "pv_government_cost", "peak_burden_share", "years_over_limit")
+
+
+def _flat(quantiles: pd.DataFrame) -> str:
+    """The note of a scenario's quantiles (quantiles.csv's ``note``: why they are flat), or ``""``."""
+    from .results import quantiles_note
+
+    return quantiles_note(quantiles)
 
 
 def _quantiles_text(q: pd.DataFrame) -> str:
@@ -369,7 +378,9 @@ def _quantiles_text(q: pd.DataFrame) -> str:
                 k: (format_metric(values[k], kind, cur) if kind != "share" or metric in ("prob_over_limit",
                                                                                            "peak_burden_share")
                     else f"{values[k]:.2f}") for k in STATISTICS if k in values}})
-        blocks.append(f"{name}\n" + pd.DataFrame(rows).to_string(index=False))
+        note = _flat(g)
+        head = f"{name}: {note}" if note else str(name)  # a flat block says so in its first line
+        blocks.append(f"{head}\n" + pd.DataFrame(rows).to_string(index=False))
     return "\n\n".join(blocks)
 
 
@@ -446,12 +457,14 @@ def cmd_optimise(args: argparse.Namespace) -> int:
 
         from .optimiser import optimise_draws
         from .results import quantiles_df
+        from .risk.inputs import run_entry
 
         seed = sc.risk.seed if args.seed is None else args.seed
         with _in_file(f), _progress(args.draws, f"{sc.name}: optimise per draw") as bar:
             runs = optimise_draws(sc, options, args.draws, seed, args.method, args.basis, progress=bar.update)
         tables["quantiles"] = pd.concat([quantiles_df(r) for r in runs], ignore_index=True)
-        args.optimise["draws"] = {"draws": args.draws, "seed": seed, "method": args.method or sc.risk.method}
+        args.optimise["draws"] = run_entry(sc, args.draws, seed, args.method or sc.risk.method,
+                                           _flat(tables["quantiles"]))
         args.seed = seed
     written = _write(tables, args, [sc])
     print(comparison_text(tables["comparison"][tables["comparison"]["metric"].isin(OPTIMISE_SHOWN)]))
@@ -524,7 +537,7 @@ def cmd_schools(args: argparse.Namespace) -> int:
                        "budget": args.budget, "target_year": args.target_year, "rate": args.rate,
                        "prefer": list(prefer) if prefer else None}
     written = _write_tables(tables, args.out, meta)
-    print(_schools_text(tables))
+    print(_schools_text(tables, args.budget))
     if scenario is not None:
         summary = dict(zip(tables["summary"]["metric"], tables["summary"]["value"]))
         from .formatting import format_money
@@ -544,26 +557,40 @@ def cmd_schools(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _schools_text(tables: dict[str, pd.DataFrame]) -> str:
-    """Schools by technology, connection by area at the end, and the equity measures."""
+def _schools_text(tables: dict[str, pd.DataFrame], budget: float | None = None) -> str:
+    """Schools by technology (assigned, and connected within the plan's years and budget), connection by area at the
+    end, and the equity measures in words."""
     import pandas as pd
 
     from .formatting import format_money
+    from .schools.engine import EXISTING
+    from .schools.segments import equity_sentences, technology_counts, technology_label
 
-    schools = tables["schools"]
-    by_tech = schools.groupby("technology").agg(schools=("school_id", "size"), capex=("capex", "sum"),
-                                               learners=("learners", "sum"))
-    rows = [{"technology": str(t), "schools": f"{int(r.schools):,}", "learners": f"{int(r.learners):,}",
-             "capex": format_money(float(r.capex), "USD")} for t, r in by_tech.iterrows()]
     seg = tables["segments"]
-    last = seg[(seg["segment_type"].isin(["all", "area"])) & (seg["year"] == seg["year"].max())]
-    area = [{"segment": str(r.segment), "connected": f"{r.share_connected:.1%}",
-             "capex per learner": format_money(float(r.cost_per_learner), "USD")
-             if pd.notna(r.cost_per_learner) else "n/a"} for r in last.itertuples()]
-    eq = tables["equity"]
-    measures = "\n".join(f"  {m}: {v:.3f} ({u})" for m, v, u in eq.itertuples(index=False))
-    return (f"{_table_text(rows)}\n\nat the end of {int(seg['year'].max())}:\n{_table_text(area)}\n\n"
-            f"equity:\n{measures}")
+    first, last = int(seg["year"].min()), int(seg["year"].max())
+    counts = technology_counts(tables["schools"])
+    rows = []
+    for r in counts.to_dict("records"):
+        before = r["technology"] == EXISTING  # connected before the plan: all of them, none in it
+        assigned = int(r["schools"])
+        connected = assigned if before else int(r["connected_in_plan"])
+        learners = int(r["learners"] if before else r["learners_in_plan"])
+        rows.append({"technology": technology_label(str(r["technology"])), "schools assigned": f"{assigned:,}",
+                     f"connected by {last}": f"{connected:,}" + (" (before)" if before else ""),
+                     f"not connected by {last}": f"{assigned - connected:,}",
+                     f"learners connected by {last}": f"{learners:,}",
+                     "capex of those connected": format_money(float(r["capex_in_plan"]), "USD"),
+                     "capex of the rest": format_money(float(r["capex"]) - float(r["capex_in_plan"]), "USD")})
+    limit = f" and a yearly capex budget of {format_money(budget, 'USD')}" if budget is not None else ""
+    head = (f"schools by technology: each school is assigned its least-cost technology; connected by {last}: within "
+            f"the plan's years ({first}-{last}){limit}")
+    last_rows = seg[(seg["segment_type"].isin(["all", "area"])) & (seg["year"] == last)]
+    area = [{"segment": str(a["segment"]), "connected": f"{a['share_connected']:.1%}",
+             "capex per learner": format_money(float(a["cost_per_learner"]), "USD")
+             if pd.notna(a["cost_per_learner"]) else "n/a"} for a in last_rows.to_dict("records")]
+    equity = "\n".join(f"  {sentence}" for sentence in equity_sentences(tables["equity"], seg))
+    return (f"{head}\n{_table_text(rows)}\n\nat the end of {last}:\n{_table_text(area)}\n\n"
+            f"equity:\n{equity}")
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
@@ -605,6 +632,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                 "basis": sweep.basis, "workers": "in process" if client is None and args.workers == 0 else
                 (args.scheduler or args.workers or os.cpu_count()), "failed": {str(k): v for k, v in
                                                                               state.failed.items()}}
+    drawn: dict[str, dict[str, list[str]]] = {}  # scenario -> override set -> what its draws draw
+    for c in sweep.cases:
+        drawn.setdefault(c.scenario, {})[c.override] = state.drawn.get((c.file, c.override), [])
+    manifest["uncertain"] = drawn
+    manifest["flat"] = {str(k): v for k, v in state.notes.items() if v}
     part = sweep.portfolio
     if part is not None:
         manifest["portfolio"] = {"name": part.name, "file": str(part.file), "sha256": file_sha256(part.file),
@@ -613,6 +645,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     print(f"{sweep.name}: {len(sweep.cases)} cases x {sweep.draws:,} draws in {len(sweep.tasks())} chunks "
           f"({state.ran} run, {state.skipped} already written)")
+    flat: dict[tuple[str, str], list[str]] = {}
+    for k, note in state.notes.items():
+        if note:
+            flat.setdefault((sweep.cases[k].scenario, note), []).append(str(k))
+    for (name, note), cases in flat.items():
+        print(f"{name}: {note} (case{'s' if len(cases) > 1 else ''} {', '.join(cases)})")
     for case, why in state.failed.items():
         c = sweep.cases[case]
         print(f"failed: case {case} ({c.scenario}, {c.override}, {c.stress}, seed {c.seed}): {why}",
@@ -711,11 +749,31 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
                            **({} if args.no_sobol else {"n": n, "engine_draws": n * (len(inputs) + 2)})}
     written = _write_tables(tables, args.out, meta)
     print(_tornado_text(tables["tornado"], tables.get("sobol")))
+    if "sobol" in tables:
+        for line in _above_one(tables["sobol"], n):
+            print(line)
     if any(row.group is not None for row in sc.uncertain) and not args.no_sobol:
         print("note: the Sobol indices take the inputs as independent (the groups' correlations are left out)",
               file=sys.stderr)
     print(f"\nwrote {len(written)} files to {Path(args.out)}")
     return EXIT_OK
+
+
+def _above_one(sobol: pd.DataFrame, n: int) -> list[str]:
+    """A note for each Sobol index above 1 (100%), sobol.csv's ``note``: small samples do this; raise ``--n``."""
+    from .vocabulary import metric_definition
+
+    out = []
+    noted = sobol[sobol["note"].astype(str) != ""]
+    for metric, name, s1, st in zip(noted["metric"], noted["input_label"], noted["first_order"].astype(float),
+                                    noted["total_order"].astype(float)):
+        which = [f"{kind} {v:.2f}" for kind, v in (("first-order", s1), ("total", st)) if v > 1.0]
+        label = metric_definition(str(metric)).label
+        label = label if label[:2].isupper() else label[:1].lower() + label[1:]  # "PPP payments" stays
+        out.append(f"note: the Sobol index of the {label} to {name} is above 1 "
+                   f"(100%: {', '.join(which)}), which a share of the variance cannot be: small samples do this; "
+                   f"raise the sample size with --n (now {n}; e.g. --n {4 * n})")
+    return out
 
 
 #: The metrics `dfl-finance stress` prints per stress (stress_summary.csv has them all).
@@ -773,11 +831,15 @@ def _tornado_text(t: pd.DataFrame, s: pd.DataFrame | None) -> str:
             return "n/a" if number is None else format_metric(number, kind, cur)
 
         idx = s[s["metric"] == metric].set_index("path") if s is not None else None
+        labels = list(g["input_label"])
         rows = []
         for r in g.itertuples():
-            row = {"rank": str(r.rank), "input": str(r.path), "low .. high input": f"{r.low_input:,.4g} .. "
-                   f"{r.high_input:,.4g}", "metric at low": value(r.low_value), "metric at high": value(r.high_value),
-                   "swing": value(r.swing)}
+            # the input in words (tornado.csv keeps its path), its path too where two inputs read the same
+            label = str(r.input_label) + (f" [{r.path}]" if labels.count(r.input_label) > 1 else "")
+            unit = f" {r.input_unit}" if str(r.input_unit) else ""
+            row = {"rank": str(r.rank), "input": label, "low .. high input": f"{r.low_input:,.4g} .. "
+                   f"{r.high_input:,.4g}{unit}", "metric at low": value(r.low_value),
+                   "metric at high": value(r.high_value), "swing": value(r.swing)}
             if idx is not None:
                 for col, name in (("first_order", "S1"), ("total_order", "ST")):
                     v = _number(idx.at[r.path, col])

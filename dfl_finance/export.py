@@ -562,17 +562,20 @@ TABLE_NOTES = {
                    "in the unit column", "the scenarios' summary tables"),
     "quantiles": ("Every summary metric over the draws of the scenario's uncertain inputs (P5, P10, P50, P90, P95 "
                   "and the mean), and prob_over_limit: the share of draws in which the burden exceeds its limit in "
-                  "some year", "in the unit column", "a risk run (manifest.json: risk gives each scenario's draws, "
+                  "some year; note: why a scenario's quantiles are flat (every draw the same), if they are",
+                  "in the unit column", "a risk run (manifest.json: risk gives each scenario's draws, "
                   "seed and sampling method; docs/method.md, Risk)"),
     "yearly_quantiles": ("Each year's cost, funding gap and burden share over the draws (P5 to P95 and the mean)",
                          "cost, gap: in the unit column; burden_share: share of the education budget",
                          "the risk run of the quantiles table"),
     "tornado": ("Each uncertain input at its low and its high value (its 5th and 95th percentile), every other "
                 "input at the file's value: the metric at each end, the swing, ranked by swing",
-                "low_input, high_input: in the input's own unit; low_value, high_value, swing: in the unit column",
+                "low_input, high_input: in the input's own unit (input_unit); low_value, high_value, swing: in the "
+                "unit column",
                 "the scenario's [[uncertain]] rows (docs/method.md, Sensitivity)"),
     "sobol": ("First-order and total Sobol indices of each metric to each uncertain input, with 95% bootstrap "
-              "confidence intervals", "shares of the metric's variance (0 to 1)",
+              "confidence intervals; note: why an index is above 1 (a small sample)",
+              "shares of the metric's variance (0 to 1)",
               "scipy.stats.sobol_indices over the [[uncertain]] rows (manifest.json: sensitivity gives N and the "
               "seed; docs/method.md, Sensitivity)"),
     "stress_summary": ("Summary metrics of every scenario under each stress test, against the unstressed run "

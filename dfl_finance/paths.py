@@ -545,3 +545,125 @@ def _prefix(steps: Sequence[Step], depth: int) -> str:
         out.append(Step(step.field, keep))
         depth -= 1 + len(keep)
     return format_path(out)
+
+
+# ------------------------------------------------------------------------------------------------ in words
+
+#: Field names (or words of them) that are not written as they are named: acronyms, abbreviations, and fields whose
+#: name alone would be ambiguous (``inflation`` is the domestic rate, beside ``usd_inflation``).
+FIELD_WORDS: dict[str, str] = {
+    "fx_rate": "exchange rate", "fx_path": "exchange-rate path", "fx_year": "year of the exchange rate",
+    "inflation": "domestic inflation", "usd_inflation": "US inflation", "pv": "PV of", "usd": "USD", "gdp": "GDP",
+    "ppp": "PPP", "dsf": "DSF", "lcu": "local currency", "emis": "EMIS", "ida": "IDA", "gpe": "GPE",
+    "fx": "exchange-rate"}
+
+
+def field_label(field: str, capitalise: bool = True) -> str:
+    """A field name in words: ``"education_budget"`` -> ``"Education budget"``, with acronyms as they are written;
+    ``capitalise=False`` for a word inside a sentence.
+
+    Examples
+    --------
+    >>> field_label("education_budget"), field_label("usd_inflation"), field_label("pv_external_debt")
+    ('Education budget', 'US inflation', 'PV of external debt')
+    >>> [field_label(f, capitalise=False) for f in ("fx_rate", "gdp", "gap_financing_rate", "inflation")]
+    ['exchange rate', 'GDP', 'gap financing rate', 'domestic inflation']
+    """
+    text = FIELD_WORDS.get(field) or " ".join(FIELD_WORDS.get(w, w) for w in field.split("_"))
+    return text[:1].upper() + text[1:] if capitalise else text
+
+
+#: A row of a list of tables (other than programmes, cost lines and sources, which have names), in words.
+_ROWS = {"uncertain": "Uncertain input", "stress": "Stress test"}
+
+
+class FieldWords(NamedTuple):
+    """A field of a scenario for people: its ``label`` (the programme, cost line or source it belongs to, and the
+    field in words) and its ``unit`` (the schema's, the currency named)."""
+
+    label: str
+    unit: str
+
+    @property
+    def text(self) -> str:
+        """``label (unit)``, or the label alone for a field without a unit."""
+        # a count's unit is its label ("Schools (schools)" says nothing more)
+        return f"{self.label} ({self.unit})" if self.unit and self.unit.lower() != self.label.lower() else self.label
+
+
+def _currency(data: Any, loc: Location) -> str:
+    """The currency of an amount at ``loc``: a cost line's or a source's own (a source's default: USD for grants
+    and loans, as :meth:`Scenario.source_currency`), else the scenario's."""
+    scenario_currency = _at(data, ("scenario", "currency")) or "USD"
+    if len(loc) >= 4 and loc[0] == "programme" and loc[2] == "cost":
+        return _at(data, loc[:4] + ("currency",)) or scenario_currency
+    if len(loc) >= 2 and loc[0] == "source":
+        own = _at(data, loc[:2] + ("currency",))
+        kind = _at(data, loc[:2] + ("kind",))
+        return own or ("USD" if kind in ("grant", "loan") else scenario_currency)
+    return str(scenario_currency)
+
+
+def field_unit(data: Scenario | Mapping[str, Any], loc: Location) -> str:
+    """The unit of the field at ``loc`` as the schema gives it (``_field(..., unit=...)``), with ``currency`` named:
+    ``USD`` for a USD-priced cost line's ``unit_cost``, ``RWF/yr`` for a RWF budget; ``""`` where it has none."""
+    fields = [i for i, part in enumerate(loc) if isinstance(part, str)]
+    if not fields:
+        return ""
+    last = fields[-1]
+    model = model_at(loc[:last])
+    name = loc[last]
+    if model is None or not isinstance(name, str) or name not in model.model_fields:
+        return ""
+    extra = model.model_fields[name].json_schema_extra
+    unit = str(extra.get("unit", "")) if isinstance(extra, dict) else ""
+    if "currency" in unit.split("/"):
+        unit = "/".join(_currency(data, loc) if part == "currency" else part for part in unit.split("/"))
+    return unit
+
+
+def describe(data: Scenario | Mapping[str, Any], path: str | Location) -> FieldWords:
+    """A field path in words, with its unit: ``programme[connectivity].cost[satellite terminal].unit_cost`` ->
+    ``School connectivity (LEO satellite): satellite terminal, unit cost`` in ``USD``; ``macro.inflation`` ->
+    ``Domestic inflation`` in ``1/yr``; ``source[ida].commitment`` -> ``IDA21 40-year credit: commitment`` in
+    ``USD``. A path that does not resolve keeps its text as the label (no unit).
+
+    Examples
+    --------
+    >>> from dfl_finance.schema import scenario_from_dict
+    >>> sc = scenario_from_dict({"scenario": {"name": "x", "start_year": 2026, "years": 1},
+    ...     "context": {"schools": 1, "learners": 0, "teachers": 0, "education_budget": 1e6},
+    ...     "programme": [{"id": "connect", "name": "Connectivity", "pillar": "infrastructure", "driver": "schools",
+    ...                    "cost": [{"item": "terminal", "kind": "capex", "unit_cost": 500.0}]}]})
+    >>> describe(sc, "programme[connect].cost[terminal].unit_cost").text
+    'Connectivity: terminal, unit cost (USD)'
+    >>> describe(sc, "context.education_budget").text, describe(sc, "context.burden_limit").text
+    ('Education budget (USD/yr)', 'Burden limit (share)')
+    """
+    try:
+        loc = tuple(path) if not isinstance(path, str) else resolve(data, path)
+    except ScenarioError:
+        return FieldWords(str(path), "")
+    owner: list[str] = []
+    if len(loc) >= 2 and loc[0] in ("programme", "source") and isinstance(loc[1], int):
+        element = _at(data, loc[:2])
+        name = _child(element, "name") or _child(element, "id") or _child(element, "template")
+        owner.append(str(name) if name else format_location(loc[:2]))
+        if loc[0] == "programme" and len(loc) >= 4 and loc[2] == "cost" and isinstance(loc[3], int):
+            item = _child(_at(data, loc[:4]), "item")
+            owner.append(str(item) if item else f"cost line {loc[3] + 1}")
+            rest = loc[4:]
+        else:
+            rest = loc[2:]
+    elif len(loc) >= 2 and isinstance(loc[1], int):  # a row of another list of tables: [[uncertain]], [[stress]]
+        owner.append(f"{_ROWS.get(str(loc[0]), field_label(str(loc[0])))} {loc[1] + 1}")
+        rest = loc[2:]
+    else:
+        rest = loc[1:] if len(loc) > 1 else loc
+    words = [field_label(str(p), capitalise=False) for p in rest if isinstance(p, str)]
+    index = [p for p in rest if isinstance(p, int)]
+    field = " ".join(words) + (f" [{']['.join(map(str, index))}]" if index else "")  # "" for the element itself
+    if not owner:
+        return FieldWords(field[:1].upper() + field[1:] or str(path), field_unit(data, loc))
+    detail = ", ".join(part for part in (*owner[1:], field) if part)
+    return FieldWords(f"{owner[0]}: {detail}" if detail else owner[0], field_unit(data, loc))

@@ -538,7 +538,9 @@ def run(scenario: Scenario, basis: str = DEFAULT_BASIS, draws: int = 1) -> Resul
 #: The statistics of quantiles.csv and yearly_quantiles.csv, in their order: percentiles (numpy's default linear
 #: interpolation between order statistics) and the mean over the draws.
 STATISTICS = {"p5": 5.0, "p10": 10.0, "p50": 50.0, "p90": 90.0, "p95": 95.0, "mean": None}
-QUANTILE_COLUMNS = ["scenario", "metric", "statistic", "value", "unit"]
+#: ``note``: empty, or why the scenario's quantiles are flat (every draw the same:
+#: :func:`dfl_finance.risk.inputs.flat_note`), in every row of that scenario.
+QUANTILE_COLUMNS = ["scenario", "metric", "statistic", "value", "unit", "note"]
 YEARLY_QUANTILE_COLUMNS = ["scenario", "year", "measure", "statistic", "value", "unit"]
 #: The yearly measures of yearly_quantiles.csv (:meth:`Result.yearly_arrays`) and the unit of the burden share.
 YEARLY_MEASURES = ("cost", "gap", "burden_share")
@@ -557,20 +559,30 @@ def _statistics(values: np.ndarray) -> dict[str, np.ndarray]:
 def quantiles_df(result: Result | RiskDraws) -> pd.DataFrame:
     """Every summary metric over the draws of ``result``: one row per metric and statistic (:data:`STATISTICS`),
     in the metric's unit; and ``prob_over_limit``, the share of draws in which the burden exceeds its limit in some
-    year. Metrics that no draw defines are left out."""
+    year. Metrics that no draw defines are left out. ``note`` says, in every row, when every draw is the same
+    (:func:`dfl_finance.risk.inputs.flat_note`): the quantiles are then flat, not a sign of certainty."""
+    from .risk.inputs import drawn_inputs, flat_note
+
     arrays = result.summary_arrays()
+    note = flat_note(drawn_inputs(result.scenario), arrays)
     rows = []
     for key, values in arrays.items():
         unit = metric_definition(key).unit_for(result._metric_currency(key, result.currency))
         for stat, value in _statistics(values).items():
             if math.isfinite(float(value)):
                 rows.append({"scenario": result.name, "metric": key, "statistic": stat,
-                             "value": round_statistic(float(value), key, unit), "unit": unit})
+                             "value": round_statistic(float(value), key, unit), "unit": unit, "note": note})
     over = (arrays["years_over_limit"] > 0).astype(float)
     rows += [{"scenario": result.name, "metric": "prob_over_limit", "statistic": stat,
-              "value": float(_round(np.array(v), SHARE_DIGITS)), "unit": "share of draws"}
+              "value": float(_round(np.array(v), SHARE_DIGITS)), "unit": "share of draws", "note": note}
              for stat, v in _statistics(over).items()]
     return pd.DataFrame(rows, columns=QUANTILE_COLUMNS)
+
+
+def quantiles_note(quantiles: pd.DataFrame) -> str:
+    """The ``note`` of one scenario's rows of quantiles.csv (why its quantiles are flat), or ``""``."""
+    notes = [str(n) for n in dict.fromkeys(quantiles["note"]) if str(n)] if "note" in quantiles else []
+    return notes[0] if notes else ""
 
 
 def yearly_quantiles_df(result: Result | RiskDraws) -> pd.DataFrame:

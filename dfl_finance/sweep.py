@@ -383,6 +383,9 @@ class SweepRun:
     skipped: int = 0  # chunks already written (resume)
     ran: int = 0
     incomplete: list[str] = field(default_factory=list)  # portfolio combinations left out, and why
+    notes: dict[int, str] = field(default_factory=dict)  # case -> why its draws are all the same (flat_note)
+    # (Case.file, Case.override) -> what its draws draw (drawn_inputs)
+    drawn: dict[tuple[str, str], list[str]] = field(default_factory=dict)
 
 
 def run_sweep(sweep: Sweep, out: str | Path, client: Any = None, resume: bool = False,
@@ -451,20 +454,28 @@ def summarise(state: SweepRun) -> None:
     import pandas as pd
 
     from .results import QUANTILE_COLUMNS, _statistics, round_statistic
+    from .risk.inputs import flat_note
 
     out = state.out
     out.mkdir(parents=True, exist_ok=True)
     draws = read_draws(out)
+    metrics = [c for c in draws.columns if c not in LABELS]
+    units, drawn = _units(state.sweep)
+    state.drawn = drawn
+    groups = {int(str(case)): g for case, g in draws.groupby("case", sort=True)}
+    # why a case's quantiles are flat (every draw the same), else ""
+    state.notes = {c.index: flat_note(drawn[c.file, c.override],
+                                      {m: groups[c.index][m].to_numpy(dtype=float) for m in metrics})
+                   for c in state.sweep.cases if c.index in groups}
     cases = pd.DataFrame([{**c.labels(), "file": c.file, "sample_seed": c.sampling_seed,
                            "draws": int((draws["case"] == c.index).sum()) if len(draws) else 0,
-                           "failed": state.failed.get(c.index, "")} for c in state.sweep.cases])
+                           "failed": state.failed.get(c.index, ""), "uncertain_inputs": len(drawn[c.file, c.override]),
+                           "note": state.notes.get(c.index, "")} for c in state.sweep.cases])
     cases.to_csv(out / "cases.csv", index=False)
     rows = []
-    metrics = [c for c in draws.columns if c not in LABELS]
-    units = _units(state.sweep)
     by_index = {c.index: c for c in state.sweep.cases}
-    for case, g in draws.groupby("case", sort=True):
-        unit = units.get(by_index[int(str(case))].file, {})
+    for case, g in groups.items():
+        unit = units.get(by_index[case].file, {})
         for m in metrics:
             values = g[m].to_numpy(dtype=float)
             if not np.isfinite(values).any():
@@ -472,7 +483,8 @@ def summarise(state: SweepRun) -> None:
             for stat, v in _statistics(values).items():
                 if math.isfinite(float(v)):
                     rows.append({"case": case, "scenario": g["scenario"].iloc[0], "metric": m, "statistic": stat,
-                                 "value": round_statistic(float(v), m, unit.get(m, "")), "unit": unit.get(m, "")})
+                                 "value": round_statistic(float(v), m, unit.get(m, "")), "unit": unit.get(m, ""),
+                                 "note": state.notes[case]})
     q = pd.DataFrame(rows, columns=["case", *QUANTILE_COLUMNS])
     q.to_csv(out / "quantiles.csv", index=False)
     if state.sweep.portfolio is not None:
@@ -540,16 +552,27 @@ def portfolio_quantiles(sweep: Sweep, totals: pd.DataFrame, units: dict[str, dic
     return pd.DataFrame(rows, columns=PORTFOLIO_QUANTILE_COLUMNS)
 
 
-def _units(sweep: Sweep) -> dict[str, dict[str, str]]:
-    """The unit of every summary metric of each scenario, in the sweep's basis (a one-draw run's summary)."""
+def _units(sweep: Sweep) -> tuple[dict[str, dict[str, str]], dict[tuple[str, str], list[str]]]:
+    """The unit of every summary metric of each scenario, in the sweep's basis (a one-draw run's summary), by
+    ``Case.file``; and what the draws of each scenario under each override set draw
+    (:func:`dfl_finance.risk.inputs.drawn_inputs`; an override set may add or remove uncertain inputs), by
+    ``(Case.file, Case.override)``."""
+    from .paths import apply_overrides
     from .results import run
+    from .risk.inputs import drawn_inputs
     from .schema.io import parse_resolved
 
-    out = {}
+    units, parsed = {}, {}
     for f, text in sweep.texts.items():
-        summary = run(parse_resolved(text), sweep.basis).summary_df()
-        out[f] = dict(zip(summary["metric"], summary["unit"]))
-    return out
+        parsed[f] = parse_resolved(text)
+        summary = run(parsed[f], sweep.basis).summary_df()
+        units[f] = dict(zip(summary["metric"], summary["unit"]))
+    drawn: dict[tuple[str, str], list[str]] = {}
+    for c in sweep.cases:
+        if (c.file, c.override) not in drawn:
+            sc = apply_overrides(parsed[c.file], c.values) if c.values else parsed[c.file]
+            drawn[c.file, c.override] = drawn_inputs(sc)
+    return units, drawn
 
 
 def local_client(workers: int) -> Any:

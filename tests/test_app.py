@@ -158,6 +158,20 @@ def test_invalid_edit_shows_the_error_and_keeps_the_last_valid_scenario(workspac
     assert at.text_input(key=_key("programme[0].target_share")).value == "0.1"
 
 
+def test_a_refused_field_says_its_label_and_unit_and_keeps_its_path(workspace):
+    at = _open(_app(), RWANDA)
+    _set(at, "programme[0].target_share", "0.1")  # below start_share 0.556
+    _set(at, "context.schools", "12.7")
+    _apply(at)
+    errors = [str(e.value) for e in at.error]
+    label = "School connectivity (LEO satellite): target share (share): "
+    # under the field and in the summary: the field's words first, its path in brackets
+    assert any(e.startswith(label) and e.endswith("[programme[0].target_share]") for e in errors), errors
+    assert any(e.startswith("Schools: must be a whole number") and "[context.schools]" in e for e in errors), errors
+    summary = next(e for e in errors if e.startswith("This edit was not applied"))
+    assert f"- {label}" in summary and "- Schools: must be a whole number" in summary
+
+
 @pytest.mark.parametrize("typed, saved, message", [
     ("2e3", 2000, None),
     ("2_000", 2000, None),
@@ -605,18 +619,41 @@ def test_the_risk_page_runs_the_bundled_scenario_and_shows_the_probability(works
     assert shown.value == f"{expected:.1%}"
     assert "64 draws, seed 2026" in _texts(at.caption)
     assert len(at.data_editor) == 1 and len(at.data_editor[0].value) == len(sc.uncertain)
+    # the rows in words under the table, and the fields that can vary with their words
+    assert "1. School connectivity (LEO satellite): satellite terminal, unit cost (USD)" in _texts(at.caption)
+    assert "macro.inflation  # Domestic inflation (1/yr)" in _texts(at.code)
     assert any("Total cost" in str(df.value) for df in at.dataframe)  # the quantile table
     assert not any(workspace.glob("*.toml"))  # running saves nothing
 
 
 def test_the_risk_page_says_when_every_draw_is_the_deterministic_run(workspace):
+    plain = _plain(workspace)
     at = _app()
     at.switch_page(PAGES["risk"]).run()
-    at.selectbox(key="current").set_value(RWANDA).run()
+    at.selectbox(key="current").set_value(plain).run()
     assert not at.exception, at.exception
     info = _texts(at.info)
     assert "every draw equals the deterministic run" in info and "[[uncertain]]" in info
     assert not at.metric  # nothing run
+
+
+def test_the_risk_page_and_compare_say_when_uncertain_inputs_move_nothing(workspace):
+    # teachers drive no programme of this plan: the draws of the row are all the same run
+    still = "Teachers drawn, nothing moves"
+    workspace.mkdir(parents=True, exist_ok=True)
+    row = {"path": "context.teachers", "distribution": "uniform", "low": 10.0, "high": 90.0}
+    (workspace / file_name(still)).write_bytes(_scenario_text(still, uncertain=[row], risk={"draws": 16}))
+    at = _risk(_app(), still, draws=16)
+    assert not at.exception and not at.error, _texts(at.error)
+    warned = _texts(at.warning)
+    assert f"{still}: its uncertain inputs move no summary metric: every draw is the same; its quantiles are " \
+           "flat" in warned
+    at.switch_page(PAGES["compare"]).run()
+    at.multiselect(key="compare_pick").set_value([IDA, still]).run()
+    at.toggle(key="compare_risk").set_value(True).run()
+    assert not at.exception and not at.error, _texts(at.error)
+    assert f"2. {still} (every draw the same)" in _frame(at, "2. P50").columns
+    assert "Scenario 2: its uncertain inputs move no summary metric" in _texts(at.caption)
 
 
 def test_the_risk_pages_draws_are_capped(workspace):
@@ -659,6 +696,17 @@ def test_the_risk_page_draws_the_tornado_and_the_stress_tests(workspace):
     assert not at.exception, at.exception
     assert any("Sobol indices of the total cost (present value)" in str(c.proto.spec)
                for c in at.get("vega_lite_chart"))
+
+
+def test_the_risk_page_explains_a_sobol_index_above_100_percent(workspace):
+    # Kenya's funding gap at the app's 256 base samples: the 4G bandwidth's first-order index is estimated above 1
+    at = _risk(_app(), KENYA_GPE, draws=16)
+    scope = _scope(KENYA_GPE)
+    at.button(key=f"sobol_go:{scope}").click().run()
+    assert not at.exception and not at.error, _texts(at.error)
+    warned = _texts(at.warning)
+    assert "An index above 100% (School connectivity (fibre, 4G and satellite): 4G bandwidth" in warned
+    assert "small samples do this" in warned and "--n 1024`" in warned
 
 
 # ------------------------------------------------------------------------------------------- optimise
@@ -882,21 +930,36 @@ def _fresh_ida(workspace: Path, name: str) -> str:
     return name
 
 
+#: The domestic option without its uncertain inputs (a scenario whose every draw is the deterministic run).
+PLAIN = "Rwanda: domestic budget only, no uncertain inputs"
+
+
+def _plain(workspace: Path) -> str:
+    """:data:`PLAIN`, saved to the workspace: the domestic option with its ``[[uncertain]]`` rows left out."""
+    raw = tomllib.loads((ROOT / "scenarios" / "rwanda-domestic.toml").read_text(encoding="utf-8"))
+    raw["scenario"]["name"] = PLAIN
+    raw.pop("uncertain")
+    workspace.mkdir(parents=True, exist_ok=True)
+    (workspace / file_name(PLAIN)).write_text(dump_scenario(scenario_from_dict(raw)), encoding="utf-8")
+    return PLAIN
+
+
 def test_compare_shows_p50_and_p90_of_the_scenarios_with_uncertain_inputs_on_request(workspace):
     from dfl_finance.formatting import format_metric
     from dfl_finance.results import quantiles_df
     from dfl_finance.risk import run_risk
 
+    plain = _plain(workspace)
     at = _app()
     at.switch_page(PAGES["compare"]).run()
-    at.multiselect(key="compare_pick").set_value([RWANDA, IDA]).run()
+    at.multiselect(key="compare_pick").set_value([plain, IDA]).run()
     assert at.toggle(key="compare_risk").value is False  # off by default: no risk run
     assert len(at.dataframe) == 1
     at.toggle(key="compare_risk").set_value(True).run()
     assert not at.exception, at.exception
     assert not at.error, _texts(at.error)
     table = _frame(at, "2. P50")
-    base = f"1. {RWANDA} (baseline; no uncertain inputs)"
+    base = f"1. {plain} (baseline; no uncertain inputs)"
     assert list(table.columns) == ["Metric", "Unit", f"2. {IDA}", "2. P50", "2. P90", base]  # with draws first
     sc = load_scenario(ROOT / "scenarios" / "rwanda-ida-credit.toml")
     q = quantiles_df(run_risk(sc, sc.risk.draws, sc.risk.seed, sc.risk.method)).set_index(["metric", "statistic"])
@@ -913,22 +976,23 @@ def test_compare_shows_p50_and_p90_of_the_scenarios_with_uncertain_inputs_on_req
     captions = _texts(at.caption)
     assert "scenario 2: 1,000 draws, seed 2026, Latin hypercube (lhs)" in captions
     assert "Scenario 1 has no uncertain inputs" in captions
-    assert not any(workspace.glob("*.toml"))  # showing saves nothing
+    assert [f.name for f in workspace.glob("*.toml")] == [file_name(plain)]  # showing saves nothing
 
 
 def test_compare_shows_a_failed_risk_run_as_an_error(workspace, monkeypatch):
     monkeypatch.setenv("DFL_FINANCE_MEMORY_GIB", "0.01")  # one draw fits, the file's 1,000 do not
     ida = _fresh_ida(workspace, "IDA, too many draws")
+    plain = _plain(workspace)
     at = _app()
     at.switch_page(PAGES["compare"]).run()
-    at.multiselect(key="compare_pick").set_value([RWANDA, ida]).run()
+    at.multiselect(key="compare_pick").set_value([plain, ida]).run()
     at.toggle(key="compare_risk").set_value(True).run()
     assert not at.exception, at.exception
     errors = _texts(at.error)
     assert f"**{ida}** has no P50 and P90: its risk run failed" in errors and "too large to run" in errors
     table = _frame(at, f"2. {ida} (risk run failed)")
     assert list(table.columns) == ["Metric", "Unit", f"2. {ida} (risk run failed)",
-                                   f"1. {RWANDA} (baseline; no uncertain inputs)"]
+                                   f"1. {plain} (baseline; no uncertain inputs)"]
 
 
 @pytest.fixture
@@ -986,7 +1050,7 @@ def test_the_export_includes_the_risk_tables_computed_on_the_risk_page(workspace
     assert "sobol.csv" not in files  # not computed, not asked for
     meta = json.loads(files["manifest.json"])
     assert meta["risk"] == {IDA: {"draws": 64, "seed": 2026, "method": "lhs",
-                                  "uncertain": [u.path for u in sc.uncertain]}}
+                                  "uncertain": [u.path for u in sc.uncertain], "flat": False}}
     assert meta["stress"] == {IDA: stressed.notes()}
     assert meta["sensitivity"][IDA]["tornado"] == ["total_gap"]
     assert {o["path"] for o in meta["outputs"]} == set(files) - {"manifest.json"}
@@ -1043,16 +1107,17 @@ def test_the_export_shows_a_failed_risk_run_and_writes_the_rest(workspace, monke
 
     monkeypatch.setenv("DFL_FINANCE_MEMORY_GIB", "0.01")  # one draw fits, the file's 1,000 (and Sobol's) do not
     ida = _fresh_ida(workspace, "IDA, too many draws to export")
+    plain = _plain(workspace)
     at = _app()
     at.switch_page(PAGES["export"]).run()
-    at.multiselect(key="export_pick").set_value([ida, RWANDA]).run()
+    at.multiselect(key="export_pick").set_value([ida, plain]).run()
     at.checkbox(key="export_risk").check().run()
     assert not at.exception, at.exception
     errors = _texts(at.error)
     assert f"**{ida}** has no risk tables: its risk run failed" in errors and "too large to run" in errors
     assert f"**{ida}** has no sensitivity tables" in errors
     overview = _frame(at, "Risk").set_index("Scenario")
-    assert overview.loc[ida, "Risk"] == "failed (see above)" and overview.loc[RWANDA, "Risk"] == "no uncertain inputs"
+    assert overview.loc[ida, "Risk"] == "failed (see above)" and overview.loc[plain, "Risk"] == "no uncertain inputs"
     from dfl_finance.risk.stress import run_stresses
 
     stressed = run_stresses(load_scenario(ROOT / "scenarios" / "rwanda-ida-credit.toml"))
@@ -1061,7 +1126,7 @@ def test_the_export_shows_a_failed_risk_run_and_writes_the_rest(workspace, monke
         names = set(zf.namelist())
         stress = zf.read("stress_summary.csv").decode()
     assert not {"quantiles.csv", "tornado.csv", "sobol.csv"} & names and "stress_summary.csv" in names
-    assert ida in stress and RWANDA in stress  # the stress tests of both
+    assert ida in stress and plain in stress  # the stress tests of both
 
 # ------------------------------------------------------------------------------------------- portfolio
 

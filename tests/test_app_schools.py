@@ -34,6 +34,7 @@ from dfl_finance.app.schools import (  # noqa: E402
     technology_chart,
     technology_counts,
     technology_label,
+    technology_table,
     year_ends,
     zip_of,
 )
@@ -366,3 +367,15 @@ def test_a_hundred_thousand_schools_give_a_sampled_map_and_a_thinned_curve():
     assert curve["y1"].iloc[-1] == pytest.approx(_connected_capex(schools))
     assert curve["x1"].iloc[-1] == schools["year_connected"].notna().sum()
     assert len(_spec(school_map(results["points"]))["datasets"]) == 1
+
+
+def test_the_technology_table_separates_the_schools_assigned_from_those_connected(budgeted):
+    schools = budgeted["tables"]["schools"]
+    table = technology_table(technology_counts(schools)).set_index("Technology")
+    sat = schools[schools["technology"] == "satellite"]
+    done = sat[sat["year_connected"].notna()]
+    row = table.loc["Satellite"]
+    assert (row["Schools assigned"], row["Connected in the plan"]) == (len(sat), len(done)) and len(done) < len(sat)
+    assert row["Learners connected in the plan"] == int(done["learners"].sum())
+    assert row["Capex of those connected [USD]"] == round(done["capex"].sum())
+    assert row["Capex of all assigned [USD]"] == round(sat["capex"].sum())

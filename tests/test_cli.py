@@ -1,6 +1,8 @@
 """The command line, run as a user would: in a subprocess, reading the CSVs back with pandas."""
 
 import json
+import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -174,3 +176,72 @@ def test_compare_prints_a_readable_table():
     assert "%" in proc.stdout  # shares in percent
     assert " pp" in proc.stdout  # differences of shares in percentage points
     assert "Gap share" in proc.stdout and "gap_share" not in proc.stdout  # labels, not keys
+
+
+# ------------------------------------------------------------------------------------------- the README's commands
+
+#: Options whose value a command writes (an output folder or file), not a file it reads.
+OUTPUT_OPTIONS = {"--out", "--write-scenario"}
+#: What a README command may name without a file behind it: an option's value that is not a path.
+_PLACEHOLDER = re.compile(r"^[A-Z][A-Z_]*$")  # FILE, COMMAND, SPEC: the reader's own
+
+
+def _readme_commands() -> list[list[str]]:
+    """Every ``dfl-finance`` command in the README's ``bash`` blocks, its words as the shell gives them (comments
+    left out, ``*`` expanded in the repository, as a shell in it would)."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    out = []
+    for block in re.findall(r"```bash\n(.*?)```", text, re.S):
+        for line in block.splitlines():
+            if line.lstrip().startswith("#"):
+                continue
+            for part in re.sub(r"\s+#.*$", "", line).split("&&"):
+                words = shlex.split(part)
+                if words[:1] != ["dfl-finance"]:
+                    continue
+                expanded: list[str] = []
+                for w in words[1:]:
+                    found = sorted(str(p.relative_to(ROOT)) for p in ROOT.glob(w)) if "*" in w else []
+                    expanded += found or [w]
+                out.append(expanded)
+    return out
+
+
+def _inputs(words: list[str]) -> list[str]:
+    """The words of a command that name a file it reads: paths (with a folder or a file suffix), not an option's
+    output, not a URL."""
+    out = []
+    for before, w in zip([None, *words], words):
+        if w.startswith("-") or before in OUTPUT_OPTIONS or "://" in w or _PLACEHOLDER.match(w):
+            continue
+        if "/" in w or Path(w).suffix in (".toml", ".csv", ".parquet"):
+            out.append(w)
+    return out
+
+
+def test_every_readme_command_names_files_that_exist_and_the_cheap_ones_run(tmp_path, monkeypatch, capsys):
+    from dfl_finance.sweep import load_sweep
+
+    commands = _readme_commands()
+    assert len(commands) >= 15 and any(c[0] == "sweep" for c in commands)
+    missing = [(" ".join(c), f) for c in commands for f in _inputs(c) if not (ROOT / f).exists()]
+    assert not missing, missing
+    # run them from the repository, as the README's reader would, their outputs in a temporary folder
+    monkeypatch.chdir(ROOT)
+    ran = set()
+    for words in commands:
+        if any(_PLACEHOLDER.match(w) for w in words):
+            continue  # FILE, COMMAND: the reader's own
+        if words[0] == "sweep":  # minutes of draws on a cluster: the sweep file and every file it names are read
+            load_sweep(words[1])
+            continue
+        args = [str(tmp_path / w) if before in OUTPUT_OPTIONS else w for before, w in zip([None, *words], words)]
+        if words[0] == "verify":  # the folder that an earlier command of the README wrote
+            args = ["verify", str(tmp_path / words[1])]
+        if words[0] == "sensitivity":
+            args.append("--no-sobol")  # the tornado only: the Sobol indices take seconds more
+        assert main(args) == 0, " ".join(words)
+        ran.add(words[0])
+    capsys.readouterr()
+    assert {"validate", "run", "compare", "risk", "stress", "sensitivity", "optimise", "schools", "portfolio",
+            "countries", "templates", "data-check", "verify"} <= ran

@@ -257,3 +257,24 @@ def test_data_check_of_a_folder_without_scenarios_fails(tmp_path, make):
     if make == "empty":
         folder.mkdir()
     assert main(["data-check", "--scenarios", str(folder)]) == 2
+
+
+def test_the_options_of_a_country_are_drawn_on_the_same_uncertain_inputs_and_none_is_flat():
+    # every bundled option draws the same [[uncertain]] rows as the other options of its country (so a comparison
+    # of their quantiles compares the financing, not the uncertainty), and its draws differ
+    from dfl_finance.results import quantiles_df
+    from dfl_finance.risk import risk_draws
+
+    by_country: dict[str, list] = {}
+    for f in BUNDLED:
+        sc = load_scenario(f)
+        by_country.setdefault(str(sc.scenario.country), []).append(sc)
+        q = quantiles_df(risk_draws(sc, draws=64))
+        assert sc.uncertain and set(q["note"]) == {""}, f.name
+        cost = q[q["metric"] == "total_cost"].set_index("statistic")["value"]
+        assert cost["p95"] > cost["p5"], f.name
+    assert set(by_country) == {"RWA", "KEN"}
+    for country, options in by_country.items():
+        first = options[0]
+        for sc in options[1:]:
+            assert sc.uncertain == first.uncertain and sc.risk == first.risk, (country, sc.name)

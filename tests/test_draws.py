@@ -77,7 +77,9 @@ def test_quantiles_of_identical_draws_are_the_single_values():
     sc = load_scenario(ROOT / "scenarios" / "rwanda-ida-credit.toml")
     single = run(sc).summary()
     q = quantiles_df(run(sc, draws=5))
-    assert list(q.columns) == ["scenario", "metric", "statistic", "value", "unit"]
+    assert list(q.columns) == ["scenario", "metric", "statistic", "value", "unit", "note"]
+    assert set(q["note"]) == {"its uncertain inputs move no summary metric: every draw is the same; its quantiles "
+                              "are flat"}  # five copies of one run: nothing sampled
     for metric, value in single.items():
         rows = q[q["metric"] == metric]
         assert list(rows["statistic"]) == list(STATISTICS), metric

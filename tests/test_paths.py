@@ -277,3 +277,39 @@ def test_a_distribution_given_as_a_field_s_value_says_how_to_make_it_uncertain()
     (problem,) = info.value.problems
     assert problem.path == "context.budget_growth" and 'uncertain = [{ path = "context.budget_growth"' in \
         problem.message
+
+
+# ------------------------------------------------------------------------------------------------ in words
+
+@pytest.mark.parametrize("path, label, unit", [
+    ("programme[connectivity].cost[satellite terminal].unit_cost",
+     "School connectivity (LEO satellite): satellite terminal, unit cost", "USD"),  # a USD-priced import
+    ("programme[1].cost[0].unit_cost", "Solar power for off-grid schools: solar kit, unit cost", "USD"),
+    ("programme[connectivity].target_share", "School connectivity (LEO satellite): target share", "share"),
+    ("macro.inflation", "Domestic inflation", "1/yr"),
+    ("macro.fx_rate", "Exchange rate", "RWF/USD"),
+    ("context.education_budget", "Education budget", "RWF/yr"),
+    ("scenario.discount_rate", "Discount rate", "1/yr"),
+    ("source[ida].commitment", "IDA21 40-year credit: commitment", "USD"),  # a credit: USD unless it says
+    ("source[mof].annual_cap", "Education budget: annual cap", "RWF/yr"),  # domestic: the scenario's currency
+    ("uncertain[0].low", "Uncertain input 1: low", ""),
+    ("source[nowhere].rate", "source[nowhere].rate", ""),  # not a field of this scenario: the path as written
+])
+def test_a_field_path_in_words_with_its_unit(path, label, unit):
+    from dfl_finance.paths import describe
+
+    words = describe(load_scenario(IDA), path)
+    assert (words.label, words.unit) == (label, unit)
+    assert words.text == (f"{label} ({unit})" if unit else label)
+
+
+def test_a_line_priced_in_the_local_currency_says_so_and_a_count_is_not_its_own_unit():
+    from dfl_finance.paths import describe
+
+    raw = small_scenario_dict(scenario={"name": "x", "start_year": 2026, "years": 2, "currency": "KES"},
+                              macro={"inflation": 0.05, "usd_inflation": 0.02, "fx_rate": 130.0})
+    raw["programme"][0]["cost"][0]["currency"] = "KES"
+    sc = scenario_from_dict(raw)
+    assert describe(sc, "programme[0].cost[0].unit_cost").text == "connectivity: terminal, unit cost (KES)"
+    assert describe(sc, "context.schools").text == "Schools"  # not "Schools (schools)"
+    assert describe(raw, "programme[connectivity].cost[terminal].unit_cost").unit == "KES"  # a file not validated

@@ -344,3 +344,88 @@ def test_draws_out_in_parquet_holds_the_csv_rows_and_a_huge_table_is_refused(tmp
     err = capsys.readouterr().err
     assert "--draws-out would write" in err and "Traceback" not in err
     assert not (tmp_path / "big").exists()
+
+
+# ------------------------------------------------------------------------------------------------ flat draws
+
+FLAT = "no uncertain inputs: every draw is the same; its quantiles are flat"
+STILL = "its uncertain inputs move no summary metric: every draw is the same; its quantiles are flat"
+
+
+def _file(tmp_path, name, uncertain, sources=None):
+    raw = _plan(uncertain, sources=sources)
+    raw["scenario"]["name"] = name
+    path = tmp_path / f"{name}.toml"
+    path.write_text(dump_scenario(scenario_from_dict(raw)), encoding="utf-8")
+    return path
+
+
+KIT = [{"path": "programme[connect].cost[kit].unit_cost", "distribution": "uniform", "low": 400.0, "high": 600.0}]
+# teachers drive no programme of the plan: drawing them moves nothing
+TEACHERS = [{"path": "context.teachers", "distribution": "uniform", "low": 10.0, "high": 20.0}]
+
+
+def test_risk_says_which_scenario_is_flat_in_its_output_its_table_and_its_manifest(tmp_path, capsys):
+    files = [_file(tmp_path, "plain", []), _file(tmp_path, "still", TEACHERS), _file(tmp_path, "drawn", KIT)]
+    out = tmp_path / "out"
+    assert main(["risk", *map(str, files), "--draws", "50", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert f"plain: {FLAT}" in printed and f"still: {STILL}" in printed
+    assert "drawn: " not in printed  # its draws differ: nothing to say
+    q = pd.read_csv(out / "quantiles.csv", keep_default_na=False)
+    assert list(q.columns) == ["scenario", "metric", "statistic", "value", "unit", "note"]
+    assert dict(q.groupby("scenario")["note"].agg(lambda n: set(n))) == {"plain": {FLAT}, "still": {STILL},
+                                                                          "drawn": {""}}
+    risk = json.loads((out / "manifest.json").read_text())["risk"]
+    assert risk["plain"]["uncertain"] == [] and risk["plain"]["flat"] and risk["plain"]["note"] == FLAT
+    assert risk["still"]["uncertain"] == ["context.teachers"] and risk["still"]["note"] == STILL
+    assert risk["drawn"]["flat"] is False and "note" not in risk["drawn"]
+
+
+def test_a_pledge_or_a_line_from_data_is_an_uncertain_input_and_one_draw_is_not_called_flat():
+    from dfl_finance.risk.inputs import drawn_inputs
+
+    grant = {"id": "donor", "kind": "grant", "commitment": 20_000.0, "reliability": 0.5}
+    sc = scenario_from_dict(_plan([], sources=[grant]))
+    assert drawn_inputs(sc) == ["source[donor].reliability"]
+    assert set(quantiles_df(run_risk(sc, draws=40, seed=1))["note"]) == {""}
+    raw = _plan([])
+    raw["programme"][0]["cost"][0].update(price_range=[400.0, 600.0], uncertain="from-data")
+    assert drawn_inputs(scenario_from_dict(raw)) == ["programme[connect].cost[kit].unit_cost"]
+    assert set(quantiles_df(run_risk(scenario_from_dict(_plan(KIT)), draws=1))["note"]) == {""}
+    assert set(quantiles_df(run_risk(scenario_from_dict(_plan([])), draws=1))["note"]) == {FLAT}
+
+
+def test_optimise_over_draws_says_a_flat_scenario_is_flat(tmp_path, capsys):
+    mof = [{"id": "mof", "kind": "domestic", "budget_share_cap": 0.5}]
+    out = tmp_path / "out"
+    assert main(["optimise", str(_file(tmp_path, "plain", [], mof)), "--draws", "5", "--out", str(out)]) == 0
+    assert FLAT in capsys.readouterr().out
+    assert set(pd.read_csv(out / "quantiles.csv")["note"]) == {FLAT}
+    draws = json.loads((out / "manifest.json").read_text())["optimise"]["draws"]
+    assert draws["uncertain"] == [] and draws["flat"] and draws["note"] == FLAT
+
+
+def test_a_sweep_says_which_cases_are_flat(tmp_path, capsys):
+    # an override set may add uncertain inputs: the plain scenario is flat as written, not with the kit drawn
+    files = [_file(tmp_path, "plain", []), _file(tmp_path, "drawn", KIT)]
+    spec = tmp_path / "sweep.toml"
+    spec.write_text(f'[sweep]\nname = "flat"\nscenarios = ["{files[0]}", "{files[1]}"]\nseeds = [1, 2]\n'
+                    'draws = 20\n\n[[sweep.override]]\nname = "as written"\n\n[[sweep.override]]\n'
+                    'name = "kit drawn"\nvalues = { uncertain = [{ path = "programme[connect].cost[kit].unit_cost", '
+                    'distribution = "uniform", low = 300.0, high = 700.0 }] }\n', encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["sweep", str(spec), "--out", str(out), "--workers", "0"]) == 0
+    printed = capsys.readouterr().out
+    cases = pd.read_csv(out / "cases.csv", keep_default_na=False)
+    flat = cases.loc[cases["note"] != "", ["case", "scenario", "override", "uncertain_inputs", "note"]]
+    assert flat.values.tolist() == [[k, "plain", "as written", 0, FLAT] for k in (0, 1)]
+    assert set(cases.loc[cases["note"] == "", "uncertain_inputs"]) == {1}
+    assert f"plain: {FLAT} (cases 0, 1)" in printed and "drawn:" not in printed
+    q = pd.read_csv(out / "quantiles.csv", keep_default_na=False)
+    assert q.groupby("case")["note"].agg(set).to_dict() == {k: {FLAT} if k in (0, 1) else {""} for k in range(8)}
+    manifest = json.loads((out / "manifest.json").read_text())
+    kit = ["programme[connect].cost[kit].unit_cost"]
+    assert manifest["uncertain"] == {"plain": {"as written": [], "kit drawn": kit},
+                                     "drawn": {"as written": kit, "kit drawn": kit}}
+    assert manifest["flat"] == {"0": FLAT, "1": FLAT}

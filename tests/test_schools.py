@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -265,7 +266,7 @@ def test_schools_command_on_the_bundled_synthetic_country(tmp_path, capsys):
     table = ROOT / "data" / "schools-rwanda-synthetic.csv"
     assert main(["schools", str(table), "--out", str(out), "--budget", "300000", "--order", "remote-first"]) == 0
     text = capsys.readouterr().out
-    assert "equity:" in text and "satellite" in text
+    assert "equity:" in text and "Satellite" in text
     schools = pd.read_csv(out / "schools.csv")
     assert len(schools) == 6756 and set(schools["technology"]) <= {*TECHNOLOGIES, "existing", "none"}
     assert list(schools.columns) == ["school_id", "region", "area", "learners", "technology", "power", "capex",
@@ -279,6 +280,34 @@ def test_schools_command_on_the_bundled_synthetic_country(tmp_path, capsys):
     assert (first["area"] == "remote").all()
     assert json.loads((out / "manifest.json").read_text())["schools"]["order"] == "remote-first"
     assert {"segments.csv", "equity.csv"} <= {p.name for p in out.iterdir()}
+
+
+def test_the_schools_command_separates_the_schools_assigned_from_those_connected_and_says_equity_in_words(
+        tmp_path, capsys):
+    from dfl_finance.formatting import format_money
+
+    out = tmp_path / "out"
+    table = ROOT / "data" / "schools-rwanda-synthetic.csv"
+    assert main(["schools", str(table), "--out", str(out), "--budget", "300000", "--order", "remote-first"]) == 0
+    text = capsys.readouterr().out
+    schools = pd.read_csv(out / "schools.csv")
+    sat = schools[schools["technology"] == "satellite"]
+    done = sat[sat["year_connected"].notna()]
+    assert 0 < len(done) < len(sat)  # the budget leaves some of the schools assigned satellite unconnected
+    assert "connected by 2035: within the plan's years (2026-2035) and a yearly capex budget of USD 300.0 k" in text
+    (row,) = [line for line in text.splitlines() if line.strip().startswith("Satellite")]
+    cells = re.split(r"\s{2,}", row.strip())
+    assert cells == ["Satellite", f"{len(sat):,}", f"{len(done):,}", f"{len(sat) - len(done):,}",
+                     f"{int(done['learners'].sum()):,}", format_money(float(done["capex"].sum()), "USD"),
+                     format_money(float(sat["capex"].sum() - done["capex"].sum()), "USD")]
+    existing = (schools["technology"] == "existing").sum()
+    assert re.search(rf"Already connected\s+{existing:,}\s+{existing:,} \(before\)\s+0\s", text)
+    # the equity measures in words, not as equity.csv's keys
+    equity = pd.read_csv(out / "equity.csv")
+    assert not any(key in text for key in equity["measure"])
+    share = equity.set_index("measure")["value"]["share_unconnected_end"]
+    assert f"At the end of 2035, {share:.1%} of the schools are still unconnected" in text
+    assert "The Gini coefficient of the plan's capex per learner across regions is" in text
 
 
 # ------------------------------------------------------------------------------------------------ the financing model

@@ -14,6 +14,7 @@ from dfl_finance.cli import main
 from dfl_finance.risk.sampling import Marginal
 from dfl_finance.risk.sensitivity import (
     SOBOL_COLUMNS,
+    SOBOL_INDEX_COLUMNS,
     TORNADO_COLUMNS,
     SensitivityError,
     check_metrics,
@@ -143,7 +144,7 @@ def test_a_metric_undefined_in_some_runs_has_no_indices():
     rows = [{"path": COST, "distribution": "uniform", "low": 400.0, "high": 600.0}]
     sources = [{"id": "donor", "kind": "grant", "currency": "USD"}]
     s = sobol_df(scenario_from_dict(_plan(rows, sources)), ["leverage", "total_cost"], n=16, seed=1)
-    assert s.loc[s["metric"] == "leverage", SOBOL_COLUMNS[3:]].isna().all().all()
+    assert s.loc[s["metric"] == "leverage", SOBOL_INDEX_COLUMNS].isna().all().all()
     assert s.loc[s["metric"] == "total_cost", "first_order"].iloc[0] == pytest.approx(1.0, abs=0.2)
 
 
@@ -178,7 +179,9 @@ def test_sensitivity_command_writes_the_tables_with_the_seed(tmp_path, capsys):
     assert main(["sensitivity", str(path), "--metric", "total_cost", "--metric", "total_gap", "--out", str(out),
                  "--n", "64", "--seed", "5"]) == 0
     printed = capsys.readouterr().out
-    assert printed.index(COST) < printed.index(LIMIT)  # ranked
+    # ranked, each input by its label and with its unit (the tables keep the path)
+    assert printed.index("connect: kit, unit cost") < printed.index("Burden limit")
+    assert "410 .. 590 USD" in printed and "0.0575 .. 0.1925 share" in printed and COST not in printed
     t, s = pd.read_csv(out / "tornado.csv"), pd.read_csv(out / "sobol.csv")
     assert list(t.columns) == TORNADO_COLUMNS and list(s.columns) == SOBOL_COLUMNS
     assert set(t["metric"]) == set(s["metric"]) == {"total_cost", "total_gap"}
@@ -202,3 +205,37 @@ def test_sensitivity_command_refuses_bad_requests_with_exit_2(tmp_path, capsys, 
     assert main(["sensitivity", str(path), "--out", str(tmp_path / "out"), *args]) == 2
     assert words in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_the_tables_name_each_input_in_words_with_its_unit_and_keep_its_path():
+    sc = scenario_from_dict(_plan(ROWS))
+    t, s = tornado(sc, ["total_cost"]), sobol_df(sc, ["total_cost"], n=8, seed=1)
+    # added after the columns there were
+    assert list(t.columns) == ["scenario", "metric", "path", "low_input", "high_input", "low_value", "high_value",
+                               "swing", "unit", "rank", "input_label", "input_unit"]
+    assert list(s.columns) == ["scenario", "metric", "path", "first_order", "total_order", "first_order_low",
+                               "first_order_high", "total_order_low", "total_order_high", "input_label", "input_unit",
+                               "note"]
+    for table in (t, s):
+        words = dict(zip(table["path"], zip(table["input_label"], table["input_unit"])))
+        assert words == {COST: ("connect: kit, unit cost", "USD"), LIMIT: ("Burden limit", "share")}
+    assert set(t["unit"]) == {"USD"}  # the metric's unit stays in its own column
+
+
+def test_an_index_above_one_is_explained_in_the_table_and_the_output_with_the_sample_size_to_raise(tmp_path, capsys):
+    # Kenya's funding gap at N = 64: the 4G bandwidth's estimated first-order index exceeds 1, which a share of the
+    # variance cannot (scipy's estimators at a small sample); the others stay within 0..1
+    from tests.conftest import ROOT
+
+    out = tmp_path / "out"
+    assert main(["sensitivity", str(ROOT / "scenarios/kenya-ida-gpe.toml"), "--n", "64", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    s = pd.read_csv(out / "sobol.csv", keep_default_na=False)
+    over = s[s["first_order"] > 1]
+    assert len(over) == 1 and over["path"].iloc[0].startswith("programme[connectivity].cost[4G bandwidth")
+    assert over["note"].iloc[0].startswith("first-order and total indices above 1 (100%)")
+    assert "N = 64 base samples" in over["note"].iloc[0]
+    assert set(s.loc[s["first_order"] <= 1, "note"]) == {""}
+    assert "note: the Sobol index of the funding gap to School connectivity (fibre, 4G and satellite): 4G " \
+           "bandwidth" in printed and "small samples do this; raise the sample size with --n (now 64; e.g. --n 256)" \
+           in printed

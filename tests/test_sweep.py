@@ -207,11 +207,14 @@ def test_a_portfolio_sweep_on_two_workers_gives_the_numbers_of_one_process(tmp_p
     pd.testing.assert_frame_equal(read_draws(tmp_path / "local"), read_draws(tmp_path / "dask"))
     for table in ("cases.csv", "quantiles.csv", "portfolio_quantiles.csv"):
         pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "local" / table), pd.read_csv(tmp_path / "dask" / table))
-    # as written the countries have no uncertain input: every draw the same; the uncertain option moves the gap
+    # the countries' own uncertain inputs move the gap in every case; the second option set draws one input more
     draws = read_draws(tmp_path / "dask")
-    spread = draws.groupby(["scenario", "override", "stress"])["total_gap_nominal_usd"].nunique()
-    assert spread.xs("as written", level="override").eq(1).all()
-    assert spread.xs("uncertain budget growth and fund disbursement", level="override").gt(30).all()
+    assert draws.groupby(["scenario", "override", "stress"])["total_gap_nominal_usd"].nunique().gt(30).all()
+    cases = pd.read_csv(tmp_path / "dask" / "cases.csv", keep_default_na=False)
+    drawn = cases.groupby(["scenario", "override"])["uncertain_inputs"].agg(set).map(lambda k: k.pop())
+    assert drawn.to_dict() == {("Kenya", "as written"): 6, ("Kenya", "uncertain fund disbursement"): 7,
+                               ("Rwanda", "as written"): 4, ("Rwanda", "uncertain fund disbursement"): 5}
+    assert set(cases["note"]) == {""}
     pq = pd.read_csv(tmp_path / "dask" / "portfolio_quantiles.csv")
     assert set(pq["metric"]) == {"total_cost_nominal_usd", "total_external_nominal_usd", "total_gap_nominal_usd",
                                  "countries_with_gap"}
@@ -223,9 +226,11 @@ def test_the_countries_of_a_portfolio_sweep_are_the_portfolio_run(tmp_path):
     from dfl_finance.portfolio import load_portfolio, run_portfolio
     from dfl_finance.schema.io import parse_resolved
 
-    spec = tmp_path / "one.toml"  # the example in 3 draws; its cases as written and unstressed
+    spec = tmp_path / "one.toml"  # the example in 3 draws; its cases as written (without the countries' uncertain
+    # inputs: every draw is the portfolio's own run) and unstressed
     spec.write_text(EXAMPLE.read_text(encoding="utf-8").replace('"portfolio-east-africa.toml"', '"{}"'.format(
-        ROOT / "examples" / "portfolio-east-africa.toml")).replace("draws = 40", "draws = 3"), encoding="utf-8")
+        ROOT / "examples" / "portfolio-east-africa.toml")).replace("draws = 40", "draws = 3").replace(
+        'name = "as written"', 'name = "as written"\nvalues = { uncertain = [] }'), encoding="utf-8")
     sweep = load_sweep(spec)
     sweep = dataclasses.replace(sweep, cases=[c for c in sweep.cases if c.override == "as written"
                                               and c.stress == "baseline"])
@@ -512,3 +517,20 @@ values = { "context.burden_limit" = 0.04 }
     assert not state.failed
     cost = read_draws(tmp_path / "o").groupby("stress")["total_cost"].mean()
     assert cost["capex_overrun=0.3"] > cost["baseline"]
+
+
+def test_the_rwanda_options_example_sweeps_the_five_options_on_the_same_uncertain_inputs(tmp_path):
+    spec = tmp_path / "options.toml"  # the example in 8 draws, its scenarios named from here
+    spec.write_text((ROOT / "examples" / "sweep-rwanda-options.toml").read_text(encoding="utf-8")
+                    .replace('"../scenarios/', f'"{ROOT / "scenarios"}/').replace("draws = 1000", "draws = 8"),
+                    encoding="utf-8")
+    sweep = load_sweep(spec)
+    assert len({c.scenario for c in sweep.cases}) == 5 and len(sweep.cases) == 10
+    state = run_sweep(sweep, tmp_path / "o")
+    assert not state.failed and len({tuple(d) for d in state.drawn.values()}) == 1  # the same inputs in each
+    cases = pd.read_csv(tmp_path / "o" / "cases.csv", keep_default_na=False)
+    assert set(cases["note"]) == {""} and set(cases["draws"]) == {8}
+    draws = read_draws(tmp_path / "o")
+    # the same draws of the plan's cost in every option (the same inputs, distributions and seed)
+    cost = draws[draws["stress"] == "baseline"].pivot(index="draw", columns="scenario", values="total_cost")
+    assert cost.nunique(axis=1).eq(1).all() and cost.iloc[:, 0].nunique() == 8

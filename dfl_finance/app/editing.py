@@ -118,39 +118,33 @@ def parse_number(text: Any, integer: bool, optional: bool = True) -> int | float
 
 # ------------------------------------------------------------------------------------------------ labels
 
-#: Field names (or words of them) that are not written as they are named: acronyms and abbreviations.
-_FIELD_WORDS = {"fx_rate": "exchange rate", "fx_path": "exchange-rate path", "fx_year": "year of the exchange rate",
-                "pv": "PV of", "usd": "USD", "gdp": "GDP", "ppp": "PPP", "dsf": "DSF", "lcu": "local currency",
-                "emis": "EMIS", "ida": "IDA", "gpe": "GPE", "fx": "exchange-rate"}
-
-
-def field_label(field: str, capitalise: bool = True) -> str:
-    """A field name in words: ``"education_budget"`` -> ``"Education budget"``, with acronyms as they are written;
-    ``capitalise=False`` for a word inside a sentence.
-
-    Examples
-    --------
-    >>> field_label("education_budget"), field_label("usd_inflation"), field_label("pv_external_debt")
-    ('Education budget', 'USD inflation', 'PV of external debt')
-    >>> [field_label(f, capitalise=False) for f in ("fx_rate", "gdp", "gap_financing_rate")]
-    ['exchange rate', 'GDP', 'gap financing rate']
-    """
-    text = _FIELD_WORDS.get(field) or " ".join(_FIELD_WORDS.get(w, w) for w in field.split("_"))
-    return text[:1].upper() + text[1:] if capitalise else text
+# field_label: the words of a field name, from the vocabulary of field paths (one place for the CLI, the
+# tables and the app)
+field_label = paths.field_label
 
 
 def where(scenario: Scenario, path: str) -> str:
-    """A field path for people: ``source[1]`` or ``source[ida]`` -> the source's label, ``context.schools`` ->
-    ``Schools``; a path that does not resolve stays as it is (or its last field in words)."""
-    try:
-        loc = paths.resolve(scenario, path)
-    except ScenarioError:
+    """A field path for people (:func:`dfl_finance.paths.describe`): ``source[1].commitment`` or
+    ``source[ida].commitment`` -> ``IDA21 40-year credit: commitment (USD)``, ``context.schools`` -> ``Schools
+    (schools)``; a path that does not resolve stays as it is (or its last field in words)."""
+    words = paths.describe(scenario, path)
+    if words.label == path and not words.unit:  # not a field of this scenario
         return path if "[" in path else field_label(path.rsplit(".", 1)[-1])
-    if len(loc) >= 2 and loc[0] in ("programme", "source") and isinstance(loc[1], int):
-        label = (scenario.programme if loc[0] == "programme" else scenario.source)[loc[1]].label
-        rest = paths.format_location(loc[2:])
-        return f"{label}: {rest}" if rest else label
-    return field_label(str(loc[-1])) if loc else path
+    return words.text
+
+
+def problem_words(scenario: Scenario | dict | None, problem: Problem) -> str:
+    """A problem for people: the field's label and unit (:func:`where`) before the message, the path kept in
+    brackets (``School connectivity: terminal, unit cost (USD): must be >= 0 (got -5.0) [programme[0].cost[0].
+    unit_cost]``); a problem whose path is not a field of ``scenario`` (or without a scenario) as it is."""
+    if scenario is None or not problem.path:
+        return problem.format()
+    try:
+        paths.resolve(scenario, problem.path)
+    except ScenarioError:
+        return problem.format()
+    words = paths.describe(scenario, problem.path).text
+    return f"{words}: {replace(problem, path='').format()} [{problem.path}]"
 
 
 def get_path(raw: dict, path: str) -> Any:

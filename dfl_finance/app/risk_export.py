@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ..risk.inputs import run_entry
 from ..schema import Scenario
 from .sensitivity import APP_SOBOL_N, DEFAULT_METRIC
-from .uncertainty import MAX_APP_DRAWS, METHODS, has_draws
+from .uncertainty import MAX_APP_DRAWS, METHODS, flat_words, has_draws
 
 #: The tables of each command, named as it writes them.
 RISK_TABLES = ("quantiles", "yearly_quantiles")
@@ -101,10 +102,10 @@ class ExtraTables:
         """A risk run (:func:`~dfl_finance.app.compute.risk_tables_for` with ``settings``)."""
         self.frames["quantiles"].append(done["quantiles"])  # type: ignore[arg-type]
         self.frames["yearly_quantiles"].append(done["yearly"])  # type: ignore[arg-type]
-        self.risk[scenario.name] = {"draws": int(settings["draws"]),  # type: ignore[call-overload]
-                                    "seed": int(settings["seed"]),  # type: ignore[call-overload]
-                                    "method": str(settings["method"]),
-                                    "uncertain": [row.path for row in scenario.uncertain]}
+        self.risk[scenario.name] = run_entry(scenario, int(settings["draws"]),  # type: ignore[call-overload]
+                                             int(settings["seed"]),  # type: ignore[call-overload]
+                                             str(settings["method"]),
+                                             flat_words(done["quantiles"]))  # type: ignore[arg-type]
 
     def add_sensitivity(self, scenario: Scenario, tornado: dict[str, pd.DataFrame],
                         sobol: dict[str, pd.DataFrame], n: int = APP_SOBOL_N) -> None:

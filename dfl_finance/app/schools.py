@@ -20,18 +20,20 @@ import pandas as pd
 
 from ..errors import Problem, ScenarioError
 from ..formatting import format_money
-from ..schools.engine import EXISTING, NONE, TECHNOLOGIES
+from ..schools.engine import EXISTING, NONE
 from ..schools.model import SchoolPlan, plan_schools
 from ..schools.rollout import ORDERS, connection_order
+from ..schools.segments import (  # the words and counts of `dfl-finance schools`, shared with the page
+    ORDER_OF_TECHNOLOGIES,
+    technology_label,
+)
+from ..schools.segments import TECHNOLOGY_LABELS as TECHNOLOGY_LABELS
+from ..schools.segments import equity_sentences as equity_sentences
+from ..schools.segments import technology_counts as technology_counts
 from ..schools.table import SchoolTable, check_schools
 
 #: The bundled example table (in the data folder): synthetic, calibrated to Rwanda's public totals.
 SYNTHETIC_TABLE: Final = "schools-rwanda-synthetic.csv"
-#: What each value of ``technology`` means, as the page's legends and tables say it.
-TECHNOLOGY_LABELS: Final = {
-    "fibre": "Fibre", "cellular": "Cellular (4G/5G)", "p2p": "Point-to-point microwave", "satellite": "Satellite",
-    EXISTING: "Already connected", NONE: "No technology serves it",
-}
 #: One colour per technology in every chart of the page; red for the schools no technology serves (left out).
 TECHNOLOGY_COLOURS: Final = {
     "fibre": "#4c78a8", "cellular": "#54a24b", "p2p": "#b279a2", "satellite": "#f58518", EXISTING: "#bab0ac",
@@ -57,11 +59,6 @@ CURVE_MAX_SEGMENTS: Final = 5_000
 #: The years of the map's "Year connected" view for schools not connected in a year of the plan.
 BEFORE_PLAN, NOT_IN_PLAN = "Connected before the plan", "Not connected in the plan"
 YEAR_COLOURS: Final = {BEFORE_PLAN: "#bab0ac", NOT_IN_PLAN: "#d62728"}
-ORDER_OF_TECHNOLOGIES: Final = (*TECHNOLOGIES, EXISTING, NONE)
-
-
-def technology_label(technology: str) -> str:
-    return TECHNOLOGY_LABELS.get(technology, technology)
 
 
 # ----------------------------------------------------------------------------------------------- the plan
@@ -351,20 +348,6 @@ def cost_curve_chart(curve: pd.DataFrame) -> alt.LayerChart:
 
 # ----------------------------------------------------------------------------------------------- technologies
 
-def technology_counts(schools: pd.DataFrame) -> pd.DataFrame:
-    """Per technology present (fibre, cellular, p2p, satellite, then already connected and none): ``schools``,
-    ``connected_in_plan``, ``learners``, and the capex, opex a year and cost over the horizon of its schools
-    [USD]."""
-    df = schools.assign(in_plan=schools["year_connected"].notna())
-    out = df.groupby("technology").agg(schools=("school_id", "size"), connected_in_plan=("in_plan", "sum"),
-                                       learners=("learners", "sum"), capex=("capex", "sum"),
-                                       opex_per_year=("opex_per_year", "sum"), cost_horizon=("cost_horizon", "sum"))
-    rank = {t: i for i, t in enumerate(ORDER_OF_TECHNOLOGIES)}
-    out = out.reset_index()
-    out = out.iloc[np.argsort([rank.get(t, len(rank)) for t in out["technology"]], kind="stable")]
-    return out.reset_index(drop=True).astype({"schools": int, "connected_in_plan": int})
-
-
 def technology_chart(counts: pd.DataFrame) -> alt.LayerChart:
     """Schools by technology (bars, the count at their end)."""
     df = counts.assign(label=[technology_label(t) for t in counts["technology"]],
@@ -384,14 +367,21 @@ def technology_chart(counts: pd.DataFrame) -> alt.LayerChart:
     return alt.LayerChart(layer=[bars, text]).properties(width=480, height=alt.Step(28))
 
 
+#: The columns of the page's table by technology: the schools assigned a technology apart from those the plan
+#: connects within its years and budget (as ``dfl-finance schools`` prints them).
+TECHNOLOGY_TABLE_COLUMNS = ("Schools assigned", "Connected in the plan", "Learners", "Learners connected in the plan",
+                            "Capex of those connected [USD]", "Capex of all assigned [USD]", "Opex a year [USD]",
+                            "Cost over the horizon [USD]")
+
+
 def technology_table(counts: pd.DataFrame) -> pd.DataFrame:
-    """:func:`technology_counts` with the page's column names."""
-    return pd.DataFrame({
-        "Technology": [technology_label(t) for t in counts["technology"]],
-        "Schools": counts["schools"], "Connected in the plan": counts["connected_in_plan"],
-        "Learners": counts["learners"].astype(int), "Capex [USD]": counts["capex"].round(0),
-        "Opex a year [USD]": counts["opex_per_year"].round(0),
-        "Cost over the horizon [USD]": counts["cost_horizon"].round(0)})
+    """:func:`technology_counts` with the page's column names: the schools assigned each technology, those the plan
+    connects (and their capex) apart from all of them."""
+    values = (counts["schools"], counts["connected_in_plan"], counts["learners"].astype(int),
+              counts["learners_in_plan"].astype(int), counts["capex_in_plan"].round(0), counts["capex"].round(0),
+              counts["opex_per_year"].round(0), counts["cost_horizon"].round(0))
+    return pd.DataFrame({"Technology": [technology_label(t) for t in counts["technology"]],
+                         **dict(zip(TECHNOLOGY_TABLE_COLUMNS, values))})
 
 
 # ----------------------------------------------------------------------------------------------- segments, equity
@@ -422,38 +412,3 @@ def segment_table(segments: pd.DataFrame) -> pd.DataFrame:
         "Capex per learner [USD]": df["cost_per_learner"].round(2)})
 
 
-def _points(gap: float) -> str:
-    return f"{abs(gap) * 100:.1f} percentage points"
-
-
-def equity_sentences(equity: pd.DataFrame, segments: pd.DataFrame) -> list[str]:
-    """equity.csv in words, with the shares of the areas at the end of the plan."""
-    value = dict(zip(equity["measure"], equity["value"]))
-    last_year = int(segments["year"].max())
-    last = segments[segments["year"] == last_year]
-    whole = last[last["segment_type"] == "all"].iloc[0]
-    area = {str(k): float(v) for k, v in zip(last.loc[last["segment_type"] == "area", "segment"],
-                                            last.loc[last["segment_type"] == "area", "share_connected"])}
-    out = []
-    left = int(whole["schools"] - whole["connected_schools"])
-    out.append(f"At the end of {last_year}, {value['share_unconnected_end']:.1%} of the schools are still "
-               f"unconnected ({left:,} of {int(whole['schools']):,}).")
-    for key, other in (("urban_rural_gap_end", "rural"), ("urban_remote_gap_end", "remote")):
-        gap = value.get(key, float("nan"))
-        if "urban" not in area or other not in area or not math.isfinite(gap):
-            out.append(f"The urban-{other} gap is not defined: the table has no "
-                       f"{'urban' if 'urban' not in area else other} schools.")
-            continue
-        u, o = area["urban"], area[other]
-        if abs(gap) < 0.0005:
-            out.append(f"Urban and {other} schools are connected alike by then ({u:.1%} and {o:.1%}).")
-        else:
-            (ahead, a), (behind, b) = ((("urban", u), (other, o)) if gap > 0 else ((other, o), ("urban", u)))
-            out.append(f"{ahead.capitalize()} schools are {_points(gap)} more often connected than {behind} ones "
-                       f"by then ({a:.1%} of {ahead} schools against {b:.1%} of {behind} ones).")
-    gini = value.get("gini_capex_per_learner_regions", float("nan"))
-    if math.isfinite(gini):
-        out.append(f"The Gini coefficient of the plan's capex per learner across regions is {gini:.3f} (weighted by "
-                   "learners; 0 when every region gets the same capex per learner, towards 1 when a few regions get "
-                   "most of it).")
-    return out

@@ -8,9 +8,8 @@ import math
 
 import pandas as pd
 
-from ..errors import ScenarioError
 from ..formatting import currency_of, format_delta, format_metric
-from ..paths import resolve
+from ..paths import describe
 from ..risk.stress import BASELINE
 from ..schema import Scenario
 from ..vocabulary import METRICS, metric_definition
@@ -37,24 +36,11 @@ def metric_label(key: str) -> str:
 
 
 def input_label(scenario: Scenario, path: str) -> str:
-    """An uncertain input's path in words: ``programme[teacher_data_skills].cost[0].unit_cost`` -> ``Teacher data
-    skills, trainer days: unit cost``; ``macro.inflation`` -> ``Inflation``; a path that does not resolve stays."""
-    try:
-        loc = list(resolve(scenario, path))
-    except ScenarioError:
-        return path
-    parts: list[str] = []
-    if len(loc) >= 2 and loc[0] in ("programme", "source") and isinstance(loc[1], int):
-        if loc[0] == "programme":
-            prog = scenario.programme[loc[1]]
-            parts.append(prog.label)
-            if len(loc) >= 4 and loc[2] == "cost" and isinstance(loc[3], int):
-                parts.append(prog.cost[loc[3]].item)
-        else:
-            parts.append(scenario.source[loc[1]].label)
-    fields = [p for p in loc if isinstance(p, str)]
-    field = fields[-1] if fields else path
-    return f"{', '.join(parts)}: {field_label(field, capitalise=False)}" if parts else field_label(field)
+    """An uncertain input's path in words, with its unit (:func:`dfl_finance.paths.describe`, as tornado.csv's
+    ``input_label`` and ``input_unit``): ``programme[teacher_data_skills].cost[0].unit_cost`` -> ``Teacher data
+    skills: data-skills workshop, 5 days per teacher, unit cost (USD)``; ``macro.inflation`` -> ``Domestic inflation
+    (1/yr)``; a path that does not resolve stays."""
+    return describe(scenario, path).text
 
 
 def _labels(scenario: Scenario, paths: list[str]) -> list[str]:
@@ -89,6 +75,24 @@ def sobol_frame(table: pd.DataFrame, scenario: Scenario, metric: str) -> pd.Data
             rows.append({"input": r["input"], "path": r["path"], "index": name, "value": r[col],
                          "low": r[f"{col}_low"], "high": r[f"{col}_high"]})
     return pd.DataFrame(rows, columns=["input", "path", "index", "value", "low", "high"])
+
+
+def above_one(table: pd.DataFrame, scenario: Scenario, metric: str, n: int = APP_SOBOL_N) -> str:
+    """The note the Risk page gives with Sobol indices above 1 (100%) of ``metric`` (sobol.csv's ``note``): which
+    inputs, that small samples do this, and where to raise the sample size; ``""`` when none is above 1."""
+    rows = table[(table["metric"] == metric) & (table["note"].astype(str) != "")] if "note" in table else table[:0]
+    if rows.empty:
+        return ""
+    inputs = "; ".join(f"{input_label(scenario, str(path))}: first-order {_share(float(s1))}, total "
+                       f"{_share(float(st))}" for path, s1, st in zip(rows["path"], rows["first_order"],
+                                                                       rows["total_order"]))
+    return (f"An index above 100% ({inputs}) is not a share of the variance: small samples do this, and the app "
+            f"computes the indices from a sample of {n:,} (fixed here). For a closer estimate, run `dfl-finance "
+            f"sensitivity FILE --metric {metric} --n {4 * n}` (the sample size N, a power of 2).")
+
+
+def _share(value: float) -> str:
+    return "n/a" if not math.isfinite(value) else f"{value:.0%}"
 
 
 def stress_name(key: str) -> str:

@@ -10,8 +10,9 @@ import streamlit as st
 
 from ..docs import field_help
 from ..errors import Problem
+from ..schema import Scenario
 from .basis import DEFAULT_BASIS, PRICE_BASES, basis_label, basis_words
-from .editing import integer_field, number_text, parse_number
+from .editing import integer_field, number_text, parse_number, problem_words
 
 _ERRORS = "dfl_errors"
 #: The session key of the price basis picked in the sidebar (one for every page).
@@ -49,10 +50,12 @@ def problems(scope: str) -> list[Problem]:
     return st.session_state.setdefault(_ERRORS, {}).get(scope, [])
 
 
-def show_field_problems(scope: str, path: str) -> None:
+def show_field_problems(scope: str, path: str, scenario: Scenario | None = None) -> None:
+    """The problems of the field at ``path``, under it: the field's label and unit first, its path kept
+    (:func:`~dfl_finance.app.editing.problem_words`)."""
     for p in problems(scope):
         if p.path == path:
-            st.error(p.format(), icon=":material/error:")
+            st.error(problem_words(scenario, p), icon=":material/error:")
 
 
 def has_problems(scope: str, path_prefix: str) -> bool:
@@ -61,9 +64,10 @@ def has_problems(scope: str, path_prefix: str) -> bool:
                for p in problems(scope))
 
 
-def problem_list(found: list[Problem]) -> str:
-    """Problems as a Markdown list."""
-    return "\n".join(f"- {p.format()}" for p in found)
+def problem_list(found: list[Problem], scenario: Scenario | None = None) -> str:
+    """Problems as a Markdown list; with ``scenario``, a problem at one of its fields says the field's label and unit
+    before the message and keeps its path (:func:`~dfl_finance.app.editing.problem_words`)."""
+    return "\n".join(f"- {problem_words(scenario, p)}" for p in found)
 
 
 def show_broken(broken: list, delete: Callable | None = None) -> None:
@@ -89,12 +93,13 @@ def show_failed(failed: dict, what: str = "cannot be computed and is left out") 
         st.error(f"**{name}** {what}:\n\n{problem_list(error.problems)}")
 
 
-def show_problem_summary(scope: str) -> None:
-    """Every problem of the last rejected edit, in words; the fields in the form also show their own."""
+def show_problem_summary(scope: str, scenario: Scenario | None = None) -> None:
+    """Every problem of the last rejected edit, in words (each field by its label in ``scenario``, the last valid
+    one); the fields in the form also show their own."""
     found = problems(scope)
     if found:
         st.error("This edit was not applied; the last valid scenario is kept. Please correct:\n\n"
-                 + problem_list(found))
+                 + problem_list(found, scenario))
 
 
 class FieldForm:
@@ -104,9 +109,10 @@ class FieldForm:
     number input would round ``12.7`` to 12 in an integer field, and cannot tell ``abc`` from an empty field).
     """
 
-    def __init__(self, scope: str, prefix: str):
+    def __init__(self, scope: str, prefix: str, scenario: Scenario | None = None):
         self.scope = scope
         self.prefix = prefix
+        self.scenario = scenario  # the last valid scenario: its fields' labels for the problems under them
         self.paths: dict[str, tuple[str, bool | None, bool]] = {}  # path -> (widget key, integer?, optional)
 
     def key(self, path: str) -> str:
@@ -114,7 +120,7 @@ class FieldForm:
 
     def _after(self, path: str, integer: bool | None = None, optional: bool = True) -> None:
         self.paths[path] = (self.key(path), integer, optional)
-        show_field_problems(self.scope, path)
+        show_field_problems(self.scope, path, self.scenario)
 
     def number(self, label: str, path: str, value: Any, table: str, field: str, *, optional: bool = False) -> None:
         """A number field; whether it takes integers comes from the schema. ``optional``: may be left empty."""

@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..errors import Problem, ScenarioError
 from ..formatting import currency_of, format_metric
-from ..results import STATISTICS
+from ..results import STATISTICS, quantiles_note
 from ..schema import Scenario, scenario_from_dict
 from ..schema.models import SamplingMethod, Uncertain
 from ..vocabulary import metric_definition
@@ -171,10 +171,16 @@ def pledge_table(scenario: Scenario) -> pd.DataFrame:
 
 
 def has_draws(scenario: Scenario) -> bool:
-    """Whether the draws of a risk run of ``scenario`` differ: it has uncertain rows or an uncertain pledge."""
-    return bool(scenario.uncertain) or any(
-        s.reliability is not None or s.disbursement_share is not None or s.disbursement_lag is not None
-        for s in scenario.source)
+    """Whether a risk run of ``scenario`` draws anything: uncertain rows, cost lines uncertain "from-data" or an
+    uncertain pledge (:func:`dfl_finance.risk.inputs.drawn_inputs`)."""
+    from ..risk.inputs import drawn_inputs
+
+    return bool(drawn_inputs(scenario))
+
+
+def flat_words(quantiles: pd.DataFrame) -> str:
+    """Why a risk run's quantiles are flat (quantiles.csv's ``note``: every draw the same), or ``""``."""
+    return quantiles_note(quantiles)
 
 
 # ------------------------------------------------------------------------------------------------ results in words

@@ -46,6 +46,10 @@ class RiskDraws:
         return self.first.name
 
     @property
+    def scenario(self) -> Scenario:
+        return self.first.scenario
+
+    @property
     def basis(self) -> str:
         return self.first.basis
 

@@ -11,10 +11,11 @@ truncated to it (their mean or median must lie inside). Rows with the same ``gro
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import annotated_types
+import numpy as np
 
 from ..errors import Problem, ScenarioError
 
@@ -254,6 +255,67 @@ def _parameter_problems(row: Uncertain | Share, loc: Sequence[str | int], sc: Sc
                            f"({_range_words(lo, hi, lo_open, hi_open)})", getattr(row, field)))
         break
     return out
+
+
+#: What a risk run says of a scenario whose draws are all the same (printed after its name, written in the ``note``
+#: column of quantiles.csv and in the manifest): it has nothing to draw, or what it draws moves no summary metric.
+NO_INPUTS_NOTE = "no uncertain inputs: every draw is the same; its quantiles are flat"
+NO_EFFECT_NOTE = "its uncertain inputs move no summary metric: every draw is the same; its quantiles are flat"
+#: Two draws of a metric are the same when they differ by at most this share of its size (or this much below 1).
+SAME_DRAW_TOLERANCE = 1e-12
+
+
+def drawn_inputs(sc: Scenario) -> list[str]:
+    """Everything a risk run of ``sc`` draws, as field paths: its ``[[uncertain]]`` rows (as written), its cost lines
+    with ``uncertain = "from-data"`` and its sources' uncertain pledges (``reliability``, ``disbursement_share``,
+    ``disbursement_lag``); empty when every draw is the deterministic run."""
+    from ..paths import canonical_path
+
+    out = [row.path for row in sc.uncertain]
+    for i, p in enumerate(sc.programme):
+        for j, c in enumerate(p.cost):
+            if c.uncertain == "from-data" and c.price_range is not None:
+                out.append(canonical_path(sc, ("programme", i, "cost", j, "unit_cost")))
+    for k, src in enumerate(sc.source):
+        for name in ("reliability", "disbursement_share", "disbursement_lag"):
+            if getattr(src, name) is not None:
+                out.append(canonical_path(sc, ("source", k, name)))
+    return out
+
+
+def draws_all_same(arrays: Mapping[str, Floats]) -> bool:
+    """Whether every draw of every metric in ``arrays`` ({metric: (draws,)}) has the same value (an undefined
+    metric, NaN, in the same draws), to :data:`SAME_DRAW_TOLERANCE`."""
+    for values in arrays.values():
+        v = np.asarray(values, dtype=float)
+        if v.size < 2:
+            continue
+        defined = np.isfinite(v)
+        if defined.any() and not defined.all():  # defined in some draws only
+            return False
+        d = v[defined]
+        if d.size and float(d.max() - d.min()) > SAME_DRAW_TOLERANCE * max(1.0, float(np.abs(d).max())):
+            return False
+    return True
+
+
+def flat_note(drawn: Sequence[str], arrays: Mapping[str, Floats]) -> str:
+    """The words a risk run's outputs give a scenario whose draws are all the same (:data:`NO_INPUTS_NOTE`,
+    :data:`NO_EFFECT_NOTE`), else ``""``. ``drawn``: what the scenario draws (:func:`drawn_inputs`); ``arrays``: its
+    summary metrics, {metric: (draws,)}. A run of one draw of a scenario with uncertain inputs is not called flat
+    (one draw shows no spread, whatever the inputs)."""
+    if not drawn:
+        return NO_INPUTS_NOTE
+    draws = max((np.asarray(v).size for v in arrays.values()), default=0)
+    return NO_EFFECT_NOTE if draws > 1 and draws_all_same(arrays) else ""
+
+
+def run_entry(sc: Scenario, draws: int, seed: int, method: str, note: str) -> dict[str, object]:
+    """What a manifest records of a risk run of ``sc`` (``risk``, ``optimise --draws``, the app's export): its draws,
+    seed and method, what it draws (:func:`drawn_inputs`), whether every draw is the same (``flat``) and, if so,
+    why (``note``: :func:`flat_note`)."""
+    return {"draws": int(draws), "seed": int(seed), "method": str(method), "uncertain": drawn_inputs(sc),
+            "flat": bool(note), **({"note": note} if note else {})}
 
 
 def draw_samples(sc: Scenario, draws: int, seed: int, method: str) -> dict[tuple[str | int, ...], Floats]:

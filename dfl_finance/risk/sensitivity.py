@@ -32,11 +32,15 @@ if TYPE_CHECKING:
 
 #: The tornado's low and high value of an input: these quantiles of its distribution.
 TORNADO_QUANTILES = (0.05, 0.95)
-#: Columns of tornado.csv and sobol.csv.
+#: Columns of tornado.csv and sobol.csv; ``input_label`` and ``input_unit``: the input in words and its unit
+#: (:func:`dfl_finance.paths.describe`; ``unit`` is the metric's).
 TORNADO_COLUMNS = ["scenario", "metric", "path", "low_input", "high_input", "low_value", "high_value", "swing",
-                   "unit", "rank"]
-SOBOL_COLUMNS = ["scenario", "metric", "path", "first_order", "total_order", "first_order_low",
-                 "first_order_high", "total_order_low", "total_order_high"]
+                   "unit", "rank", "input_label", "input_unit"]
+#: The indices of sobol.csv and the bounds of their confidence intervals.
+SOBOL_INDEX_COLUMNS = ["first_order", "total_order", "first_order_low", "first_order_high", "total_order_low",
+                       "total_order_high"]
+#: ``note``: empty, or why an index is above 1 (:func:`above_one_note`).
+SOBOL_COLUMNS = ["scenario", "metric", "path", *SOBOL_INDEX_COLUMNS, "input_label", "input_unit", "note"]
 #: Bootstrap of the Sobol indices: confidence level and resamples (scipy's defaults).
 CONFIDENCE_LEVEL, RESAMPLES = 0.95, 999
 #: Default base sample size of the Sobol indices (a power of 2).
@@ -53,12 +57,15 @@ class SensitivityError(DflFinanceError):
 
 @dataclass(frozen=True)
 class Input:
-    """One uncertain input: its path as written, its location, its distribution and the scenario's own value."""
+    """One uncertain input: its path as written, its location, its distribution, the scenario's own value, and its
+    label and unit in words (:func:`dfl_finance.paths.describe`)."""
 
     path: str
     loc: tuple[str | int, ...]
     marginal: Marginal
     own: float
+    label: str = ""
+    unit: str = ""
 
 
 def check_metrics(metrics: Sequence[str]) -> list[str]:
@@ -106,7 +113,7 @@ def _own_value(scenario: Scenario, loc: tuple[str | int, ...], path: str, m: Mar
 
 def uncertain_inputs(scenario: Scenario) -> list[Input]:
     """The scenario's ``[[uncertain]]`` rows as :class:`Input` (a scenario without any is refused)."""
-    from ..paths import resolve
+    from ..paths import describe, resolve
     from .inputs import marginal
 
     if not scenario.uncertain:
@@ -116,7 +123,8 @@ def uncertain_inputs(scenario: Scenario) -> list[Input]:
     for row in scenario.uncertain:
         loc = tuple(resolve(scenario, row.path))
         m = marginal(row, loc, scenario)
-        out.append(Input(row.path, loc, m, _own_value(scenario, loc, row.path, m)))
+        words = describe(scenario, loc)
+        out.append(Input(row.path, loc, m, _own_value(scenario, loc, row.path, m), words.label, words.unit))
     return out
 
 
@@ -211,7 +219,8 @@ def tornado(scenario: Scenario, metrics: Sequence[str], basis: str | None = None
                          "low_value": _rounded(res, metric, float(low[j])),
                          "high_value": _rounded(res, metric, float(high[j])),
                          "swing": _rounded(res, metric, float(swing[j])),
-                         "unit": _unit(res, metric), "rank": rank})
+                         "unit": _unit(res, metric), "rank": rank, "input_label": inputs[j].label,
+                         "input_unit": inputs[j].unit})
     df = pd.DataFrame(rows, columns=TORNADO_COLUMNS)
     df.attrs["base"] = {m: _rounded(res, m, float(out[i, 0])) for i, m in enumerate(metrics)}
     return df
@@ -315,9 +324,31 @@ def sobol_df(scenario: Scenario, metrics: Sequence[str], n: int = DEFAULT_N, see
     rows = []
     for i, metric in enumerate(metrics):
         for j, inp in enumerate(inputs):
-            rows.append({"scenario": scenario.name, "metric": metric, "path": inp.path,
-                         **{c: _index(getattr(s, c)[i, j]) for c in SOBOL_COLUMNS[3:]}})
+            indices = {c: _index(getattr(s, c)[i, j]) for c in SOBOL_INDEX_COLUMNS}
+            rows.append({"scenario": scenario.name, "metric": metric, "path": inp.path, **indices,
+                         "input_label": inp.label, "input_unit": inp.unit,
+                         "note": above_one_note(indices["first_order"], indices["total_order"], n)})
     return pd.DataFrame(rows, columns=SOBOL_COLUMNS)
+
+
+def above_one_note(first_order: float, total_order: float, n: int) -> str:
+    """Why an index above 1 (100%) is there, which a share of the variance cannot be: the estimators' noise at a
+    small base sample size ``n``; ``""`` for indices at most 1.
+
+    Examples
+    --------
+    >>> above_one_note(1.07, 0.98, 256).split(": ")
+    ['first-order index above 1 (100%), which a share of the variance cannot be', 'small samples do this (N = 256 \
+base samples); a larger N gives a closer estimate']
+    >>> above_one_note(1.07, 1.02, 256).split(":")[0], above_one_note(0.4, 0.5, 256)
+    ('first-order and total indices above 1 (100%), which a share of the variance cannot be', '')
+    """
+    over = [name for name, v in (("first-order", first_order), ("total", total_order))
+            if math.isfinite(v) and v > 1.0]
+    if not over:
+        return ""
+    return (f"{' and '.join(over)} {'indices' if len(over) > 1 else 'index'} above 1 (100%), which a share of the "
+            f"variance cannot be: small samples do this (N = {n:,} base samples); a larger N gives a closer estimate")
 
 
 def _index(value: float) -> float:

@@ -4,10 +4,33 @@ connection rates and the concentration (Gini) of spending per learner across reg
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
 from ..vocabulary import PRICE_DIGITS, SHARE_DIGITS
+from .engine import EXISTING, NONE, TECHNOLOGIES
+
+#: What each value of ``technology`` means, as the command's tables and the app's legends say it.
+TECHNOLOGY_LABELS = {
+    "fibre": "Fibre", "cellular": "Cellular (4G/5G)", "p2p": "Point-to-point microwave", "satellite": "Satellite",
+    EXISTING: "Already connected", NONE: "No technology serves it",
+}
+#: The order of the technologies in every table: the technologies, then the schools connected before, then none.
+ORDER_OF_TECHNOLOGIES = (*TECHNOLOGIES, EXISTING, NONE)
+#: The equity measures of equity.csv in words (the command and the app say them so; equity.csv keeps the keys).
+EQUITY_LABELS = {
+    "share_unconnected_end": "Schools still unconnected at the end",
+    "urban_rural_gap_end": "Urban minus rural share connected at the end",
+    "urban_remote_gap_end": "Urban minus remote share connected at the end",
+    "gini_capex_per_learner_regions": "Gini of the plan's capex per learner across regions",
+}
+
+
+def technology_label(technology: str) -> str:
+    return TECHNOLOGY_LABELS.get(technology, technology)
+
 
 SEGMENT_COLUMNS = ["segment_type", "segment", "year", "schools", "connected_schools", "share_connected",
                    "learners", "connected_learners", "cost", "cost_per_school", "cost_per_learner"]
@@ -91,3 +114,59 @@ def equity_df(segments: pd.DataFrame, schools: pd.DataFrame) -> pd.DataFrame:
     df = pd.DataFrame(rows, columns=EQUITY_COLUMNS)
     df["value"] = df["value"].astype(float).round(SHARE_DIGITS) + 0.0
     return df
+
+
+def technology_counts(schools: pd.DataFrame) -> pd.DataFrame:
+    """Per technology present (fibre, cellular, p2p, satellite, then already connected and none): ``schools`` (the
+    schools whose least-cost technology it is: assigned, whether or not the plan reaches them), ``connected_in_plan``
+    (connected within the plan's years and its yearly budget), ``learners`` and ``learners_in_plan``, and the capex,
+    opex a year and cost over the horizon of all its schools, and ``capex_in_plan``, the capex of those connected in
+    the plan [USD]. The schools connected before the plan are all connected, none of them in the plan."""
+    df = schools.assign(in_plan=schools["year_connected"].notna())
+    df = df.assign(learners_in_plan=df["learners"].where(df["in_plan"], 0.0),
+                   capex_in_plan=df["capex"].where(df["in_plan"], 0.0))
+    out = df.groupby("technology").agg(schools=("school_id", "size"), connected_in_plan=("in_plan", "sum"),
+                                       learners=("learners", "sum"), learners_in_plan=("learners_in_plan", "sum"),
+                                       capex=("capex", "sum"), capex_in_plan=("capex_in_plan", "sum"),
+                                       opex_per_year=("opex_per_year", "sum"), cost_horizon=("cost_horizon", "sum"))
+    rank = {t: i for i, t in enumerate(ORDER_OF_TECHNOLOGIES)}
+    out = out.reset_index()
+    out = out.iloc[np.argsort([rank.get(t, len(rank)) for t in out["technology"]], kind="stable")]
+    return out.reset_index(drop=True).astype({"schools": int, "connected_in_plan": int})
+
+
+def _points(gap: float) -> str:
+    return f"{abs(gap) * 100:.1f} percentage points"
+
+
+def equity_sentences(equity: pd.DataFrame, segments: pd.DataFrame) -> list[str]:
+    """equity.csv in words, with the shares of the areas at the end of the plan."""
+    value = dict(zip(equity["measure"], equity["value"]))
+    last_year = int(segments["year"].max())
+    last = segments[segments["year"] == last_year]
+    whole = last[last["segment_type"] == "all"].iloc[0]
+    area = {str(k): float(v) for k, v in zip(last.loc[last["segment_type"] == "area", "segment"],
+                                            last.loc[last["segment_type"] == "area", "share_connected"])}
+    out = []
+    left = int(whole["schools"] - whole["connected_schools"])
+    out.append(f"At the end of {last_year}, {value['share_unconnected_end']:.1%} of the schools are still "
+               f"unconnected ({left:,} of {int(whole['schools']):,}).")
+    for key, other in (("urban_rural_gap_end", "rural"), ("urban_remote_gap_end", "remote")):
+        gap = value.get(key, float("nan"))
+        if "urban" not in area or other not in area or not math.isfinite(gap):
+            out.append(f"The urban-{other} gap is not defined: the table has no "
+                       f"{'urban' if 'urban' not in area else other} schools.")
+            continue
+        u, o = area["urban"], area[other]
+        if abs(gap) < 0.0005:
+            out.append(f"Urban and {other} schools are connected alike by then ({u:.1%} and {o:.1%}).")
+        else:
+            (ahead, a), (behind, b) = ((("urban", u), (other, o)) if gap > 0 else ((other, o), ("urban", u)))
+            out.append(f"{ahead.capitalize()} schools are {_points(gap)} more often connected than {behind} ones "
+                       f"by then ({a:.1%} of {ahead} schools against {b:.1%} of {behind} ones).")
+    gini_value = value.get("gini_capex_per_learner_regions", float("nan"))
+    if math.isfinite(gini_value):
+        out.append(f"The Gini coefficient of the plan's capex per learner across regions is {gini_value:.3f} "
+                   "(weighted by learners; 0 when every region gets the same capex per learner, towards 1 when a few "
+                   "regions get most of it).")
+    return out

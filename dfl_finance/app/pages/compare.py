@@ -10,7 +10,7 @@ from dfl_finance.app.charts import compare_charts, labels_of, table_currencies
 from dfl_finance.app.compute import checked_risk_tables, tables_by_name
 from dfl_finance.app.risk_export import file_settings, settings_words
 from dfl_finance.app.ui import price_basis, show_broken, show_failed
-from dfl_finance.app.uncertainty import MAX_APP_DRAWS, compare_quantiles, has_draws
+from dfl_finance.app.uncertainty import MAX_APP_DRAWS, compare_quantiles, flat_words, has_draws
 from dfl_finance.engine.dsf import PPP_CONTINGENT_SHARE
 from dfl_finance.errors import ScenarioError
 from dfl_finance.formatting import currency_of, format_delta, format_metric
@@ -48,10 +48,13 @@ def over_the_draws(ordered: list[str], entries: dict[str, Entry], summaries: dic
             failed[n] = exc
     show_failed(failed, "has no P50 and P90: its risk run failed")
     without = [n for n in ordered if n not in with_draws]
+    # uncertain inputs that move no metric: every draw the same, as without any
+    still = [n for n in quantiles if flat_words(quantiles[n])]
     columns = {}
     for n in [*quantiles, *failed, *without]:
         said = ["baseline"] if n == baseline else []
-        said += ["no uncertain inputs"] if n in without else ["risk run failed"] if n in failed else []
+        said += ["no uncertain inputs"] if n in without else ["risk run failed"] if n in failed else \
+            ["every draw the same"] if n in still else []
         columns[n] = f"{number[n]} {n}" + (f" ({'; '.join(said)})" if said else "")
     table = compare_quantiles({n: summaries[n] for n in columns}, quantiles, columns)
     config = {"Metric": st.column_config.TextColumn(width="medium", pinned=True),
@@ -75,6 +78,9 @@ def over_the_draws(ordered: list[str], entries: dict[str, Entry], summaries: dic
         notes.append(f"Scenario{'s' if len(capped) > 1 else ''} {listed(capped)} "
                      f"ask{'' if len(capped) > 1 else 's'} for more draws than the app runs: {MAX_APP_DRAWS:,} are "
                      "run (`dfl-finance risk` runs more).")
+    for n in still:
+        notes.append(f"Scenario {number[n][:-1]}: {flat_words(quantiles[n])}, so its P50 and P90 are its "
+                     "deterministic value: not a sign that its numbers are sure.")
     if without:
         notes.append(f"Scenario{'s' if len(without) > 1 else ''} {listed([number[n][:-1] for n in without])} "
                      f"ha{'ve' if len(without) > 1 else 's'} no uncertain inputs (no `[[uncertain]]` rows and no "

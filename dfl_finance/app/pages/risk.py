@@ -19,6 +19,8 @@ from dfl_finance.app.conflicts import show_conflict
 from dfl_finance.app.sensitivity import (
     APP_SOBOL_N,
     DEFAULT_METRIC,
+    above_one,
+    input_label,
     metric_label,
     metric_options,
     not_applied,
@@ -40,6 +42,7 @@ from dfl_finance.app.uncertainty import (
     METHODS,
     PROB_LABEL,
     UNCERTAIN_NUMBERS,
+    flat_words,
     has_draws,
     histogram,
     pledge_table,
@@ -110,7 +113,7 @@ def sensitivity_and_stress(entry: Entry, summary, scope: str, basis: str, shown:
                 with st.spinner("Computing the tornado chart..."):
                     done = checked_tornado(entry.text, metric, basis)
             except ScenarioError as exc:
-                st.error("The tornado chart could not be computed:\n\n" + problem_list(exc.problems))
+                st.error("The tornado chart could not be computed:\n\n" + problem_list(exc.problems, sc))
             else:
                 state.remember("tornado", entry.name, entry.text, metric)  # for the Export page
                 rows = tornado_frame(done["table"], sc, metric)  # type: ignore[arg-type]
@@ -126,7 +129,7 @@ def sensitivity_and_stress(entry: Entry, summary, scope: str, basis: str, shown:
                 with st.spinner(f"Computing the Sobol indices ({APP_SOBOL_N:,} base samples)..."):
                     table = checked_sobol(entry.text, metric, APP_SOBOL_N, basis)
             except ScenarioError as exc:
-                st.error("The Sobol indices could not be computed:\n\n" + problem_list(exc.problems))
+                st.error("The Sobol indices could not be computed:\n\n" + problem_list(exc.problems, sc))
             else:
                 state.remember("sobol", entry.name, entry.text, metric)
                 st.altair_chart(sobol_chart(sobol_frame(table, sc, metric), metric), width="stretch",
@@ -135,12 +138,14 @@ def sensitivity_and_stress(entry: Entry, summary, scope: str, basis: str, shown:
                            f"interactions (total), from {APP_SOBOL_N:,} base samples (the inputs taken as "
                            f"independent); the lines are 95% confidence intervals. For more samples, run "
                            f"`dfl-finance sensitivity`.")
+                if note := above_one(table, sc, metric):  # type: ignore[arg-type]
+                    st.warning(note, icon=":material/warning:")
 
     st.markdown("**Stress tests**")
     try:
         stressed = checked_stresses(entry.text, basis)
     except ScenarioError as exc:
-        st.error("The stress tests could not be run:\n\n" + problem_list(exc.problems))
+        st.error("The stress tests could not be run:\n\n" + problem_list(exc.problems, sc))
         return
     state.remember("stress", entry.name, entry.text)
     notes = stressed["notes"]
@@ -205,6 +210,9 @@ with st.form(f"uncertain:{prefix}"):
             **{c: text() for c in UNCERTAIN_NUMBERS},
             "values": text("values (comma-separated)"), "weights": text("weights (comma-separated)")}))
     submitted = st.form_submit_button("Apply", type="primary", key=f"apply_uncertain:{prefix}")
+if sc.uncertain:
+    st.caption("The rows in words: " + "; ".join(f"{i}. {input_label(sc, u.path)}"
+                                                  for i, u in enumerate(sc.uncertain, start=1)) + ".")
 if submitted:
     apply_uncertain(entry, edited, uscope)
     st.rerun()
@@ -216,7 +224,7 @@ with st.expander("Fields that can vary in this scenario"):
                 "its position: `programme[0].cost[1].unit_cost`). A source's pledge can be uncertain too: its "
                 "`reliability`, `disbursement_share` and `disbursement_lag`, written in the TOML file on the "
                 "Scenarios page.")
-    st.code("\n".join(varying_fields(sc)), language=None)
+    st.code("\n".join(f"{path}  # {input_label(sc, path)}" for path in varying_fields(sc)), language=None)
 pledges = pledge_table(sc)
 if not pledges.empty:
     st.markdown("**Uncertain pledges** (edit them in the TOML file on the Scenarios page)")
@@ -253,7 +261,7 @@ try:
     with st.spinner(f"Running {int(draws):,} draws..."):
         risk = checked_risk_tables(entry.text, int(draws), int(seed), method, basis)
 except ScenarioError as exc:
-    st.error("The risk run failed:\n\n" + problem_list(exc.problems))
+    st.error("The risk run failed:\n\n" + problem_list(exc.problems, sc))
     st.stop()
 state.remember("risk", name, entry.text, {"draws": int(draws), "seed": int(seed), "method": method})
 
@@ -265,6 +273,9 @@ words = basis_words(basis, shown, sc.scenario.base_year)
 
 # ----------------------------------------------------------------------------------------- results
 st.subheader("Results")
+if flat := flat_words(quantiles):
+    st.warning(f"{sc.name}: {flat}. Its inputs as written give the same numbers in every draw, so the spread below "
+               "is none: this is not a sign that the numbers are sure.", icon=":material/warning:")
 prob = probability_over_limit(quantiles)
 st.metric(PROB_LABEL, "n/a" if prob is None else f"{prob:.1%}",
             help="The share of the draws in which the government burden (domestic outlay, debt service and PPP "

@@ -157,7 +157,7 @@ try:
     summary = checked_tables(entry.text, basis)["summary"].set_index("metric")
 except ScenarioError as exc:
     st.error("This scenario cannot be computed, so it has no results; correct it below (or delete it):\n\n"
-             + problem_list(exc.problems))
+             + problem_list(exc.problems, sc))
 else:
     for col, metric in zip(st.columns(len(HEADLINE)), HEADLINE):
         d = metric_definition(metric)
@@ -187,7 +187,7 @@ view = st.segmented_control("View", VIEWS, default=VIEWS[0], key="scenario_view"
 
 # ----------------------------------------------------------------------------------------- key assumptions
 if view == VIEWS[0]:
-    form = FieldForm(scope, prefix)
+    form = FieldForm(scope, prefix, sc)
     with st.form(f"key:{prefix}"):
         st.subheader("Scenario and context")
         c = st.columns(4)
@@ -315,7 +315,7 @@ if view == VIEWS[0]:
         form.remember()
         st.form_submit_button("Apply changes", type="primary", key=f"apply:{prefix}", on_click=apply_key_form,
                               args=(entry, prefix, scope))
-    show_problem_summary(scope)
+    show_problem_summary(scope, sc)
 
 # ----------------------------------------------------------------------------------------- tables
 if view == VIEWS[1]:
@@ -387,7 +387,7 @@ if view == VIEWS[1]:
                 else:
                     state.apply_edit(entry, dump_scenario(new), f"{scope}:tables")
             st.rerun()
-    show_problem_summary(f"{scope}:tables")
+    show_problem_summary(f"{scope}:tables", sc)
 
 # ----------------------------------------------------------------------------------------- TOML
 if view == VIEWS[2]:
@@ -398,7 +398,7 @@ if view == VIEWS[2]:
     c = st.columns(3)
     c[0].button("Apply TOML", key=f"apply_toml:{prefix}", on_click=apply_toml,
                 args=(entry, f"toml:{prefix}", f"{scope}:toml"))
-    show_problem_summary(f"{scope}:toml")
+    show_problem_summary(f"{scope}:toml", sc)
     if entry.origin == "bundled":
         st.caption("A bundled scenario: your edits are saved in your workspace; the bundled file stays as it is.")
     elif name in catalogue.bundled:

@@ -12,6 +12,7 @@ from dfl_finance.app.schools import (
     OPTION_LABELS,
     ORDER_LABELS,
     SYNTHETIC_TABLE,
+    TECHNOLOGY_TABLE_COLUMNS,
     cost_curve,
     cost_curve_chart,
     equity_sentences,
@@ -236,11 +237,11 @@ counts = technology_counts(schools)
 st.altair_chart(technology_chart(counts), key="schools_technologies", width="content")
 st.dataframe(technology_table(counts), hide_index=True, key="schools_technology_table", column_config={
     "Technology": cfg.TextColumn(pinned=True),
-    **{col: number for col in ("Schools", "Connected in the plan", "Learners", "Capex [USD]", "Opex a year [USD]",
-                               "Cost over the horizon [USD]")}})
-st.caption("Each school takes the technology that costs least over the horizon (capex, replacements and opex, "
+    **{col: number for col in TECHNOLOGY_TABLE_COLUMNS}})
+st.caption("Each school is assigned the technology that costs least over the horizon (capex, replacements and opex, "
              "discounted at the rate above), or the first feasible one in the preferred order; a school already "
-             "connected keeps its connection. Capex and opex include solar kits.")
+             "connected keeps its connection. Of the schools assigned a technology, those connected in the plan are "
+             "the ones its years and yearly budget reach. Capex and opex include solar kits.")
 
 # ----------------------------------------------------------------------------------------- download
 st.subheader("Download")
