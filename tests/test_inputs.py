@@ -211,10 +211,11 @@ def test_control_characters_in_a_name_are_refused_before_anything_is_written(tmp
 
 
 def test_a_run_too_large_for_memory_is_refused_with_the_figure_and_the_limit(tmp_path, capsys):
-    # 1,000 sources x 1,000 programmes x 60 years reached 13.5 GB and a MemoryError before
+    # 1,000 sources x 1,000 programmes x 60 years reached 13.5 GB and a MemoryError before; a scenario now has at
+    # most 100 sources: 100 sources x 5,000 programmes need about 12 GiB
     programmes = [{"id": f"p{i}", "pillar": "governance", "driver": "none",
-                   "cost": [{"item": "x", "kind": "fixed_opex", "unit_cost": 1.0}]} for i in range(1000)]
-    sources = [{"id": f"s{i}", "kind": "grant", "annual_cap": 1.0} for i in range(1000)]
+                   "cost": [{"item": "x", "kind": "fixed_opex", "unit_cost": 1.0}]} for i in range(5000)]
+    sources = [{"id": f"s{i}", "kind": "grant", "annual_cap": 1.0} for i in range(100)]
     raw = small_scenario_dict(programme=programmes, source=sources)
     raw["scenario"]["years"] = 60
     path = _write(tmp_path / "huge.toml", raw)

@@ -23,6 +23,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import DflFinanceError, known
+from ..vocabulary import SHARE_DIGITS
 from .sampling import Marginal
 
 if TYPE_CHECKING:
@@ -180,16 +181,11 @@ def _unit(res: Result, metric: str) -> str:
 
 
 def _rounded(res: Result, metric: str, value: float) -> float:
-    """A metric's value rounded as summary.csv rounds it (money to the minor unit; years not to whole years)."""
-    from ..formatting import currency_of
-    from ..results import _round_metric
-    from ..vocabulary import SHARE_DIGITS, USD, metric_definition, minor_unit_digits
+    """A metric's value rounded as the quantile tables round it (money to the minor unit; years not to whole
+    years)."""
+    from ..results import round_statistic
 
-    if not math.isfinite(value):
-        return math.nan
-    kind = metric_definition(metric).kind
-    digits = minor_unit_digits(currency_of(_unit(res, metric)) or USD) if kind == "money" else SHARE_DIGITS
-    return float(_round_metric(value, "share" if kind == "years" else kind, digits))
+    return round_statistic(value, metric, _unit(res, metric)) if math.isfinite(value) else math.nan
 
 
 def tornado(scenario: Scenario, metrics: Sequence[str], basis: str | None = None) -> pd.DataFrame:
@@ -215,7 +211,9 @@ def tornado(scenario: Scenario, metrics: Sequence[str], basis: str | None = None
         order = sorted(range(k), key=lambda j: -swing[j] if math.isfinite(swing[j]) else math.inf)
         for rank, j in enumerate(order, start=1):
             rows.append({"scenario": scenario.name, "metric": metric, "path": inputs[j].path,
-                         "low_input": float(ends[j, 0]), "high_input": float(ends[j, 1]),
+                         # the inputs' values as written: to SHARE_DIGITS decimals (a rate or a unit cost alike)
+                         "low_input": round(float(ends[j, 0]), SHARE_DIGITS) + 0.0,
+                         "high_input": round(float(ends[j, 1]), SHARE_DIGITS) + 0.0,
                          "low_value": _rounded(res, metric, float(low[j])),
                          "high_value": _rounded(res, metric, float(high[j])),
                          "swing": _rounded(res, metric, float(swing[j])),
