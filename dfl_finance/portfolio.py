@@ -86,7 +86,7 @@ import numpy as np
 
 from .errors import Problem, ScenarioError, known
 from .profiles import CONTEXT_FIELDS, DEBT_FIELDS, MACRO_FIELDS
-from .vocabulary import INCOME_GROUPS, SHARE_DIGITS, USD
+from .vocabulary import INCOME_GROUPS, MAX_AMOUNT, SHARE_DIGITS, USD
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -476,9 +476,15 @@ def load_portfolio(path: str | Path) -> Portfolio:
             problems.append(Problem(f"{where}.envelope", "an amount in USD >= 0", envelope))
         if f.get("rule") not in RULES:
             problems.append(Problem(f"{where}.rule", f"one of {', '.join(RULES)}", f.get("rule")))
-        if f.get("rule") == "per-learner" and not isinstance(f.get("per_learner"), (int, float)):
+        per_learner = f.get("per_learner")
+        if f.get("rule") == "per-learner" and per_learner is None:
             problems.append(Problem(f"{where}.per_learner", "the per-learner rule needs USD per learner",
                                     has_value=False))
+        elif per_learner is not None and (not isinstance(per_learner, (int, float)) or isinstance(per_learner, bool)
+                                          or not 0 < per_learner <= MAX_AMOUNT):
+            # nan, -1 or inf was taken and said every gap closed (issue 26)
+            problems.append(Problem(f"{where}.per_learner", "USD per learner: a number > 0 and finite",
+                                    per_learner))
         fid = f.get("id", "pooled_fund")
         if any(fid in {s.id for s in c.scenario.source} for c in countries):
             problems.append(Problem(f"{where}.id", "a country's scenario already has a source with this id", fid))

@@ -826,3 +826,14 @@ def test_a_picked_scenario_that_names_a_baseline_runs_in_the_portfolio_wherever_
     for name, content in files.items():
         (out / name).write_text(content, encoding="utf-8")
     assert main(["portfolio", str(out / PICKED_FILE), "--out", str(tmp_path / "fund")]) == 0
+
+
+@pytest.mark.parametrize("value", ["nan", "-1.0", "inf", "0.0", "true", '"2"'])
+def test_a_per_learner_amount_that_is_not_a_positive_finite_number_is_refused(tmp_path, capsys, value):
+    """per_learner = nan, -1 or inf was accepted and reported every gap closed (issue 26)."""
+    spec = _portfolio(tmp_path, 100.0)
+    text = spec.read_text(encoding="utf-8").replace('rule = "need"', f'rule = "per-learner"\nper_learner = {value}')
+    spec.write_text(text, encoding="utf-8")
+    assert main(["portfolio", str(spec), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "fund.per_learner" in err and "Traceback" not in err and not (tmp_path / "o").exists()
