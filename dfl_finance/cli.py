@@ -236,12 +236,28 @@ def _write_tables(tables: dict[str, pd.DataFrame], out: str, meta: dict, **optio
                               "was left as it was") from None
 
 
+def _writable(folder: Path, what: str) -> None:
+    """Refuse (DflFinanceError, exit 2) before any work a folder that cannot be written: the folder, or the nearest
+    folder above it that exists when it does not (it would be made there). ``what`` names the option."""
+    here = folder.resolve()
+    while not here.exists() and here != here.parent:
+        here = here.parent
+    if not here.is_dir():
+        raise DflFinanceError(f"{what}: {here} is not a folder; choose another path (nothing was written)")
+    if not os.access(here, os.W_OK | os.X_OK):
+        raise DflFinanceError(f"{what}: cannot write to {here} (permission denied); choose another path (nothing "
+                              "was written)")
+
+
 def _free_target(path: str | None) -> Path | None:
-    """The path of ``--write-scenario``, refused before any work when a file is already there."""
+    """The path of ``--write-scenario``, refused before any work when a file is already there or its folder cannot
+    be written."""
     target = Path(path) if path else None
     if target is not None and target.exists():
         raise DflFinanceError(f"--write-scenario: {target} exists; remove it or choose another path (nothing was "
                               "written)")
+    if target is not None:
+        _writable(target.parent, "--write-scenario")
     return target
 
 
@@ -603,6 +619,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     sweep = load_sweep(args.spec)
     out = Path(args.out)
+    _writable(out, "--out")
     if (out / "draws").exists() and not args.resume:
         raise DflFinanceError(f"{out} holds the draws of an earlier sweep: add --resume to continue it (the chunks "
                               "written are kept), or choose another folder")
@@ -631,7 +648,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                 "cases": len(sweep.cases), "draws": sweep.draws, "chunk": sweep.chunk, "method": sweep.method,
                 "basis": sweep.basis, "workers": "in process" if client is None and args.workers == 0 else
                 (args.scheduler or args.workers or os.cpu_count()), "failed": {str(k): v for k, v in
-                                                                              state.failed.items()}}
+                                                                              state.failed.items()},
+                "recomputed": {str(k): v for k, v in state.recomputed.items()}}
     drawn: dict[str, dict[str, list[str]]] = {}  # scenario -> override set -> what its draws draw
     for c in sweep.cases:
         drawn.setdefault(c.scenario, {})[c.override] = state.drawn.get((c.file, c.override), [])
@@ -645,6 +663,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     print(f"{sweep.name}: {len(sweep.cases)} cases x {sweep.draws:,} draws in {len(sweep.tasks())} chunks "
           f"({state.ran} run, {state.skipped} already written)")
+    for case, why in state.recomputed.items():
+        label = f"case {case} ({sweep.cases[case].scenario})" if case < len(sweep.cases) else f"case {case}"
+        print(f"--resume: {label} computed again: {why}", file=sys.stderr)
     flat: dict[tuple[str, str], list[str]] = {}
     for k, note in state.notes.items():
         if note:

@@ -51,6 +51,13 @@ if TYPE_CHECKING:
 DEFAULT_CHUNK = 1000
 #: Times a failed task is tried again.
 RETRIES = 2
+#: Most tasks (chunks) of one sweep: the scheduler holds one future per task (10^11 tasks ended in a MemoryError).
+MAX_TASKS = 100_000
+#: Most draws of one sweep over all its cases (each draw is a row of the draws/ data set, about 100 bytes).
+MAX_SWEEP_DRAWS = 100_000_000
+#: The file in draws/ that records what each case's chunks were computed from (:func:`case_fingerprint`); its
+#: leading ``_`` makes pyarrow, pandas and dask leave it out of the data set.
+FINGERPRINTS = "_fingerprints.json"
 #: The label columns of a draw row, before the metrics.
 LABELS = ["case", "scenario", "override", "stress", "seed", "draw"]
 #: The summary metrics that portfolio_quantiles.csv sums over a portfolio's countries, draw by draw (USD, current
@@ -234,6 +241,14 @@ def load_sweep(path: str | Path) -> Sweep:
                 problems += [Problem(f"{path}: sweep.stresses", p.message, p.value) for p in exc.problems]
     listed = sweep.get("case")
     combos: list[tuple[str, tuple[str, dict[str, Any]], str, int]] = []
+    count = len(scenarios) * len(sets) * len(stresses) * len(seeds) if listed is None else \
+        len(listed) if isinstance(listed, list) else 0
+    chunks = math.ceil(draws / chunk)
+    if count * chunks > MAX_TASKS or count * draws > MAX_SWEEP_DRAWS:
+        raise ScenarioError(problems + [Problem(
+            f"{path}: sweep", f"too large: {count:,} cases x {draws:,} draws = {count * draws:,} draws in "
+            f"{count * chunks:,} chunks; a sweep has at most {MAX_SWEEP_DRAWS:,} draws and {MAX_TASKS:,} chunks "
+            "(fewer seeds, stresses or override sets, fewer draws, or a larger chunk)", has_value=False)])
     if listed is None:
         combos = list(itertools.product(scenarios, sets, stresses, seeds))
     elif not isinstance(listed, list) or not listed:
@@ -365,10 +380,65 @@ def _chunk_path(out: Path, case: int, start: int) -> Path:
     return out / "draws" / f"case={case}" / f"chunk={start}.parquet"
 
 
+def case_fingerprint(sweep: Sweep, case: Case) -> str:
+    """What a case's draws are computed from, hashed: its scenario as validated (data filled in, school plans
+    included), its override set, stress and seeds, the sweep's draws, chunk, sampling method and price basis, and
+    the version of dfl_finance. ``--resume`` keeps a case's chunks only when this is unchanged."""
+    import hashlib
+    import json
+
+    from . import __version__
+
+    what = {"scenario": sweep.texts[case.file], "values": case.values, "stress": case.stress, "seed": case.seed,
+            "sample_seed": case.sampling_seed, "draws": sweep.draws, "chunk": sweep.chunk, "method": sweep.method,
+            "basis": sweep.basis, "version": __version__}
+    return hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode("utf-8")).hexdigest()
+
+
+def _stale(out: Path, sweep: Sweep, resume: bool) -> dict[int, str]:
+    """Prepare ``out/draws`` for a run: remove the temporary files of chunks whose writing was killed, and with
+    ``resume`` the chunks of every case whose recorded fingerprint is not its fingerprint now (its inputs changed,
+    or they were written without one); record every case's fingerprint. Returns the cases whose chunks were
+    removed, and why."""
+    import json
+    import shutil
+
+    draws = out / "draws"
+    draws.mkdir(parents=True, exist_ok=True)
+    for pattern in ("case=*/*.tmp*", "case=*/.*.tmp*", ".*.tmp*"):
+        for tmp in draws.glob(pattern):
+            tmp.unlink(missing_ok=True)
+    path = draws / FINGERPRINTS
+    try:
+        recorded = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    except (OSError, ValueError):
+        recorded = {}
+    now = {str(c.index): case_fingerprint(sweep, c) for c in sweep.cases}
+    removed: dict[int, str] = {}
+    for folder in sorted(draws.glob("case=*")):
+        key = folder.name.split("=", 1)[1]
+        if not resume:
+            continue
+        if recorded.get(key) != now.get(key):
+            why = ("not a case of this sweep" if key not in now else
+                   "written by another sweep, or before dfl_finance recorded what chunks are computed from"
+                   if key not in recorded else "its inputs changed since its chunks were written (the scenario, "
+                   "its data, the override set, stress, seed, draws, chunk, method, basis or dfl_finance version)")
+            shutil.rmtree(folder)
+            if key.isdigit():
+                removed[int(key)] = why
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp.write_text(json.dumps(now, indent=1, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, path)
+    return removed
+
+
 def _write_chunk(df: pd.DataFrame, path: Path) -> None:
     """Atomically: a chunk file exists only when complete (what --resume relies on)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    # hidden (a leading dot): a chunk whose writing is killed is no part of the data set readers see, and the next
+    # run removes it
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     # the case is in the folder's name (hive partitioning): in the file too, readers that join the partitions
     # (pandas.read_parquet, dask) would find it twice, with two types
     df.drop(columns="case", errors="ignore").to_parquet(tmp, index=False, engine="pyarrow")
@@ -381,6 +451,7 @@ class SweepRun:
     out: Path
     failed: dict[int, str] = field(default_factory=dict)  # case -> why
     skipped: int = 0  # chunks already written (resume)
+    recomputed: dict[int, str] = field(default_factory=dict)  # case -> why its chunks were not resumed
     ran: int = 0
     incomplete: list[str] = field(default_factory=list)  # portfolio combinations left out, and why
     notes: dict[int, str] = field(default_factory=dict)  # case -> why its draws are all the same (flat_note)
@@ -395,6 +466,7 @@ def run_sweep(sweep: Sweep, out: str | Path, client: Any = None, resume: bool = 
     out = Path(out)
     todo = []
     state = SweepRun(sweep, out)
+    state.recomputed = _stale(out, sweep, resume)
     by_index = {c.index: c for c in sweep.cases}
     for case, start, stop in sweep.tasks():
         if resume and _chunk_path(out, case, start).exists():

@@ -239,3 +239,15 @@ def test_an_index_above_one_is_explained_in_the_table_and_the_output_with_the_sa
     assert "note: the Sobol index of the funding gap to School connectivity (fibre, 4G and satellite): 4G " \
            "bandwidth" in printed and "small samples do this; raise the sample size with --n (now 64; e.g. --n 256)" \
            in printed
+
+
+def test_a_sobol_design_larger_than_a_risk_run_is_refused_with_its_size(tmp_path, capsys):
+    """--n 2^30 asked for 48 GiB (issue 26): N (k + 2) engine draws may be at most MAX_DRAWS, said with the N that
+    fits."""
+    from tests.conftest import ROOT
+
+    code = main(["sensitivity", str(ROOT / "scenarios" / "rwanda-ida-credit.toml"), "--n", str(2**30),
+                 "--out", str(tmp_path / "s")])
+    err = capsys.readouterr().err
+    assert code == 2 and "1,073,741,824" in err and "at most 1,000,000" in err and "N at most 131,072" in err
+    assert not (tmp_path / "s").exists()

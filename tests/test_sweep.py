@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import importlib.util
+import json
 import os
 import signal
 import socket
@@ -98,6 +99,58 @@ def test_a_sweep_resumes_from_the_chunks_written(tmp_path):
     again = run_sweep(sweep, tmp_path / "out", resume=True)
     assert again.ran == 1 and again.skipped == len(sweep.tasks()) - 1
     pd.testing.assert_frame_equal(read_draws(tmp_path / "out"), before)
+
+
+def test_resume_keeps_only_the_chunks_computed_from_the_same_inputs_and_says_which_it_computes_again(tmp_path,
+                                                                                                       capsys):
+    """After a change of seed, --resume reused the old draws under the new labels with exit 0 (issue 26): a case's
+    chunks are kept only when what they were computed from is unchanged; the others are computed again, named."""
+    spec = _spec(tmp_path, draws=10, chunk=5)
+    out = tmp_path / "out"
+    assert main(["sweep", str(spec), "--out", str(out), "--workers", "0"]) == 0
+    capsys.readouterr()
+    spec.write_text(spec.read_text(encoding="utf-8").replace("seeds = [1, 2]", "seeds = [1, 5]"), encoding="utf-8")
+    assert main(["sweep", str(spec), "--out", str(out), "--workers", "0", "--resume"]) == 0
+    err = capsys.readouterr().err
+    sweep = load_sweep(spec)
+    changed = [c.index for c in sweep.cases if c.seed == 5]
+    assert changed and all(f"case {k} (" in err for k in changed) and "inputs changed" in err
+    fresh = tmp_path / "fresh"
+    run_sweep(sweep, fresh)
+    pd.testing.assert_frame_equal(read_draws(out), read_draws(fresh))  # as if run afresh with the new seeds
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert sorted(map(int, manifest["recomputed"])) == changed
+
+
+def test_a_chunk_whose_writing_was_killed_leaves_nothing_the_readers_see(tmp_path):
+    """A sweep killed while writing left a .tmp file in draws/ that --resume never removed, and
+    pandas.read_parquet(draws/) failed on it (issue 26)."""
+    sweep = load_sweep(_spec(tmp_path, draws=10, chunk=5))
+    out = tmp_path / "out"
+    run_sweep(sweep, out)
+    for name in ("chunk=5.parquet.tmp4242", ".chunk=5.parquet.tmp4243"):  # as left by a kill, old and new names
+        (out / "draws" / "case=0" / name).write_bytes(b"PAR1 half a file")
+    run_sweep(sweep, out, resume=True)
+    assert not [p for p in (out / "draws").rglob("*") if ".tmp" in p.name]
+    assert len(pd.read_parquet(out / "draws")) == len(sweep.cases) * sweep.draws
+
+
+def test_a_sweep_too_large_is_refused_before_anything_is_made(tmp_path):
+    """10^11 tasks ended in a MemoryError (issue 26): the size is said and refused before the cases are made."""
+    seeds = ", ".join(str(k) for k in range(5000))
+    spec = _spec(tmp_path, draws=1_000_000, chunk=1).read_text(encoding="utf-8").replace(
+        "seeds = [1, 2]", f"seeds = [{seeds}]")
+    (tmp_path / "sweep.toml").write_text(spec, encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"too large: 40,000 cases x 1,000,000 draws"):
+        load_sweep(tmp_path / "sweep.toml")
+
+
+def test_a_sweep_into_a_folder_that_cannot_be_made_is_refused_before_any_work(tmp_path, capsys):
+    (tmp_path / "a-file").write_text("x", encoding="utf-8")
+    spec = _spec(tmp_path, draws=10, chunk=5)
+    assert main(["sweep", str(spec), "--out", str(tmp_path / "a-file" / "out"), "--workers", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "--out" in err and "a-file is not a folder" in err and "nothing was written" in err
 
 
 def test_a_failed_case_is_reported_by_name_and_the_others_kept(tmp_path, capsys):

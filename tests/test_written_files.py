@@ -224,3 +224,29 @@ def test_a_file_that_does_not_answer_in_time_is_listed_as_skipped(tmp_path, monk
 def test_read_text_refuses_what_is_not_a_regular_file_when_asked(tmp_path):
     with pytest.raises(ScenarioError, match="folder"):
         read_text(tmp_path, regular_only=True)
+
+
+def test_write_scenario_into_a_folder_that_cannot_be_made_is_refused_before_any_work(tmp_path):
+    """optimise --write-scenario into an unwritable folder wrote the tables, then exited 1 with a misleading message
+    (issue 26): refused first, exit 2, the folder named, nothing written."""
+    (tmp_path / "a-file").write_text("x", encoding="utf-8")
+    code, _, err = _cli("optimise", str(IDA), "--out", str(tmp_path / "o"), "--write-scenario",
+                        str(tmp_path / "a-file" / "best.toml"))
+    assert code == 2 and "--write-scenario" in err and "a-file is not a folder" in err
+    assert not (tmp_path / "o").exists()
+    code, _, err = _cli("schools", str(SCHOOLS), "--scenario", str(IDA), "--out", str(tmp_path / "s"),
+                        "--write-scenario", str(tmp_path / "a-file" / "linked.toml"))
+    assert code == 2 and "a-file is not a folder" in err and not (tmp_path / "s").exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root may write any folder")
+def test_write_scenario_into_a_read_only_folder_is_refused(tmp_path):
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        code, _, err = _cli("optimise", str(IDA), "--out", str(tmp_path / "o"), "--write-scenario",
+                            str(folder / "best.toml"))
+    finally:
+        folder.chmod(0o700)
+    assert code == 2 and "permission denied" in err and not (tmp_path / "o").exists()

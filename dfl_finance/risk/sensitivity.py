@@ -90,6 +90,18 @@ def check_n(n: int) -> int:
     return n
 
 
+def check_design(n: int, k: int) -> None:
+    """Refuse (SensitivityError) a Sobol design of more engine draws than a risk run may have: ``n (k + 2)`` for
+    ``k`` inputs, at most :data:`~dfl_finance.vocabulary.MAX_DRAWS` (``--n 2^30`` asked for 48 GiB)."""
+    from ..vocabulary import MAX_DRAWS
+
+    draws = n * (k + 2)
+    if draws > MAX_DRAWS:
+        most = 2 ** int(math.log2(MAX_DRAWS // (k + 2))) if MAX_DRAWS // (k + 2) >= 2 else 2
+        raise SensitivityError(f"the Sobol sample size N = {n:,} with {k} uncertain inputs needs N x (k + 2) = "
+                               f"{draws:,} engine draws; at most {MAX_DRAWS:,} (N at most {most:,} here)")
+
+
 def _own_value(scenario: Scenario, loc: tuple[str | int, ...], path: str, m: Marginal) -> float:
     """The value of the field at ``loc`` in a run without draws (compile's default where the file leaves it empty);
     a ``[macro]`` rate that the file leaves to the data's series has no one value: its distribution's median."""
@@ -313,6 +325,7 @@ def sobol_df(scenario: Scenario, metrics: Sequence[str], n: int = DEFAULT_N, see
     metrics = check_metrics(metrics)
     check_n(n)
     inputs = uncertain_inputs(scenario)
+    check_design(n, len(inputs))
     seed = scenario.risk.seed if seed is None else seed
 
     def model(x: Floats) -> Floats:
