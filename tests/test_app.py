@@ -310,6 +310,24 @@ def test_new_scenario_from_templates(workspace):
     assert (workspace / file_name("Nepal: starter plan")).exists()
 
 
+@pytest.mark.parametrize("code", ["RWA", "KEN"])
+def test_a_scenario_from_templates_is_in_the_currency_of_its_country_profile(workspace, code):
+    """A country with a profile: the new scenario is in the profile's currency, so the profile fills its budget
+    in that currency and its [macro] inflation and exchange rate (in USD it would have none of them)."""
+    from dfl_finance.profiles import country_profiles
+
+    profile = country_profiles()[code]
+    at = _app()
+    at.text_input(key="new_name").set_value(f"{code} starter plan")
+    at.selectbox(key="new_country").set_value(code)
+    at.button[[b.label for b in at.button].index("Create scenario")].click().run()
+    assert not at.exception and not at.error
+    sc = _saved(workspace, f"{code} starter plan")
+    assert profile.currency not in (None, "USD") and sc.scenario.currency == profile.currency
+    assert sc.macro.fx_rate == profile.number("fx_rate") and sc.macro.inflation is not None
+    assert f"Total cost [{profile.currency}]" in [m.label for m in at.metric]
+
+
 def test_renaming_to_another_scenarios_name_is_refused(workspace):
     at = _open(_app(), RWANDA)
     _set(at, "scenario.name", KENYA)

@@ -21,7 +21,7 @@ import pandas as pd
 from .. import paths
 from ..docs import TABLES
 from ..errors import Problem, ScenarioError
-from ..profiles import parse_schedule
+from ..profiles import country_profiles, parse_schedule
 from ..schema import Scenario, scenario_from_dict
 
 # ------------------------------------------------------------------------------------------------ numbers
@@ -433,9 +433,20 @@ def _table_path(path: str, line_rows: dict[str, int]) -> str:
 
 
 def new_from_templates(name: str, country: str, start_year: int, years: int, names: list[str]) -> Scenario:
-    """A scenario for ``country`` made of the named templates, paid by the education budget."""
+    """A scenario for ``country`` made of the named templates, paid by the education budget; in the currency of the
+    country's profile (which then fills the budget in that currency and the ``[macro]`` inflation and exchange
+    rate), in USD when the profile names none.
+
+    Examples
+    --------
+    >>> new_from_templates("Plan", "KEN", 2026, 10, ["emis"]).scenario.currency
+    'KES'
+    """
+    profile = country_profiles().get(country)
+    currency = (profile.currency if profile is not None else None) or "USD"
     raw = {
-        "scenario": {"name": name, "country": country, "start_year": start_year, "years": years},
+        "scenario": {"name": name, "country": country, "currency": currency, "start_year": start_year,
+                     "years": years},
         "programme": [{"template": t} for t in names],
         "source": [{"id": "mof", "name": "Education budget", "kind": "domestic", "budget_share_cap": 0.05}],
     }

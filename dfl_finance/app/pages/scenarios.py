@@ -116,7 +116,8 @@ with st.expander("Add a scenario: upload a TOML file or start from templates", i
             st.error(f"The file was not added:\n\n```\n{message}\n```")
 
     with st.form("new_from_templates"):
-        st.markdown("**Start from templates** (programmes from `data/templates.toml`, paid by the education budget)")
+        st.markdown("**Start from templates** (programmes from `data/templates.toml`, paid by the education budget; "
+                    "in the currency of the country's profile, which fills the budget, inflation and exchange rate)")
         profiles = country_profiles()
         c1, c2, c3 = st.columns(3)
         new_name = c1.text_input("Name", value="New scenario", key="new_name")
