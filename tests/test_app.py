@@ -128,6 +128,56 @@ def test_opens_on_the_readme_example_scenario(workspace):
     assert _metric(at, "Total cost") > 0
 
 
+PICKER_PAGES = ("scenarios", "risk", "optimise")  # the pages with a Scenario picker
+
+
+@pytest.mark.parametrize("away", ["compare", "schools", "portfolio", "export", "about"])
+def test_the_scenario_picked_stays_picked_on_every_page(workspace, away):
+    """The pick is one for the session: a page without the picker does not drop it (Streamlit forgets the state of
+    a widget that a run does not draw), so the Scenarios, Risk and Optimise pages open on it again."""
+    at = _open(_app(), KENYA)
+    at.switch_page(PAGES[away]).run()
+    assert not at.exception, at.exception
+    for page in PICKER_PAGES:
+        at.switch_page(PAGES[page]).run()
+        assert not at.exception, at.exception
+        assert at.selectbox(key="current").value == KENYA, (away, page)
+        at.switch_page(PAGES[away]).run()
+
+
+def test_the_scenario_picked_is_in_the_url_so_a_reload_or_a_link_opens_it(workspace):
+    at = _open(_app(), KENYA)
+    assert at.query_params["scenario"] == KENYA
+    at.switch_page(PAGES["about"]).run()
+    assert at.query_params["scenario"] == KENYA  # every page's address keeps it
+    again = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)  # a reload: a new session
+    again.query_params["scenario"] = at.query_params["scenario"]
+    again.run()
+    assert not again.exception and again.selectbox(key="current").value == KENYA
+    again.switch_page(PAGES["risk"]).run()
+    assert not again.exception and again.selectbox(key="current").value == KENYA
+
+
+def test_a_link_to_a_scenario_that_is_gone_opens_the_default(workspace):
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
+    at.query_params["scenario"] = "A scenario renamed or deleted since"
+    at.run()
+    assert not at.exception and at.selectbox(key="current").value == DEFAULT_SCENARIO
+    assert at.query_params["scenario"] == DEFAULT_SCENARIO
+
+
+def test_a_scenario_renamed_in_another_session_falls_back_to_the_default(workspace):
+    a = _upload(_app(), "plan.toml", _scenario_text("Plan X"))  # a workspace scenario, picked once added
+    b = _open(_app(), "Plan X")
+    assert a.selectbox(key="current").value == "Plan X"
+    _set(a, "scenario.name", "Plan Y", name="Plan X")
+    _apply(a, name="Plan X")
+    assert a.selectbox(key="current").value == "Plan Y"  # the session that renamed it follows it
+    b.switch_page(PAGES["risk"]).run()
+    assert not b.exception and b.selectbox(key="current").value == DEFAULT_SCENARIO
+    assert b.query_params["scenario"] == DEFAULT_SCENARIO
+
+
 # ------------------------------------------------------------------------------------------- editing
 
 def test_raising_a_unit_cost_raises_the_total_cost(workspace):

@@ -4,7 +4,7 @@ import math
 
 import streamlit as st
 
-from dfl_finance.app import DEFAULT_SCENARIO, PAGES, state
+from dfl_finance.app import PAGES, state
 from dfl_finance.app.basis import basis_currency, basis_words
 from dfl_finance.app.compute import checked_tables
 from dfl_finance.app.conflicts import show_conflict
@@ -122,7 +122,7 @@ with st.expander("Add a scenario: upload a TOML file or start from templates", i
         c1, c2, c3 = st.columns(3)
         new_name = c1.text_input("Name", value="New scenario", key="new_name")
         codes = sorted(profiles)
-        open_now = catalogue.scenarios.get(st.session_state.get("current") or DEFAULT_SCENARIO)
+        open_now = catalogue.scenarios.get(state.picked(list(catalogue.scenarios)) or "")
         here = open_now.scenario.scenario.country if open_now and open_now.scenario else None
         country = c2.selectbox("Country profile", codes, key="new_country", index=codes.index(here) if here in codes
                                else 0, format_func=lambda c: f"{c} ({profiles[c].name})")
