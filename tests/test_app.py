@@ -213,7 +213,10 @@ def test_invalid_edit_shows_the_error_and_keeps_the_last_valid_scenario(workspac
     (" 1500 ", 1500, None),
     ("12.7", None, "must be a whole number"),
     ("abc", None, "not a number"),
-    ("1,000", None, "not a number"),
+    ("1,000", 1000, None),
+    ("12,345", 12345, None),
+    ("1,23", None, "groups of three digits"),
+    ("1.000,5", None, "groups of three digits"),
     ("inf", None, "not a number"),
     ("", None, "enter a number"),
     ("1e30", None, "less than or equal to 1e+10"),  # the schema's own range message
@@ -229,6 +232,24 @@ def test_number_fields_parse_what_is_typed_or_refuse_it(workspace, typed, saved,
         assert message in _texts(at.error) and "context.schools" in _texts(at.error)
         assert not any(workspace.glob("*.toml"))  # nothing saved, nothing reset to a default
         assert at.text_input(key=_key("context.schools")).value == typed
+
+
+def test_amounts_show_with_thousands_separators_and_read_back_exactly(workspace):
+    """The key assumptions show amounts as 792,700,000,000 (not years); applied unchanged, nothing changes, and an
+    amount typed with separators is saved exactly."""
+    sc = load_scenario(ROOT / "scenarios" / "rwanda-domestic.toml")
+    at = _open(_app(), RWANDA)
+    budget = at.text_input(key=_key("context.education_budget"))
+    assert budget.value == f"{sc.context.education_budget:,.0f}" and budget.value.count(",") >= 2
+    assert at.text_input(key=_key("context.schools")).value == f"{sc.context.schools:,}"
+    assert at.text_input(key=_key("scenario.start_year")).value == str(sc.scenario.start_year)  # a year: no commas
+    _apply(at)
+    assert not at.error and not any(workspace.glob("*.toml"))  # what is shown reads back as it was: nothing saved
+    _set(at, "context.education_budget", "800,123,456,789.5")
+    _apply(at)
+    assert not at.error, _texts(at.error)
+    assert _saved(workspace).context.education_budget == 800_123_456_789.5
+    assert at.text_input(key=_key("context.education_budget", 1)).value == "800,123,456,789.5"
 
 
 def test_an_optional_number_field_can_be_emptied(workspace):

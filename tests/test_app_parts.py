@@ -18,8 +18,10 @@ from dfl_finance.app.charts import (  # noqa: E402
     source_colours,
 )
 from dfl_finance.app.editing import (  # noqa: E402
+    BAD_GROUPING,
     apply_values,
     get_path,
+    number_text,
     parse_number,
     scenario_from_tables,
     set_path,
@@ -74,12 +76,68 @@ def test_parse_number_reads_what_people_type(text, integer, expected):
 
 @pytest.mark.parametrize("text, integer, message", [
     ("12.7", True, "must be a whole number"), ("abc", True, "not a number"), ("abc", False, "not a number"),
-    ("1,000", False, "not a number"), ("inf", False, "not a number"), ("nan", True, "not a number"),
+    ("1,0000", False, "groups of three"), ("inf", False, "not a number"), ("nan", True, "not a number"),
     ("0x10", True, "not a number"), ("1e999999999", True, "not a number"), ("", False, "enter a number"),
 ])
 def test_parse_number_refuses_what_it_cannot_read_exactly(text, integer, message):
     with pytest.raises(ValueError, match=message):
         parse_number(text, integer, optional=text != "")
+
+
+@pytest.mark.parametrize("text, integer, expected", [
+    ("792,700,000,000", True, 792_700_000_000), ("792,700,000,000", False, 792_700_000_000.0),
+    ("1,500", True, 1500), ("-1,500", True, -1500), ("+2,000", False, 2000.0), (" 1,234.5 ", False, 1234.5),
+    ("12,345,678,901,234,567,890", True, 12345678901234567890), ("1,000.0", True, 1000), ("999", True, 999),
+    ("0.000,1", False, None),
+])
+def test_parse_number_reads_thousands_separators_exactly(text, integer, expected):
+    """Commas between groups of three digits are thousands separators, read exactly (a whole number of any size,
+    the float nearest to what was typed); a comma anywhere else is refused (below)."""
+    if expected is None:
+        with pytest.raises(ValueError, match="groups of three"):
+            parse_number(text, integer)
+        return
+    got = parse_number(text, integer)
+    assert got == expected and type(got) is type(expected)
+
+
+@pytest.mark.parametrize("text", ["1,23", "1,2345", ",500", "1,,000", "1,000,00", "1.500,5", "1,000_000", "1,5e3",
+                                  "12,34.5", "1 000", "1,000,"])
+def test_a_malformed_thousands_grouping_is_refused_never_guessed(text):
+    with pytest.raises(ValueError) as info:
+        parse_number(text, integer=False)
+    assert str(info.value) in (BAD_GROUPING, "not a number (write e.g. 1500, 1,500, 0.05 or 2e3)")
+    if "," in text:
+        assert str(info.value) == BAD_GROUPING and "1,500,000" in BAD_GROUPING
+
+
+@pytest.mark.parametrize("value, shown", [
+    (792_700_000_000.0, "792,700,000,000"), (792_700_000_000, "792,700,000,000"), (1234.5, "1,234.5"),
+    (-1500.25, "-1,500.25"), (999, "999"), (0.05, "0.05"), (1e18, "1e+18"), (None, None),
+    ([1e6, 2.5e6, 0.0], "1,000,000; 2,500,000; 0"),
+])
+def test_amounts_are_shown_with_thousands_separators_and_read_back_exactly(value, shown):
+    assert number_text(value, grouped=True) == shown
+    if isinstance(value, (int, float)):
+        assert parse_number(shown, isinstance(value, int)) == value  # what is shown reads back as it was
+
+
+def test_the_tables_show_amounts_with_thousands_separators_and_years_without():
+    sc = load_scenario(ROOT / "scenarios/rwanda-ida-credit.toml")
+    progs, lines, sources = tables_of(sc)
+    ida = sources.set_index("id").loc["ida"]
+    assert ida["commitment"] == f"{sc.source[[s.id for s in sc.source].index('ida')].commitment:,.0f}"
+    assert "," in ida["commitment"] and "," not in ida["first_year"] + progs.loc[0, "target_year"]
+    big = [v for v in lines["unit_cost"] if float(v.replace(",", "")) >= 1000]
+    assert big and all("," in v for v in big)
+    assert scenario_from_tables(sc, progs, lines, sources) == sc  # they read back as they were
+    sources.loc[sources["id"] == "ida", "commitment"] = "150,000,000"
+    assert scenario_from_tables(sc, progs, lines, sources).source[
+        [s.id for s in sc.source].index("ida")].commitment == 150e6
+    sources.loc[sources["id"] == "ida", "commitment"] = "150,00,000"
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_tables(sc, progs, lines, sources)
+    assert {p.message for p in info.value.problems if p.path.endswith("commitment")} == {BAD_GROUPING}
 
 
 def test_table_cells_are_text_parsed_like_the_fields():
@@ -516,8 +574,10 @@ def test_an_annual_cap_per_year_round_trips_through_the_sources_table():
     raw["source"][0]["annual_cap"] = [1e6, 2e6] + [0.0] * (sc.scenario.years - 2)
     sc = scenario_from_dict(raw)
     progs, lines, sources = tables_of(sc)
-    assert sources.loc[0, "annual_cap"].startswith("1000000, 2000000, 0")
+    assert sources.loc[0, "annual_cap"].startswith("1,000,000; 2,000,000; 0")
     assert scenario_from_tables(sc, progs, lines, sources) == sc
+    sources.loc[0, "annual_cap"] = ", ".join(["1e6", "2,000,000"] + ["0"] * (sc.scenario.years - 2))
+    assert scenario_from_tables(sc, progs, lines, sources) == sc  # a comma and a space also separate the values
     sources.loc[0, "annual_cap"] = "1e6, x"
     with pytest.raises(ScenarioError) as info:
         scenario_from_tables(sc, progs, lines, sources)

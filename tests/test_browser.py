@@ -487,6 +487,13 @@ def test_numbers_that_are_not_whole_or_not_numbers_are_refused(browser, server, 
     _field(pg, "Schools").fill("2e3")
     _apply(pg)
     assert load_scenario(path).context.schools == 2000
+    # amounts show with thousands separators, and are read with them
+    budget = load_scenario(path).context.education_budget
+    expect(_field(pg, "Education budget [KES/yr]")).to_have_value(f"{budget:,.0f}")
+    _field(pg, "Schools").fill("2,500")
+    _apply(pg)
+    assert load_scenario(path).context.schools == 2500
+    expect(_field(pg, "Schools")).to_have_value("2,500")
 
     # a number cell of the tables: "abc" is refused, not emptied into the default
     with _rerun(pg):

@@ -323,9 +323,10 @@ if view == VIEWS[1]:
     cfg = st.column_config
     with st.form(f"tables:{prefix}"):
         st.markdown("Add, remove or change programmes, cost lines and sources. Lists are comma-separated text "
-                    "(`eligible`: `emis, connectivity:capex`; a loan `schedule`: `7-31:0.04`). Problems are named by "
-                    "table, row and column; a programme id changed here is changed in its cost lines and in the "
-                    "sources' `eligible` lists too.")
+                    "(`eligible`: `emis, connectivity:capex`; a loan `schedule`: `7-31:0.04`); numbers may have "
+                    "thousands separators (`1,500,000`), and an amount per year is separated by `;` "
+                    "(`1,000,000; 2,000,000`). Problems are named by table, row and column; a programme id changed "
+                    "here is changed in its cost lines and in the sources' `eligible` lists too.")
         def choice(options):
             return lambda help: cfg.SelectboxColumn(options=list(options), help=help)
 
