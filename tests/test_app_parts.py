@@ -1,5 +1,7 @@
 """The app's pure parts: table editing round trips, numbers typed as text, field paths, and chart specs."""
 
+import json
+
 import pandas as pd
 import pytest
 
@@ -198,6 +200,108 @@ def test_charts_build_valid_specs_with_consistent_source_colours():
     assert "USD millions" in str(charts["costs"].to_dict())
 
 
+def _colour_scale(spec: dict) -> dict[str, str]:
+    """The colours of a chart spec's colour encoding (a facet's inner spec, a layer's, or its own), by key."""
+    inner = spec.get("spec", spec)
+    for part in [inner, *inner.get("layer", [])]:
+        colour = part.get("encoding", {}).get("color")
+        if colour and "scale" in colour and "domain" in colour["scale"]:
+            return dict(zip(colour["scale"]["domain"], colour["scale"]["range"]))
+    raise AssertionError("no colour scale with a domain")
+
+
+def test_a_programme_has_one_colour_in_every_chart_of_a_comparison():
+    """Costs and outcomes colour a programme alike, from one scale over the union of the programmes compared (the
+    baseline's first), whichever programmes a chart draws (outcomes leave out those without a driver)."""
+    paths = [ROOT / "scenarios/kenya-ida-gpe.toml", ROOT / "scenarios/rwanda-ida-credit.toml"]
+    scenarios = [load_scenario(p) for p in paths]
+    tables = combine_tables([run(sc) for sc in scenarios])
+    labels = labels_of(scenarios)
+    order = [sc.name for sc in reversed(scenarios)]  # Rwanda the baseline
+    charts = compare_charts(tables, "USD", order, labels)
+    costs, outcomes = _colour_scale(charts["costs"].to_dict()), _colour_scale(charts["outcomes"].to_dict())
+    union = list(dict.fromkeys(labels[p.id] for sc in reversed(scenarios) for p in sc.programme))
+    assert list(costs) == union and len(set(costs.values())) == len(union)  # the union, one colour each
+    assert set(outcomes) < set(costs) and all(outcomes[p] == costs[p] for p in outcomes)
+    assert GAP_COLOUR not in costs.values()  # red is the gap's
+    alone = compare_charts(combine_tables([run(scenarios[0])]), "USD", labels=labels)  # Kenya alone
+    costs, outcomes = _colour_scale(alone["costs"].to_dict()), _colour_scale(alone["outcomes"].to_dict())
+    assert list(costs) == [labels[p.id] for p in scenarios[0].programme] and all(
+        outcomes[p] == costs[p] for p in outcomes)
+
+
+def test_a_scenario_has_one_colour_in_the_burden_and_the_dsf_charts():
+    """A scenario without DSF data is left out of the DSF chart, and the others keep their colours."""
+    paths = [ROOT / "scenarios/rwanda-domestic.toml", ROOT / "scenarios/rwanda-ida-credit.toml",
+             ROOT / "scenarios/rwanda-ppp.toml"]
+    tables = combine_tables([run(load_scenario(p)) for p in paths])
+    first = tables["dsf"]["scenario"].iloc[0]
+    tables["dsf"] = tables["dsf"][tables["dsf"]["scenario"] != first]
+    charts = compare_charts(tables, "USD")
+    burden, dsf = _colour_scale(charts["burden"].to_dict()), _colour_scale(charts["dsf"].to_dict())
+    assert first in burden and first not in dsf and len(dsf) == 2
+    assert all(dsf[n] == burden[n] for n in dsf)
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 4, 5, 6, 7])
+def test_facet_charts_leave_no_panel_empty(count):
+    from dfl_finance.app.charts import dsf_chart
+
+    tables = combine_tables([run(load_scenario(p)) for p in BUNDLED[:count]])
+    charts = compare_charts(tables, "USD")
+    for name in ("costs", "financing", "outcomes"):
+        columns = charts[name].to_dict()["columns"]
+        assert count % columns == 0 and (columns > 1 or count in (1, 5, 7)), (name, count, columns)
+    dsf = dsf_chart(run(load_scenario(ROOT / "scenarios/rwanda-ida-credit.toml")).dsf_df()).to_dict()
+    assert len(dsf["facet"]["sort"]) % dsf["columns"] == 0
+
+
+def _axis_formats(spec) -> list[str]:
+    """Every axis format in a chart spec (nested facets and layers included)."""
+    found = []
+    if isinstance(spec, dict):
+        for key, value in spec.items():
+            if key == "axis" and isinstance(value, dict) and "format" in value:
+                found.append(value["format"])
+            else:
+                found += _axis_formats(value)
+    elif isinstance(spec, list):
+        for value in spec:
+            found += _axis_formats(value)
+    return found
+
+
+def test_axis_ticks_have_no_spurious_decimals():
+    """Axis formats give 35,000 and 2.5 (d3's ~ trims trailing zeros), never 35,000.0 or 10.0%: no fixed number of
+    decimals without the trim."""
+    import re
+
+    from dfl_finance.app.charts import fan_chart, gap_histogram, mix_totals_chart, shadow_price_chart
+    from dfl_finance.app.optimising import MIXES, mix_totals, shadow_chart_rows, shadow_frame
+    from dfl_finance.optimiser import optimise
+
+    tables = combine_tables([run(load_scenario(p)) for p in BUNDLED if "rwanda" in p.name])
+    specs = [c.to_dict() for c in compare_charts(tables, "RWF").values() if c is not None]
+    wide = pd.DataFrame({"year": [2026, 2027], **{s: [1e9, 3.5e10] for s in ("p5", "p10", "p50", "p90", "p95")}})
+    shares = wide.assign(**{s: [0.01, 0.035] for s in ("p5", "p10", "p50", "p90", "p95")})
+    specs += [fan_chart(wide, "t", "a", currency="RWF").to_dict(), fan_chart(shares, "t", "a", share=True).to_dict(),
+              gap_histogram(pd.DataFrame({"start": [0.0, 5e6], "end": [5e6, 1e7], "draws": [3, 4], "share": [.4, .6]}),
+                            "RWF").to_dict()]
+    sc = load_scenario(ROOT / "scenarios/kenya-ida-gpe.toml")
+    best = optimise(sc)
+    labels = labels_of([sc])
+    financing = pd.concat([best.waterfall.financing_df(), best.result.financing_df()], ignore_index=True)
+    totals = mix_totals(financing, best.waterfall.name, best.result.name, [(s.id, s.kind) for s in sc.source],
+                        labels)
+    specs += [mix_totals_chart(totals, "KES", MIXES).to_dict(),
+              shadow_price_chart(shadow_chart_rows(shadow_frame(best.shadow_prices_df(), labels), "KES"),
+                                 "KES").to_dict()]
+    formats = [f for spec in specs for f in _axis_formats(spec)]
+    assert ",~f" in formats and ".1~%" in formats
+    spurious = [f for f in formats if re.search(r"\.[1-9]\d*[f%]", f) and "~" not in f]
+    assert not spurious, spurious
+
+
 def test_charts_put_the_baseline_first_in_facets_and_colours():
     paths = [ROOT / "scenarios/rwanda-ida-credit.toml", ROOT / "scenarios/rwanda-domestic.toml"]
     tables = combine_tables([run(load_scenario(p)) for p in paths])
@@ -328,8 +432,13 @@ def test_the_dsf_chart_draws_the_four_ratios_against_their_thresholds():
     spec = dsf_chart(dsf).to_dict()
     # two panels per ratio: with the baseline against the threshold, and the plan's own contribution
     assert spec["facet"]["sort"] == [_dsf_panel(m, v) for m in DSF_LABELS.values() for v in DSF_VIEWS]
-    # the ratios, the threshold lines and their labels (over a white halo)
-    assert [layer["encoding"]["y"]["field"] for layer in spec["spec"]["layer"]] == ["value"] + ["threshold"] * 3
+    # the ratios and the threshold lines; the thresholds' labels are in the panels' headers, clear of the lines
+    assert [layer["encoding"]["y"]["field"] for layer in spec["spec"]["layer"]] == ["value", "threshold"]
+    assert all(layer["mark"]["type"] != "text" for layer in spec["spec"]["layer"])
+    header = spec["facet"]["header"]["labelExpr"]
+    exports = _dsf_panel(DSF_LABELS["pv_debt_exports"], DSF_VIEWS[0])
+    assert json.dumps([exports, "threshold (dashed): Rwanda: IDA credit-led: 240%"]) in header
+    assert _dsf_panel(DSF_LABELS["pv_debt_exports"], DSF_VIEWS[1]) not in header  # the plan's own: no threshold
     data = next(iter(spec["datasets"].values()))
     assert {row["measure"] for row in data} == set(DSF_LABELS.values())  # the PPP contingent liability is not drawn
     own = [row for row in data if row["layer"] == "ratio" and row["view"] == DSF_VIEWS[1]]
@@ -345,12 +454,15 @@ def test_the_dsf_thresholds_of_two_countries_are_labelled_each():
     results = [run(load_scenario(p)) for p in paths]
     dsf = combine_tables(results)["dsf"]
     groups = {r.name: f"{r.scenario.scenario.country}, {r.scenario.debt.capacity} capacity" for r in results}
-    data = next(iter(dsf_chart(dsf, threshold_groups=groups).to_dict()["datasets"].values()))
-    labels = {(row["measure"], row["label"]) for row in data if row["layer"] == "label"}
+    spec = dsf_chart(dsf, threshold_groups=groups).to_dict()
+    data = next(iter(spec["datasets"].values()))
     exports = DSF_LABELS["pv_debt_exports"]
     # one labelled line per country (the two Rwanda options share theirs): medium 180%, strong 240%
-    assert {label for measure, label in labels if measure == exports} == {"KEN, medium capacity: 180%",
-                                                                          "RWA, strong capacity: 240%"}
+    assert {row["label"] for row in data if row["layer"] == "threshold" and row["measure"] == exports} == {
+        "KEN, medium capacity: 180%", "RWA, strong capacity: 240%"}
+    header = [_dsf_panel(exports, DSF_VIEWS[0]), "threshold (dashed): RWA, strong capacity: 240%",
+              "threshold (dashed): KEN, medium capacity: 180%"]
+    assert json.dumps(header) in spec["facet"]["header"]["labelExpr"]  # a line each, under the panel's name
 
 
 def test_the_burden_chart_draws_one_limit_line_per_distinct_limit():
@@ -542,7 +654,7 @@ def test_the_tornado_chart_ranks_the_inputs_and_marks_the_deterministic_run():
     assert "programme[" not in str(spec)  # inputs in words
     share = tornado_chart(tornado_frame(tornado(sc, ["peak_burden_share"]), sc, "peak_burden_share"),
                           "peak_burden_share", 0.03).to_dict()
-    assert ".1%" in str(share) and "millions" not in str(share)
+    assert ".1~%" in str(share) and "millions" not in str(share)
     sobol = sobol_frame(sobol_df(sc, ["pv_total_cost"], 16), sc, "pv_total_cost")
     assert len(sobol) == 2 * len(sc.uncertain) and set(sobol["index"]) == {"First-order", "Total"}
     s = sobol_chart(sobol, "pv_total_cost").to_dict()

@@ -8,6 +8,7 @@ overrides the folder). Two browser contexts are two users sharing one workspace.
 import io
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -279,6 +280,11 @@ def test_compare_renders_charts(page, server):
             const c = el.querySelector('canvas');
             return !!c && c.width > 0 && c.height > 0;
         }""")
+    # the ticks read 35,000 and 10%, not 35,000.0 and 10.0%
+    ticks = page.evaluate("""() => Array.from(document.querySelectorAll('.vega-embed g.role-axis-label text'))
+                                  .map(t => t.textContent)""")
+    assert "35,000" in ticks or any(t.endswith(",000") for t in ticks)
+    assert not [t for t in ticks if re.search(r"\.\d*0%?$", t)], ticks
     assert page.locator("[data-testid='stException']").count() == 0
     _screenshot(page, "compare")
 
@@ -601,6 +607,15 @@ def test_compare_shows_the_debt_sustainability_ratios_against_their_thresholds(p
             assert f"{label}: {view}" in text, (label, view)
     assert "Rwanda, strong capacity: 240%" in text  # the threshold is labelled by country and capacity
     assert chart.evaluate("el => el.querySelectorAll('svg.marks path').length > 20")
+    # each threshold's label is clear of every line drawn (the thresholds, and the ratios that run near them)
+    labels, crossed = chart.evaluate("""el => {
+        const hit = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+        const lines = Array.from(el.querySelectorAll('g.mark-line path')).map(p => p.getBoundingClientRect());
+        const labels = Array.from(el.querySelectorAll('text')).filter(t => t.textContent.includes('capacity:'));
+        return [labels.length, labels.filter(t => lines.some(l => hit(t.getBoundingClientRect(), l)))
+                                      .map(t => t.textContent)];
+    }""")
+    assert labels >= len(DSF_LABELS) and not crossed, crossed
     page.get_by_text("debt-carrying capacity").first.wait_for()
     _no_exception(page)
     _screenshot(page, "compare-dsf")
