@@ -1,8 +1,9 @@
-"""dfl_finance app: navigation and the price basis (sidebar). Run with `streamlit run streamlit_app.py`."""
+"""dfl_finance app: navigation, the price basis (sidebar) and the scenario picked (kept in the page's address).
+Run with `streamlit run streamlit_app.py`."""
 
 import streamlit as st
 
-from dfl_finance.app import PAGES
+from dfl_finance.app import PAGES, state
 from dfl_finance.app.ui import basis_selector
 
 st.set_page_config(page_title="dfl_finance", page_icon=":material/school:", layout="wide")
@@ -17,4 +18,5 @@ page = st.navigation([
     st.Page(PAGES["about"], title="About / method", icon=":material/menu_book:", url_path="about"),
 ])
 basis_selector()  # in the sidebar, under the pages: the price basis of every page
+state.keep_pick()  # ?scenario=... on every page: a reload or a shared link opens the scenario picked
 page.run()

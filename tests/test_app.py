@@ -129,6 +129,56 @@ def test_opens_on_the_readme_example_scenario(workspace):
     assert _metric(at, "Total cost") > 0
 
 
+PICKER_PAGES = ("scenarios", "risk", "optimise")  # the pages with a Scenario picker
+
+
+@pytest.mark.parametrize("away", ["compare", "schools", "portfolio", "export", "about"])
+def test_the_scenario_picked_stays_picked_on_every_page(workspace, away):
+    """The pick is one for the session: a page without the picker does not drop it (Streamlit forgets the state of
+    a widget that a run does not draw), so the Scenarios, Risk and Optimise pages open on it again."""
+    at = _open(_app(), KENYA)
+    at.switch_page(PAGES[away]).run()
+    assert not at.exception, at.exception
+    for page in PICKER_PAGES:
+        at.switch_page(PAGES[page]).run()
+        assert not at.exception, at.exception
+        assert at.selectbox(key="current").value == KENYA, (away, page)
+        at.switch_page(PAGES[away]).run()
+
+
+def test_the_scenario_picked_is_in_the_url_so_a_reload_or_a_link_opens_it(workspace):
+    at = _open(_app(), KENYA)
+    assert at.query_params["scenario"] == KENYA
+    at.switch_page(PAGES["about"]).run()
+    assert at.query_params["scenario"] == KENYA  # every page's address keeps it
+    again = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)  # a reload: a new session
+    again.query_params["scenario"] = at.query_params["scenario"]
+    again.run()
+    assert not again.exception and again.selectbox(key="current").value == KENYA
+    again.switch_page(PAGES["risk"]).run()
+    assert not again.exception and again.selectbox(key="current").value == KENYA
+
+
+def test_a_link_to_a_scenario_that_is_gone_opens_the_default(workspace):
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
+    at.query_params["scenario"] = "A scenario renamed or deleted since"
+    at.run()
+    assert not at.exception and at.selectbox(key="current").value == DEFAULT_SCENARIO
+    assert at.query_params["scenario"] == DEFAULT_SCENARIO
+
+
+def test_a_scenario_renamed_in_another_session_falls_back_to_the_default(workspace):
+    a = _upload(_app(), "plan.toml", _scenario_text("Plan X"))  # a workspace scenario, picked once added
+    b = _open(_app(), "Plan X")
+    assert a.selectbox(key="current").value == "Plan X"
+    _set(a, "scenario.name", "Plan Y", name="Plan X")
+    _apply(a, name="Plan X")
+    assert a.selectbox(key="current").value == "Plan Y"  # the session that renamed it follows it
+    b.switch_page(PAGES["risk"]).run()
+    assert not b.exception and b.selectbox(key="current").value == DEFAULT_SCENARIO
+    assert b.query_params["scenario"] == DEFAULT_SCENARIO
+
+
 # ------------------------------------------------------------------------------------------- editing
 
 def test_raising_a_unit_cost_raises_the_total_cost(workspace):
@@ -178,7 +228,10 @@ def test_a_refused_field_says_its_label_and_unit_and_keeps_its_path(workspace):
     (" 1500 ", 1500, None),
     ("12.7", None, "must be a whole number"),
     ("abc", None, "not a number"),
-    ("1,000", None, "not a number"),
+    ("1,000", 1000, None),
+    ("12,345", 12345, None),
+    ("1,23", None, "groups of three digits"),
+    ("1.000,5", None, "groups of three digits"),
     ("inf", None, "not a number"),
     ("", None, "enter a number"),
     ("1e30", None, "less than or equal to 1e+10"),  # the schema's own range message
@@ -194,6 +247,24 @@ def test_number_fields_parse_what_is_typed_or_refuse_it(workspace, typed, saved,
         assert message in _texts(at.error) and "context.schools" in _texts(at.error)
         assert not any(workspace.glob("*.toml"))  # nothing saved, nothing reset to a default
         assert at.text_input(key=_key("context.schools")).value == typed
+
+
+def test_amounts_show_with_thousands_separators_and_read_back_exactly(workspace):
+    """The key assumptions show amounts as 792,700,000,000 (not years); applied unchanged, nothing changes, and an
+    amount typed with separators is saved exactly."""
+    sc = load_scenario(ROOT / "scenarios" / "rwanda-domestic.toml")
+    at = _open(_app(), RWANDA)
+    budget = at.text_input(key=_key("context.education_budget"))
+    assert budget.value == f"{sc.context.education_budget:,.0f}" and budget.value.count(",") >= 2
+    assert at.text_input(key=_key("context.schools")).value == f"{sc.context.schools:,}"
+    assert at.text_input(key=_key("scenario.start_year")).value == str(sc.scenario.start_year)  # a year: no commas
+    _apply(at)
+    assert not at.error and not any(workspace.glob("*.toml"))  # what is shown reads back as it was: nothing saved
+    _set(at, "context.education_budget", "800,123,456,789.5")
+    _apply(at)
+    assert not at.error, _texts(at.error)
+    assert _saved(workspace).context.education_budget == 800_123_456_789.5
+    assert at.text_input(key=_key("context.education_budget", 1)).value == "800,123,456,789.5"
 
 
 def test_an_optional_number_field_can_be_emptied(workspace):
@@ -332,6 +403,24 @@ def test_new_scenario_from_templates(workspace):
     assert not at.exception and not at.error
     assert at.selectbox(key="current").value == "Nepal: starter plan"
     assert (workspace / file_name("Nepal: starter plan")).exists()
+
+
+@pytest.mark.parametrize("code", ["RWA", "KEN"])
+def test_a_scenario_from_templates_is_in_the_currency_of_its_country_profile(workspace, code):
+    """A country with a profile: the new scenario is in the profile's currency, so the profile fills its budget
+    in that currency and its [macro] inflation and exchange rate (in USD it would have none of them)."""
+    from dfl_finance.profiles import country_profiles
+
+    profile = country_profiles()[code]
+    at = _app()
+    at.text_input(key="new_name").set_value(f"{code} starter plan")
+    at.selectbox(key="new_country").set_value(code)
+    at.button[[b.label for b in at.button].index("Create scenario")].click().run()
+    assert not at.exception and not at.error
+    sc = _saved(workspace, f"{code} starter plan")
+    assert profile.currency not in (None, "USD") and sc.scenario.currency == profile.currency
+    assert sc.macro.fx_rate == profile.number("fx_rate") and sc.macro.inflation is not None
+    assert f"Total cost [{profile.currency}]" in [m.label for m in at.metric]
 
 
 def test_renaming_to_another_scenarios_name_is_refused(workspace):

@@ -1,5 +1,7 @@
 """The app's pure parts: table editing round trips, numbers typed as text, field paths, and chart specs."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -19,8 +21,10 @@ from dfl_finance.app.charts import (  # noqa: E402
     source_colours,
 )
 from dfl_finance.app.editing import (  # noqa: E402
+    BAD_GROUPING,
     apply_values,
     get_path,
+    number_text,
     parse_number,
     scenario_from_tables,
     set_path,
@@ -75,12 +79,68 @@ def test_parse_number_reads_what_people_type(text, integer, expected):
 
 @pytest.mark.parametrize("text, integer, message", [
     ("12.7", True, "must be a whole number"), ("abc", True, "not a number"), ("abc", False, "not a number"),
-    ("1,000", False, "not a number"), ("inf", False, "not a number"), ("nan", True, "not a number"),
+    ("1,0000", False, "groups of three"), ("inf", False, "not a number"), ("nan", True, "not a number"),
     ("0x10", True, "not a number"), ("1e999999999", True, "not a number"), ("", False, "enter a number"),
 ])
 def test_parse_number_refuses_what_it_cannot_read_exactly(text, integer, message):
     with pytest.raises(ValueError, match=message):
         parse_number(text, integer, optional=text != "")
+
+
+@pytest.mark.parametrize("text, integer, expected", [
+    ("792,700,000,000", True, 792_700_000_000), ("792,700,000,000", False, 792_700_000_000.0),
+    ("1,500", True, 1500), ("-1,500", True, -1500), ("+2,000", False, 2000.0), (" 1,234.5 ", False, 1234.5),
+    ("12,345,678,901,234,567,890", True, 12345678901234567890), ("1,000.0", True, 1000), ("999", True, 999),
+    ("0.000,1", False, None),
+])
+def test_parse_number_reads_thousands_separators_exactly(text, integer, expected):
+    """Commas between groups of three digits are thousands separators, read exactly (a whole number of any size,
+    the float nearest to what was typed); a comma anywhere else is refused (below)."""
+    if expected is None:
+        with pytest.raises(ValueError, match="groups of three"):
+            parse_number(text, integer)
+        return
+    got = parse_number(text, integer)
+    assert got == expected and type(got) is type(expected)
+
+
+@pytest.mark.parametrize("text", ["1,23", "1,2345", ",500", "1,,000", "1,000,00", "1.500,5", "1,000_000", "1,5e3",
+                                  "12,34.5", "1 000", "1,000,"])
+def test_a_malformed_thousands_grouping_is_refused_never_guessed(text):
+    with pytest.raises(ValueError) as info:
+        parse_number(text, integer=False)
+    assert str(info.value) in (BAD_GROUPING, "not a number (write e.g. 1500, 1,500, 0.05 or 2e3)")
+    if "," in text:
+        assert str(info.value) == BAD_GROUPING and "1,500,000" in BAD_GROUPING
+
+
+@pytest.mark.parametrize("value, shown", [
+    (792_700_000_000.0, "792,700,000,000"), (792_700_000_000, "792,700,000,000"), (1234.5, "1,234.5"),
+    (-1500.25, "-1,500.25"), (999, "999"), (0.05, "0.05"), (1e18, "1e+18"), (None, None),
+    ([1e6, 2.5e6, 0.0], "1,000,000; 2,500,000; 0"),
+])
+def test_amounts_are_shown_with_thousands_separators_and_read_back_exactly(value, shown):
+    assert number_text(value, grouped=True) == shown
+    if isinstance(value, (int, float)):
+        assert parse_number(shown, isinstance(value, int)) == value  # what is shown reads back as it was
+
+
+def test_the_tables_show_amounts_with_thousands_separators_and_years_without():
+    sc = load_scenario(ROOT / "scenarios/rwanda-ida-credit.toml")
+    progs, lines, sources = tables_of(sc)
+    ida = sources.set_index("id").loc["ida"]
+    assert ida["commitment"] == f"{sc.source[[s.id for s in sc.source].index('ida')].commitment:,.0f}"
+    assert "," in ida["commitment"] and "," not in ida["first_year"] + progs.loc[0, "target_year"]
+    big = [v for v in lines["unit_cost"] if float(v.replace(",", "")) >= 1000]
+    assert big and all("," in v for v in big)
+    assert scenario_from_tables(sc, progs, lines, sources) == sc  # they read back as they were
+    sources.loc[sources["id"] == "ida", "commitment"] = "150,000,000"
+    assert scenario_from_tables(sc, progs, lines, sources).source[
+        [s.id for s in sc.source].index("ida")].commitment == 150e6
+    sources.loc[sources["id"] == "ida", "commitment"] = "150,00,000"
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_tables(sc, progs, lines, sources)
+    assert {p.message for p in info.value.problems if p.path.endswith("commitment")} == {BAD_GROUPING}
 
 
 def test_table_cells_are_text_parsed_like_the_fields():
@@ -139,6 +199,108 @@ def test_charts_build_valid_specs_with_consistent_source_colours():
         spec = charts[name].to_dict()
         assert spec["$schema"].startswith("https://vega.github.io/schema/vega-lite")
     assert "USD millions" in str(charts["costs"].to_dict())
+
+
+def _colour_scale(spec: dict) -> dict[str, str]:
+    """The colours of a chart spec's colour encoding (a facet's inner spec, a layer's, or its own), by key."""
+    inner = spec.get("spec", spec)
+    for part in [inner, *inner.get("layer", [])]:
+        colour = part.get("encoding", {}).get("color")
+        if colour and "scale" in colour and "domain" in colour["scale"]:
+            return dict(zip(colour["scale"]["domain"], colour["scale"]["range"]))
+    raise AssertionError("no colour scale with a domain")
+
+
+def test_a_programme_has_one_colour_in_every_chart_of_a_comparison():
+    """Costs and outcomes colour a programme alike, from one scale over the union of the programmes compared (the
+    baseline's first), whichever programmes a chart draws (outcomes leave out those without a driver)."""
+    paths = [ROOT / "scenarios/kenya-ida-gpe.toml", ROOT / "scenarios/rwanda-ida-credit.toml"]
+    scenarios = [load_scenario(p) for p in paths]
+    tables = combine_tables([run(sc) for sc in scenarios])
+    labels = labels_of(scenarios)
+    order = [sc.name for sc in reversed(scenarios)]  # Rwanda the baseline
+    charts = compare_charts(tables, "USD", order, labels)
+    costs, outcomes = _colour_scale(charts["costs"].to_dict()), _colour_scale(charts["outcomes"].to_dict())
+    union = list(dict.fromkeys(labels[p.id] for sc in reversed(scenarios) for p in sc.programme))
+    assert list(costs) == union and len(set(costs.values())) == len(union)  # the union, one colour each
+    assert set(outcomes) < set(costs) and all(outcomes[p] == costs[p] for p in outcomes)
+    assert GAP_COLOUR not in costs.values()  # red is the gap's
+    alone = compare_charts(combine_tables([run(scenarios[0])]), "USD", labels=labels)  # Kenya alone
+    costs, outcomes = _colour_scale(alone["costs"].to_dict()), _colour_scale(alone["outcomes"].to_dict())
+    assert list(costs) == [labels[p.id] for p in scenarios[0].programme] and all(
+        outcomes[p] == costs[p] for p in outcomes)
+
+
+def test_a_scenario_has_one_colour_in_the_burden_and_the_dsf_charts():
+    """A scenario without DSF data is left out of the DSF chart, and the others keep their colours."""
+    paths = [ROOT / "scenarios/rwanda-domestic.toml", ROOT / "scenarios/rwanda-ida-credit.toml",
+             ROOT / "scenarios/rwanda-ppp.toml"]
+    tables = combine_tables([run(load_scenario(p)) for p in paths])
+    first = tables["dsf"]["scenario"].iloc[0]
+    tables["dsf"] = tables["dsf"][tables["dsf"]["scenario"] != first]
+    charts = compare_charts(tables, "USD")
+    burden, dsf = _colour_scale(charts["burden"].to_dict()), _colour_scale(charts["dsf"].to_dict())
+    assert first in burden and first not in dsf and len(dsf) == 2
+    assert all(dsf[n] == burden[n] for n in dsf)
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 4, 5, 6, 7])
+def test_facet_charts_leave_no_panel_empty(count):
+    from dfl_finance.app.charts import dsf_chart
+
+    tables = combine_tables([run(load_scenario(p)) for p in BUNDLED[:count]])
+    charts = compare_charts(tables, "USD")
+    for name in ("costs", "financing", "outcomes"):
+        columns = charts[name].to_dict()["columns"]
+        assert count % columns == 0 and (columns > 1 or count in (1, 5, 7)), (name, count, columns)
+    dsf = dsf_chart(run(load_scenario(ROOT / "scenarios/rwanda-ida-credit.toml")).dsf_df()).to_dict()
+    assert len(dsf["facet"]["sort"]) % dsf["columns"] == 0
+
+
+def _axis_formats(spec) -> list[str]:
+    """Every axis format in a chart spec (nested facets and layers included)."""
+    found = []
+    if isinstance(spec, dict):
+        for key, value in spec.items():
+            if key == "axis" and isinstance(value, dict) and "format" in value:
+                found.append(value["format"])
+            else:
+                found += _axis_formats(value)
+    elif isinstance(spec, list):
+        for value in spec:
+            found += _axis_formats(value)
+    return found
+
+
+def test_axis_ticks_have_no_spurious_decimals():
+    """Axis formats give 35,000 and 2.5 (d3's ~ trims trailing zeros), never 35,000.0 or 10.0%: no fixed number of
+    decimals without the trim."""
+    import re
+
+    from dfl_finance.app.charts import fan_chart, gap_histogram, mix_totals_chart, shadow_price_chart
+    from dfl_finance.app.optimising import MIXES, mix_totals, shadow_chart_rows, shadow_frame
+    from dfl_finance.optimiser import optimise
+
+    tables = combine_tables([run(load_scenario(p)) for p in BUNDLED if "rwanda" in p.name])
+    specs = [c.to_dict() for c in compare_charts(tables, "RWF").values() if c is not None]
+    wide = pd.DataFrame({"year": [2026, 2027], **{s: [1e9, 3.5e10] for s in ("p5", "p10", "p50", "p90", "p95")}})
+    shares = wide.assign(**{s: [0.01, 0.035] for s in ("p5", "p10", "p50", "p90", "p95")})
+    specs += [fan_chart(wide, "t", "a", currency="RWF").to_dict(), fan_chart(shares, "t", "a", share=True).to_dict(),
+              gap_histogram(pd.DataFrame({"start": [0.0, 5e6], "end": [5e6, 1e7], "draws": [3, 4], "share": [.4, .6]}),
+                            "RWF").to_dict()]
+    sc = load_scenario(ROOT / "scenarios/kenya-ida-gpe.toml")
+    best = optimise(sc)
+    labels = labels_of([sc])
+    financing = pd.concat([best.waterfall.financing_df(), best.result.financing_df()], ignore_index=True)
+    totals = mix_totals(financing, best.waterfall.name, best.result.name, [(s.id, s.kind) for s in sc.source],
+                        labels)
+    specs += [mix_totals_chart(totals, "KES", MIXES).to_dict(),
+              shadow_price_chart(shadow_chart_rows(shadow_frame(best.shadow_prices_df(), labels), "KES"),
+                                 "KES").to_dict()]
+    formats = [f for spec in specs for f in _axis_formats(spec)]
+    assert ",~f" in formats and ".1~%" in formats
+    spurious = [f for f in formats if re.search(r"\.[1-9]\d*[f%]", f) and "~" not in f]
+    assert not spurious, spurious
 
 
 def test_charts_put_the_baseline_first_in_facets_and_colours():
@@ -271,8 +433,13 @@ def test_the_dsf_chart_draws_the_four_ratios_against_their_thresholds():
     spec = dsf_chart(dsf).to_dict()
     # two panels per ratio: with the baseline against the threshold, and the plan's own contribution
     assert spec["facet"]["sort"] == [_dsf_panel(m, v) for m in DSF_LABELS.values() for v in DSF_VIEWS]
-    # the ratios, the threshold lines and their labels (over a white halo)
-    assert [layer["encoding"]["y"]["field"] for layer in spec["spec"]["layer"]] == ["value"] + ["threshold"] * 3
+    # the ratios and the threshold lines; the thresholds' labels are in the panels' headers, clear of the lines
+    assert [layer["encoding"]["y"]["field"] for layer in spec["spec"]["layer"]] == ["value", "threshold"]
+    assert all(layer["mark"]["type"] != "text" for layer in spec["spec"]["layer"])
+    header = spec["facet"]["header"]["labelExpr"]
+    exports = _dsf_panel(DSF_LABELS["pv_debt_exports"], DSF_VIEWS[0])
+    assert json.dumps([exports, "threshold (dashed): Rwanda: IDA credit-led: 240%"]) in header
+    assert _dsf_panel(DSF_LABELS["pv_debt_exports"], DSF_VIEWS[1]) not in header  # the plan's own: no threshold
     data = next(iter(spec["datasets"].values()))
     assert {row["measure"] for row in data} == set(DSF_LABELS.values())  # the PPP contingent liability is not drawn
     own = [row for row in data if row["layer"] == "ratio" and row["view"] == DSF_VIEWS[1]]
@@ -288,12 +455,15 @@ def test_the_dsf_thresholds_of_two_countries_are_labelled_each():
     results = [run(load_scenario(p)) for p in paths]
     dsf = combine_tables(results)["dsf"]
     groups = {r.name: f"{r.scenario.scenario.country}, {r.scenario.debt.capacity} capacity" for r in results}
-    data = next(iter(dsf_chart(dsf, threshold_groups=groups).to_dict()["datasets"].values()))
-    labels = {(row["measure"], row["label"]) for row in data if row["layer"] == "label"}
+    spec = dsf_chart(dsf, threshold_groups=groups).to_dict()
+    data = next(iter(spec["datasets"].values()))
     exports = DSF_LABELS["pv_debt_exports"]
     # one labelled line per country (the two Rwanda options share theirs): medium 180%, strong 240%
-    assert {label for measure, label in labels if measure == exports} == {"KEN, medium capacity: 180%",
-                                                                          "RWA, strong capacity: 240%"}
+    assert {row["label"] for row in data if row["layer"] == "threshold" and row["measure"] == exports} == {
+        "KEN, medium capacity: 180%", "RWA, strong capacity: 240%"}
+    header = [_dsf_panel(exports, DSF_VIEWS[0]), "threshold (dashed): RWA, strong capacity: 240%",
+              "threshold (dashed): KEN, medium capacity: 180%"]
+    assert json.dumps(header) in spec["facet"]["header"]["labelExpr"]  # a line each, under the panel's name
 
 
 def test_the_burden_chart_draws_one_limit_line_per_distinct_limit():
@@ -484,7 +654,7 @@ def test_the_tornado_chart_ranks_the_inputs_and_marks_the_deterministic_run():
     assert "programme[" not in str(spec)  # inputs in words
     share = tornado_chart(tornado_frame(tornado(sc, ["peak_burden_share"]), sc, "peak_burden_share"),
                           "peak_burden_share", 0.03).to_dict()
-    assert ".1%" in str(share) and "millions" not in str(share)
+    assert ".1~%" in str(share) and "millions" not in str(share)
     sobol = sobol_frame(sobol_df(sc, ["pv_total_cost"], 16), sc, "pv_total_cost")
     assert len(sobol) == 2 * len(sc.uncertain) and set(sobol["index"]) == {"First-order", "Total"}
     s = sobol_chart(sobol, "pv_total_cost").to_dict()
@@ -516,8 +686,10 @@ def test_an_annual_cap_per_year_round_trips_through_the_sources_table():
     raw["source"][0]["annual_cap"] = [1e6, 2e6] + [0.0] * (sc.scenario.years - 2)
     sc = scenario_from_dict(raw)
     progs, lines, sources = tables_of(sc)
-    assert sources.loc[0, "annual_cap"].startswith("1000000, 2000000, 0")
+    assert sources.loc[0, "annual_cap"].startswith("1,000,000; 2,000,000; 0")
     assert scenario_from_tables(sc, progs, lines, sources) == sc
+    sources.loc[0, "annual_cap"] = ", ".join(["1e6", "2,000,000"] + ["0"] * (sc.scenario.years - 2))
+    assert scenario_from_tables(sc, progs, lines, sources) == sc  # a comma and a space also separate the values
     sources.loc[0, "annual_cap"] = "1e6, x"
     with pytest.raises(ScenarioError) as info:
         scenario_from_tables(sc, progs, lines, sources)

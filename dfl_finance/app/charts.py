@@ -1,9 +1,10 @@
 """Altair chart builders over the tidy tables (no Streamlit here, so they can be tested and reused).
 
-Conventions: money on the y axis in millions of the scenario's currency (the axis title says so), tooltips with
-readable amounts ("USD 12.3 M"), programmes and sources by their labels, one colour per funding source that is the
-same in every chart (the gap always in the same red), scenarios in facets in the order given (the baseline first,
-in the facets and in the colours).
+Conventions: money on the y axis in millions of the scenario's currency (the axis title says so), ticks without
+spurious decimals (``35,000``, ``2.5``, ``10%``: :data:`MONEY_FORMAT`, :data:`SHARE_FORMAT`), tooltips with readable
+amounts ("USD 12.3 M"), programmes and sources by their labels, one colour per programme, per funding source and per
+scenario that is the same in every chart of a page (the gap always in the same red), scenarios in facets in the order
+given (the baseline first, in the facets and in the colours), laid out with no empty panel.
 """
 
 from __future__ import annotations
@@ -26,23 +27,67 @@ SOURCE_PALETTE = ["#4c78a8", "#f58518", "#54a24b", "#b279a2", "#72b7b2", "#eeca3
 GAP_COLOUR = "#d62728"
 #: The label of what no source pays, in legends and tooltips.
 GAP_LABEL = METRICS["total_gap"].label
-FACET_COLUMNS = 2
+#: Colours for programmes, assigned in order of first appearance: Vega's "dark2" scheme, then more, none of them red,
+#: so that red means "gap" everywhere.
+PROGRAMME_PALETTE: Final = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666",
+                            "#1f78b4", "#b2df8a", "#cab2d6", "#80b1d3")
+#: Colours for scenarios, assigned in the order of the comparison (the baseline first): Streamlit's own categories.
+SCENARIO_PALETTE: Final = ("#0068c9", "#83c9ff", "#ff2b2b", "#ffabab", "#29b09d", "#7defa1", "#ff8700", "#ffd16a",
+                           "#6d3fc0", "#d5dae5")
+#: Axis formats (d3): money in millions with thousands separators and no trailing zeros (35,000 and 2.5, not
+#: 35,000.0 and 2.50); shares in percent, to a tenth at most (10%, 2.5%).
+MONEY_FORMAT: Final = ",~f"
+SHARE_FORMAT: Final = ".1~%"
+#: The width of a panel of a facet chart, by its number of columns: one column takes the page's width.
+PANEL_WIDTHS: Final = {1: 640, 2: 380, 3: 250}
 
 
-#: Programmes get a scheme without red, so that red means "gap" everywhere.
-PROGRAMME_SCHEME: Final = "dark2"
+def _colours(keys: Iterable[str], palette: Sequence[str]) -> dict[str, str]:
+    return {k: palette[i % len(palette)] for i, k in enumerate(dict.fromkeys(keys))}
 
 
 def source_colours(source_ids: list[str]) -> dict[str, str]:
     """One colour per source id (in order of first appearance) and red for the gap."""
-    ids = [s for s in dict.fromkeys(source_ids) if s != GAP]
-    return {**{s: SOURCE_PALETTE[i % len(SOURCE_PALETTE)] for i, s in enumerate(ids)}, GAP: GAP_COLOUR}
+    return {**_colours([s for s in source_ids if s != GAP], SOURCE_PALETTE), GAP: GAP_COLOUR}
 
 
-def _scale(colours: dict[str, str], present) -> alt.Scale:
-    """The colour scale of the sources present in one chart, with the colours they have in every chart."""
-    ids = [s for s in colours if s in set(present)]
-    return alt.Scale(domain=ids, range=[colours[s] for s in ids])
+def programme_colours(programmes: Iterable[str]) -> dict[str, str]:
+    """One colour per programme (id or label: as the charts show them), in order of first appearance: the union
+    of the programmes of the scenarios compared, so that a programme has its colour in every chart of the page.
+
+    Examples
+    --------
+    >>> programme_colours(["emis", "devices", "emis"])
+    {'emis': '#1b9e77', 'devices': '#d95f02'}
+    """
+    return _colours(programmes, PROGRAMME_PALETTE)
+
+
+def scenario_colours(names: Iterable[str]) -> dict[str, str]:
+    """One colour per scenario, in the order given (the baseline first), for every chart of a comparison."""
+    return _colours(names, SCENARIO_PALETTE)
+
+
+def _scale(colours: Mapping[str, str], present) -> alt.Scale:
+    """The colour scale of the keys present in one chart, with the colours they have in every chart."""
+    shown = set(present)
+    keys = [k for k in colours if k in shown]
+    return alt.Scale(domain=keys, range=[colours[k] for k in keys])
+
+
+def facet_columns(panels: int) -> int:
+    """How many columns a facet chart of ``panels`` panels has: two or three when that fills every row, else one,
+    so that no panel is left empty.
+
+    Examples
+    --------
+    >>> [facet_columns(n) for n in range(1, 10)]
+    [1, 2, 3, 2, 1, 2, 1, 2, 3]
+    """
+    for columns in (2, 3):
+        if panels >= columns and panels % columns == 0:
+            return columns
+    return 1
 
 
 #: The currency of the amounts of a chart: one code for all scenarios, or the code of each scenario by name.
@@ -83,9 +128,12 @@ def _order(df: pd.DataFrame, order: Sequence[str] | None) -> list[str]:
 
 
 def _facet(chart: alt.Chart, order: list[str], label_expr: str | None = None) -> alt.FacetChart:
+    """Panels per scenario in ``order``, as many columns as fill every row (:func:`facet_columns`), each panel as
+    wide as its column allows."""
     header = alt.Header(labelFontWeight="bold", labelLimit=400, labelExpr=label_expr or alt.Undefined)
-    return chart.facet(facet=alt.Facet("scenario:N", title=None, sort=order, header=header),
-                       columns=min(FACET_COLUMNS, max(len(order), 1)))
+    columns = facet_columns(len(order))
+    return chart.properties(width=PANEL_WIDTHS[columns]).facet(
+        facet=alt.Facet("scenario:N", title=None, sort=order, header=header), columns=columns)
 
 
 SCENARIO_TIP = alt.Tooltip("scenario:N", title="Scenario")
@@ -110,15 +158,18 @@ def _labelled(df: pd.DataFrame, column: str, labels: dict[str, str] | None) -> p
 
 
 def costs_chart(costs: pd.DataFrame, currency: Currency, order: Sequence[str] | None = None,
-                labels: dict[str, str] | None = None) -> alt.FacetChart:
-    """Costs by programme over the years, stacked, grouped by pillar (tooltip), one panel per scenario."""
-    df = costs.groupby(["scenario", "year", "pillar", "programme"], as_index=False).agg(amount=("amount", "sum"))
+                labels: dict[str, str] | None = None, colours: Mapping[str, str] | None = None) -> alt.FacetChart:
+    """Costs by programme over the years, stacked, grouped by pillar (tooltip), one panel per scenario; ``colours``:
+    by programme label (:func:`programme_colours`; by default those of the programmes in ``costs``)."""
+    df = costs.groupby(["scenario", "year", "pillar", "programme"], as_index=False, sort=False).agg(
+        amount=("amount", "sum"))
     df = _labelled(_money_columns(df, "amount", currency), "programme", labels)
     df["pillar_rank"] = df["pillar"].map({p: i for i, p in enumerate(PILLARS)})
-    chart = alt.Chart(df, width=380, height=220).mark_bar().encode(
+    colours = colours or programme_colours(df["programme"])
+    chart = alt.Chart(df, height=220).mark_bar().encode(
         x=alt.X("year:O", title="Year"),
-        y=alt.Y("sum(millions):Q", title=_money_title("Cost", currency), axis=alt.Axis(format=",.1f")),
-        color=alt.Color("programme:N", title="Programme", scale=alt.Scale(scheme=PROGRAMME_SCHEME),
+        y=alt.Y("sum(millions):Q", title=_money_title("Cost", currency), axis=alt.Axis(format=MONEY_FORMAT)),
+        color=alt.Color("programme:N", title="Programme", scale=_scale(colours, df["programme"]),
                         legend=alt.Legend(orient="bottom", columns=3, labelLimit=300)),
         order=alt.Order("pillar_rank:Q"),
         tooltip=[SCENARIO_TIP, YEAR_TIP, alt.Tooltip("pillar:N", title="Pillar"),
@@ -135,9 +186,9 @@ def financing_chart(financing: pd.DataFrame, currency: Currency, colours: dict[s
         amount=("amount", "sum"))
     df = _money_columns(df, "amount", currency)
     df["is_gap"] = (df["source_kind"] == GAP).astype(int)
-    chart = alt.Chart(df, width=380, height=220).mark_bar().encode(
+    chart = alt.Chart(df, height=220).mark_bar().encode(
         x=alt.X("year:O", title="Year"),
-        y=alt.Y("sum(millions):Q", title=_money_title("Financing", currency), axis=alt.Axis(format=",.1f")),
+        y=alt.Y("sum(millions):Q", title=_money_title("Financing", currency), axis=alt.Axis(format=MONEY_FORMAT)),
         color=alt.Color("source:N", title="Source (gap in red)", scale=_scale(colours, df["source"]),
                         legend=alt.Legend(orient="bottom", columns=4, labelLimit=300)),
         order=alt.Order("is_gap:Q"),
@@ -156,9 +207,9 @@ def debt_service_chart(debt: pd.DataFrame, currency: Currency, colours: dict[str
     last = df[df["payment"] > 0].groupby("scenario")["year"].max()
     df = df[df["year"] <= df["scenario"].map(last).fillna(df["year"].min())]
     df = _money_columns(df, "payment", currency)
-    chart = alt.Chart(df, width=380, height=200).mark_bar().encode(
+    chart = alt.Chart(df, height=200).mark_bar().encode(
         x=alt.X("year:O", title="Year", axis=alt.Axis(labelOverlap=True)),
-        y=alt.Y("sum(millions):Q", title=_money_title("Payments", currency), axis=alt.Axis(format=",.1f")),
+        y=alt.Y("sum(millions):Q", title=_money_title("Payments", currency), axis=alt.Axis(format=MONEY_FORMAT)),
         color=alt.Color("source:N", title="Source", scale=_scale(colours, df["source"]),
                         legend=alt.Legend(orient="bottom", labelLimit=300)),
         tooltip=[SCENARIO_TIP, YEAR_TIP, alt.Tooltip("source:N", title="Source"),
@@ -189,12 +240,13 @@ def _percent(share: float) -> str:
 
 
 def burden_chart(fiscal: pd.DataFrame, order: Sequence[str] | None = None,
-                 groups: Mapping[str, str] | None = None) -> alt.LayerChart:
+                 groups: Mapping[str, str] | None = None, colours: Mapping[str, str] | None = None) -> alt.LayerChart:
     """Government burden as a share of the education budget, each scenario against its limit, from the first year
     to the last payment of any scenario shown. One dashed grey line per distinct limit, labelled with its value and
     whom it applies to (``groups``: a name per scenario, e.g. its country; by default the scenario's name), so that
     the limits of several scenarios neither hide each other nor change colour where one scenario's years end.
-    After the plan's last year the burden includes the plan's recurrent cost (``recurrent_after_plan``)."""
+    After the plan's last year the burden includes the plan's recurrent cost (``recurrent_after_plan``).
+    ``colours``: by scenario name (:func:`scenario_colours`; by default in ``order``)."""
     recurrent = "recurrent_after_plan" in fiscal.columns
     df = fiscal[["scenario", "year", "burden_share", "burden_limit", "government_burden", "education_budget",
                  "domestic_envelope", "debt_service", "ppp_payments", "currency",
@@ -208,12 +260,14 @@ def burden_chart(fiscal: pd.DataFrame, order: Sequence[str] | None = None,
     df = df[df["year"] <= (last if pd.notna(last) else df["year"].min())]
     title = "Burden (share of the education budget)"
     x = alt.X("year:Q", title="Year", axis=alt.Axis(format="d"), scale=alt.Scale(nice=False))
-    y_format = alt.Axis(format=".1%")
+    y_format = alt.Axis(format=SHARE_FORMAT)
+    shown = _order(df, order)
+    colours = colours or scenario_colours(shown)
     line = alt.Chart(df).mark_line(point=True).encode(
         x=x,
         y=alt.Y("burden_share:Q", title=title, axis=y_format),
         # legend on the right: with a bottom legend Streamlit squashes a layered chart's plot area
-        color=alt.Color("scenario:N", title="Scenario", sort=_order(df, order),
+        color=alt.Color("scenario:N", title="Scenario", sort=shown, scale=_scale(colours, shown),
                         legend=alt.Legend(orient="right", labelLimit=260)),
         tooltip=[SCENARIO_TIP, alt.Tooltip("year:Q", title="Year", format="d"),
                  alt.Tooltip("burden_share:Q", title="Burden share", format=".2%"),
@@ -257,16 +311,32 @@ def _dsf_panel(measure: str, view: str) -> str:
     return f"{measure}: {view}"
 
 
+def dsf_thresholds(lines: pd.DataFrame) -> dict[str, list[str]]:
+    """The header of each panel of the DSF chart that has a threshold: its name, then a line per distinct threshold
+    drawn in it (``threshold (dashed): Kenya, medium capacity: 180%``)."""
+    return {str(panel): [str(panel), *(f"threshold (dashed): {label}" for label in dict.fromkeys(group["label"]))]
+            for panel, group in lines.groupby("panel", sort=False)}
+
+
+def _header_lines(headers: Mapping[str, list[str]]) -> str:
+    """A Vega expression for facet headers: the lines of each panel's header (a list: one line each), else the
+    panel's name."""
+    return "".join(f"datum.value === {json.dumps(panel)} ? {json.dumps(lines)} : "
+                   for panel, lines in headers.items()) + "datum.value"
+
+
 def dsf_chart(dsf: pd.DataFrame, order: Sequence[str] | None = None,
-              threshold_groups: Mapping[str, str] | None = None) -> alt.FacetChart | None:
+              threshold_groups: Mapping[str, str] | None = None,
+              colours: Mapping[str, str] | None = None) -> alt.FacetChart | None:
     """The four LIC-DSF ratios over the years, two panels each: the country's ratio with the plan (its baseline plus
     the plan where the profile has the baseline, else the plan alone) against the threshold for its debt-carrying
-    capacity (dashed, labelled), and the plan's own contribution (which the baseline would hide: a plan adds less
-    than a percentage point). None when no scenario has DSF data.
+    capacity (dashed), and the plan's own contribution (which the baseline would hide: a plan adds less than a
+    percentage point). None when no scenario has DSF data.
 
     ``threshold_groups``: who each scenario's threshold belongs to, by scenario name (``"Kenya, medium
     capacity"``); one dashed line is drawn per distinct threshold, labelled with the groups that have it (by
-    default the scenario names).
+    default the scenario names) in its panel's header, under the panel's name: clear of the line and of the
+    ratios, wherever they run. ``colours``: by scenario name (:func:`scenario_colours`; by default in ``order``).
     """
     df = dsf[dsf["ratio"].isin(DSF_RATIOS)].copy()
     if df.empty:
@@ -290,15 +360,15 @@ def dsf_chart(dsf: pd.DataFrame, order: Sequence[str] | None = None,
     lines["label"] = [f"{g}: {t:.0%}" for g, t in zip(lines["group"], lines["threshold"])]
     lines["panel"] = [_dsf_panel(m, with_baseline) for m in lines["measure"]]
     lines["layer"] = "threshold"
-    first = lines.sort_values("year").groupby(["panel", "threshold"], as_index=False, sort=False).first()
-    first["layer"] = "label"
-    data = pd.concat([ratios, lines, first], ignore_index=True)
-
+    data = pd.concat([ratios, lines], ignore_index=True)
+    panels = [_dsf_panel(m, v) for m in DSF_LABELS.values() for v in DSF_VIEWS]
+    shown = _order(df, order)
+    colours = colours or scenario_colours(shown)
     x = alt.X("year:Q", title="Year", axis=alt.Axis(format="d", labelOverlap=True), scale=alt.Scale(nice=False))
     line = alt.Chart().mark_line(point=alt.OverlayMarkDef(size=12)).encode(
         x=x,
         y=alt.Y("value:Q", title="Ratio", axis=alt.Axis(format=".3~%")),
-        color=alt.Color("scenario:N", title="Scenario", sort=_order(df, order),
+        color=alt.Color("scenario:N", title="Scenario", sort=shown, scale=_scale(colours, shown),
                         legend=alt.Legend(orient="bottom", columns=2, labelLimit=400)),
         tooltip=[SCENARIO_TIP, alt.Tooltip("year:Q", title="Year", format="d"),
                  alt.Tooltip("measure:N", title="Ratio"), alt.Tooltip("shown:N", title="Shown"),
@@ -312,30 +382,32 @@ def dsf_chart(dsf: pd.DataFrame, order: Sequence[str] | None = None,
         x=x, y=alt.Y("threshold:Q"), detail="label:N",
         tooltip=[alt.Tooltip("label:N", title="Threshold"), alt.Tooltip("measure:N", title="Ratio")],
     ).transform_filter(alt.datum.layer == "threshold")
-    label = _halo_text(alt.Chart().encode(x=x, y=alt.Y("threshold:Q"), text="label:N").transform_filter(
-        alt.datum.layer == "label"), align="left", dx=2)
-    panels = [_dsf_panel(m, v) for m in DSF_LABELS.values() for v in DSF_VIEWS]
-    return alt.layer(line, threshold, *label, data=data).properties(width=380, height=180).facet(
-        facet=alt.Facet("panel:N", title=None, sort=panels,
-                        header=alt.Header(labelFontWeight="bold", labelLimit=460)),
-        columns=FACET_COLUMNS,
+    header = alt.Header(labelFontWeight="bold", labelLimit=460, labelExpr=_header_lines(dsf_thresholds(lines)))
+    return alt.layer(line, threshold, data=data).properties(width=PANEL_WIDTHS[2], height=180).facet(
+        facet=alt.Facet("panel:N", title=None, sort=panels, header=header), columns=facet_columns(len(panels)),
     ).resolve_scale(y="independent").properties(
         title="Debt sustainability (LIC-DSF): each ratio against its threshold (dashed), and the plan's own "
               "contribution")
 
 
 def outcomes_chart(outcomes: pd.DataFrame, order: Sequence[str] | None = None,
-                   labels: dict[str, str] | None = None) -> alt.FacetChart:
-    """Share of the driver reached by each programme (schools connected, teachers trained, ...)."""
+                   labels: dict[str, str] | None = None, colours: Mapping[str, str] | None = None
+                   ) -> alt.FacetChart:
+    """Share of the driver reached by each programme (schools connected, teachers trained, ...); ``colours``: by
+    programme label, as in :func:`costs_chart` (the legend says each programme's driver)."""
     df = _labelled(outcomes, "programme", labels)
-    df["label"] = df["programme"] + " (" + df["driver"] + ")"
-    chart = alt.Chart(df, width=380, height=220).mark_line(point=True).encode(
+    colours = colours or programme_colours(df["programme"])
+    drivers = dict(zip(df["programme"], df["driver"]))  # the legend: "School connectivity (schools)"
+    legend_expr = "".join(f"datum.value === {json.dumps(p)} ? {json.dumps(f'{p} ({d})')} : "
+                          for p, d in drivers.items()) + "datum.value"
+    chart = alt.Chart(df, height=220).mark_line(point=True).encode(
         x=alt.X("year:O", title="Year"),
-        y=alt.Y("reached_share:Q", title="Share reached", axis=alt.Axis(format="%"),
+        y=alt.Y("reached_share:Q", title="Share reached", axis=alt.Axis(format=SHARE_FORMAT),
                 scale=alt.Scale(domain=[0, 1])),
-        color=alt.Color("label:N", title="Programme (driver)", scale=alt.Scale(scheme=PROGRAMME_SCHEME),
-                        legend=alt.Legend(orient="bottom", columns=3, labelLimit=300)),
+        color=alt.Color("programme:N", title="Programme (driver)", scale=_scale(colours, df["programme"]),
+                        legend=alt.Legend(orient="bottom", columns=3, labelLimit=300, labelExpr=legend_expr)),
         tooltip=[SCENARIO_TIP, YEAR_TIP, alt.Tooltip("programme:N", title="Programme"),
+                 alt.Tooltip("driver:N", title="Driver"),
                  alt.Tooltip("reached_share:Q", title="Share reached", format=".1%"),
                  alt.Tooltip("reached:Q", title="Units reached", format=",.0f")],
     )
@@ -375,14 +447,21 @@ def compare_charts(tables: dict[str, pd.DataFrame], currency: Currency | None = 
         currency = table_currencies(tables)
     by_id = source_colours(list(tables["financing"]["source"]))
     colours = {(labels or {}).get(i, i): c for i, c in by_id.items()}
+    # one colour per programme (the union of the scenarios' programmes, the baseline's first) and per scenario
+    names = list(order) if order is not None else list(dict.fromkeys(tables["fiscal"]["scenario"]))
+    rank = {n: i for i, n in enumerate(names)}
+    rows = pd.concat([tables[t][["scenario", "programme"]] for t in ("costs", "outcomes")], ignore_index=True)
+    rows = rows.assign(rank=rows["scenario"].map(rank).fillna(len(names))).sort_values("rank", kind="stable")
+    programmes = programme_colours((labels or {}).get(i, i) for i in rows["programme"])
+    scenarios = scenario_colours(names)
     return {
-        "costs": costs_chart(tables["costs"], currency, order, labels),
+        "costs": costs_chart(tables["costs"], currency, order, labels, programmes),
         "financing": financing_chart(_labelled(tables["financing"], "source", labels), currency, colours, order),
         "debt_service": debt_service_chart(_labelled(tables["debt_service"], "source", labels), currency, colours,
                                            order),
-        "burden": burden_chart(tables["fiscal"], order, countries),
-        "dsf": dsf_chart(tables["dsf"], order, threshold_groups),
-        "outcomes": outcomes_chart(tables["outcomes"], order, labels),
+        "burden": burden_chart(tables["fiscal"], order, countries, scenarios),
+        "dsf": dsf_chart(tables["dsf"], order, threshold_groups, scenarios),
+        "outcomes": outcomes_chart(tables["outcomes"], order, labels, programmes),
     }
 
 
@@ -410,8 +489,7 @@ def fan_chart(wide: pd.DataFrame, title: str, axis_title: str, *, share: bool = 
             df[f"{s}_y"] = df[s] * scale
             df[f"{s}_text"] = [(f"{v:.2%}" if share else format_money(v, currency)) for v in df[s]]
     x = alt.X("year:Q", title="Year", axis=alt.Axis(format="d", labelOverlap=True), scale=alt.Scale(nice=False))
-    top = float(df["p95_y"].abs().max()) if "p95_y" in df.columns and len(df) else 0.0
-    y_axis = alt.Axis(format=".1%" if share else (",.0f" if top >= 100 else ",.1f"))
+    y_axis = alt.Axis(format=SHARE_FORMAT if share else MONEY_FORMAT)
     colour = alt.Scale(domain=list(FAN_COLOURS), range=list(FAN_COLOURS.values()))
     legend = alt.Legend(title=None, orient="top", direction="horizontal", symbolType="square", labelLimit=300)
     tips = [alt.Tooltip("year:Q", title="Year", format="d"),
@@ -462,7 +540,7 @@ def gap_histogram(bins: pd.DataFrame, currency: str, deterministic: float | None
     df["range_text"] = [f"{format_money(a, currency)} to {format_money(b, currency)}"
                         for a, b in zip(df["start"], df["end"])]
     axis_title = f"Funding gap, total over the plan ({currency} millions)"
-    x = alt.X("start_m:Q", title=axis_title, axis=alt.Axis(format=",.0f"), bin="binned")
+    x = alt.X("start_m:Q", title=axis_title, axis=alt.Axis(format=MONEY_FORMAT), bin="binned")
     # headroom above the highest bar for the lines' labels
     top = max(int(df["draws"].max()) if len(df) else 1, 1)
     bars = alt.Chart(df).mark_bar(color=GAP_COLOUR, opacity=0.85).encode(
@@ -497,10 +575,10 @@ SOBOL_COLOURS = {"First-order": "#4c78a8", "Total": "#72b7b2"}
 def _metric_scale(kind: str, currency: str) -> tuple[float, str, str]:
     """How a metric's values are drawn: a factor, the axis format and the unit words of the axis title."""
     if kind == "money":
-        return 1e-6, ",.1f", f"{currency} millions" if currency else "millions"
+        return 1e-6, MONEY_FORMAT, f"{currency} millions" if currency else "millions"
     if kind == "share":
-        return 1.0, ".1%", "share"
-    return 1.0, ",.2f" if kind != "years" else ",.0f", kind
+        return 1.0, SHARE_FORMAT, "share"
+    return 1.0, ",.2~f" if kind != "years" else ",d", kind
 
 
 def tornado_chart(rows: pd.DataFrame, metric: str, base: float | None, currency: str = "") -> alt.LayerChart:
@@ -536,9 +614,6 @@ def tornado_chart(rows: pd.DataFrame, metric: str, base: float | None, currency:
             alt.Tooltip("swing_text:N", title="Swing")]
     colour = alt.Color("end:N", scale=alt.Scale(domain=list(TORNADO_COLOURS), range=list(TORNADO_COLOURS.values())),
                        legend=alt.Legend(title=None, orient="top", direction="horizontal", symbolType="square"))
-    top = float(df["y"].abs().max()) if df["y"].notna().any() else 0.0
-    if d.kind == "money" and top >= 100:
-        fmt = ",.0f"
     bars = alt.Chart(df).mark_bar(height={"band": 0.7}).encode(
         x=alt.X("y:Q", title=axis_title, axis=alt.Axis(format=fmt)), x2="base_y:Q", y=y, color=colour,
         tooltip=tips)
@@ -598,10 +673,10 @@ def _money_unit(values: Iterable[float], currency: str) -> tuple[float, str, str
     """A factor, the unit words and the axis format for amounts of this size: millions, thousands or units."""
     top = max((abs(float(v)) for v in values), default=0.0)
     if top >= 1e6:
-        return 1e-6, f"{currency} millions", ",.1f" if top < 1e8 else ",.0f"
+        return 1e-6, f"{currency} millions", MONEY_FORMAT
     if top >= 1e3:
-        return 1e-3, f"{currency} thousands", ",.1f"
-    return 1.0, currency, ",.2f"
+        return 1e-3, f"{currency} thousands", MONEY_FORMAT
+    return 1.0, currency, MONEY_FORMAT
 
 
 def mix_totals_chart(totals: pd.DataFrame, currency: str, mixes: Sequence[str]) -> alt.LayerChart:
@@ -618,7 +693,7 @@ def mix_totals_chart(totals: pd.DataFrame, currency: str, mixes: Sequence[str]) 
     top = float(df["millions"].abs().max()) if len(df) else 0.0
     base = alt.Chart(df).encode(
         x=alt.X("millions:Q", title=f"Paid over the plan ({currency} millions)",
-                axis=alt.Axis(format=",.0f" if top >= 100 else ",.1f", tickCount=8),
+                axis=alt.Axis(format=MONEY_FORMAT, tickCount=8),
                 scale=alt.Scale(domain=[0, top * 1.15 if top > 0 else 1])),  # room for the labels
         y=alt.Y("label:N", title=None, sort=order, axis=alt.Axis(labelLimit=360)),
         yOffset=alt.YOffset("mix:N", sort=list(mixes)),

@@ -21,14 +21,22 @@ import pandas as pd
 from .. import paths
 from ..docs import TABLES
 from ..errors import Problem, ScenarioError
-from ..profiles import parse_schedule
+from ..profiles import country_profiles, parse_schedule
 from ..schema import Scenario, scenario_from_dict
 
 # ------------------------------------------------------------------------------------------------ numbers
 
-NOT_A_NUMBER = "not a number (write e.g. 1500, 0.05 or 2e3, without thousands separators)"
+NOT_A_NUMBER = "not a number (write e.g. 1500, 1,500, 0.05 or 2e3)"
 NOT_WHOLE = "must be a whole number"
 REQUIRED = "enter a number"
+BAD_GROUPING = ("a comma separates thousands, in groups of three digits before the decimal point (e.g. 1,500,000 "
+                "or 1,234.5); write the number with its commas there, or without any")
+#: A number written with thousands separators: 1 to 3 digits, then groups of a comma and three digits, then an
+#: optional decimal fraction (no exponent: ``1,5e3`` is refused rather than guessed).
+_GROUPED = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+#: What separates the values of a list in a table cell (a value per year): a semicolon, or a comma and a space; a
+#: comma between digits is a thousands separator.
+_LIST_SEPARATOR = re.compile(r";|,\s")
 _MODELS = dict(TABLES)
 
 
@@ -53,39 +61,63 @@ def integer_field(table: str, field: str) -> bool | None:
     return {int: True, float: False}.get(annotation)  # type: ignore[arg-type]
 
 
-def number_text(value: Any) -> str | None:
-    """A number as a text field shows it: exact, without a trailing ``.0``; None (or a table's NaN) is None.
+def grouped_field(table: str, field: str) -> bool:
+    """Whether a number field is shown with thousands separators: every one but a year (``1,500,000`` but
+    ``2026``).
+
+    Examples
+    --------
+    >>> grouped_field("[context]", "education_budget"), grouped_field("[scenario]", "start_year")
+    (True, False)
+    """
+    extra = _MODELS[table].model_fields[field].json_schema_extra
+    return not (isinstance(extra, dict) and extra.get("unit") == "year")
+
+
+def number_text(value: Any, grouped: bool = False) -> str | None:
+    """A number as a text field shows it: exact (the shortest text that reads back as the same float), without a
+    trailing ``.0``; ``grouped``: with thousands separators (``792,700,000,000``; a list then separated by ``; ``).
+    None (or a table's NaN) is None.
 
     Examples
     --------
     >>> number_text(29460), number_text(4.5e9), number_text(0.05), number_text(1e18), number_text(float("nan"))
     ('29460', '4500000000', '0.05', '1e+18', None)
+    >>> number_text(792_700_000_000.0, grouped=True), number_text(-1234.5, grouped=True)
+    ('792,700,000,000', '-1,234.5')
     """
     if isinstance(value, list):  # a value per year
-        return ", ".join(number_text(v) or "" for v in value)
+        return ("; " if grouped else ", ").join(number_text(v, grouped) or "" for v in value)
     if value is None or isinstance(value, bool) or (isinstance(value, float) and math.isnan(value)):
         return None
-    if isinstance(value, int):
-        return str(value)
-    text = repr(float(value))
-    return text.removesuffix(".0")
+    text = str(value) if isinstance(value, int) else repr(float(value)).removesuffix(".0")
+    if grouped and "e" not in text:  # the digits before the point in groups of three (an exponent stays as it is)
+        sign, digits = ("-", text[1:]) if text.startswith("-") else ("", text)
+        whole, point, fraction = digits.partition(".")
+        text = f"{sign}{int(whole):,}{point}{fraction}"
+    return text
 
 
 def parse_number(text: Any, integer: bool, optional: bool = True) -> int | float | None:
     """The number typed in a text field or table cell; None for an empty optional one.
 
-    Accepts what Python and TOML read as a number (``2e3``, ``1_500``, surrounding spaces); an integer field takes a
-    float that is whole (``2e3`` -> 2000). Ranges are left to the schema, which names them.
+    Accepts what Python and TOML read as a number (``2e3``, ``1_500``, surrounding spaces), and thousands separators
+    (``792,700,000,000``, ``1,234.5``: commas between groups of three digits, nowhere else); an integer field takes a
+    float that is whole (``2e3`` -> 2000). The text is read exactly: a whole number of any size as it is, another
+    as the float nearest to it. Ranges are left to the schema, which names them.
 
     Raises
     ------
     ValueError
-        With the message for the user: not a number (also inf and nan), not a whole number, or empty but required.
+        With the message for the user: not a number (also inf and nan), a comma that is not a thousands separator
+        (:data:`BAD_GROUPING`: ``1,23`` is refused, never guessed), not a whole number, or empty but required.
 
     Examples
     --------
     >>> parse_number("2e3", integer=True), parse_number(" 1_500 ", integer=True), parse_number("0.05", False)
     (2000, 1500, 0.05)
+    >>> parse_number("792,700,000,000", integer=True), parse_number("1,234.5", integer=False)
+    (792700000000, 1234.5)
     >>> parse_number("12.7", integer=True)
     Traceback (most recent call last):
     ValueError: must be a whole number
@@ -97,6 +129,10 @@ def parse_number(text: Any, integer: bool, optional: bool = True) -> int | float
     if isinstance(text, (int, float)) and not isinstance(text, bool):  # a cell pandas already holds as a number
         text = number_text(text)
     s = str(text).strip()
+    if "," in s:
+        if not _GROUPED.fullmatch(s):
+            raise ValueError(BAD_GROUPING)
+        s = s.replace(",", "")
     if integer:  # exactly, through Decimal: int(float("1e30")) would be 1000000000000000019884624838656
         try:
             exact = Decimal(s)
@@ -221,10 +257,13 @@ NUMBERS = {"programmes": number_columns("[[programme]]", PROGRAMME_COLUMNS),
            "sources": number_columns("[[source]]", SOURCE_COLUMNS)}
 
 
-def _as_text(df: pd.DataFrame, numbers: dict[str, bool]) -> pd.DataFrame:
-    """Number columns as text, so that a cell typed as ``abc`` reaches :func:`parse_number` as typed."""
+def _as_text(df: pd.DataFrame, numbers: dict[str, bool], table: str) -> pd.DataFrame:
+    """Number columns as text, so that a cell typed as ``abc`` reaches :func:`parse_number` as typed; amounts with
+    thousands separators (:func:`grouped_field`)."""
     for col in numbers:
-        df[col] = pd.Series([number_text(v) for v in df[col]], index=df.index, dtype=object)
+        t, f = _COLUMN_FIELDS.get((table, col), (table, col))
+        grouped = grouped_field(t, f)
+        df[col] = pd.Series([number_text(v, grouped) for v in df[col]], index=df.index, dtype=object)
     return df
 
 
@@ -256,8 +295,9 @@ def tables_of(scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFr
         "match_sources": _text_list(s.match.sources) if s.match else "",
         "match_ratio": s.match.ratio if s.match else None,
     } for s in scenario.source], columns=SOURCE_COLUMNS)
-    return (_as_text(progs, NUMBERS["programmes"]), _defaulted_empty(_as_text(lines, NUMBERS["lines"])),
-            _defaulted_empty(_as_text(sources, NUMBERS["sources"])))
+    return (_as_text(progs, NUMBERS["programmes"], "[[programme]]"),
+            _defaulted_empty(_as_text(lines, NUMBERS["lines"], "[[programme.cost]]")),
+            _defaulted_empty(_as_text(sources, NUMBERS["sources"], "[[source]]")))
 
 
 def _clean(value: Any) -> Any:
@@ -299,8 +339,9 @@ def _row(row: pd.Series, columns: list[str], numbers: dict[str, bool], path: str
         value = _clean(row[c])
         if c in numbers and value is not None:
             try:
-                if isinstance(value, str) and "," in value:  # a value per year
-                    value = [parse_number(part, numbers[c], optional=False) for part in value.split(",")]
+                if isinstance(value, str) and _LIST_SEPARATOR.search(value):  # a value per year
+                    value = [parse_number(part, numbers[c], optional=False)
+                             for part in _LIST_SEPARATOR.split(value)]
                 else:
                     value = parse_number(value, numbers[c])
             except ValueError as exc:
@@ -427,9 +468,20 @@ def _table_path(path: str, line_rows: dict[str, int]) -> str:
 
 
 def new_from_templates(name: str, country: str, start_year: int, years: int, names: list[str]) -> Scenario:
-    """A scenario for ``country`` made of the named templates, paid by the education budget."""
+    """A scenario for ``country`` made of the named templates, paid by the education budget; in the currency of the
+    country's profile (which then fills the budget in that currency and the ``[macro]`` inflation and exchange
+    rate), in USD when the profile names none.
+
+    Examples
+    --------
+    >>> new_from_templates("Plan", "KEN", 2026, 10, ["emis"]).scenario.currency
+    'KES'
+    """
+    profile = country_profiles().get(country)
+    currency = (profile.currency if profile is not None else None) or "USD"
     raw = {
-        "scenario": {"name": name, "country": country, "start_year": start_year, "years": years},
+        "scenario": {"name": name, "country": country, "currency": currency, "start_year": start_year,
+                     "years": years},
         "programme": [{"template": t} for t in names],
         "source": [{"id": "mof", "name": "Education budget", "kind": "domestic", "budget_share_cap": 0.05}],
     }

@@ -324,10 +324,9 @@ def cost_curve_chart(curve: pd.DataFrame) -> alt.LayerChart:
     present = set(df["technology"])
     domain = [technology_label(t) for t in ORDER_OF_TECHNOLOGIES if technology_label(t) in present]
     colours = {technology_label(t): c for t, c in TECHNOLOGY_COLOURS.items()}
-    top = float(df["y1_m"].max()) if len(df) else 0.0
     x_title, y_title = "Schools connected (in connection order)", "Cumulative capex (USD millions)"
     x = alt.X("x0:Q", title=x_title, axis=alt.Axis(format=",d"), scale=alt.Scale(nice=False))
-    y = alt.Y("y0_m:Q", title=y_title, axis=alt.Axis(format=",.2f" if top < 10 else ",.1f"))
+    y = alt.Y("y0_m:Q", title=y_title, axis=alt.Axis(format=",~f"))  # no spurious zeros: 2.5, not 2.50
     segments = alt.Chart(df).mark_rule(strokeWidth=2.5).encode(
         x=x, x2="x1:Q", y=y, y2="y1_m:Q",
         color=alt.Color("technology:N", title="Technology", scale=alt.Scale(domain=domain, range=[

@@ -25,7 +25,6 @@ from .ui import set_problems
 _CONFLICT = "dfl_conflict"
 _NOTICE = "dfl_notice"
 _SEEN = "dfl_seen"
-_NEXT = "dfl_next_current"
 #: The scenarios last picked on the Compare page (kept when the page's widget is not drawn).
 COMPARED = "dfl_compared"
 #: What this session computed on the Risk page (:func:`remember`), for the Export page.
@@ -60,31 +59,69 @@ def form_version(entry: Entry) -> int:
 
 # ----------------------------------------------------------------------------------------------- the pick
 
+#: The session key of the scenario picked: the session's own state, not a widget's (Streamlit forgets the state of a
+#: widget that a run does not draw, so the picker's key alone would be lost on the pages without it).
+PICKED = "dfl_picked"
+#: The key of the picker widget (Scenarios, Risk and Optimise pages), set from :data:`PICKED` before it is drawn.
+PICKER = "current"
+#: The query parameter that carries the pick in the page's address (``?scenario=...``): a reload (a new session)
+#: or a shared link opens the same scenario.
+QUERY = "scenario"
+
+
 def select(name: str | None) -> None:
-    """Pick ``name`` on the Scenarios page at the next run (None: the default)."""
-    st.session_state[_NEXT] = name
+    """Pick ``name`` (None: the default) on every page, from the next picker drawn and in the page's address."""
+    if name is None:
+        st.session_state.pop(PICKED, None)
+        if QUERY in st.query_params:
+            del st.query_params[QUERY]
+    else:
+        _keep(name)
 
 
-def current(names: list[str]) -> None:
-    """Set the pick of the Scenarios and Risk pages before their selectbox is drawn: the one asked for, else the
-    one picked, else :data:`~dfl_finance.app.DEFAULT_SCENARIO`, else the first."""
-    if _NEXT in st.session_state:
-        st.session_state["current"] = st.session_state.pop(_NEXT)
-    if st.session_state.get("current") not in names:
-        st.session_state["current"] = DEFAULT_SCENARIO if DEFAULT_SCENARIO in names else names[0]
-    else:  # set again: the pick's selectbox on another page (Risk) is another widget, which would start afresh
-        st.session_state["current"] = st.session_state["current"]
+def _keep(name: str) -> None:
+    st.session_state[PICKED] = name
+    if st.query_params.get(QUERY) != name:
+        st.query_params[QUERY] = name
+
+
+def keep_pick() -> None:
+    """Keep the pick in the page's address on every page (the app's entry calls it before each page runs: a page
+    change clears the address's parameters); a new session takes the pick from its address."""
+    name = st.session_state.get(PICKED)
+    if name is None:
+        name = st.query_params.get(QUERY)
+    if name is not None:
+        _keep(name)
+
+
+def picked(names: list[str]) -> str | None:
+    """The scenario picked, among ``names`` (those on disk now): the session's pick, else
+    :data:`~dfl_finance.app.DEFAULT_SCENARIO`, else the first; a pick renamed or deleted since falls back to the
+    default. None when there are no scenarios."""
+    name = st.session_state.get(PICKED)
+    if name in names:
+        return name
+    return DEFAULT_SCENARIO if DEFAULT_SCENARIO in names else (names[0] if names else None)
+
+
+def _picked_in_widget() -> None:
+    """The picker's change callback: the new pick becomes the session's."""
+    _keep(st.session_state[PICKER])
 
 
 def pick(cat: Catalogue, empty: str) -> tuple[str, Entry]:
-    """The scenario selector of a page (the pick carries over between pages); ``empty`` is said, and the page
+    """The scenario selector of a page, showing the session's pick (:func:`picked`); ``empty`` is said, and the page
     stops, when there is no scenario."""
     names = list(cat.scenarios)
-    if not names:
+    name = picked(names)
+    if name is None:
         st.info(empty)
         st.stop()
-    current(names)
-    name = st.selectbox("Scenario", names, key="current")
+    if st.session_state.get(PICKED) is not None or QUERY in st.query_params:
+        _keep(name)  # a pick that is gone falls back to the default, in the session and the address
+    st.session_state[PICKER] = name  # before the widget is drawn: it shows the pick
+    name = st.selectbox("Scenario", names, key=PICKER, on_change=_picked_in_widget)
     return name, cat.scenarios[name]
 
 

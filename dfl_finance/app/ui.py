@@ -12,7 +12,7 @@ from ..docs import field_help
 from ..errors import Problem
 from ..schema import Scenario
 from .basis import DEFAULT_BASIS, PRICE_BASES, basis_label, basis_words
-from .editing import integer_field, number_text, parse_number, problem_words
+from .editing import grouped_field, integer_field, number_text, parse_number, problem_words
 
 _ERRORS = "dfl_errors"
 #: The session key of the price basis picked in the sidebar (one for every page).
@@ -123,9 +123,10 @@ class FieldForm:
         show_field_problems(self.scope, path, self.scenario)
 
     def number(self, label: str, path: str, value: Any, table: str, field: str, *, optional: bool = False) -> None:
-        """A number field; whether it takes integers comes from the schema. ``optional``: may be left empty."""
-        st.text_input(label, value=number_text(value) or "", key=self.key(path), help=field_help(table, field),
-                      placeholder="none" if optional else None)
+        """A number field; whether it takes integers comes from the schema. ``optional``: may be left empty. Amounts
+        show with thousands separators (not years: :func:`~dfl_finance.app.editing.grouped_field`)."""
+        st.text_input(label, value=number_text(value, grouped_field(table, field)) or "", key=self.key(path),
+                      help=field_help(table, field), placeholder="none" if optional else None)
         self._after(path, integer_field(table, field), optional)
 
     def select(self, label: str, path: str, value: Any, options: list, table: str, field: str) -> None:

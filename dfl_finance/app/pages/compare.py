@@ -4,7 +4,7 @@ over each scenario's draws, and charts."""
 import pandas as pd
 import streamlit as st
 
-from dfl_finance.app import DEFAULT_SCENARIO, PAGES, state
+from dfl_finance.app import PAGES, state
 from dfl_finance.app.basis import scenarios_words
 from dfl_finance.app.charts import compare_charts, labels_of, table_currencies
 from dfl_finance.app.compute import checked_risk_tables, tables_by_name
@@ -99,8 +99,8 @@ names = list(scenarios)
 if len(names) < 1:
     st.info("No scenarios: add some on the Scenarios page.")
     st.stop()
-# by default: the options for the country of the scenario open on the Scenarios page (else of the default one)
-focus = scenarios.get(st.session_state.get("current")) or scenarios.get(DEFAULT_SCENARIO) or scenarios[names[0]]
+# by default: the options for the country of the scenario picked (else of the default one)
+focus = scenarios[state.picked(names) or names[0]]
 default = [n for n in names if scenarios[n].scenario.country == focus.scenario.country] if focus.scenario.country \
     else names[:2]
 last = [n for n in st.session_state.get(state.COMPARED, []) if n in names]  # the pick when the page was left

@@ -7,7 +7,7 @@ import io
 import pandas as pd
 import streamlit as st
 
-from dfl_finance.app import DEFAULT_SCENARIO, state, workspace_dir
+from dfl_finance.app import state, workspace_dir
 from dfl_finance.app.basis import basis_label, scenarios_words
 from dfl_finance.app.charts import table_currencies
 from dfl_finance.app.compute import (
@@ -118,8 +118,7 @@ names = list(catalogue.scenarios)
 state.keep_known("export_pick", names)
 if "export_pick" not in st.session_state:  # the scenarios compared, else the one open on the Scenarios page
     first = [n for n in st.session_state.get(state.COMPARED, []) if n in names]
-    current = st.session_state.get("current", DEFAULT_SCENARIO)
-    st.session_state["export_pick"] = first or [n for n in (current, DEFAULT_SCENARIO) if n in names][:1]
+    st.session_state["export_pick"] = first or [n for n in (state.picked(names),) if n is not None]
 picked = st.multiselect("Scenarios to export", names, key="export_pick")
 basis = price_basis()
 computed, failed = tables_by_name({n: catalogue.scenarios[n].text for n in picked}, basis)

@@ -4,7 +4,7 @@ import math
 
 import streamlit as st
 
-from dfl_finance.app import DEFAULT_SCENARIO, PAGES, state, workspace_dir
+from dfl_finance.app import PAGES, state, workspace_dir
 from dfl_finance.app.basis import basis_currency, basis_words
 from dfl_finance.app.compute import checked_tables
 from dfl_finance.app.conflicts import show_conflict
@@ -117,12 +117,13 @@ with st.expander("Add a scenario: upload a TOML file or start from templates", i
             st.error(f"The file was not added:\n\n```\n{message}\n```")
 
     with st.form("new_from_templates"):
-        st.markdown("**Start from templates** (programmes from `data/templates.toml`, paid by the education budget)")
+        st.markdown("**Start from templates** (programmes from `data/templates.toml`, paid by the education budget; "
+                    "in the currency of the country's profile, which fills the budget, inflation and exchange rate)")
         profiles = country_profiles()
         c1, c2, c3 = st.columns(3)
         new_name = c1.text_input("Name", value="New scenario", key="new_name")
         codes = sorted(profiles)
-        open_now = catalogue.scenarios.get(st.session_state.get("current") or DEFAULT_SCENARIO)
+        open_now = catalogue.scenarios.get(state.picked(list(catalogue.scenarios)) or "")
         here = open_now.scenario.scenario.country if open_now and open_now.scenario else None
         country = c2.selectbox("Country profile", codes, key="new_country", index=codes.index(here) if here in codes
                                else 0, format_func=lambda c: f"{c} ({profiles[c].name})")
@@ -323,9 +324,10 @@ if view == VIEWS[1]:
     cfg = st.column_config
     with st.form(f"tables:{prefix}"):
         st.markdown("Add, remove or change programmes, cost lines and sources. Lists are comma-separated text "
-                    "(`eligible`: `emis, connectivity:capex`; a loan `schedule`: `7-31:0.04`). Problems are named by "
-                    "table, row and column; a programme id changed here is changed in its cost lines and in the "
-                    "sources' `eligible` lists too.")
+                    "(`eligible`: `emis, connectivity:capex`; a loan `schedule`: `7-31:0.04`); numbers may have "
+                    "thousands separators (`1,500,000`), and an amount per year is separated by `;` "
+                    "(`1,000,000; 2,000,000`). Problems are named by table, row and column; a programme id changed "
+                    "here is changed in its cost lines and in the sources' `eligible` lists too.")
         def choice(options):
             return lambda help: cfg.SelectboxColumn(options=list(options), help=help)
 
