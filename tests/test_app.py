@@ -1270,10 +1270,11 @@ def test_the_portfolio_page_shares_the_example_fund_as_run_portfolio_does(worksp
 
     check(_expected_portfolio())
     assert _metric_text(at, "Envelope [USD]") == "40.0 M"
+    assert _labelled(at.text_input, "Envelope [USD]").value == "40,000,000"  # shown with thousands separators
     assert "After the fund, Kenya is left with the largest gap a learner" in _texts(at.markdown)
 
-    # a larger envelope, typed as text, then the per-learner rule: the shares are run_portfolio's with that fund
-    _labelled(at.text_input, "Envelope [USD]").set_value("1.2e8").run()
+    # a larger envelope, typed as text (with separators), then the per-learner rule: the shares are run_portfolio's
+    _labelled(at.text_input, "Envelope [USD]").set_value("120,000,000").run()
     assert not at.exception, at.exception
     check(_expected_portfolio(envelope=1.2e8))
     assert _metric_text(at, "Envelope [USD]") == "120.0 M"

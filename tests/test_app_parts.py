@@ -531,12 +531,14 @@ def test_uncertain_rows_edited_in_the_table_change_the_scenario():
     table = uncertain_table(sc)
     table.loc[0, "high"] = "650"
     extra = {c: "" for c in table.columns} | {"path": "context.budget_growth", "distribution": "discrete",
-                                              "values": "0.02, 0.04", "weights": "1, 3"}
+                                              "values": "0.02, 0.04", "weights": "1,000; 3,000"}
     blank = {c: None for c in table.columns}  # a row added in the grid and left empty is left out
     table = pd.concat([table, pd.DataFrame([extra, blank])], ignore_index=True)
     new = scenario_with_uncertain(sc, table)
     assert new.uncertain[0].high == 650.0 and len(new.uncertain) == len(sc.uncertain) + 1
-    assert (new.uncertain[-1].values, new.uncertain[-1].weights) == ([0.02, 0.04], [1.0, 3.0])
+    # a comma between digits groups thousands; values are separated by a semicolon or a comma and a space
+    assert (new.uncertain[-1].values, new.uncertain[-1].weights) == ([0.02, 0.04], [1000.0, 3000.0])
+    assert uncertain_table(new).iloc[-1]["weights"] == "1,000, 3,000"
     assert scenario_with_uncertain(sc, table.iloc[0:0]).uncertain == []  # every row deleted: none left
 
 

@@ -319,6 +319,18 @@ def _split(text: Any) -> Any:
     return [part.strip() for part in re.split(r"[,;]", text) if part.strip()]
 
 
+def list_parts(text: Any) -> Any:
+    """The values of a list typed in a cell (:data:`_LIST_SEPARATOR`: a semicolon, or a comma and a space; a comma
+    between digits groups thousands), stripped and without empty parts; anything but text as it is.
+
+    >>> list_parts("1,000, 2,500.5; 3")
+    ['1,000', '2,500.5', '3']
+    """
+    if not isinstance(text, str):
+        return text
+    return [part.strip() for part in _LIST_SEPARATOR.split(text) if part.strip()]
+
+
 def _number_list(text: Any, kind: type = int) -> Any:
     """``"2026, 2028"`` -> ``[2026, 2028]`` (numbers of ``kind``); text that is not a list of them stays as typed, for
     the schema to report."""

@@ -20,7 +20,7 @@ from ..results import STATISTICS, quantiles_note
 from ..schema import Scenario, scenario_from_dict
 from ..schema.models import SamplingMethod, Uncertain
 from ..vocabulary import metric_definition
-from .editing import _clean, _row, _split, number_columns, number_text, raw_of
+from .editing import _clean, _row, number_columns, number_text, raw_of
 
 #: The most draws the app runs (about 4 s and 0.5 GB for a bundled scenario at this size); the command line's
 #: ``dfl-finance risk --draws`` goes to :data:`~dfl_finance.vocabulary.MAX_DRAWS`.
@@ -47,7 +47,8 @@ TABLE_NAME = "uncertain inputs"
 
 
 def _list_text(values: list[float] | None) -> str:
-    return ", ".join(number_text(v) or "" for v in values) if values else ""
+    """A list of numbers as a cell shows it: each with thousands separators, separated by a comma and a space."""
+    return ", ".join(number_text(v, grouped=True) or "" for v in values) if values else ""
 
 
 def uncertain_table(scenario: Scenario) -> pd.DataFrame:
@@ -61,7 +62,7 @@ def uncertain_table(scenario: Scenario) -> pd.DataFrame:
             if c in LIST_COLUMNS:
                 row[c] = _list_text(v)
             elif c in UNCERTAIN_NUMBERS:
-                row[c] = number_text(v) or ""
+                row[c] = number_text(v, grouped=True) or ""
             else:
                 row[c] = "" if v is None else str(v)
         rows.append(row)
@@ -69,10 +70,12 @@ def uncertain_table(scenario: Scenario) -> pd.DataFrame:
 
 
 def _number_list(text: Any, path: str, problems: list[Problem]) -> Any:
-    """``"1, 2.5, 3"`` -> ``[1.0, 2.5, 3.0]``; a part that is not a number is a problem at ``path``."""
-    from .editing import parse_number
+    """``"1, 2.5, 3"`` -> ``[1.0, 2.5, 3.0]`` (``"1,000, 2,000"`` -> ``[1000.0, 2000.0]``: the values are separated
+    by a semicolon or a comma and a space, as in the other tables; a comma between digits groups thousands); a part
+    that is not a number is a problem at ``path``."""
+    from .editing import list_parts, parse_number
 
-    parts = _split(text)
+    parts = list_parts(text)
     if not isinstance(parts, list):
         return parts
     out = []
@@ -80,7 +83,8 @@ def _number_list(text: Any, path: str, problems: list[Problem]) -> Any:
         try:
             out.append(parse_number(part, integer=False, optional=False))
         except ValueError as exc:
-            problems.append(Problem(path, f"{exc}: write the numbers separated by commas (e.g. 0.5, 1, 2)", text))
+            problems.append(Problem(path, f"{exc}: write the numbers separated by a comma and a space or by "
+                                    "semicolons (e.g. 0.5, 1, 2)", text))
             return None
     return out
 

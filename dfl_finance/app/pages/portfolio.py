@@ -156,7 +156,7 @@ fund = info["fund"]
 digest = "picked" if source == MINE else hashlib.sha256(f"{name}\n{text}".encode()).hexdigest()[:12]
 countries_key = hashlib.sha256("\n".join(info["weights"]).encode()).hexdigest()[:12]
 c = st.columns(3)
-envelope_text = c[0].text_input(LABEL["envelope"], value=number_text(fund["envelope"]),
+envelope_text = c[0].text_input(LABEL["envelope"], value=number_text(fund["envelope"], grouped=True),
                                 key=f"portfolio_envelope:{digest}",
                                 help="What the fund shares over the plans, in USD at current prices (60e6, "
                                      "60000000 and 60_000_000 are the same).")
@@ -173,7 +173,7 @@ rule = c[1].selectbox(LABEL["rule"], list(RULES), index=list(RULES).index(fund["
 per_learner_text = None
 objective = fund["objective"]
 if rule == "per-learner":
-    per_learner_text = c[2].text_input(LABEL["per_learner"], value=number_text(fund["per_learner"]) or "",
+    per_learner_text = c[2].text_input(LABEL["per_learner"], value=number_text(fund["per_learner"], grouped=True) or "",
                                        key=f"portfolio_per_learner:{digest}",
                                        help="The per-learner rule's amount: each country asks learners × this.")
     c[2].caption(amount_words(per_learner_text))
@@ -201,11 +201,13 @@ if rule == "weighted":
                  "is in proportion to its need × its weight. Double-click a weight to change it.")
 
 c = st.columns(3)
-floor_text = c[0].text_input(LABEL["floor"], value=number_text(fund["floor"]) or "0", key=f"portfolio_floor:{digest}",
+floor_text = c[0].text_input(LABEL["floor"], value=number_text(fund["floor"], grouped=True) or "0",
+                             key=f"portfolio_floor:{digest}",
                              help="Each country gets at least this much (never more than its need). 0: no floor.")
 c[0].caption(amount_words(floor_text, "no floor", zero="no floor"))
-ceiling_text = c[1].text_input(LABEL["ceiling"], value=number_text(fund["ceiling"]) if math.isfinite(fund["ceiling"])
-                               else "", placeholder="none", key=f"portfolio_ceiling:{digest}",
+ceiling_text = c[1].text_input(LABEL["ceiling"], value=number_text(fund["ceiling"], grouped=True)
+                               if math.isfinite(fund["ceiling"]) else "", placeholder="none",
+                               key=f"portfolio_ceiling:{digest}",
                                help="Each country gets at most this much. Empty: no ceiling.")
 c[1].caption(amount_words(ceiling_text, "no ceiling"))
 
