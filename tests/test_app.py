@@ -378,6 +378,25 @@ def test_upload_of_a_toml_whose_baseline_is_not_there_is_refused_with_the_field(
     assert not any(workspace.glob("*.toml"))
 
 
+def test_an_uploaded_scenario_named_like_a_link_is_said_as_text(workspace):
+    """A scenario's name rendered as a live link in the upload message (issue 26): names are code spans."""
+    name = "[click me](http://example.invalid) www.example.invalid"
+    at = _upload(_app(), "mine.toml", _scenario_text(name))
+    said = _texts(at.success)
+    assert f"`{name}`" in said and "added" in said
+
+
+def test_a_broken_workspace_file_is_named_by_its_folder_not_the_servers_path_and_unknown_values_are_not_echoed(
+        workspace):
+    workspace.mkdir(parents=True, exist_ok=True)
+    text = _scenario_text("Secretive").decode().replace("[scenario]", '[scenario]\napi_token = "s3cr3t-value"', 1)
+    (workspace / "secretive.toml").write_text(text, encoding="utf-8")
+    at = _app()
+    listed = _texts(at.warning)
+    assert "workspace/secretive.toml" in listed and "scenario.api_token: unknown field" in listed
+    assert str(workspace) not in listed and "s3cr3t-value" not in listed
+
+
 def test_a_huge_upload_is_refused_by_its_size_before_it_is_decoded(workspace):
     at = _upload(_app(), "huge.toml", b"\xff" * (MAX_FILE_BYTES + 1))
     assert "huge.toml" in _texts(at.error) and "larger than" in _texts(at.error)
@@ -854,7 +873,7 @@ def test_the_optimise_page_solves_a_bundled_scenario_and_adds_the_optimal_mix(wo
     assert saved.name == new and all(isinstance(s.annual_cap, list) for s in saved.source)
     assert run(saved).summary()["pv_government_cost"] == pytest.approx(
         best.result.summary()["pv_government_cost"], abs=1.0)  # the waterfall reproduces it
-    assert f"Added **{new}** to your workspace." in _texts(at.success)
+    assert f"Added **`{new}`** to your workspace." in _texts(at.success)
     assert new in at.selectbox(key="current").options and at.selectbox(key="current").value == KENYA_GPE
     # added again: under the next free name
     at.button(key=f"opt_add:{_scope(KENYA_GPE)}").click().run()
@@ -1078,7 +1097,7 @@ def test_compare_shows_a_failed_risk_run_as_an_error(workspace, monkeypatch):
     at.toggle(key="compare_risk").set_value(True).run()
     assert not at.exception, at.exception
     errors = _texts(at.error)
-    assert f"**{ida}** has no P50 and P90: its risk run failed" in errors and "too large to run" in errors
+    assert f"**`{ida}`** has no P50 and P90: its risk run failed" in errors and "too large to run" in errors
     table = _frame(at, f"2. {ida} (risk run failed)")
     assert list(table.columns) == ["Metric", "Unit", f"2. {ida} (risk run failed)",
                                    f"1. {plain} (baseline; no uncertain inputs)"]
@@ -1203,8 +1222,8 @@ def test_the_export_shows_a_failed_risk_run_and_writes_the_rest(workspace, monke
     at.checkbox(key="export_risk").check().run()
     assert not at.exception, at.exception
     errors = _texts(at.error)
-    assert f"**{ida}** has no risk tables: its risk run failed" in errors and "too large to run" in errors
-    assert f"**{ida}** has no sensitivity tables" in errors
+    assert f"**`{ida}`** has no risk tables: its risk run failed" in errors and "too large to run" in errors
+    assert f"**`{ida}`** has no sensitivity tables" in errors
     overview = _frame(at, "Risk").set_index("Scenario")
     assert overview.loc[ida, "Risk"] == "failed (see above)" and overview.loc[plain, "Risk"] == "no uncertain inputs"
     from dfl_finance.risk.stress import run_stresses

@@ -20,7 +20,7 @@ from ..profiles import bundled_scenarios_dir
 from ..workspace import Base, Catalogue, Conflict, Entry, Workspace, WorkspaceError, file_name
 from . import DEFAULT_SCENARIO, workspace_dir
 from .compute import checked_tables
-from .ui import set_problems
+from .ui import as_text, set_problems
 
 _CONFLICT = "dfl_conflict"
 _NOTICE = "dfl_notice"
@@ -180,8 +180,8 @@ def delete(entry: Entry) -> None:
     try:
         workspace().delete(entry.base)
     except Conflict:
-        notice(f"{entry.name!r} was changed by another session since you opened it, so it was not deleted: it now "
-               "shows that version. Delete it again if you still want to.")
+        notice(f"{as_text(entry.name)} was changed by another session since you opened it, so it was not deleted: it "
+               "now shows that version. Delete it again if you still want to.")
     except WorkspaceError as exc:
         notice(str(exc))
     else:

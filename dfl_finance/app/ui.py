@@ -3,7 +3,10 @@ the validation problem of that field shown right under it."""
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
@@ -55,7 +58,7 @@ def show_field_problems(scope: str, path: str, scenario: Scenario | None = None)
     (:func:`~dfl_finance.app.editing.problem_words`)."""
     for p in problems(scope):
         if p.path == path:
-            st.error(problem_words(scenario, p), icon=":material/error:")
+            st.error(without_server_paths(problem_words(scenario, p)), icon=":material/error:")
 
 
 def has_problems(scope: str, path_prefix: str) -> bool:
@@ -64,10 +67,49 @@ def has_problems(scope: str, path_prefix: str) -> bool:
                for p in problems(scope))
 
 
+def as_text(name: str) -> str:
+    """A name a user gave (a scenario's, a file's) for Markdown, as a code span: shown exactly as typed, never as a
+    link, a heading or emphasis (a name such as ``[x](http://...)`` or ``http://...``).
+
+    >>> as_text("[x](http://a.b)"), as_text("a `b` c")
+    ('`[x](http://a.b)`', '`` a `b` c ``')
+    """
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", name)), default=0) + 1)
+    pad = " " if "`" in name else ""
+    return f"{fence}{pad}{name}{pad}{fence}"
+
+
+def _server_folders() -> list[tuple[str, str]]:
+    """The server's folders that messages may name, and the names a user knows them by (longest first)."""
+    from ..profiles import bundled_scenarios_dir, data_dir
+    from . import workspace_dir
+    from .portfolio import examples_dir
+
+    named = [(workspace_dir(), "workspace"), (bundled_scenarios_dir(), "scenarios"), (examples_dir(), "examples")]
+    try:
+        named.append((data_dir(), "data"))
+    except Exception:  # noqa: BLE001 - a data folder that is missing is said elsewhere
+        pass
+    out = {}
+    for folder, name in named:
+        for form in (str(folder), str(Path(folder).resolve())):
+            out[form.rstrip(os.sep)] = name
+    return sorted(out.items(), key=lambda item: -len(item[0]))
+
+
+def without_server_paths(text: str) -> str:
+    """A message as a user of the app reads it: a file in the workspace, the bundled scenarios, the examples or the
+    data named by that folder (``workspace/plan-1a2b.toml``), not by the server's full path."""
+    for folder, name in _server_folders():
+        text = text.replace(folder + os.sep, name + "/").replace(folder, name)
+    return text
+
+
 def problem_list(found: list[Problem], scenario: Scenario | None = None) -> str:
     """Problems as a Markdown list; with ``scenario``, a problem at one of its fields says the field's label and unit
-    before the message and keeps its path (:func:`~dfl_finance.app.editing.problem_words`)."""
-    return "\n".join(f"- {problem_words(scenario, p)}" for p in found)
+    before the message and keeps its path (:func:`~dfl_finance.app.editing.problem_words`). Server paths are named
+    by their folder (:func:`without_server_paths`)."""
+    return "\n".join(f"- {without_server_paths(problem_words(scenario, p))}" for p in found)
 
 
 def show_broken(broken: list, delete: Callable | None = None) -> None:
@@ -75,10 +117,14 @@ def show_broken(broken: list, delete: Callable | None = None) -> None:
     to delete each workspace file."""
     if not broken:
         return
+    def words(e: Any) -> str:
+        where = "workspace" if e.origin == "workspace" else "scenarios"
+        said = "; ".join(p.format() for p in e.error.problems)
+        return f"- {as_text(f'{where}/{e.file}')}: " + without_server_paths(said)
+
     st.warning(f"{len(broken)} scenario file{'s' if len(broken) > 1 else ''} could not be loaded and "
                f"{'are' if len(broken) > 1 else 'is'} left out; the other scenarios work:\n\n"
-               + "\n".join(f"- `{e.path}`: " + "; ".join(p.format() for p in e.error.problems) for e in broken),
-               icon=":material/warning:")
+               + "\n".join(words(e) for e in broken), icon=":material/warning:")
     if delete is not None:
         for e in broken:
             if e.origin == "workspace":
@@ -90,7 +136,7 @@ def show_failed(failed: dict, what: str = "cannot be computed and is left out") 
     """Scenarios that cannot be computed (by name, with their ScenarioError): listed, each with ``what``
     happens to it, and left out."""
     for name, error in failed.items():
-        st.error(f"**{name}** {what}:\n\n{problem_list(error.problems)}")
+        st.error(f"**{as_text(name)}** {what}:\n\n{problem_list(error.problems)}")
 
 
 def show_problem_summary(scope: str, scenario: Scenario | None = None) -> None:

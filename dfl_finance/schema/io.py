@@ -70,8 +70,10 @@ def _problems_from_validation(exc: ValidationError) -> list[Problem]:
             continue
         elif err["type"] == "string_pattern_mismatch":
             message = _PATTERN_MESSAGES.get(str((err.get("ctx") or {}).get("pattern")), message)
-        out.append(Problem(format_location(err["loc"]), message, None if missing else err.get("input"),
-                           has_value=not missing))
+        # an unknown key's value is not said: it is not the tool's to judge, and a file may hold anything there
+        unknown = err["type"] == "extra_forbidden"
+        out.append(Problem(format_location(err["loc"]), message, None if missing or unknown else err.get("input"),
+                           has_value=not (missing or unknown)))
     return out
 
 

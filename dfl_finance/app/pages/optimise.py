@@ -29,7 +29,7 @@ from dfl_finance.app.optimising import (
     shadow_chart_rows,
     shadow_frame,
 )
-from dfl_finance.app.ui import price_basis, problem_list, show_broken
+from dfl_finance.app.ui import as_text, price_basis, problem_list, show_broken
 from dfl_finance.errors import DflFinanceError, ScenarioError
 from dfl_finance.formatting import format_money
 
@@ -197,7 +197,7 @@ added = st.session_state.get(f"{ADDED}:{name}")
 if added is not None:
     outcome, what = added
     if outcome == "ok":
-        st.success(f"Added **{what}** to your workspace." + ("" if note is None else
+        st.success(f"Added **{as_text(what)}** to your workspace." + ("" if note is None else
                                                                " Its numbers differ slightly from the optimum's."))
         if st.button(f"Open {what} on the Scenarios page", key=f"opt_open:{scope}"):
             state.select(what)

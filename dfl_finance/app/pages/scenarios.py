@@ -21,6 +21,7 @@ from dfl_finance.app.editing import (
 )
 from dfl_finance.app.ui import (
     FieldForm,
+    as_text,
     column_config,
     has_problems,
     price_basis,
@@ -29,6 +30,7 @@ from dfl_finance.app.ui import (
     show_broken,
     show_problem_summary,
     submitted_values,
+    without_server_paths,
 )
 from dfl_finance.docs import field_help
 from dfl_finance.errors import DflFinanceError, ScenarioError
@@ -89,7 +91,7 @@ def upload(file) -> tuple[bool, str]:
         return False, str(exc.with_file(file.name))
     except DflFinanceError as exc:
         return False, f"{file.name}: {exc}"
-    return True, f"added {entry.name!r} from {file.name}"
+    return True, f"added {as_text(entry.name)} from {as_text(file.name)}"  # names as typed, never a link
 
 
 st.title("Scenarios")
@@ -114,7 +116,7 @@ with st.expander("Add a scenario: upload a TOML file or start from templates", i
         if added:
             st.success(message)
         else:
-            st.error(f"The file was not added:\n\n```\n{message}\n```")
+            st.error(f"The file was not added:\n\n```\n{without_server_paths(message)}\n```")
 
     with st.form("new_from_templates"):
         st.markdown("**Start from templates** (programmes from `data/templates.toml`, paid by the education budget; "
