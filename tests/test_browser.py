@@ -857,7 +857,11 @@ def test_compare_shows_p50_and_p90_beside_the_deterministic_values(browser, serv
         heading.wait_for()
         # the note under the table comes once every option's draws have run (five risk runs: seconds)
         pg.get_by_text("P50 and P90: the values that half and 90% of the draws stay below").wait_for(timeout=180_000)
-        table = _grid(heading.locator("xpath=following::*[@data-testid='stDataFrame'][1]"))
+        # a grid that takes the place of another on the page (the summary table, before the toggle) may show the
+        # other's columns to the accessibility tree for a moment: wait for its own
+        cells = _grid_cells(heading.locator("xpath=following::*[@data-testid='stDataFrame'][1]"),
+                            until="rows => '1. P50' in rows[0]")
+        table = pd.DataFrame(cells[1:], columns=cells[0])
         # the Rwanda options (and those other tests saved in the workspace), numbered as in the summary table, the
         # baseline first; every bundled option has uncertain inputs: its P50 and P90 beside it (the grid holds the
         # columns in view)

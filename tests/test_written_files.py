@@ -159,6 +159,8 @@ def test_rebase_path_names_a_file_relatively_when_the_folders_share_more_than_th
     assert rebase_path("/abs/x.toml", tmp_path, tmp_path / "a") == "/abs/x.toml"
     far = rebase_path("x.toml", Path("/"), tmp_path)
     assert far == "/x.toml"  # only the root in common: the full path
+    # a folder not made yet: "../x.toml" would not resolve from it (the system resolves ".." in a real folder)
+    assert rebase_path("x.toml", tmp_path / "a", tmp_path / "a" / "new") == (tmp_path / "a" / "x.toml").as_posix()
 
 
 def test_dump_without_a_folder_keeps_the_names_and_with_one_names_them_for_it(tmp_path):

@@ -307,12 +307,15 @@ def rebase_path(name: str, source: Path, target: Path) -> str:
     """A file name relative to the folder ``source``, written for a file in the folder ``target``.
 
     Relative (with ``/``) when the two folders share a folder below the file system's root (``scenarios/x.toml``
-    seen from the project), else absolute: a workspace in the home folder names a bundled scenario by its full path.
+    seen from the project) and ``target`` exists, else absolute: a workspace in the home folder names a bundled
+    scenario by its full path, and a name with ``..`` would not resolve from a folder not yet made.
     """
     if Path(name).is_absolute():
         return name
     # resolved (symbolic links followed) as the system resolves ".." in the name written
     file, here = (Path(source) / name).resolve(), Path(target).resolve()
+    if not here.is_dir():
+        return file.as_posix()
     try:
         relative = os.path.relpath(file, here)
     except ValueError:  # another drive
@@ -510,4 +513,5 @@ def sync_folder(folder: Path) -> None:
 def save_scenario(scenario: Scenario, path: str | os.PathLike[str]) -> Path:
     """Write a scenario as TOML, atomically (a failed write leaves any previous file intact); the files it names
     are named for where it is written, so it runs from there."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)  # so that the names can be relative to it
     return write_text_atomically(path, dump_scenario(scenario, Path(path).parent))
