@@ -650,8 +650,8 @@ def read_country(row: object, where: str, folder: Path, template: PlanTemplate |
         file = (folder / row["scenario"]).resolve()
         try:
             sc = load_scenario(file)
-        except ScenarioError as exc:
-            problems += exc.problems_in(str(file))
+        except ScenarioError as exc:  # a file that cannot be read is named by the row that names it
+            problems += exc.named_by(f"{where}.scenario", str(file), row["scenario"])
             return None
     else:
         problems.append(Problem(f"{where}.scenario", "the country's scenario file (scenario = \"...\", relative to "

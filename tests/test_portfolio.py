@@ -90,6 +90,25 @@ def test_a_country_that_fails_validation_is_named_and_the_others_checked(tmp_pat
     assert "Traceback" not in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("name, words", [
+    ("missing.toml", "missing.toml: file not found"),
+    (".", "is a folder, not a scenario file"),
+    ("portfolio.toml", "portfolio.toml: this is a portfolio file, not a scenario"),
+])
+def test_a_country_whose_scenario_file_cannot_be_read_is_named_by_its_row(tmp_path, capsys, name, words):
+    """A [[country]] naming a file that is missing, a folder or not a scenario was reported by that file alone,
+    without the portfolio file and the row that names it (found by tests/test_fuzz_inputs.py, issue 26)."""
+    spec = _portfolio(tmp_path, 100.0)
+    spec.write_text(spec.read_text().replace('scenario = "B.toml"', f'scenario = "{name}"'), encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_portfolio(spec)
+    (problem,) = info.value.problems
+    assert problem.path == f"{spec}: country[1].scenario" and problem.value == name and words in problem.message
+    assert main(["portfolio", str(spec), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"{spec}: country[1].scenario: ") and f"(got '{name}')" in err
+
+
 def test_portfolio_command_on_the_example(tmp_path, capsys):
     assert main(["portfolio", str(ROOT / "examples/portfolio-east-africa.toml"), "--out", str(tmp_path / "o")]) == 0
     alloc = pd.read_csv(tmp_path / "o" / "allocation.csv")
