@@ -191,8 +191,8 @@ def load_sweep(path: str | Path) -> Sweep:
         target = (path.parent / f).resolve()
         try:
             scenarios[f] = load_scenario(target)
-        except ScenarioError as exc:  # every scenario is checked; its problems name its file
-            problems += exc.problems_in(str(target))
+        except ScenarioError as exc:  # every scenario is checked; its problems name its file (and one that cannot be
+            problems += exc.named_by(f"{path}: sweep.scenarios", str(target), f)  # read, the field naming it)
     names = [sc.name for sc in scenarios.values()]
     part = None
     if named is not None and (named != "" or files):

@@ -185,6 +185,22 @@ def test_a_bad_sweep_names_every_problem(tmp_path):
     assert "capex_overun" in text
 
 
+@pytest.mark.parametrize("name, words", [("missing.toml", "missing.toml: file not found"),
+                                         (".", "is a folder, not a scenario file")])
+def test_a_scenario_file_that_cannot_be_read_is_named_by_the_sweep_file_and_field(tmp_path, capsys, name, words):
+    """A missing scenario file was named alone, without the sweep file and sweep.scenarios (found by
+    tests/test_fuzz_inputs.py, issue 26)."""
+    spec = _spec(tmp_path)
+    spec.write_text(spec.read_text().replace(f'"{ROOT / "scenarios/kenya-ida-gpe.toml"}"', f'"{name}"'),
+                    encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_sweep(spec)
+    (problem,) = info.value.problems
+    assert problem.path == f"{spec}: sweep.scenarios" and problem.value == name and words in problem.message
+    assert main(["sweep", str(spec), "--out", str(tmp_path / "o"), "--workers", "0"]) == 2
+    assert capsys.readouterr().err.startswith(f"{spec}: sweep.scenarios: ")
+
+
 def test_a_listed_set_of_cases_instead_of_the_product(tmp_path):
     spec = _spec(tmp_path, draws=6, chunk=6, extra=f"""
 [[sweep.case]]
