@@ -135,7 +135,7 @@ def load_sweep(path: str | Path) -> Sweep:
     from .risk.stress import parse_stress
     from .schema import load_scenario
     from .schema.io import dump_resolved, parse_resolved, read_toml
-    from .vocabulary import MAX_DRAWS, PRICE_BASES, SAMPLING_METHODS
+    from .vocabulary import MAX_DRAWS, MAX_SEED, PRICE_BASES, SAMPLING_METHODS
 
     path = Path(path)
     raw = read_toml(path, "sweep file")
@@ -173,8 +173,8 @@ def load_sweep(path: str | Path) -> Sweep:
     if basis not in PRICE_BASES:
         problems.append(Problem(f"{path}: sweep.basis", f"must be one of {', '.join(PRICE_BASES)}", basis))
     seeds = sweep.get("seeds", [0])
-    if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) and s >= 0 for s in seeds):
-        problems.append(Problem(f"{path}: sweep.seeds", "a list of whole numbers >= 0", seeds))
+    if not isinstance(seeds, list) or not seeds or not all(_is_seed(s) for s in seeds):
+        problems.append(Problem(f"{path}: sweep.seeds", f"a list of whole numbers from 0 to {MAX_SEED:,}", seeds))
         seeds = [0]
     files = sweep.get("scenarios", [])
     named = sweep.get("portfolio")
@@ -275,8 +275,8 @@ def load_sweep(path: str | Path) -> Sweep:
             elif oname not in by_name and not (oname == "as written" and not sets):
                 problems.append(Problem(f"{where}.override", f"one of the override sets ({', '.join(by_name)})",
                                         oname))
-            elif not isinstance(seed, int) or seed < 0:
-                problems.append(Problem(f"{where}.seed", "a whole number >= 0", seed))
+            elif not _is_seed(seed):
+                problems.append(Problem(f"{where}.seed", f"a whole number from 0 to {MAX_SEED:,}", seed))
             else:
                 if stress != "baseline":
                     try:
@@ -300,6 +300,14 @@ def load_sweep(path: str | Path) -> Sweep:
              for k, (f, (oname, values), stress, seed) in enumerate(combos)]
     return Sweep(name=str(sweep.get("name", path.stem)), cases=cases, draws=draws, chunk=chunk, method=method,
                  basis=basis, texts=texts, portfolio=part)
+
+
+def _is_seed(value: object) -> bool:
+    """Whether ``value`` is a seed: a whole number (not a boolean) from 0 to :data:`~dfl_finance.vocabulary.MAX_SEED`
+    (2**64 was taken and every case failed with an OverflowError; issue 26)."""
+    from .vocabulary import MAX_SEED
+
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_SEED
 
 
 def _portfolio_part(path: Path, named: str) -> tuple[SweepPortfolio | None, dict[str, Scenario], list[Problem]]:

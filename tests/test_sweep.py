@@ -9,6 +9,7 @@ import dataclasses
 import importlib.util
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -199,6 +200,24 @@ def test_a_scenario_file_that_cannot_be_read_is_named_by_the_sweep_file_and_fiel
     assert problem.path == f"{spec}: sweep.scenarios" and problem.value == name and words in problem.message
     assert main(["sweep", str(spec), "--out", str(tmp_path / "o"), "--workers", "0"]) == 2
     assert capsys.readouterr().err.startswith(f"{spec}: sweep.scenarios: ")
+
+
+@pytest.mark.parametrize("seeds, case_seed", [("[18446744073709551616]", None), ("[true]", None),
+                                               ("[1]", "9223372036854775808")])
+def test_a_seed_that_is_not_a_whole_number_from_0_to_2_63_is_refused(tmp_path, capsys, seeds, case_seed):
+    """Seeds of 2**64 validated and every case then failed with an OverflowError; true was taken as the seed 1
+    (found by tests/test_fuzz_inputs.py, issue 26)."""
+    extra = f'[[sweep.case]]\nscenario = "{ROOT / "scenarios/kenya-ida-gpe.toml"}"\nseed = {case_seed}\n' \
+        if case_seed else ""
+    spec = _spec(tmp_path, extra=extra)
+    spec.write_text(spec.read_text().replace("seeds = [1, 2]", f"seeds = {seeds}"), encoding="utf-8")
+    field = "sweep.case[0].seed" if case_seed else "sweep.seeds"
+    words = rf"{re.escape(field)}: a.* whole number.* from 0 to 9,223,372,036,854,775,807"
+    with pytest.raises(ScenarioError, match=words):
+        load_sweep(spec)
+    assert main(["sweep", str(spec), "--out", str(tmp_path / "o"), "--workers", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"{spec}: {field}: ") and "failed: case" not in err and not (tmp_path / "o").exists()
 
 
 def test_a_listed_set_of_cases_instead_of_the_product(tmp_path):
