@@ -209,6 +209,7 @@ def load_sweep(path: str | Path) -> Sweep:
                                 "portfolio) have the same name", names))
     overrides = sweep.get("override", [{"name": "as written"}])
     sets: list[tuple[str, dict[str, Any]]] = []
+    set_names: dict[str, int] = {}  # each set's name, and the first set that has it
     if not isinstance(overrides, list):
         problems.append(Problem(f"{path}: sweep.override", "a list of [[sweep.override]] tables", overrides))
         overrides = []
@@ -217,6 +218,10 @@ def load_sweep(path: str | Path) -> Sweep:
         if not isinstance(o, dict) or not isinstance(o.get("name"), str) or set(o) - {"name", "values"}:
             problems.append(Problem(where, "each has a name and values = {path = value, ...}", o))
             continue
+        if o["name"] in set_names:  # the cases, cases.csv and the manifest know a set by its name
+            problems.append(Problem(f"{where}.name", f"the name of sweep.override[{set_names[o['name']]}]: give "
+                                    "each set its own name", o["name"]))
+        set_names.setdefault(o["name"], i)
         values = o.get("values", {})
         if not isinstance(values, dict):
             problems.append(Problem(f"{where}.values", "a table of field paths and values", values))

@@ -220,6 +220,18 @@ def test_a_seed_that_is_not_a_whole_number_from_0_to_2_63_is_refused(tmp_path, c
     assert err.startswith(f"{spec}: {field}: ") and "failed: case" not in err and not (tmp_path / "o").exists()
 
 
+def test_two_override_sets_of_the_same_name_are_refused(tmp_path):
+    """Two sets named alike made cases with the same labels, and a listed case took the last of them (seen while
+    extending the fuzz to sweep files, issue 26)."""
+    spec = _spec(tmp_path)
+    spec.write_text(spec.read_text().replace('name = "growth 3%"', 'name = "as written"'), encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_sweep(spec)
+    (problem,) = info.value.problems
+    assert problem.path == f"{spec}: sweep.override[1].name" and problem.value == "as written"
+    assert "the name of sweep.override[0]: give each set its own name" in problem.message
+
+
 def test_a_listed_set_of_cases_instead_of_the_product(tmp_path):
     spec = _spec(tmp_path, draws=6, chunk=6, extra=f"""
 [[sweep.case]]
