@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import DflFinanceError, Problem, ScenarioError
+from .errors import DflFinanceError, Problem, ScenarioError, known
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -124,7 +124,7 @@ class Sweep:
 def load_sweep(path: str | Path) -> Sweep:
     """Read and check a sweep file: every scenario validates (each failure named with its file and field, all of
     them reported), the portfolio loads and runs (its problems named with its file or its country's), every override
-    path resolves in every scenario, every stress parses.
+    path resolves in every scenario, every stress parses and stresses the scenarios it is combined with.
 
     Raises
     ------
@@ -246,6 +246,7 @@ def load_sweep(path: str | Path) -> Sweep:
                 problems += [Problem(f"{path}: sweep.stresses", p.message, p.value) for p in exc.problems]
     listed = sweep.get("case")
     combos: list[tuple[str, tuple[str, dict[str, Any]], str, int]] = []
+    stress_fields: list[str] = []  # the field that names each combination's stress
     count = len(scenarios) * len(sets) * len(stresses) * len(seeds) if listed is None else \
         len(listed) if isinstance(listed, list) else 0
     chunks = math.ceil(draws / chunk)
@@ -256,6 +257,7 @@ def load_sweep(path: str | Path) -> Sweep:
             "(fewer seeds, stresses or override sets, fewer draws, or a larger chunk)", has_value=False)])
     if listed is None:
         combos = list(itertools.product(scenarios, sets, stresses, seeds))
+        stress_fields = [f"{path}: sweep.stresses"] * len(combos)
     elif not isinstance(listed, list) or not listed:
         problems.append(Problem(f"{path}: sweep.case", "a list of [[sweep.case]] tables", listed))
     else:  # a listed set instead of the product
@@ -290,6 +292,8 @@ def load_sweep(path: str | Path) -> Sweep:
                         problems += [Problem(f"{where}.stress", p.message, p.value) for p in exc.problems]
                         continue
                 combos.append((f, (oname, by_name.get(oname, {})), stress, seed))
+                stress_fields.append(f"{where}.stress")
+    problems += _stress_problems(scenarios, combos, stress_fields)
     texts: dict[str, str] = {}
     for f, sc in scenarios.items():  # what the workers get, and what they will read from it
         texts[f] = dump_resolved(sc)
@@ -305,6 +309,55 @@ def load_sweep(path: str | Path) -> Sweep:
              for k, (f, (oname, values), stress, seed) in enumerate(combos)]
     return Sweep(name=str(sweep.get("name", path.stem)), cases=cases, draws=draws, chunk=chunk, method=method,
                  basis=basis, texts=texts, portfolio=part)
+
+
+def _stress_problems(scenarios: dict[str, Scenario], combos: list[tuple[str, tuple[str, dict[str, Any]], str, int]],
+                     fields: list[str]) -> list[Problem]:
+    """What is wrong with the stress of each combination (scenario file, override set, stress, seed) for its
+    scenario after its override set, at the field that names the stress (``fields``): a source that the scenario
+    does not have or that the stress does not take, a size outside the stress's range, or a stressed scenario that
+    does not validate (a unit cost past the largest amount). A stress that does not apply gives its cases no draws,
+    as it does when they run. Each problem once, with the scenarios it concerns. These failed only when the cases
+    ran, each case by name, the sweep file and field unsaid (issue 26)."""
+    from .paths import apply_overrides
+    from .risk.stress import NotApplicable, apply_stress, check_stresses, parse_stress
+
+    overridden: dict[tuple[str, str], Scenario | None] = {}
+    found: dict[tuple[str, str], tuple[object, bool, list[str]]] = {}  # (field, message) -> value, has it, where
+    seen: set[tuple[str, str, str]] = set()
+    for (f, (oname, values), stress, _), at in zip(combos, fields):
+        stress = str(stress)  # (a stress that is not text is named where it is written)
+        if stress == "baseline" or (f, oname, stress) in seen:
+            continue
+        seen.add((f, oname, stress))
+        if (f, oname) not in overridden:
+            try:
+                overridden[f, oname] = apply_overrides(scenarios[f], values) if values else scenarios[f]
+            except ScenarioError:  # named at its override set
+                overridden[f, oname] = None
+        sc = overridden[f, oname]
+        try:
+            spec = parse_stress(stress)
+        except ScenarioError:  # named where it is written
+            continue
+        if sc is None:
+            continue
+        wrong = check_stresses([spec], sc)
+        if not wrong:
+            try:
+                apply_stress(sc, spec)
+            except NotApplicable:
+                pass
+            except ScenarioError as exc:
+                more = len(exc.problems) - 1
+                wrong = [Problem("", f"{spec.key}: the stressed scenario is not valid: {exc.problems[0].format()}"
+                                 + (f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""),
+                                 has_value=False)]
+        where = f if not values else f"{f} with the override set `{oname}`"
+        for p in wrong:
+            found.setdefault((at, p.message), (p.value, p.has_value, []))[2].append(where)
+    return [Problem(at, f"{message} (in {known(where, 4)})", value, has_value)
+            for (at, message), (value, has_value, where) in found.items()]
 
 
 def _is_seed(value: object) -> bool:

@@ -154,20 +154,50 @@ def test_a_sweep_into_a_folder_that_cannot_be_made_is_refused_before_any_work(tm
     assert "--out" in err and "a-file is not a folder" in err and "nothing was written" in err
 
 
-def test_a_failed_case_is_reported_by_name_and_the_others_kept(tmp_path, capsys):
-    # a capex overrun of 10^17 times makes unit costs above the largest amount: that stress fails in each case
+def test_a_failed_case_is_reported_by_name_and_the_others_kept(tmp_path, capsys, monkeypatch):
+    # a worker with less memory than the machine that checked the sweep: the chunks of the set that makes the plan
+    # run 60 years after it (about 2 MiB each) are refused by the memory guard, those as written (0.6 MiB) run
     spec = _spec(tmp_path, draws=6, chunk=6)
-    spec.write_text(spec.read_text().replace('"capex_overrun=0.3"', '"capex_overrun=10"'), encoding="utf-8")
-    text = spec.read_text()
-    spec.write_text(text.replace('name = "as written"', 'name = "as written"\nvalues = { '
-                                 '"programme[0].cost[0].unit_cost" = 1e17 }', 1), encoding="utf-8")
-    code = main(["sweep", str(spec), "--out", str(tmp_path / "o"), "--workers", "0"])
-    err = capsys.readouterr().err
-    assert code == 2 and "failed: case" in err and "capex_overrun=10" in err
+    spec.write_text(spec.read_text().replace('name = "growth 3%"', 'name = "long tail"').replace(
+        '"context.budget_growth" = 0.03', '"scenario.post_horizon_years" = 60'), encoding="utf-8")
+    sweep = load_sweep(spec)
+    monkeypatch.setenv("DFL_FINANCE_MEMORY_GIB", "0.001")
+    state = run_sweep(sweep, tmp_path / "o")
+    assert {sweep.cases[k].override for k in state.failed} == {"long tail"} and len(state.failed) == 8
+    assert all("too large to run" in why for why in state.failed.values())
     cases = pd.read_csv(tmp_path / "o" / "cases.csv")
     failed = cases[cases["failed"].notna()]
-    assert len(failed) == 4 and set(failed["stress"]) == {"capex_overrun=10"}
+    assert len(failed) == 8 and set(failed["override"]) == {"long tail"}
     assert (cases.loc[cases["failed"].isna(), "draws"] == 6).all()  # the others' results are there
+    assert main(["sweep", str(spec), "--out", str(tmp_path / "p"), "--workers", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("failed: case") == 8 and "long tail" in err and "too large to run" in err
+
+
+@pytest.mark.parametrize("stress, field, words", [
+    ("capex_overrun=nan", "sweep.stresses", "capex_overrun=nan: size: the size of capex_overrun is"),
+    ("pledge_shortfall:nobody", "sweep.stresses", "pledge_shortfall:nobody: source: no source with this id"),
+    ("capex_overrun=10", "sweep.stresses", "capex_overrun=10: the stressed scenario is not valid: programme[0]."
+                                           "cost[0].unit_cost: Input should be less than or equal to 1e+18"),
+    ("delay:gpe", "sweep.case[0].stress", "delay:gpe: source: no source with this id (known: ida, mof)"),
+])
+def test_a_stress_that_cannot_stress_a_scenario_is_refused_by_the_sweep_file_and_field(tmp_path, capsys, stress,
+                                                                                      field, words):
+    """A stress size outside its range, a source a scenario does not have, or a stressed scenario that does not
+    validate passed the sweep's check and failed every case it made, each named only by its case (found by
+    tests/test_fuzz_inputs.py, issue 26)."""
+    listed = f'[[sweep.case]]\nscenario = "{ROOT / "scenarios/rwanda-ida-credit.toml"}"\nstress = "{stress}"\n'
+    spec = _spec(tmp_path, draws=2, chunk=2, extra=listed if field.startswith("sweep.case") else "")
+    text = spec.read_text().replace('"capex_overrun=0.3"', f'"{stress}"')
+    spec.write_text(text.replace('name = "as written"', 'name = "as written"\nvalues = { '
+                                 '"programme[0].cost[0].unit_cost" = 1e17 }', 1), encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_sweep(spec)
+    assert {p.path for p in info.value.problems} == {f"{spec}: {field}"}, info.value  # one per scenario at most
+    assert words in info.value.problems[0].message and "rwanda-ida-credit.toml" in info.value.problems[0].message
+    assert main(["sweep", str(spec), "--out", str(tmp_path / "o"), "--workers", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"{spec}: {field}: ") and "failed: case" not in err and not (tmp_path / "o").exists()
 
 
 def test_a_bad_sweep_names_every_problem(tmp_path):
