@@ -531,13 +531,18 @@ def load_portfolio(path: str | Path) -> Portfolio:
                                          f"{'' if q.path.startswith(mine) else ', ' + q.path})", q.value,
                                          q.has_value) for q in exc.problems]
     pooled = []
-    for i, p in enumerate(raw.get("pooled", [])):
+    discounts = raw.get("pooled", [])
+    if not isinstance(discounts, list):  # (a number here was iterated: a traceback, issue 26)
+        problems.append(Problem(f"{path}: pooled", "a list of [[pooled]] tables, each with item, discount and "
+                                "source", discounts))
+        discounts = []
+    for i, p in enumerate(discounts):
         where = f"{path}: pooled[{i}]"
         if not isinstance(p, dict) or not isinstance(p.get("item"), str):
             problems.append(Problem(f"{where}.item", "the cost item the discount applies to", has_value=False))
             continue
         d = p.get("discount")
-        if not isinstance(d, (int, float)) or not 0 <= d < 1:
+        if not isinstance(d, (int, float)) or isinstance(d, bool) or not 0 <= d < 1:
             problems.append(Problem(f"{where}.discount", "a share of the unit cost, >= 0 and < 1", d))
             continue
         source = str(p.get("source", "")).strip()

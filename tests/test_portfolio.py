@@ -109,6 +109,26 @@ def test_a_country_whose_scenario_file_cannot_be_read_is_named_by_its_row(tmp_pa
     assert err.startswith(f"{spec}: country[1].scenario: ") and f"(got '{name}')" in err
 
 
+@pytest.mark.parametrize("pooled, field, words", [
+    ("pooled = -inf", "pooled", "a list of [[pooled]] tables"),
+    ("pooled = { item = \"satellite terminal\" }", "pooled", "a list of [[pooled]] tables"),
+    ("[[pooled]]\nitem = \"satellite terminal\"\ndiscount = false\nsource = \"PLACEHOLDER: x\"", "pooled[0].discount",
+     "a share of the unit cost"),
+])
+def test_pooled_discounts_that_are_not_a_list_of_tables_are_named(tmp_path, capsys, pooled, field, words):
+    """``pooled = -inf`` ended in a traceback (a TypeError; found by tests/test_fuzz_inputs.py), and a discount of
+    false was taken as 0 (issue 26)."""
+    spec = _portfolio(tmp_path, 100.0)
+    spec.write_text(f"{pooled}\n" + spec.read_text() if not pooled.startswith("[[") else
+                    spec.read_text() + f"\n{pooled}\n", encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_portfolio(spec)
+    (problem,) = info.value.problems
+    assert problem.path == f"{spec}: {field}" and words in problem.message
+    assert main(["portfolio", str(spec), "--out", str(tmp_path / "o")]) == 2
+    assert capsys.readouterr().err.startswith(f"{spec}: {field}: ")
+
+
 def test_portfolio_command_on_the_example(tmp_path, capsys):
     assert main(["portfolio", str(ROOT / "examples/portfolio-east-africa.toml"), "--out", str(tmp_path / "o")]) == 0
     alloc = pd.read_csv(tmp_path / "o" / "allocation.csv")
