@@ -587,6 +587,15 @@ def read_draws(out: str | Path) -> pd.DataFrame:
     return df.sort_values(["case", "draw"], kind="stable").reset_index(drop=True)
 
 
+def _write_csv(df: pd.DataFrame, path: Path) -> None:
+    """A table of the sweep as every command writes its tables (:func:`dfl_finance.export.csv_text`): text that a
+    spreadsheet would run as a formula neutralised, a carriage return quoted (an override set's name ``\\r=2+5``
+    broke its rows in two and was written as a formula; issue 26)."""
+    from .export import csv_text
+
+    path.write_text(csv_text(df), encoding="utf-8", newline="")
+
+
 def summarise(state: SweepRun) -> None:
     """cases.csv and quantiles.csv from the chunks written; portfolio_quantiles.csv for a sweep with a portfolio."""
     import pandas as pd
@@ -609,7 +618,7 @@ def summarise(state: SweepRun) -> None:
                            "draws": int((draws["case"] == c.index).sum()) if len(draws) else 0,
                            "failed": state.failed.get(c.index, ""), "uncertain_inputs": len(drawn[c.file, c.override]),
                            "note": state.notes.get(c.index, "")} for c in state.sweep.cases])
-    cases.to_csv(out / "cases.csv", index=False)
+    _write_csv(cases, out / "cases.csv")
     rows = []
     by_index = {c.index: c for c in state.sweep.cases}
     for case, g in groups.items():
@@ -624,11 +633,11 @@ def summarise(state: SweepRun) -> None:
                                  "value": round_statistic(float(v), m, unit.get(m, "")), "unit": unit.get(m, ""),
                                  "note": state.notes[case]})
     q = pd.DataFrame(rows, columns=["case", *QUANTILE_COLUMNS])
-    q.to_csv(out / "quantiles.csv", index=False)
+    _write_csv(q, out / "quantiles.csv")
     if state.sweep.portfolio is not None:
         totals, state.incomplete = portfolio_draws(state.sweep, draws)
         pq = portfolio_quantiles(state.sweep, totals, units)
-        pq.to_csv(out / "portfolio_quantiles.csv", index=False)
+        _write_csv(pq, out / "portfolio_quantiles.csv")
 
 
 def portfolio_draws(sweep: Sweep, draws: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:

@@ -489,6 +489,27 @@ def test_a_bad_portfolio_sweep_is_named(tmp_path, capsys, change, words):
     assert not (tmp_path / "out" / "draws").exists()
 
 
+def test_the_sweep_tables_are_written_as_every_table_is_text_neutralised_and_line_breaks_quoted(tmp_path):
+    """An override set named "\\r=2+5" broke the rows of cases.csv, quantiles.csv and portfolio_quantiles.csv in two
+    and was written as a formula: the sweep wrote them with pandas, not the one CSV writer (found by
+    tests/test_fuzz_inputs.py, issue 26)."""
+    from dfl_finance.export import neutralise_text
+
+    _two_countries(tmp_path)
+    spec = _portfolio_spec(tmp_path, "portfolio.toml", draws=2)
+    spec.write_text(spec.read_text().replace('name = "uncertain budget"', 'name = "\\r=2+5"'), encoding="utf-8")
+    state = run_sweep(load_sweep(spec), tmp_path / "o")
+    assert not state.failed
+    for name in ("cases.csv", "quantiles.csv", "portfolio_quantiles.csv"):
+        text = (tmp_path / "o" / name).read_text(encoding="utf-8")
+        table = pd.read_csv(tmp_path / "o" / name, keep_default_na=False)
+        assert not [line for line in text.splitlines() if line.startswith(("=", "@", "+", "-"))], name
+        if "case" in table:  # every row read back whole: its case a number
+            assert set(table["case"]) == {0, 1, 2, 3}, name
+        if "override" in table:
+            assert set(table["override"]) == {"as written", neutralise_text("\r=2+5")}, name  # "'\r'=2+5"
+
+
 def test_a_portfolio_beside_scenarios_and_countries_by_name_in_listed_cases(tmp_path):
     spec = _portfolio_spec(tmp_path, str(_two_countries(tmp_path)), draws=4, extra=f"""
 scenarios = ["{ROOT / 'scenarios/rwanda-ida-credit.toml'}"]
