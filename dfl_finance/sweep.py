@@ -150,6 +150,10 @@ def load_sweep(path: str | Path) -> Sweep:
     sweep = raw.get("sweep")
     if not isinstance(sweep, dict):
         raise ScenarioError([Problem(f"{path}: sweep", "a sweep file has a [sweep] table", has_value=False)])
+    for key in sorted(set(raw) - {"sweep"}):  # ([[override]] for [[sweep.override]] was dropped unsaid; issue 26)
+        hint = f" (did you mean [[sweep.{key}]]?)" if key in ("override", "case") else ""
+        problems.append(Problem(f"{path}: {key}", "unknown table: a sweep file has a [sweep] table and its "
+                                f"[[sweep.override]] and [[sweep.case]] tables, nothing else{hint}", has_value=False))
     known = {"name", "scenarios", "portfolio", "override", "stresses", "seeds", "draws", "chunk", "method", "basis",
              "case"}
     for key in sweep:

@@ -262,6 +262,25 @@ def test_two_override_sets_of_the_same_name_are_refused(tmp_path):
     assert "the name of sweep.override[0]: give each set its own name" in problem.message
 
 
+@pytest.mark.parametrize("extra, key, words", [
+    ('[[override]]\nname = "growth 4%"\nvalues = { "context.budget_growth" = 0.04 }\n', "override",
+     "(did you mean [[sweep.override]]?)"),
+    ("mutation = nan\n", "mutation", "unknown table: a sweep file has a [sweep] table"),
+])
+def test_a_table_outside_sweep_is_refused_not_dropped(tmp_path, capsys, extra, key, words):
+    """Override sets written as [[override]] instead of [[sweep.override]], or any other key outside [sweep], were
+    dropped without a word and the sweep ran without them (seen while extending the fuzz to sweep files, issue
+    26)."""
+    spec = _spec(tmp_path)
+    spec.write_text(extra + spec.read_text(), encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_sweep(spec)
+    (problem,) = info.value.problems
+    assert problem.path == f"{spec}: {key}" and words in problem.message
+    assert main(["sweep", str(spec), "--out", str(tmp_path / "o"), "--workers", "0"]) == 2
+    assert capsys.readouterr().err.startswith(f"{spec}: {key}: ") and not (tmp_path / "o").exists()
+
+
 def test_a_listed_set_of_cases_instead_of_the_product(tmp_path):
     spec = _spec(tmp_path, draws=6, chunk=6, extra=f"""
 [[sweep.case]]
