@@ -252,6 +252,8 @@ def test_mutated_uncertain_rows_run_over_draws_or_are_refused_by_row_and_field(i
             _assert_finite_tables(folder, TEXT_COLUMNS | MORE_TEXT, MAY_BE_EMPTY | EMPTY_TOO)
             quantiles = _assert_finite(folder / "quantiles.csv")
             assert len(quantiles), "no quantiles"
+            cost = quantiles.loc[quantiles["metric"] == "total_cost", "value"].astype(float)
+            assert (cost >= 0).all(), ("a negative total cost in a draw", cost.min())  # (units reached back)
         else:
             _refused(stderr, folder, rf"{re.escape(str(path))}: uncertain(\[\d+\](\.\w+)?)?: ")
 
