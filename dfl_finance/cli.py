@@ -993,11 +993,13 @@ def _draws(text: str) -> int:
 
 
 def _seed(text: str) -> int:
+    from .vocabulary import MAX_SEED
+
     try:
         n = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be a whole number (got {text!r})") from None
-    if not 0 <= n < 2**63:
+    if not 0 <= n <= MAX_SEED:
         raise argparse.ArgumentTypeError(f"must be between 0 and 2**63 - 1 (got {n})")
     return n
 

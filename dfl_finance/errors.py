@@ -69,6 +69,14 @@ class ScenarioError(DflFinanceError):
         return [Problem(f"{file}: {p.path}" if p.path else file, p.message, p.value, p.has_value)
                 for p in self.problems]
 
+    def named_by(self, field: str, file: str, value: object) -> list[Problem]:
+        """The problems of ``file``, which another file names at ``field`` (``portfolio.toml: country[0].scenario``)
+        with ``value``: a problem with the whole file (missing, a folder, not TOML, another kind of file) at that
+        field, the file in its message, so that the field that names it is said; a problem inside the file with the
+        file in front of its path, as :meth:`problems_in` gives it."""
+        return [Problem(f"{file}: {p.path}", p.message, p.value, p.has_value) if p.path
+                else Problem(field, f"{file}: {p.message}", value) for p in self.problems]
+
     def _text(self) -> str:
         prefix = f"{self.file}: " if self.file else ""
         lines = [prefix + p.format() for p in self.problems[:MAX_PROBLEMS_SHOWN]]

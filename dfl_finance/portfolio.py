@@ -86,7 +86,7 @@ import numpy as np
 
 from .errors import Problem, ScenarioError, known
 from .profiles import CONTEXT_FIELDS, DEBT_FIELDS, MACRO_FIELDS
-from .vocabulary import INCOME_GROUPS, MAX_AMOUNT, SHARE_DIGITS, USD
+from .vocabulary import INCOME_GROUPS, MAX_AMOUNT, MAX_WEIGHT, SHARE_DIGITS, USD
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -531,13 +531,18 @@ def load_portfolio(path: str | Path) -> Portfolio:
                                          f"{'' if q.path.startswith(mine) else ', ' + q.path})", q.value,
                                          q.has_value) for q in exc.problems]
     pooled = []
-    for i, p in enumerate(raw.get("pooled", [])):
+    discounts = raw.get("pooled", [])
+    if not isinstance(discounts, list):  # (a number here was iterated: a traceback, issue 26)
+        problems.append(Problem(f"{path}: pooled", "a list of [[pooled]] tables, each with item, discount and "
+                                "source", discounts))
+        discounts = []
+    for i, p in enumerate(discounts):
         where = f"{path}: pooled[{i}]"
         if not isinstance(p, dict) or not isinstance(p.get("item"), str):
             problems.append(Problem(f"{where}.item", "the cost item the discount applies to", has_value=False))
             continue
         d = p.get("discount")
-        if not isinstance(d, (int, float)) or not 0 <= d < 1:
+        if not isinstance(d, (int, float)) or isinstance(d, bool) or not 0 <= d < 1:
             problems.append(Problem(f"{where}.discount", "a share of the unit cost, >= 0 and < 1", d))
             continue
         source = str(p.get("source", "")).strip()
@@ -611,8 +616,8 @@ def read_country(row: object, where: str, folder: Path, template: PlanTemplate |
         problems.append(Problem(where, f"unknown field {', '.join(sorted(extra))} (known: "
                                 f"{', '.join(COUNTRY_FIELDS)})", has_value=False))
     weight = row.get("weight", 1.0)
-    if not isinstance(weight, (int, float)) or isinstance(weight, bool) or not 0 <= weight < math.inf:
-        problems.append(Problem(f"{where}.weight", "must be a number >= 0", weight))
+    if not is_weight(weight):
+        problems.append(Problem(f"{where}.weight", WEIGHT_WORDS, weight))
         weight = 1.0
     group = row.get("income_group")
     if group is not None and group not in INCOME_GROUPS:
@@ -650,8 +655,8 @@ def read_country(row: object, where: str, folder: Path, template: PlanTemplate |
         file = (folder / row["scenario"]).resolve()
         try:
             sc = load_scenario(file)
-        except ScenarioError as exc:
-            problems += exc.problems_in(str(file))
+        except ScenarioError as exc:  # a file that cannot be read is named by the row that names it
+            problems += exc.named_by(f"{where}.scenario", str(file), row["scenario"])
             return None
     else:
         problems.append(Problem(f"{where}.scenario", "the country's scenario file (scenario = \"...\", relative to "
@@ -746,6 +751,16 @@ def country_plan(template: dict[str, Any], profile: CountryProfile) -> dict[str,
     return raw
 
 
+#: What a weight is, in words (:func:`is_weight`).
+WEIGHT_WORDS = f"a number from 0 to {MAX_WEIGHT:,.0f} (the weighted rule shares by need × weight)"
+
+
+def is_weight(value: object) -> bool:
+    """Whether ``value`` is a country's weight in the weighted rule: a number from 0 to
+    :data:`~dfl_finance.vocabulary.MAX_WEIGHT`."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= MAX_WEIGHT
+
+
 def weights_from_groups(countries: list[CountryEntry], own_weight: list[tuple[int, bool]], table: object,
                         path: Path, problems: list[Problem]) -> list[CountryEntry]:
     """The countries with the weight of their income group in ``[fund] group_weights`` (``table``) where their row
@@ -762,8 +777,8 @@ def weights_from_groups(countries: list[CountryEntry], own_weight: list[tuple[in
         if group not in INCOME_GROUPS:
             problems.append(Problem(f"{where}.{group}", f"not an income group (known: {', '.join(INCOME_GROUPS)})",
                                     group))
-        elif not isinstance(w, (int, float)) or isinstance(w, bool) or not 0 <= w < math.inf:
-            problems.append(Problem(f"{where}.{group}", "a weight: a number >= 0", w))
+        elif not is_weight(w):
+            problems.append(Problem(f"{where}.{group}", f"a weight: {WEIGHT_WORDS}", w))
         else:
             weights[group] = float(w)
     out = []
@@ -775,11 +790,11 @@ def weights_from_groups(countries: list[CountryEntry], own_weight: list[tuple[in
                                     "its [[country]] nor its scenario's country profile gives one) to take its "
                                     "weight from fund.group_weights: give it an income_group or a weight",
                                     has_value=False))
-        elif c.income_group not in weights:
+        elif c.income_group not in table:
             problems.append(Problem(f"{path}: country[{i}].income_group", f"{c.label}: fund.group_weights has no "
                                     f"weight for this group (it has {', '.join(weights) or 'none'}): add one, or "
                                     "give the country its own weight", c.income_group))
-        else:
+        elif c.income_group in weights:  # (a group's weight that is not one is named above, once)
             out.append(replace(c, weight=weights[c.income_group]))
     return out if len(out) == len(countries) else countries
 

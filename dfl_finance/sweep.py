@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import DflFinanceError, Problem, ScenarioError
+from .errors import DflFinanceError, Problem, ScenarioError, known
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -124,7 +124,7 @@ class Sweep:
 def load_sweep(path: str | Path) -> Sweep:
     """Read and check a sweep file: every scenario validates (each failure named with its file and field, all of
     them reported), the portfolio loads and runs (its problems named with its file or its country's), every override
-    path resolves in every scenario, every stress parses.
+    path resolves in every scenario, every stress parses and stresses the scenarios it is combined with.
 
     Raises
     ------
@@ -135,7 +135,7 @@ def load_sweep(path: str | Path) -> Sweep:
     from .risk.stress import parse_stress
     from .schema import load_scenario
     from .schema.io import dump_resolved, parse_resolved, read_toml
-    from .vocabulary import MAX_DRAWS, PRICE_BASES, SAMPLING_METHODS
+    from .vocabulary import MAX_DRAWS, MAX_SEED, PRICE_BASES, SAMPLING_METHODS
 
     path = Path(path)
     raw = read_toml(path, "sweep file")
@@ -150,6 +150,10 @@ def load_sweep(path: str | Path) -> Sweep:
     sweep = raw.get("sweep")
     if not isinstance(sweep, dict):
         raise ScenarioError([Problem(f"{path}: sweep", "a sweep file has a [sweep] table", has_value=False)])
+    for key in sorted(set(raw) - {"sweep"}):  # ([[override]] for [[sweep.override]] was dropped unsaid; issue 26)
+        hint = f" (did you mean [[sweep.{key}]]?)" if key in ("override", "case") else ""
+        problems.append(Problem(f"{path}: {key}", "unknown table: a sweep file has a [sweep] table and its "
+                                f"[[sweep.override]] and [[sweep.case]] tables, nothing else{hint}", has_value=False))
     known = {"name", "scenarios", "portfolio", "override", "stresses", "seeds", "draws", "chunk", "method", "basis",
              "case"}
     for key in sweep:
@@ -173,8 +177,8 @@ def load_sweep(path: str | Path) -> Sweep:
     if basis not in PRICE_BASES:
         problems.append(Problem(f"{path}: sweep.basis", f"must be one of {', '.join(PRICE_BASES)}", basis))
     seeds = sweep.get("seeds", [0])
-    if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) and s >= 0 for s in seeds):
-        problems.append(Problem(f"{path}: sweep.seeds", "a list of whole numbers >= 0", seeds))
+    if not isinstance(seeds, list) or not seeds or not all(_is_seed(s) for s in seeds):
+        problems.append(Problem(f"{path}: sweep.seeds", f"a list of whole numbers from 0 to {MAX_SEED:,}", seeds))
         seeds = [0]
     files = sweep.get("scenarios", [])
     named = sweep.get("portfolio")
@@ -191,8 +195,8 @@ def load_sweep(path: str | Path) -> Sweep:
         target = (path.parent / f).resolve()
         try:
             scenarios[f] = load_scenario(target)
-        except ScenarioError as exc:  # every scenario is checked; its problems name its file
-            problems += exc.problems_in(str(target))
+        except ScenarioError as exc:  # every scenario is checked; its problems name its file (and one that cannot be
+            problems += exc.named_by(f"{path}: sweep.scenarios", str(target), f)  # read, the field naming it)
     names = [sc.name for sc in scenarios.values()]
     part = None
     if named is not None and (named != "" or files):
@@ -209,6 +213,7 @@ def load_sweep(path: str | Path) -> Sweep:
                                 "portfolio) have the same name", names))
     overrides = sweep.get("override", [{"name": "as written"}])
     sets: list[tuple[str, dict[str, Any]]] = []
+    set_names: dict[str, int] = {}  # each set's name, and the first set that has it
     if not isinstance(overrides, list):
         problems.append(Problem(f"{path}: sweep.override", "a list of [[sweep.override]] tables", overrides))
         overrides = []
@@ -217,6 +222,10 @@ def load_sweep(path: str | Path) -> Sweep:
         if not isinstance(o, dict) or not isinstance(o.get("name"), str) or set(o) - {"name", "values"}:
             problems.append(Problem(where, "each has a name and values = {path = value, ...}", o))
             continue
+        if o["name"] in set_names:  # the cases, cases.csv and the manifest know a set by its name
+            problems.append(Problem(f"{where}.name", f"the name of sweep.override[{set_names[o['name']]}]: give "
+                                    "each set its own name", o["name"]))
+        set_names.setdefault(o["name"], i)
         values = o.get("values", {})
         if not isinstance(values, dict):
             problems.append(Problem(f"{where}.values", "a table of field paths and values", values))
@@ -241,6 +250,7 @@ def load_sweep(path: str | Path) -> Sweep:
                 problems += [Problem(f"{path}: sweep.stresses", p.message, p.value) for p in exc.problems]
     listed = sweep.get("case")
     combos: list[tuple[str, tuple[str, dict[str, Any]], str, int]] = []
+    stress_fields: list[str] = []  # the field that names each combination's stress
     count = len(scenarios) * len(sets) * len(stresses) * len(seeds) if listed is None else \
         len(listed) if isinstance(listed, list) else 0
     chunks = math.ceil(draws / chunk)
@@ -251,6 +261,7 @@ def load_sweep(path: str | Path) -> Sweep:
             "(fewer seeds, stresses or override sets, fewer draws, or a larger chunk)", has_value=False)])
     if listed is None:
         combos = list(itertools.product(scenarios, sets, stresses, seeds))
+        stress_fields = [f"{path}: sweep.stresses"] * len(combos)
     elif not isinstance(listed, list) or not listed:
         problems.append(Problem(f"{path}: sweep.case", "a list of [[sweep.case]] tables", listed))
     else:  # a listed set instead of the product
@@ -275,8 +286,8 @@ def load_sweep(path: str | Path) -> Sweep:
             elif oname not in by_name and not (oname == "as written" and not sets):
                 problems.append(Problem(f"{where}.override", f"one of the override sets ({', '.join(by_name)})",
                                         oname))
-            elif not isinstance(seed, int) or seed < 0:
-                problems.append(Problem(f"{where}.seed", "a whole number >= 0", seed))
+            elif not _is_seed(seed):
+                problems.append(Problem(f"{where}.seed", f"a whole number from 0 to {MAX_SEED:,}", seed))
             else:
                 if stress != "baseline":
                     try:
@@ -285,6 +296,8 @@ def load_sweep(path: str | Path) -> Sweep:
                         problems += [Problem(f"{where}.stress", p.message, p.value) for p in exc.problems]
                         continue
                 combos.append((f, (oname, by_name.get(oname, {})), stress, seed))
+                stress_fields.append(f"{where}.stress")
+    problems += _stress_problems(scenarios, combos, stress_fields)
     texts: dict[str, str] = {}
     for f, sc in scenarios.items():  # what the workers get, and what they will read from it
         texts[f] = dump_resolved(sc)
@@ -300,6 +313,63 @@ def load_sweep(path: str | Path) -> Sweep:
              for k, (f, (oname, values), stress, seed) in enumerate(combos)]
     return Sweep(name=str(sweep.get("name", path.stem)), cases=cases, draws=draws, chunk=chunk, method=method,
                  basis=basis, texts=texts, portfolio=part)
+
+
+def _stress_problems(scenarios: dict[str, Scenario], combos: list[tuple[str, tuple[str, dict[str, Any]], str, int]],
+                     fields: list[str]) -> list[Problem]:
+    """What is wrong with the stress of each combination (scenario file, override set, stress, seed) for its
+    scenario after its override set, at the field that names the stress (``fields``): a source that the scenario
+    does not have or that the stress does not take, a size outside the stress's range, or a stressed scenario that
+    does not validate (a unit cost past the largest amount). A stress that does not apply gives its cases no draws,
+    as it does when they run. Each problem once, with the scenarios it concerns. These failed only when the cases
+    ran, each case by name, the sweep file and field unsaid (issue 26)."""
+    from .paths import apply_overrides
+    from .risk.stress import NotApplicable, apply_stress, check_stresses, parse_stress
+
+    overridden: dict[tuple[str, str], Scenario | None] = {}
+    found: dict[tuple[str, str], tuple[object, bool, list[str]]] = {}  # (field, message) -> value, has it, where
+    seen: set[tuple[str, str, str]] = set()
+    for (f, (oname, values), stress, _), at in zip(combos, fields):
+        stress = str(stress)  # (a stress that is not text is named where it is written)
+        if stress == "baseline" or (f, oname, stress) in seen:
+            continue
+        seen.add((f, oname, stress))
+        if (f, oname) not in overridden:
+            try:
+                overridden[f, oname] = apply_overrides(scenarios[f], values) if values else scenarios[f]
+            except ScenarioError:  # named at its override set
+                overridden[f, oname] = None
+        sc = overridden[f, oname]
+        try:
+            spec = parse_stress(stress)
+        except ScenarioError:  # named where it is written
+            continue
+        if sc is None:
+            continue
+        wrong = check_stresses([spec], sc)
+        if not wrong:
+            try:
+                apply_stress(sc, spec)
+            except NotApplicable:
+                pass
+            except ScenarioError as exc:
+                more = len(exc.problems) - 1
+                wrong = [Problem("", f"{spec.key}: the stressed scenario is not valid: {exc.problems[0].format()}"
+                                 + (f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""),
+                                 has_value=False)]
+        where = f if not values else f"{f} with the override set `{oname}`"
+        for p in wrong:
+            found.setdefault((at, p.message), (p.value, p.has_value, []))[2].append(where)
+    return [Problem(at, f"{message} (in {known(where, 4)})", value, has_value)
+            for (at, message), (value, has_value, where) in found.items()]
+
+
+def _is_seed(value: object) -> bool:
+    """Whether ``value`` is a seed: a whole number (not a boolean) from 0 to :data:`~dfl_finance.vocabulary.MAX_SEED`
+    (2**64 was taken and every case failed with an OverflowError; issue 26)."""
+    from .vocabulary import MAX_SEED
+
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_SEED
 
 
 def _portfolio_part(path: Path, named: str) -> tuple[SweepPortfolio | None, dict[str, Scenario], list[Problem]]:
@@ -521,6 +591,15 @@ def read_draws(out: str | Path) -> pd.DataFrame:
     return df.sort_values(["case", "draw"], kind="stable").reset_index(drop=True)
 
 
+def _write_csv(df: pd.DataFrame, path: Path) -> None:
+    """A table of the sweep as every command writes its tables (:func:`dfl_finance.export.csv_text`): text that a
+    spreadsheet would run as a formula neutralised, a carriage return quoted (an override set's name ``\\r=2+5``
+    broke its rows in two and was written as a formula; issue 26)."""
+    from .export import csv_text
+
+    path.write_text(csv_text(df), encoding="utf-8", newline="")
+
+
 def summarise(state: SweepRun) -> None:
     """cases.csv and quantiles.csv from the chunks written; portfolio_quantiles.csv for a sweep with a portfolio."""
     import pandas as pd
@@ -543,7 +622,7 @@ def summarise(state: SweepRun) -> None:
                            "draws": int((draws["case"] == c.index).sum()) if len(draws) else 0,
                            "failed": state.failed.get(c.index, ""), "uncertain_inputs": len(drawn[c.file, c.override]),
                            "note": state.notes.get(c.index, "")} for c in state.sweep.cases])
-    cases.to_csv(out / "cases.csv", index=False)
+    _write_csv(cases, out / "cases.csv")
     rows = []
     by_index = {c.index: c for c in state.sweep.cases}
     for case, g in groups.items():
@@ -558,11 +637,11 @@ def summarise(state: SweepRun) -> None:
                                  "value": round_statistic(float(v), m, unit.get(m, "")), "unit": unit.get(m, ""),
                                  "note": state.notes[case]})
     q = pd.DataFrame(rows, columns=["case", *QUANTILE_COLUMNS])
-    q.to_csv(out / "quantiles.csv", index=False)
+    _write_csv(q, out / "quantiles.csv")
     if state.sweep.portfolio is not None:
         totals, state.incomplete = portfolio_draws(state.sweep, draws)
         pq = portfolio_quantiles(state.sweep, totals, units)
-        pq.to_csv(out / "portfolio_quantiles.csv", index=False)
+        _write_csv(pq, out / "portfolio_quantiles.csv")
 
 
 def portfolio_draws(sweep: Sweep, draws: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:

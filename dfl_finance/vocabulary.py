@@ -94,6 +94,13 @@ MAX_COUNT = 10**10
 MAX_YEARS = 60
 #: Most draws of a risk run (in the file or on the command line); the memory guard may allow fewer.
 MAX_DRAWS = 1_000_000
+#: Largest weight of a country in a fund's weighted rule (a ``[[country]]`` weight, a ``[fund] group_weights`` value):
+#: weights are relative, so a million to one already gives one country all it can take first; need x weight then
+#: stays far below the largest float (a weight of 1e300 wrote a basis of inf).
+MAX_WEIGHT = 1e6
+#: Largest seed of the random numbers (``[risk] seed``, ``--seed``, a sweep's seeds): numpy's generators take seeds of
+#: any size, but a seed travels as a signed 64-bit integer (TOML, Parquet, the country streams of a portfolio sweep).
+MAX_SEED = 2**63 - 1
 #: Largest scenario file [bytes]; a longer input (or an endless one such as ``/dev/zero``) is refused unread.
 MAX_FILE_BYTES = 4 * 1024 * 1024
 #: Bounds of a rate of price change a year (inflation) [1/yr]: above -100% (prices stay positive), at most 1000%.

@@ -933,10 +933,12 @@ def _page_portfolio(path=GPE):
     ({"ceiling": -1.0}, "Ceiling [USD per country]: an amount in USD >= 0, or empty for no ceiling (got -1.0)"),
     ({"floor": 2e6, "ceiling": 1e6}, "Floor [USD per country]: more than the ceiling (USD 1.0 M): a country cannot "
                                      "get at least the floor and at most the ceiling (got 2000000.0)"),
-    ({"weights": {"Kenya": -1.0}}, "Weight of Kenya: a number >= 0 (the weighted rule shares by need × weight) "
-                                   "(got -1.0)"),
-    ({"weights": {"Kenya": None}}, "Weight of Kenya: a number >= 0 (the weighted rule shares by need × weight) "
-                                   "(got None)"),
+    ({"weights": {"Kenya": -1.0}}, "Weight of Kenya: a number from 0 to 1,000,000 (the weighted rule shares by need "
+                                   "× weight) (got -1.0)"),
+    ({"weights": {"Kenya": None}}, "Weight of Kenya: a number from 0 to 1,000,000 (the weighted rule shares by need "
+                                   "× weight) (got None)"),
+    ({"weights": {"Kenya": 1e300}}, "Weight of Kenya: a number from 0 to 1,000,000 (the weighted rule shares by need "
+                                    "× weight) (got 1e+300)"),
     ({"weights": {"Narnia": 1.0}}, "Weight of Narnia: no such country in the portfolio (Rwanda, Kenya)"),
 ])
 def test_a_bad_fund_option_on_the_portfolio_page_is_named_by_its_field(options, shown):

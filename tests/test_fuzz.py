@@ -114,9 +114,14 @@ def _case(index: int) -> tuple[str, str]:
 
 
 def _run_cli(args):
+    """``dfl-finance ARGS`` in this process: (exit status, stdout, stderr). An option that argparse refuses ends in
+    SystemExit(2) with its message, as the command does; any other exception is a traceback and fails the case."""
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(args)
+        try:
+            code = main(args)
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 2
     return code, out.getvalue(), err.getvalue()
 
 
@@ -130,19 +135,27 @@ MAY_BE_EMPTY = {("fiscal.csv", "domestic_envelope"), ("dsf.csv", "total"), ("dsf
                 ("dsf.csv", "headroom")}
 
 
-def _assert_finite_tables(folder):
+def _assert_finite_table(csv, text_columns=TEXT_COLUMNS, may_be_empty=frozenset()) -> pd.DataFrame:
+    """Every cell of every column of ``csv`` but ``text_columns`` a finite number; those of ``may_be_empty`` a
+    finite number or empty. Returns the table as text."""
+    df = pd.read_csv(csv, dtype=str, keep_default_na=False)
+    for col in df.columns:
+        if col in text_columns:
+            continue
+        cells = df[col][df[col] != ""] if col in may_be_empty else df[col]
+        values = pd.to_numeric(cells, errors="coerce")  # an empty cell (a NaN written out) fails here too
+        assert values.notna().all(), (csv.name, col, cells[values.isna()].head(3).tolist())
+        assert np.isfinite(values.to_numpy(dtype=float)).all(), (csv.name, col)
+    return df
+
+
+def _assert_finite_tables(folder, text_columns=TEXT_COLUMNS, may_be_empty=MAY_BE_EMPTY):
+    """A manifest and a summary, and every table of ``folder`` finite (:func:`_assert_finite_table`; ``may_be_empty``
+    holds (file, column) pairs)."""
     written = sorted(p.name for p in folder.iterdir())
     assert "manifest.json" in written and "summary.csv" in written, written
     for csv in folder.glob("*.csv"):
-        df = pd.read_csv(csv, dtype=str, keep_default_na=False)
-        for col in df.columns:
-            if col in TEXT_COLUMNS:
-                continue
-            if (csv.name, col) in MAY_BE_EMPTY:
-                df = df[df[col] != ""]
-            values = pd.to_numeric(df[col], errors="coerce")  # an empty cell (a NaN written out) fails here too
-            assert values.notna().all(), (csv.name, col, df.loc[values.isna(), col].head(3).tolist())
-            assert np.isfinite(values.to_numpy(dtype=float)).all(), (csv.name, col)
+        _assert_finite_table(csv, text_columns, {col for name, col in may_be_empty if name == csv.name})
 
 
 @pytest.mark.parametrize("index", range(CASES), ids=[f"case-{i}" for i in range(CASES)])

@@ -90,6 +90,63 @@ def test_a_country_that_fails_validation_is_named_and_the_others_checked(tmp_pat
     assert "Traceback" not in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("name, words", [
+    ("missing.toml", "missing.toml: file not found"),
+    (".", "is a folder, not a scenario file"),
+    ("portfolio.toml", "portfolio.toml: this is a portfolio file, not a scenario"),
+])
+def test_a_country_whose_scenario_file_cannot_be_read_is_named_by_its_row(tmp_path, capsys, name, words):
+    """A [[country]] naming a file that is missing, a folder or not a scenario was reported by that file alone,
+    without the portfolio file and the row that names it (found by tests/test_fuzz_inputs.py, issue 26)."""
+    spec = _portfolio(tmp_path, 100.0)
+    spec.write_text(spec.read_text().replace('scenario = "B.toml"', f'scenario = "{name}"'), encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_portfolio(spec)
+    (problem,) = info.value.problems
+    assert problem.path == f"{spec}: country[1].scenario" and problem.value == name and words in problem.message
+    assert main(["portfolio", str(spec), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"{spec}: country[1].scenario: ") and f"(got '{name}')" in err
+
+
+@pytest.mark.parametrize("pooled, field, words", [
+    ("pooled = -inf", "pooled", "a list of [[pooled]] tables"),
+    ("pooled = { item = \"satellite terminal\" }", "pooled", "a list of [[pooled]] tables"),
+    ("[[pooled]]\nitem = \"satellite terminal\"\ndiscount = false\nsource = \"PLACEHOLDER: x\"", "pooled[0].discount",
+     "a share of the unit cost"),
+])
+def test_pooled_discounts_that_are_not_a_list_of_tables_are_named(tmp_path, capsys, pooled, field, words):
+    """``pooled = -inf`` ended in a traceback (a TypeError; found by tests/test_fuzz_inputs.py), and a discount of
+    false was taken as 0 (issue 26)."""
+    spec = _portfolio(tmp_path, 100.0)
+    spec.write_text(f"{pooled}\n" + spec.read_text() if not pooled.startswith("[[") else
+                    spec.read_text() + f"\n{pooled}\n", encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_portfolio(spec)
+    (problem,) = info.value.problems
+    assert problem.path == f"{spec}: {field}" and words in problem.message
+    assert main(["portfolio", str(spec), "--out", str(tmp_path / "o")]) == 2
+    assert capsys.readouterr().err.startswith(f"{spec}: {field}: ")
+
+
+@pytest.mark.parametrize("where, field", [("weight = 1e300", "country[0].weight"),
+                                          ("group_weights = { low = 1e300 }", "fund.group_weights.low")])
+def test_a_weight_above_a_million_is_refused_named(tmp_path, capsys, where, field):
+    """A weight of 1e300 (a country's, or its income group's) was taken and allocation.csv said the basis was inf
+    (found by tests/test_fuzz_inputs.py, issue 26)."""
+    spec = _portfolio(tmp_path, 100.0, rule="weighted", extra=where if where.startswith("group") else "")
+    text = spec.read_text().replace('scenario = "A.toml"', 'scenario = "A.toml"\nincome_group = "low"')
+    spec.write_text(text.replace('scenario = "A.toml"', f'scenario = "A.toml"\n{where}') if where.startswith(
+        "weight") else text.replace('scenario = "B.toml"', 'scenario = "B.toml"\nweight = 1.0'), encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_portfolio(spec)
+    (problem,) = info.value.problems
+    assert problem.path == f"{spec}: {field}" and problem.value == 1e300
+    assert "a number from 0 to 1,000,000 (the weighted rule shares by need × weight)" in problem.message
+    assert main(["portfolio", str(spec), "--out", str(tmp_path / "o")]) == 2
+    assert capsys.readouterr().err.startswith(f"{spec}: {field}: ")
+
+
 def test_portfolio_command_on_the_example(tmp_path, capsys):
     assert main(["portfolio", str(ROOT / "examples/portfolio-east-africa.toml"), "--out", str(tmp_path / "o")]) == 0
     alloc = pd.read_csv(tmp_path / "o" / "allocation.csv")

@@ -9,6 +9,7 @@ import dataclasses
 import importlib.util
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -153,20 +154,50 @@ def test_a_sweep_into_a_folder_that_cannot_be_made_is_refused_before_any_work(tm
     assert "--out" in err and "a-file is not a folder" in err and "nothing was written" in err
 
 
-def test_a_failed_case_is_reported_by_name_and_the_others_kept(tmp_path, capsys):
-    # a capex overrun of 10^17 times makes unit costs above the largest amount: that stress fails in each case
+def test_a_failed_case_is_reported_by_name_and_the_others_kept(tmp_path, capsys, monkeypatch):
+    # a worker with less memory than the machine that checked the sweep: the chunks of the set that makes the plan
+    # run 60 years after it (about 2 MiB each) are refused by the memory guard, those as written (0.6 MiB) run
     spec = _spec(tmp_path, draws=6, chunk=6)
-    spec.write_text(spec.read_text().replace('"capex_overrun=0.3"', '"capex_overrun=10"'), encoding="utf-8")
-    text = spec.read_text()
-    spec.write_text(text.replace('name = "as written"', 'name = "as written"\nvalues = { '
-                                 '"programme[0].cost[0].unit_cost" = 1e17 }', 1), encoding="utf-8")
-    code = main(["sweep", str(spec), "--out", str(tmp_path / "o"), "--workers", "0"])
-    err = capsys.readouterr().err
-    assert code == 2 and "failed: case" in err and "capex_overrun=10" in err
+    spec.write_text(spec.read_text().replace('name = "growth 3%"', 'name = "long tail"').replace(
+        '"context.budget_growth" = 0.03', '"scenario.post_horizon_years" = 60'), encoding="utf-8")
+    sweep = load_sweep(spec)
+    monkeypatch.setenv("DFL_FINANCE_MEMORY_GIB", "0.001")
+    state = run_sweep(sweep, tmp_path / "o")
+    assert {sweep.cases[k].override for k in state.failed} == {"long tail"} and len(state.failed) == 8
+    assert all("too large to run" in why for why in state.failed.values())
     cases = pd.read_csv(tmp_path / "o" / "cases.csv")
     failed = cases[cases["failed"].notna()]
-    assert len(failed) == 4 and set(failed["stress"]) == {"capex_overrun=10"}
+    assert len(failed) == 8 and set(failed["override"]) == {"long tail"}
     assert (cases.loc[cases["failed"].isna(), "draws"] == 6).all()  # the others' results are there
+    assert main(["sweep", str(spec), "--out", str(tmp_path / "p"), "--workers", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("failed: case") == 8 and "long tail" in err and "too large to run" in err
+
+
+@pytest.mark.parametrize("stress, field, words", [
+    ("capex_overrun=nan", "sweep.stresses", "capex_overrun=nan: size: the size of capex_overrun is"),
+    ("pledge_shortfall:nobody", "sweep.stresses", "pledge_shortfall:nobody: source: no source with this id"),
+    ("capex_overrun=10", "sweep.stresses", "capex_overrun=10: the stressed scenario is not valid: programme[0]."
+                                           "cost[0].unit_cost: Input should be less than or equal to 1e+18"),
+    ("delay:gpe", "sweep.case[0].stress", "delay:gpe: source: no source with this id (known: ida, mof)"),
+])
+def test_a_stress_that_cannot_stress_a_scenario_is_refused_by_the_sweep_file_and_field(tmp_path, capsys, stress,
+                                                                                      field, words):
+    """A stress size outside its range, a source a scenario does not have, or a stressed scenario that does not
+    validate passed the sweep's check and failed every case it made, each named only by its case (found by
+    tests/test_fuzz_inputs.py, issue 26)."""
+    listed = f'[[sweep.case]]\nscenario = "{ROOT / "scenarios/rwanda-ida-credit.toml"}"\nstress = "{stress}"\n'
+    spec = _spec(tmp_path, draws=2, chunk=2, extra=listed if field.startswith("sweep.case") else "")
+    text = spec.read_text().replace('"capex_overrun=0.3"', f'"{stress}"')
+    spec.write_text(text.replace('name = "as written"', 'name = "as written"\nvalues = { '
+                                 '"programme[0].cost[0].unit_cost" = 1e17 }', 1), encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_sweep(spec)
+    assert {p.path for p in info.value.problems} == {f"{spec}: {field}"}, info.value  # one per scenario at most
+    assert words in info.value.problems[0].message and "rwanda-ida-credit.toml" in info.value.problems[0].message
+    assert main(["sweep", str(spec), "--out", str(tmp_path / "o"), "--workers", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"{spec}: {field}: ") and "failed: case" not in err and not (tmp_path / "o").exists()
 
 
 def test_a_bad_sweep_names_every_problem(tmp_path):
@@ -183,6 +214,71 @@ def test_a_bad_sweep_names_every_problem(tmp_path):
     assert f"{broken}: context.schools" in text  # the broken scenario, by file and field
     assert "budget_grwth" in text and "did you mean" in text  # the override path, in the valid scenario
     assert "capex_overun" in text
+
+
+@pytest.mark.parametrize("name, words", [("missing.toml", "missing.toml: file not found"),
+                                         (".", "is a folder, not a scenario file")])
+def test_a_scenario_file_that_cannot_be_read_is_named_by_the_sweep_file_and_field(tmp_path, capsys, name, words):
+    """A missing scenario file was named alone, without the sweep file and sweep.scenarios (found by
+    tests/test_fuzz_inputs.py, issue 26)."""
+    spec = _spec(tmp_path)
+    spec.write_text(spec.read_text().replace(f'"{ROOT / "scenarios/kenya-ida-gpe.toml"}"', f'"{name}"'),
+                    encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_sweep(spec)
+    (problem,) = info.value.problems
+    assert problem.path == f"{spec}: sweep.scenarios" and problem.value == name and words in problem.message
+    assert main(["sweep", str(spec), "--out", str(tmp_path / "o"), "--workers", "0"]) == 2
+    assert capsys.readouterr().err.startswith(f"{spec}: sweep.scenarios: ")
+
+
+@pytest.mark.parametrize("seeds, case_seed", [("[18446744073709551616]", None), ("[true]", None),
+                                               ("[1]", "9223372036854775808")])
+def test_a_seed_that_is_not_a_whole_number_from_0_to_2_63_is_refused(tmp_path, capsys, seeds, case_seed):
+    """Seeds of 2**64 validated and every case then failed with an OverflowError; true was taken as the seed 1
+    (found by tests/test_fuzz_inputs.py, issue 26)."""
+    extra = f'[[sweep.case]]\nscenario = "{ROOT / "scenarios/kenya-ida-gpe.toml"}"\nseed = {case_seed}\n' \
+        if case_seed else ""
+    spec = _spec(tmp_path, extra=extra)
+    spec.write_text(spec.read_text().replace("seeds = [1, 2]", f"seeds = {seeds}"), encoding="utf-8")
+    field = "sweep.case[0].seed" if case_seed else "sweep.seeds"
+    words = rf"{re.escape(field)}: a.* whole number.* from 0 to 9,223,372,036,854,775,807"
+    with pytest.raises(ScenarioError, match=words):
+        load_sweep(spec)
+    assert main(["sweep", str(spec), "--out", str(tmp_path / "o"), "--workers", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"{spec}: {field}: ") and "failed: case" not in err and not (tmp_path / "o").exists()
+
+
+def test_two_override_sets_of_the_same_name_are_refused(tmp_path):
+    """Two sets named alike made cases with the same labels, and a listed case took the last of them (seen while
+    extending the fuzz to sweep files, issue 26)."""
+    spec = _spec(tmp_path)
+    spec.write_text(spec.read_text().replace('name = "growth 3%"', 'name = "as written"'), encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_sweep(spec)
+    (problem,) = info.value.problems
+    assert problem.path == f"{spec}: sweep.override[1].name" and problem.value == "as written"
+    assert "the name of sweep.override[0]: give each set its own name" in problem.message
+
+
+@pytest.mark.parametrize("extra, key, words", [
+    ('[[override]]\nname = "growth 4%"\nvalues = { "context.budget_growth" = 0.04 }\n', "override",
+     "(did you mean [[sweep.override]]?)"),
+    ("mutation = nan\n", "mutation", "unknown table: a sweep file has a [sweep] table"),
+])
+def test_a_table_outside_sweep_is_refused_not_dropped(tmp_path, capsys, extra, key, words):
+    """Override sets written as [[override]] instead of [[sweep.override]], or any other key outside [sweep], were
+    dropped without a word and the sweep ran without them (seen while extending the fuzz to sweep files, issue
+    26)."""
+    spec = _spec(tmp_path)
+    spec.write_text(extra + spec.read_text(), encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_sweep(spec)
+    (problem,) = info.value.problems
+    assert problem.path == f"{spec}: {key}" and words in problem.message
+    assert main(["sweep", str(spec), "--out", str(tmp_path / "o"), "--workers", "0"]) == 2
+    assert capsys.readouterr().err.startswith(f"{spec}: {key}: ") and not (tmp_path / "o").exists()
 
 
 def test_a_listed_set_of_cases_instead_of_the_product(tmp_path):
@@ -410,6 +506,27 @@ def test_a_bad_portfolio_sweep_is_named(tmp_path, capsys, change, words):
     for w in words:
         assert w in err, (w, err)
     assert not (tmp_path / "out" / "draws").exists()
+
+
+def test_the_sweep_tables_are_written_as_every_table_is_text_neutralised_and_line_breaks_quoted(tmp_path):
+    """An override set named "\\r=2+5" broke the rows of cases.csv, quantiles.csv and portfolio_quantiles.csv in two
+    and was written as a formula: the sweep wrote them with pandas, not the one CSV writer (found by
+    tests/test_fuzz_inputs.py, issue 26)."""
+    from dfl_finance.export import neutralise_text
+
+    _two_countries(tmp_path)
+    spec = _portfolio_spec(tmp_path, "portfolio.toml", draws=2)
+    spec.write_text(spec.read_text().replace('name = "uncertain budget"', 'name = "\\r=2+5"'), encoding="utf-8")
+    state = run_sweep(load_sweep(spec), tmp_path / "o")
+    assert not state.failed
+    for name in ("cases.csv", "quantiles.csv", "portfolio_quantiles.csv"):
+        text = (tmp_path / "o" / name).read_text(encoding="utf-8")
+        table = pd.read_csv(tmp_path / "o" / name, keep_default_na=False)
+        assert not [line for line in text.splitlines() if line.startswith(("=", "@", "+", "-"))], name
+        if "case" in table:  # every row read back whole: its case a number
+            assert set(table["case"]) == {0, 1, 2, 3}, name
+        if "override" in table:
+            assert set(table["override"]) == {"as written", neutralise_text("\r=2+5")}, name  # "'\r'=2+5"
 
 
 def test_a_portfolio_beside_scenarios_and_countries_by_name_in_listed_cases(tmp_path):

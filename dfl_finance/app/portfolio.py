@@ -22,7 +22,16 @@ import pandas as pd
 
 from ..errors import Problem, ScenarioError, known
 from ..formatting import format_money
-from ..portfolio import OBJECTIVES, RULES, CountryEntry, Portfolio, load_portfolio, run_portfolio
+from ..portfolio import (
+    OBJECTIVES,
+    RULES,
+    WEIGHT_WORDS,
+    CountryEntry,
+    Portfolio,
+    is_weight,
+    load_portfolio,
+    run_portfolio,
+)
 from ..profiles import bundled_scenarios_dir
 from .basis import basis_currency
 
@@ -364,9 +373,8 @@ def with_fund_options(portfolio: Portfolio, envelope: float, rule: str, per_lear
         if country not in names:
             problems.append(Problem(f"Weight of {country}", f"no such country in the portfolio ({known(names)})",
                                     has_value=False))
-        elif not _amount_ok(w):
-            problems.append(Problem(f"Weight of {country}", "a number >= 0 (the weighted rule shares by need × "
-                                    "weight)", w))
+        elif not is_weight(w):
+            problems.append(Problem(f"Weight of {country}", WEIGHT_WORDS, w))
     if problems:
         raise ScenarioError(problems)
     countries = [c if (w := weights.get(c.label)) is None else replace(c, weight=float(w)) for c in countries]

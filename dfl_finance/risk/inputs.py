@@ -96,13 +96,77 @@ def _inside(x: float, lo: float, hi: float, lo_open: bool, hi_open: bool) -> boo
     return (x > lo if lo_open else x >= lo) and (x < hi if hi_open else x <= hi)
 
 
+def allowed_range(loc: Sequence[str | int], sc: Scenario) -> tuple[float, float, bool, bool, str]:
+    """``(lower, upper, lower open, upper open, why)``: the values an uncertain input at ``loc`` may take. Its
+    field's range (:func:`field_bounds`); a target year, the years of the plan; a programme's ``target_share`` at
+    least, and its ``start_share`` at most, the split between them that :func:`share_split` gives (a draw with the
+    target below the start reached units back, at a negative capex, and the optimiser found no mix; issue 26).
+    ``why`` says where a bound comes from, in words (or ``""``)."""
+    lo, hi, lo_open, hi_open = field_bounds(loc)
+    if loc[-1] == "target_year":
+        return float(sc.scenario.start_year), float(sc.end_year), False, False, " (the years of the plan)"
+    if len(loc) != 3 or loc[0] != "programme" or not isinstance(loc[1], int) or \
+            loc[-1] not in ("start_share", "target_share"):
+        return lo, hi, lo_open, hi_open, ""
+    least_target, most_start = share_split(sc, loc[1])
+    if loc[-1] == "target_share":
+        if least_target >= lo:
+            lo, lo_open = least_target, False
+        return lo, hi, lo_open, hi_open, f" (a target_share is at least the programme's start_share: {least_target:g})"
+    if most_start <= hi:
+        hi, hi_open = most_start, False
+    return lo, hi, lo_open, hi_open, f" (a start_share is at most the programme's target_share: {most_start:g})"
+
+
+def share_split(sc: Scenario, i: int) -> tuple[float, float]:
+    """``(least target, most start)``: the least value a draw of programme ``i``'s ``target_share`` may take and the
+    most its ``start_share`` may take, so that no draw, and no run with one of them at the file's value (a
+    tornado's), has the target below the start. A share without a row is the file's; a row with a bounded
+    distribution (uniform, triangular, pert, discrete) reaches its lowest and highest values, and the file's value;
+    a normal or lognormal row is truncated at the other's extreme value, or, when both are truncated, at the file's
+    start_share."""
+    p = sc.programme[i]
+    start, target = _row_at(sc, ("programme", i, "start_share")), _row_at(sc, ("programme", i, "target_share"))
+    start_free = start is not None and start.distribution in _TRUNCATED
+    target_free = target is not None and target.distribution in _TRUNCATED
+    start_top = max(p.start_share, _support(start)[1]) if start is not None and not start_free else p.start_share
+    target_bottom = min(p.target_share, _support(target)[0]) if target is not None and not target_free \
+        else p.target_share
+    if start_free and target_free:
+        return p.start_share, p.start_share
+    if start_free:  # (never above the file's target, never below its start: a tornado holds the other at it)
+        split = max(p.start_share, target_bottom)
+        return split, split
+    if target_free:
+        split = min(p.target_share, start_top)
+        return split, split
+    return start_top, target_bottom
+
+
+#: Distributions truncated to the range of their field, rather than bounded by their parameters.
+_TRUNCATED = ("normal", "lognormal")
+
+
+def _row_at(sc: Scenario, loc: tuple[str | int, ...]) -> Uncertain | None:
+    """The ``[[uncertain]]`` row of the field at ``loc`` whose distribution has its parameters, if there is one."""
+    from ..paths import resolve
+
+    for row in sc.uncertain:
+        try:
+            here = tuple(resolve(sc, row.path))
+        except ScenarioError:
+            continue
+        if here == loc and all(getattr(row, name) is not None for name in PARAMETERS[row.distribution]
+                               if name not in _OPTIONAL):
+            return row
+    return None
+
+
 def marginal(row: Uncertain | Share, loc: Sequence[str | int], scenario: Scenario) -> Marginal:
-    """The distribution of a row, with the bounds of its field (a target year: the years of the plan)."""
+    """The distribution of a row, with the bounds of the values it may take (:func:`allowed_range`)."""
     from .sampling import Marginal
 
-    lo, hi, _, _ = field_bounds(loc)
-    if loc[-1] == "target_year":
-        lo, hi = float(scenario.scenario.start_year), float(scenario.end_year)
+    lo, hi, _, _, _ = allowed_range(loc, scenario)
     return Marginal(row.distribution, low=row.low, high=row.high, mode=row.mode, mean=row.mean, sd=row.sd,
                     median=row.median, sd_log=row.sd_log, values=tuple(row.values or ()),
                     weights=tuple(row.weights or ()), lower_bound=lo, upper_bound=hi)
@@ -237,14 +301,12 @@ def _parameter_problems(row: Uncertain | Share, loc: Sequence[str | int], sc: Sc
     if out:
         return out
     # the values must be values the field may take (a normal is truncated to the field's range instead)
-    lo, hi, lo_open, hi_open = field_bounds(loc)
-    if loc[-1] == "target_year":
-        lo, hi, lo_open, hi_open = float(sc.scenario.start_year), float(sc.end_year), False, False
+    lo, hi, lo_open, hi_open, why = allowed_range(loc, sc)
     if d in ("normal", "lognormal"):  # truncated to the field's range: its centre must lie inside it
         centre, name = (row.mean, "mean") if d == "normal" else (row.median, "median")
         if not _inside(float(centre), lo, hi, lo_open, hi_open):  # type: ignore[arg-type]
             out.append(Problem(f"{where}.{name}", f"outside the field's allowed range "
-                               f"({_range_words(lo, hi, lo_open, hi_open)})", centre))
+                               f"({_range_words(lo, hi, lo_open, hi_open)}){why}", centre))
         return out
     low, high = _support(row)
     bad = [(name, v) for name, v in (("low", low), ("high", high)) if not _inside(v, lo, hi, lo_open, hi_open)]
@@ -252,7 +314,7 @@ def _parameter_problems(row: Uncertain | Share, loc: Sequence[str | int], sc: Sc
         field = {"discrete": "values", "lognormal": "median"}.get(d, name)
         what = f"values from {low:g} to {high:g}" if d in ("discrete", "lognormal") else f"{name} = {v:g}"
         out.append(Problem(f"{where}.{field}", f"the distribution gives {what}, outside the field's allowed range "
-                           f"({_range_words(lo, hi, lo_open, hi_open)})", getattr(row, field)))
+                           f"({_range_words(lo, hi, lo_open, hi_open)}){why}", getattr(row, field)))
         break
     return out
 

@@ -24,6 +24,7 @@ from ..vocabulary import (
     MAX_AMOUNT,
     MAX_COUNT,
     MAX_DRAWS,
+    MAX_SEED,
     MAX_SOURCES,
     MAX_YEARS,
     BudgetScope,
@@ -497,7 +498,7 @@ class Risk(_Model):
 
     draws: int = _field(1000, description="Number of draws (the command line's --draws wins)", ge=1, le=MAX_DRAWS)
     seed: int = _field(0, description="Seed of the random numbers: the same seed gives the same draws on any "
-                       "machine (the command line's --seed wins)", ge=0, le=2**63 - 1)
+                       "machine (the command line's --seed wins)", ge=0, le=MAX_SEED)
     method: SamplingMethod = _field("lhs", description="lhs (Latin hypercube), sobol (scrambled Sobol) or mc "
                                     "(plain Monte Carlo), from scipy.stats.qmc and numpy")
 
