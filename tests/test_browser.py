@@ -520,6 +520,41 @@ def test_numbers_that_are_not_whole_or_not_numbers_are_refused(browser, server, 
     pg.context.close()
 
 
+def test_a_table_edit_made_while_another_session_saved_is_shown_as_a_conflict_not_dropped(browser, server, workspace):
+    """An edit typed in the tables vanished when another session saved the scenario meanwhile (issue 26): the
+    form's keys follow the version on disk, and the button of the next run was not the one clicked. The edit is now
+    saved, or shown beside the other version as a conflict, and can be kept."""
+    from dfl_finance.paths import apply_overrides
+    from dfl_finance.workspace import Workspace
+
+    name = "Tables while another session saves (test)"
+    sc = apply_overrides(load_scenario(ROOT / "scenarios" / "kenya-domestic.toml"), {"scenario.name": name})
+    ws = Workspace(workspace)
+    entry = ws.create(dump_scenario(sc))
+    pg = _new_page(browser)
+    try:
+        _goto(pg, server)
+        _pick(pg, name)
+        with _rerun(pg):
+            pg.get_by_role("radio", name="Programmes and sources (tables)").click()
+        grid = pg.locator("[data-testid='stDataFrame']").nth(1)  # the cost lines
+        ws.save(entry.base, dump_scenario(apply_overrides(sc, {"context.burden_limit": 0.07})))  # the other session
+        editor = _open_cell_editor(pg, grid, 80, right=3)  # the first line's unit_cost
+        editor.fill("777")
+        _click(pg, "Apply table edits")
+        pg.get_by_text("was changed by another session after you opened it").first.wait_for()
+        assert load_scenario(workspace / entry.file).context.burden_limit == 0.07  # theirs on disk, mine shown
+        _click(pg, "Overwrite with mine")
+        saved = load_scenario(workspace / entry.file)
+        assert saved.programme[0].cost[0].unit_cost == 777.0
+        _no_exception(pg)
+    finally:
+        pg.context.close()
+        for e in Workspace(workspace).entries():
+            if e.name == name:
+                Workspace(workspace).delete(e.base)
+
+
 def test_a_broken_file_in_the_workspace_breaks_no_page(browser, server, workspace):
     broken = workspace / "written-by-hand.toml"
     broken.write_text("[scenario]\nname = 'x'\nyears = inf\n", encoding="utf-8")

@@ -8,6 +8,7 @@ import difflib
 import streamlit as st
 
 from . import state
+from .ui import as_text
 
 
 def show_conflict() -> None:
@@ -18,8 +19,8 @@ def show_conflict() -> None:
     theirs, mine_text = found.theirs, found.mine or ""  # an edit's conflict (a delete's is a notice)
     gone = theirs is None
     what = "deleted or renamed" if gone else "changed"
-    st.warning(f"**{found.base.name}** was {what} by another session after you opened it, so your edit was not "
-               "saved. Nothing is lost: choose which version to keep.",
+    st.warning(f"**{as_text(found.base.name)}** was {what} by another session after you opened it, so your edit "
+               "was not saved. Nothing is lost: choose which version to keep.",
                icon=":material/sync_problem:")
     if theirs is not None:
         diff = "\n".join(difflib.unified_diff((theirs.text or "").splitlines(), mine_text.splitlines(), "on disk",

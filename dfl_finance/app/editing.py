@@ -364,6 +364,30 @@ def _row(row: pd.Series, columns: list[str], numbers: dict[str, bool], path: str
     return out
 
 
+def edited_frame(shown: pd.DataFrame, edits: Any) -> pd.DataFrame:
+    """The table a data editor shows after ``edits``, its state as Streamlit keeps it (``edited_rows``: row position
+    -> {column: value}, ``added_rows``: [{column: value}], ``deleted_rows``: [row position]) over the table it was
+    given (``shown``): what ``st.data_editor`` returns, rebuilt where only the state is at hand (a callback).
+
+    >>> df = pd.DataFrame({"id": ["a", "b"], "x": ["1", "2"]})
+    >>> edited_frame(df, {"edited_rows": {1: {"x": "5"}}, "added_rows": [{"id": "c"}], "deleted_rows": [0]}).to_dict(
+    ...     "list")
+    {'id': ['b', 'c'], 'x': ['5', None]}
+    """
+    out = shown.reset_index(drop=True).copy()
+    edits = edits if isinstance(edits, dict) else {}
+    for row, changes in (edits.get("edited_rows") or {}).items():
+        for column, value in changes.items():
+            if column in out.columns:
+                out.at[int(row), column] = value
+    deleted = {int(r) for r in edits.get("deleted_rows") or []}
+    out = out.drop(index=[r for r in deleted if r in out.index])
+    added = [{c: row.get(c) for c in out.columns} for row in edits.get("added_rows") or []]
+    if added:
+        out = pd.concat([out, pd.DataFrame(added, columns=out.columns, dtype=object)], ignore_index=True)
+    return out.reset_index(drop=True)
+
+
 def scenario_from_tables(scenario: Scenario, progs: pd.DataFrame, lines: pd.DataFrame,
                          sources: pd.DataFrame) -> Scenario:
     """A new scenario with the three tables in place of its programmes and sources; raises ScenarioError.

@@ -11,6 +11,7 @@ from dfl_finance.app.conflicts import show_conflict
 from dfl_finance.app.editing import (
     NUMBERS,
     apply_values,
+    edited_frame,
     field_label,
     new_from_templates,
     number_text,
@@ -69,6 +70,23 @@ def apply_key_form(entry: Entry, prefix: str, scope: str) -> None:
         state.notice("Nothing changed.")
         return
     state.apply_edit(entry, dump_scenario(new), scope)
+
+
+def apply_tables(entry: Entry, prefix: str, scope: str, progs, lines, sources) -> None:  # noqa: ANN001
+    """Submit callback of the tables form: the three tables as edited (their editors' states over the tables as
+    shown), saved over ``entry`` as the key form saves."""
+    edited = [edited_frame(df, st.session_state.get(f"{key}:{prefix}"))
+              for key, df in (("tp", progs), ("tl", lines), ("ts", sources))]
+    try:
+        new = scenario_from_tables(entry.scenario, *edited)
+    except ScenarioError as exc:
+        set_problems(f"{scope}:tables", exc.problems)
+        return
+    if new == entry.scenario:
+        set_problems(f"{scope}:tables", [])
+        state.notice("Nothing changed.")
+        return
+    state.apply_edit(entry, dump_scenario(new), f"{scope}:tables")
 
 
 def apply_toml(entry: Entry, key: str, scope: str) -> None:
@@ -340,7 +358,7 @@ if view == VIEWS[1]:
             return {c: number(labels.get(c)) for c in NUMBERS[table]}
 
         st.markdown("**Programmes**")
-        progs_e = st.data_editor(progs, num_rows="dynamic", key=f"tp:{prefix}", hide_index=True,
+        st.data_editor(progs, num_rows="dynamic", key=f"tp:{prefix}", hide_index=True,
                                  column_config=column_config("[[programme]]", progs.columns, {
                                      **numbers("programmes"), "pillar": choice(PILLARS), "driver": choice(DRIVERS),
                                      "rollout": choice(ROLLOUTS), "template": choice(templates())}))
@@ -350,7 +368,7 @@ if view == VIEWS[1]:
 
         year = sc.scenario.base_year
         st.markdown("**Cost lines** (each names its programme's id)")
-        lines_e = st.data_editor(lines, num_rows="dynamic", key=f"tl:{prefix}", hide_index=True,
+        st.data_editor(lines, num_rows="dynamic", key=f"tl:{prefix}", hide_index=True,
                                  column_config=column_config("[[programme.cost]]", lines.columns, {
                                      **numbers("lines", unit_cost="unit_cost [its currency]"),
                                      "currency": defaulted("currency", cur),
@@ -362,7 +380,7 @@ if view == VIEWS[1]:
         st.markdown("**Funding sources**")
         implied = {s.id: sc.source_currency(s) for s in sc.source if s.currency is None}
         by_kind = "; ".join(f"{i}: {c}" for i, c in implied.items())
-        sources_e = st.data_editor(sources, num_rows="dynamic", key=f"ts:{prefix}", hide_index=True,
+        st.data_editor(sources, num_rows="dynamic", key=f"ts:{prefix}", hide_index=True,
                                    column_config=column_config("[[source]]", sources.columns, {
                                        "currency": lambda help: cfg.TextColumn(
                                            "currency (empty: by kind)",
@@ -379,18 +397,11 @@ if view == VIEWS[1]:
         if implied:
             st.caption("An empty currency of a source is the default for its kind (see the column's help): here "
                        + ", ".join(f"{c} for {i}" for i, c in implied.items()) + ".")
-        if st.form_submit_button("Apply table edits", type="primary", key=f"apply_tables:{prefix}"):
-            try:
-                new = scenario_from_tables(sc, progs_e, lines_e, sources_e)
-            except ScenarioError as exc:
-                set_problems(f"{scope}:tables", exc.problems)
-            else:
-                if new == sc:
-                    set_problems(f"{scope}:tables", [])
-                    state.notice("Nothing changed.")
-                else:
-                    state.apply_edit(entry, dump_scenario(new), f"{scope}:tables")
-            st.rerun()
+        # a callback, bound to the scenario and the tables as shown: a save by another session meanwhile changes
+        # the form's keys in the next run, where an inline button would no longer be the one clicked and the edits
+        # would vanish; here they are saved, or shown beside the other version as a conflict
+        st.form_submit_button("Apply table edits", type="primary", key=f"apply_tables:{prefix}",
+                              on_click=apply_tables, args=(entry, prefix, scope, progs, lines, sources))
     show_problem_summary(f"{scope}:tables", sc)
 
 # ----------------------------------------------------------------------------------------- TOML
