@@ -22,6 +22,7 @@ Rules (no Streamlit here; the app's ``state`` module is a thin layer over this o
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -285,11 +286,18 @@ def read_entry(folder: Path, file: str, origin: Origin, fresh: bool = False, her
         return Entry(folder, file, origin, "", None, None, _error(path, f"cannot read: {exc.strerror or exc}"))
     if text is None:
         return Entry(folder, file, origin, version, None, None, _error(path, error or ""))
-    text = rebase_text(text, folder, here)
+    text = _rebased(text, folder, here)
     parsed = _parsed(here, text)
     if isinstance(parsed, ScenarioError):
         return Entry(folder, file, origin, version, text, None, parsed.with_file(str(path)))
     return Entry(folder, file, origin, version, text, parsed)
+
+
+@functools.lru_cache(maxsize=PARSED_CACHE)
+def _rebased(text: str, folder: Path, here: Path) -> str:
+    """:func:`~dfl_finance.schema.io.rebase_text`, cached: the bundled files are seen from the workspace on every
+    run of every page."""
+    return rebase_text(text, folder, here)
 
 
 def _error(path: Path, message: str) -> ScenarioError:
