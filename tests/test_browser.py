@@ -812,9 +812,10 @@ def _grid_cells(grid, until: str = "rows => true") -> list[list[str]]:
     return grid.evaluate(_GRID_CELLS)
 
 
-def _grid(grid) -> pd.DataFrame:
-    """The cells of a table drawn by st.dataframe, from the grid's accessible table: the rows and columns in view."""
-    cells = _grid_cells(grid)
+def _grid(grid, until: str = "rows => true") -> pd.DataFrame:
+    """The cells of a table drawn by st.dataframe, from the grid's accessible table: the rows and columns in view,
+    once they satisfy ``until`` (see :func:`_grid_cells`)."""
+    cells = _grid_cells(grid, until)
     return pd.DataFrame(cells[1:], columns=cells[0])
 
 
@@ -858,7 +859,7 @@ def test_the_risk_page_draws_the_tornado_the_sobol_indices_and_the_stress_tests(
         pg.get_by_text("Stress tests", exact=True).scroll_into_view_if_needed()
         grid = pg.get_by_text("Stress tests", exact=True).locator(
             "xpath=following::*[@data-testid='stDataFrame'][1]")
-        shown = _grid(grid)
+        shown = _grid(grid, "rows => rows.length >= 3 && rows[0]['Stress'] === 'Baseline (no stress)'")
         stressed = run_stresses(sc)
         expected = stress_table(stressed.summary_df(), stressed.notes())
         assert list(shown["Stress"]) == list(expected["Stress"]) and len(shown) >= 3
@@ -894,9 +895,8 @@ def test_compare_shows_p50_and_p90_beside_the_deterministic_values(browser, serv
         pg.get_by_text("P50 and P90: the values that half and 90% of the draws stay below").wait_for(timeout=180_000)
         # a grid that takes the place of another on the page (the summary table, before the toggle) may show the
         # other's columns to the accessibility tree for a moment: wait for its own
-        cells = _grid_cells(heading.locator("xpath=following::*[@data-testid='stDataFrame'][1]"),
-                            until="rows => '1. P50' in rows[0]")
-        table = pd.DataFrame(cells[1:], columns=cells[0])
+        table = _grid(heading.locator("xpath=following::*[@data-testid='stDataFrame'][1]"),
+                      until="rows => '1. P50' in rows[0]")
         # the Rwanda options (and those other tests saved in the workspace), numbered as in the summary table, the
         # baseline first; every bundled option has uncertain inputs: its P50 and P90 beside it (the grid holds the
         # columns in view)
@@ -939,7 +939,8 @@ def test_the_export_writes_the_risk_tables_computed_on_the_risk_page(browser, se
             pg.get_by_role("link", name="Export").click()  # in the same session: what it computed is kept
         pg.get_by_role("heading", name="Risk, sensitivity and stress tables").wait_for()
         overview = _grid(pg.get_by_role("heading", name="Risk, sensitivity and stress tables").locator(
-            "xpath=following::*[@data-testid='stDataFrame'][1]")).set_index("Scenario")
+            "xpath=following::*[@data-testid='stDataFrame'][1]"), "rows => rows.some(r => 'Scenario' in r)"
+        ).set_index("Scenario")
         assert overview.loc[IDA, "Risk (quantiles)"] == "64 draws, seed 2026, lhs (Risk page)"
         assert overview.loc[IDA, "Sensitivity (tornado, sobol)"] == "tornado: Funding gap"
         _screenshot(pg, "export-risk")
@@ -1202,7 +1203,9 @@ def test_the_portfolio_page_runs_the_users_own_workspace_scenario_and_downloads_
         assert {(r["Country"], r["Programme"], r["Unit"]) for r in reach} >= {
             ("Rwanda", "Learner devices", "learners"), ("Rwanda", "Teacher data skills", "teachers")}
         _screenshot(pg, "portfolio-my-scenarios")
-        shown = _grid_rows(pg.locator("[data-testid='stDataFrame']").filter(has_text="Share of need [%]").first)
+        # both countries: a grid that a run changes may show its former rows (one country) for a moment
+        shown = _grid_rows(pg.locator("[data-testid='stDataFrame']").filter(has_text="Share of need [%]").first,
+                           until="rows => rows.length === 2")
         shares = {r["Country"]: float(r["Share [USD]"].replace(",", "")) for r in shown}
         data = _download(pg, "The portfolio file with these options and its scenario files (zip)", reruns=True)
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
