@@ -313,7 +313,7 @@ def cmd_risk(args: argparse.Namespace) -> int:
     """Run each scenario over draws of its uncertain inputs; write the quantile tables (and the draws)."""
     import pandas as pd
 
-    from .results import quantiles_df, yearly_quantiles_df
+    from .results import quantiles_df, quantiles_note, yearly_quantiles_df
     from .risk import risk_draws
     from .risk.inputs import run_entry
 
@@ -330,7 +330,7 @@ def cmd_risk(args: argparse.Namespace) -> int:
         with _in_file(f), _progress(n, sc.name) as bar:
             res = risk_draws(sc, n, seed, method, args.basis, progress=bar.update)
         quantiles = quantiles_df(res)
-        note = _flat(quantiles)
+        note = quantiles_note(quantiles)
         args.risk[sc.name] = run_entry(sc, n, seed, method, note)
         tables["quantiles"].append(quantiles)
         tables["yearly_quantiles"].append(yearly_quantiles_df(res))
@@ -360,19 +360,12 @@ def _progress(total: int, label: str) -> Any:
 RISK_SHOWN = ("total_cost", "total_gap", "pv_government_cost", "peak_burden_share", "years_over_limit")
 
 
-def _flat(quantiles: pd.DataFrame) -> str:
-    """The note of a scenario's quantiles (quantiles.csv's ``note``: why they are flat), or ``""``."""
-    from .results import quantiles_note
-
-    return quantiles_note(quantiles)
-
-
 def _quantiles_text(q: pd.DataFrame) -> str:
     """A compact table of the main metrics' statistics, one block per scenario, values with their units."""
     import pandas as pd
 
     from .formatting import currency_of, format_metric
-    from .results import STATISTICS
+    from .results import STATISTICS, quantiles_note
     from .vocabulary import metric_definition
 
     blocks = []
@@ -394,7 +387,7 @@ def _quantiles_text(q: pd.DataFrame) -> str:
                 k: (format_metric(values[k], kind, cur) if kind != "share" or metric in ("prob_over_limit",
                                                                                            "peak_burden_share")
                     else f"{values[k]:.2f}") for k in STATISTICS if k in values}})
-        note = _flat(g)
+        note = quantiles_note(g)
         head = f"{name}: {note}" if note else str(name)  # a flat block says so in its first line
         blocks.append(f"{head}\n" + pd.DataFrame(rows).to_string(index=False))
     return "\n\n".join(blocks)
@@ -472,7 +465,7 @@ def cmd_optimise(args: argparse.Namespace) -> int:
         import pandas as pd
 
         from .optimiser import optimise_draws
-        from .results import quantiles_df
+        from .results import quantiles_df, quantiles_note
         from .risk.inputs import run_entry
 
         seed = sc.risk.seed if args.seed is None else args.seed
@@ -480,7 +473,7 @@ def cmd_optimise(args: argparse.Namespace) -> int:
             runs = optimise_draws(sc, options, args.draws, seed, args.method, args.basis, progress=bar.update)
         tables["quantiles"] = pd.concat([quantiles_df(r) for r in runs], ignore_index=True)
         args.optimise["draws"] = run_entry(sc, args.draws, seed, args.method or sc.risk.method,
-                                           _flat(tables["quantiles"]))
+                                           quantiles_note(tables["quantiles"]))
         args.seed = seed
     written = _write(tables, args, [sc])
     print(comparison_text(tables["comparison"][tables["comparison"]["metric"].isin(OPTIMISE_SHOWN)]))

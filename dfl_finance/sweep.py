@@ -473,6 +473,8 @@ def _stale(out: Path, sweep: Sweep, resume: bool) -> dict[int, str]:
     import json
     import shutil
 
+    from .schema.io import write_text_atomically
+
     draws = out / "draws"
     draws.mkdir(parents=True, exist_ok=True)
     for pattern in ("case=*/*.tmp*", "case=*/.*.tmp*", ".*.tmp*"):
@@ -485,10 +487,8 @@ def _stale(out: Path, sweep: Sweep, resume: bool) -> dict[int, str]:
         recorded = {}
     now = {str(c.index): case_fingerprint(sweep, c) for c in sweep.cases}
     removed: dict[int, str] = {}
-    for folder in sorted(draws.glob("case=*")):
+    for folder in sorted(draws.glob("case=*")) if resume else ():
         key = folder.name.split("=", 1)[1]
-        if not resume:
-            continue
         if recorded.get(key) != now.get(key):
             why = ("not a case of this sweep" if key not in now else
                    "written by another sweep, or before dfl_finance recorded what chunks are computed from"
@@ -497,9 +497,7 @@ def _stale(out: Path, sweep: Sweep, resume: bool) -> dict[int, str]:
             shutil.rmtree(folder)
             if key.isdigit():
                 removed[int(key)] = why
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(json.dumps(now, indent=1, sort_keys=True), encoding="utf-8")
-    os.replace(tmp, path)
+    write_text_atomically(path, json.dumps(now, indent=1, sort_keys=True))  # through a hidden temporary file
     return removed
 
 

@@ -186,10 +186,10 @@ _READS: dict[str, tuple[tuple[int, int, int], str, str | None, str | None]] = {}
 _PARSED: OrderedDict[tuple[str, str], Scenario | ScenarioError] = OrderedDict()
 
 
-def _parsed(folder: Path, text: str, version: str | None = None) -> Scenario | ScenarioError:
+def _parsed(folder: Path, text: str) -> Scenario | ScenarioError:
     """The scenario of a text whose file names are relative to ``folder``, or why it is not one; cached by the
     folder and the text's version."""
-    key = (str(folder), version or version_of(text.encode("utf-8")))
+    key = (str(folder), version_of(text.encode("utf-8")))
     with _cache_lock:
         if key in _PARSED:
             _PARSED.move_to_end(key)

@@ -326,16 +326,20 @@ def rebase_path(name: str, source: Path, target: Path) -> str:
     return Path(relative).as_posix()
 
 
+def _put(table: Any, loc: tuple[str | int, ...], value: str) -> None:
+    """Set the value at ``loc`` (from :func:`file_references`) in a parsed scenario or a tomlkit document."""
+    for part in loc[:-1]:
+        table = table[part]
+    table[loc[-1]] = value
+
+
 def rebase(raw: dict[str, Any], source: Path, target: Path) -> dict[str, Any]:
     """``raw`` (a parsed scenario, changed in place and returned) with the files it names, relative to ``source``,
     named for a file in ``target``."""
     if Path(source).resolve() == Path(target).resolve():
         return raw
     for loc, name in file_references(raw):
-        table: Any = raw
-        for part in loc[:-1]:
-            table = table[part]
-        table[loc[-1]] = rebase_path(name, source, target)
+        _put(raw, loc, rebase_path(name, source, target))
     return raw
 
 
@@ -354,10 +358,7 @@ def rename_references(text: str, rename: Callable[[tuple[str | int, ...], str], 
 
     doc = tomlkit.parse(text.removeprefix(BOM))
     for loc, _, new in found:
-        table: Any = doc
-        for part in loc[:-1]:
-            table = table[part]
-        table[loc[-1]] = new
+        _put(doc, loc, new)
     return tomlkit.dumps(doc)
 
 
@@ -392,17 +393,17 @@ def bundle(texts: dict[str, str], folder: Path) -> dict[str, bytes]:
     """
     out: dict[str, bytes] = {}
     placed: dict[Path, str] = {}
-    taken = set(texts)
+    taken = {name.casefold() for name in texts}  # names in the bundle, as a case-blind file system sees them
     pending: list[tuple[Path, str, bool]] = []  # (file, name in the bundle, is a scenario)
 
     def place(path: Path, scenario: bool) -> str:
         if path not in placed:
             stem, suffix, k = path.stem, path.suffix, 1
             name = f"{BUNDLE_FILES}/{path.name}"
-            while name.casefold() in {t.casefold() for t in taken}:
+            while name.casefold() in taken:
                 k += 1
                 name = f"{BUNDLE_FILES}/{stem}-{k}{suffix}"
-            taken.add(name)
+            taken.add(name.casefold())
             placed[path] = name
             pending.append((path, name, scenario))
         return placed[path]
