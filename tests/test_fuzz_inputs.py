@@ -92,6 +92,14 @@ def _copy_bundled(folder: Path) -> None:
         shutil.copy(f, folder / "examples" / f.name)
 
 
+def _example_written(folder: Path, name: str, text: str) -> Path:
+    """The bundled files under ``folder`` (:func:`_copy_bundled`) with the example ``name`` replaced by ``text``."""
+    _copy_bundled(folder)
+    path = folder / "examples" / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 #: Text columns of the tables these commands write, besides those of tests/test_fuzz.py.
 MORE_TEXT = {"statistic", "note", "country", "income_group", "basis_unit", "capped", "pv_saving_currency", "group",
              "constraint", "binding", "reading", "input_label", "input_unit", "path", "school_id", "region", "area",
@@ -575,9 +583,7 @@ def _portfolio_case(index: int) -> tuple[str, str]:
 @pytest.mark.parametrize("index", range(PORTFOLIO_CASES), ids=[f"portfolio-case-{i}" for i in range(PORTFOLIO_CASES)])
 def test_mutated_portfolios_share_at_most_the_envelope_or_are_refused_by_file_and_field(index, tmp_path):
     name, text = _portfolio_case(index)
-    _copy_bundled(tmp_path)
-    path = tmp_path / "examples" / name
-    path.write_text(text, encoding="utf-8")
+    path = _example_written(tmp_path, name, text)
     out = tmp_path / "out"
     code, _, stderr = _run_cli(["portfolio", str(path), "--out", str(out)])
     assert code in (0, 2), (code, stderr)
@@ -688,9 +694,7 @@ def _sweep_case(index: int) -> tuple[str, str]:
 @pytest.mark.parametrize("index", range(SWEEP_CASES), ids=[f"sweep-case-{i}" for i in range(SWEEP_CASES)])
 def test_mutated_sweeps_run_every_case_or_are_refused_by_file_and_field(index, tmp_path):
     name, text = _sweep_case(index)
-    _copy_bundled(tmp_path)
-    path = tmp_path / "examples" / name
-    path.write_text(text, encoding="utf-8")
+    path = _example_written(tmp_path, name, text)
     out = tmp_path / "out"
     code, _, stderr = _run_cli(["sweep", str(path), "--out", str(out), "--workers", "0"])
     assert code in (0, 2), (code, stderr)
