@@ -16,12 +16,12 @@ from pathlib import Path
 import numpy as np
 
 from dfl_finance import load_scenario, run
-from dfl_finance.compile import build_cost_inputs, build_model_inputs
 from dfl_finance.engine.costs import project_costs
 from dfl_finance.engine.fiscal import cost_metrics
 from dfl_finance.engine.model import simulate
 from dfl_finance.engine.prices import real_discount_factors
-from dfl_finance.results import concat_tables
+from dfl_finance.model.compile import build_cost_inputs, build_model_inputs
+from dfl_finance.outputs.result import concat_tables
 
 HERE = Path(__file__).resolve().parent
 COST_SCENARIO = HERE / "scenarios" / "three_programmes_ten_lines.toml"
@@ -91,7 +91,8 @@ def bench_app_redraw(repeat: int) -> tuple[float, float]:
     Compare charts for two scenarios. Returns (engine + tables, engine + tables + charts) medians."""
     from dfl_finance.app.charts import compare_charts
     from dfl_finance.app.editing import apply_values
-    from dfl_finance.schema import dump_scenario, parse_scenario
+    from dfl_finance.inputs.io import dump_scenario
+    from dfl_finance.model.load import parse_scenario
 
     root = HERE.parent / "scenarios"
     sc = load_scenario(root / "rwanda-ida-credit.toml")

@@ -11,7 +11,7 @@ Giga's source folder on ``sys.path``. Without a usable checkout, or if that envi
 failed and prints our timings against the reference measurement of the issue (there are no timings in Giga's
 repository or documentation).
 
-For each size it generates the schools with ``dfl_finance.schools.generate.generate_schools``, writes them in Giga's
+For each size it generates the schools with ``dfl_finance.studies.schools.generate_schools``, writes them in Giga's
 input format (``schools.csv``, ``cellular.csv``, empty ``fiber.csv``; see :data:`COLUMN_MAP` and
 :func:`giga_world`), times Giga's data preparation, loading and cost step (``MinimumCostScenario.run``, per school and
 with its economies of scale) in a subprocess, times our ``check_schools`` and ``plan_schools`` on the same schools
@@ -38,11 +38,11 @@ import numpy as np
 import pandas as pd
 from bench_engine import median_time
 
-from dfl_finance.schools.engine import TECHNOLOGIES, Technologies
-from dfl_finance.schools.generate import generate_schools
-from dfl_finance.schools.model import plan_schools
-from dfl_finance.schools.table import EARTH_RADIUS_KM, _unit_vectors, check_schools, nearest_km
-from dfl_finance.schools.technology import default_technologies
+from dfl_finance.engine.schools import TECHNOLOGIES, Technologies
+from dfl_finance.inputs.schools import EARTH_RADIUS_KM, _unit_vectors, check_schools, nearest_km
+from dfl_finance.model.schools import plan_schools
+from dfl_finance.model.technology import default_technologies
+from dfl_finance.studies.schools import generate_schools
 
 HERE = Path(__file__).resolve().parent
 DRIVER = HERE / "giga_driver.py"

@@ -15,8 +15,8 @@ import time
 import tomli_w
 
 from dfl_finance import parse_scenario, run
-from dfl_finance.compile import build_model_inputs
 from dfl_finance.errors import ScenarioError
+from dfl_finance.model.compile import build_model_inputs
 from dfl_finance.vocabulary import MAX_FILE_BYTES
 
 

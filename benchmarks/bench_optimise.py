@@ -14,11 +14,11 @@ from pathlib import Path
 from bench_engine import SOURCES_SCENARIO, median_time
 
 from dfl_finance import load_scenario, scenario_from_dict
-from dfl_finance.compile import build_model_inputs
 from dfl_finance.engine.model import simulate
 from dfl_finance.engine.optimise import Options, optimise
-from dfl_finance.optimiser import optimise as optimise_scenario
-from dfl_finance.optimiser import optimise_draws
+from dfl_finance.model.compile import build_model_inputs
+from dfl_finance.studies.optimise import optimise as optimise_scenario
+from dfl_finance.studies.optimise import optimise_draws
 
 HERE = Path(__file__).resolve().parent
 

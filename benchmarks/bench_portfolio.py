@@ -19,7 +19,7 @@ import numpy as np
 from bench_sweep import scaled_country  # the same stand-in countries (this folder is on the path of a script)
 
 from dfl_finance import save_scenario, scenario_from_dict
-from dfl_finance.portfolio import allocate_optimal, discounted, fund_response, load_portfolio, run_portfolio
+from dfl_finance.studies.portfolio import allocate_optimal, discounted, fund_response, load_portfolio, run_portfolio
 
 BUNDLED = ["rwanda-grants-gpe.toml", "kenya-ida-gpe.toml", "rwanda-ida-credit.toml", "rwanda-domestic.toml",
            "kenya-domestic.toml", "rwanda-philanthropy.toml"]

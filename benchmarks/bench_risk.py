@@ -19,8 +19,8 @@ from bench_engine import median_time
 
 from dfl_finance import load_scenario
 from dfl_finance.cli import main as cli
-from dfl_finance.results import quantiles_df, yearly_quantiles_df
-from dfl_finance.risk import risk_draws, run_risk
+from dfl_finance.outputs.result import quantiles_df, yearly_quantiles_df
+from dfl_finance.studies.risk import risk_draws, run_risk
 
 SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "rwanda-ida-credit.toml"
 

@@ -12,9 +12,10 @@ import tracemalloc
 
 from bench_engine import median_time
 
-from dfl_finance.schools.generate import generate_schools
-from dfl_finance.schools.model import plan_schools
-from dfl_finance.schools.table import check_schools, nearest_km
+from dfl_finance.inputs.schools import check_schools, nearest_km
+from dfl_finance.model.schools import plan_schools
+from dfl_finance.outputs.schools import school_tables
+from dfl_finance.studies.schools import generate_schools
 
 
 def main() -> None:
@@ -29,7 +30,7 @@ def main() -> None:
                                args.repeat)
         t_check = median_time(lambda: check_schools(df), max(1, args.repeat // 2))
         plan = plan_schools(table, years=10)
-        t_tables = median_time(lambda: plan.tables(), 1)
+        t_tables = median_time(lambda: school_tables(plan), 1)
         nodes = df.sample(max(n // 50, 1), random_state=0)
         t_kd = median_time(lambda: nearest_km(df["lat"].to_numpy(), df["lon"].to_numpy(), nodes["lat"].to_numpy(),
                                               nodes["lon"].to_numpy()), args.repeat)

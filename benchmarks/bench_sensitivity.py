@@ -18,9 +18,9 @@ import tomllib
 from pathlib import Path
 
 from dfl_finance import scenario_from_dict
-from dfl_finance.paths import get
-from dfl_finance.risk import sensitivity
-from dfl_finance.risk.sensitivity import sobol_df, tornado
+from dfl_finance.inputs.paths import get
+from dfl_finance.studies.risk import sensitivity
+from dfl_finance.studies.risk.sensitivity import sobol_df, tornado
 
 SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "rwanda-ida-credit.toml"
 METRICS = ["total_gap", "pv_government_cost", "peak_burden_share"]

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from dfl_finance import load_scenario, save_scenario, scenario_from_dict
-from dfl_finance.sweep import load_sweep, local_client, run_sweep
+from dfl_finance.studies.sweep import load_sweep, local_client, run_sweep
 
 HERE = Path(__file__).resolve().parent
 BUNDLED = ["rwanda-ida-credit.toml", "rwanda-grants-gpe.toml", "kenya-ida-gpe.toml", "rwanda-ppp.toml"]
@@ -98,7 +98,7 @@ def timed(sweep, out: Path, workers: int, scheduler: str | None = None) -> tuple
 def _client(scheduler: str) -> Any:
     from distributed import Client
 
-    from dfl_finance.sweep import check_cluster
+    from dfl_finance.studies.sweep import check_cluster
 
     client = Client(scheduler, timeout="10s")
     check_cluster(client)

@@ -16,29 +16,28 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
-
 #: Public name -> module that defines it.
 _EXPORTS = {
+    "__version__": "vocabulary",
     "DataError": "errors",
     "DflFinanceError": "errors",
     "Problem": "errors",
     "ScenarioError": "errors",
-    "apply_overrides": "paths",
-    "Result": "results",
-    "assumptions_df": "results",
-    "combine_tables": "results",
-    "comparability": "results",
-    "compare": "results",
-    "incremental_df": "results",
-    "run": "results",
-    "Scenario": "schema",
-    "dump_scenario": "schema",
-    "load_scenario": "schema",
-    "parse_scenario": "schema",
-    "save_scenario": "schema",
-    "scenario_from_dict": "schema",
-    "scenario_warnings": "schema",
+    "apply_overrides": "model.load",
+    "Result": "outputs.result",
+    "assumptions_df": "outputs.result",
+    "combine_tables": "outputs.result",
+    "comparability": "outputs.result",
+    "compare": "outputs.result",
+    "incremental_df": "outputs.result",
+    "run": "outputs.result",
+    "Scenario": "inputs.models",
+    "dump_scenario": "inputs.io",
+    "load_scenario": "model.load",
+    "parse_scenario": "model.load",
+    "save_scenario": "inputs.io",
+    "scenario_from_dict": "model.load",
+    "scenario_warnings": "inputs.rules",
 }
 
 __all__ = [
@@ -50,23 +49,26 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from .errors import DataError, DflFinanceError, Problem, ScenarioError
-    from .paths import apply_overrides
-    from .results import Result, assumptions_df, combine_tables, comparability, compare, incremental_df, run
-    from .schema import (
-        Scenario,
-        dump_scenario,
-        load_scenario,
-        parse_scenario,
-        save_scenario,
-        scenario_from_dict,
-        scenario_warnings,
+    from dfl_finance.errors import DataError, DflFinanceError, Problem, ScenarioError
+    from dfl_finance.inputs.io import dump_scenario, save_scenario
+    from dfl_finance.inputs.models import Scenario
+    from dfl_finance.inputs.rules import scenario_warnings
+    from dfl_finance.model.load import apply_overrides, load_scenario, parse_scenario, scenario_from_dict
+    from dfl_finance.outputs.result import (
+        Result,
+        assumptions_df,
+        combine_tables,
+        comparability,
+        compare,
+        incremental_df,
+        run,
     )
 
 
 def __getattr__(name: str) -> Any:
     if name in _EXPORTS:
-        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        attribute = "VERSION" if name == "__version__" else name  # the version is vocabulary.VERSION
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), attribute)
         globals()[name] = value
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

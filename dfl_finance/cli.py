@@ -17,13 +17,14 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import __version__
-from .errors import DflFinanceError, Problem, ScenarioError
+from dfl_finance.errors import DflFinanceError, Problem, ScenarioError
+from dfl_finance.outputs.schools import school_tables
+from dfl_finance.vocabulary import VERSION as __version__
 
 if TYPE_CHECKING:  # pandas and the engine are imported by the commands that need them (fast --help, validate)
     import pandas as pd
 
-    from .schema.models import Scenario
+    from dfl_finance.inputs.models import Scenario
 
 EXIT_OK, EXIT_INPUT = 0, 2
 EXIT_OUTPUT = 1  # standard output could not be written
@@ -41,8 +42,10 @@ def _with_file(exc: ScenarioError, file: str | None = None) -> list[Problem]:
 
 def _load_each(files: list[str]) -> tuple[list[tuple[str, Scenario]], list[Problem]]:
     """Load every file: the scenarios that load, and the problems of all the others and of duplicate names."""
-    from .schema import duplicate_name_problems, load_scenario
-    from .sizing import check_memory
+    # loaded when the command runs: `--help` and `validate` start without pandas and the engine
+    from dfl_finance.inputs.rules import duplicate_name_problems
+    from dfl_finance.model.load import load_scenario
+    from dfl_finance.model.sizing import check_memory
 
     loaded, problems = [], []
     for f in files:
@@ -83,7 +86,8 @@ def _load_all(files: list[str]) -> list[tuple[str, Scenario]]:
 
 
 def _warn(loaded: list[tuple[str, Scenario]]) -> None:
-    from .schema import scenario_warnings
+    # loaded when the command runs: `--help` and `validate` start without pandas and the engine
+    from dfl_finance.inputs.rules import scenario_warnings
 
     for f, sc in loaded:
         for w in scenario_warnings(sc):
@@ -101,7 +105,8 @@ def _in_file(file: str) -> Iterator[None]:
 
 def _run_all(loaded: list[tuple[str, Scenario]], basis: str | None = None) -> list:
     """Run every scenario, its tables in ``basis`` (default: constant local prices); a failure names its file."""
-    from .results import DEFAULT_BASIS, run
+    # loaded when the command runs: `--help` and `validate` start without pandas and the engine
+    from dfl_finance.outputs.result import DEFAULT_BASIS, run
 
     results = []
     for f, sc in loaded:
@@ -119,7 +124,8 @@ def _legend(names: list[str], baseline: str | None = None) -> tuple[list[str], s
 def _unit_cells(units: dict[str, str], kind: str) -> tuple[str, dict[str, str]]:
     """The unit column of a metric's row, and the currency to print with each scenario's value: one unit for
     all, or (when the scenarios' currencies differ) "each scenario's own" and the code beside every amount."""
-    from .formatting import currency_of
+    # loaded when the command runs: `--help` and `validate` start without pandas and the engine
+    from dfl_finance.outputs.formatting import currency_of
 
     distinct = list(dict.fromkeys(u for u in units.values() if u))
     if len(distinct) <= 1:
@@ -130,8 +136,9 @@ def _unit_cells(units: dict[str, str], kind: str) -> tuple[str, dict[str, str]]:
 
 def summary_text(summary: pd.DataFrame) -> str:
     """A compact table: one row per metric (label and unit), one column per scenario (named in a legend above)."""
-    from .formatting import format_metric
-    from .vocabulary import metric_definition
+    # loaded when the command runs: `--help` and `validate` start without pandas and the engine
+    from dfl_finance.outputs.formatting import format_metric
+    from dfl_finance.vocabulary import metric_definition
 
     names = list(dict.fromkeys(summary["scenario"]))
     keys, legend = _legend(names)
@@ -149,8 +156,9 @@ def summary_text(summary: pd.DataFrame) -> str:
 
 def comparison_text(table: pd.DataFrame) -> str:
     """The comparison with scenarios as [1], [2], ... and the deltas as [k]-[baseline]."""
-    from .formatting import format_delta, format_metric
-    from .vocabulary import metric_definition
+    # loaded when the command runs: `--help` and `validate` start without pandas and the engine
+    from dfl_finance.outputs.formatting import format_delta, format_metric
+    from dfl_finance.vocabulary import metric_definition
 
     names = list(dict.fromkeys(table["scenario"]))
     baseline = str(table["baseline"].iloc[0]) if len(table) else (names[0] if names else "")
@@ -207,8 +215,9 @@ def _write(tables: dict[str, pd.DataFrame], args: argparse.Namespace, scenarios:
            workbook_only: dict[str, pd.DataFrame] | None = None, parquet: Sequence[str] = ()) -> list[Path]:
     """Write the tables as CSV (those named in ``parquet`` as Parquet; and, with --xlsx, one workbook that adds
     ``workbook_only`` and the assumptions), all or nothing."""
-    from .export import manifest
-    from .results import assumptions_df
+    # loaded when the command runs: `--help` and `validate` start without pandas and the engine
+    from dfl_finance.outputs.export import manifest
+    from dfl_finance.outputs.result import assumptions_df
 
     meta = manifest([sc.name for sc in scenarios], input_files=args.files, basis=getattr(args, "basis", None),
                     seed=getattr(args, "seed", None))
@@ -224,9 +233,10 @@ def _write(tables: dict[str, pd.DataFrame], args: argparse.Namespace, scenarios:
 
 
 def _write_tables(tables: dict[str, pd.DataFrame], out: str, meta: dict, **options: Any) -> list[Path]:
-    """:func:`~dfl_finance.export.write_tables`, a failure to write said in one line (the folder is left as it
+    """:func:`~dfl_finance.outputs.export.write_tables`, a failure to write said in one line (the folder is left as it
     was: the writing is all or nothing)."""
-    from .export import write_tables
+    # loaded when the command runs: `--help` and `validate` start without pandas and the engine
+    from dfl_finance.outputs.export import write_tables
 
     try:
         return write_tables(tables, out, meta=meta, **options)
@@ -266,7 +276,8 @@ def _incremental(loaded: list[tuple[str, Scenario]], results: list) -> pd.DataFr
     None."""
     import pandas as pd
 
-    from .results import incremental_df, run
+    # loaded when the command runs: `--help` and `validate` start without pandas and the engine
+    from dfl_finance.outputs.result import incremental_df, run
 
     frames = []
     for (f, sc), res in zip(loaded, results):
@@ -282,14 +293,16 @@ def _incremental(loaded: list[tuple[str, Scenario]], results: list) -> pd.DataFr
 
 def _basis_note(basis: str, scenarios: list[Scenario]) -> str:
     """``Amounts: constant 2026 prices, RWF (--basis real-lcu).``"""
-    from .formatting import scenarios_words
+    # loaded when the command runs: `--help` and `validate` start without pandas and the engine
+    from dfl_finance.outputs.formatting import scenarios_words
 
     return f"\nAmounts: {scenarios_words(basis, scenarios)} (--basis {basis}; the metrics named in another basis " \
         "are in it)."
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .results import combine_tables
+    # loaded when the command runs: `--help` and `validate` start without pandas and the engine
+    from dfl_finance.outputs.result import combine_tables
 
     loaded = _load_all(args.files)
     results = _run_all(loaded, args.basis)
@@ -313,9 +326,10 @@ def cmd_risk(args: argparse.Namespace) -> int:
     """Run each scenario over draws of its uncertain inputs; write the quantile tables (and the draws)."""
     import pandas as pd
 
-    from .results import quantiles_df, quantiles_note, yearly_quantiles_df
-    from .risk import risk_draws
-    from .risk.inputs import run_entry
+    # loaded when the command runs: `--help` and `validate` start without pandas and the engine
+    from dfl_finance.inputs.uncertain import run_entry
+    from dfl_finance.outputs.result import quantiles_df, quantiles_note, yearly_quantiles_df
+    from dfl_finance.studies.risk import risk_draws
 
     loaded = _load_all(args.files)
     tables: dict[str, list[pd.DataFrame]] = {"quantiles": [], "yearly_quantiles": [], "summary": []}
@@ -364,9 +378,10 @@ def _quantiles_text(q: pd.DataFrame) -> str:
     """A compact table of the main metrics' statistics, one block per scenario, values with their units."""
     import pandas as pd
 
-    from .formatting import currency_of, format_metric
-    from .results import STATISTICS, quantiles_note
-    from .vocabulary import metric_definition
+    # loaded when the command runs: `--help` and `validate` start without pandas and the engine
+    from dfl_finance.outputs.formatting import currency_of, format_metric
+    from dfl_finance.outputs.result import STATISTICS, quantiles_note
+    from dfl_finance.vocabulary import metric_definition
 
     blocks = []
     for name, g in q.groupby("scenario", sort=False):
@@ -394,7 +409,8 @@ def _quantiles_text(q: pd.DataFrame) -> str:
 
 
 def _deterministic_summary(sc: Scenario, basis: str) -> pd.DataFrame:
-    from .results import run
+    # loaded when the command runs: `--help` and `validate` start without pandas and the engine
+    from dfl_finance.outputs.result import run
 
     return run(sc, basis).summary_df()
 
@@ -405,7 +421,8 @@ DRAWS_OUT_ROWS = 20_000_000
 
 def _check_draws_out(loaded: list[tuple[str, Scenario]], draws: int | None) -> None:
     """Refuse --draws-out before the runs when its table would have more than :data:`DRAWS_OUT_ROWS` rows."""
-    from .results import run
+    # loaded when the command runs: `--help` and `validate` start without pandas and the engine
+    from dfl_finance.outputs.result import run
 
     rows = sum((sc.risk.draws if draws is None else draws) * len(run(sc).summary_arrays()) for _, sc in loaded)
     if rows > DRAWS_OUT_ROWS:
@@ -447,7 +464,8 @@ def _min_share(text: str) -> tuple[str, float]:
 
 def cmd_optimise(args: argparse.Namespace) -> int:
     """The best financing mix of a scenario: its tables, shadow prices and comparison with the waterfall."""
-    from .optimiser import optimise, options_for
+    # loaded when the command runs: `--help` and `validate` start without pandas and the engine
+    from dfl_finance.studies.optimise import optimise, options_for
 
     (f, sc), = _load_all([args.file])
     args.files = [args.file]
@@ -464,9 +482,10 @@ def cmd_optimise(args: argparse.Namespace) -> int:
     if args.draws is not None:
         import pandas as pd
 
-        from .optimiser import optimise_draws
-        from .results import quantiles_df, quantiles_note
-        from .risk.inputs import run_entry
+        # loaded when the command runs: `--help` and `validate` start without pandas and the engine
+        from dfl_finance.inputs.uncertain import run_entry
+        from dfl_finance.outputs.result import quantiles_df, quantiles_note
+        from dfl_finance.studies.optimise import optimise_draws
 
         seed = sc.risk.seed if args.seed is None else args.seed
         with _in_file(f), _progress(args.draws, f"{sc.name}: optimise per draw") as bar:
@@ -485,7 +504,8 @@ def cmd_optimise(args: argparse.Namespace) -> int:
     print(f"\nlinear programme: {rows:,} rows, {cols:,} columns, {nnz:,} non-zeros (HiGHS)")
     print(_basis_note(args.basis, [sc]))
     if target is not None:
-        from .schema import save_scenario
+        # loaded when the command runs: `--help` and `validate` start without pandas and the engine
+        from dfl_finance.inputs.io import save_scenario
 
         save_scenario(best.to_scenario(), target)
         note = best.reproduction_note
@@ -511,9 +531,10 @@ def _shadow_text(table: pd.DataFrame) -> str:
 
 def cmd_schools(args: argparse.Namespace) -> int:
     """The school-by-school plan of a school table: schools.csv, segments.csv, equity.csv."""
-    from .export import manifest
-    from .schools.model import plan_schools
-    from .schools.table import read_schools
+    # loaded when the command runs: `--help` and `validate` start without pandas and the engine
+    from dfl_finance.inputs.schools import read_schools
+    from dfl_finance.model.schools import plan_schools
+    from dfl_finance.outputs.export import manifest
 
     scenario = None
     horizon, start_year = args.horizon, args.start_year
@@ -527,11 +548,12 @@ def cmd_schools(args: argparse.Namespace) -> int:
     plan = plan_schools(table, years=horizon, start_year=start_year, order=args.order,
                         budget=args.budget, target_year=args.target_year, rate=args.rate, prefer=prefer,
                         extend_fibre=args.extend_fibre)
-    tables = plan.tables()
+    tables = school_tables(plan)
     notes: list[str] = []
     if scenario is not None:
-        from .results import run
-        from .schools.link import with_school_plan
+        # loaded when the command runs: `--help` and `validate` start without pandas and the engine
+        from dfl_finance.model.school_link import with_school_plan
+        from dfl_finance.outputs.result import run
 
         target = _free_target(args.write_scenario)
         with _in_file(args.scenario):
@@ -549,7 +571,8 @@ def cmd_schools(args: argparse.Namespace) -> int:
     print(_schools_text(tables, args.budget))
     if scenario is not None:
         summary = dict(zip(tables["summary"]["metric"], tables["summary"]["value"]))
-        from .formatting import format_money
+        # loaded when the command runs: `--help` and `validate` start without pandas and the engine
+        from dfl_finance.outputs.formatting import format_money
 
         cur = str(tables["summary"]["unit"].iloc[0]) if len(tables["summary"]) else ""
         print(f"\n{scenario.name} with the school plan: total cost {format_money(_number(summary.get('total_cost')))}"
@@ -558,7 +581,8 @@ def cmd_schools(args: argparse.Namespace) -> int:
         for note in notes:
             print(f"note: {note}", file=sys.stderr)
         if target is not None:
-            from .schema import save_scenario
+            # loaded when the command runs: `--help` and `validate` start without pandas and the engine
+            from dfl_finance.inputs.io import save_scenario
 
             save_scenario(linked, target)
             print(f"wrote the scenario with the school plan: {target}")
@@ -571,9 +595,10 @@ def _schools_text(tables: dict[str, pd.DataFrame], budget: float | None = None) 
     end, and the equity measures in words."""
     import pandas as pd
 
-    from .formatting import format_money
-    from .schools.engine import EXISTING
-    from .schools.segments import equity_sentences, technology_counts, technology_label
+    # loaded when the command runs: `--help` and `validate` start without pandas and the engine
+    from dfl_finance.outputs.formatting import format_money
+    from dfl_finance.outputs.schools import equity_sentences, technology_counts, technology_label
+    from dfl_finance.vocabulary import SCHOOL_EXISTING as EXISTING
 
     seg = tables["segments"]
     first, last = int(seg["year"].min()), int(seg["year"].max())
@@ -607,8 +632,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     (and portfolio_quantiles.csv when it names a portfolio)."""
     import json
 
-    from .export import file_sha256
-    from .sweep import check_cluster, check_workers, load_sweep, local_client, run_sweep
+    # loaded when the command runs: `--help` and `validate` start without pandas and the engine
+    from dfl_finance.outputs.export import file_sha256
+    from dfl_finance.studies.sweep import check_cluster, check_workers, load_sweep, local_client, run_sweep
 
     sweep = load_sweep(args.spec)
     out = Path(args.out)
@@ -678,9 +704,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_portfolio(args: argparse.Namespace) -> int:
     """A donor's portfolio: the fund shared by its rule, each country run with its share, across-country tables."""
-    from .export import manifest
-    from .formatting import format_money
-    from .portfolio import load_portfolio, run_portfolio
+    # loaded when the command runs: `--help` and `validate` start without pandas and the engine
+    from dfl_finance.outputs.export import manifest
+    from dfl_finance.outputs.formatting import format_money
+    from dfl_finance.studies.portfolio import load_portfolio, run_portfolio
 
     pf = load_portfolio(args.file)
     result = run_portfolio(pf, args.basis)
@@ -715,8 +742,10 @@ def cmd_portfolio(args: argparse.Namespace) -> int:
 
 def cmd_stress(args: argparse.Namespace) -> int:
     """Run each scenario and each stress test; write the stress tables (summary, fiscal, DSF) under each."""
-    from .results import concat_tables
-    from .risk.stress import check_stresses, parse_stress, run_stresses
+    # loaded when the command runs: `--help` and `validate` start without pandas and the engine
+    from dfl_finance.inputs.stress import parse_stress
+    from dfl_finance.outputs.result import concat_tables
+    from dfl_finance.studies.risk.stress import check_stresses, run_stresses
 
     specs = None
     if args.stress:
@@ -745,8 +774,16 @@ def cmd_stress(args: argparse.Namespace) -> int:
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     """Tornado and Sobol indices of chosen metrics to a scenario's uncertain inputs; write and print them."""
-    from .export import manifest
-    from .risk.sensitivity import DEFAULT_N, check_metrics, check_n, sobol_df, tornado, uncertain_inputs
+    # loaded when the command runs: `--help` and `validate` start without pandas and the engine
+    from dfl_finance.outputs.export import manifest
+    from dfl_finance.studies.risk.sensitivity import (
+        DEFAULT_N,
+        check_metrics,
+        check_n,
+        sobol_df,
+        tornado,
+        uncertain_inputs,
+    )
 
     metrics = check_metrics(args.metric or ["total_gap"])
     n = check_n(DEFAULT_N if args.n is None else args.n)
@@ -775,7 +812,8 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
 
 def _above_one(sobol: pd.DataFrame, n: int) -> list[str]:
     """A note for each Sobol index above 1 (100%), sobol.csv's ``note``: small samples do this; raise ``--n``."""
-    from .vocabulary import metric_definition
+    # loaded when the command runs: `--help` and `validate` start without pandas and the engine
+    from dfl_finance.vocabulary import metric_definition
 
     out = []
     noted = sobol[sobol["note"].astype(str) != ""]
@@ -799,8 +837,9 @@ def _stress_text(runs: list) -> str:
     change from the baseline in brackets; then what each stress does, and why a stress does not apply."""
     import pandas as pd
 
-    from .formatting import currency_of, format_delta, format_metric
-    from .vocabulary import metric_definition
+    # loaded when the command runs: `--help` and `validate` start without pandas and the engine
+    from dfl_finance.outputs.formatting import currency_of, format_delta, format_metric
+    from dfl_finance.vocabulary import metric_definition
 
     blocks = []
     for r in runs:
@@ -831,8 +870,9 @@ def _stress_text(runs: list) -> str:
 
 def _tornado_text(t: pd.DataFrame, s: pd.DataFrame | None) -> str:
     """The ranked tornado of each metric (with the Sobol indices beside it), values in the metric's unit."""
-    from .formatting import currency_of, format_metric
-    from .vocabulary import metric_definition
+    # loaded when the command runs: `--help` and `validate` start without pandas and the engine
+    from dfl_finance.outputs.formatting import currency_of, format_metric
+    from dfl_finance.vocabulary import metric_definition
 
     blocks = []
     for metric, g in t.groupby("metric", sort=False):
@@ -867,7 +907,8 @@ def _tornado_text(t: pd.DataFrame, s: pd.DataFrame | None) -> str:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from .results import combine_tables, comparability, compare, timing_difference
+    # loaded when the command runs: `--help` and `validate` start without pandas and the engine
+    from dfl_finance.outputs.result import combine_tables, comparability, compare, timing_difference
 
     loaded = _load_all(args.files)
     scenarios = [sc for _, sc in loaded]
@@ -891,9 +932,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_countries(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from .formatting import format_metric
-    from .profiles import country_profiles
-    from .vocabulary import COUNTED_DRIVERS, MetricKind
+    # loaded when the command runs: `--help` and `validate` start without pandas and the engine
+    from dfl_finance.inputs.profiles import country_profiles
+    from dfl_finance.outputs.formatting import format_metric
+    from dfl_finance.vocabulary import COUNTED_DRIVERS, MetricKind
 
     fields = [*COUNTED_DRIVERS, "connected_share", "education_budget", "budget_growth", "inflation", "fx_rate",
               "dsf_capacity", "debt_risk"]
@@ -927,8 +969,9 @@ def cmd_countries(args: argparse.Namespace) -> int:
 def cmd_templates(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from .profiles import templates
-    from .references import is_placeholder_note
+    # loaded when the command runs: `--help` and `validate` start without pandas and the engine
+    from dfl_finance.inputs.profiles import templates
+    from dfl_finance.inputs.references import is_placeholder_note
 
     rows = []
     for name, tpl in templates().items():
@@ -947,7 +990,8 @@ def cmd_templates(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from .export import verify_outputs
+    # loaded when the command runs: `--help` and `validate` start without pandas and the engine
+    from dfl_finance.outputs.export import verify_outputs
 
     problems = verify_outputs(args.folder)
     for problem in problems:
@@ -960,7 +1004,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_data_check(args: argparse.Namespace) -> int:
-    from .datacheck import check_data
+    # loaded when the command runs: `--help` and `validate` start without pandas and the engine
+    from dfl_finance.studies.datacheck import check_data
 
     problems, notes = check_data(args.scenarios)
     for note in notes:
@@ -974,7 +1019,8 @@ def cmd_data_check(args: argparse.Namespace) -> int:
 
 
 def _draws(text: str) -> int:
-    from .vocabulary import MAX_DRAWS
+    # loaded when the command runs: `--help` and `validate` start without pandas and the engine
+    from dfl_finance.vocabulary import MAX_DRAWS
 
     try:
         n = int(text)
@@ -986,7 +1032,8 @@ def _draws(text: str) -> int:
 
 
 def _seed(text: str) -> int:
-    from .vocabulary import MAX_SEED
+    # loaded when the command runs: `--help` and `validate` start without pandas and the engine
+    from dfl_finance.vocabulary import MAX_SEED
 
     try:
         n = int(text)
@@ -1012,7 +1059,8 @@ def _scenario_and_output_args(p: argparse.ArgumentParser, workbook: str) -> None
     p.add_argument("--xlsx", action="store_true", help=f"also write dfl-finance.xlsx: a README sheet, {workbook}")
     p.add_argument("--excel-csv", action="store_true",
                    help="start every CSV with a UTF-8 byte order mark, so that Excel shows accents right")
-    from .vocabulary import PRICE_BASES
+    # loaded when the command runs: `--help` and `validate` start without pandas and the engine
+    from dfl_finance.vocabulary import PRICE_BASES
 
     p.add_argument("--basis", choices=PRICE_BASES, default=PRICE_BASES[0],
                    help="price basis of every amount: constant prices of the scenario's price_year (real) or "
@@ -1062,7 +1110,8 @@ def build_parser() -> argparse.ArgumentParser:
     _scenario_and_output_args(p, "a sheet per table and an assumptions sheet with every input")
     p.add_argument("--draws", type=_draws, metavar="N", help="number of draws (default: the file's [risk] draws)")
     p.add_argument("--seed", type=_seed, metavar="S", help="seed of the random numbers (default: the file's)")
-    from .vocabulary import SAMPLING_METHODS
+    # loaded when the command runs: `--help` and `validate` start without pandas and the engine
+    from dfl_finance.vocabulary import SAMPLING_METHODS
 
     p.add_argument("--method", choices=SAMPLING_METHODS, help="sampling design (default: the file's, lhs)")
     p.add_argument("--draws-out", nargs="?", const="csv", choices=("csv", "parquet"), metavar="FORMAT",
@@ -1084,8 +1133,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "capex_overrun=0.3, pledge_shortfall:ida, delay:gpe=3 (repeat for several)")
     p.set_defaults(func=cmd_stress)
 
-    from .engine.optimise import FIRST_STAGES
-    from .vocabulary import PRICE_BASES
+    # loaded when the command runs: `--help` and `validate` start without pandas and the engine
+    from dfl_finance.vocabulary import FIRST_STAGES, PRICE_BASES
 
     p = sub.add_parser("optimise", help="the best financing mix: an optimiser over the sources",
                        description="Solve the scenario's financing as a linear programme (HiGHS): the mix that leaves "
@@ -1126,7 +1175,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="price basis of every amount (default: %(default)s)")
     p.set_defaults(func=cmd_optimise)
 
-    from .schools.rollout import ORDERS
+    # loaded when the command runs: `--help` and `validate` start without pandas and the engine
+    from dfl_finance.vocabulary import SCHOOL_ORDERS as ORDERS
 
     p = sub.add_parser("schools", help="least-cost connectivity school by school, and the equity view",
                        description="For a school table (CSV or Parquet; columns in docs/method.md, Schools; the Giga "

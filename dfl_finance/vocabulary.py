@@ -48,7 +48,7 @@ DsfRatio = Literal["pv_debt_gdp", "pv_debt_exports", "debt_service_exports", "de
 Distribution = Literal["uniform", "triangular", "pert", "normal", "lognormal", "discrete"]
 SamplingMethod = Literal["lhs", "sobol", "mc"]
 #: The named stress tests (``[[stress]] name``, ``dfl-finance stress --stress``), described in
-#: :data:`dfl_finance.risk.stress.STRESSES`.
+#: :data:`dfl_finance.studies.risk.stress.STRESSES`.
 StressName = Literal["depreciation", "budget_growth", "capex_overrun", "pledge_shortfall", "delay"]
 PRICE_BASES: tuple[str, ...] = get_args(PriceBasis)
 DISTRIBUTIONS: tuple[str, ...] = get_args(Distribution)
@@ -295,3 +295,18 @@ def minor_unit_digits(currency: str) -> int:
 SCHOOL_TECHNOLOGIES: tuple[str, ...] = ("fibre", "cellular", "p2p", "satellite")
 SCHOOL_ORDERS: tuple[str, ...] = ("cost-per-learner", "remote-first", "region-quota", "priority")
 SCHOOL_PLAN_NOTE = "from the school plan"
+#: What a school plan says of a school already connected, and of one no technology can serve.
+SCHOOL_EXISTING, SCHOOL_NONE = "existing", "none"
+#: Mobile coverage as an index: a technology needs at least its ``min_coverage``.
+SCHOOL_COVERAGE: dict[str, int] = {"none": 0, "2G": 2, "3G": 3, "4G": 4, "5G": 5}
+#: Areas of a school, from the most to the least connected.
+SCHOOL_AREAS: tuple[str, ...] = ("urban", "rural", "remote")
+
+#: The LIC-DSF contingent-liability shock counts this share of the PPP capital stock as public debt (Guidance Note,
+#: 2018).
+PPP_CONTINGENT_SHARE = 0.35
+#: Objectives of the optimiser's first stage.
+FIRST_STAGES: tuple[str, ...] = ("gap", "pv-gap")
+
+#: The package's version (``dfl_finance.__version__``, the manifests, the sweep's check of its workers).
+VERSION = "0.1.0"

@@ -16,9 +16,10 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from dfl_finance import dump_scenario, load_scenario, run, scenario_from_dict  # noqa: E402
 from dfl_finance.app import DEFAULT_SCENARIO, PAGES  # noqa: E402
-from dfl_finance.references import placeholder_fields  # noqa: E402
+from dfl_finance.app.workspace import file_name  # noqa: E402
+from dfl_finance.inputs.references import placeholder_fields  # noqa: E402
+from dfl_finance.outputs.schools import school_tables
 from dfl_finance.vocabulary import MAX_FILE_BYTES, METRICS, metric_definition  # noqa: E402
-from dfl_finance.workspace import file_name  # noqa: E402
 from tests.conftest import ROOT, small_scenario_dict  # noqa: E402
 
 RWANDA = "Rwanda: domestic budget only"
@@ -428,7 +429,7 @@ def test_new_scenario_from_templates(workspace):
 def test_a_scenario_from_templates_is_in_the_currency_of_its_country_profile(workspace, code):
     """A country with a profile: the new scenario is in the profile's currency, so the profile fills its budget
     in that currency and its [macro] inflation and exchange rate (in USD it would have none of them)."""
-    from dfl_finance.profiles import country_profiles
+    from dfl_finance.inputs.profiles import country_profiles
 
     profile = country_profiles()[code]
     at = _app()
@@ -716,8 +717,8 @@ def _risk(at: AppTest, name: str = IDA, draws: int = 64) -> AppTest:
 
 def test_the_risk_page_runs_the_bundled_scenario_and_shows_the_probability(workspace):
     from dfl_finance.app.uncertainty import PROB_LABEL, probability_over_limit
-    from dfl_finance.results import quantiles_df
-    from dfl_finance.risk import run_risk
+    from dfl_finance.outputs.result import quantiles_df
+    from dfl_finance.studies.risk import run_risk
 
     at = _risk(_app())
     assert not at.error, [e.value for e in at.error]
@@ -776,7 +777,7 @@ def test_the_risk_pages_draws_are_capped(workspace):
 
 def test_the_risk_page_draws_the_tornado_and_the_stress_tests(workspace):
     from dfl_finance.app.sensitivity import not_applied
-    from dfl_finance.risk.stress import run_stresses
+    from dfl_finance.studies.risk.stress import run_stresses
 
     at = _risk(_app())
     scope = _scope(IDA)
@@ -843,8 +844,8 @@ def _chart_titles(at: AppTest) -> str:
 
 def test_the_optimise_page_solves_a_bundled_scenario_and_adds_the_optimal_mix(workspace):
     from dfl_finance.app.optimising import CURRENT, OPTIMAL
-    from dfl_finance.formatting import format_metric
-    from dfl_finance.optimiser import optimise
+    from dfl_finance.outputs.formatting import format_metric
+    from dfl_finance.studies.optimise import optimise
 
     at = _optimise(_app())
     assert "press **Solve**" in _texts(at.info) and not at.get("vega_lite_chart")  # nothing before the button
@@ -886,8 +887,8 @@ def test_the_optimise_page_solves_a_bundled_scenario_and_adds_the_optimal_mix(wo
 
 def test_the_optimise_page_shows_amounts_in_the_price_basis_picked(workspace):
     from dfl_finance.app.optimising import OPTIMAL
-    from dfl_finance.formatting import format_metric
-    from dfl_finance.optimiser import optimise
+    from dfl_finance.outputs.formatting import format_metric
+    from dfl_finance.studies.optimise import optimise
 
     at = _optimise(_app())
     at.selectbox(key="price_basis").set_value("nominal-usd").run()
@@ -943,10 +944,10 @@ def _metric_text(at: AppTest, label: str) -> str:
 
 def test_the_schools_page_plans_the_synthetic_table_and_follows_the_options(workspace):
     from dfl_finance.app.schools import SYNTHETIC_TABLE
-    from dfl_finance.formatting import format_money
-    from dfl_finance.profiles import data_dir
-    from dfl_finance.schools.model import plan_schools
-    from dfl_finance.schools.table import read_schools
+    from dfl_finance.inputs.profiles import data_dir
+    from dfl_finance.inputs.schools import read_schools
+    from dfl_finance.model.schools import plan_schools
+    from dfl_finance.outputs.formatting import format_money
 
     at = _schools_page()
     assert not at.error, [e.value for e in at.error]
@@ -954,7 +955,7 @@ def test_the_schools_page_plans_the_synthetic_table_and_follows_the_options(work
     table = read_schools(data_dir() / SYNTHETIC_TABLE)
 
     def check(**options) -> None:
-        tables = plan_schools(table, **options).tables()
+        tables = school_tables(plan_schools(table, **options))
         schools, segments = tables["schools"], tables["segments"]
         done = schools["year_connected"].notna()
         assert _metric_text(at, "Schools in the table") == "6,756"
@@ -998,7 +999,7 @@ def test_the_schools_page_refuses_bad_options_in_words(workspace):
 
 
 def test_an_uploaded_school_table_is_checked_row_by_row(workspace):
-    from dfl_finance.schools.generate import generate_schools
+    from dfl_finance.studies.schools import generate_schools
 
     at = _schools_page()
     at.radio(key="schools_source").set_value("Upload a table (CSV or Parquet)").run()
@@ -1053,9 +1054,9 @@ def _plain(workspace: Path) -> str:
 
 
 def test_compare_shows_p50_and_p90_of_the_scenarios_with_uncertain_inputs_on_request(workspace):
-    from dfl_finance.formatting import format_metric
-    from dfl_finance.results import quantiles_df
-    from dfl_finance.risk import run_risk
+    from dfl_finance.outputs.formatting import format_metric
+    from dfl_finance.outputs.result import quantiles_df
+    from dfl_finance.studies.risk import run_risk
 
     plain = _plain(workspace)
     at = _app()
@@ -1125,11 +1126,11 @@ def test_the_export_includes_the_risk_tables_computed_on_the_risk_page(workspace
 
     from openpyxl import load_workbook
 
-    from dfl_finance.export import csv_text
-    from dfl_finance.results import quantiles_df, yearly_quantiles_df
-    from dfl_finance.risk import run_risk
-    from dfl_finance.risk.sensitivity import sobol_df, tornado
-    from dfl_finance.risk.stress import run_stresses
+    from dfl_finance.outputs.export import csv_text
+    from dfl_finance.outputs.result import quantiles_df, yearly_quantiles_df
+    from dfl_finance.studies.risk import run_risk
+    from dfl_finance.studies.risk.sensitivity import sobol_df, tornado
+    from dfl_finance.studies.risk.stress import run_stresses
 
     sc = load_scenario(ROOT / "scenarios" / "rwanda-ida-credit.toml")
     at = _risk(_app(), draws=64)
@@ -1226,7 +1227,7 @@ def test_the_export_shows_a_failed_risk_run_and_writes_the_rest(workspace, monke
     assert f"**`{ida}`** has no sensitivity tables" in errors
     overview = _frame(at, "Risk").set_index("Scenario")
     assert overview.loc[ida, "Risk"] == "failed (see above)" and overview.loc[plain, "Risk"] == "no uncertain inputs"
-    from dfl_finance.risk.stress import run_stresses
+    from dfl_finance.studies.risk.stress import run_stresses
 
     stressed = run_stresses(load_scenario(ROOT / "scenarios" / "rwanda-ida-credit.toml"))
     assert overview.loc[ida, "Stress tests"] == f"{len(stressed.applied())} of {len(stressed.outcomes)} applied"
@@ -1260,14 +1261,14 @@ def _allocation(at: AppTest):
 def _expected_portfolio(**fund):
     from dataclasses import replace
 
-    from dfl_finance.portfolio import load_portfolio, run_portfolio
+    from dfl_finance.studies.portfolio import load_portfolio, run_portfolio
 
     pf = load_portfolio(EXAMPLE_PORTFOLIO)
     return run_portfolio(replace(pf, fund=replace(pf.fund, **fund)) if fund else pf, "real-lcu").allocation_df()
 
 
 def test_the_portfolio_page_shares_the_example_fund_as_run_portfolio_does(workspace):
-    from dfl_finance.formatting import format_money
+    from dfl_finance.outputs.formatting import format_money
 
     at = _portfolio_page()
     assert not at.error, [e.value for e in at.error]
@@ -1314,7 +1315,7 @@ def test_the_portfolio_page_shares_the_example_fund_as_run_portfolio_does(worksp
 def test_the_portfolio_page_says_what_the_fund_reaches_in_the_programmes_it_pays(workspace):
     """The example's fund closes device and training gaps: the page shows the learners and teachers it reaches
     (run_portfolio's portfolio_reach), and never says that it, or a USD more, reaches no more learners."""
-    from dfl_finance.portfolio import load_portfolio, run_portfolio
+    from dfl_finance.studies.portfolio import load_portfolio, run_portfolio
 
     at = _portfolio_page()
     expected = run_portfolio(load_portfolio(EXAMPLE_PORTFOLIO)).reach_df()
@@ -1371,9 +1372,9 @@ def test_the_portfolio_page_runs_a_portfolio_of_the_scenarios_picked_in_the_work
     """The user's own scenario, saved in the workspace, with a bundled one: picked on the page, they are the
     portfolio's countries and the fund is shared as run_portfolio shares it for a file naming those scenarios; an
     edit of the workspace scenario is run; the envelope typed stays as more scenarios are picked."""
-    from dfl_finance.paths import apply_overrides
-    from dfl_finance.portfolio import load_portfolio, run_portfolio
-    from dfl_finance.workspace import Workspace
+    from dfl_finance.app.workspace import Workspace
+    from dfl_finance.model.load import apply_overrides
+    from dfl_finance.studies.portfolio import load_portfolio, run_portfolio
     from tests.conftest import write_portfolio
 
     mine = "Rwanda: my tight budget"
@@ -1459,7 +1460,7 @@ def test_the_portfolio_page_runs_the_optimal_rule_of_the_gpe_example_with_the_pa
     from dataclasses import replace
 
     from dfl_finance.app.portfolio import BASIS_COLUMNS, EXAMPLES
-    from dfl_finance.portfolio import load_portfolio, run_portfolio
+    from dfl_finance.studies.portfolio import load_portfolio, run_portfolio
 
     at = _portfolio_page()
     title = EXAMPLES["portfolio-gpe-optimal.toml"][0]

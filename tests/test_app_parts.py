@@ -9,7 +9,7 @@ import pytest
 pytest.importorskip("altair")
 
 from dfl_finance import ScenarioError, combine_tables, load_scenario, run, scenario_from_dict  # noqa: E402
-from dfl_finance.app.charts import (  # noqa: E402
+from dfl_finance.app.charts import (
     DSF_LABELS,
     DSF_VIEWS,
     GAP_COLOUR,
@@ -20,7 +20,7 @@ from dfl_finance.app.charts import (  # noqa: E402
     labels_of,
     source_colours,
 )
-from dfl_finance.app.editing import (  # noqa: E402
+from dfl_finance.app.editing import (
     BAD_GROUPING,
     apply_values,
     get_path,
@@ -279,7 +279,7 @@ def test_axis_ticks_have_no_spurious_decimals():
 
     from dfl_finance.app.charts import fan_chart, gap_histogram, mix_totals_chart, shadow_price_chart
     from dfl_finance.app.optimising import MIXES, mix_totals, shadow_chart_rows, shadow_frame
-    from dfl_finance.optimiser import optimise
+    from dfl_finance.studies.optimise import optimise
 
     tables = combine_tables([run(load_scenario(p)) for p in BUNDLED if "rwanda" in p.name])
     specs = [c.to_dict() for c in compare_charts(tables, "RWF").values() if c is not None]
@@ -390,7 +390,7 @@ def test_table_edits_report_every_problem_at_once():
 
 
 def test_a_programme_renamed_in_the_table_keeps_its_cost_lines_sources_and_uncertain_rows():
-    from dfl_finance.paths import resolve
+    from dfl_finance.inputs.paths import resolve
 
     sc = load_scenario(ROOT / "scenarios/rwanda-ida-credit.toml")
     old_id = sc.programme[0].id
@@ -504,8 +504,8 @@ def test_the_price_basis_in_words():
 # ------------------------------------------------------------------------------------------- the Risk page's parts
 
 def _risk_run(draws: int = 64):
-    from dfl_finance.results import quantiles_df, yearly_quantiles_df
-    from dfl_finance.risk import run_risk
+    from dfl_finance.outputs.result import quantiles_df, yearly_quantiles_df
+    from dfl_finance.studies.risk import run_risk
 
     sc = load_scenario(ROOT / "scenarios/rwanda-ida-credit.toml")
     result = run_risk(sc, draws)
@@ -559,8 +559,8 @@ def test_a_bad_uncertain_row_is_named_by_its_row_and_column(column, text, messag
 
 
 def test_the_fields_that_can_vary_resolve_and_include_the_bundled_rows():
-    from dfl_finance import paths
     from dfl_finance.app.uncertainty import varying_fields
+    from dfl_finance.inputs import paths
 
     sc = load_scenario(ROOT / "scenarios/rwanda-ida-credit.toml")
     fields = varying_fields(sc)
@@ -631,7 +631,7 @@ def test_a_table_edit_keeps_the_pledge_fields_the_table_does_not_show():
 def test_the_tornado_chart_ranks_the_inputs_and_marks_the_deterministic_run():
     from dfl_finance.app.charts import TORNADO_COLOURS, sobol_chart, tornado_chart
     from dfl_finance.app.sensitivity import input_label, sobol_frame, tornado_frame
-    from dfl_finance.risk.sensitivity import sobol_df, tornado
+    from dfl_finance.studies.risk.sensitivity import sobol_df, tornado
 
     sc = load_scenario(ROOT / "scenarios/rwanda-ida-credit.toml")
     assert input_label(sc, "macro.inflation") == "Domestic inflation (1/yr)"
@@ -666,7 +666,7 @@ def test_the_tornado_chart_ranks_the_inputs_and_marks_the_deterministic_run():
 
 def test_the_stress_table_sets_each_stress_beside_the_baseline():
     from dfl_finance.app.sensitivity import not_applied, stress_name, stress_table
-    from dfl_finance.risk.stress import run_stresses
+    from dfl_finance.studies.risk.stress import run_stresses
 
     sc = load_scenario(ROOT / "scenarios/rwanda-ida-credit.toml")
     stressed = run_stresses(sc, None, "real-lcu")
@@ -703,7 +703,7 @@ def test_an_annual_cap_per_year_round_trips_through_the_sources_table():
 @pytest.fixture(scope="module")
 def kenya_best():
     """The optimal mix of the Kenya IDA/GPE scenario (its GPE commitment and match ratios bind)."""
-    from dfl_finance.optimiser import optimise
+    from dfl_finance.studies.optimise import optimise
 
     return optimise(load_scenario(ROOT / "scenarios/kenya-ida-gpe.toml"))
 
@@ -711,7 +711,7 @@ def kenya_best():
 @pytest.fixture(scope="module")
 def ppp_best():
     """The optimal mix of the Rwanda PPP scenario (the waterfall leaves a gap, the optimum none)."""
-    from dfl_finance.optimiser import optimise
+    from dfl_finance.studies.optimise import optimise
 
     return optimise(load_scenario(ROOT / "scenarios/rwanda-ppp.toml"))
 
@@ -775,7 +775,7 @@ def test_a_constraint_that_closes_a_gap_gets_its_own_bar():
 
 def test_the_metric_table_sets_the_optimum_beside_the_waterfall(kenya_best, ppp_best):
     from dfl_finance.app.optimising import CURRENT, KEY_METRICS, OPTIMAL, metrics_table, outcome_words
-    from dfl_finance.formatting import format_metric
+    from dfl_finance.outputs.formatting import format_metric
     from dfl_finance.vocabulary import METRICS
 
     best = kenya_best
@@ -838,7 +838,7 @@ def test_the_optimisers_messages_name_the_pages_options():
 def test_compare_quantiles_sets_p50_and_p90_beside_the_deterministic_value():
     from dfl_finance import scenario_from_dict
     from dfl_finance.app.uncertainty import RISK_METRICS, _format, compare_quantiles
-    from dfl_finance.formatting import format_metric
+    from dfl_finance.outputs.formatting import format_metric
     from tests.conftest import small_scenario_dict
 
     sc, _, quantiles, _ = _risk_run()
@@ -1052,7 +1052,7 @@ def _equity(learners_per_usd, saving):
 
 def test_the_equity_sentences_and_tables_say_the_learners_a_usd_more_reaches():
     from dfl_finance.app.portfolio import CURRENCY_HEADER, equity_sentences, equity_table
-    from dfl_finance.portfolio import EQUITY_COLUMNS
+    from dfl_finance.studies.portfolio import EQUITY_COLUMNS
 
     (a,) = equity_sentences(_equity(2.5, 12.0), {"A": "RWF"})
     assert a.endswith("Each USD more of the fund here closes USD 1.00 of gap, reaches 2.500 more learners in connected "
@@ -1072,7 +1072,7 @@ def test_the_equity_sentences_and_tables_say_the_learners_a_usd_more_reaches():
 
 
 def _reach(*rows):
-    from dfl_finance.portfolio import REACH_COLUMNS
+    from dfl_finance.studies.portfolio import REACH_COLUMNS
 
     return pd.DataFrame([dict(zip(REACH_COLUMNS, ("A", *r))) for r in rows], columns=REACH_COLUMNS)
 

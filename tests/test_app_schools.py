@@ -13,13 +13,12 @@ import pytest
 pytest.importorskip("altair")
 
 from dfl_finance import ScenarioError  # noqa: E402
-from dfl_finance.app.schools import (  # noqa: E402
+from dfl_finance.app.schools import (
     CURVE_MAX_SEGMENTS,
     MAP_MAX_POINTS,
     NOT_IN_PLAN,
     SYNTHETIC_TABLE,
     TECHNOLOGY_COLOURS,
-    connection_sequence,
     cost_curve,
     cost_curve_chart,
     equity_sentences,
@@ -39,9 +38,10 @@ from dfl_finance.app.schools import (  # noqa: E402
     zip_of,
 )
 from dfl_finance.errors import Problem  # noqa: E402
-from dfl_finance.profiles import data_dir  # noqa: E402
-from dfl_finance.schools.generate import generate_schools  # noqa: E402
-from dfl_finance.schools.model import plan_schools  # noqa: E402
+from dfl_finance.inputs.profiles import data_dir  # noqa: E402
+from dfl_finance.model.schools import plan_schools  # noqa: E402
+from dfl_finance.outputs.schools import school_tables
+from dfl_finance.studies.schools import generate_schools  # noqa: E402
 
 SYNTHETIC = (data_dir() / SYNTHETIC_TABLE).read_bytes()
 BUDGET = dict(order="remote-first", budget=300_000.0)
@@ -78,7 +78,7 @@ def _spec(chart) -> dict:
 
 def test_the_results_are_the_plans_tables(budgeted):
     table = read_table_bytes(SYNTHETIC, SYNTHETIC_TABLE)
-    expected = plan_schools(table, **BUDGET).tables()
+    expected = school_tables(plan_schools(table, **BUDGET))
     for name in ("schools", "segments", "equity"):
         pd.testing.assert_frame_equal(budgeted["tables"][name], expected[name])
     assert budgeted["options"]["budget"] == 300_000.0 and budgeted["options"]["order"] == "remote-first"
@@ -87,8 +87,8 @@ def test_the_results_are_the_plans_tables(budgeted):
 def test_fibre_extended_from_school_to_school_is_the_plans():
     results = school_results(SYNTHETIC, SYNTHETIC_TABLE, extend_fibre=True, **BUDGET)
     plan = plan_schools(read_table_bytes(SYNTHETIC, SYNTHETIC_TABLE), extend_fibre=True, **BUDGET)
-    pd.testing.assert_frame_equal(results["tables"]["schools"], plan.tables()["schools"])
-    np.testing.assert_array_equal(results["sequence"], connection_sequence(plan))
+    pd.testing.assert_frame_equal(results["tables"]["schools"], school_tables(plan)["schools"])
+    np.testing.assert_array_equal(results["sequence"], plan.connected_sequence)
     assert results["options"]["extend_fibre"] is True
     curve = cost_curve(results["tables"]["schools"], results["sequence"])
     assert curve["y1"].iloc[-1] == pytest.approx(_connected_capex(results["tables"]["schools"]))
@@ -105,7 +105,7 @@ def test_the_connection_sequence_is_the_plans_order(fixture, request):
     assert (np.diff(year) >= 0).all()
     table = read_table_bytes(SYNTHETIC, SYNTHETIC_TABLE)
     plan = plan_schools(table, **(BUDGET if fixture == "budgeted" else {}))
-    np.testing.assert_array_equal(connection_sequence(plan), seq)
+    np.testing.assert_array_equal(plan.connected_sequence, seq)
     if fixture == "budgeted":  # remote schools first: the first year's are all remote
         assert set(schools["area"].to_numpy()[seq[year == year.min()]]) == {"remote"}
         # the cumulative capex in this order fits in the budgets of the years so far, year by year

@@ -26,8 +26,9 @@ from dfl_finance import dump_scenario, load_scenario, scenario_from_dict
 from dfl_finance.app import DEFAULT_SCENARIO
 from dfl_finance.app.basis import basis_label
 from dfl_finance.app.charts import DSF_LABELS, DSF_VIEWS
-from dfl_finance.results import TABLE_COLUMNS, run
-from dfl_finance.workspace import file_name
+from dfl_finance.app.workspace import file_name
+from dfl_finance.outputs.result import TABLE_COLUMNS, run
+from dfl_finance.outputs.schools import school_tables
 from tests.conftest import ROOT
 
 try:
@@ -524,8 +525,8 @@ def test_a_table_edit_made_while_another_session_saved_is_shown_as_a_conflict_no
     """An edit typed in the tables vanished when another session saved the scenario meanwhile (issue 26): the
     form's keys follow the version on disk, and the button of the next run was not the one clicked. The edit is now
     saved, or shown beside the other version as a conflict, and can be kept."""
-    from dfl_finance.paths import apply_overrides
-    from dfl_finance.workspace import Workspace
+    from dfl_finance.app.workspace import Workspace
+    from dfl_finance.model.load import apply_overrides
 
     name = "Tables while another session saves (test)"
     sc = apply_overrides(load_scenario(ROOT / "scenarios" / "kenya-domestic.toml"), {"scenario.name": name})
@@ -830,8 +831,8 @@ def _chart(page, title: str):
 
 def test_the_risk_page_draws_the_tornado_the_sobol_indices_and_the_stress_tests(browser, server, workspace):
     from dfl_finance.app.sensitivity import not_applied, stress_table, tornado_frame
-    from dfl_finance.risk.sensitivity import tornado
-    from dfl_finance.risk.stress import run_stresses
+    from dfl_finance.studies.risk.sensitivity import tornado
+    from dfl_finance.studies.risk.stress import run_stresses
 
     sc = load_scenario(ROOT / "scenarios" / "rwanda-ida-credit.toml")
     pg = _new_page(browser)
@@ -876,9 +877,9 @@ def test_the_risk_page_draws_the_tornado_the_sobol_indices_and_the_stress_tests(
 
 
 def test_compare_shows_p50_and_p90_beside_the_deterministic_values(browser, server):
-    from dfl_finance.formatting import format_metric
-    from dfl_finance.results import quantiles_df
-    from dfl_finance.risk import run_risk
+    from dfl_finance.outputs.formatting import format_metric
+    from dfl_finance.outputs.result import quantiles_df
+    from dfl_finance.studies.risk import run_risk
 
     sc = load_scenario(ROOT / "scenarios" / "rwanda-domestic.toml")  # the baseline: its columns are in view
     q = quantiles_df(run_risk(sc, sc.risk.draws, sc.risk.seed, sc.risk.method)).set_index(["metric", "statistic"])
@@ -919,10 +920,10 @@ def test_compare_shows_p50_and_p90_beside_the_deterministic_values(browser, serv
 
 
 def test_the_export_writes_the_risk_tables_computed_on_the_risk_page(browser, server):
-    from dfl_finance.export import csv_text
-    from dfl_finance.results import quantiles_df, yearly_quantiles_df
-    from dfl_finance.risk import run_risk
-    from dfl_finance.risk.sensitivity import sobol_df, tornado
+    from dfl_finance.outputs.export import csv_text
+    from dfl_finance.outputs.result import quantiles_df, yearly_quantiles_df
+    from dfl_finance.studies.risk import run_risk
+    from dfl_finance.studies.risk.sensitivity import sobol_df, tornado
 
     sc = load_scenario(ROOT / "scenarios" / "rwanda-ida-credit.toml")
     pg = _new_page(browser)
@@ -1000,9 +1001,9 @@ def _metric_value(page, label: str) -> str:
 
 def test_the_schools_page_draws_the_map_and_the_cost_curve(browser, server):
     from dfl_finance.app.schools import SYNTHETIC_TABLE
-    from dfl_finance.profiles import data_dir
-    from dfl_finance.schools.model import plan_schools
-    from dfl_finance.schools.table import read_schools
+    from dfl_finance.inputs.profiles import data_dir
+    from dfl_finance.inputs.schools import read_schools
+    from dfl_finance.model.schools import plan_schools
 
     pg = _new_page(browser)
     try:
@@ -1024,7 +1025,7 @@ def test_the_schools_page_draws_the_map_and_the_cost_curve(browser, server):
 
         # a yearly budget, typed: the number of schools connected is the plan's
         table = read_schools(data_dir() / SYNTHETIC_TABLE)
-        expected = plan_schools(table, budget=300_000.0).tables()["schools"]["year_connected"].notna().sum()
+        expected = school_tables(plan_schools(table, budget=300_000.0))["schools"]["year_connected"].notna().sum()
         assert _metric_value(pg, "Connected in the plan") == "3,000"
         _type(pg, "Yearly capex budget [USD]", "300000")
         pg.get_by_text(f"{expected:,}", exact=True).first.wait_for()
@@ -1175,9 +1176,9 @@ def test_the_portfolio_page_runs_the_users_own_workspace_scenario_and_downloads_
     """A scenario of the user's, saved in the workspace, picked on the Portfolio page with a bundled one: the page
     runs them as a portfolio, shows what the fund reaches, and its download (the portfolio file with its scenario
     files, zipped), unzipped and run by dfl-finance portfolio, shares the fund as the page shows it."""
+    from dfl_finance.app.workspace import Workspace
     from dfl_finance.cli import main
-    from dfl_finance.paths import apply_overrides
-    from dfl_finance.workspace import Workspace
+    from dfl_finance.model.load import apply_overrides
 
     mine, theirs = "Rwanda: my tight budget (portfolio test)", "Kenya: my plan (portfolio test)"
     scenario = apply_overrides(load_scenario(ROOT / "scenarios/rwanda-domestic.toml"),

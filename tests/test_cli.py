@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from dfl_finance.cli import main
-from dfl_finance.results import TABLE_COLUMNS
+from dfl_finance.outputs.result import TABLE_COLUMNS
 from tests.conftest import ROOT
 
 BUNDLED = sorted(str(p) for p in (ROOT / "scenarios").glob("*.toml"))
@@ -145,7 +145,7 @@ def test_compare_xlsx_has_comparison_tables_and_assumptions(tmp_path):
     sheets = pd.read_excel(tmp_path / "dfl-finance.xlsx", sheet_name=None)
     assert {"comparison", "assumptions", *TABLE_COLUMNS} <= set(sheets)
     fields = set(sheets["assumptions"]["field"])
-    # canonical field paths: programmes and sources by id, cost lines by item (dfl_finance.paths)
+    # canonical field paths: programmes and sources by id, cost lines by item (dfl_finance.inputs.paths)
     assert {"scenario.start_year", "programme[connectivity].cost[satellite terminal].unit_cost",
             "source[mof].kind", "source[ida].schedule"} <= fields
     assert sorted(p.name for p in tmp_path.iterdir()) == ["comparison.csv", "dfl-finance.xlsx", "manifest.json"]
@@ -220,7 +220,7 @@ def _inputs(words: list[str]) -> list[str]:
 
 
 def test_every_readme_command_names_files_that_exist_and_the_cheap_ones_run(tmp_path, monkeypatch, capsys):
-    from dfl_finance.sweep import load_sweep
+    from dfl_finance.studies.sweep import load_sweep
 
     commands = _readme_commands()
     assert len(commands) >= 15 and any(c[0] == "sweep" for c in commands)

@@ -7,9 +7,9 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
 from dfl_finance import run, scenario_from_dict
-from dfl_finance.compile import build_cost_inputs
 from dfl_finance.engine.costs import project_costs, replacement_matrix, rollout_progress
 from dfl_finance.engine.discount import present_value
+from dfl_finance.model.compile import build_cost_inputs
 from tests.conftest import small_scenario_dict
 from tests.strategies import scenario_dicts
 

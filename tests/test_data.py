@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from dfl_finance import load_scenario, run, scenario_from_dict
-from dfl_finance.datacheck import check_data
-from dfl_finance.profiles import clear_caches, country_profiles, data_dir, read_csv_rows, templates, unit_costs
+from dfl_finance.inputs.profiles import clear_caches, country_profiles, data_dir, read_csv_rows, templates, unit_costs
+from dfl_finance.studies.datacheck import check_data
 from tests.conftest import ROOT
 
 SNAPSHOT = ROOT / "tests" / "snapshots" / "bundled_summary.csv"
@@ -235,7 +235,7 @@ if __name__ == "__main__":  # python -m tests.test_data: write the snapshot anew
 
 
 def test_placeholder_fields_are_the_unsourced_values_the_scenario_uses():
-    from dfl_finance.references import placeholder_fields
+    from dfl_finance.inputs.references import placeholder_fields
 
     raw = {"scenario": {"name": "k", "country": "KEN", "start_year": 2026, "years": 3},
            "programme": [{"template": "emis"}]}
@@ -262,8 +262,8 @@ def test_data_check_of_a_folder_without_scenarios_fails(tmp_path, make):
 def test_the_options_of_a_country_are_drawn_on_the_same_uncertain_inputs_and_none_is_flat():
     # every bundled option draws the same [[uncertain]] rows as the other options of its country (so a comparison
     # of their quantiles compares the financing, not the uncertainty), and its draws differ
-    from dfl_finance.results import quantiles_df
-    from dfl_finance.risk import risk_draws
+    from dfl_finance.outputs.result import quantiles_df
+    from dfl_finance.studies.risk import risk_draws
 
     by_country: dict[str, list] = {}
     for f in BUNDLED:

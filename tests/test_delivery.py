@@ -13,8 +13,8 @@ from numpy.testing import assert_allclose
 
 from dfl_finance import run, scenario_from_dict
 from dfl_finance.cli import main
-from dfl_finance.profiles import country_profiles
-from dfl_finance.results import incremental_df
+from dfl_finance.inputs.profiles import country_profiles
+from dfl_finance.outputs.result import incremental_df
 
 
 def _scenario(programmes, sources, years=3, post=0, budget=1000.0, folder=None, **meta):
@@ -115,7 +115,7 @@ def test_incremental_table_against_a_baseline_scenario(tmp_path):
 
 
 def test_run_writes_incremental_csv_and_refuses_a_missing_baseline(tmp_path, capsys):
-    from dfl_finance.schema import dump_scenario
+    from dfl_finance.inputs.io import dump_scenario
 
     base = _scenario([_fixed("a", 50.0)], [{"id": "mof", "kind": "domestic"}], years=2, name="budget")
     (tmp_path / "base.toml").write_text(dump_scenario(base), encoding="utf-8")

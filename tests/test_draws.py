@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from dfl_finance import load_scenario, run
-from dfl_finance.compile import build_model_inputs
+from dfl_finance.model.compile import build_model_inputs
 from tests.conftest import ROOT
 
 BUNDLED = sorted((ROOT / "scenarios").glob("*.toml"))
@@ -50,7 +50,7 @@ def test_a_loan_rate_and_a_target_year_can_differ_between_draws():
 
     from dfl_finance.engine.loans import repayment_profile
     from dfl_finance.engine.model import simulate
-    from dfl_finance.results import Result
+    from dfl_finance.outputs.result import Result
 
     sc = load_scenario(ROOT / "scenarios" / "rwanda-ida-credit.toml")
     inp = build_model_inputs(sc, draws=2)
@@ -72,7 +72,7 @@ def test_a_loan_rate_and_a_target_year_can_differ_between_draws():
 
 
 def test_quantiles_of_identical_draws_are_the_single_values():
-    from dfl_finance.results import STATISTICS, quantiles_df, yearly_quantiles_df
+    from dfl_finance.outputs.result import STATISTICS, quantiles_df, yearly_quantiles_df
 
     sc = load_scenario(ROOT / "scenarios" / "rwanda-ida-credit.toml")
     single = run(sc).summary()
@@ -99,7 +99,7 @@ def test_quantiles_by_hand_over_draws_that_differ():
 
     from dfl_finance import scenario_from_dict
     from dfl_finance.engine.model import simulate
-    from dfl_finance.results import Result, quantiles_df
+    from dfl_finance.outputs.result import Result, quantiles_df
 
     sc = scenario_from_dict({
         "scenario": {"name": "q", "start_year": 2026, "years": 1, "post_horizon_years": 0},

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from dfl_finance import dump_scenario, load_scenario, run, scenario_from_dict
-from dfl_finance.export import MANIFEST, neutralise_text, table_files, write_atomically, write_tables
+from dfl_finance.outputs.export import MANIFEST, neutralise_text, table_files, write_atomically, write_tables
 from tests.conftest import ROOT, small_scenario_dict
 
 
@@ -83,7 +83,7 @@ def test_the_apps_risk_sensitivity_and_stress_csvs_are_the_commands(tmp_path, ca
     pytest.importorskip("streamlit")
     from dfl_finance.app.compute import risk_tables_for, sobol_for, stresses_for, tornado_for
     from dfl_finance.app.risk_export import ExtraTables, plan
-    from dfl_finance.schema.io import rebase_text
+    from dfl_finance.inputs.io import rebase_text
 
     workspace = tmp_path / "workspace"
     monkeypatch.setenv("DFL_FINANCE_WORKSPACE", str(workspace))
@@ -135,10 +135,10 @@ def test_the_apps_risk_sensitivity_and_stress_csvs_are_the_commands(tmp_path, ca
 def test_the_workbook_has_the_risk_sheets_described():
     from openpyxl import load_workbook
 
-    from dfl_finance.export import TABLE_NOTES, xlsx_bytes
-    from dfl_finance.results import quantiles_df, yearly_quantiles_df
-    from dfl_finance.risk import run_risk
-    from dfl_finance.risk.sensitivity import sobol_df, tornado
+    from dfl_finance.outputs.export import TABLE_NOTES, xlsx_bytes
+    from dfl_finance.outputs.result import quantiles_df, yearly_quantiles_df
+    from dfl_finance.studies.risk import run_risk
+    from dfl_finance.studies.risk.sensitivity import sobol_df, tornado
 
     sc = load_scenario(IDA_FILE)
     res = run_risk(sc, 16)

@@ -132,8 +132,8 @@ def _varying_paths(name: str) -> tuple[tuple[str, float | None, tuple[float, flo
     """Every field of a bundled scenario that may vary between draws, as (canonical path, value or None, the field's
     allowed range with its open ends moved inside and its infinite ends at a large finite value)."""
     from dfl_finance import load_scenario
-    from dfl_finance.paths import leaves
-    from dfl_finance.risk.inputs import can_vary, field_bounds
+    from dfl_finance.inputs.paths import leaves
+    from dfl_finance.inputs.uncertain import can_vary, field_bounds
 
     sc = load_scenario(SCENARIOS / name)
     out = []
@@ -328,8 +328,8 @@ def _mutate_schools(df: pd.DataFrame, rng: random.Random) -> pd.DataFrame:
 def _school_options(rng: random.Random, folder: Path, table: pd.DataFrame) -> list[str]:
     """Options of ``dfl-finance schools``, each given with probability, within and past its range; a table of fibre
     nodes written into ``folder``."""
-    from dfl_finance.schools.engine import TECHNOLOGIES
-    from dfl_finance.schools.rollout import ORDERS
+    from dfl_finance.engine.rollout import ORDERS
+    from dfl_finance.engine.schools import TECHNOLOGIES
 
     args: list[str] = []
     horizon = rng.choice([1, 3, 10, 10, 10, 50, 1, 10, 0, 51, -1, 10**6])
@@ -397,8 +397,8 @@ def _assert_usable_technologies(schools: pd.DataFrame, table: Path, args: list[s
     cellular within its reach of a tower and with the coverage, point-to-point within its reach of either,
     satellite up to its bandwidth), ``existing`` exactly where a connection is already there, ``none`` only where
     nothing can serve. With ``--extend-fibre``, a school on fibre may also be within fibre's reach of another."""
-    from dfl_finance.schools.table import GIGA_ALIASES
-    from dfl_finance.schools.technology import default_technologies
+    from dfl_finance.inputs.schools import GIGA_ALIASES
+    from dfl_finance.model.technology import default_technologies
 
     tech = default_technologies()
     given = pd.read_csv(table, dtype=str, keep_default_na=False)
@@ -505,7 +505,7 @@ COUNTRY_VALUES = {
 def _country_paths(file: str) -> tuple[tuple[str, object], ...]:
     """Every field of a bundled scenario with a number or text value, as (canonical path, value)."""
     from dfl_finance import load_scenario
-    from dfl_finance.paths import leaves
+    from dfl_finance.inputs.paths import leaves
 
     sc = load_scenario(file)
     return tuple((leaf.path, leaf.value) for leaf in leaves(sc)

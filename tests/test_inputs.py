@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 
 from dfl_finance import ScenarioError, load_scenario, parse_scenario, run, scenario_from_dict, scenario_warnings
 from dfl_finance.cli import main
-from dfl_finance.compile import build_source_inputs, cell_names, eligible_cells
 from dfl_finance.engine.financing import cell_costs, line_cells
 from dfl_finance.engine.fiscal import fiscal_arrays
-from dfl_finance.sizing import MEMORY_LIMIT_ENV
+from dfl_finance.model.compile import build_source_inputs, cell_names, eligible_cells
+from dfl_finance.model.sizing import MEMORY_LIMIT_ENV
 from dfl_finance.vocabulary import MAX_FILE_BYTES
 from tests.conftest import ROOT, small_scenario_dict
 
@@ -369,7 +369,7 @@ def test_readme_links_stay_inside_the_repository():
 def test_bundled_scenarios_do_not_move_with_the_data_folder(tmp_path, monkeypatch):
     import shutil
 
-    from dfl_finance.profiles import bundled_scenarios_dir, clear_caches, data_dir
+    from dfl_finance.inputs.profiles import bundled_scenarios_dir, clear_caches, data_dir
 
     copy = tmp_path / "data"
     shutil.copytree(data_dir(), copy)

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
 from dfl_finance.engine.loans import debt_service, grant_element, ppp_profile, repayment_profile
-from dfl_finance.profiles import loan_terms
+from dfl_finance.inputs.profiles import loan_terms
 
 H = 50  # long enough for a 40-year credit disbursed in year 0
 

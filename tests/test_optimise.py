@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from dfl_finance import ScenarioError, load_scenario, run, scenario_from_dict
 from dfl_finance.cli import main
-from dfl_finance.optimiser import OptimiseError, optimise, options_for
+from dfl_finance.studies.optimise import OptimiseError, optimise, options_for
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLED = sorted((ROOT / "scenarios").glob("*.toml"))
@@ -207,7 +207,7 @@ def test_the_optimum_is_never_worse_than_the_waterfall_and_keeps_every_rule(sc):
 
 @pytest.mark.parametrize("path", BUNDLED, ids=[p.stem for p in BUNDLED])
 def test_the_written_mix_runs_to_the_same_numbers_under_the_waterfall(path, tmp_path):
-    from dfl_finance.schema import save_scenario
+    from dfl_finance.inputs.io import save_scenario
 
     best = optimise(load_scenario(path))
     assert best.reproduction_note is None
@@ -280,7 +280,7 @@ def test_no_rounding_dust_in_the_gap_or_the_payments():
 
 
 def test_under_uncertainty_each_draw_gets_its_own_best_mix(tmp_path, capsys):
-    from dfl_finance.optimiser import optimise_draws
+    from dfl_finance.studies.optimise import optimise_draws
 
     sc = load_scenario(ROOT / "scenarios/kenya-ida-gpe.toml")
     raw = sc.model_dump(exclude_none=True)
@@ -298,8 +298,8 @@ def test_under_uncertainty_each_draw_gets_its_own_best_mix(tmp_path, capsys):
     same = np.abs(gap_o - gap_w) <= tol
     assert (pv_o[same] <= pv_w[same] + tol).all()
     # each draw's optimum is the deterministic optimum of that draw's inputs
-    from dfl_finance.paths import apply_overrides
-    from dfl_finance.risk.inputs import draw_samples
+    from dfl_finance.model.load import apply_overrides
+    from dfl_finance.model.samples import draw_samples
 
     unit_cost = next(iter(draw_samples(sc, 12, 3, sc.risk.method).values()))
     assert np.ptp(opt.metric_arrays()["total_cost"]) > 0
@@ -308,7 +308,7 @@ def test_under_uncertainty_each_draw_gets_its_own_best_mix(tmp_path, capsys):
                                 {"programme[0].cost[0].unit_cost": float(unit_cost[d])})
         assert optimise(alone).result.sim.metrics["pv_government_cost"][0] == pytest.approx(pv_o[d], rel=1e-7)
     path = tmp_path / "k.toml"
-    from dfl_finance.schema import save_scenario
+    from dfl_finance.inputs.io import save_scenario
 
     save_scenario(sc, path)
     assert main(["optimise", str(path), "--out", str(tmp_path / "o"), "--draws", "8", "--seed", "1"]) == 0

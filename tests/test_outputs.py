@@ -18,9 +18,10 @@ import pandas as pd
 import pytest
 
 from dfl_finance import compare, dump_scenario, run, scenario_from_dict
-from dfl_finance import export as ex
 from dfl_finance.cli import main
-from dfl_finance.export import (
+from dfl_finance.inputs.profiles import data_dir
+from dfl_finance.outputs import export as ex
+from dfl_finance.outputs.export import (
     FORMULA_PREFIXES,
     csv_text,
     file_sha256,
@@ -30,8 +31,7 @@ from dfl_finance.export import (
     write_xlsx,
     zip_tables,
 )
-from dfl_finance.profiles import data_dir
-from dfl_finance.results import TABLE_COLUMNS
+from dfl_finance.outputs.result import TABLE_COLUMNS
 from tests.conftest import ROOT, small_scenario_dict
 
 BUNDLED = sorted(str(p) for p in (ROOT / "scenarios").glob("*.toml"))
@@ -110,7 +110,7 @@ def test_free_text_with_line_breaks_is_quoted_and_guarded_in_every_line():
 
 def test_the_fast_and_the_field_by_field_writer_agree():
     # csv_text hands tables without a carriage return to pandas; the writer for any text must give the same bytes
-    from dfl_finance.export import _csv_text_by_field
+    from dfl_finance.outputs.export import _csv_text_by_field
 
     nasty = _nasty_table()
     no_cr = nasty.assign(**{c: nasty[c].map(lambda v: v.replace("\r", "") if isinstance(v, str) else v)
@@ -246,7 +246,7 @@ def test_a_killed_run_is_rolled_back_by_the_next_write(tmp_path, die_at):
     before = _previous_run(out)
     script = (
         "import os, sys\n"
-        "from dfl_finance.export import write_tables\n"
+        "from dfl_finance.outputs.export import write_tables\n"
         "from tests.test_outputs import _tables\n"
         "tables = _tables(unit_cost=900.0)\n"
         "real, n = os.replace, [0]\n"

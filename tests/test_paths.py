@@ -1,4 +1,4 @@
-"""Field paths (dfl_finance.paths): grammar, selection, errors, canonical form, pure overrides."""
+"""Field paths (dfl_finance.inputs.paths): grammar, selection, errors, canonical form, pure overrides."""
 
 import copy
 
@@ -7,9 +7,8 @@ from hypothesis import given
 
 from dfl_finance import run
 from dfl_finance.errors import ScenarioError
-from dfl_finance.paths import (
+from dfl_finance.inputs.paths import (
     Step,
-    apply_overrides,
     canonical_path,
     format_location,
     format_path,
@@ -19,7 +18,7 @@ from dfl_finance.paths import (
     resolve,
     set_in,
 )
-from dfl_finance.schema import load_scenario, scenario_from_dict
+from dfl_finance.model.load import apply_overrides, load_scenario, scenario_from_dict
 from tests.conftest import ROOT, small_scenario_dict
 from tests.strategies import scenario_dicts
 
@@ -268,7 +267,7 @@ def test_an_override_can_change_one_year_of_a_list():
 
 def test_a_distribution_given_as_a_field_s_value_says_how_to_make_it_uncertain():
     from dfl_finance import ScenarioError, load_scenario
-    from dfl_finance.paths import apply_overrides
+    from dfl_finance.model.load import apply_overrides
 
     sc = load_scenario(ROOT / "scenarios" / "rwanda-domestic.toml")
     with pytest.raises(ScenarioError) as info:
@@ -296,7 +295,7 @@ def test_a_distribution_given_as_a_field_s_value_says_how_to_make_it_uncertain()
     ("source[nowhere].rate", "source[nowhere].rate", ""),  # not a field of this scenario: the path as written
 ])
 def test_a_field_path_in_words_with_its_unit(path, label, unit):
-    from dfl_finance.paths import describe
+    from dfl_finance.inputs.paths import describe
 
     words = describe(load_scenario(IDA), path)
     assert (words.label, words.unit) == (label, unit)
@@ -304,7 +303,7 @@ def test_a_field_path_in_words_with_its_unit(path, label, unit):
 
 
 def test_a_line_priced_in_the_local_currency_says_so_and_a_count_is_not_its_own_unit():
-    from dfl_finance.paths import describe
+    from dfl_finance.inputs.paths import describe
 
     raw = small_scenario_dict(scenario={"name": "x", "start_year": 2026, "years": 2, "currency": "KES"},
                               macro={"inflation": 0.05, "usd_inflation": 0.02, "fx_rate": 130.0})

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from dfl_finance import ScenarioError, load_scenario, run, save_scenario, scenario_from_dict
 from dfl_finance.cli import main
-from dfl_finance.portfolio import REACH_COLUMNS, allocate_envelope, load_portfolio, run_portfolio, with_fund
+from dfl_finance.studies.portfolio import REACH_COLUMNS, allocate_envelope, load_portfolio, run_portfolio, with_fund
 from tests.conftest import ROOT, one_year_plan, write_portfolio
 
 
@@ -292,7 +292,7 @@ def test_the_gap_objective_follows_the_fund_s_co_financing(tmp_path):
 def _responses(draw):
     """Two to four countries' responses: random piecewise-linear curves, the gap falling and the reach rising, with
     slopes that may rise (non-concave)."""
-    from dfl_finance.portfolio import Response
+    from dfl_finance.studies.portfolio import Response
 
     out = []
     for _ in range(draw(st.integers(2, 4))):
@@ -310,7 +310,7 @@ def _responses(draw):
 @settings(max_examples=60, deadline=None)
 @given(_responses(), st.floats(0.0, 400.0), st.sampled_from(["reach", "gap"]))
 def test_the_optimal_shares_beat_every_allocation_on_a_grid(responses, envelope, objective):
-    from dfl_finance.portfolio import SNAP, allocate_optimal
+    from dfl_finance.studies.portfolio import SNAP, allocate_optimal
 
     share = allocate_optimal(responses, envelope, objective=objective)
     need = np.array([r.need for r in responses])
@@ -423,7 +423,7 @@ def _profile_portfolio(tmp_path, countries, template=TEMPLATE, fund='envelope = 
 
 
 def test_a_profile_country_is_the_template_with_the_profiles_context(tmp_path):
-    from dfl_finance.profiles import country_profiles
+    from dfl_finance.inputs.profiles import country_profiles
 
     spec = _profile_portfolio(tmp_path, '[[country]]\nprofile = "KEN"\n[[country]]\nprofile = "NPL"\nname = "N"',
                               head='template = "plan.toml"')
@@ -850,7 +850,7 @@ def test_a_portfolio_of_picked_scenarios_names_each_country_once_and_keeps_every
     when two picked scenarios share it; file names made distinct; the fund's id not a source of theirs."""
     from dfl_finance import dump_scenario, load_scenario
     from dfl_finance.app.portfolio import PICKED_FILE, load_portfolio_text, picked_portfolio
-    from dfl_finance.paths import apply_overrides
+    from dfl_finance.model.load import apply_overrides
 
     rwanda = load_scenario(ROOT / "scenarios/rwanda-domestic.toml")
     mine = apply_overrides(rwanda, {"scenario.name": "Rwanda: my plan", "source[mof].id": "pooled_fund"})
@@ -870,7 +870,7 @@ def test_a_picked_scenario_that_names_a_baseline_runs_in_the_portfolio_wherever_
     """A workspace scenario's baseline is named relative to the workspace: the portfolio's scenario files name it by
     its full path, so the page (a temporary folder) and the downloaded files (another folder) both find it."""
     from dfl_finance.app.portfolio import PICKED_FILE, load_portfolio_text, picked_portfolio
-    from dfl_finance.schema.io import rebase_text
+    from dfl_finance.inputs.io import rebase_text
 
     workspace = tmp_path / "workspace"
     ida = ROOT / "scenarios" / "rwanda-ida-credit.toml"

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 from dfl_finance import scenario_from_dict
 from dfl_finance.cli import main
-from dfl_finance.results import run
+from dfl_finance.outputs.result import run
 from dfl_finance.vocabulary import PRICE_BASES
 from tests.conftest import ROOT
 from tests.strategies import priced_scenario_dicts
@@ -408,7 +408,7 @@ def test_cost_line_quoted_before_start_year_uses_the_cpi_history_where_it_has_th
     """USD scenario from 2026, inflation 2%; a 1,000 line quoted in 2024. The rate into 2025 comes from the US CPI
     in data/price_history.csv (CPI_2025 / CPI_2024), the rate into 2026 is the given 2%:
     1,000 x CPI_2025 / CPI_2024 x 1.02 (with today's file 1,000 x 322.0 / 313.689 x 1.02 = 1,047.02)."""
-    from dfl_finance.profiles import macro_data
+    from dfl_finance.inputs.profiles import macro_data
 
     cpi = macro_data().cpi["USD"]
     sc = _scenario([{"item": "x", "kind": "fixed_opex", "unit_cost": 1000.0, "price_year": 2024}], currency="USD",

@@ -11,10 +11,10 @@ from scipy import stats
 
 from dfl_finance import ScenarioError, scenario_from_dict
 from dfl_finance.cli import main
-from dfl_finance.results import quantiles_df
-from dfl_finance.risk import run_risk
-from dfl_finance.risk.sampling import Marginal, correlate, uniforms
-from dfl_finance.schema import dump_scenario
+from dfl_finance.engine.sampling import Marginal, correlate, uniforms
+from dfl_finance.inputs.io import dump_scenario
+from dfl_finance.outputs.result import quantiles_df
+from dfl_finance.studies.risk import run_risk
 
 
 def _plan(uncertain, risk=None, sources=None, **context):
@@ -226,7 +226,7 @@ def test_a_line_uncertain_from_data_follows_a_triangular_over_its_range():
 
 
 def test_template_lines_carry_the_public_range_of_their_data_row():
-    from dfl_finance.profiles import templates
+    from dfl_finance.inputs.profiles import templates
 
     lines = {c["item"]: c for c in templates()["connectivity-satellite"]["cost"]}
     assert lines["satellite terminal"]["price_range"] == [515.0, 600.0]  # Giga Rwanda and Sierra Leone
@@ -255,8 +255,8 @@ def test_chunks_do_not_change_a_single_number(chunk):
     are sampled once): every summary metric and yearly measure of every draw to rounding error (matrix products
     may round the last bit differently for another number of draws), and the same rounded quantile tables."""
     from dfl_finance import load_scenario
-    from dfl_finance.results import yearly_quantiles_df
-    from dfl_finance.risk import risk_draws
+    from dfl_finance.outputs.result import yearly_quantiles_df
+    from dfl_finance.studies.risk import risk_draws
 
     sc = load_scenario(ROOT / "scenarios" / "rwanda-ida-credit.toml")
     whole = run_risk(sc, 500, seed=3)
@@ -273,7 +273,7 @@ def test_chunks_do_not_change_a_single_number(chunk):
 
 
 def test_a_chunked_run_reports_its_progress_in_draws():
-    from dfl_finance.risk import risk_draws
+    from dfl_finance.studies.risk import risk_draws
 
     done: list[int] = []
     risk_draws(scenario_from_dict(_plan([{"path": "programme[connect].cost[kit].unit_cost",
@@ -324,7 +324,7 @@ def test_a_long_risk_run_shows_a_progress_bar_on_a_terminal_and_none_in_a_pipe(t
 
 def test_draws_out_in_parquet_holds_the_csv_rows_and_a_huge_table_is_refused(tmp_path, capsys, monkeypatch):
     import dfl_finance.cli as cli
-    from dfl_finance.export import verify_outputs
+    from dfl_finance.outputs.export import verify_outputs
 
     raw = _plan([{"path": "programme[connect].cost[kit].unit_cost", "distribution": "uniform", "low": 400.0,
                   "high": 600.0}])
@@ -383,7 +383,7 @@ def test_risk_says_which_scenario_is_flat_in_its_output_its_table_and_its_manife
 
 
 def test_a_pledge_or_a_line_from_data_is_an_uncertain_input_and_one_draw_is_not_called_flat():
-    from dfl_finance.risk.inputs import drawn_inputs
+    from dfl_finance.inputs.uncertain import drawn_inputs
 
     grant = {"id": "donor", "kind": "grant", "commitment": 20_000.0, "reliability": 0.5}
     sc = scenario_from_dict(_plan([], sources=[grant]))

@@ -5,15 +5,8 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 
-from dfl_finance import (
-    ScenarioError,
-    dump_scenario,
-    load_scenario,
-    parse_scenario,
-    save_scenario,
-    scenario_from_dict,
-)
-from dfl_finance.docs import field_help, field_reference, field_reference_markdown
+from dfl_finance import ScenarioError, dump_scenario, load_scenario, parse_scenario, save_scenario, scenario_from_dict
+from dfl_finance.inputs.docs import field_help, field_reference, field_reference_markdown
 from tests.conftest import ROOT, small_scenario_dict
 from tests.strategies import scenario_dicts
 
@@ -114,7 +107,7 @@ def test_save_does_not_destroy_previous_file_on_failure(tmp_path, monkeypatch):
     def boom(*a, **k):
         raise OSError("disk full")
 
-    monkeypatch.setattr("dfl_finance.schema.io.os.replace", boom)
+    monkeypatch.setattr("dfl_finance.inputs.io.os.replace", boom)
     with pytest.raises(OSError):
         save_scenario(sc.model_copy(update={"scenario": sc.scenario.model_copy(update={"name": "Other"})}), target)
     assert target.read_text() == before
@@ -144,7 +137,7 @@ def test_country_profile_reaches_the_engine():
 
 def test_docs_are_generated_from_the_schema():
     doc = (ROOT / "docs" / "scenario-format.md").read_text(encoding="utf-8")
-    assert field_reference_markdown() in doc, "regenerate with: python -m dfl_finance.docs"
+    assert field_reference_markdown() in doc, "regenerate with: python -m dfl_finance.inputs.docs"
 
 
 def test_every_field_is_documented_with_description():

@@ -14,12 +14,13 @@ from hypothesis import strategies as st
 
 from dfl_finance import ScenarioError
 from dfl_finance.cli import main
-from dfl_finance.schools.engine import TECHNOLOGIES, Schools, school_costs
-from dfl_finance.schools.generate import generate_schools
-from dfl_finance.schools.model import plan_schools
-from dfl_finance.schools.rollout import connection_order, connection_years
-from dfl_finance.schools.table import check_schools, nearest_km, read_schools
-from dfl_finance.schools.technology import default_technologies
+from dfl_finance.engine.rollout import connection_order, connection_years
+from dfl_finance.engine.schools import TECHNOLOGIES, Schools, school_costs
+from dfl_finance.inputs.schools import check_schools, nearest_km, read_schools
+from dfl_finance.model.schools import plan_schools
+from dfl_finance.model.technology import default_technologies
+from dfl_finance.outputs.schools import school_tables
+from dfl_finance.studies.schools import generate_schools
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -199,7 +200,7 @@ def test_segments_and_equity_by_hand():
                        _school(school_id="u2", area="urban", region="South"),
                        _school(school_id="r1"), _school(school_id="r2", learners=50)])
     plan = plan_schools(check_schools(df), years=2, budget=600.0)  # 515 a terminal: one school a year
-    tables = plan.tables()
+    tables = school_tables(plan)
     seg = tables["segments"].set_index(["segment_type", "segment", "year"])
     assert seg.loc[("all", "all", 2027), "connected_schools"] == 3
     assert seg.loc[("area", "urban", 2027), "share_connected"] == 1.0
@@ -284,7 +285,7 @@ def test_schools_command_on_the_bundled_synthetic_country(tmp_path, capsys):
 
 def test_the_schools_command_separates_the_schools_assigned_from_those_connected_and_says_equity_in_words(
         tmp_path, capsys):
-    from dfl_finance.formatting import format_money
+    from dfl_finance.outputs.formatting import format_money
 
     out = tmp_path / "out"
     table = ROOT / "data" / "schools-rwanda-synthetic.csv"
@@ -336,7 +337,7 @@ def test_the_financing_model_gets_exactly_the_school_level_costs():
     is the school plan's: the capex of the schools connected each year and of the equipment bought again within the
     plan, the opex of the schools connected by each year (continuing after the plan), solar kits and upkeep."""
     from dfl_finance import run
-    from dfl_finance.schools.link import with_school_plan
+    from dfl_finance.model.school_link import with_school_plan
 
     sc = _usd_plan()
     raw = sc.model_dump(exclude_none=True)
@@ -411,11 +412,11 @@ def test_the_gini_measures_the_plans_spending_not_the_cost_of_every_school():
     # two regions, one school each (100 learners, satellite: 515): a budget of 600 for one year connects one of them
     df = pd.DataFrame([_school(school_id="a", region="A"), _school(school_id="b", region="B")])
     gini = "gini_capex_per_learner_regions"
-    one = plan_schools(check_schools(df), years=1, budget=600.0).tables()
+    one = school_tables(plan_schools(check_schools(df), years=1, budget=600.0))
     assert one["schools"]["year_connected"].notna().sum() == 1
     # capex per learner 5.15 in one region, 0 in the other, equal weights: 0.5
     assert one["equity"].set_index("measure")["value"][gini] == pytest.approx(0.5)
-    both = plan_schools(check_schools(df), years=2, budget=600.0).tables()
+    both = school_tables(plan_schools(check_schools(df), years=2, budget=600.0))
     assert both["equity"].set_index("measure")["value"][gini] == pytest.approx(0.0)
 
 
@@ -445,7 +446,7 @@ driver = "schools"
 
 def test_a_scenario_names_its_school_table_and_the_plan_gives_the_cost_lines(tmp_path):
     from dfl_finance import dump_scenario, load_scenario, parse_scenario
-    from dfl_finance.schools.link import with_school_plan
+    from dfl_finance.model.school_link import with_school_plan
 
     path = _linked_file(tmp_path)
     sc = load_scenario(path)
@@ -500,8 +501,8 @@ def test_overrides_and_a_portfolio_fund_read_a_linked_table_beside_the_scenario_
     """A scenario read from another folder keeps its table's folder: an override (a sweep's, a portfolio's
     ``values``) and the portfolio's fund plan its schools from the same table, whatever the working folder."""
     from dfl_finance import load_scenario
-    from dfl_finance.paths import apply_overrides
-    from dfl_finance.portfolio import Fund, with_fund
+    from dfl_finance.model.load import apply_overrides
+    from dfl_finance.studies.portfolio import Fund, with_fund
 
     sc = load_scenario(_linked_file(tmp_path))
     elsewhere = tmp_path / "elsewhere"
@@ -520,7 +521,7 @@ def test_an_override_of_a_planned_line_is_kept(tmp_path):
     """A pooled discount on a line the school plan made (an override of its unit cost) stays: the plan is made again
     only when an override changes what it depends on."""
     from dfl_finance import load_scenario
-    from dfl_finance.paths import apply_overrides
+    from dfl_finance.model.load import apply_overrides
 
     sc = load_scenario(_linked_file(tmp_path))
     j = next(j for j, c in enumerate(sc.programme[-1].cost) if c.item == "satellite installation")
@@ -566,7 +567,7 @@ def test_a_table_with_no_schools_is_refused(tmp_path, capsys):
 
 
 def test_a_school_table_too_large_for_memory_is_refused_with_the_estimate(monkeypatch):
-    from dfl_finance.sizing import MEMORY_LIMIT_ENV
+    from dfl_finance.model.sizing import MEMORY_LIMIT_ENV
 
     monkeypatch.setenv(MEMORY_LIMIT_ENV, "0.00001")  # about 10 KB: 7 schools over 60 years need about 40 KB
     with pytest.raises(ScenarioError, match="too large to plan: 7 schools over 60 years"):

@@ -11,8 +11,9 @@ from scipy import stats
 
 from dfl_finance import scenario_from_dict
 from dfl_finance.cli import main
-from dfl_finance.risk.sampling import Marginal
-from dfl_finance.risk.sensitivity import (
+from dfl_finance.engine.sampling import Marginal
+from dfl_finance.inputs.io import dump_scenario
+from dfl_finance.studies.risk.sensitivity import (
     SOBOL_COLUMNS,
     SOBOL_INDEX_COLUMNS,
     TORNADO_COLUMNS,
@@ -25,7 +26,6 @@ from dfl_finance.risk.sensitivity import (
     tornado,
     uncertain_inputs,
 )
-from dfl_finance.schema import dump_scenario
 
 COST = "programme[connect].cost[kit].unit_cost"
 LIMIT = "context.burden_limit"
@@ -87,11 +87,11 @@ def test_the_tornado_holds_the_other_inputs_at_the_scenarios_own_values():
 
 
 def test_all_the_tornado_runs_are_one_engine_call(monkeypatch):
-    import dfl_finance.engine.model as model
+    import dfl_finance.studies.risk.sensitivity as sensitivity
 
     calls = []
-    real = model.simulate
-    monkeypatch.setattr(model, "simulate", lambda inputs: calls.append(inputs.costs.unit_cost.shape[0]) or
+    real = sensitivity.simulate
+    monkeypatch.setattr(sensitivity, "simulate", lambda inputs: calls.append(inputs.costs.unit_cost.shape[0]) or
                         real(inputs))
     tornado(scenario_from_dict(_plan(ROWS)), ["total_cost", "total_gap"])
     assert calls == [2 * 2 + 1]  # the base and each input at its low and high
@@ -149,7 +149,7 @@ def test_a_metric_undefined_in_some_runs_has_no_indices():
 
 
 def test_chunked_evaluation_equals_one_call(monkeypatch):
-    import dfl_finance.risk.sensitivity as sens
+    import dfl_finance.studies.risk.sensitivity as sens
 
     sc = scenario_from_dict(_plan(ROWS, [{"id": "donor", "kind": "grant", "currency": "USD",
                                           "commitment": 30000.0}]))

@@ -12,10 +12,11 @@ from numpy.testing import assert_allclose
 
 from dfl_finance import ScenarioError, load_scenario, run, scenario_from_dict
 from dfl_finance.cli import main
-from dfl_finance.compile import build_prices, horizon_of
-from dfl_finance.profiles import bundled_scenarios_dir
-from dfl_finance.risk.stress import (
-    BUILT_IN,
+from dfl_finance.inputs.io import dump_scenario
+from dfl_finance.inputs.profiles import bundled_scenarios_dir
+from dfl_finance.inputs.stress import BUILT_IN, parse_stress
+from dfl_finance.model.compile import build_prices, horizon_of
+from dfl_finance.studies.risk.stress import (
     NotApplicable,
     StressSpec,
     apply_stress,
@@ -23,11 +24,9 @@ from dfl_finance.risk.stress import (
     capex_overrun,
     delay,
     depreciation,
-    parse_stress,
     pledge_shortfall,
     run_stresses,
 )
-from dfl_finance.schema import dump_scenario
 
 
 def _plan(programmes, sources=(), years=3, currency="USD", macro=None, stress=None, name="stress"):
@@ -271,7 +270,7 @@ def test_stress_rows_choose_the_stresses_and_round_trip():
     sc = _plan([_fixed(1000.0)], sources, years=4, stress=rows)
     assert [o.spec.key for o in run_stresses(sc).outcomes] == ["pledge_shortfall:donor=0.25", "delay=3"]
     assert scenario_from_dict(sc.model_dump(exclude_none=True)) == sc
-    from dfl_finance.schema import parse_scenario
+    from dfl_finance.model.load import parse_scenario
 
     assert parse_scenario(dump_scenario(sc)) == sc
     # without rows: the built-in set

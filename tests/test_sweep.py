@@ -24,7 +24,7 @@ import pytest
 
 from dfl_finance import ScenarioError
 from dfl_finance.cli import main
-from dfl_finance.sweep import load_sweep, read_draws, run_sweep
+from dfl_finance.studies.sweep import load_sweep, read_draws, run_sweep
 from tests.conftest import ROOT, one_year_plan, write_portfolio
 
 
@@ -51,7 +51,7 @@ values = {{ "context.budget_growth" = 0.03 }}
 
 @pytest.fixture(scope="module")
 def client():
-    from dfl_finance.sweep import local_client
+    from dfl_finance.studies.sweep import local_client
 
     c = local_client(2)
     yield c
@@ -372,8 +372,8 @@ def test_a_portfolio_sweep_on_two_workers_gives_the_numbers_of_one_process(tmp_p
 
 
 def test_the_countries_of_a_portfolio_sweep_are_the_portfolio_run(tmp_path):
-    from dfl_finance.portfolio import load_portfolio, run_portfolio
-    from dfl_finance.schema.io import parse_resolved
+    from dfl_finance.inputs.io import parse_resolved
+    from dfl_finance.studies.portfolio import load_portfolio, run_portfolio
 
     spec = tmp_path / "one.toml"  # the example in 3 draws; its cases as written (without the countries' uncertain
     # inputs: every draw is the portfolio's own run) and unstressed
@@ -404,7 +404,7 @@ def test_the_countries_of_a_portfolio_sweep_are_the_portfolio_run(tmp_path):
 
 
 def test_portfolio_quantiles_are_the_sums_of_the_country_draws(tmp_path):
-    from dfl_finance.results import STATISTICS
+    from dfl_finance.outputs.result import STATISTICS
 
     spec = _portfolio_spec(tmp_path, str(_two_countries(tmp_path)), extra='stresses = ["baseline", '
                            '"capex_overrun=0.2"]\nseeds = [3, 4]')
@@ -512,7 +512,7 @@ def test_the_sweep_tables_are_written_as_every_table_is_text_neutralised_and_lin
     """An override set named "\\r=2+5" broke the rows of cases.csv, quantiles.csv and portfolio_quantiles.csv in two
     and was written as a formula: the sweep wrote them with pandas, not the one CSV writer (found by
     tests/test_fuzz_inputs.py, issue 26)."""
-    from dfl_finance.export import neutralise_text
+    from dfl_finance.outputs.export import neutralise_text
 
     _two_countries(tmp_path)
     spec = _portfolio_spec(tmp_path, "portfolio.toml", draws=2)
@@ -641,7 +641,7 @@ def test_a_cluster_without_workers_or_with_another_version_is_refused(client):
     from distributed import Client, LocalCluster
 
     from dfl_finance import DflFinanceError
-    from dfl_finance.sweep import check_cluster
+    from dfl_finance.studies.sweep import check_cluster
 
     with LocalCluster(n_workers=0, processes=False, dashboard_address=":0") as empty, Client(empty) as c:
         with pytest.raises(DflFinanceError, match="no worker joined the scheduler in 1 s"):
@@ -649,9 +649,9 @@ def test_a_cluster_without_workers_or_with_another_version_is_refused(client):
     assert check_cluster(client) == 2
 
     def set_version(version: str) -> str:
-        import dfl_finance
+        from dfl_finance import vocabulary
 
-        old, dfl_finance.__version__ = dfl_finance.__version__, version
+        old, vocabulary.VERSION = vocabulary.VERSION, version
         return old
 
     worker = sorted(client.scheduler_info()["workers"])[0]

@@ -15,8 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dfl_finance import ScenarioError, scenario_from_dict
-from dfl_finance.risk import risk_draws
-from dfl_finance.risk.inputs import UNCERTAIN_FIELDS, draw_samples, field_bounds
+from dfl_finance.inputs.uncertain import UNCERTAIN_FIELDS, field_bounds
+from dfl_finance.model.samples import draw_samples
+from dfl_finance.studies.risk import risk_draws
 from tests.conftest import small_scenario_dict
 
 #: Each uncertain field of the small test scenario, as a path (its programme and cost line are the first).

@@ -7,8 +7,8 @@ import os
 import pytest
 
 from dfl_finance import ScenarioError, dump_scenario, load_scenario, parse_scenario, scenario_from_dict
-from dfl_finance import workspace as ws_module
-from dfl_finance.workspace import Base, Conflict, Workspace, file_name
+from dfl_finance.app import workspace as ws_module
+from dfl_finance.app.workspace import Base, Conflict, Workspace, file_name
 from tests.conftest import ROOT, small_scenario_dict
 
 #: Names that a file name made of ASCII letters only maps to one file (``..``, Cyrillic, Chinese, punctuation, case),

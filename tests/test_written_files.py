@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 
 from dfl_finance import ScenarioError, load_scenario, parse_scenario, save_scenario
+from dfl_finance.app.workspace import Workspace
 from dfl_finance.cli import main
-from dfl_finance.schema.io import bundle, dump_scenario, file_references, read_text, rebase_path, rebase_text
-from dfl_finance.workspace import Workspace
+from dfl_finance.inputs.io import bundle, dump_scenario, file_references, read_text, rebase_path, rebase_text
 from tests.conftest import ROOT
 
 SCENARIOS = ROOT / "scenarios"
@@ -138,7 +138,7 @@ def test_the_workspace_copy_of_an_edited_bundled_scenario_runs_from_the_workspac
 def test_the_export_zip_runs_wherever_it_is_unpacked(tmp_path):
     """The scenario files of the Export page, unpacked into an empty folder, validate and run as they are: each file
     they name is in the zip, under files/."""
-    from dfl_finance.export import zip_files
+    from dfl_finance.outputs.export import zip_files
 
     texts = {"ida.toml": rebase_text(IDA.read_text(encoding="utf-8"), SCENARIOS, tmp_path / "ws"),
              "ppp.toml": rebase_text((SCENARIOS / "rwanda-ppp.toml").read_text(encoding="utf-8"), SCENARIOS,
@@ -188,7 +188,7 @@ def test_a_named_pipe_in_the_workspace_is_listed_as_skipped_and_hangs_nothing(tm
 
 
 def test_a_file_too_large_for_a_scenario_is_listed_unread(tmp_path):
-    from dfl_finance.schema.io import read_regular
+    from dfl_finance.inputs.io import read_regular
     from dfl_finance.vocabulary import MAX_FILE_BYTES
 
     ws = Workspace(tmp_path / "workspace")
@@ -202,7 +202,7 @@ def test_a_file_too_large_for_a_scenario_is_listed_unread(tmp_path):
 
 def test_a_file_that_does_not_answer_in_time_is_listed_as_skipped(tmp_path, monkeypatch):
     """A read that hangs (a network file system gone) is given up after the time limit; the others are listed."""
-    from dfl_finance import workspace as ws_module
+    from dfl_finance.app import workspace as ws_module
 
     ws = Workspace(tmp_path / "workspace")
     (ws.folder / "slow.toml").write_text("x", encoding="utf-8")

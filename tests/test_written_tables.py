@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from dfl_finance.formatting import currency_of
+from dfl_finance.outputs.formatting import currency_of
 from dfl_finance.vocabulary import metric_definition
 from tests.output_hashes import write_all
 

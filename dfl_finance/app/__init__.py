@@ -1,5 +1,5 @@
 """The Streamlit app (UI only): pages in ``pages/``, chart builders in ``charts.py``, the session in ``state.py`` over
-the shared workspace (:mod:`dfl_finance.workspace`). It calls the public API and holds no model logic.
+the shared workspace (:mod:`dfl_finance.app.workspace`). It calls the public API and holds no model logic.
 
 Every scenario text in the app is seen from the workspace folder (:func:`workspace_dir`): the files it names (a
 baseline, a school table) are relative to that folder, bundled scenarios included (the workspace names their files

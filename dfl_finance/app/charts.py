@@ -17,9 +17,9 @@ from typing import Final
 import altair as alt
 import pandas as pd
 
-from ..formatting import format_metric, format_money
-from ..schema import Scenario
-from ..vocabulary import DSF_RATIOS, GAP, METRICS, PILLARS, USD, metric_definition
+from dfl_finance.inputs.models import Scenario
+from dfl_finance.outputs.formatting import format_metric, format_money
+from dfl_finance.vocabulary import DSF_RATIOS, GAP, METRICS, PILLARS, USD, metric_definition
 
 #: Colours for funding sources, assigned in order of first appearance; the gap has its own.
 SOURCE_PALETTE = ["#4c78a8", "#f58518", "#54a24b", "#b279a2", "#72b7b2", "#eeca3b", "#9d755d", "#bab0ac",
@@ -417,7 +417,7 @@ def outcomes_chart(outcomes: pd.DataFrame, order: Sequence[str] | None = None,
 
 def table_currencies(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
     """The currency of each scenario's amounts, by name, as its tables say (their ``currency`` column: the
-    :attr:`~dfl_finance.results.Result.currency` of the basis, USD in a USD basis, else the local currency)."""
+    :attr:`~dfl_finance.outputs.result.Result.currency` of the basis, USD in a USD basis, else the local currency)."""
     out: dict[str, str] = {}
     for name in ("costs", "fiscal", "financing"):
         df = tables.get(name)

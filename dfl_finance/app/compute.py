@@ -2,7 +2,7 @@
 that cannot be computed is reported with its error and never stops the others.
 
 The engine runs once per scenario text (:func:`result_for`); the tables in each price basis are views of that run
-(:meth:`~dfl_finance.results.Result.in_basis`), cached per text and basis."""
+(:meth:`~dfl_finance.outputs.result.Result.in_basis`), cached per text and basis."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ import logging
 import pandas as pd
 import streamlit as st
 
-from ..errors import DflFinanceError, Problem, ScenarioError
-from ..results import DEFAULT_BASIS, Result, run
-from ..schema import Scenario, parse_scenario
-from . import workspace_dir
+from dfl_finance.app import workspace_dir
+from dfl_finance.errors import DflFinanceError, Problem, ScenarioError
+from dfl_finance.inputs.io import dump_scenario
+from dfl_finance.inputs.models import Scenario
+from dfl_finance.model.load import parse_scenario
+from dfl_finance.outputs.result import DEFAULT_BASIS, Result, incremental_df, quantiles_df, run, yearly_quantiles_df
 
 Tables = dict[str, pd.DataFrame]
 log = logging.getLogger(__name__)
@@ -64,8 +66,6 @@ def incremental_for(toml_text: str, basis: str, baseline_file: tuple[str, int, i
     """incremental.csv of one scenario against its ``[scenario] baseline`` (as ``dfl-finance run`` writes it), None
     without a baseline; cached on the text, the basis and the baseline file's path, size and time (an edit of the
     baseline is computed again)."""
-    from ..results import incremental_df
-
     sc = scenario_of(toml_text)
     base = sc.baseline_scenario
     if base is None:
@@ -106,16 +106,16 @@ def tables_by_name(texts: dict[str, str], basis: str = DEFAULT_BASIS
 @st.cache_data(max_entries=32, show_spinner=False)
 def risk_tables_for(toml_text: str, draws: int, seed: int, method: str, basis: str = DEFAULT_BASIS
                     ) -> dict[str, object]:
-    """A risk run of one scenario text (:func:`dfl_finance.risk.risk_draws`), cached on the text, the draws, the seed,
-    the method and the basis: its quantile tables and every draw's total gap (small; the run itself is not kept,
-    as a run of many draws holds hundreds of megabytes).
+    """A risk run of one scenario text (:func:`dfl_finance.studies.risk.risk_draws`), cached on the text, the draws,
+    the seed, the method and the basis: its quantile tables and every draw's total gap (small; the run itself is not
+    kept, as a run of many draws holds hundreds of megabytes).
 
-    Keys: ``quantiles`` (:func:`~dfl_finance.results.quantiles_df`), ``yearly``
-    (:func:`~dfl_finance.results.yearly_quantiles_df`), ``total_gap`` (one value per draw), ``draws``,
+    Keys: ``quantiles`` (:func:`~dfl_finance.outputs.result.quantiles_df`), ``yearly``
+    (:func:`~dfl_finance.outputs.result.yearly_quantiles_df`), ``total_gap`` (one value per draw), ``draws``,
     ``currency``.
     """
-    from ..results import quantiles_df, yearly_quantiles_df
-    from ..risk import risk_draws
+    # imported by the page that runs it: the app's first page starts without scipy and the studies
+    from dfl_finance.studies.risk import risk_draws
 
     result = risk_draws(scenario_of(toml_text), draws, seed, method, basis)
     return {"quantiles": quantiles_df(result), "yearly": yearly_quantiles_df(result),
@@ -132,9 +132,11 @@ def checked_risk_tables(toml_text: str, draws: int, seed: int, method: str, basi
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def tornado_for(toml_text: str, metric: str, basis: str = DEFAULT_BASIS) -> dict[str, object]:
-    """The tornado of one metric (:func:`dfl_finance.risk.sensitivity.tornado`), cached on the text, the metric and
-    the basis: ``table`` (tornado.csv) and ``base`` (the metric with every input at the scenario's own value)."""
-    from ..risk.sensitivity import tornado
+    """The tornado of one metric (:func:`dfl_finance.studies.risk.sensitivity.tornado`), cached on the text, the
+    metric and the basis: ``table`` (tornado.csv) and ``base`` (the metric with every input at the scenario's own
+    value)."""
+    # imported by the page that runs it: the app's first page starts without scipy and the studies
+    from dfl_finance.studies.risk.sensitivity import tornado
 
     table = tornado(scenario_of(toml_text), [metric], basis)
     return {"table": table, "base": table.attrs.get("base", {}).get(metric)}
@@ -142,19 +144,22 @@ def tornado_for(toml_text: str, metric: str, basis: str = DEFAULT_BASIS) -> dict
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def sobol_for(toml_text: str, metric: str, n: int, basis: str = DEFAULT_BASIS) -> pd.DataFrame:
-    """The Sobol indices of one metric (:func:`dfl_finance.risk.sensitivity.sobol_df`, the file's seed), cached."""
-    from ..risk.sensitivity import sobol_df
+    """The Sobol indices of one metric (:func:`dfl_finance.studies.risk.sensitivity.sobol_df`, the file's seed),
+    cached."""
+    # imported by the page that runs it: the app's first page starts without scipy and the studies
+    from dfl_finance.studies.risk.sensitivity import sobol_df
 
     return sobol_df(scenario_of(toml_text), [metric], n, basis=basis)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def stresses_for(toml_text: str, basis: str = DEFAULT_BASIS) -> dict[str, object]:
-    """The scenario under its stresses (:func:`dfl_finance.risk.stress.run_stresses`; the built-in set when it has no
-    ``[[stress]]`` rows), cached: ``summary`` (stress_summary.csv), ``notes`` (each stress, applied or why not, as
-    the manifest of ``dfl-finance stress`` records them) and ``tables`` (stress_summary, stress_fiscal and
+    """The scenario under its stresses (:func:`dfl_finance.studies.risk.stress.run_stresses`; the built-in set when
+    it has no ``[[stress]]`` rows), cached: ``summary`` (stress_summary.csv), ``notes`` (each stress, applied or why
+    not, as the manifest of ``dfl-finance stress`` records them) and ``tables`` (stress_summary, stress_fiscal and
     stress_dsf, as ``dfl-finance stress`` writes them)."""
-    from ..risk.stress import run_stresses
+    # imported by the page that runs it: the app's first page starts without scipy and the studies
+    from dfl_finance.studies.risk.stress import run_stresses
 
     result = run_stresses(scenario_of(toml_text), None, basis)
     tables = result.tables()
@@ -178,10 +183,11 @@ def checked_stresses(toml_text: str, basis: str = DEFAULT_BASIS) -> dict[str, ob
 @st.cache_resource(max_entries=32, show_spinner=False)
 def optimum_for(toml_text: str, objective: str, burden_limit: bool, max_debt: float | None,
                 min_share: tuple[tuple[str, float], ...], late_weight: float):
-    """The :class:`~dfl_finance.optimiser.Optimum` of one scenario text under the options
-    (:func:`dfl_finance.optimiser.optimise`, tables in the default basis), cached on the text and the options:
+    """The :class:`~dfl_finance.studies.optimise.Optimum` of one scenario text under the options
+    (:func:`dfl_finance.studies.optimise.optimise`, tables in the default basis), cached on the text and the options:
     solved once per server (immutable, shared)."""
-    from ..optimiser import optimise, options_for
+    # imported by the page that runs it: the app's first page starts without scipy and the studies
+    from dfl_finance.studies.optimise import optimise, options_for
 
     sc = scenario_of(toml_text)
     return optimise(sc, options_for(sc, objective, burden_limit, max_debt, min_share, late_weight))
@@ -200,8 +206,8 @@ def optimum_tables_for(toml_text: str, objective: str, burden_limit: bool, max_d
     """
     from dataclasses import replace
 
-    from ..optimiser import Optimum
-    from ..schema import dump_scenario
+    # imported by the page that runs it: the app's first page starts without scipy and the studies
+    from dfl_finance.studies.optimise import Optimum
 
     best: Optimum = optimum_for(toml_text, objective, burden_limit, max_debt, min_share, late_weight)
     view = replace(best, waterfall=best.waterfall.in_basis(basis), result=best.result.in_basis(basis))
@@ -229,7 +235,8 @@ def school_results_for(data: bytes, name: str, years: int, start_year: int, orde
                        extend_fibre: bool = False) -> dict[str, object]:
     """The school-by-school plan of a school table (its bytes, CSV or Parquet) and what the Schools page draws from
     it (:func:`dfl_finance.app.schools.school_results`), cached on the bytes, the file's name and the options."""
-    from .schools import school_results
+    # imported by the page that runs it: the app's first page starts without scipy and the studies
+    from dfl_finance.app.schools import school_results
 
     return school_results(data, name, years, start_year, order, budget, target_year, rate, prefer, extend_fibre)
 
@@ -254,7 +261,8 @@ ScenarioFiles = tuple[tuple[str, str], ...]
 def portfolio_file_for(text: str, name: str, files: ScenarioFiles = ()) -> dict[str, object]:
     """A portfolio file's name, fund, countries and pooled discounts (:func:`dfl_finance.app.portfolio.portfolio_file`:
     its scenarios among ``files`` or resolved in ``examples/``), cached on the text, the name and the files."""
-    from .portfolio import portfolio_file
+    # imported by the page that runs it: the app's first page starts without scipy and the studies
+    from dfl_finance.app.portfolio import portfolio_file
 
     return portfolio_file(text, name, dict(files))
 
@@ -267,7 +275,8 @@ def portfolio_results_for(text: str, name: str, envelope: float, rule: str, per_
     page (envelope, rule, USD per learner, and the keyword ``options`` of
     :func:`dfl_finance.app.portfolio.portfolio_results`: objective, co_finances, floor, ceiling, weights), cached on
     the text, the name, the files and the options."""
-    from .portfolio import portfolio_results
+    # imported by the page that runs it: the app's first page starts without scipy and the studies
+    from dfl_finance.app.portfolio import portfolio_results
 
     return portfolio_results(text, name, envelope, rule, per_learner, basis, files=dict(files),
                              **options)  # type: ignore[arg-type]

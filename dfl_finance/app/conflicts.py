@@ -7,8 +7,8 @@ import difflib
 
 import streamlit as st
 
-from . import state
-from .ui import as_text
+from dfl_finance.app import state
+from dfl_finance.app.ui import as_text
 
 
 def show_conflict() -> None:

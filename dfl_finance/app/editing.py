@@ -18,11 +18,12 @@ from typing import Annotated, Any, Union, get_args, get_origin
 
 import pandas as pd
 
-from .. import paths
-from ..docs import TABLES
-from ..errors import Problem, ScenarioError
-from ..profiles import country_profiles, parse_schedule
-from ..schema import Scenario, scenario_from_dict
+from dfl_finance.errors import Problem, ScenarioError
+from dfl_finance.inputs import paths
+from dfl_finance.inputs.docs import TABLES
+from dfl_finance.inputs.models import Scenario
+from dfl_finance.inputs.profiles import country_profiles, parse_schedule
+from dfl_finance.model.load import apply_overrides, scenario_from_dict
 
 # ------------------------------------------------------------------------------------------------ numbers
 
@@ -160,7 +161,7 @@ field_label = paths.field_label
 
 
 def where(scenario: Scenario, path: str) -> str:
-    """A field path for people (:func:`dfl_finance.paths.describe`): ``source[1].commitment`` or
+    """A field path for people (:func:`dfl_finance.inputs.paths.describe`): ``source[1].commitment`` or
     ``source[ida].commitment`` -> ``IDA21 40-year credit: commitment (USD)``, ``context.schools`` -> ``Schools
     (schools)``; a path that does not resolve stays as it is (or its last field in words)."""
     words = paths.describe(scenario, path)
@@ -185,7 +186,7 @@ def problem_words(scenario: Scenario | dict | None, problem: Problem) -> str:
 
 def get_path(raw: dict, path: str) -> Any:
     """``get_path(d, "programme[1].cost[0].unit_cost")`` in a scenario file's dict (any form of
-    :mod:`dfl_finance.paths`); None where the path does not exist."""
+    :mod:`dfl_finance.inputs.paths`); None where the path does not exist."""
     try:
         return paths.get(raw, path)
     except ScenarioError:
@@ -207,10 +208,10 @@ def raw_of(scenario: Scenario) -> dict:
 def apply_values(scenario: Scenario, values: dict[str, Any]) -> Scenario:
     """A new scenario with ``values`` (by field path) applied; raises :class:`ScenarioError` if invalid.
 
-    The core's :func:`dfl_finance.paths.apply_overrides`: changing a loan's ``terms`` drops the loan fields that
+    The core's :func:`dfl_finance.inputs.paths.apply_overrides`: changing a loan's ``terms`` drops the loan fields that
     came from the old term sheet (the new sheet fills them), unless they are changed in the same edit.
     """
-    return paths.apply_overrides(scenario, values)
+    return apply_overrides(scenario, values)
 
 
 # ------------------------------------------------------------------------------------------------ tables

@@ -1,6 +1,6 @@
 """The Optimise page's parts (no Streamlit here): the optimiser's options in the app's words, the key metrics of the
 current and the optimal mix side by side, what each source pays in each, and the binding constraints' shadow prices
-ready for their chart (:mod:`dfl_finance.optimiser` computes them all)."""
+ready for their chart (:mod:`dfl_finance.studies.optimise` computes them all)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from ..formatting import format_delta, format_metric, format_money
-from ..vocabulary import GAP, metric_definition
+from dfl_finance.outputs.formatting import format_delta, format_metric, format_money
+from dfl_finance.vocabulary import GAP, metric_definition
 
 #: The objectives of the optimiser's first stage (:data:`~dfl_finance.engine.optimise.FIRST_STAGES`), in words.
 OBJECTIVES = {"gap": "Smallest funding gap (its total over the plan)",
@@ -58,7 +58,7 @@ def options_key(objective: str, burden_limit: bool, max_debt: float | None, min_
 def metrics_table(comparison: pd.DataFrame, waterfall: str, optimum: str,
                   metrics: Sequence[str] = KEY_METRICS) -> pd.DataFrame:
     """The key metrics of the current and the optimal mix, formatted, with the change (optimal minus current;
-    shares in percentage points). ``comparison``: :meth:`~dfl_finance.optimiser.Optimum.comparison_df`, whose
+    shares in percentage points). ``comparison``: :meth:`~dfl_finance.studies.optimise.Optimum.comparison_df`, whose
     scenarios are named ``waterfall`` and ``optimum``. A metric the scenario does not define is left out."""
     cells = {(r.metric, r.scenario): r for r in comparison.itertuples(index=False)}
     rows = []
@@ -88,7 +88,7 @@ def mix_totals(financing: pd.DataFrame, waterfall: str, optimum: str, sources: S
     """What each source pays over the plan in each mix, and the gap: ``source`` (id), ``label``, ``mix``,
     ``amount``, ``share`` (of the plan's cost). Every source of the scenario (``sources``: ids and kinds, in the
     file's order) has a row in both mixes, 0 where it pays nothing; the gap has rows when either mix has one.
-    ``financing``: both runs' financing.csv (:meth:`~dfl_finance.results.Result.financing_df`)."""
+    ``financing``: both runs' financing.csv (:meth:`~dfl_finance.outputs.result.Result.financing_df`)."""
     df = _mixes(financing, waterfall, optimum)
     paid = df.groupby(["scenario", "source"])["amount"].sum()
     cost = df.groupby("scenario")["amount"].sum()
@@ -144,7 +144,7 @@ def _step(unit: str) -> str:
 
 
 def shadow_frame(shadow_prices: pd.DataFrame, labels: Mapping[str, str] | None = None) -> pd.DataFrame:
-    """The binding constraints of shadow_prices.csv (:meth:`~dfl_finance.optimiser.Optimum.shadow_prices_df`),
+    """The binding constraints of shadow_prices.csv (:meth:`~dfl_finance.studies.optimise.Optimum.shadow_prices_df`),
     ranked by what one more step of each is worth (the PV government cost it saves plus the gap it closes, in
     size), with ``constraint_text`` (:func:`constraint_words`), ``step`` (what one more step is) and ``rank``
     (1 = worth the most); the other columns as in the table."""
@@ -227,7 +227,7 @@ def lp_words(size: Sequence[int]) -> str:
 
 def reproduction_words(note: str | None) -> str:
     """Whether the waterfall reproduces the optimal mix written as a scenario (its
-    :attr:`~dfl_finance.optimiser.Optimum.reproduction_note`), in a sentence."""
+    :attr:`~dfl_finance.studies.optimise.Optimum.reproduction_note`), in a sentence."""
     if note is None:
         return ("The waterfall reproduces the optimal mix: the new scenario gives each source a cap per year (what it "
                 "pays in the optimum, in its own currency at current prices) and a paying order, so running it gives "

@@ -1,5 +1,6 @@
-"""What the Portfolio page shows of a donor's portfolio (:mod:`dfl_finance.portfolio`), without Streamlit: a portfolio
-file's text read with the scenario files given with it (the user's own: uploaded with it, or picked in the workspace,
+"""What the Portfolio page shows of a donor's portfolio (:mod:`dfl_finance.studies.portfolio`), without Streamlit: a
+portfolio file's text read with the scenario files given with it (the user's own: uploaded with it, or picked in the
+workspace,
 :func:`picked_portfolio`) and, for any other country, a bundled scenario resolved in the repository's ``examples/``
 folder (:func:`load_portfolio_text`); the fund's options set on the page (envelope, rule, the optimal rule's
 objective, the grants it co-finances, floor, ceiling and the countries' weights) and checked with the page's labels;
@@ -20,9 +21,14 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from ..errors import Problem, ScenarioError, known
-from ..formatting import format_money
-from ..portfolio import (
+from dfl_finance.app.basis import basis_currency
+from dfl_finance.app.editing import parse_number
+from dfl_finance.errors import Problem, ScenarioError, known
+from dfl_finance.inputs.io import absolute_text
+from dfl_finance.inputs.profiles import bundled_scenarios_dir, country_profiles
+from dfl_finance.outputs.export import zip_files, zip_tables
+from dfl_finance.outputs.formatting import format_money
+from dfl_finance.studies.portfolio import (
     OBJECTIVES,
     RULES,
     WEIGHT_WORDS,
@@ -32,11 +38,9 @@ from ..portfolio import (
     load_portfolio,
     run_portfolio,
 )
-from ..profiles import bundled_scenarios_dir
-from .basis import basis_currency
 
 if TYPE_CHECKING:
-    from ..schema.models import Scenario
+    from dfl_finance.inputs.models import Scenario
 
 #: The bundled example portfolios, in :func:`examples_dir`: what the page calls each, and what is made up in it.
 EXAMPLES = {
@@ -111,7 +115,7 @@ def picked_portfolio(picked: Iterable[tuple[str, str, Scenario]], folder: Path) 
     Examples
     --------
     >>> from dfl_finance import load_scenario
-    >>> from dfl_finance.profiles import bundled_scenarios_dir
+    >>> from dfl_finance.inputs.profiles import bundled_scenarios_dir
     >>> picks = [(f, (bundled_scenarios_dir() / f).read_text(encoding="utf-8"), load_scenario(bundled_scenarios_dir()
     ...          / f)) for f in ("rwanda-domestic.toml", "kenya-domestic.toml")]
     >>> text, files = picked_portfolio(picks, bundled_scenarios_dir())
@@ -119,9 +123,6 @@ def picked_portfolio(picked: Iterable[tuple[str, str, Scenario]], folder: Path) 
     (['kenya-domestic.toml', 'rwanda-domestic.toml'], ['Rwanda', 'Kenya'])
     """
     import tomli_w
-
-    from ..profiles import country_profiles
-    from ..schema.io import absolute_text
 
     picked = list(picked)
     profiles = country_profiles()
@@ -188,8 +189,8 @@ def load_portfolio_text(text: str, name: str, files: Mapping[str, str] | None = 
     Raises
     ------
     ScenarioError
-        Every problem of :func:`~dfl_finance.portfolio.load_portfolio`, the file named ``name``, each scenario given
-        with it by its file name and each bundled one ``scenarios/<file>``; a scenario that is neither given nor
+        Every problem of :func:`~dfl_finance.studies.portfolio.load_portfolio`, the file named ``name``, each scenario
+        given with it by its file name and each bundled one ``scenarios/<file>``; a scenario that is neither given nor
         bundled, and a file name with a folder or given twice.
     """
     scenarios = bundled_scenarios_dir().resolve()
@@ -259,8 +260,6 @@ def amount_words(text: str | None, empty: str = "", zero: str | None = None) -> 
     >>> amount_words("0", zero="no floor")
     'no floor'
     """
-    from .editing import parse_number
-
     try:
         value = parse_number(text, integer=False)
     except ValueError:
@@ -325,7 +324,7 @@ def with_fund_options(portfolio: Portfolio, envelope: float, rule: str, per_lear
 
     Examples
     --------
-    >>> from dfl_finance.portfolio import Fund
+    >>> from dfl_finance.studies.portfolio import Fund
     >>> pf = Portfolio("p", [], Fund("fund", 1e6, "need"))
     >>> with_fund_options(pf, 2e6, "weighted", None, floor=1e5).fund.floor
     100000.0
@@ -806,8 +805,6 @@ def reach_help() -> dict[str, str]:
 def options_zip(results: Mapping[str, object], name: str) -> bytes:
     """The portfolio file with the page's options (``results["toml"]``, as ``name``) and the scenario files given
     with it (``results["files"]``) in one zip: unzipped, ``dfl-finance portfolio <name>`` runs what the page ran."""
-    from ..export import zip_files
-
     files = results.get("files") or {}
     assert isinstance(files, Mapping)
     return zip_files({Path(name).name: str(results["toml"]).encode("utf-8"),
@@ -817,8 +814,6 @@ def options_zip(results: Mapping[str, object], name: str) -> bytes:
 def portfolio_zip(results: dict[str, object]) -> bytes:
     """allocation.csv, portfolio_equity.csv, portfolio_groups.csv and portfolio_reach.csv in one zip, written as
     ``dfl-finance portfolio`` writes them."""
-    from ..export import zip_tables
-
     tables = {"allocation": results["allocation"], "portfolio_equity": results["equity"],
               "portfolio_groups": results["groups"], "portfolio_reach": results.get("reach")}
     return zip_tables({k: v for k, v in tables.items() if isinstance(v, pd.DataFrame)})

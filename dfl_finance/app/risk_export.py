@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ..risk.inputs import run_entry
-from ..schema import Scenario
-from .sensitivity import APP_SOBOL_N, DEFAULT_METRIC
-from .uncertainty import MAX_APP_DRAWS, METHODS, flat_words, has_draws
+from dfl_finance.app.sensitivity import APP_SOBOL_N, DEFAULT_METRIC
+from dfl_finance.app.uncertainty import MAX_APP_DRAWS, METHODS, flat_words, has_draws
+from dfl_finance.inputs.models import Scenario
+from dfl_finance.inputs.uncertain import run_entry
 
 #: The tables of each command, named as it writes them.
 RISK_TABLES = ("quantiles", "yearly_quantiles")
@@ -131,7 +131,7 @@ class ExtraTables:
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables computed, by their command's file name (without ``.csv``), in :data:`EXTRA_TABLES` order;
         the rows of several scenarios one after the other, joined as each command joins them (``risk``: all of
-        them; ``stress``: the non-empty ones, as :func:`~dfl_finance.results.concat_tables`)."""
+        them; ``stress``: the non-empty ones, as :func:`~dfl_finance.outputs.result.concat_tables`)."""
         out = {}
         for name in EXTRA_TABLES:
             frames = self.frames[name]

@@ -7,7 +7,6 @@ words. Amounts in USD, as in ``schools.csv``.
 from __future__ import annotations
 
 import hashlib
-import io
 import math
 import re
 from collections.abc import Sequence
@@ -18,19 +17,18 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from ..errors import Problem, ScenarioError
-from ..formatting import format_money
-from ..schools.engine import EXISTING, NONE
-from ..schools.model import SchoolPlan, plan_schools
-from ..schools.rollout import ORDERS, connection_order
-from ..schools.segments import (  # the words and counts of `dfl-finance schools`, shared with the page
-    ORDER_OF_TECHNOLOGIES,
-    technology_label,
-)
-from ..schools.segments import TECHNOLOGY_LABELS as TECHNOLOGY_LABELS
-from ..schools.segments import equity_sentences as equity_sentences
-from ..schools.segments import technology_counts as technology_counts
-from ..schools.table import SchoolTable, check_schools
+from dfl_finance.errors import Problem, ScenarioError
+from dfl_finance.inputs.schools import read_table_bytes
+from dfl_finance.model.schools import plan_schools
+from dfl_finance.outputs.export import manifest, zip_tables
+from dfl_finance.outputs.formatting import format_money
+from dfl_finance.outputs.schools import ORDER_OF_TECHNOLOGIES, school_tables, technology_label
+from dfl_finance.outputs.schools import TECHNOLOGY_LABELS as TECHNOLOGY_LABELS
+from dfl_finance.outputs.schools import equity_sentences as equity_sentences
+from dfl_finance.outputs.schools import technology_counts as technology_counts
+from dfl_finance.vocabulary import SCHOOL_EXISTING as EXISTING
+from dfl_finance.vocabulary import SCHOOL_NONE as NONE
+from dfl_finance.vocabulary import SCHOOL_ORDERS as ORDERS
 
 #: The bundled example table (in the data folder): synthetic, calibrated to Rwanda's public totals.
 SYNTHETIC_TABLE: Final = "schools-rwanda-synthetic.csv"
@@ -39,14 +37,14 @@ TECHNOLOGY_COLOURS: Final = {
     "fibre": "#4c78a8", "cellular": "#54a24b", "p2p": "#b279a2", "satellite": "#f58518", EXISTING: "#bab0ac",
     NONE: "#d62728",
 }
-#: The rollout orders (:data:`~dfl_finance.schools.rollout.ORDERS`) in words.
+#: The rollout orders (:data:`~dfl_finance.engine.rollout.ORDERS`) in words.
 ORDER_LABELS: Final = {
     "cost-per-learner": "Cheapest per learner first",
     "remote-first": "Remote schools first, then rural, then urban",
     "region-quota": "Regions take turns",
     "priority": "The table's priority column (lower first)",
 }
-#: The options of :func:`~dfl_finance.schools.model.plan_schools` as the page labels them (its problems name the
+#: The options of :func:`~dfl_finance.model.schools.plan_schools` as the page labels them (its problems name the
 #: command line's options).
 OPTION_LABELS: Final = {
     "--horizon": "Horizon (years)", "--order": "Rollout order", "--budget": "Yearly capex budget [USD]",
@@ -63,37 +61,6 @@ YEAR_COLOURS: Final = {BEFORE_PLAN: "#bab0ac", NOT_IN_PLAN: "#d62728"}
 
 # ----------------------------------------------------------------------------------------------- the plan
 
-def read_table_bytes(data: bytes, name: str) -> SchoolTable:
-    """A checked school table from the bytes of a CSV or Parquet file (Parquet by its name or its magic bytes).
-
-    Raises
-    ------
-    ScenarioError
-        The file cannot be read as a table, or a value is wrong (each problem names ``name``, the row as a
-        spreadsheet counts it and the column: :func:`~dfl_finance.schools.table.check_schools`).
-    """
-    parquet = Path(name).suffix.lower() in (".parquet", ".pq") or data[:4] == b"PAR1"
-    try:
-        frame = pd.read_parquet(io.BytesIO(data)) if parquet else pd.read_csv(io.BytesIO(data))
-    except (ValueError, OSError, pd.errors.ParserError) as exc:  # UnicodeDecodeError and EmptyDataError included
-        raise ScenarioError([Problem(name, f"cannot read the table as {'Parquet' if parquet else 'CSV'}: {exc}",
-                                     has_value=False)]) from None
-    if frame.empty:
-        raise ScenarioError([Problem(name, "the table has no schools", has_value=False)])
-    return check_schools(frame, name)
-
-
-def connection_sequence(plan: SchoolPlan) -> np.ndarray:
-    """The schools connected in the plan, in the order the plan connects them (indices into the table): the rollout
-    order of :func:`~dfl_finance.schools.model.plan_schools` (the same call), cut at the last school connected
-    within the horizon."""
-    table, costs = plan.table, plan.costs
-    priority = table.frame["priority"].to_numpy(dtype=float) if "priority" in table.frame.columns else None
-    order = connection_order(plan.order, costs.cost_horizon, table.schools.learners, table.area, table.region,
-                             costs.choice >= 0, priority)
-    return order[plan.year_index[order] >= 0]
-
-
 def school_results(data: bytes, name: str, years: int = 10, start_year: int = 2026,
                    order: str = "cost-per-learner", budget: float | None = None, target_year: int | None = None,
                    rate: float = 0.0, prefer: tuple[str, ...] | None = None, extend_fibre: bool = False
@@ -101,24 +68,25 @@ def school_results(data: bytes, name: str, years: int = 10, start_year: int = 20
     """The plan of a school table given as bytes and what the page draws from it.
 
     Keys: ``tables`` (``schools``, ``segments``, ``equity``: the CSVs of ``dfl-finance schools``), ``sequence``
-    (:func:`connection_sequence`), ``points`` (:func:`map_points`), ``options`` (the plan's options, for the
-    manifest), ``name``, ``sha256`` (of the bytes).
+    (:attr:`~dfl_finance.model.schools.SchoolPlan.connected_sequence`), ``points`` (:func:`map_points`), ``options``
+    (the plan's options, for the manifest), ``name``, ``sha256`` (of the bytes).
 
     Raises
     ------
     ScenarioError
-        A bad table (:func:`read_table_bytes`) or option (:func:`~dfl_finance.schools.model.plan_schools`).
+        A bad table (:func:`~dfl_finance.inputs.schools.read_table_bytes`) or option
+        (:func:`~dfl_finance.model.schools.plan_schools`).
     """
     if order not in ORDERS:
         raise ScenarioError([Problem("--order", "unknown order", order)])
     table = read_table_bytes(data, name)
     plan = plan_schools(table, years=years, start_year=start_year, order=order, budget=budget,
                         target_year=target_year, rate=rate, prefer=prefer, extend_fibre=extend_fibre)
-    tables = plan.tables()
+    tables = school_tables(plan)
     options = {"horizon": years, "start_year": start_year, "order": order, "budget": budget,
                "target_year": target_year, "rate": rate, "prefer": list(prefer) if prefer else None,
                "extend_fibre": extend_fibre}
-    return {"tables": tables, "sequence": connection_sequence(plan), "points": map_points(tables["schools"],
+    return {"tables": tables, "sequence": plan.connected_sequence, "points": map_points(tables["schools"],
                                                                                            table.frame),
             "options": options, "name": name, "sha256": hashlib.sha256(data).hexdigest()}
 
@@ -131,8 +99,6 @@ def option_problems(problems: Sequence[Problem]) -> list[Problem]:
 def zip_of(results: dict[str, Any]) -> bytes:
     """schools.csv, segments.csv, equity.csv and manifest.json (the table's name and sha256, the options) in one
     zip, as ``dfl-finance schools`` writes them."""
-    from ..export import manifest, zip_tables
-
     meta = manifest([Path(results["name"]).stem])
     meta["inputs"] = [{"path": results["name"], "sha256": results["sha256"]}]
     meta["schools"] = results["options"]

@@ -8,12 +8,12 @@ import math
 
 import pandas as pd
 
-from ..formatting import currency_of, format_delta, format_metric
-from ..paths import describe
-from ..risk.stress import BASELINE
-from ..schema import Scenario
-from ..vocabulary import METRICS, metric_definition
-from .editing import field_label
+from dfl_finance.app.editing import field_label
+from dfl_finance.inputs.models import Scenario
+from dfl_finance.inputs.paths import describe
+from dfl_finance.outputs.formatting import currency_of, format_delta, format_metric
+from dfl_finance.studies.risk.stress import BASELINE
+from dfl_finance.vocabulary import METRICS, metric_definition
 
 #: The metric the tornado chart opens on.
 DEFAULT_METRIC = "total_gap"
@@ -36,7 +36,7 @@ def metric_label(key: str) -> str:
 
 
 def input_label(scenario: Scenario, path: str) -> str:
-    """An uncertain input's path in words, with its unit (:func:`dfl_finance.paths.describe`, as tornado.csv's
+    """An uncertain input's path in words, with its unit (:func:`dfl_finance.inputs.paths.describe`, as tornado.csv's
     ``input_label`` and ``input_unit``): ``programme[teacher_data_skills].cost[0].unit_cost`` -> ``Teacher data
     skills: data-skills workshop, 5 days per teacher, unit cost (USD)``; ``macro.inflation`` -> ``Domestic inflation
     (1/yr)``; a path that does not resolve stays."""
@@ -54,8 +54,8 @@ def _number(value: float) -> str:
 
 
 def tornado_frame(table: pd.DataFrame, scenario: Scenario, metric: str) -> pd.DataFrame:
-    """One metric's rows of tornado.csv (:func:`dfl_finance.risk.sensitivity.tornado`) in rank order, with the input
-    in words (``input``), its low and high value as text, and the metric's kind and currency."""
+    """One metric's rows of tornado.csv (:func:`dfl_finance.studies.risk.sensitivity.tornado`) in rank order, with the
+    input in words (``input``), its low and high value as text, and the metric's kind and currency."""
     df = table[table["metric"] == metric].sort_values("rank").reset_index(drop=True)
     df["input"] = _labels(scenario, list(df["path"]))
     df["low_input_text"] = [_number(v) for v in df["low_input"]]
@@ -109,7 +109,7 @@ def stress_table(summary: pd.DataFrame, notes: list[dict[str, object]],
                  metrics: tuple[str, ...] = STRESS_METRICS) -> pd.DataFrame:
     """The stress tests in words: one row per stress that applies (the baseline first), its description, and for
     each metric of ``metrics`` the value with its change from the baseline (``stress_summary.csv`` in
-    :meth:`~dfl_finance.risk.stress.StressRun.summary_df`)."""
+    :meth:`~dfl_finance.studies.risk.stress.StressRun.summary_df`)."""
     described = {str(n["stress"]): str(n["description"]) for n in notes}
     rows = []
     for key in dict.fromkeys(summary["stress"]):

@@ -1,5 +1,5 @@
 """The scenarios a session sees, and what it is doing with them (Streamlit session state over
-:mod:`dfl_finance.workspace`).
+:mod:`dfl_finance.app.workspace`).
 
 Nothing is kept from one run to the next but the session's own business (the scenario picked, the version of each
 form, a conflict to resolve): the scenarios themselves are listed afresh from the bundled folder and the workspace
@@ -15,12 +15,12 @@ import hashlib
 
 import streamlit as st
 
-from ..errors import DflFinanceError, Problem, ScenarioError
-from ..profiles import bundled_scenarios_dir
-from ..workspace import Base, Catalogue, Conflict, Entry, Workspace, WorkspaceError, file_name
-from . import DEFAULT_SCENARIO, workspace_dir
-from .compute import checked_tables
-from .ui import as_text, set_problems
+from dfl_finance.app import DEFAULT_SCENARIO, workspace_dir
+from dfl_finance.app.compute import checked_tables
+from dfl_finance.app.ui import as_text, set_problems
+from dfl_finance.app.workspace import Base, Catalogue, Conflict, Entry, Workspace, WorkspaceError, file_name
+from dfl_finance.errors import DflFinanceError, Problem, ScenarioError
+from dfl_finance.inputs.profiles import bundled_scenarios_dir
 
 _CONFLICT = "dfl_conflict"
 _NOTICE = "dfl_notice"

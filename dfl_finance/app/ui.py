@@ -11,11 +11,14 @@ from typing import Any
 
 import streamlit as st
 
-from ..docs import field_help
-from ..errors import Problem
-from ..schema import Scenario
-from .basis import DEFAULT_BASIS, PRICE_BASES, basis_label, basis_words
-from .editing import grouped_field, integer_field, number_text, parse_number, problem_words
+from dfl_finance.app import workspace_dir
+from dfl_finance.app.basis import DEFAULT_BASIS, PRICE_BASES, basis_label, basis_words
+from dfl_finance.app.editing import grouped_field, integer_field, number_text, parse_number, problem_words
+from dfl_finance.app.portfolio import examples_dir
+from dfl_finance.errors import Problem
+from dfl_finance.inputs.docs import field_help
+from dfl_finance.inputs.models import Scenario
+from dfl_finance.inputs.profiles import bundled_scenarios_dir, data_dir
 
 _ERRORS = "dfl_errors"
 #: The session key of the price basis picked in the sidebar (one for every page).
@@ -81,10 +84,6 @@ def as_text(name: str) -> str:
 
 def _server_folders() -> list[tuple[str, str]]:
     """The server's folders that messages may name, and the names a user knows them by (longest first)."""
-    from ..profiles import bundled_scenarios_dir, data_dir
-    from . import workspace_dir
-    from .portfolio import examples_dir
-
     named = [(workspace_dir(), "workspace"), (bundled_scenarios_dir(), "scenarios"), (examples_dir(), "examples")]
     try:
         named.append((data_dir(), "data"))

@@ -1,7 +1,7 @@
 """The Risk page's pure parts (no Streamlit here): the ``[[uncertain]]`` rows as an editable table and back, the
 fields that can vary, and the tables of a risk run in words.
 
-Edits are validated by the core (:func:`dfl_finance.schema.scenario_from_dict`, which checks the rows' paths,
+Edits are validated by the core (:func:`dfl_finance.inputs.scenario_from_dict`, which checks the rows' paths,
 distributions and ranges with the rest of the scenario); the page keeps no rules of its own.
 """
 
@@ -14,13 +14,15 @@ from typing import Any, get_args
 import numpy as np
 import pandas as pd
 
-from ..errors import Problem, ScenarioError
-from ..formatting import currency_of, format_metric
-from ..results import STATISTICS, quantiles_note
-from ..schema import Scenario, scenario_from_dict
-from ..schema.models import SamplingMethod, Uncertain
-from ..vocabulary import metric_definition
-from .editing import _clean, _row, number_columns, number_text, raw_of
+from dfl_finance.app.editing import _clean, _row, list_parts, number_columns, number_text, parse_number, raw_of
+from dfl_finance.errors import Problem, ScenarioError
+from dfl_finance.inputs import paths
+from dfl_finance.inputs.models import SamplingMethod, Scenario, Uncertain
+from dfl_finance.inputs.uncertain import can_vary, drawn_inputs
+from dfl_finance.model.load import scenario_from_dict
+from dfl_finance.outputs.formatting import currency_of, format_metric
+from dfl_finance.outputs.result import STATISTICS, quantiles_note
+from dfl_finance.vocabulary import metric_definition
 
 #: The most draws the app runs (about 4 s and 0.5 GB for a bundled scenario at this size); the command line's
 #: ``dfl-finance risk --draws`` goes to :data:`~dfl_finance.vocabulary.MAX_DRAWS`.
@@ -73,8 +75,6 @@ def _number_list(text: Any, path: str, problems: list[Problem]) -> Any:
     """``"1, 2.5, 3"`` -> ``[1.0, 2.5, 3.0]`` (``"1,000, 2,000"`` -> ``[1000.0, 2000.0]``: the values are separated
     by a semicolon or a comma and a space, as in the other tables; a comma between digits groups thousands); a part
     that is not a number is a problem at ``path``."""
-    from .editing import list_parts, parse_number
-
     parts = list_parts(text)
     if not isinstance(parts, list):
         return parts
@@ -140,9 +140,6 @@ def scenario_with_uncertain(scenario: Scenario, table: pd.DataFrame) -> Scenario
 def varying_fields(scenario: Scenario) -> list[str]:
     """The field paths of ``scenario`` that an uncertain row can name (by id or item where the list has one), in
     the order of the file."""
-    from .. import paths
-    from ..risk.inputs import can_vary
-
     out = []
     for leaf in paths.leaves(scenario):
         if can_vary(leaf.location) and not isinstance(leaf.value, list):
@@ -176,9 +173,7 @@ def pledge_table(scenario: Scenario) -> pd.DataFrame:
 
 def has_draws(scenario: Scenario) -> bool:
     """Whether a risk run of ``scenario`` draws anything: uncertain rows, cost lines uncertain "from-data" or an
-    uncertain pledge (:func:`dfl_finance.risk.inputs.drawn_inputs`)."""
-    from ..risk.inputs import drawn_inputs
-
+    uncertain pledge (:func:`dfl_finance.inputs.uncertain.drawn_inputs`)."""
     return bool(drawn_inputs(scenario))
 
 
@@ -250,7 +245,7 @@ def compare_quantiles(summaries: dict[str, pd.DataFrame], quantiles: dict[str, p
                       columns: dict[str, str], metrics: tuple[str, ...] = RISK_METRICS) -> pd.DataFrame:
     """The Compare page's main metrics over the draws: for each scenario (``summaries``: name -> its deterministic
     summary table, in the order of the columns) the deterministic value under ``columns[name]`` and, for the
-    scenarios with a risk run (``quantiles``: name -> :func:`~dfl_finance.results.quantiles_df`), P50 and P90
+    scenarios with a risk run (``quantiles``: name -> :func:`~dfl_finance.outputs.result.quantiles_df`), P50 and P90
     beside it, under ``"<number> P50"`` and ``"<number> P90"`` (the number that starts ``columns[name]``, as in
     ``1.``).
 

@@ -2,7 +2,7 @@
 
 Every array carries a leading *draw* axis ``D`` (1 for a deterministic run), then the year axis, then programmes,
 cost lines, cells or sources, so Monte Carlo draws and sweeps use the same code path as a single run. The engine
-never sees the scenario schema: :mod:`dfl_finance.compile` turns a validated scenario into its inputs.
+never sees the scenario schema: :mod:`dfl_finance.model.compile` turns a validated scenario into its inputs.
 
 costs -> cells -> allocation (waterfall) -> loans and PPP payments -> fiscal table -> summary metrics
 (:func:`~dfl_finance.engine.model.simulate`).

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..vocabulary import LINE_KINDS, ROLLOUTS
-from . import Bools, Floats, Ints
+from dfl_finance.engine import Bools, Floats, Ints
+from dfl_finance.vocabulary import LINE_KINDS, ROLLOUTS
 
 # positions of the values the engine branches on (the order itself is the vocabulary's)
 CAPEX = LINE_KINDS.index("capex")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import Floats
+from dfl_finance.engine import Floats
 
 
 def discount_factors(rate: Floats, years: int) -> Floats:

@@ -21,12 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..vocabulary import DSF_RATIOS, GRANT_ELEMENT_RATE
-from . import Floats
-
-#: The LIC-DSF contingent-liability shock counts this share of the PPP capital stock as public debt (Guidance Note,
-#: 2018).
-PPP_CONTINGENT_SHARE = 0.35
+from dfl_finance.engine import Floats
+from dfl_finance.vocabulary import DSF_RATIOS, GRANT_ELEMENT_RATE, PPP_CONTINGENT_SHARE
 
 
 @dataclass(frozen=True)

@@ -39,9 +39,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..vocabulary import LINE_CLASS, LINE_KINDS, SOURCE_KINDS
-from . import Bools, Floats, Ints
-from .loans import ServiceTerms
+from dfl_finance.engine import Bools, Floats, Ints
+from dfl_finance.engine.loans import ServiceTerms
+from dfl_finance.vocabulary import LINE_CLASS, LINE_KINDS, SOURCE_KINDS
 
 DOMESTIC = SOURCE_KINDS.index("domestic")
 GRANT = SOURCE_KINDS.index("grant")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..vocabulary import GRANT_ELEMENT_RATE, SOURCE_KINDS
-from . import ratio
-from .costs import CostProjection
-from .discount import present_value_at
-from .loans import grant_element
+from dfl_finance.engine import ratio
+from dfl_finance.engine.costs import CostProjection
+from dfl_finance.engine.discount import present_value_at
+from dfl_finance.engine.loans import grant_element
+from dfl_finance.vocabulary import GRANT_ELEMENT_RATE, SOURCE_KINDS
 
 
 def cost_metrics(proj: CostProjection, discount: np.ndarray, learners: np.ndarray) -> dict[str, np.ndarray]:

@@ -14,9 +14,9 @@ from functools import cached_property
 
 import numpy as np
 
-from ..vocabulary import REPAYMENTS
-from . import Floats
-from .discount import present_value
+from dfl_finance.engine import Floats
+from dfl_finance.engine.discount import present_value
+from dfl_finance.vocabulary import REPAYMENTS
 
 
 def _level_payment_factor(rate: float, n: int) -> float:

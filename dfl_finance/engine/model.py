@@ -1,5 +1,5 @@
 """The whole engine as one pure function: :func:`simulate` turns :class:`ModelInputs` (arrays with a leading draw
-axis) into a :class:`Simulation`. :func:`dfl_finance.compile.build_model_inputs` makes the inputs of a scenario.
+axis) into a :class:`Simulation`. :func:`dfl_finance.model.compile.build_model_inputs` makes the inputs of a scenario.
 
 costs -> cells -> allocation (waterfall, within the net envelope) -> loans and PPP payments (in their own nominal
 currency, converted back each year) -> fiscal table -> debt sustainability -> summary metrics.
@@ -15,16 +15,23 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..vocabulary import EXTERNAL_KINDS, GRANT_ELEMENT_RATE, SOURCE_KINDS
-from . import Bools, Floats
-from .costs import CostInputs, CostProjection, project_costs, whole_units
-from .discount import present_value_at
-from .dsf import DsfInputs, dsf_metrics, dsf_ratios, gdp_path, pv_outstanding
-from .financing import DOMESTIC, Allocation, SourceInputs, allocate, cell_costs
-from .fiscal import budget_path, cost_metrics, financing_metrics, fiscal_arrays, recurrent_metrics
-from .loans import DebtService, ServiceTerms, common_profile, debt_service, grant_element, unit_payments
-from .optimise import AllocationProblem, DsfLimits, service_specs
-from .prices import Prices
+from dfl_finance.engine import Bools, Floats
+from dfl_finance.engine.costs import CostInputs, CostProjection, project_costs, whole_units
+from dfl_finance.engine.discount import present_value_at
+from dfl_finance.engine.dsf import DsfInputs, dsf_metrics, dsf_ratios, gdp_path, pv_outstanding
+from dfl_finance.engine.financing import DOMESTIC, Allocation, SourceInputs, allocate, cell_costs
+from dfl_finance.engine.fiscal import budget_path, cost_metrics, financing_metrics, fiscal_arrays, recurrent_metrics
+from dfl_finance.engine.loans import (
+    DebtService,
+    ServiceTerms,
+    common_profile,
+    debt_service,
+    grant_element,
+    unit_payments,
+)
+from dfl_finance.engine.optimise import AllocationProblem, DsfLimits, service_specs
+from dfl_finance.engine.prices import Prices
+from dfl_finance.vocabulary import EXTERNAL_KINDS, GRANT_ELEMENT_RATE, SOURCE_KINDS
 
 
 @dataclass(frozen=True)

@@ -40,11 +40,12 @@ from typing import Any
 
 import numpy as np
 
-from . import Floats
-from .financing import DOMESTIC, Allocation, SourceInputs
+from dfl_finance.engine import Floats
+from dfl_finance.engine.dsf import present_value_ahead
+from dfl_finance.engine.financing import DOMESTIC, Allocation, SourceInputs
+from dfl_finance.engine.loans import common_profile, convolution_matrix, unit_payments
+from dfl_finance.vocabulary import DSF_RATIOS, FIRST_STAGES
 
-#: Objectives of the first stage.
-FIRST_STAGES = ("gap", "pv-gap")
 #: Tolerance (a share of the plan's cost) with which the first stage's optimum is held in the second when holding it
 #: exactly is infeasible by rounding: HiGHS's own feasibility tolerance on the scaled programme.
 STAGE_TOLERANCE = 1e-7
@@ -418,8 +419,6 @@ def _dsf_rows(ub: _Rows, lim: DsfLimits, d: int, service: tuple[ServiceSpec, ...
     """Rows ``plan numerator[j] <= max(threshold x denominator[j] - baseline[j], 0)`` of the four DSF ratios,
     every year: the plan's debt may not push a ratio above its threshold, nor add to one that the country's existing
     debt already keeps above it (as ``years_above_<ratio>`` counts)."""
-    from ..vocabulary import DSF_RATIOS
-
     external = [sp for sp in service if sp.external and sp.pv_ahead is not None and sp.nominal is not None]
     for k, ratio in enumerate(DSF_RATIOS):
         t = float(lim.thresholds[k])
@@ -507,9 +506,6 @@ def service_specs(loans: list[tuple[Any, bool]], conversions: dict[bool, Floats]
     :class:`~dfl_finance.engine.model.LoanSpec` and whether it is a loan, not a PPP): the conventions of
     :func:`~dfl_finance.engine.loans.debt_service`, in the loan's nominal currency, brought back to constant local
     prices with ``conversions[usd]`` (D, H)."""
-    from .dsf import present_value_ahead
-    from .loans import common_profile, convolution_matrix, unit_payments
-
     out = []
     for spec, is_loan in loans:
         conv = conversions[spec.usd]  # (D, H)

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..vocabulary import PRICE_BASES
-from . import Floats
+from dfl_finance.engine import Floats
+from dfl_finance.vocabulary import PRICE_BASES
 
 REAL_LCU, NOMINAL_LCU, NOMINAL_USD, REAL_USD = (PRICE_BASES.index(b) for b in
                                                 ("real-lcu", "nominal-lcu", "nominal-usd", "real-usd"))

@@ -1,22 +1,12 @@
-"""The scenario file: models (``models``), rules across fields (``rules``), TOML in and out (``io``)."""
+"""Deprecated import path ``dfl_finance.schema``, kept for one release: it moved (the scenario's models, rules and
+files: :mod:`dfl_finance.inputs`; reading a scenario with what it names: :mod:`dfl_finance.model.load`). Importing a
+name from here still works and warns (DeprecationWarning)."""
 
-from .io import dump_scenario, load_scenario, parse_scenario, save_scenario, scenario_from_dict
-from .models import LOAN_FIELDS, PPP_FIELDS, CostLine, Match, Programme, Scenario, Source
-from .rules import duplicate_name_problems, scenario_warnings
+from dfl_finance._moved import moved
 
-__all__ = [
-    "LOAN_FIELDS",
-    "PPP_FIELDS",
-    "CostLine",
-    "Match",
-    "Programme",
-    "Scenario",
-    "Source",
-    "dump_scenario",
-    "duplicate_name_problems",
-    "load_scenario",
-    "parse_scenario",
-    "save_scenario",
-    "scenario_from_dict",
-    "scenario_warnings",
-]
+__getattr__, __dir__ = moved(__name__, [
+    "dfl_finance.model.load",
+    "dfl_finance.inputs.io",
+    "dfl_finance.inputs.models",
+    "dfl_finance.inputs.rules",
+])

@@ -5,7 +5,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from dfl_finance.profiles import country_profiles, data_dir, loan_terms, unit_costs
+from dfl_finance.inputs.profiles import country_profiles, data_dir, loan_terms, unit_costs
 
 ROOT = Path(__file__).resolve().parents[3]
 

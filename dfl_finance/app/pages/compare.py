@@ -11,13 +11,12 @@ from dfl_finance.app.compute import checked_risk_tables, tables_by_name
 from dfl_finance.app.risk_export import file_settings, settings_words
 from dfl_finance.app.ui import price_basis, show_broken, show_failed
 from dfl_finance.app.uncertainty import MAX_APP_DRAWS, compare_quantiles, flat_words, has_draws
-from dfl_finance.engine.dsf import PPP_CONTINGENT_SHARE
+from dfl_finance.app.workspace import Entry
 from dfl_finance.errors import ScenarioError
-from dfl_finance.formatting import currency_of, format_delta, format_metric
-from dfl_finance.profiles import country_profiles
-from dfl_finance.results import comparability, compare_summaries, concat_tables, timing_difference
-from dfl_finance.vocabulary import DEBT_CAPACITIES, HEADLINE_METRICS, metric_definition
-from dfl_finance.workspace import Entry
+from dfl_finance.inputs.profiles import country_profiles
+from dfl_finance.outputs.formatting import currency_of, format_delta, format_metric
+from dfl_finance.outputs.result import comparability, compare_summaries, concat_tables, timing_difference
+from dfl_finance.vocabulary import DEBT_CAPACITIES, HEADLINE_METRICS, PPP_CONTINGENT_SHARE, metric_definition
 
 
 def listed(items: list[str]) -> str:

@@ -22,13 +22,19 @@ from dfl_finance.app.risk_export import ExtraTables, plan, settings_words
 from dfl_finance.app.sensitivity import APP_SOBOL_N, metric_label
 from dfl_finance.app.ui import price_basis, show_broken, show_failed
 from dfl_finance.app.uncertainty import has_draws
+from dfl_finance.app.workspace import Catalogue, file_name
 from dfl_finance.errors import ScenarioError
-from dfl_finance.export import MANIFEST, manifest, table_files, write_xlsx, zip_files, zip_tables
-from dfl_finance.formatting import format_metric
-from dfl_finance.results import assumptions_df, comparability, compare_summaries, concat_tables, timing_difference
-from dfl_finance.schema.io import bundle
+from dfl_finance.inputs.io import bundle
+from dfl_finance.outputs.export import MANIFEST, manifest, table_files, write_xlsx, zip_files, zip_tables
+from dfl_finance.outputs.formatting import format_metric
+from dfl_finance.outputs.result import (
+    assumptions_df,
+    comparability,
+    compare_summaries,
+    concat_tables,
+    timing_difference,
+)
 from dfl_finance.vocabulary import metric_definition
-from dfl_finance.workspace import Catalogue, file_name
 
 #: The kinds of result the Risk page computes, as :func:`state.remember` names them.
 KINDS = ("risk", "tornado", "sobol", "stress")

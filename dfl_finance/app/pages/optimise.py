@@ -1,6 +1,6 @@
-"""Optimise: the best financing mix of a scenario (the optimiser of :mod:`dfl_finance.optimiser`) under an objective
-and optional limits, solved on a button press; the optimal mix beside the current one (the waterfall), what one
-more unit of each binding constraint is worth (shadow prices), and the optimal mix added as a new scenario."""
+"""Optimise: the best financing mix of a scenario (the optimiser of :mod:`dfl_finance.studies.optimise`) under an
+objective and optional limits, solved on a button press; the optimal mix beside the current one (the waterfall), what
+one more unit of each binding constraint is worth (shadow prices), and the optimal mix added as a new scenario."""
 
 import streamlit as st
 
@@ -31,7 +31,7 @@ from dfl_finance.app.optimising import (
 )
 from dfl_finance.app.ui import as_text, price_basis, problem_list, show_broken
 from dfl_finance.errors import DflFinanceError, ScenarioError
-from dfl_finance.formatting import format_money
+from dfl_finance.outputs.formatting import format_money
 
 #: Session keys: the options last solved, per scenario; the outcome of the last "Add" (per scenario).
 SOLVED, ADDED = "opt_solved", "opt_added"

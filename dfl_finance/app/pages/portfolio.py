@@ -1,8 +1,8 @@
-"""Portfolio: a donor's pooled fund across countries (:mod:`dfl_finance.portfolio`, as ``dfl-finance portfolio``):
-a bundled example, a portfolio of the scenarios picked on the page (the user's own in the workspace, or bundled ones),
-or an uploaded portfolio file with its scenario files; the fund's envelope, rule (the optimal rule with its objective),
-co-financed grants, floor, ceiling and the countries' weights set on the page; the allocation, the gap of each country
-before and after the fund with its reach, the totals, and the equity across countries in words."""
+"""Portfolio: a donor's pooled fund across countries (:mod:`dfl_finance.studies.portfolio`, as ``dfl-finance
+portfolio``): a bundled example, a portfolio of the scenarios picked on the page (the user's own in the workspace, or
+bundled ones), or an uploaded portfolio file with its scenario files; the fund's envelope, rule (the optimal rule with
+its objective), co-financed grants, floor, ceiling and the countries' weights set on the page; the allocation, the gap
+of each country before and after the fund with its reach, the totals, and the equity across countries in words."""
 
 import hashlib
 import math
@@ -43,8 +43,8 @@ from dfl_finance.app.portfolio import (
 )
 from dfl_finance.app.ui import price_basis, problem_list, show_broken
 from dfl_finance.errors import DflFinanceError, ScenarioError
-from dfl_finance.formatting import format_money
-from dfl_finance.portfolio import OBJECTIVES, RULES
+from dfl_finance.outputs.formatting import format_money
+from dfl_finance.studies.portfolio import OBJECTIVES, RULES
 from dfl_finance.vocabulary import MAX_FILE_BYTES
 
 MINE = "My scenarios (pick them)"

@@ -53,12 +53,12 @@ from dfl_finance.app.uncertainty import (
     varying_fields,
     yearly_wide,
 )
+from dfl_finance.app.workspace import Entry
 from dfl_finance.errors import ScenarioError
-from dfl_finance.formatting import currency_of, format_money
-from dfl_finance.risk.inputs import PARAMETERS
-from dfl_finance.schema import dump_scenario
+from dfl_finance.inputs.io import dump_scenario
+from dfl_finance.inputs.uncertain import PARAMETERS
+from dfl_finance.outputs.formatting import currency_of, format_money
 from dfl_finance.vocabulary import metric_definition
-from dfl_finance.workspace import Entry
 
 #: A total gap below this (half a minor unit) is no gap; from this share of draws without one, the histogram
 #: draws only the others.

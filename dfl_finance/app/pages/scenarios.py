@@ -33,13 +33,14 @@ from dfl_finance.app.ui import (
     submitted_values,
     without_server_paths,
 )
-from dfl_finance.docs import field_help
+from dfl_finance.app.workspace import Entry, file_name
 from dfl_finance.errors import DflFinanceError, ScenarioError
-from dfl_finance.formatting import format_metric
-from dfl_finance.profiles import country_profiles, loan_terms, templates
-from dfl_finance.references import placeholder_fields
-from dfl_finance.schema import dump_scenario, scenario_warnings
-from dfl_finance.schema.io import absolute_text
+from dfl_finance.inputs.docs import field_help
+from dfl_finance.inputs.io import absolute_text, dump_scenario
+from dfl_finance.inputs.profiles import country_profiles, loan_terms, templates
+from dfl_finance.inputs.references import placeholder_fields
+from dfl_finance.inputs.rules import scenario_warnings
+from dfl_finance.outputs.formatting import format_metric
 from dfl_finance.vocabulary import (
     DRIVERS,
     LINE_KINDS,
@@ -50,7 +51,6 @@ from dfl_finance.vocabulary import (
     SOURCE_KINDS,
     metric_definition,
 )
-from dfl_finance.workspace import Entry, file_name
 
 HEADLINE = ["total_cost", "total_gap", "total_external", "peak_burden_share", "years_to_last_payment"]
 

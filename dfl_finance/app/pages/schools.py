@@ -28,11 +28,11 @@ from dfl_finance.app.schools import (
 )
 from dfl_finance.app.ui import problem_list
 from dfl_finance.errors import DflFinanceError, ScenarioError
-from dfl_finance.formatting import format_money
-from dfl_finance.profiles import data_dir
-from dfl_finance.schools.engine import TECHNOLOGIES
-from dfl_finance.schools.rollout import ORDERS
-from dfl_finance.schools.table import GIGA_ALIASES, OPTIONAL, REQUIRED
+from dfl_finance.inputs.profiles import data_dir
+from dfl_finance.inputs.schools import GIGA_ALIASES, OPTIONAL, REQUIRED
+from dfl_finance.outputs.formatting import format_money
+from dfl_finance.vocabulary import SCHOOL_ORDERS as ORDERS
+from dfl_finance.vocabulary import SCHOOL_TECHNOLOGIES as TECHNOLOGIES
 
 BUNDLED, UPLOAD = "The synthetic Rwanda table (bundled)", "Upload a table (CSV or Parquet)"
 #: Largest upload [MB]: a table of 100,000 schools is about 10 MB as CSV.

@@ -1,0 +1,587 @@
+"""The scenario file as pydantic models: every field with its type, range, unit and description.
+
+A scenario is validated once, at the boundary (:mod:`dfl_finance.inputs.io`). Field-level rules (types, ranges,
+names, finite numbers) are pydantic constraints here; rules that involve several fields are in
+:mod:`dfl_finance.inputs.rules`. Each field carries its description, unit and allowed range, from which
+``docs/scenario-format.md`` and the app's help texts are generated (:mod:`dfl_finance.inputs.docs`).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr
+from pydantic.json_schema import JsonDict
+from pydantic_core import PydanticCustomError
+
+from dfl_finance.vocabulary import (
+    CURRENCIES,
+    GROWTH_BOUNDS,
+    ID_PATTERN,
+    INFLATION_BOUNDS,
+    MAX_AMOUNT,
+    MAX_COUNT,
+    MAX_DRAWS,
+    MAX_SEED,
+    MAX_SOURCES,
+    MAX_YEARS,
+    BudgetScope,
+    DebtCapacity,
+    DiscountBasis,
+    Distribution,
+    Driver,
+    Envelope,
+    LineKind,
+    Pillar,
+    Repayment,
+    Rollout,
+    SamplingMethod,
+    SourceKind,
+    StressName,
+)
+
+#: ``[first k, last k, share of principal per year]``; TOML arrays arrive as lists.
+ScheduleRow = Annotated[tuple[int, int, float], BeforeValidator(lambda v: tuple(v) if isinstance(v, list) else v)]
+
+#: Country (ISO 3166 alpha-3) and currency (ISO 4217) codes.
+CODE_PATTERN = r"^[A-Z]{3}$"
+
+LOAN_FIELDS = ("terms", "rate", "grace_years", "maturity_years", "repayment", "schedule", "balloon",
+               "commitment_fee", "front_end_fee")
+PPP_FIELDS = ("contract_years", "return_rate")
+
+
+def _control_characters(text: str, allowed: str = "") -> list[str]:
+    """The control and format characters in ``text`` (Unicode categories Cc, Cf, Zl, Zp), except ``allowed``."""
+    return [c for c in dict.fromkeys(text) if c not in allowed
+            and unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")]
+
+
+def _name_rule(text: str) -> str:
+    """Names identify things in every output, file and chart: printable, not blank, no surrounding spaces."""
+    if not text.strip():
+        raise PydanticCustomError("blank_name", "must not be empty or only spaces")
+    bad = _control_characters(text)
+    if bad:
+        raise PydanticCustomError("control_character", "must not contain control characters such as line breaks "
+                                  "or tabs (found {found})", {"found": ", ".join(repr(c) for c in bad)})
+    if text != text.strip():
+        raise PydanticCustomError("surrounding_space", "must not start or end with spaces")
+    return text
+
+
+def _note_rule(text: str) -> str:
+    """Free text may hold line breaks and tabs, but no other control characters."""
+    bad = _control_characters(text, allowed="\n\t")
+    if bad:
+        raise PydanticCustomError("control_character", "must not contain control characters other than line "
+                                  "breaks and tabs (found {found})", {"found": ", ".join(repr(c) for c in bad)})
+    return text
+
+
+def _currency_rule(code: str) -> str:
+    """A currency must be a known ISO 4217 code (the pattern has checked its shape)."""
+    if code not in CURRENCIES:
+        raise PydanticCustomError("unknown_currency", "is not an ISO 4217 currency code (e.g. USD, RWF, KES)")
+    return code
+
+
+#: An ISO 4217 currency code.
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$"), AfterValidator(_currency_rule)]
+
+#: A name: printable, not blank, no surrounding spaces (scenario names, labels, items).
+Name = Annotated[str, AfterValidator(_name_rule)]
+#: An amount of money in a list (a value per year): finite, >= 0 and at most MAX_AMOUNT.
+AmountValue = Annotated[float, Field(ge=0.0, le=MAX_AMOUNT)]
+#: Free text: line breaks and tabs allowed, no other control characters.
+Note = Annotated[str, AfterValidator(_note_rule)]
+NAME_RULE = "printable text without control characters or surrounding spaces"
+NOTE_RULE = "no control characters other than line breaks and tabs"
+
+
+def _field(default: Any = ..., *, description: str, unit: str | None = None, allowed: str | None = None,
+           bounds: dict[str, float] | None = None, **kw: Any) -> Any:
+    """A pydantic ``Field`` with the unit and allowed range kept for the documentation and the app.
+
+    ``bounds`` (``{"gt": -1.0, "le": 10.0}``: keys ``ge``, ``gt``, ``le``, ``lt``) are the range of a number that
+    pydantic cannot hold as a constraint because the field also takes a list (one value per year): the rules check
+    them, and an uncertain input of the field must stay inside them
+    (:func:`~dfl_finance.inputs.uncertain.field_bounds`)."""
+    extra: JsonDict = {k: v for k, v in (("unit", unit), ("allowed", allowed)) if v is not None}
+    if bounds is not None:
+        extra["bounds"] = dict(bounds)
+    return Field(default, description=description, json_schema_extra=extra or None, **kw)
+
+
+def _amount(default: Any = ..., **kw: Any) -> Any:
+    """An amount of money: finite, >= 0 and at most :data:`~dfl_finance.vocabulary.MAX_AMOUNT`."""
+    return _field(default, ge=0.0, le=MAX_AMOUNT, **kw)
+
+
+def _count(default: Any = ..., **kw: Any) -> Any:
+    """A driver count: a whole number, >= 0 and at most :data:`~dfl_finance.vocabulary.MAX_COUNT`."""
+    return _field(default, ge=0, le=MAX_COUNT, **kw)
+
+
+class _Model(BaseModel):
+    # strict: a TOML string "10" is not a number, 1 is not a bool; extra="forbid": unknown keys are errors;
+    # allow_inf_nan=False: TOML's inf and nan are refused in every number field.
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+
+
+class ScenarioMeta(_Model):
+    """The ``[scenario]`` table."""
+
+    name: Name = _field(description="Identifies the scenario in every output and file", min_length=1,
+                        max_length=200, allowed=NAME_RULE)
+    description: Note = _field("", description="Free text shown with the scenario", allowed=NOTE_RULE)
+    country: str | None = _field(
+        None,
+        description="ISO3 code of a country profile in data/; fills [context] fields that the file does not give",
+        pattern=CODE_PATTERN,
+    )
+    start_year: int = _field(description="First year of the projection", unit="year", ge=1900, le=2200)
+    years: int = _field(description="Length of the projection horizon", unit="years", ge=1, le=MAX_YEARS)
+    currency: Currency = _field("USD", description="Local currency of the budget (ISO 4217); the engine works in "
+                                "constant prices of price_year in this currency", allowed="an ISO 4217 code")
+    price_year: int | None = _field(None, description="Base year of constant prices (default: start_year)",
+                                    unit="year", ge=1900, le=2200, allowed="at most the last year of the plan")
+    discount_rate: float = _field(0.05, description="Discount rate for present values (nominal or real: see "
+                                  "discount_basis); 5% is the IMF's unified rate, a nominal rate", unit="1/yr",
+                                  ge=0.0, le=1.0)
+    discount_basis: DiscountBasis = _field("nominal", description="What discount_rate is: nominal (discounts "
+                                           "current-price flows) or real (constant-price flows); the other follows "
+                                           "from (1 + nominal) = (1 + real)(1 + inflation)")
+    post_horizon_years: int = _field(10, description="Years after the last projection year in which opex and "
+                                     "replacements continue at the final reach (the recurrent bill after the plan)",
+                                     unit="years", ge=0, le=60)
+    baseline: str | None = _field(None, description="A scenario file (path relative to this file) to report the "
+                                  "incremental cost and financing against: a \"do nothing new\" or \"current "
+                                  "policy\" scenario; read and checked with this file (same currency, start year "
+                                  "and price year)", min_length=1, max_length=1000)
+
+    @property
+    def base_year(self) -> int:
+        """The year of constant prices: ``price_year``, else ``start_year``."""
+        return self.start_year if self.price_year is None else self.price_year
+
+
+#: A number per year, or one number for every year.
+PathValue = float | list[float]
+
+
+class Macro(_Model):
+    """The ``[macro]`` table: price and exchange-rate paths (from the country profile where the file does not give
+    them, when the scenario is in the profile's currency)."""
+
+    inflation: float | list[float] | None = _field(
+        None, description="Domestic CPI inflation: one rate, or one per projection year from start_year; after the "
+        "last year it continues at its last rate (default 0 in a USD scenario)", unit="1/yr",
+        allowed="> -1 and <= 10; a list has one value per projection year",
+        bounds={"gt": INFLATION_BOUNDS[0], "le": INFLATION_BOUNDS[1]})
+    usd_inflation: float | list[float] | None = _field(
+        None, description="US CPI inflation, like inflation (not in a USD scenario: there it is inflation)",
+        unit="1/yr", allowed="> -1 and <= 10; a list has one value per projection year",
+        bounds={"gt": INFLATION_BOUNDS[0], "le": INFLATION_BOUNDS[1]})
+    fx_rate: float | None = _field(None, description="Local currency per USD in price_year (not in a USD scenario)",
+                                   unit="currency/USD", gt=0.0, le=MAX_AMOUNT)
+    fx_year: int | None = _field(None, description="Year of fx_rate (default: price_year); the rate of the price "
+                                 "year then follows relative inflation", unit="year", ge=1900, le=2200,
+                                 allowed="at most the last year of the plan")
+    fx_path: list[float] | None = _field(
+        None, description="Local currency per USD in each projection year from start_year (default: fx_rate moved "
+        "by relative inflation); after the last year it continues at its last rate of change",
+        unit="currency/USD", allowed="> 0; one value per projection year")
+
+
+class GapFinancing(_Model):
+    """``[context.gap_financing]``: the domestic market borrowing that would close the gap (a bond: interest every
+    year, the principal at maturity), to compare options at equal delivery."""
+
+    rate: float = _field(description="Nominal interest rate of the bond, in local currency", unit="1/yr", ge=0.0,
+                         le=1.0)
+    maturity_years: int = _field(description="Years from issue to repayment of the principal", unit="years", ge=1,
+                                 le=60)
+    note: Note = _field("", description="Where the terms come from", allowed=NOTE_RULE)
+
+
+class Debt(_Model):
+    """The ``[debt]`` table: what the debt-sustainability view (dsf.csv) needs, from the country profile where the
+    file does not give it. Amounts in nominal USD of ``data_year``; they grow with nominal GDP in USD."""
+
+    capacity: DebtCapacity | None = _field(None, description="LIC-DSF debt-carrying capacity (sets the "
+                                           "thresholds of the four ratios)")
+    data_year: int | None = _field(None, description="Year of gdp, revenue, exports and the baseline debt figures",
+                                   unit="year", ge=1900, le=2200)
+    gdp: float | None = _amount(None, description="Nominal GDP", unit="USD/yr")
+    gdp_growth: float | None = _field(None, description="Real GDP growth (default 0)", unit="1/yr", gt=-1.0,
+                                      le=1.0)
+    revenue: float | None = _amount(None, description="Government revenue excluding grants", unit="USD/yr")
+    exports: float | None = _amount(None, description="Exports of goods and services", unit="USD/yr")
+    pv_external_debt: float | None = _amount(None, description="Baseline: present value of public external debt "
+                                             "(held as a constant share of GDP)", unit="USD")
+    external_debt_service: float | None = _amount(None, description="Baseline: public external debt service "
+                                                  "(held as a constant share of exports)", unit="USD/yr")
+
+
+class Context(_Model):
+    """The ``[context]`` table: driver counts and the budget envelope."""
+
+    schools: int | None = _count(None, description="Schools in scope (driver of 'schools' programmes)",
+                                 unit="schools", allowed="required unless the country profile has it")
+    learners: int | None = _count(None, description="Learners in scope (driver of 'learners' programmes)",
+                                  unit="learners", allowed="required unless the country profile has it")
+    teachers: int | None = _count(None, description="Teachers in scope (driver of 'teachers' programmes)",
+                                  unit="teachers", allowed="required unless the country profile has it")
+    education_budget: float | None = _field(None, description="Education budget of budget_year in local currency "
+                                            "at that year's prices (as the budget law writes it); the burden is "
+                                            "measured as a share of it", unit="currency/yr", ge=1.0,
+                                            le=MAX_AMOUNT, allowed="at least 1 (a plain amount, not thousands); "
+                                            "required unless the country profile has it")
+    budget_year: int | None = _field(None, description="Year of education_budget (default: start_year, or the "
+                                     "profile's year when the profile gives the budget)", unit="year", ge=1900,
+                                     le=2200, allowed="at most the last year of the plan")
+    budget_scope: BudgetScope = _field("total", description="Which budget of the country profile fills "
+                                       "education_budget: total, or non-wage (the burden of a digital plan is "
+                                       "judged against the budget that is not teacher pay)")
+    budget_growth: float | list[float] | None = _field(
+        None, description="Real annual growth of the education budget: one rate, or one per projection year from "
+        "start_year (the first is also the growth before start_year); after the last year it continues at its last "
+        "rate (default: the country profile's, else 0)", unit="1/yr",
+        allowed="> -1 and <= 1; a list has one value per projection year",
+        bounds={"gt": GROWTH_BOUNDS[0], "le": GROWTH_BOUNDS[1]})
+    budget_growth_sd: float | None = _field(None, description="Standard deviation of the real annual growth of "
+                                            "the education budget (from its history), for the LIC-DSF growth stress "
+                                            "test (stress budget_growth)", unit="1/yr", gt=0.0, le=1.0)
+    burden_limit: float = _field(0.05, description="Share of the education budget the plan may take "
+                                 "(a policy threshold, not a sourced value)", unit="share", ge=0.0, le=1.0)
+    envelope: Envelope = _field("net", description="net: a domestic source pays at most budget_share_cap x budget "
+                                "minus the year's debt service and PPP payments; gross: at most budget_share_cap x "
+                                "budget (the old rule, which favours borrowing)")
+    gap_financing: GapFinancing | None = _field(None, description="Domestic market borrowing that would close the "
+                                                "gap, for pv_government_cost_full_delivery, e.g. {rate = 0.12, "
+                                                "maturity_years = 15}")
+
+
+class CostLine(_Model):
+    """One ``[[programme.cost]]`` line."""
+
+    item: Name = _field(description="What is bought", min_length=1, max_length=200, allowed=NAME_RULE)
+    kind: LineKind = _field(description="capex: per newly reached unit (and per replacement); opex: per reached "
+                            "unit per year; fixed_capex: lump sums in the schedule years; fixed_opex: a lump sum "
+                            "every year")
+    unit_cost: float = _amount(description="Cost per unit (capex), per unit per year (opex), or lump sum "
+                               "(fixed_*), in `currency` at the prices of `price_year`", unit="currency")
+    currency: Currency | None = _field(None, description="Currency of unit_cost: USD or the scenario's currency "
+                                       "(default: the scenario's; template lines are in USD). A USD-priced line "
+                                       "stays USD-priced: its local cost follows the real exchange rate",
+                                       allowed="USD or the scenario's currency")
+    price_year: int | None = _field(None, description="Year of the quoted unit_cost (default: the scenario's "
+                                    "price_year; template lines: the year of their data row)", unit="year",
+                                    ge=1900, le=2200, allowed="at most the last year of the plan")
+    lifetime: int | None = _field(None, description="capex only: replacement cycle; none = never replaced",
+                                  unit="years", ge=1, le=100)
+    replace_existing: bool = _field(False, description="capex only: also replace the units reached before "
+                                    "start_year, spread evenly over the lifetime (their ages are taken to be "
+                                    "uniform)")
+    price_trend: float = _field(0.0, description="Real change of the unit cost per year after the first",
+                                unit="1/yr", gt=-1.0, le=1.0)
+    schedule: list[int] | None = _field(None, description="fixed_capex only: years of the lump sums "
+                                        "(default: the first year)", unit="year",
+                                        allowed="distinct years inside the horizon")
+    profile: list[AmountValue] | None = _field(
+        None, description="fixed_capex and fixed_opex only: the lump sum of each projection year from start_year as "
+        "a multiple of unit_cost (a cost that changes from year to year, such as the yearly costs of a school plan); "
+        "after the plan a fixed_opex profile continues at its last value and a fixed_capex profile pays nothing; "
+        "instead of schedule", unit="x unit_cost", allowed=">= 0; one value per projection year")
+    source_note: Note = _field("", description="Provenance of the unit cost", allowed=NOTE_RULE)
+    price_range: list[float] | None = _field(None, description="The public low and high of the unit cost, in its "
+                                             "currency and price year (template lines take it from "
+                                             "data/unit_cost_ranges.csv)", min_length=2, max_length=2,
+                                             allowed="[low, high], low <= unit_cost <= high")
+    uncertain: Literal["from-data"] | None = _field(None, description="from-data: in risk runs the unit cost "
+                                                    "follows a triangular distribution over price_range with the "
+                                                    "unit cost as its mode")
+
+
+class SchoolLink(_Model):
+    """``[programme.schools]``: the programme's cost lines come from a school table, planned school by school
+    (``dfl-finance schools``; docs/method.md, *Schools*)."""
+
+    table: str = _field(description="The school table (CSV or Parquet), relative to the scenario file",
+                        min_length=1, max_length=1000)
+    order: str = _field("cost-per-learner", description="Rollout order: cost-per-learner, remote-first, "
+                        "region-quota or priority", allowed="one of the orders")
+    budget: float | None = _field(None, description="Capex for new connections a year (USD; default: an even pace "
+                                  "to target_year)", unit="USD/yr", gt=0.0, le=MAX_AMOUNT)
+    target_year: int | None = _field(None, description="Year by which every school is connected at an even pace "
+                                     "(default: the last year)", unit="year", allowed="inside the horizon")
+    rate: float = _field(0.0, description="Discount rate of the cost over the horizon in the least-cost choice",
+                         unit="1/yr", ge=0.0, le=1.0)
+    prefer: list[str] | None = _field(None, description="Take the first feasible technology of this list instead of "
+                                      "the cheapest", allowed="fibre, cellular, p2p, satellite")
+    extend_fibre: bool = _field(False, description="Schools on fibre become nodes for the others")
+    fibre_nodes: str | None = _field(None, description="A table of fibre nodes (lat, lon), relative to the scenario "
+                                     "file, instead of the schools' fiber_distance_km", max_length=1000)
+
+
+class Programme(_Model):
+    """One ``[[programme]]``."""
+
+    id: str = _field(description="Unique id, used in every output (default with a template: the template's name "
+                     "in snake_case)", pattern=ID_PATTERN, allowed="lower_snake_case, unique")
+    template: str | None = _field(None, description="A programme template in data/templates.toml; the fields "
+                                  "written here override it, and a cost list written here replaces its cost lines")
+    name: Name | None = _field(None, description="Label for charts (default: the id)", max_length=200,
+                               allowed=NAME_RULE)
+    pillar: Pillar = _field(description="Pillar of the data-for-learning agenda")
+    driver: Driver = _field(description="Count that the per-unit cost lines scale with; none = fixed costs only")
+    start_share: float = _field(0.0, description="Share of the driver reached before start_year", unit="share",
+                                ge=0.0, le=1.0)
+    target_share: float = _field(1.0, description="Share reached at the end of target_year and after",
+                                 unit="share", ge=0.0, le=1.0, allowed=">= start_share")
+    target_year: int | None = _field(None, description="Year in which target_share is reached "
+                                     "(default: the last year)", unit="year", allowed="inside the horizon")
+    rollout: Rollout = _field("linear", description="Path from start_share to target_share")
+    priority: int | None = _field(None, description="Order in which programmes keep their funding, lower first "
+                                  "(default 0; ties in file order): sources pay the programmes in this order, so "
+                                  "a gap falls on the last", ge=-1000, le=1000)
+    cost: list[CostLine] = _field(default_factory=list, description="Cost lines (none with a school table: they "
+                                  "come from it)", allowed="at least one, unless schools is given")
+    schools: SchoolLink | None = _field(None, description="A school table whose plan gives the cost lines "
+                                        "([programme.schools])")
+
+    @property
+    def label(self) -> str:
+        return self.name or self.id
+
+
+class Match(_Model):
+    """A grant's match rule: it pays at most ``ratio`` x what the listed sources pay in the same year."""
+
+    sources: list[str] = _field(description="Ids of the matched sources", min_length=1)
+    ratio: float = _field(description="Grant paid per unit paid by the matched sources (GPE multiplier: 1/3)",
+                          gt=0.0, le=100.0)
+
+
+class Share(_Model):
+    """A source's ``disbursement_share``: the distribution of the share of its pledge that disburses (0..1)."""
+
+    distribution: Distribution = _field(description="as in [[uncertain]]: uniform, triangular, pert, normal "
+                                        "(truncated to 0..1), lognormal, discrete")
+    low: float | None = _field(None, description="Smallest share (uniform, triangular, pert)")
+    high: float | None = _field(None, description="Largest share (uniform, triangular, pert)")
+    mode: float | None = _field(None, description="Most likely share (triangular, pert)")
+    mean: float | None = _field(None, description="Mean (normal)")
+    sd: float | None = _field(None, description="Standard deviation (normal)", gt=0.0)
+    median: float | None = _field(None, description="Median (lognormal)", gt=0.0)
+    sd_log: float | None = _field(None, description="Standard deviation of the logarithm (lognormal)", gt=0.0)
+    values: list[float] | None = _field(None, description="The possible shares (discrete)", min_length=1)
+    weights: list[float] | None = _field(None, description="Their weights (discrete; default equal)")
+
+
+class Lag(_Model):
+    """A source's ``disbursement_lag``: the possible delays in whole years and their weights."""
+
+    values: list[int] = _field(description="Possible delays", min_length=1, allowed=">= 0, whole years")
+    weights: list[float] | None = _field(None, description="Their weights (default equal)",
+                                         allowed=">= 0, one per value, not all 0")
+
+
+class Source(_Model):
+    """One ``[[source]]`` of finance."""
+
+    id: str = _field(description="Unique id, used in every output", pattern=ID_PATTERN,
+                     allowed="lower_snake_case, unique, not `gap`")
+    name: Name | None = _field(None, description="Label for charts (default: the id)", max_length=200,
+                               allowed=NAME_RULE)
+    kind: SourceKind = _field(description="domestic: the government's own budget; grant: no repayment; "
+                              "loan: repaid with interest (see the loan terms); ppp: an operator pays capex, the "
+                              "government pays it back as an annuity")
+    priority: int | None = _field(None, description="Order of payment, lower first; ties in file order "
+                                  "(default: 0, and after every other source for domestic)")
+    eligible: list[str] | None = _field(None, description="Cost cells it may pay: programme ids or "
+                                        "`programme:capex` / `programme:opex` (default: all; ppp: capex only)",
+                                        allowed="known programme ids")
+    share_cap: float = _field(1.0, description="At most this share of each eligible cost cell", unit="share",
+                              ge=0.0, le=1.0)
+    currency: Currency | None = _field(None, description="Currency of annual_cap and commitment, and of a loan's "
+                                       "credit (its interest and repayments): USD or the scenario's currency "
+                                       "(default: USD for grants and loans, the scenario's for domestic and ppp)",
+                                       allowed="USD or the scenario's currency")
+    annual_cap: AmountValue | list[AmountValue] | None = _field(
+        None, description="At most this much per year, in current prices of the source's currency: one amount for "
+        "every year, or one per projection year from start_year (as `dfl-finance optimise --write-scenario` writes "
+        "an optimal mix)", unit="currency/yr", allowed=">= 0; a list has one value per projection year",
+        bounds={"ge": 0.0, "le": MAX_AMOUNT})
+    commitment: float | None = _amount(None, description="At most this much over the horizon, in current prices "
+                                       "of the source's currency", unit="currency")
+    first_year: int | None = _field(None, description="First year in which it pays (default: start_year)",
+                                    unit="year", allowed="inside the horizon")
+    last_year: int | None = _field(None, description="Last year in which it pays (default: the last year)",
+                                   unit="year", allowed="inside the horizon, >= first_year")
+    terms: str | None = _field(None, description="loan: a term sheet in data/loan_terms.csv; the fields below "
+                               "override it")
+    rate: float | None = _field(None, description="loan: interest or service charge on the outstanding balance",
+                                unit="1/yr", ge=0.0, le=1.0)
+    grace_years: int | None = _field(None, description="loan: years after disbursement with no principal "
+                                     "repayment", unit="years", ge=0, le=60)
+    maturity_years: int | None = _field(None, description="loan: years from disbursement to the last repayment",
+                                        unit="years", ge=1, le=60, allowed="> grace_years")
+    repayment: Repayment | None = _field(None, description="loan: linear (equal principal after grace), annuity "
+                                         "(level payment after grace) or schedule (explicit shares)")
+    schedule: list[ScheduleRow] | None = _field(None, description="loan with repayment = schedule: rows "
+                                                "[first k, last k, share of principal per year], k = years after "
+                                                "disbursement", allowed="grace_years < k <= maturity_years, "
+                                                "shares >= 0, ranges do not overlap, shares add up to 1 (within "
+                                                "0.5%) unless balloon = true")
+    balloon: bool | None = _field(None, description="loan with repayment = schedule: the schedule's shares add up "
+                                  "to less than 1 on purpose, and the last scheduled year pays the rest (a balloon "
+                                  "payment)")
+    commitment_fee: float | None = _field(None, description="loan: fee per year on the undrawn commitment "
+                                          "(at the start of each year of the window); needs a commitment",
+                                          unit="1/yr", ge=0.0, le=0.1)
+    front_end_fee: float | None = _field(None, description="loan: share of each disbursement paid as a fee in "
+                                         "the year of disbursement", unit="share", ge=0.0, le=0.1)
+    match: Match | None = _field(None, description="grant: pays at most ratio x what the listed sources pay in "
+                                 "the same year, e.g. {sources = [\"ida\"], ratio = 0.3333}")
+    contract_years: int | None = _field(None, description="ppp: years of availability payments", unit="years",
+                                        ge=1, le=60)
+    return_rate: float | None = _field(None, description="ppp: the operator's return, the rate of the annuity",
+                                       unit="1/yr", ge=0.0, le=1.0)
+    budget_share_cap: float | None = _field(None, description="domestic: at most this share of the education "
+                                            "budget per year", unit="share", ge=0.0, le=1.0)
+    reliability: float | None = _field(None, description="risk runs: the probability that the pledge materialises "
+                                       "at all (a draw without it pays nothing); the deterministic run takes the "
+                                       "pledge as written", unit="share", ge=0.0, le=1.0)
+    disbursement_share: Share | None = _field(None, description="risk runs: the distribution of the share of the "
+                                                "pledge that disburses, e.g. {distribution = \"uniform\", low = 0.6, "
+                                                "high = 1.0}")
+    disbursement_lag: Lag | None = _field(None, description="risk runs: years by which the source's window moves "
+                                            "later, e.g. {values = [0, 1, 2], weights = [0.5, 0.3, 0.2]}")
+
+    @property
+    def label(self) -> str:
+        return self.name or self.id
+
+
+class Uncertain(_Model):
+    """One ``[[uncertain]]`` row: an input of the scenario that varies between the draws of a risk run."""
+
+    path: str = _field(description="The field that varies, as a field path: programme[connectivity].cost[satellite "
+                       "terminal].unit_cost, source[ida].commitment, context.budget_growth (see Field paths)",
+                       min_length=1, max_length=1000)
+    distribution: Distribution = _field(description="uniform (low, high); triangular and pert (low, mode, high); "
+                                        "normal (mean, sd) and lognormal (median, sd_log), truncated to the "
+                                        "field's allowed range; discrete (values, weights)")
+    low: float | None = _field(None, description="Smallest value (uniform, triangular, pert)")
+    high: float | None = _field(None, description="Largest value (uniform, triangular, pert)")
+    mode: float | None = _field(None, description="Most likely value (triangular, pert)")
+    mean: float | None = _field(None, description="Mean (normal)")
+    sd: float | None = _field(None, description="Standard deviation (normal)", gt=0.0)
+    median: float | None = _field(None, description="Median (lognormal)", gt=0.0)
+    sd_log: float | None = _field(None, description="Standard deviation of the logarithm (lognormal)", gt=0.0)
+    values: list[float] | None = _field(None, description="The possible values (discrete)", min_length=1)
+    weights: list[float] | None = _field(None, description="Their weights (discrete; default equal)",
+                                         allowed=">= 0, one per value, not all 0")
+    group: str | None = _field(None, description="Inputs with the same group move together (a Gaussian copula at "
+                               "the group's rho)", pattern=ID_PATTERN)
+    rho: float | None = _field(None, description="Correlation of the group's inputs (the normal scores of a "
+                               "Gaussian copula); give it on one row of the group, or the same on several",
+                               ge=-1.0, le=1.0)
+
+
+class Risk(_Model):
+    """The ``[risk]`` table: how the draws of a risk run are made."""
+
+    draws: int = _field(1000, description="Number of draws (the command line's --draws wins)", ge=1, le=MAX_DRAWS)
+    seed: int = _field(0, description="Seed of the random numbers: the same seed gives the same draws on any "
+                       "machine (the command line's --seed wins)", ge=0, le=MAX_SEED)
+    method: SamplingMethod = _field("lhs", description="lhs (Latin hypercube), sobol (scrambled Sobol) or mc "
+                                    "(plain Monte Carlo), from scipy.stats.qmc and numpy")
+
+
+class Stress(_Model):
+    """One ``[[stress]]`` row: a named, deterministic stress test that ``dfl-finance stress`` runs against the
+    scenario (without rows: the built-in set; method in docs/method.md, *Stress tests*)."""
+
+    name: StressName = _field(description="depreciation: the local currency loses value against the USD from the "
+                              "plan's second year on (LIC-DSF); budget_growth: the budget's real growth falls in "
+                              "the plan's second and third years (LIC-DSF); capex_overrun: every capex and "
+                              "fixed_capex unit cost rises; pledge_shortfall: a source delivers only part of its "
+                              "pledge; delay: a source's window of payments moves later")
+    source: str | None = _field(None, description="pledge_shortfall and delay: the id of the source (default: "
+                                "pledge_shortfall every grant, delay every grant and loan)", pattern=ID_PATTERN,
+                                allowed="a source id of the scenario")
+    size: float | None = _field(None, description="How strong: depreciation, the rise of the exchange rate "
+                                "(default 0.3: 30%); budget_growth, the fall of the growth in standard deviations "
+                                "of it (default 1); capex_overrun, the rise of the unit costs (default 0.2); "
+                                "pledge_shortfall, the share of the pledge that does not come (default 0.5); delay, "
+                                "the years (default 2)", allowed="depreciation, budget_growth and capex_overrun > 0 "
+                                "and <= 10; pledge_shortfall > 0 and <= 1; delay a whole number 1..60")
+
+
+class Scenario(_Model):
+    """A whole scenario file."""
+
+    scenario: ScenarioMeta
+    context: Context = Field(default_factory=Context)
+    macro: Macro = Field(default_factory=Macro)
+    debt: Debt = Field(default_factory=Debt)
+    risk: Risk = Field(default_factory=Risk)
+    uncertain: list[Uncertain] = Field(default_factory=list)
+    stress: list[Stress] = Field(default_factory=list)
+    programme: list[Programme] = Field(min_length=1)
+    source: list[Source] = Field(default_factory=list, max_length=MAX_SOURCES)
+    #: The folder the files it names are relative to (its baseline, its school tables; None: made in memory), set
+    #: when it is read: a scenario made from this one (overrides, a portfolio's fund) plans its school tables again
+    #: from there, whatever the working folder, and a writer rewrites those names for the folder it writes to.
+    _folder: Path | None = PrivateAttr(default=None)
+    #: Its ``[scenario] baseline`` scenario, read and checked with it (None: it has none, or it was not read).
+    _baseline: "Scenario | None" = PrivateAttr(default=None)
+
+    def __eq__(self, other: object) -> bool:
+        """Equal fields (where its school tables were read from is not part of the scenario)."""
+        return isinstance(other, Scenario) and self.__dict__ == other.__dict__
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @property
+    def folder(self) -> Path | None:
+        """The folder the files it names are relative to (see ``_folder``)."""
+        return self._folder
+
+    @property
+    def baseline_scenario(self) -> "Scenario | None":
+        """Its ``[scenario] baseline`` scenario as read and checked when it was read (None without one)."""
+        return self._baseline
+
+    # ----- conveniences used by the engine and the outputs
+    @property
+    def name(self) -> str:
+        return self.scenario.name
+
+    @property
+    def year_list(self) -> list[int]:
+        s = self.scenario
+        return list(range(s.start_year, s.start_year + s.years))
+
+    @property
+    def end_year(self) -> int:
+        return self.scenario.start_year + self.scenario.years - 1
+
+    @property
+    def local_currency(self) -> str:
+        return self.scenario.currency
+
+    def line_currency(self, line: CostLine) -> str:
+        """The currency of a cost line's unit cost (the scenario's unless the line says)."""
+        return line.currency or self.scenario.currency
+
+    def source_currency(self, source: Source) -> str:
+        """The currency of a source's amounts: its own, else USD for grants and loans, else the scenario's."""
+        if source.currency:
+            return source.currency
+        return "USD" if source.kind in ("grant", "loan") else self.scenario.currency

@@ -1,0 +1,458 @@
+"""Country profiles and other libraries read from ``data/``.
+
+Every data file is a CSV with a source for each value (see ``data/SOURCES.md``). This module only reads and
+indexes them; the scenario loader applies a profile to a scenario as a set of defaults that ``[context]``
+overrides.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import importlib.resources
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from dfl_finance.errors import DataError
+from dfl_finance.vocabulary import COUNTED_DRIVERS, DSF_RATIOS
+
+#: Fields of a country profile that fill the scenario's ``[context]`` table.
+CONTEXT_FIELDS = (*COUNTED_DRIVERS, "education_budget", "budget_growth")
+#: Fields of a country profile that fill ``[macro]`` (when the scenario is in the profile's currency).
+MACRO_FIELDS = ("inflation", "usd_inflation", "fx_rate")
+#: Fields of a country profile that fill ``[debt]`` (amounts in USD).
+DEBT_FIELDS = ("capacity", "gdp", "gdp_growth", "revenue", "exports", "pv_external_debt", "external_debt_service")
+#: Profile fields whose value is text, not a number.
+TEXT_FIELDS = ("currency", "dsf_capacity", "debt_risk", "income_group")
+#: The profile field of each budget scope (``[context] budget_scope``).
+BUDGET_FIELDS = {"total": "education_budget", "non-wage": "education_budget_non_wage"}
+#: Profile field -> the field of [debt] it fills, where the names differ.
+_DEBT_PROFILE_FIELD = {"capacity": "dsf_capacity"}
+
+
+#: Environment variable naming another data folder (country profiles, unit costs, term sheets, templates).
+DATA_ENV = "DFL_FINANCE_DATA"
+
+
+def _shipped(name: str) -> Path:
+    """A folder shipped with the package: ``dfl_finance/<name>`` in an installed wheel (importlib.resources), or
+    ``<name>/`` beside the package in a source checkout (an editable install)."""
+    inside = Path(str(importlib.resources.files("dfl_finance"))) / name
+    if inside.is_dir():
+        return inside
+    return Path(__file__).resolve().parents[2] / name
+
+
+def data_dir() -> Path:
+    """The folder holding the default data [path]: the data shipped with the package, or ``DFL_FINANCE_DATA``."""
+    env = os.environ.get(DATA_ENV)
+    path = Path(env) if env else _shipped("data")
+    if not path.is_dir():
+        raise DataError(f"data folder not found: {path}" + (f" (check {DATA_ENV})" if env else
+                                                             " (reinstall dfl-finance)"))
+    return path
+
+
+def bundled_scenarios_dir() -> Path:
+    """The folder of the bundled example scenarios (shipped with the package; ``DFL_FINANCE_DATA`` does not move
+    it)."""
+    return _shipped("scenarios")
+
+
+@dataclass(frozen=True)
+class ProfileValue:
+    value: float | str  # text for TEXT_FIELDS
+    unit: str
+    year: int | None
+    source: str
+    confidence: str
+    placeholder: bool
+
+
+@dataclass(frozen=True)
+class CountryProfile:
+    iso3: str
+    name: str
+    values: dict[str, ProfileValue]
+
+    @property
+    def currency(self) -> str | None:
+        """The local currency of the profile's budget (ISO 4217), if it says."""
+        v = self.values.get("currency")
+        return str(v.value) if v is not None else None
+
+    @property
+    def income_group(self) -> str | None:
+        """The World Bank income group (:data:`~dfl_finance.vocabulary.INCOME_GROUPS`), if the profile says."""
+        v = self.values.get("income_group")
+        return str(v.value) if v is not None else None
+
+    def number(self, field: str) -> float | None:
+        v = self.values.get(field)
+        return None if v is None or isinstance(v.value, str) else float(v.value)
+
+    def defaults(self, currency: str, budget_scope: str = "total") -> dict[str, dict[str, tuple[object, str]]]:
+        """What the profile fills in a scenario in ``currency``: ``{table: {field: (value, profile field)}}``.
+
+        ``[context]``: the counts, the budget growth and the education budget of ``budget_scope`` with its year
+        (``budget_year``), converted at the profile's exchange rate when the scenario is in USD and the budget is
+        not. ``[macro]``: inflation, US inflation and the exchange rate with its year, only when the scenario is in
+        the profile's currency. ``[debt]``: the debt-sustainability figures (in USD) and their year.
+        """
+        out: dict[str, dict[str, tuple[object, str]]] = {"context": {}, "macro": {}, "debt": {}}
+        for field in COUNTED_DRIVERS:
+            if field in self.values:
+                out["context"][field] = (int(float(self.values[field].value)), field)
+        if "budget_growth" in self.values:
+            out["context"]["budget_growth"] = (self.number("budget_growth"), "budget_growth")
+        budget_field = BUDGET_FIELDS.get(budget_scope, "education_budget")
+        row = self.values.get(budget_field)
+        if row is not None and not isinstance(row.value, str):
+            unit_currency = row.unit.split("/")[0]
+            value: float | None = float(row.value)
+            fx = self.number("fx_rate")
+            if unit_currency != currency:
+                if currency == "USD" and fx:
+                    value = float(row.value) / fx  # the budget in USD at the profile's exchange rate
+                elif unit_currency == "USD" and currency == self.currency and fx:
+                    value = float(row.value) * fx
+                else:
+                    value = None
+            if value is not None:
+                out["context"]["education_budget"] = (value, budget_field)
+                if row.year is not None:
+                    out["context"]["budget_year"] = (row.year, budget_field)
+        if currency == self.currency and currency != "USD":
+            for field in MACRO_FIELDS:
+                if field in self.values:
+                    out["macro"][field] = (self.number(field), field)
+            fx_row = self.values.get("fx_rate")
+            if fx_row is not None and fx_row.year is not None:
+                out["macro"]["fx_year"] = (fx_row.year, "fx_rate")
+        for field in DEBT_FIELDS:
+            name = _DEBT_PROFILE_FIELD.get(field, field)
+            if name in self.values:
+                v = self.values[name]
+                out["debt"][field] = (v.value if field == "capacity" else float(v.value), name)
+        gdp = self.values.get("gdp")
+        if gdp is not None and gdp.year is not None:
+            out["debt"]["data_year"] = (gdp.year, "gdp")
+        return out
+
+    def context_defaults(self) -> dict[str, float]:
+        """The profile's values for the fields of ``[context]`` in a scenario in its own currency."""
+        filled = self.defaults(self.currency or "USD")["context"]
+        return {k: v for k, (v, _) in filled.items() if k in CONTEXT_FIELDS}  # type: ignore[misc]
+
+
+def read_csv_rows(path: Path) -> list[dict[str, str]]:
+    """Rows of a CSV data file as dicts; a missing file is a :class:`DataError`."""
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            return list(csv.DictReader(fh))
+    except FileNotFoundError as exc:
+        raise DataError(f"data file not found: {path}") from exc
+
+
+def _parse_bool(text: str) -> bool:
+    return text.strip().lower() in ("1", "true", "yes")
+
+
+def _parsed_rows(path: Path, parse):
+    """``parse(row)`` for every row of a CSV data file; a row it cannot parse is a DataError naming the line."""
+    out = []
+    for lineno, row in enumerate(read_csv_rows(path), start=2):
+        try:
+            out.append(parse(row))
+        except (KeyError, ValueError, AttributeError, TypeError) as exc:
+            raise DataError(f"{path}:{lineno}: malformed row ({exc})") from exc
+    return out
+
+
+def _provenance(row: dict[str, str]) -> dict:
+    """The fields every sourced data row has: its year, source, confidence and placeholder flag."""
+    year = (row.get("year") or "").strip()
+    return {"year": int(year) if year else None, "source": row["source"].strip(),
+            "confidence": row["confidence"].strip(), "placeholder": _parse_bool(row["placeholder"])}
+
+
+@lru_cache(maxsize=8)
+def _load_profiles(folder: str) -> dict[str, CountryProfile]:
+    def parse(row):
+        field = row["field"].strip()
+        raw = row["value"].strip()
+        value = ProfileValue(value=raw if field in TEXT_FIELDS else float(raw), unit=row["unit"].strip(),
+                             **_provenance(row))
+        return row["iso3"].strip().upper(), row["country"].strip(), field, value
+
+    names: dict[str, str] = {}
+    values: dict[str, dict[str, ProfileValue]] = {}
+    for iso3, name, field, value in _parsed_rows(Path(folder) / "country_profiles.csv", parse):
+        names[iso3] = name
+        values.setdefault(iso3, {})[field] = value
+    return {iso3: CountryProfile(iso3, names[iso3], values[iso3]) for iso3 in names}
+
+
+def country_profiles() -> dict[str, CountryProfile]:
+    """All country profiles of the data folder, by ISO3 code."""
+    return _load_profiles(str(data_dir()))
+
+
+@dataclass(frozen=True)
+class TermSheet:
+    """Published terms of a loan product (one row of ``data/loan_terms.csv``)."""
+
+    id: str
+    name: str
+    rate: float
+    grace_years: int
+    maturity_years: int
+    repayment: str
+    schedule: list[tuple[int, int, float]]
+    commitment_fee: float
+    front_end_fee: float
+    currency: str  # USD or XDR (an SDR credit is modelled as moving with the USD: see docs/method.md)
+    effective: str
+    source: str
+    confidence: str
+    placeholder: bool
+
+    def fields(self) -> dict:
+        """The loan fields of a ``[[source]]`` this sheet stands for."""
+        out = {"rate": self.rate, "grace_years": self.grace_years, "maturity_years": self.maturity_years,
+               "repayment": self.repayment, "commitment_fee": self.commitment_fee,
+               "front_end_fee": self.front_end_fee}
+        if self.repayment == "schedule":
+            out["schedule"] = [list(row) for row in self.schedule]
+        return out
+
+
+def parse_schedule(text: str) -> list[tuple[int, int, float]]:
+    """``"11-20:0.02;21-40:0.04"`` -> ``[(11, 20, 0.02), (21, 40, 0.04)]``."""
+    rows = []
+    for part in filter(None, (p.strip() for p in text.split(";"))):
+        years, share = part.split(":")
+        k1, k2 = years.split("-")
+        rows.append((int(k1), int(k2), float(share)))
+    return rows
+
+
+@lru_cache(maxsize=8)
+def _load_terms(folder: str) -> dict[str, TermSheet]:
+    def parse(row):
+        prov = _provenance(row)
+        return TermSheet(
+            id=row["id"].strip(), name=row["name"].strip(), rate=float(row["rate"]),
+            grace_years=int(row["grace_years"]), maturity_years=int(row["maturity_years"]),
+            repayment=row["repayment"].strip(), schedule=parse_schedule(row["schedule"]),
+            commitment_fee=float(row["commitment_fee"]), front_end_fee=float(row["front_end_fee"]),
+            currency=(row.get("currency") or "USD").strip(),
+            effective=row["effective"].strip(), source=prov["source"], confidence=prov["confidence"],
+            placeholder=prov["placeholder"],
+        )
+
+    return {t.id: t for t in _parsed_rows(Path(folder) / "loan_terms.csv", parse)}
+
+
+def loan_terms() -> dict[str, TermSheet]:
+    """All loan term sheets of the data folder, by id."""
+    return _load_terms(str(data_dir()))
+
+
+# ------------------------------------------------------------------------------------------ unit costs
+
+
+@dataclass(frozen=True)
+class UnitCost:
+    """One row of ``data/unit_costs.csv``."""
+
+    id: str
+    category: str
+    item: str
+    value: float
+    unit: str
+    year: int | None
+    source: str
+    confidence: str
+    placeholder: bool
+
+
+@lru_cache(maxsize=8)
+def _load_unit_costs(folder: str) -> dict[str, UnitCost]:
+    def parse(row):
+        return UnitCost(id=row["id"].strip(), category=row["category"].strip(), item=row["item"].strip(),
+                        value=float(row["value"]), unit=row["unit"].strip(), **_provenance(row))
+
+    return {u.id: u for u in _parsed_rows(Path(folder) / "unit_costs.csv", parse)}
+
+
+def unit_costs() -> dict[str, UnitCost]:
+    """The unit-cost library of the data folder, by id."""
+    return _load_unit_costs(str(data_dir()))
+
+
+@lru_cache(maxsize=8)
+def _load_unit_cost_ranges(folder: str) -> dict[str, tuple[float, float]]:
+    path = Path(folder) / "unit_cost_ranges.csv"
+    if not path.exists():
+        return {}
+
+    def parse(row):
+        return row["id"].strip(), (float(row["low"]), float(row["high"]))
+
+    return dict(_parsed_rows(path, parse))
+
+
+def unit_cost_ranges() -> dict[str, tuple[float, float]]:
+    """The public low and high of some unit costs (``unit_cost_ranges.csv``), by the id of their row in
+    ``unit_costs.csv``: they give a template's cost line its ``price_range``."""
+    return _load_unit_cost_ranges(str(data_dir()))
+
+
+# ------------------------------------------------------------------------------------------- templates
+
+TEMPLATE_LINE_KEYS = {"item", "kind", "ref", "factor", "factor_ref", "factor_note", "unit_cost", "lifetime",
+                      "lifetime_ref", "replace_existing", "price_trend"}
+TEMPLATE_KEYS = {"name", "pillar", "driver", "start_share", "target_share", "rollout", "cost"}
+
+
+@lru_cache(maxsize=8)
+def _load_templates(folder: str) -> dict[str, dict]:
+    import tomllib
+
+    path = Path(folder) / "templates.toml"
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise DataError(f"data file not found: {path}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise DataError(f"{path}: malformed TOML: {exc}") from exc
+    library = _load_unit_costs(folder)
+    ranges = _load_unit_cost_ranges(folder)
+    out = {}
+    for name, tpl in raw.items():
+        unknown = set(tpl) - TEMPLATE_KEYS
+        if unknown:
+            raise DataError(f"{path}: template {name!r} has unknown keys {sorted(unknown)}")
+        lines = []
+        for j, line in enumerate(tpl.get("cost", [])):
+            where = f"{path}: template {name!r} cost[{j}]"
+            if set(line) - TEMPLATE_LINE_KEYS:
+                raise DataError(f"{where}: unknown keys {sorted(set(line) - TEMPLATE_LINE_KEYS)}")
+            lines.append(_expand_line(line, library, where, ranges))
+        out[name] = {**{k: v for k, v in tpl.items() if k != "cost"}, "cost": lines}
+    return out
+
+
+def _library_row(library: dict[str, UnitCost], key: str, line: dict, where: str) -> UnitCost:
+    row = library.get(line[key])
+    if row is None:
+        raise DataError(f"{where}: {key} {line[key]!r} is not in unit_costs.csv")
+    return row
+
+
+def _expand_line(line: dict, library: dict[str, UnitCost], where: str,
+                 ranges: dict[str, tuple[float, float]] | None = None) -> dict:
+    """A template cost line -> a scenario cost line: the unit cost from the library, its source in source_note.
+
+    ``unit_cost = value(ref) x factor x value(factor_ref)``; the note shows each term and cites every row used.
+    """
+    out = {k: line[k] for k in ("item", "kind", "lifetime", "replace_existing", "price_trend") if k in line}
+    factor = float(line.get("factor", 1.0))
+    terms = [f"x {factor:g}"] if factor != 1.0 else []
+    notes = [line["factor_note"]] if line.get("factor_note") else []
+    placeholder = False
+    if "factor_ref" in line:
+        by = _library_row(library, "factor_ref", line, where)
+        factor *= by.value
+        terms.append(f"x {by.value:,.10g} {by.unit} ({by.id})")
+        notes.append(f"{by.id}: {by.source}")
+        placeholder |= by.placeholder
+    if "ref" in line:
+        row = _library_row(library, "ref", line, where)
+        if not row.unit.startswith("USD"):
+            raise DataError(f"{where}: ref {row.id!r} is in {row.unit}; templates are in USD")
+        out["unit_cost"] = row.value * factor
+        out["currency"] = "USD"
+        if ranges and row.id in ranges:  # the public range of the row, times the same factors
+            low, high = ranges[row.id]
+            out["price_range"] = [low * factor, high * factor]
+        if row.year is not None:
+            out["price_year"] = row.year
+        text = f"{row.source} [unit_costs.csv: {' '.join([f'{row.id} = {row.value:,.10g} {row.unit}', *terms])}]"
+        placeholder |= row.placeholder
+    elif "unit_cost" in line:
+        out["unit_cost"] = float(line["unit_cost"]) * factor
+        out["currency"] = "USD"
+        text, placeholder = "no source", True
+    else:
+        raise DataError(f"{where}: needs `ref` or `unit_cost`")
+    if "lifetime_ref" in line:
+        row = _library_row(library, "lifetime_ref", line, where)
+        out["lifetime"] = int(round(row.value))
+        notes.append(f"lifetime {out['lifetime']} years from {row.id}: {row.source}")
+    text = "; ".join([text, *notes])
+    out["source_note"] = f"PLACEHOLDER: {text}" if placeholder and "PLACEHOLDER" not in text else text
+    return out
+
+
+def templates() -> dict[str, dict]:
+    """Programme templates of the data folder, expanded to scenario fields (``cost`` lines with numbers)."""
+    return _load_templates(str(data_dir()))
+
+
+def template_programme_id(name: str) -> str:
+    """The default programme id of a template: its name in lower_snake_case."""
+    return name.replace("-", "_")
+
+
+# ------------------------------------------------------------------------------------- prices and the DSF
+
+
+@dataclass(frozen=True)
+class MacroData:
+    """Data the price layer reads besides the scenario: consumer price indices by currency and year (to deflate a
+    price quoted before start_year) and the LIC-DSF thresholds by debt-carrying capacity (in the order of
+    :data:`~dfl_finance.vocabulary.DSF_RATIOS`)."""
+
+    cpi: Mapping[str, Mapping[int, float]] = dataclasses.field(default_factory=dict)
+    thresholds: Mapping[str, tuple[float, ...]] = dataclasses.field(default_factory=dict)
+
+
+@lru_cache(maxsize=8)
+def _load_macro_data(folder: str) -> MacroData:
+    cpi: dict[str, dict[int, float]] = {}
+    path = Path(folder) / "price_history.csv"
+    if path.exists():
+        def parse_price(row):
+            return row["currency"].strip(), row["series"].strip(), int(row["year"]), float(row["value"])
+
+        for currency, series, year, value in _parsed_rows(path, parse_price):
+            if series == "cpi":
+                cpi.setdefault(currency, {})[year] = value
+    thresholds: dict[str, dict[str, float]] = {}
+    path = Path(folder) / "dsf_thresholds.csv"
+    if path.exists():
+        def parse_threshold(row):
+            return row["capacity"].strip(), row["ratio"].strip(), float(row["threshold"])
+
+        for capacity, ratio, value in _parsed_rows(path, parse_threshold):
+            thresholds.setdefault(capacity, {})[ratio] = value
+    return MacroData(cpi=cpi, thresholds={c: tuple(t[r] for r in DSF_RATIOS) for c, t in thresholds.items()
+                                          if all(r in t for r in DSF_RATIOS)})
+
+
+def macro_data() -> MacroData:
+    """Consumer price indices (``price_history.csv``) and LIC-DSF thresholds (``dsf_thresholds.csv``) of the data
+    folder, as :class:`~dfl_finance.model.compile.MacroData`; a data folder without these files gives none."""
+    return _load_macro_data(str(data_dir()))
+
+
+def clear_caches() -> None:
+    """Forget the data read so far (the next call reads data/ again, e.g. after editing a file)."""
+    for loader in (_load_profiles, _load_terms, _load_unit_costs, _load_templates, _load_macro_data,
+                   _load_unit_cost_ranges):
+        loader.cache_clear()

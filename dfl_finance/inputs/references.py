@@ -1,0 +1,184 @@
+"""References from a scenario to ``data/``: country profiles, programme templates and loan term sheets.
+
+:func:`expand_references` is a pure override merge applied to the parsed file before validation: the profile fills
+``[context]``, a template fills a programme and a term sheet fills a loan; what the file writes always wins.
+:func:`placeholder_fields` is the one place that says which values of a scenario have no public source.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from dfl_finance.errors import Problem, ScenarioError, known
+from dfl_finance.inputs.profiles import country_profiles, loan_terms, macro_data, template_programme_id, templates
+
+if TYPE_CHECKING:
+    from dfl_finance.inputs.models import Scenario
+
+#: Fields a profile fills with the year of another value (not values of their own).
+YEAR_FIELDS = ("budget_year", "fx_year", "data_year")
+#: The word that marks a value without a public source, in data/ and in a cost line's ``source_note``.
+PLACEHOLDER = "PLACEHOLDER"
+
+
+def is_placeholder_note(note: str | None) -> bool:
+    """Whether a source note says its value has no public source."""
+    return note is not None and PLACEHOLDER in note
+
+
+def expand_references(raw: dict[str, Any]) -> dict[str, Any]:
+    """The parsed scenario with its references to data/ expanded (raises ScenarioError for unknown names)."""
+    return apply_loan_terms(apply_templates(apply_country_profile(raw)))
+
+
+def apply_country_profile(raw: dict) -> dict:
+    """Fill ``[context]`` fields the file does not give from the country profile named in ``scenario.country``.
+
+    A pure override merge: the file's values win. Unknown countries are a problem at ``scenario.country``.
+    """
+    meta = raw.get("scenario")
+    country = meta.get("country") if isinstance(meta, dict) else None
+    if not isinstance(country, str):
+        return raw
+    profiles = country_profiles()
+    if country not in profiles:
+        raise ScenarioError([Problem("scenario.country", f"no country profile with this code in data/ "
+                                     f"(known: {known(sorted(profiles))})", country)])
+    out = dict(raw)
+    for table, values in profile_defaults(raw, profiles[country]).items():
+        given = raw.get(table, {})
+        if not isinstance(given, dict):
+            continue  # pydantic reports the wrong type
+        out[table] = {**{k: v for k, (v, _) in values.items()}, **given}
+    return out
+
+
+def profile_defaults(raw: dict, profile) -> dict[str, dict[str, tuple[object, str]]]:
+    """What ``profile`` fills in the parsed scenario ``raw``: ``{table: {field: (value, profile field)}}``, without
+    what the file decides itself (a budget written in the file keeps its own year; an exchange rate or path written
+    in the file keeps the file's)."""
+    def table(name: str) -> dict:
+        value = raw.get(name)
+        return value if isinstance(value, dict) else {}
+
+    meta, context, macro = table("scenario"), table("context"), table("macro")
+    currency = meta.get("currency", "USD")
+    scope = context.get("budget_scope", "total")
+    filled = profile.defaults(currency if isinstance(currency, str) else "USD",
+                              scope if isinstance(scope, str) else "total")
+    if context.get("education_budget") is not None:
+        filled["context"].pop("budget_year", None)
+    if macro.get("fx_rate") is not None or macro.get("fx_path") is not None:
+        filled["macro"].pop("fx_rate", None)
+        filled["macro"].pop("fx_year", None)
+    return filled
+
+
+def _expand_references(raw: dict, table: str, field: str, load_library, where: str, merge,
+                       applies=lambda item: True) -> dict:
+    """Expand the entries of ``raw[table]`` that name a library entry in ``field``: ``merge(entry, item, i)``.
+
+    Entries that name no known library entry are problems at ``table[i].field``; the library is only loaded when
+    some entry refers to it.
+    """
+    items = raw.get(table)
+    if not isinstance(items, list) or not any(isinstance(x, dict) and field in x for x in items):
+        return raw
+    library = load_library()
+    expanded, problems = [], []
+    for i, item in enumerate(items):
+        name = item.get(field) if isinstance(item, dict) else None
+        if not isinstance(name, str) or not applies(item):
+            expanded.append(item)
+        elif name not in library:
+            problems.append(Problem(f"{table}[{i}].{field}", f"no {field.replace('_', ' ')} with this name in "
+                                    f"{where} (known: {known(library)})", name))
+            expanded.append(item)
+        else:
+            expanded.append(merge(library[name], item, i, problems))
+    if problems:
+        raise ScenarioError(problems)
+    return {**raw, table: expanded}
+
+
+def apply_loan_terms(raw: dict) -> dict:
+    """Fill the loan fields of every ``[[source]]`` with ``terms = "..."`` from that term sheet in data/.
+
+    Fields the file gives win. A file that sets ``repayment`` itself does not inherit the sheet's schedule.
+    """
+    def merge(sheet, src, i, problems):
+        defaults = sheet.fields()
+        if "repayment" in src:
+            defaults.pop("schedule", None)
+        return {**defaults, **src}
+
+    return _expand_references(raw, "source", "terms", loan_terms, "data/loan_terms.csv", merge,
+                              applies=lambda src: src.get("kind") == "loan")
+
+
+def apply_templates(raw: dict) -> dict:
+    """Expand ``[[programme]]`` entries with ``template = "..."``: the template's fields, overridden by the file's."""
+    def merge(template, prog, i, problems):
+        # template cost lines are priced in USD (each says so, with the year of its data row)
+        return {"id": template_programme_id(prog["template"]), **template, **prog}
+
+    return _expand_references(raw, "programme", "template", templates, "data/templates.toml", merge)
+
+
+def placeholder_fields(scenario: Scenario) -> list[tuple[str, str]]:
+    """``(field path, note)`` for every value of ``scenario`` that has no public source.
+
+    A cost line counts when its ``source_note`` says PLACEHOLDER (templates carry the note of the data rows they
+    use); a ``[context]`` value counts when it is still the country profile's value and that value is a placeholder.
+    """
+    out = []
+    if scenario.scenario.country:
+        profile = country_profiles().get(scenario.scenario.country)
+        # everything the profile can fill in this scenario; a value counts where the scenario holds it unchanged
+        filled = profile.defaults(scenario.scenario.currency, scenario.context.budget_scope) if profile else {}
+        for table, values in filled.items():
+            for field, (default, name) in values.items():
+                if field in YEAR_FIELDS:
+                    continue  # the year a value refers to, not a value of its own
+                row = profile.values.get(name) if profile else None
+                if row is not None and row.placeholder and getattr(getattr(scenario, table), field) == default:
+                    out.append((f"{table}.{field}", row.source))
+    bond = scenario.context.gap_financing
+    if bond is not None and is_placeholder_note(bond.note):
+        out.append(("context.gap_financing.rate", bond.note))
+    for i, p in enumerate(scenario.programme):
+        for j, line in enumerate(p.cost):
+            if is_placeholder_note(line.source_note):
+                out.append((f"programme[{i}].cost[{j}].unit_cost", line.source_note))
+    return out
+
+
+def price_history_warnings(scenario: Scenario) -> list[Problem]:
+    """Amounts quoted in a year before start_year that the consumer price index of data/price_history.csv does not
+    reach: those years are deflated at the first projection year's rate, an assumption the user should see."""
+    meta, macro = scenario.scenario, scenario.macro
+    local = meta.currency
+    cpi = macro_data().cpi
+    quoted: list[tuple[str, int, str]] = []
+    for i, p in enumerate(scenario.programme):
+        for j, c in enumerate(p.cost):
+            if c.price_year is not None:
+                quoted.append((f"programme[{i}].cost[{j}].price_year", c.price_year, scenario.line_currency(c)))
+    if scenario.context.budget_year is not None:
+        quoted.append(("context.budget_year", scenario.context.budget_year, local))
+    out = []
+    for path, year, currency in quoted:
+        is_local = currency == local
+        rate = macro.inflation if is_local else macro.usd_inflation
+        if year >= meta.start_year or rate is None:
+            continue  # inside the plan, or flat prices
+        history = cpi.get(currency, {})
+        missing = [y for y in range(year + 1, meta.start_year) if y not in history or y - 1 not in history]
+        if missing:
+            first = rate[0] if isinstance(rate, list) else rate
+            span = f"{missing[0]}" if len(missing) == 1 else f"{missing[0]}-{missing[-1]}"
+            out.append(Problem(path, f"{currency} prices of {span} are not in data/price_history.csv: those years "
+                               f"are deflated at the first projection year's {'' if is_local else 'US '}inflation "
+                               f"({first:.1%}); check the price year", year))
+    return out
+

@@ -1,0 +1,191 @@
+"""The ``[[stress]]`` rows of a scenario and the stresses named on the command line: the built-in stresses
+(:data:`STRESSES`), what their sizes mean and may be, and their rules (checked with the rest of the scenario). The
+stresses themselves, and a scenario run under each, are a study (:mod:`dfl_finance.studies.risk.stress`)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from dfl_finance.errors import Problem, ScenarioError, known
+from dfl_finance.inputs.paths import did_you_mean
+from dfl_finance.vocabulary import STRESS_NAMES
+
+if TYPE_CHECKING:
+    from dfl_finance.inputs.models import Scenario
+
+
+@dataclass(frozen=True)
+class StressTest:
+    """A built-in stress: its name, what its ``size`` means, the default size and the allowed sizes."""
+
+    name: str
+    size_words: str
+    default_size: float
+    low: float  # sizes must be > low (or >= low when low_closed)
+    high: float  # and <= high
+    low_closed: bool = False
+    whole: bool = False  # the size is a whole number (years)
+    takes_source: bool = False
+    default_targets: tuple[str, ...] = ()  # kinds of source stressed when no source is named
+
+
+#: The built-in stresses, in the order of the built-in set.
+STRESSES: dict[str, StressTest] = {t.name: t for t in (
+    StressTest("depreciation", "the rise of the exchange rate (local currency per USD)", 0.3, 0.0, 10.0),
+    StressTest("budget_growth", "the fall of the real budget growth in the plan's second and third years, in "
+               "standard deviations ([context] budget_growth_sd)", 1.0, 0.0, 10.0),
+    StressTest("capex_overrun", "the rise of every capex and fixed_capex unit cost", 0.2, 0.0, 10.0),
+    StressTest("pledge_shortfall", "the share of the pledge that does not come", 0.5, 0.0, 1.0, takes_source=True,
+               default_targets=("grant",)),
+    StressTest("delay", "the years by which the window of payments moves", 2.0, 1.0, 60.0, low_closed=True,
+               whole=True, takes_source=True, default_targets=("grant", "loan")),
+)}
+if tuple(STRESSES) != STRESS_NAMES:  # pragma: no cover - the vocabulary and this table name the same stresses
+    raise RuntimeError("STRESSES and vocabulary.STRESS_NAMES differ")
+
+
+def _number(x: float) -> str:
+    return f"{x:g}"
+
+
+def _percent(x: float) -> str:
+    return f"{x * 100:g}%"
+
+
+@dataclass(frozen=True)
+class StressSpec:
+    """One stress to run: a built-in ``name``, the ``source`` it targets (pledge_shortfall and delay; None: the
+    default targets) and its ``size`` (None: the default).
+
+    Examples
+    --------
+    >>> StressSpec("pledge_shortfall", "ida").key, StressSpec("depreciation", size=0.5).key
+    ('pledge_shortfall:ida', 'depreciation=0.5')
+    >>> StressSpec("delay").description
+    'every grant and loan pays 2 years later (its window of payments moved, clipped to the plan)'
+    """
+
+    name: str
+    source: str | None = None
+    size: float | None = None
+
+    @property
+    def test(self) -> StressTest:
+        return STRESSES[self.name]
+
+    @property
+    def amount(self) -> float:
+        """The size in effect: the given one, else the default."""
+        return self.test.default_size if self.size is None else float(self.size)
+
+    @property
+    def key(self) -> str:
+        """How the stress is named in the tables and on the command line: ``name[:source][=size]``, the size only
+        where it is not the default."""
+        text = self.name + (f":{self.source}" if self.source else "")
+        return text if self.amount == self.test.default_size else f"{text}={_number(self.amount)}"
+
+    @property
+    def description(self) -> str:
+        """The stress in one line."""
+        size = self.amount
+        kinds = self.test.default_targets
+        who = f"source `{self.source}`" if self.source else "every " + " and ".join(kinds)
+        if self.name == "depreciation":
+            return (f"a one-off {_percent(size)} nominal depreciation of the local currency against the USD in the "
+                    "plan's second year, kept after (LIC-DSF standard shock)")
+        if self.name == "budget_growth":
+            return (f"the real growth of the education budget {_number(size)} standard deviation"
+                    f"{'' if size == 1 else 's'} lower in the plan's second and third years (LIC-DSF standard shock)")
+        if self.name == "capex_overrun":
+            return f"every capex and fixed_capex unit cost {_percent(size)} higher"
+        if self.name == "pledge_shortfall":
+            return f"{who} delivers {_percent(1.0 - size)} of its pledge (its commitment and annual cap scaled)"
+        return (f"{who} pays {_number(size)} years later (its window of payments moved, clipped to the plan)")
+
+
+#: The stresses run when a scenario has no ``[[stress]]`` rows and none is named on the command line.
+BUILT_IN: tuple[StressSpec, ...] = tuple(StressSpec(name) for name in STRESSES)
+
+
+def parse_stress(text: str) -> StressSpec:
+    """A stress written ``name[:source][=size]`` (``pledge_shortfall:ida``, ``depreciation=0.5``).
+
+    Raises
+    ------
+    ScenarioError
+        An unknown name or a size that is not a number; the problem is named ``--stress``.
+
+    Examples
+    --------
+    >>> parse_stress("delay:ida=3")
+    StressSpec(name='delay', source='ida', size=3.0)
+    """
+    head, eq, size_text = text.partition("=")
+    name, colon, source = head.partition(":")
+    name, source = name.strip(), source.strip()
+    if name not in STRESSES:
+        raise ScenarioError([Problem("--stress", f"unknown stress `{name}` (known: {known(STRESS_NAMES)})"
+                                     + did_you_mean(name, STRESS_NAMES), text)])
+    if colon and not source:
+        raise ScenarioError([Problem("--stress", "write a source id after the colon (name:source)", text)])
+    size = None
+    if eq:
+        try:
+            size = float(size_text)
+        except ValueError:
+            raise ScenarioError([Problem("--stress", "the size after `=` must be a number", text)]) from None
+    return StressSpec(name, source or None, size)
+
+
+def _spec_problems(spec: StressSpec, sc: Scenario) -> list[tuple[str, str, object]]:
+    """``(field, message, value)`` of what is wrong with a stress for a scenario: a source where the stress takes
+    none, a source the scenario does not have, a size outside the stress's range."""
+    out: list[tuple[str, str, object]] = []
+    test = spec.test
+    if spec.source is not None:
+        ids = [s.id for s in sc.source]
+        if not test.takes_source:
+            out.append(("source", f"{spec.name} takes no source (only pledge_shortfall and delay do)", spec.source))
+        elif spec.source not in ids:
+            out.append(("source", f"no source with this id (known: {known(ids)})" + did_you_mean(spec.source, ids),
+                        spec.source))
+    if spec.size is not None:
+        size = float(spec.size)
+        above = size >= test.low if test.low_closed else size > test.low
+        if not (math.isfinite(size) and above and size <= test.high) or (test.whole and not size.is_integer()):
+            what = "a whole number from" if test.whole else "a number >" + ("=" if test.low_closed else "")
+            rng = (f"{what} {_number(test.low)} to {_number(test.high)}" if test.whole
+                   else f"{what} {_number(test.low)} and <= {_number(test.high)}")
+            out.append(("size", f"the size of {spec.name} is {test.size_words}: {rng}", spec.size))
+    return out
+
+
+def stress_problems(sc: Scenario) -> list[Problem]:
+    """Every problem of the ``[[stress]]`` rows (checked with the rest of the scenario): a source that does not
+    exist or that the stress does not take, a size outside its range, the same stress twice."""
+    out: list[Problem] = []
+    seen: dict[str, int] = {}
+    for i, row in enumerate(sc.stress):
+        spec = StressSpec(row.name, row.source, row.size)
+        out += [Problem(f"stress[{i}].{field}", message, value) for field, message, value in _spec_problems(spec, sc)]
+        if spec.key in seen:
+            out.append(Problem(f"stress[{i}].name", f"the same stress as stress[{seen[spec.key]}]", row.name))
+        seen.setdefault(spec.key, i)
+    return out
+
+
+def check_stresses(specs: Sequence[StressSpec], sc: Scenario) -> list[Problem]:
+    """What is wrong with stresses named on the command line for a scenario, each named ``--stress``."""
+    return [Problem("--stress", f"{spec.key}: {field}: {message}", value)
+            for spec in specs for field, message, value in _spec_problems(spec, sc)]
+
+
+def stresses_of(sc: Scenario) -> list[StressSpec]:
+    """The scenario's ``[[stress]]`` rows, or the built-in set (:data:`BUILT_IN`) when it has none."""
+    if not sc.stress:
+        return list(BUILT_IN)
+    return [StressSpec(row.name, row.source, row.size) for row in sc.stress]

@@ -1,0 +1,509 @@
+"""A validated :class:`~dfl_finance.inputs.Scenario` -> the engine's arrays (:class:`ModelInputs`).
+
+The engine never sees the schema; this is the one place that maps fields to arrays (and names to indices). Before
+any array is allocated, :func:`~dfl_finance.model.sizing.check_memory` refuses a scenario whose arrays would not fit
+in the memory limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, TypeVar
+
+import numpy as np
+
+from dfl_finance.engine import Floats
+from dfl_finance.engine.costs import CostInputs
+from dfl_finance.engine.dsf import DsfInputs
+from dfl_finance.engine.financing import SourceInputs
+from dfl_finance.engine.loans import ppp_profile, repayment_profile
+from dfl_finance.engine.model import GapBond, LoanSpec, ModelInputs
+from dfl_finance.engine.prices import Prices, fx_from_inflation, index_from_rates, real_discount_factors
+from dfl_finance.inputs.profiles import MacroData
+from dfl_finance.inputs.uncertain import PLEDGE_LAG, PLEDGE_MATERIALISES, PLEDGE_SHARE, UNCERTAIN_FIELDS, can_vary
+
+__all__ = ["UNCERTAIN_FIELDS", "build_model_inputs", "can_vary"]
+from dfl_finance.inputs.profiles import macro_data
+from dfl_finance.model.sizing import check_memory
+from dfl_finance.vocabulary import COST_CLASSES, DRIVERS, DSF_RATIOS, LINE_KINDS, ROLLOUTS, SOURCE_KINDS, USD
+
+if TYPE_CHECKING:
+    from dfl_finance.inputs.models import Programme, Scenario, Source
+
+
+def _default_macro_data() -> MacroData:
+    return macro_data()
+
+T = TypeVar("T")
+
+
+def cell_names(programmes: Sequence[Programme]) -> list[tuple[str, str]]:
+    """The cost cells ``(programme id, capex|opex)`` in allocation order (see ``engine.financing.line_cells``)."""
+    return [(p.id, k) for p in programmes for k in COST_CLASSES]
+
+
+def paying_order(sources: Sequence[Source]) -> list[int]:
+    """Indices of ``sources`` in paying order: ``priority`` (default 0; domestic last) then file order."""
+    def key(i: int) -> tuple[float, int]:
+        s = sources[i]
+        if s.priority is not None:
+            return (s.priority, i)
+        return (np.inf if s.kind == "domestic" else 0, i)
+    return sorted(range(len(sources)), key=key)
+
+
+def rate_path(value: float | list[float] | None, n: int) -> Floats:
+    """A rate given as one number or one per projection year -> (n,) years from start_year; after the last given
+    year it continues at its last value."""
+    if value is None:
+        return np.zeros(n)
+    values = np.asarray([value] if isinstance(value, (int, float)) else value, dtype=float)
+    return np.concatenate([values, np.full(max(n - values.size, 0), values[-1])])[:n]
+
+
+def _growth_path(given: float | list[float] | None, value: _Values, horizon: int) -> Floats:
+    """(D, H) the real budget growth into each year from start_year: the file's rate or rates (after the last, the
+    last), or a sampled rate for every year in each draw."""
+    if ("context", "budget_growth") in value.samples:
+        return np.repeat(value(("context", "budget_growth"), None)[:, None], horizon, axis=1)
+    return _repeat(rate_path(given if given is not None else 0.0, horizon).tolist(), value.draws)
+
+
+def in_usd(scenario: Scenario, currency: str) -> bool:
+    """Whether an amount in ``currency`` is in US dollars in a scenario whose local currency is not: it is then
+    converted at the exchange rate (in a USD scenario every amount is local)."""
+    return currency == USD and scenario.scenario.currency != USD
+
+
+def price_years(scenario: Scenario) -> list[int]:
+    """Every year an amount of the scenario is quoted in (the price paths must reach back to the earliest)."""
+    meta = scenario.scenario
+    years = [meta.start_year, meta.base_year]
+    years += [c.price_year for p in scenario.programme for c in p.cost if c.price_year is not None]
+    years += [y for y in (scenario.context.budget_year, scenario.debt.data_year, scenario.macro.fx_year)
+              if y is not None]
+    return years
+
+
+def build_prices(scenario: Scenario, horizon: int, draws: int = 1, data: MacroData | None = None) -> Prices:
+    """The price and exchange-rate paths of a scenario, from the earliest year it quotes to ``horizon`` years
+    after start_year.
+
+    Rates: ``[macro] inflation`` for the projection years (then its last rate); before start_year the consumer
+    price index of ``data`` where it has the year, else the first projection year's rate. A USD scenario without
+    inflation has flat prices. The exchange rate: ``fx_path`` (then its last rate of change; before start_year it
+    follows relative inflation), else ``fx_rate`` (of ``fx_year``, default the base year) moved by relative
+    inflation.
+    """
+    data = _default_macro_data() if data is None else data
+    meta, macro = scenario.scenario, scenario.macro
+    start, Y = meta.start_year, meta.years
+    origin = min(price_years(scenario)) - 1
+    n = start + horizon - origin
+    years = np.arange(origin, origin + n)
+    anchor, base = start - origin, meta.base_year - origin
+    local = meta.currency
+    fx_at = base if macro.fx_year is None else macro.fx_year - origin  # where fx_rate holds
+
+    def rates(currency: str, value: float | list[float] | None) -> Floats:
+        path = rate_path(value, horizon)
+        out = np.empty(n)
+        out[anchor:] = path
+        history = data.cpi.get(currency, {}) if value is not None else {}
+        for j in range(anchor):
+            y = int(years[j])
+            if y in history and y - 1 in history:
+                out[j] = history[y] / history[y - 1] - 1.0
+            else:
+                out[j] = path[0]
+        return out
+
+    lcu = index_from_rates(rates(local, macro.inflation)[None, :], base)
+    if local == USD:
+        usd, fx = lcu, np.ones((1, n))
+    else:
+        usd = index_from_rates(rates(USD, macro.usd_inflation)[None, :], base)
+        if macro.fx_path is None:
+            fx = fx_from_inflation(np.array([float(macro.fx_rate or 1.0)]), lcu, usd, base)
+            fx = fx / (fx[:, [fx_at]] / float(macro.fx_rate or 1.0))  # fx_rate holds in fx_year
+        else:
+            given = np.asarray(macro.fx_path, dtype=float)
+            relative = (lcu / usd)[0]
+            fx_row = np.empty(n)
+            fx_row[anchor:anchor + Y] = given
+            step = given[-1] / given[-2] if Y >= 2 else None
+            for j in range(anchor + Y, n):
+                fx_row[j] = fx_row[j - 1] * (step if step is not None else relative[j] / relative[j - 1])
+            if anchor > 0:
+                # before start_year: from fx_rate of an earlier year if given, else back from the path
+                ref, ref_at = ((float(macro.fx_rate), fx_at) if macro.fx_rate is not None and fx_at < anchor
+                               else (given[0], anchor))
+                fx_row[:anchor] = ref * relative[:anchor] / relative[ref_at]
+            fx = fx_row[None, :]
+
+    def rep(a: Floats) -> Floats:
+        return np.repeat(a, draws, axis=0)
+
+    return Prices(lcu=rep(lcu), usd=rep(usd), fx=rep(fx), start=anchor, base=base)
+
+
+#: A location in a scenario (as :func:`dfl_finance.inputs.paths.resolve` gives it) -> its value in each draw (D,).
+Samples = Mapping[tuple[str | int, ...], Floats]
+
+class _Values:
+    """A scenario's value of a field in each draw: the sampled values where there are some, else the scenario's."""
+
+    def __init__(self, samples: Samples | None, draws: int) -> None:
+        self.samples = {tuple(k): np.asarray(v, dtype=float) for k, v in (samples or {}).items()}
+        self.draws = draws
+
+    def __call__(self, loc: tuple[str | int, ...], default: float | None) -> Floats:
+        if loc in self.samples:
+            return self.samples[loc]
+        return np.full(self.draws, np.nan if default is None else float(default))
+
+    def columns(self, locs: Sequence[tuple[str | int, ...]], defaults: Sequence[float | None]) -> Floats:
+        """(D, n) the values of several fields."""
+        if not locs:
+            return np.zeros((self.draws, 0))
+        return np.stack([self(loc, d) for loc, d in zip(locs, defaults)], axis=1)
+
+
+def _repeat(values: Sequence[float], draws: int) -> Floats:
+    """(n,) values -> (draws, n), the same in every draw."""
+    arr = np.asarray(values, dtype=float).reshape(1, -1)
+    return np.repeat(arr, draws, axis=0)
+
+
+def quote_factors(scenario: Scenario, prices: Prices) -> Floats:
+    """What each cost line's unit cost is multiplied by to be in constant local prices of the base year, (D, L):
+    deflated within its own currency from its price year to the base year, then converted at the base year's
+    exchange rate (USD lines)."""
+    start = scenario.scenario.start_year
+    base_year = scenario.scenario.base_year
+    out = []
+    for p in scenario.programme:
+        for c in p.cost:
+            usd = in_usd(scenario, scenario.line_currency(c))
+            index = prices.usd if usd else prices.lcu
+            at = prices.start + (c.price_year if c.price_year is not None else base_year) - start
+            out.append(prices.fx_base / index[:, at] if usd else 1.0 / index[:, at])
+    D = prices.draws
+    return np.stack(out, axis=1) if out else np.zeros((D, 0))
+
+
+def build_cost_inputs(scenario: Scenario, draws: int = 1, prices: Prices | None = None,
+                      years: int | None = None, samples: Samples | None = None) -> CostInputs:
+    """The :class:`~dfl_finance.engine.costs.CostInputs` of a scenario, repeated over ``draws``, over ``years``
+    years (default the plan's; more to continue opex and replacements after it), in constant local prices of the
+    base year (``prices``; default: flat prices, amounts as written); ``samples`` give the fields that vary between
+    draws."""
+    value = _Values(samples, draws)
+    ctx = scenario.context
+    start = scenario.scenario.start_year
+    plan_years = scenario.scenario.years
+    Y = plan_years if years is None else years
+    progs = scenario.programme
+    lines = [(p_idx, c) for p_idx, p in enumerate(progs) for c in p.cost]
+    counts = {driver: getattr(ctx, driver, None) or 0 for driver in DRIVERS}  # 0 for "none"
+    # the lump sums of fixed lines, as multiples of unit_cost in each year: a schedule's years, every year, or the
+    # profile (after the plan: a fixed_opex profile at its last value, a fixed_capex one nothing)
+    schedule = np.zeros((len(lines), Y))
+    for l_idx, (_, c) in enumerate(lines):
+        if c.profile is not None:
+            n = min(len(c.profile), Y)
+            schedule[l_idx, :n] = c.profile[:n]
+            if c.kind == "fixed_opex" and c.profile:
+                schedule[l_idx, n:] = c.profile[-1]
+        elif c.kind == "fixed_capex":
+            schedule[l_idx, [y - start for y in (c.schedule or [start])]] = 1.0
+        elif c.kind == "fixed_opex":
+            schedule[l_idx, :] = 1.0
+    line_locs = [("programme", i, "cost", j) for i, p in enumerate(progs) for j in range(len(p.cost))]
+    unit_cost = value.columns([(*loc, "unit_cost") for loc in line_locs], [c.unit_cost for _, c in lines])
+    usd_priced = np.array([in_usd(scenario, scenario.line_currency(c)) for _, c in lines], dtype=bool)
+    rer = None
+    if prices is not None:
+        unit_cost = unit_cost * quote_factors(scenario, prices)
+        rer = prices.window(prices.rer, Y)
+    return CostInputs(
+        years=Y,
+        driver_count=value.columns([("context", p.driver) for p in progs], [counts[p.driver] for p in progs])
+        if progs else np.zeros((draws, 0)),
+        start_share=value.columns([("programme", i, "start_share") for i in range(len(progs))],
+                                  [p.start_share for p in progs]),
+        target_share=value.columns([("programme", i, "target_share") for i in range(len(progs))],
+                                   [p.target_share for p in progs]),
+        target_index=(np.rint(value.columns([("programme", i, "target_year") for i in range(len(progs))],
+                                            [p.target_year or scenario.end_year for p in progs]))
+                      - start).astype(np.int64),
+        rollout=np.array([ROLLOUTS.index(p.rollout) for p in progs], dtype=np.int64),
+        line_programme=np.array([p_idx for p_idx, _ in lines], dtype=np.int64),
+        line_kind=np.array([LINE_KINDS.index(c.kind) for _, c in lines], dtype=np.int64),
+        unit_cost=unit_cost,
+        price_trend=value.columns([(*loc, "price_trend") for loc in line_locs], [c.price_trend for _, c in lines]),
+        lifetime=np.array([c.lifetime or 0 for _, c in lines], dtype=np.int64),
+        replace_existing=np.array([c.replace_existing for _, c in lines], dtype=bool),
+        schedule=schedule,
+        usd_priced=usd_priced,
+        rer=rer,
+    )
+
+
+def cell_order(programmes: Sequence[Programme]) -> np.ndarray:
+    """The order in which the cost cells are paid: programmes by ``priority`` (default 0, lower first), file order
+    on ties; capex before opex within a programme."""
+    ranked = sorted(range(len(programmes)), key=lambda i: (programmes[i].priority or 0, i))
+    return np.array([2 * i + k for i in ranked for k in range(len(COST_CLASSES))], dtype=np.int64)
+
+
+def eligible_cells(scenario: Scenario) -> np.ndarray:
+    """(S, C) bool: the cost cells each source may pay (one dictionary lookup per ``eligible`` entry)."""
+    cells = cell_names(scenario.programme)
+    index: dict[str, list[int]] = {}
+    for c, (prog, kind) in enumerate(cells):
+        index.setdefault(prog, []).append(c)
+        index[f"{prog}:{kind}"] = [c]
+    capex = np.array([kind == "capex" for _, kind in cells], dtype=bool)
+    out = np.zeros((len(scenario.source), len(cells)), dtype=bool)
+    for i, s in enumerate(scenario.source):
+        if s.eligible is None:
+            out[i] = True
+        else:
+            hits = [c for entry in dict.fromkeys(s.eligible) for c in index.get(entry, ())]
+            out[i, hits] = True
+        if s.kind == "ppp":
+            out[i] &= capex
+    return out
+
+
+def build_source_inputs(scenario: Scenario, draws: int = 1, prices: Prices | None = None,
+                        samples: Samples | None = None) -> SourceInputs:
+    """The :class:`~dfl_finance.engine.financing.SourceInputs` of a scenario, repeated over ``draws``; with
+    ``prices``, the sources' amounts are in their own currency at current prices; ``samples`` give the fields that
+    vary between draws."""
+    value = _Values(samples, draws)
+    sources = scenario.source
+    start, Y = scenario.scenario.start_year, scenario.scenario.years
+    years = np.arange(start, start + Y)
+    ids = {s.id: i for i, s in enumerate(sources)}
+    S = len(sources)
+    window = np.zeros((S, Y), dtype=bool)
+    match_on = np.zeros((S, S), dtype=bool)
+    ratio = np.zeros(S)
+    for i, s in enumerate(sources):
+        window[i] = (years >= (s.first_year or start)) & (years <= (s.last_year or years[-1]))
+        if s.match is not None:
+            ratio[i] = s.match.ratio
+            match_on[i, [ids[m] for m in s.match.sources]] = True
+
+    def opt(v: float | None) -> float:
+        return np.inf if v is None else v
+
+    conversion = None
+    if prices is not None:
+        lcu = prices.window(prices.lcu, Y)
+        usd = lcu / prices.window(prices.fx, Y)
+        conversion = np.stack([usd if in_usd(scenario, scenario.source_currency(s)) else lcu
+                               for s in sources], axis=1) if sources else np.zeros((prices.draws, 0, Y))
+    share_cap = value.columns([("source", i, "share_cap") for i in range(S)], [s.share_cap for s in sources])
+    # (D, S, Y): one cap for every year (sampled, or the file's), or the file's cap per year
+    annual_cap = np.repeat(value.columns([("source", i, "annual_cap") for i in range(S)],
+                                         [opt(s.annual_cap if not isinstance(s.annual_cap, list) else None)
+                                          for s in sources])[:, :, None], Y, axis=2)
+    for i, s in enumerate(sources):
+        if isinstance(s.annual_cap, list) and ("source", i, "annual_cap") not in value.samples:
+            annual_cap[:, i, :] = np.asarray(s.annual_cap, dtype=float)[None, :Y]
+    commitment = value.columns([("source", i, "commitment") for i in range(S)], [opt(s.commitment) for s in sources])
+    draw_window = None
+    for i, s in enumerate(sources):
+        # a pledge in a risk draw: it materialises or not, a share of it disburses, its window moves later
+        m = value(("source", i, PLEDGE_MATERIALISES), 1.0) * value(("source", i, PLEDGE_SHARE), 1.0)
+        if np.isfinite(commitment[:, i]).all():
+            commitment[:, i] *= m
+        elif np.isfinite(annual_cap[:, i]).all():
+            annual_cap[:, i] *= m[:, None]
+        else:
+            share_cap[:, i] *= m
+        if ("source", i, PLEDGE_LAG) in value.samples:
+            if draw_window is None:
+                draw_window = np.repeat(window[None], draws, axis=0)
+            lag = np.rint(value(("source", i, PLEDGE_LAG), 0.0)).astype(np.int64)
+            first, last = s.first_year or start, s.last_year or int(years[-1])
+            draw_window[:, i] = ((years[None, :] >= first + lag[:, None]) & (years[None, :] <= last + lag[:, None]))
+    order = cell_order(scenario.programme)
+    return SourceInputs(
+        draw_window=draw_window,
+        conversion=conversion,
+        cell_order=None if (order == np.arange(order.size)).all() else order,
+        net_envelope=scenario.context.envelope == "net",
+        order=np.array(paying_order(sources), dtype=np.int64),
+        kind=np.array([SOURCE_KINDS.index(s.kind) for s in sources], dtype=np.int64),
+        eligible=eligible_cells(scenario),
+        window=window,
+        share_cap=share_cap,
+        annual_cap=annual_cap,
+        budget_share_cap=value.columns([("source", i, "budget_share_cap") for i in range(S)],
+                                       [opt(s.budget_share_cap) for s in sources]),
+        commitment=commitment,
+        match_ratio=ratio,
+        match_on=match_on,
+    )
+
+
+def _given(value: T | None, what: str) -> T:
+    """A field that validation guarantees (a loan has its terms); None here is a bug, not an input error."""
+    if value is None:
+        raise RuntimeError(f"{what} is missing in a validated scenario")
+    return value
+
+
+def _per_draw(make: Callable[[float], Floats], rates: Floats) -> tuple[Floats, Floats]:
+    """A loan's repayment profile in each draw, made once per distinct rate: (D, K + 1), (D,)."""
+    distinct, which = np.unique(rates, return_inverse=True)
+    profiles = np.stack([make(float(r)) for r in distinct])
+    return profiles[which.reshape(-1)], np.asarray(rates, dtype=float)
+
+
+def _loan_specs(scenario: Scenario, draws: int = 1,
+                samples: Samples | None = None) -> tuple[list[LoanSpec], list[LoanSpec]]:
+    value = _Values(samples, draws)
+    loans, ppps = [], []
+    local = scenario.scenario.currency
+    for i, s in enumerate(scenario.source):
+        usd = in_usd(scenario, scenario.source_currency(s))
+        if s.kind == "loan":
+            repayment, grace = _given(s.repayment, "repayment"), _given(s.grace_years, "grace_years")
+            maturity, schedule = _given(s.maturity_years, "maturity_years"), s.schedule
+            rates = value(("source", i, "rate"), _given(s.rate, "rate"))
+            # external debt: a loan in USD (in a USD scenario every loan: its lenders are abroad)
+            external = usd or local == USD
+            loans.append(LoanSpec(i, *_per_draw(lambda r: repayment_profile(repayment, r, grace, maturity, schedule),
+                                                rates), s.front_end_fee or 0.0, s.commitment_fee or 0.0, usd,
+                                  external))
+        elif s.kind == "ppp":
+            years = _given(s.contract_years, "contract_years")
+            rates = value(("source", i, "return_rate"), _given(s.return_rate, "return_rate"))
+            ppps.append(LoanSpec(i, *_per_draw(lambda r: ppp_profile(years, r), rates), 0.0, 0.0, usd))
+    return loans, ppps
+
+
+def _gap_bond(scenario: Scenario) -> GapBond | None:
+    gf = scenario.context.gap_financing
+    if gf is None:
+        return None
+    m = gf.maturity_years
+    return GapBond(profile=repayment_profile("schedule", gf.rate, m - 1, m, [(m, m, 1.0)]), rate=gf.rate)
+
+
+def horizon_of(scenario: Scenario) -> int:
+    """Years from start_year to the last year any flow reaches: the plan and its post-horizon years, the last loan
+    repayment or PPP payment, the repayment of the gap bond."""
+    Y = scenario.scenario.years
+    loans, ppps = _loan_specs(scenario)
+    tails = [int(spec.profile.shape[-1]) - 1 for spec in loans + ppps]
+    bond = _gap_bond(scenario)
+    if bond is not None:
+        tails.append(len(bond.profile) - 1)
+    return Y + max([scenario.scenario.post_horizon_years, *tails])
+
+
+def _dsf_inputs(scenario: Scenario, prices: Prices, data: MacroData) -> DsfInputs | None:
+    """The debt-sustainability inputs, when the scenario has GDP, exports and revenue ([debt] or the profile)."""
+    debt = scenario.debt
+    if debt.gdp is None or debt.exports is None or debt.revenue is None or not debt.gdp > 0:
+        return None
+    start = scenario.scenario.start_year
+    at = prices.start + (debt.data_year if debt.data_year is not None else start) - start
+    g = debt.gdp_growth or 0.0
+    rer = prices.rer
+    # from data_year to start_year like gdp_path: real growth, US prices, divided by the real exchange rate
+    gdp0 = (debt.gdp * (1.0 + g) ** (start - (debt.data_year or start))
+            * prices.usd[:, prices.start] / prices.usd[:, at] / (rer[:, prices.start] / rer[:, at]))
+    D = prices.draws
+    nan = np.full(D, np.nan)
+    thresholds = data.thresholds.get(debt.capacity or "", ())
+    return DsfInputs(
+        gdp=np.asarray(gdp0, dtype=float),
+        gdp_growth=np.full(D, g),
+        exports_share=np.full(D, debt.exports / debt.gdp),
+        revenue_share=np.full(D, debt.revenue / debt.gdp),
+        baseline_pv_gdp=nan if debt.pv_external_debt is None else np.full(D, debt.pv_external_debt / debt.gdp),
+        baseline_service_exports=nan if debt.external_debt_service is None or not debt.exports > 0
+        else np.full(D, debt.external_debt_service / debt.exports),
+        thresholds=np.asarray(thresholds if len(thresholds) == len(DSF_RATIOS) else [np.nan] * len(DSF_RATIOS),
+                              dtype=float),
+    )
+
+
+def _prices_per_draw(scenario: Scenario, horizon: int, draws: int, data: MacroData, value: _Values) -> Prices:
+    """The price paths of each draw where ``[macro]`` values vary between draws (one path per distinct set)."""
+    fields = ("inflation", "usd_inflation", "fx_rate")
+    varying = [f for f in fields if ("macro", f) in value.samples]
+    if not varying:
+        return build_prices(scenario, horizon, draws, data)
+    columns = np.stack([value(("macro", f), None) for f in varying], axis=1)
+    distinct, which = np.unique(columns, axis=0, return_inverse=True)
+    built = [build_prices(scenario.model_copy(update={"macro": scenario.macro.model_copy(
+        update=dict(zip(varying, map(float, row))))}), horizon, 1, data) for row in distinct]
+    pick = which.reshape(-1)
+
+    def stacked(a: str) -> Floats:
+        return np.asarray(np.concatenate([getattr(p, a) for p in built])[pick], dtype=float)
+
+    return Prices(lcu=stacked("lcu"), usd=stacked("usd"), fx=stacked("fx"), start=built[0].start,
+                  base=built[0].base)
+
+
+def build_model_inputs(scenario: Scenario, draws: int = 1, data: MacroData | None = None,
+                       samples: Samples | None = None) -> ModelInputs:
+    """The :class:`~dfl_finance.engine.model.ModelInputs` of a validated scenario, repeated over ``draws``.
+
+    ``data``: consumer price indices and DSF thresholds (default: read from data/). ``samples``: the values of the
+    fields that vary between draws (:data:`UNCERTAIN_FIELDS`), by location, each (draws,).
+
+    Raises
+    ------
+    ScenarioError
+        The run would need more memory than the limit (:func:`check_memory`).
+    """
+    check_memory(scenario, draws)
+    data = _default_macro_data() if data is None else data
+    ctx, meta = scenario.context, scenario.scenario
+    Y = meta.years
+    H = horizon_of(scenario)
+    value = _Values(samples, draws)
+    prices = _prices_per_draw(scenario, H, draws, data, value)
+
+    # the budget: nominal local currency of budget_year -> constant prices, carried to start_year at real growth
+    growth = _growth_path(ctx.budget_growth, value, H)
+    budget_year = ctx.budget_year if ctx.budget_year is not None else meta.start_year
+    at = prices.start + budget_year - meta.start_year
+    budget = value(("context", "education_budget"), ctx.education_budget or 0.0)
+    # carried to start_year at real growth: back through the path's years, or at its first rate before start_year
+    j = budget_year - meta.start_year
+    carry = 1.0 / np.prod(1.0 + growth[:, 1:j + 1], axis=1) if j > 0 else (1.0 + growth[:, 0]) ** -j
+    budget0 = budget / prices.lcu[:, at] * carry
+    domestic = [i for i, s in enumerate(scenario.source) if s.kind == "domestic" and s.budget_share_cap is not None]
+    caps = value.columns([("source", i, "budget_share_cap") for i in domestic],
+                         [scenario.source[i].budget_share_cap for i in domestic])
+    loans, ppps = _loan_specs(scenario, draws, samples)
+    return ModelInputs(
+        costs=build_cost_inputs(scenario, draws, prices, years=Y + meta.post_horizon_years, samples=samples),
+        years=Y,
+        horizon=H,
+        sources=build_source_inputs(scenario, draws, prices, samples),
+        loans=loans,
+        ppps=ppps,
+        n_programmes=len(scenario.programme),
+        education_budget=np.asarray(budget0, dtype=float),
+        budget_growth=growth,
+        burden_limit=value(("context", "burden_limit"), ctx.burden_limit),
+        discount=real_discount_factors(value(("scenario", "discount_rate"), meta.discount_rate),
+                                       meta.discount_basis == "real", prices.window(prices.lcu, H)),
+        learners=value(("context", "learners"), ctx.learners or 0),
+        prices=prices,
+        gap_bond=_gap_bond(scenario),
+        dsf=_dsf_inputs(scenario, prices, data),
+        domestic_cap=caps.sum(axis=1) if domestic else None,
+    )

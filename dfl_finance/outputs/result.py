@@ -1,0 +1,784 @@
+"""``run``: scenario -> engine -> :class:`Result`, which presents the arrays as tidy tables; ``compare``.
+
+The tables follow the output contract of DESIGN.md: every table starts with ``scenario``; one row per observation;
+amounts in the scenario's currency, rounded to its minor unit (:func:`~dfl_finance.vocabulary.minor_unit_digits`);
+unit costs to :data:`~dfl_finance.vocabulary.PRICE_DIGITS` decimals, shares and ratios to
+:data:`~dfl_finance.vocabulary.SHARE_DIGITS`; counts and years are integers. Scenario names are data: they appear
+in the ``scenario`` column and never become column names.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from dfl_finance.engine import Floats
+from dfl_finance.engine.fiscal import recurrent_metrics
+from dfl_finance.engine.model import ModelInputs, Simulation, simulate
+from dfl_finance.errors import DflFinanceError, known
+from dfl_finance.inputs.models import Scenario
+from dfl_finance.inputs.paths import leaves
+from dfl_finance.inputs.rules import comparability
+from dfl_finance.inputs.uncertain import drawn_inputs, flat_note
+from dfl_finance.model.compile import build_model_inputs, cell_names
+from dfl_finance.outputs.formatting import basis_currency, currency_of
+from dfl_finance.vocabulary import (
+    DSF_RATIOS,
+    EXTERNAL_KINDS,
+    GAP,
+    HEADLINE_METRICS,
+    LINE_CLASS,
+    LINE_KINDS,
+    METRICS,
+    PRICE_BASES,
+    PRICE_DIGITS,
+    SHARE_DIGITS,
+    SOURCE_KINDS,
+    USD,
+    basis_metric_key,
+    metric_definition,
+    minor_unit_digits,
+    source_metric_key,
+)
+
+#: Columns that say in what an amount table's amounts are: the price basis and the currency.
+BASIS_COLUMNS = ["price_basis", "currency"]
+TABLE_COLUMNS = {
+    "costs": ["scenario", "year", "pillar", "programme", "item", "cost_kind", "line_kind", "quantity", "unit_cost",
+              "amount", *BASIS_COLUMNS],
+    "financing": ["scenario", "year", "source", "source_kind", "programme", "cost_kind", "amount", *BASIS_COLUMNS],
+    "debt_service": ["scenario", "year", "source", "disbursed", "interest", "principal", "fees", "outstanding",
+                     *BASIS_COLUMNS],
+    "fiscal": ["scenario", "year", "education_budget", "domestic_outlay", "debt_service", "ppp_payments",
+               "recurrent_after_plan", "government_burden", "burden_share", "burden_limit", "over_limit", "gap",
+               "domestic_envelope", "service_over_envelope", "plan_cost", *BASIS_COLUMNS],
+    "outcomes": ["scenario", "year", "programme", "driver", "reached", "reached_share", "reached_funded",
+                 "reached_funded_share"],
+    "dsf": ["scenario", "year", "ratio", "plan", "total", "threshold", "above_threshold", "headroom", "currency"],
+    "summary": ["scenario", "metric", "label", "value", "unit"],
+}
+#: The default price basis of the tables: constant prices of price_year in the local currency.
+DEFAULT_BASIS = "real-lcu"
+COMPARISON_COLUMNS = ["metric", "label", "unit", "scenario", "value", "baseline", "delta"]
+#: Columns of the tables that hold amounts of money (rounded to the minor unit) and shares (0..1).
+MONEY_COLUMNS = {"amount", "disbursed", "interest", "principal", "fees", "outstanding", "education_budget",
+                 "domestic_outlay", "debt_service", "ppp_payments", "government_burden", "gap", "domestic_envelope",
+                 "plan_cost", "headroom", "recurrent_after_plan"}
+SHARE_COLUMNS = {"burden_share", "burden_limit", "reached_share", "reached_funded_share", "plan", "total",
+                 "threshold"}
+#: Money metrics that are present values: amounts of start_year, converted to a basis with that year's factor.
+PV_METRICS = ("pv_total_cost", "pv_government_cost", "pv_government_cost_full_delivery")
+
+
+@dataclass(frozen=True)
+class Result:
+    """Everything a run of a scenario produced, over all its draws (one for a deterministic run); the tables and
+    the summary are those of ``draw`` (:meth:`for_draw`), :meth:`draw_tables` those of every draw."""
+
+    scenario: Scenario
+    inputs: ModelInputs
+    sim: Simulation
+    basis: str = DEFAULT_BASIS
+    draw: int = 0  # the draw whose tables and summary this view gives
+    #: what the views of one run (other draws, other bases) compute once and share
+    shared: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def draws(self) -> int:
+        """How many draws the run has."""
+        return int(self.sim.paid.shape[0])
+
+    def for_draw(self, draw: int) -> "Result":
+        """The same run, its tables and summary those of ``draw`` (0 .. draws - 1)."""
+        if not 0 <= draw < self.draws:
+            raise DflFinanceError(f"draw {draw} is not in this run (it has {self.draws})")
+        return self if draw == self.draw else replace(self, draw=draw)
+
+    @property
+    def name(self) -> str:
+        return self.scenario.name
+
+    @property
+    def currency(self) -> str:
+        """The currency of the amounts in the tables: USD in a USD basis, else the scenario's local currency."""
+        return basis_currency(self.basis, self.scenario)
+
+    @property
+    def digits(self) -> int:
+        """Decimal places of amounts in the tables: the minor unit of their currency."""
+        return minor_unit_digits(self.currency)
+
+    def in_basis(self, basis: str) -> "Result":
+        """The same run, its tables written in ``basis`` (one of :data:`~dfl_finance.vocabulary.PRICE_BASES`)."""
+        if basis not in PRICE_BASES:
+            raise DflFinanceError(f"unknown price basis {basis!r}: {known(PRICE_BASES)}")
+        return self if basis == self.basis else replace(self, basis=basis)
+
+    def draw_tables(self) -> dict[str, pd.DataFrame]:
+        """Every table of every draw, tidy, with a ``draw`` column after ``scenario``."""
+        per = []
+        for d in range(self.draws):
+            tables = self.for_draw(d).tables()
+            for df in tables.values():
+                df.insert(1, "draw", d)
+            per.append(tables)
+        return concat_tables(per)
+
+    @cached_property
+    def _factors(self) -> Floats:
+        """(D, H) what a constant-price local amount of each year is multiplied by to be in the basis."""
+        return self.inputs.prices.basis_factor(PRICE_BASES.index(self.basis), self.inputs.horizon)
+
+    @property
+    def _factor(self) -> Floats:
+        """(H,) :attr:`_factors` of this view's draw."""
+        return np.asarray(self._factors[self.draw], dtype=float)
+
+    def _in_basis(self, values: np.ndarray, year_axis: int = 0) -> np.ndarray:
+        """``values`` with a year axis (from start_year) converted to the basis."""
+        values = np.asarray(values, dtype=float)
+        shape = [1] * values.ndim
+        shape[year_axis] = values.shape[year_axis]
+        return values * self._factor[:values.shape[year_axis]].reshape(shape)
+
+    def _basis_columns(self, df: pd.DataFrame) -> pd.DataFrame:
+        df["price_basis"] = self.basis
+        df["currency"] = self.currency
+        return df
+
+    def _years(self, n: int) -> np.ndarray:
+        return np.arange(self.scenario.scenario.start_year, self.scenario.scenario.start_year + n)
+
+    def _rounded(self, df: pd.DataFrame) -> pd.DataFrame:
+        """Amounts to the minor unit, unit costs and shares to a fixed number of decimals (no rounding dust)."""
+        for col in df.columns:
+            if col in MONEY_COLUMNS:
+                df[col] = _round(df[col].to_numpy(dtype=float), self.digits)
+            elif col == "unit_cost":
+                df[col] = _round(df[col].to_numpy(dtype=float), PRICE_DIGITS)
+            elif col in SHARE_COLUMNS:
+                df[col] = _round(df[col].to_numpy(dtype=float), SHARE_DIGITS)
+        return df
+
+    @property
+    def payment_years(self) -> int:
+        """Years from the first year to the last payment of any loan or PPP (at least the projection); a payment
+        counts when it is not zero at the precision of the tables, as in :meth:`debt_service_df`."""
+        return max([self.scenario.scenario.years, *(len(rows["disbursed"]) for rows in self._debt_rows.values())])
+
+    def dsf_df(self) -> pd.DataFrame:
+        """The debt-sustainability view (LIC-DSF), one row per year and ratio, over the years of the plan and its
+        debt: the plan's contribution (``plan``), the country's baseline plus the plan (``total``, empty without a
+        baseline), the threshold for the country's capacity, whether the ratio (total, else plan) is above it, and
+        the ``headroom``: how much more PV of debt (or debt service) in USD the ratio allows before the threshold.
+        ``ppp_contingent_gdp`` is the LIC-DSF contingent liability of the PPPs (35% of their capital) over GDP.
+        Empty when the scenario has no GDP, exports and revenue ([debt] or the country profile)."""
+        if not self.sim.dsf:
+            return pd.DataFrame({c: pd.Series(dtype=np.int64 if c == "year" else object
+                                              if c in ("scenario", "ratio", "currency") else float)
+                                 for c in TABLE_COLUMNS["dsf"]})
+        d = {k: v[self.draw] for k, v in self.sim.dsf.items()}
+        n = self.payment_years
+        years = self._years(n)
+        thresholds = self.inputs.dsf.thresholds if self.inputs.dsf is not None else np.full(4, np.nan)
+        base = {"pv_debt_gdp": d["gdp"], "pv_debt_exports": d["exports"], "debt_service_exports": d["exports"],
+                "debt_service_revenue": d["revenue"]}
+        frames = []
+        for k, r in enumerate(DSF_RATIOS):
+            plan, total = d[f"plan:{r}"][:n], d[f"total:{r}"][:n]
+            ratio = np.where(np.isnan(total), plan, total)
+            t = float(thresholds[k])
+            frames.append(pd.DataFrame({
+                "scenario": self.name, "year": years, "ratio": r, "plan": plan, "total": total,
+                "threshold": t, "above_threshold": ratio > t if math.isfinite(t) else False,
+                "headroom": (t - ratio) * base[r][:n] if math.isfinite(t) else np.nan, "currency": USD}))
+        frames.append(pd.DataFrame({
+            "scenario": self.name, "year": years, "ratio": "ppp_contingent_gdp", "plan": d["ppp_contingent_gdp"][:n],
+            "total": np.nan, "threshold": np.nan, "above_threshold": False, "headroom": np.nan, "currency": USD}))
+        df = pd.concat(frames, ignore_index=True)[TABLE_COLUMNS["dsf"]]
+        df["headroom"] = _round(df["headroom"].to_numpy(dtype=float), minor_unit_digits(USD))
+        for col in ("plan", "total", "threshold"):
+            df[col] = _round(df[col].to_numpy(dtype=float), SHARE_DIGITS)
+        return df
+
+    # ----------------------------------------------------------------------------------------- tables
+    def costs_df(self) -> pd.DataFrame:
+        """Every cost line in every year: ``cost_kind`` is its class (capex/opex, as in financing.csv),
+        ``line_kind`` the line's own kind (capex, opex, fixed_capex, fixed_opex)."""
+        sc = self.scenario
+        years = self._years(sc.scenario.years)
+        lines = [(p, c) for p in sc.programme for c in p.cost]
+        Y, L = len(years), len(lines)
+        proj = self.sim.costs
+        kinds = [LINE_KINDS[k] for k in self.inputs.costs.line_kind]
+        return self._basis_columns(self._rounded(pd.DataFrame({
+            "scenario": sc.name,
+            "year": np.repeat(years, L),
+            "pillar": np.tile([p.pillar for p, _ in lines], Y),
+            "programme": np.tile([p.id for p, _ in lines], Y),
+            "item": np.tile([c.item for _, c in lines], Y),
+            "cost_kind": np.tile([LINE_CLASS[k] for k in kinds], Y),
+            "line_kind": np.tile(kinds, Y),
+            "quantity": proj.quantity[self.draw].reshape(-1).astype(np.int64),
+            "unit_cost": self._in_basis(proj.price[self.draw]).reshape(-1),
+            "amount": self._in_basis(proj.amount[self.draw]).reshape(-1),
+        }, columns=TABLE_COLUMNS["costs"])))
+
+    def outcomes_df(self) -> pd.DataFrame:
+        """Reach of every programme that has a driver (``driver = "none"`` programmes reach nothing)."""
+        sc = self.scenario
+        keep = [i for i, p in enumerate(sc.programme) if p.driver != "none"]
+        years = self._years(sc.scenario.years)
+        Y, K = len(years), len(keep)
+        funded = self.sim.reached_funded[self.draw][:, keep]
+        count = self.inputs.costs.driver_count[self.draw][keep][None, :]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            funded_share = np.where(count > 0, funded / np.where(count > 0, count, 1.0),
+                                    self.sim.costs.reached_share[self.draw][:, keep])
+        return self._rounded(pd.DataFrame({
+            "scenario": sc.name,
+            "year": np.repeat(years, K),
+            "programme": np.tile([sc.programme[i].id for i in keep], Y),
+            "driver": np.tile([sc.programme[i].driver for i in keep], Y),
+            "reached": self.sim.costs.reached[self.draw][:, keep].reshape(-1).astype(np.int64),
+            "reached_share": self.sim.costs.reached_share[self.draw][:, keep].reshape(-1),
+            "reached_funded": funded.reshape(-1).astype(np.int64),
+            "reached_funded_share": funded_share.reshape(-1),
+        }, columns=TABLE_COLUMNS["outcomes"]))
+
+    @cached_property
+    def _paid(self) -> Floats:
+        """(Y, S + 1, C) what each source (file order), then the gap, pays in each cell, rounded to the minor unit."""
+        pay, gap = self.sim.allocation.pay[self.draw], self.sim.allocation.gap[self.draw]  # (Y, S, C), (Y, C)
+        return _round(self._in_basis(np.concatenate([pay, gap[:, None, :]], axis=1)), self.digits)
+
+    def financing_df(self) -> pd.DataFrame:
+        """Who pays each cost cell in each year; the row with ``source = "gap"`` is what no source pays.
+
+        Only non-zero amounts are written (after rounding): most sources pay only some cells in some years, and a
+        row of zeros says nothing that a missing row does not. Sources in paying order, the gap last.
+        """
+        sc = self.scenario
+        cells = cell_names(sc.programme)
+        ids = [s.id for s in sc.source] + [GAP]
+        kinds = [s.kind for s in sc.source] + [GAP]
+        order = np.array([*self.inputs.sources.order, len(sc.source)], dtype=np.int64)
+        years = self._years(sc.scenario.years)
+        amounts = self._paid[:, order]  # (Y, S + 1, C), the gap last
+        y, s, c = np.nonzero(amounts)
+        return self._basis_columns(pd.DataFrame({
+            "scenario": sc.name,
+            "year": years[y],
+            "source": np.asarray(ids, dtype=object)[order[s]],
+            "source_kind": np.asarray(kinds, dtype=object)[order[s]],
+            "programme": np.asarray([n for n, _ in cells], dtype=object)[c],
+            "cost_kind": np.asarray([k for _, k in cells], dtype=object)[c],
+            "amount": amounts[y, s, c],
+        }, columns=TABLE_COLUMNS["financing"]))
+
+    @cached_property
+    def _debt_rows(self) -> dict[int, dict[str, Floats]]:
+        """Rounded flows of every loan and PPP source that pays, by source index, to its own last payment.
+
+        Every flow is rounded cumulatively (each year's value is the change of its rounded running total), so each
+        row is within one minor unit of the exact flow, each column adds up to its rounded total, and
+        ``outstanding`` is exactly the running sum of disbursed minus principal, ending at 0.
+        """
+        out = {}
+        for i, ds in sorted({**self.sim.debt, **self.sim.ppp}.items()):
+            flows = self._in_basis(_flows(ds, self.draw), year_axis=1)
+            n = _last_nonzero(flows, self.digits) + 1
+            if n == 0:
+                continue
+            disbursed, interest, principal, fees = (_round_cumulative(f[:n], self.digits) for f in flows[:4])
+            # outstanding: in the loan's own currency at current prices, exactly the running sum of disbursed minus
+            # principal; in another basis the balance is revalued every year (prices, exchange rate), so it is the
+            # converted balance
+            own = self.basis.startswith("nominal") and self.currency == self._source_currency(i)
+            outstanding = np.cumsum(disbursed - principal) if own else flows[4, :n]
+            out[i] = {"disbursed": disbursed, "interest": interest, "principal": principal, "fees": fees,
+                      "outstanding": _round(outstanding, self.digits)}
+        return out
+
+    def _source_currency(self, i: int) -> str:
+        """The currency of source ``i`` as the engine runs it: USD or the local currency."""
+        cur = self.scenario.source_currency(self.scenario.source[i])
+        return USD if cur == USD else self.scenario.scenario.currency
+
+    def loan_basis(self, i: int) -> str:
+        """The basis in which source ``i``'s debt service is its own nominal flows (its currency, current prices)."""
+        return "nominal-usd" if self._source_currency(i) == USD else "nominal-lcu"
+
+    def debt_service_df(self) -> pd.DataFrame:
+        """Per loan and PPP source, every year from the first to its own last payment; none if it never pays.
+
+        Amounts are in minor units; in the basis of the loan's own currency at current prices
+        (:meth:`loan_basis`) every row holds ``outstanding = previous outstanding + disbursed - principal`` exactly
+        (see :attr:`_debt_rows`)."""
+        sc = self.scenario
+        frames = [self._basis_columns(pd.DataFrame({"scenario": sc.name,
+                                                    "year": self._years(len(rows["disbursed"])),
+                                                    "source": sc.source[i].id, **rows},
+                                                   columns=TABLE_COLUMNS["debt_service"]))
+                  for i, rows in self._debt_rows.items()]
+        if not frames:
+            return pd.DataFrame({c: pd.Series(dtype=np.int64 if c == "year" else object
+                                              if c in ("scenario", "source", *BASIS_COLUMNS) else float)
+                                 for c in TABLE_COLUMNS["debt_service"]})
+        return pd.concat(frames, ignore_index=True)
+
+    def fiscal_df(self) -> pd.DataFrame:
+        """The budget envelope over the projection and the debt/PPP tail to the last payment (domestic outlay and
+        gap are 0 in the tail).
+
+        ``debt_service`` and ``ppp_payments`` are the sums of the rounded rows of ``debt_service.csv`` in that year,
+        and ``government_burden`` is the sum of the rounded domestic outlay, debt service and PPP payments, so the
+        tables add up to the minor unit."""
+        n = max(self.payment_years, self._cost_years)
+        df = pd.DataFrame({"scenario": self.name, "year": self._years(n)})
+        for col in TABLE_COLUMNS["fiscal"][2:-len(BASIS_COLUMNS)]:
+            values = self.sim.fiscal[col][self.draw, :n]
+            df[col] = self._in_basis(values) if col in MONEY_COLUMNS else values
+        df = self._rounded(df)
+        paid = {"debt_service": np.zeros(n), "ppp_payments": np.zeros(n)}
+        for i, rows in self._debt_rows.items():
+            column = "ppp_payments" if i in self.sim.ppp else "debt_service"
+            payments = rows["interest"] + rows["principal"] + rows["fees"]
+            paid[column][:len(payments)] += payments
+        for column, values in paid.items():
+            df[column] = _round(values, self.digits)
+        df["government_burden"] = _round((df["domestic_outlay"] + df["debt_service"] + df["ppp_payments"]
+                                          + df["recurrent_after_plan"]).to_numpy(), self.digits)
+        return self._basis_columns(df)
+
+    @property
+    def _cost_years(self) -> int:
+        """Years from start_year to the last year in which the plan costs anything (post-horizon years included)."""
+        return _last_nonzero(self.sim.plan_cost[self.draw][None, :], self.digits) + 1
+
+    def summary(self) -> dict[str, float | int]:
+        """Summary metrics as plain numbers, rounded like the tables, and the grant element of each loan as
+        ``grant_element__<id>``. A metric that is not defined for this scenario (no learners, no external finance,
+        a loan that never disburses, ...) is absent."""
+        raw = {k: float(v[self.draw]) for k, v in self.summary_arrays().items()}
+        out: dict[str, float | int] = {}
+        for key, value in raw.items():
+            if math.isfinite(value):
+                digits = minor_unit_digits(self._metric_currency(key, self.currency))
+                out[key] = _round_metric(value, metric_definition(key).kind, digits)
+        return out
+
+    def summary_arrays(self) -> dict[str, Floats]:
+        """The summary's metrics over every draw, before rounding, in the order of ``summary.csv``: the metrics of
+        :meth:`metric_arrays` and the headline metrics in every basis."""
+        raw = self.metric_arrays()
+        for basis in PRICE_BASES:
+            other = raw if basis == self.basis else self.in_basis(basis).metric_arrays()
+            for key in HEADLINE_METRICS:
+                raw[basis_metric_key(key, basis)] = other.get(key, np.full(self.draws, np.nan))
+        return {key: raw[key] for key in [*METRICS, *(k for k in raw if k not in METRICS)] if key in raw}
+
+    def metric_arrays(self) -> dict[str, Floats]:
+        """Every summary metric of every draw in the basis, before rounding, (D,) each: the engine's metrics, present
+        values as amounts of start_year, and the totals as the sums of the rounded rows of the tables they
+        summarise (as :meth:`summary` reports them). Computed once per basis for all the draws of the run."""
+        key = ("metrics", self.basis)
+        if key not in self.shared:
+            self.shared[key] = self._compute_metric_arrays()
+        return dict(self.shared[key])
+
+    def _compute_metric_arrays(self) -> dict[str, Floats]:
+        out = {k: np.asarray(v, dtype=float) for k, v in self.sim.metrics.items()}
+        for i, ge in self.sim.loan_grant_element.items():
+            out[source_metric_key("grant_element", self.scenario.source[i].id)] = np.asarray(ge, dtype=float)
+        factors = self._factors
+        for key in PV_METRICS:
+            if key in out:
+                out[key] = out[key] * factors[:, 0]  # an amount of start_year
+        out.update(self._table_totals(factors))
+        learner_years = np.asarray(self.inputs.learners, dtype=float) * self.scenario.scenario.years
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out["cost_per_learner_year"] = np.where(learner_years > 0, out["total_cost"] / learner_years, np.nan)
+        # the recurrent cost is a mean of yearly amounts: the engine's rule over the amounts in the basis
+        external = np.isin(self.inputs.sources.kind, [SOURCE_KINDS.index(k) for k in EXTERNAL_KINDS])
+        recurrent = recurrent_metrics(self.sim.paid[:, :, external].sum(axis=2), self.sim.plan_cost * factors,
+                                      self.sim.fiscal["education_budget"] * factors, self.scenario.scenario.years)
+        out["recurrent_cost_after_external"] = recurrent["recurrent_cost_after_external"]
+        return out
+
+    def _table_totals(self, factors: Floats) -> dict[str, Floats]:
+        """The summary's totals as sums of the rounded rows of the tables they summarise (costs.csv,
+        financing.csv, debt_service.csv), so that a reader who adds up the rows finds them to the minor unit; the
+        ratios made of them follow. (D,) each; ``factors`` (D, H) turn constant local prices into the basis."""
+        Y, d = self.scenario.scenario.years, self.digits
+        f = factors[:, :Y]
+        paid = _round(self.sim.allocation.pay * f[:, :, None, None], d).sum(axis=(1, 3))  # (D, S)
+        gap = _round(self.sim.allocation.gap * f[:, :, None], d).sum(axis=(1, 2))
+        kinds = np.array([s.kind for s in self.scenario.source], dtype=object)
+        by_kind = {k: paid[:, kinds == k].sum(axis=1) for k in SOURCE_KINDS}
+        cost = _round(self.sim.costs.amount * f[:, :, None], d).sum(axis=(1, 2))
+        external = sum((by_kind[k] for k in EXTERNAL_KINDS), np.zeros_like(cost))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = {"total_cost": cost, "total_external": external, "total_gap": gap,
+                   **{f"total_{k}": by_kind[k] for k in SOURCE_KINDS},
+                   "gap_share": np.where(cost > 0, gap / cost, np.nan),
+                   "leverage": np.where(by_kind["domestic"] > 0, external / by_kind["domestic"], np.nan)}
+        for key, flows in (("total_debt_service", self.sim.debt), ("total_ppp_payments", self.sim.ppp)):
+            out[key] = sum((_rounded_totals(ds, factors, d) for ds in flows.values()), np.zeros_like(cost))
+        return out
+
+    def yearly_arrays(self, years: int | None = None) -> dict[str, Floats]:
+        """Each year's cost, gap (D, Y) and burden share (D, n) of every draw, by measure
+        (:data:`YEARLY_MEASURES`): cost and gap in the basis over the plan's years, the burden share over ``years``
+        years (default: those of draw 0's fiscal table, to its last payment or cost)."""
+        Y = self.scenario.scenario.years
+        f = self._factors[:, :Y]
+        n = max(self.for_draw(0).payment_years, self.for_draw(0)._cost_years) if years is None else years
+        return {"cost": self.sim.costs.amount.sum(axis=2) * f, "gap": self.sim.allocation.gap.sum(axis=2) * f,
+                "burden_share": self.sim.fiscal["burden_share"][:, :n]}
+
+    def summary_df(self) -> pd.DataFrame:
+        """``summary()`` as a table with the unit of each metric (see :data:`~dfl_finance.vocabulary.METRICS`)."""
+        cur = self.currency
+        summary = self.summary()
+        return pd.DataFrame({
+            "scenario": self.name,
+            "metric": list(summary),
+            "label": [metric_definition(m).label for m in summary],
+            "value": pd.Series(list(summary.values()), dtype=object),
+            "unit": [metric_definition(m).unit_for(self._metric_currency(m, cur)) for m in summary],
+        }, columns=TABLE_COLUMNS["summary"])
+
+    def _metric_currency(self, key: str, cur: str) -> str:
+        """The currency of a metric: the basis's, or that of the basis a headline metric names."""
+        for basis in PRICE_BASES:
+            if key in (basis_metric_key(m, basis) for m in HEADLINE_METRICS):
+                return basis_currency(basis, self.scenario)
+        return cur
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """All tables of the output contract, by file stem."""
+        return {"costs": self.costs_df(), "financing": self.financing_df(), "debt_service": self.debt_service_df(),
+                "fiscal": self.fiscal_df(), "outcomes": self.outcomes_df(), "dsf": self.dsf_df(),
+                "summary": self.summary_df()}
+
+
+@dataclass(frozen=True)
+class RiskDraws:
+    """The summary metrics (D,) and yearly measures (D, n) of every draw of a risk run, in one price basis; ``first``
+    is the first chunk's run (its draw 0's tables and summary, names and units)."""
+
+    first: Result
+    arrays: dict[str, Floats]
+    yearly: dict[str, Floats]
+
+    @property
+    def draws(self) -> int:
+        return int(next(iter(self.arrays.values())).shape[0])
+
+    @property
+    def name(self) -> str:
+        return self.first.name
+
+    @property
+    def scenario(self) -> Scenario:
+        return self.first.scenario
+
+    @property
+    def basis(self) -> str:
+        return self.first.basis
+
+    @property
+    def currency(self) -> str:
+        return self.first.currency
+
+    @property
+    def digits(self) -> int:
+        return self.first.digits
+
+    def summary_arrays(self) -> dict[str, Floats]:
+        """Every summary metric of every draw, as :meth:`Result.summary_arrays`."""
+        return dict(self.arrays)
+
+    def metric_arrays(self) -> dict[str, Floats]:
+        """The same as :meth:`summary_arrays` (the metrics in other bases included)."""
+        return dict(self.arrays)
+
+    def yearly_arrays(self) -> dict[str, Floats]:
+        """Each year's cost, gap and burden share of every draw, as :meth:`Result.yearly_arrays`."""
+        return dict(self.yearly)
+
+    def summary_df(self) -> pd.DataFrame:
+        """Draw 0's summary (its units are those of every draw)."""
+        return self.first.for_draw(0).summary_df()
+
+    def _metric_currency(self, key: str, cur: str) -> str:
+        return self.first._metric_currency(key, cur)
+
+    def _years(self, n: int) -> np.ndarray:
+        return self.first._years(n)
+
+
+def _round(values: np.ndarray, digits: int) -> np.ndarray:
+    """``np.round`` to ``digits`` decimals (exact halves to even); ``-0.0`` becomes ``0.0``."""
+    return np.round(np.asarray(values, dtype=float), digits) + 0.0
+
+
+def _round_cumulative(values: np.ndarray, digits: int) -> np.ndarray:
+    """Round a flow along its year axis so that its running total is the rounded running total of the exact flow:
+    each value is within one minor unit of the exact one, and the rounded values add up to the rounded sum."""
+    return _round(np.diff(_round(np.cumsum(values), digits), prepend=0.0), digits)
+
+
+def round_statistic(value: float, metric: str, unit: str) -> float:
+    """A statistic of a metric over draws (a quantile, a mean) as the quantile tables write it: an amount to the
+    minor unit of the currency its ``unit`` names, anything else (a share, years, a count) to
+    :data:`~dfl_finance.vocabulary.SHARE_DIGITS` decimals (years and counts become fractional over draws: a mean, an
+    interpolated percentile). The one rule of ``quantiles.csv`` (risk, sweep) and ``portfolio_quantiles.csv``."""
+    try:
+        kind = metric_definition(metric).kind
+    except KeyError:  # a sum of metrics (a portfolio's total) or a count
+        kind = "money" if currency_of(unit) else "share"
+    digits = minor_unit_digits(currency_of(unit) or USD) if kind == "money" else SHARE_DIGITS
+    return float(_round(np.array(value), digits))
+
+
+def _round_metric(value: float, kind: str, digits: int) -> float | int:
+    if kind == "money":
+        return float(_round(np.array(value), digits))
+    if kind == "years":
+        return int(round(value))
+    return float(_round(np.array(value), SHARE_DIGITS))
+
+
+def _rounded_totals(ds: object, factors: Floats, digits: int) -> Floats:
+    """(D,) what one loan or PPP source's debt_service.csv rows add up to (interest + principal + fees): each flow is
+    rounded cumulatively to its last year with a payment (:meth:`Result._debt_rows`), so its rows add up to its
+    rounded running total in that year."""
+    flows = np.stack([getattr(ds, f) * factors for f in ("disbursed", "interest", "principal", "fees",
+                                                         "outstanding")], axis=1)  # (D, 5, H)
+    nonzero = np.any(_round(flows, digits) != 0, axis=1)  # (D, H)
+    last = np.where(nonzero, np.arange(flows.shape[2])[None, :], -1).max(axis=1)  # (D,)
+    running = _round(np.cumsum(flows[:, 1:4], axis=2), digits)  # (D, 3, H)
+    at_last = np.take_along_axis(running, np.maximum(last, 0)[:, None, None], axis=2)[:, :, 0]
+    return np.asarray(np.where(last >= 0, at_last.sum(axis=1), 0.0), dtype=float)
+
+
+def _flows(ds: object, draw: int = 0) -> Floats:
+    """(5, H) the flows of one loan's debt service in one draw: disbursed, interest, principal, fees, outstanding."""
+    return np.stack([getattr(ds, f)[draw] for f in ("disbursed", "interest", "principal", "fees", "outstanding")])
+
+
+def _last_nonzero(flows: Floats, digits: int | None = None) -> int:
+    """Index of the last year in which any flow is non-zero (after rounding to ``digits``), else -1."""
+    values = flows if digits is None else _round(flows, digits)
+    years = np.flatnonzero(np.any(values != 0, axis=0))
+    return int(years[-1]) if years.size else -1
+
+
+def run(scenario: Scenario, basis: str = DEFAULT_BASIS, draws: int = 1) -> Result:
+    """Run one scenario and return its :class:`Result`, its tables in ``basis``. ``draws`` repeats the scenario's
+    inputs over that many draws of the engine (every draw the same until inputs are sampled)."""
+    inputs = build_model_inputs(scenario, draws=draws)
+    return Result(scenario=scenario, inputs=inputs, sim=simulate(inputs)).in_basis(basis)
+
+
+#: The statistics of quantiles.csv and yearly_quantiles.csv, in their order: percentiles (numpy's default linear
+#: interpolation between order statistics) and the mean over the draws.
+STATISTICS = {"p5": 5.0, "p10": 10.0, "p50": 50.0, "p90": 90.0, "p95": 95.0, "mean": None}
+#: ``note``: empty, or why the scenario's quantiles are flat (every draw the same:
+#: :func:`dfl_finance.inputs.uncertain.flat_note`), in every row of that scenario.
+QUANTILE_COLUMNS = ["scenario", "metric", "statistic", "value", "unit", "note"]
+YEARLY_QUANTILE_COLUMNS = ["scenario", "year", "measure", "statistic", "value", "unit"]
+#: The yearly measures of yearly_quantiles.csv (:meth:`Result.yearly_arrays`) and the unit of the burden share.
+YEARLY_MEASURES = ("cost", "gap", "burden_share")
+SHARE_UNIT = "share of education budget"
+
+
+def _statistics(values: np.ndarray) -> dict[str, np.ndarray]:
+    """Each statistic over the draw axis (axis 0) of ``values``; NaN draws (an undefined metric) are left out."""
+    values = np.asarray(values, dtype=float)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns give NaN, which the tables leave out
+        return {k: (np.nanmean(values, axis=0) if q is None else np.nanpercentile(values, q, axis=0))
+                for k, q in STATISTICS.items()}
+
+
+def quantiles_df(result: Result | RiskDraws) -> pd.DataFrame:
+    """Every summary metric over the draws of ``result``: one row per metric and statistic (:data:`STATISTICS`),
+    in the metric's unit; and ``prob_over_limit``, the share of draws in which the burden exceeds its limit in some
+    year. Metrics that no draw defines are left out. ``note`` says, in every row, when every draw is the same
+    (:func:`dfl_finance.inputs.uncertain.flat_note`): the quantiles are then flat, not a sign of certainty."""
+    arrays = result.summary_arrays()
+    note = flat_note(drawn_inputs(result.scenario), arrays)
+    rows = []
+    for key, values in arrays.items():
+        unit = metric_definition(key).unit_for(result._metric_currency(key, result.currency))
+        for stat, value in _statistics(values).items():
+            if math.isfinite(float(value)):
+                rows.append({"scenario": result.name, "metric": key, "statistic": stat,
+                             "value": round_statistic(float(value), key, unit), "unit": unit, "note": note})
+    over = (arrays["years_over_limit"] > 0).astype(float)
+    rows += [{"scenario": result.name, "metric": "prob_over_limit", "statistic": stat,
+              "value": float(_round(np.array(v), SHARE_DIGITS)), "unit": "share of draws", "note": note}
+             for stat, v in _statistics(over).items()]
+    return pd.DataFrame(rows, columns=QUANTILE_COLUMNS)
+
+
+def quantiles_note(quantiles: pd.DataFrame) -> str:
+    """The ``note`` of one scenario's rows of quantiles.csv (why its quantiles are flat), or ``""``."""
+    notes = [str(n) for n in dict.fromkeys(quantiles["note"]) if str(n)] if "note" in quantiles else []
+    return notes[0] if notes else ""
+
+
+def yearly_quantiles_df(result: Result | RiskDraws) -> pd.DataFrame:
+    """Each year's cost, gap and burden share over the draws of ``result``: one row per year, measure and
+    statistic; cost and gap in the result's basis, over the plan's years, the burden share over the fiscal table's
+    years (:meth:`Result.yearly_arrays`)."""
+    frames = []
+    for measure, values in result.yearly_arrays().items():
+        unit, digits = ((SHARE_UNIT, SHARE_DIGITS) if measure == "burden_share" else
+                        (result.currency, result.digits))
+        for stat, v in _statistics(values).items():
+            frames.append(pd.DataFrame({"scenario": result.name, "year": result._years(v.shape[0]),
+                                        "measure": measure, "statistic": stat, "value": _round(v, digits),
+                                        "unit": unit}))
+    df = pd.concat(frames, ignore_index=True)
+    order = {k: i for i, k in enumerate([*STATISTICS, *YEARLY_MEASURES])}
+    df = df.sort_values(["measure", "year", "statistic"], key=lambda c: c if c.name == "year" else c.map(order),
+                        kind="stable")
+    return df[YEARLY_QUANTILE_COLUMNS].reset_index(drop=True)
+
+
+#: Columns of incremental.csv: a scenario's yearly flows against its ``[scenario] baseline``.
+INCREMENTAL_COLUMNS = ["scenario", "baseline", "year", "measure", "value", "baseline_value", "delta", "price_basis",
+                       "currency"]
+#: The yearly flows incremental.csv compares: the fiscal table's amounts, then what each kind of source pays.
+INCREMENTAL_MEASURES = ("plan_cost", "domestic_outlay", "debt_service", "ppp_payments", "government_burden", "gap")
+
+
+def _yearly_measures(result: Result) -> pd.DataFrame:
+    """(year, measure, value) of the fiscal amounts and of what each kind of source pays, in the result's basis."""
+    fiscal = result.fiscal_df()
+    rows = fiscal.melt(id_vars=["year"], value_vars=list(INCREMENTAL_MEASURES), var_name="measure")
+    fin = result.financing_df()
+    fin = fin[fin["source_kind"] != GAP]
+    paid = fin.groupby(["year", "source_kind"])["amount"].sum().reset_index(name="value")
+    paid["measure"] = "paid_by_" + paid["source_kind"]
+    return pd.concat([rows, paid[["year", "measure", "value"]]], ignore_index=True)
+
+
+def incremental_df(result: Result, baseline: Result) -> pd.DataFrame:
+    """The incremental cost and financing of ``result`` against its baseline scenario (a "do nothing new" or
+    "current policy" option): one row per year and measure (the fiscal amounts, and ``paid_by_<kind>`` for each
+    kind of source) with both values and ``delta = value - baseline_value``; years and measures that either has,
+    the other's value 0. Both in ``result``'s basis.
+
+    Raises
+    ------
+    DflFinanceError
+        The two are in different currencies or start years (their amounts cannot be subtracted).
+    """
+    reason = comparability([result.scenario, baseline.scenario], [result.currency, baseline.currency])
+    if reason:
+        raise DflFinanceError(f"{result.name!r} cannot be compared with its baseline {baseline.name!r}: "
+                              + reason.removeprefix("no deltas: "))
+    mine = _yearly_measures(result)
+    theirs = _yearly_measures(baseline.in_basis(result.basis)).rename(columns={"value": "baseline_value"})
+    df = mine.merge(theirs, on=["year", "measure"], how="outer").fillna({"value": 0.0, "baseline_value": 0.0})
+    order = {m: i for i, m in enumerate([*INCREMENTAL_MEASURES, *(f"paid_by_{k}" for k in SOURCE_KINDS)])}
+    df = df.sort_values(["year", "measure"], key=lambda c: c.map(order) if c.name == "measure" else c)
+    for column in ("value", "baseline_value"):  # sums of amounts already rounded: to the minor unit again
+        df[column] = _round(df[column].to_numpy(dtype=float), result.digits)
+    df["delta"] = _round((df["value"] - df["baseline_value"]).to_numpy(dtype=float), result.digits)
+    df["scenario"], df["baseline"] = result.name, baseline.name
+    df["price_basis"], df["currency"] = result.basis, result.currency
+    return df[INCREMENTAL_COLUMNS].reset_index(drop=True)
+
+
+def concat_tables(per: Sequence[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
+    """Concatenate the tables of several scenarios, name by name (rows are tagged by scenario name)."""
+    return {name: pd.concat([t[name] for t in per if not t[name].empty] or [per[0][name]], ignore_index=True)
+            for name in per[0]}
+
+
+def combine_tables(results: Sequence[Result]) -> dict[str, pd.DataFrame]:
+    """Concatenate the tables of several results (rows tagged by scenario name)."""
+    return concat_tables([r.tables() for r in results])
+
+
+def compare(results: Sequence[Result], baseline: str | None = None) -> pd.DataFrame:
+    """Summary metrics side by side, in long format (:data:`COMPARISON_COLUMNS`): one row per metric and
+    scenario that defines it, with ``delta`` = the scenario's value minus the baseline's (empty for the baseline
+    itself, where the baseline does not define the metric, and in every row when the scenarios are not comparable:
+    see :func:`comparability`). The baseline defaults to the first scenario.
+    """
+    return compare_summaries([r.summary_df() for r in results], baseline,
+                             timing_difference([r.scenario for r in results]))
+
+
+def timing_difference(scenarios: Sequence[Scenario]) -> str | None:
+    """Why no amount of the scenarios can be subtracted whatever its currency: different start years (present
+    values) or price years (constant prices); None if there is no such reason. (Amounts in different currencies
+    cannot be subtracted either: :func:`compare_summaries` leaves those deltas empty row by row.)"""
+    return comparability(scenarios, ["same"] * len(scenarios))
+
+
+def compare_summaries(summaries: Sequence[pd.DataFrame], baseline: str | None = None,
+                      not_comparable: str | None = None) -> pd.DataFrame:
+    """:func:`compare` from the scenarios' ``summary`` tables (one per scenario, in order); ``not_comparable``
+    (a reason, from :func:`comparability` or :func:`timing_difference`) leaves every delta empty. A delta is also
+    empty where the scenario's amount and the baseline's are in different currencies (their units differ: a RWF
+    and a KES total, while the two USD totals of the same metric have a delta)."""
+    if not summaries:
+        raise DflFinanceError("nothing to compare")
+    names = [str(s["scenario"].iloc[0]) for s in summaries]
+    base = names[0] if baseline is None else baseline
+    if base not in names:
+        raise DflFinanceError(f"baseline {base!r} is not one of the scenarios: {known(names)}")
+    values = [dict(zip(s["metric"], s["value"])) for s in summaries]
+    units = [dict(zip(s["metric"], s["unit"])) for s in summaries]
+    base_values = values[names.index(base)]
+    # in the order of the metric definitions, whichever scenario comes first
+    order = {m: i for i, m in enumerate(METRICS)}
+    metrics = sorted(dict.fromkeys(m for s in summaries for m in s["metric"]), key=lambda m: order.get(m, len(order)))
+    rows = []
+    for m in metrics:
+        definition = metric_definition(m)
+        for name, vals, unit in zip(names, values, units):
+            value = vals.get(m)
+            if value is None:  # not defined for this scenario: no row
+                continue
+            delta = None
+            same_currency = currency_of(unit.get(m, "")) == currency_of(units[names.index(base)].get(m, ""))
+            if not_comparable is None and name != base and m in base_values and same_currency:
+                delta = _round_metric(value - base_values[m], definition.kind, _digits_of(unit.get(m, "")))
+            rows.append({"metric": m, "label": definition.label, "unit": unit.get(m, ""), "scenario": name,
+                         "value": value, "baseline": base, "delta": delta})
+    out = pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
+    for col in ("value", "delta"):  # keep whole years whole (a float column would write 5 as 5.0)
+        out[col] = pd.Series([r[col] for r in rows], dtype=object, index=out.index)
+    return out
+
+
+def _digits_of(unit: str) -> int:
+    """Decimals of a difference in ``unit``: the currency's minor unit for money, else those of shares."""
+    currency = currency_of(unit)
+    return minor_unit_digits(currency) if currency is not None else SHARE_DIGITS
+
+
+def assumptions_df(scenarios: list[Scenario]) -> pd.DataFrame:
+    """Every input of every scenario as ``scenario, field, value`` rows; ``field`` is the canonical field path
+    (:func:`dfl_finance.inputs.paths.canonical_path`: ``programme[connectivity].cost[satellite
+    terminal].unit_cost``)."""
+    rows = [{"scenario": sc.name, "field": leaf.path,
+             "value": "" if leaf.value is None else (str(leaf.value) if isinstance(leaf.value, (list, tuple))
+                                                     else leaf.value)}
+            for sc in scenarios for leaf in leaves(sc)]
+    return pd.DataFrame(rows, columns=["scenario", "field", "value"])

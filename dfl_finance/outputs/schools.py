@@ -1,0 +1,183 @@
+"""The equity view: by segment (area, region, and the whole country), schools and learners connected each year,
+cost per school and per learner, the share still unconnected; and two national measures: the urban-rural gap in
+connection rates and the concentration (Gini) of spending per learner across regions."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from dfl_finance.model.schools import SchoolPlan
+from dfl_finance.vocabulary import PRICE_DIGITS, SHARE_DIGITS
+from dfl_finance.vocabulary import SCHOOL_EXISTING as EXISTING
+from dfl_finance.vocabulary import SCHOOL_NONE as NONE
+from dfl_finance.vocabulary import SCHOOL_TECHNOLOGIES as TECHNOLOGIES
+
+#: What each value of ``technology`` means, as the command's tables and the app's legends say it.
+TECHNOLOGY_LABELS = {
+    "fibre": "Fibre", "cellular": "Cellular (4G/5G)", "p2p": "Point-to-point microwave", "satellite": "Satellite",
+    EXISTING: "Already connected", NONE: "No technology serves it",
+}
+#: The order of the technologies in every table: the technologies, then the schools connected before, then none.
+ORDER_OF_TECHNOLOGIES = (*TECHNOLOGIES, EXISTING, NONE)
+#: The equity measures of equity.csv in words (the command and the app say them so; equity.csv keeps the keys).
+EQUITY_LABELS = {
+    "share_unconnected_end": "Schools still unconnected at the end",
+    "urban_rural_gap_end": "Urban minus rural share connected at the end",
+    "urban_remote_gap_end": "Urban minus remote share connected at the end",
+    "gini_capex_per_learner_regions": "Gini of the plan's capex per learner across regions",
+}
+
+
+def technology_label(technology: str) -> str:
+    return TECHNOLOGY_LABELS.get(technology, technology)
+
+
+SEGMENT_COLUMNS = ["segment_type", "segment", "year", "schools", "connected_schools", "share_connected",
+                   "learners", "connected_learners", "cost", "cost_per_school", "cost_per_learner"]
+EQUITY_COLUMNS = ["measure", "value", "unit"]
+
+
+def segments_df(schools: pd.DataFrame, start_year: int, years: int) -> pd.DataFrame:
+    """segments.csv from schools.csv (``year_connected`` empty where not connected, ``technology == existing`` for
+    schools connected before): one row per segment and year, cumulative to the end of that year. ``cost`` is the
+    capex of the schools connected so far; cost per school and per learner are over the schools newly connected."""
+    rows = []
+    year_index = schools["year_connected"].to_numpy(dtype=float) - start_year
+    existing = (schools["technology"] == "existing").to_numpy()
+    learners = schools["learners"].to_numpy(dtype=float)
+    capex = schools["capex"].to_numpy(dtype=float)
+    groups = [("all", np.full(len(schools), "all", dtype=object)),
+              ("area", schools["area"].to_numpy(dtype=object)),
+              ("region", schools["region"].to_numpy(dtype=object))]
+    for kind, labels in groups:
+        for segment in sorted(set(labels)):
+            m = labels == segment
+            for k in range(years):
+                done = m & (existing | (year_index <= k))
+                new = m & (year_index <= k) & ~existing
+                n_new, l_new = int(new.sum()), float(learners[new].sum())
+                cost = float(capex[new].sum())
+                rows.append({"segment_type": kind, "segment": segment, "year": start_year + k,
+                             "schools": int(m.sum()), "learners": float(learners[m].sum()),
+                             "connected_schools": int(done.sum()), "connected_learners": float(learners[done].sum()),
+                             "share_connected": done.sum() / max(m.sum(), 1), "cost": cost,
+                             "cost_per_school": cost / n_new if n_new else np.nan,
+                             "cost_per_learner": cost / l_new if l_new else np.nan})
+    df = pd.DataFrame(rows, columns=SEGMENT_COLUMNS)
+    # as written: amounts to the cent, amounts per school or learner as prices, shares to SHARE_DIGITS decimals
+    for columns, digits in ((["cost"], 2), (["cost_per_school", "cost_per_learner"], PRICE_DIGITS),
+                            (["share_connected"], SHARE_DIGITS)):
+        df[columns] = df[columns].astype(float).round(digits) + 0.0
+    return df
+
+
+def gini(values: np.ndarray, weights: np.ndarray) -> float:
+    """Weighted Gini coefficient of ``values`` (0: equal, towards 1: concentrated).
+
+    Examples
+    --------
+    >>> gini(np.array([1.0, 1.0]), np.array([1.0, 1.0])), round(gini(np.array([0.0, 1.0]), np.array([1.0, 1.0])), 3)
+    (0.0, 0.5)
+    """
+    order = np.argsort(values, kind="stable")
+    v, w = np.asarray(values, dtype=float)[order], np.asarray(weights, dtype=float)[order]
+    if w.sum() <= 0 or (v * w).sum() <= 0:
+        return 0.0
+    cw = np.cumsum(w) / w.sum()
+    cv = np.cumsum(v * w) / (v * w).sum()
+    lorenz = np.concatenate([[0.0], cv])
+    width = np.diff(np.concatenate([[0.0], cw]))
+    return float(1.0 - (width * (lorenz[1:] + lorenz[:-1])).sum())
+
+
+def equity_df(segments: pd.DataFrame, schools: pd.DataFrame) -> pd.DataFrame:
+    """equity.csv: the share of schools still unconnected at the end, the urban-rural gap in connection rates at the
+    end (urban minus rural, percentage points as a share), and the Gini across regions of the plan's capex (of the
+    schools connected in the plan) per learner of the region (weighted by learners)."""
+    last = segments[segments["year"] == segments["year"].max()]
+    area = last[last["segment_type"] == "area"].set_index("segment")["share_connected"]
+    overall = float(last[last["segment_type"] == "all"]["share_connected"].iloc[0])
+    # the plan's spending: the capex of the schools it connects (a school beyond the budget or the horizon gets none)
+    spent = schools["capex"].where(schools["year_connected"].notna(), 0.0)
+    by_region = schools.assign(spent=spent).groupby("region").agg(capex=("spent", "sum"),
+                                                                  learners=("learners", "sum"))
+    per_learner = (by_region["capex"] / by_region["learners"].where(by_region["learners"] > 0)).fillna(0.0)
+    rows = [
+        {"measure": "share_unconnected_end", "value": 1.0 - overall, "unit": "share of schools"},
+        {"measure": "urban_rural_gap_end", "value": float(area.get("urban", np.nan) - area.get("rural", np.nan)),
+         "unit": "share of schools (urban minus rural)"},
+        {"measure": "urban_remote_gap_end", "value": float(area.get("urban", np.nan) - area.get("remote", np.nan)),
+         "unit": "share of schools (urban minus remote)"},
+        {"measure": "gini_capex_per_learner_regions",
+         "value": gini(per_learner.to_numpy(), by_region["learners"].to_numpy()), "unit": "index (0-1)"},
+    ]
+    df = pd.DataFrame(rows, columns=EQUITY_COLUMNS)
+    df["value"] = df["value"].astype(float).round(SHARE_DIGITS) + 0.0
+    return df
+
+
+def technology_counts(schools: pd.DataFrame) -> pd.DataFrame:
+    """Per technology present (fibre, cellular, p2p, satellite, then already connected and none): ``schools`` (the
+    schools whose least-cost technology it is: assigned, whether or not the plan reaches them), ``connected_in_plan``
+    (connected within the plan's years and its yearly budget), ``learners`` and ``learners_in_plan``, and the capex,
+    opex a year and cost over the horizon of all its schools, and ``capex_in_plan``, the capex of those connected in
+    the plan [USD]. The schools connected before the plan are all connected, none of them in the plan."""
+    df = schools.assign(in_plan=schools["year_connected"].notna())
+    df = df.assign(learners_in_plan=df["learners"].where(df["in_plan"], 0.0),
+                   capex_in_plan=df["capex"].where(df["in_plan"], 0.0))
+    out = df.groupby("technology").agg(schools=("school_id", "size"), connected_in_plan=("in_plan", "sum"),
+                                       learners=("learners", "sum"), learners_in_plan=("learners_in_plan", "sum"),
+                                       capex=("capex", "sum"), capex_in_plan=("capex_in_plan", "sum"),
+                                       opex_per_year=("opex_per_year", "sum"), cost_horizon=("cost_horizon", "sum"))
+    rank = {t: i for i, t in enumerate(ORDER_OF_TECHNOLOGIES)}
+    out = out.reset_index()
+    out = out.iloc[np.argsort([rank.get(t, len(rank)) for t in out["technology"]], kind="stable")]
+    return out.reset_index(drop=True).astype({"schools": int, "connected_in_plan": int})
+
+
+def _points(gap: float) -> str:
+    return f"{abs(gap) * 100:.1f} percentage points"
+
+
+def equity_sentences(equity: pd.DataFrame, segments: pd.DataFrame) -> list[str]:
+    """equity.csv in words, with the shares of the areas at the end of the plan."""
+    value = dict(zip(equity["measure"], equity["value"]))
+    last_year = int(segments["year"].max())
+    last = segments[segments["year"] == last_year]
+    whole = last[last["segment_type"] == "all"].iloc[0]
+    area = {str(k): float(v) for k, v in zip(last.loc[last["segment_type"] == "area", "segment"],
+                                            last.loc[last["segment_type"] == "area", "share_connected"])}
+    out = []
+    left = int(whole["schools"] - whole["connected_schools"])
+    out.append(f"At the end of {last_year}, {value['share_unconnected_end']:.1%} of the schools are still "
+               f"unconnected ({left:,} of {int(whole['schools']):,}).")
+    for key, other in (("urban_rural_gap_end", "rural"), ("urban_remote_gap_end", "remote")):
+        gap = value.get(key, float("nan"))
+        if "urban" not in area or other not in area or not math.isfinite(gap):
+            out.append(f"The urban-{other} gap is not defined: the table has no "
+                       f"{'urban' if 'urban' not in area else other} schools.")
+            continue
+        u, o = area["urban"], area[other]
+        if abs(gap) < 0.0005:
+            out.append(f"Urban and {other} schools are connected alike by then ({u:.1%} and {o:.1%}).")
+        else:
+            (ahead, a), (behind, b) = ((("urban", u), (other, o)) if gap > 0 else ((other, o), ("urban", u)))
+            out.append(f"{ahead.capitalize()} schools are {_points(gap)} more often connected than {behind} ones "
+                       f"by then ({a:.1%} of {ahead} schools against {b:.1%} of {behind} ones).")
+    gini_value = value.get("gini_capex_per_learner_regions", float("nan"))
+    if math.isfinite(gini_value):
+        out.append(f"The Gini coefficient of the plan's capex per learner across regions is {gini_value:.3f} "
+                   "(weighted by learners; 0 when every region gets the same capex per learner, towards 1 when a few "
+                   "regions get most of it).")
+    return out
+
+
+def school_tables(plan: SchoolPlan) -> dict[str, pd.DataFrame]:
+    """The tables of a school plan: ``schools`` (:meth:`~dfl_finance.model.schools.SchoolPlan.schools_df`),
+    ``segments`` (:func:`segments_df`) and ``equity`` (:func:`equity_df`)."""
+    schools = plan.schools_df()
+    segments = segments_df(schools, plan.start_year, plan.years)
+    return {"schools": schools, "segments": segments, "equity": equity_df(segments, schools)}

@@ -1,0 +1,757 @@
+"""Sweeps: many scenarios, overrides, stresses and seeds, each over many draws, as tasks on ``dask.distributed``.
+
+A sweep file (TOML) names its scenarios (paths relative to the file), the override sets (field paths and values,
+:func:`dfl_finance.inputs.paths.apply_overrides`), the stresses (``name[:source][=size]``, or ``baseline``) and the
+seeds; their cartesian product is the set of **cases**, each run over ``draws`` draws of its uncertain inputs. A
+**task** is a chunk of a case's draws: it samples the case's inputs for all its draws (cheap, and the same whatever
+the chunk), runs the engine on its slice and returns every summary metric of every draw. The engine treats each draw
+alone, so the numbers do not depend on the chunks or on the number of workers.
+
+Results: ``draws/case=<k>/chunk=<j>.parquet`` (one row per draw: the case's labels and every summary metric; a
+partitioned Parquet data set that pandas, pyarrow or Dask read as one table), ``cases.csv`` (what each case is) and
+``quantiles.csv`` (every metric's statistics per case, as ``dfl-finance risk`` writes them). A chunk already written
+is not run again (``--resume``); a task that fails is retried, and a case that still fails is reported by name while
+the others' results are kept.
+
+**A portfolio under uncertainty.** ``portfolio = "portfolio.toml"`` (beside or instead of ``scenarios``) makes the
+portfolio's countries scenarios of the sweep: each country's scenario as
+:func:`dfl_finance.studies.portfolio.run_portfolio` runs it (the pooled discounts applied, the fund a USD grant of the
+country's share under the portfolio's rule, shared once, before any override, stress or draw), labelled by the
+country's name. Override sets, stresses and seeds combine with them as with any scenario. ``portfolio_quantiles.csv``
+then gives, for each combination of override set, stress and seed, the statistics over the draws of the portfolio's
+totals: the sum over the countries of each country's draw with the same index (:data:`PORTFOLIO_SUMS`, USD at current
+prices) and the number of countries left with a gap. Summing draw by draw treats the countries' uncertainties as
+**independent**: each country samples its own inputs, from its own stream (:func:`country_seed`: the seed and the
+country's place in the portfolio), so an input that is common in reality (a world price, US inflation) does not move
+together across countries.
+
+The workers receive each scenario as validated here, as the text of :func:`dfl_finance.inputs.io.dump_resolved`
+(every field written, school plans included), which validates again to an equal scenario without any other file.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from dfl_finance import vocabulary
+from dfl_finance.engine.model import simulate
+from dfl_finance.errors import DflFinanceError, Problem, ScenarioError, known
+from dfl_finance.errors import known as name_list
+from dfl_finance.inputs.io import dump_resolved, parse_resolved, read_toml, write_text_atomically
+from dfl_finance.inputs.stress import parse_stress
+from dfl_finance.inputs.uncertain import drawn_inputs, flat_note
+from dfl_finance.model.compile import build_model_inputs
+from dfl_finance.model.load import apply_overrides, load_scenario
+from dfl_finance.model.samples import draw_samples
+from dfl_finance.outputs.export import csv_text
+from dfl_finance.outputs.result import QUANTILE_COLUMNS, Result, _statistics, round_statistic, run
+from dfl_finance.studies.portfolio import load_portfolio, run_portfolio
+from dfl_finance.studies.risk.stress import NotApplicable, apply_stress, check_stresses
+from dfl_finance.vocabulary import MAX_DRAWS, MAX_SEED, PRICE_BASES, SAMPLING_METHODS
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from dfl_finance.inputs.models import Scenario
+
+#: Draws per task unless the sweep says otherwise.
+DEFAULT_CHUNK = 1000
+#: Times a failed task is tried again.
+RETRIES = 2
+#: Most tasks (chunks) of one sweep: the scheduler holds one future per task (10^11 tasks ended in a MemoryError).
+MAX_TASKS = 100_000
+#: Most draws of one sweep over all its cases (each draw is a row of the draws/ data set, about 100 bytes).
+MAX_SWEEP_DRAWS = 100_000_000
+#: The file in draws/ that records what each case's chunks were computed from (:func:`case_fingerprint`); its
+#: leading ``_`` makes pyarrow, pandas and dask leave it out of the data set.
+FINGERPRINTS = "_fingerprints.json"
+#: The label columns of a draw row, before the metrics.
+LABELS = ["case", "scenario", "override", "stress", "seed", "draw"]
+#: The summary metrics that portfolio_quantiles.csv sums over a portfolio's countries, draw by draw (USD, current
+#: prices: the same unit in every country and every price basis).
+PORTFOLIO_SUMS = ("total_cost_nominal_usd", "total_external_nominal_usd", "total_gap_nominal_usd")
+#: The count of countries with a gap (``total_gap_nominal_usd > 0``) in a draw.
+PORTFOLIO_COUNT = "countries_with_gap"
+PORTFOLIO_QUANTILE_COLUMNS = ["portfolio", "override", "stress", "seed", "metric", "statistic", "value", "unit"]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One combination: a scenario (a file, or a country of the sweep's portfolio), an override set, a stress and a
+    seed."""
+
+    index: int
+    scenario: str  # the scenario's name, or the country's
+    file: str  # the scenario file as the sweep writes it, or "<portfolio file>#<country>"
+    override: str
+    values: dict[str, Any]
+    stress: str  # "baseline" or name[:source][=size]
+    seed: int
+    sample_seed: int | None = None  # the seed its inputs are sampled with, when not ``seed`` (a portfolio's country)
+
+    @property
+    def sampling_seed(self) -> int:
+        return self.seed if self.sample_seed is None else self.sample_seed
+
+    def labels(self) -> dict[str, object]:
+        return {"case": self.index, "scenario": self.scenario, "override": self.override, "stress": self.stress,
+                "seed": self.seed}
+
+
+@dataclass(frozen=True)
+class SweepPortfolio:
+    """The portfolio of a sweep: its file and name, and each country's case key (``Case.file``), name and share of
+    the fund [USD, current prices], in the portfolio's order."""
+
+    file: Path
+    name: str
+    fund: str
+    keys: list[str]
+    labels: list[str]
+    shares: list[float]
+
+
+@dataclass(frozen=True)
+class Sweep:
+    name: str
+    cases: list[Case]
+    draws: int
+    chunk: int
+    method: str
+    basis: str
+    texts: dict[str, str] = field(default_factory=dict, repr=False)  # Case.file -> the scenario's resolved TOML
+    portfolio: SweepPortfolio | None = None
+
+    def tasks(self) -> list[tuple[int, int, int]]:
+        """(case, first draw, last draw + 1) of every chunk."""
+        return [(c.index, start, min(start + self.chunk, self.draws)) for c in self.cases
+                for start in range(0, self.draws, self.chunk)]
+
+
+def load_sweep(path: str | Path) -> Sweep:
+    """Read and check a sweep file: every scenario validates (each failure named with its file and field, all of
+    them reported), the portfolio loads and runs (its problems named with its file or its country's), every override
+    path resolves in every scenario, every stress parses and stresses the scenarios it is combined with.
+
+    Raises
+    ------
+    ScenarioError
+        Whatever is wrong, each problem naming the sweep file, the scenario file or the portfolio file and the field.
+    """
+    path = Path(path)
+    raw = read_toml(path, "sweep file")
+    if "sweep" not in raw and {"scenario", "programme", "portfolio"} & set(raw):
+        what = "a portfolio" if "portfolio" in raw else "a scenario file"
+        hint = (" (to sweep a portfolio, name it in a sweep file: portfolio = \"...\", as "
+                "examples/sweep-portfolio-east-africa.toml does)" if "portfolio" in raw else "")
+        raise ScenarioError([Problem(str(path), f"this is {what}, not a sweep: a sweep has a [sweep] table naming "
+                                     f"its scenarios or its portfolio (docs/method.md, Sweeps){hint}",
+                                     has_value=False)])
+    problems: list[Problem] = []
+    sweep = raw.get("sweep")
+    if not isinstance(sweep, dict):
+        raise ScenarioError([Problem(f"{path}: sweep", "a sweep file has a [sweep] table", has_value=False)])
+    for key in sorted(set(raw) - {"sweep"}):  # ([[override]] for [[sweep.override]] was dropped unsaid; issue 26)
+        hint = f" (did you mean [[sweep.{key}]]?)" if key in ("override", "case") else ""
+        problems.append(Problem(f"{path}: {key}", "unknown table: a sweep file has a [sweep] table and its "
+                                f"[[sweep.override]] and [[sweep.case]] tables, nothing else{hint}", has_value=False))
+    known = {"name", "scenarios", "portfolio", "override", "stresses", "seeds", "draws", "chunk", "method", "basis",
+             "case"}
+    for key in sweep:
+        if key not in known:
+            problems.append(Problem(f"{path}: sweep.{key}", f"unknown field (known: {', '.join(sorted(known))})",
+                                    has_value=False))
+
+    def number(key: str, default: int, lo: int, hi: int) -> int:
+        value = sweep.get(key, default)
+        if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
+            problems.append(Problem(f"{path}: sweep.{key}", f"must be a whole number from {lo:,} to {hi:,}", value))
+            return default
+        return value
+
+    draws = number("draws", 100, 1, int(MAX_DRAWS))
+    chunk = number("chunk", DEFAULT_CHUNK, 1, int(MAX_DRAWS))
+    method = sweep.get("method", "lhs")
+    if method not in SAMPLING_METHODS:
+        problems.append(Problem(f"{path}: sweep.method", f"must be one of {', '.join(SAMPLING_METHODS)}", method))
+    basis = sweep.get("basis", PRICE_BASES[0])
+    if basis not in PRICE_BASES:
+        problems.append(Problem(f"{path}: sweep.basis", f"must be one of {', '.join(PRICE_BASES)}", basis))
+    seeds = sweep.get("seeds", [0])
+    if not isinstance(seeds, list) or not seeds or not all(_is_seed(s) for s in seeds):
+        problems.append(Problem(f"{path}: sweep.seeds", f"a list of whole numbers from 0 to {MAX_SEED:,}", seeds))
+        seeds = [0]
+    files = sweep.get("scenarios", [])
+    named = sweep.get("portfolio")
+    if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+        problems.append(Problem(f"{path}: sweep.scenarios", "a list of scenario files (relative to the sweep file)",
+                                files))
+        files = []
+    elif not files and named in (None, ""):
+        problems.append(Problem(f"{path}: sweep", "name the scenarios (scenarios = [\"plan.toml\", ...]) or a "
+                                "portfolio (portfolio = \"portfolio.toml\"), relative to the sweep file: both are "
+                                "missing or empty", has_value=False))
+    scenarios: dict[str, Scenario] = {}
+    for f in files:
+        target = (path.parent / f).resolve()
+        try:
+            scenarios[f] = load_scenario(target)
+        except ScenarioError as exc:  # every scenario is checked; its problems name its file (and one that cannot be
+            problems += exc.named_by(f"{path}: sweep.scenarios", str(target), f)  # read, the field naming it)
+    names = [sc.name for sc in scenarios.values()]
+    part = None
+    if named is not None and (named != "" or files):
+        if not isinstance(named, str) or not named:
+            problems.append(Problem(f"{path}: sweep.portfolio", "a portfolio file (relative to the sweep file)",
+                                    named))
+        else:
+            part, countries, found = _portfolio_part(path, named)
+            problems += found
+            scenarios.update(countries)
+            names += part.labels if part else []
+    if len(set(names)) != len(names):
+        problems.append(Problem(f"{path}: sweep.scenarios", "two scenarios (or a scenario and a country of the "
+                                "portfolio) have the same name", names))
+    overrides = sweep.get("override", [{"name": "as written"}])
+    sets: list[tuple[str, dict[str, Any]]] = []
+    set_names: dict[str, int] = {}  # each set's name, and the first set that has it
+    if not isinstance(overrides, list):
+        problems.append(Problem(f"{path}: sweep.override", "a list of [[sweep.override]] tables", overrides))
+        overrides = []
+    for i, o in enumerate(overrides):
+        where = f"{path}: sweep.override[{i}]"
+        if not isinstance(o, dict) or not isinstance(o.get("name"), str) or set(o) - {"name", "values"}:
+            problems.append(Problem(where, "each has a name and values = {path = value, ...}", o))
+            continue
+        if o["name"] in set_names:  # the cases, cases.csv and the manifest know a set by its name
+            problems.append(Problem(f"{where}.name", f"the name of sweep.override[{set_names[o['name']]}]: give "
+                                    "each set its own name", o["name"]))
+        set_names.setdefault(o["name"], i)
+        values = o.get("values", {})
+        if not isinstance(values, dict):
+            problems.append(Problem(f"{where}.values", "a table of field paths and values", values))
+            continue
+        for f, sc in scenarios.items() if values else ():
+            try:
+                apply_overrides(sc, values)
+            except ScenarioError as exc:
+                problems += [Problem(f"{where}.values: {p.path}", f"{p.message} (in {f})", p.value, p.has_value)
+                             for p in exc.problems]
+        sets.append((o["name"], values))
+    stresses = sweep.get("stresses", ["baseline"])
+    if not isinstance(stresses, list) or not stresses:
+        problems.append(Problem(f"{path}: sweep.stresses", "a list of stresses (baseline, depreciation, ...)",
+                                stresses))
+        stresses = ["baseline"]
+    for s in stresses:
+        if s != "baseline":
+            try:
+                parse_stress(str(s))
+            except ScenarioError as exc:
+                problems += [Problem(f"{path}: sweep.stresses", p.message, p.value) for p in exc.problems]
+    listed = sweep.get("case")
+    combos: list[tuple[str, tuple[str, dict[str, Any]], str, int]] = []
+    stress_fields: list[str] = []  # the field that names each combination's stress
+    count = len(scenarios) * len(sets) * len(stresses) * len(seeds) if listed is None else \
+        len(listed) if isinstance(listed, list) else 0
+    chunks = math.ceil(draws / chunk)
+    if count * chunks > MAX_TASKS or count * draws > MAX_SWEEP_DRAWS:
+        raise ScenarioError(problems + [Problem(
+            f"{path}: sweep", f"too large: {count:,} cases x {draws:,} draws = {count * draws:,} draws in "
+            f"{count * chunks:,} chunks; a sweep has at most {MAX_SWEEP_DRAWS:,} draws and {MAX_TASKS:,} chunks "
+            "(fewer seeds, stresses or override sets, fewer draws, or a larger chunk)", has_value=False)])
+    if listed is None:
+        combos = list(itertools.product(scenarios, sets, stresses, seeds))
+        stress_fields = [f"{path}: sweep.stresses"] * len(combos)
+    elif not isinstance(listed, list) or not listed:
+        problems.append(Problem(f"{path}: sweep.case", "a list of [[sweep.case]] tables", listed))
+    else:  # a listed set instead of the product
+        by_name = dict(sets)
+        by_label = dict(zip(part.labels, part.keys)) if part else {}
+        for i, row in enumerate(listed):
+            where = f"{path}: sweep.case[{i}]"
+            if not isinstance(row, dict) or set(row) - {"scenario", "override", "stress", "seed"}:
+                problems.append(Problem(where, "each case has scenario and optional override, stress and seed",
+                                        row))
+                continue
+            f = row.get("scenario")
+            f = by_label.get(f, f) if isinstance(f, str) else f  # a country by its name
+            oname = row.get("override", sets[0][0] if sets else "as written")
+            stress, seed = str(row.get("stress", "baseline")), row.get("seed", seeds[0])
+            if f not in scenarios:
+                choices = [*files, *(part.labels if part else [])]
+                problems.append(Problem(f"{where}.scenario", "one of the sweep's scenario files, or a country of its "
+                                        f"portfolio ({name_list(choices)})", f))
+            elif oname not in by_name and not (oname == "as written" and not sets):
+                problems.append(Problem(f"{where}.override", f"one of the override sets ({', '.join(by_name)})",
+                                        oname))
+            elif not _is_seed(seed):
+                problems.append(Problem(f"{where}.seed", f"a whole number from 0 to {MAX_SEED:,}", seed))
+            else:
+                if stress != "baseline":
+                    try:
+                        parse_stress(stress)
+                    except ScenarioError as exc:
+                        problems += [Problem(f"{where}.stress", p.message, p.value) for p in exc.problems]
+                        continue
+                combos.append((f, (oname, by_name.get(oname, {})), stress, seed))
+                stress_fields.append(f"{where}.stress")
+    problems += _stress_problems(scenarios, combos, stress_fields)
+    texts: dict[str, str] = {}
+    for f, sc in scenarios.items():  # what the workers get, and what they will read from it
+        texts[f] = dump_resolved(sc)
+        if parse_resolved(texts[f]) != sc:
+            problems.append(Problem(f, "this scenario does not read back the same from the text sent to the workers "
+                                    "(a bug: please report it)", has_value=False))
+    if problems:
+        raise ScenarioError(problems)
+    place = {key: i for i, key in enumerate(part.keys)} if part else {}
+    label = {key: name for key, name in zip(part.keys, part.labels)} if part else {}
+    cases = [Case(k, label.get(f, scenarios[f].name), f, oname, values, str(stress), int(seed),
+                  country_seed(int(seed), place[f]) if f in place else None)
+             for k, (f, (oname, values), stress, seed) in enumerate(combos)]
+    return Sweep(name=str(sweep.get("name", path.stem)), cases=cases, draws=draws, chunk=chunk, method=method,
+                 basis=basis, texts=texts, portfolio=part)
+
+
+def _stress_problems(scenarios: dict[str, Scenario], combos: list[tuple[str, tuple[str, dict[str, Any]], str, int]],
+                     fields: list[str]) -> list[Problem]:
+    """What is wrong with the stress of each combination (scenario file, override set, stress, seed) for its
+    scenario after its override set, at the field that names the stress (``fields``): a source that the scenario
+    does not have or that the stress does not take, a size outside the stress's range, or a stressed scenario that
+    does not validate (a unit cost past the largest amount). A stress that does not apply gives its cases no draws,
+    as it does when they run. Each problem once, with the scenarios it concerns. These failed only when the cases
+    ran, each case by name, the sweep file and field unsaid (issue 26)."""
+    overridden: dict[tuple[str, str], Scenario | None] = {}
+    found: dict[tuple[str, str], tuple[object, bool, list[str]]] = {}  # (field, message) -> value, has it, where
+    seen: set[tuple[str, str, str]] = set()
+    for (f, (oname, values), stress, _), at in zip(combos, fields):
+        stress = str(stress)  # (a stress that is not text is named where it is written)
+        if stress == "baseline" or (f, oname, stress) in seen:
+            continue
+        seen.add((f, oname, stress))
+        if (f, oname) not in overridden:
+            try:
+                overridden[f, oname] = apply_overrides(scenarios[f], values) if values else scenarios[f]
+            except ScenarioError:  # named at its override set
+                overridden[f, oname] = None
+        sc = overridden[f, oname]
+        try:
+            spec = parse_stress(stress)
+        except ScenarioError:  # named where it is written
+            continue
+        if sc is None:
+            continue
+        wrong = check_stresses([spec], sc)
+        if not wrong:
+            try:
+                apply_stress(sc, spec)
+            except NotApplicable:
+                pass
+            except ScenarioError as exc:
+                more = len(exc.problems) - 1
+                wrong = [Problem("", f"{spec.key}: the stressed scenario is not valid: {exc.problems[0].format()}"
+                                 + (f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""),
+                                 has_value=False)]
+        where = f if not values else f"{f} with the override set `{oname}`"
+        for p in wrong:
+            found.setdefault((at, p.message), (p.value, p.has_value, []))[2].append(where)
+    return [Problem(at, f"{message} (in {known(where, 4)})", value, has_value)
+            for (at, message), (value, has_value, where) in found.items()]
+
+
+def _is_seed(value: object) -> bool:
+    """Whether ``value`` is a seed: a whole number (not a boolean) from 0 to :data:`~dfl_finance.vocabulary.MAX_SEED`
+    (2**64 was taken and every case failed with an OverflowError; issue 26)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_SEED
+
+
+def _portfolio_part(path: Path, named: str) -> tuple[SweepPortfolio | None, dict[str, Scenario], list[Problem]]:
+    """The portfolio a sweep names: its countries' scenarios as the portfolio runs them, by case key, or the problems
+    (each naming the portfolio file or the country's scenario file, and the field)."""
+    target = (path.parent / named).resolve()
+    try:
+        portfolio = load_portfolio(target)
+    except ScenarioError as exc:  # a problem with the whole file (missing, not TOML) says which field named it
+        return None, {}, [Problem(f"{path}: sweep.portfolio", f"{target}: {p.message}", named) if p.path == str(target)
+                          else p for p in exc.problems]
+    try:
+        run = run_portfolio(portfolio)
+    except ScenarioError as exc:
+        return None, {}, exc.problems_in(str(target))
+    labels = [c.label for c in run.portfolio.countries]
+    keys = [f"{named}#{label}" for label in labels]
+    part = SweepPortfolio(target, run.portfolio.name, run.portfolio.fund.id, keys, labels,
+                          [float(s) for s in run.share])
+    return part, {key: r.scenario for key, r in zip(keys, run.after)}, []
+
+
+def country_seed(seed: int, place: int) -> int:
+    """The seed with which the country at ``place`` (0, 1, ...) in a portfolio samples its inputs in the cases of
+    ``seed``: a stream of its own (``numpy.random.SeedSequence(seed, spawn_key=(place,))``), so that countries whose
+    uncertain inputs are laid out alike do not draw the same numbers; the same on any machine.
+
+    >>> country_seed(1, 0) != country_seed(1, 1) != country_seed(2, 0)
+    True
+    """
+    return int(np.random.SeedSequence(seed, spawn_key=(place,)).generate_state(1)[0])
+
+
+def case_scenario(text: str, case: Case) -> Scenario | None:
+    """The scenario of a case: its resolved text (:attr:`Sweep.texts`) validated, the override set applied, the
+    stress applied; None when the stress does not apply to it."""
+    sc = parse_resolved(text)
+    if case.values:  # (validating again would plan a school table again, from this process's folder)
+        sc = apply_overrides(sc, case.values)
+    if case.stress == "baseline":
+        return sc
+    try:
+        return apply_stress(sc, parse_stress(case.stress))
+    except NotApplicable:
+        return None
+
+
+def run_chunk(text: str, case: Case, start: int, stop: int, draws: int, method: str, basis: str) -> pd.DataFrame:
+    """One task: the summary metrics of draws ``start .. stop - 1`` of a case (a row per draw). Pure given its
+    arguments (what a worker receives), so it runs the same on any worker."""
+    import pandas as pd
+
+    sc = case_scenario(text, case)
+    if sc is None:
+        return pd.DataFrame(columns=LABELS)
+    samples = draw_samples(sc, draws, case.sampling_seed, method)  # all the case's draws: the same for every chunk
+    part = {loc: values[start:stop] for loc, values in samples.items()}
+    inputs = build_model_inputs(sc, draws=stop - start, samples=part)
+    res = Result(scenario=sc, inputs=inputs, sim=simulate(inputs)).in_basis(basis)
+    arrays = res.summary_arrays()
+    df = pd.DataFrame({**{k: [v] * (stop - start) for k, v in case.labels().items()},
+                       "draw": np.arange(start, stop), **{k: np.asarray(v, dtype=float) for k, v in arrays.items()}})
+    return df
+
+
+def _chunk_path(out: Path, case: int, start: int) -> Path:
+    return out / "draws" / f"case={case}" / f"chunk={start}.parquet"
+
+
+def case_fingerprint(sweep: Sweep, case: Case) -> str:
+    """What a case's draws are computed from, hashed: its scenario as validated (data filled in, school plans
+    included), its override set, stress and seeds, the sweep's draws, chunk, sampling method and price basis, and
+    the version of dfl_finance. ``--resume`` keeps a case's chunks only when this is unchanged."""
+    import hashlib
+    import json
+
+    what = {"scenario": sweep.texts[case.file], "values": case.values, "stress": case.stress, "seed": case.seed,
+            "sample_seed": case.sampling_seed, "draws": sweep.draws, "chunk": sweep.chunk, "method": sweep.method,
+            "basis": sweep.basis, "version": vocabulary.VERSION}
+    return hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode("utf-8")).hexdigest()
+
+
+def _stale(out: Path, sweep: Sweep, resume: bool) -> dict[int, str]:
+    """Prepare ``out/draws`` for a run: remove the temporary files of chunks whose writing was killed, and with
+    ``resume`` the chunks of every case whose recorded fingerprint is not its fingerprint now (its inputs changed,
+    or they were written without one); record every case's fingerprint. Returns the cases whose chunks were
+    removed, and why."""
+    import json
+    import shutil
+
+    draws = out / "draws"
+    draws.mkdir(parents=True, exist_ok=True)
+    for pattern in ("case=*/*.tmp*", "case=*/.*.tmp*", ".*.tmp*"):
+        for tmp in draws.glob(pattern):
+            tmp.unlink(missing_ok=True)
+    path = draws / FINGERPRINTS
+    try:
+        recorded = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    except (OSError, ValueError):
+        recorded = {}
+    now = {str(c.index): case_fingerprint(sweep, c) for c in sweep.cases}
+    removed: dict[int, str] = {}
+    for folder in sorted(draws.glob("case=*")) if resume else ():
+        key = folder.name.split("=", 1)[1]
+        if recorded.get(key) != now.get(key):
+            why = ("not a case of this sweep" if key not in now else
+                   "written by another sweep, or before dfl_finance recorded what chunks are computed from"
+                   if key not in recorded else "its inputs changed since its chunks were written (the scenario, "
+                   "its data, the override set, stress, seed, draws, chunk, method, basis or dfl_finance version)")
+            shutil.rmtree(folder)
+            if key.isdigit():
+                removed[int(key)] = why
+    write_text_atomically(path, json.dumps(now, indent=1, sort_keys=True))  # through a hidden temporary file
+    return removed
+
+
+def _write_chunk(df: pd.DataFrame, path: Path) -> None:
+    """Atomically: a chunk file exists only when complete (what --resume relies on)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # hidden (a leading dot): a chunk whose writing is killed is no part of the data set readers see, and the next
+    # run removes it
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    # the case is in the folder's name (hive partitioning): in the file too, readers that join the partitions
+    # (pandas.read_parquet, dask) would find it twice, with two types
+    df.drop(columns="case", errors="ignore").to_parquet(tmp, index=False, engine="pyarrow")
+    os.replace(tmp, path)
+
+
+@dataclass
+class SweepRun:
+    sweep: Sweep
+    out: Path
+    failed: dict[int, str] = field(default_factory=dict)  # case -> why
+    skipped: int = 0  # chunks already written (resume)
+    recomputed: dict[int, str] = field(default_factory=dict)  # case -> why its chunks were not resumed
+    ran: int = 0
+    incomplete: list[str] = field(default_factory=list)  # portfolio combinations left out, and why
+    notes: dict[int, str] = field(default_factory=dict)  # case -> why its draws are all the same (flat_note)
+    # (Case.file, Case.override) -> what its draws draw (drawn_inputs)
+    drawn: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+
+
+def run_sweep(sweep: Sweep, out: str | Path, client: Any = None, resume: bool = False,
+              progress: Callable[[int], None] | None = None) -> SweepRun:
+    """Run every task of the sweep, on the dask ``client`` (None: in this process, one after another), writing
+    each chunk as it finishes; then ``cases.csv`` and ``quantiles.csv`` (and ``portfolio_quantiles.csv``)."""
+    out = Path(out)
+    todo = []
+    state = SweepRun(sweep, out)
+    state.recomputed = _stale(out, sweep, resume)
+    by_index = {c.index: c for c in sweep.cases}
+    for case, start, stop in sweep.tasks():
+        if resume and _chunk_path(out, case, start).exists():
+            state.skipped += 1
+            if progress:
+                progress(1)
+            continue
+        todo.append((case, start, stop))
+    if client is None:
+        for case, start, stop in todo:
+            c = by_index[case]
+            try:
+                df = run_chunk(sweep.texts[c.file], c, start, stop, sweep.draws, sweep.method, sweep.basis)
+                _write_chunk(df, _chunk_path(out, case, start))
+                state.ran += 1
+            except Exception as exc:  # noqa: BLE001 - reported by case, the others go on
+                state.failed.setdefault(case, f"{type(exc).__name__}: {exc}")
+            if progress:
+                progress(1)
+    else:
+        from distributed import as_completed
+
+        futures = {}
+        for case, start, stop in todo:
+            c = by_index[case]
+            f = client.submit(run_chunk, sweep.texts[c.file], c, start, stop, sweep.draws, sweep.method,
+                              sweep.basis, retries=RETRIES, pure=False, key=f"dfl-{case}-{start}-{os.getpid()}")
+            futures[f] = (case, start)
+        for f in as_completed(futures):
+            case, start = futures[f]
+            try:
+                _write_chunk(f.result(), _chunk_path(out, case, start))
+                state.ran += 1
+            except Exception as exc:  # noqa: BLE001 - reported by case, the others go on
+                state.failed.setdefault(case, f"{type(exc).__name__}: {exc}")
+            if progress:
+                progress(1)
+    summarise(state)
+    return state
+
+
+def read_draws(out: str | Path) -> pd.DataFrame:
+    """Every draw row of a sweep's output folder, ordered by case and draw."""
+    import pandas as pd
+
+    files = sorted((Path(out) / "draws").glob("case=*/chunk=*.parquet"))
+    if not files:
+        return pd.DataFrame(columns=LABELS)
+    df = pd.concat([pd.read_parquet(f).assign(case=int(f.parent.name.split("=", 1)[1])) for f in files],
+                   ignore_index=True)
+    df = df[["case", *(c for c in df.columns if c != "case")]]
+    return df.sort_values(["case", "draw"], kind="stable").reset_index(drop=True)
+
+
+def _write_csv(df: pd.DataFrame, path: Path) -> None:
+    """A table of the sweep as every command writes its tables (:func:`dfl_finance.outputs.export.csv_text`): text
+    that a spreadsheet would run as a formula neutralised, a carriage return quoted (an override set's name ``\\r=2+5``
+    broke its rows in two and was written as a formula; issue 26)."""
+    path.write_text(csv_text(df), encoding="utf-8", newline="")
+
+
+def summarise(state: SweepRun) -> None:
+    """cases.csv and quantiles.csv from the chunks written; portfolio_quantiles.csv for a sweep with a portfolio."""
+    import pandas as pd
+
+    out = state.out
+    out.mkdir(parents=True, exist_ok=True)
+    draws = read_draws(out)
+    metrics = [c for c in draws.columns if c not in LABELS]
+    units, drawn = _units(state.sweep)
+    state.drawn = drawn
+    groups = {int(str(case)): g for case, g in draws.groupby("case", sort=True)}
+    # why a case's quantiles are flat (every draw the same), else ""
+    state.notes = {c.index: flat_note(drawn[c.file, c.override],
+                                      {m: groups[c.index][m].to_numpy(dtype=float) for m in metrics})
+                   for c in state.sweep.cases if c.index in groups}
+    cases = pd.DataFrame([{**c.labels(), "file": c.file, "sample_seed": c.sampling_seed,
+                           "draws": int((draws["case"] == c.index).sum()) if len(draws) else 0,
+                           "failed": state.failed.get(c.index, ""), "uncertain_inputs": len(drawn[c.file, c.override]),
+                           "note": state.notes.get(c.index, "")} for c in state.sweep.cases])
+    _write_csv(cases, out / "cases.csv")
+    rows = []
+    by_index = {c.index: c for c in state.sweep.cases}
+    for case, g in groups.items():
+        unit = units.get(by_index[case].file, {})
+        for m in metrics:
+            values = g[m].to_numpy(dtype=float)
+            if not np.isfinite(values).any():
+                continue
+            for stat, v in _statistics(values).items():
+                if math.isfinite(float(v)):
+                    rows.append({"case": case, "scenario": g["scenario"].iloc[0], "metric": m, "statistic": stat,
+                                 "value": round_statistic(float(v), m, unit.get(m, "")), "unit": unit.get(m, ""),
+                                 "note": state.notes[case]})
+    q = pd.DataFrame(rows, columns=["case", *QUANTILE_COLUMNS])
+    _write_csv(q, out / "quantiles.csv")
+    if state.sweep.portfolio is not None:
+        totals, state.incomplete = portfolio_draws(state.sweep, draws)
+        pq = portfolio_quantiles(state.sweep, totals, units)
+        _write_csv(pq, out / "portfolio_quantiles.csv")
+
+
+def portfolio_draws(sweep: Sweep, draws: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """The portfolio's totals in each draw of each combination of override set, stress and seed: the sum over its
+    countries of :data:`PORTFOLIO_SUMS` in their draws with the same index, and :data:`PORTFOLIO_COUNT` (columns
+    override, stress, seed, draw and the totals); and the combinations left out, in words: those in which a country
+    has not all its draws (its case failed, its stress does not apply, or ``[[sweep.case]]`` does not list it).
+
+    Summing draw by draw treats the countries' uncertainties as independent (each country samples its own inputs
+    from its own stream, :func:`country_seed`).
+    """
+    import pandas as pd
+
+    part = sweep.portfolio
+    columns = ["override", "stress", "seed", "draw", *PORTFOLIO_SUMS, PORTFOLIO_COUNT]
+    if part is None:
+        return pd.DataFrame(columns=columns), []
+    by_case = {int(str(k)): g for k, g in draws.groupby("case", sort=True)} if len(draws) else {}
+    combos: dict[tuple[str, str, int], dict[str, Case]] = {}
+    for c in sweep.cases:
+        if c.file in part.keys:
+            combos.setdefault((c.override, c.stress, c.seed), {})[c.file] = c
+    frames, left_out = [], []
+    for (override, stress, seed), mine in combos.items():
+        missing = [label for key, label in zip(part.keys, part.labels)
+                   if key not in mine or len(by_case.get(mine[key].index, ())) != sweep.draws]
+        if missing:
+            left_out.append(f"{override}, {stress}, seed {seed}: no draws of {', '.join(missing)} (failed, the "
+                            "stress does not apply, or not a listed case)")
+            continue
+        rows = [by_case[mine[key].index].sort_values("draw") for key in part.keys]
+        df = pd.DataFrame({"override": override, "stress": stress, "seed": seed, "draw": np.arange(sweep.draws)})
+        for m in PORTFOLIO_SUMS:
+            df[m] = np.sum([r[m].to_numpy(dtype=float) for r in rows], axis=0)
+        gaps = np.array([r["total_gap_nominal_usd"].to_numpy(dtype=float) for r in rows])
+        df[PORTFOLIO_COUNT] = (gaps > 0).sum(axis=0)
+        frames.append(df)
+    return (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)), left_out
+
+
+def portfolio_quantiles(sweep: Sweep, totals: pd.DataFrame, units: dict[str, dict[str, str]]) -> pd.DataFrame:
+    """portfolio_quantiles.csv: the statistics over the draws of each of the portfolio's totals
+    (:func:`portfolio_draws`), for each combination of override set, stress and seed."""
+    import pandas as pd
+
+    part = sweep.portfolio
+    rows = []
+    if part is not None and len(totals):
+        unit = {**units.get(part.keys[0], {}), PORTFOLIO_COUNT: "countries"}
+        for (override, stress, seed), g in totals.groupby(["override", "stress", "seed"], sort=False):
+            for m in [*PORTFOLIO_SUMS, PORTFOLIO_COUNT]:
+                for stat, v in _statistics(g[m].to_numpy(dtype=float)).items():
+                    if math.isfinite(float(v)):
+                        rows.append({"portfolio": part.name, "override": override, "stress": stress, "seed": seed,
+                                     "metric": m, "statistic": stat, "unit": unit.get(m, "USD"),
+                                     "value": round_statistic(float(v), m, unit.get(m, "USD"))})
+    return pd.DataFrame(rows, columns=PORTFOLIO_QUANTILE_COLUMNS)
+
+
+def _units(sweep: Sweep) -> tuple[dict[str, dict[str, str]], dict[tuple[str, str], list[str]]]:
+    """The unit of every summary metric of each scenario, in the sweep's basis (a one-draw run's summary), by
+    ``Case.file``; and what the draws of each scenario under each override set draw
+    (:func:`dfl_finance.inputs.uncertain.drawn_inputs`; an override set may add or remove uncertain inputs), by
+    ``(Case.file, Case.override)``."""
+    units, parsed = {}, {}
+    for f, text in sweep.texts.items():
+        parsed[f] = parse_resolved(text)
+        summary = run(parsed[f], sweep.basis).summary_df()
+        units[f] = dict(zip(summary["metric"], summary["unit"]))
+    drawn: dict[tuple[str, str], list[str]] = {}
+    for c in sweep.cases:
+        if (c.file, c.override) not in drawn:
+            sc = apply_overrides(parsed[c.file], c.values) if c.values else parsed[c.file]
+            drawn[c.file, c.override] = drawn_inputs(sc)
+    return units, drawn
+
+
+def local_client(workers: int) -> Any:
+    """A ``distributed`` client on a LocalCluster of ``workers`` processes with one thread each (the engine is
+    numpy: processes, not threads, use the cores). Its scheduler's web server takes a free port (without one it
+    takes 8787, and warns when another cluster on the machine has it)."""
+    import logging
+
+    from distributed import Client, LocalCluster
+
+    # its HTTP routes (metrics) on a free port: 8787 may be taken by another scheduler on the machine
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
+                           silence_logs=logging.ERROR)
+    return Client(cluster)
+
+
+def _version() -> str:
+    return vocabulary.VERSION  # read when called: a worker answers with its own
+
+
+def check_cluster(client: Any, wait: float = 60.0) -> int:
+    """The number of workers of a running cluster, once at least one has joined (within ``wait`` seconds) and every
+    one runs this version of dfl_finance.
+
+    Raises
+    ------
+    DflFinanceError
+        No worker joined, or a worker cannot import dfl_finance or has another version (each named).
+    """
+    __version__ = vocabulary.VERSION
+    if not client.scheduler_info().get("workers"):
+        try:
+            client.wait_for_workers(1, timeout=wait)
+        except TimeoutError:
+            raise DflFinanceError(f"--scheduler: no worker joined the scheduler in {wait:.0f} s (start `dask worker "
+                                  "<scheduler address>` on the machines that will run the sweep)") from None
+    try:
+        found = client.run(_version)
+    except Exception as exc:  # noqa: BLE001 - a worker without dfl_finance fails to unpickle the function
+        raise DflFinanceError(f"--scheduler: a worker cannot run this dfl_finance ({type(exc).__name__}: {exc}); "
+                              f"every worker needs the dfl-finance of this machine ({__version__})") from None
+    other = {w: v for w, v in found.items() if v != __version__}
+    if other:
+        raise DflFinanceError(f"--scheduler: workers with another dfl-finance than this one ({__version__}): "
+                              + ", ".join(f"{w} ({v})" for w, v in sorted(other.items())))
+    return len(found)
+
+
+def check_workers(n: int) -> int:
+    if not 1 <= n <= 1024:
+        raise DflFinanceError(f"--workers must be between 1 and 1024 worker processes, or 0 to run in this "
+                              f"process (got {n})")
+    return n
+
+
+__all__ = ["Case", "Sweep", "SweepPortfolio", "SweepRun", "load_sweep", "run_sweep", "read_draws", "run_chunk",
+           "local_client", "country_seed", "portfolio_draws", "portfolio_quantiles", "LABELS", "PORTFOLIO_SUMS",
+           "PORTFOLIO_COUNT"]
