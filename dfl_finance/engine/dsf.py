@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..vocabulary import DSF_RATIOS, GRANT_ELEMENT_RATE
-from . import Floats
+from . import Floats, discount
 
 #: The LIC-DSF contingent-liability shock counts this share of the PPP capital stock as public debt (Guidance Note,
 #: 2018).
@@ -50,15 +50,7 @@ def present_value_ahead(payments: Floats, rate: float = GRANT_ELEMENT_RATE) -> F
     >>> present_value_ahead(np.array([[0.0, 105.0, 110.25]]), 0.05).round(9).tolist()
     [[200.0, 105.0, 0.0]]
     """
-    payments = np.asarray(payments, dtype=float)
-    H = payments.shape[1]
-    v = 1.0 / (1.0 + rate)
-    out = np.zeros_like(payments)
-    acc = np.zeros(payments.shape[0])
-    for y in range(H - 2, -1, -1):
-        acc = v * (payments[:, y + 1] + acc)
-        out[:, y] = acc
-    return out
+    return discount.present_value_ahead(payments, rate)
 
 
 def pv_outstanding(disbursed: Floats, unit_payments: Floats, horizon: int,
