@@ -25,6 +25,7 @@ import numpy as np
 
 from ..vocabulary import PRICE_BASES
 from . import Floats
+from .discount import discount_factors
 
 REAL_LCU, NOMINAL_LCU, NOMINAL_USD, REAL_USD = (PRICE_BASES.index(b) for b in
                                                 ("real-lcu", "nominal-lcu", "nominal-usd", "real-usd"))
@@ -119,8 +120,7 @@ def real_discount_factors(rate: Floats, real: bool, lcu: Floats) -> Floats:
     >>> real_discount_factors(np.array([0.1]), False, np.array([[1.0, 1.1]])).round(12).tolist()
     [[1.0, 1.0]]
     """
-    i = np.arange(lcu.shape[1])[None, :]
-    plain = (1.0 + np.asarray(rate, dtype=float)[:, None]) ** -i
+    plain = discount_factors(rate, lcu.shape[1])
     if real:
         return np.asarray(plain, dtype=float)
     return np.asarray(plain * lcu / lcu[:, [0]], dtype=float)
