@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dfl_finance.engine import Floats
+from dfl_finance.engine import Floats, discount
 from dfl_finance.vocabulary import DSF_RATIOS, GRANT_ELEMENT_RATE, PPP_CONTINGENT_SHARE
 
 
@@ -46,15 +46,7 @@ def present_value_ahead(payments: Floats, rate: float = GRANT_ELEMENT_RATE) -> F
     >>> present_value_ahead(np.array([[0.0, 105.0, 110.25]]), 0.05).round(9).tolist()
     [[200.0, 105.0, 0.0]]
     """
-    payments = np.asarray(payments, dtype=float)
-    H = payments.shape[1]
-    v = 1.0 / (1.0 + rate)
-    out = np.zeros_like(payments)
-    acc = np.zeros(payments.shape[0])
-    for y in range(H - 2, -1, -1):
-        acc = v * (payments[:, y + 1] + acc)
-        out[:, y] = acc
-    return out
+    return discount.present_value_ahead(payments, rate)
 
 
 def pv_outstanding(disbursed: Floats, unit_payments: Floats, horizon: int,

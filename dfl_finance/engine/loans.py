@@ -15,17 +15,8 @@ from functools import cached_property
 import numpy as np
 
 from dfl_finance.engine import Floats
-from dfl_finance.engine.discount import present_value
+from dfl_finance.engine.discount import annuity_principal, present_value
 from dfl_finance.vocabulary import REPAYMENTS
-
-
-def _level_payment_factor(rate: float, n: int) -> float:
-    """Level payment per unit of principal over ``n`` years at ``rate`` (``1/n`` at a zero rate)."""
-    if n <= 0:
-        raise ValueError("n must be >= 1")
-    if rate == 0.0:
-        return 1.0 / n
-    return float(rate / -np.expm1(-n * np.log1p(rate)))  # = rate / (1 - (1 + rate)^-n), accurate for tiny rates
 
 
 def repayment_profile(repayment: str, rate: float, grace_years: int, maturity_years: int,
@@ -68,8 +59,7 @@ def repayment_profile(repayment: str, rate: float, grace_years: int, maturity_ye
         if repayment == "linear":
             raw[grace_years + 1:] = 1.0 / n
         elif repayment == "annuity":
-            a = _level_payment_factor(rate, n)
-            raw[grace_years + 1:] = a * np.exp(-np.arange(n, 0, -1.0) * np.log1p(rate))
+            raw[grace_years + 1:] = annuity_principal(np.array([rate]), n)[0]
         else:
             raise ValueError(f"unknown repayment {repayment!r}; expected one of {REPAYMENTS}")
     paid_before = np.concatenate([[0.0], np.cumsum(raw)[:-1]])

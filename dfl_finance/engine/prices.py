@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dfl_finance.engine import Floats
+from dfl_finance.engine.discount import discount_factors
 from dfl_finance.vocabulary import PRICE_BASES
 
 REAL_LCU, NOMINAL_LCU, NOMINAL_USD, REAL_USD = (PRICE_BASES.index(b) for b in
@@ -119,8 +120,7 @@ def real_discount_factors(rate: Floats, real: bool, lcu: Floats) -> Floats:
     >>> real_discount_factors(np.array([0.1]), False, np.array([[1.0, 1.1]])).round(12).tolist()
     [[1.0, 1.0]]
     """
-    i = np.arange(lcu.shape[1])[None, :]
-    plain = (1.0 + np.asarray(rate, dtype=float)[:, None]) ** -i
+    plain = discount_factors(rate, lcu.shape[1])
     if real:
         return np.asarray(plain, dtype=float)
     return np.asarray(plain * lcu / lcu[:, [0]], dtype=float)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dfl_finance.engine import Bools, Floats, Ints
+from dfl_finance.engine.discount import discounted
 from dfl_finance.vocabulary import SCHOOL_AREAS, SCHOOL_COVERAGE, SCHOOL_EXISTING, SCHOOL_NONE, SCHOOL_TECHNOLOGIES
 
 #: The technologies a school can be connected with, in the order of the cost arrays.
@@ -88,11 +89,11 @@ def _purchase_factor(lifetime: Floats, years: int, rate: float) -> Floats:
     lifetime = np.asarray(lifetime, dtype=float)
     k = np.arange(years)[:, None]
     bought = (k % np.maximum(np.round(lifetime), 1)[None, :] == 0)  # (years, T)
-    return np.asarray((bought / (1.0 + rate) ** k).sum(axis=0), dtype=float)
+    return np.asarray(discounted(bought[None], np.array([rate]))[0].sum(axis=0), dtype=float)
 
 
 def _annuity(years: int, rate: float) -> float:
-    return float((1.0 / (1.0 + rate) ** np.arange(years)).sum())
+    return float(discounted(np.ones((1, years)), np.array([rate])).sum())
 
 
 def school_costs(s: Schools, t: Technologies, years: int, rate: float = 0.0,
