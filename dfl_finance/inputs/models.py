@@ -102,16 +102,19 @@ NOTE_RULE = "no control characters other than line breaks and tabs"
 
 
 def _field(default: Any = ..., *, description: str, unit: str | None = None, allowed: str | None = None,
-           bounds: dict[str, float] | None = None, **kw: Any) -> Any:
+           bounds: dict[str, float] | None = None, varies: bool = False, **kw: Any) -> Any:
     """A pydantic ``Field`` with the unit and allowed range kept for the documentation and the app.
 
     ``bounds`` (``{"gt": -1.0, "le": 10.0}``: keys ``ge``, ``gt``, ``le``, ``lt``) are the range of a number that
     pydantic cannot hold as a constraint because the field also takes a list (one value per year): the rules check
     them, and an uncertain input of the field must stay inside them
-    (:func:`~dfl_finance.inputs.uncertain.field_bounds`)."""
+    (:func:`~dfl_finance.inputs.uncertain.field_bounds`). ``varies``: the field can vary between the draws of a
+    risk run, so an ``[[uncertain]]`` row may name it (:data:`~dfl_finance.inputs.uncertain.UNCERTAIN_FIELDS`)."""
     extra: JsonDict = {k: v for k, v in (("unit", unit), ("allowed", allowed)) if v is not None}
     if bounds is not None:
         extra["bounds"] = dict(bounds)
+    if varies:
+        extra["varies"] = True
     return Field(default, description=description, json_schema_extra=extra or None, **kw)
 
 
@@ -150,7 +153,7 @@ class ScenarioMeta(_Model):
                                     unit="year", ge=1900, le=2200, allowed="at most the last year of the plan")
     discount_rate: float = _field(0.05, description="Discount rate for present values (nominal or real: see "
                                   "discount_basis); 5% is the IMF's unified rate, a nominal rate", unit="1/yr",
-                                  ge=0.0, le=1.0)
+                                  ge=0.0, le=1.0, varies=True)
     discount_basis: DiscountBasis = _field("nominal", description="What discount_rate is: nominal (discounts "
                                            "current-price flows) or real (constant-price flows); the other follows "
                                            "from (1 + nominal) = (1 + real)(1 + inflation)")
@@ -180,13 +183,13 @@ class Macro(_Model):
         None, description="Domestic CPI inflation: one rate, or one per projection year from start_year; after the "
         "last year it continues at its last rate (default 0 in a USD scenario)", unit="1/yr",
         allowed="> -1 and <= 10; a list has one value per projection year",
-        bounds={"gt": INFLATION_BOUNDS[0], "le": INFLATION_BOUNDS[1]})
+        bounds={"gt": INFLATION_BOUNDS[0], "le": INFLATION_BOUNDS[1]}, varies=True)
     usd_inflation: float | list[float] | None = _field(
         None, description="US CPI inflation, like inflation (not in a USD scenario: there it is inflation)",
         unit="1/yr", allowed="> -1 and <= 10; a list has one value per projection year",
-        bounds={"gt": INFLATION_BOUNDS[0], "le": INFLATION_BOUNDS[1]})
+        bounds={"gt": INFLATION_BOUNDS[0], "le": INFLATION_BOUNDS[1]}, varies=True)
     fx_rate: float | None = _field(None, description="Local currency per USD in price_year (not in a USD scenario)",
-                                   unit="currency/USD", gt=0.0, le=MAX_AMOUNT)
+                                   unit="currency/USD", gt=0.0, le=MAX_AMOUNT, varies=True)
     fx_year: int | None = _field(None, description="Year of fx_rate (default: price_year); the rate of the price "
                                  "year then follows relative inflation", unit="year", ge=1900, le=2200,
                                  allowed="at most the last year of the plan")
@@ -230,16 +233,16 @@ class Context(_Model):
     """The ``[context]`` table: driver counts and the budget envelope."""
 
     schools: int | None = _count(None, description="Schools in scope (driver of 'schools' programmes)",
-                                 unit="schools", allowed="required unless the country profile has it")
+                                 unit="schools", allowed="required unless the country profile has it", varies=True)
     learners: int | None = _count(None, description="Learners in scope (driver of 'learners' programmes)",
-                                  unit="learners", allowed="required unless the country profile has it")
+                                  unit="learners", allowed="required unless the country profile has it", varies=True)
     teachers: int | None = _count(None, description="Teachers in scope (driver of 'teachers' programmes)",
-                                  unit="teachers", allowed="required unless the country profile has it")
+                                  unit="teachers", allowed="required unless the country profile has it", varies=True)
     education_budget: float | None = _field(None, description="Education budget of budget_year in local currency "
                                             "at that year's prices (as the budget law writes it); the burden is "
                                             "measured as a share of it", unit="currency/yr", ge=1.0,
                                             le=MAX_AMOUNT, allowed="at least 1 (a plain amount, not thousands); "
-                                            "required unless the country profile has it")
+                                            "required unless the country profile has it", varies=True)
     budget_year: int | None = _field(None, description="Year of education_budget (default: start_year, or the "
                                      "profile's year when the profile gives the budget)", unit="year", ge=1900,
                                      le=2200, allowed="at most the last year of the plan")
@@ -251,12 +254,12 @@ class Context(_Model):
         "start_year (the first is also the growth before start_year); after the last year it continues at its last "
         "rate (default: the country profile's, else 0)", unit="1/yr",
         allowed="> -1 and <= 1; a list has one value per projection year",
-        bounds={"gt": GROWTH_BOUNDS[0], "le": GROWTH_BOUNDS[1]})
+        bounds={"gt": GROWTH_BOUNDS[0], "le": GROWTH_BOUNDS[1]}, varies=True)
     budget_growth_sd: float | None = _field(None, description="Standard deviation of the real annual growth of "
                                             "the education budget (from its history), for the LIC-DSF growth stress "
                                             "test (stress budget_growth)", unit="1/yr", gt=0.0, le=1.0)
     burden_limit: float = _field(0.05, description="Share of the education budget the plan may take "
-                                 "(a policy threshold, not a sourced value)", unit="share", ge=0.0, le=1.0)
+                                 "(a policy threshold, not a sourced value)", unit="share", ge=0.0, le=1.0, varies=True)
     envelope: Envelope = _field("net", description="net: a domestic source pays at most budget_share_cap x budget "
                                 "minus the year's debt service and PPP payments; gross: at most budget_share_cap x "
                                 "budget (the old rule, which favours borrowing)")
@@ -273,7 +276,7 @@ class CostLine(_Model):
                             "unit per year; fixed_capex: lump sums in the schedule years; fixed_opex: a lump sum "
                             "every year")
     unit_cost: float = _amount(description="Cost per unit (capex), per unit per year (opex), or lump sum "
-                               "(fixed_*), in `currency` at the prices of `price_year`", unit="currency")
+                               "(fixed_*), in `currency` at the prices of `price_year`", unit="currency", varies=True)
     currency: Currency | None = _field(None, description="Currency of unit_cost: USD or the scenario's currency "
                                        "(default: the scenario's; template lines are in USD). A USD-priced line "
                                        "stays USD-priced: its local cost follows the real exchange rate",
@@ -287,7 +290,7 @@ class CostLine(_Model):
                                     "start_year, spread evenly over the lifetime (their ages are taken to be "
                                     "uniform)")
     price_trend: float = _field(0.0, description="Real change of the unit cost per year after the first",
-                                unit="1/yr", gt=-1.0, le=1.0)
+                                unit="1/yr", gt=-1.0, le=1.0, varies=True)
     schedule: list[int] | None = _field(None, description="fixed_capex only: years of the lump sums "
                                         "(default: the first year)", unit="year",
                                         allowed="distinct years inside the horizon")
@@ -339,11 +342,11 @@ class Programme(_Model):
     pillar: Pillar = _field(description="Pillar of the data-for-learning agenda")
     driver: Driver = _field(description="Count that the per-unit cost lines scale with; none = fixed costs only")
     start_share: float = _field(0.0, description="Share of the driver reached before start_year", unit="share",
-                                ge=0.0, le=1.0)
+                                ge=0.0, le=1.0, varies=True)
     target_share: float = _field(1.0, description="Share reached at the end of target_year and after",
-                                 unit="share", ge=0.0, le=1.0, allowed=">= start_share")
+                                 unit="share", ge=0.0, le=1.0, allowed=">= start_share", varies=True)
     target_year: int | None = _field(None, description="Year in which target_share is reached "
-                                     "(default: the last year)", unit="year", allowed="inside the horizon")
+                                     "(default: the last year)", unit="year", allowed="inside the horizon", varies=True)
     rollout: Rollout = _field("linear", description="Path from start_share to target_share")
     priority: int | None = _field(None, description="Order in which programmes keep their funding, lower first "
                                   "(default 0; ties in file order): sources pay the programmes in this order, so "
@@ -406,7 +409,7 @@ class Source(_Model):
                                         "`programme:capex` / `programme:opex` (default: all; ppp: capex only)",
                                         allowed="known programme ids")
     share_cap: float = _field(1.0, description="At most this share of each eligible cost cell", unit="share",
-                              ge=0.0, le=1.0)
+                              ge=0.0, le=1.0, varies=True)
     currency: Currency | None = _field(None, description="Currency of annual_cap and commitment, and of a loan's "
                                        "credit (its interest and repayments): USD or the scenario's currency "
                                        "(default: USD for grants and loans, the scenario's for domestic and ppp)",
@@ -415,9 +418,9 @@ class Source(_Model):
         None, description="At most this much per year, in current prices of the source's currency: one amount for "
         "every year, or one per projection year from start_year (as `dfl-finance optimise --write-scenario` writes "
         "an optimal mix)", unit="currency/yr", allowed=">= 0; a list has one value per projection year",
-        bounds={"ge": 0.0, "le": MAX_AMOUNT})
+        bounds={"ge": 0.0, "le": MAX_AMOUNT}, varies=True)
     commitment: float | None = _amount(None, description="At most this much over the horizon, in current prices "
-                                       "of the source's currency", unit="currency")
+                                       "of the source's currency", unit="currency", varies=True)
     first_year: int | None = _field(None, description="First year in which it pays (default: start_year)",
                                     unit="year", allowed="inside the horizon")
     last_year: int | None = _field(None, description="Last year in which it pays (default: the last year)",
@@ -425,7 +428,7 @@ class Source(_Model):
     terms: str | None = _field(None, description="loan: a term sheet in data/loan_terms.csv; the fields below "
                                "override it")
     rate: float | None = _field(None, description="loan: interest or service charge on the outstanding balance",
-                                unit="1/yr", ge=0.0, le=1.0)
+                                unit="1/yr", ge=0.0, le=1.0, varies=True)
     grace_years: int | None = _field(None, description="loan: years after disbursement with no principal "
                                      "repayment", unit="years", ge=0, le=60)
     maturity_years: int | None = _field(None, description="loan: years from disbursement to the last repayment",
@@ -450,9 +453,9 @@ class Source(_Model):
     contract_years: int | None = _field(None, description="ppp: years of availability payments", unit="years",
                                         ge=1, le=60)
     return_rate: float | None = _field(None, description="ppp: the operator's return, the rate of the annuity",
-                                       unit="1/yr", ge=0.0, le=1.0)
+                                       unit="1/yr", ge=0.0, le=1.0, varies=True)
     budget_share_cap: float | None = _field(None, description="domestic: at most this share of the education "
-                                            "budget per year", unit="share", ge=0.0, le=1.0)
+                                            "budget per year", unit="share", ge=0.0, le=1.0, varies=True)
     reliability: float | None = _field(None, description="risk runs: the probability that the pledge materialises "
                                        "at all (a draw without it pays nothing); the deterministic run takes the "
                                        "pledge as written", unit="share", ge=0.0, le=1.0)

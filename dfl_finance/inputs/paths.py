@@ -229,6 +229,30 @@ def model_at(loc: Sequence[str | int]) -> type[BaseModel] | None:
     return model
 
 
+def marked_fields(mark: str) -> tuple[tuple[object, ...], ...]:
+    """The locations, by shape, of every field of a scenario whose definition carries ``mark`` (a key of its
+    ``json_schema_extra``, such as ``varies``): field names, and ``int`` for the elements of a list of tables
+    (``("programme", int, "cost", int, "unit_cost")``), in the order the models define them.
+
+    >>> ("scenario", "discount_rate") in marked_fields("varies")
+    True
+    """
+    out: list[tuple[object, ...]] = []
+
+    def walk(model: type[BaseModel], prefix: tuple[object, ...]) -> None:
+        for name, info in model.model_fields.items():
+            extra = info.json_schema_extra
+            if isinstance(extra, dict) and extra.get(mark):
+                out.append((*prefix, name))
+            inner = _model(info.annotation)
+            if inner is not None:
+                many = any(get_origin(a) is list for a in (info.annotation, *get_args(info.annotation)))
+                walk(inner, (*prefix, name, int) if many else (*prefix, name))
+
+    walk(Scenario, ())
+    return tuple(out)
+
+
 def did_you_mean(name: str, candidates: Sequence[str]) -> str:
     """``"; did you mean `discount_rate`?"`` for a name close to one of ``candidates``, else ``""``."""
     close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.75)

@@ -18,7 +18,7 @@ import annotated_types
 import numpy as np
 
 from dfl_finance.errors import Problem, ScenarioError
-from dfl_finance.inputs.paths import canonical_path, model_at, resolve
+from dfl_finance.inputs.paths import canonical_path, marked_fields, model_at, resolve
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -30,16 +30,9 @@ if TYPE_CHECKING:
 #: materialises (1 or 0), the share that disburses, the delay in years.
 PLEDGE_MATERIALISES, PLEDGE_SHARE, PLEDGE_LAG = "_materialises", "_share", "_lag"
 #: The fields that can vary between draws, by the shape of their location: the names of the fields, the other parts
-#: list indices (``programme[i].cost[j].unit_cost`` is ``("programme", int, "cost", int, "unit_cost")``).
-UNCERTAIN_FIELDS: tuple[tuple[object, ...], ...] = (
-    ("programme", int, "cost", int, "unit_cost"), ("programme", int, "cost", int, "price_trend"),
-    ("programme", int, "start_share"), ("programme", int, "target_share"), ("programme", int, "target_year"),
-    ("context", "schools"), ("context", "learners"), ("context", "teachers"), ("context", "education_budget"),
-    ("context", "budget_growth"), ("context", "burden_limit"),
-    ("source", int, "share_cap"), ("source", int, "annual_cap"), ("source", int, "commitment"),
-    ("source", int, "budget_share_cap"), ("source", int, "rate"), ("source", int, "return_rate"),
-    ("scenario", "discount_rate"), ("macro", "inflation"), ("macro", "usd_inflation"), ("macro", "fx_rate"),
-)
+#: list indices (``programme[i].cost[j].unit_cost`` is ``("programme", int, "cost", int, "unit_cost")``). Whether a
+#: field can vary is an attribute of the field (``varies=True`` in :mod:`dfl_finance.inputs.models`), read here.
+UNCERTAIN_FIELDS: tuple[tuple[object, ...], ...] = marked_fields("varies")
 
 
 def can_vary(loc: Sequence[str | int]) -> bool:
