@@ -213,7 +213,8 @@ def violations(package_dir: Path, package: str = PACKAGE) -> list[str]:
             elif imp.lazy and not imp.reason:
                 out.append(f"{where} inside a function without a reason on the line (or the line above)")
     for circle in circles(edges):
-        out.append("a circle: " + " -> ".join(f"{package}.{m}" if m else package for m in circle))
+        out.append(f"a circle of {len(circle)} modules that import each other: "
+                   + ", ".join(f"{package}.{m}" if m else package for m in circle))
     return out
 
 
@@ -255,7 +256,7 @@ def _package(tmp_path: Path, files: dict[str, str]) -> Path:
     ({"studies/sweep.py": "from pkg.studies.risk import draws\n", "studies/risk.py": ""}, None),
     ({"cli/run.py": "from pkg.engine.model import simulate\n", "engine/model.py": ""}, "a face imports the engine"),
     ({"model/a.py": "from pkg.model.b import x\n", "model/b.py": "def f():\n    from pkg.model.a import y  # r\n"},
-     "a circle: pkg.model.a -> pkg.model.b"),
+     "a circle of 2 modules that import each other: pkg.model.a, pkg.model.b"),
     ({"model/a.py": "def f():\n    from pkg.inputs import models\n", "inputs/models.py": ""},
      "inside a function: import it at the top"),
     ({"cli/run.py": "def f():\n    from pkg.outputs import result\n", "outputs/result.py": ""},
@@ -289,4 +290,4 @@ def test_the_checker_fails_on_the_package_with_an_upward_import_added(tmp_path: 
                       encoding="utf-8")
     found = violations(copy)
     assert any("dfl_finance.inputs.models" in f and "up from floor 2" in f for f in found), found
-    assert any(f.startswith("a circle:") for f in found), found
+    assert any(f.startswith("a circle of") for f in found), found
