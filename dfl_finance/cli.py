@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dfl_finance.errors import DflFinanceError, Problem, ScenarioError
-from dfl_finance.outputs.schools import school_tables
 from dfl_finance.vocabulary import VERSION as __version__
 
 if TYPE_CHECKING:  # pandas and the engine are imported by the commands that need them (fast --help, validate)
@@ -548,6 +547,8 @@ def cmd_schools(args: argparse.Namespace) -> int:
     plan = plan_schools(table, years=horizon, start_year=start_year, order=args.order,
                         budget=args.budget, target_year=args.target_year, rate=args.rate, prefer=prefer,
                         extend_fibre=args.extend_fibre)
+    from dfl_finance.outputs.schools import school_tables  # pandas: loaded when the command runs
+
     tables = school_tables(plan)
     notes: list[str] = []
     if scenario is not None:
