@@ -47,6 +47,9 @@ def commands(out: Path) -> dict[str, list[str]]:
                            "--out", str(out / "optimise-draws")],
         "schools": ["schools", "data/schools-rwanda-synthetic.csv", "--budget", "300000", "--order",
                     "remote-first", "--out", str(out / "schools")],
+        # a discount rate and the fibre extension: the discounting of the school model (rate 0 discounts nothing)
+        "schools-rate": ["schools", "data/schools-rwanda-synthetic.csv", "--rate", "0.0264", "--extend-fibre",
+                         "--order", "cost-per-learner", "--out", str(out / "schools-rate")],
         "schools-linked": ["schools", "data/schools-rwanda-synthetic.csv", "--scenario",
                            "scenarios/rwanda-ida-credit.toml", "--out", str(out / "schools-linked"),
                            "--write-scenario", str(out / "schools-linked.toml")],
