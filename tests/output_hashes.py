@@ -70,11 +70,14 @@ def _stable_manifest(data: dict) -> dict:
 
 
 def file_hash(path: Path) -> str:
+    """The sha256 of a file, the checkout's own folder written as ``<repo>`` (so that two checkouts of the same code,
+    such as a worktree of the commit before a change, hash the same; a file naming a bundled file names it by its
+    full path)."""
     if path.name == "manifest.json":
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8").replace(str(ROOT), "<repo>"))
         text = json.dumps(_stable_manifest(data), sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return hashlib.sha256(path.read_bytes().replace(str(ROOT).encode(), b"<repo>")).hexdigest()
 
 
 def write_all(out: Path) -> dict[str, str]:
