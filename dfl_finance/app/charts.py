@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Final, cast
+from typing import Any, Final, TypedDict, cast
 
 import altair as alt
 import pandas as pd
@@ -429,10 +429,21 @@ def table_currencies(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
     return out
 
 
+class CompareCharts(TypedDict):
+    """The Compare page's charts (:func:`compare_charts`)."""
+
+    costs: alt.FacetChart
+    financing: alt.FacetChart
+    debt_service: alt.FacetChart | None
+    burden: alt.LayerChart
+    dsf: alt.FacetChart | None
+    outcomes: alt.FacetChart
+
+
 def compare_charts(tables: dict[str, pd.DataFrame], currency: Currency | None = None,
                    order: Sequence[str] | None = None, labels: dict[str, str] | None = None,
                    countries: Mapping[str, str] | None = None, threshold_groups: Mapping[str, str] | None = None
-                   ) -> dict[str, alt.TopLevelMixin | None]:
+                   ) -> CompareCharts:
     """The Compare charts of several scenarios' combined tables, with one colour per source in all of them.
 
     ``currency``: the currency of the amounts, one code or one per scenario name; by default what the tables say

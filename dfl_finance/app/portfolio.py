@@ -863,7 +863,7 @@ def options_zip(results: Mapping[str, object], name: str) -> bytes:
                       **{f: str(t).encode("utf-8") for f, t in files.items()}})
 
 
-def portfolio_zip(results: dict[str, object]) -> bytes:
+def portfolio_zip(results: PortfolioResults) -> bytes:
     """allocation.csv, portfolio_equity.csv, portfolio_groups.csv and portfolio_reach.csv in one zip, written as
     ``dfl-finance portfolio`` writes them."""
     tables = {"allocation": results["allocation"], "portfolio_equity": results["equity"],

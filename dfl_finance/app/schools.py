@@ -23,10 +23,11 @@ from dfl_finance.inputs.schools import read_table_bytes
 from dfl_finance.model.schools import plan_schools
 from dfl_finance.outputs.export import manifest, zip_tables
 from dfl_finance.outputs.formatting import format_money
-from dfl_finance.outputs.schools import ORDER_OF_TECHNOLOGIES, school_tables, technology_label
+from dfl_finance.outputs.schools import ORDER_OF_TECHNOLOGIES, school_tables
 from dfl_finance.outputs.schools import TECHNOLOGY_LABELS as TECHNOLOGY_LABELS
 from dfl_finance.outputs.schools import equity_sentences as equity_sentences
 from dfl_finance.outputs.schools import technology_counts as technology_counts
+from dfl_finance.outputs.schools import technology_label as technology_label
 from dfl_finance.vocabulary import SCHOOL_EXISTING as EXISTING
 from dfl_finance.vocabulary import SCHOOL_NONE as NONE
 from dfl_finance.vocabulary import SCHOOL_ORDERS as ORDERS
