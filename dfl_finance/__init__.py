@@ -27,7 +27,6 @@ _EXPORTS = {
     "Result": "outputs.result",
     "assumptions_df": "outputs.result",
     "combine_tables": "outputs.result",
-    "comparability": "outputs.result",
     "compare": "outputs.result",
     "incremental_df": "outputs.result",
     "run": "outputs.result",
@@ -37,6 +36,7 @@ _EXPORTS = {
     "parse_scenario": "model.load",
     "save_scenario": "inputs.io",
     "scenario_from_dict": "model.load",
+    "comparability": "inputs.rules",
     "scenario_warnings": "inputs.rules",
 }
 
@@ -52,13 +52,12 @@ if TYPE_CHECKING:
     from dfl_finance.errors import DataError, DflFinanceError, Problem, ScenarioError
     from dfl_finance.inputs.io import dump_scenario, save_scenario
     from dfl_finance.inputs.models import Scenario
-    from dfl_finance.inputs.rules import scenario_warnings
+    from dfl_finance.inputs.rules import comparability, scenario_warnings
     from dfl_finance.model.load import apply_overrides, load_scenario, parse_scenario, scenario_from_dict
     from dfl_finance.outputs.result import (
         Result,
         assumptions_df,
         combine_tables,
-        comparability,
         compare,
         incremental_df,
         run,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Final
+from typing import Any, Final, TypedDict, cast
 
 import altair as alt
 import pandas as pd
@@ -68,7 +68,7 @@ def scenario_colours(names: Iterable[str]) -> dict[str, str]:
     return _colours(names, SCENARIO_PALETTE)
 
 
-def _scale(colours: Mapping[str, str], present) -> alt.Scale:
+def _scale(colours: Mapping[str, str], present: Iterable[str]) -> alt.Scale:
     """The colour scale of the keys present in one chart, with the colours they have in every chart."""
     shown = set(present)
     keys = [k for k in colours if k in shown]
@@ -118,7 +118,8 @@ def _money_facet(chart: alt.Chart, order: list[str], currency: Currency) -> alt.
     named = {n: f"{n} ({currency[n]})" for n in order if currency.get(n)}
     # a Vega expression: the header of each scenario's panel (names as JSON strings, so quotes are safe)
     expr = "".join(f"datum.value === {json.dumps(n)} ? {json.dumps(t)} : " for n, t in named.items())
-    return _facet(chart, order, label_expr=expr + "datum.value").resolve_scale(y="independent")
+    # altair's resolve_scale returns its chart, typed as Any
+    return cast(alt.FacetChart, _facet(chart, order, label_expr=expr + "datum.value").resolve_scale(y="independent"))
 
 
 def _order(df: pd.DataFrame, order: Sequence[str] | None) -> list[str]:
@@ -226,7 +227,7 @@ def debt_service_chart(debt: pd.DataFrame, currency: Currency, colours: dict[str
 THRESHOLD_COLOUR = "#444444"
 
 
-def _halo_text(chart: alt.Chart, **mark) -> list[alt.Chart]:
+def _halo_text(chart: alt.Chart, **mark: Any) -> list[alt.Chart]:
     """A line's label (above it unless ``mark`` says otherwise), over a white halo, so that it stays legible where a
     scenario's line crosses it."""
     style = {"baseline": "bottom", "dy": -3, "fontSize": 11, **mark}
@@ -383,11 +384,12 @@ def dsf_chart(dsf: pd.DataFrame, order: Sequence[str] | None = None,
         tooltip=[alt.Tooltip("label:N", title="Threshold"), alt.Tooltip("measure:N", title="Ratio")],
     ).transform_filter(alt.datum.layer == "threshold")
     header = alt.Header(labelFontWeight="bold", labelLimit=460, labelExpr=_header_lines(dsf_thresholds(lines)))
-    return alt.layer(line, threshold, data=data).properties(width=PANEL_WIDTHS[2], height=180).facet(
+    facet = alt.layer(line, threshold, data=data).properties(width=PANEL_WIDTHS[2], height=180).facet(
         facet=alt.Facet("panel:N", title=None, sort=panels, header=header), columns=facet_columns(len(panels)),
     ).resolve_scale(y="independent").properties(
         title="Debt sustainability (LIC-DSF): each ratio against its threshold (dashed), and the plan's own "
               "contribution")
+    return cast(alt.FacetChart, facet)  # altair's resolve_scale returns its chart, typed as Any
 
 
 def outcomes_chart(outcomes: pd.DataFrame, order: Sequence[str] | None = None,
@@ -427,10 +429,21 @@ def table_currencies(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
     return out
 
 
+class CompareCharts(TypedDict):
+    """The Compare page's charts (:func:`compare_charts`)."""
+
+    costs: alt.FacetChart
+    financing: alt.FacetChart
+    debt_service: alt.FacetChart | None
+    burden: alt.LayerChart
+    dsf: alt.FacetChart | None
+    outcomes: alt.FacetChart
+
+
 def compare_charts(tables: dict[str, pd.DataFrame], currency: Currency | None = None,
                    order: Sequence[str] | None = None, labels: dict[str, str] | None = None,
                    countries: Mapping[str, str] | None = None, threshold_groups: Mapping[str, str] | None = None
-                   ) -> dict[str, alt.TopLevelMixin | None]:
+                   ) -> CompareCharts:
     """The Compare charts of several scenarios' combined tables, with one colour per source in all of them.
 
     ``currency``: the currency of the amounts, one code or one per scenario name; by default what the tables say
@@ -722,7 +735,8 @@ def shadow_price_chart(rows: pd.DataFrame, currency: str) -> alt.Chart:
     colour = alt.Color("measure:N", title=None, sort=measures,
                        scale=alt.Scale(domain=measures, range=list(SHADOW_COLOURS[:len(measures)])),
                        legend=alt.Legend(orient="top", direction="horizontal", symbolType="square", labelLimit=300))
-    return alt.Chart(df).mark_bar().encode(
+    bars: alt.Chart = alt.Chart(df).mark_bar()  # altair's mark methods return the chart, typed as Any
+    return bars.encode(
         x=alt.X("x:Q", title=f"Worth of one more step of the constraint ({unit}, present value)",
                 axis=alt.Axis(format=fmt, tickCount=8)),
         y=alt.Y("constraint_text:N", title=None, sort=order, axis=alt.Axis(labelLimit=360)),
@@ -768,4 +782,5 @@ def portfolio_chart(rows: pd.DataFrame) -> alt.HConcatChart:
         y=alt.Y("country:N", title=None, sort=order, axis=alt.Axis(labelLimit=240)),
         tooltip=[alt.Tooltip("country:N", title="Country"), alt.Tooltip("reach_text:N", title="Reached by the end")],
     ).properties(width=220, height=alt.Step(44), title="Reach with the fund")
-    return alt.hconcat(gaps, reach).resolve_scale(y="independent")
+    both = alt.hconcat(gaps, reach).resolve_scale(y="independent")
+    return cast(alt.HConcatChart, both)  # altair's resolve_scale returns its chart, typed as Any

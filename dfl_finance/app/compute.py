@@ -7,7 +7,11 @@ The engine runs once per scenario text (:func:`result_for`); the tables in each 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, ParamSpec, TypedDict, TypeVar
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import streamlit as st
 
@@ -18,7 +22,14 @@ from dfl_finance.inputs.models import Scenario
 from dfl_finance.model.load import parse_scenario
 from dfl_finance.outputs.result import DEFAULT_BASIS, Result, incremental_df, quantiles_df, run, yearly_quantiles_df
 
+if TYPE_CHECKING:
+    from dfl_finance.app.portfolio import PortfolioFile, PortfolioResults
+    from dfl_finance.app.schools import SchoolResults
+    from dfl_finance.studies.optimise import Optimum
+
 Tables = dict[str, pd.DataFrame]
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 log = logging.getLogger(__name__)
 
 
@@ -45,7 +56,7 @@ def checked_tables(toml_text: str, basis: str = DEFAULT_BASIS) -> Tables:
     return _checked(tables_for, toml_text, basis)
 
 
-def _checked(func, *args, **kwargs):
+def _checked(func: Callable[_P, _R], *args: _P.args, **kwargs: _P.kwargs) -> _R:
     """``func(*args, **kwargs)``, with every failure as a :class:`ScenarioError`: a DflFinanceError as its message,
     any other error (logged with its traceback) as "could not be computed": one scenario's failure must not break a
     page shared by every scenario."""
@@ -103,9 +114,19 @@ def tables_by_name(texts: dict[str, str], basis: str = DEFAULT_BASIS
 
 # ----------------------------------------------------------------------------------------------- risk runs
 
+class RiskTables(TypedDict):
+    """What the Risk page keeps of a risk run (:func:`risk_tables_for`)."""
+
+    quantiles: pd.DataFrame
+    yearly: pd.DataFrame
+    total_gap: npt.NDArray[np.float64]
+    draws: int
+    currency: str
+
+
 @st.cache_data(max_entries=32, show_spinner=False)
 def risk_tables_for(toml_text: str, draws: int, seed: int, method: str, basis: str = DEFAULT_BASIS
-                    ) -> dict[str, object]:
+                    ) -> RiskTables:
     """A risk run of one scenario text (:func:`dfl_finance.studies.risk.risk_draws`), cached on the text, the draws,
     the seed, the method and the basis: its quantile tables and every draw's total gap (small; the run itself is not
     kept, as a run of many draws holds hundreds of megabytes).
@@ -123,15 +144,30 @@ def risk_tables_for(toml_text: str, draws: int, seed: int, method: str, basis: s
 
 
 def checked_risk_tables(toml_text: str, draws: int, seed: int, method: str, basis: str = DEFAULT_BASIS
-                        ) -> dict[str, object]:
+                        ) -> RiskTables:
     """:func:`risk_tables_for`, with every failure as a :class:`ScenarioError` (as :func:`checked_tables`)."""
     return _checked(risk_tables_for, toml_text, draws, seed, method, basis)
 
 
 # ------------------------------------------------------------------------------------- sensitivity, stress
 
+class Tornado(TypedDict):
+    """A tornado of one metric (:func:`tornado_for`)."""
+
+    table: pd.DataFrame
+    base: float | None
+
+
+class Stresses(TypedDict):
+    """A scenario under its stresses (:func:`stresses_for`)."""
+
+    summary: pd.DataFrame
+    notes: list[dict[str, object]]
+    tables: dict[str, pd.DataFrame]
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
-def tornado_for(toml_text: str, metric: str, basis: str = DEFAULT_BASIS) -> dict[str, object]:
+def tornado_for(toml_text: str, metric: str, basis: str = DEFAULT_BASIS) -> Tornado:
     """The tornado of one metric (:func:`dfl_finance.studies.risk.sensitivity.tornado`), cached on the text, the
     metric and the basis: ``table`` (tornado.csv) and ``base`` (the metric with every input at the scenario's own
     value)."""
@@ -153,7 +189,7 @@ def sobol_for(toml_text: str, metric: str, n: int, basis: str = DEFAULT_BASIS) -
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def stresses_for(toml_text: str, basis: str = DEFAULT_BASIS) -> dict[str, object]:
+def stresses_for(toml_text: str, basis: str = DEFAULT_BASIS) -> Stresses:
     """The scenario under its stresses (:func:`dfl_finance.studies.risk.stress.run_stresses`; the built-in set when
     it has no ``[[stress]]`` rows), cached: ``summary`` (stress_summary.csv), ``notes`` (each stress, applied or why
     not, as the manifest of ``dfl-finance stress`` records them) and ``tables`` (stress_summary, stress_fiscal and
@@ -166,7 +202,7 @@ def stresses_for(toml_text: str, basis: str = DEFAULT_BASIS) -> dict[str, object
     return {"summary": tables["stress_summary"], "notes": result.notes(), "tables": tables}
 
 
-def checked_tornado(toml_text: str, metric: str, basis: str = DEFAULT_BASIS) -> dict[str, object]:
+def checked_tornado(toml_text: str, metric: str, basis: str = DEFAULT_BASIS) -> Tornado:
     return _checked(tornado_for, toml_text, metric, basis)
 
 
@@ -174,15 +210,29 @@ def checked_sobol(toml_text: str, metric: str, n: int, basis: str = DEFAULT_BASI
     return _checked(sobol_for, toml_text, metric, n, basis)
 
 
-def checked_stresses(toml_text: str, basis: str = DEFAULT_BASIS) -> dict[str, object]:
+def checked_stresses(toml_text: str, basis: str = DEFAULT_BASIS) -> Stresses:
     return _checked(stresses_for, toml_text, basis)
 
 
 # ------------------------------------------------------------------------------------------------ optimiser
 
+class OptimumTables(TypedDict):
+    """What the Optimise page shows of an optimum (:func:`optimum_tables_for`)."""
+
+    comparison: pd.DataFrame
+    shadow_prices: pd.DataFrame
+    financing: pd.DataFrame
+    waterfall: str
+    optimum: str
+    currency: str
+    lp_size: tuple[int, int, int]
+    scenario_text: str
+    reproduction_note: str | None
+
+
 @st.cache_resource(max_entries=32, show_spinner=False)
 def optimum_for(toml_text: str, objective: str, burden_limit: bool, max_debt: float | None,
-                min_share: tuple[tuple[str, float], ...], late_weight: float):
+                min_share: tuple[tuple[str, float], ...], late_weight: float) -> Optimum:
     """The :class:`~dfl_finance.studies.optimise.Optimum` of one scenario text under the options
     (:func:`dfl_finance.studies.optimise.optimise`, tables in the default basis), cached on the text and the options:
     solved once per server (immutable, shared)."""
@@ -196,7 +246,7 @@ def optimum_for(toml_text: str, objective: str, burden_limit: bool, max_debt: fl
 @st.cache_data(max_entries=64, show_spinner=False)
 def optimum_tables_for(toml_text: str, objective: str, burden_limit: bool, max_debt: float | None,
                        min_share: tuple[tuple[str, float], ...], late_weight: float,
-                       basis: str = DEFAULT_BASIS) -> dict[str, object]:
+                       basis: str = DEFAULT_BASIS) -> OptimumTables:
     """What the Optimise page shows of :func:`optimum_for`, in ``basis`` (a view: no second solve).
 
     Keys: ``comparison`` (comparison.csv), ``shadow_prices`` (shadow_prices.csv), ``financing`` (both runs'
@@ -206,10 +256,7 @@ def optimum_tables_for(toml_text: str, objective: str, burden_limit: bool, max_d
     """
     from dataclasses import replace
 
-    # imported by the page that runs it: the app's first page starts without scipy and the studies
-    from dfl_finance.studies.optimise import Optimum
-
-    best: Optimum = optimum_for(toml_text, objective, burden_limit, max_debt, min_share, late_weight)
+    best = optimum_for(toml_text, objective, burden_limit, max_debt, min_share, late_weight)
     view = replace(best, waterfall=best.waterfall.in_basis(basis), result=best.result.in_basis(basis))
     return {"comparison": view.comparison_df(), "shadow_prices": view.shadow_prices_df(),
             "financing": pd.concat([view.waterfall.financing_df(), view.result.financing_df()], ignore_index=True),
@@ -220,7 +267,7 @@ def optimum_tables_for(toml_text: str, objective: str, burden_limit: bool, max_d
 
 def checked_optimum(toml_text: str, objective: str, burden_limit: bool, max_debt: float | None,
                     min_share: tuple[tuple[str, float], ...], late_weight: float,
-                    basis: str = DEFAULT_BASIS) -> dict[str, object]:
+                    basis: str = DEFAULT_BASIS) -> OptimumTables:
     """:func:`optimum_tables_for`, with every failure as a :class:`ScenarioError` (as :func:`checked_tables`): an
     option the optimiser refuses, limits that cannot all hold (the message names the constraint), or an error of
     the solver itself."""
@@ -232,7 +279,7 @@ def checked_optimum(toml_text: str, objective: str, burden_limit: bool, max_debt
 @st.cache_data(max_entries=16, show_spinner=False)
 def school_results_for(data: bytes, name: str, years: int, start_year: int, order: str, budget: float | None,
                        target_year: int | None, rate: float, prefer: tuple[str, ...] | None,
-                       extend_fibre: bool = False) -> dict[str, object]:
+                       extend_fibre: bool = False) -> SchoolResults:
     """The school-by-school plan of a school table (its bytes, CSV or Parquet) and what the Schools page draws from
     it (:func:`dfl_finance.app.schools.school_results`), cached on the bytes, the file's name and the options."""
     # imported by the page that runs it: the app's first page starts without scipy and the studies
@@ -243,7 +290,7 @@ def school_results_for(data: bytes, name: str, years: int, start_year: int, orde
 
 def checked_school_results(data: bytes, name: str, years: int, start_year: int, order: str, budget: float | None,
                            target_year: int | None, rate: float, prefer: tuple[str, ...] | None,
-                           extend_fibre: bool = False) -> dict[str, object]:
+                           extend_fibre: bool = False) -> SchoolResults:
     """:func:`school_results_for`, with every failure as a :class:`ScenarioError` (a bad table names its rows and
     columns; as :func:`checked_tables`)."""
     return _checked(school_results_for, data, name, years, start_year, order, budget, target_year, rate, prefer,
@@ -258,7 +305,7 @@ ScenarioFiles = tuple[tuple[str, str], ...]
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def portfolio_file_for(text: str, name: str, files: ScenarioFiles = ()) -> dict[str, object]:
+def portfolio_file_for(text: str, name: str, files: ScenarioFiles = ()) -> PortfolioFile:
     """A portfolio file's name, fund, countries and pooled discounts (:func:`dfl_finance.app.portfolio.portfolio_file`:
     its scenarios among ``files`` or resolved in ``examples/``), cached on the text, the name and the files."""
     # imported by the page that runs it: the app's first page starts without scipy and the studies
@@ -270,7 +317,7 @@ def portfolio_file_for(text: str, name: str, files: ScenarioFiles = ()) -> dict[
 @st.cache_data(max_entries=32, show_spinner=False)
 def portfolio_results_for(text: str, name: str, envelope: float, rule: str, per_learner: float | None,
                           basis: str = DEFAULT_BASIS, files: ScenarioFiles = (), **options: object
-                          ) -> dict[str, object]:
+                          ) -> PortfolioResults:
     """The run of a portfolio file (with the scenario ``files`` given with it) with the fund's options set on the
     page (envelope, rule, USD per learner, and the keyword ``options`` of
     :func:`dfl_finance.app.portfolio.portfolio_results`: objective, co_finances, floor, ceiling, weights), cached on
@@ -282,13 +329,13 @@ def portfolio_results_for(text: str, name: str, envelope: float, rule: str, per_
                              **options)  # type: ignore[arg-type]
 
 
-def checked_portfolio_file(text: str, name: str, files: ScenarioFiles = ()) -> dict[str, object]:
+def checked_portfolio_file(text: str, name: str, files: ScenarioFiles = ()) -> PortfolioFile:
     """:func:`portfolio_file_for`, with every failure as a :class:`ScenarioError` (a bad file names its field)."""
     return _checked(portfolio_file_for, text, name, files)
 
 
 def checked_portfolio_results(text: str, name: str, envelope: float, rule: str, per_learner: float | None,
                               basis: str = DEFAULT_BASIS, files: ScenarioFiles = (), **options: object
-                              ) -> dict[str, object]:
+                              ) -> PortfolioResults:
     """:func:`portfolio_results_for`, with every failure as a :class:`ScenarioError` (as :func:`checked_tables`)."""
     return _checked(portfolio_results_for, text, name, envelope, rule, per_learner, basis, files, **options)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from types import UnionType
@@ -170,7 +171,7 @@ def where(scenario: Scenario, path: str) -> str:
     return words.text
 
 
-def problem_words(scenario: Scenario | dict | None, problem: Problem) -> str:
+def problem_words(scenario: Scenario | dict[str, Any] | None, problem: Problem) -> str:
     """A problem for people: the field's label and unit (:func:`where`) before the message, the path kept in
     brackets (``School connectivity: terminal, unit cost (USD): must be >= 0 (got -5.0) [programme[0].cost[0].
     unit_cost]``); a problem whose path is not a field of ``scenario`` (or without a scenario) as it is."""
@@ -184,7 +185,7 @@ def problem_words(scenario: Scenario | dict | None, problem: Problem) -> str:
     return f"{words}: {replace(problem, path='').format()} [{problem.path}]"
 
 
-def get_path(raw: dict, path: str) -> Any:
+def get_path(raw: dict[str, Any], path: str) -> Any:
     """``get_path(d, "programme[1].cost[0].unit_cost")`` in a scenario file's dict (any form of
     :mod:`dfl_finance.inputs.paths`); None where the path does not exist."""
     try:
@@ -193,14 +194,14 @@ def get_path(raw: dict, path: str) -> Any:
         return None
 
 
-def set_path(raw: dict, path: str, value: Any) -> None:
+def set_path(raw: dict[str, Any], path: str, value: Any) -> None:
     """Set a value by field path (creating tables as needed); ``None`` (or a table's NaN) removes the key."""
     if isinstance(value, float) and math.isnan(value):
         value = None
     paths.set_in(raw, path, value)
 
 
-def raw_of(scenario: Scenario) -> dict:
+def raw_of(scenario: Scenario) -> dict[str, Any]:
     """A deep copy of the scenario as the dict a TOML file would hold."""
     return copy.deepcopy(scenario.model_dump(exclude_none=True))
 
@@ -230,11 +231,11 @@ SOURCE_COLUMNS = ["id", "name", "kind", "priority", "eligible", "currency", "sha
 HIDDEN_SOURCE_FIELDS = ("reliability", "disbursement_share", "disbursement_lag")
 
 
-def _text_list(values) -> str:
+def _text_list(values: Iterable[object] | None) -> str:
     return ", ".join(str(v) for v in values) if values else ""
 
 
-def _schedule_text(rows) -> str:
+def _schedule_text(rows: Iterable[tuple[int, int, float]] | None) -> str:
     return "; ".join(f"{k1}-{k2}:{share:g}" for k1, k2, share in rows) if rows else ""
 
 

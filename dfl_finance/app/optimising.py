@@ -37,7 +37,7 @@ def in_app_words(text: str) -> str:
     """A message of the optimiser with the command line's flags named as the page's options: ``the minimum share of
     `gpe` (--min-share)`` -> ``the minimum share of `gpe` ("Minimum shares")``; ``--max-debt: must be ...`` ->
     ``Cap on new debt: must be ...``."""
-    def named(m: re.Match) -> str:
+    def named(m: re.Match[str]) -> str:
         label = OPTION_LABELS[m.group(0)]
         before = text[:m.start()]
         return label if not before or before.endswith(("\n", "- ")) else f'"{label}"'
@@ -45,8 +45,12 @@ def in_app_words(text: str) -> str:
     return _FLAG.sub(named, text)
 
 
+#: The optimiser's options as :func:`options_key` gives them.
+OptionsKey = tuple[str, bool, float | None, tuple[tuple[str, float], ...], float]
+
+
 def options_key(objective: str, burden_limit: bool, max_debt: float | None, min_share: Mapping[str, float],
-                late_weight: float) -> tuple:
+                late_weight: float) -> OptionsKey:
     """The options as the arguments of :func:`~dfl_finance.app.compute.checked_optimum` (hashable, in order):
     ``min_share`` by source id, shares of the plan's cost (0-1)."""
     return (objective, bool(burden_limit), None if max_debt is None else float(max_debt),

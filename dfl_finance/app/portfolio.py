@@ -17,7 +17,7 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 import pandas as pd
 
@@ -419,7 +419,59 @@ def _scenario_shown(c: CountryEntry, files: Mapping[str, str]) -> str:
     return f"scenarios/{c.file.name}" if bundled or c.file.name not in files else c.file.name
 
 
-def portfolio_file(text: str, name: str, files: Mapping[str, str] | None = None) -> dict[str, object]:
+class FundOptions(TypedDict):
+    """The fund's options as the page shows them."""
+
+    envelope: float
+    rule: str
+    per_learner: float | None
+    objective: str
+    co_finances: list[str]
+    floor: float
+    ceiling: float
+
+
+class FileFund(FundOptions):
+    """The fund of a portfolio file (:func:`portfolio_file`)."""
+
+    id: str
+
+
+class RunFund(FundOptions):
+    """The fund options of a run (:func:`portfolio_results`)."""
+
+    weights: dict[str, float]
+
+
+class PortfolioFile(TypedDict):
+    """What the page shows of a portfolio file before a run (:func:`portfolio_file`)."""
+
+    name: str
+    fund: FileFund
+    countries: pd.DataFrame
+    weights: dict[str, float]
+    grants: dict[str, str]
+    grant_table: pd.DataFrame
+    pooled: list[tuple[str, float, str]]
+
+
+class PortfolioResults(TypedDict):
+    """The run of a portfolio with the page's options (:func:`portfolio_results`)."""
+
+    allocation: pd.DataFrame
+    equity: pd.DataFrame
+    groups: pd.DataFrame
+    reach: pd.DataFrame
+    programmes: dict[str, dict[str, str]]
+    share: list[float]
+    need: list[float]
+    currency: dict[str, str]
+    fund: RunFund
+    toml: str
+    files: dict[str, str]
+
+
+def portfolio_file(text: str, name: str, files: Mapping[str, str] | None = None) -> PortfolioFile:
     """What the page shows of the file (with the scenario ``files`` given with it: :func:`load_portfolio_text`)
     before a run: ``name``, ``fund`` (the file's), ``countries`` (label, scenario file, income group, weight),
     ``weights`` (by country), ``grants`` (the grants the fund can co-finance, by id with their names:
@@ -444,7 +496,7 @@ def portfolio_results(text: str, name: str, envelope: float, rule: str, per_lear
                       basis: str, *, objective: str | None = None, co_finances: Iterable[str] | None = None,
                       floor: float | None = None, ceiling: float | None = None,
                       weights: Mapping[str, float | None] | None = None,
-                      files: Mapping[str, str] | None = None) -> dict[str, object]:
+                      files: Mapping[str, str] | None = None) -> PortfolioResults:
     """The run of the portfolio (with the scenario ``files`` given with it: :func:`load_portfolio_text`) with the
     page's fund options (:func:`with_fund_options`; None: the file's):
     ``allocation``, ``equity``, ``groups`` and ``reach`` (as ``dfl-finance portfolio`` writes them),
@@ -811,7 +863,7 @@ def options_zip(results: Mapping[str, object], name: str) -> bytes:
                       **{f: str(t).encode("utf-8") for f, t in files.items()}})
 
 
-def portfolio_zip(results: dict[str, object]) -> bytes:
+def portfolio_zip(results: PortfolioResults) -> bytes:
     """allocation.csv, portfolio_equity.csv, portfolio_groups.csv and portfolio_reach.csv in one zip, written as
     ``dfl-finance portfolio`` writes them."""
     tables = {"allocation": results["allocation"], "portfolio_equity": results["equity"],

@@ -17,6 +17,7 @@ and ``stress`` (each scenario's stresses: applied, or why not).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import pandas as pd
 
@@ -24,6 +25,9 @@ from dfl_finance.app.sensitivity import APP_SOBOL_N, DEFAULT_METRIC
 from dfl_finance.app.uncertainty import MAX_APP_DRAWS, METHODS, flat_words, has_draws
 from dfl_finance.inputs.models import Scenario
 from dfl_finance.inputs.uncertain import run_entry
+
+if TYPE_CHECKING:
+    from dfl_finance.app.compute import RiskTables, Stresses
 
 #: The tables of each command, named as it writes them.
 RISK_TABLES = ("quantiles", "yearly_quantiles")
@@ -34,16 +38,24 @@ EXTRA_TABLES = (*RISK_TABLES, *SENSITIVITY_TABLES, *STRESS_TABLES)
 FROM_RISK_PAGE, FROM_FILE = "Risk page", "file's [risk]"
 
 
-def file_settings(scenario: Scenario) -> dict[str, object]:
+class RiskSettings(TypedDict):
+    """A risk run's settings (the Risk page's, or the file's ``[risk]``)."""
+
+    draws: int
+    seed: int
+    method: str
+
+
+def file_settings(scenario: Scenario) -> RiskSettings:
     """A risk run's settings from the scenario's ``[risk]`` table (the draws at most the app's
     :data:`~dfl_finance.app.uncertainty.MAX_APP_DRAWS`): ``draws``, ``seed``, ``method``."""
     risk = scenario.risk
     return {"draws": min(risk.draws, MAX_APP_DRAWS), "seed": risk.seed, "method": risk.method}
 
 
-def settings_words(settings: dict[str, object], short: bool = False) -> str:
+def settings_words(settings: RiskSettings, short: bool = False) -> str:
     """``1,000 draws, seed 2026, Latin hypercube (lhs)`` (``short``: ``1,000 draws, seed 2026, lhs``)."""
-    draws = int(settings["draws"])  # type: ignore[call-overload]
+    draws = int(settings["draws"])
     method = str(settings["method"])
     return f"{draws:,} draw{'s' if draws != 1 else ''}, seed {settings['seed']}, " + (
         method if short else METHODS.get(method, method))
@@ -54,7 +66,7 @@ class Plan:
     """What to write for one scenario: a risk run (its settings and where they come from), the metrics of the
     tornado and of the Sobol indices, whether the stress tests; and why something is left out."""
 
-    risk: dict[str, object] | None = None
+    risk: RiskSettings | None = None
     risk_from: str = ""
     tornado: list[str] = field(default_factory=list)
     sobol: list[str] = field(default_factory=list)
@@ -66,16 +78,16 @@ class Plan:
         return self.risk is None and not self.tornado and not self.sobol and not self.stress
 
 
-def plan(scenario: Scenario, computed: dict[str, list], include: bool) -> Plan:
+def plan(scenario: Scenario, computed: dict[str, list[Any]], include: bool) -> Plan:
     """What to write for ``scenario``: what this session computed on the Risk page (``computed``: kind -> the
     details :func:`~dfl_finance.app.state.remembered` gives: risk settings, metrics), and with ``include`` what
     it did not, with the defaults of the commands: the file's ``[risk]`` settings, the tornado and the Sobol
     indices of :data:`~dfl_finance.app.sensitivity.DEFAULT_METRIC` (the command's default metric), the stress
     tests. A risk run needs uncertain inputs or an uncertain pledge, the sensitivity ``[[uncertain]]`` rows."""
     out = Plan()
-    runs = computed.get("risk", [])
+    runs: list[RiskSettings] = computed.get("risk", [])
     if runs:  # the run last shown on the Risk page
-        out.risk, out.risk_from = dict(runs[-1]), FROM_RISK_PAGE
+        out.risk, out.risk_from = runs[-1].copy(), FROM_RISK_PAGE
     elif include and has_draws(scenario):
         out.risk, out.risk_from = file_settings(scenario), FROM_FILE
     elif include:
@@ -98,14 +110,14 @@ class ExtraTables:
     sensitivity: dict[str, dict[str, object]] = field(default_factory=dict)
     stress: dict[str, list[dict[str, object]]] = field(default_factory=dict)
 
-    def add_risk(self, scenario: Scenario, settings: dict[str, object], done: dict[str, object]) -> None:
+    def add_risk(self, scenario: Scenario, settings: RiskSettings, done: RiskTables) -> None:
         """A risk run (:func:`~dfl_finance.app.compute.risk_tables_for` with ``settings``)."""
-        self.frames["quantiles"].append(done["quantiles"])  # type: ignore[arg-type]
-        self.frames["yearly_quantiles"].append(done["yearly"])  # type: ignore[arg-type]
-        self.risk[scenario.name] = run_entry(scenario, int(settings["draws"]),  # type: ignore[call-overload]
-                                             int(settings["seed"]),  # type: ignore[call-overload]
+        self.frames["quantiles"].append(done["quantiles"])
+        self.frames["yearly_quantiles"].append(done["yearly"])
+        self.risk[scenario.name] = run_entry(scenario, int(settings["draws"]),
+                                             int(settings["seed"]),
                                              str(settings["method"]),
-                                             flat_words(done["quantiles"]))  # type: ignore[arg-type]
+                                             flat_words(done["quantiles"]))
 
     def add_sensitivity(self, scenario: Scenario, tornado: dict[str, pd.DataFrame],
                         sobol: dict[str, pd.DataFrame], n: int = APP_SOBOL_N) -> None:
@@ -121,12 +133,12 @@ class ExtraTables:
             "uncertain": [row.path for row in scenario.uncertain], "seed": scenario.risk.seed,
             **({"n": n, "engine_draws": n * (k + 2) * len(sobol)} if sobol else {})}
 
-    def add_stress(self, scenario: Scenario, done: dict[str, object]) -> None:
+    def add_stress(self, scenario: Scenario, done: Stresses) -> None:
         """The stress tests (:func:`~dfl_finance.app.compute.stresses_for`)."""
-        tables: dict[str, pd.DataFrame] = done["tables"]  # type: ignore[assignment]
+        tables: dict[str, pd.DataFrame] = done["tables"]
         for name in STRESS_TABLES:
             self.frames[name].append(tables[name])
-        self.stress[scenario.name] = done["notes"]  # type: ignore[assignment]
+        self.stress[scenario.name] = done["notes"]
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables computed, by their command's file name (without ``.csv``), in :data:`EXTRA_TABLES` order;

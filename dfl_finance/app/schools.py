@@ -11,10 +11,11 @@ import math
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Final
+from typing import Final, TypedDict
 
 import altair as alt
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from dfl_finance.errors import Problem, ScenarioError
@@ -22,10 +23,11 @@ from dfl_finance.inputs.schools import read_table_bytes
 from dfl_finance.model.schools import plan_schools
 from dfl_finance.outputs.export import manifest, zip_tables
 from dfl_finance.outputs.formatting import format_money
-from dfl_finance.outputs.schools import ORDER_OF_TECHNOLOGIES, school_tables, technology_label
+from dfl_finance.outputs.schools import ORDER_OF_TECHNOLOGIES, school_tables
 from dfl_finance.outputs.schools import TECHNOLOGY_LABELS as TECHNOLOGY_LABELS
 from dfl_finance.outputs.schools import equity_sentences as equity_sentences
 from dfl_finance.outputs.schools import technology_counts as technology_counts
+from dfl_finance.outputs.schools import technology_label as technology_label
 from dfl_finance.vocabulary import SCHOOL_EXISTING as EXISTING
 from dfl_finance.vocabulary import SCHOOL_NONE as NONE
 from dfl_finance.vocabulary import SCHOOL_ORDERS as ORDERS
@@ -61,10 +63,21 @@ YEAR_COLOURS: Final = {BEFORE_PLAN: "#bab0ac", NOT_IN_PLAN: "#d62728"}
 
 # ----------------------------------------------------------------------------------------------- the plan
 
+class SchoolResults(TypedDict):
+    """The plan of a school table and what the page draws from it (:func:`school_results`)."""
+
+    tables: dict[str, pd.DataFrame]
+    sequence: npt.NDArray[np.int64]
+    points: pd.DataFrame
+    options: dict[str, object]
+    name: str
+    sha256: str
+
+
 def school_results(data: bytes, name: str, years: int = 10, start_year: int = 2026,
                    order: str = "cost-per-learner", budget: float | None = None, target_year: int | None = None,
                    rate: float = 0.0, prefer: tuple[str, ...] | None = None, extend_fibre: bool = False
-                   ) -> dict[str, Any]:
+                   ) -> SchoolResults:
     """The plan of a school table given as bytes and what the page draws from it.
 
     Keys: ``tables`` (``schools``, ``segments``, ``equity``: the CSVs of ``dfl-finance schools``), ``sequence``
@@ -96,7 +109,7 @@ def option_problems(problems: Sequence[Problem]) -> list[Problem]:
     return [Problem(OPTION_LABELS.get(p.path, p.path), p.message, p.value, p.has_value) for p in problems]
 
 
-def zip_of(results: dict[str, Any]) -> bytes:
+def zip_of(results: SchoolResults) -> bytes:
     """schools.csv, segments.csv, equity.csv and manifest.json (the table's name and sha256, the options) in one
     zip, as ``dfl-finance schools`` writes them."""
     meta = manifest([Path(results["name"]).stem])
@@ -351,7 +364,7 @@ def technology_table(counts: pd.DataFrame) -> pd.DataFrame:
 
 # ----------------------------------------------------------------------------------------------- segments, equity
 
-def _natural(text: str) -> list:
+def _natural(text: str) -> list[int | str]:
     """A sort key that puts ``Region 2`` before ``Region 10``."""
     return [int(p) if p.isdigit() else p.lower() for p in re.split(r"(\d+)", str(text))]
 

@@ -12,6 +12,7 @@ The workspace defaults to ``~/.dfl-finance/workspace`` (outside the package); ``
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import streamlit as st
 
@@ -49,7 +50,7 @@ def scope(name: str) -> str:
 def form_version(entry: Entry) -> int:
     """A counter that changes whenever the scenario on disk changes (this session's edit or another's); the
     widget keys of its forms include it, so they show the new values."""
-    seen = st.session_state.setdefault(_SEEN, {})
+    seen: dict[str, tuple[str, int]] = st.session_state.setdefault(_SEEN, {})
     version, counter = seen.get(entry.name, (entry.version, 0))
     if version != entry.version:
         counter += 1
@@ -99,7 +100,7 @@ def picked(names: list[str]) -> str | None:
     """The scenario picked, among ``names`` (those on disk now): the session's pick, else
     :data:`~dfl_finance.app.DEFAULT_SCENARIO`, else the first; a pick renamed or deleted since falls back to the
     default. None when there are no scenarios."""
-    name = st.session_state.get(PICKED)
+    name: str | None = st.session_state.get(PICKED)
     if name in names:
         return name
     return DEFAULT_SCENARIO if DEFAULT_SCENARIO in names else (names[0] if names else None)
@@ -136,7 +137,8 @@ def notice(text: str | None = None) -> str | None:
     if text is not None:
         st.session_state[_NOTICE] = text
         return None
-    return st.session_state.pop(_NOTICE, None)
+    left: str | None = st.session_state.pop(_NOTICE, None)
+    return left
 
 
 # ----------------------------------------------------------------------------------------------- changes
@@ -248,7 +250,7 @@ def remember(kind: str, name: str, text: str, detail: object = None) -> None:
     done[(kind, name)] = (_digest(text), details)
 
 
-def remembered(kind: str, name: str, text: str) -> list:
+def remembered(kind: str, name: str, text: str) -> list[Any]:
     """The details of ``kind`` that this session computed for scenario ``name`` as ``text`` writes it, in the order
     computed (the last is the latest); empty when none, or when the scenario has changed since."""
     digest, details = st.session_state.get(_COMPUTED, {}).get((kind, name), ("", []))

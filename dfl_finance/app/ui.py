@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
@@ -15,10 +15,15 @@ from dfl_finance.app import workspace_dir
 from dfl_finance.app.basis import DEFAULT_BASIS, PRICE_BASES, basis_label, basis_words
 from dfl_finance.app.editing import grouped_field, integer_field, number_text, parse_number, problem_words
 from dfl_finance.app.portfolio import examples_dir
-from dfl_finance.errors import Problem
+from dfl_finance.errors import Problem, ScenarioError
 from dfl_finance.inputs.docs import field_help
 from dfl_finance.inputs.models import Scenario
 from dfl_finance.inputs.profiles import bundled_scenarios_dir, data_dir
+
+if TYPE_CHECKING:
+    from streamlit.elements.lib.column_types import ColumnConfig
+
+    from dfl_finance.app.workspace import Entry
 
 _ERRORS = "dfl_errors"
 #: The session key of the price basis picked in the sidebar (one for every page).
@@ -53,7 +58,8 @@ def set_problems(scope: str, problems: list[Problem]) -> None:
 
 
 def problems(scope: str) -> list[Problem]:
-    return st.session_state.setdefault(_ERRORS, {}).get(scope, [])
+    found: list[Problem] = st.session_state.setdefault(_ERRORS, {}).get(scope, [])
+    return found
 
 
 def show_field_problems(scope: str, path: str, scenario: Scenario | None = None) -> None:
@@ -111,7 +117,7 @@ def problem_list(found: list[Problem], scenario: Scenario | None = None) -> str:
     return "\n".join(f"- {without_server_paths(problem_words(scenario, p))}" for p in found)
 
 
-def show_broken(broken: list, delete: Callable | None = None) -> None:
+def show_broken(broken: list[Entry], delete: Callable[[Entry], None] | None = None) -> None:
     """Files that do not load, each with its error (the other scenarios are unaffected); with ``delete``, a button
     to delete each workspace file."""
     if not broken:
@@ -131,7 +137,7 @@ def show_broken(broken: list, delete: Callable | None = None) -> None:
                           args=(e,))
 
 
-def show_failed(failed: dict, what: str = "cannot be computed and is left out") -> None:
+def show_failed(failed: dict[str, ScenarioError], what: str = "cannot be computed and is left out") -> None:
     """Scenarios that cannot be computed (by name, with their ScenarioError): listed, each with ``what``
     happens to it, and left out."""
     for name, error in failed.items():
@@ -174,7 +180,7 @@ class FieldForm:
                       help=field_help(table, field), placeholder="none" if optional else None)
         self._after(path, integer_field(table, field), optional)
 
-    def select(self, label: str, path: str, value: Any, options: list, table: str, field: str) -> None:
+    def select(self, label: str, path: str, value: Any, options: Sequence[object], table: str, field: str) -> None:
         st.selectbox(label, options, index=options.index(value) if value in options else 0, key=self.key(path),
                      help=field_help(table, field))
         self._after(path)
@@ -206,12 +212,13 @@ def submitted_values(prefix: str) -> tuple[dict[str, Any], list[Problem]]:
     return out, found
 
 
-def column_config(table: str, columns, special: dict | None = None) -> dict:
+def column_config(table: str, columns: Iterable[str], special: dict[str, Callable[..., ColumnConfig]] | None = None
+                  ) -> dict[str, ColumnConfig]:
     """``st.data_editor`` column configs with the schema's help text (and unit) for every column of ``table``.
 
     ``special`` maps a column to a factory ``f(help=...)`` (e.g. a SelectboxColumn with its options).
     """
-    out = {}
+    out: dict[str, ColumnConfig] = {}
     for col in columns:
         try:
             help_text = field_help(table, col)

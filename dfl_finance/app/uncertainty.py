@@ -17,12 +17,12 @@ import pandas as pd
 from dfl_finance.app.editing import _clean, _row, list_parts, number_columns, number_text, parse_number, raw_of
 from dfl_finance.errors import Problem, ScenarioError
 from dfl_finance.inputs import paths
-from dfl_finance.inputs.models import SamplingMethod, Scenario, Uncertain
+from dfl_finance.inputs.models import Scenario, Uncertain
 from dfl_finance.inputs.uncertain import can_vary, drawn_inputs
 from dfl_finance.model.load import scenario_from_dict
 from dfl_finance.outputs.formatting import currency_of, format_metric
 from dfl_finance.outputs.result import STATISTICS, quantiles_note
-from dfl_finance.vocabulary import metric_definition
+from dfl_finance.vocabulary import SamplingMethod, metric_definition
 
 #: The most draws the app runs (about 4 s and 0.5 GB for a bundled scenario at this size); the command line's
 #: ``dfl-finance risk --draws`` goes to :data:`~dfl_finance.vocabulary.MAX_DRAWS`.

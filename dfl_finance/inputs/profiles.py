@@ -11,10 +11,11 @@ import csv
 import dataclasses
 import importlib.resources
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, TypedDict, TypeVar
 
 from dfl_finance.errors import DataError
 from dfl_finance.vocabulary import COUNTED_DRIVERS, DSF_RATIOS
@@ -161,9 +162,12 @@ def _parse_bool(text: str) -> bool:
     return text.strip().lower() in ("1", "true", "yes")
 
 
-def _parsed_rows(path: Path, parse):
+_Row = TypeVar("_Row")
+
+
+def _parsed_rows(path: Path, parse: Callable[[dict[str, str]], _Row]) -> list[_Row]:
     """``parse(row)`` for every row of a CSV data file; a row it cannot parse is a DataError naming the line."""
-    out = []
+    out: list[_Row] = []
     for lineno, row in enumerate(read_csv_rows(path), start=2):
         try:
             out.append(parse(row))
@@ -172,7 +176,16 @@ def _parsed_rows(path: Path, parse):
     return out
 
 
-def _provenance(row: dict[str, str]) -> dict:
+class Provenance(TypedDict):
+    """The fields every sourced data row has (keyword arguments of :class:`ProfileValue` and :class:`UnitCost`)."""
+
+    year: int | None
+    source: str
+    confidence: str
+    placeholder: bool
+
+
+def _provenance(row: dict[str, str]) -> Provenance:
     """The fields every sourced data row has: its year, source, confidence and placeholder flag."""
     year = (row.get("year") or "").strip()
     return {"year": int(year) if year else None, "source": row["source"].strip(),
@@ -181,7 +194,7 @@ def _provenance(row: dict[str, str]) -> dict:
 
 @lru_cache(maxsize=8)
 def _load_profiles(folder: str) -> dict[str, CountryProfile]:
-    def parse(row):
+    def parse(row: dict[str, str]) -> tuple[str, str, str, ProfileValue]:
         field = row["field"].strip()
         raw = row["value"].strip()
         value = ProfileValue(value=raw if field in TEXT_FIELDS else float(raw), unit=row["unit"].strip(),
@@ -220,11 +233,11 @@ class TermSheet:
     confidence: str
     placeholder: bool
 
-    def fields(self) -> dict:
+    def fields(self) -> dict[str, object]:
         """The loan fields of a ``[[source]]`` this sheet stands for."""
-        out = {"rate": self.rate, "grace_years": self.grace_years, "maturity_years": self.maturity_years,
-               "repayment": self.repayment, "commitment_fee": self.commitment_fee,
-               "front_end_fee": self.front_end_fee}
+        out: dict[str, object] = {"rate": self.rate, "grace_years": self.grace_years,
+                                  "maturity_years": self.maturity_years, "repayment": self.repayment,
+                                  "commitment_fee": self.commitment_fee, "front_end_fee": self.front_end_fee}
         if self.repayment == "schedule":
             out["schedule"] = [list(row) for row in self.schedule]
         return out
@@ -242,7 +255,7 @@ def parse_schedule(text: str) -> list[tuple[int, int, float]]:
 
 @lru_cache(maxsize=8)
 def _load_terms(folder: str) -> dict[str, TermSheet]:
-    def parse(row):
+    def parse(row: dict[str, str]) -> TermSheet:
         prov = _provenance(row)
         return TermSheet(
             id=row["id"].strip(), name=row["name"].strip(), rate=float(row["rate"]),
@@ -282,7 +295,7 @@ class UnitCost:
 
 @lru_cache(maxsize=8)
 def _load_unit_costs(folder: str) -> dict[str, UnitCost]:
-    def parse(row):
+    def parse(row: dict[str, str]) -> UnitCost:
         return UnitCost(id=row["id"].strip(), category=row["category"].strip(), item=row["item"].strip(),
                         value=float(row["value"]), unit=row["unit"].strip(), **_provenance(row))
 
@@ -300,7 +313,7 @@ def _load_unit_cost_ranges(folder: str) -> dict[str, tuple[float, float]]:
     if not path.exists():
         return {}
 
-    def parse(row):
+    def parse(row: dict[str, str]) -> tuple[str, tuple[float, float]]:
         return row["id"].strip(), (float(row["low"]), float(row["high"]))
 
     return dict(_parsed_rows(path, parse))
@@ -320,7 +333,7 @@ TEMPLATE_KEYS = {"name", "pillar", "driver", "start_share", "target_share", "rol
 
 
 @lru_cache(maxsize=8)
-def _load_templates(folder: str) -> dict[str, dict]:
+def _load_templates(folder: str) -> dict[str, dict[str, Any]]:
     import tomllib
 
     path = Path(folder) / "templates.toml"
@@ -332,7 +345,7 @@ def _load_templates(folder: str) -> dict[str, dict]:
         raise DataError(f"{path}: malformed TOML: {exc}") from exc
     library = _load_unit_costs(folder)
     ranges = _load_unit_cost_ranges(folder)
-    out = {}
+    out: dict[str, dict[str, Any]] = {}
     for name, tpl in raw.items():
         unknown = set(tpl) - TEMPLATE_KEYS
         if unknown:
@@ -347,20 +360,21 @@ def _load_templates(folder: str) -> dict[str, dict]:
     return out
 
 
-def _library_row(library: dict[str, UnitCost], key: str, line: dict, where: str) -> UnitCost:
+def _library_row(library: dict[str, UnitCost], key: str, line: dict[str, Any], where: str) -> UnitCost:
     row = library.get(line[key])
     if row is None:
         raise DataError(f"{where}: {key} {line[key]!r} is not in unit_costs.csv")
     return row
 
 
-def _expand_line(line: dict, library: dict[str, UnitCost], where: str,
-                 ranges: dict[str, tuple[float, float]] | None = None) -> dict:
+def _expand_line(line: dict[str, Any], library: dict[str, UnitCost], where: str,
+                 ranges: dict[str, tuple[float, float]] | None = None) -> dict[str, Any]:
     """A template cost line -> a scenario cost line: the unit cost from the library, its source in source_note.
 
     ``unit_cost = value(ref) x factor x value(factor_ref)``; the note shows each term and cites every row used.
     """
-    out = {k: line[k] for k in ("item", "kind", "lifetime", "replace_existing", "price_trend") if k in line}
+    out: dict[str, Any] = {k: line[k] for k in ("item", "kind", "lifetime", "replace_existing", "price_trend")
+                           if k in line}
     factor = float(line.get("factor", 1.0))
     terms = [f"x {factor:g}"] if factor != 1.0 else []
     notes = [line["factor_note"]] if line.get("factor_note") else []
@@ -399,7 +413,7 @@ def _expand_line(line: dict, library: dict[str, UnitCost], where: str,
     return out
 
 
-def templates() -> dict[str, dict]:
+def templates() -> dict[str, dict[str, Any]]:
     """Programme templates of the data folder, expanded to scenario fields (``cost`` lines with numbers)."""
     return _load_templates(str(data_dir()))
 
@@ -427,7 +441,7 @@ def _load_macro_data(folder: str) -> MacroData:
     cpi: dict[str, dict[int, float]] = {}
     path = Path(folder) / "price_history.csv"
     if path.exists():
-        def parse_price(row):
+        def parse_price(row: dict[str, str]) -> tuple[str, str, int, float]:
             return row["currency"].strip(), row["series"].strip(), int(row["year"]), float(row["value"])
 
         for currency, series, year, value in _parsed_rows(path, parse_price):
@@ -436,7 +450,7 @@ def _load_macro_data(folder: str) -> MacroData:
     thresholds: dict[str, dict[str, float]] = {}
     path = Path(folder) / "dsf_thresholds.csv"
     if path.exists():
-        def parse_threshold(row):
+        def parse_threshold(row: dict[str, str]) -> tuple[str, str, float]:
             return row["capacity"].strip(), row["ratio"].strip(), float(row["threshold"])
 
         for capacity, ratio, value in _parsed_rows(path, parse_threshold):

@@ -7,10 +7,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from dfl_finance.errors import Problem, ScenarioError, known
-from dfl_finance.inputs.profiles import country_profiles, loan_terms, macro_data, template_programme_id, templates
+from dfl_finance.inputs.profiles import (
+    CountryProfile,
+    TermSheet,
+    country_profiles,
+    loan_terms,
+    macro_data,
+    template_programme_id,
+    templates,
+)
 
 if TYPE_CHECKING:
     from dfl_finance.inputs.models import Scenario
@@ -31,7 +40,7 @@ def expand_references(raw: dict[str, Any]) -> dict[str, Any]:
     return apply_loan_terms(apply_templates(apply_country_profile(raw)))
 
 
-def apply_country_profile(raw: dict) -> dict:
+def apply_country_profile(raw: dict[str, Any]) -> dict[str, Any]:
     """Fill ``[context]`` fields the file does not give from the country profile named in ``scenario.country``.
 
     A pure override merge: the file's values win. Unknown countries are a problem at ``scenario.country``.
@@ -53,11 +62,11 @@ def apply_country_profile(raw: dict) -> dict:
     return out
 
 
-def profile_defaults(raw: dict, profile) -> dict[str, dict[str, tuple[object, str]]]:
+def profile_defaults(raw: dict[str, Any], profile: CountryProfile) -> dict[str, dict[str, tuple[object, str]]]:
     """What ``profile`` fills in the parsed scenario ``raw``: ``{table: {field: (value, profile field)}}``, without
     what the file decides itself (a budget written in the file keeps its own year; an exchange rate or path written
     in the file keeps the file's)."""
-    def table(name: str) -> dict:
+    def table(name: str) -> dict[str, Any]:
         value = raw.get(name)
         return value if isinstance(value, dict) else {}
 
@@ -74,8 +83,13 @@ def profile_defaults(raw: dict, profile) -> dict[str, dict[str, tuple[object, st
     return filled
 
 
-def _expand_references(raw: dict, table: str, field: str, load_library, where: str, merge,
-                       applies=lambda item: True) -> dict:
+#: An entry of a library in data/ (a term sheet, a template's fields).
+_Entry = TypeVar("_Entry")
+
+
+def _expand_references(raw: dict[str, Any], table: str, field: str, load_library: Callable[[], dict[str, _Entry]],
+                       where: str, merge: Callable[[_Entry, dict[str, Any], int, list[Problem]], dict[str, Any]],
+                       applies: Callable[[dict[str, Any]], bool] = lambda item: True) -> dict[str, Any]:
     """Expand the entries of ``raw[table]`` that name a library entry in ``field``: ``merge(entry, item, i)``.
 
     Entries that name no known library entry are problems at ``table[i].field``; the library is only loaded when
@@ -85,7 +99,8 @@ def _expand_references(raw: dict, table: str, field: str, load_library, where: s
     if not isinstance(items, list) or not any(isinstance(x, dict) and field in x for x in items):
         return raw
     library = load_library()
-    expanded, problems = [], []
+    expanded: list[object] = []
+    problems: list[Problem] = []
     for i, item in enumerate(items):
         name = item.get(field) if isinstance(item, dict) else None
         if not isinstance(name, str) or not applies(item):
@@ -101,12 +116,12 @@ def _expand_references(raw: dict, table: str, field: str, load_library, where: s
     return {**raw, table: expanded}
 
 
-def apply_loan_terms(raw: dict) -> dict:
+def apply_loan_terms(raw: dict[str, Any]) -> dict[str, Any]:
     """Fill the loan fields of every ``[[source]]`` with ``terms = "..."`` from that term sheet in data/.
 
     Fields the file gives win. A file that sets ``repayment`` itself does not inherit the sheet's schedule.
     """
-    def merge(sheet, src, i, problems):
+    def merge(sheet: TermSheet, src: dict[str, Any], i: int, problems: list[Problem]) -> dict[str, Any]:
         defaults = sheet.fields()
         if "repayment" in src:
             defaults.pop("schedule", None)
@@ -116,9 +131,9 @@ def apply_loan_terms(raw: dict) -> dict:
                               applies=lambda src: src.get("kind") == "loan")
 
 
-def apply_templates(raw: dict) -> dict:
+def apply_templates(raw: dict[str, Any]) -> dict[str, Any]:
     """Expand ``[[programme]]`` entries with ``template = "..."``: the template's fields, overridden by the file's."""
-    def merge(template, prog, i, problems):
+    def merge(template: dict[str, Any], prog: dict[str, Any], i: int, problems: list[Problem]) -> dict[str, Any]:
         # template cost lines are priced in USD (each says so, with the year of its data row)
         return {"id": template_programme_id(prog["template"]), **template, **prog}
 

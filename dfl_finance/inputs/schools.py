@@ -22,6 +22,8 @@ from dfl_finance.vocabulary import SCHOOL_AREAS as AREAS
 from dfl_finance.vocabulary import SCHOOL_COVERAGE as COVERAGE
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import pandas as pd
 
 #: Column names of the Giga school data (giga.global, school connectivity maps) that mean the same as ours.
@@ -202,7 +204,7 @@ def _cell(value: object) -> object:
     return item() if callable(item) else value
 
 
-def _booleans(column: pd.Series, name: str, bad) -> np.ndarray:  # noqa: ANN001
+def _booleans(column: pd.Series, name: str, bad: Callable[[np.ndarray, str, str], None]) -> np.ndarray:
     text = column.astype(str).str.strip().str.lower()
     ok = text.isin(_TRUE | _FALSE)
     bad(~ok.to_numpy(), name, "must be true or false")

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from dfl_finance.engine import Bools, Floats, Ints
 from dfl_finance.engine.schools import TECHNOLOGIES
 from dfl_finance.errors import Problem, ScenarioError, known
 from dfl_finance.inputs.io import validate_scenario
@@ -34,11 +35,12 @@ if TYPE_CHECKING:
     from dfl_finance.model.schools import SchoolPlan
 
 
-def _bought(start: np.ndarray, lifetime: float, years: int) -> np.ndarray:
+def _bought(start: Ints, lifetime: float, years: int) -> Floats:
     """(N, Y) 1 in the years a school connected in year index ``start`` buys its equipment (-1: never)."""
     k = np.arange(years)[None, :] - start[:, None]
     every = max(int(round(lifetime)), 1) if np.isfinite(lifetime) else years + 1
-    return ((start[:, None] >= 0) & (k >= 0) & (k % every == 0)).astype(float)
+    bought: Bools = (start[:, None] >= 0) & (k >= 0) & (k % every == 0)
+    return bought.astype(float)
 
 
 def yearly_costs(plan: SchoolPlan) -> dict[str, np.ndarray]:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from dfl_finance.engine import Ints
 from dfl_finance.engine.rollout import ORDERS, connection_order, connection_years
 from dfl_finance.engine.schools import TECHNOLOGIES, SchoolCosts, Schools, Technologies, school_costs
 from dfl_finance.errors import Problem, ScenarioError, known
@@ -35,11 +36,11 @@ def engine_schools(table: SchoolTable) -> Schools:
 class SchoolPlan:
     table: SchoolTable
     costs: SchoolCosts
-    year_index: np.ndarray  # (N,) 0 = start_year, -1 not connected in the plan (or already connected)
+    year_index: Ints  # (N,) 0 = start_year, -1 not connected in the plan (or already connected)
     start_year: int
     years: int
     order: str
-    sequence: np.ndarray  # (N',) the rollout order of the eligible schools (indices into the table)
+    sequence: Ints  # (N',) the rollout order of the eligible schools (indices into the table)
 
     def schools_df(self) -> pd.DataFrame:
         """schools.csv: one row per school (amounts in USD, ``year_connected`` empty where the school is not
@@ -58,7 +59,7 @@ class SchoolPlan:
         return df[SCHOOL_COLUMNS]
 
     @property
-    def connected_sequence(self) -> np.ndarray:
+    def connected_sequence(self) -> Ints:
         """The schools connected in the plan, in the order the plan connects them (indices into the table), cut at
         the last school connected within the horizon."""
         return self.sequence[self.year_index[self.sequence] >= 0]

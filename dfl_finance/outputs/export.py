@@ -112,7 +112,7 @@ def _csv_field(value: object) -> str:
     return '"' + text.replace('"', '""') + '"' if _NEEDS_QUOTES.search(text) else text
 
 
-def _columns(df: pd.DataFrame) -> list[list]:
+def _columns(df: pd.DataFrame) -> list[list[object]]:
     """The columns of ``df`` as lists of Python values (duplicate column names allowed)."""
     return [df.iloc[:, i].tolist() for i in range(df.shape[1])]
 
@@ -180,7 +180,7 @@ def _parquet_writer(df: pd.DataFrame) -> Callable[[Path], None]:
     return write
 
 
-def file_sha256(path: str | os.PathLike) -> str:
+def file_sha256(path: str | os.PathLike[str]) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 16), b""):
@@ -188,7 +188,7 @@ def file_sha256(path: str | os.PathLike) -> str:
     return h.hexdigest()
 
 
-def _data_files() -> dict:
+def _data_files() -> dict[str, object]:
     """The data folder in use and the sha256 of each of its files (None for a missing file)."""
     try:
         folder = data_dir().resolve()
@@ -238,16 +238,16 @@ def manifest(scenario_names: Sequence[str], input_files: Sequence[str | os.PathL
     }
 
 
-def _manifest_bytes(meta: dict | None, outputs: list[dict]) -> bytes:
+def _manifest_bytes(meta: dict[str, Any] | None, outputs: list[dict[str, object]]) -> bytes:
     meta = {"package": "dfl-finance", "version": __version__, **(meta or {}), "outputs": outputs}
     return (json.dumps(meta, indent=2) + "\n").encode("utf-8")
 
 
-def _output_entry(name: str, data: bytes) -> dict:
+def _output_entry(name: str, data: bytes) -> dict[str, object]:
     return {"path": name, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
 
 
-def _read_manifest(path: Path) -> dict:
+def _read_manifest(path: Path) -> dict[str, Any]:
     """A manifest written by dfl-finance; anything else is an :class:`OutputError` naming the file."""
     try:
         meta = json.loads(path.read_text(encoding="utf-8"))
@@ -258,7 +258,7 @@ def _read_manifest(path: Path) -> dict:
     return meta
 
 
-def _listed(meta: dict) -> list[tuple[object, str | None]]:
+def _listed(meta: dict[str, Any]) -> list[tuple[object, str | None]]:
     """(name, sha256) of every output a manifest lists; earlier manifests listed bare names (no hash)."""
     entries = meta.get("outputs")
     out = []
@@ -276,7 +276,7 @@ def _is_file_name(name: object) -> TypeGuard[str]:
             and name != MANIFEST and not name.startswith(STAGING_PREFIX))
 
 
-def verify_outputs(folder: str | os.PathLike) -> list[str]:
+def verify_outputs(folder: str | os.PathLike[str]) -> list[str]:
     """Problems with an output folder: a missing or foreign manifest, a listed file missing or with another sha256.
 
     An empty list means every file that ``manifest.json`` lists is present and unchanged since it was written.
@@ -427,8 +427,8 @@ def _check_targets(out: Path, names: list[str], previous: dict[str, str | None])
                               "not list it); move it away or choose another output folder")
 
 
-def write_atomically(out_dir: str | os.PathLike, writers: dict[str, Callable[[Path], None]],
-                     meta: dict | None = None) -> list[Path]:
+def write_atomically(out_dir: str | os.PathLike[str], writers: dict[str, Callable[[Path], None]],
+                     meta: dict[str, Any] | None = None) -> list[Path]:
     """Run ``writers[name](path)`` for every file, then commit them and ``manifest.json`` into ``out_dir`` as a
     whole (see the module's docstring); the written paths, the manifest last.
 
@@ -482,7 +482,7 @@ def write_atomically(out_dir: str | os.PathLike, writers: dict[str, Callable[[Pa
     return [out / name for name in [*writers, MANIFEST]]
 
 
-def write_tables(tables: dict[str, pd.DataFrame], out_dir: str | os.PathLike, meta: dict | None = None,
+def write_tables(tables: dict[str, pd.DataFrame], out_dir: str | os.PathLike[str], meta: dict[str, Any] | None = None,
                  xlsx: str | None = None, extra_sheets: dict[str, pd.DataFrame] | None = None,
                  excel_csv: bool = False, parquet: Sequence[str] = ()) -> list[Path]:
     """Write ``<name>.csv`` per table (``<name>.parquet`` for the tables named in ``parquet``, with pyarrow),
@@ -509,14 +509,14 @@ def zip_files(files: dict[str, bytes]) -> bytes:
     return buf.getvalue()
 
 
-def table_files(tables: dict[str, pd.DataFrame], meta: dict | None = None) -> dict[str, bytes]:
+def table_files(tables: dict[str, pd.DataFrame], meta: dict[str, Any] | None = None) -> dict[str, bytes]:
     """Every table as ``<name>.csv`` (:func:`csv_text`) and ``manifest.json`` listing them with their sha256."""
     files = {f"{name}.csv": csv_text(df).encode("utf-8") for name, df in tables.items()}
     files[MANIFEST] = _manifest_bytes(meta, [_output_entry(name, data) for name, data in files.items()])
     return files
 
 
-def zip_tables(tables: dict[str, pd.DataFrame], meta: dict | None = None, *,
+def zip_tables(tables: dict[str, pd.DataFrame], meta: dict[str, Any] | None = None, *,
                files: dict[str, bytes] | None = None) -> bytes:
     """:func:`table_files` in one zip archive (or ``files`` already built from the tables)."""
     return zip_files(files if files is not None else table_files(tables, meta))
@@ -613,7 +613,7 @@ def _readme(sheets: list[str]) -> pd.DataFrame:
                         columns=["sheet", "contents", "units", "source"])
 
 
-def _whole(values: list) -> bool:
+def _whole(values: list[int | float]) -> bool:
     return all(float(v).is_integer() for v in values if isinstance(v, float) and math.isfinite(v))
 
 
@@ -632,7 +632,7 @@ def _unit_format(unit: object) -> str:
     return "#,##0.00"
 
 
-def _formats(name: str, values: list, units: list | None) -> list[str | None]:
+def _formats(name: str, values: list[object], units: list[object] | None) -> list[str | None]:
     """The number format of each cell of a column, one per column (per unit for ``value`` and ``delta`` in the
     summary and the comparison): years as integers, shares in percent, amounts with thousands separators and
     two decimals (none where every amount of the column is whole, as in currencies without cents), counts whole,
@@ -737,7 +737,7 @@ def xlsx_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
         return zip_files({info.filename: written.read(info) for info in written.infolist()})
 
 
-def write_xlsx(sheets: dict[str, pd.DataFrame], path: str | os.PathLike | IO[bytes]) -> None:
+def write_xlsx(sheets: dict[str, pd.DataFrame], path: str | os.PathLike[str] | IO[bytes]) -> None:
     """Write :func:`xlsx_bytes` of ``sheets`` to a file or a binary buffer."""
     data = xlsx_bytes(sheets)
     if hasattr(path, "write"):

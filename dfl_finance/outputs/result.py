@@ -87,7 +87,7 @@ class Result:
     basis: str = DEFAULT_BASIS
     draw: int = 0  # the draw whose tables and summary this view gives
     #: what the views of one run (other draws, other bases) compute once and share
-    shared: dict = field(default_factory=dict, repr=False, compare=False)
+    shared: dict[tuple[str, str], dict[str, Floats]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def draws(self) -> int:

@@ -14,8 +14,9 @@ from dfl_finance.app.uncertainty import MAX_APP_DRAWS, compare_quantiles, flat_w
 from dfl_finance.app.workspace import Entry
 from dfl_finance.errors import ScenarioError
 from dfl_finance.inputs.profiles import country_profiles
+from dfl_finance.inputs.rules import comparability
 from dfl_finance.outputs.formatting import currency_of, format_delta, format_metric
-from dfl_finance.outputs.result import comparability, compare_summaries, concat_tables, timing_difference
+from dfl_finance.outputs.result import compare_summaries, concat_tables, timing_difference
 from dfl_finance.vocabulary import DEBT_CAPACITIES, HEADLINE_METRICS, PPP_CONTINGENT_SHARE, metric_definition
 
 

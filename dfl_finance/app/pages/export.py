@@ -25,11 +25,11 @@ from dfl_finance.app.uncertainty import has_draws
 from dfl_finance.app.workspace import Catalogue, file_name
 from dfl_finance.errors import ScenarioError
 from dfl_finance.inputs.io import bundle
+from dfl_finance.inputs.rules import comparability
 from dfl_finance.outputs.export import MANIFEST, manifest, table_files, write_xlsx, zip_files, zip_tables
 from dfl_finance.outputs.formatting import format_metric
 from dfl_finance.outputs.result import (
     assumptions_df,
-    comparability,
     compare_summaries,
     concat_tables,
     timing_difference,

@@ -16,6 +16,7 @@ from dfl_finance.app.optimising import (
     OBJECTIVES,
     OPTIMAL,
     OPTION_LABELS,
+    OptionsKey,
     in_app_words,
     lp_words,
     metrics_table,
@@ -121,7 +122,7 @@ options = options_key(objective, burden, max_debt, shares, late)
 if st.button("Solve", type="primary", key=f"opt_go:{scope}", disabled=not debt_ok):
     st.session_state[f"{SOLVED}:{scope}"] = options
     st.session_state.pop(f"{ADDED}:{name}", None)
-solved = st.session_state.get(f"{SOLVED}:{scope}")
+solved: OptionsKey | None = st.session_state.get(f"{SOLVED}:{scope}")
 if solved is None:
     st.info("Choose the objective and the limits, then press **Solve**.", icon=":material/info:")
     st.stop()
@@ -143,8 +144,8 @@ labels = labels_of([sc])
 
 # ----------------------------------------------------------------------------------------- the two mixes
 st.subheader("The optimal mix beside the current one")
-st.markdown(outcome_words(best["comparison"], waterfall, optimum, currency))  # type: ignore[arg-type]
-st.dataframe(metrics_table(best["comparison"], waterfall, optimum), hide_index=True, key="opt_metrics",  # type: ignore[arg-type]
+st.markdown(outcome_words(best["comparison"], waterfall, optimum, currency))
+st.dataframe(metrics_table(best["comparison"], waterfall, optimum), hide_index=True, key="opt_metrics",
              height="content", column_config={"Metric": st.column_config.TextColumn(width="medium", pinned=True),
                                               "Unit": st.column_config.TextColumn(width="medium")})
 st.caption(f"\"{CURRENT}\" is the scenario as it is, paid by the waterfall; \"{OPTIMAL}\" is the optimum. Change = "
@@ -153,17 +154,17 @@ st.caption(f"\"{CURRENT}\" is the scenario as it is, paid by the waterfall; \"{O
 view = st.radio("Financing by source", [TOTALS, BY_YEAR], horizontal=True, key="opt_view")
 financing = best["financing"]
 if view == TOTALS:
-    totals = mix_totals(financing, waterfall, optimum, [(s.id, s.kind) for s in sc.source], labels)  # type: ignore[arg-type]
+    totals = mix_totals(financing, waterfall, optimum, [(s.id, s.kind) for s in sc.source], labels)
     st.altair_chart(mix_totals_chart(totals, currency, MIXES), width="stretch", key="opt_chart_totals")
 else:
-    yearly = mix_by_year(financing, waterfall, optimum, labels)  # type: ignore[arg-type]
+    yearly = mix_by_year(financing, waterfall, optimum, labels)
     colours = {labels.get(i, i): col for i, col in source_colours([*ids, "gap"]).items()}
     st.altair_chart(financing_chart(yearly, currency, colours, list(MIXES)), width="stretch",
                     key="opt_chart_years")
 
 # ----------------------------------------------------------------------------------------- shadow prices
 st.subheader("What more of each constraint is worth")
-frame = shadow_frame(best["shadow_prices"], labels)  # type: ignore[arg-type]
+frame = shadow_frame(best["shadow_prices"], labels)
 if frame.empty:
     st.info("No constraint binds: one more unit of any would not lower the cost or the gap.",
             icon=":material/info:")
@@ -184,13 +185,13 @@ else:
                      column_config={"Constraint": st.column_config.TextColumn(width="medium"),
                                     "Reading": st.column_config.TextColumn(width="large")})
 with st.expander("Every constraint, binding or not (shadow_prices.csv)"):
-    st.dataframe(best["shadow_prices"], hide_index=True, key="opt_shadow_all")  # type: ignore[arg-type]
-st.caption(lp_words(best["lp_size"]))  # type: ignore[arg-type]
+    st.dataframe(best["shadow_prices"], hide_index=True, key="opt_shadow_all")
+st.caption(lp_words(best["lp_size"]))
 
 # ----------------------------------------------------------------------------------------- keep it
 st.subheader("Keep the optimal mix")
 note = best["reproduction_note"]
-st.markdown(reproduction_words(note))  # type: ignore[arg-type]
+st.markdown(reproduction_words(note))
 st.button("Add the optimal mix as a new scenario", key=f"opt_add:{scope}", on_click=add_optimum,
           args=(name, best["scenario_text"]))
 added = st.session_state.get(f"{ADDED}:{name}")

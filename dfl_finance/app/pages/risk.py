@@ -116,9 +116,9 @@ def sensitivity_and_stress(entry: Entry, summary, scope: str, basis: str, shown:
                 st.error("The tornado chart could not be computed:\n\n" + problem_list(exc.problems, sc))
             else:
                 state.remember("tornado", entry.name, entry.text, metric)  # for the Export page
-                rows = tornado_frame(done["table"], sc, metric)  # type: ignore[arg-type]
+                rows = tornado_frame(done["table"], sc, metric)
                 unit = str(rows["unit"].iloc[0]) if len(rows) else ""
-                st.altair_chart(tornado_chart(rows, metric, done["base"], currency_of(unit) or ""),  # type: ignore[arg-type]
+                st.altair_chart(tornado_chart(rows, metric, done["base"], currency_of(unit) or ""),
                                 width="stretch", key="risk_tornado")
                 st.caption("Each bar: the metric with one input at its low (the 5th percentile of its distribution) "
                            "and at its high (the 95th), every other input at the file's value; the inputs with the "
@@ -138,7 +138,7 @@ def sensitivity_and_stress(entry: Entry, summary, scope: str, basis: str, shown:
                            f"interactions (total), from {APP_SOBOL_N:,} base samples (the inputs taken as "
                            f"independent); the lines are 95% confidence intervals. For more samples, run "
                            f"`dfl-finance sensitivity`.")
-                if note := above_one(table, sc, metric):  # type: ignore[arg-type]
+                if note := above_one(table, sc, metric):
                     st.warning(note, icon=":material/warning:")
 
     st.markdown("**Stress tests**")
@@ -149,12 +149,12 @@ def sensitivity_and_stress(entry: Entry, summary, scope: str, basis: str, shown:
         return
     state.remember("stress", entry.name, entry.text)
     notes = stressed["notes"]
-    st.dataframe(stress_table(stressed["summary"], notes), hide_index=True, key="risk_stress",  # type: ignore[arg-type]
+    st.dataframe(stress_table(stressed["summary"], notes), hide_index=True, key="risk_stress",
                  column_config={"Stress": st.column_config.TextColumn(pinned=True)})
     st.caption("The scenario under each stress (" + ("its `[[stress]]` rows" if sc.stress else
                                                      "the built-in set: add `[[stress]]` rows to choose others")
                + "), in brackets the change from the baseline. " + f"Amounts in {words}.")
-    skipped = not_applied(notes)  # type: ignore[arg-type]
+    skipped = not_applied(notes)
     if skipped:
         st.caption("Not applied: " + "; ".join(skipped) + ".")
 

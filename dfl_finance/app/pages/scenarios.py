@@ -194,9 +194,9 @@ if placeholders:
     # the country profile fills [context], [macro] and [debt]; the rest are cost lines
     context = [field_label(path.split(".", 1)[1].replace(".", "_"), capitalise=False) for path, _ in placeholders
                if path.startswith(("context.", "macro.", "debt."))]
-    lines = len(placeholders) - len(context)
+    n_lines = len(placeholders) - len(context)
     parts = ([", ".join(context) + " (country profile)"] if context else []) + (
-        [f"the unit costs of {lines} cost lines (marked PLACEHOLDER under Key assumptions)"] if lines else [])
+        [f"the unit costs of {n_lines} cost lines (marked PLACEHOLDER under Key assumptions)"] if n_lines else [])
     st.caption(f"{len(placeholders)} values without a public source yet (placeholders, to replace before the "
                f"numbers are used for decisions): {'; '.join(parts)}.")
 placeholder_paths = {path for path, _ in placeholders}

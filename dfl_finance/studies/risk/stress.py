@@ -263,7 +263,7 @@ class StressRun:
     def _stacked(self, table: str) -> pd.DataFrame:
         import pandas as pd
 
-        frames = []
+        frames: list[pd.DataFrame] = []
         for key, r in [(BASELINE, self.baseline), *((o.spec.key, o.result) for o in self.applied())]:
             df = getattr(r, f"{table}_df")()
             df.insert(1, "stress", key)
