@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, ParamSpec, TypedDict, TypeVar
 
 import numpy as np
@@ -254,8 +255,6 @@ def optimum_tables_for(toml_text: str, objective: str, burden_limit: bool, max_d
     non-zeros), ``scenario_text`` (the optimal mix as a scenario's TOML) and ``reproduction_note`` (None when the
     waterfall reproduces it).
     """
-    from dataclasses import replace
-
     best = optimum_for(toml_text, objective, burden_limit, max_debt, min_share, late_weight)
     view = replace(best, waterfall=best.waterfall.in_basis(basis), result=best.result.in_basis(basis))
     return {"comparison": view.comparison_df(), "shadow_prices": view.shadow_prices_df(),

@@ -122,7 +122,7 @@ def picked_portfolio(picked: Iterable[tuple[str, str, Scenario]], folder: Path) 
     >>> sorted(files), [c.label for c in load_portfolio_text(text, PICKED_FILE, files).countries]
     (['kenya-domestic.toml', 'rwanda-domestic.toml'], ['Rwanda', 'Kenya'])
     """
-    import tomli_w
+    import tomli_w  # written only when a file is downloaded
 
     picked = list(picked)
     profiles = country_profiles()
@@ -210,7 +210,7 @@ def load_portfolio_text(text: str, name: str, files: Mapping[str, str] | None = 
     template = table.get("template") if isinstance(table, dict) else None
     given = f" nor one of the scenario files given with the portfolio ({known(sorted(files))})" if files else ""
     if raw is not None and (isinstance(rows, list) or isinstance(template, str)):
-        import tomli_w
+        import tomli_w  # written only when a file is downloaded
 
         for i, row in enumerate(rows if isinstance(rows, list) else []):
             if isinstance(row, dict) and isinstance(row.get("scenario"), str):
@@ -386,7 +386,7 @@ def options_toml(text: str, portfolio: Portfolio, note: str = "") -> str:
     """The portfolio file's ``text`` with the fund and the countries' weights of ``portfolio`` (the file's portfolio
     with the page's options: :func:`with_fund_options`), as ``dfl-finance portfolio`` reads it: the same run. The
     countries' scenario paths are the file's; ``note`` goes first, as a comment. The file's comments are not kept."""
-    import tomli_w
+    import tomli_w  # written only when a file is downloaded
 
     raw = tomllib.loads(text)
     f = portfolio.fund

@@ -11,7 +11,7 @@ the other bases.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -155,7 +155,6 @@ def _pose(inp: ModelInputs, full: CostProjection) -> tuple[AllocationProblem, Co
     specs = inp.loans + inp.ppps
     src = inp.sources
     if src.net_envelope and specs:
-        from dataclasses import replace
         src = replace(src, service=tuple(_service_terms(inp, s, conv[s.usd]) for s in specs))
     D = cells.shape[0]
     plan_cost = np.zeros((D, H))
@@ -185,7 +184,6 @@ def simulate(inp: ModelInputs, allocation: AllocationStep | None = None) -> Simu
     if allocation is None:
         alloc = allocate(cells, src, budget[:, :Y])
     else:
-        from dataclasses import replace
         specs = [(s, True) for s in inp.loans] + [(s, False) for s in inp.ppps]
         service = service_specs(specs, conv, inp.sources.commitment, inp.sources.window, Y, H)
         alloc = allocation(replace(problem, service=service))

@@ -178,7 +178,7 @@ class _Rows:
 
     def matrix(self) -> Any:
         """The rows as a scipy CSR matrix."""
-        from scipy import sparse
+        from scipy import sparse  # scipy (0.3 s) loads with the optimiser, not with every run
 
         if not self.rhs:
             return sparse.csr_matrix((0, self.n))
@@ -194,7 +194,7 @@ def solve_draw(problem: AllocationProblem, d: int, options: Options) -> DrawSolu
     Infeasible
         An optional constraint cannot hold (the waterfall's own rules always can: paying nothing is allowed).
     """
-    from scipy.optimize import linprog
+    from scipy.optimize import linprog  # scipy (0.3 s) loads with the optimiser, not with every run
 
     src = problem.sources
     cost = problem.cells[d]  # (Y, C)
@@ -354,7 +354,7 @@ def solve_draw(problem: AllocationProblem, d: int, options: Options) -> DrawSolu
             raise RuntimeError(f"the optimiser stopped: {res.message}")
         return res
 
-    from scipy import sparse
+    from scipy import sparse  # scipy (0.3 s) loads with the optimiser, not with every run
 
     stage1 = solve(first, A_ub, b_ub)
     gap_opt = float(stage1.fun) * scale
@@ -452,7 +452,7 @@ def _culprit(ub: _Rows, optional_start: int, c: np.ndarray, A_eq: Any, b_eq: np.
              scale: float) -> tuple[str, str]:
     """The optional constraint that makes the programme infeasible: the first group of optional rows without
     which it is feasible (the waterfall's own rules always are)."""
-    from scipy.optimize import linprog
+    from scipy.optimize import linprog  # scipy (0.3 s) loads with the optimiser, not with every run
 
     tags = ub.tags[optional_start:]
     groups: dict[tuple[str, int | None], list[int]] = {}

@@ -54,7 +54,7 @@ class Marginal:
 
     def ppf(self, u: Floats) -> Floats:
         """The values at the uniform numbers ``u`` (the inverse cumulative distribution function)."""
-        from scipy import stats
+        from scipy import stats  # scipy (0.3 s) loads with the draws, not with every run
 
         u = np.asarray(u, dtype=float)
         d = self.distribution
@@ -96,7 +96,7 @@ def _num(value: float | None) -> float:
 
 def uniforms(n: int, k: int, method: str, seed: int) -> Floats:
     """(n, k) uniform numbers in (0, 1) from the design ``method`` (lhs, sobol, mc) and ``seed``."""
-    from scipy.stats import qmc
+    from scipy.stats import qmc  # scipy (0.3 s) loads with the draws, not with every run
 
     if k == 0:
         return np.zeros((n, 0))
@@ -127,7 +127,7 @@ def is_positive_semidefinite(matrix: Floats, tol: float = 1e-10) -> bool:
 
 def correlate(u: Floats, groups: Sequence[Sequence[int]], rhos: Sequence[float]) -> Floats:
     """``u`` (n, k) with the columns of each group correlated by a Gaussian copula at ``rho``."""
-    from scipy import stats
+    from scipy import stats  # scipy (0.3 s) loads with the draws, not with every run
 
     out = u.copy()
     for cols, rho in zip(groups, rhos):

@@ -294,7 +294,7 @@ def rename_references(text: str, rename: Callable[[tuple[str | int, ...], str], 
     found = [(loc, name, rename(loc, name)) for loc, name in file_references(raw)]
     if all(new == name for _, name, new in found):
         return text
-    import tomlkit
+    import tomlkit  # loaded when a file is rewritten, not by validate
 
     doc = tomlkit.parse(text.removeprefix(BOM))
     for loc, _, new in found:
@@ -378,7 +378,7 @@ def dump_scenario(scenario: Scenario, folder: str | os.PathLike[str] | None = No
     tables) are named for that folder, so that the written file runs from where it is (see :func:`rebase_path`);
     without it, they are kept as the scenario has them (relative to :attr:`Scenario.folder`).
     """
-    import tomli_w
+    import tomli_w  # loaded when a scenario is written, not by validate
 
     data = scenario.model_dump(exclude_none=True)
     if folder is not None:
@@ -402,7 +402,7 @@ def dump_resolved(scenario: Scenario) -> str:
     :func:`dump_scenario` writes the file a person edits instead: a school table's lines are left out there and made
     again from the table when the file is read.
     """
-    import tomli_w
+    import tomli_w  # loaded when a scenario is written, not by validate
 
     return tomli_w.dumps({k: v for k, v in scenario.model_dump(exclude_none=True).items() if v != []})
 

@@ -11,6 +11,7 @@ import csv
 import dataclasses
 import importlib.resources
 import os
+import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -334,8 +335,6 @@ TEMPLATE_KEYS = {"name", "pillar", "driver", "start_share", "target_share", "rol
 
 @lru_cache(maxsize=8)
 def _load_templates(folder: str) -> dict[str, dict[str, Any]]:
-    import tomllib
-
     path = Path(folder) / "templates.toml"
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))

@@ -24,7 +24,7 @@ from dfl_finance.vocabulary import SCHOOL_COVERAGE as COVERAGE
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    import pandas as pd
+    import pandas as pd  # pandas loads with a school table, not with `dfl-finance validate`
 
 #: Column names of the Giga school data (giga.global, school connectivity maps) that mean the same as ours.
 GIGA_ALIASES = {
@@ -87,7 +87,7 @@ def read_schools(path: str | Path, fibre_nodes: str | Path | None = None) -> Sch
 
 def _read_table(path: Path, what: str) -> pd.DataFrame:
     """A CSV or Parquet table, every failure to read it a problem that names the file (``what`` says what it is)."""
-    import pandas as pd
+    import pandas as pd  # pandas loads with a school table, not with `dfl-finance validate`
 
     try:
         if not path.is_file():
@@ -104,7 +104,7 @@ def _read_table(path: Path, what: str) -> pd.DataFrame:
 def _read_nodes(path: Path) -> pd.DataFrame:
     """A table of fibre nodes: ``lat`` and ``lon`` in degrees, at least one row (each problem names the file, the row
     and the column)."""
-    import pandas as pd
+    import pandas as pd  # pandas loads with a school table, not with `dfl-finance validate`
 
     nodes = _read_table(path, "table of fibre nodes")
     missing = [c for c in ("lat", "lon") if c not in nodes.columns]
@@ -127,7 +127,7 @@ def _read_nodes(path: Path) -> pd.DataFrame:
 
 def check_schools(frame: pd.DataFrame, where: str = "schools", nodes: pd.DataFrame | None = None) -> SchoolTable:
     """A school table from a frame (see :func:`read_schools`)."""
-    import pandas as pd
+    import pandas as pd  # pandas loads with a school table, not with `dfl-finance validate`
 
     frame = frame.rename(columns={k: v for k, v in GIGA_ALIASES.items() if k in frame.columns
                                   and v not in frame.columns})
@@ -230,7 +230,7 @@ def nearest_km(lat: np.ndarray, lon: np.ndarray, node_lat: np.ndarray, node_lon:
     >>> round(float(nearest_km(np.array([0.0]), np.array([1.0]), np.array([0.0]), np.array([0.0]))[0]), 1)
     111.2
     """
-    from scipy.spatial import cKDTree
+    from scipy.spatial import cKDTree  # scipy loads with the fibre nodes only
 
     if len(node_lat) == 0:
         return np.full(len(lat), np.inf)

@@ -19,7 +19,7 @@ from dfl_finance.model.technology import default_technologies
 from dfl_finance.vocabulary import MAX_YEARS
 
 if TYPE_CHECKING:
-    import pandas as pd
+    import pandas as pd  # pandas loads with the tables, not with `dfl-finance validate`
 
 SCHOOL_COLUMNS = ["school_id", "region", "area", "learners", "technology", "power", "capex", "opex_per_year",
                   "cost_horizon", "year_connected"]
@@ -45,7 +45,7 @@ class SchoolPlan:
     def schools_df(self) -> pd.DataFrame:
         """schools.csv: one row per school (amounts in USD, ``year_connected`` empty where the school is not
         connected within the plan; ``existing`` schools were connected before it)."""
-        import pandas as pd
+        import pandas as pd  # pandas loads with the tables, not with `dfl-finance validate`
 
         f = self.table.frame
         year = pd.array(np.where(self.year_index >= 0, self.start_year + self.year_index, 0), dtype="Int64")
