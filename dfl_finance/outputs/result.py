@@ -20,13 +20,14 @@ import pandas as pd
 
 from dfl_finance.engine import Floats
 from dfl_finance.engine.fiscal import recurrent_metrics
-from dfl_finance.engine.model import ModelInputs, Simulation, simulate
+from dfl_finance.engine.model import AllocationStep, ModelInputs, Simulation, simulate
 from dfl_finance.errors import DflFinanceError, known
 from dfl_finance.inputs.models import Scenario
 from dfl_finance.inputs.paths import leaves
+from dfl_finance.inputs.profiles import MacroData
 from dfl_finance.inputs.rules import comparability
 from dfl_finance.inputs.uncertain import drawn_inputs, flat_note
-from dfl_finance.model.compile import build_model_inputs, cell_names
+from dfl_finance.model.compile import Samples, build_model_inputs, cell_names
 from dfl_finance.outputs.formatting import basis_currency, currency_of
 from dfl_finance.vocabulary import (
     DSF_RATIOS,
@@ -582,11 +583,24 @@ def _last_nonzero(flows: Floats, digits: int | None = None) -> int:
     return int(years[-1]) if years.size else -1
 
 
-def run(scenario: Scenario, basis: str = DEFAULT_BASIS, draws: int = 1) -> Result:
-    """Run one scenario and return its :class:`Result`, its tables in ``basis``. ``draws`` repeats the scenario's
-    inputs over that many draws of the engine (every draw the same until inputs are sampled)."""
-    inputs = build_model_inputs(scenario, draws=draws)
-    return Result(scenario=scenario, inputs=inputs, sim=simulate(inputs)).in_basis(basis)
+def run(scenario: Scenario, basis: str | None = DEFAULT_BASIS, draws: int = 1, samples: Samples | None = None,
+        data: MacroData | None = None, allocation: AllocationStep | None = None) -> Result:
+    """Run one scenario and return its :class:`Result`, its tables in ``basis`` (None: :data:`DEFAULT_BASIS`): the one
+    way from a scenario to a result, for the faces and for every study.
+
+    ``draws``: how many draws of the engine; ``samples``: the values of the fields that vary between them, by
+    location, each (draws,) (:func:`dfl_finance.model.samples.draw_samples`, or a study's own input vectors); without
+    samples every draw is the same. ``data``: consumer price indices and DSF thresholds (default: read from data/).
+    ``allocation``: the step that decides who pays what (default: the waterfall; the optimiser's mix).
+
+    Raises
+    ------
+    ScenarioError
+        The run would need more memory than the limit (:func:`dfl_finance.model.sizing.check_memory`).
+    """
+    inputs = build_model_inputs(scenario, draws=draws, data=data, samples=samples)
+    return Result(scenario=scenario, inputs=inputs, sim=simulate(inputs, allocation=allocation)).in_basis(
+        basis or DEFAULT_BASIS)
 
 
 #: The statistics of quantiles.csv and yearly_quantiles.csv, in their order: percentiles (numpy's default linear

@@ -22,14 +22,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from dfl_finance.engine.model import simulate
 from dfl_finance.engine.sampling import Marginal
 from dfl_finance.errors import DflFinanceError, known
 from dfl_finance.inputs.paths import describe, get, resolve
-from dfl_finance.model.compile import build_model_inputs
 from dfl_finance.model.samples import marginal
 from dfl_finance.model.sizing import chunk_draws
-from dfl_finance.outputs.result import DEFAULT_BASIS, Result, round_statistic
+from dfl_finance.outputs.result import Result, round_statistic, run
 from dfl_finance.vocabulary import COUNTED_DRIVERS, MAX_DRAWS, METRICS, SHARE_DIGITS, metric_definition
 
 if TYPE_CHECKING:
@@ -159,8 +157,7 @@ def evaluate(scenario: Scenario, inputs: Sequence[Input], values: Floats, metric
         part = values[:, start:start + chunk]
         n = part.shape[1]
         samples = {inp.loc: part[j] for j, inp in enumerate(inputs)}
-        model = build_model_inputs(scenario, draws=n, samples=samples)
-        res = Result(scenario=scenario, inputs=model, sim=simulate(model)).in_basis(basis or DEFAULT_BASIS)
+        res = run(scenario, basis, draws=n, samples=samples)
         arrays = res.metric_arrays()
         if any(m not in arrays for m in metrics):
             arrays = res.summary_arrays()
