@@ -11,7 +11,11 @@ previous run that this run does not write are moved out too, and the new ``manif
 failure at any step moves everything back; a run killed half way is rolled back by the next write into the folder,
 which also removes staging folders of runs that are gone. ``manifest.json`` lists every output with its sha256
 (:func:`verify_outputs` checks them); a file in the way that the previous manifest does not list was not written
-by dfl-finance and is never overwritten.
+by dfl-finance and is never overwritten. This is not the one-file writer
+(:func:`dfl_finance.files.write_file_atomically`, which writes a workbook given a path) repeated per file: a run's
+files change together, the manifest that lists them last, and go back together when one fails or the run is killed,
+which one rename per file cannot give; it flushes files and folders with that module's
+:func:`~dfl_finance.files.fsync_file` and :func:`~dfl_finance.files.sync_folder`.
 
 **Workbooks** are byte-identical for identical tables: fixed document properties and zip entry times.
 """
@@ -38,7 +42,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeGuard
 
 from dfl_finance.errors import DataError, DflFinanceError
-from dfl_finance.inputs.io import sync_folder
+from dfl_finance.files import fsync_file, sync_folder, write_file_atomically
 from dfl_finance.inputs.profiles import data_dir
 from dfl_finance.outputs.formatting import currency_of
 from dfl_finance.outputs.result import MONEY_COLUMNS, SHARE_COLUMNS
@@ -362,7 +366,7 @@ def _roll_back(out: Path, staging: Path) -> bool:
             os.replace(path, out / path.name)
     except (OSError, ValueError):
         return False
-    _sync_folder(out)
+    sync_folder(out)
     return True
 
 
@@ -386,15 +390,6 @@ def _commit(out: Path, staging: Path, names: list[str], stale: list[str]) -> Non
     for name in stale:
         _move(out / name, backup / name, out / name)
     _move(new / MANIFEST, out / MANIFEST, out / MANIFEST)
-
-
-def _sync_folder(folder: Path) -> None:
-    sync_folder(folder)
-
-
-def _fsync(path: Path) -> None:
-    with open(path, "rb+") as fh:
-        os.fsync(fh.fileno())
 
 
 def _create_folder(out: Path) -> list[Path]:
@@ -461,11 +456,11 @@ def write_atomically(out_dir: str | os.PathLike, writers: dict[str, Callable[[Pa
         entries = []
         for name, write in writers.items():
             write(new / name)
-            _fsync(new / name)
+            fsync_file(new / name)
             entries.append(_output_entry(name, (new / name).read_bytes()))
         (new / MANIFEST).write_bytes(_manifest_bytes(meta, entries))
-        _fsync(new / MANIFEST)
-        _sync_folder(new)
+        fsync_file(new / MANIFEST)
+        sync_folder(new)
         stale = [name for name, sha in previous.items() if name not in writers and (out / name).is_file()
                  and not (out / name).is_symlink() and (sha is None or file_sha256(out / name) == sha)]
         _commit(out, staging, list(writers), stale)
@@ -478,7 +473,7 @@ def write_atomically(out_dir: str | os.PathLike, writers: dict[str, Callable[[Pa
         _remove_folders(created)
         raise
     shutil.rmtree(staging, ignore_errors=True)
-    _sync_folder(out)
+    sync_folder(out)
     return [out / name for name in [*writers, MANIFEST]]
 
 
@@ -738,9 +733,10 @@ def xlsx_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
 
 
 def write_xlsx(sheets: dict[str, pd.DataFrame], path: str | os.PathLike | IO[bytes]) -> None:
-    """Write :func:`xlsx_bytes` of ``sheets`` to a file or a binary buffer."""
+    """Write :func:`xlsx_bytes` of ``sheets`` to a binary buffer, or to a file all or nothing
+    (:func:`dfl_finance.files.write_file_atomically`)."""
     data = xlsx_bytes(sheets)
     if hasattr(path, "write"):
         path.write(data)
     else:
-        Path(path).write_bytes(data)
+        write_file_atomically(path, data)
