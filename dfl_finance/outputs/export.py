@@ -45,7 +45,7 @@ from dfl_finance.errors import DataError, DflFinanceError
 from dfl_finance.files import fsync_file, sync_folder, write_file_atomically
 from dfl_finance.inputs.profiles import data_dir
 from dfl_finance.outputs.formatting import currency_of
-from dfl_finance.outputs.result import MONEY_COLUMNS, SHARE_COLUMNS
+from dfl_finance.outputs.tables import MONEY_COLUMNS, SHARE_COLUMNS, TABLES, workbook_row
 from dfl_finance.vocabulary import VERSION as __version__
 from dfl_finance.vocabulary import minor_unit_digits
 
@@ -520,79 +520,15 @@ def zip_tables(tables: dict[str, pd.DataFrame], meta: dict | None = None, *,
 # --------------------------------------------------------------------------------------------------- workbook
 MAX_COLUMN_WIDTH = 60
 PERCENT = "0.0%"
-#: What each table holds, its units and where it comes from (the README sheet of the workbook).
-TABLE_NOTES = {
-    "costs": ("The cost of every cost line of every programme in every year",
-              "quantity: driver units (1 for lump sums); unit_cost, amount: in the price_basis and currency columns",
-              "the scenario's programmes and cost lines (unit costs from the scenario, its templates and "
-              "data/unit_costs.csv), projected along each programme's rollout"),
-    "financing": ("Who pays each programme's capex and opex in each year; source = gap is what no source pays",
-                  "amount: in the price_basis and currency columns", "the waterfall of the scenario's sources, in "
-                  "priority order, within the domestic envelope"),
-    "debt_service": ("Disbursements, interest, principal, fees and outstanding balance of every loan and PPP, to "
-                     "the last repayment", "in the price_basis and currency columns (a loan is computed in its own "
-                     "nominal currency)", "the scenario's loans (term sheets from data/loan_terms.csv) "
-                     "and PPP contracts, applied to the financing table"),
-    "fiscal": ("The government's burden on the education budget in every year, against the burden limit; the "
-               "domestic envelope; the cost of the plan including the years after it (plan_cost)",
-               "amounts: in the price_basis and currency columns; burden_share, burden_limit: share of the "
-               "education budget",
-               "the scenario's [context] budget (country profile from data/country_profiles.csv), the financing "
-               "and the debt service"),
-    "outcomes": ("Driver units reached by each programme by the end of every year, as planned and as the funded "
-                 "capex buys (reached_funded)",
-                 "reached: schools, learners or teachers; reached_share: share of all of them",
-                 "the rollout of each programme and the financing of its capex"),
-    "dsf": ("The plan's new external debt against the four LIC-DSF ratios, with the country's baseline where "
-            "known, the thresholds for its debt-carrying capacity and the headroom",
-            "plan, total, threshold: shares (of GDP, exports or revenue); headroom: USD",
-            "the external loans of the financing table, GDP, exports and revenue from [debt] or the country "
-            "profile, data/dsf_thresholds.csv"),
-    "incremental": ("Each year's flows of a scenario against its [scenario] baseline (a \"do nothing new\" or "
-                    "\"current policy\" scenario): the fiscal amounts and what each kind of source pays",
-                    "value, baseline_value, delta: in the price_basis and currency columns",
-                    "the fiscal and financing tables of the scenario and of its baseline"),
-    "summary": ("Summary metrics of every scenario (definitions in docs/method.md)",
-                "in the unit column: currency, share (shown in percent) or years", "the tables above"),
-    "comparison": ("Summary metrics side by side; delta is a scenario's value minus the baseline's",
-                   "in the unit column", "the scenarios' summary tables"),
-    "quantiles": ("Every summary metric over the draws of the scenario's uncertain inputs (P5, P10, P50, P90, P95 "
-                  "and the mean), and prob_over_limit: the share of draws in which the burden exceeds its limit in "
-                  "some year; note: why a scenario's quantiles are flat (every draw the same), if they are",
-                  "in the unit column", "a risk run (manifest.json: risk gives each scenario's draws, "
-                  "seed and sampling method; docs/method.md, Risk)"),
-    "yearly_quantiles": ("Each year's cost, funding gap and burden share over the draws (P5 to P95 and the mean)",
-                         "cost, gap: in the unit column; burden_share: share of the education budget",
-                         "the risk run of the quantiles table"),
-    "tornado": ("Each uncertain input at its low and its high value (its 5th and 95th percentile), every other "
-                "input at the file's value: the metric at each end, the swing, ranked by swing",
-                "low_input, high_input: in the input's own unit (input_unit); low_value, high_value, swing: in the "
-                "unit column",
-                "the scenario's [[uncertain]] rows (docs/method.md, Sensitivity)"),
-    "sobol": ("First-order and total Sobol indices of each metric to each uncertain input, with 95% bootstrap "
-              "confidence intervals; note: why an index is above 1 (a small sample)",
-              "shares of the metric's variance (0 to 1)",
-              "scipy.stats.sobol_indices over the [[uncertain]] rows (manifest.json: sensitivity gives N and the "
-              "seed; docs/method.md, Sensitivity)"),
-    "stress_summary": ("Summary metrics of every scenario under each stress test, against the unstressed run "
-                       "(stress = baseline); delta is the stressed value minus the baseline's",
-                       "in the unit column", "the scenarios' summary tables under each stress (docs/method.md, "
-                       "Stress tests)"),
-    "stress_fiscal": ("The fiscal table of every scenario under each stress test (stress = baseline: unstressed)",
-                      "as in the fiscal table", "the stressed scenarios' runs"),
-    "stress_dsf": ("The debt-sustainability view of every scenario under each stress test (stress = baseline: "
-                   "unstressed)", "as in the dsf table", "the stressed scenarios' runs"),
-    "assumptions": ("Every input of every scenario, after templates and country profiles are applied",
-                    "as in the scenario file (docs/scenario-format.md)",
-                    "the scenario files and data/ (manifest.json records the sha256 of each)"),
-}
+#: What each table holds, its units and where it comes from (the README sheet of the workbook): a view of the registry
+#: (:func:`dfl_finance.outputs.tables.workbook_row`).
+TABLE_NOTES = {name: workbook_row(name) for name, table in TABLES.items() if table.workbook_row}
 
 
 def _readme(sheets: list[str]) -> pd.DataFrame:
     import pandas as pd
 
-    rows = [{"sheet": name, **dict(zip(("contents", "units", "source"), TABLE_NOTES.get(name, ("", "", ""))))}
-            for name in sheets]
+    rows = [{"sheet": name, **dict(zip(("contents", "units", "source"), workbook_row(name)))} for name in sheets]
     notes = [
         "Price basis: every amount table says its price_basis (real = constant prices of the scenario's "
         "price_year; nominal = current prices) and currency; amounts are rounded to the currency's minor unit "

@@ -29,6 +29,7 @@ from dfl_finance.inputs.rules import comparability
 from dfl_finance.inputs.uncertain import drawn_inputs, flat_note
 from dfl_finance.model.compile import Samples, build_model_inputs, cell_names
 from dfl_finance.outputs.formatting import basis_currency, currency_of
+from dfl_finance.outputs.tables import BASIS_COLUMNS, MONEY_COLUMNS, SHARE_COLUMNS, TABLE_COLUMNS, columns
 from dfl_finance.vocabulary import (
     DSF_RATIOS,
     EXTERNAL_KINDS,
@@ -48,31 +49,10 @@ from dfl_finance.vocabulary import (
     source_metric_key,
 )
 
-#: Columns that say in what an amount table's amounts are: the price basis and the currency.
-BASIS_COLUMNS = ["price_basis", "currency"]
-TABLE_COLUMNS = {
-    "costs": ["scenario", "year", "pillar", "programme", "item", "cost_kind", "line_kind", "quantity", "unit_cost",
-              "amount", *BASIS_COLUMNS],
-    "financing": ["scenario", "year", "source", "source_kind", "programme", "cost_kind", "amount", *BASIS_COLUMNS],
-    "debt_service": ["scenario", "year", "source", "disbursed", "interest", "principal", "fees", "outstanding",
-                     *BASIS_COLUMNS],
-    "fiscal": ["scenario", "year", "education_budget", "domestic_outlay", "debt_service", "ppp_payments",
-               "recurrent_after_plan", "government_burden", "burden_share", "burden_limit", "over_limit", "gap",
-               "domestic_envelope", "service_over_envelope", "plan_cost", *BASIS_COLUMNS],
-    "outcomes": ["scenario", "year", "programme", "driver", "reached", "reached_share", "reached_funded",
-                 "reached_funded_share"],
-    "dsf": ["scenario", "year", "ratio", "plan", "total", "threshold", "above_threshold", "headroom", "currency"],
-    "summary": ["scenario", "metric", "label", "value", "unit"],
-}
 #: The default price basis of the tables: constant prices of price_year in the local currency.
 DEFAULT_BASIS = "real-lcu"
-COMPARISON_COLUMNS = ["metric", "label", "unit", "scenario", "value", "baseline", "delta"]
-#: Columns of the tables that hold amounts of money (rounded to the minor unit) and shares (0..1).
-MONEY_COLUMNS = {"amount", "disbursed", "interest", "principal", "fees", "outstanding", "education_budget",
-                 "domestic_outlay", "debt_service", "ppp_payments", "government_burden", "gap", "domestic_envelope",
-                 "plan_cost", "headroom", "recurrent_after_plan"}
-SHARE_COLUMNS = {"burden_share", "burden_limit", "reached_share", "reached_funded_share", "plan", "total",
-                 "threshold"}
+#: The columns of the tables, views of the registry (:mod:`dfl_finance.outputs.tables`).
+COMPARISON_COLUMNS = columns("comparison")
 #: Money metrics that are present values: amounts of start_year, converted to a basis with that year's factor.
 PV_METRICS = ("pv_total_cost", "pv_government_cost", "pv_government_cost_full_delivery")
 
@@ -608,8 +588,8 @@ def run(scenario: Scenario, basis: str | None = DEFAULT_BASIS, draws: int = 1, s
 STATISTICS = {"p5": 5.0, "p10": 10.0, "p50": 50.0, "p90": 90.0, "p95": 95.0, "mean": None}
 #: ``note``: empty, or why the scenario's quantiles are flat (every draw the same:
 #: :func:`dfl_finance.inputs.uncertain.flat_note`), in every row of that scenario.
-QUANTILE_COLUMNS = ["scenario", "metric", "statistic", "value", "unit", "note"]
-YEARLY_QUANTILE_COLUMNS = ["scenario", "year", "measure", "statistic", "value", "unit"]
+QUANTILE_COLUMNS = columns("quantiles")
+YEARLY_QUANTILE_COLUMNS = columns("yearly_quantiles")
 #: The yearly measures of yearly_quantiles.csv (:meth:`Result.yearly_arrays`) and the unit of the burden share.
 YEARLY_MEASURES = ("cost", "gap", "burden_share")
 SHARE_UNIT = "share of education budget"
@@ -671,8 +651,7 @@ def yearly_quantiles_df(result: Result | RiskDraws) -> pd.DataFrame:
 
 
 #: Columns of incremental.csv: a scenario's yearly flows against its ``[scenario] baseline``.
-INCREMENTAL_COLUMNS = ["scenario", "baseline", "year", "measure", "value", "baseline_value", "delta", "price_basis",
-                       "currency"]
+INCREMENTAL_COLUMNS = columns("incremental")
 #: The yearly flows incremental.csv compares: the fiscal table's amounts, then what each kind of source pays.
 INCREMENTAL_MEASURES = ("plan_cost", "domestic_outlay", "debt_service", "ppp_payments", "government_burden", "gap")
 

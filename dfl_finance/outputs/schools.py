@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from dfl_finance.model.schools import SchoolPlan
+from dfl_finance.outputs.tables import columns
 from dfl_finance.vocabulary import PRICE_DIGITS, SHARE_DIGITS
 from dfl_finance.vocabulary import SCHOOL_EXISTING as EXISTING
 from dfl_finance.vocabulary import SCHOOL_NONE as NONE
@@ -35,9 +36,9 @@ def technology_label(technology: str) -> str:
     return TECHNOLOGY_LABELS.get(technology, technology)
 
 
-SEGMENT_COLUMNS = ["segment_type", "segment", "year", "schools", "connected_schools", "share_connected",
-                   "learners", "connected_learners", "cost", "cost_per_school", "cost_per_learner"]
-EQUITY_COLUMNS = ["measure", "value", "unit"]
+#: Columns of segments.csv and equity.csv (:mod:`dfl_finance.outputs.tables`).
+SEGMENT_COLUMNS = columns("segments")
+EQUITY_COLUMNS = columns("equity")
 
 
 def segments_df(schools: pd.DataFrame, start_year: int, years: int) -> pd.DataFrame:
@@ -68,9 +69,9 @@ def segments_df(schools: pd.DataFrame, start_year: int, years: int) -> pd.DataFr
                              "cost_per_learner": cost / l_new if l_new else np.nan})
     df = pd.DataFrame(rows, columns=SEGMENT_COLUMNS)
     # as written: amounts to the cent, amounts per school or learner as prices, shares to SHARE_DIGITS decimals
-    for columns, digits in ((["cost"], 2), (["cost_per_school", "cost_per_learner"], PRICE_DIGITS),
-                            (["share_connected"], SHARE_DIGITS)):
-        df[columns] = df[columns].astype(float).round(digits) + 0.0
+    for names, digits in ((["cost"], 2), (["cost_per_school", "cost_per_learner"], PRICE_DIGITS),
+                          (["share_connected"], SHARE_DIGITS)):
+        df[names] = df[names].astype(float).round(digits) + 0.0
     return df
 
 

@@ -30,6 +30,7 @@ from dfl_finance.model.compile import Samples, eligible_cells, paying_order
 from dfl_finance.model.samples import draw_samples
 from dfl_finance.outputs.formatting import format_money
 from dfl_finance.outputs.result import Result, compare, run
+from dfl_finance.outputs.tables import columns
 from dfl_finance.vocabulary import DSF_RATIOS, SOURCE_KINDS
 
 if TYPE_CHECKING:
@@ -40,8 +41,8 @@ if TYPE_CHECKING:
     from dfl_finance.inputs.models import Scenario
     from dfl_finance.outputs.result import Result
 
-#: Columns of shadow_prices.csv.
-SHADOW_COLUMNS = ["scenario", "constraint", "source", "year", "value", "gap_value", "unit", "binding", "reading"]
+#: Columns of shadow_prices.csv (:mod:`dfl_finance.outputs.tables`).
+SHADOW_COLUMNS = columns("shadow_prices")
 #: Decimals of the shadow prices (values per step, not amounts of money: kept finer than the minor unit).
 VALUE_DIGITS = 6
 #: What a shadow price is worth per: the step of each constraint's right-hand side in the reading.

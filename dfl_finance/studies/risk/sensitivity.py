@@ -28,6 +28,7 @@ from dfl_finance.inputs.paths import describe, get, resolve
 from dfl_finance.model.samples import marginal
 from dfl_finance.model.sizing import chunk_draws
 from dfl_finance.outputs.result import Result, round_statistic, run
+from dfl_finance.outputs.tables import columns
 from dfl_finance.vocabulary import COUNTED_DRIVERS, MAX_DRAWS, METRICS, SHARE_DIGITS, metric_definition
 
 if TYPE_CHECKING:
@@ -37,15 +38,13 @@ if TYPE_CHECKING:
 
 #: The tornado's low and high value of an input: these quantiles of its distribution.
 TORNADO_QUANTILES = (0.05, 0.95)
-#: Columns of tornado.csv and sobol.csv; ``input_label`` and ``input_unit``: the input in words and its unit
-#: (:func:`dfl_finance.inputs.paths.describe`; ``unit`` is the metric's).
-TORNADO_COLUMNS = ["scenario", "metric", "path", "low_input", "high_input", "low_value", "high_value", "swing",
-                   "unit", "rank", "input_label", "input_unit"]
-#: The indices of sobol.csv and the bounds of their confidence intervals.
-SOBOL_INDEX_COLUMNS = ["first_order", "total_order", "first_order_low", "first_order_high", "total_order_low",
-                       "total_order_high"]
+#: Columns of tornado.csv and sobol.csv (:mod:`dfl_finance.outputs.tables`); ``input_label`` and ``input_unit``: the
+#: input in words and its unit (:func:`dfl_finance.inputs.paths.describe`; ``unit`` is the metric's).
+TORNADO_COLUMNS = columns("tornado")
 #: ``note``: empty, or why an index is above 1 (:func:`above_one_note`).
-SOBOL_COLUMNS = ["scenario", "metric", "path", *SOBOL_INDEX_COLUMNS, "input_label", "input_unit", "note"]
+SOBOL_COLUMNS = columns("sobol")
+#: The indices of sobol.csv and the bounds of their confidence intervals.
+SOBOL_INDEX_COLUMNS = SOBOL_COLUMNS[3:-3]
 #: Bootstrap of the Sobol indices: confidence level and resamples (scipy's defaults).
 CONFIDENCE_LEVEL, RESAMPLES = 0.95, 999
 #: Default base sample size of the Sobol indices (a power of 2).
