@@ -12,7 +12,7 @@ Rules (no Streamlit here; the app's ``state`` module is a thin layer over this o
   exclusive lock of the folder (so check and write are one step across processes) and raise :class:`Conflict`,
   holding both texts, instead of overwriting a newer version or bringing back a deleted scenario.
 - **Nothing half-written, nothing lost.** Files are written to a temporary file, synced and renamed
-  (:func:`~dfl_finance.files.write_file_atomically`); a new file appears with a hard link, which fails if the
+  (:func:`~dfl_finance.atomic.write_file_atomically`); a new file appears with a hard link, which fails if the
   name exists (exclusive creation); a rename writes the new file before it removes the old one. Only valid
   scenarios are written; :meth:`Workspace.create` picks a name no scenario on disk has.
 - **Cheap to list on every run.** :meth:`Workspace.catalogue` stats the files and reads only those whose size,
@@ -36,8 +36,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
+from dfl_finance.atomic import sync_folder, write_file_atomically
 from dfl_finance.errors import DflFinanceError, Problem, ScenarioError
-from dfl_finance.files import sync_folder, write_file_atomically
 from dfl_finance.inputs.io import NotRegularFile, dump_scenario, read_regular, rebase_text
 from dfl_finance.inputs.models import Scenario
 from dfl_finance.inputs.rules import duplicate_name_problems

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 import tomli_w
 from pydantic import BaseModel
 
-from dfl_finance.files import write_file_atomically
+from dfl_finance.atomic import write_file_atomically
 from dfl_finance.inputs.models import (
     Context,
     CostLine,

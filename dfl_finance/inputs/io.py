@@ -18,8 +18,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from dfl_finance.atomic import write_file_atomically
 from dfl_finance.errors import Problem, ScenarioError
-from dfl_finance.files import write_file_atomically
 from dfl_finance.inputs import paths
 from dfl_finance.inputs.models import CODE_PATTERN, Scenario
 from dfl_finance.inputs.paths import format_location
@@ -415,7 +415,7 @@ def parse_resolved(text: str) -> Scenario:
 
 def write_text_atomically(path: str | os.PathLike[str], text: str) -> Path:
     """Write ``text`` to ``path`` so that ``path`` holds either its old content or all of the new one: the one atomic
-    writer, :func:`dfl_finance.files.write_file_atomically` (kept under this name for the callers that import it
+    writer, :func:`dfl_finance.atomic.write_file_atomically` (kept under this name for the callers that import it
     from here)."""
     return write_file_atomically(path, text)
 

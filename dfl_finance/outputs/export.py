@@ -12,10 +12,10 @@ failure at any step moves everything back; a run killed half way is rolled back 
 which also removes staging folders of runs that are gone. ``manifest.json`` lists every output with its sha256
 (:func:`verify_outputs` checks them); a file in the way that the previous manifest does not list was not written
 by dfl-finance and is never overwritten. This is not the one-file writer
-(:func:`dfl_finance.files.write_file_atomically`, which writes a workbook given a path) repeated per file: a run's
+(:func:`dfl_finance.atomic.write_file_atomically`, which writes a workbook given a path) repeated per file: a run's
 files change together, the manifest that lists them last, and go back together when one fails or the run is killed,
 which one rename per file cannot give; it flushes files and folders with that module's
-:func:`~dfl_finance.files.fsync_file` and :func:`~dfl_finance.files.sync_folder`.
+:func:`~dfl_finance.atomic.fsync_file` and :func:`~dfl_finance.atomic.sync_folder`.
 
 **Workbooks** are byte-identical for identical tables: fixed document properties and zip entry times.
 """
@@ -41,8 +41,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeGuard
 
+from dfl_finance.atomic import fsync_file, sync_folder, write_file_atomically
 from dfl_finance.errors import DataError, DflFinanceError
-from dfl_finance.files import fsync_file, sync_folder, write_file_atomically
 from dfl_finance.inputs.profiles import data_dir
 from dfl_finance.outputs.formatting import currency_of
 from dfl_finance.outputs.tables import MONEY_COLUMNS, SHARE_COLUMNS, TABLES, workbook_row
@@ -670,7 +670,7 @@ def xlsx_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
 
 def write_xlsx(sheets: dict[str, pd.DataFrame], path: str | os.PathLike | IO[bytes]) -> None:
     """Write :func:`xlsx_bytes` of ``sheets`` to a binary buffer, or to a file all or nothing
-    (:func:`dfl_finance.files.write_file_atomically`)."""
+    (:func:`dfl_finance.atomic.write_file_atomically`)."""
     data = xlsx_bytes(sheets)
     if hasattr(path, "write"):
         path.write(data)

@@ -1,10 +1,10 @@
-"""The one atomic file writer (:mod:`dfl_finance.files`): text and bytes, replace or create, all or nothing."""
+"""The one atomic file writer (:mod:`dfl_finance.atomic`): text and bytes, replace or create, all or nothing."""
 
 import os
 
 import pytest
 
-from dfl_finance.files import write_file_atomically
+from dfl_finance.atomic import write_file_atomically
 
 
 def test_text_is_written_as_utf8_with_its_line_ends_and_bytes_as_they_are(tmp_path):
