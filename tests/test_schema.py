@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 
 from dfl_finance import ScenarioError, dump_scenario, load_scenario, parse_scenario, save_scenario, scenario_from_dict
-from dfl_finance.inputs.docs import field_help, field_reference, field_reference_markdown
+from dfl_finance.inputs.docs import field_help, field_reference, field_reference_markdown, metrics_markdown
+from dfl_finance.inputs.docs import main as docs_main
 from tests.conftest import ROOT, small_scenario_dict
 from tests.strategies import scenario_dicts
 
@@ -138,6 +139,16 @@ def test_country_profile_reaches_the_engine():
 def test_docs_are_generated_from_the_schema():
     doc = (ROOT / "docs" / "scenario-format.md").read_text(encoding="utf-8")
     assert field_reference_markdown() in doc, "regenerate with: python -m dfl_finance.inputs.docs"
+    method = (ROOT / "docs" / "method.md").read_text(encoding="utf-8")
+    assert metrics_markdown() in method, "regenerate with: python -m dfl_finance.inputs.docs"
+
+
+def test_the_docs_generator_writes_the_repositorys_docs(capsys):
+    """``python -m dfl_finance.inputs.docs`` without arguments finds docs/ at the top of the repository (it looked in
+    dfl_finance/docs/ after the module moved into inputs/)."""
+    assert docs_main([]) == 0
+    assert capsys.readouterr().out.splitlines() == [f"unchanged: {ROOT / 'docs' / name}"
+                                                    for name in ("scenario-format.md", "method.md")]
 
 
 def test_every_field_is_documented_with_description():

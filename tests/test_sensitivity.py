@@ -90,9 +90,9 @@ def test_all_the_tornado_runs_are_one_engine_call(monkeypatch):
     import dfl_finance.studies.risk.sensitivity as sensitivity
 
     calls = []
-    real = sensitivity.simulate
-    monkeypatch.setattr(sensitivity, "simulate", lambda inputs: calls.append(inputs.costs.unit_cost.shape[0]) or
-                        real(inputs))
+    real = sensitivity.run
+    monkeypatch.setattr(sensitivity, "run", lambda *args, **kwargs: calls.append(kwargs["draws"]) or
+                        real(*args, **kwargs))
     tornado(scenario_from_dict(_plan(ROWS)), ["total_cost", "total_gap"])
     assert calls == [2 * 2 + 1]  # the base and each input at its low and high
 

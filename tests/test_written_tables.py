@@ -3,7 +3,8 @@ amounts to the cent, nothing with more than ten decimals (no ``1.000000010744468
 and ``summary.csv`` with the label and unit of each metric.
 
 The commands are run once for the module (:mod:`tests.output_hashes`, about 15 s), each in a process of its own as
-a user runs them.
+a user runs them. Every table they write has the columns that the registry of output tables lists for it
+(:mod:`dfl_finance.outputs.tables`).
 """
 
 import csv
@@ -14,22 +15,13 @@ from pathlib import Path
 import pytest
 
 from dfl_finance.outputs.formatting import currency_of
+from dfl_finance.outputs.tables import TABLES
 from dfl_finance.vocabulary import metric_definition
 from tests.output_hashes import write_all
 
-#: Columns that hold amounts of money, by file: at most two decimals (the minor unit of the currencies used).
-AMOUNTS = {
-    "costs.csv": {"amount"},
-    "financing.csv": {"amount"},
-    "debt_service.csv": {"disbursed", "interest", "principal", "fees", "outstanding"},
-    "fiscal.csv": {"education_budget", "domestic_outlay", "debt_service", "ppp_payments", "recurrent_after_plan",
-                   "government_burden", "gap", "domestic_envelope"},
-    "incremental.csv": {"value", "baseline_value", "delta"},
-    "allocation.csv": {"gap_before", "need", "share", "gap_after"},
-    "schools.csv": {"capex", "opex_per_year", "cost_horizon"},
-    "segments.csv": {"cost"},
-    "portfolio_equity.csv": {"fund_share", "gap_before", "gap_after"},
-}
+#: Columns that hold amounts of money, by file: at most two decimals (the minor unit of the currencies used). From the
+#: registry of output tables: its money columns.
+AMOUNTS = {t.file_name: {c.name for c in t.columns if c.kind == "money"} for t in TABLES.values()}
 #: Tables whose ``value`` column is an amount where the row's ``unit`` names a currency.
 VALUE_BY_UNIT = {"summary.csv", "comparison.csv", "quantiles.csv", "portfolio_quantiles.csv",
                  "stress_summary.csv"}
@@ -90,3 +82,54 @@ def test_need_equals_the_gap_before_the_fund_to_the_cent_without_co_financing(wr
     with path.open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert rows and all(r["gap_before"] == r["need"] for r in rows), rows
+
+
+def _command(folder: str) -> str:
+    """The command that wrote an output folder of :func:`tests.output_hashes.commands` (``run-usd``: run)."""
+    return {"run-usd": "run", "optimise-draws": "optimise", "schools-linked": "schools"}.get(
+        folder, folder.split("-")[0])
+
+
+def test_every_table_written_has_the_columns_the_registry_lists(written):
+    """Each CSV and Parquet file a command writes is a table of the registry written by that command, with the
+    registry's columns in its order (with the columns that command puts first); the sweep's draws have the summary
+    metrics after them, and their case in the folder's name."""
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+
+    def metric(name: str) -> bool:
+        try:
+            return bool(metric_definition(name))
+        except KeyError:
+            return False
+
+    by_file = {}
+    for t in TABLES.values():
+        by_file.setdefault(t.file_name.split("/")[0], []).append(t)
+    seen, problems = set(), []
+    for path in sorted([*written.rglob("*.csv"), *written.rglob("*.parquet")]):
+        rel = path.relative_to(written)
+        command = _command(rel.parts[0])
+        candidates = [t for t in by_file.get(rel.parts[1], []) if command in {c.split()[0] for c in t.commands}]
+        if len(candidates) != 1:
+            problems.append(f"{rel}: {len(candidates)} tables of the registry are written by `{command}` there")
+            continue
+        table = candidates[0]
+        seen.add(table.name)
+        if path.suffix == ".parquet":
+            header = pq.read_schema(path).names
+            expected = [n for n in table.names(command) if n not in table.partitioned_by]
+        else:
+            header = list(pd.read_csv(path, nrows=0).columns)
+            expected = table.names(command)
+        if table.by_metric:
+            extra = header[len(expected):]
+            header = header[:len(expected)]
+            if not extra or not all(metric(m) for m in extra):
+                problems.append(f"{rel}: after its columns, {extra} are not summary metrics")
+        if header != expected:
+            problems.append(f"{rel}: {header} != the registry's {expected}")
+    assert not problems, problems
+    # every table is written by some command here, but those that need an option not used
+    assert set(TABLES) - seen == {"draws", "assumptions"}

@@ -25,15 +25,30 @@ from dfl_finance.app.sensitivity import APP_SOBOL_N, DEFAULT_METRIC
 from dfl_finance.app.uncertainty import MAX_APP_DRAWS, METHODS, flat_words, has_draws
 from dfl_finance.inputs.models import Scenario
 from dfl_finance.inputs.uncertain import run_entry
+from dfl_finance.outputs.tables import TABLES
 
 if TYPE_CHECKING:
     from dfl_finance.app.compute import RiskTables, Stresses
 
-#: The tables of each command, named as it writes them.
+#: The tables of each command that the Export page writes, named as the command writes them (the registry,
+#: :mod:`dfl_finance.outputs.tables`: a risk run's summary and draws are not among them).
 RISK_TABLES = ("quantiles", "yearly_quantiles")
 SENSITIVITY_TABLES = ("tornado", "sobol")
 STRESS_TABLES = ("stress_summary", "stress_fiscal", "stress_dsf")
 EXTRA_TABLES = (*RISK_TABLES, *SENSITIVITY_TABLES, *STRESS_TABLES)
+assert all(name in TABLES for name in EXTRA_TABLES)
+
+
+def files_words(names: tuple[str, ...]) -> str:
+    """The tables' files in words: ```stress_summary.csv`, `stress_fiscal.csv` and `stress_dsf.csv```."""
+    files = [f"`{TABLES[n].file_name}`" for n in names]
+    return files[0] if len(files) == 1 else f"{', '.join(files[:-1])} and {files[-1]}"
+
+
+def written_as(names: tuple[str, ...]) -> str:
+    """The tables' files and the command that writes them, from the registry: ```tornado.csv` and `sobol.csv` (as
+    `dfl-finance sensitivity`)```."""
+    return f"{files_words(names)} (as `dfl-finance {TABLES[names[0]].commands[0]}`)"
 #: Where a risk run's settings come from, in words.
 FROM_RISK_PAGE, FROM_FILE = "Risk page", "file's [risk]"
 

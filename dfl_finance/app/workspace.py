@@ -12,7 +12,7 @@ Rules (no Streamlit here; the app's ``state`` module is a thin layer over this o
   exclusive lock of the folder (so check and write are one step across processes) and raise :class:`Conflict`,
   holding both texts, instead of overwriting a newer version or bringing back a deleted scenario.
 - **Nothing half-written, nothing lost.** Files are written to a temporary file, synced and renamed
-  (:func:`~dfl_finance.inputs.io.write_text_atomically`); a new file appears with a hard link, which fails if the
+  (:func:`~dfl_finance.atomic.write_file_atomically`); a new file appears with a hard link, which fails if the
   name exists (exclusive creation); a rename writes the new file before it removes the old one. Only valid
   scenarios are written; :meth:`Workspace.create` picks a name no scenario on disk has.
 - **Cheap to list on every run.** :meth:`Workspace.catalogue` stats the files and reads only those whose size,
@@ -36,15 +36,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
+from dfl_finance.atomic import sync_folder, write_file_atomically
 from dfl_finance.errors import DflFinanceError, Problem, ScenarioError
-from dfl_finance.inputs.io import (
-    NotRegularFile,
-    dump_scenario,
-    read_regular,
-    rebase_text,
-    sync_folder,
-    write_text_atomically,
-)
+from dfl_finance.inputs.io import NotRegularFile, dump_scenario, read_regular, rebase_text
 from dfl_finance.inputs.models import Scenario
 from dfl_finance.inputs.rules import duplicate_name_problems
 from dfl_finance.model.load import parse_scenario
@@ -411,21 +405,9 @@ def _writing(folder: Path) -> Iterator[None]:
 # --------------------------------------------------------------------------------------------------- writing
 
 def _create_file(path: Path, text: str) -> None:
-    """Write a new file, complete or not at all; FileExistsError if ``path`` exists (never overwritten)."""
-    pending = path.with_name(f".{path.name}.pending")
-    write_text_atomically(pending, text)
-    try:
-        try:
-            os.link(pending, path)
-        except FileExistsError:
-            raise
-        except OSError:  # a file system without hard links: the caller holds the lock, so check, then rename
-            if path.exists():
-                raise FileExistsError(path) from None
-            os.replace(pending, path)
-    finally:
-        pending.unlink(missing_ok=True)
-    sync_folder(path.parent)
+    """Write a new file, complete or not at all; FileExistsError if ``path`` exists (never overwritten; without hard
+    links the caller's lock makes the check and the rename one step)."""
+    write_file_atomically(path, text, exclusive=True)
 
 
 class Workspace:
@@ -500,7 +482,7 @@ class Workspace:
             if problems:
                 raise ScenarioError(problems)
             if base.file is not None and scenario.name == base.name:
-                write_text_atomically(self.folder / base.file, text)
+                write_file_atomically(self.folder / base.file, text)
                 return self._entry(base.file, text, scenario)
             new = self._write_new(scenario, text)
             if base.file is not None:  # a rename: the old file goes once the new one is complete

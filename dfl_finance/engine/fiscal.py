@@ -11,6 +11,22 @@ from dfl_finance.engine.loans import grant_element
 from dfl_finance.vocabulary import GRANT_ELEMENT_RATE, SOURCE_KINDS
 
 
+def gap_share(total_gap: np.ndarray, total_cost: np.ndarray) -> np.ndarray:
+    """``gap_share`` = total_gap / total_cost; NaN when nothing costs anything."""
+    return ratio(total_gap, total_cost)
+
+
+def leverage(total_external: np.ndarray, total_domestic: np.ndarray) -> np.ndarray:
+    """``leverage`` = total_external / total_domestic; NaN without domestic outlay."""
+    return ratio(total_external, total_domestic)
+
+
+def cost_per_learner_year(total_cost: np.ndarray, learners: np.ndarray, years: int) -> np.ndarray:
+    """``cost_per_learner_year`` = total_cost / (learners * years) [currency per learner-year]; NaN without
+    learners."""
+    return ratio(total_cost, np.asarray(learners, dtype=float) * years)
+
+
 def cost_metrics(proj: CostProjection, discount: np.ndarray, learners: np.ndarray) -> dict[str, np.ndarray]:
     """Summary metrics of the cost projection, each of shape (D,).
 
@@ -19,14 +35,11 @@ def cost_metrics(proj: CostProjection, discount: np.ndarray, learners: np.ndarra
     ``cost_per_learner_year`` = total_cost / (learners * years) [currency per learner-year]; NaN when there are no
     learners.
     """
-    years = proj.amount.shape[1]
     total = proj.amount.sum(axis=(1, 2))
-    learner_years = np.asarray(learners, dtype=float) * years
-    per_learner = ratio(total, learner_years)
     return {
         "total_cost": total,
         "pv_total_cost": present_value_at(proj.amount, discount),
-        "cost_per_learner_year": per_learner,
+        "cost_per_learner_year": cost_per_learner_year(total, learners, proj.amount.shape[1]),
     }
 
 
@@ -148,9 +161,7 @@ def financing_metrics(total_cost: np.ndarray, paid: np.ndarray, kind: np.ndarray
     external = external_annual.sum(axis=1)
     owed = fiscal["debt_service"] + fiscal["ppp_payments"]
     years_paying = np.where(owed > 0, np.arange(H)[None, :], -1).max(axis=1)
-    leverage = ratio(external, by_kind["domestic"])
     gap_total = gap.sum(axis=1)
-    gap_share = ratio(gap_total, total_cost)
     share = fiscal["burden_share"]
     out = {
         "total_domestic": by_kind["domestic"],
@@ -159,14 +170,14 @@ def financing_metrics(total_cost: np.ndarray, paid: np.ndarray, kind: np.ndarray
         "total_ppp": by_kind["ppp"],
         "total_external": external,
         "total_gap": gap_total,
-        "gap_share": gap_share,
+        "gap_share": gap_share(gap_total, total_cost),
         "total_debt_service": fiscal["debt_service"].sum(axis=1),
         "total_ppp_payments": fiscal["ppp_payments"].sum(axis=1),
         "pv_government_cost": present_value_at(fiscal["government_burden"], discount),
         "grant_element_external": grant_element(_pad(external_annual, H) * usd, owed * usd,
                                                 np.full(paid.shape[0], GRANT_ELEMENT_RATE)),
         "years_service_over_envelope": fiscal["service_over_envelope"].sum(axis=1).astype(float),
-        "leverage": leverage,
+        "leverage": leverage(external, by_kind["domestic"]),
         # undefined when any year's share is (a budget so small that the share overflows)
         "peak_burden_share": np.where(np.isnan(share).any(axis=1), np.nan, share.max(axis=1, initial=-np.inf)),
         "years_over_limit": fiscal["over_limit"].sum(axis=1).astype(float),

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 import tomli_w
 from pydantic import BaseModel
 
+from dfl_finance.atomic import write_file_atomically
 from dfl_finance.inputs.models import (
     Context,
     CostLine,
@@ -174,13 +175,13 @@ def update(path: Path, begin: str = BEGIN, end: str = END, body: str | None = No
     text = path.read_text(encoding="utf-8")
     new = _replace_between(text, begin, end, field_reference_markdown() if body is None else body)
     if new != text:
-        path.write_text(new, encoding="utf-8")
+        write_file_atomically(path, new)
     return new != text
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    docs = Path(args[0]) if args else Path(__file__).resolve().parent.parent / "docs"
+    docs = Path(args[0]) if args else Path(__file__).resolve().parents[2] / "docs"  # the repository's docs/
     for path, begin, end, body in [(docs / "scenario-format.md", BEGIN, END, field_reference_markdown()),
                                    (docs / "method.md", METRICS_BEGIN, METRICS_END, metrics_markdown())]:
         print(f"{'updated' if update(path, begin, end, body) else 'unchanged'}: {path}")

@@ -11,7 +11,6 @@ import os
 import posixpath
 import re
 import stat
-import tempfile
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from dfl_finance.atomic import write_file_atomically
 from dfl_finance.errors import Problem, ScenarioError
 from dfl_finance.inputs import paths
 from dfl_finance.inputs.models import CODE_PATTERN, Scenario
@@ -414,39 +414,10 @@ def parse_resolved(text: str) -> Scenario:
 
 
 def write_text_atomically(path: str | os.PathLike[str], text: str) -> Path:
-    """Write ``text`` to ``path`` so that ``path`` holds either its old content or all of the new one.
-
-    The text goes to a temporary file in the same folder, is flushed to disk (fsync), and replaces ``path`` in one
-    rename; the folder is synced too where the system allows, so the rename survives a crash.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    sync_folder(path.parent)
-    return path
-
-
-def sync_folder(folder: Path) -> None:
-    """fsync a folder so that renames inside it are on disk (a no-op where folders cannot be opened)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    """Write ``text`` to ``path`` so that ``path`` holds either its old content or all of the new one: the one atomic
+    writer, :func:`dfl_finance.atomic.write_file_atomically` (kept under this name for the callers that import it
+    from here)."""
+    return write_file_atomically(path, text)
 
 
 def save_scenario(scenario: Scenario, path: str | os.PathLike[str]) -> Path:

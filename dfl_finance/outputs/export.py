@@ -11,7 +11,11 @@ previous run that this run does not write are moved out too, and the new ``manif
 failure at any step moves everything back; a run killed half way is rolled back by the next write into the folder,
 which also removes staging folders of runs that are gone. ``manifest.json`` lists every output with its sha256
 (:func:`verify_outputs` checks them); a file in the way that the previous manifest does not list was not written
-by dfl-finance and is never overwritten.
+by dfl-finance and is never overwritten. This is not the one-file writer
+(:func:`dfl_finance.atomic.write_file_atomically`, which writes a workbook given a path) repeated per file: a run's
+files change together, the manifest that lists them last, and go back together when one fails or the run is killed,
+which one rename per file cannot give; it flushes files and folders with that module's
+:func:`~dfl_finance.atomic.fsync_file` and :func:`~dfl_finance.atomic.sync_folder`.
 
 **Workbooks** are byte-identical for identical tables: fixed document properties and zip entry times.
 """
@@ -37,11 +41,11 @@ from importlib import metadata
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeGuard
 
+from dfl_finance.atomic import fsync_file, sync_folder, write_file_atomically
 from dfl_finance.errors import DataError, DflFinanceError
-from dfl_finance.inputs.io import sync_folder
 from dfl_finance.inputs.profiles import data_dir
 from dfl_finance.outputs.formatting import currency_of
-from dfl_finance.outputs.result import MONEY_COLUMNS, SHARE_COLUMNS
+from dfl_finance.outputs.tables import MONEY_COLUMNS, SHARE_COLUMNS, TABLES, workbook_row
 from dfl_finance.vocabulary import VERSION as __version__
 from dfl_finance.vocabulary import minor_unit_digits
 
@@ -362,7 +366,7 @@ def _roll_back(out: Path, staging: Path) -> bool:
             os.replace(path, out / path.name)
     except (OSError, ValueError):
         return False
-    _sync_folder(out)
+    sync_folder(out)
     return True
 
 
@@ -386,15 +390,6 @@ def _commit(out: Path, staging: Path, names: list[str], stale: list[str]) -> Non
     for name in stale:
         _move(out / name, backup / name, out / name)
     _move(new / MANIFEST, out / MANIFEST, out / MANIFEST)
-
-
-def _sync_folder(folder: Path) -> None:
-    sync_folder(folder)
-
-
-def _fsync(path: Path) -> None:
-    with open(path, "rb+") as fh:
-        os.fsync(fh.fileno())
 
 
 def _create_folder(out: Path) -> list[Path]:
@@ -461,11 +456,11 @@ def write_atomically(out_dir: str | os.PathLike[str], writers: dict[str, Callabl
         entries = []
         for name, write in writers.items():
             write(new / name)
-            _fsync(new / name)
+            fsync_file(new / name)
             entries.append(_output_entry(name, (new / name).read_bytes()))
         (new / MANIFEST).write_bytes(_manifest_bytes(meta, entries))
-        _fsync(new / MANIFEST)
-        _sync_folder(new)
+        fsync_file(new / MANIFEST)
+        sync_folder(new)
         stale = [name for name, sha in previous.items() if name not in writers and (out / name).is_file()
                  and not (out / name).is_symlink() and (sha is None or file_sha256(out / name) == sha)]
         _commit(out, staging, list(writers), stale)
@@ -478,7 +473,7 @@ def write_atomically(out_dir: str | os.PathLike[str], writers: dict[str, Callabl
         _remove_folders(created)
         raise
     shutil.rmtree(staging, ignore_errors=True)
-    _sync_folder(out)
+    sync_folder(out)
     return [out / name for name in [*writers, MANIFEST]]
 
 
@@ -525,79 +520,15 @@ def zip_tables(tables: dict[str, pd.DataFrame], meta: dict[str, Any] | None = No
 # --------------------------------------------------------------------------------------------------- workbook
 MAX_COLUMN_WIDTH = 60
 PERCENT = "0.0%"
-#: What each table holds, its units and where it comes from (the README sheet of the workbook).
-TABLE_NOTES = {
-    "costs": ("The cost of every cost line of every programme in every year",
-              "quantity: driver units (1 for lump sums); unit_cost, amount: in the price_basis and currency columns",
-              "the scenario's programmes and cost lines (unit costs from the scenario, its templates and "
-              "data/unit_costs.csv), projected along each programme's rollout"),
-    "financing": ("Who pays each programme's capex and opex in each year; source = gap is what no source pays",
-                  "amount: in the price_basis and currency columns", "the waterfall of the scenario's sources, in "
-                  "priority order, within the domestic envelope"),
-    "debt_service": ("Disbursements, interest, principal, fees and outstanding balance of every loan and PPP, to "
-                     "the last repayment", "in the price_basis and currency columns (a loan is computed in its own "
-                     "nominal currency)", "the scenario's loans (term sheets from data/loan_terms.csv) "
-                     "and PPP contracts, applied to the financing table"),
-    "fiscal": ("The government's burden on the education budget in every year, against the burden limit; the "
-               "domestic envelope; the cost of the plan including the years after it (plan_cost)",
-               "amounts: in the price_basis and currency columns; burden_share, burden_limit: share of the "
-               "education budget",
-               "the scenario's [context] budget (country profile from data/country_profiles.csv), the financing "
-               "and the debt service"),
-    "outcomes": ("Driver units reached by each programme by the end of every year, as planned and as the funded "
-                 "capex buys (reached_funded)",
-                 "reached: schools, learners or teachers; reached_share: share of all of them",
-                 "the rollout of each programme and the financing of its capex"),
-    "dsf": ("The plan's new external debt against the four LIC-DSF ratios, with the country's baseline where "
-            "known, the thresholds for its debt-carrying capacity and the headroom",
-            "plan, total, threshold: shares (of GDP, exports or revenue); headroom: USD",
-            "the external loans of the financing table, GDP, exports and revenue from [debt] or the country "
-            "profile, data/dsf_thresholds.csv"),
-    "incremental": ("Each year's flows of a scenario against its [scenario] baseline (a \"do nothing new\" or "
-                    "\"current policy\" scenario): the fiscal amounts and what each kind of source pays",
-                    "value, baseline_value, delta: in the price_basis and currency columns",
-                    "the fiscal and financing tables of the scenario and of its baseline"),
-    "summary": ("Summary metrics of every scenario (definitions in docs/method.md)",
-                "in the unit column: currency, share (shown in percent) or years", "the tables above"),
-    "comparison": ("Summary metrics side by side; delta is a scenario's value minus the baseline's",
-                   "in the unit column", "the scenarios' summary tables"),
-    "quantiles": ("Every summary metric over the draws of the scenario's uncertain inputs (P5, P10, P50, P90, P95 "
-                  "and the mean), and prob_over_limit: the share of draws in which the burden exceeds its limit in "
-                  "some year; note: why a scenario's quantiles are flat (every draw the same), if they are",
-                  "in the unit column", "a risk run (manifest.json: risk gives each scenario's draws, "
-                  "seed and sampling method; docs/method.md, Risk)"),
-    "yearly_quantiles": ("Each year's cost, funding gap and burden share over the draws (P5 to P95 and the mean)",
-                         "cost, gap: in the unit column; burden_share: share of the education budget",
-                         "the risk run of the quantiles table"),
-    "tornado": ("Each uncertain input at its low and its high value (its 5th and 95th percentile), every other "
-                "input at the file's value: the metric at each end, the swing, ranked by swing",
-                "low_input, high_input: in the input's own unit (input_unit); low_value, high_value, swing: in the "
-                "unit column",
-                "the scenario's [[uncertain]] rows (docs/method.md, Sensitivity)"),
-    "sobol": ("First-order and total Sobol indices of each metric to each uncertain input, with 95% bootstrap "
-              "confidence intervals; note: why an index is above 1 (a small sample)",
-              "shares of the metric's variance (0 to 1)",
-              "scipy.stats.sobol_indices over the [[uncertain]] rows (manifest.json: sensitivity gives N and the "
-              "seed; docs/method.md, Sensitivity)"),
-    "stress_summary": ("Summary metrics of every scenario under each stress test, against the unstressed run "
-                       "(stress = baseline); delta is the stressed value minus the baseline's",
-                       "in the unit column", "the scenarios' summary tables under each stress (docs/method.md, "
-                       "Stress tests)"),
-    "stress_fiscal": ("The fiscal table of every scenario under each stress test (stress = baseline: unstressed)",
-                      "as in the fiscal table", "the stressed scenarios' runs"),
-    "stress_dsf": ("The debt-sustainability view of every scenario under each stress test (stress = baseline: "
-                   "unstressed)", "as in the dsf table", "the stressed scenarios' runs"),
-    "assumptions": ("Every input of every scenario, after templates and country profiles are applied",
-                    "as in the scenario file (docs/scenario-format.md)",
-                    "the scenario files and data/ (manifest.json records the sha256 of each)"),
-}
+#: What each table holds, its units and where it comes from (the README sheet of the workbook): a view of the registry
+#: (:func:`dfl_finance.outputs.tables.workbook_row`).
+TABLE_NOTES = {name: workbook_row(name) for name, table in TABLES.items() if table.workbook_row}
 
 
 def _readme(sheets: list[str]) -> pd.DataFrame:
     import pandas as pd
 
-    rows = [{"sheet": name, **dict(zip(("contents", "units", "source"), TABLE_NOTES.get(name, ("", "", ""))))}
-            for name in sheets]
+    rows = [{"sheet": name, **dict(zip(("contents", "units", "source"), workbook_row(name)))} for name in sheets]
     notes = [
         "Price basis: every amount table says its price_basis (real = constant prices of the scenario's "
         "price_year; nominal = current prices) and currency; amounts are rounded to the currency's minor unit "
@@ -738,9 +669,10 @@ def xlsx_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
 
 
 def write_xlsx(sheets: dict[str, pd.DataFrame], path: str | os.PathLike[str] | IO[bytes]) -> None:
-    """Write :func:`xlsx_bytes` of ``sheets`` to a file or a binary buffer."""
+    """Write :func:`xlsx_bytes` of ``sheets`` to a binary buffer, or to a file all or nothing
+    (:func:`dfl_finance.atomic.write_file_atomically`)."""
     data = xlsx_bytes(sheets)
     if hasattr(path, "write"):
         path.write(data)
     else:
-        Path(path).write_bytes(data)
+        write_file_atomically(path, data)

@@ -19,15 +19,18 @@ import numpy as np
 import pandas as pd
 
 from dfl_finance.engine import Floats
-from dfl_finance.engine.fiscal import recurrent_metrics
-from dfl_finance.engine.model import ModelInputs, Simulation, simulate
+from dfl_finance.engine.fiscal import cost_per_learner_year, gap_share, leverage, recurrent_metrics
+from dfl_finance.engine.model import AllocationStep, ModelInputs, Simulation, simulate
 from dfl_finance.errors import DflFinanceError, known
 from dfl_finance.inputs.models import Scenario
 from dfl_finance.inputs.paths import leaves
+from dfl_finance.inputs.profiles import MacroData
 from dfl_finance.inputs.rules import comparability
 from dfl_finance.inputs.uncertain import drawn_inputs, flat_note
-from dfl_finance.model.compile import build_model_inputs, cell_names
+from dfl_finance.model.compile import Samples, build_model_inputs, cell_names
 from dfl_finance.outputs.formatting import basis_currency, currency_of
+from dfl_finance.outputs.rounding import add_up, round_cumulative, round_to
+from dfl_finance.outputs.tables import BASIS_COLUMNS, MONEY_COLUMNS, SHARE_COLUMNS, TABLE_COLUMNS, columns
 from dfl_finance.vocabulary import (
     DSF_RATIOS,
     EXTERNAL_KINDS,
@@ -47,31 +50,10 @@ from dfl_finance.vocabulary import (
     source_metric_key,
 )
 
-#: Columns that say in what an amount table's amounts are: the price basis and the currency.
-BASIS_COLUMNS = ["price_basis", "currency"]
-TABLE_COLUMNS = {
-    "costs": ["scenario", "year", "pillar", "programme", "item", "cost_kind", "line_kind", "quantity", "unit_cost",
-              "amount", *BASIS_COLUMNS],
-    "financing": ["scenario", "year", "source", "source_kind", "programme", "cost_kind", "amount", *BASIS_COLUMNS],
-    "debt_service": ["scenario", "year", "source", "disbursed", "interest", "principal", "fees", "outstanding",
-                     *BASIS_COLUMNS],
-    "fiscal": ["scenario", "year", "education_budget", "domestic_outlay", "debt_service", "ppp_payments",
-               "recurrent_after_plan", "government_burden", "burden_share", "burden_limit", "over_limit", "gap",
-               "domestic_envelope", "service_over_envelope", "plan_cost", *BASIS_COLUMNS],
-    "outcomes": ["scenario", "year", "programme", "driver", "reached", "reached_share", "reached_funded",
-                 "reached_funded_share"],
-    "dsf": ["scenario", "year", "ratio", "plan", "total", "threshold", "above_threshold", "headroom", "currency"],
-    "summary": ["scenario", "metric", "label", "value", "unit"],
-}
 #: The default price basis of the tables: constant prices of price_year in the local currency.
 DEFAULT_BASIS = "real-lcu"
-COMPARISON_COLUMNS = ["metric", "label", "unit", "scenario", "value", "baseline", "delta"]
-#: Columns of the tables that hold amounts of money (rounded to the minor unit) and shares (0..1).
-MONEY_COLUMNS = {"amount", "disbursed", "interest", "principal", "fees", "outstanding", "education_budget",
-                 "domestic_outlay", "debt_service", "ppp_payments", "government_burden", "gap", "domestic_envelope",
-                 "plan_cost", "headroom", "recurrent_after_plan"}
-SHARE_COLUMNS = {"burden_share", "burden_limit", "reached_share", "reached_funded_share", "plan", "total",
-                 "threshold"}
+#: The columns of the tables, views of the registry (:mod:`dfl_finance.outputs.tables`).
+COMPARISON_COLUMNS = columns("comparison")
 #: Money metrics that are present values: amounts of start_year, converted to a basis with that year's factor.
 PV_METRICS = ("pv_total_cost", "pv_government_cost", "pv_government_cost_full_delivery")
 
@@ -159,11 +141,11 @@ class Result:
         """Amounts to the minor unit, unit costs and shares to a fixed number of decimals (no rounding dust)."""
         for col in df.columns:
             if col in MONEY_COLUMNS:
-                df[col] = _round(df[col].to_numpy(dtype=float), self.digits)
+                df[col] = round_to(df[col].to_numpy(dtype=float), self.digits)
             elif col == "unit_cost":
-                df[col] = _round(df[col].to_numpy(dtype=float), PRICE_DIGITS)
+                df[col] = round_to(df[col].to_numpy(dtype=float), PRICE_DIGITS)
             elif col in SHARE_COLUMNS:
-                df[col] = _round(df[col].to_numpy(dtype=float), SHARE_DIGITS)
+                df[col] = round_to(df[col].to_numpy(dtype=float), SHARE_DIGITS)
         return df
 
     @property
@@ -202,9 +184,9 @@ class Result:
             "scenario": self.name, "year": years, "ratio": "ppp_contingent_gdp", "plan": d["ppp_contingent_gdp"][:n],
             "total": np.nan, "threshold": np.nan, "above_threshold": False, "headroom": np.nan, "currency": USD}))
         df = pd.concat(frames, ignore_index=True)[TABLE_COLUMNS["dsf"]]
-        df["headroom"] = _round(df["headroom"].to_numpy(dtype=float), minor_unit_digits(USD))
+        df["headroom"] = round_to(df["headroom"].to_numpy(dtype=float), minor_unit_digits(USD))
         for col in ("plan", "total", "threshold"):
-            df[col] = _round(df[col].to_numpy(dtype=float), SHARE_DIGITS)
+            df[col] = round_to(df[col].to_numpy(dtype=float), SHARE_DIGITS)
         return df
 
     # ----------------------------------------------------------------------------------------- tables
@@ -256,7 +238,7 @@ class Result:
     def _paid(self) -> Floats:
         """(Y, S + 1, C) what each source (file order), then the gap, pays in each cell, rounded to the minor unit."""
         pay, gap = self.sim.allocation.pay[self.draw], self.sim.allocation.gap[self.draw]  # (Y, S, C), (Y, C)
-        return _round(self._in_basis(np.concatenate([pay, gap[:, None, :]], axis=1)), self.digits)
+        return round_to(self._in_basis(np.concatenate([pay, gap[:, None, :]], axis=1)), self.digits)
 
     def financing_df(self) -> pd.DataFrame:
         """Who pays each cost cell in each year; the row with ``source = "gap"`` is what no source pays.
@@ -296,14 +278,14 @@ class Result:
             n = _last_nonzero(flows, self.digits) + 1
             if n == 0:
                 continue
-            disbursed, interest, principal, fees = (_round_cumulative(f[:n], self.digits) for f in flows[:4])
+            disbursed, interest, principal, fees = (round_cumulative(f[:n], self.digits) for f in flows[:4])
             # outstanding: in the loan's own currency at current prices, exactly the running sum of disbursed minus
             # principal; in another basis the balance is revalued every year (prices, exchange rate), so it is the
             # converted balance
             own = self.basis.startswith("nominal") and self.currency == self._source_currency(i)
             outstanding = np.cumsum(disbursed - principal) if own else flows[4, :n]
             out[i] = {"disbursed": disbursed, "interest": interest, "principal": principal, "fees": fees,
-                      "outstanding": _round(outstanding, self.digits)}
+                      "outstanding": round_to(outstanding, self.digits)}
         return out
 
     def _source_currency(self, i: int) -> str:
@@ -337,24 +319,25 @@ class Result:
         """The budget envelope over the projection and the debt/PPP tail to the last payment (domestic outlay and
         gap are 0 in the tail).
 
-        ``debt_service`` and ``ppp_payments`` are the sums of the rounded rows of ``debt_service.csv`` in that year,
-        and ``government_burden`` is the sum of the rounded domestic outlay, debt service and PPP payments, so the
-        tables add up to the minor unit."""
+        By the rule of published totals (:func:`~dfl_finance.outputs.rounding.add_up`), ``debt_service`` and
+        ``ppp_payments`` are the sums of the rounded rows of ``debt_service.csv`` in that year, and
+        ``government_burden`` is the sum of the rounded domestic outlay, debt service, PPP payments and recurrent
+        cost after the plan, so the tables add up to the minor unit."""
         n = max(self.payment_years, self._cost_years)
         df = pd.DataFrame({"scenario": self.name, "year": self._years(n)})
         for col in TABLE_COLUMNS["fiscal"][2:-len(BASIS_COLUMNS)]:
             values = self.sim.fiscal[col][self.draw, :n]
             df[col] = self._in_basis(values) if col in MONEY_COLUMNS else values
         df = self._rounded(df)
-        paid = {"debt_service": np.zeros(n), "ppp_payments": np.zeros(n)}
-        for i, rows in self._debt_rows.items():
-            column = "ppp_payments" if i in self.sim.ppp else "debt_service"
-            payments = rows["interest"] + rows["principal"] + rows["fees"]
-            paid[column][:len(payments)] += payments
-        for column, values in paid.items():
-            df[column] = _round(values, self.digits)
-        df["government_burden"] = _round((df["domestic_outlay"] + df["debt_service"] + df["ppp_payments"]
-                                          + df["recurrent_after_plan"]).to_numpy(), self.digits)
+        rows: dict[str, list[Floats]] = {"debt_service": [np.zeros(n)], "ppp_payments": [np.zeros(n)]}
+        for i, flows in self._debt_rows.items():
+            for flow in ("interest", "principal", "fees"):
+                rows["ppp_payments" if i in self.sim.ppp else "debt_service"].append(
+                    np.pad(flows[flow], (0, n - len(flows[flow]))))
+        for column, parts in rows.items():
+            df[column] = add_up(np.stack(parts), self.digits, axis=0)
+        df["government_burden"] = add_up(df[["domestic_outlay", "debt_service", "ppp_payments",
+                                             "recurrent_after_plan"]].to_numpy().T, self.digits, axis=0)
         return self._basis_columns(df)
 
     @property
@@ -402,9 +385,11 @@ class Result:
             if key in out:
                 out[key] = out[key] * factors[:, 0]  # an amount of start_year
         out.update(self._table_totals(factors))
-        learner_years = np.asarray(self.inputs.learners, dtype=float) * self.scenario.scenario.years
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out["cost_per_learner_year"] = np.where(learner_years > 0, out["total_cost"] / learner_years, np.nan)
+        # the ratios of the totals: the engine's definitions over the totals as published
+        out["gap_share"] = gap_share(out["total_gap"], out["total_cost"])
+        out["leverage"] = leverage(out["total_external"], out["total_domestic"])
+        out["cost_per_learner_year"] = cost_per_learner_year(out["total_cost"], self.inputs.learners,
+                                                             self.scenario.scenario.years)
         # the recurrent cost is a mean of yearly amounts: the engine's rule over the amounts in the basis
         external = np.isin(self.inputs.sources.kind, [SOURCE_KINDS.index(k) for k in EXTERNAL_KINDS])
         recurrent = recurrent_metrics(self.sim.paid[:, :, external].sum(axis=2), self.sim.plan_cost * factors,
@@ -413,23 +398,22 @@ class Result:
         return out
 
     def _table_totals(self, factors: Floats) -> dict[str, Floats]:
-        """The summary's totals as sums of the rounded rows of the tables they summarise (costs.csv,
-        financing.csv, debt_service.csv), so that a reader who adds up the rows finds them to the minor unit; the
-        ratios made of them follow. (D,) each; ``factors`` (D, H) turn constant local prices into the basis."""
+        """The summary's totals by the rule of published totals (:func:`~dfl_finance.outputs.rounding.add_up`): sums
+        of the rounded rows of the tables they summarise (costs.csv, financing.csv, debt_service.csv), so that a
+        reader who adds up the rows finds them to the minor unit. (D,) each; ``factors`` (D, H) turn constant local
+        prices into the basis."""
         Y, d = self.scenario.scenario.years, self.digits
         f = factors[:, :Y]
-        paid = _round(self.sim.allocation.pay * f[:, :, None, None], d).sum(axis=(1, 3))  # (D, S)
-        gap = _round(self.sim.allocation.gap * f[:, :, None], d).sum(axis=(1, 2))
+        # as summed (rounded=False): the summary rounds them when it reports them
+        paid = add_up(self.sim.allocation.pay * f[:, :, None, None], d, axis=(1, 3), rounded=False)  # (D, S)
+        cost = add_up(self.sim.costs.amount * f[:, :, None], d, axis=(1, 2), rounded=False)
         kinds = np.array([s.kind for s in self.scenario.source], dtype=object)
-        by_kind = {k: paid[:, kinds == k].sum(axis=1) for k in SOURCE_KINDS}
-        cost = _round(self.sim.costs.amount * f[:, :, None], d).sum(axis=(1, 2))
-        external = sum((by_kind[k] for k in EXTERNAL_KINDS), np.zeros_like(cost))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out = {"total_cost": cost, "total_external": external, "total_gap": gap,
-                   **{f"total_{k}": by_kind[k] for k in SOURCE_KINDS},
-                   "gap_share": np.where(cost > 0, gap / cost, np.nan),
-                   "leverage": np.where(by_kind["domestic"] > 0, external / by_kind["domestic"], np.nan)}
+        by_kind = {k: paid[:, kinds == k].sum(axis=1) for k in SOURCE_KINDS}  # the sources' totals added up
+        out = {"total_cost": cost, "total_external": sum((by_kind[k] for k in EXTERNAL_KINDS), np.zeros_like(cost)),
+               "total_gap": add_up(self.sim.allocation.gap * f[:, :, None], d, axis=(1, 2), rounded=False),
+               **{f"total_{k}": by_kind[k] for k in SOURCE_KINDS}}
         for key, flows in (("total_debt_service", self.sim.debt), ("total_ppp_payments", self.sim.ppp)):
+            # each loan's rows add up to its rounded running totals (_rounded_totals); the loans' totals added up
             out[key] = sum((_rounded_totals(ds, factors, d) for ds in flows.values()), np.zeros_like(cost))
         return out
 
@@ -525,17 +509,6 @@ class RiskDraws:
         return self.first._years(n)
 
 
-def _round(values: np.ndarray, digits: int) -> np.ndarray:
-    """``np.round`` to ``digits`` decimals (exact halves to even); ``-0.0`` becomes ``0.0``."""
-    return np.round(np.asarray(values, dtype=float), digits) + 0.0
-
-
-def _round_cumulative(values: np.ndarray, digits: int) -> np.ndarray:
-    """Round a flow along its year axis so that its running total is the rounded running total of the exact flow:
-    each value is within one minor unit of the exact one, and the rounded values add up to the rounded sum."""
-    return _round(np.diff(_round(np.cumsum(values), digits), prepend=0.0), digits)
-
-
 def round_statistic(value: float, metric: str, unit: str) -> float:
     """A statistic of a metric over draws (a quantile, a mean) as the quantile tables write it: an amount to the
     minor unit of the currency its ``unit`` names, anything else (a share, years, a count) to
@@ -546,15 +519,15 @@ def round_statistic(value: float, metric: str, unit: str) -> float:
     except KeyError:  # a sum of metrics (a portfolio's total) or a count
         kind = "money" if currency_of(unit) else "share"
     digits = minor_unit_digits(currency_of(unit) or USD) if kind == "money" else SHARE_DIGITS
-    return float(_round(np.array(value), digits))
+    return float(round_to(np.array(value), digits))
 
 
 def _round_metric(value: float, kind: str, digits: int) -> float | int:
     if kind == "money":
-        return float(_round(np.array(value), digits))
+        return float(round_to(np.array(value), digits))
     if kind == "years":
         return int(round(value))
-    return float(_round(np.array(value), SHARE_DIGITS))
+    return float(round_to(np.array(value), SHARE_DIGITS))
 
 
 def _rounded_totals(ds: object, factors: Floats, digits: int) -> Floats:
@@ -563,9 +536,9 @@ def _rounded_totals(ds: object, factors: Floats, digits: int) -> Floats:
     rounded running total in that year."""
     flows = np.stack([getattr(ds, f) * factors for f in ("disbursed", "interest", "principal", "fees",
                                                          "outstanding")], axis=1)  # (D, 5, H)
-    nonzero = np.any(_round(flows, digits) != 0, axis=1)  # (D, H)
+    nonzero = np.any(round_to(flows, digits) != 0, axis=1)  # (D, H)
     last = np.where(nonzero, np.arange(flows.shape[2])[None, :], -1).max(axis=1)  # (D,)
-    running = _round(np.cumsum(flows[:, 1:4], axis=2), digits)  # (D, 3, H)
+    running = round_to(np.cumsum(flows[:, 1:4], axis=2), digits)  # (D, 3, H)
     at_last = np.take_along_axis(running, np.maximum(last, 0)[:, None, None], axis=2)[:, :, 0]
     return np.asarray(np.where(last >= 0, at_last.sum(axis=1), 0.0), dtype=float)
 
@@ -577,16 +550,29 @@ def _flows(ds: object, draw: int = 0) -> Floats:
 
 def _last_nonzero(flows: Floats, digits: int | None = None) -> int:
     """Index of the last year in which any flow is non-zero (after rounding to ``digits``), else -1."""
-    values = flows if digits is None else _round(flows, digits)
+    values = flows if digits is None else round_to(flows, digits)
     years = np.flatnonzero(np.any(values != 0, axis=0))
     return int(years[-1]) if years.size else -1
 
 
-def run(scenario: Scenario, basis: str = DEFAULT_BASIS, draws: int = 1) -> Result:
-    """Run one scenario and return its :class:`Result`, its tables in ``basis``. ``draws`` repeats the scenario's
-    inputs over that many draws of the engine (every draw the same until inputs are sampled)."""
-    inputs = build_model_inputs(scenario, draws=draws)
-    return Result(scenario=scenario, inputs=inputs, sim=simulate(inputs)).in_basis(basis)
+def run(scenario: Scenario, basis: str | None = DEFAULT_BASIS, draws: int = 1, samples: Samples | None = None,
+        data: MacroData | None = None, allocation: AllocationStep | None = None) -> Result:
+    """Run one scenario and return its :class:`Result`, its tables in ``basis`` (None: :data:`DEFAULT_BASIS`): the one
+    way from a scenario to a result, for the faces and for every study.
+
+    ``draws``: how many draws of the engine; ``samples``: the values of the fields that vary between them, by
+    location, each (draws,) (:func:`dfl_finance.model.samples.draw_samples`, or a study's own input vectors); without
+    samples every draw is the same. ``data``: consumer price indices and DSF thresholds (default: read from data/).
+    ``allocation``: the step that decides who pays what (default: the waterfall; the optimiser's mix).
+
+    Raises
+    ------
+    ScenarioError
+        The run would need more memory than the limit (:func:`dfl_finance.model.sizing.check_memory`).
+    """
+    inputs = build_model_inputs(scenario, draws=draws, data=data, samples=samples)
+    return Result(scenario=scenario, inputs=inputs, sim=simulate(inputs, allocation=allocation)).in_basis(
+        basis or DEFAULT_BASIS)
 
 
 #: The statistics of quantiles.csv and yearly_quantiles.csv, in their order: percentiles (numpy's default linear
@@ -594,8 +580,8 @@ def run(scenario: Scenario, basis: str = DEFAULT_BASIS, draws: int = 1) -> Resul
 STATISTICS = {"p5": 5.0, "p10": 10.0, "p50": 50.0, "p90": 90.0, "p95": 95.0, "mean": None}
 #: ``note``: empty, or why the scenario's quantiles are flat (every draw the same:
 #: :func:`dfl_finance.inputs.uncertain.flat_note`), in every row of that scenario.
-QUANTILE_COLUMNS = ["scenario", "metric", "statistic", "value", "unit", "note"]
-YEARLY_QUANTILE_COLUMNS = ["scenario", "year", "measure", "statistic", "value", "unit"]
+QUANTILE_COLUMNS = columns("quantiles")
+YEARLY_QUANTILE_COLUMNS = columns("yearly_quantiles")
 #: The yearly measures of yearly_quantiles.csv (:meth:`Result.yearly_arrays`) and the unit of the burden share.
 YEARLY_MEASURES = ("cost", "gap", "burden_share")
 SHARE_UNIT = "share of education budget"
@@ -626,7 +612,7 @@ def quantiles_df(result: Result | RiskDraws) -> pd.DataFrame:
                              "value": round_statistic(float(value), key, unit), "unit": unit, "note": note})
     over = (arrays["years_over_limit"] > 0).astype(float)
     rows += [{"scenario": result.name, "metric": "prob_over_limit", "statistic": stat,
-              "value": float(_round(np.array(v), SHARE_DIGITS)), "unit": "share of draws", "note": note}
+              "value": float(round_to(np.array(v), SHARE_DIGITS)), "unit": "share of draws", "note": note}
              for stat, v in _statistics(over).items()]
     return pd.DataFrame(rows, columns=QUANTILE_COLUMNS)
 
@@ -647,7 +633,7 @@ def yearly_quantiles_df(result: Result | RiskDraws) -> pd.DataFrame:
                         (result.currency, result.digits))
         for stat, v in _statistics(values).items():
             frames.append(pd.DataFrame({"scenario": result.name, "year": result._years(v.shape[0]),
-                                        "measure": measure, "statistic": stat, "value": _round(v, digits),
+                                        "measure": measure, "statistic": stat, "value": round_to(v, digits),
                                         "unit": unit}))
     df = pd.concat(frames, ignore_index=True)
     order = {k: i for i, k in enumerate([*STATISTICS, *YEARLY_MEASURES])}
@@ -657,19 +643,20 @@ def yearly_quantiles_df(result: Result | RiskDraws) -> pd.DataFrame:
 
 
 #: Columns of incremental.csv: a scenario's yearly flows against its ``[scenario] baseline``.
-INCREMENTAL_COLUMNS = ["scenario", "baseline", "year", "measure", "value", "baseline_value", "delta", "price_basis",
-                       "currency"]
+INCREMENTAL_COLUMNS = columns("incremental")
 #: The yearly flows incremental.csv compares: the fiscal table's amounts, then what each kind of source pays.
 INCREMENTAL_MEASURES = ("plan_cost", "domestic_outlay", "debt_service", "ppp_payments", "government_burden", "gap")
 
 
 def _yearly_measures(result: Result) -> pd.DataFrame:
-    """(year, measure, value) of the fiscal amounts and of what each kind of source pays, in the result's basis."""
+    """(year, measure, value) of the fiscal amounts and of what each kind of source pays, in the result's basis: the
+    sums of financing.csv's rows by the rule of published totals (:func:`~dfl_finance.outputs.rounding.add_up`)."""
     fiscal = result.fiscal_df()
     rows = fiscal.melt(id_vars=["year"], value_vars=list(INCREMENTAL_MEASURES), var_name="measure")
     fin = result.financing_df()
     fin = fin[fin["source_kind"] != GAP]
-    paid = fin.groupby(["year", "source_kind"])["amount"].sum().reset_index(name="value")
+    paid = fin.groupby(["year", "source_kind"])["amount"].agg(
+        lambda amounts: float(add_up(amounts.to_numpy(dtype=float), result.digits))).reset_index(name="value")
     paid["measure"] = "paid_by_" + paid["source_kind"]
     return pd.concat([rows, paid[["year", "measure", "value"]]], ignore_index=True)
 
@@ -694,9 +681,7 @@ def incremental_df(result: Result, baseline: Result) -> pd.DataFrame:
     df = mine.merge(theirs, on=["year", "measure"], how="outer").fillna({"value": 0.0, "baseline_value": 0.0})
     order = {m: i for i, m in enumerate([*INCREMENTAL_MEASURES, *(f"paid_by_{k}" for k in SOURCE_KINDS)])}
     df = df.sort_values(["year", "measure"], key=lambda c: c.map(order) if c.name == "measure" else c)
-    for column in ("value", "baseline_value"):  # sums of amounts already rounded: to the minor unit again
-        df[column] = _round(df[column].to_numpy(dtype=float), result.digits)
-    df["delta"] = _round((df["value"] - df["baseline_value"]).to_numpy(dtype=float), result.digits)
+    df["delta"] = round_to((df["value"] - df["baseline_value"]).to_numpy(dtype=float), result.digits)
     df["scenario"], df["baseline"] = result.name, baseline.name
     df["price_basis"], df["currency"] = result.basis, result.currency
     return df[INCREMENTAL_COLUMNS].reset_index(drop=True)

@@ -10,7 +10,9 @@ import numpy as np
 import pandas as pd
 
 from dfl_finance.model.schools import SchoolPlan
-from dfl_finance.vocabulary import PRICE_DIGITS, SHARE_DIGITS
+from dfl_finance.outputs.rounding import add_up
+from dfl_finance.outputs.tables import columns
+from dfl_finance.vocabulary import PRICE_DIGITS, SHARE_DIGITS, USD, minor_unit_digits
 from dfl_finance.vocabulary import SCHOOL_EXISTING as EXISTING
 from dfl_finance.vocabulary import SCHOOL_NONE as NONE
 from dfl_finance.vocabulary import SCHOOL_TECHNOLOGIES as TECHNOLOGIES
@@ -35,15 +37,19 @@ def technology_label(technology: str) -> str:
     return TECHNOLOGY_LABELS.get(technology, technology)
 
 
-SEGMENT_COLUMNS = ["segment_type", "segment", "year", "schools", "connected_schools", "share_connected",
-                   "learners", "connected_learners", "cost", "cost_per_school", "cost_per_learner"]
-EQUITY_COLUMNS = ["measure", "value", "unit"]
+#: Decimals of the school tables' amounts (USD): the cent.
+CENTS = minor_unit_digits(USD)
+#: Columns of segments.csv and equity.csv (:mod:`dfl_finance.outputs.tables`).
+SEGMENT_COLUMNS = columns("segments")
+EQUITY_COLUMNS = columns("equity")
 
 
 def segments_df(schools: pd.DataFrame, start_year: int, years: int) -> pd.DataFrame:
     """segments.csv from schools.csv (``year_connected`` empty where not connected, ``technology == existing`` for
     schools connected before): one row per segment and year, cumulative to the end of that year. ``cost`` is the
-    capex of the schools connected so far; cost per school and per learner are over the schools newly connected."""
+    capex of the schools connected so far (the sum of their rows of schools.csv: the rule of published totals,
+    :func:`~dfl_finance.outputs.rounding.add_up`); cost per school and per learner are over the schools newly
+    connected."""
     rows = []
     year_index = schools["year_connected"].to_numpy(dtype=float) - start_year
     existing = (schools["technology"] == "existing").to_numpy()
@@ -59,7 +65,7 @@ def segments_df(schools: pd.DataFrame, start_year: int, years: int) -> pd.DataFr
                 done = m & (existing | (year_index <= k))
                 new = m & (year_index <= k) & ~existing
                 n_new, l_new = int(new.sum()), float(learners[new].sum())
-                cost = float(capex[new].sum())
+                cost = float(add_up(capex[new], CENTS, rounded=False))  # schools.csv's rows; rounded below
                 rows.append({"segment_type": kind, "segment": segment, "year": start_year + k,
                              "schools": int(m.sum()), "learners": float(learners[m].sum()),
                              "connected_schools": int(done.sum()), "connected_learners": float(learners[done].sum()),
@@ -68,9 +74,9 @@ def segments_df(schools: pd.DataFrame, start_year: int, years: int) -> pd.DataFr
                              "cost_per_learner": cost / l_new if l_new else np.nan})
     df = pd.DataFrame(rows, columns=SEGMENT_COLUMNS)
     # as written: amounts to the cent, amounts per school or learner as prices, shares to SHARE_DIGITS decimals
-    for columns, digits in ((["cost"], 2), (["cost_per_school", "cost_per_learner"], PRICE_DIGITS),
-                            (["share_connected"], SHARE_DIGITS)):
-        df[columns] = df[columns].astype(float).round(digits) + 0.0
+    for names, digits in ((["cost"], CENTS), (["cost_per_school", "cost_per_learner"], PRICE_DIGITS),
+                          (["share_connected"], SHARE_DIGITS)):
+        df[names] = df[names].astype(float).round(digits) + 0.0
     return df
 
 

@@ -21,29 +21,28 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from dfl_finance.engine.model import simulate
 from dfl_finance.engine.optimise import FIRST_STAGES, Infeasible, Options
 from dfl_finance.engine.optimise import optimise as solve
 from dfl_finance.errors import DflFinanceError, Problem, ScenarioError, known
 from dfl_finance.inputs.io import validate_scenario
 from dfl_finance.inputs.paths import did_you_mean
-from dfl_finance.model.compile import build_model_inputs, eligible_cells, paying_order
+from dfl_finance.model.compile import Samples, eligible_cells, paying_order
 from dfl_finance.model.samples import draw_samples
 from dfl_finance.outputs.formatting import format_money
-from dfl_finance.outputs.result import DEFAULT_BASIS, Result, compare, run
+from dfl_finance.outputs.result import Result, compare, run
+from dfl_finance.outputs.tables import columns
 from dfl_finance.vocabulary import DSF_RATIOS, SOURCE_KINDS
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from dfl_finance.engine import Floats
-    from dfl_finance.engine.model import ModelInputs
     from dfl_finance.engine.optimise import Constraint, OptimalAllocation, Options
     from dfl_finance.inputs.models import Scenario
     from dfl_finance.outputs.result import Result
 
-#: Columns of shadow_prices.csv.
-SHADOW_COLUMNS = ["scenario", "constraint", "source", "year", "value", "gap_value", "unit", "binding", "reading"]
+#: Columns of shadow_prices.csv (:mod:`dfl_finance.outputs.tables`).
+SHADOW_COLUMNS = columns("shadow_prices")
 #: Decimals of the shadow prices (values per step, not amounts of money: kept finer than the minor unit).
 VALUE_DIGITS = 6
 #: What a shadow price is worth per: the step of each constraint's right-hand side in the reading.
@@ -234,10 +233,12 @@ def options_for(scenario: Scenario, objective: str = "gap", burden_limit: bool =
                    late_weight=late_weight, dsf=dsf)
 
 
-def _both_runs(scenario: Scenario, inputs: ModelInputs, options: Options | None, basis: str | None,
-               progress: Callable[[int], None] | None = None) -> tuple[Options, Result, Result]:
-    """The waterfall run and the optimal mix of the same compiled inputs (every draw), named ``<name> (waterfall)``
-    and ``<name> (optimal mix)``, tables in ``basis``.
+def _both_runs(scenario: Scenario, options: Options | None, basis: str | None, draws: int = 1,
+               samples: Samples | None = None, progress: Callable[[int], None] | None = None
+               ) -> tuple[Options, Result, Result]:
+    """The waterfall run and the optimal mix of the same inputs (every draw: ``draws`` and ``samples`` as for
+    :func:`~dfl_finance.outputs.result.run`), named ``<name> (waterfall)`` and ``<name> (optimal mix)``, tables in
+    ``basis``.
 
     Raises
     ------
@@ -245,16 +246,13 @@ def _both_runs(scenario: Scenario, inputs: ModelInputs, options: Options | None,
         The limits cannot all hold (the message names the constraint, and the draw when there are several).
     """
     options = options or Options()
-    basis = basis or DEFAULT_BASIS
-    waterfall = Result(scenario=_renamed(scenario, f"{scenario.name} (waterfall)"), inputs=inputs,
-                       sim=simulate(inputs)).in_basis(basis)
+    waterfall = run(_renamed(scenario, f"{scenario.name} (waterfall)"), basis, draws=draws, samples=samples)
     try:
-        sim = simulate(inputs, allocation=partial(solve, options=options, progress=progress))
+        optimal = run(_renamed(scenario, f"{scenario.name} (optimal mix)"), basis, draws=draws, samples=samples,
+                      allocation=partial(solve, options=options, progress=progress))
     except Infeasible as exc:
         raise OptimiseError(f"no mix meets the limits: {_constraint_words(scenario, exc.constraint)} "
                             f"{exc.message}") from None
-    optimal = Result(scenario=_renamed(scenario, f"{scenario.name} (optimal mix)"), inputs=inputs,
-                     sim=sim).in_basis(basis)
     return options, waterfall, optimal
 
 
@@ -266,7 +264,7 @@ def optimise(scenario: Scenario, options: Options | None = None, basis: str | No
     OptimiseError
         The limits cannot all hold (the message names the constraint).
     """
-    options, waterfall, optimal = _both_runs(scenario, build_model_inputs(scenario), options, basis)
+    options, waterfall, optimal = _both_runs(scenario, options, basis)
     return Optimum(scenario=scenario, options=options, waterfall=waterfall, result=optimal)
 
 
@@ -286,8 +284,7 @@ def optimise_draws(scenario: Scenario, options: Options | None = None, draws: in
     risk = scenario.risk
     n = risk.draws if draws is None else draws
     samples = draw_samples(scenario, n, risk.seed if seed is None else seed, method or risk.method)
-    inputs = build_model_inputs(scenario, draws=n, samples=samples)
-    _, waterfall, optimal = _both_runs(scenario, inputs, options, basis, progress)
+    _, waterfall, optimal = _both_runs(scenario, options, basis, n, samples, progress)
     return waterfall, optimal
 
 

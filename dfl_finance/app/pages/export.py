@@ -18,7 +18,16 @@ from dfl_finance.app.compute import (
     checked_tornado,
     tables_by_name,
 )
-from dfl_finance.app.risk_export import ExtraTables, plan, settings_words
+from dfl_finance.app.risk_export import (
+    RISK_TABLES,
+    SENSITIVITY_TABLES,
+    STRESS_TABLES,
+    ExtraTables,
+    files_words,
+    plan,
+    settings_words,
+    written_as,
+)
 from dfl_finance.app.sensitivity import APP_SOBOL_N, metric_label
 from dfl_finance.app.ui import price_basis, show_broken, show_failed
 from dfl_finance.app.uncertainty import has_draws
@@ -39,10 +48,10 @@ from dfl_finance.vocabulary import metric_definition
 #: The kinds of result the Risk page computes, as :func:`state.remember` names them.
 KINDS = ("risk", "tornado", "sobol", "stress")
 #: What each column of the table of risk tables says.
-RISK_HELP = ("quantiles.csv and yearly_quantiles.csv: the draws, seed and sampling method of the risk run, and "
-             "where they come from (the run last shown on the Risk page, or the file's [risk] table)")
-SENSITIVITY_HELP = "tornado.csv and sobol.csv: the metrics of each, and the Sobol base sample size N"
-STRESS_HELP = "stress_summary.csv, stress_fiscal.csv and stress_dsf.csv: how many of the stress tests apply"
+RISK_HELP = (f"{files_words(RISK_TABLES)}: the draws, seed and sampling method of the risk run, and where they come "
+             "from (the run last shown on the Risk page, or the file's [risk] table)")
+SENSITIVITY_HELP = f"{files_words(SENSITIVITY_TABLES)}: the metrics of each, and the Sobol base sample size N"
+STRESS_HELP = f"{files_words(STRESS_TABLES)}: how many of the stress tests apply"
 #: What a failure leaves out, in words.
 FAILED = {"risk": "has no risk tables: its risk run failed",
           "sensitivity": "has no sensitivity tables: they could not be computed",
@@ -181,11 +190,10 @@ st.dataframe(pd.DataFrame(overview), hide_index=True, key="export_risk_table", h
                             "Sensitivity": cfg.TextColumn("Sensitivity (tornado, sobol)", width=250,
                                                           help=SENSITIVITY_HELP),
                             "Stress tests": cfg.TextColumn("Stress tests", width=130, help=STRESS_HELP)})
-st.caption("Written beside the other tables, as the command line writes them: `quantiles.csv` and "
-           "`yearly_quantiles.csv` (as `dfl-finance risk`), `tornado.csv` and `sobol.csv` (as `dfl-finance "
-           "sensitivity`), `stress_summary.csv`, `stress_fiscal.csv` and `stress_dsf.csv` (as `dfl-finance "
-           "stress`), with their settings in the manifest. What you computed on the Risk page in this session is "
-           "included as computed there; tick the box for the rest.")
+st.caption(f"Written beside the other tables, as the command line writes them: {written_as(RISK_TABLES)}, "
+           f"{written_as(SENSITIVITY_TABLES)}, {written_as(STRESS_TABLES)}, with their settings in the manifest. "
+           "What you computed on the Risk page in this session is included as computed there; tick the box for the "
+           "rest.")
 
 meta = {**manifest(picked, input_texts=texts), "price_basis": basis, **extra.manifest()}
 files = table_files(tables, meta)  # the CSVs and the manifest that lists them with their sha256

@@ -1,5 +1,5 @@
 """Risk: uncertain inputs drawn with ``scipy.stats.qmc`` (:mod:`.sampling`, :mod:`.inputs`), applied to the
-engine's per-draw arrays (:func:`dfl_finance.model.compile.build_model_inputs`), and summarised as quantiles
+engine's per-draw arrays (:func:`dfl_finance.outputs.result.run`), and summarised as quantiles
 (:func:`dfl_finance.outputs.result.quantiles_df`). :func:`run_risk` keeps the whole run; :func:`~.draws.risk_draws` runs
 many draws in chunks and keeps what the quantile tables need."""
 
@@ -7,10 +7,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from dfl_finance.engine.model import simulate
-from dfl_finance.model.compile import build_model_inputs
 from dfl_finance.model.samples import draw_samples
-from dfl_finance.outputs.result import DEFAULT_BASIS, Result, RiskDraws
+from dfl_finance.outputs.result import RiskDraws, run
 from dfl_finance.studies.risk.draws import risk_draws
 
 __all__ = ["RiskDraws", "risk_draws", "run_risk"]
@@ -30,5 +28,4 @@ def run_risk(scenario: Scenario, draws: int | None = None, seed: int | None = No
     risk = scenario.risk
     n = risk.draws if draws is None else draws
     samples = draw_samples(scenario, n, risk.seed if seed is None else seed, method or risk.method)
-    inputs = build_model_inputs(scenario, draws=n, samples=samples)
-    return Result(scenario=scenario, inputs=inputs, sim=simulate(inputs)).in_basis(basis or DEFAULT_BASIS)
+    return run(scenario, basis, draws=n, samples=samples)

@@ -16,11 +16,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from dfl_finance.engine.model import simulate
-from dfl_finance.model.compile import build_model_inputs
 from dfl_finance.model.samples import draw_samples
 from dfl_finance.model.sizing import chunk_draws
-from dfl_finance.outputs.result import DEFAULT_BASIS, Result, RiskDraws
+from dfl_finance.outputs.result import Result, RiskDraws, run
 
 if TYPE_CHECKING:
     from dfl_finance.engine import Floats
@@ -47,8 +45,7 @@ def risk_draws(scenario: Scenario, draws: int | None = None, seed: int | None = 
     for start in range(0, n, size):
         stop = min(start + size, n)
         part = {loc: values[start:stop] for loc, values in samples.items()}
-        inputs = build_model_inputs(scenario, draws=stop - start, samples=part)
-        res = Result(scenario=scenario, inputs=inputs, sim=simulate(inputs)).in_basis(basis or DEFAULT_BASIS)
+        res = run(scenario, basis, draws=stop - start, samples=part)
         if first is None:
             first = res
         chunk_arrays = res.summary_arrays()

@@ -22,14 +22,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from dfl_finance.engine.model import simulate
 from dfl_finance.engine.sampling import Marginal
 from dfl_finance.errors import DflFinanceError, known
 from dfl_finance.inputs.paths import describe, get, resolve
-from dfl_finance.model.compile import build_model_inputs
 from dfl_finance.model.samples import marginal
 from dfl_finance.model.sizing import chunk_draws
-from dfl_finance.outputs.result import DEFAULT_BASIS, Result, round_statistic
+from dfl_finance.outputs.result import Result, round_statistic, run
+from dfl_finance.outputs.tables import columns
 from dfl_finance.vocabulary import COUNTED_DRIVERS, MAX_DRAWS, METRICS, SHARE_DIGITS, metric_definition
 
 if TYPE_CHECKING:
@@ -39,15 +38,13 @@ if TYPE_CHECKING:
 
 #: The tornado's low and high value of an input: these quantiles of its distribution.
 TORNADO_QUANTILES = (0.05, 0.95)
-#: Columns of tornado.csv and sobol.csv; ``input_label`` and ``input_unit``: the input in words and its unit
-#: (:func:`dfl_finance.inputs.paths.describe`; ``unit`` is the metric's).
-TORNADO_COLUMNS = ["scenario", "metric", "path", "low_input", "high_input", "low_value", "high_value", "swing",
-                   "unit", "rank", "input_label", "input_unit"]
-#: The indices of sobol.csv and the bounds of their confidence intervals.
-SOBOL_INDEX_COLUMNS = ["first_order", "total_order", "first_order_low", "first_order_high", "total_order_low",
-                       "total_order_high"]
+#: Columns of tornado.csv and sobol.csv (:mod:`dfl_finance.outputs.tables`); ``input_label`` and ``input_unit``: the
+#: input in words and its unit (:func:`dfl_finance.inputs.paths.describe`; ``unit`` is the metric's).
+TORNADO_COLUMNS = columns("tornado")
 #: ``note``: empty, or why an index is above 1 (:func:`above_one_note`).
-SOBOL_COLUMNS = ["scenario", "metric", "path", *SOBOL_INDEX_COLUMNS, "input_label", "input_unit", "note"]
+SOBOL_COLUMNS = columns("sobol")
+#: The indices of sobol.csv and the bounds of their confidence intervals.
+SOBOL_INDEX_COLUMNS = SOBOL_COLUMNS[3:-3]
 #: Bootstrap of the Sobol indices: confidence level and resamples (scipy's defaults).
 CONFIDENCE_LEVEL, RESAMPLES = 0.95, 999
 #: Default base sample size of the Sobol indices (a power of 2).
@@ -159,8 +156,7 @@ def evaluate(scenario: Scenario, inputs: Sequence[Input], values: Floats, metric
         part = values[:, start:start + chunk]
         n = part.shape[1]
         samples = {inp.loc: part[j] for j, inp in enumerate(inputs)}
-        model = build_model_inputs(scenario, draws=n, samples=samples)
-        res = Result(scenario=scenario, inputs=model, sim=simulate(model)).in_basis(basis or DEFAULT_BASIS)
+        res = run(scenario, basis, draws=n, samples=samples)
         arrays = res.metric_arrays()
         if any(m not in arrays for m in metrics):
             arrays = res.summary_arrays()

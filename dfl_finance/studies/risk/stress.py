@@ -35,6 +35,7 @@ from dfl_finance.inputs.stress import STRESSES, StressSpec, check_stresses, stre
 from dfl_finance.model.compile import build_prices, horizon_of, rate_path
 from dfl_finance.model.load import apply_overrides
 from dfl_finance.outputs.result import DEFAULT_BASIS, compare_summaries, run
+from dfl_finance.outputs.tables import columns
 from dfl_finance.vocabulary import STRESS_NAMES, USD
 
 if TYPE_CHECKING:
@@ -45,8 +46,9 @@ if TYPE_CHECKING:
 
 #: The stress column's value for the unstressed run.
 BASELINE = "baseline"
-#: Columns of stress_summary.csv: the comparison's long format with the stress, and the baseline's value.
-SUMMARY_COLUMNS = ["scenario", "stress", "metric", "label", "unit", "value", "baseline", "delta"]
+#: Columns of stress_summary.csv (:mod:`dfl_finance.outputs.tables`): the comparison's long format with the stress,
+#: and the baseline's value.
+SUMMARY_COLUMNS = columns("stress_summary")
 
 
 class NotApplicable(DflFinanceError):

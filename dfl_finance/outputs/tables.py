@@ -1,0 +1,485 @@
+"""The output tables: every table a command writes, its columns, the unit of each and what it holds, in one place.
+
+The code that makes a table takes its columns from here (:func:`columns`; the old constants ``TABLE_COLUMNS``,
+``QUANTILE_COLUMNS``, ``TORNADO_COLUMNS``, ... are views of it), the workbook's README sheet its description
+(:func:`workbook_row`), the rounding and number formats which columns are amounts and shares (:data:`MONEY_COLUMNS`,
+:data:`SHARE_COLUMNS`), and the README's table of outputs is written from it (``python -m dfl_finance.outputs.tables``;
+a test fails when the README drifts, another when a command writes a column the registry does not list).
+
+A table's **unit** is said once per column (:class:`Column`): a fixed unit (``USD``, ``share of the education
+budget``) or the columns that give it row by row (``price_basis`` and ``currency`` in an amount table, ``unit`` in a
+long table of metrics).
+
+A new table: add a :class:`Table` to :data:`TABLES` (in the order the README lists them), make it with
+``columns(name)``, and run ``python -m dfl_finance.outputs.tables``.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from dfl_finance.inputs.docs import update
+
+#: How a column's values are read and rounded: ``text`` (names, codes, words), ``year``, ``count`` (whole units:
+#: schools, learners, draws), ``money`` (an amount, rounded to the minor unit of its currency), ``price`` (an amount
+#: per unit, to :data:`~dfl_finance.vocabulary.PRICE_DIGITS` decimals), ``share`` (0..1, to
+#: :data:`~dfl_finance.vocabulary.SHARE_DIGITS`), ``number`` (any other number: a metric's value, a ratio, an index),
+#: ``flag`` (true/false, yes/no).
+Kind = Literal["text", "year", "count", "money", "price", "share", "number", "flag"]
+#: Columns that say in what an amount table's amounts are: the price basis and the currency.
+BASIS_COLUMNS = ["price_basis", "currency"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a table: its name, how it is read (:data:`Kind`), its unit (``unit``, the same in every row,
+    or ``unit_from``, the columns that give it row by row) and a few words for the README's table (``note``)."""
+
+    name: str
+    kind: Kind = "text"
+    unit: str = ""
+    unit_from: tuple[str, ...] = ()
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table: its name (the file's stem), the commands that write it, its columns, what it holds (``note``, one
+    line), its units in words (``units``), where its numbers come from (``source``), further words for the README
+    (``more``: which rows, what an empty cell means).
+
+    ``first``: columns that one command puts before the others (a portfolio's run tables start with ``country``).
+    ``by_metric``: after its columns, one column per summary metric (a wide table). ``partitioned_by``: columns that
+    are in the folder names (hive partitioning), not in the files. ``workbook_row``: whether the workbook's README
+    sheet describes it (two sheets that a workbook may hold have no row there yet; giving them one changes those
+    workbooks)."""
+
+    name: str
+    commands: tuple[str, ...]
+    columns: tuple[Column, ...]
+    note: str
+    units: str
+    source: str = ""
+    file: str = ""
+    more: str = ""
+    first: tuple[tuple[str, Column], ...] = ()
+    by_metric: bool = False
+    partitioned_by: tuple[str, ...] = ()
+    workbook_row: bool = True
+
+    @property
+    def file_name(self) -> str:
+        return self.file or f"{self.name}.csv"
+
+    def columns_for(self, command: str | None = None) -> list[Column]:
+        """The columns as ``command`` (its first word) writes them: with the columns it puts first."""
+        word = command.split()[0] if command else None
+        return [*(c for cmd, c in self.first if cmd == word), *self.columns]
+
+    def names(self, command: str | None = None) -> list[str]:
+        return [c.name for c in self.columns_for(command)]
+
+    def column(self, name: str) -> Column:
+        for c in [*self.columns, *(c for _, c in self.first)]:
+            if c.name == name:
+                return c
+        raise KeyError(f"{self.name} has no column {name!r}")
+
+
+# ------------------------------------------------------------------------------------------------ the columns
+
+def _text(name: str, note: str = "") -> Column:
+    return Column(name, "text", note=note)
+
+
+def _amount(name: str, note: str = "") -> Column:
+    """An amount in the table's price basis and currency (its ``price_basis`` and ``currency`` columns)."""
+    return Column(name, "money", unit_from=("price_basis", "currency"), note=note)
+
+
+def _usd(name: str, kind: Kind = "money", note: str = "", unit: str = "USD (current prices)") -> Column:
+    return Column(name, kind, unit=unit, note=note)
+
+
+def _by_unit(name: str, note: str = "", kind: Kind = "number") -> Column:
+    """A value in the row's ``unit``."""
+    return Column(name, kind, unit_from=("unit",), note=note)
+
+
+_SCENARIO = _text("scenario")
+_YEAR = Column("year", "year")
+_BASIS = (_text("price_basis"), _text("currency"))
+_METRIC = _text("metric", "a summary metric's key, docs/method.md")
+_LABEL = _text("label", "the metric in words")
+_UNIT = _text("unit")
+_STATISTIC = _text("statistic", "p5, p10, p50, p90, p95, mean")
+_FLAT_NOTE = _text("note", "empty, or why the draws are all the same")
+_STRESS = _text("stress", "a stress test, or baseline: unstressed")
+_COUNTRY = _text("country", "the portfolio's country")
+_CASE = Column("case", "count", note="the sweep's case, as in cases.csv")
+_CASES_CASE = Column("case", "count", note="its number")
+_BUDGET_SHARE = "share of the education budget"
+
+_FISCAL = (
+    _SCENARIO, _YEAR, _amount("education_budget"), _amount("domestic_outlay"), _amount("debt_service"),
+    _amount("ppp_payments"), _amount("recurrent_after_plan", "the plan's recurrent cost that the government carries "
+                                                             "after the plan"),
+    _amount("government_burden", "domestic outlay, debt service, PPP payments and recurrent_after_plan"),
+    Column("burden_share", "share", unit=_BUDGET_SHARE), Column("burden_limit", "share", unit=_BUDGET_SHARE),
+    Column("over_limit", "flag"), _amount("gap"), _amount("domestic_envelope"), Column("service_over_envelope", "flag"),
+    _amount("plan_cost", "the plan's cost, its years after the plan included"), *_BASIS)
+_DSF = (
+    _SCENARIO, _YEAR, _text("ratio", "the four LIC-DSF ratios and ppp_contingent_gdp"),
+    Column("plan", "share", unit="share of GDP, exports or revenue", note="the plan's contribution"),
+    Column("total", "share", unit="share of GDP, exports or revenue", note="the baseline plus the plan"),
+    Column("threshold", "share", unit="share of GDP, exports or revenue"), Column("above_threshold", "flag"),
+    _usd("headroom", unit="USD", note="what more the ratio allows before the threshold"), _text("currency"))
+_PORTFOLIO_FIRST = (("portfolio", _COUNTRY),)
+_RUN_COMMANDS = ("run", "optimise", "schools --scenario", "portfolio")
+
+
+def _with_stress(columns: tuple[Column, ...]) -> tuple[Column, ...]:
+    """A run table's columns with ``stress`` after ``scenario``."""
+    return (columns[0], _STRESS, *columns[1:])
+
+
+#: Every table a command writes, in the order of the README's table.
+TABLES: dict[str, Table] = {t.name: t for t in [
+    Table("costs", _RUN_COMMANDS, (
+        _SCENARIO, _YEAR, _text("pillar"), _text("programme"), _text("item"), _text("cost_kind", "capex/opex"),
+        _text("line_kind", "capex, opex, fixed_capex, fixed_opex"),
+        Column("quantity", "count", unit="driver units (1 for lump sums)"),
+        Column("unit_cost", "price", unit_from=("price_basis", "currency")), _amount("amount"), *_BASIS),
+        "The cost of every cost line of every programme in every year",
+        "quantity: driver units (1 for lump sums); unit_cost, amount: in the price_basis and currency columns",
+        "the scenario's programmes and cost lines (unit costs from the scenario, its templates and "
+        "data/unit_costs.csv), projected along each programme's rollout", first=_PORTFOLIO_FIRST),
+    Table("financing", _RUN_COMMANDS, (
+        _SCENARIO, _YEAR, _text("source", "gap: unfunded"), _text("source_kind", "domestic, grant, loan, ppp or gap"),
+        _text("programme"), _text("cost_kind"), _amount("amount"), *_BASIS),
+        "Who pays each programme's capex and opex in each year; source = gap is what no source pays",
+        "amount: in the price_basis and currency columns", "the waterfall of the scenario's sources, in "
+        "priority order, within the domestic envelope", more="Only non-zero amounts.", first=_PORTFOLIO_FIRST),
+    Table("debt_service", _RUN_COMMANDS, (
+        _SCENARIO, _YEAR, _text("source"), _amount("disbursed"), _amount("interest"), _amount("principal"),
+        _amount("fees"), _amount("outstanding"), *_BASIS),
+        "Disbursements, interest, principal, fees and outstanding balance of every loan and PPP, to the last "
+        "repayment", "in the price_basis and currency columns (a loan is computed in its own nominal currency)",
+        "the scenario's loans (term sheets from data/loan_terms.csv) and PPP contracts, applied to the financing "
+        "table", more="Each loan or PPP to its last payment.", first=_PORTFOLIO_FIRST),
+    Table("fiscal", _RUN_COMMANDS, _FISCAL,
+          "The government's burden on the education budget in every year, against the burden limit; the domestic "
+          "envelope; the cost of the plan including the years after it (plan_cost)",
+          "amounts: in the price_basis and currency columns; burden_share, burden_limit: share of the education "
+          "budget",
+          "the scenario's [context] budget (country profile from data/country_profiles.csv), the financing and the "
+          "debt service",
+          more="To the later of the last payment and the last year after the plan with a cost.",
+          first=_PORTFOLIO_FIRST),
+    Table("outcomes", _RUN_COMMANDS, (
+        _SCENARIO, _YEAR, _text("programme"), _text("driver"), Column("reached", "count", unit="driver units"),
+        Column("reached_share", "share", unit="share of the driver's units"),
+        Column("reached_funded", "count", unit="driver units", note="the reach that the funded capex buys"),
+        Column("reached_funded_share", "share", unit="share of the driver's units")),
+        "Driver units reached by each programme by the end of every year, as planned and as the funded capex buys "
+        "(reached_funded)",
+        "reached: schools, learners or teachers; reached_share: share of all of them",
+        "the rollout of each programme and the financing of its capex", first=_PORTFOLIO_FIRST),
+    Table("dsf", _RUN_COMMANDS, _DSF,
+          "The plan's new external debt against the four LIC-DSF ratios, with the country's baseline where known, "
+          "the thresholds for its debt-carrying capacity and the headroom",
+          "plan, total, threshold: shares (of GDP, exports or revenue); headroom: USD",
+          "the external loans of the financing table, GDP, exports and revenue from [debt] or the country profile, "
+          "data/dsf_thresholds.csv",
+          more="Against the threshold of the country's debt-carrying capacity; empty without GDP, exports and "
+               "revenue.", first=_PORTFOLIO_FIRST),
+    Table("incremental", ("run",), (
+        _SCENARIO, _text("baseline", "the scenario's [scenario] baseline"), _YEAR,
+        _text("measure", "the fiscal amounts and paid_by_<source kind>"), _amount("value"), _amount("baseline_value"),
+        _amount("delta"), *_BASIS),
+        "Each year's flows of a scenario against its [scenario] baseline (a \"do nothing new\" or \"current "
+        "policy\" scenario): the fiscal amounts and what each kind of source pays",
+        "value, baseline_value, delta: in the price_basis and currency columns",
+        "the fiscal and financing tables of the scenario and of its baseline",
+        more="For a scenario with `[scenario] baseline`."),
+    Table("summary", (*_RUN_COMMANDS, "risk"), (_SCENARIO, _METRIC, _LABEL, _by_unit("value"), _UNIT),
+          "Summary metrics of every scenario (definitions in docs/method.md)",
+          "in the unit column: currency, share (shown in percent) or years", "the tables above",
+          more="The label as the app and the command line print it; the headline metrics also in every price basis.",
+          first=_PORTFOLIO_FIRST),
+    Table("comparison", ("compare", "optimise"), (
+        _METRIC, _LABEL, _UNIT, _SCENARIO, _by_unit("value"), _text("baseline", "the baseline scenario"),
+        _by_unit("delta")),
+        "Summary metrics side by side; delta is a scenario's value minus the baseline's",
+        "in the unit column", "the scenarios' summary tables",
+        more="One row per metric and scenario; from `optimise`: the waterfall against the optimal mix."),
+    Table("quantiles", ("risk", "optimise --draws", "sweep"), (
+        _SCENARIO, _METRIC, _STATISTIC, _by_unit("value"), _UNIT, _FLAT_NOTE),
+        "Every summary metric over the draws of the scenario's uncertain inputs (P5, P10, P50, P90, P95 and the "
+        "mean), and prob_over_limit: the share of draws in which the burden exceeds its limit in some year; note: "
+        "why a scenario's quantiles are flat (every draw the same), if they are",
+        "in the unit column", "a risk run (manifest.json: risk gives each scenario's draws, seed and sampling "
+        "method; docs/method.md, Risk)",
+        more="The note is in every row of a scenario whose draws are all the same (no uncertain inputs, or none that "
+             "moves a summary metric); the command prints it too.", first=(("sweep", _CASE),)),
+    Table("yearly_quantiles", ("risk",), (
+        _SCENARIO, _YEAR, _text("measure", "cost, gap, burden_share"), _STATISTIC, _by_unit("value"), _UNIT),
+        "Each year's cost, funding gap and burden share over the draws (P5 to P95 and the mean)",
+        "cost, gap: in the unit column; burden_share: share of the education budget",
+        "the risk run of the quantiles table"),
+    Table("draws", ("risk --draws-out",), (
+        _SCENARIO, Column("draw", "count"), _METRIC, _by_unit("value"), _UNIT),
+        "Every summary metric of every draw", "in the unit column", "the risk run of the quantiles table",
+        more="`draws.parquet` with `--draws-out parquet`.", workbook_row=False),
+    Table("stress_summary", ("stress",), (
+        _SCENARIO, _STRESS, _METRIC, _LABEL, _UNIT, _by_unit("value"), _by_unit("baseline", "the unstressed value"),
+        _by_unit("delta")),
+        "Summary metrics of every scenario under each stress test, against the unstressed run (stress = baseline); "
+        "delta is the stressed value minus the baseline's",
+        "in the unit column", "the scenarios' summary tables under each stress (docs/method.md, Stress tests)"),
+    Table("stress_fiscal", ("stress",), _with_stress(_FISCAL),
+          "The fiscal table of every scenario under each stress test (stress = baseline: unstressed)",
+          "as in the fiscal table", "the stressed scenarios' runs"),
+    Table("stress_dsf", ("stress",), _with_stress(_DSF),
+          "The debt-sustainability view of every scenario under each stress test (stress = baseline: unstressed)",
+          "as in the dsf table", "the stressed scenarios' runs"),
+    Table("tornado", ("sensitivity",), (
+        _SCENARIO, _METRIC, _text("path", "the uncertain input's field path"),
+        Column("low_input", "number", unit_from=("input_unit",), note="the input's 5th percentile"),
+        Column("high_input", "number", unit_from=("input_unit",), note="its 95th percentile"),
+        _by_unit("low_value", "the metric with the input there and the others at the file's values"),
+        _by_unit("high_value"), _by_unit("swing", "the size of high - low"), _text("unit", "the metric's"),
+        Column("rank", "count", note="1 = largest swing"),
+        _text("input_label", "the input in words: School connectivity (LEO satellite): satellite terminal, unit cost"),
+        _text("input_unit", "its unit: USD")),
+        "Each uncertain input at its low and its high value (its 5th and 95th percentile), every other input at the "
+        "file's value: the metric at each end, the swing, ranked by swing",
+        "low_input, high_input: in the input's own unit (input_unit); low_value, high_value, swing: in the unit "
+        "column",
+        "the scenario's [[uncertain]] rows (docs/method.md, Sensitivity)"),
+    Table("sobol", ("sensitivity",), (
+        _SCENARIO, _METRIC, _text("path"),
+        *(Column(name, "number", unit="share of the metric's variance", note=note) for name, note in (
+            ("first_order", "Sobol indices, scipy.stats.sobol_indices"), ("total_order", ""),
+            ("first_order_low", "95% bootstrap intervals"), ("first_order_high", ""), ("total_order_low", ""),
+            ("total_order_high", ""))),
+        _text("input_label", "as in tornado.csv"), _text("input_unit"),
+        _text("note", "for an index above 1: small samples do this, and N to raise; the command prints it too")),
+        "First-order and total Sobol indices of each metric to each uncertain input, with 95% bootstrap confidence "
+        "intervals; note: why an index is above 1 (a small sample)",
+        "shares of the metric's variance (0 to 1)",
+        "scipy.stats.sobol_indices over the [[uncertain]] rows (manifest.json: sensitivity gives N and the seed; "
+        "docs/method.md, Sensitivity)"),
+    Table("shadow_prices", ("optimise",), (
+        _SCENARIO, _text("constraint", "commitment, annual_cap, envelope, match_ratio, burden_limit, dsf, max_debt, "
+                                       "min_share"),
+        _text("source"), _YEAR, _by_unit("value", "PV government cost saved per step of the constraint"),
+        _by_unit("gap_value", "gap it closes"), _UNIT, Column("binding", "flag", note="yes/no"),
+        _text("reading", "in words")),
+        "What one more step of each constraint of the optimal mix is worth: the PV government cost it saves and "
+        "the gap it closes",
+        "value, gap_value: in the unit column (present values of start_year in the run's basis)",
+        "the optimiser's dual values (docs/method.md, Optimisation)", workbook_row=False),
+    Table("schools", ("schools",), (
+        _text("school_id"), _text("region"), _text("area", "urban, rural, remote"), Column("learners", "count"),
+        _text("technology", "fibre, cellular, p2p, satellite, existing, none"),
+        Column("power", "flag", note="a solar kit is needed"), _usd("capex", unit="USD"),
+        _usd("opex_per_year", unit="USD"), _usd("cost_horizon", unit="USD"), Column("year_connected", "year")),
+        "The least-cost technology of every school, its costs and the year the plan connects it",
+        "capex, opex_per_year, cost_horizon: USD", "the school table and the school model's prices",
+        more="year_connected is empty for a school the plan does not connect."),
+    Table("segments", ("schools",), (
+        _text("segment_type", "all, area, region"), _text("segment"), _YEAR, Column("schools", "count"),
+        Column("connected_schools", "count"), Column("share_connected", "share", unit="share of the schools"),
+        Column("learners", "count"), Column("connected_learners", "count"), _usd("cost", unit="USD"),
+        _usd("cost_per_school", "price", unit="USD"), _usd("cost_per_learner", "price", unit="USD")),
+        "Schools and learners connected by the end of every year, by area and region, and the capex of those "
+        "connected", "cost: USD; cost_per_school, cost_per_learner: USD over the schools newly connected",
+        "schools.csv"),
+    Table("equity", ("schools",), (
+        _text("measure", "share_unconnected_end, urban_rural_gap_end, urban_remote_gap_end, "
+                         "gini_capex_per_learner_regions"), _by_unit("value"), _UNIT),
+        "How evenly the plan connects schools: the share left unconnected, the gaps between areas, the Gini of capex "
+        "per learner across regions", "in the unit column", "schools.csv and segments.csv"),
+    Table("allocation", ("portfolio",), (
+        _COUNTRY, _by_unit("gap_before", "the gap without the fund", "money"),
+        _by_unit("need", "what an uncapped fund would pay: the gap before the fund, less what it unlocks from the "
+                         "grants it co-finances", "money"),
+        Column("basis", "number", unit_from=("basis_unit",),
+               note="what the rule shares by; for the optimal rule the objective's value at the share: the "
+                    "learners of the schools connected, or USD of gap closed"),
+        _text("basis_unit"), _by_unit("share", kind="money"),
+        Column("capped", "flag", note="the country has all it can take: its need, or the ceiling; a country with no "
+                                      "need is capped at 0"),
+        _by_unit("gap_after", kind="money"), _UNIT),
+        "The fund's share of each country, by the portfolio's rule", "in the unit column: USD, current prices",
+        "the countries' runs without and with the fund",
+        more="With a facility that lends, the need may exceed gap_before: the loan's service during the plan takes "
+             "room from the domestic budget. Under the per-learner rule the need is at most learners x USD per "
+             "learner."),
+    Table("portfolio_equity", ("portfolio",), (
+        _COUNTRY, _text("income_group"), Column("learners", "count"),
+        _usd("gap_per_learner", "number", unit="USD per learner (current prices)"),
+        Column("reached_share_end", "share", unit="share of the schools"),
+        Column("peak_burden_share", "share", unit=_BUDGET_SHARE), _usd("fund_share"),
+        _usd("fund_per_learner", "number", unit="USD per learner (current prices)"),
+        _usd("marginal_gap_closed_per_usd", "number", unit="USD per USD"),
+        Column("marginal_pv_saving_per_usd", "number", unit_from=("pv_saving_currency",),
+               note="in pv_saving_currency, the country's currency in the run's basis: not comparable across "
+                    "currencies"),
+        _text("pv_saving_currency"),
+        Column("marginal_learners_reached_per_usd", "number", unit="learners per USD",
+               note="the learners of the schools the connectivity programme connects, the optimal rule's reach; "
+                    "what a USD more reaches in every programme: portfolio_reach.csv")),
+        "Each country with its share of the fund: gap and fund per learner, reach, burden, and what a USD more of "
+        "the fund does there", "USD, current prices; shares; marginal values per USD more of the fund",
+        "the countries' runs with the fund and with 1% more"),
+    Table("portfolio_reach", ("portfolio",), (
+        _COUNTRY, _text("programme"),
+        _text("driver", "its unit: schools, learners, teachers; none: a programme of lump sums, such as officials' "
+                        "training, with no unit count"),
+        _usd("fund_capex", note="what the fund pays the programme's capex over the plan"),
+        _usd("fund_opex", note="and its opex"),
+        Column("reached_funded_before", "number", unit="driver units",
+               note="the units the programme reaches with funded capex by the plan's end, as outcomes.csv's "
+                    "reached_funded but counted fractionally, without the fund"),
+        Column("reached_funded_after", "number", unit="driver units", note="with the fund"),
+        Column("reached_by_fund", "number", unit="driver units",
+               note="their difference: the units reached thanks to the fund, the grants it unlocks included; "
+                    "negative where a facility's debt service takes domestic room"),
+        Column("unit_years_by_fund", "number", unit="driver unit-years",
+               note="the unit-years whose running costs are paid thanks to the fund: each year's units reached "
+                    "times the share of the programme's opex paid, with the fund less without"),
+        Column("marginal_reached_per_usd", "number", unit="driver units per USD",
+               note="the units a USD more of the fund reaches, measured as the equity table's marginal columns"),
+        Column("marginal_fund_paid_per_usd", "number", unit="USD per USD",
+               note="what of that USD the fund pays the programme: where the next USD goes")),
+        "What the fund pays each country's programmes and the units they reach thanks to it",
+        "fund_capex, fund_opex: USD, current prices; units in hundredths, empty for driver = none",
+        "the countries' runs without and with the fund, and with 1% more",
+        more="One row per country and programme."),
+    Table("portfolio_groups", ("portfolio",), (
+        _text("group", "an income group, or all"), Column("countries", "count"), Column("learners", "count"),
+        _usd("need"), _usd("fund_share"), _usd("gap_after"),
+        _usd("gap_per_learner", "number", unit="USD per learner (current prices)"),
+        Column("reached_share_end", "share", unit="share of the schools", note="weighted by learners"),
+        Column("peak_burden_share", "share", unit=_BUDGET_SHARE, note="weighted by learners")),
+        "The portfolio by income group and as a whole", "USD, current prices; shares weighted by learners",
+        "portfolio_equity.csv and allocation.csv"),
+    Table("cases", ("sweep",), (
+        _CASES_CASE, _SCENARIO, _text("override", "the override set"), _STRESS, Column("seed", "count"),
+        _text("file", "the scenario's file"), Column("sample_seed", "count", note="the seed its inputs are sampled "
+                                                                                  "with"),
+        Column("draws", "count"), _text("failed", "why it failed"),
+        Column("uncertain_inputs", "count", note="how many inputs its draws draw"),
+        _text("note", "why its draws are all the same, as in quantiles.csv")),
+        "Each case of the sweep: a scenario with an override set, a stress and a seed",
+        "seed, sample_seed, draws, uncertain_inputs: counts", "the sweep file"),
+    Table("sweep_draws", ("sweep",), (
+        _CASE, _SCENARIO, _text("override"), _STRESS, Column("seed", "count"), Column("draw", "count")),
+        "One row per draw of every case, with every summary metric (a partitioned Parquet data set)",
+        "each metric in its unit in summary.csv (the case's scenario, the sweep's price basis)",
+        "the sweep's engine runs",
+        file="draws/case=<k>/chunk=<j>.parquet", by_metric=True, partitioned_by=("case",),
+        more="The case is in the folder's name, not in the files."),
+    Table("portfolio_quantiles", ("sweep",), (
+        _text("portfolio"), _text("override"), _STRESS, Column("seed", "count"),
+        _text("metric", "total_cost_nominal_usd, total_external_nominal_usd, total_gap_nominal_usd: sums over the "
+                        "countries of their draws with the same index; countries_with_gap"),
+        _STATISTIC, _by_unit("value"), _UNIT),
+        "The portfolio's totals over the draws of a sweep with a portfolio", "in the unit column: USD, current "
+        "prices; countries", "the countries' draws"),
+    Table("assumptions", ("run --xlsx", "compare --xlsx", "risk --xlsx", "stress --xlsx", "optimise --xlsx"), (
+        _SCENARIO, _text("field", "the canonical field path"), _text("value")),
+        "Every input of every scenario, after templates and country profiles are applied",
+        "as in the scenario file (docs/scenario-format.md)",
+        "the scenario files and data/ (manifest.json records the sha256 of each)", file="dfl-finance.xlsx"),
+]}
+#: Files a run writes besides the tables, for the README's table: file, written by, what it holds.
+OTHER_FILES = [
+    ("dfl-finance.xlsx", "`--xlsx`", "A `README` sheet (what each sheet holds, its units, price basis and source), a "
+     "sheet per table and an `assumptions` sheet with every input"),
+    ("manifest.json", "every command", "Package version, time of the run, scenario names, seed, price basis, input "
+     "files with their sha256, the data folder with the sha256 of each data file, the versions of Python and the "
+     "libraries, and every output with its sha256"),
+]
+#: The tables of one run (:meth:`dfl_finance.outputs.result.Result.tables`).
+RUN_TABLES = ("costs", "financing", "debt_service", "fiscal", "outcomes", "dsf", "summary")
+
+
+def columns(name: str, command: str | None = None) -> list[str]:
+    """The column names of table ``name`` as ``command`` writes it (default: as most commands write it)."""
+    return TABLES[name].names(command)
+
+
+def _of_kind(kind: Kind) -> set[str]:
+    return {c.name for name in RUN_TABLES for c in TABLES[name].columns if c.kind == kind}
+
+
+#: The run tables' columns, by table.
+TABLE_COLUMNS: dict[str, list[str]] = {name: columns(name) for name in RUN_TABLES}
+#: Columns of the run tables that hold amounts of money (rounded to the minor unit) and shares (0..1).
+MONEY_COLUMNS: set[str] = _of_kind("money")
+SHARE_COLUMNS: set[str] = _of_kind("share")
+
+
+def workbook_row(sheet: str) -> tuple[str, str, str]:
+    """The workbook's README sheet row of a sheet: what it holds, its units and where it comes from (empty for a
+    sheet that the registry does not describe there)."""
+    t = TABLES.get(sheet)
+    return (t.note, t.units, t.source) if t is not None and t.workbook_row else ("", "", "")
+
+
+# ------------------------------------------------------------------------------------------------ the README
+
+BEGIN = "<!-- BEGIN GENERATED OUTPUT TABLES (python -m dfl_finance.outputs.tables) -->"
+END = "<!-- END GENERATED OUTPUT TABLES -->"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def _column_text(c: Column) -> str:
+    return f"{c.name} ({c.note})" if c.note else c.name
+
+
+def _written_by(t: Table) -> str:
+    firsts = dict((cmd, c) for cmd, c in t.first)
+    return ", ".join(f"`{cmd}`" + (f" (`{firsts[cmd.split()[0]].name}` first)" if cmd.split()[0] in firsts else "")
+                     for cmd in t.commands)
+
+
+def _file_text(t: Table) -> str:
+    if t.name == "assumptions":
+        return "`assumptions` sheet of `dfl-finance.xlsx`"
+    return f"`{t.file_name}`"
+
+
+def readme_markdown() -> str:
+    """The README's table of outputs (generated; a test keeps the README in step)."""
+    lines = ["| file | written by | what it holds | columns |", "|---|---|---|---|"]
+    for t in TABLES.values():
+        cols = ", ".join(_column_text(c) for c in t.columns)
+        if t.by_metric:
+            cols += ", and every summary metric"
+        what = t.note + "." + (f" {t.more}" if t.more else "") + f" Units: {t.units}."
+        lines.append(f"| {_file_text(t)} | {_cell(_written_by(t))} | {_cell(what)} | {_cell(cols)} |")
+    for file, by, what in OTHER_FILES:
+        lines.append(f"| `{file}` | {by} | {_cell(what)}. | |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write the README's table of outputs from the registry (``python -m dfl_finance.outputs.tables [README]``)."""
+    args = sys.argv[1:] if argv is None else argv
+    readme = Path(args[0]) if args else Path(__file__).resolve().parents[2] / "README.md"
+    print(f"{'updated' if update(readme, BEGIN, END, readme_markdown()) else 'unchanged'}: {readme}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
