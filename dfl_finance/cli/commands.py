@@ -31,6 +31,8 @@ from dfl_finance.cli.render import (
     tornado_text,
 )
 from dfl_finance.errors import DflFinanceError, Problem, ScenarioError
+from dfl_finance.outputs.formatting import format_metric, format_money
+from dfl_finance.vocabulary import COUNTED_DRIVERS, MetricKind
 
 if TYPE_CHECKING:  # pandas and the engine are imported by the commands that need them (fast --help, validate)
     import pandas as pd
@@ -418,9 +420,6 @@ def cmd_schools(args: argparse.Namespace) -> int:
     print(schools_text(tables, args.budget))
     if scenario is not None:
         summary = dict(zip(tables["summary"]["metric"], tables["summary"]["value"]))
-        # loaded when the command runs: `--help` and `validate` start without pandas and the engine
-        from dfl_finance.outputs.formatting import format_money
-
         cur = str(tables["summary"]["unit"].iloc[0]) if len(tables["summary"]) else ""
         print(f"\n{scenario.name} with the school plan: total cost {format_money(number(summary.get('total_cost')))}"
               f" {cur}, funding gap {format_money(number(summary.get('total_gap')))} {cur} (the run's tables are "
@@ -516,7 +515,6 @@ def cmd_portfolio(args: argparse.Namespace) -> int:
     """A donor's portfolio: the fund shared by its rule, each country run with its share, across-country tables."""
     # loaded when the command runs: `--help` and `validate` start without pandas and the engine
     from dfl_finance.outputs.export import manifest
-    from dfl_finance.outputs.formatting import format_money
     from dfl_finance.studies.portfolio import load_portfolio, run_portfolio
 
     pf = load_portfolio(args.file)
@@ -648,8 +646,6 @@ def cmd_countries(args: argparse.Namespace) -> int:
 
     # loaded when the command runs: `--help` and `validate` start without pandas and the engine
     from dfl_finance.inputs.profiles import country_profiles
-    from dfl_finance.outputs.formatting import format_metric
-    from dfl_finance.vocabulary import COUNTED_DRIVERS, MetricKind
 
     fields = [*COUNTED_DRIVERS, "connected_share", "education_budget", "budget_growth", "inflation", "fx_rate",
               "dsf_capacity", "debt_risk"]

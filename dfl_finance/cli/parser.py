@@ -22,6 +22,8 @@ from dfl_finance.cli.commands import (
     cmd_validate,
     cmd_verify,
 )
+from dfl_finance.vocabulary import FIRST_STAGES, MAX_DRAWS, MAX_SEED, PRICE_BASES, SAMPLING_METHODS
+from dfl_finance.vocabulary import SCHOOL_ORDERS as ORDERS
 from dfl_finance.vocabulary import VERSION as __version__
 
 
@@ -37,9 +39,6 @@ def _min_share(text: str) -> tuple[str, float]:
 
 
 def _draws(text: str) -> int:
-    # loaded when the command runs: `--help` and `validate` start without pandas and the engine
-    from dfl_finance.vocabulary import MAX_DRAWS
-
     try:
         n = int(text)
     except ValueError:
@@ -50,9 +49,6 @@ def _draws(text: str) -> int:
 
 
 def _seed(text: str) -> int:
-    # loaded when the command runs: `--help` and `validate` start without pandas and the engine
-    from dfl_finance.vocabulary import MAX_SEED
-
     try:
         n = int(text)
     except ValueError:
@@ -77,9 +73,6 @@ def _scenario_and_output_args(p: argparse.ArgumentParser, workbook: str) -> None
     p.add_argument("--xlsx", action="store_true", help=f"also write dfl-finance.xlsx: a README sheet, {workbook}")
     p.add_argument("--excel-csv", action="store_true",
                    help="start every CSV with a UTF-8 byte order mark, so that Excel shows accents right")
-    # loaded when the command runs: `--help` and `validate` start without pandas and the engine
-    from dfl_finance.vocabulary import PRICE_BASES
-
     p.add_argument("--basis", choices=PRICE_BASES, default=PRICE_BASES[0],
                    help="price basis of every amount: constant prices of the scenario's price_year (real) or "
                    "current prices (nominal), in its local currency (lcu) or in USD (default: %(default)s)")
@@ -128,9 +121,6 @@ def build_parser() -> argparse.ArgumentParser:
     _scenario_and_output_args(p, "a sheet per table and an assumptions sheet with every input")
     p.add_argument("--draws", type=_draws, metavar="N", help="number of draws (default: the file's [risk] draws)")
     p.add_argument("--seed", type=_seed, metavar="S", help="seed of the random numbers (default: the file's)")
-    # loaded when the command runs: `--help` and `validate` start without pandas and the engine
-    from dfl_finance.vocabulary import SAMPLING_METHODS
-
     p.add_argument("--method", choices=SAMPLING_METHODS, help="sampling design (default: the file's, lhs)")
     p.add_argument("--draws-out", nargs="?", const="csv", choices=("csv", "parquet"), metavar="FORMAT",
                    help="also write every metric of every draw: draws.csv, or draws.parquet with --draws-out "
@@ -150,9 +140,6 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a stress to run instead of the file's: name[:source][=size], e.g. depreciation, "
                    "capex_overrun=0.3, pledge_shortfall:ida, delay:gpe=3 (repeat for several)")
     p.set_defaults(func=cmd_stress)
-
-    # loaded when the command runs: `--help` and `validate` start without pandas and the engine
-    from dfl_finance.vocabulary import FIRST_STAGES, PRICE_BASES
 
     p = sub.add_parser("optimise", help="the best financing mix: an optimiser over the sources",
                        description="Solve the scenario's financing as a linear programme (HiGHS): the mix that leaves "
@@ -192,9 +179,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--basis", choices=PRICE_BASES, default=PRICE_BASES[0],
                    help="price basis of every amount (default: %(default)s)")
     p.set_defaults(func=cmd_optimise)
-
-    # loaded when the command runs: `--help` and `validate` start without pandas and the engine
-    from dfl_finance.vocabulary import SCHOOL_ORDERS as ORDERS
 
     p = sub.add_parser("schools", help="least-cost connectivity school by school, and the equity view",
                        description="For a school table (CSV or Parquet; columns in docs/method.md, Schools; the Giga "

@@ -6,6 +6,10 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+from dfl_finance.outputs.formatting import currency_of, format_delta, format_metric, format_money, scenarios_words
+from dfl_finance.vocabulary import SCHOOL_EXISTING as EXISTING
+from dfl_finance.vocabulary import metric_definition
+
 if TYPE_CHECKING:  # pandas and the engine are imported by the commands that need them (fast --help, validate)
     import pandas as pd
 
@@ -21,9 +25,6 @@ def _legend(names: list[str], baseline: str | None = None) -> tuple[list[str], s
 def _unit_cells(units: dict[str, str], kind: str) -> tuple[str, dict[str, str]]:
     """The unit column of a metric's row, and the currency to print with each scenario's value: one unit for
     all, or (when the scenarios' currencies differ) "each scenario's own" and the code beside every amount."""
-    # loaded when the command runs: `--help` and `validate` start without pandas and the engine
-    from dfl_finance.outputs.formatting import currency_of
-
     distinct = list(dict.fromkeys(u for u in units.values() if u))
     if len(distinct) <= 1:
         return (distinct[0] if distinct else ""), {}
@@ -33,10 +34,6 @@ def _unit_cells(units: dict[str, str], kind: str) -> tuple[str, dict[str, str]]:
 
 def summary_text(summary: pd.DataFrame) -> str:
     """A compact table: one row per metric (label and unit), one column per scenario (named in a legend above)."""
-    # loaded when the command runs: `--help` and `validate` start without pandas and the engine
-    from dfl_finance.outputs.formatting import format_metric
-    from dfl_finance.vocabulary import metric_definition
-
     names = list(dict.fromkeys(summary["scenario"]))
     keys, legend = _legend(names)
     rows = []
@@ -53,10 +50,6 @@ def summary_text(summary: pd.DataFrame) -> str:
 
 def comparison_text(table: pd.DataFrame) -> str:
     """The comparison with scenarios as [1], [2], ... and the deltas as [k]-[baseline]."""
-    # loaded when the command runs: `--help` and `validate` start without pandas and the engine
-    from dfl_finance.outputs.formatting import format_delta, format_metric
-    from dfl_finance.vocabulary import metric_definition
-
     names = list(dict.fromkeys(table["scenario"]))
     baseline = str(table["baseline"].iloc[0]) if len(table) else (names[0] if names else "")
     keys, legend = _legend(names, baseline)
@@ -99,9 +92,6 @@ def table_text(rows: list[dict[str, str]]) -> str:
 
 def basis_note(basis: str, scenarios: list[Scenario]) -> str:
     """``Amounts: constant 2026 prices, RWF (--basis real-lcu).``"""
-    # loaded when the command runs: `--help` and `validate` start without pandas and the engine
-    from dfl_finance.outputs.formatting import scenarios_words
-
     return f"\nAmounts: {scenarios_words(basis, scenarios)} (--basis {basis}; the metrics named in another basis " \
         "are in it)."
 
@@ -115,9 +105,7 @@ def quantiles_text(q: pd.DataFrame) -> str:
     import pandas as pd
 
     # loaded when the command runs: `--help` and `validate` start without pandas and the engine
-    from dfl_finance.outputs.formatting import currency_of, format_metric
     from dfl_finance.outputs.result import STATISTICS, quantiles_note
-    from dfl_finance.vocabulary import metric_definition
 
     blocks = []
     for name, g in q.groupby("scenario", sort=False):
@@ -173,9 +161,7 @@ def schools_text(tables: dict[str, pd.DataFrame], budget: float | None = None) -
     import pandas as pd
 
     # loaded when the command runs: `--help` and `validate` start without pandas and the engine
-    from dfl_finance.outputs.formatting import format_money
     from dfl_finance.outputs.schools import equity_sentences, technology_counts, technology_label
-    from dfl_finance.vocabulary import SCHOOL_EXISTING as EXISTING
 
     seg = tables["segments"]
     first, last = int(seg["year"].min()), int(seg["year"].max())
@@ -206,9 +192,6 @@ def schools_text(tables: dict[str, pd.DataFrame], budget: float | None = None) -
 
 def above_one(sobol: pd.DataFrame, n: int) -> list[str]:
     """A note for each Sobol index above 1 (100%), sobol.csv's ``note``: small samples do this; raise ``--n``."""
-    # loaded when the command runs: `--help` and `validate` start without pandas and the engine
-    from dfl_finance.vocabulary import metric_definition
-
     out = []
     noted = sobol[sobol["note"].astype(str) != ""]
     for metric, name, s1, st in zip(noted["metric"], noted["input_label"], noted["first_order"].astype(float),
@@ -230,10 +213,6 @@ def stress_text(runs: list) -> str:
     """One block per scenario: a row per stress (the baseline first) with the main metrics and, for a stress, the
     change from the baseline in brackets; then what each stress does, and why a stress does not apply."""
     import pandas as pd
-
-    # loaded when the command runs: `--help` and `validate` start without pandas and the engine
-    from dfl_finance.outputs.formatting import currency_of, format_delta, format_metric
-    from dfl_finance.vocabulary import metric_definition
 
     blocks = []
     for r in runs:
@@ -264,10 +243,6 @@ def stress_text(runs: list) -> str:
 
 def tornado_text(t: pd.DataFrame, s: pd.DataFrame | None) -> str:
     """The ranked tornado of each metric (with the Sobol indices beside it), values in the metric's unit."""
-    # loaded when the command runs: `--help` and `validate` start without pandas and the engine
-    from dfl_finance.outputs.formatting import currency_of, format_metric
-    from dfl_finance.vocabulary import metric_definition
-
     blocks = []
     for metric, g in t.groupby("metric", sort=False):
         d = metric_definition(str(metric))
