@@ -14,9 +14,9 @@ from __future__ import annotations
 import os
 import sys
 
-from dfl_finance.cli.commands import EXIT_INPUT, EXIT_OK
+from dfl_finance.cli.commands import EXIT_INPUT, EXIT_OK, in_flags
 from dfl_finance.cli.parser import build_parser
-from dfl_finance.errors import DflFinanceError, ScenarioError
+from dfl_finance.errors import DflFinanceError
 
 __all__ = ["EXIT_BROKEN_PIPE", "EXIT_INPUT", "EXIT_OK", "EXIT_OUTPUT", "build_parser", "main"]
 
@@ -29,7 +29,7 @@ def _main(argv: list[str] | None) -> int:
     try:
         return args.func(args)
     except DflFinanceError as exc:
-        print(f"error: {exc}" if not isinstance(exc, ScenarioError) else str(exc), file=sys.stderr)
+        print(in_flags(exc), file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -41,14 +41,38 @@ if TYPE_CHECKING:  # pandas and the engine are imported by the commands that nee
 
 EXIT_OK, EXIT_INPUT = 0, 2
 
+#: The flag of each option that the floors below name in their problems and messages: they name an option by its
+#: keyword argument (:class:`~dfl_finance.errors.OptionProblem`, :meth:`~dfl_finance.errors.DflFinanceError.in_words`),
+#: the command line by the flag that sets it.
+FLAGS: dict[str, str] = {
+    # schools (model.schools.plan_schools, model.school_link.with_school_plan)
+    "years": "--horizon", "start_year": "--start-year", "order": "--order", "budget": "--budget",
+    "target_year": "--target-year", "rate": "--rate", "prefer": "--prefer", "scenario": "--scenario",
+    "programme": "--programme",
+    # optimise (studies.optimise.options_for)
+    "objective": "--objective", "burden_limit": "--burden-limit", "dsf": "--dsf", "max_debt": "--max-debt",
+    "min_share": "--min-share", "late_weight": "--late-weight",
+    # stress (inputs.stress)
+    "stress": "--stress",
+}
+
+
+def in_flags(exc: DflFinanceError) -> str:
+    """The message of ``exc`` as the command line prints it: each option it names said as its flag (:data:`FLAGS`),
+    a single error after ``error:``, the problems of a file one a line."""
+    text = exc.in_words(FLAGS)
+    return text if isinstance(exc, ScenarioError) else f"error: {text}"
+
 
 def _with_file(exc: ScenarioError, file: str | None = None) -> list[Problem]:
-    """Problems of ``exc`` with the file folded into the path, so several files can be reported together."""
+    """Problems of ``exc`` with the file folded into the path, so several files can be reported together; an
+    option's problem names its flag (:data:`FLAGS`)."""
     file = file or exc.file
+    problems = [p.named(FLAGS) for p in exc.problems]
     if not file:
-        return exc.problems
+        return problems
     return [Problem(f"{file}: {p.path}" if p.path else file, p.message, p.value, p.has_value)
-            for p in exc.problems]
+            for p in problems]
 
 
 def _load_each(files: list[str]) -> tuple[list[tuple[str, Scenario]], list[Problem]]:
