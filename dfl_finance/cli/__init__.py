@@ -27,7 +27,8 @@ EXIT_BROKEN_PIPE = 128 + 13  # SIGPIPE
 def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        code: int = args.func(args)
+        return code
     except DflFinanceError as exc:
         print(in_flags(exc), file=sys.stderr)
         return EXIT_INPUT

@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # pandas and the engine are imported by the commands that nee
     import pandas as pd
 
     from dfl_finance.inputs.models import Scenario
+    from dfl_finance.outputs.result import Result
 
 EXIT_OK, EXIT_INPUT = 0, 2
 
@@ -138,7 +139,7 @@ def _in_file(file: str) -> Iterator[None]:
         raise ScenarioError(_with_file(exc, file)) from None
 
 
-def _run_all(loaded: list[tuple[str, Scenario]], basis: str | None = None) -> list:
+def _run_all(loaded: list[tuple[str, Scenario]], basis: str | None = None) -> list[Result]:
     """Run every scenario, its tables in ``basis`` (default: constant local prices); a failure names its file."""
     # loaded when the command runs: `--help` and `validate` start without pandas and the engine
     from dfl_finance.outputs.result import DEFAULT_BASIS, run
@@ -182,7 +183,7 @@ def _write(tables: dict[str, pd.DataFrame], args: argparse.Namespace, scenarios:
                          extra_sheets=extra, excel_csv=args.excel_csv, parquet=parquet)
 
 
-def _write_tables(tables: dict[str, pd.DataFrame], out: str, meta: dict, **options: Any) -> list[Path]:
+def _write_tables(tables: dict[str, pd.DataFrame], out: str, meta: dict[str, Any], **options: Any) -> list[Path]:
     """:func:`~dfl_finance.outputs.export.write_tables`, a failure to write said in one line (the folder is left as it
     was: the writing is all or nothing)."""
     # loaded when the command runs: `--help` and `validate` start without pandas and the engine
@@ -221,7 +222,7 @@ def _free_target(path: str | None) -> Path | None:
     return target
 
 
-def _incremental(loaded: list[tuple[str, Scenario]], results: list) -> pd.DataFrame | None:
+def _incremental(loaded: list[tuple[str, Scenario]], results: list[Result]) -> pd.DataFrame | None:
     """incremental.csv of the scenarios that name a ``[scenario] baseline`` file (read and checked with them), else
     None."""
     import pandas as pd
@@ -344,7 +345,8 @@ def _draws_table(res: Any) -> pd.DataFrame:
     frames = [pd.DataFrame({"scenario": res.name, "draw": np.arange(res.draws), "metric": key, "value": values,
                             "unit": units.get(key, "")}) for key, values in arrays.items()]
     df = pd.concat(frames, ignore_index=True)
-    return df[np.isfinite(df["value"].to_numpy(dtype=float))].reset_index(drop=True)
+    finite: pd.DataFrame = df[np.isfinite(df["value"].to_numpy(dtype=float))]
+    return finite.reset_index(drop=True)
 
 
 def cmd_optimise(args: argparse.Namespace) -> int:
@@ -480,13 +482,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         from distributed import Client
 
         try:
-            client = Client(args.scheduler, timeout="10s")
+            client = Client(args.scheduler, timeout="10s")  # type: ignore[no-untyped-call]  # distributed: untyped
         except OSError as exc:
             raise DflFinanceError(f"--scheduler: cannot reach {args.scheduler}: {exc}") from None
         try:
             check_cluster(client)
         except DflFinanceError:
-            client.close()
+            client.close()  # type: ignore[no-untyped-call]
             raise
     elif args.workers != 0:
         client = local_client(check_workers(args.workers or max(1, (os.cpu_count() or 1))))
@@ -495,7 +497,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             state = run_sweep(sweep, out, client=client, resume=args.resume, progress=bar.update)
     finally:
         if client is not None:
-            client.close()
+            client.close()  # type: ignore[no-untyped-call]
     manifest = {"sweep": sweep.name, "file": str(args.spec), "sha256": file_sha256(args.spec),
                 "cases": len(sweep.cases), "draws": sweep.draws, "chunk": sweep.chunk, "method": sweep.method,
                 "basis": sweep.basis, "workers": "in process" if client is None and args.workers == 0 else
@@ -575,9 +577,9 @@ def cmd_portfolio(args: argparse.Namespace) -> int:
 def cmd_stress(args: argparse.Namespace) -> int:
     """Run each scenario and each stress test; write the stress tables (summary, fiscal, DSF) under each."""
     # loaded when the command runs: `--help` and `validate` start without pandas and the engine
-    from dfl_finance.inputs.stress import parse_stress
+    from dfl_finance.inputs.stress import check_stresses, parse_stress
     from dfl_finance.outputs.result import concat_tables
-    from dfl_finance.studies.risk.stress import check_stresses, run_stresses
+    from dfl_finance.studies.risk.stress import run_stresses
 
     specs = None
     if args.stress:
@@ -644,7 +646,8 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     # loaded when the command runs: `--help` and `validate` start without pandas and the engine
-    from dfl_finance.outputs.result import combine_tables, comparability, compare, timing_difference
+    from dfl_finance.inputs.rules import comparability
+    from dfl_finance.outputs.result import combine_tables, compare, timing_difference
 
     loaded = _load_all(args.files)
     scenarios = [sc for _, sc in loaded]

@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # pandas and the engine are imported by the commands that nee
     import pandas as pd
 
     from dfl_finance.inputs.models import Scenario
+    from dfl_finance.studies.risk.stress import StressRun
 
 
 def _legend(names: list[str], baseline: str | None = None) -> tuple[list[str], str]:
@@ -209,7 +210,7 @@ def above_one(sobol: pd.DataFrame, n: int) -> list[str]:
 STRESS_SHOWN = ("total_gap", "pv_government_cost", "peak_burden_share", "peak_pv_debt_gdp")
 
 
-def stress_text(runs: list) -> str:
+def stress_text(runs: list[StressRun]) -> str:
     """One block per scenario: a row per stress (the baseline first) with the main metrics and, for a stress, the
     change from the baseline in brackets; then what each stress does, and why a stress does not apply."""
     import pandas as pd
