@@ -7,7 +7,7 @@ a field error, while these must reach the caller as they are, with their list of
 from __future__ import annotations
 
 import reprlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 #: At most this many problems are spelt out in an error message; the rest are counted.
@@ -16,6 +16,11 @@ MAX_PROBLEMS_SHOWN = 50
 
 class DflFinanceError(Exception):
     """Base of every error a user can cause (bad file, bad field, bad option)."""
+
+    def in_words(self, words: Mapping[str, str]) -> str:
+        """The message with each option it names (by its keyword argument, ``min_share``) said as a face says it:
+        ``words`` maps an option to the face's word for it (a flag, a label). The message itself here."""
+        return str(self)
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,22 @@ class Problem:
     def format(self) -> str:
         text = f"{self.path}: {self.message}" if self.path else self.message
         return f"{text} (got {_short_repr(self.value)})" if self.has_value else text
+
+    def named(self, words: Mapping[str, str]) -> Problem:
+        """The problem as a face says it: a field's problem as it is (an option's names the option in ``words``,
+        :class:`OptionProblem`)."""
+        return self
+
+
+@dataclass(frozen=True)
+class OptionProblem(Problem):
+    """A problem with an option of a function, not with a field of a file: ``path`` is the option's name, its keyword
+    argument (``order``, ``start_year``, ``min_share``). The floors below the faces speak in these names; each face
+    says them in its own words (:meth:`named`): the command line its flags (``--start-year``), the app its labels."""
+
+    def named(self, words: Mapping[str, str]) -> Problem:
+        """The problem with the option called ``words[path]`` (its own name when ``words`` does not name it)."""
+        return Problem(words.get(self.path, self.path), self.message, self.value, self.has_value)
 
 
 _REPR = reprlib.Repr()  # keyword arguments need Python 3.12
@@ -76,6 +97,10 @@ class ScenarioError(DflFinanceError):
         file in front of its path, as :meth:`problems_in` gives it."""
         return [Problem(f"{file}: {p.path}", p.message, p.value, p.has_value) if p.path
                 else Problem(field, f"{file}: {p.message}", value) for p in self.problems]
+
+    def in_words(self, words: Mapping[str, str]) -> str:
+        """The message with each option's problem naming the option in ``words`` (:meth:`Problem.named`)."""
+        return ScenarioError([p.named(words) for p in self.problems], self.file)._text()
 
     def _text(self) -> str:
         prefix = f"{self.file}: " if self.file else ""

@@ -822,17 +822,24 @@ def test_the_mix_totals_are_what_each_source_pays_in_each_run(ppp_best):
 
 
 def test_the_optimisers_messages_name_the_pages_options():
-    from dfl_finance.app.optimising import in_app_words
+    from dfl_finance.app.optimising import error_words, in_app_words
     from dfl_finance.app.ui import problem_list
-    from dfl_finance.errors import Problem
+    from dfl_finance.errors import DflFinanceError, OptionProblem, Problem
+    from dfl_finance.studies.optimise import OptimiseError
 
-    listed = problem_list([Problem("--min-share", "the minimum shares add up to more than the whole plan", 1.1)])
-    assert in_app_words(listed) == ("- Minimum shares: the minimum shares add up to more than the whole plan "
-                                    "(got 1.1)")
-    assert in_app_words("no mix meets the limits: the minimum share of `gpe` (--min-share) cannot hold") == (
+    problems = [OptionProblem("min_share", "the minimum shares add up to more than the whole plan", 1.1),
+                Problem("min_share", "a field of that name is not an option", 1)]
+    assert problem_list(in_app_words(problems)) == (
+        "- Minimum shares: the minimum shares add up to more than the whole plan (got 1.1)\n"
+        "- min_share: a field of that name is not an option (got 1)")
+    infeasible = OptimiseError("no mix meets the limits: the minimum share of `gpe`", "min_share", " cannot hold")
+    assert str(infeasible) == "no mix meets the limits: the minimum share of `gpe` (min_share) cannot hold"
+    assert error_words(infeasible) == (
         'no mix meets the limits: the minimum share of `gpe` ("Minimum shares") cannot hold')
-    assert in_app_words("the cap on new debt (--max-debt) and --burden-limit") == (
-        'the cap on new debt ("Cap on new debt") and "Keep the burden within the limit"')
+    assert error_words(OptimiseError("the burden limit", "burden_limit", " in 2028")) == (
+        'the burden limit ("Keep the burden within the limit") in 2028')
+    assert error_words(OptimiseError("no option here")) == "no option here"
+    assert error_words(DflFinanceError("--min-share stays as it is written")) == "--min-share stays as it is written"
 
 
 def test_compare_quantiles_sets_p50_and_p90_beside_the_deterministic_value():

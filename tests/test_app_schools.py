@@ -37,7 +37,7 @@ from dfl_finance.app.schools import (
     year_ends,
     zip_of,
 )
-from dfl_finance.errors import Problem  # noqa: E402
+from dfl_finance.errors import OptionProblem, Problem  # noqa: E402
 from dfl_finance.inputs.profiles import data_dir  # noqa: E402
 from dfl_finance.model.schools import plan_schools  # noqa: E402
 from dfl_finance.outputs.schools import school_tables
@@ -151,7 +151,8 @@ def test_the_plans_problems_name_the_pages_fields():
         school_results(SYNTHETIC, SYNTHETIC_TABLE, years=5, target_year=2040)
     (p,) = option_problems(info.value.problems)
     assert p.format() == "Target year: must be within the plan (2026..2030) (got 2040)"
-    assert option_problems([Problem("--budget", "must be > 0", 0.0)])[0].path == "Yearly capex budget [USD]"
+    assert option_problems([OptionProblem("budget", "must be > 0", 0.0)])[0].path == "Yearly capex budget [USD]"
+    assert option_problems([Problem("budget", "a table's column", 0.0)])[0].path == "budget"  # not an option
 
 
 def test_headline_numbers(budgeted):

@@ -323,7 +323,7 @@ def test_a_long_risk_run_shows_a_progress_bar_on_a_terminal_and_none_in_a_pipe(t
 
 
 def test_draws_out_in_parquet_holds_the_csv_rows_and_a_huge_table_is_refused(tmp_path, capsys, monkeypatch):
-    import dfl_finance.cli as cli
+    import dfl_finance.cli.commands as cli
     from dfl_finance.outputs.export import verify_outputs
 
     raw = _plan([{"path": "programme[connect].cost[kit].unit_cost", "distribution": "uniform", "low": 400.0,

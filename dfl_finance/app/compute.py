@@ -17,6 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from dfl_finance.app import workspace_dir
+from dfl_finance.app.optimising import error_words
 from dfl_finance.errors import DflFinanceError, Problem, ScenarioError
 from dfl_finance.inputs.io import dump_scenario
 from dfl_finance.inputs.models import Scenario
@@ -255,7 +256,13 @@ def optimum_tables_for(toml_text: str, objective: str, burden_limit: bool, max_d
     non-zeros), ``scenario_text`` (the optimal mix as a scenario's TOML) and ``reproduction_note`` (None when the
     waterfall reproduces it).
     """
-    best = optimum_for(toml_text, objective, burden_limit, max_debt, min_share, late_weight)
+    # imported by the page that runs it: the app's first page starts without scipy and the studies
+    from dfl_finance.studies.optimise import OptimiseError
+
+    try:
+        best = optimum_for(toml_text, objective, burden_limit, max_debt, min_share, late_weight)
+    except OptimiseError as exc:  # a limit that cannot hold: its option named as the page labels it
+        raise OptimiseError(error_words(exc)) from None
     view = replace(best, waterfall=best.waterfall.in_basis(basis), result=best.result.in_basis(basis))
     return {"comparison": view.comparison_df(), "shadow_prices": view.shadow_prices_df(),
             "financing": pd.concat([view.waterfall.financing_df(), view.result.financing_df()], ignore_index=True),
@@ -268,8 +275,8 @@ def checked_optimum(toml_text: str, objective: str, burden_limit: bool, max_debt
                     min_share: tuple[tuple[str, float], ...], late_weight: float,
                     basis: str = DEFAULT_BASIS) -> OptimumTables:
     """:func:`optimum_tables_for`, with every failure as a :class:`ScenarioError` (as :func:`checked_tables`): an
-    option the optimiser refuses, limits that cannot all hold (the message names the constraint), or an error of
-    the solver itself."""
+    option the optimiser refuses, limits that cannot all hold (the message names the constraint, and its option as
+    the page labels it), or an error of the solver itself."""
     return _checked(optimum_tables_for, toml_text, objective, burden_limit, max_debt, min_share, late_weight, basis)
 
 

@@ -4,11 +4,11 @@ ready for their chart (:mod:`dfl_finance.studies.optimise` computes them all).""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
+from dfl_finance.errors import DflFinanceError, Problem
 from dfl_finance.outputs.formatting import format_delta, format_metric, format_money
 from dfl_finance.vocabulary import GAP, metric_definition
 
@@ -21,28 +21,28 @@ MIXES = (CURRENT, OPTIMAL)
 #: The metrics of the side-by-side table, in its order.
 KEY_METRICS = ("total_gap", "pv_government_cost", "total_domestic", "total_grant", "total_loan", "total_ppp",
                "peak_burden_share")
-#: The options as the page labels them, for the optimiser's messages (which name the command line's flags).
-OPTION_LABELS = {"--objective": "Objective", "--burden-limit": "Keep the burden within the limit",
-                 "--max-debt": "Cap on new debt", "--min-share": "Minimum shares",
-                 "--late-weight": "Weight on later years"}
+#: The options (:func:`~dfl_finance.studies.optimise.options_for`'s keywords) as the page labels them, for the
+#: optimiser's messages (which name the options by those keywords).
+OPTION_LABELS = {"objective": "Objective", "burden_limit": "Keep the burden within the limit",
+                 "max_debt": "Cap on new debt", "min_share": "Minimum shares",
+                 "late_weight": "Weight on later years"}
 #: The binding constraints the shadow-price chart shows at most (the table lists them all).
 CHART_ROWS = 20
 #: The measures of the shadow-price chart: what one more step of a constraint saves, and the gap it closes.
 SAVES, CLOSES = "PV government cost saved", "Gap closed"
 
-_FLAG = re.compile("|".join(re.escape(f) for f in sorted(OPTION_LABELS, key=len, reverse=True)))
+
+def in_app_words(problems: Sequence[Problem]) -> list[Problem]:
+    """The optimiser's problems with its options named as the page labels them: ``min_share: must be ...`` ->
+    ``Minimum shares: must be ...``."""
+    return [p.named(OPTION_LABELS) for p in problems]
 
 
-def in_app_words(text: str) -> str:
-    """A message of the optimiser with the command line's flags named as the page's options: ``the minimum share of
-    `gpe` (--min-share)`` -> ``the minimum share of `gpe` ("Minimum shares")``; ``--max-debt: must be ...`` ->
-    ``Cap on new debt: must be ...``."""
-    def named(m: re.Match[str]) -> str:
-        label = OPTION_LABELS[m.group(0)]
-        before = text[:m.start()]
-        return label if not before or before.endswith(("\n", "- ")) else f'"{label}"'
-
-    return _FLAG.sub(named, text)
+def error_words(exc: DflFinanceError) -> str:
+    """An error of the optimiser with its option named as the page labels it, quoted within the sentence: ``the
+    minimum share of `gpe` (min_share) cannot hold`` -> ``the minimum share of `gpe` ("Minimum shares") cannot
+    hold``."""
+    return exc.in_words({option: f'"{label}"' for option, label in OPTION_LABELS.items()})
 
 
 #: The optimiser's options as :func:`options_key` gives them.

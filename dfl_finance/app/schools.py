@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from dfl_finance.errors import Problem, ScenarioError
+from dfl_finance.errors import OptionProblem, Problem, ScenarioError
 from dfl_finance.inputs.schools import read_table_bytes
 from dfl_finance.model.schools import plan_schools
 from dfl_finance.outputs.export import manifest, zip_tables
@@ -47,10 +47,10 @@ ORDER_LABELS: Final = {
     "priority": "The table's priority column (lower first)",
 }
 #: The options of :func:`~dfl_finance.model.schools.plan_schools` as the page labels them (its problems name the
-#: command line's options).
+#: options by their keyword arguments).
 OPTION_LABELS: Final = {
-    "--horizon": "Horizon (years)", "--order": "Rollout order", "--budget": "Yearly capex budget [USD]",
-    "--target-year": "Target year", "--prefer": "Preferred technologies", "--rate": "Discount rate",
+    "years": "Horizon (years)", "order": "Rollout order", "budget": "Yearly capex budget [USD]",
+    "target_year": "Target year", "prefer": "Preferred technologies", "rate": "Discount rate",
 }
 #: The most schools drawn on the map; a larger table is shown as a random sample of this many (the same each time).
 MAP_MAX_POINTS: Final = 10_000
@@ -91,7 +91,7 @@ def school_results(data: bytes, name: str, years: int = 10, start_year: int = 20
         (:func:`~dfl_finance.model.schools.plan_schools`).
     """
     if order not in ORDERS:
-        raise ScenarioError([Problem("--order", "unknown order", order)])
+        raise ScenarioError([OptionProblem("order", "unknown order", order)])
     table = read_table_bytes(data, name)
     plan = plan_schools(table, years=years, start_year=start_year, order=order, budget=budget,
                         target_year=target_year, rate=rate, prefer=prefer, extend_fibre=extend_fibre)
@@ -105,8 +105,9 @@ def school_results(data: bytes, name: str, years: int = 10, start_year: int = 20
 
 
 def option_problems(problems: Sequence[Problem]) -> list[Problem]:
-    """The plan's problems with the page's labels instead of the command line's options (``--budget``)."""
-    return [Problem(OPTION_LABELS.get(p.path, p.path), p.message, p.value, p.has_value) for p in problems]
+    """The plan's problems with the page's labels for its options (``budget`` -> ``Yearly capex budget [USD]``); a
+    problem of the table as it is."""
+    return [p.named(OPTION_LABELS) for p in problems]
 
 
 def zip_of(results: SchoolResults) -> bytes:

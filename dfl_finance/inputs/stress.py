@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from dfl_finance.errors import Problem, ScenarioError, known
+from dfl_finance.errors import OptionProblem, Problem, ScenarioError, known
 from dfl_finance.inputs.paths import did_you_mean
 from dfl_finance.vocabulary import STRESS_NAMES
 
@@ -117,7 +117,8 @@ def parse_stress(text: str) -> StressSpec:
     Raises
     ------
     ScenarioError
-        An unknown name or a size that is not a number; the problem is named ``--stress``.
+        An unknown name or a size that is not a number; the problem names the option ``stress`` (an
+        :class:`~dfl_finance.errors.OptionProblem`).
 
     Examples
     --------
@@ -128,16 +129,16 @@ def parse_stress(text: str) -> StressSpec:
     name, colon, source = head.partition(":")
     name, source = name.strip(), source.strip()
     if name not in STRESSES:
-        raise ScenarioError([Problem("--stress", f"unknown stress `{name}` (known: {known(STRESS_NAMES)})"
-                                     + did_you_mean(name, STRESS_NAMES), text)])
+        raise ScenarioError([OptionProblem("stress", f"unknown stress `{name}` (known: {known(STRESS_NAMES)})"
+                                           + did_you_mean(name, STRESS_NAMES), text)])
     if colon and not source:
-        raise ScenarioError([Problem("--stress", "write a source id after the colon (name:source)", text)])
+        raise ScenarioError([OptionProblem("stress", "write a source id after the colon (name:source)", text)])
     size = None
     if eq:
         try:
             size = float(size_text)
         except ValueError:
-            raise ScenarioError([Problem("--stress", "the size after `=` must be a number", text)]) from None
+            raise ScenarioError([OptionProblem("stress", "the size after `=` must be a number", text)]) from None
     return StressSpec(name, source or None, size)
 
 
@@ -179,8 +180,9 @@ def stress_problems(sc: Scenario) -> list[Problem]:
 
 
 def check_stresses(specs: Sequence[StressSpec], sc: Scenario) -> list[Problem]:
-    """What is wrong with stresses named on the command line for a scenario, each named ``--stress``."""
-    return [Problem("--stress", f"{spec.key}: {field}: {message}", value)
+    """What is wrong with stresses given as options (not ``[[stress]]`` rows) for a scenario, each problem naming the
+    option ``stress``."""
+    return [OptionProblem("stress", f"{spec.key}: {field}: {message}", value)
             for spec in specs for field, message, value in _spec_problems(spec, sc)]
 
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from dfl_finance.engine import Bools, Floats, Ints
 from dfl_finance.engine.schools import TECHNOLOGIES
-from dfl_finance.errors import Problem, ScenarioError, known
+from dfl_finance.errors import OptionProblem, Problem, ScenarioError, known
 from dfl_finance.inputs.io import validate_scenario
 from dfl_finance.inputs.paths import resolve
 from dfl_finance.inputs.schools import read_schools
@@ -84,7 +84,8 @@ def with_school_plan(scenario: Scenario, plan: SchoolPlan,
     Raises
     ------
     ScenarioError
-        No such programme, or a plan of other years than the scenario's.
+        No such programme, or a plan of other years than the scenario's (a problem of the option ``programme`` or
+        ``scenario``, :class:`~dfl_finance.errors.OptionProblem`).
     """
     meta = scenario.scenario
     ids = [p.id for p in scenario.programme]
@@ -92,16 +93,17 @@ def with_school_plan(scenario: Scenario, plan: SchoolPlan,
         found = "connectivity" if "connectivity" in ids else next(
             (p.id for p in scenario.programme if p.driver == "schools"), None)
         if found is None:
-            raise ScenarioError([Problem("--programme", "the scenario has no programme with id connectivity or "
-                                         f"driver schools to take the school plan (programmes: {known(ids)})",
-                                         has_value=False)])
+            raise ScenarioError([OptionProblem("programme", "the scenario has no programme with id connectivity "
+                                               "or driver schools to take the school plan (programmes: "
+                                               f"{known(ids)})", has_value=False)])
         programme = found
     if programme not in ids:
-        raise ScenarioError([Problem("--programme", f"no programme with this id (known: {known(ids)})", programme)])
+        raise ScenarioError([OptionProblem("programme", f"no programme with this id (known: {known(ids)})",
+                                           programme)])
     if plan.start_year != meta.start_year or plan.years != meta.years:
-        raise ScenarioError([Problem("--scenario", f"the school plan covers {plan.start_year}.."
-                                     f"{plan.start_year + plan.years - 1}, the scenario {meta.start_year}.."
-                                     f"{scenario.end_year}", has_value=False)])
+        raise ScenarioError([OptionProblem("scenario", f"the school plan covers {plan.start_year}.."
+                                           f"{plan.start_year + plan.years - 1}, the scenario {meta.start_year}.."
+                                           f"{scenario.end_year}", has_value=False)])
     lines = []
     for item, (kind, amounts) in yearly_costs(plan).items():
         top = float(amounts.max())

@@ -12,7 +12,7 @@ import numpy as np
 from dfl_finance.engine import Ints
 from dfl_finance.engine.rollout import ORDERS, connection_order, connection_years
 from dfl_finance.engine.schools import TECHNOLOGIES, SchoolCosts, Schools, Technologies, school_costs
-from dfl_finance.errors import Problem, ScenarioError, known
+from dfl_finance.errors import OptionProblem, Problem, ScenarioError, known
 from dfl_finance.inputs.schools import SchoolTable, nearest_km
 from dfl_finance.model.sizing import check_school_plan
 from dfl_finance.model.technology import default_technologies
@@ -125,31 +125,32 @@ def plan_schools(table: SchoolTable, years: int = 10, start_year: int = 2026, or
     Raises
     ------
     ScenarioError
-        An unknown order or technology, a budget <= 0, a target year outside the plan.
+        An unknown order or technology, a budget <= 0, a target year outside the plan; each problem names its
+        option (:class:`~dfl_finance.errors.OptionProblem`: ``order``, ``years``, ``start_year``, ...).
     """
-    problems = []
+    problems: list[Problem] = []
     if order not in ORDERS:
-        problems.append(Problem("--order", f"unknown order ({known(ORDERS)})", order))
+        problems.append(OptionProblem("order", f"unknown order ({known(ORDERS)})", order))
     if prefer is not None:
         unknown = [p for p in prefer if p not in TECHNOLOGIES]
         if unknown or not prefer:
-            problems.append(Problem("--prefer", f"name technologies ({known(TECHNOLOGIES)})", ",".join(prefer)))
+            problems.append(OptionProblem("prefer", f"name technologies ({known(TECHNOLOGIES)})", ",".join(prefer)))
     if budget is not None and not budget > 0:
-        problems.append(Problem("--budget", "must be > 0 (USD of capex a year)", budget))
+        problems.append(OptionProblem("budget", "must be > 0 (USD of capex a year)", budget))
     if target_year is not None and not start_year <= target_year < start_year + years:
-        problems.append(Problem("--target-year", f"must be within the plan ({start_year}..{start_year + years - 1})",
-                                target_year))
+        problems.append(OptionProblem("target_year", f"must be within the plan ({start_year}.."
+                                      f"{start_year + years - 1})", target_year))
     if order == "priority" and "priority" not in table.frame.columns:
-        problems.append(Problem("--order", "the priority order needs a priority column in the school table",
-                                order))
+        problems.append(OptionProblem("order", "the priority order needs a priority column in the school table",
+                                      order))
     if not 1 <= years <= MAX_YEARS:
-        problems.append(Problem("--horizon", f"must be 1 to {MAX_YEARS} years (as a scenario's years)", years))
+        problems.append(OptionProblem("years", f"must be 1 to {MAX_YEARS} years (as a scenario's years)", years))
     if not 1900 <= start_year <= 2200:
-        problems.append(Problem("--start-year", "must be a year from 1900 to 2200", start_year))
+        problems.append(OptionProblem("start_year", "must be a year from 1900 to 2200", start_year))
     if not (math.isfinite(rate) and 0.0 <= rate <= 1.0):
-        problems.append(Problem("--rate", "must be a discount rate from 0 to 1 (0.05 is 5% a year)", rate))
+        problems.append(OptionProblem("rate", "must be a discount rate from 0 to 1 (0.05 is 5% a year)", rate))
     if budget is not None and not math.isfinite(budget):
-        problems.append(Problem("--budget", "must be a finite amount (USD of capex a year)", budget))
+        problems.append(OptionProblem("budget", "must be a finite amount (USD of capex a year)", budget))
     if problems:
         raise ScenarioError(problems)
     check_school_plan(len(table), years)

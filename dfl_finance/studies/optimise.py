@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from typing import TYPE_CHECKING
@@ -23,7 +23,7 @@ import numpy as np
 
 from dfl_finance.engine.optimise import FIRST_STAGES, Infeasible, Options
 from dfl_finance.engine.optimise import optimise as solve
-from dfl_finance.errors import DflFinanceError, Problem, ScenarioError, known
+from dfl_finance.errors import DflFinanceError, OptionProblem, Problem, ScenarioError, known
 from dfl_finance.inputs.io import validate_scenario
 from dfl_finance.inputs.paths import did_you_mean
 from dfl_finance.model.compile import Samples, eligible_cells, paying_order
@@ -54,7 +54,22 @@ REPRODUCE_TOLERANCE = 1e-6
 
 
 class OptimiseError(DflFinanceError):
-    """An optimisation that cannot be run as asked: an infeasible limit, an unknown source, a bad option."""
+    """An optimisation that cannot be run as asked: an infeasible limit, an unknown source, a bad option.
+
+    A limit that cannot hold names its option (``option``, a keyword of :func:`options_for`: ``min_share``,
+    ``burden_limit``, ``max_debt``, ``dsf``) in brackets after ``head``, then ``tail``; a face says it in its own words
+    with :meth:`in_words`."""
+
+    def __init__(self, head: str, option: str | None = None, tail: str = "") -> None:
+        self.head, self.option, self.tail = head, option, tail
+        super().__init__(self.in_words({}))
+
+    def in_words(self, words: Mapping[str, str]) -> str:
+        """The message with the option called ``words[option]`` (its own name when ``words`` does not name it):
+        ``the minimum share of `gpe` (min_share) cannot hold ...``."""
+        if self.option is None:
+            return self.head
+        return f"{self.head} ({words.get(self.option, self.option)}){self.tail}"
 
 
 @dataclass(frozen=True)
@@ -200,33 +215,33 @@ def options_for(scenario: Scenario, objective: str = "gap", burden_limit: bool =
 
     Raises
     ------
-    OptimiseError
+    ScenarioError
         An unknown objective or source, a share outside (0, 1], shares that add up to more than 1, a negative
-        amount or weight.
+        amount or weight; each problem names its option (:class:`~dfl_finance.errors.OptionProblem`).
     """
-    problems = []
+    problems: list[Problem] = []
     if objective not in FIRST_STAGES:
-        problems.append(Problem("--objective", f"unknown objective ({known(FIRST_STAGES)})", objective))
+        problems.append(OptionProblem("objective", f"unknown objective ({known(FIRST_STAGES)})", objective))
     ids = [s.id for s in scenario.source]
     shares = []
     for sid, share in min_share:
         if sid not in ids:
-            problems.append(Problem("--min-share", f"no source with this id (known: {known(ids)})"
-                                    + did_you_mean(sid, ids), sid))
+            problems.append(OptionProblem("min_share", f"no source with this id (known: {known(ids)})"
+                                          + did_you_mean(sid, ids), sid))
         elif not (0.0 < share <= 1.0):
-            problems.append(Problem("--min-share", f"the share of `{sid}` must be > 0 and <= 1", share))
+            problems.append(OptionProblem("min_share", f"the share of `{sid}` must be > 0 and <= 1", share))
         else:
             shares.append((ids.index(sid), float(share)))
     if sum(s for _, s in shares) > 1.0 + 1e-12:
-        problems.append(Problem("--min-share", "the minimum shares add up to more than the whole plan",
-                                sum(s for _, s in shares)))
+        problems.append(OptionProblem("min_share", "the minimum shares add up to more than the whole plan",
+                                      sum(s for _, s in shares)))
     if max_debt is not None and not (max_debt >= 0.0 and math.isfinite(max_debt)):
-        problems.append(Problem("--max-debt", "must be a finite amount >= 0", max_debt))
+        problems.append(OptionProblem("max_debt", "must be a finite amount >= 0", max_debt))
     if not (late_weight >= 0.0 and math.isfinite(late_weight)):
-        problems.append(Problem("--late-weight", "must be a finite number >= 0", late_weight))
+        problems.append(OptionProblem("late_weight", "must be a finite number >= 0", late_weight))
     if dsf and (scenario.debt.gdp is None or scenario.debt.capacity is None):
-        problems.append(Problem("--dsf", "the DSF limits need [debt] gdp and the debt-carrying capacity (a country "
-                                "profile, or [debt] in the file)", has_value=False))
+        problems.append(OptionProblem("dsf", "the DSF limits need [debt] gdp and the debt-carrying capacity (a "
+                                      "country profile, or [debt] in the file)", has_value=False))
     if problems:
         raise ScenarioError(problems)
     return Options(first=objective, burden_limit=burden_limit, max_debt=max_debt, min_share=tuple(shares),
@@ -251,8 +266,10 @@ def _both_runs(scenario: Scenario, options: Options | None, basis: str | None, d
         optimal = run(_renamed(scenario, f"{scenario.name} (optimal mix)"), basis, draws=draws, samples=samples,
                       allocation=partial(solve, options=options, progress=progress))
     except Infeasible as exc:
-        raise OptimiseError(f"no mix meets the limits: {_constraint_words(scenario, exc.constraint)} "
-                            f"{exc.message}") from None
+        words, option, after = _constraint_words(scenario, exc.constraint)
+        if option is None:
+            raise OptimiseError(f"no mix meets the limits: {words} {exc.message}") from None
+        raise OptimiseError(f"no mix meets the limits: {words}", option, f"{after} {exc.message}") from None
     return options, waterfall, optimal
 
 
@@ -288,20 +305,22 @@ def optimise_draws(scenario: Scenario, options: Options | None = None, draws: in
     return waterfall, optimal
 
 
-def _constraint_words(sc: Scenario, name: str) -> str:
-    """``min_share[2]`` -> ``the minimum share of `gpe` (--min-share)``."""
+def _constraint_words(sc: Scenario, name: str) -> tuple[str, str | None, str]:
+    """A constraint in words, the option that sets it and what follows the option: ``min_share[2]`` ->
+    ``("the minimum share of `gpe`", "min_share", "")``, ``burden_limit[2]`` -> ``("the burden limit",
+    "burden_limit", " in 2028")``; another constraint by its name, without an option."""
     kind, _, rest = name.partition("[")
     index = rest.rstrip("]")
     if kind == "min_share" and index.isdigit():
-        return f"the minimum share of `{sc.source[int(index)].id}` (--min-share)"
+        return f"the minimum share of `{sc.source[int(index)].id}`", "min_share", ""
     if kind == "burden_limit":
         year = sc.scenario.start_year + int(index) if index.isdigit() else None
-        return "the burden limit (--burden-limit)" + (f" in {year}" if year is not None else "")
+        return "the burden limit", "burden_limit", (f" in {year}" if year is not None else "")
     if kind == "max_debt":
-        return "the cap on new debt (--max-debt)"
+        return "the cap on new debt", "max_debt", ""
     if kind == "dsf":
-        return f"the LIC-DSF limit on {index} (--dsf)"
-    return name
+        return f"the LIC-DSF limit on {index}", "dsf", ""
+    return name, None, ""
 
 
 def _renamed(scenario: Scenario, name: str) -> Scenario:

@@ -95,7 +95,7 @@ try:
     max_debt = parse_number(debt_text, integer=False, optional=True)
 except ValueError as exc:
     max_debt = None
-    c[0].error(f"{OPTION_LABELS['--max-debt']}: {exc}", icon=":material/error:")
+    c[0].error(f"{OPTION_LABELS['max_debt']}: {exc}", icon=":material/error:")
     debt_ok = False
 else:
     debt_ok = True
@@ -109,7 +109,7 @@ late = c[1].number_input("Weight on later years", min_value=0.0, max_value=100.0
 ids = [s.id for s in sc.source]
 source_label = {s.id: s.label for s in sc.source}
 state.keep_known(f"opt_shares:{scope}", ids)
-chosen = st.multiselect(OPTION_LABELS["--min-share"] + ": sources that must pay at least a share of the plan's cost",
+chosen = st.multiselect(OPTION_LABELS["min_share"] + ": sources that must pay at least a share of the plan's cost",
                         ids, format_func=lambda i: f"{source_label[i]} ({i})", key=f"opt_shares:{scope}")
 shares = {}
 if chosen:
@@ -134,7 +134,7 @@ try:
     with st.spinner("Solving..."):
         best = checked_optimum(entry.text, *solved, basis)
 except ScenarioError as exc:
-    st.error("No optimal mix for these options:\n\n" + in_app_words(problem_list(exc.problems)))
+    st.error("No optimal mix for these options:\n\n" + problem_list(in_app_words(exc.problems)))
     st.stop()
 
 currency = str(best["currency"])

@@ -90,7 +90,7 @@ rate = c[3].number_input("Discount rate", min_value=0.0, max_value=0.5, value=0.
                          key="schools_rate",
                          help="Discounts the cost over the horizon that decides each school's technology (0: none).")
 c = st.columns(4, vertical_alignment="bottom")
-budget_text = c[0].text_input(OPTION_LABELS["--budget"], key="schools_budget", placeholder="none",
+budget_text = c[0].text_input(OPTION_LABELS["budget"], key="schools_budget", placeholder="none",
                               help="The capex the plan may spend a year (solar kits included); a school is connected "
                                    "in the first year by whose end the cumulative capex up to it fits in the "
                                    "cumulative budget. Empty: the same number of schools each year.")
@@ -110,7 +110,7 @@ field_errors = []
 try:
     budget = parse_number(budget_text, integer=False, optional=True)
 except ValueError as exc:
-    field_errors.append(f"{OPTION_LABELS['--budget']}: {exc} (got {budget_text!r})")
+    field_errors.append(f"{OPTION_LABELS['budget']}: {exc} (got {budget_text!r})")
     budget = None
 try:
     target_year = parse_number(target_text, integer=True, optional=True)
