@@ -1,6 +1,6 @@
-"""The sweep file as pydantic models (dfl_finance.inputs.sweep, .files): one broken fixture per validation error
-(tests/data/invalid-sweep), each named by its file, its field and its value as a scenario's are, in the models'
-words."""
+"""The portfolio and sweep files as pydantic models (dfl_finance.inputs.portfolio, .sweep, .files): one broken fixture
+per validation error (tests/data/invalid-portfolio, tests/data/invalid-sweep), each named by its file, its field and
+its value as a scenario's are, in the models' words."""
 
 from __future__ import annotations
 
@@ -10,10 +10,14 @@ import pytest
 
 from dfl_finance import ScenarioError
 from dfl_finance.inputs.files import FileModel
+from dfl_finance.inputs.portfolio import GroupWeights, PortfolioFile, read_portfolio
 from dfl_finance.inputs.sweep import SweepFile, read_sweep
+from dfl_finance.studies.portfolio import load_portfolio
 from dfl_finance.studies.sweep import load_sweep
+from dfl_finance.vocabulary import INCOME_GROUPS
 from tests.conftest import ROOT
 
+PORTFOLIOS = sorted((ROOT / "tests" / "data" / "invalid-portfolio").glob("*.toml"))
 SWEEPS = sorted((ROOT / "tests" / "data" / "invalid-sweep").glob("*.toml"))
 
 
@@ -24,10 +28,12 @@ def _expectation(path: Path) -> tuple[str, str]:
     return lines[0].removeprefix("# expect: "), lines[1].removeprefix("# message: ")
 
 
-@pytest.mark.parametrize("path", SWEEPS, ids=[f"{p.parent.name}/{p.stem}" for p in SWEEPS])
+@pytest.mark.parametrize("path", [*PORTFOLIOS, *SWEEPS], ids=[f"{p.parent.name}/{p.stem}" for p in
+                                                              [*PORTFOLIOS, *SWEEPS]])
 def test_each_broken_file_is_refused_by_file_field_and_value(path):
+    load = load_portfolio if path.parent.name == "invalid-portfolio" else load_sweep
     with pytest.raises(ScenarioError) as info:
-        load_sweep(path)
+        load(path)
     field, message = _expectation(path)
     (problem,) = info.value.problems  # one mistake, one problem
     assert problem.path == f"{path}: {field}", problem
@@ -35,12 +41,16 @@ def test_each_broken_file_is_refused_by_file_field_and_value(path):
 
 
 def test_the_valid_examples_read_without_a_problem():
+    for path in sorted((ROOT / "examples").glob("portfolio-*.toml")):
+        spec = read_portfolio(path)
+        assert not spec.problems and spec.fund is not None and len(spec.countries) == spec.rows > 0, path
     for path in sorted((ROOT / "examples").glob("sweep-*.toml")):
         assert not read_sweep(path).problems, path
 
 
-def test_every_table_of_the_files_is_a_file_model():
-    """Every table is strict and forbids unknown keys (FileModel)."""
+def test_every_table_of_the_files_is_a_file_model_and_the_group_weights_are_the_income_groups():
+    """Every table is strict and forbids unknown keys (FileModel), and group_weights knows the income groups of the
+    vocabulary, by their names as written (lower-middle)."""
     def tables(model: type) -> set[type]:
         found = {model}
         for info in model.model_fields.values():
@@ -50,7 +60,21 @@ def test_every_table_of_the_files_is_a_file_model():
                         found |= tables(inner)
         return found
 
-    every = tables(SweepFile)
-    assert len(every) == 4
+    every = tables(PortfolioFile) | tables(SweepFile)
+    assert len(every) == 10  # 6 tables of a portfolio file, 4 of a sweep file
     for model in every:
         assert model.model_config["extra"] == "forbid" and model.model_config["strict"], model
+    assert tuple(info.alias or name for name, info in GroupWeights.model_fields.items()) == INCOME_GROUPS
+
+
+def test_a_file_with_problems_in_several_tables_names_them_all(tmp_path):
+    """A bad fund and a bad pooled discount are both said, and the countries are still read (their problems too)."""
+    (tmp_path / "A.toml").write_text((ROOT / "scenarios/rwanda-domestic.toml").read_text(encoding="utf-8").replace(
+        "[context]", "[context]\nschools = -3", 1), encoding="utf-8")
+    spec = tmp_path / "p.toml"
+    spec.write_text('[[country]]\nscenario = "A.toml"\n[fund]\nenvelope = -1.0\nrule = "need"\n'
+                    '[[pooled]]\nitem = "x"\ndiscount = 1.5\nsource = "PLACEHOLDER: a test"\n', encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_portfolio(spec)
+    assert [p.path for p in info.value.problems] == [f"{spec}: fund.envelope", f"{spec}: pooled[0].discount",
+                                                    f"{(tmp_path / 'A.toml').resolve()}: context.schools"]

@@ -1,47 +1,11 @@
 """A donor's portfolio: country scenarios, a pooled fund shared by a rule, pooled procurement; each country run with
 its share, and the view across countries.
 
-A portfolio file (TOML)::
+The portfolio file (its format, its countries given by a scenario file or by a country profile with a plan template)
+is :mod:`dfl_finance.inputs.portfolio`. Here:
 
-    [portfolio]
-    name = "Pooled fund, East Africa"
-    template = "plan-template.toml"    # optional: a plan template for the countries given by their profile
-
-    [[country]]
-    scenario = "../scenarios/rwanda-ida-credit.toml"   # relative to this file
-    income_group = "low"                                # optional: low | lower-middle | upper-middle | high
-    weight = 1.0                                        # optional: the weight of the weighted rule
-    values = { "source[mof].budget_share_cap" = 0.02 }  # optional: field-path overrides of the scenario
-
-    [[country]]
-    profile = "KEN"          # instead of scenario: the plan template run with the country profile KEN
-    values = { "source[ida].commitment" = 80e6 }
-
-    [fund]
-    id = "pooled_fund"
-    envelope = 50e6          # USD, current prices, over the plans
-    rule = "need"            # need | per-learner | weighted | optimal
-    per_learner = 2.0        # per-learner: USD per learner
-    objective = "reach"      # optimal: the most learners reached (reach) or the most gap closed (gap) first
-    co_finances = ["gpe"]    # optional: grants whose match rule counts the fund as co-financing
-
-    [fund.source]            # optional: the fund's own source fields (default: a grant eligible for every cell)
-    kind = "loan"            # a regional facility that lends: grant | loan
-    terms = "ida21-regular"  # a loan's terms (a term sheet of data/loan_terms.csv, or rate, grace_years, ...)
-    eligible = ["connectivity:capex"]
-    floor = 1e6              # optional, per country
-    ceiling = 20e6           # optional, per country
-    group_weights = { low = 1.0, lower-middle = 0.6 }   # optional: the weight of a country without its own
-
-    [[pooled]]               # pooled procurement: a discount on the unit cost of the cost lines of this item
-    item = "satellite terminal"
-    discount = 0.3
-    source = "PLACEHOLDER: ..."   # the public source of the discount, or PLACEHOLDER: and why
-
-The package:
-
-- :mod:`.load`: the file read and checked into a :class:`Portfolio` (:func:`load_portfolio`: each country's scenario,
-  its label, income group and weight; the fund and the pooled discounts);
+- :mod:`.load`: the file made into a :class:`Portfolio` (:func:`load_portfolio`: each country's scenario, its label,
+  income group and weight; the fund and the pooled discounts checked against them);
 - :mod:`.transforms`: a country's scenario with the pooled discounts (:func:`discounted`) and with the fund
   (:func:`with_fund`);
 - :mod:`.response`: a country's :class:`Response` to the fund, measured with the engine (:func:`fund_response`), and
@@ -72,9 +36,10 @@ run without the fund (:func:`programme_reach`).
 
 from __future__ import annotations
 
+from dfl_finance.inputs.portfolio import FUND_KINDS, OBJECTIVES, RULES, WEIGHT_WORDS, is_weight
 from dfl_finance.studies.portfolio.allocation import SNAP, allocate_envelope, allocate_optimal
 from dfl_finance.studies.portfolio.fund import CountryEntry, Fund, Portfolio
-from dfl_finance.studies.portfolio.load import FUND_KINDS, OBJECTIVES, RULES, WEIGHT_WORDS, is_weight, load_portfolio
+from dfl_finance.studies.portfolio.load import load_portfolio
 from dfl_finance.studies.portfolio.response import (
     Response,
     fund_response,
