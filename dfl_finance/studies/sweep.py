@@ -10,7 +10,7 @@ alone, so the numbers do not depend on the chunks or on the number of workers.
 Results: ``draws/case=<k>/chunk=<j>.parquet`` (one row per draw: the case's labels and every summary metric; a
 partitioned Parquet data set that pandas, pyarrow or Dask read as one table), ``cases.csv`` (what each case is) and
 ``quantiles.csv`` (every metric's statistics per case, as ``dfl-finance risk`` writes them). A chunk already written
-is not run again (``--resume``); a task that fails is retried, and a case that still fails is reported by name while
+is not run again (``resume``); a task that fails is retried, and a case that still fails is reported by name while
 the others' results are kept.
 
 **A portfolio under uncertainty.** ``portfolio = "portfolio.toml"`` (beside or instead of ``scenarios``) makes the
@@ -342,7 +342,7 @@ def _chunk_path(out: Path, case: int, start: int) -> Path:
 def case_fingerprint(sweep: Sweep, case: Case) -> str:
     """What a case's draws are computed from, hashed: its scenario as validated (data filled in, school plans
     included), its override set, stress and seeds, the sweep's draws, chunk, sampling method and price basis, and
-    the version of dfl_finance. ``--resume`` keeps a case's chunks only when this is unchanged."""
+    the version of dfl_finance. A resumed run (``resume``) keeps a case's chunks only when this is unchanged."""
     import hashlib
     import json
 
@@ -387,7 +387,7 @@ def _stale(out: Path, sweep: Sweep, resume: bool) -> dict[int, str]:
 
 
 def _write_chunk(df: pd.DataFrame, path: Path) -> None:
-    """Atomically: a chunk file exists only when complete (what --resume relies on)."""
+    """Atomically: a chunk file exists only when complete (what a resumed run relies on)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     # hidden (a leading dot): a chunk whose writing is killed is no part of the data set readers see, and the next
     # run removes it
@@ -622,30 +622,32 @@ def check_cluster(client: Any, wait: float = 60.0) -> int:
     Raises
     ------
     DflFinanceError
-        No worker joined, or a worker cannot import dfl_finance or has another version (each named).
+        No worker joined, or a worker cannot import dfl_finance or has another version (each named; the message
+        names the option ``scheduler``, the cluster's address).
     """
     __version__ = vocabulary.VERSION
     if not client.scheduler_info().get("workers"):
         try:
             client.wait_for_workers(1, timeout=wait)
         except TimeoutError:
-            raise DflFinanceError(f"--scheduler: no worker joined the scheduler in {wait:.0f} s (start `dask worker "
+            raise DflFinanceError(f"scheduler: no worker joined the scheduler in {wait:.0f} s (start `dask worker "
                                   "<scheduler address>` on the machines that will run the sweep)") from None
     try:
         found = client.run(_version)
     except Exception as exc:  # noqa: BLE001 - a worker without dfl_finance fails to unpickle the function
-        raise DflFinanceError(f"--scheduler: a worker cannot run this dfl_finance ({type(exc).__name__}: {exc}); "
+        raise DflFinanceError(f"scheduler: a worker cannot run this dfl_finance ({type(exc).__name__}: {exc}); "
                               f"every worker needs the dfl-finance of this machine ({__version__})") from None
     other = {w: v for w, v in found.items() if v != __version__}
     if other:
-        raise DflFinanceError(f"--scheduler: workers with another dfl-finance than this one ({__version__}): "
+        raise DflFinanceError(f"scheduler: workers with another dfl-finance than this one ({__version__}): "
                               + ", ".join(f"{w} ({v})" for w, v in sorted(other.items())))
     return len(found)
 
 
 def check_workers(n: int) -> int:
+    """``n``, the number of local worker processes (the option ``workers``), if it is one from 1 to 1024."""
     if not 1 <= n <= 1024:
-        raise DflFinanceError(f"--workers must be between 1 and 1024 worker processes, or 0 to run in this "
+        raise DflFinanceError(f"workers: must be between 1 and 1024 worker processes, or 0 to run in this "
                               f"process (got {n})")
     return n
 
