@@ -37,7 +37,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -45,7 +45,7 @@ from dfl_finance import vocabulary
 from dfl_finance.engine.model import simulate
 from dfl_finance.errors import DflFinanceError, Problem, ScenarioError, known
 from dfl_finance.inputs.io import dump_resolved, parse_resolved, write_text_atomically
-from dfl_finance.inputs.stress import parse_stress
+from dfl_finance.inputs.stress import check_stresses, parse_stress
 from dfl_finance.inputs.sweep import AS_WRITTEN, read_sweep
 from dfl_finance.inputs.uncertain import drawn_inputs, flat_note
 from dfl_finance.model.compile import build_model_inputs
@@ -54,7 +54,7 @@ from dfl_finance.model.samples import draw_samples
 from dfl_finance.outputs.export import csv_text
 from dfl_finance.outputs.result import QUANTILE_COLUMNS, Result, _statistics, round_statistic, run
 from dfl_finance.studies.portfolio import load_portfolio, run_portfolio
-from dfl_finance.studies.risk.stress import NotApplicable, apply_stress, check_stresses
+from dfl_finance.studies.risk.stress import NotApplicable, apply_stress
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -448,7 +448,7 @@ def run_sweep(sweep: Sweep, out: str | Path, client: Any = None, resume: bool = 
             f = client.submit(run_chunk, sweep.texts[c.file], c, start, stop, sweep.draws, sweep.method,
                               sweep.basis, retries=RETRIES, pure=False, key=f"dfl-{case}-{start}-{os.getpid()}")
             futures[f] = (case, start)
-        for f in as_completed(futures):
+        for f in cast(Any, as_completed)(futures):  # (distributed is not typed)
             case, start = futures[f]
             try:
                 _write_chunk(f.result(), _chunk_path(out, case, start))
@@ -606,9 +606,9 @@ def local_client(workers: int) -> Any:
     from distributed import Client, LocalCluster
 
     # its HTTP routes (metrics) on a free port: 8787 may be taken by another scheduler on the machine
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
-                           silence_logs=logging.ERROR)
-    return Client(cluster)
+    cluster = cast(Any, LocalCluster)(n_workers=workers, threads_per_worker=1, processes=True,  # (not typed)
+                                      dashboard_address=":0", silence_logs=logging.ERROR)
+    return cast(Any, Client)(cluster)
 
 
 def _version() -> str:

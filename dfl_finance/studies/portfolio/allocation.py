@@ -46,7 +46,7 @@ def allocate_envelope(basis: Floats, need: Floats, envelope: float, floor: Float
         raise ValueError(f"the floors need {low.sum():,.0f}, more than the envelope of {envelope:,.0f}")
     target = min(float(envelope), float(cap.sum()))
     pos = basis > 0
-    share = low.copy()
+    share: Floats = low.copy()
     if pos.any() and target > low.sum():
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # a tiny basis: a bend beyond floats
             share = _proportional(basis, low, cap, target)
@@ -114,7 +114,8 @@ def allocate_optimal(responses: list[Response], envelope: float, floor: Floats |
     length, slopes, owner, ordered = _segments(responses, hi)
     n, nb = len(length), len(ordered)
     if n == 0 or envelope <= 0:
-        return lo.copy()
+        out: Floats = lo.copy()
+        return out
     # amounts in units of the envelope: HiGHS's tolerances apply to shares of it (of a millionth of a need at least)
     unit = max(float(envelope), 1e-6 * float(hi.max()))
     L = np.array(length) / unit
