@@ -214,10 +214,6 @@ class PortfolioFile(FileModel):
         return f"unknown table (known: {', '.join(cls.model_fields)})"
 
 
-#: The fields of a ``[[country]]`` row.
-COUNTRY_FIELDS = tuple(CountryRow.model_fields)
-
-
 @dataclass(frozen=True)
 class PlanTemplate:
     """A portfolio's plan template: its file and its parsed (not yet validated) content (``None``: it could not be
