@@ -78,3 +78,30 @@ def test_a_file_with_problems_in_several_tables_names_them_all(tmp_path):
         load_portfolio(spec)
     assert [p.path for p in info.value.problems] == [f"{spec}: fund.envelope", f"{spec}: pooled[0].discount",
                                                     f"{(tmp_path / 'A.toml').resolve()}: context.schools"]
+
+
+def test_a_row_that_does_not_validate_leaves_the_other_rows_checked(tmp_path):
+    """A [[country]], [[pooled]], [[sweep.override]] or [[sweep.case]] row with a bad field is named, and the other
+    rows of its list are still read and checked against the files they name, as the hand-written checks did."""
+    (tmp_path / "A.toml").write_text((ROOT / "scenarios/rwanda-domestic.toml").read_text(encoding="utf-8").replace(
+        "[context]", "[context]\nschools = -3", 1), encoding="utf-8")
+    spec = tmp_path / "p.toml"
+    spec.write_text(f'[[country]]\nscenario = "{ROOT / "scenarios/kenya-domestic.toml"}"\nweight = -1\n'
+                    '[[country]]\nscenario = "A.toml"\n[fund]\nenvelope = 1.0\nrule = "need"\n'
+                    '[[pooled]]\nitem = "x"\ndiscount = 2\nsource = "y"\n'
+                    '[[pooled]]\nitem = "nothing"\ndiscount = 0.1\nsource = "y"\n', encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_portfolio(spec)
+    assert [p.path for p in info.value.problems] == [
+        f"{spec}: country[0].weight", f"{spec}: pooled[0].discount",
+        f"{(tmp_path / 'A.toml').resolve()}: context.schools", f"{spec}: pooled[1].item"]
+    sweep = tmp_path / "s.toml"
+    sweep.write_text(f'[sweep]\nscenarios = ["{ROOT / "scenarios/rwanda-domestic.toml"}"]\n'
+                     '[[sweep.override]]\nname = 3\n'
+                     '[[sweep.override]]\nname = "x"\nvalues = { "context.schoolz" = 1 }\n'
+                     '[[sweep.case]]\nscenario = "nope"\n[[sweep.case]]\nscenario = "z"\nseed = -1\n', encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_sweep(sweep)
+    assert [p.path for p in info.value.problems] == [
+        f"{sweep}: sweep.override[0].name", f"{sweep}: sweep.case[1].seed",
+        f"{sweep}: sweep.override[1].values: context.schoolz", f"{sweep}: sweep.case[0].scenario"]

@@ -15,8 +15,9 @@ pydantic's unless the model gives its own:
 A validator of a field that checks what a type cannot (a stress written ``name[:source][=size]``) raises
 :func:`rule_error`: its words are kept, at the field.
 
-A file whose tables fail in part is still read in part (:func:`valid_part`), so that what it names (scenario files)
-is checked too and every problem is said at once; rules across fields and files run on the parts that validated.
+A file whose tables fail in part is still read in part (:func:`valid_part`, :func:`valid_rows`), so that what it
+names (scenario files) is checked too and every problem is said at once; rules across fields and files run on the
+parts that validated.
 """
 
 from __future__ import annotations
@@ -141,6 +142,18 @@ def valid_part(model: type[M], raw: Mapping[str, Any], failed: Collection[str]) 
         if key in raw and key not in failed:
             model.__pydantic_validator__.validate_assignment(part, name, raw[key])
     return part
+
+
+def valid_rows(model: type[M], raw: object) -> list[tuple[int, M]]:
+    """The rows of a list of tables ``raw`` that validate as ``model``, each with its place in the list (none when
+    ``raw`` is not a list)."""
+    out = []
+    for i, row in enumerate(raw if isinstance(raw, list) else []):
+        try:
+            out.append((i, model.model_validate(row)))
+        except ValidationError:
+            pass
+    return out
 
 
 def in_file(problems: Sequence[Problem], file: object) -> list[Problem]:

@@ -67,7 +67,15 @@ from typing import Annotated, Any, ClassVar, Literal, get_args
 from pydantic import Field, TypeAdapter, ValidationError
 
 from dfl_finance.errors import Problem, ScenarioError, known
-from dfl_finance.inputs.files import FileModel, failed_fields, field, file_problems, in_file, valid_part
+from dfl_finance.inputs.files import (
+    FileModel,
+    failed_fields,
+    field,
+    file_problems,
+    in_file,
+    valid_part,
+    valid_rows,
+)
 from dfl_finance.inputs.io import read_toml
 from dfl_finance.inputs.models import CODE_PATTERN
 from dfl_finance.inputs.profiles import CONTEXT_FIELDS, DEBT_FIELDS, MACRO_FIELDS, CountryProfile, country_profiles
@@ -293,7 +301,7 @@ class PortfolioSpec:
     rows: int  # the [[country]] rows of the file
     countries: list[tuple[int, CountryRow]]  # the rows without a problem, with their index
     fund: FundTable | None  # None: it has problems
-    pooled: list[PooledRow]
+    pooled: list[tuple[int, PooledRow]]  # the rows that validate, with their index
     problems: list[Problem]
 
 
@@ -330,7 +338,8 @@ def read_portfolio(path: str | Path) -> PortfolioSpec:
         template = PlanTemplate(path, None)  # its problem is said with its table's
     rows = raw.get("country")
     countries = []
-    for i, row in enumerate([] if "country" in failed else whole.country):
+    for i, row in valid_rows(CountryRow, rows) if "country" in failed else list(enumerate(whole.country)):
+        # (a row that does not validate is named above; the others are read)
         found = country_problems(i, row, template)
         problems += found
         if not found:
@@ -340,9 +349,10 @@ def read_portfolio(path: str | Path) -> PortfolioSpec:
         found = fund_problems(fund)
         problems += found
         fund = None if found else fund
+    pooled = valid_rows(PooledRow, raw.get("pooled")) if "pooled" in failed else list(enumerate(whole.pooled))
     name = table.name if table is not None and table.name is not None else path.stem
-    return PortfolioSpec(path, name, template, len(rows) if isinstance(rows, list) else 0, countries, fund,
-                         [] if "pooled" in failed else whole.pooled, in_file(problems, path))
+    return PortfolioSpec(path, name, template, len(rows) if isinstance(rows, list) else 0, countries, fund, pooled,
+                         in_file(problems, path))
 
 
 def country_plan(template: dict[str, Any], profile: CountryProfile) -> dict[str, Any]:

@@ -37,7 +37,16 @@ from typing import Annotated, Any, ClassVar
 from pydantic import AfterValidator, Field, ValidationError
 
 from dfl_finance.errors import Problem, ScenarioError
-from dfl_finance.inputs.files import FileModel, failed_fields, field, file_problems, in_file, rule_error, valid_part
+from dfl_finance.inputs.files import (
+    FileModel,
+    failed_fields,
+    field,
+    file_problems,
+    in_file,
+    rule_error,
+    valid_part,
+    valid_rows,
+)
 from dfl_finance.inputs.io import read_toml
 from dfl_finance.inputs.stress import parse_stress
 from dfl_finance.vocabulary import MAX_DRAWS, MAX_SEED, PRICE_BASES, SAMPLING_METHODS, PriceBasis, SamplingMethod
@@ -129,9 +138,10 @@ class SweepFile(FileModel):
                 f"tables, nothing else{hint}")
 
 
-def sweep_problems(table: SweepTable, failed: frozenset[str] = frozenset()) -> list[Problem]:
+def sweep_problems(table: SweepTable, overrides: list[tuple[int, OverrideSet]],
+                   failed: frozenset[str] = frozenset()) -> list[Problem]:
     """The rules of ``[sweep]`` across its fields (those in ``failed`` did not validate and are left out): scenarios
-    or a portfolio, and each override set with its own name."""
+    or a portfolio, and each override set (of ``overrides``, with its place) with its own name."""
     out = []
     if not {"scenarios", "portfolio"} & failed:
         if not table.scenarios and not table.portfolio:
@@ -141,7 +151,7 @@ def sweep_problems(table: SweepTable, failed: frozenset[str] = frozenset()) -> l
         elif table.portfolio == "":
             out.append(Problem("sweep.portfolio", PORTFOLIO_WORDS, ""))
     first: dict[str, int] = {}  # each set's name, and the first set that has it
-    for i, o in enumerate(table.override if "override" not in failed else ()):
+    for i, o in overrides:
         if o.name in first:  # the cases, cases.csv and the manifest know a set by its name
             out.append(Problem(f"sweep.override[{i}].name", f"the name of sweep.override[{first[o.name]}]: give "
                                "each set its own name", o.name))
@@ -152,11 +162,14 @@ def sweep_problems(table: SweepTable, failed: frozenset[str] = frozenset()) -> l
 @dataclass(frozen=True)
 class SweepSpec:
     """A sweep file as read: its ``[sweep]`` table (each field that failed validation at its default), the fields
-    that failed, and every problem of the file (named by the file and the field)."""
+    that failed, its override sets and listed cases that validate (each with its place; ``cases`` None: the sweep
+    lists none), and every problem of the file (named by the file and the field)."""
 
     file: Path
     table: SweepTable
     failed: frozenset[str]
+    overrides: list[tuple[int, OverrideSet]]
+    cases: list[tuple[int, CaseRow]] | None
     problems: list[Problem]
 
     @property
@@ -183,15 +196,21 @@ def read_sweep(path: str | Path) -> SweepSpec:
                                      f"its scenarios or its portfolio (docs/method.md, Sweeps){hint}",
                                      has_value=False)])
     failed: frozenset[str] = frozenset()
+    inner = raw.get("sweep")
     try:
         table = SweepFile.model_validate(raw).sweep
         problems: list[Problem] = []
     except ValidationError as exc:
         problems = file_problems(exc, SweepFile, raw)
-        inner = raw.get("sweep")
         if not isinstance(inner, dict):
             raise ScenarioError(in_file(problems, path)) from None
         failed = failed_fields(exc, ("sweep",))
         table = valid_part(SweepTable, inner, failed)
-    problems += sweep_problems(table, failed)
-    return SweepSpec(path, table, failed, in_file(problems, path))
+    # (a set or case that does not validate is named above; the others are checked)
+    given: dict[str, Any] = inner if isinstance(inner, dict) else {}
+    overrides = valid_rows(OverrideSet, given.get("override")) if "override" in failed else \
+        list(enumerate(table.override))
+    cases = valid_rows(CaseRow, given.get("case")) if "case" in failed else \
+        None if table.case is None else list(enumerate(table.case))
+    problems += sweep_problems(table, overrides, failed)
+    return SweepSpec(path, table, failed, overrides, cases, in_file(problems, path))

@@ -146,7 +146,7 @@ def load_sweep(path: str | Path) -> Sweep:
     """
     path = Path(path)
     spec = read_sweep(path)
-    sweep, failed = spec.table, spec.failed
+    sweep = spec.table
     problems = list(spec.problems)
     draws, chunk, seeds, files = sweep.draws, sweep.chunk, sweep.seeds, sweep.scenarios
     scenarios: dict[str, Scenario] = {}
@@ -167,7 +167,7 @@ def load_sweep(path: str | Path) -> Sweep:
         problems.append(Problem(f"{path}: sweep.scenarios", "two scenarios (or a scenario and a country of the "
                                 "portfolio) have the same name", names))
     sets: list[tuple[str, dict[str, Any]]] = []
-    for i, o in enumerate(sweep.override if "override" not in failed else ()):
+    for i, o in spec.overrides:
         where = f"{path}: sweep.override[{i}]"
         for f, sc in scenarios.items() if o.values else ():
             try:
@@ -177,7 +177,7 @@ def load_sweep(path: str | Path) -> Sweep:
                              for p in exc.problems]
         sets.append((o.name, o.values))
     stresses = sweep.stresses
-    listed = [] if "case" in failed else sweep.case  # (cases that do not validate: none)
+    listed = spec.cases
     combos: list[tuple[str, tuple[str, dict[str, Any]], str, int]] = []
     stress_fields: list[str] = []  # the field that names each combination's stress
     count = len(scenarios) * len(sets) * len(stresses) * len(seeds) if listed is None else len(listed)
@@ -193,7 +193,7 @@ def load_sweep(path: str | Path) -> Sweep:
     else:  # a listed set instead of the product
         by_name = dict(sets)
         by_label = dict(zip(part.labels, part.keys)) if part else {}
-        for i, row in enumerate(listed):
+        for i, row in listed:
             where = f"{path}: sweep.case[{i}]"
             f = by_label.get(row.scenario, row.scenario)  # a country by its name
             oname = row.override if row.override is not None else sets[0][0] if sets else AS_WRITTEN

@@ -64,7 +64,7 @@ def load_portfolio(path: str | Path) -> Portfolio:
                                          f"{'' if q.path.startswith(mine) else ', ' + q.path})", q.value,
                                          q.has_value) for q in exc.problems]
     pooled = []
-    for i, p in enumerate(spec.pooled):
+    for i, p in spec.pooled:
         if not any(line.item == p.item for c in countries for prog in c.scenario.programme for line in prog.cost):
             problems.append(Problem(f"{path}: pooled[{i}].item", "no cost line of any country has this item", p.item))
         pooled.append((p.item, p.discount, p.source.strip()))
