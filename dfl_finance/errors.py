@@ -23,6 +23,20 @@ class DflFinanceError(Exception):
         return str(self)
 
 
+class OptionError(DflFinanceError):
+    """An option of a function that cannot be used as given (not a field of a file): ``option`` is its keyword
+    argument (``workers``, ``scheduler``); a face says it in its own words (:meth:`in_words`: the command line its
+    flag)."""
+
+    def __init__(self, option: str, message: str) -> None:
+        self.option, self.message = option, message
+        super().__init__(self.in_words({}))
+
+    def in_words(self, words: Mapping[str, str]) -> str:
+        """``<option>: <message>``, the option called ``words[option]`` (its own name when ``words`` lacks it)."""
+        return f"{words.get(self.option, self.option)}: {self.message}"
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with an input: where (dotted field path), the value found, and what is wrong."""

@@ -24,9 +24,7 @@ FLOORS = ("inputs", "engine", "model", "outputs", "studies")
 FLAG = re.compile(r"--[A-Za-z][\w-]*")
 #: The flags still written in a floor below the faces, by module: the sweep's messages about its Dask options. Their
 #: engineer converts them (with the sweep file's checks) and empties this; an entry left when its flags are gone fails.
-ALLOWED: dict[str, set[str]] = {
-    "studies/sweep.py": {"--scheduler", "--workers"},
-}
+ALLOWED: dict[str, set[str]] = {}
 
 
 def flag_literals(path: Path) -> list[tuple[int, str]]:

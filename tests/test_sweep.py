@@ -644,7 +644,7 @@ def test_a_cluster_without_workers_or_with_another_version_is_refused(client):
     from dfl_finance.studies.sweep import check_cluster
 
     with LocalCluster(n_workers=0, processes=False, dashboard_address=":0") as empty, Client(empty) as c:
-        with pytest.raises(DflFinanceError, match="no worker joined the scheduler in 1 s"):
+        with pytest.raises(DflFinanceError, match="^scheduler: no worker joined the scheduler in 1 s"):
             check_cluster(c, wait=1)
     assert check_cluster(client) == 2
 
@@ -657,11 +657,24 @@ def test_a_cluster_without_workers_or_with_another_version_is_refused(client):
     worker = sorted(client.scheduler_info()["workers"])[0]
     old = client.run(set_version, "9.9.9", workers=[worker])[worker]
     try:
-        with pytest.raises(DflFinanceError, match=rf"another dfl-finance than this one .*{worker} \(9\.9\.9\)"):
+        with pytest.raises(DflFinanceError, match=rf"^scheduler: workers with another dfl-finance than this one "
+                                                  rf".*{worker} \(9\.9\.9\)"):
             check_cluster(client)
     finally:
         client.run(set_version, old, workers=[worker])
     assert check_cluster(client) == 2
+
+
+def test_the_sweep_names_its_options_not_the_command_lines_flags():
+    """A study speaks in option names (the command line's argparse names: ``workers``, ``scheduler``); the faces
+    say their own flags or labels (issue 20)."""
+    from dfl_finance import DflFinanceError
+    from dfl_finance.studies.sweep import check_workers
+
+    assert check_workers(2) == 2
+    with pytest.raises(DflFinanceError, match=r"^workers: must be between 1 and 1024 worker processes, or 0 to run "
+                                              r"in this process \(got 2000\)$"):
+        check_workers(2000)
 
 
 def test_a_scenario_with_a_school_table_sweeps_with_overrides_and_stresses(tmp_path, monkeypatch):

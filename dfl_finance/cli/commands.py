@@ -55,6 +55,8 @@ FLAGS: dict[str, str] = {
     "min_share": "--min-share", "late_weight": "--late-weight",
     # stress (inputs.stress)
     "stress": "--stress",
+    # sweep (studies.sweep: local_client, check_cluster)
+    "scheduler": "--scheduler", "workers": "--workers",
 }
 
 

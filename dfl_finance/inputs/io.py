@@ -55,7 +55,8 @@ def _did_you_mean(loc: tuple[int | str, ...]) -> str:
 _LONG_NUMBER = re.compile(r"\d{7,}(?:\.\d+)?")
 
 
-def _problems_from_validation(exc: ValidationError) -> list[Problem]:
+def problems_from_validation(exc: ValidationError) -> list[Problem]:
+    """One problem per error of a validation: its field path (positional), its message in words and its value."""
     out = []
     for err in exc.errors(include_url=False):
         missing = err["type"] == "missing"
@@ -99,7 +100,7 @@ def validate_scenario(raw: Any, file: str | None = None, folder: Path | None = N
         scenario._folder = base.resolve()
         return scenario
     except ValidationError as exc:
-        raise ScenarioError(_problems_from_validation(exc), file=file) from None
+        raise ScenarioError(problems_from_validation(exc), file=file) from None
     except ScenarioError as exc:
         raise (exc.with_file(file) if file else exc) from None
     except RecursionError:

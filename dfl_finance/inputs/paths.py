@@ -217,9 +217,10 @@ def _model(annotation: Any) -> type[BaseModel] | None:
     return inner if isinstance(inner, type) and issubclass(inner, BaseModel) else None
 
 
-def model_at(loc: Sequence[str | int]) -> type[BaseModel] | None:
-    """The model class of the table at ``loc`` (``("programme", 0, "cost", 1)`` -> CostLine), or None."""
-    model: type[BaseModel] | None = Scenario
+def model_at(loc: Sequence[str | int], root: type[BaseModel] | None = None) -> type[BaseModel] | None:
+    """The model class of the table at ``loc`` (``("programme", 0, "cost", 1)`` -> CostLine) of a scenario, or of the
+    file whose model is ``root`` (a portfolio, a sweep: :mod:`dfl_finance.inputs.files`); None if none."""
+    model: type[BaseModel] | None = Scenario if root is None else root
     for part in loc:
         if isinstance(part, int):
             continue

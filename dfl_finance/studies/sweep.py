@@ -10,7 +10,7 @@ alone, so the numbers do not depend on the chunks or on the number of workers.
 Results: ``draws/case=<k>/chunk=<j>.parquet`` (one row per draw: the case's labels and every summary metric; a
 partitioned Parquet data set that pandas, pyarrow or Dask read as one table), ``cases.csv`` (what each case is) and
 ``quantiles.csv`` (every metric's statistics per case, as ``dfl-finance risk`` writes them). A chunk already written
-is not run again (``--resume``); a task that fails is retried, and a case that still fails is reported by name while
+is not run again (``resume``); a task that fails is retried, and a case that still fails is reported by name while
 the others' results are kept.
 
 **A portfolio under uncertainty.** ``portfolio = "portfolio.toml"`` (beside or instead of ``scenarios``) makes the
@@ -37,16 +37,16 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 from dfl_finance import vocabulary
 from dfl_finance.engine.model import simulate
-from dfl_finance.errors import DflFinanceError, Problem, ScenarioError, known
-from dfl_finance.errors import known as name_list
-from dfl_finance.inputs.io import dump_resolved, parse_resolved, read_toml, write_text_atomically
-from dfl_finance.inputs.stress import parse_stress
+from dfl_finance.errors import OptionError, Problem, ScenarioError, known
+from dfl_finance.inputs.io import dump_resolved, parse_resolved, write_text_atomically
+from dfl_finance.inputs.stress import check_stresses, parse_stress
+from dfl_finance.inputs.sweep import AS_WRITTEN, read_sweep
 from dfl_finance.inputs.uncertain import drawn_inputs, flat_note
 from dfl_finance.model.compile import build_model_inputs
 from dfl_finance.model.load import apply_overrides, load_scenario
@@ -54,16 +54,13 @@ from dfl_finance.model.samples import draw_samples
 from dfl_finance.outputs.export import csv_text
 from dfl_finance.outputs.result import QUANTILE_COLUMNS, Result, _statistics, round_statistic, run
 from dfl_finance.studies.portfolio import load_portfolio, run_portfolio
-from dfl_finance.studies.risk.stress import NotApplicable, apply_stress, check_stresses
-from dfl_finance.vocabulary import MAX_DRAWS, MAX_SEED, PRICE_BASES, SAMPLING_METHODS
+from dfl_finance.studies.risk.stress import NotApplicable, apply_stress
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from dfl_finance.inputs.models import Scenario
 
-#: Draws per task unless the sweep says otherwise.
-DEFAULT_CHUNK = 1000
 #: Times a failed task is tried again.
 RETRIES = 2
 #: Most tasks (chunks) of one sweep: the scheduler holds one future per task (10^11 tasks ended in a MemoryError).
@@ -137,9 +134,10 @@ class Sweep:
 
 
 def load_sweep(path: str | Path) -> Sweep:
-    """Read and check a sweep file: every scenario validates (each failure named with its file and field, all of
-    them reported), the portfolio loads and runs (its problems named with its file or its country's), every override
-    path resolves in every scenario, every stress parses and stresses the scenarios it is combined with.
+    """Read and check a sweep file: the file itself (:func:`~dfl_finance.inputs.sweep.read_sweep`), every scenario
+    validates (each failure named with its file and field, all of them reported), the portfolio loads and runs (its
+    problems named with its file or its country's), every override path resolves in every scenario, every stress
+    stresses the scenarios it is combined with.
 
     Raises
     ------
@@ -147,58 +145,10 @@ def load_sweep(path: str | Path) -> Sweep:
         Whatever is wrong, each problem naming the sweep file, the scenario file or the portfolio file and the field.
     """
     path = Path(path)
-    raw = read_toml(path, "sweep file")
-    if "sweep" not in raw and {"scenario", "programme", "portfolio"} & set(raw):
-        what = "a portfolio" if "portfolio" in raw else "a scenario file"
-        hint = (" (to sweep a portfolio, name it in a sweep file: portfolio = \"...\", as "
-                "examples/sweep-portfolio-east-africa.toml does)" if "portfolio" in raw else "")
-        raise ScenarioError([Problem(str(path), f"this is {what}, not a sweep: a sweep has a [sweep] table naming "
-                                     f"its scenarios or its portfolio (docs/method.md, Sweeps){hint}",
-                                     has_value=False)])
-    problems: list[Problem] = []
-    sweep = raw.get("sweep")
-    if not isinstance(sweep, dict):
-        raise ScenarioError([Problem(f"{path}: sweep", "a sweep file has a [sweep] table", has_value=False)])
-    for key in sorted(set(raw) - {"sweep"}):  # ([[override]] for [[sweep.override]] was dropped unsaid; issue 26)
-        hint = f" (did you mean [[sweep.{key}]]?)" if key in ("override", "case") else ""
-        problems.append(Problem(f"{path}: {key}", "unknown table: a sweep file has a [sweep] table and its "
-                                f"[[sweep.override]] and [[sweep.case]] tables, nothing else{hint}", has_value=False))
-    known = {"name", "scenarios", "portfolio", "override", "stresses", "seeds", "draws", "chunk", "method", "basis",
-             "case"}
-    for key in sweep:
-        if key not in known:
-            problems.append(Problem(f"{path}: sweep.{key}", f"unknown field (known: {', '.join(sorted(known))})",
-                                    has_value=False))
-
-    def number(key: str, default: int, lo: int, hi: int) -> int:
-        value = sweep.get(key, default)
-        if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
-            problems.append(Problem(f"{path}: sweep.{key}", f"must be a whole number from {lo:,} to {hi:,}", value))
-            return default
-        return value
-
-    draws = number("draws", 100, 1, int(MAX_DRAWS))
-    chunk = number("chunk", DEFAULT_CHUNK, 1, int(MAX_DRAWS))
-    method = sweep.get("method", "lhs")
-    if method not in SAMPLING_METHODS:
-        problems.append(Problem(f"{path}: sweep.method", f"must be one of {', '.join(SAMPLING_METHODS)}", method))
-    basis = sweep.get("basis", PRICE_BASES[0])
-    if basis not in PRICE_BASES:
-        problems.append(Problem(f"{path}: sweep.basis", f"must be one of {', '.join(PRICE_BASES)}", basis))
-    seeds = sweep.get("seeds", [0])
-    if not isinstance(seeds, list) or not seeds or not all(_is_seed(s) for s in seeds):
-        problems.append(Problem(f"{path}: sweep.seeds", f"a list of whole numbers from 0 to {MAX_SEED:,}", seeds))
-        seeds = [0]
-    files = sweep.get("scenarios", [])
-    named = sweep.get("portfolio")
-    if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
-        problems.append(Problem(f"{path}: sweep.scenarios", "a list of scenario files (relative to the sweep file)",
-                                files))
-        files = []
-    elif not files and named in (None, ""):
-        problems.append(Problem(f"{path}: sweep", "name the scenarios (scenarios = [\"plan.toml\", ...]) or a "
-                                "portfolio (portfolio = \"portfolio.toml\"), relative to the sweep file: both are "
-                                "missing or empty", has_value=False))
+    spec = read_sweep(path)
+    sweep = spec.table
+    problems = list(spec.problems)
+    draws, chunk, seeds, files = sweep.draws, sweep.chunk, sweep.seeds, sweep.scenarios
     scenarios: dict[str, Scenario] = {}
     for f in files:
         target = (path.parent / f).resolve()
@@ -208,60 +158,29 @@ def load_sweep(path: str | Path) -> Sweep:
             problems += exc.named_by(f"{path}: sweep.scenarios", str(target), f)  # read, the field naming it)
     names = [sc.name for sc in scenarios.values()]
     part = None
-    if named is not None and (named != "" or files):
-        if not isinstance(named, str) or not named:
-            problems.append(Problem(f"{path}: sweep.portfolio", "a portfolio file (relative to the sweep file)",
-                                    named))
-        else:
-            part, countries, found = _portfolio_part(path, named)
-            problems += found
-            scenarios.update(countries)
-            names += part.labels if part else []
+    if sweep.portfolio:
+        part, countries, found = _portfolio_part(path, sweep.portfolio)
+        problems += found
+        scenarios.update(countries)
+        names += part.labels if part else []
     if len(set(names)) != len(names):
         problems.append(Problem(f"{path}: sweep.scenarios", "two scenarios (or a scenario and a country of the "
                                 "portfolio) have the same name", names))
-    overrides = sweep.get("override", [{"name": "as written"}])
     sets: list[tuple[str, dict[str, Any]]] = []
-    set_names: dict[str, int] = {}  # each set's name, and the first set that has it
-    if not isinstance(overrides, list):
-        problems.append(Problem(f"{path}: sweep.override", "a list of [[sweep.override]] tables", overrides))
-        overrides = []
-    for i, o in enumerate(overrides):
+    for i, o in spec.overrides:
         where = f"{path}: sweep.override[{i}]"
-        if not isinstance(o, dict) or not isinstance(o.get("name"), str) or set(o) - {"name", "values"}:
-            problems.append(Problem(where, "each has a name and values = {path = value, ...}", o))
-            continue
-        if o["name"] in set_names:  # the cases, cases.csv and the manifest know a set by its name
-            problems.append(Problem(f"{where}.name", f"the name of sweep.override[{set_names[o['name']]}]: give "
-                                    "each set its own name", o["name"]))
-        set_names.setdefault(o["name"], i)
-        values = o.get("values", {})
-        if not isinstance(values, dict):
-            problems.append(Problem(f"{where}.values", "a table of field paths and values", values))
-            continue
-        for f, sc in scenarios.items() if values else ():
+        for f, sc in scenarios.items() if o.values else ():
             try:
-                apply_overrides(sc, values)
+                apply_overrides(sc, o.values)
             except ScenarioError as exc:
                 problems += [Problem(f"{where}.values: {p.path}", f"{p.message} (in {f})", p.value, p.has_value)
                              for p in exc.problems]
-        sets.append((o["name"], values))
-    stresses = sweep.get("stresses", ["baseline"])
-    if not isinstance(stresses, list) or not stresses:
-        problems.append(Problem(f"{path}: sweep.stresses", "a list of stresses (baseline, depreciation, ...)",
-                                stresses))
-        stresses = ["baseline"]
-    for s in stresses:
-        if s != "baseline":
-            try:
-                parse_stress(str(s))
-            except ScenarioError as exc:
-                problems += [Problem(f"{path}: sweep.stresses", p.message, p.value) for p in exc.problems]
-    listed = sweep.get("case")
+        sets.append((o.name, o.values))
+    stresses = sweep.stresses
+    listed = spec.cases
     combos: list[tuple[str, tuple[str, dict[str, Any]], str, int]] = []
     stress_fields: list[str] = []  # the field that names each combination's stress
-    count = len(scenarios) * len(sets) * len(stresses) * len(seeds) if listed is None else \
-        len(listed) if isinstance(listed, list) else 0
+    count = len(scenarios) * len(sets) * len(stresses) * len(seeds) if listed is None else len(listed)
     chunks = math.ceil(draws / chunk)
     if count * chunks > MAX_TASKS or count * draws > MAX_SWEEP_DRAWS:
         raise ScenarioError(problems + [Problem(
@@ -271,38 +190,23 @@ def load_sweep(path: str | Path) -> Sweep:
     if listed is None:
         combos = list(itertools.product(scenarios, sets, stresses, seeds))
         stress_fields = [f"{path}: sweep.stresses"] * len(combos)
-    elif not isinstance(listed, list) or not listed:
-        problems.append(Problem(f"{path}: sweep.case", "a list of [[sweep.case]] tables", listed))
     else:  # a listed set instead of the product
         by_name = dict(sets)
         by_label = dict(zip(part.labels, part.keys)) if part else {}
-        for i, row in enumerate(listed):
+        for i, row in listed:
             where = f"{path}: sweep.case[{i}]"
-            if not isinstance(row, dict) or set(row) - {"scenario", "override", "stress", "seed"}:
-                problems.append(Problem(where, "each case has scenario and optional override, stress and seed",
-                                        row))
-                continue
-            f = row.get("scenario")
-            f = by_label.get(f, f) if isinstance(f, str) else f  # a country by its name
-            oname = row.get("override", sets[0][0] if sets else "as written")
-            stress, seed = str(row.get("stress", "baseline")), row.get("seed", seeds[0])
+            f = by_label.get(row.scenario, row.scenario)  # a country by its name
+            oname = row.override if row.override is not None else sets[0][0] if sets else AS_WRITTEN
+            seed = row.seed if row.seed is not None else seeds[0]
             if f not in scenarios:
                 choices = [*files, *(part.labels if part else [])]
                 problems.append(Problem(f"{where}.scenario", "one of the sweep's scenario files, or a country of its "
-                                        f"portfolio ({name_list(choices)})", f))
-            elif oname not in by_name and not (oname == "as written" and not sets):
+                                        f"portfolio ({known(choices)})", row.scenario))
+            elif oname not in by_name and not (oname == AS_WRITTEN and not sets):
                 problems.append(Problem(f"{where}.override", f"one of the override sets ({', '.join(by_name)})",
                                         oname))
-            elif not _is_seed(seed):
-                problems.append(Problem(f"{where}.seed", f"a whole number from 0 to {MAX_SEED:,}", seed))
             else:
-                if stress != "baseline":
-                    try:
-                        parse_stress(stress)
-                    except ScenarioError as exc:
-                        problems += [Problem(f"{where}.stress", p.message, p.value) for p in exc.problems]
-                        continue
-                combos.append((f, (oname, by_name.get(oname, {})), stress, seed))
+                combos.append((f, (oname, by_name.get(oname, {})), row.stress, seed))
                 stress_fields.append(f"{where}.stress")
     problems += _stress_problems(scenarios, combos, stress_fields)
     texts: dict[str, str] = {}
@@ -318,8 +222,8 @@ def load_sweep(path: str | Path) -> Sweep:
     cases = [Case(k, label.get(f, scenarios[f].name), f, oname, values, str(stress), int(seed),
                   country_seed(int(seed), place[f]) if f in place else None)
              for k, (f, (oname, values), stress, seed) in enumerate(combos)]
-    return Sweep(name=str(sweep.get("name", path.stem)), cases=cases, draws=draws, chunk=chunk, method=method,
-                 basis=basis, texts=texts, portfolio=part)
+    return Sweep(name=spec.name, cases=cases, draws=draws, chunk=chunk, method=sweep.method, basis=sweep.basis,
+                 texts=texts, portfolio=part)
 
 
 def _stress_problems(scenarios: dict[str, Scenario], combos: list[tuple[str, tuple[str, dict[str, Any]], str, int]],
@@ -366,12 +270,6 @@ def _stress_problems(scenarios: dict[str, Scenario], combos: list[tuple[str, tup
             found.setdefault((at, p.message), (p.value, p.has_value, []))[2].append(where)
     return [Problem(at, f"{message} (in {known(where, 4)})", value, has_value)
             for (at, message), (value, has_value, where) in found.items()]
-
-
-def _is_seed(value: object) -> bool:
-    """Whether ``value`` is a seed: a whole number (not a boolean) from 0 to :data:`~dfl_finance.vocabulary.MAX_SEED`
-    (2**64 was taken and every case failed with an OverflowError; issue 26)."""
-    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_SEED
 
 
 def _portfolio_part(path: Path, named: str) -> tuple[SweepPortfolio | None, dict[str, Scenario], list[Problem]]:
@@ -444,7 +342,7 @@ def _chunk_path(out: Path, case: int, start: int) -> Path:
 def case_fingerprint(sweep: Sweep, case: Case) -> str:
     """What a case's draws are computed from, hashed: its scenario as validated (data filled in, school plans
     included), its override set, stress and seeds, the sweep's draws, chunk, sampling method and price basis, and
-    the version of dfl_finance. ``--resume`` keeps a case's chunks only when this is unchanged."""
+    the version of dfl_finance. A resumed run (``resume``) keeps a case's chunks only when this is unchanged."""
     import hashlib
     import json
 
@@ -489,7 +387,7 @@ def _stale(out: Path, sweep: Sweep, resume: bool) -> dict[int, str]:
 
 
 def _write_chunk(df: pd.DataFrame, path: Path) -> None:
-    """Atomically: a chunk file exists only when complete (what --resume relies on)."""
+    """Atomically: a chunk file exists only when complete (what a resumed run relies on)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     # hidden (a leading dot): a chunk whose writing is killed is no part of the data set readers see, and the next
     # run removes it
@@ -550,7 +448,7 @@ def run_sweep(sweep: Sweep, out: str | Path, client: Any = None, resume: bool = 
             f = client.submit(run_chunk, sweep.texts[c.file], c, start, stop, sweep.draws, sweep.method,
                               sweep.basis, retries=RETRIES, pure=False, key=f"dfl-{case}-{start}-{os.getpid()}")
             futures[f] = (case, start)
-        for f in as_completed(futures):
+        for f in cast(Any, as_completed)(futures):  # (distributed is not typed)
             case, start = futures[f]
             try:
                 _write_chunk(f.result(), _chunk_path(out, case, start))
@@ -708,9 +606,9 @@ def local_client(workers: int) -> Any:
     from distributed import Client, LocalCluster
 
     # its HTTP routes (metrics) on a free port: 8787 may be taken by another scheduler on the machine
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
-                           silence_logs=logging.ERROR)
-    return Client(cluster)
+    cluster = cast(Any, LocalCluster)(n_workers=workers, threads_per_worker=1, processes=True,  # (not typed)
+                                      dashboard_address=":0", silence_logs=logging.ERROR)
+    return cast(Any, Client)(cluster)
 
 
 def _version() -> str:
@@ -724,30 +622,32 @@ def check_cluster(client: Any, wait: float = 60.0) -> int:
     Raises
     ------
     DflFinanceError
-        No worker joined, or a worker cannot import dfl_finance or has another version (each named).
+        No worker joined, or a worker cannot import dfl_finance or has another version (each named; the message
+        names the option ``scheduler``, the cluster's address).
     """
     __version__ = vocabulary.VERSION
     if not client.scheduler_info().get("workers"):
         try:
             client.wait_for_workers(1, timeout=wait)
         except TimeoutError:
-            raise DflFinanceError(f"--scheduler: no worker joined the scheduler in {wait:.0f} s (start `dask worker "
+            raise OptionError("scheduler", f"no worker joined the scheduler in {wait:.0f} s (start `dask worker "
                                   "<scheduler address>` on the machines that will run the sweep)") from None
     try:
         found = client.run(_version)
     except Exception as exc:  # noqa: BLE001 - a worker without dfl_finance fails to unpickle the function
-        raise DflFinanceError(f"--scheduler: a worker cannot run this dfl_finance ({type(exc).__name__}: {exc}); "
+        raise OptionError("scheduler", f"a worker cannot run this dfl_finance ({type(exc).__name__}: {exc}); "
                               f"every worker needs the dfl-finance of this machine ({__version__})") from None
     other = {w: v for w, v in found.items() if v != __version__}
     if other:
-        raise DflFinanceError(f"--scheduler: workers with another dfl-finance than this one ({__version__}): "
+        raise OptionError("scheduler", f"workers with another dfl-finance than this one ({__version__}): "
                               + ", ".join(f"{w} ({v})" for w, v in sorted(other.items())))
     return len(found)
 
 
 def check_workers(n: int) -> int:
+    """``n``, the number of local worker processes (the option ``workers``), if it is one from 1 to 1024."""
     if not 1 <= n <= 1024:
-        raise DflFinanceError(f"--workers must be between 1 and 1024 worker processes, or 0 to run in this "
+        raise OptionError("workers", f"must be between 1 and 1024 worker processes, or 0 to run in this "
                               f"process (got {n})")
     return n
 
