@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dfl_finance.atomic import write_file_atomically
 from dfl_finance.cli.render import (
     OPTIMISE_SHOWN,
     above_one,
@@ -516,7 +517,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         manifest["portfolio"] = {"name": part.name, "file": str(part.file), "sha256": file_sha256(part.file),
                                  "fund": part.fund, "shares_usd": dict(zip(part.labels, part.shares)),
                                  "left_out": state.incomplete}
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    write_file_atomically(out / "manifest.json", json.dumps(manifest, indent=2))
     print(f"{sweep.name}: {len(sweep.cases)} cases x {sweep.draws:,} draws in {len(sweep.tasks())} chunks "
           f"({state.ran} run, {state.skipped} already written)")
     for case, why in state.recomputed.items():

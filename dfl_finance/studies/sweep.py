@@ -42,17 +42,17 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 
 from dfl_finance import vocabulary
-from dfl_finance.engine.model import simulate
+from dfl_finance.atomic import write_file_atomically
 from dfl_finance.errors import OptionError, Problem, ScenarioError, known
-from dfl_finance.inputs.io import dump_resolved, parse_resolved, write_text_atomically
+from dfl_finance.inputs.io import dump_resolved, parse_resolved
 from dfl_finance.inputs.stress import check_stresses, parse_stress
 from dfl_finance.inputs.sweep import AS_WRITTEN, read_sweep
 from dfl_finance.inputs.uncertain import drawn_inputs, flat_note
-from dfl_finance.model.compile import build_model_inputs
 from dfl_finance.model.load import apply_overrides, load_scenario
 from dfl_finance.model.samples import draw_samples
 from dfl_finance.outputs.export import csv_text
-from dfl_finance.outputs.result import QUANTILE_COLUMNS, Result, _statistics, round_statistic, run
+from dfl_finance.outputs.result import _statistics, round_statistic, run
+from dfl_finance.outputs.tables import columns
 from dfl_finance.studies.portfolio import load_portfolio, run_portfolio
 from dfl_finance.studies.risk.stress import NotApplicable, apply_stress
 
@@ -71,13 +71,13 @@ MAX_SWEEP_DRAWS = 100_000_000
 #: leading ``_`` makes pyarrow, pandas and dask leave it out of the data set.
 FINGERPRINTS = "_fingerprints.json"
 #: The label columns of a draw row, before the metrics.
-LABELS = ["case", "scenario", "override", "stress", "seed", "draw"]
+LABELS = columns("sweep_draws")
 #: The summary metrics that portfolio_quantiles.csv sums over a portfolio's countries, draw by draw (USD, current
 #: prices: the same unit in every country and every price basis).
 PORTFOLIO_SUMS = ("total_cost_nominal_usd", "total_external_nominal_usd", "total_gap_nominal_usd")
 #: The count of countries with a gap (``total_gap_nominal_usd > 0``) in a draw.
 PORTFOLIO_COUNT = "countries_with_gap"
-PORTFOLIO_QUANTILE_COLUMNS = ["portfolio", "override", "stress", "seed", "metric", "statistic", "value", "unit"]
+PORTFOLIO_QUANTILE_COLUMNS = columns("portfolio_quantiles")
 
 
 @dataclass(frozen=True)
@@ -327,8 +327,7 @@ def run_chunk(text: str, case: Case, start: int, stop: int, draws: int, method: 
         return pd.DataFrame(columns=LABELS)
     samples = draw_samples(sc, draws, case.sampling_seed, method)  # all the case's draws: the same for every chunk
     part = {loc: values[start:stop] for loc, values in samples.items()}
-    inputs = build_model_inputs(sc, draws=stop - start, samples=part)
-    res = Result(scenario=sc, inputs=inputs, sim=simulate(inputs)).in_basis(basis)
+    res = run(sc, basis, draws=stop - start, samples=part)
     arrays = res.summary_arrays()
     df = pd.DataFrame({**{k: [v] * (stop - start) for k, v in case.labels().items()},
                        "draw": np.arange(start, stop), **{k: np.asarray(v, dtype=float) for k, v in arrays.items()}})
@@ -382,20 +381,17 @@ def _stale(out: Path, sweep: Sweep, resume: bool) -> dict[int, str]:
             shutil.rmtree(folder)
             if key.isdigit():
                 removed[int(key)] = why
-    write_text_atomically(path, json.dumps(now, indent=1, sort_keys=True))  # through a hidden temporary file
+    write_file_atomically(path, json.dumps(now, indent=1, sort_keys=True))  # through a hidden temporary file
     return removed
 
 
 def _write_chunk(df: pd.DataFrame, path: Path) -> None:
     """Atomically: a chunk file exists only when complete (what a resumed run relies on)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    # hidden (a leading dot): a chunk whose writing is killed is no part of the data set readers see, and the next
-    # run removes it
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    # the case is in the folder's name (hive partitioning): in the file too, readers that join the partitions
-    # (pandas.read_parquet, dask) would find it twice, with two types
-    df.drop(columns="case", errors="ignore").to_parquet(tmp, index=False, engine="pyarrow")
-    os.replace(tmp, path)
+    # through a hidden temporary file (a leading dot): a chunk whose writing is killed is no part of the data set
+    # readers see, and the next run removes it. The case is in the folder's name (hive partitioning): in the file
+    # too, readers that join the partitions (pandas.read_parquet, dask) would find it twice, with two types
+    write_file_atomically(path, df.drop(columns="case", errors="ignore").to_parquet(index=False, engine="pyarrow"))
 
 
 @dataclass
@@ -478,7 +474,7 @@ def _write_csv(df: pd.DataFrame, path: Path) -> None:
     """A table of the sweep as every command writes its tables (:func:`dfl_finance.outputs.export.csv_text`): text
     that a spreadsheet would run as a formula neutralised, a carriage return quoted (an override set's name ``\\r=2+5``
     broke its rows in two and was written as a formula; issue 26)."""
-    path.write_text(csv_text(df), encoding="utf-8", newline="")
+    write_file_atomically(path, csv_text(df))
 
 
 def summarise(state: SweepRun) -> None:
@@ -514,7 +510,7 @@ def summarise(state: SweepRun) -> None:
                     rows.append({"case": case, "scenario": g["scenario"].iloc[0], "metric": m, "statistic": stat,
                                  "value": round_statistic(float(v), m, unit.get(m, "")), "unit": unit.get(m, ""),
                                  "note": state.notes[case]})
-    q = pd.DataFrame(rows, columns=["case", *QUANTILE_COLUMNS])
+    q = pd.DataFrame(rows, columns=columns("quantiles", "sweep"))
     _write_csv(q, out / "quantiles.csv")
     if state.sweep.portfolio is not None:
         totals, state.incomplete = portfolio_draws(state.sweep, draws)

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from dfl_finance.engine.model import funded_units, simulate
-from dfl_finance.model.compile import build_model_inputs, cell_order
+from dfl_finance.engine.model import funded_units
+from dfl_finance.model.compile import cell_order
+from dfl_finance.outputs.result import run
 from dfl_finance.studies.portfolio.transforms import with_fund
 
 if TYPE_CHECKING:
@@ -63,8 +64,8 @@ def fund_runs(scenario: Scenario, fund: Fund, amounts: Floats) -> tuple[Floats, 
     year and cell (K, Y, C) in nominal USD as fourth."""
     sc = with_fund(scenario, fund, 0.0)
     j = len(sc.source) - 1
-    inp = build_model_inputs(sc, draws=len(amounts), samples={("source", j, "commitment"): np.asarray(amounts)})
-    sim = simulate(inp)
+    res = run(sc, draws=len(amounts), samples={("source", j, "commitment"): np.asarray(amounts)})
+    inp, sim = res.inputs, res.sim
     Y = sc.scenario.years
     usd = inp.conversion(True)[:, :Y]  # (K, Y) constant local prices -> nominal USD
     gap = (sim.allocation.gap.sum(axis=2) * usd).sum(axis=1)

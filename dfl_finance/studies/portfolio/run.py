@@ -13,6 +13,8 @@ import numpy as np
 from dfl_finance.errors import Problem, ScenarioError
 from dfl_finance.outputs.formatting import format_money
 from dfl_finance.outputs.result import run
+from dfl_finance.outputs.rounding import add_up
+from dfl_finance.outputs.tables import columns
 from dfl_finance.studies.portfolio.allocation import allocate_envelope, allocate_optimal
 from dfl_finance.studies.portfolio.response import (
     Response,
@@ -31,20 +33,15 @@ if TYPE_CHECKING:
     from dfl_finance.outputs.result import Result
     from dfl_finance.studies.portfolio.fund import Portfolio
 
-ALLOCATION_COLUMNS = ["country", "gap_before", "need", "basis", "basis_unit", "share", "capped", "gap_after", "unit"]
-EQUITY_COLUMNS = ["country", "income_group", "learners", "gap_per_learner", "reached_share_end",
-                  "peak_burden_share", "fund_share", "fund_per_learner", "marginal_gap_closed_per_usd",
-                  "marginal_pv_saving_per_usd", "pv_saving_currency", "marginal_learners_reached_per_usd"]
+ALLOCATION_COLUMNS = columns("allocation")
+EQUITY_COLUMNS = columns("portfolio_equity")
 #: portfolio_reach.csv: one row per country and programme. The fund's payments to the programme over the plan (USD,
 #: current prices), and in the programme's driver units (none for a ``driver = "none"`` programme): the units it
 #: reaches with funded capex by the plan's end without and with the fund, the difference (the units reached thanks to
 #: the fund), the unit-years whose running costs are paid thanks to the fund, the units a USD more of the fund
 #: reaches, and what of that USD the fund pays the programme (:func:`programme_reach`).
-REACH_COLUMNS = ["country", "programme", "driver", "fund_capex", "fund_opex", "reached_funded_before",
-                 "reached_funded_after", "reached_by_fund", "unit_years_by_fund", "marginal_reached_per_usd",
-                 "marginal_fund_paid_per_usd"]
-GROUP_COLUMNS = ["group", "countries", "learners", "need", "fund_share", "gap_after", "gap_per_learner",
-                 "reached_share_end", "peak_burden_share"]
+REACH_COLUMNS = columns("portfolio_reach")
+GROUP_COLUMNS = columns("portfolio_groups")
 #: The decimals of the portfolio tables' numbers as written: amounts to the cent; amounts per learner (cents and less),
 #: shares, ratios and reach per USD to SHARE_DIGITS.
 _DIGITS = {"fund_share": 2, "gap_per_learner": SHARE_DIGITS, "fund_per_learner": SHARE_DIGITS,
@@ -180,8 +177,8 @@ class PortfolioRun:
             learners = float(g["learners"].sum())
             w = g["learners"] / learners if learners else g["learners"] * 0.0 + 1.0 / len(g)
             rows.append({"group": group, "countries": len(g), "learners": learners,
-                         "need": round(float(g["need"].sum()), 2), "fund_share": round(float(g["fund_share"].sum()), 2),
-                         "gap_after": round(float(g["gap_after"].sum()), 2),
+                         "need": float(add_up(g["need"], 2)), "fund_share": float(add_up(g["fund_share"], 2)),
+                         "gap_after": float(add_up(g["gap_after"], 2)),
                          "gap_per_learner": float(g["gap_after"].sum()) / learners if learners else math.nan,
                          "reached_share_end": float((g["reached_share_end"] * w).sum()),
                          "peak_burden_share": float((g["peak_burden_share"].astype(float) * w).sum())})
