@@ -200,9 +200,22 @@ _SETTLED = """n => {
 }"""
 
 
+#: What the page shows of its script runs, said when a wait for one fails.
+_RUN_STATE = """() => ({
+    finished: window.__dflRuns ? window.__dflRuns.finished : null,
+    script: document.querySelector("[data-testid='stApp']")?.getAttribute('data-test-script-state'),
+    statusWidget: !!document.querySelector("[data-testid='stStatusWidget']"),
+    stale: document.querySelectorAll("[data-stale='true']").length,
+})"""
+
+
 def _settled(page, since: int) -> None:
     """Wait until the page shows a run finished after the ``since``-th."""
-    page.wait_for_function(_SETTLED, arg=since, timeout=BUDGET_MS)
+    try:
+        page.wait_for_function(_SETTLED, arg=since, timeout=BUDGET_MS)
+    except Exception as exc:  # a timeout: say what the page showed (an action that started no run, or one stuck)
+        raise AssertionError(f"no run finished after the {since}-th in {BUDGET_MS / 1000:g} s; the page shows "
+                             f"{page.evaluate(_RUN_STATE)}") from exc
 
 
 @contextmanager
@@ -915,7 +928,7 @@ def test_compare_shows_p50_and_p90_beside_the_deterministic_values(browser, serv
         heading = pg.get_by_role("heading", name="Main metrics over the draws")
         heading.wait_for()
         # the note under the table comes once every option's draws have run (five risk runs: seconds)
-        pg.get_by_text("P50 and P90: the values that half and 90% of the draws stay below").wait_for(timeout=180_000)
+        pg.get_by_text("P50 and P90: the values that half and 90% of the draws stay below").wait_for()
         # a grid that takes the place of another on the page (the summary table, before the toggle) may show the
         # other's columns to the accessibility tree for a moment: wait for its own
         table = _grid(heading.locator("xpath=following::*[@data-testid='stDataFrame'][1]"),
