@@ -62,9 +62,10 @@ def small_scenario_dict(**overrides) -> dict:
 # ------------------------------------------------------------------------------------------- test tiers
 # Every test gets one tier, here rather than in the test files (so a test file's imports or decorators can change
 # freely): `browser` (and `slow`), `slow`, or else `unit`. `python -m pytest` runs every tier (the README's command
-# and CI's); `python -m pytest -m unit` (the same as -m "not slow") the fast tier alone, under a minute on the
-# loaded two-core development machine. A test marked slow or browser in its file keeps that mark. Measure with
-# `python -m pytest --durations=60` before a test joins the fast tier; tests/test_tiers.py checks the names below.
+# and CI's); `python -m pytest -m unit` (the same as -m "not slow") the fast tier alone, about 35 s of CPU (31 s on
+# the two-core development machine at a load average of 2.5). A test marked slow or browser in its file keeps that
+# mark. Measure with `python -m pytest --durations=60` before a test joins the fast tier; tests/test_tiers.py checks
+# the names below.
 
 TESTS = Path(__file__).resolve().parent
 
