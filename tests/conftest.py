@@ -74,14 +74,15 @@ BROWSER_FILES = {"test_browser.py"}
 
 #: Files whose tests are slow as a whole: the app's pages in Streamlit's AppTest, every command run end to end,
 #: the files the commands write run back, fuzzing, dask sweeps on local clusters, the written tables of every
-#: bundled scenario, ruff and mypy, a wheel built and installed.
+#: bundled scenario, ruff and mypy, a wheel built and installed, the commands' start-up in new processes.
 SLOW_FILES = {"test_app.py", "test_cli.py", "test_written_files.py", "test_fuzz.py", "test_fuzz_inputs.py",
-              "test_sweep.py", "test_written_tables.py", "test_lint.py", "test_packaging.py"}
+              "test_sweep.py", "test_written_tables.py", "test_lint.py", "test_packaging.py", "test_startup.py"}
 
 #: Single tests of otherwise fast files: a command run as a process, several processes, or over a second.
 SLOW_TESTS = {
     "test_app_schools.py": {"test_a_hundred_thousand_schools_give_a_sampled_map_and_a_thinned_curve"},
     "test_data.py": {"test_data_check_passes_from_the_command_line"},
+    "test_moved.py": {"test_the_old_paths_run_a_scenario_in_a_new_process"},
     "test_outputs.py": {"test_workbook_formats_follow_the_unit_not_the_value", "test_verify_is_documented",
                         "test_a_killed_run_is_rolled_back_by_the_next_write", "test_an_empty_out_is_refused",
                         "test_a_closed_pipe_ends_quietly_with_status_141",
