@@ -57,3 +57,64 @@ def small_scenario_dict(**overrides) -> dict:
     for key, value in overrides.items():
         raw[key] = value
     return raw
+
+
+# ------------------------------------------------------------------------------------------- test tiers
+# Every test gets one tier, here rather than in the test files (so a test file's imports or decorators can change
+# freely): `browser` (and `slow`), `slow`, or else `unit`. `python -m pytest` runs every tier (the README's command
+# and CI's); `python -m pytest -m unit` (the same as -m "not slow") the fast tier alone, about 35 s of CPU (31 s on
+# the two-core development machine at a load average of 2.5). A test marked slow or browser in its file keeps that
+# mark. Measure with `python -m pytest --durations=60` before a test joins the fast tier; tests/test_tiers.py checks
+# the names below.
+
+TESTS = Path(__file__).resolve().parent
+
+#: The app in a real browser (chromium driven by Playwright, a Streamlit server started per file).
+BROWSER_FILES = {"test_browser.py"}
+
+#: Files whose tests are slow as a whole: the app's pages in Streamlit's AppTest, every command run end to end,
+#: the files the commands write run back, fuzzing, dask sweeps on local clusters, the written tables of every
+#: bundled scenario, ruff and mypy, a wheel built and installed, the commands' start-up in new processes.
+SLOW_FILES = {"test_app.py", "test_cli.py", "test_written_files.py", "test_fuzz.py", "test_fuzz_inputs.py",
+              "test_sweep.py", "test_written_tables.py", "test_lint.py", "test_packaging.py", "test_startup.py"}
+
+#: Single tests of otherwise fast files: a command run as a process, several processes, or over a second.
+SLOW_TESTS = {
+    "test_app_schools.py": {"test_a_hundred_thousand_schools_give_a_sampled_map_and_a_thinned_curve"},
+    "test_data.py": {"test_data_check_passes_from_the_command_line"},
+    "test_moved.py": {"test_the_old_paths_run_a_scenario_in_a_new_process"},
+    "test_outputs.py": {"test_workbook_formats_follow_the_unit_not_the_value", "test_verify_is_documented",
+                        "test_a_killed_run_is_rolled_back_by_the_next_write", "test_an_empty_out_is_refused",
+                        "test_a_closed_pipe_ends_quietly_with_status_141",
+                        "test_standard_output_that_cannot_be_written_is_a_message_not_a_traceback"},
+    "test_portfolio.py": {"test_the_optimal_shares_beat_every_allocation_on_a_grid"},
+    "test_prices.py": {"test_price_fixtures_exit_2_through_python_m",
+                       "test_property_sources_plus_gap_equal_cost_in_every_basis",
+                       "test_property_flat_prices_every_basis_gives_todays_numbers"},
+    "test_risk.py": {"test_a_long_risk_run_shows_a_progress_bar_on_a_terminal_and_none_in_a_pipe",
+                     "test_chunks_do_not_change_a_single_number"},
+    "test_workspace.py": {"test_creates_from_several_processes_at_once_lose_nothing"},
+}
+
+
+def tier(path: Path, function: str) -> str:
+    """The tier of the test ``function`` (its name without parameters) in the file ``path``."""
+    if path.parent == TESTS:
+        if path.name in BROWSER_FILES:
+            return "browser"
+        if path.name in SLOW_FILES or function in SLOW_TESTS.get(path.name, ()):
+            return "slow"
+    return "unit"  # the package's doctests too
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.get_closest_marker("browser"):
+            name = "browser"
+        elif item.get_closest_marker("slow"):
+            name = "slow"
+        else:
+            name = tier(Path(item.path), getattr(item, "originalname", None) or item.name.partition("[")[0])
+        for mark in {"browser": ("browser", "slow"), "slow": ("slow",), "unit": ("unit",)}[name]:
+            if not item.get_closest_marker(mark):
+                item.add_marker(mark)
