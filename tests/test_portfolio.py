@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from dfl_finance import ScenarioError, load_scenario, run, save_scenario, scenario_from_dict
@@ -63,6 +63,8 @@ def test_a_pooled_discount_lowers_the_need(tmp_path):
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(st.floats(0, 1e6), st.floats(0, 1e6)), min_size=1, max_size=8), st.floats(0, 5e6),
        st.floats(0, 1e5), st.floats(1e5, 1e7))
+# a need far below the envelope's dust (1e-9 of it) was left unpaid: the dust is now of what is to give
+@example([(0.0, 6.1e-05)], 61036.0, 0.0, 100000.0)
 def test_the_shares_add_up_to_the_envelope_or_the_need_and_never_exceed_a_need(rows, envelope, floor, ceiling):
     basis = np.array([b for b, _ in rows])
     need = np.array([n for _, n in rows])

@@ -53,7 +53,7 @@ def allocate_envelope(basis: Floats, need: Floats, envelope: float, floor: Float
     left = target - share.sum()
     open_ = share < cap - 1e-12 * np.maximum(cap, 1.0)
     for _ in range(cap.size + 1):  # what is left: in proportion to the basis among those open, else equal parts
-        if left <= 1e-9 * max(envelope, 1.0) or not open_.any():
+        if left <= 1e-9 * max(target, 1.0) or not open_.any():  # dust of what is to give, not of the envelope
             break
         weights = np.where(open_, basis, 0.0)
         weights = weights if weights.sum() > 0 else open_.astype(float)
