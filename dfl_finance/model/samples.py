@@ -1,9 +1,9 @@
 """The draws of a scenario's uncertain inputs: each ``[[uncertain]]`` row, each cost line priced ``from-data`` and each
 uncertain pledge as a distribution (:class:`~dfl_finance.engine.sampling.Marginal`, bounded by the field's allowed
 range: :func:`~dfl_finance.inputs.uncertain.allowed_range`), drawn together
-(:func:`~dfl_finance.engine.sampling.sample`)
-into ``{location: (draws,)}``: the samples that :func:`~dfl_finance.model.compile.build_model_inputs` turns into the
-engine's inputs. Every study that draws (risk, the robust optimiser, the sweep) draws here."""
+(:func:`~dfl_finance.engine.sampling.sample`) into ``{location: (draws,)}``: the samples that
+:func:`~dfl_finance.model.compile.build_model_inputs` turns into the engine's inputs. Every study that draws (risk,
+the robust optimiser, the sweep) draws here."""
 
 from __future__ import annotations
 
