@@ -21,6 +21,7 @@ from bench_sweep import scaled_country  # the same stand-in countries (this fold
 from dfl_finance import save_scenario, scenario_from_dict
 from dfl_finance.studies.portfolio import allocate_optimal, discounted, fund_response, load_portfolio, run_portfolio
 
+BUNDLED_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 BUNDLED = ["rwanda-grants-gpe.toml", "kenya-ida-gpe.toml", "rwanda-ida-credit.toml", "rwanda-domestic.toml",
            "kenya-domestic.toml", "rwanda-philanthropy.toml"]
 
@@ -32,7 +33,8 @@ def portfolio_file(folder: Path, n: int, envelope: float) -> Path:
         for s in raw["source"]:
             if s["kind"] == "domestic" and "budget_share_cap" in s:
                 s["budget_share_cap"] = 0.004 + 0.002 * (i % 5)
-        save_scenario(scenario_from_dict(raw), folder / f"c{i:02d}.toml")
+        # read beside the bundled files (its baseline is there); saved, its baseline is named from the new folder
+        save_scenario(scenario_from_dict(raw, folder=BUNDLED_DIR), folder / f"c{i:02d}.toml")
         rows.append(f'[[country]]\nscenario = "c{i:02d}.toml"\nname = "Country {i + 1:02d}"\n')
     path = folder / "portfolio.toml"
     path.write_text(f'[portfolio]\nname = "bench"\n{"".join(rows)}\n[fund]\nid = "pooled_fund"\nenvelope = '

@@ -50,7 +50,7 @@ def countries(folder: Path, n: int) -> list[Path]:
         raw = scaled_country(BUNDLED[i % len(BUNDLED)], i)
         raw["risk"] = {"draws": 1000, "seed": i, "method": "lhs"}
         path = folder / f"country{i:02d}.toml"
-        save_scenario(scenario_from_dict(raw), path)
+        save_scenario(scenario_from_dict(raw, folder=HERE.parent / "scenarios"), path)  # its baseline is there
         out.append(path)
     return out
 
