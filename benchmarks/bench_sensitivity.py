@@ -33,14 +33,14 @@ EXTRA = [
 
 def scenario_with_ten_inputs():
     raw = tomllib.loads(SCENARIO.read_text(encoding="utf-8"))
-    base = scenario_from_dict(raw)
+    base = scenario_from_dict(raw, folder=SCENARIO.parent)  # its baseline is beside it
     for path, spread in EXTRA:
         value = float(get(base, path))
         raw["uncertain"].append({"path": path, "distribution": "uniform", "low": value * (1 - spread),
                                  "high": value * (1 + spread)})
     raw["uncertain"].append({"path": "programme[connectivity].target_share", "distribution": "uniform",
                              "low": 0.8, "high": 1.0})
-    return scenario_from_dict(raw)
+    return scenario_from_dict(raw, folder=SCENARIO.parent)
 
 
 def main() -> None:
