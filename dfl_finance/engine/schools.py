@@ -17,16 +17,12 @@ import numpy as np
 
 from dfl_finance.engine import Bools, Floats, Ints
 from dfl_finance.engine.discount import discounted
-from dfl_finance.vocabulary import SCHOOL_AREAS, SCHOOL_COVERAGE, SCHOOL_EXISTING, SCHOOL_NONE, SCHOOL_TECHNOLOGIES
+from dfl_finance.vocabulary import SCHOOL_EXISTING, SCHOOL_NONE, SCHOOL_TECHNOLOGIES
 
 #: The technologies a school can be connected with, in the order of the cost arrays.
 TECHNOLOGIES = SCHOOL_TECHNOLOGIES
 #: What ``technology`` says of a school already connected, and of one no technology can serve.
 EXISTING, NONE = SCHOOL_EXISTING, SCHOOL_NONE
-#: Mobile coverage as an index: a technology needs at least its ``min_coverage``.
-COVERAGE = SCHOOL_COVERAGE
-#: Areas, from the most to the least connected.
-AREAS = SCHOOL_AREAS
 
 
 @dataclass(frozen=True)
@@ -58,7 +54,7 @@ class Schools:
     connected: Bools
     fibre_km: Floats  # to the nearest fibre node
     tower_km: Floats  # to the nearest mobile tower (NaN: unknown; coverage then decides alone)
-    coverage: Floats  # index (COVERAGE)
+    coverage: Floats  # index (vocabulary.SCHOOL_COVERAGE)
 
 
 @dataclass(frozen=True)

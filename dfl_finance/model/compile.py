@@ -19,11 +19,8 @@ from dfl_finance.engine.financing import SourceInputs
 from dfl_finance.engine.loans import ppp_profile, repayment_profile
 from dfl_finance.engine.model import GapBond, LoanSpec, ModelInputs
 from dfl_finance.engine.prices import Prices, fx_from_inflation, index_from_rates, real_discount_factors
-from dfl_finance.inputs.profiles import MacroData
-from dfl_finance.inputs.uncertain import PLEDGE_LAG, PLEDGE_MATERIALISES, PLEDGE_SHARE, UNCERTAIN_FIELDS, can_vary
-
-__all__ = ["UNCERTAIN_FIELDS", "build_model_inputs", "can_vary"]
-from dfl_finance.inputs.profiles import macro_data
+from dfl_finance.inputs.profiles import MacroData, macro_data
+from dfl_finance.inputs.uncertain import PLEDGE_LAG, PLEDGE_MATERIALISES, PLEDGE_SHARE
 from dfl_finance.model.sizing import check_memory
 from dfl_finance.vocabulary import COST_CLASSES, DRIVERS, DSF_RATIOS, LINE_KINDS, ROLLOUTS, SOURCE_KINDS, USD
 
@@ -460,7 +457,8 @@ def build_model_inputs(scenario: Scenario, draws: int = 1, data: MacroData | Non
     """The :class:`~dfl_finance.engine.model.ModelInputs` of a validated scenario, repeated over ``draws``.
 
     ``data``: consumer price indices and DSF thresholds (default: read from data/). ``samples``: the values of the
-    fields that vary between draws (:data:`UNCERTAIN_FIELDS`), by location, each (draws,).
+    fields that vary between draws (:data:`~dfl_finance.inputs.uncertain.UNCERTAIN_FIELDS`), by location, each
+    (draws,).
 
     Raises
     ------
