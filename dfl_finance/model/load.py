@@ -33,8 +33,7 @@ def scenario_from_dict(raw: Any, file: str | None = None, schools: bool = True,
     base = scenario.folder or Path.cwd()
     try:
         if any(p.schools is not None for p in scenario.programme):
-            scenario = expand_school_links(scenario, base)
-            scenario._folder = base
+            scenario = expand_school_links(scenario, base)  # validated again with the same folder
         if baseline and scenario.scenario.baseline is not None:
             scenario._baseline = read_baseline(scenario, base)
         return scenario
