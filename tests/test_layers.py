@@ -70,11 +70,10 @@ def _type_checking(node: ast.If) -> bool:
         isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
 
 
-def imports_of(path: Path, package_dir: Path, package: str = PACKAGE) -> list[Import]:
-    """Every import of a module of the package in the file at ``path``."""
+def imports_of(path: Path, package_dir: Path, package: str, modules: set[str]) -> list[Import]:
+    """Every import of a module of the package in the file at ``path`` (``modules``: the package's modules)."""
     name = module_name(path, package_dir)
     is_package = path.name == "__init__.py"
-    modules = {module_name(p, package_dir) for p in package_dir.rglob("*.py")}
     text = path.read_text(encoding="utf-8")
     lines = text.splitlines()
     out: list[Import] = []
@@ -190,8 +189,10 @@ def violations(package_dir: Path, package: str = PACKAGE) -> list[str]:
     """Every breach of the floor plan in the package at ``package_dir``, one sentence each."""
     out: list[str] = []
     edges: dict[str, set[str]] = {}
-    for path in sorted(package_dir.rglob("*.py")):
-        for imp in imports_of(path, package_dir, package):
+    paths = sorted(package_dir.rglob("*.py"))
+    modules = {module_name(p, package_dir) for p in paths}  # walked once, not once per file
+    for path in paths:
+        for imp in imports_of(path, package_dir, package, modules):
             if imp.target == imp.source:
                 continue
             edges.setdefault(imp.source, set()).add(imp.target)
