@@ -672,8 +672,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_countries(args: argparse.Namespace) -> int:
-    import pandas as pd
-
     # loaded when the command runs: `--help` and `validate` start without pandas and the engine
     from dfl_finance.inputs.profiles import country_profiles
 
@@ -701,14 +699,12 @@ def cmd_countries(args: argparse.Namespace) -> int:
                                      v.unit.split("/")[0] if kinds.get(f) == "money" else "")
             row[f] = text + ("*" if v.placeholder else "")
         rows.append(row)
-    print(pd.DataFrame(rows).to_string(index=False))
+    print(table_text(rows, left=("iso3", "country", "currency", "income_group", "dsf_capacity", "debt_risk")))
     print("\n* placeholder: no public source yet (see data/country_profiles.csv for every value's source and year)")
     return EXIT_OK
 
 
 def cmd_templates(args: argparse.Namespace) -> int:
-    import pandas as pd
-
     # loaded when the command runs: `--help` and `validate` start without pandas and the engine
     from dfl_finance.inputs.profiles import templates
     from dfl_finance.inputs.references import is_placeholder_note
@@ -718,11 +714,11 @@ def cmd_templates(args: argparse.Namespace) -> int:
         lines = tpl["cost"]
         years = sorted({c["price_year"] for c in lines if c.get("price_year") is not None})
         rows.append({"template": name, "pillar": tpl["pillar"], "driver": tpl["driver"],
-                     "cost lines": len(lines),
-                     "placeholders": sum(is_placeholder_note(c.get("source_note")) for c in lines),
+                     "cost lines": str(len(lines)),
+                     "placeholders": str(sum(is_placeholder_note(c.get("source_note")) for c in lines)),
                      "price years": ", ".join(map(str, years)) or "-",
                      "name": tpl.get("name", "")})
-    print(pd.DataFrame(rows).to_string(index=False))
+    print(table_text(rows, left=("template", "pillar", "driver", "price years", "name")))
     print('\nUse one in a scenario: [[programme]] template = "emis" (fields written there override it).')
     print("Template cost lines are priced in USD, at the prices of the year of their data row (- : the scenario's "
           "price_year); a scenario in another currency converts them (docs/method.md).")

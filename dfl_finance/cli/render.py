@@ -76,13 +76,12 @@ def number(value: Any) -> float | None:
     return None if x is None or math.isnan(x) else x
 
 
-def table_text(rows: list[dict[str, str]]) -> str:
-    """Rows of text as an aligned table (text left, numbers right)."""
+def table_text(rows: list[dict[str, str]], left: tuple[str, ...] = ("metric", "unit")) -> str:
+    """Rows of text as an aligned table: the ``left`` columns (text) aligned left, the others (numbers) right."""
     if not rows:
         return ""
     columns = list(rows[0])
     widths = {c: max(len(c), *(len(r.get(c, "")) for r in rows)) for c in columns}
-    left = {"metric", "unit"}
 
     def line(cells: dict[str, str]) -> str:
         return "  ".join(cells.get(c, "").ljust(widths[c]) if c in left else cells.get(c, "").rjust(widths[c])

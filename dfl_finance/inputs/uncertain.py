@@ -15,12 +15,12 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import annotated_types
-import numpy as np
 
 from dfl_finance.errors import Problem, ScenarioError
 from dfl_finance.inputs.paths import canonical_path, marked_fields, model_at, resolve
 
 if TYPE_CHECKING:
+    import numpy as np
     import numpy.typing as npt
 
     Floats = npt.NDArray[np.float64]
@@ -325,6 +325,8 @@ def drawn_inputs(sc: Scenario) -> list[str]:
 def draws_all_same(arrays: Mapping[str, Floats]) -> bool:
     """Whether every draw of every metric in ``arrays`` ({metric: (draws,)}) has the same value (an undefined
     metric, NaN, in the same draws), to :data:`SAME_DRAW_TOLERANCE`."""
+    import numpy as np  # numpy loads with a risk run's outputs, not with every validate
+
     for values in arrays.values():
         v = np.asarray(values, dtype=float)
         if v.size < 2:
@@ -345,6 +347,8 @@ def flat_note(drawn: Sequence[str], arrays: Mapping[str, Floats]) -> str:
     (one draw shows no spread, whatever the inputs)."""
     if not drawn:
         return NO_INPUTS_NOTE
+    import numpy as np  # numpy loads with a risk run's outputs, not with every validate
+
     draws = max((np.asarray(v).size for v in arrays.values()), default=0)
     return NO_EFFECT_NOTE if draws > 1 and draws_all_same(arrays) else ""
 

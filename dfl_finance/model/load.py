@@ -14,7 +14,6 @@ from dfl_finance.inputs.io import parse_toml, read_text, validate_scenario
 from dfl_finance.inputs.models import Scenario
 from dfl_finance.inputs.overrides import apply_overrides as overridden
 from dfl_finance.inputs.rules import comparability
-from dfl_finance.model.school_link import expand_school_links
 
 
 def scenario_from_dict(raw: Any, file: str | None = None, schools: bool = True,
@@ -33,6 +32,9 @@ def scenario_from_dict(raw: Any, file: str | None = None, schools: bool = True,
     base = scenario.folder or Path.cwd()
     try:
         if any(p.schools is not None for p in scenario.programme):
+            # the school model (numpy) loads with a scenario that links school tables, not with every validate
+            from dfl_finance.model.school_link import expand_school_links
+
             scenario = expand_school_links(scenario, base)  # validated again with the same folder
         if baseline and scenario.scenario.baseline is not None:
             scenario._baseline = read_baseline(scenario, base)
@@ -93,6 +95,8 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
 
 def link_schools(scenario: Scenario) -> Scenario:
     """The scenario with its school tables planned again (from its folder) into its cost lines."""
+    from dfl_finance.model.school_link import expand_school_links  # the school model (numpy): see above
+
     return expand_school_links(scenario, scenario.folder or Path.cwd())
 
 
