@@ -18,6 +18,8 @@ import sys
 import time
 from pathlib import Path
 
+from goals import Goal, print_goals
+
 ROOT = Path(__file__).resolve().parent.parent
 GOAL_RATIO = 2.0
 
@@ -49,32 +51,33 @@ def paired(command: list[str], yardstick: list[str], repeat: int) -> dict[str, f
             "numpy_wall": statistics.median(b[0] for _, b in runs)}
 
 
+def goals(quick: bool = False, repeat: int | None = None) -> list[Goal]:
+    """Each light command against ``import numpy`` (wall and CPU ratios of interleaved pairs)."""
+    repeat = repeat or (5 if quick else 15)
+    scenarios = sorted(str(p) for p in (ROOT / "scenarios").glob("*.toml"))
+    numpy = [sys.executable, "-c", "import numpy"]
+    cases = {
+        "dfl-finance --help": [_cli(), "--help"],
+        "dfl-finance validate (1 bundled scenario)": [_cli(), "validate", scenarios[0]],
+        f"dfl-finance validate ({len(scenarios)} bundled scenarios)": [_cli(), "validate", *scenarios],
+        "dfl-finance countries": [_cli(), "countries"],
+        "dfl-finance templates": [_cli(), "templates"],
+    }
+    out = []
+    for name, command in cases.items():
+        m = paired(command, numpy, repeat)
+        how = (f"{m['wall'] * 1e3:.0f} ms wall, {m['cpu'] * 1e3:.0f} ms CPU; import numpy {m['numpy_wall'] * 1e3:.0f} "
+               f"ms wall; the larger of the wall and CPU ratios, median of {repeat} interleaved pairs")
+        out.append(Goal(f"{name}, x import numpy", max(m["wall_ratio"], m["cpu_ratio"]), "x", GOAL_RATIO, how=how))
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=15)
     args = parser.parse_args()
-    scenarios = sorted(str(p) for p in (ROOT / "scenarios").glob("*.toml"))
-    numpy = [sys.executable, "-c", "import numpy"]
-    cases = {
-        "python -c 'pass' (interpreter alone)": ([sys.executable, "-c", "pass"], False),
-        "python -c 'import dfl_finance'": ([sys.executable, "-c", "import dfl_finance"], False),
-        "dfl-finance --help": ([_cli(), "--help"], True),
-        "dfl-finance validate (1 bundled scenario)": ([_cli(), "validate", scenarios[0]], True),
-        f"dfl-finance validate ({len(scenarios)} bundled scenarios)": ([_cli(), "validate", *scenarios], True),
-        "dfl-finance countries": ([_cli(), "countries"], True),
-        "dfl-finance templates": ([_cli(), "templates"], True),
-    }
-    print(f"yardstick: python -c 'import numpy'; goal: a light command under {GOAL_RATIO:g}x it "
-          "(ratios: medians of interleaved pairs)")
-    for name, (command, goal) in cases.items():
-        m = paired(command, numpy, args.repeat)
-        verdict = ""
-        if goal:
-            worst = max(m["wall_ratio"], m["cpu_ratio"])
-            verdict = f"  goal < {GOAL_RATIO:g}x: {'met' if worst < GOAL_RATIO else 'MISSED'}"
-        print(f"{name:48s} wall {m['wall'] * 1e3:5.0f} ms ({m['wall_ratio']:4.2f}x)  cpu {m['cpu'] * 1e3:5.0f} ms "
-              f"({m['cpu_ratio']:4.2f}x){verdict}")
-    print(f"(import numpy alone: wall {m['numpy_wall'] * 1e3:.0f} ms)")
+    print(f"yardstick: python -c 'import numpy'; goal: a light command under {GOAL_RATIO:g}x it")
+    print_goals(goals(repeat=args.repeat))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,68 @@
+"""What every benchmark reports against the goals of issue 21: one :class:`Goal` per measured figure.
+
+A benchmark script defines ``goals(quick: bool = False) -> list[Goal]`` (the measurements, printed by its own
+``main``) so that ``benchmarks/performance.py`` can run them all and write the README's performance table from what
+it measured on the machine at hand. A goal reads as met only when the measured figure is on the right side of the
+issue's bound; figures without a goal are reported with ``bound=None``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Goal:
+    what: str  # what is measured, as a user would say it
+    measured: float
+    unit: str  # "s", "ms", "x", "MiB", "draws/s"...
+    bound: float | None = None  # the issue's goal; None = reported, no goal
+    below: bool = True  # the goal is measured < bound (False: measured >= bound)
+    how: str = ""  # how it was measured (median of n, interleaved with ..., wall or CPU)
+    benchmark: str = ""
+
+    @property
+    def met(self) -> bool | None:
+        if self.bound is None or math.isnan(self.measured):
+            return None
+        return self.measured < self.bound if self.below else self.measured >= self.bound
+
+    def figure(self) -> str:
+        return _number(self.measured, self.unit)
+
+    def goal_text(self) -> str:
+        if self.bound is None:
+            return "-"
+        return f"{'<' if self.below else '>='} {_number(self.bound, self.unit)}"
+
+    def verdict(self) -> str:
+        return {None: "", True: "met", False: "MISSED"}[self.met]
+
+    def line(self) -> str:
+        goal = f"  goal {self.goal_text()}: {self.verdict()}" if self.bound is not None else ""
+        how = f"  ({self.how})" if self.how else ""
+        return f"{self.what:52s} {self.figure():>12s}{goal}{how}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _number(x: float, unit: str) -> str:
+    if math.isnan(x):
+        return "n/a"
+    if unit == "x":
+        return f"{x:.2f}x"
+    if abs(x) >= 100:
+        text = f"{x:,.0f}"
+    elif abs(x) >= 10:
+        text = f"{x:.1f}"
+    else:
+        text = f"{x:.2f}"
+    return f"{text} {unit}"
+
+
+def print_goals(goals: list[Goal]) -> None:
+    for g in goals:
+        print(g.line())
