@@ -96,3 +96,10 @@ def test_a_large_table_of_schools_is_written_as_pandas_writes_it():
     tables = school_tables(plan_schools(check_schools(df), budget=1e5, order="region-quota"))
     for table in tables.values():
         assert csv_text(table) == pandas_text(table)
+
+
+def test_text_held_in_several_arrow_chunks_is_written_as_pandas_writes_it():
+    parts = [pd.DataFrame({"a": pd.Series([f"=x{i}", "b,c", None], dtype="str"), "b": [1.0, -0.0, np.nan]})
+             for i in range(3)]
+    df = pd.concat(parts, ignore_index=True)
+    assert columns_csv_text(df, _neutral) == pandas_text(df)

@@ -71,8 +71,10 @@ def _column_fields(col: pd.Series, neutral: Callable[[str], str]) -> pa.Array | 
         dictionary = pa.array([*(str(int(v)) for v in masked), ""], type=pa.large_string())
     elif (dtype is np.dtype(object) or isinstance(dtype, pd.StringDtype)) and \
             pd.api.types.infer_dtype(col, skipna=True) in ("string", "empty"):
-        encoded = pc.dictionary_encode(pa.chunked_array([pa.array(col, from_pandas=True)]).cast(pa.large_string())
-                                       .combine_chunks())
+        arr = pa.array(col, from_pandas=True)  # an arrow-backed column gives its chunks
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        encoded = pc.dictionary_encode(arr.cast(pa.large_string()))
         text = _text_fields(encoded.dictionary, neutral)
         if text is None:
             return None
