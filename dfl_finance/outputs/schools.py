@@ -62,10 +62,11 @@ def segments_df(schools: pd.DataFrame, start_year: int, years: int) -> pd.DataFr
     kinds, names, members = [], [], []
     groups = [("all", None), ("area", schools["area"]), ("region", schools["region"])]
     for kind, labels in groups:
-        if labels is None:
-            segments, order, bounds = ["all"], np.arange(len(schools)), np.array([0, len(schools)])
+        if labels is None:  # the whole country (no row when there are no schools, as no area or region has one)
+            segments = ["all"] if len(schools) else []
+            order, bounds = np.arange(len(schools)), np.array([0, len(schools)])
         else:
-            codes, uniques = pd.factorize(labels)
+            codes, uniques = pd.factorize(labels, use_na_sentinel=False)
             segments = sorted(uniques)
             position = {segment: i for i, segment in enumerate(segments)}
             codes = np.array([position[u] for u in uniques], dtype=np.int64)[codes]
