@@ -74,6 +74,7 @@ def test_floats_are_written_as_pandas_writes_them_minus_zero_and_nan_included(va
     pd.DataFrame({"a": pd.to_datetime(["2026-01-01"]), "b": [1.0]}),
     pd.DataFrame({"a": pd.array([1.5, None], dtype="Float64"), "b": [1.0, 2.0]}),
     pd.DataFrame({"a": pd.Categorical(["x", "y"]), "b": [1.0, 2.0]}),
+    pd.DataFrame([[1.0, 2.0]], columns=pd.MultiIndex.from_tuples([("a", "x"), ("a", "y")])),
 ])
 def test_what_the_column_writer_does_not_take_is_left_to_pandas(df):
     assert columns_csv_text(df, _neutral) is None

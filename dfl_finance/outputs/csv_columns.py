@@ -8,8 +8,8 @@ a line break. pyarrow then takes each column's fields from its distinct values a
 
 :func:`columns_csv_text` answers ``None`` for what it does not write the same way, and the caller writes that table
 with pandas: a column of another type (dates, categories, nullable floats or booleans, text mixed with numbers), a
-table of one column (the csv module quotes a lone empty field), no rows or no columns, and text holding a carriage
-return (which the field-by-field writer handles).
+table of one column (the csv module quotes a lone empty field), no rows or no columns, columns of several levels,
+and text holding a carriage return (which the field-by-field writer handles).
 """
 
 from __future__ import annotations
@@ -92,8 +92,10 @@ def columns_csv_text(df: pd.DataFrame, neutral: Callable[[str], str]) -> str | N
     import pyarrow as pa  # loaded when a table is written
     import pyarrow.compute as pc
 
+    import pandas as pd
+
     rows, width = df.shape
-    if rows == 0 or width < 2:
+    if rows == 0 or width < 2 or isinstance(df.columns, pd.MultiIndex):
         return None
     names = _text_fields(pa.array([str(c) for c in df.columns], type=pa.large_string()), neutral)
     if names is None:
