@@ -89,10 +89,9 @@ def _column_fields(col: pd.Series, neutral: Callable[[str], str]) -> pa.Array | 
 def columns_csv_text(df: pd.DataFrame, neutral: Callable[[str], str]) -> str | None:
     """The CSV text of ``df`` (header, one line per row, ``\\n`` after each line) with text neutralised by
     ``neutral``, or None when this writer does not write ``df`` as pandas would (see the module)."""
-    import pyarrow as pa  # loaded when a table is written
+    import pandas as pd  # loaded when a table is written
+    import pyarrow as pa
     import pyarrow.compute as pc
-
-    import pandas as pd
 
     rows, width = df.shape
     if rows == 0 or width < 2 or isinstance(df.columns, pd.MultiIndex):
