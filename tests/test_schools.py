@@ -636,3 +636,25 @@ def test_segments_of_twenty_thousand_schools_are_the_row_by_row_table():
     schools = plan.schools_df()
     pd.testing.assert_frame_equal(segments_df(schools, plan.start_year, plan.years),
                                   _segments_row_by_row(schools, plan.start_year, plan.years), check_exact=True)
+
+
+@given(st.lists(st.text(alphabet=st.sampled_from(list("aAbB éÉ1-_")), min_size=1, max_size=4), min_size=1,
+                max_size=60))
+def test_region_ranks_are_the_codes_np_unique_gives_the_names(names):
+    from dfl_finance.model.schools import region_ranks
+
+    region = np.asarray(names, dtype=object)
+    assert region_ranks(region).tolist() == np.unique(region, return_inverse=True)[1].reshape(-1).tolist()
+
+
+@settings(max_examples=25)
+@given(st.integers(1, 300), st.integers(0, 10**6))
+def test_the_region_quota_order_by_ranks_is_the_order_by_names(n, seed):
+    from dfl_finance.model.schools import region_ranks
+
+    table = check_schools(generate_schools(n, seed=seed, regions=1 + seed % 15))
+    costs = plan_schools(table).costs
+    args = (costs.cost_horizon, table.schools.learners, table.area)
+    by_name = connection_order("region-quota", *args, table.region, costs.choice >= 0)
+    by_rank = connection_order("region-quota", *args, region_ranks(table.region), costs.choice >= 0)
+    assert by_rank.tolist() == by_name.tolist()
