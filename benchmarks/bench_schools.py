@@ -87,7 +87,8 @@ def verdict(value: float, goal: float) -> str:
 
 def bench_command(repeat: int, before: str | None) -> None:
     print(f"whole command, {COMMAND_SCHOOLS:,} generated schools (python -m dfl_finance.cli schools ... --out DIR; "
-          f"a new process each run, outputs written; median of {repeat})")
+          f"a new process each run, outputs written; median of {repeat}; {os.cpu_count()} cores, load average "
+          f"{os.getloadavg()[0]:.1f}: wall time above CPU time is waiting for a core or the disk)")
     with tempfile.TemporaryDirectory(prefix="dfl-bench-schools-") as tmp:
         folder = Path(tmp)
         paths = command_tables(folder, COMMAND_SCHOOLS)
