@@ -572,3 +572,89 @@ def test_a_school_table_too_large_for_memory_is_refused_with_the_estimate(monkey
     monkeypatch.setenv(MEMORY_LIMIT_ENV, "0.00001")  # about 10 KB: 7 schools over 60 years need about 40 KB
     with pytest.raises(ScenarioError, match="too large to plan: 7 schools over 60 years"):
         plan_schools(check_schools(FIVE), years=60)
+
+
+def _segments_row_by_row(schools: pd.DataFrame, start_year: int, years: int) -> pd.DataFrame:
+    """segments.csv as it was first written, one segment and one year at a time (the specification of
+    :func:`~dfl_finance.outputs.schools.segments_df`, which counts with arrays)."""
+    from dfl_finance.outputs.rounding import add_up
+    from dfl_finance.outputs.schools import CENTS, SEGMENT_COLUMNS
+    from dfl_finance.vocabulary import PRICE_DIGITS, SHARE_DIGITS
+
+    rows = []
+    year_index = schools["year_connected"].to_numpy(dtype=float) - start_year
+    existing = (schools["technology"] == "existing").to_numpy()
+    learners = schools["learners"].to_numpy(dtype=float)
+    capex = schools["capex"].to_numpy(dtype=float)
+    groups = [("all", np.full(len(schools), "all", dtype=object)),
+              ("area", schools["area"].to_numpy(dtype=object)),
+              ("region", schools["region"].to_numpy(dtype=object))]
+    for kind, labels in groups:
+        for segment in sorted(set(labels)):
+            m = labels == segment
+            for k in range(years):
+                done = m & (existing | (year_index <= k))
+                new = m & (year_index <= k) & ~existing
+                n_new, l_new = int(new.sum()), float(learners[new].sum())
+                cost = float(add_up(capex[new], CENTS, rounded=False))
+                rows.append({"segment_type": kind, "segment": segment, "year": start_year + k,
+                             "schools": int(m.sum()), "learners": float(learners[m].sum()),
+                             "connected_schools": int(done.sum()), "connected_learners": float(learners[done].sum()),
+                             "share_connected": done.sum() / max(m.sum(), 1), "cost": cost,
+                             "cost_per_school": cost / n_new if n_new else np.nan,
+                             "cost_per_learner": cost / l_new if l_new else np.nan})
+    df = pd.DataFrame(rows, columns=SEGMENT_COLUMNS)
+    for names, digits in ((["cost"], CENTS), (["cost_per_school", "cost_per_learner"], PRICE_DIGITS),
+                          (["share_connected"], SHARE_DIGITS)):
+        df[names] = df[names].astype(float).round(digits) + 0.0
+    return df
+
+
+@settings(max_examples=40)
+@given(st.integers(1, 400), st.integers(0, 10**6), st.sampled_from(["cost-per-learner", "region-quota"]),
+       st.none() | st.floats(1e3, 1e6), st.integers(1, 12), st.booleans())
+def test_segments_counted_with_arrays_are_the_row_by_row_table_to_the_last_bit(n, seed, order, budget, years,
+                                                                               fractional):
+    from dfl_finance.outputs.schools import segments_df
+
+    df = generate_schools(n, seed=seed, regions=1 + seed % 12)
+    if fractional:  # learners that do not add up exactly: the sums must still be those of the rows in order
+        df["learners"] = df["learners"] + np.random.default_rng(seed).random(n)
+    plan = plan_schools(check_schools(df), years=years, order=order, budget=budget)
+    schools = plan.schools_df()
+    fast = segments_df(schools, plan.start_year, plan.years)
+    slow = _segments_row_by_row(schools, plan.start_year, plan.years)
+    assert list(fast.dtypes) == list(slow.dtypes)
+    pd.testing.assert_frame_equal(fast, slow, check_exact=True)
+    assert fast.to_csv() == slow.to_csv()
+
+
+def test_segments_of_twenty_thousand_schools_are_the_row_by_row_table():
+    from dfl_finance.outputs.schools import segments_df
+
+    plan = plan_schools(check_schools(generate_schools(20_000, seed=1)), budget=2e5, order="region-quota")
+    schools = plan.schools_df()
+    pd.testing.assert_frame_equal(segments_df(schools, plan.start_year, plan.years),
+                                  _segments_row_by_row(schools, plan.start_year, plan.years), check_exact=True)
+
+
+@given(st.lists(st.text(alphabet=st.sampled_from(list("aAbB éÉ1-_")), min_size=1, max_size=4), min_size=1,
+                max_size=60))
+def test_region_ranks_are_the_codes_np_unique_gives_the_names(names):
+    from dfl_finance.model.schools import region_ranks
+
+    region = np.asarray(names, dtype=object)
+    assert region_ranks(region).tolist() == np.unique(region, return_inverse=True)[1].reshape(-1).tolist()
+
+
+@settings(max_examples=25)
+@given(st.integers(1, 300), st.integers(0, 10**6))
+def test_the_region_quota_order_by_ranks_is_the_order_by_names(n, seed):
+    from dfl_finance.model.schools import region_ranks
+
+    table = check_schools(generate_schools(n, seed=seed, regions=1 + seed % 15))
+    costs = plan_schools(table).costs
+    args = (costs.cost_horizon, table.schools.learners, table.area)
+    by_name = connection_order("region-quota", *args, table.region, costs.choice >= 0)
+    by_rank = connection_order("region-quota", *args, region_ranks(table.region), costs.choice >= 0)
+    assert by_rank.tolist() == by_name.tolist()

@@ -191,11 +191,19 @@ def check_schools(frame: pd.DataFrame, where: str = "schools", nodes: pd.DataFra
     frame["school_id"] = ids
     frame["area"] = area_text
     frame["region"] = region
-    coverage = np.asarray(coverage_text.str.lower().map(coverage_map).to_numpy(dtype=float), dtype=float)
+    coverage = _lookup(coverage_text.str.lower(), coverage_map).astype(float)
     schools = SchoolArrays(learners=learners, electricity=electricity, connected=connected, fibre_km=fibre,
                       tower_km=tower, coverage=coverage)
-    return SchoolTable(frame=frame, schools=schools, area=area_text.map({a: i for i, a in enumerate(AREAS)})
-                       .to_numpy(dtype=np.int64), region=region.to_numpy(dtype=object))
+    return SchoolTable(frame=frame, schools=schools, area=_lookup(area_text, {a: i for i, a in enumerate(AREAS)})
+                       .astype(np.int64), region=region.to_numpy(dtype=object))
+
+
+def _lookup(text: pd.Series, values: dict[str, int]) -> np.ndarray:
+    """``values`` of each text (all of them keys of ``values``), looked up once per distinct text."""
+    import pandas as pd  # pandas loads with a school table, not with `dfl-finance validate`
+
+    codes, uniques = pd.factorize(text)
+    return np.asarray([values[u] for u in uniques])[codes]
 
 
 def _cell(value: object) -> object:

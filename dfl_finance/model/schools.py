@@ -51,7 +51,7 @@ class SchoolPlan:
         year = pd.array(np.where(self.year_index >= 0, self.start_year + self.year_index, 0), dtype="Int64")
         year[self.year_index < 0] = pd.NA
         df = pd.DataFrame({
-            "school_id": f["school_id"].to_numpy(), "region": f["region"].to_numpy(), "area": f["area"].to_numpy(),
+            "school_id": f["school_id"].array, "region": f["region"].array, "area": f["area"].array,
             "learners": self.table.schools.learners, "technology": self.costs.technology,
             "power": self.costs.power, "capex": np.round(self.costs.capex, 2),
             "opex_per_year": np.round(self.costs.opex_per_year, 2),
@@ -79,6 +79,17 @@ class SchoolPlan:
         np.add.at(started, (t, y), self.costs.opex_per_year[take])
         opex[:] = np.cumsum(started, axis=1)
         return {"schools": new, "capex": capex, "opex": opex}
+
+
+def region_ranks(region: np.ndarray) -> Ints:
+    """Each school's region as its rank among the regions' names in sorted order: the codes ``np.unique`` gives the
+    names, found by hashing the names rather than sorting every school's."""
+    import pandas as pd  # pandas loads with the tables, not with `dfl-finance validate`
+
+    codes, names = pd.factorize(region)
+    rank = np.empty(len(names), dtype=np.int64)
+    rank[np.argsort(np.asarray(names, dtype=object), kind="stable")] = np.arange(len(names))
+    return np.asarray(rank[codes], dtype=np.int64)
 
 
 #: Most rounds of the fibre extension (each round adds the schools that fibre reaches through the last round's).
@@ -163,8 +174,9 @@ def plan_schools(table: SchoolTable, years: int = 10, start_year: int = 2026, or
         costs = school_costs(engine_schools(table), tech, years, rate, pick)
     priority = table.frame["priority"].to_numpy(dtype=float) if "priority" in table.frame.columns else None
     eligible = costs.choice >= 0
-    sequence = connection_order(order, costs.cost_horizon, table.schools.learners, table.area, table.region,
-                                eligible, priority)
+    region = region_ranks(table.region) if order == "region-quota" else table.region
+    sequence = connection_order(order, costs.cost_horizon, table.schools.learners, table.area, region, eligible,
+                                priority)
     year_index = connection_years(sequence, costs.capex, len(table), years, budget,
                                   None if target_year is None else target_year - start_year)
     return SchoolPlan(table=table, costs=costs, year_index=year_index, start_year=start_year, years=years,

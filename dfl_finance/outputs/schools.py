@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from dfl_finance.model.schools import SchoolPlan
-from dfl_finance.outputs.rounding import add_up
+from dfl_finance.outputs.rounding import round_to
 from dfl_finance.outputs.tables import columns
 from dfl_finance.vocabulary import PRICE_DIGITS, SHARE_DIGITS, USD, minor_unit_digits
 from dfl_finance.vocabulary import SCHOOL_EXISTING as EXISTING
@@ -49,34 +49,77 @@ def segments_df(schools: pd.DataFrame, start_year: int, years: int) -> pd.DataFr
     schools connected before): one row per segment and year, cumulative to the end of that year. ``cost`` is the
     capex of the schools connected so far (the sum of their rows of schools.csv: the rule of published totals,
     :func:`~dfl_finance.outputs.rounding.add_up`); cost per school and per learner are over the schools newly
-    connected."""
-    rows = []
+    connected.
+
+    Counted with arrays: the schools of each segment are taken once (in the table's order), and each year's sums are
+    taken over them, element for element the sums of the whole table's rows of that segment, so every number is
+    the one a sum over the whole table gives."""
     year_index = schools["year_connected"].to_numpy(dtype=float) - start_year
     existing = (schools["technology"] == "existing").to_numpy()
     learners = schools["learners"].to_numpy(dtype=float)
-    capex = schools["capex"].to_numpy(dtype=float)
-    groups = [("all", np.full(len(schools), "all", dtype=object)),
-              ("area", schools["area"].to_numpy(dtype=object)),
-              ("region", schools["region"].to_numpy(dtype=object))]
+    capex = round_to(schools["capex"].to_numpy(dtype=float), CENTS)  # schools.csv's rows, as add_up takes them
+    k = np.arange(years)
+    kinds, names, members = [], [], []
+    groups = [("all", None), ("area", schools["area"]), ("region", schools["region"])]
     for kind, labels in groups:
-        for segment in sorted(set(labels)):
-            m = labels == segment
-            for k in range(years):
-                done = m & (existing | (year_index <= k))
-                new = m & (year_index <= k) & ~existing
-                n_new, l_new = int(new.sum()), float(learners[new].sum())
-                cost = float(add_up(capex[new], CENTS, rounded=False))  # schools.csv's rows; rounded below
-                rows.append({"segment_type": kind, "segment": segment, "year": start_year + k,
-                             "schools": int(m.sum()), "learners": float(learners[m].sum()),
-                             "connected_schools": int(done.sum()), "connected_learners": float(learners[done].sum()),
-                             "share_connected": done.sum() / max(m.sum(), 1), "cost": cost,
-                             "cost_per_school": cost / n_new if n_new else np.nan,
-                             "cost_per_learner": cost / l_new if l_new else np.nan})
-    df = pd.DataFrame(rows, columns=SEGMENT_COLUMNS)
+        if labels is None:  # the whole country (no row when there are no schools, as no area or region has one)
+            segments = ["all"] if len(schools) else []
+            order, bounds = np.arange(len(schools)), np.array([0, len(schools)])
+        else:
+            codes, uniques = pd.factorize(labels, use_na_sentinel=False)
+            segments = sorted(uniques)
+            position = {segment: i for i, segment in enumerate(segments)}
+            codes = np.array([position[u] for u in uniques], dtype=np.int64)[codes]
+            order = np.argsort(codes, kind="stable")  # each segment's schools in the table's order
+            bounds = np.r_[0, np.cumsum(np.bincount(codes, minlength=len(segments)))]
+        for i, segment in enumerate(segments):
+            kinds.append(kind)
+            names.append(segment)
+            members.append(order[bounds[i]:bounds[i + 1]])
+    S = len(members)
+    n_schools = np.array([m.size for m in members], dtype=np.int64)
+    n_learners = np.array([learners[m].sum() for m in members], dtype=float)
+    n_done = np.zeros((S, years), dtype=np.int64)
+    l_done = np.zeros((S, years))
+    n_new = np.zeros((S, years), dtype=np.int64)
+    l_new = np.zeros((S, years))
+    cost = np.zeros((S, years))
+    # whole learners add up exactly in any order (sums below 2**53): by year and cumulated, else row by row
+    whole = bool(np.all(np.mod(learners, 1.0) == 0.0)) and float(np.abs(learners).sum()) < 2.0**52
+    for j, m in enumerate(members):
+        ex, yi, le, cx = existing[m], year_index[m], learners[m], capex[m]
+        by = yi[None, :] <= k[:, None]  # (Y, n): connected in the plan by the end of each year
+        done = ex[None, :] | by
+        new = by & ~ex[None, :]
+        n_done[j] = done.sum(axis=1)
+        n_new[j] = new.sum(axis=1)
+        if whole:
+            first = np.where(np.isnan(yi) | ex, years, np.clip(np.ceil(yi), 0, years)).astype(np.int64)
+            l_new[j] = np.cumsum(np.bincount(first, weights=le, minlength=years + 1)[:years])
+            l_done[j] = le[ex].sum() + l_new[j]
+        for y in range(years):  # the sums of the rows, in the table's order
+            if not whole:
+                l_done[j, y] = le[done[y]].sum()
+                l_new[j, y] = le[new[y]].sum()
+            cost[j, y] = cx[new[y]].sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_school = np.where(n_new > 0, cost / np.maximum(n_new, 1), np.nan)
+        per_learner = np.where(l_new != 0, cost / np.where(l_new != 0, l_new, 1.0), np.nan)
+    df = pd.DataFrame({
+        "segment_type": np.repeat(np.array(kinds, dtype=object), years),
+        "segment": np.repeat(np.array(names, dtype=object), years),
+        "year": np.tile(start_year + k, S),
+        "schools": np.repeat(n_schools, years),
+        "connected_schools": n_done.reshape(-1),
+        "share_connected": (n_done / np.maximum(n_schools, 1)[:, None]).reshape(-1),
+        "learners": np.repeat(n_learners, years),
+        "connected_learners": l_done.reshape(-1),
+        "cost": cost.reshape(-1), "cost_per_school": per_school.reshape(-1),
+        "cost_per_learner": per_learner.reshape(-1)}, columns=SEGMENT_COLUMNS)
     # as written: amounts to the cent, amounts per school or learner as prices, shares to SHARE_DIGITS decimals
-    for names, digits in ((["cost"], CENTS), (["cost_per_school", "cost_per_learner"], PRICE_DIGITS),
-                          (["share_connected"], SHARE_DIGITS)):
-        df[names] = df[names].astype(float).round(digits) + 0.0
+    for cols, digits in ((["cost"], CENTS), (["cost_per_school", "cost_per_learner"], PRICE_DIGITS),
+                         (["share_connected"], SHARE_DIGITS)):
+        df[cols] = df[cols].astype(float).round(digits) + 0.0
     return df
 
 
