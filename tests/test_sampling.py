@@ -138,3 +138,4 @@ def test_the_other_designs_are_unchanged(method):
     else:
         theirs = qmc.Sobol(d=3, scramble=True, seed=rng).random(64)
     _same(uniforms(64, 3, method, 5), np.clip(theirs, 1e-12, 1 - 1e-12))
+

@@ -2,7 +2,8 @@
 
 :func:`dfl_finance.studies.risk.run_risk` keeps the whole engine run (every table of every draw): right for a few
 hundred draws, hundreds of megabytes for 10,000. :func:`risk_draws` runs the draws in chunks of at most
-:data:`CHUNK_DRAWS` (fewer when a chunk would need more than :data:`~dfl_finance.model.sizing.CHUNK_MEMORY`) and keeps
+:data:`CHUNK_DRAWS` draws and about :data:`CHUNK_BYTES` of engine arrays (:func:`~dfl_finance.model.sizing.chunk_draws`)
+and keeps
 of each draw only its summary metrics and its yearly cost, gap and burden share (:class:`RiskDraws`), so its memory
 grows by about 2 KB a draw. The inputs are sampled once for all the draws, and the engine computes every draw on its
 own, so the numbers do not depend on the chunk size: a test finds every draw's metrics equal to 1e-13 (a matrix
@@ -26,19 +27,25 @@ if TYPE_CHECKING:
 
 #: At most this many draws per engine call of a risk run (a progress step; about 0.1-0.3 s each).
 CHUNK_DRAWS = 2_000
+#: At most about this many bytes of engine arrays per engine call of a risk run (the estimate of
+#: :func:`~dfl_finance.model.sizing.memory_estimate`). Smaller chunks cost less per draw: measured on the two-core
+#: machine, 10,000 draws of the Rwanda IDA scenario (about 50 KB a draw) take 0.40-0.45 s of CPU in chunks of 500 to
+#: 1,250 draws and 0.85-1.0 s in chunks of 1,500 to 2,000 (the engine's arrays of a chunk, 75-100 MB, no longer
+#: stay near the processor); the same step for a scenario of 39 KB a draw lies between 1,000 and 1,500 draws.
+CHUNK_BYTES = 40 * 2**20
 
 
 def risk_draws(scenario: Scenario, draws: int | None = None, seed: int | None = None, method: str | None = None,
                basis: str | None = None, chunk: int | None = None,
                progress: Callable[[int], None] | None = None) -> RiskDraws:
     """Run ``scenario`` over ``draws`` draws of its uncertain inputs (defaults: its ``[risk]`` table), in chunks of
-    ``chunk`` draws (default: :data:`CHUNK_DRAWS`, fewer if memory asks), calling ``progress(n)`` after each chunk
-    of ``n`` draws. The same numbers as :func:`~dfl_finance.studies.risk.run_risk` for the same draws, seed and
-    method."""
+    ``chunk`` draws (default: :data:`CHUNK_DRAWS`, fewer beyond :data:`CHUNK_BYTES` of arrays), calling
+    ``progress(n)`` after each chunk of ``n`` draws. The same numbers as
+    :func:`~dfl_finance.studies.risk.run_risk` for the same draws, seed and method."""
     risk = scenario.risk
     n = risk.draws if draws is None else draws
     samples = draw_samples(scenario, n, risk.seed if seed is None else seed, method or risk.method)
-    size = chunk_draws(scenario, most=CHUNK_DRAWS) if chunk is None else max(1, int(chunk))
+    size = chunk_draws(scenario, CHUNK_BYTES, most=CHUNK_DRAWS) if chunk is None else max(1, int(chunk))
     first: Result | None = None
     arrays: dict[str, list[Floats]] = {}
     yearly: dict[str, list[Floats]] = {}
