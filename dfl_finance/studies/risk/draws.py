@@ -2,12 +2,12 @@
 
 :func:`dfl_finance.studies.risk.run_risk` keeps the whole engine run (every table of every draw): right for a few
 hundred draws, hundreds of megabytes for 10,000. :func:`risk_draws` runs the draws in chunks of at most
-:data:`CHUNK_DRAWS` draws and about :data:`CHUNK_BYTES` of engine arrays (:func:`~dfl_finance.model.sizing.chunk_draws`)
-and keeps
-of each draw only its summary metrics and its yearly cost, gap and burden share (:class:`RiskDraws`), so its memory
-grows by about 2 KB a draw. The inputs are sampled once for all the draws, and the engine computes every draw on its
-own, so the numbers do not depend on the chunk size: a test finds every draw's metrics equal to 1e-13 (a matrix
-product may round its last bit differently for another number of draws) and the rounded tables identical.
+:data:`CHUNK_DRAWS` draws and about :data:`CHUNK_BYTES` of engine arrays (:func:`~dfl_finance.model.sizing.chunk_draws`;
+never more than :data:`~dfl_finance.model.sizing.CHUNK_MEMORY`) and keeps of each draw only its summary metrics and
+its yearly cost, gap and burden share (:class:`RiskDraws`), so its memory grows by about 2 KB a draw. The inputs are
+sampled once for all the draws, and the engine computes every draw on its own, so the numbers do not depend on the
+chunk size: a test finds every draw's metrics equal to 1e-13 (a matrix product may round its last bit differently for
+another number of draws) and the rounded tables identical.
 """
 
 from __future__ import annotations
@@ -33,6 +33,9 @@ CHUNK_DRAWS = 2_000
 #: 1,250 draws and 0.85-1.0 s in chunks of 1,500 to 2,000 (the engine's arrays of a chunk, 75-100 MB, no longer
 #: stay near the processor); the same step for a scenario of 39 KB a draw lies between 1,000 and 1,500 draws.
 CHUNK_BYTES = 40 * 2**20
+#: At least this many draws per engine call when the memory limit allows (:data:`CHUNK_BYTES` is a preference, not
+#: a limit): each call has a fixed cost (compiling the scenario, the summary's Python), a large scenario's too.
+CHUNK_FLOOR = 250
 
 
 def risk_draws(scenario: Scenario, draws: int | None = None, seed: int | None = None, method: str | None = None,
@@ -45,7 +48,11 @@ def risk_draws(scenario: Scenario, draws: int | None = None, seed: int | None = 
     risk = scenario.risk
     n = risk.draws if draws is None else draws
     samples = draw_samples(scenario, n, risk.seed if seed is None else seed, method or risk.method)
-    size = chunk_draws(scenario, CHUNK_BYTES, most=CHUNK_DRAWS) if chunk is None else max(1, int(chunk))
+    if chunk is None:
+        near = max(chunk_draws(scenario, CHUNK_BYTES), CHUNK_FLOOR)  # within CHUNK_BYTES, but not too small
+        size = min(chunk_draws(scenario, most=CHUNK_DRAWS), near)  # and within the memory limit
+    else:
+        size = max(1, int(chunk))
     first: Result | None = None
     arrays: dict[str, list[Floats]] = {}
     yearly: dict[str, list[Floats]] = {}
