@@ -145,8 +145,13 @@ def beta_ppf(q: Floats, a: float, b: float) -> Floats:
     """The beta distribution's quantiles: ``scipy.stats.beta(a, b).ppf(q)`` (the same Boost function of
     ``scipy.special``)."""
     def standard(p: Floats) -> Floats:
+        boost = getattr(_special()._ufuncs, "_beta_ppf", None)
+        if boost is None:  # an older scipy keeps it in scipy.stats: its beta, whatever the import costs
+            from scipy import stats  # only with a scipy older than the one that moved _beta_ppf to scipy.special
+
+            return np.asarray(stats.beta.ppf(p, a, b), dtype=float)
         with np.errstate(over="ignore"):  # as scipy.stats.beta (scipy gh-17432)
-            return np.asarray(_special()._ufuncs._beta_ppf(p, a, b), dtype=float)
+            return np.asarray(boost(p, a, b), dtype=float)
 
     return _placed(q, a > 0 and b > 0, standard, (0.0, 1.0), 0.0, 1.0)
 
