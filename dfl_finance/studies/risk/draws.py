@@ -30,8 +30,9 @@ CHUNK_DRAWS = 2_000
 #: At most about this many bytes of engine arrays per engine call of a risk run (the estimate of
 #: :func:`~dfl_finance.model.sizing.memory_estimate`). Smaller chunks cost less per draw: measured on the two-core
 #: machine, 10,000 draws of the Rwanda IDA scenario (about 50 KB a draw) take 0.40-0.45 s of CPU in chunks of 500 to
-#: 1,250 draws and 0.85-1.0 s in chunks of 1,500 to 2,000 (the engine's arrays of a chunk, 75-100 MB, no longer
-#: stay near the processor); the same step for a scenario of 39 KB a draw lies between 1,000 and 1,500 draws.
+#: 1,250 draws and 0.7-1.0 s in chunks of 1,500 to 2,000 (arrays of 75-100 MB a chunk; not page faults: keeping
+#: malloc from returning memory removes the faults but not the step, so it is the memory traffic of larger arrays);
+#: the same step for a scenario of 39 KB a draw lies between 1,000 and 1,500 draws.
 CHUNK_BYTES = 40 * 2**20
 #: At least this many draws per engine call when the memory limit allows (:data:`CHUNK_BYTES` is a preference, not
 #: a limit): each call has a fixed cost (compiling the scenario, the summary's Python), a large scenario's too.
