@@ -2,7 +2,13 @@
 quantile tables, files), and the peak memory (tracemalloc) of the whole run kept (``run_risk``) and of the chunked
 run the command line and the app use (``risk_draws``), at 10,000 and at ``--many`` draws.
 
-Run: ``python benchmarks/bench_risk.py``. Targets (issue 10): under 3 s end to end; under 1 GB of memory.
+The whole command as a user waits for it (issue 21): ``dfl-finance risk FILE --draws 10000`` against a plain
+``dfl-finance run FILE``, each a fresh process, in interleaved pairs (risk, run, run, risk, ...): what the draws add,
+in wall time and in CPU time (user + system of the finished child, ``resource.getrusage(RUSAGE_CHILDREN)``), the
+median of the pairs' differences.
+
+Run: ``python benchmarks/bench_risk.py``. Targets: the draws add under 0.5 s to a plain run, wall and CPU (issue 21);
+under 3 s end to end and under 1 GB of memory (issue 10).
 """
 
 from __future__ import annotations
@@ -10,7 +16,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import resource
+import statistics
+import subprocess
+import sys
 import tempfile
+import time
 import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
@@ -33,14 +44,52 @@ def peak_mib(fn: Callable[[], object]) -> float:
     return peak / 2**20
 
 
+#: What the draws may add to a plain run of the same file, wall and CPU seconds (issue 21).
+GOAL_ADDED = 0.5
+
+
+def command_seconds(args: list[str]) -> tuple[float, float]:
+    """Wall and CPU (user + system) seconds of ``dfl-finance ARGS`` in a fresh process, its output thrown away."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "dfl_finance.cli", *args], check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def whole_commands(draws: int, pairs: int) -> None:
+    """``risk --draws`` against ``run`` of the same file, interleaved pairs; prints the medians and what the draws
+    add (the median of the pairs' differences) against :data:`GOAL_ADDED`."""
+    with tempfile.TemporaryDirectory() as tmp:
+        risk = ["risk", str(SCENARIO), "--draws", str(draws), "--out", f"{tmp}/risk"]
+        plain = ["run", str(SCENARIO), "--out", f"{tmp}/run"]
+        command_seconds(risk), command_seconds(plain)  # warm up (the file cache)
+        times: dict[str, list[tuple[float, float]]] = {"risk": [], "run": []}
+        for i in range(pairs):
+            order = (("risk", risk), ("run", plain)) if i % 2 == 0 else (("run", plain), ("risk", risk))
+            for name, args in order:
+                times[name].append(command_seconds(args))
+    for k, what in enumerate(("wall", "CPU")):
+        r, p = ([t[k] for t in times[name]] for name in ("risk", "run"))
+        added = statistics.median(a - b for a, b in zip(r, p))
+        verdict = "met" if added < GOAL_ADDED else "MISSED"
+        print(f"risk --draws {draws:,} vs run, {what:4s}: {statistics.median(r):5.2f} s vs "
+              f"{statistics.median(p):5.2f} s (medians of {pairs}); the draws add {added:5.2f} s "
+              f"(goal < {GOAL_ADDED} s: {verdict})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--draws", type=int, default=10_000)
     parser.add_argument("--many", type=int, default=100_000, help="draws of the memory check of chunked runs")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--pairs", type=int, default=7, help="interleaved pairs of the whole-command comparison")
     args = parser.parse_args()
     sc = load_scenario(SCENARIO)
     print(f"{sc.name}: {len(sc.uncertain)} uncertain inputs, {args.draws:,} draws ({sc.risk.method})")
+    whole_commands(args.draws, args.pairs)
     run_risk(sc, draws=16)  # warm up
     t_run = median_time(lambda: run_risk(sc, draws=args.draws), args.repeat)
     t_chunked = median_time(lambda: risk_draws(sc, draws=args.draws), args.repeat)

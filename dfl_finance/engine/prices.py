@@ -20,6 +20,7 @@ Pure numpy; leading draw axis.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -76,10 +77,11 @@ class Prices:
         """Local currency per USD in the base year (D,)."""
         return np.asarray(self.fx[:, self.base], dtype=float)
 
-    @property
+    @cached_property
     def rer(self) -> Floats:
         """Real exchange rate index (D, N): ``(fx / fx_base) x usd / lcu``; > 1 when the local currency has lost
-        real value against the USD since the base year."""
+        real value against the USD since the base year. Computed once (the costs, the DSF inputs and the engine's
+        DSF all read it; the paths are not changed after they are made)."""
         return np.asarray(self.fx / self.fx_base[:, None] * self.usd / self.lcu, dtype=float)
 
     def basis_factor(self, basis: int, years: int) -> Floats:

@@ -1,9 +1,23 @@
 """Draws of uncertain inputs: uniform numbers from a sampling design, correlated within groups, turned into values
 by each input's distribution (its inverse cumulative distribution function). Pure numpy and scipy; no I/O.
 
-Designs (``scipy.stats.qmc``): ``lhs`` (Latin hypercube), ``sobol`` (scrambled Sobol), ``mc`` (plain Monte Carlo,
+Designs: ``lhs`` (Latin hypercube), ``sobol`` (scrambled Sobol, ``scipy.stats.qmc``), ``mc`` (plain Monte Carlo,
 ``numpy.random.default_rng``). The same seed gives the same numbers on any machine (the generators are
 numpy's PCG64, seeded explicitly).
+
+Why not ``scipy.stats`` throughout: importing it costs about 0.5 s of wall time and 0.6 s of CPU (scipy 1.17 parses
+some 600 docstrings at import, in ``scipy/_lib/_array_api.py``), as much as a whole ``dfl-finance run``; a risk
+run would pay it before its first draw. So the default design and the distributions do not import it:
+
+- ``lhs`` is :func:`latin_hypercube`, scipy's algorithm of ``qmc.LatinHypercube(d, seed=rng).random(n)`` (the
+  default: scrambled, strength 1, no optimisation) step by step on the same numpy generator: the same numbers to the
+  last bit (a test compares them);
+- the uniform, triangular and discrete distributions are closed forms in numpy (the triangular the same
+  arithmetic as ``scipy.stats.triang.ppf``); the pert (beta), normal and lognormal (truncated normal) and the
+  Gaussian copula of correlated groups use ``scipy.special`` (about 0.13 s to import, paid only by a scenario that
+  has one of them): the same functions, in the same order, as ``scipy.stats.beta``, ``truncnorm`` and ``norm``
+  (tests compare them with ``scipy.stats`` on random parameters, tails and truncations included);
+- ``sobol`` keeps ``scipy.stats.qmc.Sobol``: it needs Sobol's direction numbers, which only scipy ships.
 
 Correlation: inputs that share a ``group`` move together through a Gaussian copula: their uniforms are turned into
 standard normal scores, mixed with the Cholesky factor of the correlation matrix (``rho`` between every two of
@@ -25,14 +39,24 @@ Distributions (parameters as in the scenario's ``[[uncertain]]`` rows):
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from types import ModuleType
 
 import numpy as np
 
 from dfl_finance.engine import Floats
 
-# scipy is imported where it is used: validating a scenario builds Marginals but draws nothing
+# scipy is imported where it is used: validating a scenario builds Marginals but draws nothing, and a risk run
+# imports only scipy.special, only for the distributions that need it (see the module's docstring)
+
+
+def _special() -> ModuleType:
+    """``scipy.special``, imported when a distribution or a correlated group needs it."""
+    import scipy.special  # 0.13 s: with the draws that need it, not with every run (nor scipy.stats: 0.5 s)
+
+    module: ModuleType = scipy.special
+    return module
 
 
 @dataclass(frozen=True)
@@ -54,8 +78,6 @@ class Marginal:
 
     def ppf(self, u: Floats) -> Floats:
         """The values at the uniform numbers ``u`` (the inverse cumulative distribution function)."""
-        from scipy import stats  # scipy (0.3 s) loads with the draws, not with every run
-
         u = np.asarray(u, dtype=float)
         d = self.distribution
         if d == "uniform":
@@ -63,21 +85,21 @@ class Marginal:
             return lo + (hi - lo) * u
         if d == "triangular":
             lo, mo, hi = _num(self.low), _num(self.mode), _num(self.high)
-            return np.asarray(stats.triang.ppf(u, (mo - lo) / (hi - lo), loc=lo, scale=hi - lo), dtype=float)
+            return triangular_ppf(u, (mo - lo) / (hi - lo), lo, hi - lo)
         if d == "pert":
             lo, mo, hi = _num(self.low), _num(self.mode), _num(self.high)
             a, b = 1 + 4 * (mo - lo) / (hi - lo), 1 + 4 * (hi - mo) / (hi - lo)
-            return np.asarray(lo + (hi - lo) * stats.beta.ppf(u, a, b), dtype=float)
+            return np.asarray(lo + (hi - lo) * beta_ppf(u, a, b), dtype=float)
         if d == "normal":
             m, s = _num(self.mean), _num(self.sd)
             a, b = (self.lower_bound - m) / s, (self.upper_bound - m) / s
-            return np.asarray(stats.truncnorm.ppf(u, a, b, loc=m, scale=s), dtype=float)
+            return truncnorm_ppf(u, a, b, m, s)
         if d == "lognormal":  # truncated to the bounds, in the logarithm
             med, s = _num(self.median), _num(self.sd_log)
             with np.errstate(divide="ignore"):
                 a = (np.log(self.lower_bound) - np.log(med)) / s if self.lower_bound > 0 else -np.inf
                 b = (np.log(self.upper_bound) - np.log(med)) / s
-            return np.asarray(med * np.exp(s * stats.truncnorm.ppf(u, a, b)), dtype=float)
+            return np.asarray(med * np.exp(s * truncnorm_ppf(u, a, b)), dtype=float)
         if d == "discrete":
             values = np.asarray(self.values, dtype=float)
             w = np.asarray(self.weights or [1.0] * len(values), dtype=float)
@@ -87,6 +109,89 @@ class Marginal:
         raise ValueError(f"unknown distribution {d!r}")
 
 
+def _placed(q: Floats, valid: bool, standard: Callable[[Floats], Floats], support: tuple[float, float],
+            loc: float, scale: float) -> Floats:
+    """A distribution's quantiles at ``q`` as ``scipy.stats`` (``rv_continuous.ppf``) places them: the standard
+    distribution's ``standard(q) * scale + loc`` for ``q`` in (0, 1), the ends of its ``support`` (placed alike) at 0
+    and 1, NaN elsewhere and where the parameters are not ``valid`` or ``scale`` is not positive."""
+    q = np.asarray(q, dtype=float)
+    out = np.full(q.shape, np.nan)
+    if not (valid and scale > 0):
+        return out
+    out[q == 0] = support[0] * scale + loc
+    out[q == 1] = support[1] * scale + loc
+    inside = (0 < q) & (q < 1)
+    if inside.any():
+        out[inside] = standard(q[inside]) * scale + loc
+    return out
+
+
+def triangular_ppf(q: Floats, c: float, loc: float = 0.0, scale: float = 1.0) -> Floats:
+    """The triangular distribution on ``[loc, loc + scale]`` with its mode at ``loc + c scale``:
+    ``scipy.stats.triang(c, loc, scale).ppf(q)``, the same arithmetic.
+
+    Examples
+    --------
+    >>> triangular_ppf(np.array([0.125, 0.5, 1.0]), 0.5, 2.0, 4.0).tolist()
+    [3.0, 4.0, 6.0]
+    """
+    def standard(p: Floats) -> Floats:
+        return np.asarray(np.where(p < c, np.sqrt(c * p), 1 - np.sqrt((1 - c) * (1 - p))), dtype=float)
+
+    return _placed(q, 0 <= c <= 1, standard, (0.0, 1.0), loc, scale)
+
+
+def beta_ppf(q: Floats, a: float, b: float) -> Floats:
+    """The beta distribution's quantiles: ``scipy.stats.beta(a, b).ppf(q)`` (the same Boost function of
+    ``scipy.special``)."""
+    def standard(p: Floats) -> Floats:
+        boost = getattr(_special()._ufuncs, "_beta_ppf", None)
+        if boost is None:  # an older scipy keeps it in scipy.stats: its beta, whatever the import costs
+            from scipy import stats  # only with a scipy older than the one that moved _beta_ppf to scipy.special
+
+            return np.asarray(stats.beta.ppf(p, a, b), dtype=float)
+        with np.errstate(over="ignore"):  # as scipy.stats.beta (scipy gh-17432)
+            return np.asarray(boost(p, a, b), dtype=float)
+
+    return _placed(q, a > 0 and b > 0, standard, (0.0, 1.0), 0.0, 1.0)
+
+
+def truncnorm_ppf(q: Floats, a: float, b: float, loc: float = 0.0, scale: float = 1.0) -> Floats:
+    """The normal distribution of mean ``loc`` and standard deviation ``scale`` truncated to
+    ``[loc + a scale, loc + b scale]``: ``scipy.stats.truncnorm(a, b, loc, scale).ppf(q)``, the same steps (through
+    the logarithm of the normal cdf in the lower tail when ``a < 0``, else in the upper tail by symmetry)."""
+    def standard(p: Floats) -> Floats:
+        sc = _special()
+        lo, hi = np.full(p.shape, float(a)), np.full(p.shape, float(b))
+        mass = _log_gauss_mass(lo, hi)
+        if a < 0:
+            return np.asarray(sc.ndtri_exp(sc.logsumexp([sc.log_ndtr(lo), np.log(p) + mass], axis=0)), dtype=float)
+        return np.asarray(-sc.ndtri_exp(sc.logsumexp([sc.log_ndtr(-hi), np.log1p(-p) + mass], axis=0)),
+                          dtype=float)
+
+    return _placed(q, a < b, standard, (float(a), float(b)), loc, scale)
+
+
+def _log_gauss_mass(a: Floats, b: Floats) -> Floats:
+    """The logarithm of the standard normal's mass on [a, b], for arrays ``a``, ``b`` that each repeat one value
+    (one truncation), as ``scipy.stats.truncnorm`` computes it: in the left tail, the right tail by symmetry, or
+    around 0."""
+    sc = _special()
+
+    def left(lo: Floats, hi: Floats) -> Floats:  # log(Phi(hi) - Phi(lo)), as a complex logarithm of a difference
+        return np.asarray(sc.logsumexp([sc.log_ndtr(hi), sc.log_ndtr(lo) + np.pi * 1j], axis=0))
+
+    if not a.size:
+        return np.zeros(a.shape)
+    if b.flat[0] <= 0:
+        out = left(a, b)
+    elif a.flat[0] > 0:
+        out = left(-b, -a)
+    else:
+        out = np.asarray(sc.log1p(-sc.ndtr(a) - sc.ndtr(-b)), dtype=np.complex128)
+    return np.asarray(np.real(out), dtype=float)
+
+
 def _num(value: float | None) -> float:
     """A parameter that validation guarantees for the distribution (None here is a bug, not an input error)."""
     if value is None:
@@ -94,18 +199,34 @@ def _num(value: float | None) -> float:
     return float(value)
 
 
+def latin_hypercube(n: int, d: int, rng: np.random.Generator) -> Floats:
+    """(n, d) a scrambled Latin hypercube: ``scipy.stats.qmc.LatinHypercube(d=d, seed=rng).random(n)``, the same
+    numbers to the last bit without importing scipy.stats. Each column has one number in each ``[j/n, (j+1)/n)``.
+
+    scipy's engine draws from a child of ``rng`` (``rng``'s seed sequence spawns one) and, in this order: the
+    uniform offsets (n, d), then one shuffle of 1..n per dimension; the sample is ``(permutation - offset) / n``.
+    """
+    child = rng.spawn(1)[0]
+    offsets = child.uniform(size=(n, d))
+    perms = np.tile(np.arange(1, n + 1), (d, 1))
+    for i in range(d):
+        child.shuffle(perms[i, :])
+    return np.asarray((perms.T - offsets) / n, dtype=float)
+
+
 def uniforms(n: int, k: int, method: str, seed: int) -> Floats:
     """(n, k) uniform numbers in (0, 1) from the design ``method`` (lhs, sobol, mc) and ``seed``."""
-    from scipy.stats import qmc  # scipy (0.3 s) loads with the draws, not with every run
-
     if k == 0:
         return np.zeros((n, 0))
     rng = np.random.default_rng(seed)
     if method == "mc":
         u = rng.random((n, k))
     elif method == "lhs":
-        u = qmc.LatinHypercube(d=k, seed=rng).random(n)
+        u = latin_hypercube(n, k, rng)
     elif method == "sobol":
+        # Sobol needs its direction numbers, which only scipy.stats.qmc ships: this design imports scipy.stats
+        from scipy.stats import qmc  # 0.5 s, paid only by a sobol design (see the module's docstring)
+
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # a sample size that is not a power of 2 is allowed
             u = qmc.Sobol(d=k, scramble=True, seed=rng).random(n)
@@ -127,18 +248,17 @@ def is_positive_semidefinite(matrix: Floats, tol: float = 1e-10) -> bool:
 
 def correlate(u: Floats, groups: Sequence[Sequence[int]], rhos: Sequence[float]) -> Floats:
     """``u`` (n, k) with the columns of each group correlated by a Gaussian copula at ``rho``."""
-    from scipy import stats  # scipy (0.3 s) loads with the draws, not with every run
-
     out = u.copy()
     for cols, rho in zip(groups, rhos):
         if len(cols) < 2 or rho == 0:
             continue
-        z = stats.norm.ppf(u[:, list(cols)])
+        sc = _special()
+        z = sc.ndtri(u[:, list(cols)])  # scipy.stats.norm.ppf for u in (0, 1)
         c = correlation_matrix(len(cols), rho)
         # eigen decomposition rather than Cholesky: a correlation of 1 (a singular matrix) is allowed
         w, v = np.linalg.eigh(c)
         factor = v * np.sqrt(np.clip(w, 0.0, None))
-        out[:, list(cols)] = stats.norm.cdf(z @ factor.T)
+        out[:, list(cols)] = sc.ndtr(z @ factor.T)  # scipy.stats.norm.cdf
     return np.asarray(np.clip(out, 1e-12, 1.0 - 1e-12), dtype=float)
 
 

@@ -82,17 +82,28 @@ def price_years(scenario: Scenario) -> list[int]:
     return years
 
 
-def build_prices(scenario: Scenario, horizon: int, draws: int = 1, data: MacroData | None = None) -> Prices:
+#: The ``[macro]`` fields that may vary between draws and move the price paths (:func:`build_prices`).
+PRICE_FIELDS = ("inflation", "usd_inflation", "fx_rate")
+
+
+def build_prices(scenario: Scenario, horizon: int, draws: int = 1, data: MacroData | None = None,
+                 drawn: Mapping[str, Floats] | None = None) -> Prices:
     """The price and exchange-rate paths of a scenario, from the earliest year it quotes to ``horizon`` years
-    after start_year.
+    after start_year, in each of ``draws`` draws.
 
     Rates: ``[macro] inflation`` for the projection years (then its last rate); before start_year the consumer
     price index of ``data`` where it has the year, else the first projection year's rate. A USD scenario without
     inflation has flat prices. The exchange rate: ``fx_path`` (then its last rate of change; before start_year it
     follows relative inflation), else ``fx_rate`` (of ``fx_year``, default the base year) moved by relative
     inflation.
+
+    ``drawn``: the value of each of :data:`PRICE_FIELDS` that varies between draws, (draws,) each, in place of the
+    scenario's: all the draws' paths in one pass, each the path of the scenario with that draw's values.
     """
     data = _default_macro_data() if data is None else data
+    drawn = {f: np.asarray(v, dtype=float).reshape(-1) for f, v in (drawn or {}).items()}
+    if set(drawn) - set(PRICE_FIELDS):
+        raise ValueError(f"the price paths cannot vary in {sorted(set(drawn) - set(PRICE_FIELDS))}")
     meta, macro = scenario.scenario, scenario.macro
     start, Y = meta.start_year, meta.years
     origin = min(price_years(scenario)) - 1
@@ -101,45 +112,57 @@ def build_prices(scenario: Scenario, horizon: int, draws: int = 1, data: MacroDa
     anchor, base = start - origin, meta.base_year - origin
     local = meta.currency
     fx_at = base if macro.fx_year is None else macro.fx_year - origin  # where fx_rate holds
+    rows = draws if drawn else 1  # paths that vary are computed per draw, the others once and repeated
 
-    def rates(currency: str, value: float | list[float] | None) -> Floats:
-        path = rate_path(value, horizon)
-        out = np.empty(n)
-        out[anchor:] = path
-        history = data.cpi.get(currency, {}) if value is not None else {}
+    def rates(currency: str, field: str, value: float | list[float] | None) -> Floats:
+        """(rows, n) the year-on-year rates: the scenario's, or one drawn rate for every projection year."""
+        if field in drawn:
+            first = drawn[field]  # (draws,) the first projection year's rate, and every later one
+            out = np.repeat(first[:, None], n, axis=1)
+        else:
+            path = rate_path(value, horizon)
+            first = np.full(rows, path[0])
+            out = np.empty((rows, n))
+            out[:, anchor:] = path
+        history = data.cpi.get(currency, {}) if value is not None or field in drawn else {}
         for j in range(anchor):
             y = int(years[j])
             if y in history and y - 1 in history:
-                out[j] = history[y] / history[y - 1] - 1.0
+                out[:, j] = history[y] / history[y - 1] - 1.0
             else:
-                out[j] = path[0]
+                out[:, j] = first
         return out
 
-    lcu = index_from_rates(rates(local, macro.inflation)[None, :], base)
+    lcu = index_from_rates(rates(local, "inflation", macro.inflation), base)
     if local == USD:
-        usd, fx = lcu, np.ones((1, n))
+        usd, fx = lcu, np.ones((lcu.shape[0], n))
     else:
-        usd = index_from_rates(rates(USD, macro.usd_inflation)[None, :], base)
+        usd = index_from_rates(rates(USD, "usd_inflation", macro.usd_inflation), base)
+        if "fx_rate" in drawn:
+            fx_rate = drawn["fx_rate"]
+        else:
+            fx_rate = np.full(rows, float(macro.fx_rate or 1.0))
         if macro.fx_path is None:
-            fx = fx_from_inflation(np.array([float(macro.fx_rate or 1.0)]), lcu, usd, base)
-            fx = fx / (fx[:, [fx_at]] / float(macro.fx_rate or 1.0))  # fx_rate holds in fx_year
+            fx = fx_from_inflation(fx_rate, lcu, usd, base)
+            fx = fx / (fx[:, [fx_at]] / fx_rate[:, None])  # fx_rate holds in fx_year
         else:
             given = np.asarray(macro.fx_path, dtype=float)
-            relative = (lcu / usd)[0]
-            fx_row = np.empty(n)
-            fx_row[anchor:anchor + Y] = given
+            relative = lcu / usd
+            fx = np.empty((rows, n))
+            fx[:, anchor:anchor + Y] = given
             step = given[-1] / given[-2] if Y >= 2 else None
             for j in range(anchor + Y, n):
-                fx_row[j] = fx_row[j - 1] * (step if step is not None else relative[j] / relative[j - 1])
+                fx[:, j] = fx[:, j - 1] * (step if step is not None else relative[:, j] / relative[:, j - 1])
             if anchor > 0:
                 # before start_year: from fx_rate of an earlier year if given, else back from the path
-                ref, ref_at = ((float(macro.fx_rate), fx_at) if macro.fx_rate is not None and fx_at < anchor
-                               else (given[0], anchor))
-                fx_row[:anchor] = ref * relative[:anchor] / relative[ref_at]
-            fx = fx_row[None, :]
+                if (macro.fx_rate is not None or "fx_rate" in drawn) and fx_at < anchor:
+                    ref, ref_at = fx_rate, fx_at
+                else:
+                    ref, ref_at = np.full(rows, given[0]), anchor
+                fx[:, :anchor] = ref[:, None] * relative[:, :anchor] / relative[:, [ref_at]]
 
     def rep(a: Floats) -> Floats:
-        return np.repeat(a, draws, axis=0)
+        return np.repeat(a, draws // a.shape[0], axis=0)
 
     return Prices(lcu=rep(lcu), usd=rep(usd), fx=rep(fx), start=anchor, base=base)
 
@@ -434,22 +457,9 @@ def _dsf_inputs(scenario: Scenario, prices: Prices, data: MacroData) -> DsfInput
 
 
 def _prices_per_draw(scenario: Scenario, horizon: int, draws: int, data: MacroData, value: _Values) -> Prices:
-    """The price paths of each draw where ``[macro]`` values vary between draws (one path per distinct set)."""
-    fields = ("inflation", "usd_inflation", "fx_rate")
-    varying = [f for f in fields if ("macro", f) in value.samples]
-    if not varying:
-        return build_prices(scenario, horizon, draws, data)
-    columns = np.stack([value(("macro", f), None) for f in varying], axis=1)
-    distinct, which = np.unique(columns, axis=0, return_inverse=True)
-    built = [build_prices(scenario.model_copy(update={"macro": scenario.macro.model_copy(
-        update=dict(zip(varying, map(float, row))))}), horizon, 1, data) for row in distinct]
-    pick = which.reshape(-1)
-
-    def stacked(a: str) -> Floats:
-        return np.asarray(np.concatenate([getattr(p, a) for p in built])[pick], dtype=float)
-
-    return Prices(lcu=stacked("lcu"), usd=stacked("usd"), fx=stacked("fx"), start=built[0].start,
-                  base=built[0].base)
+    """The price paths of each draw, where ``[macro]`` values vary between draws (:data:`PRICE_FIELDS`)."""
+    drawn = {f: value(("macro", f), None) for f in PRICE_FIELDS if ("macro", f) in value.samples}
+    return build_prices(scenario, horizon, draws, data, drawn)
 
 
 def build_model_inputs(scenario: Scenario, draws: int = 1, data: MacroData | None = None,

@@ -362,7 +362,7 @@ class Result:
         :meth:`metric_arrays` and the headline metrics in every basis."""
         raw = self.metric_arrays()
         for basis in PRICE_BASES:
-            other = raw if basis == self.basis else self.in_basis(basis).metric_arrays()
+            other = raw if basis == self.basis else self.in_basis(basis)._headline_arrays()
             for key in HEADLINE_METRICS:
                 raw[basis_metric_key(key, basis)] = other.get(key, np.full(self.draws, np.nan))
         return {key: raw[key] for key in [*METRICS, *(k for k in raw if k not in METRICS)] if key in raw}
@@ -374,6 +374,20 @@ class Result:
         key = ("metrics", self.basis)
         if key not in self.shared:
             self.shared[key] = self._compute_metric_arrays()
+        return dict(self.shared[key])
+
+    def _headline_arrays(self) -> dict[str, Floats]:
+        """The :data:`~dfl_finance.vocabulary.HEADLINE_METRICS` of every draw in the basis (what the summary reports
+        in every basis): those of :meth:`metric_arrays` (the same arithmetic), without its other metrics."""
+        if ("metrics", self.basis) in self.shared:
+            return self.metric_arrays()
+        key = ("headline", self.basis)
+        if key not in self.shared:
+            factors = self._factors
+            out = {k: np.asarray(v, dtype=float) * factors[:, 0] for k, v in self.sim.metrics.items()
+                   if k in HEADLINE_METRICS and k in PV_METRICS}
+            totals = self._table_totals(factors, debt=False)
+            self.shared[key] = {**out, **{k: v for k, v in totals.items() if k in HEADLINE_METRICS}}
         return dict(self.shared[key])
 
     def _compute_metric_arrays(self) -> dict[str, Floats]:
@@ -397,22 +411,22 @@ class Result:
         out["recurrent_cost_after_external"] = recurrent["recurrent_cost_after_external"]
         return out
 
-    def _table_totals(self, factors: Floats) -> dict[str, Floats]:
+    def _table_totals(self, factors: Floats, debt: bool = True) -> dict[str, Floats]:
         """The summary's totals by the rule of published totals (:func:`~dfl_finance.outputs.rounding.add_up`): sums
         of the rounded rows of the tables they summarise (costs.csv, financing.csv, debt_service.csv), so that a
         reader who adds up the rows finds them to the minor unit. (D,) each; ``factors`` (D, H) turn constant local
-        prices into the basis."""
+        prices into the basis; ``debt`` False leaves out the totals of debt_service.csv."""
         Y, d = self.scenario.scenario.years, self.digits
         f = factors[:, :Y]
         # as summed (rounded=False): the summary rounds them when it reports them
-        paid = add_up(self.sim.allocation.pay * f[:, :, None, None], d, axis=(1, 3), rounded=False)  # (D, S)
-        cost = add_up(self.sim.costs.amount * f[:, :, None], d, axis=(1, 2), rounded=False)
+        paid = _rows_added_up(self.sim.allocation.pay, f[:, :, None, None], d, (1, 3))  # (D, S)
+        cost = _rows_added_up(self.sim.costs.amount, f[:, :, None], d, (1, 2))
         kinds = np.array([s.kind for s in self.scenario.source], dtype=object)
         by_kind = {k: paid[:, kinds == k].sum(axis=1) for k in SOURCE_KINDS}  # the sources' totals added up
         out = {"total_cost": cost, "total_external": sum((by_kind[k] for k in EXTERNAL_KINDS), np.zeros_like(cost)),
-               "total_gap": add_up(self.sim.allocation.gap * f[:, :, None], d, axis=(1, 2), rounded=False),
+               "total_gap": _rows_added_up(self.sim.allocation.gap, f[:, :, None], d, (1, 2)),
                **{f"total_{k}": by_kind[k] for k in SOURCE_KINDS}}
-        for key, flows in (("total_debt_service", self.sim.debt), ("total_ppp_payments", self.sim.ppp)):
+        for key, flows in (("total_debt_service", self.sim.debt), ("total_ppp_payments", self.sim.ppp)) if debt else ():
             # each loan's rows add up to its rounded running totals (_rounded_totals); the loans' totals added up
             out[key] = sum((_rounded_totals(ds, factors, d) for ds in flows.values()), np.zeros_like(cost))
         return out
@@ -530,16 +544,26 @@ def _round_metric(value: float, kind: str, digits: int) -> float | int:
     return float(round_to(np.array(value), SHARE_DIGITS))
 
 
+def _rows_added_up(values: Floats, factors: Floats, digits: int, axis: tuple[int, ...]) -> Floats:
+    """``add_up(values * factors, digits, axis, rounded=False)``, the same arithmetic in one temporary array (the
+    summary of every draw of every chunk of a risk run makes these sums: fewer passes over fewer arrays)."""
+    rows = np.multiply(values, factors)
+    np.round(rows, digits, out=rows)
+    rows += 0.0  # as round_to: -0.0 becomes 0.0
+    return np.asarray(np.sum(rows, axis=axis), dtype=float)
+
+
 def _rounded_totals(ds: object, factors: Floats, digits: int) -> Floats:
     """(D,) what one loan or PPP source's debt_service.csv rows add up to (interest + principal + fees): each flow is
     rounded cumulatively to its last year with a payment (:meth:`Result._debt_rows`), so its rows add up to its
     rounded running total in that year."""
     flows = np.stack([getattr(ds, f) * factors for f in ("disbursed", "interest", "principal", "fees",
                                                          "outstanding")], axis=1)  # (D, 5, H)
-    nonzero = np.any(round_to(flows, digits) != 0, axis=1)  # (D, H)
+    nonzero = np.any(np.round(flows, digits) != 0, axis=1)  # (D, H): a row that is not 0 once rounded
     last = np.where(nonzero, np.arange(flows.shape[2])[None, :], -1).max(axis=1)  # (D,)
-    running = round_to(np.cumsum(flows[:, 1:4], axis=2), digits)  # (D, 3, H)
-    at_last = np.take_along_axis(running, np.maximum(last, 0)[:, None, None], axis=2)[:, :, 0]
+    running = np.cumsum(flows[:, 1:4], axis=2)  # (D, 3, H)
+    # the rounded running totals in that year (rounded there only: the same numbers as rounding them all)
+    at_last = round_to(np.take_along_axis(running, np.maximum(last, 0)[:, None, None], axis=2)[:, :, 0], digits)
     return np.asarray(np.where(last >= 0, at_last.sum(axis=1), 0.0), dtype=float)
 
 
@@ -588,12 +612,28 @@ SHARE_UNIT = "share of education budget"
 
 
 def _statistics(values: np.ndarray) -> dict[str, np.ndarray]:
-    """Each statistic over the draw axis (axis 0) of ``values``; NaN draws (an undefined metric) are left out."""
+    """Each statistic over the draw axis (axis 0) of ``values``; NaN draws (an undefined metric) are left out.
+
+    The percentiles of a column are taken in one partition of its defined draws (``np.percentile`` with every
+    percentile at once), not one ``np.nanpercentile`` per percentile: the same order statistics and the same
+    interpolation, so the same numbers to the last bit (a test compares them)."""
     values = np.asarray(values, dtype=float)
+    qs = [q for q in STATISTICS.values() if q is not None]
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns give NaN, which the tables leave out
-        return {k: (np.nanmean(values, axis=0) if q is None else np.nanpercentile(values, q, axis=0))
-                for k, q in STATISTICS.items()}
+        mean = np.nanmean(values, axis=0)
+    flat = values.reshape(values.shape[0], -1)
+    missing = np.isnan(flat)
+    if not missing.any():
+        found = np.percentile(flat, qs, axis=0) if flat.shape[0] else np.full((len(qs), flat.shape[1]), np.nan)
+    else:
+        found = np.full((len(qs), flat.shape[1]), np.nan)
+        for j in range(flat.shape[1]):
+            defined = flat[~missing[:, j], j]
+            if defined.size:
+                found[:, j] = np.percentile(defined, qs)
+    percentiles = iter(found.reshape((len(qs), *values.shape[1:])))
+    return {k: mean if q is None else next(percentiles) for k, q in STATISTICS.items()}
 
 
 def quantiles_df(result: Result | RiskDraws) -> pd.DataFrame:

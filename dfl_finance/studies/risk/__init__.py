@@ -1,5 +1,5 @@
-"""Risk: uncertain inputs drawn with ``scipy.stats.qmc`` (:mod:`.sampling`, :mod:`.inputs`), applied to the
-engine's per-draw arrays (:func:`dfl_finance.outputs.result.run`), and summarised as quantiles
+"""Risk: uncertain inputs drawn by a sampling design (:mod:`dfl_finance.engine.sampling`, :mod:`.inputs`), applied to
+the engine's per-draw arrays (:func:`dfl_finance.outputs.result.run`), and summarised as quantiles
 (:func:`dfl_finance.outputs.result.quantiles_df`). :func:`run_risk` keeps the whole run; :func:`~.draws.risk_draws` runs
 many draws in chunks and keeps what the quantile tables need."""
 

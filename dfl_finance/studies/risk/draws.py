@@ -2,11 +2,12 @@
 
 :func:`dfl_finance.studies.risk.run_risk` keeps the whole engine run (every table of every draw): right for a few
 hundred draws, hundreds of megabytes for 10,000. :func:`risk_draws` runs the draws in chunks of at most
-:data:`CHUNK_DRAWS` (fewer when a chunk would need more than :data:`~dfl_finance.model.sizing.CHUNK_MEMORY`) and keeps
-of each draw only its summary metrics and its yearly cost, gap and burden share (:class:`RiskDraws`), so its memory
-grows by about 2 KB a draw. The inputs are sampled once for all the draws, and the engine computes every draw on its
-own, so the numbers do not depend on the chunk size: a test finds every draw's metrics equal to 1e-13 (a matrix
-product may round its last bit differently for another number of draws) and the rounded tables identical.
+:data:`CHUNK_DRAWS` draws and about :data:`CHUNK_BYTES` of engine arrays (:func:`~dfl_finance.model.sizing.chunk_draws`;
+never more than :data:`~dfl_finance.model.sizing.CHUNK_MEMORY`) and keeps of each draw only its summary metrics and
+its yearly cost, gap and burden share (:class:`RiskDraws`), so its memory grows by about 2 KB a draw. The inputs are
+sampled once for all the draws, and the engine computes every draw on its own, so the numbers do not depend on the
+chunk size: a test finds every draw's metrics equal to 1e-13 (a matrix product may round its last bit differently for
+another number of draws) and the rounded tables identical.
 """
 
 from __future__ import annotations
@@ -26,19 +27,33 @@ if TYPE_CHECKING:
 
 #: At most this many draws per engine call of a risk run (a progress step; about 0.1-0.3 s each).
 CHUNK_DRAWS = 2_000
+#: At most about this many bytes of engine arrays per engine call of a risk run (the estimate of
+#: :func:`~dfl_finance.model.sizing.memory_estimate`). Smaller chunks cost less per draw: measured on the two-core
+#: machine, 10,000 draws of the Rwanda IDA scenario (about 50 KB a draw) take 0.40-0.45 s of CPU in chunks of 500 to
+#: 1,250 draws and 0.7-1.0 s in chunks of 1,500 to 2,000 (arrays of 75-100 MB a chunk; not page faults: keeping
+#: malloc from returning memory removes the faults but not the step, so it is the memory traffic of larger arrays);
+#: the same step for a scenario of 39 KB a draw lies between 1,000 and 1,500 draws.
+CHUNK_BYTES = 40 * 2**20
+#: At least this many draws per engine call when the memory limit allows (:data:`CHUNK_BYTES` is a preference, not
+#: a limit): each call has a fixed cost (compiling the scenario, the summary's Python), a large scenario's too.
+CHUNK_FLOOR = 250
 
 
 def risk_draws(scenario: Scenario, draws: int | None = None, seed: int | None = None, method: str | None = None,
                basis: str | None = None, chunk: int | None = None,
                progress: Callable[[int], None] | None = None) -> RiskDraws:
     """Run ``scenario`` over ``draws`` draws of its uncertain inputs (defaults: its ``[risk]`` table), in chunks of
-    ``chunk`` draws (default: :data:`CHUNK_DRAWS`, fewer if memory asks), calling ``progress(n)`` after each chunk
-    of ``n`` draws. The same numbers as :func:`~dfl_finance.studies.risk.run_risk` for the same draws, seed and
-    method."""
+    ``chunk`` draws (default: :data:`CHUNK_DRAWS`, fewer beyond :data:`CHUNK_BYTES` of arrays), calling
+    ``progress(n)`` after each chunk of ``n`` draws. The same numbers as
+    :func:`~dfl_finance.studies.risk.run_risk` for the same draws, seed and method."""
     risk = scenario.risk
     n = risk.draws if draws is None else draws
     samples = draw_samples(scenario, n, risk.seed if seed is None else seed, method or risk.method)
-    size = chunk_draws(scenario, most=CHUNK_DRAWS) if chunk is None else max(1, int(chunk))
+    if chunk is None:
+        near = max(chunk_draws(scenario, CHUNK_BYTES), CHUNK_FLOOR)  # within CHUNK_BYTES, but not too small
+        size = min(chunk_draws(scenario, most=CHUNK_DRAWS), near)  # and within the memory limit
+    else:
+        size = max(1, int(chunk))
     first: Result | None = None
     arrays: dict[str, list[Floats]] = {}
     yearly: dict[str, list[Floats]] = {}
