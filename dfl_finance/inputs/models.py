@@ -503,7 +503,7 @@ class Risk(_Model):
     seed: int = _field(0, description="Seed of the random numbers: the same seed gives the same draws on any "
                        "machine (the command line's --seed wins)", ge=0, le=MAX_SEED)
     method: SamplingMethod = _field("lhs", description="lhs (Latin hypercube), sobol (scrambled Sobol) or mc "
-                                    "(plain Monte Carlo), from scipy.stats.qmc and numpy")
+                                    "(plain Monte Carlo), as scipy.stats.qmc and numpy draw them")
 
 
 class Stress(_Model):
