@@ -58,6 +58,19 @@ def checked_tables(toml_text: str, basis: str = DEFAULT_BASIS) -> Tables:
     return _checked(tables_for, toml_text, basis)
 
 
+@st.cache_data(max_entries=512, show_spinner=False)
+def summary_for(toml_text: str, basis: str = DEFAULT_BASIS) -> pd.DataFrame:
+    """summary.csv of one scenario in a price basis (a view of :func:`result_for`), without the other tables: what
+    an edit on the Scenarios page waits for (its headline numbers)."""
+    return result_for(toml_text).in_basis(basis).summary_df()
+
+
+def checked_summary(toml_text: str, basis: str = DEFAULT_BASIS) -> pd.DataFrame:
+    """:func:`summary_for`, with every failure as a :class:`ScenarioError` (as :func:`checked_tables`): computing it
+    runs the scenario, so it is also the check that a scenario computes before it is saved."""
+    return _checked(summary_for, toml_text, basis)
+
+
 def _checked(func: Callable[_P, _R], *args: _P.args, **kwargs: _P.kwargs) -> _R:
     """``func(*args, **kwargs)``, with every failure as a :class:`ScenarioError`: a DflFinanceError as its message,
     any other error (logged with its traceback) as "could not be computed": one scenario's failure must not break a
