@@ -18,10 +18,10 @@ import streamlit as st
 
 from dfl_finance.app import workspace_dir
 from dfl_finance.app.optimising import error_words
+from dfl_finance.app.workspace import scenario_in
 from dfl_finance.errors import DflFinanceError, Problem, ScenarioError
 from dfl_finance.inputs.io import dump_scenario
 from dfl_finance.inputs.models import Scenario
-from dfl_finance.model.load import parse_scenario
 from dfl_finance.outputs.result import DEFAULT_BASIS, Result, incremental_df, quantiles_df, run, yearly_quantiles_df
 
 if TYPE_CHECKING:
@@ -36,8 +36,9 @@ log = logging.getLogger(__name__)
 
 
 def scenario_of(toml_text: str) -> Scenario:
-    """The scenario of a text of the app (the files it names relative to the workspace folder)."""
-    return parse_scenario(toml_text, folder=workspace_dir())
+    """The scenario of a text of the app (the files it names relative to the workspace folder), parsed once for the
+    run, the save and the listing of an edit (:func:`~dfl_finance.app.workspace.scenario_in`)."""
+    return scenario_in(workspace_dir(), toml_text)
 
 
 @st.cache_resource(max_entries=128, show_spinner=False)
