@@ -22,9 +22,18 @@ from dfl_finance.app.workspace import scenario_in
 from dfl_finance.errors import DflFinanceError, Problem, ScenarioError
 from dfl_finance.inputs.io import dump_scenario
 from dfl_finance.inputs.models import Scenario
-from dfl_finance.outputs.result import DEFAULT_BASIS, Result, incremental_df, quantiles_df, run, yearly_quantiles_df
+from dfl_finance.outputs.result import (
+    DEFAULT_BASIS,
+    Result,
+    concat_tables,
+    incremental_df,
+    quantiles_df,
+    run,
+    yearly_quantiles_df,
+)
 
 if TYPE_CHECKING:
+    from dfl_finance.app.charts import CompareCharts
     from dfl_finance.app.portfolio import PortfolioFile, PortfolioResults
     from dfl_finance.app.schools import SchoolResults
     from dfl_finance.studies.optimise import Optimum
@@ -126,6 +135,21 @@ def tables_by_name(texts: dict[str, str], basis: str = DEFAULT_BASIS
         except ScenarioError as exc:
             failed[name] = exc
     return done, failed
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def compare_charts_for(texts: ScenarioFiles, basis: str, countries: tuple[tuple[str, str], ...],
+                       threshold_groups: tuple[tuple[str, str], ...]) -> CompareCharts:
+    """The Compare page's charts (:func:`dfl_finance.app.charts.compare_charts`) of the scenarios ``texts``
+    ((name, TOML text) pairs, the baseline first, each of them computing) in ``basis``, built once per server: a
+    rerun that changes none of the scenarios (another widget of the page, a return to it) does not build them
+    again. The charts are shared: never change them (``st.altair_chart`` only reads them)."""
+    # the charts import altair: the pages that draw none do not pay for it
+    from dfl_finance.app.charts import compare_charts, labels_of
+
+    tables = concat_tables([tables_for(text, basis) for _, text in texts])
+    return compare_charts(tables, None, [n for n, _ in texts], labels_of(scenario_of(t) for _, t in texts),
+                          countries=dict(countries), threshold_groups=dict(threshold_groups))
 
 
 # ----------------------------------------------------------------------------------------------- risk runs

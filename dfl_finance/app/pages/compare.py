@@ -6,8 +6,8 @@ import streamlit as st
 
 from dfl_finance.app import PAGES, state
 from dfl_finance.app.basis import scenarios_words
-from dfl_finance.app.charts import compare_charts, labels_of, table_currencies
-from dfl_finance.app.compute import checked_risk_tables, tables_by_name
+from dfl_finance.app.charts import table_currencies
+from dfl_finance.app.compute import checked_risk_tables, compare_charts_for, tables_by_name
 from dfl_finance.app.risk_export import file_settings, settings_words
 from dfl_finance.app.ui import price_basis, show_broken, show_failed
 from dfl_finance.app.uncertainty import MAX_APP_DRAWS, compare_quantiles, flat_words, has_draws
@@ -197,8 +197,8 @@ def capacity(n: str) -> str:
 
 
 # the money charts in the currency of each scenario's tables (USD in a USD basis): their own axes where they differ
-charts = compare_charts(tables, None, ordered, labels_of(scenarios[n] for n in ordered),
-                        countries={n: country(n) for n in ordered}, threshold_groups={n: capacity(n) for n in ordered})
+charts = compare_charts_for(tuple((n, catalogue.scenarios[n].text or "") for n in ordered), basis,
+                            tuple((n, country(n)) for n in ordered), tuple((n, capacity(n)) for n in ordered))
 st.subheader("Costs")
 st.altair_chart(charts["costs"], width="stretch", key="chart_costs")
 st.subheader("Financing")
