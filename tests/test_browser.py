@@ -304,6 +304,36 @@ def test_compare_renders_charts(page, server):
     _screenshot(page, "compare")
 
 
+#: Counts the Vega charts the page draws from now on (a new ``svg.marks`` or ``canvas`` inside a ``.vega-embed``):
+#: Streamlit embeds a chart again when its element is replaced, and keeps it when its place and content are the same.
+_COUNT_CHARTS = """() => {
+    window.__dflCharts = 0;
+    const isChart = n => n.nodeType === 1 && !!n.closest(".vega-embed")
+        && (n.matches("svg.marks, canvas") || !!n.querySelector("svg.marks, canvas"));
+    new MutationObserver(records => {
+        for (const r of records) for (const n of r.addedNodes) if (isChart(n)) window.__dflCharts++;
+    }).observe(document, {subtree: true, childList: true});
+}"""
+
+
+def test_a_rerun_that_changes_no_chart_draws_no_chart_again(browser, server):
+    """On Compare, showing and hiding the P50/P90 table (above the charts) reruns the page without changing any of
+    its six charts: none is drawn again (each keeps its place on the page, so Streamlit keeps it)."""
+    pg = _new_page(browser)
+    try:
+        _goto(pg, f"{server}/compare")
+        _charts_drawn(pg, 6)
+        pg.evaluate(_COUNT_CHARTS)
+        for _ in range(2):  # on, then off
+            with _rerun(pg):
+                pg.get_by_text("Show P50 and P90 over the draws of the uncertain inputs").click()
+        expect(pg.locator(".vega-embed")).to_have_count(6)
+        assert pg.evaluate("() => window.__dflCharts") == 0
+        _no_exception(pg)
+    finally:
+        pg.context.close()
+
+
 def test_export_downloads_the_csv_zip(page, server):
     _goto(page, f"{server}/export")
     page.get_by_role("heading", name="Export").wait_for()

@@ -291,3 +291,22 @@ def test_a_held_lock_makes_writers_wait_then_give_up(ws, monkeypatch):
         with pytest.raises(ws_module.WorkspaceBusy):
             other.create(_text("Plan"))
     assert other.create(_text("Plan")).name == "Plan"
+
+
+def test_an_edit_is_parsed_once_for_its_run_its_save_and_the_listing(ws, monkeypatch):
+    """The app computes an edit (compute.scenario_of), saves it and lists it again: one parse of its text, shared
+    through the workspace's cache."""
+    from dfl_finance.app import WORKSPACE_ENV
+    from dfl_finance.app.compute import scenario_of
+
+    monkeypatch.setenv(WORKSPACE_ENV, str(ws.folder))
+    entry = ws.create(_text("Plan"))
+    edited = _text("Plan", unit_cost=777.0)
+    calls = []
+    real = ws_module.parse_scenario
+    monkeypatch.setattr(ws_module, "parse_scenario", lambda *a, **k: calls.append(1) or real(*a, **k))
+    sc = scenario_of(edited)
+    saved = ws.save(entry.base, edited)
+    listed = ws.catalogue().scenarios["Plan"]
+    assert len(calls) == 1
+    assert saved.scenario is sc and listed.scenario is sc and sc.programme[0].cost[0].unit_cost == 777.0

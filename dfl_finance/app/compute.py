@@ -18,13 +18,22 @@ import streamlit as st
 
 from dfl_finance.app import workspace_dir
 from dfl_finance.app.optimising import error_words
+from dfl_finance.app.workspace import scenario_in
 from dfl_finance.errors import DflFinanceError, Problem, ScenarioError
 from dfl_finance.inputs.io import dump_scenario
 from dfl_finance.inputs.models import Scenario
-from dfl_finance.model.load import parse_scenario
-from dfl_finance.outputs.result import DEFAULT_BASIS, Result, incremental_df, quantiles_df, run, yearly_quantiles_df
+from dfl_finance.outputs.result import (
+    DEFAULT_BASIS,
+    Result,
+    concat_tables,
+    incremental_df,
+    quantiles_df,
+    run,
+    yearly_quantiles_df,
+)
 
 if TYPE_CHECKING:
+    from dfl_finance.app.charts import CompareCharts
     from dfl_finance.app.portfolio import PortfolioFile, PortfolioResults
     from dfl_finance.app.schools import SchoolResults
     from dfl_finance.studies.optimise import Optimum
@@ -36,8 +45,9 @@ log = logging.getLogger(__name__)
 
 
 def scenario_of(toml_text: str) -> Scenario:
-    """The scenario of a text of the app (the files it names relative to the workspace folder)."""
-    return parse_scenario(toml_text, folder=workspace_dir())
+    """The scenario of a text of the app (the files it names relative to the workspace folder), parsed once for the
+    run, the save and the listing of an edit (:func:`~dfl_finance.app.workspace.scenario_in`)."""
+    return scenario_in(workspace_dir(), toml_text)
 
 
 @st.cache_resource(max_entries=128, show_spinner=False)
@@ -56,6 +66,19 @@ def checked_tables(toml_text: str, basis: str = DEFAULT_BASIS) -> Tables:
     """:func:`tables_for`, with every failure as a :class:`ScenarioError`: invalid, too large for memory (the memory
     guard), or an error of the engine itself (logged with its traceback), so a page can list it and go on."""
     return _checked(tables_for, toml_text, basis)
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def summary_for(toml_text: str, basis: str = DEFAULT_BASIS) -> pd.DataFrame:
+    """summary.csv of one scenario in a price basis (a view of :func:`result_for`), without the other tables: what
+    an edit on the Scenarios page waits for (its headline numbers)."""
+    return result_for(toml_text).in_basis(basis).summary_df()
+
+
+def checked_summary(toml_text: str, basis: str = DEFAULT_BASIS) -> pd.DataFrame:
+    """:func:`summary_for`, with every failure as a :class:`ScenarioError` (as :func:`checked_tables`): computing it
+    runs the scenario, so it is also the check that a scenario computes before it is saved."""
+    return _checked(summary_for, toml_text, basis)
 
 
 def _checked(func: Callable[_P, _R], *args: _P.args, **kwargs: _P.kwargs) -> _R:
@@ -112,6 +135,21 @@ def tables_by_name(texts: dict[str, str], basis: str = DEFAULT_BASIS
         except ScenarioError as exc:
             failed[name] = exc
     return done, failed
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def compare_charts_for(texts: ScenarioFiles, basis: str, countries: tuple[tuple[str, str], ...],
+                       threshold_groups: tuple[tuple[str, str], ...]) -> CompareCharts:
+    """The Compare page's charts (:func:`dfl_finance.app.charts.compare_charts`) of the scenarios ``texts``
+    ((name, TOML text) pairs, the baseline first, each of them computing) in ``basis``, built once per server: a
+    rerun that changes none of the scenarios (another widget of the page, a return to it) does not build them
+    again. The charts are shared: never change them (``st.altair_chart`` only reads them)."""
+    # the charts import altair: the pages that draw none do not pay for it
+    from dfl_finance.app.charts import compare_charts, labels_of
+
+    tables = concat_tables([tables_for(text, basis) for _, text in texts])
+    return compare_charts(tables, None, [n for n, _ in texts], labels_of(scenario_of(t) for _, t in texts),
+                          countries=dict(countries), threshold_groups=dict(threshold_groups))
 
 
 # ----------------------------------------------------------------------------------------------- risk runs

@@ -17,8 +17,8 @@ from typing import Any
 import streamlit as st
 
 from dfl_finance.app import DEFAULT_SCENARIO, workspace_dir
-from dfl_finance.app.compute import checked_tables
-from dfl_finance.app.ui import as_text, set_problems
+from dfl_finance.app.compute import checked_summary
+from dfl_finance.app.ui import as_text, price_basis, set_problems
 from dfl_finance.app.workspace import Base, Catalogue, Conflict, Entry, Workspace, WorkspaceError, file_name
 from dfl_finance.errors import DflFinanceError, Problem, ScenarioError
 from dfl_finance.inputs.profiles import bundled_scenarios_dir
@@ -148,7 +148,7 @@ def add(text: str) -> Entry:
 
     Raises ScenarioError (invalid, or it cannot run) or WorkspaceError.
     """
-    checked_tables(text)
+    checked_summary(text, price_basis())  # the run the page shows next (cached): its headline numbers
     entry = workspace().create(text)
     select(entry.name)
     return entry
@@ -160,7 +160,7 @@ def apply_edit(entry: Entry, text: str, scope: str) -> bool:
     Problems are kept under ``scope`` for the form; a conflict is kept for the page to show (:func:`conflict`).
     """
     try:
-        checked_tables(text)
+        checked_summary(text, price_basis())  # the run the page shows next (cached): its headline numbers
         saved = workspace().save(entry.base, text)
     except ScenarioError as exc:
         set_problems(scope, exc.problems)

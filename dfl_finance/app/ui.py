@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from dfl_finance.app.workspace import Entry
 
 _ERRORS = "dfl_errors"
+#: The session key of the version each :class:`FieldForm` was last drawn from, by its prefix.
+_DRAWN = "dfl_drawn"
 #: The session key of the price basis picked in the sidebar (one for every page).
 BASIS_KEY = "price_basis"
 
@@ -158,16 +160,34 @@ class FieldForm:
 
     Numbers are text inputs read by :func:`~dfl_finance.app.editing.parse_number` when the form is submitted (a
     number input would round ``12.7`` to 12 in an integer field, and cannot tell ``abc`` from an empty field).
+
+    The widgets' keys are stable (``prefix:path``, the same for every version of the scenario), so an edit
+    updates the widgets in the browser instead of replacing every one of them. Each widget shows what the session
+    holds under its key; that is set to the scenario's value when the widget has none (drawn for the first time, or
+    after a run that did not draw it) and when ``version`` (the version of the scenario on disk) is not the one the
+    form was last drawn from: after an edit of this session or a save by another, the form shows the scenario as
+    saved. Until then it keeps what was typed (a rejected edit stays in the fields, beside its problems).
     """
 
-    def __init__(self, scope: str, prefix: str, scenario: Scenario | None = None):
+    def __init__(self, scope: str, prefix: str, scenario: Scenario | None = None, version: str | None = None):
         self.scope = scope
         self.prefix = prefix
         self.scenario = scenario  # the last valid scenario: its fields' labels for the problems under them
         self.paths: dict[str, tuple[str, bool | None, bool]] = {}  # path -> (widget key, integer?, optional)
+        drawn: dict[str, str | None] = st.session_state.setdefault(_DRAWN, {})
+        self.fresh = drawn.get(prefix) != version
+        drawn[prefix] = version
 
     def key(self, path: str) -> str:
         return f"{self.prefix}:{path}"
+
+    def _shown(self, path: str, value: object) -> str:
+        """The key of the widget of ``path``, its session value set to ``value`` when it must show the scenario's
+        (only when it differs: a value set again would be sent to the browser again)."""
+        key = self.key(path)
+        if (self.fresh or key not in st.session_state) and st.session_state.get(key) != value:
+            st.session_state[key] = value
+        return key
 
     def _after(self, path: str, integer: bool | None = None, optional: bool = True) -> None:
         self.paths[path] = (self.key(path), integer, optional)
@@ -176,17 +196,17 @@ class FieldForm:
     def number(self, label: str, path: str, value: Any, table: str, field: str, *, optional: bool = False) -> None:
         """A number field; whether it takes integers comes from the schema. ``optional``: may be left empty. Amounts
         show with thousands separators (not years: :func:`~dfl_finance.app.editing.grouped_field`)."""
-        st.text_input(label, value=number_text(value, grouped_field(table, field)) or "", key=self.key(path),
-                      help=field_help(table, field), placeholder="none" if optional else None)
+        key = self._shown(path, number_text(value, grouped_field(table, field)) or "")
+        st.text_input(label, key=key, help=field_help(table, field), placeholder="none" if optional else None)
         self._after(path, integer_field(table, field), optional)
 
     def select(self, label: str, path: str, value: Any, options: Sequence[object], table: str, field: str) -> None:
-        st.selectbox(label, options, index=options.index(value) if value in options else 0, key=self.key(path),
-                     help=field_help(table, field))
+        key = self._shown(path, value if value in options else options[0])
+        st.selectbox(label, options, key=key, help=field_help(table, field))
         self._after(path)
 
     def text(self, label: str, path: str, value: str, table: str, field: str) -> None:
-        st.text_input(label, value=value or "", key=self.key(path), help=field_help(table, field))
+        st.text_input(label, key=self._shown(path, value or ""), help=field_help(table, field))
         self._after(path)
 
     def remember(self) -> None:

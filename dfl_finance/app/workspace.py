@@ -208,8 +208,10 @@ def _parsed(folder: Path, text: str) -> Scenario | ScenarioError:
     return result
 
 
-def _scenario(folder: Path, text: str) -> Scenario:
-    """The scenario of a text about to be written into ``folder`` (raises ScenarioError), through the same cache."""
+def scenario_in(folder: Path, text: str) -> Scenario:
+    """The scenario of a text whose file names are relative to ``folder`` (raises ScenarioError), through the cache
+    of the files read: a text is parsed once, whether it is computed, saved or listed first (the parsed scenario is
+    shared: never change it)."""
     parsed = _parsed(folder, text)
     if isinstance(parsed, ScenarioError):
         raise parsed
@@ -443,14 +445,14 @@ class Workspace:
         """
         if folder is not None:
             text = rebase_text(text, Path(folder), self.folder)
-        scenario = _scenario(self.folder, text)
+        scenario = scenario_in(self.folder, text)
         with _writing(self.folder):
             taken = {e.name for e in self._all() if e.ok}
             name = unique_name(scenario.name, taken)
             if name != scenario.name:
                 text = dump_scenario(scenario.model_copy(
                     update={"scenario": scenario.scenario.model_copy(update={"name": name})}))
-                scenario = _scenario(self.folder, text)
+                scenario = scenario_in(self.folder, text)
             return self._write_new(scenario, text)
 
     def save(self, base: Base, text: str, folder: str | os.PathLike[str] | None = None) -> Entry:
@@ -467,7 +469,7 @@ class Workspace:
         """
         if folder is not None:
             text = rebase_text(text, Path(folder), self.folder)
-        scenario = _scenario(self.folder, text)
+        scenario = scenario_in(self.folder, text)
         with _writing(self.folder):
             self._check(base, text)
             entries = self._all()

@@ -6,8 +6,8 @@ import streamlit as st
 
 from dfl_finance.app import PAGES, state
 from dfl_finance.app.basis import scenarios_words
-from dfl_finance.app.charts import compare_charts, labels_of, table_currencies
-from dfl_finance.app.compute import checked_risk_tables, tables_by_name
+from dfl_finance.app.charts import table_currencies
+from dfl_finance.app.compute import checked_risk_tables, compare_charts_for, tables_by_name
 from dfl_finance.app.risk_export import file_settings, settings_words
 from dfl_finance.app.ui import price_basis, show_broken, show_failed
 from dfl_finance.app.uncertainty import MAX_APP_DRAWS, compare_quantiles, flat_words, has_draws
@@ -93,7 +93,11 @@ st.title("Compare scenarios")
 st.page_link(PAGES["about"], label="What the metrics mean (method)", icon=":material/menu_book:")
 
 catalogue = state.catalogue()
-show_broken(catalogue.broken)
+# Streamlit places each element by its position on the page, and draws a chart again when its position moved even
+# if nothing in it changed: every part whose number of elements varies (messages, the P50/P90 table, a caption
+# shown or not) is in a container of its own, so the charts below keep their places from one run to the next
+with st.container():
+    show_broken(catalogue.broken)
 scenarios = {n: e.scenario for n, e in catalogue.scenarios.items()}
 names = list(scenarios)
 if len(names) < 1:
@@ -118,10 +122,12 @@ baseline = st.selectbox("Baseline", picked, key="compare_baseline")
 ordered = [baseline] + [n for n in picked if n != baseline]  # the baseline first, in the table and the charts
 basis = price_basis()
 computed, failed = tables_by_name({n: catalogue.scenarios[n].text for n in ordered}, basis)
-show_failed(failed)
+messages = st.container()  # the scenarios that fail, and whether they are comparable
+with messages:
+    show_failed(failed)
 ordered = [n for n in ordered if n in computed]
 if len(ordered) < 2 or ordered[0] != baseline:
-    st.info("Pick two or more scenarios that can be computed, the baseline among them.")
+    messages.info("Pick two or more scenarios that can be computed, the baseline among them.")
     st.stop()
 per = [computed[n] for n in ordered]
 tables = concat_tables(per)
@@ -131,24 +137,25 @@ compared = [scenarios[n] for n in ordered]
 reason = comparability(compared, [currencies.get(n, scenarios[n].scenario.currency) for n in ordered])
 timing = timing_difference(compared)  # no amount can be subtracted; else only amounts in different currencies
 if reason and timing is None:
-    st.warning(f"The scenarios are not fully comparable, {reason.removeprefix('no deltas: ')}: the table shows "
+    messages.warning(f"The scenarios are not fully comparable, {reason.removeprefix('no deltas: ')}: the table shows "
                "differences only for amounts in the same currency (the metrics in USD, and shares), and the charts "
                "are in each scenario's own currency. Pick a USD price basis in the sidebar to compare every amount.")
 elif reason:
-    st.warning(f"The scenarios are not comparable, {reason.removeprefix('no deltas: ')}: the table shows no "
+    messages.warning(f"The scenarios are not comparable, {reason.removeprefix('no deltas: ')}: the table shows no "
                "differences, and the charts are in each scenario's own terms.")
 table = compare_summaries([t["summary"] for t in per], baseline, timing)
 words = scenarios_words(basis, (scenarios[n] for n in ordered))
 st.caption(f"Amounts in {words} (the price basis chosen in the sidebar).")
 
 
-if st.toggle("Show P50 and P90 over the draws of the uncertain inputs", key="compare_risk",
-             help="Runs each scenario that has uncertain inputs over its draws (its `[risk]` draws, seed and "
-                  "method, as `dfl-finance risk` does) and shows the median (P50) and the 90th percentile (P90) "
-                  "of the main metrics beside the deterministic value. Off by default: the runs take a few "
-                  "seconds the first time (they are then kept)."):
-    st.subheader("Main metrics over the draws")
-    over_the_draws(ordered, catalogue.scenarios, {n: computed[n]["summary"] for n in ordered}, basis)
+with st.container():
+    if st.toggle("Show P50 and P90 over the draws of the uncertain inputs", key="compare_risk",
+               help="Runs each scenario that has uncertain inputs over its draws (its `[risk]` draws, seed and "
+                    "method, as `dfl-finance risk` does) and shows the median (P50) and the 90th percentile (P90) "
+                    "of the main metrics beside the deterministic value. Off by default: the runs take a few "
+                    "seconds the first time (they are then kept)."):
+        st.subheader("Main metrics over the draws")
+        over_the_draws(ordered, catalogue.scenarios, {n: computed[n]["summary"] for n in ordered}, basis)
 
 st.subheader("Summary metrics")
 value_columns = {n: f"{i + 1}. {n}" + (" (baseline)" if i == 0 else "") for i, n in enumerate(ordered)}
@@ -190,8 +197,8 @@ def capacity(n: str) -> str:
 
 
 # the money charts in the currency of each scenario's tables (USD in a USD basis): their own axes where they differ
-charts = compare_charts(tables, None, ordered, labels_of(scenarios[n] for n in ordered),
-                        countries={n: country(n) for n in ordered}, threshold_groups={n: capacity(n) for n in ordered})
+charts = compare_charts_for(tuple((n, catalogue.scenarios[n].text or "") for n in ordered), basis,
+                            tuple((n, country(n)) for n in ordered), tuple((n, capacity(n)) for n in ordered))
 st.subheader("Costs")
 st.altair_chart(charts["costs"], width="stretch", key="chart_costs")
 st.subheader("Financing")
@@ -227,14 +234,15 @@ if charts["dsf"] is None:
             "government revenue (from the country profile or a `[debt]` table).")
 else:
     st.altair_chart(charts["dsf"], width="stretch", key="chart_dsf")
-    if without:
-        st.caption(f"No debt-sustainability data for {', '.join(without)} (no GDP, exports and revenue in its "
-                   "country profile or `[debt]` table).")
 contingent = dsf[(dsf["ratio"] == "ppp_contingent_gdp") & (dsf["plan"] > 0)]
 ppp = contingent.groupby("scenario", sort=False)["plan"].max()
-if not ppp.empty:
-    st.caption(f"PPP contingent liability (the LIC-DSF counts {PPP_CONTINGENT_SHARE:.0%} of the PPP capital "
-               "stock as a contingent liability of the government), at its peak: "
-               + "; ".join(f"{n}: {v:.2%} of GDP" for n, v in ppp.items()) + ".")
+with st.container():  # notes shown or not: the chart below keeps its place
+    if without and charts["dsf"] is not None:
+        st.caption(f"No debt-sustainability data for {', '.join(without)} (no GDP, exports and revenue in its "
+                   "country profile or `[debt]` table).")
+    if not ppp.empty:
+        st.caption(f"PPP contingent liability (the LIC-DSF counts {PPP_CONTINGENT_SHARE:.0%} of the PPP capital "
+                   "stock as a contingent liability of the government), at its peak: "
+                   + "; ".join(f"{n}: {v:.2%} of GDP" for n, v in ppp.items()) + ".")
 st.subheader("Outcomes")
 st.altair_chart(charts["outcomes"], width="stretch", key="chart_outcomes")

@@ -60,7 +60,11 @@ st.caption("The best financing mix of a scenario under every rule of its sources
            "source in priority order.")
 
 catalogue = state.catalogue()
-show_broken(catalogue.broken)
+# Streamlit places each element by its position on the page and draws a chart again when its position moved, even
+# if nothing in it changed: every part whose number of elements varies is in a container of its own, so the charts
+# keep their places from one run to the next (an option changed without a new solve redraws no chart)
+with st.container():
+    show_broken(catalogue.broken)
 name, entry = state.pick(catalogue, "No scenarios: add some on the Scenarios page.")
 sc = entry.scenario
 scope = state.scope(name)
@@ -112,12 +116,13 @@ state.keep_known(f"opt_shares:{scope}", ids)
 chosen = st.multiselect(OPTION_LABELS["min_share"] + ": sources that must pay at least a share of the plan's cost",
                         ids, format_func=lambda i: f"{source_label[i]} ({i})", key=f"opt_shares:{scope}")
 shares = {}
-if chosen:
-    cols = st.columns(min(len(chosen), 4))
-    for k, sid in enumerate(chosen):
-        shares[sid] = cols[k % len(cols)].number_input(
-            f"{source_label[sid]}: at least (% of the plan's cost)", min_value=0.0, max_value=100.0, value=10.0,
-            step=5.0, key=f"opt_share:{scope}:{sid}") / 100.0
+with st.container():
+    if chosen:
+        cols = st.columns(min(len(chosen), 4))
+        for k, sid in enumerate(chosen):
+            shares[sid] = cols[k % len(cols)].number_input(
+                f"{source_label[sid]}: at least (% of the plan's cost)", min_value=0.0, max_value=100.0, value=10.0,
+                step=5.0, key=f"opt_share:{scope}:{sid}") / 100.0
 options = options_key(objective, burden, max_debt, shares, late)
 if st.button("Solve", type="primary", key=f"opt_go:{scope}", disabled=not debt_ok):
     st.session_state[f"{SOLVED}:{scope}"] = options
@@ -126,9 +131,10 @@ solved: OptionsKey | None = st.session_state.get(f"{SOLVED}:{scope}")
 if solved is None:
     st.info("Choose the objective and the limits, then press **Solve**.", icon=":material/info:")
     st.stop()
-if solved != options:
-    st.caption("The options above changed since the last solve: the results below are those of the options solved "
-               "last. Press **Solve** to see the new ones.")
+with st.container():
+    if solved != options:
+        st.caption("The options above changed since the last solve: the results below are those of the options "
+                   "solved last. Press **Solve** to see the new ones.")
 
 try:
     with st.spinner("Solving..."):

@@ -108,38 +108,42 @@ def sensitivity_and_stress(entry: Entry, summary, scope: str, basis: str, shown:
             st.session_state[on_sobol] = True
         st.caption(f"The Sobol indices take {APP_SOBOL_N:,} × (inputs + 2) runs of the model: several seconds for a "
                    "large scenario.")
-        if st.session_state.get(on_tornado):
-            try:
-                with st.spinner("Computing the tornado chart..."):
-                    done = checked_tornado(entry.text, metric, basis)
-            except ScenarioError as exc:
-                st.error("The tornado chart could not be computed:\n\n" + problem_list(exc.problems, sc))
-            else:
-                state.remember("tornado", entry.name, entry.text, metric)  # for the Export page
-                rows = tornado_frame(done["table"], sc, metric)
-                unit = str(rows["unit"].iloc[0]) if len(rows) else ""
-                st.altair_chart(tornado_chart(rows, metric, done["base"], currency_of(unit) or ""),
-                                width="stretch", key="risk_tornado")
-                st.caption("Each bar: the metric with one input at its low (the 5th percentile of its distribution) "
-                           "and at its high (the 95th), every other input at the file's value; the inputs with the "
-                           "largest swing on top. The dashed line is the deterministic run."
-                           + (f" Amounts in {words}." if metric_definition(metric).kind == "money" else ""))
-        if st.session_state.get(on_sobol):
-            try:
-                with st.spinner(f"Computing the Sobol indices ({APP_SOBOL_N:,} base samples)..."):
-                    table = checked_sobol(entry.text, metric, APP_SOBOL_N, basis)
-            except ScenarioError as exc:
-                st.error("The Sobol indices could not be computed:\n\n" + problem_list(exc.problems, sc))
-            else:
-                state.remember("sobol", entry.name, entry.text, metric)
-                st.altair_chart(sobol_chart(sobol_frame(table, sc, metric), metric), width="stretch",
-                                key="risk_sobol")
-                st.caption(f"The share of the metric's variance due to each input alone (first-order) and with its "
-                           f"interactions (total), from {APP_SOBOL_N:,} base samples (the inputs taken as "
-                           f"independent); the lines are 95% confidence intervals. For more samples, run "
-                           f"`dfl-finance sensitivity`.")
-                if note := above_one(table, sc, metric):
-                    st.warning(note, icon=":material/warning:")
+        # each in a container: shown or not, the charts after it keep their places (Streamlit draws a chart
+        # again when its position on the page moved)
+        with st.container():
+            if st.session_state.get(on_tornado):
+                try:
+                    with st.spinner("Computing the tornado chart..."):
+                        done = checked_tornado(entry.text, metric, basis)
+                except ScenarioError as exc:
+                    st.error("The tornado chart could not be computed:\n\n" + problem_list(exc.problems, sc))
+                else:
+                    state.remember("tornado", entry.name, entry.text, metric)  # for the Export page
+                    rows = tornado_frame(done["table"], sc, metric)
+                    unit = str(rows["unit"].iloc[0]) if len(rows) else ""
+                    st.altair_chart(tornado_chart(rows, metric, done["base"], currency_of(unit) or ""),
+                                    width="stretch", key="risk_tornado")
+                    st.caption("Each bar: the metric with one input at its low (the 5th percentile of its "
+                               "distribution) and at its high (the 95th), every other input at the file's value; the "
+                               "inputs with the largest swing on top. The dashed line is the deterministic run."
+                               + (f" Amounts in {words}." if metric_definition(metric).kind == "money" else ""))
+        with st.container():
+            if st.session_state.get(on_sobol):
+                try:
+                    with st.spinner(f"Computing the Sobol indices ({APP_SOBOL_N:,} base samples)..."):
+                        table = checked_sobol(entry.text, metric, APP_SOBOL_N, basis)
+                except ScenarioError as exc:
+                    st.error("The Sobol indices could not be computed:\n\n" + problem_list(exc.problems, sc))
+                else:
+                    state.remember("sobol", entry.name, entry.text, metric)
+                    st.altair_chart(sobol_chart(sobol_frame(table, sc, metric), metric), width="stretch",
+                                    key="risk_sobol")
+                    st.caption(f"The share of the metric's variance due to each input alone (first-order) and with its "
+                               f"interactions (total), from {APP_SOBOL_N:,} base samples (the inputs taken as "
+                               f"independent); the lines are 95% confidence intervals. For more samples, run "
+                               f"`dfl-finance sensitivity`.")
+                    if note := above_one(table, sc, metric):
+                        st.warning(note, icon=":material/warning:")
 
     st.markdown("**Stress tests**")
     try:
@@ -166,8 +170,12 @@ st.caption("How sure are the numbers? The inputs named below vary between draws;
 st.page_link(PAGES["about"], label="How the draws are made (method: Risk)", icon=":material/menu_book:")
 
 catalogue = state.catalogue()
-show_conflict()
-show_broken(catalogue.broken)
+# Streamlit places each element by its position on the page and draws a chart again when its position moved, even
+# if nothing in it changed: every part whose number of elements varies is in a container of its own, so the charts
+# keep their places from one run to the next
+with st.container():
+    show_conflict()
+    show_broken(catalogue.broken)
 name, entry = state.pick(catalogue, "No scenarios: add some on the Scenarios page.")
 sc = entry.scenario
 scope = state.scope(name)
@@ -186,11 +194,12 @@ except ScenarioError as exc:
 # ----------------------------------------------------------------------------------------- uncertain inputs
 st.subheader("Uncertain inputs")
 varies = has_draws(sc)
-if not sc.uncertain:
-    st.info("This scenario has no uncertain inputs" + (
-        "" if varies else ", so every draw equals the deterministic run") + ". Add rows to the table below (one "
-            "per input that varies), or write them in the TOML file, e.g.\n\n```toml\n" + EXAMPLE_ROW + "\n```",
-            icon=":material/info:")
+with st.container():
+    if not sc.uncertain:
+        st.info("This scenario has no uncertain inputs" + (
+            "" if varies else ", so every draw equals the deterministic run") + ". Add rows to the table below (one "
+                "per input that varies), or write them in the TOML file, e.g.\n\n```toml\n" + EXAMPLE_ROW + "\n```",
+                icon=":material/info:")
 cfg = st.column_config
 table = uncertain_table(sc)
 with st.form(f"uncertain:{prefix}"):
@@ -210,15 +219,16 @@ with st.form(f"uncertain:{prefix}"):
             **{c: text() for c in UNCERTAIN_NUMBERS},
             "values": text("values (comma-separated)"), "weights": text("weights (comma-separated)")}))
     submitted = st.form_submit_button("Apply", type="primary", key=f"apply_uncertain:{prefix}")
-if sc.uncertain:
-    st.caption("The rows in words: " + "; ".join(f"{i}. {input_label(sc, u.path)}"
-                                                  for i, u in enumerate(sc.uncertain, start=1)) + ".")
 if submitted:
     apply_uncertain(entry, edited, uscope)
     st.rerun()
-show_problem_summary(uscope)
-if notice := state.notice():
-    st.info(notice)
+with st.container():
+    if sc.uncertain:
+        st.caption("The rows in words: " + "; ".join(f"{i}. {input_label(sc, u.path)}"
+                                                      for i, u in enumerate(sc.uncertain, start=1)) + ".")
+    show_problem_summary(uscope)
+    if notice := state.notice():
+        st.info(notice)
 with st.expander("Fields that can vary in this scenario"):
     st.markdown("Copy a path into the table's `path` column (a programme, cost line or source may also be named by "
                 "its position: `programme[0].cost[1].unit_cost`). A source's pledge can be uncertain too: its "
@@ -226,9 +236,10 @@ with st.expander("Fields that can vary in this scenario"):
                 "Scenarios page.")
     st.code("\n".join(f"{path}  # {input_label(sc, path)}" for path in varying_fields(sc)), language=None)
 pledges = pledge_table(sc)
-if not pledges.empty:
-    st.markdown("**Uncertain pledges** (edit them in the TOML file on the Scenarios page)")
-    st.dataframe(pledges, hide_index=True, key="risk_pledges")
+with st.container():
+    if not pledges.empty:
+        st.markdown("**Uncertain pledges** (edit them in the TOML file on the Scenarios page)")
+        st.dataframe(pledges, hide_index=True, key="risk_pledges")
 
 if not varies:
     sensitivity_and_stress(entry, deterministic["summary"], scope, basis, shown)
@@ -253,9 +264,10 @@ with st.form(f"risk_run:{scope}"):
                                  "scrambled Sobol is best at a power of two (1,024, 4,096, ...); plain Monte Carlo "
                                  "draws at random.")
     st.form_submit_button("Run", type="primary", key=f"risk_go:{scope}")
-if file_draws > MAX_APP_DRAWS:
-    st.caption(f"The file asks for {file_draws:,} draws; the app runs at most {MAX_APP_DRAWS:,} (run "
-               f"`dfl-finance risk` for more).")
+with st.container():
+    if file_draws > MAX_APP_DRAWS:
+        st.caption(f"The file asks for {file_draws:,} draws; the app runs at most {MAX_APP_DRAWS:,} (run "
+                   f"`dfl-finance risk` for more).")
 
 try:
     with st.spinner(f"Running {int(draws):,} draws..."):
@@ -273,9 +285,10 @@ words = basis_words(basis, shown, sc.scenario.base_year)
 
 # ----------------------------------------------------------------------------------------- results
 st.subheader("Results")
-if flat := flat_words(quantiles):
-    st.warning(f"{sc.name}: {flat}. Its inputs as written give the same numbers in every draw, so the spread below "
-               "is none: this is not a sign that the numbers are sure.", icon=":material/warning:")
+with st.container():
+    if flat := flat_words(quantiles):
+        st.warning(f"{sc.name}: {flat}. Its inputs as written give the same numbers in every draw, so the spread "
+                   "below is none: this is not a sign that the numbers are sure.", icon=":material/warning:")
 prob = probability_over_limit(quantiles)
 st.metric(PROB_LABEL, "n/a" if prob is None else f"{prob:.1%}",
             help="The share of the draws in which the government burden (domestic outlay, debt service and PPP "

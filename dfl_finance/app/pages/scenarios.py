@@ -6,7 +6,7 @@ import streamlit as st
 
 from dfl_finance.app import PAGES, state, workspace_dir
 from dfl_finance.app.basis import basis_currency, basis_words
-from dfl_finance.app.compute import checked_tables
+from dfl_finance.app.compute import checked_summary
 from dfl_finance.app.conflicts import show_conflict
 from dfl_finance.app.editing import (
     NUMBERS,
@@ -175,7 +175,7 @@ basis = price_basis()
 shown = basis_currency(basis, sc)  # the currency of the results (the inputs stay in their own currencies)
 
 try:
-    summary = checked_tables(entry.text, basis)["summary"].set_index("metric")
+    summary = checked_summary(entry.text, basis).set_index("metric")
 except ScenarioError as exc:
     st.error("This scenario cannot be computed, so it has no results; correct it below (or delete it):\n\n"
              + problem_list(exc.problems, sc))
@@ -208,8 +208,9 @@ view = st.segmented_control("View", VIEWS, default=VIEWS[0], key="scenario_view"
 
 # ----------------------------------------------------------------------------------------- key assumptions
 if view == VIEWS[0]:
-    form = FieldForm(scope, prefix, sc)
-    with st.form(f"key:{prefix}"):
+    # stable keys (the scope, not the version): an edit updates the form's widgets in place (FieldForm)
+    form = FieldForm(scope, scope, sc, entry.version)
+    with st.form(f"key:{scope}"):
         st.subheader("Scenario and context")
         c = st.columns(4)
         with c[0]:
@@ -334,8 +335,8 @@ if view == VIEWS[0]:
                     with c[2]:
                         form.number("Match ratio", f"{base}.match.ratio", s.match.ratio, "[source.match]", "ratio")
         form.remember()
-        st.form_submit_button("Apply changes", type="primary", key=f"apply:{prefix}", on_click=apply_key_form,
-                              args=(entry, prefix, scope))
+        st.form_submit_button("Apply changes", type="primary", key=f"apply:{scope}", on_click=apply_key_form,
+                              args=(entry, scope, scope))
     show_problem_summary(scope, sc)
 
 # ----------------------------------------------------------------------------------------- tables
