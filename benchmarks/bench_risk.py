@@ -7,8 +7,8 @@ The whole command as a user waits for it (issue 21): ``dfl-finance risk FILE --d
 in wall time and in CPU time (user + system of the finished child, ``resource.getrusage(RUSAGE_CHILDREN)``), the
 median of the pairs' differences.
 
-Run: ``python benchmarks/bench_risk.py``. Targets: the draws add under 0.5 s to a plain run, wall and CPU (issue 21);
-under 3 s end to end and under 1 GB of memory (issue 10).
+Run: ``python benchmarks/bench_risk.py``. Goal (issue 21): the draws add under 0.5 s to a plain run, wall and CPU;
+the peak memory is reported (the memory guard refuses runs above 4 GiB).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench_engine import median_time
+from goals import Goal, print_goals
 
 from dfl_finance import load_scenario
 from dfl_finance.cli import main as cli
@@ -59,9 +60,9 @@ def command_seconds(args: list[str]) -> tuple[float, float]:
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def whole_commands(draws: int, pairs: int) -> None:
-    """``risk --draws`` against ``run`` of the same file, interleaved pairs; prints the medians and what the draws
-    add (the median of the pairs' differences) against :data:`GOAL_ADDED`."""
+def whole_commands(draws: int, pairs: int) -> list[Goal]:
+    """``risk --draws`` against ``run`` of the same file, interleaved pairs: what the draws add (the median of the
+    pairs' differences) against :data:`GOAL_ADDED`, in wall and CPU time."""
     with tempfile.TemporaryDirectory() as tmp:
         risk = ["risk", str(SCENARIO), "--draws", str(draws), "--out", f"{tmp}/risk"]
         plain = ["run", str(SCENARIO), "--out", f"{tmp}/run"]
@@ -71,13 +72,24 @@ def whole_commands(draws: int, pairs: int) -> None:
             order = (("risk", risk), ("run", plain)) if i % 2 == 0 else (("run", plain), ("risk", risk))
             for name, args in order:
                 times[name].append(command_seconds(args))
+    out = []
     for k, what in enumerate(("wall", "CPU")):
         r, p = ([t[k] for t in times[name]] for name in ("risk", "run"))
         added = statistics.median(a - b for a, b in zip(r, p))
-        verdict = "met" if added < GOAL_ADDED else "MISSED"
-        print(f"risk --draws {draws:,} vs run, {what:4s}: {statistics.median(r):5.2f} s vs "
-              f"{statistics.median(p):5.2f} s (medians of {pairs}); the draws add {added:5.2f} s "
-              f"(goal < {GOAL_ADDED} s: {verdict})")
+        out.append(Goal(f"risk --draws {draws:,} adds to a plain run, {what}", added, "s", GOAL_ADDED,
+                        how=f"risk {statistics.median(r):.2f} s, run {statistics.median(p):.2f} s; medians of "
+                            f"{pairs} interleaved pairs, whole processes"))
+    return out
+
+
+def goals(quick: bool = False) -> list[Goal]:
+    """The issue's goal (what 10,000 draws add to a plain run), and the peak memory of 100,000 chunked draws."""
+    out = whole_commands(10_000, 3 if quick else 7)
+    sc = load_scenario(SCENARIO)
+    many = 20_000 if quick else 100_000
+    out.append(Goal(f"risk draws, {many:,} in chunks: peak memory", peak_mib(lambda: quantiles_df(
+        risk_draws(sc, draws=many))), "MiB", how="tracemalloc, sampling + engine + quantile tables"))
+    return out
 
 
 def main() -> None:
@@ -89,7 +101,7 @@ def main() -> None:
     args = parser.parse_args()
     sc = load_scenario(SCENARIO)
     print(f"{sc.name}: {len(sc.uncertain)} uncertain inputs, {args.draws:,} draws ({sc.risk.method})")
-    whole_commands(args.draws, args.pairs)
+    print_goals(whole_commands(args.draws, args.pairs))
     run_risk(sc, draws=16)  # warm up
     t_run = median_time(lambda: run_risk(sc, draws=args.draws), args.repeat)
     t_chunked = median_time(lambda: risk_draws(sc, draws=args.draws), args.repeat)
@@ -108,8 +120,8 @@ def main() -> None:
     print(f"sampling + engine, one call:       {t_run:6.2f} s  (run_risk: every table of every draw kept)")
     print(f"sampling + engine, chunked:        {t_chunked:6.2f} s  (risk_draws, as the CLI and the app)")
     print(f"quantile tables:                   {t_q:6.2f} s")
-    print(f"dfl-finance risk, end to end:      {t_cli:6.2f} s  (target < 3 s; files written, console output)")
-    print(f"peak memory, one call:             {whole:6.0f} MiB (target < 1 GB)")
+    print(f"dfl-finance risk, in process:      {t_cli:6.2f} s  (files written, console output)")
+    print(f"peak memory, one call:             {whole:6.0f} MiB")
     print(f"peak memory, chunked:              {chunked:6.0f} MiB")
     print(f"{args.many:,} draws chunked:            {t_many:6.2f} s, {many:6.0f} MiB peak")
 

@@ -25,6 +25,7 @@ import tracemalloc
 from pathlib import Path
 
 from bench_engine import median_time
+from goals import Goal
 
 from dfl_finance.inputs.schools import GIGA_ALIASES, check_schools, nearest_km
 from dfl_finance.model.schools import plan_schools
@@ -83,6 +84,24 @@ def run_command(args: list[str], out: Path, pythonpath: str | None = None) -> tu
 
 def verdict(value: float, goal: float) -> str:
     return f"{value:.2f} s, {'met' if value < goal else 'MISSED'} ({value / goal:.2f} of the goal)"
+
+
+def goals(quick: bool = False) -> list[Goal]:
+    """The whole command on 100,000 generated schools in each configuration, wall and CPU (the larger)."""
+    repeat = 3 if quick else 5
+    out = []
+    with tempfile.TemporaryDirectory(prefix="dfl-bench-schools-") as tmp:
+        folder = Path(tmp)
+        paths = command_tables(folder, COMMAND_SCHOOLS)
+        for name, args in configurations(paths).items():
+            run_command(args, folder / "warm")  # the first run reads the files from disk
+            runs = [run_command(args, folder / "out") for _ in range(repeat)]
+            wall = statistics.median(w for w, _ in runs)
+            cpu = statistics.median(c for _, c in runs)
+            out.append(Goal(f"dfl-finance schools, {COMMAND_SCHOOLS:,} schools, {name}", max(wall, cpu), "s",
+                            COMMAND_GOAL_S, how=f"wall {wall:.2f} s, CPU {cpu:.2f} s, the larger; median of "
+                                                f"{repeat}, a new process each, outputs written"))
+    return out
 
 
 def bench_command(repeat: int, before: str | None) -> None:
@@ -145,8 +164,7 @@ def main() -> None:
               f"fibre distances to {len(nodes):,} nodes {t_kd * 1e3:7.1f} ms, table checks {t_check * 1e3:7.1f} ms, "
               f"tables {t_tables * 1e3:7.1f} ms, fibre extension (fibre first) {t_ext * 1e3:7.1f} ms, "
               f"engine peak {peak / 2**20:6.1f} MiB")
-    print(f"targets: engine < 300 ms at 10,000 schools and < 2 s at 100,000; the whole command < {COMMAND_GOAL_S:g} s "
-          f"(wall and CPU) at {COMMAND_SCHOOLS:,} (above)")
+    print(f"goal: the whole command < {COMMAND_GOAL_S:g} s (wall and CPU) at {COMMAND_SCHOOLS:,} schools (above)")
 
 
 if __name__ == "__main__":

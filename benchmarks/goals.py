@@ -54,6 +54,8 @@ def _number(x: float, unit: str) -> str:
         return "n/a"
     if unit == "x":
         return f"{x:.2f}x"
+    if unit not in ("s", "ms") and float(x).is_integer():
+        return f"{x:,.0f} {unit}"
     if abs(x) >= 100:
         text = f"{x:,.0f}"
     elif abs(x) >= 10:
