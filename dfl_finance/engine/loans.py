@@ -224,7 +224,7 @@ class ServiceTerms:
     fee_window: np.ndarray  # (Y,) bool
     conversion: Floats  # (Y, D)
 
-    def take(self, draws: np.ndarray) -> "ServiceTerms":
+    def take(self, draws: np.ndarray | slice) -> "ServiceTerms":
         out = ServiceTerms(self.source, self.profile[draws], self.rate[draws], self.front_end_fee,
                            self.commitment_fee, self.commitment[draws], self.fee_window, self.conversion[:, draws])
         m = self.matrix
