@@ -130,10 +130,11 @@ def _running_sum(x: Floats, axis: int) -> Floats:
     """
     if x.shape[-1] < 64 or x.shape[axis] < 2:
         return np.cumsum(x, axis=axis)
-    out = np.array(x, copy=True)
-    view = np.moveaxis(out, axis, 0)
+    out = np.empty(x.shape)
+    view, given = np.moveaxis(out, axis, 0), np.moveaxis(x, axis, 0)
+    view[0] = given[0]
     for i in range(1, view.shape[0]):
-        view[i] += view[i - 1]
+        np.add(view[i - 1], given[i], out=view[i])
     return out
 
 
@@ -198,14 +199,15 @@ class _State:
 
 def _one_pass(cost: Floats, src: SourceInputs, steps: list[_Step], caps: _Caps, budget: Floats,
               estimate: Floats, keep_pay: bool = False, start: _State | None = None,
-              held: frozenset[int] = frozenset()) -> tuple[Floats, Floats, Floats]:
+              held: frozenset[int] = frozenset(), out: Floats | None = None) -> tuple[Floats, Floats, Floats]:
     """The waterfall once, draw axis last: cost (Y, C, D), budget (Y, D), estimate (Y, S, D) standing in for the
     annual payments of sources not yet applied. Returns pay (Y, S, C, D; empty unless ``keep_pay``), remaining
     (Y, C, D) and the annual payments (Y, S, D).
 
     ``start``: the state after the sources that pay before ``steps`` (computed once, see :func:`_prefix`).
     ``held``: sources whose annual cap is zero in this pass; they pay nothing, so their turn is skipped (a cap of
-    zero gives exactly zero in every cell, and the cells are left as they were).
+    zero gives exactly zero in every cell, and the cells are left as they were). ``out``: a zeroed (Y, S, C, D)
+    array (or view) to write the payments in, when kept.
     """
     Y, C, D = cost.shape
     S = src.kind.shape[0]
@@ -215,7 +217,7 @@ def _one_pass(cost: Floats, src: SourceInputs, steps: list[_Step], caps: _Caps, 
         done = np.zeros(S, dtype=bool)
     else:
         remaining, annual, done = start.remaining.copy(), start.annual.copy(), start.done.copy()
-    pay = np.zeros((Y, S, C, D) if keep_pay else (0, 0, 0, 0))
+    pay = out if keep_pay and out is not None else np.zeros((Y, S, C, D) if keep_pay else (0, 0, 0, 0))
     if keep_pay and start is not None and start.pay is not None:
         pay[:, done] = start.pay[:, done]
     for step in steps:
@@ -341,24 +343,25 @@ def allocate(cost: Floats, src: SourceInputs, budget: Floats) -> Allocation:
     plan = _Order.of(src, caps)
     block_draws = max(min(DRAW_BLOCK, BLOCK_BYTES // (8 * Y * C)), min(DRAW_BLOCK, 256), 1)
     n_blocks = 1 if plan.late else -(-D // block_draws)
+    pay = np.zeros((Y, S, C, D))  # each block's last pass writes its payments in place
     if n_blocks == 1:
-        pay, gap, iterations = _allocate_block(cost_t, src, plan, caps, budget_t)
+        gap, iterations = _allocate_block(cost_t, src, plan, caps, budget_t, pay)
     else:
-        pay = np.empty((Y, S, C, D))
         gap = np.empty((Y, C, D))
         iterations = 1
         bounds = [D * i // n_blocks for i in range(n_blocks + 1)]  # blocks of (nearly) equal size
         for lo, hi in zip(bounds[:-1], bounds[1:]):
             block = slice(lo, hi)
-            pay[..., block], gap[..., block], it = _allocate_block(
-                cost_t[..., block], src, plan, caps.take(block), budget_t[:, block])
+            gap[..., block], it = _allocate_block(cost_t[..., block], src, plan, caps.take(block),
+                                                  budget_t[:, block], pay[..., block])
             iterations = max(iterations, it)
     return Allocation(pay=pay.transpose(3, 0, 1, 2), gap=gap.transpose(2, 0, 1), iterations=iterations)
 
 
-def _allocate_block(cost_t: Floats, src: SourceInputs, plan: _Order, caps: _Caps,
-                    budget_t: Floats) -> tuple[Floats, Floats, int]:
-    """:func:`allocate` of some draws, draw axis last: pay (Y, S, C, D), gap (Y, C, D) and the passes used."""
+def _allocate_block(cost_t: Floats, src: SourceInputs, plan: _Order, caps: _Caps, budget_t: Floats,
+                    out: Floats) -> tuple[Floats, int]:
+    """:func:`allocate` of some draws, draw axis last: the payments written in ``out`` (Y, S, C, D, zeroed), the
+    gap (Y, C, D) and the passes used returned."""
     Y, C, D = cost_t.shape
     S = src.kind.shape[0]
     steps, late = plan.steps, plan.late
@@ -378,7 +381,8 @@ def _allocate_block(cost_t: Floats, src: SourceInputs, plan: _Order, caps: _Caps
     for _ in range(Y + 1 if late else 1):
         if plan.forward.any():
             estimate, iterations = _solve_forward_matches(cost_t, src, plan, caps, budget_t, estimate, start)
-        pay, gap, annual = _one_pass(cost_t, src, rest, caps, budget_t, estimate, keep_pay=True, start=start)
+        pay, gap, annual = _one_pass(cost_t, src, rest, caps, budget_t, estimate, keep_pay=True, start=start,
+                                     out=out)
         if not late:
             break
         tol = 1e-12 * max(float(np.abs(annual).max(initial=0.0)), 1.0)
@@ -397,7 +401,7 @@ def _allocate_block(cost_t: Floats, src: SourceInputs, plan: _Order, caps: _Caps
     for g in np.flatnonzero(src.match_ratio > 0):
         limit = src.match_ratio[g] * annual[:, src.match_on[g]].sum(axis=1)  # (Y, D)
         pay, gap, annual = _trim(pay, gap, annual, int(g), limit)
-    return pay, gap, iterations
+    return gap, iterations
 
 
 def _envelope_share(caps: _Caps, s: int) -> Floats:
@@ -451,6 +455,8 @@ def _solve_forward_matches(cost: Floats, src: SourceInputs, plan: _Order, caps: 
     start = None if start is None else replace(start, pay=None)  # the passes below keep no payments
     _, _, estimate = _one_pass(cost, src, rest if plan.late else upto, caps, budget, start_estimate, start=start,
                                held=held)
+    if not any(src.kind[st.s] == DOMESTIC for st in upto):
+        caps = replace(caps, service=())  # no net envelope before the last matched source: lighter gathers
     w = 1.0 / (1.0 + float(src.match_ratio.max()))
     active = np.arange(D)
     previous = None
