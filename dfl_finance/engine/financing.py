@@ -133,7 +133,7 @@ def _running_sum(x: Floats, axis: int) -> Floats:
     out = np.empty(x.shape)
     view, given = np.moveaxis(out, axis, 0), np.moveaxis(x, axis, 0)
     view[0] = given[0]
-    for i in range(1, view.shape[0]):
+    for i in range(1, x.shape[axis]):
         np.add(view[i - 1], given[i], out=view[i])
     return out
 
