@@ -31,6 +31,14 @@ service in a year depends only on earlier disbursements, so each pass settles at
 makes the envelope hold exactly, what comes off staying in the gap.
 
 Programme priority. ``cell_order`` pays the cells in the programmes' priority order, so the gap falls on the last.
+
+The cost of the match iteration (issue 21). The draws are allocated in blocks of about 1 MiB per array
+(:data:`BLOCK_BYTES`), so that a block's arrays stay in cache and its passes stop at the slowest draw of the block,
+not of the run; within a block the draws that have converged drop out of later passes. The sources that pay before
+the first grant with a forward match pay the same in every pass and are paid once; the first pass (grants held at
+zero) skips the held grants and stops at the last matched source. None of this changes the arithmetic a draw goes
+through: every draw's payments are those of the pre-issue-21 waterfall to the last bit
+(tests/test_waterfall_reference.py).
 """
 
 from __future__ import annotations
