@@ -32,7 +32,7 @@ makes the envelope hold exactly, what comes off staying in the gap.
 
 Programme priority. ``cell_order`` pays the cells in the programmes' priority order, so the gap falls on the last.
 
-The cost of the match iteration (issue 21). The draws are allocated in blocks of about 1 MiB per array
+The cost of the match iteration (issue 21). The draws are allocated in blocks of about 4 MiB per array
 (:data:`BLOCK_BYTES`), so that a block's arrays stay in cache and its passes stop at the slowest draw of the block,
 not of the run; within a block the draws that have converged drop out of later passes. The sources that pay before
 the first grant with a forward match pay the same in every pass and are paid once; the first pass (grants held at
@@ -279,10 +279,12 @@ def _one_pass(cost: Floats, src: SourceInputs, steps: list[_Step], caps: _Caps, 
 #: Draws per block, at most. A large run is allocated one block of draws at a time: the arrays of a block stay in
 #: the processor's cache, and the match iteration of a block stops at its own slowest draw. Every draw goes through
 #: the same arithmetic whatever block it is in, so the blocks change no bit of the result.
-DRAW_BLOCK = 4096
-#: A block holds about this many bytes per (year, cell) array (1 MiB: 2,048 draws of 10 years x 6 cells), and at
-#: least 256 draws (shorter vectors cost more in calls than they save in cache).
-BLOCK_BYTES = 1 << 20
+DRAW_BLOCK = 16384
+#: A block holds about this many bytes per (year, cell) array (4 MiB: 8,192 draws of 10 years x 6 cells), and at
+#: least 256 draws (shorter vectors cost more in calls than they save in cache). Measured on the six-source
+#: benchmark: 1 MiB blocks cost 15% more per draw at 10,000 draws (more blocks, each with its own last few passes
+#: over a handful of draws), one block of 100,000 draws 2.5x more (its arrays no longer fit in the cache).
+BLOCK_BYTES = 1 << 22
 
 
 @dataclass(frozen=True)
