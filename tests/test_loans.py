@@ -213,3 +213,18 @@ def test_debt_service_as_a_matrix_product_is_the_exact_convolution_to_1e_12(draw
         exact = np.array([[math.fsum(disbursed[d, t] * unit[j - t] for t in range(years) if 0 <= j - t < unit.size)
                            for j in range(horizon)] for d in range(draws)])
         assert np.abs(got - exact).max() <= 1e-12 * scale
+
+
+@pytest.mark.parametrize("rows, inner, columns", [(10, 10, 30_000), (3, 3, 100_000), (25, 25, 5_001),
+                                                  (123, 10, 20_000), (7, 10, 1)])
+def test_one_thread_matmul_gives_each_draw_the_numbers_it_has_alone(rows, inner, columns):
+    """The products of the engine's service matrices run in blocks that OpenBLAS keeps on one thread: each draw's
+    numbers are those of its own product, whatever the number of threads or of draws run with it."""
+    from dfl_finance.engine.loans import one_thread_matmul
+
+    rng = np.random.default_rng(rows + columns)
+    a, b = rng.uniform(0, 1, (rows, inner)), rng.uniform(0, 1e9, (inner, columns))
+    got = one_thread_matmul(a, b)
+    assert_allclose(got, a @ b, rtol=1e-13)
+    for j in rng.integers(0, columns, 5):
+        assert np.array_equal(got[:, j], one_thread_matmul(a, b[:, j:j + 64])[:, 0]) or columns < 64

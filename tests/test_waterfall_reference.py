@@ -159,6 +159,17 @@ def test_many_draws_of_random_waterfalls_match_the_reference():
         conversion=rng.uniform(0.8, 1.2, (D, S, Y)))
     budget = rng.uniform(10000, 20000, (D, Y))
     assert_same(cost, src, budget)
+    # the net envelope, with the loans and the PPP paying before the domestic source (several draw blocks), then
+    # with a loan paying after it (one block, the outer passes); 3,000 draws: products of the service matrices
+    # larger than one thread takes
+    service = []
+    for s, rate in ((2, 0.02), (3, 0.08), (4, 0.05)):
+        profile = repayment_profile("annuity", rate, 1, 6)
+        service.append(ServiceTerms(s, np.repeat(profile[None], D, axis=0), np.full(D, rate), 0.0025, 0.005,
+                                    src.commitment[:, s], src.window[s], np.ascontiguousarray(src.conversion[:, s].T)))
+    net = replace(src, net_envelope=True, service=tuple(service))
+    assert_same(cost, net, budget)
+    assert_same(cost, replace(net, order=np.array([0, 1, 2, 3, 5, 4])), budget)
 
 
 # ----------------------------------------------------------------------------------------- bundled scenarios

@@ -162,8 +162,9 @@ def debt_service(disbursed: np.ndarray, profile: np.ndarray, rate: Floats | floa
     mats = np.stack([convolution_matrix(p, Y, horizon) for p in (profile, charge, outstanding_share)])
     if profile.ndim == 2:  # terms per draw
         principal, interest, outstanding = np.einsum("dt,fdjt->fdj", disbursed, mats)
-    else:  # one matrix product: 10x faster than numpy's einsum loop for 10,000 draws (summed in another order)
-        principal, interest, outstanding = np.matmul(disbursed, mats.transpose(0, 2, 1))
+    else:  # matrix products: 10x faster than numpy's einsum loop for 10,000 draws (summed in another order)
+        flows = one_thread_matmul(mats.reshape(3 * horizon, Y), np.ascontiguousarray(disbursed.T))  # (3 H, D)
+        principal, interest, outstanding = (np.ascontiguousarray(f.T) for f in flows.reshape(3, horizon, D))
     pad = np.zeros((D, horizon - Y))
     disb_h = np.concatenate([disbursed, pad], axis=1)
     fees = front_end_fee * disb_h
@@ -207,6 +208,32 @@ def grant_element(received: np.ndarray, paid: np.ndarray, discount_rate: np.ndar
         return np.where(pv_in > 0, 1.0 - pv_out / np.where(pv_in > 0, pv_in, 1.0), np.nan)
 
 
+#: OpenBLAS runs a matrix product of more than 2^18 multiply-adds on several threads (interface/gemm.c).
+_ONE_THREAD = 1 << 18
+
+
+def one_thread_matmul(a: Floats, b: Floats) -> Floats:
+    """``a @ b`` (2-D, the draws along ``b``'s columns) as products small enough for OpenBLAS to run each on one
+    thread: blocks of ``b``'s columns of nearly equal size.
+
+    Two reasons. Speed: for the engine's small matrices (a 10 x 10 repayment matrix over 10,000 draws) waking the
+    threads costs more than it saves (twice the CPU time on two cores, much more wall time on a busy machine).
+    Reproducibility: a threaded product sums in an order that depends on the number of threads, so the same run gave
+    other last bits on another machine; on one thread each column (draw) gets the same bits whatever the machine and
+    whatever the other columns computed with it.
+    """
+    n, k = a.shape
+    m = b.shape[1]
+    if n * k * m <= _ONE_THREAD:
+        return np.asarray(a @ b, dtype=float)
+    out = np.empty((n, m))
+    blocks = -(-m // max(64, _ONE_THREAD // max(n * k, 1)))
+    bounds = [m * i // blocks for i in range(blocks + 1)]
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        np.matmul(a, b[:, lo:hi], out=out[:, lo:hi])
+    return out
+
+
 @dataclass(frozen=True)
 class ServiceTerms:
     """What one loan or PPP source costs the government in each projection year, as a function of its annual
@@ -244,7 +271,8 @@ class ServiceTerms:
         """Payments (Y, D) in constant local prices from annual disbursements (Y, D) in constant local prices."""
         nominal = disbursed * self.conversion
         m = self.matrix
-        paid = (m @ nominal if m.ndim == 2 else np.einsum("djt,td->jd", m, nominal)) + self.front_end_fee * nominal
+        paid = (one_thread_matmul(m, nominal) if m.ndim == 2 else np.einsum("djt,td->jd", m, nominal)) \
+            + self.front_end_fee * nominal
         if self.commitment_fee:
             drawn_before = np.concatenate([np.zeros((1, nominal.shape[1])), np.cumsum(nominal, axis=0)[:-1]])
             finite = np.isfinite(self.commitment)
