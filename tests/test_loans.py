@@ -192,29 +192,6 @@ def test_loan_at_the_discount_rate_has_grant_element_zero(t, share):
     assert abs(grant_element(ds.disbursed, ds.payments, np.array([rate]))[0]) < 1e-9
 
 
-@given(st.integers(1, 40), st.integers(1, 12), st.floats(0.0, 0.12), st.integers(0, 5), st.integers(1, 30),
-       st.integers(0, 2**32 - 1))
-def test_debt_service_as_a_matrix_product_is_the_exact_convolution_to_1e_12(draws, years, rate, grace, extra, seed):
-    """debt_service sums each year's tranches as one matrix product (issue 21; before: an einsum, summed in another
-    order). Against the convolution summed exactly (math.fsum), every flow is within 1e-12 of the disbursements."""
-    import math
-
-    from dfl_finance.engine.loans import _charge
-
-    rng = np.random.default_rng(seed)
-    profile = repayment_profile("annuity", rate, grace, grace + extra)
-    horizon = years + profile.size
-    disbursed = rng.uniform(0, 1e9, (draws, years)) * (rng.random((draws, years)) > 0.2)
-    ds = debt_service(disbursed, profile, rate, horizon)
-    outstanding = 1.0 - np.cumsum(profile)
-    outstanding[-1] = 0.0
-    scale = disbursed.sum(axis=1).max(initial=1.0)
-    for got, unit in ((ds.principal, profile), (ds.interest, _charge(profile, rate)), (ds.outstanding, outstanding)):
-        exact = np.array([[math.fsum(disbursed[d, t] * unit[j - t] for t in range(years) if 0 <= j - t < unit.size)
-                           for j in range(horizon)] for d in range(draws)])
-        assert np.abs(got - exact).max() <= 1e-12 * scale
-
-
 @pytest.mark.parametrize("rows, inner, columns", [(10, 10, 30_000), (3, 3, 100_000), (25, 25, 5_001),
                                                   (123, 10, 20_000), (7, 10, 1)])
 def test_one_thread_matmul_gives_each_draw_the_numbers_it_has_alone(rows, inner, columns):
