@@ -212,7 +212,7 @@ def _one_pass(cost: Floats, src: SourceInputs, steps: list[_Step], caps: _Caps, 
     annual payments of sources not yet applied. Returns pay (Y, S, C, D; empty unless ``keep_pay``), remaining
     (Y, C, D) and the annual payments (Y, S, D).
 
-    ``start``: the state after the sources that pay before ``steps`` (computed once, see :func:`_prefix`).
+    ``start``: the state after the sources that pay before ``steps`` (computed once, in :func:`_allocate_block`).
     ``held``: sources whose annual cap is zero in this pass; they pay nothing, so their turn is skipped (a cap of
     zero gives exactly zero in every cell, and the cells are left as they were). ``out``: a zeroed (Y, S, C, D)
     array (or view) to write the payments in, when kept.
