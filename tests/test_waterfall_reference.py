@@ -142,7 +142,8 @@ def test_random_waterfalls_match_the_reference_to_the_bit(case):
 @settings(max_examples=100)
 @given(waterfalls(), st.integers(1, 3))
 def test_draw_blocks_do_not_change_a_draw(case, chunk):
-    """Small draw blocks (the blocks a large run is cut into) give the same bits as the reference in one block."""
+    """Small draw blocks (the blocks a large run is cut into) give the same bits as the reference in one block.
+    (A block holds two draws at least: an array of one draw is summed in another order by numpy.)"""
     assert_same(*case, chunk=chunk)
 
 

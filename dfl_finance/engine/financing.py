@@ -352,7 +352,9 @@ def allocate(cost: Floats, src: SourceInputs, budget: Floats) -> Allocation:
     caps = _Caps.of(src)
     plan = _Order.of(src, caps)
     block_draws = max(min(DRAW_BLOCK, BLOCK_BYTES // (8 * Y * C)), min(DRAW_BLOCK, 256), 1)
-    n_blocks = 1 if plan.late else -(-D // block_draws)
+    # two draws a block at least: numpy sums an array of one draw in another order (pairwise along what is then a
+    # contiguous axis, e.g. the cost of a draw in the match tolerance), which would change last bits
+    n_blocks = 1 if plan.late else max(min(-(-D // block_draws), D // 2), 1)
     pay = np.zeros((Y, S, C, D))  # each block's last pass writes its payments in place
     if n_blocks == 1:
         gap, iterations = _allocate_block(cost_t, src, plan, caps, budget_t, pay)
