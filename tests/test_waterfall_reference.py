@@ -133,13 +133,13 @@ def waterfalls(draw):
     return cost, src, budget
 
 
-@settings(max_examples=300)
+@settings(max_examples=500)
 @given(waterfalls())
 def test_random_waterfalls_match_the_reference_to_the_bit(case):
     assert_same(*case)
 
 
-@settings(max_examples=100)
+@settings(max_examples=300)
 @given(waterfalls(), st.integers(1, 3))
 def test_draw_blocks_do_not_change_a_draw(case, chunk):
     """Small draw blocks (the blocks a large run is cut into) give the same bits as the reference in one block.
