@@ -190,3 +190,18 @@ def test_loan_at_the_discount_rate_has_grant_element_zero(t, share):
     profile = _profile(t[0], rate, t[2], t[3], share)
     ds = debt_service(np.array([[1e6, 0.0, 5e5]]), profile, rate, 3 + len(profile))
     assert abs(grant_element(ds.disbursed, ds.payments, np.array([rate]))[0]) < 1e-9
+
+
+@pytest.mark.parametrize("rows, inner, columns", [(10, 10, 30_000), (3, 3, 100_000), (25, 25, 5_001),
+                                                  (123, 10, 20_000), (7, 10, 1)])
+def test_one_thread_matmul_gives_each_draw_the_numbers_it_has_alone(rows, inner, columns):
+    """The products of the engine's service matrices run in blocks that OpenBLAS keeps on one thread: each draw's
+    numbers are those of its own product, whatever the number of threads or of draws run with it."""
+    from dfl_finance.engine.loans import one_thread_matmul
+
+    rng = np.random.default_rng(rows + columns)
+    a, b = rng.uniform(0, 1, (rows, inner)), rng.uniform(0, 1e9, (inner, columns))
+    got = one_thread_matmul(a, b)
+    assert_allclose(got, a @ b, rtol=1e-13)
+    for j in rng.integers(0, columns, 5):
+        assert np.array_equal(got[:, j], one_thread_matmul(a, b[:, j:j + 64])[:, 0]) or columns < 64

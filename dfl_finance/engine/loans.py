@@ -205,6 +205,32 @@ def grant_element(received: np.ndarray, paid: np.ndarray, discount_rate: np.ndar
         return np.where(pv_in > 0, 1.0 - pv_out / np.where(pv_in > 0, pv_in, 1.0), np.nan)
 
 
+#: OpenBLAS runs a matrix product of more than 2^18 multiply-adds on several threads (interface/gemm.c).
+_ONE_THREAD = 1 << 18
+
+
+def one_thread_matmul(a: Floats, b: Floats) -> Floats:
+    """``a @ b`` (2-D, the draws along ``b``'s columns) as products small enough for OpenBLAS to run each on one
+    thread: blocks of ``b``'s columns of nearly equal size.
+
+    Two reasons. Speed: for the engine's small matrices (a 10 x 10 repayment matrix over 10,000 draws) waking the
+    threads costs more than it saves (twice the CPU time on two cores, much more wall time on a busy machine).
+    Reproducibility: a threaded product sums in an order that depends on the number of threads, so the same run gave
+    other last bits on another machine; on one thread each column (draw) gets the same bits whatever the machine and
+    whatever the other columns computed with it.
+    """
+    n, k = a.shape
+    m = b.shape[1]
+    if n * k * m <= _ONE_THREAD:
+        return np.asarray(a @ b, dtype=float)
+    out = np.empty((n, m))
+    blocks = -(-m // max(64, _ONE_THREAD // max(n * k, 1)))
+    bounds = [m * i // blocks for i in range(blocks + 1)]
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        np.matmul(a, b[:, lo:hi], out=out[:, lo:hi])
+    return out
+
+
 @dataclass(frozen=True)
 class ServiceTerms:
     """What one loan or PPP source costs the government in each projection year, as a function of its annual
@@ -224,7 +250,7 @@ class ServiceTerms:
     fee_window: np.ndarray  # (Y,) bool
     conversion: Floats  # (Y, D)
 
-    def take(self, draws: np.ndarray) -> "ServiceTerms":
+    def take(self, draws: np.ndarray | slice) -> "ServiceTerms":
         out = ServiceTerms(self.source, self.profile[draws], self.rate[draws], self.front_end_fee,
                            self.commitment_fee, self.commitment[draws], self.fee_window, self.conversion[:, draws])
         m = self.matrix
@@ -242,7 +268,8 @@ class ServiceTerms:
         """Payments (Y, D) in constant local prices from annual disbursements (Y, D) in constant local prices."""
         nominal = disbursed * self.conversion
         m = self.matrix
-        paid = (m @ nominal if m.ndim == 2 else np.einsum("djt,td->jd", m, nominal)) + self.front_end_fee * nominal
+        paid = (one_thread_matmul(m, nominal) if m.ndim == 2 else np.einsum("djt,td->jd", m, nominal)) \
+            + self.front_end_fee * nominal
         if self.commitment_fee:
             drawn_before = np.concatenate([np.zeros((1, nominal.shape[1])), np.cumsum(nominal, axis=0)[:-1]])
             finite = np.isfinite(self.commitment)

@@ -1,0 +1,410 @@
+"""FROZEN REFERENCE, kept for one comparison: do not edit, do not import from the package.
+
+The waterfall (``allocate`` and its helpers) as it was before issue 21 (commit a5003e0), copied verbatim from
+dfl_finance/engine/financing.py; only this paragraph was added to the module docstring. The test
+tests/test_waterfall_reference.py compares the vectorised :func:`dfl_finance.engine.financing.allocate` with this
+one on random inputs (hypothesis) and on the bundled scenarios.
+
+Sources, eligibility, caps and match rules -> allocation of every cost cell, and the gap.
+
+The waterfall of DESIGN.md, vectorised over draws, years and cost cells; the only Python loop is over sources.
+
+For one source, in the order of the cost cells (programme order, capex before opex) and of the years:
+``pay = min(eligible remaining x share_cap, remaining annual cap, remaining commitment)``. A greedy fill under an
+annual cap is ``diff(min(cumsum(want over cells), cap))``; the commitment is then the same clip over the
+flattened (year, cell) sequence. The two clips in a row give exactly the cell-by-cell greedy result, because the
+commitment only binds once and every later cell then gets nothing.
+
+Match rules. A grant with ``match = {sources, ratio}`` pays at most ``ratio x`` what the listed sources pay in the
+same year; that is one more annual cap. When the matched sources pay *before* the grant, their payments are known
+at its turn. When some pay *after* it, the grant's cap depends on payments that its own payment reduces (what it
+pays is no longer left for them). We then solve for that fixed point: starting from the matched payments with the
+grant held at zero (an upper bound), the estimate of the matched payments is updated (a damped step
+``w = 1 / (1 + ratio)`` first, then secant steps per year and draw) until it agrees with the payments it produces
+(to 1e-9 of the cost); a final pass uses ``min(estimate, payments)``, which can only lower the grant's cap.
+Whatever is still above ``ratio x`` the matched payments after that (rounding, or a case where the iteration did
+not converge in :data:`MAX_MATCH_ITERATIONS`) is taken off the grant and left in the gap, so the ratio holds
+exactly and sources + gap = cost in every cell.
+
+Currencies. Costs and payments are in constant local prices. A source's ``annual_cap`` and ``commitment`` are in
+its own currency at current prices: ``conversion`` turns each year's payments into that currency before they are
+held against them.
+
+The net envelope. A domestic source's ``budget_share_cap x budget`` is, when ``net_envelope``, reduced by the debt
+service and PPP payments of the year (``service``: each loan's terms, as a function of its annual disbursements;
+several capped domestic sources share the deduction in proportion to their caps). Loans that pay before the domestic
+source are known at its turn; for one that pays after it, its payments are estimated from the previous pass (debt
+service in a year depends only on earlier disbursements, so each pass settles at least one more year). A final trim
+makes the envelope hold exactly, what comes off staying in the gap.
+
+Programme priority. ``cell_order`` pays the cells in the programmes' priority order, so the gap falls on the last.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from dfl_finance.engine import Bools, Floats, Ints
+from dfl_finance.engine.loans import ServiceTerms
+from dfl_finance.vocabulary import LINE_CLASS, LINE_KINDS, SOURCE_KINDS
+
+DOMESTIC = SOURCE_KINDS.index("domestic")
+GRANT = SOURCE_KINDS.index("grant")
+LOAN = SOURCE_KINDS.index("loan")
+PPP = SOURCE_KINDS.index("ppp")
+MAX_MATCH_ITERATIONS = 200
+#: Per line kind (index into LINE_KINDS): 0 for a capex cell, 1 for an opex cell.
+_OPEX_CLASS = np.array([LINE_CLASS[k] == "opex" for k in LINE_KINDS], dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class SourceInputs:
+    """Arrays that define the sources of one scenario. ``S`` sources (file order), ``C`` cost cells."""
+
+    order: Ints  # (S,) indices in paying order
+    kind: Ints  # (S,) index into SOURCE_KINDS
+    eligible: Bools  # (S, C)
+    window: Bools  # (S, Y) years in which it pays
+    share_cap: Floats  # (D, S) share
+    annual_cap: Floats  # (D, S) currency/yr, or (D, S, Y) a cap per year; inf = none
+    budget_share_cap: Floats  # (D, S) share of the education budget, inf = none
+    commitment: Floats  # (D, S) currency, inf = none
+    match_ratio: Floats  # (S,) 0 = no match rule
+    match_on: Bools  # (S, S) match_on[g, m]: grant g is matched on source m
+    conversion: Floats | None = None  # (D, S, Y) constant local prices -> the source's nominal currency; None = 1
+    cell_order: Ints | None = None  # (C,) the order in which cells are paid (programme priority); None = as given
+    net_envelope: bool = False  # a domestic budget_share_cap is net of the debt service and PPP payments
+    service: tuple[ServiceTerms, ...] = ()  # the loans and PPPs whose payments the net envelope deducts
+    draw_window: Bools | None = None  # (D, S, Y) the years each source pays in each draw (a delayed pledge)
+
+
+@dataclass(frozen=True)
+class Allocation:
+    pay: Floats  # (D, Y, S, C) what each source pays in each cell
+    gap: Floats  # (D, Y, C) what no source pays
+    iterations: int  # passes used to resolve forward match rules (1 if there were none)
+
+
+@dataclass(frozen=True)
+class _Caps:
+    """Per-draw caps with the draw axis *last* (S, D), the layout the waterfall runs in: every cumulative sum then
+    runs over long contiguous vectors of draws instead of many short rows of cells."""
+
+    share: Floats
+    annual: Floats  # (S, Y, D)
+    budget_share: Floats
+    commitment: Floats
+    conversion: Floats | None  # (S, Y, D)
+    service: tuple[ServiceTerms, ...]
+    domestic: Bools | None = None  # (S,) the domestic sources
+    window: Bools | None = None  # (S, Y, D) the years each source pays in each draw, where they differ
+
+    @classmethod
+    def of(cls, src: SourceInputs) -> "_Caps":
+        conv = None if src.conversion is None else np.ascontiguousarray(src.conversion.transpose(1, 2, 0))
+        share, budget_share, commitment = (np.ascontiguousarray(a.T) for a in (
+            src.share_cap, src.budget_share_cap, src.commitment))
+        annual = np.asarray(src.annual_cap, dtype=float)
+        if annual.ndim == 2:
+            annual = np.repeat(annual[:, :, None], src.window.shape[1], axis=2)
+        annual = np.ascontiguousarray(annual.transpose(1, 2, 0))  # (S, Y, D)
+        window = None if src.draw_window is None else np.ascontiguousarray(src.draw_window.transpose(1, 2, 0))
+        return cls(share, annual, budget_share, commitment, conv, src.service, src.kind == DOMESTIC, window)
+
+    def take(self, draws: Ints) -> "_Caps":
+        return _Caps(self.share[:, draws], self.annual[:, :, draws], self.budget_share[:, draws],
+                     self.commitment[:, draws], None if self.conversion is None else self.conversion[:, :, draws],
+                     tuple(t.take(draws) for t in self.service), self.domestic,
+                     None if self.window is None else self.window[:, :, draws])
+
+    def owed(self, annual: Floats) -> Floats:
+        """Debt service and PPP payments (Y, D) in constant local prices from annual payments (Y, S, D)."""
+        out = np.zeros((annual.shape[0], annual.shape[2]))
+        for t in self.service:
+            out += t.payments(annual[:, t.source])
+        return out
+
+
+def _running_sum(x: Floats, axis: int) -> Floats:
+    """``np.cumsum`` along an axis that is not the last, as one vector add per step when the vectors are long.
+
+    numpy accumulates a non-last axis element by element (about 15 times slower for 10,000 draws); adding whole
+    slices in the same order gives the same numbers to the last bit, so a draw's result does not depend on how many
+    draws it runs with.
+    """
+    if x.shape[-1] < 64 or x.shape[axis] < 2:
+        return np.cumsum(x, axis=axis)
+    out = np.array(x, copy=True)
+    view = np.moveaxis(out, axis, 0)
+    for i in range(1, view.shape[0]):
+        view[i] += view[i - 1]
+    return out
+
+
+def _diff(cum: Floats, axis: int) -> Floats:
+    """Inverse of ``cumsum`` along ``axis`` (``np.diff`` with a leading zero, without the concatenation)."""
+    out = cum.copy()
+    lead = [slice(None)] * cum.ndim
+    lag = [slice(None)] * cum.ndim
+    lead[axis], lag[axis] = slice(1, None), slice(None, -1)
+    out[tuple(lead)] -= cum[tuple(lag)]
+    return out
+
+
+@dataclass(frozen=True)
+class _Step:
+    """What one source needs at its turn, prepared once per allocation. Contiguous years or cells are slices, so
+    that the pass reads and writes views instead of gathered copies."""
+
+    s: int
+    years: Ints | slice
+    n_years: int
+    block: tuple[Ints | slice, ...]  # (years, cells) of a (Y, C, ...) array
+    match: Ints | None  # the matched sources, or None: a pass reads only their payments (linear in the matches)
+
+
+def _compact(index: Ints) -> Ints | slice:
+    """A slice when ``index`` is a run of consecutive integers, else the index itself."""
+    if index.size and index[-1] - index[0] == index.size - 1:
+        return slice(int(index[0]), int(index[-1]) + 1)
+    return index
+
+
+def _plan(src: SourceInputs) -> list[_Step]:
+    steps = []
+    window = src.window if src.draw_window is None else src.window | src.draw_window.any(axis=0)
+    for s in src.order:
+        cells, years = np.flatnonzero(src.eligible[s]), np.flatnonzero(window[s])
+        if cells.size and years.size:
+            ys, cs = _compact(years), _compact(cells)
+            block = np.ix_(years, cells) if not isinstance(ys, slice) and not isinstance(cs, slice) else (ys, cs)
+            steps.append(_Step(int(s), ys, int(years.size), block,
+                               np.flatnonzero(src.match_on[s]) if src.match_ratio[s] > 0 else None))
+    return steps
+
+
+def _one_pass(cost: Floats, src: SourceInputs, steps: list[_Step], caps: _Caps, budget: Floats,
+              estimate: Floats, keep_pay: bool = False) -> tuple[Floats, Floats, Floats]:
+    """The waterfall once, draw axis last: cost (Y, C, D), budget (Y, D), estimate (Y, S, D) standing in for the
+    annual payments of sources not yet applied. Returns pay (Y, S, C, D; empty unless ``keep_pay``), remaining
+    (Y, C, D) and the annual payments (Y, S, D)."""
+    Y, C, D = cost.shape
+    S = src.kind.shape[0]
+    remaining = cost.copy()
+    pay = np.zeros((Y, S, C, D) if keep_pay else (0, 0, 0, 0))
+    annual = np.zeros((Y, S, D))
+    done = np.zeros(S, dtype=bool)
+    for step in steps:
+        s = step.s
+        want = remaining[step.block] * caps.share[s]  # (y, c, D)
+        conv = None if caps.conversion is None else caps.conversion[s][step.years]  # (y, D)
+        cap = caps.annual[s][step.years] if conv is None else caps.annual[s][step.years] / conv
+        share = caps.budget_share[s]
+        if np.isfinite(share).any():
+            finite = np.isfinite(share)
+            room = np.where(finite, share, 0.0) * budget[step.years]
+            if src.net_envelope and src.kind[s] == DOMESTIC and caps.service:
+                known = np.where(done[None, :, None], annual, estimate)
+                room = np.maximum(room - caps.owed(known)[step.years] * _envelope_share(caps, s), 0.0)
+            cap = np.minimum(cap, np.where(finite, room, np.inf))
+        if step.match is not None:
+            m = step.match
+            basis = np.where(done[m][None, :, None], annual[step.years][:, m], estimate[step.years][:, m]).sum(axis=1)
+            cap = np.minimum(cap, src.match_ratio[s] * basis)
+        cap = np.broadcast_to(cap, (step.n_years, D))
+        if caps.window is not None:  # a delayed pledge pays nothing outside its draw's window
+            cap = np.where(caps.window[s][step.years], cap, 0.0)
+        p = _diff(np.minimum(_running_sum(want, axis=1), cap[:, None, :]), axis=1)
+        if np.isfinite(caps.commitment[s]).any():
+            # the commitment is in the source's nominal currency: clip the running total of the payments in it
+            k = np.ones((p.shape[0], 1, D)) if conv is None else conv[:, None, :]
+            flat = np.minimum(_running_sum((p * k).reshape(-1, D), axis=0), caps.commitment[s])
+            p = _diff(flat, axis=0).reshape(p.shape) / k
+        # cumsum/diff rounding: a source never pays more than it was offered, and a cell it fills is filled
+        # exactly (no 1e-9 dust left in the gap)
+        np.clip(p, 0.0, want, out=p)
+        np.copyto(p, want, where=want - p <= 1e-12 * want)
+        remaining[step.block] -= p
+        annual[step.years, s] = p.sum(axis=1)
+        if keep_pay:
+            pay[:, s][step.block] = p
+        done[s] = True
+    return pay, remaining, annual
+
+
+def allocate(cost: Floats, src: SourceInputs, budget: Floats) -> Allocation:
+    """Allocate every cost cell to the sources in their paying order; what is left is the gap.
+
+    Parameters
+    ----------
+    cost : ndarray (D, Y, C)
+        Cost of each cell (programme x capex/opex) in each year [currency].
+    src : SourceInputs
+    budget : ndarray (D, Y)
+        Education budget, for ``budget_share_cap`` [currency/yr].
+
+    Returns
+    -------
+    Allocation
+        ``pay.sum(axis=2) + gap == cost`` (to rounding) in every draw, year and cell; ``gap >= 0``.
+    """
+    D, Y, C = cost.shape
+    S = src.kind.shape[0]
+    if S == 0:
+        return Allocation(pay=np.zeros((D, Y, 0, C)), gap=cost.copy(), iterations=1)
+    if src.cell_order is not None:
+        # pay the cells in the programmes' priority order, then put them back in the given order
+        order = src.cell_order
+        inverse = np.argsort(order)
+        inner = allocate(cost[:, :, order], replace(src, eligible=src.eligible[:, order], cell_order=None), budget)
+        return Allocation(pay=inner.pay[:, :, :, inverse], gap=inner.gap[:, :, inverse],
+                          iterations=inner.iterations)
+    cost_t = np.ascontiguousarray(cost.transpose(1, 2, 0))  # (Y, C, D)
+    budget_t = np.ascontiguousarray(budget.T)  # (Y, D)
+    caps = _Caps.of(src)
+    steps = _plan(src)
+    position = np.empty(S, dtype=int)
+    position[src.order] = np.arange(S)
+    forward = src.match_on & (position[None, :] > position[:, None])  # matched on a source that pays later
+    net = src.net_envelope and bool(caps.service) and bool(np.isfinite(src.budget_share_cap).any())
+    # loans and PPPs that pay after a domestic source whose envelope is net of their service
+    late = [t.source for t in caps.service
+            if net and any(position[t.source] > position[d] for d in np.flatnonzero(src.kind == DOMESTIC))]
+    estimate = np.zeros((Y, S, D))
+    iterations = 1
+    # debt service in year y depends only on disbursements before y (and the front-end fee of y), so each pass
+    # settles at least one more year: at most Y + 1 passes, fewer when the payments stop changing
+    for _ in range(Y + 1 if late else 1):
+        if forward.any():
+            estimate, iterations = _solve_forward_matches(cost_t, src, steps, caps, budget_t, forward, estimate)
+        pay, gap, annual = _one_pass(cost_t, src, steps, caps, budget_t, estimate, keep_pay=True)
+        if not late:
+            break
+        tol = 1e-12 * max(float(np.abs(annual).max(initial=0.0)), 1.0)
+        if np.abs(annual[:, late] - estimate[:, late]).max(initial=0.0) <= tol:
+            break
+        estimate[:, late] = annual[:, late]
+        iterations += 1
+    if net:
+        # the envelope holds exactly: what a domestic source pays above it (an estimate that had not settled)
+        # comes off and stays in the gap
+        owed = caps.owed(annual)
+        for g in np.flatnonzero((src.kind == DOMESTIC) & np.isfinite(src.budget_share_cap).any(axis=0)):
+            limit = np.maximum(caps.budget_share[g] * budget_t - owed * _envelope_share(caps, int(g)), 0.0)
+            pay, gap, annual = _trim(pay, gap, annual, int(g), limit)
+    # enforce the ratio exactly: anything above it comes off the grant and stays in the gap
+    for g in np.flatnonzero(src.match_ratio > 0):
+        limit = src.match_ratio[g] * annual[:, src.match_on[g]].sum(axis=1)  # (Y, D)
+        pay, gap, annual = _trim(pay, gap, annual, int(g), limit)
+    return Allocation(pay=pay.transpose(3, 0, 1, 2), gap=gap.transpose(2, 0, 1), iterations=iterations)
+
+
+def _envelope_share(caps: _Caps, s: int) -> Floats:
+    """The part of the debt service that domestic source ``s``'s envelope carries (D,): its budget_share_cap over
+    the sum of the domestic caps, so that several capped domestic sources deduct the service once between them."""
+    finite = np.where(np.isfinite(caps.budget_share), caps.budget_share, 0.0)
+    domestic = caps.domestic if caps.domestic is not None else np.ones(finite.shape[0], dtype=bool)
+    total = finite[domestic].sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.asarray(np.where(total > 0, finite[s] / np.where(total > 0, total, 1.0), 1.0), dtype=float)
+
+
+def _trim(pay: Floats, gap: Floats, annual: Floats, g: int, limit: Floats) -> tuple[Floats, Floats, Floats]:
+    """Scale source ``g``'s payments down to ``limit`` (Y, D) per year; what comes off stays in the gap."""
+    excess = np.maximum(annual[:, g] - limit, 0.0)
+    if not (excess > 1e-12 * np.maximum(np.abs(limit), 1.0)).any():
+        return pay, gap, annual
+    with np.errstate(divide="ignore", invalid="ignore"):
+        keep = np.where(annual[:, g] > 0, 1.0 - excess / annual[:, g], 1.0)
+    trimmed = pay[:, g] * keep[:, None, :]
+    gap = gap + (pay[:, g] - trimmed)
+    pay[:, g] = trimmed
+    annual = annual.copy()
+    annual[:, g] = trimmed.sum(axis=1)
+    return pay, gap, annual
+
+
+def _solve_forward_matches(cost: Floats, src: SourceInputs, steps: list[_Step], caps: _Caps,
+                           budget: Floats, forward: Bools, start: Floats | None = None) -> tuple[Floats, int]:
+    """Estimates (Y, S, D) of the matched sources' annual payments that agree with the payments they produce.
+
+    Draws that have converged drop out of later passes, so the cost of a pass falls as the iteration goes on.
+    """
+    Y, C, D = cost.shape
+    S = src.kind.shape[0]
+    # per draw: a draw's result must not depend on the other draws it is run with (chunks, batches)
+    tol_all = 1e-9 * np.maximum(cost.sum(axis=(0, 1)), 1.0)  # (D,)
+    grants = np.asarray(forward.any(axis=1))
+    held = replace(caps, annual=np.where(grants[:, None, None], 0.0, caps.annual))
+    _, _, estimate = _one_pass(cost, src, steps, held, budget,
+                               np.zeros((Y, S, D)) if start is None else start)  # grants at 0: an upper bound
+    # only the matched sources' estimates are iterated, and a pass stops at the last of them: what pays after it
+    # does not change what it pays
+    cols = np.flatnonzero(forward.any(axis=0))
+    position = np.empty(S, dtype=int)
+    position[src.order] = np.arange(S)
+    upto = [st for st in steps if position[st.s] <= position[cols].max()]
+    w = 1.0 / (1.0 + float(src.match_ratio.max()))
+    active = np.arange(D)
+    previous = None
+    iterations = 1
+    for iterations in range(2, MAX_MATCH_ITERATIONS + 2):
+        every = active.size == D
+        est_all = estimate if every else estimate[:, :, active]
+        _, _, annual_all = _one_pass(cost if every else cost[:, :, active], src, upto,
+                                     caps if every else caps.take(active), budget if every else budget[:, active],
+                                     est_all)
+        est, annual = est_all[:, cols], annual_all[:, cols]
+        residual = annual - est
+        tol = tol_all[active]
+        converged = np.abs(residual).max(axis=(0, 1)) <= tol
+        # the final pass uses min(estimate, payments), which can only lower a grant's cap
+        estimate[:, cols[:, None], active] = np.minimum(est, annual)
+        if converged.all():
+            break
+        step = est + w * residual  # damped step
+        if previous is not None:
+            # secant step on each element of ``annual(estimate) - estimate = 0``: exact when the matched payments
+            # are linear in the estimate, as they are between kinks (slope 0 when the matched source is capped,
+            # -ratio when it takes what the grant leaves)
+            d_est, d_annual = est - previous[0], annual - previous[1]
+            big = np.abs(d_est) > tol[None, None, :]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                slope = np.where(big, d_annual / np.where(big, d_est, 1.0), np.nan)
+            ok = np.isfinite(slope) & (slope <= 0.0)
+            step = np.where(ok, est - residual / np.where(ok, slope - 1.0, -1.0), step)
+        keep = ~converged
+        estimate[:, cols[:, None], active[keep]] = np.maximum(step[:, :, keep], 0.0)
+        previous = (est[:, :, keep], annual[:, :, keep])
+        active = active[keep]
+    return estimate, iterations
+
+
+def line_cells(line_programme: Ints, line_kind: Ints) -> Ints:
+    """The cost cell of each line: ``2 p`` for programme p's capex lines, ``2 p + 1`` for its opex lines.
+
+    Examples
+    --------
+    >>> line_cells(np.array([0, 0, 1]), np.array([0, 3, 1])).tolist()  # capex, fixed_opex, opex
+    [0, 1, 3]
+    """
+    return np.asarray(2 * np.asarray(line_programme) + _OPEX_CLASS[np.asarray(line_kind)], dtype=np.int64)
+
+
+def cell_costs(amount: Floats, line_programme: Ints, line_kind: Ints, n_programmes: int) -> Floats:
+    """Sum cost lines (D, Y, L) into cells (D, Y, C = 2 P), cells in the order of :func:`line_cells`.
+
+    An index-based sum (lines sorted by cell, then one ``add.reduceat``): memory O(D Y (L + C)), not O(L C).
+    """
+    D, Y, L = amount.shape
+    out = np.zeros((D, Y, 2 * n_programmes))
+    if L == 0:
+        return out
+    cells = line_cells(line_programme, line_kind)
+    order = np.argsort(cells, kind="stable")
+    sorted_cells = cells[order]
+    starts = np.flatnonzero(np.r_[True, sorted_cells[1:] != sorted_cells[:-1]])
+    out[:, :, sorted_cells[starts]] = np.add.reduceat(amount[:, :, order], starts, axis=2)
+    return out
