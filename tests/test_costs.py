@@ -2,12 +2,12 @@
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
 from dfl_finance import run, scenario_from_dict
-from dfl_finance.engine.costs import project_costs, replacement_matrix, rollout_progress
+from dfl_finance.engine.costs import bought, project_costs, replacement_matrix, rollout_progress
 from dfl_finance.engine.discount import present_value
 from dfl_finance.model.compile import build_cost_inputs
 from tests.conftest import small_scenario_dict
@@ -189,3 +189,16 @@ def test_draw_axis_repeats_the_deterministic_run(raw, draws):
     many = project_costs(build_cost_inputs(sc, draws=draws))
     assert many.amount.shape[0] == draws
     assert_allclose(many.amount, np.repeat(one.amount, draws, axis=0))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 4), st.integers(1, 45), st.lists(st.integers(0, 12), min_size=1, max_size=6), st.data())
+def test_units_bought_equal_the_replacement_product_to_the_bit(draws, years, lifetimes, data):
+    """The recurrence of :func:`bought` against the product with :func:`replacement_matrix` it replaced (issue 21):
+    whole units (also negative: reach may fall), every lifetime including 0 (never replaced)."""
+    lifetime = np.array(lifetimes)
+    shape = (draws, years, len(lifetimes))
+    flat = data.draw(st.lists(st.integers(-10**9, 10**9), min_size=int(np.prod(shape)), max_size=int(np.prod(shape))))
+    new = np.array(flat, dtype=float).reshape(shape)
+    product = np.einsum("lis,dsl->dil", replacement_matrix(lifetime, years), new, optimize=True)
+    assert np.array_equal(bought(new, lifetime), product)

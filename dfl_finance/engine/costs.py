@@ -120,6 +120,30 @@ class CostProjection:
     amount: Floats  # (D, Y, L) [currency]
 
 
+def bought(new: Floats, lifetime: Ints) -> Floats:
+    """Units bought in each year (D, Y, L): the units newly reached ``new`` (D, Y, L), and again every ``lifetime``
+    years; ``sum_s R[l, i, s] new[d, s, l]`` with ``R`` from :func:`replacement_matrix`.
+
+    Computed as the recurrence ``bought[i] = new[i] + bought[i - n]`` (a loop over years, O(D Y L)) instead of the
+    product with ``R`` (O(D Y^2 L), 80 ms of the engine's 250 ms at 10,000 draws of 40 years). Units are whole, so
+    every sum is exact and both give the same numbers to the last bit (``tests/test_costs.py``).
+
+    Examples
+    --------
+    >>> bought(np.array([[[2.0], [1.0], [0.0], [0.0], [0.0]]]), np.array([2]))[0, :, 0].tolist()
+    [2.0, 1.0, 2.0, 1.0, 2.0]
+    """
+    n = np.asarray(lifetime)
+    out = np.array(new, dtype=float, copy=True)
+    years = out.shape[1]
+    for i in range(1, years):
+        lag = i - n
+        cols = np.flatnonzero((n > 0) & (lag >= 0))
+        if cols.size:
+            out[:, i, cols] += out[:, lag[cols], cols]
+    return out
+
+
 def replaced_existing(existing: Floats, lifetime: Ints, replace: Bools, years: int) -> Floats:
     """Units reached before start_year that are replaced in each year (D, Y, L), spread evenly over the lifetime.
 
@@ -130,12 +154,15 @@ def replaced_existing(existing: Floats, lifetime: Ints, replace: Bools, years: i
     >>> replaced_existing(np.array([[10.0]]), np.array([4]), np.array([True]), 6)[0, :, 0].tolist()
     [3.0, 2.0, 3.0, 2.0, 3.0, 2.0]
     """
-    n = np.maximum(np.asarray(lifetime), 1)[None, None, :]
-    j = (np.arange(years)[None, :, None] % n).astype(float)
-    e = np.asarray(existing, dtype=float)[:, None, :]
-    spread = whole_units(e * (j + 1.0) / n) - whole_units(e * j / n)
-    on = (np.asarray(replace) & (np.asarray(lifetime) > 0))[None, None, :]
-    return np.asarray(np.where(on, spread, 0.0), dtype=float)
+    existing = np.asarray(existing, dtype=float)
+    out = np.zeros((existing.shape[0], years, existing.shape[1]))
+    on = np.flatnonzero(np.asarray(replace) & (np.asarray(lifetime) > 0))  # only these lines: the others are 0
+    if on.size:
+        n = np.asarray(lifetime)[on][None, None, :]
+        j = (np.arange(years)[None, :, None] % n).astype(float)
+        e = existing[:, None, on]
+        out[:, :, on] = whole_units(e * (j + 1.0) / n) - whole_units(e * j / n)
+    return out
 
 
 def whole_units(x: Floats) -> Floats:
@@ -168,7 +195,10 @@ def project_costs(inp: CostInputs) -> CostProjection:
     in USD. amount = quantity * price.
     """
     Y = inp.years
-    progress = rollout_progress(inp.rollout, inp.target_index, Y)  # (Y, P) or (D, Y, P)
+    target = inp.target_index
+    if target.ndim == 2 and target.shape[0] > 1 and (target == target[:1]).all():
+        target = target[0]  # the same target in every draw: the progress once (the same numbers)
+    progress = rollout_progress(inp.rollout, target, Y)  # (Y, P) or (D, Y, P)
     if progress.ndim == 2:
         progress = progress[None]
     planned = inp.start_share[:, None, :] + (inp.target_share - inp.start_share)[:, None, :] * progress
@@ -180,18 +210,23 @@ def project_costs(inp: CostInputs) -> CostProjection:
 
     lp = inp.line_programme
     reached_l = reached[:, :, lp]  # (D, Y, L)
-    before = np.concatenate([existing[:, None, lp], reached_l[:, :-1, :]], axis=1)
-    new_l = reached_l - before
-    capex_qty = np.einsum("lis,dsl->dil", replacement_matrix(inp.lifetime, Y), new_l, optimize=True)
+    # each line's quantity by its kind, computed for the lines of that kind only
+    quantity = np.empty_like(reached_l)
+    quantity[...] = np.asarray(inp.schedule, dtype=float).T[None]  # fixed_capex and fixed_opex
+    opex = np.flatnonzero(inp.line_kind == OPEX)
+    quantity[:, :, opex] = reached_l[:, :, opex]
+    capex = np.flatnonzero(inp.line_kind == CAPEX)
+    if capex.size:
+        cp = lp[capex]
+        before = np.concatenate([existing[:, None, cp], reached[:, :-1, cp]], axis=1)
+        new = reached[:, :, cp] - before
+        quantity[:, :, capex] = bought(new, inp.lifetime[capex]) + replaced_existing(
+            existing[:, cp], inp.lifetime[capex], inp.replace_existing[capex], Y)
     i = np.arange(Y)
-    capex_qty = capex_qty + replaced_existing(existing[:, lp], inp.lifetime, inp.replace_existing, Y)
-
-    kind = inp.line_kind[None, None, :]
-    quantity = np.where(
-        kind == CAPEX, capex_qty,
-        np.where(kind == OPEX, reached_l, np.asarray(inp.schedule, dtype=float).T[None]),
-    )
-    price = inp.unit_cost[:, None, :] * (1.0 + inp.price_trend[:, None, :]) ** i[None, :, None]
+    trend = inp.price_trend
+    if trend.shape[0] > 1 and (trend == trend[:1]).all():
+        trend = trend[:1]  # the same trend in every draw: the powers once (the same numbers, D times fewer powers)
+    price = inp.unit_cost[:, None, :] * (1.0 + trend[:, None, :]) ** i[None, :, None]
     if inp.usd_priced is not None and inp.rer is not None and inp.usd_priced.any():
         price = np.where(inp.usd_priced[None, None, :], price * inp.rer[:, :, None], price)
     return CostProjection(reached=reached, reached_share=share, quantity=quantity, price=price,
