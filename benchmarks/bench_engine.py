@@ -4,8 +4,8 @@ Run: ``python benchmarks/bench_engine.py`` (``--quick``: fewer repeats, no 100,0
 measurement, and each goal with the measured figure and its ratio to the goal ("MISSED" when it is not met).
 Goals (issue 21), whole engine on the six-source scenario with its draws perturbed: 1 draw under 2 ms, 10,000 draws
 under 0.2 s, the cost per draw flat from 1,000 to 100,000 draws (at most 1.2x), and 100 programmes no dearer per
-programme than 30 (at most 100/30 = 3.33x the time). Cost engine (3 programmes, 10 lines, 10 years): under 5 ms for
-one draw and 0.5 s for 10,000 draws.
+programme than 30 (at most 100/30 = 3.33x the time). The cost engine alone (3 programmes, 10 lines, 10 years) is
+reported without a goal.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+from goals import Goal, print_goals
 
 from dfl_finance import load_scenario, run
 from dfl_finance.engine.costs import project_costs
@@ -123,13 +124,6 @@ def bench_engine(sc, draws: int, repeat: int) -> tuple[float, float]:
             median_time(lambda: allocate(problem.cells, problem.sources, budget), repeat, number))
 
 
-def goal(label: str, value: float, target: float, unit: str, scale: float = 1.0) -> str:
-    """``label: value (goal < target: ratio x, met|MISSED)``."""
-    verdict = "met" if value < target else "MISSED"
-    return (f"{label:<42} {value * scale:9.2f} {unit}  (goal < {target * scale:g} {unit}: "
-            f"{value / target:.2f}x the goal, {verdict})")
-
-
 def bench_app_redraw(repeat: int) -> tuple[float, float]:
     """What the app does after one edit of a bundled scenario, without Streamlit itself: validate the edit, write
     the TOML (the cache key), run the engine and build the tables (a cache miss), and build and serialise the five
@@ -156,6 +150,34 @@ def bench_app_redraw(repeat: int) -> tuple[float, float]:
     return median_time(edit_and_run, repeat), median_time(redraw, repeat)
 
 
+def goals(quick: bool = False, repeat: int = 21) -> list[Goal]:
+    """The issue's goals for the whole engine on the six-source scenario (its draws perturbed)."""
+    if quick:
+        repeat = min(repeat, 5)
+    sc = load_scenario(SOURCES_SCENARIO)
+    how = "median wall time, in process, no file I/O; six-source scenario, draws perturbed"
+    t1, it1 = bench_full(1, repeat)
+    t2, it2 = bench_full(10_000, max(5, repeat // 3))
+    out = [Goal("engine, 1 draw", t1 * 1e3, "ms", 2.0, how=f"{how}; {it1} waterfall passes"),
+           Goal("engine, 10,000 draws", t2, "s", 0.2, how=f"{how}; {it2} waterfall passes")]
+    per_draw = {}
+    counts = (1_000, 10_000) if quick else (1_000, 10_000, 100_000)
+    os.environ.setdefault("DFL_FINANCE_MEMORY_GIB", "16")  # 100,000 draws need more than the default limit
+    for n in counts:
+        whole, waterfall = bench_engine(sc, n, 3 if n >= 100_000 else max(5, repeat // 3))
+        per_draw[n] = (whole / n, waterfall / n)
+    last = counts[-1]
+    for i, part in enumerate(("engine", "waterfall")):
+        ratio = per_draw[last][i] / per_draw[1_000][i]
+        out.append(Goal(f"{part}: cost per draw at {last:,} draws / at 1,000", ratio, "x", 1.2,
+                        how=f"{per_draw[1_000][i] * 1e6:.1f} and {per_draw[last][i] * 1e6:.1f} us a draw"))
+    times = {n: bench_engine(many_programmes(n), 1_000, max(3, repeat // 5)) for n in (30, 100)}
+    for i, part in enumerate(("engine", "waterfall")):
+        out.append(Goal(f"{part}: 100 programmes / 30 programmes, 1,000 draws", times[100][i] / times[30][i], "x",
+                        100 / 30, how=f"{times[30][i] * 1e3:.1f} and {times[100][i] * 1e3:.1f} ms; goal: linear"))
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=21)
@@ -167,39 +189,15 @@ def main() -> None:
     n_lines = sum(len(p.cost) for p in sc.programme)
     print(f"cost scenario: {len(sc.programme)} programmes, {n_lines} cost lines, {sc.scenario.years} years")
     t1 = bench_costs(1, args.repeat)
-    print(f"costs engine, 1 draw:          {t1 * 1e3:8.3f} ms  (target < 5 ms)")
+    print(f"costs engine, 1 draw:          {t1 * 1e3:8.3f} ms")
     t2 = bench_costs(10_000, max(5, args.repeat // 3))
-    print(f"costs engine, 10,000 draws:    {t2 * 1e3:8.1f} ms  (target < 500 ms)")
+    print(f"costs engine, 10,000 draws:    {t2 * 1e3:8.1f} ms")
     t3 = median_time(lambda: run(sc).tables(), args.repeat, number=5)
     print(f"run() + tidy tables, 1 draw:   {t3 * 1e3:8.3f} ms  (validation excluded, no file I/O)")
     sc = load_scenario(SOURCES_SCENARIO)
     print(f"full scenario: {len(sc.source)} sources ({', '.join(s.kind for s in sc.source)}), "
           f"{sc.scenario.years} years")
-    t4, it1 = bench_full(1, args.repeat)
-    print(f"whole engine, 1 draw:          {t4 * 1e3:8.3f} ms  ({it1} waterfall passes)")
-    print(goal("  goal: whole engine, 1 draw", t4, 2e-3, "ms", 1e3))
-    t5, it2 = bench_full(10_000, max(5, args.repeat // 3))
-    print(f"whole engine, 10,000 draws:    {t5 * 1e3:8.1f} ms  ({it2} waterfall passes)")
-    print(goal("  goal: whole engine, 10,000 draws", t5, 0.2, "ms", 1e3))
-    per_draw = {}
-    counts = (1_000, 10_000) if args.quick else (1_000, 10_000, 100_000)
-    os.environ.setdefault("DFL_FINANCE_MEMORY_GIB", "16")  # 100,000 draws need more than the default limit
-    for n in counts:
-        whole, waterfall = bench_engine(sc, n, 3 if n >= 100_000 else max(5, args.repeat // 3))
-        per_draw[n] = (whole / n, waterfall / n)
-        print(f"cost per draw at {n:>7,} draws:  whole engine {whole / n * 1e6:7.1f} us, "
-              f"waterfall {waterfall / n * 1e6:7.1f} us")
-    last = counts[-1]
-    for i, part in enumerate(("whole engine", "waterfall")):
-        ratio = per_draw[last][i] / per_draw[1_000][i]
-        print(goal(f"  goal: {part}, per draw {last:,} / 1,000", ratio, 1.2, "x"))
-    times = {}
-    for n in (30, 100):
-        times[n] = bench_engine(many_programmes(n), 1_000, max(3, args.repeat // 5))
-        print(f"{n:>3} programmes, 1,000 draws:    whole engine {times[n][0] * 1e3:8.1f} ms, "
-              f"waterfall {times[n][1] * 1e3:8.1f} ms")
-    for i, part in enumerate(("whole engine", "waterfall")):
-        print(goal(f"  goal: {part}, 100 / 30 programmes", times[100][i] / times[30][i], 100 / 30, "x"))
+    print_goals(goals(args.quick, args.repeat))
     t6 = median_time(lambda: run(sc).tables(), args.repeat, number=5)
     print(f"run() + tidy tables, 1 draw:   {t6 * 1e3:8.3f} ms")
     t7, _ = bench_full(1, args.repeat, with_prices=True)
@@ -212,8 +210,8 @@ def main() -> None:
         print("app redraw: skipped (install the app extra: pip install -e .[app])")
     else:
         print(f"app, one edit -> new tables:   {a * 1e3:8.1f} ms  (validate, TOML, engine, tables; bundled Rwanda)")
-        print(f"app, one edit -> 5 charts:     {b * 1e3:8.1f} ms  (target well under 1 s; Streamlit's own "
-              "rendering excluded)")
+        print(f"app, one edit -> 5 charts:     {b * 1e3:8.1f} ms  (Streamlit's own rendering excluded; the browser "
+              "benchmark measures what a user sees)")
 
 
 if __name__ == "__main__":
