@@ -767,6 +767,21 @@ def check_cluster(client: Any, wait: float = 60.0) -> int:
     return len(found)
 
 
+#: A sweep of fewer draws than this over all its cases (cases x draws) runs in this process unless its workers are
+#: given (the option ``workers``; ``scheduler``, a running cluster, always runs there): below it, starting a local
+#: cluster costs more than its second worker saves. The break-even ``start-up / (seconds a draw in process - seconds
+#: a draw on two started workers)``, measured by ``benchmarks/bench_sweep.py`` (December 2026, two cores shared with
+#: other work): 4.9 s / 169 us = 29,000 draws; it moves with the engine's cost of a draw (a faster engine raises it).
+IN_PROCESS_BELOW = 30_000
+
+
+def runs_in_process(sweep: Sweep, workers: int) -> bool:
+    """Whether a sweep runs in this process rather than on a new local cluster of ``workers`` processes, when its
+    workers are not given: a cluster of one worker does the same work after its start-up, and a sweep smaller than
+    :data:`IN_PROCESS_BELOW` draws is done before the workers have started."""
+    return workers <= 1 or len(sweep.cases) * sweep.draws < IN_PROCESS_BELOW
+
+
 def check_workers(n: int) -> int:
     """``n``, the number of local worker processes (the option ``workers``), if it is one from 1 to 1024."""
     if not 1 <= n <= 1024:
@@ -775,6 +790,6 @@ def check_workers(n: int) -> int:
     return n
 
 
-__all__ = ["Case", "Sweep", "SweepPortfolio", "SweepRun", "load_sweep", "run_sweep", "read_draws", "run_chunk",
-           "local_client", "country_seed", "portfolio_draws", "portfolio_quantiles", "LABELS", "PORTFOLIO_SUMS",
-           "PORTFOLIO_COUNT"]
+__all__ = ["Case", "CaseSummary", "Sweep", "SweepPortfolio", "SweepRun", "load_sweep", "run_sweep", "read_draws",
+           "run_chunk", "chunk_file", "summarise_case", "runs_in_process", "IN_PROCESS_BELOW", "local_client",
+           "country_seed", "portfolio_draws", "portfolio_quantiles", "LABELS", "PORTFOLIO_SUMS", "PORTFOLIO_COUNT"]
