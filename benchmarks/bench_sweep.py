@@ -96,9 +96,9 @@ class Timed:
         tables = []
         inner = sweep_module.summarise
 
-        def summarise(state: Any) -> None:
+        def summarise(*args: Any, **kwargs: Any) -> None:
             t = time.perf_counter()
-            inner(state)
+            inner(*args, **kwargs)
             tables.append(time.perf_counter() - t)
 
         before = client.run(time.process_time) if client is not None else {}

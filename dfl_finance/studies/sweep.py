@@ -3,9 +3,11 @@
 A sweep file (TOML) names its scenarios (paths relative to the file), the override sets (field paths and values,
 :func:`dfl_finance.inputs.paths.apply_overrides`), the stresses (``name[:source][=size]``, or ``baseline``) and the
 seeds; their cartesian product is the set of **cases**, each run over ``draws`` draws of its uncertain inputs. A
-**task** is a chunk of a case's draws: it samples the case's inputs for all its draws (cheap, and the same whatever
-the chunk), runs the engine on its slice and returns every summary metric of every draw. The engine treats each draw
-alone, so the numbers do not depend on the chunks or on the number of workers.
+**task** is a chunk of a case's draws: it samples the case's inputs for all its draws (the same whatever the chunk;
+a process keeps them for the case's next chunks, :func:`case_inputs`), runs the engine on its slice and returns every
+summary metric of every draw as the chunk's Parquet file (:func:`chunk_file`); a worker then summarises each case
+from its chunks (:func:`summarise_case`). The engine treats each draw alone, so the numbers do not depend on the
+chunks, on the number of workers or on where the sweep runs (in this process, :data:`IN_PROCESS_BELOW`).
 
 Results: ``draws/case=<k>/chunk=<j>.parquet`` (one row per draw: the case's labels and every summary metric; a
 partitioned Parquet data set that pandas, pyarrow or Dask read as one table), ``cases.csv`` (what each case is) and
@@ -26,7 +28,8 @@ country's place in the portfolio), so an input that is common in reality (a worl
 together across countries.
 
 The workers receive each scenario as validated here, as the text of :func:`dfl_finance.inputs.io.dump_resolved`
-(every field written, school plans included), which validates again to an equal scenario without any other file.
+(every field written, school plans included), which validates again to an equal scenario without any other file;
+each text once per worker (scattered), not once per task.
 """
 
 from __future__ import annotations
