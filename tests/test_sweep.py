@@ -930,3 +930,31 @@ def test_the_help_of_workers_gives_the_threshold():
     sweep = build_parser()._subparsers._group_actions[0].choices["sweep"]
     (workers,) = [a for a in sweep._actions if "--workers" in a.option_strings]
     assert f"fewer than {IN_PROCESS_BELOW:,} draws" in workers.help
+
+
+def test_a_case_that_fails_on_the_workers_is_summarised_from_its_files_as_in_process(tmp_path, client, monkeypatch):
+    """A case whose chunks fail on the workers (their memory guard refuses them) has no summary from the workers:
+    its row in cases.csv says why, with no draws, and the tables are those of the same sweep in this process."""
+    spec = _spec(tmp_path, draws=6, chunk=3)
+    spec.write_text(spec.read_text().replace('name = "growth 3%"', 'name = "long tail"').replace(
+        '"context.budget_growth" = 0.03', '"scenario.post_horizon_years" = 60'), encoding="utf-8")
+    sweep = load_sweep(spec)
+
+    def memory(value: str | None) -> None:
+        if value is None:
+            os.environ.pop("DFL_FINANCE_MEMORY_GIB", None)
+        else:
+            os.environ["DFL_FINANCE_MEMORY_GIB"] = value
+
+    monkeypatch.setenv("DFL_FINANCE_MEMORY_GIB", "0.0005")
+    here = run_sweep(sweep, tmp_path / "here")
+    client.run(memory, "0.0005")
+    try:
+        there = run_sweep(sweep, tmp_path / "there", client=client)
+    finally:
+        client.run(memory, None)
+    assert set(here.failed) == set(there.failed) and {sweep.cases[k].override for k in there.failed} == {"long tail"}
+    assert _files(tmp_path / "there") == _files(tmp_path / "here")
+    cases = pd.read_csv(tmp_path / "there" / "cases.csv")
+    assert (cases.loc[cases["failed"].notna(), "draws"] == 0).all()
+    assert (cases.loc[cases["failed"].isna(), "draws"] == 6).all()

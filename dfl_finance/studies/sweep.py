@@ -327,6 +327,11 @@ KEPT_CASES = 2
 _kept: dict[str, tuple[Scenario | None, dict[tuple[str | int, ...], Any]]] = {}
 
 
+def _forget() -> None:
+    """Let go of the cases kept (:func:`case_inputs`): a sweep's end, in each process that ran its chunks."""
+    _kept.clear()
+
+
 def case_key(text: str, case: Case, draws: int, method: str) -> str:
     """What a case's inputs (:func:`case_inputs`) are computed from, hashed: its scenario's text, override set,
     stress, sampling seed, draws and sampling method."""
@@ -493,7 +498,7 @@ def run_sweep(sweep: Sweep, out: str | Path, client: Any = None, resume: bool = 
                     progress(1)
             if case in whole and case not in state.failed:  # (else from its files, with those written before)
                 summaries[case] = summarise_case(drawn(c), portfolio, *frames)
-        _kept.clear()  # (the samples of the last cases)
+        _forget()
     else:
         from distributed import as_completed
 
@@ -523,7 +528,11 @@ def run_sweep(sweep: Sweep, out: str | Path, client: Any = None, resume: bool = 
                 progress(1)
         for case, f in summarised.items():
             if case not in state.failed:  # (else from its files: a summary of the chunks written)
-                summaries[case] = f.result()
+                try:
+                    summaries[case] = f.result()
+                except Exception:  # noqa: BLE001 - summarised here from its files
+                    continue
+        client.run(_forget)  # (the samples of the last cases, on every worker)
     summarise(state, summaries, drawn)
     return state
 
