@@ -958,3 +958,12 @@ def test_a_case_that_fails_on_the_workers_is_summarised_from_its_files_as_in_pro
     cases = pd.read_csv(tmp_path / "there" / "cases.csv")
     assert (cases.loc[cases["failed"].notna(), "draws"] == 0).all()
     assert (cases.loc[cases["failed"].isna(), "draws"] == 6).all()
+
+
+def test_the_local_workers_run_numpy_on_one_thread_each(client):
+    """Two worker processes of one thread each on two cores: numpy's own threads (OpenBLAS, OpenMP, MKL) are one a
+    worker too (Dask sets them before it starts a worker), so the workers do not fight over the cores."""
+    names = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+    found = client.run(lambda: [os.environ.get(n) for n in names])
+    assert len(found) == 2 and all(v == ["1", "1", "1"] for v in found.values())
+    assert {w["nthreads"] for w in client.scheduler_info()["workers"].values()} == {1}
