@@ -482,6 +482,7 @@ def run_sweep(sweep: Sweep, out: str | Path, client: Any = None, resume: bool = 
     drawn = _Drawn(sweep)
     portfolio = sweep.portfolio is not None
     summaries: dict[int, CaseSummary] = {}
+    units = None
     if client is None:
         for case, chunks in todo.items():
             c = by_index[case]
@@ -517,6 +518,7 @@ def run_sweep(sweep: Sweep, out: str | Path, client: Any = None, resume: bool = 
             if case in whole:
                 summarised[case] = client.submit(summarise_case, drawn(c), portfolio, *mine, pure=False,
                                                  key=f"dfl-{case}-summary-{os.getpid()}")
+        units = _units(sweep, drawn)  # while the workers compute, not after them
         for f in cast(Any, as_completed)(futures):  # (distributed is not typed)
             case, start = futures.pop(f)  # (the file leaves the worker's memory once written and summarised)
             try:
@@ -533,7 +535,7 @@ def run_sweep(sweep: Sweep, out: str | Path, client: Any = None, resume: bool = 
                 except Exception:  # noqa: BLE001 - summarised here from its files
                     continue
         client.run(_forget)  # (the samples of the last cases, on every worker)
-    summarise(state, summaries, drawn)
+    summarise(state, summaries, drawn, units)
     return state
 
 
@@ -620,16 +622,16 @@ def _case_files(out: Path, sweep: Sweep, case: int) -> list[bytes]:
 
 
 def summarise(state: SweepRun, summaries: dict[int, CaseSummary] | None = None, drawn: _Drawn | None = None,
-              ) -> None:
+              units: dict[str, dict[str, str]] | None = None) -> None:
     """cases.csv and quantiles.csv from the chunks written; portfolio_quantiles.csv for a sweep with a portfolio.
     ``summaries``: cases summarised already (:func:`summarise_case`, on the workers, from the chunks they ran); the
-    others are summarised here from their files."""
+    others are summarised here from their files. ``drawn`` and ``units``: as computed already (:func:`_units`)."""
     import pandas as pd
 
     out = state.out
     out.mkdir(parents=True, exist_ok=True)
     drawn = drawn or _Drawn(state.sweep)
-    units = _units(state.sweep, drawn)
+    units = units if units is not None else _units(state.sweep, drawn)
     portfolio = state.sweep.portfolio is not None
     done = dict(summaries or {})
     for c in state.sweep.cases:
