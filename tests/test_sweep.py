@@ -910,14 +910,16 @@ def test_workers_given_run_a_small_sweep_on_dask(tmp_path, capsys):
     assert _files(tmp_path / "one") == _files(tmp_path / "zero")
 
 
-@pytest.mark.parametrize(("cases", "draws", "workers", "here"), [
-    (16, 1000, 2, True), (1, 29_999, 2, True), (1, 30_000, 2, False), (8, 12_500, 2, False), (8, 12_500, 1, True),
-    (100, 1000, 4, False)])
-def test_the_work_of_a_sweep_decides_where_it_runs(cases, draws, workers, here):
+@pytest.mark.parametrize(("cases", "total", "workers", "here"), [
+    (16, 0.5, 2, True), (1, -1, 2, True), (1, 0, 2, False), (8, 2.0, 2, False), (8, 2.0, 1, True),
+    (100, 2.0, 4, False)])
+def test_the_work_of_a_sweep_decides_where_it_runs(cases, total, workers, here):
+    """In process below IN_PROCESS_BELOW draws over all the cases (``total``: that many times the threshold, or the
+    threshold plus that many draws), or with one worker; else on the workers."""
     from dfl_finance.studies.sweep import IN_PROCESS_BELOW, Sweep, runs_in_process
 
-    assert IN_PROCESS_BELOW == 30_000
-    sweep = Sweep("s", [object()] * cases, draws, 1000, "lhs", "real-lcu")  # type: ignore[list-item]
+    n = int(IN_PROCESS_BELOW * total) if isinstance(total, float) else IN_PROCESS_BELOW + total
+    sweep = Sweep("s", [object()] * cases, n // cases, 1000, "lhs", "real-lcu")
     assert runs_in_process(sweep, workers) is here
 
 
