@@ -734,17 +734,33 @@ def _units(sweep: Sweep, drawn: _Drawn) -> dict[str, dict[str, str]]:
     return units
 
 
+#: What Dask sets in a worker's environment before it starts it (``distributed.nanny.pre-spawn-environ``), less
+#: ``MALLOC_TRIM_THRESHOLD_``, which Dask sets to 64 KiB: glibc then keeps a fixed threshold above which every array
+#: is a new mapping of fresh pages, and the engine's arrays of a chunk (hundreds of KiB each) made a worker take 1.8x
+#: the CPU time of this process for the same draws, much of it in the kernel (measured by benchmarks/bench_sweep.py).
+#: numpy's threads stay one a worker (OpenMP, OpenBLAS, MKL): two workers do not fight over the cores.
+WORKER_ENVIRON = {"OMP_NUM_THREADS": 1, "MKL_NUM_THREADS": 1, "OPENBLAS_NUM_THREADS": 1}
+#: The variables a local worker does not get from Dask (:data:`WORKER_ENVIRON`).
+NOT_IN_WORKERS = ("MALLOC_TRIM_THRESHOLD_",)
+
+
 def local_client(workers: int) -> Any:
     """A ``distributed`` client on a LocalCluster of ``workers`` processes with one thread each (the engine is
-    numpy: processes, not threads, use the cores). Its scheduler's web server takes a free port (without one it
-    takes 8787, and warns when another cluster on the machine has it)."""
+    numpy: processes, not threads, use the cores), numpy on one thread in each, and glibc's own memory thresholds
+    (:data:`WORKER_ENVIRON`). Its scheduler's web server takes a free port (without one it takes 8787, and warns
+    when another cluster on the machine has it)."""
     import logging
 
+    import dask
     from distributed import Client, LocalCluster
 
-    # its HTTP routes (metrics) on a free port: 8787 may be taken by another scheduler on the machine
-    cluster = cast(Any, LocalCluster)(n_workers=workers, threads_per_worker=1, processes=True,  # (not typed)
-                                      dashboard_address=":0", silence_logs=logging.ERROR)
+    environ = {**{k: v for k, v in dask.config.get("distributed.nanny.pre-spawn-environ", {}).items()
+                  if k not in NOT_IN_WORKERS}, **WORKER_ENVIRON}
+    after = {k: v for k, v in dask.config.get("distributed.nanny.environ", {}).items() if k not in NOT_IN_WORKERS}
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ, "distributed.nanny.environ": after}):
+        # its HTTP routes (metrics) on a free port: 8787 may be taken by another scheduler on the machine
+        cluster = cast(Any, LocalCluster)(n_workers=workers, threads_per_worker=1, processes=True,  # (not typed)
+                                          dashboard_address=":0", silence_logs=logging.ERROR)
     return cast(Any, Client)(cluster)
 
 
