@@ -799,10 +799,13 @@ def check_cluster(client: Any, wait: float = 60.0) -> int:
 
 #: A sweep of fewer draws than this over all its cases (cases x draws) runs in this process unless its workers are
 #: given (the option ``workers``; ``scheduler``, a running cluster, always runs there): below it, starting a local
-#: cluster costs more than its second worker saves. The break-even ``start-up / (seconds a draw in process - seconds
-#: a draw on two started workers)``, measured by ``benchmarks/bench_sweep.py`` (December 2026, two cores shared with
-#: other work): 4.9 s / 169 us = 29,000 draws; it moves with the engine's cost of a draw (a faster engine raises it).
-IN_PROCESS_BELOW = 30_000
+#: cluster costs more than its second worker saves. The break-even is ``start-up / (seconds a draw in process -
+#: seconds a draw on two started workers)``, which ``benchmarks/bench_sweep.py`` prints. Measured in December 2026 on
+#: two cores shared with other work, the workers at the speed of this process (:data:`WORKER_ENVIRON`): the whole
+#: command at 100,000 draws (8 cases x 12,500) took 13.9 s in process and 19.6 s on a fresh two-worker cluster
+#: (median of 3 interleaved pairs; the workers' start-up and imports about 3 s and 7 CPU-seconds); on two free cores,
+#: about 3 s / (100 - 55 us) = 65,000 to 100,000 draws. A faster engine raises it: measure it again after one.
+IN_PROCESS_BELOW = 100_000
 
 
 def runs_in_process(sweep: Sweep, workers: int) -> bool:
