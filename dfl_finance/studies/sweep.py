@@ -801,11 +801,11 @@ def check_cluster(client: Any, wait: float = 60.0) -> int:
 #: given (the option ``workers``; ``scheduler``, a running cluster, always runs there): below it, starting a local
 #: cluster costs more than its second worker saves. The break-even is ``start-up / (seconds a draw in process -
 #: seconds a draw on two started workers)``, which ``benchmarks/bench_sweep.py`` prints. Measured in December 2026 on
-#: two cores shared with other work, the workers at the speed of this process (:data:`WORKER_ENVIRON`): the whole
-#: command at 100,000 draws (8 cases x 12,500) took 13.9 s in process and 19.6 s on a fresh two-worker cluster
-#: (median of 3 interleaved pairs; the workers' start-up and imports about 3 s and 7 CPU-seconds); on two free cores,
-#: about 3 s / (100 - 55 us) = 65,000 to 100,000 draws. A faster engine raises it: measure it again after one.
-IN_PROCESS_BELOW = 100_000
+#: two cores shared with other work, the workers at the speed of this process (:data:`WORKER_ENVIRON`): 1.3 s / 87 us
+#: = 15,500 draws when the machine was nearly quiet (load 2.7 on 2 cores); when other work held a core (load 3 to 5)
+#: the second worker saved less than its start-up even at 100,000 draws (the whole command 19.6 s on a fresh
+#: two-worker cluster, 13.9 s in process). A faster engine raises it (each draw saves less): measure it again after one.
+IN_PROCESS_BELOW = 30_000
 
 
 def runs_in_process(sweep: Sweep, workers: int) -> bool:
