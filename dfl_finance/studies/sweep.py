@@ -534,7 +534,10 @@ def run_sweep(sweep: Sweep, out: str | Path, client: Any = None, resume: bool = 
                     summaries[case] = f.result()
                 except Exception:  # noqa: BLE001 - summarised here from its files
                     continue
-        client.run(_forget)  # (the samples of the last cases, on every worker)
+        try:
+            client.run(_forget)  # (the samples of the last cases, on every worker)
+        except Exception:  # noqa: BLE001 - a worker gone: what it kept went with it
+            pass
     summarise(state, summaries, drawn, units)
     return state
 
