@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import importlib.util
+import io
 import json
 import os
 import re
@@ -21,6 +22,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dfl_finance import ScenarioError
 from dfl_finance.cli import main
@@ -717,3 +720,255 @@ def test_the_rwanda_options_example_sweeps_the_five_options_on_the_same_uncertai
     # the same draws of the plan's cost in every option (the same inputs, distributions and seed)
     cost = draws[draws["stress"] == "baseline"].pivot(index="draw", columns="scenario", values="total_cost")
     assert cost.nunique(axis=1).eq(1).all() and cost.iloc[:, 0].nunique() == 8
+
+
+# --- issue 21: where a sweep runs, and what travels --------------------------------------------------------------
+
+
+def _files(out: Path) -> dict[str, bytes]:
+    """Every file a sweep wrote, by its path under ``out``, but the manifest."""
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*"))
+            if p.is_file() and p.name != "manifest.json"}
+
+
+def _quantiles_from_all_draws(out: Path, sweep) -> pd.DataFrame:
+    """quantiles.csv as the sweep wrote it before issue 21: from all its draws read as one table (read_draws),
+    grouped by case, each metric in the order of that table's columns."""
+    from dfl_finance.outputs.result import _statistics, round_statistic
+    from dfl_finance.outputs.tables import columns
+    from dfl_finance.studies.sweep import LABELS, _Drawn, _units
+
+    draws = read_draws(out)
+    units = _units(sweep, _Drawn(sweep))
+    notes = pd.read_csv(out / "cases.csv", keep_default_na=False).set_index("case")["note"]
+    rows = []
+    for case, g in draws.groupby("case", sort=True):
+        file = sweep.cases[int(case)].file
+        for m in [c for c in draws.columns if c not in LABELS]:
+            values = g[m].to_numpy(dtype=float)
+            if not np.isfinite(values).any():
+                continue
+            for stat, v in _statistics(values).items():
+                unit = units[file].get(m, "")
+                if np.isfinite(v):
+                    rows.append({"case": int(case), "scenario": g["scenario"].iloc[0], "metric": m, "statistic": stat,
+                                 "value": round_statistic(float(v), m, unit), "unit": unit,
+                                 "note": notes[int(case)]})
+    return pd.DataFrame(rows, columns=columns("quantiles", "sweep"))
+
+
+def test_a_sweep_writes_the_same_files_in_process_on_one_worker_on_two_and_from_its_files(tmp_path, client):
+    """Issue 21: a task returns its chunk's file and a worker summarises the cases it ran; the files and tables are
+    the same to the byte whichever way the sweep runs: in this process, on one worker, on two, or summarised here
+    from the files (a resumed run). quantiles.csv is the one computed from all the draws read as one table, as
+    before (16 cases: case=10 comes before case=2 in the folder's listing; a scenario with a loan has metrics that
+    one without has not)."""
+    from dfl_finance.studies.sweep import SweepRun, local_client, summarise
+
+    spec = _spec(tmp_path)
+    text = spec.read_text(encoding="utf-8")
+    first, second = str(ROOT / "scenarios/rwanda-ida-credit.toml"), str(ROOT / "scenarios/kenya-ida-gpe.toml")
+    assert f'"{first}", "{second}"' in text  # a scenario without a loan first: its cases have fewer metrics
+    spec.write_text(text.replace(f'"{first}", "{second}"', f'"{ROOT / "scenarios/rwanda-grants-gpe.toml"}", "{first}"'),
+                    encoding="utf-8")
+    sweep = load_sweep(spec)
+    here = run_sweep(sweep, tmp_path / "here")
+    two = run_sweep(sweep, tmp_path / "two", client=client)
+    one_client = local_client(1)
+    try:
+        one = run_sweep(sweep, tmp_path / "one", client=one_client)
+    finally:
+        one_client.close()
+    assert not here.failed and not one.failed and not two.failed
+    written = _files(tmp_path / "here")
+    assert len([f for f in written if f.endswith(".parquet")]) == len(sweep.tasks())
+    assert _files(tmp_path / "one") == written and _files(tmp_path / "two") == written
+    assert here.notes == one.notes == two.notes and here.drawn == two.drawn
+    # the tables from the files alone
+    for table in ("cases.csv", "quantiles.csv"):
+        (tmp_path / "two" / table).unlink()
+    summarise(SweepRun(sweep, tmp_path / "two"))
+    assert _files(tmp_path / "two") == written
+    expected = _quantiles_from_all_draws(tmp_path / "here", sweep)
+    assert len(set(expected["metric"])) > len(set(expected[expected["case"] == 0]["metric"]))  # metrics differ
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "here" / "quantiles.csv", keep_default_na=False),
+                                  pd.read_csv(io.StringIO(expected.to_csv(index=False)), keep_default_na=False))
+
+
+def test_a_portfolio_sweep_summarised_on_the_workers_is_the_one_summarised_here(tmp_path, client):
+    """portfolio_quantiles.csv from the countries' sums each worker returns with its case's summary, and from the
+    files, to the byte."""
+    from dfl_finance.studies.sweep import SweepRun, summarise
+
+    sweep = load_sweep(_portfolio_spec(tmp_path, str(_two_countries(tmp_path)), draws=24))
+    state = run_sweep(sweep, tmp_path / "dask", client=client)
+    assert not state.failed and not state.incomplete
+    written = _files(tmp_path / "dask")
+    (tmp_path / "dask" / "portfolio_quantiles.csv").unlink()
+    summarise(SweepRun(sweep, tmp_path / "dask"))
+    assert _files(tmp_path / "dask") == written
+    run_sweep(sweep, tmp_path / "here")
+    assert _files(tmp_path / "here") == written
+
+
+def test_a_case_with_a_failed_chunk_is_summarised_from_the_chunks_written(tmp_path, client, monkeypatch):
+    """A worker summarises only a case whose chunks all ran: one with a failed chunk is summarised here, from the
+    chunks written, as it was before issue 21."""
+    import dfl_finance.studies.sweep as module
+
+    sweep = load_sweep(_spec(tmp_path, draws=14, chunk=7))
+    inner = module.run_chunk
+
+    def failing(text, case, start, stop, *args):
+        if case.index == 3 and start == 7:
+            raise RuntimeError("a chunk that fails")
+        return inner(text, case, start, stop, *args)
+
+    monkeypatch.setattr(module, "run_chunk", failing)
+    state = run_sweep(sweep, tmp_path / "here")
+    assert set(state.failed) == {3}
+    cases = pd.read_csv(tmp_path / "here" / "cases.csv").set_index("case")
+    assert cases.loc[3, "draws"] == 7 and cases.drop(index=3)["draws"].eq(14).all()
+    expected = _quantiles_from_all_draws(tmp_path / "here", sweep)
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "here" / "quantiles.csv", keep_default_na=False),
+                                  pd.read_csv(io.StringIO(expected.to_csv(index=False)), keep_default_na=False))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(1, 9), min_size=1, max_size=5),
+       st.lists(st.floats(-1e9, 1e9) | st.just(float("nan")), min_size=45, max_size=45))
+def test_a_case_summary_does_not_depend_on_its_chunks(sizes, values):
+    """The statistics, note and portfolio sums of a case are those of all its draws however they are chunked (the
+    chunks concatenated in order of their draws: the same numbers in the same order)."""
+    from dfl_finance.studies.sweep import _parquet, summarise_case
+
+    n = sum(sizes)
+    rows = pd.DataFrame({"case": 0, "scenario": "s", "override": "o", "stress": "baseline", "seed": 1,
+                         "draw": np.arange(n), "total_cost_nominal_usd": values[:n],
+                         "total_external_nominal_usd": values[n:2 * n] if 2 * n <= 45 else values[:n],
+                         "total_gap_nominal_usd": np.ones(n), "total_cost": values[-n:]})
+    whole = summarise_case(["x"], True, rows)
+    edges = np.cumsum([0, *sizes])
+    chunks = [rows.iloc[a:b] for a, b in zip(edges[:-1], edges[1:])]
+    for parts in (chunks, [_parquet(c) for c in chunks]):
+        split = summarise_case(["x"], True, *parts)
+        assert split.draws == whole.draws == n and split.metrics == whole.metrics and split.note == whole.note
+        assert split.stats.keys() == whole.stats.keys()
+        for m, stats in whole.stats.items():
+            np.testing.assert_array_equal(list(split.stats[m].values()), list(stats.values()))  # to the bit
+        for k, v in whole.portfolio.items():
+            np.testing.assert_array_equal(split.portfolio[k], v)
+
+
+def test_a_process_parses_and_samples_a_case_once_for_all_its_chunks(tmp_path, monkeypatch):
+    """case_inputs keeps the last KEPT_CASES cases' scenario and samples: a chunk reads them instead of parsing and
+    sampling all the case's draws again; the rows are those of a fresh process."""
+    import dfl_finance.studies.sweep as module
+
+    sweep = load_sweep(_spec(tmp_path, draws=12, chunk=4))
+    c = sweep.cases[0]
+    text = sweep.texts[c.file]
+    module._kept.clear()
+    fresh = [module.run_chunk(text, c, s, s + 4, 12, sweep.method, sweep.basis) for s in (0, 4, 8)]
+    calls = []
+    inner = module.draw_samples
+    monkeypatch.setattr(module, "draw_samples", lambda *a: calls.append(a) or inner(*a))
+    module._kept.clear()
+    again = [module.run_chunk(text, c, s, s + 4, 12, sweep.method, sweep.basis) for s in (0, 4, 8)]
+    assert len(calls) == 1
+    for a, b in zip(fresh, again):
+        pd.testing.assert_frame_equal(a, b)
+    for other in sweep.cases[1:4]:
+        module.run_chunk(sweep.texts[other.file], other, 0, 4, 12, sweep.method, sweep.basis)
+    assert len(module._kept) == module.KEPT_CASES
+    module._kept.clear()
+
+
+def test_a_small_sweep_runs_in_process_and_says_so(tmp_path, capsys):
+    """Without --workers, a sweep of fewer draws than IN_PROCESS_BELOW over all its cases runs in this process (a
+    cluster's start-up would cost more than its workers save), and the output says so and how to run it on Dask."""
+    from dfl_finance.studies.sweep import IN_PROCESS_BELOW
+
+    spec = _spec(tmp_path, draws=10, chunk=5)
+    assert main(["sweep", str(spec), "--out", str(tmp_path / "auto")]) == 0
+    out = capsys.readouterr().out
+    assert (f"ran in process: 16 cases x 10 draws = 160 draws is below the {IN_PROCESS_BELOW:,} at which starting "
+            "local Dask workers pays (--workers N runs it on N local Dask workers)") in out
+    manifest = json.loads((tmp_path / "auto" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["workers"] == "in process"
+    assert main(["sweep", str(spec), "--out", str(tmp_path / "zero"), "--workers", "0"]) == 0
+    assert "ran in process" not in capsys.readouterr().out  # asked for: nothing to explain
+    assert _files(tmp_path / "auto") == _files(tmp_path / "zero")
+
+
+def test_workers_given_run_a_small_sweep_on_dask(tmp_path, capsys):
+    spec = _spec(tmp_path, draws=10, chunk=5)
+    assert main(["sweep", str(spec), "--out", str(tmp_path / "one"), "--workers", "1"]) == 0
+    assert "ran in process" not in capsys.readouterr().out
+    assert json.loads((tmp_path / "one" / "manifest.json").read_text(encoding="utf-8"))["workers"] == 1
+    assert main(["sweep", str(spec), "--out", str(tmp_path / "zero"), "--workers", "0"]) == 0
+    assert _files(tmp_path / "one") == _files(tmp_path / "zero")
+
+
+@pytest.mark.parametrize(("cases", "total", "workers", "here"), [
+    (16, 0.5, 2, True), (1, -1, 2, True), (1, 0, 2, False), (8, 2.0, 2, False), (8, 2.0, 1, True),
+    (100, 2.0, 4, False)])
+def test_the_work_of_a_sweep_decides_where_it_runs(cases, total, workers, here):
+    """In process below IN_PROCESS_BELOW draws over all the cases (``total``: that many times the threshold, or the
+    threshold plus that many draws), or with one worker; else on the workers."""
+    from dfl_finance.studies.sweep import IN_PROCESS_BELOW, Sweep, runs_in_process
+
+    n = int(IN_PROCESS_BELOW * total) if isinstance(total, float) else IN_PROCESS_BELOW + total
+    sweep = Sweep("s", [object()] * cases, n // cases, 1000, "lhs", "real-lcu")
+    assert runs_in_process(sweep, workers) is here
+
+
+def test_the_help_of_workers_gives_the_threshold():
+    """The parser does not import the sweep (the command line starts without the engine): its help says the
+    threshold in words, kept equal to IN_PROCESS_BELOW here."""
+    from dfl_finance.cli.parser import build_parser
+    from dfl_finance.studies.sweep import IN_PROCESS_BELOW
+
+    sweep = build_parser()._subparsers._group_actions[0].choices["sweep"]
+    (workers,) = [a for a in sweep._actions if "--workers" in a.option_strings]
+    assert f"fewer than {IN_PROCESS_BELOW:,} draws" in workers.help
+
+
+def test_a_case_that_fails_on_the_workers_is_summarised_from_its_files_as_in_process(tmp_path, client, monkeypatch):
+    """A case whose chunks fail on the workers (their memory guard refuses them) has no summary from the workers:
+    its row in cases.csv says why, with no draws, and the tables are those of the same sweep in this process."""
+    spec = _spec(tmp_path, draws=6, chunk=3)
+    spec.write_text(spec.read_text().replace('name = "growth 3%"', 'name = "long tail"').replace(
+        '"context.budget_growth" = 0.03', '"scenario.post_horizon_years" = 60'), encoding="utf-8")
+    sweep = load_sweep(spec)
+
+    def memory(value: str | None) -> None:
+        if value is None:
+            os.environ.pop("DFL_FINANCE_MEMORY_GIB", None)
+        else:
+            os.environ["DFL_FINANCE_MEMORY_GIB"] = value
+
+    monkeypatch.setenv("DFL_FINANCE_MEMORY_GIB", "0.0005")
+    here = run_sweep(sweep, tmp_path / "here")
+    client.run(memory, "0.0005")
+    try:
+        there = run_sweep(sweep, tmp_path / "there", client=client)
+    finally:
+        client.run(memory, None)
+    assert set(here.failed) == set(there.failed) and {sweep.cases[k].override for k in there.failed} == {"long tail"}
+    assert _files(tmp_path / "there") == _files(tmp_path / "here")
+    cases = pd.read_csv(tmp_path / "there" / "cases.csv")
+    assert (cases.loc[cases["failed"].notna(), "draws"] == 0).all()
+    assert (cases.loc[cases["failed"].isna(), "draws"] == 6).all()
+
+
+def test_the_local_workers_run_numpy_on_one_thread_each_with_glibcs_own_memory_thresholds(client):
+    """Two worker processes of one thread each on two cores: numpy's own threads (OpenBLAS, OpenMP, MKL) are one a
+    worker too, so the workers do not fight over the cores; and Dask's MALLOC_TRIM_THRESHOLD_ (64 KiB) is not set in
+    them: with it every array of the engine was a fresh mapping and a worker took 1.8x the CPU time of this process
+    for the same draws (issue 21)."""
+    names = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "MALLOC_TRIM_THRESHOLD_")
+    found = client.run(lambda: [os.environ.get(n) for n in names])
+    here = os.environ.get("MALLOC_TRIM_THRESHOLD_")  # (set for this process by another cluster: inherited)
+    assert len(found) == 2 and all(v == ["1", "1", "1", here] for v in found.values())
+    assert {w["nthreads"] for w in client.scheduler_info()["workers"].values()} == {1}

@@ -472,7 +472,15 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     # loaded when the command runs: `--help` and `validate` start without pandas and the engine
     from dfl_finance.outputs.export import file_sha256
-    from dfl_finance.studies.sweep import check_cluster, check_workers, load_sweep, local_client, run_sweep
+    from dfl_finance.studies.sweep import (
+        IN_PROCESS_BELOW,
+        check_cluster,
+        check_workers,
+        load_sweep,
+        local_client,
+        run_sweep,
+        runs_in_process,
+    )
 
     sweep = load_sweep(args.spec)
     out = Path(args.out)
@@ -480,7 +488,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if (out / "draws").exists() and not args.resume:
         raise DflFinanceError(f"{out} holds the draws of an earlier sweep: add --resume to continue it (the chunks "
                               "written are kept), or choose another folder")
-    client = None
+    client, in_process = None, ""
     if args.scheduler:
         from distributed import Client
 
@@ -493,6 +501,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         except DflFinanceError:
             client.close()  # type: ignore[no-untyped-call]
             raise
+    elif args.workers is None and runs_in_process(sweep, os.cpu_count() or 1):
+        size = len(sweep.cases) * sweep.draws
+        why = (f"{len(sweep.cases):,} case{'s' if len(sweep.cases) > 1 else ''} x {sweep.draws:,} draws = {size:,} "
+               f"draws is below the {IN_PROCESS_BELOW:,} at which starting local Dask workers pays"
+               if size < IN_PROCESS_BELOW else "this machine has one core")
+        in_process = f"ran in process: {why} (--workers N runs it on N local Dask workers)"
     elif args.workers != 0:
         client = local_client(check_workers(args.workers or max(1, (os.cpu_count() or 1))))
     try:
@@ -503,7 +517,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             client.close()  # type: ignore[no-untyped-call]
     manifest = {"sweep": sweep.name, "file": str(args.spec), "sha256": file_sha256(args.spec),
                 "cases": len(sweep.cases), "draws": sweep.draws, "chunk": sweep.chunk, "method": sweep.method,
-                "basis": sweep.basis, "workers": "in process" if client is None and args.workers == 0 else
+                "basis": sweep.basis, "workers": "in process" if client is None else
                 (args.scheduler or args.workers or os.cpu_count()), "failed": {str(k): v for k, v in
                                                                               state.failed.items()},
                 "recomputed": {str(k): v for k, v in state.recomputed.items()}}
@@ -520,6 +534,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     write_file_atomically(out / "manifest.json", json.dumps(manifest, indent=2))
     print(f"{sweep.name}: {len(sweep.cases)} cases x {sweep.draws:,} draws in {len(sweep.tasks())} chunks "
           f"({state.ran} run, {state.skipped} already written)")
+    if in_process:
+        print(in_process)
     for case, why in state.recomputed.items():
         label = f"case {case} ({sweep.cases[case].scenario})" if case < len(sweep.cases) else f"case {case}"
         print(f"--resume: {label} computed again: {why}", file=sys.stderr)

@@ -231,13 +231,15 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Run the cartesian product of a sweep file's scenarios (or a portfolio's "
                        "countries), override sets, stresses and seeds, each over its draws, as chunks of draws on "
                        "dask.distributed (a LocalCluster on this machine by default, or --scheduler for a running "
-                       "cluster). Writes draws/ (Parquet partitioned by case), cases.csv, quantiles.csv, "
-                       "portfolio_quantiles.csv (with a portfolio) and manifest.json into DIR. The numbers do not "
-                       "depend on the chunks or the workers. Format: docs/method.md, Sweeps.")
+                       "cluster; a small sweep runs in this process, and says so). Writes draws/ (Parquet "
+                       "partitioned by case), cases.csv, quantiles.csv, portfolio_quantiles.csv (with a portfolio) "
+                       "and manifest.json into DIR. The numbers do not depend on the chunks or the workers. Format: "
+                       "docs/method.md, Sweeps.")
     p.add_argument("spec", metavar="SPEC", help="a sweep file (TOML)")
     p.add_argument("--out", required=True, metavar="DIR", type=_folder, help="output folder (created if missing)")
     p.add_argument("--workers", type=int, metavar="N",
-                   help="worker processes of the local cluster (default: the cores; 0: in this process, no Dask)")
+                   help="worker processes of the local cluster (default: the cores, or in this process for a sweep "
+                   "of fewer than 30,000 draws over all its cases or on one core; 0: in this process, no Dask)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler, e.g. tcp://host:8786")
     p.add_argument("--resume", action="store_true", help="keep the chunks already written in DIR and run the rest")
     p.set_defaults(func=cmd_sweep)

@@ -3,9 +3,11 @@
 A sweep file (TOML) names its scenarios (paths relative to the file), the override sets (field paths and values,
 :func:`dfl_finance.inputs.paths.apply_overrides`), the stresses (``name[:source][=size]``, or ``baseline``) and the
 seeds; their cartesian product is the set of **cases**, each run over ``draws`` draws of its uncertain inputs. A
-**task** is a chunk of a case's draws: it samples the case's inputs for all its draws (cheap, and the same whatever
-the chunk), runs the engine on its slice and returns every summary metric of every draw. The engine treats each draw
-alone, so the numbers do not depend on the chunks or on the number of workers.
+**task** is a chunk of a case's draws: it samples the case's inputs for all its draws (the same whatever the chunk;
+a process keeps them for the case's next chunks, :func:`case_inputs`), runs the engine on its slice and returns every
+summary metric of every draw as the chunk's Parquet file (:func:`chunk_file`); a worker then summarises each case
+from its chunks (:func:`summarise_case`). The engine treats each draw alone, so the numbers do not depend on the
+chunks, on the number of workers or on where the sweep runs (in this process, :data:`IN_PROCESS_BELOW`).
 
 Results: ``draws/case=<k>/chunk=<j>.parquet`` (one row per draw: the case's labels and every summary metric; a
 partitioned Parquet data set that pandas, pyarrow or Dask read as one table), ``cases.csv`` (what each case is) and
@@ -26,7 +28,8 @@ country's place in the portfolio), so an input that is common in reality (a worl
 together across countries.
 
 The workers receive each scenario as validated here, as the text of :func:`dfl_finance.inputs.io.dump_resolved`
-(every field written, school plans included), which validates again to an equal scenario without any other file.
+(every field written, school plans included), which validates again to an equal scenario without any other file;
+each text once per worker (scattered), not once per task.
 """
 
 from __future__ import annotations
@@ -317,21 +320,63 @@ def case_scenario(text: str, case: Case) -> Scenario | None:
         return None
 
 
+#: The cases whose inputs (:func:`case_inputs`) a process keeps: a worker runs a case's chunks one after another
+#: (Dask runs the tasks in the order they are submitted, case by case), so two are enough to parse and sample each
+#: case once per worker instead of once per chunk; more would hold the samples of cases long done.
+KEPT_CASES = 2
+_kept: dict[str, tuple[Scenario | None, dict[tuple[str | int, ...], Any]]] = {}
+
+
+def _forget() -> None:
+    """Let go of the cases kept (:func:`case_inputs`): a sweep's end, in each process that ran its chunks."""
+    _kept.clear()
+
+
+def case_key(text: str, case: Case, draws: int, method: str) -> str:
+    """What a case's inputs (:func:`case_inputs`) are computed from, hashed: its scenario's text, override set,
+    stress, sampling seed, draws and sampling method."""
+    import hashlib
+    import json
+
+    what = [text, case.values, case.stress, case.sampling_seed, draws, method]
+    return hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode("utf-8")).hexdigest()
+
+
+def case_inputs(text: str, case: Case, draws: int, method: str,
+                ) -> tuple[Scenario | None, dict[tuple[str | int, ...], Any]]:
+    """The scenario of a case (:func:`case_scenario`; None when its stress does not apply) and the samples of its
+    uncertain inputs in all its draws, the same for every chunk: computed once per process for the last
+    :data:`KEPT_CASES` cases (a pure function of its arguments, so keeping it changes no number)."""
+    key = case_key(text, case, draws, method)
+    if key not in _kept:
+        sc = case_scenario(text, case)
+        samples = draw_samples(sc, draws, case.sampling_seed, method) if sc is not None else {}
+        while len(_kept) >= KEPT_CASES:
+            del _kept[next(iter(_kept))]  # the oldest
+        _kept[key] = (sc, samples)
+    return _kept[key]
+
+
 def run_chunk(text: str, case: Case, start: int, stop: int, draws: int, method: str, basis: str) -> pd.DataFrame:
     """One task: the summary metrics of draws ``start .. stop - 1`` of a case (a row per draw). Pure given its
     arguments (what a worker receives), so it runs the same on any worker."""
     import pandas as pd
 
-    sc = case_scenario(text, case)
+    sc, samples = case_inputs(text, case, draws, method)  # all the case's draws: the same for every chunk
     if sc is None:
         return pd.DataFrame(columns=LABELS)
-    samples = draw_samples(sc, draws, case.sampling_seed, method)  # all the case's draws: the same for every chunk
     part = {loc: values[start:stop] for loc, values in samples.items()}
     res = run(sc, basis, draws=stop - start, samples=part)
     arrays = res.summary_arrays()
     df = pd.DataFrame({**{k: [v] * (stop - start) for k, v in case.labels().items()},
                        "draw": np.arange(start, stop), **{k: np.asarray(v, dtype=float) for k, v in arrays.items()}})
     return df
+
+
+def chunk_file(text: str, case: Case, start: int, stop: int, draws: int, method: str, basis: str) -> bytes:
+    """One task on Dask: :func:`run_chunk` as the bytes of its Parquet file (:func:`_parquet`), encoded on the
+    worker: what travels back is the file, a few bytes a draw, and the process that writes it only writes."""
+    return _parquet(run_chunk(text, case, start, stop, draws, method, basis))
 
 
 def _chunk_path(out: Path, case: int, start: int) -> Path:
@@ -385,13 +430,18 @@ def _stale(out: Path, sweep: Sweep, resume: bool) -> dict[int, str]:
     return removed
 
 
-def _write_chunk(df: pd.DataFrame, path: Path) -> None:
+def _parquet(df: pd.DataFrame) -> bytes:
+    """A chunk's rows as a Parquet file. The case is in the folder's name (hive partitioning): in the file too,
+    readers that join the partitions (pandas.read_parquet, dask) would find it twice, with two types."""
+    return df.drop(columns="case", errors="ignore").to_parquet(index=False, engine="pyarrow")
+
+
+def _write_chunk(data: bytes, path: Path) -> None:
     """Atomically: a chunk file exists only when complete (what a resumed run relies on)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     # through a hidden temporary file (a leading dot): a chunk whose writing is killed is no part of the data set
-    # readers see, and the next run removes it. The case is in the folder's name (hive partitioning): in the file
-    # too, readers that join the partitions (pandas.read_parquet, dask) would find it twice, with two types
-    write_file_atomically(path, df.drop(columns="case", errors="ignore").to_parquet(index=False, engine="pyarrow"))
+    # readers see, and the next run removes it
+    write_file_atomically(path, data)
 
 
 @dataclass
@@ -411,41 +461,66 @@ class SweepRun:
 def run_sweep(sweep: Sweep, out: str | Path, client: Any = None, resume: bool = False,
               progress: Callable[[int], None] | None = None) -> SweepRun:
     """Run every task of the sweep, on the dask ``client`` (None: in this process, one after another), writing
-    each chunk as it finishes; then ``cases.csv`` and ``quantiles.csv`` (and ``portfolio_quantiles.csv``)."""
+    each chunk as it finishes; then ``cases.csv`` and ``quantiles.csv`` (and ``portfolio_quantiles.csv``).
+
+    On Dask, a task returns its chunk's Parquet file (:func:`chunk_file`) and each case whose chunks all run is
+    summarised on a worker from them (:func:`summarise_case`), so that this process writes files and tables and
+    computes nothing a worker could. The tasks go case by case, each case's summary after its chunks."""
     out = Path(out)
-    todo = []
     state = SweepRun(sweep, out)
     state.recomputed = _stale(out, sweep, resume)
     by_index = {c.index: c for c in sweep.cases}
+    todo: dict[int, list[tuple[int, int]]] = {}  # case -> (first draw, last draw + 1) of the chunks to run
     for case, start, stop in sweep.tasks():
         if resume and _chunk_path(out, case, start).exists():
             state.skipped += 1
             if progress:
                 progress(1)
             continue
-        todo.append((case, start, stop))
+        todo.setdefault(case, []).append((start, stop))
+    whole = {case for case, chunks in todo.items() if len(chunks) == -(-sweep.draws // sweep.chunk)}
+    drawn = _Drawn(sweep)
+    portfolio = sweep.portfolio is not None
+    summaries: dict[int, CaseSummary] = {}
+    units = None
     if client is None:
-        for case, start, stop in todo:
+        for case, chunks in todo.items():
             c = by_index[case]
-            try:
-                df = run_chunk(sweep.texts[c.file], c, start, stop, sweep.draws, sweep.method, sweep.basis)
-                _write_chunk(df, _chunk_path(out, case, start))
-                state.ran += 1
-            except Exception as exc:  # noqa: BLE001 - reported by case, the others go on
-                state.failed.setdefault(case, f"{type(exc).__name__}: {exc}")
-            if progress:
-                progress(1)
+            frames = []
+            for start, stop in chunks:
+                try:
+                    df = run_chunk(sweep.texts[c.file], c, start, stop, sweep.draws, sweep.method, sweep.basis)
+                    _write_chunk(_parquet(df), _chunk_path(out, case, start))
+                    frames.append(df)
+                    state.ran += 1
+                except Exception as exc:  # noqa: BLE001 - reported by case, the others go on
+                    state.failed.setdefault(case, f"{type(exc).__name__}: {exc}")
+                if progress:
+                    progress(1)
+            if case in whole and case not in state.failed:  # (else from its files, with those written before)
+                summaries[case] = summarise_case(drawn(c), portfolio, *frames)
+        _forget()
     else:
         from distributed import as_completed
 
-        futures = {}
-        for case, start, stop in todo:
+        # each scenario's text once to every worker, not once in every task (a school plan's text is megabytes)
+        texts = {f: client.scatter(sweep.texts[f], broadcast=True)
+                 for f in dict.fromkeys(by_index[case].file for case in todo)}
+        futures, summarised = {}, {}
+        for case, chunks in todo.items():  # in order, case by case: a worker samples a case once (case_inputs)
             c = by_index[case]
-            f = client.submit(run_chunk, sweep.texts[c.file], c, start, stop, sweep.draws, sweep.method,
-                              sweep.basis, retries=RETRIES, pure=False, key=f"dfl-{case}-{start}-{os.getpid()}")
-            futures[f] = (case, start)
+            mine = []
+            for start, stop in chunks:
+                f = client.submit(chunk_file, texts[c.file], c, start, stop, sweep.draws, sweep.method,
+                                  sweep.basis, retries=RETRIES, pure=False, key=f"dfl-{case}-{start}-{os.getpid()}")
+                futures[f] = (case, start)
+                mine.append(f)
+            if case in whole:
+                summarised[case] = client.submit(summarise_case, drawn(c), portfolio, *mine, pure=False,
+                                                 key=f"dfl-{case}-summary-{os.getpid()}")
+        units = _units(sweep, drawn)  # while the workers compute, not after them
         for f in cast(Any, as_completed)(futures):  # (distributed is not typed)
-            case, start = futures[f]
+            case, start = futures.pop(f)  # (the file leaves the worker's memory once written and summarised)
             try:
                 _write_chunk(f.result(), _chunk_path(out, case, start))
                 state.ran += 1
@@ -453,8 +528,39 @@ def run_sweep(sweep: Sweep, out: str | Path, client: Any = None, resume: bool = 
                 state.failed.setdefault(case, f"{type(exc).__name__}: {exc}")
             if progress:
                 progress(1)
-    summarise(state)
+        for case, f in summarised.items():
+            if case not in state.failed:  # (else from its files: a summary of the chunks written)
+                try:
+                    summaries[case] = f.result()
+                except Exception:  # noqa: BLE001 - summarised here from its files
+                    continue
+        try:
+            client.run(_forget)  # (the samples of the last cases, on every worker)
+        except Exception:  # noqa: BLE001 - a worker gone: what it kept went with it
+            pass
+    summarise(state, summaries, drawn, units)
     return state
+
+
+class _Drawn:
+    """What the draws of each case draw (:func:`dfl_finance.inputs.uncertain.drawn_inputs`; an override set may add
+    or remove uncertain inputs), each scenario's text validated once (:attr:`parsed`)."""
+
+    def __init__(self, sweep: Sweep) -> None:
+        self.sweep = sweep
+        self.parsed: dict[str, Scenario] = {}
+        self.drawn: dict[tuple[str, str], list[str]] = {}  # (Case.file, Case.override) -> what its draws draw
+
+    def scenario(self, file: str) -> Scenario:
+        if file not in self.parsed:
+            self.parsed[file] = parse_resolved(self.sweep.texts[file])
+        return self.parsed[file]
+
+    def __call__(self, c: Case) -> list[str]:
+        if (c.file, c.override) not in self.drawn:
+            sc = self.scenario(c.file)
+            self.drawn[c.file, c.override] = drawn_inputs(apply_overrides(sc, c.values) if c.values else sc)
+        return self.drawn[c.file, c.override]
 
 
 def read_draws(out: str | Path) -> pd.DataFrame:
@@ -477,42 +583,88 @@ def _write_csv(df: pd.DataFrame, path: Path) -> None:
     write_file_atomically(path, csv_text(df))
 
 
-def summarise(state: SweepRun) -> None:
-    """cases.csv and quantiles.csv from the chunks written; portfolio_quantiles.csv for a sweep with a portfolio."""
+@dataclass(frozen=True)
+class CaseSummary:
+    """What the tables of a sweep need of one case's draws (:func:`summarise_case`): computed where its chunks are
+    (on a worker, from the files its tasks return), so that the process that writes the tables only writes them."""
+
+    draws: int  # its draw rows
+    metrics: list[str]  # its metric columns, in the order of its files
+    stats: dict[str, dict[str, float]]  # metric -> statistic -> value, unrounded (metrics that a draw defines)
+    note: str  # why its draws are all the same (flat_note), else ""
+    portfolio: dict[str, Any] = field(default_factory=dict)  # "draw" and PORTFOLIO_SUMS over its draws, in order
+
+
+def summarise_case(drawn: list[str], portfolio: bool, *chunks: bytes | pd.DataFrame) -> CaseSummary:
+    """The summary of one case from its chunks in the order of their draws (each a Parquet file's bytes, as
+    :func:`chunk_file` returns them and the draws/ files hold them, or the rows themselves): the statistics of every
+    metric over its draws (:func:`~dfl_finance.outputs.result._statistics`, as ``quantiles.csv`` reports them before
+    rounding), its flat note (``drawn``: what its draws draw) and, for a ``portfolio``'s sweep, the draws and
+    :data:`PORTFOLIO_SUMS`. A pure function, the same in any process: a worker runs it on the chunks it has."""
+    import io
+
+    import pandas as pd
+
+    frames = [c if isinstance(c, pd.DataFrame) else pd.read_parquet(io.BytesIO(c)) for c in chunks]
+    frames = [f.drop(columns="case", errors="ignore") for f in frames]
+    draws = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=LABELS)
+    metrics = [str(c) for c in draws.columns if c not in LABELS]
+    arrays = {m: draws[m].to_numpy(dtype=float) for m in metrics}
+    stats = {m: {k: float(v) for k, v in _statistics(values).items()}
+             for m, values in arrays.items() if np.isfinite(values).any()}
+    part = {}
+    if portfolio and len(draws):
+        part = {"draw": draws["draw"].to_numpy(), **{m: arrays[m] for m in PORTFOLIO_SUMS if m in arrays}}
+    return CaseSummary(len(draws), metrics, stats, flat_note(drawn, arrays) if len(draws) else "", part)
+
+
+def _case_files(out: Path, sweep: Sweep, case: int) -> list[bytes]:
+    """The bytes of a case's chunk files in draws/, in the order of their draws (those written)."""
+    paths = [_chunk_path(out, case, start) for c, start, _ in sweep.tasks() if c == case]
+    return [p.read_bytes() for p in paths if p.is_file()]
+
+
+def summarise(state: SweepRun, summaries: dict[int, CaseSummary] | None = None, drawn: _Drawn | None = None,
+              units: dict[str, dict[str, str]] | None = None) -> None:
+    """cases.csv and quantiles.csv from the chunks written; portfolio_quantiles.csv for a sweep with a portfolio.
+    ``summaries``: cases summarised already (:func:`summarise_case`, on the workers, from the chunks they ran); the
+    others are summarised here from their files. ``drawn`` and ``units``: as computed already (:func:`_units`)."""
     import pandas as pd
 
     out = state.out
     out.mkdir(parents=True, exist_ok=True)
-    draws = read_draws(out)
-    metrics = [c for c in draws.columns if c not in LABELS]
-    units, drawn = _units(state.sweep)
-    state.drawn = drawn
-    groups = {int(str(case)): g for case, g in draws.groupby("case", sort=True)}
+    drawn = drawn or _Drawn(state.sweep)
+    units = units if units is not None else _units(state.sweep, drawn)
+    portfolio = state.sweep.portfolio is not None
+    done = dict(summaries or {})
+    for c in state.sweep.cases:
+        if c.index not in done:
+            done[c.index] = summarise_case(drawn(c), portfolio, *_case_files(out, state.sweep, c.index))
+    state.drawn = {(c.file, c.override): drawn(c) for c in state.sweep.cases}
+    # the metrics in the order of the columns of all the draws read as one table (read_draws): each case's as its
+    # folder comes in the listing of draws/ (case=1 < case=10 < case=2), each new one after those before it
+    metrics = list(dict.fromkeys(m for k in sorted(done, key=lambda k: f"case={k}/") for m in done[k].metrics))
     # why a case's quantiles are flat (every draw the same), else ""
-    state.notes = {c.index: flat_note(drawn[c.file, c.override],
-                                      {m: groups[c.index][m].to_numpy(dtype=float) for m in metrics})
-                   for c in state.sweep.cases if c.index in groups}
+    state.notes = {k: s.note for k, s in done.items() if s.draws}
     cases = pd.DataFrame([{**c.labels(), "file": c.file, "sample_seed": c.sampling_seed,
-                           "draws": int((draws["case"] == c.index).sum()) if len(draws) else 0,
-                           "failed": state.failed.get(c.index, ""), "uncertain_inputs": len(drawn[c.file, c.override]),
+                           "draws": done[c.index].draws,
+                           "failed": state.failed.get(c.index, ""), "uncertain_inputs": len(drawn(c)),
                            "note": state.notes.get(c.index, "")} for c in state.sweep.cases])
     _write_csv(cases, out / "cases.csv")
     rows = []
-    by_index = {c.index: c for c in state.sweep.cases}
-    for case, g in groups.items():
-        unit = units.get(by_index[case].file, {})
-        for m in metrics:
-            values = g[m].to_numpy(dtype=float)
-            if not np.isfinite(values).any():
-                continue
-            for stat, v in _statistics(values).items():
-                if math.isfinite(float(v)):
-                    rows.append({"case": case, "scenario": g["scenario"].iloc[0], "metric": m, "statistic": stat,
-                                 "value": round_statistic(float(v), m, unit.get(m, "")), "unit": unit.get(m, ""),
-                                 "note": state.notes[case]})
+    for c in sorted(state.sweep.cases, key=lambda c: c.index):
+        summary, unit = done[c.index], units.get(c.file, {})
+        for m in metrics if summary.draws else ():
+            for stat, v in summary.stats.get(m, {}).items():
+                if math.isfinite(v):
+                    rows.append({"case": c.index, "scenario": c.scenario, "metric": m, "statistic": stat,
+                                 "value": round_statistic(v, m, unit.get(m, "")), "unit": unit.get(m, ""),
+                                 "note": state.notes[c.index]})
     q = pd.DataFrame(rows, columns=columns("quantiles", "sweep"))
     _write_csv(q, out / "quantiles.csv")
-    if state.sweep.portfolio is not None:
+    if portfolio:
+        frames = [pd.DataFrame({"case": k, **s.portfolio}) for k, s in sorted(done.items()) if s.portfolio]
+        draws = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["case", "draw"])
         totals, state.incomplete = portfolio_draws(state.sweep, draws)
         pq = portfolio_quantiles(state.sweep, totals, units)
         _write_csv(pq, out / "portfolio_quantiles.csv")
@@ -575,35 +727,43 @@ def portfolio_quantiles(sweep: Sweep, totals: pd.DataFrame, units: dict[str, dic
     return pd.DataFrame(rows, columns=PORTFOLIO_QUANTILE_COLUMNS)
 
 
-def _units(sweep: Sweep) -> tuple[dict[str, dict[str, str]], dict[tuple[str, str], list[str]]]:
+def _units(sweep: Sweep, drawn: _Drawn) -> dict[str, dict[str, str]]:
     """The unit of every summary metric of each scenario, in the sweep's basis (a one-draw run's summary), by
-    ``Case.file``; and what the draws of each scenario under each override set draw
-    (:func:`dfl_finance.inputs.uncertain.drawn_inputs`; an override set may add or remove uncertain inputs), by
-    ``(Case.file, Case.override)``."""
-    units, parsed = {}, {}
-    for f, text in sweep.texts.items():
-        parsed[f] = parse_resolved(text)
-        summary = run(parsed[f], sweep.basis).summary_df()
+    ``Case.file``."""
+    units = {}
+    for f in sweep.texts:
+        summary = run(drawn.scenario(f), sweep.basis).summary_df()
         units[f] = dict(zip(summary["metric"], summary["unit"]))
-    drawn: dict[tuple[str, str], list[str]] = {}
-    for c in sweep.cases:
-        if (c.file, c.override) not in drawn:
-            sc = apply_overrides(parsed[c.file], c.values) if c.values else parsed[c.file]
-            drawn[c.file, c.override] = drawn_inputs(sc)
-    return units, drawn
+    return units
+
+
+#: What Dask sets in a worker's environment before it starts it (``distributed.nanny.pre-spawn-environ``), less
+#: ``MALLOC_TRIM_THRESHOLD_``, which Dask sets to 64 KiB: glibc then keeps a fixed threshold above which every array
+#: is a new mapping of fresh pages, and the engine's arrays of a chunk (hundreds of KiB each) made a worker take 1.8x
+#: the CPU time of this process for the same draws, much of it in the kernel (measured by benchmarks/bench_sweep.py).
+#: numpy's threads stay one a worker (OpenMP, OpenBLAS, MKL): two workers do not fight over the cores.
+WORKER_ENVIRON = {"OMP_NUM_THREADS": 1, "MKL_NUM_THREADS": 1, "OPENBLAS_NUM_THREADS": 1}
+#: The variables a local worker does not get from Dask (:data:`WORKER_ENVIRON`).
+NOT_IN_WORKERS = ("MALLOC_TRIM_THRESHOLD_",)
 
 
 def local_client(workers: int) -> Any:
     """A ``distributed`` client on a LocalCluster of ``workers`` processes with one thread each (the engine is
-    numpy: processes, not threads, use the cores). Its scheduler's web server takes a free port (without one it
-    takes 8787, and warns when another cluster on the machine has it)."""
+    numpy: processes, not threads, use the cores), numpy on one thread in each, and glibc's own memory thresholds
+    (:data:`WORKER_ENVIRON`). Its scheduler's web server takes a free port (without one it takes 8787, and warns
+    when another cluster on the machine has it)."""
     import logging
 
+    import dask
     from distributed import Client, LocalCluster
 
-    # its HTTP routes (metrics) on a free port: 8787 may be taken by another scheduler on the machine
-    cluster = cast(Any, LocalCluster)(n_workers=workers, threads_per_worker=1, processes=True,  # (not typed)
-                                      dashboard_address=":0", silence_logs=logging.ERROR)
+    environ = {**{k: v for k, v in dask.config.get("distributed.nanny.pre-spawn-environ", {}).items()
+                  if k not in NOT_IN_WORKERS}, **WORKER_ENVIRON}
+    after = {k: v for k, v in dask.config.get("distributed.nanny.environ", {}).items() if k not in NOT_IN_WORKERS}
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ, "distributed.nanny.environ": after}):
+        # its HTTP routes (metrics) on a free port: 8787 may be taken by another scheduler on the machine
+        cluster = cast(Any, LocalCluster)(n_workers=workers, threads_per_worker=1, processes=True,  # (not typed)
+                                          dashboard_address=":0", silence_logs=logging.ERROR)
     return cast(Any, Client)(cluster)
 
 
@@ -640,6 +800,24 @@ def check_cluster(client: Any, wait: float = 60.0) -> int:
     return len(found)
 
 
+#: A sweep of fewer draws than this over all its cases (cases x draws) runs in this process unless its workers are
+#: given (the option ``workers``; ``scheduler``, a running cluster, always runs there): below it, starting a local
+#: cluster costs more than its second worker saves. The break-even is ``start-up / (seconds a draw in process -
+#: seconds a draw on two started workers)``, which ``benchmarks/bench_sweep.py`` prints. Measured in December 2026 on
+#: two cores shared with other work, the workers at the speed of this process (:data:`WORKER_ENVIRON`): 1.3 s / 87 us
+#: = 15,500 draws when the machine was nearly quiet (load 2.7 on 2 cores); when other work held a core (load 3 to 5)
+#: the second worker saved less than its start-up even at 100,000 draws (the whole command 19.6 s on a fresh
+#: two-worker cluster, 13.9 s in process). A faster engine raises it (each draw saves less): measure it again after one.
+IN_PROCESS_BELOW = 30_000
+
+
+def runs_in_process(sweep: Sweep, workers: int) -> bool:
+    """Whether a sweep runs in this process rather than on a new local cluster of ``workers`` processes, when its
+    workers are not given: a cluster of one worker does the same work after its start-up, and a sweep smaller than
+    :data:`IN_PROCESS_BELOW` draws is done before the workers have started."""
+    return workers <= 1 or len(sweep.cases) * sweep.draws < IN_PROCESS_BELOW
+
+
 def check_workers(n: int) -> int:
     """``n``, the number of local worker processes (the option ``workers``), if it is one from 1 to 1024."""
     if not 1 <= n <= 1024:
@@ -648,6 +826,6 @@ def check_workers(n: int) -> int:
     return n
 
 
-__all__ = ["Case", "Sweep", "SweepPortfolio", "SweepRun", "load_sweep", "run_sweep", "read_draws", "run_chunk",
-           "local_client", "country_seed", "portfolio_draws", "portfolio_quantiles", "LABELS", "PORTFOLIO_SUMS",
-           "PORTFOLIO_COUNT"]
+__all__ = ["Case", "CaseSummary", "Sweep", "SweepPortfolio", "SweepRun", "load_sweep", "run_sweep", "read_draws",
+           "run_chunk", "chunk_file", "summarise_case", "runs_in_process", "IN_PROCESS_BELOW", "local_client",
+           "country_seed", "portfolio_draws", "portfolio_quantiles", "LABELS", "PORTFOLIO_SUMS", "PORTFOLIO_COUNT"]
