@@ -25,7 +25,7 @@ import tracemalloc
 from pathlib import Path
 
 from bench_engine import median_time
-from goals import Goal
+from goals import Goal, user_env
 
 from dfl_finance.inputs.schools import GIGA_ALIASES, check_schools, nearest_km
 from dfl_finance.model.schools import plan_schools
@@ -67,7 +67,7 @@ def configurations(paths: dict[str, Path]) -> dict[str, list[str]]:
 def run_command(args: list[str], out: Path, pythonpath: str | None = None) -> tuple[float, float]:
     """Wall and CPU seconds of ``dfl-finance schools ARGS --out OUT`` in a new process (CPU: the child's user and
     system time, from ``getrusage(RUSAGE_CHILDREN)`` before and after)."""
-    env = dict(os.environ)
+    env = user_env()  # the bytecode cache on, as a user's runs have it
     if pythonpath:
         env["PYTHONPATH"] = pythonpath
     cmd = [sys.executable, "-m", "dfl_finance.cli", "schools", *args, "--out", str(out)]

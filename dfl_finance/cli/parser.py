@@ -239,7 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="DIR", type=_folder, help="output folder (created if missing)")
     p.add_argument("--workers", type=int, metavar="N",
                    help="worker processes of the local cluster (default: the cores, or in this process for a sweep "
-                   "of fewer than 30,000 draws over all its cases or on one core; 0: in this process, no Dask)")
+                   "of fewer than 50,000 draws over all its cases or on one core; 0: in this process, no Dask)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler, e.g. tcp://host:8786")
     p.add_argument("--resume", action="store_true", help="keep the chunks already written in DIR and run the rest")
     p.set_defaults(func=cmd_sweep)

@@ -507,12 +507,19 @@ def run_sweep(sweep: Sweep, out: str | Path, client: Any = None, resume: bool = 
         texts = {f: client.scatter(sweep.texts[f], broadcast=True)
                  for f in dict.fromkeys(by_index[case].file for case in todo)}
         futures, summarised = {}, {}
-        for case, chunks in todo.items():  # in order, case by case: a worker samples a case once (case_inputs)
+        # each case's chunks to one worker first (cases dealt round the workers), so that a worker parses and samples
+        # only its own cases; an idle worker may still take chunks of the others (allow_other_workers), so unequal
+        # cases still share the workers
+        addresses = sorted(cast(Any, client).scheduler_info()["workers"])
+        for k, (case, chunks) in enumerate(todo.items()):  # in order, case by case (case_inputs: sampled once)
             c = by_index[case]
+            prefer: dict[str, Any] = ({"workers": [addresses[k % len(addresses)]], "allow_other_workers": True}
+                                      if len(addresses) > 1 else {})
             mine = []
             for start, stop in chunks:
                 f = client.submit(chunk_file, texts[c.file], c, start, stop, sweep.draws, sweep.method,
-                                  sweep.basis, retries=RETRIES, pure=False, key=f"dfl-{case}-{start}-{os.getpid()}")
+                                  sweep.basis, retries=RETRIES, pure=False, key=f"dfl-{case}-{start}-{os.getpid()}",
+                                  **prefer)
                 futures[f] = (case, start)
                 mine.append(f)
             if case in whole:
@@ -804,11 +811,10 @@ def check_cluster(client: Any, wait: float = 60.0) -> int:
 #: given (the option ``workers``; ``scheduler``, a running cluster, always runs there): below it, starting a local
 #: cluster costs more than its second worker saves. The break-even is ``start-up / (seconds a draw in process -
 #: seconds a draw on two started workers)``, which ``benchmarks/bench_sweep.py`` prints. Measured in December 2026 on
-#: two cores shared with other work, the workers at the speed of this process (:data:`WORKER_ENVIRON`): 1.3 s / 87 us
-#: = 15,500 draws when the machine was nearly quiet (load 2.7 on 2 cores); when other work held a core (load 3 to 5)
-#: the second worker saved less than its start-up even at 100,000 draws (the whole command 19.6 s on a fresh
-#: two-worker cluster, 13.9 s in process). A faster engine raises it (each draw saves less): measure it again after one.
-IN_PROCESS_BELOW = 30_000
+#: two cores, the machine quiet (load 1.2 to 1.6), after the engine and risk path of issue 21: 0.8 s / 16 us = 50,300
+#: draws (before them 1.3 s / 87 us = 15,500 draws: a faster engine saves less a draw on a second worker); when other
+#: work holds a core, the second worker saves less than its start-up even at 100,000 draws.
+IN_PROCESS_BELOW = 50_000
 
 
 def runs_in_process(sweep: Sweep, workers: int) -> bool:
