@@ -73,7 +73,8 @@ def run_command(args: list[str], out: Path, pythonpath: str | None = None) -> tu
     cmd = [sys.executable, "-m", "dfl_finance.cli", "schools", *args, "--out", str(out)]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # from the package's folder when given: python -m puts the current folder first on the path
+    proc = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=pythonpath)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
