@@ -37,6 +37,9 @@ def present_value(flows: Floats, rate: Floats) -> Floats:
     [200.0]
     """
     flows = np.asarray(flows, dtype=float)
+    rate = np.asarray(rate, dtype=float)
+    if rate.size > 1 and (rate == rate[0]).all():
+        rate = rate[:1]  # the same rate in every draw: the powers once (the same numbers, broadcast)
     df = discount_factors(rate, flows.shape[1])
     return np.asarray((flows.reshape(flows.shape[0], flows.shape[1], -1).sum(axis=2) * df).sum(axis=1), dtype=float)
 

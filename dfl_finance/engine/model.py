@@ -108,7 +108,9 @@ def _in_currency(paid: Floats, spec: LoanSpec, conversion: Floats, horizon: int,
     nominal = debt_service(paid * conversion[:, :Y], spec.profile, spec.rate, horizon,
                            front_end_fee=spec.front_end_fee, commitment_fee=spec.commitment_fee,
                            commitment=commitment, fee_window=window)
-    real = DebtService(*(getattr(nominal, f) / conversion for f in
+    # a loan without fees has none in any basis (0 / a positive rate is 0): no division for them
+    real = DebtService(*(getattr(nominal, f) / conversion if f != "fees" or spec.front_end_fee or spec.commitment_fee
+                         else np.zeros_like(nominal.fees) for f in
                          ("disbursed", "interest", "principal", "fees", "outstanding")))
     return nominal, real
 
