@@ -46,42 +46,12 @@ PROGRAMME = "School connectivity (LEO satellite)"
 TOGGLES = 4
 
 #: Instruments the page before Streamlit loads: counts the finished script runs (the ``script_finished`` field of
-#: each ForwardMsg, as tests/test_browser.py does), stamps the time of the last DOM mutation, of the last finished
+#: each ForwardMsg, tests/streamlit_runs.py), stamps the time of the last DOM mutation, of the last finished
 #: run and of the click on a button, and counts the Vega charts drawn (a new ``svg.marks`` or ``canvas`` inside a
 #: ``.vega-embed``).
 INIT = """(() => {
-  const Native = window.WebSocket;
   const s = window.__dfl = {finished: 0, finishedAt: 0, lastMutation: 0, mutations: 0, charts: 0, clickAt: 0};
-  function varint(b, i) {
-    let v = 0, k = 0, x;
-    do { x = b[i++]; v += (x & 0x7f) * 2 ** k; k += 7; } while (x & 0x80);
-    return [v, i];
-  }
-  function finishedStatus(b) {
-    let i = 0;
-    while (i < b.length) {
-      let tag, n;
-      [tag, i] = varint(b, i);
-      const field = Math.floor(tag / 8), wire = tag % 8;
-      if (wire === 0) { [n, i] = varint(b, i); if (field === FIELD) return n; }
-      else if (wire === 2) { [n, i] = varint(b, i); i += n; }
-      else if (wire === 1) i += 8;
-      else if (wire === 5) i += 4;
-      else return -1;
-    }
-    return -1;
-  }
-  window.WebSocket = class extends Native {
-    constructor(...args) {
-      super(...args);
-      this.addEventListener("message", e => {
-        if (e.data instanceof ArrayBuffer) {
-          const status = finishedStatus(new Uint8Array(e.data));
-          if (status >= 0 && status !== EARLY) { s.finished++; s.finishedAt = performance.now(); }
-        }
-      });
-    }
-  };
+FINISHED_RUNS
   document.addEventListener("click", () => { s.clickAt = performance.now(); }, true);
   function isChart(n) {
     return n.nodeType === 1 && (n.matches("svg.marks, canvas") || !!n.querySelector("svg.marks, canvas"))
@@ -123,10 +93,11 @@ def _free_port() -> int:
 
 
 def _init_script() -> str:
-    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))  # the decoder the browser tests use, from this checkout
+    from tests.streamlit_runs import finished_runs_js
 
-    field = ForwardMsg.DESCRIPTOR.fields_by_name["script_finished"].number
-    return INIT.replace("FIELD", str(field)).replace("EARLY", str(ForwardMsg.FINISHED_EARLY_FOR_RERUN))
+    return INIT.replace("FINISHED_RUNS", finished_runs_js("s.finished++; s.finishedAt = performance.now();"))
 
 
 def _settle(page, since: int) -> None:

@@ -30,6 +30,7 @@ from dfl_finance.app.workspace import file_name
 from dfl_finance.outputs.result import TABLE_COLUMNS, run
 from dfl_finance.outputs.schools import school_tables
 from tests.conftest import ROOT
+from tests.streamlit_runs import finished_runs_js
 
 try:
     from playwright.sync_api import expect
@@ -125,48 +126,10 @@ BUDGET_MS = 180_000
 
 
 def _runs_script() -> str:
-    """An init script that counts the script runs Streamlit finishes in the page (``window.__dflRuns.finished``): it
-    wraps the page's WebSocket and reads the top-level fields of each ForwardMsg the server sends; a
-    ``script_finished`` message counts unless its status says the run was cut short for another
-    (``FINISHED_EARLY_FOR_RERUN``: st.rerun, or a newer request), whose successor is the run that counts. The field
-    number and the status are read from Streamlit's own protocol definitions."""
-    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-
-    field = ForwardMsg.DESCRIPTOR.fields_by_name["script_finished"].number
-    return """(() => {
-  const Native = window.WebSocket;
-  const runs = window.__dflRuns = {finished: 0};
-  function varint(b, i) {
-    let v = 0, s = 0, x;
-    do { x = b[i++]; v += (x & 0x7f) * 2 ** s; s += 7; } while (x & 0x80);
-    return [v, i];
-  }
-  function finishedStatus(b) {  // the status of a script_finished message, else -1
-    let i = 0;
-    while (i < b.length) {
-      let tag, n;
-      [tag, i] = varint(b, i);
-      const field = Math.floor(tag / 8), wire = tag % 8;
-      if (wire === 0) { [n, i] = varint(b, i); if (field === FIELD) return n; }
-      else if (wire === 2) { [n, i] = varint(b, i); i += n; }
-      else if (wire === 1) i += 8;
-      else if (wire === 5) i += 4;
-      else return -1;
-    }
-    return -1;
-  }
-  window.WebSocket = class extends Native {
-    constructor(...args) {
-      super(...args);
-      this.addEventListener("message", e => {
-        if (e.data instanceof ArrayBuffer) {
-          const status = finishedStatus(new Uint8Array(e.data));
-          if (status >= 0 && status !== EARLY) runs.finished++;
-        }
-      });
-    }
-  };
-})();""".replace("FIELD", str(field)).replace("EARLY", str(ForwardMsg.FINISHED_EARLY_FOR_RERUN))
+    """An init script that counts the script runs Streamlit finishes in the page (``window.__dflRuns.finished``;
+    :func:`tests.streamlit_runs.finished_runs_js`)."""
+    return ("(() => {\n  const runs = window.__dflRuns = {finished: 0};\n"
+            + finished_runs_js("runs.finished++;") + "})();")
 
 
 def _new_page(browser):
