@@ -16,18 +16,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import resource
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
 from bench_engine import median_time
-from goals import Goal, print_goals, user_env
+from goals import Goal, print_goals, timed_command
 
 from dfl_finance import load_scenario
 from dfl_finance.cli import main as cli
@@ -51,13 +48,7 @@ GOAL_ADDED = 0.5
 
 def command_seconds(args: list[str]) -> tuple[float, float]:
     """Wall and CPU (user + system) seconds of ``dfl-finance ARGS`` in a fresh process, its output thrown away."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "dfl_finance.cli", *args], check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL, env=user_env())  # the bytecode cache on, as a user's runs have it
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return timed_command([sys.executable, "-m", "dfl_finance.cli", *args])
 
 
 def whole_commands(draws: int, pairs: int) -> list[Goal]:

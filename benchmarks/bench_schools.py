@@ -15,17 +15,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 import tracemalloc
 from pathlib import Path
 
 from bench_engine import median_time
-from goals import Goal, user_env
+from goals import Goal, timed_command
 
 from dfl_finance.inputs.schools import GIGA_ALIASES, check_schools, nearest_km
 from dfl_finance.model.schools import plan_schools
@@ -65,22 +62,11 @@ def configurations(paths: dict[str, Path]) -> dict[str, list[str]]:
 
 
 def run_command(args: list[str], out: Path, pythonpath: str | None = None) -> tuple[float, float]:
-    """Wall and CPU seconds of ``dfl-finance schools ARGS --out OUT`` in a new process (CPU: the child's user and
-    system time, from ``getrusage(RUSAGE_CHILDREN)`` before and after)."""
-    env = user_env()  # the bytecode cache on, as a user's runs have it
-    if pythonpath:
-        env["PYTHONPATH"] = pythonpath
+    """Wall and CPU seconds of ``dfl-finance schools ARGS --out OUT`` in a new process (:func:`goals.timed_command`);
+    with ``pythonpath``, the package there, run from its folder (``python -m`` puts the current folder first on the
+    path)."""
     cmd = [sys.executable, "-m", "dfl_finance.cli", "schools", *args, "--out", str(out)]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.perf_counter()
-    # from the package's folder when given: python -m puts the current folder first on the path
-    proc = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=pythonpath)
-    wall = time.perf_counter() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if proc.returncode != 0:
-        raise SystemExit(f"dfl-finance schools {' '.join(args)} failed ({proc.returncode}): {proc.stderr[-2000:]}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu
+    return timed_command(cmd, cwd=pythonpath, **({"PYTHONPATH": pythonpath} if pythonpath else {}))
 
 
 def verdict(value: float, goal: float) -> str:

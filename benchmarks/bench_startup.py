@@ -11,15 +11,12 @@ The commands run with Python's bytecode cache on, as a user's do (:func:`goals.u
 from __future__ import annotations
 
 import argparse
-import resource
 import shutil
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
-from goals import Goal, print_goals, user_env
+from goals import Goal, print_goals, timed_command
 
 ROOT = Path(__file__).resolve().parent.parent
 GOAL_RATIO = 2.0
@@ -31,15 +28,8 @@ def _cli() -> str:
 
 
 def timed(command: list[str]) -> tuple[float, float]:
-    """(wall, cpu) seconds of one run of ``command`` in a new process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.perf_counter()
-    proc = subprocess.run(command, capture_output=True, cwd=ROOT, check=False, env=user_env())
-    wall = time.perf_counter() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} failed:\n{proc.stderr.decode()}")
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    """(wall, cpu) seconds of one run of ``command`` in a new process, from the checkout's folder."""
+    return timed_command(command, cwd=ROOT)
 
 
 def paired(command: list[str], yardstick: list[str], repeat: int) -> dict[str, float]:

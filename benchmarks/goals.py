@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import math
 import os
+import resource
+import subprocess
+import time
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 
@@ -20,6 +24,22 @@ def user_env() -> dict[str, str]:
     them on its first run, which every benchmark does as a warm-up). With the cache off, every run compiles the
     package's modules again: about 50 ms more for each command, which a user does not wait for."""
     return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+def timed_command(command: list[str], cwd: str | Path | None = None, **env: str) -> tuple[float, float]:
+    """Wall and CPU seconds of one run of ``command`` in a new process, as a user runs it (:func:`user_env`, with
+    ``env`` added), its output thrown away. CPU is the child's user and system time
+    (``resource.getrusage(RUSAGE_CHILDREN)`` before and after), which a free core gives. A failure stops the
+    benchmark with the command's error."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    proc = subprocess.run(command, cwd=cwd, env={**user_env(), **env}, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True, check=False)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed ({proc.returncode}): {proc.stderr[-2000:]}")
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 @dataclass(frozen=True)
