@@ -109,9 +109,10 @@ def _in_currency(paid: Floats, spec: LoanSpec, conversion: Floats, horizon: int,
                            front_end_fee=spec.front_end_fee, commitment_fee=spec.commitment_fee,
                            commitment=commitment, fee_window=window)
     # a loan without fees has none in any basis (0 / a positive rate is 0): no division for them
-    real = DebtService(*(getattr(nominal, f) / conversion if f != "fees" or spec.front_end_fee or spec.commitment_fee
-                         else np.zeros_like(nominal.fees) for f in
-                         ("disbursed", "interest", "principal", "fees", "outstanding")))
+    fees = nominal.fees / conversion if spec.front_end_fee or spec.commitment_fee else np.zeros_like(nominal.fees)
+    real = DebtService(disbursed=nominal.disbursed / conversion, interest=nominal.interest / conversion,
+                       principal=nominal.principal / conversion, fees=fees,
+                       outstanding=nominal.outstanding / conversion)
     return nominal, real
 
 
