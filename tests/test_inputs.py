@@ -70,6 +70,19 @@ def test_deep_structures_are_refused_without_a_recursion_error(text, tmp_path, c
     assert "deep.toml" in err and "Traceback" not in err and len(err) < 2000
 
 
+@pytest.mark.parametrize("text", [
+    "[scenario]\n" + "a" * 1_000_000 + " = 1\n",  # one key of a million letters
+    "[scenario]\n" + ("a." * 60 + "a = 1\n") * 10_000,  # many dotted keys just under the limit
+], ids=["long-word", "many-long-keys"])
+def test_a_long_key_is_read_once(text, tmp_path, capsys):
+    # the dotted-key guard used to try a long word from each of its letters: minutes for this file, not
+    # milliseconds (no timing here: the old pattern made this test run for about an hour)
+    path = _write(tmp_path / "long.toml", text)
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "long.toml" in err and "Traceback" not in err
+
+
 def test_a_deep_value_prints_in_bounded_form():
     raw = small_scenario_dict()
     deep: dict = {}

@@ -16,7 +16,6 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dfl_finance.atomic import write_file_atomically
 from dfl_finance.cli.render import (
     OPTIMISE_SHOWN,
     above_one,
@@ -470,7 +469,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     (and portfolio_quantiles.csv when it names a portfolio)."""
     import json
 
-    # loaded when the command runs: `--help` and `validate` start without pandas and the engine
+    # loaded when the command runs: `--help` and `validate` start without pandas and the engine (nor tempfile)
+    from dfl_finance.atomic import write_file_atomically
     from dfl_finance.outputs.export import file_sha256
     from dfl_finance.studies.sweep import (
         IN_PROCESS_BELOW,

@@ -47,7 +47,6 @@ Step(field='unit_cost', selectors=()))
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from types import UnionType
@@ -256,6 +255,8 @@ def marked_fields(mark: str) -> tuple[tuple[object, ...], ...]:
 
 def did_you_mean(name: str, candidates: Sequence[str]) -> str:
     """``"; did you mean `discount_rate`?"`` for a name close to one of ``candidates``, else ``""``."""
+    import difflib  # only when a name is wrong: not part of every start
+
     close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.75)
     return f"; did you mean `{close[0]}`?" if close else ""
 

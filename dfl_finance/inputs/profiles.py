@@ -39,6 +39,7 @@ _DEBT_PROFILE_FIELD = {"capacity": "dsf_capacity"}
 DATA_ENV = "DFL_FINANCE_DATA"
 
 
+@lru_cache(maxsize=None)
 def _shipped(name: str) -> Path:
     """A folder shipped with the package: ``dfl_finance/<name>`` in an installed wheel (importlib.resources), or
     ``<name>/`` beside the package in a source checkout (an editable install)."""
