@@ -112,6 +112,8 @@ class Timed:
         finally:
             sweep_module.summarise = inner
         self.wall = time.perf_counter() - t
+        if state.failed:  # a run with failed chunks is no measure of the speed
+            raise RuntimeError(f"{out}: chunks failed: {state.failed}")
         if client is None:
             self.cpu = time.process_time() - cpu
             self.busiest = self.cpu

@@ -94,6 +94,18 @@ def test_two_workers_give_the_numbers_of_one_process(tmp_path, client):
     assert set(q["unit"]) >= {"RWF", "KES"}
 
 
+def test_the_same_sweep_runs_again_on_the_same_client(tmp_path, client):
+    # the tasks were named by the case, the chunk and the process: a second run of the sweep on the same client named
+    # the tasks of the first, which the scheduler had not always forgotten, and some were cancelled ("lost
+    # dependencies"); each run now names its own
+    sweep = load_sweep(_spec(tmp_path, draws=10, chunk=5))
+    runs = [run_sweep(sweep, tmp_path / f"run-{i}", client=client) for i in range(4)]
+    assert [r.failed for r in runs] == [{}] * 4 and [r.ran for r in runs] == [len(sweep.tasks())] * 4
+    first = read_draws(tmp_path / "run-0")
+    for i in range(1, 4):
+        pd.testing.assert_frame_equal(read_draws(tmp_path / f"run-{i}"), first)
+
+
 def test_a_sweep_resumes_from_the_chunks_written(tmp_path):
     sweep = load_sweep(_spec(tmp_path, draws=10, chunk=5))
     run_sweep(sweep, tmp_path / "out")

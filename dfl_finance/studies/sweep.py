@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import itertools
 import math
-import os
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -503,10 +503,14 @@ def run_sweep(sweep: Sweep, out: str | Path, client: Any = None, resume: bool = 
     else:
         from distributed import as_completed
 
-        # each scenario's text once to every worker, not once in every task (a school plan's text is megabytes)
-        texts = {f: client.scatter(sweep.texts[f], broadcast=True)
+        # each scenario's text once to every worker, not once in every task (a school plan's text is megabytes).
+        # The texts and the tasks have keys of this run alone (hash=False, `run`): keys named by their content or by
+        # the process, a second run on the same client took the first run's, and the first run's release of them
+        # cancelled the second's tasks ("lost dependencies")
+        texts = {f: client.scatter(sweep.texts[f], broadcast=True, hash=False)
                  for f in dict.fromkeys(by_index[case].file for case in todo)}
         futures, summarised = {}, {}
+        run = uuid.uuid4().hex[:12]
         # each case's chunks to one worker first (cases dealt round the workers), so that a worker parses and samples
         # only its own cases; an idle worker may still take chunks of the others (allow_other_workers), so unequal
         # cases still share the workers
@@ -518,13 +522,13 @@ def run_sweep(sweep: Sweep, out: str | Path, client: Any = None, resume: bool = 
             mine = []
             for start, stop in chunks:
                 f = client.submit(chunk_file, texts[c.file], c, start, stop, sweep.draws, sweep.method,
-                                  sweep.basis, retries=RETRIES, pure=False, key=f"dfl-{case}-{start}-{os.getpid()}",
+                                  sweep.basis, retries=RETRIES, pure=False, key=f"dfl-{case}-{start}-{run}",
                                   **prefer)
                 futures[f] = (case, start)
                 mine.append(f)
             if case in whole:
                 summarised[case] = client.submit(summarise_case, drawn(c), portfolio, *mine, pure=False,
-                                                 key=f"dfl-{case}-summary-{os.getpid()}")
+                                                 key=f"dfl-{case}-summary-{run}")
         units = _units(sweep, drawn)  # while the workers compute, not after them
         for f in cast(Any, as_completed)(futures):  # (distributed is not typed)
             case, start = futures.pop(f)  # (the file leaves the worker's memory once written and summarised)
@@ -756,9 +760,9 @@ NOT_IN_WORKERS = ("MALLOC_TRIM_THRESHOLD_",)
 
 def local_client(workers: int) -> Any:
     """A ``distributed`` client on a LocalCluster of ``workers`` processes with one thread each (the engine is
-    numpy: processes, not threads, use the cores), numpy on one thread in each, and glibc's own memory thresholds
-    (:data:`WORKER_ENVIRON`). Its scheduler's web server takes a free port (without one it takes 8787, and warns
-    when another cluster on the machine has it)."""
+    numpy: processes, not threads, use the cores), numpy on one thread in each, glibc's own memory thresholds
+    (:data:`WORKER_ENVIRON`), and no statistical profiler in the workers. Its scheduler's web server takes a free
+    port (without one it takes 8787, and warns when another cluster on the machine has it)."""
     import logging
 
     import dask
@@ -767,7 +771,10 @@ def local_client(workers: int) -> Any:
     environ = {**{k: v for k, v in dask.config.get("distributed.nanny.pre-spawn-environ", {}).items()
                   if k not in NOT_IN_WORKERS}, **WORKER_ENVIRON}
     after = {k: v for k, v in dask.config.get("distributed.nanny.environ", {}).items() if k not in NOT_IN_WORKERS}
-    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ, "distributed.nanny.environ": after}):
+    # the workers' statistical profiler (a stack sample every 10 ms, for the dashboard's profile page) off: 5-8% of a
+    # worker's CPU time on the sweep benchmark, for a page nobody reads in a command's own cluster
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ, "distributed.nanny.environ": after,
+                          "distributed.worker.profile.enabled": False}):
         # its HTTP routes (metrics) on a free port: 8787 may be taken by another scheduler on the machine
         cluster = cast(Any, LocalCluster)(n_workers=workers, threads_per_worker=1, processes=True,  # (not typed)
                                           dashboard_address=":0", silence_logs=logging.ERROR)
