@@ -10,9 +10,20 @@ external debt by four ratios against thresholds that depend on the country's deb
 - ``debt_service_revenue``: external debt service / government revenue excluding grants
 
 The present value of the debt at the end of a year is that of the remaining debt service of what has been
-disbursed by then (not of later disbursements), in USD, at the framework's 5% discount rate. GDP in USD grows with
-real growth and US prices and falls with a real depreciation (:func:`gdp_path`); exports and revenue keep their
-share of GDP. The country's existing debt (the baseline) keeps its ratio to GDP (PV) and to exports (debt service).
+disbursed by then (not of later disbursements), in USD, at the framework's 5% discount rate.
+
+The baseline (the country's existing external debt, and the economy it is measured against) is read at a constant
+real exchange rate from start_year, and every departure of the scenario's real exchange rate from it moves the
+ratios through the accounts (:func:`dsf_paths`; LIC-DSF Guidance Note 2018, the standardised depreciation shock):
+
+- GDP and revenue are earned in local currency: in USD they fall with a real depreciation (:func:`gdp_path`);
+- exports are earned in USD: a depreciation leaves them as they were;
+- external debt is owed in foreign currency, but for its local-currency share (``[debt] external_lcu_share``): its
+  USD value is unchanged by a depreciation, but for that share, which falls with the currency.
+
+So a 30% depreciation takes a 50% PV-of-external-debt-to-GDP baseline to 65% and leaves the ratios to exports as
+they were (a known answer in the tests). Without a departure (the default exchange rate follows relative inflation,
+a constant real rate), the baseline keeps its ratio to GDP (PV) and to exports (debt service).
 """
 
 from __future__ import annotations
@@ -36,6 +47,7 @@ class DsfInputs:
     baseline_pv_gdp: Floats  # (D,) PV of existing external debt / GDP (NaN = unknown)
     baseline_service_exports: Floats  # (D,) existing external debt service / exports (NaN = unknown)
     thresholds: Floats  # (4,) in the order of DSF_RATIOS (NaN = capacity unknown)
+    lcu_share: Floats | None = None  # (D,) share of the existing external debt in local currency (None: 0)
 
 
 def present_value_ahead(payments: Floats, rate: float = GRANT_ELEMENT_RATE) -> Floats:
@@ -84,9 +96,56 @@ def gdp_path(inp: DsfInputs, usd_index: Floats, rer: Floats) -> Floats:
     >>> gdp_path(inp, np.array([[1.0, 1.0]]), np.array([[1.0, 1.25]])).tolist()  # a 25% real depreciation
     [[100.0, 80.0]]
     """
+    return np.asarray(_at_start_rate(inp, usd_index) / (rer / rer[:, [0]]), dtype=float)
+
+
+def _at_start_rate(inp: DsfInputs, usd_index: Floats) -> Floats:
+    """GDP in USD at the real exchange rate of start_year (D, H): ``gdp x (1 + g)^i x (U_i / U_0)``."""
     i = np.arange(usd_index.shape[1])[None, :]
-    return np.asarray(inp.gdp[:, None] * (1.0 + inp.gdp_growth[:, None]) ** i * usd_index / usd_index[:, [0]]
-                      / (rer / rer[:, [0]]), dtype=float)
+    return np.asarray(inp.gdp[:, None] * (1.0 + inp.gdp_growth[:, None]) ** i * usd_index / usd_index[:, [0]],
+                      dtype=float)
+
+
+@dataclass(frozen=True)
+class DsfPaths:
+    """The denominators of the four ratios and the baseline's debt, in nominal USD, (D, H) each."""
+
+    gdp: Floats
+    exports: Floats
+    revenue: Floats
+    base_pv: Floats  # PV of the existing external debt (NaN: unknown)
+    base_service: Floats  # its debt service (NaN: unknown)
+
+
+def dsf_paths(inp: DsfInputs, usd_index: Floats, rer: Floats) -> DsfPaths:
+    """GDP, exports and revenue in USD, and the baseline's PV of external debt and debt service in USD, each year
+    from start_year (D, H), under the scenario's real exchange rate ``rer``.
+
+    With ``d = rer / rer_0`` (1: the real rate of start_year; 1.3: a 30% real depreciation) and ``G`` GDP in USD at
+    the real rate of start_year (real growth and US prices): GDP = G / d and revenue = revenue_share x G / d (earned
+    in local currency); exports = exports_share x G (earned in USD); the baseline's PV = baseline_pv_gdp x G x
+    ((1 - s) + s / d) and its service = baseline_service_exports x exports x ((1 - s) + s / d), where ``s`` is the
+    local-currency share of the debt (owed in foreign currency, its USD value does not move with the rate).
+
+    Examples
+    --------
+    A 50% PV/GDP baseline and a 30% real depreciation in the second year: 65% of GDP; PV / exports unchanged.
+
+    >>> inp = DsfInputs(*(np.array([v]) for v in (100.0, 0.0, 0.25, 0.2, 0.5, 0.1)), np.full(4, np.nan))
+    >>> p = dsf_paths(inp, np.ones((1, 2)), np.array([[1.0, 1.3]]))
+    >>> (p.base_pv / p.gdp).round(12).tolist(), (p.base_pv / p.exports).tolist()
+    ([[0.5, 0.65]], [[2.0, 2.0]])
+    """
+    at_start_rate = _at_start_rate(inp, usd_index)
+    d = rer / rer[:, [0]]
+    share = np.zeros(inp.gdp.shape) if inp.lcu_share is None else inp.lcu_share
+    foreign = (1.0 - share[:, None]) + share[:, None] / d  # the USD value of a USD 1 of the existing debt
+    gdp = at_start_rate / d
+    exports = at_start_rate * inp.exports_share[:, None]
+    return DsfPaths(gdp=np.asarray(gdp, dtype=float), exports=np.asarray(exports, dtype=float),
+                    revenue=np.asarray(gdp * inp.revenue_share[:, None], dtype=float),
+                    base_pv=np.asarray(inp.baseline_pv_gdp[:, None] * at_start_rate * foreign, dtype=float),
+                    base_service=np.asarray(inp.baseline_service_exports[:, None] * exports * foreign, dtype=float))
 
 
 def dsf_ratios(pv_usd: Floats, service_usd: Floats, ppp_capital_usd: Floats, inp: DsfInputs, usd_index: Floats,
@@ -111,9 +170,8 @@ def dsf_ratios(pv_usd: Floats, service_usd: Floats, ppp_capital_usd: Floats, inp
         :data:`DSF_RATIOS`: ``plan:r`` and ``total:r`` (NaN without a baseline); ``ppp_contingent_gdp`` =
         :data:`PPP_CONTINGENT_SHARE` x PPP capital / GDP.
     """
-    gdp = gdp_path(inp, usd_index, rer)
-    exports = gdp * inp.exports_share[:, None]
-    revenue = gdp * inp.revenue_share[:, None]
+    paths = dsf_paths(inp, usd_index, rer)
+    gdp, exports, revenue = paths.gdp, paths.exports, paths.revenue
     pv = pv_usd
     with np.errstate(divide="ignore", invalid="ignore"):
         plan = {
@@ -122,8 +180,7 @@ def dsf_ratios(pv_usd: Floats, service_usd: Floats, ppp_capital_usd: Floats, inp
             "debt_service_exports": service_usd / exports,
             "debt_service_revenue": service_usd / revenue,
         }
-        base_pv = inp.baseline_pv_gdp[:, None] * gdp
-        base_service = inp.baseline_service_exports[:, None] * exports
+        base_pv, base_service = paths.base_pv, paths.base_service
         total = {
             "pv_debt_gdp": (pv + base_pv) / gdp,
             "pv_debt_exports": (pv + base_pv) / exports,

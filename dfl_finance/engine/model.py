@@ -18,7 +18,7 @@ import numpy as np
 from dfl_finance.engine import Bools, Floats
 from dfl_finance.engine.costs import CostInputs, CostProjection, project_costs, whole_units
 from dfl_finance.engine.discount import present_value_at
-from dfl_finance.engine.dsf import DsfInputs, dsf_metrics, dsf_ratios, gdp_path, pv_outstanding
+from dfl_finance.engine.dsf import DsfInputs, dsf_metrics, dsf_paths, dsf_ratios, pv_outstanding
 from dfl_finance.engine.financing import DOMESTIC, Allocation, SourceInputs, allocate, cell_costs
 from dfl_finance.engine.fiscal import budget_path, cost_metrics, financing_metrics, fiscal_arrays, recurrent_metrics
 from dfl_finance.engine.loans import (
@@ -166,11 +166,9 @@ def _pose(inp: ModelInputs, full: CostProjection) -> tuple[AllocationProblem, Co
     recurrent = np.where(np.arange(H)[None, :] >= Y, plan_cost, 0.0)  # carried by the government after the plan
     limits = None
     if inp.dsf is not None:
-        gdp = gdp_path(inp.dsf, inp.prices.window(inp.prices.usd, H), inp.prices.window(inp.prices.rer, H))
-        exports = gdp * inp.dsf.exports_share[:, None]
-        limits = DsfLimits(gdp=gdp, exports=exports, revenue=gdp * inp.dsf.revenue_share[:, None],
-                           base_pv=np.nan_to_num(inp.dsf.baseline_pv_gdp[:, None] * gdp),
-                           base_service=np.nan_to_num(inp.dsf.baseline_service_exports[:, None] * exports),
+        paths = dsf_paths(inp.dsf, inp.prices.window(inp.prices.usd, H), inp.prices.window(inp.prices.rer, H))
+        limits = DsfLimits(gdp=paths.gdp, exports=paths.exports, revenue=paths.revenue,
+                           base_pv=np.nan_to_num(paths.base_pv), base_service=np.nan_to_num(paths.base_service),
                            thresholds=inp.dsf.thresholds)
     problem = AllocationProblem(cells=cells, sources=src, budget=budget, recurrent=recurrent, discount=inp.discount,
                                 burden_limit=inp.burden_limit, dsf=limits)

@@ -232,9 +232,15 @@ class Debt(_Model):
     revenue: float | None = _amount(None, description="Government revenue excluding grants", unit="USD/yr")
     exports: float | None = _amount(None, description="Exports of goods and services", unit="USD/yr")
     pv_external_debt: float | None = _amount(None, description="Baseline: present value of public external debt "
-                                             "(held as a constant share of GDP)", unit="USD")
+                                             "(its ratio to GDP at the real exchange rate of start_year is kept: a "
+                                             "real depreciation raises it)", unit="USD")
     external_debt_service: float | None = _amount(None, description="Baseline: public external debt service "
-                                                  "(held as a constant share of exports)", unit="USD/yr")
+                                                  "(held as a constant share of exports, earned in USD: a "
+                                                  "depreciation raises it against revenue)", unit="USD/yr")
+    external_lcu_share: float = _field(0.0, description="Share of the baseline's external debt owed in local "
+                                       "currency: its USD value falls with a depreciation, while the rest is "
+                                       "unchanged in USD and rises against GDP and revenue", unit="share",
+                                       ge=0.0, le=1.0)
 
 
 class Context(_Model):

@@ -453,6 +453,7 @@ def _dsf_inputs(scenario: Scenario, prices: Prices, data: MacroData) -> DsfInput
         else np.full(D, debt.external_debt_service / debt.exports),
         thresholds=np.asarray(thresholds if len(thresholds) == len(DSF_RATIOS) else [np.nan] * len(DSF_RATIOS),
                               dtype=float),
+        lcu_share=np.full(D, debt.external_lcu_share),
     )
 
 

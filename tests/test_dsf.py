@@ -1,0 +1,123 @@
+"""Debt sustainability (LIC-DSF): the baseline's debt and the economy it is measured against respond to a shock
+through the accounts (issue 22), checked against answers worked out by hand in the comments.
+
+The LIC-DSF's standardised depreciation shock is a one-off 30% nominal depreciation (IMF and World Bank, Guidance Note
+on the Bank-Fund Debt Sustainability Framework for Low Income Countries, 2018, section on the standardised stress
+tests). External debt is owed in foreign currency: its USD value does not move with the exchange rate, while GDP and
+revenue, earned in local currency, fall in USD; exports, earned in USD, do not.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dfl_finance import run, scenario_from_dict
+from dfl_finance.engine.dsf import DsfInputs, dsf_paths
+from dfl_finance.studies.risk.stress import StressSpec, apply_stress
+
+
+def _economy(pv_gdp=0.5, service_exports=0.1, lcu_share=None, years=4):
+    """A plan of RWF 130 bn a year (USD 100 M) paid from the budget (it adds no debt) in RWF, with a baseline: GDP USD 10 bn in 2026, exports USD 2.5
+    bn (25% of GDP), revenue USD 2 bn (20%), PV of external debt ``pv_gdp`` of GDP, debt service ``service_exports``
+    of exports. Local and US inflation are equal and the exchange rate follows them: the real rate is constant."""
+    gdp = 10e9
+    debt = {"capacity": "medium", "data_year": 2026, "gdp": gdp, "exports": 0.25 * gdp, "revenue": 0.2 * gdp,
+            "pv_external_debt": pv_gdp * gdp, "external_debt_service": service_exports * 0.25 * gdp}
+    if lcu_share is not None:
+        debt["external_lcu_share"] = lcu_share
+    return scenario_from_dict({
+        "scenario": {"name": "economy", "start_year": 2026, "years": years, "post_horizon_years": 0,
+                     "currency": "RWF"},
+        "macro": {"inflation": 0.03, "usd_inflation": 0.03, "fx_rate": 1300.0},
+        "context": {"schools": 0, "learners": 0, "teachers": 0, "education_budget": 1e14},
+        "debt": debt,
+        "programme": [{"id": "a", "pillar": "governance", "driver": "none",
+                       "cost": [{"item": "a", "kind": "fixed_opex", "unit_cost": 1.3e11}]}],
+        "source": [{"id": "mof", "kind": "domestic"}],
+    })
+
+
+def _totals(result, ratio):
+    dsf = result.dsf_df()
+    return dsf[dsf["ratio"] == ratio].set_index("year")["total"]
+
+
+def test_a_30_percent_depreciation_takes_a_50_percent_pv_of_debt_to_gdp_to_65_percent():
+    """The shock comes in the plan's second year (2027) and stays. The debt, in USD, is what it was; GDP in USD is
+    1 / 1.3 of what it was: 50% x 1.3 = 65% of GDP. Exports are earned in USD: PV / exports stays 0.5 / 0.25 = 200%,
+    and debt service / exports 10%. Revenue is earned in local currency: service / revenue, 10% x 2.5 bn / 2 bn =
+    12.5% before, is 12.5% x 1.3 = 16.25% after."""
+    base = run(_economy())
+    shocked = run(apply_stress(_economy(), StressSpec("depreciation")))
+    assert _totals(base, "pv_debt_gdp").tolist() == pytest.approx([0.5] * 4, abs=1e-12)
+    assert _totals(shocked, "pv_debt_gdp").tolist() == pytest.approx([0.5, 0.65, 0.65, 0.65], abs=1e-12)
+    for ratio, value in (("pv_debt_exports", 2.0), ("debt_service_exports", 0.1)):
+        assert _totals(shocked, ratio).tolist() == pytest.approx([value] * 4, abs=1e-12)
+    assert _totals(shocked, "debt_service_revenue").tolist() == pytest.approx([0.125] + [0.1625] * 3, abs=1e-12)
+    # above the 40% threshold of medium capacity either way; the shock leaves 25 points less headroom in 2027
+    dsf = shocked.dsf_df()
+    row = dsf[(dsf["ratio"] == "pv_debt_gdp") & (dsf["year"] == 2027)].iloc[0]
+    assert row["threshold"] == pytest.approx(0.40) and bool(row["above_threshold"])
+
+
+def test_the_local_currency_share_of_the_debt_falls_with_the_currency():
+    """40% of the debt in local currency: after a 30% depreciation it is worth 1 / 1.3 in USD, the rest unchanged.
+    PV in USD: 0.5 G (0.6 + 0.4 / 1.3) against GDP G / 1.3: 0.5 x (0.6 x 1.3 + 0.4) = 0.5 x 1.18 = 59%.
+    Against exports (0.25 G, unchanged): 2.0 x (0.6 + 0.4 / 1.3) = 1.815385."""
+    shocked = run(apply_stress(_economy(lcu_share=0.4), StressSpec("depreciation")))
+    assert _totals(shocked, "pv_debt_gdp")[2027] == pytest.approx(0.59, abs=1e-12)
+    assert _totals(shocked, "pv_debt_exports")[2027] == pytest.approx(2.0 * (0.6 + 0.4 / 1.3), abs=1e-9)  # (10 digits)
+    # without a shock the share changes nothing
+    assert _totals(run(_economy(lcu_share=0.4)), "pv_debt_gdp").tolist() == pytest.approx([0.5] * 4, abs=1e-12)
+
+
+def test_a_depreciation_moves_the_plans_usd_debt_against_gdp_and_not_against_exports():
+    """The plan's own external debt (a USD loan that pays only in 2026, before the shock: the same USD both ways) is
+    in USD too: from 2027 its PV is 1.3 times the share of GDP it was, and the same share of exports."""
+    raw = _economy().model_dump(mode="json", exclude_none=True)
+    raw["source"] = [{"id": "bank", "kind": "loan", "currency": "USD", "rate": 0.02, "grace_years": 1,
+                      "maturity_years": 10, "repayment": "linear", "last_year": 2026},
+                     {"id": "mof", "kind": "domestic"}]
+    sc = scenario_from_dict(raw)
+    base, shocked = run(sc).dsf_df(), run(apply_stress(sc, StressSpec("depreciation"))).dsf_df()
+
+    def plan(dsf, ratio):
+        return dsf[dsf["ratio"] == ratio].set_index("year")["plan"]
+
+    assert plan(base, "pv_debt_gdp")[2027] > 0
+    for year in (2027, 2028, 2029):
+        assert plan(shocked, "pv_debt_gdp")[year] == pytest.approx(1.3 * plan(base, "pv_debt_gdp")[year], rel=1e-8)
+        assert plan(shocked, "pv_debt_exports")[year] == pytest.approx(plan(base, "pv_debt_exports")[year],
+                                                                        rel=1e-8)
+
+
+@settings(max_examples=50, deadline=None)
+@given(pv=st.floats(0.0, 2.0), service=st.floats(0.0, 0.5), share=st.floats(0.0, 1.0),
+       shock=st.floats(-0.5, 3.0), growth=st.floats(-0.05, 0.1))
+def test_a_real_depreciation_scales_the_baselines_ratios_by_the_accounts(pv, service, share, shock, growth):
+    """For any baseline, local-currency share ``s`` and real depreciation ``x`` (d = 1 + x): PV/GDP = b x ((1 - s) d
+    + s); PV/exports and service/exports x ((1 - s) + s / d); service/revenue x ((1 - s) d + s)."""
+    inp = DsfInputs(np.array([1e9]), np.array([growth]), np.array([0.3]), np.array([0.2]), np.array([pv]),
+                    np.array([service]), np.full(4, np.nan), np.array([share]))
+    d = 1.0 + shock
+    p = dsf_paths(inp, np.array([[1.0, 1.02, 1.04]]), np.array([[1.0, d, d]]))
+    assert p.base_pv[0, 1:] / p.gdp[0, 1:] == pytest.approx([pv * ((1 - share) * d + share)] * 2, rel=1e-12,
+                                                              abs=1e-15)
+    assert p.base_pv[0, 1:] / p.exports[0, 1:] == pytest.approx([pv / 0.3 * ((1 - share) + share / d)] * 2,
+                                                                  rel=1e-12, abs=1e-15)
+    assert p.base_service[0, 1:] / p.revenue[0, 1:] == pytest.approx(
+        [service * 0.3 / 0.2 * ((1 - share) * d + share)] * 2, rel=1e-12, abs=1e-15)
+    assert p.base_pv[0, 0] / p.gdp[0, 0] == pytest.approx(pv, rel=1e-12, abs=1e-15)  # before the shock
+
+
+def test_a_local_currency_share_outside_0_to_1_names_its_field():
+    from dfl_finance import ScenarioError
+
+    raw = _economy().model_dump(mode="json", exclude_none=True)
+    raw["debt"]["external_lcu_share"] = 1.5
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_dict(raw)
+    assert "debt.external_lcu_share" in str(info.value) and "1.5" in str(info.value)
