@@ -234,6 +234,11 @@ SOURCE_METRICS: dict[str, Metric] = {
     "grant_element": Metric("grant_element", "Grant element", "share", "share",
                             "How much of one loan is a gift: 1 minus the present value of its debt service over the "
                             "present value of its disbursements (not shown if it never disburses)"),
+    "ppp_value_for_money": Metric("ppp_value_for_money", "PPP value for money", "money", "{cur}",
+                                  "An availability PPP against the public sector comparator: the present value of "
+                                  "building what it finances with the budget, minus that of its availability "
+                                  "payments, both at the government's rate ([context] gap_financing, else the "
+                                  "discount rate); positive when the PPP costs the government less"),
 }
 
 

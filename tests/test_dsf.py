@@ -20,9 +20,10 @@ from dfl_finance.studies.risk.stress import StressSpec, apply_stress
 
 
 def _economy(pv_gdp=0.5, service_exports=0.1, lcu_share=None, years=4):
-    """A plan of RWF 130 bn a year (USD 100 M) paid from the budget (it adds no debt) in RWF, with a baseline: GDP USD 10 bn in 2026, exports USD 2.5
-    bn (25% of GDP), revenue USD 2 bn (20%), PV of external debt ``pv_gdp`` of GDP, debt service ``service_exports``
-    of exports. Local and US inflation are equal and the exchange rate follows them: the real rate is constant."""
+    """A plan of RWF 130 bn a year (USD 100 M) paid from the budget (it adds no debt) in RWF, with a baseline: GDP
+    USD 10 bn in 2026, exports USD 2.5 bn (25% of GDP), revenue USD 2 bn (20%), PV of external debt ``pv_gdp`` of GDP,
+    debt service ``service_exports`` of exports. Local and US inflation are equal and the exchange rate follows them:
+    the real rate is constant."""
     gdp = 10e9
     debt = {"capacity": "medium", "data_year": 2026, "gdp": gdp, "exports": 0.25 * gdp, "revenue": 0.2 * gdp,
             "pv_external_debt": pv_gdp * gdp, "external_debt_service": service_exports * 0.25 * gdp}
@@ -255,3 +256,71 @@ def test_a_bad_shock_or_standard_deviation_names_its_field_and_value(debt, field
     with pytest.raises(ScenarioError) as info:
         scenario_from_dict(raw)
     assert field in str(info.value) and value in str(info.value)
+
+
+# ------------------------------------------------------------------------------------------------ PPPs (GFSM 2014)
+
+
+def _ppp_plan(liability=None, discount_rate=0.05, currency="USD", capacity="medium"):
+    """A USD scenario (prices flat): a kit of USD 1,000 in 2026 financed by a PPP at 10% over 2 years, paid 576.19
+    in 2027 and 2028 (1,000 x 0.1 / (1 - 1.1^-2)); GDP USD 100,000, exports 25,000, revenue 20,000."""
+    source = {"id": "operator", "kind": "ppp", "contract_years": 2, "return_rate": 0.10, "currency": currency}
+    if liability:
+        source["liability"] = liability
+    return scenario_from_dict({
+        "scenario": {"name": "ppp", "start_year": 2026, "years": 1, "post_horizon_years": 0, "currency": "USD",
+                     "discount_rate": discount_rate},
+        "context": {"schools": 0, "learners": 0, "teachers": 0, "education_budget": 1e6},
+        "debt": {"capacity": capacity, "data_year": 2026, "gdp": 1e5, "exports": 2.5e4, "revenue": 2e4},
+        "programme": [{"id": "kit", "pillar": "governance", "driver": "none",
+                       "cost": [{"item": "kit", "kind": "fixed_capex", "unit_cost": 1000.0, "schedule": [2026]}]}],
+        "source": [source, {"id": "mof", "kind": "domestic"}],
+    })
+
+
+def test_an_availability_ppp_in_usd_is_external_public_debt():
+    """Its capital is public debt (GFSM 2014: the government bears the demand risk and pays): at the end of 2026 the
+    PV at 5% of the payments still due, 576.19 / 1.05 + 576.19 / 1.05^2 = 1,071.35, is 1.0714% of GDP, in the
+    external ratios (it is owed in USD) and in total public debt; it is no longer a contingent liability."""
+    payment = 1000 * 0.1 / (1 - 1.1 ** -2)
+    pv = payment / 1.05 + payment / 1.05 ** 2
+    dsf = run(_ppp_plan()).dsf_df().set_index(["ratio", "year"])
+    assert dsf.loc[("pv_debt_gdp", 2026), "plan"] == pytest.approx(pv / 1e5, abs=1e-9)
+    assert dsf.loc[("pv_public_debt_gdp", 2026), "plan"] == pytest.approx(pv / 1e5, abs=1e-9)
+    assert dsf.loc[("debt_service_exports", 2027), "plan"] == pytest.approx(payment / 2.5e4, abs=1e-9)
+    assert dsf.loc[("ppp_contingent_gdp", 2026), "plan"] == 0.0
+
+
+def test_a_user_pays_ppp_costs_the_budget_nothing_and_stays_contingent():
+    """Users pay the operator: no PPP payment in the fiscal table or the government's cost; its capital, 1,000 at the
+    end of 2026, is a contingent liability (35% of it: 0.35% of GDP), and no debt."""
+    res = run(_ppp_plan("user_pays"))
+    fiscal = res.fiscal_df()
+    assert fiscal["ppp_payments"].sum() == 0 and res.summary()["pv_government_cost"] == 0
+    dsf = res.dsf_df().set_index(["ratio", "year"])
+    assert dsf.loc[("ppp_contingent_gdp", 2026), "plan"] == pytest.approx(0.35 * 1000 / 1e5, abs=1e-9)
+    assert dsf.loc[("pv_debt_gdp", 2026), "plan"] == 0.0 and dsf.loc[("pv_public_debt_gdp", 2026), "plan"] == 0.0
+    available = run(_ppp_plan())
+    assert available.fiscal_df()["ppp_payments"].sum() == pytest.approx(2 * 1000 * 0.1 / (1 - 1.1 ** -2), abs=0.02)
+
+
+@pytest.mark.parametrize("rate, expected", [
+    (0.10, 0.0),  # at the operator's own return the payments are worth the capex: no gain, no loss
+    (0.0, 1000 - 2 * 1000 * 0.1 / (1 - 1.1 ** -2)),  # undiscounted: 1,000 - 1,152.38 = -152.38
+    (0.05, 1000 - 1000 * 0.1 / (1 - 1.1 ** -2) * (1 / 1.05 + 1 / 1.05 ** 2)),  # 1,000 - 1,071.35 = -71.35
+])
+def test_the_value_for_money_of_a_ppp_against_building_it_with_the_budget(rate, expected):
+    """The public sector comparator: the kit's 1,000 paid by the budget in 2026, against the PPP's payments of 576.19
+    in 2027 and 2028, both at the government's rate (here the scenario's discount rate: no gap financing)."""
+    summary = run(_ppp_plan(discount_rate=rate)).summary()
+    assert summary["ppp_value_for_money__operator"] == pytest.approx(expected, abs=0.005)  # (cents)
+
+
+def test_a_liability_on_another_kind_of_source_names_its_field():
+    from dfl_finance import ScenarioError
+
+    raw = _ppp_plan().model_dump(mode="json", exclude_none=True)
+    raw["source"][1]["liability"] = "availability"
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_dict(raw)
+    assert "source[1].liability" in str(info.value) and "only ppp sources" in str(info.value)

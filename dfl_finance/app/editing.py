@@ -224,7 +224,7 @@ LINE_COLUMNS = ["programme", "item", "kind", "unit_cost", "currency", "price_yea
 SOURCE_COLUMNS = ["id", "name", "kind", "priority", "eligible", "currency", "share_cap", "annual_cap", "commitment",
                   "first_year", "last_year", "terms", "rate", "grace_years", "maturity_years", "repayment",
                   "schedule", "balloon", "commitment_fee", "front_end_fee", "match_sources", "match_ratio",
-                  "contract_years", "return_rate", "budget_share_cap"]
+                  "contract_years", "return_rate", "liability", "budget_share_cap"]
 
 
 #: Fields of a source that the sources table does not show: a table edit keeps them as they were.

@@ -17,7 +17,7 @@ import numpy as np
 
 from dfl_finance.engine import Bools, Floats
 from dfl_finance.engine.costs import CostInputs, CostProjection, project_costs, whole_units
-from dfl_finance.engine.discount import present_value_at
+from dfl_finance.engine.discount import present_value, present_value_at
 from dfl_finance.engine.dsf import DsfInputs, dsf_metrics, dsf_paths, dsf_ratios, pv_outstanding
 from dfl_finance.engine.financing import DOMESTIC, Allocation, SourceInputs, allocate, cell_costs
 from dfl_finance.engine.fiscal import budget_path, cost_metrics, financing_metrics, fiscal_arrays, recurrent_metrics
@@ -43,6 +43,7 @@ class LoanSpec:
     commitment_fee: float
     usd: bool = False  # the credit is in USD; else in the local currency
     external: bool = False  # counts as external public debt (the debt-sustainability view)
+    public: bool = True  # the government pays it and owes it (a user-pays PPP: the users pay, a contingent liability)
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,7 @@ class Simulation:
     reached_funded: Floats = field(repr=False, default_factory=lambda: np.zeros((0, 0, 0)))  # (D, Y, P)
     plan_cost: Floats = field(repr=False, default_factory=lambda: np.zeros((0, 0)))  # (D, H) incl. after the plan
     dsf: dict[str, Floats] = field(repr=False, default_factory=dict)  # (D, H) each
+    ppp_value_for_money: dict[int, Floats] = field(repr=False, default_factory=dict)  # by source index, (D,)
 
 
 def _service_terms(inp: ModelInputs, spec: LoanSpec, conversion: Floats) -> ServiceTerms:
@@ -155,7 +157,7 @@ def _pose(inp: ModelInputs, full: CostProjection) -> tuple[AllocationProblem, Co
     cells = cell_costs(proj.amount, inp.costs.line_programme, inp.costs.line_kind, inp.n_programmes)
     budget = budget_path(inp.education_budget, inp.budget_growth, H)
     conv = {False: inp.conversion(False), True: inp.conversion(True)}
-    specs = inp.loans + inp.ppps
+    specs = inp.loans + [s for s in inp.ppps if s.public]  # a user-pays PPP costs the budget nothing
     src = inp.sources
     if src.net_envelope and specs:
         src = replace(src, service=tuple(_service_terms(inp, s, conv[s.usd]) for s in specs))
@@ -178,16 +180,36 @@ def _pose(inp: ModelInputs, full: CostProjection) -> tuple[AllocationProblem, Co
 def _domestic_pv_usd(inp: ModelInputs, nominal: dict[int, DebtService], gap: Floats,
                      conv: dict[bool, Floats]) -> Floats:
     """PV at the end of each year, at the framework's 5%, of the plan's domestic debt in nominal USD (D, H): its loans
-    in local currency and the gap bond of ``[context] gap_financing`` (what would close the gap)."""
+    and availability PPPs in local currency, and the gap bond of ``[context] gap_financing`` (what would close the
+    gap)."""
     Y, H = inp.years, inp.horizon
     D = gap.shape[0]
     local = sum((pv_outstanding(nominal[s.source].disbursed[:, :Y],
                                 unit_payments(*common_profile(s.profile, s.rate)), H)
-                 for s in inp.loans if not s.external), np.zeros((D, H)))
+                 for s in inp.loans + inp.ppps if s.public and not s.external), np.zeros((D, H)))
     if inp.gap_bond is not None:
         local = local + pv_outstanding(gap * conv[False][:, :Y], unit_payments(inp.gap_bond.profile,
                                                                                inp.gap_bond.rate), H)
     return np.asarray(local * conv[True] / conv[False], dtype=float)  # nominal local currency -> nominal USD
+
+
+def value_for_money(capex: Floats, payments: Floats, inp: ModelInputs, nominal: Floats) -> Floats:
+    """A PPP against the public sector comparator (D,): the PV of building what it finances with the budget (its
+    capex, paid when built) minus the PV of its availability payments, both at the government's rate, in constant
+    prices of the price year at start_year. Positive: the PPP costs the government less.
+
+    The government's rate is that of its market borrowing (``[context] gap_financing``, nominal: the nominal flows
+    are discounted at it); without it, the scenario's discount rate. ``capex`` (D, Y) and ``payments`` (D, H) are in
+    constant local prices; ``nominal`` (D, H) turns them into nominal local currency (a known answer by hand in
+    tests/test_dsf.py).
+    """
+    Y, H = capex.shape[1], payments.shape[1]
+    if inp.gap_bond is None:
+        return np.asarray(present_value_at(capex, inp.discount) - present_value_at(payments, inp.discount),
+                          dtype=float)
+    rate = np.full(capex.shape[0], inp.gap_bond.rate)
+    built, paid = present_value(capex * nominal[:, :Y], rate), present_value(payments * nominal[:, :H], rate)
+    return np.asarray((built - paid) / nominal[:, 0], dtype=float)
 
 
 def simulate(inp: ModelInputs, allocation: AllocationStep | None = None) -> Simulation:
@@ -200,7 +222,7 @@ def simulate(inp: ModelInputs, allocation: AllocationStep | None = None) -> Simu
     if allocation is None:
         alloc = allocate(cells, src, budget[:, :Y])
     else:
-        specs = [(s, True) for s in inp.loans] + [(s, False) for s in inp.ppps]
+        specs = [(s, True) for s in inp.loans] + [(s, False) for s in inp.ppps if s.public]
         service = service_specs(specs, conv, inp.sources.commitment, inp.sources.window, Y, H)
         alloc = allocation(replace(problem, service=service))
     paid = alloc.pay.sum(axis=3)
@@ -213,13 +235,13 @@ def simulate(inp: ModelInputs, allocation: AllocationStep | None = None) -> Simu
                                                                commitment[:, spec.source], window[spec.source])
     ppp: dict[int, DebtService] = {}
     for spec in inp.ppps:
-        _, ppp[spec.source] = _in_currency(paid[:, :, spec.source], spec, conv[spec.usd], H,
-                                           commitment[:, spec.source], window[spec.source])
+        nominal[spec.source], ppp[spec.source] = _in_currency(paid[:, :, spec.source], spec, conv[spec.usd], H,
+                                                              commitment[:, spec.source], window[spec.source])
     kind = inp.sources.kind
     D = paid.shape[0]
     zeros = np.zeros((D, H))
     debt_total = sum((d.payments for d in debt.values()), zeros)
-    ppp_total = sum((d.payments for d in ppp.values()), zeros)
+    ppp_total = sum((ppp[s.source].payments for s in inp.ppps if s.public), zeros)  # what the government pays
     domestic = paid[:, :, kind == DOMESTIC].sum(axis=2)
     gap = alloc.gap.sum(axis=2)
     fiscal = fiscal_arrays(budget, domestic, debt_total, ppp_total, gap, inp.burden_limit,
@@ -248,11 +270,13 @@ def simulate(inp: ModelInputs, allocation: AllocationStep | None = None) -> Simu
     if inp.dsf is not None:
         usd = inp.prices.window(inp.prices.usd, H)
         rer = inp.prices.window(inp.prices.rer, H)
-        abroad = [s for s in inp.loans if s.external]
+        # external debt: loans in USD, and availability PPPs in USD (their capital is public debt, GFSM 2014)
+        abroad = [s for s in inp.loans + inp.ppps if s.external and s.public]
         external_service = sum((nominal[s.source].payments for s in abroad), zeros)
         pv = sum((pv_outstanding(nominal[s.source].disbursed[:, :Y],
                                  unit_payments(*common_profile(s.profile, s.rate)), H) for s in abroad), zeros)
-        ppp_capital = sum((d.outstanding for d in ppp.values()), zeros) * conv[True]
+        # contingent: the capital of user-pays PPPs (the government's only if the operator fails)
+        ppp_capital = sum((ppp[s.source].outstanding for s in inp.ppps if not s.public), zeros) * conv[True]
         dsf = dsf_ratios(pv, external_service, ppp_capital, inp.dsf, usd, rer,
                          domestic_pv_usd=_domestic_pv_usd(inp, nominal, gap, conv))
         # the years of the plan and of its repayments, as in dsf.csv
@@ -260,6 +284,8 @@ def simulate(inp: ModelInputs, allocation: AllocationStep | None = None) -> Simu
         last = np.where(owed > 0, np.arange(H)[None, :], -1).max(axis=1)
         metrics.update(dsf_metrics(dsf, inp.dsf.thresholds, np.maximum(last + 1, Y).astype(float),
                                    inp.dsf.public_benchmark))
+    vfm = {s.source: value_for_money(paid[:, :, s.source], ppp[s.source].payments, inp, conv[False])
+           for s in inp.ppps if s.public}
     return Simulation(costs=proj, cells=cells, allocation=alloc, paid=paid, debt=debt, ppp=ppp,
                       fiscal=fiscal, metrics=metrics, loan_grant_element=loan_ge, reached_funded=funded,
-                      plan_cost=plan_cost, dsf=dsf)
+                      plan_cost=plan_cost, dsf=dsf, ppp_value_for_money=vfm)

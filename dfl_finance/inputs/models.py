@@ -218,6 +218,8 @@ class GapFinancing(_Model):
     note: Note = _field("", description="Where the terms come from", allowed=NOTE_RULE)
 
 
+#: Who bears a PPP's demand risk (``[[source]] liability``).
+PppLiability = Literal["availability", "user_pays"]
 #: A shock's value in one projection year: a deviation from the baseline, a fall negative.
 ShockValue = Annotated[float, Field(ge=-1.0, le=1.0)]
 
@@ -517,6 +519,11 @@ class Source(_Model):
                                         ge=1, le=60)
     return_rate: float | None = _field(None, description="ppp: the operator's return, the rate of the annuity",
                                        unit="1/yr", ge=0.0, le=1.0, varies=True)
+    liability: PppLiability | None = _field(None, description="ppp: who bears the demand risk (GFSM 2014). "
+                                            "availability (default): the government pays the availability "
+                                            "payments, and the capital is public debt; user_pays: users pay the "
+                                            "operator, the government pays nothing, and the capital is a "
+                                            "contingent liability")
     budget_share_cap: float | None = _field(None, description="domestic: at most this share of the education "
                                             "budget per year", unit="share", ge=0.0, le=1.0, varies=True)
     reliability: float | None = _field(None, description="risk runs: the probability that the pledge materialises "

@@ -255,7 +255,7 @@ def _kind_problems(s: Source, where: str) -> list[Problem]:
     """Fields that belong to another kind of source, and the fields a kind needs."""
     out: list[Problem] = []
     owners = {**{f: "loan" for f in LOAN_FIELDS}, **{f: "ppp" for f in PPP_FIELDS}, "match": "grant",
-              "budget_share_cap": "domestic"}
+              "budget_share_cap": "domestic", "liability": "ppp"}
     for field, kind in owners.items():
         if kind != s.kind and getattr(s, field) is not None:
             out.append(Problem(f"{where}.{field}", f"only {kind} sources have this field (kind is {s.kind})",

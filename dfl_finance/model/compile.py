@@ -404,7 +404,9 @@ def _loan_specs(scenario: Scenario, draws: int = 1,
         elif s.kind == "ppp":
             years = _given(s.contract_years, "contract_years")
             rates = value(("source", i, "return_rate"), _given(s.return_rate, "return_rate"))
-            ppps.append(LoanSpec(i, *_per_draw(lambda r: ppp_profile(years, r), rates), 0.0, 0.0, usd))
+            public = s.liability != "user_pays"  # availability (the default): public debt (GFSM 2014)
+            ppps.append(LoanSpec(i, *_per_draw(lambda r: ppp_profile(years, r), rates), 0.0, 0.0, usd,
+                                 external=(usd or local == USD) and public, public=public))
     return loans, ppps
 
 

@@ -332,7 +332,10 @@ class Result:
             df[col] = self._in_basis(values) if col in MONEY_COLUMNS else values
         df = self._rounded(df)
         rows: dict[str, list[Floats]] = {"debt_service": [np.zeros(n)], "ppp_payments": [np.zeros(n)]}
+        users_pay = self._users_pay
         for i, flows in self._debt_rows.items():
+            if i in users_pay:  # a user-pays PPP: its users pay the operator, not the government
+                continue
             for flow in ("interest", "principal", "fees"):
                 rows["ppp_payments" if i in self.sim.ppp else "debt_service"].append(
                     np.pad(flows[flow], (0, n - len(flows[flow]))))
@@ -341,6 +344,11 @@ class Result:
         df["government_burden"] = add_up(df[["domestic_outlay", "debt_service", "ppp_payments",
                                              "recurrent_after_plan"]].to_numpy().T, self.digits, axis=0)
         return self._basis_columns(df)
+
+    @property
+    def _users_pay(self) -> set[int]:
+        """The sources that are user-pays PPPs (``liability = "user_pays"``)."""
+        return {i for i, s in enumerate(self.scenario.source) if s.kind == "ppp" and s.liability == "user_pays"}
 
     @property
     def _cost_years(self) -> int:
@@ -397,6 +405,8 @@ class Result:
         for i, ge in self.sim.loan_grant_element.items():
             out[source_metric_key("grant_element", self.scenario.source[i].id)] = np.asarray(ge, dtype=float)
         factors = self._factors
+        for i, vfm in self.sim.ppp_value_for_money.items():  # an amount of start_year, like the PVs
+            out[source_metric_key("ppp_value_for_money", self.scenario.source[i].id)] = vfm * factors[:, 0]
         for key in PV_METRICS:
             if key in out:
                 out[key] = out[key] * factors[:, 0]  # an amount of start_year
@@ -428,9 +438,12 @@ class Result:
         out = {"total_cost": cost, "total_external": sum((by_kind[k] for k in EXTERNAL_KINDS), np.zeros_like(cost)),
                "total_gap": _rows_added_up(self.sim.allocation.gap, f[:, :, None], d, (1, 2)),
                **{f"total_{k}": by_kind[k] for k in SOURCE_KINDS}}
+        users_pay = self._users_pay
         for key, flows in (("total_debt_service", self.sim.debt), ("total_ppp_payments", self.sim.ppp)) if debt else ():
             # each loan's rows add up to its rounded running totals (_rounded_totals); the loans' totals added up
-            out[key] = sum((_rounded_totals(ds, factors, d) for ds in flows.values()), np.zeros_like(cost))
+            # (what the government pays: not a user-pays PPP's)
+            out[key] = sum((_rounded_totals(ds, factors, d) for i, ds in flows.items() if i not in users_pay),
+                           np.zeros_like(cost))
         return out
 
     def yearly_arrays(self, years: int | None = None) -> dict[str, Floats]:
