@@ -92,6 +92,9 @@ class Simulation:
     reached_funded: Floats = field(repr=False, default_factory=lambda: np.zeros((0, 0, 0)))  # (D, Y, P)
     plan_cost: Floats = field(repr=False, default_factory=lambda: np.zeros((0, 0)))  # (D, H) incl. after the plan
     dsf: dict[str, Floats] = field(repr=False, default_factory=dict)  # (D, H) each
+    #: (D, N, L) the cost of every line over the plan and the years after it (N = Y + post-horizon years): the
+    #: projection the plan's years are a view of, so keeping it costs no memory (the GFS accounts read it)
+    line_cost: Floats = field(repr=False, default_factory=lambda: np.zeros((0, 0, 0)))
 
 
 def _service_terms(inp: ModelInputs, spec: LoanSpec, conversion: Floats) -> ServiceTerms:
@@ -245,4 +248,4 @@ def simulate(inp: ModelInputs, allocation: AllocationStep | None = None) -> Simu
         metrics.update(dsf_metrics(dsf, inp.dsf.thresholds, np.maximum(last + 1, Y).astype(float)))
     return Simulation(costs=proj, cells=cells, allocation=alloc, paid=paid, debt=debt, ppp=ppp,
                       fiscal=fiscal, metrics=metrics, loan_grant_element=loan_ge, reached_funded=funded,
-                      plan_cost=plan_cost, dsf=dsf)
+                      plan_cost=plan_cost, dsf=dsf, line_cost=full.amount)
