@@ -185,7 +185,9 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         "table", more="Each loan or PPP to its last payment.", first=_PORTFOLIO_FIRST),
     Table("fiscal", _RUN_COMMANDS, _FISCAL,
           "The government's burden on the education budget in every year, against the burden limit; the domestic "
-          "envelope; the cost of the plan including the years after it (plan_cost)",
+          "envelope; the cost of the plan including the years after it (plan_cost); the year in GFS terms (expense, "
+          "interest, net acquisition of nonfinancial assets, grants received, the deficit and debt effects, what the "
+          "education vote and the Treasury bear: gfs.csv has the rows)",
           "amounts: in the price_basis and currency columns; burden_share, burden_limit: share of the education "
           "budget",
           "the scenario's [context] budget (country profile from data/country_profiles.csv), the financing and the "
