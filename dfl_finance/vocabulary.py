@@ -84,6 +84,38 @@ LINE_CLASS: dict[str, str] = {"capex": "capex", "opex": "opex", "fixed_capex": "
 #: The name of what no source pays, in every table where sources are listed.
 GAP = "gap"
 
+# ------------------------------------------------------------------------------------- fiscal accounts (GFS)
+#: The economic class of a cost line in the IMF's Government Finance Statistics Manual 2014 (GFSM 2014): the expense
+#: classes of its Table 6.1 (chapter 6) but interest (a loan's, not a line's) and consumption of fixed capital (not
+#: a cash flow, GFSM 2014 para 6.61), and the acquisition of nonfinancial assets (chapter 8, Table 8.1).
+GfsClass = Literal["compensation_of_employees", "use_of_goods_and_services", "subsidies", "grants", "social_benefits",
+                   "other_expense", "nonfinancial_assets"]
+GFS_CLASSES: tuple[str, ...] = get_args(GfsClass)
+#: A line's class unless it says otherwise: capex buys nonfinancial assets, opex buys goods and services.
+DEFAULT_GFS_CLASS: dict[str, str] = {"capex": "nonfinancial_assets", "fixed_capex": "nonfinancial_assets",
+                                     "opex": "use_of_goods_and_services", "fixed_opex": "use_of_goods_and_services"}
+#: Who bears a source's payments in the budget: the education vote (appropriated to the sector) or the Treasury
+#: (a charge on the consolidated fund, such as public debt service).
+ChargedTo = Literal["education_vote", "treasury"]
+CHARGES: tuple[str, ...] = get_args(ChargedTo)
+#: A source's charge unless it says otherwise, by kind: the domestic outlay to the vote, loans' debt service and PPP
+#: payments to the Treasury (a grant is no charge on the government: it pays with the partner's money).
+DEFAULT_CHARGE: dict[str, str] = {"domestic": "education_vote", "loan": "treasury", "ppp": "treasury"}
+#: ``charged_to`` of what a grant, a loan's disbursement or a PPP operator pays: no charge on the government's own
+#: resources in that year.
+EXTERNAL_CHARGE = "external"
+#: The accounts of gfs.csv, in its order: expense (GFSM 2014 ch. 6), net acquisition of nonfinancial assets (ch. 8),
+#: revenue (grants received, ch. 5) and financing (net incurrence of liabilities, ch. 9).
+GFS_ACCOUNTS: tuple[str, ...] = ("expense", "nonfinancial_assets", "revenue", "financing")
+#: The GFSM 2014 code of each (account, gfs_class) of gfs.csv. A loan, and a PPP's imputed financial lease (GFSM 2014
+#: para A4.64), is a liability in loans (3304).
+GFS_CODES: dict[tuple[str, str], str] = {
+    ("expense", "compensation_of_employees"): "21", ("expense", "use_of_goods_and_services"): "22",
+    ("expense", "interest"): "24", ("expense", "subsidies"): "25", ("expense", "grants"): "26",
+    ("expense", "social_benefits"): "27", ("expense", "other_expense"): "28",
+    ("nonfinancial_assets", "nonfinancial_assets"): "31", ("revenue", "grants"): "13",
+    ("financing", "borrowing"): "3304", ("financing", "amortisation"): "3304"}
+
 #: Ids of programmes and sources: lower_snake_case, no leading, trailing or double underscore (``__`` separates a
 #: source id from a metric name in ``grant_element__<id>``).
 ID_PATTERN = r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$"

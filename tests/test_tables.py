@@ -63,7 +63,9 @@ def test_the_rounding_sets_are_the_run_tables_money_and_share_columns():
     assert tables.MONEY_COLUMNS == {
         "amount", "disbursed", "interest", "principal", "fees", "outstanding", "education_budget", "domestic_outlay",
         "debt_service", "ppp_payments", "government_burden", "gap", "domestic_envelope", "plan_cost", "headroom",
-        "recurrent_after_plan"}
+        "recurrent_after_plan"} | {  # the GFS columns of fiscal.csv
+        "expense", "net_acquisition_nfa", "grant_revenue", "deficit_effect", "borrowing", "amortisation", "debt_effect",
+        "charged_to_vote", "charged_to_treasury"}
     assert tables.SHARE_COLUMNS == {"burden_share", "burden_limit", "reached_share", "reached_funded_share", "plan",
                                     "total", "threshold"}
 

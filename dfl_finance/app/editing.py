@@ -220,11 +220,11 @@ def apply_values(scenario: Scenario, values: dict[str, Any]) -> Scenario:
 PROGRAMME_COLUMNS = ["id", "name", "pillar", "driver", "start_share", "target_share", "target_year", "rollout",
                      "priority", "template"]
 LINE_COLUMNS = ["programme", "item", "kind", "unit_cost", "currency", "price_year", "lifetime", "replace_existing",
-                "price_trend", "schedule", "source_note", "price_range", "uncertain"]
+                "price_trend", "schedule", "source_note", "price_range", "uncertain", "gfs_class"]
 SOURCE_COLUMNS = ["id", "name", "kind", "priority", "eligible", "currency", "share_cap", "annual_cap", "commitment",
                   "first_year", "last_year", "terms", "rate", "grace_years", "maturity_years", "repayment",
                   "schedule", "balloon", "commitment_fee", "front_end_fee", "match_sources", "match_ratio",
-                  "contract_years", "return_rate", "liability", "budget_share_cap"]
+                  "contract_years", "return_rate", "liability", "budget_share_cap", "charged_to"]
 
 
 #: Fields of a source that the sources table does not show: a table edit keeps them as they were.

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from dfl_finance.engine import ratio
+from dfl_finance.engine import Floats, Ints, ratio
 from dfl_finance.engine.costs import CostProjection
 from dfl_finance.engine.discount import present_value_at
 from dfl_finance.engine.loans import grant_element
-from dfl_finance.vocabulary import GRANT_ELEMENT_RATE, SOURCE_KINDS
+from dfl_finance.vocabulary import CHARGES, EXTERNAL_CHARGE, GFS_CLASSES, GRANT_ELEMENT_RATE, SOURCE_KINDS
 
 
 def gap_share(total_gap: np.ndarray, total_cost: np.ndarray) -> np.ndarray:
@@ -183,4 +185,186 @@ def financing_metrics(total_cost: np.ndarray, paid: np.ndarray, kind: np.ndarray
         "years_over_limit": fiscal["over_limit"].sum(axis=1).astype(float),
         "years_to_last_payment": np.where(years_paying >= 0, years_paying + 1.0, 0.0),
     }
+    return out
+
+
+# ------------------------------------------------------------------------------------- fiscal accounts (GFS)
+#: The columns :func:`gfs_balances` adds to the fiscal table, in its order.
+GFS_BALANCES = ("expense", "interest", "net_acquisition_nfa", "grant_revenue", "deficit_effect", "borrowing",
+                "amortisation", "debt_effect", "charged_to_vote", "charged_to_treasury")
+_NFA = GFS_CLASSES.index("nonfinancial_assets")
+_GOODS_AND_SERVICES = "use_of_goods_and_services"
+#: The financing of the recurrent cost after the plan (which the government carries) in :func:`class_spending`.
+AFTER_PLAN = -1
+
+
+def class_spending(line_cost: Floats, line_cell: Ints, line_class: Ints, cells: Floats, pay: Floats,
+                   horizon: int) -> Floats:
+    """What each source pays of each GFS class in each year, and the recurrent cost after the plan: (D, H, S + 1, K).
+
+    Parameters
+    ----------
+    line_cost : (D, N, L) the cost of every line over the plan's Y years and the years after it [currency/yr]
+    line_cell : (L,) the cost cell of each line (:func:`~dfl_finance.engine.financing.line_cells`)
+    line_class : (L,) each line's index into :data:`~dfl_finance.vocabulary.GFS_CLASSES`
+    cells : (D, Y, C) the cost of each cell; pay : (D, Y, S, C) what each source pays of it
+    horizon : H, the years of the fiscal table
+
+    Notes
+    -----
+    Sources pay cells, not lines: a source that pays the share ``pay[s, c] / cells[c]`` of a cell pays that share of
+    each of its lines, so of each class ``k``: ``spend[y, s, k] = sum_c pay[y, s, c] / cells[y, c] x sum_{l in c, k}
+    cost[y, l]``. What no source pays (the gap) is spent by no one. In the years after the plan (``y >= Y``) the
+    government carries the whole cost of every line (``recurrent_after_plan``): it is in the last source column
+    (``S``, :data:`AFTER_PLAN`). Summed over sources and classes, the plan years give the funded cost (cost - gap)
+    and the years after the plan the recurrent cost.
+
+    Examples
+    --------
+    One cell of a salary line (100) and a device line (300), half paid by source 0, a quarter by source 1:
+
+    >>> s = class_spending(np.array([[[100.0, 300.0]]]), np.array([0, 0]), np.array([0, 6]),
+    ...                    np.array([[[400.0]]]), np.array([[[[200.0], [100.0]]]]), 1)
+    >>> s[0, 0, :, [0, 6]].tolist()  # salaries, then assets; by source 0, source 1, after the plan
+    [[50.0, 25.0, 0.0], [150.0, 75.0, 0.0]]
+    """
+    D, Y, S, C = pay.shape
+    K = len(GFS_CLASSES)
+    line_cell, line_class = np.asarray(line_cell), np.asarray(line_class)
+    by_cell = (line_cell[:, None] == np.arange(C)[None, :]).astype(float)  # (L, C)
+    by_class = (line_class[:, None] == np.arange(K)[None, :]).astype(float)  # (L, K)
+    cost = np.asarray(line_cost, dtype=float)
+    within = np.einsum("dyl,lc,lk->dyck", cost[:, :Y], by_cell, by_class)  # (D, Y, C, K)
+    share = pay / np.where(cells > 0, cells, 1.0)[:, :, None, :]  # a cell that costs nothing is paid nothing
+    out = np.zeros((D, horizon, S + 1, K))
+    out[:, :Y, :S] = np.einsum("dysc,dyck->dysk", share, within)
+    n = min(cost.shape[1], horizon)
+    if n > Y:
+        out[:, Y:n, S] = np.einsum("dyl,lk->dyk", cost[:, Y:n], by_class)
+    return out
+
+
+@dataclass(frozen=True)
+class Instrument:
+    """The flows of one loan or PPP source in constant local prices, (D, H) each. ``on_books``: the liability is the
+    government's (every loan; a PPP whose asset the government owns economically, GFSM 2014 para A4.64); the
+    payments of a PPP that is not are a purchase of services."""
+
+    source: int
+    disbursed: Floats
+    interest: Floats
+    principal: Floats
+    fees: Floats
+    on_books: bool = True
+
+
+GfsKey = tuple[str, str, str, str]
+
+
+def gfs_accounts(spending: Floats, kind: Ints, charge: Ints, instruments: list[Instrument]) -> dict[GfsKey, Floats]:
+    """The plan's transactions in GFS terms, (D, H) each, by ``(account, gfs_class, financed_by, charged_to)``.
+
+    Parameters
+    ----------
+    spending : (D, H, S + 1, K) from :func:`class_spending`
+    kind : (S,) each source's index into :data:`~dfl_finance.vocabulary.SOURCE_KINDS`
+    charge : (S,) each source's index into :data:`~dfl_finance.vocabulary.CHARGES` (a grant's is not read)
+    instruments : the loan and PPP sources' flows
+
+    Notes
+    -----
+    - expense (GFSM 2014 ch. 6) and net acquisition of nonfinancial assets (ch. 8): what each source pays of each
+      class, ``financed_by`` its kind; charged to the source's vote or the Treasury when the government pays it
+      from its own resources (a domestic source; the recurrent cost after the plan to the vote), ``external`` when
+      a grant, a loan's disbursement or a PPP operator pays it. An operator's spending on a PPP that is not on the
+      government's books is not the government's.
+    - interest (24) of each loan and on-books PPP, charged to the source; fees (commitment and front-end) are paid
+      for a service, not for the use of the money: use of goods and services (22), charged to the source; the
+      payments on an off-books PPP: use of goods and services (22), charged to the source.
+    - revenue: grants (13) received = what grant sources pay.
+    - financing (ch. 9): borrowing = disbursements of loans and the imputed lease of on-books PPPs (``external``),
+      amortisation = their principal repaid, charged to the source.
+    Nothing is created or lost: by year, expense + net acquisition of NFA + amortisation (interest included in
+    expense) = domestic outlay + recurrent cost after the plan + debt service + PPP payments + grant revenue +
+    borrowing (:func:`gfs_balances`).
+    """
+    S = kind.shape[0]
+    rows: dict[GfsKey, Floats] = {}
+
+    def add(key: GfsKey, values: Floats) -> None:
+        rows[key] = rows[key] + values if key in rows else np.asarray(values, dtype=float)
+
+    off_books = {i.source for i in instruments if not i.on_books}
+    for s in [*range(S), AFTER_PLAN]:
+        if s in off_books:
+            continue
+        financed = "domestic" if s == AFTER_PLAN else SOURCE_KINDS[int(kind[s])]
+        if s == AFTER_PLAN:
+            charged = "education_vote"
+        elif financed == "domestic":
+            charged = CHARGES[int(charge[s])]
+        else:
+            charged = EXTERNAL_CHARGE
+        paid = spending[:, :, s, :]
+        for k, cls in enumerate(GFS_CLASSES):
+            if paid[:, :, k].any():
+                account = "nonfinancial_assets" if k == _NFA else "expense"
+                add((account, cls, financed, charged), paid[:, :, k])
+        if financed == "grant" and paid.any():
+            add(("revenue", "grants", "grant", EXTERNAL_CHARGE), paid.sum(axis=2))
+    for inst in instruments:
+        financed, charged = SOURCE_KINDS[int(kind[inst.source])], CHARGES[int(charge[inst.source])]
+        if inst.on_books:
+            flows = (("expense", "interest", inst.interest), ("expense", _GOODS_AND_SERVICES, inst.fees),
+                     ("financing", "amortisation", inst.principal))
+            for account, cls, values in flows:
+                if values.any():
+                    add((account, cls, financed, charged), values)
+            if inst.disbursed.any():
+                add(("financing", "borrowing", financed, EXTERNAL_CHARGE), inst.disbursed)
+        else:
+            payments = inst.interest + inst.principal + inst.fees
+            if payments.any():
+                add(("expense", _GOODS_AND_SERVICES, financed, charged), payments)
+    return rows
+
+
+def gfs_balances(rows: dict[GfsKey, Floats], shape: tuple[int, int]) -> dict[str, Floats]:
+    """The fiscal table's GFS columns (:data:`GFS_BALANCES`), (D, H) each, from the rows of :func:`gfs_accounts`.
+
+    ``expense``: expense other than interest (the plan's funded cost by class, loan fees, off-books PPP payments);
+    ``interest``; ``net_acquisition_nfa``; ``grant_revenue``; ``deficit_effect`` = expense + interest + net
+    acquisition of NFA - grant revenue, the plan's net borrowing (minus its net lending/borrowing, GFSM 2014 para
+    4.19: revenue - expense - net investment in nonfinancial assets; the domestic outlay is paid from revenue the
+    plan does not add, so it is in the deficit effect); ``borrowing``; ``amortisation``; ``debt_effect`` = borrowing
+    - amortisation (the net incurrence of liabilities); ``charged_to_vote`` and ``charged_to_treasury``: what the
+    government pays from its own resources, by who bears it (their sum is the government burden).
+
+    Examples
+    --------
+    A year that spends a loan's 100 on equipment and pays 2 of interest and 10 of principal on earlier tranches:
+
+    >>> z = np.zeros((1, 1))
+    >>> rows = {("nonfinancial_assets", "nonfinancial_assets", "loan", "external"): z + 100,
+    ...         ("financing", "borrowing", "loan", "external"): z + 100,
+    ...         ("expense", "interest", "loan", "treasury"): z + 2,
+    ...         ("financing", "amortisation", "loan", "treasury"): z + 10}
+    >>> b = gfs_balances(rows, (1, 1))
+    >>> [float(b[k][0, 0]) for k in ("deficit_effect", "debt_effect", "charged_to_treasury")]
+    [102.0, 90.0, 12.0]
+    """
+    out = {k: np.zeros(shape) for k in GFS_BALANCES}
+    for (account, cls, _, charged), values in rows.items():
+        if account == "expense":
+            out["interest" if cls == "interest" else "expense"] += values
+        elif account == "nonfinancial_assets":
+            out["net_acquisition_nfa"] += values
+        elif account == "revenue":
+            out["grant_revenue"] += values
+        else:
+            out[cls] += values
+        if account != "revenue" and charged in ("education_vote", "treasury"):
+            out["charged_to_vote" if charged == "education_vote" else "charged_to_treasury"] += values
+    out["deficit_effect"] = out["expense"] + out["interest"] + out["net_acquisition_nfa"] - out["grant_revenue"]
+    out["debt_effect"] = out["borrowing"] - out["amortisation"]
     return out

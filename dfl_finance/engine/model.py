@@ -94,6 +94,9 @@ class Simulation:
     plan_cost: Floats = field(repr=False, default_factory=lambda: np.zeros((0, 0)))  # (D, H) incl. after the plan
     dsf: dict[str, Floats] = field(repr=False, default_factory=dict)  # (D, H) each
     ppp_value_for_money: dict[int, Floats] = field(repr=False, default_factory=dict)  # by source index, (D,)
+    #: (D, N, L) the cost of every line over the plan and the years after it (N = Y + post-horizon years): the
+    #: projection the plan's years are a view of, so keeping it costs no memory (the GFS accounts read it)
+    line_cost: Floats = field(repr=False, default_factory=lambda: np.zeros((0, 0, 0)))
 
 
 def _service_terms(inp: ModelInputs, spec: LoanSpec, conversion: Floats) -> ServiceTerms:
@@ -288,4 +291,4 @@ def simulate(inp: ModelInputs, allocation: AllocationStep | None = None) -> Simu
            for s in inp.ppps if s.public}
     return Simulation(costs=proj, cells=cells, allocation=alloc, paid=paid, debt=debt, ppp=ppp,
                       fiscal=fiscal, metrics=metrics, loan_grant_element=loan_ge, reached_funded=funded,
-                      plan_cost=plan_cost, dsf=dsf, ppp_value_for_money=vfm)
+                      plan_cost=plan_cost, dsf=dsf, ppp_value_for_money=vfm, line_cost=full.amount)

@@ -28,11 +28,13 @@ from dfl_finance.vocabulary import (
     MAX_SOURCES,
     MAX_YEARS,
     BudgetScope,
+    ChargedTo,
     DebtCapacity,
     DiscountBasis,
     Distribution,
     Driver,
     Envelope,
+    GfsClass,
     LineKind,
     Pillar,
     Repayment,
@@ -372,6 +374,13 @@ class CostLine(_Model):
     uncertain: Literal["from-data"] | None = _field(None, description="from-data: in risk runs the unit cost "
                                                     "follows a triangular distribution over price_range with the "
                                                     "unit cost as its mode")
+    gfs_class: GfsClass | None = _field(None, description="Its economic class in the fiscal accounts (GFSM 2014): "
+                                        "compensation_of_employees (teacher salaries), use_of_goods_and_services, "
+                                        "subsidies, grants (to schools or other government units), social_benefits "
+                                        "(learner stipends), other_expense, or nonfinancial_assets (buildings, "
+                                        "equipment, software). Default: nonfinancial_assets for capex and "
+                                        "fixed_capex, use_of_goods_and_services for opex and fixed_opex",
+                                        allowed="one of the GFS classes")
 
 
 class SchoolLink(_Model):
@@ -534,6 +543,11 @@ class Source(_Model):
                                                 "high = 1.0}")
     disbursement_lag: Lag | None = _field(None, description="risk runs: years by which the source's window moves "
                                             "later, e.g. {values = [0, 1, 2], weights = [0.5, 0.3, 0.2]}")
+    charged_to: ChargedTo | None = _field(None, description="domestic, loan, ppp: who bears its payments in the "
+                                          "budget: education_vote (appropriated to the sector) or treasury (a "
+                                          "charge on the consolidated fund). Default: education_vote for a domestic "
+                                          "source, treasury for a loan's debt service and a PPP's payments",
+                                          allowed="education_vote or treasury; not on a grant")
 
     @property
     def label(self) -> str:

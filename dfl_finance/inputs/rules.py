@@ -260,6 +260,10 @@ def _kind_problems(s: Source, where: str) -> list[Problem]:
         if kind != s.kind and getattr(s, field) is not None:
             out.append(Problem(f"{where}.{field}", f"only {kind} sources have this field (kind is {s.kind})",
                                getattr(s, field)))
+    if s.kind == "grant" and s.charged_to is not None:
+        out.append(Problem(f"{where}.charged_to", "a grant is no charge on the government's budget (it pays with "
+                           "the partner's money): only domestic, loan and ppp sources have this field",
+                           s.charged_to))
     if s.kind == "loan":
         missing = [f for f in ("rate", "grace_years", "maturity_years", "repayment") if getattr(s, f) is None]
         if missing or s.grace_years is None or s.maturity_years is None:

@@ -19,7 +19,19 @@ import numpy as np
 import pandas as pd
 
 from dfl_finance.engine import Floats
-from dfl_finance.engine.fiscal import cost_per_learner_year, gap_share, leverage, recurrent_metrics
+from dfl_finance.engine.financing import line_cells
+from dfl_finance.engine.fiscal import (
+    GFS_BALANCES,
+    GfsKey,
+    Instrument,
+    class_spending,
+    cost_per_learner_year,
+    gap_share,
+    gfs_accounts,
+    gfs_balances,
+    leverage,
+    recurrent_metrics,
+)
 from dfl_finance.engine.model import AllocationStep, ModelInputs, Simulation, simulate
 from dfl_finance.errors import DflFinanceError, known
 from dfl_finance.inputs.models import Scenario
@@ -32,9 +44,16 @@ from dfl_finance.outputs.formatting import basis_currency, currency_of
 from dfl_finance.outputs.rounding import add_up, round_cumulative, round_to
 from dfl_finance.outputs.tables import BASIS_COLUMNS, MONEY_COLUMNS, SHARE_COLUMNS, TABLE_COLUMNS, columns
 from dfl_finance.vocabulary import (
+    CHARGES,
+    DEFAULT_CHARGE,
+    DEFAULT_GFS_CLASS,
     DSF_RATIOS,
+    EXTERNAL_CHARGE,
     EXTERNAL_KINDS,
     GAP,
+    GFS_ACCOUNTS,
+    GFS_CLASSES,
+    GFS_CODES,
     HEADLINE_METRICS,
     LINE_CLASS,
     LINE_KINDS,
@@ -328,6 +347,8 @@ class Result:
         n = max(self.payment_years, self._cost_years)
         df = pd.DataFrame({"scenario": self.name, "year": self._years(n)})
         for col in TABLE_COLUMNS["fiscal"][2:-len(BASIS_COLUMNS)]:
+            if col in GFS_BALANCES:
+                continue  # the GFS columns below, from gfs.csv's rows
             values = self.sim.fiscal[col][self.draw, :n]
             df[col] = self._in_basis(values) if col in MONEY_COLUMNS else values
         df = self._rounded(df)
@@ -343,7 +364,60 @@ class Result:
             df[column] = add_up(np.stack(parts), self.digits, axis=0)
         df["government_burden"] = add_up(df[["domestic_outlay", "debt_service", "ppp_payments",
                                              "recurrent_after_plan"]].to_numpy().T, self.digits, axis=0)
-        return self._basis_columns(df)
+        # the GFS columns: sums of gfs.csv's rounded rows of each year
+        balances = gfs_balances({k: v[None, :n] for k, v in self._gfs_rows.items()}, (1, n))
+        for col in GFS_BALANCES:
+            df[col] = round_to(balances[col][0], self.digits)
+        return self._basis_columns(df)[TABLE_COLUMNS["fiscal"]]
+
+    @cached_property
+    def _gfs_rows(self) -> dict[GfsKey, Floats]:
+        """The plan's transactions in GFS terms (:func:`~dfl_finance.engine.fiscal.gfs_accounts`) of this draw, in
+        the basis, rounded to the minor unit, (H,) each: the spending by class of each row rounded year by year, the
+        loans' and PPPs' flows those of debt_service.csv (:attr:`_debt_rows`), so that they add up to its rows."""
+        sc, inp, d, H = self.scenario, self.inputs, self.draw, self.inputs.horizon
+        lines = [c for p in sc.programme for c in p.cost]
+        line_class = np.array([GFS_CLASSES.index(c.gfs_class or DEFAULT_GFS_CLASS[c.kind]) for c in lines],
+                              dtype=np.int64)
+        spend = class_spending(self.sim.line_cost[d:d + 1], line_cells(inp.costs.line_programme, inp.costs.line_kind),
+                               line_class, self.sim.cells[d:d + 1], self.sim.allocation.pay[d:d + 1], H)
+        spend = round_to(spend * self._factor[None, :H, None, None], self.digits)
+        kind = np.array([SOURCE_KINDS.index(s.kind) for s in sc.source], dtype=np.int64)
+        charge = np.array([CHARGES.index(s.charged_to or DEFAULT_CHARGE.get(s.kind, CHARGES[0])) for s in sc.source],
+                          dtype=np.int64)
+        instruments = []
+        for i, rows in self._debt_rows.items():
+            flows = {f: np.pad(rows[f], (0, H - len(rows[f])))[None, :] for f in
+                     ("disbursed", "interest", "principal", "fees")}
+            # a PPP whose asset the government does not own (the operator bears the demand risk: user pays) is not
+            # the government's liability; every other PPP is (GFSM 2014 para A4.64)
+            on_books = i not in self.sim.ppp or sc.source[i].liability != "user_pays"
+            instruments.append(Instrument(i, on_books=on_books, **flows))
+        return {k: round_to(v[0], self.digits) for k, v in gfs_accounts(spend, kind, charge, instruments).items()}
+
+    def gfs_df(self) -> pd.DataFrame:
+        """The plan's transactions in GFS terms (GFSM 2014), one row per year, account, class, financing and charge
+        with an amount (docs/method.md, *Fiscal accounts in GFS terms*); each year's rows add up to the fiscal
+        table's GFS columns. Rows in the order of the accounts and classes; only non-zero amounts."""
+        n = max(self.payment_years, self._cost_years)
+        charges = [*CHARGES, EXTERNAL_CHARGE]
+        classes = [*GFS_CLASSES, "interest", "grants", "borrowing", "amortisation"]
+        keys = sorted(self._gfs_rows, key=lambda k: (GFS_ACCOUNTS.index(k[0]), classes.index(k[1]),
+                                                     SOURCE_KINDS.index(k[2]), charges.index(k[3])))
+        frames = []
+        for key in keys:
+            values = self._gfs_rows[key][:n]
+            y = np.flatnonzero(values)
+            if y.size:
+                account, cls, financed, charged = key
+                frames.append(pd.DataFrame({"scenario": self.name, "year": self._years(n)[y], "account": account,
+                                            "gfs_class": cls, "gfs_code": GFS_CODES[(account, cls)],
+                                            "financed_by": financed, "charged_to": charged, "amount": values[y]}))
+        if not frames:
+            return pd.DataFrame({c: pd.Series(dtype=np.int64 if c == "year" else float if c == "amount" else object)
+                                 for c in TABLE_COLUMNS["gfs"]})
+        df = pd.concat(frames, ignore_index=True).sort_values("year", kind="stable", ignore_index=True)
+        return self._basis_columns(df)[TABLE_COLUMNS["gfs"]]
 
     @property
     def _users_pay(self) -> set[int]:
@@ -479,7 +553,7 @@ class Result:
         """All tables of the output contract, by file stem."""
         return {"costs": self.costs_df(), "financing": self.financing_df(), "debt_service": self.debt_service_df(),
                 "fiscal": self.fiscal_df(), "outcomes": self.outcomes_df(), "dsf": self.dsf_df(),
-                "summary": self.summary_df()}
+                "summary": self.summary_df(), "gfs": self.gfs_df()}
 
 
 @dataclass(frozen=True)

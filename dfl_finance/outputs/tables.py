@@ -130,7 +130,20 @@ _FISCAL = (
     _amount("government_burden", "domestic outlay, debt service, PPP payments and recurrent_after_plan"),
     Column("burden_share", "share", unit=_BUDGET_SHARE), Column("burden_limit", "share", unit=_BUDGET_SHARE),
     Column("over_limit", "flag"), _amount("gap"), _amount("domestic_envelope"), Column("service_over_envelope", "flag"),
-    _amount("plan_cost", "the plan's cost, its years after the plan included"), *_BASIS)
+    _amount("plan_cost", "the plan's cost, its years after the plan included"),
+    _amount("expense", "GFS expense other than interest: the plan's funded cost by economic class, whoever pays it, "
+                       "and loan fees"),
+    _amount("interest", "of loans and on-books PPPs"),
+    _amount("net_acquisition_nfa", "the funded capex: net acquisition of nonfinancial assets"),
+    _amount("grant_revenue", "grants received"),
+    _amount("deficit_effect", "expense + interest + net_acquisition_nfa - grant_revenue: the plan's net borrowing, "
+                              "minus GFS net lending/borrowing"),
+    _amount("borrowing", "loan disbursements and the imputed lease of on-books PPPs"),
+    _amount("amortisation", "principal repaid"),
+    _amount("debt_effect", "borrowing - amortisation"),
+    _amount("charged_to_vote", "what the education vote pays from the government's own resources"),
+    _amount("charged_to_treasury", "what the Treasury pays (the consolidated fund): debt service and PPP payments by "
+                                   "default"), *_BASIS)
 _DSF = (
     _SCENARIO, _YEAR, _text("ratio", "the four LIC-DSF ratios and ppp_contingent_gdp"),
     Column("plan", "share", unit="share of GDP, exports or revenue", note="the plan's contribution"),
@@ -172,13 +185,31 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         "table", more="Each loan or PPP to its last payment.", first=_PORTFOLIO_FIRST),
     Table("fiscal", _RUN_COMMANDS, _FISCAL,
           "The government's burden on the education budget in every year, against the burden limit; the domestic "
-          "envelope; the cost of the plan including the years after it (plan_cost)",
+          "envelope; the cost of the plan including the years after it (plan_cost); the year in GFS terms (expense, "
+          "interest, net acquisition of nonfinancial assets, grants received, the deficit and debt effects, what the "
+          "education vote and the Treasury bear: gfs.csv has the rows)",
           "amounts: in the price_basis and currency columns; burden_share, burden_limit: share of the education "
           "budget",
           "the scenario's [context] budget (country profile from data/country_profiles.csv), the financing and the "
           "debt service",
           more="To the later of the last payment and the last year after the plan with a cost.",
           first=_PORTFOLIO_FIRST),
+    Table("gfs", _RUN_COMMANDS, (
+        _SCENARIO, _YEAR, _text("account", "expense, nonfinancial_assets, revenue, financing"),
+        _text("gfs_class", "the GFSM 2014 class: compensation_of_employees, use_of_goods_and_services, interest, "
+                           "subsidies, grants, social_benefits, other_expense, nonfinancial_assets; grants (revenue); "
+                           "borrowing, amortisation (financing)"),
+        _text("gfs_code", "its GFSM 2014 code"), _text("financed_by", "the kind of source that pays it"),
+        _text("charged_to", "education_vote, treasury, or external: paid with a partner's money"),
+        _amount("amount"), *_BASIS),
+        "The plan's transactions in the terms of the IMF's Government Finance Statistics Manual 2014: expense by "
+        "economic class, net acquisition of nonfinancial assets, grants received, borrowing and amortisation, by "
+        "who finances them and who bears them in the budget",
+        "amount: in the price_basis and currency columns",
+        "the cost lines' GFS classes (gfs_class, default by kind), the financing table and the debt service; "
+        "docs/method.md, Fiscal accounts in GFS terms",
+        more="Only non-zero amounts; every amount is positive, its account says its side. Adds up by year to the "
+             "fiscal table's GFS columns.", first=_PORTFOLIO_FIRST),
     Table("outcomes", _RUN_COMMANDS, (
         _SCENARIO, _YEAR, _text("programme"), _text("driver"), Column("reached", "count", unit="driver units"),
         Column("reached_share", "share", unit="share of the driver's units"),
@@ -407,7 +438,7 @@ OTHER_FILES = [
      "libraries, and every output with its sha256"),
 ]
 #: The tables of one run (:meth:`dfl_finance.outputs.result.Result.tables`).
-RUN_TABLES = ("costs", "financing", "debt_service", "fiscal", "outcomes", "dsf", "summary")
+RUN_TABLES = ("costs", "financing", "debt_service", "fiscal", "outcomes", "dsf", "summary", "gfs")
 
 
 def columns(name: str, command: str | None = None) -> list[str]:

@@ -42,7 +42,9 @@ from dfl_finance.inputs.references import placeholder_fields
 from dfl_finance.inputs.rules import scenario_warnings
 from dfl_finance.outputs.formatting import format_metric
 from dfl_finance.vocabulary import (
+    CHARGES,
     DRIVERS,
+    GFS_CLASSES,
     LINE_KINDS,
     MAX_FILE_BYTES,
     PILLARS,
@@ -374,7 +376,7 @@ if view == VIEWS[1]:
                                      **numbers("lines", unit_cost="unit_cost [its currency]"),
                                      "currency": defaulted("currency", cur),
                                      "price_year": defaulted("price_year", year),
-                                     "kind": choice(LINE_KINDS),
+                                     "kind": choice(LINE_KINDS), "gfs_class": choice(GFS_CLASSES),
                                      "replace_existing": lambda help: cfg.CheckboxColumn(help=help)}))
         st.caption(f"An empty currency is the scenario's, {cur}; an empty price_year is the scenario's price year, "
                    f"{year}.")
@@ -390,7 +392,7 @@ if view == VIEWS[1]:
                                        **numbers("sources", annual_cap="annual_cap [its currency/yr]",
                                                  commitment="commitment [its currency]"),
                                        "kind": choice(SOURCE_KINDS), "terms": choice(loan_terms()),
-                                       "repayment": choice(REPAYMENTS),
+                                       "repayment": choice(REPAYMENTS), "charged_to": choice(CHARGES),
                                        "match_sources": lambda help: cfg.TextColumn(
                                            help=field_help("[source.match]", "sources")),
                                        "match_ratio": lambda help: cfg.TextColumn(
