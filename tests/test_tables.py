@@ -63,9 +63,11 @@ def test_the_rounding_sets_are_the_run_tables_money_and_share_columns():
     assert tables.MONEY_COLUMNS == {
         "amount", "disbursed", "interest", "principal", "fees", "outstanding", "education_budget", "domestic_outlay",
         "debt_service", "ppp_payments", "government_burden", "gap", "domestic_envelope", "plan_cost", "headroom",
-        "recurrent_after_plan"}
+        "recurrent_after_plan",
+        "committed", "pv_debt_service", "pv_new_external_debt"}  # sources.csv
     assert tables.SHARE_COLUMNS == {"burden_share", "burden_limit", "reached_share", "reached_funded_share", "plan",
-                                    "total", "threshold"}
+                                    "total", "threshold",
+                                    "grant_element"}  # sources.csv
 
 
 def test_the_modules_column_lists_are_the_registrys():
