@@ -49,7 +49,8 @@ Distribution = Literal["uniform", "triangular", "pert", "normal", "lognormal", "
 SamplingMethod = Literal["lhs", "sobol", "mc"]
 #: The named stress tests (``[[stress]] name``, ``dfl-finance stress --stress``), described in
 #: :data:`dfl_finance.studies.risk.stress.STRESSES`.
-StressName = Literal["depreciation", "budget_growth", "capex_overrun", "pledge_shortfall", "delay"]
+StressName = Literal["gdp_growth", "primary_balance", "exports", "other_flows", "depreciation", "combined",
+                     "contingent_liabilities", "budget_growth", "capex_overrun", "pledge_shortfall", "delay"]
 PRICE_BASES: tuple[str, ...] = get_args(PriceBasis)
 DISTRIBUTIONS: tuple[str, ...] = get_args(Distribution)
 SAMPLING_METHODS: tuple[str, ...] = get_args(SamplingMethod)
@@ -65,6 +66,12 @@ DSF_RATIOS: tuple[str, ...] = get_args(DsfRatio)
 DSF_RATIO_LABELS: dict[str, str] = dict(zip(DSF_RATIOS, (
     "PV of external debt / GDP", "PV of external debt / exports", "external debt service / exports",
     "external debt service / revenue")))
+#: The LIC-DSF's ratio of total public debt (external and domestic), judged against a benchmark by capacity.
+PUBLIC_DEBT_RATIO = "pv_public_debt_gdp"
+PUBLIC_DEBT_LABEL = "PV of total public debt / GDP"
+#: Projection years (from start_year) in which the LIC-DSF reads its breach signals (Guidance Note, 2018: the
+#: mechanical signals are read over the first ten years of the projection).
+DSF_HORIZON = 10
 
 #: Line kinds paid per unit of a driver (the others are lump sums).
 PER_UNIT_KINDS: tuple[str, ...] = tuple(k for k in LINE_KINDS if not k.startswith("fixed_"))
@@ -187,9 +194,20 @@ _METRICS = [
              "new external debt adds in any year (the plan column of dsf.csv)")
       for r, label in DSF_RATIO_LABELS.items()),
     *(Metric(f"years_above_{r}", f"Years the plan adds to a breach of {label}", "years", "years",
-             f"Years in which {label}, the country's baseline included, is above its LIC-DSF threshold for the "
-             "country's debt-carrying capacity and the plan's new external debt adds to it (0 for an option without "
-             "external loans)") for r, label in DSF_RATIO_LABELS.items()),
+             f"Years of the LIC-DSF's horizon (the first {DSF_HORIZON} projection years) in which {label}, the "
+             "country's baseline included, is above its LIC-DSF threshold for the country's debt-carrying capacity "
+             "and the plan's new external debt adds to it (0 for an option without external loans)")
+      for r, label in DSF_RATIO_LABELS.items()),
+    Metric(f"peak_{PUBLIC_DEBT_RATIO}", f"Peak {PUBLIC_DEBT_LABEL}", "share", "share",
+           f"Highest {PUBLIC_DEBT_LABEL} in any year: the country's total public debt (external and domestic) plus "
+           "the plan's where the profile has the total, else the plan's own debt (dsf.csv)"),
+    Metric(f"peak_plan_{PUBLIC_DEBT_RATIO}", f"Plan's peak {PUBLIC_DEBT_LABEL}", "share", "share",
+           f"Highest {PUBLIC_DEBT_LABEL} that the plan's own new debt (external loans, loans in local currency, the "
+           "gap bond) adds in any year"),
+    Metric(f"years_above_{PUBLIC_DEBT_RATIO}", f"Years the plan adds to a breach of {PUBLIC_DEBT_LABEL}", "years",
+           "years", f"Years of the LIC-DSF's horizon (the first {DSF_HORIZON} projection years) in which "
+           f"{PUBLIC_DEBT_LABEL}, the country's total included, is above the LIC-DSF benchmark for the country's "
+           "debt-carrying capacity and the plan's new debt adds to it"),
 ]
 #: Money metrics that the summary also reports in every price basis, as ``<metric>_<basis>`` (``-`` as ``_``).
 HEADLINE_METRICS = ("total_cost", "total_external", "total_gap", "pv_government_cost")

@@ -121,3 +121,137 @@ def test_a_local_currency_share_outside_0_to_1_names_its_field():
     with pytest.raises(ScenarioError) as info:
         scenario_from_dict(raw)
     assert "debt.external_lcu_share" in str(info.value) and "1.5" in str(info.value)
+
+
+# ------------------------------------------------------------------------------------------------ standardised tests
+
+
+def _with_debt(sc, **debt):
+    raw = sc.model_dump(mode="json", exclude_none=True)
+    raw["debt"].update(debt)
+    return scenario_from_dict(raw)
+
+
+def test_a_gdp_growth_shock_lowers_gdp_and_revenue_and_leaves_the_debt():
+    """Real growth 3%, its sd 2%: 1.01 / 1.03 of the baseline's GDP in 2027, (1.01 / 1.03)^2 from 2028 on (the level
+    stays lower). The debt is what it was: PV / GDP 50% x 1.03 / 1.01 = 50.990% in 2027, 50% x (1.03 / 1.01)^2 =
+    51.999% after; revenue falls with GDP (service / revenue 12.5% x the same factors); exports do not move."""
+    sc = _with_debt(_economy(), gdp_growth=0.03, sd={"gdp_growth": 0.02})
+    shocked = run(apply_stress(sc, StressSpec("gdp_growth")))
+    factor = [1.0, 1.03 / 1.01, (1.03 / 1.01) ** 2, (1.03 / 1.01) ** 2]
+    assert _totals(shocked, "pv_debt_gdp").tolist() == pytest.approx([0.5 * f for f in factor], abs=1e-9)
+    assert _totals(shocked, "debt_service_revenue").tolist() == pytest.approx([0.125 * f for f in factor], abs=1e-9)
+    assert _totals(shocked, "pv_debt_exports").tolist() == pytest.approx([2.0] * 4, abs=1e-9)
+    assert shocked.scenario.debt.shock.gdp_growth == pytest.approx([0.0, -0.02, -0.02])
+
+
+def test_an_exports_shock_lowers_exports_and_borrows_what_they_no_longer_bring():
+    """Exports grow 3% a year in USD (US inflation, no real growth); the shock takes 10 points off their growth in
+    2027 and 2028: exports are 0.93 / 1.03 of the baseline's in 2027. What is lost, E_2027 x 0.10 / 1.03, is borrowed
+    abroad: PV / GDP = 0.5 + 0.25 x 0.10 / 1.03 = 52.427%; PV / exports = (0.5 x 1.03 + 0.025) / (0.25 x 0.93) =
+    0.54 / 0.2325 = 232.258%; the service (its interest from 2028) / exports in 2027 = 10% x 1.03 / 0.93."""
+    sc = _with_debt(_economy(), sd={"exports_growth": 0.1})
+    shocked = run(apply_stress(sc, StressSpec("exports")))
+    assert _totals(shocked, "pv_debt_gdp")[2027] == pytest.approx(0.5 + 0.025 / 1.03, abs=1e-9)
+    assert _totals(shocked, "pv_debt_exports")[2027] == pytest.approx(0.54 / 0.2325, abs=1e-9)
+    assert _totals(shocked, "debt_service_exports")[2027] == pytest.approx(0.1 * 1.03 / 0.93, abs=1e-9)
+    # 2028: the debt added in 2027 pays 5%: service = 0.1 E_2028 + 0.05 x lost_2027, over E_2028 (0.93 / 1.03)^2,
+    # with E_2028 = 1.03 E_2027 and lost_2027 = E_2027 x 0.1 / 1.03
+    expected = (0.1 * 1.03 + 0.05 * 0.1 / 1.03) / (1.03 * (0.93 / 1.03) ** 2)
+    assert _totals(shocked, "debt_service_exports")[2028] == pytest.approx(expected, abs=1e-9)
+
+
+def test_a_primary_balance_shock_is_borrowed_abroad_in_the_external_share_of_public_debt():
+    """Total public debt 70% of GDP, 50 points of it external: a primary balance 2% of GDP lower in 2027 and 2028 is
+    borrowed 5/7 abroad. PV of external debt / GDP: 50% + 5/7 x 2% = 51.4286% in 2027; in 2028 the two years' deficits
+    over 2028's GDP (1.03 times 2027's): 50% + 5/7 x 2% x (1 / 1.03 + 1). Total public debt / GDP: 72% in 2027,
+    70% + 2% x (1 / 1.03 + 1) in 2028, and the benchmark of medium capacity, 55%."""
+    sc = _with_debt(_economy(), pv_public_debt=0.7 * 10e9, sd={"primary_balance": 0.02})
+    base, shocked = run(sc), run(apply_stress(sc, StressSpec("primary_balance")))
+    assert _totals(base, "pv_public_debt_gdp").tolist() == pytest.approx([0.7] * 4, abs=1e-9)
+    assert _totals(shocked, "pv_debt_gdp")[2027] == pytest.approx(0.5 + 5 / 7 * 0.02, abs=1e-9)
+    assert _totals(shocked, "pv_debt_gdp")[2028] == pytest.approx(0.5 + 5 / 7 * 0.02 * (1 / 1.03 + 1), abs=1e-9)
+    assert _totals(shocked, "pv_public_debt_gdp")[2027] == pytest.approx(0.72, abs=1e-9)
+    assert _totals(shocked, "pv_public_debt_gdp")[2028] == pytest.approx(0.7 + 0.02 * (1 / 1.03 + 1), abs=1e-9)
+    dsf = shocked.dsf_df()
+    assert dsf[dsf["ratio"] == "pv_public_debt_gdp"]["threshold"].tolist() == pytest.approx([0.55] * 4)
+
+
+def test_an_other_flows_shock_is_borrowed_abroad():
+    """Transfers and FDI 3% of GDP lower in 2027 and 2028, borrowed abroad: PV / GDP 53% in 2027."""
+    sc = _with_debt(_economy(), sd={"other_flows": 0.03})
+    assert _totals(run(apply_stress(sc, StressSpec("other_flows"))), "pv_debt_gdp")[2027] == \
+        pytest.approx(0.53, abs=1e-9)
+
+
+def test_contingent_liabilities_add_to_total_public_debt_from_the_second_year():
+    """7% of GDP (the guidance's defaults, state-owned enterprises 2% and financial market 5%) and 35% of the PPP
+    capital stock (none here) become public debt in 2027: 70% -> 77% of GDP; external debt does not move."""
+    sc = _with_debt(_economy(), pv_public_debt=0.7 * 10e9)
+    shocked = run(apply_stress(sc, StressSpec("contingent_liabilities")))
+    assert _totals(shocked, "pv_public_debt_gdp").tolist() == pytest.approx([0.7, 0.77, 0.77, 0.77], abs=1e-9)
+    assert _totals(shocked, "pv_debt_gdp").tolist() == pytest.approx([0.5] * 4, abs=1e-9)
+
+
+def test_the_combination_is_half_of_each_shock_and_half_the_depreciation():
+    sd = {"gdp_growth": 0.02, "primary_balance": 0.02, "exports_growth": 0.1, "other_flows": 0.03}
+    sc = _with_debt(_economy(), pv_public_debt=0.7 * 10e9, gdp_growth=0.03, sd=sd)
+    combined = apply_stress(sc, StressSpec("combined"))
+    by_hand = sc
+    for name in ("gdp_growth", "primary_balance", "exports", "other_flows"):
+        by_hand = apply_stress(by_hand, StressSpec(name, size=0.5))
+    by_hand = apply_stress(by_hand, StressSpec("depreciation", size=0.15))
+    assert combined.debt.shock == by_hand.debt.shock and combined.macro.fx_path == by_hand.macro.fx_path
+    a, b = run(combined).dsf_df(), run(by_hand).dsf_df()
+    assert a.equals(b)
+
+
+@pytest.mark.parametrize("name, words", [
+    ("gdp_growth", "[debt.sd] gdp_growth"), ("exports", "[debt.sd] exports_growth"),
+    ("primary_balance", "[debt.sd] primary_balance"), ("other_flows", "[debt.sd] other_flows"),
+    ("combined", "every standard deviation"), ("contingent_liabilities", "pv_public_debt"),
+])
+def test_a_standardised_test_without_its_data_does_not_apply_and_says_why(name, words):
+    from dfl_finance.studies.risk.stress import run_stresses
+
+    outcome, = run_stresses(_economy(), [StressSpec(name)]).outcomes
+    assert outcome.result is None and words in outcome.note
+
+
+def test_total_public_debt_counts_the_plans_loans_in_local_currency_and_not_in_the_external_ratios():
+    """A RWF loan at 5% pays the 2026 cost, RWF 130 bn (USD 100 M at 1,300): at the framework's 5% its PV is its
+    principal, USD 100 M = 1% of GDP at the end of 2026; it is domestic debt, so the external ratios add nothing."""
+    raw = _economy().model_dump(mode="json", exclude_none=True)
+    raw["source"] = [{"id": "bond", "kind": "loan", "currency": "RWF", "rate": 0.05, "grace_years": 3,
+                      "maturity_years": 10,
+                      "repayment": "linear", "last_year": 2026}, {"id": "mof", "kind": "domestic"}]
+    dsf = run(scenario_from_dict(raw)).dsf_df().set_index(["ratio", "year"])
+    assert dsf.loc[("pv_public_debt_gdp", 2026), "plan"] == pytest.approx(0.01, abs=1e-9)
+    assert dsf.loc[("pv_debt_gdp", 2026), "plan"] == 0.0
+
+
+def test_breaches_are_counted_over_the_frameworks_ten_years():
+    """A baseline above the 40% threshold all along and a USD loan repaid over 30 years: the plan adds to the breach
+    in every year its debt is outstanding, but the LIC-DSF reads its signals in the first ten projection years."""
+    raw = _economy().model_dump(mode="json", exclude_none=True)
+    raw["source"] = [{"id": "bank", "kind": "loan", "currency": "USD", "rate": 0.01, "grace_years": 5,
+                      "maturity_years": 30, "repayment": "linear"}]
+    summary = run(scenario_from_dict(raw)).summary()
+    assert summary["years_above_pv_debt_gdp"] == 10
+    assert summary["peak_plan_pv_debt_gdp"] > 0
+
+
+@pytest.mark.parametrize("debt, field, value", [
+    ({"shock": {"gdp_growth": [0.0, -1.5]}}, "debt.shock.gdp_growth[1]", "-1.5"),
+    ({"sd": {"gdp_growth": 0.0}}, "debt.sd.gdp_growth", "0"),
+    ({"shock": {"contingent": 2.0}}, "debt.shock.contingent", "2"),
+    ({"pv_public_debt": -1.0}, "debt.pv_public_debt", "-1"),
+])
+def test_a_bad_shock_or_standard_deviation_names_its_field_and_value(debt, field, value):
+    from dfl_finance import ScenarioError
+
+    raw = _economy().model_dump(mode="json", exclude_none=True)
+    raw["debt"].update(debt)
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_dict(raw)
+    assert field in str(info.value) and value in str(info.value)

@@ -24,6 +24,14 @@ ratios through the accounts (:func:`dsf_paths`; LIC-DSF Guidance Note 2018, the 
 So a 30% depreciation takes a 50% PV-of-external-debt-to-GDP baseline to 65% and leaves the ratios to exports as
 they were (a known answer in the tests). Without a departure (the default exchange rate follows relative inflation,
 a constant real rate), the baseline keeps its ratio to GDP (PV) and to exports (debt service).
+
+A shock (:class:`DsfShock`, written by the LIC-DSF stress tests) moves the economy and the baseline's debt through the
+same accounts: lower GDP growth lowers GDP and revenue and leaves the debt; lower exports, other flows (transfers
+and FDI) or primary balance are borrowed (abroad, but for the domestic share of a primary deficit), and the debt so
+added pays interest at the framework's 5% (new borrowing whose PV is its face value); contingent liabilities become
+public debt in the plan's second year. Total public debt (``pv_public_debt_gdp``, against the framework's benchmark)
+adds the domestic debt: the baseline's, in local currency, and the plan's (its loans in local currency, and the gap
+bond of ``[context] gap_financing``).
 """
 
 from __future__ import annotations
@@ -33,7 +41,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from dfl_finance.engine import Floats, discount
-from dfl_finance.vocabulary import DSF_RATIOS, GRANT_ELEMENT_RATE, PPP_CONTINGENT_SHARE
+from dfl_finance.vocabulary import (
+    DSF_HORIZON,
+    DSF_RATIOS,
+    GRANT_ELEMENT_RATE,
+    PPP_CONTINGENT_SHARE,
+    PUBLIC_DEBT_RATIO,
+)
 
 
 @dataclass(frozen=True)
@@ -48,6 +62,22 @@ class DsfInputs:
     baseline_service_exports: Floats  # (D,) existing external debt service / exports (NaN = unknown)
     thresholds: Floats  # (4,) in the order of DSF_RATIOS (NaN = capacity unknown)
     lcu_share: Floats | None = None  # (D,) share of the existing external debt in local currency (None: 0)
+    public_pv_gdp: Floats | None = None  # (D,) PV of the existing total public debt / GDP (None or NaN: unknown)
+    public_benchmark: float = float("nan")  # the benchmark of PV of total public debt / GDP (NaN: capacity unknown)
+    shock: DsfShock | None = None
+
+
+@dataclass(frozen=True)
+class DsfShock:
+    """A shock to the baseline (``[debt.shock]``), each a deviation from it, a fall negative: per year from
+    start_year (D, H), or per draw (D,) for what happens once, in the plan's second year."""
+
+    gdp_growth: Floats  # (D, H) real GDP growth [1/yr]
+    exports_growth: Floats  # (D, H) growth of exports in USD [1/yr]
+    primary_balance: Floats  # (D, H) [share of GDP]
+    other_flows: Floats  # (D, H) current transfers and FDI [share of GDP]
+    contingent: Floats  # (D,) public debt added in the second year [share of GDP]
+    ppp_contingent: Floats  # (D,) share of the PPP capital stock added to public debt in the second year
 
 
 def present_value_ahead(payments: Floats, rate: float = GRANT_ELEMENT_RATE) -> Floats:
@@ -108,24 +138,37 @@ def _at_start_rate(inp: DsfInputs, usd_index: Floats) -> Floats:
 
 @dataclass(frozen=True)
 class DsfPaths:
-    """The denominators of the four ratios and the baseline's debt, in nominal USD, (D, H) each."""
+    """The denominators of the ratios and the baseline's debt, in nominal USD, (D, H) each."""
 
     gdp: Floats
     exports: Floats
     revenue: Floats
-    base_pv: Floats  # PV of the existing external debt (NaN: unknown)
+    base_pv: Floats  # PV of the existing external debt, and of what a shock adds abroad (NaN: unknown)
     base_service: Floats  # its debt service (NaN: unknown)
+    base_public: Floats  # PV of the existing total public debt, and of what a shock adds (NaN: unknown)
 
 
-def dsf_paths(inp: DsfInputs, usd_index: Floats, rer: Floats) -> DsfPaths:
-    """GDP, exports and revenue in USD, and the baseline's PV of external debt and debt service in USD, each year
-    from start_year (D, H), under the scenario's real exchange rate ``rer``.
+def dsf_paths(inp: DsfInputs, usd_index: Floats, rer: Floats, ppp_capital: Floats | None = None) -> DsfPaths:
+    """GDP, exports and revenue in USD, and the baseline's PV of external debt, its debt service and its PV of total
+    public debt in USD, each year from start_year (D, H), under the scenario's real exchange rate ``rer`` and its
+    shock. ``ppp_capital`` (D, H): the PPP capital outstanding in USD, for a shock's ``ppp_contingent``.
 
     With ``d = rer / rer_0`` (1: the real rate of start_year; 1.3: a 30% real depreciation) and ``G`` GDP in USD at
     the real rate of start_year (real growth and US prices): GDP = G / d and revenue = revenue_share x G / d (earned
     in local currency); exports = exports_share x G (earned in USD); the baseline's PV = baseline_pv_gdp x G x
     ((1 - s) + s / d) and its service = baseline_service_exports x exports x ((1 - s) + s / d), where ``s`` is the
-    local-currency share of the debt (owed in foreign currency, its USD value does not move with the rate).
+    local-currency share of the debt (owed in foreign currency, its USD value does not move with the rate). Total
+    public debt adds the domestic debt, ``(public_pv_gdp - baseline_pv_gdp) x G / d`` (in local currency, it keeps its
+    ratio to GDP at the baseline's growth).
+
+    A shock, each year ``y`` (every sum and product from start_year to ``y``):
+
+    - GDP x prod (1 + g + dg) / (1 + g) (GDP growth ``g``, its shock ``dg``), revenue with it; the debt is unchanged;
+    - exports x prod (1 + e + de) / (1 + e) (``e`` their baseline growth in USD);
+    - new external debt A_y = sum(exports lost - other_flows x GDP - f x primary_balance x GDP), ``f`` the baseline's
+      external share of public debt (1 without a total); its PV is its face value and it pays 5% from the next year;
+    - new domestic debt sum(-(1 - f) x primary_balance x GDP); contingent liabilities (contingent x GDP + ppp_contingent
+      x PPP capital, of the second year) as a share of GDP from the second year on.
 
     Examples
     --------
@@ -137,19 +180,45 @@ def dsf_paths(inp: DsfInputs, usd_index: Floats, rer: Floats) -> DsfPaths:
     ([[0.5, 0.65]], [[2.0, 2.0]])
     """
     at_start_rate = _at_start_rate(inp, usd_index)
+    D, H = at_start_rate.shape
     d = rer / rer[:, [0]]
-    share = np.zeros(inp.gdp.shape) if inp.lcu_share is None else inp.lcu_share
+    share = np.zeros(D) if inp.lcu_share is None else inp.lcu_share
     foreign = (1.0 - share[:, None]) + share[:, None] / d  # the USD value of a USD 1 of the existing debt
     gdp = at_start_rate / d
     exports = at_start_rate * inp.exports_share[:, None]
+    base_pv = inp.baseline_pv_gdp[:, None] * at_start_rate * foreign
+    base_service = inp.baseline_service_exports[:, None] * exports * foreign
+    public = np.full(D, np.nan) if inp.public_pv_gdp is None else inp.public_pv_gdp
+    domestic = np.maximum(public - np.nan_to_num(inp.baseline_pv_gdp), 0.0)[:, None] * gdp  # NaN: unknown
+    shock = inp.shock
+    if shock is not None:
+        g = inp.gdp_growth[:, None]
+        gdp = gdp * np.cumprod((1.0 + g + shock.gdp_growth) / (1.0 + g), axis=1)
+        growth = np.concatenate([np.zeros((D, 1)), exports[:, 1:] / exports[:, :-1] - 1.0], axis=1)
+        shocked = exports * np.cumprod((1.0 + growth + shock.exports_growth) / (1.0 + growth), axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            f = np.where(np.isfinite(public) & (public > 0), np.nan_to_num(inp.baseline_pv_gdp) / public, 1.0)
+        f = np.clip(f, 0.0, 1.0)[:, None]
+        deficit = -shock.primary_balance * gdp
+        abroad = np.cumsum((exports - shocked) - shock.other_flows * gdp + f * deficit, axis=1)
+        at_home = np.cumsum((1.0 - f) * deficit, axis=1)
+        capital = np.zeros((D, H)) if ppp_capital is None or H < 2 else ppp_capital
+        if H >= 2:
+            once = (shock.contingent * gdp[:, 1] + shock.ppp_contingent * capital[:, 1]) / gdp[:, 1]
+            at_home = at_home + np.where(np.arange(H)[None, :] >= 1, once[:, None] * gdp, 0.0)
+        exports = shocked
+        base_pv = base_pv + abroad
+        interest = np.concatenate([np.zeros((D, 1)), abroad[:, :-1]], axis=1) * GRANT_ELEMENT_RATE
+        base_service = base_service + interest
+        domestic = domestic + at_home
     return DsfPaths(gdp=np.asarray(gdp, dtype=float), exports=np.asarray(exports, dtype=float),
                     revenue=np.asarray(gdp * inp.revenue_share[:, None], dtype=float),
-                    base_pv=np.asarray(inp.baseline_pv_gdp[:, None] * at_start_rate * foreign, dtype=float),
-                    base_service=np.asarray(inp.baseline_service_exports[:, None] * exports * foreign, dtype=float))
+                    base_pv=np.asarray(base_pv, dtype=float), base_service=np.asarray(base_service, dtype=float),
+                    base_public=np.asarray(base_pv + domestic, dtype=float))
 
 
 def dsf_ratios(pv_usd: Floats, service_usd: Floats, ppp_capital_usd: Floats, inp: DsfInputs, usd_index: Floats,
-               rer: Floats) -> dict[str, Floats]:
+               rer: Floats, domestic_pv_usd: Floats | None = None) -> dict[str, Floats]:
     """The plan's contribution to each ratio and, where the baseline is known, baseline plus plan; (D, H) each.
 
     Parameters
@@ -162,15 +231,17 @@ def dsf_ratios(pv_usd: Floats, service_usd: Floats, ppp_capital_usd: Floats, inp
         PPP capital outstanding (what the government still owes the operators), nominal USD.
     usd_index, rer : (D, H)
         US price index and real exchange rate index from start_year.
+    domestic_pv_usd : (D, H), optional
+        PV of the plan's domestic debt (its loans in local currency, the gap bond), nominal USD.
 
     Returns
     -------
     dict
         ``gdp``, ``exports``, ``revenue``, ``pv_debt``, ``debt_service`` (USD), and for each ratio ``r`` in
-        :data:`DSF_RATIOS`: ``plan:r`` and ``total:r`` (NaN without a baseline); ``ppp_contingent_gdp`` =
-        :data:`PPP_CONTINGENT_SHARE` x PPP capital / GDP.
+        :data:`DSF_RATIOS` and for :data:`PUBLIC_DEBT_RATIO`: ``plan:r`` and ``total:r`` (NaN without a
+        baseline); ``ppp_contingent_gdp`` = :data:`PPP_CONTINGENT_SHARE` x PPP capital / GDP.
     """
-    paths = dsf_paths(inp, usd_index, rer)
+    paths = dsf_paths(inp, usd_index, rer, ppp_capital_usd)
     gdp, exports, revenue = paths.gdp, paths.exports, paths.revenue
     pv = pv_usd
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -188,38 +259,47 @@ def dsf_ratios(pv_usd: Floats, service_usd: Floats, ppp_capital_usd: Floats, inp
             "debt_service_revenue": (service_usd + base_service) / revenue,
         }
         contingent = PPP_CONTINGENT_SHARE * ppp_capital_usd / gdp
+        public = pv + (0.0 if domestic_pv_usd is None else domestic_pv_usd)
+        plan[PUBLIC_DEBT_RATIO] = public / gdp
+        total[PUBLIC_DEBT_RATIO] = (public + paths.base_public) / gdp
     out = {"gdp": gdp, "exports": exports, "revenue": revenue, "pv_debt": pv, "debt_service": service_usd,
            "ppp_contingent_gdp": contingent}
-    for r in DSF_RATIOS:
+    for r in (*DSF_RATIOS, PUBLIC_DEBT_RATIO):
         out[f"plan:{r}"] = np.asarray(plan[r], dtype=float)
         out[f"total:{r}"] = np.asarray(total[r], dtype=float)
     return out
 
 
-def dsf_metrics(ratios: dict[str, Floats], thresholds: Floats, years: Floats | None = None) -> dict[str, Floats]:
-    """Per ratio, (D,) each:
+def dsf_metrics(ratios: dict[str, Floats], thresholds: Floats, years: Floats | None = None,
+                public_benchmark: float = float("nan")) -> dict[str, Floats]:
+    """Per ratio (the four of :data:`DSF_RATIOS` against ``thresholds``, and :data:`PUBLIC_DEBT_RATIO` against
+    ``public_benchmark``), (D,) each:
 
-    - ``peak_<ratio>``: the highest value (baseline plus plan where the baseline is known, else the plan's);
+    - ``peak_<ratio>``: the highest value (baseline plus plan where the baseline is known, else the plan's) in the
+      years of dsf.csv;
     - ``peak_plan_<ratio>``: the highest value of the plan's own contribution;
-    - ``years_above_<ratio>``: the years in which the plan's debt adds to a ratio above its threshold (the ratio,
-      baseline included, is above it and the plan's contribution is not 0): a country already above a threshold
-      counts only the years the plan makes it worse, so options are compared on what they add, not on how long their
-      tables run.
+    - ``years_above_<ratio>``: the years of the framework's horizon (:data:`DSF_HORIZON` projection years from
+      start_year: the LIC-DSF reads its breach signals there) in which the plan's debt adds to a ratio above its
+      threshold (the ratio, baseline included, is above it and the plan's contribution is not 0): a country already
+      above a threshold counts only the years the plan makes it worse, so options are compared on what they add.
 
     ``years`` (D,): how many years from start_year count (those of dsf.csv: the plan and its repayments); default
     all.
     """
     out: dict[str, Floats] = {}
-    for k, r in enumerate(DSF_RATIOS):
+    limits = [*(float(t) for t in thresholds), public_benchmark]
+    for r, t in zip((*DSF_RATIOS, PUBLIC_DEBT_RATIO), limits):
+        if f"total:{r}" not in ratios:
+            continue
         total, plan = ratios[f"total:{r}"], ratios[f"plan:{r}"]
         series = np.where(np.isnan(total).all(axis=1, keepdims=True), plan, total)
-        window = np.ones(series.shape, dtype=bool)
-        if years is not None:
-            window = np.arange(series.shape[1])[None, :] < np.asarray(years)[:, None]
+        shown = np.full(series.shape[0], series.shape[1]) if years is None else np.asarray(years)
+        index = np.arange(series.shape[1])[None, :]
+        window = index < shown[:, None]
         out[f"peak_{r}"] = _peak(series, window)
         out[f"peak_plan_{r}"] = _peak(plan, window)
-        t = thresholds[k]
-        above = (np.where(np.isfinite(series) & window, series, 0.0) > t) & (np.nan_to_num(plan) > 0)
+        signals = window & (index < DSF_HORIZON)
+        above = (np.where(np.isfinite(series) & signals, series, 0.0) > t) & (np.nan_to_num(plan) > 0)
         out[f"years_above_{r}"] = above.sum(axis=1).astype(float) if np.isfinite(t) \
             else np.full(series.shape[0], np.nan)
     return out

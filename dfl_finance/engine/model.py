@@ -175,6 +175,21 @@ def _pose(inp: ModelInputs, full: CostProjection) -> tuple[AllocationProblem, Co
     return problem, proj, conv, plan_cost
 
 
+def _domestic_pv_usd(inp: ModelInputs, nominal: dict[int, DebtService], gap: Floats,
+                     conv: dict[bool, Floats]) -> Floats:
+    """PV at the end of each year, at the framework's 5%, of the plan's domestic debt in nominal USD (D, H): its loans
+    in local currency and the gap bond of ``[context] gap_financing`` (what would close the gap)."""
+    Y, H = inp.years, inp.horizon
+    D = gap.shape[0]
+    local = sum((pv_outstanding(nominal[s.source].disbursed[:, :Y],
+                                unit_payments(*common_profile(s.profile, s.rate)), H)
+                 for s in inp.loans if not s.external), np.zeros((D, H)))
+    if inp.gap_bond is not None:
+        local = local + pv_outstanding(gap * conv[False][:, :Y], unit_payments(inp.gap_bond.profile,
+                                                                               inp.gap_bond.rate), H)
+    return np.asarray(local * conv[True] / conv[False], dtype=float)  # nominal local currency -> nominal USD
+
+
 def simulate(inp: ModelInputs, allocation: AllocationStep | None = None) -> Simulation:
     """Run the engine over every draw. Pure: arrays in, arrays out. ``allocation``: the step that decides who pays
     what (default: the waterfall); the rest of the engine is the same for every step."""
@@ -238,11 +253,13 @@ def simulate(inp: ModelInputs, allocation: AllocationStep | None = None) -> Simu
         pv = sum((pv_outstanding(nominal[s.source].disbursed[:, :Y],
                                  unit_payments(*common_profile(s.profile, s.rate)), H) for s in abroad), zeros)
         ppp_capital = sum((d.outstanding for d in ppp.values()), zeros) * conv[True]
-        dsf = dsf_ratios(pv, external_service, ppp_capital, inp.dsf, usd, rer)
+        dsf = dsf_ratios(pv, external_service, ppp_capital, inp.dsf, usd, rer,
+                         domestic_pv_usd=_domestic_pv_usd(inp, nominal, gap, conv))
         # the years of the plan and of its repayments, as in dsf.csv
         owed = debt_total + ppp_total
         last = np.where(owed > 0, np.arange(H)[None, :], -1).max(axis=1)
-        metrics.update(dsf_metrics(dsf, inp.dsf.thresholds, np.maximum(last + 1, Y).astype(float)))
+        metrics.update(dsf_metrics(dsf, inp.dsf.thresholds, np.maximum(last + 1, Y).astype(float),
+                                   inp.dsf.public_benchmark))
     return Simulation(costs=proj, cells=cells, allocation=alloc, paid=paid, debt=debt, ppp=ppp,
                       fiscal=fiscal, metrics=metrics, loan_grant_element=loan_ge, reached_funded=funded,
                       plan_cost=plan_cost, dsf=dsf)

@@ -218,6 +218,49 @@ class GapFinancing(_Model):
     note: Note = _field("", description="Where the terms come from", allowed=NOTE_RULE)
 
 
+#: A shock's value in one projection year: a deviation from the baseline, a fall negative.
+ShockValue = Annotated[float, Field(ge=-1.0, le=1.0)]
+
+
+class DebtSd(_Model):
+    """``[debt.sd]``: the historical standard deviations the LIC-DSF standardised stress tests shock by (from the
+    country's DSA or its own history). A test whose standard deviation is not given does not apply, and says why."""
+
+    gdp_growth: float | None = _field(None, description="Real GDP growth", unit="1/yr", gt=0.0, le=1.0)
+    exports_growth: float | None = _field(None, description="Growth of exports of goods and services in USD",
+                                          unit="1/yr", gt=0.0, le=1.0)
+    primary_balance: float | None = _field(None, description="Primary balance of the government", unit="share of GDP",
+                                           gt=0.0, le=1.0)
+    other_flows: float | None = _field(None, description="Current transfers and foreign direct investment",
+                                       unit="share of GDP", gt=0.0, le=1.0)
+    note: Note = _field("", description="Where the figures come from", allowed=NOTE_RULE)
+
+
+class DebtShock(_Model):
+    """``[debt.shock]``: a shock to the economy and the baseline's debt, one value per projection year from
+    start_year (the years after a list have none), each a deviation from the baseline, a fall negative. The LIC-DSF
+    stress tests write it (``dfl-finance stress``); a file may give its own."""
+
+    gdp_growth: list[ShockValue] = _field(default_factory=_no_rows, description="Real GDP growth above (below, "
+                                          "negative) the baseline's: GDP and revenue move, the debt does not",
+                                          unit="1/yr", max_length=MAX_YEARS)
+    exports_growth: list[ShockValue] = _field(default_factory=_no_rows, description="Growth of exports in USD above "
+                                              "(below) the baseline's: the exports lost are borrowed abroad",
+                                              unit="1/yr", max_length=MAX_YEARS)
+    primary_balance: list[ShockValue] = _field(default_factory=_no_rows, description="Primary balance above (below) "
+                                               "the baseline's: a lower balance is borrowed, abroad in the "
+                                               "baseline's external share of public debt", unit="share of GDP",
+                                               max_length=MAX_YEARS)
+    other_flows: list[ShockValue] = _field(default_factory=_no_rows, description="Current transfers and FDI above "
+                                           "(below) the baseline's: what does not come is borrowed abroad",
+                                           unit="share of GDP", max_length=MAX_YEARS)
+    contingent: float = _field(0.0, description="Contingent liabilities that become public debt in the plan's second "
+                               "year (state-owned enterprises, the financial sector)", unit="share of GDP", ge=0.0,
+                               le=1.0)
+    ppp_contingent: float = _field(0.0, description="Share of the PPP capital stock that becomes public debt in the "
+                                   "plan's second year", unit="share", ge=0.0, le=1.0)
+
+
 class Debt(_Model):
     """The ``[debt]`` table: what the debt-sustainability view (dsf.csv) needs, from the country profile where the
     file does not give it. Amounts in nominal USD of ``data_year``; they grow with nominal GDP in USD."""
@@ -241,6 +284,12 @@ class Debt(_Model):
                                        "currency: its USD value falls with a depreciation, while the rest is "
                                        "unchanged in USD and rises against GDP and revenue", unit="share",
                                        ge=0.0, le=1.0)
+    pv_public_debt: float | None = _amount(None, description="Baseline: present value of total public debt, "
+                                           "external and domestic (the domestic part, in local currency, keeps its "
+                                           "ratio to GDP)", unit="USD")
+    sd: DebtSd | None = _field(None, description="Standard deviations for the LIC-DSF stress tests ([debt.sd])")
+    shock: DebtShock | None = _field(None, description="A shock to the economy and the baseline's debt "
+                                     "([debt.shock]; written by the LIC-DSF stress tests)")
 
 
 class Context(_Model):

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TypedDict, TypeVar
 
 from dfl_finance.errors import DataError
-from dfl_finance.vocabulary import COUNTED_DRIVERS, DSF_RATIOS
+from dfl_finance.vocabulary import COUNTED_DRIVERS, DSF_RATIOS, PUBLIC_DEBT_RATIO
 
 #: Fields of a country profile that fill the scenario's ``[context]`` table.
 CONTEXT_FIELDS = (*COUNTED_DRIVERS, "education_budget", "budget_growth")
@@ -434,6 +434,8 @@ class MacroData:
 
     cpi: Mapping[str, Mapping[int, float]] = dataclasses.field(default_factory=dict)
     thresholds: Mapping[str, tuple[float, ...]] = dataclasses.field(default_factory=dict)
+    #: The benchmark of PV of total public debt / GDP by capacity (the row ``pv_public_debt_gdp`` of the file).
+    public_benchmarks: Mapping[str, float] = dataclasses.field(default_factory=dict)
 
 
 @lru_cache(maxsize=8)
@@ -456,7 +458,9 @@ def _load_macro_data(folder: str) -> MacroData:
         for capacity, ratio, value in _parsed_rows(path, parse_threshold):
             thresholds.setdefault(capacity, {})[ratio] = value
     return MacroData(cpi=cpi, thresholds={c: tuple(t[r] for r in DSF_RATIOS) for c, t in thresholds.items()
-                                          if all(r in t for r in DSF_RATIOS)})
+                                          if all(r in t for r in DSF_RATIOS)},
+                     public_benchmarks={c: t[PUBLIC_DEBT_RATIO] for c, t in thresholds.items()
+                                        if PUBLIC_DEBT_RATIO in t})
 
 
 def macro_data() -> MacroData:

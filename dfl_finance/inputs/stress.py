@@ -17,6 +17,13 @@ if TYPE_CHECKING:
     from dfl_finance.inputs.models import Scenario
 
 
+#: The families of stress tests: the LIC-DSF's standardised tests (IMF and World Bank, Guidance Note on the Bank-Fund
+#: Debt Sustainability Framework for Low Income Countries, 2018), its tailored contingent-liabilities test, and the
+#: plan's own.
+STANDARDISED, TAILORED, PLAN = "LIC-DSF standardised", "LIC-DSF tailored", "plan"
+STRESS_GROUPS = (STANDARDISED, TAILORED, PLAN)
+
+
 @dataclass(frozen=True)
 class StressTest:
     """A built-in stress: its name, what its ``size`` means, the default size and the allowed sizes."""
@@ -30,11 +37,31 @@ class StressTest:
     whole: bool = False  # the size is a whole number (years)
     takes_source: bool = False
     default_targets: tuple[str, ...] = ()  # kinds of source stressed when no source is named
+    group: str = PLAN  # which family of tests it belongs to (:data:`STRESS_GROUPS`)
+
+
+#: What each standardised shock moves, in the order of [debt.sd] and [debt.shock] (the combination takes them all).
+SHOCKS = {"gdp_growth": ("gdp_growth", "real GDP growth"), "primary_balance": ("primary_balance", "the primary "
+          "balance"), "exports": ("exports_growth", "the growth of exports"), "other_flows": ("other_flows",
+          "current transfers and FDI")}
+
+
+def _sd_test(name: str) -> StressTest:
+    field, what = SHOCKS[name]
+    return StressTest(name, f"the fall of {what} in the plan's second and third years, in standard deviations "
+                      f"([debt.sd] {field})", 1.0, 0.0, 10.0, group=STANDARDISED)
 
 
 #: The built-in stresses, in the order of the built-in set.
 STRESSES: dict[str, StressTest] = {t.name: t for t in (
-    StressTest("depreciation", "the rise of the exchange rate (local currency per USD)", 0.3, 0.0, 10.0),
+    *(_sd_test(name) for name in SHOCKS),
+    StressTest("depreciation", "the rise of the exchange rate (local currency per USD)", 0.3, 0.0, 10.0,
+               group=STANDARDISED),
+    StressTest("combined", "the share of each standardised shock (the four above by their standard deviations, and "
+               "the 30% depreciation) applied together", 0.5, 0.0, 1.0, group=STANDARDISED),
+    StressTest("contingent_liabilities", "the public debt added in the plan's second year besides 35% of the PPP "
+               "capital stock, as a share of GDP (the guidance's defaults: state-owned enterprises 2%, financial "
+               "market 5%)", 0.07, 0.0, 1.0, low_closed=True, group=TAILORED),
     StressTest("budget_growth", "the fall of the real budget growth in the plan's second and third years, in "
                "standard deviations ([context] budget_growth_sd)", 1.0, 0.0, 10.0),
     StressTest("capex_overrun", "the rise of every capex and fixed_capex unit cost", 0.2, 0.0, 10.0),
@@ -94,9 +121,20 @@ class StressSpec:
         size = self.amount
         kinds = self.test.default_targets
         who = f"source `{self.source}`" if self.source else "every " + " and ".join(kinds)
+        if self.name in SHOCKS:
+            field, what = SHOCKS[self.name]
+            return (f"{what} {_number(size)} standard deviation{'' if size == 1 else 's'} ([debt.sd] {field}) lower "
+                    "in the plan's second and third years (LIC-DSF standardised test)")
+        if self.name == "combined":
+            return (f"{_number(size)} of each LIC-DSF standardised shock together: GDP growth, primary balance, "
+                    f"exports and other flows {_number(size)} standard deviation lower in the second and third years, "
+                    f"and a {_percent(0.3 * size)} depreciation where the scenario has an exchange rate")
+        if self.name == "contingent_liabilities":
+            return (f"contingent liabilities of {_percent(size)} of GDP and 35% of the PPP capital stock become public "
+                    "debt in the plan's second year (LIC-DSF tailored test)")
         if self.name == "depreciation":
             return (f"a one-off {_percent(size)} nominal depreciation of the local currency against the USD in the "
-                    "plan's second year, kept after (LIC-DSF standard shock)")
+                    "plan's second year, kept after (LIC-DSF standardised test)")
         if self.name == "budget_growth":
             return (f"the real growth of the education budget {_number(size)} standard deviation"
                     f"{'' if size == 1 else 's'} lower in the plan's second and third years (LIC-DSF standard shock)")

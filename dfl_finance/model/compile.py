@@ -14,7 +14,7 @@ import numpy as np
 
 from dfl_finance.engine import Floats
 from dfl_finance.engine.costs import CostInputs
-from dfl_finance.engine.dsf import DsfInputs
+from dfl_finance.engine.dsf import DsfInputs, DsfShock
 from dfl_finance.engine.financing import SourceInputs
 from dfl_finance.engine.loans import ppp_profile, repayment_profile
 from dfl_finance.engine.model import GapBond, LoanSpec, ModelInputs
@@ -428,7 +428,15 @@ def horizon_of(scenario: Scenario) -> int:
     return Y + max([scenario.scenario.post_horizon_years, *tails])
 
 
-def _dsf_inputs(scenario: Scenario, prices: Prices, data: MacroData) -> DsfInputs | None:
+def _shock_path(values: list[float], D: int, H: int) -> Floats:
+    """A shock's values per projection year, as (D, H): 0 after the list."""
+    out = np.zeros((D, H))
+    n = min(len(values), H)
+    out[:, :n] = values[:n]
+    return out
+
+
+def _dsf_inputs(scenario: Scenario, prices: Prices, data: MacroData, H: int) -> DsfInputs | None:
     """The debt-sustainability inputs, when the scenario has GDP, exports and revenue ([debt] or the profile)."""
     debt = scenario.debt
     if debt.gdp is None or debt.exports is None or debt.revenue is None or not debt.gdp > 0:
@@ -454,6 +462,12 @@ def _dsf_inputs(scenario: Scenario, prices: Prices, data: MacroData) -> DsfInput
         thresholds=np.asarray(thresholds if len(thresholds) == len(DSF_RATIOS) else [np.nan] * len(DSF_RATIOS),
                               dtype=float),
         lcu_share=np.full(D, debt.external_lcu_share),
+        public_pv_gdp=nan if debt.pv_public_debt is None else np.full(D, debt.pv_public_debt / debt.gdp),
+        public_benchmark=float(data.public_benchmarks.get(debt.capacity or "", np.nan)),
+        shock=None if debt.shock is None else DsfShock(
+            **{f: _shock_path(getattr(debt.shock, f), D, H)
+               for f in ("gdp_growth", "exports_growth", "primary_balance", "other_flows")},
+            contingent=np.full(D, debt.shock.contingent), ppp_contingent=np.full(D, debt.shock.ppp_contingent)),
     )
 
 
@@ -513,6 +527,6 @@ def build_model_inputs(scenario: Scenario, draws: int = 1, data: MacroData | Non
         learners=value(("context", "learners"), ctx.learners or 0),
         prices=prices,
         gap_bond=_gap_bond(scenario),
-        dsf=_dsf_inputs(scenario, prices, data),
+        dsf=_dsf_inputs(scenario, prices, data, H),
         domestic_cap=caps.sum(axis=1) if domestic else None,
     )

@@ -44,6 +44,7 @@ from dfl_finance.vocabulary import (
     METRICS,
     PRICE_BASES,
     PRICE_DIGITS,
+    PUBLIC_DEBT_RATIO,
     SHARE_DIGITS,
     SOURCE_KINDS,
     USD,
@@ -162,6 +163,7 @@ class Result:
         debt: the plan's contribution (``plan``), the country's baseline plus the plan (``total``, empty without a
         baseline), the threshold for the country's capacity, whether the ratio (total, else plan) is above it, and
         the ``headroom``: how much more PV of debt (or debt service) in USD the ratio allows before the threshold.
+        ``pv_public_debt_gdp`` is total public debt (external and domestic) against the LIC-DSF benchmark;
         ``ppp_contingent_gdp`` is the LIC-DSF contingent liability of the PPPs (35% of their capital) over GDP.
         Empty when the scenario has no GDP, exports and revenue ([debt] or the country profile)."""
         if not self.sim.dsf:
@@ -172,13 +174,13 @@ class Result:
         n = self.payment_years
         years = self._years(n)
         thresholds = self.inputs.dsf.thresholds if self.inputs.dsf is not None else np.full(4, np.nan)
+        benchmark = self.inputs.dsf.public_benchmark if self.inputs.dsf is not None else np.nan
         base = {"pv_debt_gdp": d["gdp"], "pv_debt_exports": d["exports"], "debt_service_exports": d["exports"],
-                "debt_service_revenue": d["revenue"]}
+                "debt_service_revenue": d["revenue"], PUBLIC_DEBT_RATIO: d["gdp"]}
         frames = []
-        for k, r in enumerate(DSF_RATIOS):
+        for r, t in zip((*DSF_RATIOS, PUBLIC_DEBT_RATIO), (*(float(x) for x in thresholds), float(benchmark))):
             plan, total = d[f"plan:{r}"][:n], d[f"total:{r}"][:n]
             ratio = np.where(np.isnan(total), plan, total)
-            t = float(thresholds[k])
             frames.append(pd.DataFrame({
                 "scenario": self.name, "year": years, "ratio": r, "plan": plan, "total": total,
                 "threshold": t, "above_threshold": ratio > t if math.isfinite(t) else False,

@@ -1,7 +1,14 @@
 """Named, deterministic stress tests: each a pure function Scenario -> Scenario, and a scenario run under each.
 
 A stress changes a few inputs of a validated scenario through :func:`dfl_finance.inputs.paths.apply_overrides` (the new
-scenario is validated like a file) and leaves the input alone. Four are built in (:data:`STRESSES`):
+scenario is validated like a file) and leaves the input alone. Built in (:data:`STRESSES`), in three groups:
+
+- the LIC-DSF's standardised tests (IMF and World Bank, Guidance Note on the Bank-Fund Debt Sustainability Framework
+  for Low Income Countries, 2018): ``gdp_growth``, ``primary_balance``, ``exports``, ``other_flows`` (each the
+  variable a standard deviation, ``[debt.sd]``, lower in the plan's second and third years, written as
+  ``[debt.shock]``), ``depreciation`` (below) and ``combined`` (half of each together);
+- its tailored test ``contingent_liabilities`` (public debt added in the second year);
+- the plan's own, below.
 
 - ``depreciation``: the LIC-DSF standard shock, a one-off nominal depreciation of the local currency against the US
   dollar in the plan's second year, kept after: the scenario's exchange-rate path from start_year (its ``fx_path``,
@@ -31,12 +38,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from dfl_finance.errors import DflFinanceError, Problem, ScenarioError, known
-from dfl_finance.inputs.stress import STRESSES, StressSpec, check_stresses, stresses_of
+from dfl_finance.inputs.stress import SHOCKS, STRESSES, StressSpec, check_stresses, stresses_of
 from dfl_finance.model.compile import build_prices, horizon_of, rate_path
 from dfl_finance.model.load import apply_overrides
 from dfl_finance.outputs.result import DEFAULT_BASIS, compare_summaries, run
 from dfl_finance.outputs.tables import columns
-from dfl_finance.vocabulary import STRESS_NAMES, USD
+from dfl_finance.vocabulary import PPP_CONTINGENT_SHARE, STRESS_NAMES, USD
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -86,6 +93,92 @@ def depreciation(scenario: Scenario, size: float = 0.3) -> Scenario:
         overrides["macro.fx_rate"] = float(prices.fx_base[0]) if meta.base_year < meta.start_year else None
         overrides["macro.fx_year"] = None
     return apply_overrides(scenario, overrides)
+
+
+def _needs_dsf(scenario: Scenario) -> None:
+    debt = scenario.debt
+    if debt.gdp is None or debt.exports is None or debt.revenue is None:
+        raise NotApplicable("the scenario has no debt-sustainability view (GDP, exports and revenue in [debt] or the "
+                            "country profile)")
+
+
+def _shock_overrides(scenario: Scenario, shocks: dict[str, float]) -> dict[str, object]:
+    """``[debt.shock]`` with ``-size`` added in the plan's second and third years to each field of ``shocks`` (on
+    top of a shock the scenario already has)."""
+    current = scenario.debt.shock
+    out: dict[str, object] = {}
+    for field, fall in shocks.items():
+        values = list(getattr(current, field)) if current is not None else []
+        values += [0.0] * (3 - len(values))
+        values[1] -= fall
+        values[2] -= fall
+        out[f"debt.shock.{field}"] = values  # (validated: a shock below -1 is refused, naming the stress)
+    return out
+
+
+def standardised_shock(scenario: Scenario, name: str, size: float = 1.0) -> Scenario:
+    """The scenario under one of the LIC-DSF's standardised shocks of a standard deviation (``name`` in
+    :data:`~dfl_finance.inputs.stress.SHOCKS`: gdp_growth, primary_balance, exports, other_flows): ``size`` standard
+    deviations (``[debt.sd]``) taken off the baseline in the plan's second and third years, written as
+    ``[debt.shock]``. The framework sets the variable to its historical average minus one standard deviation; with
+    the baseline at the historical average the two are the same.
+
+    Raises
+    ------
+    NotApplicable
+        The scenario has no debt-sustainability view, or no standard deviation for the shock.
+    """
+    _needs_dsf(scenario)
+    field, what = SHOCKS[name]
+    sd = None if scenario.debt.sd is None else getattr(scenario.debt.sd, field)
+    if sd is None:
+        raise NotApplicable(f"the scenario gives no [debt.sd] {field} (the standard deviation of {what})")
+    return apply_overrides(scenario, _shock_overrides(scenario, {field: size * sd}))
+
+
+def combined(scenario: Scenario, size: float = 0.5) -> Scenario:
+    """The LIC-DSF's combination: ``size`` of each standardised shock together, the four of a standard deviation and
+    the 30% depreciation (where the scenario has an exchange rate and a plan of three years or more).
+
+    Raises
+    ------
+    NotApplicable
+        The scenario has no debt-sustainability view, or lacks a standard deviation (each missing one named).
+    """
+    _needs_dsf(scenario)
+    sd = scenario.debt.sd
+    missing = [field for field, _ in SHOCKS.values() if sd is None or getattr(sd, field) is None]
+    if missing:
+        raise NotApplicable("the combination needs every standard deviation; the scenario gives no [debt.sd] "
+                            + ", ".join(missing))
+    assert sd is not None
+    shocked = apply_overrides(scenario, _shock_overrides(
+        scenario, {field: size * float(getattr(sd, field)) for field, _ in SHOCKS.values()}))
+    try:
+        return depreciation(shocked, 0.3 * size)
+    except NotApplicable:
+        return shocked
+
+
+def contingent_liabilities(scenario: Scenario, size: float = 0.07) -> Scenario:
+    """The LIC-DSF's tailored contingent-liabilities test: ``size`` of GDP (the guidance's defaults: 2% for the debt
+    of state-owned enterprises, 5% for the financial market) and 35% of the PPP capital stock become public debt in
+    the plan's second year (``[debt.shock] contingent`` and ``ppp_contingent``).
+
+    Raises
+    ------
+    NotApplicable
+        The scenario has no debt-sustainability view, or no total public debt (``[debt] pv_public_debt``), which the
+        liabilities are added to.
+    """
+    _needs_dsf(scenario)
+    if scenario.debt.pv_public_debt is None:
+        raise NotApplicable("the scenario gives no [debt] pv_public_debt (the PV of total public debt), which the "
+                            "contingent liabilities are added to")
+    current = scenario.debt.shock
+    return apply_overrides(scenario, {
+        "debt.shock.contingent": (current.contingent if current else 0.0) + size,
+        "debt.shock.ppp_contingent": (current.ppp_contingent if current else 0.0) + PPP_CONTINGENT_SHARE})
 
 
 def budget_growth(scenario: Scenario, size: float = 1.0) -> Scenario:
@@ -205,6 +298,12 @@ def apply_stress(scenario: Scenario, spec: StressSpec) -> Scenario:
         does not exist.
     """
     size = spec.amount
+    if spec.name in SHOCKS:
+        return standardised_shock(scenario, spec.name, size)
+    if spec.name == "combined":
+        return combined(scenario, size)
+    if spec.name == "contingent_liabilities":
+        return contingent_liabilities(scenario, size)
     if spec.name == "depreciation":
         return depreciation(scenario, size)
     if spec.name == "budget_growth":
