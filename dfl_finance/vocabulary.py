@@ -365,3 +365,7 @@ FIRST_STAGES: tuple[str, ...] = ("gap", "pv-gap")
 
 #: The package's version (``dfl_finance.__version__``, the manifests, the sweep's check of its workers).
 VERSION = "0.1.0"
+
+#: The IMF's concessionality test: a loan is concessional when its grant element (at :data:`GRANT_ELEMENT_RATE`) is at
+#: least this share (docs/method.md, *Concessionality and sources.csv*, for the sources and what could not be read).
+CONCESSIONAL_GRANT_ELEMENT = 0.35

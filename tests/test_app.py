@@ -957,6 +957,24 @@ def test_the_optimise_page_names_a_limit_that_cannot_hold(workspace):
     assert "KES 1.00 bn" in _texts(at.caption)
 
 
+def test_the_optimise_page_takes_a_ceiling_on_the_pv_of_new_external_debt(workspace):
+    """Rwanda's IDA credit (a 40-year credit, 69% grant element) under a ceiling of USD 5 M on the PV of new external
+    debt: refused when it is not a number, then solved with the ceiling binding (USD 5 M of PV is USD 16.4 M of
+    face value at 30.5% of it, against the USD 61.8 M the waterfall draws)."""
+    at = _optimise(_app(), IDA)
+    scope = _scope(IDA)
+    at.text_input(key=f"opt_max_pv_debt:{scope}").set_value("abc").run()
+    assert "Ceiling on the PV of new external debt: not a number" in _texts(at.error)
+    assert at.button(key=f"opt_go:{scope}").disabled
+    at.text_input(key=f"opt_max_pv_debt:{scope}").set_value("5e6").run()
+    assert "= USD 5.0 M" in _texts(at.caption)
+    _solve(at, IDA)
+    assert not at.error, [e.value for e in at.error]
+    (shadow,) = [df.value for df in at.dataframe if "constraint" in df.value.columns]
+    row = shadow.set_index("constraint").loc["max_pv_debt"]
+    assert row["binding"] == "yes" and row["unit"] == "RWF of PV per USD 1 M of PV of new external debt"
+
+
 # ------------------------------------------------------------------------------------------- schools
 
 def _schools_page(at: AppTest | None = None) -> AppTest:

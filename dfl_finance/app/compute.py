@@ -272,7 +272,8 @@ class OptimumTables(TypedDict):
 
 @st.cache_resource(max_entries=32, show_spinner=False)
 def optimum_for(toml_text: str, objective: str, burden_limit: bool, max_debt: float | None,
-                min_share: tuple[tuple[str, float], ...], late_weight: float) -> Optimum:
+                min_share: tuple[tuple[str, float], ...], late_weight: float,
+                max_pv_debt: float | None = None) -> Optimum:
     """The :class:`~dfl_finance.studies.optimise.Optimum` of one scenario text under the options
     (:func:`dfl_finance.studies.optimise.optimise`, tables in the default basis), cached on the text and the options:
     solved once per server (immutable, shared)."""
@@ -280,13 +281,14 @@ def optimum_for(toml_text: str, objective: str, burden_limit: bool, max_debt: fl
     from dfl_finance.studies.optimise import optimise, options_for
 
     sc = scenario_of(toml_text)
-    return optimise(sc, options_for(sc, objective, burden_limit, max_debt, min_share, late_weight))
+    return optimise(sc, options_for(sc, objective, burden_limit, max_debt, min_share, late_weight,
+                                    max_pv_debt=max_pv_debt))
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def optimum_tables_for(toml_text: str, objective: str, burden_limit: bool, max_debt: float | None,
                        min_share: tuple[tuple[str, float], ...], late_weight: float,
-                       basis: str = DEFAULT_BASIS) -> OptimumTables:
+                       max_pv_debt: float | None = None, basis: str = DEFAULT_BASIS) -> OptimumTables:
     """What the Optimise page shows of :func:`optimum_for`, in ``basis`` (a view: no second solve).
 
     Keys: ``comparison`` (comparison.csv), ``shadow_prices`` (shadow_prices.csv), ``financing`` (both runs'
@@ -298,7 +300,7 @@ def optimum_tables_for(toml_text: str, objective: str, burden_limit: bool, max_d
     from dfl_finance.studies.optimise import OptimiseError
 
     try:
-        best = optimum_for(toml_text, objective, burden_limit, max_debt, min_share, late_weight)
+        best = optimum_for(toml_text, objective, burden_limit, max_debt, min_share, late_weight, max_pv_debt)
     except OptimiseError as exc:  # a limit that cannot hold: its option named as the page labels it
         raise OptimiseError(error_words(exc)) from None
     view = replace(best, waterfall=best.waterfall.in_basis(basis), result=best.result.in_basis(basis))
@@ -311,11 +313,12 @@ def optimum_tables_for(toml_text: str, objective: str, burden_limit: bool, max_d
 
 def checked_optimum(toml_text: str, objective: str, burden_limit: bool, max_debt: float | None,
                     min_share: tuple[tuple[str, float], ...], late_weight: float,
-                    basis: str = DEFAULT_BASIS) -> OptimumTables:
+                    max_pv_debt: float | None = None, basis: str = DEFAULT_BASIS) -> OptimumTables:
     """:func:`optimum_tables_for`, with every failure as a :class:`ScenarioError` (as :func:`checked_tables`): an
     option the optimiser refuses, limits that cannot all hold (the message names the constraint, and its option as
     the page labels it), or an error of the solver itself."""
-    return _checked(optimum_tables_for, toml_text, objective, burden_limit, max_debt, min_share, late_weight, basis)
+    return _checked(optimum_tables_for, toml_text, objective, burden_limit, max_debt, min_share, late_weight,
+                    max_pv_debt, basis)
 
 
 # ----------------------------------------------------------------------------------------------- schools

@@ -25,7 +25,7 @@ KEY_METRICS = ("total_gap", "pv_government_cost", "total_domestic", "total_grant
 #: optimiser's messages (which name the options by those keywords).
 OPTION_LABELS = {"objective": "Objective", "burden_limit": "Keep the burden within the limit",
                  "max_debt": "Cap on new debt", "min_share": "Minimum shares",
-                 "late_weight": "Weight on later years"}
+                 "late_weight": "Weight on later years", "max_pv_debt": "Ceiling on the PV of new external debt"}
 #: The binding constraints the shadow-price chart shows at most (the table lists them all).
 CHART_ROWS = 20
 #: The measures of the shadow-price chart: what one more step of a constraint saves, and the gap it closes.
@@ -46,15 +46,16 @@ def error_words(exc: DflFinanceError) -> str:
 
 
 #: The optimiser's options as :func:`options_key` gives them.
-OptionsKey = tuple[str, bool, float | None, tuple[tuple[str, float], ...], float]
+OptionsKey = tuple[str, bool, float | None, tuple[tuple[str, float], ...], float, float | None]
 
 
 def options_key(objective: str, burden_limit: bool, max_debt: float | None, min_share: Mapping[str, float],
-                late_weight: float) -> OptionsKey:
+                late_weight: float, max_pv_debt: float | None = None) -> OptionsKey:
     """The options as the arguments of :func:`~dfl_finance.app.compute.checked_optimum` (hashable, in order):
-    ``min_share`` by source id, shares of the plan's cost (0-1)."""
+    ``min_share`` by source id, shares of the plan's cost (0-1); ``max_pv_debt`` in USD."""
     return (objective, bool(burden_limit), None if max_debt is None else float(max_debt),
-            tuple((sid, float(share)) for sid, share in min_share.items()), float(late_weight))
+            tuple((sid, float(share)) for sid, share in min_share.items()), float(late_weight),
+            None if max_pv_debt is None else float(max_pv_debt))
 
 
 # ----------------------------------------------------------------------------------------------- the two mixes
@@ -135,6 +136,8 @@ def constraint_words(kind: str, source: str | None, year: int | None, labels: Ma
         return f"Burden limit{year_text}"
     if kind == "max_debt":
         return "Cap on new debt"
+    if kind == "max_pv_debt":
+        return "Ceiling on the PV of new external debt"
     what = _WHAT.get(kind, kind.replace("_", " "))
     if source is None or pd.isna(source):
         return f"{what[:1].upper()}{what[1:]}{year_text}"

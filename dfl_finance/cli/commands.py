@@ -52,7 +52,7 @@ FLAGS: dict[str, str] = {
     "programme": "--programme",
     # optimise (studies.optimise.options_for)
     "objective": "--objective", "burden_limit": "--burden-limit", "dsf": "--dsf", "max_debt": "--max-debt",
-    "min_share": "--min-share", "late_weight": "--late-weight",
+    "min_share": "--min-share", "late_weight": "--late-weight", "max_pv_debt": "--max-pv-debt",
     # stress (inputs.stress)
     "stress": "--stress",
     # sweep (studies.sweep: local_client, check_cluster)
@@ -361,12 +361,13 @@ def cmd_optimise(args: argparse.Namespace) -> int:
     target = _free_target(args.write_scenario)
     with _in_file(f):
         options = options_for(sc, args.objective, args.burden_limit, args.max_debt, args.min_share or (),
-                              args.late_weight, args.dsf)
+                              args.late_weight, args.dsf, max_pv_debt=args.max_pv_debt)
         best = optimise(sc, options, args.basis)
         tables = best.tables()
     args.optimise = {"objective": args.objective, "burden_limit": args.burden_limit, "dsf": args.dsf,
                      "max_debt": args.max_debt,
                      "min_share": dict(args.min_share or ()), "late_weight": args.late_weight,
+                     "max_pv_debt": args.max_pv_debt,
                      "lp": dict(zip(("rows", "columns", "nonzeros"), best.lp_size))}
     if args.draws is not None:
         import pandas as pd

@@ -161,6 +161,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "country's debt-carrying capacity in every year (needs [debt] gdp and capacity)")
     p.add_argument("--max-debt", type=float, metavar="AMOUNT",
                    help="at most this much disbursed by all loans (constant prices, the scenario's currency)")
+    p.add_argument("--max-pv-debt", type=float, metavar="USD",
+                   help="at most this present value of new external debt, in USD at current prices: each external "
+                   "loan's disbursements at their PV at 5%% when disbursed, at most their face value (the IMF's "
+                   "measure for debt ceilings; docs/method.md, Concessionality)")
     p.add_argument("--min-share", type=_min_share, action="append", metavar="SOURCE=SHARE",
                    help="a source pays at least this share of the plan's cost, e.g. gpe=0.2 (repeat for several)")
     p.add_argument("--late-weight", type=float, default=0.0, metavar="W",

@@ -16,7 +16,7 @@ import numpy as np
 
 from dfl_finance.engine import Floats
 from dfl_finance.engine.discount import annuity_principal, present_value
-from dfl_finance.vocabulary import REPAYMENTS
+from dfl_finance.vocabulary import GRANT_ELEMENT_RATE, REPAYMENTS
 
 
 def repayment_profile(repayment: str, rate: float, grace_years: int, maturity_years: int,
@@ -203,6 +203,43 @@ def grant_element(received: np.ndarray, paid: np.ndarray, discount_rate: np.ndar
     pv_out = present_value(paid, discount_rate)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(pv_in > 0, 1.0 - pv_out / np.where(pv_in > 0, pv_in, 1.0), np.nan)
+
+
+def pv_at_disbursement(profile: Floats, rate: Floats | float, front_end_fee: float = 0.0,
+                       discount_rate: float = GRANT_ELEMENT_RATE) -> Floats:
+    """PV at ``discount_rate``, in the year of its disbursement, of what a tranche of 1 costs the borrower: the
+    front-end fee that year, then the principal and charge ``k`` years later discounted by ``(1 + r)^-k``. ``profile``
+    (K + 1,) with a scalar rate, or per draw (D, K + 1) with (D,); returns () or (D,).
+
+    It is 1 minus the grant element of the tranche (commitment fees aside: they are charged on what is not drawn):
+    a loan at the discount rate without fees has 1, a cheaper one less.
+
+    Examples
+    --------
+    >>> float(pv_at_disbursement(repayment_profile("linear", 0.05, 0, 2), 0.05).round(12))
+    1.0
+    >>> float(pv_at_disbursement(np.array([0.0, 1.0]), 0.0, front_end_fee=0.01).round(12))  # 0.01 + 1 / 1.05
+    0.962380952381
+    """
+    units = np.atleast_2d(unit_payments(profile, rate))
+    pv = present_value(units, np.full(units.shape[0], discount_rate)) + front_end_fee
+    return np.asarray(pv if np.ndim(profile) == 2 else pv[0], dtype=float)
+
+
+def pv_of_new_debt(disbursed: Floats, unit_pv: Floats | float) -> Floats:
+    """The PV of new debt, as IMF debt ceilings count it: what is disbursed (D, Y) times the PV of a tranche of 1 at
+    its disbursement (:func:`pv_at_disbursement`, (D,) or a scalar), and never more than the face value (a loan with
+    a grant element of 0 or below counts at its nominal value); summed over the years, (D,).
+
+    Examples
+    --------
+    >>> pv_of_new_debt(np.array([[60.0, 40.0]]), np.array([0.55])).round(9).tolist()
+    [55.0]
+    >>> pv_of_new_debt(np.array([[100.0]]), 1.2).tolist()  # dearer than 5%: its face value
+    [100.0]
+    """
+    factor = np.minimum(np.asarray(unit_pv, dtype=float), 1.0)
+    return np.asarray(np.asarray(disbursed, dtype=float).sum(axis=1) * factor, dtype=float)
 
 
 #: OpenBLAS runs a matrix product of more than 2^18 multiply-adds on several threads (interface/gemm.c).

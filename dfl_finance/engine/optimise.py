@@ -13,7 +13,8 @@ Constraints
     nominal currency, through ``conversion``); the domestic envelope ``sum_c x[y, d, c] + w_d service[y] <=
     budget_share_cap[d] x budget[y]`` (the service term with a net envelope, ``w_d`` the source's part of it);
     the match rules ``A[y, g] <= ratio x sum_m A[y, m]``; and the optional limits (:class:`Options`): the burden
-    limit in every year of the horizon, a cap on new debt, a minimum share of the plan's cost for a source.
+    limit in every year of the horizon, a cap on new debt (its face value, or its PV at 5% in USD), a minimum share of
+    the plan's cost for a source.
 Objective (lexicographic)
     1. the smallest gap (its total, or its present value); 2. at that gap, the smallest PV cost to the government
     (domestic outlay, debt service and PPP payments, discounted as ``pv_government_cost``), each year's flows
@@ -43,7 +44,7 @@ import numpy as np
 from dfl_finance.engine import Floats
 from dfl_finance.engine.dsf import present_value_ahead
 from dfl_finance.engine.financing import DOMESTIC, Allocation, SourceInputs
-from dfl_finance.engine.loans import common_profile, convolution_matrix, unit_payments
+from dfl_finance.engine.loans import common_profile, convolution_matrix, pv_at_disbursement, unit_payments
 from dfl_finance.vocabulary import DSF_RATIOS, FIRST_STAGES
 
 #: Tolerance (a share of the plan's cost) with which the first stage's optimum is held in the second when holding it
@@ -83,6 +84,8 @@ class ServiceSpec:
     pv_ahead: Floats | None = None  # (D, H, Y) PV at 5% at the end of year j of what one unit disbursed in t still
     # owes, in the loan's currency at current prices (the DSF's PV of debt)
     nominal: Floats | None = None  # (D, H) constant local prices -> the loan's currency at current prices
+    pv_new: Floats | None = None  # (D,) external loans: the PV at 5% of a tranche of 1 when it is disbursed, at most 1
+    # (:func:`~dfl_finance.engine.loans.pv_of_new_debt`), what a ceiling on the PV of new external debt counts
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,8 @@ class Options:
     min_share: tuple[tuple[int, float], ...] = ()  # (source, share of the plan's total cost it pays at least)
     late_weight: float = 0.0  # weight on later years' burden in the second stage
     dsf: bool = False  # the LIC-DSF ratios (baseline plus plan) stay at or below their thresholds in every year
+    max_pv_debt: float | None = None  # at most this PV of new external debt [USD, current prices]: each external
+    # loan's disbursements at their PV at 5% when disbursed, at most their face value
 
 
 @dataclass(frozen=True)
@@ -129,7 +134,7 @@ class DsfLimits:
 class Constraint:
     """One row of the programme whose right-hand side a reader may want more of, with its duals."""
 
-    kind: str  # commitment, annual_cap, envelope, burden_limit, match_ratio, max_debt, min_share
+    kind: str  # commitment, annual_cap, envelope, burden_limit, match_ratio, max_debt, min_share, max_pv_debt
     source: int | None  # the source it belongs to
     year: int | None  # index of the year (0 = start_year)
     value: float  # PV government cost saved per unit more of the right-hand side (second stage)
@@ -320,6 +325,8 @@ def solve_draw(problem: AllocationProblem, d: int, options: Options) -> DrawSolu
         loans = [sp.source for sp in problem.service if sp.loan]
         ub.add(np.concatenate([annual_cols(s, y) for s in loans for y in range(Y)] or [np.zeros(0, np.int64)]),
                1.0, float(options.max_debt), ("max_debt", None, None))
+    if options.max_pv_debt is not None:
+        _pv_debt_row(ub, problem.service, d, annual_cols, Y, float(options.max_pv_debt))
     plan_cost = float(cost.sum())
     for s, least in options.min_share:
         ub.add(np.concatenate([annual_cols(s, y) for y in range(Y)] or [np.zeros(0, np.int64)]),
@@ -448,6 +455,24 @@ def _dsf_rows(ub: _Rows, lim: DsfLimits, d: int, service: tuple[ServiceSpec, ...
             ub.add(np.concatenate(parts), np.concatenate(coefs), room, ("dsf", k, j))
 
 
+def _pv_debt_row(ub: _Rows, service: tuple[ServiceSpec, ...], d: int, annual_cols: Callable[[int, int], np.ndarray],
+                 Y: int, ceiling: float) -> None:
+    """The row ``sum_external sum_y k[s, y] pv_new[s] A[y, s] <= ceiling``: the PV of new external debt in USD at
+    current prices (each year's disbursement in the loan's currency times the PV of a tranche of 1 when disbursed)."""
+    parts: list[np.ndarray] = []
+    coefs: list[np.ndarray] = []
+    for sp in service:
+        if sp.pv_new is None or sp.nominal is None:
+            continue
+        for y in range(Y):
+            c_ = annual_cols(sp.source, y)
+            if c_.size:
+                parts.append(c_)
+                coefs.append(np.full(c_.size, float(sp.nominal[d, y]) * float(sp.pv_new[d])))
+    ub.add(np.concatenate(parts) if parts else np.zeros(0, np.int64), np.concatenate(coefs) if coefs else 1.0,
+           ceiling, ("max_pv_debt", None, None))
+
+
 def _culprit(ub: _Rows, optional_start: int, c: np.ndarray, A_eq: Any, b_eq: np.ndarray, bounds: np.ndarray,
              scale: float) -> tuple[str, str]:
     """The optional constraint that makes the programme infeasible: the first group of optional rows without
@@ -525,13 +550,15 @@ def service_specs(loans: list[tuple[Any, bool]], conversions: dict[bool, Floats]
             nominal = nominal - cf * before[None] * finite[:, None, None]
             fixed = cf * np.where(finite, commit, 0.0)[:, None] * in_window[None, :]
         payments = nominal * conv[:, None, :years] / conv[:, :, None]
-        pv_ahead = None
+        pv_ahead = pv_new = None
         if is_loan and spec.external:
+            pv_new = np.minimum(np.broadcast_to(pv_at_disbursement(spec.profile, spec.rate, spec.front_end_fee),
+                                                (D,)), 1.0)
             ahead = present_value_ahead(np.atleast_2d(unit_payments(*common_profile(spec.profile, spec.rate))))
             pv_ahead = convolution_matrix(ahead, years, horizon)  # per unit disbursed, the loan's currency
             pv_ahead = np.broadcast_to(pv_ahead, (D, horizon, years)) * conv[:, None, :years]
         out.append(ServiceSpec(spec.source, payments, fixed / conv, is_loan, external=bool(is_loan and spec.external),
-                               pv_ahead=pv_ahead, nominal=conv))
+                               pv_ahead=pv_ahead, nominal=conv, pv_new=pv_new))
     return tuple(out)
 
 

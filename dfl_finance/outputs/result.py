@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from dfl_finance.engine import Floats
+from dfl_finance.engine.discount import present_value_at
 from dfl_finance.engine.financing import line_cells
 from dfl_finance.engine.fiscal import (
     GFS_BALANCES,
@@ -32,6 +33,7 @@ from dfl_finance.engine.fiscal import (
     leverage,
     recurrent_metrics,
 )
+from dfl_finance.engine.loans import pv_at_disbursement, pv_of_new_debt
 from dfl_finance.engine.model import AllocationStep, ModelInputs, Simulation, simulate
 from dfl_finance.errors import DflFinanceError, known
 from dfl_finance.inputs.models import Scenario
@@ -45,6 +47,7 @@ from dfl_finance.outputs.rounding import add_up, round_cumulative, round_to
 from dfl_finance.outputs.tables import BASIS_COLUMNS, MONEY_COLUMNS, SHARE_COLUMNS, TABLE_COLUMNS, columns
 from dfl_finance.vocabulary import (
     CHARGES,
+    CONCESSIONAL_GRANT_ELEMENT,
     DEFAULT_CHARGE,
     DEFAULT_GFS_CLASS,
     DSF_RATIOS,
@@ -336,6 +339,73 @@ class Result:
                                  for c in TABLE_COLUMNS["debt_service"]})
         return pd.concat(frames, ignore_index=True)
 
+    def sources_df(self) -> pd.DataFrame:
+        """Every source over the plan, in paying order, then the gap: one row each (docs/method.md, *Concessionality
+        and sources.csv*).
+
+        ``committed``: the source's commitment, valued at the prices and exchange rate of the first year of its
+        window (in the basis of its own currency at current prices, the commitment as written), empty without one;
+        ``disbursed``: what it paid over the plan, the sum of its rounded rows of financing.csv (the gap row: what
+        no source pays); ``grant_element``: 1 for a grant, a loan's own (:attr:`Simulation.loan_grant_element`, 5%,
+        empty if it never disburses), empty for domestic, PPP and the gap; ``concessional``: the grant element as
+        written is at least :data:`~dfl_finance.vocabulary.CONCESSIONAL_GRANT_ELEMENT` (empty where it is);
+        ``pv_debt_service``: PV at the scenario's discount rate of the debt service (a loan) or availability payments
+        (a PPP), an amount of start_year, 0 for a grant, empty for domestic and the gap; ``pv_new_external_debt``:
+        for an external loan, its disbursements in USD at current prices times the PV of a tranche when disbursed,
+        at most its face value (:func:`~dfl_finance.engine.loans.pv_of_new_debt`), as the optimiser's
+        ``max_pv_debt`` counts it."""
+        sc, d, Y = self.scenario, self.draw, self.scenario.scenario.years
+        src = self.inputs.sources
+        S = len(sc.source)
+        f = self._factors[d:d + 1, :Y]
+        paid = round_to(np.concatenate([
+            _rows_added_up(self.sim.allocation.pay[d:d + 1], f[:, :, None, None], self.digits, (1, 3))[0],
+            _rows_added_up(self.sim.allocation.gap[d:d + 1], f[:, :, None], self.digits, (1, 2))]), self.digits)
+        specs = {s.source: s for s in self.inputs.loans}
+        nan = math.nan
+        committed, grant, pv_service, pv_new = (np.full(S + 1, nan) for _ in range(4))
+        for i, s in enumerate(sc.source):
+            commitment = float(src.commitment[d, i])
+            if math.isfinite(commitment):
+                first = int(np.argmax(src.window[i])) if src.window[i].any() else 0
+                to_own = 1.0 if src.conversion is None else float(src.conversion[d, i, first])
+                committed[i] = commitment * float(self._factors[d, first]) / to_own
+            flows = self.sim.debt.get(i, self.sim.ppp.get(i))
+            if flows is not None:
+                pv_service[i] = float(present_value_at(flows.payments[d:d + 1], self.inputs.discount[d:d + 1])[0]
+                                      * self._factors[d, 0])
+            if s.kind == "grant":
+                grant[i], pv_service[i] = 1.0, 0.0
+            elif i in self.sim.loan_grant_element:
+                grant[i] = float(self.sim.loan_grant_element[i][d])
+            spec = specs.get(i)
+            if spec is not None and spec.external:
+                nominal = self.sim.debt[i].disbursed[d:d + 1, :Y] * self.inputs.conversion(spec.usd)[d:d + 1, :Y]
+                unit = pv_at_disbursement(spec.profile[d], float(spec.rate[d]), spec.front_end_fee)
+                pv_new[i] = float(pv_of_new_debt(nominal, unit)[0])
+        grant = round_to(grant, SHARE_DIGITS)
+        rows = [*(int(i) for i in src.order), S]  # paying order, the gap last
+        ids = [s.id for s in sc.source] + [GAP]
+        kinds = [s.kind for s in sc.source] + [GAP]
+        own = [self._source_currency(i) for i in range(S)] + [""]
+        df = pd.DataFrame({
+            "scenario": sc.name,
+            "source": [ids[i] for i in rows],
+            "source_kind": [kinds[i] for i in rows],
+            "currency": self.currency,
+            "committed": round_to(committed[rows], self.digits),
+            "disbursed": paid[rows],
+            "grant_element": grant[rows],
+            "concessional": pd.array([None if math.isnan(g) else bool(g >= CONCESSIONAL_GRANT_ELEMENT)
+                                      for g in grant[rows]], dtype="boolean"),
+            "pv_debt_service": round_to(pv_service[rows], self.digits),
+            "price_basis": self.basis,
+            "source_currency": [own[i] for i in rows],
+            "pv_new_external_debt": round_to(pv_new[rows], minor_unit_digits(USD)),
+        }, columns=TABLE_COLUMNS["sources"])
+        df.loc[df["source"] == GAP, "source_currency"] = None
+        return df
+
     def fiscal_df(self) -> pd.DataFrame:
         """The budget envelope over the projection and the debt/PPP tail to the last payment (domestic outlay and
         gap are 0 in the tail).
@@ -552,6 +622,7 @@ class Result:
     def tables(self) -> dict[str, pd.DataFrame]:
         """All tables of the output contract, by file stem."""
         return {"costs": self.costs_df(), "financing": self.financing_df(), "debt_service": self.debt_service_df(),
+                "sources": self.sources_df(),
                 "fiscal": self.fiscal_df(), "outcomes": self.outcomes_df(), "dsf": self.dsf_df(),
                 "summary": self.summary_df(), "gfs": self.gfs_df()}
 

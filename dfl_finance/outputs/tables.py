@@ -183,6 +183,25 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         "repayment", "in the price_basis and currency columns (a loan is computed in its own nominal currency)",
         "the scenario's loans (term sheets from data/loan_terms.csv) and PPP contracts, applied to the financing "
         "table", more="Each loan or PPP to its last payment.", first=_PORTFOLIO_FIRST),
+    Table("sources", _RUN_COMMANDS, (
+        _SCENARIO, _text("source", "gap: unfunded"), _text("source_kind", "domestic, grant, loan, ppp or gap"),
+        _text("currency"), _amount("committed", "the source's commitment; empty without one"),
+        _amount("disbursed", "what it paid over the plan; the gap row: what no source pays"),
+        Column("grant_element", "share", unit="share of the PV received",
+               note="at 5%: 1 for a grant, a loan's own; empty for domestic, PPP and the gap"),
+        Column("concessional", "flag", note="True where the grant element is at least 35%, the IMF's test"),
+        _amount("pv_debt_service", "PV at the scenario's discount rate of what the country pays on a loan or PPP; "
+                                   "0 for a grant"),
+        _text("price_basis"), _text("source_currency", "the currency the source pays in"),
+        _usd("pv_new_external_debt", note="an external loan's disbursements, each at its PV at 5% when it is "
+                                          "disbursed: what a ceiling on the PV of new external debt counts")),
+        "Every source of finance over the plan: its commitment, what it paid, its grant element and whether it is "
+        "concessional (the IMF's 35% test), the PV of its debt service and the PV of the new external debt it adds",
+        "committed, disbursed, pv_debt_service: in the price_basis and currency columns; grant_element: share; "
+        "pv_new_external_debt: USD, current prices",
+        "the scenario's sources, the financing table and the debt service (term sheets from data/loan_terms.csv)",
+        more="One row per source, in paying order, and the gap last; docs/method.md, Concessionality.",
+        first=_PORTFOLIO_FIRST),
     Table("fiscal", _RUN_COMMANDS, _FISCAL,
           "The government's burden on the education budget in every year, against the burden limit; the domestic "
           "envelope; the cost of the plan including the years after it (plan_cost); the year in GFS terms (expense, "
@@ -306,7 +325,7 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         "docs/method.md, Sensitivity)"),
     Table("shadow_prices", ("optimise",), (
         _SCENARIO, _text("constraint", "commitment, annual_cap, envelope, match_ratio, burden_limit, dsf, max_debt, "
-                                       "min_share"),
+                                       "min_share, max_pv_debt"),
         _text("source"), _YEAR, _by_unit("value", "PV government cost saved per step of the constraint"),
         _by_unit("gap_value", "gap it closes"), _UNIT, Column("binding", "flag", note="yes/no"),
         _text("reading", "in words")),
@@ -438,7 +457,7 @@ OTHER_FILES = [
      "libraries, and every output with its sha256"),
 ]
 #: The tables of one run (:meth:`dfl_finance.outputs.result.Result.tables`).
-RUN_TABLES = ("costs", "financing", "debt_service", "fiscal", "outcomes", "dsf", "summary", "gfs")
+RUN_TABLES = ("costs", "financing", "debt_service", "sources", "fiscal", "outcomes", "dsf", "summary", "gfs")
 
 
 def columns(name: str, command: str | None = None) -> list[str]:

@@ -57,8 +57,8 @@ class OptimiseError(DflFinanceError):
     """An optimisation that cannot be run as asked: an infeasible limit, an unknown source, a bad option.
 
     A limit that cannot hold names its option (``option``, a keyword of :func:`options_for`: ``min_share``,
-    ``burden_limit``, ``max_debt``, ``dsf``) in brackets after ``head``, then ``tail``; a face says it in its own words
-    with :meth:`in_words`."""
+    ``burden_limit``, ``max_debt``, ``dsf``, ``max_pv_debt``) in brackets after ``head``, then ``tail``; a face says it
+    in its own words with :meth:`in_words`."""
 
     def __init__(self, head: str, option: str | None = None, tail: str = "") -> None:
         self.head, self.option, self.tail = head, option, tail
@@ -157,6 +157,9 @@ class Optimum:
                 f"a match ratio of `{src.id}` 0.1 higher{year}" if src is not None else ""
         if c.kind == "max_debt":
             return _PER_AMOUNT, f"of PV per {local} 1 M of new debt", f"{local} 1 M more of new debt allowed"
+        if c.kind == "max_pv_debt":  # in USD at current prices, whatever the scenario's currency
+            return _PER_AMOUNT, "of PV per USD 1 M of PV of new external debt", \
+                "USD 1 M more of PV of new external debt allowed"
         if c.kind == "dsf":  # the room is in USD: what the ratio's numerator may still take
             ratio = DSF_RATIOS[c.source or 0]
             what = "PV of debt" if ratio.startswith("pv_") else "debt service"
@@ -210,8 +213,12 @@ def _round(value: float, digits: int) -> float:
 
 def options_for(scenario: Scenario, objective: str = "gap", burden_limit: bool = False,
                 max_debt: float | None = None, min_share: Sequence[tuple[str, float]] = (),
-                late_weight: float = 0.0, dsf: bool = False) -> Options:
+                late_weight: float = 0.0, dsf: bool = False, max_pv_debt: float | None = None) -> Options:
     """The optimiser's :class:`~dfl_finance.engine.optimise.Options` with sources named by their ids.
+
+    ``max_debt`` caps the face value of what all loans disburse (constant prices, the scenario's currency);
+    ``max_pv_debt`` the PV of new external debt in USD at current prices (each external loan's disbursements at
+    their PV at 5% when disbursed, at most their face value: docs/method.md, *Concessionality and sources.csv*).
 
     Raises
     ------
@@ -237,6 +244,8 @@ def options_for(scenario: Scenario, objective: str = "gap", burden_limit: bool =
                                       sum(s for _, s in shares)))
     if max_debt is not None and not (max_debt >= 0.0 and math.isfinite(max_debt)):
         problems.append(OptionProblem("max_debt", "must be a finite amount >= 0", max_debt))
+    if max_pv_debt is not None and not (max_pv_debt >= 0.0 and math.isfinite(max_pv_debt)):
+        problems.append(OptionProblem("max_pv_debt", "must be a finite amount in USD >= 0", max_pv_debt))
     if not (late_weight >= 0.0 and math.isfinite(late_weight)):
         problems.append(OptionProblem("late_weight", "must be a finite number >= 0", late_weight))
     if dsf and (scenario.debt.gdp is None or scenario.debt.capacity is None):
@@ -245,7 +254,7 @@ def options_for(scenario: Scenario, objective: str = "gap", burden_limit: bool =
     if problems:
         raise ScenarioError(problems)
     return Options(first=objective, burden_limit=burden_limit, max_debt=max_debt, min_share=tuple(shares),
-                   late_weight=late_weight, dsf=dsf)
+                   late_weight=late_weight, dsf=dsf, max_pv_debt=max_pv_debt)
 
 
 def _both_runs(scenario: Scenario, options: Options | None, basis: str | None, draws: int = 1,
@@ -320,6 +329,8 @@ def _constraint_words(sc: Scenario, name: str) -> tuple[str, str | None, str]:
         return "the cap on new debt", "max_debt", ""
     if kind == "dsf":
         return f"the LIC-DSF limit on {index}", "dsf", ""
+    if kind == "max_pv_debt":
+        return "the ceiling on the PV of new external debt", "max_pv_debt", ""
     return name, None, ""
 
 

@@ -110,6 +110,23 @@ late = c[1].number_input("Weight on later years", min_value=0.0, max_value=100.0
                          key=f"opt_late:{scope}",
                          help="0: every year's cost counts at its present value. With a weight W, year j of the "
                               "horizon counts 1 + W j / (H - 1) times, so the optimum shifts cost to earlier years.")
+pv_column = st.columns(2)[0]  # the ceiling's message and caption inside its column: the page keeps its layout
+pv_text = pv_column.text_input(
+    "Ceiling on the PV of new external debt (USD, current prices)", value="", key=f"opt_max_pv_debt:{scope}",
+    placeholder="none", help="At most this present value of new external debt over the plan, e.g. `50e6`: each "
+    "external loan's disbursements at their PV at 5% when disbursed, at most their face value (the measure of IMF "
+    "debt limits; sources.csv shows it per loan). Empty: no ceiling.")
+try:
+    max_pv_debt = parse_number(pv_text, integer=False, optional=True)
+except ValueError as exc:
+    max_pv_debt = None
+    pv_column.error(f"{OPTION_LABELS['max_pv_debt']}: {exc}", icon=":material/error:")
+    debt_ok = False
+else:
+    if max_pv_debt is not None:
+        pv_column.caption(f"= {format_money(max_pv_debt, 'USD')}" + (
+            "" if any(s.kind == "loan" for s in sc.source) else " (this scenario has no loan: the ceiling changes "
+                                                                "nothing)"))
 ids = [s.id for s in sc.source]
 source_label = {s.id: s.label for s in sc.source}
 state.keep_known(f"opt_shares:{scope}", ids)
@@ -123,7 +140,7 @@ with st.container():
             shares[sid] = cols[k % len(cols)].number_input(
                 f"{source_label[sid]}: at least (% of the plan's cost)", min_value=0.0, max_value=100.0, value=10.0,
                 step=5.0, key=f"opt_share:{scope}:{sid}") / 100.0
-options = options_key(objective, burden, max_debt, shares, late)
+options = options_key(objective, burden, max_debt, shares, late, max_pv_debt)
 if st.button("Solve", type="primary", key=f"opt_go:{scope}", disabled=not debt_ok):
     st.session_state[f"{SOLVED}:{scope}"] = options
     st.session_state.pop(f"{ADDED}:{name}", None)
