@@ -172,6 +172,11 @@ class ScenarioMeta(_Model):
                                   "incremental cost and financing against: a \"do nothing new\" or \"current "
                                   "policy\" scenario; read and checked with this file (same currency, start year "
                                   "and price year)", min_length=1, max_length=1000)
+    social_discount_rate: float | None = _field(
+        None, description="A social discount rate, real, for pv_government_cost_at_social_rate (beside the "
+        "scenario's own discount_rate, the IMF's 5% in USD and the borrowing rate); no default: development banks' "
+        "appraisal rates range from about 6% to 12% real (docs/method.md, Present values at three rates), and the "
+        "choice is the analyst's", unit="1/yr", ge=0.0, le=1.0)
 
     @property
     def base_year(self) -> int:
@@ -205,6 +210,12 @@ class Macro(_Model):
         None, description="Local currency per USD in each projection year from start_year (default: fx_rate moved "
         "by relative inflation); after the last year it continues at its last rate of change",
         unit="currency/USD", allowed="> 0; one value per projection year")
+    real_depreciation: Annotated[float, Field(gt=-1.0, le=1.0)] | Literal["history"] = _field(
+        0.0, description="Trend of the real exchange rate: the local currency loses this share of its real value "
+        "against the USD each year (the nominal rate moves with relative inflation times 1 + real_depreciation); "
+        "\"history\": the country's own trend, the average yearly change of its real exchange rate in "
+        "data/price_history.csv up to the price year. With fx_path it applies only where the path does not (the "
+        "years before start_year)", unit="1/yr", allowed="> -1 and <= 1, or \"history\"")
 
 
 class GapFinancing(_Model):
@@ -280,6 +291,9 @@ class Context(_Model):
     gap_financing: GapFinancing | None = _field(None, description="Domestic market borrowing that would close the "
                                                 "gap, for pv_government_cost_full_delivery, e.g. {rate = 0.12, "
                                                 "maturity_years = 15}")
+    borrowing_rate: float | None = _field(None, description="The government's marginal borrowing rate, nominal, in "
+                                          "local currency, for pv_government_cost_at_borrowing_rate (default: the "
+                                          "rate of gap_financing)", unit="1/yr", ge=0.0, le=1.0)
 
 
 class CostLine(_Model):

@@ -35,7 +35,15 @@ from dfl_finance.app.workspace import Catalogue, file_name
 from dfl_finance.errors import ScenarioError
 from dfl_finance.inputs.io import bundle
 from dfl_finance.inputs.rules import comparability
-from dfl_finance.outputs.export import MANIFEST, manifest, table_files, write_xlsx, zip_files, zip_tables
+from dfl_finance.outputs.export import (
+    MANIFEST,
+    exchange_rates,
+    manifest,
+    table_files,
+    write_xlsx,
+    zip_files,
+    zip_tables,
+)
 from dfl_finance.outputs.formatting import format_metric
 from dfl_finance.outputs.result import (
     assumptions_df,
@@ -195,7 +203,8 @@ st.caption(f"Written beside the other tables, as the command line writes them: {
            "What you computed on the Risk page in this session is included as computed there; tick the box for the "
            "rest.")
 
-meta = {**manifest(picked, input_texts=texts), "price_basis": basis, **extra.manifest()}
+meta = {**manifest(picked, input_texts=texts), "price_basis": basis,
+        "exchange_rates": exchange_rates([catalogue.scenarios[n].scenario for n in picked]), **extra.manifest()}
 files = table_files(tables, meta)  # the CSVs and the manifest that lists them with their sha256
 
 
