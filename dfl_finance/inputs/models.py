@@ -184,6 +184,20 @@ class ScenarioMeta(_Model):
         return self.start_year if self.price_year is None else self.price_year
 
 
+def _trend_rule(value: float | str) -> float | str:
+    """``[macro] real_depreciation``: a rate a year above -100% and at most 100%, or the word ``history``."""
+    if isinstance(value, str):
+        if value != "history":
+            raise PydanticCustomError("real_trend", "must be a rate a year (0.02 is 2%) or \"history\"")
+    elif not -1.0 < value <= 1.0:
+        raise PydanticCustomError("real_trend", "must be > -1 and <= 1 (a share per year: 0.02 is 2%), or "
+                                  "\"history\"")
+    return value
+
+
+#: A trend of the real exchange rate: a rate a year, or ``"history"`` (the country's own, from the price history).
+RealTrend = Annotated[float | str, AfterValidator(_trend_rule)]
+
 #: A number per year, or one number for every year.
 PathValue = float | list[float]
 
@@ -210,7 +224,7 @@ class Macro(_Model):
         None, description="Local currency per USD in each projection year from start_year (default: fx_rate moved "
         "by relative inflation); after the last year it continues at its last rate of change",
         unit="currency/USD", allowed="> 0; one value per projection year")
-    real_depreciation: Annotated[float, Field(gt=-1.0, le=1.0)] | Literal["history"] = _field(
+    real_depreciation: RealTrend = _field(
         0.0, description="Trend of the real exchange rate: the local currency loses this share of its real value "
         "against the USD each year (the nominal rate moves with relative inflation times 1 + real_depreciation); "
         "\"history\": the country's own trend, the average yearly change of its real exchange rate in "

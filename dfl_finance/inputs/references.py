@@ -204,6 +204,33 @@ def apply_templates(raw: dict[str, Any]) -> dict[str, Any]:
     return _expand_references(raw, "programme", "template", templates, "data/templates.toml", merge)
 
 
+def fx_words(fx: dict[str, object]) -> str:
+    """:func:`fx_assumption` in one sentence, as the app shows it beside the scenario's results.
+
+    Examples
+    --------
+    >>> fx_words({"currency": "RWF", "rate": 1440.0, "year": 2025, "origin": "price_history", "path":
+    ...           "relative inflation", "source": "BNR", "placeholder": True, "real_depreciation": 0.0})
+    'Exchange rate: RWF 1,440 per USD in 2025 (the latest rate in data/price_history.csv by the price year: BNR; a \
+placeholder), then relative inflation, with no real depreciation.'
+    """
+    origin = {"price_history": "the latest rate in data/price_history.csv by the price year",
+              "profile": "the country profile", "file": "the scenario file"}[str(fx["origin"])]
+    source = f": {fx['source']}" if fx.get("source") else ""
+    flag = "; a placeholder" if fx.get("placeholder") else ""
+    trend = fx.get("real_depreciation")
+    if fx.get("real_depreciation_from"):
+        trend_words = (f"a real depreciation of {trend:.2%} a year (the trend of {fx['real_depreciation_from']})"
+                       if isinstance(trend, float) else "no trend: no history")
+    else:
+        trend_words = ("no real depreciation" if not trend else
+                       f"a real {'depreciation' if float(str(trend)) > 0 else 'appreciation'} of "
+                       f"{abs(float(str(trend))):.2%} a year")
+    path = "the file's exchange-rate path" if fx["path"] == "fx_path" else "relative inflation"
+    return (f"Exchange rate: {fx['currency']} {float(str(fx['rate'])):,.6g} per USD in {fx['year']} ({origin}"
+            f"{source}{flag}), then {path}, with {trend_words}.")
+
+
 def placeholder_fields(scenario: Scenario) -> list[tuple[str, str]]:
     """``(field path, note)`` for every value of ``scenario`` that has no public source.
 

@@ -49,6 +49,7 @@ from dfl_finance.outputs.result import (
     assumptions_df,
     compare_summaries,
     concat_tables,
+    ranking_df,
     timing_difference,
 )
 from dfl_finance.vocabulary import metric_definition
@@ -176,7 +177,9 @@ if len(picked) > 1:
                    f"({reason.removeprefix('no deltas: ')}); the values are all there.")
     elif reason:
         st.warning(f"comparison.csv has no differences ({reason.removeprefix('no deltas: ')}); the values are there.")
-    tables = {"comparison": compare_summaries([computed[n]["summary"] for n in picked], None, timing), **tables}
+    summaries = [computed[n]["summary"] for n in picked]
+    tables = {"comparison": compare_summaries(summaries, None, timing), "ranking": ranking_df(summaries, timing),
+              **tables}
 st.markdown(f"Every table is written in the price basis chosen in the sidebar, {basis_label(basis)} (`{basis}`): "
             f"{scenarios_words(basis, (catalogue.scenarios[n].scenario for n in picked))} (the `price_basis` and "
             "`currency` columns of each amount table say so; the summary also gives the headline amounts in the "
