@@ -72,7 +72,7 @@ def comparison_text(table: pd.DataFrame) -> str:
 
 def ranking_text(ranking: pd.DataFrame, scenarios: list[Scenario]) -> str:
     """Which rate the comparison's ranking rests on, and each pair of options in words (ranking.csv's notes)."""
-    from dfl_finance.model.compile import borrowing_rate
+    from dfl_finance.model.compile import borrowing_rate  # the engine loads when a command runs, not at --help
 
     def rates(sc: Scenario) -> str:
         meta = sc.scenario
