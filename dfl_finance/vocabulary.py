@@ -259,6 +259,41 @@ _METRICS += [Metric(basis_metric_key(key, basis), f"{_HEADLINES[key].label}, {wo
                     + (" (a present value is an amount of start_year, converted like the amounts of that year)"
                        if key.startswith("pv_") else ""))
              for key in HEADLINE_METRICS for basis, words in _BASIS_WORDS.items()]
+# ------------------------------------------------------------------------------- present values at three rates
+#: The three discount rates at which the government cost is also reported, beside the scenario's own
+#: ``discount_rate`` (issue 22: the ranking of options should not rest on one rate unseen), each in words: ``5pct``
+#: the IMF's unified 5%, a nominal rate for flows in US dollars (the concessionality convention); ``borrowing_rate``
+#: the government's marginal borrowing rate, nominal in local currency (``[context] borrowing_rate``, else the rate
+#: of ``[context] gap_financing``); ``social_rate`` a social discount rate, real (``[scenario]
+#: social_discount_rate``). docs/method.md, *Present values at three rates*.
+PV_RATES: dict[str, str] = {
+    "5pct": "the IMF's 5% in USD",
+    "borrowing_rate": "the government's borrowing rate",
+    "social_rate": "the social discount rate",
+}
+#: The rate of the headline ``pv_government_cost`` in the ranking (ranking.csv's ``rate``): the scenario's own.
+SCENARIO_RATE = "discount_rate"
+
+
+def pv_rate_key(rate: str) -> str:
+    """The summary key of the government cost at one of :data:`PV_RATES`: ``pv_rate_key("5pct") ==
+    "pv_government_cost_at_5pct"``; the scenario's own rate is ``pv_government_cost``."""
+    return "pv_government_cost" if rate == SCENARIO_RATE else f"pv_government_cost_at_{rate}"
+
+
+_METRICS += [
+    Metric(pv_rate_key("5pct"), "Government cost (present value at 5% in USD)", "money", "{cur}",
+           "pv_government_cost discounted at the IMF's unified 5%, a nominal rate in US dollars (the "
+           "concessionality convention): each year's flow converted to current USD, discounted at 5% and given as "
+           "an amount of start_year"),
+    Metric(pv_rate_key("borrowing_rate"), "Government cost (present value at its borrowing rate)", "money", "{cur}",
+           "pv_government_cost discounted at the government's marginal borrowing rate, a nominal rate in local "
+           "currency ([context] borrowing_rate, else the gap_financing rate; not shown without either)"),
+    Metric(pv_rate_key("social_rate"), "Government cost (present value at the social discount rate)", "money",
+           "{cur}", "pv_government_cost discounted at the social discount rate, a real rate ([scenario] "
+           "social_discount_rate; not shown without it)"),
+]
+
 #: Every scenario-wide summary metric, in the order of ``summary.csv``.
 METRICS: dict[str, Metric] = {m.key: m for m in _METRICS}
 #: Per-source metrics, written ``<key>__<source id>``.

@@ -19,7 +19,7 @@ from dfl_finance.app import DEFAULT_SCENARIO, PAGES  # noqa: E402
 from dfl_finance.app.workspace import file_name  # noqa: E402
 from dfl_finance.inputs.references import placeholder_fields  # noqa: E402
 from dfl_finance.outputs.schools import school_tables
-from dfl_finance.vocabulary import MAX_FILE_BYTES, METRICS, metric_definition  # noqa: E402
+from dfl_finance.vocabulary import MAX_FILE_BYTES, METRICS, PV_RATES, metric_definition, pv_rate_key  # noqa: E402
 from tests.conftest import ROOT, small_scenario_dict  # noqa: E402
 
 RWANDA = "Rwanda: domestic budget only"
@@ -661,6 +661,27 @@ def test_compare_shows_labels_deltas_in_points_and_the_baseline_first(workspace)
     assert "%" not in share["Unit"] and "_" not in " ".join(table["Unit"])
 
 
+def test_compare_says_which_rate_the_ranking_rests_on_and_where_it_flips(workspace):
+    """The budget alone against the PPP: cheaper at the scenarios' own rate and at 5% in USD, dearer at the 13%
+    borrowing rate (tests/test_rates.py): the page says the ranking flips; the table has the three present values."""
+    ppp = "Rwanda: PPP with a connectivity operator"
+    at = _app()
+    at.switch_page(PAGES["compare"]).run()
+    at.multiselect(key="compare_pick").set_value([RWANDA, ppp]).run()
+    assert not at.exception, at.exception
+    assert "Which discount rate the ranking rests on" in _texts(at.subheader)
+    notes = _texts(at.markdown)
+    assert "**The ranking flips.** 1. vs 2.: the ranking flips with the rate" in notes
+    metrics = set(at.dataframe[0].value["Metric"])
+    assert {METRICS[pv_rate_key(r)].label for r in PV_RATES} <= metrics
+
+
+def test_the_scenarios_page_states_the_exchange_rate_and_its_source(workspace):
+    at = _app()
+    assert not at.exception
+    assert "Exchange rate: RWF 1,440 per USD in 2025 (the latest rate in data/price_history.csv" in _texts(at.caption)
+
+
 def test_compare_refuses_deltas_across_currencies(workspace):
     workspace.mkdir(parents=True, exist_ok=True)
     raw = small_scenario_dict()
@@ -887,7 +908,7 @@ def test_the_optimise_page_solves_a_bundled_scenario_and_adds_the_optimal_mix(wo
     assert pv[CURRENT] == format_metric(best.waterfall.summary()["pv_government_cost"], "money")
     charts = _chart_titles(at)
     assert "What each source pays over the plan" in charts and "shadow prices" in charts
-    assert "One more USD 1 M of `gpe`'s commitment saves KES 115.6 M" in _texts(at.markdown)
+    assert "One more USD 1 M of `gpe`'s commitment saves KES 109.3 M" in _texts(at.markdown)
     rows, cols, nonzeros = best.lp_size
     assert f"Linear programme: {rows:,} rows, {cols:,} columns, {nonzeros:,} non-zeros" in _texts(at.caption)
     assert "The waterfall reproduces the optimal mix" in _texts(at.markdown)

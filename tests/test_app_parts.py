@@ -649,7 +649,7 @@ def test_the_tornado_chart_ranks_the_inputs_and_marks_the_deterministic_run():
     assert (bars["encoding"]["x"]["field"], bars["encoding"]["x2"]["field"]) == ("y", "base_y")
     assert bars["encoding"]["color"]["scale"]["domain"] == list(TORNADO_COLOURS)
     data = pd.DataFrame(spec["datasets"][bars["data"]["name"]])
-    assert len(data) == 2 * len(rows) and (data["base_y"] == base / 1e6).all()
+    assert len(data) == 2 * len(rows) and data["base_y"].to_numpy() == pytest.approx(base / 1e6, rel=1e-12)
     top = data[data["input"] == rows["input"].iloc[0]].set_index("end")["y"]
     assert sorted(top * 1e6) == pytest.approx(sorted([rows["low_value"].iloc[0], rows["high_value"].iloc[0]]))
     assert "RWF millions" in str(spec) and "deterministic run: RWF" in str(spec)
@@ -748,16 +748,16 @@ def test_the_shadow_price_chart_draws_the_binding_constraints_ranked_in_words(ke
     assert list(data["rank"]) == [1, 2, 3, 4, 5]
     assert list(data["constraint_text"]) == ["GPE multiplier grant: commitment"] + [
         f"GPE multiplier grant: match ratio, {y}" for y in (2026, 2027, 2028, 2029)]
-    assert data["step"].iloc[0] == "per USD 1 M of commitment" and data["value_text"].iloc[0] == "KES 115.6 M"
+    assert data["step"].iloc[0] == "per USD 1 M of commitment" and data["value_text"].iloc[0] == "KES 109.3 M"
     spec = chart.to_dict()
     assert spec["encoding"]["y"]["sort"] == list(data["constraint_text"])
     assert "KES millions" in spec["encoding"]["x"]["title"]
     # the readings, in rank order; the table without a gap column when no constraint closes a gap
-    assert readings(frame).splitlines()[0] == ("1. One more USD 1 M of `gpe`'s commitment saves KES 115.6 M of PV "
+    assert readings(frame).splitlines()[0] == ("1. One more USD 1 M of `gpe`'s commitment saves KES 109.3 M of PV "
                                                "government cost.")
     table = readings_table(frame, "KES")
     assert list(table["Constraint"]) == list(data["constraint_text"])
-    assert "Gap closed (KES)" not in table.columns and table["PV cost saved (KES)"].iloc[0] == "115.6 M"
+    assert "Gap closed (KES)" not in table.columns and table["PV cost saved (KES)"].iloc[0] == "109.3 M"
 
 
 def test_a_constraint_that_closes_a_gap_gets_its_own_bar():
@@ -792,18 +792,18 @@ def test_the_metric_table_sets_the_optimum_beside_the_waterfall(kenya_best, ppp_
     table = metrics_table(best.comparison_df(), best.waterfall.name, best.result.name).set_index("Metric")
     assert list(table.index) == [METRICS[m].label for m in KEY_METRICS]
     pv = table.loc["Government cost (present value)"]
-    assert pv[OPTIMAL] == format_metric(best.result.summary()["pv_government_cost"], "money") == "92.70 bn"
-    assert pv[CURRENT] == format_metric(best.waterfall.summary()["pv_government_cost"], "money") == "98.23 bn"
-    assert pv["Change"] == "-5.54 bn" and pv["Unit"] == "KES"
+    assert pv[OPTIMAL] == format_metric(best.result.summary()["pv_government_cost"], "money") == "87.66 bn"
+    assert pv[CURRENT] == format_metric(best.waterfall.summary()["pv_government_cost"], "money") == "92.90 bn"
+    assert pv["Change"] == "-5.24 bn" and pv["Unit"] == "KES"
     assert table.loc["Peak burden", "Unit"] == "share of education budget"
     assert table.loc["Peak burden", "Change"].endswith(" pp")
     assert outcome_words(best.comparison_df(), best.waterfall.name, best.result.name, "KES") == (
-        "The optimal mix leaves the same funding gap (none) and costs the government KES 5.54 bn less in present "
-        "value (KES 92.70 bn instead of KES 98.23 bn).")
+        "The optimal mix leaves the same funding gap (none) and costs the government KES 5.24 bn less in present "
+        "value (KES 87.66 bn instead of KES 92.90 bn).")
     ppp = metrics_table(ppp_best.comparison_df(), ppp_best.waterfall.name, ppp_best.result.name).set_index("Metric")
-    assert ppp.loc["Funding gap", CURRENT] == "140.3 M" and ppp.loc["Funding gap", OPTIMAL] == "0"
+    assert ppp.loc["Funding gap", CURRENT] == "2.57 bn" and ppp.loc["Funding gap", OPTIMAL] == "0"
     assert outcome_words(ppp_best.comparison_df(), ppp_best.waterfall.name, ppp_best.result.name, "RWF").startswith(
-        "The optimal mix closes RWF 140.3 M of the funding gap (all of it) and costs the government RWF 24.66 bn less")
+        "The optimal mix closes RWF 2.57 bn of the funding gap (all of it) and costs the government RWF 23.91 bn less")
 
 
 def test_the_mix_totals_are_what_each_source_pays_in_each_run(ppp_best):

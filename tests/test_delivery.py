@@ -13,7 +13,7 @@ from numpy.testing import assert_allclose
 
 from dfl_finance import run, scenario_from_dict
 from dfl_finance.cli import main
-from dfl_finance.inputs.profiles import country_profiles
+from dfl_finance.inputs.profiles import country_profiles, observed_fx
 from dfl_finance.outputs.result import incremental_df
 
 
@@ -143,7 +143,9 @@ def test_a_profile_budget_in_local_currency_fills_a_scenario_in_either_currency(
            "programme": [_fixed("a", 1.0)]}
     sc = scenario_from_dict(raw)
     assert sc.context.education_budget == budget.value and sc.context.budget_year == budget.year
-    assert sc.macro.fx_rate == fx.value and sc.macro.fx_year == fx.year
+    # the exchange rate: the latest observed in data/price_history.csv by the price year, else the profile's
+    obs = observed_fx("RWF", 2026)
+    assert (sc.macro.fx_rate, sc.macro.fx_year) == ((obs.value, obs.year) if obs else (fx.value, fx.year))
     raw["scenario"]["currency"] = "USD"
     usd = scenario_from_dict(raw)
     assert usd.context.education_budget == pytest.approx(budget.value / fx.value)

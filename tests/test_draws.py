@@ -89,7 +89,9 @@ def test_quantiles_of_identical_draws_are_the_single_values():
     yearly = yearly_quantiles_df(run(sc, draws=3))
     costs = run(sc).costs_df().groupby("year")["amount"].sum()
     p50 = yearly[(yearly["measure"] == "cost") & (yearly["statistic"] == "p50")].set_index("year")["value"]
-    assert p50.to_dict() == pytest.approx(costs.to_dict(), abs=1.0)  # RWF: whole francs
+    # RWF: whole francs; the table's rows are rounded one by one, so their sum may differ by half a franc a row
+    rows = run(sc).costs_df().groupby("year").size().max()
+    assert p50.to_dict() == pytest.approx(costs.to_dict(), abs=0.5 * rows)
 
 
 def test_quantiles_by_hand_over_draws_that_differ():

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from dfl_finance import ScenarioError, load_scenario, run, save_scenario, scenario_from_dict
 from dfl_finance.cli import main
+from dfl_finance.inputs.profiles import observed_fx
 from dfl_finance.studies.portfolio import REACH_COLUMNS, allocate_envelope, load_portfolio, run_portfolio, with_fund
 from tests.conftest import ROOT, one_year_plan, write_portfolio
 
@@ -444,8 +445,10 @@ def test_a_profile_country_is_the_template_with_the_profiles_context(tmp_path):
         assert sc.context.education_budget == prof.number("education_budget")
         assert sc.context.budget_year == prof.values["education_budget"].year
         assert sc.context.budget_growth == prof.number("budget_growth")
+        # the exchange rate: the latest observed in data/price_history.csv by the price year, else the profile's
+        obs = observed_fx(str(prof.currency), sc.scenario.base_year)
         assert (sc.macro.inflation, sc.macro.usd_inflation, sc.macro.fx_rate) == (
-            prof.number("inflation"), prof.number("usd_inflation"), prof.number("fx_rate"))
+            prof.number("inflation"), prof.number("usd_inflation"), obs.value if obs else prof.number("fx_rate"))
         assert sc.debt.gdp == prof.number("gdp") and sc.debt.capacity == prof.values["dsf_capacity"].value
         assert sc.context.burden_limit == 0.04  # a policy threshold of the template stays
         # what the USD template wrote in USD stays in USD: the cost line and the domestic cap
@@ -482,7 +485,8 @@ def test_a_template_in_the_countrys_own_currency_keeps_its_local_amounts(tmp_pat
                               head='template = "plan.toml"')
     (c,) = load_portfolio(spec).countries
     assert (c.scenario.source[0].currency, c.scenario.source[0].annual_cap) == (None, 1e6)
-    assert c.scenario.macro.fx_rate == 134.8  # the profile's rate, not the template's
+    # the profile's default rate (the latest KES rate data/price_history.csv observed by 2026), not the template's
+    assert c.scenario.macro.fx_rate == observed_fx("KES", 2026).value != 130.0
 
 
 def test_the_scenarios_profile_gives_a_scenario_country_its_income_group(tmp_path):

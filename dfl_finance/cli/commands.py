@@ -23,6 +23,7 @@ from dfl_finance.cli.render import (
     comparison_text,
     number,
     quantiles_text,
+    ranking_text,
     schools_text,
     shadow_text,
     stress_text,
@@ -169,11 +170,12 @@ def _write(tables: dict[str, pd.DataFrame], args: argparse.Namespace, scenarios:
     """Write the tables as CSV (those named in ``parquet`` as Parquet; and, with --xlsx, one workbook that adds
     ``workbook_only`` and the assumptions), all or nothing."""
     # loaded when the command runs: `--help` and `validate` start without pandas and the engine
-    from dfl_finance.outputs.export import manifest
+    from dfl_finance.outputs.export import exchange_rates, manifest
     from dfl_finance.outputs.result import assumptions_df
 
     meta = manifest([sc.name for sc in scenarios], input_files=args.files, basis=getattr(args, "basis", None),
                     seed=getattr(args, "seed", None))
+    meta["exchange_rates"] = exchange_rates(scenarios)  # each scenario's exchange-rate assumption and its source
     if getattr(args, "risk", None):
         meta["risk"] = args.risk  # draws and method of each scenario
     if getattr(args, "optimise", None):
@@ -629,7 +631,7 @@ def cmd_stress(args: argparse.Namespace) -> int:
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     """Tornado and Sobol indices of chosen metrics to a scenario's uncertain inputs; write and print them."""
     # loaded when the command runs: `--help` and `validate` start without pandas and the engine
-    from dfl_finance.outputs.export import manifest
+    from dfl_finance.outputs.export import exchange_rates, manifest
     from dfl_finance.studies.risk.sensitivity import (
         DEFAULT_N,
         check_metrics,
@@ -650,6 +652,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
             with _progress(n * (len(inputs) + 2), f"{sc.name}: Sobol") as bar:
                 tables["sobol"] = sobol_df(sc, metrics, n, seed, args.basis, progress=bar.update)
     meta = manifest([sc.name], input_files=[f], basis=args.basis, seed=seed)
+    meta["exchange_rates"] = exchange_rates([sc])
     meta["sensitivity"] = {"metrics": metrics, "uncertain": [i.path for i in inputs],
                            **({} if args.no_sobol else {"n": n, "engine_draws": n * (len(inputs) + 2)})}
     written = _write_tables(tables, args.out, meta)
@@ -667,17 +670,19 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     # loaded when the command runs: `--help` and `validate` start without pandas and the engine
     from dfl_finance.inputs.rules import comparability
-    from dfl_finance.outputs.result import combine_tables, compare, timing_difference
+    from dfl_finance.outputs.result import combine_tables, compare, ranking_df, timing_difference
 
     loaded = _load_all(args.files)
     scenarios = [sc for _, sc in loaded]
     results = _run_all(loaded, args.basis)
     table = compare(results, baseline=args.baseline)
+    ranking = ranking_df([r.summary_df() for r in results], timing_difference(scenarios))
     reason = comparability(scenarios, [r.currency for r in results])
-    written = _write({"comparison": table}, args, scenarios,
+    written = _write({"comparison": table, "ranking": ranking}, args, scenarios,
                      workbook_only=combine_tables(results) if args.xlsx else None)
     print(comparison_text(table))
     print(basis_note(args.basis, scenarios))
+    print(ranking_text(ranking, scenarios))
     if reason and timing_difference(scenarios) is None:
         print(f"\nnote: {reason.removeprefix('no deltas: ')}: differences are shown only for amounts in the same "
               "currency (the metrics in USD; compare all of them with --basis nominal-usd or real-usd)",

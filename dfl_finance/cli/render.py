@@ -70,6 +70,29 @@ def comparison_text(table: pd.DataFrame) -> str:
     return f"{legend}\n\n{table_text(rows)}"
 
 
+def ranking_text(ranking: pd.DataFrame, scenarios: list[Scenario]) -> str:
+    """Which rate the comparison's ranking rests on, and each pair of options in words (ranking.csv's notes)."""
+    from dfl_finance.model.compile import borrowing_rate  # the engine loads when a command runs, not at --help
+
+    def rates(sc: Scenario) -> str:
+        meta = sc.scenario
+        words = [f"its own {meta.discount_rate:.2%} {meta.discount_basis} (the headline pv_government_cost)",
+                 "5% nominal in USD"]
+        bond = borrowing_rate(sc)
+        words.append("no borrowing rate" if bond is None else f"borrowing {bond:.2%} nominal")
+        social = meta.social_discount_rate
+        words.append("no social rate" if social is None else f"social {social:.2%} real")
+        return ", ".join(words)
+
+    lines = ["", "Ranking by the present value of the government cost (ranking.csv), at four rates:"]
+    lines += [f"  {sc.name}: {rates(sc)}" for sc in scenarios]
+    notes = list(dict.fromkeys(zip(ranking["scenario"], ranking["other"], ranking["note"])))
+    if notes:
+        lines.append("")
+    lines += [f"  {a} vs {b}: {note}" for a, b, note in notes]
+    return "\n".join(lines)
+
+
 def number(value: Any) -> float | None:
     """A table cell as a number, None where it is empty."""
     x = None if value is None else float(value)

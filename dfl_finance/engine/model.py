@@ -31,7 +31,7 @@ from dfl_finance.engine.loans import (
 )
 from dfl_finance.engine.optimise import AllocationProblem, DsfLimits, service_specs
 from dfl_finance.engine.prices import Prices
-from dfl_finance.vocabulary import EXTERNAL_KINDS, GRANT_ELEMENT_RATE, SOURCE_KINDS
+from dfl_finance.vocabulary import EXTERNAL_KINDS, GRANT_ELEMENT_RATE, SOURCE_KINDS, pv_rate_key
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,8 @@ class ModelInputs:
     gap_bond: GapBond | None = None
     dsf: DsfInputs | None = None
     domestic_cap: Floats | None = None  # (D,) sum of the domestic budget_share_caps (NaN = none)
+    #: discount factors (D, H) of constant-price flows at other rates (PV_RATES: 5pct, borrowing_rate, social_rate)
+    discount_at: dict[str, Floats] = field(default_factory=dict)
 
     def conversion(self, usd: bool) -> Floats:
         """(D, H) constant local prices -> nominal local currency (``usd`` False) or nominal USD."""
@@ -259,6 +261,8 @@ def simulate(inp: ModelInputs, allocation: AllocationStep | None = None) -> Simu
         to_usd=conv[True],
     ))
     metrics.update(recurrent_metrics(paid[:, :, external].sum(axis=2), plan_cost, budget, Y))
+    for rate, factors in inp.discount_at.items():  # the government cost at three rates (PV_RATES)
+        metrics[pv_rate_key(rate)] = present_value_at(fiscal["government_burden"], factors)
     if inp.gap_bond is not None:
         bond = debt_service(gap * conv[False][:, :Y], inp.gap_bond.profile, inp.gap_bond.rate, H)
         metrics["pv_government_cost_full_delivery"] = (metrics["pv_government_cost"]

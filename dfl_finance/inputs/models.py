@@ -174,12 +174,31 @@ class ScenarioMeta(_Model):
                                   "incremental cost and financing against: a \"do nothing new\" or \"current "
                                   "policy\" scenario; read and checked with this file (same currency, start year "
                                   "and price year)", min_length=1, max_length=1000)
+    social_discount_rate: float | None = _field(
+        None, description="A social discount rate, real, for pv_government_cost_at_social_rate (beside the "
+        "scenario's own discount_rate, the IMF's 5% in USD and the borrowing rate); no default: development banks' "
+        "appraisal rates range from about 6% to 12% real (docs/method.md, Present values at three rates), and the "
+        "choice is the analyst's", unit="1/yr", ge=0.0, le=1.0)
 
     @property
     def base_year(self) -> int:
         """The year of constant prices: ``price_year``, else ``start_year``."""
         return self.start_year if self.price_year is None else self.price_year
 
+
+def _trend_rule(value: float | str) -> float | str:
+    """``[macro] real_depreciation``: a rate a year above -100% and at most 100%, or the word ``history``."""
+    if isinstance(value, str):
+        if value != "history":
+            raise PydanticCustomError("real_trend", "must be a rate a year (0.02 is 2%) or \"history\"")
+    elif not -1.0 < value <= 1.0:
+        raise PydanticCustomError("real_trend", "must be > -1 and <= 1 (a share per year: 0.02 is 2%), or "
+                                  "\"history\"")
+    return value
+
+
+#: A trend of the real exchange rate: a rate a year, or ``"history"`` (the country's own, from the price history).
+RealTrend = Annotated[float | str, AfterValidator(_trend_rule)]
 
 #: A number per year, or one number for every year.
 PathValue = float | list[float]
@@ -207,6 +226,12 @@ class Macro(_Model):
         None, description="Local currency per USD in each projection year from start_year (default: fx_rate moved "
         "by relative inflation); after the last year it continues at its last rate of change",
         unit="currency/USD", allowed="> 0; one value per projection year")
+    real_depreciation: RealTrend = _field(
+        0.0, description="Trend of the real exchange rate: the local currency loses this share of its real value "
+        "against the USD each year (the nominal rate moves with relative inflation times 1 + real_depreciation); "
+        "\"history\": the country's own trend, the average yearly change of its real exchange rate in "
+        "data/price_history.csv up to the price year. With fx_path it applies only where the path does not (the "
+        "years before start_year)", unit="1/yr", allowed="> -1 and <= 1, or \"history\"")
 
 
 class GapFinancing(_Model):
@@ -333,6 +358,9 @@ class Context(_Model):
     gap_financing: GapFinancing | None = _field(None, description="Domestic market borrowing that would close the "
                                                 "gap, for pv_government_cost_full_delivery, e.g. {rate = 0.12, "
                                                 "maturity_years = 15}")
+    borrowing_rate: float | None = _field(None, description="The government's marginal borrowing rate, nominal, in "
+                                          "local currency, for pv_government_cost_at_borrowing_rate (default: the "
+                                          "rate of gap_financing)", unit="1/yr", ge=0.0, le=1.0)
 
 
 class CostLine(_Model):

@@ -436,19 +436,80 @@ class MacroData:
     thresholds: Mapping[str, tuple[float, ...]] = dataclasses.field(default_factory=dict)
     #: The benchmark of PV of total public debt / GDP by capacity (the row ``pv_public_debt_gdp`` of the file).
     public_benchmarks: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    #: The observed exchange rates (local currency per USD, annual averages) of ``price_history.csv``, by currency
+    #: and year, each with its source: the default exchange rate of a profile's scenario (:func:`observed_fx`).
+    fx: Mapping[str, Mapping[int, "Observation"]] = dataclasses.field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One sourced value of ``price_history.csv`` (an exchange rate): the value, its year and its provenance."""
+
+    currency: str
+    value: float
+    year: int
+    source: str
+    confidence: str
+    placeholder: bool
+
+
+def observed_fx(currency: str, year: int, data: MacroData | None = None) -> Observation | None:
+    """The latest exchange rate of ``currency`` (per USD) that ``price_history.csv`` has for ``year`` or a year
+    before it (None if it has none): the default rate of a scenario whose price year is ``year``."""
+    rows = (macro_data() if data is None else data).fx.get(currency, {})
+    years = [y for y in rows if y <= year]
+    return rows[max(years)] if years else None
+
+
+@dataclass(frozen=True)
+class RerTrend:
+    """The average yearly change of a currency's real exchange rate against the USD, ``X x U / I``, between two
+    years of ``price_history.csv`` (:func:`real_exchange_trend`)."""
+
+    currency: str
+    rate: float  # [1/yr] > 0: the local currency loses real value
+    first: int
+    last: int
+
+
+def real_exchange_trend(currency: str, year: int, data: MacroData | None = None) -> RerTrend | None:
+    """The trend of the real exchange rate of ``currency`` up to ``year``: ``(R_l / R_f) ** (1 / (l - f)) - 1``
+    with ``R = X x U / I`` (exchange rate per USD, US and local consumer price indices) in the first year ``f`` and
+    the last year ``l <= year`` in which ``price_history.csv`` has all three; None with fewer than two such years.
+
+    Examples
+    --------
+    >>> d = MacroData(cpi={"USD": {2020: 100.0, 2022: 110.0}, "XYZ": {2020: 100.0, 2022: 121.0}},
+    ...               fx={"XYZ": {y: Observation("XYZ", x, y, "", "", False) for y, x in ((2020, 10.0), (2022, 13.2))}})
+    >>> t = real_exchange_trend("XYZ", 2026, d); (t.first, t.last, round(t.rate, 6))
+    (2020, 2022, 0.095445)
+    """
+    data = macro_data() if data is None else data
+    fx, local, usd = data.fx.get(currency, {}), data.cpi.get(currency, {}), data.cpi.get("USD", {})
+    years = sorted(y for y in fx if y <= year and y in local and y in usd)
+    if len(years) < 2:
+        return None
+    f, last = years[0], years[-1]
+    real = {y: fx[y].value * usd[y] / local[y] for y in (f, last)}
+    return RerTrend(currency, float((real[last] / real[f]) ** (1.0 / (last - f)) - 1.0), f, last)
 
 
 @lru_cache(maxsize=8)
 def _load_macro_data(folder: str) -> MacroData:
     cpi: dict[str, dict[int, float]] = {}
+    fx: dict[str, dict[int, Observation]] = {}
     path = Path(folder) / "price_history.csv"
     if path.exists():
-        def parse_price(row: dict[str, str]) -> tuple[str, str, int, float]:
-            return row["currency"].strip(), row["series"].strip(), int(row["year"]), float(row["value"])
+        def parse_price(row: dict[str, str]) -> tuple[str, str, int, float, Provenance]:
+            return (row["currency"].strip(), row["series"].strip(), int(row["year"]), float(row["value"]),
+                    _provenance(row))
 
-        for currency, series, year, value in _parsed_rows(path, parse_price):
+        for currency, series, year, value, prov in _parsed_rows(path, parse_price):
             if series == "cpi":
                 cpi.setdefault(currency, {})[year] = value
+            elif series == "fx":
+                fx.setdefault(currency, {})[year] = Observation(currency, value, year, prov["source"],
+                                                                prov["confidence"], prov["placeholder"])
     thresholds: dict[str, dict[str, float]] = {}
     path = Path(folder) / "dsf_thresholds.csv"
     if path.exists():
@@ -460,7 +521,7 @@ def _load_macro_data(folder: str) -> MacroData:
     return MacroData(cpi=cpi, thresholds={c: tuple(t[r] for r in DSF_RATIOS) for c, t in thresholds.items()
                                           if all(r in t for r in DSF_RATIOS)},
                      public_benchmarks={c: t[PUBLIC_DEBT_RATIO] for c, t in thresholds.items()
-                                        if PUBLIC_DEBT_RATIO in t})
+                                        if PUBLIC_DEBT_RATIO in t}, fx=fx)
 
 
 def macro_data() -> MacroData:

@@ -13,10 +13,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from dfl_finance.errors import Problem, ScenarioError, known
 from dfl_finance.inputs.profiles import (
     CountryProfile,
+    Observation,
     TermSheet,
     country_profiles,
     loan_terms,
     macro_data,
+    observed_fx,
+    real_exchange_trend,
     template_programme_id,
     templates,
 )
@@ -80,7 +83,68 @@ def profile_defaults(raw: dict[str, Any], profile: CountryProfile) -> dict[str, 
     if macro.get("fx_rate") is not None or macro.get("fx_path") is not None:
         filled["macro"].pop("fx_rate", None)
         filled["macro"].pop("fx_year", None)
+    else:
+        start, price_year = meta.get("start_year"), meta.get("price_year")
+        base = price_year if isinstance(price_year, int) else start
+        if isinstance(base, int) and not isinstance(base, bool) and isinstance(currency, str):
+            _observed_default(filled, currency, base)
     return filled
+
+
+#: The "profile field" that :func:`profile_defaults` names for an exchange rate taken from the price history.
+FX_HISTORY = "price_history.csv fx"
+
+
+def _observed_default(filled: dict[str, dict[str, tuple[object, str]]], currency: str,
+                      base_year: int) -> Observation | None:
+    """Replace the profile's exchange rate in ``filled`` by the latest rate that data/price_history.csv observed in
+    the base year or before it (with its year), where the profile fills one and the history has one."""
+    if "fx_rate" not in filled["macro"]:
+        return None
+    obs = observed_fx(currency, base_year)
+    if obs is not None:
+        filled["macro"]["fx_rate"] = (obs.value, FX_HISTORY)
+        filled["macro"]["fx_year"] = (obs.year, FX_HISTORY)
+    return obs
+
+
+def fx_assumption(scenario: Scenario) -> dict[str, object] | None:
+    """The exchange-rate assumption of a scenario in words and numbers (None for a scenario in USD), as the run's
+    manifest and the app state it: ``currency``, ``rate`` and ``year`` (the anchor: ``[macro] fx_rate`` and its
+    year, or the first value of an ``fx_path``), ``origin`` (``price_history``: the latest rate data/price_history.csv
+    observed by the price year, the default of a scenario with a country profile; ``profile``; ``file``),
+    ``source`` and ``placeholder`` (of a data row), ``path`` (``relative inflation`` or ``fx_path``) and
+    ``real_depreciation`` (a rate a year; with ``history``, the years it was estimated over)."""
+    meta, macro = scenario.scenario, scenario.macro
+    if meta.currency == "USD":
+        return None
+    out: dict[str, object] = {"scenario": scenario.name, "currency": meta.currency}
+    if macro.fx_path is not None and (macro.fx_rate is None or (macro.fx_year or meta.base_year) >= meta.start_year):
+        out.update(rate=macro.fx_path[0], year=meta.start_year, origin="file", path="fx_path")
+    else:
+        out.update(rate=macro.fx_rate, year=macro.fx_year if macro.fx_year is not None else meta.base_year,
+                   origin="file", path="relative inflation" if macro.fx_path is None else "fx_path")
+    profile = country_profiles().get(meta.country or "")
+    if profile is not None and out["path"] == "relative inflation":
+        filled = profile.defaults(meta.currency, scenario.context.budget_scope)
+        obs = _observed_default(filled, meta.currency, meta.base_year)
+        default = filled["macro"].get("fx_rate"), filled["macro"].get("fx_year")
+        if default[0] is not None and (macro.fx_rate, out["year"]) == (default[0][0], default[1][0] if default[1]
+                                                                        else meta.base_year):
+            if obs is not None:
+                out.update(origin="price_history", source=obs.source, placeholder=obs.placeholder)
+            else:
+                row = profile.values["fx_rate"]
+                out.update(origin="profile", source=row.source, placeholder=row.placeholder)
+    trend = macro.real_depreciation
+    if trend == "history":
+        rer = real_exchange_trend(meta.currency, meta.base_year)
+        out["real_depreciation"] = None if rer is None else rer.rate
+        out["real_depreciation_from"] = (f"data/price_history.csv, {rer.first}-{rer.last}" if rer is not None
+                                         else "no history")
+    else:
+        out["real_depreciation"] = float(trend)
+    return out
 
 
 #: An entry of a library in data/ (a term sheet, a template's fields).
@@ -140,6 +204,33 @@ def apply_templates(raw: dict[str, Any]) -> dict[str, Any]:
     return _expand_references(raw, "programme", "template", templates, "data/templates.toml", merge)
 
 
+def fx_words(fx: dict[str, object]) -> str:
+    """:func:`fx_assumption` in one sentence, as the app shows it beside the scenario's results.
+
+    Examples
+    --------
+    >>> fx_words({"currency": "RWF", "rate": 1440.0, "year": 2025, "origin": "price_history", "path":
+    ...           "relative inflation", "source": "BNR", "placeholder": True, "real_depreciation": 0.0})
+    'Exchange rate: RWF 1,440 per USD in 2025 (the latest rate in data/price_history.csv by the price year: BNR; a \
+placeholder), then relative inflation, with no real depreciation.'
+    """
+    origin = {"price_history": "the latest rate in data/price_history.csv by the price year",
+              "profile": "the country profile", "file": "the scenario file"}[str(fx["origin"])]
+    source = f": {fx['source']}" if fx.get("source") else ""
+    flag = "; a placeholder" if fx.get("placeholder") else ""
+    trend = fx.get("real_depreciation")
+    if fx.get("real_depreciation_from"):
+        trend_words = (f"a real depreciation of {trend:.2%} a year (the trend of {fx['real_depreciation_from']})"
+                       if isinstance(trend, float) else "no trend: no history")
+    else:
+        trend_words = ("no real depreciation" if not trend else
+                       f"a real {'depreciation' if float(str(trend)) > 0 else 'appreciation'} of "
+                       f"{abs(float(str(trend))):.2%} a year")
+    path = "the file's exchange-rate path" if fx["path"] == "fx_path" else "relative inflation"
+    return (f"Exchange rate: {fx['currency']} {float(str(fx['rate'])):,.6g} per USD in {fx['year']} ({origin}"
+            f"{source}{flag}), then {path}, with {trend_words}.")
+
+
 def placeholder_fields(scenario: Scenario) -> list[tuple[str, str]]:
     """``(field path, note)`` for every value of ``scenario`` that has no public source.
 
@@ -151,6 +242,11 @@ def placeholder_fields(scenario: Scenario) -> list[tuple[str, str]]:
         profile = country_profiles().get(scenario.scenario.country)
         # everything the profile can fill in this scenario; a value counts where the scenario holds it unchanged
         filled = profile.defaults(scenario.scenario.currency, scenario.context.budget_scope) if profile else {}
+        fx = (_observed_default(filled, scenario.scenario.currency, scenario.scenario.base_year)
+              if filled and scenario.macro.fx_path is None else None)
+        if fx is not None and fx.placeholder and (scenario.macro.fx_rate, scenario.macro.fx_year) == (fx.value,
+                                                                                                     fx.year):
+            out.append(("macro.fx_rate", fx.source))
         for table, values in filled.items():
             for field, (default, name) in values.items():
                 if field in YEAR_FIELDS:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from dfl_finance.errors import Problem, known
 from dfl_finance.inputs.models import LOAN_FIELDS, PPP_FIELDS
+from dfl_finance.inputs.profiles import real_exchange_trend
 from dfl_finance.inputs.references import price_history_warnings
 from dfl_finance.inputs.stress import stress_problems
 from dfl_finance.inputs.uncertain import pledge_problems, uncertain_problems
@@ -215,6 +216,14 @@ def _price_problems(sc: Scenario) -> list[Problem]:
     if macro.fx_year is not None and macro.fx_year > last:
         out.append(Problem("macro.fx_year", f"is in the future: after the last year of the plan ({last})",
                            macro.fx_year))
+    trend = macro.real_depreciation
+    if cur == USD and trend != 0.0:
+        out.append(Problem("macro.real_depreciation", "a scenario in USD has no exchange rate: its local currency "
+                           "is the US dollar", trend))
+    elif trend == "history" and real_exchange_trend(cur, meta.base_year) is None:
+        out.append(Problem("macro.real_depreciation", f"data/price_history.csv has no history of {cur} to take a "
+                           f"trend from (it needs the {cur} exchange rate and the {cur} and USD consumer price indices "
+                           f"in two years up to {meta.base_year}): give a rate a year instead", trend))
     return out
 
 

@@ -19,10 +19,19 @@ from dfl_finance.engine.financing import SourceInputs
 from dfl_finance.engine.loans import ppp_profile, repayment_profile
 from dfl_finance.engine.model import GapBond, LoanSpec, ModelInputs
 from dfl_finance.engine.prices import Prices, fx_from_inflation, index_from_rates, real_discount_factors
-from dfl_finance.inputs.profiles import MacroData, macro_data
+from dfl_finance.inputs.profiles import MacroData, macro_data, real_exchange_trend
 from dfl_finance.inputs.uncertain import PLEDGE_LAG, PLEDGE_MATERIALISES, PLEDGE_SHARE
 from dfl_finance.model.sizing import check_memory
-from dfl_finance.vocabulary import COST_CLASSES, DRIVERS, DSF_RATIOS, LINE_KINDS, ROLLOUTS, SOURCE_KINDS, USD
+from dfl_finance.vocabulary import (
+    COST_CLASSES,
+    DRIVERS,
+    DSF_RATIOS,
+    GRANT_ELEMENT_RATE,
+    LINE_KINDS,
+    ROLLOUTS,
+    SOURCE_KINDS,
+    USD,
+)
 
 if TYPE_CHECKING:
     from dfl_finance.inputs.models import Programme, Scenario, Source
@@ -142,12 +151,14 @@ def build_prices(scenario: Scenario, horizon: int, draws: int = 1, data: MacroDa
             fx_rate = drawn["fx_rate"]
         else:
             fx_rate = np.full(rows, float(macro.fx_rate or 1.0))
+        # the real exchange rate's trend: (1 + d) a year from fx_year (X = fx_rate x relative inflation x trend)
+        trend = (1.0 + real_depreciation(scenario, data)) ** (years - years[fx_at]).astype(float)
         if macro.fx_path is None:
-            fx = fx_from_inflation(fx_rate, lcu, usd, base)
+            fx = fx_from_inflation(fx_rate, lcu, usd, base) * trend[None, :]
             fx = fx / (fx[:, [fx_at]] / fx_rate[:, None])  # fx_rate holds in fx_year
         else:
             given = np.asarray(macro.fx_path, dtype=float)
-            relative = lcu / usd
+            relative = lcu / usd * trend[None, :]  # the path's years are given: the trend moves the others
             fx = np.empty((rows, n))
             fx[:, anchor:anchor + Y] = given
             step = given[-1] / given[-2] if Y >= 2 else None
@@ -165,6 +176,18 @@ def build_prices(scenario: Scenario, horizon: int, draws: int = 1, data: MacroDa
         return np.repeat(a, draws // a.shape[0], axis=0)
 
     return Prices(lcu=rep(lcu), usd=rep(usd), fx=rep(fx), start=anchor, base=base)
+
+
+def real_depreciation(scenario: Scenario, data: MacroData | None = None) -> float:
+    """``[macro] real_depreciation`` as a rate a year: the file's number, or (``"history"``) the trend of the
+    currency's real exchange rate in the price history up to the price year
+    (:func:`~dfl_finance.inputs.profiles.real_exchange_trend`; 0 where the history has fewer than two years, which
+    validation refuses)."""
+    value = scenario.macro.real_depreciation
+    if value != "history":
+        return float(value)
+    trend = real_exchange_trend(scenario.scenario.currency, scenario.scenario.base_year, data)
+    return 0.0 if trend is None else trend.rate
 
 
 #: A location in a scenario (as :func:`dfl_finance.inputs.paths.resolve` gives it) -> its value in each draw (D,).
@@ -531,4 +554,31 @@ def build_model_inputs(scenario: Scenario, draws: int = 1, data: MacroData | Non
         gap_bond=_gap_bond(scenario),
         dsf=_dsf_inputs(scenario, prices, data, H),
         domestic_cap=caps.sum(axis=1) if domestic else None,
+        discount_at=discount_at_rates(scenario, prices, H),
     )
+
+
+def borrowing_rate(scenario: Scenario) -> float | None:
+    """The government's marginal borrowing rate, nominal in local currency: ``[context] borrowing_rate``, else the
+    rate of ``[context] gap_financing``; None without either."""
+    ctx = scenario.context
+    if ctx.borrowing_rate is not None:
+        return ctx.borrowing_rate
+    return None if ctx.gap_financing is None else ctx.gap_financing.rate
+
+
+def discount_at_rates(scenario: Scenario, prices: Prices, horizon: int) -> dict[str, Floats]:
+    """The discount factors (D, H) of constant-price local flows at each rate of
+    :data:`~dfl_finance.vocabulary.PV_RATES` the scenario has: ``5pct``, the flows in current USD (``x I_y / X_y``)
+    at the IMF's 5%, brought back to an amount of start_year (``/ (I_s / X_s)``); ``borrowing_rate``, current local
+    flows (``x I_y``) at the nominal borrowing rate (:func:`borrowing_rate`); ``social_rate``, constant-price flows
+    at the real ``social_discount_rate``."""
+    D, H = prices.draws, horizon
+    out = {"5pct": real_discount_factors(np.full(D, GRANT_ELEMENT_RATE), False, prices.to_currency(True, H))}
+    rate = borrowing_rate(scenario)
+    if rate is not None:
+        out["borrowing_rate"] = real_discount_factors(np.full(D, rate), False, prices.window(prices.lcu, H))
+    social = scenario.scenario.social_discount_rate
+    if social is not None:
+        out["social_rate"] = real_discount_factors(np.full(D, social), True, prices.window(prices.lcu, H))
+    return out

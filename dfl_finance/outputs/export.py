@@ -44,6 +44,7 @@ from typing import IO, TYPE_CHECKING, Any, TypeGuard
 from dfl_finance.atomic import fsync_file, sync_folder, write_file_atomically
 from dfl_finance.errors import DataError, DflFinanceError
 from dfl_finance.inputs.profiles import data_dir
+from dfl_finance.inputs.references import fx_assumption
 from dfl_finance.outputs.csv_columns import columns_csv_text
 from dfl_finance.outputs.formatting import currency_of
 from dfl_finance.outputs.tables import MONEY_COLUMNS, SHARE_COLUMNS, TABLES, workbook_row
@@ -53,6 +54,8 @@ from dfl_finance.vocabulary import minor_unit_digits
 if TYPE_CHECKING:  # pandas and openpyxl load only when something is written
     import pandas as pd
     from openpyxl import Workbook
+
+    from dfl_finance.inputs.models import Scenario
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _FORMULA_START = re.compile(r"(^|[\r\n])(?=[=+\-@\t\r])")
@@ -245,6 +248,14 @@ def manifest(scenario_names: Sequence[str], input_files: Sequence[str | os.PathL
         "versions": _versions(),
         "outputs": list(outputs),
     }
+
+
+def exchange_rates(scenarios: Sequence[Scenario]) -> list[dict[str, object]]:
+    """The exchange-rate assumption of each scenario not in USD, for the manifest (``exchange_rates``): the rate and
+    its year, where it comes from (``price_history``: the latest rate data/price_history.csv observed by the price
+    year, with the row's source and placeholder flag; ``profile``; ``file``), the path (relative inflation or the
+    file's fx_path) and the real depreciation a year (:func:`~dfl_finance.inputs.references.fx_assumption`)."""
+    return [a for a in (fx_assumption(sc) for sc in scenarios) if a is not None]
 
 
 def _manifest_bytes(meta: dict[str, Any] | None, outputs: list[dict[str, object]]) -> bytes:

@@ -64,12 +64,15 @@ from dfl_finance.vocabulary import (
     PRICE_BASES,
     PRICE_DIGITS,
     PUBLIC_DEBT_RATIO,
+    PV_RATES,
+    SCENARIO_RATE,
     SHARE_DIGITS,
     SOURCE_KINDS,
     USD,
     basis_metric_key,
     metric_definition,
     minor_unit_digits,
+    pv_rate_key,
     source_metric_key,
 )
 
@@ -78,7 +81,8 @@ DEFAULT_BASIS = "real-lcu"
 #: The columns of the tables, views of the registry (:mod:`dfl_finance.outputs.tables`).
 COMPARISON_COLUMNS = columns("comparison")
 #: Money metrics that are present values: amounts of start_year, converted to a basis with that year's factor.
-PV_METRICS = ("pv_total_cost", "pv_government_cost", "pv_government_cost_full_delivery")
+PV_METRICS = ("pv_total_cost", "pv_government_cost", "pv_government_cost_full_delivery",
+              *(pv_rate_key(r) for r in PV_RATES))
 
 
 @dataclass(frozen=True)
@@ -950,6 +954,73 @@ def compare_summaries(summaries: Sequence[pd.DataFrame], baseline: str | None = 
     for col in ("value", "delta"):  # keep whole years whole (a float column would write 5 as 5.0)
         out[col] = pd.Series([r[col] for r in rows], dtype=object, index=out.index)
     return out
+
+
+#: The rates of ranking.csv, in its order: the scenario's own (the headline), then :data:`PV_RATES`.
+RANKING_RATES = (SCENARIO_RATE, *PV_RATES)
+#: Each rate of the ranking in a few words.
+RANKING_WORDS = {SCENARIO_RATE: "its own discount rate", "5pct": "5% in USD",
+                 "borrowing_rate": "the borrowing rate", "social_rate": "the social rate"}
+
+
+def ranking_df(summaries: Sequence[pd.DataFrame], not_comparable: str | None = None) -> pd.DataFrame:
+    """Every pair of options ranked by the present value of the government cost at each rate of
+    :data:`RANKING_RATES` (ranking.csv): one row per pair (in the order given, each scenario against every later
+    one) and rate both define; ``cheaper`` is the option with the lower value (``equal``; empty where the two are
+    not comparable: ``not_comparable`` (a reason, from :func:`timing_difference`) or amounts in different
+    currencies), ``flips`` whether the cheaper option differs between the rates, ``note`` the pair in words.
+
+    Examples
+    --------
+    A costs 100 at its own rate and 120 at 5%; B costs 110 at both: A is cheaper at its own rate, B at 5%.
+
+    >>> s = [pd.DataFrame({"scenario": n, "metric": ["pv_government_cost", "pv_government_cost_at_5pct"],
+    ...                    "value": v, "unit": "RWF"}) for n, v in (("A", [100, 120]), ("B", [110, 110]))]
+    >>> ranking_df(s)[["rate", "cheaper", "difference", "flips"]].values.tolist()
+    [['discount_rate', 'A', -10.0, True], ['5pct', 'B', 10.0, True]]
+    """
+    names = [str(s["scenario"].iloc[0]) for s in summaries]
+    values = [dict(zip(s["metric"], s["value"])) for s in summaries]
+    units = [dict(zip(s["metric"], s["unit"])) for s in summaries]
+    rows: list[dict[str, object]] = []
+    for i, j in ((i, j) for i in range(len(names)) for j in range(i + 1, len(names))):
+        pair: list[dict[str, object]] = []
+        for rate in RANKING_RATES:
+            m = pv_rate_key(rate)
+            if m not in values[i] or m not in values[j]:
+                continue
+            a, b = values[i][m], values[j][m]
+            unit = units[i].get(m, "")
+            ranked = not_comparable is None and currency_of(unit) == currency_of(units[j].get(m, ""))
+            diff = _round_metric(float(a) - float(b), "money", _digits_of(unit)) if ranked else None
+            cheaper = "" if diff is None else "equal" if diff == 0 else names[i] if diff < 0 else names[j]
+            pair.append({"scenario": names[i], "other": names[j], "rate": rate, "metric": m, "value": a,
+                         "other_value": b, "difference": diff, "unit": unit, "cheaper": cheaper})
+        ranked_by = {str(r["rate"]): str(r["cheaper"]) for r in pair if r["cheaper"] not in ("", "equal")}
+        flips = len(set(ranked_by.values())) > 1
+        note = _ranking_note(names[i], names[j], ranked_by, not_comparable is None and bool(pair)
+                             and all(r["cheaper"] != "" for r in pair))
+        rows += [{**r, "flips": flips if r["cheaper"] != "" else None, "note": note} for r in pair]
+    out = pd.DataFrame(rows, columns=columns("ranking"))
+    for col in ("value", "other_value", "difference", "flips"):
+        out[col] = pd.Series([r[col] for r in rows], dtype=object, index=out.index)
+    return out
+
+
+def _ranking_note(a: str, b: str, cheaper: dict[str, str], comparable: bool) -> str:
+    """The ranking of options ``a`` and ``b`` in words, from the cheaper option at each rate."""
+    if not comparable:
+        return f"{a} and {b} are not ranked: their amounts are in different currencies or start years"
+    if not cheaper:
+        return f"{a} and {b} cost the government the same at every rate"
+    winners = list(dict.fromkeys(cheaper.values()))
+    if len(winners) == 1:
+        return (f"{winners[0]} costs the government less at every rate compared ("
+                f"{', '.join(RANKING_WORDS[r] for r in cheaper)}): the ranking does not rest on the choice among them")
+    parts = [f"{w} at {' and '.join(RANKING_WORDS[r] for r, c in cheaper.items() if c == w)}" for w in winners]
+    headline = cheaper.get(SCENARIO_RATE)
+    rests = f"; the headline pv_government_cost ranks {headline} first" if headline else ""
+    return f"the ranking flips with the rate: cheaper is {'; '.join(parts)}{rests}"
 
 
 def _digits_of(unit: str) -> int:

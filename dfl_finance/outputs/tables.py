@@ -266,6 +266,24 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         "Summary metrics side by side; delta is a scenario's value minus the baseline's",
         "in the unit column", "the scenarios' summary tables",
         more="One row per metric and scenario; from `optimise`: the waterfall against the optimal mix."),
+    Table("ranking", ("compare",), (
+        _SCENARIO, _text("other", "the option it is ranked against"),
+        _text("rate", "discount_rate (each scenario's own: the headline pv_government_cost), 5pct (the IMF's 5% in "
+              "USD), borrowing_rate, social_rate"),
+        _text("metric", "the summary metric compared at that rate"),
+        _by_unit("value", "the scenario's present value of government cost at that rate"),
+        _by_unit("other_value", "the other option's"), _by_unit("difference", "value - other_value"), _UNIT,
+        _text("cheaper", "the option with the lower present value (equal; empty where the two cannot be ranked)"),
+        Column("flips", "flag", note="true where the cheaper option is not the same at every rate"),
+        _text("note", "the pair's ranking in words: at which rates each option is cheaper")),
+        "Each pair of options ranked by the present value of the government cost at four discount rates: the "
+        "scenario's own (the headline), the IMF's 5% in USD, the government's borrowing rate and a social rate; "
+        "flips says where the ranking depends on the rate",
+        "value, other_value, difference: in the unit column (present values of start_year)",
+        "the scenarios' summary tables (pv_government_cost and pv_government_cost_at_*; docs/method.md, Present "
+        "values at three rates)",
+        more="One row per pair and rate; a rate a scenario lacks (no borrowing or social rate) has no row. Options "
+             "in different currencies or start years are not ranked."),
     Table("quantiles", ("risk", "optimise --draws", "sweep"), (
         _SCENARIO, _METRIC, _STATISTIC, _by_unit("value"), _UNIT, _FLAT_NOTE),
         "Every summary metric over the draws of the scenario's uncertain inputs (P5, P10, P50, P90, P95 and the "

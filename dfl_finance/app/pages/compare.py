@@ -16,7 +16,7 @@ from dfl_finance.errors import ScenarioError
 from dfl_finance.inputs.profiles import country_profiles
 from dfl_finance.inputs.rules import comparability
 from dfl_finance.outputs.formatting import currency_of, format_delta, format_metric
-from dfl_finance.outputs.result import compare_summaries, concat_tables, timing_difference
+from dfl_finance.outputs.result import compare_summaries, concat_tables, ranking_df, timing_difference
 from dfl_finance.vocabulary import DEBT_CAPACITIES, HEADLINE_METRICS, PPP_CONTINGENT_SHARE, metric_definition
 
 
@@ -181,6 +181,20 @@ st.caption("The first scenario is the baseline; \"Change 2. vs 1.\" is scenario 
            "percentage points, pp). Amounts in the price basis chosen in the sidebar; the headline amounts "
            f"({headline}) are also given in every basis, in rows of their own at the end of the table, each named "
            "with its basis (\"current USD\", ...).")
+
+with st.container():  # one block of notes whatever their number: the charts below keep their places
+    st.subheader("Which discount rate the ranking rests on")
+    ranking = ranking_df([t["summary"] for t in per], timing)
+    st.caption("The government cost (present value) at four rates, rows of the table above: each scenario's own "
+               "discount rate (the headline), the IMF's 5% in US dollars (the concessionality convention), the "
+               "government's borrowing rate (`[context] borrowing_rate`, else the gap-financing bond's rate) and a "
+               "social discount rate (`[scenario] social_discount_rate`, real); a rate a scenario does not give is "
+               "left out. For each pair of options, the cheaper one at each rate (ranking.csv on the Export page "
+               "and from `dfl-finance compare`):")
+    pairs = list(dict.fromkeys(zip(ranking["scenario"], ranking["other"], ranking["note"], ranking["flips"])))
+    st.markdown("\n".join(f"- {'**The ranking flips.** ' if flips is True else ''}{ordered.index(a) + 1}. vs "
+                          f"{ordered.index(b) + 1}.: {note}" for a, b, note, flips in pairs)
+                or "No pair of these scenarios has a present value at the same rate.")
 
 
 profiles = country_profiles()

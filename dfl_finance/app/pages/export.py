@@ -35,12 +35,21 @@ from dfl_finance.app.workspace import Catalogue, file_name
 from dfl_finance.errors import ScenarioError
 from dfl_finance.inputs.io import bundle
 from dfl_finance.inputs.rules import comparability
-from dfl_finance.outputs.export import MANIFEST, manifest, table_files, write_xlsx, zip_files, zip_tables
+from dfl_finance.outputs.export import (
+    MANIFEST,
+    exchange_rates,
+    manifest,
+    table_files,
+    write_xlsx,
+    zip_files,
+    zip_tables,
+)
 from dfl_finance.outputs.formatting import format_metric
 from dfl_finance.outputs.result import (
     assumptions_df,
     compare_summaries,
     concat_tables,
+    ranking_df,
     timing_difference,
 )
 from dfl_finance.vocabulary import metric_definition
@@ -168,7 +177,9 @@ if len(picked) > 1:
                    f"({reason.removeprefix('no deltas: ')}); the values are all there.")
     elif reason:
         st.warning(f"comparison.csv has no differences ({reason.removeprefix('no deltas: ')}); the values are there.")
-    tables = {"comparison": compare_summaries([computed[n]["summary"] for n in picked], None, timing), **tables}
+    summaries = [computed[n]["summary"] for n in picked]
+    tables = {"comparison": compare_summaries(summaries, None, timing), "ranking": ranking_df(summaries, timing),
+              **tables}
 st.markdown(f"Every table is written in the price basis chosen in the sidebar, {basis_label(basis)} (`{basis}`): "
             f"{scenarios_words(basis, (catalogue.scenarios[n].scenario for n in picked))} (the `price_basis` and "
             "`currency` columns of each amount table say so; the summary also gives the headline amounts in the "
@@ -195,7 +206,8 @@ st.caption(f"Written beside the other tables, as the command line writes them: {
            "What you computed on the Risk page in this session is included as computed there; tick the box for the "
            "rest.")
 
-meta = {**manifest(picked, input_texts=texts), "price_basis": basis, **extra.manifest()}
+meta = {**manifest(picked, input_texts=texts), "price_basis": basis,
+        "exchange_rates": exchange_rates([catalogue.scenarios[n].scenario for n in picked]), **extra.manifest()}
 files = table_files(tables, meta)  # the CSVs and the manifest that lists them with their sha256
 
 

@@ -38,7 +38,7 @@ from dfl_finance.errors import DflFinanceError, ScenarioError
 from dfl_finance.inputs.docs import field_help
 from dfl_finance.inputs.io import absolute_text, dump_scenario
 from dfl_finance.inputs.profiles import country_profiles, loan_terms, templates
-from dfl_finance.inputs.references import placeholder_fields
+from dfl_finance.inputs.references import fx_assumption, fx_words, placeholder_fields
 from dfl_finance.inputs.rules import scenario_warnings
 from dfl_finance.outputs.formatting import format_metric
 from dfl_finance.vocabulary import (
@@ -189,6 +189,10 @@ else:
                    help=f"{d.description} [{d.unit_for(shown)}]")
     st.caption(f"Amounts in {basis_words(basis, shown, sc.scenario.base_year)} (the price basis chosen in the "
                "sidebar).")
+    fx = fx_assumption(sc)
+    if fx is not None:
+        st.caption(fx_words(fx) + " Set `[macro] fx_rate`, `fx_path` or `real_depreciation` in the file to change "
+                   "it (TOML file view).")
 for warning in scenario_warnings(sc):
     st.warning(f"{where(sc, warning.path)}: {warning.message}", icon=":material/warning:")
 placeholders = placeholder_fields(sc)
