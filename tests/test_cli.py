@@ -148,7 +148,8 @@ def test_compare_xlsx_has_comparison_tables_and_assumptions(tmp_path):
     # canonical field paths: programmes and sources by id, cost lines by item (dfl_finance.inputs.paths)
     assert {"scenario.start_year", "programme[connectivity].cost[satellite terminal].unit_cost",
             "source[mof].kind", "source[ida].schedule"} <= fields
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["comparison.csv", "dfl-finance.xlsx", "manifest.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["comparison.csv", "dfl-finance.xlsx", "manifest.json",
+                                                               "ranking.csv"]
 
 
 def test_countries_and_templates_are_listed():
