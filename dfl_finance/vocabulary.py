@@ -35,6 +35,22 @@ DebtRisk = Literal["low", "moderate", "high", "in-distress"]
 #: country profile's ``income_group``, a portfolio country's, and the keys of a fund's ``group_weights``.
 IncomeGroup = Literal["low", "lower-middle", "upper-middle", "high"]
 
+#: Multilateral rules as the partners apply them (docs/method.md, *Multilateral rules*). The World Bank's lending
+#: category of a country (IDA-only, gap, blend, or IBRD: not IDA-eligible); which partner a source is (IDA's and
+#: GPE's rules apply to it); what a grant's match rule is assessed on (each year's payments, or the commitments over
+#: its window).
+LendingCategory = Literal["ida-only", "gap", "blend", "ibrd"]
+Partner = Literal["ida", "gpe", "other"]
+MatchBasis = Literal["yearly", "commitments"]
+LENDING_CATEGORIES: tuple[str, ...] = get_args(LendingCategory)
+PARTNERS: tuple[str, ...] = get_args(Partner)
+MATCH_BASES: tuple[str, ...] = get_args(MatchBasis)
+#: Lending categories that receive IDA credits on blend terms whatever their risk of debt distress (no IDA grants).
+BLEND_TERMS_CATEGORIES: tuple[str, ...] = ("gap", "blend")
+#: GPE's benchmark for domestic financing: education's share of public expenditure that a partner country is to reach
+#: or make progress toward (GPE 2025 operating model, domestic financing requirement).
+GPE_EDUCATION_SHARE = 0.20
+
 PILLARS: tuple[str, ...] = get_args(Pillar)
 DRIVERS: tuple[str, ...] = get_args(Driver)
 ROLLOUTS: tuple[str, ...] = get_args(Rollout)
@@ -240,6 +256,15 @@ _METRICS = [
            "years", f"Years of the LIC-DSF's horizon (the first {DSF_HORIZON} projection years) in which "
            f"{PUBLIC_DEBT_LABEL}, the country's total included, is above the LIC-DSF benchmark for the country's "
            "debt-carrying capacity and the plan's new debt adds to it"),
+]
+_METRICS += [  # multilateral rules (docs/method.md, *Multilateral rules*)
+    Metric("education_expenditure_share", "Education's share of public expenditure", "share",
+           "share of public expenditure",
+           "Education budget over total public expenditure ([context] education_share), checked against GPE's "
+           "domestic-financing benchmark of 20% (shown for a scenario with a GPE source)"),
+    Metric("total_interest_bought_down", "Interest bought down", "money", "{cur}",
+           "Interest of loans paid by buy-down grants ([[source]] buy_down) instead of the government, to the last "
+           "repayment (shown for a scenario with a buy-down)"),
 ]
 #: Money metrics that the summary also reports in every price basis, as ``<metric>_<basis>`` (``-`` as ``_``).
 HEADLINE_METRICS = ("total_cost", "total_external", "total_gap", "pv_government_cost")

@@ -870,7 +870,7 @@ def test_the_risk_page_explains_a_sobol_index_above_100_percent(workspace):
 
 # ------------------------------------------------------------------------------------------- optimise
 
-KENYA_GPE = "Kenya: IDA grant with GPE multiplier"
+KENYA_GPE = "Kenya: IDA credit with GPE multiplier"
 
 
 def _optimise(at: AppTest, name: str = KENYA_GPE) -> AppTest:

@@ -765,7 +765,7 @@ def test_an_uncertain_input_edited_on_the_risk_page_is_checked_then_saved(browse
 
 # ------------------------------------------------------------------------------------------- optimise
 
-KENYA_GPE = "Kenya: IDA grant with GPE multiplier"
+KENYA_GPE = "Kenya: IDA credit with GPE multiplier"
 
 
 def _drawn(chart) -> None:

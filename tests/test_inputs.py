@@ -116,8 +116,11 @@ def test_a_source_that_can_pay_nothing_is_a_warning(source, why, tmp_path, capsy
 
 
 def test_no_warning_for_the_bundled_scenarios():
+    """None but GPE's domestic-financing check (docs/method.md, *Multilateral rules*): Rwanda and Kenya spend less than
+    GPE's 20% of public expenditure on education, which a scenario with a GPE grant says."""
     for path in sorted((ROOT / "scenarios").glob("*.toml")):
-        assert scenario_warnings(load_scenario(path)) == [], path.name
+        warnings = [w for w in scenario_warnings(load_scenario(path)) if w.path != "context.education_share"]
+        assert warnings == [], path.name
 
 
 def test_a_balloon_schedule_is_accepted_when_said_so():

@@ -240,8 +240,8 @@ def test_optimise_command_writes_the_tables_shadow_prices_and_the_scenario(tmp_p
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["optimise"]["lp"]["columns"] > 0
     comparison = pd.read_csv(out / "comparison.csv")
-    assert set(comparison["scenario"]) == {"Kenya: IDA grant with GPE multiplier (waterfall)",
-                                           "Kenya: IDA grant with GPE multiplier (optimal mix)"}
+    assert set(comparison["scenario"]) == {"Kenya: IDA credit with GPE multiplier (waterfall)",
+                                           "Kenya: IDA credit with GPE multiplier (optimal mix)"}
     assert load_scenario(written).name.endswith("(optimal mix)")
     # a second run does not overwrite the written scenario
     assert main(["optimise", str(ROOT / "scenarios/kenya-ida-gpe.toml"), "--out", str(out),

@@ -309,7 +309,7 @@ scenario = "{ROOT / 'scenarios/rwanda-ida-credit.toml'}"
 """)
     sweep = load_sweep(spec)
     assert [(c.scenario, c.override, c.stress, c.seed) for c in sweep.cases] == [
-        ("Kenya: IDA grant with GPE multiplier", "growth 3%", "capex_overrun=0.3", 5),
+        ("Kenya: IDA credit with GPE multiplier", "growth 3%", "capex_overrun=0.3", 5),
         ("Rwanda: IDA credit-led", "as written", "baseline", 1)]
     state = run_sweep(sweep, tmp_path / "o")
     assert not state.failed and len(read_draws(tmp_path / "o")) == 12

@@ -240,6 +240,29 @@ def pv_of_new_debt(disbursed: Floats, unit_pv: Floats | float) -> Floats:
     """
     factor = np.minimum(np.asarray(unit_pv, dtype=float), 1.0)
     return np.asarray(np.asarray(disbursed, dtype=float).sum(axis=1) * factor, dtype=float)
+def bought_down(interest: Floats, share: Floats, cap: Floats) -> Floats:
+    """The part of each year's interest that a buy-down grant pays: ``share`` of it, until the grant's ``cap`` is
+    used up (the year it runs out pays what is left of it).
+
+    Parameters
+    ----------
+    interest : ndarray (D, H)
+        The loan's interest (or service charge) in each year, in its nominal currency [currency/yr].
+    share : ndarray (D,)
+        Share of the interest the grant pays [share].
+    cap : ndarray (D,)
+        What the grant may pay in all, in the same currency [currency]; inf = no limit.
+
+    Examples
+    --------
+    >>> bought_down(np.array([[0.0, 10.0, 10.0, 10.0]]), np.array([0.5]), np.array([12.0])).tolist()
+    [[0.0, 5.0, 5.0, 2.0]]
+    """
+    want = np.asarray(share, dtype=float)[:, None] * interest
+    total = np.cumsum(want, axis=1)
+    limit = np.asarray(cap, dtype=float)[:, None]
+    capped = np.diff(np.minimum(total, limit), axis=1, prepend=0.0)
+    return np.asarray(np.where(total <= limit, want, np.maximum(capped, 0.0)), dtype=float)
 
 
 #: OpenBLAS runs a matrix product of more than 2^18 multiply-adds on several threads (interface/gemm.c).
@@ -286,13 +309,23 @@ class ServiceTerms:
     commitment: Floats  # (D,) nominal loan currency (inf = none)
     fee_window: np.ndarray  # (Y,) bool
     conversion: Floats  # (Y, D)
+    relief_share: Floats | None = None  # (D,) share of the interest a buy-down grant pays (None: no buy-down)
+    relief_cap: Floats | None = None  # (D,) what the buy-down may pay in all, nominal loan currency (inf = none)
 
     def take(self, draws: np.ndarray | slice) -> "ServiceTerms":
         out = ServiceTerms(self.source, self.profile[draws], self.rate[draws], self.front_end_fee,
-                           self.commitment_fee, self.commitment[draws], self.fee_window, self.conversion[:, draws])
+                           self.commitment_fee, self.commitment[draws], self.fee_window, self.conversion[:, draws],
+                           None if self.relief_share is None else self.relief_share[draws],
+                           None if self.relief_cap is None else self.relief_cap[draws])
         m = self.matrix
         out.__dict__["matrix"] = m if m.ndim == 2 else m[draws]  # the same terms: keep the matrices already built
         return out
+
+    @cached_property
+    def interest_matrix(self) -> Floats:
+        """The interest part of :attr:`matrix`: (Y, Y) or (D, Y, Y)."""
+        Y = self.fee_window.shape[0]
+        return convolution_matrix(_charge(*common_profile(self.profile, self.rate)), Y, Y)
 
     @cached_property
     def matrix(self) -> Floats:
@@ -312,4 +345,9 @@ class ServiceTerms:
             finite = np.isfinite(self.commitment)
             undrawn = np.maximum(np.where(finite, self.commitment, 0.0)[None, :] - drawn_before, 0.0)
             paid = paid + self.commitment_fee * undrawn * self.fee_window[:, None] * finite[None, :]
+        if self.relief_share is not None:  # what a buy-down grant pays of the interest, the government does not
+            m = self.interest_matrix
+            interest = one_thread_matmul(m, nominal) if m.ndim == 2 else np.einsum("djt,td->jd", m, nominal)
+            cap = self.relief_cap if self.relief_cap is not None else np.full(nominal.shape[1], np.inf)
+            paid = paid - bought_down(interest.T, self.relief_share, cap).T
         return np.asarray(paid / self.conversion, dtype=float)

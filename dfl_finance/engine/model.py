@@ -24,6 +24,7 @@ from dfl_finance.engine.fiscal import budget_path, cost_metrics, financing_metri
 from dfl_finance.engine.loans import (
     DebtService,
     ServiceTerms,
+    bought_down,
     common_profile,
     debt_service,
     grant_element,
@@ -44,6 +45,17 @@ class LoanSpec:
     usd: bool = False  # the credit is in USD; else in the local currency
     external: bool = False  # counts as external public debt (the debt-sustainability view)
     public: bool = True  # the government pays it and owes it (a user-pays PPP: the users pay, a contingent liability)
+
+
+@dataclass(frozen=True)
+class BuyDown:
+    """A grant that pays ``share`` of a loan's interest as it falls due, up to ``cap`` (docs/method.md,
+    *Multilateral rules*)."""
+
+    source: int  # index of the grant
+    loan: int  # index of the loan source whose interest it pays
+    share: Floats  # (D,) share of the interest
+    cap: Floats  # (D,) what it may pay in all, in the loan's nominal currency (inf = none)
 
 
 @dataclass(frozen=True)
@@ -74,6 +86,7 @@ class ModelInputs:
     domestic_cap: Floats | None = None  # (D,) sum of the domestic budget_share_caps (NaN = none)
     #: discount factors (D, H) of constant-price flows at other rates (PV_RATES: 5pct, borrowing_rate, social_rate)
     discount_at: dict[str, Floats] = field(default_factory=dict)
+    buy_downs: tuple[BuyDown, ...] = ()  # grants that pay part of a loan's interest
 
     def conversion(self, usd: bool) -> Floats:
         """(D, H) constant local prices -> nominal local currency (``usd`` False) or nominal USD."""
@@ -99,13 +112,26 @@ class Simulation:
     #: (D, N, L) the cost of every line over the plan and the years after it (N = Y + post-horizon years): the
     #: projection the plan's years are a view of, so keeping it costs no memory (the GFS accounts read it)
     line_cost: Floats = field(repr=False, default_factory=lambda: np.zeros((0, 0, 0)))
+    bought_down: dict[int, Floats] = field(repr=False, default_factory=dict)  # by buy-down grant, (D, H) constant
+    # local prices: the interest it pays instead of the government
 
 
 def _service_terms(inp: ModelInputs, spec: LoanSpec, conversion: Floats) -> ServiceTerms:
     Y = inp.years
+    bd = next((b for b in inp.buy_downs if b.loan == spec.source), None)
     return ServiceTerms(spec.source, spec.profile, spec.rate, spec.front_end_fee, spec.commitment_fee,
                         inp.sources.commitment[:, spec.source], inp.sources.window[spec.source],
-                        np.ascontiguousarray(conversion[:, :Y].T))
+                        np.ascontiguousarray(conversion[:, :Y].T), None if bd is None else bd.share,
+                        None if bd is None else bd.cap)
+
+
+def _bought_down(nominal: DebtService, real: DebtService, bd: BuyDown,
+                 conversion: Floats) -> tuple[DebtService, DebtService, Floats]:
+    """A loan's debt service with a buy-down: the interest the government pays is what the grant does not (in the
+    loan's nominal currency and in constant local prices), and what the grant pays, in constant local prices."""
+    relief = bought_down(nominal.interest, bd.share, bd.cap)
+    return (replace(nominal, interest=nominal.interest - relief),
+            replace(real, interest=(nominal.interest - relief) / conversion), relief / conversion)
 
 
 def _in_currency(paid: Floats, spec: LoanSpec, conversion: Floats, horizon: int, commitment: Floats,
@@ -235,9 +261,14 @@ def simulate(inp: ModelInputs, allocation: AllocationStep | None = None) -> Simu
     commitment = inp.sources.commitment
     nominal: dict[int, DebtService] = {}
     debt: dict[int, DebtService] = {}
+    bought: dict[int, Floats] = {}
     for spec in inp.loans:
         nominal[spec.source], debt[spec.source] = _in_currency(paid[:, :, spec.source], spec, conv[spec.usd], H,
                                                                commitment[:, spec.source], window[spec.source])
+        for bd in inp.buy_downs:
+            if bd.loan == spec.source:
+                nominal[spec.source], debt[spec.source], bought[bd.source] = _bought_down(
+                    nominal[spec.source], debt[spec.source], bd, conv[spec.usd])
     ppp: dict[int, DebtService] = {}
     for spec in inp.ppps:
         nominal[spec.source], ppp[spec.source] = _in_currency(paid[:, :, spec.source], spec, conv[spec.usd], H,
@@ -295,4 +326,5 @@ def simulate(inp: ModelInputs, allocation: AllocationStep | None = None) -> Simu
            for s in inp.ppps if s.public}
     return Simulation(costs=proj, cells=cells, allocation=alloc, paid=paid, debt=debt, ppp=ppp,
                       fiscal=fiscal, metrics=metrics, loan_grant_element=loan_ge, reached_funded=funded,
-                      plan_cost=plan_cost, dsf=dsf, ppp_value_for_money=vfm, line_cost=full.amount)
+                      plan_cost=plan_cost, dsf=dsf, ppp_value_for_money=vfm, line_cost=full.amount,
+                      bought_down=bought)

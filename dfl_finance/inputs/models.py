@@ -35,7 +35,10 @@ from dfl_finance.vocabulary import (
     Driver,
     Envelope,
     GfsClass,
+    LendingCategory,
     LineKind,
+    MatchBasis,
+    Partner,
     Pillar,
     Repayment,
     Rollout,
@@ -319,6 +322,10 @@ class Debt(_Model):
     sd: DebtSd | None = _field(None, description="Standard deviations for the LIC-DSF stress tests ([debt.sd])")
     shock: DebtShock | None = _field(None, description="A shock to the economy and the baseline's debt "
                                      "([debt.shock]; written by the LIC-DSF stress tests)")
+    lending_category: LendingCategory | None = _field(
+        None, description="The World Bank's lending category of the country (IDA-only, gap, blend, or ibrd: not "
+        "IDA-eligible; from the country profile): IDA gives gap and blend countries credits on blend terms whatever "
+        "their risk of debt distress, and no grants (a warning names the rule)")
 
 
 class Context(_Model):
@@ -361,6 +368,10 @@ class Context(_Model):
     borrowing_rate: float | None = _field(None, description="The government's marginal borrowing rate, nominal, in "
                                           "local currency, for pv_government_cost_at_borrowing_rate (default: the "
                                           "rate of gap_financing)", unit="1/yr", ge=0.0, le=1.0)
+    education_share: float | None = _field(None, description="Education's share of total public expenditure "
+                                           "(the total education budget over total public expenditure, from the "
+                                           "country profile where it has both), checked against GPE's "
+                                           "domestic-financing benchmark of 20%", unit="share", ge=0.0, le=1.0)
 
 
 class CostLine(_Model):
@@ -469,6 +480,19 @@ class Match(_Model):
     sources: list[str] = _field(description="Ids of the matched sources", min_length=1)
     ratio: float = _field(description="Grant paid per unit paid by the matched sources (GPE multiplier: 1/3)",
                           gt=0.0, le=100.0)
+    basis: MatchBasis = _field("yearly", description="yearly: the grant pays at most ratio x what the matched "
+                               "sources pay in the same year (a cap on each year's payments); commitments: GPE's "
+                               "rule, the grant is at most ratio x the matched sources' commitments, under its "
+                               "allocation, over its window, and pays like any grant within that ceiling")
+
+
+class BuyDown(_Model):
+    """A grant's ``buy_down``: it pays part of the interest of a loan of the scenario, as the interest falls due."""
+
+    loan: str = _field(description="Id of the loan whose interest it pays (an IDA or MDB loan)", pattern=ID_PATTERN,
+                       allowed="a loan source of the scenario, in the grant's currency")
+    share: float = _field(1.0, description="Share of each year's interest (or service charge) that it pays, until "
+                          "its commitment or allocation is used up", unit="share", gt=0.0, le=1.0)
 
 
 class Share(_Model):
@@ -576,6 +600,16 @@ class Source(_Model):
                                           "charge on the consolidated fund). Default: education_vote for a domestic "
                                           "source, treasury for a loan's debt service and a PPP's payments",
                                           allowed="education_vote or treasury; not on a grant")
+    partner: Partner | None = _field(None, description="The institution whose rules apply: ida, gpe or other "
+                                     "(default: read from the id or the name, a word `ida` or `gpe`); IDA's "
+                                     "lending terms and GPE's domestic-financing requirement are checked for it")
+    allocation: float | None = _amount(None, description="grant: the country allocation ceiling (GPE Multiplier), "
+                                       "at most this much in all, in current prices of the source's currency; with "
+                                       "match basis = \"commitments\" the match is assessed under it",
+                                       unit="currency")
+    buy_down: BuyDown | None = _field(None, description="grant: it pays part of the interest of a loan instead of "
+                                      "cost cells, e.g. {loan = \"ida\", share = 1.0}; the loan's debt service, the "
+                                      "burden and the loan's grant element fall accordingly")
 
     @property
     def label(self) -> str:

@@ -26,9 +26,13 @@ CONTEXT_FIELDS = (*COUNTED_DRIVERS, "education_budget", "budget_growth")
 #: Fields of a country profile that fill ``[macro]`` (when the scenario is in the profile's currency).
 MACRO_FIELDS = ("inflation", "usd_inflation", "fx_rate")
 #: Fields of a country profile that fill ``[debt]`` (amounts in USD).
-DEBT_FIELDS = ("capacity", "gdp", "gdp_growth", "revenue", "exports", "pv_external_debt", "external_debt_service")
+DEBT_FIELDS = ("capacity", "gdp", "gdp_growth", "revenue", "exports", "pv_external_debt", "external_debt_service",
+               "lending_category")
 #: Profile fields whose value is text, not a number.
-TEXT_FIELDS = ("currency", "dsf_capacity", "debt_risk", "income_group")
+TEXT_FIELDS = ("currency", "dsf_capacity", "debt_risk", "income_group", "lending_category")
+#: Profile field of total public expenditure (local currency a year), over which the total education budget is
+#: ``[context] education_share`` (GPE's domestic-financing benchmark, docs/method.md *Multilateral rules*).
+PUBLIC_EXPENDITURE = "public_expenditure"
 #: The profile field of each budget scope (``[context] budget_scope``).
 BUDGET_FIELDS = {"total": "education_budget", "non-wage": "education_budget_non_wage"}
 #: Profile field -> the field of [debt] it fills, where the names differ.
@@ -139,11 +143,24 @@ class CountryProfile:
             name = _DEBT_PROFILE_FIELD.get(field, field)
             if name in self.values:
                 v = self.values[name]
-                out["debt"][field] = (v.value if field == "capacity" else float(v.value), name)
+                out["debt"][field] = (v.value if field in ("capacity", "lending_category") else float(v.value), name)
         gdp = self.values.get("gdp")
         if gdp is not None and gdp.year is not None:
             out["debt"]["data_year"] = (gdp.year, "gdp")
+        share = self.education_share()
+        if share is not None:
+            out["context"]["education_share"] = (share, PUBLIC_EXPENDITURE)
         return out
+
+    def education_share(self) -> float | None:
+        """The total education budget over total public expenditure, where the profile has both in the same
+        currency and year (else None)."""
+        budget, total = self.values.get("education_budget"), self.values.get(PUBLIC_EXPENDITURE)
+        if budget is None or total is None or isinstance(budget.value, str) or isinstance(total.value, str):
+            return None
+        if budget.unit != total.unit or budget.year != total.year or not float(total.value) > 0:
+            return None
+        return min(float(budget.value) / float(total.value), 1.0)
 
     def context_defaults(self) -> dict[str, float]:
         """The profile's values for the fields of ``[context]`` in a scenario in its own currency."""

@@ -8,6 +8,7 @@ or written together have distinct names.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -18,9 +19,11 @@ from dfl_finance.inputs.references import price_history_warnings
 from dfl_finance.inputs.stress import stress_problems
 from dfl_finance.inputs.uncertain import pledge_problems, uncertain_problems
 from dfl_finance.vocabulary import (
+    BLEND_TERMS_CATEGORIES,
     COST_CLASSES,
     COUNTED_DRIVERS,
     GAP,
+    GPE_EDUCATION_SHARE,
     GROWTH_BOUNDS,
     INFLATION_BOUNDS,
     PER_UNIT_KINDS,
@@ -257,6 +260,7 @@ def _source_problems(sc: Scenario) -> list[Problem]:
             out.append(Problem(f"{where}.last_year", f"must be >= first_year ({s.first_year})", s.last_year))
         out += _kind_problems(s, where)
     out += _match_problems(sc, ids)
+    out += _multilateral_problems(sc, ids)
     return out
 
 
@@ -264,7 +268,7 @@ def _kind_problems(s: Source, where: str) -> list[Problem]:
     """Fields that belong to another kind of source, and the fields a kind needs."""
     out: list[Problem] = []
     owners = {**{f: "loan" for f in LOAN_FIELDS}, **{f: "ppp" for f in PPP_FIELDS}, "match": "grant",
-              "budget_share_cap": "domestic", "liability": "ppp"}
+              "budget_share_cap": "domestic", "liability": "ppp", "allocation": "grant", "buy_down": "grant"}
     for field, kind in owners.items():
         if kind != s.kind and getattr(s, field) is not None:
             out.append(Problem(f"{where}.{field}", f"only {kind} sources have this field (kind is {s.kind})",
@@ -404,6 +408,7 @@ def scenario_warnings(sc: Scenario) -> list[Problem]:
         if why:
             out.append(Problem(f"source[{i}]", f"this source can pay nothing ({why})", has_value=False))
     out += price_history_warnings(sc)
+    out += multilateral_warnings(sc)
     inflation = sc.macro.inflation
     highest = max(inflation) if isinstance(inflation, list) else inflation
     rate = sc.scenario.discount_rate
@@ -412,6 +417,108 @@ def scenario_warnings(sc: Scenario) -> list[Problem]:
                            f"inflation ({highest:.2%}): the real rate is 0 or less, so present values hardly "
                            "discount later years; give a local nominal rate (e.g. the government's borrowing rate) "
                            "or discount_basis = \"real\"", rate))
+    return out
+
+
+# ------------------------------------------------------------------ multilateral rules as the partners apply them
+# docs/method.md, *Multilateral rules*: IDA's terms by lending category, GPE's Multiplier and Match on commitments
+# under an allocation ceiling, a GPE grant as an interest buy-down, GPE's domestic-financing requirement.
+
+def partner_of(source: Source) -> str:
+    """The institution whose rules apply to a source: its ``partner``, else ``ida`` or ``gpe`` when its id or name
+    has that word (``ida``, ``ida_credit``, "IDA grant"; ``gpe_match``), else ``other``."""
+    if source.partner is not None:
+        return source.partner
+    words = set(source.id.split("_")) | set(re.findall(r"[a-z0-9]+", (source.name or "").lower()))
+    for partner in ("ida", "gpe"):
+        if partner in words:
+            return partner
+    return "other"
+
+
+def _multilateral_problems(sc: Scenario, ids: dict[str, int]) -> list[Problem]:
+    """A buy-down names a loan of the scenario in the grant's currency and pays nothing else; a match on
+    commitments needs the commitment of every matched source, in the grant's currency."""
+    out: list[Problem] = []
+    bought: dict[str, int] = {}
+    for i, s in enumerate(sc.source):
+        where = f"source[{i}]"
+        cur = sc.source_currency(s)
+        if s.kind == "grant" and s.buy_down is not None:
+            loan = s.buy_down.loan
+            j = ids.get(loan)
+            if j is None:
+                out.append(Problem(f"{where}.buy_down.loan", f"no source with this id (known: {known(ids)})", loan))
+            elif sc.source[j].kind != "loan":
+                out.append(Problem(f"{where}.buy_down.loan", f"a buy-down pays the interest of a loan; source[{j}] is "
+                                   f"a {sc.source[j].kind} source", loan))
+            elif sc.source_currency(sc.source[j]) != cur:
+                out.append(Problem(f"{where}.buy_down.loan", f"the loan is in {sc.source_currency(sc.source[j])} and "
+                                   f"the grant in {cur}: a buy-down is in the loan's currency (give the grant's "
+                                   "currency)", loan))
+            elif loan in bought:
+                out.append(Problem(f"{where}.buy_down.loan", f"source[{bought[loan]}] already buys down this loan's "
+                                   "interest (one buy-down per loan)", loan))
+            else:
+                bought[loan] = i
+            why = "a buy-down pays the loan's interest as it falls due, not cost cells"
+            for field, given in (("eligible", s.eligible is not None), ("share_cap", s.share_cap != 1.0),
+                                 ("annual_cap", s.annual_cap is not None), ("first_year", s.first_year is not None),
+                                 ("last_year", s.last_year is not None)):
+                if given:
+                    out.append(Problem(f"{where}.{field}", f"{why}: it has no {field.replace('_', ' ')}",
+                                       getattr(s, field)))
+            if s.match is not None and s.match.basis != "commitments":
+                out.append(Problem(f"{where}.match.basis", "a buy-down's match is assessed on commitments: write "
+                                   "basis = \"commitments\"", s.match.basis))
+        if s.kind == "grant" and s.match is not None and s.match.basis == "commitments":
+            for k, m in enumerate(s.match.sources):
+                j = ids.get(m)
+                if j is None or j == i:
+                    continue  # _match_problems names it
+                other = sc.source[j]
+                if other.commitment is None:
+                    out.append(Problem(f"{where}.match.sources[{k}]", f"a match on commitments needs the commitment "
+                                       f"of every matched source: give source[{j}].commitment", m))
+                elif sc.source_currency(other) != cur:
+                    out.append(Problem(f"{where}.match.sources[{k}]", f"a match on commitments adds up commitments in "
+                                       f"the grant's currency ({cur}); source[{j}] is in "
+                                       f"{sc.source_currency(other)}", m))
+    return out
+
+
+def multilateral_warnings(sc: Scenario) -> list[Problem]:
+    """IDA's terms by lending category (a blend or gap country gets no IDA grant, and IDA credits on blend terms) and
+    GPE's domestic-financing requirement (education's share of public expenditure against 20%)."""
+    out: list[Problem] = []
+    category = sc.debt.lending_category
+    country = sc.scenario.country or "the country"
+    gpe = False
+    for i, s in enumerate(sc.source):
+        partner = partner_of(s)
+        gpe |= partner == "gpe"
+        if partner != "ida" or category not in BLEND_TERMS_CATEGORIES:
+            continue
+        rule = (f"IDA lends to {category} countries ({country} is one: debt.lending_category) on blend terms whatever "
+                "their risk of debt distress, and gives them no grants (IDA21 terms, World Bank Treasury, IDA Lending "
+                "Rates & Fees, effective 1 October 2025)")
+        if s.kind == "grant":
+            out.append(Problem(f"source[{i}].kind", f"{rule}: model IDA as a loan with terms = "
+                               "\"ida21-blend-fixed\"", s.kind))
+        elif s.kind == "loan" and s.terms is not None and s.terms.startswith("ida") and "blend" not in s.terms:
+            out.append(Problem(f"source[{i}].terms", f"{rule}: use terms = \"ida21-blend-fixed\"", s.terms))
+    if gpe:
+        share = sc.context.education_share
+        if share is None:
+            out.append(Problem("context.education_share", "GPE's domestic-financing requirement (progress toward "
+                               f"{GPE_EDUCATION_SHARE:.0%} of public expenditure on education) cannot be checked: "
+                               "give education's share of public expenditure (or a country profile that has it)",
+                               has_value=False))
+        elif share < GPE_EDUCATION_SHARE:
+            out.append(Problem("context.education_share", f"education is {share:.1%} of public expenditure, below "
+                               f"GPE's benchmark of {GPE_EDUCATION_SHARE:.0%}: a GPE grant requires the government to "
+                               "show progress toward it (GPE 2025 operating model, domestic financing requirement)",
+                               share))
     return out
 
 

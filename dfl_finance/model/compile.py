@@ -17,7 +17,7 @@ from dfl_finance.engine.costs import CostInputs
 from dfl_finance.engine.dsf import DsfInputs, DsfShock
 from dfl_finance.engine.financing import SourceInputs
 from dfl_finance.engine.loans import ppp_profile, repayment_profile
-from dfl_finance.engine.model import GapBond, LoanSpec, ModelInputs
+from dfl_finance.engine.model import BuyDown, GapBond, LoanSpec, ModelInputs
 from dfl_finance.engine.prices import Prices, fx_from_inflation, index_from_rates, real_discount_factors
 from dfl_finance.inputs.profiles import MacroData, macro_data, real_exchange_trend
 from dfl_finance.inputs.uncertain import PLEDGE_LAG, PLEDGE_MATERIALISES, PLEDGE_SHARE
@@ -358,6 +358,7 @@ def build_source_inputs(scenario: Scenario, draws: int = 1, prices: Prices | Non
         if isinstance(s.annual_cap, list) and ("source", i, "annual_cap") not in value.samples:
             annual_cap[:, i, :] = np.asarray(s.annual_cap, dtype=float)[None, :Y]
     commitment = value.columns([("source", i, "commitment") for i in range(S)], [opt(s.commitment) for s in sources])
+    committed = commitment.copy()  # as committed, before the pledges of a risk draw (a match on commitments)
     draw_window = None
     for i, s in enumerate(sources):
         # a pledge in a risk draw: it materialises or not, a share of it disburses, its window moves later
@@ -374,6 +375,8 @@ def build_source_inputs(scenario: Scenario, draws: int = 1, prices: Prices | Non
             lag = np.rint(value(("source", i, PLEDGE_LAG), 0.0)).astype(np.int64)
             first, last = s.first_year or start, s.last_year or int(years[-1])
             draw_window[:, i] = ((years[None, :] >= first + lag[:, None]) & (years[None, :] <= last + lag[:, None]))
+    eligible = eligible_cells(scenario)
+    _multilateral_ceilings(scenario, value, committed, commitment, ratio, match_on, eligible)
     order = cell_order(scenario.programme)
     return SourceInputs(
         draw_window=draw_window,
@@ -382,7 +385,7 @@ def build_source_inputs(scenario: Scenario, draws: int = 1, prices: Prices | Non
         net_envelope=scenario.context.envelope == "net",
         order=np.array(paying_order(sources), dtype=np.int64),
         kind=np.array([SOURCE_KINDS.index(s.kind) for s in sources], dtype=np.int64),
-        eligible=eligible_cells(scenario),
+        eligible=eligible,
         window=window,
         share_cap=share_cap,
         annual_cap=annual_cap,
@@ -392,6 +395,44 @@ def build_source_inputs(scenario: Scenario, draws: int = 1, prices: Prices | Non
         match_ratio=ratio,
         match_on=match_on,
     )
+
+
+def _multilateral_ceilings(scenario: Scenario, value: _Values, committed: Floats, commitment: Floats, ratio: Floats,
+                           match_on: np.ndarray, eligible: np.ndarray) -> None:
+    """GPE's rules on the sources' arrays, in place (docs/method.md, *Multilateral rules*).
+
+    A grant's ``allocation`` caps its total like a commitment. A match on commitments becomes a ceiling on the
+    grant's total, ``ratio x`` the matched sources' commitments (each as written, under its own allocation, and 0 in
+    a risk draw where its pledge does not materialise; the share of a pledge that disburses does not lower what was
+    committed), and no longer a cap on each year's payments. A buy-down grant pays no cost cell: its commitment is
+    what it may pay of the loan's interest (:func:`buy_downs`).
+    """
+    sources = scenario.source
+    ids = {s.id: i for i, s in enumerate(sources)}
+    allocation = np.array([np.inf if s.allocation is None else s.allocation for s in sources], dtype=float)
+    for g, s in enumerate(sources):
+        if s.kind != "grant":
+            continue
+        if s.match is not None and s.match.basis == "commitments":
+            matched = [ids[m] for m in s.match.sources]
+            basis = sum((np.minimum(committed[:, m], allocation[m])
+                         * value(("source", m, PLEDGE_MATERIALISES), 1.0) for m in matched),
+                        np.zeros(commitment.shape[0]))
+            commitment[:, g] = np.minimum(commitment[:, g], s.match.ratio * basis)
+            ratio[g] = 0.0
+            match_on[g] = False
+        commitment[:, g] = np.minimum(commitment[:, g], allocation[g])
+        if s.buy_down is not None:
+            eligible[g] = False
+
+
+def buy_downs(scenario: Scenario, sources: SourceInputs) -> tuple[BuyDown, ...]:
+    """The buy-downs of a scenario: each grant with ``buy_down`` pays its ``share`` of the named loan's interest, up
+    to its commitment (after :func:`_multilateral_ceilings`; in the loan's nominal currency, which is the grant's)."""
+    ids = {s.id: i for i, s in enumerate(scenario.source)}
+    return tuple(BuyDown(g, ids[s.buy_down.loan], s.buy_down.share * sources.share_cap[:, g],
+                         sources.commitment[:, g].copy())
+                 for g, s in enumerate(scenario.source) if s.kind == "grant" and s.buy_down is not None)
 
 
 def _given(value: T | None, what: str) -> T:
@@ -536,11 +577,12 @@ def build_model_inputs(scenario: Scenario, draws: int = 1, data: MacroData | Non
     caps = value.columns([("source", i, "budget_share_cap") for i in domestic],
                          [scenario.source[i].budget_share_cap for i in domestic])
     loans, ppps = _loan_specs(scenario, draws, samples)
+    sources = build_source_inputs(scenario, draws, prices, samples)
     return ModelInputs(
         costs=build_cost_inputs(scenario, draws, prices, years=Y + meta.post_horizon_years, samples=samples),
         years=Y,
         horizon=H,
-        sources=build_source_inputs(scenario, draws, prices, samples),
+        sources=sources,
         loans=loans,
         ppps=ppps,
         n_programmes=len(scenario.programme),
@@ -555,6 +597,7 @@ def build_model_inputs(scenario: Scenario, draws: int = 1, data: MacroData | Non
         dsf=_dsf_inputs(scenario, prices, data, H),
         domestic_cap=caps.sum(axis=1) if domestic else None,
         discount_at=discount_at_rates(scenario, prices, H),
+        buy_downs=buy_downs(scenario, sources),
     )
 
 

@@ -39,7 +39,7 @@ from dfl_finance.errors import DflFinanceError, known
 from dfl_finance.inputs.models import Scenario
 from dfl_finance.inputs.paths import leaves
 from dfl_finance.inputs.profiles import MacroData
-from dfl_finance.inputs.rules import comparability
+from dfl_finance.inputs.rules import comparability, partner_of
 from dfl_finance.inputs.uncertain import drawn_inputs, flat_note
 from dfl_finance.model.compile import Samples, build_model_inputs, cell_names
 from dfl_finance.outputs.formatting import basis_currency, currency_of
@@ -569,6 +569,21 @@ class Result:
         recurrent = recurrent_metrics(self.sim.paid[:, :, external].sum(axis=2), self.sim.plan_cost * factors,
                                       self.sim.fiscal["education_budget"] * factors, self.scenario.scenario.years)
         out["recurrent_cost_after_external"] = recurrent["recurrent_cost_after_external"]
+        out.update(self._multilateral_metrics(factors))
+        return out
+
+    def _multilateral_metrics(self, factors: Floats) -> dict[str, Floats]:
+        """GPE's domestic-financing check and the interest bought down (docs/method.md, *Multilateral rules*): the
+        education share where the scenario has a GPE source and the share is known; the interest bought down where
+        a grant buys down a loan's interest (the sum of its rounded yearly amounts in the basis)."""
+        out: dict[str, Floats] = {}
+        share = self.scenario.context.education_share
+        if share is not None and any(partner_of(s) == "gpe" for s in self.scenario.source):
+            out["education_expenditure_share"] = np.full(self.draws, float(share))
+        if self.sim.bought_down:
+            out["total_interest_bought_down"] = sum(
+                (_rows_added_up(r, factors, self.digits, (1,)) for r in self.sim.bought_down.values()),
+                np.zeros(self.draws))
         return out
 
     def _table_totals(self, factors: Floats, debt: bool = True) -> dict[str, Floats]:

@@ -11,6 +11,7 @@ from dfl_finance.inputs.profiles import (
     CONTEXT_FIELDS,
     DEBT_FIELDS,
     MACRO_FIELDS,
+    PUBLIC_EXPENDITURE,
     TEXT_FIELDS,
     bundled_scenarios_dir,
     data_dir,
@@ -20,7 +21,15 @@ from dfl_finance.inputs.profiles import (
 )
 from dfl_finance.model.load import load_scenario, scenario_from_dict
 from dfl_finance.outputs.result import run
-from dfl_finance.vocabulary import COUNTED_DRIVERS, CURRENCIES, DEBT_CAPACITIES, DEBT_RISKS, DSF_RATIOS, INCOME_GROUPS
+from dfl_finance.vocabulary import (
+    COUNTED_DRIVERS,
+    CURRENCIES,
+    DEBT_CAPACITIES,
+    DEBT_RISKS,
+    DSF_RATIOS,
+    INCOME_GROUPS,
+    LENDING_CATEGORIES,
+)
 
 #: Units a data row may use (besides ``<currency>/yr``, ``<currency>/USD`` and ``<currency>/device`` for any ISO
 #: 4217 currency).
@@ -31,10 +40,11 @@ KNOWN_UNITS = {
     "USD/device", "USD/trainee-day", "USD/teacher", "USD/learner/yr",
 }
 PROFILE_FIELDS = (set(CONTEXT_FIELDS) | {"connected_share", *TEXT_FIELDS}
-                  | set(BUDGET_FIELDS.values()) | set(MACRO_FIELDS) | set(DEBT_FIELDS) - {"capacity"})
+                  | set(BUDGET_FIELDS.values()) | set(MACRO_FIELDS) | set(DEBT_FIELDS) - {"capacity"}
+                  | {PUBLIC_EXPENDITURE})
 #: The values a text field of a profile may take.
 TEXT_VALUES = {"currency": CURRENCIES, "dsf_capacity": set(DEBT_CAPACITIES), "debt_risk": set(DEBT_RISKS),
-               "income_group": set(INCOME_GROUPS)}
+               "income_group": set(INCOME_GROUPS), "lending_category": set(LENDING_CATEGORIES)}
 CONFIDENCE = {"H", "M", "L"}
 
 
