@@ -261,7 +261,7 @@ _METRICS += [  # multilateral rules (docs/method.md, *Multilateral rules*)
     Metric("education_expenditure_share", "Education's share of public expenditure", "share",
            "share of public expenditure",
            "Education budget over total public expenditure ([context] education_share), checked against GPE's "
-           "domestic-financing benchmark of 20% (shown for a scenario with a GPE source)"),
+           "domestic-financing benchmark of 20% (a warning for a scenario with a GPE source below it)"),
     Metric("total_interest_bought_down", "Interest bought down", "money", "{cur}",
            "Interest of loans paid by buy-down grants ([[source]] buy_down) instead of the government, to the last "
            "repayment (shown for a scenario with a buy-down)"),

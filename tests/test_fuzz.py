@@ -128,11 +128,16 @@ def _run_cli(args):
 #: Columns that hold text; every other column of a written table must hold a finite number in every row.
 TEXT_COLUMNS = {"scenario", "pillar", "programme", "item", "cost_kind", "line_kind", "source", "source_kind",
                 "driver", "metric", "unit", "label", "baseline", "over_limit", "price_basis", "currency",
-                "service_over_envelope", "ratio", "above_threshold", "measure"}
+                "service_over_envelope", "ratio", "above_threshold", "measure",
+                "account", "gfs_class", "gfs_code", "financed_by", "charged_to",  # gfs.csv
+                "concessional", "source_currency"}  # sources.csv
 #: Columns that may be empty: the domestic envelope when no domestic source has a budget cap; in dsf.csv, what the
 #: profile does not know (the baseline, the threshold of an unknown capacity).
 MAY_BE_EMPTY = {("fiscal.csv", "domestic_envelope"), ("dsf.csv", "total"), ("dsf.csv", "threshold"),
-                ("dsf.csv", "headroom")}
+                ("dsf.csv", "headroom"),
+                # sources.csv: what does not apply to a kind of source (a domestic source's grant element, ...)
+                ("sources.csv", "committed"), ("sources.csv", "grant_element"), ("sources.csv", "pv_debt_service"),
+                ("sources.csv", "pv_new_external_debt")}
 
 
 def _assert_finite_table(csv, text_columns=TEXT_COLUMNS, may_be_empty=frozenset()) -> pd.DataFrame:

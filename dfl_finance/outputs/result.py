@@ -39,7 +39,7 @@ from dfl_finance.errors import DflFinanceError, known
 from dfl_finance.inputs.models import Scenario
 from dfl_finance.inputs.paths import leaves
 from dfl_finance.inputs.profiles import MacroData
-from dfl_finance.inputs.rules import comparability, partner_of
+from dfl_finance.inputs.rules import comparability
 from dfl_finance.inputs.uncertain import drawn_inputs, flat_note
 from dfl_finance.model.compile import Samples, build_model_inputs, cell_names
 from dfl_finance.outputs.formatting import basis_currency, currency_of
@@ -574,16 +574,17 @@ class Result:
 
     def _multilateral_metrics(self, factors: Floats) -> dict[str, Floats]:
         """GPE's domestic-financing check and the interest bought down (docs/method.md, *Multilateral rules*): the
-        education share where the scenario has a GPE source and the share is known; the interest bought down where
-        a grant buys down a loan's interest (the sum of its rounded yearly amounts in the basis)."""
+        education share wherever it is known (GPE's benchmark is a yardstick for any plan; the warning is for a
+        scenario with a GPE source); the interest bought down by grants (the sum of its rounded yearly amounts in the
+        basis; 0 without a buy-down). Both are there whatever the sources, so that the cases of a sweep share their
+        columns (a Parquet data set read as one table takes the columns of its first file)."""
         out: dict[str, Floats] = {}
         share = self.scenario.context.education_share
-        if share is not None and any(partner_of(s) == "gpe" for s in self.scenario.source):
+        if share is not None:
             out["education_expenditure_share"] = np.full(self.draws, float(share))
-        if self.sim.bought_down:
-            out["total_interest_bought_down"] = sum(
-                (_rows_added_up(r, factors, self.digits, (1,)) for r in self.sim.bought_down.values()),
-                np.zeros(self.draws))
+        out["total_interest_bought_down"] = sum(
+            (_rows_added_up(r, factors, self.digits, (1,)) for r in self.sim.bought_down.values()),
+            np.zeros(self.draws))
         return out
 
     def _table_totals(self, factors: Floats, debt: bool = True) -> dict[str, Floats]:
