@@ -27,7 +27,7 @@ CONTEXT_FIELDS = (*COUNTED_DRIVERS, "education_budget", "budget_growth")
 MACRO_FIELDS = ("inflation", "usd_inflation", "fx_rate")
 #: Fields of a country profile that fill ``[debt]`` (amounts in USD).
 DEBT_FIELDS = ("capacity", "gdp", "gdp_growth", "revenue", "exports", "pv_external_debt", "external_debt_service",
-               "lending_category")
+               "lending_category", "pv_public_debt")
 #: Profile fields whose value is text, not a number.
 TEXT_FIELDS = ("currency", "dsf_capacity", "debt_risk", "income_group", "lending_category")
 #: Profile field of total public expenditure (local currency a year), over which the total education budget is
