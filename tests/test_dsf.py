@@ -324,3 +324,60 @@ def test_a_liability_on_another_kind_of_source_names_its_field():
     with pytest.raises(ScenarioError) as info:
         scenario_from_dict(raw)
     assert "source[1].liability" in str(info.value) and "only ppp sources" in str(info.value)
+
+
+# ------------------------------------------------------------------------------------------------ a DSA's paths
+
+
+def _paths(**debt):
+    raw = _economy().model_dump(mode="json", exclude_none=True)
+    raw["debt"].update(debt)
+    return scenario_from_dict(raw)
+
+
+def test_a_dsas_paths_give_the_ratios_year_by_year_and_keep_the_last_ratio_after():
+    """GDP USD 10, 10.5 and 11 bn, PV of external debt 5, 5.5 and 6.05 bn in 2026-2028 (as a DSA's tables would give
+    them): PV / GDP 50%, 52.381% and 55%, and 55% in 2029, the last ratio kept. Exports, a number of data_year
+    (2.5 bn, 25% of GDP), keep their ratio: PV / exports = (PV / GDP) / 0.25."""
+    sc = _paths(gdp=[10e9, 10.5e9, 11e9], pv_external_debt=[5e9, 5.5e9, 6.05e9])
+    pv = _totals(run(sc), "pv_debt_gdp")
+    assert pv.tolist() == pytest.approx([0.5, 5.5 / 10.5, 0.55, 0.55], abs=1e-9)
+    assert _totals(run(sc), "pv_debt_exports").tolist() == pytest.approx([v / 0.25 for v in pv], abs=1e-9)
+    # the 30% depreciation moves the path as it moves a constant: x 1.3 from the second year
+    shocked = _totals(run(apply_stress(sc, StressSpec("depreciation"))), "pv_debt_gdp")
+    assert shocked.tolist() == pytest.approx([0.5, 1.3 * 5.5 / 10.5, 1.3 * 0.55, 1.3 * 0.55], abs=1e-9)
+
+
+def test_a_path_equal_to_the_constant_ratios_gives_the_same_table():
+    """The constant-ratio baseline written out as paths: GDP growing with US prices (3%), PV 50% of it, service 10%
+    of exports: dsf.csv is the same, to 1e-12."""
+    gdp = [10e9 * 1.03 ** i for i in range(4)]
+    sc = _paths(gdp=gdp, exports=[0.25 * g for g in gdp], revenue=[0.2 * g for g in gdp],
+                pv_external_debt=[0.5 * g for g in gdp], external_debt_service=[0.1 * 0.25 * g for g in gdp])
+    a, b = run(_economy()).dsf_df(), run(sc).dsf_df()
+    np.testing.assert_allclose(a["total"].to_numpy(float), b["total"].to_numpy(float), rtol=1e-12)
+    np.testing.assert_allclose(a["plan"].to_numpy(float), b["plan"].to_numpy(float), rtol=1e-12)
+
+
+def test_a_growth_path_moves_gdp_year_by_year():
+    """Real growth 0, 10% and 0% (US prices 3%): GDP 10, 10 x 1.1 x 1.03 = 11.33, 11.33 x 1.03 = 11.67 bn; PV of 5 bn
+    of data_year (a number, 50% of GDP) keeps its ratio: 50% in every year."""
+    sc = _paths(gdp_growth=[0.0, 0.1, 0.0])
+    dsf = run(sc).dsf_df()
+    assert _totals(run(sc), "pv_debt_gdp").tolist() == pytest.approx([0.5] * 4, abs=1e-9)
+    headroom = dsf[(dsf["ratio"] == "pv_debt_gdp")].set_index("year")["headroom"]  # (0.40 - 0.5) x GDP
+    assert headroom[2027] == pytest.approx(-0.1 * 10e9 * 1.1 * 1.03, rel=1e-9)
+    assert headroom[2028] == pytest.approx(-0.1 * 10e9 * 1.1 * 1.03 ** 2, rel=1e-9)
+
+
+@pytest.mark.parametrize("debt, field, words", [
+    ({"gdp": []}, "debt.gdp", "an empty list"),
+    ({"gdp": [10e9, 0.0]}, "debt.gdp", "GDP must be > 0"),
+    ({"gdp_growth": [0.02, -1.5]}, "debt.gdp_growth", "must be > -1"),
+])
+def test_a_bad_debt_path_names_its_field(debt, field, words):
+    from dfl_finance import ScenarioError
+
+    with pytest.raises(ScenarioError) as info:
+        _paths(**debt)
+    assert field in str(info.value) and words in str(info.value)

@@ -12,9 +12,10 @@ external debt by four ratios against thresholds that depend on the country's deb
 The present value of the debt at the end of a year is that of the remaining debt service of what has been
 disbursed by then (not of later disbursements), in USD, at the framework's 5% discount rate.
 
-The baseline (the country's existing external debt, and the economy it is measured against) is read at a constant
-real exchange rate from start_year, and every departure of the scenario's real exchange rate from it moves the
-ratios through the accounts (:func:`dsf_paths`; LIC-DSF Guidance Note 2018, the standardised depreciation shock):
+The baseline (the country's existing external debt, and the economy it is measured against: constant ratios, or a
+DSA's paths year by year) is read at a constant real exchange rate from start_year, and every departure of the
+scenario's real exchange rate from it moves the ratios through the accounts (:func:`dsf_paths`; LIC-DSF Guidance
+Note 2018, the standardised depreciation shock):
 
 - GDP and revenue are earned in local currency: in USD they fall with a real depreciation (:func:`gdp_path`);
 - exports are earned in USD: a depreciation leaves them as they were;
@@ -54,15 +55,16 @@ from dfl_finance.vocabulary import (
 class DsfInputs:
     """What the debt-sustainability view needs beyond the flows of the plan; amounts in nominal USD."""
 
-    gdp: Floats  # (D,) GDP in start_year [USD/yr]
-    gdp_growth: Floats  # (D,) real [1/yr]
-    exports_share: Floats  # (D,) exports / GDP
-    revenue_share: Floats  # (D,) revenue excluding grants / GDP
-    baseline_pv_gdp: Floats  # (D,) PV of existing external debt / GDP (NaN = unknown)
-    baseline_service_exports: Floats  # (D,) existing external debt service / exports (NaN = unknown)
+    # each (D,), a value of every year, or (D, >= H), one per year from start_year (a DSA's path: [debt] lists)
+    gdp: Floats  # GDP in start_year (D,), or each year at the real exchange rate of start_year (D, H) [USD/yr]
+    gdp_growth: Floats  # real [1/yr]
+    exports_share: Floats  # exports / GDP
+    revenue_share: Floats  # revenue excluding grants / GDP
+    baseline_pv_gdp: Floats  # PV of existing external debt / GDP (NaN = unknown)
+    baseline_service_exports: Floats  # existing external debt service / exports (NaN = unknown)
     thresholds: Floats  # (4,) in the order of DSF_RATIOS (NaN = capacity unknown)
     lcu_share: Floats | None = None  # (D,) share of the existing external debt in local currency (None: 0)
-    public_pv_gdp: Floats | None = None  # (D,) PV of the existing total public debt / GDP (None or NaN: unknown)
+    public_pv_gdp: Floats | None = None  # PV of the existing total public debt / GDP (None or NaN: unknown)
     public_benchmark: float = float("nan")  # the benchmark of PV of total public debt / GDP (NaN: capacity unknown)
     shock: DsfShock | None = None
 
@@ -129,8 +131,17 @@ def gdp_path(inp: DsfInputs, usd_index: Floats, rer: Floats) -> Floats:
     return np.asarray(_at_start_rate(inp, usd_index) / (rer / rer[:, [0]]), dtype=float)
 
 
+def _by_year(x: Floats, H: int) -> Floats:
+    """A value per draw (D,) as (D, 1), or a value per draw and year (D, >= H) as (D, H)."""
+    x = np.asarray(x, dtype=float)
+    return x[:, None] if x.ndim == 1 else x[:, :H]
+
+
 def _at_start_rate(inp: DsfInputs, usd_index: Floats) -> Floats:
-    """GDP in USD at the real exchange rate of start_year (D, H): ``gdp x (1 + g)^i x (U_i / U_0)``."""
+    """GDP in USD at the real exchange rate of start_year (D, H): ``gdp x (1 + g)^i x (U_i / U_0)``, or the path
+    given (a DSA's)."""
+    if np.ndim(inp.gdp) == 2:
+        return np.asarray(inp.gdp[:, :usd_index.shape[1]], dtype=float)
     i = np.arange(usd_index.shape[1])[None, :]
     return np.asarray(inp.gdp[:, None] * (1.0 + inp.gdp_growth[:, None]) ** i * usd_index / usd_index[:, [0]],
                       dtype=float)
@@ -185,20 +196,21 @@ def dsf_paths(inp: DsfInputs, usd_index: Floats, rer: Floats, ppp_capital: Float
     share = np.zeros(D) if inp.lcu_share is None else inp.lcu_share
     foreign = (1.0 - share[:, None]) + share[:, None] / d  # the USD value of a USD 1 of the existing debt
     gdp = at_start_rate / d
-    exports = at_start_rate * inp.exports_share[:, None]
-    base_pv = inp.baseline_pv_gdp[:, None] * at_start_rate * foreign
-    base_service = inp.baseline_service_exports[:, None] * exports * foreign
-    public = np.full(D, np.nan) if inp.public_pv_gdp is None else inp.public_pv_gdp
-    domestic = np.maximum(public - np.nan_to_num(inp.baseline_pv_gdp), 0.0)[:, None] * gdp  # NaN: unknown
+    exports = at_start_rate * _by_year(inp.exports_share, H)
+    external = _by_year(inp.baseline_pv_gdp, H)
+    base_pv = external * at_start_rate * foreign
+    base_service = _by_year(inp.baseline_service_exports, H) * exports * foreign
+    public = np.full((D, 1), np.nan) if inp.public_pv_gdp is None else _by_year(inp.public_pv_gdp, H)
+    domestic = np.maximum(public - np.nan_to_num(external), 0.0) * gdp  # NaN: unknown
     shock = inp.shock
     if shock is not None:
-        g = inp.gdp_growth[:, None]
+        g = _by_year(inp.gdp_growth, H)
         gdp = gdp * np.cumprod((1.0 + g + shock.gdp_growth) / (1.0 + g), axis=1)
         growth = np.concatenate([np.zeros((D, 1)), exports[:, 1:] / exports[:, :-1] - 1.0], axis=1)
         shocked = exports * np.cumprod((1.0 + growth + shock.exports_growth) / (1.0 + growth), axis=1)
         with np.errstate(divide="ignore", invalid="ignore"):
-            f = np.where(np.isfinite(public) & (public > 0), np.nan_to_num(inp.baseline_pv_gdp) / public, 1.0)
-        f = np.clip(f, 0.0, 1.0)[:, None]
+            f = np.where(np.isfinite(public) & (public > 0), np.nan_to_num(external) / public, 1.0)
+        f = np.clip(f, 0.0, 1.0)
         deficit = -shock.primary_balance * gdp
         abroad = np.cumsum((exports - shocked) - shock.other_flows * gdp + f * deficit, axis=1)
         at_home = np.cumsum((1.0 - f) * deficit, axis=1)
@@ -212,7 +224,7 @@ def dsf_paths(inp: DsfInputs, usd_index: Floats, rer: Floats, ppp_capital: Float
         base_service = base_service + interest
         domestic = domestic + at_home
     return DsfPaths(gdp=np.asarray(gdp, dtype=float), exports=np.asarray(exports, dtype=float),
-                    revenue=np.asarray(gdp * inp.revenue_share[:, None], dtype=float),
+                    revenue=np.asarray(gdp * _by_year(inp.revenue_share, H), dtype=float),
                     base_pv=np.asarray(base_pv, dtype=float), base_service=np.asarray(base_service, dtype=float),
                     base_public=np.asarray(base_pv + domestic, dtype=float))
 

@@ -295,30 +295,45 @@ class DebtShock(_Model):
 
 class Debt(_Model):
     """The ``[debt]`` table: what the debt-sustainability view (dsf.csv) needs, from the country profile where the
-    file does not give it. Amounts in nominal USD of ``data_year``; they grow with nominal GDP in USD."""
+    file does not give it. Amounts in nominal USD: one number, of ``data_year`` (it grows with nominal GDP in USD), or
+    a list, one value per projection year from start_year as a DSA's tables publish them (after the list each keeps
+    its last ratio to GDP, and GDP grows at gdp_growth and US prices)."""
 
     capacity: DebtCapacity | None = _field(None, description="LIC-DSF debt-carrying capacity (sets the "
                                            "thresholds of the four ratios)")
     data_year: int | None = _field(None, description="Year of gdp, revenue, exports and the baseline debt figures",
                                    unit="year", ge=1900, le=2200)
-    gdp: float | None = _amount(None, description="Nominal GDP", unit="USD/yr")
-    gdp_growth: float | None = _field(None, description="Real GDP growth (default 0)", unit="1/yr", gt=-1.0,
-                                      le=1.0)
-    revenue: float | None = _amount(None, description="Government revenue excluding grants", unit="USD/yr")
-    exports: float | None = _amount(None, description="Exports of goods and services", unit="USD/yr")
-    pv_external_debt: float | None = _amount(None, description="Baseline: present value of public external debt "
-                                             "(its ratio to GDP at the real exchange rate of start_year is kept: a "
-                                             "real depreciation raises it)", unit="USD")
-    external_debt_service: float | None = _amount(None, description="Baseline: public external debt service "
-                                                  "(held as a constant share of exports, earned in USD: a "
-                                                  "depreciation raises it against revenue)", unit="USD/yr")
+    gdp: AmountValue | list[AmountValue] | None = _field(None, description="Nominal GDP (a list: the DSA's path)",
+                                                          unit="USD/yr", allowed="> 0; a number or a list per "
+                                                          "projection year", bounds={"gt": 0.0, "le": MAX_AMOUNT})
+    gdp_growth: float | list[float] | None = _field(None, description="Real GDP growth (default 0): one rate, or "
+                                                    "one per projection year from start_year (the first is also the "
+                                                    "growth before start_year)", unit="1/yr",
+                                                    allowed="> -1 and <= 1; a number or a list per projection year",
+                                                    bounds={"gt": -1.0, "le": 1.0})
+    revenue: AmountValue | list[AmountValue] | None = _field(None, description="Government revenue excluding "
+                                                              "grants", unit="USD/yr", allowed=">= 0; a number or a "
+                                                              "list per projection year",
+                                                              bounds={"ge": 0.0, "le": MAX_AMOUNT})
+    exports: AmountValue | list[AmountValue] | None = _field(None, description="Exports of goods and services",
+                                                              unit="USD/yr", allowed=">= 0; a number or a list per "
+                                                              "projection year", bounds={"ge": 0.0, "le": MAX_AMOUNT})
+    pv_external_debt: AmountValue | list[AmountValue] | None = _field(
+        None, description="Baseline: present value of public external debt (its ratio to GDP at the real exchange "
+        "rate of start_year is kept: a real depreciation raises it)", unit="USD",
+        allowed=">= 0; a number or a list per projection year", bounds={"ge": 0.0, "le": MAX_AMOUNT})
+    external_debt_service: AmountValue | list[AmountValue] | None = _field(
+        None, description="Baseline: public external debt service (its share of exports, earned in USD, is kept: a "
+        "depreciation raises it against revenue)", unit="USD/yr",
+        allowed=">= 0; a number or a list per projection year", bounds={"ge": 0.0, "le": MAX_AMOUNT})
     external_lcu_share: float = _field(0.0, description="Share of the baseline's external debt owed in local "
                                        "currency: its USD value falls with a depreciation, while the rest is "
                                        "unchanged in USD and rises against GDP and revenue", unit="share",
                                        ge=0.0, le=1.0)
-    pv_public_debt: float | None = _amount(None, description="Baseline: present value of total public debt, "
-                                           "external and domestic (the domestic part, in local currency, keeps its "
-                                           "ratio to GDP)", unit="USD")
+    pv_public_debt: AmountValue | list[AmountValue] | None = _field(
+        None, description="Baseline: present value of total public debt, external and domestic (the domestic part, in "
+        "local currency, keeps its ratio to GDP)", unit="USD", allowed=">= 0; a number or a list per projection year",
+        bounds={"ge": 0.0, "le": MAX_AMOUNT})
     sd: DebtSd | None = _field(None, description="Standard deviations for the LIC-DSF stress tests ([debt.sd])")
     shock: DebtShock | None = _field(None, description="A shock to the economy and the baseline's debt "
                                      "([debt.shock]; written by the LIC-DSF stress tests)")

@@ -156,6 +156,29 @@ def _per_year_problems(field: str, value: object, sc: Scenario) -> list[Problem]
 
 
 
+def _debt_path_problems(sc: Scenario) -> list[Problem]:
+    """``[debt]`` paths (a list per projection year from start_year, as many years as a DSA publishes): not empty;
+    GDP above 0; growth rates above -1 and at most 1."""
+    out: list[Problem] = []
+    debt = sc.debt
+    for field in ("gdp", "gdp_growth", "exports", "revenue", "pv_external_debt", "external_debt_service",
+                  "pv_public_debt"):
+        value = getattr(debt, field)
+        if isinstance(value, list) and not value:
+            out.append(Problem(f"debt.{field}", "an empty list: give a number, or one value per projection year "
+                               f"from {sc.scenario.start_year}", value))
+    if isinstance(debt.gdp, list) and any(not v > 0 for v in debt.gdp):
+        out.append(Problem("debt.gdp", "GDP must be > 0 in every year", debt.gdp))
+    growth = debt.gdp_growth
+    if isinstance(growth, list) and any(not -1.0 < g <= 1.0 for g in growth):
+        out.append(Problem("debt.gdp_growth", "a growth rate must be > -1 and <= 1 (a share per year: 0.03 is 3%)",
+                           growth))
+    elif isinstance(growth, float) and not -1.0 < growth <= 1.0:
+        out.append(Problem("debt.gdp_growth", "a growth rate must be > -1 and <= 1 (a share per year: 0.03 is 3%)",
+                           growth))
+    return out
+
+
 def _price_problems(sc: Scenario) -> list[Problem]:
     """Price years, currencies of amounts, and the ``[macro]`` paths."""
     out: list[Problem] = []
@@ -179,6 +202,7 @@ def _price_problems(sc: Scenario) -> list[Problem]:
             out.append(Problem(f"source[{i}].currency", f"a source's amounts are in {words}", s.currency))
     for i, src in enumerate(sc.source):
         out += _per_year_problems(f"source[{i}].annual_cap", src.annual_cap, sc)
+    out += _debt_path_problems(sc)
     growth = sc.context.budget_growth
     out += _per_year_problems("context.budget_growth", growth, sc)
     glo, ghi = GROWTH_BOUNDS

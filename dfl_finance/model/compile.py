@@ -8,7 +8,7 @@ in the memory limit.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, TypeVar, cast
 
 import numpy as np
 
@@ -34,7 +34,7 @@ from dfl_finance.vocabulary import (
 )
 
 if TYPE_CHECKING:
-    from dfl_finance.inputs.models import Programme, Scenario, Source
+    from dfl_finance.inputs.models import Debt, Programme, Scenario, Source
 
 
 def _default_macro_data() -> MacroData:
@@ -502,17 +502,107 @@ def _shock_path(values: list[float], D: int, H: int) -> Floats:
     return out
 
 
+def _debt_paths(scenario: Scenario, prices: Prices, H: int) -> dict[str, Floats]:
+    """``[debt]`` given as paths (a list per projection year, as a DSA's tables publish them), as (D, H) arrays:
+    GDP in USD at the real exchange rate of start_year (``gdp``), the real growth (``gdp_growth``), and the ratios
+    the engine reads (exports and revenue over GDP, the baseline's PV over GDP, its service over exports, total
+    public debt over GDP). A list gives its years; after it, GDP grows at gdp_growth and US prices and every other
+    path keeps its last ratio. A number is that of data_year (GDP carried to start_year as with no list) and keeps its
+    ratio to GDP; with GDP a list, a number is read against the GDP of start_year."""
+    debt, D = scenario.debt, prices.draws
+    start = scenario.scenario.start_year
+    usd = prices.window(prices.usd, H)
+
+    def per_year(value: float | list[float]) -> Floats:
+        values = [float(v) for v in (value if isinstance(value, list) else [value])]
+        out = np.array(values[:H] + [values[-1]] * max(H - len(values), 0))
+        return np.broadcast_to(out, (D, H)).copy()
+
+    growth = per_year(debt.gdp_growth if debt.gdp_growth is not None else 0.0)
+    if isinstance(debt.gdp, list):
+        given = len(debt.gdp)
+        gdp = per_year(debt.gdp)
+        for i in range(given, H):  # after the DSA's years: real growth and US prices
+            gdp[:, i] = gdp[:, i - 1] * (1.0 + growth[:, i]) * usd[:, i] / usd[:, i - 1]
+        reference = gdp[:, 0]  # a number is read against the GDP of start_year
+    else:
+        assert debt.gdp is not None
+        first = growth[:, 0]  # the growth before start_year: the first of the path
+        at = prices.start + (debt.data_year if debt.data_year is not None else start) - start
+        rer = prices.rer
+        gdp0 = (debt.gdp * (1.0 + first) ** (start - (debt.data_year or start))
+                * prices.usd[:, prices.start] / prices.usd[:, at] / (rer[:, prices.start] / rer[:, at]))
+        steps = np.concatenate([np.ones((D, 1)), np.cumprod(1.0 + growth[:, 1:], axis=1)], axis=1)
+        gdp = gdp0[:, None] * steps * usd / usd[:, [0]]
+        reference = np.full(D, float(debt.gdp))
+
+    def ratio(value: float | list[float] | None, over: Floats, base: Floats) -> Floats:
+        """``value`` over ``over`` (D, H) where a list, else over ``base`` (D,) (a number's ratio, kept)."""
+        if value is None:
+            return np.full((D, H), np.nan)
+        if isinstance(value, list):
+            r = per_year(value) / over
+            r[:, len(value):] = r[:, [min(len(value), H) - 1]]  # after the list: the last ratio
+            return np.asarray(r, dtype=float)
+        return np.broadcast_to((value / base)[:, None], (D, H)).copy()
+
+    exports = ratio(debt.exports, gdp, reference)
+    # a number of debt service is read against exports: the number of exports, else the exports of start_year
+    service_base = (exports[:, 0] * gdp[:, 0] if isinstance(debt.exports, list)
+                    else np.full(D, float(cast(float, debt.exports))))
+    return {"gdp": gdp, "gdp_growth": growth, "exports_share": exports,
+            "revenue_share": ratio(debt.revenue, gdp, reference),
+            "baseline_pv_gdp": ratio(debt.pv_external_debt, gdp, reference),
+            "baseline_service_exports": ratio(debt.external_debt_service, exports * gdp, service_base),
+            "public_pv_gdp": ratio(debt.pv_public_debt, gdp, reference)}
+
+
+def _dsf_path_inputs(scenario: Scenario, prices: Prices, data: MacroData, H: int) -> DsfInputs:
+    """:func:`_dsf_inputs` of a ``[debt]`` given as paths: the same inputs, per year (:func:`_debt_paths`)."""
+    debt, D = scenario.debt, prices.draws
+    paths = _debt_paths(scenario, prices, H)
+    thresholds = data.thresholds.get(debt.capacity or "", ())
+    return DsfInputs(
+        **paths,
+        thresholds=np.asarray(thresholds if len(thresholds) == len(DSF_RATIOS) else [np.nan] * len(DSF_RATIOS),
+                              dtype=float),
+        lcu_share=np.full(D, debt.external_lcu_share),
+        public_benchmark=float(data.public_benchmarks.get(debt.capacity or "", np.nan)),
+        shock=_dsf_shock(debt, D, H),
+    )
+
+
+def _dsf_shock(debt: Debt, D: int, H: int) -> DsfShock | None:
+    if debt.shock is None:
+        return None
+    return DsfShock(**{f: _shock_path(getattr(debt.shock, f), D, H)
+                       for f in ("gdp_growth", "exports_growth", "primary_balance", "other_flows")},
+                    contingent=np.full(D, debt.shock.contingent), ppp_contingent=np.full(D, debt.shock.ppp_contingent))
+
+
+_PATH_FIELDS = ("gdp", "gdp_growth", "exports", "revenue", "pv_external_debt", "external_debt_service",
+                "pv_public_debt")
+
+
 def _dsf_inputs(scenario: Scenario, prices: Prices, data: MacroData, H: int) -> DsfInputs | None:
     """The debt-sustainability inputs, when the scenario has GDP, exports and revenue ([debt] or the profile)."""
     debt = scenario.debt
-    if debt.gdp is None or debt.exports is None or debt.revenue is None or not debt.gdp > 0:
+    if debt.gdp is None or debt.exports is None or debt.revenue is None:
+        return None
+    if any(isinstance(getattr(debt, f), list) for f in _PATH_FIELDS):
+        return _dsf_path_inputs(scenario, prices, data, H)
+    # one number each (no list: the paths are read above)
+    gdp, exports, revenue = (float(cast(float, v)) for v in (debt.gdp, debt.exports, debt.revenue))
+    pv, service, public = (None if v is None else float(cast(float, v))
+                           for v in (debt.pv_external_debt, debt.external_debt_service, debt.pv_public_debt))
+    if not gdp > 0:
         return None
     start = scenario.scenario.start_year
     at = prices.start + (debt.data_year if debt.data_year is not None else start) - start
-    g = debt.gdp_growth or 0.0
+    g = float(cast(float, debt.gdp_growth or 0.0))
     rer = prices.rer
     # from data_year to start_year like gdp_path: real growth, US prices, divided by the real exchange rate
-    gdp0 = (debt.gdp * (1.0 + g) ** (start - (debt.data_year or start))
+    gdp0 = (gdp * (1.0 + g) ** (start - (debt.data_year or start))
             * prices.usd[:, prices.start] / prices.usd[:, at] / (rer[:, prices.start] / rer[:, at]))
     D = prices.draws
     nan = np.full(D, np.nan)
@@ -520,20 +610,16 @@ def _dsf_inputs(scenario: Scenario, prices: Prices, data: MacroData, H: int) -> 
     return DsfInputs(
         gdp=np.asarray(gdp0, dtype=float),
         gdp_growth=np.full(D, g),
-        exports_share=np.full(D, debt.exports / debt.gdp),
-        revenue_share=np.full(D, debt.revenue / debt.gdp),
-        baseline_pv_gdp=nan if debt.pv_external_debt is None else np.full(D, debt.pv_external_debt / debt.gdp),
-        baseline_service_exports=nan if debt.external_debt_service is None or not debt.exports > 0
-        else np.full(D, debt.external_debt_service / debt.exports),
+        exports_share=np.full(D, exports / gdp),
+        revenue_share=np.full(D, revenue / gdp),
+        baseline_pv_gdp=nan if pv is None else np.full(D, pv / gdp),
+        baseline_service_exports=nan if service is None or not exports > 0 else np.full(D, service / exports),
         thresholds=np.asarray(thresholds if len(thresholds) == len(DSF_RATIOS) else [np.nan] * len(DSF_RATIOS),
                               dtype=float),
         lcu_share=np.full(D, debt.external_lcu_share),
-        public_pv_gdp=nan if debt.pv_public_debt is None else np.full(D, debt.pv_public_debt / debt.gdp),
+        public_pv_gdp=nan if public is None else np.full(D, public / gdp),
         public_benchmark=float(data.public_benchmarks.get(debt.capacity or "", np.nan)),
-        shock=None if debt.shock is None else DsfShock(
-            **{f: _shock_path(getattr(debt.shock, f), D, H)
-               for f in ("gdp_growth", "exports_growth", "primary_balance", "other_flows")},
-            contingent=np.full(D, debt.shock.contingent), ppp_contingent=np.full(D, debt.shock.ppp_contingent)),
+        shock=_dsf_shock(debt, D, H),
     )
 
 
