@@ -428,7 +428,8 @@ def test_the_dsf_chart_draws_the_four_ratios_against_their_thresholds():
     from dfl_finance.app.charts import dsf_chart
     from dfl_finance.vocabulary import DSF_RATIOS
 
-    assert list(DSF_LABELS) == list(DSF_RATIOS) and all(label[0].isupper() for label in DSF_LABELS.values())
+    assert list(DSF_LABELS) == [*DSF_RATIOS, "pv_public_debt_gdp"]  # and total public debt, against its benchmark
+    assert all(label[0].isupper() for label in DSF_LABELS.values())
     dsf = run(load_scenario(ROOT / "scenarios/rwanda-ida-credit.toml")).dsf_df()
     spec = dsf_chart(dsf).to_dict()
     # two panels per ratio: with the baseline against the threshold, and the plan's own contribution

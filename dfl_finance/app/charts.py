@@ -19,7 +19,7 @@ import pandas as pd
 
 from dfl_finance.inputs.models import Scenario
 from dfl_finance.outputs.formatting import format_metric, format_money
-from dfl_finance.vocabulary import DSF_RATIOS, GAP, METRICS, PILLARS, USD, metric_definition
+from dfl_finance.vocabulary import DSF_RATIOS, GAP, METRICS, PILLARS, PUBLIC_DEBT_RATIO, USD, metric_definition
 
 #: Colours for funding sources, assigned in order of first appearance; the gap has its own.
 SOURCE_PALETTE = ["#4c78a8", "#f58518", "#54a24b", "#b279a2", "#72b7b2", "#eeca3b", "#9d755d", "#bab0ac",
@@ -300,8 +300,10 @@ def _capitalised(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-#: The LIC-DSF ratios in words, in the order of dsf.csv (from the summary's ``peak_<ratio>`` metric labels).
-DSF_LABELS: dict[str, str] = {r: _capitalised(METRICS[f"peak_{r}"].label.removeprefix("Peak ")) for r in DSF_RATIOS}
+#: The LIC-DSF ratios in words, in the order of dsf.csv (from the summary's ``peak_<ratio>`` metric labels): the four
+#: of external debt, then total public debt (against its benchmark).
+DSF_LABELS: dict[str, str] = {r: _capitalised(METRICS[f"peak_{r}"].label.removeprefix("Peak "))
+                              for r in (*DSF_RATIOS, PUBLIC_DEBT_RATIO)}
 
 
 #: The two panels of each DSF ratio: the ratio the country would have (against its threshold), and the plan's share.
@@ -329,17 +331,17 @@ def _header_lines(headers: Mapping[str, list[str]]) -> str:
 def dsf_chart(dsf: pd.DataFrame, order: Sequence[str] | None = None,
               threshold_groups: Mapping[str, str] | None = None,
               colours: Mapping[str, str] | None = None) -> alt.FacetChart | None:
-    """The four LIC-DSF ratios over the years, two panels each: the country's ratio with the plan (its baseline plus
-    the plan where the profile has the baseline, else the plan alone) against the threshold for its debt-carrying
-    capacity (dashed), and the plan's own contribution (which the baseline would hide: a plan adds less than a
-    percentage point). None when no scenario has DSF data.
+    """The LIC-DSF ratios over the years (the four of external debt, and total public debt), two panels each: the
+    country's ratio with the plan (its baseline plus the plan where the profile has the baseline, else the plan
+    alone) against the threshold for its debt-carrying capacity (dashed), and the plan's own contribution (which the
+    baseline would hide: a plan adds less than a percentage point). None when no scenario has DSF data.
 
     ``threshold_groups``: who each scenario's threshold belongs to, by scenario name (``"Kenya, medium
     capacity"``); one dashed line is drawn per distinct threshold, labelled with the groups that have it (by
     default the scenario names) in its panel's header, under the panel's name: clear of the line and of the
     ratios, wherever they run. ``colours``: by scenario name (:func:`scenario_colours`; by default in ``order``).
     """
-    df = dsf[dsf["ratio"].isin(DSF_RATIOS)].copy()
+    df = dsf[dsf["ratio"].isin(list(DSF_LABELS))].copy()
     if df.empty:
         return None
     with_baseline, own = DSF_VIEWS

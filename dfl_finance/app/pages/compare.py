@@ -233,7 +233,9 @@ st.altair_chart(charts["burden"], width="stretch", key="chart_burden")
 st.subheader("Debt sustainability")
 st.caption("The four ratios of public external debt of the IMF/World Bank debt-sustainability framework for "
            "low-income countries (LIC-DSF): the present value of external debt over GDP and over exports, and "
-           "external debt service over exports and over government revenue (excluding grants). Two panels per "
+           "external debt service over exports and over government revenue (excluding grants); and the present "
+           "value of total public debt (external and domestic: the plan's loans in local currency and the gap's "
+           "market borrowing included) over GDP, against the framework's benchmark. Two panels per "
            "ratio. On the left, the country's ratio with the plan: its baseline debt plus the plan's new debt where "
            "the country profile gives the baseline (else the plan alone), against the threshold (dashed, labelled "
            "by country), which depends on the country's debt-carrying capacity "
