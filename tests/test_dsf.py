@@ -381,3 +381,9 @@ def test_a_bad_debt_path_names_its_field(debt, field, words):
     with pytest.raises(ScenarioError) as info:
         _paths(**debt)
     assert field in str(info.value) and words in str(info.value)
+
+
+def test_a_user_pays_ppp_costs_the_country_nothing_in_sources_csv():
+    sources = run(_ppp_plan("user_pays")).sources_df().set_index("source")
+    assert sources.loc["operator", "pv_debt_service"] == 0.0
+    assert run(_ppp_plan()).sources_df().set_index("source").loc["operator", "pv_debt_service"] > 0

@@ -378,8 +378,10 @@ class Result:
             if flows is not None:
                 pv_service[i] = float(present_value_at(flows.payments[d:d + 1], self.inputs.discount[d:d + 1])[0]
                                       * self._factors[d, 0])
+            if s.kind == "grant" or (s.kind == "ppp" and s.liability == "user_pays"):  # (a user-pays PPP: users pay)
+                pv_service[i] = 0.0
             if s.kind == "grant":
-                grant[i], pv_service[i] = 1.0, 0.0
+                grant[i] = 1.0
             elif i in self.sim.loan_grant_element:
                 grant[i] = float(self.sim.loan_grant_element[i][d])
             spec = specs.get(i)
