@@ -342,6 +342,11 @@ class Debt(_Model):
         "IDA-eligible; from the country profile): IDA gives gap and blend countries credits on blend terms whatever "
         "their risk of debt distress, and no grants (a warning names the rule)")
 
+    @property
+    def has_dsf_view(self) -> bool:
+        """Whether the scenario has a debt-sustainability view: GDP, exports and revenue (given or profiled)."""
+        return self.gdp is not None and self.exports is not None and self.revenue is not None
+
 
 class Context(_Model):
     """The ``[context]`` table: driver counts and the budget envelope."""

@@ -579,7 +579,7 @@ _PATH_FIELDS = ("gdp", "gdp_growth", "exports", "revenue", "pv_external_debt", "
 def _dsf_inputs(scenario: Scenario, prices: Prices, data: MacroData, H: int) -> DsfInputs | None:
     """The debt-sustainability inputs, when the scenario has GDP, exports and revenue ([debt] or the profile)."""
     debt = scenario.debt
-    if debt.gdp is None or debt.exports is None or debt.revenue is None:
+    if not debt.has_dsf_view:
         return None
     D = prices.draws
     values: dict[str, Floats]

@@ -96,8 +96,7 @@ def depreciation(scenario: Scenario, size: float = 0.3) -> Scenario:
 
 
 def _needs_dsf(scenario: Scenario) -> None:
-    debt = scenario.debt
-    if debt.gdp is None or debt.exports is None or debt.revenue is None:
+    if not scenario.debt.has_dsf_view:
         raise NotApplicable("the scenario has no debt-sustainability view (GDP, exports and revenue in [debt] or the "
                             "country profile)")
 
