@@ -1146,3 +1146,29 @@ def test_the_grants_the_fund_can_co_finance_are_listed_with_their_match():
                                             "at most 0.3333 × what ida pay in the year"]
     assert table["Commitment"].tolist() == ["USD 25.0 M", "USD 50.0 M"]
     assert set(grant_table(pf, ["gpe"])["Co-financed by the fund"]) == {"Yes"}
+
+
+def test_the_gfs_chart_draws_each_years_outlays_by_economic_class():
+    """The fiscal-accounts chart stacks, per scenario and year, what gfs.csv says the plan spends: expense by class,
+    nonfinancial assets, interest and amortisation, never the financing coming in (grants received, borrowing).
+    Its data add up to those rows of gfs.csv, and the IDA option's interest and amortisation are there."""
+    from dfl_finance.app.charts import GFS_LINES, gfs_chart
+
+    tables = combine_tables([run(load_scenario(ROOT / f"scenarios/rwanda-{n}.toml"))
+                             for n in ("domestic", "ida-credit", "grants-gpe")])
+    gfs = tables["gfs"]
+    spec = gfs_chart(gfs, "RWF").to_dict()
+    data = pd.DataFrame(spec["datasets"][spec["data"]["name"]])
+    outlays = gfs[[(a, c) in GFS_LINES for a, c in zip(gfs["account"], gfs["gfs_class"])]]
+    assert set(gfs["gfs_class"]) >= {"grants", "borrowing"}  # in the table, not in the chart
+    assert not set(data["line"]) & {"13 Grants", "borrowing"}
+    expected = outlays.groupby(["scenario", "year"])["amount"].sum()
+    drawn = data.groupby(["scenario", "year"])["amount"].sum()
+    pd.testing.assert_series_equal(drawn.sort_index(), expected[expected != 0].sort_index(), check_names=False)
+    ida = data[data["scenario"] == "Rwanda: IDA credit-led"]
+    assert "3304 Amortisation (financing)" in set(ida["line"])  # (its service charge is a fee: goods and services)
+    assert set(ida.loc[ida["line"] == "3304 Amortisation (financing)", "who"]) == {"the Treasury (consolidated fund)"}
+    # the domestic option's outlays are all the vote's, and stop with the plan
+    own = data[data["scenario"] == "Rwanda: domestic budget only"]
+    assert set(own["who"]) == {"the education vote"} and own["year"].max() < ida["year"].max()
+    assert gfs_chart(gfs.iloc[0:0], "RWF") is None

@@ -238,12 +238,12 @@ def _charts_drawn(page, count: int) -> None:
 def test_compare_renders_charts(page, server):
     _goto(page, f"{server}/compare")
     page.get_by_role("heading", name="Compare scenarios").wait_for()
-    _charts_drawn(page, 6)  # costs, financing, debt service, burden, DSF, outcomes
+    _charts_drawn(page, 7)  # costs, financing, debt service, burden, GFS, DSF, outcomes
     # the bundled options for the country of the default scenario are picked (the five Rwanda options)
     tags = page.locator("[data-testid='stMultiSelect'] .react-aria-ComboBox [data-tag]")
     assert tags.count() == len(list((ROOT / "scenarios").glob("rwanda-*.toml")))
     charts = page.locator(".vega-embed")
-    assert charts.count() == 6
+    assert charts.count() == 7
     for i in range(charts.count()):
         chart = charts.nth(i)
         chart.scroll_into_view_if_needed()
@@ -281,16 +281,16 @@ _COUNT_CHARTS = """() => {
 
 def test_a_rerun_that_changes_no_chart_draws_no_chart_again(browser, server):
     """On Compare, showing and hiding the P50/P90 table (above the charts) reruns the page without changing any of
-    its six charts: none is drawn again (each keeps its place on the page, so Streamlit keeps it)."""
+    its seven charts: none is drawn again (each keeps its place on the page, so Streamlit keeps it)."""
     pg = _new_page(browser)
     try:
         _goto(pg, f"{server}/compare")
-        _charts_drawn(pg, 6)
+        _charts_drawn(pg, 7)
         pg.evaluate(_COUNT_CHARTS)
         for _ in range(2):  # on, then off
             with _rerun(pg):
                 pg.get_by_text("Show P50 and P90 over the draws of the uncertain inputs").click()
-        expect(pg.locator(".vega-embed")).to_have_count(6)
+        expect(pg.locator(".vega-embed")).to_have_count(7)
         assert pg.evaluate("() => window.__dflCharts") == 0
         _no_exception(pg)
     finally:
@@ -660,7 +660,7 @@ def test_compare_shows_the_debt_sustainability_ratios_against_their_thresholds(p
     assert not run(load_scenario(ROOT / "scenarios" / "rwanda-ida-credit.toml")).dsf_df().empty
     _goto(page, f"{server}/compare")
     page.get_by_role("heading", name="Debt sustainability").wait_for()
-    _charts_drawn(page, 6)
+    _charts_drawn(page, 7)
     chart = page.get_by_role("heading", name="Debt sustainability").locator(
         "xpath=following::div[contains(@class, 'vega-embed')][1]")
     chart.scroll_into_view_if_needed()

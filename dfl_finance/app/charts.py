@@ -223,6 +223,51 @@ def debt_service_chart(debt: pd.DataFrame, currency: Currency, colours: dict[str
         title="Debt service and PPP payments by source, to the last repayment")
 
 
+#: The lines of the fiscal-accounts chart (:func:`gfs_chart`), by (account, gfs_class) of gfs.csv, in their order:
+#: the GFSM 2014 code and name of each outlay; grants received and borrowing (the financing coming in) are not drawn.
+GFS_LINES: Final = {
+    ("expense", "compensation_of_employees"): "21 Compensation of employees",
+    ("expense", "use_of_goods_and_services"): "22 Use of goods and services",
+    ("expense", "subsidies"): "25 Subsidies", ("expense", "grants"): "26 Grants",
+    ("expense", "social_benefits"): "27 Social benefits", ("expense", "other_expense"): "28 Other expense",
+    ("nonfinancial_assets", "nonfinancial_assets"): "31 Nonfinancial assets",
+    ("expense", "interest"): "24 Interest", ("financing", "amortisation"): "3304 Amortisation (financing)"}
+#: Who bears each outlay (gfs.csv ``charged_to``), in words for the tooltip.
+CHARGED_TO_TEXT: Final = {"education_vote": "the education vote", "treasury": "the Treasury (consolidated fund)",
+                          "external": "a partner (grant, loan disbursement or PPP operator)"}
+
+
+def gfs_chart(gfs: pd.DataFrame, currency: Currency, order: Sequence[str] | None = None) -> alt.FacetChart | None:
+    """The plan's outlays each year in GFS terms (gfs.csv): expense by economic class, the acquisition of
+    nonfinancial assets, interest and amortisation, stacked, to the last payment; the tooltip says who bears each
+    (the education vote, the Treasury or a partner). None when there is no outlay."""
+    keys = list(zip(gfs["account"], gfs["gfs_class"]))
+    df = gfs.assign(line=[GFS_LINES.get(k, "") for k in keys])
+    df = df[(df["line"] != "") & (df["amount"] != 0)]
+    if df.empty:
+        return None
+    df = df.groupby(["scenario", "year", "line", "charged_to"], as_index=False, sort=False).agg(
+        amount=("amount", "sum"))
+    df["who"] = df["charged_to"].map(CHARGED_TO_TEXT).fillna(df["charged_to"])
+    df["line_rank"] = df["line"].map({v: i for i, v in enumerate(GFS_LINES.values())})
+    df = _money_columns(df, "amount", currency)
+    lines = [v for v in GFS_LINES.values() if v in set(df["line"])]
+    palette = dict(zip(GFS_LINES.values(), ("#1b9e77", "#66a61e", "#a6761d", "#e6ab02", "#7570b3", "#999999",
+                                            "#1f78b4", "#d95f02", "#e7298a")))
+    chart = alt.Chart(df, height=200).mark_bar().encode(
+        x=alt.X("year:O", title="Year", axis=alt.Axis(labelOverlap=True)),
+        y=alt.Y("sum(millions):Q", title=_money_title("Outlays", currency), axis=alt.Axis(format=MONEY_FORMAT)),
+        color=alt.Color("line:N", title="GFS class", sort=lines,
+                        scale=alt.Scale(domain=lines, range=[palette[v] for v in lines]),
+                        legend=alt.Legend(orient="bottom", columns=3, labelLimit=300)),
+        order=alt.Order("line_rank:Q"),
+        tooltip=[SCENARIO_TIP, YEAR_TIP, alt.Tooltip("line:N", title="GFS class"),
+                 alt.Tooltip("who:N", title="Charged to"), alt.Tooltip("amount_text:N", title="Amount")],
+    )
+    return _money_facet(chart, _order(df, order), currency).properties(
+        title="Outlays by GFS economic class, with interest and amortisation, to the last payment")
+
+
 #: Dashed limit and threshold lines, and their labels (not a scenario's colour: one line may be several scenarios').
 THRESHOLD_COLOUR = "#444444"
 
@@ -440,6 +485,7 @@ class CompareCharts(TypedDict):
     burden: alt.LayerChart
     dsf: alt.FacetChart | None
     outcomes: alt.FacetChart
+    gfs: alt.FacetChart | None
 
 
 def compare_charts(tables: dict[str, pd.DataFrame], currency: Currency | None = None,
@@ -456,7 +502,8 @@ def compare_charts(tables: dict[str, pd.DataFrame], currency: Currency | None = 
     ``countries``: the country of each scenario, by name, to label the burden limits (:func:`burden_chart`);
     ``threshold_groups``: whose DSF threshold each scenario has, by name (:func:`dsf_chart`).
     Keys: ``costs``, ``financing``, ``debt_service`` (None when no scenario borrows or uses a PPP), ``burden``,
-    ``dsf`` (None when no scenario has DSF data), ``outcomes``.
+    ``dsf`` (None when no scenario has DSF data), ``outcomes``, ``gfs`` (:func:`gfs_chart`; None without a gfs
+    table or an outlay).
     """
     if currency is None:
         currency = table_currencies(tables)
@@ -477,6 +524,7 @@ def compare_charts(tables: dict[str, pd.DataFrame], currency: Currency | None = 
         "burden": burden_chart(tables["fiscal"], order, countries, scenarios),
         "dsf": dsf_chart(tables["dsf"], order, threshold_groups, scenarios),
         "outcomes": outcomes_chart(tables["outcomes"], order, labels, programmes),
+        "gfs": gfs_chart(tables["gfs"], currency, order) if "gfs" in tables else None,
     }
 
 

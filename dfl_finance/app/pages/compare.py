@@ -230,6 +230,19 @@ st.caption("Government burden = domestic outlay + debt service + PPP payments, a
            "envelope: what the budget may pay for the plan (its share cap of the budget, less debt service and PPP "
            "payments under the net envelope).")
 st.altair_chart(charts["burden"], width="stretch", key="chart_burden")
+st.subheader("Fiscal accounts (GFS)")
+st.caption("The plan's outlays each year as the IMF's Government Finance Statistics Manual 2014 classifies them: "
+           "expense by economic class (use of goods and services for running costs, and the class a cost line "
+           "gives), the acquisition of nonfinancial assets (capital spending), interest (an expense) and the "
+           "repayment of principal (amortisation, a financing item, not an expense), to the last payment. The "
+           "tooltip says who bears each amount: the education vote, the Treasury (external debt service and PPP "
+           "payments, charges on the consolidated fund) or a partner (what grants, loan disbursements and a PPP "
+           "operator pay). Grants received and borrowing, the financing coming in, are in gfs.csv on the Export "
+           "page.")
+if charts["gfs"] is None:
+    st.caption("None of these scenarios has an outlay.")
+else:
+    st.altair_chart(charts["gfs"], width="stretch", key="chart_gfs")
 st.subheader("Debt sustainability")
 st.caption("The four ratios of public external debt of the IMF/World Bank debt-sustainability framework for "
            "low-income countries (LIC-DSF): the present value of external debt over GDP and over exports, and "
