@@ -310,3 +310,9 @@ FIRST_STAGES: tuple[str, ...] = ("gap", "pv-gap")
 
 #: The package's version (``dfl_finance.__version__``, the manifests, the sweep's check of its workers).
 VERSION = "0.1.0"
+
+#: What the deterministic run (and a tornado's base, and a stress test's) takes for each uncertain input
+#: (``[risk] point``): its distribution's mean (the expected value), its mode (the most likely value), or the value
+#: written in the field (issue 22). Described in docs/method.md, *The deterministic run and the draws*.
+RiskPoint = Literal["mean", "mode", "as_written"]
+RISK_POINTS: tuple[str, ...] = get_args(RiskPoint)

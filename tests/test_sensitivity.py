@@ -79,11 +79,24 @@ def test_the_tornado_holds_the_other_inputs_at_the_scenarios_own_values():
     rows = [{"path": COST, "distribution": "uniform", "low": 400.0, "high": 600.0},
             {"path": "source[donor].commitment", "distribution": "uniform", "low": 0.0, "high": 40000.0}]
     sources = [{"id": "donor", "kind": "grant", "currency": "USD", "commitment": 30000.0}]
-    t = tornado(scenario_from_dict(_plan(rows, sources)), ["total_gap", "total_cost"]).set_index(["metric", "path"])
+    raw = {**_plan(rows, sources), "risk": {"point": "as_written"}}  # the file's values, not the means
+    t = tornado(scenario_from_dict(raw), ["total_gap", "total_cost"]).set_index(["metric", "path"])
     assert t.loc[("total_gap", COST), ["low_value", "high_value"]].tolist() == [11000, 29000]
     assert t.loc[("total_gap", "source[donor].commitment"), ["low_value", "high_value"]].tolist() == [48000, 12000]
     assert t.loc[("total_gap", "source[donor].commitment"), "rank"] == 1  # swing 36,000 over 18,000
     assert t.loc[("total_cost", "source[donor].commitment"), "swing"] == 0
+
+
+def test_the_tornado_holds_the_other_inputs_at_their_means_by_default():
+    # [risk] point = "mean" (the default): the other inputs at their distributions' means, the unit cost at
+    # (400 + 600) / 2 = 500 and the commitment at (0 + 40,000) / 2 = 20,000. The unit cost at its p5 and p95 (410 and
+    # 590): gaps 100 x 410 - 20,000 = 21,000 and 100 x 590 - 20,000 = 39,000; the base gap 50,000 - 20,000 = 30,000
+    rows = [{"path": COST, "distribution": "uniform", "low": 400.0, "high": 600.0},
+            {"path": "source[donor].commitment", "distribution": "uniform", "low": 0.0, "high": 40000.0}]
+    sources = [{"id": "donor", "kind": "grant", "currency": "USD", "commitment": 30000.0}]
+    t = tornado(scenario_from_dict(_plan(rows, sources)), ["total_gap"]).set_index(["metric", "path"])
+    assert t.loc[("total_gap", COST), ["low_value", "high_value"]].tolist() == [21000, 39000]
+    assert t.attrs["base"]["total_gap"] == 30000
 
 
 def test_all_the_tornado_runs_are_one_engine_call(monkeypatch):
