@@ -3,8 +3,9 @@ global Sobol indices (``scipy.stats.sobol_indices``). Every evaluation of the mo
 over many draws, each draw one input vector (:func:`evaluate`).
 
 - **Tornado**: each input at its distribution's 5th and at its 95th percentile (:data:`TORNADO_QUANTILES`), every
-  other input at the scenario's own value (the deterministic run's: its point, ``[risk] point``); the swing of a metric is ``|high - low|``; inputs ranked by swing. All
-  ``2 k`` runs (and the base run, every input at its own value) are one engine call.
+  other input at the scenario's own value (the deterministic run's, ``[risk] point``); the swing of a metric is
+  ``|high - low|``; inputs ranked by swing. All ``2 k`` runs (and the base run, every input at its own value) are one
+  engine call.
 - **Sobol indices**: first-order and total indices of each metric (Saltelli 2010 estimators, as
   ``scipy.stats.sobol_indices`` computes them) from ``N (k + 2)`` runs, with bootstrap (BCa) confidence intervals
   from the result's ``bootstrap()``. The inputs are taken as independent (a group's correlation is left out).
