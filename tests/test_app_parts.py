@@ -581,6 +581,11 @@ def test_the_risk_summary_sets_quantiles_beside_the_deterministic_run():
     p = probability_over_limit(quantiles)
     over = (result.metric_arrays()["years_over_limit"] > 0).mean()
     assert p == pytest.approx(over, abs=1e-4) and 0 < p < 1
+    # with the scenario's [risk] point, a column says why the deterministic figure, the P50 and the mean differ
+    table = risk_summary(quantiles, run(sc).tables()["summary"], point=sc.risk.point)
+    assert list(table.columns)[-1] == "Why they differ"
+    gap = table.set_index("Metric").loc["Funding gap", "Why they differ"]
+    assert gap == "" or "the mean" in gap
 
 
 def test_the_fan_chart_draws_both_bands_the_median_and_the_limit():
