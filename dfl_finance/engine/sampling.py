@@ -39,7 +39,7 @@ Distributions (parameters as in the scenario's ``[[uncertain]]`` rows):
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -333,8 +333,11 @@ def correlate(u: Floats, groups: Sequence[Sequence[int]], rhos: Sequence[float])
 
 
 def sample(marginals: Sequence[Marginal], n: int, method: str, seed: int,
-           groups: Sequence[Sequence[int]] = (), rhos: Sequence[float] = ()) -> Floats:
-    """(n, k) values of the k uncertain inputs in n draws.
+           groups: Sequence[Sequence[int]] = (), rhos: Sequence[float] = (),
+           fixed: Mapping[int, Floats] | None = None) -> Floats:
+    """(n, k) values of the k uncertain inputs in n draws. ``fixed``: the uniform numbers (n,) of some inputs, by
+    column, given from outside instead of drawn here (a portfolio's common factors: the same numbers in every
+    country), after the groups' correlation.
 
     Examples
     --------
@@ -347,4 +350,6 @@ def sample(marginals: Sequence[Marginal], n: int, method: str, seed: int,
     u = correlate(uniforms(n, len(marginals), method, seed), groups, rhos)
     if not marginals:
         return np.zeros((n, 0))
+    for j, given in (fixed or {}).items():
+        u[:, j] = np.clip(np.asarray(given, dtype=float), 1e-12, 1.0 - 1e-12)
     return np.stack([m.ppf(u[:, j]) for j, m in enumerate(marginals)], axis=1)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from dfl_finance.engine import Floats
-from dfl_finance.engine.sampling import Marginal, sample
+from dfl_finance.engine.sampling import Marginal, sample, uniforms
 from dfl_finance.inputs.overrides import apply_overrides
 from dfl_finance.inputs.paths import format_location, model_at, resolve
 from dfl_finance.inputs.uncertain import PLEDGE_LAG, PLEDGE_MATERIALISES, PLEDGE_SHARE, allowed_range
@@ -102,8 +102,22 @@ def at_point(sc: Scenario) -> Scenario:
     return apply_overrides(sc, overrides)
 
 
-def draw_samples(sc: Scenario, draws: int, seed: int, method: str) -> dict[tuple[str | int, ...], Floats]:
-    """The values of every uncertain input in each draw, by location: ``{location: (draws,)}``."""
+def common_uniforms(common: Sequence[str], draws: int, method: str, seed: int) -> Floats:
+    """(draws, c) the uniform numbers of a portfolio's common factors (``[portfolio] common``), one column per path
+    in its order: drawn once per draw from the portfolio's own stream (``seed``), the same for every country."""
+    return uniforms(draws, len(common), method, seed)
+
+
+def draw_samples(sc: Scenario, draws: int, seed: int, method: str, common: Sequence[str] = (),
+                 common_seed: int | None = None) -> dict[tuple[str | int, ...], Floats]:
+    """The values of every uncertain input in each draw, by location: ``{location: (draws,)}``.
+
+    ``common``: field paths of inputs shared with other scenarios (a portfolio's common factors), each an
+    ``[[uncertain]]`` row of ``sc``: their uniform numbers come from :func:`common_uniforms` with ``common_seed``
+    (the same in every country) instead of ``sc``'s own stream, so each country takes the same quantile of its own
+    distribution of the input in each draw: equal values where the distributions are equal, perfectly
+    rank-correlated where they are not. The other inputs are drawn as without them; a path that ``sc`` does not
+    draw is left out."""
     locs: list[tuple[str | int, ...]] = [tuple(resolve(sc, row.path)) for row in sc.uncertain]
     marginals = [marginal(row, loc, sc) for row, loc in zip(sc.uncertain, locs)]
     groups: dict[str, list[int]] = {}
@@ -131,7 +145,14 @@ def draw_samples(sc: Scenario, draws: int, seed: int, method: str) -> dict[tuple
             locs.append(("source", k, PLEDGE_LAG))
             marginals.append(Marginal("discrete", values=tuple(map(float, lag.values)),
                                       weights=tuple(lag.weights or ())))
-    values = sample(marginals, draws, method, seed, list(groups.values()), rhos)
+    fixed: dict[int, Floats] = {}
+    if common:
+        shared = common_uniforms(common, draws, method, seed if common_seed is None else common_seed)
+        for k, path in enumerate(common):
+            loc = tuple(resolve(sc, path))
+            if loc in locs:  # (an override set may have taken the row away: then it is not drawn at all)
+                fixed[locs.index(loc)] = shared[:, k]
+    values = sample(marginals, draws, method, seed, list(groups.values()), rhos, fixed)
     out = {loc: values[:, j] for j, loc in enumerate(locs)}
     for k, src in enumerate(sc.source):
         if src.reliability is not None:  # 1 where the pledge materialises, else 0

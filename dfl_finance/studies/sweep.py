@@ -96,6 +96,8 @@ class Case:
     stress: str  # "baseline" or name[:source][=size]
     seed: int
     sample_seed: int | None = None  # the seed its inputs are sampled with, when not ``seed`` (a portfolio's country)
+    common: tuple[str, ...] = ()  # a portfolio country's common factors ([portfolio] common), drawn with common_seed
+    common_seed: int | None = None  # the seed of the common factors' stream, the same in every country
 
     @property
     def sampling_seed(self) -> int:
@@ -117,6 +119,7 @@ class SweepPortfolio:
     keys: list[str]
     labels: list[str]
     shares: list[float]
+    common: tuple[str, ...] = ()  # [portfolio] common: the inputs every country shares, drawn once per draw
 
 
 @dataclass(frozen=True)
@@ -222,8 +225,10 @@ def load_sweep(path: str | Path) -> Sweep:
         raise ScenarioError(problems)
     place = {key: i for i, key in enumerate(part.keys)} if part else {}
     label = {key: name for key, name in zip(part.keys, part.labels)} if part else {}
+    common = part.common if part else ()
     cases = [Case(k, label.get(f, scenarios[f].name), f, oname, values, str(stress), int(seed),
-                  country_seed(int(seed), place[f]) if f in place else None)
+                  country_seed(int(seed), place[f]) if f in place else None,
+                  common if f in place else (), common_seed(int(seed)) if f in place and common else None)
              for k, (f, (oname, values), stress, seed) in enumerate(combos)]
     return Sweep(name=spec.name, cases=cases, draws=draws, chunk=chunk, method=sweep.method, basis=sweep.basis,
                  texts=texts, portfolio=part)
@@ -291,7 +296,7 @@ def _portfolio_part(path: Path, named: str) -> tuple[SweepPortfolio | None, dict
     labels = [c.label for c in run.portfolio.countries]
     keys = [f"{named}#{label}" for label in labels]
     part = SweepPortfolio(target, run.portfolio.name, run.portfolio.fund.id, keys, labels,
-                          [float(s) for s in run.share])
+                          [float(s) for s in run.share], tuple(run.portfolio.common))
     return part, {key: r.scenario for key, r in zip(keys, run.after)}, []
 
 
@@ -304,6 +309,21 @@ def country_seed(seed: int, place: int) -> int:
     True
     """
     return int(np.random.SeedSequence(seed, spawn_key=(place,)).generate_state(1)[0])
+
+
+#: The spawn key of a portfolio's common factors' stream (:func:`common_seed`): a place no country takes.
+COMMON_PLACE = 2**32 - 1
+
+
+def common_seed(seed: int) -> int:
+    """The seed of a portfolio's common factors (``[portfolio] common``) in the cases of ``seed``: one stream for the
+    whole portfolio, apart from every country's own (:func:`country_seed`), so that every country draws the same
+    numbers for them.
+
+    >>> common_seed(1) == common_seed(1) != country_seed(1, 0)
+    True
+    """
+    return country_seed(seed, COMMON_PLACE)
 
 
 def case_scenario(text: str, case: Case) -> Scenario | None:
@@ -338,7 +358,8 @@ def case_key(text: str, case: Case, draws: int, method: str) -> str:
     import hashlib
     import json
 
-    what = [text, case.values, case.stress, case.sampling_seed, draws, method]
+    what = [text, case.values, case.stress, case.sampling_seed, draws, method,
+            *([list(case.common), case.common_seed] if case.common else [])]
     return hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode("utf-8")).hexdigest()
 
 
@@ -350,7 +371,8 @@ def case_inputs(text: str, case: Case, draws: int, method: str,
     key = case_key(text, case, draws, method)
     if key not in _kept:
         sc = case_scenario(text, case)
-        samples = draw_samples(sc, draws, case.sampling_seed, method) if sc is not None else {}
+        samples = draw_samples(sc, draws, case.sampling_seed, method, case.common, case.common_seed) \
+            if sc is not None else {}
         while len(_kept) >= KEPT_CASES:
             del _kept[next(iter(_kept))]  # the oldest
         _kept[key] = (sc, samples)
@@ -393,6 +415,8 @@ def case_fingerprint(sweep: Sweep, case: Case) -> str:
     what = {"scenario": sweep.texts[case.file], "values": case.values, "stress": case.stress, "seed": case.seed,
             "sample_seed": case.sampling_seed, "draws": sweep.draws, "chunk": sweep.chunk, "method": sweep.method,
             "basis": sweep.basis, "version": vocabulary.VERSION}
+    if case.common:  # (without common factors, the fingerprint of the cases written before they existed)
+        what.update({"common": list(case.common), "common_seed": case.common_seed})
     return hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode("utf-8")).hexdigest()
 
 
