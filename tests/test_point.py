@@ -222,17 +222,18 @@ def test_a_portfolio_sweep_draws_its_common_factors_once_for_every_country(tmp_p
 
     portfolio = tmp_path / "portfolio.toml"
     portfolio.write_text((ROOT / "examples" / "portfolio-east-africa.toml").read_text(encoding="utf-8").replace(
-        '../scenarios/', str(ROOT / "scenarios") + "/").replace(
-        '[portfolio]\n', '[portfolio]\ncommon = ["macro.usd_inflation", "programme[devices].cost[0].unit_cost"]\n'),
-        encoding="utf-8")
+        '../scenarios/', str(ROOT / "scenarios") + "/"), encoding="utf-8")  # its common factors as they are
     spec = tmp_path / "sweep.toml"
     spec.write_text(f'[sweep]\nportfolio = "{portfolio}"\ndraws = 50\nchunk = 50\nseeds = [5]\n', encoding="utf-8")
     sweep = load_sweep(spec)
     rwanda, kenya = sweep.cases
-    assert rwanda.common == kenya.common == ("macro.usd_inflation", "programme[devices].cost[0].unit_cost")
+    assert rwanda.common == kenya.common == ("macro.usd_inflation", "macro.fx_rate",
+                                             "programme[devices].cost[0].unit_cost")
     assert rwanda.common_seed == kenya.common_seed and rwanda.sampling_seed != kenya.sampling_seed
     sa, a = case_inputs(sweep.texts[rwanda.file], rwanda, 50, sweep.method)
     sb, b = case_inputs(sweep.texts[kenya.file], kenya, 50, sweep.method)
-    for path in rwanda.common:  # (the devices are the 4th programme in Rwanda, the 3rd in Kenya)
-        np.testing.assert_array_equal(a[resolve(sa, path)], b[resolve(sb, path)])
+    for path in ("macro.usd_inflation", "programme[devices].cost[0].unit_cost"):  # the same distributions: equal
+        np.testing.assert_array_equal(a[resolve(sa, path)], b[resolve(sb, path)])  # (devices: 4th, 3rd programme)
+    # the exchange rate: each country's own distribution, the same quantile: perfectly rank-correlated
+    np.testing.assert_array_equal(np.argsort(a[("macro", "fx_rate")]), np.argsort(b[("macro", "fx_rate")]))
     assert not np.array_equal(a[("macro", "inflation")], b[("macro", "inflation")])

@@ -5,6 +5,7 @@
     [portfolio]
     name = "Pooled fund, East Africa"
     template = "plan-template.toml"    # optional: a plan template for the countries given by their profile
+    common = ["macro.usd_inflation"]   # optional: uncertain inputs every country shares in a sweep's draws
 
     [[country]]
     scenario = "../scenarios/rwanda-ida-credit.toml"   # relative to this file

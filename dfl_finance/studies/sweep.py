@@ -24,8 +24,10 @@ then gives, for each combination of override set, stress and seed, the statistic
 totals: the sum over the countries of each country's draw with the same index (:data:`PORTFOLIO_SUMS`, USD at current
 prices) and the number of countries left with a gap. Summing draw by draw treats the countries' uncertainties as
 **independent**: each country samples its own inputs, from its own stream (:func:`country_seed`: the seed and the
-country's place in the portfolio), so an input that is common in reality (a world price, US inflation) does not move
-together across countries.
+country's place in the portfolio), except the portfolio's **common factors** (``[portfolio] common``: inputs common in
+reality, such as US inflation, a world price or the exchange rate against the USD), whose uniform numbers are drawn
+once per draw from the portfolio's own stream (:func:`common_seed`) and taken by every country: each country's draw
+is the same quantile of its own distribution of the input.
 
 The workers receive each scenario as validated here, as the text of :func:`dfl_finance.inputs.io.dump_resolved`
 (every field written, school plans included), which validates again to an equal scenario without any other file;
@@ -48,6 +50,7 @@ from dfl_finance import vocabulary
 from dfl_finance.atomic import write_file_atomically
 from dfl_finance.errors import OptionError, Problem, ScenarioError, known
 from dfl_finance.inputs.io import dump_resolved, parse_resolved
+from dfl_finance.inputs.paths import resolve
 from dfl_finance.inputs.stress import check_stresses, parse_stress
 from dfl_finance.inputs.sweep import AS_WRITTEN, read_sweep
 from dfl_finance.inputs.uncertain import drawn_inputs, flat_note
@@ -326,12 +329,23 @@ def common_seed(seed: int) -> int:
     return country_seed(seed, COMMON_PLACE)
 
 
+def overridden(sc: Scenario, values: dict[str, Any]) -> Scenario:
+    """``sc`` with an override set's ``values`` (:func:`~dfl_finance.model.load.apply_overrides`), each field the set
+    gives a value fixed at it: an ``[[uncertain]]`` row of that field is dropped (else its draws, and the deterministic
+    run's point, would replace the value set), unless the set writes the ``uncertain`` rows itself."""
+    if "uncertain" in values:
+        return apply_overrides(sc, values)
+    fixed = {tuple(resolve(sc, path)) for path in values}
+    rows = [row.model_dump(exclude_none=True) for row in sc.uncertain if tuple(resolve(sc, row.path)) not in fixed]
+    return apply_overrides(sc, values if len(rows) == len(sc.uncertain) else {**values, "uncertain": rows})
+
+
 def case_scenario(text: str, case: Case) -> Scenario | None:
     """The scenario of a case: its resolved text (:attr:`Sweep.texts`) validated, the override set applied, the
     stress applied; None when the stress does not apply to it."""
     sc = parse_resolved(text)
     if case.values:  # (validating again would plan a school table again, from this process's folder)
-        sc = apply_overrides(sc, case.values)
+        sc = overridden(sc, case.values)
     if case.stress == "baseline":
         return sc
     try:
@@ -594,7 +608,7 @@ class _Drawn:
     def __call__(self, c: Case) -> list[str]:
         if (c.file, c.override) not in self.drawn:
             sc = self.scenario(c.file)
-            self.drawn[c.file, c.override] = drawn_inputs(apply_overrides(sc, c.values) if c.values else sc)
+            self.drawn[c.file, c.override] = drawn_inputs(overridden(sc, c.values) if c.values else sc)
         return self.drawn[c.file, c.override]
 
 
@@ -712,7 +726,7 @@ def portfolio_draws(sweep: Sweep, draws: pd.DataFrame) -> tuple[pd.DataFrame, li
     has not all its draws (its case failed, its stress does not apply, or ``[[sweep.case]]`` does not list it).
 
     Summing draw by draw treats the countries' uncertainties as independent (each country samples its own inputs
-    from its own stream, :func:`country_seed`).
+    from its own stream, :func:`country_seed`), but for the portfolio's common factors (:func:`common_seed`).
     """
     import pandas as pd
 
