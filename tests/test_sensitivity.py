@@ -237,11 +237,17 @@ def test_the_tables_name_each_input_in_words_with_its_unit_and_keep_its_path():
 
 def test_an_index_above_one_is_explained_in_the_table_and_the_output_with_the_sample_size_to_raise(tmp_path, capsys):
     # Kenya's funding gap at N = 64: the 4G bandwidth's estimated first-order index exceeds 1, which a share of the
-    # variance cannot (scipy's estimators at a small sample); the others stay within 0..1
+    # variance cannot (scipy's estimators at a small sample); the others stay within 0..1. The file's first six rows
+    # (the plan's unit costs and inflation, before issue 22 added the devices, the exchange rate and the budget),
+    # the deterministic run as written
     from tests.conftest import ROOT
 
+    text = (ROOT / "scenarios/kenya-ida-gpe.toml").read_text(encoding="utf-8")
+    kenya = tmp_path / "kenya.toml"
+    kenya.write_text(text[:text.index("# The largest cost lines")].replace('point = "mean"', 'point = "as_written"'),
+                     encoding="utf-8")
     out = tmp_path / "out"
-    assert main(["sensitivity", str(ROOT / "scenarios/kenya-ida-gpe.toml"), "--n", "64", "--out", str(out)]) == 0
+    assert main(["sensitivity", str(kenya), "--n", "64", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     s = pd.read_csv(out / "sobol.csv", keep_default_na=False)
     over = s[s["first_order"] > 1]
@@ -262,5 +268,5 @@ def test_a_sobol_design_larger_than_a_risk_run_is_refused_with_its_size(tmp_path
     code = main(["sensitivity", str(ROOT / "scenarios" / "rwanda-ida-credit.toml"), "--n", str(2**30),
                  "--out", str(tmp_path / "s")])
     err = capsys.readouterr().err
-    assert code == 2 and "1,073,741,824" in err and "at most 1,000,000" in err and "N at most 131,072" in err
+    assert code == 2 and "1,073,741,824" in err and "at most 1,000,000" in err and "N at most 65,536" in err
     assert not (tmp_path / "s").exists()

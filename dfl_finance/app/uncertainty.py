@@ -21,6 +21,7 @@ from dfl_finance.inputs.models import Scenario, Uncertain
 from dfl_finance.inputs.uncertain import can_vary, drawn_inputs
 from dfl_finance.model.load import scenario_from_dict
 from dfl_finance.outputs.formatting import currency_of, format_metric
+from dfl_finance.outputs.point import why_apart
 from dfl_finance.outputs.result import STATISTICS, quantiles_note
 from dfl_finance.vocabulary import SamplingMethod, metric_definition
 
@@ -202,7 +203,6 @@ def risk_summary(quantiles: pd.DataFrame, deterministic: pd.DataFrame,
     P50, P90 and the mean over the draws; metrics that neither defines are left out. With ``point`` (the scenario's
     ``[risk] point``), a last column says why the deterministic figure, the P50 and the mean differ where they do
     (:func:`~dfl_finance.outputs.point.why_apart`)."""
-    from dfl_finance.outputs.point import why_apart
 
     det = dict(zip(deterministic["metric"], deterministic["value"]))
     rows = []
