@@ -137,8 +137,13 @@ def test_country_profile_reaches_the_engine():
 
 
 def test_docs_are_generated_from_the_schema():
+    import difflib
+
     doc = (ROOT / "docs" / "scenario-format.md").read_text(encoding="utf-8")
-    assert field_reference_markdown() in doc, "regenerate with: python -m dfl_finance.inputs.docs"
+    generated = field_reference_markdown()
+    written = doc[doc.index("### `[scenario]`"):].splitlines()
+    assert generated in doc, "regenerate with: python -m dfl_finance.inputs.docs; the lines that differ:\n" + "\n".join(
+        difflib.unified_diff(written, generated.splitlines(), "written", "generated", lineterm="", n=0))
     method = (ROOT / "docs" / "method.md").read_text(encoding="utf-8")
     assert metrics_markdown() in method, "regenerate with: python -m dfl_finance.inputs.docs"
 
