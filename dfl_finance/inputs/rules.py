@@ -170,10 +170,7 @@ def _debt_path_problems(sc: Scenario) -> list[Problem]:
     if isinstance(debt.gdp, list) and any(not v > 0 for v in debt.gdp):
         out.append(Problem("debt.gdp", "GDP must be > 0 in every year", debt.gdp))
     growth = debt.gdp_growth
-    if isinstance(growth, list) and any(not -1.0 < g <= 1.0 for g in growth):
-        out.append(Problem("debt.gdp_growth", "a growth rate must be > -1 and <= 1 (a share per year: 0.03 is 3%)",
-                           growth))
-    elif isinstance(growth, float) and not -1.0 < growth <= 1.0:
+    if any(not -1.0 < g <= 1.0 for g in (growth if isinstance(growth, list) else [] if growth is None else [growth])):
         out.append(Problem("debt.gdp_growth", "a growth rate must be > -1 and <= 1 (a share per year: 0.03 is 3%)",
                            growth))
     return out

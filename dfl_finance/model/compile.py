@@ -514,7 +514,6 @@ def _debt_paths(scenario: Scenario, prices: Prices, H: int) -> dict[str, Floats]
     path keeps its last ratio. A number is that of data_year (GDP carried to start_year as with no list) and keeps its
     ratio to GDP; with GDP a list, a number is read against the GDP of start_year."""
     debt, D = scenario.debt, prices.draws
-    start = scenario.scenario.start_year
     usd = prices.window(prices.usd, H)
 
     def per_year(value: float | list[float]) -> Floats:
@@ -531,11 +530,8 @@ def _debt_paths(scenario: Scenario, prices: Prices, H: int) -> dict[str, Floats]
         reference = gdp[:, 0]  # a number is read against the GDP of start_year
     else:
         assert debt.gdp is not None
-        first = growth[:, 0]  # the growth before start_year: the first of the path
-        at = prices.start + (debt.data_year if debt.data_year is not None else start) - start
-        rer = prices.rer
-        gdp0 = (debt.gdp * (1.0 + first) ** (start - (debt.data_year or start))
-                * prices.usd[:, prices.start] / prices.usd[:, at] / (rer[:, prices.start] / rer[:, at]))
+        # the growth before start_year: the first of the path
+        gdp0 = _gdp_at_start(debt.gdp, growth[:, 0], scenario, prices)
         steps = np.concatenate([np.ones((D, 1)), np.cumprod(1.0 + growth[:, 1:], axis=1)], axis=1)
         gdp = gdp0[:, None] * steps * usd / usd[:, [0]]
         reference = np.full(D, float(debt.gdp))
@@ -561,19 +557,15 @@ def _debt_paths(scenario: Scenario, prices: Prices, H: int) -> dict[str, Floats]
             "public_pv_gdp": ratio(debt.pv_public_debt, gdp, reference)}
 
 
-def _dsf_path_inputs(scenario: Scenario, prices: Prices, data: MacroData, H: int) -> DsfInputs:
-    """:func:`_dsf_inputs` of a ``[debt]`` given as paths: the same inputs, per year (:func:`_debt_paths`)."""
-    debt, D = scenario.debt, prices.draws
-    paths = _debt_paths(scenario, prices, H)
-    thresholds = data.thresholds.get(debt.capacity or "", ())
-    return DsfInputs(
-        **paths,
-        thresholds=np.asarray(thresholds if len(thresholds) == len(DSF_RATIOS) else [np.nan] * len(DSF_RATIOS),
-                              dtype=float),
-        lcu_share=np.full(D, debt.external_lcu_share),
-        public_benchmark=float(data.public_benchmarks.get(debt.capacity or "", np.nan)),
-        shock=_dsf_shock(debt, D, H),
-    )
+def _gdp_at_start(gdp: float, growth: float | Floats, scenario: Scenario, prices: Prices) -> Floats:
+    """``[debt] gdp`` of data_year carried to start_year (D,): real growth, US prices, divided by the real exchange
+    rate (as :func:`~dfl_finance.engine.dsf.gdp_path` carries it on)."""
+    start, data_year = scenario.scenario.start_year, scenario.debt.data_year
+    at = prices.start + (data_year if data_year is not None else start) - start
+    rer = prices.rer
+    return np.asarray(gdp * (1.0 + growth) ** (start - (data_year or start))
+                      * prices.usd[:, prices.start] / prices.usd[:, at] / (rer[:, prices.start] / rer[:, at]),
+                      dtype=float)
 
 
 def _dsf_shock(debt: Debt, D: int, H: int) -> DsfShock | None:
@@ -593,35 +585,30 @@ def _dsf_inputs(scenario: Scenario, prices: Prices, data: MacroData, H: int) -> 
     debt = scenario.debt
     if debt.gdp is None or debt.exports is None or debt.revenue is None:
         return None
-    if any(isinstance(getattr(debt, f), list) for f in _PATH_FIELDS):
-        return _dsf_path_inputs(scenario, prices, data, H)
-    # one number each (no list: the paths are read above)
-    gdp, exports, revenue = (float(cast(float, v)) for v in (debt.gdp, debt.exports, debt.revenue))
-    pv, service, public = (None if v is None else float(cast(float, v))
-                           for v in (debt.pv_external_debt, debt.external_debt_service, debt.pv_public_debt))
-    if not gdp > 0:
-        return None
-    start = scenario.scenario.start_year
-    at = prices.start + (debt.data_year if debt.data_year is not None else start) - start
-    g = float(cast(float, debt.gdp_growth or 0.0))
-    rer = prices.rer
-    # from data_year to start_year like gdp_path: real growth, US prices, divided by the real exchange rate
-    gdp0 = (gdp * (1.0 + g) ** (start - (debt.data_year or start))
-            * prices.usd[:, prices.start] / prices.usd[:, at] / (rer[:, prices.start] / rer[:, at]))
     D = prices.draws
-    nan = np.full(D, np.nan)
+    values: dict[str, Floats]
+    if any(isinstance(getattr(debt, f), list) for f in _PATH_FIELDS):
+        values = _debt_paths(scenario, prices, H)  # the same inputs, per year
+    else:  # one number each
+        gdp, exports, revenue = (float(cast(float, v)) for v in (debt.gdp, debt.exports, debt.revenue))
+        pv, service, public = (None if v is None else float(cast(float, v))
+                               for v in (debt.pv_external_debt, debt.external_debt_service, debt.pv_public_debt))
+        if not gdp > 0:
+            return None
+        g = float(cast(float, debt.gdp_growth or 0.0))
+        nan = np.full(D, np.nan)
+        values = {"gdp": _gdp_at_start(gdp, g, scenario, prices), "gdp_growth": np.full(D, g),
+                  "exports_share": np.full(D, exports / gdp), "revenue_share": np.full(D, revenue / gdp),
+                  "baseline_pv_gdp": nan if pv is None else np.full(D, pv / gdp),
+                  "baseline_service_exports": nan if service is None or not exports > 0
+                  else np.full(D, service / exports),
+                  "public_pv_gdp": nan if public is None else np.full(D, public / gdp)}
     thresholds = data.thresholds.get(debt.capacity or "", ())
     return DsfInputs(
-        gdp=np.asarray(gdp0, dtype=float),
-        gdp_growth=np.full(D, g),
-        exports_share=np.full(D, exports / gdp),
-        revenue_share=np.full(D, revenue / gdp),
-        baseline_pv_gdp=nan if pv is None else np.full(D, pv / gdp),
-        baseline_service_exports=nan if service is None or not exports > 0 else np.full(D, service / exports),
+        **values,
         thresholds=np.asarray(thresholds if len(thresholds) == len(DSF_RATIOS) else [np.nan] * len(DSF_RATIOS),
                               dtype=float),
         lcu_share=np.full(D, debt.external_lcu_share),
-        public_pv_gdp=nan if public is None else np.full(D, public / gdp),
         public_benchmark=float(data.public_benchmarks.get(debt.capacity or "", np.nan)),
         shock=_dsf_shock(debt, D, H),
     )

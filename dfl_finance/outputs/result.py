@@ -367,6 +367,7 @@ class Result:
             _rows_added_up(self.sim.allocation.pay[d:d + 1], f[:, :, None, None], self.digits, (1, 3))[0],
             _rows_added_up(self.sim.allocation.gap[d:d + 1], f[:, :, None], self.digits, (1, 2))]), self.digits)
         specs = {s.source: s for s in self.inputs.loans}
+        users_pay = self._users_pay
         nan = math.nan
         committed, grant, pv_service, pv_new = (np.full(S + 1, nan) for _ in range(4))
         for i, s in enumerate(sc.source):
@@ -379,7 +380,7 @@ class Result:
             if flows is not None:
                 pv_service[i] = float(present_value_at(flows.payments[d:d + 1], self.inputs.discount[d:d + 1])[0]
                                       * self._factors[d, 0])
-            if s.kind == "grant" or (s.kind == "ppp" and s.liability == "user_pays"):  # (a user-pays PPP: users pay)
+            if s.kind == "grant" or i in users_pay:  # (a user-pays PPP: its users pay)
                 pv_service[i] = 0.0
             if s.kind == "grant":
                 grant[i] = 1.0
@@ -463,12 +464,13 @@ class Result:
         charge = np.array([CHARGES.index(s.charged_to or DEFAULT_CHARGE.get(s.kind, CHARGES[0])) for s in sc.source],
                           dtype=np.int64)
         instruments = []
+        users_pay = self._users_pay
         for i, rows in self._debt_rows.items():
             flows = {f: np.pad(rows[f], (0, H - len(rows[f])))[None, :] for f in
                      ("disbursed", "interest", "principal", "fees")}
             # a PPP whose asset the government does not own (the operator bears the demand risk: user pays) is not
             # the government's liability; every other PPP is (GFSM 2014 para A4.64)
-            on_books = i not in self.sim.ppp or sc.source[i].liability != "user_pays"
+            on_books = i not in users_pay
             instruments.append(Instrument(i, on_books=on_books, **flows))
         return {k: round_to(v[0], self.digits) for k, v in gfs_accounts(spend, kind, charge, instruments).items()}
 
@@ -498,8 +500,9 @@ class Result:
 
     @property
     def _users_pay(self) -> set[int]:
-        """The sources that are user-pays PPPs (``liability = "user_pays"``)."""
-        return {i for i, s in enumerate(self.scenario.source) if s.kind == "ppp" and s.liability == "user_pays"}
+        """The sources that are user-pays PPPs (``liability = "user_pays"``: the compiled PPPs the government does not
+        pay, :attr:`~dfl_finance.engine.model.LoanSpec.public`)."""
+        return {s.source for s in self.inputs.ppps if not s.public}
 
     @property
     def _cost_years(self) -> int:
