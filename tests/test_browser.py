@@ -799,10 +799,17 @@ def test_the_optimise_page_solves_and_draws_its_charts(browser, server, workspac
         for words in ["What each source pays over the plan", "Current mix (waterfall)",
                       "GPE multiplier grant"]:
             assert words in _vega_text(charts.nth(0)), words
-        assert "GPE multiplier grant: commitment" in _vega_text(charts.nth(1))
+        # the constraint worth the most, as the optimiser itself ranks it under the page's default options
+        from dfl_finance.app.charts import labels_of
+        from dfl_finance.app.optimising import shadow_frame
+        from dfl_finance.studies.optimise import optimise, options_for
+
+        sc = load_scenario(ROOT / "scenarios" / "kenya-ida-gpe.toml")
+        top = shadow_frame(optimise(sc, options_for(sc)).shadow_prices_df(), labels_of([sc]))["constraint_text"][0]
+        assert top in _vega_text(charts.nth(1)), top
         for i in range(2):
             _drawn(charts.nth(i))
-        pg.get_by_text("costs the government KES 2.03 bn less in present value").first.wait_for()
+        pg.get_by_text(re.compile(r"The optimal mix .* in present value")).first.wait_for()
         pg.get_by_text("Linear programme:").first.wait_for()
         _no_exception(pg)
         _screenshot(pg, "optimise")
