@@ -880,8 +880,10 @@ def test_the_risk_page_draws_the_tornado_the_sobol_indices_and_the_stress_tests(
         text = _vega_text(chart)
         ranked = list(tornado_frame(tornado(sc, ["total_gap"]), sc, "total_gap")["input"])
         assert len(ranked) == len(sc.uncertain)
-        places = [text.find(label[:30]) for label in ranked]  # the inputs in words, the largest swing on top
-        assert -1 not in places and places == sorted(places), (ranked, text)
+        places = [-1]  # the inputs in words, the largest swing on top: each found after the one above it (two
+        for label in ranked:  # labels may begin alike: two lines of one programme)
+            places.append(text.find(label[:30], places[-1] + 1))
+        assert -1 not in places[1:], (ranked, text)
         assert "Input at its low (P5)" in text and "deterministic run" in text
         assert chart.evaluate("el => el.querySelectorAll('svg.marks path').length >= 3")  # the bars
 
@@ -1171,7 +1173,9 @@ def test_the_portfolio_page_runs_the_optimal_rule_a_floor_and_weights_on_the_gpe
         alloc = _download_zip(pg, zip_name)["allocation.csv"].set_index("country")
         assert alloc["share"].sum() == pytest.approx(60e6, rel=1e-9)
         assert alloc["share"].tolist() == pytest.approx(shares, abs=0.01)  # what the page shows, it downloads
-        assert (alloc["gap_before"] > alloc["need"]).all()  # the fund unlocks GPE money in both
+        # the fund's co-financing never adds to a need, and unlocks GPE money where GPE has room to match (Kenya's,
+        # at the inputs' means; Rwanda's need is its whole gap)
+        assert (alloc["gap_before"] >= alloc["need"]).all() and (alloc["gap_before"] > alloc["need"]).any()
 
         # the portfolio file with these options
         raw = tomllib.loads(_download(pg, "The portfolio file with these options (TOML)", reruns=True).decode("utf-8"))
