@@ -429,3 +429,8 @@ VERSION = "0.1.0"
 #: The IMF's concessionality test: a loan is concessional when its grant element (at :data:`GRANT_ELEMENT_RATE`) is at
 #: least this share (docs/method.md, *Concessionality and sources.csv*, for the sources and what could not be read).
 CONCESSIONAL_GRANT_ELEMENT = 0.35
+#: What the deterministic run (and a tornado's base, and a stress test's) takes for each uncertain input
+#: (``[risk] point``): its distribution's mean (the expected value), its mode (the most likely value), or the value
+#: written in the field (issue 22). Described in docs/method.md, *The deterministic run and the draws*.
+RiskPoint = Literal["mean", "mode", "as_written"]
+RISK_POINTS: tuple[str, ...] = get_args(RiskPoint)

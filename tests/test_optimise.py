@@ -108,7 +108,9 @@ def test_the_optimum_leaves_no_gap_where_the_waterfall_leaves_none(path):
     # of that tolerance x the plan's cost (RWF 28,174 on Rwanda's plans) and a PV cost lower by as much
     best = optimise(load_scenario(path))
     wf, opt = best.waterfall.summary(), best.result.summary()
-    assert opt["total_gap"] <= wf["total_gap"]
+    # (where both leave a gap, the optimum's may exceed the waterfall's by the solver's rounding: KES 0.03 of 26.75 bn
+    # on Kenya's domestic plan at its inputs' means)
+    assert opt["total_gap"] <= wf["total_gap"] * (1 + 1e-11)
     if wf["total_gap"] == 0.0:
         assert opt["total_gap"] == 0.0
     if len(best.scenario.source) == 1:  # one source: nothing to choose, the optimum is the waterfall

@@ -376,10 +376,11 @@ def test_on_the_engine_the_optimal_rule_does_at_least_as_well_as_every_other_rul
         assert other[0] <= reach + 1e-6 * reach
         if other[0] >= reach - 1e-6 * reach:
             assert other[1] <= gap + 1e-6 * abs(gap), rule
-    # here connectivity is funded whatever the share: the gap decides, and the fund's first USD go where they unlock
-    # GPE money (Kenya's GPE is matched on its IDA grant and, co-financed, on the fund)
+    # here connectivity is funded whatever the share: the gap decides. With the plans at their inputs' expected values
+    # ([risk] point = "mean", issue 22) the need shares already do as well (the fund no longer unlocks more GPE money
+    # elsewhere); at the files' values the optimal rule closed more gap than need
     need = run_portfolio(replace(pf, fund=replace(pf.fund, rule="need")))
-    assert -gap < float(need.allocation_df()["gap_after"].sum())
+    assert -gap <= float(need.allocation_df()["gap_after"].sum()) * (1 + 1e-9)
 
 
 # ------------------------------------------------------------------------- countries from a profile and a template
@@ -575,7 +576,7 @@ BROKEN = {  # one broken portfolio per validation error: (countries, template, f
                                         "", ["country[0].income_group: one of low, lower-middle, upper-middle, high",
                                              "(got 'middle')"]),
     "an unknown field of [portfolio]": ('[[country]]\nscenario = "A.toml"', TEMPLATE, None, 'templat = "plan.toml"',
-                                        ["portfolio.templat: unknown field (known: name, template)"]),
+                                        ["portfolio.templat: unknown field (known: common, name, template)"]),
 }
 
 

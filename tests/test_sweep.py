@@ -376,8 +376,10 @@ def test_a_portfolio_sweep_on_two_workers_gives_the_numbers_of_one_process(tmp_p
     assert draws.groupby(["scenario", "override", "stress"])["total_gap_nominal_usd"].nunique().gt(30).all()
     cases = pd.read_csv(tmp_path / "dask" / "cases.csv", keep_default_na=False)
     drawn = cases.groupby(["scenario", "override"])["uncertain_inputs"].agg(set).map(lambda k: k.pop())
-    assert drawn.to_dict() == {("Kenya", "as written"): 6, ("Kenya", "uncertain fund disbursement"): 7,
-                               ("Rwanda", "as written"): 4, ("Rwanda", "uncertain fund disbursement"): 5}
+    assert drawn.to_dict() == {("Kenya", "as written"): 12, ("Kenya", "uncertain fund disbursement"): 13,
+                               ("Rwanda", "as written"): 10, ("Rwanda", "uncertain fund disbursement"): 11}
+    # the portfolio's common factors: the same draws in both countries, case by case
+    assert sweep.portfolio.common == ("macro.usd_inflation", "macro.fx_rate", "programme[devices].cost[0].unit_cost")
     assert set(cases["note"]) == {""}
     pq = pd.read_csv(tmp_path / "dask" / "portfolio_quantiles.csv")
     assert set(pq["metric"]) == {"total_cost_nominal_usd", "total_external_nominal_usd", "total_gap_nominal_usd",
@@ -390,17 +392,23 @@ def test_the_countries_of_a_portfolio_sweep_are_the_portfolio_run(tmp_path):
     from dfl_finance.inputs.io import parse_resolved
     from dfl_finance.studies.portfolio import load_portfolio, run_portfolio
 
+    # the example portfolio with its countries' inputs as written ([risk] point = "as_written": the deterministic run
+    # at the files' values, which a draw without uncertain inputs takes)
+    portfolio = tmp_path / "portfolio.toml"
+    portfolio.write_text((ROOT / "examples" / "portfolio-east-africa.toml").read_text(encoding="utf-8").replace(
+        '"../scenarios/', '"{}/'.format(ROOT / "scenarios")).replace(
+        'values = { "source[mof]', 'values = { "risk.point" = "as_written", "source[mof]'), encoding="utf-8")
     spec = tmp_path / "one.toml"  # the example in 3 draws; its cases as written (without the countries' uncertain
     # inputs: every draw is the portfolio's own run) and unstressed
     spec.write_text(EXAMPLE.read_text(encoding="utf-8").replace('"portfolio-east-africa.toml"', '"{}"'.format(
-        ROOT / "examples" / "portfolio-east-africa.toml")).replace("draws = 40", "draws = 3").replace(
+        portfolio)).replace("draws = 40", "draws = 3").replace(
         'name = "as written"', 'name = "as written"\nvalues = { uncertain = [] }'), encoding="utf-8")
     sweep = load_sweep(spec)
     sweep = dataclasses.replace(sweep, cases=[c for c in sweep.cases if c.override == "as written"
                                               and c.stress == "baseline"])
     state = run_sweep(sweep, tmp_path / "o")
     assert not state.failed
-    expected = run_portfolio(load_portfolio(ROOT / "examples" / "portfolio-east-africa.toml"))
+    expected = run_portfolio(load_portfolio(portfolio))
     assert sweep.portfolio is not None and sweep.portfolio.shares == pytest.approx(expected.share.tolist())
     draws = read_draws(tmp_path / "o")
     for key, country, result in zip(sweep.portfolio.keys, expected.portfolio.countries, expected.after):

@@ -33,6 +33,7 @@ PATHS = {
     ("context", "education_budget"): "context.education_budget",
     ("context", "budget_growth"): "context.budget_growth",
     ("context", "burden_limit"): "context.burden_limit",
+    ("context", "budget_execution"): "context.budget_execution",
     ("source", int, "share_cap"): "source[0].share_cap",
     ("source", int, "annual_cap"): "source[0].annual_cap",
     ("source", int, "commitment"): "source[0].commitment",
@@ -241,6 +242,6 @@ def test_optimise_over_draws_of_a_target_share_runs_or_is_refused_at_validation(
     row = '\n[[uncertain]]\npath = "programme[connectivity].target_share"\ndistribution = "uniform"\n'
     path.write_text(text + row + "low = 0.0\nhigh = 0.1\n", encoding="utf-8")
     assert main(["validate", str(path)]) == 2
-    assert f"{path}: uncertain[4].low: the distribution gives low = 0" in capsys.readouterr().err
+    assert f"{path}: uncertain[10].low: the distribution gives low = 0" in capsys.readouterr().err  # after the 10 rows
     path.write_text(text + row + "low = 0.6\nhigh = 0.99\n", encoding="utf-8")
     assert main(["optimise", str(path), "--draws", "4", "--out", str(tmp_path / "o")]) == 0

@@ -21,6 +21,7 @@ from dfl_finance.inputs.models import Scenario, Uncertain
 from dfl_finance.inputs.uncertain import can_vary, drawn_inputs
 from dfl_finance.model.load import scenario_from_dict
 from dfl_finance.outputs.formatting import currency_of, format_metric
+from dfl_finance.outputs.point import why_apart
 from dfl_finance.outputs.result import STATISTICS, quantiles_note
 from dfl_finance.vocabulary import SamplingMethod, metric_definition
 
@@ -197,9 +198,12 @@ def _format(value: float | None, kind: str, currency: str) -> str:
 
 
 def risk_summary(quantiles: pd.DataFrame, deterministic: pd.DataFrame,
-                 metrics: tuple[str, ...] = RISK_METRICS) -> pd.DataFrame:
+                 metrics: tuple[str, ...] = RISK_METRICS, point: str | None = None) -> pd.DataFrame:
     """The main metrics in words: the deterministic run's value (``deterministic``: a summary table) beside P10,
-    P50, P90 and the mean over the draws; metrics that neither defines are left out."""
+    P50, P90 and the mean over the draws; metrics that neither defines are left out. With ``point`` (the scenario's
+    ``[risk] point``), a last column says why the deterministic figure, the P50 and the mean differ where they do
+    (:func:`~dfl_finance.outputs.point.why_apart`)."""
+
     det = dict(zip(deterministic["metric"], deterministic["value"]))
     rows = []
     for key in metrics:
@@ -211,9 +215,14 @@ def risk_summary(quantiles: pd.DataFrame, deterministic: pd.DataFrame,
             str(deterministic.loc[deterministic["metric"] == key, "unit"].iloc[0])
         cur = currency_of(unit) or ""
         stats = dict(zip(q["statistic"], q["value"]))
-        rows.append({"Metric": d.label, "Unit": unit, "Deterministic run": _format(det.get(key), d.kind, cur),
-                     **{k.upper() if k != "mean" else "Mean": _format(stats.get(k), d.kind, cur)
-                        for k in ("p10", "p50", "p90", "mean")}})
+        row = {"Metric": d.label, "Unit": unit, "Deterministic run": _format(det.get(key), d.kind, cur),
+               **{k.upper() if k != "mean" else "Mean": _format(stats.get(k), d.kind, cur)
+                  for k in ("p10", "p50", "p90", "mean")}}
+        if point is not None:
+            apart = why_apart(point, float(det[key]), float(stats["p50"]), float(stats["mean"])) \
+                if key in det and "p50" in stats and "mean" in stats else ""
+            row["Why they differ"] = apart[:1].upper() + apart[1:]
+        rows.append(row)
     return pd.DataFrame(rows)
 
 

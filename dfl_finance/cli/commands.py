@@ -301,7 +301,7 @@ def cmd_risk(args: argparse.Namespace) -> int:
         args.seed = loaded[0][1].risk.seed if len(loaded) == 1 else None
     out = {name: pd.concat(frames, ignore_index=True) for name, frames in tables.items()}
     written = _write(out, args, [sc for _, sc in loaded], parquet=("draws",) if args.draws_out == "parquet" else ())
-    print(quantiles_text(out["quantiles"]))
+    print(quantiles_text(out["quantiles"], out["summary"], {sc.name: sc.risk.point for _, sc in loaded}))
     print(basis_note(args.basis, [sc for _, sc in loaded]))
     print(f"\nwrote {len(written)} files to {Path(args.out)}")
     return EXIT_OK

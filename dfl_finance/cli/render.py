@@ -123,16 +123,27 @@ def basis_note(basis: str, scenarios: list[Scenario]) -> str:
 RISK_SHOWN = ("total_cost", "total_gap", "pv_government_cost", "peak_burden_share", "years_over_limit")
 
 
-def quantiles_text(q: pd.DataFrame) -> str:
-    """A compact table of the main metrics' statistics, one block per scenario, values with their units."""
+def quantiles_text(q: pd.DataFrame, deterministic: pd.DataFrame | None = None,
+                   points: dict[str, str] | None = None) -> str:
+    """A compact table of the main metrics' statistics, one block per scenario, values with their units; with the
+    ``deterministic`` run's summary (summary.csv's rows), its figure in the first column and, under the block, why
+    it, the P50 and the mean differ where they do (:func:`~dfl_finance.outputs.point.why_apart`; ``points``: each
+    scenario's ``[risk] point``, by name)."""
     import pandas as pd
 
     # loaded when the command runs: `--help` and `validate` start without pandas and the engine
+    from dfl_finance.outputs.point import POINT_WORDS, why_apart
     from dfl_finance.outputs.result import STATISTICS, quantiles_note
 
     blocks = []
     for name, g in q.groupby("scenario", sort=False):
         rows = []
+        det: dict[str, float] = {}
+        if deterministic is not None:
+            mine = deterministic[deterministic["scenario"] == name]
+            det = {str(k): float(v) for k, v in zip(mine["metric"], mine["value"])}
+        point = (points or {}).get(str(name), "mean")
+        why: list[str] = []
         for metric in [*RISK_SHOWN, "prob_over_limit"]:
             m = g[g["metric"] == metric]
             if m.empty:
@@ -145,13 +156,24 @@ def quantiles_text(q: pd.DataFrame) -> str:
             kind = "share" if kind == "years" else kind  # fractional over draws: shown with decimals
             if metric == "prob_over_limit":  # a share of draws: only its mean means something
                 values = {k: v for k, v in values.items() if k == "mean"}
-            rows.append({"metric": label, **{k: "" for k in STATISTICS}, **{
+            if det and metric in det:
+                values = {"deterministic": det[metric], **values}
+                if "p50" in values and "mean" in values:
+                    reason = why_apart(point, det[metric], float(values["p50"]), float(values["mean"]))
+                    if reason:
+                        why.append(f"  {label}: {reason}.")
+            shown = [*(["deterministic"] if det else []), *STATISTICS]
+            rows.append({"metric": label, **{k: "" for k in shown}, **{
                 k: (format_metric(values[k], kind, cur) if kind != "share" or metric in ("prob_over_limit",
                                                                                            "peak_burden_share")
-                    else f"{values[k]:.2f}") for k in STATISTICS if k in values}})
+                    else f"{values[k]:.2f}") for k in shown if k in values}})
         note = quantiles_note(g)
         head = f"{name}: {note}" if note else str(name)  # a flat block says so in its first line
-        blocks.append(f"{head}\n" + pd.DataFrame(rows).to_string(index=False))
+        text = f"{head}\n" + pd.DataFrame(rows).to_string(index=False)
+        if why:
+            text += (f"\nThe deterministic run takes {POINT_WORDS.get(point, point)} ([risk] point = {point}); where "
+                     "it, the P50 and the mean differ:\n" + "\n".join(why))
+        blocks.append(text)
     return "\n\n".join(blocks)
 
 

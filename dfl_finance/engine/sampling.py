@@ -38,8 +38,9 @@ Distributions (parameters as in the scenario's ``[[uncertain]]`` rows):
 
 from __future__ import annotations
 
+import math
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -49,6 +50,12 @@ from dfl_finance.engine import Floats
 
 # scipy is imported where it is used: validating a scenario builds Marginals but draws nothing, and a risk run
 # imports only scipy.special, only for the distributions that need it (see the module's docstring)
+
+
+def _cdf(x: float) -> float:
+    """The standard normal distribution function at one point, ``scipy.special.ndtr(x)`` without scipy (a point
+    value of a plain run needs it, and a plain run does not import scipy): ``erfc(-x / sqrt(2)) / 2``."""
+    return 0.5 * math.erfc(-float(x) / math.sqrt(2.0))
 
 
 def _special() -> ModuleType:
@@ -107,6 +114,74 @@ class Marginal:
             return np.asarray(values[np.minimum(np.searchsorted(cum, u, side="right"), len(values) - 1)],
                               dtype=float)
         raise ValueError(f"unknown distribution {d!r}")
+
+    def expected_value(self) -> float:
+        """The distribution's expected value (truncated to the bounds where it is a normal or a lognormal).
+
+        Notes
+        -----
+        uniform ``(a + b) / 2``; triangular ``(a + m + b) / 3``; pert ``(a + 4 m + b) / 6``; discrete the weighted
+        mean of its values; a normal truncated to ``[l, u]``, with ``alpha = (l - mu) / sd``, ``beta = (u - mu) /
+        sd``: ``mu + sd (phi(alpha) - phi(beta)) / (Phi(beta) - Phi(alpha))``; a lognormal truncated in the
+        logarithm: ``median exp(s^2 / 2) (Phi(beta - s) - Phi(alpha - s)) / (Phi(beta) - Phi(alpha))``.
+
+        Examples
+        --------
+        >>> Marginal("triangular", low=40.0, mode=190.0, high=905.0).expected_value()
+        378.3333333333333
+        """
+        d = self.distribution
+        if d == "uniform":
+            return (_num(self.low) + _num(self.high)) / 2
+        if d == "triangular":
+            return (_num(self.low) + _num(self.mode) + _num(self.high)) / 3
+        if d == "pert":
+            return (_num(self.low) + 4 * _num(self.mode) + _num(self.high)) / 6
+        if d == "discrete":
+            values = np.asarray(self.values, dtype=float)
+            w = np.asarray(self.weights or [1.0] * len(values), dtype=float)
+            return float(values @ w / w.sum())
+        if d == "normal":
+            m, s = _num(self.mean), _num(self.sd)
+            a, b = (self.lower_bound - m) / s, (self.upper_bound - m) / s
+            if not (np.isfinite(a) or np.isfinite(b)):
+                return m
+            return float(m + s * (_phi(a) - _phi(b)) / (_cdf(b) - _cdf(a)))
+        if d == "lognormal":
+            med, s = _num(self.median), _num(self.sd_log)
+            with np.errstate(divide="ignore"):
+                a = (np.log(self.lower_bound) - np.log(med)) / s if self.lower_bound > 0 else -np.inf
+                b = (np.log(self.upper_bound) - np.log(med)) / s
+            return float(med * np.exp(s * s / 2) * (_cdf(b - s) - _cdf(a - s)) / (_cdf(b) - _cdf(a)))
+        raise ValueError(f"unknown distribution {d!r}")
+
+    def most_likely(self) -> float:
+        """The distribution's most likely value: a triangular's or a pert's mode, a normal's mean and a lognormal's
+        ``median exp(-s^2)`` (each kept inside the bounds), a discrete's value of the largest weight (the first on
+        ties); a uniform has none, and gives its midpoint (which is also its mean and median).
+
+        >>> Marginal("lognormal", median=1.0, sd_log=0.5).most_likely() == float(np.exp(-0.25))
+        True
+        """
+        d = self.distribution
+        if d == "uniform":
+            return (_num(self.low) + _num(self.high)) / 2
+        if d in ("triangular", "pert"):
+            return _num(self.mode)
+        if d == "discrete":
+            w = np.asarray(self.weights or [1.0] * len(self.values), dtype=float)
+            return float(self.values[int(np.argmax(w))])
+        if d == "normal":
+            return float(np.clip(_num(self.mean), self.lower_bound, self.upper_bound))
+        if d == "lognormal":
+            top = _num(self.median) * float(np.exp(-_num(self.sd_log) ** 2))
+            return float(np.clip(top, self.lower_bound, self.upper_bound))
+        raise ValueError(f"unknown distribution {d!r}")
+
+
+def _phi(x: float) -> float:
+    """The standard normal density (0 at an infinite ``x``)."""
+    return float(np.exp(-x * x / 2) / np.sqrt(2 * np.pi)) if np.isfinite(x) else 0.0
 
 
 def _placed(q: Floats, valid: bool, standard: Callable[[Floats], Floats], support: tuple[float, float],
@@ -263,8 +338,11 @@ def correlate(u: Floats, groups: Sequence[Sequence[int]], rhos: Sequence[float])
 
 
 def sample(marginals: Sequence[Marginal], n: int, method: str, seed: int,
-           groups: Sequence[Sequence[int]] = (), rhos: Sequence[float] = ()) -> Floats:
-    """(n, k) values of the k uncertain inputs in n draws.
+           groups: Sequence[Sequence[int]] = (), rhos: Sequence[float] = (),
+           fixed: Mapping[int, Floats] | None = None) -> Floats:
+    """(n, k) values of the k uncertain inputs in n draws. ``fixed``: the uniform numbers (n,) of some inputs, by
+    column, given from outside instead of drawn here (a portfolio's common factors: the same numbers in every
+    country), after the groups' correlation.
 
     Examples
     --------
@@ -277,4 +355,6 @@ def sample(marginals: Sequence[Marginal], n: int, method: str, seed: int,
     u = correlate(uniforms(n, len(marginals), method, seed), groups, rhos)
     if not marginals:
         return np.zeros((n, 0))
+    for j, given in (fixed or {}).items():
+        u[:, j] = np.clip(np.asarray(given, dtype=float), 1e-12, 1.0 - 1e-12)
     return np.stack([m.ppf(u[:, j]) for j, m in enumerate(marginals)], axis=1)

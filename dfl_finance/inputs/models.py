@@ -41,6 +41,7 @@ from dfl_finance.vocabulary import (
     Partner,
     Pillar,
     Repayment,
+    RiskPoint,
     Rollout,
     SamplingMethod,
     SourceKind,
@@ -392,6 +393,11 @@ class Context(_Model):
                                            "(the total education budget over total public expenditure, from the "
                                            "country profile where it has both), checked against GPE's "
                                            "domestic-financing benchmark of 20%", unit="share", ge=0.0, le=1.0)
+    budget_execution: float = _field(1.0, description="Share of the education budget's allocations actually spent "
+                                     "(budget outturn over the approved budget, as PEFA PI-2 measures it): a "
+                                     "domestic source pays at most budget_share_cap x budget x budget_execution; "
+                                     "the burden is still measured against the budget as voted", unit="share",
+                                     gt=0.0, le=1.0, varies=True)
 
 
 class CostLine(_Model):
@@ -670,6 +676,11 @@ class Risk(_Model):
                        "machine (the command line's --seed wins)", ge=0, le=MAX_SEED)
     method: SamplingMethod = _field("lhs", description="lhs (Latin hypercube), sobol (scrambled Sobol) or mc "
                                     "(plain Monte Carlo), as scipy.stats.qmc and numpy draw them")
+    point: RiskPoint = _field("mean", description="What the deterministic run (and a tornado's or a stress test's "
+                              "base) takes for each uncertain input ([[uncertain]] rows and cost lines uncertain "
+                              "from-data): mean, its distribution's expected value (then the deterministic figure "
+                              "is near the mean of the draws); mode, its most likely value (a uniform's midpoint); "
+                              "as_written, the value written in the field. Pledges are taken as written")
 
 
 class Stress(_Model):

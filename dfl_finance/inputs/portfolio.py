@@ -5,6 +5,7 @@
     [portfolio]
     name = "Pooled fund, East Africa"
     template = "plan-template.toml"    # optional: a plan template for the countries given by their profile
+    common = ["macro.usd_inflation"]   # optional: uncertain inputs every country shares in a sweep's draws
 
     [[country]]
     scenario = "../scenarios/rwanda-ida-credit.toml"   # relative to this file
@@ -131,6 +132,11 @@ class PortfolioTable(FileModel):
     template: str | None = field(None, message="a scenario file, relative to the portfolio file", pattern=r"\S",
                                  description="The plan template (a scenario file, relative to the portfolio file) "
                                  "of the countries given by their profile")
+    common: list[str] = field(default_factory=list, message="a list of field paths, each an uncertain input of "
+                              "every country (e.g. [\"macro.usd_inflation\", \"macro.fx_rate\"])",
+                              description="Common factors: uncertain inputs shared by every country (US inflation, "
+                              "world device prices, the exchange rate against the USD), drawn once per draw of a "
+                              "sweep: each country takes the same quantile of its own distribution of the input")
 
 
 class CountryRow(FileModel):
@@ -303,6 +309,7 @@ class PortfolioSpec:
     fund: FundTable | None  # None: it has problems
     pooled: list[tuple[int, PooledRow]]  # the rows that validate, with their index
     problems: list[Problem]
+    common: tuple[str, ...] = ()  # [portfolio] common: the inputs every country shares in a sweep's draws
 
 
 def read_portfolio(path: str | Path) -> PortfolioSpec:
@@ -352,7 +359,7 @@ def read_portfolio(path: str | Path) -> PortfolioSpec:
     pooled = valid_rows(PooledRow, raw.get("pooled")) if "pooled" in failed else list(enumerate(whole.pooled))
     name = table.name if table is not None and table.name is not None else path.stem
     return PortfolioSpec(path, name, template, len(rows) if isinstance(rows, list) else 0, countries, fund, pooled,
-                         in_file(problems, path))
+                         in_file(problems, path), tuple(table.common) if table is not None else ())
 
 
 def country_plan(template: dict[str, Any], profile: CountryProfile) -> dict[str, Any]:

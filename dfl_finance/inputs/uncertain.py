@@ -168,9 +168,9 @@ def uncertain_problems(sc: Scenario) -> list[Problem]:
             continue
         if not can_vary(loc):
             out.append(Problem(f"{where}.path", "this field cannot vary between draws (unit costs and price trends, "
-                               "shares and target years of programmes, driver counts, the budget, its growth and "
-                               "the burden limit, sources' caps, commitments and rates, the discount rate and "
-                               "[macro] inflation and exchange rate can)", row.path))
+                               "shares and target years of programmes, driver counts, the budget, its growth, its "
+                               "execution and the burden limit, sources' caps, commitments and rates, the discount "
+                               "rate and [macro] inflation and exchange rate can)", row.path))
             continue
         owner = sc.source[loc[1]] if loc[0] == "source" and isinstance(loc[1], int) else None
         if owner is not None and loc[-1] == "rate" and owner.kind != "loan":

@@ -390,7 +390,7 @@ def build_source_inputs(scenario: Scenario, draws: int = 1, prices: Prices | Non
         share_cap=share_cap,
         annual_cap=annual_cap,
         budget_share_cap=value.columns([("source", i, "budget_share_cap") for i in range(S)],
-                                       [opt(s.budget_share_cap) for s in sources]),
+                                       [opt(s.budget_share_cap) for s in sources]) * _execution(scenario, value),
         commitment=commitment,
         match_ratio=ratio,
         match_on=match_on,
@@ -433,6 +433,10 @@ def buy_downs(scenario: Scenario, sources: SourceInputs) -> tuple[BuyDown, ...]:
     return tuple(BuyDown(g, ids[s.buy_down.loan], s.buy_down.share * sources.share_cap[:, g],
                          sources.commitment[:, g].copy())
                  for g, s in enumerate(scenario.source) if s.kind == "grant" and s.buy_down is not None)
+def _execution(scenario: Scenario, value: _Values) -> Floats:
+    """(D, 1) the share of the education budget actually spent (``[context] budget_execution``, sampled or the
+    file's), which multiplies every ``budget_share_cap``: a domestic source pays at most cap x budget x execution."""
+    return value(("context", "budget_execution"), scenario.context.budget_execution)[:, None]
 
 
 def _given(value: T | None, what: str) -> T:
@@ -649,6 +653,7 @@ def build_model_inputs(scenario: Scenario, draws: int = 1, data: MacroData | Non
     domestic = [i for i, s in enumerate(scenario.source) if s.kind == "domestic" and s.budget_share_cap is not None]
     caps = value.columns([("source", i, "budget_share_cap") for i in domestic],
                          [scenario.source[i].budget_share_cap for i in domestic])
+    caps = caps * _execution(scenario, value)
     loans, ppps = _loan_specs(scenario, draws, samples)
     sources = build_source_inputs(scenario, draws, prices, samples)
     return ModelInputs(

@@ -42,6 +42,7 @@ from dfl_finance.inputs.profiles import MacroData
 from dfl_finance.inputs.rules import comparability
 from dfl_finance.inputs.uncertain import drawn_inputs, flat_note
 from dfl_finance.model.compile import Samples, build_model_inputs, cell_names
+from dfl_finance.model.samples import with_point
 from dfl_finance.outputs.formatting import basis_currency, currency_of
 from dfl_finance.outputs.rounding import add_up, round_cumulative, round_to
 from dfl_finance.outputs.tables import BASIS_COLUMNS, MONEY_COLUMNS, SHARE_COLUMNS, TABLE_COLUMNS, columns
@@ -779,6 +780,7 @@ def run(scenario: Scenario, basis: str | None = DEFAULT_BASIS, draws: int = 1, s
     ScenarioError
         The run would need more memory than the limit (:func:`dfl_finance.model.sizing.check_memory`).
     """
+    samples = with_point(scenario, draws, samples)  # the inputs not drawn at their point ([risk] point)
     inputs = build_model_inputs(scenario, draws=draws, data=data, samples=samples)
     return Result(scenario=scenario, inputs=inputs, sim=simulate(inputs, allocation=allocation)).in_basis(
         basis or DEFAULT_BASIS)

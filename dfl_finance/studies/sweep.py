@@ -24,8 +24,10 @@ then gives, for each combination of override set, stress and seed, the statistic
 totals: the sum over the countries of each country's draw with the same index (:data:`PORTFOLIO_SUMS`, USD at current
 prices) and the number of countries left with a gap. Summing draw by draw treats the countries' uncertainties as
 **independent**: each country samples its own inputs, from its own stream (:func:`country_seed`: the seed and the
-country's place in the portfolio), so an input that is common in reality (a world price, US inflation) does not move
-together across countries.
+country's place in the portfolio), except the portfolio's **common factors** (``[portfolio] common``: inputs common in
+reality, such as US inflation, a world price or the exchange rate against the USD), whose uniform numbers are drawn
+once per draw from the portfolio's own stream (:func:`common_seed`) and taken by every country: each country's draw
+is the same quantile of its own distribution of the input.
 
 The workers receive each scenario as validated here, as the text of :func:`dfl_finance.inputs.io.dump_resolved`
 (every field written, school plans included), which validates again to an equal scenario without any other file;
@@ -48,6 +50,7 @@ from dfl_finance import vocabulary
 from dfl_finance.atomic import write_file_atomically
 from dfl_finance.errors import OptionError, Problem, ScenarioError, known
 from dfl_finance.inputs.io import dump_resolved, parse_resolved
+from dfl_finance.inputs.paths import resolve
 from dfl_finance.inputs.stress import check_stresses, parse_stress
 from dfl_finance.inputs.sweep import AS_WRITTEN, read_sweep
 from dfl_finance.inputs.uncertain import drawn_inputs, flat_note
@@ -96,6 +99,8 @@ class Case:
     stress: str  # "baseline" or name[:source][=size]
     seed: int
     sample_seed: int | None = None  # the seed its inputs are sampled with, when not ``seed`` (a portfolio's country)
+    common: tuple[str, ...] = ()  # a portfolio country's common factors ([portfolio] common), drawn with common_seed
+    common_seed: int | None = None  # the seed of the common factors' stream, the same in every country
 
     @property
     def sampling_seed(self) -> int:
@@ -117,6 +122,7 @@ class SweepPortfolio:
     keys: list[str]
     labels: list[str]
     shares: list[float]
+    common: tuple[str, ...] = ()  # [portfolio] common: the inputs every country shares, drawn once per draw
 
 
 @dataclass(frozen=True)
@@ -222,8 +228,10 @@ def load_sweep(path: str | Path) -> Sweep:
         raise ScenarioError(problems)
     place = {key: i for i, key in enumerate(part.keys)} if part else {}
     label = {key: name for key, name in zip(part.keys, part.labels)} if part else {}
+    common = part.common if part else ()
     cases = [Case(k, label.get(f, scenarios[f].name), f, oname, values, str(stress), int(seed),
-                  country_seed(int(seed), place[f]) if f in place else None)
+                  country_seed(int(seed), place[f]) if f in place else None,
+                  common if f in place else (), common_seed(int(seed)) if f in place and common else None)
              for k, (f, (oname, values), stress, seed) in enumerate(combos)]
     return Sweep(name=spec.name, cases=cases, draws=draws, chunk=chunk, method=sweep.method, basis=sweep.basis,
                  texts=texts, portfolio=part)
@@ -291,7 +299,7 @@ def _portfolio_part(path: Path, named: str) -> tuple[SweepPortfolio | None, dict
     labels = [c.label for c in run.portfolio.countries]
     keys = [f"{named}#{label}" for label in labels]
     part = SweepPortfolio(target, run.portfolio.name, run.portfolio.fund.id, keys, labels,
-                          [float(s) for s in run.share])
+                          [float(s) for s in run.share], tuple(run.portfolio.common))
     return part, {key: r.scenario for key, r in zip(keys, run.after)}, []
 
 
@@ -306,12 +314,38 @@ def country_seed(seed: int, place: int) -> int:
     return int(np.random.SeedSequence(seed, spawn_key=(place,)).generate_state(1)[0])
 
 
+#: The spawn key of a portfolio's common factors' stream (:func:`common_seed`): a place no country takes.
+COMMON_PLACE = 2**32 - 1
+
+
+def common_seed(seed: int) -> int:
+    """The seed of a portfolio's common factors (``[portfolio] common``) in the cases of ``seed``: one stream for the
+    whole portfolio, apart from every country's own (:func:`country_seed`), so that every country draws the same
+    numbers for them.
+
+    >>> common_seed(1) == common_seed(1) != country_seed(1, 0)
+    True
+    """
+    return country_seed(seed, COMMON_PLACE)
+
+
+def overridden(sc: Scenario, values: dict[str, Any]) -> Scenario:
+    """``sc`` with an override set's ``values`` (:func:`~dfl_finance.model.load.apply_overrides`), each field the set
+    gives a value fixed at it: an ``[[uncertain]]`` row of that field is dropped (else its draws, and the deterministic
+    run's point, would replace the value set), unless the set writes the ``uncertain`` rows itself."""
+    if "uncertain" in values:
+        return apply_overrides(sc, values)
+    fixed = {tuple(resolve(sc, path)) for path in values}
+    rows = [row.model_dump(exclude_none=True) for row in sc.uncertain if tuple(resolve(sc, row.path)) not in fixed]
+    return apply_overrides(sc, values if len(rows) == len(sc.uncertain) else {**values, "uncertain": rows})
+
+
 def case_scenario(text: str, case: Case) -> Scenario | None:
     """The scenario of a case: its resolved text (:attr:`Sweep.texts`) validated, the override set applied, the
     stress applied; None when the stress does not apply to it."""
     sc = parse_resolved(text)
     if case.values:  # (validating again would plan a school table again, from this process's folder)
-        sc = apply_overrides(sc, case.values)
+        sc = overridden(sc, case.values)
     if case.stress == "baseline":
         return sc
     try:
@@ -338,7 +372,8 @@ def case_key(text: str, case: Case, draws: int, method: str) -> str:
     import hashlib
     import json
 
-    what = [text, case.values, case.stress, case.sampling_seed, draws, method]
+    what = [text, case.values, case.stress, case.sampling_seed, draws, method,
+            *([list(case.common), case.common_seed] if case.common else [])]
     return hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode("utf-8")).hexdigest()
 
 
@@ -350,7 +385,8 @@ def case_inputs(text: str, case: Case, draws: int, method: str,
     key = case_key(text, case, draws, method)
     if key not in _kept:
         sc = case_scenario(text, case)
-        samples = draw_samples(sc, draws, case.sampling_seed, method) if sc is not None else {}
+        samples = draw_samples(sc, draws, case.sampling_seed, method, case.common, case.common_seed) \
+            if sc is not None else {}
         while len(_kept) >= KEPT_CASES:
             del _kept[next(iter(_kept))]  # the oldest
         _kept[key] = (sc, samples)
@@ -393,6 +429,8 @@ def case_fingerprint(sweep: Sweep, case: Case) -> str:
     what = {"scenario": sweep.texts[case.file], "values": case.values, "stress": case.stress, "seed": case.seed,
             "sample_seed": case.sampling_seed, "draws": sweep.draws, "chunk": sweep.chunk, "method": sweep.method,
             "basis": sweep.basis, "version": vocabulary.VERSION}
+    if case.common:  # (without common factors, the fingerprint of the cases written before they existed)
+        what.update({"common": list(case.common), "common_seed": case.common_seed})
     return hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode("utf-8")).hexdigest()
 
 
@@ -570,7 +608,7 @@ class _Drawn:
     def __call__(self, c: Case) -> list[str]:
         if (c.file, c.override) not in self.drawn:
             sc = self.scenario(c.file)
-            self.drawn[c.file, c.override] = drawn_inputs(apply_overrides(sc, c.values) if c.values else sc)
+            self.drawn[c.file, c.override] = drawn_inputs(overridden(sc, c.values) if c.values else sc)
         return self.drawn[c.file, c.override]
 
 
@@ -688,7 +726,7 @@ def portfolio_draws(sweep: Sweep, draws: pd.DataFrame) -> tuple[pd.DataFrame, li
     has not all its draws (its case failed, its stress does not apply, or ``[[sweep.case]]`` does not list it).
 
     Summing draw by draw treats the countries' uncertainties as independent (each country samples its own inputs
-    from its own stream, :func:`country_seed`).
+    from its own stream, :func:`country_seed`), but for the portfolio's common factors (:func:`common_seed`).
     """
     import pandas as pd
 

@@ -58,6 +58,7 @@ from dfl_finance.errors import ScenarioError
 from dfl_finance.inputs.io import dump_scenario
 from dfl_finance.inputs.uncertain import PARAMETERS
 from dfl_finance.outputs.formatting import currency_of, format_money
+from dfl_finance.outputs.point import POINT_WORDS
 from dfl_finance.vocabulary import metric_definition
 
 #: A total gap below this (half a minor unit) is no gap; from this share of draws without one, the histogram
@@ -295,16 +296,20 @@ st.metric(PROB_LABEL, "n/a" if prob is None else f"{prob:.1%}",
                  "payments) exceeds its limit, a share of the education budget, in at least one year.")
 over_det = det.get("years_over_limit", 0) or 0
 st.caption(f"{risk['draws']:,} draws, seed {int(seed)}, {METHODS[method]}. The burden limit is "
-             f"{limit:.1%} of the education budget; the deterministic run (the file's values) "
+             f"{limit:.1%} of the education budget; the deterministic run ({POINT_WORDS[sc.risk.point]}) "
              + (f"exceeds it in {over_det:.0f} year{'s' if over_det != 1 else ''}." if over_det
                 else "stays within it every year.")
              + f" Amounts in {words} (the price basis chosen in the sidebar).")
 
 st.markdown("**Main metrics over the draws**")
-st.dataframe(risk_summary(quantiles, summary), hide_index=True, key="risk_table", height="content",
-             column_config={"Metric": cfg.TextColumn(width="medium", pinned=True)})
+st.dataframe(risk_summary(quantiles, summary, point=sc.risk.point), hide_index=True, key="risk_table",
+             height="content", column_config={"Metric": cfg.TextColumn(width="medium", pinned=True),
+                                              "Why they differ": cfg.TextColumn(width="large")})
 st.caption("P10, P50 and P90: the values that 10%, 50% (the median) and 90% of the draws stay below. The "
-           "deterministic run uses the file's values of the uncertain inputs, so it need not equal the median.")
+           f"deterministic run takes {POINT_WORDS[sc.risk.point]} (the file's `[risk] point = "
+           f"\"{sc.risk.point}\"`). At the inputs' means, it is near the mean of the draws where a metric is linear in "
+           "them; caps and thresholds (a gap, years over the limit) move it apart, and skewed draws set the median "
+           "(P50) apart from the mean: the last column says which, where they differ by more than 2%.")
 
 gap = yearly_wide(yearly, "gap")
 fiscal = deterministic["fiscal"]

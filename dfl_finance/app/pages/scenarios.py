@@ -37,9 +37,11 @@ from dfl_finance.app.workspace import Entry, file_name
 from dfl_finance.errors import DflFinanceError, ScenarioError
 from dfl_finance.inputs.docs import field_help
 from dfl_finance.inputs.io import absolute_text, dump_scenario
+from dfl_finance.inputs.paths import format_location
 from dfl_finance.inputs.profiles import country_profiles, loan_terms, templates
 from dfl_finance.inputs.references import fx_assumption, fx_words, placeholder_fields
 from dfl_finance.inputs.rules import scenario_warnings
+from dfl_finance.model.samples import point_values
 from dfl_finance.outputs.formatting import format_metric
 from dfl_finance.vocabulary import (
     CHARGES,
@@ -193,6 +195,15 @@ else:
     if fx is not None:
         st.caption(fx_words(fx) + " Set `[macro] fx_rate`, `fx_path` or `real_depreciation` in the file to change "
                    "it (TOML file view).")
+    drawn = point_values(sc)
+    if drawn:  # the fields an edit would not move: the run takes their rows' point, not the written value
+        names = [where(sc, format_location(loc)) for loc in drawn]
+        which = "expected value (mean)" if sc.risk.point == "mean" else "most likely value"
+        st.info(f"{len(names)} inputs have an `[[uncertain]]` row, and the numbers above take each one's {which} "
+                f"(`[risk] point = \"{sc.risk.point}\"`), not the value written in its field: "
+                f"{', '.join(names[:6])}{', ...' if len(names) > 6 else ''}. Editing such a field does not move "
+                "them: change its row on the Risk page, or set `point = \"as_written\"` in `[risk]` (TOML file "
+                "view).", icon=":material/info:")
 for warning in scenario_warnings(sc):
     st.warning(f"{where(sc, warning.path)}: {warning.message}", icon=":material/warning:")
 placeholders = placeholder_fields(sc)

@@ -42,3 +42,4 @@ class Portfolio:
     fund: Fund
     pooled: list[tuple[str, float, str]] = field(default_factory=list)  # item, discount, source
     file: Path | None = None  # the portfolio file (its problems name it)
+    common: tuple[str, ...] = ()  # field paths of the inputs every country shares in a sweep's draws

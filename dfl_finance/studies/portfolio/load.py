@@ -6,13 +6,18 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dfl_finance.errors import Problem, ScenarioError
+from dfl_finance.inputs.paths import Location, resolve
 from dfl_finance.inputs.portfolio import CountryRow, GroupWeights, PlanTemplate, country_plan, read_portfolio
 from dfl_finance.inputs.profiles import country_profiles
 from dfl_finance.model.load import apply_overrides, load_scenario, scenario_from_dict
 from dfl_finance.studies.portfolio.fund import CountryEntry, Fund, Portfolio
 from dfl_finance.studies.portfolio.transforms import with_fund
+
+if TYPE_CHECKING:
+    from dfl_finance.inputs.models import Scenario
 
 
 def load_portfolio(path: str | Path) -> Portfolio:
@@ -68,9 +73,39 @@ def load_portfolio(path: str | Path) -> Portfolio:
         if not any(line.item == p.item for c in countries for prog in c.scenario.programme for line in prog.cost):
             problems.append(Problem(f"{path}: pooled[{i}].item", "no cost line of any country has this item", p.item))
         pooled.append((p.item, p.discount, p.source.strip()))
+    common = tuple(spec.common)
+    problems += common_problems(common, countries, path)
     if problems or fund is None:
         raise ScenarioError(problems)
-    return Portfolio(spec.name, countries, fund, pooled, path)
+    return Portfolio(spec.name, countries, fund, pooled, path, common)
+
+
+def common_problems(common: tuple[str, ...], countries: list[CountryEntry], path: Path) -> list[Problem]:
+    """The rules of ``[portfolio] common``: each path is an uncertain input (an ``[[uncertain]]`` row) of every
+    country, named once; each problem names the field, the path and the country."""
+    out = []
+    for i, p in enumerate(common):
+        where = f"{path}: portfolio.common[{i}]"
+        if p in common[:i]:
+            out.append(Problem(where, "this input is already a common factor", p))
+            continue
+        for c in countries:
+            try:
+                loc = resolve(c.scenario, p)
+            except ScenarioError as exc:
+                out.append(Problem(where, f"{exc.problems[0].message} (in {c.label}'s scenario)", p))
+                continue
+            if not any(_located(c.scenario, row.path) == loc for row in c.scenario.uncertain):
+                out.append(Problem(where, f"not an uncertain input of {c.label}'s scenario: a common factor is "
+                                   "drawn by every country, so each needs an [[uncertain]] row for it", p))
+    return out
+
+
+def _located(scenario: Scenario, path: str) -> Location | None:
+    try:
+        return resolve(scenario, path)
+    except ScenarioError:
+        return None
 
 
 def read_country(row: CountryRow, where: str, folder: Path, template: PlanTemplate | None,

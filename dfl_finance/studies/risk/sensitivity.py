@@ -3,8 +3,9 @@ global Sobol indices (``scipy.stats.sobol_indices``). Every evaluation of the mo
 over many draws, each draw one input vector (:func:`evaluate`).
 
 - **Tornado**: each input at its distribution's 5th and at its 95th percentile (:data:`TORNADO_QUANTILES`), every
-  other input at the scenario's own value; the swing of a metric is ``|high - low|``; inputs ranked by swing. All
-  ``2 k`` runs (and the base run, every input at its own value) are one engine call.
+  other input at the scenario's own value (the deterministic run's, ``[risk] point``); the swing of a metric is
+  ``|high - low|``; inputs ranked by swing. All ``2 k`` runs (and the base run, every input at its own value) are one
+  engine call.
 - **Sobol indices**: first-order and total indices of each metric (Saltelli 2010 estimators, as
   ``scipy.stats.sobol_indices`` computes them) from ``N (k + 2)`` runs, with bootstrap (BCa) confidence intervals
   from the result's ``bootstrap()``. The inputs are taken as independent (a group's correlation is left out).
@@ -25,7 +26,7 @@ from scipy import stats
 from dfl_finance.engine.sampling import Marginal
 from dfl_finance.errors import DflFinanceError, known
 from dfl_finance.inputs.paths import describe, get, resolve
-from dfl_finance.model.samples import marginal
+from dfl_finance.model.samples import marginal, point_values
 from dfl_finance.model.sizing import chunk_draws
 from dfl_finance.outputs.result import Result, round_statistic, run
 from dfl_finance.outputs.tables import columns
@@ -104,6 +105,9 @@ def check_design(n: int, k: int) -> None:
 def _own_value(scenario: Scenario, loc: tuple[str | int, ...], path: str, m: Marginal) -> float:
     """The value of the field at ``loc`` in a run without draws (compile's default where the file leaves it empty);
     a ``[macro]`` rate that the file leaves to the data's series has no one value: its distribution's median."""
+    point = point_values(scenario).get(loc)
+    if point is not None:  # [risk] point: the deterministic run's value (mean or mode), not the file's
+        return point
     value = get(scenario, path)
     if isinstance(value, list):  # one rate per year: no one value, its distribution's median
         return float(m.ppf(np.array(0.5)))

@@ -41,6 +41,7 @@ from dfl_finance.errors import DflFinanceError, Problem, ScenarioError, known
 from dfl_finance.inputs.stress import SHOCKS, STRESSES, StressSpec, check_stresses, stresses_of
 from dfl_finance.model.compile import build_prices, horizon_of, rate_path
 from dfl_finance.model.load import apply_overrides
+from dfl_finance.model.samples import at_point
 from dfl_finance.outputs.result import DEFAULT_BASIS, compare_summaries, run
 from dfl_finance.outputs.tables import columns
 from dfl_finance.vocabulary import PPP_CONTINGENT_SHARE, STRESS_NAMES, USD
@@ -403,6 +404,8 @@ def run_stresses(scenario: Scenario, specs: Sequence[StressSpec] | None = None, 
     problems = check_stresses(specs, scenario)
     if problems:
         raise ScenarioError(problems)
+    # stressed from the deterministic run's point ([risk] point): a capex overrun raises the mean unit cost
+    scenario = at_point(scenario)
     outcomes = []
     for spec in specs:
         try:
