@@ -140,9 +140,12 @@ def test_a_match_on_commitments_counts_a_pledge_only_where_it_materialises():
     assert_allclose(inputs.sources.commitment[:, 0], [30.0, 0.0])
 
 
-def test_a_bundled_scenario_keeps_the_yearly_match_unless_it_says_commitments():
-    sc = load_scenario(ROOT / "scenarios/kenya-ida-gpe.toml")
-    assert next(s for s in sc.source if s.id == "gpe").match.basis == "yearly"
+def test_the_bundled_gpe_grants_are_matched_on_commitments():
+    """GPE assesses its Multiplier and Match on the co-financiers' commitments: every bundled GPE grant says so, and
+    the default (``yearly``) is left for other partners' rules."""
+    gpe = [s for p in sorted((ROOT / "scenarios").glob("*.toml")) for s in load_scenario(p).source
+           if s.match is not None]
+    assert len(gpe) == 3 and all(s.match.basis == "commitments" for s in gpe)
 
 
 # ---------------------------------------------------------------------------------- GPE as an interest buy-down

@@ -224,11 +224,12 @@ LINE_COLUMNS = ["programme", "item", "kind", "unit_cost", "currency", "price_yea
 SOURCE_COLUMNS = ["id", "name", "kind", "priority", "eligible", "currency", "share_cap", "annual_cap", "commitment",
                   "first_year", "last_year", "terms", "rate", "grace_years", "maturity_years", "repayment",
                   "schedule", "balloon", "commitment_fee", "front_end_fee", "match_sources", "match_ratio",
-                  "contract_years", "return_rate", "liability", "budget_share_cap", "charged_to"]
+                  "match_basis", "contract_years", "return_rate", "liability", "budget_share_cap", "charged_to",
+                  "partner", "allocation"]
 
 
 #: Fields of a source that the sources table does not show: a table edit keeps them as they were.
-HIDDEN_SOURCE_FIELDS = ("reliability", "disbursement_share", "disbursement_lag")
+HIDDEN_SOURCE_FIELDS = ("reliability", "disbursement_share", "disbursement_lag", "buy_down")
 
 
 def _text_list(values: Iterable[object] | None) -> str:
@@ -240,7 +241,8 @@ def _schedule_text(rows: Iterable[tuple[int, int, float]] | None) -> str:
 
 
 #: The field of the scenario format behind each table column that is not the table's own field.
-_COLUMN_FIELDS = {("[[source]]", "match_ratio"): ("[source.match]", "ratio")}
+_COLUMN_FIELDS = {("[[source]]", "match_ratio"): ("[source.match]", "ratio"),
+                  ("[[source]]", "match_basis"): ("[source.match]", "basis")}
 
 
 def number_columns(table: str, columns: list[str]) -> dict[str, bool]:
@@ -296,6 +298,7 @@ def tables_of(scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFr
         "eligible": _text_list(s.eligible), "schedule": _schedule_text(s.schedule),
         "match_sources": _text_list(s.match.sources) if s.match else "",
         "match_ratio": s.match.ratio if s.match else None,
+        "match_basis": s.match.basis if s.match else None,
     } for s in scenario.source], columns=SOURCE_COLUMNS)
     return (_as_text(progs, NUMBERS["programmes"], "[[programme]]"),
             _defaulted_empty(_as_text(lines, NUMBERS["lines"], "[[programme.cost]]")),
@@ -441,8 +444,10 @@ def scenario_from_tables(scenario: Scenario, progs: pd.DataFrame, lines: pd.Data
                                         "(e.g. 7-31:0.04)", src["schedule"]))
                 del src["schedule"]
         sources_text, ratio = src.pop("match_sources", None), src.pop("match_ratio", None)
-        if sources_text or ratio is not None:
-            src["match"] = {"sources": _split(sources_text) or [], **({"ratio": ratio} if ratio is not None else {})}
+        basis = src.pop("match_basis", None)
+        if sources_text or ratio is not None or basis:
+            src["match"] = {"sources": _split(sources_text) or [], **({"ratio": ratio} if ratio is not None else {}),
+                            **({"basis": basis} if basis else {})}
         # what the table does not show stays as the scenario has it (the source found by its id)
         before = next((x for x in scenario.source if x.id == src.get("id")), None)
         if before is not None:

@@ -48,7 +48,9 @@ from dfl_finance.vocabulary import (
     DRIVERS,
     GFS_CLASSES,
     LINE_KINDS,
+    MATCH_BASES,
     MAX_FILE_BYTES,
+    PARTNERS,
     PILLARS,
     REPAYMENTS,
     ROLLOUTS,
@@ -411,7 +413,10 @@ if view == VIEWS[1]:
                                        "match_sources": lambda help: cfg.TextColumn(
                                            help=field_help("[source.match]", "sources")),
                                        "match_ratio": lambda help: cfg.TextColumn(
-                                           help=field_help("[source.match]", "ratio"))}))
+                                           help=field_help("[source.match]", "ratio")),
+                                       "match_basis": lambda help: cfg.SelectboxColumn(
+                                           options=list(MATCH_BASES), help=field_help("[source.match]", "basis")),
+                                       "partner": choice(PARTNERS)}))
         if implied:
             st.caption("An empty currency of a source is the default for its kind (see the column's help): here "
                        + ", ".join(f"{c} for {i}" for i, c in implied.items()) + ".")
