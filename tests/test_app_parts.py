@@ -1183,3 +1183,28 @@ def test_the_gfs_chart_draws_each_years_outlays_by_economic_class():
     own = data[data["scenario"] == "Rwanda: domestic budget only"]
     assert set(own["who"]) == {"the education vote"} and own["year"].max() < ida["year"].max()
     assert gfs_chart(gfs.iloc[0:0], "RWF") is None
+
+
+def test_the_sources_table_keeps_the_partner_rules_of_a_source():
+    """A table edit keeps what issue 22's partner rules add to a source: the match's basis, the partner and the
+    allocation are columns of the sources table (the edit can change them), a buy-down is kept as it was."""
+    from tests.test_multilateral import _scenario
+
+    sc = _scenario([
+        {"id": "gpe", "kind": "grant", "partner": "gpe", "allocation": 40.0, "buy_down": {"loan": "ida", "share": 0.5},
+         "match": {"sources": ["ida"], "ratio": 1 / 3, "basis": "commitments"}},
+        {"id": "ida", "kind": "loan", "rate": 0.10, "grace_years": 0, "maturity_years": 2, "repayment": "linear",
+         "commitment": 100.0},
+        {"id": "mof", "kind": "domestic"}])
+    progs, lines, sources = tables_of(sc)
+    assert scenario_from_tables(sc, progs, lines, sources) == sc
+    row = sources.set_index("id").loc["gpe"]
+    assert (row["match_basis"], row["partner"], row["allocation"]) == ("commitments", "gpe", "40")
+    sources.loc[sources["id"] == "gpe", ["match_ratio", "allocation"]] = ["0.5", "30"]
+    edited = next(s for s in scenario_from_tables(sc, progs, lines, sources).source if s.id == "gpe")
+    assert (edited.match.ratio, edited.match.basis, edited.allocation, edited.buy_down) == (
+        0.5, "commitments", 30.0, sc.source[0].buy_down)
+    sources.loc[sources["id"] == "gpe", "match_basis"] = "yearly"  # the rule of a buy-down, named in the table
+    with pytest.raises(ScenarioError, match="sources, row 1, match.basis: a buy-down's match is assessed on "
+                                            "commitments"):
+        scenario_from_tables(sc, progs, lines, sources)
