@@ -717,8 +717,9 @@ def read_giga(path: str | Path, iso3: str, *, year: int | None = None, vintage: 
 
 def combine(imported: Iterable[Imported], country: str = "") -> Imported:
     """One row per field from several readers' results: for each field the row of the first dataset in
-    :data:`IMPORT_ORDER` (:data:`FIELD_ORDER` for some fields) that filled it. ``missing``: the fields of :data:`PROFILE_FIELDS` none filled, with every
-    reader's reason. ``country``: the name for rows whose file does not spell it (default: the first name found)."""
+    :data:`IMPORT_ORDER` (:data:`FIELD_ORDER` for some fields) that filled it. ``missing``: the fields of
+    :data:`PROFILE_FIELDS` none filled, with every reader's reason. ``country``: the name for rows whose file
+    does not spell it (default: the first name found)."""
     results = sorted(imported, key=lambda r: IMPORT_ORDER.index(r.dataset) if r.dataset in IMPORT_ORDER else 99)
     iso3 = results[0].iso3 if results else ""
     name = country or next((r.country for r in results if r.country), "") or iso3
