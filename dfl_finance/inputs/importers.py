@@ -81,7 +81,7 @@ class ProfileRow:
 
     def as_csv(self) -> dict[str, str]:
         """The row as the CSV writes it (numbers without a trailing ``.0``; ``true``/``false``)."""
-        value = self.value if isinstance(self.value, str) else f"{self.value:.10g}"
+        value = self.value if isinstance(self.value, str) else _plain(self.value)
         return {"iso3": self.iso3, "country": self.country, "field": self.field, "value": value,
                 "unit": self.unit, "year": "" if self.year is None else str(self.year), "source": self.source,
                 "confidence": self.confidence, "placeholder": "true" if self.placeholder else "false"}
@@ -103,6 +103,14 @@ class Imported:
 
 
 # ------------------------------------------------------------------------------------------------ helpers
+
+
+def _plain(value: float) -> str:
+    """A number as ``data/country_profiles.csv`` writes it: whole numbers in full (``80500000000``), others to 10
+    significant digits (``2468.354430``)."""
+    if float(value).is_integer() and abs(value) < 1e18:
+        return str(int(value))
+    return f"{value:.10g}"
 
 
 def _text(path: Path, what: str, encodings: Sequence[str] = ("utf-8-sig",)) -> str:
@@ -715,6 +723,15 @@ def read_giga(path: str | Path, iso3: str, *, year: int | None = None, vintage: 
 # ---------------------------------------------------------------------------------------- combine and merge
 
 
+#: Why no importer fills some profile fields (said beside them when they are missing).
+NOT_IMPORTED = {
+    "income_group": "not in these files: the World Bank's country and lending groups (CLASS.xlsx) give it",
+    "lending_category": "not in these files: the World Bank's country and lending groups (CLASS.xlsx) give it",
+    "budget_growth": "an assumption about the future budget, not in any of these files",
+    "currency": "give the ISO 4217 code (--currency)",
+}
+
+
 def combine(imported: Iterable[Imported], country: str = "") -> Imported:
     """One row per field from several readers' results: for each field the row of the first dataset in
     :data:`IMPORT_ORDER` (:data:`FIELD_ORDER` for some fields) that filled it. ``missing``: the fields of
@@ -735,7 +752,7 @@ def combine(imported: Iterable[Imported], country: str = "") -> Imported:
     for f in PROFILE_FIELDS:
         if f not in chosen:
             reasons = [f"{r.dataset}: {r.missing[f]}" for r in results if f in r.missing]
-            missing[f] = "; ".join(reasons) if reasons else "none of the files given has it"
+            missing[f] = "; ".join(reasons) if reasons else NOT_IMPORTED.get(f, "none of the files given has it")
     ordered = [chosen[f] for f in PROFILE_FIELDS if f in chosen] + [r for f, r in chosen.items()
                                                                     if f not in PROFILE_FIELDS]
     return Imported("+".join(r.dataset for r in results), iso3, name, tuple(ordered), missing)
