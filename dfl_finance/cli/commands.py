@@ -788,11 +788,11 @@ def cmd_country_import(args: argparse.Namespace) -> int:
     if not (len(iso3) == 3 and iso3.isalpha()):
         print(f"--country: an ISO 3166-1 alpha-3 code such as RWA (got {args.country!r})", file=sys.stderr)
         return EXIT_INPUT
-    if not any((args.wdi, args.weo, args.uis, args.dsa, args.giga)):
-        print("country import: give at least one file (--wdi, --weo, --uis, --dsa, --giga)", file=sys.stderr)
-        return EXIT_INPUT
     if args.uis_labels and not args.uis:
         print("--uis-labels: give the UIS data file too (--uis)", file=sys.stderr)
+        return EXIT_INPUT
+    if not any((args.wdi, args.weo, args.uis, args.dsa, args.giga)):
+        print("country import: give at least one file (--wdi, --weo, --uis, --dsa, --giga)", file=sys.stderr)
         return EXIT_INPUT
     env = os.environ.get(PROFILES_ENV, "")
     target = Path(args.to) if args.to else Path(env.split(os.pathsep)[-1] if env.strip() else
