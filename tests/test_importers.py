@@ -7,6 +7,7 @@ known answer below is worked by hand from the slice.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -340,6 +341,8 @@ def test_validate_and_run_use_the_imported_profile(profiles_env: Path, tmp_path:
     assert main(["validate", str(scenario)]) == 0
     assert main(["run", str(scenario), "--out", str(tmp_path / "out")]) == 0
     assert (tmp_path / "out" / "summary.csv").exists()
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["data"]["user_profiles"][0]["path"] == str(profiles_env.resolve())  # the profiles used
 
 
 @pytest.mark.parametrize(("argv", "message"), [
