@@ -80,6 +80,15 @@ def test_wdi_api_download_known_answer() -> None:
     assert "last updated 2025-07-01" in got["gdp"].source
 
 
+def test_wdi_latin1_file(tmp_path: Path) -> None:
+    """A file saved in latin-1 (a spreadsheet's "CSV"), a country name with an accent: read the same."""
+    copy = tmp_path / "WDIData.csv"
+    copy.write_bytes(WDI.read_text(encoding="utf-8").replace('"Tanzania"', '"Tanzanie, République-Unie"')
+                     .encode("latin-1"))
+    got = imp.read_wdi(copy, "TZA")
+    assert got.country == "Tanzanie, République-Unie" and got.by_field()["gdp"].value == 79e9
+
+
 # ------------------------------------------------------------------------------------------------ WEO
 
 
@@ -118,6 +127,15 @@ def test_uis_known_answers() -> None:
     assert (r["learners"].value, r["learners"].year) == (14_200_000, 2022)
     assert (r["teachers"].value, r["teachers"].year) == (315_000, 2023)
     assert "bulk data OPRI" in r["learners"].source
+
+
+def test_uis_older_upper_case_columns(tmp_path: Path) -> None:
+    """Older BDDS releases name the columns in upper case (INDICATOR_ID, COUNTRY_ID, ...): the same answers."""
+    copy = tmp_path / "SDG_DATA_NATIONAL.csv"
+    lines = UIS.read_text(encoding="utf-8").splitlines()
+    copy.write_text("\n".join([lines[0].upper(), *lines[1:]]) + "\n", encoding="utf-8")
+    r = _rows(imp.read_uis(copy, "TZA", labels=UIS_LABELS))
+    assert r["learners"].value == 14_200_000 and "bulk data SDG" in r["learners"].source
 
 
 def test_uis_counts_need_the_labels() -> None:

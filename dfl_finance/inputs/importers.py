@@ -27,6 +27,7 @@ placeholder.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -137,6 +138,29 @@ def _text(path: Path, what: str, encodings: Sequence[str] = ("utf-8-sig",)) -> s
     raise ImportFormatError(path, f"not a text file in {' or '.join(encodings)} (expected {what})")
 
 
+def _encoding(path: Path, what: str) -> str:
+    """The encoding to read ``path`` in without holding it in memory: UTF-16 when it starts with a byte-order
+    mark, else UTF-8 (a BOM allowed) if every byte decodes, else latin-1."""
+    try:
+        with path.open("rb") as fh:
+            if fh.read(2) in (b"\xff\xfe", b"\xfe\xff"):
+                return "utf-16"
+            fh.seek(0)
+            decoder = codecs.getincrementaldecoder("utf-8")()
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError:
+                    return "latin-1"
+    except FileNotFoundError:
+        raise ImportFormatError(path, f"file not found (expected {what})") from None
+    except IsADirectoryError:
+        raise ImportFormatError(path, f"is a folder (expected {what})") from None
+    except OSError as exc:
+        raise ImportFormatError(path, f"cannot be read ({exc.strerror or exc}; expected {what})") from None
+    return "utf-8-sig"
+
+
 def _number(text: str | None) -> float | None:
     """A number from a data cell: thousands separators dropped; empty, ``n/a``, ``--``, ``..`` are missing."""
     if text is None:
@@ -227,36 +251,41 @@ def read_wdi(path: str | Path, iso3: str, *, currency: str | None = None, vintag
     """
     path = Path(path)
     iso3 = iso3.upper()
-    text = _text(path, _WDI_EXPECTED, ("utf-8-sig", "latin-1"))
-    lines = text.splitlines()
     meta: dict[str, str] = {}
-    start = 0
-    for i, line in enumerate(lines[:10]):
-        cells = next(csv.reader([line]), [])
-        if tuple(c.strip() for c in cells[:4]) == _WDI_HEADER:
-            start = i
-            break
-        if len(cells) >= 2 and cells[0].strip():
-            meta[cells[0].strip()] = cells[1].strip()
-    else:
-        raise ImportFormatError(path, _WDI_EXPECTED)
-    reader = csv.reader(lines[start:])
-    header = next(reader)
-    years = _year_columns(header)
-    if not years:
-        raise ImportFormatError(path, _WDI_EXPECTED + " (no year columns found)")
-    vintage = vintage or (f"last updated {meta['Last Updated Date']}" if meta.get("Last Updated Date") else
-                          "vintage not stated in the file")
     data: dict[str, dict[int, float]] = {}
     names: dict[str, str] = {}
     country = ""
-    for cells in reader:
-        if len(cells) < 4 or cells[1].strip().upper() != iso3:
-            continue
-        country = cells[0].strip()
-        code = cells[3].strip()
-        names[code] = cells[2].strip()
-        data[code] = {y: v for y, j in years.items() if j < len(cells) and (v := _number(cells[j])) is not None}
+    with path.open(encoding=_encoding(path, _WDI_EXPECTED), newline="") as fh:  # read as it goes: a bulk file
+        reader = csv.reader(fh)                                                   # is hundreds of MB
+        try:
+            for _ in range(10):
+                cells = next(reader, None)
+                if cells is None:
+                    break
+                if tuple(c.strip() for c in cells[:4]) == _WDI_HEADER:
+                    header = cells
+                    break
+                if len(cells) >= 2 and cells[0].strip():
+                    meta[cells[0].strip()] = cells[1].strip()
+            else:
+                cells = None
+            if cells is None:
+                raise ImportFormatError(path, _WDI_EXPECTED)
+            years = _year_columns(header)
+            if not years:
+                raise ImportFormatError(path, _WDI_EXPECTED + " (no year columns found)")
+            for cells in reader:
+                if len(cells) < 4 or cells[1].strip().upper() != iso3:
+                    continue
+                country = cells[0].strip()
+                code = cells[3].strip()
+                names[code] = cells[2].strip()
+                data[code] = {y: v for y, j in years.items()
+                              if j < len(cells) and (v := _number(cells[j])) is not None}
+        except csv.Error as exc:
+            raise ImportFormatError(path, f"{_WDI_EXPECTED} (line {reader.line_num}: {exc})") from None
+    vintage = vintage or (f"last updated {meta['Last Updated Date']}" if meta.get("Last Updated Date") else
+                          "vintage not stated in the file")
 
     def source(codes: Iterable[str], year: int, how: str = "") -> str:
         cited = "; ".join(f'{c} "{names.get(c, c)}"' for c in codes)
@@ -480,14 +509,21 @@ _UIS_LABELS_EXPECTED = "a UIS bulk data labels file <DATASET>_LABEL.csv with the
                        "indicator_label_en"
 
 
-def _csv_dicts(path: Path, expected: str, required: Sequence[str]) -> list[dict[str, str]]:
-    """Rows of a CSV whose header has ``required`` (compared in lower case; the keys are lower case)."""
-    text = _text(path, expected, ("utf-8-sig", "latin-1"))
-    reader = csv.reader(io.StringIO(text))
-    header = [h.strip().lower() for h in next(reader, [])]
-    if not set(required) <= set(header):
-        raise ImportFormatError(path, expected)
-    return [dict(zip(header, (c.strip() for c in cells))) for cells in reader if cells]
+def _csv_dicts(path: Path, expected: str, required: Sequence[str], key: str | None = None,
+               keep: str | None = None) -> list[dict[str, str]]:
+    """Rows of a CSV whose header has ``required`` (compared in lower case; the keys are lower case), read as it
+    goes; with ``key`` and ``keep``, only the rows whose ``key`` column is ``keep`` (compared in upper case)."""
+    with path.open(encoding=_encoding(path, expected), newline="") as fh:
+        reader = csv.reader(fh)
+        try:
+            header = [h.strip().lower() for h in next(reader, [])]
+            if not set(required) <= set(header):
+                raise ImportFormatError(path, expected)
+            j = header.index(key) if key is not None else -1
+            return [dict(zip(header, (c.strip() for c in cells))) for cells in reader
+                    if cells and (j < 0 or (j < len(cells) and cells[j].strip().upper() == keep))]
+        except csv.Error as exc:
+            raise ImportFormatError(path, f"{expected} (line {reader.line_num}: {exc})") from None
 
 
 def read_uis(path: str | Path, iso3: str, *, labels: str | Path | None = None, vintage: str | None = None,
@@ -501,7 +537,7 @@ def read_uis(path: str | Path, iso3: str, *, labels: str | Path | None = None, v
     """
     path = Path(path)
     iso3 = iso3.upper()
-    rows_in = _csv_dicts(path, _UIS_EXPECTED, ("indicator_id", "country_id", "year", "value"))
+    rows_in = _csv_dicts(path, _UIS_EXPECTED, ("indicator_id", "country_id", "year", "value"), "country_id", iso3)
     label_of: dict[str, str] = {}
     if labels is not None:
         for r in _csv_dicts(Path(labels), _UIS_LABELS_EXPECTED, ("indicator_id", "indicator_label_en")):
