@@ -53,6 +53,10 @@ def test_wdi_bulk_known_answers() -> None:
         assert r[name].value == pytest.approx(value, rel=1e-12), name
         assert (r[name].year, r[name].unit) == (year, unit), name
     assert r["pv_external_debt"].confidence == "L" and "PROXY" in r["pv_external_debt"].source
+    # total public expenditure: 5.6e12 TZS / 17% (SE.XPD.TOTL.GB.ZS, 2022) = 32.94e12, so that education's share
+    # of it is the published 17%
+    assert r["public_expenditure"].value == pytest.approx(5.6e12 / 0.17, rel=1e-12)
+    assert (r["public_expenditure"].year, r["public_expenditure"].unit) == (2022, "TZS/yr")
     assert 'NY.GDP.MKTP.CD "GDP (current US$)", 2023' in r["gdp"].source
     assert all(not row.placeholder for row in got.rows)
 
@@ -316,10 +320,11 @@ def _import_all(target: Path) -> list[str]:
 def test_country_import_writes_a_profile_that_the_package_reads(profiles_env: Path, capsys) -> None:
     assert main(_import_all(profiles_env)) == 0
     out = capsys.readouterr().out
-    assert "TZA Tanzania: wrote 18 field(s)" in out and "still missing" in out and "lending_category" in out
+    assert "TZA Tanzania: wrote 19 field(s)" in out and "still missing" in out and "lending_category" in out
     assert "80,500,000,000" in out  # the DSA's gdp, printed with its year and source
     profile = country_profiles()["TZA"]
     assert profile.currency == "TZS" and profile.number("gdp") == 80.5e9
+    assert profile.education_share() == pytest.approx(0.17)  # WDI's education spending over public expenditure
     assert profile.values["gdp"].year == 2024 and not profile.values["gdp"].placeholder
     assert "RWA" in country_profiles()  # the data folder's profiles are still there
     # a second import (one file) updates the rows it fills and keeps the others

@@ -245,9 +245,11 @@ def read_wdi(path: str | Path, iso3: str, *, currency: str | None = None, vintag
     ``revenue = GC.REV.XGRT.GD.ZS / 100 x NY.GDP.MKTP.CD`` (revenue excluding grants, USD) and
     ``education_budget = SE.XPD.TOTL.GD.ZS / 100 x NY.GDP.MKTP.CN`` (government expenditure on education, local
     currency: an outturn of general government, not a budget) in the latest year both have;
-    ``learners = SE.PRM.ENRL + SE.SEC.ENRL`` and ``teachers = SE.PRM.TCHR + SE.SEC.TCHR`` (primary + secondary,
-    public and private) in the latest year both have; ``pv_external_debt`` = ``DT.DOD.DPPG.CD``, the face value
-    of PPG external debt, a proxy that overstates the present value of concessional debt (confidence L).
+    ``public_expenditure = education_budget / (SE.XPD.TOTL.GB.ZS / 100)`` in the same year (so that the profile's
+    education share of public expenditure is the published one); ``learners = SE.PRM.ENRL + SE.SEC.ENRL`` and
+    ``teachers = SE.PRM.TCHR + SE.SEC.TCHR`` (primary + secondary, public and private) in the latest year both
+    have; ``pv_external_debt`` = ``DT.DOD.DPPG.CD``, the face value of PPG external debt, a proxy that overstates
+    the present value of concessional debt (confidence L).
     """
     path = Path(path)
     iso3 = iso3.upper()
@@ -328,6 +330,13 @@ def read_wdi(path: str | Path, iso3: str, *, currency: str | None = None, vintag
                                       "expenditure on education (all levels, general government, outturn; "
                                       "including externally financed spending that passes through the budget), "
                                       "not a budget"), "M"))
+    gov_share = data.get(WDI_EDU_GOV, {})
+    if year is not None and currency and gov_share.get(year):
+        spent = edu[year] / 100 * gdp_lcu[year]
+        rows.append(ProfileRow(iso3, country, "public_expenditure", spent / (gov_share[year] / 100), f"{currency}/yr",
+                               year, source([WDI_EDU_GDP, WDI_GDP_LCU, WDI_EDU_GOV], year,
+                                            f"; derived: the education spending above over its share of government "
+                                            f"expenditure, {gov_share[year]:g}% (general government, outturn)"), "M"))
     for name, codes, scope in (("learners", WDI_LEARNERS, "pupils"), ("teachers", WDI_TEACHERS, "teachers")):
         year = _latest_common(*(data.get(c, {}) for c in codes))
         if year is None:
