@@ -112,6 +112,13 @@ def test_weo_known_answers() -> None:
     assert r["fx_rate"].unit == "TZS/USD" and "INCLUDING grants" in r["revenue"].source
 
 
+def test_weo_utf16_without_a_byte_order_mark(tmp_path: Path) -> None:
+    """UTF-16 little-endian without a byte-order mark (as some readers of the WEO files assume): the same answers."""
+    copy = tmp_path / "WEOApr2025all.xls"
+    copy.write_bytes(WEO.read_bytes().decode("utf-16").encode("utf-16-le"))
+    assert _rows(imp.read_weo(copy, "TZA"))["gdp"].value == 79e9
+
+
 def test_weo_latin1_text(tmp_path: Path) -> None:
     """The older WEO files are latin-1 text, not UTF-16: the same answers."""
     copy = tmp_path / "WEOOct2019all.xls"

@@ -115,8 +115,8 @@ def _plain(value: float) -> str:
 
 
 def _text(path: Path, what: str, encodings: Sequence[str] = ("utf-8-sig",)) -> str:
-    """The text of ``path``: UTF-16 when it starts with a byte-order mark, else the first of ``encodings`` that
-    decodes it."""
+    """The text of ``path``: UTF-16 when it starts with a byte-order mark (or, without one, looks like
+    little-endian UTF-16: a zero second byte), else the first of ``encodings`` that decodes it."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -125,9 +125,10 @@ def _text(path: Path, what: str, encodings: Sequence[str] = ("utf-8-sig",)) -> s
         raise ImportFormatError(path, f"is a folder (expected {what})") from None
     except OSError as exc:
         raise ImportFormatError(path, f"cannot be read ({exc.strerror or exc}; expected {what})") from None
-    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+    utf16 = "utf-16" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-16-le" if raw[1:2] == b"\x00" else None
+    if utf16:  # the WEO files from October 2020 (with a byte-order mark or without, little-endian)
         try:
-            return raw.decode("utf-16")
+            return raw.decode(utf16).lstrip("\ufeff")
         except UnicodeDecodeError:
             raise ImportFormatError(path, f"not readable as UTF-16 text (expected {what})") from None
     for enc in encodings:
@@ -143,8 +144,11 @@ def _encoding(path: Path, what: str) -> str:
     mark, else UTF-8 (a BOM allowed) if every byte decodes, else latin-1."""
     try:
         with path.open("rb") as fh:
-            if fh.read(2) in (b"\xff\xfe", b"\xfe\xff"):
+            head = fh.read(2)
+            if head in (b"\xff\xfe", b"\xfe\xff"):
                 return "utf-16"
+            if head[1:2] == b"\x00":
+                return "utf-16-le"
             fh.seek(0)
             decoder = codecs.getincrementaldecoder("utf-8")()
             for chunk in iter(lambda: fh.read(1 << 20), b""):
