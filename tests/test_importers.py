@@ -390,6 +390,19 @@ def test_country_import_errors_exit_2_without_a_traceback(tmp_path: Path, capsys
     assert not (tmp_path / "p.csv").exists()
 
 
+def test_country_import_of_a_profiled_country_says_what_the_shipped_profile_gives(tmp_path: Path, capsys) -> None:
+    """KEN (a shipped profile, in KES) from the API file: gdp 110e9 (2024); the other fields come from the shipped
+    profile, so they are not said to be missing; a --currency other than the file's is refused."""
+    target = tmp_path / "p.csv"
+    assert main(["country", "import", "--country", "KEN", "--wdi", str(WDI_API), "--to", str(target)]) == 0
+    out = capsys.readouterr().out
+    assert "KEN Kenya: wrote 1 field(s)" in out and "taken from the other profiles" in out
+    assert "still missing" not in out  # the shipped KEN profile has every other field
+    assert main(["country", "import", "--country", "KEN", "--wdi", str(WDI), "--currency", "TZS", "--to",
+                 str(target)]) == 2
+    assert "--currency: TZS, but the country's profile gives KEN the currency KES" in capsys.readouterr().err
+
+
 def test_country_import_refuses_a_bad_code_and_a_bad_target(tmp_path: Path, capsys) -> None:
     assert main(["country", "import", "--country", "T1", "--wdi", str(WDI)]) == 2
     assert "--country" in capsys.readouterr().err

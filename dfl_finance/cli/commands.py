@@ -799,11 +799,15 @@ def cmd_country_import(args: argparse.Namespace) -> int:
                                                 "country_profiles.csv")
     existing = imp.read_profile_rows(target)
     in_target = next((r["value"] for r in existing if r["iso3"].upper() == iso3 and r["field"] == "currency"), None)
-    currency = args.currency or in_target
-    if not currency:
-        with contextlib.suppress(DflFinanceError):  # a profiles file named but not yet written
-            known = country_profiles().get(iso3)
-            currency = known.currency if known else None
+    known = None  # the country's profile as the other commands read it now (the data folder's, the user's)
+    with contextlib.suppress(DflFinanceError):  # a profiles file named but not yet written
+        known = country_profiles().get(iso3)
+    has = in_target or (known.currency if known else None)
+    if args.currency and has and args.currency.upper() != has.upper():
+        where = target if in_target else "the country's profile"
+        print(f"--currency: {args.currency}, but {where} gives {iso3} the currency {has}", file=sys.stderr)
+        return EXIT_INPUT
+    currency = args.currency or in_target or (known.currency if known else None)
     currency = currency.upper() if currency else None
     results = []
     for path in args.wdi or ():
@@ -819,7 +823,7 @@ def cmd_country_import(args: argparse.Namespace) -> int:
         results.append(imp.read_giga(path, iso3, vintage=args.vintage))
     combined = imp.combine(results, country=args.name or "")
     rows = list(combined.rows)
-    if args.currency and not in_target:
+    if args.currency and not has:
         rows.insert(0, imp.ProfileRow(iso3, combined.country, "currency", currency or "", "code", None,
                                       f"ISO 4217 currency code, as given to `dfl-finance country import "
                                       f"--currency {currency}`", "M"))
@@ -835,9 +839,13 @@ def cmd_country_import(args: argparse.Namespace) -> int:
         print(table_text(table, left=("field", "value", "unit", "year", "source")))
     for f in report.kept:
         print(f"kept  {f}: the file's sourced value (the import had only a placeholder)")
-    if report.missing:
+    elsewhere = [f for f in report.missing if known is not None and f in known.values]
+    missing = [f for f in report.missing if f not in elsewhere]
+    if elsewhere:
+        print(f"\nnot in {target}, taken from the other profiles ({', '.join(elsewhere)})")
+    if missing:
         print("\nstill missing (the scenario must give these, or import another file):")
-        for f in report.missing:
+        for f in missing:
             print(f"  {f}: {combined.missing.get(f, 'none of the files given has it')}")
     if report.placeholders:
         print("\nstill placeholders: " + ", ".join(report.placeholders))
