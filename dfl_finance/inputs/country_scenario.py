@@ -271,7 +271,8 @@ def country_scenario(iso3: str, plan: Sequence[str] | None = None, start_year: i
     profiles = country_profiles()
     profile = profiles.get(code)
     if profile is None:
-        need = required_fields(None, programmes)
+        when = {"fx_rate": " (outside USD)", "debt_risk": " (an IDA-only country)"}
+        need = [f + when.get(f, "") for f in required_fields(None, programmes)]
         raise OptionError("country", f"no country profile {code!r} in {PROFILE_FILE} (profiled: "
                           f"{known(sorted(profiles), limit=20)}). Give its values as rows of {PROFILE_FILE} "
                           f"(columns {PROFILE_COLUMNS}; one row per field, each with its source), at least: "
@@ -418,9 +419,10 @@ def country_scenario(iso3: str, plan: Sequence[str] | None = None, start_year: i
         if eligible:
             src.put("eligible", eligible, "the investment (capex) of the plan")
         part = size * (share_cap if share_cap is not None else 1.0 - wb.grant_share)
+        whole = share_cap is None and wb.grant_share == 0.0
         src.put("commitment", float(max(math.ceil(part / 1e6), 1) * 1e6), f"USD. {PLACEHOLDER}: sized at the plan's "
-                f"first investment in what it may pay{'' if share_cap is None and wb.grant_share == 0 else ' (its share)'}"
-                f", rounded up to a million: {terms_said} (template unit costs at their price years, without "
+                f"first investment in what it may pay{'' if whole else ' (its share)'}, rounded up to a million: "
+                f"{terms_said} (template unit costs at their price years, without "
                 "replacements or inflation); give the size agreed with the World Bank")
         src.put("first_year", start_year, None)
         src.put("last_year", min(start_year + WB_YEARS - 1, last), None)
