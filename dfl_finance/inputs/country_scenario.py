@@ -87,6 +87,10 @@ OPTIONAL_FIELDS = ("inflation", "usd_inflation", "budget_growth", "connected_sha
                    "public_expenditure", "gdp", "gdp_growth", "revenue", "exports", "dsf_capacity",
                    "pv_external_debt", "external_debt_service", "pv_public_debt")
 WIDTH = 118
+#: When a field is needed (for an unprofiled code), and why (for a profile that lacks it).
+_WHEN = {"fx_rate": " (outside USD)", "debt_risk": " (an IDA-only country)"}
+_WHY = {"fx_rate": " (the scenario is in the profile's currency, not USD)",
+        "debt_risk": " (an IDA-only country's IDA terms follow its risk of debt distress)"}
 
 
 @dataclass(frozen=True)
@@ -247,6 +251,11 @@ def required_fields(profile: CountryProfile | None, plan: Sequence[tuple[str, fl
     return out
 
 
+def plan_name(profile: CountryProfile) -> str:
+    """The default name of a country's scenario: ``"<country>: data for learning plan"``."""
+    return f"{profile.name}: data for learning plan"
+
+
 def country_scenario(iso3: str, plan: Sequence[str] | None = None, start_year: int = 2026, years: int = 10,
                      name: str | None = None) -> str:
     """The TOML text of a complete scenario for the profiled country ``iso3``, every value with a comment that
@@ -271,8 +280,7 @@ def country_scenario(iso3: str, plan: Sequence[str] | None = None, start_year: i
     profiles = country_profiles()
     profile = profiles.get(code)
     if profile is None:
-        when = {"fx_rate": " (outside USD)", "debt_risk": " (an IDA-only country)"}
-        need = [f + when.get(f, "") for f in required_fields(None, programmes)]
+        need = [f + _WHEN.get(f, "") for f in required_fields(None, programmes)]
         raise OptionError("country", f"no country profile {code!r} in {PROFILE_FILE} (profiled: "
                           f"{known(sorted(profiles), limit=20)}). Give its values as rows of {PROFILE_FILE} "
                           f"(columns {PROFILE_COLUMNS}; one row per field, each with its source), at least: "
@@ -286,12 +294,20 @@ def country_scenario(iso3: str, plan: Sequence[str] | None = None, start_year: i
                if f not in profile.values or (f == "education_budget" and currency is not None
                                               and _budget(profile, currency) is None)]
     if missing:
-        raise _missing(profile, missing)
+        raise _missing(profile, [f + _WHY.get(f, "") for f in missing])
     assert currency is not None  # in required_fields
     wb = world_bank_terms(profile)
     gpe, gpe_why = gpe_eligibility(profile)
     raw_meta = {"currency": currency, "start_year": start_year, "price_year": start_year}
     filled = profile_defaults({"scenario": raw_meta, "context": {"budget_scope": "total"}}, profile)
+    dated = {f"{table}.{field}": value for table, values in filled.items() for field, (value, _) in values.items()
+             if field.endswith("_year") and isinstance(value, int)}
+    late = {k: v for k, v in dated.items() if v > start_year + years - 1}
+    if late:
+        first = max(late.values())
+        raise OptionError("start_year", f"the {code} profile's values are of {first} "
+                          f"({', '.join(f'{k} {v}' for k, v in late.items())}), after the plan's last year "
+                          f"{start_year + years - 1}: start the plan in {first - years + 1} or later")
 
     doc = _Doc()
     doc.comment(f"{profile.name} ({code}): a data-for-learning plan written by `dfl-finance new --country {code}` "
@@ -305,8 +321,8 @@ def country_scenario(iso3: str, plan: Sequence[str] | None = None, start_year: i
     discount = round((1 + IMF_RATE) / (1 + us) - 1, 4)
 
     meta = doc.table("scenario")
-    meta.put("name", name or f"{profile.name}: data for learning plan", "the plan's name in every output")
-    meta.put("description", _description(profile, wb, gpe), None)
+    meta.put("name", name or plan_name(profile), "the plan's name in every output")
+    meta.put("description", _description(profile, wb, gpe), "what follows, in words")
     meta.put("country", code, f"the country profile ({PROFILE_FILE}); it also fills what this file leaves out")
     meta.put("start_year", start_year, "the first year of the plan")
     meta.put("years", years, "the plan's horizon")
@@ -436,19 +452,23 @@ def country_scenario(iso3: str, plan: Sequence[str] | None = None, start_year: i
 
 
 def first_investment(programmes: Sequence[tuple[str, float | None, int | None]], ids: Sequence[str],
-                     reach: Sequence[tuple[float, float]], counts: dict[str, float], eligible: Sequence[str]
-                     ) -> tuple[float, str]:
+                     reach: Sequence[tuple[float, float]], counts: dict[str, float], eligible: Sequence[str],
+                     library: dict[str, dict[str, Any]] | None = None) -> tuple[float, str]:
     """The first investment (USD, template prices) of the programmes whose capex is ``eligible``, and its arithmetic
     in words: ``Σ capex unit cost × driver count × (target share - start share) + fixed capex`` (each ``fixed_capex``
     line once per year of its schedule, once without one). Replacements, price years and inflation are left out: it
-    sizes a World Bank commitment, not the plan's cost.
+    sizes a World Bank commitment, not the plan's cost. ``library``: the expanded templates (default: data/'s).
 
     Examples
     --------
-    >>> first_investment([("emis", None, 3)], ["emis"], [(0.0, 1.0)], {"schools": 1000.0}, ["emis:capex"])[0]
-    2300000.0
+    200 schools of 1,000 to reach (0.3 to 0.5) at 50 a school, and a platform of 1,000 once: 50 x 200 + 1,000:
+
+    >>> lib = {"t": {"driver": "schools", "cost": [{"kind": "capex", "unit_cost": 50.0},
+    ...                                             {"kind": "fixed_capex", "unit_cost": 1000.0}]}}
+    >>> first_investment([("t", None, None)], ["t"], [(0.3, 0.5)], {"schools": 1000.0}, [], lib)
+    (11000.0, '50.00 x 200 schools + 1,000 = 11,000')
     """
-    library = templates()
+    library = templates() if library is None else library
     total, terms = 0.0, []
     for (template, _, _), pid, (start, target) in zip(programmes, ids, reach):
         if eligible and f"{pid}:capex" not in eligible and pid not in eligible:
