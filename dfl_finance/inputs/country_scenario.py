@@ -42,7 +42,7 @@ from dfl_finance.inputs.profiles import (
     templates,
 )
 from dfl_finance.inputs.references import FX_HISTORY, PLACEHOLDER, profile_defaults
-from dfl_finance.vocabulary import BLEND_TERMS_CATEGORIES, DEBT_RISKS, LENDING_CATEGORIES
+from dfl_finance.vocabulary import BLEND_TERMS_CATEGORIES, COUNTED_DRIVERS, DEBT_RISKS, LENDING_CATEGORIES
 
 #: The programmes of the default plan, in the order of the file: (template, target share or None for the
 #: template's, years from start_year to the target year or None for the last year). The targets are plan choices,
@@ -247,7 +247,7 @@ def required_fields(profile: CountryProfile | None, plan: Sequence[tuple[str, fl
         out.append("fx_rate")
     if profile is None or _text(profile, "lending_category") == "ida-only":
         out.append("debt_risk")
-    out += [d for d in ("schools", "learners", "teachers") if d in drivers]
+    out += [d for d in COUNTED_DRIVERS if d in drivers]
     return out
 
 
@@ -295,7 +295,8 @@ def country_scenario(iso3: str, plan: Sequence[str] | None = None, start_year: i
                                               and _budget(profile, currency) is None)]
     if missing:
         raise _missing(profile, [f + _WHY.get(f, "") for f in missing])
-    assert currency is not None  # in required_fields
+    if currency is None:  # named above (required_fields); again for the type checker
+        raise _missing(profile, ["currency"])
     wb = world_bank_terms(profile)
     gpe, gpe_why = gpe_eligibility(profile)
     raw_meta = {"currency": currency, "start_year": start_year, "price_year": start_year}
@@ -393,7 +394,7 @@ def country_scenario(iso3: str, plan: Sequence[str] | None = None, start_year: i
             prog.put("target_year", min(start_year + offset, last), "a plan choice: the year the target is reached")
 
     eligible = _eligible(programmes, ids)
-    counts = {k: float(v) for k, (v, _) in filled["context"].items() if k in ("schools", "learners", "teachers")
+    counts = {k: float(v) for k, (v, _) in filled["context"].items() if k in COUNTED_DRIVERS
               and isinstance(v, (int, float))}
     size, terms_said = first_investment(programmes, ids, reach, counts, eligible)
     doc.section("financing")
