@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dfl_finance.cli import main
-from dfl_finance.errors import DataError, OptionError
+from dfl_finance.errors import DataError, OptionError, ScenarioError
 from dfl_finance.inputs.country_scenario import (
     DEFAULT_PLAN,
     GPE_RATIO,
@@ -33,6 +33,7 @@ from dfl_finance.inputs.references import PLACEHOLDER, placeholder_fields, profi
 from dfl_finance.inputs.rules import multilateral_warnings
 from dfl_finance.model.load import parse_scenario
 from dfl_finance.outputs.result import run
+from tests.conftest import ROOT
 
 PROFILED = sorted(country_profiles())
 #: The tables of amounts and counts, every number of which must be finite (sources.csv and dsf.csv hold NaN by
@@ -212,22 +213,40 @@ def test_a_grant_share_between_0_and_1_gives_a_grant_and_a_credit(fixture_data):
 
 
 def test_the_world_bank_commitment_is_the_first_investment_worked_by_hand():
-    """Two programmes of a made-up library, 1,000 schools and 10,000 learners:
-    connectivity 0.4 -> 0.9: 500 schools x (100 + 20) = 60,000; devices 0 -> 0.2: 2,000 learners x 30 = 60,000; a
-    platform of 5,000 twice (a schedule of two years) = 10,000; an opex line and a programme that is not eligible are
-    left out: 130,000."""
-    lib = {"c": {"driver": "schools", "cost": [{"kind": "capex", "unit_cost": 100.0},
-                                              {"kind": "capex", "unit_cost": 20.0},
-                                              {"kind": "opex", "unit_cost": 999.0}]},
-           "d": {"driver": "learners", "cost": [{"kind": "capex", "unit_cost": 30.0},
-                                               {"kind": "fixed_capex", "unit_cost": 5000.0, "schedule": [2026, 2028]}]},
-           "t": {"driver": "teachers", "cost": [{"kind": "capex", "unit_cost": 1e6}]}}
-    total, words = first_investment([("c", 0.9, 5), ("d", 0.2, 8), ("t", None, None)], ["c", "d", "t"],
-                                    [(0.4, 0.9), (0.0, 0.2), (0.0, 1.0)],
-                                    {"schools": 1000.0, "learners": 10000.0, "teachers": 50.0},
-                                    ["c:capex", "d:capex"], lib)
+    """Three made-up programmes, 1,000 schools and 10,000 learners, in a currency of 100 per USD:
+    connectivity 0.4 -> 0.9: 500 schools x (100 + 20) USD = 60,000; devices 0 -> 0.2: 2,000 learners x 3,000 local
+    / 100 = 60,000; a platform of 5,000 USD twice (a schedule of two years) = 10,000; an opex line and a programme
+    that is not eligible are left out: 130,000."""
+    progs = [{"id": "c", "driver": "schools", "start_share": 0.4, "target_share": 0.9,
+              "cost": [{"kind": "capex", "unit_cost": 100.0, "currency": "USD"},
+                       {"kind": "capex", "unit_cost": 20.0, "currency": "USD"},
+                       {"kind": "opex", "unit_cost": 999.0, "currency": "USD"}]},
+             {"id": "d", "driver": "learners", "target_share": 0.2,
+              "cost": [{"kind": "capex", "unit_cost": 3000.0},
+                       {"kind": "fixed_capex", "unit_cost": 5000.0, "currency": "USD", "schedule": [2026, 2028]}]},
+             {"id": "t", "driver": "teachers", "cost": [{"kind": "capex", "unit_cost": 1e6, "currency": "USD"}]}]
+    total, words = first_investment(progs, {"schools": 1000.0, "learners": 10000.0, "teachers": 50.0},
+                                    ["c:capex", "d:capex"], "XYZ", 100.0)
     assert total == pytest.approx(130_000.0)
-    assert words.endswith("= 130,000")
+    assert words == "100.00 x 500 schools + 20.00 x 500 schools + 30.00 x 2,000 learners + 5,000 x 2 = 130,000"
+
+
+def test_a_plan_template_file_gives_the_programmes(tmp_path):
+    """--plan examples/plan-template.toml (the portfolio's plan template): its five programmes, as written there,
+    for Nepal; the World Bank source may pay the investment of its infrastructure (connectivity and EMIS)."""
+    sc = parse_scenario(country_scenario("NPL", plan=[str(ROOT / "examples" / "plan-template.toml")]))
+    assert [p.template for p in sc.programme] == ["connectivity-satellite", "emis", "teacher-data-skills-online",
+                                                   "officials-data-literacy", "data-governance"]
+    assert sc.programme[0].id == "connectivity" and sc.programme[0].start_share == 0.16
+    assert {s.id: s.eligible for s in sc.source}["ida"] == ["connectivity:capex", "emis:capex"]
+    run(sc)
+
+
+def test_a_plan_template_in_another_currency_is_refused_with_the_field(tmp_path):
+    with pytest.raises(ScenarioError, match=r"context.gap_financing: a domestic bond's rate in KES"):
+        country_scenario("NPL", plan=[str(ROOT / "scenarios" / "kenya-domestic.toml")])
+    with pytest.raises(ScenarioError, match="file not found"):
+        country_scenario("NPL", plan=[str(tmp_path / "none.toml")])
 
 
 # ------------------------------------------------------------------------------------------ errors

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from dfl_finance.errors import DataError, OptionError, known
+from dfl_finance.inputs.io import read_toml
 from dfl_finance.inputs.profiles import (
     CountryProfile,
     ProfileValue,
@@ -213,34 +214,87 @@ def gpe_eligibility(profile: CountryProfile) -> tuple[bool, str]:
     return False, f"no GPE grant: {said} is not eligible for GPE funding ({GPE_SOURCE})"
 
 
-def plan_templates(plan: Sequence[str] | None) -> list[tuple[str, float | None, int | None]]:
-    """The programmes of a plan: the default plan (:data:`DEFAULT_PLAN`), or the named templates of
-    ``data/templates.toml`` in the order given (each with the default plan's target where it has one).
+@dataclass(frozen=True)
+class PlanProgramme:
+    """A programme of the plan: the ``[[programme]]`` table the file writes, a comment for some of its keys, and the
+    programme with its template's fields (pillar, driver, shares, cost lines), to size the World Bank source."""
 
-    Raises OptionError at ``plan`` for an empty plan, a name that is not a template, or a name given twice.
+    raw: dict[str, Any]
+    notes: dict[str, str]
+    expanded: dict[str, Any]
+
+
+def plan_programmes(plan: Sequence[str] | None, profile: CountryProfile | None = None, start_year: int = 2026,
+                    years: int = 10) -> list[PlanProgramme]:
+    """The programmes of a plan: the default plan (:data:`DEFAULT_PLAN`); the named templates of
+    ``data/templates.toml`` in the order given (each with the default plan's target where it has one); or, for one
+    name ending in ``.toml``, the ``[[programme]]`` tables of that plan template (a scenario file without a country,
+    as a portfolio's ``template``: :func:`~dfl_finance.inputs.portfolio.country_plan` checks that its amounts carry
+    over to the country). A connectivity template starts from the profile's ``connected_share``.
+
+    Raises OptionError at ``plan`` for an empty plan, a name that is not a template, a name given twice, or a plan
+    file without programmes; ScenarioError for a plan file that cannot be read or does not carry over.
     """
-    if plan is None:
-        return list(DEFAULT_PLAN)
+    names = [p.strip() for p in plan if p.strip()] if plan is not None else [t for t, _, _ in DEFAULT_PLAN]
+    if len(names) == 1 and names[0].endswith(".toml"):
+        return _plan_file(Path(names[0]), profile)
     library = templates()
-    names = [p.strip() for p in plan if p.strip()]
     unknown = [n for n in names if n not in library]
     if not names or unknown:
         raise OptionError("plan", ("no template named " + ", ".join(repr(n) for n in unknown) if unknown
-                                   else "no template named") + f" (known: {known(library, limit=30)})")
+                                   else "no template named") + f" (known: {known(library, limit=30)}; or a plan "
+                          "template file, plan.toml)")
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
         raise OptionError("plan", f"a template named twice: {', '.join(twice)} (each programme once)")
     targets = {name: (share, offset) for name, share, offset in DEFAULT_PLAN}
-    return [(n, *targets.get(n, (None, None))) for n in names]
+    connected = profile.values.get("connected_share") if profile is not None else None
+    last = start_year + years - 1
+    out: list[PlanProgramme] = []
+    for template in names:
+        share, offset = targets.get(template, (None, None))
+        tpl = library[template]
+        raw: dict[str, Any] = {"template": template}
+        notes = {"template": f"{PILLAR_WORDS.get(template.split('-')[0], 'the plan')}: {tpl.get('name', template)}"}
+        pid = template_programme_id(template)
+        start = float(tpl.get("start_share", 0.0))
+        if template.startswith("connectivity") and "connectivity" not in [p.expanded["id"] for p in out]:
+            pid = raw["id"] = "connectivity"
+            if connected is not None and not isinstance(connected.value, str) and profile is not None:
+                start = raw["start_share"] = min(max(float(connected.value), 0.0), 1.0)
+                notes["start_share"] = _said(profile, "connected_share")
+        if share is not None:
+            raw["target_share"] = max(share, start)
+            notes["target_share"] = f"a plan choice, not a sourced value: {max(share, start):.0%} of the driver reached"
+        if offset is not None:
+            raw["target_year"] = min(start_year + offset, last)
+            notes["target_year"] = "a plan choice: the year the target is reached"
+        out.append(PlanProgramme(raw, notes, {**tpl, **raw, "id": pid}))
+    return out
 
 
-def required_fields(profile: CountryProfile | None, plan: Sequence[tuple[str, float | None, int | None]]
-                    ) -> list[str]:
+def _plan_file(path: Path, profile: CountryProfile | None) -> list[PlanProgramme]:
+    """The programmes of a plan template file, as they carry over to ``profile``'s country."""
+    from dfl_finance.inputs.portfolio import country_plan  # the portfolio's rule for a plan template
+    from dfl_finance.inputs.references import apply_templates
+
+    raw = read_toml(path, "plan template")
+    if profile is not None:
+        raw = country_plan(raw, profile)
+    rows = raw.get("programme")
+    if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
+        raise OptionError("plan", f"{path}: a plan template has [[programme]] tables (none found)")
+    expanded = apply_templates({"programme": rows})["programme"]
+    return [PlanProgramme(dict(r), {next(iter(r)): f"from the plan template {path.name}, programme[{i}]"},
+                          {"id": template_programme_id(str(r.get("template", ""))), **e})
+            for i, (r, e) in enumerate(zip(rows, expanded))]
+
+
+def required_fields(profile: CountryProfile | None, plan: Sequence[PlanProgramme]) -> list[str]:
     """The profile fields a scenario of ``plan`` needs: the currency, the education budget, the exchange rate
     (outside USD), the lending category (and the risk of debt distress of an IDA-only country), and the count of
-    each driver the plan's templates use."""
-    library = templates()
-    drivers = [library[t]["driver"] for t, _, _ in plan]
+    each driver the plan's programmes use."""
+    drivers = [p.expanded.get("driver") for p in plan]
     out = ["currency", "education_budget", "lending_category"]
     currency = profile.currency if profile is not None else None
     if currency != "USD":
@@ -276,9 +330,9 @@ def country_scenario(iso3: str, plan: Sequence[str] | None = None, start_year: i
     True
     """
     code = iso3.strip().upper()
-    programmes = plan_templates(plan)
     profiles = country_profiles()
     profile = profiles.get(code)
+    programmes = plan_programmes(plan, profile, start_year, years)
     if profile is None:
         need = [f + _WHEN.get(f, "") for f in required_fields(None, programmes)]
         raise OptionError("country", f"no country profile {code!r} in {PROFILE_FILE} (profiled: "
@@ -367,36 +421,17 @@ def country_scenario(iso3: str, plan: Sequence[str] | None = None, start_year: i
     doc.section("the plan: the three pillars (connectivity; data systems: EMIS and devices; data skills and "
                 "governance), programme templates of data/templates.toml, their unit costs and sources in each cost "
                 "line's source_note")
-    ids: list[str] = []
-    reach: list[tuple[float, float]] = []
-    connected = profile.values.get("connected_share")
     last = start_year + years - 1
-    for template, share, offset in programmes:
+    for programme in programmes:
         prog = doc.item("programme")
-        prog.put("template", template, f"{PILLAR_WORDS.get(template.split('-')[0], 'the plan')}: "
-                 f"{templates()[template].get('name', template)}")
-        pid = template_programme_id(template)
-        if template.startswith("connectivity") and "connectivity" not in ids:
-            pid = "connectivity"
-            prog.put("id", pid, None)
-        ids.append(pid)
-        start = 0.0
-        if template.startswith("connectivity") and connected is not None and not isinstance(connected.value, str):
-            start = min(max(float(connected.value), 0.0), 1.0)
-            prog.put("start_share", start, _said(profile, "connected_share"))
-        if share is not None:
-            prog.put("target_share", max(share, start), f"a plan choice, not a sourced value: {max(share, start):.0%}"
-                     " of the driver reached")
-        tpl = templates()[template]
-        reach.append((start if start else float(tpl.get("start_share", 0.0)),
-                      max(share, start) if share is not None else float(tpl.get("target_share", 1.0))))
-        if offset is not None:
-            prog.put("target_year", min(start_year + offset, last), "a plan choice: the year the target is reached")
-
-    eligible = _eligible(programmes, ids)
+        for key, value in programme.raw.items():
+            prog.put(key, value, programme.notes.get(key))
+    eligible = _eligible(programmes)
     counts = {k: float(v) for k, (v, _) in filled["context"].items() if k in COUNTED_DRIVERS
               and isinstance(v, (int, float))}
-    size, terms_said = first_investment(programmes, ids, reach, counts, eligible)
+    fx = filled["macro"].get("fx_rate", (None, ""))[0]
+    size, terms_said = first_investment([p.expanded for p in programmes], counts, eligible, currency,
+                                        float(fx) if isinstance(fx, (int, float)) else None)
     doc.section("financing")
     wb_ids = []
     if gpe:
@@ -434,7 +469,7 @@ def country_scenario(iso3: str, plan: Sequence[str] | None = None, start_year: i
         if share_cap is not None and share_cap < 1.0:
             src.put("share_cap", share_cap, "IDA's grant share at this risk (data/ida_terms_by_risk.csv)")
         if eligible:
-            src.put("eligible", eligible, "the investment (capex) of the plan")
+            src.put("eligible", eligible, "the investment (capex) of the plan's infrastructure")
         part = size * (share_cap if share_cap is not None else 1.0 - wb.grant_share)
         whole = share_cap is None and wb.grant_share == 0.0
         src.put("commitment", float(max(math.ceil(part / 1e6), 1) * 1e6), f"USD. {PLACEHOLDER}: sized at the plan's "
@@ -452,38 +487,43 @@ def country_scenario(iso3: str, plan: Sequence[str] | None = None, start_year: i
     return doc.text()
 
 
-def first_investment(programmes: Sequence[tuple[str, float | None, int | None]], ids: Sequence[str],
-                     reach: Sequence[tuple[float, float]], counts: dict[str, float], eligible: Sequence[str],
-                     library: dict[str, dict[str, Any]] | None = None) -> tuple[float, str]:
-    """The first investment (USD, template prices) of the programmes whose capex is ``eligible``, and its arithmetic
-    in words: ``Σ capex unit cost × driver count × (target share - start share) + fixed capex`` (each ``fixed_capex``
-    line once per year of its schedule, once without one). Replacements, price years and inflation are left out: it
-    sizes a World Bank commitment, not the plan's cost. ``library``: the expanded templates (default: data/'s).
+def first_investment(programmes: Sequence[dict[str, Any]], counts: dict[str, float], eligible: Sequence[str],
+                     currency: str = "USD", fx: float | None = None) -> tuple[float, str]:
+    """The first investment (USD) of the programmes whose capex is ``eligible`` (all when it is empty), and its
+    arithmetic in words: ``Σ capex unit cost × driver count × (target share - start share) + fixed capex`` (each
+    ``fixed_capex`` line once per year of its schedule, once without one). A line in ``currency`` (a line without
+    one is in it) is converted at ``fx`` (``currency`` per USD). Replacements, price years and inflation are left
+    out: it sizes a World Bank commitment, not the plan's cost. ``programmes``: expanded (``id``, ``driver``,
+    ``start_share``, ``target_share``, ``cost``).
 
     Examples
     --------
     200 schools of 1,000 to reach (0.3 to 0.5) at 50 a school, and a platform of 1,000 once: 50 x 200 + 1,000:
 
-    >>> lib = {"t": {"driver": "schools", "cost": [{"kind": "capex", "unit_cost": 50.0},
-    ...                                             {"kind": "fixed_capex", "unit_cost": 1000.0}]}}
-    >>> first_investment([("t", None, None)], ["t"], [(0.3, 0.5)], {"schools": 1000.0}, [], lib)
+    >>> p = {"id": "t", "driver": "schools", "start_share": 0.3, "target_share": 0.5,
+    ...      "cost": [{"kind": "capex", "unit_cost": 50.0, "currency": "USD"},
+    ...               {"kind": "fixed_capex", "unit_cost": 1000.0, "currency": "USD"}]}
+    >>> first_investment([p], {"schools": 1000.0}, [])
     (11000.0, '50.00 x 200 schools + 1,000 = 11,000')
     """
-    library = templates() if library is None else library
     total, terms = 0.0, []
-    for (template, _, _), pid, (start, target) in zip(programmes, ids, reach):
+    for prog in programmes:
+        pid = str(prog.get("id"))
         if eligible and f"{pid}:capex" not in eligible and pid not in eligible:
             continue
-        tpl = library[template]
-        units = counts.get(tpl["driver"], 0.0) * max(target - start, 0.0)
-        for line in tpl["cost"]:
+        driver = str(prog.get("driver", "none"))
+        units = counts.get(driver, 0.0) * max(float(prog.get("target_share", 1.0))
+                                              - float(prog.get("start_share", 0.0)), 0.0)
+        for line in prog.get("cost", []):
+            local = (line.get("currency") or currency) != "USD"
+            cost = float(line["unit_cost"]) / (fx if local and fx else 1.0)
             if line.get("kind") == "capex" and units > 0:
-                total += float(line["unit_cost"]) * units
-                terms.append(f"{float(line['unit_cost']):,.2f} x {units:,.0f} {tpl['driver']}")
+                total += cost * units
+                terms.append(f"{cost:,.2f} x {units:,.0f} {driver}")
             elif line.get("kind") == "fixed_capex":
                 times = len(line.get("schedule") or [0])
-                total += float(line["unit_cost"]) * times
-                terms.append(f"{float(line['unit_cost']):,.0f}" + (f" x {times}" if times > 1 else ""))
+                total += cost * times
+                terms.append(f"{cost:,.0f}" + (f" x {times}" if times > 1 else ""))
     return total, (" + ".join(terms) or "nothing") + f" = {total:,.0f}"
 
 
@@ -539,17 +579,15 @@ def _fx_said(profile: CountryProfile, currency: str, year: int) -> str:
     return f"{PLACEHOLDER}: {text}" if obs.placeholder and PLACEHOLDER not in obs.source else text
 
 
-def _eligible(programmes: Sequence[tuple[str, float | None, int | None]], ids: list[str]) -> list[str]:
+def _eligible(programmes: Sequence[PlanProgramme]) -> list[str]:
     """``id:capex`` of each programme of the infrastructure pillar that has an investment (capex or fixed_capex),
     else of every programme that has one (empty: the loan may pay any cost)."""
-    library = templates()
+    def invests(p: PlanProgramme) -> bool:
+        return any(str(c.get("kind", "")).endswith("capex") for c in p.expanded.get("cost", []))
 
-    def invests(t: str) -> bool:
-        return any(str(c.get("kind", "")).endswith("capex") for c in library[t]["cost"])
-
-    first = [f"{i}:capex" for (t, _, _), i in zip(programmes, ids) if invests(t)
-             and library[t]["pillar"] == "infrastructure"]
-    return first or [f"{i}:capex" for (t, _, _), i in zip(programmes, ids) if invests(t)]
+    first = [f"{p.expanded['id']}:capex" for p in programmes if invests(p)
+             and p.expanded.get("pillar") == "infrastructure"]
+    return first or [f"{p.expanded['id']}:capex" for p in programmes if invests(p)]
 
 
 def _description(profile: CountryProfile, wb: WorldBankTerms, gpe: bool) -> str:
