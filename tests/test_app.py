@@ -496,6 +496,15 @@ def test_start_from_a_country_adds_the_scenario_that_dfl_finance_new_writes(work
     assert not at.exception and not at.error, _texts(at.error)
     again = (workspace / file_name(f"{name} (2)")).read_text(encoding="utf-8")
     assert again == country_scenario("KEN", name=f"{name} (2)") and "# profile KEN.education_budget" in again
+    # fewer programmes: the same as `new --plan emis,devices`; none is refused with the field named
+    at.selectbox(key="country_pick").set_value("RWA")
+    at.multiselect(key="country_templates").set_value(["emis", "devices"])
+    at.button[[b.label for b in at.button].index("Create the country's scenario")].click().run()
+    assert not at.exception and not at.error, _texts(at.error)
+    assert [p.id for p in _saved(workspace, "Rwanda: data for learning plan").programme] == ["emis", "devices"]
+    at.multiselect(key="country_templates").set_value([])
+    at.button[[b.label for b in at.button].index("Create the country's scenario")].click().run()
+    assert "Programmes: no template given" in _texts(at.error)
 
 
 def test_start_from_a_country_says_what_is_wrong_with_the_start_year(workspace):

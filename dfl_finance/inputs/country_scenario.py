@@ -242,8 +242,8 @@ def plan_programmes(plan: Sequence[str] | None, profile: CountryProfile | None =
     unknown = [n for n in names if n not in library]
     if not names or unknown:
         raise OptionError("plan", ("no template named " + ", ".join(repr(n) for n in unknown) if unknown
-                                   else "no template named") + f" (known: {known(library, limit=30)}; or a plan "
-                          "template file, plan.toml)")
+                                   else "no template given: name at least one") + f" (known: "
+                          f"{known(library, limit=30)}; or a plan template file, plan.toml)")
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
         raise OptionError("plan", f"a template named twice: {', '.join(twice)} (each programme once)")

@@ -35,7 +35,7 @@ from dfl_finance.app.ui import (
 )
 from dfl_finance.app.workspace import Entry, file_name, unique_name
 from dfl_finance.errors import DflFinanceError, ScenarioError
-from dfl_finance.inputs.country_scenario import country_scenario, plan_name
+from dfl_finance.inputs.country_scenario import DEFAULT_PLAN, country_scenario, plan_name
 from dfl_finance.inputs.docs import field_help
 from dfl_finance.inputs.io import absolute_text, dump_scenario
 from dfl_finance.inputs.profiles import country_profiles, loan_terms, templates
@@ -180,12 +180,14 @@ with st.expander("Add a scenario: upload a TOML file or start from templates", i
                               format_func=lambda c: f"{profiles[c].name} ({c})")
         own_name = c2.text_input("Name (empty: the country's name)", value="", key="country_name")
         start = c3.text_input("Start year", value="2026", key="country_start")
+        plan = st.multiselect("Programmes (default: the three pillars)", list(templates()), key="country_templates",
+                              default=[t for t, _, _ in DEFAULT_PLAN])
         if st.form_submit_button("Create the country's scenario"):
             try:
                 year = parse_number(start, integer=True, optional=False)
                 taken = set(state.catalogue().scenarios)  # a free name, so that the file keeps its comments
                 title = unique_name(own_name.strip() or plan_name(profiles[picked]), taken)
-                state.add(country_scenario(picked, start_year=year, name=title))
+                state.add(country_scenario(picked, plan=plan, start_year=year, name=title))
             except ValueError as exc:
                 st.error(f"Start year: {exc}")
             except DflFinanceError as exc:
