@@ -30,6 +30,7 @@ from typing import Any
 
 from dfl_finance.errors import DataError, OptionError, known
 from dfl_finance.inputs.io import read_toml
+from dfl_finance.inputs.portfolio import country_plan  # the portfolio's rule for a plan template
 from dfl_finance.inputs.profiles import (
     CountryProfile,
     ProfileValue,
@@ -42,7 +43,7 @@ from dfl_finance.inputs.profiles import (
     template_programme_id,
     templates,
 )
-from dfl_finance.inputs.references import FX_HISTORY, PLACEHOLDER, profile_defaults
+from dfl_finance.inputs.references import FX_HISTORY, PLACEHOLDER, apply_templates, profile_defaults
 from dfl_finance.vocabulary import BLEND_TERMS_CATEGORIES, COUNTED_DRIVERS, DEBT_RISKS, LENDING_CATEGORIES
 
 #: The programmes of the default plan, in the order of the file: (template, target share or None for the
@@ -275,9 +276,6 @@ def plan_programmes(plan: Sequence[str] | None, profile: CountryProfile | None =
 
 def _plan_file(path: Path, profile: CountryProfile | None) -> list[PlanProgramme]:
     """The programmes of a plan template file, as they carry over to ``profile``'s country."""
-    from dfl_finance.inputs.portfolio import country_plan  # the portfolio's rule for a plan template
-    from dfl_finance.inputs.references import apply_templates
-
     raw = read_toml(path, "plan template")
     if profile is not None:
         raw = country_plan(raw, profile)
