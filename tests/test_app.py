@@ -475,6 +475,48 @@ def test_a_scenario_from_templates_is_in_the_currency_of_its_country_profile(wor
     assert f"Total cost [{profile.currency}]" in [m.label for m in at.metric]
 
 
+def test_start_from_a_country_adds_the_scenario_that_dfl_finance_new_writes(workspace):
+    """"Start from a country": a searchable list of every profiled country (by name, its code beside it); the
+    scenario it adds is the text of `dfl-finance new --country` (the same function), comments kept; a second one of
+    the same country gets the next free name, still with its comments."""
+    from dfl_finance.inputs.country_scenario import country_scenario
+    from dfl_finance.inputs.profiles import country_profiles
+
+    at = _app()
+    pick = at.selectbox(key="country_pick")
+    assert set(pick.options) == {f"{p.name} ({c})" for c, p in country_profiles().items()}
+    pick.set_value("KEN")
+    at.button[[b.label for b in at.button].index("Create the country's scenario")].click().run()
+    assert not at.exception and not at.error, _texts(at.error)
+    name = "Kenya: data for learning plan"
+    assert at.selectbox(key="current").value == name
+    assert (workspace / file_name(name)).read_text(encoding="utf-8") == country_scenario("KEN")
+    assert {s.id: s.terms for s in _saved(workspace, name).source}["ida"] == "ida21-blend-fixed"
+    at.selectbox(key="country_pick").set_value("KEN")
+    at.button[[b.label for b in at.button].index("Create the country's scenario")].click().run()
+    assert not at.exception and not at.error, _texts(at.error)
+    again = (workspace / file_name(f"{name} (2)")).read_text(encoding="utf-8")
+    assert again == country_scenario("KEN", name=f"{name} (2)") and "# profile KEN.education_budget" in again
+    # fewer programmes: the same as `new --plan emis,devices`; none is refused with the field named
+    at.selectbox(key="country_pick").set_value("RWA")
+    at.multiselect(key="country_templates").set_value(["emis", "devices"])
+    at.button[[b.label for b in at.button].index("Create the country's scenario")].click().run()
+    assert not at.exception and not at.error, _texts(at.error)
+    assert [p.id for p in _saved(workspace, "Rwanda: data for learning plan").programme] == ["emis", "devices"]
+    at.multiselect(key="country_templates").set_value([])
+    at.button[[b.label for b in at.button].index("Create the country's scenario")].click().run()
+    assert "Programmes: no template given" in _texts(at.error)
+
+
+def test_start_from_a_country_says_what_is_wrong_with_the_start_year(workspace):
+    at = _app()
+    at.text_input(key="country_start").set_value("2010")
+    at.button[[b.label for b in at.button].index("Create the country's scenario")].click().run()
+    assert not at.exception
+    assert "Start year: the " in _texts(at.error) and "start the plan in" in _texts(at.error)
+    assert not list(workspace.glob("*.toml"))
+
+
 def test_renaming_to_another_scenarios_name_is_refused(workspace):
     at = _open(_app(), RWANDA)
     _set(at, "scenario.name", KENYA)

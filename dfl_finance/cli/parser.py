@@ -23,6 +23,7 @@ from dfl_finance.cli.commands import (
     cmd_validate,
     cmd_verify,
 )
+from dfl_finance.cli.new import add_parser as add_new_parser
 from dfl_finance.vocabulary import FIRST_STAGES, MAX_DRAWS, MAX_SEED, PRICE_BASES, SAMPLING_METHODS
 from dfl_finance.vocabulary import SCHOOL_ORDERS as ORDERS
 from dfl_finance.vocabulary import VERSION as __version__
@@ -319,4 +320,6 @@ def build_parser() -> argparse.ArgumentParser:
                        "that every bundled scenario validates and runs. Exit status 0 if all pass, else 2.")
     p.add_argument("--scenarios", metavar="DIR", help="folder of scenarios to check (default: scenarios/)")
     p.set_defaults(func=cmd_data_check)
+
+    add_new_parser(sub)
     return parser

@@ -33,8 +33,9 @@ from dfl_finance.app.ui import (
     submitted_values,
     without_server_paths,
 )
-from dfl_finance.app.workspace import Entry, file_name
+from dfl_finance.app.workspace import Entry, file_name, unique_name
 from dfl_finance.errors import DflFinanceError, ScenarioError
+from dfl_finance.inputs.country_scenario import DEFAULT_PLAN, country_scenario, plan_name
 from dfl_finance.inputs.docs import field_help
 from dfl_finance.inputs.io import absolute_text, dump_scenario
 from dfl_finance.inputs.paths import format_location
@@ -58,6 +59,8 @@ from dfl_finance.vocabulary import (
     metric_definition,
 )
 
+#: The options of "Start from a country" as the form labels them (an error names the field).
+COUNTRY_WORDS = {"country": "Country", "start_year": "Start year", "years": "Years", "plan": "Programmes"}
 HEADLINE = ["total_cost", "total_gap", "total_external", "peak_burden_share", "years_to_last_payment"]
 
 
@@ -165,6 +168,34 @@ with st.expander("Add a scenario: upload a TOML file or start from templates", i
                 st.error(f"Start year: {exc}")
             except DflFinanceError as exc:
                 st.error(str(exc))
+            else:
+                st.rerun()
+
+    with st.form("new_from_country"):
+        st.markdown("**Start from a country**: a complete plan from the country's profile (`dfl-finance new "
+                    "--country`): its budget, prices, exchange rate and debt figures, the three pillars "
+                    "(connectivity; EMIS and devices; data skills and governance), IDA's terms for its lending "
+                    "category and risk of debt distress (or an IBRD loan), a GPE grant where it is eligible, and the "
+                    "education budget. Every value's source is a comment in the file (Download shows it).")
+        profiles = country_profiles()
+        c1, c2, c3 = st.columns(3)
+        codes = sorted(profiles, key=lambda c: profiles[c].name)
+        picked = c1.selectbox("Country (type to search)", codes, key="country_pick",
+                              format_func=lambda c: f"{profiles[c].name} ({c})")
+        own_name = c2.text_input("Name (empty: the country's name)", value="", key="country_name")
+        start = c3.text_input("Start year", value="2026", key="country_start")
+        plan = st.multiselect("Programmes (default: the three pillars)", list(templates()), key="country_templates",
+                              default=[t for t, _, _ in DEFAULT_PLAN])
+        if st.form_submit_button("Create the country's scenario"):
+            try:
+                year = parse_number(start, integer=True, optional=False)
+                taken = set(state.catalogue().scenarios)  # a free name, so that the file keeps its comments
+                title = unique_name(own_name.strip() or plan_name(profiles[picked]), taken)
+                state.add(country_scenario(picked, plan=plan, start_year=year, name=title))
+            except ValueError as exc:
+                st.error(f"Start year: {exc}")
+            except DflFinanceError as exc:
+                st.error(exc.in_words(COUNTRY_WORDS))
             else:
                 st.rerun()
 
