@@ -32,6 +32,7 @@ from dfl_finance.errors import DataError, OptionError, known
 from dfl_finance.inputs.io import read_toml
 from dfl_finance.inputs.portfolio import country_plan  # the portfolio's rule for a plan template
 from dfl_finance.inputs.profiles import (
+    PROFILES_ENV,
     CountryProfile,
     ProfileValue,
     country_profiles,
@@ -334,8 +335,9 @@ def country_scenario(iso3: str, plan: Sequence[str] | None = None, start_year: i
     if profile is None:
         need = [f + _WHEN.get(f, "") for f in required_fields(None, programmes)]
         raise OptionError("country", f"no country profile {code!r} in {PROFILE_FILE} (profiled: "
-                          f"{known(sorted(profiles), limit=20)}). Give its values as rows of {PROFILE_FILE} "
-                          f"(columns {PROFILE_COLUMNS}; one row per field, each with its source), at least: "
+                          f"{known(sorted(profiles), limit=20)}). Give its values as rows of a profiles CSV named by "
+                          f"{PROFILES_ENV} (columns {PROFILE_COLUMNS}, as in {PROFILE_FILE}; one row per field, "
+                          "each with its source), at least: "
                           f"{', '.join(need)}; and, where public figures exist: {', '.join(OPTIONAL_FIELDS)}. Or "
                           f"fill them from public datasets with {IMPORT_WORDS}")
     if years < 1 or not 1900 <= start_year <= 2200:
@@ -439,8 +441,8 @@ def country_scenario(iso3: str, plan: Sequence[str] | None = None, start_year: i
         src.put("name", "GPE multiplier grant", None)
         src.put("kind", "grant", None)
         src.put("priority", 0, "GPE pays first, within its match")
-        src.put("match", {"sources": wb_ids, "ratio": GPE_RATIO}, "GPE Multiplier: 1 USD per 3 USD from donors "
-                "and development banks (GPE, 'GPE Multiplier'), held each year")
+        src.put("match", {"sources": wb_ids, "ratio": GPE_RATIO, "basis": "commitments"}, "GPE Multiplier: 1 USD "
+                "per 3 USD that donors and development banks commit (GPE, 'GPE Multiplier'), assessed on commitments")
         src.put("commitment", GPE_COMMITMENT, f"USD. {PLACEHOLDER}: an illustrative allocation (GPE's maximum country "
                 "allocation was not read)")
         src.put("first_year", start_year, None)
