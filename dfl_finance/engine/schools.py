@@ -2,12 +2,13 @@
 
 For each school and each technology (:data:`TECHNOLOGIES`): whether it is feasible, what it costs to install
 (capex: per school, plus per km for fibre), what it costs a year (opex: per km of fibre, plus the bandwidth the school
-needs at the technology's price per Mbps) and over the planning horizon (the capex bought again every ``lifetime``
-years, the opex every year; discounted at ``rate``, 0 by default). The school takes the cheapest feasible technology
-(or the first feasible one in a preferred order). A school already connected keeps its connection
-(``existing``, no new cost). Off the grid, the school also needs solar power: the technology's watts times a cost
-per watt (the Giga open cost model's rule), plus a flat kit where the table has one; it is part of the choice. The
-choice counts ``opex_years`` of opex where the table gives them (Giga's ``years_opex``). Formulas and sources: docs/method.md, *Schools*.
+needs at the technology's price per Mbps, plus a flat plan per school) and over the planning horizon (the capex
+bought again every ``lifetime`` years, the opex every year; discounted at ``rate``, 0 by default). The school takes
+the cheapest feasible technology (or the first feasible one in a preferred order). A school already connected keeps
+its connection (``existing``, no new cost). Off the grid, the school also needs solar power: the technology's watts
+times a cost per watt (the Giga open cost model's rule), plus a flat kit where the table has one; it is part of the
+choice. The choice counts ``opex_years`` of opex where the table gives them (Giga's ``years_opex``). Formulas and
+sources: docs/method.md, *Schools*.
 """
 
 from __future__ import annotations
