@@ -120,7 +120,7 @@ def school_costs(s: Schools, t: Technologies, years: int, rate: float = 0.0,
     ...             np.array([4.0]))
     >>> c = school_costs(s, default_technologies(), 5)
     >>> c.technology.tolist(), round(float(c.cost_horizon[0]), 2)
-    (['satellite'], 1115.0)
+    (['satellite'], 3700.0)
     """
     demand = np.maximum(t.mbps_per_school, t.mbps_per_learner * s.learners)  # (N,)
     tower = np.where(np.isnan(s.tower_km), 0.0, s.tower_km)
