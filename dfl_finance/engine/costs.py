@@ -220,7 +220,7 @@ def project_costs(inp: CostInputs) -> CostProjection:
     quantity[:, :, opex] = reached_l[:, :, opex]
     if inp.pay_existing is not None and not inp.pay_existing[opex].all():  # the units reached before: not paid
         new_only = opex[~inp.pay_existing[opex]]
-        quantity[:, :, new_only] -= existing[:, None, lp[new_only]]
+        quantity[:, :, new_only] = np.maximum(quantity[:, :, new_only] - existing[:, None, lp[new_only]], 0.0)
     capex = np.flatnonzero(inp.line_kind == CAPEX)
     if capex.size:
         cp = lp[capex]
