@@ -84,19 +84,25 @@ RULE_NOTES = (
     "fibre vs p2p: Giga connects a school to fibre or to p2p, not both (DoubleGreedyDistanceConnector): fibre first "
     "up to a break-even distance it computes at a hard-coded 20 Mbps and 5 years, p2p beyond it when a tower is in "
     "range; only then does its minimiser compare costs. Ours prices every feasible technology and takes the "
-    "cheapest, so at other demands the two differ between fibre, p2p and cellular",
-    "p2p: ours may link to a tower or a fibre node (min of the two distances <= 35 km); Giga to a tower only "
-    "(with line of sight from an elevation web service, unreachable here: every tower counts as visible)",
+    "cheapest, so the two may differ between fibre, p2p and cellular",
+    "p2p: ours may link to a tower or a fibre node (min of the two distances <= 50 km, Giga's Rwanda range); Giga "
+    "to a tower only (with line of sight from an elevation web service, unreachable here: every tower counts as "
+    "visible)",
     "cellular: Giga needs the nearest tower to carry 4G/LTE and be closer than the range; ours needs 4G coverage "
     "and the nearest tower within range (the same here, coverage being the nearest tower's)",
     "limits: Giga's are strict (distance < max), ours inclusive (<=)",
-    "power: Giga prices solar as watts x USD/W (capex only) and grid power per kWh by technology; ours a solar kit "
-    "(capex and opex) the same for every technology -- mapped as 1,000 W x solar capex/1,000 and 0 USD/kWh, so the "
-    "choice is unaffected but Giga's totals lack the kit's opex",
-    "horizon: Giga adds capex + years x opex; ours also buys equipment again after its lifetime and can discount "
-    "(none within 5 years at 0%, the settings used here)",
+    "power: Giga sizes solar by one wattage per school (11 kW by default, the same whatever the technology, so it "
+    "never changes the choice) at USD/W, and charges grid power as USD/kWh x the technology's watts a year; ours "
+    "sizes solar by the technology's watts (fibre 500, satellite 200, cellular and p2p 10 W) x 3.0 USD/W and "
+    "charges no grid power -- Giga's solar and grid prices are set to 0 here, so off the grid ours adds 30 to "
+    "1,500 USD by technology",
+    "horizon: both count capex + 5 years of opex in the choice (Giga's years_opex; ours opex_years); ours also buys "
+    "equipment again after its lifetime within those years (a satellite terminal at 4 years) and can discount",
+    "no technology: Giga's baseline minimiser fails (a pydantic error) when no technology is feasible for a school; "
+    "giga_driver.py returns Giga's own infeasible result for it instead",
     "economies of scale (Giga's default): connected fibre schools become fibre nodes and a Prim-like network "
-    "links schools to schools before a cost-tree pruning; ours has no shared network yet (docs/method.md)",
+    "links schools to schools before a cost-tree pruning; ours (extend_fibre, not used here) lets schools on fibre "
+    "become nodes for the others and lays the minimum spanning tree of those that take fibre",
 )
 #: The issue's measurement of the peer model, used when Giga cannot run here.
 REFERENCE = ("the issue's measurement of the peer model (no timings are published in Giga's repository or docs): "
@@ -210,43 +216,79 @@ def giga_schools(df: pd.DataFrame) -> pd.DataFrame:
         "nearest_LTE_distance": df["tower_distance_km"]})
 
 
-def our_technologies(demand: float) -> Technologies:
-    """Our table with one flat demand for every school (as Giga has)."""
-    return dataclasses.replace(default_technologies(), mbps_per_school=float(demand), mbps_per_learner=0.0)
+def giga_country_technologies(source: Path, country: str = "rwanda") -> Technologies:
+    """Giga's own configuration of a country (``conf/countries/<country>.json`` in its checkout, read, not copied)
+    as our technology table: its prices, caps, ranges (m -> km) and watts, its years of opex, no replacement within
+    them (Giga has none), p2p's radio and tower as one capex; solar at its USD/W."""
+    conf = json.loads((source / "conf" / "countries" / f"{country}.json").read_text())["model_defaults"]
+    f, c, p, s = conf["fiber"], conf["cellular"], conf["p2p"], conf["satellite"]
+    order = {"fibre": f, "cellular": c, "p2p": p, "satellite": s}
+    if tuple(order) != TECHNOLOGIES:
+        raise GigaUnavailable(f"our technologies {TECHNOLOGIES} are not in Giga's order {tuple(order)}")
+
+    def arr(get) -> np.ndarray:  # noqa: ANN001
+        return np.array([float(get(t, v)) for t, v in order.items()])
+
+    return dataclasses.replace(
+        default_technologies(),
+        capex_per_school=arr(lambda t, v: v["capex"]["fixed_costs"] + v["capex"].get("tower_fixed_costs", 0.0)),
+        capex_per_km=arr(lambda t, v: v["capex"].get("cost_per_km", 0.0)),
+        opex_per_km=arr(lambda t, v: v["opex"].get("cost_per_km", 0.0)),
+        per_mbps=arr(lambda t, v: v["opex"]["annual_bandwidth_cost_per_mbps"]),
+        opex_per_school=arr(lambda t, v: v["opex"]["fixed_costs"]),
+        max_km=arr(lambda t, v: v["constraints"].get("maximum_connection_length",
+                                                      v["constraints"].get("maximum_range", np.inf)) / 1000.0),
+        max_mbps=arr(lambda t, v: v["constraints"]["maximum_bandwithd"]),
+        power_watts=arr(lambda t, v: v["constraints"]["required_power"]),
+        lifetime=np.full(len(TECHNOLOGIES), np.inf),
+        solar_per_watt=float(conf["electricity"]["capex"]["solar_cost_per_watt"]),
+        opex_years=int(conf["scenario"]["years_opex"]))
+
+
+def our_technologies(demand: float, base: Technologies | None = None) -> Technologies:
+    """Our table (or ``base``) with one flat demand for every school (as Giga has)."""
+    return dataclasses.replace(base or default_technologies(), mbps_per_school=float(demand), mbps_per_learner=0.0)
 
 
 def giga_params(tech: Technologies) -> dict:
-    """Our technology table as Giga's configuration (giga.schemas.conf.models): the same prices and limits, the
-    connection lengths in km, the solar kit as 1,000 W at its capex/1,000 USD/W, grid power free."""
+    """Our technology table as Giga's configuration (giga.schemas.conf.models): the same prices, caps and ranges, the
+    connection lengths in km, a flat plan (our opex_per_school) as Giga's yearly opex fixed_costs, each technology's
+    watts as its required_power. Power: Giga sizes solar by one wattage per school (the same for every technology)
+    and prices grid power per kWh; ours sizes solar by the technology's watts and charges no grid power, so Giga's
+    solar and grid prices are set to 0 here (the difference is listed in :data:`RULE_NOTES`)."""
     i = {t: TECHNOLOGIES.index(t) for t in TECHNOLOGIES}
 
     def big(x: float) -> float:
         return float(x) if np.isfinite(x) else 1e12
 
-    power_w = 1000.0
+    flat = tech.opex_per_school if tech.opex_per_school is not None else np.zeros(len(TECHNOLOGIES))
+    watts = tech.power_watts if tech.power_watts is not None else np.zeros(len(TECHNOLOGIES))
     return {
         "fiber": {"capex": {"fixed_costs": tech.capex_per_school[i["fibre"]],
                             "cost_per_km": tech.capex_per_km[i["fibre"]]},
-                  "opex": {"fixed_costs": 0.0, "cost_per_km": tech.opex_per_km[i["fibre"]],
+                  "opex": {"fixed_costs": flat[i["fibre"]], "cost_per_km": tech.opex_per_km[i["fibre"]],
                            "annual_bandwidth_cost_per_mbps": tech.per_mbps[i["fibre"]]},
                   "constraints": {"maximum_connection_length": big(tech.max_km[i["fibre"]]),
-                                  "maximum_bandwithd": big(tech.max_mbps[i["fibre"]]), "required_power": 0.0,
-                                  "correction_coeficient": 1.0}},
+                                  "maximum_bandwithd": big(tech.max_mbps[i["fibre"]]),
+                                  "required_power": watts[i["fibre"]], "correction_coeficient": 1.0}},
         "cellular": {"capex": {"fixed_costs": tech.capex_per_school[i["cellular"]]},
-                     "opex": {"fixed_costs": 0.0, "annual_bandwidth_cost_per_mbps": tech.per_mbps[i["cellular"]]},
+                     "opex": {"fixed_costs": flat[i["cellular"]],
+                              "annual_bandwidth_cost_per_mbps": tech.per_mbps[i["cellular"]]},
                      "constraints": {"maximum_range": big(tech.max_km[i["cellular"]]),
-                                     "maximum_bandwithd": big(tech.max_mbps[i["cellular"]]), "required_power": 0.0,
+                                     "maximum_bandwithd": big(tech.max_mbps[i["cellular"]]),
+                                     "required_power": watts[i["cellular"]],
                                      "valid_cellular_technologies": ["4G", "LTE"]}},
         "p2p": {"capex": {"fixed_costs": tech.capex_per_school[i["p2p"]], "tower_fixed_costs": 0.0},
-                "opex": {"fixed_costs": 0.0, "annual_bandwidth_cost_per_mbps": tech.per_mbps[i["p2p"]]},
+                "opex": {"fixed_costs": flat[i["p2p"]], "annual_bandwidth_cost_per_mbps": tech.per_mbps[i["p2p"]]},
                 "constraints": {"maximum_range": big(tech.max_km[i["p2p"]]),
-                                "maximum_bandwithd": big(tech.max_mbps[i["p2p"]]), "required_power": 0.0}},
+                                "maximum_bandwithd": big(tech.max_mbps[i["p2p"]]), "required_power": watts[i["p2p"]]}},
         "satellite": {"capex": {"fixed_costs": tech.capex_per_school[i["satellite"]]},
-                      "opex": {"fixed_costs": 0.0, "annual_bandwidth_cost_per_mbps": tech.per_mbps[i["satellite"]]},
+                      "opex": {"fixed_costs": flat[i["satellite"]],
+                               "annual_bandwidth_cost_per_mbps": tech.per_mbps[i["satellite"]]},
                       "constraints": {"maximum_bandwithd": big(tech.max_mbps[i["satellite"]]),
-                                      "required_power": 0.0}},
-        "electricity": {"capex": {"solar_cost_per_watt": tech.solar_capex / power_w}, "opex": {"cost_per_kwh": 0.0},
-                        "constraints": {"required_power_per_school": power_w, "allow_new_electricity": True}},
+                                      "required_power": watts[i["satellite"]]}},
+        "electricity": {"capex": {"solar_cost_per_watt": 0.0}, "opex": {"cost_per_kwh": 0.0},
+                        "constraints": {"required_power_per_school": 0.0, "allow_new_electricity": True}},
     }
 
 
@@ -308,6 +350,10 @@ def main() -> None:
                              "same caches are built with a ball tree and only Giga's load and cost step are timed")
     parser.add_argument("--giga-repeat", type=int, default=3,
                         help="runs of Giga's per-school cost step up to --giga-prep-max schools (median; 1 above)")
+    parser.add_argument("--prices", choices=("ours", "giga"), default="ours",
+                        help="ours: our technology table (data/school_technologies.csv) in both models; giga: "
+                        "Giga's own country configuration (conf/countries/<--country>.json of the checkout) in both")
+    parser.add_argument("--country", default="rwanda", help="Giga's country configuration for --prices giga")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds allowed for Giga at one size")
@@ -329,12 +375,20 @@ def main() -> None:
         giga_error = str(exc)
         print(f"\nGiga's model cannot run here: {giga_error}\n")
 
+    base = None
+    if args.prices == "giga":
+        if giga_error:
+            raise SystemExit(f"--prices giga needs Giga's checkout: {giga_error}")
+        base = giga_country_technologies(source, args.country)
+        print(f"prices: Giga's own configuration conf/countries/{args.country}.json in both models")
+    else:
+        print("prices: our technology table (data/school_technologies.csv) in both models")
     ours_only = []
     for n in sizes:
         df, towers = giga_world(n, args.seed)
         t_check = median_time(lambda: check_schools(df), max(1, args.repeat // 2))
         table = check_schools(df)
-        tech = our_technologies(args.demand)
+        tech = our_technologies(args.demand, base)
         t_plan = median_time(lambda: plan_schools(table, years=5, technologies=tech), args.repeat)
         t_near = median_time(lambda: nearest_km(df["lat"].to_numpy(), df["lon"].to_numpy(),
                                                 towers["Latitude"].to_numpy(), towers["Longitude"].to_numpy()),
@@ -382,7 +436,7 @@ def main() -> None:
               + (f"; with Giga's data preparation / our nearest_km too: "
                  f"{(t_prep + load + cost) / (t_near + t_check + t_plan):,.0f}x" if prep == "giga" else ""))
         for demand in demands:
-            plan = plan_schools(table, years=5, technologies=our_technologies(demand))
+            plan = plan_schools(table, years=5, technologies=our_technologies(demand, base))
             ours = pd.Series(plan.costs.technology, index=table.frame["school_id"].to_numpy())
             for mode in modes:
                 same, count, cross = agreement(ours, ws, mode, demand)

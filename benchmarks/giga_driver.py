@@ -166,6 +166,17 @@ def main() -> None:
         def run(self, output, scenario_id=None):  # noqa: ANN001, ANN201
             return super().run(output)
 
+        def single_school_minimum_cost(self, school_id, costs):  # noqa: ANN001, ANN201
+            # Giga's baseline builds its "no technology is feasible" result without capex_provider and
+            # capex_consumer, which its own schema requires (a pydantic error once a cap rules out every
+            # technology): that case through the schema's own infeasible_cost instead
+            if not any(c.feasible for c in costs):
+                from giga.schemas.output import SchoolConnectionCosts
+
+                reasons = ",".join("" if c.reason is None else c.reason for c in costs).strip(",")
+                return SchoolConnectionCosts.infeasible_cost(school_id, "None", reasons)
+            return super().single_school_minimum_cost(school_id, costs)
+
     years = int(params["years"])
     runs = [(mode, demand) for mode in params["modes"] for demand in params["demands"]]
     # the first run again, for a median (the times of single runs vary by up to 2x here)

@@ -44,7 +44,7 @@ from dfl_finance.outputs.schools import school_tables
 from dfl_finance.studies.schools import generate_schools  # noqa: E402
 
 SYNTHETIC = (data_dir() / SYNTHETIC_TABLE).read_bytes()
-BUDGET = dict(order="remote-first", budget=300_000.0)
+BUDGET = dict(order="remote-first", budget=150_000.0)
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +81,7 @@ def test_the_results_are_the_plans_tables(budgeted):
     expected = school_tables(plan_schools(table, **BUDGET))
     for name in ("schools", "segments", "equity"):
         pd.testing.assert_frame_equal(budgeted["tables"][name], expected[name])
-    assert budgeted["options"]["budget"] == 300_000.0 and budgeted["options"]["order"] == "remote-first"
+    assert budgeted["options"]["budget"] == 150_000.0 and budgeted["options"]["order"] == "remote-first"
 
 
 def test_fibre_extended_from_school_to_school_is_the_plans():
@@ -110,7 +110,7 @@ def test_the_connection_sequence_is_the_plans_order(fixture, request):
         assert set(schools["area"].to_numpy()[seq[year == year.min()]]) == {"remote"}
         # the cumulative capex in this order fits in the budgets of the years so far, year by year
         cumulative = np.cumsum(schools["capex"].to_numpy()[seq])
-        assert (cumulative <= 300_000.0 * (year - 2025) + 1e-6).all()
+        assert (cumulative <= BUDGET["budget"] * (year - 2025) + 1e-6).all()
 
 
 def test_a_broken_csv_names_its_row_and_column():
@@ -177,7 +177,7 @@ def test_the_zip_holds_the_three_tables_and_a_manifest(budgeted):
     assert schools["capex"].sum() == pytest.approx(budgeted["tables"]["schools"]["capex"].sum())
     assert equity["value"].tolist() == pytest.approx(budgeted["tables"]["equity"]["value"].tolist())
     assert meta["inputs"] == [{"path": SYNTHETIC_TABLE, "sha256": budgeted["sha256"]}]
-    assert meta["schools"]["order"] == "remote-first" and meta["schools"]["budget"] == 300_000.0
+    assert meta["schools"]["order"] == "remote-first" and meta["schools"]["budget"] == 150_000.0
     assert [o["path"] for o in meta["outputs"]] == ["schools.csv", "segments.csv", "equity.csv"]
 
 
@@ -311,7 +311,7 @@ def test_the_counts_by_technology(budgeted):
     assert counts.loc["existing", "capex"] == 0 and counts.loc["existing", "connected_in_plan"] == 0
     assert counts["connected_in_plan"].sum() == schools["year_connected"].notna().sum()
     assert counts["capex"].sum() == pytest.approx(schools["capex"].sum())
-    assert list(counts.index) == ["fibre", "p2p", "satellite", "existing"]  # the model's order, then the rest
+    assert list(counts.index) == ["fibre", "satellite", "existing", "none"]  # the model's order, then the rest
     spec = _spec(technology_chart(technology_counts(schools)))
     bars = spec["layer"][0]
     assert bars["encoding"]["color"]["scale"]["range"] == [TECHNOLOGY_COLOURS[t] for t in counts.index]

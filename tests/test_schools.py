@@ -17,7 +17,7 @@ from dfl_finance.cli import main
 from dfl_finance.engine.rollout import connection_order, connection_years
 from dfl_finance.engine.schools import TECHNOLOGIES, Schools, school_costs
 from dfl_finance.inputs.schools import check_schools, nearest_km, read_schools
-from dfl_finance.model.schools import plan_schools
+from dfl_finance.model.schools import engine_schools, plan_schools
 from dfl_finance.model.technology import default_technologies
 from dfl_finance.outputs.schools import school_tables
 from dfl_finance.studies.schools import generate_schools
@@ -34,10 +34,10 @@ def _school(**kw):
 
 
 FIVE = pd.DataFrame([
-    # 4,000 learners need 200 Mbps (50 kbps each), more than a satellite gives (150)
+    # 4,000 learners need 200 Mbps (50 kbps each), more than a satellite (150), a 4G or a p2p link (100) gives
     _school(school_id="fibre", learners=4000, fiber_distance_km=0.5),
-    _school(school_id="cellular", learners=4000, fiber_distance_km=30.0, tower_distance_km=5.0),
-    _school(school_id="p2p", learners=4000, fiber_distance_km=25.0, coverage="3G", tower_distance_km=10.0),
+    # 2,400 learners need 120 Mbps: the 4G tower at 3 km is in range, but cellular's 100 Mbps cap rules it out
+    _school(school_id="capped", learners=2400, fiber_distance_km=30.0, tower_distance_km=3.0),
     _school(school_id="satellite"),
     _school(school_id="no power", electricity=False),
     _school(school_id="connected", connectivity="fibre"),
@@ -46,44 +46,86 @@ FIVE = pd.DataFrame([
 
 
 def test_five_schools_by_hand():
-    """Over 5 years at 0% with the technology table's values:
+    """Over 5 years at 0% with the technology table's values (the choice counts 5 years of opex, as the plan):
 
-    - fibre, 0.5 km, 200 Mbps: 1,450 + 7,500 x 0.5 = 5,200 once; (100 x 0.5 + 6.09 x 200) = 1,268 a year
-      -> 5,200 + 5 x 1,268 = 11,540 (cellular would be 534 + 5 x 120 x 200 = 120,534; p2p 4,500 + 5 x 240 x 200)
-    - cellular, fibre beyond its 20 km, 4G: 120,534
-    - p2p, fibre beyond 20 km, 3G (no cellular), a tower at 10 km: 4,500 + 5 x 240 x 200 = 244,500
-    - satellite, 100 learners -> 20 Mbps: 515 + 5 x 6.0 x 20 = 1,115 (fibre 16,450 + 5 x 321.8; cellular 12,534)
-    - the same without power: + a solar kit 1,820 and 165 a year, 10-year life: 1,115 + 1,820 + 825 = 3,760
+    - fibre, 0.5 km, 200 Mbps: 1,450 + 7,500 x 0.5 = 5,200 once (20-year life); 100 x 0.5 + 108 x 200 = 21,650 a
+      year -> 5,200 + 5 x 21,650 = 113,450 (satellite, 4G and p2p are capped below 200 Mbps)
+    - capped, 120 Mbps, fibre at 30 km (beyond 20), 4G at 3 km: cellular capped at 100 Mbps, p2p too; satellite
+      (150) -> terminal 515 bought in years 0 and 4 (4-year life) + 5 x 534 a year = 1,030 + 2,670 = 3,700
+    - satellite, 100 learners -> 20 Mbps: 3,700 (cellular 534 x 2 + 5 x 120 x 20 = 13,068; fibre at 2 km
+      1,450 + 15,000 + 5 x (200 + 2,160) = 28,250)
+    - the same without power: + solar for the satellite's 200 W at 3.0 USD/W = 600, once in 10 years -> 4,300
     - already connected: existing, no new cost; 200 Mbps with no fibre, no coverage and a tower out of reach: none
     """
     plan = plan_schools(check_schools(FIVE), years=5)
     df = plan.schools_df().set_index("school_id")
-    assert df["technology"].to_dict() == {"fibre": "fibre", "cellular": "cellular", "p2p": "p2p",
-                                          "satellite": "satellite", "no power": "satellite",
-                                          "connected": "existing", "nothing": "none"}
-    assert df["cost_horizon"].to_dict() == pytest.approx({"fibre": 11540.0, "cellular": 120534.0, "p2p": 244500.0,
-                                                         "satellite": 1115.0, "no power": 3760.0, "connected": 0.0,
-                                                         "nothing": 0.0})
-    assert df.loc["fibre", "capex"] == 5200.0 and df.loc["fibre", "opex_per_year"] == pytest.approx(1268.0)
+    assert df["technology"].to_dict() == {"fibre": "fibre", "capped": "satellite", "satellite": "satellite",
+                                          "no power": "satellite", "connected": "existing", "nothing": "none"}
+    assert df["cost_horizon"].to_dict() == pytest.approx({"fibre": 113450.0, "capped": 3700.0, "satellite": 3700.0,
+                                                         "no power": 4300.0, "connected": 0.0, "nothing": 0.0})
+    assert df.loc["fibre", "capex"] == 5200.0 and df.loc["fibre", "opex_per_year"] == pytest.approx(21650.0)
     assert df.loc["no power", "power"] and not df.loc["satellite", "power"] and not df.loc["connected", "power"]
-    assert df.loc["no power", "capex"] == 515.0 + 1820.0
+    assert df.loc["no power", "capex"] == 515.0 + 600.0
+    cellular = TECHNOLOGIES.index("cellular")
+    assert not plan.costs.feasible[1, cellular]  # the cap, not the range, rules cellular out
+    assert plan_schools(check_schools(FIVE.iloc[[1]].assign(learners=1000)), years=5).costs.feasible[0, cellular]
     # the schools connected in the plan: all but the existing one and the one no technology serves
-    assert df["year_connected"].isna().to_dict() == {"fibre": False, "cellular": False, "p2p": False,
-                                                     "satellite": False, "no power": False, "connected": True,
-                                                     "nothing": True}
+    assert df["year_connected"].isna().to_dict() == {"fibre": False, "capped": False, "satellite": False,
+                                                     "no power": False, "connected": True, "nothing": True}
+
+
+def test_power_is_the_technologys_watts_times_the_cost_of_a_watt():
+    """Off the grid, each technology's solar capex is its required watts (Giga, Rwanda) x 3.0 USD/W: fibre 500 W ->
+    1,500; cellular 10 W -> 30; p2p 10 W -> 30; satellite 200 W -> 600. On the grid: nothing."""
+    s = engine_schools(check_schools(pd.DataFrame([_school(electricity=False), _school(school_id="y")])))
+    c = school_costs(s, default_technologies(), 5)
+    extra = c.capex_options[0] - c.capex_options[1]
+    assert dict(zip(TECHNOLOGIES, extra.tolist())) == pytest.approx(
+        {"fibre": 1500.0, "cellular": 30.0, "p2p": 30.0, "satellite": 600.0})
+
+
+def test_a_school_beyond_the_point_to_point_range():
+    """Giga's Rwanda range for p2p is 50 km: a 3G school (no cellular) with its tower at 49 km can take p2p, at 51 km
+    it cannot; 50 Mbps (1,000 learners) is within p2p's 100 Mbps cap."""
+    df = pd.DataFrame([_school(school_id="near", coverage="3G", learners=1000, fiber_distance_km=90.0,
+                               tower_distance_km=49.0),
+                       _school(school_id="far", coverage="3G", learners=1000, fiber_distance_km=90.0,
+                               tower_distance_km=51.0)])
+    c = plan_schools(check_schools(df), years=5).costs
+    p2p = TECHNOLOGIES.index("p2p")
+    assert c.feasible[:, p2p].tolist() == [True, False]
+    # p2p by preference where it is feasible: 4,500 + 5 x 108 x 50 = 31,500 over 5 years
+    pref = plan_schools(check_schools(df), years=5, prefer=("p2p",)).schools_df()
+    assert pref["technology"].tolist() == ["p2p", "satellite"]
+    assert pref["cost_horizon"].iloc[0] == pytest.approx(31500.0)
+
+
+def test_the_choice_counts_the_years_of_opex_of_the_table():
+    """Fibre at 0.5 km with free bandwidth: 5,200 once + 50 a year; satellite 515 every 4 years + 534 a year.
+    Over 5 years (Giga's years_opex): fibre 5,450 > satellite 3,700 -> satellite. Over 10 years: fibre 5,700 <
+    satellite 515 x 3 + 5,340 = 6,885 -> fibre. A 10-year plan that counts 5 years of opex takes satellite."""
+    import dataclasses
+
+    tech = default_technologies()
+    free = dataclasses.replace(tech, per_mbps=np.where(np.array(TECHNOLOGIES) == "fibre", 0.0, tech.per_mbps))
+    s = engine_schools(check_schools(pd.DataFrame([_school(fiber_distance_km=0.5)])))
+    assert tech.opex_years == 5
+    assert school_costs(s, free, 10).technology.tolist() == ["satellite"]
+    whole = school_costs(s, dataclasses.replace(free, opex_years=None), 10)
+    assert whole.technology.tolist() == ["fibre"] and whole.cost_horizon[0] == pytest.approx(5700.0)
 
 
 def test_a_preferred_order_takes_the_first_feasible_technology():
     plan = plan_schools(check_schools(FIVE), years=5, prefer=("fibre", "cellular", "p2p", "satellite"))
     tech = plan.schools_df().set_index("school_id")["technology"]
     assert tech["satellite"] == "fibre"  # 2 km from fibre: fibre first, whatever it costs
-    assert tech["p2p"] == "p2p"
+    assert tech["capped"] == "satellite"  # fibre beyond reach, cellular and p2p capped
 
 
 def test_discounting_and_replacements():
-    # a satellite terminal lives 5 years: over 12 years it is bought in years 0, 5 and 10
-    plan = plan_schools(check_schools(FIVE.iloc[[3]]), years=12, rate=0.1)
-    expected = 515 * (1 + 1.1 ** -5 + 1.1 ** -10) + 120 * sum(1.1 ** -k for k in range(12))
+    # a satellite terminal lives 4 years: over 12 years it is bought in years 0, 4 and 8; a flat 534 a year
+    plan = plan_schools(check_schools(FIVE.iloc[[2]]), years=12, rate=0.1)
+    expected = 515 * (1 + 1.1 ** -4 + 1.1 ** -8) + 534 * sum(1.1 ** -k for k in range(12))
     assert plan.schools_df()["cost_horizon"].iloc[0] == pytest.approx(expected, abs=0.01)
 
 
@@ -106,8 +148,8 @@ def test_the_least_cost_choice_is_never_dearer_than_a_feasible_alternative(s, ye
     c = school_costs(s, default_technologies(), years, rate)
     chosen = c.choice >= 0
     rows = np.flatnonzero(chosen)
-    best = c.horizon_options[rows, c.choice[rows]]
-    assert (best[:, None] <= np.where(c.feasible[rows], c.horizon_options[rows], np.inf) + 1e-9).all()
+    best = c.criterion_options[rows, c.choice[rows]]
+    assert (best[:, None] <= np.where(c.feasible[rows], c.criterion_options[rows], np.inf) + 1e-9).all()
     # a school no technology serves has none feasible
     assert not c.feasible[c.choice == -2].any()
 
@@ -265,7 +307,7 @@ def test_duplicate_ids_and_missing_columns_are_refused(tmp_path):
 def test_schools_command_on_the_bundled_synthetic_country(tmp_path, capsys):
     out = tmp_path / "out"
     table = ROOT / "data" / "schools-rwanda-synthetic.csv"
-    assert main(["schools", str(table), "--out", str(out), "--budget", "300000", "--order", "remote-first"]) == 0
+    assert main(["schools", str(table), "--out", str(out), "--budget", "150000", "--order", "remote-first"]) == 0
     text = capsys.readouterr().out
     assert "equity:" in text and "Satellite" in text
     schools = pd.read_csv(out / "schools.csv")
@@ -289,13 +331,13 @@ def test_the_schools_command_separates_the_schools_assigned_from_those_connected
 
     out = tmp_path / "out"
     table = ROOT / "data" / "schools-rwanda-synthetic.csv"
-    assert main(["schools", str(table), "--out", str(out), "--budget", "300000", "--order", "remote-first"]) == 0
+    assert main(["schools", str(table), "--out", str(out), "--budget", "150000", "--order", "remote-first"]) == 0
     text = capsys.readouterr().out
     schools = pd.read_csv(out / "schools.csv")
     sat = schools[schools["technology"] == "satellite"]
     done = sat[sat["year_connected"].notna()]
     assert 0 < len(done) < len(sat)  # the budget leaves some of the schools assigned satellite unconnected
-    assert "connected by 2035: within the plan's years (2026-2035) and a yearly capex budget of USD 300.0 k" in text
+    assert "connected by 2035: within the plan's years (2026-2035) and a yearly capex budget of USD 150.0 k" in text
     (row,) = [line for line in text.splitlines() if line.strip().startswith("Satellite")]
     cells = re.split(r"\s{2,}", row.strip())
     assert cells == ["Satellite", f"{len(sat):,}", f"{len(done):,}", f"{len(sat) - len(done):,}",
@@ -353,14 +395,14 @@ def test_the_financing_model_gets_exactly_the_school_level_costs():
     assert any("left out" in n for n in notes)
     costs = run(linked).costs_df()
     mine = costs[costs["programme"] == "connectivity"].groupby("year")["amount"].sum()
-    # by hand from the schools: new connections' capex, replacements (satellite terminals every 5 years: the
-    # schools connected in 2026 buy again in 2031), opex of the schools connected so far
+    # by hand from the schools: new connections' capex, replacements (satellite terminals every 4 years: the
+    # schools connected in 2026 buy again in 2030), opex of the schools connected so far
     c, year = plan.costs, plan.year_index
     connected = (year >= 0) & (c.choice >= 0)
     expected = np.zeros(8)
     for i in np.flatnonzero(connected):
-        life = {0: 20, 1: 5, 2: 10, 3: 5}[int(c.choice[i])]
-        solar = 1820.0 if c.power[i] else 0.0
+        life = {0: 20, 1: 4, 2: 10, 3: 4}[int(c.choice[i])]
+        solar = c.power_capex[i]  # the technology's watts x 3.0 USD/W off the grid
         for y in range(year[i], 6, life):
             expected[y] += c.capex[i] - solar
         for y in range(year[i], 6, 10):
@@ -394,13 +436,13 @@ def test_schools_command_with_a_scenario_runs_the_financing_and_writes_the_scena
 
 def test_fibre_extension_reaches_along_a_chain_of_schools():
     # schools every 0.17 degrees of longitude on the equator (18.90 km apart), the first 15 km from a fibre node:
-    # only it is within the 20 km of a fibre link; the second reaches a tower or node at 33.9 km by p2p (35 km);
-    # each school on fibre brings the next within reach
+    # only it is within the 20 km of a fibre link (200 Mbps: beyond satellite, 4G and p2p caps); each school on fibre
+    # brings the next within reach, and the minimum spanning tree is the chain itself
     rows = [_school(school_id=f"s{i}", lat=0.0, lon=0.17 * i, learners=4000, coverage="none",
                     tower_distance_km=100.0, fiber_distance_km=15.0 + 18.90 * i) for i in range(5)]
     table = check_schools(pd.DataFrame(rows))
     plain = plan_schools(table, years=5)
-    assert plain.schools_df()["technology"].tolist() == ["fibre", "p2p", "none", "none", "none"]
+    assert plain.schools_df()["technology"].tolist() == ["fibre", "none", "none", "none", "none"]
     extended = plan_schools(table, years=5, extend_fibre=True)
     df = extended.schools_df()
     assert df["technology"].tolist() == ["fibre"] * 5
@@ -569,8 +611,8 @@ def test_a_table_with_no_schools_is_refused(tmp_path, capsys):
 def test_a_school_table_too_large_for_memory_is_refused_with_the_estimate(monkeypatch):
     from dfl_finance.model.sizing import MEMORY_LIMIT_ENV
 
-    monkeypatch.setenv(MEMORY_LIMIT_ENV, "0.00001")  # about 10 KB: 7 schools over 60 years need about 40 KB
-    with pytest.raises(ScenarioError, match="too large to plan: 7 schools over 60 years"):
+    monkeypatch.setenv(MEMORY_LIMIT_ENV, "0.00001")  # about 10 KB: 6 schools over 60 years need about 40 KB
+    with pytest.raises(ScenarioError, match="too large to plan: 6 schools over 60 years"):
         plan_schools(check_schools(FIVE), years=60)
 
 

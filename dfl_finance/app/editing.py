@@ -220,7 +220,7 @@ def apply_values(scenario: Scenario, values: dict[str, Any]) -> Scenario:
 PROGRAMME_COLUMNS = ["id", "name", "pillar", "driver", "start_share", "target_share", "target_year", "rollout",
                      "priority", "template"]
 LINE_COLUMNS = ["programme", "item", "kind", "unit_cost", "currency", "price_year", "lifetime", "replace_existing",
-                "price_trend", "schedule", "source_note", "price_range", "uncertain", "gfs_class"]
+                "price_trend", "schedule", "source_note", "price_range", "uncertain", "gfs_class", "pay_existing"]
 SOURCE_COLUMNS = ["id", "name", "kind", "priority", "eligible", "currency", "share_cap", "annual_cap", "commitment",
                   "first_year", "last_year", "terms", "rate", "grace_years", "maturity_years", "repayment",
                   "schedule", "balloon", "commitment_fee", "front_end_fee", "match_sources", "match_ratio",
@@ -430,6 +430,8 @@ def scenario_from_tables(scenario: Scenario, progs: pd.DataFrame, lines: pd.Data
             line["price_range"] = _number_list(line["price_range"], float)
         if line.get("replace_existing") is False:
             line.pop("replace_existing")
+        if line.get("pay_existing") is True:  # the default: leave it out
+            line.pop("pay_existing")
         prog["cost"].append(line)
     out_sources = []
     for i, row in sources.reset_index(drop=True).iterrows():

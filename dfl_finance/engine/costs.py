@@ -103,6 +103,8 @@ class CostInputs:
     # schedule years and every year of a fixed_opex line, unless a profile gives them)
     usd_priced: Bools | None = None  # (L,) lines priced in USD (their cost follows ``rer``); None = none
     rer: Floats | None = None  # (D, Y) real exchange rate index (1 in the base year); None = 1
+    pay_existing: Bools | None = None  # (L,) opex lines that also pay for the units reached before start_year;
+    # None = all
 
     @property
     def draws(self) -> int:
@@ -189,7 +191,8 @@ def project_costs(inp: CostInputs) -> CostProjection:
     ``replace_existing``, the units reached before start_year spread evenly over the lifetime ``n`` (their ages
     taken to be uniform): in year index ``i``, ``round(E (j + 1) / n) - round(E j / n)`` with ``j = i mod n`` and
     ``E`` the existing units, so every cycle of ``n`` years replaces each of them once, in whole units.
-    opex quantity: ``reached[i]``. fixed_capex and fixed_opex: ``schedule[l, i]``, 1 in the schedule years of a
+    opex quantity: ``reached[i]``, less the units reached before start_year where the line does not
+    ``pay_existing``. fixed_capex and fixed_opex: ``schedule[l, i]``, 1 in the schedule years of a
     fixed_capex line and every year of a fixed_opex line, or the line's profile.
     price: ``unit_cost * (1 + price_trend) ** i``, times the real exchange rate index ``rer[i]`` for a line priced
     in USD. amount = quantity * price.
@@ -215,6 +218,9 @@ def project_costs(inp: CostInputs) -> CostProjection:
     quantity[...] = np.asarray(inp.schedule, dtype=float).T[None]  # fixed_capex and fixed_opex
     opex = np.flatnonzero(inp.line_kind == OPEX)
     quantity[:, :, opex] = reached_l[:, :, opex]
+    if inp.pay_existing is not None and not inp.pay_existing[opex].all():  # the units reached before: not paid
+        new_only = opex[~inp.pay_existing[opex]]
+        quantity[:, :, new_only] = np.maximum(quantity[:, :, new_only] - existing[:, None, lp[new_only]], 0.0)
     capex = np.flatnonzero(inp.line_kind == CAPEX)
     if capex.size:
         cp = lp[capex]

@@ -2,11 +2,13 @@
 
 For each school and each technology (:data:`TECHNOLOGIES`): whether it is feasible, what it costs to install
 (capex: per school, plus per km for fibre), what it costs a year (opex: per km of fibre, plus the bandwidth the school
-needs at the technology's price per Mbps) and over the planning horizon (the capex bought again every ``lifetime``
-years, the opex every year; discounted at ``rate``, 0 by default). The school takes the cheapest feasible technology
-(or the first feasible one in a preferred order); a school without electricity also needs a solar kit, which costs the
-same whatever the technology and so does not change the choice. A school already connected keeps its connection
-(``existing``, no new cost). Formulas and sources: docs/method.md, *Schools*.
+needs at the technology's price per Mbps, plus a flat plan per school) and over the planning horizon (the capex
+bought again every ``lifetime`` years, the opex every year; discounted at ``rate``, 0 by default). The school takes
+the cheapest feasible technology (or the first feasible one in a preferred order). A school already connected keeps
+its connection (``existing``, no new cost). Off the grid, the school also needs solar power: the technology's watts
+times a cost per watt (the Giga open cost model's rule), plus a flat kit where the table has one; it is part of the
+choice. The choice counts ``opex_years`` of opex where the table gives them (Giga's ``years_opex``). Formulas and
+sources: docs/method.md, *Schools*.
 """
 
 from __future__ import annotations
@@ -43,6 +45,10 @@ class Technologies:
     solar_lifetime: float
     mbps_per_school: float
     mbps_per_learner: float
+    opex_per_school: Floats | None = None  # USD/school/yr: a flat plan (satellite), on top of per_mbps
+    power_watts: Floats | None = None  # W the technology draws at the school (Giga's required_power)
+    solar_per_watt: float = 0.0  # USD/W of solar capacity for a school off the grid
+    opex_years: int | None = None  # years of opex counted in the choice (Giga's years_opex); None: the horizon
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,9 @@ class SchoolCosts:
     capex: Floats  # of the choice, solar kit included
     opex_per_year: Floats
     cost_horizon: Floats  # capex, replacements and opex over the horizon
+    power_capex: Floats  # (N,) of which solar power (capex), USD
+    power_opex: Floats  # (N,) of which solar upkeep, USD/yr
+    criterion_options: Floats  # (N, T) what the choice minimises (opex over ``opex_years``), inf where not feasible
 
     @property
     def technology(self) -> np.ndarray:
@@ -111,7 +120,7 @@ def school_costs(s: Schools, t: Technologies, years: int, rate: float = 0.0,
     ...             np.array([4.0]))
     >>> c = school_costs(s, default_technologies(), 5)
     >>> c.technology.tolist(), round(float(c.cost_horizon[0]), 2)
-    (['satellite'], 1115.0)
+    (['satellite'], 3700.0)
     """
     demand = np.maximum(t.mbps_per_school, t.mbps_per_learner * s.learners)  # (N,)
     tower = np.where(np.isnan(s.tower_km), 0.0, s.tower_km)
@@ -122,11 +131,25 @@ def school_costs(s: Schools, t: Technologies, years: int, rate: float = 0.0,
     feasible = ((km <= t.max_km[None, :]) & (s.coverage[:, None] >= t.min_coverage[None, :])
                 & (demand[:, None] <= t.max_mbps[None, :]))
     laid = np.stack([fibre, np.zeros_like(fibre), np.zeros_like(fibre), np.zeros_like(fibre)], axis=1)  # fibre km
+    flat = np.zeros(len(TECHNOLOGIES)) if t.opex_per_school is None else t.opex_per_school
+    watts = np.zeros(len(TECHNOLOGIES)) if t.power_watts is None else t.power_watts
+    off_grid = ~s.electricity[:, None]
+    # solar power off the grid: a flat kit (if any) plus the technology's watts x USD/W (Giga's rule)
+    solar_capex = np.where(off_grid, t.solar_capex + watts[None, :] * t.solar_per_watt, 0.0)  # (N, T)
+    solar_opex = np.where(off_grid, t.solar_opex, 0.0) * np.ones((1, len(TECHNOLOGIES)))
     capex = t.capex_per_school[None, :] + t.capex_per_km[None, :] * laid
-    opex = t.opex_per_km[None, :] * laid + t.per_mbps[None, :] * demand[:, None]
-    horizon = capex * _purchase_factor(t.lifetime, years, rate)[None, :] + opex * _annuity(years, rate)
+    opex = t.opex_per_km[None, :] * laid + t.per_mbps[None, :] * demand[:, None] + flat[None, :]
+    solar_pf = _purchase_factor(np.array([t.solar_lifetime]), years, rate)[0]
+    horizon = (capex * _purchase_factor(t.lifetime, years, rate)[None, :] + opex * _annuity(years, rate)
+               + solar_capex * solar_pf + solar_opex * _annuity(years, rate))
     horizon = np.where(feasible, horizon, np.inf)
-    pick = np.argmin(horizon, axis=1)
+    # the choice counts ``opex_years`` of opex (Giga: capex + years_opex x opex), else the whole horizon
+    cy = years if t.opex_years is None else int(t.opex_years)
+    criterion = (capex * _purchase_factor(t.lifetime, cy, rate)[None, :] + opex * _annuity(cy, rate)
+                 + solar_capex * _purchase_factor(np.array([t.solar_lifetime]), cy, rate)[0]
+                 + solar_opex * _annuity(cy, rate)) if cy != years else horizon
+    criterion = np.where(feasible, criterion, np.inf)
+    pick = np.argmin(criterion, axis=1)
     if prefer is not None:  # the first feasible technology in the preferred order, else the least-cost feasible one
         order = np.asarray(prefer, dtype=np.int64)
         first = np.argmax(feasible[:, order], axis=1)
@@ -136,12 +159,13 @@ def school_costs(s: Schools, t: Technologies, years: int, rate: float = 0.0,
     power = ~s.electricity & (choice >= 0)
     rows = np.arange(choice.size)
     safe = np.where(choice >= 0, choice, 0)
-    solar_h = t.solar_capex * _purchase_factor(np.array([t.solar_lifetime]), years, rate)[0] + \
-        t.solar_opex * _annuity(years, rate)
     take = choice >= 0
-    chosen_capex = np.where(take, capex[rows, safe], 0.0) + np.where(power, t.solar_capex, 0.0)
-    chosen_opex = np.where(take, opex[rows, safe], 0.0) + np.where(power, t.solar_opex, 0.0)
-    chosen_h = np.where(take, horizon[rows, safe], 0.0) + np.where(power, solar_h, 0.0)
-    return SchoolCosts(demand=demand, feasible=feasible, capex_options=np.where(feasible, capex, np.inf),
-                       opex_options=opex, horizon_options=horizon, choice=choice, power=power, capex=chosen_capex,
-                       opex_per_year=chosen_opex, cost_horizon=chosen_h)
+    p_capex = np.where(take, solar_capex[rows, safe], 0.0)
+    p_opex = np.where(take, solar_opex[rows, safe], 0.0)
+    chosen_capex = np.where(take, capex[rows, safe], 0.0) + p_capex
+    chosen_opex = np.where(take, opex[rows, safe], 0.0) + p_opex
+    chosen_h = np.where(take, horizon[rows, safe], 0.0)
+    return SchoolCosts(demand=demand, feasible=feasible, capex_options=np.where(feasible, capex + solar_capex, np.inf),
+                       opex_options=opex + solar_opex, horizon_options=horizon, choice=choice, power=power,
+                       capex=chosen_capex, opex_per_year=chosen_opex, cost_horizon=chosen_h, power_capex=p_capex,
+                       power_opex=p_opex, criterion_options=criterion)

@@ -446,6 +446,9 @@ class CostLine(_Model):
                                         "equipment, software). Default: nonfinancial_assets for capex and "
                                         "fixed_capex, use_of_goods_and_services for opex and fixed_opex",
                                         allowed="one of the GFS classes")
+    pay_existing: bool = _field(True, description="opex only: also pay for the units reached before start_year; "
+                                "false: they keep the service they already pay for outside the plan (a school "
+                                "already connected costs nothing new, as in the school model)")
 
 
 class SchoolLink(_Model):

@@ -78,6 +78,9 @@ def consistency_problems(sc: Scenario) -> list[Problem]:
                 if c.replace_existing:
                     out.append(Problem(f"{cw}.replace_existing", f"only capex lines replace units (kind is "
                                        f"{c.kind})", c.replace_existing))
+            if c.kind != "opex" and not c.pay_existing:
+                out.append(Problem(f"{cw}.pay_existing", f"only opex lines leave out the units reached before "
+                                   f"start_year (kind is {c.kind})", c.pay_existing))
             if c.price_range is not None and not c.price_range[0] <= c.price_range[1]:
                 out.append(Problem(f"{cw}.price_range", "must be [low, high] with low <= high", c.price_range))
             elif c.price_range is not None and c.uncertain == "from-data" and not (

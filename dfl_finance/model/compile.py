@@ -290,6 +290,7 @@ def build_cost_inputs(scenario: Scenario, draws: int = 1, prices: Prices | None 
         schedule=schedule,
         usd_priced=usd_priced,
         rer=rer,
+        pay_existing=np.array([c.pay_existing for _, c in lines], dtype=bool),
     )
 
 

@@ -47,8 +47,7 @@ def yearly_costs(plan: SchoolPlan) -> dict[str, np.ndarray]:
     """The plan's cost lines (see the module): ``{item: (kind, (Y,) USD a year)}`` of the lines with any cost."""
     t = default_technologies()
     c, Y, year = plan.costs, plan.years, plan.year_index
-    solar_capex = np.where(c.power, t.solar_capex, 0.0)
-    solar_opex = np.where(c.power, t.solar_opex, 0.0)
+    solar_capex, solar_opex = c.power_capex, c.power_opex
     connected = (year >= 0) & (c.choice >= 0)
     active = connected[:, None] & (np.arange(Y)[None, :] >= year[:, None])  # (N, Y) connected by the year
     out: dict[str, tuple[str, np.ndarray]] = {}
@@ -64,8 +63,8 @@ def yearly_costs(plan: SchoolPlan) -> dict[str, np.ndarray]:
     powered = connected & c.power
     if powered.any():
         start = np.where(powered, year, -1)
-        out["solar kits"] = ("fixed_capex", (_bought(start, t.solar_lifetime, Y) * t.solar_capex).sum(axis=0))
-        out["solar upkeep"] = ("fixed_opex", (active & powered[:, None]).sum(axis=0) * t.solar_opex)
+        out["solar kits"] = ("fixed_capex", (_bought(start, t.solar_lifetime, Y) * solar_capex[:, None]).sum(axis=0))
+        out["solar upkeep"] = ("fixed_opex", (active & powered[:, None]).astype(float).T @ solar_opex)
     return out  # type: ignore[return-value]
 
 

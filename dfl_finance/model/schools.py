@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from dfl_finance.engine import Ints
+from dfl_finance.engine.network import spanning_links
 from dfl_finance.engine.rollout import ORDERS, connection_order, connection_years
 from dfl_finance.engine.schools import TECHNOLOGIES, SchoolCosts, Schools, Technologies, school_costs
 from dfl_finance.errors import OptionProblem, Problem, ScenarioError, known
@@ -98,11 +99,12 @@ MAX_EXTENSION_ROUNDS = 50
 
 def extended_fibre(table: SchoolTable, tech: Technologies, years: int, rate: float,
                    prefer: tuple[int, ...] | None) -> tuple[SchoolCosts, np.ndarray, int]:
-    """Fibre extension by greedy nearest extension: a school that takes fibre becomes a node for the others. In each
-    round the schools not yet on fibre measure their way to the nearest node or school on fibre (great-circle,
-    ``cKDTree``) and choose again; those that now take fibre join with that link, which they keep. Returns the costs,
-    the fibre distances used (a school on fibre: its own link) and the rounds. Each round is n log n; the schools on
-    fibre only grow (a shorter way never makes fibre dearer), so the rounds end."""
+    """Fibre extension: which schools take fibre by greedy nearest extension, then the links they lay by a minimum
+    spanning tree (:func:`~dfl_finance.engine.network.spanning_links`). In the greedy rounds a school that takes fibre
+    becomes a node for the others: in each round the schools not yet on fibre measure their way to the nearest node
+    or school on fibre (great-circle, ``cKDTree``) and choose again; those that now take fibre join. Returns the
+    costs, the fibre distances used (a school on fibre: its link in the tree) and the rounds. Each round is n log n;
+    the schools on fibre only grow (a shorter way never makes fibre dearer), so the rounds end."""
     s = engine_schools(table)
     lat = table.frame["lat"].to_numpy(dtype=float)
     lon = table.frame["lon"].to_numpy(dtype=float)
@@ -124,6 +126,16 @@ def extended_fibre(table: SchoolTable, tech: Technologies, years: int, rate: flo
         if not joined.any():
             break
         on = on | joined
+    # the network the extension lays: the minimum spanning tree of the schools on fibre and the network (existing
+    # fibre schools count as nodes), each school paying the edge to its parent (Giga's rule; engine.network)
+    laid = costs.choice == fibre
+    if laid.sum() > 1:
+        node_km = s.fibre_km[laid] if not existing.any() else np.minimum(
+            s.fibre_km[laid], nearest_km(lat[laid], lon[laid], lat[existing], lon[existing]))
+        tree_km = km.copy()
+        tree_km[laid] = spanning_links(lat[laid], lon[laid], node_km)
+        again = school_costs(replace(s, fibre_km=tree_km), tech, years, rate, prefer)
+        km, costs = tree_km, again
     return costs, km, rounds
 
 

@@ -16,7 +16,8 @@ from dfl_finance.inputs.profiles import data_dir, read_csv_rows
 FILE = "school_technologies.csv"
 #: The fields of each technology and their defaults where a technology has no such rule.
 FIELDS = {"capex_per_school": 0.0, "capex_per_km": 0.0, "opex_per_km": 0.0, "per_mbps": 0.0, "max_km": np.inf,
-          "min_coverage": 0.0, "max_mbps": np.inf, "lifetime": np.inf}
+          "min_coverage": 0.0, "max_mbps": np.inf, "lifetime": np.inf,
+          "opex_per_school": 0.0, "power_w": 0.0}
 
 
 @dataclass(frozen=True)
@@ -59,9 +60,12 @@ def _cached(folder: str) -> Technologies:
         capex_per_school=field("capex_per_school"), capex_per_km=field("capex_per_km"),
         opex_per_km=field("opex_per_km"), per_mbps=field("per_mbps"), max_km=field("max_km"),
         min_coverage=field("min_coverage"), max_mbps=field("max_mbps"), lifetime=field("lifetime"),
-        solar_capex=need("solar", "capex_per_school"), solar_opex=need("solar", "opex_per_school"),
+        solar_capex=values.get(("solar", "capex_per_school"), 0.0),
+        solar_opex=values.get(("solar", "opex_per_school"), 0.0),
         solar_lifetime=need("solar", "lifetime"), mbps_per_school=need("demand", "mbps_per_school"),
-        mbps_per_learner=need("demand", "mbps_per_learner"))
+        mbps_per_learner=need("demand", "mbps_per_learner"), opex_per_school=field("opex_per_school"),
+        power_watts=field("power_w"), solar_per_watt=values.get(("solar", "per_watt"), 0.0),
+        opex_years=int(values[("choice", "opex_years")]) if ("choice", "opex_years") in values else None)
 
 
 def default_technologies() -> Technologies:

@@ -38,6 +38,7 @@ KNOWN_UNITS = {
     "devices/learner",
     "USD", "USD/yr", "USD/km", "USD/km/yr", "USD/Mbps/yr", "USD/school", "USD/school/yr", "USD/W", "USD/month",
     "USD/device", "USD/trainee-day", "USD/teacher", "USD/learner/yr",
+    "W",  # the watts a connectivity technology draws (school_technologies.csv, power_w)
 }
 PROFILE_FIELDS = (set(CONTEXT_FIELDS) | {"connected_share", *TEXT_FIELDS}
                   | set(BUDGET_FIELDS.values()) | set(MACRO_FIELDS) | set(DEBT_FIELDS) - {"capacity"}
