@@ -47,9 +47,9 @@ ISO = "ISO 4217 currency codes, table A.1 (SIX, as published by datasets/currenc
 
 #: Fields every profiled country has (a value or a placeholder row), in the order they are written.
 REQUIRED_FIELDS = ("currency", "income_group", "lending_category", "fiscal_year_start", "schools", "learners",
-                   "teachers", "education_budget", "education_wage_share", "budget_growth", "inflation",
-                   "usd_inflation", "fx_rate", "gdp", "gdp_growth", "revenue", "exports", "dsf_capacity",
-                   "debt_risk", "pv_external_debt", "external_debt_service", "pv_public_debt")
+                   "teachers", "connected_share", "education_budget", "education_wage_share", "budget_growth",
+                   "inflation", "usd_inflation", "fx_rate", "gdp", "gdp_growth", "revenue", "exports",
+                   "dsf_capacity", "debt_risk", "pv_external_debt", "external_debt_service", "pv_public_debt")
 
 INCOME = {"Low income": "low", "Lower middle income": "lower-middle", "Upper middle income": "upper-middle",
           "High income": "high"}
@@ -106,7 +106,7 @@ def selected(class_rows: dict[str, dict[str, str]]) -> list[str]:
     out = {c for c, r in class_rows.items()
            if r["Lending category"] in ("IDA", "Blend")
            or (r["Lending category"] == "IBRD" and r["Income group"] in ("Low income", "Lower middle income"))}
-    return sorted(out | set(ALWAYS))
+    return sorted(out | (set(ALWAYS) & set(class_rows)))
 
 
 def _norm(name: str) -> str:
@@ -221,6 +221,12 @@ class Builder:
             f"PLACEHOLDER: the placeholder learners divided by an assumed {LEARNERS_PER_SCHOOL} learners a school "
             "(no school census or Giga list read)", "L", True)
 
+        proxy = ("the share of LDC schools online, 16% (a low-income country)" if self._income(iso3) == "low"
+                 else "the world share of schools online, 40%")
+        add("connected_share", "0.16" if proxy.startswith("the share of LDC") else "0.4", "share", 2021,
+            "PLACEHOLDER: no public figure of the country's connected schools was in the files here; the proxy of "
+            f"the hand-sourced profiles (UN, Sustainable Development Goals Report 2021): {proxy}", "L", True)
+
         # macro
         gdp = self.s("NY.GDP.MKTP.CD").latest(iso3)
         fx = self._fx(iso3)
@@ -308,6 +314,11 @@ class Builder:
         if pub is not None:
             add(*pub)
         return out
+
+    def _income(self, iso3: str) -> str:
+        """The income group (FY2026, else FY2025)."""
+        group = self.class26[iso3]["Income group"] or self.class25[iso3]["Income group"]
+        return INCOME[group]
 
     def _fx(self, iso3: str) -> tuple[str, str, str, int | None, str, str, bool]:
         cur = self.currency[iso3][0]
@@ -457,7 +468,9 @@ def build(data: Path, replace: bool = False) -> tuple[str, str]:
         iso3, field, placeholder = row[0], row[2], row[8].strip().lower() == "true"
         hand_fields.setdefault(iso3, set()).add(field)
         new = by_field.get(iso3, {}).get(field)
-        if replace and placeholder and new is not None and new[8] == "false":
+        # a sourced value replaces a hand placeholder: always where it confirms the same value (only the
+        # provenance changes), with ``replace`` also where the value differs
+        if placeholder and new is not None and new[8] == "false" and (replace or new[3] == row[3].strip()):
             out.append(_csv_line([iso3, row[1], *new[2:]]))  # a sourced value replaces the hand placeholder
         else:
             out.append(line)
@@ -478,7 +491,7 @@ def build(data: Path, replace: bool = False) -> tuple[str, str]:
         fx = b.hand_fx(row[0], int(row[2])) if replace and row[1] == "fx" and placeholder else None
         price_out.append(_csv_line(fx) if fx else line)  # a WDI rate replaces a hand placeholder rate
     # the hand-profiled countries' currencies get built rows only with ``replace`` (they move the bundled outputs)
-    skip = () if replace else {b.currency[c][0] for c in ALWAYS}
+    skip = () if replace else {b.currency[c][0] for c in hand_fields if c in b.currency}
     price_out += [_csv_line(r) for r in b.price_rows(have, skip)]
     return "".join(out), "".join(price_out)
 

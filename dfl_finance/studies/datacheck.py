@@ -90,7 +90,8 @@ def _check_rows(path: Path, id_column: str, fields: set[str] | None = None) -> t
             try:
                 if row.get("unit", "").strip() == "1/yr":  # a rate (growth, inflation) may fall, never by 100%
                     if not float(row["value"]) > -1:
-                        problems.append(f"{where}: a rate of -100% or less ({row['value']})")
+                        problems.append(f"{where}: {row.get('field') or row.get('id') or 'value'} is a rate of "
+                                        f"-100% or less ({row['value']})")
                 elif float(row["value"]) < 0:
                     problems.append(f"{where}: negative value {row['value']}")
             except ValueError:
