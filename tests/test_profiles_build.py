@@ -41,11 +41,12 @@ def test_the_build_reproduces_the_shipped_files_byte_for_byte():
 
 def test_the_hand_rows_come_first_line_for_line_but_for_confirmed_placeholders():
     """The hand file's lines open the built file unchanged, except a hand placeholder whose value the built row
-    confirms (the lending categories of RWA, NPL, BGD and PER: same value, now sourced)."""
+    confirms (the lending categories of RWA, NPL, BGD and PER, the debt risks of NPL and BGD: same value, now
+    sourced)."""
     hand = (DATA / "raw" / "hand" / "country_profiles.csv").read_text(encoding="utf-8").splitlines()
     built = (DATA / "country_profiles.csv").read_text(encoding="utf-8").splitlines()[:len(hand)]
     changed = [(a, b) for a, b in zip(hand, built) if a != b]
-    assert {next(csv.reader([a]))[2] for a, _ in changed} == {"lending_category"}
+    assert {next(csv.reader([a]))[2] for a, _ in changed} == {"lending_category", "debt_risk"}
     for a, b in changed:
         old, new = next(csv.reader([a])), next(csv.reader([b]))
         assert old[:4] == new[:4] and old[8] == "true" and new[8] == "false"
@@ -176,6 +177,16 @@ def raw(tmp_path: Path) -> Path:
     _wdi(w, "SE.PRM.ENRL.TC.ZS", {("AAA", 2019): 45.0})
     _wdi(w, "SP.POP.TOTL", {("AAA", 2024): 30e6, ("CCC", 2024): 3e6})
     _wdi(w, "SP.POP.0014.TO.ZS", {("AAA", 2024): 45.0, ("CCC", 2024): 30.0})
+    _write(data / "raw" / "fdl_lic_dsa" / "DSA_id.csv",
+           ["dsa.id", "dsa.country", "dsa.year", "dsa.month", "dsa.method", "ccl.ext.dist.risk", "ccl.tot.dist.risk",
+            "dcc.ci.rtng", "cpia.rtng"],
+           [["AAA_2023_11", "Alfa", "2023", "November", "post.2017", "Moderate", "High", "Strong", ""],
+            ["AAA_2023_03", "Alfa", "2023", "March", "post.2017", "High", "High", "Weak", ""],
+            ["AAA_2016_05", "Alfa", "2016", "May", "pre.2017", "Low", "", "", "Medium"]])
+    _write(data / "raw" / "wdi_meta" / "WDICountry_2019.csv",
+           ["Country Code", "Table Name", "Currency Unit", "Special Notes"],
+           [["AAA", "Alfa", "Alfa lira", "Ministry. Fiscal year end: June 30; reporting period for national accounts "
+             "data: FY."], ["CCC", "Charlie", "U.S. dollar", "No note on the fiscal year."]])
     _write(data / "raw" / "hand" / "country_profiles.csv", bp.PROFILE_HEADER,
            [["AAA", "Alfa", "lending_category", "ida-only", "code", "2025", "PLACEHOLDER: from memory", "L", "true"],
             ["AAA", "Alfa", "gdp_growth", "0.09", "1/yr", "2026", "PLACEHOLDER: from memory", "L", "true"]])
@@ -216,7 +227,37 @@ def test_known_answers_of_the_rules(raw):
     assert (v["learners"], v["teachers"], v["schools"]) == (9e6, 2e5, 22500)
     assert v["fx_rate"] == 110 and b[("AAA", "fx_rate")]["year"] == "2024" and v["gdp"] == 2.5e9
     assert (v["inflation"], v["usd_inflation"], v["budget_growth"]) == (0.2, 0.029, 0.05)
-    assert b[("AAA", "income_group")]["value"] == "low" and b[("AAA", "dsf_capacity")]["placeholder"] == "true"
+    assert b[("AAA", "income_group")]["value"] == "low"
+
+
+def test_the_latest_dsa_gives_risk_and_capacity_and_the_wdi_notes_the_fiscal_year(raw):
+    """AAA has three DSAs; the latest is November 2023 (after March 2023, same year): moderate external risk,
+    strong capacity (Table C), year 2023, sourced. Its WDI note "Fiscal year end: June 30" gives a July start (7).
+    CCC, an IBRD borrower without a DSA, has no LIC-DSF rows; its note names no fiscal year end: a January
+    placeholder."""
+    b, _ = _built(raw)
+    assert (b[("AAA", "debt_risk")]["value"], b[("AAA", "dsf_capacity")]["value"]) == ("moderate", "strong")
+    assert b[("AAA", "debt_risk")]["year"] == "2023" and b[("AAA", "debt_risk")]["placeholder"] == "false"
+    assert "AAA_2023_11" in b[("AAA", "dsf_capacity")]["source"]
+    assert (b[("AAA", "fiscal_year_start")]["value"], b[("AAA", "fiscal_year_start")]["placeholder"]) == ("7",
+                                                                                                        "false")
+    assert (b[("CCC", "fiscal_year_start")]["value"], b[("CCC", "fiscal_year_start")]["placeholder"]) == ("1", "true")
+
+
+def test_a_pre_2017_dsa_gives_the_cpia_rating_as_capacity(raw):
+    """With only the May 2016 DSA (pre-2017 framework): low risk, capacity from the CPIA rating (medium)."""
+    path = raw / "raw" / "fdl_lic_dsa" / "DSA_id.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join([lines[0], lines[3]]) + "\n", encoding="utf-8")
+    b, _ = _built(raw)
+    assert (b[("AAA", "debt_risk")]["value"], b[("AAA", "dsf_capacity")]["value"]) == ("low", "medium")
+    assert "CPIA" in b[("AAA", "dsf_capacity")]["source"]
+
+
+@pytest.mark.parametrize("end, month", [("June 30", 7), ("July 14", 7), ("March 20", 3), ("December 31", 1),
+                                        ("September 30", 10)])
+def test_the_fiscal_year_starts_the_day_after_it_ends(end, month):
+    assert bp.fiscal_year_start(end) == month
 
 
 def test_which_countries_and_the_ibrd_rules(raw):

@@ -43,6 +43,10 @@ WDI = ("World Bank, World Development Indicators (WDI), CC BY 4.0; vintage of 1 
        "datasets/world-development-indicators (commit 4ebec5a)")
 CLASS = ("World Bank, \"World Bank Country and Lending Groups\" (CLASS.xlsx, sheet 'List of economies'), "
          "classification of 1 July {fy0} for fiscal year {fy}, CC BY 4.0")
+DSA = ("Finance for Development Lab (FDL), LIC-DSAs Database (2013-2024 DSAs, published January 2025), compiled from "
+       "the joint IMF-World Bank Debt Sustainability Analyses")
+WDI_META = ("World Bank, World Development Indicators, country metadata (WDICountry.csv, 'Special Notes'), CC BY 4.0; "
+            "the WDI 2018 release downloaded on 5 June 2019 (as mirrored by korenmiklos/dc-economics-data)")
 ISO = "ISO 4217 currency codes, table A.1 (SIX, as published by datasets/currency-codes, PDDL; vintage February 2026)"
 
 #: Fields every profiled country has (a value or a placeholder row), in the order they are written.
@@ -101,6 +105,44 @@ def read_class(path: Path) -> dict[str, dict[str, str]]:
         return {r["Code"]: r for r in csv.DictReader(fh)}
 
 
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")
+RISK = {"Low": "low", "Moderate": "moderate", "High": "high", "In debt distress": "in-distress"}
+CAPACITY = {"Weak": "weak", "Medium": "medium", "Strong": "strong"}
+
+
+def read_dsa(path: Path) -> dict[str, dict[str, str]]:
+    """The latest DSA of each country in the FDL database (by year, then month): {iso3: row}."""
+    latest: dict[str, dict[str, str]] = {}
+    with path.open(newline="", encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            iso3 = r["dsa.id"][:3]
+            key = (int(r["dsa.year"]), MONTHS.index(r["dsa.month"]))
+            old = latest.get(iso3)
+            if old is None or key > (int(old["dsa.year"]), MONTHS.index(old["dsa.month"])):
+                latest[iso3] = r
+    return latest
+
+
+def read_fiscal_year_ends(path: Path) -> dict[str, str]:
+    """{iso3: "June 30"} from the WDI country notes' "Fiscal year end: June 30"."""
+    out: dict[str, str] = {}
+    with path.open(newline="", encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            m = re.search(r"Fiscal year end: ([A-Z][a-z]+) (\d{1,2})", r["Special Notes"])
+            if m and m.group(1) in MONTHS:
+                out[r["Country Code"]] = f"{m.group(1)} {m.group(2)}"
+    return out
+
+
+def fiscal_year_start(end: str) -> int:
+    """The month (1-12) in which the fiscal year starts, the day after ``end``: June 30 -> 7; July 14 -> 7 (July
+    15); March 20 -> 3 (March 21); December 31 -> 1."""
+    month, day = end.split()
+    m = MONTHS.index(month) + 1
+    return m % 12 + 1 if int(day) >= 28 else m
+
+
 def selected(class_rows: dict[str, dict[str, str]]) -> list[str]:
     """The profiled economies: IDA and blend, and the low- and lower-middle-income IBRD borrowers, plus ALWAYS."""
     out = {c for c, r in class_rows.items()
@@ -143,6 +185,8 @@ class Builder:
         self.class26 = read_class(raw / "wb_class" / "class_fy2026.csv")
         self.class25 = read_class(raw / "wb_class" / "class_fy2025.csv")
         self.iso = read_iso4217(raw / "iso4217" / "codes-all.csv")
+        self.dsa = read_dsa(raw / "fdl_lic_dsa" / "DSA_id.csv")
+        self.fy_end = read_fiscal_year_ends(raw / "wdi_meta" / "WDICountry_2019.csv")
         folder = raw / "wdi"
         self.wdi = {p.stem: read_wdi(folder, p.stem) for p in sorted(folder.glob("*.csv"))}
         self.countries = selected(self.class26)
@@ -195,8 +239,14 @@ class Builder:
                 "M", False)
         add("lending_category", LENDING[row["Lending category"]], "code", 2025,
             CLASS.format(fy0=2025, fy=2026) + f": lending category {row['Lending category']}", "H", False)
-        add("fiscal_year_start", "1", "month", None, "PLACEHOLDER: fiscal year assumed to start in January; the "
-            "fiscal year end (WDI country metadata, 'Special Notes') was not in the files read here", "L", True)
+        if iso3 in self.fy_end:
+            add("fiscal_year_start", str(fiscal_year_start(self.fy_end[iso3])), "month", 2019,
+                f"{WDI_META}, {iso3}: 'Fiscal year end: {self.fy_end[iso3]}'; the fiscal year starts the day after. "
+                "A change since 2019 is not reflected", "M", False)
+        else:
+            add("fiscal_year_start", "1", "month", None, "PLACEHOLDER: January assumed; the WDI country notes "
+                f"({WDI_META}) give no fiscal year end for {iso3}, which does not prove a calendar fiscal year",
+                "L", True)
 
         # counts: primary + secondary, public (placeholders: no enrolment or school census was read here)
         pop = self.s("SP.POP.TOTL").latest(iso3)
@@ -273,12 +323,23 @@ class Builder:
         for field, code, what in (("revenue", "GC.REV.XGRT.GD.ZS", "revenue, excluding grants, % of GDP"),
                                   ("exports", "NE.EXP.GNFS.ZS", "exports of goods and services, % of GDP")):
             add(*self._share_of_gdp(iso3, field, code, what, gdp))
-        if row["Lending category"] != "IBRD":  # an IBRD borrower is not assessed under the LIC-DSF: no rows
-            add("dsf_capacity", "medium", "code", None, "PLACEHOLDER: LIC-DSF debt-carrying capacity not read (no "
-                "DSA in the files here); the middle category is assumed", "L", True)
-            add("debt_risk", "moderate", "code", None, "PLACEHOLDER: risk of external debt distress not read (the "
-                "IMF's 'List of LIC DSAs for PRGT-Eligible Countries' was not in the files here); moderate is "
-                "assumed", "L", True)
+        dsa = self.dsa.get(iso3)
+        if dsa is not None:
+            post = dsa["dsa.method"] == "post.2017"
+            cap = dsa["dcc.ci.rtng"] if post else dsa["cpia.rtng"]
+            where = (f"{DSA}: DSA {dsa['dsa.id']} ({dsa['dsa.month']} {dsa['dsa.year']}, {dsa['dsa.method']} "
+                     "framework), the latest of the country in the database")
+            add("dsf_capacity", CAPACITY[cap], "code", int(dsa["dsa.year"]), f"{where}; Table C, debt-carrying "
+                f"capacity (composite indicator rating): {cap}" if post else f"{where}; CPIA policy rating (the "
+                f"capacity measure of the pre-2017 framework): {cap}", "M", False)
+            add("debt_risk", RISK[dsa["ccl.ext.dist.risk"]], "code", int(dsa["dsa.year"]),
+                f"{where}; Table A, risk of external debt distress: {dsa['ccl.ext.dist.risk']}"
+                + (f" (overall: {dsa['ccl.tot.dist.risk']})" if dsa["ccl.tot.dist.risk"] else ""), "M", False)
+        elif row["Lending category"] != "IBRD":  # an IBRD borrower without a LIC DSA: not assessed, no rows
+            add("dsf_capacity", "medium", "code", None, "PLACEHOLDER: no LIC DSA of the country in the FDL "
+                "database (2013-2024); the middle debt-carrying capacity is assumed", "L", True)
+            add("debt_risk", "moderate", "code", None, "PLACEHOLDER: no LIC DSA of the country in the FDL database "
+                "(2013-2024); moderate risk of external debt distress is assumed", "L", True)
         ppg = self.s("DT.DOD.DPPG.CD").latest(iso3)
         if ppg:
             add("pv_external_debt", _fmt(ppg[1]), "USD", ppg[0], "PLACEHOLDER: the NOMINAL stock of public and "
