@@ -774,3 +774,82 @@ def cmd_data_check(args: argparse.Namespace) -> int:
         print(f"data-check: {len(problems)} problem(s)", file=sys.stderr)
         return EXIT_INPUT
     return EXIT_OK
+
+
+def cmd_country_import(args: argparse.Namespace) -> int:
+    """``country import``: read the files given into the country's rows of a profiles CSV, and say what it filled
+    and what is still missing."""
+    # loaded when the command runs: `--help` and `validate` start without it
+    from dfl_finance.atomic import write_file_atomically
+    from dfl_finance.inputs import importers as imp
+    from dfl_finance.inputs.profiles import PROFILES_ENV, country_profiles
+
+    iso3 = args.country.upper()
+    if not (len(iso3) == 3 and iso3.isalpha()):
+        print(f"--country: an ISO 3166-1 alpha-3 code such as RWA (got {args.country!r})", file=sys.stderr)
+        return EXIT_INPUT
+    if args.uis_labels and not args.uis:
+        print("--uis-labels: give the UIS data file too (--uis)", file=sys.stderr)
+        return EXIT_INPUT
+    if not any((args.wdi, args.weo, args.uis, args.dsa, args.giga)):
+        print("country import: give at least one file (--wdi, --weo, --uis, --dsa, --giga)", file=sys.stderr)
+        return EXIT_INPUT
+    env = os.environ.get(PROFILES_ENV, "")
+    target = Path(args.to) if args.to else Path(env.split(os.pathsep)[-1] if env.strip() else
+                                                "country_profiles.csv")
+    existing = imp.read_profile_rows(target)
+    in_target = next((r["value"] for r in existing if r["iso3"].upper() == iso3 and r["field"] == "currency"), None)
+    known = None  # the country's profile as the other commands read it now (the data folder's, the user's)
+    with contextlib.suppress(DflFinanceError):  # a profiles file named but not yet written
+        known = country_profiles().get(iso3)
+    has = in_target or (known.currency if known else None)
+    if args.currency and has and args.currency.upper() != has.upper():
+        where = target if in_target else "the country's profile"
+        print(f"--currency: {args.currency}, but {where} gives {iso3} the currency {has}", file=sys.stderr)
+        return EXIT_INPUT
+    currency = args.currency or in_target or (known.currency if known else None)
+    currency = currency.upper() if currency else None
+    results = []
+    for path in args.wdi or ():
+        results.append(imp.read_wdi(path, iso3, currency=currency, vintage=args.vintage))
+    for path in args.weo or ():
+        results.append(imp.read_weo(path, iso3, currency=currency, vintage=args.vintage))
+    for j, path in enumerate(args.uis or ()):
+        labels = args.uis_labels[min(j, len(args.uis_labels) - 1)] if args.uis_labels else None
+        results.append(imp.read_uis(path, iso3, labels=labels, vintage=args.vintage))
+    for path in args.dsa or ():
+        results.append(imp.read_dsa(path, iso3))
+    for path in args.giga or ():
+        results.append(imp.read_giga(path, iso3, vintage=args.vintage))
+    combined = imp.combine(results, country=args.name or "")
+    rows = list(combined.rows)
+    if args.currency and not has:
+        rows.insert(0, imp.ProfileRow(iso3, combined.country, "currency", currency or "", "code", None,
+                                      f"ISO 4217 currency code, as given to `dfl-finance country import "
+                                      f"--currency {currency}`", "M"))
+    merged, report = imp.merge_rows(existing, imp.Imported(combined.dataset, iso3, combined.country,
+                                                           tuple(rows), combined.missing))
+    write_file_atomically(target, imp.profile_csv_text(merged))
+    print(f"{iso3} {report.written[0].country if report.written else combined.country}: wrote "
+          f"{len(report.written)} field(s) to {target}")
+    table = [{"field": r.field, "value": r.value if isinstance(r.value, str) else
+              f"{r.value:,.0f}" if abs(r.value) >= 1e4 else f"{r.value:.6g}",
+              "unit": r.unit, "year": str(r.year or "-"), "source": r.source} for r in report.written]
+    if table:
+        print(table_text(table, left=("field", "value", "unit", "year", "source")))
+    for f in report.kept:
+        print(f"kept  {f}: the file's sourced value (the import had only a placeholder)")
+    elsewhere = [f for f in report.missing if known is not None and f in known.values]
+    missing = [f for f in report.missing if f not in elsewhere]
+    if elsewhere:
+        print(f"\nnot in {target}, taken from the other profiles ({', '.join(elsewhere)})")
+    if missing:
+        print("\nstill missing (the scenario must give these, or import another file):")
+        for f in missing:
+            print(f"  {f}: {combined.missing.get(f, 'none of the files given has it')}")
+    if report.placeholders:
+        print("\nstill placeholders: " + ", ".join(report.placeholders))
+    here = str(target.resolve())
+    if here not in (str(Path(p).resolve()) for p in env.split(os.pathsep) if p.strip()):
+        print(f"\nto use it in validate, run and new --country: export {PROFILES_ENV}={here}")
+    return EXIT_OK

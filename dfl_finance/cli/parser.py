@@ -9,6 +9,7 @@ from dfl_finance.cli.commands import (
     DRAWS_OUT_ROWS,
     cmd_compare,
     cmd_countries,
+    cmd_country_import,
     cmd_data_check,
     cmd_optimise,
     cmd_portfolio,
@@ -276,6 +277,37 @@ def build_parser() -> argparse.ArgumentParser:
                        description="List the country profiles that `scenario.country` can name, with their values "
                        "(* marks a placeholder without a public source).")
     p.set_defaults(func=cmd_countries)
+
+    p = sub.add_parser("country", help="country profiles from public data files: `country import`",
+                       description="Write a country's profile from the public files a ministry analyst downloads.")
+    country = p.add_subparsers(dest="country_command", required=True, metavar="ACTION")
+    p = country.add_parser(
+        "import", help="write or update a country's profile from WDI, WEO, UIS, DSA and Giga files",
+        description="Read any of the files given for one country and write its rows into a country-profiles CSV "
+        "(--to; default: the last file DFL_FINANCE_PROFILES names, else ./country_profiles.csv), replacing the "
+        "rows of the fields filled and keeping the others; a sourced value is never replaced by a placeholder. "
+        "Prints every field filled (value, year, source) and every profile field still missing. Point "
+        "DFL_FINANCE_PROFILES at the file so that validate, run and new --country use it. Formats: "
+        "docs/country-import.md.")
+    p.add_argument("--country", required=True, metavar="ISO3", help="the country (ISO 3166-1 alpha-3)")
+    p.add_argument("--wdi", action="append", metavar="FILE",
+                   help="World Bank WDI/EdStats CSV: the bulk WDICSV.csv or the API's CSV download")
+    p.add_argument("--weo", action="append", metavar="FILE",
+                   help="IMF World Economic Outlook database file (WEO<Mon><YYYY>all.xls, tab-separated)")
+    p.add_argument("--uis", action="append", metavar="FILE",
+                   help="UIS bulk data file <DATASET>_DATA_NATIONAL.csv")
+    p.add_argument("--uis-labels", action="append", metavar="FILE",
+                   help="its labels file <DATASET>_LABEL.csv (the counts of learners and teachers need it)")
+    p.add_argument("--dsa", action="append", metavar="FILE",
+                   help="a DSA's baseline table typed as CSV (layout: docs/country-import.md)")
+    p.add_argument("--giga", action="append", metavar="FILE", help="a Giga / Project Connect school list (CSV)")
+    p.add_argument("--currency", metavar="CODE",
+                   help="ISO 4217 code of the local currency (default: the profile's); the unit of fx_rate and "
+                   "education_budget")
+    p.add_argument("--name", help="the country's name (default: as the files spell it)")
+    p.add_argument("--vintage", help="the edition of the files, for the sources (default: as the files say)")
+    p.add_argument("--to", metavar="FILE", help="the profiles CSV to write or update")
+    p.set_defaults(func=cmd_country_import)
 
     p = sub.add_parser("templates", help="list the programme templates in data/",
                        description="List the programme templates that `[[programme]] template = ...` can name.")

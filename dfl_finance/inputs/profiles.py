@@ -213,6 +213,11 @@ def _provenance(row: dict[str, str]) -> Provenance:
 
 @lru_cache(maxsize=8)
 def _load_profiles(folder: str) -> dict[str, CountryProfile]:
+    return _read_profiles(Path(folder) / "country_profiles.csv")
+
+
+def _read_profiles(path: Path) -> dict[str, CountryProfile]:
+    """The profiles of a file in the layout of ``country_profiles.csv``."""
     def parse(row: dict[str, str]) -> tuple[str, str, str, ProfileValue]:
         field = row["field"].strip()
         raw = row["value"].strip()
@@ -222,15 +227,59 @@ def _load_profiles(folder: str) -> dict[str, CountryProfile]:
 
     names: dict[str, str] = {}
     values: dict[str, dict[str, ProfileValue]] = {}
-    for iso3, name, field, value in _parsed_rows(Path(folder) / "country_profiles.csv", parse):
+    for iso3, name, field, value in _parsed_rows(path, parse):
         names[iso3] = name
         values.setdefault(iso3, {})[field] = value
     return {iso3: CountryProfile(iso3, names[iso3], values[iso3]) for iso3 in names}
 
 
 def country_profiles() -> dict[str, CountryProfile]:
-    """All country profiles of the data folder, by ISO3 code."""
-    return _load_profiles(str(data_dir()))
+    """All country profiles of the data folder, by ISO3 code, with the user's profiles files
+    (``DFL_FINANCE_PROFILES``, :func:`user_profiles_files`) laid over them: a user's row replaces the data folder's
+    row of the same country and field."""
+    shipped = _load_profiles(str(data_dir()))
+    files = user_profiles_files()
+    if not files:
+        return shipped
+    stamped = tuple((str(f), f.stat().st_mtime_ns) for f in files)  # an edited file is read again
+    return _overlay_profiles(shipped, _load_user_profiles(stamped))
+
+
+#: Environment variable naming the user's country-profiles files (``dfl-finance country import`` writes one), in
+#: the layout of ``data/country_profiles.csv``; several are separated by the path separator (``:``; ``;`` on
+#: Windows), later files over earlier ones. They are laid over the data folder's profiles.
+PROFILES_ENV = "DFL_FINANCE_PROFILES"
+
+
+def user_profiles_files() -> list[Path]:
+    """The files that ``DFL_FINANCE_PROFILES`` names (none if it is not set); a file named that does not exist is
+    a :class:`DataError`."""
+    env = os.environ.get(PROFILES_ENV, "")
+    files = [Path(p) for p in env.split(os.pathsep) if p.strip()]
+    for f in files:
+        if not f.is_file():
+            raise DataError(f"country profiles file not found: {f} (check {PROFILES_ENV})")
+    return files
+
+
+@lru_cache(maxsize=8)
+def _load_user_profiles(stamped: tuple[tuple[str, int], ...]) -> dict[str, CountryProfile]:
+    out: dict[str, CountryProfile] = {}
+    for path, _ in stamped:
+        out = _overlay_profiles(out, _read_profiles(Path(path)))
+    return out
+
+
+def _overlay_profiles(base: Mapping[str, CountryProfile], top: Mapping[str, CountryProfile]
+                      ) -> dict[str, CountryProfile]:
+    """``base`` with ``top`` over it: per country, ``top``'s values replace ``base``'s field by field (and its
+    name the name)."""
+    out = dict(base)
+    for iso3, prof in top.items():
+        below = out.get(iso3)
+        out[iso3] = prof if below is None else CountryProfile(iso3, prof.name or below.name,
+                                                              {**below.values, **prof.values})
+    return out
 
 
 @dataclass(frozen=True)
@@ -550,5 +599,5 @@ def macro_data() -> MacroData:
 def clear_caches() -> None:
     """Forget the data read so far (the next call reads data/ again, e.g. after editing a file)."""
     for loader in (_load_profiles, _load_terms, _load_unit_costs, _load_templates, _load_macro_data,
-                   _load_unit_cost_ranges):
+                   _load_unit_cost_ranges, _load_user_profiles):
         loader.cache_clear()

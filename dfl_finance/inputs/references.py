@@ -55,7 +55,8 @@ def apply_country_profile(raw: dict[str, Any]) -> dict[str, Any]:
     profiles = country_profiles()
     if country not in profiles:
         raise ScenarioError([Problem("scenario.country", f"no country profile with this code in data/ "
-                                     f"(known: {known(sorted(profiles))})", country)])
+                                     f"(known: {known(sorted(profiles))}; `dfl-finance country import` writes "
+                                     "one from public data files)", country)])
     out = dict(raw)
     for table, values in profile_defaults(raw, profiles[country]).items():
         given = raw.get(table, {})

@@ -43,7 +43,7 @@ from typing import IO, TYPE_CHECKING, Any, TypeGuard
 
 from dfl_finance.atomic import fsync_file, sync_folder, write_file_atomically
 from dfl_finance.errors import DataError, DflFinanceError
-from dfl_finance.inputs.profiles import data_dir
+from dfl_finance.inputs.profiles import data_dir, user_profiles_files
 from dfl_finance.inputs.references import fx_assumption
 from dfl_finance.outputs.csv_columns import columns_csv_text
 from dfl_finance.outputs.formatting import currency_of
@@ -206,9 +206,16 @@ def _data_files() -> dict[str, object]:
         folder = data_dir().resolve()
     except DataError:
         return {"folder": None, "files": []}
-    return {"folder": str(folder), "files": [
+    out: dict[str, object] = {"folder": str(folder), "files": [
         {"path": name, "sha256": file_sha256(folder / name) if (folder / name).is_file() else None}
         for name in DATA_FILES]}
+    try:  # the user's profiles laid over the data folder's (DFL_FINANCE_PROFILES), when there are any
+        user = user_profiles_files()
+    except DataError:
+        user = []
+    if user:
+        out["user_profiles"] = [{"path": str(f.resolve()), "sha256": file_sha256(f)} for f in user]
+    return out
 
 
 def _versions() -> dict[str, str | None]:
