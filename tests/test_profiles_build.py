@@ -141,9 +141,14 @@ def _write(path: Path, header: list[str], rows: list[list[object]]) -> None:
         w.writerows(rows)
 
 
-def _wdi(folder: Path, code: str, values: dict[tuple[str, int], float]) -> None:
-    _write(folder / f"{code}.csv", ["Country Name", "Country Code", "Year", "Value"],
-           [[iso3, iso3, y, v] for (iso3, y), v in sorted(values.items())])
+def _wdi(path: Path, series: dict[str, dict[tuple[str, int], float]]) -> None:
+    """A WDI slice in the bulk file's layout: one row per country and indicator, one column per year."""
+    years = list(range(2015, 2026))
+    rows: list[list[object]] = []
+    for code, values in sorted(series.items()):
+        for iso3 in sorted({c for c, _ in values}):
+            rows.append([iso3, iso3, code, code, *(values.get((iso3, y), "") for y in years)])
+    _write(path, ["Country Name", "Country Code", "Indicator Name", "Indicator Code", *map(str, years)], rows)
 
 
 @pytest.fixture
@@ -162,21 +167,21 @@ def raw(tmp_path: Path) -> Path:
            [["ALFA", "Indian Rupee", "INR", "356", "2", ""], ["ALFA", "Alfa Lira", "ALF", "999", "2", ""],
             ["INDIA", "Indian Rupee", "INR", "356", "2", ""], ["ALFA", "Old Lira", "ALO", "998", "2", "2001-01"],
             ["CHARLIE (THE)", "US Dollar", "USD", "840", "2", ""], ["BRAVO", "Bravo Peso", "BRP", "997", "2", ""]])
-    w = data / "raw" / "wdi"
-    _wdi(w, "NY.GDP.MKTP.CD", {("AAA", 2023): 2e9, ("AAA", 2024): 2.5e9, ("CCC", 2024): 1e9})
-    _wdi(w, "NY.GDP.MKTP.KD.ZG", {("AAA", 2024): 5.0, ("CCC", 2024): 3.0})
-    _wdi(w, "FP.CPI.TOTL.ZG", {("AAA", 2019): 5.0, ("AAA", 2020): 10.0, ("AAA", 2021): 20.0, ("USA", 2024): 2.9})
-    _wdi(w, "PA.NUS.FCRF", {("AAA", 2023): 100.0, ("AAA", 2024): 110.0})
-    _wdi(w, "NE.EXP.GNFS.ZS", {("AAA", 2023): 25.0})
-    _wdi(w, "GC.REV.XGRT.GD.ZS", {("AAA", 2024): 12.0, ("CCC", 2024): 20.0})
-    _wdi(w, "DT.DOD.DPPG.CD", {("AAA", 2023): 8e8})
-    _wdi(w, "DT.TDS.DECT.EX.ZS", {("AAA", 2023): 10.0})
-    _wdi(w, "GC.DOD.TOTL.GD.ZS", {})
-    _wdi(w, "SE.XPD.TOTL.GD.ZS", {("AAA", 2023): 4.0})
-    _wdi(w, "SE.XPD.TOTL.GB.ZS", {("AAA", 2023): 16.0})
-    _wdi(w, "SE.PRM.ENRL.TC.ZS", {("AAA", 2019): 45.0})
-    _wdi(w, "SP.POP.TOTL", {("AAA", 2024): 30e6, ("CCC", 2024): 3e6})
-    _wdi(w, "SP.POP.0014.TO.ZS", {("AAA", 2024): 45.0, ("CCC", 2024): 30.0})
+    _wdi(data / "raw" / "wdi" / "WDICSV_slice.csv", {
+        "NY.GDP.MKTP.CD": {("AAA", 2023): 2e9, ("AAA", 2024): 2.5e9, ("CCC", 2024): 1e9},
+        "NY.GDP.MKTP.KD.ZG": {("AAA", 2024): 5.0, ("CCC", 2024): 3.0},
+        "FP.CPI.TOTL.ZG": {("AAA", 2019): 5.0, ("AAA", 2020): 10.0, ("AAA", 2021): 20.0, ("USA", 2024): 2.9},
+        "PA.NUS.FCRF": {("AAA", 2023): 100.0, ("AAA", 2024): 110.0},
+        "NE.EXP.GNFS.ZS": {("AAA", 2023): 25.0},
+        "GC.REV.XGRT.GD.ZS": {("AAA", 2024): 12.0, ("CCC", 2024): 20.0},
+        "DT.DOD.DPPG.CD": {("AAA", 2023): 8e8},
+        "DT.TDS.DECT.EX.ZS": {("AAA", 2023): 10.0},
+        "SE.XPD.TOTL.GD.ZS": {("AAA", 2023): 4.0},
+        "SE.XPD.TOTL.GB.ZS": {("AAA", 2023): 16.0},
+        "SE.PRM.ENRL.TC.ZS": {("AAA", 2019): 45.0},
+        "SP.POP.TOTL": {("AAA", 2024): 30e6, ("CCC", 2024): 3e6},
+        "SP.POP.0014.TO.ZS": {("AAA", 2024): 45.0, ("CCC", 2024): 30.0},
+    })
     _write(data / "raw" / "fdl_lic_dsa" / "DSA_id.csv",
            ["dsa.id", "dsa.country", "dsa.year", "dsa.month", "dsa.method", "ccl.ext.dist.risk", "ccl.tot.dist.risk",
             "dcc.ci.rtng", "cpia.rtng"],
@@ -343,3 +348,23 @@ def test_the_data_check_takes_a_falling_rate_but_not_a_fall_of_100_percent(tmp_p
     assert rate_problems == ([] if problem is None else [rate_problems[0]])
     if problem is not None:
         assert problem in rate_problems[0] and "country_profiles.csv" in rate_problems[0]
+
+
+def test_a_slice_with_the_counts_gives_sourced_learners_and_teachers(raw):
+    """A slice that also has the enrolment and teacher counts and the PPG debt service (as the full WDI does) fills
+    them through the importers' reader, sourced: learners SE.PRM.ENRL 6e6 + SE.SEC.ENRL 2e6 = 8e6 (2022), teachers
+    SE.PRM.TCHR 1.2e5 + SE.SEC.TCHR 8e4 = 2e5, external debt service DT.TDS.DPPG.CD USD 3e7 (2023); the schools stay
+    a placeholder, 8e6 / 400 = 20,000."""
+    path = raw / "raw" / "wdi" / "WDICSV_slice.csv"
+    extra = {"SE.PRM.ENRL": 6e6, "SE.SEC.ENRL": 2e6, "SE.PRM.TCHR": 1.2e5, "SE.SEC.TCHR": 8e4}
+    with path.open("a", encoding="utf-8") as fh:
+        for code, v in extra.items():
+            fh.write(",".join(["AAA", "AAA", code, code, *[""] * 7, str(v), *[""] * 3]) + "\n")  # 2022 of 2015-2025
+        fh.write(",".join(["AAA", "AAA", "DT.TDS.DPPG.CD", "DT.TDS.DPPG.CD", *[""] * 8, "3e7", "", ""]) + "\n")
+    b, _ = _built(raw)
+    assert (b[("AAA", "learners")]["value"], b[("AAA", "learners")]["year"]) == ("8000000", "2022")
+    assert b[("AAA", "learners")]["placeholder"] == "false" and "SE.SEC.ENRL" in b[("AAA", "learners")]["source"]
+    assert b[("AAA", "teachers")]["value"] == "200000" and b[("AAA", "teachers")]["placeholder"] == "false"
+    assert b[("AAA", "external_debt_service")]["value"] == "30000000"
+    assert b[("AAA", "external_debt_service")]["placeholder"] == "false"
+    assert (b[("AAA", "schools")]["value"], b[("AAA", "schools")]["placeholder"]) == ("20000", "true")

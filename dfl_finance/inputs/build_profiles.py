@@ -13,8 +13,12 @@ Inputs (each with its licence beside it):
 - ``raw/wb_class/class_fy2026.csv`` (and ``class_fy2025.csv`` for an economy unclassified in FY2026): the World
   Bank's "World Bank Country and Lending Groups" (CLASS.xlsx), sheet "List of economies". It selects the profiled
   countries: every IDA or blend country, and every low- or lower-middle-income country that borrows from IBRD.
-- ``raw/wdi/<INDICATOR>.csv``: World Development Indicators, one indicator a file (columns ``Country Name, Country
-  Code, Year, Value``), sliced to the profiled countries and the years from 2010.
+- ``raw/wdi/WDICSV_slice.csv``: World Development Indicators in the layout of the bulk download (``Country Name,
+  Country Code, Indicator Name, Indicator Code, 2010, ...``), sliced to the profiled countries and the years from
+  2010, read by the importers' WDI reader (:func:`dfl_finance.inputs.importers.read_wdi`, whose rows are taken
+  where it fills a field; the rules here fill the rest).
+- ``raw/fdl_lic_dsa/DSA_id.csv``: each country's DSAs (FDL LIC-DSAs database): risk of debt distress, capacity.
+- ``raw/wdi_meta/WDICountry_2019.csv``: WDI country notes, for the fiscal year's end.
 - ``raw/iso4217/codes-all.csv``: the ISO 4217 list of currency codes (table A.1).
 
 Every built value names its dataset, publisher, vintage, indicator code and year; a value no public file here gives
@@ -33,14 +37,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from dfl_finance.inputs import importers as imp
 from dfl_finance.inputs.profiles import PUBLIC_EXPENDITURE
 
 PROFILE_HEADER = ["iso3", "country", "field", "value", "unit", "year", "source", "confidence", "placeholder"]
 PRICE_HEADER = ["currency", "series", "year", "value", "unit", "source", "confidence", "placeholder"]
 
 #: The datasets' citations (publisher, title, vintage).
-WDI = ("World Bank, World Development Indicators (WDI), CC BY 4.0; vintage of 1 July 2026 as mirrored by "
-       "datasets/world-development-indicators (commit 4ebec5a)")
+WDI_VINTAGE = "vintage of 1 July 2026 as mirrored by datasets/world-development-indicators (commit 4ebec5a), CC BY 4.0"
+WDI = f"World Bank, World Development Indicators ({WDI_VINTAGE})"
+#: The WDI slice, in the layout of the WDI bulk download (WDICSV.csv).
+WDI_FILE = Path("wdi") / "WDICSV_slice.csv"
+#: The note on a rate that is the latest outturn (the importers' reader takes each indicator's latest year).
+OUTTURN = "; the latest outturn, used as the medium-term rate (not a projection)"
 CLASS = ("World Bank, \"World Bank Country and Lending Groups\" (CLASS.xlsx, sheet 'List of economies'), "
          "classification of 1 July {fy0} for fiscal year {fy}, CC BY 4.0")
 DSA = ("Finance for Development Lab (FDL), LIC-DSAs Database (2013-2024 DSAs, published January 2025), compiled from "
@@ -91,13 +100,15 @@ class Series:
         return max(by_year.items()) if by_year else None
 
 
-def read_wdi(folder: Path, code: str) -> Series:
-    out: dict[str, dict[int, float]] = {}
-    with (folder / f"{code}.csv").open(newline="", encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            if row["Value"].strip():
-                out.setdefault(row["Country Code"], {})[int(row["Year"])] = float(row["Value"])
-    return Series(code, out)
+def wdi_series(path: Path, countries: Iterable[str]) -> dict[str, Series]:
+    """{indicator code: Series} of ``countries`` in a WDI bulk CSV, read by
+    :func:`dfl_finance.inputs.importers.read_wdi_table` (the reader of ``dfl-finance country import --wdi``)."""
+    out: dict[str, dict[str, dict[int, float]]] = {}
+    for iso3 in countries:
+        for code, years in imp.read_wdi_table(path, iso3).data.items():
+            if years:
+                out.setdefault(code, {})[iso3] = years
+    return {code: Series(code, values) for code, values in out.items()}
 
 
 def read_class(path: Path) -> dict[str, dict[str, str]]:
@@ -187,14 +198,26 @@ class Builder:
         self.iso = read_iso4217(raw / "iso4217" / "codes-all.csv")
         self.dsa = read_dsa(raw / "fdl_lic_dsa" / "DSA_id.csv")
         self.fy_end = read_fiscal_year_ends(raw / "wdi_meta" / "WDICountry_2019.csv")
-        folder = raw / "wdi"
-        self.wdi = {p.stem: read_wdi(folder, p.stem) for p in sorted(folder.glob("*.csv"))}
         self.countries = selected(self.class26)
         self.currency: dict[str, tuple[str, bool]] = {c: self._currency(c) for c in self.countries}
+        self.wdi = wdi_series(raw / WDI_FILE, [*self.countries, "USA"])
+        self.imported = {c: imp.read_wdi(raw / WDI_FILE, c, currency=self.currency[c][0], vintage=WDI_VINTAGE)
+                         .by_field() for c in self.countries}
 
     # -- helpers ----------------------------------------------------------------------------------------------
     def s(self, code: str) -> Series:
-        return self.wdi[code]
+        return self.wdi.get(code, Series(code, {}))
+
+    def adopted(self, iso3: str, field: str, note: str = "", confidence: str | None = None,
+                placeholder: bool = False) -> tuple[str, str, str, int | None, str, str, bool] | None:
+        """The importer's row of ``field`` (None if it has none), with a note, another confidence, or flagged as a
+        placeholder (its source then starts with PLACEHOLDER)."""
+        row = self.imported[iso3].get(field)
+        if row is None:
+            return None
+        source = ("PLACEHOLDER: " if placeholder else "") + row.source + note
+        return (field, row.as_csv()["value"], row.unit, row.year, source, confidence or row.confidence,
+                placeholder)
 
     def cite(self, code: str, iso3: str, year: int, what: str) -> str:
         return f"{WDI}: {code} ({what}), {iso3}, {year}"
@@ -248,7 +271,7 @@ class Builder:
                 f"({WDI_META}) give no fiscal year end for {iso3}, which does not prove a calendar fiscal year",
                 "L", True)
 
-        # counts: primary + secondary, public (placeholders: no enrolment or school census was read here)
+        # counts: primary + secondary, public (placeholders unless the slice has the enrolment and teacher counts)
         pop = self.s("SP.POP.TOTL").latest(iso3)
         young = self.s("SP.POP.0014.TO.ZS").latest(iso3, pop[0]) if pop else None
         if pop and young:
@@ -258,19 +281,25 @@ class Builder:
         else:
             learners, basis = 1e6, "one million, order of magnitude (no population in the files read here)"
         learners_year = pop[0] if pop else None
-        add("learners", _fmt(learners), "learners", learners_year, "PLACEHOLDER: school-age population as an upper "
-            f"bound of primary + secondary public enrolment (no enrolment count read): {basis}", "L", True)
+        counted = self.adopted(iso3, "learners")
+        if counted is not None:
+            add(*counted)
+            learners, learners_year, basis = float(counted[1]), counted[3], "the learners above"
+        else:
+            add("learners", _fmt(learners), "learners", learners_year, "PLACEHOLDER: school-age population as an "
+                f"upper bound of primary + secondary public enrolment (no enrolment count read): {basis}", "L", True)
         ptr = self.s("SE.PRM.ENRL.TC.ZS").latest(iso3)
         ptr_v, ptr_src = (ptr[1], f"the primary pupil-teacher ratio {ptr[1]:.1f} ({WDI}: SE.PRM.ENRL.TC.ZS, "
                           f"{iso3}, {ptr[0]})") if ptr else (
             self.median_ratio("SE.PRM.ENRL.TC.ZS"), "the median primary pupil-teacher ratio of the profiled "
             f"countries ({WDI}: SE.PRM.ENRL.TC.ZS, latest year of each)")
-        add("teachers", _fmt(learners / ptr_v), "teachers", learners_year,
-            f"PLACEHOLDER: the placeholder learners divided by {ptr_src}", "L", True)
+        teachers = self.adopted(iso3, "teachers")
+        add(*(teachers or ("teachers", _fmt(learners / ptr_v), "teachers", learners_year,
+                           f"PLACEHOLDER: the learners ({'counted' if counted else 'placeholder'}) divided by "
+                           f"{ptr_src}", "L", True)))
         add("schools", _fmt(learners / LEARNERS_PER_SCHOOL), "schools", learners_year,
-            f"PLACEHOLDER: the placeholder learners divided by an assumed {LEARNERS_PER_SCHOOL} learners a school "
-            "(no school census or Giga list read)", "L", True)
-
+            f"PLACEHOLDER: the learners ({'counted' if counted else 'placeholder'}) divided by an assumed "
+            f"{LEARNERS_PER_SCHOOL} learners a school (no school census or Giga list read)", "L", True)
         proxy = ("the share of LDC schools online, 16% (a low-income country)" if self._income(iso3) == "low"
                  else "the world share of schools online, 40%")
         add("connected_share", "0.16" if proxy.startswith("the share of LDC") else "0.4", "share", 2021,
@@ -280,7 +309,7 @@ class Builder:
         # macro
         gdp = self.s("NY.GDP.MKTP.CD").latest(iso3)
         fx = self._fx(iso3)
-        edu = self._education_budget(iso3, cur, fx)
+        edu = self.adopted(iso3, "education_budget") or self._education_budget(iso3, cur, fx)
         if edu is not None:
             add(*edu)
         add("education_wage_share", _fmt(WAGE_SHARE_PROXY), "share", 2024, "PLACEHOLDER: no wage share of the "
@@ -291,11 +320,9 @@ class Builder:
         add("budget_growth", _fmt(round(g, 4)), "1/yr", None, "PLACEHOLDER: assumed real growth of the education "
             "budget equal to real GDP growth " + (f"({WDI}: NY.GDP.MKTP.KD.ZG, {iso3}, {growth[0]})" if growth
                                                   else "(4%, no growth figure read)"), "L", True)
-        infl = self.s("FP.CPI.TOTL.ZG").latest(iso3)
-        if infl:
-            add("inflation", _fmt(round(infl[1] / 100, 4)), "1/yr", infl[0],
-                self.cite("FP.CPI.TOTL.ZG", iso3, infl[0], "inflation, consumer prices, annual %") +
-                "; the latest outturn, used as the medium-term rate (not a projection)", "M", False)
+        infl = self.adopted(iso3, "inflation", OUTTURN, "M")
+        if infl is not None:
+            add(*infl)
         else:
             med = self.median_ratio("FP.CPI.TOTL.ZG")
             add("inflation", _fmt(round(med / 100, 4)), "1/yr", None, "PLACEHOLDER: no CPI inflation in the WDI "
@@ -306,23 +333,22 @@ class Builder:
             self.cite("FP.CPI.TOTL.ZG", "USA", us[0], "inflation, consumer prices, annual %") +
             "; the latest outturn, used as the medium-term rate", "M", False)
         add(*fx)
-        if gdp:
-            add("gdp", _fmt(gdp[1]), "USD/yr", gdp[0], self.cite("NY.GDP.MKTP.CD", iso3, gdp[0], "GDP, current US$"),
-                "H", False)
+        gdp_row = self.adopted(iso3, "gdp")
+        if gdp_row is not None:
+            add(*gdp_row)
         else:
             add("gdp", "1000000000", "USD/yr", None, "PLACEHOLDER: no GDP in the WDI slice; USD 1 bn, order of "
                 "magnitude", "L", True)
-        if growth:
-            add("gdp_growth", _fmt(round(growth[1] / 100, 4)), "1/yr", growth[0],
-                self.cite("NY.GDP.MKTP.KD.ZG", iso3, growth[0], "GDP growth, annual %") +
-                "; the latest outturn, used as the medium-term rate (not a projection)", "M", False)
+        growth_row = self.adopted(iso3, "gdp_growth", OUTTURN, "M")
+        if growth_row is not None:
+            add(*growth_row)
         else:
             add("gdp_growth", "0.04", "1/yr", None, "PLACEHOLDER: no GDP growth in the WDI slice; 4% assumed", "L",
                 True)
         gdp_v = gdp[1] if gdp else 1e9
         for field, code, what in (("revenue", "GC.REV.XGRT.GD.ZS", "revenue, excluding grants, % of GDP"),
                                   ("exports", "NE.EXP.GNFS.ZS", "exports of goods and services, % of GDP")):
-            add(*self._share_of_gdp(iso3, field, code, what, gdp))
+            add(*(self.adopted(iso3, field) or self._share_of_gdp(iso3, field, code, what, gdp)))
         dsa = self.dsa.get(iso3)
         if dsa is not None:
             post = dsa["dsa.method"] == "post.2017"
@@ -341,18 +367,19 @@ class Builder:
             add("debt_risk", "moderate", "code", None, "PLACEHOLDER: no LIC DSA of the country in the FDL database "
                 "(2013-2024); moderate risk of external debt distress is assumed", "L", True)
         ppg = self.s("DT.DOD.DPPG.CD").latest(iso3)
-        if ppg:
-            add("pv_external_debt", _fmt(ppg[1]), "USD", ppg[0], "PLACEHOLDER: the NOMINAL stock of public and "
-                "publicly guaranteed external debt, an upper bound of its present value (concessional debt has a PV "
-                f"below face value): {self.cite('DT.DOD.DPPG.CD', iso3, ppg[0], 'PPG external debt stocks, US$')}",
-                "L", True)
+        face = self.adopted(iso3, "pv_external_debt", placeholder=True)  # a face value: an upper bound of the PV
+        if face is not None:
+            add(*face)
         else:
             add("pv_external_debt", _fmt(gdp_v * 0.3), "USD", gdp[0] if gdp else None, "PLACEHOLDER: no external "
                 "debt stock in the WDI slice; 30% of GDP assumed", "L", True)
         tds = self.s("DT.TDS.DECT.EX.ZS").latest(iso3)
         exp = self.s("NE.EXP.GNFS.ZS").latest(iso3, tds[0]) if tds else None
         gdp_t = self.s("NY.GDP.MKTP.CD").latest(iso3, tds[0]) if tds else None
-        if tds and exp and gdp_t:
+        service = self.adopted(iso3, "external_debt_service")  # PPG service (DT.TDS.DPPG.CD) where the slice has it
+        if service is not None:
+            add(*service)
+        elif tds and exp and gdp_t:
             add("external_debt_service", _fmt(tds[1] / 100 * exp[1] / 100 * gdp_t[1]), "USD/yr", tds[0],
                 "PLACEHOLDER: TOTAL external debt service (public and private) as a proxy of the public one: "
                 f"{self.cite('DT.TDS.DECT.EX.ZS', iso3, tds[0], 'total debt service, % of exports of goods, services and primary income')}"  # noqa: E501
@@ -371,7 +398,8 @@ class Builder:
             add("pv_public_debt", _fmt(pv_ext * 1.5), "USD", ppg[0] if ppg else None, "PLACEHOLDER: no central "
                 "government debt in the WDI slice; 1.5 x the placeholder external debt (domestic debt about half of "
                 "external, assumed)", "L", True)
-        pub = self._public_expenditure(iso3, cur, edu)
+        pub = ((self.adopted(iso3, PUBLIC_EXPENDITURE) if "education_budget" in self.imported[iso3] else None)
+               or self._public_expenditure(iso3, cur, edu))
         if pub is not None:
             add(*pub)
         return out
@@ -385,6 +413,9 @@ class Builder:
         cur = self.currency[iso3][0]
         if cur == "USD":
             return ("fx_rate", "1", "USD/USD", None, f"The currency is the US dollar ({ISO})", "H", False)
+        own = self.adopted(iso3, "fx_rate")
+        if own is not None:
+            return own
         for c in [iso3] + [c for c in self.countries if self.currency[c][0] == cur and c != iso3]:
             v = self.s("PA.NUS.FCRF").latest(c)
             if v:
