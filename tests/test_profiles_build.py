@@ -36,7 +36,7 @@ def test_the_build_reproduces_the_shipped_files_byte_for_byte():
     profiles, prices = bp.build(DATA)
     assert profiles == (DATA / "country_profiles.csv").read_text(encoding="utf-8")
     assert prices == (DATA / "price_history.csv").read_text(encoding="utf-8")
-    assert bp.main(["--check"]) == 0
+    assert main(["country", "build", "--check"]) == 0
 
 
 def test_the_hand_rows_come_first_line_for_line_but_for_confirmed_placeholders():
@@ -304,13 +304,22 @@ def test_the_built_price_history(raw, tmp_path):
                    ("cpi", "2020"): "100.00", ("cpi", "2021"): "120.00"}
 
 
-def test_the_build_is_deterministic_and_check_flags_a_stale_file(raw):
+def test_the_build_is_deterministic_and_check_flags_a_stale_file(raw, capsys):
     first = bp.build(raw)
     assert bp.build(raw) == first
-    assert bp.main(["--data", str(raw)]) == 0
-    assert bp.main(["--data", str(raw), "--check"]) == 0
+    assert main(["country", "build", "--data", str(raw), "--check"]) == 1  # not written yet
+    assert main(["country", "build", "--data", str(raw)]) == 0
+    assert "country_profiles.csv (" in capsys.readouterr().out
+    assert main(["country", "build", "--data", str(raw), "--check"]) == 0
     (raw / "country_profiles.csv").write_text(first[0] + "ZZZ,Z,gdp,1,USD/yr,,x,L,false\n", encoding="utf-8")
-    assert bp.main(["--data", str(raw), "--check"]) == 1
+    assert main(["country", "build", "--data", str(raw), "--check"]) == 1
+    assert "differs from the build" in capsys.readouterr().err
+
+
+def test_a_data_folder_without_raw_files_is_a_clear_error(tmp_path, capsys):
+    """An installed package ships no data/raw: the build says so and exits 2 without a traceback."""
+    assert main(["country", "build", "--data", str(tmp_path)]) == 2
+    assert "no raw folder" in capsys.readouterr().err
 
 
 def test_the_shipped_raw_folder_builds_in_a_copy(tmp_path):

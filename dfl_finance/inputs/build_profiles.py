@@ -1,7 +1,7 @@
 """Build ``data/country_profiles.csv`` and ``data/price_history.csv`` from the public raw files in ``data/raw/``.
 
-Run ``python -m dfl_finance.inputs.build_profiles`` (``--data DIR`` for another data folder, ``--check`` to fail if
-the shipped files differ from what the build writes). The build is deterministic: the same raw files give the same
+Run ``dfl-finance country build`` (``--data DIR`` for another data folder, ``--check`` to fail if the shipped files
+differ from what the build writes). The build is deterministic: the same raw files give the same
 bytes. A new vintage is: replace the slices in ``data/raw/`` (``data/SOURCES.md`` says how each was cut), rerun.
 
 Inputs (each with its licence beside it):
@@ -27,16 +27,15 @@ is a PLACEHOLDER, said so in its source, flagged, with confidence L.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import re
 import statistics
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from dfl_finance.errors import DataError
 from dfl_finance.inputs import importers as imp
 from dfl_finance.inputs.profiles import PUBLIC_EXPENDITURE
 
@@ -588,29 +587,25 @@ def build(data: Path, replace: bool = False) -> tuple[str, str]:
     return "".join(out), "".join(price_out)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dfl_finance.inputs.build_profiles", description=__doc__
-                                     .splitlines()[0])
-    parser.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "data"),
-                        help="the data folder (with raw/ inside); default: the checkout's data/")
-    parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if the shipped files differ")
-    parser.add_argument("--replace-placeholders", action="store_true",
-                        help="let a sourced built value replace a hand row flagged placeholder (changes the bundled "
-                        "Rwanda and Kenya scenarios' outputs)")
-    args = parser.parse_args(argv)
-    data = Path(args.data)
-    profiles, prices = build(data, replace=args.replace_placeholders)
-    targets = {data / "country_profiles.csv": profiles, data / "price_history.csv": prices}
-    if args.check:
-        stale = [str(p) for p, text in targets.items() if p.read_text(encoding="utf-8") != text]
-        for p in stale:
-            print(f"{p}: differs from the build (run python -m dfl_finance.inputs.build_profiles)", file=sys.stderr)
-        return 1 if stale else 0
-    for path, text in targets.items():
+def targets(data: Path, replace: bool = False) -> dict[Path, str]:
+    """The built text of each file the build writes (``country_profiles.csv``, ``price_history.csv``) in ``data``;
+    a data folder without ``raw/`` (an installed package ships none) is a DataError."""
+    if not (data / "raw").is_dir():
+        raise DataError(f"{data / 'raw'}: no raw folder; the profiles are built in a source checkout (data/raw/)")
+    profiles, prices = build(data, replace=replace)
+    return {data / "country_profiles.csv": profiles, data / "price_history.csv": prices}
+
+
+def stale(data: Path, replace: bool = False) -> list[Path]:
+    """The files of ``data`` that differ from what the build writes."""
+    return [p for p, text in targets(data, replace).items()
+            if not p.exists() or p.read_text(encoding="utf-8") != text]
+
+
+def write(data: Path, replace: bool = False) -> dict[Path, int]:
+    """Build and write the files; returns each file's number of rows."""
+    out = {}
+    for path, text in targets(data, replace).items():
         path.write_text(text, encoding="utf-8")
-        print(f"wrote {path} ({text.count(chr(10)) - 1} rows)")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+        out[path] = text.count("\n") - 1
+    return out
