@@ -377,3 +377,38 @@ def test_a_slice_with_the_counts_gives_sourced_learners_and_teachers(raw):
     assert b[("AAA", "external_debt_service")]["value"] == "30000000"
     assert b[("AAA", "external_debt_service")]["placeholder"] == "false"
     assert (b[("AAA", "schools")]["value"], b[("AAA", "schools")]["placeholder"]) == ("20000", "true")
+
+
+def _redenominate(raw: Path, rate_2024: float) -> None:
+    """ALFA's ISO entry gains an old code ALO withdrawn in 2023-12, and AAA's 2024 rate is ``rate_2024``."""
+    iso = raw / "raw" / "iso4217" / "codes-all.csv"
+    iso.write_text(iso.read_text(encoding="utf-8") + "ALFA,Old Alfa Lira,ALO,997,,2023-12\n", encoding="utf-8")
+    wdi = raw / "raw" / "wdi" / "WDICSV_slice.csv"
+    lines = wdi.read_text(encoding="utf-8").splitlines()
+    lines = [line.replace(",100.0,110.0,", f",100.0,{rate_2024},") if ",PA.NUS.FCRF," in line else line
+             for line in lines]
+    wdi.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_a_new_currency_that_the_wdi_did_not_restate_cuts_the_old_years(raw):
+    """ALFA's lira replaced in 2023-12 and AAA's rate falls from 100 (2023) to 5 (2024), a fall of more than ten
+    times: the figures of 2023 are in the old currency. The 2023 education share (4.0%) is left out: the budget is a
+    placeholder, the median share (4.0%) x GDP 2024 (USD 2.5e9) x 5 = ALF 5e8 (2024); the price history keeps the
+    2024 rate only. Zimbabwe's ZWL (3,266 per USD in 2024) and ZWG (26.6 in 2025) are this case."""
+    _redenominate(raw, 5.0)
+    (raw / "raw" / "hand" / "country_profiles.csv").write_text(",".join(bp.PROFILE_HEADER) + "\n", encoding="utf-8")
+    (raw / "raw" / "hand" / "price_history.csv").write_text(",".join(bp.PRICE_HEADER) + "\n", encoding="utf-8")
+    b, prices = _built(raw)
+    assert float(b[("AAA", "education_budget")]["value"]) == pytest.approx(5e8)
+    assert b[("AAA", "education_budget")]["placeholder"] == "true" and b[("AAA", "education_budget")]["year"] == "2024"
+    assert ("AAA", "public_expenditure") not in b
+    assert [(p["year"], p["value"]) for p in prices if p["series"] == "fx"] == [("2024", "5")]
+
+
+def test_a_new_currency_that_the_wdi_restated_keeps_every_year(raw):
+    """The same change of code, but the rates go on without a fall (100, 110: restated in the new currency, as
+    Sierra Leone's are): the 2023 budget stands, ALF 8e9, sourced."""
+    _redenominate(raw, 110.0)
+    b, _ = _built(raw)
+    assert float(b[("AAA", "education_budget")]["value"]) == pytest.approx(8e9)
+    assert b[("AAA", "education_budget")]["placeholder"] == "false"

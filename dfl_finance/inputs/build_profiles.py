@@ -181,6 +181,20 @@ def read_iso4217(path: Path) -> dict[str, str]:
     return {k: min(v, key=lambda c: (users[c], v.index(c))) for k, v in codes.items()}
 
 
+def read_redenominations(path: Path) -> dict[str, int]:
+    """Entity (normalised) -> the first whole year of its current currency, where the list records an older code
+    withdrawn since 2000 (Zimbabwe: ZWL withdrawn 2024-09 -> 2025); a renamed currency that kept its code is not a
+    change (Peru's PEN)."""
+    current = read_iso4217(path)
+    out: dict[str, int] = {}
+    with path.open(newline="", encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            key, date = _norm(r["Entity"]), r["WithdrawalDate"].strip()
+            if date[:4].isdigit() and int(date[:4]) >= 2000 and key in current and r["AlphabeticCode"] != current[key]:
+                out[key] = max(out.get(key, 0), int(date[:4]) + 1)
+    return out
+
+
 def _fmt(x: float) -> str:
     """A number as text: integers without decimals, others to 6 significant digits."""
     if abs(x) >= 1000 or x == int(x):
@@ -195,6 +209,7 @@ class Builder:
         self.class26 = read_class(raw / "wb_class" / "class_fy2026.csv")
         self.class25 = read_class(raw / "wb_class" / "class_fy2025.csv")
         self.iso = read_iso4217(raw / "iso4217" / "codes-all.csv")
+        self.redenominated = read_redenominations(raw / "iso4217" / "codes-all.csv")
         self.dsa = read_dsa(raw / "fdl_lic_dsa" / "DSA_id.csv")
         self.fy_end = read_fiscal_year_ends(raw / "wdi_meta" / "WDICountry_2019.csv")
         self.countries = selected(self.class26)
@@ -225,6 +240,18 @@ class Builder:
         """The median of the latest values of an indicator over the profiled countries that have one."""
         vals = [v[1] for c in self.countries if (v := self.s(code).latest(c)) is not None]
         return statistics.median(vals)
+
+    def since(self, iso3: str) -> int:
+        """The first year whose local-currency figures are in the current currency: 0, unless the ISO list records
+        a change of currency since 2000 and the WDI rate falls more than tenfold from one year to the next from the
+        year before it (Zimbabwe: ZWL withdrawn 2024-09, 3,266 ZWL per USD in 2024, 26.6 ZWG in 2025 -> 2025).
+        A series the WDI restated in the new currency (Sierra Leone's) has no such fall: all its years count."""
+        first = self.redenominated.get(_norm(ISO_ENTITY.get(iso3, self.class26[iso3]["Economy"])))
+        if first is None:
+            return 0
+        rates = self.s("PA.NUS.FCRF").values.get(iso3, {})
+        falls = [y for y in rates if y >= first - 1 and y - 1 in rates and rates[y] * 10 < rates[y - 1]]
+        return max(falls, default=0)
 
     def _currency(self, iso3: str) -> tuple[str, bool]:
         """(code, placeholder)."""
@@ -413,11 +440,11 @@ class Builder:
         if cur == "USD":
             return ("fx_rate", "1", "USD/USD", None, f"The currency is the US dollar ({ISO})", "H", False)
         own = self.adopted(iso3, "fx_rate")
-        if own is not None:
+        if own is not None and (own[3] or 0) >= self.since(iso3):
             return own
         for c in [iso3] + [c for c in self.countries if self.currency[c][0] == cur and c != iso3]:
             v = self.s("PA.NUS.FCRF").latest(c)
-            if v:
+            if v and v[0] >= self.since(c):
                 extra = "" if c == iso3 else f" (the rate of {c}, which shares the {cur})"
                 return ("fx_rate", _fmt(v[1]), f"{cur}/USD", v[0],
                         self.cite("PA.NUS.FCRF", c, v[0], "official exchange rate, LCU per US$, period average") +
@@ -437,8 +464,8 @@ class Builder:
                           ) -> tuple[str, str, str, int | None, str, str, bool] | None:
         share = self.s("SE.XPD.TOTL.GD.ZS")
         gdp = self.s("NY.GDP.MKTP.CD")
-        for year in sorted(share.values.get(iso3, {}), reverse=True):
-            g = gdp.latest(iso3, year)
+        for year in sorted((y for y in share.values.get(iso3, {}) if y >= self.since(iso3)), reverse=True):
+            g = gdp.latest(iso3, year)  # a year before a change of currency is in the old one: left out
             lcu = self._lcu(iso3, year, share.values[iso3][year] / 100 * g[1]) if g else None
             if g and lcu is not None:
                 return ("education_budget", _fmt(lcu), f"{cur}/yr", year,
@@ -451,7 +478,7 @@ class Builder:
         if gdp_l is None:
             return None
         med = self.median_ratio("SE.XPD.TOTL.GD.ZS")
-        lcu = self._lcu(iso3, gdp_l[0], med / 100 * gdp_l[1])
+        lcu = self._lcu(iso3, gdp_l[0], med / 100 * gdp_l[1]) if gdp_l[0] >= self.since(iso3) else None
         rate = float(fx[1])
         return ("education_budget", _fmt(lcu if lcu is not None else med / 100 * gdp_l[1] * rate), f"{cur}/yr",
                 gdp_l[0], f"PLACEHOLDER: no education spending in the WDI slice; the median share of GDP of the "
@@ -488,7 +515,9 @@ class Builder:
     def hand_fx(self, cur: str, year: int) -> list[str] | None:
         """The WDI row for a year's rate of a currency of a profiled country, if the slice has it."""
         for c in self.countries:
-            if self.currency[c][0] == cur and (v := self.s("PA.NUS.FCRF").latest(c, year)) is not None:
+            if self.currency[c][0] != cur or year < self.since(c):
+                continue
+            if (v := self.s("PA.NUS.FCRF").latest(c, year)) is not None:
                 return [cur, "fx", str(year), _fmt(v[1]), f"{cur}/USD", self.cite(
                     "PA.NUS.FCRF", c, year, "official exchange rate, LCU per US$, period average"), "H", "false"]
         return None
@@ -508,7 +537,7 @@ class Builder:
                     rates = self.s("PA.NUS.FCRF").values.get(c, {})
                     if rates:
                         for y in sorted(rates):
-                            if y >= 2015:
+                            if y >= max(2015, self.since(c)):  # not the old currency's rates
                                 out.append([cur, "fx", str(y), _fmt(rates[y]), f"{cur}/USD",
                                             self.cite("PA.NUS.FCRF", c, y, "official exchange rate, LCU per US$, "
                                                       "period average"), "H", "false"])
@@ -516,9 +545,9 @@ class Builder:
             if (cur, "cpi") not in have and len(users[cur]) == 1:
                 c = users[cur][0]
                 infl = self.s("FP.CPI.TOTL.ZG").values.get(c, {})
-                years = [y for y in sorted(infl) if y >= 2015]
+                years = [y for y in sorted(infl) if y >= max(2015, self.since(c))]
                 # a chained index, 2020 = 100, only over an unbroken run of years through 2020
-                if 2020 not in years or years != list(range(years[0], years[-1] + 1)):
+                if 2020 not in years or years != list(range(years[0], years[-1] + 1)):  # (empty: 2020 not in it)
                     continue
                 idx = {2020: 100.0}
                 for y in (y for y in years if y > 2020):
