@@ -412,3 +412,21 @@ def test_a_new_currency_that_the_wdi_restated_keeps_every_year(raw):
     b, _ = _built(raw)
     assert float(b[("AAA", "education_budget")]["value"]) == pytest.approx(8e9)
     assert b[("AAA", "education_budget")]["placeholder"] == "false"
+
+
+def test_every_profile_fills_a_plan_that_validates_and_runs(tmp_path):
+    """The Kenya domestic plan given each profiled country and its currency (total budget) validates and runs with
+    finite totals: every profile's values are within the scenario's bounds."""
+    import numpy as np
+
+    from dfl_finance import load_scenario, run
+
+    clear_caches()
+    text = (ROOT / "scenarios" / "kenya-domestic.toml").read_text(encoding="utf-8")
+    text = "\n".join(line for line in text.splitlines() if not line.startswith("budget_scope"))
+    for iso3, prof in sorted(country_profiles().items()):
+        path = tmp_path / f"{iso3}.toml"
+        path.write_text(text.replace('country = "KEN"', f'country = "{iso3}"')
+                        .replace('currency = "KES"', f'currency = "{prof.currency}"'), encoding="utf-8")
+        total = run(load_scenario(path)).summary()["total_cost"]
+        assert np.isfinite(total) and total > 0, iso3
