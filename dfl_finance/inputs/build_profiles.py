@@ -203,9 +203,10 @@ def _fmt(x: float) -> str:
 
 
 class Builder:
+    """The raw files of a data folder, read once, and the rows built from them."""
+
     def __init__(self, data: Path) -> None:
         raw = data / "raw"
-        self.data = data
         self.class26 = read_class(raw / "wb_class" / "class_fy2026.csv")
         self.class25 = read_class(raw / "wb_class" / "class_fy2025.csv")
         self.iso = read_iso4217(raw / "iso4217" / "codes-all.csv")
@@ -310,7 +311,7 @@ class Builder:
         counted = self.adopted(iso3, "learners")
         if counted is not None:
             add(*counted)
-            learners, learners_year, basis = float(counted[1]), counted[3], "the learners above"
+            learners, learners_year = float(counted[1]), counted[3]
         else:
             add("learners", _fmt(learners), "learners", learners_year, "PLACEHOLDER: school-age population as an "
                 f"upper bound of primary + secondary public enrolment (no enrolment count read): {basis}", "L", True)
