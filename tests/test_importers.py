@@ -354,10 +354,16 @@ def test_a_missing_profiles_file_is_an_error(profiles_env: Path) -> None:
 
 
 @pytest.mark.slow
-def test_validate_and_run_use_the_imported_profile(profiles_env: Path, tmp_path: Path, capsys) -> None:
+def test_validate_and_run_use_the_imported_profile(profiles_env: Path, tmp_path: Path, capsys,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """A scenario of the TZA profile (the Kenya domestic plan with country TZA, in TZS, total budget) validates and
-    runs only once the profile is imported."""
+    runs only once the profile is imported (over a data folder without the shipped TZA profile)."""
     root = Path(__file__).resolve().parent.parent
+    data = tmp_path / "data"
+    shutil.copytree(root / "data", data, ignore=shutil.ignore_patterns("raw"))
+    lines = (data / "country_profiles.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    (data / "country_profiles.csv").write_text("".join(x for x in lines if not x.startswith("TZA,")), encoding="utf-8")
+    monkeypatch.setenv("DFL_FINANCE_DATA", str(data))
     text = (root / "scenarios" / "kenya-domestic.toml").read_text(encoding="utf-8")
     text = text.replace('country = "KEN"', 'country = "TZA"').replace('currency = "KES"', 'currency = "TZS"')
     text = "\n".join(line for line in text.splitlines() if not line.startswith("budget_scope"))

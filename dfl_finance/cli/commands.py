@@ -776,6 +776,23 @@ def cmd_data_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_country_build(args: argparse.Namespace) -> int:
+    """``country build``: write (or, with --check, compare) the profiles and price history built from data/raw."""
+    # loaded when the command runs: `--help` and `validate` start without it
+    from dfl_finance.inputs import build_profiles
+    from dfl_finance.inputs.profiles import data_dir
+
+    data = Path(args.data) if args.data else data_dir()
+    if args.check:
+        stale = build_profiles.stale(data, replace=args.replace_placeholders)
+        for path in stale:
+            print(f"{path}: differs from the build (run dfl-finance country build)", file=sys.stderr)
+        return 1 if stale else EXIT_OK
+    for path, rows in build_profiles.write(data, replace=args.replace_placeholders).items():
+        print(f"wrote {path} ({rows} rows)")
+    return EXIT_OK
+
+
 def cmd_country_import(args: argparse.Namespace) -> int:
     """``country import``: read the files given into the country's rows of a profiles CSV, and say what it filled
     and what is still missing."""

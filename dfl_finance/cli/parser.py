@@ -9,6 +9,7 @@ from dfl_finance.cli.commands import (
     DRAWS_OUT_ROWS,
     cmd_compare,
     cmd_countries,
+    cmd_country_build,
     cmd_country_import,
     cmd_data_check,
     cmd_optimise,
@@ -279,7 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "(* marks a placeholder without a public source).")
     p.set_defaults(func=cmd_countries)
 
-    p = sub.add_parser("country", help="country profiles from public data files: `country import`",
+    p = sub.add_parser("country", help="country profiles from public data files: `country import`, `country build`",
                        description="Write a country's profile from the public files a ministry analyst downloads.")
     country = p.add_subparsers(dest="country_command", required=True, metavar="ACTION")
     p = country.add_parser(
@@ -309,6 +310,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--vintage", help="the edition of the files, for the sources (default: as the files say)")
     p.add_argument("--to", metavar="FILE", help="the profiles CSV to write or update")
     p.set_defaults(func=cmd_country_import)
+    p = country.add_parser(
+        "build", help="build data/country_profiles.csv and data/price_history.csv from the public files in data/raw",
+        description="Build the shipped country profiles and price history from the public raw files in data/raw/ "
+        "(World Bank CLASS and WDI slices, ISO 4217, the FDL DSA database, the hand-sourced rows): every IDA and "
+        "blend country and the low- and lower-middle-income IBRD borrowers. Deterministic: the same raw files give "
+        "the same bytes. data/SOURCES.md, *Built profiles*.")
+    p.add_argument("--data", metavar="DIR", help="the data folder with raw/ inside (default: the package's data "
+                   "folder, or DFL_FINANCE_DATA)")
+    p.add_argument("--check", action="store_true",
+                   help="write nothing; exit 1 if the files differ from what the build writes")
+    p.add_argument("--replace-placeholders", action="store_true",
+                   help="let a sourced built value replace a hand-sourced row flagged placeholder (moves the bundled "
+                   "Rwanda and Kenya outputs: review before shipping)")
+    p.set_defaults(func=cmd_country_build)
 
     p = sub.add_parser("templates", help="list the programme templates in data/",
                        description="List the programme templates that `[[programme]] template = ...` can name.")

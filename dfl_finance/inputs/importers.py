@@ -231,30 +231,20 @@ _WDI_EXPECTED = ("a World Bank WDI/EdStats CSV: the bulk file (WDICSV.csv) with 
                  "(the same header after 4 lines of metadata)")
 
 
-def read_wdi(path: str | Path, iso3: str, *, currency: str | None = None, vintage: str | None = None,
-             dataset: str = "World Development Indicators") -> Imported:
-    """Profile rows for ``iso3`` from a World Bank WDI (or EdStats) CSV: each indicator's latest year with a value.
+@dataclass(frozen=True)
+class WdiTable:
+    """One country's rows of a WDI/EdStats CSV: the metadata lines before the header, ``data`` (indicator code ->
+    {year: value}), the indicators' names, and the country's name as the file spells it."""
 
-    Parameters
-    ----------
-    path : the bulk CSV (``WDICSV.csv``/``WDIData.csv``) or the API's CSV download (metadata lines first).
-    iso3 : the country (``Country Code``).
-    currency : ISO 4217 code of the local currency: the unit of ``fx_rate`` and ``education_budget`` (a WDI file
-        does not name it); without it these two are reported missing.
-    vintage : the edition, for the source text (default: the file's ``Last Updated Date`` if it has one).
-    dataset : the database's name in the source text (``Education Statistics`` for EdStats).
+    meta: dict[str, str]
+    data: dict[str, dict[int, float]]
+    names: dict[str, str]
+    country: str
 
-    Notes
-    -----
-    ``revenue = GC.REV.XGRT.GD.ZS / 100 x NY.GDP.MKTP.CD`` (revenue excluding grants, USD) and
-    ``education_budget = SE.XPD.TOTL.GD.ZS / 100 x NY.GDP.MKTP.CN`` (government expenditure on education, local
-    currency: an outturn of general government, not a budget) in the latest year both have;
-    ``public_expenditure = education_budget / (SE.XPD.TOTL.GB.ZS / 100)`` in the same year (so that the profile's
-    education share of public expenditure is the published one); ``learners = SE.PRM.ENRL + SE.SEC.ENRL`` and
-    ``teachers = SE.PRM.TCHR + SE.SEC.TCHR`` (primary + secondary, public and private) in the latest year both
-    have; ``pv_external_debt`` = ``DT.DOD.DPPG.CD``, the face value of PPG external debt, a proxy that overstates
-    the present value of concessional debt (confidence L).
-    """
+
+def read_wdi_table(path: str | Path, iso3: str) -> WdiTable:
+    """The series of ``iso3`` in a World Bank WDI (or EdStats) CSV, as :func:`read_wdi` reads them (the bulk file or
+    the API's download); a file in another layout is an :class:`ImportFormatError`."""
     path = Path(path)
     iso3 = iso3.upper()
     meta: dict[str, str] = {}
@@ -290,6 +280,35 @@ def read_wdi(path: str | Path, iso3: str, *, currency: str | None = None, vintag
                               if j < len(cells) and (v := _number(cells[j])) is not None}
         except csv.Error as exc:
             raise ImportFormatError(path, f"{_WDI_EXPECTED} (line {reader.line_num}: {exc})") from None
+    return WdiTable(meta, data, names, country)
+
+
+def read_wdi(path: str | Path, iso3: str, *, currency: str | None = None, vintage: str | None = None,
+             dataset: str = "World Development Indicators") -> Imported:
+    """Profile rows for ``iso3`` from a World Bank WDI (or EdStats) CSV: each indicator's latest year with a value.
+
+    Parameters
+    ----------
+    path : the bulk CSV (``WDICSV.csv``/``WDIData.csv``) or the API's CSV download (metadata lines first).
+    iso3 : the country (``Country Code``).
+    currency : ISO 4217 code of the local currency: the unit of ``fx_rate`` and ``education_budget`` (a WDI file
+        does not name it); without it these two are reported missing.
+    vintage : the edition, for the source text (default: the file's ``Last Updated Date`` if it has one).
+    dataset : the database's name in the source text (``Education Statistics`` for EdStats).
+
+    Notes
+    -----
+    ``revenue = GC.REV.XGRT.GD.ZS / 100 x NY.GDP.MKTP.CD`` (revenue excluding grants, USD) and
+    ``education_budget = SE.XPD.TOTL.GD.ZS / 100 x NY.GDP.MKTP.CN`` (government expenditure on education, local
+    currency: an outturn of general government, not a budget) in the latest year both have;
+    ``public_expenditure = education_budget / (SE.XPD.TOTL.GB.ZS / 100)`` in the same year (so that the profile's
+    education share of public expenditure is the published one); ``learners = SE.PRM.ENRL + SE.SEC.ENRL`` and
+    ``teachers = SE.PRM.TCHR + SE.SEC.TCHR`` (primary + secondary, public and private) in the latest year both
+    have; ``pv_external_debt`` = ``DT.DOD.DPPG.CD``, the face value of PPG external debt, a proxy that overstates
+    the present value of concessional debt (confidence L).
+    """
+    table = read_wdi_table(path, iso3)
+    iso3, meta, data, names, country = iso3.upper(), table.meta, table.data, table.names, table.country
     vintage = vintage or (f"last updated {meta['Last Updated Date']}" if meta.get("Last Updated Date") else
                           "vintage not stated in the file")
 

@@ -39,10 +39,12 @@ KNOWN_UNITS = {
     "USD", "USD/yr", "USD/km", "USD/km/yr", "USD/Mbps/yr", "USD/school", "USD/school/yr", "USD/W", "USD/month",
     "USD/device", "USD/trainee-day", "USD/teacher", "USD/learner/yr",
     "W",  # the watts a connectivity technology draws (school_technologies.csv, power_w)
+    "month",  # a profile's fiscal_year_start
 }
 PROFILE_FIELDS = (set(CONTEXT_FIELDS) | {"connected_share", *TEXT_FIELDS}
                   | set(BUDGET_FIELDS.values()) | set(MACRO_FIELDS) | set(DEBT_FIELDS) - {"capacity"}
-                  | {PUBLIC_EXPENDITURE})
+                  | {PUBLIC_EXPENDITURE}
+                  | {"fiscal_year_start", "education_wage_share"})  # built by dfl_finance.inputs.build_profiles
 #: The values a text field of a profile may take.
 TEXT_VALUES = {"currency": CURRENCIES, "dsf_capacity": set(DEBT_CAPACITIES), "debt_risk": set(DEBT_RISKS),
                "income_group": set(INCOME_GROUPS), "lending_category": set(LENDING_CATEGORIES)}
@@ -87,7 +89,11 @@ def _check_rows(path: Path, id_column: str, fields: set[str] | None = None) -> t
                                 f"{'...' if len(TEXT_VALUES[row['field']]) > 8 else ''} (got {row.get('value')!r})")
         elif "value" in row:
             try:
-                if float(row["value"]) < 0:
+                if row.get("unit", "").strip() == "1/yr":  # a rate (growth, inflation) may fall, never by 100%
+                    if not float(row["value"]) > -1:
+                        problems.append(f"{where}: {row.get('field') or row.get('id') or 'value'} is a rate of "
+                                        f"-100% or less ({row['value']})")
+                elif float(row["value"]) < 0:
                     problems.append(f"{where}: negative value {row['value']}")
             except ValueError:
                 problems.append(f"{where}: value is not a number ({row['value']!r})")
