@@ -38,6 +38,7 @@ from pathlib import Path
 from dfl_finance.errors import DataError
 from dfl_finance.inputs import importers as imp
 from dfl_finance.inputs.profiles import PUBLIC_EXPENDITURE
+from dfl_finance.vocabulary import COUNTED_DRIVERS
 
 PROFILE_HEADER = ["iso3", "country", "field", "value", "unit", "year", "source", "confidence", "placeholder"]
 PRICE_HEADER = ["currency", "series", "year", "value", "unit", "source", "confidence", "placeholder"]
@@ -58,8 +59,8 @@ WDI_META = ("World Bank, World Development Indicators, country metadata (WDICoun
 ISO = "ISO 4217 currency codes, table A.1 (SIX, as published by datasets/currency-codes, PDDL; vintage February 2026)"
 
 #: Fields every profiled country has (a value or a placeholder row), in the order they are written.
-REQUIRED_FIELDS = ("currency", "income_group", "lending_category", "fiscal_year_start", "schools", "learners",
-                   "teachers", "connected_share", "education_budget", "education_wage_share", "budget_growth",
+REQUIRED_FIELDS = ("currency", "income_group", "lending_category", "fiscal_year_start", *COUNTED_DRIVERS,
+                   "connected_share", "education_budget", "education_wage_share", "budget_growth",
                    "inflation", "usd_inflation", "fx_rate", "gdp", "gdp_growth", "revenue", "exports",
                    "dsf_capacity", "debt_risk", "pv_external_debt", "external_debt_service", "pv_public_debt")
 
