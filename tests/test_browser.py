@@ -33,9 +33,11 @@ from tests.conftest import ROOT
 from tests.streamlit_runs import finished_runs_js
 
 try:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import expect
 except ImportError:  # the tests are skipped, with the reason (below)
     expect = None
+    PlaywrightTimeout = TimeoutError
 
 CHROMIUM = os.environ.get("DFL_CHROMIUM", "/usr/bin/chromium")
 REQUIRED = os.environ.get("DFL_REQUIRE_BROWSER") == "1"
@@ -330,10 +332,23 @@ def _select(page, box, option: str) -> None:
     run that starts. The option's name is typed in the box first, which leaves only the options containing it in the
     list. The whole list is virtualized: it holds the dozen options or so in view (fewer the less room the page leaves
     below the box), so an option further down is not on the page, and one at the list's edge moves as a click scrolls
-    it into view; the scenarios other tests save lengthen the lists."""
+    it into view; the scenarios other tests save lengthen the lists. A run still going on (the second run of a
+    button that calls st.rerun, after the page showed its first) would draw the box anew and close the list the
+    name was typed into: the page is let finish it first. A list that still shows no such option after the name
+    was typed (the box drawn anew meanwhile, its list closed) gets the name typed again, a few times."""
+    _settled(page, -1)
+    item = page.get_by_role("option", name=option, exact=True)
     with _rerun(page):
-        box.fill(option)
-        page.get_by_role("option", name=option, exact=True).click()
+        for attempt in range(4):
+            box.fill(option)
+            try:
+                item.wait_for(timeout=BUDGET_MS // 6)
+                break
+            except PlaywrightTimeout:
+                if attempt == 3:
+                    raise
+                box.fill("")
+        item.click()
 
 
 def _pick(page, name: str) -> None:
