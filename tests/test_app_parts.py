@@ -729,11 +729,13 @@ def kenya_best():
 @pytest.fixture(scope="module")
 def ppp_best():
     """The optimal mix of the Rwanda PPP scenario (the waterfall leaves a gap, the optimum none), at the file's values
-    of its uncertain inputs."""
+    of its uncertain inputs and the low end of its budget execution's band (85%: since issue 23's sourced training
+    costs the plan fits the budget as written, and the waterfall leaves a gap only with less of the budget spent)."""
     from dfl_finance.model.load import apply_overrides
     from dfl_finance.studies.optimise import optimise
 
-    return optimise(apply_overrides(load_scenario(ROOT / "scenarios/rwanda-ppp.toml"), {"risk.point": "as_written"}))
+    return optimise(apply_overrides(load_scenario(ROOT / "scenarios/rwanda-ppp.toml"),
+                                    {"risk.point": "as_written", "context.budget_execution": 0.85}))
 
 
 def _financing(best):
@@ -804,18 +806,18 @@ def test_the_metric_table_sets_the_optimum_beside_the_waterfall(kenya_best, ppp_
     pv = table.loc["Government cost (present value)"]
     # Kenya's IDA source is a credit on blend terms, at the observed exchange rate (issue 22): the optimum saves less
     # than with the former grant
-    assert pv[OPTIMAL] == format_metric(best.result.summary()["pv_government_cost"], "money") == "104.38 bn"
-    assert pv[CURRENT] == format_metric(best.waterfall.summary()["pv_government_cost"], "money") == "106.41 bn"
+    assert pv[OPTIMAL] == format_metric(best.result.summary()["pv_government_cost"], "money") == "101.78 bn"
+    assert pv[CURRENT] == format_metric(best.waterfall.summary()["pv_government_cost"], "money") == "103.81 bn"
     assert pv["Change"] == "-2.03 bn" and pv["Unit"] == "KES"
     assert table.loc["Peak burden", "Unit"] == "share of education budget"
     assert table.loc["Peak burden", "Change"].endswith(" pp")
     assert outcome_words(best.comparison_df(), best.waterfall.name, best.result.name, "KES") == (
         "The optimal mix leaves the same funding gap (none) and costs the government KES 2.03 bn less in present "
-        "value (KES 104.38 bn instead of KES 106.41 bn).")
+        "value (KES 101.78 bn instead of KES 103.81 bn).")
     ppp = metrics_table(ppp_best.comparison_df(), ppp_best.waterfall.name, ppp_best.result.name).set_index("Metric")
-    assert ppp.loc["Funding gap", CURRENT] == "2.57 bn" and ppp.loc["Funding gap", OPTIMAL] == "0"
+    assert ppp.loc["Funding gap", CURRENT] == "2.07 bn" and ppp.loc["Funding gap", OPTIMAL] == "0"
     assert outcome_words(ppp_best.comparison_df(), ppp_best.waterfall.name, ppp_best.result.name, "RWF").startswith(
-        "The optimal mix closes RWF 2.57 bn of the funding gap (all of it) and costs the government RWF 23.91 bn less")
+        "The optimal mix closes RWF 2.07 bn of the funding gap (all of it) and costs the government RWF 24.33 bn less")
 
 
 def test_the_mix_totals_are_what_each_source_pays_in_each_run(ppp_best):
@@ -883,7 +885,8 @@ def test_compare_quantiles_sets_p50_and_p90_beside_the_deterministic_value():
     assert gap["Unit"] == "RWF"
     assert gap["1. P50"] == format_metric(q["p50"], "money", "")
     assert gap["1. P90"] == format_metric(q["p90"], "money", "")
-    assert gap["1. P90"] != gap["1. P50"]  # the draws spread
+    # the draws spread (the gap, 0 in most draws since issue 23's training costs, may not: the peak burden does)
+    assert rows.loc["Peak burden", "1. P90"] != rows.loc["Peak burden", "1. P50"]
     assert rows.loc["Total cost", columns[sc.name]] == format_metric(det["total_cost"], "money", "")
     cost = quantiles[quantiles["metric"] == "total_cost"].set_index("statistic")["value"]
     assert rows.loc["Total cost", "1. P50"] == format_metric(cost["p50"], "money", "")
