@@ -763,7 +763,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def cmd_data_check(args: argparse.Namespace) -> int:
     # loaded when the command runs: `--help` and `validate` start without pandas and the engine
-    from dfl_finance.studies.datacheck import check_data, placeholder_report
+    from dfl_finance.studies.datacheck import check_data
+    from dfl_finance.studies.placeholder_share import placeholder_report
 
     problems, notes = check_data(args.scenarios)
     for note in notes:

@@ -172,20 +172,3 @@ def _check_scenarios(folder: Path, notes: list[str]) -> list[str]:
                  else f"{folder.name}/: {len(files)} scenarios")
     return problems
 
-
-def placeholder_report(scenario_dir: str | Path | None = None) -> list[str]:
-    """The placeholder share of every country profile's values and of every bundled plan's cost (the rule:
-    :mod:`dfl_finance.studies.placeholder_share`); a scenario that does not run is left out (``check_data`` names
-    it)."""
-    from dfl_finance.inputs.profiles import country_profiles
-    from dfl_finance.studies.placeholder_share import plan_share, profile_share, share_lines
-
-    folder = Path(scenario_dir) if scenario_dir else bundled_scenarios_dir()
-    plans = []
-    for f in sorted(folder.glob("*.toml")) if folder.is_dir() else []:
-        try:
-            plans.append(plan_share(f))
-        except DflFinanceError:
-            continue
-    profiles = [profile_share(p) for _, p in sorted(country_profiles().items())]
-    return share_lines(plans, profiles)

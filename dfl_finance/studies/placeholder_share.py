@@ -28,7 +28,14 @@ from typing import Any
 
 import tomlkit
 
-from dfl_finance.inputs.profiles import CountryProfile, template_programme_id, unit_costs
+from dfl_finance.errors import DflFinanceError
+from dfl_finance.inputs.profiles import (
+    CountryProfile,
+    bundled_scenarios_dir,
+    country_profiles,
+    template_programme_id,
+    unit_costs,
+)
 from dfl_finance.inputs.references import PLACEHOLDER, is_placeholder_note, placeholder_fields
 from dfl_finance.model.load import load_scenario
 from dfl_finance.outputs.result import run
@@ -195,3 +202,17 @@ def share_lines(plans: list[PlanShare], profiles: list[ProfileShare]) -> list[st
                 out.append(f"    {_share(line.amount, pl.total_cost):6.1%}  {line.programme} / {line.item}: "
                            f"{'; '.join(line.reasons)}")
     return out
+
+
+def placeholder_report(scenario_dir: str | Path | None = None) -> list[str]:
+    """The lines ``dfl-finance data-check`` prints for every country profile and every scenario of ``scenario_dir``
+    (default: the bundled ones); a scenario that does not run is left out (the data check names it)."""
+    folder = Path(scenario_dir) if scenario_dir else bundled_scenarios_dir()
+    plans = []
+    for f in sorted(folder.glob("*.toml")) if folder.is_dir() else []:
+        try:
+            plans.append(plan_share(f))
+        except DflFinanceError:
+            continue
+    profiles = [profile_share(p) for _, p in sorted(country_profiles().items())]
+    return share_lines(plans, profiles)
