@@ -171,4 +171,3 @@ def _check_scenarios(folder: Path, notes: list[str]) -> list[str]:
     notes.append(f"{folder.name}/: {len(files)} scenarios validate and run" if not problems
                  else f"{folder.name}/: {len(files)} scenarios")
     return problems
-

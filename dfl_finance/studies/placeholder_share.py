@@ -148,8 +148,7 @@ def plan_share(path: str | Path) -> PlanShare:
                 reasons.append(f"cost line field {f} marked PLACEHOLDER")
             if driver_path is not None and driver_path in unsourced:
                 reasons.append(f"{driver_path} is a profile placeholder")
-            named = [row_id for row_id in _row_ids(line.source_note, confidence)]
-            low = tuple(row_id for row_id in named if confidence[row_id] == "L")
+            low = tuple(row_id for row_id in _row_ids(line.source_note, confidence) if confidence[row_id] == "L")
             lines.append(LineShare(p.id, line.item, float(amounts.get((p.id, line.item), 0.0)), tuple(reasons),
                                    low))
     context = tuple(k for k in unsourced if not k.startswith("programme["))
