@@ -505,10 +505,14 @@ def test_the_price_basis_in_words():
 # ------------------------------------------------------------------------------------------- the Risk page's parts
 
 def _risk_run(draws: int = 64):
+    """Rwanda's IDA option over ``draws`` draws, with a burden limit of 3% of the budget (the file's 5% is never
+    reached since issue 23's sourced costs: peak burden 2.1% to 3.9% from P5 to P95), so that some draws are over it
+    and some are not."""
+    from dfl_finance.model.load import apply_overrides
     from dfl_finance.outputs.result import quantiles_df, yearly_quantiles_df
     from dfl_finance.studies.risk import run_risk
 
-    sc = load_scenario(ROOT / "scenarios/rwanda-ida-credit.toml")
+    sc = apply_overrides(load_scenario(ROOT / "scenarios/rwanda-ida-credit.toml"), {"context.burden_limit": 0.03})
     result = run_risk(sc, draws)
     return sc, result, quantiles_df(result), yearly_quantiles_df(result)
 
@@ -729,15 +733,15 @@ def kenya_best():
 
 @pytest.fixture(scope="module")
 def ppp_best():
-    """The optimal mix of the Rwanda PPP scenario with the budget capped at 4.7% instead of 5% (the waterfall leaves a
-    gap, the optimum none; at 5% the plan leaves no gap since its connectivity is on one price basis, issue 23), at
-    the file's values of its uncertain inputs."""
+    """The optimal mix of the Rwanda PPP scenario with the budget capped at 4% instead of 5% (the waterfall leaves a
+    gap, the optimum none; at 5% the plan fits the budget since issue 23's one connectivity price basis and sourced
+    training costs), at the file's values of its uncertain inputs."""
     from dfl_finance.model.load import apply_overrides
     from dfl_finance.studies.optimise import optimise
 
     sc = load_scenario(ROOT / "scenarios/rwanda-ppp.toml")
     assert [s.id for s in sc.source] == ["operator", "mof"]
-    return optimise(apply_overrides(sc, {"risk.point": "as_written", "source[mof].budget_share_cap": 0.047}))
+    return optimise(apply_overrides(sc, {"risk.point": "as_written", "source[mof].budget_share_cap": 0.04}))
 
 
 def _financing(best):
@@ -808,18 +812,18 @@ def test_the_metric_table_sets_the_optimum_beside_the_waterfall(kenya_best, ppp_
     pv = table.loc["Government cost (present value)"]
     # Kenya's IDA source is a credit on blend terms, at the observed exchange rate (issue 22): the optimum saves less
     # than with the former grant
-    assert pv[OPTIMAL] == format_metric(best.result.summary()["pv_government_cost"], "money") == "95.89 bn"
-    assert pv[CURRENT] == format_metric(best.waterfall.summary()["pv_government_cost"], "money") == "98.22 bn"
+    assert pv[OPTIMAL] == format_metric(best.result.summary()["pv_government_cost"], "money") == "93.28 bn"
+    assert pv[CURRENT] == format_metric(best.waterfall.summary()["pv_government_cost"], "money") == "95.62 bn"
     assert pv["Change"] == "-2.33 bn" and pv["Unit"] == "KES"
     assert table.loc["Peak burden", "Unit"] == "share of education budget"
     assert table.loc["Peak burden", "Change"].endswith(" pp")
     assert outcome_words(best.comparison_df(), best.waterfall.name, best.result.name, "KES") == (
         "The optimal mix leaves the same funding gap (none) and costs the government KES 2.33 bn less in present "
-        "value (KES 95.89 bn instead of KES 98.22 bn).")
+        "value (KES 93.28 bn instead of KES 95.62 bn).")
     ppp = metrics_table(ppp_best.comparison_df(), ppp_best.waterfall.name, ppp_best.result.name).set_index("Metric")
-    assert ppp.loc["Funding gap", CURRENT] == "2.32 bn" and ppp.loc["Funding gap", OPTIMAL] == "0"
+    assert ppp.loc["Funding gap", CURRENT] == "623.2 M" and ppp.loc["Funding gap", OPTIMAL] == "0"
     assert outcome_words(ppp_best.comparison_df(), ppp_best.waterfall.name, ppp_best.result.name, "RWF").startswith(
-        "The optimal mix closes RWF 2.32 bn of the funding gap (all of it) and costs the government RWF 24.12 bn less")
+        "The optimal mix closes RWF 623.2 M of the funding gap (all of it) and costs the government RWF 25.49 bn less")
 
 
 def test_the_mix_totals_are_what_each_source_pays_in_each_run(ppp_best):
@@ -887,7 +891,8 @@ def test_compare_quantiles_sets_p50_and_p90_beside_the_deterministic_value():
     assert gap["Unit"] == "RWF"
     assert gap["1. P50"] == format_metric(q["p50"], "money", "")
     assert gap["1. P90"] == format_metric(q["p90"], "money", "")
-    assert gap["1. P90"] != gap["1. P50"]  # the draws spread
+    # the draws spread (the gap, 0 in most draws since issue 23's training costs, may not: the peak burden does)
+    assert rows.loc["Peak burden", "1. P90"] != rows.loc["Peak burden", "1. P50"]
     assert rows.loc["Total cost", columns[sc.name]] == format_metric(det["total_cost"], "money", "")
     cost = quantiles[quantiles["metric"] == "total_cost"].set_index("statistic")["value"]
     assert rows.loc["Total cost", "1. P50"] == format_metric(cost["p50"], "money", "")

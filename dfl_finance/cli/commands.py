@@ -764,10 +764,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_data_check(args: argparse.Namespace) -> int:
     # loaded when the command runs: `--help` and `validate` start without pandas and the engine
     from dfl_finance.studies.datacheck import check_data
+    from dfl_finance.studies.placeholder_share import placeholder_report
 
     problems, notes = check_data(args.scenarios)
     for note in notes:
         print(f"ok  {note}" if not problems else f"    {note}")
+    print("placeholder shares (docs/method.md, Placeholder share):")
+    for line in placeholder_report(args.scenarios):
+        print(f"    {line}")
     for problem in problems:
         print(problem, file=sys.stderr)
     if problems:

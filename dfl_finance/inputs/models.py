@@ -398,6 +398,17 @@ class Context(_Model):
                                      "domestic source pays at most budget_share_cap x budget x budget_execution; "
                                      "the burden is still measured against the budget as voted", unit="share",
                                      gt=0.0, le=1.0, varies=True)
+    budget_external: float | None = _field(None, description="Externally financed projects (donor grants and "
+                                           "external loans) inside education_budget, in the same currency and "
+                                           "year: netted out, so that the plan's burden and the domestic sources' "
+                                           "room are measured against the domestically financed budget, unless "
+                                           "budget_gross (default: the country profile's education_budget_external "
+                                           "when the profile's total budget fills education_budget)",
+                                           unit="currency/yr", ge=0.0, le=MAX_AMOUNT,
+                                           allowed="at least 0 and less than education_budget")
+    budget_gross: bool = _field(False, description="true: education_budget is used as written, externally "
+                                "financed projects included (the scenario says the budget is gross); false: "
+                                "budget_external is netted out")
 
 
 class CostLine(_Model):

@@ -35,6 +35,9 @@ TEXT_FIELDS = ("currency", "dsf_capacity", "debt_risk", "income_group", "lending
 PUBLIC_EXPENDITURE = "public_expenditure"
 #: The profile field of each budget scope (``[context] budget_scope``).
 BUDGET_FIELDS = {"total": "education_budget", "non-wage": "education_budget_non_wage"}
+#: Profile field of the externally financed projects inside the total education budget (``[context]
+#: budget_external``, netted out unless ``budget_gross``; docs/method.md, *The budget net of external projects*).
+BUDGET_EXTERNAL = "education_budget_external"
 #: Profile field -> the field of [debt] it fills, where the names differ.
 _DEBT_PROFILE_FIELD = {"capacity": "dsf_capacity"}
 
@@ -132,6 +135,12 @@ class CountryProfile:
                 out["context"]["education_budget"] = (value, budget_field)
                 if row.year is not None:
                     out["context"]["budget_year"] = (row.year, budget_field)
+                external = self.values.get(BUDGET_EXTERNAL)
+                if budget_scope == "total" and external is not None and not isinstance(external.value, str) \
+                        and external.unit == row.unit and external.year == row.year:
+                    # the same currency and year as the budget: converted at the budget's own ratio
+                    out["context"]["budget_external"] = (float(external.value) * value / float(row.value),
+                                                         BUDGET_EXTERNAL)
         if currency == self.currency and currency != "USD":
             for field in MACRO_FIELDS:
                 if field in self.values:

@@ -81,6 +81,7 @@ def profile_defaults(raw: dict[str, Any], profile: CountryProfile) -> dict[str, 
                               scope if isinstance(scope, str) else "total")
     if context.get("education_budget") is not None:
         filled["context"].pop("budget_year", None)
+        filled["context"].pop("budget_external", None)  # the file's budget: its own external part, if any
     if macro.get("fx_rate") is not None or macro.get("fx_path") is not None:
         filled["macro"].pop("fx_rate", None)
         filled["macro"].pop("fx_year", None)

@@ -53,6 +53,12 @@ def consistency_problems(sc: Scenario) -> list[Problem]:
                      "budget fills a scenario in the profile's currency or in USD)" if field == "education_budget"
                      else "required: give it in [context] or set scenario.country to a profile that has it")
             out.append(Problem(f"context.{field}", where, has_value=False))
+    ctx = sc.context
+    if ctx.budget_external is not None and ctx.education_budget is not None \
+            and ctx.budget_external >= ctx.education_budget:
+        out.append(Problem("context.budget_external", f"must be less than education_budget "
+                           f"({ctx.education_budget:,.10g}): the externally financed part of the budget",
+                           ctx.budget_external))
     seen: dict[str, int] = {}
     for i, p in enumerate(sc.programme):
         where = f"programme[{i}]"

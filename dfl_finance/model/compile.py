@@ -647,6 +647,9 @@ def build_model_inputs(scenario: Scenario, draws: int = 1, data: MacroData | Non
     budget_year = ctx.budget_year if ctx.budget_year is not None else meta.start_year
     at = prices.start + budget_year - meta.start_year
     budget = value(("context", "education_budget"), ctx.education_budget or 0.0)
+    if ctx.budget_external is not None and not ctx.budget_gross:
+        # net of the externally financed projects inside it: donor money is not domestic room
+        budget = np.maximum(budget - ctx.budget_external, 0.0)
     # carried to start_year at real growth: back through the path's years, or at its first rate before start_year
     j = budget_year - meta.start_year
     carry = 1.0 / np.prod(1.0 + growth[:, 1:j + 1], axis=1) if j > 0 else (1.0 + growth[:, 0]) ** -j

@@ -63,13 +63,13 @@ def point_values(sc: Scenario) -> dict[tuple[str | int, ...], float]:
 
     Examples
     --------
-    A triangular (40, 190, 905) input: its mean (40 + 190 + 905) / 3 = 378.33.
+    Rwanda's teacher workshop, a triangular (38.5, 38.5, 105) input: its mean (38.5 + 38.5 + 105) / 3 = 60.67.
 
     >>> from dfl_finance import load_scenario
     >>> from dfl_finance.inputs.profiles import bundled_scenarios_dir
     >>> sc = load_scenario(bundled_scenarios_dir() / "rwanda-domestic.toml")
     >>> round(point_values(sc)[("programme", 4, "cost", 0, "unit_cost")], 2)
-    378.33
+    60.67
     """
     point = sc.risk.point
     if point == "as_written":

@@ -124,7 +124,9 @@ _CASES_CASE = Column("case", "count", note="its number")
 _BUDGET_SHARE = "share of the education budget"
 
 _FISCAL = (
-    _SCENARIO, _YEAR, _amount("education_budget"), _amount("domestic_outlay"), _amount("debt_service"),
+    _SCENARIO, _YEAR, _amount("education_budget", "net of [context] budget_external (externally financed "
+                                                  "projects) unless budget_gross"),
+    _amount("domestic_outlay"), _amount("debt_service"),
     _amount("ppp_payments"), _amount("recurrent_after_plan", "the plan's recurrent cost that the government carries "
                                                              "after the plan"),
     _amount("government_burden", "domestic outlay, debt service, PPP payments and recurrent_after_plan"),

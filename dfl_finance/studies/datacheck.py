@@ -7,6 +7,7 @@ from pathlib import Path
 
 from dfl_finance.errors import DflFinanceError
 from dfl_finance.inputs.profiles import (
+    BUDGET_EXTERNAL,
     BUDGET_FIELDS,
     CONTEXT_FIELDS,
     DEBT_FIELDS,
@@ -43,7 +44,7 @@ KNOWN_UNITS = {
 }
 PROFILE_FIELDS = (set(CONTEXT_FIELDS) | {"connected_share", *TEXT_FIELDS}
                   | set(BUDGET_FIELDS.values()) | set(MACRO_FIELDS) | set(DEBT_FIELDS) - {"capacity"}
-                  | {PUBLIC_EXPENDITURE}
+                  | {PUBLIC_EXPENDITURE, BUDGET_EXTERNAL}
                   | {"fiscal_year_start", "education_wage_share"})  # built by dfl_finance.inputs.build_profiles
 #: The values a text field of a profile may take.
 TEXT_VALUES = {"currency": CURRENCIES, "dsf_capacity": set(DEBT_CAPACITIES), "debt_risk": set(DEBT_RISKS),
