@@ -108,9 +108,10 @@ def test_the_optimum_leaves_no_gap_where_the_waterfall_leaves_none(path):
     # of that tolerance x the plan's cost (RWF 28,174 on Rwanda's plans) and a PV cost lower by as much
     best = optimise(load_scenario(path))
     wf, opt = best.waterfall.summary(), best.result.summary()
-    # (where both leave a gap, the optimum's may exceed the waterfall's by the solver's rounding: KES 0.03 of 26.75 bn
-    # on Kenya's domestic plan at its inputs' means)
-    assert opt["total_gap"] <= wf["total_gap"] * (1 + 1e-11)
+    # (where both leave a gap, the optimum's may exceed the waterfall's by the solver's rounding and the rounding of
+    # each year's gap to the minor unit: KES 0.03 of 26.75 bn on Kenya's domestic plan at its inputs' means, KES 0.02
+    # of 1.48 bn since issue 23's costs)
+    assert opt["total_gap"] <= wf["total_gap"] * (1 + 1e-11) + 0.05
     if wf["total_gap"] == 0.0:
         assert opt["total_gap"] == 0.0
     if len(best.scenario.source) == 1:  # one source: nothing to choose, the optimum is the waterfall

@@ -901,3 +901,17 @@ def test_a_per_learner_amount_that_is_not_a_positive_finite_number_is_refused(tm
     assert main(["portfolio", str(spec), "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert "fund.per_learner" in err and "Traceback" not in err and not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("written", [r"B\u0000.toml", "  "])
+def test_a_country_file_name_with_a_nul_or_only_blanks_is_refused_by_its_row(tmp_path, capsys, written):
+    """A file name holding a NUL character (a TOML escape, \\u0000) reached the operating system, whose refusal ended
+    the command with a traceback (found by tests/test_fuzz_inputs.py); now the row's field refuses it, as it does a
+    blank name."""
+    spec = _portfolio(tmp_path, 100.0)
+    spec.write_text(spec.read_text().replace('scenario = "B.toml"', f'scenario = "{written}"'), encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_portfolio(spec)
+    assert [p.path for p in info.value.problems] == [f"{spec}: country[1].scenario"]
+    assert main(["portfolio", str(spec), "--out", str(tmp_path / "o")]) == 2
+    assert capsys.readouterr().err.startswith(f"{spec}: country[1].scenario: ")

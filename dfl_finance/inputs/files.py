@@ -24,9 +24,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
-from typing import Any, ClassVar, TypeVar, cast
+from typing import Annotated, Any, ClassVar, TypeVar, cast
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
@@ -58,6 +58,11 @@ class FileModel(BaseModel):
 
 
 M = TypeVar("M", bound=FileModel)
+
+
+#: A file named in a file (a scenario of a portfolio or a sweep, a plan template): some text, without a NUL
+#: character (no file system takes one: the operating system refuses the name before any file is looked for).
+FileName = Annotated[str, StringConstraints(pattern=r"^[^\x00]*[^\x00\s][^\x00]*$")]
 
 
 def field(*default: Any, message: str, **kw: Any) -> Any:

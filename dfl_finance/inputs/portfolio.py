@@ -70,6 +70,7 @@ from pydantic import Field, TypeAdapter, ValidationError
 from dfl_finance.errors import Problem, ScenarioError, known
 from dfl_finance.inputs.files import (
     FileModel,
+    FileName,
     failed_fields,
     field,
     file_problems,
@@ -129,7 +130,7 @@ class PortfolioTable(FileModel):
     table_words: ClassVar[str] = "a [portfolio] table with a name (and optionally a template)"
 
     name: str | None = Field(None, description="The portfolio's name in its outputs (default: the file's name)")
-    template: str | None = field(None, message="a scenario file, relative to the portfolio file", pattern=r"\S",
+    template: FileName | None = field(None, message="a scenario file, relative to the portfolio file",
                                  description="The plan template (a scenario file, relative to the portfolio file) "
                                  "of the countries given by their profile")
     common: list[str] = field(default_factory=list, message="a list of field paths, each an uncertain input of "
@@ -144,7 +145,7 @@ class CountryRow(FileModel):
 
     table_words: ClassVar[str] = "a [[country]] table with a scenario file or a country profile"
 
-    scenario: str | None = field(None, message=SCENARIO_WORDS,
+    scenario: FileName | None = field(None, message=SCENARIO_WORDS,
                                  description="The country's scenario file, relative to the portfolio file")
     profile: str | None = Field(None, pattern=CODE_PATTERN, description="Instead of scenario: the ISO3 code of a "
                                 "country profile in data/, whose scenario is the plan template")

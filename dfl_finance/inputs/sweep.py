@@ -39,6 +39,7 @@ from pydantic import AfterValidator, Field, ValidationError
 from dfl_finance.errors import Problem, ScenarioError
 from dfl_finance.inputs.files import (
     FileModel,
+    FileName,
     failed_fields,
     field,
     file_problems,
@@ -105,9 +106,9 @@ class SweepTable(FileModel):
     """``[sweep]``."""
 
     name: str | None = Field(None, description="The sweep's name (default: the file's name)")
-    scenarios: list[str] = field(default_factory=list, message="a list of scenario files (relative to the sweep "
+    scenarios: list[FileName] = field(default_factory=list, message="a list of scenario files (relative to the sweep "
                                  "file)", description="Scenario files, relative to the sweep file")
-    portfolio: str | None = field(None, message=PORTFOLIO_WORDS,
+    portfolio: FileName | None = field(None, message=PORTFOLIO_WORDS,
                                   description="A portfolio file whose countries are scenarios of the sweep")
     override: list[OverrideSet] = field(default_factory=lambda: [OverrideSet(name=AS_WRITTEN)],
                                         message="a list of [[sweep.override]] tables")
