@@ -724,7 +724,7 @@ def test_compare_says_which_rate_the_ranking_rests_on_and_where_it_flips(workspa
 def test_the_scenarios_page_states_the_exchange_rate_and_its_source(workspace):
     at = _app()
     assert not at.exception
-    assert "Exchange rate: RWF 1,440 per USD in 2025 (the latest rate in data/price_history.csv" in _texts(at.caption)
+    assert "Exchange rate: RWF 1,428 per USD in 2025 (the latest rate in data/price_history.csv" in _texts(at.caption)
 
 
 def test_compare_refuses_deltas_across_currencies(workspace):

@@ -245,9 +245,9 @@ def test_placeholder_fields_are_the_unsourced_values_the_scenario_uses():
     raw = {"scenario": {"name": "k", "country": "KEN", "start_year": 2026, "years": 3},
            "programme": [{"template": "emis"}]}
     paths = [p for p, _ in placeholder_fields(scenario_from_dict(raw))]
-    # Kenya's budget growth and its exports are placeholders; its connected_share is one too, but it is not a field
-    # of the scenario
-    assert "context.budget_growth" in paths and "debt.exports" in paths
+    # Kenya's budget growth and its PV of external debt are placeholders (its exports are the WDI's since issue 23);
+    # its connected_share is one too, but it is not a field of the scenario
+    assert "context.budget_growth" in paths and "debt.pv_external_debt" in paths and "debt.exports" not in paths
     assert not any("connected_share" in p for p in paths)
     assert "programme[0].cost[0].unit_cost" in paths  # EMIS costs have no public source
     raw["context"] = {"budget_growth": 0.02}  # a value of the file's own is not the profile's placeholder

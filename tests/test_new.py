@@ -97,20 +97,20 @@ def test_every_profiled_country_gets_a_scenario_that_validates_and_runs(code):
 def test_kenya_from_its_profile_rows_by_hand():
     """KEN rows of data/country_profiles.csv, read by hand:
     - currency KES; education_budget 656,600,000,000 KES/yr (FY2024/25 budget statement), year 2024;
-    - the exchange rate: data/price_history.csv has KES 129.3 per USD in 2025, the latest year up to the price year
-      2026, which the loader prefers to the profile's 134.8 of 2024: fx_rate 129.3, fx_year 2025;
-    - inflation 0.051 (2025-2027 average), usd_inflation 0.023;
+    - the exchange rate: data/price_history.csv has KES 129.303 per USD in 2025 (WDI PA.NUS.FCRF), the latest year up
+      to the price year 2026, which the loader prefers to the profile's 134.8 of 2024: fx_rate 129.303, fx_year 2025;
+    - inflation 0.051 (2025-2027 average), usd_inflation 0.0295 (WDI FP.CPI.TOTL.ZG, USA, 2024);
     - lending_category blend -> IDA credits on blend terms whatever the (high) risk: ida21-blend-fixed, 2.18% in USD,
       grace 5, maturity 25, 5% of principal a year in years 6-25 (data/loan_terms.csv); no IDA grant;
     - income_group lower-middle -> a GPE Multiplier grant, 1 USD per 3 USD of IDA (ratio 0.3333);
-    - discount rate 1.05 / 1.023 - 1 = 0.02639 -> 0.0264 (real).
+    - discount rate 1.05 / 1.0295 - 1 = 0.019913 -> 0.0199 (real).
     """
     sc = parse_scenario(country_scenario("KEN"))
     assert sc.scenario.currency == "KES" and sc.scenario.price_year == 2026
     assert sc.context.education_budget == 656_600_000_000 and sc.context.budget_year == 2024
-    assert (sc.macro.fx_rate, sc.macro.fx_year) == (129.3, 2025)
-    assert (sc.macro.inflation, sc.macro.usd_inflation) == (0.051, 0.023)
-    assert sc.scenario.discount_rate == 0.0264 and sc.scenario.discount_basis == "real"
+    assert (sc.macro.fx_rate, sc.macro.fx_year) == (129.303, 2025)
+    assert (sc.macro.inflation, sc.macro.usd_inflation) == (0.051, 0.0295)
+    assert sc.scenario.discount_rate == 0.0199 and sc.scenario.discount_basis == "real"
     assert sc.debt.lending_category == "blend"
     by_id = {s.id: s for s in sc.source}
     assert set(by_id) == {"gpe", "ida", "mof"}

@@ -788,11 +788,11 @@ def cmd_country_build(args: argparse.Namespace) -> int:
 
     data = Path(args.data) if args.data else data_dir()
     if args.check:
-        stale = build_profiles.stale(data, replace=args.replace_placeholders)
+        stale = build_profiles.stale(data, replace=not args.keep_placeholders)
         for path in stale:
             print(f"{path}: differs from the build (run dfl-finance country build)", file=sys.stderr)
         return 1 if stale else EXIT_OK
-    for path, rows in build_profiles.write(data, replace=args.replace_placeholders).items():
+    for path, rows in build_profiles.write(data, replace=not args.keep_placeholders).items():
         print(f"wrote {path} ({rows} rows)")
     return EXIT_OK
 

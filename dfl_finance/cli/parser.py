@@ -320,9 +320,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "folder, or DFL_FINANCE_DATA)")
     p.add_argument("--check", action="store_true",
                    help="write nothing; exit 1 if the files differ from what the build writes")
-    p.add_argument("--replace-placeholders", action="store_true",
-                   help="let a sourced built value replace a hand-sourced row flagged placeholder (moves the bundled "
-                   "Rwanda and Kenya outputs: review before shipping)")
+    p.add_argument("--keep-placeholders", action="store_true",
+                   help="keep a hand-sourced row flagged placeholder where the raw files source a value of the same "
+                   "country and field (by default the sourced value replaces it)")
     p.set_defaults(func=cmd_country_build)
 
     p = sub.add_parser("templates", help="list the programme templates in data/",

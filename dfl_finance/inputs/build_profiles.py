@@ -8,8 +8,8 @@ Inputs (each with its licence beside it):
 
 - ``raw/hand/country_profiles.csv`` and ``raw/hand/price_history.csv``: the rows sourced by hand from documents
   (the five original countries, the US CPI, ...). They are copied line for line; the built rows add the fields a
-  hand-profiled country lacks. With ``--replace-placeholders`` a hand row flagged placeholder is replaced by a built
-  row of the same country and field that is not a placeholder (off by default: it moves the bundled outputs).
+  hand-profiled country lacks. A hand row flagged placeholder is replaced by a built row of the same country and
+  field that is not a placeholder (``--keep-placeholders`` keeps the hand row).
 - ``raw/wb_class/class_fy2026.csv`` (and ``class_fy2025.csv`` for an economy unclassified in FY2026): the World
   Bank's "World Bank Country and Lending Groups" (CLASS.xlsx), sheet "List of economies". It selects the profiled
   countries: every IDA or blend country, and every low- or lower-middle-income country that borrows from IBRD.
@@ -575,7 +575,7 @@ def _hand_lines(path: Path) -> list[tuple[list[str], str]]:
     return [(next(csv.reader([line])), line) for line in lines[1:] if line.strip()]
 
 
-def build(data: Path, replace: bool = False) -> tuple[str, str]:
+def build(data: Path, replace: bool = True) -> tuple[str, str]:
     """The text of country_profiles.csv and price_history.csv built from ``data/raw``. ``replace``: a built value
     that is not a placeholder replaces a hand row flagged placeholder (profiles, and fx rows of the price history);
     off by default, so that the bundled scenarios' outputs stay as they are until the change is reviewed."""
@@ -618,7 +618,7 @@ def build(data: Path, replace: bool = False) -> tuple[str, str]:
     return "".join(out), "".join(price_out)
 
 
-def targets(data: Path, replace: bool = False) -> dict[Path, str]:
+def targets(data: Path, replace: bool = True) -> dict[Path, str]:
     """The built text of each file the build writes (``country_profiles.csv``, ``price_history.csv``) in ``data``;
     a data folder without ``raw/`` (an installed package ships none) is a DataError."""
     if not (data / "raw").is_dir():
@@ -627,13 +627,13 @@ def targets(data: Path, replace: bool = False) -> dict[Path, str]:
     return {data / "country_profiles.csv": profiles, data / "price_history.csv": prices}
 
 
-def stale(data: Path, replace: bool = False) -> list[Path]:
+def stale(data: Path, replace: bool = True) -> list[Path]:
     """The files of ``data`` that differ from what the build writes."""
     return [p for p, text in targets(data, replace).items()
             if not p.exists() or p.read_text(encoding="utf-8") != text]
 
 
-def write(data: Path, replace: bool = False) -> dict[Path, int]:
+def write(data: Path, replace: bool = True) -> dict[Path, int]:
     """Build and write the files; returns each file's number of rows."""
     out = {}
     for path, text in targets(data, replace).items():
