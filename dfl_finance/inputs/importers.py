@@ -31,7 +31,8 @@ import codecs
 import csv
 import io
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -114,19 +115,34 @@ def _plain(value: float) -> str:
     return f"{value:.10g}"
 
 
-def _text(path: Path, what: str, encodings: Sequence[str] = ("utf-8-sig",)) -> str:
-    """The text of ``path``: UTF-16 when it starts with a byte-order mark (or, without one, looks like
-    little-endian UTF-16: a zero second byte), else the first of ``encodings`` that decodes it."""
+@contextmanager
+def _reading(path: Path, what: str) -> Iterator[None]:
+    """Around the reading of ``path``: a file missing, a folder or unreadable is an :class:`ImportFormatError`
+    naming ``what`` was expected."""
     try:
-        raw = path.read_bytes()
+        yield
     except FileNotFoundError:
         raise ImportFormatError(path, f"file not found (expected {what})") from None
     except IsADirectoryError:
         raise ImportFormatError(path, f"is a folder (expected {what})") from None
     except OSError as exc:
         raise ImportFormatError(path, f"cannot be read ({exc.strerror or exc}; expected {what})") from None
-    utf16 = "utf-16" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-16-le" if raw[1:2] == b"\x00" else None
-    if utf16:  # the WEO files from October 2020 (with a byte-order mark or without, little-endian)
+
+
+def _utf16(head: bytes) -> str | None:
+    """The UTF-16 codec of a file that starts with ``head`` (its first two bytes or more): ``utf-16`` with a
+    byte-order mark, ``utf-16-le`` for a zero second byte (little-endian without one, as the WEO files from October
+    2020), else None."""
+    return "utf-16" if head[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-16-le" if head[1:2] == b"\x00" else None
+
+
+def _text(path: Path, what: str, encodings: Sequence[str] = ("utf-8-sig",)) -> str:
+    """The text of ``path``: UTF-16 when it starts with a byte-order mark (or, without one, looks like
+    little-endian UTF-16: a zero second byte), else the first of ``encodings`` that decodes it."""
+    with _reading(path, what):
+        raw = path.read_bytes()
+    utf16 = _utf16(raw)
+    if utf16:
         try:
             return raw.decode(utf16).lstrip("\ufeff")
         except UnicodeDecodeError:
@@ -142,26 +158,17 @@ def _text(path: Path, what: str, encodings: Sequence[str] = ("utf-8-sig",)) -> s
 def _encoding(path: Path, what: str) -> str:
     """The encoding to read ``path`` in without holding it in memory: UTF-16 when it starts with a byte-order
     mark, else UTF-8 (a BOM allowed) if every byte decodes, else latin-1."""
-    try:
-        with path.open("rb") as fh:
-            head = fh.read(2)
-            if head in (b"\xff\xfe", b"\xfe\xff"):
-                return "utf-16"
-            if head[1:2] == b"\x00":
-                return "utf-16-le"
-            fh.seek(0)
-            decoder = codecs.getincrementaldecoder("utf-8")()
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                try:
-                    decoder.decode(chunk)
-                except UnicodeDecodeError:
-                    return "latin-1"
-    except FileNotFoundError:
-        raise ImportFormatError(path, f"file not found (expected {what})") from None
-    except IsADirectoryError:
-        raise ImportFormatError(path, f"is a folder (expected {what})") from None
-    except OSError as exc:
-        raise ImportFormatError(path, f"cannot be read ({exc.strerror or exc}; expected {what})") from None
+    with _reading(path, what), path.open("rb") as fh:
+        utf16 = _utf16(fh.read(2))
+        if utf16:
+            return utf16
+        fh.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError:
+                return "latin-1"
     return "utf-8-sig"
 
 
