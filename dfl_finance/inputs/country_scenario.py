@@ -39,7 +39,8 @@ from dfl_finance.inputs.profiles import (
     data_dir,
     loan_terms,
     observed_fx,
-    read_csv_rows,
+    parse_bool,
+    parsed_rows,
     real_exchange_trend,
     template_programme_id,
     templates,
@@ -109,19 +110,14 @@ class IdaRiskTerms:
 
 @lru_cache(maxsize=8)
 def _load_ida_terms(folder: str) -> dict[str, IdaRiskTerms]:
-    path = Path(folder) / "ida_terms_by_risk.csv"
-    out = {}
-    for lineno, row in enumerate(read_csv_rows(path), start=2):
-        try:
-            share = float(row["grant_share"])
-            if not 0.0 <= share <= 1.0:
-                raise ValueError(f"grant_share {share} is not a share from 0 to 1")
-            out[row["debt_risk"].strip()] = IdaRiskTerms(
-                row["debt_risk"].strip(), row["terms"].strip() or None, share, row["source"].strip(),
-                row["placeholder"].strip().lower() in ("1", "true", "yes"))
-        except (KeyError, ValueError, AttributeError) as exc:
-            raise DataError(f"{path}:{lineno}: malformed row ({exc})") from exc
-    return out
+    def parse(row: dict[str, str]) -> IdaRiskTerms:
+        share = float(row["grant_share"])
+        if not 0.0 <= share <= 1.0:
+            raise ValueError(f"grant_share {share} is not a share from 0 to 1")
+        return IdaRiskTerms(row["debt_risk"].strip(), row["terms"].strip() or None, share, row["source"].strip(),
+                            parse_bool(row["placeholder"]))
+
+    return {t.debt_risk: t for t in parsed_rows(Path(folder) / "ida_terms_by_risk.csv", parse)}
 
 
 def ida_terms_by_risk() -> dict[str, IdaRiskTerms]:

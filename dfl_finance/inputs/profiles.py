@@ -186,14 +186,14 @@ def read_csv_rows(path: Path) -> list[dict[str, str]]:
         raise DataError(f"data file not found: {path}") from exc
 
 
-def _parse_bool(text: str) -> bool:
+def parse_bool(text: str) -> bool:
     return text.strip().lower() in ("1", "true", "yes")
 
 
 _Row = TypeVar("_Row")
 
 
-def _parsed_rows(path: Path, parse: Callable[[dict[str, str]], _Row]) -> list[_Row]:
+def parsed_rows(path: Path, parse: Callable[[dict[str, str]], _Row]) -> list[_Row]:
     """``parse(row)`` for every row of a CSV data file; a row it cannot parse is a DataError naming the line."""
     out: list[_Row] = []
     for lineno, row in enumerate(read_csv_rows(path), start=2):
@@ -217,7 +217,7 @@ def _provenance(row: dict[str, str]) -> Provenance:
     """The fields every sourced data row has: its year, source, confidence and placeholder flag."""
     year = (row.get("year") or "").strip()
     return {"year": int(year) if year else None, "source": row["source"].strip(),
-            "confidence": row["confidence"].strip(), "placeholder": _parse_bool(row["placeholder"])}
+            "confidence": row["confidence"].strip(), "placeholder": parse_bool(row["placeholder"])}
 
 
 @lru_cache(maxsize=8)
@@ -236,7 +236,7 @@ def _read_profiles(path: Path) -> dict[str, CountryProfile]:
 
     names: dict[str, str] = {}
     values: dict[str, dict[str, ProfileValue]] = {}
-    for iso3, name, field, value in _parsed_rows(path, parse):
+    for iso3, name, field, value in parsed_rows(path, parse):
         names[iso3] = name
         values.setdefault(iso3, {})[field] = value
     return {iso3: CountryProfile(iso3, names[iso3], values[iso3]) for iso3 in names}
@@ -344,7 +344,7 @@ def _load_terms(folder: str) -> dict[str, TermSheet]:
             placeholder=prov["placeholder"],
         )
 
-    return {t.id: t for t in _parsed_rows(Path(folder) / "loan_terms.csv", parse)}
+    return {t.id: t for t in parsed_rows(Path(folder) / "loan_terms.csv", parse)}
 
 
 def loan_terms() -> dict[str, TermSheet]:
@@ -376,7 +376,7 @@ def _load_unit_costs(folder: str) -> dict[str, UnitCost]:
         return UnitCost(id=row["id"].strip(), category=row["category"].strip(), item=row["item"].strip(),
                         value=float(row["value"]), unit=row["unit"].strip(), **_provenance(row))
 
-    return {u.id: u for u in _parsed_rows(Path(folder) / "unit_costs.csv", parse)}
+    return {u.id: u for u in parsed_rows(Path(folder) / "unit_costs.csv", parse)}
 
 
 def unit_costs() -> dict[str, UnitCost]:
@@ -393,7 +393,7 @@ def _load_unit_cost_ranges(folder: str) -> dict[str, tuple[float, float]]:
     def parse(row: dict[str, str]) -> tuple[str, tuple[float, float]]:
         return row["id"].strip(), (float(row["low"]), float(row["high"]))
 
-    return dict(_parsed_rows(path, parse))
+    return dict(parsed_rows(path, parse))
 
 
 def unit_cost_ranges() -> dict[str, tuple[float, float]]:
@@ -579,7 +579,7 @@ def _load_macro_data(folder: str) -> MacroData:
             return (row["currency"].strip(), row["series"].strip(), int(row["year"]), float(row["value"]),
                     _provenance(row))
 
-        for currency, series, year, value, prov in _parsed_rows(path, parse_price):
+        for currency, series, year, value, prov in parsed_rows(path, parse_price):
             if series == "cpi":
                 cpi.setdefault(currency, {})[year] = value
             elif series == "fx":
@@ -591,7 +591,7 @@ def _load_macro_data(folder: str) -> MacroData:
         def parse_threshold(row: dict[str, str]) -> tuple[str, str, float]:
             return row["capacity"].strip(), row["ratio"].strip(), float(row["threshold"])
 
-        for capacity, ratio, value in _parsed_rows(path, parse_threshold):
+        for capacity, ratio, value in parsed_rows(path, parse_threshold):
             thresholds.setdefault(capacity, {})[ratio] = value
     return MacroData(cpi=cpi, thresholds={c: tuple(t[r] for r in DSF_RATIOS) for c, t in thresholds.items()
                                           if all(r in t for r in DSF_RATIOS)},
