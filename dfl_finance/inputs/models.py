@@ -183,6 +183,11 @@ class ScenarioMeta(_Model):
         "scenario's own discount_rate, the IMF's 5% in USD and the borrowing rate); no default: development banks' "
         "appraisal rates range from about 6% to 12% real (docs/method.md, Present values at three rates), and the "
         "choice is the analyst's", unit="1/yr", ge=0.0, le=1.0)
+    fiscal_year_start: int = _field(1, description="Month (1-12) in which the government's fiscal year starts: 7 "
+                                    "for a July-June year (Rwanda, Kenya), 4 for April-March; 1 (default) is the "
+                                    "calendar year. Inputs given per fiscal year are read as fiscal years, and "
+                                    "outputs can be written by fiscal year (docs/method.md, Fiscal years)",
+                                    unit="month", ge=1, le=12)
 
     @property
     def base_year(self) -> int:
