@@ -434,3 +434,55 @@ CONCESSIONAL_GRANT_ELEMENT = 0.35
 #: written in the field (issue 22). Described in docs/method.md, *The deterministic run and the draws*.
 RiskPoint = Literal["mean", "mode", "as_written"]
 RISK_POINTS: tuple[str, ...] = get_args(RiskPoint)
+
+
+# ------------------------------------------------------------------------------------- outcomes (issue 25)
+#: What a programme produces (``[[programme.outcome]] measure``), a count at the end of each year, a column of
+#: outcomes.csv: schools and learners connected (infrastructure); teachers, officials and learners trained in data
+#: skills (capacities: a stock that loses ``attrition`` a year and is restored by refresher training); schools
+#: reporting to the EMIS (coverage). Milestones (``[[programme.milestone]]``: EMIS timeliness, data-governance) are
+#: counted in ``milestones_met``. docs/method.md, *Outcomes and cost per outcome*.
+OutcomeMeasure = Literal["schools_connected", "learners_connected", "teachers_trained", "officials_trained",
+                         "learners_trained", "schools_in_emis"]
+OUTCOME_MEASURES: tuple[str, ...] = get_args(OutcomeMeasure)
+#: The column of outcomes.csv that counts the milestones met by the end of each year.
+MILESTONES_MET = "milestones_met"
+#: Words for each measure: the singular noun of its unit (a metric's label and unit).
+OUTCOME_UNITS: dict[str, tuple[str, str]] = {
+    "schools_connected": ("school connected", "Schools connected"),
+    "learners_connected": ("learner connected", "Learners in connected schools"),
+    "teachers_trained": ("teacher trained", "Teachers trained in data skills"),
+    "officials_trained": ("official trained", "Officials trained in data literacy"),
+    "learners_trained": ("learner trained", "Learners trained in data literacy"),
+    "schools_in_emis": ("school in the EMIS", "Schools reporting to the EMIS"),
+}
+
+
+def cost_per_outcome_key(measure: str) -> str:
+    """``cost_per_outcome_key("teachers_trained") == "cost_per_teachers_trained"``."""
+    return f"cost_per_{measure}"
+
+
+#: The cost-effectiveness and co-financing metrics of issue 25, after the metrics above (summary.csv's order).
+_OUTCOME_METRICS = [
+    Metric("cost_per_learner_reached_year", "Cost per learner reached a year", "money", "{cur}/learner-year",
+           "Total cost divided by the learner-years reached: the sum over the plan's years of the learners in the "
+           "schools reached (the largest reach of a schools or learners programme in each year, learners per school "
+           "from [context]; not shown when no learner is reached)"),
+    Metric("co_financing_per_partner_dollar", "Co-financing per partner dollar", "ratio",
+           "{cur} domestic per {cur} external",
+           "Domestic outlay mobilised per unit of external finance (grants, loans and PPP investment): what donors "
+           "call co-financing per partner dollar, the inverse of leverage (not shown without external finance)"),
+    *(Metric(cost_per_outcome_key(m), f"Cost per {noun}", "money", f"{{cur}}/{noun}",
+             f"Total cost of the programmes that produce it over the plan divided by the {label[0].lower() + label[1:]} at the end "
+             f"of the plan ([[programme.outcome]] measure = \"{m}\"; not shown when none is produced)")
+      for m, (noun, label) in OUTCOME_UNITS.items()),
+]
+#: Money metrics of outcomes that the summary also reports in every price basis, as ``<metric>_<basis>``.
+OUTCOME_BASIS_METRICS = tuple(cost_per_outcome_key(m) for m in OUTCOME_MEASURES)
+_OUTCOME_METRICS += [Metric(basis_metric_key(m.key, basis), f"{m.label}, {words}", "money",
+                            m.unit.replace("{cur}", "USD") if basis.endswith("usd") else m.unit,
+                            f"{m.description}, in {words}")
+                     for m in list(_OUTCOME_METRICS) if m.key in OUTCOME_BASIS_METRICS
+                     for basis, words in _BASIS_WORDS.items()]
+METRICS.update({m.key: m for m in _OUTCOME_METRICS})

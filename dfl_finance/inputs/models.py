@@ -38,6 +38,7 @@ from dfl_finance.vocabulary import (
     LendingCategory,
     LineKind,
     MatchBasis,
+    OutcomeMeasure,
     Partner,
     Pillar,
     Repayment,
@@ -488,6 +489,35 @@ class SchoolLink(_Model):
                                      "file, instead of the schools' fiber_distance_km", max_length=1000)
 
 
+class Outcome(_Model):
+    """One ``[[programme.outcome]]``: an outcome measure counted from the programme's reach (docs/method.md,
+    *Outcomes and cost per outcome*)."""
+
+    measure: OutcomeMeasure = _field(description="What is counted (a column of outcomes.csv)")
+    per_unit: float | None = _field(None, description="Outcome units per driver unit reached (default 1; "
+                                    "learners_connected of a schools programme: [context] learners / schools)",
+                                    unit="per driver unit", ge=0.0, le=1e6)
+    per_year: float | None = _field(None, description="driver = none: people newly trained each year of the plan",
+                                    unit="per year", ge=0.0, le=1e9)
+    attrition: float = _field(0.0, description="Share of the trained stock lost each year (people leaving their "
+                              "post, skills fading)", unit="1/yr", ge=0.0, le=1.0)
+    refresh_years: int | None = _field(None, description="Years between refresher trainings that restore a cohort "
+                                       "to full strength (none: no refresher)", unit="years", ge=1, le=100)
+    source_note: Note = _field("", description="Where the rule and its figures come from", allowed=NOTE_RULE)
+
+
+class Milestone(_Model):
+    """One ``[[programme.milestone]]``: a step that is met by the end of a year (EMIS timeliness, a data-protection
+    framework, an authority, an audit)."""
+
+    name: Name = _field(description="What is achieved", min_length=1, max_length=200, allowed=NAME_RULE)
+    year: int | None = _field(None, description="Year by whose end it is met (default: start_year + offset)",
+                              unit="year", ge=1900, le=2300)
+    offset: int = _field(0, description="Years after start_year, when year is not given", unit="years", ge=0,
+                         le=100)
+    source_note: Note = _field("", description="Where the milestone and its date come from", allowed=NOTE_RULE)
+
+
 class Programme(_Model):
     """One ``[[programme]]``."""
 
@@ -513,6 +543,10 @@ class Programme(_Model):
                                   "come from it)", allowed="at least one, unless schools is given")
     schools: SchoolLink | None = _field(None, description="A school table whose plan gives the cost lines "
                                         "([programme.schools])")
+    outcome: list[Outcome] = _field(default_factory=_no_rows, description="What the programme produces: "
+                                    "outcome measures counted from its reach ([[programme.outcome]])")
+    milestone: list[Milestone] = _field(default_factory=_no_rows, description="Milestones it reaches: EMIS "
+                                        "timeliness, data-governance steps ([[programme.milestone]])")
 
     @property
     def label(self) -> str:

@@ -406,7 +406,7 @@ def unit_cost_ranges() -> dict[str, tuple[float, float]]:
 
 TEMPLATE_LINE_KEYS = {"item", "kind", "ref", "factor", "factor_ref", "factor_note", "unit_cost", "lifetime",
                       "lifetime_ref", "replace_existing", "price_trend", "gfs_class", "pay_existing"}
-TEMPLATE_KEYS = {"name", "pillar", "driver", "start_share", "target_share", "rollout", "cost"}
+TEMPLATE_KEYS = {"name", "pillar", "driver", "start_share", "target_share", "rollout", "cost", "outcome", "milestone"}
 
 
 @lru_cache(maxsize=8)

@@ -35,6 +35,7 @@ from dfl_finance.engine.fiscal import (
 )
 from dfl_finance.engine.loans import pv_at_disbursement, pv_of_new_debt
 from dfl_finance.engine.model import AllocationStep, ModelInputs, Simulation, simulate
+from dfl_finance.engine.outcomes import co_financing_per_partner_dollar, cost_per_outcome, learner_years_reached
 from dfl_finance.errors import DflFinanceError, known
 from dfl_finance.inputs.models import Scenario
 from dfl_finance.inputs.paths import leaves
@@ -42,6 +43,7 @@ from dfl_finance.inputs.profiles import MacroData
 from dfl_finance.inputs.rules import comparability
 from dfl_finance.inputs.uncertain import drawn_inputs, flat_note
 from dfl_finance.model.compile import Samples, build_model_inputs, cell_names
+from dfl_finance.model.outcomes import Outcomes, programme_outcomes
 from dfl_finance.model.samples import with_point
 from dfl_finance.outputs.formatting import basis_currency, currency_of
 from dfl_finance.outputs.rounding import add_up, round_cumulative, round_to
@@ -62,6 +64,9 @@ from dfl_finance.vocabulary import (
     LINE_CLASS,
     LINE_KINDS,
     METRICS,
+    MILESTONES_MET,
+    OUTCOME_BASIS_METRICS,
+    OUTCOME_MEASURES,
     PRICE_BASES,
     PRICE_DIGITS,
     PUBLIC_DEBT_RATIO,
@@ -71,6 +76,7 @@ from dfl_finance.vocabulary import (
     SOURCE_KINDS,
     USD,
     basis_metric_key,
+    cost_per_outcome_key,
     metric_definition,
     minor_unit_digits,
     pv_rate_key,
@@ -244,7 +250,7 @@ class Result:
     def outcomes_df(self) -> pd.DataFrame:
         """Reach of every programme that has a driver (``driver = "none"`` programmes reach nothing)."""
         sc = self.scenario
-        keep = [i for i, p in enumerate(sc.programme) if p.driver != "none"]
+        keep = [i for i, p in enumerate(sc.programme) if p.driver != "none" or p.outcome or p.milestone]
         years = self._years(sc.scenario.years)
         Y, K = len(years), len(keep)
         funded = self.sim.reached_funded[self.draw][:, keep]
@@ -252,6 +258,11 @@ class Result:
         with np.errstate(divide="ignore", invalid="ignore"):
             funded_share = np.where(count > 0, funded / np.where(count > 0, count, 1.0),
                                     self.sim.costs.reached_share[self.draw][:, keep])
+        outcomes = self._outcomes
+        measures = {m: _whole_or_empty(outcomes.measures[m][self.draw][:, keep].reshape(-1))
+                    if m in outcomes.measures else pd.array([pd.NA] * (Y * K), dtype="Int64")
+                    for m in OUTCOME_MEASURES}
+        measures[MILESTONES_MET] = _whole_or_empty(outcomes.milestones[:, keep].reshape(-1))
         return self._rounded(pd.DataFrame({
             "scenario": sc.name,
             "year": np.repeat(years, K),
@@ -261,7 +272,39 @@ class Result:
             "reached_share": self.sim.costs.reached_share[self.draw][:, keep].reshape(-1),
             "reached_funded": funded.reshape(-1).astype(np.int64),
             "reached_funded_share": funded_share.reshape(-1),
+            **measures,
         }, columns=TABLE_COLUMNS["outcomes"]))
+
+    @cached_property
+    def _outcomes(self) -> Outcomes:
+        """The outcome measures of every draw ([[programme.outcome]], [[programme.milestone]])."""
+        return programme_outcomes(self.scenario, self.sim.costs.reached, self.inputs.costs.driver_count,
+                                  self.inputs.costs.start_share, self.inputs.learners)
+
+    def _outcome_metric_arrays(self) -> dict[str, Floats]:
+        """(D,) each: ``cost_per_<measure>`` in the basis, the cost of the programmes that produce the measure (the
+        sum of their rounded rows of costs.csv) over the measure at the end of the plan; and
+        ``cost_per_learner_reached_year``, the total cost over the learner-years reached. docs/method.md,
+        *Outcomes and cost per outcome*."""
+        key = ("outcome_metrics", self.basis)
+        if key not in self.shared:
+            Y, d = self.scenario.scenario.years, self.digits
+            f = self._factors[:, :Y]
+            by_line = _rows_added_up(self.sim.costs.amount, f[:, :, None], d, (1,))  # (D, L)
+            line_prog = np.asarray(self.inputs.costs.line_programme)
+            P = len(self.scenario.programme)
+            by_prog = np.stack([by_line[:, line_prog == p].sum(axis=1) for p in range(P)], axis=1)  # (D, P)
+            outcomes = self._outcomes
+            out: dict[str, Floats] = {}
+            for m, values in outcomes.measures.items():
+                end = values[:, -1, :]  # (D, P), NaN where the programme does not produce it
+                produces = ~np.isnan(end).all(axis=0)
+                out[cost_per_outcome_key(m)] = cost_per_outcome(by_prog[:, produces].sum(axis=1),
+                                                                np.nansum(end[:, produces], axis=1))
+            out["cost_per_learner_reached_year"] = cost_per_outcome(
+                by_prog.sum(axis=1), learner_years_reached(np.nan_to_num(outcomes.learners_reached)))
+            self.shared[key] = out
+        return dict(self.shared[key])
 
     @cached_property
     def _paid(self) -> Floats:
@@ -529,6 +572,9 @@ class Result:
             other = raw if basis == self.basis else self.in_basis(basis)._headline_arrays()
             for key in HEADLINE_METRICS:
                 raw[basis_metric_key(key, basis)] = other.get(key, np.full(self.draws, np.nan))
+            outcome = raw if basis == self.basis else self.in_basis(basis)._outcome_metric_arrays()
+            for key in OUTCOME_BASIS_METRICS:
+                raw[basis_metric_key(key, basis)] = outcome.get(key, np.full(self.draws, np.nan))
         return {key: raw[key] for key in [*METRICS, *(k for k in raw if k not in METRICS)] if key in raw}
 
     def metric_arrays(self) -> dict[str, Floats]:
@@ -570,6 +616,9 @@ class Result:
         out["leverage"] = leverage(out["total_external"], out["total_domestic"])
         out["cost_per_learner_year"] = cost_per_learner_year(out["total_cost"], self.inputs.learners,
                                                              self.scenario.scenario.years)
+        out["co_financing_per_partner_dollar"] = co_financing_per_partner_dollar(out["total_domestic"],
+                                                                                 out["total_external"])
+        out.update(self._outcome_metric_arrays())
         # the recurrent cost is a mean of yearly amounts: the engine's rule over the amounts in the basis
         external = np.isin(self.inputs.sources.kind, [SOURCE_KINDS.index(k) for k in EXTERNAL_KINDS])
         recurrent = recurrent_metrics(self.sim.paid[:, :, external].sum(axis=2), self.sim.plan_cost * factors,
@@ -641,7 +690,7 @@ class Result:
     def _metric_currency(self, key: str, cur: str) -> str:
         """The currency of a metric: the basis's, or that of the basis a headline metric names."""
         for basis in PRICE_BASES:
-            if key in (basis_metric_key(m, basis) for m in HEADLINE_METRICS):
+            if key in (basis_metric_key(m, basis) for m in (*HEADLINE_METRICS, *OUTCOME_BASIS_METRICS)):
                 return basis_currency(basis, self.scenario)
         return cur
 
@@ -728,6 +777,11 @@ def _round_metric(value: float, kind: str, digits: int) -> float | int:
     if kind == "years":
         return int(round(value))
     return float(round_to(np.array(value), SHARE_DIGITS))
+
+
+def _whole_or_empty(values: Floats) -> pd.arrays.IntegerArray:
+    """Counts rounded to whole units, empty (``<NA>``) where NaN (a programme that does not produce the measure)."""
+    return pd.array([pd.NA if math.isnan(v) else int(round(v)) for v in values], dtype="Int64")
 
 
 def _rows_added_up(values: Floats, factors: Floats, digits: int, axis: tuple[int, ...]) -> Floats:

@@ -153,6 +153,20 @@ _DSF = (
     Column("threshold", "share", unit="share of GDP, exports or revenue"), Column("above_threshold", "flag"),
     _usd("headroom", unit="USD", note="what more the ratio allows before the threshold"), _text("currency"))
 _PORTFOLIO_FIRST = (("portfolio", _COUNTRY),)
+#: outcomes.csv's outcome measures (issue 25): one count column per measure, then the milestones met.
+_OUTCOME_COLUMNS = (
+    Column("schools_connected", "count", unit="schools", note="schools the programme connects, by the end of the "
+                                                             "year"),
+    Column("learners_connected", "count", unit="learners", note="learners in those schools"),
+    Column("teachers_trained", "count", unit="teachers", note="teachers with data skills in post: cohorts less "
+                                                             "attrition, restored by refresher training"),
+    Column("officials_trained", "count", unit="officials", note="education officials trained in data literacy, "
+                                                               "as teachers_trained"),
+    Column("learners_trained", "count", unit="learners", note="learners trained in data literacy"),
+    Column("schools_in_emis", "count", unit="schools", note="schools reporting to the EMIS (its coverage)"),
+    Column("milestones_met", "count", unit="milestones", note="EMIS timeliness and data-governance milestones "
+                                                             "met by the end of the year"),
+)
 _RUN_COMMANDS = ("run", "optimise", "schools --scenario", "portfolio")
 
 
@@ -235,11 +249,16 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         _SCENARIO, _YEAR, _text("programme"), _text("driver"), Column("reached", "count", unit="driver units"),
         Column("reached_share", "share", unit="share of the driver's units"),
         Column("reached_funded", "count", unit="driver units", note="the reach that the funded capex buys"),
-        Column("reached_funded_share", "share", unit="share of the driver's units")),
+        Column("reached_funded_share", "share", unit="share of the driver's units"),
+        *_OUTCOME_COLUMNS),
         "Driver units reached by each programme by the end of every year, as planned and as the funded capex buys "
-        "(reached_funded)",
+        "(reached_funded), and the outcome measures each programme produces ([[programme.outcome]], "
+        "[[programme.milestone]])",
         "reached: schools, learners or teachers; reached_share: share of all of them",
-        "the rollout of each programme and the financing of its capex", first=_PORTFOLIO_FIRST),
+        "the rollout of each programme and the financing of its capex; the outcome rules of docs/method.md, "
+        "Outcomes and cost per outcome", first=_PORTFOLIO_FIRST,
+        more="A programme with driver = none has rows only when it produces an outcome or a milestone; an outcome "
+             "cell is empty for a programme that does not produce that measure."),
     Table("dsf", _RUN_COMMANDS, _DSF,
           "The plan's new external debt against the four LIC-DSF ratios, with the country's baseline where known, "
           "the thresholds for its debt-carrying capacity and the headroom",
