@@ -34,7 +34,7 @@ from dfl_finance.vocabulary import SCHOOL_PLAN_NOTE as GENERATED
 from dfl_finance.vocabulary import SCHOOL_TECHNOLOGIES as TECHNOLOGIES
 
 if TYPE_CHECKING:
-    from dfl_finance.inputs.models import Scenario, Source
+    from dfl_finance.inputs.models import Programme, Scenario, Source
 
 #: A repayment schedule's shares must add up to 1 within this tolerance (published IDA schedules such as 3.45% x 29
 #: years = 100.05% or 16.67% x 6 = 100.02% do not add up exactly); the last payment settles the difference.
@@ -72,6 +72,7 @@ def consistency_problems(sc: Scenario) -> list[Problem]:
             out.append(Problem(f"{where}.target_year", f"must be inside the horizon {first}..{last}",
                                p.target_year))
         out += _school_link_problems(i, p, sc)
+        out += _outcome_problems(i, p, sc)
         for j, c in enumerate(p.cost):
             cw = f"{where}.cost[{j}]"
             if p.driver == "none" and c.kind in PER_UNIT_KINDS:
@@ -589,3 +590,32 @@ def comparability(scenarios: Sequence[Scenario], currencies: Sequence[str] | Non
         reasons.append("their prices and present values refer to different start years "
                        f"({', '.join(map(str, starts))})")
     return "no deltas: " + " and ".join(reasons) if reasons else None
+
+
+def _outcome_problems(i: int, p: Programme, sc: Scenario) -> list[Problem]:
+    """``[[programme.outcome]]`` and ``[[programme.milestone]]`` rules (docs/method.md, *Outcomes and cost per
+    outcome*): a programme with a driver counts its reach (per_unit), one without counts people trained a year
+    (per_year); a measure once per programme; a milestone's year not before the plan."""
+    out: list[Problem] = []
+    seen: set[str] = set()
+    for j, o in enumerate(p.outcome):
+        ow = f"programme[{i}].outcome[{j}]"
+        if o.measure in seen:
+            out.append(Problem(f"{ow}.measure", "a programme counts each measure once", o.measure))
+        seen.add(o.measure)
+        if p.driver == "none":
+            if o.per_year is None:
+                out.append(Problem(f"{ow}.per_year", "required for a programme with driver = \"none\": the people "
+                                   "newly trained each year (it has no reach to count)", has_value=False))
+            if o.per_unit is not None:
+                out.append(Problem(f"{ow}.per_unit", "a programme with driver = \"none\" has no driver unit: give "
+                                   "per_year", o.per_unit))
+        elif o.per_year is not None:
+            out.append(Problem(f"{ow}.per_year", f"only a programme with driver = \"none\" counts people a year; "
+                               f"this one counts its reach of {p.driver} (per_unit)", o.per_year))
+    for j, m in enumerate(p.milestone):
+        if m.year is not None and m.year < sc.scenario.start_year:
+            out.append(Problem(f"programme[{i}].milestone[{j}].year", f"must be in or after start_year "
+                               f"({sc.scenario.start_year}): a milestone met before the plan is not its outcome",
+                               m.year))
+    return out

@@ -1,0 +1,167 @@
+"""Outcome measures and cost per outcome (issue 25): known answers by hand, properties, the bundled templates."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose
+
+from dfl_finance import load_scenario, run, scenario_from_dict
+from dfl_finance.engine.outcomes import (
+    co_financing_per_partner_dollar,
+    cost_per_outcome,
+    milestones_met,
+    new_units,
+    trained_stock,
+)
+from dfl_finance.vocabulary import OUTCOME_MEASURES, PRICE_BASES, basis_metric_key, cost_per_outcome_key
+from tests.conftest import ROOT
+
+# ------------------------------------------------------------------------------------------------ the engine
+
+
+def test_a_cohort_loses_its_attrition_each_year():
+    # 100 trained in year 0, 10% lost a year: 100, 100 x 0.9 = 90, 90 x 0.9 = 81
+    assert_allclose(trained_stock(np.array([[100.0, 0.0, 0.0]]), np.zeros(1), 0.1), [[100.0, 90.0, 81.0]])
+
+
+def test_a_refresher_restores_the_cohort():
+    # refresher every 2 years: the age is (y - c) mod 2 = 0, 1, 0, 1: 100, 90, 100, 90
+    assert_allclose(trained_stock(np.array([[100.0, 0.0, 0.0, 0.0]]), np.zeros(1), 0.1, refresh=2),
+                    [[100.0, 90.0, 100.0, 90.0]])
+
+
+def test_the_stock_before_the_plan_is_a_cohort_of_the_year_before_and_is_not_refreshed():
+    # 50 trained before the plan, 20% a year: 50 x 0.8 = 40 at the end of year 0, 50 x 0.64 = 32 of year 1;
+    # plus 10 new in year 1: 32 + 10 = 42
+    assert_allclose(trained_stock(np.array([[0.0, 10.0]]), np.array([50.0]), 0.2, refresh=1), [[40.0, 42.0]])
+
+
+def test_new_units_are_the_rise_of_the_reach():
+    # reach 30 before, then 50, 50, 80: 20, 0, 30 new
+    assert_allclose(new_units(np.array([[50.0, 50.0, 80.0]]), np.array([30.0])), [[20.0, 0.0, 30.0]])
+
+
+def test_milestones_met_count_by_the_end_of_each_year():
+    # milestones in year indices 0, 1 and 1: 1 met by the end of year 0, 3 by year 1 and after
+    assert_allclose(milestones_met([0, 1, 1], 3), [1.0, 3.0, 3.0])
+
+
+def test_co_financing_per_partner_dollar_is_domestic_over_external():
+    # 42,100 domestic against 60,000 external: 0.70167; none without external finance
+    assert_allclose(co_financing_per_partner_dollar(np.array([42100.0, 5.0]), np.array([60000.0, 0.0])),
+                    [42100 / 60000, np.nan])
+
+
+@given(st.floats(0.0, 1e12), st.floats(1e-3, 1e9))
+def test_property_cost_per_outcome_times_the_outcome_is_the_cost(cost, outcome):
+    assert_allclose(cost_per_outcome(np.array([cost]), np.array([outcome]))[0] * outcome, cost, rtol=1e-12)
+
+
+@given(st.lists(st.floats(0.0, 1e6), min_size=1, max_size=12), st.floats(0.0, 1e6), st.floats(0.0, 1.0),
+       st.none() | st.integers(1, 6))
+def test_property_the_stock_is_at_most_all_trained_and_all_without_attrition(new, existing, attrition, refresh):
+    new_arr, before = np.array([new]), np.array([existing])
+    everyone = existing + np.cumsum(new_arr, axis=1)
+    stock = trained_stock(new_arr, before, attrition, refresh)
+    assert np.all(stock <= everyone * (1 + 1e-12) + 1e-9) and np.all(stock >= 0)
+    assert_allclose(trained_stock(new_arr, before, 0.0, refresh), everyone, rtol=1e-12)
+
+
+# ------------------------------------------------------------------------------------------- a plan by hand
+
+def _plan() -> dict:
+    """Two years in USD without inflation: 1,000 teachers trained at once (100 USD each, 10% attrition), 5 of 10
+    schools connected at once (10 USD a school a year; 400 learners a school), 50 officials trained a year (1,000 USD
+    a year, 20% attrition, two milestones); a grant of 60,000 and the budget."""
+    return {
+        "scenario": {"name": "By hand", "start_year": 2026, "years": 2, "post_horizon_years": 0},
+        "context": {"schools": 10, "learners": 4000, "teachers": 1000, "education_budget": 1e6},
+        "programme": [
+            {"id": "teachers", "pillar": "capacities", "driver": "teachers", "rollout": "immediate",
+             "cost": [{"item": "workshop", "kind": "capex", "unit_cost": 100.0}],
+             "outcome": [{"measure": "teachers_trained", "attrition": 0.1}]},
+            {"id": "connectivity", "pillar": "infrastructure", "driver": "schools", "rollout": "immediate",
+             "target_share": 0.5, "cost": [{"item": "service", "kind": "opex", "unit_cost": 10.0}],
+             "outcome": [{"measure": "schools_connected"}, {"measure": "learners_connected"}]},
+            {"id": "officials", "pillar": "capacities", "driver": "none",
+             "cost": [{"item": "training", "kind": "fixed_opex", "unit_cost": 1000.0}],
+             "outcome": [{"measure": "officials_trained", "per_year": 50, "attrition": 0.2}],
+             "milestone": [{"name": "data-protection law", "offset": 0}, {"name": "first audit", "year": 2027}]},
+        ],
+        "source": [{"id": "partner", "kind": "grant", "commitment": 60000.0},
+                   {"id": "mof", "kind": "domestic", "budget_share_cap": 1.0}],
+    }
+
+
+@pytest.fixture(scope="module")
+def by_hand():
+    return run(scenario_from_dict(_plan()))
+
+
+def test_outcomes_table_by_hand(by_hand):
+    df = by_hand.outcomes_df().set_index(["year", "programme"])
+    # teachers: 1,000 trained in 2026, 1,000 x 0.9 = 900 in post with their skills in 2027
+    assert df.loc[(2026, "teachers"), "teachers_trained"] == 1000
+    assert df.loc[(2027, "teachers"), "teachers_trained"] == 900
+    # schools: 5 connected, 5 x 4,000 / 10 = 2,000 learners in them
+    assert df.loc[(2027, "connectivity"), "schools_connected"] == 5
+    assert df.loc[(2027, "connectivity"), "learners_connected"] == 2000
+    # officials (driver none, rows because it has outcomes): 50, then 50 x 0.8 + 50 = 90; milestones 1, then 2
+    assert df.loc[(2026, "officials"), "officials_trained"] == 50
+    assert df.loc[(2027, "officials"), "officials_trained"] == 90
+    assert list(df.xs("officials", level="programme")["milestones_met"]) == [1, 2]
+    # a measure a programme does not produce is empty; reached keeps its meaning
+    assert df["teachers_trained"].isna().sum() == 4
+    assert df.loc[(2026, "connectivity"), "reached"] == 5 and df.loc[(2026, "officials"), "reached"] == 0
+
+
+def test_summary_metrics_by_hand(by_hand):
+    s = by_hand.summary()
+    # costs: 2026: 1,000 x 100 + 5 x 10 + 1,000 = 101,050; 2027: 50 + 1,000 = 1,050; total 102,100
+    assert s["total_cost"] == 102100
+    assert s["cost_per_teachers_trained"] == pytest.approx(100000 / 900, abs=0.005)  # 111.11
+    assert s["cost_per_schools_connected"] == pytest.approx(100 / 5)  # 2 years x 50 over 5 schools: 20
+    assert s["cost_per_learners_connected"] == pytest.approx(100 / 2000)  # 0.05
+    assert s["cost_per_officials_trained"] == pytest.approx(2000 / 90, abs=0.005)  # 22.22
+    assert "cost_per_learners_trained" not in s  # nobody produces it
+    # 2,000 learners reached in each of 2 years: 4,000 learner-years; 102,100 / 4,000 = 25.525 (against all
+    # learners: 102,100 / (4,000 x 2) = 12.7625)
+    assert s["cost_per_learner_reached_year"] == pytest.approx(25.525, abs=0.005)
+    assert s["cost_per_learner_year"] == pytest.approx(12.7625, abs=0.005)
+    # the grant pays 60,000 of 2026's workshops, the budget the other 42,100: 42,100 / 60,000 = 0.70167 co-financing
+    # per partner dollar; leverage 60,000 / 42,100 = 1.42518
+    assert s["co_financing_per_partner_dollar"] == pytest.approx(42100 / 60000, abs=1e-9)
+    assert s["leverage"] == pytest.approx(60000 / 42100, abs=1e-9)
+    # no inflation, USD: every basis gives the same cost per outcome
+    for basis in PRICE_BASES:
+        assert s[basis_metric_key("cost_per_teachers_trained", basis)] == pytest.approx(100000 / 900, abs=0.005)
+
+
+def test_in_every_basis_cost_per_outcome_times_the_outcome_is_the_programmes_cost():
+    result = run(load_scenario(ROOT / "scenarios" / "rwanda-grants-gpe.toml"))
+    outcomes = result.outcomes_df()
+    last = outcomes[outcomes["year"] == outcomes["year"].max()]
+    summary = {k: float(v[0]) for k, v in result.summary_arrays().items()}  # before rounding to the minor unit
+    checked = 0
+    for basis in PRICE_BASES:
+        costs = result.in_basis(basis).costs_df()
+        for measure in OUTCOME_MEASURES:
+            rows = last[last[measure].notna()]
+            if rows.empty:
+                continue
+            cost = costs[costs["programme"].isin(rows["programme"])]["amount"].sum()
+            value = summary[basis_metric_key(cost_per_outcome_key(measure), basis)]
+            assert value * rows[measure].sum() == pytest.approx(cost, rel=1e-4), (basis, measure)
+            checked += 1
+    assert checked >= 4 * 4  # connectivity (schools, learners), teachers, officials, EMIS
+
+
+def test_the_templates_say_what_they_produce():
+    sc = load_scenario(ROOT / "scenarios" / "rwanda-grants-gpe.toml")
+    produced = {o.measure for p in sc.programme for o in p.outcome}
+    assert {"schools_connected", "learners_connected", "teachers_trained", "officials_trained",
+            "schools_in_emis"} <= produced
+    for p in sc.programme:
+        for row in [*p.outcome, *p.milestone]:
+            assert row.source_note, (p.id, row)
