@@ -475,7 +475,8 @@ _OUTCOME_METRICS = [
            "call co-financing per partner dollar, the inverse of leverage (not shown without external finance)"),
     *(Metric(cost_per_outcome_key(m), f"Cost per {noun}", "money", f"{{cur}}/{noun}",
              f"Total cost of the programmes that produce it over the plan divided by the "
-             f"{label[0].lower() + label[1:]} at the end of the plan ([[programme.outcome]] measure = \"{m}\"; not shown when none is produced)")
+             f"{label[0].lower() + label[1:]} at the end of the plan ([[programme.outcome]] measure = \"{m}\"; "
+             "not shown when none is produced)")
       for m, (noun, label) in OUTCOME_UNITS.items()),
 ]
 #: Money metrics of outcomes that the summary also reports in every price basis, as ``<metric>_<basis>``.
