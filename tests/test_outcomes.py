@@ -1,12 +1,14 @@
 """Outcome measures and cost per outcome (issue 25): known answers by hand, properties, the bundled templates."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
-from dfl_finance import load_scenario, run, scenario_from_dict
+from dfl_finance import load_scenario, run, save_scenario, scenario_from_dict
+from dfl_finance.engine.outcome_target import TargetOutOfReach, cheapest_scale
 from dfl_finance.engine.outcomes import (
     co_financing_per_partner_dollar,
     cost_per_outcome,
@@ -14,6 +16,7 @@ from dfl_finance.engine.outcomes import (
     new_units,
     trained_stock,
 )
+from dfl_finance.studies.outcome_target import OutcomeTargetError, cheapest_outcome
 from dfl_finance.vocabulary import OUTCOME_MEASURES, PRICE_BASES, basis_metric_key, cost_per_outcome_key
 from tests.conftest import ROOT
 
@@ -165,3 +168,66 @@ def test_the_templates_say_what_they_produce():
     for p in sc.programme:
         for row in [*p.outcome, *p.milestone]:
             assert row.source_note, (p.id, row)
+
+
+# ------------------------------------------------------------------------------------- the target of least cost
+
+def _two_ways_to_train() -> dict:
+    """1,000 teachers, two years in USD: workshops at 100 USD a teacher that last, or an online course at 40 USD
+    whose effect halves within a year (attrition 50%); each planned for half of the teachers at once."""
+    return {
+        "scenario": {"name": "Target", "start_year": 2026, "years": 2, "post_horizon_years": 0},
+        "context": {"schools": 10, "learners": 4000, "teachers": 1000, "education_budget": 1e6},
+        "programme": [
+            {"id": "workshops", "pillar": "capacities", "driver": "teachers", "rollout": "immediate",
+             "target_share": 0.5, "cost": [{"item": "workshop", "kind": "capex", "unit_cost": 100.0}],
+             "outcome": [{"measure": "teachers_trained"}]},
+            {"id": "online", "pillar": "capacities", "driver": "teachers", "rollout": "immediate",
+             "target_share": 0.5, "cost": [{"item": "course", "kind": "capex", "unit_cost": 40.0}],
+             "outcome": [{"measure": "teachers_trained", "attrition": 0.5}]},
+        ],
+    }
+
+
+def test_cheapest_scale_by_hand():
+    # a teacher trained at the end costs 100 / 1 = 100 by workshop, 40 / 0.5 = 80 online: 700 = all 500 online
+    # (u = 1, 40,000) and 200 by workshop (u = 0.2, 20,000)
+    assert_allclose(cheapest_scale(np.array([100_000.0, 40_000.0]), np.array([1000.0, 500.0]), 0.0, 700.0),
+                    [0.2, 1.0], atol=1e-9)
+    # what the programmes already produce counts: nothing more to buy
+    assert_allclose(cheapest_scale(np.array([1.0]), np.array([10.0]), 50.0, 40.0), [0.0])
+    with pytest.raises(TargetOutOfReach):
+        cheapest_scale(np.array([1.0]), np.array([10.0]), 0.0, 11.0)
+
+
+def test_the_plan_of_least_cost_for_a_target_by_hand():
+    best = cheapest_outcome(scenario_from_dict(_two_ways_to_train()), "teachers_trained", 700)
+    table = best.table().set_index("programme")
+    # the online course for all 1,000 teachers (500 left at the end, 40,000 USD), workshops for 200 (20,000 USD):
+    # 60,000 USD for 700, against 70,000 USD for 500 + 250 = 750 as planned
+    assert table.loc["online", "target_share"] == pytest.approx(1.0)
+    assert table.loc["workshops", "target_share"] == pytest.approx(0.2)
+    assert list(table["outcome"]) == [200, 500] and list(table["outcome_before"]) == [500, 250]
+    assert table["pv_cost"].sum() == pytest.approx(60000) and table["pv_cost_before"].sum() == pytest.approx(70000)
+    assert best.outcome == pytest.approx(700)
+
+
+@pytest.mark.parametrize(("measure", "target", "words"), [
+    ("teachers_trained", 2000, "out of reach"), ("officials_trained", 10, "no programme"),
+    ("teachers", 10, "unknown outcome")])
+def test_a_target_that_cannot_be_met_is_an_error(measure, target, words):
+    with pytest.raises(OutcomeTargetError, match=words):
+        cheapest_outcome(scenario_from_dict(_two_ways_to_train()), measure, target)
+
+
+def test_optimise_with_a_target_writes_the_scaled_plan(tmp_path):
+    from dfl_finance.cli import main
+
+    path = tmp_path / "target.toml"
+    save_scenario(scenario_from_dict(_two_ways_to_train()), path)
+    assert main(["optimise", str(path), "--out", str(tmp_path / "out"), "--target", "teachers_trained=700"]) == 0
+    table = pd.read_csv(tmp_path / "out" / "outcome_target.csv")
+    assert list(table["target_share"]) == pytest.approx([0.2, 1.0])
+    outcomes = pd.read_csv(tmp_path / "out" / "outcomes.csv")
+    assert outcomes[outcomes["year"] == 2027]["teachers_trained"].sum() == 700
+    assert main(["optimise", str(path), "--out", str(tmp_path / "bad"), "--target", "teachers_trained=5000"]) == 2

@@ -361,16 +361,28 @@ def cmd_optimise(args: argparse.Namespace) -> int:
     (f, sc), = _load_all([args.file])
     args.files = [args.file]
     target = _free_target(args.write_scenario)
+    scaled = None
+    if getattr(args, "target", None) is not None:
+        # loaded when the command runs: `--help` and `validate` start without pandas and the engine
+        from dfl_finance.studies.outcome_target import cheapest_outcome
+
+        with _in_file(f):
+            scaled = cheapest_outcome(sc, *args.target)
+        sc = scaled.scenario
     with _in_file(f):
         options = options_for(sc, args.objective, args.burden_limit, args.max_debt, args.min_share or (),
                               args.late_weight, args.dsf, max_pv_debt=args.max_pv_debt)
         best = optimise(sc, options, args.basis)
         tables = best.tables()
+    if scaled is not None:
+        tables["outcome_target"] = scaled.table()
     args.optimise = {"objective": args.objective, "burden_limit": args.burden_limit, "dsf": args.dsf,
                      "max_debt": args.max_debt,
                      "min_share": dict(args.min_share or ()), "late_weight": args.late_weight,
                      "max_pv_debt": args.max_pv_debt,
                      "lp": dict(zip(("rows", "columns", "nonzeros"), best.lp_size))}
+    if scaled is not None:
+        args.optimise["target"] = {"measure": scaled.measure, "value": scaled.target}
     if args.draws is not None:
         import pandas as pd
 
@@ -392,6 +404,11 @@ def cmd_optimise(args: argparse.Namespace) -> int:
         print("\nover the draws (each draw's own best mix):")
         print(quantiles_text(tables["quantiles"]))
     print(shadow_text(tables["shadow_prices"]))
+    if scaled is not None:
+        print(f"\n{scaled.measure} = {scaled.target:,.10g} at the least cost: "
+              + "; ".join(f"{sc.programme[i].id} target_share {a:.4g} (was {b:.4g})"
+                          for i, a, b in zip(scaled.programmes, scaled.share_after, scaled.share_before))
+              + f"; reached {scaled.outcome:,.0f} (outcome_target.csv)")
     rows, cols, nnz = best.lp_size
     print(f"\nlinear programme: {rows:,} rows, {cols:,} columns, {nnz:,} non-zeros (HiGHS)")
     print(basis_note(args.basis, [sc]))

@@ -41,6 +41,21 @@ def _min_share(text: str) -> tuple[str, float]:
         raise argparse.ArgumentTypeError(f"write SOURCE=SHARE, e.g. gpe=0.2 (got {text!r})") from None
 
 
+def _outcome_target(text: str) -> tuple[str, float]:
+    """``--target teachers_trained=20000`` -> ("teachers_trained", 20000.0)."""
+    measure, eq, value = text.partition("=")
+    try:
+        if not eq or not measure.strip():
+            raise ValueError
+        number = float(value)
+        if not number >= 0 or number == float("inf"):
+            raise ValueError
+        return measure.strip(), number
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"write OUTCOME=VALUE with a value >= 0, e.g. teachers_trained=20000 (got "
+                                         f"{text!r})") from None
+
+
 def _draws(text: str) -> int:
     try:
         n = int(text)
@@ -185,6 +200,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="start every CSV with a UTF-8 byte order mark, so that Excel shows accents right")
     p.add_argument("--basis", choices=PRICE_BASES, default=PRICE_BASES[0],
                    help="price basis of every amount (default: %(default)s)")
+    p.add_argument("--target", type=_outcome_target, metavar="OUTCOME=VALUE",
+                   help="first scale the programmes that produce an outcome (an outcomes.csv column, e.g. "
+                   "teachers_trained=20000) so that the plan reaches it by its end at the least PV cost, then "
+                   "optimise the financing of that plan; writes outcome_target.csv (docs/method.md, Outcomes and "
+                   "cost per outcome)")
     p.set_defaults(func=cmd_optimise)
 
     p = sub.add_parser("schools", help="least-cost connectivity school by school, and the equity view",

@@ -372,6 +372,23 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         "the gap it closes",
         "value, gap_value: in the unit column (present values of start_year in the run's basis)",
         "the optimiser's dual values (docs/method.md, Optimisation)", workbook_row=False),
+    Table("outcome_target", ("optimise --target",), (
+        _SCENARIO, _text("measure", "the outcome of --target (an outcomes.csv column)"),
+        Column("target", "number", unit="outcome units", note="what it is to reach by the end of the plan"),
+        _text("programme", "a programme that produces the measure"),
+        Column("target_share_before", "share", unit="share of the driver's units", note="as the file writes it"),
+        Column("target_share", "share", unit="share of the driver's units", note="the least-cost one"),
+        Column("outcome_before", "count", unit="outcome units", note="at the end of the plan"),
+        Column("outcome", "count", unit="outcome units", note="at the end of the plan, scaled"),
+        Column("pv_cost_before", "money", unit_from=("currency",), note="PV of the programme's cost, constant "
+                                                                          "local prices"),
+        Column("pv_cost", "money", unit_from=("currency",), note="scaled"), _text("currency")),
+        "How far to take each programme that produces an outcome so that the plan reaches a target at the least "
+        "cost: the least-cost target shares, what they produce and what they cost",
+        "outcomes in their units; pv_cost: present value in constant prices of price_year, local currency",
+        "the runs of the scenario with the programmes at their start and at full reach (docs/method.md, Outcomes "
+        "and cost per outcome)", workbook_row=False,
+        more="Written by `optimise --target MEASURE=VALUE`, which then optimises the financing of the scaled plan."),
     Table("schools", ("schools",), (
         _text("school_id"), _text("region"), _text("area", "urban, rural, remote"), Column("learners", "count"),
         _text("technology", "fibre, cellular, p2p, satellite, existing, none"),
