@@ -231,3 +231,38 @@ def test_optimise_with_a_target_writes_the_scaled_plan(tmp_path):
     outcomes = pd.read_csv(tmp_path / "out" / "outcomes.csv")
     assert outcomes[outcomes["year"] == 2027]["teachers_trained"].sum() == 700
     assert main(["optimise", str(path), "--out", str(tmp_path / "bad"), "--target", "teachers_trained=5000"]) == 2
+
+
+# ---------------------------------------------------------------------------- the portfolio's optimal rule
+
+def _teachers_country(name: str, cost: float) -> "object":
+    """A USD plan of one year that trains 100 teachers at ``cost`` in all (capex), its budget paying 100 of it."""
+    return scenario_from_dict({
+        "scenario": {"name": name, "start_year": 2026, "years": 1, "post_horizon_years": 0},
+        "context": {"schools": 0, "learners": 0, "teachers": 100, "education_budget": 1000.0},
+        "programme": [{"id": "teachers", "pillar": "capacities", "driver": "teachers", "target_year": 2026,
+                       "cost": [{"item": "workshop", "kind": "capex", "unit_cost": cost / 100}],
+                       "outcome": [{"measure": "teachers_trained"}]}],
+        "source": [{"id": "mof", "kind": "domestic", "budget_share_cap": 0.1}],
+    })
+
+
+@pytest.mark.parametrize(("objective", "shares"), [("teachers_trained", [0.0, 50.0]), ("gap", [37.5, 12.5])])
+def test_the_portfolio_s_optimal_rule_can_target_an_outcome_by_hand(tmp_path, objective, shares):
+    # A: 100 teachers for 400, its budget pays 100 (25 teachers): a USD of the fund trains 100/400 = 0.25 teachers, up
+    # to a need of 300. B: 100 for 200, need 100: 0.5 teachers per USD. The most teachers trained with 50: all to B
+    # (25 more teachers there, against 12.5 in A). The gap objective: a USD closes a USD anywhere; the tie goes to the
+    # need-proportional shares 300 : 100, 37.5 and 12.5.
+    from dfl_finance.studies.portfolio import load_portfolio, run_portfolio
+    from tests.conftest import write_portfolio
+
+    path = write_portfolio(tmp_path, {"A": _teachers_country("A", 400.0), "B": _teachers_country("B", 200.0)},
+                           f'envelope = 50.0\nrule = "optimal"\nobjective = "{objective}"', name="teachers",
+                           file="teachers.toml")
+    r = run_portfolio(load_portfolio(path))
+    assert r.share.tolist() == pytest.approx(shares, abs=1e-6)
+    if objective != "gap":
+        allocation = r.allocation_df()
+        # the basis: the teachers trained at the share, 25 in A (its budget's), 25 + 25 in B
+        assert allocation["basis"].tolist() == pytest.approx([25.0, 75.0])
+        assert set(allocation["basis_unit"]) == {"teachers_trained"}

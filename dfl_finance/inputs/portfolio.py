@@ -81,7 +81,7 @@ from dfl_finance.inputs.files import (
 from dfl_finance.inputs.io import read_toml
 from dfl_finance.inputs.models import CODE_PATTERN
 from dfl_finance.inputs.profiles import CONTEXT_FIELDS, DEBT_FIELDS, MACRO_FIELDS, CountryProfile, country_profiles
-from dfl_finance.vocabulary import ID_PATTERN, INCOME_GROUPS, MAX_AMOUNT, MAX_WEIGHT, USD, IncomeGroup
+from dfl_finance.vocabulary import ID_PATTERN, INCOME_GROUPS, MAX_AMOUNT, MAX_WEIGHT, USD, IncomeGroup, OutcomeMeasure
 
 Rule = Literal["need", "per-learner", "weighted", "optimal"]
 RULES: tuple[str, ...] = get_args(Rule)
@@ -90,8 +90,9 @@ FundKind = Literal["grant", "loan"]
 FUND_KINDS: tuple[str, ...] = get_args(FundKind)
 #: Source fields the portfolio sets for the fund, not its ``[fund.source]``.
 FUND_SET = ("id", "currency", "commitment", "priority")
-#: What the optimal rule maximises first: the learners reached at the plan's end, or the gap closed.
-Objective = Literal["reach", "gap"]
+#: What the optimal rule maximises first: the learners reached at the plan's end, or the gap closed, or (issue 25)
+#: any outcome measure at the plan's end (an outcomes.csv column, counted from the reach the funded capex buys).
+Objective = Literal["reach", "gap", OutcomeMeasure]
 OBJECTIVES: tuple[str, ...] = get_args(Objective)
 #: What a country profile fills in a scenario (:meth:`~dfl_finance.inputs.profiles.CountryProfile.defaults`), table by
 #: table: a plan template's own values of these fields are dropped for a profile country, so that its profile fills

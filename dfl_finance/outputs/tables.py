@@ -416,7 +416,8 @@ TABLES: dict[str, Table] = {t.name: t for t in [
                          "grants it co-finances", "money"),
         Column("basis", "number", unit_from=("basis_unit",),
                note="what the rule shares by; for the optimal rule the objective's value at the share: the "
-                    "learners of the schools connected, or USD of gap closed"),
+                    "learners of the schools connected, USD of gap closed, or the outcome of [fund] objective (an "
+                    "outcomes.csv measure, such as teachers_trained)"),
         _text("basis_unit"), _by_unit("share", kind="money"),
         Column("capped", "flag", note="the country has all it can take: its need, or the ceiling; a country with no "
                                       "need is capped at 0"),

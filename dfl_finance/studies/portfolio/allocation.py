@@ -139,7 +139,7 @@ def allocate_optimal(responses: list[Response], envelope: float, floor: Floats |
                      np.concatenate([np.ones(mine.size), [-1.0, 1.0]]), float(target[c]), float(target[c])))
     upper = np.concatenate([L, np.ones(nb), np.full(2 * C, np.inf)])
     integrality = np.concatenate([np.zeros(n), np.ones(nb), np.zeros(2 * C)])
-    first, second = (1, 0) if objective == "reach" else (0, 1)
+    first, second = (0, 1) if objective == "gap" else (1, 0)  # reach, or an outcome measure: the reach curve
 
     def solve(cost: np.ndarray, extra: list[tuple[np.ndarray, np.ndarray, float, float]], low: np.ndarray,
               high: np.ndarray, integer: np.ndarray) -> np.ndarray | None:

@@ -12,8 +12,10 @@ import numpy as np
 
 from dfl_finance.engine.model import funded_units
 from dfl_finance.model.compile import cell_order
+from dfl_finance.model.outcomes import programme_outcomes
 from dfl_finance.outputs.result import run
 from dfl_finance.studies.portfolio.transforms import with_fund
+from dfl_finance.vocabulary import OUTCOME_MEASURES
 
 if TYPE_CHECKING:
     from dfl_finance.engine import Floats
@@ -70,7 +72,9 @@ def fund_runs(scenario: Scenario, fund: Fund, amounts: Floats) -> tuple[Floats, 
     usd = inp.conversion(True)[:, :Y]  # (K, Y) constant local prices -> nominal USD
     gap = (sim.allocation.gap.sum(axis=2) * usd).sum(axis=1)
     fund_paid = sim.allocation.pay[:, :, j, :] * usd[:, :, None]  # (K, Y, C)
-    return gap, learners_reached(sc, inp, sim), fund_paid.sum(axis=(1, 2)), fund_paid
+    reached = (outcome_reached(sc, inp, sim, fund.objective) if fund.objective in OUTCOME_MEASURES
+               else learners_reached(sc, inp, sim))
+    return gap, reached, fund_paid.sum(axis=(1, 2)), fund_paid
 
 
 def learners_reached(scenario: Scenario, inp: ModelInputs, sim: Simulation) -> Floats:
@@ -85,6 +89,19 @@ def learners_reached(scenario: Scenario, inp: ModelInputs, sim: Simulation) -> F
     learners = np.asarray(inp.learners, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.asarray(np.where(count > 0, learners * units / np.where(count > 0, count, 1.0), 0.0), dtype=float)
+
+
+def outcome_reached(scenario: Scenario, inp: ModelInputs, sim: Simulation, measure: str) -> Floats:
+    """An outcome measure ([[programme.outcome]]) a simulation of ``scenario`` produces by the plan's end, each draw
+    (D,): counted as outcomes.csv counts it, from the reach that the funded capex buys (counted fractionally, as
+    :func:`learners_reached`) instead of the planned reach; the sum over the programmes that produce it (0 when none
+    does: the optimal rule then shares by the gap closed)."""
+    funded = funded_units(inp, sim, whole=False)  # (D, Y, P)
+    values = programme_outcomes(scenario, funded, inp.costs.driver_count, inp.costs.start_share,
+                                inp.learners).measures.get(measure)
+    if values is None:
+        return np.zeros(funded.shape[0])
+    return np.asarray(np.nansum(values[:, -1, :], axis=1), dtype=float)
 
 
 def programme_reach(result: Result, fund: str | None = None) -> tuple[Floats, Floats, Floats, Floats]:

@@ -134,7 +134,8 @@ class PortfolioRun:
         f = self.portfolio.fund
         cap = np.minimum(self.need, f.ceiling)
         unit = ("learners" if f.rule == "optimal" and f.objective == "reach" else
-                "USD (current prices) x weight" if f.rule == "weighted" else "USD (current prices)")
+                "USD (current prices) x weight" if f.rule == "weighted" else
+                f.objective if f.rule == "optimal" and f.objective != "gap" else "USD (current prices)")
         return pd.DataFrame({"country": [c.label for c in self.portfolio.countries], "gap_before": gap_before,
                              "need": np.round(self.need, 2), "basis": np.round(self.basis, 2), "basis_unit": unit,
                              "share": np.round(self.share, 2),
