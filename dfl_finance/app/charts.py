@@ -444,7 +444,8 @@ def outcomes_chart(outcomes: pd.DataFrame, order: Sequence[str] | None = None,
                    ) -> alt.FacetChart:
     """Share of the driver reached by each programme (schools connected, teachers trained, ...); ``colours``: by
     programme label, as in :func:`costs_chart` (the legend says each programme's driver)."""
-    df = _labelled(outcomes, "programme", labels)
+    # a programme without a driver has rows only for its outcome measures (issue 25): no share to draw
+    df = _labelled(outcomes[outcomes["driver"] != "none"], "programme", labels)
     colours = colours or programme_colours(df["programme"])
     drivers = dict(zip(df["programme"], df["driver"]))  # the legend: "School connectivity (schools)"
     legend_expr = "".join(f"datum.value === {json.dumps(p)} ? {json.dumps(f'{p} ({d})')} : "

@@ -263,13 +263,17 @@ class Result:
                     if m in outcomes.measures else pd.array([pd.NA] * (Y * K), dtype="Int64")
                     for m in OUTCOME_MEASURES}
         measures[MILESTONES_MET] = _whole_or_empty(outcomes.milestones[:, keep].reshape(-1))
+        # a programme without a driver (rows only for its outcomes) reaches no share of anything: empty
+        none = np.array([sc.programme[i].driver == "none" for i in keep], dtype=bool)[None, :]
+        planned_share = np.where(none, np.nan, self.sim.costs.reached_share[self.draw][:, keep])
+        funded_share = np.where(none, np.nan, funded_share)
         return self._rounded(pd.DataFrame({
             "scenario": sc.name,
             "year": np.repeat(years, K),
             "programme": np.tile([sc.programme[i].id for i in keep], Y),
             "driver": np.tile([sc.programme[i].driver for i in keep], Y),
             "reached": self.sim.costs.reached[self.draw][:, keep].reshape(-1).astype(np.int64),
-            "reached_share": self.sim.costs.reached_share[self.draw][:, keep].reshape(-1),
+            "reached_share": planned_share.reshape(-1),
             "reached_funded": funded.reshape(-1).astype(np.int64),
             "reached_funded_share": funded_share.reshape(-1),
             **measures,
