@@ -963,7 +963,8 @@ def _page_portfolio(path=GPE):
     ({"envelope": float("nan")}, "Envelope [USD]: an amount in USD >= 0 (got nan)"),
     ({"rule": "per-learner"}, "USD per learner: the per-learner rule needs USD per learner (>= 0) (got None)"),
     ({"rule": "per-learner", "per_learner": -2.0}, "USD per learner: the per-learner rule needs USD per learner"),
-    ({"objective": "most"}, "Objective: one of reach, gap (got 'most')"),
+    ({"objective": "most"}, "Objective: one of reach, gap, schools_connected, learners_connected, teachers_trained, "
+                            "officials_trained, learners_trained, schools_in_emis (got 'most')"),
     ({"co_finances": ["ida"]}, "Co-financed grants: not a grant with a match rule in any country's scenario "
                                "(the grants: gpe) (got 'ida')"),
     ({"floor": -5.0}, "Floor [USD per country]: an amount in USD >= 0 (0: no floor) (got -5.0)"),

@@ -38,6 +38,7 @@ from dfl_finance.studies.portfolio import (
     load_portfolio,
     run_portfolio,
 )
+from dfl_finance.vocabulary import OUTCOME_UNITS
 
 if TYPE_CHECKING:
     from dfl_finance.inputs.models import Scenario
@@ -61,6 +62,9 @@ RULE_LABELS = {"need": "In proportion to need", "per-learner": "Per learner (USD
                "optimal": "Optimal: where the fund does the most"}
 assert set(RULE_LABELS) == set(RULES)
 OBJECTIVE_LABELS = {"reach": "The most learners in connected schools first", "gap": "The most gap closed first"}
+# issue 25: any outcome measure of outcomes.csv
+OBJECTIVE_LABELS.update({m: f"The most {label[0].lower() + label[1:]} first"
+                         for m, (_, label) in OUTCOME_UNITS.items()})
 assert set(OBJECTIVE_LABELS) == set(OBJECTIVES)
 #: The page's label of each fund option: its field, and the problems that name it.
 FIELD_LABELS = {"envelope": "Envelope [USD]", "rule": "Rule", "per_learner": "USD per learner",
@@ -73,6 +77,9 @@ BASIS_COLUMNS = {
               "the fund reaches in every programme: the table What the fund reaches)."),
     "gap": ("Gap closed by the share [USD]", "What the country's share closes of its gap: the share, and what it "
             "unlocks from the grants the fund co-finances (USD, current prices)."),
+    **{m: (f"{label} by the end", f"The {label[0].lower() + label[1:]} by the end of the country's plan with its "
+           "share of the fund, counted from the reach that the funded capex buys (outcomes.csv's measure).")
+       for m, (_, label) in OUTCOME_UNITS.items()},
 }
 #: The allocation table's headers and their help (the need and the gap before the fund differ when the fund unlocks
 #: money from the grants it co-finances).
@@ -582,7 +589,10 @@ def optimal_note(objective: str, co_finances: Iterable[str]) -> str:
     page names them)."""
     co = list(co_finances)
     learners = "reaches the most learners (in the schools connected by the end of each plan)"
-    first, then = (learners, "closes the most gap") if objective == "reach" else ("closes the most gap", learners)
+    if objective in OUTCOME_UNITS:  # issue 25: an outcome measure
+        label = OUTCOME_UNITS[objective][1]
+        learners = f"adds the most {label[0].lower() + label[1:]} (by the end of each plan)"
+    first, then = (learners, "closes the most gap") if objective != "gap" else ("closes the most gap", learners)
     text = (f"The fund goes first where it {first}, then, among the ways of doing that, where it {then}; what is "
             "left is shared in proportion to need. Each country's response to the fund is measured by running its "
             "plan with the fund at many amounts.")
