@@ -58,7 +58,7 @@ def test_co_financing_per_partner_dollar_is_domestic_over_external():
 
 @given(st.floats(0.0, 1e12), st.floats(1e-3, 1e9))
 def test_property_cost_per_outcome_times_the_outcome_is_the_cost(cost, outcome):
-    assert_allclose(cost_per_outcome(np.array([cost]), np.array([outcome]))[0] * outcome, cost, rtol=1e-12)
+    assert_allclose(cost_per_outcome(np.array([cost]), np.array([outcome]))[0] * outcome, cost, rtol=1e-12, atol=1e-300)
 
 
 @given(st.lists(st.floats(0.0, 1e6), min_size=1, max_size=12), st.floats(0.0, 1e6), st.floats(0.0, 1.0),
