@@ -54,6 +54,8 @@ FLAGS: dict[str, str] = {
     # optimise (studies.optimise.options_for)
     "objective": "--objective", "burden_limit": "--burden-limit", "dsf": "--dsf", "max_debt": "--max-debt",
     "min_share": "--min-share", "late_weight": "--late-weight", "max_pv_debt": "--max-pv-debt",
+    # optimise --target (studies.outcome_target.cheapest_outcome)
+    "target": "--target",
     # stress (inputs.stress)
     "stress": "--stress",
     # sweep (studies.sweep: local_client, check_cluster)

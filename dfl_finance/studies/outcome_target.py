@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from dfl_finance.engine.outcome_target import TargetOutOfReach, cheapest_scale
-from dfl_finance.errors import DflFinanceError, known
+from dfl_finance.errors import OptionProblem, ScenarioError, known
 from dfl_finance.outputs.result import Result, run
 from dfl_finance.outputs.tables import columns
 from dfl_finance.vocabulary import OUTCOME_MEASURES, SHARE_DIGITS, minor_unit_digits
@@ -34,8 +34,12 @@ if TYPE_CHECKING:
     from dfl_finance.inputs.models import Scenario
 
 
-class OutcomeTargetError(DflFinanceError):
-    """A target that no programme produces, or that is out of reach."""
+class OutcomeTargetError(ScenarioError):
+    """A target that no programme produces, or that is out of reach: one problem that names the option ``target``
+    (the command line's ``--target``)."""
+
+    def __init__(self, message: str, value: object) -> None:
+        super().__init__([OptionProblem("target", message, value)])
 
 
 @dataclass(frozen=True)
@@ -108,11 +112,11 @@ def cheapest_outcome(scenario: "Scenario", measure: str, target: float) -> Outco
         An unknown measure, one that no programme produces, or a target above what they reach at their full reach.
     """
     if measure not in OUTCOME_MEASURES:
-        raise OutcomeTargetError(f"--target: unknown outcome {measure!r}: {known(OUTCOME_MEASURES)}")
+        raise OutcomeTargetError(f"unknown outcome (known: {known(OUTCOME_MEASURES)})", measure)
     producing = [i for i, p in enumerate(scenario.programme) if any(o.measure == measure for o in p.outcome)]
     if not producing:
-        raise OutcomeTargetError(f"--target: no programme of {scenario.name!r} produces {measure} (a "
-                                 "[[programme.outcome]] row with that measure)")
+        raise OutcomeTargetError(f"no programme of {scenario.name!r} produces it (a [[programme.outcome]] row "
+                                 "with that measure)", measure)
     scalable = [i for i in producing if scenario.programme[i].driver != "none"]
     low = _with_shares(scenario, {i: scenario.programme[i].start_share for i in scalable})
     high = _with_shares(scenario, {i: 1.0 for i in scalable})
@@ -123,8 +127,8 @@ def cheapest_outcome(scenario: "Scenario", measure: str, target: float) -> Outco
         u = cheapest_scale(cost_high[scalable] - cost_low[scalable], out_high[scalable] - out_low[scalable], base,
                            target)
     except TargetOutOfReach as exc:
-        raise OutcomeTargetError(f"--target: {measure} = {target:,.10g} is out of reach: the programmes that "
-                                 f"produce it reach at most {exc.most:,.10g} by the end of the plan") from None
+        raise OutcomeTargetError(f"{measure} is out of reach: the programmes that produce it reach at most "
+                                 f"{exc.most:,.10g} by the end of the plan", target) from None
     shares = {i: scenario.programme[i].start_share + float(x) * (1.0 - scenario.programme[i].start_share)
               for i, x in zip(scalable, u)}
     scaled = _with_shares(scenario, shares)
