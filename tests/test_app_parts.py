@@ -1086,7 +1086,10 @@ def _equity(learners_per_usd, saving):
                          "reached_share_end": [0.5], "peak_burden_share": [0.02], "fund_share": [300.0],
                          "fund_per_learner": [0.3], "marginal_gap_closed_per_usd": [1.0],
                          "marginal_pv_saving_per_usd": [saving], "pv_saving_currency": ["RWF"],
-                         "marginal_learners_reached_per_usd": [learners_per_usd]})
+                         "marginal_learners_reached_per_usd": [learners_per_usd],
+                         "cost_per_learners_connected_nominal_usd": [3.8],
+                         "cost_per_teachers_trained_nominal_usd": [183.0],
+                         "cost_per_officials_trained_nominal_usd": [102.8]})
 
 
 def test_the_equity_sentences_and_tables_say_the_learners_a_usd_more_reaches():

@@ -786,6 +786,16 @@ EQUITY_HEADERS = {
     "marginal_pv_saving_per_usd": ("PV saving per USD more", "{:,.2f}", "What a USD more of the fund here saves of "
                                    "the government's cost in present value, in the country's currency (next "
                                    "column)."),
+    # issue 25: what the money buys, each country's cost per outcome with the fund (its summary's, current USD)
+    "cost_per_learners_connected_nominal_usd": ("Cost a learner connected [USD]", "{:,.2f}", "The cost of the "
+                                                "connectivity programmes over the learners in the schools connected "
+                                                "by the end of the plan (current USD)."),
+    "cost_per_teachers_trained_nominal_usd": ("Cost a teacher trained [USD]", "{:,.2f}", "The cost of the teacher "
+                                              "training over the teachers with data skills in post by the end of "
+                                              "the plan (current USD)."),
+    "cost_per_officials_trained_nominal_usd": ("Cost an official trained [USD]", "{:,.2f}", "The cost of the "
+                                               "officials' training over the officials trained by the end of the "
+                                               "plan (current USD)."),
 }
 #: The marginal columns (what a USD more of the fund does), shown in a table of their own.
 MARGINAL = ("marginal_gap_closed_per_usd", "marginal_learners_reached_per_usd", "marginal_pv_saving_per_usd")

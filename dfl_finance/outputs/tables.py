@@ -440,7 +440,12 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         _text("pv_saving_currency"),
         Column("marginal_learners_reached_per_usd", "number", unit="learners per USD",
                note="the learners of the schools the connectivity programme connects, the optimal rule's reach; "
-                    "what a USD more reaches in every programme: portfolio_reach.csv")),
+                    "what a USD more reaches in every programme: portfolio_reach.csv"),
+        _usd("cost_per_learners_connected_nominal_usd", "number", unit="USD per learner connected (current prices)",
+             note="the country's summary metric with the fund (docs/method.md, Outcomes and cost per outcome); "
+                  "empty where no programme produces it"),
+        _usd("cost_per_teachers_trained_nominal_usd", "number", unit="USD per teacher trained (current prices)"),
+        _usd("cost_per_officials_trained_nominal_usd", "number", unit="USD per official trained (current prices)")),
         "Each country with its share of the fund: gap and fund per learner, reach, burden, and what a USD more of "
         "the fund does there", "USD, current prices; shares; marginal values per USD more of the fund",
         "the countries' runs with the fund and with 1% more"),

@@ -51,6 +51,10 @@ _DIGITS = {"fund_share": 2, "gap_per_learner": SHARE_DIGITS, "fund_per_learner":
            "marginal_fund_paid_per_usd": SHARE_DIGITS}
 
 
+#: The costs per outcome of portfolio_equity.csv (issue 25), each country's in current USD (its summary's).
+_EQUITY_OUTCOMES = ("cost_per_learners_connected", "cost_per_teachers_trained", "cost_per_officials_trained")
+
+
 def _rounded(df: pd.DataFrame) -> pd.DataFrame:
     """``df`` with the columns of :data:`_DIGITS` rounded (``-0.0`` as ``0.0``)."""
     for column in df.columns.intersection(list(_DIGITS)):
@@ -161,7 +165,8 @@ class PortfolioRun:
                          math.nan, "reached_share_end": reached, "peak_burden_share": s.get("peak_burden_share"),
                          "fund_share": share, "fund_per_learner": share / learners if learners else math.nan,
                          "marginal_gap_closed_per_usd": m[0], "marginal_pv_saving_per_usd": m[1],
-                         "pv_saving_currency": r.currency, "marginal_learners_reached_per_usd": m[2]})
+                         "pv_saving_currency": r.currency, "marginal_learners_reached_per_usd": m[2],
+                         **{f"{k}_nominal_usd": s.get(f"{k}_nominal_usd", math.nan) for k in _EQUITY_OUTCOMES}})
         return _rounded(pd.DataFrame(rows, columns=EQUITY_COLUMNS))
 
     def groups_df(self) -> pd.DataFrame:
