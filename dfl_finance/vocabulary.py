@@ -473,7 +473,7 @@ _OUTCOME_METRICS = [
            "{cur} domestic per {cur} external",
            "Domestic outlay mobilised per unit of external finance (grants, loans and PPP investment): what donors "
            "call co-financing per partner dollar, the inverse of leverage (not shown without external finance)"),
-    *(Metric(cost_per_outcome_key(m), f"Cost per {noun}", "money", f"{{cur}}/{noun}",
+    *(Metric(cost_per_outcome_key(m), f"Cost per {noun}", "money", f"{{cur}}/{noun.replace(' ', '-')}",
              f"Total cost of the programmes that produce it over the plan divided by the "
              f"{label[0].lower() + label[1:]} at the end of the plan ([[programme.outcome]] measure = \"{m}\"; "
              "not shown when none is produced)")
