@@ -33,6 +33,7 @@ from dfl_finance.inputs.references import PLACEHOLDER, placeholder_fields, profi
 from dfl_finance.inputs.rules import multilateral_warnings
 from dfl_finance.model.load import parse_scenario
 from dfl_finance.outputs.result import run
+from dfl_finance.vocabulary import MILESTONES_MET, OUTCOME_MEASURES
 from tests.conftest import ROOT
 
 PROFILED = sorted(country_profiles())
@@ -73,7 +74,9 @@ def test_every_profiled_country_gets_a_scenario_that_validates_and_runs(code):
     assert all(math.isfinite(float(v)) for v in summary.values()), summary
     tables = result.tables()
     for name in AMOUNT_TABLES:
-        numbers = tables[name].select_dtypes("number").to_numpy(dtype=float)
+        # outcomes.csv's measures are empty for a programme that does not produce them (issue 25)
+        numbers = tables[name].drop(columns=[*OUTCOME_MEASURES, MILESTONES_MET], errors="ignore") \
+            .select_dtypes("number").to_numpy(dtype=float)
         assert np.isfinite(numbers).all(), name
     for table, lines in _table_lines(text).items():
         for line, above in lines:

@@ -263,10 +263,10 @@ class Result:
                     if m in outcomes.measures else pd.array([pd.NA] * (Y * K), dtype="Int64")
                     for m in OUTCOME_MEASURES}
         measures[MILESTONES_MET] = _whole_or_empty(outcomes.milestones[:, keep].reshape(-1))
-        # a programme without a driver (rows only for its outcomes) reaches no share of anything: empty
+        # a programme without a driver (rows only for its outcomes) reaches no unit: 0, and a share of 0
         none = np.array([sc.programme[i].driver == "none" for i in keep], dtype=bool)[None, :]
-        planned_share = np.where(none, np.nan, self.sim.costs.reached_share[self.draw][:, keep])
-        funded_share = np.where(none, np.nan, funded_share)
+        planned_share = np.where(none, 0.0, self.sim.costs.reached_share[self.draw][:, keep])
+        funded_share = np.where(none, 0.0, funded_share)
         return self._rounded(pd.DataFrame({
             "scenario": sc.name,
             "year": np.repeat(years, K),

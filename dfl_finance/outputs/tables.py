@@ -257,8 +257,8 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         "reached: schools, learners or teachers; reached_share: share of all of them",
         "the rollout of each programme and the financing of its capex; the outcome rules of docs/method.md, "
         "Outcomes and cost per outcome", first=_PORTFOLIO_FIRST,
-        more="A programme with driver = none has rows only when it produces an outcome or a milestone; an outcome "
-             "cell is empty for a programme that does not produce that measure."),
+        more="A programme with driver = none has rows only when it produces an outcome or a milestone (reached and "
+             "reached_share 0); an outcome cell is empty for a programme that does not produce that measure."),
     Table("dsf", _RUN_COMMANDS, _DSF,
           "The plan's new external debt against the four LIC-DSF ratios, with the country's baseline where known, "
           "the thresholds for its debt-carrying capacity and the headroom",
