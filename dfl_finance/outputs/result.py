@@ -248,7 +248,9 @@ class Result:
         }, columns=TABLE_COLUMNS["costs"])))
 
     def outcomes_df(self) -> pd.DataFrame:
-        """Reach of every programme that has a driver (``driver = "none"`` programmes reach nothing)."""
+        """Reach of every programme that has a driver (``driver = "none"`` programmes reach nothing: they have rows
+        only for their outcomes), and the outcome measures each produces (empty where it does not produce one;
+        docs/method.md, *Outcomes and cost per outcome*)."""
         sc = self.scenario
         keep = [i for i, p in enumerate(sc.programme) if p.driver != "none" or p.outcome or p.milestone]
         years = self._years(sc.scenario.years)
