@@ -45,6 +45,9 @@ def commands(out: Path) -> dict[str, list[str]]:
                      "--write-scenario", str(out / "optimise-best.toml")],
         "optimise-draws": ["optimise", "scenarios/rwanda-ida-credit.toml", "--draws", "20", "--seed", "5",
                            "--out", str(out / "optimise-draws")],
+        # issue 25: the least-cost plan for an outcome target, then its best financing mix
+        "optimise-target": ["optimise", "scenarios/kenya-ida-gpe.toml", "--target", "teachers_trained=120000",
+                            "--out", str(out / "optimise-target")],
         "schools": ["schools", "data/schools-rwanda-synthetic.csv", "--budget", "300000", "--order",
                     "remote-first", "--out", str(out / "schools")],
         # a discount rate and the fibre extension: the discounting of the school model (rate 0 discounts nothing)
