@@ -647,10 +647,19 @@ class Result:
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """All tables of the output contract, by file stem."""
-        return {"costs": self.costs_df(), "financing": self.financing_df(), "debt_service": self.debt_service_df(),
-                "sources": self.sources_df(),
-                "fiscal": self.fiscal_df(), "outcomes": self.outcomes_df(), "dsf": self.dsf_df(),
-                "summary": self.summary_df(), "gfs": self.gfs_df()}
+        tables = {"costs": self.costs_df(), "financing": self.financing_df(), "debt_service": self.debt_service_df(),
+                  "sources": self.sources_df(),
+                  "fiscal": self.fiscal_df(), "outcomes": self.outcomes_df(), "dsf": self.dsf_df(),
+                  "summary": self.summary_df(), "gfs": self.gfs_df()}
+        tables["regions"] = self.regions_df(tables["costs"], tables["outcomes"])
+        return tables
+
+    def regions_df(self, costs: pd.DataFrame | None = None, outcomes: pd.DataFrame | None = None) -> pd.DataFrame:
+        """regions.csv: each programme's cost and reach by region and year (:mod:`dfl_finance.outputs.regions`;
+        empty for a scenario without regions)."""
+        from dfl_finance.outputs.regions import regions_df
+
+        return regions_df(self, costs, outcomes)
 
 
 @dataclass(frozen=True)
