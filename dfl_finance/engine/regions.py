@@ -61,4 +61,5 @@ def apportion(totals: npt.ArrayLike, weights: npt.ArrayLike, digits: int) -> Flo
     frac = exact - base
     rank = np.argsort(np.argsort(-frac, axis=-1, kind="stable"), axis=-1, kind="stable")
     parts = base + (rank < left[..., None])
-    return np.round(parts / scale, digits) + 0.0
+    out: Floats = np.round(parts / scale, digits) + 0.0
+    return out

@@ -85,7 +85,7 @@ def _driver_shares(sc: Scenario, p: Programme) -> list[float] | None:
     for col in ((p.driver, "share") if p.driver != "none" else ("share",)):
         values = [getattr(r, col, None) for r in sc.region]
         if all(v is not None for v in values):
-            return [float(v) for v in values]
+            return [float(v) for v in values if v is not None]
     return None
 
 

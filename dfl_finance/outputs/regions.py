@@ -55,7 +55,7 @@ def regions_df(result: Result, costs: pd.DataFrame | None = None,
                .reindex(pd.MultiIndex.from_product([years, ids]), fill_value=0).to_numpy().reshape(Y, P))
     cost_parts = apportion(cost, split.cost, digits)  # (Y, P, R)
     reach_parts = apportion(reached.astype(float), split.reach, 0)
-    keep = (split.cost > 0).any(axis=0) | (split.reach > 0).any(axis=0)  # (P, R)
+    keep = np.asarray((split.cost > 0).any(axis=0) | (split.reach > 0).any(axis=0), dtype=bool)  # (P, R)
     y, r, p = np.nonzero(np.broadcast_to(keep.T[None, :, :], (Y, R, P)))
     df = pd.DataFrame({
         "scenario": sc.name, "year": years[y], "region": np.asarray(split.names, dtype=object)[r],
