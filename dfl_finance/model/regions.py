@@ -11,6 +11,7 @@ that none of these splits is written under the region :data:`NOT_SPLIT`.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -19,6 +20,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from dfl_finance.engine import Floats
+from dfl_finance.inputs.schools import read_schools
+from dfl_finance.model.school_link import yearly_costs
+from dfl_finance.model.schools import plan_schools
 
 if TYPE_CHECKING:
     from dfl_finance.inputs.models import Programme, Scenario
@@ -43,10 +47,6 @@ def _school_weights(folder: str, link_json: str, start_year: int, years: int) ->
                                                                                           Floats]:
     """The regions of a programme's school table (sorted), and (Y, R) each region's part of the plan's cost and of
     the schools connected by the end of each year (the schools connected before the plan included)."""
-    from dfl_finance.inputs.schools import read_schools
-    from dfl_finance.model.school_link import yearly_costs
-    from dfl_finance.model.schools import plan_schools
-
     link = json.loads(link_json)
     base = Path(folder)
     nodes = link.get("fibre_nodes")
@@ -73,8 +73,6 @@ def _school_weights(folder: str, link_json: str, start_year: int, years: int) ->
 
 def _natural(name: str) -> tuple[object, ...]:
     """Sort key that puts "Region 2" before "Region 10"."""
-    import re
-
     return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name))
 
 

@@ -9,19 +9,15 @@ unit and to its national reach exactly.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import pandas as pd
 
 from dfl_finance.engine.regions import apportion
+from dfl_finance.inputs.models import Scenario
 from dfl_finance.inputs.regions import has_regions
 from dfl_finance.model.regions import region_split
 from dfl_finance.outputs.rounding import round_to
 from dfl_finance.outputs.tables import columns
-
-if TYPE_CHECKING:
-    from dfl_finance.outputs.result import Result
 
 REGION_COLUMNS = columns("regions")
 
@@ -32,22 +28,18 @@ def empty_regions() -> pd.DataFrame:
                          for c in REGION_COLUMNS})
 
 
-def regions_df(result: Result, costs: pd.DataFrame | None = None,
-               outcomes: pd.DataFrame | None = None) -> pd.DataFrame:
-    """regions.csv of the result's draw in its basis (see the module); ``costs`` and ``outcomes``: its costs and
-    outcomes tables when already made. Rows: every year, every region and every programme with a weight in that
-    region in some year, by year, region (in :attr:`~dfl_finance.model.regions.RegionSplit.names` order) and
-    programme (file order)."""
-    sc = result.scenario
+def regions_df(sc: Scenario, costs: pd.DataFrame, outcomes: pd.DataFrame, digits: int, basis: str,
+               currency: str) -> pd.DataFrame:
+    """regions.csv of a run (see the module) from its costs and outcomes tables, whose amounts are in ``basis`` and
+    ``currency`` and rounded to ``digits`` decimals. Rows: every year, every region and every programme with a weight
+    in that region in some year, by year, region (in :attr:`~dfl_finance.model.regions.RegionSplit.names` order)
+    and programme (file order)."""
     if not has_regions(sc):
         return empty_regions()
-    costs = result.costs_df() if costs is None else costs
-    outcomes = result.outcomes_df() if outcomes is None else outcomes
     split = region_split(sc)
     ids = [p.id for p in sc.programme]
     years = np.arange(sc.scenario.start_year, sc.scenario.start_year + sc.scenario.years)
     Y, P, R = len(years), len(ids), len(split.names)
-    digits = result.digits
     cost = (costs.groupby(["year", "programme"])["amount"].sum()
             .reindex(pd.MultiIndex.from_product([years, ids]), fill_value=0.0).to_numpy().reshape(Y, P))
     cost = round_to(cost, digits)  # the sum of the published rows, without float dust (the rule of published totals)
@@ -60,5 +52,5 @@ def regions_df(result: Result, costs: pd.DataFrame | None = None,
     df = pd.DataFrame({
         "scenario": sc.name, "year": years[y], "region": np.asarray(split.names, dtype=object)[r],
         "programme": np.asarray(ids, dtype=object)[p], "cost": cost_parts[y, p, r],
-        "reach": reach_parts[y, p, r].astype(np.int64), "price_basis": result.basis, "currency": result.currency})
+        "reach": reach_parts[y, p, r].astype(np.int64), "price_basis": basis, "currency": currency})
     return df[REGION_COLUMNS]

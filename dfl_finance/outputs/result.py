@@ -39,11 +39,13 @@ from dfl_finance.errors import DflFinanceError, known
 from dfl_finance.inputs.models import Scenario
 from dfl_finance.inputs.paths import leaves
 from dfl_finance.inputs.profiles import MacroData
+from dfl_finance.inputs.regions import has_regions
 from dfl_finance.inputs.rules import comparability
 from dfl_finance.inputs.uncertain import drawn_inputs, flat_note
 from dfl_finance.model.compile import Samples, build_model_inputs, cell_names
 from dfl_finance.model.samples import with_point
 from dfl_finance.outputs.formatting import basis_currency, currency_of
+from dfl_finance.outputs.regions import empty_regions, regions_df
 from dfl_finance.outputs.rounding import add_up, round_cumulative, round_to
 from dfl_finance.outputs.tables import BASIS_COLUMNS, MONEY_COLUMNS, SHARE_COLUMNS, TABLE_COLUMNS, columns
 from dfl_finance.vocabulary import (
@@ -656,10 +658,11 @@ class Result:
 
     def regions_df(self, costs: pd.DataFrame | None = None, outcomes: pd.DataFrame | None = None) -> pd.DataFrame:
         """regions.csv: each programme's cost and reach by region and year (:mod:`dfl_finance.outputs.regions`;
-        empty for a scenario without regions)."""
-        from dfl_finance.outputs.regions import regions_df
-
-        return regions_df(self, costs, outcomes)
+        empty for a scenario without regions); ``costs`` and ``outcomes``: its tables when already made."""
+        if not has_regions(self.scenario):
+            return empty_regions()
+        return regions_df(self.scenario, self.costs_df() if costs is None else costs,
+                          self.outcomes_df() if outcomes is None else outcomes, self.digits, self.basis, self.currency)
 
 
 @dataclass(frozen=True)
