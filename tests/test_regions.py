@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -208,3 +209,63 @@ def test_every_region_error_names_the_field_and_the_value():
     assert "region.schools: the shares add up to 0.5, not 1" in text
     assert "programme[0].regions.Nowhere: not a [[region]] name (known: North, South) (got 'Nowhere')" in text
     assert "programme[0].regions: the shares add up to 1.4, not 1 (within 0.001) (got 1.4)" in text
+
+
+# ------------------------------------------------------------------------------------------------ fiscal years
+
+def test_regions_by_fiscal_year_known_answer():
+    """The issue's known answer, split by region: 1,200 a year in 2026 and 2027 with a July start is 600, 1,200 and
+    600 in 2025/26, 2026/27 and 2027/28; at 0.25/0.75: 150/450, 300/900, 150/450. The reach (a stock) at the end of
+    each fiscal year (June): 0 before the plan, 40 at the end of 2026, 80 at the end of 2027 give 0 + 6/12 x 40 = 20,
+    40 + 6/12 x 40 = 60 and 80 (after the plan the reach stays); at 0.25/0.75: 5/15, 15/45, 20/60."""
+    from dfl_finance.outputs.regions import regions_by_fiscal_year
+
+    df = pd.DataFrame({"scenario": "s", "year": [2026, 2026, 2027, 2027], "region": ["A", "B", "A", "B"],
+                       "programme": "p", "cost": [300.0, 900.0, 300.0, 900.0], "reach": [10, 30, 20, 60],
+                       "price_basis": "real-lcu", "currency": "USD"})
+    out = regions_by_fiscal_year(df, 7, 2)
+    assert list(out.columns) == ["fiscal_year" if c == "year" else c for c in columns("regions")]
+    got = out.set_index(["fiscal_year", "region"])
+    assert got["cost"].to_dict() == {("2025/26", "A"): 150.0, ("2025/26", "B"): 450.0, ("2026/27", "A"): 300.0,
+                                     ("2026/27", "B"): 900.0, ("2027/28", "A"): 150.0, ("2027/28", "B"): 450.0}
+    assert got["reach"].to_dict() == {("2025/26", "A"): 5, ("2025/26", "B"): 15, ("2026/27", "A"): 15,
+                                      ("2026/27", "B"): 45, ("2027/28", "A"): 20, ("2027/28", "B"): 60}
+    # with 20 reached before the plan: 20 + 6/12 x (40 - 20) = 30 in 2025/26, split 0.25/0.75 -> 7.5/22.5 -> 8/22
+    before = regions_by_fiscal_year(df, 7, 2, {("s", "p"): 20.0}).set_index(["fiscal_year", "region"])["reach"]
+    assert (before["2025/26", "A"], before["2025/26", "B"]) == (8, 22)
+    # a January start is the calendar year
+    jan = regions_by_fiscal_year(df, 1, 2)
+    assert jan["fiscal_year"].tolist() == ["2026", "2026", "2027", "2027"] and jan["cost"].sum() == 2400.0
+
+
+def test_the_fiscal_regions_of_a_run_keep_the_totals_and_add_up():
+    raw = _two_regions(regions={"North": 0.3, "South": 0.7})
+    raw["scenario"]["fiscal_year_start"] = 7
+    raw["programme"][0]["start_share"] = 0.2
+    result = run(scenario_from_dict(raw))
+    calendar = result.regions_df()
+    fiscal = result.regions_fiscal_df()
+    assert fiscal["fiscal_year"].unique().tolist() == ["2025/26", "2026/27", "2027/28", "2028/29"]
+    for p in ("connectivity", "emis"):  # the cost over the whole horizon is the same in both calendars
+        assert _cents(fiscal[fiscal.programme == p]["cost"].sum()) == _cents(calendar[calendar.programme == p]["cost"]
+                                                                             .sum())
+    # the first fiscal year ends in June 2026: halfway from the 20 schools before the plan to the 47 of end-2026
+    outcomes = result.outcomes_df()
+    first = fiscal[(fiscal.fiscal_year == "2025/26") & (fiscal.programme == "connectivity")]["reach"].sum()
+    assert first == round(20 + 0.5 * (outcomes["reached"].iloc[0] - 20))
+
+
+@settings(max_examples=100, deadline=None)
+@given(costs=st.lists(st.lists(st.integers(0, 10**9), min_size=3, max_size=3), min_size=1, max_size=4),
+       month=st.integers(1, 12))
+def test_fiscal_regions_keep_the_total_to_the_minor_unit(costs, month):
+    """Property: for any regional costs (in cents) over three years and any start month, the fiscal years add up to
+    the calendar years' total to the minor unit, and no part is negative."""
+    from dfl_finance.outputs.regions import regions_by_fiscal_year
+
+    rows = [{"scenario": "s", "year": 2026 + y, "region": f"R{k}", "programme": "p", "cost": c[y] / 100,
+             "reach": 0, "price_basis": "real-lcu", "currency": "USD"} for k, c in enumerate(costs) for y in range(3)]
+    out = regions_by_fiscal_year(pd.DataFrame(rows), month, 2)
+    assert _cents(out["cost"]).sum() == sum(sum(c) for c in costs)
+    assert (out["cost"] >= 0).all()
+    assert len(out) == len(costs) * (3 if month == 1 else 4)

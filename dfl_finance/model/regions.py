@@ -42,11 +42,21 @@ class RegionSplit:
     reach: Floats
 
 
+def _stamp(path: Path) -> tuple[int, int]:
+    """The file's modification time and size (0, 0 if it cannot be read): a table changed on disk is planned again."""
+    try:
+        st = path.stat()
+    except OSError:
+        return (0, 0)
+    return (st.st_mtime_ns, st.st_size)
+
+
 @lru_cache(maxsize=8)
-def _school_weights(folder: str, link_json: str, start_year: int, years: int) -> tuple[tuple[str, ...], Floats,
-                                                                                          Floats]:
+def _school_weights(folder: str, link_json: str, start_year: int, years: int,
+                    stamp: tuple[int, int] = (0, 0)) -> tuple[tuple[str, ...], Floats, Floats]:
     """The regions of a programme's school table (sorted), and (Y, R) each region's part of the plan's cost and of
-    the schools connected by the end of each year (the schools connected before the plan included)."""
+    the schools connected by the end of each year (the schools connected before the plan included); ``stamp``: the
+    table's :func:`_stamp`, so that the cache does not keep the plan of a table changed since."""
     link = json.loads(link_json)
     base = Path(folder)
     nodes = link.get("fibre_nodes")
@@ -97,7 +107,8 @@ def region_split(sc: Scenario) -> RegionSplit:
     folder = str(sc.folder or Path.cwd())
     for i, p in enumerate(sc.programme):
         if p.regions is None and p.schools is not None:
-            schools[i] = _school_weights(folder, p.schools.model_dump_json(), sc.scenario.start_year, Y)
+            schools[i] = _school_weights(folder, p.schools.model_dump_json(), sc.scenario.start_year, Y,
+                                         _stamp(Path(folder) / p.schools.table))
             names += [n for n in schools[i][0] if n not in names]
     plain: dict[int, list[float]] = {}
     for i, p in enumerate(sc.programme):

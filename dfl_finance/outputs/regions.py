@@ -12,11 +12,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from dfl_finance.engine.calendar import fiscal_year_labels, to_fiscal_years
 from dfl_finance.engine.regions import apportion
 from dfl_finance.inputs.models import Scenario
 from dfl_finance.inputs.regions import has_regions
 from dfl_finance.model.regions import region_split
-from dfl_finance.outputs.rounding import round_to
+from dfl_finance.outputs.rounding import round_cumulative, round_to
 from dfl_finance.outputs.tables import columns
 
 REGION_COLUMNS = columns("regions")
@@ -54,3 +55,69 @@ def regions_df(sc: Scenario, costs: pd.DataFrame, outcomes: pd.DataFrame, digits
         "programme": np.asarray(ids, dtype=object)[p], "cost": cost_parts[y, p, r],
         "reach": reach_parts[y, p, r].astype(np.int64), "price_basis": basis, "currency": currency})
     return df[REGION_COLUMNS]
+
+
+def regions_by_fiscal_year(regions: pd.DataFrame, start_month: int, digits: int,
+                           before: dict[tuple[str, str], float] | None = None) -> pd.DataFrame:
+    """regions.csv by fiscal year (``[scenario] fiscal_year_start``): ``fiscal_year`` ("2026/27") in place of
+    ``year``. The cost is a flow, spread as every flow (:func:`dfl_finance.engine.calendar.to_fiscal_years`: fiscal year
+    t/t+1 takes (13 - m)/12 of calendar year t and (m - 1)/12 of t + 1); the reach is a stock, taken at the end of
+    the fiscal year (month m - 1 of t + 1), between the ends of calendar years t and t + 1 in proportion to the months
+    (the reach after the last year is the last year's). ``before``: each (scenario, programme)'s national reach
+    before start_year (the end of calendar year start_year - 1; default 0), split like its first year's reach. Each
+    programme's national figure of a fiscal year (the cost rounded to ``digits`` so that its running total is exact,
+    :func:`~dfl_finance.outputs.rounding.round_cumulative`: the fiscal years add up to the calendar years' total to
+    the minor unit; the reach to whole units) is split over its regions by the largest-remainder rule, so the
+    regions still add up to it exactly.
+
+    >>> df = pd.DataFrame({"scenario": "s", "year": [2026, 2027], "region": "A", "programme": "p",
+    ...                    "cost": [1200.0, 1200.0], "reach": [40, 80], "price_basis": "real-lcu", "currency": "USD"})
+    >>> out = regions_by_fiscal_year(df, 7, 2)
+    >>> out[["fiscal_year", "cost", "reach"]].to_dict("list")
+    {'fiscal_year': ['2025/26', '2026/27', '2027/28'], 'cost': [600.0, 1200.0, 600.0], 'reach': [20, 60, 80]}
+    """
+    out_columns = ["fiscal_year" if c == "year" else c for c in REGION_COLUMNS]
+    if regions.empty:
+        return empty_regions().rename(columns={"year": "fiscal_year"}).astype({"fiscal_year": object})[out_columns]
+    frames = []
+    for name, df in regions.groupby("scenario", sort=False):
+        first, last = int(df["year"].min()), int(df["year"].max())
+        years = np.arange(first, last + 1)
+        keys = pd.MultiIndex.from_frame(df[["region", "programme"]].drop_duplicates())
+        cost = (df.pivot_table(index=["region", "programme"], columns="year", values="cost", aggfunc="sum")
+                .reindex(index=keys, columns=years).fillna(0.0).to_numpy(dtype=float))  # (K, Y)
+        reach = (df.pivot_table(index=["region", "programme"], columns="year", values="reach", aggfunc="sum")
+                 .reindex(index=keys, columns=years).fillna(0.0).to_numpy(dtype=float))
+        labels = fiscal_year_labels(first, len(years), start_month)
+        programmes = keys.get_level_values("programme").to_numpy(dtype=object)
+        if start_month == 1:  # the fiscal year is the calendar year
+            f_cost, f_reach = cost, reach
+        else:
+            f_cost = to_fiscal_years(cost, start_month)  # (K, Y + 1)
+            national_first = pd.Series(reach[:, 0]).groupby(programmes).transform("sum").to_numpy()
+            with np.errstate(divide="ignore", invalid="ignore"):
+                first_share = np.where(national_first > 0, reach[:, 0] / np.where(national_first > 0,
+                                                                                   national_first, 1.0), 0.0)
+            was = np.array([(before or {}).get((str(name), str(p)), 0.0) for p in programmes]) * first_share
+            ends = np.concatenate([was[:, None], reach, reach[:, -1:]], axis=1)  # ends of calendar years first-1..
+            f_reach = ends[:, :-1] + (start_month - 1) / 12 * np.diff(ends, axis=1)  # (K, Y + 1)
+        parts_cost = np.zeros_like(f_cost)
+        parts_reach = np.zeros_like(f_reach)
+        for p in dict.fromkeys(programmes):
+            rows = programmes == p
+            # rounded so that the running total is exact: the fiscal years add up to the calendar years' total
+            parts_cost[rows] = apportion(round_cumulative(f_cost[rows].sum(axis=0), digits), f_cost[rows].T,
+                                         digits).T
+            parts_reach[rows] = apportion(np.round(f_reach[rows].sum(axis=0)), f_reach[rows].T, 0).T
+        K, F = parts_cost.shape
+        frames.append(pd.DataFrame({
+            "scenario": name, "fiscal_year": np.tile(np.asarray(labels, dtype=object), K),
+            "region": np.repeat(keys.get_level_values("region").to_numpy(dtype=object), F),
+            "programme": np.repeat(programmes, F), "cost": parts_cost.reshape(-1),
+            "reach": parts_reach.reshape(-1).astype(np.int64), "price_basis": df["price_basis"].iloc[0],
+            "currency": df["currency"].iloc[0]}))
+    out = pd.concat(frames, ignore_index=True)
+    order = {label: k for k, label in enumerate(dict.fromkeys(out["fiscal_year"]))}
+    out = out.sort_values(["scenario", "fiscal_year"], key=lambda s: s.map(order) if s.name == "fiscal_year" else
+                          s.map({n: k for k, n in enumerate(dict.fromkeys(out["scenario"]))}), kind="stable")
+    return out[out_columns].reset_index(drop=True)
