@@ -111,7 +111,7 @@ def test_a_scenario_without_regions_has_an_empty_table_with_the_columns():
     assert df.empty and list(df.columns) == columns("regions")
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=8, deadline=None)
 @given(a=st.floats(0.0, 1.0), b=st.floats(0.0, 1.0), unit_cost=st.floats(0.01, 1e7),
        currency=st.sampled_from(["USD", "RWF", "KWD"]))
 def test_regions_add_up_to_the_national_tables(a, b, unit_cost, currency):
@@ -255,7 +255,7 @@ def test_the_fiscal_regions_of_a_run_keep_the_totals_and_add_up():
     assert first == round(20 + 0.5 * (outcomes["reached"].iloc[0] - 20))
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(costs=st.lists(st.lists(st.integers(0, 10**9), min_size=3, max_size=3), min_size=1, max_size=4),
        month=st.integers(1, 12))
 def test_fiscal_regions_keep_the_total_to_the_minor_unit(costs, month):
