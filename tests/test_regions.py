@@ -269,3 +269,18 @@ def test_fiscal_regions_keep_the_total_to_the_minor_unit(costs, month):
     assert _cents(out["cost"]).sum() == sum(sum(c) for c in costs)
     assert (out["cost"] >= 0).all()
     assert len(out) == len(costs) * (3 if month == 1 else 4)
+
+
+def test_editing_the_programmes_table_keeps_a_programmes_own_regions():
+    """The app's tables view does not show a programme's regions: they stay as they were, also when the table renames
+    the programme."""
+    from dfl_finance.app.editing import scenario_from_tables, tables_of
+
+    raw = small_scenario_dict()
+    raw["programme"][0]["regions"] = {"A": 0.5, "B": 0.5}
+    sc = scenario_from_dict(raw)
+    progs, lines, sources = tables_of(sc)
+    progs.loc[0, "id"] = "link"
+    lines["programme"] = "link"
+    edited = scenario_from_tables(sc, progs, lines, sources)
+    assert edited.programme[0].id == "link" and edited.programme[0].regions == {"A": 0.5, "B": 0.5}
