@@ -284,3 +284,12 @@ def test_editing_the_programmes_table_keeps_a_programmes_own_regions():
     lines["programme"] = "link"
     edited = scenario_from_tables(sc, progs, lines, sources)
     assert edited.programme[0].id == "link" and edited.programme[0].regions == {"A": 0.5, "B": 0.5}
+
+
+def test_a_programme_can_keep_a_central_cost_national():
+    # emis's own regions {"national": 1.0} beside [[region]] rows: "national" is always a known name
+    raw = _two_regions()
+    raw["programme"][1]["regions"] = {"national": 1.0}
+    df = run(scenario_from_dict(raw)).tables()["regions"]
+    assert set(df[df.programme == "emis"].region) == {NOT_SPLIT}
+    assert set(df[df.programme == "connectivity"].region) == {"North", "South"}

@@ -521,7 +521,8 @@ class Programme(_Model):
     regions: dict[Name, RegionShare] | None = _field(
         None, description="Its own split by region (province, district, county): each region's share of its reach and "
         "cost, e.g. {\"Nairobi\" = 0.1, \"Mombasa\" = 0.9}; instead of the [[region]] shares of its driver (or of "
-        "its school table's regions). Names must be [[region]] names when the scenario has [[region]] rows",
+        "its school table's regions). Names must be [[region]] names when the scenario has [[region]] rows, or "
+        "\"national\": a central cost kept at the national level",
         unit="share", allowed="shares >= 0 that add up to 1 (within 0.001)")
 
     @property

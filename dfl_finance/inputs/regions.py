@@ -4,8 +4,8 @@ rules that involve several fields (:func:`dfl_finance.inputs.rules.consistency_p
 A split by region is a set of shares that add up to 1: each ``[[region]]`` column (``share``, ``schools``,
 ``learners``, ``teachers``) is given on every row or on none, and adds up to 1 within
 :data:`REGION_SUM_TOLERANCE` (published shares are rounded); a programme's own ``regions`` add up to 1 within the same
-tolerance and name regions of the ``[[region]]`` rows when there are any. The split itself divides by the sum, so that
-the regions add up to the nation exactly (docs/method.md, *Regions*).
+tolerance and name regions of the ``[[region]]`` rows when there are any (or :data:`NATIONAL`). The split itself
+divides by the sum, so that the regions add up to the nation exactly (docs/method.md, *Regions*).
 """
 
 from __future__ import annotations
@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 REGION_SUM_TOLERANCE = 0.001
 #: The ``[[region]]`` columns that hold shares: ``share`` (any driver) and one per counted driver.
 REGION_COLUMNS = ("share", "schools", "learners", "teachers")
+#: The region of what is not split below the nation: a programme the scenario does not split, and a central cost a
+#: programme keeps at the national level with its own ``regions = {"national" = 1.0}`` (always a known name).
+NATIONAL = "national"
 
 
 def has_regions(sc: Scenario) -> bool:
@@ -62,7 +65,7 @@ def region_problems(sc: Scenario) -> list[Problem]:
         if not p.regions:
             out.append(Problem(where, "give at least one region and its share", p.regions))
             continue
-        unknown = [n for n in p.regions if names and n not in names]
+        unknown = [n for n in p.regions if names and n not in names and n != NATIONAL]
         out += [Problem(f"{where}.{n}", f"not a [[region]] name (known: {known(sorted(names))})", n) for n in unknown]
         out += _sum_problem(where, float(sum(p.regions.values())))
     return out

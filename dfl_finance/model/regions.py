@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from dfl_finance.engine import Floats
+from dfl_finance.inputs.regions import NATIONAL
 from dfl_finance.inputs.schools import read_schools
 from dfl_finance.model.school_link import yearly_costs
 from dfl_finance.model.schools import plan_schools
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from dfl_finance.inputs.models import Programme, Scenario
 
 #: The region of a programme that the scenario does not split (a central cost, or no shares for its driver).
-NOT_SPLIT = "national"
+NOT_SPLIT = NATIONAL
 
 
 @dataclass(frozen=True)
