@@ -168,6 +168,8 @@ GROWTH_BOUNDS = (-1.0, 1.0)
 #: every source (at most 200), so the sources bound the time of a run: 100 sources with matched grants run in under
 #: a second per draw, a chain of 1,500 matched grants took 30 s and more.
 MAX_SOURCES = 100
+#: At most this many [[region]] rows (Kenya has 47 counties, Uganda about 146 districts).
+MAX_REGIONS = 1000
 
 
 # ---------------------------------------------------------------------------------------------------- metrics

@@ -66,7 +66,8 @@ def test_the_rounding_sets_are_the_run_tables_money_and_share_columns():
         "recurrent_after_plan"} | {  # the GFS columns of fiscal.csv
         "expense", "net_acquisition_nfa", "grant_revenue", "deficit_effect", "borrowing", "amortisation", "debt_effect",
         "charged_to_vote", "charged_to_treasury"} | {
-        "committed", "pv_debt_service", "pv_new_external_debt"}  # sources.csv
+        "committed", "pv_debt_service", "pv_new_external_debt"} | {  # sources.csv
+        "cost"}  # regions.csv
     assert tables.SHARE_COLUMNS == {"burden_share", "burden_limit", "reached_share", "reached_funded_share", "plan",
                                     "total", "threshold",
                                     "grant_element"}  # sources.csv

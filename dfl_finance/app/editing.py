@@ -458,6 +458,13 @@ def scenario_from_tables(scenario: Scenario, progs: pd.DataFrame, lines: pd.Data
                 if value is not None and field not in src:
                     src[field] = value.model_dump(exclude_none=True) if hasattr(value, "model_dump") else value
         out_sources.append(src)
+    # a programme's own regions (not in the table) stay as the scenario has them (the programme found by its id, or
+    # by its old id when the table renamed it)
+    old_ids = {new: old for old, new in renamed.items()}
+    for prog in programmes:
+        was = next((p for p in scenario.programme if p.id == old_ids.get(prog.get("id"), prog.get("id"))), None)
+        if was is not None and was.regions is not None and "regions" not in prog:
+            prog["regions"] = dict(was.regions)
     raw["programme"] = programmes
     raw["source"] = out_sources
     # a renamed programme or source is renamed in the paths of the [[uncertain]] rows and the [[stress]] sources

@@ -22,6 +22,7 @@ from dfl_finance.inputs.models import (
     Macro,
     Match,
     Programme,
+    Region,
     Risk,
     ScenarioMeta,
     Source,
@@ -49,6 +50,7 @@ TABLES: list[tuple[str, type[BaseModel]]] = [
     ("[risk]", Risk),
     ("[[uncertain]]", Uncertain),
     ("[[stress]]", Stress),
+    ("[[region]]", Region),
 ]
 
 
@@ -71,6 +73,8 @@ def _type_text(annotation: Any) -> str:
         return f"list of {text} rows" if text.startswith("[") else f"list of {text}s"
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return "table"
+    if get_origin(annotation) is dict:
+        return f"table of {_type_text(args[1])}s by {_type_text(args[0])}"
     return {int: "integer", float: "number", str: "text", bool: "true/false"}.get(annotation, str(annotation))
 
 

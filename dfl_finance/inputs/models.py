@@ -24,6 +24,7 @@ from dfl_finance.vocabulary import (
     MAX_AMOUNT,
     MAX_COUNT,
     MAX_DRAWS,
+    MAX_REGIONS,
     MAX_SEED,
     MAX_SOURCES,
     MAX_YEARS,
@@ -208,6 +209,10 @@ def _trend_rule(value: float | str) -> float | str:
 
 #: A trend of the real exchange rate: a rate a year, or ``"history"`` (the country's own, from the price history).
 RealTrend = Annotated[float | str, AfterValidator(_trend_rule)]
+
+#: A region's share of a count (0..1).
+RegionShare = Annotated[float, Field(ge=0.0, le=1.0)]
+
 
 #: A number per year, or one number for every year.
 PathValue = float | list[float]
@@ -513,6 +518,12 @@ class Programme(_Model):
                                   "come from it)", allowed="at least one, unless schools is given")
     schools: SchoolLink | None = _field(None, description="A school table whose plan gives the cost lines "
                                         "([programme.schools])")
+    regions: dict[Name, RegionShare] | None = _field(
+        None, description="Its own split by region (province, district, county): each region's share of its reach and "
+        "cost, e.g. {\"Nairobi\" = 0.1, \"Mombasa\" = 0.9}; instead of the [[region]] shares of its driver (or of "
+        "its school table's regions). Names must be [[region]] names when the scenario has [[region]] rows, or "
+        "\"national\": a central cost kept at the national level",
+        unit="share", allowed="shares >= 0 that add up to 1 (within 0.001)")
 
     @property
     def label(self) -> str:
@@ -722,6 +733,29 @@ class Stress(_Model):
                                 "and <= 10; pledge_shortfall > 0 and <= 1; delay a whole number 1..60")
 
 
+class Region(_Model):
+    """One ``[[region]]``: a part of the country below the nation (province, district, county) and its share of the
+    country's driver units, by which every programme's cost and reach are split (regions.csv; docs/method.md,
+    *Regions*)."""
+
+    name: Name = _field(description="The region's name, as the budget writes it (a county, a province, a district)",
+                        min_length=1, max_length=200, allowed=NAME_RULE)
+    share: float | None = _field(None, description="Its share of the country's units of every driver that the "
+                                 "fields below do not give (a population share, say), and of the programmes with "
+                                 "driver = \"none\"", unit="share", ge=0.0, le=1.0,
+                                 allowed="given on every row or on none; the rows add up to 1 (within 0.001)")
+    schools: float | None = _field(None, description="Its share of the country's schools (instead of share)",
+                                   unit="share", ge=0.0, le=1.0, allowed="given on every row or on none; the rows "
+                                   "add up to 1 (within 0.001)")
+    learners: float | None = _field(None, description="Its share of the country's learners (instead of share)",
+                                    unit="share", ge=0.0, le=1.0, allowed="given on every row or on none; the rows "
+                                    "add up to 1 (within 0.001)")
+    teachers: float | None = _field(None, description="Its share of the country's teachers (instead of share)",
+                                    unit="share", ge=0.0, le=1.0, allowed="given on every row or on none; the rows "
+                                    "add up to 1 (within 0.001)")
+    note: Note = _field("", description="Where the shares come from", allowed=NOTE_RULE)
+
+
 class Scenario(_Model):
     """A whole scenario file."""
 
@@ -734,6 +768,7 @@ class Scenario(_Model):
     stress: list[Stress] = Field(default_factory=_no_rows)
     programme: list[Programme] = Field(min_length=1)
     source: list[Source] = Field(default_factory=_no_rows, max_length=MAX_SOURCES)
+    region: list[Region] = Field(default_factory=_no_rows, max_length=MAX_REGIONS)
     #: The folder the files it names are relative to (its baseline, its school tables; None: made in memory), set
     #: when it is read: a scenario made from this one (overrides, a portfolio's fund) plans its school tables again
     #: from there, whatever the working folder, and a writer rewrites those names for the folder it writes to.

@@ -16,6 +16,7 @@ from dfl_finance.errors import Problem, known
 from dfl_finance.inputs.models import LOAN_FIELDS, PPP_FIELDS
 from dfl_finance.inputs.profiles import real_exchange_trend
 from dfl_finance.inputs.references import price_history_warnings
+from dfl_finance.inputs.regions import region_problems
 from dfl_finance.inputs.stress import stress_problems
 from dfl_finance.inputs.uncertain import pledge_problems, uncertain_problems
 from dfl_finance.vocabulary import (
@@ -124,6 +125,8 @@ def consistency_problems(sc: Scenario) -> list[Problem]:
         out += pledge_problems(sc)
     if sc.stress:
         out += stress_problems(sc)
+    if sc.region or any(p.regions is not None for p in sc.programme):
+        out += region_problems(sc)
     return out
 
 

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from dfl_finance.engine import Floats
+from dfl_finance.engine.costs import whole_units
 from dfl_finance.engine.discount import present_value_at
 from dfl_finance.engine.financing import line_cells
 from dfl_finance.engine.fiscal import (
@@ -39,11 +40,13 @@ from dfl_finance.errors import DflFinanceError, known
 from dfl_finance.inputs.models import Scenario
 from dfl_finance.inputs.paths import leaves
 from dfl_finance.inputs.profiles import MacroData
+from dfl_finance.inputs.regions import has_regions
 from dfl_finance.inputs.rules import comparability
 from dfl_finance.inputs.uncertain import drawn_inputs, flat_note
 from dfl_finance.model.compile import Samples, build_model_inputs, cell_names
 from dfl_finance.model.samples import with_point
 from dfl_finance.outputs.formatting import basis_currency, currency_of
+from dfl_finance.outputs.regions import empty_regions, regions_by_fiscal_year, regions_df
 from dfl_finance.outputs.rounding import add_up, round_cumulative, round_to
 from dfl_finance.outputs.tables import BASIS_COLUMNS, MONEY_COLUMNS, SHARE_COLUMNS, TABLE_COLUMNS, columns
 from dfl_finance.vocabulary import (
@@ -647,10 +650,31 @@ class Result:
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """All tables of the output contract, by file stem."""
-        return {"costs": self.costs_df(), "financing": self.financing_df(), "debt_service": self.debt_service_df(),
-                "sources": self.sources_df(),
-                "fiscal": self.fiscal_df(), "outcomes": self.outcomes_df(), "dsf": self.dsf_df(),
-                "summary": self.summary_df(), "gfs": self.gfs_df()}
+        tables = {"costs": self.costs_df(), "financing": self.financing_df(), "debt_service": self.debt_service_df(),
+                  "sources": self.sources_df(),
+                  "fiscal": self.fiscal_df(), "outcomes": self.outcomes_df(), "dsf": self.dsf_df(),
+                  "summary": self.summary_df(), "gfs": self.gfs_df()}
+        tables["regions"] = self.regions_df(tables["costs"], tables["outcomes"])
+        return tables
+
+    def regions_df(self, costs: pd.DataFrame | None = None, outcomes: pd.DataFrame | None = None) -> pd.DataFrame:
+        """regions.csv: each programme's cost and reach by region and year (:mod:`dfl_finance.outputs.regions`;
+        empty for a scenario without regions); ``costs`` and ``outcomes``: its tables when already made."""
+        if not has_regions(self.scenario):
+            return empty_regions()
+        return regions_df(self.scenario, self.costs_df() if costs is None else costs,
+                          self.outcomes_df() if outcomes is None else outcomes, self.digits, self.basis, self.currency)
+
+    def regions_fiscal_df(self, regions: pd.DataFrame | None = None) -> pd.DataFrame:
+        """regions.csv by fiscal year (``[scenario] fiscal_year_start``; ``fiscal_year`` in place of ``year``): the
+        cost spread as a flow, the reach taken at the end of each fiscal year (a stock), the reach before start_year
+        that of the engine (:func:`dfl_finance.outputs.regions.regions_by_fiscal_year`); ``regions``: its regions
+        table when already made."""
+        sc = self.scenario
+        before = whole_units(self.inputs.costs.driver_count[self.draw] * self.inputs.costs.start_share[self.draw])
+        return regions_by_fiscal_year(self.regions_df() if regions is None else regions,
+                                      sc.scenario.fiscal_year_start, self.digits,
+                                      {(sc.name, p.id): float(b) for p, b in zip(sc.programme, before)})
 
 
 @dataclass(frozen=True)

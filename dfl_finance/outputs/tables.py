@@ -248,6 +248,19 @@ TABLES: dict[str, Table] = {t.name: t for t in [
           "data/dsf_thresholds.csv",
           more="Against the threshold of the country's debt-carrying capacity; empty without GDP, exports and "
                "revenue.", first=_PORTFOLIO_FIRST),
+    Table("regions", _RUN_COMMANDS, (
+        _SCENARIO, _YEAR, _text("region", "a [[region]] name, a programme's own region or its school table's; "
+                                          "national: a programme the scenario does not split"),
+        _text("programme"), _amount("cost", "the programme's cost in the region: its share of costs.csv's amounts"),
+        Column("reach", "count", unit="driver units", note="driver units reached in the region by the end of the "
+                                                           "year (0 for driver = \"none\")"), *_BASIS),
+        "Each programme's cost and reach by region (province, district, county) in every year, so that a county or "
+        "district budget can be read from it",
+        "cost: in the price_basis and currency columns; reach: schools, learners or teachers",
+        "costs.csv and outcomes.csv split by the [[region]] shares of each programme's driver, a programme's own "
+        "regions, or its school table's regions (docs/method.md, Regions)",
+        more="Adds up over the regions to costs.csv (by programme and year) and outcomes.csv's reached, to the minor "
+             "unit; empty for a scenario without regions.", first=_PORTFOLIO_FIRST),
     Table("incremental", ("run",), (
         _SCENARIO, _text("baseline", "the scenario's [scenario] baseline"), _YEAR,
         _text("measure", "the fiscal amounts and paid_by_<source kind>"), _amount("value"), _amount("baseline_value"),
@@ -477,7 +490,8 @@ OTHER_FILES = [
      "libraries, and every output with its sha256"),
 ]
 #: The tables of one run (:meth:`dfl_finance.outputs.result.Result.tables`).
-RUN_TABLES = ("costs", "financing", "debt_service", "sources", "fiscal", "outcomes", "dsf", "summary", "gfs")
+RUN_TABLES = ("costs", "financing", "debt_service", "sources", "fiscal", "outcomes", "dsf", "summary", "gfs",
+              "regions")
 
 
 def columns(name: str, command: str | None = None) -> list[str]:
