@@ -462,7 +462,8 @@ class CostLine(_Model):
     uncertain: Literal["from-data"] | None = _field(None, description="from-data: in risk runs the unit cost "
                                                     "follows a triangular distribution over price_range with the "
                                                     "unit cost as its mode")
-    gfs_class: GfsClass | None = _field(None, description="Its economic class in the fiscal accounts (GFSM 2014): "
+    gfs_class: GfsClass | None = _field(None, description="The old name of economic_class (still read). "
+                                        "Its economic class in the fiscal accounts (GFSM 2014): "
                                         "compensation_of_employees (teacher salaries), use_of_goods_and_services, "
                                         "subsidies, grants (to schools or other government units), social_benefits "
                                         "(learner stipends), other_expense, or nonfinancial_assets (buildings, "
