@@ -66,7 +66,7 @@ def line_execution(line: CostLine) -> float:
 
 def source_execution(source: Source) -> float:
     """The share of the source's planned payments expected to be spent: its own, else its kind's default."""
-    return DEFAULT_EXECUTION[source.kind] if source.execution is None else float(source.execution)
+    return DEFAULT_EXECUTION.get(source.kind, 1.0) if source.execution is None else float(source.execution)
 
 
 def financed(kind: str) -> str:
