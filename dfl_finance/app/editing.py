@@ -218,9 +218,10 @@ def apply_values(scenario: Scenario, values: dict[str, Any]) -> Scenario:
 # ------------------------------------------------------------------------------------------------ tables
 
 PROGRAMME_COLUMNS = ["id", "name", "pillar", "driver", "start_share", "target_share", "target_year", "rollout",
-                     "priority", "template"]
+                     "priority", "template", "budget_code"]
 LINE_COLUMNS = ["programme", "item", "kind", "unit_cost", "currency", "price_year", "lifetime", "replace_existing",
-                "price_trend", "schedule", "source_note", "price_range", "uncertain", "gfs_class", "pay_existing"]
+                "price_trend", "schedule", "source_note", "price_range", "uncertain", "gfs_class", "pay_existing",
+                "economic_class", "cofog", "budget_type", "budget_code", "execution"]
 SOURCE_COLUMNS = ["id", "name", "kind", "priority", "eligible", "currency", "share_cap", "annual_cap", "commitment",
                   "first_year", "last_year", "terms", "rate", "grace_years", "maturity_years", "repayment",
                   "schedule", "balloon", "commitment_fee", "front_end_fee", "match_sources", "match_ratio",
@@ -229,7 +230,7 @@ SOURCE_COLUMNS = ["id", "name", "kind", "priority", "eligible", "currency", "sha
 
 
 #: Fields of a source that the sources table does not show: a table edit keeps them as they were.
-HIDDEN_SOURCE_FIELDS = ("reliability", "disbursement_share", "disbursement_lag", "buy_down")
+HIDDEN_SOURCE_FIELDS = ("reliability", "disbursement_share", "disbursement_lag", "buy_down", "on_budget", "execution")
 
 
 def _text_list(values: Iterable[object] | None) -> str:

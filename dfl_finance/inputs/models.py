@@ -17,6 +17,7 @@ from pydantic.config import JsonDict
 from pydantic_core import PydanticCustomError
 
 from dfl_finance.vocabulary import (
+    BUDGET_CODE_PATTERN,
     CURRENCIES,
     GROWTH_BOUNDS,
     ID_PATTERN,
@@ -29,7 +30,9 @@ from dfl_finance.vocabulary import (
     MAX_SOURCES,
     MAX_YEARS,
     BudgetScope,
+    BudgetType,
     ChargedTo,
+    Cofog,
     DebtCapacity,
     DiscountBasis,
     Distribution,
@@ -189,6 +192,10 @@ class ScenarioMeta(_Model):
                                     "calendar year. Inputs given per fiscal year are read as fiscal years, and "
                                     "outputs can be written by fiscal year (docs/method.md, Fiscal years)",
                                     unit="month", ge=1, le=12)
+    budget_codes: str | None = _field(None, description="A code list of the budget (CSV with columns code, level, "
+                                      "name, parent; path relative to this file): every budget_code of a programme or "
+                                      "a cost line must be in it (docs/method.md, *Programme budget lines*)",
+                                      min_length=1, max_length=1000)
 
     @property
     def base_year(self) -> int:
@@ -460,7 +467,8 @@ class CostLine(_Model):
     uncertain: Literal["from-data"] | None = _field(None, description="from-data: in risk runs the unit cost "
                                                     "follows a triangular distribution over price_range with the "
                                                     "unit cost as its mode")
-    gfs_class: GfsClass | None = _field(None, description="Its economic class in the fiscal accounts (GFSM 2014): "
+    gfs_class: GfsClass | None = _field(None, description="The old name of economic_class (still read). "
+                                        "Its economic class in the fiscal accounts (GFSM 2014): "
                                         "compensation_of_employees (teacher salaries), use_of_goods_and_services, "
                                         "subsidies, grants (to schools or other government units), social_benefits "
                                         "(learner stipends), other_expense, or nonfinancial_assets (buildings, "
@@ -470,6 +478,29 @@ class CostLine(_Model):
     pay_existing: bool = _field(True, description="opex only: also pay for the units reached before start_year; "
                                 "false: they keep the service they already pay for outside the plan (a school "
                                 "already connected costs nothing new, as in the school model)")
+    economic_class: GfsClass | None = _field(None, description="Its GFS economic class (GFSM 2014), the documented "
+                                             "name of gfs_class (which old files may still write; both given and "
+                                             "different is an error): compensation_of_employees, "
+                                             "use_of_goods_and_services, subsidies, grants, social_benefits, "
+                                             "other_expense or nonfinancial_assets. Default: the template's, else "
+                                             "nonfinancial_assets for capex and fixed_capex, "
+                                             "use_of_goods_and_services for opex and fixed_opex",
+                                             allowed="one of the GFS classes")
+    cofog: Cofog | None = _field(None, description="Its COFOG group of Division 09 Education (UN COFOG): 09.1 "
+                                 "pre-primary and primary, 09.2 secondary, 09.3 post-secondary non-tertiary, 09.4 "
+                                 "tertiary, 09.5 not definable by level, 09.6 subsidiary services, 09.7 R&D, 09.8 "
+                                 "education n.e.c. Default: the template's, else 09.8", allowed="09.1 .. 09.8")
+    budget_type: BudgetType | None = _field(None, description="recurrent or development budget. Default: the "
+                                            "template's, else development for capex and fixed_capex, recurrent for "
+                                            "opex and fixed_opex")
+    budget_code: str | None = _field(None, description="The budget's code of the line (vote, programme, "
+                                     "sub-programme, output or project), e.g. \"1066-0501000\" (default: the "
+                                     "programme's budget_code)", pattern=BUDGET_CODE_PATTERN, max_length=60,
+                                     allowed="letters and digits in segments separated by -, . or /; in "
+                                     "[scenario] budget_codes when it is given")
+    execution: float | None = _field(None, description="Share of what the sources plan to pay of this line that is "
+                                     "expected to be spent (default 1), on top of the paying source's execution "
+                                     "(docs/method.md, *Budget execution*)", unit="share", gt=0.0, le=1.0)
 
 
 class SchoolLink(_Model):
@@ -524,6 +555,11 @@ class Programme(_Model):
         "its school table's regions). Names must be [[region]] names when the scenario has [[region]] rows, or "
         "\"national\": a central cost kept at the national level",
         unit="share", allowed="shares >= 0 that add up to 1 (within 0.001)")
+    budget_code: str | None = _field(None, description="The budget's code of the programme (vote and programme, "
+                                     "e.g. \"1066-0501000\"): the default budget_code of its cost lines",
+                                     pattern=BUDGET_CODE_PATTERN, max_length=60,
+                                     allowed="letters and digits in segments separated by -, . or /; in "
+                                     "[scenario] budget_codes when it is given")
 
     @property
     def label(self) -> str:
@@ -666,6 +702,12 @@ class Source(_Model):
     buy_down: BuyDown | None = _field(None, description="grant: it pays part of the interest of a loan instead of "
                                       "cost cells, e.g. {loan = \"ida\", share = 1.0}; the loan's debt service, the "
                                       "burden and the loan's grant element fall accordingly")
+    on_budget: bool = _field(True, description="Whether its payments go through the government's budget: false "
+                             "for a partner that pays suppliers directly (off-budget); a domestic source is always "
+                             "on budget")
+    execution: float | None = _field(None, description="Share of its planned payments expected to be spent (budget "
+                                     "execution; default by kind, docs/method.md, *Budget execution*: a PLACEHOLDER "
+                                     "1.0 for every kind)", unit="share", gt=0.0, le=1.0)
 
     @property
     def label(self) -> str:

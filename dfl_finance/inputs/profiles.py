@@ -507,7 +507,8 @@ def unit_cost_ranges() -> dict[str, tuple[float, float]]:
 # ------------------------------------------------------------------------------------------- templates
 
 TEMPLATE_LINE_KEYS = {"item", "kind", "ref", "factor", "factor_ref", "factor_note", "unit_cost", "lifetime",
-                      "lifetime_ref", "replace_existing", "price_trend", "gfs_class", "pay_existing"}
+                      "lifetime_ref", "replace_existing", "price_trend", "gfs_class", "pay_existing",
+                      "economic_class", "cofog", "budget_type", "budget_code", "execution"}
 TEMPLATE_KEYS = {"name", "pillar", "driver", "start_share", "target_share", "rollout", "cost"}
 
 
@@ -551,7 +552,8 @@ def _expand_line(line: dict[str, Any], library: dict[str, UnitCost], where: str,
     ``unit_cost = value(ref) x factor x value(factor_ref)``; the note shows each term and cites every row used.
     """
     out: dict[str, Any] = {k: line[k] for k in ("item", "kind", "lifetime", "replace_existing", "price_trend",
-                                                "gfs_class", "pay_existing") if k in line}
+                                                "gfs_class", "pay_existing", "economic_class", "cofog",
+                                                "budget_type", "budget_code", "execution") if k in line}
     factor = float(line.get("factor", 1.0))
     terms = [f"x {factor:g}"] if factor != 1.0 else []
     notes = [line["factor_note"]] if line.get("factor_note") else []

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from dfl_finance.errors import Problem, known
+from dfl_finance.inputs.budget import classification_problems
 from dfl_finance.inputs.models import LOAN_FIELDS, PPP_FIELDS
 from dfl_finance.inputs.profiles import real_exchange_trend
 from dfl_finance.inputs.references import price_history_warnings
@@ -119,6 +120,7 @@ def consistency_problems(sc: Scenario) -> list[Problem]:
                     out.append(Problem(f"{cw}.schedule", "must list at least one year", c.schedule))
     out += _source_problems(sc)
     out += _price_problems(sc)
+    out += classification_problems(sc)
     if sc.uncertain:
         out += uncertain_problems(sc)
     if any(s.disbursement_share is not None or s.disbursement_lag is not None for s in sc.source):

@@ -145,7 +145,13 @@ _FISCAL = (
     _amount("debt_effect", "borrowing - amortisation"),
     _amount("charged_to_vote", "what the education vote pays from the government's own resources"),
     _amount("charged_to_treasury", "what the Treasury pays (the consolidated fund): debt service and PPP payments by "
-                                   "default"), *_BASIS)
+                                   "default"), *_BASIS,
+    _amount("domestic_outlay_expected", "domestic_outlay times the execution rates: expected to be spent"),
+    _amount("gap_expected", "the cost not expected to be spent: gap + what sources plan and do not execute"),
+    _amount("government_burden_expected", "government_burden on expected spending (docs/method.md, Budget "
+                                          "execution)"),
+    Column("burden_share_expected", "share", unit=_BUDGET_SHARE, note="government_burden_expected / "
+                                                                       "education_budget"))
 _DSF = (
     _SCENARIO, _YEAR, _text("ratio", "the four LIC-DSF ratios and ppp_contingent_gdp"),
     Column("plan", "share", unit="share of GDP, exports or revenue", note="the plan's contribution"),
@@ -153,6 +159,10 @@ _DSF = (
     Column("threshold", "share", unit="share of GDP, exports or revenue"), Column("above_threshold", "flag"),
     _usd("headroom", unit="USD", note="what more the ratio allows before the threshold"), _text("currency"))
 _PORTFOLIO_FIRST = (("portfolio", _COUNTRY),)
+#: The budget's classification of a cost line (docs/method.md, *Programme budget lines*).
+_CLASSIFICATION = (
+    _text("economic_class", "GFS economic class (GFSM 2014)"), _text("cofog", "COFOG 09 group: 09.1 .. 09.8"),
+    _text("budget_type", "recurrent or development"), _text("budget_code", "the budget's code; empty without one"))
 _RUN_COMMANDS = ("run", "optimise", "schools --scenario", "portfolio")
 
 
@@ -167,14 +177,17 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         _SCENARIO, _YEAR, _text("pillar"), _text("programme"), _text("item"), _text("cost_kind", "capex/opex"),
         _text("line_kind", "capex, opex, fixed_capex, fixed_opex"),
         Column("quantity", "count", unit="driver units (1 for lump sums)"),
-        Column("unit_cost", "price", unit_from=("price_basis", "currency")), _amount("amount"), *_BASIS),
+        Column("unit_cost", "price", unit_from=("price_basis", "currency")), _amount("amount"), *_BASIS,
+        *_CLASSIFICATION),
         "The cost of every cost line of every programme in every year",
         "quantity: driver units (1 for lump sums); unit_cost, amount: in the price_basis and currency columns",
         "the scenario's programmes and cost lines (unit costs from the scenario, its templates and "
         "data/unit_costs.csv), projected along each programme's rollout", first=_PORTFOLIO_FIRST),
     Table("financing", _RUN_COMMANDS, (
         _SCENARIO, _YEAR, _text("source", "gap: unfunded"), _text("source_kind", "domestic, grant, loan, ppp or gap"),
-        _text("programme"), _text("cost_kind"), _amount("amount"), *_BASIS),
+        _text("programme"), _text("cost_kind"), _amount("amount"), *_BASIS, *_CLASSIFICATION,
+        _text("financed", "domestic or external, by the source that pays; gap: unfunded"),
+        Column("on_budget", "flag", note="the source's on_budget; empty on the gap rows")),
         "Who pays each programme's capex and opex in each year; source = gap is what no source pays",
         "amount: in the price_basis and currency columns", "the waterfall of the scenario's sources, in "
         "priority order, within the domestic envelope", more="Only non-zero amounts.", first=_PORTFOLIO_FIRST),
