@@ -434,3 +434,24 @@ CONCESSIONAL_GRANT_ELEMENT = 0.35
 #: written in the field (issue 22). Described in docs/method.md, *The deterministic run and the draws*.
 RiskPoint = Literal["mean", "mode", "as_written"]
 RISK_POINTS: tuple[str, ...] = get_args(RiskPoint)
+
+# ------------------------------------------------------------------------------------------ the MTEF (issue 24)
+#: The prices an ``[[mtef]]`` ceiling is written in: constant prices of the scenario's price_year (as the plan's own
+#: inputs) or current prices of its fiscal year (as a finance ministry publishes its MTEF ceilings).
+CeilingPrices = Literal["constant", "current"]
+CEILING_PRICES: tuple[str, ...] = get_args(CeilingPrices)
+#: How many fiscal years an MTEF covers: the budget year and the two outer years.
+MTEF_YEARS = 3
+#: Recurrent and development budgets: a cost line's budget type by its kind, unless it says (capex buys assets, in the
+#: development budget; opex runs them, in the recurrent budget).
+BUDGET_TYPES: tuple[str, ...] = ("recurrent", "development")
+DEFAULT_BUDGET_TYPE: dict[str, str] = {"capex": "development", "fixed_capex": "development", "opex": "recurrent",
+                                       "fixed_opex": "recurrent"}
+#: Who finances a cost: the government's own resources, a partner's (grants, loans, a PPP operator), or no one yet
+#: (the gap, as in financing.csv).
+FINANCED: tuple[str, ...] = ("domestic", "external", GAP)
+#: The COFOG division of education (UN, Classification of the Functions of Government, 1999: division 09) when a line
+#: gives no group.
+COFOG_EDUCATION = "09"
+#: The label of a total in the MTEF table (its rows over classes, types and financing; over programmes).
+TOTAL = "total"

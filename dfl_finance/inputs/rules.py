@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from dfl_finance.errors import Problem, known
 from dfl_finance.inputs.models import LOAN_FIELDS, PPP_FIELDS
+from dfl_finance.inputs.mtef import mtef_problems
 from dfl_finance.inputs.profiles import real_exchange_trend
 from dfl_finance.inputs.references import price_history_warnings
 from dfl_finance.inputs.stress import stress_problems
@@ -124,6 +125,8 @@ def consistency_problems(sc: Scenario) -> list[Problem]:
         out += pledge_problems(sc)
     if sc.stress:
         out += stress_problems(sc)
+    if sc.mtef:
+        out += mtef_problems(sc)
     return out
 
 
