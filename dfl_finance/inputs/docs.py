@@ -21,6 +21,7 @@ from dfl_finance.inputs.models import (
     GapFinancing,
     Macro,
     Match,
+    MtefCeiling,
     Programme,
     Risk,
     ScenarioMeta,
@@ -49,6 +50,7 @@ TABLES: list[tuple[str, type[BaseModel]]] = [
     ("[risk]", Risk),
     ("[[uncertain]]", Uncertain),
     ("[[stress]]", Stress),
+    ("[[mtef]]", MtefCeiling),
 ]
 
 

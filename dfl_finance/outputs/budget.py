@@ -129,6 +129,7 @@ def budget_lines(result: Result) -> pd.DataFrame:
     unpaid = out["share"].isna()  # a cell that costs something no source and no gap row covers (rounded away)
     out.loc[unpaid, "financed"], out.loc[unpaid, "on_budget"], out.loc[unpaid, "share"] = GAP, True, 1.0
     out["amount"] = out["amount"].to_numpy(dtype=float) * out["share"].to_numpy(dtype=float)
+    out["on_budget"] = out["on_budget"].astype(bool)
     out = out.sort_values(["year", "line"], kind="stable", ignore_index=True)
     return out[LINE_COLUMNS]
 
