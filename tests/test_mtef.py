@@ -124,7 +124,7 @@ def test_first_year_moves_the_window_and_stops_at_the_plan():
     res = run(scenario_from_dict(two_programmes()))
     m = mtef_df(res, first_year=2026)
     assert list(dict.fromkeys(m["fiscal_year"])) == ["2026/27", "2027/28"]
-    with pytest.raises(DflFinanceError, match="--first-year 2030.*2025 to 2027 \\(2025/26 to 2027/28\\)"):
+    with pytest.raises(DflFinanceError, match="first_year: 2030.*2025 to 2027 \\(2025/26 to 2027/28\\)"):
         mtef_df(res, first_year=2030)
 
 
@@ -330,7 +330,7 @@ def test_budget_command_refuses_bad_input_with_exit_2(tmp_path, capsys):
     f = _toml(tmp_path / "two.toml", two_programmes())
     assert main(["budget", str(f), "--out", str(tmp_path / "o"), "--first-year", "2031"]) == 2
     err = capsys.readouterr().err
-    assert "--first-year 2031" in err and "Traceback" not in err
+    assert "--first-year: 2031" in err and "Traceback" not in err
     bad = two_programmes(mtef=[{"fiscal_year": "2026/28", "ceiling": 1.0, "prices": "constant"}])
     g = _toml(tmp_path / "bad.toml", bad)
     assert main(["budget", str(g), "--out", str(tmp_path / "o")]) == 2

@@ -30,9 +30,9 @@ import numpy as np
 import pandas as pd
 
 from dfl_finance.engine.calendar import fiscal_first_year, fiscal_year_count, fiscal_year_label, to_fiscal_years
-from dfl_finance.errors import DflFinanceError
+from dfl_finance.errors import OptionError
 from dfl_finance.inputs.mtef import fiscal_year_start_of
-from dfl_finance.outputs.export import FIXED_TIME, zip_files
+from dfl_finance.outputs.export import FIXED_TIME, csv_text, zip_files
 from dfl_finance.outputs.rounding import add_up, round_to
 from dfl_finance.outputs.tables import columns
 from dfl_finance.vocabulary import (
@@ -184,7 +184,7 @@ def mtef_window(result: Result, first_year: int | None = None, years: int = 3) -
     if not first <= start <= last:
         labels = "" if s.fiscal_year_start == 1 else (f" ({fiscal_year_label(first, s.fiscal_year_start)} to "
                                                       f"{fiscal_year_label(last, s.fiscal_year_start)})")
-        raise DflFinanceError(f"--first-year {start}: the fiscal years of the plan start in {first} to {last}{labels}")
+        raise OptionError("first_year", f"{start}: the fiscal years of the plan start in {first} to {last}{labels}")
     return list(range(start, min(start + years, last + 1)))
 
 
@@ -407,8 +407,6 @@ def budget_xlsx_bytes(result: Result, mtef: pd.DataFrame) -> bytes:
 def budget_files(result: Result, first_year: int | None = None) -> dict[str, bytes]:
     """The files of a budget submission: ``mtef.csv`` (:func:`mtef_df`) and ``budget.xlsx``
     (:func:`budget_xlsx_bytes`), by name (the manifest is the writer's)."""
-    from dfl_finance.outputs.export import csv_text
-
     mtef = mtef_df(result, first_year)
     return {"mtef.csv": csv_text(mtef).encode("utf-8"), "budget.xlsx": budget_xlsx_bytes(result, mtef)}
 
