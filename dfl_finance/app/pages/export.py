@@ -11,6 +11,7 @@ from dfl_finance.app import state, workspace_dir
 from dfl_finance.app.basis import basis_label, scenarios_words
 from dfl_finance.app.charts import table_currencies
 from dfl_finance.app.compute import (
+    checked_budget,
     checked_incremental,
     checked_risk_tables,
     checked_sobol,
@@ -37,6 +38,7 @@ from dfl_finance.inputs.io import bundle
 from dfl_finance.inputs.rules import comparability
 from dfl_finance.outputs.export import (
     MANIFEST,
+    csv_text,
     exchange_rates,
     manifest,
     table_files,
@@ -254,3 +256,30 @@ with st.expander(f"The summary, as it reads ({len(summary):,} rows)", expanded=F
         column_config={"Scenario": st.column_config.TextColumn(width="medium"),
                        "Metric": st.column_config.TextColumn(width="large"),
                        "Unit": st.column_config.TextColumn(width="medium")})
+
+st.subheader("Budget submission (MTEF)")
+budget_name = st.selectbox("Scenario of the budget submission", picked, key="export_budget_pick",
+                           help="`dfl-finance budget FILE --out DIR` writes the same mtef.csv and budget.xlsx")
+try:
+    mtef, mtef_totals, budget_xlsx = checked_budget(texts[budget_name], basis)
+except ScenarioError as exc:
+    show_failed({budget_name: exc}, "has no MTEF table")
+else:
+    budget_sc = catalogue.scenarios[budget_name].scenario
+    month = budget_sc.scenario.fiscal_year_start
+    st.markdown(f"The plan's on-budget cost in its first three fiscal years (fiscal years start in month {month}; "
+                "a calendar year's cost is spread evenly over its months), by programme, against the scenario's "
+                f"`[[mtef]]` ceilings ({len(budget_sc.mtef)} given): *over ceiling* is what does not fit (0 when it "
+                f"fits). Amounts in {basis_label(basis)} (`{basis}`).")
+    st.dataframe(mtef_totals, hide_index=True, key="export_mtef_table", height="content",
+                 column_config={c: st.column_config.NumberColumn(format="localized")
+                                for c in mtef_totals.columns if c not in ("budget_code", "programme",
+                                                                          "economic_class")})
+    with st.expander(f"mtef.csv, row by row ({len(mtef):,} rows)", expanded=False):
+        st.dataframe(mtef, hide_index=True, height="content")
+    st.download_button("Budget workbook (XLSX): the MTEF by programme, economic class and fiscal year, the "
+                       "recurrent/development and domestic/external split, the codes", data=budget_xlsx,
+                       file_name="budget.xlsx", key="download_budget_xlsx", on_click="ignore",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    st.download_button("MTEF table (CSV)", data=csv_text(mtef).encode("utf-8"), file_name="mtef.csv",
+                       mime="text/csv", key="download_mtef_csv", on_click="ignore")
