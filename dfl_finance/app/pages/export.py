@@ -277,9 +277,11 @@ else:
                                                                           "economic_class")})
     with st.expander(f"mtef.csv, row by row ({len(mtef):,} rows)", expanded=False):
         st.dataframe(mtef, hide_index=True, height="content")
-    st.download_button("Budget workbook (XLSX): the MTEF by programme, economic class and fiscal year, the "
-                       "recurrent/development and domestic/external split, the codes", data=budget_xlsx,
-                       file_name="budget.xlsx", key="download_budget_xlsx", on_click="ignore",
+    st.download_button("Budget workbook (XLSX)", data=budget_xlsx, file_name="budget.xlsx",
+                       key="download_budget_xlsx", on_click="ignore",
+                       help="The MTEF by programme, economic class and fiscal year with its totals, ceilings and "
+                            "what is over them; the recurrent/development and domestic/external split; the codes "
+                            "of every cost line and source",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     st.download_button("MTEF table (CSV)", data=csv_text(mtef).encode("utf-8"), file_name="mtef.csv",
                        mime="text/csv", key="download_mtef_csv", on_click="ignore")
