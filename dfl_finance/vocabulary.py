@@ -450,8 +450,8 @@ DEFAULT_BUDGET_TYPE: dict[str, str] = {"capex": "development", "fixed_capex": "d
 #: Who finances a cost: the government's own resources, a partner's (grants, loans, a PPP operator), or no one yet
 #: (the gap, as in financing.csv).
 FINANCED: tuple[str, ...] = ("domestic", "external", GAP)
-#: The COFOG division of education (UN, Classification of the Functions of Government, 1999: division 09) when a line
-#: gives no group.
+#: The COFOG division of education (United Nations Statistics Division, Classification of the Functions of Government:
+#: division 09, Education; docs/method.md, *The MTEF and the budget submission*) when a line gives no group.
 COFOG_EDUCATION = "09"
 #: The label of a total in the MTEF table (its rows over classes, types and financing; over programmes).
 TOTAL = "total"
