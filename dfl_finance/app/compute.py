@@ -22,6 +22,7 @@ from dfl_finance.app.workspace import scenario_in
 from dfl_finance.errors import DflFinanceError, Problem, ScenarioError
 from dfl_finance.inputs.io import dump_scenario
 from dfl_finance.inputs.models import Scenario
+from dfl_finance.outputs.budget import budget_xlsx_bytes, mtef_df, overview
 from dfl_finance.outputs.result import (
     DEFAULT_BASIS,
     Result,
@@ -393,8 +394,6 @@ def budget_for(toml_text: str, basis: str = DEFAULT_BASIS) -> tuple[pd.DataFrame
     """The budget submission of one scenario in a price basis (a view of :func:`result_for`: no second run): the MTEF
     table (mtef.csv), its totals against the ceilings (:func:`~dfl_finance.outputs.budget.overview`) and budget.xlsx,
     as `dfl-finance budget` writes them."""
-    from dfl_finance.outputs.budget import budget_xlsx_bytes, mtef_df, overview
-
     res = result_for(toml_text).in_basis(basis)
     mtef = mtef_df(res)
     return mtef, overview(res, mtef), budget_xlsx_bytes(res, mtef)
