@@ -442,16 +442,5 @@ CeilingPrices = Literal["constant", "current"]
 CEILING_PRICES: tuple[str, ...] = get_args(CeilingPrices)
 #: How many fiscal years an MTEF covers: the budget year and the two outer years.
 MTEF_YEARS = 3
-#: Recurrent and development budgets: a cost line's budget type by its kind, unless it says (capex buys assets, in the
-#: development budget; opex runs them, in the recurrent budget).
-BUDGET_TYPES: tuple[str, ...] = ("recurrent", "development")
-DEFAULT_BUDGET_TYPE: dict[str, str] = {"capex": "development", "fixed_capex": "development", "opex": "recurrent",
-                                       "fixed_opex": "recurrent"}
-#: Who finances a cost: the government's own resources, a partner's (grants, loans, a PPP operator), or no one yet
-#: (the gap, as in financing.csv).
-FINANCED: tuple[str, ...] = ("domestic", "external", GAP)
-#: The COFOG division of education (United Nations Statistics Division, Classification of the Functions of Government:
-#: division 09, Education; docs/method.md, *The MTEF and the budget submission*) when a line gives no group.
-COFOG_EDUCATION = "09"
 #: The label of a total in the MTEF table (its rows over classes, types and financing; over programmes).
-TOTAL = "total"
+MTEF_TOTAL = "total"

@@ -35,18 +35,8 @@ from dfl_finance.inputs.mtef import fiscal_year_start_of
 from dfl_finance.outputs.export import FIXED_TIME, csv_text, zip_files
 from dfl_finance.outputs.rounding import add_up, round_to
 from dfl_finance.outputs.tables import columns
-from dfl_finance.vocabulary import (
-    BUDGET_TYPES,
-    COFOG_EDUCATION,
-    DEFAULT_BUDGET_TYPE,
-    DEFAULT_GFS_CLASS,
-    FINANCED,
-    GAP,
-    GFS_CLASSES,
-    GFS_CODES,
-    PRICE_BASES,
-    TOTAL,
-)
+from dfl_finance.vocabulary import DEFAULT_GFS_CLASS, GAP, GFS_CLASSES, GFS_CODES, MTEF_YEARS, PRICE_BASES
+from dfl_finance.vocabulary import MTEF_TOTAL as TOTAL
 from dfl_finance.vocabulary import VERSION as __version__
 
 if TYPE_CHECKING:
@@ -54,6 +44,19 @@ if TYPE_CHECKING:
 
     from dfl_finance.outputs.result import Result
 
+# The budget's classification where the tables do not carry it yet (budget24's fields and columns, issue 24): the
+# fallbacks of the one reader (:func:`line_codes`, :func:`budget_lines`), kept here so that rewiring it is one place.
+#: Recurrent and development budgets, and a cost line's by its kind (capex buys assets: the development budget; opex
+#: runs them: the recurrent budget).
+BUDGET_TYPES: tuple[str, ...] = ("recurrent", "development")
+DEFAULT_BUDGET_TYPE: dict[str, str] = {"capex": "development", "fixed_capex": "development", "opex": "recurrent",
+                                       "fixed_opex": "recurrent"}
+#: Who finances a cost: the government's own resources, a partner's (grants, loans, a PPP operator), or no one yet
+#: (the gap, as in financing.csv).
+FINANCED: tuple[str, ...] = ("domestic", "external", GAP)
+#: The COFOG division of education (United Nations Statistics Division, Classification of the Functions of Government:
+#: division 09, Education; docs/method.md, *The MTEF and the budget submission*) when a line gives no group.
+COFOG_EDUCATION = "09"
 #: The basis of an MTEF's ceilings in current prices: current prices in the local currency.
 NOMINAL_LCU = "nominal-lcu"
 #: The columns of budget_lines (calendar years, one row per line, year and financing).
@@ -174,7 +177,7 @@ def ceilings(result: Result) -> dict[tuple[int, str | None], float]:
     return out
 
 
-def mtef_window(result: Result, first_year: int | None = None, years: int = 3) -> list[int]:
+def mtef_window(result: Result, first_year: int | None = None, years: int = MTEF_YEARS) -> list[int]:
     """The calendar years in which the MTEF's fiscal years start: ``years`` of them from ``first_year`` (default: the
     first fiscal year of the plan), cut to the fiscal years that hold a year of the plan."""
     s = result.scenario.scenario
@@ -188,7 +191,7 @@ def mtef_window(result: Result, first_year: int | None = None, years: int = 3) -
     return list(range(start, min(start + years, last + 1)))
 
 
-def mtef_df(result: Result, first_year: int | None = None, years: int = 3) -> pd.DataFrame:
+def mtef_df(result: Result, first_year: int | None = None, years: int = MTEF_YEARS) -> pd.DataFrame:
     """The MTEF table (mtef.csv): the plan's on-budget cost in the MTEF's fiscal years by budget code, programme,
     economic class, budget type and financing, and for each programme and for the whole plan its total against its
     ceiling.
