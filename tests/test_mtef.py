@@ -228,14 +228,14 @@ def test_the_classification_columns_are_used_when_the_tables_have_them():
                                  "budget_type": "recurrent", "budget_code": "0901"},
                            {"financed": lambda r: "external" if r.source_kind == "grant" else
                             "domestic" if r.source_kind == "domestic" else "gap",
-                            "on_budget": lambda r: r.source != "gpe"})
+                            "on_budget": lambda r: None if r.source == "gap" else r.source != "gpe"})
     codes = line_codes(wrapped)  # type: ignore[arg-type]
     assert set(codes["cofog"]) == {"09.8"} and set(codes["budget_code"]) == {"0901"}
     lines = budget_lines(wrapped)  # type: ignore[arg-type]
     assert not lines.loc[(lines["programme"] == "devices") & (lines["amount"] > 0), "on_budget"].any()
     m = mtef_df(wrapped)  # type: ignore[arg-type]
     assert set(m.loc[m["programme"] != "total", "budget_code"]) == {"0901"}
-    assert _row(m, fiscal_year="2025/26", programme="total").amount == 600.0
+    assert _row(m, fiscal_year="2025/26", programme="total").amount == 600.0  # the gap's empty cell: on budget
     assert set(m.loc[m["economic_class"] != "total", "economic_class"]) == {"use_of_goods_and_services"}
 
 
@@ -348,3 +348,28 @@ def test_no_ceilings_and_a_calendar_fiscal_year():
     assert m["ceiling"].isna().all()
     sheets = budget_sheets(res, m)
     assert "ceiling" not in set(sheets["MTEF"]["economic_class"])
+
+
+def test_a_bundled_scenario_in_cents_adds_up_to_the_cent_in_the_csv_and_the_workbook():
+    """Kenya's IDA-GPE option (KES, two decimals) in current USD: every total of mtef.csv is the sum of the rows above
+    it to the cent, and the workbook's MTEF and Split totals are the CSV's, shown to the cent."""
+    from dfl_finance import load_scenario
+    from tests.conftest import ROOT
+
+    res = run(load_scenario(ROOT / "scenarios" / "kenya-ida-gpe.toml"), "nominal-usd")
+    m = mtef_df(res)
+    assert set(m["currency"]) == {"USD"} and set(m["price_basis"]) == {"nominal-usd"}
+    assert (m["amount"].round(2) == m["amount"]).all()
+    for _, rows in m.groupby("fiscal_year"):
+        detail = rows[rows["economic_class"] != "total"]
+        plan = rows.loc[rows["programme"] == "total", "amount"].iloc[0]
+        assert plan == round(detail["amount"].sum(), 2)
+    wb = load_workbook(io.BytesIO(budget_xlsx_bytes(res, m)))
+    labels = list(dict.fromkeys(m["fiscal_year"]))
+    csv_plan = m[m["programme"] == "total"]["amount"].tolist()
+    mtef_plan = next(r for r in wb["MTEF"].iter_rows(min_row=2) if r[1].value == "total" and r[2].value == "total")
+    assert [c.value for c in mtef_plan[3:3 + len(labels)]] == csv_plan
+    assert mtef_plan[3].number_format == "#,##0.00"
+    split_plan = next(r for r in wb["Split"].iter_rows(min_row=2, values_only=True) if r[:2] == ("total", "total"))
+    assert list(split_plan[2:2 + len(labels)]) == csv_plan
+    assert set(m.loc[m["economic_class"] != "total", "financed"]) <= {"domestic", "external", "gap"}

@@ -138,8 +138,11 @@ def budget_lines(result: Result) -> pd.DataFrame:
 
 
 def _true(value: object) -> bool:
-    """A table's on_budget cell as a bool (True, "true", 1)."""
-    return value is True or str(value).strip().lower() in ("true", "1", "yes")
+    """A table's on_budget cell as a bool: False only when it says so (False, "false", 0, "no"); an empty cell (the
+    gap's row, which no source pays) is on budget."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return True
+    return not (value is False or str(value).strip().lower() in ("false", "0", "no"))
 
 
 def _order(values: Sequence[str], known: Sequence[str]) -> list[str]:
