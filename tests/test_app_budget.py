@@ -66,3 +66,12 @@ def test_export_shows_the_mtef_table_and_downloads_the_budget_workbook(workspace
     wb = load_workbook(io.BytesIO(downloads["download_budget_xlsx"]))
     plan = next(r for r in wb["MTEF"].iter_rows(min_row=2, values_only=True) if r[1] == "total" and r[2] == "total")
     assert list(plan[3:6]) == list(mtef.loc[mtef["programme"] == "total", "amount"]) == [1800, 2400, 600]
+    # the MTEF from 2026/27: two fiscal years of the plan are left, as `dfl-finance budget --first-year 2026`
+    at.selectbox(key="export_budget_first").set_value("2026/27").run()
+    assert not at.exception and not at.error, at.error
+    assert downloads["download_mtef_csv"] == csv_text(mtef_df(res, 2026)).encode("utf-8")
+    # a scenario picked instead: its own fiscal years (calendar ones), the first by default
+    at.multiselect(key="export_pick").set_value(["Rwanda: IDA credit-led"]).run()
+    assert not at.exception and not at.error, at.error
+    assert at.selectbox(key="export_budget_pick").value == "Rwanda: IDA credit-led"
+    assert at.selectbox(key="export_budget_first").value == "2026"

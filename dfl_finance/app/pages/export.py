@@ -33,6 +33,7 @@ from dfl_finance.app.sensitivity import APP_SOBOL_N, metric_label
 from dfl_finance.app.ui import price_basis, show_broken, show_failed
 from dfl_finance.app.uncertainty import has_draws
 from dfl_finance.app.workspace import Catalogue, file_name
+from dfl_finance.engine.calendar import fiscal_first_year, fiscal_year_label
 from dfl_finance.errors import ScenarioError
 from dfl_finance.inputs.io import bundle
 from dfl_finance.inputs.rules import comparability
@@ -258,16 +259,27 @@ with st.expander(f"The summary, as it reads ({len(summary):,} rows)", expanded=F
                        "Unit": st.column_config.TextColumn(width="medium")})
 
 st.subheader("Budget submission (MTEF)")
+if st.session_state.get("export_budget_pick") not in picked:  # a scenario no longer picked: the first one
+    st.session_state.pop("export_budget_pick", None)
 budget_name = st.selectbox("Scenario of the budget submission", picked, key="export_budget_pick",
                            help="`dfl-finance budget FILE --out DIR` writes the same mtef.csv and budget.xlsx")
+budget_plan = catalogue.scenarios[budget_name].scenario.scenario
+budget_years = {fiscal_year_label(y, budget_plan.fiscal_year_start): y for y in range(
+    fiscal_first_year(budget_plan.start_year, budget_plan.fiscal_year_start),
+    budget_plan.start_year + budget_plan.years)}
+if st.session_state.get("export_budget_first") not in budget_years:  # another scenario's years: its first
+    st.session_state.pop("export_budget_first", None)
+budget_first = st.selectbox("First fiscal year of the MTEF", list(budget_years), key="export_budget_first",
+                            help="The budget year; the MTEF holds it and the two fiscal years after it "
+                                 "(`dfl-finance budget --first-year`)")
 try:
-    mtef, mtef_totals, budget_xlsx = checked_budget(texts[budget_name], basis)
+    mtef, mtef_totals, budget_xlsx = checked_budget(texts[budget_name], basis, budget_years[budget_first])
 except ScenarioError as exc:
     show_failed({budget_name: exc}, "has no MTEF table")
 else:
     budget_sc = catalogue.scenarios[budget_name].scenario
     month = budget_sc.scenario.fiscal_year_start
-    st.markdown(f"The plan's on-budget cost in its first three fiscal years (fiscal years start in month {month}; "
+    st.markdown(f"The plan's on-budget cost in three fiscal years (fiscal years start in month {month}; "
                 "a calendar year's cost is spread evenly over its months), by programme, against the scenario's "
                 f"`[[mtef]]` ceilings ({len(budget_sc.mtef)} given): *over ceiling* is what does not fit (0 when it "
                 f"fits). Amounts in {basis_label(basis)} (`{basis}`).")
