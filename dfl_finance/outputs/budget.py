@@ -42,6 +42,7 @@ from dfl_finance.vocabulary import VERSION as __version__
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
 
+    from dfl_finance.inputs.models import Scenario
     from dfl_finance.outputs.result import Result
 
 # The budget's classification where the tables do not carry it yet (budget24's fields and columns, issue 24): the
@@ -178,6 +179,19 @@ def ceilings(result: Result) -> dict[tuple[int, str | None], float]:
         real = row.ceiling if row.prices == "constant" else row.ceiling / nominal[k]
         out[(year, row.programme)] = float(real * factor[k])
     return out
+
+
+def plan_fiscal_years(sc: Scenario) -> dict[str, int]:
+    """The fiscal years that hold a year of the plan: each one's label and the calendar year in which it starts.
+
+    >>> from types import SimpleNamespace as N
+    >>> plan_fiscal_years(N(scenario=N(start_year=2026, years=2, fiscal_year_start=7)))
+    {'2025/26': 2025, '2026/27': 2026, '2027/28': 2027}
+    """
+    s = sc.scenario
+    first = fiscal_first_year(s.start_year, s.fiscal_year_start)
+    return {fiscal_year_label(first + k, s.fiscal_year_start): first + k
+            for k in range(fiscal_year_count(s.years, s.fiscal_year_start))}
 
 
 def mtef_window(result: Result, first_year: int | None = None, years: int = MTEF_YEARS) -> list[int]:

@@ -33,10 +33,10 @@ from dfl_finance.app.sensitivity import APP_SOBOL_N, metric_label
 from dfl_finance.app.ui import price_basis, show_broken, show_failed
 from dfl_finance.app.uncertainty import has_draws
 from dfl_finance.app.workspace import Catalogue, file_name
-from dfl_finance.engine.calendar import fiscal_first_year, fiscal_year_label
 from dfl_finance.errors import ScenarioError
 from dfl_finance.inputs.io import bundle
 from dfl_finance.inputs.rules import comparability
+from dfl_finance.outputs.budget import plan_fiscal_years
 from dfl_finance.outputs.export import (
     MANIFEST,
     csv_text,
@@ -263,10 +263,7 @@ if st.session_state.get("export_budget_pick") not in picked:  # a scenario no lo
     st.session_state.pop("export_budget_pick", None)
 budget_name = st.selectbox("Scenario of the budget submission", picked, key="export_budget_pick",
                            help="`dfl-finance budget FILE --out DIR` writes the same mtef.csv and budget.xlsx")
-budget_plan = catalogue.scenarios[budget_name].scenario.scenario
-budget_years = {fiscal_year_label(y, budget_plan.fiscal_year_start): y for y in range(
-    fiscal_first_year(budget_plan.start_year, budget_plan.fiscal_year_start),
-    budget_plan.start_year + budget_plan.years)}
+budget_years = plan_fiscal_years(catalogue.scenarios[budget_name].scenario)
 if st.session_state.get("export_budget_first") not in budget_years:  # another scenario's years: its first
     st.session_state.pop("export_budget_first", None)
 budget_first = st.selectbox("First fiscal year of the MTEF", list(budget_years), key="export_budget_first",
