@@ -32,7 +32,7 @@ import pandas as pd
 from dfl_finance.engine.calendar import fiscal_first_year, fiscal_year_count, fiscal_year_label, to_fiscal_years
 from dfl_finance.errors import OptionError
 from dfl_finance.inputs.mtef import fiscal_year_start_of
-from dfl_finance.outputs.export import FIXED_TIME, csv_text, zip_files
+from dfl_finance.outputs.export import FIXED_TIME, zip_files
 from dfl_finance.outputs.rounding import add_up, round_to
 from dfl_finance.outputs.tables import columns
 from dfl_finance.vocabulary import DEFAULT_GFS_CLASS, GAP, GFS_CLASSES, GFS_CODES, MTEF_YEARS, PRICE_BASES
@@ -422,13 +422,6 @@ def budget_xlsx_bytes(result: Result, mtef: pd.DataFrame) -> bytes:
     ExcelWriter(wb, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED)).save()  # unlike wb.save, keeps `modified`
     with zipfile.ZipFile(buf) as written:
         return zip_files({info.filename: written.read(info) for info in written.infolist()})
-
-
-def budget_files(result: Result, first_year: int | None = None) -> dict[str, bytes]:
-    """The files of a budget submission: ``mtef.csv`` (:func:`mtef_df`) and ``budget.xlsx``
-    (:func:`budget_xlsx_bytes`), by name (the manifest is the writer's)."""
-    mtef = mtef_df(result, first_year)
-    return {"mtef.csv": csv_text(mtef).encode("utf-8"), "budget.xlsx": budget_xlsx_bytes(result, mtef)}
 
 
 def overview(result: Result, mtef: pd.DataFrame) -> pd.DataFrame:
