@@ -482,3 +482,12 @@ BUDGET_CODE_LEVELS: tuple[str, ...] = ("vote", "programme", "sub_programme", "ou
 #: PLACEHOLDER 1.0 for every kind: no budget-execution report or PEFA assessment with outturns by source of finance was
 #: read here (docs/method.md, *Budget execution*).
 DEFAULT_EXECUTION: dict[str, float] = {"domestic": 1.0, "grant": 1.0, "loan": 1.0, "ppp": 1.0}
+# ------------------------------------------------------------------------------------------ the MTEF (issue 24)
+#: The prices an ``[[mtef]]`` ceiling is written in: constant prices of the scenario's price_year (as the plan's own
+#: inputs) or current prices of its fiscal year (as a finance ministry publishes its MTEF ceilings).
+CeilingPrices = Literal["constant", "current"]
+CEILING_PRICES: tuple[str, ...] = get_args(CeilingPrices)
+#: How many fiscal years an MTEF covers: the budget year and the two outer years.
+MTEF_YEARS = 3
+#: The label of a total in the MTEF table (its rows over classes, types and financing; over programmes).
+MTEF_TOTAL = "total"

@@ -12,7 +12,7 @@ import contextlib
 import math
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +21,7 @@ from dfl_finance.cli.render import (
     above_one,
     basis_note,
     comparison_text,
+    mtef_text,
     number,
     quantiles_text,
     ranking_text,
@@ -58,6 +59,8 @@ FLAGS: dict[str, str] = {
     "stress": "--stress",
     # sweep (studies.sweep: local_client, check_cluster)
     "scheduler": "--scheduler", "workers": "--workers",
+    # budget (outputs.budget.mtef_window)
+    "first_year": "--first-year",
 }
 
 
@@ -874,3 +877,37 @@ def cmd_country_import(args: argparse.Namespace) -> int:
     if here not in (str(Path(p).resolve()) for p in env.split(os.pathsep) if p.strip()):
         print(f"\nto use it in validate, run and new --country: export {PROFILES_ENV}={here}")
     return EXIT_OK
+
+
+def cmd_budget(args: argparse.Namespace) -> int:
+    """``dfl-finance budget FILE --out DIR [--first-year Y]``: mtef.csv, budget.xlsx and manifest.json."""
+    # loaded when the command runs: `--help` and `validate` start without pandas and the engine
+    from dfl_finance.outputs.budget import budget_xlsx_bytes, mtef_df, mtef_window, overview
+    from dfl_finance.outputs.export import csv_text, manifest, write_atomically
+
+    ((f, sc),) = _load_all([args.file])
+    (res,) = _run_all([(f, sc)], args.basis)
+    window = mtef_window(res, args.first_year)  # a --first-year outside the plan stops here (exit 2)
+    mtef = mtef_df(res, args.first_year)
+    files = {"mtef.csv": csv_text(mtef).encode("utf-8"), "budget.xlsx": budget_xlsx_bytes(res, mtef)}
+    meta = manifest([sc.name], input_files=[f], basis=args.basis)
+    meta["mtef"] = {"fiscal_year_start": sc.scenario.fiscal_year_start, "first_year": window[0],
+                    "fiscal_years": list(dict.fromkeys(mtef["fiscal_year"])), "ceilings": len(sc.mtef)}
+    writers = {name: _bytes_writer(data) for name, data in files.items()}
+    try:
+        written = write_atomically(args.out, writers, meta)
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise DflFinanceError(f"cannot write the results to {args.out}: {exc.strerror or exc}{where}; the folder "
+                              "was left as it was") from None
+    print(mtef_text(overview(res, mtef), res.digits))
+    print(basis_note(args.basis, [sc]))
+    print(f"\nwrote {len(written)} files to {Path(args.out)}")
+    return EXIT_OK
+
+
+def _bytes_writer(data: bytes) -> Callable[[Path], None]:
+    """A writer of :func:`~dfl_finance.outputs.export.write_atomically` that writes ``data``."""
+    def write(path: Path) -> None:
+        path.write_bytes(data)
+    return write

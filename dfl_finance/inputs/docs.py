@@ -21,6 +21,7 @@ from dfl_finance.inputs.models import (
     GapFinancing,
     Macro,
     Match,
+    MtefCeiling,
     Programme,
     Region,
     Risk,
@@ -51,6 +52,7 @@ TABLES: list[tuple[str, type[BaseModel]]] = [
     ("[[uncertain]]", Uncertain),
     ("[[stress]]", Stress),
     ("[[region]]", Region),
+    ("[[mtef]]", MtefCeiling),
 ]
 
 

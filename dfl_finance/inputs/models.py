@@ -31,6 +31,7 @@ from dfl_finance.vocabulary import (
     MAX_YEARS,
     BudgetScope,
     BudgetType,
+    CeilingPrices,
     ChargedTo,
     Cofog,
     DebtCapacity,
@@ -796,6 +797,25 @@ class Region(_Model):
                                     unit="share", ge=0.0, le=1.0, allowed="given on every row or on none; the rows "
                                     "add up to 1 (within 0.001)")
     note: Note = _field("", description="Where the shares come from", allowed=NOTE_RULE)
+class MtefCeiling(_Model):
+    """One ``[[mtef]]`` row: a ceiling of the medium-term expenditure framework (MTEF) for one fiscal year, on one
+    programme or on the whole plan; ``dfl-finance budget`` sets the plan's cost against it (docs/method.md, *The MTEF
+    and the budget submission*)."""
+
+    fiscal_year: str | int = _field(description="The fiscal year: its label as the budget writes it, \"2026/27\" "
+                                    "(with [scenario] fiscal_year_start other than 1), or the calendar year in which "
+                                    "it starts, 2026", allowed="a fiscal year that holds a year of the plan")
+    programme: str | None = _field(None, description="The programme it caps (a programme id); none: the whole "
+                                   "plan, the sector's ceiling", pattern=ID_PATTERN,
+                                   allowed="a programme id of the scenario")
+    ceiling: float = _amount(description="The most the budget allots to it in that fiscal year, in the scenario's "
+                             "currency, whoever finances it (domestic, external and what is not yet financed)",
+                             unit="currency")
+    prices: CeilingPrices = _field(description="What prices the ceiling is in: constant, of the scenario's "
+                                   "price_year (as the plan's inputs); current, of its fiscal year (as an MTEF is "
+                                   "published), deflated with the scenario's inflation")
+    note: Note = _field("", description="Where the ceiling comes from (the budget framework paper or MTEF, its year "
+                        "and table)", allowed=NOTE_RULE)
 
 
 class Scenario(_Model):
@@ -811,6 +831,7 @@ class Scenario(_Model):
     programme: list[Programme] = Field(min_length=1)
     source: list[Source] = Field(default_factory=_no_rows, max_length=MAX_SOURCES)
     region: list[Region] = Field(default_factory=_no_rows, max_length=MAX_REGIONS)
+    mtef: list[MtefCeiling] = Field(default_factory=_no_rows)
     #: The folder the files it names are relative to (its baseline, its school tables; None: made in memory), set
     #: when it is read: a scenario made from this one (overrides, a portfolio's fund) plans its school tables again
     #: from there, whatever the working folder, and a writer rewrites those names for the folder it writes to.

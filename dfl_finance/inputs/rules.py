@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from dfl_finance.errors import Problem, known
 from dfl_finance.inputs.budget import classification_problems
 from dfl_finance.inputs.models import LOAN_FIELDS, PPP_FIELDS
+from dfl_finance.inputs.mtef import mtef_problems
 from dfl_finance.inputs.profiles import real_exchange_trend
 from dfl_finance.inputs.references import price_history_warnings
 from dfl_finance.inputs.regions import region_problems
@@ -129,6 +130,8 @@ def consistency_problems(sc: Scenario) -> list[Problem]:
         out += stress_problems(sc)
     if sc.region or any(p.regions is not None for p in sc.programme):
         out += region_problems(sc)
+    if sc.mtef:
+        out += mtef_problems(sc)
     return out
 
 

@@ -488,6 +488,26 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         _STATISTIC, _by_unit("value"), _UNIT),
         "The portfolio's totals over the draws of a sweep with a portfolio", "in the unit column: USD, current "
         "prices; countries", "the countries' draws"),
+    Table("mtef", ("budget",), (
+        _text("fiscal_year", "the fiscal year's label, 2026/27 (2026 when the fiscal year is the calendar year)"),
+        _text("budget_code", "the budget's code of the programme (default: its id); total: the whole plan"),
+        _text("programme", "a programme id; total: the whole plan"),
+        _text("economic_class", "the GFSM 2014 economic class; total: the programme's total"),
+        _text("budget_type", "recurrent or development; total"),
+        _text("financed", "domestic, external (a grant, a loan, a PPP), gap (no source yet); total"),
+        _amount("amount", "the on-budget cost in the fiscal year"),
+        _amount("ceiling", "on a total row: the [[mtef]] ceiling; empty without one"),
+        _amount("over_ceiling", "on a total row: what does not fit under the ceiling, 0 when it fits"), *_BASIS),
+        "The medium-term expenditure framework: the plan's on-budget cost in three fiscal years by budget code, "
+        "programme, GFS economic class, budget type (recurrent, development) and financing (domestic, external), and "
+        "each programme's and the plan's total against the scenario's [[mtef]] ceilings",
+        "amounts: in the price_basis and currency columns",
+        "the costs and the financing tables in fiscal years ([scenario] fiscal_year_start; the (13 - m)/12 rule) and "
+        "the scenario's [[mtef]] ceilings; docs/method.md, The MTEF and the budget submission",
+        more="The rows of a fiscal year: each programme's non-zero amounts, then its total row, then the plan's "
+             "total row (sum the rows whose economic_class is not total to add up the amounts). budget.xlsx beside "
+             "it holds the same table by programme x economic class x fiscal year, the recurrent/development and "
+             "domestic/external split and the codes."),
     Table("assumptions", ("run --xlsx", "compare --xlsx", "risk --xlsx", "stress --xlsx", "optimise --xlsx"), (
         _SCENARIO, _text("field", "the canonical field path"), _text("value")),
         "Every input of every scenario, after templates and country profiles are applied",
