@@ -159,6 +159,10 @@ class CountryProfile:
         share = self.education_share()
         if share is not None:
             out["context"]["education_share"] = (share, PUBLIC_EXPENDITURE)
+        fy = self.values.get("fiscal_year_start")
+        if fy is not None and not fy.placeholder and not isinstance(fy.value, str):
+            # the government's fiscal year, where a public source gives it (a placeholder January is the default)
+            out["scenario"] = {"fiscal_year_start": (int(float(fy.value)), "fiscal_year_start")}
         return out
 
     def education_share(self) -> float | None:
