@@ -104,7 +104,7 @@ def _any(values: np.ndarray, start_month: int) -> np.ndarray:
     flags = np.asarray(pd.Series(values).fillna(False).astype(bool))
     if start_month == 1:
         return flags.copy()
-    return np.concatenate([flags, [False]]) | np.concatenate([[False], flags])
+    return np.asarray(np.concatenate([flags, [False]]) | np.concatenate([[False], flags]), dtype=bool)
 
 
 def _flow(values: np.ndarray, start_month: int) -> np.ndarray:
@@ -187,7 +187,7 @@ def fiscal_table(name: str, df: pd.DataFrame, context: FiscalContext) -> pd.Data
             cols = _convert(name, g, rules, m, digits, key_values, context)
             frame = pd.DataFrame({FISCAL_YEAR.name: labels, **cols})
             for k, v in key_values.items():
-                frame[k] = v
+                frame[k] = pd.Series([v] * len(frame), dtype=object)
             frames.append(frame)
     out = pd.concat(frames, ignore_index=True)
     if name in FISCAL_NONZERO:
