@@ -21,6 +21,10 @@ import numpy as np
 from dfl_finance.engine import Floats
 from dfl_finance.engine.calendar import MONTHS, fiscal_year_count
 
+#: A loan's payment months when the scenario does not give them: the 15th of June and December for two payments a
+#: year (IDA and IBRD), of December for one (docs/method.md, *Fiscal years*).
+DEFAULT_PAYMENT_MONTHS: dict[int, tuple[int, ...]] = {1: (12,), 2: (6, 12), 4: (3, 6, 9, 12), 12: tuple(range(1, 13))}
+
 
 def calendar_from_fiscal_factor(start_month: int, growth: Floats | float) -> Floats:
     """What an amount given for fiscal year *b/b+1* is multiplied by to be the amount of calendar year ``b``.

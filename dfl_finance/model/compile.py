@@ -16,7 +16,7 @@ from dfl_finance.engine import Floats
 from dfl_finance.engine.costs import CostInputs
 from dfl_finance.engine.dsf import DsfInputs, DsfShock
 from dfl_finance.engine.financing import SourceInputs
-from dfl_finance.engine.fiscal_years import calendar_from_fiscal_factor
+from dfl_finance.engine.fiscal_years import DEFAULT_PAYMENT_MONTHS, calendar_from_fiscal_factor
 from dfl_finance.engine.loans import ppp_profile, repayment_profile
 from dfl_finance.engine.model import BuyDown, GapBond, LoanSpec, ModelInputs
 from dfl_finance.engine.prices import Prices, fx_from_inflation, index_from_rates, real_discount_factors
@@ -468,9 +468,11 @@ def _loan_specs(scenario: Scenario, draws: int = 1,
             rates = value(("source", i, "rate"), _given(s.rate, "rate"))
             # external debt: a loan in USD (in a USD scenario every loan: its lenders are abroad)
             external = usd or local == USD
+            per_year = s.payments_per_year or 1
             loans.append(LoanSpec(i, *_per_draw(lambda r: repayment_profile(repayment, r, grace, maturity, schedule),
                                                 rates), s.front_end_fee or 0.0, s.commitment_fee or 0.0, usd,
-                                  external))
+                                  external, payments_per_year=per_year,
+                                  payment_months=tuple(s.payment_months or DEFAULT_PAYMENT_MONTHS[per_year])))
         elif s.kind == "ppp":
             years = _given(s.contract_years, "contract_years")
             rates = value(("source", i, "return_rate"), _given(s.return_rate, "return_rate"))

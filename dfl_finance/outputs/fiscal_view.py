@@ -31,9 +31,6 @@ if TYPE_CHECKING:
 
 #: The calendars a command can write its yearly tables in (``--years``).
 YEAR_CALENDARS = ("calendar", "fiscal")
-#: A loan's payment months when its term sheet does not give them: the 15th of June and December for two payments a
-#: year, of December for one (docs/method.md, *Fiscal years*).
-DEFAULT_PAYMENT_MONTHS: dict[int, tuple[int, ...]] = {1: (12,), 2: (6, 12), 4: (3, 6, 9, 12), 12: tuple(range(1, 13))}
 
 
 @dataclass(frozen=True)
@@ -59,7 +56,7 @@ def context_of(results: Sequence[Result]) -> FiscalContext:
         months[sc.name] = sc.scenario.fiscal_year_start
         for spec in inp.loans:
             if spec.public and spec.source not in res.sim.ppp:
-                payment[(sc.name, sc.source[spec.source].id)] = tuple(getattr(spec, "payment_months", (12,)))
+                payment[(sc.name, sc.source[spec.source].id)] = spec.payment_months
         count, share = inp.costs.driver_count[d], inp.costs.start_share[d]
         for i, p in enumerate(sc.programme):
             units = float(np.floor(count[i] * share[i] + 1e-9))
