@@ -183,6 +183,7 @@ def _write(tables: dict[str, pd.DataFrame], args: argparse.Namespace, scenarios:
     if getattr(args, "stress_notes", None):
         meta["stress"] = args.stress_notes  # each scenario's stresses: applied, or why not
     if getattr(args, "years", None) == "fiscal":
+        # loaded when the command runs: `--help` and `validate` start without it
         from dfl_finance.inputs.references import fiscal_year_assumption
 
         meta["fiscal_years"] = [fiscal_year_assumption(sc) for sc in scenarios]  # each one's month and its origin
@@ -715,8 +716,9 @@ def _by_fiscal_year(tables: dict[str, pd.DataFrame], results: list[Result]) -> d
 
 def _fiscal_note(scenarios: list[Scenario]) -> str:
     """Which fiscal year each scenario's tables are written in, and where it comes from."""
-    from dfl_finance.engine.calendar import fiscal_year_label
+    # loaded when the command runs: `--help` and `validate` start without them
     from dfl_finance.inputs.references import fiscal_year_assumption
+    from dfl_finance.outputs.fiscal_view import fiscal_year_label
 
     lines = []
     for sc in scenarios:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from dfl_finance.engine.calendar import MONTHS, fiscal_year_labels, to_fiscal_years
+from dfl_finance.engine.calendar import MONTHS, fiscal_year_label, fiscal_year_labels, to_fiscal_years
 from dfl_finance.engine.fiscal_years import dated_to_fiscal_years, stock_to_fiscal_years
 from dfl_finance.outputs.rounding import round_cumulative, round_to
 from dfl_finance.outputs.tables import FISCAL_NONZERO, FISCAL_RULES, FISCAL_YEAR, TABLES, fiscal_rule
@@ -28,6 +28,8 @@ from dfl_finance.vocabulary import PRICE_DIGITS, SHARE_DIGITS, minor_unit_digits
 
 if TYPE_CHECKING:
     from dfl_finance.outputs.result import Result
+
+__all__ = ["YEAR_CALENDARS", "FiscalContext", "context_of", "fiscal_table", "fiscal_tables", "fiscal_year_label"]
 
 #: The calendars a command can write its yearly tables in (``--years``).
 YEAR_CALENDARS = ("calendar", "fiscal")
