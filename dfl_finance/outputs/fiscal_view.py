@@ -264,13 +264,13 @@ def _convert(name: str, g: pd.DataFrame, rules: Mapping[str, str], m: int, digit
 
 def _fiscal_on_dates(calendar: pd.DataFrame, debt: pd.DataFrame, converted: pd.DataFrame,
                      context: FiscalContext) -> pd.DataFrame:
-    """fiscal.csv's debt service by fiscal year on the loans' payment dates: the even spread of the calendar
-    column, less the spread of each dated loan's payments, plus the same payments on their dates; the government
-    burden and its share recomputed. The total is unchanged: both ways keep each loan's total."""
+    """fiscal.csv's debt service by fiscal year on the loans' payment dates: what is not on dates (fees, other
+    payments: the calendar column less the dated loans' interest and principal) spread evenly, plus the dated loans'
+    rows of debt_service.csv by fiscal year; the government burden, its share and over_limit recomputed. The total is
+    unchanged: both parts keep their totals."""
     if debt.empty or not context.payment_months:
         return converted
     out = converted.copy()
-    ds = fiscal_table("debt_service", debt, FiscalContext(context.months, {}, context.before))
     dated = fiscal_table("debt_service", debt, context)
     for scenario, rows in calendar.groupby("scenario", sort=False):
         m = int(context.months.get(str(scenario), 1))
@@ -286,10 +286,15 @@ def _fiscal_on_dates(calendar: pd.DataFrame, debt: pd.DataFrame, converted: pd.D
             paid = (part["interest"] + part["principal"]).groupby(part[FISCAL_YEAR.name]).sum()
             return np.asarray(paid.reindex(labels).fillna(0.0), dtype=float)
 
-        cal = rows.sort_values("year")["debt_service"].to_numpy(dtype=float)
-        spread = _flow(cal, m)
-        adjusted = spread - by_year(ds) + by_year(dated)
-        out.loc[mask, "debt_service"] = round_cumulative(adjusted, digits)
+        ordered = rows.sort_values("year")
+        part = debt[(debt["scenario"] == scenario) & debt["source"].isin(loans)]
+        on_dates = (part["interest"] + part["principal"]).groupby(part["year"]).sum()
+        cal_rest = ordered["debt_service"].to_numpy(dtype=float) - np.asarray(
+            on_dates.reindex(ordered["year"]).fillna(0.0), dtype=float)
+        # what is not on dates (fees, the other loans' payments) spread and rounded as a flow; the dated payments as
+        # debt_service.csv's rounded rows, so that the two tables agree row by row
+        rest = round_cumulative(_flow(round_to(cal_rest, digits), m), digits)
+        out.loc[mask, "debt_service"] = round_to(rest + by_year(dated), digits)
         sub = out.loc[mask]
         burden = round_to(sub[["domestic_outlay", "debt_service", "ppp_payments",
                                "recurrent_after_plan"]].fillna(0.0).sum(axis=1).to_numpy(), digits)
