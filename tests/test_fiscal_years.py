@@ -148,6 +148,8 @@ def test_a_run_of_an_ida_credit_charges_the_half_year_balances():
     # year 7 (2033): 4,000 repaid in two halves; charge 0.675% x 100,000 + 0.675% x 98,000 = 675 + 661.5 = 1,336.5
     assert ds.loc[ds["year"] == 2033, "interest"].item() == pytest.approx(1336.5)
     assert res.summary()["grant_element__ida"] == pytest.approx(0.4172, abs=1e-4)
+    # the external mix is the credit alone: the same dated instalments
+    assert res.summary()["grant_element_external"] == pytest.approx(res.summary()["grant_element__ida"], abs=1e-12)
 
 
 def test_the_year_end_equivalent_of_two_payments():

@@ -294,6 +294,14 @@ def simulate(inp: ModelInputs, allocation: AllocationStep | None = None) -> Simu
         discount=inp.discount, external_kinds=external_kinds,
         to_usd=conv[True],
     ))
+    semi = [s for s in inp.loans if s.payments_per_year != 1]
+    if semi:  # the external mix's grant element with each loan's instalments at their dates, as each loan's own
+        earlier = sum(((_dated_payments(nominal[s.source], s.payments_per_year) - nominal[s.source].payments)
+                       / conv[s.usd] for s in semi), zeros)
+        received = np.concatenate([paid[:, :, external].sum(axis=2), np.zeros((D, H - Y))], axis=1)
+        metrics["grant_element_external"] = grant_element(received * conv[True],
+                                                          (debt_total + ppp_total + earlier) * conv[True],
+                                                          np.full(D, GRANT_ELEMENT_RATE))
     metrics.update(recurrent_metrics(paid[:, :, external].sum(axis=2), plan_cost, budget, Y))
     for rate, factors in inp.discount_at.items():  # the government cost at three rates (PV_RATES)
         metrics[pv_rate_key(rate)] = present_value_at(fiscal["government_burden"], factors)
