@@ -82,6 +82,13 @@ def _scenario_and_output_args(p: argparse.ArgumentParser, workbook: str) -> None
                    "current prices (nominal), in its local currency (lcu) or in USD (default: %(default)s)")
 
 
+def _years_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--years", choices=("calendar", "fiscal"), default="calendar",
+                   help="write every yearly table by calendar year (a year column, the default) or by the "
+                   "scenario's fiscal year ([scenario] fiscal_year_start: a fiscal_year column, \"2026/27\"); "
+                   "totals are the same in both (docs/method.md, Fiscal years)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dfl-finance",
@@ -104,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "file fails, DIR is left as it was. Rows are tagged by scenario name. Exit status 0, 2 on "
                        "bad input, 141 when standard output is closed early (as in `| head`).")
     _scenario_and_output_args(p, "a sheet per table and an assumptions sheet with every input")
+    _years_arg(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("compare", help="compare scenarios side by side",
@@ -113,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "currencies or with different start years get no deltas. Prints the table.")
     _scenario_and_output_args(p, "the comparison, every table of every scenario and an assumptions sheet")
     p.add_argument("--baseline", metavar="NAME", help="scenario name to compare against (default: the first)")
+    _years_arg(p)
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("risk", help="run scenarios over draws of their uncertain inputs",

@@ -29,6 +29,7 @@ from dfl_finance.engine.loans import (
     debt_service,
     grant_element,
     unit_payments,
+    year_end_equivalent,
 )
 from dfl_finance.engine.optimise import AllocationProblem, DsfLimits, service_specs
 from dfl_finance.engine.prices import Prices
@@ -45,6 +46,8 @@ class LoanSpec:
     usd: bool = False  # the credit is in USD; else in the local currency
     external: bool = False  # counts as external public debt (the debt-sustainability view)
     public: bool = True  # the government pays it and owes it (a user-pays PPP: the users pay, a contingent liability)
+    payments_per_year: int = 1  # instalments a year (IDA and IBRD: 2): the charge on the balance of each period
+    payment_months: tuple[int, ...] = (12,)  # the month of each instalment (where it falls by fiscal year)
 
 
 @dataclass(frozen=True)
@@ -122,7 +125,7 @@ def _service_terms(inp: ModelInputs, spec: LoanSpec, conversion: Floats) -> Serv
     return ServiceTerms(spec.source, spec.profile, spec.rate, spec.front_end_fee, spec.commitment_fee,
                         inp.sources.commitment[:, spec.source], inp.sources.window[spec.source],
                         np.ascontiguousarray(conversion[:, :Y].T), None if bd is None else bd.share,
-                        None if bd is None else bd.cap)
+                        None if bd is None else bd.cap, spec.payments_per_year)
 
 
 def _bought_down(nominal: DebtService, real: DebtService, bd: BuyDown,
@@ -140,7 +143,7 @@ def _in_currency(paid: Floats, spec: LoanSpec, conversion: Floats, horizon: int,
     Y = paid.shape[1]
     nominal = debt_service(paid * conversion[:, :Y], spec.profile, spec.rate, horizon,
                            front_end_fee=spec.front_end_fee, commitment_fee=spec.commitment_fee,
-                           commitment=commitment, fee_window=window)
+                           commitment=commitment, fee_window=window, payments_per_year=spec.payments_per_year)
     # a loan without fees has none in any basis (0 / a positive rate is 0): no division for them
     fees = nominal.fees / conversion if spec.front_end_fee or spec.commitment_fee else np.zeros_like(nominal.fees)
     real = DebtService(disbursed=nominal.disbursed / conversion, interest=nominal.interest / conversion,
@@ -216,7 +219,7 @@ def _domestic_pv_usd(inp: ModelInputs, nominal: dict[int, DebtService], gap: Flo
     Y, H = inp.years, inp.horizon
     D = gap.shape[0]
     local = sum((pv_outstanding(nominal[s.source].disbursed[:, :Y],
-                                unit_payments(*common_profile(s.profile, s.rate)), H)
+                                unit_payments(*common_profile(s.profile, s.rate), s.payments_per_year), H)
                  for s in inp.loans + inp.ppps if s.public and not s.external), np.zeros((D, H)))
     if inp.gap_bond is not None:
         local = local + pv_outstanding(gap * conv[False][:, :Y], unit_payments(inp.gap_bond.profile,
@@ -291,6 +294,14 @@ def simulate(inp: ModelInputs, allocation: AllocationStep | None = None) -> Simu
         discount=inp.discount, external_kinds=external_kinds,
         to_usd=conv[True],
     ))
+    semi = [s for s in inp.loans if s.payments_per_year != 1]
+    if semi:  # the external mix's grant element with each loan's instalments at their dates, as each loan's own
+        earlier = sum(((_dated_payments(nominal[s.source], s.payments_per_year) - nominal[s.source].payments)
+                       / conv[s.usd] for s in semi), zeros)
+        received = np.concatenate([paid[:, :, external].sum(axis=2), np.zeros((D, H - Y))], axis=1)
+        metrics["grant_element_external"] = grant_element(received * conv[True],
+                                                          (debt_total + ppp_total + earlier) * conv[True],
+                                                          np.full(D, GRANT_ELEMENT_RATE))
     metrics.update(recurrent_metrics(paid[:, :, external].sum(axis=2), plan_cost, budget, Y))
     for rate, factors in inp.discount_at.items():  # the government cost at three rates (PV_RATES)
         metrics[pv_rate_key(rate)] = present_value_at(fiscal["government_burden"], factors)
@@ -299,8 +310,10 @@ def simulate(inp: ModelInputs, allocation: AllocationStep | None = None) -> Simu
         metrics["pv_government_cost_full_delivery"] = (metrics["pv_government_cost"]
                                                        + present_value_at(bond.payments / conv[False], inp.discount))
     pad = np.zeros((D, H - Y))
-    loan_ge = {i: grant_element(np.concatenate([nominal[i].disbursed[:, :Y], pad], axis=1), nominal[i].payments,
-                                np.full(D, GRANT_ELEMENT_RATE)) for i in debt}
+    loan_ge = {i: grant_element(np.concatenate([nominal[i].disbursed[:, :Y], pad], axis=1),
+                                _dated_payments(nominal[i], spec.payments_per_year),
+                                np.full(D, GRANT_ELEMENT_RATE)) for i, spec in ((s.source, s) for s in inp.loans)
+               if i in debt}
     # capex cells are the even ones (line_cells): the funded share of each programme's capex
     funded = reached_funded(proj, whole_units(inp.costs.driver_count * inp.costs.start_share), cells[:, :, 0::2],
                             alloc.gap[:, :, 0::2])
@@ -312,7 +325,8 @@ def simulate(inp: ModelInputs, allocation: AllocationStep | None = None) -> Simu
         abroad = [s for s in inp.loans + inp.ppps if s.external and s.public]
         external_service = sum((nominal[s.source].payments for s in abroad), zeros)
         pv = sum((pv_outstanding(nominal[s.source].disbursed[:, :Y],
-                                 unit_payments(*common_profile(s.profile, s.rate)), H) for s in abroad), zeros)
+                                 unit_payments(*common_profile(s.profile, s.rate), s.payments_per_year), H)
+                  for s in abroad), zeros)
         # contingent: the capital of user-pays PPPs (the government's only if the operator fails)
         ppp_capital = sum((ppp[s.source].outstanding for s in inp.ppps if not s.public), zeros) * conv[True]
         dsf = dsf_ratios(pv, external_service, ppp_capital, inp.dsf, usd, rer,
@@ -328,3 +342,15 @@ def simulate(inp: ModelInputs, allocation: AllocationStep | None = None) -> Simu
                       fiscal=fiscal, metrics=metrics, loan_grant_element=loan_ge, reached_funded=funded,
                       plan_cost=plan_cost, dsf=dsf, ppp_value_for_money=vfm, line_cost=full.amount,
                       bought_down=bought)
+
+
+def _dated_payments(ds: DebtService, payments_per_year: int) -> Floats:
+    """A loan's yearly payments (D, H), each year's instalments carried to its end at the grant element's 5%
+    (:func:`~dfl_finance.engine.loans.year_end_equivalent`): what its grant element discounts. Fees as they are."""
+    if payments_per_year == 1:
+        return ds.payments
+    before = np.concatenate([np.zeros_like(ds.outstanding[:, :1]), ds.outstanding[:, :-1]], axis=1)
+    # the balance before each year's instalments: the end of the year before (a tranche is outstanding from the end
+    # of its year)
+    return np.asarray(year_end_equivalent(ds.interest, ds.principal, before, payments_per_year) + ds.fees,
+                      dtype=float)

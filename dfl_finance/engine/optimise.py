@@ -535,7 +535,7 @@ def service_specs(loans: list[tuple[Any, bool]], conversions: dict[bool, Floats]
     for spec, is_loan in loans:
         conv = conversions[spec.usd]  # (D, H)
         D = conv.shape[0]
-        units = unit_payments(spec.profile, spec.rate)  # (D, K + 1)
+        units = unit_payments(spec.profile, spec.rate, spec.payments_per_year)  # (D, K + 1)
         nominal = convolution_matrix(units, years, horizon)  # (D, H, Y)
         nominal = nominal + spec.front_end_fee * np.eye(horizon, years)[None]
         fixed = np.zeros((D, horizon))
@@ -552,9 +552,11 @@ def service_specs(loans: list[tuple[Any, bool]], conversions: dict[bool, Floats]
         payments = nominal * conv[:, None, :years] / conv[:, :, None]
         pv_ahead = pv_new = None
         if is_loan and spec.external:
-            pv_new = np.minimum(np.broadcast_to(pv_at_disbursement(spec.profile, spec.rate, spec.front_end_fee),
+            pv_new = np.minimum(np.broadcast_to(pv_at_disbursement(spec.profile, spec.rate, spec.front_end_fee,
+                                                                   payments_per_year=spec.payments_per_year),
                                                 (D,)), 1.0)
-            ahead = present_value_ahead(np.atleast_2d(unit_payments(*common_profile(spec.profile, spec.rate))))
+            ahead = present_value_ahead(np.atleast_2d(unit_payments(*common_profile(spec.profile, spec.rate),
+                                                                    spec.payments_per_year)))
             pv_ahead = convolution_matrix(ahead, years, horizon)  # per unit disbursed, the loan's currency
             pv_ahead = np.broadcast_to(pv_ahead, (D, horizon, years)) * conv[:, None, :years]
         out.append(ServiceSpec(spec.source, payments, fixed / conv, is_loan, external=bool(is_loan and spec.external),

@@ -60,7 +60,7 @@ ScheduleRow = Annotated[tuple[int, int, float], BeforeValidator(lambda v: tuple(
 CODE_PATTERN = r"^[A-Z]{3}$"
 
 LOAN_FIELDS = ("terms", "rate", "grace_years", "maturity_years", "repayment", "schedule", "balloon",
-               "commitment_fee", "front_end_fee")
+               "commitment_fee", "front_end_fee", "payments_per_year", "payment_months")
 PPP_FIELDS = ("contract_years", "return_rate")
 
 
@@ -709,6 +709,14 @@ class Source(_Model):
     execution: float | None = _field(None, description="Share of its planned payments expected to be spent (budget "
                                      "execution; default by kind, docs/method.md, *Budget execution*: a PLACEHOLDER "
                                      "1.0 for every kind)", unit="share", gt=0.0, le=1.0)
+    payments_per_year: Literal[1, 2, 4, 12] | None = _field(
+        None, description="loan: instalments a year (IDA and IBRD: 2, from the term sheet). Each year's principal is "
+        "paid in that many equal parts and the charge on the balance of each period, summed to the year "
+        "(docs/method.md, Loans paid semi-annually). Default: 1", allowed="1, 2, 4 or 12")
+    payment_months: list[int] | None = _field(
+        None, description="loan: the month (1-12) of each instalment in the year, in order, one per payment; where "
+        "its payments fall by fiscal year (--years fiscal). Default: 6 and 12 for two payments a year, 12 for one",
+        unit="month")
 
     @property
     def label(self) -> str:

@@ -159,6 +159,10 @@ class CountryProfile:
         share = self.education_share()
         if share is not None:
             out["context"]["education_share"] = (share, PUBLIC_EXPENDITURE)
+        fy = self.values.get("fiscal_year_start")
+        if fy is not None and not fy.placeholder and not isinstance(fy.value, str):
+            # the government's fiscal year, where a public source gives it (a placeholder January is the default)
+            out["scenario"] = {"fiscal_year_start": (int(float(fy.value)), "fiscal_year_start")}
         return out
 
     def education_share(self) -> float | None:
@@ -411,12 +415,15 @@ class TermSheet:
     source: str
     confidence: str
     placeholder: bool
+    payments_per_year: int = 1  # instalments a year (IDA and IBRD: 2)
 
     def fields(self) -> dict[str, object]:
         """The loan fields of a ``[[source]]`` this sheet stands for."""
         out: dict[str, object] = {"rate": self.rate, "grace_years": self.grace_years,
                                   "maturity_years": self.maturity_years, "repayment": self.repayment,
                                   "commitment_fee": self.commitment_fee, "front_end_fee": self.front_end_fee}
+        if self.payments_per_year != 1:
+            out["payments_per_year"] = self.payments_per_year
         if self.repayment == "schedule":
             out["schedule"] = [list(row) for row in self.schedule]
         return out
@@ -443,7 +450,7 @@ def _load_terms(folder: str) -> dict[str, TermSheet]:
             commitment_fee=float(row["commitment_fee"]), front_end_fee=float(row["front_end_fee"]),
             currency=(row.get("currency") or "USD").strip(),
             effective=row["effective"].strip(), source=prov["source"], confidence=prov["confidence"],
-            placeholder=prov["placeholder"],
+            placeholder=prov["placeholder"], payments_per_year=int(row.get("payments_per_year") or 1),
         )
 
     return {t.id: t for t in parsed_rows(Path(folder) / "loan_terms.csv", parse)}

@@ -324,11 +324,24 @@ def _kind_problems(s: Source, where: str) -> list[Problem]:
             out += _repayment_problems(s, where, s.grace_years, s.maturity_years)
         if (s.commitment_fee or 0) > 0 and s.commitment is None:
             out.append(Problem(f"{where}.commitment_fee", "a commitment fee needs a commitment", s.commitment_fee))
+        out += _payment_month_problems(s, where)
     if s.kind == "ppp":
         for f in PPP_FIELDS:
             if getattr(s, f) is None:
                 out.append(Problem(f"{where}.{f}", "required for a ppp source", has_value=False))
     return out
+
+
+def _payment_month_problems(s: Source, where: str) -> list[Problem]:
+    """``payment_months``: one month (1-12) per payment a year, in increasing order."""
+    months = s.payment_months
+    if months is None:
+        return []
+    n = s.payments_per_year or 1
+    if len(months) != n or any(not 1 <= m <= 12 for m in months) or sorted(set(months)) != list(months):
+        return [Problem(f"{where}.payment_months", f"must be {n} month(s) from 1 to 12 in increasing order, one per "
+                        f"payment (payments_per_year = {n})", months)]
+    return []
 
 
 def _repayment_problems(s: Source, where: str, grace: int, maturity: int) -> list[Problem]:

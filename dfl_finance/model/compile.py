@@ -16,6 +16,7 @@ from dfl_finance.engine import Floats
 from dfl_finance.engine.costs import CostInputs
 from dfl_finance.engine.dsf import DsfInputs, DsfShock
 from dfl_finance.engine.financing import SourceInputs
+from dfl_finance.engine.fiscal_years import DEFAULT_PAYMENT_MONTHS, calendar_from_fiscal_factor
 from dfl_finance.engine.loans import ppp_profile, repayment_profile
 from dfl_finance.engine.model import BuyDown, GapBond, LoanSpec, ModelInputs
 from dfl_finance.engine.prices import Prices, fx_from_inflation, index_from_rates, real_discount_factors
@@ -467,9 +468,11 @@ def _loan_specs(scenario: Scenario, draws: int = 1,
             rates = value(("source", i, "rate"), _given(s.rate, "rate"))
             # external debt: a loan in USD (in a USD scenario every loan: its lenders are abroad)
             external = usd or local == USD
+            per_year = s.payments_per_year or 1
             loans.append(LoanSpec(i, *_per_draw(lambda r: repayment_profile(repayment, r, grace, maturity, schedule),
                                                 rates), s.front_end_fee or 0.0, s.commitment_fee or 0.0, usd,
-                                  external))
+                                  external, payments_per_year=per_year,
+                                  payment_months=tuple(s.payment_months or DEFAULT_PAYMENT_MONTHS[per_year])))
         elif s.kind == "ppp":
             years = _given(s.contract_years, "contract_years")
             rates = value(("source", i, "return_rate"), _given(s.return_rate, "return_rate"))
@@ -654,6 +657,11 @@ def build_model_inputs(scenario: Scenario, draws: int = 1, data: MacroData | Non
     j = budget_year - meta.start_year
     carry = 1.0 / np.prod(1.0 + growth[:, 1:j + 1], axis=1) if j > 0 else (1.0 + growth[:, 0]) ** -j
     budget0 = budget / prices.lcu[:, at] * carry
+    if meta.fiscal_year_start != 1:
+        # the budget of budget_year is that of fiscal year budget_year/budget_year+1: read back into calendar year
+        # budget_year by the month-spreading rule, at the nominal growth into it (docs/method.md, Fiscal years)
+        budget0 = budget0 * calendar_from_fiscal_factor(meta.fiscal_year_start,
+                                                        _nominal_budget_growth(prices, growth, at, j))
     domestic = [i for i, s in enumerate(scenario.source) if s.kind == "domestic" and s.budget_share_cap is not None]
     caps = value.columns([("source", i, "budget_share_cap") for i in domestic],
                          [scenario.source[i].budget_share_cap for i in domestic])
@@ -707,3 +715,13 @@ def discount_at_rates(scenario: Scenario, prices: Prices, horizon: int) -> dict[
     if social is not None:
         out["social_rate"] = real_discount_factors(np.full(D, social), True, prices.window(prices.lcu, H))
     return out
+
+
+def _nominal_budget_growth(prices: Prices, growth: Floats, at: int, j: int) -> Floats:
+    """(D,) the nominal growth of the education budget into the budget's year (index ``at`` of the price paths,
+    ``j`` years after start_year): its real growth into that year times the local price change into it (the change
+    out of it where the price paths start with that year)."""
+    lcu = prices.lcu
+    inflation = lcu[:, at] / lcu[:, at - 1] if at >= 1 else lcu[:, min(at + 1, lcu.shape[1] - 1)] / lcu[:, at]
+    real = growth[:, min(max(j, 0), growth.shape[1] - 1)]
+    return np.asarray((1.0 + real) * inflation - 1.0, dtype=float)

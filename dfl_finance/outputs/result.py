@@ -469,7 +469,8 @@ class Result:
             spec = specs.get(i)
             if spec is not None and spec.external:
                 nominal = self.sim.debt[i].disbursed[d:d + 1, :Y] * self.inputs.conversion(spec.usd)[d:d + 1, :Y]
-                unit = pv_at_disbursement(spec.profile[d], float(spec.rate[d]), spec.front_end_fee)
+                unit = pv_at_disbursement(spec.profile[d], float(spec.rate[d]), spec.front_end_fee,
+                                          payments_per_year=spec.payments_per_year)
                 pv_new[i] = float(pv_of_new_debt(nominal, unit)[0])
         grant = round_to(grant, SHARE_DIGITS)
         rows = [*(int(i) for i in src.order), S]  # paying order, the gap last

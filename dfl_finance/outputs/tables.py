@@ -600,3 +600,45 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+# ------------------------------------------------------------------------------------------------ fiscal years
+
+#: The column a table has in place of ``year`` when it is written by fiscal year (``--years fiscal``).
+FISCAL_YEAR = Column("fiscal_year", "text", note='the budget\'s fiscal year: "2026/27" (a calendar year: "2026")')
+#: How each yearly table is written by fiscal year (``--years fiscal``; docs/method.md, *Fiscal years*): the rule of
+#: each column that does not follow the default of its kind. Rules: ``key`` (a text column: rows are converted
+#: group by group), ``flow`` (spread evenly over the months of its calendar year: fiscal year t/t+1 takes
+#: (13 - m)/12 of year t and (m - 1)/12 of year t + 1), ``dated`` (a loan's instalments and interest on their
+#: payment dates, a flow elsewhere), ``stock`` (the value at the end of the fiscal year, interpolated linearly
+#: between year-ends), ``balance`` (the running sum of disbursed less principal, as the calendar table holds it),
+#: ``mean`` (a rate or a parameter: the month-weighted mean of the calendar years in the fiscal year), ``any`` (a
+#: flag: true if it is true in a calendar year that the fiscal year touches), ``ratio:a/b`` (recomputed from the
+#: converted columns), ``sum:a+b-c`` (recomputed: the rule of published totals), ``above:a>b`` (a flag recomputed).
+#: The defaults by kind: money -> flow, count/share -> stock, price/number -> mean, flag -> any, text -> key.
+FISCAL_RULES: dict[str, dict[str, str]] = {
+    "costs": {"quantity": "flow"},
+    "financing": {},
+    "debt_service": {"interest": "dated", "principal": "dated", "outstanding": "balance"},
+    "fiscal": {"debt_service": "dated", "ppp_payments": "flow",
+               "government_burden": "sum:domestic_outlay+debt_service+ppp_payments+recurrent_after_plan",
+               "burden_share": "ratio:government_burden/education_budget", "burden_limit": "mean",
+               "over_limit": "above:burden_share>burden_limit",
+               "deficit_effect": "sum:expense+interest+net_acquisition_nfa-grant_revenue",
+               "debt_effect": "sum:borrowing-amortisation"},
+    "gfs": {},
+    "outcomes": {},
+    "dsf": {"plan": "mean", "total": "mean", "threshold": "mean", "headroom": "mean",
+            "above_threshold": "any"},
+    "incremental": {"delta": "sum:value-baseline_value"},
+}
+#: Tables that keep only their non-zero rows (by this column) when written by fiscal year, as by calendar year.
+FISCAL_NONZERO = {"financing": "amount", "gfs": "amount"}
+_DEFAULT_RULE: dict[Kind, str] = {"money": "flow", "count": "stock", "share": "stock", "price": "mean",
+                                  "number": "mean", "flag": "any", "text": "key", "year": "year"}
+
+
+def fiscal_rule(table: str, column: str) -> str:
+    """The fiscal-year rule of a column of a yearly table (:data:`FISCAL_RULES`, else the default of its kind)."""
+    given = FISCAL_RULES.get(table, {}).get(column)
+    return given if given is not None else _DEFAULT_RULE[TABLES[table].column(column).kind]
