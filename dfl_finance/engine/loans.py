@@ -311,12 +311,14 @@ class ServiceTerms:
     conversion: Floats  # (Y, D)
     relief_share: Floats | None = None  # (D,) share of the interest a buy-down grant pays (None: no buy-down)
     relief_cap: Floats | None = None  # (D,) what the buy-down may pay in all, nominal loan currency (inf = none)
+    rate_path: Floats | None = None  # (D, Y) a variable rate of each year (engine/variable_rate.py); None: fixed
 
     def take(self, draws: np.ndarray | slice) -> "ServiceTerms":
         out = ServiceTerms(self.source, self.profile[draws], self.rate[draws], self.front_end_fee,
                            self.commitment_fee, self.commitment[draws], self.fee_window, self.conversion[:, draws],
                            None if self.relief_share is None else self.relief_share[draws],
-                           None if self.relief_cap is None else self.relief_cap[draws])
+                           None if self.relief_cap is None else self.relief_cap[draws],
+                           None if self.rate_path is None else self.rate_path[draws])
         m = self.matrix
         out.__dict__["matrix"] = m if m.ndim == 2 else m[draws]  # the same terms: keep the matrices already built
         return out
@@ -325,6 +327,8 @@ class ServiceTerms:
     def interest_matrix(self) -> Floats:
         """The interest part of :attr:`matrix`: (Y, Y) or (D, Y, Y)."""
         Y = self.fee_window.shape[0]
+        if self.rate_path is not None:  # a variable rate: the year's rate times the balance the year before
+            return self._variable_matrix() - self._variable_matrix(interest=False)
         return convolution_matrix(_charge(*common_profile(self.profile, self.rate)), Y, Y)
 
     @cached_property
@@ -332,7 +336,22 @@ class ServiceTerms:
         """Principal and interest paid in year j per unit disbursed in year t: (Y, Y) when every draw has the same
         terms, else (D, Y, Y)."""
         Y = self.fee_window.shape[0]
+        if self.rate_path is not None:
+            return self._variable_matrix()
         return convolution_matrix(unit_payments(*common_profile(self.profile, self.rate)), Y, Y)
+
+    def _variable_matrix(self, interest: bool = True) -> Floats:
+        """:attr:`matrix` of a variable-rate loan (``interest`` False: its principal part only), (D, Y, Y) or
+        (Y, Y) when the profile and the path are the same in every draw."""
+        from dfl_finance.engine.variable_rate import variable_unit_matrix  # that module imports this one
+        Y = self.fee_window.shape[0]
+        path = np.asarray(self.rate_path, dtype=float)
+        profile = self.profile
+        if (profile == profile[:1]).all() and (path == path[:1]).all():
+            profile, path = profile[0], path[0]
+        if not interest:
+            path = np.zeros_like(path)
+        return variable_unit_matrix(profile, path, Y, Y)
 
     def payments(self, disbursed: Floats) -> Floats:
         """Payments (Y, D) in constant local prices from annual disbursements (Y, D) in constant local prices."""
