@@ -208,3 +208,39 @@ def test_the_waterfalls_service_of_a_variable_loan_is_the_engines(path, disburse
     # the unit matrix gives the same from the flows
     m = variable_unit_matrix(profile, extend_path(rates, Y + maturity + 1)[0], Y, Y + maturity + 1)
     assert_allclose(m @ disb[0], full.interest[0] + full.principal[0], rtol=1e-12, atol=1e-6)
+
+
+def test_a_drawn_spread_shifts_the_whole_rate_path_in_its_draw():
+    """Reference 2%, 2%, 4%, 6%; spreads 1% and 2% in two draws. Draw 0: rates 3, 3, 5, 7, 7% (interest 3, 3.75,
+    3.5, 1.75, as above). Draw 1: rates 4, 4, 6, 8, 8%: interest 4% x 100 = 4, 6% x 75 = 4.5, 8% x 50 = 4,
+    8% x 25 = 2. Principal is the same in both."""
+    from dfl_finance.engine.model import simulate
+    from dfl_finance.model.compile import build_model_inputs
+
+    sc = _variable_loan_scenario([0.02, 0.02, 0.04, 0.06])
+    sim = simulate(build_model_inputs(sc, draws=2, samples={("source", 0, "spread"): np.array([0.01, 0.02])}))
+    interest = sim.debt[0].interest[:, :5]
+    assert_allclose(interest[0], [0.0, 3.0, 3.75, 3.5, 1.75], atol=1e-9)
+    assert_allclose(interest[1], [0.0, 4.0, 4.5, 4.0, 2.0], atol=1e-9)
+    assert_allclose(sim.debt[0].principal[0], sim.debt[0].principal[1])
+
+
+def test_a_risk_run_draws_the_spread_of_a_variable_rate_loan():
+    from dfl_finance.studies.risk import risk_draws
+
+    raw = {
+        "scenario": {"name": "Spread", "start_year": 2026, "years": 4, "currency": "KES", "post_horizon_years": 0},
+        "context": {"schools": 0, "learners": 0, "teachers": 0, "education_budget": 1e9, "envelope": "net"},
+        "programme": [{"id": "a", "pillar": "infrastructure", "driver": "none",
+                       "cost": [{"item": "kit", "kind": "fixed_capex", "unit_cost": 100.0, "schedule": [2026]}]}],
+        "macro": {"inflation": 0.0, "usd_inflation": 0.0, "fx_rate": 100.0},
+        "source": [{"id": "bank", "kind": "loan", "currency": "KES", "rate_reference": [0.02, 0.02, 0.04, 0.06],
+                    "spread": 0.01, "grace_years": 0, "maturity_years": 4, "repayment": "linear"},
+                   {"id": "mof", "kind": "domestic"}],
+        "uncertain": [{"path": "source[bank].spread", "distribution": "uniform", "low": 0.0, "high": 0.03}],
+        "risk": {"draws": 16, "seed": 1},
+    }
+    draws = risk_draws(scenario_from_dict(raw), draws=16)
+    # a higher spread costs more: the PV of the government's cost rises with the drawn spread, and varies
+    cost = draws.arrays["pv_government_cost"]
+    assert draws.draws == 16 and np.ptp(cost) > 0

@@ -697,7 +697,8 @@ class Source(_Model):
         "replaces rate (a term sheet's rate is not taken)", unit="1/yr",
         allowed="one value per projection year; reference + spread >= 0 and <= 1; repayment linear or schedule")
     spread: float | None = _field(None, description="loan with rate_reference: the fixed margin over the reference "
-                                  "rate", unit="1/yr", ge=-0.1, le=1.0, allowed="needs rate_reference")
+                                  "rate; an [[uncertain]] row on it shifts the whole rate path in each draw",
+                                  unit="1/yr", ge=-0.1, le=1.0, allowed="needs rate_reference", varies=True)
 
     @property
     def label(self) -> str:

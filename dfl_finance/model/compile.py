@@ -482,7 +482,7 @@ def _loan_specs(scenario: Scenario, draws: int = 1,
         if s.kind == "loan":
             repayment, grace = _given(s.repayment, "repayment"), _given(s.grace_years, "grace_years")
             maturity, schedule = _given(s.maturity_years, "maturity_years"), s.schedule
-            path = _variable_rate(s, scenario.scenario.years, draws)
+            path = _variable_rate(s, scenario.scenario.years, value(("source", i, "spread"), s.spread or 0.0))
             rates = value(("source", i, "rate"), _given(s.rate, "rate")) if path is None else \
                 equivalent_rate(extend_path(path, scenario.scenario.years + maturity))
             other = scenario.source_currency(s) if scenario.source_currency(s) in scenario.macro.other_fx else None
@@ -503,13 +503,13 @@ def _loan_specs(scenario: Scenario, draws: int = 1,
     return loans, ppps
 
 
-def _variable_rate(source: Source, years: int, draws: int) -> Floats | None:
-    """A variable-rate loan's rate in each projection year, ``rate_reference + spread`` (draws, years); None for a
-    fixed rate."""
+def _variable_rate(source: Source, years: int, spread: Floats) -> Floats | None:
+    """A variable-rate loan's rate in each projection year, ``rate_reference + spread`` (D, years), with the spread
+    of each draw (D,): a drawn spread shifts the whole path; None for a fixed rate."""
     if source.rate_reference is None:
         return None
-    path = np.asarray(source.rate_reference, dtype=float)[:years] + (source.spread or 0.0)
-    return np.repeat(path[None, :], draws, axis=0)
+    reference = np.asarray(source.rate_reference, dtype=float)[:years]
+    return np.asarray(reference[None, :] + np.asarray(spread, dtype=float)[:, None], dtype=float)
 
 
 def _gap_bond(scenario: Scenario) -> GapBond | None:
