@@ -343,7 +343,6 @@ class ServiceTerms:
     def _variable_matrix(self, interest: bool = True) -> Floats:
         """:attr:`matrix` of a variable-rate loan (``interest`` False: its principal part only), (D, Y, Y) or
         (Y, Y) when the profile and the path are the same in every draw."""
-        from dfl_finance.engine.variable_rate import variable_unit_matrix  # that module imports this one
         Y = self.fee_window.shape[0]
         path = np.asarray(self.rate_path, dtype=float)
         profile = self.profile
@@ -370,3 +369,23 @@ class ServiceTerms:
             cap = self.relief_cap if self.relief_cap is not None else np.full(nominal.shape[1], np.inf)
             paid = paid - bought_down(interest.T, self.relief_share, cap).T
         return np.asarray(paid / self.conversion, dtype=float)
+
+
+def variable_unit_matrix(profile: Floats, rate_path: Floats, years: int, horizon: int) -> Floats:
+    """What a unit disbursed in year t pays in year j (principal and interest), ``M[j, t] = profile[j - t] + r_j x
+    o[j - t - 1]`` with ``o`` the share still outstanding: (H, years) for one profile (K + 1,) and one path (H,),
+    else (D, H, years) for per-draw profiles (D, K + 1) or paths (D, H).
+
+    Examples
+    --------
+    A linear loan repaid in years 1 and 2, rates 10% then 20%: a unit of year 0 pays 0.5 + 0.1 in year 1, and
+    0.5 + 0.2 x 0.5 in year 2.
+
+    >>> variable_unit_matrix(np.array([0.0, 0.5, 0.5]), np.array([0.0, 0.1, 0.2]), 1, 3).round(12).tolist()
+    [[0.0], [0.6], [0.6]]
+    """
+    profile = np.asarray(profile, dtype=float)
+    rates = np.asarray(rate_path, dtype=float)[..., :horizon]
+    principal = convolution_matrix(profile, years, horizon)
+    charge = convolution_matrix(_charge(profile, 1.0), years, horizon)  # the share outstanding the year before
+    return np.asarray(principal + rates[..., :, None] * charge, dtype=float)

@@ -17,7 +17,9 @@ from dataclasses import replace
 import numpy as np
 
 from dfl_finance.engine import Floats
-from dfl_finance.engine.loans import DebtService, _charge, convolution_matrix
+from dfl_finance.engine.loans import DebtService, variable_unit_matrix
+
+__all__ = ["at_variable_rate", "equivalent_rate", "extend_path", "variable_interest", "variable_unit_matrix"]
 
 
 def variable_interest(outstanding: Floats, rate_path: Floats) -> Floats:
@@ -40,26 +42,6 @@ def at_variable_rate(service: DebtService, rate_path: Floats) -> DebtService:
     """A loan's debt service (:func:`~dfl_finance.engine.loans.debt_service`, any rate) with the interest of each
     year at ``rate_path`` (D, H) or (H,): the principal, the balance and the fees are unchanged."""
     return replace(service, interest=variable_interest(service.outstanding, rate_path))
-
-
-def variable_unit_matrix(profile: Floats, rate_path: Floats, years: int, horizon: int) -> Floats:
-    """What a unit disbursed in year t pays in year j (principal and interest), ``M[j, t] = profile[j - t] + r_j x
-    o[j - t - 1]`` with ``o`` the share still outstanding: (H, years) for one profile (K + 1,) and one path (H,),
-    else (D, H, years) for per-draw profiles (D, K + 1) or paths (D, H).
-
-    Examples
-    --------
-    A linear loan repaid in years 1 and 2, rates 10% then 20%: a unit of year 0 pays 0.5 + 0.1 in year 1, and
-    0.5 + 0.2 x 0.5 in year 2.
-
-    >>> variable_unit_matrix(np.array([0.0, 0.5, 0.5]), np.array([0.0, 0.1, 0.2]), 1, 3).round(12).tolist()
-    [[0.0], [0.6], [0.6]]
-    """
-    profile = np.asarray(profile, dtype=float)
-    rates = np.asarray(rate_path, dtype=float)[..., :horizon]
-    principal = convolution_matrix(profile, years, horizon)
-    charge = convolution_matrix(_charge(profile, 1.0), years, horizon)  # the share outstanding the year before
-    return np.asarray(principal + rates[..., :, None] * charge, dtype=float)
 
 
 def extend_path(path: Floats, horizon: int) -> Floats:
