@@ -244,3 +244,47 @@ def test_a_risk_run_draws_the_spread_of_a_variable_rate_loan():
     # a higher spread costs more: the PV of the government's cost rises with the drawn spread, and varies
     cost = draws.arrays["pv_government_cost"]
     assert draws.draws == 16 and np.ptp(cost) > 0
+
+
+def test_the_pv_ceiling_counts_a_eur_loan_in_usd_at_its_own_rate():
+    """KES 12,000 in 2026 (no inflation, KES 100 per USD, KES 120 per EUR), a EUR loan at 0% repaid in one payment
+    after 10 years, the budget; the government's discount rate 10%, so the loan is cheaper than the budget (PV
+    1.1^-10 = 0.386 per unit). Its PV of new external debt at 5% is 1.05^-10 = 0.613913 of its face value, counted in
+    USD. Unconstrained, it pays all: face USD 120, PV USD 73.67. With a ceiling of USD 50: face USD 50 / 0.613913 =
+    81.445, KES 8,144.47 (EUR 67.87); the budget pays KES 3,855.53."""
+    from dfl_finance.studies.optimise import optimise, options_for
+
+    sc = scenario_from_dict({
+        "scenario": {"name": "eur pv", "start_year": 2026, "years": 1, "post_horizon_years": 0, "currency": "KES",
+                     "discount_rate": 0.1},
+        "context": {"schools": 0, "learners": 0, "teachers": 0, "education_budget": 1e6},
+        "macro": {"inflation": 0.0, "usd_inflation": 0.0, "fx_rate": 100.0, "fx": {"EUR": {"rate": 120.0}}},
+        "programme": [{"id": "a", "pillar": "governance", "driver": "none",
+                       "cost": [{"item": "a", "kind": "fixed_opex", "unit_cost": 12_000.0}]}],
+        "source": [{"id": "afd", "kind": "loan", "currency": "EUR", "rate": 0.0, "grace_years": 9,
+                    "maturity_years": 10, "repayment": "linear"}, {"id": "mof", "kind": "domestic"}],
+    })
+    free = optimise(sc).result.sources_df().set_index("source")
+    assert free.loc["afd", "disbursed"] == pytest.approx(12_000.0, abs=CENT)
+    assert free.loc["afd", "pv_new_external_debt"] == pytest.approx(120 / 1.05 ** 10, abs=CENT)
+    capped = optimise(sc, options_for(sc, max_pv_debt=50.0)).result.sources_df().set_index("source")
+    assert capped.loc["afd", "pv_new_external_debt"] == pytest.approx(50.0, abs=CENT)
+    assert capped.loc["afd", "disbursed"] == pytest.approx(50 * 1.05 ** 10 * 100, abs=CENT)
+    assert capped.loc["mof", "disbursed"] == pytest.approx(12_000 - 50 * 1.05 ** 10 * 100, abs=CENT)
+
+
+def test_the_dsf_counts_a_eur_loans_service_and_pv_in_usd_at_its_own_path():
+    """The EUR loan of the first test, with a debt-sustainability view: its service in USD is the EUR payment x
+    X^EUR / X: 2027 35 x 130 / 110 = 41.36, 2028 32.5 x 150 / 125 = 39.00, 2029 30 x 160 / 150 = 32.00; the PV at 5%
+    of what it still owes at the end of 2026 (EUR 35 / 1.05 + 32.5 / 1.05^2 + 30 / 1.05^3 + 27.5 / 1.05^4 = 111.35)
+    at 120 / 100 USD per EUR: USD 133.62."""
+    from dfl_finance.engine.model import simulate
+    from dfl_finance.model.compile import build_model_inputs
+
+    raw = _eur_loan_scenario().model_dump(exclude_none=True)
+    raw["debt"] = {"capacity": "medium", "data_year": 2026, "gdp": 1e9, "exports": 2.5e8, "revenue": 2e8}
+    sim = simulate(build_model_inputs(scenario_from_dict(raw)))
+    assert sim.dsf["debt_service"][0, 1:4].tolist() == pytest.approx([35 * 130 / 110, 32.5 * 150 / 125, 32.0])
+    owed = 35 / 1.05 + 32.5 / 1.05 ** 2 + 30 / 1.05 ** 3 + 27.5 / 1.05 ** 4
+    assert owed == pytest.approx(111.35, abs=0.01)
+    assert sim.dsf["pv_debt"][0, 0] == pytest.approx(owed * 1.2)
