@@ -288,3 +288,12 @@ def test_the_dsf_counts_a_eur_loans_service_and_pv_in_usd_at_its_own_path():
     owed = 35 / 1.05 + 32.5 / 1.05 ** 2 + 30 / 1.05 ** 3 + 27.5 / 1.05 ** 4
     assert owed == pytest.approx(111.35, abs=0.01)
     assert sim.dsf["pv_debt"][0, 0] == pytest.approx(owed * 1.2)
+
+
+def test_the_manifest_states_each_other_currencys_assumption():
+    from dfl_finance.outputs.export import exchange_rates
+
+    entries = exchange_rates([_eur_loan_scenario()])
+    assert [e["currency"] for e in entries] == ["KES", "EUR"]
+    eur = entries[1]
+    assert (eur["quote"], eur["rate"], eur["year"], eur["path"]) == ("KES per EUR", 120.0, 2026, "[macro.fx] path")
