@@ -230,7 +230,8 @@ SOURCE_COLUMNS = ["id", "name", "kind", "priority", "eligible", "currency", "sha
 
 
 #: Fields of a source that the sources table does not show: a table edit keeps them as they were.
-HIDDEN_SOURCE_FIELDS = ("reliability", "disbursement_share", "disbursement_lag", "buy_down", "on_budget", "execution")
+HIDDEN_SOURCE_FIELDS = ("reliability", "disbursement_share", "disbursement_lag", "buy_down", "on_budget", "execution",
+                        "rate_reference", "spread")
 
 
 def _text_list(values: Iterable[object] | None) -> str:

@@ -362,12 +362,14 @@ class ServiceTerms:
     relief_share: Floats | None = None  # (D,) share of the interest a buy-down grant pays (None: no buy-down)
     relief_cap: Floats | None = None  # (D,) what the buy-down may pay in all, nominal loan currency (inf = none)
     payments_per_year: int = 1  # instalments a year (IDA and IBRD: 2)
+    rate_path: Floats | None = None  # (D, Y) a variable rate of each year (engine/variable_rate.py); None: fixed
 
     def take(self, draws: np.ndarray | slice) -> "ServiceTerms":
         out = ServiceTerms(self.source, self.profile[draws], self.rate[draws], self.front_end_fee,
                            self.commitment_fee, self.commitment[draws], self.fee_window, self.conversion[:, draws],
                            None if self.relief_share is None else self.relief_share[draws],
-                           None if self.relief_cap is None else self.relief_cap[draws], self.payments_per_year)
+                           None if self.relief_cap is None else self.relief_cap[draws], self.payments_per_year,
+                           None if self.rate_path is None else self.rate_path[draws])
         m = self.matrix
         out.__dict__["matrix"] = m if m.ndim == 2 else m[draws]  # the same terms: keep the matrices already built
         return out
@@ -376,6 +378,8 @@ class ServiceTerms:
     def interest_matrix(self) -> Floats:
         """The interest part of :attr:`matrix`: (Y, Y) or (D, Y, Y)."""
         Y = self.fee_window.shape[0]
+        if self.rate_path is not None:  # a variable rate: the year's rate times the balance the year before
+            return self._variable_matrix() - self._variable_matrix(interest=False)
         return convolution_matrix(_charge(*common_profile(self.profile, self.rate), self.payments_per_year), Y, Y)
 
     @cached_property
@@ -383,8 +387,22 @@ class ServiceTerms:
         """Principal and interest paid in year j per unit disbursed in year t: (Y, Y) when every draw has the same
         terms, else (D, Y, Y)."""
         Y = self.fee_window.shape[0]
+        if self.rate_path is not None:
+            return self._variable_matrix()
         return convolution_matrix(unit_payments(*common_profile(self.profile, self.rate), self.payments_per_year),
                                   Y, Y)
+
+    def _variable_matrix(self, interest: bool = True) -> Floats:
+        """:attr:`matrix` of a variable-rate loan (``interest`` False: its principal part only), (D, Y, Y) or
+        (Y, Y) when the profile and the path are the same in every draw."""
+        Y = self.fee_window.shape[0]
+        path = np.asarray(self.rate_path, dtype=float)
+        profile = self.profile
+        if (profile == profile[:1]).all() and (path == path[:1]).all():
+            profile, path = profile[0], path[0]
+        if not interest:
+            path = np.zeros_like(path)
+        return variable_unit_matrix(profile, path, Y, Y)
 
     def payments(self, disbursed: Floats) -> Floats:
         """Payments (Y, D) in constant local prices from annual disbursements (Y, D) in constant local prices."""
@@ -403,3 +421,23 @@ class ServiceTerms:
             cap = self.relief_cap if self.relief_cap is not None else np.full(nominal.shape[1], np.inf)
             paid = paid - bought_down(interest.T, self.relief_share, cap).T
         return np.asarray(paid / self.conversion, dtype=float)
+
+
+def variable_unit_matrix(profile: Floats, rate_path: Floats, years: int, horizon: int) -> Floats:
+    """What a unit disbursed in year t pays in year j (principal and interest), ``M[j, t] = profile[j - t] + r_j x
+    o[j - t - 1]`` with ``o`` the share still outstanding: (H, years) for one profile (K + 1,) and one path (H,),
+    else (D, H, years) for per-draw profiles (D, K + 1) or paths (D, H).
+
+    Examples
+    --------
+    A linear loan repaid in years 1 and 2, rates 10% then 20%: a unit of year 0 pays 0.5 + 0.1 in year 1, and
+    0.5 + 0.2 x 0.5 in year 2.
+
+    >>> variable_unit_matrix(np.array([0.0, 0.5, 0.5]), np.array([0.0, 0.1, 0.2]), 1, 3).round(12).tolist()
+    [[0.0], [0.6], [0.6]]
+    """
+    profile = np.asarray(profile, dtype=float)
+    rates = np.asarray(rate_path, dtype=float)[..., :horizon]
+    principal = convolution_matrix(profile, years, horizon)
+    charge = convolution_matrix(_charge(profile, 1.0), years, horizon)  # the share outstanding the year before
+    return np.asarray(principal + rates[..., :, None] * charge, dtype=float)

@@ -33,6 +33,7 @@ from dfl_finance.engine.loans import (
 )
 from dfl_finance.engine.optimise import AllocationProblem, DsfLimits, service_specs
 from dfl_finance.engine.prices import Prices
+from dfl_finance.engine.variable_rate import at_variable_rate, extend_path
 from dfl_finance.vocabulary import EXTERNAL_KINDS, GRANT_ELEMENT_RATE, SOURCE_KINDS, pv_rate_key
 
 
@@ -48,6 +49,13 @@ class LoanSpec:
     public: bool = True  # the government pays it and owes it (a user-pays PPP: the users pay, a contingent liability)
     payments_per_year: int = 1  # instalments a year (IDA and IBRD: 2): the charge on the balance of each period
     payment_months: tuple[int, ...] = (12,)  # the month of each instalment (where it falls by fiscal year)
+    currency: str | None = None  # the credit is in this other currency ([macro.fx.<CODE>]); None: USD or local
+    rate_path: Floats | None = None  # (D, Y) a variable rate in each projection year (then its last); None: fixed
+
+    @property
+    def key(self) -> bool | str:
+        """The key of its conversion in :meth:`ModelInputs.conversions`: the other currency, else ``usd``."""
+        return self.currency if self.currency is not None else self.usd
 
 
 @dataclass(frozen=True)
@@ -95,6 +103,15 @@ class ModelInputs:
         """(D, H) constant local prices -> nominal local currency (``usd`` False) or nominal USD."""
         return self.prices.to_currency(usd, self.horizon)
 
+    def conversions(self) -> dict[bool | str, Floats]:
+        """:meth:`conversion` to local currency (False) and USD (True), and to each other currency a loan or PPP is
+        in (by its code), (D, H) each."""
+        out: dict[bool | str, Floats] = {False: self.conversion(False), True: self.conversion(True)}
+        for spec in self.loans + self.ppps:
+            if spec.currency is not None and spec.currency not in out:
+                out[spec.currency] = self.prices.to_other(spec.currency, self.horizon)
+        return out
+
 
 @dataclass(frozen=True)
 class Simulation:
@@ -125,7 +142,8 @@ def _service_terms(inp: ModelInputs, spec: LoanSpec, conversion: Floats) -> Serv
     return ServiceTerms(spec.source, spec.profile, spec.rate, spec.front_end_fee, spec.commitment_fee,
                         inp.sources.commitment[:, spec.source], inp.sources.window[spec.source],
                         np.ascontiguousarray(conversion[:, :Y].T), None if bd is None else bd.share,
-                        None if bd is None else bd.cap, spec.payments_per_year)
+                        None if bd is None else bd.cap, spec.payments_per_year,
+                        rate_path=None if spec.rate_path is None else spec.rate_path[:, :Y])
 
 
 def _bought_down(nominal: DebtService, real: DebtService, bd: BuyDown,
@@ -146,10 +164,18 @@ def _in_currency(paid: Floats, spec: LoanSpec, conversion: Floats, horizon: int,
                            commitment=commitment, fee_window=window, payments_per_year=spec.payments_per_year)
     # a loan without fees has none in any basis (0 / a positive rate is 0): no division for them
     fees = nominal.fees / conversion if spec.front_end_fee or spec.commitment_fee else np.zeros_like(nominal.fees)
+    if spec.rate_path is not None:  # a variable rate: the interest of each year at that year's rate
+        nominal = at_variable_rate(nominal, extend_path(spec.rate_path, horizon))
     real = DebtService(disbursed=nominal.disbursed / conversion, interest=nominal.interest / conversion,
                        principal=nominal.principal / conversion, fees=fees,
                        outstanding=nominal.outstanding / conversion)
     return nominal, real
+
+
+def _usd(amount: Floats, factor: Floats | None) -> Floats:
+    """An amount in a loan's nominal currency in USD: times ``factor`` (USD per unit of its currency, (D, H)) for a
+    loan in another currency; a loan in USD (None) as it is."""
+    return amount if factor is None else np.asarray(amount * factor, dtype=float)
 
 
 def reached_funded(proj: CostProjection, existing: Floats, capex_cells: Floats, capex_gap: Floats,
@@ -183,18 +209,18 @@ def allocation_problem(inp: ModelInputs) -> AllocationProblem:
     return _pose(inp, project_costs(inp.costs))[0]
 
 
-def _pose(inp: ModelInputs, full: CostProjection) -> tuple[AllocationProblem, CostProjection, dict[bool, Floats],
-                                                          Floats]:
+def _pose(inp: ModelInputs, full: CostProjection) -> tuple[AllocationProblem, CostProjection,
+                                                          dict[bool | str, Floats], Floats]:
     Y, H = inp.years, inp.horizon
     proj = CostProjection(*(a[:, :Y] for a in (full.reached, full.reached_share, full.quantity, full.price,
                                                 full.amount)))
     cells = cell_costs(proj.amount, inp.costs.line_programme, inp.costs.line_kind, inp.n_programmes)
     budget = budget_path(inp.education_budget, inp.budget_growth, H)
-    conv = {False: inp.conversion(False), True: inp.conversion(True)}
+    conv = inp.conversions()
     specs = inp.loans + [s for s in inp.ppps if s.public]  # a user-pays PPP costs the budget nothing
     src = inp.sources
     if src.net_envelope and specs:
-        src = replace(src, service=tuple(_service_terms(inp, s, conv[s.usd]) for s in specs))
+        src = replace(src, service=tuple(_service_terms(inp, s, conv[s.key]) for s in specs))
     D = cells.shape[0]
     plan_cost = np.zeros((D, H))
     n_cost = min(full.amount.shape[1], H)
@@ -212,7 +238,7 @@ def _pose(inp: ModelInputs, full: CostProjection) -> tuple[AllocationProblem, Co
 
 
 def _domestic_pv_usd(inp: ModelInputs, nominal: dict[int, DebtService], gap: Floats,
-                     conv: dict[bool, Floats]) -> Floats:
+                     conv: dict[bool | str, Floats]) -> Floats:
     """PV at the end of each year, at the framework's 5%, of the plan's domestic debt in nominal USD (D, H): its loans
     and availability PPPs in local currency, and the gap bond of ``[context] gap_financing`` (what would close the
     gap)."""
@@ -266,15 +292,15 @@ def simulate(inp: ModelInputs, allocation: AllocationStep | None = None) -> Simu
     debt: dict[int, DebtService] = {}
     bought: dict[int, Floats] = {}
     for spec in inp.loans:
-        nominal[spec.source], debt[spec.source] = _in_currency(paid[:, :, spec.source], spec, conv[spec.usd], H,
+        nominal[spec.source], debt[spec.source] = _in_currency(paid[:, :, spec.source], spec, conv[spec.key], H,
                                                                commitment[:, spec.source], window[spec.source])
         for bd in inp.buy_downs:
             if bd.loan == spec.source:
                 nominal[spec.source], debt[spec.source], bought[bd.source] = _bought_down(
-                    nominal[spec.source], debt[spec.source], bd, conv[spec.usd])
+                    nominal[spec.source], debt[spec.source], bd, conv[spec.key])
     ppp: dict[int, DebtService] = {}
     for spec in inp.ppps:
-        nominal[spec.source], ppp[spec.source] = _in_currency(paid[:, :, spec.source], spec, conv[spec.usd], H,
+        nominal[spec.source], ppp[spec.source] = _in_currency(paid[:, :, spec.source], spec, conv[spec.key], H,
                                                               commitment[:, spec.source], window[spec.source])
     kind = inp.sources.kind
     D = paid.shape[0]
@@ -323,9 +349,12 @@ def simulate(inp: ModelInputs, allocation: AllocationStep | None = None) -> Simu
         rer = inp.prices.window(inp.prices.rer, H)
         # external debt: loans in USD, and availability PPPs in USD (their capital is public debt, GFSM 2014)
         abroad = [s for s in inp.loans + inp.ppps if s.external and s.public]
-        external_service = sum((nominal[s.source].payments for s in abroad), zeros)
-        pv = sum((pv_outstanding(nominal[s.source].disbursed[:, :Y],
-                                 unit_payments(*common_profile(s.profile, s.rate), s.payments_per_year), H)
+        # in USD: a loan in another currency converted each year at its own path (USD per unit of it)
+        to_usd = {s.source: conv[True] / conv[s.key] for s in abroad if s.currency is not None}
+        external_service = sum((_usd(nominal[s.source].payments, to_usd.get(s.source)) for s in abroad), zeros)
+        pv = sum((_usd(pv_outstanding(nominal[s.source].disbursed[:, :Y],
+                                      unit_payments(*common_profile(s.profile, s.rate), s.payments_per_year), H),
+                       to_usd.get(s.source))
                   for s in abroad), zeros)
         # contingent: the capital of user-pays PPPs (the government's only if the operator fails)
         ppp_capital = sum((ppp[s.source].outstanding for s in inp.ppps if not s.public), zeros) * conv[True]

@@ -22,6 +22,7 @@ from dfl_finance.inputs.models import (
     Macro,
     Match,
     MtefCeiling,
+    OtherFx,
     Programme,
     Region,
     Risk,
@@ -43,6 +44,7 @@ TABLES: list[tuple[str, type[BaseModel]]] = [
     ("[context]", Context),
     ("[context.gap_financing]", GapFinancing),
     ("[macro]", Macro),
+    ("[macro.fx.<CODE>]", OtherFx),
     ("[debt]", Debt),
     ("[[programme]]", Programme),
     ("[[programme.cost]]", CostLine),
@@ -73,6 +75,8 @@ def _type_text(annotation: Any) -> str:
             return "array of tables"
         text = _type_text(inner)
         return f"list of {text} rows" if text.startswith("[") else f"list of {text}s"
+    if get_origin(annotation) is dict:
+        return "tables by currency code"
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return "table"
     if get_origin(annotation) is dict:

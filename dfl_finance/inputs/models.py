@@ -226,6 +226,31 @@ RegionShare = Annotated[float, Field(ge=0.0, le=1.0)]
 PathValue = float | list[float]
 
 
+#: How a ``[macro.fx.<CODE>]`` table quotes its rates.
+FxQuote = Literal["local", "USD"]
+
+
+class OtherFx(_Model):
+    """One ``[macro.fx.<CODE>]`` table: the exchange-rate path of a third currency (neither USD nor the scenario's),
+    in which a source may be written (docs/method.md, *Other currencies*)."""
+
+    quote: FxQuote = _field("local", description="local: the rates are local currency per unit of CODE; USD: they "
+                            "are US dollars per unit of CODE (a cross rate), turned into local currency with the "
+                            "scenario's own USD path")
+    rate: float | None = _field(None, description="The rate of `year` (give rate or path); the other years move "
+                                "with the scenario's USD path and the relative inflation of CODE against the US",
+                                unit="per CODE", gt=0.0, le=MAX_AMOUNT)
+    year: int | None = _field(None, description="Year of rate (default: price_year)", unit="year", ge=1900,
+                              le=2200, allowed="at most the last year of the plan")
+    path: list[float] | None = _field(None, description="One rate per projection year from start_year (give rate "
+                                      "or path); after the last year it continues at its last rate of change",
+                                      unit="per CODE", allowed="> 0; one value per projection year")
+    inflation: float | None = _field(None, description="Consumer price inflation of CODE's area, which moves a "
+                                     "rate's cross rate to the USD (default: US inflation: a constant cross rate)",
+                                     unit="1/yr", gt=INFLATION_BOUNDS[0], le=INFLATION_BOUNDS[1])
+    note: Note = _field("", description="Where the rates come from", allowed=NOTE_RULE)
+
+
 class Macro(_Model):
     """The ``[macro]`` table: price and exchange-rate paths (from the country profile where the file does not give
     them, when the scenario is in the profile's currency)."""
@@ -254,6 +279,15 @@ class Macro(_Model):
         "\"history\": the country's own trend, the average yearly change of its real exchange rate in "
         "data/price_history.csv up to the price year. With fx_path it applies only where the path does not (the "
         "years before start_year)", unit="1/yr", allowed="> -1 and <= 1, or \"history\"")
+    fx: dict[Currency, OtherFx] | None = _field(
+        None, description="[macro.fx.<CODE>]: the exchange-rate path of each other currency a source is written in "
+        "(EUR, JPY, XDR for the SDR and the AfDB's unit of account, ...)",
+        allowed="ISO 4217 codes other than USD and the scenario's currency")
+
+    @property
+    def other_fx(self) -> dict[str, OtherFx]:
+        """The ``[macro.fx.<CODE>]`` tables by code (none: empty)."""
+        return dict(self.fx or {})
 
 
 class GapFinancing(_Model):
@@ -630,9 +664,10 @@ class Source(_Model):
     share_cap: float = _field(1.0, description="At most this share of each eligible cost cell", unit="share",
                               ge=0.0, le=1.0, varies=True)
     currency: Currency | None = _field(None, description="Currency of annual_cap and commitment, and of a loan's "
-                                       "credit (its interest and repayments): USD or the scenario's currency "
-                                       "(default: USD for grants and loans, the scenario's for domestic and ppp)",
-                                       allowed="USD or the scenario's currency")
+                                       "credit (its interest and repayments): USD, the scenario's currency or any "
+                                       "other with its [macro.fx.<CODE>] path (default: USD for grants and loans, "
+                                       "the scenario's for domestic and ppp)",
+                                       allowed="USD, the scenario's currency, or a code with [macro.fx.<CODE>]")
     annual_cap: AmountValue | list[AmountValue] | None = _field(
         None, description="At most this much per year, in current prices of the source's currency: one amount for "
         "every year, or one per projection year from start_year (as `dfl-finance optimise --write-scenario` writes "
@@ -717,6 +752,15 @@ class Source(_Model):
         None, description="loan: the month (1-12) of each instalment in the year, in order, one per payment; where "
         "its payments fall by fiscal year (--years fiscal). Default: 6 and 12 for two payments a year, 12 for one",
         unit="month")
+    rate_reference: list[float] | None = _field(
+        None, description="loan: a variable rate. The reference rate (e.g. 6-month EURIBOR, SOFR, TONA) of each "
+        "projection year from start_year, as expected; after the plan it continues at its last value. The "
+        "interest of each year is (reference + spread) x the balance outstanding at the end of the year before; "
+        "replaces rate (a term sheet's rate is not taken)", unit="1/yr",
+        allowed="one value per projection year; reference + spread >= 0 and <= 1; repayment linear or schedule")
+    spread: float | None = _field(None, description="loan with rate_reference: the fixed margin over the reference "
+                                  "rate; an [[uncertain]] row on it shifts the whole rate path in each draw",
+                                  unit="1/yr", ge=-0.1, le=1.0, allowed="needs rate_reference", varies=True)
 
     @property
     def label(self) -> str:

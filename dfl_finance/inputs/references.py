@@ -210,6 +210,8 @@ def apply_loan_terms(raw: dict[str, Any]) -> dict[str, Any]:
         defaults = sheet.fields()
         if "repayment" in src:
             defaults.pop("schedule", None)
+        if "rate_reference" in src:  # a variable-rate loan: its rate is the reference path plus the spread
+            defaults.pop("rate", None)
         return {**defaults, **src}
 
     return _expand_references(raw, "source", "terms", loan_terms, "data/loan_terms.csv", merge,

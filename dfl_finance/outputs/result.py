@@ -398,13 +398,16 @@ class Result:
         return out
 
     def _source_currency(self, i: int) -> str:
-        """The currency of source ``i`` as the engine runs it: USD or the local currency."""
+        """The currency of source ``i`` as the engine runs it: USD, the local currency, or another currency with its
+        ``[macro.fx.<CODE>]`` path."""
         cur = self.scenario.source_currency(self.scenario.source[i])
-        return USD if cur == USD else self.scenario.scenario.currency
+        return USD if cur == USD else cur if cur in self.scenario.macro.other_fx else self.scenario.scenario.currency
 
     def loan_basis(self, i: int) -> str:
-        """The basis in which source ``i``'s debt service is its own nominal flows (its currency, current prices)."""
-        return "nominal-usd" if self._source_currency(i) == USD else "nominal-lcu"
+        """The basis in which source ``i``'s debt service is its own nominal flows (its currency, current prices);
+        a loan in another currency has none of the four (its flows are converted in every basis): nominal-usd."""
+        return "nominal-lcu" if self._source_currency(i) == self.scenario.scenario.currency != USD else \
+            "nominal-usd"
 
     def debt_service_df(self) -> pd.DataFrame:
         """Per loan and PPP source, every year from the first to its own last payment; none if it never pays.
@@ -468,7 +471,9 @@ class Result:
                 grant[i] = float(self.sim.loan_grant_element[i][d])
             spec = specs.get(i)
             if spec is not None and spec.external:
-                nominal = self.sim.debt[i].disbursed[d:d + 1, :Y] * self.inputs.conversion(spec.usd)[d:d + 1, :Y]
+                # in USD (a loan in another currency too: the same PV, converted at the year's rate)
+                to_usd = spec.usd or spec.currency is not None
+                nominal = self.sim.debt[i].disbursed[d:d + 1, :Y] * self.inputs.conversion(to_usd)[d:d + 1, :Y]
                 unit = pv_at_disbursement(spec.profile[d], float(spec.rate[d]), spec.front_end_fee,
                                           payments_per_year=spec.payments_per_year)
                 pv_new[i] = float(pv_of_new_debt(nominal, unit)[0])
