@@ -273,3 +273,20 @@ def test_run_and_compare_write_fiscal_years(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["run", *files, "--out", str(tmp_path / "x"), "--years", "lunar"])
     assert exc.value.code == 2
+
+
+def test_regions_by_fiscal_year_add_up_to_the_nation():
+    """--years fiscal writes regions.csv by its own rule (the regions of a programme add up to its national cost of
+    the fiscal year to the minor unit; the reach is a stock at the fiscal year's end); its national sums match
+    costs.csv by fiscal year within a minor unit per cost line (costs.csv rounds each line's running total)."""
+    res = run(load_scenario(ROOT / "examples/regions-kenya-counties.toml"))
+    tables = fiscal_tables(res.tables(), context_of([res]))
+    regions, costs = tables["regions"], tables["costs"]
+    assert "fiscal_year" in regions.columns and "year" not in regions.columns
+    assert list(regions["fiscal_year"].drop_duplicates())[:2] == ["2025/26", "2026/27"]
+    by_region = regions.groupby(["fiscal_year", "programme"]).cost.sum()
+    national = costs.groupby(["fiscal_year", "programme"]).amount.sum()
+    lines = costs.groupby("programme").item.nunique()
+    gap = (by_region - national).abs().groupby("programme").max()
+    assert (gap <= lines.reindex(gap.index) * 0.01 + 1e-6).all(), gap
+    assert by_region.sum() == pytest.approx(national.sum(), abs=0.01 * len(costs["item"].unique()))

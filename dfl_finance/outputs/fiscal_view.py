@@ -45,6 +45,9 @@ class FiscalContext:
     months: Mapping[str, int]
     payment_months: Mapping[tuple[str, str], tuple[int, ...]] = field(default_factory=dict)
     before: Mapping[tuple[str, ...], Mapping[str, float]] = field(default_factory=dict)
+    #: Tables already by fiscal year by their own rule (regions.csv: its regions add up to the nation to the minor
+    #: unit, :meth:`~dfl_finance.outputs.result.Result.regions_fiscal_df`), used in place of the registry's rules.
+    own: Mapping[str, pd.DataFrame] = field(default_factory=dict)
 
 
 def context_of(results: Sequence[Result]) -> FiscalContext:
@@ -65,13 +68,15 @@ def context_of(results: Sequence[Result]) -> FiscalContext:
             before[("outcomes", sc.name, p.id)] = {"reached": units, "reached_funded": units,
                                                    "reached_share": float(share[i]),
                                                    "reached_funded_share": float(share[i])}
-    return FiscalContext(months, payment, before)
+    own = {"regions": pd.concat([res.regions_fiscal_df() for res in results], ignore_index=True)} if results else {}
+    return FiscalContext(months, payment, before, own)
 
 
 def fiscal_tables(tables: Mapping[str, pd.DataFrame], context: FiscalContext) -> dict[str, pd.DataFrame]:
     """Every yearly table of ``tables`` by fiscal year (a ``fiscal_year`` column in place of ``year``); the others
     (summary, sources, comparison, ...) as they are."""
-    out = {name: (df if name not in FISCAL_RULES or "year" not in df.columns else fiscal_table(name, df, context))
+    out = {name: (context.own[name] if name in context.own and "year" in df.columns else
+                  df if name not in FISCAL_RULES or "year" not in df.columns else fiscal_table(name, df, context))
            for name, df in tables.items()}
     if "fiscal" in out and "debt_service" in tables and "fiscal" in FISCAL_RULES and "year" in tables["fiscal"]:
         out["fiscal"] = _fiscal_on_dates(tables["fiscal"], tables["debt_service"], out["fiscal"], context)

@@ -625,12 +625,14 @@ FISCAL_RULES: dict[str, dict[str, str]] = {
                "burden_share": "ratio:government_burden/education_budget", "burden_limit": "mean",
                "over_limit": "above:burden_share>burden_limit",
                "deficit_effect": "sum:expense+interest+net_acquisition_nfa-grant_revenue",
-               "debt_effect": "sum:borrowing-amortisation"},
+               "debt_effect": "sum:borrowing-amortisation",
+               "burden_share_expected": "ratio:government_burden_expected/education_budget"},
     "gfs": {},
     "outcomes": {},
     "dsf": {"plan": "mean", "total": "mean", "threshold": "mean", "headroom": "mean",
             "above_threshold": "any"},
     "incremental": {"delta": "sum:value-baseline_value"},
+    "regions": {"reach": "stock"},  # by its own rule in the commands (FiscalContext.own: the regions add up)
 }
 #: Tables that keep only their non-zero rows (by this column) when written by fiscal year, as by calendar year.
 FISCAL_NONZERO = {"financing": "amount", "gfs": "amount"}
