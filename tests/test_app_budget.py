@@ -70,8 +70,40 @@ def test_export_shows_the_mtef_table_and_downloads_the_budget_workbook(workspace
     at.selectbox(key="export_budget_first").set_value("2026/27").run()
     assert not at.exception and not at.error, at.error
     assert downloads["download_mtef_csv"] == csv_text(mtef_df(res, 2026)).encode("utf-8")
-    # a scenario picked instead: its own fiscal years (calendar ones), the first by default
+    # a scenario picked instead: its own fiscal years (Rwanda's start in July, from its profile); the first year
+    # picked is kept, as Rwanda has a 2026/27 too
     at.multiselect(key="export_pick").set_value(["Rwanda: IDA credit-led"]).run()
     assert not at.exception and not at.error, at.error
     assert at.selectbox(key="export_budget_pick").value == "Rwanda: IDA credit-led"
-    assert at.selectbox(key="export_budget_first").value == "2026"
+    assert at.selectbox(key="export_budget_first").options[:2] == ["2025/26", "2026/27"]
+    assert at.selectbox(key="export_budget_first").value == "2026/27"
+
+
+def test_export_writes_the_yearly_tables_by_fiscal_year_on_request(workspace, downloads):
+    """The Years choice of the Export page: the zip's fiscal.csv has fiscal_year ("2025/26", ...) in place of year,
+    as `dfl-finance run --years fiscal` writes it, with the same total."""
+    import zipfile
+
+    import pandas as pd
+    import tomlkit
+
+    workspace.mkdir(parents=True, exist_ok=True)
+    (workspace / "two-programmes.toml").write_text(tomlkit.dumps(two_programmes()), encoding="utf-8")
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
+    at.run()
+    at.switch_page(PAGES["export"]).run()
+    at.multiselect(key="export_pick").set_value(["Two programmes"]).run()
+
+    def costs() -> pd.DataFrame:
+        with zipfile.ZipFile(io.BytesIO(downloads["download_csv_zip"])) as z:
+            name = next(n for n in z.namelist() if n.endswith("costs.csv"))
+            return pd.read_csv(z.open(name))
+
+    calendar = costs()
+    assert "year" in calendar.columns
+    at.radio(key="export_years").set_value("fiscal").run()
+    assert not at.exception and not at.error, at.error
+    fiscal = costs()
+    assert "fiscal_year" in fiscal.columns and "year" not in fiscal.columns
+    assert list(fiscal["fiscal_year"].drop_duplicates()) == ["2025/26", "2026/27", "2027/28"]
+    assert fiscal["amount"].sum() == pytest.approx(calendar["amount"].sum(), abs=0.01)

@@ -124,6 +124,14 @@ def checked_incremental(toml_text: str, scenario: Scenario, basis: str = DEFAULT
     return _checked(incremental_for, toml_text, basis, signature)
 
 
+def fiscal_year_tables(tables: Tables, texts: list[str], basis: str = DEFAULT_BASIS) -> Tables:
+    """``tables`` (of the scenarios ``texts``, in ``basis``) with every yearly table by each scenario's fiscal year,
+    as ``dfl-finance run --years fiscal`` writes them (:mod:`dfl_finance.outputs.fiscal_view`)."""
+    from dfl_finance.outputs.fiscal_view import context_of, fiscal_tables
+
+    return fiscal_tables(tables, context_of([result_for(t).in_basis(basis) for t in texts]))
+
+
 def tables_by_name(texts: dict[str, str], basis: str = DEFAULT_BASIS
                    ) -> tuple[dict[str, Tables], dict[str, ScenarioError]]:
     """The tables of each scenario (by name, in order) that computes, in ``basis``, and the error of each that

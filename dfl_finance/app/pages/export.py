@@ -17,6 +17,7 @@ from dfl_finance.app.compute import (
     checked_sobol,
     checked_stresses,
     checked_tornado,
+    fiscal_year_tables,
     tables_by_name,
 )
 from dfl_finance.app.risk_export import (
@@ -183,6 +184,17 @@ if len(picked) > 1:
     summaries = [computed[n]["summary"] for n in picked]
     tables = {"comparison": compare_summaries(summaries, None, timing), "ranking": ranking_df(summaries, timing),
               **tables}
+months = {n: catalogue.scenarios[n].scenario.scenario.fiscal_year_start for n in picked}
+years = st.radio("Years of the yearly tables", ["calendar", "fiscal"], horizontal=True, key="export_years",
+                 format_func={"calendar": "Calendar years (year)",
+                              "fiscal": "Fiscal years (fiscal_year, e.g. 2026/27)"}.get,
+                 help="Fiscal years: each scenario's own ([scenario] fiscal_year_start, or its country profile's); "
+                      "flows are spread over the months of the year, stocks taken at the fiscal year's end, loan "
+                      "payments on their dates; the totals are the same (docs/method.md, Fiscal years). As "
+                      "`dfl-finance run --years fiscal`.")
+if years == "fiscal":
+    tables = fiscal_year_tables(tables, list(texts.values()), basis)
+    st.caption("Fiscal years start in month " + ", ".join(f"{m} ({n})" for n, m in months.items()) + ".")
 st.markdown(f"Every table is written in the price basis chosen in the sidebar, {basis_label(basis)} (`{basis}`): "
             f"{scenarios_words(basis, (catalogue.scenarios[n].scenario for n in picked))} (the `price_basis` and "
             "`currency` columns of each amount table say so; the summary also gives the headline amounts in the "
