@@ -266,3 +266,16 @@ def test_the_portfolio_s_optimal_rule_can_target_an_outcome_by_hand(tmp_path, ob
         # the basis: the teachers trained at the share, 25 in A (its budget's), 25 + 25 in B
         assert allocation["basis"].tolist() == pytest.approx([25.0, 75.0])
         assert set(allocation["basis_unit"]) == {"teachers_trained"}
+
+
+def test_by_fiscal_year_the_outcomes_are_stocks_at_the_fiscal_year_s_end():
+    # Rwanda's fiscal year starts in July: every measure is read at the end of June, as the reach; schools connected
+    # are the connectivity programme's reach, the other measures of its rows stay empty
+    from dfl_finance.outputs.fiscal_view import context_of, fiscal_tables
+
+    result = run(load_scenario(ROOT / "scenarios" / "rwanda-grants-gpe.toml"))
+    fy = fiscal_tables({"outcomes": result.outcomes_df()}, context_of([result]))["outcomes"]
+    connectivity = fy[fy["programme"] == "connectivity"]
+    assert (connectivity["schools_connected"] == connectivity["reached"]).all()
+    assert connectivity["teachers_trained"].isna().all()
+    assert str(fy["teachers_trained"].dtype) == "Int64"

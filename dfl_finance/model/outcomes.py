@@ -7,7 +7,7 @@ the largest reach in learners of any schools or learners programme in each year.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -30,6 +30,9 @@ class Outcomes:
     measures: dict[str, Floats]
     milestones: Floats
     learners_reached: Floats
+    #: measure -> (D, P) its value before the first year (at the end of start_year - 1), NaN where not produced: the
+    #: stock from which a fiscal year that starts before the first calendar year is read (``--years fiscal``)
+    before: dict[str, Floats] = field(default_factory=dict)
 
 
 def _learners_per_unit(prog: Programme, learners: Floats, count: Floats) -> Floats:
@@ -49,6 +52,7 @@ def programme_outcomes(scenario: Scenario, reached: Floats, driver_count: Floats
     learners = np.broadcast_to(np.asarray(learners, dtype=float), (D,))
     existing = whole_units(driver_count * start_share)  # (D, P), as the cost projection
     measures: dict[str, Floats] = {}
+    starts: dict[str, Floats] = {}
     milestones = np.full((Y, P), np.nan)
     start = scenario.scenario.start_year
     for p, prog in enumerate(scenario.programme):
@@ -73,6 +77,8 @@ def programme_outcomes(scenario: Scenario, reached: Floats, driver_count: Floats
                 value = reached[:, :, p] * unit[:, None]
             out = measures.setdefault(row.measure, np.full((D, Y, P), np.nan))
             out[:, :, p] = np.where(np.isnan(out[:, :, p]), 0.0, out[:, :, p]) + np.nan_to_num(value)
+            start_value = starts.setdefault(row.measure, np.full((D, P), np.nan))
+            start_value[:, p] = np.nan_to_num(start_value[:, p]) + np.nan_to_num(before)
         if prog.milestone:
             milestones[:, p] = milestones_met([(m.year if m.year is not None else start + m.offset) - start
                                                for m in prog.milestone], Y)
@@ -80,4 +86,4 @@ def programme_outcomes(scenario: Scenario, reached: Floats, driver_count: Floats
              for p, prog in enumerate(scenario.programme) if prog.driver in ("schools", "learners")]
     learners_reached = np.max(np.stack(reach), axis=0) if reach else np.full((D, Y), np.nan)
     return Outcomes({m: measures[m] for m in OUTCOME_MEASURES if m in measures}, milestones,
-                    np.asarray(learners_reached, dtype=float))
+                    np.asarray(learners_reached, dtype=float), starts)
