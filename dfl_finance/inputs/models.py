@@ -534,10 +534,17 @@ class Match(_Model):
 class BuyDown(_Model):
     """A grant's ``buy_down``: it pays part of the interest of a loan of the scenario, as the interest falls due."""
 
-    loan: str = _field(description="Id of the loan whose interest it pays (an IDA or MDB loan)", pattern=ID_PATTERN,
-                       allowed="a loan source of the scenario, in the grant's currency")
-    share: float = _field(1.0, description="Share of each year's interest (or service charge) that it pays, until "
-                          "its commitment or allocation is used up", unit="share", gt=0.0, le=1.0)
+    loan: str | None = _field(None, description="on a grant: id of the loan whose interest it pays (an IDA or MDB "
+                              "loan)", pattern=ID_PATTERN, allowed="a loan source of the scenario, in the grant's "
+                              "currency; required on a grant, not on a loan")
+    share: float = _field(1.0, description="on a grant: share of each year's interest (or service charge) that it "
+                          "pays, until its commitment or allocation is used up", unit="share", gt=0.0, le=1.0)
+    by: str | None = _field(None, description="on a loan: id of the grant source that pays part of its interest "
+                            "(the same buy-down written on the loan's side)", pattern=ID_PATTERN,
+                            allowed="a grant source of the scenario, in the loan's currency; required on a loan")
+    rate: float | None = _field(None, description="on a loan: the rate the borrower pays; the grant pays the rest "
+                                "of each year's interest, a share 1 - rate / the loan's rate of it",
+                                unit="1/yr", ge=0.0, le=1.0, allowed="below the loan's rate; required on a loan")
 
 
 class Share(_Model):
@@ -598,7 +605,8 @@ class Source(_Model):
                                    unit="year", allowed="inside the horizon, >= first_year")
     terms: str | None = _field(None, description="loan: a term sheet in data/loan_terms.csv; the fields below "
                                "override it")
-    rate: float | None = _field(None, description="loan: interest or service charge on the outstanding balance",
+    rate: float | None = _field(None, description="loan: interest or service charge on the outstanding balance; "
+                                "levy: the levy's rate on its base",
                                 unit="1/yr", ge=0.0, le=1.0, varies=True)
     grace_years: int | None = _field(None, description="loan: years after disbursement with no principal "
                                      "repayment", unit="years", ge=0, le=60)
@@ -654,7 +662,26 @@ class Source(_Model):
                                        unit="currency")
     buy_down: BuyDown | None = _field(None, description="grant: it pays part of the interest of a loan instead of "
                                       "cost cells, e.g. {loan = \"ida\", share = 1.0}; the loan's debt service, the "
-                                      "burden and the loan's grant element fall accordingly")
+                                      "burden fall and the loan's grant element rises accordingly. "
+                                      "loan: [source.buy_down] by = \"gpe\", rate = 0.01: the grant `by` pays the "
+                                      "interest above `rate` (docs/method.md, Instruments)")
+    creditor: Name | None = _field(None, description="swap: the creditor that cancels part of the country's "
+                                   "existing external debt service in return for counterpart funds to the plan, "
+                                   "e.g. \"Germany (KfW)\"", max_length=200, allowed=NAME_RULE)
+    debt_service: AmountValue | list[AmountValue] | None = _field(
+        None, description="swap: the debt service the creditor cancels each year, in current prices of the "
+        "source's currency (default USD): one amount for every year of its window, or one per projection year from "
+        "start_year", unit="currency/yr", allowed=">= 0; a list has one value per projection year",
+        bounds={"ge": 0.0, "le": MAX_AMOUNT})
+    counterpart_share: float | None = _field(None, description="swap: the counterpart the government pays to the "
+                                             "plan in local currency, as a share of the service cancelled that "
+                                             "year (Debt2Health: typically 0.5)", unit="share", ge=0.0, le=1.0)
+    base: AmountValue | list[AmountValue] | None = _field(
+        None, description="levy: the base it is levied on (a universal service fund: the telecom operators' gross "
+        "revenue), in current prices of the source's currency (default: the scenario's), one amount for every year "
+        "or one per projection year from start_year; the levy pays rate x base a year, earmarked to connectivity",
+        unit="currency/yr", allowed=">= 0; a list has one value per projection year",
+        bounds={"ge": 0.0, "le": MAX_AMOUNT})
 
     @property
     def label(self) -> str:
@@ -780,7 +807,8 @@ class Scenario(_Model):
         return line.currency or self.scenario.currency
 
     def source_currency(self, source: Source) -> str:
-        """The currency of a source's amounts: its own, else USD for grants and loans, else the scenario's."""
+        """The currency of a source's amounts: its own, else USD for grants, loans and swaps (the cancelled
+        service), else the scenario's."""
         if source.currency:
             return source.currency
-        return "USD" if source.kind in ("grant", "loan") else self.scenario.currency
+        return "USD" if source.kind in ("grant", "loan", "swap") else self.scenario.currency

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from dfl_finance.errors import Problem, known
+from dfl_finance.inputs.instruments import also_allowed, instrument_problems
 from dfl_finance.inputs.models import LOAN_FIELDS, PPP_FIELDS
 from dfl_finance.inputs.profiles import real_exchange_trend
 from dfl_finance.inputs.references import price_history_warnings
@@ -291,6 +292,7 @@ def _source_problems(sc: Scenario) -> list[Problem]:
         out += _kind_problems(s, where)
     out += _match_problems(sc, ids)
     out += _multilateral_problems(sc, ids)
+    out += instrument_problems(sc)
     return out
 
 
@@ -300,7 +302,7 @@ def _kind_problems(s: Source, where: str) -> list[Problem]:
     owners = {**{f: "loan" for f in LOAN_FIELDS}, **{f: "ppp" for f in PPP_FIELDS}, "match": "grant",
               "budget_share_cap": "domestic", "liability": "ppp", "allocation": "grant", "buy_down": "grant"}
     for field, kind in owners.items():
-        if kind != s.kind and getattr(s, field) is not None:
+        if kind != s.kind and getattr(s, field) is not None and not also_allowed(field, s.kind):
             out.append(Problem(f"{where}.{field}", f"only {kind} sources have this field (kind is {s.kind})",
                                getattr(s, field)))
     if s.kind == "grant" and s.charged_to is not None:
@@ -474,7 +476,7 @@ def _multilateral_problems(sc: Scenario, ids: dict[str, int]) -> list[Problem]:
     for i, s in enumerate(sc.source):
         where = f"source[{i}]"
         cur = sc.source_currency(s)
-        if s.kind == "grant" and s.buy_down is not None:
+        if s.kind == "grant" and s.buy_down is not None and s.buy_down.loan is not None:
             loan = s.buy_down.loan
             j = ids.get(loan)
             if j is None:

@@ -21,6 +21,7 @@ from dfl_finance.engine.model import BuyDown, GapBond, LoanSpec, ModelInputs
 from dfl_finance.engine.prices import Prices, fx_from_inflation, index_from_rates, real_discount_factors
 from dfl_finance.inputs.profiles import MacroData, macro_data, real_exchange_trend
 from dfl_finance.inputs.uncertain import PLEDGE_LAG, PLEDGE_MATERIALISES, PLEDGE_SHARE
+from dfl_finance.model.instruments import instrument_caps, loan_buy_downs
 from dfl_finance.model.sizing import check_memory
 from dfl_finance.vocabulary import (
     COST_CLASSES,
@@ -31,6 +32,7 @@ from dfl_finance.vocabulary import (
     ROLLOUTS,
     SOURCE_KINDS,
     USD,
+    financed_kind,
 )
 
 if TYPE_CHECKING:
@@ -378,6 +380,7 @@ def build_source_inputs(scenario: Scenario, draws: int = 1, prices: Prices | Non
             draw_window[:, i] = ((years[None, :] >= first + lag[:, None]) & (years[None, :] <= last + lag[:, None]))
     eligible = eligible_cells(scenario)
     _multilateral_ceilings(scenario, value, committed, commitment, ratio, match_on, eligible)
+    instrument_caps(scenario, value, annual_cap, eligible)
     order = cell_order(scenario.programme)
     return SourceInputs(
         draw_window=draw_window,
@@ -385,7 +388,7 @@ def build_source_inputs(scenario: Scenario, draws: int = 1, prices: Prices | Non
         cell_order=None if (order == np.arange(order.size)).all() else order,
         net_envelope=scenario.context.envelope == "net",
         order=np.array(paying_order(sources), dtype=np.int64),
-        kind=np.array([SOURCE_KINDS.index(s.kind) for s in sources], dtype=np.int64),
+        kind=np.array([SOURCE_KINDS.index(financed_kind(s.kind)) for s in sources], dtype=np.int64),
         eligible=eligible,
         window=window,
         share_cap=share_cap,
@@ -433,7 +436,8 @@ def buy_downs(scenario: Scenario, sources: SourceInputs) -> tuple[BuyDown, ...]:
     ids = {s.id: i for i, s in enumerate(scenario.source)}
     return tuple(BuyDown(g, ids[s.buy_down.loan], s.buy_down.share * sources.share_cap[:, g],
                          sources.commitment[:, g].copy())
-                 for g, s in enumerate(scenario.source) if s.kind == "grant" and s.buy_down is not None)
+                 for g, s in enumerate(scenario.source)
+                 if s.kind == "grant" and s.buy_down is not None and s.buy_down.loan is not None)
 def _execution(scenario: Scenario, value: _Values) -> Floats:
     """(D, 1) the share of the education budget actually spent (``[context] budget_execution``, sampled or the
     file's), which multiplies every ``budget_share_cap``: a domestic source pays at most cap x budget x execution."""
@@ -679,7 +683,7 @@ def build_model_inputs(scenario: Scenario, draws: int = 1, data: MacroData | Non
         dsf=_dsf_inputs(scenario, prices, data, H),
         domestic_cap=caps.sum(axis=1) if domestic else None,
         discount_at=discount_at_rates(scenario, prices, H),
-        buy_downs=buy_downs(scenario, sources),
+        buy_downs=buy_downs(scenario, sources) + loan_buy_downs(scenario, sources, loans),
     )
 
 

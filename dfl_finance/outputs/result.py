@@ -42,6 +42,7 @@ from dfl_finance.inputs.profiles import MacroData
 from dfl_finance.inputs.rules import comparability
 from dfl_finance.inputs.uncertain import drawn_inputs, flat_note
 from dfl_finance.model.compile import Samples, build_model_inputs, cell_names
+from dfl_finance.model.instruments import cancelled_service
 from dfl_finance.model.samples import with_point
 from dfl_finance.outputs.formatting import basis_currency, currency_of
 from dfl_finance.outputs.rounding import add_up, round_cumulative, round_to
@@ -71,6 +72,7 @@ from dfl_finance.vocabulary import (
     SOURCE_KINDS,
     USD,
     basis_metric_key,
+    financed_kind,
     metric_definition,
     minor_unit_digits,
     pv_rate_key,
@@ -278,7 +280,7 @@ class Result:
         sc = self.scenario
         cells = cell_names(sc.programme)
         ids = [s.id for s in sc.source] + [GAP]
-        kinds = [s.kind for s in sc.source] + [GAP]
+        kinds = [financed_kind(s.kind) for s in sc.source] + [GAP]
         order = np.array([*self.inputs.sources.order, len(sc.source)], dtype=np.int64)
         years = self._years(sc.scenario.years)
         amounts = self._paid[:, order]  # (Y, S + 1, C), the gap last
@@ -394,7 +396,7 @@ class Result:
         grant = round_to(grant, SHARE_DIGITS)
         rows = [*(int(i) for i in src.order), S]  # paying order, the gap last
         ids = [s.id for s in sc.source] + [GAP]
-        kinds = [s.kind for s in sc.source] + [GAP]
+        kinds = [financed_kind(s.kind) for s in sc.source] + [GAP]
         own = [self._source_currency(i) for i in range(S)] + [""]
         df = pd.DataFrame({
             "scenario": sc.name,
@@ -460,7 +462,7 @@ class Result:
         spend = class_spending(self.sim.line_cost[d:d + 1], line_cells(inp.costs.line_programme, inp.costs.line_kind),
                                line_class, self.sim.cells[d:d + 1], self.sim.allocation.pay[d:d + 1], H)
         spend = round_to(spend * self._factor[None, :H, None, None], self.digits)
-        kind = np.array([SOURCE_KINDS.index(s.kind) for s in sc.source], dtype=np.int64)
+        kind = np.array([SOURCE_KINDS.index(financed_kind(s.kind)) for s in sc.source], dtype=np.int64)
         charge = np.array([CHARGES.index(s.charged_to or DEFAULT_CHARGE.get(s.kind, CHARGES[0])) for s in sc.source],
                           dtype=np.int64)
         instruments = []
@@ -576,7 +578,16 @@ class Result:
                                       self.sim.fiscal["education_budget"] * factors, self.scenario.scenario.years)
         out["recurrent_cost_after_external"] = recurrent["recurrent_cost_after_external"]
         out.update(self._multilateral_metrics(factors))
+        out.update(self._instrument_metrics(factors))
         return out
+
+    def _instrument_metrics(self, factors: Floats) -> dict[str, Floats]:
+        """The debt service cancelled by swaps (docs/method.md, *Instruments*): the sum of its rounded yearly
+        amounts in the basis, 0 without a swap (there whatever the sources, as the multilateral metrics)."""
+        inp = self.inputs
+        Y = self.scenario.scenario.years
+        cancelled = cancelled_service(self.scenario, inp.conversion, inp.sources.window, self.draws)
+        return {"total_debt_service_cancelled": _rows_added_up(cancelled, factors[:, :Y], self.digits, (1,))}
 
     def _multilateral_metrics(self, factors: Floats) -> dict[str, Floats]:
         """GPE's domestic-financing check and the interest bought down (docs/method.md, *Multilateral rules*): the
@@ -603,7 +614,7 @@ class Result:
         # as summed (rounded=False): the summary rounds them when it reports them
         paid = _rows_added_up(self.sim.allocation.pay, f[:, :, None, None], d, (1, 3))  # (D, S)
         cost = _rows_added_up(self.sim.costs.amount, f[:, :, None], d, (1, 2))
-        kinds = np.array([s.kind for s in self.scenario.source], dtype=object)
+        kinds = np.array([financed_kind(s.kind) for s in self.scenario.source], dtype=object)
         by_kind = {k: paid[:, kinds == k].sum(axis=1) for k in SOURCE_KINDS}  # the sources' totals added up
         out = {"total_cost": cost, "total_external": sum((by_kind[k] for k in EXTERNAL_KINDS), np.zeros_like(cost)),
                "total_gap": _rows_added_up(self.sim.allocation.gap, f[:, :, None], d, (1, 2)),

@@ -1,0 +1,61 @@
+"""The rules of the instruments partners use beside grants and loans (docs/method.md, *Instruments*): an interest
+buy-down written as the rate the borrower pays, a debt-for-education swap's counterpart, a universal service fund
+levy. Pure numpy, a leading draw axis; amounts in the source's own currency at current prices, as the caps of the
+waterfall take them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dfl_finance.engine import Floats
+
+
+def buy_down_share(loan_rate: Floats, rate: float) -> Floats:
+    """The share of each year's interest a buy-down grant pays so that the borrower pays ``rate`` instead of the
+    loan's rate (D,): ``1 - rate / loan_rate``, 0 where the loan's rate is already at or below ``rate`` (and for a
+    loan at 0%).
+
+    A loan-side ``[source.buy_down] rate`` is the same buy-down as a grant-side ``share``: interest is charged on
+    the outstanding balance, so paying this share of it every year is paying the interest above ``rate``.
+
+    Examples
+    --------
+    >>> buy_down_share(np.array([0.05, 0.01, 0.0]), 0.01).round(12).tolist()  # 5% -> 1%: 80% of the interest
+    [0.8, 0.0, 0.0]
+    """
+    r = np.asarray(loan_rate, dtype=float)
+    above = r > rate
+    share = np.where(above, 1.0 - rate / np.where(above, r, 1.0), 0.0)
+    return np.asarray(share, dtype=float)
+
+
+def swap_counterpart(debt_service: Floats, counterpart_share: Floats | float) -> Floats:
+    """What a debt-for-education swap pays the plan each year: the counterpart, ``counterpart_share x`` the debt
+    service the creditor cancels that year (D, Y) [currency/yr], in the currency of the cancelled service.
+
+    The government pays the counterpart from its budget (a domestic source of the plan) and no longer pays the
+    cancelled service (a saving of the treasury): its net gain is ``(1 - counterpart_share) x`` the service.
+
+    Examples
+    --------
+    >>> swap_counterpart(np.array([[10e6, 10e6]]), 0.5).tolist()  # USD 10 M cancelled at 50%: USD 5 M a year
+    [[5000000.0, 5000000.0]]
+    """
+    share = np.asarray(counterpart_share, dtype=float)
+    return np.asarray(np.asarray(debt_service, dtype=float) * (share[:, None] if share.ndim else share),
+                      dtype=float)
+
+
+def levy_yield(base: Floats, rate: Floats | float) -> Floats:
+    """What a levy raises each year (D, Y) [currency/yr]: ``rate x base``, the base a path of current-price
+    amounts (a universal service fund levy: the telecom operators' gross revenue), ``rate`` one per draw (D,) or
+    one number.
+
+    Examples
+    --------
+    >>> levy_yield(np.array([[100e9, 110e9, 121e9]]), 0.015).round(6).tolist()  # 1.5% of a revenue growing 10%
+    [[1500000000.0, 1650000000.0, 1815000000.0]]
+    """
+    r = np.asarray(rate, dtype=float)
+    return np.asarray(np.asarray(base, dtype=float) * (r[:, None] if r.ndim else r), dtype=float)

@@ -1,0 +1,90 @@
+"""The instruments of issue 25 on the engine's arrays (docs/method.md, *Instruments*): a swap's and a levy's yearly
+amounts become their caps in the waterfall, a levy pays connectivity by default, and a buy-down written on a loan
+becomes the same :class:`~dfl_finance.engine.model.BuyDown` as one written on the grant (one engine path).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from dfl_finance.engine import Floats
+from dfl_finance.engine.financing import SourceInputs
+from dfl_finance.engine.instruments import buy_down_share, levy_yield, swap_counterpart
+from dfl_finance.engine.model import BuyDown, LoanSpec
+from dfl_finance.inputs.instruments import connectivity_programmes
+from dfl_finance.vocabulary import COST_CLASSES
+
+if TYPE_CHECKING:
+    from dfl_finance.inputs.models import Scenario
+
+#: A field's value in each draw (D,): the sampled values where there are some, else the scenario's.
+Value = Callable[[tuple[str | int, ...], "float | None"], Floats]
+
+
+def _path(given: float | list[float] | None, years: int) -> Floats:
+    """A number for every year, or one per projection year -> (Y,)."""
+    if given is None:
+        return np.zeros(years)
+    if isinstance(given, list):
+        return np.asarray(given, dtype=float)[:years]
+    return np.full(years, float(given))
+
+
+def instrument_caps(scenario: Scenario, value: Value, annual_cap: Floats, eligible: np.ndarray) -> None:
+    """In place: a swap pays at most its counterpart each year (``counterpart_share x debt_service``) and a levy at
+    most what it raises (``rate x base``), in the source's currency at current prices, as ``annual_cap`` (D, S, Y)
+    takes them; a levy without ``eligible`` pays the connectivity programmes only; a grant that buys down a loan
+    (``[source.buy_down] by`` on the loan) pays no cost cell. ``eligible`` (S, C)."""
+    Y = annual_cap.shape[2]
+    ids = {s.id: i for i, s in enumerate(scenario.source)}
+    cells = [p.id for p in scenario.programme for _ in COST_CLASSES]
+    for i, s in enumerate(scenario.source):
+        if s.kind == "swap":
+            share = value(("source", i, "counterpart_share"), s.counterpart_share or 0.0)
+            annual_cap[:, i, :] = swap_counterpart(_path(s.debt_service, Y)[None, :] * np.ones((share.size, 1)),
+                                                   share)
+        elif s.kind == "levy":
+            rate = value(("source", i, "rate"), s.rate or 0.0)
+            annual_cap[:, i, :] = levy_yield(_path(s.base, Y)[None, :] * np.ones((rate.size, 1)), rate)
+            if s.eligible is None:
+                connectivity = set(connectivity_programmes(scenario))
+                eligible[i] = [c in connectivity for c in cells]
+        elif s.kind == "loan" and s.buy_down is not None and s.buy_down.by in ids:
+            eligible[ids[s.buy_down.by]] = False
+
+
+def loan_buy_downs(scenario: Scenario, sources: SourceInputs, loans: Sequence[LoanSpec]) -> tuple[BuyDown, ...]:
+    """The buy-downs written on loans (``[source.buy_down] by, rate``): the grant ``by`` pays the share
+    ``1 - rate / the loan's rate`` of each year's interest (:func:`~dfl_finance.engine.instruments.buy_down_share`,
+    per draw: the loan's rate may be uncertain), up to its commitment, exactly as a grant-side buy-down with that
+    share (:func:`~dfl_finance.model.compile.buy_downs`)."""
+    ids = {s.id: i for i, s in enumerate(scenario.source)}
+    rates = {spec.source: spec.rate for spec in loans}
+    out = []
+    for i, s in enumerate(scenario.source):
+        bd = s.buy_down
+        if s.kind != "loan" or bd is None or bd.by is None or bd.rate is None:
+            continue
+        g = ids[bd.by]
+        share = buy_down_share(rates[i], bd.rate)
+        out.append(BuyDown(g, i, share * sources.share_cap[:, g], sources.commitment[:, g].copy()))
+    return tuple(out)
+
+
+def cancelled_service(scenario: Scenario, conversion: Callable[[bool], Floats], window: np.ndarray,
+                      draws: int) -> Floats:
+    """The external debt service the scenario's swaps cancel in each plan year, in constant local prices (D, Y):
+    each swap's ``debt_service`` in its window years, in its currency at current prices, divided by ``conversion``
+    (``usd`` -> (D, >= Y) constant local prices to the nominal currency). 0 without a swap."""
+    from dfl_finance.model.compile import in_usd  # (compile imports this module: at call time)
+
+    Y = window.shape[1]
+    out = np.zeros((draws, Y))
+    for i, s in enumerate(scenario.source):
+        if s.kind == "swap":
+            conv = conversion(in_usd(scenario, scenario.source_currency(s)))[:, :Y]
+            out += np.where(window[i][None, :], _path(s.debt_service, Y)[None, :], 0.0) / conv
+    return out

@@ -1,0 +1,277 @@
+"""The instruments of issue 25 (docs/method.md, *Instruments*): an interest buy-down written on the loan's side, a
+debt-for-education swap (kind ``swap``) and a universal service fund levy (kind ``levy``). Known answers by hand,
+property tests of the engine rules, one broken fixture per validation error."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose
+
+from dfl_finance import ScenarioError, run, scenario_from_dict
+from dfl_finance.engine.instruments import buy_down_share, levy_yield, swap_counterpart
+from dfl_finance.engine.loans import bought_down
+from dfl_finance.inputs.instruments import connectivity_programmes
+
+YEARS = [2026, 2027]
+
+
+def _scenario(sources, programmes=None, **extra):
+    """A USD scenario of two years (no prices: every amount as written) with one programme of fixed capex of 100 a
+    year, unless ``programmes`` are given."""
+    return scenario_from_dict({
+        "scenario": {"name": "Instruments", "start_year": 2026, "years": 2, "post_horizon_years": 0},
+        "context": {"schools": 0, "learners": 0, "teachers": 0, "education_budget": 1e9},
+        "programme": programmes or [{"id": "a", "pillar": "infrastructure", "driver": "none", "cost": [
+            {"item": "build", "kind": "fixed_capex", "unit_cost": 100.0, "schedule": YEARS}]}],
+        "source": sources,
+        **extra,
+    })
+
+
+def _paid(result, source):
+    df = result.financing_df()
+    return df[df["source"] == source].groupby("year")["amount"].sum().reindex(YEARS, fill_value=0.0).to_numpy()
+
+
+# ------------------------------------------------------------------------------ buy-down on the loan's side
+
+_LOAN_5PCT = {"id": "ida", "kind": "loan", "rate": 0.05, "grace_years": 0, "maturity_years": 2,
+              "repayment": "linear", "commitment": 100.0, "first_year": 2026, "last_year": 2026}
+
+
+def _loan_side(rate=0.01, **gpe):
+    return _scenario([{"id": "gpe", "kind": "grant", **gpe},
+                      {**_LOAN_5PCT, "buy_down": {"by": "gpe", "rate": rate}},
+                      {"id": "mof", "kind": "domestic"}])
+
+
+def test_a_buy_down_from_5_to_1_percent_and_its_grant_element():
+    """Known answer, worked by hand.
+
+    The loan disburses 100 in 2026 at 5%, repaid 50 and 50 in 2027 and 2028 (grace 0, maturity 2). Interest:
+    5% x 100 = 5 in 2027, 5% x 50 = 2.5 in 2028. The borrower pays 1%: 1 and 0.5; the grant pays the share
+    1 - 0.01 / 0.05 = 0.8 of it: 4 and 2 (6 in all). Debt service 51 and 50.5 (without: 55 and 52.5).
+
+    Grant element at 5%: without the buy-down the loan is at the discount rate, 1 - (55 / 1.05 + 52.5 / 1.05^2) /
+    100 = 1 - (52.380952 + 47.619048) / 100 = 0. With it: 1 - (51 / 1.05 + 50.5 / 1.1025) / 100
+    = 1 - (48.571429 + 45.804989) / 100 = 0.056236."""
+    r = run(_loan_side())
+    ds = r.debt_service_df().set_index("year")
+    assert_allclose(ds.loc[[2027, 2028], "interest"], [1.0, 0.5])
+    assert_allclose(ds.loc[[2027, 2028], "principal"], [50.0, 50.0])
+    assert_allclose(r.fiscal_df().set_index("year").loc[[2027, 2028], "debt_service"], [51.0, 50.5])
+    s = r.summary()
+    assert s["grant_element__ida"] == pytest.approx(1 - (51 / 1.05 + 50.5 / 1.05**2) / 100)
+    assert s["grant_element__ida"] == pytest.approx(0.0562358277)
+    assert s["total_interest_bought_down"] == pytest.approx(6.0)
+    assert "gpe" not in set(r.financing_df()["source"])  # it pays interest, no cost cell
+    without = run(_scenario([{"id": "gpe", "kind": "grant", "commitment": 0.0}, _LOAN_5PCT,
+                             {"id": "mof", "kind": "domestic"}])).summary()
+    assert without["grant_element__ida"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_the_loan_side_and_the_grant_side_are_one_buy_down():
+    """``[source.buy_down] by = "gpe", rate = 0.01`` on the loan is the grant-side ``{loan = "ida", share = 0.8}``:
+    the same tables, to the last digit (one engine path), with and without a cap on the grant."""
+    for cap in ({}, {"commitment": 5.0}):
+        loan_side = run(_loan_side(**cap))
+        grant_side = run(_scenario([{"id": "gpe", "kind": "grant", "buy_down": {"loan": "ida", "share": 0.8}, **cap},
+                                    _LOAN_5PCT, {"id": "mof", "kind": "domestic"}]))
+        for table in ("debt_service_df", "fiscal_df", "financing_df"):
+            a, b = getattr(loan_side, table)(), getattr(grant_side, table)()
+            assert a.equals(b), table
+        assert loan_side.summary() == pytest.approx(grant_side.summary())
+
+
+@given(loan_rate=st.floats(0.0, 0.2), rate=st.floats(0.0, 0.2),
+       interest=st.lists(st.floats(0.0, 1e6), min_size=1, max_size=20))
+def test_a_buy_down_leaves_the_borrower_the_interest_at_its_rate(loan_rate, rate, interest):
+    """Interest is charged on the outstanding balance: paying the share ``1 - rate / loan_rate`` of it leaves the
+    borrower ``rate / loan_rate`` of it, the interest at ``rate`` (all of it where the loan is cheaper)."""
+    share = buy_down_share(np.array([loan_rate]), rate)
+    assert 0.0 <= share[0] <= 1.0
+    x = np.array([interest])
+    left = x - bought_down(x, share, np.array([np.inf]))
+    expected = x * (rate / loan_rate if loan_rate > rate else 1.0)
+    assert_allclose(left, expected, rtol=1e-9, atol=1e-6)
+
+
+# ------------------------------------------------------------------------------ debt-for-education swap
+
+def _swap(share=0.5, service=10e6, cost=20e6, **extra):
+    return _scenario([{"id": "swap", "kind": "swap", "creditor": "Germany (KfW)", "debt_service": service,
+                       "counterpart_share": share, **extra},
+                      {"id": "mof", "kind": "domestic"}],
+                     programmes=[{"id": "a", "pillar": "infrastructure", "driver": "none", "cost": [
+                         {"item": "build", "kind": "fixed_capex", "unit_cost": cost, "schedule": YEARS}]}])
+
+
+def test_a_swap_of_usd_10_m_of_service_at_a_50_percent_counterpart_rate():
+    """Known answer, worked by hand.
+
+    The creditor cancels USD 10 M of service a year in 2026 and 2027; the government pays 50% of it to the plan:
+    the counterpart is USD 5 M a year, a domestic source of the plan (it pays first, the budget pays the other
+    USD 15 M of the 20 M a year). The treasury no longer pays the 10 M a year: cancelled 20 M in all, against a
+    counterpart of 10 M; the government's net gain is (1 - 0.5) x 20 M = 10 M."""
+    r = run(_swap())
+    assert_allclose(_paid(r, "swap"), [5e6, 5e6])
+    assert_allclose(_paid(r, "mof"), [15e6, 15e6])
+    fin = r.financing_df()
+    assert set(fin.loc[fin["source"] == "swap", "source_kind"]) == {"domestic"}
+    s = r.summary()
+    assert s["total_debt_service_cancelled"] == pytest.approx(20e6)
+    assert s["total_domestic"] == pytest.approx(40e6)  # the counterpart is domestic money
+    assert s["total_external"] == pytest.approx(0.0)
+    assert s["total_debt_service_cancelled"] - _paid(r, "swap").sum() == pytest.approx(10e6)
+    assert run(_scenario([{"id": "mof", "kind": "domestic"}])).summary()["total_debt_service_cancelled"] == 0
+
+
+def test_a_swap_pays_only_in_its_window_and_per_year_as_written():
+    r = run(_swap(service=[4e6, 8e6], first_year=2027))
+    assert_allclose(_paid(r, "swap"), [0.0, 4e6])
+    assert r.summary()["total_debt_service_cancelled"] == pytest.approx(8e6)
+
+
+def test_a_usd_swap_in_a_local_currency_scenario_is_converted():
+    """In a KES scenario at 130 KES/USD (no inflation), USD 10 M cancelled at 50% pays KES 650 M a year."""
+    sc = scenario_from_dict({
+        "scenario": {"name": "Swap KES", "start_year": 2026, "years": 2, "post_horizon_years": 0, "currency": "KES"},
+        "macro": {"inflation": 0.0, "usd_inflation": 0.0, "fx_rate": 130.0},
+        "context": {"schools": 0, "learners": 0, "teachers": 0, "education_budget": 1e12},
+        "programme": [{"id": "a", "pillar": "infrastructure", "driver": "none", "cost": [
+            {"item": "build", "kind": "fixed_capex", "unit_cost": 2e9, "schedule": YEARS}]}],
+        "source": [{"id": "swap", "kind": "swap", "creditor": "Spain", "debt_service": 10e6,
+                    "counterpart_share": 0.5}, {"id": "mof", "kind": "domestic"}],
+    })
+    r = run(sc)
+    assert_allclose(_paid(r, "swap"), [650e6, 650e6])
+    assert r.summary()["total_debt_service_cancelled"] == pytest.approx(2 * 1300e6)
+
+
+@given(service=st.lists(st.floats(0.0, 1e9), min_size=1, max_size=10), share=st.floats(0.0, 1.0))
+def test_the_counterpart_is_never_more_than_the_service_cancelled(service, share):
+    x = np.array([service])
+    c = swap_counterpart(x, share)
+    assert (c >= 0).all() and (c <= x + 1e-6).all()
+    assert_allclose(x - c, (1 - share) * x, atol=1e-6)
+
+
+# ------------------------------------------------------------------------------ universal service fund levy
+
+_TWO = [{"id": "connectivity", "pillar": "infrastructure", "driver": "none", "cost": [
+            {"item": "links", "kind": "fixed_opex", "unit_cost": 2e6}]},
+        {"id": "emis", "pillar": "infrastructure", "driver": "none", "cost": [
+            {"item": "system", "kind": "fixed_opex", "unit_cost": 1e6}]}]
+
+
+def test_a_usf_levy_path_pays_connectivity():
+    """Known answer, worked by hand.
+
+    Telecom revenue 100 M in 2026 and 110 M in 2027, a levy of 1.5%: 0.015 x 100 M = 1.5 M and 0.015 x 110 M =
+    1.65 M. Earmarked to connectivity (the programme `connectivity`, 2 M a year): it pays 1.5 M and 1.65 M of it;
+    the budget pays the other 0.5 M and 0.35 M, and all of the EMIS (1 M a year)."""
+    sc = _scenario([{"id": "usf", "kind": "levy", "base": [100e6, 110e6], "rate": 0.015},
+                    {"id": "mof", "kind": "domestic"}], programmes=_TWO)
+    assert connectivity_programmes(sc) == ["connectivity"]
+    r = run(sc)
+    fin = r.financing_df()
+    usf = fin[fin["source"] == "usf"]
+    assert set(usf["programme"]) == {"connectivity"}
+    assert_allclose(_paid(r, "usf"), [1.5e6, 1.65e6])
+    assert_allclose(_paid(r, "mof"), [0.5e6 + 1e6, 0.35e6 + 1e6])
+    assert set(usf["source_kind"]) == {"domestic"}
+
+
+def test_a_levy_with_eligible_pays_what_it_names():
+    sc = _scenario([{"id": "usf", "kind": "levy", "base": 100e6, "rate": 0.015, "eligible": ["emis"]},
+                    {"id": "mof", "kind": "domestic"}], programmes=_TWO)
+    fin = run(sc).financing_df()
+    assert set(fin.loc[fin["source"] == "usf", "programme"]) == {"emis"}
+    assert_allclose(fin.loc[fin["source"] == "usf", "amount"].sum(), 2e6)  # 1 M a year: the EMIS costs less
+
+
+def test_connectivity_is_recognised_by_its_id_template_or_name():
+    progs = [{"id": "school_links", "name": "School connectivity", "pillar": "infrastructure", "driver": "none",
+              "cost": [{"item": "x", "kind": "fixed_opex", "unit_cost": 1.0}]},
+             {"id": "sat", "template": "connectivity-satellite", "pillar": "infrastructure", "driver": "schools",
+              "cost": [{"item": "x", "kind": "fixed_opex", "unit_cost": 1.0}]},
+             {"id": "emis", "pillar": "infrastructure", "driver": "none",
+              "cost": [{"item": "x", "kind": "fixed_opex", "unit_cost": 1.0}]}]
+    sc = _scenario([{"id": "mof", "kind": "domestic"}], programmes=progs, context={
+        "schools": 10, "learners": 0, "teachers": 0, "education_budget": 1e9})
+    assert connectivity_programmes(sc) == ["school_links", "sat"]
+
+
+@given(base=st.lists(st.floats(0.0, 1e12), min_size=1, max_size=10), rate=st.floats(0.0, 1.0))
+def test_a_levy_is_linear_in_its_base(base, rate):
+    b = np.array([base])
+    assert_allclose(levy_yield(2 * b, rate), 2 * levy_yield(b, rate), rtol=1e-12, atol=1e-9)
+    assert (levy_yield(b, rate) <= b + 1e-6).all()
+
+
+# ------------------------------------------------------------------- one broken fixture per validation error
+
+_GRANT = {"id": "gpe", "kind": "grant"}
+
+
+@pytest.mark.parametrize("sources, path, words, value", [
+    ([_GRANT, {**_LOAN_5PCT, "buy_down": {"rate": 0.01}}], "source[1].buy_down.by", "names the grant", None),
+    ([_GRANT, {**_LOAN_5PCT, "buy_down": {"by": "nope", "rate": 0.01}}], "source[1].buy_down.by",
+     "no source with this id", "nope"),
+    ([{"id": "mof", "kind": "domestic"}, {**_LOAN_5PCT, "buy_down": {"by": "mof", "rate": 0.01}}],
+     "source[1].buy_down.by", "source[0] is a domestic source", "mof"),
+    ([{**_GRANT, "currency": "KES"}, {**_LOAN_5PCT, "buy_down": {"by": "gpe", "rate": 0.01}}],
+     "source[1].buy_down.by", "the loan is in USD and the grant in KES", "gpe"),
+    ([_GRANT, {**_LOAN_5PCT, "buy_down": {"by": "gpe"}}], "source[1].buy_down.rate", "gives the rate", None),
+    ([_GRANT, {**_LOAN_5PCT, "buy_down": {"by": "gpe", "rate": 0.06}}], "source[1].buy_down.rate",
+     "below the loan's rate (0.05)", 0.06),
+    ([_GRANT, {**_LOAN_5PCT, "buy_down": {"by": "gpe", "rate": 0.01, "loan": "ida"}}], "source[1].buy_down.loan",
+     "written on the grant's side", "ida"),
+    ([{**_GRANT, "eligible": ["a"]}, {**_LOAN_5PCT, "buy_down": {"by": "gpe", "rate": 0.01}}],
+     "source[0].eligible", "not cost cells", ["a"]),
+    ([{**_GRANT, "buy_down": {"share": 0.5}}, _LOAN_5PCT], "source[0].buy_down.loan", "names the loan", None),
+    ([{**_GRANT, "buy_down": {"loan": "ida", "rate": 0.01}}, _LOAN_5PCT], "source[0].buy_down.rate",
+     "written on the loan's side", 0.01),
+    ([{**_GRANT, "buy_down": {"loan": "ida"}}, {**_LOAN_5PCT, "buy_down": {"by": "gpe", "rate": 0.01}}],
+     "source[1].buy_down.by", "already buys down a loan", "gpe"),
+    ([{"id": "swap", "kind": "swap", "debt_service": 1.0, "counterpart_share": 0.5}], "source[0].creditor",
+     "a swap needs creditor", None),
+    ([{"id": "swap", "kind": "swap", "creditor": "Spain", "debt_service": [1.0], "counterpart_share": 0.5}],
+     "source[0].debt_service", "one per projection year", [1.0]),
+    ([{"id": "swap", "kind": "swap", "creditor": "Spain", "debt_service": 1.0, "counterpart_share": 0.5,
+       "annual_cap": 3.0}], "source[0].annual_cap", "not a cap", 3.0),
+    ([{"id": "mof", "kind": "domestic", "counterpart_share": 0.5}], "source[0].counterpart_share",
+     "only swap sources", 0.5),
+    ([{"id": "usf", "kind": "levy", "base": 1.0}], "source[0].rate", "a levy needs base", None),
+    ([{"id": "usf", "kind": "levy", "base": [1.0, 2.0, 3.0], "rate": 0.01}], "source[0].base",
+     "one per projection year", [1.0, 2.0, 3.0]),
+    ([{"id": "usf", "kind": "levy", "base": 1.0, "rate": 0.01}], "source[0].eligible",
+     "no connectivity programme", None),
+    ([{"id": "mof", "kind": "domestic", "base": 1.0}], "source[0].base", "only levy sources", 1.0),
+])
+def test_each_new_validation_error_names_the_field_and_the_value(sources, path, words, value):
+    extra = {}
+    if any(s.get("currency") == "KES" for s in sources):
+        extra = {"scenario": {"name": "Instruments", "start_year": 2026, "years": 2, "post_horizon_years": 0,
+                              "currency": "KES"},
+                 "macro": {"inflation": 0.05, "usd_inflation": 0.02, "fx_rate": 130.0}}
+    with pytest.raises(ScenarioError) as exc:
+        _scenario(sources, **extra)
+    found = {p.path: p for p in exc.value.problems}
+    assert path in found, [p.format() for p in exc.value.problems]
+    assert words in found[path].message, found[path].message
+    if value is not None:
+        assert found[path].value == value
+    assert path in str(exc.value)
+
+
+@pytest.mark.parametrize("source", [
+    {"id": "swap", "kind": "swap", "creditor": "Spain", "debt_service": 1.0, "counterpart_share": 1.5},
+    {"id": "swap", "kind": "swap", "creditor": "Spain", "debt_service": -1.0, "counterpart_share": 0.5},
+    {"id": "usf", "kind": "levy", "base": -1.0, "rate": 0.01},
+])
+def test_each_new_field_refuses_a_value_out_of_range(source):
+    with pytest.raises(ScenarioError) as exc:
+        _scenario([source])
+    assert "source[0]" in str(exc.value)
