@@ -286,6 +286,10 @@ _METRICS += [  # instruments (docs/method.md, *Instruments*)
            "External debt service that creditors cancel in debt-for-education swaps ([[source]] kind = \"swap\"): "
            "a saving of the treasury outside the plan, against the counterpart the swap pays to the plan from the "
            "budget (0 without a swap)"),
+    Metric("peak_guaranteed_outstanding", "Guaranteed debt at its peak", "money", "{cur}",
+           "The largest guaranteed part of the plan's loans outstanding at the end of a year ([[source]] guarantee): "
+           "a contingent liability of the guarantors, not of the country, which owes the whole loan (0 without a "
+           "guarantee)"),
 ]
 #: Money metrics that the summary also reports in every price basis, as ``<metric>_<basis>`` (``-`` as ``_``).
 HEADLINE_METRICS = ("total_cost", "total_external", "total_gap", "pv_government_cost")

@@ -210,6 +210,39 @@ def test_a_levy_is_linear_in_its_base(base, rate):
     assert (levy_yield(b, rate) <= b + 1e-6).all()
 
 
+# ------------------------------------------------------------------------------ guarantees
+
+_COMMERCIAL = {"id": "bank", "kind": "loan", "rate": 0.08, "grace_years": 0, "maturity_years": 2,
+               "repayment": "linear", "commitment": 100.0, "first_year": 2026, "last_year": 2026}
+
+
+def test_a_guaranteed_loan_s_rate_and_service():
+    """Known answer, worked by hand.
+
+    A commercial loan of 100 in 2026 at 8%, repaid 50 and 50 in 2027 and 2028. IDA guarantees 80% of it for a fee of
+    0.5% a year on the guaranteed balance, and the lender lends at 4% with the guarantee. Interest at 4%: 4% x 100 =
+    4 in 2027, 4% x 50 = 2 in 2028; fee 0.5% x 80% x 100 = 0.4, then 0.5% x 80% x 50 = 0.2. Debt service 54.4 and
+    52.2 (without the guarantee, at 8%: 58 and 54). Guaranteed balance: 80% x 100 = 80 at the end of 2026, 40 at the
+    end of 2027, 0 after: the peak is 80, a contingent liability of IDA; the country owes the whole loan (its
+    outstanding is 100, then 50).
+
+    Grant element at 5%: 1 - (54.4 / 1.05 + 52.2 / 1.05^2) / 100 = 1 - (51.809524 + 47.346939) / 100 = 0.008435."""
+    r = run(_scenario([{**_COMMERCIAL, "guarantee": {"by": "IDA", "share": 0.8, "fee": 0.005, "rate": 0.04}},
+                       {"id": "mof", "kind": "domestic"}]))
+    ds = r.debt_service_df().set_index("year")
+    assert_allclose(ds.loc[[2027, 2028], "interest"], [4.0, 2.0])
+    assert_allclose(ds.loc[[2027, 2028], "fees"], [0.4, 0.2])
+    assert_allclose(ds.loc[[2026, 2027], "outstanding"], [100.0, 50.0])
+    assert_allclose(r.fiscal_df().set_index("year").loc[[2027, 2028], "debt_service"], [54.4, 52.2])
+    s = r.summary()
+    assert s["peak_guaranteed_outstanding"] == pytest.approx(80.0)
+    assert s["grant_element__bank"] == pytest.approx(1 - (54.4 / 1.05 + 52.2 / 1.05**2) / 100)
+    assert s["grant_element__bank"] == pytest.approx(0.0084353741)
+    without = run(_scenario([_COMMERCIAL, {"id": "mof", "kind": "domestic"}]))
+    assert_allclose(without.fiscal_df().set_index("year").loc[[2027, 2028], "debt_service"], [58.0, 54.0])
+    assert without.summary()["peak_guaranteed_outstanding"] == 0
+
+
 # ------------------------------------------------------------------- one broken fixture per validation error
 
 _GRANT = {"id": "gpe", "kind": "grant"}
@@ -249,6 +282,12 @@ _GRANT = {"id": "gpe", "kind": "grant"}
     ([{"id": "usf", "kind": "levy", "base": 1.0, "rate": 0.01}], "source[0].eligible",
      "no connectivity programme", None),
     ([{"id": "mof", "kind": "domestic", "base": 1.0}], "source[0].base", "only levy sources", 1.0),
+    ([{**_COMMERCIAL, "guarantee": {"by": "IDA", "share": 0.5, "rate": 0.09}}], "source[0].guarantee.rate",
+     "below the loan's rate without the guarantee (0.08)", 0.09),
+    ([_GRANT, {**_COMMERCIAL, "guarantee": {"by": "IDA", "share": 0.5, "rate": 0.04},
+               "buy_down": {"by": "gpe", "rate": 0.01}}], "source[1].guarantee", "cannot also be bought down", None),
+    ([{"id": "mof", "kind": "domestic", "guarantee": {"by": "IDA", "share": 0.5, "rate": 0.04}}],
+     "source[0].guarantee", "only loan sources", None),
 ])
 def test_each_new_validation_error_names_the_field_and_the_value(sources, path, words, value):
     extra = {}
@@ -270,6 +309,8 @@ def test_each_new_validation_error_names_the_field_and_the_value(sources, path, 
     {"id": "swap", "kind": "swap", "creditor": "Spain", "debt_service": 1.0, "counterpart_share": 1.5},
     {"id": "swap", "kind": "swap", "creditor": "Spain", "debt_service": -1.0, "counterpart_share": 0.5},
     {"id": "usf", "kind": "levy", "base": -1.0, "rate": 0.01},
+    {**_COMMERCIAL, "guarantee": {"by": "IDA", "share": 0.0, "rate": 0.04}},
+    {**_COMMERCIAL, "guarantee": {"by": "IDA", "share": 0.5, "fee": 0.5, "rate": 0.04}},
 ])
 def test_each_new_field_refuses_a_value_out_of_range(source):
     with pytest.raises(ScenarioError) as exc:

@@ -59,3 +59,44 @@ def levy_yield(base: Floats, rate: Floats | float) -> Floats:
     """
     r = np.asarray(rate, dtype=float)
     return np.asarray(np.asarray(base, dtype=float) * (r[:, None] if r.ndim else r), dtype=float)
+
+
+def guarantee_charge(rate: Floats | float, share: float, fee: float) -> Floats:
+    """The charge a guaranteed loan's borrower pays on the outstanding balance each year (D,): the loan's rate with
+    the guarantee plus the guarantee fee on the guaranteed share, ``rate + share x fee``.
+
+    Examples
+    --------
+    >>> guarantee_charge(np.array([0.04]), 0.8, 0.005).round(12).tolist()  # 4% + 0.8 x 0.5%
+    [0.044]
+    """
+    return np.asarray(np.asarray(rate, dtype=float) + share * fee, dtype=float)
+
+
+def split_guarantee_fee(charge: Floats, charge_rate: Floats, fee_rate: Floats) -> tuple[Floats, Floats]:
+    """A guaranteed loan's yearly charge (D, H), levied at ``charge_rate = rate + share x fee`` (D,) on the
+    outstanding balance, split into the interest (at the rate) and the guarantee fee (at ``fee_rate = share x fee``,
+    (D,)): what debt_service.csv reports as interest and as fees.
+
+    Examples
+    --------
+    >>> interest, fees = split_guarantee_fee(np.array([[0.0, 4.4, 2.2]]), np.array([0.044]), np.array([0.004]))
+    >>> interest.round(12).tolist(), fees.round(12).tolist()  # 4.4% on 100, then on 50; 0.4 points are the fee
+    ([[0.0, 4.0, 2.0]], [[0.0, 0.4, 0.2]])
+    """
+    c = np.asarray(charge_rate, dtype=float)
+    part = np.where(c > 0, np.asarray(fee_rate, dtype=float) / np.where(c > 0, c, 1.0), 0.0)[:, None]
+    fees = np.asarray(charge, dtype=float) * part
+    return np.asarray(charge - fees, dtype=float), np.asarray(fees, dtype=float)
+
+
+def guaranteed_outstanding(outstanding: Floats, share: float) -> Floats:
+    """The guaranteed part of a loan's balance at the end of each year (D, H): ``share x outstanding``, a contingent
+    liability of the guarantor (it pays the lender if the borrower does not, and then has a claim on the borrower).
+
+    Examples
+    --------
+    >>> guaranteed_outstanding(np.array([[100.0, 50.0, 0.0]]), 0.8).tolist()
+    [[80.0, 40.0, 0.0]]
+    """
+    return np.asarray(share * np.asarray(outstanding, dtype=float), dtype=float)

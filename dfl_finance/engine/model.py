@@ -21,6 +21,7 @@ from dfl_finance.engine.discount import present_value, present_value_at
 from dfl_finance.engine.dsf import DsfInputs, dsf_metrics, dsf_paths, dsf_ratios, pv_outstanding
 from dfl_finance.engine.financing import DOMESTIC, Allocation, SourceInputs, allocate, cell_costs
 from dfl_finance.engine.fiscal import budget_path, cost_metrics, financing_metrics, fiscal_arrays, recurrent_metrics
+from dfl_finance.engine.instruments import guaranteed_outstanding, split_guarantee_fee
 from dfl_finance.engine.loans import (
     DebtService,
     ServiceTerms,
@@ -45,6 +46,8 @@ class LoanSpec:
     usd: bool = False  # the credit is in USD; else in the local currency
     external: bool = False  # counts as external public debt (the debt-sustainability view)
     public: bool = True  # the government pays it and owes it (a user-pays PPP: the users pay, a contingent liability)
+    guarantee_fee: Floats | None = None  # (D,) the part of ``rate`` that is a guarantee fee (None: not guaranteed)
+    guaranteed_share: float = 0.0  # the share of its balance a partner guarantees (docs/method.md, *Instruments*)
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,9 @@ class Simulation:
     line_cost: Floats = field(repr=False, default_factory=lambda: np.zeros((0, 0, 0)))
     bought_down: dict[int, Floats] = field(repr=False, default_factory=dict)  # by buy-down grant, (D, H) constant
     # local prices: the interest it pays instead of the government
+    #: by guaranteed loan, (D, H) constant local prices: the guaranteed part of its balance at the end of each year, a
+    #: contingent liability of the guarantor (docs/method.md, *Instruments*)
+    guaranteed: dict[int, Floats] = field(repr=False, default_factory=dict)
 
 
 def _service_terms(inp: ModelInputs, spec: LoanSpec, conversion: Floats) -> ServiceTerms:
@@ -132,6 +138,17 @@ def _bought_down(nominal: DebtService, real: DebtService, bd: BuyDown,
     relief = bought_down(nominal.interest, bd.share, bd.cap)
     return (replace(nominal, interest=nominal.interest - relief),
             replace(real, interest=(nominal.interest - relief) / conversion), relief / conversion)
+
+
+def _guaranteed(nominal: DebtService, real: DebtService, spec: LoanSpec, fee_rate: Floats,
+                conversion: Floats) -> tuple[DebtService, DebtService, Floats]:
+    """A guaranteed loan's debt service with its charge split into interest and the guarantee fee (in the loan's
+    nominal currency and in constant local prices), and the guaranteed part of its balance in constant local
+    prices."""
+    interest, fee = split_guarantee_fee(nominal.interest, spec.rate, fee_rate)
+    return (replace(nominal, interest=interest, fees=nominal.fees + fee),
+            replace(real, interest=interest / conversion, fees=real.fees + fee / conversion),
+            guaranteed_outstanding(real.outstanding, spec.guaranteed_share))
 
 
 def _in_currency(paid: Floats, spec: LoanSpec, conversion: Floats, horizon: int, commitment: Floats,
@@ -262,9 +279,13 @@ def simulate(inp: ModelInputs, allocation: AllocationStep | None = None) -> Simu
     nominal: dict[int, DebtService] = {}
     debt: dict[int, DebtService] = {}
     bought: dict[int, Floats] = {}
+    guaranteed: dict[int, Floats] = {}
     for spec in inp.loans:
         nominal[spec.source], debt[spec.source] = _in_currency(paid[:, :, spec.source], spec, conv[spec.usd], H,
                                                                commitment[:, spec.source], window[spec.source])
+        if spec.guarantee_fee is not None:
+            nominal[spec.source], debt[spec.source], guaranteed[spec.source] = _guaranteed(
+                nominal[spec.source], debt[spec.source], spec, spec.guarantee_fee, conv[spec.usd])
         for bd in inp.buy_downs:
             if bd.loan == spec.source:
                 nominal[spec.source], debt[spec.source], bought[bd.source] = _bought_down(
@@ -327,4 +348,4 @@ def simulate(inp: ModelInputs, allocation: AllocationStep | None = None) -> Simu
     return Simulation(costs=proj, cells=cells, allocation=alloc, paid=paid, debt=debt, ppp=ppp,
                       fiscal=fiscal, metrics=metrics, loan_grant_element=loan_ge, reached_funded=funded,
                       plan_cost=plan_cost, dsf=dsf, ppp_value_for_money=vfm, line_cost=full.amount,
-                      bought_down=bought)
+                      bought_down=bought, guaranteed=guaranteed)

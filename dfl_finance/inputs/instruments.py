@@ -133,6 +133,24 @@ def _loan_buy_down_problems(i: int, s: Source, sc: Scenario, ids: dict[str, int]
     return out
 
 
+def _guarantee_problems(i: int, s: Source, sc: Scenario) -> list[Problem]:
+    """A guarantee lowers the loan's rate, and is not written with a buy-down of the same loan."""
+    g = s.guarantee
+    if g is None:
+        return []
+    where = f"source[{i}].guarantee"
+    out: list[Problem] = []
+    if s.rate is not None and g.rate >= s.rate:
+        out.append(Problem(f"{where}.rate", f"must be below the loan's rate without the guarantee ({s.rate:g})",
+                           g.rate))
+    bought = s.buy_down is not None or any(o.kind == "grant" and o.buy_down is not None and o.buy_down.loan == s.id
+                                           for o in sc.source)
+    if bought:
+        out.append(Problem(where, "a guaranteed loan cannot also be bought down here (write the rate the borrower "
+                           "pays with both as the guarantee's rate)", has_value=False))
+    return out
+
+
 def instrument_problems(sc: Scenario) -> list[Problem]:
     """Every problem of the scenario's instruments: a swap's and a levy's fields, a buy-down on a loan's side, a
     buy-down on a grant's side without its loan (docs/method.md, *Instruments*)."""
@@ -145,6 +163,9 @@ def instrument_problems(sc: Scenario) -> list[Problem]:
         if s.kind != "swap":
             out += [Problem(f"{where}.{f}", f"only swap sources have this field (kind is {s.kind})", getattr(s, f))
                     for f in SWAP_FIELDS if getattr(s, f) is not None]
+        if s.kind != "loan" and s.guarantee is not None:
+            out.append(Problem(f"{where}.guarantee", f"only loan sources have this field (kind is {s.kind})",
+                               s.guarantee))
         if s.kind != "levy" and s.base is not None:
             out.append(Problem(f"{where}.base", f"only levy sources have this field (kind is {s.kind})", s.base))
         if s.kind in ("swap", "levy"):
@@ -157,6 +178,7 @@ def instrument_problems(sc: Scenario) -> list[Problem]:
             out += _levy_problems(s, where, sc)
         elif s.kind == "loan":
             out += _loan_buy_down_problems(i, s, sc, ids)
+            out += _guarantee_problems(i, s, sc)
         elif s.kind == "grant" and s.buy_down is not None:
             if s.buy_down.loan is None:
                 out.append(Problem(f"{where}.buy_down.loan", "a buy-down on a grant names the loan whose interest "

@@ -547,6 +547,21 @@ class BuyDown(_Model):
                                 unit="1/yr", ge=0.0, le=1.0, allowed="below the loan's rate; required on a loan")
 
 
+class Guarantee(_Model):
+    """A loan's ``guarantee``: a partner guarantees part of it, so that the lender lends at a lower rate
+    (docs/method.md, *Instruments*)."""
+
+    by: Name = _field(description="The guarantor (IDA, MIGA, a bilateral agency, a guarantee fund): the guaranteed "
+                      "share is its contingent liability", min_length=1, max_length=200, allowed=NAME_RULE)
+    share: float = _field(description="Share of the loan's outstanding balance that is guaranteed", unit="share",
+                          gt=0.0, le=1.0)
+    fee: float = _field(0.0, description="Guarantee fee the borrower pays each year on the guaranteed share of the "
+                        "balance outstanding at the end of the year before (reported as fees)", unit="1/yr", ge=0.0,
+                        le=0.1)
+    rate: float = _field(description="The loan's rate with the guarantee (the loan's own rate is the rate without "
+                         "it)", unit="1/yr", ge=0.0, le=1.0, allowed="below the loan's rate")
+
+
 class Share(_Model):
     """A source's ``disbursement_share``: the distribution of the share of its pledge that disburses (0..1)."""
 
@@ -682,6 +697,10 @@ class Source(_Model):
         "or one per projection year from start_year; the levy pays rate x base a year, earmarked to connectivity",
         unit="currency/yr", allowed=">= 0; a list has one value per projection year",
         bounds={"ge": 0.0, "le": MAX_AMOUNT})
+    guarantee: Guarantee | None = _field(None, description="loan: a partner guarantees part of it, e.g. {by = \"IDA\", "
+                                         "share = 0.5, fee = 0.005, rate = 0.06}: the loan is at `rate`, the borrower "
+                                         "pays the fee on the guaranteed balance, and the guaranteed share is a "
+                                         "contingent liability of the guarantor")
 
     @property
     def label(self) -> str:

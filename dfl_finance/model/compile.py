@@ -21,7 +21,7 @@ from dfl_finance.engine.model import BuyDown, GapBond, LoanSpec, ModelInputs
 from dfl_finance.engine.prices import Prices, fx_from_inflation, index_from_rates, real_discount_factors
 from dfl_finance.inputs.profiles import MacroData, macro_data, real_exchange_trend
 from dfl_finance.inputs.uncertain import PLEDGE_LAG, PLEDGE_MATERIALISES, PLEDGE_SHARE
-from dfl_finance.model.instruments import instrument_caps, loan_buy_downs
+from dfl_finance.model.instruments import guaranteed_terms, instrument_caps, loan_buy_downs
 from dfl_finance.model.sizing import check_memory
 from dfl_finance.vocabulary import (
     COST_CLASSES,
@@ -469,11 +469,12 @@ def _loan_specs(scenario: Scenario, draws: int = 1,
             repayment, grace = _given(s.repayment, "repayment"), _given(s.grace_years, "grace_years")
             maturity, schedule = _given(s.maturity_years, "maturity_years"), s.schedule
             rates = value(("source", i, "rate"), _given(s.rate, "rate"))
+            rates, guarantee = guaranteed_terms(s, rates)  # a guaranteed loan: its rate with the guarantee and fee
             # external debt: a loan in USD (in a USD scenario every loan: its lenders are abroad)
             external = usd or local == USD
             loans.append(LoanSpec(i, *_per_draw(lambda r: repayment_profile(repayment, r, grace, maturity, schedule),
                                                 rates), s.front_end_fee or 0.0, s.commitment_fee or 0.0, usd,
-                                  external))
+                                  external, **guarantee))
         elif s.kind == "ppp":
             years = _given(s.contract_years, "contract_years")
             rates = value(("source", i, "return_rate"), _given(s.return_rate, "return_rate"))

@@ -6,19 +6,19 @@ becomes the same :class:`~dfl_finance.engine.model.BuyDown` as one written on th
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from dfl_finance.engine import Floats
 from dfl_finance.engine.financing import SourceInputs
-from dfl_finance.engine.instruments import buy_down_share, levy_yield, swap_counterpart
+from dfl_finance.engine.instruments import buy_down_share, guarantee_charge, levy_yield, swap_counterpart
 from dfl_finance.engine.model import BuyDown, LoanSpec
 from dfl_finance.inputs.instruments import connectivity_programmes
 from dfl_finance.vocabulary import COST_CLASSES
 
 if TYPE_CHECKING:
-    from dfl_finance.inputs.models import Scenario
+    from dfl_finance.inputs.models import Scenario, Source
 
 #: A field's value in each draw (D,): the sampled values where there are some, else the scenario's.
 Value = Callable[[tuple[str | int, ...], "float | None"], Floats]
@@ -88,3 +88,15 @@ def cancelled_service(scenario: Scenario, conversion: Callable[[bool], Floats], 
             conv = conversion(in_usd(scenario, scenario.source_currency(s)))[:, :Y]
             out += np.where(window[i][None, :], _path(s.debt_service, Y)[None, :], 0.0) / conv
     return out
+
+
+def guaranteed_terms(source: Source, rates: Floats) -> tuple[Floats, dict[str, Any]]:
+    """A loan's charge on its outstanding balance (D,) and the guarantee fields of its
+    :class:`~dfl_finance.engine.model.LoanSpec`: with a ``guarantee``, the rate with it plus the fee on the
+    guaranteed share (:func:`~dfl_finance.engine.instruments.guarantee_charge`; the rate without it, ``rate``, is
+    then only the comparison), else ``rates`` unchanged and no fields."""
+    g = source.guarantee
+    if g is None:
+        return rates, {}
+    charge = guarantee_charge(np.full(rates.shape, g.rate), g.share, g.fee)
+    return charge, {"guarantee_fee": np.full(rates.shape, g.share * g.fee), "guaranteed_share": g.share}

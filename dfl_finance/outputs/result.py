@@ -582,12 +582,15 @@ class Result:
         return out
 
     def _instrument_metrics(self, factors: Floats) -> dict[str, Floats]:
-        """The debt service cancelled by swaps (docs/method.md, *Instruments*): the sum of its rounded yearly
-        amounts in the basis, 0 without a swap (there whatever the sources, as the multilateral metrics)."""
+        """The debt service cancelled by swaps (the sum of its rounded yearly amounts in the basis) and the peak of
+        the guaranteed part of the loans outstanding (docs/method.md, *Instruments*); 0 without a swap or a
+        guarantee (there whatever the sources, as the multilateral metrics)."""
         inp = self.inputs
         Y = self.scenario.scenario.years
         cancelled = cancelled_service(self.scenario, inp.conversion, inp.sources.window, self.draws)
-        return {"total_debt_service_cancelled": _rows_added_up(cancelled, factors[:, :Y], self.digits, (1,))}
+        guaranteed = sum((g * factors for g in self.sim.guaranteed.values()), np.zeros_like(factors))
+        return {"total_debt_service_cancelled": _rows_added_up(cancelled, factors[:, :Y], self.digits, (1,)),
+                "peak_guaranteed_outstanding": np.round(guaranteed.max(axis=1), self.digits) + 0.0}
 
     def _multilateral_metrics(self, factors: Floats) -> dict[str, Floats]:
         """GPE's domestic-financing check and the interest bought down (docs/method.md, *Multilateral rules*): the
