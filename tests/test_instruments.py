@@ -127,6 +127,23 @@ def test_a_swap_of_usd_10_m_of_service_at_a_50_percent_counterpart_rate():
     assert run(_scenario([{"id": "mof", "kind": "domestic"}])).summary()["total_debt_service_cancelled"] == 0
 
 
+def test_a_swap_lowers_the_country_s_debt_service_and_its_pv_in_the_dsf_view():
+    """Known answer, worked by hand: exports USD 200 M, revenue 150 M, GDP 1 bn, an existing external debt service of
+    20 M a year and a PV of external debt of 300 M. The swap cancels 10 M a year in 2026 and 2027: debt service /
+    exports falls by 10 / 200 = 0.05 to (20 - 10) / 200 = 0.05; debt service / revenue by 10 / 150 = 0.066667. At
+    the end of 2026 the PV of external debt falls by the 10 M cancelled in 2027, 10 / 1.05 = 9.5238 M: 0.009524 of
+    GDP, to 0.3 - 0.009524 = 0.290476; at the end of 2027 nothing cancelled is left to fall due."""
+    d = _swap().model_dump(exclude_none=True)
+    d["debt"] = {"capacity": "medium", "data_year": 2026, "gdp": 1e9, "exports": 2e8, "revenue": 1.5e8,
+                 "external_debt_service": 2e7, "pv_external_debt": 3e8}
+    dsf = run(scenario_from_dict(d)).dsf_df().set_index(["ratio", "year"])
+    assert_allclose(dsf.loc[("debt_service_exports", 2026), ["plan", "total"]].to_numpy(float), [-0.05, 0.05])
+    assert_allclose(dsf.loc[("debt_service_revenue", 2027), "plan"], -10 / 150)
+    assert_allclose(dsf.loc[("pv_debt_gdp", 2026), ["plan", "total"]].to_numpy(float),
+                    [-10e6 / 1.05 / 1e9, 0.3 - 10e6 / 1.05 / 1e9])
+    assert_allclose(dsf.loc[("pv_debt_gdp", 2027), "plan"], 0.0, atol=1e-15)
+
+
 def test_a_swap_pays_only_in_its_window_and_per_year_as_written():
     r = run(_swap(service=[4e6, 8e6], first_year=2027))
     assert_allclose(_paid(r, "swap"), [0.0, 4e6])

@@ -18,7 +18,14 @@ import numpy as np
 from dfl_finance.engine import Bools, Floats
 from dfl_finance.engine.costs import CostInputs, CostProjection, project_costs, whole_units
 from dfl_finance.engine.discount import present_value, present_value_at
-from dfl_finance.engine.dsf import DsfInputs, dsf_metrics, dsf_paths, dsf_ratios, pv_outstanding
+from dfl_finance.engine.dsf import (
+    DsfInputs,
+    dsf_metrics,
+    dsf_paths,
+    dsf_ratios,
+    present_value_ahead,
+    pv_outstanding,
+)
 from dfl_finance.engine.financing import DOMESTIC, Allocation, SourceInputs, allocate, cell_costs
 from dfl_finance.engine.fiscal import budget_path, cost_metrics, financing_metrics, fiscal_arrays, recurrent_metrics
 from dfl_finance.engine.instruments import guaranteed_outstanding, split_guarantee_fee
@@ -90,6 +97,9 @@ class ModelInputs:
     #: discount factors (D, H) of constant-price flows at other rates (PV_RATES: 5pct, borrowing_rate, social_rate)
     discount_at: dict[str, Floats] = field(default_factory=dict)
     buy_downs: tuple[BuyDown, ...] = ()  # grants that pay part of a loan's interest
+    #: (D, Y) constant local prices: the existing external debt service that swaps cancel in each plan year (None:
+    #: no swap); the DSF view takes it off the country's debt service and its PV (docs/method.md, *Instruments*)
+    cancelled_service: Floats | None = None
 
     def conversion(self, usd: bool) -> Floats:
         """(D, H) constant local prices -> nominal local currency (``usd`` False) or nominal USD."""
@@ -334,6 +344,10 @@ def simulate(inp: ModelInputs, allocation: AllocationStep | None = None) -> Simu
         external_service = sum((nominal[s.source].payments for s in abroad), zeros)
         pv = sum((pv_outstanding(nominal[s.source].disbursed[:, :Y],
                                  unit_payments(*common_profile(s.profile, s.rate)), H) for s in abroad), zeros)
+        if inp.cancelled_service is not None:  # a swap: the cancelled service no longer falls due, nor counts in PV
+            cancelled = np.pad(inp.cancelled_service, ((0, 0), (0, H - Y))) * conv[True]
+            external_service = external_service - cancelled
+            pv = pv - present_value_ahead(cancelled)
         # contingent: the capital of user-pays PPPs (the government's only if the operator fails)
         ppp_capital = sum((ppp[s.source].outstanding for s in inp.ppps if not s.public), zeros) * conv[True]
         dsf = dsf_ratios(pv, external_service, ppp_capital, inp.dsf, usd, rer,

@@ -21,7 +21,7 @@ from dfl_finance.engine.model import BuyDown, GapBond, LoanSpec, ModelInputs
 from dfl_finance.engine.prices import Prices, fx_from_inflation, index_from_rates, real_discount_factors
 from dfl_finance.inputs.profiles import MacroData, macro_data, real_exchange_trend
 from dfl_finance.inputs.uncertain import PLEDGE_LAG, PLEDGE_MATERIALISES, PLEDGE_SHARE
-from dfl_finance.model.instruments import guaranteed_terms, instrument_caps, loan_buy_downs
+from dfl_finance.model.instruments import cancelled_service, guaranteed_terms, instrument_caps, loan_buy_downs
 from dfl_finance.model.sizing import check_memory
 from dfl_finance.vocabulary import (
     COST_CLASSES,
@@ -685,6 +685,8 @@ def build_model_inputs(scenario: Scenario, draws: int = 1, data: MacroData | Non
         domestic_cap=caps.sum(axis=1) if domestic else None,
         discount_at=discount_at_rates(scenario, prices, H),
         buy_downs=buy_downs(scenario, sources) + loan_buy_downs(scenario, sources, loans),
+        cancelled_service=cancelled_service(scenario, lambda usd: prices.to_currency(usd, H), sources.window, draws)
+        if any(s.kind == "swap" for s in scenario.source) else None,
     )
 
 

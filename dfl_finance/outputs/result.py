@@ -42,7 +42,6 @@ from dfl_finance.inputs.profiles import MacroData
 from dfl_finance.inputs.rules import comparability
 from dfl_finance.inputs.uncertain import drawn_inputs, flat_note
 from dfl_finance.model.compile import Samples, build_model_inputs, cell_names
-from dfl_finance.model.instruments import cancelled_service
 from dfl_finance.model.samples import with_point
 from dfl_finance.outputs.formatting import basis_currency, currency_of
 from dfl_finance.outputs.rounding import add_up, round_cumulative, round_to
@@ -585,9 +584,10 @@ class Result:
         """The debt service cancelled by swaps (the sum of its rounded yearly amounts in the basis) and the peak of
         the guaranteed part of the loans outstanding (docs/method.md, *Instruments*); 0 without a swap or a
         guarantee (there whatever the sources, as the multilateral metrics)."""
-        inp = self.inputs
         Y = self.scenario.scenario.years
-        cancelled = cancelled_service(self.scenario, inp.conversion, inp.sources.window, self.draws)
+        cancelled = self.inputs.cancelled_service
+        if cancelled is None:
+            cancelled = np.zeros((self.draws, Y))
         guaranteed = sum((g * factors for g in self.sim.guaranteed.values()), np.zeros_like(factors))
         return {"total_debt_service_cancelled": _rows_added_up(cancelled, factors[:, :Y], self.digits, (1,)),
                 "peak_guaranteed_outstanding": np.round(guaranteed.max(axis=1), self.digits) + 0.0}
