@@ -333,3 +333,29 @@ def test_each_new_field_refuses_a_value_out_of_range(source):
     with pytest.raises(ScenarioError) as exc:
         _scenario([source])
     assert "source[0]" in str(exc.value)
+
+
+# ------------------------------------------------------------------------------ the bundled Kenya options
+
+def test_the_kenya_instrument_options_run_and_each_uses_its_instrument():
+    """scenarios/instruments/: one Kenya option per instrument, the plan of the bundled Kenya options unchanged."""
+    from dfl_finance import load_scenario
+    from tests.conftest import ROOT
+
+    folder = ROOT / "scenarios" / "instruments"
+    plan = run(load_scenario(ROOT / "scenarios" / "kenya-domestic.toml")).summary()["total_cost"]
+    got = {p.stem: run(load_scenario(p)) for p in sorted(folder.glob("*.toml"))}
+    assert set(got) == {"kenya-ida-buy-down", "kenya-debt-swap", "kenya-usf-levy", "kenya-guaranteed-loan"}
+    for r in got.values():
+        assert r.summary()["total_cost"] == pytest.approx(plan)  # the same plan, the same uncertain rows
+    assert got["kenya-ida-buy-down"].summary()["total_interest_bought_down"] > 0
+    ge = run(load_scenario(ROOT / "scenarios" / "kenya-ida-gpe.toml")).summary()["grant_element__ida"]
+    assert got["kenya-ida-buy-down"].summary()["grant_element__ida"] > ge
+    swap = got["kenya-debt-swap"]
+    assert swap.summary()["total_debt_service_cancelled"] > 0
+    fin = swap.financing_df()
+    counterpart = fin.loc[fin["source"] == "swap", "amount"].sum()
+    assert counterpart <= 0.5 * swap.summary()["total_debt_service_cancelled"] + 1.0
+    fin = got["kenya-usf-levy"].financing_df()
+    assert set(fin.loc[(fin["source"] == "usf") & (fin["amount"] > 0), "programme"]) == {"connectivity"}
+    assert got["kenya-guaranteed-loan"].summary()["peak_guaranteed_outstanding"] > 0
