@@ -685,8 +685,9 @@ def build_model_inputs(scenario: Scenario, draws: int = 1, data: MacroData | Non
         domestic_cap=caps.sum(axis=1) if domestic else None,
         discount_at=discount_at_rates(scenario, prices, H),
         buy_downs=buy_downs(scenario, sources) + loan_buy_downs(scenario, sources, loans),
-        cancelled_service=cancelled_service(scenario, lambda usd: prices.to_currency(usd, H), sources.window, draws)
-        if any(s.kind == "swap" for s in scenario.source) else None,
+        cancelled_service=cancelled_service(
+            scenario, lambda s: prices.to_currency(in_usd(scenario, scenario.source_currency(s)), H), sources.window,
+            draws) if any(s.kind == "swap" for s in scenario.source) else None,
     )
 
 

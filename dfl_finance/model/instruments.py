@@ -74,19 +74,16 @@ def loan_buy_downs(scenario: Scenario, sources: SourceInputs, loans: Sequence[Lo
     return tuple(out)
 
 
-def cancelled_service(scenario: Scenario, conversion: Callable[[bool], Floats], window: np.ndarray,
+def cancelled_service(scenario: Scenario, conversion: Callable[[Source], Floats], window: np.ndarray,
                       draws: int) -> Floats:
     """The external debt service the scenario's swaps cancel in each plan year, in constant local prices (D, Y):
-    each swap's ``debt_service`` in its window years, in its currency at current prices, divided by ``conversion``
-    (``usd`` -> (D, >= Y) constant local prices to the nominal currency). 0 without a swap."""
-    from dfl_finance.model.compile import in_usd  # (compile imports this module: at call time)
-
+    each swap's ``debt_service`` in its window years, in its currency at current prices, divided by
+    ``conversion(source)`` ((D, >= Y): constant local prices to the swap's nominal currency). 0 without a swap."""
     Y = window.shape[1]
     out = np.zeros((draws, Y))
     for i, s in enumerate(scenario.source):
         if s.kind == "swap":
-            conv = conversion(in_usd(scenario, scenario.source_currency(s)))[:, :Y]
-            out += np.where(window[i][None, :], _path(s.debt_service, Y)[None, :], 0.0) / conv
+            out += np.where(window[i][None, :], _path(s.debt_service, Y)[None, :], 0.0) / conversion(s)[:, :Y]
     return out
 
 
