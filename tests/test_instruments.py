@@ -278,6 +278,8 @@ _GRANT = {"id": "gpe", "kind": "grant"}
      "below the loan's rate (0.05)", 0.06),
     ([_GRANT, {**_LOAN_5PCT, "buy_down": {"by": "gpe", "rate": 0.01, "loan": "ida"}}], "source[1].buy_down.loan",
      "written on the grant's side", "ida"),
+    ([_GRANT, {**_LOAN_5PCT, "buy_down": {"by": "gpe", "rate": 0.01, "share": 0.5}}], "source[1].buy_down.share",
+     "written on the grant's side", 0.5),
     ([{**_GRANT, "eligible": ["a"]}, {**_LOAN_5PCT, "buy_down": {"by": "gpe", "rate": 0.01}}],
      "source[0].eligible", "not cost cells", ["a"]),
     ([{**_GRANT, "buy_down": {"share": 0.5}}, _LOAN_5PCT], "source[0].buy_down.loan", "names the loan", None),
@@ -359,3 +361,16 @@ def test_the_kenya_instrument_options_run_and_each_uses_its_instrument():
     fin = got["kenya-usf-levy"].financing_df()
     assert set(fin.loc[(fin["source"] == "usf") & (fin["amount"] > 0), "programme"]) == {"connectivity"}
     assert got["kenya-guaranteed-loan"].summary()["peak_guaranteed_outstanding"] > 0
+
+
+def test_the_app_s_sources_table_keeps_the_instruments():
+    """A table edit in the app keeps a swap's, a levy's, a guarantee's and a loan-side buy-down's fields as they were
+    (they are not columns of the sources table: HIDDEN_SOURCE_FIELDS)."""
+    from dfl_finance import load_scenario
+    from dfl_finance.app.editing import scenario_from_tables, tables_of
+    from tests.conftest import ROOT
+
+    for path in sorted((ROOT / "scenarios" / "instruments").glob("*.toml")):
+        sc = load_scenario(path)
+        progs, lines, sources = tables_of(sc)
+        assert scenario_from_tables(sc, progs, lines, sources).source == sc.source, path.name

@@ -87,7 +87,7 @@ def _loan_buy_down_problems(i: int, s: Source, sc: Scenario, ids: dict[str, int]
         return []
     where = f"source[{i}].buy_down"
     out: list[Problem] = []
-    if bd.loan is not None or "share" in bd.model_fields_set:
+    if bd.loan is not None or bd.share != 1.0:  # (share at its default, 1, is the same buy-down written in full)
         out.append(Problem(f"{where}.loan" if bd.loan is not None else f"{where}.share", "on a loan, a buy-down says "
                            "by (the grant that pays) and rate (the rate the borrower pays); loan and share are "
                            "written on the grant's side", bd.loan if bd.loan is not None else bd.share))
