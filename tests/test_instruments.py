@@ -200,6 +200,20 @@ def test_a_usf_levy_path_pays_connectivity():
     assert set(usf["source_kind"]) == {"domestic"}
 
 
+def test_a_levy_s_base_is_in_current_prices():
+    """Known answer: a KES scenario with 10% inflation (prices of 2026); a base of KES 100 M in 2026 and 110 M in 2027
+    in current prices at 1% raises 1.0 M and 1.1 M current, 1.0 M and 1.1 / 1.1 = 1.0 M in prices of 2026."""
+    sc = scenario_from_dict({
+        "scenario": {"name": "Levy KES", "start_year": 2026, "years": 2, "post_horizon_years": 0, "currency": "KES"},
+        "macro": {"inflation": 0.10, "usd_inflation": 0.0, "fx_rate": 130.0},
+        "context": {"schools": 0, "learners": 0, "teachers": 0, "education_budget": 1e12},
+        "programme": _TWO,
+        "source": [{"id": "usf", "kind": "levy", "base": [100e6, 110e6], "rate": 0.01},
+                   {"id": "mof", "kind": "domestic"}],
+    })
+    assert_allclose(_paid(run(sc), "usf"), [1e6, 1e6])
+
+
 def test_a_levy_with_eligible_pays_what_it_names():
     sc = _scenario([{"id": "usf", "kind": "levy", "base": 100e6, "rate": 0.015, "eligible": ["emis"]},
                     {"id": "mof", "kind": "domestic"}], programmes=_TWO)
