@@ -9,7 +9,13 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
 from dfl_finance import ScenarioError, run, scenario_from_dict
-from dfl_finance.engine.instruments import buy_down_share, levy_yield, swap_counterpart
+from dfl_finance.engine.instruments import (
+    buy_down_share,
+    guarantee_charge,
+    levy_yield,
+    split_guarantee_fee,
+    swap_counterpart,
+)
 from dfl_finance.engine.loans import bought_down
 from dfl_finance.inputs.instruments import connectivity_programmes
 
@@ -272,6 +278,19 @@ def test_a_guaranteed_loan_s_rate_and_service():
     without = run(_scenario([_COMMERCIAL, {"id": "mof", "kind": "domestic"}]))
     assert_allclose(without.fiscal_df().set_index("year").loc[[2027, 2028], "debt_service"], [58.0, 54.0])
     assert without.summary()["peak_guaranteed_outstanding"] == 0
+
+
+@given(rate=st.floats(0.0, 0.3), share=st.floats(0.01, 1.0), fee=st.floats(0.0, 0.1),
+       balance=st.lists(st.floats(0.0, 1e9), min_size=1, max_size=20))
+def test_a_guarantee_s_charge_splits_into_interest_at_the_rate_and_the_fee(rate, share, fee, balance):
+    """The charge ``(rate + share x fee) x balance`` splits into ``rate x balance`` (interest) and ``share x fee x
+    balance`` (the fee), nothing created or lost."""
+    b = np.array([balance])
+    charge_rate = guarantee_charge(np.array([rate]), share, fee)
+    interest, fees = split_guarantee_fee(charge_rate[:, None] * b, charge_rate, np.array([share * fee]))
+    assert_allclose(interest + fees, charge_rate[:, None] * b, rtol=1e-12, atol=1e-6)
+    assert_allclose(interest, rate * b, rtol=1e-9, atol=1e-6)
+    assert_allclose(fees, share * fee * b, rtol=1e-9, atol=1e-6)
 
 
 # ------------------------------------------------------------------- one broken fixture per validation error
