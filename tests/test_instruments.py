@@ -278,6 +278,16 @@ def test_a_guaranteed_loan_s_rate_and_service():
     without = run(_scenario([_COMMERCIAL, {"id": "mof", "kind": "domestic"}]))
     assert_allclose(without.fiscal_df().set_index("year").loc[[2027, 2028], "debt_service"], [58.0, 54.0])
     assert without.summary()["peak_guaranteed_outstanding"] == 0
+    # the DSF view (GDP 1,000 a year): the guaranteed part is a memo row, the guarantor's; the country's PV of debt
+    # and its debt service are the whole loan's
+    d = r.scenario.model_dump(exclude_none=True)
+    d["debt"] = {"gdp": 1000.0, "exports": 200.0, "revenue": 150.0}
+    dsf = run(scenario_from_dict(d)).dsf_df().set_index(["ratio", "year"])
+    assert_allclose(dsf.loc[("guaranteed_gdp", 2026), "plan"], 0.08)
+    assert_allclose(dsf.loc[("guaranteed_gdp", 2027), "plan"], 0.04)
+    assert_allclose(dsf.loc[("debt_service_exports", 2027), "plan"], 54.4 / 200)
+    assert "guaranteed_gdp" not in set(run(scenario_from_dict({**d, "source": [
+        _COMMERCIAL, {"id": "mof", "kind": "domestic"}]})).dsf_df()["ratio"])
 
 
 @given(rate=st.floats(0.0, 0.3), share=st.floats(0.01, 1.0), fee=st.floats(0.0, 0.1),

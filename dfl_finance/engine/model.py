@@ -352,6 +352,8 @@ def simulate(inp: ModelInputs, allocation: AllocationStep | None = None) -> Simu
         ppp_capital = sum((ppp[s.source].outstanding for s in inp.ppps if not s.public), zeros) * conv[True]
         dsf = dsf_ratios(pv, external_service, ppp_capital, inp.dsf, usd, rer,
                          domestic_pv_usd=_domestic_pv_usd(inp, nominal, gap, conv))
+        if guaranteed:  # memo: the guarantors' contingent liability (not in the country's ratios)
+            dsf["guaranteed_gdp"] = sum(guaranteed.values(), zeros) * conv[True] / dsf["gdp"]
         # the years of the plan and of its repayments, as in dsf.csv
         owed = debt_total + ppp_total
         last = np.where(owed > 0, np.arange(H)[None, :], -1).max(axis=1)

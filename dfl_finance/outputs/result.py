@@ -189,8 +189,10 @@ class Result:
         baseline), the threshold for the country's capacity, whether the ratio (total, else plan) is above it, and
         the ``headroom``: how much more PV of debt (or debt service) in USD the ratio allows before the threshold.
         ``pv_public_debt_gdp`` is total public debt (external and domestic) against the LIC-DSF benchmark;
-        ``ppp_contingent_gdp`` is the LIC-DSF contingent liability of the PPPs (35% of their capital) over GDP.
-        Empty when the scenario has no GDP, exports and revenue ([debt] or the country profile)."""
+        ``ppp_contingent_gdp`` is the LIC-DSF contingent liability of the PPPs (35% of their capital) over GDP;
+        ``guaranteed_gdp`` (only with a guaranteed loan) the guaranteed part of the plan's loans over GDP, a
+        contingent liability of the guarantors, not the country's (a memo, in no ratio of the country). Empty when
+        the scenario has no GDP, exports and revenue ([debt] or the country profile)."""
         if not self.sim.dsf:
             return pd.DataFrame({c: pd.Series(dtype=np.int64 if c == "year" else object
                                               if c in ("scenario", "ratio", "currency") else float)
@@ -213,6 +215,10 @@ class Result:
         frames.append(pd.DataFrame({
             "scenario": self.name, "year": years, "ratio": "ppp_contingent_gdp", "plan": d["ppp_contingent_gdp"][:n],
             "total": np.nan, "threshold": np.nan, "above_threshold": False, "headroom": np.nan, "currency": USD}))
+        if "guaranteed_gdp" in d:  # a guarantee: the guarantors' contingent liability, a memo row (docs/method.md)
+            frames.append(pd.DataFrame({
+                "scenario": self.name, "year": years, "ratio": "guaranteed_gdp", "plan": d["guaranteed_gdp"][:n],
+                "total": np.nan, "threshold": np.nan, "above_threshold": False, "headroom": np.nan, "currency": USD}))
         df = pd.concat(frames, ignore_index=True)[TABLE_COLUMNS["dsf"]]
         df["headroom"] = round_to(df["headroom"].to_numpy(dtype=float), minor_unit_digits(USD))
         for col in ("plan", "total", "threshold"):
