@@ -21,7 +21,13 @@ from dfl_finance.engine.model import BuyDown, GapBond, LoanSpec, ModelInputs
 from dfl_finance.engine.prices import Prices, fx_from_inflation, index_from_rates, real_discount_factors
 from dfl_finance.inputs.profiles import MacroData, macro_data, real_exchange_trend
 from dfl_finance.inputs.uncertain import PLEDGE_LAG, PLEDGE_MATERIALISES, PLEDGE_SHARE
-from dfl_finance.model.instruments import cancelled_service, guaranteed_terms, instrument_caps, loan_buy_downs
+from dfl_finance.model.instruments import (
+    cancelled_service,
+    guaranteed_terms,
+    instrument_caps,
+    instrument_cells,
+    loan_buy_downs,
+)
 from dfl_finance.model.sizing import check_memory
 from dfl_finance.vocabulary import (
     COST_CLASSES,
@@ -360,6 +366,7 @@ def build_source_inputs(scenario: Scenario, draws: int = 1, prices: Prices | Non
     for i, s in enumerate(sources):
         if isinstance(s.annual_cap, list) and ("source", i, "annual_cap") not in value.samples:
             annual_cap[:, i, :] = np.asarray(s.annual_cap, dtype=float)[None, :Y]
+    instrument_caps(scenario, value, annual_cap)  # a swap's counterpart, a levy's yield
     commitment = value.columns([("source", i, "commitment") for i in range(S)], [opt(s.commitment) for s in sources])
     committed = commitment.copy()  # as committed, before the pledges of a risk draw (a match on commitments)
     draw_window = None
@@ -380,7 +387,7 @@ def build_source_inputs(scenario: Scenario, draws: int = 1, prices: Prices | Non
             draw_window[:, i] = ((years[None, :] >= first + lag[:, None]) & (years[None, :] <= last + lag[:, None]))
     eligible = eligible_cells(scenario)
     _multilateral_ceilings(scenario, value, committed, commitment, ratio, match_on, eligible)
-    instrument_caps(scenario, value, annual_cap, eligible)
+    instrument_cells(scenario, eligible)
     order = cell_order(scenario.programme)
     return SourceInputs(
         draw_window=draw_window,

@@ -33,14 +33,11 @@ def _path(given: float | list[float] | None, years: int) -> Floats:
     return np.full(years, float(given))
 
 
-def instrument_caps(scenario: Scenario, value: Value, annual_cap: Floats, eligible: np.ndarray) -> None:
+def instrument_caps(scenario: Scenario, value: Value, annual_cap: Floats) -> None:
     """In place: a swap pays at most its counterpart each year (``counterpart_share x debt_service``) and a levy at
     most what it raises (``rate x base``), in the source's currency at current prices, as ``annual_cap`` (D, S, Y)
-    takes them; a levy without ``eligible`` pays the connectivity programmes only; a grant that buys down a loan
-    (``[source.buy_down] by`` on the loan) pays no cost cell. ``eligible`` (S, C)."""
+    takes them (before a risk draw's pledges scale the caps: a swap may not materialise)."""
     Y = annual_cap.shape[2]
-    ids = {s.id: i for i, s in enumerate(scenario.source)}
-    cells = [p.id for p in scenario.programme for _ in COST_CLASSES]
     for i, s in enumerate(scenario.source):
         if s.kind == "swap":
             share = value(("source", i, "counterpart_share"), s.counterpart_share or 0.0)
@@ -49,9 +46,17 @@ def instrument_caps(scenario: Scenario, value: Value, annual_cap: Floats, eligib
         elif s.kind == "levy":
             rate = value(("source", i, "rate"), s.rate or 0.0)
             annual_cap[:, i, :] = levy_yield(_path(s.base, Y)[None, :] * np.ones((rate.size, 1)), rate)
-            if s.eligible is None:
-                connectivity = set(connectivity_programmes(scenario))
-                eligible[i] = [c in connectivity for c in cells]
+
+
+def instrument_cells(scenario: Scenario, eligible: np.ndarray) -> None:
+    """In place, ``eligible`` (S, C): a levy without ``eligible`` pays the connectivity programmes only; a grant that
+    buys down a loan (``[source.buy_down] by`` on the loan) pays no cost cell."""
+    ids = {s.id: i for i, s in enumerate(scenario.source)}
+    cells = [p.id for p in scenario.programme for _ in COST_CLASSES]
+    for i, s in enumerate(scenario.source):
+        if s.kind == "levy" and s.eligible is None:
+            connectivity = set(connectivity_programmes(scenario))
+            eligible[i] = [c in connectivity for c in cells]
         elif s.kind == "loan" and s.buy_down is not None and s.buy_down.by in ids:
             eligible[ids[s.buy_down.by]] = False
 
