@@ -160,11 +160,13 @@ def test_a_swap_s_pledge_may_not_materialise_in_a_risk_draw():
     """A swap with ``reliability``: in a draw where the pledge does not materialise it pays nothing (its counterpart
     cap scaled by 0), in the others its counterpart."""
     from dfl_finance.inputs.uncertain import PLEDGE_MATERIALISES
-    from dfl_finance.model.compile import build_source_inputs
+    from dfl_finance.model.compile import build_model_inputs, build_source_inputs
 
     sc = _swap(reliability=0.5)
     src = build_source_inputs(sc, draws=2, samples={("source", 0, PLEDGE_MATERIALISES): np.array([1.0, 0.0])})
     assert_allclose(src.annual_cap[:, 0, :], [[5e6, 5e6], [0.0, 0.0]])
+    inputs = build_model_inputs(sc, draws=2, samples={("source", 0, PLEDGE_MATERIALISES): np.array([1.0, 0.0])})
+    assert_allclose(inputs.cancelled_service, [[10e6, 10e6], [0.0, 0.0]])
 
 
 def test_a_usd_swap_in_a_local_currency_scenario_is_converted():

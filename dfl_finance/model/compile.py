@@ -694,7 +694,8 @@ def build_model_inputs(scenario: Scenario, draws: int = 1, data: MacroData | Non
         buy_downs=buy_downs(scenario, sources) + loan_buy_downs(scenario, sources, loans),
         cancelled_service=cancelled_service(
             scenario, lambda s: prices.to_currency(in_usd(scenario, scenario.source_currency(s)), H), sources.window,
-            draws) if any(s.kind == "swap" for s in scenario.source) else None,
+            draws, lambda i: value(("source", i, PLEDGE_MATERIALISES), 1.0))
+        if any(s.kind == "swap" for s in scenario.source) else None,
     )
 
 

@@ -80,15 +80,18 @@ def loan_buy_downs(scenario: Scenario, sources: SourceInputs, loans: Sequence[Lo
 
 
 def cancelled_service(scenario: Scenario, conversion: Callable[[Source], Floats], window: np.ndarray,
-                      draws: int) -> Floats:
+                      draws: int, happens: Callable[[int], Floats] | None = None) -> Floats:
     """The external debt service the scenario's swaps cancel in each plan year, in constant local prices (D, Y):
     each swap's ``debt_service`` in its window years, in its currency at current prices, divided by
-    ``conversion(source)`` ((D, >= Y): constant local prices to the swap's nominal currency). 0 without a swap."""
+    ``conversion(source)`` ((D, >= Y): constant local prices to the swap's nominal currency), times
+    ``happens(i)`` (D,): 1, or 0 in a risk draw where the swap's pledge does not materialise. 0 without a swap."""
     Y = window.shape[1]
     out = np.zeros((draws, Y))
     for i, s in enumerate(scenario.source):
         if s.kind == "swap":
-            out += np.where(window[i][None, :], _path(s.debt_service, Y)[None, :], 0.0) / conversion(s)[:, :Y]
+            m = np.ones(draws) if happens is None else happens(i)
+            out += (np.where(window[i][None, :], _path(s.debt_service, Y)[None, :], 0.0) / conversion(s)[:, :Y]
+                    * m[:, None])
     return out
 
 
