@@ -595,7 +595,8 @@ class Source(_Model):
                                allowed=NAME_RULE)
     kind: SourceKind = _field(description="domestic: the government's own budget; grant: no repayment; "
                               "loan: repaid with interest (see the loan terms); ppp: an operator pays capex, the "
-                              "government pays it back as an annuity")
+                              "government pays it back as an annuity; swap: a debt-for-education swap's counterpart, "
+                              "levy: a universal service fund levy (both domestic money: docs/method.md, Instruments)")
     priority: int | None = _field(None, description="Order of payment, lower first; ties in file order "
                                   "(default: 0, and after every other source for domestic)")
     eligible: list[str] | None = _field(None, description="Cost cells it may pay: programme ids or "
@@ -605,7 +606,8 @@ class Source(_Model):
                               ge=0.0, le=1.0, varies=True)
     currency: Currency | None = _field(None, description="Currency of annual_cap and commitment, and of a loan's "
                                        "credit (its interest and repayments): USD or the scenario's currency "
-                                       "(default: USD for grants and loans, the scenario's for domestic and ppp)",
+                                       "(default: USD for grants, loans and swaps, the scenario's for domestic, "
+                                       "ppp and levy)",
                                        allowed="USD or the scenario's currency")
     annual_cap: AmountValue | list[AmountValue] | None = _field(
         None, description="At most this much per year, in current prices of the source's currency: one amount for "
