@@ -430,3 +430,16 @@ def test_the_app_s_sources_table_keeps_the_instruments():
         sc = load_scenario(path)
         progs, lines, sources = tables_of(sc)
         assert scenario_from_tables(sc, progs, lines, sources).source == sc.source, path.name
+
+
+def test_the_delay_stress_leaves_a_buy_down_grant_s_window_alone():
+    """The delay stress moves every grant's and loan's window; a buy-down grant has none (it pays the interest as
+    it falls due), on either side, so the stressed scenario stays valid and only the loan moves."""
+    from dfl_finance.studies.risk.stress import delay
+
+    for sc in (_loan_side(), _scenario([{"id": "gpe", "kind": "grant", "buy_down": {"loan": "ida", "share": 0.8}},
+                                        _LOAN_5PCT, {"id": "mof", "kind": "domestic"}])):
+        stressed = delay(sc, years=1)
+        gpe, ida = stressed.source[0], stressed.source[1]
+        assert (gpe.first_year, gpe.last_year) == (None, None)
+        assert ida.first_year == 2027

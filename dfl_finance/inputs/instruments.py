@@ -47,6 +47,14 @@ def connectivity_programmes(sc: Scenario) -> list[str]:
     return [p.id for p in sc.programme if is_connectivity(p)]
 
 
+def buy_down_grants(sc: Scenario) -> set[str]:
+    """The ids of the grants that buy down a loan's interest, written on either side: they pay as the interest
+    falls due, so they have no window of their own (a stress that moves windows leaves them)."""
+    out = {s.id for s in sc.source if s.kind == "grant" and s.buy_down is not None}
+    return out | {s.buy_down.by for s in sc.source if s.kind == "loan" and s.buy_down is not None
+                  and s.buy_down.by is not None}
+
+
 def _per_year(field: str, value: object, sc: Scenario) -> list[Problem]:
     years = sc.scenario.years
     if not isinstance(value, list) or len(value) == years:
