@@ -150,6 +150,40 @@ def test_a_swap_lowers_the_country_s_debt_service_and_its_pv_in_the_dsf_view():
     assert_allclose(dsf.loc[("pv_debt_gdp", 2027), "plan"], 0.0, atol=1e-15)
 
 
+def test_a_swap_of_a_loan_of_the_plan_lowers_its_service_and_raises_its_grant_element():
+    """Known answer, worked by hand: ``creditor`` names the plan's loan.
+
+    The loan pays the capex of 100 in 2026 at 5%, repaid 50 + 50 in 2027 and 2028; interest 5 and 2.5. The swap
+    cancels 10 of its 2027 service, the interest first: interest 5 -> 0, principal 50 -> 45 (forgiven: the balance
+    is 50 at the end of 2027 as scheduled). Debt service 45 and 52.5 (without: 55 and 52.5). The counterpart, 50% x 10
+    = 5, pays 5 of the opex of 20 in 2027. Grant element at 5%: 1 - (45 / 1.05 + 52.5 / 1.05^2) / 100 =
+    1 - (42.857143 + 47.619048) / 100 = 0.095238 (without: 0)."""
+    sc = scenario_from_dict({
+        "scenario": {"name": "Loan swap", "start_year": 2026, "years": 3, "post_horizon_years": 0},
+        "context": {"schools": 0, "learners": 0, "teachers": 0, "education_budget": 1e9},
+        "programme": [{"id": "a", "pillar": "infrastructure", "driver": "none", "cost": [
+            {"item": "build", "kind": "fixed_capex", "unit_cost": 100.0, "schedule": [2026]},
+            {"item": "run", "kind": "fixed_opex", "unit_cost": 20.0}]}],
+        "source": [{**_LOAN_5PCT, "eligible": ["a:capex"]},
+                   {"id": "swap", "kind": "swap", "creditor": "ida", "debt_service": [0.0, 10.0, 0.0],
+                    "counterpart_share": 0.5},
+                   {"id": "mof", "kind": "domestic"}],
+    })
+    r = run(sc)
+    ds = r.debt_service_df().set_index("year")
+    assert_allclose(ds.loc[[2027, 2028], "interest"], [0.0, 2.5])
+    assert_allclose(ds.loc[[2027, 2028], "principal"], [45.0, 50.0])
+    assert_allclose(ds.loc[2027, "outstanding"], 50.0)
+    fin = r.financing_df()
+    assert_allclose(fin[fin["source"] == "swap"].groupby("year")["amount"].sum().reindex([2026, 2027, 2028],
+                                                                                        fill_value=0.0),
+                    [0.0, 5.0, 0.0])
+    s = r.summary()
+    assert s["total_debt_service_cancelled"] == pytest.approx(10.0)
+    assert s["grant_element__ida"] == pytest.approx(1 - (45 / 1.05 + 52.5 / 1.05**2) / 100)
+    assert s["grant_element__ida"] == pytest.approx(0.0952380952)
+
+
 def test_a_swap_pays_only_in_its_window_and_per_year_as_written():
     r = run(_swap(service=[4e6, 8e6], first_year=2027))
     assert_allclose(_paid(r, "swap"), [0.0, 4e6])
@@ -349,6 +383,10 @@ _GRANT = {"id": "gpe", "kind": "grant"}
      "source[0].debt_service", "one per projection year", [1.0]),
     ([{"id": "swap", "kind": "swap", "creditor": "Spain", "debt_service": 1.0, "counterpart_share": 0.5,
        "annual_cap": 3.0}], "source[0].annual_cap", "not a cap", 3.0),
+    ([{"id": "swap", "kind": "swap", "creditor": "mof", "debt_service": 1.0, "counterpart_share": 0.5},
+      {"id": "mof", "kind": "domestic"}], "source[0].creditor", "names a domestic source", "mof"),
+    ([{"id": "swap", "kind": "swap", "creditor": "ida", "debt_service": 1.0, "counterpart_share": 0.5,
+       "currency": "KES"}, _LOAN_5PCT], "source[0].creditor", "the loan is in USD and the swap in KES", "ida"),
     ([{"id": "mof", "kind": "domestic", "counterpart_share": 0.5}], "source[0].counterpart_share",
      "only swap sources", 0.5),
     ([{"id": "usf", "kind": "levy", "base": 1.0}], "source[0].rate", "a levy needs base", None),

@@ -100,3 +100,22 @@ def guaranteed_outstanding(outstanding: Floats, share: float) -> Floats:
     [[80.0, 40.0, 0.0]]
     """
     return np.asarray(share * np.asarray(outstanding, dtype=float), dtype=float)
+
+
+def cancel_service(interest: Floats, principal: Floats, cancel: Floats) -> tuple[Floats, Floats, Floats]:
+    """A loan's service with part of it cancelled by a swap (D, H) each: the cancelled amount in each year is at
+    most that year's service, ``c = min(cancel, interest + principal)``, taken off the interest first, then the
+    principal; the balance outstanding follows the schedule (a cancelled repayment is forgiven, not postponed).
+    Returns the interest and principal the borrower still pays, and what was cancelled.
+
+    Examples
+    --------
+    >>> i, p, c = cancel_service(np.array([[0.0, 5.0, 2.5]]), np.array([[0.0, 50.0, 50.0]]),
+    ...                          np.array([[10.0, 10.0, 0.0]]))
+    >>> i.tolist(), p.tolist(), c.tolist()  # nothing falls due in the first year: nothing to cancel
+    ([[0.0, 0.0, 2.5]], [[0.0, 45.0, 50.0]], [[0.0, 10.0, 0.0]])
+    """
+    c = np.minimum(np.asarray(cancel, dtype=float), interest + principal)
+    from_interest = np.minimum(c, interest)
+    return (np.asarray(interest - from_interest, dtype=float), np.asarray(principal - (c - from_interest), dtype=float),
+            np.asarray(c, dtype=float))

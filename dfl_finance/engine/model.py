@@ -28,7 +28,7 @@ from dfl_finance.engine.dsf import (
 )
 from dfl_finance.engine.financing import DOMESTIC, Allocation, SourceInputs, allocate, cell_costs
 from dfl_finance.engine.fiscal import budget_path, cost_metrics, financing_metrics, fiscal_arrays, recurrent_metrics
-from dfl_finance.engine.instruments import guaranteed_outstanding, split_guarantee_fee
+from dfl_finance.engine.instruments import cancel_service, guaranteed_outstanding, split_guarantee_fee
 from dfl_finance.engine.loans import (
     DebtService,
     ServiceTerms,
@@ -100,6 +100,9 @@ class ModelInputs:
     #: (D, Y) constant local prices: the existing external debt service that swaps cancel in each plan year (None:
     #: no swap); the DSF view takes it off the country's debt service and its PV (docs/method.md, *Instruments*)
     cancelled_service: Floats | None = None
+    #: swaps of a loan of the plan: (loan index, (D, Y) the service cancelled each plan year in the loan's nominal
+    #: currency); the loan's debt service falls (docs/method.md, *Instruments*)
+    loan_swaps: tuple[tuple[int, Floats], ...] = ()
 
     def conversion(self, usd: bool) -> Floats:
         """(D, H) constant local prices -> nominal local currency (``usd`` False) or nominal USD."""
@@ -130,6 +133,8 @@ class Simulation:
     #: by guaranteed loan, (D, H) constant local prices: the guaranteed part of its balance at the end of each year, a
     #: contingent liability of the guarantor (docs/method.md, *Instruments*)
     guaranteed: dict[int, Floats] = field(repr=False, default_factory=dict)
+    #: by loan a swap cancels service of, (D, H) constant local prices: the service cancelled
+    cancelled: dict[int, Floats] = field(repr=False, default_factory=dict)
 
 
 def _service_terms(inp: ModelInputs, spec: LoanSpec, conversion: Floats) -> ServiceTerms:
@@ -159,6 +164,17 @@ def _guaranteed(nominal: DebtService, real: DebtService, spec: LoanSpec, fee_rat
     return (replace(nominal, interest=interest, fees=nominal.fees + fee),
             replace(real, interest=interest / conversion, fees=real.fees + fee / conversion),
             guaranteed_outstanding(real.outstanding, spec.guaranteed_share))
+
+
+def _swapped(nominal: DebtService, real: DebtService, service: Floats,
+             conversion: Floats) -> tuple[DebtService, DebtService, Floats]:
+    """A loan's debt service with the service a swap cancels taken off (interest first, then principal), in its
+    nominal currency and in constant local prices, and what was cancelled in constant local prices."""
+    H, Y = nominal.interest.shape[1], service.shape[1]
+    interest, principal, gone = cancel_service(nominal.interest, nominal.principal,
+                                               np.pad(service, ((0, 0), (0, H - Y))))
+    return (replace(nominal, interest=interest, principal=principal),
+            replace(real, interest=interest / conversion, principal=principal / conversion), gone / conversion)
 
 
 def _in_currency(paid: Floats, spec: LoanSpec, conversion: Floats, horizon: int, commitment: Floats,
@@ -290,12 +306,17 @@ def simulate(inp: ModelInputs, allocation: AllocationStep | None = None) -> Simu
     debt: dict[int, DebtService] = {}
     bought: dict[int, Floats] = {}
     guaranteed: dict[int, Floats] = {}
+    cancelled: dict[int, Floats] = {}
     for spec in inp.loans:
         nominal[spec.source], debt[spec.source] = _in_currency(paid[:, :, spec.source], spec, conv[spec.usd], H,
                                                                commitment[:, spec.source], window[spec.source])
         if spec.guarantee_fee is not None:
             nominal[spec.source], debt[spec.source], guaranteed[spec.source] = _guaranteed(
                 nominal[spec.source], debt[spec.source], spec, spec.guarantee_fee, conv[spec.usd])
+        for loan, cancel in inp.loan_swaps:
+            if loan == spec.source:
+                nominal[loan], debt[loan], cancelled[loan] = _swapped(nominal[loan], debt[loan], cancel,
+                                                                      conv[spec.usd])
         for bd in inp.buy_downs:
             if bd.loan == spec.source:
                 nominal[spec.source], debt[spec.source], bought[bd.source] = _bought_down(
@@ -345,9 +366,12 @@ def simulate(inp: ModelInputs, allocation: AllocationStep | None = None) -> Simu
         pv = sum((pv_outstanding(nominal[s.source].disbursed[:, :Y],
                                  unit_payments(*common_profile(s.profile, s.rate)), H) for s in abroad), zeros)
         if inp.cancelled_service is not None:  # a swap: the cancelled service no longer falls due, nor counts in PV
-            cancelled = np.pad(inp.cancelled_service, ((0, 0), (0, H - Y))) * conv[True]
-            external_service = external_service - cancelled
-            pv = pv - present_value_ahead(cancelled)
+            legacy = np.pad(inp.cancelled_service, ((0, 0), (0, H - Y))) * conv[True]
+            external_service = external_service - legacy
+            pv = pv - present_value_ahead(legacy)
+        for s in abroad:  # a swap of a plan loan: its payments are already net; what is still to be cancelled
+            if s.source in cancelled:  # is not owed either
+                pv = pv - present_value_ahead(cancelled[s.source] * conv[True])
         # contingent: the capital of user-pays PPPs (the government's only if the operator fails)
         ppp_capital = sum((ppp[s.source].outstanding for s in inp.ppps if not s.public), zeros) * conv[True]
         dsf = dsf_ratios(pv, external_service, ppp_capital, inp.dsf, usd, rer,
@@ -364,4 +388,4 @@ def simulate(inp: ModelInputs, allocation: AllocationStep | None = None) -> Simu
     return Simulation(costs=proj, cells=cells, allocation=alloc, paid=paid, debt=debt, ppp=ppp,
                       fiscal=fiscal, metrics=metrics, loan_grant_element=loan_ge, reached_funded=funded,
                       plan_cost=plan_cost, dsf=dsf, ppp_value_for_money=vfm, line_cost=full.amount,
-                      bought_down=bought, guaranteed=guaranteed)
+                      bought_down=bought, guaranteed=guaranteed, cancelled=cancelled)

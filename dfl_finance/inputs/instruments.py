@@ -71,6 +71,15 @@ def _swap_problems(s: Source, where: str, sc: Scenario) -> list[Problem]:
                                "and counterpart_share (the counterpart paid to the plan, a share of it)",
                                has_value=False))
     out += _per_year(f"{where}.debt_service", s.debt_service, sc)
+    named = next((o for o in sc.source if o.id == s.creditor), None)  # a swap of a loan of the plan
+    if named is not None and named.kind != "loan":
+        out.append(Problem(f"{where}.creditor", f"names a {named.kind} source: a swap cancels the service of a loan "
+                           "of the plan (its id) or of the country's existing debt (the creditor's name, not a "
+                           "source id)", s.creditor))
+    elif named is not None and sc.source_currency(named) != sc.source_currency(s):
+        out.append(Problem(f"{where}.creditor", f"the loan is in {sc.source_currency(named)} and the swap in "
+                           f"{sc.source_currency(s)}: a swap of a plan loan is in the loan's currency (give the "
+                           "swap's currency)", s.creditor))
     return out
 
 

@@ -684,7 +684,8 @@ class Source(_Model):
                                       "interest above `rate` (docs/method.md, Instruments)")
     creditor: Name | None = _field(None, description="swap: the creditor that cancels part of the country's "
                                    "existing external debt service in return for counterpart funds to the plan, "
-                                   "e.g. \"Germany (KfW)\"", max_length=200, allowed=NAME_RULE)
+                                   "e.g. \"Germany (KfW)\"; or the id of a loan of the plan, whose service it "
+                                   "then cancels", max_length=200, allowed=NAME_RULE)
     debt_service: AmountValue | list[AmountValue] | None = _field(
         None, description="swap: the debt service the creditor cancels each year, in current prices of the "
         "source's currency (default USD): one amount for every year of its window, or one per projection year from "

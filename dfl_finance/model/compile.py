@@ -24,9 +24,11 @@ from dfl_finance.inputs.uncertain import PLEDGE_LAG, PLEDGE_MATERIALISES, PLEDGE
 from dfl_finance.model.instruments import (
     cancelled_service,
     guaranteed_terms,
+    has_legacy_swap,
     instrument_caps,
     instrument_cells,
     loan_buy_downs,
+    loan_swaps,
 )
 from dfl_finance.model.sizing import check_memory
 from dfl_finance.vocabulary import (
@@ -694,8 +696,9 @@ def build_model_inputs(scenario: Scenario, draws: int = 1, data: MacroData | Non
         buy_downs=buy_downs(scenario, sources) + loan_buy_downs(scenario, sources, loans),
         cancelled_service=cancelled_service(
             scenario, lambda s: prices.to_currency(in_usd(scenario, scenario.source_currency(s)), H), sources.window,
-            draws, lambda i: value(("source", i, PLEDGE_MATERIALISES), 1.0))
-        if any(s.kind == "swap" for s in scenario.source) else None,
+            draws, lambda i: value(("source", i, PLEDGE_MATERIALISES), 1.0)) if has_legacy_swap(scenario) else None,
+        loan_swaps=loan_swaps(scenario, sources.window, draws,
+                              lambda i: value(("source", i, PLEDGE_MATERIALISES), 1.0)),
     )
 
 

@@ -84,11 +84,13 @@ def cancelled_service(scenario: Scenario, conversion: Callable[[Source], Floats]
     """The external debt service the scenario's swaps cancel in each plan year, in constant local prices (D, Y):
     each swap's ``debt_service`` in its window years, in its currency at current prices, divided by
     ``conversion(source)`` ((D, >= Y): constant local prices to the swap's nominal currency), times
-    ``happens(i)`` (D,): 1, or 0 in a risk draw where the swap's pledge does not materialise. 0 without a swap."""
+    ``happens(i)`` (D,): 1, or 0 in a risk draw where the swap's pledge does not materialise. 0 without a swap.
+    A swap whose ``creditor`` is a loan of the plan is not here: it cancels that loan's service (:func:`loan_swaps`)."""
     Y = window.shape[1]
     out = np.zeros((draws, Y))
+    loans = {s.id for s in scenario.source if s.kind == "loan"}
     for i, s in enumerate(scenario.source):
-        if s.kind == "swap":
+        if s.kind == "swap" and s.creditor not in loans:  # (a swap of a plan loan: :func:`loan_swaps`)
             m = np.ones(draws) if happens is None else happens(i)
             out += (np.where(window[i][None, :], _path(s.debt_service, Y)[None, :], 0.0) / conversion(s)[:, :Y]
                     * m[:, None])
@@ -105,3 +107,25 @@ def guaranteed_terms(source: Source, rates: Floats) -> tuple[Floats, dict[str, A
         return rates, {}
     charge = guarantee_charge(np.full(rates.shape, g.rate), g.share, g.fee)
     return charge, {"guarantee_fee": np.full(rates.shape, g.share * g.fee), "guaranteed_share": g.share}
+
+
+def has_legacy_swap(scenario: Scenario) -> bool:
+    """Whether a swap cancels the country's existing debt service (its ``creditor`` is not a loan of the plan)."""
+    loans = {s.id for s in scenario.source if s.kind == "loan"}
+    return any(s.kind == "swap" and s.creditor not in loans for s in scenario.source)
+
+
+def loan_swaps(scenario: Scenario, window: np.ndarray, draws: int,
+               happens: Callable[[int], Floats] | None = None) -> tuple[tuple[int, Floats], ...]:
+    """The swaps that cancel service of a loan of the plan (``creditor`` is the loan's id): (loan index, (D, Y) the
+    service cancelled in each plan year of the swap's window, in the loan's nominal currency, which is the swap's;
+    0 in a risk draw where the swap's pledge does not materialise)."""
+    ids = {s.id: i for i, s in enumerate(scenario.source) if s.kind == "loan"}
+    Y = window.shape[1]
+    out = []
+    for i, s in enumerate(scenario.source):
+        if s.kind == "swap" and s.creditor in ids:
+            m = np.ones(draws) if happens is None else happens(i)
+            path = np.where(window[i], _path(s.debt_service, Y), 0.0)
+            out.append((ids[s.creditor], path[None, :] * m[:, None]))
+    return tuple(out)

@@ -595,7 +595,10 @@ class Result:
         if cancelled is None:
             cancelled = np.zeros((self.draws, Y))
         guaranteed = sum((g * factors for g in self.sim.guaranteed.values()), np.zeros_like(factors))
-        return {"total_debt_service_cancelled": _rows_added_up(cancelled, factors[:, :Y], self.digits, (1,)),
+        plan_loans = sum((_rows_added_up(c, factors, self.digits, (1,)) for c in self.sim.cancelled.values()),
+                         np.zeros(self.draws))  # swaps of a plan loan
+        return {"total_debt_service_cancelled": _rows_added_up(cancelled, factors[:, :Y], self.digits, (1,))
+                + plan_loans,
                 "peak_guaranteed_outstanding": np.round(guaranteed.max(axis=1), self.digits) + 0.0}
 
     def _multilateral_metrics(self, factors: Floats) -> dict[str, Floats]:
