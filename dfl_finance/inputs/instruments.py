@@ -1,5 +1,6 @@
 """The rules of the instruments of issue 25 (docs/method.md, *Instruments*): an interest buy-down written on the
-loan's side, a debt-for-education swap (kind ``swap``) and a universal service fund levy (kind ``levy``).
+loan's side, a debt-for-education swap (kind ``swap``), a loan's guarantee and a universal service fund levy (kind
+``levy``).
 
 :func:`instrument_problems` runs inside validation with the other rules (:mod:`dfl_finance.inputs.rules`), and
 :func:`connectivity_programmes` says which programmes a levy pays by default.

@@ -1,6 +1,8 @@
 """The instruments of issue 25 on the engine's arrays (docs/method.md, *Instruments*): a swap's and a levy's yearly
-amounts become their caps in the waterfall, a levy pays connectivity by default, and a buy-down written on a loan
-becomes the same :class:`~dfl_finance.engine.model.BuyDown` as one written on the grant (one engine path).
+amounts become their caps in the waterfall, a levy pays connectivity by default, a buy-down written on a loan
+becomes the same :class:`~dfl_finance.engine.model.BuyDown` as one written on the grant (one engine path), a
+guaranteed loan's charge is its rate with the guarantee plus the fee, and a swap's cancelled service is the
+country's existing debt's (:func:`cancelled_service`) or a plan loan's (:func:`loan_swaps`).
 """
 
 from __future__ import annotations
