@@ -66,7 +66,8 @@ SamplingMethod = Literal["lhs", "sobol", "mc"]
 #: The named stress tests (``[[stress]] name``, ``dfl-finance stress --stress``), described in
 #: :data:`dfl_finance.studies.risk.stress.STRESSES`.
 StressName = Literal["gdp_growth", "primary_balance", "exports", "other_flows", "depreciation", "combined",
-                     "contingent_liabilities", "budget_growth", "capex_overrun", "pledge_shortfall", "delay"]
+                     "contingent_liabilities", "budget_growth", "capex_overrun", "pledge_shortfall", "delay",
+                     "results_delay"]
 PRICE_BASES: tuple[str, ...] = get_args(PriceBasis)
 DISTRIBUTIONS: tuple[str, ...] = get_args(Distribution)
 SAMPLING_METHODS: tuple[str, ...] = get_args(SamplingMethod)
@@ -434,3 +435,11 @@ CONCESSIONAL_GRANT_ELEMENT = 0.35
 #: written in the field (issue 22). Described in docs/method.md, *The deterministic run and the draws*.
 RiskPoint = Literal["mean", "mode", "as_written"]
 RISK_POINTS: tuple[str, ...] = get_args(RiskPoint)
+
+#: Results-based financing (issue 25, ``[[source.dli]]``): the measure of a programme's reach a disbursement-linked
+#: indicator is judged on (the share of the driver's units reached, or the units reached), and what happens to an
+#: amount that is not earned by the row's deadline (docs/method.md, *Results-based financing*).
+DliMeasure = Literal["reached_share", "reached"]
+DLI_MEASURES: tuple[str, ...] = get_args(DliMeasure)
+Unearned = Literal["lapse", "roll_over"]
+UNEARNED: tuple[str, ...] = get_args(Unearned)

@@ -32,6 +32,7 @@ from dfl_finance.engine.loans import (
 )
 from dfl_finance.engine.optimise import AllocationProblem, DsfLimits, service_specs
 from dfl_finance.engine.prices import Prices
+from dfl_finance.engine.results import DliEarnings, DliRows, earn, payments
 from dfl_finance.vocabulary import EXTERNAL_KINDS, GRANT_ELEMENT_RATE, SOURCE_KINDS, pv_rate_key
 
 
@@ -87,6 +88,7 @@ class ModelInputs:
     #: discount factors (D, H) of constant-price flows at other rates (PV_RATES: 5pct, borrowing_rate, social_rate)
     discount_at: dict[str, Floats] = field(default_factory=dict)
     buy_downs: tuple[BuyDown, ...] = ()  # grants that pay part of a loan's interest
+    dli: DliRows | None = None  # results-based financing: the [[source.dli]] rows (docs/method.md)
 
     def conversion(self, usd: bool) -> Floats:
         """(D, H) constant local prices -> nominal local currency (``usd`` False) or nominal USD."""
@@ -114,6 +116,10 @@ class Simulation:
     line_cost: Floats = field(repr=False, default_factory=lambda: np.zeros((0, 0, 0)))
     bought_down: dict[int, Floats] = field(repr=False, default_factory=dict)  # by buy-down grant, (D, H) constant
     # local prices: the interest it pays instead of the government
+    #: (D, Y, S) what each source pays against results ([[source.dli]]) in each year, constant local prices; it is
+    #: in ``paid`` too, and reimburses the government (the fiscal table's results_receipts)
+    results_paid: Floats = field(repr=False, default_factory=lambda: np.zeros((0, 0, 0)))
+    dli: DliEarnings | None = field(repr=False, default=None)  # what each DLI row earns, when and when it is paid
 
 
 def _service_terms(inp: ModelInputs, spec: LoanSpec, conversion: Floats) -> ServiceTerms:
@@ -257,6 +263,14 @@ def simulate(inp: ModelInputs, allocation: AllocationStep | None = None) -> Simu
         service = service_specs(specs, conv, inp.sources.commitment, inp.sources.window, Y, H)
         alloc = allocation(replace(problem, service=service))
     paid = alloc.pay.sum(axis=3)
+    # capex cells are the even ones (line_cells): the funded share of each programme's capex
+    funded = reached_funded(proj, whole_units(inp.costs.driver_count * inp.costs.start_share), cells[:, :, 0::2],
+                            alloc.gap[:, :, 0::2])
+    results_paid = np.zeros_like(paid)
+    earnings = None
+    if inp.dli is not None:  # results-based financing: paid when the funded reach earns it (pre-financed)
+        earnings, results_paid = results_financing(inp, proj, funded)
+        paid = paid + results_paid
     window = inp.sources.window
     commitment = inp.sources.commitment
     nominal: dict[int, DebtService] = {}
@@ -281,7 +295,8 @@ def simulate(inp: ModelInputs, allocation: AllocationStep | None = None) -> Simu
     domestic = paid[:, :, kind == DOMESTIC].sum(axis=2)
     gap = alloc.gap.sum(axis=2)
     fiscal = fiscal_arrays(budget, domestic, debt_total, ppp_total, gap, inp.burden_limit,
-                           domestic_cap=inp.domestic_cap, net=inp.sources.net_envelope, recurrent=recurrent)
+                           domestic_cap=inp.domestic_cap, net=inp.sources.net_envelope, recurrent=recurrent,
+                           receipts=results_paid.sum(axis=2))
     fiscal["plan_cost"] = plan_cost
     metrics = cost_metrics(proj, inp.discount[:, :Y], inp.learners)
     external_kinds = tuple(SOURCE_KINDS.index(k) for k in EXTERNAL_KINDS)
@@ -301,9 +316,6 @@ def simulate(inp: ModelInputs, allocation: AllocationStep | None = None) -> Simu
     pad = np.zeros((D, H - Y))
     loan_ge = {i: grant_element(np.concatenate([nominal[i].disbursed[:, :Y], pad], axis=1), nominal[i].payments,
                                 np.full(D, GRANT_ELEMENT_RATE)) for i in debt}
-    # capex cells are the even ones (line_cells): the funded share of each programme's capex
-    funded = reached_funded(proj, whole_units(inp.costs.driver_count * inp.costs.start_share), cells[:, :, 0::2],
-                            alloc.gap[:, :, 0::2])
     dsf: dict[str, Floats] = {}
     if inp.dsf is not None:
         usd = inp.prices.window(inp.prices.usd, H)
@@ -327,4 +339,25 @@ def simulate(inp: ModelInputs, allocation: AllocationStep | None = None) -> Simu
     return Simulation(costs=proj, cells=cells, allocation=alloc, paid=paid, debt=debt, ppp=ppp,
                       fiscal=fiscal, metrics=metrics, loan_grant_element=loan_ge, reached_funded=funded,
                       plan_cost=plan_cost, dsf=dsf, ppp_value_for_money=vfm, line_cost=full.amount,
-                      bought_down=bought)
+                      bought_down=bought, results_paid=results_paid, dli=earnings)
+
+
+def results_financing(inp: ModelInputs, proj: CostProjection, funded: Floats) -> tuple[DliEarnings, Floats]:
+    """The DLI rows of ``inp`` settled on the reach the funded capex buys (``funded`` (D, Y, P), whole units, as
+    outcomes.csv's reached_funded; a share of the driver's units for a reached_share row), and what each source pays
+    against them (D, Y, S) in constant local prices (docs/method.md, *Results-based financing*)."""
+    rows = inp.dli
+    if rows is None or rows.programme is None or rows.share is None:
+        raise ValueError("results_financing needs the DLI rows with their programmes and measures")
+    count = inp.costs.driver_count  # (D, P)
+    existing = whole_units(count * inp.costs.start_share)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        safe = np.where(count > 0, count, 1.0)
+        share = np.where(count[:, None, :] > 0, funded / safe[:, None, :], proj.reached_share)
+        share_before = np.where(count > 0, existing / safe, inp.costs.start_share)
+    p = rows.programme
+    value = np.where(rows.share[None, None, :], share[:, :, p], funded[:, :, p])
+    before = np.where(rows.share[None, :], share_before[:, p], existing[:, p])
+    earnings = earn(value, before, rows)
+    S = inp.sources.kind.shape[0]
+    return earnings, payments(earnings, rows, inp.sources.conversion, S, inp.years)

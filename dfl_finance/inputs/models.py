@@ -32,6 +32,7 @@ from dfl_finance.vocabulary import (
     DebtCapacity,
     DiscountBasis,
     Distribution,
+    DliMeasure,
     Driver,
     Envelope,
     GfsClass,
@@ -46,6 +47,7 @@ from dfl_finance.vocabulary import (
     SamplingMethod,
     SourceKind,
     StressName,
+    Unearned,
 )
 
 #: ``[first k, last k, share of principal per year]``; TOML arrays arrive as lists.
@@ -564,6 +566,59 @@ class Lag(_Model):
                                          allowed=">= 0, one per value, not all 0")
 
 
+
+class Dli(_Model):
+    """One ``[[source.dli]]`` row: a disbursement-linked indicator (DLI). The source pays this amount when the result
+    is reached and verified, not when the costs fall due: the government pre-finances (docs/method.md,
+    *Results-based financing*)."""
+
+    programme: str = _field(description="Id of the programme whose reach is the result", pattern=ID_PATTERN,
+                            allowed="a programme id of the scenario")
+    measure: DliMeasure = _field("reached_share", description="reached_share: the share of the driver's units "
+                                 "reached by the end of a year (outcomes.csv reached_funded_share, the reach the "
+                                 "funded capex buys); reached: the units reached (reached_funded)")
+    target: float = _field(description="The result that earns the DLI: a share (0..1] for reached_share, a number "
+                           "of units for reached", unit="share or driver units", gt=0.0, le=MAX_COUNT)
+    amount: float | None = _amount(None, description="What the DLI pays when its target is reached, in current "
+                                   "prices of the source's currency in the year of payment", unit="currency",
+                                   allowed="give amount or price, not both")
+    price: float | None = _amount(None, description="Scalable DLI: what it pays per unit of result above the floor "
+                                  "(per driver unit for reached; per 1.0 of the share for reached_share, so a "
+                                  "percentage point is price / 100), up to the target; in current prices of the "
+                                  "source's currency", unit="currency per unit of result",
+                                  allowed="with scalable = true")
+    scalable: bool = _field(False, description="Pays pro rata above the floor: at the deadline, a result between "
+                            "the floor and the target earns (result - floor) / (target - floor) of the amount")
+    floor: float = _field(0.0, description="Scalable DLI: the result below which it pays nothing",
+                          unit="share or driver units", ge=0.0, le=MAX_COUNT, allowed="< target")
+    lag: int = _field(1, description="Years from the end of the year the result is reached to the payment (the "
+                      "verification)", unit="years", ge=0, le=10)
+    deadline: int | None = _field(None, description="The last year in which the result can be earned (default: "
+                                  "the last year of the plan minus lag)", unit="year",
+                                  allowed="inside the horizon; deadline + lag at most the plan's last year")
+    unearned: Unearned = _field("lapse", description="What happens at the deadline to an amount not earned: lapse "
+                                "(it is lost) or roll_over (it is added to the next [[source.dli]] row of the same "
+                                "source on the same programme and measure; with none, it lapses)")
+    probability: float | None = _field(None, description="Risk runs: the probability that the result is reached "
+                                       "at all (a draw without it earns nothing); the deterministic run takes the "
+                                       "plan's reach", unit="share", ge=0.0, le=1.0)
+    delay: Lag | None = _field(None, description="Risk runs: years by which the result comes later than the plan's "
+                               "reach, e.g. {values = [0, 1], weights = [0.7, 0.3]}")
+    note: Note = _field("", description="The DLI's source: the financing agreement, its results framework",
+                        allowed=NOTE_RULE)
+    result_delay: int = _field(0, description="Years by which the result comes later than the programme's reach, "
+                               "in every run (the results_delay stress adds to it; a risk draw's delay adds too)",
+                               unit="years", ge=0, le=60)
+
+    @property
+    def full_amount(self) -> float:
+        """What the row pays when its target is reached, in the source's currency: its amount, or its price times
+        the result from the floor to the target."""
+        if self.amount is not None:
+            return self.amount
+        return (self.price or 0.0) * max(self.target - self.floor, 0.0)
+
+
 class Source(_Model):
     """One ``[[source]]`` of finance."""
 
@@ -655,6 +710,10 @@ class Source(_Model):
     buy_down: BuyDown | None = _field(None, description="grant: it pays part of the interest of a loan instead of "
                                       "cost cells, e.g. {loan = \"ida\", share = 1.0}; the loan's debt service, the "
                                       "burden and the loan's grant element fall accordingly")
+    dli: list[Dli] = _field(default_factory=_no_rows, description="grant or loan: results-based financing, "
+                            "disbursement-linked indicators ([[source.dli]] rows); the source then pays no cost "
+                            "cell: it disburses what its rows earn, a lag after the result, and reimburses the "
+                            "government's pre-financing (docs/method.md, Results-based financing)")
 
     @property
     def label(self) -> str:

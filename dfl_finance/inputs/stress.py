@@ -69,6 +69,8 @@ STRESSES: dict[str, StressTest] = {t.name: t for t in (
                default_targets=("grant",)),
     StressTest("delay", "the years by which the window of payments moves", 2.0, 1.0, 60.0, low_closed=True,
                whole=True, takes_source=True, default_targets=("grant", "loan")),
+    StressTest("results_delay", "the years by which every result of a [[source.dli]] row comes later (its "
+               "deadline stays)", 1.0, 1.0, 60.0, low_closed=True, whole=True, takes_source=True),
 )}
 if tuple(STRESSES) != STRESS_NAMES:  # pragma: no cover - the vocabulary and this table name the same stresses
     raise RuntimeError("STRESSES and vocabulary.STRESS_NAMES differ")
@@ -146,7 +148,9 @@ class StressSpec:
 
 
 #: The stresses run when a scenario has no ``[[stress]]`` rows and none is named on the command line.
-BUILT_IN: tuple[StressSpec, ...] = tuple(StressSpec(name) for name in STRESSES)
+BUILT_IN: tuple[StressSpec, ...] = tuple(StressSpec(name) for name in STRESSES if name != "results_delay")
+#: The built-in set of a scenario with results-based financing ([[source.dli]] rows): the results_delay stress too.
+BUILT_IN_RESULTS: tuple[StressSpec, ...] = (*BUILT_IN, StressSpec("results_delay"))
 
 
 def parse_stress(text: str) -> StressSpec:
@@ -225,7 +229,8 @@ def check_stresses(specs: Sequence[StressSpec], sc: Scenario) -> list[Problem]:
 
 
 def stresses_of(sc: Scenario) -> list[StressSpec]:
-    """The scenario's ``[[stress]]`` rows, or the built-in set (:data:`BUILT_IN`) when it has none."""
+    """The scenario's ``[[stress]]`` rows, or the built-in set (:data:`BUILT_IN`; :data:`BUILT_IN_RESULTS` with
+    [[source.dli]] rows) when it has none."""
     if not sc.stress:
-        return list(BUILT_IN)
+        return list(BUILT_IN_RESULTS if any(s.dli for s in sc.source) else BUILT_IN)
     return [StressSpec(row.name, row.source, row.size) for row in sc.stress]

@@ -366,6 +366,9 @@ class Result:
         paid = round_to(np.concatenate([
             _rows_added_up(self.sim.allocation.pay[d:d + 1], f[:, :, None, None], self.digits, (1, 3))[0],
             _rows_added_up(self.sim.allocation.gap[d:d + 1], f[:, :, None], self.digits, (1, 2))]), self.digits)
+        if self.sim.results_paid.any():  # what sources pay against results ([[source.dli]]): dli.csv's received
+            paid[:S] = round_to(paid[:S] + _rows_added_up(self.sim.results_paid[d:d + 1], f[:, :, None],
+                                                          self.digits, (1,))[0], self.digits)
         specs = {s.source: s for s in self.inputs.loans}
         users_pay = self._users_pay
         nan = math.nan
@@ -442,6 +445,9 @@ class Result:
             df[column] = add_up(np.stack(parts), self.digits, axis=0)
         df["government_burden"] = add_up(df[["domestic_outlay", "debt_service", "ppp_payments",
                                              "recurrent_after_plan"]].to_numpy().T, self.digits, axis=0)
+        if self.sim.results_paid.any():  # less what results-based financing reimburses (dli.csv's received)
+            received = round_to(self._in_basis(self.sim.fiscal["results_receipts"][self.draw, :n]), self.digits)
+            df["government_burden"] = round_to(df["government_burden"].to_numpy() - received, self.digits)
         # the GFS columns: sums of gfs.csv's rounded rows of each year
         balances = gfs_balances({k: v[None, :n] for k, v in self._gfs_rows.items()}, (1, n))
         for col in GFS_BALANCES:
@@ -602,6 +608,8 @@ class Result:
         f = factors[:, :Y]
         # as summed (rounded=False): the summary rounds them when it reports them
         paid = _rows_added_up(self.sim.allocation.pay, f[:, :, None, None], d, (1, 3))  # (D, S)
+        if self.sim.results_paid.any():  # and against results ([[source.dli]], dli.csv's received)
+            paid = paid + _rows_added_up(self.sim.results_paid, f[:, :, None], d, (1,))
         cost = _rows_added_up(self.sim.costs.amount, f[:, :, None], d, (1, 2))
         kinds = np.array([s.kind for s in self.scenario.source], dtype=object)
         by_kind = {k: paid[:, kinds == k].sum(axis=1) for k in SOURCE_KINDS}  # the sources' totals added up
@@ -650,7 +658,16 @@ class Result:
         return {"costs": self.costs_df(), "financing": self.financing_df(), "debt_service": self.debt_service_df(),
                 "sources": self.sources_df(),
                 "fiscal": self.fiscal_df(), "outcomes": self.outcomes_df(), "dsf": self.dsf_df(),
-                "summary": self.summary_df(), "gfs": self.gfs_df()}
+                "summary": self.summary_df(), "gfs": self.gfs_df(),
+                **({"dli": self.dli_df()} if self.sim.dli is not None else {})}
+
+    def dli_df(self) -> pd.DataFrame:
+        """Every ``[[source.dli]]`` row: the result it was judged on, when it was earned and paid, what it earned,
+        lapsed or rolled over (in the source's currency, current prices) and what the government received (in the
+        basis); docs/method.md, *Results-based financing*. Empty without rows."""
+        from dfl_finance.outputs.dli import dli_table  # noqa: PLC0415 - a table only scenarios with DLIs write
+
+        return dli_table(self)
 
 
 @dataclass(frozen=True)
@@ -916,8 +933,10 @@ def incremental_df(result: Result, baseline: Result) -> pd.DataFrame:
 
 def concat_tables(per: Sequence[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
     """Concatenate the tables of several scenarios, name by name (rows are tagged by scenario name)."""
-    return {name: pd.concat([t[name] for t in per if not t[name].empty] or [per[0][name]], ignore_index=True)
-            for name in per[0]}
+    names = list(dict.fromkeys(name for t in per for name in t))  # a table some scenarios write (dli.csv)
+    return {name: pd.concat([t[name] for t in per if name in t and not t[name].empty]
+                            or [next(t[name] for t in per if name in t)], ignore_index=True)
+            for name in names}
 
 
 def combine_tables(results: Sequence[Result]) -> dict[str, pd.DataFrame]:

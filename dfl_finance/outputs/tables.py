@@ -240,6 +240,27 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         "(reached_funded)",
         "reached: schools, learners or teachers; reached_share: share of all of them",
         "the rollout of each programme and the financing of its capex", first=_PORTFOLIO_FIRST),
+    Table("dli", _RUN_COMMANDS, (
+        _SCENARIO, _text("source"), Column("dli", "count", note="the row's number in the source's [[source.dli]]"),
+        _text("programme"), _text("measure", "reached_share or reached"),
+        Column("target", "number", unit="share or driver units"), Column("deadline", "year"),
+        Column("result", "number", unit="share or driver units",
+               note="the funded reach it was judged on: in the year earned, else at the deadline"),
+        Column("earned_year", "year", note="empty: not earned"), Column("payment_year", "year",
+                                                                      note="earned_year + lag"),
+        _text("source_currency"),
+        Column("amount", "money", unit_from=("source_currency",), note="its own amount and what rolled over to it"),
+        Column("earned", "money", unit_from=("source_currency",)),
+        Column("lapsed", "money", unit_from=("source_currency",)),
+        Column("rolled_over", "money", unit_from=("source_currency",), note="to the next row on the same result"),
+        _amount("received", "what the government receives in the payment year: the fiscal table takes it off that "
+                            "year's government_burden"), *_BASIS),
+        "Results-based financing: every disbursement-linked indicator ([[source.dli]] row), the result it was "
+        "judged on, when it was earned and paid, what it earned, lapsed or rolled over",
+        "amount, earned, lapsed, rolled_over: the source's currency at current prices; received: in the "
+        "price_basis and currency columns",
+        "the scenario's [[source.dli]] rows settled on the funded reach (outcomes.csv); docs/method.md, "
+        "Results-based financing", more="Only for scenarios with [[source.dli]] rows.", first=_PORTFOLIO_FIRST),
     Table("dsf", _RUN_COMMANDS, _DSF,
           "The plan's new external debt against the four LIC-DSF ratios, with the country's baseline where known, "
           "the thresholds for its debt-carrying capacity and the headroom",
