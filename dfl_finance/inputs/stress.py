@@ -144,6 +144,10 @@ class StressSpec:
             return f"every capex and fixed_capex unit cost {_percent(size)} higher"
         if self.name == "pledge_shortfall":
             return f"{who} delivers {_percent(1.0 - size)} of its pledge (its commitment and annual cap scaled)"
+        if self.name == "results_delay":
+            whose = f"of source `{self.source}`" if self.source else "of every [[source.dli]] row"
+            return (f"every result {whose} comes {_number(size)} year{'' if size == 1 else 's'} later, its deadline "
+                    "unchanged (results-based financing paid later, or lost)")
         return (f"{who} pays {_number(size)} years later (its window of payments moved, clipped to the plan)")
 
 
