@@ -344,8 +344,9 @@ def simulate(inp: ModelInputs, allocation: AllocationStep | None = None) -> Simu
 
 def results_financing(inp: ModelInputs, proj: CostProjection, funded: Floats) -> tuple[DliEarnings, Floats]:
     """The DLI rows of ``inp`` settled on the reach the funded capex buys (``funded`` (D, Y, P), whole units, as
-    outcomes.csv's reached_funded; a share of the driver's units for a reached_share row), and what each source pays
-    against them (D, Y, S) in constant local prices (docs/method.md, *Results-based financing*)."""
+    outcomes.csv's reached_funded; a share of the driver's units for a reached_share row), a target reached within
+    half a unit, and what each source pays against them (D, Y, S) in constant local prices (docs/method.md,
+    *Results-based financing*)."""
     rows = inp.dli
     if rows is None or rows.programme is None or rows.share is None:
         raise ValueError("results_financing needs the DLI rows with their programmes and measures")
@@ -358,6 +359,8 @@ def results_financing(inp: ModelInputs, proj: CostProjection, funded: Floats) ->
     p = rows.programme
     value = np.where(rows.share[None, None, :], share[:, :, p], funded[:, :, p])
     before = np.where(rows.share[None, :], share_before[:, p], existing[:, p])
-    earnings = earn(value, before, rows)
+    # half a unit: whole units reach a target that is not a whole number of units when they reach its nearest
+    slack = np.where(rows.share[None, :], 0.5 / np.where(count > 0, count, np.inf)[:, p], 0.5)
+    earnings = earn(value, before, rows, slack)
     S = inp.sources.kind.shape[0]
     return earnings, payments(earnings, rows, inp.sources.conversion, S, inp.years)

@@ -710,7 +710,7 @@ class Source(_Model):
     buy_down: BuyDown | None = _field(None, description="grant: it pays part of the interest of a loan instead of "
                                       "cost cells, e.g. {loan = \"ida\", share = 1.0}; the loan's debt service, the "
                                       "burden and the loan's grant element fall accordingly")
-    dli: list[Dli] = _field(default_factory=_no_rows, description="grant or loan: results-based financing, "
+    dli: list[Dli] | None = _field(None, description="grant or loan: results-based financing, "
                             "disbursement-linked indicators ([[source.dli]] rows); the source then pays no cost "
                             "cell: it disburses what its rows earn, a lag after the result, and reimburses the "
                             "government's pre-financing (docs/method.md, Results-based financing)")

@@ -311,7 +311,7 @@ def _dli_problems(sc: Scenario) -> list[Problem]:
             field = "match" if s.match is not None else "buy_down"
             out.append(Problem(f"source[{i}].{field}", "a source with [[source.dli]] rows pays against results, "
                                "not cost cells: it has no match rule or buy-down", getattr(s, field)))
-        for j, row in enumerate(s.dli):
+        for j, row in enumerate(s.dli or []):
             where = f"source[{i}].dli[{j}]"
             prog = programmes.get(row.programme)
             if prog is None:

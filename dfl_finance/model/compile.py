@@ -18,8 +18,8 @@ from dfl_finance.engine.dsf import DsfInputs, DsfShock
 from dfl_finance.engine.financing import SourceInputs
 from dfl_finance.engine.loans import ppp_profile, repayment_profile
 from dfl_finance.engine.model import BuyDown, GapBond, LoanSpec, ModelInputs
-from dfl_finance.engine.results import DliRows
 from dfl_finance.engine.prices import Prices, fx_from_inflation, index_from_rates, real_discount_factors
+from dfl_finance.engine.results import DliRows
 from dfl_finance.inputs.profiles import MacroData, macro_data, real_exchange_trend
 from dfl_finance.inputs.uncertain import DLI_ACHIEVED, DLI_DELAY, PLEDGE_LAG, PLEDGE_MATERIALISES, PLEDGE_SHARE
 from dfl_finance.model.sizing import check_memory
@@ -690,12 +690,13 @@ def build_model_inputs(scenario: Scenario, draws: int = 1, data: MacroData | Non
 
 def dli_rows(scenario: Scenario, draws: int = 1, samples: Samples | None = None) -> DliRows | None:
     """The ``[[source.dli]]`` rows of a scenario as engine arrays (None without any), with each row's draws of
-    whether its result comes and its delay where ``samples`` give them (added to its ``result_delay``). A row's unearned amount rolls over to the next row of the same
-    source on the same programme and measure (docs/method.md, *Results-based financing*)."""
+    whether its result comes and its delay where ``samples`` give them (added to its ``result_delay``). A row's
+    unearned amount rolls over to the next row of the same source on the same programme and measure
+    (docs/method.md, *Results-based financing*)."""
     value = _Values(samples, draws)
     start, last = scenario.scenario.start_year, scenario.end_year
     ids = {p.id: i for i, p in enumerate(scenario.programme)}
-    flat = [(k, r, row) for k, s in enumerate(scenario.source) for r, row in enumerate(s.dli)]
+    flat = [(k, r, row) for k, s in enumerate(scenario.source) for r, row in enumerate(s.dli or [])]
     if not flat:
         return None
     R = len(flat)

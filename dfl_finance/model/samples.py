@@ -154,14 +154,14 @@ def draw_samples(sc: Scenario, draws: int, seed: int, method: str, common: Seque
                                       weights=tuple(lag.weights or ())))
     # results-based financing: whether each DLI's result comes (a uniform below its probability), and its delay
     for k, src in enumerate(sc.source):
-        for r, row in enumerate(src.dli):
-            if row.probability is not None:
+        for r, dli in enumerate(src.dli or []):
+            if dli.probability is not None:
                 locs.append(("source", k, "dli", r, DLI_ACHIEVED))
                 marginals.append(Marginal("uniform", low=0.0, high=1.0))
-            if row.delay is not None:
+            if dli.delay is not None:
                 locs.append(("source", k, "dli", r, DLI_DELAY))
-                marginals.append(Marginal("discrete", values=tuple(map(float, row.delay.values)),
-                                          weights=tuple(row.delay.weights or ())))
+                marginals.append(Marginal("discrete", values=tuple(map(float, dli.delay.values)),
+                                          weights=tuple(dli.delay.weights or ())))
     fixed: dict[int, Floats] = {}
     if common:
         shared = common_uniforms(common, draws, method, seed if common_seed is None else common_seed)
@@ -175,8 +175,8 @@ def draw_samples(sc: Scenario, draws: int, seed: int, method: str, common: Seque
         if src.reliability is not None:  # 1 where the pledge materialises, else 0
             out[("source", k, PLEDGE_MATERIALISES)] = (out[("source", k, PLEDGE_MATERIALISES)]
                                                        < src.reliability).astype(float)
-        for r, row in enumerate(src.dli):
-            if row.probability is not None:  # 1 where the result comes, else 0
+        for r, dli in enumerate(src.dli or []):
+            if dli.probability is not None:  # 1 where the result comes, else 0
                 loc = ("source", k, "dli", r, DLI_ACHIEVED)
-                out[loc] = (out[loc] < row.probability).astype(float)
+                out[loc] = (out[loc] < dli.probability).astype(float)
     return out

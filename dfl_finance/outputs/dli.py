@@ -23,7 +23,7 @@ def dli_table(result: Result) -> pd.DataFrame:
     in the table's basis (its ``price_basis`` and ``currency``): the fiscal table takes it off that year's burden."""
     sc, d = result.scenario, result.draw
     e = result.sim.dli
-    rows = [(k, r, row) for k, s in enumerate(sc.source) for r, row in enumerate(s.dli)]
+    rows = [(k, r, row) for k, s in enumerate(sc.source) for r, row in enumerate(s.dli or [])]
     names = columns("dli")
     if e is None or not rows:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in names})

@@ -301,7 +301,7 @@ def results_delay(scenario: Scenario, source: str | None = None, years: int = 1)
     targets = (_targets(scenario, source, ()) if source is not None
                else [(i, s) for i, s in enumerate(scenario.source) if s.dli])
     overrides: dict[str, object] = {f"source[{i}].dli[{r}].result_delay": row.result_delay + int(years)
-                                    for i, s in targets for r, row in enumerate(s.dli)}
+                                    for i, s in targets for r, row in enumerate(s.dli or [])}
     if not overrides:
         raise NotApplicable("the scenario has no [[source.dli]] row (results-based financing)")
     return apply_overrides(scenario, overrides)
