@@ -2,42 +2,39 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import pandas as pd
 
+from dfl_finance.engine import Floats
+from dfl_finance.engine.results import DliEarnings
+from dfl_finance.inputs.models import Scenario
 from dfl_finance.outputs.rounding import round_to
 from dfl_finance.outputs.tables import columns
 from dfl_finance.vocabulary import SHARE_DIGITS, minor_unit_digits
 
-if TYPE_CHECKING:
-    from dfl_finance.outputs.result import Result
 
-
-def dli_table(result: Result) -> pd.DataFrame:
-    """One row per ``[[source.dli]]`` row of the result's scenario, in file order, for the result's draw.
+def dli_table(sc: Scenario, e: DliEarnings | None, d: int, conversion: Floats | None, factor: Floats, basis: str,
+              currency: str) -> pd.DataFrame:
+    """One row per ``[[source.dli]]`` row of ``sc``, in file order, for draw ``d`` of the earnings ``e``;
+    ``conversion`` (D, S, Y) constant local prices -> each source's currency (None: 1), ``factor`` (H,) constant local
+    prices -> the table's ``basis`` and ``currency``.
 
     ``amount``, ``earned``, ``lapsed`` and ``rolled_over`` are in the source's currency at current prices
     (``source_currency``), as the rows are written; ``received`` is what the government receives in the payment year,
     in the table's basis (its ``price_basis`` and ``currency``): the fiscal table takes it off that year's burden."""
-    sc, d = result.scenario, result.draw
-    e = result.sim.dli
     rows = [(k, r, row) for k, s in enumerate(sc.source) for r, row in enumerate(s.dli or [])]
     names = columns("dli")
     if e is None or not rows:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in names})
     start = sc.scenario.start_year
     Y = sc.scenario.years
-    inputs = result.inputs
-    digits = result.digits
+    digits = minor_unit_digits(currency)
     received = np.zeros(len(rows))
-    factors = result._factor
     for j, (k, _, _) in enumerate(rows):
         y = int(e.paid_year[d, j])
         if 0 <= y < Y and e.earned[d, j] > 0:
-            conv = 1.0 if inputs.sources.conversion is None else float(inputs.sources.conversion[d, k, y])
-            received[j] = e.earned[d, j] / conv * float(factors[y])
+            conv = 1.0 if conversion is None else float(conversion[d, k, y])
+            received[j] = e.earned[d, j] / conv * float(factor[y])
     year = e.earned_year[d]
     paid = e.paid_year[d]
 
@@ -64,7 +61,7 @@ def dli_table(result: Result) -> pd.DataFrame:
         "lapsed": own(e.lapsed[d]),
         "rolled_over": own(e.rolled_over[d]),
         "received": np.asarray(round_to(received, digits), dtype=float),
-        "price_basis": result.basis,
-        "currency": result.currency,
+        "price_basis": basis,
+        "currency": currency,
     })
     return df[names]

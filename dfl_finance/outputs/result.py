@@ -43,6 +43,7 @@ from dfl_finance.inputs.rules import comparability
 from dfl_finance.inputs.uncertain import drawn_inputs, flat_note
 from dfl_finance.model.compile import Samples, build_model_inputs, cell_names
 from dfl_finance.model.samples import with_point
+from dfl_finance.outputs.dli import dli_table
 from dfl_finance.outputs.formatting import basis_currency, currency_of
 from dfl_finance.outputs.rounding import add_up, round_cumulative, round_to
 from dfl_finance.outputs.tables import BASIS_COLUMNS, MONEY_COLUMNS, SHARE_COLUMNS, TABLE_COLUMNS, columns
@@ -665,9 +666,8 @@ class Result:
         """Every ``[[source.dli]]`` row: the result it was judged on, when it was earned and paid, what it earned,
         lapsed or rolled over (in the source's currency, current prices) and what the government received (in the
         basis); docs/method.md, *Results-based financing*. Empty without rows."""
-        from dfl_finance.outputs.dli import dli_table  # noqa: PLC0415 - a table only scenarios with DLIs write
-
-        return dli_table(self)
+        return dli_table(self.scenario, self.sim.dli, self.draw, self.inputs.sources.conversion, self._factor,
+                         self.basis, self.currency)
 
 
 @dataclass(frozen=True)
