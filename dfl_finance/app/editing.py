@@ -229,7 +229,7 @@ SOURCE_COLUMNS = ["id", "name", "kind", "priority", "eligible", "currency", "sha
 
 
 #: Fields of a source that the sources table does not show: a table edit keeps them as they were.
-HIDDEN_SOURCE_FIELDS = ("reliability", "disbursement_share", "disbursement_lag", "buy_down")
+HIDDEN_SOURCE_FIELDS = ("reliability", "disbursement_share", "disbursement_lag", "buy_down", "dli")
 
 
 def _text_list(values: Iterable[object] | None) -> str:
@@ -456,7 +456,9 @@ def scenario_from_tables(scenario: Scenario, progs: pd.DataFrame, lines: pd.Data
             for field in HIDDEN_SOURCE_FIELDS:
                 value = getattr(before, field)
                 if value is not None and field not in src:
-                    src[field] = value.model_dump(exclude_none=True) if hasattr(value, "model_dump") else value
+                    src[field] = (value.model_dump(exclude_none=True) if hasattr(value, "model_dump")
+                                  else [v.model_dump(exclude_none=True) for v in value] if isinstance(value, list)
+                                  else value)  # a list of rows: [[source.dli]]
         out_sources.append(src)
     raw["programme"] = programmes
     raw["source"] = out_sources

@@ -43,7 +43,7 @@ from dfl_finance.inputs.rules import comparability
 from dfl_finance.inputs.uncertain import drawn_inputs, flat_note
 from dfl_finance.model.compile import Samples, build_model_inputs, cell_names
 from dfl_finance.model.samples import with_point
-from dfl_finance.outputs.dli import dli_table
+from dfl_finance.outputs.dli import dli_received, dli_table
 from dfl_finance.outputs.formatting import basis_currency, currency_of
 from dfl_finance.outputs.rounding import add_up, round_cumulative, round_to
 from dfl_finance.outputs.tables import BASIS_COLUMNS, MONEY_COLUMNS, SHARE_COLUMNS, TABLE_COLUMNS, columns
@@ -662,6 +662,18 @@ class Result:
                 "summary": self.summary_df(), "gfs": self.gfs_df(),
                 **({"dli": self.dli_df()} if self.sim.dli is not None else {})}
 
+    def dli_arrays(self) -> dict[str, Floats]:
+        """Every draw's ``earned`` (source currency), ``received`` (the basis) and ``paid_year`` (calendar year, -1:
+        never) of each ``[[source.dli]]`` row, (D, R) each; empty without rows (a risk run keeps them:
+        dli_at_risk.csv)."""
+        e, rows = self.sim.dli, self.inputs.dli
+        if e is None or rows is None:
+            return {}
+        start = self.scenario.scenario.start_year
+        return {"earned": e.earned, "paid_year": np.where(e.paid_year >= 0, e.paid_year + start, -1).astype(float),
+                "received": dli_received(e, [int(k) for k in rows.source], self.inputs.sources.conversion,
+                                         self._factors, self.scenario.scenario.years)}
+
     def dli_df(self) -> pd.DataFrame:
         """Every ``[[source.dli]]`` row: the result it was judged on, when it was earned and paid, what it earned,
         lapsed or rolled over (in the source's currency, current prices) and what the government received (in the
@@ -678,6 +690,9 @@ class RiskDraws:
     first: Result
     arrays: dict[str, Floats]
     yearly: dict[str, Floats]
+    #: results-based financing ([[source.dli]]): ``earned`` (source currency), ``received`` (the basis) and
+    #: ``paid_year`` (the calendar year, -1: never) of every row in every draw, (D, R) each; empty without rows
+    results: dict[str, Floats] = field(default_factory=dict)
 
     @property
     def draws(self) -> int:
