@@ -443,3 +443,6 @@ DliMeasure = Literal["reached_share", "reached"]
 DLI_MEASURES: tuple[str, ...] = get_args(DliMeasure)
 Unearned = Literal["lapse", "roll_over"]
 UNEARNED: tuple[str, ...] = get_args(Unearned)
+#: Who pays an outcome bond's outcome payments (``[source.outcome_bond] payer``): the government (a social impact
+#: bond: the payments are part of its burden) or a partner (a development impact bond: the government pays nothing).
+OutcomePayer = Literal["government", "partner"]

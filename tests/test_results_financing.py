@@ -193,3 +193,35 @@ def test_nothing_is_created_or_lost(path, targets, scalable, roll):
     e = earn(value, np.zeros((1, 3)), rows)
     assert e.earned.sum() + e.lapsed.sum() == pytest.approx(6.0)
     assert (e.earned <= e.amount + 1e-12).all() and (e.earned >= 0).all()
+
+
+@pytest.mark.parametrize(("payer", "burden_2028"), [("government", 25_000.0 + 60_000.0), ("partner", 25_000.0)])
+def test_an_outcome_bond_pre_finances_and_the_outcome_funder_repays(payer, burden_2028):
+    """By hand: the investor (a grant with outcome_bond) pays the first 50,000 of costs (commitment 50,000): 2026's and
+    2027's 25,000, so the budget pays nothing then; from 2028 the budget pays the 25,000 a year. The outcome payment,
+    50,000 x 1.2 = 60,000 for 50% of schools connected (reached in 2027, lag 1), is paid in 2028: by the government
+    (a social impact bond: 2028's burden 25,000 + 60,000 = 85,000) or by a partner (2028's burden 25,000). The
+    investor's return: 60,000 / 50,000 - 1 = 20% over the two years."""
+    r = run(scenario_from_dict(_scenario(
+        [{"programme": "connectivity", "target": 0.5, "amount": 60_000.0}],
+        commitment=50_000.0, outcome_bond={"payer": payer})))
+    t = r.tables()
+    burden = t["fiscal"].set_index("year")["government_burden"]
+    assert burden[2026] == burden[2027] == 0.0
+    assert burden[2028] == burden_2028
+    (row,) = t["dli"].to_dict("records")
+    assert (row["role"], row["earned"], row["payment_year"]) == (f"outcome_payment_{payer}", 60_000.0, 2028)
+    assert row["received"] == (-60_000.0 if payer == "government" else 0.0)
+    assert t["sources"].set_index("source").loc["pforr", "disbursed"] == 50_000.0  # the principal, not the payment
+    paid = t["financing"].groupby("source")["amount"].sum()
+    assert paid["pforr"] == 50_000.0
+
+
+def test_an_outcome_bond_whose_results_fail_costs_the_outcome_funder_nothing():
+    """The target is 0.9 by 2027 (reached 0.5): nothing earned, the 60,000 lapses; the investor loses its 50,000."""
+    r = run(scenario_from_dict(_scenario(
+        [{"programme": "connectivity", "target": 0.9, "amount": 60_000.0, "deadline": 2027}],
+        commitment=50_000.0, outcome_bond={"payer": "government"})))
+    (row,) = r.tables()["dli"].to_dict("records")
+    assert (row["earned"], row["lapsed"], row["received"]) == (0.0, 60_000.0, 0.0)
+    assert r.tables()["fiscal"].set_index("year")["government_burden"][2028] == 25_000.0

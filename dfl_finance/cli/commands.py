@@ -298,6 +298,7 @@ def cmd_risk(args: argparse.Namespace) -> int:
         if args.draws_out:
             tables["draws"].append(_draws_table(res))
         if res.results:  # results-based financing: the disbursement at risk of each DLI
+            # loaded when the command runs, as the imports above
             from dfl_finance.outputs.dli import dli_at_risk
 
             tables.setdefault("dli_at_risk", []).append(dli_at_risk(sc, res.results, res.basis, res.currency))

@@ -267,10 +267,13 @@ def simulate(inp: ModelInputs, allocation: AllocationStep | None = None) -> Simu
     funded = reached_funded(proj, whole_units(inp.costs.driver_count * inp.costs.start_share), cells[:, :, 0::2],
                             alloc.gap[:, :, 0::2])
     results_paid = np.zeros_like(paid)
+    receipts = np.zeros(paid.shape[:2])
     earnings = None
     if inp.dli is not None:  # results-based financing: paid when the funded reach earns it (pre-financed)
-        earnings, results_paid = results_financing(inp, proj, funded)
+        earnings, results_paid, outcome_paid = results_financing(inp, proj, funded)
         paid = paid + results_paid
+        # what the government receives, less the outcome payments it makes on outcome bonds
+        receipts = results_paid.sum(axis=2) - outcome_paid
     window = inp.sources.window
     commitment = inp.sources.commitment
     nominal: dict[int, DebtService] = {}
@@ -296,7 +299,7 @@ def simulate(inp: ModelInputs, allocation: AllocationStep | None = None) -> Simu
     gap = alloc.gap.sum(axis=2)
     fiscal = fiscal_arrays(budget, domestic, debt_total, ppp_total, gap, inp.burden_limit,
                            domestic_cap=inp.domestic_cap, net=inp.sources.net_envelope, recurrent=recurrent,
-                           receipts=results_paid.sum(axis=2))
+                           receipts=receipts)
     fiscal["plan_cost"] = plan_cost
     metrics = cost_metrics(proj, inp.discount[:, :Y], inp.learners)
     external_kinds = tuple(SOURCE_KINDS.index(k) for k in EXTERNAL_KINDS)
@@ -342,11 +345,12 @@ def simulate(inp: ModelInputs, allocation: AllocationStep | None = None) -> Simu
                       bought_down=bought, results_paid=results_paid, dli=earnings)
 
 
-def results_financing(inp: ModelInputs, proj: CostProjection, funded: Floats) -> tuple[DliEarnings, Floats]:
+def results_financing(inp: ModelInputs, proj: CostProjection, funded: Floats) -> tuple[DliEarnings, Floats, Floats]:
     """The DLI rows of ``inp`` settled on the reach the funded capex buys (``funded`` (D, Y, P), whole units, as
     outcomes.csv's reached_funded; a share of the driver's units for a reached_share row), a target reached within
-    half a unit, and what each source pays against them (D, Y, S) in constant local prices (docs/method.md,
-    *Results-based financing*)."""
+    half a unit; what each source pays against them that reimburses the government (D, Y, S), and the outcome
+    payments the government makes on outcome bonds (D, Y), in constant local prices (docs/method.md, *Results-based
+    financing*, *Outcome bonds*)."""
     rows = inp.dli
     if rows is None or rows.programme is None or rows.share is None:
         raise ValueError("results_financing needs the DLI rows with their programmes and measures")
@@ -363,4 +367,7 @@ def results_financing(inp: ModelInputs, proj: CostProjection, funded: Floats) ->
     slack = np.where(rows.share[None, :], 0.5 / np.where(count > 0, count, np.inf)[:, p], 0.5)
     earnings = earn(value, before, rows, slack)
     S = inp.sources.kind.shape[0]
-    return earnings, payments(earnings, rows, inp.sources.conversion, S, inp.years)
+    sign = np.ones(p.shape[0]) if rows.sign is None else rows.sign
+    reimbursed = payments(earnings, rows, inp.sources.conversion, S, inp.years, only=sign > 0)
+    owed = payments(earnings, rows, inp.sources.conversion, S, inp.years, only=sign < 0).sum(axis=2)
+    return earnings, reimbursed, owed

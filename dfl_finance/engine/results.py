@@ -56,6 +56,9 @@ class DliRows:
     next_row: Ints  # (R,) the row an unearned amount rolls over to (> r), -1: it lapses
     programme: Ints | None = None  # (R,) the programme whose reach is the result (model.simulate reads it)
     share: Bools | None = None  # (R,) the result is the share of the driver's units reached, else the units
+    #: (R,) +1: the payment reimburses the government (results-based financing); -1: an outcome bond's outcome
+    #: payment that the government makes; 0: one that a partner makes (None: all +1)
+    sign: Floats | None = None
     achieved: Floats | None = None  # (D, R) 1 where the result comes at all in the draw, 0 where not; None: all 1
     delay: Ints | None = None  # (D, R) years the result comes later than the path; None: 0
 
@@ -126,14 +129,17 @@ def earn(value: Floats, before: Floats, rows: DliRows, slack: Floats | None = No
                        rolled_over=rolled, result=result)
 
 
-def payments(e: DliEarnings, rows: DliRows, conversion: Floats | None, sources: int, years: int) -> Floats:
+def payments(e: DliEarnings, rows: DliRows, conversion: Floats | None, sources: int, years: int,
+             only: Bools | None = None) -> Floats:
     """(D, Y, S) what each source pays against its rows in each year, in constant local prices: each row's earned
     amount in its payment year, divided by the source's ``conversion`` (D, S, Y) of that year (constant local prices
     -> the source's currency; None: 1). A payment after the last year is not in the array (the rules keep the
-    deadline plus the lag inside the plan)."""
+    deadline plus the lag inside the plan). ``only`` (R,): the rows to count (default: all)."""
     D, R = e.earned.shape
     out = np.zeros((D, years, sources))
     for r in range(R):
+        if only is not None and not only[r]:
+            continue
         s = int(rows.source[r])
         y = e.paid_year[:, r]
         ok = (y >= 0) & (y < years) & (e.earned[:, r] > 0)

@@ -39,6 +39,7 @@ from dfl_finance.vocabulary import (
     LendingCategory,
     LineKind,
     MatchBasis,
+    OutcomePayer,
     Partner,
     Pillar,
     Repayment,
@@ -619,6 +620,18 @@ class Dli(_Model):
         return (self.price or 0.0) * max(self.target - self.floor, 0.0)
 
 
+class OutcomeBond(_Model):
+    """A grant's ``outcome_bond``: an investor pre-finances the costs (the source pays cost cells like a grant) and an
+    outcome funder repays it, with a return, through the source's ``[[source.dli]]`` rows (docs/method.md,
+    *Outcome bonds*)."""
+
+    payer: OutcomePayer = _field(description="Who pays the outcome payments that the [[source.dli]] rows earn: "
+                                 "government (a social impact bond: they are part of the government's burden in "
+                                 "the year paid) or partner (a development impact bond: an outcome funder pays, the "
+                                 "government pays nothing)")
+    note: Note = _field("", description="Where the terms come from", allowed=NOTE_RULE)
+
+
 class Source(_Model):
     """One ``[[source]]`` of finance."""
 
@@ -714,6 +727,11 @@ class Source(_Model):
                             "disbursement-linked indicators ([[source.dli]] rows); the source then pays no cost "
                             "cell: it disburses what its rows earn, a lag after the result, and reimburses the "
                             "government's pre-financing (docs/method.md, Results-based financing)")
+    outcome_bond: OutcomeBond | None = _field(None, description="grant with [[source.dli]] rows: an outcome bond. "
+                                              "The source is the investor: it pays cost cells like a grant (its "
+                                              "principal), and its [[source.dli]] rows are the outcome payments "
+                                              "that repay it with a return, e.g. {payer = \"government\"} "
+                                              "(docs/method.md, Outcome bonds)")
 
     @property
     def label(self) -> str:

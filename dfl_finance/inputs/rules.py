@@ -307,6 +307,10 @@ def _dli_problems(sc: Scenario) -> list[Problem]:
             out.append(Problem(f"source[{i}].dli", f"only grant and loan sources pay against results (kind is "
                                f"{s.kind})", s.kind))
             continue
+        if s.outcome_bond is not None and (s.kind != "grant" or not s.dli):
+            out.append(Problem(f"source[{i}].outcome_bond", "an outcome bond is a grant (the investor's principal) "
+                               "with [[source.dli]] rows (the outcome payments that repay it)",
+                               s.outcome_bond.payer))
         if s.dli and (s.match is not None or s.buy_down is not None):
             field = "match" if s.match is not None else "buy_down"
             out.append(Problem(f"source[{i}].{field}", "a source with [[source.dli]] rows pays against results, "

@@ -380,7 +380,7 @@ def build_source_inputs(scenario: Scenario, draws: int = 1, prices: Prices | Non
     eligible = eligible_cells(scenario)
     _multilateral_ceilings(scenario, value, committed, commitment, ratio, match_on, eligible)
     for i, s in enumerate(sources):
-        if s.dli:  # results-based financing pays against results, not cost cells (dli_rows)
+        if s.dli and s.outcome_bond is None:  # results-based financing pays against results, not cost cells
             eligible[i] = False
     order = cell_order(scenario.programme)
     return SourceInputs(
@@ -688,6 +688,14 @@ def build_model_inputs(scenario: Scenario, draws: int = 1, data: MacroData | Non
     )
 
 
+def dli_sign(source: Source) -> float:
+    """What a ``[[source.dli]]`` row of ``source`` does for the government: +1, its payment reimburses the
+    government; -1, an outcome bond's payment that the government makes; 0, one that a partner makes."""
+    if source.outcome_bond is None:
+        return 1.0
+    return -1.0 if source.outcome_bond.payer == "government" else 0.0
+
+
 def dli_rows(scenario: Scenario, draws: int = 1, samples: Samples | None = None) -> DliRows | None:
     """The ``[[source.dli]]`` rows of a scenario as engine arrays (None without any), with each row's draws of
     whether its result comes and its delay where ``samples`` give them (added to its ``result_delay``). A row's
@@ -722,6 +730,7 @@ def dli_rows(scenario: Scenario, draws: int = 1, samples: Samples | None = None)
         next_row=next_row,
         programme=np.array([ids[row.programme] for _, _, row in flat], dtype=np.int64),
         share=np.array([row.measure == "reached_share" for _, _, row in flat], dtype=bool),
+        sign=np.array([dli_sign(scenario.source[k]) for k, _, _ in flat], dtype=float),
         achieved=achieved if drawn else None,
         delay=delay.astype(np.int64) if delay.any() else None,
     )

@@ -7,10 +7,21 @@ import pandas as pd
 
 from dfl_finance.engine import Floats
 from dfl_finance.engine.results import DliEarnings
-from dfl_finance.inputs.models import Scenario
+from dfl_finance.inputs.models import Scenario, Source
 from dfl_finance.outputs.rounding import round_to
 from dfl_finance.outputs.tables import columns
 from dfl_finance.vocabulary import SHARE_DIGITS, minor_unit_digits
+
+#: What a [[source.dli]] row's payment is (dli.csv's ``role``), and its sign for the government.
+ROLE_SIGN = {"reimbursement": 1.0, "outcome_payment_government": -1.0, "outcome_payment_partner": 0.0}
+
+
+def dli_role(source: Source) -> str:
+    """reimbursement (results-based financing: it reimburses the government), or an outcome bond's outcome payment
+    made by the government or by a partner (docs/method.md, *Outcome bonds*)."""
+    if source.outcome_bond is None:
+        return "reimbursement"
+    return f"outcome_payment_{source.outcome_bond.payer}"
 
 
 def dli_table(sc: Scenario, e: DliEarnings | None, d: int, conversion: Floats | None, factor: Floats, basis: str,
@@ -29,7 +40,8 @@ def dli_table(sc: Scenario, e: DliEarnings | None, d: int, conversion: Floats | 
     start = sc.scenario.start_year
     Y = sc.scenario.years
     digits = minor_unit_digits(currency)
-    received = dli_received(e, [k for k, _, _ in rows], conversion, factor[None, :], Y)[d]
+    sign = np.array([ROLE_SIGN[dli_role(sc.source[k])] for k, _, _ in rows])
+    received = dli_received(e, [k for k, _, _ in rows], conversion, factor[None, :], Y, sign)[d]
     year = e.earned_year[d]
     paid = e.paid_year[d]
 
@@ -43,6 +55,7 @@ def dli_table(sc: Scenario, e: DliEarnings | None, d: int, conversion: Floats | 
         "scenario": sc.name,
         "source": [sc.source[k].id for k, _, _ in rows],
         "dli": [r + 1 for _, r, _ in rows],
+        "role": [dli_role(sc.source[k]) for k, _, _ in rows],
         "programme": [row.programme for _, _, row in rows],
         "measure": [row.measure for _, _, row in rows],
         "target": [row.target for _, _, row in rows],
@@ -62,10 +75,12 @@ def dli_table(sc: Scenario, e: DliEarnings | None, d: int, conversion: Floats | 
     return df[names]
 
 
-def dli_received(e: DliEarnings, source: list[int], conversion: Floats | None, factors: Floats, years: int) -> Floats:
+def dli_received(e: DliEarnings, source: list[int], conversion: Floats | None, factors: Floats, years: int,
+                 sign: Floats | None = None) -> Floats:
     """(D, R) what the government receives on each row in each draw, in a basis: the earned amount in the source's
     currency, turned into constant local prices with ``conversion`` (D, S, Y) of the payment year (None: 1) and into
-    the basis with ``factors`` (D or 1, H) of that year; 0 where nothing is paid inside the plan."""
+    the basis with ``factors`` (D or 1, H) of that year, times the row's ``sign`` (R,) (+1 default; an outcome bond's
+    payment: -1 when the government makes it, 0 when a partner does); 0 where nothing is paid inside the plan."""
     D, R = e.earned.shape
     out = np.zeros((D, R))
     for j, k in enumerate(source):
@@ -73,8 +88,8 @@ def dli_received(e: DliEarnings, source: list[int], conversion: Floats | None, f
         d = np.flatnonzero((y >= 0) & (y < years) & (e.earned[:, j] > 0))
         conv = 1.0 if conversion is None else conversion[d, k, y[d]]
         f = factors[np.minimum(d, factors.shape[0] - 1), y[d]]
-        out[d, j] = e.earned[d, j] / conv * f
-    return out
+        out[d, j] = e.earned[d, j] / conv * f * (1.0 if sign is None else float(sign[j]))
+    return out + 0.0  # -0.0 (a partner's outcome payment) is 0
 
 
 #: The statistics of dli_at_risk.csv over the draws: the quantiles of what a row earns.

@@ -368,8 +368,7 @@ class Result:
             _rows_added_up(self.sim.allocation.pay[d:d + 1], f[:, :, None, None], self.digits, (1, 3))[0],
             _rows_added_up(self.sim.allocation.gap[d:d + 1], f[:, :, None], self.digits, (1, 2))]), self.digits)
         if self.sim.results_paid.any():  # what sources pay against results ([[source.dli]]): dli.csv's received
-            paid[:S] = round_to(paid[:S] + _rows_added_up(self.sim.results_paid[d:d + 1], f[:, :, None],
-                                                          self.digits, (1,))[0], self.digits)
+            paid[:S] = round_to(paid[:S] + self._reimbursed(self._factors[d:d + 1], d)[0], self.digits)
         specs = {s.source: s for s in self.inputs.loans}
         users_pay = self._users_pay
         nan = math.nan
@@ -446,8 +445,10 @@ class Result:
             df[column] = add_up(np.stack(parts), self.digits, axis=0)
         df["government_burden"] = add_up(df[["domestic_outlay", "debt_service", "ppp_payments",
                                              "recurrent_after_plan"]].to_numpy().T, self.digits, axis=0)
-        if self.sim.results_paid.any():  # less what results-based financing reimburses (dli.csv's received)
-            received = round_to(self._in_basis(self.sim.fiscal["results_receipts"][self.draw, :n]), self.digits)
+        if self.sim.fiscal["results_receipts"].any():  # less what results reimburse: dli.csv's rounded rows
+            dli = self.dli_df()
+            by_year = dli.groupby("payment_year")["received"].sum()
+            received = add_up(np.array([[float(by_year.get(y, 0.0)) for y in df["year"]]]), self.digits, axis=0)
             df["government_burden"] = round_to(df["government_burden"].to_numpy() - received, self.digits)
         # the GFS columns: sums of gfs.csv's rounded rows of each year
         balances = gfs_balances({k: v[None, :n] for k, v in self._gfs_rows.items()}, (1, n))
@@ -610,7 +611,7 @@ class Result:
         # as summed (rounded=False): the summary rounds them when it reports them
         paid = _rows_added_up(self.sim.allocation.pay, f[:, :, None, None], d, (1, 3))  # (D, S)
         if self.sim.results_paid.any():  # and against results ([[source.dli]], dli.csv's received)
-            paid = paid + _rows_added_up(self.sim.results_paid, f[:, :, None], d, (1,))
+            paid = paid + self._reimbursed(factors)
         cost = _rows_added_up(self.sim.costs.amount, f[:, :, None], d, (1, 2))
         kinds = np.array([s.kind for s in self.scenario.source], dtype=object)
         by_kind = {k: paid[:, kinds == k].sum(axis=1) for k in SOURCE_KINDS}  # the sources' totals added up
@@ -662,6 +663,29 @@ class Result:
                 "summary": self.summary_df(), "gfs": self.gfs_df(),
                 **({"dli": self.dli_df()} if self.sim.dli is not None else {})}
 
+    def _reimbursed(self, factors: Floats, draw: int | None = None) -> Floats:
+        """(D, S) what each source pays against results that reimburses the government, the sum of dli.csv's rounded
+        ``received`` rows (the rule of published totals); ``factors`` (D, H) into the basis; ``draw``: that draw
+        only (then D = 1)."""
+        e, rows = self.sim.dli, self.inputs.dli
+        S = len(self.scenario.source)
+        if e is None or rows is None:
+            return np.zeros((factors.shape[0], S))
+        if draw is not None:
+            e = replace(e, **{f: getattr(e, f)[draw:draw + 1] for f in ("amount", "earned", "earned_year",
+                                                                       "paid_year", "lapsed", "rolled_over",
+                                                                       "result")})
+        conv = self.inputs.sources.conversion
+        if conv is not None and draw is not None:
+            conv = conv[draw:draw + 1]
+        sign = np.ones(len(rows.source)) if rows.sign is None else rows.sign
+        received = round_to(dli_received(e, [int(k) for k in rows.source], conv, factors,
+                                          self.scenario.scenario.years, np.where(sign > 0, 1.0, 0.0)), self.digits)
+        out = np.zeros((received.shape[0], S))
+        for j, k in enumerate(rows.source):
+            out[:, int(k)] += received[:, j]
+        return out
+
     def dli_arrays(self) -> dict[str, Floats]:
         """Every draw's ``earned`` (source currency), ``received`` (the basis) and ``paid_year`` (calendar year, -1:
         never) of each ``[[source.dli]]`` row, (D, R) each; empty without rows (a risk run keeps them:
@@ -672,7 +696,7 @@ class Result:
         start = self.scenario.scenario.start_year
         return {"earned": e.earned, "paid_year": np.where(e.paid_year >= 0, e.paid_year + start, -1).astype(float),
                 "received": dli_received(e, [int(k) for k in rows.source], self.inputs.sources.conversion,
-                                         self._factors, self.scenario.scenario.years)}
+                                         self._factors, self.scenario.scenario.years, rows.sign)}
 
     def dli_df(self) -> pd.DataFrame:
         """Every ``[[source.dli]]`` row: the result it was judged on, when it was earned and paid, what it earned,

@@ -242,6 +242,8 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         "the rollout of each programme and the financing of its capex", first=_PORTFOLIO_FIRST),
     Table("dli", _RUN_COMMANDS, (
         _SCENARIO, _text("source"), Column("dli", "count", note="the row's number in the source's [[source.dli]]"),
+        _text("role", "reimbursement (it reimburses the government), outcome_payment_government or "
+                      "outcome_payment_partner (an outcome bond's payment to its investor)"),
         _text("programme"), _text("measure", "reached_share or reached"),
         Column("target", "number", unit="share or driver units"), Column("deadline", "year"),
         Column("result", "number", unit="share or driver units",
@@ -253,8 +255,8 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         Column("earned", "money", unit_from=("source_currency",)),
         Column("lapsed", "money", unit_from=("source_currency",)),
         Column("rolled_over", "money", unit_from=("source_currency",), note="to the next row on the same result"),
-        _amount("received", "what the government receives in the payment year: the fiscal table takes it off that "
-                            "year's government_burden"), *_BASIS),
+        _amount("received", "what the government receives in the payment year (negative: an outcome payment it "
+                            "makes): the fiscal table takes it off that year's government_burden"), *_BASIS),
         "Results-based financing: every disbursement-linked indicator ([[source.dli]] row), the result it was "
         "judged on, when it was earned and paid, what it earned, lapsed or rolled over",
         "amount, earned, lapsed, rolled_over: the source's currency at current prices; received: in the "
