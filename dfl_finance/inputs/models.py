@@ -787,16 +787,19 @@ class Stress(_Model):
                               "plan's second year on (LIC-DSF); budget_growth: the budget's real growth falls in "
                               "the plan's second and third years (LIC-DSF); capex_overrun: every capex and "
                               "fixed_capex unit cost rises; pledge_shortfall: a source delivers only part of its "
-                              "pledge; delay: a source's window of payments moves later")
-    source: str | None = _field(None, description="pledge_shortfall and delay: the id of the source (default: "
-                                "pledge_shortfall every grant, delay every grant and loan)", pattern=ID_PATTERN,
+                              "pledge; delay: a source's window of payments moves later; results_delay: the results "
+                              "of [[source.dli]] rows come later (their deadlines stay)")
+    source: str | None = _field(None, description="pledge_shortfall, delay and results_delay: the id of the source "
+                                "(default: pledge_shortfall every grant, delay every grant and loan, results_delay "
+                                "every source with [[source.dli]] rows)", pattern=ID_PATTERN,
                                 allowed="a source id of the scenario")
     size: float | None = _field(None, description="How strong: depreciation, the rise of the exchange rate "
                                 "(default 0.3: 30%); budget_growth, the fall of the growth in standard deviations "
                                 "of it (default 1); capex_overrun, the rise of the unit costs (default 0.2); "
                                 "pledge_shortfall, the share of the pledge that does not come (default 0.5); delay, "
-                                "the years (default 2)", allowed="depreciation, budget_growth and capex_overrun > 0 "
-                                "and <= 10; pledge_shortfall > 0 and <= 1; delay a whole number 1..60")
+                                "the years (default 2); results_delay, the years (default 1)",
+                                allowed="depreciation, budget_growth and capex_overrun > 0 and <= 10; pledge_shortfall "
+                                "> 0 and <= 1; delay and results_delay a whole number 1..60")
 
 
 class Scenario(_Model):
