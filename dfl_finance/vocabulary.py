@@ -169,6 +169,8 @@ GROWTH_BOUNDS = (-1.0, 1.0)
 #: every source (at most 200), so the sources bound the time of a run: 100 sources with matched grants run in under
 #: a second per draw, a chain of 1,500 matched grants took 30 s and more.
 MAX_SOURCES = 100
+#: At most this many [[region]] rows (Kenya has 47 counties, Uganda about 146 districts).
+MAX_REGIONS = 1000
 
 
 # ---------------------------------------------------------------------------------------------------- metrics
@@ -320,6 +322,21 @@ _METRICS += [
            "social_discount_rate; not shown without it)"),
 ]
 
+# ------------------------------------------------------ budget execution (docs/method.md, *Budget execution*)
+_METRICS += [
+    Metric("total_domestic_expected", "Domestic outlay expected to be spent", "money", "{cur}",
+           "What domestic sources pay, times their execution rates ([[source]] execution and the cost lines' "
+           "execution): the outlay expected to be spent"),
+    Metric("total_gap_expected", "Funding gap on expected spending", "money", "{cur}",
+           "The cost that is not expected to be spent: the gap plus what the sources plan to pay and are not "
+           "expected to spend (their planned payments times 1 - execution)"),
+    Metric("domestic_burden", "Government burden over the plan", "money", "{cur}",
+           "Domestic outlay, debt service and PPP payments, to the last payment, as planned"),
+    Metric("domestic_burden_expected", "Government burden on expected spending", "money", "{cur}",
+           "domestic_burden on what is expected to be spent: the domestic outlay, and each loan's debt service and "
+           "each PPP's payments, times their execution"),
+]
+
 #: Every scenario-wide summary metric, in the order of ``summary.csv``.
 METRICS: dict[str, Metric] = {m.key: m for m in _METRICS}
 #: Per-source metrics, written ``<key>__<source id>``.
@@ -446,3 +463,42 @@ UNEARNED: tuple[str, ...] = get_args(Unearned)
 #: Who pays an outcome bond's outcome payments (``[source.outcome_bond] payer``): the government (a social impact
 #: bond: the payments are part of its burden) or a partner (a development impact bond: the government pays nothing).
 OutcomePayer = Literal["government", "partner"]
+# ---------------------------------------------------------------------- the budget's classifications (issue 24)
+#: The COFOG 09 (education) groups: United Nations, Classification of the Functions of Government (COFOG), Statistical
+#: Papers Series M No. 84 (2000), Division 09 Education, groups 09.1 to 09.8.
+Cofog = Literal["09.1", "09.2", "09.3", "09.4", "09.5", "09.6", "09.7", "09.8"]
+COFOG_GROUPS: dict[str, str] = {
+    "09.1": "pre-primary and primary education", "09.2": "secondary education",
+    "09.3": "post-secondary non-tertiary education", "09.4": "tertiary education",
+    "09.5": "education not definable by level", "09.6": "subsidiary services to education",
+    "09.7": "R&D education", "09.8": "education n.e.c."}
+#: A line's COFOG group unless it or its template says: 09.8, education not elsewhere classified (COFOG's residual
+#: group, which also holds the administration and planning of the education system).
+DEFAULT_COFOG = "09.8"
+#: The budget's split of spending: recurrent (the running costs) and development (investment projects).
+BudgetType = Literal["recurrent", "development"]
+BUDGET_TYPES: tuple[str, ...] = get_args(BudgetType)
+#: A line's budget type unless it says: capex and fixed_capex are development, opex and fixed_opex recurrent.
+DEFAULT_BUDGET_TYPE: dict[str, str] = {"capex": "development", "fixed_capex": "development",
+                                       "opex": "recurrent", "fixed_opex": "recurrent"}
+#: ``financed`` of financing.csv: by the source that pays, domestic (a domestic source) or external (a grant, a loan,
+#: a PPP operator: every kind of :data:`EXTERNAL_KINDS`); the gap rows have ``gap``.
+FINANCED: tuple[str, ...] = ("domestic", "external", GAP)
+#: The shape of a budget code (vote, programme, sub-programme, output, project): letters and digits in segments
+#: separated by one ``-``, ``.`` or ``/`` (``1066-0501000``, ``07.01.02``), at most 60 characters.
+BUDGET_CODE_PATTERN = r"^[A-Za-z0-9]+([-./][A-Za-z0-9]+)*$"
+#: The levels of a code list (``[scenario] budget_codes``), from the top.
+BUDGET_CODE_LEVELS: tuple[str, ...] = ("vote", "programme", "sub_programme", "output", "project")
+#: The execution rate of a source unless it says, by kind: the share of its planned payments expected to be spent.
+#: PLACEHOLDER 1.0 for every kind: no budget-execution report or PEFA assessment with outturns by source of finance was
+#: read here (docs/method.md, *Budget execution*).
+DEFAULT_EXECUTION: dict[str, float] = {"domestic": 1.0, "grant": 1.0, "loan": 1.0, "ppp": 1.0}
+# ------------------------------------------------------------------------------------------ the MTEF (issue 24)
+#: The prices an ``[[mtef]]`` ceiling is written in: constant prices of the scenario's price_year (as the plan's own
+#: inputs) or current prices of its fiscal year (as a finance ministry publishes its MTEF ceilings).
+CeilingPrices = Literal["constant", "current"]
+CEILING_PRICES: tuple[str, ...] = get_args(CeilingPrices)
+#: How many fiscal years an MTEF covers: the budget year and the two outer years.
+MTEF_YEARS = 3
+#: The label of a total in the MTEF table (its rows over classes, types and financing; over programmes).
+MTEF_TOTAL = "total"

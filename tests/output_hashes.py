@@ -39,6 +39,7 @@ def commands(out: Path) -> dict[str, list[str]]:
                     "--out", str(out / "compare")],
         "risk": ["risk", *sc, "--draws", "200", "--seed", "7", "--out", str(out / "risk")],
         "stress": ["stress", *sc, "--out", str(out / "stress")],
+        "budget": ["budget", "scenarios/rwanda-ida-credit.toml", "--out", str(out / "budget")],
         "sensitivity": ["sensitivity", "scenarios/rwanda-ida-credit.toml", "--n", "64", "--seed", "3",
                         "--out", str(out / "sensitivity")],
         "optimise": ["optimise", "scenarios/kenya-ida-gpe.toml", "--out", str(out / "optimise"),

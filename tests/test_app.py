@@ -1647,3 +1647,27 @@ def test_the_scenarios_page_says_which_inputs_the_run_takes_at_their_point(works
     at = _app()
     infos = _texts(at.info)
     assert "have an `[[uncertain]]` row" in infos and 'point = "mean"' in infos and "Risk page" in infos
+
+
+def test_compare_shows_cost_by_region_for_a_scenario_with_regions(workspace):
+    """regions24: a scenario with [[region]] rows gets a "Cost by region" chart on the Compare page; scenarios
+    without regions do not (the page is as before)."""
+    at = _app()
+    at.switch_page(PAGES["compare"]).run()
+    at.multiselect(key="compare_pick").set_value([RWANDA, IDA]).run()
+    assert not at.exception
+    assert "Cost by region" not in [s.value for s in at.subheader]
+    workspace.mkdir(parents=True, exist_ok=True)
+    raw = small_scenario_dict()
+    raw["scenario"]["name"] = "Plan by province"
+    raw["region"] = [{"name": "Kigali", "share": 0.2}, {"name": "Rest", "share": 0.8}]
+    (workspace / "plan-by-province.toml").write_text(dump_scenario(scenario_from_dict(raw)), encoding="utf-8")
+    raw["scenario"]["name"] = "Plan"
+    del raw["region"]
+    (workspace / "plan.toml").write_text(dump_scenario(scenario_from_dict(raw)), encoding="utf-8")
+    at = _app()
+    at.switch_page(PAGES["compare"]).run()
+    at.multiselect(key="compare_pick").set_value(["Plan", "Plan by province"]).run()
+    assert not at.exception
+    assert "Cost by region" in [s.value for s in at.subheader]
+    assert "The regions add up to the national cost to the minor unit" in _texts(at.caption)

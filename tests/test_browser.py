@@ -1299,3 +1299,37 @@ def _grid_rows(grid, until: str = "rows => true") -> list[dict[str, str]]:
     """The rows of a table (st.dataframe) as its cells' texts by header (see :func:`_grid_cells`)."""
     header, *rows = _grid_cells(grid, until)
     return [dict(zip(header, row)) for row in rows]
+
+
+# ------------------------------------------------------------------------------------------- the MTEF (issue 24)
+
+def test_the_export_page_shows_the_mtef_table_and_downloads_the_budget_workbook(browser, server):
+    """The Export page shows the MTEF table of the scenario picked (its programmes' totals in fiscal years) and
+    downloads budget.xlsx and mtef.csv: the workbook opens with openpyxl, and its plan totals are the CSV's."""
+    from openpyxl import load_workbook
+
+    from dfl_finance.outputs.budget import mtef_df
+
+    pg = _new_page(browser)
+    try:
+        _goto(pg, f"{server}/export")
+        heading = pg.get_by_role("heading", name="Budget submission (MTEF)")
+        heading.wait_for()
+        expected = mtef_df(run(load_scenario(ROOT / "scenarios" / "rwanda-ida-credit.toml")))  # DEFAULT_SCENARIO
+        first_year = str(expected["fiscal_year"].iloc[0])
+        shown = _grid(heading.locator("xpath=following::*[@data-testid='stDataFrame'][1]"),
+                      f"rows => rows.some(r => r['programme'] === 'total' && r['{first_year}'])")
+        assert "total" in set(shown["economic_class"]) and first_year in shown.columns
+        _screenshot(pg, "export-mtef")
+        csv = pd.read_csv(io.BytesIO(_download(pg, "MTEF table (CSV)")))
+        assert list(csv.columns) == list(expected.columns)
+        wb = load_workbook(io.BytesIO(_download(pg, "Budget workbook (XLSX)")))
+        assert wb.sheetnames == ["README", "MTEF", "Split", "Codes", "Sources"]
+        plan = next(r for r in wb["MTEF"].iter_rows(min_row=2, values_only=True) if r[1] == "total" and r[2] ==
+                    "total")
+        totals = csv.loc[csv["programme"] == "total", "amount"].tolist()
+        assert list(plan[3:3 + len(totals)]) == totals == expected.loc[expected["programme"] == "total",
+                                                                        "amount"].tolist()
+        _no_exception(pg)
+    finally:
+        pg.context.close()

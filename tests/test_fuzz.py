@@ -130,7 +130,8 @@ TEXT_COLUMNS = {"scenario", "pillar", "programme", "item", "cost_kind", "line_ki
                 "driver", "metric", "unit", "label", "baseline", "over_limit", "price_basis", "currency",
                 "service_over_envelope", "ratio", "above_threshold", "measure",
                 "account", "gfs_class", "gfs_code", "financed_by", "charged_to",  # gfs.csv
-                "concessional", "source_currency"}  # sources.csv
+                "concessional", "source_currency",  # sources.csv
+                "economic_class", "cofog", "budget_type", "budget_code", "financed", "on_budget"}  # budget lines
 #: Columns that may be empty: the domestic envelope when no domestic source has a budget cap; in dsf.csv, what the
 #: profile does not know (the baseline, the threshold of an unknown capacity).
 MAY_BE_EMPTY = {("fiscal.csv", "domestic_envelope"), ("dsf.csv", "total"), ("dsf.csv", "threshold"),

@@ -131,8 +131,9 @@ def test_template_training_lines_are_goods_and_services():
     """Teacher training is paid per newly reached teacher (kind capex) but buys no asset: its GFS class is use of goods
     and services; a device is an asset (the default)."""
     lines = {line["item"]: line for name in ("teacher-data-skills", "devices") for line in templates()[name]["cost"]}
-    assert lines["data-skills workshop, 5 days per teacher"]["gfs_class"] == "use_of_goods_and_services"
-    assert "gfs_class" not in lines["shared learner device (about 1 per 6 learners)"]
+    assert lines["data-skills workshop, 5 days per teacher"]["economic_class"] == "use_of_goods_and_services"
+    assert lines["shared learner device (about 1 per 6 learners)"]["economic_class"] == "nonfinancial_assets"
+    assert all("gfs_class" not in line for t in templates().values() for line in t["cost"])  # the documented name
 
 
 def test_class_spending_shares_each_cell_among_its_lines():

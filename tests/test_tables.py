@@ -66,10 +66,13 @@ def test_the_rounding_sets_are_the_run_tables_money_and_share_columns():
         "recurrent_after_plan"} | {  # the GFS columns of fiscal.csv
         "expense", "net_acquisition_nfa", "grant_revenue", "deficit_effect", "borrowing", "amortisation", "debt_effect",
         "charged_to_vote", "charged_to_treasury"} | {
-        "committed", "pv_debt_service", "pv_new_external_debt"}  # sources.csv
+        "committed", "pv_debt_service", "pv_new_external_debt"} | {  # sources.csv
+        "cost",  # regions.csv
+        "domestic_outlay_expected", "gap_expected", "government_burden_expected"}  # fiscal.csv: budget execution
     assert tables.SHARE_COLUMNS == {"burden_share", "burden_limit", "reached_share", "reached_funded_share", "plan",
                                     "total", "threshold",
-                                    "grant_element"}  # sources.csv
+                                    "grant_element",  # sources.csv
+                                    "burden_share_expected"}  # fiscal.csv: budget execution
 
 
 def test_the_modules_column_lists_are_the_registrys():

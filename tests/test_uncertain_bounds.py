@@ -40,6 +40,7 @@ PATHS = {
     ("source", int, "budget_share_cap"): "source[1].budget_share_cap",
     ("source", int, "rate"): "source[0].rate",
     ("source", int, "return_rate"): "source[2].return_rate",
+    ("source", int, "spread"): "source[3].spread",
     ("scenario", "discount_rate"): "scenario.discount_rate",
     ("macro", "inflation"): "macro.inflation",
     ("macro", "usd_inflation"): "macro.usd_inflation",
@@ -57,6 +58,8 @@ def _scenario(row: dict) -> dict:
          "commitment": 1e5, "annual_cap": 5e4},
         {"id": "mof", "kind": "domestic", "budget_share_cap": 0.1},
         {"id": "operator", "kind": "ppp", "return_rate": 0.08, "contract_years": 10},
+        {"id": "floating", "kind": "loan", "rate_reference": [0.02] * 5, "spread": 0.01, "maturity_years": 10,
+         "grace_years": 2, "repayment": "linear", "commitment": 1e4},
     ]
     raw["uncertain"] = [row]
     return raw

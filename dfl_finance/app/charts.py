@@ -871,3 +871,28 @@ def portfolio_chart(rows: pd.DataFrame) -> alt.HConcatChart:
     ).properties(width=220, height=alt.Step(44), title="Reach with the fund")
     both = alt.hconcat(gaps, reach).resolve_scale(y="independent")
     return cast(alt.HConcatChart, both)  # altair's resolve_scale returns its chart, typed as Any
+
+
+def regions_chart(regions: pd.DataFrame, currency: Currency, order: Sequence[str] | None = None,
+                  labels: dict[str, str] | None = None, colours: Mapping[str, str] | None = None) -> alt.FacetChart:
+    """Each region's cost over the plan (regions.csv summed over the years), stacked by programme, the regions with
+    the largest cost first, one panel per scenario that has regions; ``colours``: by programme label, as in
+    :func:`costs_chart`. Each panel has its own money axis when the scenarios' currencies differ."""
+    df = regions.groupby(["scenario", "region", "programme"], as_index=False, sort=False).agg(cost=("cost", "sum"))
+    df = _labelled(_money_columns(df, "cost", currency), "programme", labels)
+    colours = colours or programme_colours(df["programme"])
+    tallest = int(df.groupby("scenario")["region"].nunique().max()) if len(df) else 1
+    chart = alt.Chart(df, height=max(120, 16 * tallest)).mark_bar().encode(
+        y=alt.Y("region:N", title="Region", sort="-x"),
+        x=alt.X("sum(millions):Q", title=_money_title("Cost over the plan", currency),
+                axis=alt.Axis(format=MONEY_FORMAT)),
+        color=alt.Color("programme:N", title="Programme", scale=_scale(colours, df["programme"]),
+                        legend=alt.Legend(orient="bottom", columns=3, labelLimit=300)),
+        tooltip=[SCENARIO_TIP, alt.Tooltip("region:N", title="Region"),
+                 alt.Tooltip("programme:N", title="Programme"), alt.Tooltip("amount_text:N", title="Cost")],
+    )
+    facet = _facet(chart, _order(df, order))
+    codes = {currency} if isinstance(currency, str) else {currency.get(n) for n in df["scenario"]}
+    if len(codes) > 1:  # altair's resolve_scale returns its chart, typed as Any
+        facet = cast(alt.FacetChart, facet.resolve_scale(x="independent"))
+    return facet.properties(title="Cost by region over the plan (regions.csv)")

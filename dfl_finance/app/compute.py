@@ -22,6 +22,7 @@ from dfl_finance.app.workspace import scenario_in
 from dfl_finance.errors import DflFinanceError, Problem, ScenarioError
 from dfl_finance.inputs.io import dump_scenario
 from dfl_finance.inputs.models import Scenario
+from dfl_finance.outputs.budget import budget_xlsx_bytes, mtef_df, overview
 from dfl_finance.outputs.dli import dli_at_risk
 from dfl_finance.outputs.result import (
     DEFAULT_BASIS,
@@ -122,6 +123,14 @@ def checked_incremental(toml_text: str, scenario: Scenario, basis: str = DEFAULT
     except OSError:
         signature = (str(path), -1, -1)
     return _checked(incremental_for, toml_text, basis, signature)
+
+
+def fiscal_year_tables(tables: Tables, texts: list[str], basis: str = DEFAULT_BASIS) -> Tables:
+    """``tables`` (of the scenarios ``texts``, in ``basis``) with every yearly table by each scenario's fiscal year,
+    as ``dfl-finance run --years fiscal`` writes them (:mod:`dfl_finance.outputs.fiscal_view`)."""
+    from dfl_finance.outputs.fiscal_view import context_of, fiscal_tables
+
+    return fiscal_tables(tables, context_of([result_for(t).in_basis(basis) for t in texts]))
 
 
 def tables_by_name(texts: dict[str, str], basis: str = DEFAULT_BASIS
@@ -389,3 +398,21 @@ def checked_portfolio_results(text: str, name: str, envelope: float, rule: str, 
                               ) -> PortfolioResults:
     """:func:`portfolio_results_for`, with every failure as a :class:`ScenarioError` (as :func:`checked_tables`)."""
     return _checked(portfolio_results_for, text, name, envelope, rule, per_learner, basis, files, **options)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def budget_for(toml_text: str, basis: str = DEFAULT_BASIS, first_year: int | None = None
+               ) -> tuple[pd.DataFrame, pd.DataFrame, bytes]:
+    """The budget submission of one scenario in a price basis (a view of :func:`result_for`: no second run): the MTEF
+    table (mtef.csv) from the fiscal year that starts in ``first_year`` (default: the plan's first), its totals against
+    the ceilings (:func:`~dfl_finance.outputs.budget.overview`) and budget.xlsx, as `dfl-finance budget` writes
+    them."""
+    res = result_for(toml_text).in_basis(basis)
+    mtef = mtef_df(res, first_year)
+    return mtef, overview(res, mtef), budget_xlsx_bytes(res, mtef)
+
+
+def checked_budget(toml_text: str, basis: str = DEFAULT_BASIS, first_year: int | None = None
+                   ) -> tuple[pd.DataFrame, pd.DataFrame, bytes]:
+    """:func:`budget_for`, with every failure as a :class:`ScenarioError` (as :func:`checked_tables`)."""
+    return _checked(budget_for, toml_text, basis, first_year)

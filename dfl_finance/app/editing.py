@@ -218,9 +218,10 @@ def apply_values(scenario: Scenario, values: dict[str, Any]) -> Scenario:
 # ------------------------------------------------------------------------------------------------ tables
 
 PROGRAMME_COLUMNS = ["id", "name", "pillar", "driver", "start_share", "target_share", "target_year", "rollout",
-                     "priority", "template"]
+                     "priority", "template", "budget_code"]
 LINE_COLUMNS = ["programme", "item", "kind", "unit_cost", "currency", "price_year", "lifetime", "replace_existing",
-                "price_trend", "schedule", "source_note", "price_range", "uncertain", "gfs_class", "pay_existing"]
+                "price_trend", "schedule", "source_note", "price_range", "uncertain", "gfs_class", "pay_existing",
+                "economic_class", "cofog", "budget_type", "budget_code", "execution"]
 SOURCE_COLUMNS = ["id", "name", "kind", "priority", "eligible", "currency", "share_cap", "annual_cap", "commitment",
                   "first_year", "last_year", "terms", "rate", "grace_years", "maturity_years", "repayment",
                   "schedule", "balloon", "commitment_fee", "front_end_fee", "match_sources", "match_ratio",
@@ -229,7 +230,8 @@ SOURCE_COLUMNS = ["id", "name", "kind", "priority", "eligible", "currency", "sha
 
 
 #: Fields of a source that the sources table does not show: a table edit keeps them as they were.
-HIDDEN_SOURCE_FIELDS = ("reliability", "disbursement_share", "disbursement_lag", "buy_down", "dli")
+HIDDEN_SOURCE_FIELDS = ("reliability", "disbursement_share", "disbursement_lag", "buy_down", "dli", "on_budget",
+                        "execution", "rate_reference", "spread")
 
 
 def _text_list(values: Iterable[object] | None) -> str:
@@ -460,6 +462,13 @@ def scenario_from_tables(scenario: Scenario, progs: pd.DataFrame, lines: pd.Data
                                   else [v.model_dump(exclude_none=True) for v in value] if isinstance(value, list)
                                   else value)  # a list of rows: [[source.dli]]
         out_sources.append(src)
+    # a programme's own regions (not in the table) stay as the scenario has them (the programme found by its id, or
+    # by its old id when the table renamed it)
+    old_ids = {new: old for old, new in renamed.items()}
+    for prog in programmes:
+        was = next((p for p in scenario.programme if p.id == old_ids.get(prog.get("id"), prog.get("id"))), None)
+        if was is not None and was.regions is not None and "regions" not in prog:
+            prog["regions"] = dict(was.regions)
     raw["programme"] = programmes
     raw["source"] = out_sources
     # a renamed programme or source is renamed in the paths of the [[uncertain]] rows and the [[stress]] sources

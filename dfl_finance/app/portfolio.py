@@ -126,7 +126,7 @@ def picked_portfolio(picked: Iterable[tuple[str, str, Scenario]], folder: Path) 
 
     picked = list(picked)
     profiles = country_profiles()
-    country = [profiles[sc.scenario.country].name if sc.scenario.country in profiles else None
+    country = [profiles[code].name if (code := sc.scenario.country) is not None and code in profiles else None
                for _, _, sc in picked]
     files: dict[str, str] = {}
     rows = []

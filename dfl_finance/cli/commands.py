@@ -12,7 +12,7 @@ import contextlib
 import math
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +21,7 @@ from dfl_finance.cli.render import (
     above_one,
     basis_note,
     comparison_text,
+    mtef_text,
     number,
     quantiles_text,
     ranking_text,
@@ -58,6 +59,8 @@ FLAGS: dict[str, str] = {
     "stress": "--stress",
     # sweep (studies.sweep: local_client, check_cluster)
     "scheduler": "--scheduler", "workers": "--workers",
+    # budget (outputs.budget.mtef_window)
+    "first_year": "--first-year",
 }
 
 
@@ -182,6 +185,11 @@ def _write(tables: dict[str, pd.DataFrame], args: argparse.Namespace, scenarios:
         meta["optimise"] = args.optimise  # the objective, the limits and the programme's size
     if getattr(args, "stress_notes", None):
         meta["stress"] = args.stress_notes  # each scenario's stresses: applied, or why not
+    if getattr(args, "years", None) == "fiscal":
+        # loaded when the command runs: `--help` and `validate` start without it
+        from dfl_finance.inputs.references import fiscal_year_assumption
+
+        meta["fiscal_years"] = [fiscal_year_assumption(sc) for sc in scenarios]  # each one's month and its origin
     extra = {**(workbook_only or {}), "assumptions": assumptions_df(scenarios)} if args.xlsx else None
     return _write_tables(tables, args.out, meta, xlsx="dfl-finance.xlsx" if args.xlsx else None,
                          extra_sheets=extra, excel_csv=args.excel_csv, parquet=parquet)
@@ -261,9 +269,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         baselines = dict.fromkeys(str(Path(f).parent / sc.scenario.baseline) for f, sc in loaded
                                   if sc.scenario.baseline is not None)
         args.files = [*args.files, *(b for b in baselines if Path(b).resolve() not in given)]
+    if args.years == "fiscal":
+        tables = _by_fiscal_year(tables, results)
     written = _write(tables, args, [sc for _, sc in loaded])
     print(summary_text(tables["summary"]))
     print(basis_note(args.basis, [sc for _, sc in loaded]))
+    if args.years == "fiscal":
+        print(_fiscal_note([sc for _, sc in loaded]))
     print(f"\nwrote {len(written)} files to {Path(args.out)}")
     return EXIT_OK
 
@@ -683,10 +695,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
     table = compare(results, baseline=args.baseline)
     ranking = ranking_df([r.summary_df() for r in results], timing_difference(scenarios))
     reason = comparability(scenarios, [r.currency for r in results])
-    written = _write({"comparison": table, "ranking": ranking}, args, scenarios,
-                     workbook_only=combine_tables(results) if args.xlsx else None)
+    sheets = combine_tables(results) if args.xlsx else None
+    if sheets is not None and args.years == "fiscal":
+        sheets = _by_fiscal_year(sheets, results)
+    written = _write({"comparison": table, "ranking": ranking}, args, scenarios, workbook_only=sheets)
     print(comparison_text(table))
     print(basis_note(args.basis, scenarios))
+    if args.years == "fiscal":
+        print(_fiscal_note(scenarios))
     print(ranking_text(ranking, scenarios))
     if reason and timing_difference(scenarios) is None:
         print(f"\nnote: {reason.removeprefix('no deltas: ')}: differences are shown only for amounts in the same "
@@ -696,6 +712,31 @@ def cmd_compare(args: argparse.Namespace) -> int:
         print(f"\nnote: {reason}; compare the values, not their differences", file=sys.stderr)
     print(f"\nwrote {len(written)} files to {Path(args.out)}")
     return EXIT_OK
+
+
+def _by_fiscal_year(tables: dict[str, pd.DataFrame], results: list[Result]) -> dict[str, pd.DataFrame]:
+    """``--years fiscal``: the yearly tables by each scenario's fiscal year (the registry's rules)."""
+    # loaded when the command runs: `--help` and `validate` start without pandas and the engine
+    from dfl_finance.outputs.fiscal_view import context_of, fiscal_tables
+
+    return fiscal_tables(tables, context_of(results))
+
+
+def _fiscal_note(scenarios: list[Scenario]) -> str:
+    """Which fiscal year each scenario's tables are written in, and where it comes from."""
+    # loaded when the command runs: `--help` and `validate` start without them
+    from dfl_finance.inputs.references import fiscal_year_assumption
+    from dfl_finance.outputs.fiscal_view import fiscal_year_label
+
+    lines = []
+    for sc in scenarios:
+        fy = fiscal_year_assumption(sc)
+        month = int(str(fy["fiscal_year_start"]))
+        origin = {"profile": f"the country profile of {sc.scenario.country}", "file": "the scenario file",
+                  "default": "the default: the calendar year"}[str(fy["origin"])]
+        lines.append(f"{sc.name}: fiscal years start in month {month} ({origin}), e.g. "
+                     f"{fiscal_year_label(sc.scenario.start_year, month)}")
+    return "Fiscal years (docs/method.md, Fiscal years):\n  " + "\n  ".join(lines)
 
 
 def cmd_countries(args: argparse.Namespace) -> int:
@@ -879,3 +920,37 @@ def cmd_country_import(args: argparse.Namespace) -> int:
     if here not in (str(Path(p).resolve()) for p in env.split(os.pathsep) if p.strip()):
         print(f"\nto use it in validate, run and new --country: export {PROFILES_ENV}={here}")
     return EXIT_OK
+
+
+def cmd_budget(args: argparse.Namespace) -> int:
+    """``dfl-finance budget FILE --out DIR [--first-year Y]``: mtef.csv, budget.xlsx and manifest.json."""
+    # loaded when the command runs: `--help` and `validate` start without pandas and the engine
+    from dfl_finance.outputs.budget import budget_xlsx_bytes, mtef_df, mtef_window, overview
+    from dfl_finance.outputs.export import csv_text, manifest, write_atomically
+
+    ((f, sc),) = _load_all([args.file])
+    (res,) = _run_all([(f, sc)], args.basis)
+    window = mtef_window(res, args.first_year)  # a --first-year outside the plan stops here (exit 2)
+    mtef = mtef_df(res, args.first_year)
+    files = {"mtef.csv": csv_text(mtef).encode("utf-8"), "budget.xlsx": budget_xlsx_bytes(res, mtef)}
+    meta = manifest([sc.name], input_files=[f], basis=args.basis)
+    meta["mtef"] = {"fiscal_year_start": sc.scenario.fiscal_year_start, "first_year": window[0],
+                    "fiscal_years": list(dict.fromkeys(mtef["fiscal_year"])), "ceilings": len(sc.mtef)}
+    writers = {name: _bytes_writer(data) for name, data in files.items()}
+    try:
+        written = write_atomically(args.out, writers, meta)
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise DflFinanceError(f"cannot write the results to {args.out}: {exc.strerror or exc}{where}; the folder "
+                              "was left as it was") from None
+    print(mtef_text(overview(res, mtef), res.digits))
+    print(basis_note(args.basis, [sc]))
+    print(f"\nwrote {len(written)} files to {Path(args.out)}")
+    return EXIT_OK
+
+
+def _bytes_writer(data: bytes) -> Callable[[Path], None]:
+    """A writer of :func:`~dfl_finance.outputs.export.write_atomically` that writes ``data``."""
+    def write(path: Path) -> None:
+        path.write_bytes(data)
+    return write

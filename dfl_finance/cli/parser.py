@@ -7,6 +7,7 @@ import argparse
 
 from dfl_finance.cli.commands import (
     DRAWS_OUT_ROWS,
+    cmd_budget,
     cmd_compare,
     cmd_countries,
     cmd_country_build,
@@ -81,6 +82,13 @@ def _scenario_and_output_args(p: argparse.ArgumentParser, workbook: str) -> None
                    "current prices (nominal), in its local currency (lcu) or in USD (default: %(default)s)")
 
 
+def _years_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--years", choices=("calendar", "fiscal"), default="calendar",
+                   help="write every yearly table by calendar year (a year column, the default) or by the "
+                   "scenario's fiscal year ([scenario] fiscal_year_start: a fiscal_year column, \"2026/27\"); "
+                   "totals are the same in both (docs/method.md, Fiscal years)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dfl-finance",
@@ -103,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "file fails, DIR is left as it was. Rows are tagged by scenario name. Exit status 0, 2 on "
                        "bad input, 141 when standard output is closed early (as in `| head`).")
     _scenario_and_output_args(p, "a sheet per table and an assumptions sheet with every input")
+    _years_arg(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("compare", help="compare scenarios side by side",
@@ -112,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "currencies or with different start years get no deltas. Prints the table.")
     _scenario_and_output_args(p, "the comparison, every table of every scenario and an assumptions sheet")
     p.add_argument("--baseline", metavar="NAME", help="scenario name to compare against (default: the first)")
+    _years_arg(p)
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("risk", help="run scenarios over draws of their uncertain inputs",
@@ -268,6 +278,23 @@ def build_parser() -> argparse.ArgumentParser:
                    help="price basis of the money metrics (default: %(default)s)")
     p.add_argument("--no-sobol", action="store_true", help="only the tornado (no sobol.csv)")
     p.set_defaults(func=cmd_sensitivity)
+
+    p = sub.add_parser("budget", help="the plan in the budget's format: the MTEF table and the budget workbook",
+                       description="Run one scenario and write mtef.csv (the plan's on-budget cost in three fiscal "
+                       "years by budget code, programme, GFS economic class, budget type and financing, each "
+                       "programme's and the plan's total against the scenario's [[mtef]] ceilings), budget.xlsx (the "
+                       "MTEF by programme x economic class x fiscal year with totals, the recurrent/development and "
+                       "domestic/external split, the codes) and manifest.json into DIR, all or nothing. Fiscal years "
+                       "follow [scenario] fiscal_year_start. Method: docs/method.md, The MTEF and the budget "
+                       "submission.")
+    p.add_argument("file", metavar="FILE", help="a scenario TOML file")
+    p.add_argument("--out", required=True, metavar="DIR", type=_folder, help="output folder (created if missing)")
+    p.add_argument("--first-year", type=int, metavar="Y",
+                   help="the calendar year in which the MTEF's first fiscal year starts (default: the plan's first "
+                   "fiscal year)")
+    p.add_argument("--basis", choices=PRICE_BASES, default=PRICE_BASES[0],
+                   help="price basis of every amount and ceiling (default: %(default)s)")
+    p.set_defaults(func=cmd_budget)
 
     p = sub.add_parser("verify", help="check an output folder against its manifest.json",
                        description="Check that every file that DIR/manifest.json lists is present and has the "

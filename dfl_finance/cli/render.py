@@ -318,3 +318,12 @@ def tornado_text(t: pd.DataFrame, s: pd.DataFrame | None) -> str:
                                                                 if base is not None else "")
         blocks.append(f"{head}\n{table_text(rows)}")
     return "\n\n".join(blocks)
+
+
+def mtef_text(overview: pd.DataFrame, digits: int) -> str:
+    """The MTEF's totals, ceilings and what is over them (:func:`dfl_finance.outputs.budget.overview`) as a table."""
+    rows = []
+    for r in overview.to_dict("records"):
+        rows.append({str(k): (v if isinstance(v, str) else "" if v is None or v != v else f"{v:,.{digits}f}")
+                     for k, v in r.items()})
+    return table_text(rows, left=("budget_code", "programme", "economic_class"))

@@ -68,27 +68,69 @@ def repayment_profile(repayment: str, rate: float, grace_years: int, maturity_ye
     return profile
 
 
-def _charge(profile: Floats, rate: Floats | float) -> Floats:
+def _charge(profile: Floats, rate: Floats | float, payments_per_year: int = 1) -> Floats:
     """``rate x`` the share outstanding at the end of the year before, for each year ``k`` after disbursement;
-    ``profile`` (K + 1,) with a scalar rate, or (D, K + 1) with a rate per draw (D,)."""
+    ``profile`` (K + 1,) with a scalar rate, or (D, K + 1) with a rate per draw (D,).
+
+    Paid ``n = payments_per_year`` times a year, the year's principal ``profile[k]`` goes in ``n`` equal instalments
+    and each period's charge is ``rate / n`` on the balance of that period: ``o - (i - 1) profile[k] / n`` in the
+    i-th, ``o`` the share outstanding at the end of the year before; summed over the year, ``rate x (o - profile[k]
+    (n - 1) / (2 n))`` (semi-annual: ``rate x (o - profile[k] / 4)``)."""
     outstanding = 1.0 - np.cumsum(profile, axis=-1)
     outstanding[..., -1] = 0.0
     r = np.asarray(rate, dtype=float)[..., None] if np.ndim(rate) else float(rate)
     lead = np.zeros(profile.shape[:-1] + (1,))
-    return np.asarray(np.concatenate([lead, r * outstanding[..., :-1]], axis=-1), dtype=float)
+    balance = outstanding[..., :-1]
+    if payments_per_year != 1:
+        n = payments_per_year
+        balance = balance - profile[..., 1:] * (n - 1) / (2 * n)
+    return np.asarray(np.concatenate([lead, r * balance], axis=-1), dtype=float)
 
 
-def unit_payments(profile: Floats, rate: Floats | float) -> Floats:
+def unit_payments(profile: Floats, rate: Floats | float, payments_per_year: int = 1) -> Floats:
     """What a tranche of 1 pays ``k`` years after its disbursement: principal ``profile[k]`` plus the charge on what
-    was outstanding at the end of the year before (no fees). ``profile`` (K + 1,) and a scalar rate, or per draw
-    (D, K + 1) and (D,).
+    was outstanding at the end of the year before (no fees); paid ``payments_per_year`` times a year, the charge on
+    the balance of each period (:func:`_charge`). ``profile`` (K + 1,) and a scalar rate, or per draw (D, K + 1) and
+    (D,).
 
     Examples
     --------
     >>> unit_payments(np.array([0.0, 0.5, 0.5]), 0.1).round(12).tolist()
     [0.0, 0.6, 0.55]
+    >>> unit_payments(np.array([0.0, 0.5, 0.5]), 0.1, 2).round(12).tolist()  # 0.1 x (1 - 0.125); 0.1 x (0.5 - 0.125)
+    [0.0, 0.5875, 0.5375]
     """
-    return np.asarray(profile + _charge(profile, rate), dtype=float)
+    return np.asarray(profile + _charge(profile, rate, payments_per_year), dtype=float)
+
+
+def year_end_equivalent(interest: Floats, principal: Floats, before: Floats, payments_per_year: int,
+                        discount_rate: float = GRANT_ELEMENT_RATE) -> Floats:
+    """A year's interest and principal ``(..., T)`` paid ``n = payments_per_year`` times a year, as the amount at the
+    year's end that has the same present value at ``discount_rate``: the i-th payment (principal / n and the
+    interest of its period, in proportion to that period's balance ``before - (i - 1) principal / n``, ``before``
+    the balance at the end of the year before) is carried to the year's end by ``(1 + rate) ** ((n - i) / n)``. With
+    one payment a year it is ``interest + principal``. What a grant element discounts (docs/method.md, *Loans paid
+    semi-annually*).
+
+    Known answer: 100 outstanding, 10 repaid and 1.35% charge, semi-annual: interest 0.675 x 100 + 0.675 x 95 =
+    1.31625; the June payment 5 + 0.675 is worth 5.675 x 1.05 ** 0.5 = 5.81514... at the year's end, the December one
+    5 + 0.64125 = 5.64125: 11.45639...
+
+    >>> round(float(year_end_equivalent(np.array(1.31625), np.array(10.0), np.array(100.0), 2)[()]), 5)
+    11.45639
+    """
+    n = payments_per_year
+    interest, principal = np.asarray(interest, dtype=float), np.asarray(principal, dtype=float)
+    if n == 1:
+        return np.asarray(interest + principal, dtype=float)
+    before = np.asarray(before, dtype=float)
+    weights = np.stack([before - i * principal / n for i in range(n)])
+    total = weights.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(total > 0, weights / np.where(total > 0, total, 1.0), 1.0 / n)
+    carry = (1.0 + discount_rate) ** ((n - 1 - np.arange(n)) / n)
+    out = sum(carry[i] * (principal / n + share[i] * interest) for i in range(n))
+    return np.asarray(out, dtype=float)
 
 
 def common_profile(profile: Floats, rate: Floats | float) -> tuple[Floats, Floats | float]:
@@ -127,7 +169,8 @@ class DebtService:
 
 def debt_service(disbursed: np.ndarray, profile: np.ndarray, rate: Floats | float, horizon: int,
                  front_end_fee: float = 0.0, commitment_fee: float = 0.0,
-                 commitment: np.ndarray | None = None, fee_window: np.ndarray | None = None) -> DebtService:
+                 commitment: np.ndarray | None = None, fee_window: np.ndarray | None = None,
+                 payments_per_year: int = 1) -> DebtService:
     """Debt service of a loan disbursed as ``disbursed`` (D, Y), over ``horizon`` years from the first year.
 
     Parameters
@@ -144,6 +187,9 @@ def debt_service(disbursed: np.ndarray, profile: np.ndarray, rate: Floats | floa
         Share of each disbursement paid as a fee in the year of disbursement.
     commitment_fee, commitment, fee_window
         Fee per year on the undrawn commitment (D,) at the start of each year where ``fee_window`` (Y,) is True.
+    payments_per_year : int
+        Instalments a year (IDA and IBRD: 2): the charge is on the balance of each period (:func:`_charge`), the
+        year's flows are the sums of its instalments.
 
     Notes
     -----
@@ -158,7 +204,7 @@ def debt_service(disbursed: np.ndarray, profile: np.ndarray, rate: Floats | floa
         raise ValueError(f"horizon {horizon} does not reach the last repayment (year index {Y - 1 + K})")
     outstanding_share = 1.0 - np.cumsum(profile, axis=-1)
     outstanding_share[..., -1] = 0.0  # exactly repaid
-    charge = _charge(profile, rate)
+    charge = _charge(profile, rate, payments_per_year)
     mats = np.stack([convolution_matrix(p, Y, horizon) for p in (profile, charge, outstanding_share)])
     per_draw = "fdjt" if profile.ndim == 2 else "fjt"
     principal, interest, outstanding = np.einsum(f"dt,{per_draw}->fdj", disbursed, mats)
@@ -206,7 +252,7 @@ def grant_element(received: np.ndarray, paid: np.ndarray, discount_rate: np.ndar
 
 
 def pv_at_disbursement(profile: Floats, rate: Floats | float, front_end_fee: float = 0.0,
-                       discount_rate: float = GRANT_ELEMENT_RATE) -> Floats:
+                       discount_rate: float = GRANT_ELEMENT_RATE, payments_per_year: int = 1) -> Floats:
     """PV at ``discount_rate``, in the year of its disbursement, of what a tranche of 1 costs the borrower: the
     front-end fee that year, then the principal and charge ``k`` years later discounted by ``(1 + r)^-k``. ``profile``
     (K + 1,) with a scalar rate, or per draw (D, K + 1) with (D,); returns () or (D,).
@@ -221,7 +267,11 @@ def pv_at_disbursement(profile: Floats, rate: Floats | float, front_end_fee: flo
     >>> float(pv_at_disbursement(np.array([0.0, 1.0]), 0.0, front_end_fee=0.01).round(12))  # 0.01 + 1 / 1.05
     0.962380952381
     """
-    units = np.atleast_2d(unit_payments(profile, rate))
+    units = np.atleast_2d(unit_payments(profile, rate, payments_per_year))
+    if payments_per_year != 1:  # each instalment at its date (year_end_equivalent)
+        prof = np.atleast_2d(np.asarray(profile, dtype=float))
+        before = np.concatenate([np.ones(prof.shape[:-1] + (1,)), 1.0 - np.cumsum(prof, axis=-1)[..., :-1]], axis=-1)
+        units = year_end_equivalent(units - prof, prof, before, payments_per_year, discount_rate)
     pv = present_value(units, np.full(units.shape[0], discount_rate)) + front_end_fee
     return np.asarray(pv if np.ndim(profile) == 2 else pv[0], dtype=float)
 
@@ -311,12 +361,15 @@ class ServiceTerms:
     conversion: Floats  # (Y, D)
     relief_share: Floats | None = None  # (D,) share of the interest a buy-down grant pays (None: no buy-down)
     relief_cap: Floats | None = None  # (D,) what the buy-down may pay in all, nominal loan currency (inf = none)
+    payments_per_year: int = 1  # instalments a year (IDA and IBRD: 2)
+    rate_path: Floats | None = None  # (D, Y) a variable rate of each year (engine/variable_rate.py); None: fixed
 
     def take(self, draws: np.ndarray | slice) -> "ServiceTerms":
         out = ServiceTerms(self.source, self.profile[draws], self.rate[draws], self.front_end_fee,
                            self.commitment_fee, self.commitment[draws], self.fee_window, self.conversion[:, draws],
                            None if self.relief_share is None else self.relief_share[draws],
-                           None if self.relief_cap is None else self.relief_cap[draws])
+                           None if self.relief_cap is None else self.relief_cap[draws], self.payments_per_year,
+                           None if self.rate_path is None else self.rate_path[draws])
         m = self.matrix
         out.__dict__["matrix"] = m if m.ndim == 2 else m[draws]  # the same terms: keep the matrices already built
         return out
@@ -325,14 +378,31 @@ class ServiceTerms:
     def interest_matrix(self) -> Floats:
         """The interest part of :attr:`matrix`: (Y, Y) or (D, Y, Y)."""
         Y = self.fee_window.shape[0]
-        return convolution_matrix(_charge(*common_profile(self.profile, self.rate)), Y, Y)
+        if self.rate_path is not None:  # a variable rate: the year's rate times the balance the year before
+            return self._variable_matrix() - self._variable_matrix(interest=False)
+        return convolution_matrix(_charge(*common_profile(self.profile, self.rate), self.payments_per_year), Y, Y)
 
     @cached_property
     def matrix(self) -> Floats:
         """Principal and interest paid in year j per unit disbursed in year t: (Y, Y) when every draw has the same
         terms, else (D, Y, Y)."""
         Y = self.fee_window.shape[0]
-        return convolution_matrix(unit_payments(*common_profile(self.profile, self.rate)), Y, Y)
+        if self.rate_path is not None:
+            return self._variable_matrix()
+        return convolution_matrix(unit_payments(*common_profile(self.profile, self.rate), self.payments_per_year),
+                                  Y, Y)
+
+    def _variable_matrix(self, interest: bool = True) -> Floats:
+        """:attr:`matrix` of a variable-rate loan (``interest`` False: its principal part only), (D, Y, Y) or
+        (Y, Y) when the profile and the path are the same in every draw."""
+        Y = self.fee_window.shape[0]
+        path = np.asarray(self.rate_path, dtype=float)
+        profile = self.profile
+        if (profile == profile[:1]).all() and (path == path[:1]).all():
+            profile, path = profile[0], path[0]
+        if not interest:
+            path = np.zeros_like(path)
+        return variable_unit_matrix(profile, path, Y, Y)
 
     def payments(self, disbursed: Floats) -> Floats:
         """Payments (Y, D) in constant local prices from annual disbursements (Y, D) in constant local prices."""
@@ -351,3 +421,23 @@ class ServiceTerms:
             cap = self.relief_cap if self.relief_cap is not None else np.full(nominal.shape[1], np.inf)
             paid = paid - bought_down(interest.T, self.relief_share, cap).T
         return np.asarray(paid / self.conversion, dtype=float)
+
+
+def variable_unit_matrix(profile: Floats, rate_path: Floats, years: int, horizon: int) -> Floats:
+    """What a unit disbursed in year t pays in year j (principal and interest), ``M[j, t] = profile[j - t] + r_j x
+    o[j - t - 1]`` with ``o`` the share still outstanding: (H, years) for one profile (K + 1,) and one path (H,),
+    else (D, H, years) for per-draw profiles (D, K + 1) or paths (D, H).
+
+    Examples
+    --------
+    A linear loan repaid in years 1 and 2, rates 10% then 20%: a unit of year 0 pays 0.5 + 0.1 in year 1, and
+    0.5 + 0.2 x 0.5 in year 2.
+
+    >>> variable_unit_matrix(np.array([0.0, 0.5, 0.5]), np.array([0.0, 0.1, 0.2]), 1, 3).round(12).tolist()
+    [[0.0], [0.6], [0.6]]
+    """
+    profile = np.asarray(profile, dtype=float)
+    rates = np.asarray(rate_path, dtype=float)[..., :horizon]
+    principal = convolution_matrix(profile, years, horizon)
+    charge = convolution_matrix(_charge(profile, 1.0), years, horizon)  # the share outstanding the year before
+    return np.asarray(principal + rates[..., :, None] * charge, dtype=float)

@@ -29,10 +29,12 @@ from dfl_finance.engine.loans import (
     debt_service,
     grant_element,
     unit_payments,
+    year_end_equivalent,
 )
 from dfl_finance.engine.optimise import AllocationProblem, DsfLimits, service_specs
 from dfl_finance.engine.prices import Prices
 from dfl_finance.engine.results import DliEarnings, DliRows, earn, payments
+from dfl_finance.engine.variable_rate import at_variable_rate, extend_path
 from dfl_finance.vocabulary import EXTERNAL_KINDS, GRANT_ELEMENT_RATE, SOURCE_KINDS, pv_rate_key
 
 
@@ -46,6 +48,15 @@ class LoanSpec:
     usd: bool = False  # the credit is in USD; else in the local currency
     external: bool = False  # counts as external public debt (the debt-sustainability view)
     public: bool = True  # the government pays it and owes it (a user-pays PPP: the users pay, a contingent liability)
+    payments_per_year: int = 1  # instalments a year (IDA and IBRD: 2): the charge on the balance of each period
+    payment_months: tuple[int, ...] = (12,)  # the month of each instalment (where it falls by fiscal year)
+    currency: str | None = None  # the credit is in this other currency ([macro.fx.<CODE>]); None: USD or local
+    rate_path: Floats | None = None  # (D, Y) a variable rate in each projection year (then its last); None: fixed
+
+    @property
+    def key(self) -> bool | str:
+        """The key of its conversion in :meth:`ModelInputs.conversions`: the other currency, else ``usd``."""
+        return self.currency if self.currency is not None else self.usd
 
 
 @dataclass(frozen=True)
@@ -94,6 +105,15 @@ class ModelInputs:
         """(D, H) constant local prices -> nominal local currency (``usd`` False) or nominal USD."""
         return self.prices.to_currency(usd, self.horizon)
 
+    def conversions(self) -> dict[bool | str, Floats]:
+        """:meth:`conversion` to local currency (False) and USD (True), and to each other currency a loan or PPP is
+        in (by its code), (D, H) each."""
+        out: dict[bool | str, Floats] = {False: self.conversion(False), True: self.conversion(True)}
+        for spec in self.loans + self.ppps:
+            if spec.currency is not None and spec.currency not in out:
+                out[spec.currency] = self.prices.to_other(spec.currency, self.horizon)
+        return out
+
 
 @dataclass(frozen=True)
 class Simulation:
@@ -128,7 +148,8 @@ def _service_terms(inp: ModelInputs, spec: LoanSpec, conversion: Floats) -> Serv
     return ServiceTerms(spec.source, spec.profile, spec.rate, spec.front_end_fee, spec.commitment_fee,
                         inp.sources.commitment[:, spec.source], inp.sources.window[spec.source],
                         np.ascontiguousarray(conversion[:, :Y].T), None if bd is None else bd.share,
-                        None if bd is None else bd.cap)
+                        None if bd is None else bd.cap, spec.payments_per_year,
+                        rate_path=None if spec.rate_path is None else spec.rate_path[:, :Y])
 
 
 def _bought_down(nominal: DebtService, real: DebtService, bd: BuyDown,
@@ -146,13 +167,21 @@ def _in_currency(paid: Floats, spec: LoanSpec, conversion: Floats, horizon: int,
     Y = paid.shape[1]
     nominal = debt_service(paid * conversion[:, :Y], spec.profile, spec.rate, horizon,
                            front_end_fee=spec.front_end_fee, commitment_fee=spec.commitment_fee,
-                           commitment=commitment, fee_window=window)
+                           commitment=commitment, fee_window=window, payments_per_year=spec.payments_per_year)
     # a loan without fees has none in any basis (0 / a positive rate is 0): no division for them
     fees = nominal.fees / conversion if spec.front_end_fee or spec.commitment_fee else np.zeros_like(nominal.fees)
+    if spec.rate_path is not None:  # a variable rate: the interest of each year at that year's rate
+        nominal = at_variable_rate(nominal, extend_path(spec.rate_path, horizon))
     real = DebtService(disbursed=nominal.disbursed / conversion, interest=nominal.interest / conversion,
                        principal=nominal.principal / conversion, fees=fees,
                        outstanding=nominal.outstanding / conversion)
     return nominal, real
+
+
+def _usd(amount: Floats, factor: Floats | None) -> Floats:
+    """An amount in a loan's nominal currency in USD: times ``factor`` (USD per unit of its currency, (D, H)) for a
+    loan in another currency; a loan in USD (None) as it is."""
+    return amount if factor is None else np.asarray(amount * factor, dtype=float)
 
 
 def reached_funded(proj: CostProjection, existing: Floats, capex_cells: Floats, capex_gap: Floats,
@@ -186,18 +215,18 @@ def allocation_problem(inp: ModelInputs) -> AllocationProblem:
     return _pose(inp, project_costs(inp.costs))[0]
 
 
-def _pose(inp: ModelInputs, full: CostProjection) -> tuple[AllocationProblem, CostProjection, dict[bool, Floats],
-                                                          Floats]:
+def _pose(inp: ModelInputs, full: CostProjection) -> tuple[AllocationProblem, CostProjection,
+                                                          dict[bool | str, Floats], Floats]:
     Y, H = inp.years, inp.horizon
     proj = CostProjection(*(a[:, :Y] for a in (full.reached, full.reached_share, full.quantity, full.price,
                                                 full.amount)))
     cells = cell_costs(proj.amount, inp.costs.line_programme, inp.costs.line_kind, inp.n_programmes)
     budget = budget_path(inp.education_budget, inp.budget_growth, H)
-    conv = {False: inp.conversion(False), True: inp.conversion(True)}
+    conv = inp.conversions()
     specs = inp.loans + [s for s in inp.ppps if s.public]  # a user-pays PPP costs the budget nothing
     src = inp.sources
     if src.net_envelope and specs:
-        src = replace(src, service=tuple(_service_terms(inp, s, conv[s.usd]) for s in specs))
+        src = replace(src, service=tuple(_service_terms(inp, s, conv[s.key]) for s in specs))
     D = cells.shape[0]
     plan_cost = np.zeros((D, H))
     n_cost = min(full.amount.shape[1], H)
@@ -215,14 +244,14 @@ def _pose(inp: ModelInputs, full: CostProjection) -> tuple[AllocationProblem, Co
 
 
 def _domestic_pv_usd(inp: ModelInputs, nominal: dict[int, DebtService], gap: Floats,
-                     conv: dict[bool, Floats]) -> Floats:
+                     conv: dict[bool | str, Floats]) -> Floats:
     """PV at the end of each year, at the framework's 5%, of the plan's domestic debt in nominal USD (D, H): its loans
     and availability PPPs in local currency, and the gap bond of ``[context] gap_financing`` (what would close the
     gap)."""
     Y, H = inp.years, inp.horizon
     D = gap.shape[0]
     local = sum((pv_outstanding(nominal[s.source].disbursed[:, :Y],
-                                unit_payments(*common_profile(s.profile, s.rate)), H)
+                                unit_payments(*common_profile(s.profile, s.rate), s.payments_per_year), H)
                  for s in inp.loans + inp.ppps if s.public and not s.external), np.zeros((D, H)))
     if inp.gap_bond is not None:
         local = local + pv_outstanding(gap * conv[False][:, :Y], unit_payments(inp.gap_bond.profile,
@@ -280,15 +309,15 @@ def simulate(inp: ModelInputs, allocation: AllocationStep | None = None) -> Simu
     debt: dict[int, DebtService] = {}
     bought: dict[int, Floats] = {}
     for spec in inp.loans:
-        nominal[spec.source], debt[spec.source] = _in_currency(paid[:, :, spec.source], spec, conv[spec.usd], H,
+        nominal[spec.source], debt[spec.source] = _in_currency(paid[:, :, spec.source], spec, conv[spec.key], H,
                                                                commitment[:, spec.source], window[spec.source])
         for bd in inp.buy_downs:
             if bd.loan == spec.source:
                 nominal[spec.source], debt[spec.source], bought[bd.source] = _bought_down(
-                    nominal[spec.source], debt[spec.source], bd, conv[spec.usd])
+                    nominal[spec.source], debt[spec.source], bd, conv[spec.key])
     ppp: dict[int, DebtService] = {}
     for spec in inp.ppps:
-        nominal[spec.source], ppp[spec.source] = _in_currency(paid[:, :, spec.source], spec, conv[spec.usd], H,
+        nominal[spec.source], ppp[spec.source] = _in_currency(paid[:, :, spec.source], spec, conv[spec.key], H,
                                                               commitment[:, spec.source], window[spec.source])
     kind = inp.sources.kind
     D = paid.shape[0]
@@ -309,6 +338,14 @@ def simulate(inp: ModelInputs, allocation: AllocationStep | None = None) -> Simu
         discount=inp.discount, external_kinds=external_kinds,
         to_usd=conv[True],
     ))
+    semi = [s for s in inp.loans if s.payments_per_year != 1]
+    if semi:  # the external mix's grant element with each loan's instalments at their dates, as each loan's own
+        earlier = sum(((_dated_payments(nominal[s.source], s.payments_per_year) - nominal[s.source].payments)
+                       / conv[s.usd] for s in semi), zeros)
+        received = np.concatenate([paid[:, :, external].sum(axis=2), np.zeros((D, H - Y))], axis=1)
+        metrics["grant_element_external"] = grant_element(received * conv[True],
+                                                          (debt_total + ppp_total + earlier) * conv[True],
+                                                          np.full(D, GRANT_ELEMENT_RATE))
     metrics.update(recurrent_metrics(paid[:, :, external].sum(axis=2), plan_cost, budget, Y))
     for rate, factors in inp.discount_at.items():  # the government cost at three rates (PV_RATES)
         metrics[pv_rate_key(rate)] = present_value_at(fiscal["government_burden"], factors)
@@ -317,17 +354,23 @@ def simulate(inp: ModelInputs, allocation: AllocationStep | None = None) -> Simu
         metrics["pv_government_cost_full_delivery"] = (metrics["pv_government_cost"]
                                                        + present_value_at(bond.payments / conv[False], inp.discount))
     pad = np.zeros((D, H - Y))
-    loan_ge = {i: grant_element(np.concatenate([nominal[i].disbursed[:, :Y], pad], axis=1), nominal[i].payments,
-                                np.full(D, GRANT_ELEMENT_RATE)) for i in debt}
+    loan_ge = {i: grant_element(np.concatenate([nominal[i].disbursed[:, :Y], pad], axis=1),
+                                _dated_payments(nominal[i], spec.payments_per_year),
+                                np.full(D, GRANT_ELEMENT_RATE)) for i, spec in ((s.source, s) for s in inp.loans)
+               if i in debt}
     dsf: dict[str, Floats] = {}
     if inp.dsf is not None:
         usd = inp.prices.window(inp.prices.usd, H)
         rer = inp.prices.window(inp.prices.rer, H)
         # external debt: loans in USD, and availability PPPs in USD (their capital is public debt, GFSM 2014)
         abroad = [s for s in inp.loans + inp.ppps if s.external and s.public]
-        external_service = sum((nominal[s.source].payments for s in abroad), zeros)
-        pv = sum((pv_outstanding(nominal[s.source].disbursed[:, :Y],
-                                 unit_payments(*common_profile(s.profile, s.rate)), H) for s in abroad), zeros)
+        # in USD: a loan in another currency converted each year at its own path (USD per unit of it)
+        to_usd = {s.source: conv[True] / conv[s.key] for s in abroad if s.currency is not None}
+        external_service = sum((_usd(nominal[s.source].payments, to_usd.get(s.source)) for s in abroad), zeros)
+        pv = sum((_usd(pv_outstanding(nominal[s.source].disbursed[:, :Y],
+                                      unit_payments(*common_profile(s.profile, s.rate), s.payments_per_year), H),
+                       to_usd.get(s.source))
+                  for s in abroad), zeros)
         # contingent: the capital of user-pays PPPs (the government's only if the operator fails)
         ppp_capital = sum((ppp[s.source].outstanding for s in inp.ppps if not s.public), zeros) * conv[True]
         dsf = dsf_ratios(pv, external_service, ppp_capital, inp.dsf, usd, rer,
@@ -371,3 +414,15 @@ def results_financing(inp: ModelInputs, proj: CostProjection, funded: Floats) ->
     reimbursed = payments(earnings, rows, inp.sources.conversion, S, inp.years, only=sign > 0)
     owed = payments(earnings, rows, inp.sources.conversion, S, inp.years, only=sign < 0).sum(axis=2)
     return earnings, reimbursed, owed
+
+
+def _dated_payments(ds: DebtService, payments_per_year: int) -> Floats:
+    """A loan's yearly payments (D, H), each year's instalments carried to its end at the grant element's 5%
+    (:func:`~dfl_finance.engine.loans.year_end_equivalent`): what its grant element discounts. Fees as they are."""
+    if payments_per_year == 1:
+        return ds.payments
+    before = np.concatenate([np.zeros_like(ds.outstanding[:, :1]), ds.outstanding[:, :-1]], axis=1)
+    # the balance before each year's instalments: the end of the year before (a tranche is outstanding from the end
+    # of its year)
+    return np.asarray(year_end_equivalent(ds.interest, ds.principal, before, payments_per_year) + ds.fees,
+                      dtype=float)

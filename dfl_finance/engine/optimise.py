@@ -45,6 +45,7 @@ from dfl_finance.engine import Floats
 from dfl_finance.engine.dsf import present_value_ahead
 from dfl_finance.engine.financing import DOMESTIC, Allocation, SourceInputs
 from dfl_finance.engine.loans import common_profile, convolution_matrix, pv_at_disbursement, unit_payments
+from dfl_finance.engine.variable_rate import extend_path, variable_unit_matrix
 from dfl_finance.vocabulary import DSF_RATIOS, FIRST_STAGES
 
 #: Tolerance (a share of the plan's cost) with which the first stage's optimum is held in the second when holding it
@@ -525,18 +526,25 @@ def optimise(problem: AllocationProblem, options: Options | None = None,
     return OptimalAllocation(pay=pay, gap=gap, iterations=1, solutions=solutions)
 
 
-def service_specs(loans: list[tuple[Any, bool]], conversions: dict[bool, Floats], commitment: Floats,
+def service_specs(loans: list[tuple[Any, bool]], conversions: dict[bool | str, Floats], commitment: Floats,
                   window: np.ndarray, years: int, horizon: int) -> tuple[ServiceSpec, ...]:
     """The :class:`ServiceSpec` of each loan and PPP (``loans``: pairs of a
     :class:`~dfl_finance.engine.model.LoanSpec` and whether it is a loan, not a PPP): the conventions of
     :func:`~dfl_finance.engine.loans.debt_service`, in the loan's nominal currency, brought back to constant local
-    prices with ``conversions[usd]`` (D, H)."""
+    prices with ``conversions[spec.key]`` (D, H): USD, the local currency or another currency (whose amounts the
+    debt-sustainability rows take in USD, at ``conversions[True]``). A variable-rate loan pays each year's interest
+    at that year's rate (:func:`~dfl_finance.engine.variable_rate.variable_unit_matrix`)."""
     out = []
     for spec, is_loan in loans:
-        conv = conversions[spec.usd]  # (D, H)
+        key = getattr(spec, "key", spec.usd)
+        conv = conversions[key]  # (D, H)
         D = conv.shape[0]
-        units = unit_payments(spec.profile, spec.rate)  # (D, K + 1)
-        nominal = convolution_matrix(units, years, horizon)  # (D, H, Y)
+        if getattr(spec, "rate_path", None) is not None:
+            nominal = np.broadcast_to(variable_unit_matrix(spec.profile, extend_path(spec.rate_path, horizon), years,
+                                                           horizon), (D, horizon, years))
+        else:
+            units = unit_payments(spec.profile, spec.rate, spec.payments_per_year)  # (D, K + 1)
+            nominal = convolution_matrix(units, years, horizon)  # (D, H, Y)
         nominal = nominal + spec.front_end_fee * np.eye(horizon, years)[None]
         fixed = np.zeros((D, horizon))
         cf = spec.commitment_fee
@@ -552,13 +560,20 @@ def service_specs(loans: list[tuple[Any, bool]], conversions: dict[bool, Floats]
         payments = nominal * conv[:, None, :years] / conv[:, :, None]
         pv_ahead = pv_new = None
         if is_loan and spec.external:
-            pv_new = np.minimum(np.broadcast_to(pv_at_disbursement(spec.profile, spec.rate, spec.front_end_fee),
+            pv_new = np.minimum(np.broadcast_to(pv_at_disbursement(spec.profile, spec.rate, spec.front_end_fee,
+                                                                   payments_per_year=spec.payments_per_year),
                                                 (D,)), 1.0)
-            ahead = present_value_ahead(np.atleast_2d(unit_payments(*common_profile(spec.profile, spec.rate))))
+            ahead = present_value_ahead(np.atleast_2d(unit_payments(*common_profile(spec.profile, spec.rate),
+                                                                    spec.payments_per_year)))
             pv_ahead = convolution_matrix(ahead, years, horizon)  # per unit disbursed, the loan's currency
             pv_ahead = np.broadcast_to(pv_ahead, (D, horizon, years)) * conv[:, None, :years]
+        to_usd = conv
+        if isinstance(key, str):  # another currency: the PV ahead in USD at the end of each year, at its own path
+            to_usd = conversions[True]
+            if pv_ahead is not None:
+                pv_ahead = pv_ahead * (to_usd / conv)[:, :, None]
         out.append(ServiceSpec(spec.source, payments, fixed / conv, is_loan, external=bool(is_loan and spec.external),
-                               pv_ahead=pv_ahead, nominal=conv, pv_new=pv_new))
+                               pv_ahead=pv_ahead, nominal=to_usd, pv_new=pv_new))
     return tuple(out)
 
 

@@ -13,13 +13,15 @@ USD):
 - ``real-usd = nominal-usd / U``
 - the real exchange rate ``rer = (X / X_b) x U / I`` (1 in the base year): the local cost of a USD-priced item in
   constant prices moves with it.
+- a third currency ``C`` (``[macro.fx.<CODE>]``): ``nominal-C = nominal-lcu / X^C`` with ``X^C`` local currency per
+  unit of C (:func:`other_fx`).
 
 Pure numpy; leading draw axis.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -61,6 +63,8 @@ class Prices:
     fx: Floats
     start: int
     base: int
+    #: local currency per unit of each other currency a source is written in (``[macro.fx.<CODE>]``), (D, N) each
+    other: dict[str, Floats] = field(default_factory=dict)
 
     @property
     def draws(self) -> int:
@@ -102,6 +106,10 @@ class Prices:
         """Real-lcu -> nominal amounts in the local currency (``usd`` False) or in USD (True), (D, years)."""
         return self.basis_factor(NOMINAL_USD if usd else NOMINAL_LCU, years)
 
+    def to_other(self, code: str, years: int) -> Floats:
+        """Real-lcu -> nominal amounts in the other currency ``code`` (``x I_y / X^code_y``), (D, years)."""
+        return np.asarray(self.window(self.lcu, years) / self.window(self.other[code], years), dtype=float)
+
 
 def fx_from_inflation(fx_base: Floats, lcu: Floats, usd: Floats, base: int) -> Floats:
     """The nominal exchange rate that keeps the real rate constant (relative purchasing power):
@@ -126,3 +134,48 @@ def real_discount_factors(rate: Floats, real: bool, lcu: Floats) -> Floats:
     if real:
         return np.asarray(plain, dtype=float)
     return np.asarray(plain * lcu / lcu[:, [0]], dtype=float)
+
+
+def other_fx(fx: Floats, usd: Floats, start: int, years: int, *, quote_usd: bool, path: Floats | None = None,
+             rate: float | None = None, at: int | None = None, inflation: Floats | None = None) -> Floats:
+    """Local currency per unit of a third currency C on the price axis (D, N), from ``[macro.fx.<CODE>]``.
+
+    ``fx`` (D, N) local currency per USD and ``usd`` (D, N) the US price index. The table gives either ``path``, one
+    rate per projection year (``years`` of them from position ``start``), or one ``rate`` at position ``at``; in
+    local currency per C, or (``quote_usd``) in USD per C, a cross rate ``K``. Every rate is turned into the cross
+    rate ``K = X^C / X``; then:
+
+    - with a ``rate``: ``K_y = K_at x (U_y / U_at) / (E_y / E_at)``, E the price index of C's area from its
+      ``inflation`` rates (D, N) (None: US inflation, so a constant cross rate): relative purchasing power between C
+      and the USD;
+    - with a ``path``: the path's years as given; after them the cross rate continues at its last rate of change;
+      before them it keeps its first value.
+
+    and ``X^C = K x X``. So a depreciation of the local currency against the USD (a stress, a drawn ``fx_rate``) is
+    a depreciation against C too: the cross rate is the table's, whatever the local currency does.
+
+    Examples
+    --------
+    A constant cross rate of 1.1 USD per EUR on a local rate of 100 and then 120 per USD: 110, then 132 per EUR.
+
+    >>> other_fx(np.array([[100.0, 120.0]]), np.ones((1, 2)), 0, 2, quote_usd=True, rate=1.1, at=0).round(9).tolist()
+    [[110.0, 132.0]]
+    """
+    fx = np.asarray(fx, dtype=float)
+    D, N = fx.shape
+    if path is not None:
+        given = np.asarray(path, dtype=float)[None, :]
+        k = np.empty((D, N))
+        window = fx[:, start:start + years]
+        k[:, start:start + years] = given if quote_usd else given / window
+        k[:, :start] = k[:, [start]]
+        step = k[:, start + years - 1] / k[:, start + years - 2] if years >= 2 else np.ones(D)
+        after = np.arange(1, N - start - years + 1, dtype=float)
+        k[:, start + years:] = k[:, [start + years - 1]] * step[:, None] ** after[None, :]
+    else:
+        if rate is None or at is None:
+            raise ValueError("a [macro.fx] table gives a path or a rate and its position")
+        k_at = np.full(D, rate) if quote_usd else rate / fx[:, at]
+        area = usd if inflation is None else index_from_rates(np.broadcast_to(inflation, (D, N)), at)
+        k = k_at[:, None] * (usd / usd[:, [at]]) / (area / area[:, [at]])
+    return np.asarray(k * fx, dtype=float)

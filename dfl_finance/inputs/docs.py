@@ -22,8 +22,11 @@ from dfl_finance.inputs.models import (
     GapFinancing,
     Macro,
     Match,
+    MtefCeiling,
+    OtherFx,
     OutcomeBond,
     Programme,
+    Region,
     Risk,
     ScenarioMeta,
     Source,
@@ -43,6 +46,7 @@ TABLES: list[tuple[str, type[BaseModel]]] = [
     ("[context]", Context),
     ("[context.gap_financing]", GapFinancing),
     ("[macro]", Macro),
+    ("[macro.fx.<CODE>]", OtherFx),
     ("[debt]", Debt),
     ("[[programme]]", Programme),
     ("[[programme.cost]]", CostLine),
@@ -53,6 +57,8 @@ TABLES: list[tuple[str, type[BaseModel]]] = [
     ("[risk]", Risk),
     ("[[uncertain]]", Uncertain),
     ("[[stress]]", Stress),
+    ("[[region]]", Region),
+    ("[[mtef]]", MtefCeiling),
 ]
 
 
@@ -73,8 +79,12 @@ def _type_text(annotation: Any) -> str:
             return "array of tables"
         text = _type_text(inner)
         return f"list of {text} rows" if text.startswith("[") else f"list of {text}s"
+    if get_origin(annotation) is dict:
+        return "tables by currency code"
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return "table"
+    if get_origin(annotation) is dict:
+        return f"table of {_type_text(args[1])}s by {_type_text(args[0])}"
     return {int: "integer", float: "number", str: "text", bool: "true/false"}.get(annotation, str(annotation))
 
 

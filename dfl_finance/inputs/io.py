@@ -238,6 +238,8 @@ def file_references(raw: dict[str, Any]) -> list[tuple[tuple[str | int, ...], st
     meta = raw.get("scenario")
     if isinstance(meta, dict) and isinstance(meta.get("baseline"), str):
         out.append((("scenario", "baseline"), meta["baseline"]))
+    if isinstance(meta, dict) and isinstance(meta.get("budget_codes"), str):
+        out.append((("scenario", "budget_codes"), meta["budget_codes"]))
     programmes = raw.get("programme")
     for i, p in enumerate(programmes if isinstance(programmes, list) else []):
         link = p.get("schools") if isinstance(p, dict) else None
@@ -354,7 +356,7 @@ def bundle(texts: dict[str, str], folder: Path) -> dict[str, bytes]:
 
     def rewrite(text: str, source: Path, own: str) -> bytes:
         def rename(loc: tuple[str | int, ...], name: str) -> str:
-            target = place((source / name).resolve(), loc[0] == "scenario")
+            target = place((source / name).resolve(), loc == ("scenario", "baseline"))
             return posixpath.relpath(target, posixpath.dirname(own) or ".")
 
         return rename_references(text, rename).encode("utf-8")

@@ -17,6 +17,7 @@ from pydantic.config import JsonDict
 from pydantic_core import PydanticCustomError
 
 from dfl_finance.vocabulary import (
+    BUDGET_CODE_PATTERN,
     CURRENCIES,
     GROWTH_BOUNDS,
     ID_PATTERN,
@@ -24,11 +25,15 @@ from dfl_finance.vocabulary import (
     MAX_AMOUNT,
     MAX_COUNT,
     MAX_DRAWS,
+    MAX_REGIONS,
     MAX_SEED,
     MAX_SOURCES,
     MAX_YEARS,
     BudgetScope,
+    BudgetType,
+    CeilingPrices,
     ChargedTo,
+    Cofog,
     DebtCapacity,
     DiscountBasis,
     Distribution,
@@ -58,7 +63,7 @@ ScheduleRow = Annotated[tuple[int, int, float], BeforeValidator(lambda v: tuple(
 CODE_PATTERN = r"^[A-Z]{3}$"
 
 LOAN_FIELDS = ("terms", "rate", "grace_years", "maturity_years", "repayment", "schedule", "balloon",
-               "commitment_fee", "front_end_fee")
+               "commitment_fee", "front_end_fee", "payments_per_year", "payment_months")
 PPP_FIELDS = ("contract_years", "return_rate")
 
 
@@ -191,6 +196,10 @@ class ScenarioMeta(_Model):
                                     "calendar year. Inputs given per fiscal year are read as fiscal years, and "
                                     "outputs can be written by fiscal year (docs/method.md, Fiscal years)",
                                     unit="month", ge=1, le=12)
+    budget_codes: str | None = _field(None, description="A code list of the budget (CSV with columns code, level, "
+                                      "name, parent; path relative to this file): every budget_code of a programme or "
+                                      "a cost line must be in it (docs/method.md, *Programme budget lines*)",
+                                      min_length=1, max_length=1000)
 
     @property
     def base_year(self) -> int:
@@ -212,8 +221,37 @@ def _trend_rule(value: float | str) -> float | str:
 #: A trend of the real exchange rate: a rate a year, or ``"history"`` (the country's own, from the price history).
 RealTrend = Annotated[float | str, AfterValidator(_trend_rule)]
 
+#: A region's share of a count (0..1).
+RegionShare = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
 #: A number per year, or one number for every year.
 PathValue = float | list[float]
+
+
+#: How a ``[macro.fx.<CODE>]`` table quotes its rates.
+FxQuote = Literal["local", "USD"]
+
+
+class OtherFx(_Model):
+    """One ``[macro.fx.<CODE>]`` table: the exchange-rate path of a third currency (neither USD nor the scenario's),
+    in which a source may be written (docs/method.md, *Other currencies*)."""
+
+    quote: FxQuote = _field("local", description="local: the rates are local currency per unit of CODE; USD: they "
+                            "are US dollars per unit of CODE (a cross rate), turned into local currency with the "
+                            "scenario's own USD path")
+    rate: float | None = _field(None, description="The rate of `year` (give rate or path); the other years move "
+                                "with the scenario's USD path and the relative inflation of CODE against the US",
+                                unit="per CODE", gt=0.0, le=MAX_AMOUNT)
+    year: int | None = _field(None, description="Year of rate (default: price_year)", unit="year", ge=1900,
+                              le=2200, allowed="at most the last year of the plan")
+    path: list[float] | None = _field(None, description="One rate per projection year from start_year (give rate "
+                                      "or path); after the last year it continues at its last rate of change",
+                                      unit="per CODE", allowed="> 0; one value per projection year")
+    inflation: float | None = _field(None, description="Consumer price inflation of CODE's area, which moves a "
+                                     "rate's cross rate to the USD (default: US inflation: a constant cross rate)",
+                                     unit="1/yr", gt=INFLATION_BOUNDS[0], le=INFLATION_BOUNDS[1])
+    note: Note = _field("", description="Where the rates come from", allowed=NOTE_RULE)
 
 
 class Macro(_Model):
@@ -244,6 +282,15 @@ class Macro(_Model):
         "\"history\": the country's own trend, the average yearly change of its real exchange rate in "
         "data/price_history.csv up to the price year. With fx_path it applies only where the path does not (the "
         "years before start_year)", unit="1/yr", allowed="> -1 and <= 1, or \"history\"")
+    fx: dict[Currency, OtherFx] | None = _field(
+        None, description="[macro.fx.<CODE>]: the exchange-rate path of each other currency a source is written in "
+        "(EUR, JPY, XDR for the SDR and the AfDB's unit of account, ...)",
+        allowed="ISO 4217 codes other than USD and the scenario's currency")
+
+    @property
+    def other_fx(self) -> dict[str, OtherFx]:
+        """The ``[macro.fx.<CODE>]`` tables by code (none: empty)."""
+        return dict(self.fx or {})
 
 
 class GapFinancing(_Model):
@@ -458,7 +505,8 @@ class CostLine(_Model):
     uncertain: Literal["from-data"] | None = _field(None, description="from-data: in risk runs the unit cost "
                                                     "follows a triangular distribution over price_range with the "
                                                     "unit cost as its mode")
-    gfs_class: GfsClass | None = _field(None, description="Its economic class in the fiscal accounts (GFSM 2014): "
+    gfs_class: GfsClass | None = _field(None, description="The old name of economic_class (still read). "
+                                        "Its economic class in the fiscal accounts (GFSM 2014): "
                                         "compensation_of_employees (teacher salaries), use_of_goods_and_services, "
                                         "subsidies, grants (to schools or other government units), social_benefits "
                                         "(learner stipends), other_expense, or nonfinancial_assets (buildings, "
@@ -468,6 +516,29 @@ class CostLine(_Model):
     pay_existing: bool = _field(True, description="opex only: also pay for the units reached before start_year; "
                                 "false: they keep the service they already pay for outside the plan (a school "
                                 "already connected costs nothing new, as in the school model)")
+    economic_class: GfsClass | None = _field(None, description="Its GFS economic class (GFSM 2014), the documented "
+                                             "name of gfs_class (which old files may still write; both given and "
+                                             "different is an error): compensation_of_employees, "
+                                             "use_of_goods_and_services, subsidies, grants, social_benefits, "
+                                             "other_expense or nonfinancial_assets. Default: the template's, else "
+                                             "nonfinancial_assets for capex and fixed_capex, "
+                                             "use_of_goods_and_services for opex and fixed_opex",
+                                             allowed="one of the GFS classes")
+    cofog: Cofog | None = _field(None, description="Its COFOG group of Division 09 Education (UN COFOG): 09.1 "
+                                 "pre-primary and primary, 09.2 secondary, 09.3 post-secondary non-tertiary, 09.4 "
+                                 "tertiary, 09.5 not definable by level, 09.6 subsidiary services, 09.7 R&D, 09.8 "
+                                 "education n.e.c. Default: the template's, else 09.8", allowed="09.1 .. 09.8")
+    budget_type: BudgetType | None = _field(None, description="recurrent or development budget. Default: the "
+                                            "template's, else development for capex and fixed_capex, recurrent for "
+                                            "opex and fixed_opex")
+    budget_code: str | None = _field(None, description="The budget's code of the line (vote, programme, "
+                                     "sub-programme, output or project), e.g. \"1066-0501000\" (default: the "
+                                     "programme's budget_code)", pattern=BUDGET_CODE_PATTERN, max_length=60,
+                                     allowed="letters and digits in segments separated by -, . or /; in "
+                                     "[scenario] budget_codes when it is given")
+    execution: float | None = _field(None, description="Share of what the sources plan to pay of this line that is "
+                                     "expected to be spent (default 1), on top of the paying source's execution "
+                                     "(docs/method.md, *Budget execution*)", unit="share", gt=0.0, le=1.0)
 
 
 class SchoolLink(_Model):
@@ -516,6 +587,17 @@ class Programme(_Model):
                                   "come from it)", allowed="at least one, unless schools is given")
     schools: SchoolLink | None = _field(None, description="A school table whose plan gives the cost lines "
                                         "([programme.schools])")
+    regions: dict[Name, RegionShare] | None = _field(
+        None, description="Its own split by region (province, district, county): each region's share of its reach and "
+        "cost, e.g. {\"Nairobi\" = 0.1, \"Mombasa\" = 0.9}; instead of the [[region]] shares of its driver (or of "
+        "its school table's regions). Names must be [[region]] names when the scenario has [[region]] rows, or "
+        "\"national\": a central cost kept at the national level",
+        unit="share", allowed="shares >= 0 that add up to 1 (within 0.001)")
+    budget_code: str | None = _field(None, description="The budget's code of the programme (vote and programme, "
+                                     "e.g. \"1066-0501000\"): the default budget_code of its cost lines",
+                                     pattern=BUDGET_CODE_PATTERN, max_length=60,
+                                     allowed="letters and digits in segments separated by -, . or /; in "
+                                     "[scenario] budget_codes when it is given")
 
     @property
     def label(self) -> str:
@@ -650,9 +732,10 @@ class Source(_Model):
     share_cap: float = _field(1.0, description="At most this share of each eligible cost cell", unit="share",
                               ge=0.0, le=1.0, varies=True)
     currency: Currency | None = _field(None, description="Currency of annual_cap and commitment, and of a loan's "
-                                       "credit (its interest and repayments): USD or the scenario's currency "
-                                       "(default: USD for grants and loans, the scenario's for domestic and ppp)",
-                                       allowed="USD or the scenario's currency")
+                                       "credit (its interest and repayments): USD, the scenario's currency or any "
+                                       "other with its [macro.fx.<CODE>] path (default: USD for grants and loans, "
+                                       "the scenario's for domestic and ppp)",
+                                       allowed="USD, the scenario's currency, or a code with [macro.fx.<CODE>]")
     annual_cap: AmountValue | list[AmountValue] | None = _field(
         None, description="At most this much per year, in current prices of the source's currency: one amount for "
         "every year, or one per projection year from start_year (as `dfl-finance optimise --write-scenario` writes "
@@ -732,6 +815,29 @@ class Source(_Model):
                                               "principal), and its [[source.dli]] rows are the outcome payments "
                                               "that repay it with a return, e.g. {payer = \"government\"} "
                                               "(docs/method.md, Outcome bonds)")
+    on_budget: bool = _field(True, description="Whether its payments go through the government's budget: false "
+                             "for a partner that pays suppliers directly (off-budget); a domestic source is always "
+                             "on budget")
+    execution: float | None = _field(None, description="Share of its planned payments expected to be spent (budget "
+                                     "execution; default by kind, docs/method.md, *Budget execution*: a PLACEHOLDER "
+                                     "1.0 for every kind)", unit="share", gt=0.0, le=1.0)
+    payments_per_year: Literal[1, 2, 4, 12] | None = _field(
+        None, description="loan: instalments a year (IDA and IBRD: 2, from the term sheet). Each year's principal is "
+        "paid in that many equal parts and the charge on the balance of each period, summed to the year "
+        "(docs/method.md, Loans paid semi-annually). Default: 1", allowed="1, 2, 4 or 12")
+    payment_months: list[int] | None = _field(
+        None, description="loan: the month (1-12) of each instalment in the year, in order, one per payment; where "
+        "its payments fall by fiscal year (--years fiscal). Default: 6 and 12 for two payments a year, 12 for one",
+        unit="month")
+    rate_reference: list[float] | None = _field(
+        None, description="loan: a variable rate. The reference rate (e.g. 6-month EURIBOR, SOFR, TONA) of each "
+        "projection year from start_year, as expected; after the plan it continues at its last value. The "
+        "interest of each year is (reference + spread) x the balance outstanding at the end of the year before; "
+        "replaces rate (a term sheet's rate is not taken)", unit="1/yr",
+        allowed="one value per projection year; reference + spread >= 0 and <= 1; repayment linear or schedule")
+    spread: float | None = _field(None, description="loan with rate_reference: the fixed margin over the reference "
+                                  "rate; an [[uncertain]] row on it shifts the whole rate path in each draw",
+                                  unit="1/yr", ge=-0.1, le=1.0, allowed="needs rate_reference", varies=True)
 
     @property
     def label(self) -> str:
@@ -802,6 +908,48 @@ class Stress(_Model):
                                 "> 0 and <= 1; delay and results_delay a whole number 1..60")
 
 
+class Region(_Model):
+    """One ``[[region]]``: a part of the country below the nation (province, district, county) and its share of the
+    country's driver units, by which every programme's cost and reach are split (regions.csv; docs/method.md,
+    *Regions*)."""
+
+    name: Name = _field(description="The region's name, as the budget writes it (a county, a province, a district)",
+                        min_length=1, max_length=200, allowed=NAME_RULE)
+    share: float | None = _field(None, description="Its share of the country's units of every driver that the "
+                                 "fields below do not give (a population share, say), and of the programmes with "
+                                 "driver = \"none\"", unit="share", ge=0.0, le=1.0,
+                                 allowed="given on every row or on none; the rows add up to 1 (within 0.001)")
+    schools: float | None = _field(None, description="Its share of the country's schools (instead of share)",
+                                   unit="share", ge=0.0, le=1.0, allowed="given on every row or on none; the rows "
+                                   "add up to 1 (within 0.001)")
+    learners: float | None = _field(None, description="Its share of the country's learners (instead of share)",
+                                    unit="share", ge=0.0, le=1.0, allowed="given on every row or on none; the rows "
+                                    "add up to 1 (within 0.001)")
+    teachers: float | None = _field(None, description="Its share of the country's teachers (instead of share)",
+                                    unit="share", ge=0.0, le=1.0, allowed="given on every row or on none; the rows "
+                                    "add up to 1 (within 0.001)")
+    note: Note = _field("", description="Where the shares come from", allowed=NOTE_RULE)
+class MtefCeiling(_Model):
+    """One ``[[mtef]]`` row: a ceiling of the medium-term expenditure framework (MTEF) for one fiscal year, on one
+    programme or on the whole plan; ``dfl-finance budget`` sets the plan's cost against it (docs/method.md, *The MTEF
+    and the budget submission*)."""
+
+    fiscal_year: str | int = _field(description="The fiscal year: its label as the budget writes it, \"2026/27\" "
+                                    "(with [scenario] fiscal_year_start other than 1), or the calendar year in which "
+                                    "it starts, 2026", allowed="a fiscal year that holds a year of the plan")
+    programme: str | None = _field(None, description="The programme it caps (a programme id); none: the whole "
+                                   "plan, the sector's ceiling", pattern=ID_PATTERN,
+                                   allowed="a programme id of the scenario")
+    ceiling: float = _amount(description="The most the budget allots to it in that fiscal year, in the scenario's "
+                             "currency, whoever finances it (domestic, external and what is not yet financed)",
+                             unit="currency")
+    prices: CeilingPrices = _field(description="What prices the ceiling is in: constant, of the scenario's "
+                                   "price_year (as the plan's inputs); current, of its fiscal year (as an MTEF is "
+                                   "published), deflated with the scenario's inflation")
+    note: Note = _field("", description="Where the ceiling comes from (the budget framework paper or MTEF, its year "
+                        "and table)", allowed=NOTE_RULE)
+
+
 class Scenario(_Model):
     """A whole scenario file."""
 
@@ -814,6 +962,8 @@ class Scenario(_Model):
     stress: list[Stress] = Field(default_factory=_no_rows)
     programme: list[Programme] = Field(min_length=1)
     source: list[Source] = Field(default_factory=_no_rows, max_length=MAX_SOURCES)
+    region: list[Region] = Field(default_factory=_no_rows, max_length=MAX_REGIONS)
+    mtef: list[MtefCeiling] = Field(default_factory=_no_rows)
     #: The folder the files it names are relative to (its baseline, its school tables; None: made in memory), set
     #: when it is read: a scenario made from this one (overrides, a portfolio's fund) plans its school tables again
     #: from there, whatever the working folder, and a writer rewrites those names for the folder it writes to.

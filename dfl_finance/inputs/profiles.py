@@ -12,7 +12,7 @@ import dataclasses
 import importlib.resources
 import os
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -159,6 +159,10 @@ class CountryProfile:
         share = self.education_share()
         if share is not None:
             out["context"]["education_share"] = (share, PUBLIC_EXPENDITURE)
+        fy = self.values.get("fiscal_year_start")
+        if fy is not None and not fy.placeholder and not isinstance(fy.value, str):
+            # the government's fiscal year, where a public source gives it (a placeholder January is the default)
+            out["scenario"] = {"fiscal_year_start": (int(float(fy.value)), "fiscal_year_start")}
         return out
 
     def education_share(self) -> float | None:
@@ -220,38 +224,136 @@ def _provenance(row: dict[str, str]) -> Provenance:
             "confidence": row["confidence"].strip(), "placeholder": parse_bool(row["placeholder"])}
 
 
+_Value = TypeVar("_Value")
+
+
+class GroupedRows(Mapping[str, _Value]):
+    """The rows of a CSV data file grouped by the value of their first column (a country, a currency), each group
+    parsed the first time it is asked for.
+
+    Opening the file only splits it into lines and reads each line's first field, so a command that needs one
+    country of a table of 2,000 rows does not pay for parsing the other 89 (issue 21: ``validate`` starts in under
+    twice a bare ``import numpy``). ``parse(key, rows)`` turns a group's ``(line number, row)`` pairs into its value
+    and raises a :class:`DataError` naming the line of a malformed row, so a malformed row is reported when its
+    group is used (iterating over all of them, as ``data-check`` does, reports every one). A file with a quoted field
+    across lines is read whole by :mod:`csv` instead (the same result, without the saving).
+    """
+
+    def __init__(self, path: Path, parse: Callable[[str, list[tuple[int, dict[str, str]]]], _Value],
+                 key: Callable[[str], str] = str.strip) -> None:
+        self._path, self._parse = path, parse
+        self._values: dict[str, _Value] = {}
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError as exc:
+            raise DataError(f"data file not found: {path}") from exc
+        lines = text.splitlines()
+        self._header = next(csv.reader(lines[:1]), [])
+        self._lines: dict[str, list[tuple[int, str]]] = {}
+        self._whole: list[dict[str, str]] | None = None
+        if any(line.count('"') % 2 for line in lines):  # a quoted field holds a line break: read it as csv does
+            self._whole = read_csv_rows(path)
+            for lineno, row in enumerate(self._whole, start=2):
+                self._lines.setdefault(key(row.get(self._header[0], "") or ""), []).append((lineno, ""))
+            return
+        for lineno, line in enumerate(lines[1:], start=2):
+            if not line.strip():
+                continue
+            first = line.split(",", 1)[0]
+            if first.startswith('"'):
+                first = next(csv.reader([line]))[0]
+            self._lines.setdefault(key(first), []).append((lineno, line))
+
+    def _rows(self, name: str) -> list[tuple[int, dict[str, str]]]:
+        found = self._lines[name]
+        if self._whole is not None:
+            return [(lineno, self._whole[lineno - 2]) for lineno, _ in found]
+        rows = csv.reader([line for _, line in found])
+        return [(lineno, dict(zip(self._header, row))) for (lineno, _), row in zip(found, rows)]
+
+    def __getitem__(self, name: str) -> _Value:
+        if name not in self._values:
+            if name not in self._lines:
+                raise KeyError(name)
+            self._values[name] = self._parse(name, self._rows(name))
+        return self._values[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._lines
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._lines)
+
+    def __len__(self) -> int:
+        return len(self._lines)
+
+
+def _parsed_group(path: Path, rows: list[tuple[int, dict[str, str]]], parse: Callable[[dict[str, str]], _Row]
+                  ) -> list[_Row]:
+    """``parse(row)`` for every row of a group of :class:`GroupedRows`, with :func:`parsed_rows`' errors."""
+    out: list[_Row] = []
+    for lineno, row in rows:
+        try:
+            out.append(parse(row))
+        except (KeyError, ValueError, AttributeError, TypeError) as exc:
+            raise DataError(f"{path}:{lineno}: malformed row ({exc})") from exc
+    return out
+
+
 @lru_cache(maxsize=8)
-def _load_profiles(folder: str) -> dict[str, CountryProfile]:
+def _load_profiles(folder: str) -> Mapping[str, CountryProfile]:
     return _read_profiles(Path(folder) / "country_profiles.csv")
 
 
-def _read_profiles(path: Path) -> dict[str, CountryProfile]:
-    """The profiles of a file in the layout of ``country_profiles.csv``."""
-    def parse(row: dict[str, str]) -> tuple[str, str, str, ProfileValue]:
-        field = row["field"].strip()
-        raw = row["value"].strip()
-        value = ProfileValue(value=raw if field in TEXT_FIELDS else float(raw), unit=row["unit"].strip(),
-                             **_provenance(row))
-        return row["iso3"].strip().upper(), row["country"].strip(), field, value
-
-    names: dict[str, str] = {}
-    values: dict[str, dict[str, ProfileValue]] = {}
-    for iso3, name, field, value in parsed_rows(path, parse):
-        names[iso3] = name
-        values.setdefault(iso3, {})[field] = value
-    return {iso3: CountryProfile(iso3, names[iso3], values[iso3]) for iso3 in names}
+def _profile_value(row: dict[str, str]) -> tuple[str, str, ProfileValue]:
+    field = row["field"].strip()
+    raw = row["value"].strip()
+    value = ProfileValue(value=raw if field in TEXT_FIELDS else float(raw), unit=row["unit"].strip(),
+                         **_provenance(row))
+    return row["country"].strip(), field, value
 
 
-def country_profiles() -> dict[str, CountryProfile]:
+def _read_profiles(path: Path) -> Mapping[str, CountryProfile]:
+    """The profiles of a file in the layout of ``country_profiles.csv``, each read when it is first asked for."""
+    def profile(iso3: str, rows: list[tuple[int, dict[str, str]]]) -> CountryProfile:
+        name, values = "", {}
+        for name, field, value in _parsed_group(path, rows, _profile_value):
+            values[field] = value
+        return CountryProfile(iso3, name, values)
+
+    return GroupedRows(path, profile, key=lambda text: text.strip().upper())
+
+
+class _Overlaid(Mapping[str, CountryProfile]):
+    """``base`` with ``top`` over it (:func:`_overlay_profiles`), each country merged when it is first asked for."""
+
+    def __init__(self, base: Mapping[str, CountryProfile], top: Mapping[str, CountryProfile]) -> None:
+        self._base, self._top = base, top
+        self._keys = dict.fromkeys([*base, *top])
+
+    def __getitem__(self, iso3: str) -> CountryProfile:
+        return _overlay_one(self._base.get(iso3), self._top[iso3]) if iso3 in self._top else self._base[iso3]
+
+    def __contains__(self, iso3: object) -> bool:
+        return iso3 in self._keys
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+
+def country_profiles() -> Mapping[str, CountryProfile]:
     """All country profiles of the data folder, by ISO3 code, with the user's profiles files
     (``DFL_FINANCE_PROFILES``, :func:`user_profiles_files`) laid over them: a user's row replaces the data folder's
-    row of the same country and field."""
+    row of the same country and field. Each country is read when it is first asked for (:class:`GroupedRows`)."""
     shipped = _load_profiles(str(data_dir()))
     files = user_profiles_files()
     if not files:
         return shipped
     stamped = tuple((str(f), f.stat().st_mtime_ns) for f in files)  # an edited file is read again
-    return _overlay_profiles(shipped, _load_user_profiles(stamped))
+    return _Overlaid(shipped, _load_user_profiles(stamped))
 
 
 #: Environment variable naming the user's country-profiles files (``dfl-finance country import`` writes one), in
@@ -279,15 +381,19 @@ def _load_user_profiles(stamped: tuple[tuple[str, int], ...]) -> dict[str, Count
     return out
 
 
+def _overlay_one(below: CountryProfile | None, prof: CountryProfile) -> CountryProfile:
+    """``prof`` over ``below``: its values replace ``below``'s field by field (and its name the name)."""
+    return prof if below is None else CountryProfile(prof.iso3, prof.name or below.name,
+                                                     {**below.values, **prof.values})
+
+
 def _overlay_profiles(base: Mapping[str, CountryProfile], top: Mapping[str, CountryProfile]
                       ) -> dict[str, CountryProfile]:
     """``base`` with ``top`` over it: per country, ``top``'s values replace ``base``'s field by field (and its
     name the name)."""
     out = dict(base)
     for iso3, prof in top.items():
-        below = out.get(iso3)
-        out[iso3] = prof if below is None else CountryProfile(iso3, prof.name or below.name,
-                                                              {**below.values, **prof.values})
+        out[iso3] = _overlay_one(out.get(iso3), prof)
     return out
 
 
@@ -309,12 +415,15 @@ class TermSheet:
     source: str
     confidence: str
     placeholder: bool
+    payments_per_year: int = 1  # instalments a year (IDA and IBRD: 2)
 
     def fields(self) -> dict[str, object]:
         """The loan fields of a ``[[source]]`` this sheet stands for."""
         out: dict[str, object] = {"rate": self.rate, "grace_years": self.grace_years,
                                   "maturity_years": self.maturity_years, "repayment": self.repayment,
                                   "commitment_fee": self.commitment_fee, "front_end_fee": self.front_end_fee}
+        if self.payments_per_year != 1:
+            out["payments_per_year"] = self.payments_per_year
         if self.repayment == "schedule":
             out["schedule"] = [list(row) for row in self.schedule]
         return out
@@ -341,7 +450,7 @@ def _load_terms(folder: str) -> dict[str, TermSheet]:
             commitment_fee=float(row["commitment_fee"]), front_end_fee=float(row["front_end_fee"]),
             currency=(row.get("currency") or "USD").strip(),
             effective=row["effective"].strip(), source=prov["source"], confidence=prov["confidence"],
-            placeholder=prov["placeholder"],
+            placeholder=prov["placeholder"], payments_per_year=int(row.get("payments_per_year") or 1),
         )
 
     return {t.id: t for t in parsed_rows(Path(folder) / "loan_terms.csv", parse)}
@@ -405,7 +514,8 @@ def unit_cost_ranges() -> dict[str, tuple[float, float]]:
 # ------------------------------------------------------------------------------------------- templates
 
 TEMPLATE_LINE_KEYS = {"item", "kind", "ref", "factor", "factor_ref", "factor_note", "unit_cost", "lifetime",
-                      "lifetime_ref", "replace_existing", "price_trend", "gfs_class", "pay_existing"}
+                      "lifetime_ref", "replace_existing", "price_trend", "gfs_class", "pay_existing",
+                      "economic_class", "cofog", "budget_type", "budget_code", "execution"}
 TEMPLATE_KEYS = {"name", "pillar", "driver", "start_share", "target_share", "rollout", "cost"}
 
 
@@ -449,7 +559,8 @@ def _expand_line(line: dict[str, Any], library: dict[str, UnitCost], where: str,
     ``unit_cost = value(ref) x factor x value(factor_ref)``; the note shows each term and cites every row used.
     """
     out: dict[str, Any] = {k: line[k] for k in ("item", "kind", "lifetime", "replace_existing", "price_trend",
-                                                "gfs_class", "pay_existing") if k in line}
+                                                "gfs_class", "pay_existing", "economic_class", "cofog",
+                                                "budget_type", "budget_code", "execution") if k in line}
     factor = float(line.get("factor", 1.0))
     terms = [f"x {factor:g}"] if factor != 1.0 else []
     notes = [line["factor_note"]] if line.get("factor_note") else []
@@ -569,22 +680,51 @@ def real_exchange_trend(currency: str, year: int, data: MacroData | None = None)
     return RerTrend(currency, float((real[last] / real[f]) ** (1.0 / (last - f)) - 1.0), f, last)
 
 
+class _Series(Mapping[str, Mapping[int, _Value]]):
+    """One series (``cpi`` or ``fx``) of a :class:`GroupedRows` of ``price_history.csv``, by currency: a currency
+    is read when it is first asked for; a currency without rows of the series is not in it."""
+
+    def __init__(self, groups: GroupedRows[dict[str, dict[int, Any]]], series: str) -> None:
+        self._groups, self._series = groups, series
+
+    def __getitem__(self, currency: str) -> Mapping[int, _Value]:
+        found: Mapping[int, _Value] = self._groups[currency].get(self._series, {})
+        if not found:
+            raise KeyError(currency)
+        return found
+
+    def __contains__(self, currency: object) -> bool:
+        return isinstance(currency, str) and currency in self._groups and bool(
+            self._groups[currency].get(self._series))
+
+    def __iter__(self) -> Iterator[str]:
+        return (c for c in self._groups if c in self)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
 @lru_cache(maxsize=8)
 def _load_macro_data(folder: str) -> MacroData:
-    cpi: dict[str, dict[int, float]] = {}
-    fx: dict[str, dict[int, Observation]] = {}
+    cpi: Mapping[str, Mapping[int, float]] = {}
+    fx: Mapping[str, Mapping[int, Observation]] = {}
     path = Path(folder) / "price_history.csv"
     if path.exists():
-        def parse_price(row: dict[str, str]) -> tuple[str, str, int, float, Provenance]:
-            return (row["currency"].strip(), row["series"].strip(), int(row["year"]), float(row["value"]),
-                    _provenance(row))
+        def parse_price(row: dict[str, str]) -> tuple[str, int, float, Provenance]:
+            return row["series"].strip(), int(row["year"]), float(row["value"]), _provenance(row)
 
-        for currency, series, year, value, prov in parsed_rows(path, parse_price):
-            if series == "cpi":
-                cpi.setdefault(currency, {})[year] = value
-            elif series == "fx":
-                fx.setdefault(currency, {})[year] = Observation(currency, value, year, prov["source"],
-                                                                prov["confidence"], prov["placeholder"])
+        def currency_rows(currency: str, rows: list[tuple[int, dict[str, str]]]) -> dict[str, dict[int, Any]]:
+            out: dict[str, dict[int, Any]] = {}
+            for series, year, value, prov in _parsed_group(path, rows, parse_price):
+                if series == "cpi":
+                    out.setdefault(series, {})[year] = value
+                elif series == "fx":
+                    out.setdefault(series, {})[year] = Observation(currency, value, year, prov["source"],
+                                                                   prov["confidence"], prov["placeholder"])
+            return out
+
+        groups = GroupedRows(path, currency_rows)
+        cpi, fx = _Series(groups, "cpi"), _Series(groups, "fx")
     thresholds: dict[str, dict[str, float]] = {}
     path = Path(folder) / "dsf_thresholds.csv"
     if path.exists():

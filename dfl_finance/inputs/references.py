@@ -149,6 +149,25 @@ def fx_assumption(scenario: Scenario) -> dict[str, object] | None:
     return out
 
 
+
+def fiscal_year_assumption(scenario: Scenario) -> dict[str, object]:
+    """Where a scenario's fiscal year comes from, as the run's manifest and the CLI state it: ``fiscal_year_start``
+    (a month), ``origin`` (``profile``: the country profile's sourced value, which a scenario without the field
+    takes; ``file``: the scenario's own, different from its profile's; ``default``: January) and the profile row's
+    ``source`` where it is the profile's."""
+    month = scenario.scenario.fiscal_year_start
+    out: dict[str, object] = {"scenario": scenario.name, "fiscal_year_start": month}
+    profile = country_profiles().get(scenario.scenario.country or "")
+    row = profile.values.get("fiscal_year_start") if profile is not None else None
+    if row is not None and not row.placeholder and not isinstance(row.value, str) and int(float(row.value)) == month:
+        out.update(origin="profile", source=row.source)
+    elif month == 1:
+        out["origin"] = "default"
+    else:
+        out["origin"] = "file"
+    return out
+
+
 #: An entry of a library in data/ (a term sheet, a template's fields).
 _Entry = TypeVar("_Entry")
 
@@ -191,6 +210,8 @@ def apply_loan_terms(raw: dict[str, Any]) -> dict[str, Any]:
         defaults = sheet.fields()
         if "repayment" in src:
             defaults.pop("schedule", None)
+        if "rate_reference" in src:  # a variable-rate loan: its rate is the reference path plus the spread
+            defaults.pop("rate", None)
         return {**defaults, **src}
 
     return _expand_references(raw, "source", "terms", loan_terms, "data/loan_terms.csv", merge,

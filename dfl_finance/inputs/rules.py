@@ -13,9 +13,12 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from dfl_finance.errors import Problem, known
+from dfl_finance.inputs.budget import classification_problems
 from dfl_finance.inputs.models import LOAN_FIELDS, PPP_FIELDS
+from dfl_finance.inputs.mtef import mtef_problems
 from dfl_finance.inputs.profiles import real_exchange_trend
 from dfl_finance.inputs.references import price_history_warnings
+from dfl_finance.inputs.regions import region_problems
 from dfl_finance.inputs.stress import stress_problems
 from dfl_finance.inputs.uncertain import pledge_problems, uncertain_problems
 from dfl_finance.vocabulary import (
@@ -118,12 +121,17 @@ def consistency_problems(sc: Scenario) -> list[Problem]:
                     out.append(Problem(f"{cw}.schedule", "must list at least one year", c.schedule))
     out += _source_problems(sc)
     out += _price_problems(sc)
+    out += classification_problems(sc)
     if sc.uncertain:
         out += uncertain_problems(sc)
     if any(s.disbursement_share is not None or s.disbursement_lag is not None for s in sc.source):
         out += pledge_problems(sc)
     if sc.stress:
         out += stress_problems(sc)
+    if sc.region or any(p.regions is not None for p in sc.programme):
+        out += region_problems(sc)
+    if sc.mtef:
+        out += mtef_problems(sc)
     return out
 
 
@@ -165,6 +173,52 @@ def _per_year_problems(field: str, value: object, sc: Scenario) -> list[Problem]
 
 
 
+def _other_fx_problems(sc: Scenario) -> list[Problem]:
+    """``[macro.fx.<CODE>]`` tables: a third currency (not USD, not the scenario's), a rate or a path (one of them),
+    rates > 0, one per projection year, a year inside the plan at most (docs/method.md, *Other currencies*)."""
+    out: list[Problem] = []
+    for code, fx in sc.macro.other_fx.items():
+        where = f"macro.fx.{code}"
+        if code in (USD, sc.scenario.currency):
+            out.append(Problem(where, f"{code} is {'the US dollar' if code == USD else 'the scenario currency'}: "
+                               "its exchange rate is [macro] fx_rate / fx_path, not a [macro.fx] table", code))
+            continue
+        if (fx.rate is None) == (fx.path is None):
+            out.append(Problem(f"{where}.rate", "give rate (with its year) or path, one of them", fx.rate,
+                               has_value=fx.rate is not None))
+        if fx.path is not None:
+            out += _per_year_problems(f"{where}.path", fx.path, sc)
+            if any(not v > 0 for v in fx.path):
+                out.append(Problem(f"{where}.path", "exchange rates must be > 0", fx.path))
+        if fx.year is not None and fx.year > sc.end_year:
+            out.append(Problem(f"{where}.year", f"is in the future: after the last year of the plan ({sc.end_year})",
+                               fx.year))
+    return out
+
+
+def _variable_rate_problems(s: Source, where: str, sc: Scenario) -> list[Problem]:
+    """A variable-rate loan: a reference path per projection year, a rate of 0..1 in every year, no fixed rate, a
+    repayment whose principal does not depend on the rate (docs/method.md, *Variable-rate loans*)."""
+    out: list[Problem] = []
+    if s.rate_reference is None:
+        if s.spread is not None:
+            out.append(Problem(f"{where}.spread", "a spread is the margin over rate_reference: give "
+                               "rate_reference too (a fixed-rate loan gives rate)", s.spread))
+        return out
+    if s.rate is not None:
+        out.append(Problem(f"{where}.rate", "a variable-rate loan's rate is rate_reference + spread: give one of "
+                           "rate (fixed) or rate_reference (variable)", s.rate))
+    out += _per_year_problems(f"{where}.rate_reference", s.rate_reference, sc)
+    spread = s.spread or 0.0
+    if not s.rate_reference or any(not 0.0 <= r + spread <= 1.0 for r in s.rate_reference):
+        out.append(Problem(f"{where}.rate_reference", f"reference + spread ({spread:g}) must be >= 0 and <= 1 in "
+                           "every year (a share per year: 0.03 is 3%)", s.rate_reference))
+    if s.repayment == "annuity":
+        out.append(Problem(f"{where}.repayment", "a variable-rate loan repays linear or on a schedule (an "
+                           "annuity's principal would change with every rate)", s.repayment))
+    return out
+
+
 def _debt_path_problems(sc: Scenario) -> list[Problem]:
     """``[debt]`` paths (a list per projection year from start_year, as many years as a DSA publishes): not empty;
     GDP above 0; growth rates above -1 and at most 1."""
@@ -204,8 +258,10 @@ def _price_problems(sc: Scenario) -> list[Problem]:
                 out.append(Problem(f"{cw}.price_year", f"is in the future: after the last year of the plan "
                                    f"({last})", c.price_year))
     for i, s in enumerate(sc.source):
-        if s.currency is not None and s.currency not in allowed:
-            out.append(Problem(f"source[{i}].currency", f"a source's amounts are in {words}", s.currency))
+        if s.currency is not None and s.currency not in allowed and s.currency not in macro.other_fx:
+            out.append(Problem(f"source[{i}].currency", f"a source's amounts are in {words}, or in a currency "
+                               f"with its exchange-rate path: add [macro.fx.{s.currency}]", s.currency))
+    out += _other_fx_problems(sc)
     for i, src in enumerate(sc.source):
         out += _per_year_problems(f"source[{i}].annual_cap", src.annual_cap, sc)
     out += _debt_path_problems(sc)
@@ -289,6 +345,8 @@ def _source_problems(sc: Scenario) -> list[Problem]:
         if s.first_year is not None and s.last_year is not None and s.last_year < s.first_year:
             out.append(Problem(f"{where}.last_year", f"must be >= first_year ({s.first_year})", s.last_year))
         out += _kind_problems(s, where)
+        if s.kind == "loan":
+            out += _variable_rate_problems(s, where, sc)
     out += _match_problems(sc, ids)
     out += _multilateral_problems(sc, ids)
     out += _dli_problems(sc)
@@ -349,7 +407,8 @@ def _kind_problems(s: Source, where: str) -> list[Problem]:
     """Fields that belong to another kind of source, and the fields a kind needs."""
     out: list[Problem] = []
     owners = {**{f: "loan" for f in LOAN_FIELDS}, **{f: "ppp" for f in PPP_FIELDS}, "match": "grant",
-              "budget_share_cap": "domestic", "liability": "ppp", "allocation": "grant", "buy_down": "grant"}
+              "budget_share_cap": "domestic", "liability": "ppp", "allocation": "grant", "buy_down": "grant",
+              "rate_reference": "loan", "spread": "loan"}
     for field, kind in owners.items():
         if kind != s.kind and getattr(s, field) is not None:
             out.append(Problem(f"{where}.{field}", f"only {kind} sources have this field (kind is {s.kind})",
@@ -359,7 +418,8 @@ def _kind_problems(s: Source, where: str) -> list[Problem]:
                            "the partner's money): only domestic, loan and ppp sources have this field",
                            s.charged_to))
     if s.kind == "loan":
-        missing = [f for f in ("rate", "grace_years", "maturity_years", "repayment") if getattr(s, f) is None]
+        missing = [f for f in ("rate", "grace_years", "maturity_years", "repayment") if getattr(s, f) is None
+                   and not (f == "rate" and s.rate_reference is not None)]
         if missing or s.grace_years is None or s.maturity_years is None:
             out.append(Problem(f"{where}.terms", "a loan needs terms: name a term sheet (terms = \"...\") or give "
                                f"{', '.join(missing)}", has_value=False))
@@ -367,11 +427,24 @@ def _kind_problems(s: Source, where: str) -> list[Problem]:
             out += _repayment_problems(s, where, s.grace_years, s.maturity_years)
         if (s.commitment_fee or 0) > 0 and s.commitment is None:
             out.append(Problem(f"{where}.commitment_fee", "a commitment fee needs a commitment", s.commitment_fee))
+        out += _payment_month_problems(s, where)
     if s.kind == "ppp":
         for f in PPP_FIELDS:
             if getattr(s, f) is None:
                 out.append(Problem(f"{where}.{f}", "required for a ppp source", has_value=False))
     return out
+
+
+def _payment_month_problems(s: Source, where: str) -> list[Problem]:
+    """``payment_months``: one month (1-12) per payment a year, in increasing order."""
+    months = s.payment_months
+    if months is None:
+        return []
+    n = s.payments_per_year or 1
+    if len(months) != n or any(not 1 <= m <= 12 for m in months) or sorted(set(months)) != list(months):
+        return [Problem(f"{where}.payment_months", f"must be {n} month(s) from 1 to 12 in increasing order, one per "
+                        f"payment (payments_per_year = {n})", months)]
+    return []
 
 
 def _repayment_problems(s: Source, where: str, grace: int, maturity: int) -> list[Problem]:

@@ -16,10 +16,12 @@ from dfl_finance.engine import Floats
 from dfl_finance.engine.costs import CostInputs
 from dfl_finance.engine.dsf import DsfInputs, DsfShock
 from dfl_finance.engine.financing import SourceInputs
+from dfl_finance.engine.fiscal_years import DEFAULT_PAYMENT_MONTHS, calendar_from_fiscal_factor
 from dfl_finance.engine.loans import ppp_profile, repayment_profile
 from dfl_finance.engine.model import BuyDown, GapBond, LoanSpec, ModelInputs
-from dfl_finance.engine.prices import Prices, fx_from_inflation, index_from_rates, real_discount_factors
+from dfl_finance.engine.prices import Prices, fx_from_inflation, index_from_rates, other_fx, real_discount_factors
 from dfl_finance.engine.results import DliRows
+from dfl_finance.engine.variable_rate import equivalent_rate, extend_path
 from dfl_finance.inputs.profiles import MacroData, macro_data, real_exchange_trend
 from dfl_finance.inputs.uncertain import DLI_ACHIEVED, DLI_DELAY, PLEDGE_LAG, PLEDGE_MATERIALISES, PLEDGE_SHARE
 from dfl_finance.model.sizing import check_memory
@@ -89,6 +91,7 @@ def price_years(scenario: Scenario) -> list[int]:
     years += [c.price_year for p in scenario.programme for c in p.cost if c.price_year is not None]
     years += [y for y in (scenario.context.budget_year, scenario.debt.data_year, scenario.macro.fx_year)
               if y is not None]
+    years += [fx.year for fx in scenario.macro.other_fx.values() if fx.year is not None]
     return years
 
 
@@ -176,7 +179,21 @@ def build_prices(scenario: Scenario, horizon: int, draws: int = 1, data: MacroDa
     def rep(a: Floats) -> Floats:
         return np.repeat(a, draws // a.shape[0], axis=0)
 
-    return Prices(lcu=rep(lcu), usd=rep(usd), fx=rep(fx), start=anchor, base=base)
+    fx, usd = rep(fx), rep(usd)
+    return Prices(lcu=rep(lcu), usd=usd, fx=fx, start=anchor, base=base,
+                  other=_other_paths(scenario, fx, usd, anchor, base, origin))
+
+
+def _other_paths(scenario: Scenario, fx: Floats, usd: Floats, start: int, base: int, origin: int) -> dict[str, Floats]:
+    """Local currency per unit of each ``[macro.fx.<CODE>]`` currency on the price axis (D, N)
+    (:func:`~dfl_finance.engine.prices.other_fx`)."""
+    out = {}
+    for code, t in scenario.macro.other_fx.items():
+        inflation = None if t.inflation is None else np.full(fx.shape[1], t.inflation)
+        out[code] = other_fx(fx, usd, start, scenario.scenario.years, quote_usd=t.quote == USD,
+                             path=None if t.path is None else np.asarray(t.path, dtype=float), rate=t.rate,
+                             at=base if t.year is None else t.year - origin, inflation=inflation)
+    return out
 
 
 def real_depreciation(scenario: Scenario, data: MacroData | None = None) -> float:
@@ -349,7 +366,9 @@ def build_source_inputs(scenario: Scenario, draws: int = 1, prices: Prices | Non
     if prices is not None:
         lcu = prices.window(prices.lcu, Y)
         usd = lcu / prices.window(prices.fx, Y)
-        conversion = np.stack([usd if in_usd(scenario, scenario.source_currency(s)) else lcu
+        conversion = np.stack([prices.to_other(scenario.source_currency(s), Y)
+                               if scenario.source_currency(s) in prices.other else
+                               usd if in_usd(scenario, scenario.source_currency(s)) else lcu
                                for s in sources], axis=1) if sources else np.zeros((prices.draws, 0, Y))
     share_cap = value.columns([("source", i, "share_cap") for i in range(S)], [s.share_cap for s in sources])
     # (D, S, Y): one cap for every year (sampled, or the file's), or the file's cap per year
@@ -468,19 +487,37 @@ def _loan_specs(scenario: Scenario, draws: int = 1,
         if s.kind == "loan":
             repayment, grace = _given(s.repayment, "repayment"), _given(s.grace_years, "grace_years")
             maturity, schedule = _given(s.maturity_years, "maturity_years"), s.schedule
-            rates = value(("source", i, "rate"), _given(s.rate, "rate"))
-            # external debt: a loan in USD (in a USD scenario every loan: its lenders are abroad)
-            external = usd or local == USD
+            path = _variable_rate(s, scenario.scenario.years, value(("source", i, "spread"), s.spread or 0.0))
+            rates = value(("source", i, "rate"), _given(s.rate, "rate")) if path is None else \
+                equivalent_rate(extend_path(path, scenario.scenario.years + maturity))
+            other = scenario.source_currency(s) if scenario.source_currency(s) in scenario.macro.other_fx else None
+            # external debt: a loan in USD or another foreign currency (in a USD scenario every loan: its lenders
+            # are abroad)
+            external = usd or other is not None or local == USD
+            per_year = s.payments_per_year or 1
             loans.append(LoanSpec(i, *_per_draw(lambda r: repayment_profile(repayment, r, grace, maturity, schedule),
                                                 rates), s.front_end_fee or 0.0, s.commitment_fee or 0.0, usd,
-                                  external))
+                                  external, payments_per_year=per_year,
+                                  payment_months=tuple(s.payment_months or DEFAULT_PAYMENT_MONTHS[per_year]),
+                                  currency=other, rate_path=path))
         elif s.kind == "ppp":
+            other = scenario.source_currency(s) if scenario.source_currency(s) in scenario.macro.other_fx else None
             years = _given(s.contract_years, "contract_years")
             rates = value(("source", i, "return_rate"), _given(s.return_rate, "return_rate"))
             public = s.liability != "user_pays"  # availability (the default): public debt (GFSM 2014)
             ppps.append(LoanSpec(i, *_per_draw(lambda r: ppp_profile(years, r), rates), 0.0, 0.0, usd,
-                                 external=(usd or local == USD) and public, public=public))
+                                 external=(usd or other is not None or local == USD) and public, public=public,
+                                 currency=other))
     return loans, ppps
+
+
+def _variable_rate(source: Source, years: int, spread: Floats) -> Floats | None:
+    """A variable-rate loan's rate in each projection year, ``rate_reference + spread`` (D, years), with the spread
+    of each draw (D,): a drawn spread shifts the whole path; None for a fixed rate."""
+    if source.rate_reference is None:
+        return None
+    reference = np.asarray(source.rate_reference, dtype=float)[:years]
+    return np.asarray(reference[None, :] + np.asarray(spread, dtype=float)[:, None], dtype=float)
 
 
 def _gap_bond(scenario: Scenario) -> GapBond | None:
@@ -658,6 +695,11 @@ def build_model_inputs(scenario: Scenario, draws: int = 1, data: MacroData | Non
     j = budget_year - meta.start_year
     carry = 1.0 / np.prod(1.0 + growth[:, 1:j + 1], axis=1) if j > 0 else (1.0 + growth[:, 0]) ** -j
     budget0 = budget / prices.lcu[:, at] * carry
+    if meta.fiscal_year_start != 1:
+        # the budget of budget_year is that of fiscal year budget_year/budget_year+1: read back into calendar year
+        # budget_year by the month-spreading rule, at the nominal growth into it (docs/method.md, Fiscal years)
+        budget0 = budget0 * calendar_from_fiscal_factor(meta.fiscal_year_start,
+                                                        _nominal_budget_growth(prices, growth, at, j))
     domestic = [i for i, s in enumerate(scenario.source) if s.kind == "domestic" and s.budget_share_cap is not None]
     caps = value.columns([("source", i, "budget_share_cap") for i in domestic],
                          [scenario.source[i].budget_share_cap for i in domestic])
@@ -760,3 +802,13 @@ def discount_at_rates(scenario: Scenario, prices: Prices, horizon: int) -> dict[
     if social is not None:
         out["social_rate"] = real_discount_factors(np.full(D, social), True, prices.window(prices.lcu, H))
     return out
+
+
+def _nominal_budget_growth(prices: Prices, growth: Floats, at: int, j: int) -> Floats:
+    """(D,) the nominal growth of the education budget into the budget's year (index ``at`` of the price paths,
+    ``j`` years after start_year): its real growth into that year times the local price change into it (the change
+    out of it where the price paths start with that year)."""
+    lcu = prices.lcu
+    inflation = lcu[:, at] / lcu[:, at - 1] if at >= 1 else lcu[:, min(at + 1, lcu.shape[1] - 1)] / lcu[:, at]
+    real = growth[:, min(max(j, 0), growth.shape[1] - 1)]
+    return np.asarray((1.0 + real) * inflation - 1.0, dtype=float)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from dfl_finance.errors import Problem, ScenarioError
+from dfl_finance.inputs.budget import MAX_CODE_LIST_BYTES, check_code_list
 from dfl_finance.inputs.io import parse_toml, read_text, validate_scenario
 from dfl_finance.inputs.models import Scenario
 from dfl_finance.inputs.overrides import apply_overrides as overridden
@@ -38,6 +39,8 @@ def scenario_from_dict(raw: Any, file: str | None = None, schools: bool = True,
             scenario = expand_school_links(scenario, base)  # validated again with the same folder
         if baseline and scenario.scenario.baseline is not None:
             scenario._baseline = read_baseline(scenario, base)
+        if scenario.scenario.budget_codes is not None:
+            read_code_list(scenario, base)
         return scenario
     except ScenarioError as exc:
         raise (exc.with_file(file) if file else exc) from None
@@ -72,6 +75,27 @@ def read_baseline(scenario: Scenario, base: Path) -> Scenario:
         raise problem(f"the baseline scenario {path} ({other.name!r}) cannot be compared with this one: "
                       + reason.removeprefix("no deltas: "))
     return other
+
+
+def read_code_list(scenario: Scenario, base: Path) -> None:
+    """Read the scenario's ``[scenario] budget_codes`` relative to ``base`` and check every budget code the scenario
+    uses against it (:func:`~dfl_finance.inputs.budget.check_code_list`).
+
+    Raises
+    ------
+    ScenarioError
+        At ``scenario.budget_codes``: the list is missing, unreadable or malformed; at a ``budget_code``: a code that
+        is not in the list. The messages name the file and the value.
+    """
+    value = scenario.scenario.budget_codes
+    assert value is not None
+    path = base / value
+    try:
+        text = read_text(path, limit=MAX_CODE_LIST_BYTES, what="code list", regular_only=True)
+    except ScenarioError as exc:
+        raise ScenarioError([Problem("scenario.budget_codes", f"the code list {path} cannot be read: "
+                                     + "; ".join(p.format() for p in exc.problems), value)]) from None
+    check_code_list(scenario, text, str(path))
 
 
 def parse_scenario(text: str, file: str | None = None, folder: Path | None = None) -> Scenario:

@@ -43,12 +43,15 @@ def _bought(start: Ints, lifetime: float, years: int) -> Floats:
     return bought.astype(float)
 
 
-def yearly_costs(plan: SchoolPlan) -> dict[str, np.ndarray]:
-    """The plan's cost lines (see the module): ``{item: (kind, (Y,) USD a year)}`` of the lines with any cost."""
+def yearly_costs(plan: SchoolPlan, within: Bools | None = None) -> dict[str, np.ndarray]:
+    """The plan's cost lines (see the module): ``{item: (kind, (Y,) USD a year)}`` of the lines with any cost;
+    ``within`` (N,): only the schools it marks (a region's, for the split by region)."""
     t = default_technologies()
     c, Y, year = plan.costs, plan.years, plan.year_index
     solar_capex, solar_opex = c.power_capex, c.power_opex
     connected = (year >= 0) & (c.choice >= 0)
+    if within is not None:
+        connected = connected & within
     active = connected[:, None] & (np.arange(Y)[None, :] >= year[:, None])  # (N, Y) connected by the year
     out: dict[str, tuple[str, np.ndarray]] = {}
     for k, tech in enumerate(TECHNOLOGIES):

@@ -261,8 +261,30 @@ def exchange_rates(scenarios: Sequence[Scenario]) -> list[dict[str, object]]:
     """The exchange-rate assumption of each scenario not in USD, for the manifest (``exchange_rates``): the rate and
     its year, where it comes from (``price_history``: the latest rate data/price_history.csv observed by the price
     year, with the row's source and placeholder flag; ``profile``; ``file``), the path (relative inflation or the
-    file's fx_path) and the real depreciation a year (:func:`~dfl_finance.inputs.references.fx_assumption`)."""
-    return [a for a in (fx_assumption(sc) for sc in scenarios) if a is not None]
+    file's fx_path) and the real depreciation a year (:func:`~dfl_finance.inputs.references.fx_assumption`); then one
+    entry per ``[macro.fx.<CODE>]`` table of the scenario (:func:`other_exchange_rates`)."""
+    return [a for sc in scenarios for a in (fx_assumption(sc), *other_exchange_rates(sc)) if a is not None]
+
+
+def other_exchange_rates(scenario: Scenario) -> list[dict[str, object]]:
+    """The assumption of each other currency a source is written in (``[macro.fx.<CODE>]``, docs/method.md, *Other
+    currencies*): its code, quote, the rate and year (or the path's first value and start_year), the path, and the
+    table's note as its source."""
+    out: list[dict[str, object]] = []
+    meta = scenario.scenario
+    for code, t in scenario.macro.other_fx.items():
+        per = meta.currency if t.quote == "local" else "USD"
+        entry: dict[str, object] = {"scenario": scenario.name, "currency": code, "quote": f"{per} per {code}",
+                                    "origin": "file"}
+        if t.path is not None:
+            entry.update(rate=t.path[0], year=meta.start_year, path="[macro.fx] path")
+        else:
+            entry.update(rate=t.rate, year=t.year if t.year is not None else meta.base_year,
+                         path="cross rate to the USD moved by relative inflation" if t.inflation is not None
+                         else "constant cross rate to the USD")
+        entry["source"] = t.note
+        out.append(entry)
+    return out
 
 
 def _manifest_bytes(meta: dict[str, Any] | None, outputs: list[dict[str, object]]) -> bytes:

@@ -18,8 +18,10 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from dfl_finance.engine import Floats
+from dfl_finance.engine import Floats, Ints
+from dfl_finance.engine.costs import whole_units
 from dfl_finance.engine.discount import present_value_at
+from dfl_finance.engine.execution import cell_execution, execution_ratio, expected_payments
 from dfl_finance.engine.financing import line_cells
 from dfl_finance.engine.fiscal import (
     GFS_BALANCES,
@@ -36,22 +38,24 @@ from dfl_finance.engine.fiscal import (
 from dfl_finance.engine.loans import pv_at_disbursement, pv_of_new_debt
 from dfl_finance.engine.model import AllocationStep, ModelInputs, Simulation, simulate
 from dfl_finance.errors import DflFinanceError, known
+from dfl_finance.inputs import budget
 from dfl_finance.inputs.models import Scenario
 from dfl_finance.inputs.paths import leaves
 from dfl_finance.inputs.profiles import MacroData
+from dfl_finance.inputs.regions import has_regions
 from dfl_finance.inputs.rules import comparability
 from dfl_finance.inputs.uncertain import drawn_inputs, flat_note
 from dfl_finance.model.compile import Samples, build_model_inputs, cell_names
 from dfl_finance.model.samples import with_point
 from dfl_finance.outputs.dli import dli_received, dli_table
 from dfl_finance.outputs.formatting import basis_currency, currency_of
+from dfl_finance.outputs.regions import empty_regions, regions_by_fiscal_year, regions_df
 from dfl_finance.outputs.rounding import add_up, round_cumulative, round_to
 from dfl_finance.outputs.tables import BASIS_COLUMNS, MONEY_COLUMNS, SHARE_COLUMNS, TABLE_COLUMNS, columns
 from dfl_finance.vocabulary import (
     CHARGES,
     CONCESSIONAL_GRANT_ELEMENT,
     DEFAULT_CHARGE,
-    DEFAULT_GFS_CLASS,
     DSF_RATIOS,
     EXTERNAL_CHARGE,
     EXTERNAL_KINDS,
@@ -82,6 +86,8 @@ from dfl_finance.vocabulary import (
 DEFAULT_BASIS = "real-lcu"
 #: The columns of the tables, views of the registry (:mod:`dfl_finance.outputs.tables`).
 COMPARISON_COLUMNS = columns("comparison")
+#: The fiscal table's columns on expected spending (docs/method.md, *Budget execution*).
+EXPECTED_COLUMNS = ("domestic_outlay_expected", "gap_expected", "government_burden_expected", "burden_share_expected")
 #: Money metrics that are present values: amounts of start_year, converted to a basis with that year's factor.
 PV_METRICS = ("pv_total_cost", "pv_government_cost", "pv_government_cost_full_delivery",
               *(pv_rate_key(r) for r in PV_RATES))
@@ -240,7 +246,17 @@ class Result:
             "quantity": proj.quantity[self.draw].reshape(-1).astype(np.int64),
             "unit_cost": self._in_basis(proj.price[self.draw]).reshape(-1),
             "amount": self._in_basis(proj.amount[self.draw]).reshape(-1),
+            **{k: np.tile(v, Y) for k, v in self._line_classes().items()},
         }, columns=TABLE_COLUMNS["costs"])))
+
+    def _line_classes(self) -> dict[str, list[str]]:
+        """Each line's budget classification (file order): economic_class, cofog, budget_type, budget_code
+        (:mod:`dfl_finance.inputs.budget`)."""
+        lines = [(p, c) for p in self.scenario.programme for c in p.cost]
+        return {"economic_class": [budget.economic_class(c) for _, c in lines],
+                "cofog": [budget.cofog(c) for _, c in lines],
+                "budget_type": [budget.budget_type(c) for _, c in lines],
+                "budget_code": [budget.budget_code(p, c) for p, c in lines]}
 
     def outcomes_df(self) -> pd.DataFrame:
         """Reach of every programme that has a driver (``driver = "none"`` programmes reach nothing)."""
@@ -284,6 +300,11 @@ class Result:
         years = self._years(sc.scenario.years)
         amounts = self._paid[:, order]  # (Y, S + 1, C), the gap last
         y, s, c = np.nonzero(amounts)
+        # each cell's payment split over its lines' classifications (docs/method.md, *Programme budget lines*)
+        row, group, part = self._by_class(y, c, amounts[y, s, c])
+        y, s, c = y[row], s[row], c[row]
+        classes = self._cell_groups()[1]
+        on_budget = np.asarray([x.on_budget for x in sc.source] + [None], dtype=object)
         return self._basis_columns(pd.DataFrame({
             "scenario": sc.name,
             "year": years[y],
@@ -291,8 +312,67 @@ class Result:
             "source_kind": np.asarray(kinds, dtype=object)[order[s]],
             "programme": np.asarray([n for n, _ in cells], dtype=object)[c],
             "cost_kind": np.asarray([k for _, k in cells], dtype=object)[c],
-            "amount": amounts[y, s, c],
+            "amount": part,
+            **{k: np.asarray([g[i] for g in classes], dtype=object)[group]
+               for i, k in enumerate(("economic_class", "cofog", "budget_type", "budget_code"))},
+            "financed": np.asarray([budget.financed(k) for k in kinds], dtype=object)[order[s]],
+            "on_budget": on_budget[order[s]],
         }, columns=TABLE_COLUMNS["financing"]))
+
+    @cached_property
+    def _line_group(self) -> tuple[Ints, list[tuple[int, tuple[str, str, str, str]]]]:
+        """Each line's classification group (L,) and the groups, ``(cell, (economic_class, cofog, budget_type,
+        budget_code))`` in the order of the cells and of their first line."""
+        inp = self.inputs
+        cell = line_cells(inp.costs.line_programme, inp.costs.line_kind)
+        classes = self._line_classes()
+        keys = list(zip(classes["economic_class"], classes["cofog"], classes["budget_type"], classes["budget_code"]))
+        seen: dict[tuple[int, tuple[str, str, str, str]], int] = {}
+        for k in sorted(range(len(keys)), key=lambda j: (int(cell[j]), j)):
+            seen.setdefault((int(cell[k]), keys[k]), len(seen))
+        return np.array([seen[(int(cell[j]), keys[j])] for j in range(len(keys))], dtype=np.int64), list(seen)
+
+    def _cell_groups(self) -> tuple[Ints, list[tuple[str, str, str, str]]]:
+        """The cell of each classification group (G,) and its classification."""
+        groups = self._line_group[1]
+        return np.array([c for c, _ in groups], dtype=np.int64), [k for _, k in groups]
+
+    def _by_class(self, y: Ints, c: Ints, amount: Floats) -> tuple[Ints, Ints, Floats]:
+        """Rows (year ``y``, cell ``c``, rounded ``amount``) split over the classification groups of their cell, pro
+        rata to the groups' cost in that year; the parts rounded cumulatively, so that they add up to the row's
+        amount to the minor unit. Returns the row of each part, its group and its amount, zero parts left out, in
+        the order of the rows and, within a row, of the groups."""
+        line_group, groups = self._line_group
+        group_cell = self._cell_groups()[0]
+        G = len(groups)
+        cost = self.sim.costs.amount[self.draw]  # (Y, L)
+        by_group = cost @ (line_group[:, None] == np.arange(G)[None, :]).astype(float)  # (Y, G)
+        C = int(group_cell.max(initial=-1)) + 1
+        cell_total = by_group @ (group_cell[:, None] == np.arange(C)[None, :]).astype(float)  # (Y, C)
+        rows, grp, parts = [], [], []
+        for cell in np.unique(c):
+            r = np.flatnonzero(c == cell)
+            gs = np.flatnonzero(group_cell == cell)
+            if gs.size <= 1:  # one group (or none: a cell without lines is paid nothing): the row as it is
+                rows.append(r)
+                grp.append(np.full(r.size, gs[0] if gs.size else 0, dtype=np.int64))
+                parts.append(amount[r])
+                continue
+            total = cell_total[y[r], cell][:, None]
+            weight = np.where(total > 0, by_group[y[r]][:, gs] / np.where(total > 0, total, 1.0),
+                              np.eye(1, gs.size)[0][None, :])  # (n, k): a cell that costs nothing, its first group
+            running = round_to(np.cumsum(amount[r][:, None] * weight, axis=1), self.digits)
+            running[:, -1] = amount[r]  # the parts add up to the row's amount exactly
+            split = round_to(np.diff(running, axis=1, prepend=0.0), self.digits)
+            rows.append(np.repeat(r, gs.size))
+            grp.append(np.tile(gs, r.size))
+            parts.append(split.reshape(-1))
+        if not rows:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
+        row, group, part = np.concatenate(rows), np.concatenate(grp), np.concatenate(parts)
+        keep = part != 0
+        pos = np.lexsort((group[keep], row[keep]))
+        return row[keep][pos], group[keep][pos], part[keep][pos]
 
     @cached_property
     def _debt_rows(self) -> dict[int, dict[str, Floats]]:
@@ -319,13 +399,16 @@ class Result:
         return out
 
     def _source_currency(self, i: int) -> str:
-        """The currency of source ``i`` as the engine runs it: USD or the local currency."""
+        """The currency of source ``i`` as the engine runs it: USD, the local currency, or another currency with its
+        ``[macro.fx.<CODE>]`` path."""
         cur = self.scenario.source_currency(self.scenario.source[i])
-        return USD if cur == USD else self.scenario.scenario.currency
+        return USD if cur == USD else cur if cur in self.scenario.macro.other_fx else self.scenario.scenario.currency
 
     def loan_basis(self, i: int) -> str:
-        """The basis in which source ``i``'s debt service is its own nominal flows (its currency, current prices)."""
-        return "nominal-usd" if self._source_currency(i) == USD else "nominal-lcu"
+        """The basis in which source ``i``'s debt service is its own nominal flows (its currency, current prices);
+        a loan in another currency has none of the four (its flows are converted in every basis): nominal-usd."""
+        return "nominal-lcu" if self._source_currency(i) == self.scenario.scenario.currency != USD else \
+            "nominal-usd"
 
     def debt_service_df(self) -> pd.DataFrame:
         """Per loan and PPP source, every year from the first to its own last payment; none if it never pays.
@@ -391,8 +474,11 @@ class Result:
                 grant[i] = float(self.sim.loan_grant_element[i][d])
             spec = specs.get(i)
             if spec is not None and spec.external:
-                nominal = self.sim.debt[i].disbursed[d:d + 1, :Y] * self.inputs.conversion(spec.usd)[d:d + 1, :Y]
-                unit = pv_at_disbursement(spec.profile[d], float(spec.rate[d]), spec.front_end_fee)
+                # in USD (a loan in another currency too: the same PV, converted at the year's rate)
+                to_usd = spec.usd or spec.currency is not None
+                nominal = self.sim.debt[i].disbursed[d:d + 1, :Y] * self.inputs.conversion(to_usd)[d:d + 1, :Y]
+                unit = pv_at_disbursement(spec.profile[d], float(spec.rate[d]), spec.front_end_fee,
+                                          payments_per_year=spec.payments_per_year)
                 pv_new[i] = float(pv_of_new_debt(nominal, unit)[0])
         grant = round_to(grant, SHARE_DIGITS)
         rows = [*(int(i) for i in src.order), S]  # paying order, the gap last
@@ -427,9 +513,9 @@ class Result:
         cost after the plan, so the tables add up to the minor unit."""
         n = max(self.payment_years, self._cost_years)
         df = pd.DataFrame({"scenario": self.name, "year": self._years(n)})
-        for col in TABLE_COLUMNS["fiscal"][2:-len(BASIS_COLUMNS)]:
-            if col in GFS_BALANCES:
-                continue  # the GFS columns below, from gfs.csv's rows
+        for col in TABLE_COLUMNS["fiscal"][2:]:
+            if col in GFS_BALANCES or col in BASIS_COLUMNS or col in EXPECTED_COLUMNS:
+                continue  # the GFS columns below, from gfs.csv's rows; the expected spending after them
             values = self.sim.fiscal[col][self.draw, :n]
             df[col] = self._in_basis(values) if col in MONEY_COLUMNS else values
         df = self._rounded(df)
@@ -454,7 +540,75 @@ class Result:
         balances = gfs_balances({k: v[None, :n] for k, v in self._gfs_rows.items()}, (1, n))
         for col in GFS_BALANCES:
             df[col] = round_to(balances[col][0], self.digits)
+        df = self._expected_columns(df, n)
         return self._basis_columns(df)[TABLE_COLUMNS["fiscal"]]
+
+    # ------------------------------------------------------------------------------------- budget execution
+    @cached_property
+    def _expected(self) -> dict[str, Floats]:
+        """What the sources are expected to spend (docs/method.md, *Budget execution*), every draw, constant local
+        prices: ``pay`` (D, Y, S) each source's expected payments, and ``ratio`` (D, S) each source's expected over
+        planned payments over the plan (by which its debt service or PPP payments are scaled)."""
+        sc, inp = self.scenario, self.inputs
+        lines = [c for p in sc.programme for c in p.cost]
+        pay = self.sim.allocation.pay  # (D, Y, S, C)
+        rate = cell_execution(self.sim.costs.amount, line_cells(inp.costs.line_programme, inp.costs.line_kind),
+                              np.array([budget.line_execution(c) for c in lines], dtype=float), pay.shape[3])
+        cells = expected_payments(pay, np.array([budget.source_execution(x) for x in sc.source], dtype=float),
+                                  rate)  # (D, Y, S, C)
+        expected, planned = cells.sum(axis=3), pay.sum(axis=3)
+        ratio = np.stack([execution_ratio(planned[:, :, i], expected[:, :, i]) for i in range(planned.shape[2])],
+                         axis=1) if planned.shape[2] else np.ones((planned.shape[0], 0))
+        return {"cells": cells, "pay": expected, "ratio": ratio}
+
+    def _expected_columns(self, df: pd.DataFrame, n: int) -> pd.DataFrame:
+        """The fiscal table's columns on expected spending (:data:`EXPECTED_COLUMNS`), this draw, in the basis,
+        rounded; ``government_burden_expected`` the sum of its rounded parts."""
+        d, Y, digits = self.draw, self.scenario.scenario.years, self.digits
+        exp = self._expected
+        domestic = np.array([x.kind == "domestic" for x in self.scenario.source], dtype=bool)
+        dom = np.zeros(n)
+        dom[:Y] = self._in_basis(exp["pay"][d][:, domestic].sum(axis=1))[:n]
+        unexecuted = np.zeros(n)  # what the sources plan to pay and are not expected to spend
+        unexecuted[:Y] = self._in_basis(self.sim.allocation.pay[d].sum(axis=(1, 2)) - exp["pay"][d].sum(axis=1))[:n]
+        service = [np.zeros(n)]
+        users_pay = self._users_pay
+        for i, flows in self._debt_rows.items():
+            if i in users_pay:
+                continue
+            paid = sum((np.pad(flows[f], (0, n - len(flows[f]))) for f in ("interest", "principal", "fees")),
+                       np.zeros(n))
+            service.append(paid * exp["ratio"][d, i])
+        df["domestic_outlay_expected"] = round_to(dom, digits)
+        df["gap_expected"] = add_up(np.stack([df["gap"].to_numpy(dtype=float), unexecuted]), digits, axis=0)
+        df["government_burden_expected"] = add_up(
+            np.stack([df["domestic_outlay_expected"].to_numpy(), *service, df["recurrent_after_plan"].to_numpy()]),
+            digits, axis=0)
+        budget_ = df["education_budget"].to_numpy(dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(budget_ > 0, df["government_burden_expected"].to_numpy() / np.where(budget_ > 0, budget_,
+                                                                                              1.0), np.nan)
+        df["burden_share_expected"] = round_to(share, SHARE_DIGITS)
+        return df
+
+    def _execution_totals(self, factors: Floats, totals: dict[str, Floats]) -> dict[str, Floats]:
+        """The summary's metrics on expected spending, (D,) each, from the rows as the fiscal table rounds them:
+        ``total_domestic_expected``, ``total_gap_expected``, ``domestic_burden`` (as planned) and
+        ``domestic_burden_expected`` (docs/method.md, *Budget execution*)."""
+        Y, d = self.scenario.scenario.years, self.digits
+        f = factors[:, :Y]
+        exp = self._expected
+        domestic = np.array([x.kind == "domestic" for x in self.scenario.source], dtype=bool)
+        # as total_domestic and total_gap: sums of rounded (year, source, cell) rows
+        dom = _rows_added_up(exp["cells"], f[:, :, None, None], d, (1, 3))[:, domestic].sum(axis=1)
+        unexecuted = _rows_added_up(self.sim.allocation.pay - exp["cells"], f[:, :, None, None], d, (1, 2, 3))
+        users_pay = self._users_pay
+        service = sum((_rounded_totals(ds, factors, d) * exp["ratio"][:, i]
+                       for i, ds in {**self.sim.debt, **self.sim.ppp}.items() if i not in users_pay),
+                      np.zeros(self.draws))
+        return {"total_domestic_expected": dom, "total_gap_expected": totals["total_gap"] + unexecuted,
+                "domestic_burden": totals["total_domestic"] + totals["total_debt_service"]
+                + totals["total_ppp_payments"], "domestic_burden_expected": dom + service}
 
     @cached_property
     def _gfs_rows(self) -> dict[GfsKey, Floats]:
@@ -463,7 +617,7 @@ class Result:
         loans' and PPPs' flows those of debt_service.csv (:attr:`_debt_rows`), so that they add up to its rows."""
         sc, inp, d, H = self.scenario, self.inputs, self.draw, self.inputs.horizon
         lines = [c for p in sc.programme for c in p.cost]
-        line_class = np.array([GFS_CLASSES.index(c.gfs_class or DEFAULT_GFS_CLASS[c.kind]) for c in lines],
+        line_class = np.array([GFS_CLASSES.index(budget.economic_class(c)) for c in lines],
                               dtype=np.int64)
         spend = class_spending(self.sim.line_cost[d:d + 1], line_cells(inp.costs.line_programme, inp.costs.line_kind),
                                line_class, self.sim.cells[d:d + 1], self.sim.allocation.pay[d:d + 1], H)
@@ -573,6 +727,7 @@ class Result:
             if key in out:
                 out[key] = out[key] * factors[:, 0]  # an amount of start_year
         out.update(self._table_totals(factors))
+        out.update(self._execution_totals(factors, out))
         # the ratios of the totals: the engine's definitions over the totals as published
         out["gap_share"] = gap_share(out["total_gap"], out["total_cost"])
         out["leverage"] = leverage(out["total_external"], out["total_domestic"])
@@ -657,11 +812,14 @@ class Result:
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """All tables of the output contract, by file stem."""
-        return {"costs": self.costs_df(), "financing": self.financing_df(), "debt_service": self.debt_service_df(),
-                "sources": self.sources_df(),
-                "fiscal": self.fiscal_df(), "outcomes": self.outcomes_df(), "dsf": self.dsf_df(),
-                "summary": self.summary_df(), "gfs": self.gfs_df(),
-                **({"dli": self.dli_df()} if self.sim.dli is not None else {})}
+        tables = {"costs": self.costs_df(), "financing": self.financing_df(), "debt_service": self.debt_service_df(),
+                  "sources": self.sources_df(),
+                  "fiscal": self.fiscal_df(), "outcomes": self.outcomes_df(), "dsf": self.dsf_df(),
+                  "summary": self.summary_df(), "gfs": self.gfs_df()}
+        tables["regions"] = self.regions_df(tables["costs"], tables["outcomes"])
+        if self.sim.dli is not None:  # results-based financing: a table only scenarios with [[source.dli]] rows write
+            tables["dli"] = self.dli_df()
+        return tables
 
     def _reimbursed(self, factors: Floats, draw: int | None = None) -> Floats:
         """(D, S) what each source pays against results that reimburses the government, the sum of dli.csv's rounded
@@ -704,6 +862,25 @@ class Result:
         basis); docs/method.md, *Results-based financing*. Empty without rows."""
         return dli_table(self.scenario, self.sim.dli, self.draw, self.inputs.sources.conversion, self._factor,
                          self.basis, self.currency)
+
+    def regions_df(self, costs: pd.DataFrame | None = None, outcomes: pd.DataFrame | None = None) -> pd.DataFrame:
+        """regions.csv: each programme's cost and reach by region and year (:mod:`dfl_finance.outputs.regions`;
+        empty for a scenario without regions); ``costs`` and ``outcomes``: its tables when already made."""
+        if not has_regions(self.scenario):
+            return empty_regions()
+        return regions_df(self.scenario, self.costs_df() if costs is None else costs,
+                          self.outcomes_df() if outcomes is None else outcomes, self.digits, self.basis, self.currency)
+
+    def regions_fiscal_df(self, regions: pd.DataFrame | None = None) -> pd.DataFrame:
+        """regions.csv by fiscal year (``[scenario] fiscal_year_start``; ``fiscal_year`` in place of ``year``): the
+        cost spread as a flow, the reach taken at the end of each fiscal year (a stock), the reach before start_year
+        that of the engine (:func:`dfl_finance.outputs.regions.regions_by_fiscal_year`); ``regions``: its regions
+        table when already made."""
+        sc = self.scenario
+        before = whole_units(self.inputs.costs.driver_count[self.draw] * self.inputs.costs.start_share[self.draw])
+        return regions_by_fiscal_year(self.regions_df() if regions is None else regions,
+                                      sc.scenario.fiscal_year_start, self.digits,
+                                      {(sc.name, p.id): float(b) for p, b in zip(sc.programme, before)})
 
 
 @dataclass(frozen=True)

@@ -145,7 +145,13 @@ _FISCAL = (
     _amount("debt_effect", "borrowing - amortisation"),
     _amount("charged_to_vote", "what the education vote pays from the government's own resources"),
     _amount("charged_to_treasury", "what the Treasury pays (the consolidated fund): debt service and PPP payments by "
-                                   "default"), *_BASIS)
+                                   "default"), *_BASIS,
+    _amount("domestic_outlay_expected", "domestic_outlay times the execution rates: expected to be spent"),
+    _amount("gap_expected", "the cost not expected to be spent: gap + what sources plan and do not execute"),
+    _amount("government_burden_expected", "government_burden on expected spending (docs/method.md, Budget "
+                                          "execution)"),
+    Column("burden_share_expected", "share", unit=_BUDGET_SHARE, note="government_burden_expected / "
+                                                                       "education_budget"))
 _DSF = (
     _SCENARIO, _YEAR, _text("ratio", "the four LIC-DSF ratios and ppp_contingent_gdp"),
     Column("plan", "share", unit="share of GDP, exports or revenue", note="the plan's contribution"),
@@ -153,6 +159,10 @@ _DSF = (
     Column("threshold", "share", unit="share of GDP, exports or revenue"), Column("above_threshold", "flag"),
     _usd("headroom", unit="USD", note="what more the ratio allows before the threshold"), _text("currency"))
 _PORTFOLIO_FIRST = (("portfolio", _COUNTRY),)
+#: The budget's classification of a cost line (docs/method.md, *Programme budget lines*).
+_CLASSIFICATION = (
+    _text("economic_class", "GFS economic class (GFSM 2014)"), _text("cofog", "COFOG 09 group: 09.1 .. 09.8"),
+    _text("budget_type", "recurrent or development"), _text("budget_code", "the budget's code; empty without one"))
 _RUN_COMMANDS = ("run", "optimise", "schools --scenario", "portfolio")
 
 
@@ -167,14 +177,17 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         _SCENARIO, _YEAR, _text("pillar"), _text("programme"), _text("item"), _text("cost_kind", "capex/opex"),
         _text("line_kind", "capex, opex, fixed_capex, fixed_opex"),
         Column("quantity", "count", unit="driver units (1 for lump sums)"),
-        Column("unit_cost", "price", unit_from=("price_basis", "currency")), _amount("amount"), *_BASIS),
+        Column("unit_cost", "price", unit_from=("price_basis", "currency")), _amount("amount"), *_BASIS,
+        *_CLASSIFICATION),
         "The cost of every cost line of every programme in every year",
         "quantity: driver units (1 for lump sums); unit_cost, amount: in the price_basis and currency columns",
         "the scenario's programmes and cost lines (unit costs from the scenario, its templates and "
         "data/unit_costs.csv), projected along each programme's rollout", first=_PORTFOLIO_FIRST),
     Table("financing", _RUN_COMMANDS, (
         _SCENARIO, _YEAR, _text("source", "gap: unfunded"), _text("source_kind", "domestic, grant, loan, ppp or gap"),
-        _text("programme"), _text("cost_kind"), _amount("amount"), *_BASIS),
+        _text("programme"), _text("cost_kind"), _amount("amount"), *_BASIS, *_CLASSIFICATION,
+        _text("financed", "domestic or external, by the source that pays; gap: unfunded"),
+        Column("on_budget", "flag", note="the source's on_budget; empty on the gap rows")),
         "Who pays each programme's capex and opex in each year; source = gap is what no source pays",
         "amount: in the price_basis and currency columns", "the waterfall of the scenario's sources, in "
         "priority order, within the domestic envelope", more="Only non-zero amounts.", first=_PORTFOLIO_FIRST),
@@ -293,6 +306,19 @@ TABLES: dict[str, Table] = {t.name: t for t in [
           "data/dsf_thresholds.csv",
           more="Against the threshold of the country's debt-carrying capacity; empty without GDP, exports and "
                "revenue.", first=_PORTFOLIO_FIRST),
+    Table("regions", _RUN_COMMANDS, (
+        _SCENARIO, _YEAR, _text("region", "a [[region]] name, a programme's own region or its school table's; "
+                                          "national: a programme the scenario does not split"),
+        _text("programme"), _amount("cost", "the programme's cost in the region: its share of costs.csv's amounts"),
+        Column("reach", "count", unit="driver units", note="driver units reached in the region by the end of the "
+                                                           "year (0 for driver = \"none\")"), *_BASIS),
+        "Each programme's cost and reach by region (province, district, county) in every year, so that a county or "
+        "district budget can be read from it",
+        "cost: in the price_basis and currency columns; reach: schools, learners or teachers",
+        "costs.csv and outcomes.csv split by the [[region]] shares of each programme's driver, a programme's own "
+        "regions, or its school table's regions (docs/method.md, Regions)",
+        more="Adds up over the regions to costs.csv (by programme and year) and outcomes.csv's reached, to the minor "
+             "unit; empty for a scenario without regions.", first=_PORTFOLIO_FIRST),
     Table("incremental", ("run",), (
         _SCENARIO, _text("baseline", "the scenario's [scenario] baseline"), _YEAR,
         _text("measure", "the fiscal amounts and paid_by_<source kind>"), _amount("value"), _amount("baseline_value"),
@@ -507,6 +533,26 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         _STATISTIC, _by_unit("value"), _UNIT),
         "The portfolio's totals over the draws of a sweep with a portfolio", "in the unit column: USD, current "
         "prices; countries", "the countries' draws"),
+    Table("mtef", ("budget",), (
+        _text("fiscal_year", "the fiscal year's label, 2026/27 (2026 when the fiscal year is the calendar year)"),
+        _text("budget_code", "the budget's code of the programme (default: its id); total: the whole plan"),
+        _text("programme", "a programme id; total: the whole plan"),
+        _text("economic_class", "the GFSM 2014 economic class; total: the programme's total"),
+        _text("budget_type", "recurrent or development; total"),
+        _text("financed", "domestic, external (a grant, a loan, a PPP), gap (no source yet); total"),
+        _amount("amount", "the on-budget cost in the fiscal year"),
+        _amount("ceiling", "on a total row: the [[mtef]] ceiling; empty without one"),
+        _amount("over_ceiling", "on a total row: what does not fit under the ceiling, 0 when it fits"), *_BASIS),
+        "The medium-term expenditure framework: the plan's on-budget cost in three fiscal years by budget code, "
+        "programme, GFS economic class, budget type (recurrent, development) and financing (domestic, external), and "
+        "each programme's and the plan's total against the scenario's [[mtef]] ceilings",
+        "amounts: in the price_basis and currency columns",
+        "the costs and the financing tables in fiscal years ([scenario] fiscal_year_start; the (13 - m)/12 rule) and "
+        "the scenario's [[mtef]] ceilings; docs/method.md, The MTEF and the budget submission",
+        more="The rows of a fiscal year: each programme's non-zero amounts, then its total row, then the plan's "
+             "total row (sum the rows whose economic_class is not total to add up the amounts). budget.xlsx beside "
+             "it holds the same table by programme x economic class x fiscal year, the recurrent/development and "
+             "domestic/external split and the codes."),
     Table("assumptions", ("run --xlsx", "compare --xlsx", "risk --xlsx", "stress --xlsx", "optimise --xlsx"), (
         _SCENARIO, _text("field", "the canonical field path"), _text("value")),
         "Every input of every scenario, after templates and country profiles are applied",
@@ -522,7 +568,8 @@ OTHER_FILES = [
      "libraries, and every output with its sha256"),
 ]
 #: The tables of one run (:meth:`dfl_finance.outputs.result.Result.tables`).
-RUN_TABLES = ("costs", "financing", "debt_service", "sources", "fiscal", "outcomes", "dsf", "summary", "gfs")
+RUN_TABLES = ("costs", "financing", "debt_service", "sources", "fiscal", "outcomes", "dsf", "summary", "gfs",
+              "regions")
 
 
 def columns(name: str, command: str | None = None) -> list[str]:
@@ -598,3 +645,47 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+# ------------------------------------------------------------------------------------------------ fiscal years
+
+#: The column a table has in place of ``year`` when it is written by fiscal year (``--years fiscal``).
+FISCAL_YEAR = Column("fiscal_year", "text", note='the budget\'s fiscal year: "2026/27" (a calendar year: "2026")')
+#: How each yearly table is written by fiscal year (``--years fiscal``; docs/method.md, *Fiscal years*): the rule of
+#: each column that does not follow the default of its kind. Rules: ``key`` (a text column: rows are converted
+#: group by group), ``flow`` (spread evenly over the months of its calendar year: fiscal year t/t+1 takes
+#: (13 - m)/12 of year t and (m - 1)/12 of year t + 1), ``dated`` (a loan's instalments and interest on their
+#: payment dates, a flow elsewhere), ``stock`` (the value at the end of the fiscal year, interpolated linearly
+#: between year-ends), ``balance`` (the running sum of disbursed less principal, as the calendar table holds it),
+#: ``mean`` (a rate or a parameter: the month-weighted mean of the calendar years in the fiscal year), ``any`` (a
+#: flag: true if it is true in a calendar year that the fiscal year touches), ``ratio:a/b`` (recomputed from the
+#: converted columns), ``sum:a+b-c`` (recomputed: the rule of published totals), ``above:a>b`` (a flag recomputed).
+#: The defaults by kind: money -> flow, count/share -> stock, price/number -> mean, flag -> any, text -> key.
+FISCAL_RULES: dict[str, dict[str, str]] = {
+    "costs": {"quantity": "flow"},
+    "financing": {},
+    "debt_service": {"interest": "dated", "principal": "dated", "outstanding": "balance"},
+    "fiscal": {"debt_service": "dated", "ppp_payments": "flow",
+               "government_burden": "sum:domestic_outlay+debt_service+ppp_payments+recurrent_after_plan",
+               "burden_share": "ratio:government_burden/education_budget", "burden_limit": "mean",
+               "over_limit": "above:burden_share>burden_limit",
+               "deficit_effect": "sum:expense+interest+net_acquisition_nfa-grant_revenue",
+               "debt_effect": "sum:borrowing-amortisation",
+               "burden_share_expected": "ratio:government_burden_expected/education_budget"},
+    "gfs": {},
+    "outcomes": {},
+    "dsf": {"plan": "mean", "total": "mean", "threshold": "mean", "headroom": "mean",
+            "above_threshold": "any"},
+    "incremental": {"delta": "sum:value-baseline_value"},
+    "regions": {"reach": "stock"},  # by its own rule in the commands (FiscalContext.own: the regions add up)
+}
+#: Tables that keep only their non-zero rows (by this column) when written by fiscal year, as by calendar year.
+FISCAL_NONZERO = {"financing": "amount", "gfs": "amount"}
+_DEFAULT_RULE: dict[Kind, str] = {"money": "flow", "count": "stock", "share": "stock", "price": "mean",
+                                  "number": "mean", "flag": "any", "text": "key", "year": "year"}
+
+
+def fiscal_rule(table: str, column: str) -> str:
+    """The fiscal-year rule of a column of a yearly table (:data:`FISCAL_RULES`, else the default of its kind)."""
+    given = FISCAL_RULES.get(table, {}).get(column)
+    return given if given is not None else _DEFAULT_RULE[TABLES[table].column(column).kind]

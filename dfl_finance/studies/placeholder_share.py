@@ -123,6 +123,10 @@ def _marked(table: Any) -> list[str]:
             if key is not None and PLACEHOLDER in getattr(getattr(item, "trivia", None), "comment", "")]
 
 
+#: Fields that classify a line in the budget and price nothing: a PLACEHOLDER budget code does not make a cost one.
+CLASSIFICATION_FIELDS = ("budget_code", "economic_class", "gfs_class", "cofog", "budget_type")
+
+
 def plan_share(path: str | Path) -> PlanShare:
     """Measure the placeholder share of the scenario file at ``path`` (its deterministic run)."""
     path = Path(path)
@@ -143,9 +147,11 @@ def plan_share(path: str | Path) -> PlanShare:
             if is_placeholder_note(line.source_note):
                 reasons.append("source_note says PLACEHOLDER")
             for f in marked.get("programme", []):
-                reasons.append(f"programme field {f} marked PLACEHOLDER")
+                if f not in CLASSIFICATION_FIELDS:
+                    reasons.append(f"programme field {f} marked PLACEHOLDER")
             for f in marked.get(line.item, []):
-                reasons.append(f"cost line field {f} marked PLACEHOLDER")
+                if f not in CLASSIFICATION_FIELDS:
+                    reasons.append(f"cost line field {f} marked PLACEHOLDER")
             if driver_path is not None and driver_path in unsourced:
                 reasons.append(f"{driver_path} is a profile placeholder")
             low = tuple(row_id for row_id in _row_ids(line.source_note, confidence) if confidence[row_id] == "L")

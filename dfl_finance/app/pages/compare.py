@@ -6,7 +6,7 @@ import streamlit as st
 
 from dfl_finance.app import PAGES, state
 from dfl_finance.app.basis import scenarios_words
-from dfl_finance.app.charts import table_currencies
+from dfl_finance.app.charts import labels_of, regions_chart, table_currencies
 from dfl_finance.app.compute import checked_risk_tables, compare_charts_for, tables_by_name
 from dfl_finance.app.risk_export import file_settings, settings_words
 from dfl_finance.app.ui import price_basis, show_broken, show_failed
@@ -275,3 +275,13 @@ with st.container():  # notes shown or not: the chart below keeps its place
                    + "; ".join(f"{n}: {v:.2%} of GDP" for n, v in ppp.items()) + ".")
 st.subheader("Outcomes")
 st.altair_chart(charts["outcomes"], width="stretch", key="chart_outcomes")
+regions = tables.get("regions")
+if regions is not None and not regions.empty:  # only scenarios with [[region]] rows, own regions or a school table
+    st.subheader("Cost by region")
+    st.caption("Each region's share of every programme's cost over the plan (regions.csv, on the Export page, has "
+               "it by year with the reach): split by the [[region]] shares of the programme's driver, its own "
+               "regions or its school table's regions; a programme the scenario does not split is under "
+               "\"national\". The regions add up to the national cost to the minor unit.")
+    st.altair_chart(regions_chart(regions, currencies, ordered,
+                                  labels_of(s for n in ordered if (s := scenarios.get(n)) is not None)),
+                    width="stretch", key="chart_regions")

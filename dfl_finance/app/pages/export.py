@@ -11,11 +11,13 @@ from dfl_finance.app import state, workspace_dir
 from dfl_finance.app.basis import basis_label, scenarios_words
 from dfl_finance.app.charts import table_currencies
 from dfl_finance.app.compute import (
+    checked_budget,
     checked_incremental,
     checked_risk_tables,
     checked_sobol,
     checked_stresses,
     checked_tornado,
+    fiscal_year_tables,
     tables_by_name,
 )
 from dfl_finance.app.risk_export import (
@@ -35,8 +37,10 @@ from dfl_finance.app.workspace import Catalogue, file_name
 from dfl_finance.errors import ScenarioError
 from dfl_finance.inputs.io import bundle
 from dfl_finance.inputs.rules import comparability
+from dfl_finance.outputs.budget import plan_fiscal_years
 from dfl_finance.outputs.export import (
     MANIFEST,
+    csv_text,
     exchange_rates,
     manifest,
     table_files,
@@ -180,6 +184,17 @@ if len(picked) > 1:
     summaries = [computed[n]["summary"] for n in picked]
     tables = {"comparison": compare_summaries(summaries, None, timing), "ranking": ranking_df(summaries, timing),
               **tables}
+months = {n: catalogue.scenarios[n].scenario.scenario.fiscal_year_start for n in picked}
+years = st.radio("Years of the yearly tables", ["calendar", "fiscal"], horizontal=True, key="export_years",
+                 format_func={"calendar": "Calendar years (year)",
+                              "fiscal": "Fiscal years (fiscal_year, e.g. 2026/27)"}.get,
+                 help="Fiscal years: each scenario's own ([scenario] fiscal_year_start, or its country profile's); "
+                      "flows are spread over the months of the year, stocks taken at the fiscal year's end, loan "
+                      "payments on their dates; the totals are the same (docs/method.md, Fiscal years). As "
+                      "`dfl-finance run --years fiscal`.")
+if years == "fiscal":
+    tables = fiscal_year_tables(tables, list(texts.values()), basis)
+    st.caption("Fiscal years start in month " + ", ".join(f"{m} ({n})" for n, m in months.items()) + ".")
 st.markdown(f"Every table is written in the price basis chosen in the sidebar, {basis_label(basis)} (`{basis}`): "
             f"{scenarios_words(basis, (catalogue.scenarios[n].scenario for n in picked))} (the `price_basis` and "
             "`currency` columns of each amount table say so; the summary also gives the headline amounts in the "
@@ -254,3 +269,40 @@ with st.expander(f"The summary, as it reads ({len(summary):,} rows)", expanded=F
         column_config={"Scenario": st.column_config.TextColumn(width="medium"),
                        "Metric": st.column_config.TextColumn(width="large"),
                        "Unit": st.column_config.TextColumn(width="medium")})
+
+st.subheader("Budget submission (MTEF)")
+if st.session_state.get("export_budget_pick") not in picked:  # a scenario no longer picked: the first one
+    st.session_state.pop("export_budget_pick", None)
+budget_name = st.selectbox("Scenario of the budget submission", picked, key="export_budget_pick",
+                           help="`dfl-finance budget FILE --out DIR` writes the same mtef.csv and budget.xlsx")
+budget_years = plan_fiscal_years(catalogue.scenarios[budget_name].scenario)
+if st.session_state.get("export_budget_first") not in budget_years:  # another scenario's years: its first
+    st.session_state.pop("export_budget_first", None)
+budget_first = st.selectbox("First fiscal year of the MTEF", list(budget_years), key="export_budget_first",
+                            help="The budget year; the MTEF holds it and the two fiscal years after it "
+                                 "(`dfl-finance budget --first-year`)")
+try:
+    mtef, mtef_totals, budget_xlsx = checked_budget(texts[budget_name], basis, budget_years[budget_first])
+except ScenarioError as exc:
+    show_failed({budget_name: exc}, "has no MTEF table")
+else:
+    budget_sc = catalogue.scenarios[budget_name].scenario
+    month = budget_sc.scenario.fiscal_year_start
+    st.markdown(f"The plan's on-budget cost in three fiscal years (fiscal years start in month {month}; "
+                "a calendar year's cost is spread evenly over its months), by programme, against the scenario's "
+                f"`[[mtef]]` ceilings ({len(budget_sc.mtef)} given): *over ceiling* is what does not fit (0 when it "
+                f"fits). Amounts in {basis_label(basis)} (`{basis}`).")
+    st.dataframe(mtef_totals, hide_index=True, key="export_mtef_table", height="content",
+                 column_config={c: st.column_config.NumberColumn(format="localized")
+                                for c in mtef_totals.columns if c not in ("budget_code", "programme",
+                                                                          "economic_class")})
+    with st.expander(f"mtef.csv, row by row ({len(mtef):,} rows)", expanded=False):
+        st.dataframe(mtef, hide_index=True, height="content")
+    st.download_button("Budget workbook (XLSX)", data=budget_xlsx, file_name="budget.xlsx",
+                       key="download_budget_xlsx", on_click="ignore",
+                       help="The MTEF by programme, economic class and fiscal year with its totals, ceilings and "
+                            "what is over them; the recurrent/development and domestic/external split; the codes "
+                            "of every cost line and source",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    st.download_button("MTEF table (CSV)", data=csv_text(mtef).encode("utf-8"), file_name="mtef.csv",
+                       mime="text/csv", key="download_mtef_csv", on_click="ignore")

@@ -425,6 +425,7 @@ if view == VIEWS[1]:
                                      "currency": defaulted("currency", cur),
                                      "price_year": defaulted("price_year", year),
                                      "kind": choice(LINE_KINDS), "gfs_class": choice(GFS_CLASSES),
+                                     "economic_class": choice(GFS_CLASSES),
                                      "replace_existing": lambda help: cfg.CheckboxColumn(help=help),
                                      "pay_existing": lambda help: cfg.CheckboxColumn(help=help)}))
         st.caption(f"An empty currency is the scenario's, {cur}; an empty price_year is the scenario's price year, "
