@@ -459,8 +459,9 @@ def scenario_from_tables(scenario: Scenario, progs: pd.DataFrame, lines: pd.Data
                 value = getattr(before, field)
                 if value is not None and field not in src:
                     src[field] = (value.model_dump(exclude_none=True) if hasattr(value, "model_dump")
-                                  else [v.model_dump(exclude_none=True) for v in value] if isinstance(value, list)
-                                  else value)  # a list of rows: [[source.dli]]
+                                  else [v.model_dump(exclude_none=True) if hasattr(v, "model_dump") else v
+                                        for v in value] if isinstance(value, list)
+                                  else value)  # a list of rows ([[source.dli]]) or of numbers
         out_sources.append(src)
     # a programme's own regions (not in the table) stay as the scenario has them (the programme found by its id, or
     # by its old id when the table renamed it)
