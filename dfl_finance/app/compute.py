@@ -128,6 +128,7 @@ def checked_incremental(toml_text: str, scenario: Scenario, basis: str = DEFAULT
 def fiscal_year_tables(tables: Tables, texts: list[str], basis: str = DEFAULT_BASIS) -> Tables:
     """``tables`` (of the scenarios ``texts``, in ``basis``) with every yearly table by each scenario's fiscal year,
     as ``dfl-finance run --years fiscal`` writes them (:mod:`dfl_finance.outputs.fiscal_view`)."""
+    # imported when a page asks for fiscal years: the app's first page starts without it
     from dfl_finance.outputs.fiscal_view import context_of, fiscal_tables
 
     return fiscal_tables(tables, context_of([result_for(t).in_basis(basis) for t in texts]))
