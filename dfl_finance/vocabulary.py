@@ -17,7 +17,12 @@ Rollout = Literal["linear", "s-curve", "front-loaded", "immediate"]
 LineKind = Literal["capex", "opex", "fixed_capex", "fixed_opex"]
 #: The class of a cost: a cost cell is one programme's capex or its opex (what sources are eligible for).
 CostClass = Literal["capex", "opex"]
-SourceKind = Literal["domestic", "grant", "loan", "ppp"]
+#: How a source finances the plan in the engine and the tables (financing.csv's source_kind).
+FinancingKind = Literal["domestic", "grant", "loan", "ppp"]
+#: Instruments written as a kind of their own (docs/method.md, *Instruments*): a debt-for-education swap's
+#: counterpart and a universal service fund levy are domestic money of the plan (:data:`FINANCED_AS`).
+InstrumentKind = Literal["swap", "levy"]
+SourceKind = Literal[FinancingKind, InstrumentKind]
 Repayment = Literal["linear", "annuity", "schedule"]
 #: The four bases in which amounts can be written: constant prices of ``price_year`` (real) or current prices
 #: (nominal), in the local currency of the budget (lcu) or in US dollars.
@@ -56,7 +61,17 @@ DRIVERS: tuple[str, ...] = get_args(Driver)
 ROLLOUTS: tuple[str, ...] = get_args(Rollout)
 LINE_KINDS: tuple[str, ...] = get_args(LineKind)
 COST_CLASSES: tuple[str, ...] = get_args(CostClass)
-SOURCE_KINDS: tuple[str, ...] = get_args(SourceKind)
+SOURCE_KINDS: tuple[str, ...] = get_args(FinancingKind)
+INSTRUMENT_KINDS: tuple[str, ...] = get_args(InstrumentKind)
+#: The financing kind of each instrument kind: what the engine and financing.csv count it as.
+FINANCED_AS: dict[str, str] = {"swap": "domestic", "levy": "domestic"}
+
+
+def financed_kind(kind: str) -> str:
+    """The financing kind (one of :data:`SOURCE_KINDS`) of a source's ``kind``: an instrument's counts as domestic."""
+    return FINANCED_AS.get(kind, kind)
+
+
 REPAYMENTS: tuple[str, ...] = get_args(Repayment)
 #: The four LIC-DSF ratios of external public debt (IMF/World Bank Guidance Note, 2018), in the order of dsf.csv.
 DsfRatio = Literal["pv_debt_gdp", "pv_debt_exports", "debt_service_exports", "debt_service_revenue"]
@@ -268,6 +283,16 @@ _METRICS += [  # multilateral rules (docs/method.md, *Multilateral rules*)
     Metric("total_interest_bought_down", "Interest bought down", "money", "{cur}",
            "Interest of loans paid by buy-down grants ([[source]] buy_down) instead of the government, to the last "
            "repayment (shown for a scenario with a buy-down)"),
+]
+_METRICS += [  # instruments (docs/method.md, *Instruments*)
+    Metric("total_debt_service_cancelled", "Debt service cancelled by swaps", "money", "{cur}",
+           "External debt service that creditors cancel in debt-for-education swaps ([[source]] kind = \"swap\"): "
+           "a saving of the treasury outside the plan, against the counterpart the swap pays to the plan from the "
+           "budget (0 without a swap)"),
+    Metric("peak_guaranteed_outstanding", "Guaranteed debt at its peak", "money", "{cur}",
+           "The largest guaranteed part of the plan's loans outstanding at the end of a year ([[source]] guarantee): "
+           "a contingent liability of the guarantors, not of the country, which owes the whole loan (0 without a "
+           "guarantee)"),
 ]
 #: Money metrics that the summary also reports in every price basis, as ``<metric>_<basis>`` (``-`` as ``_``).
 HEADLINE_METRICS = ("total_cost", "total_external", "total_gap", "pv_government_cost")

@@ -277,7 +277,7 @@ _LOAN = {"id": "ida", "kind": "loan", "rate": 0.02, "grace_years": 1, "maturity_
      "source[0].match.sources[0]", "in the grant's currency (USD); source[1] is in KES", "mof"),
     ([{**_LOAN, "allocation": 10.0}], "source[0].allocation", "only grant sources have this field", 10.0),
     ([{"id": "mof", "kind": "domestic", "buy_down": {"loan": "mof"}}], "source[0].buy_down",
-     "only grant sources have this field", {"loan": "mof", "share": 1.0}),
+     "only grant sources have this field", {"loan": "mof", "share": 1.0, "by": None, "rate": None}),
 ])
 def test_each_new_validation_error_names_the_field_and_the_value(sources, path, words, value):
     extra = {}

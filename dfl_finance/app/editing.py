@@ -231,7 +231,8 @@ SOURCE_COLUMNS = ["id", "name", "kind", "priority", "eligible", "currency", "sha
 
 #: Fields of a source that the sources table does not show: a table edit keeps them as they were.
 HIDDEN_SOURCE_FIELDS = ("reliability", "disbursement_share", "disbursement_lag", "buy_down", "dli", "on_budget",
-                        "execution", "rate_reference", "spread")
+                        "execution", "rate_reference", "spread", "creditor", "debt_service", "counterpart_share",
+                        "base", "guarantee")
 
 
 def _text_list(values: Iterable[object] | None) -> str:

@@ -18,9 +18,17 @@ import numpy as np
 from dfl_finance.engine import Bools, Floats
 from dfl_finance.engine.costs import CostInputs, CostProjection, project_costs, whole_units
 from dfl_finance.engine.discount import present_value, present_value_at
-from dfl_finance.engine.dsf import DsfInputs, dsf_metrics, dsf_paths, dsf_ratios, pv_outstanding
+from dfl_finance.engine.dsf import (
+    DsfInputs,
+    dsf_metrics,
+    dsf_paths,
+    dsf_ratios,
+    present_value_ahead,
+    pv_outstanding,
+)
 from dfl_finance.engine.financing import DOMESTIC, Allocation, SourceInputs, allocate, cell_costs
 from dfl_finance.engine.fiscal import budget_path, cost_metrics, financing_metrics, fiscal_arrays, recurrent_metrics
+from dfl_finance.engine.instruments import cancel_service, guaranteed_outstanding, split_guarantee_fee
 from dfl_finance.engine.loans import (
     DebtService,
     ServiceTerms,
@@ -57,6 +65,8 @@ class LoanSpec:
     def key(self) -> bool | str:
         """The key of its conversion in :meth:`ModelInputs.conversions`: the other currency, else ``usd``."""
         return self.currency if self.currency is not None else self.usd
+    guarantee_fee: Floats | None = None  # (D,) the part of ``rate`` that is a guarantee fee (None: not guaranteed)
+    guaranteed_share: float = 0.0  # the share of its balance a partner guarantees (docs/method.md, *Instruments*)
 
 
 @dataclass(frozen=True)
@@ -100,6 +110,12 @@ class ModelInputs:
     discount_at: dict[str, Floats] = field(default_factory=dict)
     buy_downs: tuple[BuyDown, ...] = ()  # grants that pay part of a loan's interest
     dli: DliRows | None = None  # results-based financing: the [[source.dli]] rows (docs/method.md)
+    #: (D, Y) constant local prices: the existing external debt service that swaps cancel in each plan year (None:
+    #: no swap); the DSF view takes it off the country's debt service and its PV (docs/method.md, *Instruments*)
+    cancelled_service: Floats | None = None
+    #: swaps of a loan of the plan: (loan index, (D, Y) the service cancelled each plan year in the loan's nominal
+    #: currency); the loan's debt service falls (docs/method.md, *Instruments*)
+    loan_swaps: tuple[tuple[int, Floats], ...] = ()
 
     def conversion(self, usd: bool) -> Floats:
         """(D, H) constant local prices -> nominal local currency (``usd`` False) or nominal USD."""
@@ -140,6 +156,11 @@ class Simulation:
     #: in ``paid`` too, and reimburses the government (the fiscal table's results_receipts)
     results_paid: Floats = field(repr=False, default_factory=lambda: np.zeros((0, 0, 0)))
     dli: DliEarnings | None = field(repr=False, default=None)  # what each DLI row earns, when and when it is paid
+    #: by guaranteed loan, (D, H) constant local prices: the guaranteed part of its balance at the end of each year, a
+    #: contingent liability of the guarantor (docs/method.md, *Instruments*)
+    guaranteed: dict[int, Floats] = field(repr=False, default_factory=dict)
+    #: by loan a swap cancels service of, (D, H) constant local prices: the service cancelled
+    cancelled: dict[int, Floats] = field(repr=False, default_factory=dict)
 
 
 def _service_terms(inp: ModelInputs, spec: LoanSpec, conversion: Floats) -> ServiceTerms:
@@ -159,6 +180,28 @@ def _bought_down(nominal: DebtService, real: DebtService, bd: BuyDown,
     relief = bought_down(nominal.interest, bd.share, bd.cap)
     return (replace(nominal, interest=nominal.interest - relief),
             replace(real, interest=(nominal.interest - relief) / conversion), relief / conversion)
+
+
+def _guaranteed(nominal: DebtService, real: DebtService, spec: LoanSpec, fee_rate: Floats,
+                conversion: Floats) -> tuple[DebtService, DebtService, Floats]:
+    """A guaranteed loan's debt service with its charge split into interest and the guarantee fee (in the loan's
+    nominal currency and in constant local prices), and the guaranteed part of its balance in constant local
+    prices."""
+    interest, fee = split_guarantee_fee(nominal.interest, spec.rate, fee_rate)
+    return (replace(nominal, interest=interest, fees=nominal.fees + fee),
+            replace(real, interest=interest / conversion, fees=real.fees + fee / conversion),
+            guaranteed_outstanding(real.outstanding, spec.guaranteed_share))
+
+
+def _swapped(nominal: DebtService, real: DebtService, service: Floats,
+             conversion: Floats) -> tuple[DebtService, DebtService, Floats]:
+    """A loan's debt service with the service a swap cancels taken off (interest first, then principal), in its
+    nominal currency and in constant local prices, and what was cancelled in constant local prices."""
+    H, Y = nominal.interest.shape[1], service.shape[1]
+    interest, principal, gone = cancel_service(nominal.interest, nominal.principal,
+                                               np.pad(service, ((0, 0), (0, H - Y))))
+    return (replace(nominal, interest=interest, principal=principal),
+            replace(real, interest=interest / conversion, principal=principal / conversion), gone / conversion)
 
 
 def _in_currency(paid: Floats, spec: LoanSpec, conversion: Floats, horizon: int, commitment: Floats,
@@ -308,9 +351,18 @@ def simulate(inp: ModelInputs, allocation: AllocationStep | None = None) -> Simu
     nominal: dict[int, DebtService] = {}
     debt: dict[int, DebtService] = {}
     bought: dict[int, Floats] = {}
+    guaranteed: dict[int, Floats] = {}
+    cancelled: dict[int, Floats] = {}
     for spec in inp.loans:
         nominal[spec.source], debt[spec.source] = _in_currency(paid[:, :, spec.source], spec, conv[spec.key], H,
                                                                commitment[:, spec.source], window[spec.source])
+        if spec.guarantee_fee is not None:
+            nominal[spec.source], debt[spec.source], guaranteed[spec.source] = _guaranteed(
+                nominal[spec.source], debt[spec.source], spec, spec.guarantee_fee, conv[spec.usd])
+        for loan, cancel in inp.loan_swaps:
+            if loan == spec.source:
+                nominal[loan], debt[loan], cancelled[loan] = _swapped(nominal[loan], debt[loan], cancel,
+                                                                      conv[spec.usd])
         for bd in inp.buy_downs:
             if bd.loan == spec.source:
                 nominal[spec.source], debt[spec.source], bought[bd.source] = _bought_down(
@@ -371,10 +423,19 @@ def simulate(inp: ModelInputs, allocation: AllocationStep | None = None) -> Simu
                                       unit_payments(*common_profile(s.profile, s.rate), s.payments_per_year), H),
                        to_usd.get(s.source))
                   for s in abroad), zeros)
+        if inp.cancelled_service is not None:  # a swap: the cancelled service no longer falls due, nor counts in PV
+            legacy = np.pad(inp.cancelled_service, ((0, 0), (0, H - Y))) * conv[True]
+            external_service = external_service - legacy
+            pv = pv - present_value_ahead(legacy)
+        for s in abroad:  # a swap of a plan loan: its payments are already net; what is still to be cancelled
+            if s.source in cancelled:  # is not owed either
+                pv = pv - present_value_ahead(cancelled[s.source] * conv[True])
         # contingent: the capital of user-pays PPPs (the government's only if the operator fails)
         ppp_capital = sum((ppp[s.source].outstanding for s in inp.ppps if not s.public), zeros) * conv[True]
         dsf = dsf_ratios(pv, external_service, ppp_capital, inp.dsf, usd, rer,
                          domestic_pv_usd=_domestic_pv_usd(inp, nominal, gap, conv))
+        if guaranteed:  # memo: the guarantors' contingent liability (not in the country's ratios)
+            dsf["guaranteed_gdp"] = sum(guaranteed.values(), zeros) * conv[True] / dsf["gdp"]
         # the years of the plan and of its repayments, as in dsf.csv
         owed = debt_total + ppp_total
         last = np.where(owed > 0, np.arange(H)[None, :], -1).max(axis=1)
@@ -385,7 +446,8 @@ def simulate(inp: ModelInputs, allocation: AllocationStep | None = None) -> Simu
     return Simulation(costs=proj, cells=cells, allocation=alloc, paid=paid, debt=debt, ppp=ppp,
                       fiscal=fiscal, metrics=metrics, loan_grant_element=loan_ge, reached_funded=funded,
                       plan_cost=plan_cost, dsf=dsf, ppp_value_for_money=vfm, line_cost=full.amount,
-                      bought_down=bought, results_paid=results_paid, dli=earnings)
+                      bought_down=bought, guaranteed=guaranteed, cancelled=cancelled,
+                      results_paid=results_paid, dli=earnings)
 
 
 def results_financing(inp: ModelInputs, proj: CostProjection, funded: Floats) -> tuple[DliEarnings, Floats, Floats]:

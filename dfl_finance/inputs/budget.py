@@ -26,6 +26,7 @@ from dfl_finance.vocabulary import (
     DEFAULT_EXECUTION,
     DEFAULT_GFS_CLASS,
     GAP,
+    financed_kind,
 )
 
 if TYPE_CHECKING:
@@ -70,8 +71,13 @@ def source_execution(source: Source) -> float:
 
 
 def financed(kind: str) -> str:
-    """``financed`` of a financing row by the kind of its source: ``domestic`` or ``external``; ``gap`` for the gap."""
-    return kind if kind == GAP else "domestic" if kind == "domestic" else "external"
+    """``financed`` of a financing row by the kind of its source: ``domestic`` (the budget, and the instruments that
+    are domestic money: a swap's counterpart, a levy) or ``external``; ``gap`` for the gap.
+
+    >>> [financed(k) for k in ("domestic", "levy", "swap", "grant", "loan", "ppp", "gap")]
+    ['domestic', 'domestic', 'domestic', 'external', 'external', 'external', 'gap']
+    """
+    return kind if kind == GAP else "domestic" if financed_kind(kind) == "domestic" else "external"
 
 
 # ------------------------------------------------------------------------------------------ rules of a file

@@ -619,10 +619,32 @@ class Match(_Model):
 class BuyDown(_Model):
     """A grant's ``buy_down``: it pays part of the interest of a loan of the scenario, as the interest falls due."""
 
-    loan: str = _field(description="Id of the loan whose interest it pays (an IDA or MDB loan)", pattern=ID_PATTERN,
-                       allowed="a loan source of the scenario, in the grant's currency")
-    share: float = _field(1.0, description="Share of each year's interest (or service charge) that it pays, until "
-                          "its commitment or allocation is used up", unit="share", gt=0.0, le=1.0)
+    loan: str | None = _field(None, description="on a grant: id of the loan whose interest it pays (an IDA or MDB "
+                              "loan)", pattern=ID_PATTERN, allowed="a loan source of the scenario, in the grant's "
+                              "currency; required on a grant, not on a loan")
+    share: float = _field(1.0, description="on a grant: share of each year's interest (or service charge) that it "
+                          "pays, until its commitment or allocation is used up", unit="share", gt=0.0, le=1.0)
+    by: str | None = _field(None, description="on a loan: id of the grant source that pays part of its interest "
+                            "(the same buy-down written on the loan's side)", pattern=ID_PATTERN,
+                            allowed="a grant source of the scenario, in the loan's currency; required on a loan")
+    rate: float | None = _field(None, description="on a loan: the rate the borrower pays; the grant pays the rest "
+                                "of each year's interest, a share 1 - rate / the loan's rate of it",
+                                unit="1/yr", ge=0.0, le=1.0, allowed="below the loan's rate; required on a loan")
+
+
+class Guarantee(_Model):
+    """A loan's ``guarantee``: a partner guarantees part of it, so that the lender lends at a lower rate
+    (docs/method.md, *Instruments*)."""
+
+    by: Name = _field(description="The guarantor (IDA, MIGA, a bilateral agency, a guarantee fund): the guaranteed "
+                      "share is its contingent liability", min_length=1, max_length=200, allowed=NAME_RULE)
+    share: float = _field(description="Share of the loan's outstanding balance that is guaranteed", unit="share",
+                          gt=0.0, le=1.0)
+    fee: float = _field(0.0, description="Guarantee fee the borrower pays each year on the guaranteed share of the "
+                        "balance outstanding at the end of the year before (reported as fees)", unit="1/yr", ge=0.0,
+                        le=0.1)
+    rate: float = _field(description="The loan's rate with the guarantee (the loan's own rate is the rate without "
+                         "it)", unit="1/yr", ge=0.0, le=1.0, allowed="below the loan's rate")
 
 
 class Share(_Model):
@@ -723,7 +745,8 @@ class Source(_Model):
                                allowed=NAME_RULE)
     kind: SourceKind = _field(description="domestic: the government's own budget; grant: no repayment; "
                               "loan: repaid with interest (see the loan terms); ppp: an operator pays capex, the "
-                              "government pays it back as an annuity")
+                              "government pays it back as an annuity; swap: a debt-for-education swap's counterpart, "
+                              "levy: a universal service fund levy (both domestic money: docs/method.md, Instruments)")
     priority: int | None = _field(None, description="Order of payment, lower first; ties in file order "
                                   "(default: 0, and after every other source for domestic)")
     eligible: list[str] | None = _field(None, description="Cost cells it may pay: programme ids or "
@@ -733,8 +756,8 @@ class Source(_Model):
                               ge=0.0, le=1.0, varies=True)
     currency: Currency | None = _field(None, description="Currency of annual_cap and commitment, and of a loan's "
                                        "credit (its interest and repayments): USD, the scenario's currency or any "
-                                       "other with its [macro.fx.<CODE>] path (default: USD for grants and loans, "
-                                       "the scenario's for domestic and ppp)",
+                                       "other with its [macro.fx.<CODE>] path (default: USD for grants, loans and "
+                                       "swaps, the scenario's for domestic, ppp and levy)",
                                        allowed="USD, the scenario's currency, or a code with [macro.fx.<CODE>]")
     annual_cap: AmountValue | list[AmountValue] | None = _field(
         None, description="At most this much per year, in current prices of the source's currency: one amount for "
@@ -749,7 +772,8 @@ class Source(_Model):
                                    unit="year", allowed="inside the horizon, >= first_year")
     terms: str | None = _field(None, description="loan: a term sheet in data/loan_terms.csv; the fields below "
                                "override it")
-    rate: float | None = _field(None, description="loan: interest or service charge on the outstanding balance",
+    rate: float | None = _field(None, description="loan: interest or service charge on the outstanding balance; "
+                                "levy: the levy's rate on its base",
                                 unit="1/yr", ge=0.0, le=1.0, varies=True)
     grace_years: int | None = _field(None, description="loan: years after disbursement with no principal "
                                      "repayment", unit="years", ge=0, le=60)
@@ -805,7 +829,9 @@ class Source(_Model):
                                        unit="currency")
     buy_down: BuyDown | None = _field(None, description="grant: it pays part of the interest of a loan instead of "
                                       "cost cells, e.g. {loan = \"ida\", share = 1.0}; the loan's debt service, the "
-                                      "burden and the loan's grant element fall accordingly")
+                                      "burden fall and the loan's grant element rises accordingly. "
+                                      "loan: [source.buy_down] by = \"gpe\", rate = 0.01: the grant `by` pays the "
+                                      "interest above `rate` (docs/method.md, Instruments)")
     dli: list[Dli] | None = _field(None, description="grant or loan: results-based financing, "
                             "disbursement-linked indicators ([[source.dli]] rows); the source then pays no cost "
                             "cell: it disburses what its rows earn, a lag after the result, and reimburses the "
@@ -838,6 +864,28 @@ class Source(_Model):
     spread: float | None = _field(None, description="loan with rate_reference: the fixed margin over the reference "
                                   "rate; an [[uncertain]] row on it shifts the whole rate path in each draw",
                                   unit="1/yr", ge=-0.1, le=1.0, allowed="needs rate_reference", varies=True)
+    creditor: Name | None = _field(None, description="swap: the creditor that cancels part of the country's "
+                                   "existing external debt service in return for counterpart funds to the plan, "
+                                   "e.g. \"Germany (KfW)\"; or the id of a loan of the plan, whose service it "
+                                   "then cancels", max_length=200, allowed=NAME_RULE)
+    debt_service: AmountValue | list[AmountValue] | None = _field(
+        None, description="swap: the debt service the creditor cancels each year, in current prices of the "
+        "source's currency (default USD): one amount for every year of its window, or one per projection year from "
+        "start_year", unit="currency/yr", allowed=">= 0; a list has one value per projection year",
+        bounds={"ge": 0.0, "le": MAX_AMOUNT})
+    counterpart_share: float | None = _field(None, description="swap: the counterpart the government pays to the "
+                                             "plan in local currency, as a share of the service cancelled that "
+                                             "year (Debt2Health: typically 0.5)", unit="share", ge=0.0, le=1.0)
+    base: AmountValue | list[AmountValue] | None = _field(
+        None, description="levy: the base it is levied on (a universal service fund: the telecom operators' gross "
+        "revenue), in current prices of the source's currency (default: the scenario's), one amount for every year "
+        "or one per projection year from start_year; the levy pays rate x base a year, earmarked to connectivity",
+        unit="currency/yr", allowed=">= 0; a list has one value per projection year",
+        bounds={"ge": 0.0, "le": MAX_AMOUNT})
+    guarantee: Guarantee | None = _field(None, description="loan: a partner guarantees part of it, e.g. {by = \"IDA\", "
+                                         "share = 0.5, fee = 0.005, rate = 0.06}: the loan is at `rate`, the borrower "
+                                         "pays the fee on the guaranteed balance, and the guaranteed share is a "
+                                         "contingent liability of the guarantor")
 
     @property
     def label(self) -> str:
@@ -1010,7 +1058,8 @@ class Scenario(_Model):
         return line.currency or self.scenario.currency
 
     def source_currency(self, source: Source) -> str:
-        """The currency of a source's amounts: its own, else USD for grants and loans, else the scenario's."""
+        """The currency of a source's amounts: its own, else USD for grants, loans and swaps (the cancelled
+        service), else the scenario's."""
         if source.currency:
             return source.currency
-        return "USD" if source.kind in ("grant", "loan") else self.scenario.currency
+        return "USD" if source.kind in ("grant", "loan", "swap") else self.scenario.currency

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from dfl_finance.errors import Problem, known
 from dfl_finance.inputs.budget import classification_problems
+from dfl_finance.inputs.instruments import also_allowed, instrument_problems
 from dfl_finance.inputs.models import LOAN_FIELDS, PPP_FIELDS
 from dfl_finance.inputs.mtef import mtef_problems
 from dfl_finance.inputs.profiles import real_exchange_trend
@@ -349,6 +350,7 @@ def _source_problems(sc: Scenario) -> list[Problem]:
             out += _variable_rate_problems(s, where, sc)
     out += _match_problems(sc, ids)
     out += _multilateral_problems(sc, ids)
+    out += instrument_problems(sc)
     out += _dli_problems(sc)
     return out
 
@@ -410,7 +412,7 @@ def _kind_problems(s: Source, where: str) -> list[Problem]:
               "budget_share_cap": "domestic", "liability": "ppp", "allocation": "grant", "buy_down": "grant",
               "rate_reference": "loan", "spread": "loan"}
     for field, kind in owners.items():
-        if kind != s.kind and getattr(s, field) is not None:
+        if kind != s.kind and getattr(s, field) is not None and not also_allowed(field, s.kind):
             out.append(Problem(f"{where}.{field}", f"only {kind} sources have this field (kind is {s.kind})",
                                getattr(s, field)))
     if s.kind == "grant" and s.charged_to is not None:
@@ -598,7 +600,7 @@ def _multilateral_problems(sc: Scenario, ids: dict[str, int]) -> list[Problem]:
     for i, s in enumerate(sc.source):
         where = f"source[{i}]"
         cur = sc.source_currency(s)
-        if s.kind == "grant" and s.buy_down is not None:
+        if s.kind == "grant" and s.buy_down is not None and s.buy_down.loan is not None:
             loan = s.buy_down.loan
             j = ids.get(loan)
             if j is None:

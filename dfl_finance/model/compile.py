@@ -24,6 +24,15 @@ from dfl_finance.engine.results import DliRows
 from dfl_finance.engine.variable_rate import equivalent_rate, extend_path
 from dfl_finance.inputs.profiles import MacroData, macro_data, real_exchange_trend
 from dfl_finance.inputs.uncertain import DLI_ACHIEVED, DLI_DELAY, PLEDGE_LAG, PLEDGE_MATERIALISES, PLEDGE_SHARE
+from dfl_finance.model.instruments import (
+    cancelled_service,
+    guaranteed_terms,
+    has_legacy_swap,
+    instrument_caps,
+    instrument_cells,
+    loan_buy_downs,
+    loan_swaps,
+)
 from dfl_finance.model.sizing import check_memory
 from dfl_finance.vocabulary import (
     COST_CLASSES,
@@ -34,6 +43,7 @@ from dfl_finance.vocabulary import (
     ROLLOUTS,
     SOURCE_KINDS,
     USD,
+    financed_kind,
 )
 
 if TYPE_CHECKING:
@@ -378,6 +388,7 @@ def build_source_inputs(scenario: Scenario, draws: int = 1, prices: Prices | Non
     for i, s in enumerate(sources):
         if isinstance(s.annual_cap, list) and ("source", i, "annual_cap") not in value.samples:
             annual_cap[:, i, :] = np.asarray(s.annual_cap, dtype=float)[None, :Y]
+    instrument_caps(scenario, value, annual_cap)  # a swap's counterpart, a levy's yield
     commitment = value.columns([("source", i, "commitment") for i in range(S)], [opt(s.commitment) for s in sources])
     committed = commitment.copy()  # as committed, before the pledges of a risk draw (a match on commitments)
     draw_window = None
@@ -398,6 +409,7 @@ def build_source_inputs(scenario: Scenario, draws: int = 1, prices: Prices | Non
             draw_window[:, i] = ((years[None, :] >= first + lag[:, None]) & (years[None, :] <= last + lag[:, None]))
     eligible = eligible_cells(scenario)
     _multilateral_ceilings(scenario, value, committed, commitment, ratio, match_on, eligible)
+    instrument_cells(scenario, eligible)
     for i, s in enumerate(sources):
         if s.dli and s.outcome_bond is None:  # results-based financing pays against results, not cost cells
             eligible[i] = False
@@ -408,7 +420,7 @@ def build_source_inputs(scenario: Scenario, draws: int = 1, prices: Prices | Non
         cell_order=None if (order == np.arange(order.size)).all() else order,
         net_envelope=scenario.context.envelope == "net",
         order=np.array(paying_order(sources), dtype=np.int64),
-        kind=np.array([SOURCE_KINDS.index(s.kind) for s in sources], dtype=np.int64),
+        kind=np.array([SOURCE_KINDS.index(financed_kind(s.kind)) for s in sources], dtype=np.int64),
         eligible=eligible,
         window=window,
         share_cap=share_cap,
@@ -456,7 +468,8 @@ def buy_downs(scenario: Scenario, sources: SourceInputs) -> tuple[BuyDown, ...]:
     ids = {s.id: i for i, s in enumerate(scenario.source)}
     return tuple(BuyDown(g, ids[s.buy_down.loan], s.buy_down.share * sources.share_cap[:, g],
                          sources.commitment[:, g].copy())
-                 for g, s in enumerate(scenario.source) if s.kind == "grant" and s.buy_down is not None)
+                 for g, s in enumerate(scenario.source)
+                 if s.kind == "grant" and s.buy_down is not None and s.buy_down.loan is not None)
 def _execution(scenario: Scenario, value: _Values) -> Floats:
     """(D, 1) the share of the education budget actually spent (``[context] budget_execution``, sampled or the
     file's), which multiplies every ``budget_share_cap``: a domestic source pays at most cap x budget x execution."""
@@ -490,6 +503,7 @@ def _loan_specs(scenario: Scenario, draws: int = 1,
             path = _variable_rate(s, scenario.scenario.years, value(("source", i, "spread"), s.spread or 0.0))
             rates = value(("source", i, "rate"), _given(s.rate, "rate")) if path is None else \
                 equivalent_rate(extend_path(path, scenario.scenario.years + maturity))
+            rates, guarantee = guaranteed_terms(s, rates)  # a guaranteed loan: its rate with the guarantee and fee
             other = scenario.source_currency(s) if scenario.source_currency(s) in scenario.macro.other_fx else None
             # external debt: a loan in USD or another foreign currency (in a USD scenario every loan: its lenders
             # are abroad)
@@ -499,7 +513,7 @@ def _loan_specs(scenario: Scenario, draws: int = 1,
                                                 rates), s.front_end_fee or 0.0, s.commitment_fee or 0.0, usd,
                                   external, payments_per_year=per_year,
                                   payment_months=tuple(s.payment_months or DEFAULT_PAYMENT_MONTHS[per_year]),
-                                  currency=other, rate_path=path))
+                                  currency=other, rate_path=path, **guarantee))
         elif s.kind == "ppp":
             other = scenario.source_currency(s) if scenario.source_currency(s) in scenario.macro.other_fx else None
             years = _given(s.contract_years, "contract_years")
@@ -725,7 +739,12 @@ def build_model_inputs(scenario: Scenario, draws: int = 1, data: MacroData | Non
         dsf=_dsf_inputs(scenario, prices, data, H),
         domestic_cap=caps.sum(axis=1) if domestic else None,
         discount_at=discount_at_rates(scenario, prices, H),
-        buy_downs=buy_downs(scenario, sources),
+        buy_downs=buy_downs(scenario, sources) + loan_buy_downs(scenario, sources, loans),
+        cancelled_service=cancelled_service(
+            scenario, lambda s: prices.to_currency(in_usd(scenario, scenario.source_currency(s)), H), sources.window,
+            draws, lambda i: value(("source", i, PLEDGE_MATERIALISES), 1.0)) if has_legacy_swap(scenario) else None,
+        loan_swaps=loan_swaps(scenario, sources.window, draws,
+                              lambda i: value(("source", i, PLEDGE_MATERIALISES), 1.0)),
         dli=dli_rows(scenario, draws, samples),
     )
 

@@ -76,6 +76,7 @@ from dfl_finance.vocabulary import (
     SOURCE_KINDS,
     USD,
     basis_metric_key,
+    financed_kind,
     metric_definition,
     minor_unit_digits,
     pv_rate_key,
@@ -195,8 +196,10 @@ class Result:
         baseline), the threshold for the country's capacity, whether the ratio (total, else plan) is above it, and
         the ``headroom``: how much more PV of debt (or debt service) in USD the ratio allows before the threshold.
         ``pv_public_debt_gdp`` is total public debt (external and domestic) against the LIC-DSF benchmark;
-        ``ppp_contingent_gdp`` is the LIC-DSF contingent liability of the PPPs (35% of their capital) over GDP.
-        Empty when the scenario has no GDP, exports and revenue ([debt] or the country profile)."""
+        ``ppp_contingent_gdp`` is the LIC-DSF contingent liability of the PPPs (35% of their capital) over GDP;
+        ``guaranteed_gdp`` (only with a guaranteed loan) the guaranteed part of the plan's loans over GDP, a
+        contingent liability of the guarantors, not the country's (a memo, in no ratio of the country). Empty when
+        the scenario has no GDP, exports and revenue ([debt] or the country profile)."""
         if not self.sim.dsf:
             return pd.DataFrame({c: pd.Series(dtype=np.int64 if c == "year" else object
                                               if c in ("scenario", "ratio", "currency") else float)
@@ -219,6 +222,10 @@ class Result:
         frames.append(pd.DataFrame({
             "scenario": self.name, "year": years, "ratio": "ppp_contingent_gdp", "plan": d["ppp_contingent_gdp"][:n],
             "total": np.nan, "threshold": np.nan, "above_threshold": False, "headroom": np.nan, "currency": USD}))
+        if "guaranteed_gdp" in d:  # a guarantee: the guarantors' contingent liability, a memo row (docs/method.md)
+            frames.append(pd.DataFrame({
+                "scenario": self.name, "year": years, "ratio": "guaranteed_gdp", "plan": d["guaranteed_gdp"][:n],
+                "total": np.nan, "threshold": np.nan, "above_threshold": False, "headroom": np.nan, "currency": USD}))
         df = pd.concat(frames, ignore_index=True)[TABLE_COLUMNS["dsf"]]
         df["headroom"] = round_to(df["headroom"].to_numpy(dtype=float), minor_unit_digits(USD))
         for col in ("plan", "total", "threshold"):
@@ -295,7 +302,7 @@ class Result:
         sc = self.scenario
         cells = cell_names(sc.programme)
         ids = [s.id for s in sc.source] + [GAP]
-        kinds = [s.kind for s in sc.source] + [GAP]
+        kinds = [financed_kind(s.kind) for s in sc.source] + [GAP]
         order = np.array([*self.inputs.sources.order, len(sc.source)], dtype=np.int64)
         years = self._years(sc.scenario.years)
         amounts = self._paid[:, order]  # (Y, S + 1, C), the gap last
@@ -483,7 +490,7 @@ class Result:
         grant = round_to(grant, SHARE_DIGITS)
         rows = [*(int(i) for i in src.order), S]  # paying order, the gap last
         ids = [s.id for s in sc.source] + [GAP]
-        kinds = [s.kind for s in sc.source] + [GAP]
+        kinds = [financed_kind(s.kind) for s in sc.source] + [GAP]
         own = [self._source_currency(i) for i in range(S)] + [""]
         df = pd.DataFrame({
             "scenario": sc.name,
@@ -622,7 +629,7 @@ class Result:
         spend = class_spending(self.sim.line_cost[d:d + 1], line_cells(inp.costs.line_programme, inp.costs.line_kind),
                                line_class, self.sim.cells[d:d + 1], self.sim.allocation.pay[d:d + 1], H)
         spend = round_to(spend * self._factor[None, :H, None, None], self.digits)
-        kind = np.array([SOURCE_KINDS.index(s.kind) for s in sc.source], dtype=np.int64)
+        kind = np.array([SOURCE_KINDS.index(financed_kind(s.kind)) for s in sc.source], dtype=np.int64)
         charge = np.array([CHARGES.index(s.charged_to or DEFAULT_CHARGE.get(s.kind, CHARGES[0])) for s in sc.source],
                           dtype=np.int64)
         instruments = []
@@ -739,7 +746,23 @@ class Result:
                                       self.sim.fiscal["education_budget"] * factors, self.scenario.scenario.years)
         out["recurrent_cost_after_external"] = recurrent["recurrent_cost_after_external"]
         out.update(self._multilateral_metrics(factors))
+        out.update(self._instrument_metrics(factors))
         return out
+
+    def _instrument_metrics(self, factors: Floats) -> dict[str, Floats]:
+        """The debt service cancelled by swaps (the sum of its rounded yearly amounts in the basis) and the peak of
+        the guaranteed part of the loans outstanding (docs/method.md, *Instruments*); 0 without a swap or a
+        guarantee (there whatever the sources, as the multilateral metrics)."""
+        Y = self.scenario.scenario.years
+        cancelled = self.inputs.cancelled_service
+        if cancelled is None:
+            cancelled = np.zeros((self.draws, Y))
+        guaranteed = sum((g * factors for g in self.sim.guaranteed.values()), np.zeros_like(factors))
+        plan_loans = sum((_rows_added_up(c, factors, self.digits, (1,)) for c in self.sim.cancelled.values()),
+                         np.zeros(self.draws))  # swaps of a plan loan
+        return {"total_debt_service_cancelled": _rows_added_up(cancelled, factors[:, :Y], self.digits, (1,))
+                + plan_loans,
+                "peak_guaranteed_outstanding": np.round(guaranteed.max(axis=1), self.digits) + 0.0}
 
     def _multilateral_metrics(self, factors: Floats) -> dict[str, Floats]:
         """GPE's domestic-financing check and the interest bought down (docs/method.md, *Multilateral rules*): the
@@ -768,7 +791,7 @@ class Result:
         if self.sim.results_paid.any():  # and against results ([[source.dli]], dli.csv's received)
             paid = paid + self._reimbursed(factors)
         cost = _rows_added_up(self.sim.costs.amount, f[:, :, None], d, (1, 2))
-        kinds = np.array([s.kind for s in self.scenario.source], dtype=object)
+        kinds = np.array([financed_kind(s.kind) for s in self.scenario.source], dtype=object)
         by_kind = {k: paid[:, kinds == k].sum(axis=1) for k in SOURCE_KINDS}  # the sources' totals added up
         out = {"total_cost": cost, "total_external": sum((by_kind[k] for k in EXTERNAL_KINDS), np.zeros_like(cost)),
                "total_gap": _rows_added_up(self.sim.allocation.gap, f[:, :, None], d, (1, 2)),

@@ -153,7 +153,8 @@ _FISCAL = (
     Column("burden_share_expected", "share", unit=_BUDGET_SHARE, note="government_burden_expected / "
                                                                        "education_budget"))
 _DSF = (
-    _SCENARIO, _YEAR, _text("ratio", "the four LIC-DSF ratios and ppp_contingent_gdp"),
+    _SCENARIO, _YEAR, _text("ratio", "the four LIC-DSF ratios and ppp_contingent_gdp (and "
+                                        "guaranteed_gdp with a guaranteed loan: the guarantors' contingent liability)"),
     Column("plan", "share", unit="share of GDP, exports or revenue", note="the plan's contribution"),
     Column("total", "share", unit="share of GDP, exports or revenue", note="the baseline plus the plan"),
     Column("threshold", "share", unit="share of GDP, exports or revenue"), Column("above_threshold", "flag"),

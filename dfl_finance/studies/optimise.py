@@ -31,7 +31,7 @@ from dfl_finance.model.samples import draw_samples
 from dfl_finance.outputs.formatting import format_money
 from dfl_finance.outputs.result import Result, compare, run
 from dfl_finance.outputs.tables import columns
-from dfl_finance.vocabulary import DSF_RATIOS, SOURCE_KINDS
+from dfl_finance.vocabulary import DSF_RATIOS, SOURCE_KINDS, financed_kind
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -395,5 +395,5 @@ def _write_back(opt: Optimum) -> tuple[Scenario, str | None]:
 def source_kind_totals(result: Result) -> dict[str, float]:
     """What each kind of source pays in total (constant local prices), for a quick reading."""
     paid = result.sim.paid[0].sum(axis=0)
-    kinds = [s.kind for s in result.scenario.source]
+    kinds = [financed_kind(s.kind) for s in result.scenario.source]
     return {k: float(sum(p for p, kind in zip(paid, kinds) if kind == k)) for k in SOURCE_KINDS}

@@ -48,6 +48,7 @@ from dfl_finance.vocabulary import (
     CHARGES,
     DRIVERS,
     GFS_CLASSES,
+    INSTRUMENT_KINDS,
     LINE_KINDS,
     MATCH_BASES,
     MAX_FILE_BYTES,
@@ -441,7 +442,7 @@ if view == VIEWS[1]:
                                                         else "")),
                                        **numbers("sources", annual_cap="annual_cap [its currency/yr]",
                                                  commitment="commitment [its currency]"),
-                                       "kind": choice(SOURCE_KINDS), "terms": choice(loan_terms()),
+                                       "kind": choice(SOURCE_KINDS + INSTRUMENT_KINDS), "terms": choice(loan_terms()),
                                        "repayment": choice(REPAYMENTS), "charged_to": choice(CHARGES),
                                        "match_sources": lambda help: cfg.TextColumn(
                                            help=field_help("[source.match]", "sources")),

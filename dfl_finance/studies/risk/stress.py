@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from dfl_finance.errors import DflFinanceError, Problem, ScenarioError, known
+from dfl_finance.inputs.instruments import buy_down_grants
 from dfl_finance.inputs.stress import SHOCKS, STRESSES, StressSpec, check_stresses, stresses_of
 from dfl_finance.model.compile import build_prices, horizon_of, rate_path
 from dfl_finance.model.load import apply_overrides
@@ -276,7 +277,10 @@ def delay(scenario: Scenario, source: str | None = None, years: int = 2) -> Scen
     first, last = scenario.scenario.start_year, scenario.end_year
     years = int(years)
     overrides: dict[str, object] = {}
+    bought = buy_down_grants(scenario)  # a buy-down grant pays the interest as it falls due: no window to move
     for i, s in _targets(scenario, source, STRESSES["delay"].default_targets):
+        if s.id in bought:
+            continue
         start = (s.first_year if s.first_year is not None else first) + years
         if start > last:
             overrides[f"source[{i}].commitment"] = 0.0
