@@ -40,7 +40,7 @@ def test_run_writes_contract_tables(tmp_path):
     for name, columns in TABLE_COLUMNS.items():
         df = pd.read_csv(out / f"{name}.csv")
         assert list(df.columns) == columns, name
-        assert len(df) > 0
+        assert len(df) > 0 or name == "regions", name  # no bundled scenario is split by region: the header alone
     costs = pd.read_csv(out / "costs.csv")
     summary = pd.read_csv(out / "summary.csv")
     for scenario, total in summary[summary.metric == "total_cost"].set_index("scenario")["value"].items():

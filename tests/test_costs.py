@@ -159,8 +159,10 @@ def test_reach_is_bounded_monotone_and_hits_target(raw):
     assert np.array_equal(reached, np.round(reached))  # whole units
     for p, prog in enumerate(sc.programme):
         t = (prog.target_year or sc.end_year) - sc.scenario.start_year
-        # from the target year on: the target share of the count, to the nearest whole unit
-        assert np.all(reached[t:, p] == np.floor(count[p] * prog.target_share + 0.5))
+        # from the target year on: the target share of the count, to the nearest whole unit (at an exact half,
+        # either neighbour: 110 x 0.85 = 93.5 is 93.50000000000001 in floating point, and the engine's path there
+        # may land a bit below it)
+        assert np.all(np.abs(reached[t:, p] - count[p] * prog.target_share) <= 0.5 + 1e-9 * max(count[p], 1))
         assert np.all(np.abs(proj.reached_share[0, t:, p] - prog.target_share) <= 0.5 / max(count[p], 1) + 1e-12)
 
 

@@ -47,6 +47,14 @@ def assert_same(cost, src, budget, chunk: int | None = None) -> None:
         finally:
             financing.DRAW_BLOCK = old
     assert new.pay.shape == ref.pay.shape and new.gap.shape == ref.gap.shape
+    if chunk is not None:
+        # in draw blocks numpy may sum a block's cells in another order (issue 21: within 1e-12 where the order of
+        # summation changes; a case of hypothesis differed by one ulp, 1.1e-16, at chunk 1)
+        scale = max(float(cost.sum()), 1.0)
+        np.testing.assert_allclose(new.pay, ref.pay, rtol=1e-12, atol=1e-12 * scale)
+        np.testing.assert_allclose(new.gap, ref.gap, rtol=1e-12, atol=1e-12 * scale)
+        assert new.iterations == ref.iterations
+        return
     bad = np.argwhere(new.pay != ref.pay)
     assert np.array_equal(new.pay, ref.pay), f"pay differs at {bad[:5].tolist()} by " \
         f"{np.abs(new.pay - ref.pay).max():.3g} (cost {cost.sum():.6g})"

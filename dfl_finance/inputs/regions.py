@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from dfl_finance.errors import Problem, known
+from dfl_finance.vocabulary import COUNTED_DRIVERS
 
 if TYPE_CHECKING:
     from dfl_finance.inputs.models import Scenario
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 #: do not add up exactly); the split divides by their sum.
 REGION_SUM_TOLERANCE = 0.001
 #: The ``[[region]]`` columns that hold shares: ``share`` (any driver) and one per counted driver.
-REGION_COLUMNS = ("share", "schools", "learners", "teachers")
+REGION_COLUMNS = ("share", *COUNTED_DRIVERS)
 #: The region of what is not split below the nation: a programme the scenario does not split, and a central cost a
 #: programme keeps at the national level with its own ``regions = {"national" = 1.0}`` (always a known name).
 NATIONAL = "national"

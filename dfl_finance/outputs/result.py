@@ -218,7 +218,7 @@ class Result:
             frames.append(pd.DataFrame({
                 "scenario": self.name, "year": years, "ratio": r, "plan": plan, "total": total,
                 "threshold": t, "above_threshold": ratio > t if math.isfinite(t) else False,
-                "headroom": (t - ratio) * base[r][:n] if math.isfinite(t) else np.nan, "currency": USD}))
+                "headroom": _headroom(t, ratio, base[r][:n]), "currency": USD}))
         frames.append(pd.DataFrame({
             "scenario": self.name, "year": years, "ratio": "ppp_contingent_gdp", "plan": d["ppp_contingent_gdp"][:n],
             "total": np.nan, "threshold": np.nan, "above_threshold": False, "headroom": np.nan, "currency": USD}))
@@ -904,6 +904,21 @@ class Result:
         return regions_by_fiscal_year(self.regions_df() if regions is None else regions,
                                       sc.scenario.fiscal_year_start, self.digits,
                                       {(sc.name, p.id): float(b) for p, b in zip(sc.programme, before)})
+
+
+def _headroom(threshold: float, ratio: Floats, base: Floats) -> Floats | float:
+    """How much more debt (or service) in USD a ratio allows before its threshold: (threshold - ratio) x its base;
+    undefined (NaN) without a threshold, or where the ratio or its base is not finite (a base of 0 makes the ratio
+    infinite: no headroom can be read).
+
+    >>> _headroom(0.3, np.array([0.1, np.inf]), np.array([100.0, 0.0])).tolist()
+    [20.0, nan]
+    """
+    if not math.isfinite(threshold):
+        return np.nan
+    ok = np.isfinite(ratio) & np.isfinite(base)
+    with np.errstate(invalid="ignore", over="ignore"):
+        return np.where(ok, (threshold - np.where(ok, ratio, 0.0)) * np.where(ok, base, 0.0), np.nan)
 
 
 @dataclass(frozen=True)
