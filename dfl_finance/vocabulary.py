@@ -81,7 +81,8 @@ SamplingMethod = Literal["lhs", "sobol", "mc"]
 #: The named stress tests (``[[stress]] name``, ``dfl-finance stress --stress``), described in
 #: :data:`dfl_finance.studies.risk.stress.STRESSES`.
 StressName = Literal["gdp_growth", "primary_balance", "exports", "other_flows", "depreciation", "combined",
-                     "contingent_liabilities", "budget_growth", "capex_overrun", "pledge_shortfall", "delay"]
+                     "contingent_liabilities", "budget_growth", "capex_overrun", "pledge_shortfall", "delay",
+                     "results_delay"]
 PRICE_BASES: tuple[str, ...] = get_args(PriceBasis)
 DISTRIBUTIONS: tuple[str, ...] = get_args(Distribution)
 SAMPLING_METHODS: tuple[str, ...] = get_args(SamplingMethod)
@@ -477,6 +478,16 @@ CONCESSIONAL_GRANT_ELEMENT = 0.35
 RiskPoint = Literal["mean", "mode", "as_written"]
 RISK_POINTS: tuple[str, ...] = get_args(RiskPoint)
 
+#: Results-based financing (issue 25, ``[[source.dli]]``): the measure of a programme's reach a disbursement-linked
+#: indicator is judged on (the share of the driver's units reached, or the units reached), and what happens to an
+#: amount that is not earned by the row's deadline (docs/method.md, *Results-based financing*).
+DliMeasure = Literal["reached_share", "reached"]
+DLI_MEASURES: tuple[str, ...] = get_args(DliMeasure)
+Unearned = Literal["lapse", "roll_over"]
+UNEARNED: tuple[str, ...] = get_args(Unearned)
+#: Who pays an outcome bond's outcome payments (``[source.outcome_bond] payer``): the government (a social impact
+#: bond: the payments are part of its burden) or a partner (a development impact bond: the government pays nothing).
+OutcomePayer = Literal["government", "partner"]
 # ---------------------------------------------------------------------- the budget's classifications (issue 24)
 #: The COFOG 09 (education) groups: United Nations, Classification of the Functions of Government (COFOG), Statistical
 #: Papers Series M No. 84 (2000), Division 09 Education, groups 09.1 to 09.8.

@@ -831,6 +831,14 @@ def test_the_risk_page_runs_the_bundled_scenario_and_shows_the_probability(works
     assert not any(workspace.glob("*.toml"))  # running saves nothing
 
 
+def test_the_risk_page_shows_the_disbursement_at_risk_of_a_results_based_source(workspace):
+    """Results-based financing (issue 25): the Risk page of the bundled PforR option draws the disbursement at risk
+    of its DLIs under the gap histogram; a scenario without DLI rows does not (the test above)."""
+    at = _risk(_app(), "Rwanda: IDA Program-for-Results", draws=32)
+    assert not at.error, [e.value for e in at.error]
+    assert "Each disbursement-linked indicator ([[source.dli]])" in _texts(at.caption)
+
+
 def test_the_risk_page_says_when_every_draw_is_the_deterministic_run(workspace):
     plain = _plain(workspace)
     at = _app()

@@ -1222,3 +1222,30 @@ def test_the_sources_table_keeps_the_partner_rules_of_a_source():
     with pytest.raises(ScenarioError, match="sources, row 1, match.basis: a buy-down's match is assessed on "
                                             "commitments"):
         scenario_from_tables(sc, progs, lines, sources)
+
+
+# ------------------------------------------------------------------------- results-based financing (issue 25)
+
+def test_the_risk_page_charts_the_disbursement_at_risk_of_each_dli():
+    """The Risk page's chart of dli_at_risk.csv: per DLI, the mean earned and what is at risk, stacked; a scenario
+    without [[source.dli]] rows has an empty table and the page draws no chart."""
+    from dfl_finance.app.charts import DLI_COLOURS, dli_at_risk_chart
+    from dfl_finance.app.compute import risk_tables_for
+
+    def text_of(name: str) -> str:  # without its baseline, a file beside it that the app reads from its workspace
+        lines = (ROOT / "scenarios" / name).read_text(encoding="utf-8").splitlines()
+        return "\n".join(line for line in lines if not line.startswith("baseline ="))
+
+    done = risk_tables_for(text_of("rwanda-pforr.toml"), 64, 5, "mc", "real-lcu")
+    table = done["dli_at_risk"]
+    assert list(table["dli"]) == [1, 2, 3, 4, 5] and set(table["source"]) == {"ida"}
+    assert table["probability_earned"].between(0, 1).all()
+    # the disbursement at risk is the amount less the mean earned
+    assert np.allclose(table["at_risk_mean"], table["amount"] - table["earned_mean"], atol=0.01)
+    spec = dli_at_risk_chart(table).to_dict()
+    values = next(iter(spec["datasets"].values()))
+    assert len(values) == 2 * len(table) and {v["part"] for v in values} == set(DLI_COLOURS)
+    earned = [v["value_m"] for v in values if v["part"] == next(iter(DLI_COLOURS))]
+    assert np.allclose(earned, table["earned_mean"] / 1e6)
+    assert "USD millions" in json.dumps(spec)
+    assert risk_tables_for(text_of("rwanda-ida-credit.toml"), 8, 5, "mc", "real-lcu")["dli_at_risk"].empty

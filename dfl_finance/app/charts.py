@@ -628,6 +628,43 @@ def gap_histogram(bins: pd.DataFrame, currency: str, deterministic: float | None
                                                    title=title or "Total funding gap over the draws")
 
 
+#: The colours of the disbursement-at-risk chart: what the draws earn on average, what is at risk.
+DLI_COLOURS = {"Earned (mean over the draws)": "#54a24b", "At risk (amount less the mean earned)": GAP_COLOUR}
+
+
+def dli_at_risk_chart(table: pd.DataFrame) -> alt.Chart:
+    """Results-based financing under risk (dli_at_risk.csv): for each DLI row, what it earns on average over the
+    draws and the disbursement at risk (its amount less that), stacked, in millions of the source's currency; the
+    tooltip adds the probability that it is earned and its P5."""
+    currencies = sorted(set(table["source_currency"]))
+    unit = currencies[0] if len(currencies) == 1 else "source currency"
+    rows = []
+    for r in table.to_dict("records"):
+        label = f"{r['source']} DLI {r['dli']}: {r['programme']}"
+        cur = str(r["source_currency"])
+        for part, value in zip(DLI_COLOURS, (float(r["earned_mean"]), max(float(r["at_risk_mean"]), 0.0))):
+            rows.append({"dli": label, "part": part, "value_m": value / 1e6, "value_text": format_money(value, cur),
+                         "amount_text": format_money(float(r["amount"]), cur),
+                         "probability": float(r["probability_earned"]),
+                         "p5_text": format_money(float(r["earned_p5"]), cur)})
+    df = pd.DataFrame(rows)
+    chart: alt.Chart = alt.Chart(df).mark_bar().encode(
+        y=alt.Y("dli:N", title=None, sort=None),
+        x=alt.X("value_m:Q", title=f"Disbursement ({unit} millions)", stack="zero",
+                axis=alt.Axis(format=MONEY_FORMAT)),
+        color=alt.Color("part:N", title=None, scale=alt.Scale(domain=list(DLI_COLOURS),
+                                                             range=list(DLI_COLOURS.values())),
+                        legend=alt.Legend(orient="bottom")),
+        order=alt.Order("part:N", sort="descending"),
+        tooltip=[alt.Tooltip("dli:N", title="DLI"), alt.Tooltip("part:N", title="Part"),
+                 alt.Tooltip("value_text:N", title="Amount"), alt.Tooltip("amount_text:N", title="Of the DLI's"),
+                 alt.Tooltip("probability:Q", title="Probability earned", format=".0%"),
+                 alt.Tooltip("p5_text:N", title="Earned, P5")],
+    ).properties(width=640, height=max(60, 28 * len(table)),
+                 title="Results-based financing: disbursement at risk")
+    return chart
+
+
 # ------------------------------------------------------------------------------------------ sensitivity
 
 #: The colours of a tornado bar's two ends: the input at its low, at its high.

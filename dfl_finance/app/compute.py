@@ -23,6 +23,7 @@ from dfl_finance.errors import DflFinanceError, Problem, ScenarioError
 from dfl_finance.inputs.io import dump_scenario
 from dfl_finance.inputs.models import Scenario
 from dfl_finance.outputs.budget import budget_xlsx_bytes, mtef_df, overview
+from dfl_finance.outputs.dli import dli_at_risk
 from dfl_finance.outputs.result import (
     DEFAULT_BASIS,
     Result,
@@ -127,6 +128,7 @@ def checked_incremental(toml_text: str, scenario: Scenario, basis: str = DEFAULT
 def fiscal_year_tables(tables: Tables, texts: list[str], basis: str = DEFAULT_BASIS) -> Tables:
     """``tables`` (of the scenarios ``texts``, in ``basis``) with every yearly table by each scenario's fiscal year,
     as ``dfl-finance run --years fiscal`` writes them (:mod:`dfl_finance.outputs.fiscal_view`)."""
+    # imported when a page asks for fiscal years: the app's first page starts without it
     from dfl_finance.outputs.fiscal_view import context_of, fiscal_tables
 
     return fiscal_tables(tables, context_of([result_for(t).in_basis(basis) for t in texts]))
@@ -171,6 +173,7 @@ class RiskTables(TypedDict):
     total_gap: npt.NDArray[np.float64]
     draws: int
     currency: str
+    dli_at_risk: pd.DataFrame  # results-based financing (dli_at_risk.csv); empty without [[source.dli]] rows
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -182,14 +185,15 @@ def risk_tables_for(toml_text: str, draws: int, seed: int, method: str, basis: s
 
     Keys: ``quantiles`` (:func:`~dfl_finance.outputs.result.quantiles_df`), ``yearly``
     (:func:`~dfl_finance.outputs.result.yearly_quantiles_df`), ``total_gap`` (one value per draw), ``draws``,
-    ``currency``.
+    ``currency``, ``dli_at_risk`` (:func:`~dfl_finance.outputs.dli.dli_at_risk`).
     """
     # imported by the page that runs it: the app's first page starts without scipy and the studies
     from dfl_finance.studies.risk import risk_draws
 
     result = risk_draws(scenario_of(toml_text), draws, seed, method, basis)
     return {"quantiles": quantiles_df(result), "yearly": yearly_quantiles_df(result),
-            "total_gap": result.metric_arrays()["total_gap"], "draws": result.draws, "currency": result.currency}
+            "total_gap": result.metric_arrays()["total_gap"], "draws": result.draws, "currency": result.currency,
+            "dli_at_risk": dli_at_risk(result.scenario, result.results, result.basis, result.currency)}
 
 
 def checked_risk_tables(toml_text: str, draws: int, seed: int, method: str, basis: str = DEFAULT_BASIS

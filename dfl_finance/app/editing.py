@@ -230,9 +230,9 @@ SOURCE_COLUMNS = ["id", "name", "kind", "priority", "eligible", "currency", "sha
 
 
 #: Fields of a source that the sources table does not show: a table edit keeps them as they were.
-HIDDEN_SOURCE_FIELDS = ("reliability", "disbursement_share", "disbursement_lag", "buy_down", "on_budget", "execution",
-                        "rate_reference", "spread", "creditor", "debt_service", "counterpart_share", "base",
-                        "guarantee")
+HIDDEN_SOURCE_FIELDS = ("reliability", "disbursement_share", "disbursement_lag", "buy_down", "dli", "on_budget",
+                        "execution", "rate_reference", "spread", "creditor", "debt_service", "counterpart_share",
+                        "base", "guarantee")
 
 
 def _text_list(values: Iterable[object] | None) -> str:
@@ -459,7 +459,10 @@ def scenario_from_tables(scenario: Scenario, progs: pd.DataFrame, lines: pd.Data
             for field in HIDDEN_SOURCE_FIELDS:
                 value = getattr(before, field)
                 if value is not None and field not in src:
-                    src[field] = value.model_dump(exclude_none=True) if hasattr(value, "model_dump") else value
+                    src[field] = (value.model_dump(exclude_none=True) if hasattr(value, "model_dump")
+                                  else [v.model_dump(exclude_none=True) if hasattr(v, "model_dump") else v
+                                        for v in value] if isinstance(value, list)
+                                  else value)  # a list of rows ([[source.dli]]) or of numbers
         out_sources.append(src)
     # a programme's own regions (not in the table) stay as the scenario has them (the programme found by its id, or
     # by its old id when the table renamed it)

@@ -311,6 +311,11 @@ def cmd_risk(args: argparse.Namespace) -> int:
         tables["summary"].append(res.summary_df() if n == 1 else _deterministic_summary(sc, args.basis))
         if args.draws_out:
             tables["draws"].append(_draws_table(res))
+        if res.results:  # results-based financing: the disbursement at risk of each DLI
+            # loaded when the command runs, as the imports above
+            from dfl_finance.outputs.dli import dli_at_risk
+
+            tables.setdefault("dli_at_risk", []).append(dli_at_risk(sc, res.results, res.basis, res.currency))
     if args.seed is None:  # the manifest's seed: the command line's, or each scenario's in its risk entry
         args.seed = loaded[0][1].risk.seed if len(loaded) == 1 else None
     out = {name: pd.concat(frames, ignore_index=True) for name, frames in tables.items()}

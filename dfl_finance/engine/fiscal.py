@@ -71,7 +71,8 @@ def _pad(a: np.ndarray, horizon: int) -> np.ndarray:
 
 def fiscal_arrays(budget: np.ndarray, domestic: np.ndarray, debt_service: np.ndarray, ppp_payments: np.ndarray,
                   gap: np.ndarray, burden_limit: np.ndarray, domestic_cap: np.ndarray | None = None,
-                  net: bool = False, recurrent: np.ndarray | None = None) -> dict[str, np.ndarray]:
+                  net: bool = False, recurrent: np.ndarray | None = None,
+                  receipts: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """The fiscal table over the extended horizon H (projection years, then the debt and PPP tail).
 
     ``government_burden = domestic_outlay + debt_service + ppp_payments + recurrent_after_plan``, the last being
@@ -87,11 +88,18 @@ def fiscal_arrays(budget: np.ndarray, domestic: np.ndarray, debt_service: np.nda
     when ``net`` (never below 0), with ``cap`` = ``domestic_cap`` (D,), the sum of the domestic budget_share_caps
     (NaN where no domestic source has one); ``service_over_envelope``: debt service and PPP payments alone exceed
     ``cap x budget``.
+
+    ``receipts`` (D, Y): what sources pay against results in each year ([[source.dli]]), which reimburses the
+    government for the costs it pre-financed: ``results_receipts``, taken off the year's burden (docs/method.md,
+    *Results-based financing*).
     """
     H = budget.shape[1]
     domestic_h = _pad(domestic, H)
     after = np.zeros_like(budget) if recurrent is None else np.asarray(recurrent, dtype=float)
     burden = domestic_h + debt_service + ppp_payments + after
+    received = np.zeros_like(budget) if receipts is None else _pad(receipts, H)
+    if receipts is not None and received.any():
+        burden = burden - received
     share = ratio(burden, budget)
     limit = np.repeat(np.asarray(burden_limit, dtype=float)[:, None], H, axis=1)
     return {
@@ -106,6 +114,7 @@ def fiscal_arrays(budget: np.ndarray, domestic: np.ndarray, debt_service: np.nda
         "over_limit": burden > limit * budget * (1.0 + 1e-9),  # not flagged for rounding at the cap
         "gap": _pad(gap, H),
         **envelope_arrays(budget, debt_service + ppp_payments, domestic_cap, net),
+        "results_receipts": received,
     }
 
 

@@ -41,6 +41,7 @@ from dfl_finance.engine.loans import (
 )
 from dfl_finance.engine.optimise import AllocationProblem, DsfLimits, service_specs
 from dfl_finance.engine.prices import Prices
+from dfl_finance.engine.results import DliEarnings, DliRows, earn, payments
 from dfl_finance.engine.variable_rate import at_variable_rate, extend_path
 from dfl_finance.vocabulary import EXTERNAL_KINDS, GRANT_ELEMENT_RATE, SOURCE_KINDS, pv_rate_key
 
@@ -108,6 +109,7 @@ class ModelInputs:
     #: discount factors (D, H) of constant-price flows at other rates (PV_RATES: 5pct, borrowing_rate, social_rate)
     discount_at: dict[str, Floats] = field(default_factory=dict)
     buy_downs: tuple[BuyDown, ...] = ()  # grants that pay part of a loan's interest
+    dli: DliRows | None = None  # results-based financing: the [[source.dli]] rows (docs/method.md)
     #: (D, Y) constant local prices: the existing external debt service that swaps cancel in each plan year (None:
     #: no swap); the DSF view takes it off the country's debt service and its PV (docs/method.md, *Instruments*)
     cancelled_service: Floats | None = None
@@ -150,6 +152,10 @@ class Simulation:
     line_cost: Floats = field(repr=False, default_factory=lambda: np.zeros((0, 0, 0)))
     bought_down: dict[int, Floats] = field(repr=False, default_factory=dict)  # by buy-down grant, (D, H) constant
     # local prices: the interest it pays instead of the government
+    #: (D, Y, S) what each source pays against results ([[source.dli]]) in each year, constant local prices; it is
+    #: in ``paid`` too, and reimburses the government (the fiscal table's results_receipts)
+    results_paid: Floats = field(repr=False, default_factory=lambda: np.zeros((0, 0, 0)))
+    dli: DliEarnings | None = field(repr=False, default=None)  # what each DLI row earns, when and when it is paid
     #: by guaranteed loan, (D, H) constant local prices: the guaranteed part of its balance at the end of each year, a
     #: contingent liability of the guarantor (docs/method.md, *Instruments*)
     guaranteed: dict[int, Floats] = field(repr=False, default_factory=dict)
@@ -329,6 +335,17 @@ def simulate(inp: ModelInputs, allocation: AllocationStep | None = None) -> Simu
         service = service_specs(specs, conv, inp.sources.commitment, inp.sources.window, Y, H)
         alloc = allocation(replace(problem, service=service))
     paid = alloc.pay.sum(axis=3)
+    # capex cells are the even ones (line_cells): the funded share of each programme's capex
+    funded = reached_funded(proj, whole_units(inp.costs.driver_count * inp.costs.start_share), cells[:, :, 0::2],
+                            alloc.gap[:, :, 0::2])
+    results_paid = np.zeros_like(paid)
+    receipts = np.zeros(paid.shape[:2])
+    earnings = None
+    if inp.dli is not None:  # results-based financing: paid when the funded reach earns it (pre-financed)
+        earnings, results_paid, outcome_paid = results_financing(inp, proj, funded)
+        paid = paid + results_paid
+        # what the government receives, less the outcome payments it makes on outcome bonds
+        receipts = results_paid.sum(axis=2) - outcome_paid
     window = inp.sources.window
     commitment = inp.sources.commitment
     nominal: dict[int, DebtService] = {}
@@ -362,7 +379,8 @@ def simulate(inp: ModelInputs, allocation: AllocationStep | None = None) -> Simu
     domestic = paid[:, :, kind == DOMESTIC].sum(axis=2)
     gap = alloc.gap.sum(axis=2)
     fiscal = fiscal_arrays(budget, domestic, debt_total, ppp_total, gap, inp.burden_limit,
-                           domestic_cap=inp.domestic_cap, net=inp.sources.net_envelope, recurrent=recurrent)
+                           domestic_cap=inp.domestic_cap, net=inp.sources.net_envelope, recurrent=recurrent,
+                           receipts=receipts)
     fiscal["plan_cost"] = plan_cost
     metrics = cost_metrics(proj, inp.discount[:, :Y], inp.learners)
     external_kinds = tuple(SOURCE_KINDS.index(k) for k in EXTERNAL_KINDS)
@@ -392,9 +410,6 @@ def simulate(inp: ModelInputs, allocation: AllocationStep | None = None) -> Simu
                                 _dated_payments(nominal[i], spec.payments_per_year),
                                 np.full(D, GRANT_ELEMENT_RATE)) for i, spec in ((s.source, s) for s in inp.loans)
                if i in debt}
-    # capex cells are the even ones (line_cells): the funded share of each programme's capex
-    funded = reached_funded(proj, whole_units(inp.costs.driver_count * inp.costs.start_share), cells[:, :, 0::2],
-                            alloc.gap[:, :, 0::2])
     dsf: dict[str, Floats] = {}
     if inp.dsf is not None:
         usd = inp.prices.window(inp.prices.usd, H)
@@ -431,7 +446,36 @@ def simulate(inp: ModelInputs, allocation: AllocationStep | None = None) -> Simu
     return Simulation(costs=proj, cells=cells, allocation=alloc, paid=paid, debt=debt, ppp=ppp,
                       fiscal=fiscal, metrics=metrics, loan_grant_element=loan_ge, reached_funded=funded,
                       plan_cost=plan_cost, dsf=dsf, ppp_value_for_money=vfm, line_cost=full.amount,
-                      bought_down=bought, guaranteed=guaranteed, cancelled=cancelled)
+                      bought_down=bought, guaranteed=guaranteed, cancelled=cancelled,
+                      results_paid=results_paid, dli=earnings)
+
+
+def results_financing(inp: ModelInputs, proj: CostProjection, funded: Floats) -> tuple[DliEarnings, Floats, Floats]:
+    """The DLI rows of ``inp`` settled on the reach the funded capex buys (``funded`` (D, Y, P), whole units, as
+    outcomes.csv's reached_funded; a share of the driver's units for a reached_share row), a target reached within
+    half a unit; what each source pays against them that reimburses the government (D, Y, S), and the outcome
+    payments the government makes on outcome bonds (D, Y), in constant local prices (docs/method.md, *Results-based
+    financing*, *Outcome bonds*)."""
+    rows = inp.dli
+    if rows is None or rows.programme is None or rows.share is None:
+        raise ValueError("results_financing needs the DLI rows with their programmes and measures")
+    count = inp.costs.driver_count  # (D, P)
+    existing = whole_units(count * inp.costs.start_share)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        safe = np.where(count > 0, count, 1.0)
+        share = np.where(count[:, None, :] > 0, funded / safe[:, None, :], proj.reached_share)
+        share_before = np.where(count > 0, existing / safe, inp.costs.start_share)
+    p = rows.programme
+    value = np.where(rows.share[None, None, :], share[:, :, p], funded[:, :, p])
+    before = np.where(rows.share[None, :], share_before[:, p], existing[:, p])
+    # half a unit: whole units reach a target that is not a whole number of units when they reach its nearest
+    slack = np.where(rows.share[None, :], 0.5 / np.where(count > 0, count, np.inf)[:, p], 0.5)
+    earnings = earn(value, before, rows, slack)
+    S = inp.sources.kind.shape[0]
+    sign = np.ones(p.shape[0]) if rows.sign is None else rows.sign
+    reimbursed = payments(earnings, rows, inp.sources.conversion, S, inp.years, only=sign > 0)
+    owed = payments(earnings, rows, inp.sources.conversion, S, inp.years, only=sign < 0).sum(axis=2)
+    return earnings, reimbursed, owed
 
 
 def _dated_payments(ds: DebtService, payments_per_year: int) -> Floats:

@@ -37,6 +37,7 @@ from dfl_finance.vocabulary import (
     DebtCapacity,
     DiscountBasis,
     Distribution,
+    DliMeasure,
     Driver,
     Envelope,
     GfsClass,
@@ -44,6 +45,7 @@ from dfl_finance.vocabulary import (
     LineKind,
     MatchBasis,
     OutcomeMeasure,
+    OutcomePayer,
     Partner,
     Pillar,
     Repayment,
@@ -52,6 +54,7 @@ from dfl_finance.vocabulary import (
     SamplingMethod,
     SourceKind,
     StressName,
+    Unearned,
 )
 
 #: ``[first k, last k, share of principal per year]``; TOML arrays arrive as lists.
@@ -702,6 +705,71 @@ class Lag(_Model):
                                          allowed=">= 0, one per value, not all 0")
 
 
+
+class Dli(_Model):
+    """One ``[[source.dli]]`` row: a disbursement-linked indicator (DLI). The source pays this amount when the result
+    is reached and verified, not when the costs fall due: the government pre-finances (docs/method.md,
+    *Results-based financing*)."""
+
+    programme: str = _field(description="Id of the programme whose reach is the result", pattern=ID_PATTERN,
+                            allowed="a programme id of the scenario")
+    measure: DliMeasure = _field("reached_share", description="reached_share: the share of the driver's units "
+                                 "reached by the end of a year (outcomes.csv reached_funded_share, the reach the "
+                                 "funded capex buys); reached: the units reached (reached_funded)")
+    target: float = _field(description="The result that earns the DLI: a share (0..1] for reached_share, a number "
+                           "of units for reached", unit="share or driver units", gt=0.0, le=MAX_COUNT)
+    amount: float | None = _amount(None, description="What the DLI pays when its target is reached, in current "
+                                   "prices of the source's currency in the year of payment", unit="currency",
+                                   allowed="give amount or price, not both")
+    price: float | None = _amount(None, description="Scalable DLI: what it pays per unit of result above the floor "
+                                  "(per driver unit for reached; per 1.0 of the share for reached_share, so a "
+                                  "percentage point is price / 100), up to the target; in current prices of the "
+                                  "source's currency", unit="currency per unit of result",
+                                  allowed="with scalable = true")
+    scalable: bool = _field(False, description="Pays pro rata above the floor: at the deadline, a result between "
+                            "the floor and the target earns (result - floor) / (target - floor) of the amount")
+    floor: float = _field(0.0, description="Scalable DLI: the result below which it pays nothing",
+                          unit="share or driver units", ge=0.0, le=MAX_COUNT, allowed="< target")
+    lag: int = _field(1, description="Years from the end of the year the result is reached to the payment (the "
+                      "verification)", unit="years", ge=0, le=10)
+    deadline: int | None = _field(None, description="The last year in which the result can be earned (default: "
+                                  "the last year of the plan minus lag)", unit="year",
+                                  allowed="inside the horizon; deadline + lag at most the plan's last year")
+    unearned: Unearned = _field("lapse", description="What happens at the deadline to an amount not earned: lapse "
+                                "(it is lost) or roll_over (it is added to the next [[source.dli]] row of the same "
+                                "source on the same programme and measure; with none, it lapses)")
+    probability: float | None = _field(None, description="Risk runs: the probability that the result is reached "
+                                       "at all (a draw without it earns nothing); the deterministic run takes the "
+                                       "plan's reach", unit="share", ge=0.0, le=1.0)
+    delay: Lag | None = _field(None, description="Risk runs: years by which the result comes later than the plan's "
+                               "reach, e.g. {values = [0, 1], weights = [0.7, 0.3]}")
+    note: Note = _field("", description="The DLI's source: the financing agreement, its results framework",
+                        allowed=NOTE_RULE)
+    result_delay: int = _field(0, description="Years by which the result comes later than the programme's reach, "
+                               "in every run (the results_delay stress adds to it; a risk draw's delay adds too)",
+                               unit="years", ge=0, le=60)
+
+    @property
+    def full_amount(self) -> float:
+        """What the row pays when its target is reached, in the source's currency: its amount, or its price times
+        the result from the floor to the target."""
+        if self.amount is not None:
+            return self.amount
+        return (self.price or 0.0) * max(self.target - self.floor, 0.0)
+
+
+class OutcomeBond(_Model):
+    """A grant's ``outcome_bond``: an investor pre-finances the costs (the source pays cost cells like a grant) and an
+    outcome funder repays it, with a return, through the source's ``[[source.dli]]`` rows (docs/method.md,
+    *Outcome bonds*)."""
+
+    payer: OutcomePayer = _field(description="Who pays the outcome payments that the [[source.dli]] rows earn: "
+                                 "government (a social impact bond: they are part of the government's burden in "
+                                 "the year paid) or partner (a development impact bond: an outcome funder pays, the "
+                                 "government pays nothing)")
+    note: Note = _field("", description="Where the terms come from", allowed=NOTE_RULE)
+
+
 class Source(_Model):
     """One ``[[source]]`` of finance."""
 
@@ -798,6 +866,15 @@ class Source(_Model):
                                       "burden fall and the loan's grant element rises accordingly. "
                                       "loan: [source.buy_down] by = \"gpe\", rate = 0.01: the grant `by` pays the "
                                       "interest above `rate` (docs/method.md, Instruments)")
+    dli: list[Dli] | None = _field(None, description="grant or loan: results-based financing, "
+                            "disbursement-linked indicators ([[source.dli]] rows); the source then pays no cost "
+                            "cell: it disburses what its rows earn, a lag after the result, and reimburses the "
+                            "government's pre-financing (docs/method.md, Results-based financing)")
+    outcome_bond: OutcomeBond | None = _field(None, description="grant with [[source.dli]] rows: an outcome bond. "
+                                              "The source is the investor: it pays cost cells like a grant (its "
+                                              "principal), and its [[source.dli]] rows are the outcome payments "
+                                              "that repay it with a return, e.g. {payer = \"government\"} "
+                                              "(docs/method.md, Outcome bonds)")
     on_budget: bool = _field(True, description="Whether its payments go through the government's budget: false "
                              "for a partner that pays suppliers directly (off-budget); a domestic source is always "
                              "on budget")
@@ -898,16 +975,19 @@ class Stress(_Model):
                               "plan's second year on (LIC-DSF); budget_growth: the budget's real growth falls in "
                               "the plan's second and third years (LIC-DSF); capex_overrun: every capex and "
                               "fixed_capex unit cost rises; pledge_shortfall: a source delivers only part of its "
-                              "pledge; delay: a source's window of payments moves later")
-    source: str | None = _field(None, description="pledge_shortfall and delay: the id of the source (default: "
-                                "pledge_shortfall every grant, delay every grant and loan)", pattern=ID_PATTERN,
+                              "pledge; delay: a source's window of payments moves later; results_delay: the results "
+                              "of [[source.dli]] rows come later (their deadlines stay)")
+    source: str | None = _field(None, description="pledge_shortfall, delay and results_delay: the id of the source "
+                                "(default: pledge_shortfall every grant, delay every grant and loan, results_delay "
+                                "every source with [[source.dli]] rows)", pattern=ID_PATTERN,
                                 allowed="a source id of the scenario")
     size: float | None = _field(None, description="How strong: depreciation, the rise of the exchange rate "
                                 "(default 0.3: 30%); budget_growth, the fall of the growth in standard deviations "
                                 "of it (default 1); capex_overrun, the rise of the unit costs (default 0.2); "
                                 "pledge_shortfall, the share of the pledge that does not come (default 0.5); delay, "
-                                "the years (default 2)", allowed="depreciation, budget_growth and capex_overrun > 0 "
-                                "and <= 10; pledge_shortfall > 0 and <= 1; delay a whole number 1..60")
+                                "the years (default 2); results_delay, the years (default 1)",
+                                allowed="depreciation, budget_growth and capex_overrun > 0 and <= 10; pledge_shortfall "
+                                "> 0 and <= 1; delay and results_delay a whole number 1..60")
 
 
 class Region(_Model):

@@ -352,6 +352,57 @@ def _source_problems(sc: Scenario) -> list[Problem]:
     out += _match_problems(sc, ids)
     out += _multilateral_problems(sc, ids)
     out += instrument_problems(sc)
+    out += _dli_problems(sc)
+    return out
+
+
+def _dli_problems(sc: Scenario) -> list[Problem]:
+    """``[[source.dli]]`` rows (docs/method.md, *Results-based financing*): on a grant or a loan, a known programme
+    with a counted driver, an amount or a price (a price only when scalable), a floor below the target, a share
+    target at most 1, and a deadline whose payment falls inside the plan."""
+    out: list[Problem] = []
+    first, last = sc.scenario.start_year, sc.end_year
+    programmes = {p.id: p for p in sc.programme}
+    for i, s in enumerate(sc.source):
+        if s.dli and s.kind not in ("grant", "loan"):
+            out.append(Problem(f"source[{i}].dli", f"only grant and loan sources pay against results (kind is "
+                               f"{s.kind})", s.kind))
+            continue
+        if s.outcome_bond is not None and (s.kind != "grant" or not s.dli):
+            out.append(Problem(f"source[{i}].outcome_bond", "an outcome bond is a grant (the investor's principal) "
+                               "with [[source.dli]] rows (the outcome payments that repay it)",
+                               s.outcome_bond.payer))
+        if s.dli and (s.match is not None or s.buy_down is not None):
+            field = "match" if s.match is not None else "buy_down"
+            out.append(Problem(f"source[{i}].{field}", "a source with [[source.dli]] rows pays against results, "
+                               "not cost cells: it has no match rule or buy-down", getattr(s, field)))
+        for j, row in enumerate(s.dli or []):
+            where = f"source[{i}].dli[{j}]"
+            prog = programmes.get(row.programme)
+            if prog is None:
+                out.append(Problem(f"{where}.programme", f"no programme with this id (known: "
+                                   f"{known(sorted(programmes))})", row.programme))
+            elif prog.driver == "none":
+                out.append(Problem(f"{where}.programme", "the programme has driver = \"none\": it reaches no "
+                                   "units, so no result can be measured", row.programme))
+            if (row.amount is None) == (row.price is None):
+                out.append(Problem(f"{where}.amount", "give amount (what the DLI pays) or price (per unit of "
+                                   "result, with scalable = true), one of them", row.amount, has_value=row.amount
+                                   is not None))
+            if row.price is not None and not row.scalable:
+                out.append(Problem(f"{where}.price", "a price per unit of result needs scalable = true", row.price))
+            if row.measure == "reached_share" and row.target > 1.0:
+                out.append(Problem(f"{where}.target", "a reached_share target is a share: at most 1", row.target))
+            if row.floor >= row.target:
+                out.append(Problem(f"{where}.floor", f"must be < target ({row.target:g})", row.floor))
+            deadline = last - row.lag if row.deadline is None else row.deadline
+            if not first <= deadline <= last - row.lag:
+                field = "lag" if row.deadline is None else "deadline"
+                out.append(Problem(f"{where}.{field}", f"the payment (deadline + lag = {deadline} + {row.lag}) must "
+                                   f"fall inside the plan {first}..{last}, and the deadline in it",
+                                   row.lag if row.deadline is None else row.deadline))
+            if row.delay is not None and any(v < 0 for v in row.delay.values):
+                out.append(Problem(f"{where}.delay.values", "delays are whole years >= 0", row.delay.values))
     return out
 
 

@@ -69,6 +69,8 @@ STRESSES: dict[str, StressTest] = {t.name: t for t in (
                default_targets=("grant",)),
     StressTest("delay", "the years by which the window of payments moves", 2.0, 1.0, 60.0, low_closed=True,
                whole=True, takes_source=True, default_targets=("grant", "loan")),
+    StressTest("results_delay", "the years by which every result of a [[source.dli]] row comes later (its "
+               "deadline stays)", 1.0, 1.0, 60.0, low_closed=True, whole=True, takes_source=True),
 )}
 if tuple(STRESSES) != STRESS_NAMES:  # pragma: no cover - the vocabulary and this table name the same stresses
     raise RuntimeError("STRESSES and vocabulary.STRESS_NAMES differ")
@@ -142,11 +144,17 @@ class StressSpec:
             return f"every capex and fixed_capex unit cost {_percent(size)} higher"
         if self.name == "pledge_shortfall":
             return f"{who} delivers {_percent(1.0 - size)} of its pledge (its commitment and annual cap scaled)"
+        if self.name == "results_delay":
+            whose = f"of source `{self.source}`" if self.source else "of every [[source.dli]] row"
+            return (f"every result {whose} comes {_number(size)} year{'' if size == 1 else 's'} later, its deadline "
+                    "unchanged (results-based financing paid later, or lost)")
         return (f"{who} pays {_number(size)} years later (its window of payments moved, clipped to the plan)")
 
 
 #: The stresses run when a scenario has no ``[[stress]]`` rows and none is named on the command line.
-BUILT_IN: tuple[StressSpec, ...] = tuple(StressSpec(name) for name in STRESSES)
+BUILT_IN: tuple[StressSpec, ...] = tuple(StressSpec(name) for name in STRESSES if name != "results_delay")
+#: The built-in set of a scenario with results-based financing ([[source.dli]] rows): the results_delay stress too.
+BUILT_IN_RESULTS: tuple[StressSpec, ...] = (*BUILT_IN, StressSpec("results_delay"))
 
 
 def parse_stress(text: str) -> StressSpec:
@@ -225,7 +233,8 @@ def check_stresses(specs: Sequence[StressSpec], sc: Scenario) -> list[Problem]:
 
 
 def stresses_of(sc: Scenario) -> list[StressSpec]:
-    """The scenario's ``[[stress]]`` rows, or the built-in set (:data:`BUILT_IN`) when it has none."""
+    """The scenario's ``[[stress]]`` rows, or the built-in set (:data:`BUILT_IN`; :data:`BUILT_IN_RESULTS` with
+    [[source.dli]] rows) when it has none."""
     if not sc.stress:
-        return list(BUILT_IN)
+        return list(BUILT_IN_RESULTS if any(s.dli for s in sc.source) else BUILT_IN)
     return [StressSpec(row.name, row.source, row.size) for row in sc.stress]

@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 #: Keys of a source's pledge draws in the samples (not fields of the scenario: leading ``_``): whether the pledge
 #: materialises (1 or 0), the share that disburses, the delay in years.
 PLEDGE_MATERIALISES, PLEDGE_SHARE, PLEDGE_LAG = "_materialises", "_share", "_lag"
+#: The draws of a ``[[source.dli]]`` row (its location ``("source", k, "dli", r, ...)``): whether its result comes at
+#: all (1 or 0, from its ``probability``) and how many years late (its ``delay``).
+DLI_ACHIEVED, DLI_DELAY = "_achieved", "_delay"
 #: The fields that can vary between draws, by the shape of their location: the names of the fields, the other parts
 #: list indices (``programme[i].cost[j].unit_cost`` is ``("programme", int, "cost", int, "unit_cost")``). Whether a
 #: field can vary is an attribute of the field (``varies=True`` in :mod:`dfl_finance.inputs.models`), read here.

@@ -20,9 +20,10 @@ from dfl_finance.engine.fiscal_years import DEFAULT_PAYMENT_MONTHS, calendar_fro
 from dfl_finance.engine.loans import ppp_profile, repayment_profile
 from dfl_finance.engine.model import BuyDown, GapBond, LoanSpec, ModelInputs
 from dfl_finance.engine.prices import Prices, fx_from_inflation, index_from_rates, other_fx, real_discount_factors
+from dfl_finance.engine.results import DliRows
 from dfl_finance.engine.variable_rate import equivalent_rate, extend_path
 from dfl_finance.inputs.profiles import MacroData, macro_data, real_exchange_trend
-from dfl_finance.inputs.uncertain import PLEDGE_LAG, PLEDGE_MATERIALISES, PLEDGE_SHARE
+from dfl_finance.inputs.uncertain import DLI_ACHIEVED, DLI_DELAY, PLEDGE_LAG, PLEDGE_MATERIALISES, PLEDGE_SHARE
 from dfl_finance.model.instruments import (
     cancelled_service,
     guaranteed_terms,
@@ -409,6 +410,9 @@ def build_source_inputs(scenario: Scenario, draws: int = 1, prices: Prices | Non
     eligible = eligible_cells(scenario)
     _multilateral_ceilings(scenario, value, committed, commitment, ratio, match_on, eligible)
     instrument_cells(scenario, eligible)
+    for i, s in enumerate(sources):
+        if s.dli and s.outcome_bond is None:  # results-based financing pays against results, not cost cells
+            eligible[i] = False
     order = cell_order(scenario.programme)
     return SourceInputs(
         draw_window=draw_window,
@@ -741,6 +745,55 @@ def build_model_inputs(scenario: Scenario, draws: int = 1, data: MacroData | Non
             draws, lambda i: value(("source", i, PLEDGE_MATERIALISES), 1.0)) if has_legacy_swap(scenario) else None,
         loan_swaps=loan_swaps(scenario, sources.window, draws,
                               lambda i: value(("source", i, PLEDGE_MATERIALISES), 1.0)),
+        dli=dli_rows(scenario, draws, samples),
+    )
+
+
+def dli_sign(source: Source) -> float:
+    """What a ``[[source.dli]]`` row of ``source`` does for the government: +1, its payment reimburses the
+    government; -1, an outcome bond's payment that the government makes; 0, one that a partner makes."""
+    if source.outcome_bond is None:
+        return 1.0
+    return -1.0 if source.outcome_bond.payer == "government" else 0.0
+
+
+def dli_rows(scenario: Scenario, draws: int = 1, samples: Samples | None = None) -> DliRows | None:
+    """The ``[[source.dli]]`` rows of a scenario as engine arrays (None without any), with each row's draws of
+    whether its result comes and its delay where ``samples`` give them (added to its ``result_delay``). A row's
+    unearned amount rolls over to the next row of the same source on the same programme and measure
+    (docs/method.md, *Results-based financing*)."""
+    value = _Values(samples, draws)
+    start, last = scenario.scenario.start_year, scenario.end_year
+    ids = {p.id: i for i, p in enumerate(scenario.programme)}
+    flat = [(k, r, row) for k, s in enumerate(scenario.source) for r, row in enumerate(s.dli or [])]
+    if not flat:
+        return None
+    R = len(flat)
+    next_row = np.full(R, -1, dtype=np.int64)
+    for a, (k, _, row) in enumerate(flat):
+        if row.unearned == "roll_over":
+            later = [b for b in range(a + 1, R) if flat[b][0] == k and flat[b][2].programme == row.programme
+                     and flat[b][2].measure == row.measure]
+            next_row[a] = later[0] if later else -1
+    achieved = np.stack([value(("source", k, "dli", r, DLI_ACHIEVED), 1.0) for k, r, _ in flat], axis=1)
+    delay = np.stack([np.rint(value(("source", k, "dli", r, DLI_DELAY), 0.0)) + row.result_delay
+                      for k, r, row in flat], axis=1)
+    drawn = any(("source", k, "dli", r, DLI_ACHIEVED) in value.samples for k, r, _ in flat)
+    return DliRows(
+        source=np.array([k for k, _, _ in flat], dtype=np.int64),
+        target=np.array([row.target for _, _, row in flat], dtype=float),
+        amount=np.array([row.full_amount for _, _, row in flat], dtype=float),
+        scalable=np.array([row.scalable for _, _, row in flat], dtype=bool),
+        floor=np.array([row.floor for _, _, row in flat], dtype=float),
+        lag=np.array([row.lag for _, _, row in flat], dtype=np.int64),
+        deadline=np.array([(last - row.lag if row.deadline is None else row.deadline) - start
+                           for _, _, row in flat], dtype=np.int64),
+        next_row=next_row,
+        programme=np.array([ids[row.programme] for _, _, row in flat], dtype=np.int64),
+        share=np.array([row.measure == "reached_share" for _, _, row in flat], dtype=bool),
+        sign=np.array([dli_sign(scenario.source[k]) for k, _, _ in flat], dtype=float),
+        achieved=achieved if drawn else None,
+        delay=delay.astype(np.int64) if delay.any() else None,
     )
 
 

@@ -16,7 +16,14 @@ from dfl_finance.engine import Floats
 from dfl_finance.engine.sampling import Marginal, sample, uniforms
 from dfl_finance.inputs.overrides import apply_overrides
 from dfl_finance.inputs.paths import format_location, model_at, resolve
-from dfl_finance.inputs.uncertain import PLEDGE_LAG, PLEDGE_MATERIALISES, PLEDGE_SHARE, allowed_range
+from dfl_finance.inputs.uncertain import (
+    DLI_ACHIEVED,
+    DLI_DELAY,
+    PLEDGE_LAG,
+    PLEDGE_MATERIALISES,
+    PLEDGE_SHARE,
+    allowed_range,
+)
 
 if TYPE_CHECKING:
     from dfl_finance.inputs.models import Scenario, Share, Uncertain
@@ -145,6 +152,16 @@ def draw_samples(sc: Scenario, draws: int, seed: int, method: str, common: Seque
             locs.append(("source", k, PLEDGE_LAG))
             marginals.append(Marginal("discrete", values=tuple(map(float, lag.values)),
                                       weights=tuple(lag.weights or ())))
+    # results-based financing: whether each DLI's result comes (a uniform below its probability), and its delay
+    for k, src in enumerate(sc.source):
+        for r, dli in enumerate(src.dli or []):
+            if dli.probability is not None:
+                locs.append(("source", k, "dli", r, DLI_ACHIEVED))
+                marginals.append(Marginal("uniform", low=0.0, high=1.0))
+            if dli.delay is not None:
+                locs.append(("source", k, "dli", r, DLI_DELAY))
+                marginals.append(Marginal("discrete", values=tuple(map(float, dli.delay.values)),
+                                          weights=tuple(dli.delay.weights or ())))
     fixed: dict[int, Floats] = {}
     if common:
         shared = common_uniforms(common, draws, method, seed if common_seed is None else common_seed)
@@ -158,4 +175,8 @@ def draw_samples(sc: Scenario, draws: int, seed: int, method: str, common: Seque
         if src.reliability is not None:  # 1 where the pledge materialises, else 0
             out[("source", k, PLEDGE_MATERIALISES)] = (out[("source", k, PLEDGE_MATERIALISES)]
                                                        < src.reliability).astype(float)
+        for r, dli in enumerate(src.dli or []):
+            if dli.probability is not None:  # 1 where the result comes, else 0
+                loc = ("source", k, "dli", r, DLI_ACHIEVED)
+                out[loc] = (out[loc] < dli.probability).astype(float)
     return out

@@ -49,6 +49,7 @@ from dfl_finance.inputs.uncertain import drawn_inputs, flat_note
 from dfl_finance.model.compile import Samples, build_model_inputs, cell_names
 from dfl_finance.model.outcomes import Outcomes, programme_outcomes
 from dfl_finance.model.samples import with_point
+from dfl_finance.outputs.dli import dli_received, dli_table
 from dfl_finance.outputs.formatting import basis_currency, currency_of
 from dfl_finance.outputs.regions import empty_regions, regions_by_fiscal_year, regions_df
 from dfl_finance.outputs.rounding import add_up, round_cumulative, round_to
@@ -505,6 +506,8 @@ class Result:
         paid = round_to(np.concatenate([
             _rows_added_up(self.sim.allocation.pay[d:d + 1], f[:, :, None, None], self.digits, (1, 3))[0],
             _rows_added_up(self.sim.allocation.gap[d:d + 1], f[:, :, None], self.digits, (1, 2))]), self.digits)
+        if self.sim.results_paid.any():  # what sources pay against results ([[source.dli]]): dli.csv's received
+            paid[:S] = round_to(paid[:S] + self._reimbursed(self._factors[d:d + 1], d)[0], self.digits)
         specs = {s.source: s for s in self.inputs.loans}
         users_pay = self._users_pay
         nan = math.nan
@@ -584,6 +587,11 @@ class Result:
             df[column] = add_up(np.stack(parts), self.digits, axis=0)
         df["government_burden"] = add_up(df[["domestic_outlay", "debt_service", "ppp_payments",
                                              "recurrent_after_plan"]].to_numpy().T, self.digits, axis=0)
+        if self.sim.fiscal["results_receipts"].any():  # less what results reimburse: dli.csv's rounded rows
+            dli = self.dli_df()
+            by_year = dli.groupby("payment_year")["received"].sum()
+            received = add_up(np.array([[float(by_year.get(y, 0.0)) for y in df["year"]]]), self.digits, axis=0)
+            df["government_burden"] = round_to(df["government_burden"].to_numpy() - received, self.digits)
         # the GFS columns: sums of gfs.csv's rounded rows of each year
         balances = gfs_balances({k: v[None, :n] for k, v in self._gfs_rows.items()}, (1, n))
         for col in GFS_BALANCES:
@@ -835,6 +843,8 @@ class Result:
         f = factors[:, :Y]
         # as summed (rounded=False): the summary rounds them when it reports them
         paid = _rows_added_up(self.sim.allocation.pay, f[:, :, None, None], d, (1, 3))  # (D, S)
+        if self.sim.results_paid.any():  # and against results ([[source.dli]], dli.csv's received)
+            paid = paid + self._reimbursed(factors)
         cost = _rows_added_up(self.sim.costs.amount, f[:, :, None], d, (1, 2))
         kinds = np.array([financed_kind(s.kind) for s in self.scenario.source], dtype=object)
         by_kind = {k: paid[:, kinds == k].sum(axis=1) for k in SOURCE_KINDS}  # the sources' totals added up
@@ -885,7 +895,51 @@ class Result:
                   "fiscal": self.fiscal_df(), "outcomes": self.outcomes_df(), "dsf": self.dsf_df(),
                   "summary": self.summary_df(), "gfs": self.gfs_df()}
         tables["regions"] = self.regions_df(tables["costs"], tables["outcomes"])
+        if self.sim.dli is not None:  # results-based financing: a table only scenarios with [[source.dli]] rows write
+            tables["dli"] = self.dli_df()
         return tables
+
+    def _reimbursed(self, factors: Floats, draw: int | None = None) -> Floats:
+        """(D, S) what each source pays against results that reimburses the government, the sum of dli.csv's rounded
+        ``received`` rows (the rule of published totals); ``factors`` (D, H) into the basis; ``draw``: that draw
+        only (then D = 1)."""
+        e, rows = self.sim.dli, self.inputs.dli
+        S = len(self.scenario.source)
+        if e is None or rows is None:
+            return np.zeros((factors.shape[0], S))
+        if draw is not None:
+            e = replace(e, **{f: getattr(e, f)[draw:draw + 1] for f in ("amount", "earned", "earned_year",
+                                                                       "paid_year", "lapsed", "rolled_over",
+                                                                       "result")})
+        conv = self.inputs.sources.conversion
+        if conv is not None and draw is not None:
+            conv = conv[draw:draw + 1]
+        sign = np.ones(len(rows.source)) if rows.sign is None else rows.sign
+        received = round_to(dli_received(e, [int(k) for k in rows.source], conv, factors,
+                                          self.scenario.scenario.years, np.where(sign > 0, 1.0, 0.0)), self.digits)
+        out = np.zeros((received.shape[0], S))
+        for j, k in enumerate(rows.source):
+            out[:, int(k)] += received[:, j]
+        return out
+
+    def dli_arrays(self) -> dict[str, Floats]:
+        """Every draw's ``earned`` (source currency), ``received`` (the basis) and ``paid_year`` (calendar year, -1:
+        never) of each ``[[source.dli]]`` row, (D, R) each; empty without rows (a risk run keeps them:
+        dli_at_risk.csv)."""
+        e, rows = self.sim.dli, self.inputs.dli
+        if e is None or rows is None:
+            return {}
+        start = self.scenario.scenario.start_year
+        return {"earned": e.earned, "paid_year": np.where(e.paid_year >= 0, e.paid_year + start, -1).astype(float),
+                "received": dli_received(e, [int(k) for k in rows.source], self.inputs.sources.conversion,
+                                         self._factors, self.scenario.scenario.years, rows.sign)}
+
+    def dli_df(self) -> pd.DataFrame:
+        """Every ``[[source.dli]]`` row: the result it was judged on, when it was earned and paid, what it earned,
+        lapsed or rolled over (in the source's currency, current prices) and what the government received (in the
+        basis); docs/method.md, *Results-based financing*. Empty without rows."""
+        return dli_table(self.scenario, self.sim.dli, self.draw, self.inputs.sources.conversion, self._factor,
+                         self.basis, self.currency)
 
     def regions_df(self, costs: pd.DataFrame | None = None, outcomes: pd.DataFrame | None = None) -> pd.DataFrame:
         """regions.csv: each programme's cost and reach by region and year (:mod:`dfl_finance.outputs.regions`;
@@ -930,6 +984,9 @@ class RiskDraws:
     first: Result
     arrays: dict[str, Floats]
     yearly: dict[str, Floats]
+    #: results-based financing ([[source.dli]]): ``earned`` (source currency), ``received`` (the basis) and
+    #: ``paid_year`` (the calendar year, -1: never) of every row in every draw, (D, R) each; empty without rows
+    results: dict[str, Floats] = field(default_factory=dict)
 
     @property
     def draws(self) -> int:
@@ -1190,8 +1247,10 @@ def incremental_df(result: Result, baseline: Result) -> pd.DataFrame:
 
 def concat_tables(per: Sequence[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
     """Concatenate the tables of several scenarios, name by name (rows are tagged by scenario name)."""
-    return {name: pd.concat([t[name] for t in per if not t[name].empty] or [per[0][name]], ignore_index=True)
-            for name in per[0]}
+    names = list(dict.fromkeys(name for t in per for name in t))  # a table some scenarios write (dli.csv)
+    return {name: pd.concat([t[name] for t in per if name in t and not t[name].empty]
+                            or [next(t[name] for t in per if name in t)], ignore_index=True)
+            for name in names}
 
 
 def combine_tables(results: Sequence[Result]) -> dict[str, pd.DataFrame]:

@@ -273,6 +273,51 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         "Outcomes and cost per outcome", first=_PORTFOLIO_FIRST,
         more="A programme with driver = none has rows only when it produces an outcome or a milestone (reached and "
              "reached_share 0); an outcome cell is empty for a programme that does not produce that measure."),
+    Table("dli", _RUN_COMMANDS, (
+        _SCENARIO, _text("source"), Column("dli", "count", note="the row's number in the source's [[source.dli]]"),
+        _text("role", "reimbursement (it reimburses the government), outcome_payment_government or "
+                      "outcome_payment_partner (an outcome bond's payment to its investor)"),
+        _text("programme"), _text("measure", "reached_share or reached"),
+        Column("target", "number", unit="share or driver units"), Column("deadline", "year"),
+        Column("result", "number", unit="share or driver units",
+               note="the funded reach it was judged on: in the year earned, else at the deadline"),
+        Column("earned_year", "year", note="empty: not earned"), Column("payment_year", "year",
+                                                                      note="earned_year + lag"),
+        _text("source_currency"),
+        Column("amount", "money", unit_from=("source_currency",), note="its own amount and what rolled over to it"),
+        Column("earned", "money", unit_from=("source_currency",)),
+        Column("lapsed", "money", unit_from=("source_currency",)),
+        Column("rolled_over", "money", unit_from=("source_currency",), note="to the next row on the same result"),
+        _amount("received", "what the government receives in the payment year (negative: an outcome payment it "
+                            "makes): the fiscal table takes it off that year's government_burden"), *_BASIS),
+        "Results-based financing: every disbursement-linked indicator ([[source.dli]] row), the result it was "
+        "judged on, when it was earned and paid, what it earned, lapsed or rolled over",
+        "amount, earned, lapsed, rolled_over: the source's currency at current prices; received: in the "
+        "price_basis and currency columns",
+        "the scenario's [[source.dli]] rows settled on the funded reach (outcomes.csv); docs/method.md, "
+        "Results-based financing", more="Only for scenarios with [[source.dli]] rows.", first=_PORTFOLIO_FIRST),
+    Table("dli_at_risk", ("risk",), (
+        _SCENARIO, _text("source"), Column("dli", "count", note="the row's number in the source's [[source.dli]]"),
+        _text("programme"), _text("source_currency"),
+        Column("amount", "money", unit_from=("source_currency",), note="the row's amount as written"),
+        Column("probability_earned", "share", unit="share of the draws", note="the draws in which it earns anything"),
+        Column("earned_mean", "money", unit_from=("source_currency",)),
+        Column("earned_p5", "money", unit_from=("source_currency",)),
+        Column("earned_p50", "money", unit_from=("source_currency",)),
+        Column("earned_p95", "money", unit_from=("source_currency",)),
+        Column("at_risk_mean", "money", unit_from=("source_currency",),
+               note="amount - earned_mean: the disbursement at risk (negative where roll-overs come in)"),
+        Column("at_risk_p95", "money", unit_from=("source_currency",),
+               note="amount - earned_p5: the shortfall only 5% of the draws exceed"),
+        Column("payment_year_mean", "number", unit="year", note="over the draws in which it earns"),
+        _amount("received_mean", "what the government receives on it, the mean over the draws"), *_BASIS),
+        "Results-based financing under risk: for every disbursement-linked indicator, how likely it is earned, what "
+        "it earns over the draws and the disbursement at risk",
+        "amount, earned_*, at_risk_*: the source's currency at current prices; received_mean: in the price_basis "
+        "and currency columns",
+        "the draws of each row's probability and delay ([[source.dli]]) and of the scenario's uncertain inputs; "
+        "docs/method.md, Results-based financing", more="Only for scenarios with [[source.dli]] rows.",
+        workbook_row=False),
     Table("dsf", _RUN_COMMANDS, _DSF,
           "The plan's new external debt against the four LIC-DSF ratios, with the country's baseline where known, "
           "the thresholds for its debt-carrying capacity and the headroom",

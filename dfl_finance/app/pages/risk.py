@@ -7,7 +7,7 @@ import streamlit as st
 
 from dfl_finance.app import PAGES, state
 from dfl_finance.app.basis import basis_currency, basis_words
-from dfl_finance.app.charts import fan_chart, gap_histogram, sobol_chart, tornado_chart
+from dfl_finance.app.charts import dli_at_risk_chart, fan_chart, gap_histogram, sobol_chart, tornado_chart
 from dfl_finance.app.compute import (
     checked_risk_tables,
     checked_sobol,
@@ -342,5 +342,13 @@ st.caption("What no source pays over the plan, in each draw (bars: how many draw
            + (f"{none:.0%} of the draws have no gap and are not drawn; " if len(some) < len(total_gap) else
               f"{none:.0%} of the draws have no gap; " if none < 1 else "No draw has a gap.")
            + (f"the largest is {format_money(float(total_gap.max()), shown)}." if none < 1 else ""))
+
+at_risk = risk.get("dli_at_risk")
+if at_risk is not None and not at_risk.empty:  # results-based financing: what the DLIs may not pay
+    st.altair_chart(dli_at_risk_chart(at_risk), width="stretch", key="risk_dli_at_risk")
+    st.caption("Each disbursement-linked indicator ([[source.dli]]): what it earns on average over the draws (its "
+               "result may not come, or come late, past its deadline) and the disbursement at risk, its amount less "
+               "that, in the source's currency. A row that receives a roll-over can earn more than its own amount. "
+               "The government pre-finances the costs; what is not earned does not reimburse it (dli_at_risk.csv).")
 
 sensitivity_and_stress(entry, deterministic["summary"], scope, basis, shown)

@@ -57,6 +57,7 @@ def risk_draws(scenario: Scenario, draws: int | None = None, seed: int | None = 
     first: Result | None = None
     arrays: dict[str, list[Floats]] = {}
     yearly: dict[str, list[Floats]] = {}
+    results: dict[str, list[Floats]] = {}  # results-based financing: each DLI row in each draw
     for start in range(0, n, size):
         stop = min(start + size, n)
         part = {loc: values[start:stop] for loc, values in samples.items()}
@@ -71,9 +72,12 @@ def risk_draws(scenario: Scenario, draws: int | None = None, seed: int | None = 
         chunk_yearly = res.yearly_arrays(yearly["burden_share"][0].shape[1] if start else None)
         for key, values in chunk_yearly.items():
             yearly.setdefault(key, []).append(np.asarray(values, dtype=float))
+        for key, values in res.dli_arrays().items():
+            results.setdefault(key, []).append(values)
         if progress is not None:
             progress(stop - start)
     if first is None:
         raise ValueError("a risk run needs at least one draw")
     return RiskDraws(first=first, arrays={key: np.concatenate(parts) for key, parts in arrays.items()},
-                     yearly={key: np.concatenate(parts, axis=0) for key, parts in yearly.items()})
+                     yearly={key: np.concatenate(parts, axis=0) for key, parts in yearly.items()},
+                     results={key: np.concatenate(parts, axis=0) for key, parts in results.items()})

@@ -290,6 +290,27 @@ def delay(scenario: Scenario, source: str | None = None, years: int = 2) -> Scen
     return apply_overrides(scenario, overrides)
 
 
+def results_delay(scenario: Scenario, source: str | None = None, years: int = 1) -> Scenario:
+    """The scenario with every result of the ``[[source.dli]]`` rows of ``source`` (default: every source with
+    rows) coming ``years`` later: each row's ``result_delay`` plus ``years``, its deadline unchanged, so a result
+    is paid later or not at all (docs/method.md, *Results-based financing*).
+
+    Raises
+    ------
+    NotApplicable
+        No source is named and the scenario has no [[source.dli]] row, or the named source has none.
+    ScenarioError
+        The scenario has no source ``source``.
+    """
+    targets = (_targets(scenario, source, ()) if source is not None
+               else [(i, s) for i, s in enumerate(scenario.source) if s.dli])
+    overrides: dict[str, object] = {f"source[{i}].dli[{r}].result_delay": row.result_delay + int(years)
+                                    for i, s in targets for r, row in enumerate(s.dli or [])}
+    if not overrides:
+        raise NotApplicable("the scenario has no [[source.dli]] row (results-based financing)")
+    return apply_overrides(scenario, overrides)
+
+
 def apply_stress(scenario: Scenario, spec: StressSpec) -> Scenario:
     """The scenario under one stress (see the functions of each stress).
 
@@ -318,6 +339,8 @@ def apply_stress(scenario: Scenario, spec: StressSpec) -> Scenario:
         return pledge_shortfall(scenario, spec.source, size)
     if spec.name == "delay":
         return delay(scenario, spec.source, int(size))
+    if spec.name == "results_delay":
+        return results_delay(scenario, spec.source, int(size))
     raise ScenarioError([Problem("stress.name", f"unknown stress (known: {known(STRESS_NAMES)})", spec.name)])
 
 

@@ -1,0 +1,227 @@
+"""Results-based financing (issue 25): ``[[source.dli]]`` rows, worked by hand (docs/method.md, *Results-based
+financing*)."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose
+
+from dfl_finance import run, scenario_from_dict
+from dfl_finance.engine.results import DliRows, delayed, earn, payments
+from dfl_finance.inputs.stress import StressSpec, stresses_of
+from dfl_finance.model.samples import draw_samples
+from dfl_finance.studies.risk.stress import NotApplicable, apply_stress
+from tests.conftest import small_scenario_dict
+
+
+def _rows(**kw) -> DliRows:
+    """One row by default: amount 10, target 0.5, lag 1, deadline the third year (index 2), lapses."""
+    base = dict(source=np.array([0]), target=np.array([0.5]), amount=np.array([10.0]), scalable=np.array([False]),
+                floor=np.array([0.0]), lag=np.array([1]), deadline=np.array([2]), next_row=np.array([-1]))
+    base.update(kw)
+    return DliRows(**base)
+
+
+def _scenario(dli: list[dict] | None, kind: str = "grant", years: int = 4, **source) -> dict:
+    """100 schools connected in equal steps of 25 from 2026 to 2029 (shares 0.25, 0.5, 0.75, 1.0), a terminal at
+    1,000 USD each: 25,000 USD a year, all paid by the domestic budget (1 M USD). A USD scenario without inflation, so
+    current and constant prices are the same. ``dli`` None: no results-based source."""
+    src = {"id": "pforr", "kind": kind, "currency": "USD", "dli": dli, **source}
+    if kind == "loan":
+        src.update(rate=0.0075, grace_years=5, maturity_years=10, repayment="linear")
+    return small_scenario_dict(
+        scenario={"name": "DLI", "start_year": 2026, "years": years},
+        programme=[{"id": "connectivity", "pillar": "infrastructure", "driver": "schools", "target_share": 1.0,
+                    "target_year": 2025 + years, "rollout": "linear",
+                    "cost": [{"item": "terminal", "kind": "capex", "unit_cost": 1000.0}]}],
+        source=[{"id": "budget", "kind": "domestic"}, *([src] if dli is not None else [])])
+
+
+def test_a_dli_earned_in_2027_is_paid_in_2028_and_2027_carries_the_pre_financing():
+    """By hand: the share reached is 0.25 (2026), 0.50 (2027), 0.75, 1.00. The DLI (target 0.5, 10,000 USD, lag
+    1) is reached at the end of 2027, verified a year later and paid in 2028.
+    - 2027: the budget pays the year's 25,000 in full (the DLI pays no cost cell): burden 25,000, the pre-financing;
+    - 2028: the budget pays 25,000 and receives 10,000: burden 25,000 - 10,000 = 15,000;
+    - the grant's disbursed total is 10,000; the financing table has no row for it (it paid no cell)."""
+    r = run(scenario_from_dict(_scenario([{"programme": "connectivity", "target": 0.5, "amount": 10_000.0,
+                                          "lag": 1}])))
+    t = r.tables()
+    fiscal = t["fiscal"].set_index("year")
+    assert_allclose(fiscal.loc[[2026, 2027, 2028, 2029], "domestic_outlay"], [25_000.0] * 4)
+    assert_allclose(fiscal.loc[[2026, 2027, 2028, 2029], "government_burden"], [25_000.0, 25_000.0, 15_000.0,
+                                                                                  25_000.0])
+    (row,) = t["dli"].to_dict("records")
+    assert (row["earned_year"], row["payment_year"], row["earned"], row["received"]) == (2027, 2028, 10_000.0,
+                                                                                        10_000.0)
+    assert row["deadline"] == 2028  # default: the last year (2029) minus the lag
+    assert "pforr" not in set(t["financing"]["source"])
+    assert t["sources"].set_index("source").loc["pforr", "disbursed"] == 10_000.0
+    summary = r.summary()
+    assert summary["total_external"] == pytest.approx(10_000.0)
+    # the PV of the government's cost falls by the receipt discounted two years at 5%: 10,000 / 1.05^2 = 9,070.29
+    base = run(scenario_from_dict(_scenario(None))).summary()
+    assert base["pv_government_cost"] - summary["pv_government_cost"] == pytest.approx(10_000 / 1.05 ** 2)
+
+
+def test_a_scenario_without_dli_rows_writes_no_dli_table():
+    assert "dli" not in run(scenario_from_dict(_scenario(None))).tables()
+
+
+def test_a_scalable_dli_at_60_percent_earns_60_percent():
+    """By hand: target 0.5 from a floor of 0, amount 10; the result reaches only 0.1, 0.2, 0.3 by the deadline
+    (the third year): (0.3 - 0) / (0.5 - 0) = 60% -> 6 earned at the deadline (year 2), paid in year 3 (lag 1),
+    4 lapses."""
+    e = earn(np.array([[[0.1], [0.2], [0.3], [0.4]]]), np.array([[0.0]]), _rows(scalable=np.array([True])))
+    assert_allclose([e.earned[0, 0], e.lapsed[0, 0]], [6.0, 4.0])
+    assert (e.earned_year[0, 0], e.paid_year[0, 0]) == (2, 3)
+
+
+def test_a_scalable_dli_priced_per_unit_above_its_floor():
+    """By hand, in a scenario: 100 schools, 25 a year; a price of 400 USD per school connected above a floor of 20
+    up to a target of 80 (the most it pays: 400 x (80 - 20) = 24,000), deadline 2027, lag 1. By the end of 2027,
+    50 schools: (50 - 20) = 30 schools x 400 = 12,000 earned (50% of 24,000), paid in 2028; 12,000 lapses."""
+    r = run(scenario_from_dict(_scenario([{"programme": "connectivity", "measure": "reached", "target": 80.0,
+                                          "price": 400.0, "scalable": True, "floor": 20.0, "deadline": 2027}])))
+    (row,) = r.tables()["dli"].to_dict("records")
+    assert (row["amount"], row["earned"], row["lapsed"], row["earned_year"], row["payment_year"]) == (
+        24_000.0, 12_000.0, 12_000.0, 2027, 2028)
+    assert row["result"] == 50.0
+
+
+@pytest.mark.parametrize(("unearned", "second"), [("lapse", 5.0), ("roll_over", 10.0)])
+def test_lapse_and_roll_over(unearned, second):
+    """By hand: the path 0.2, 0.5, 0.9. Row 1 (5, target 0.8, deadline year 1) is not reached by year 1: its 5
+    lapses, or rolls over to row 2 (5, target 0.8, deadline year 2), which is reached in year 2 and then earns
+    5 + 5 = 10."""
+    value = np.array([[[0.2, 0.2], [0.5, 0.5], [0.9, 0.9]]])
+    rows = _rows(source=np.array([0, 0]), target=np.array([0.8, 0.8]), amount=np.array([5.0, 5.0]),
+                 scalable=np.array([False, False]), floor=np.zeros(2), lag=np.array([0, 0]),
+                 deadline=np.array([1, 2]), next_row=np.array([1 if unearned == "roll_over" else -1, -1]))
+    e = earn(value, np.zeros((1, 2)), rows)
+    assert_allclose(e.earned[0], [0.0, second])
+    assert_allclose(e.lapsed[0], [5.0 if unearned == "lapse" else 0.0, 0.0])
+    assert_allclose(e.rolled_over[0], [5.0 if unearned == "roll_over" else 0.0, 0.0])
+    assert e.earned_year[0].tolist() == [-1, 2]
+
+
+def test_roll_over_in_a_scenario_goes_to_the_next_row_on_the_same_result():
+    """By hand: row 1 (4,000, target 0.9 by 2027) is missed (0.5 in 2027) and rolls over to row 2 (6,000, target
+    0.75 by 2028), reached in 2028: 10,000 paid in 2029 (lag 1)."""
+    r = run(scenario_from_dict(_scenario([
+        {"programme": "connectivity", "target": 0.9, "amount": 4_000.0, "deadline": 2027, "unearned": "roll_over"},
+        {"programme": "connectivity", "target": 0.75, "amount": 6_000.0, "deadline": 2028}])))
+    rows = r.tables()["dli"].to_dict("records")
+    assert [(x["earned"], x["rolled_over"], x["amount"]) for x in rows] == [(0.0, 4_000.0, 4_000.0),
+                                                                           (10_000.0, 0.0, 10_000.0)]
+    assert rows[1]["payment_year"] == 2029
+    burden = r.tables()["fiscal"].set_index("year")["government_burden"]
+    assert burden[2029] == 25_000.0 - 10_000.0
+
+
+def test_a_dli_credit_is_borrowed_when_paid():
+    """An IDA-style credit against results: the 10,000 is disbursed in 2028 (earned 2027, lag 1), so its debt
+    service starts from 2028's balance: interest 0.75% x 10,000 = 75 in 2029."""
+    r = run(scenario_from_dict(_scenario([{"programme": "connectivity", "target": 0.5, "amount": 10_000.0}],
+                                         kind="loan")))
+    ds = r.tables()["debt_service"].set_index("year")
+    assert ds.loc[2028, "disbursed"] == 10_000.0
+    assert ds.loc[2029, "interest"] == pytest.approx(75.0)
+    assert r.tables()["fiscal"].set_index("year").loc[2028, "government_burden"] == 15_000.0
+
+
+def test_a_delay_moves_the_result_later_and_a_miss_earns_nothing():
+    """Draw 0: on time, earned in year 1. Draw 1: one year late, earned in year 2 (the path seen is 0 (before the
+    plan), 0.2, 0.5). Draw 2: the result does not come (achieved 0): nothing earned, 10 lapses."""
+    value = np.repeat(np.array([[[0.2], [0.5], [0.8]]]), 3, axis=0)
+    rows = _rows(achieved=np.array([[1.0], [1.0], [0.0]]), delay=np.array([[0], [1], [0]]))
+    e = earn(value, np.zeros((3, 1)), rows)
+    assert e.earned_year[:, 0].tolist() == [1, 2, -1]
+    assert_allclose(e.earned[:, 0], [10.0, 10.0, 0.0])
+    assert_allclose(e.lapsed[:, 0], [0.0, 0.0, 10.0])
+    assert_allclose(delayed(value[:, :, 0], np.array([0.1, 0.1, 0.1]), np.array([0, 2, 5]))[1], [0.1, 0.1, 0.2])
+
+
+def test_payments_convert_to_constant_prices_in_the_payment_year():
+    """10 earned in year 1, paid in year 2 where the source's currency is 2 per constant local unit: 5."""
+    rows = _rows()
+    e = earn(np.array([[[0.2], [0.5], [0.8]]]), np.zeros((1, 1)), rows)
+    conv = np.array([[[1.0, 1.5, 2.0]]])  # (D, S, Y)
+    assert_allclose(payments(e, rows, conv, 1, 3)[0, :, 0], [0.0, 0.0, 5.0])
+
+
+def test_the_results_delay_stress_delays_every_result_a_year():
+    """Under the stress the result of 0.5 comes at the end of 2028 instead of 2027: paid in 2029, not 2028."""
+    sc = scenario_from_dict(_scenario([{"programme": "connectivity", "target": 0.5, "amount": 10_000.0}]))
+    assert StressSpec("results_delay") in stresses_of(sc)
+    stressed = apply_stress(sc, StressSpec("results_delay", size=1))
+    assert stressed.source[1].dli[0].result_delay == 1
+    (row,) = run(stressed).tables()["dli"].to_dict("records")
+    assert (row["earned_year"], row["payment_year"]) == (2028, 2029)
+    with pytest.raises(NotApplicable):
+        apply_stress(scenario_from_dict(_scenario(None)), StressSpec("results_delay"))
+    assert StressSpec("results_delay") not in stresses_of(scenario_from_dict(_scenario(None)))
+
+
+def test_risk_draws_of_a_dli_follow_its_probability_and_delay():
+    """A probability of 0.7: about 70% of 2,000 draws reach the result; a delay of 0 or 1 year with weights 0.5:
+    the draws that reach it are paid in 2028 or 2029, about half each."""
+    sc = scenario_from_dict(_scenario([{"programme": "connectivity", "target": 0.5, "amount": 10_000.0,
+                                        "probability": 0.7, "delay": {"values": [0, 1]}}]))
+    draws = 2000
+    samples = draw_samples(sc, draws, seed=1, method="mc")
+    r = run(sc, draws=draws, samples=samples)
+    paid = r.sim.results_paid[:, :, 1]  # (D, Y) the grant
+    got = paid.sum(axis=1) > 0
+    assert got.mean() == pytest.approx(0.7, abs=0.04)
+    late = paid[got, 3] > 0  # paid in 2029
+    assert late.mean() == pytest.approx(0.5, abs=0.05)
+    assert_allclose(paid.sum(axis=1)[got], 10_000.0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(0.0, 1.0), min_size=4, max_size=4), st.lists(st.floats(0.05, 1.0), min_size=3,
+                                                                        max_size=3),
+       st.lists(st.booleans(), min_size=3, max_size=3), st.lists(st.booleans(), min_size=3, max_size=3))
+def test_nothing_is_created_or_lost(path, targets, scalable, roll):
+    """Whatever the path: every row's own amount is earned or lapses in the end (a roll-over moves it on), and no
+    row earns more than its amount (its own and what rolled over to it)."""
+    value = np.repeat(np.maximum.accumulate(np.array(path))[None, :, None], 3, axis=2)
+    rows = _rows(source=np.zeros(3, dtype=np.int64), target=np.array(targets), amount=np.array([1.0, 2.0, 3.0]),
+                 scalable=np.array(scalable), floor=np.zeros(3), lag=np.zeros(3, dtype=np.int64),
+                 deadline=np.array([1, 2, 3]), next_row=np.array([1 if roll[0] else -1, 2 if roll[1] else -1, -1]))
+    e = earn(value, np.zeros((1, 3)), rows)
+    assert e.earned.sum() + e.lapsed.sum() == pytest.approx(6.0)
+    assert (e.earned <= e.amount + 1e-12).all() and (e.earned >= 0).all()
+
+
+@pytest.mark.parametrize(("payer", "burden_2028"), [("government", 25_000.0 + 60_000.0), ("partner", 25_000.0)])
+def test_an_outcome_bond_pre_finances_and_the_outcome_funder_repays(payer, burden_2028):
+    """By hand: the investor (a grant with outcome_bond) pays the first 50,000 of costs (commitment 50,000): 2026's and
+    2027's 25,000, so the budget pays nothing then; from 2028 the budget pays the 25,000 a year. The outcome payment,
+    50,000 x 1.2 = 60,000 for 50% of schools connected (reached in 2027, lag 1), is paid in 2028: by the government
+    (a social impact bond: 2028's burden 25,000 + 60,000 = 85,000) or by a partner (2028's burden 25,000). The
+    investor's return: 60,000 / 50,000 - 1 = 20% over the two years."""
+    r = run(scenario_from_dict(_scenario(
+        [{"programme": "connectivity", "target": 0.5, "amount": 60_000.0}],
+        commitment=50_000.0, outcome_bond={"payer": payer})))
+    t = r.tables()
+    burden = t["fiscal"].set_index("year")["government_burden"]
+    assert burden[2026] == burden[2027] == 0.0
+    assert burden[2028] == burden_2028
+    (row,) = t["dli"].to_dict("records")
+    assert (row["role"], row["earned"], row["payment_year"]) == (f"outcome_payment_{payer}", 60_000.0, 2028)
+    assert row["received"] == (-60_000.0 if payer == "government" else 0.0)
+    assert t["sources"].set_index("source").loc["pforr", "disbursed"] == 50_000.0  # the principal, not the payment
+    paid = t["financing"].groupby("source")["amount"].sum()
+    assert paid["pforr"] == 50_000.0
+
+
+def test_an_outcome_bond_whose_results_fail_costs_the_outcome_funder_nothing():
+    """The target is 0.9 by 2027 (reached 0.5): nothing earned, the 60,000 lapses; the investor loses its 50,000."""
+    r = run(scenario_from_dict(_scenario(
+        [{"programme": "connectivity", "target": 0.9, "amount": 60_000.0, "deadline": 2027}],
+        commitment=50_000.0, outcome_bond={"payer": "government"})))
+    (row,) = r.tables()["dli"].to_dict("records")
+    assert (row["earned"], row["lapsed"], row["received"]) == (0.0, 60_000.0, 0.0)
+    assert r.tables()["fiscal"].set_index("year")["government_burden"][2028] == 25_000.0
