@@ -82,8 +82,9 @@ def programme_outcomes(scenario: Scenario, reached: Floats, driver_count: Floats
         if prog.milestone:
             milestones[:, p] = milestones_met([(m.year if m.year is not None else start + m.offset) - start
                                                for m in prog.milestone], Y)
-    reach = [reached[:, :, p] * _learners_per_unit(prog, learners, driver_count[:, p])[:, None]
-             for p, prog in enumerate(scenario.programme) if prog.driver in ("schools", "learners")]
+    per_unit = [_learners_per_unit(prog, learners, driver_count[:, p]) for p, prog in enumerate(scenario.programme)]
+    reach = [reached[:, :, p] * u[:, None] for p, u in enumerate(per_unit)  # the programmes that reach learners
+             if scenario.programme[p].driver != "teachers" and scenario.programme[p].driver != "none"]
     learners_reached = np.max(np.stack(reach), axis=0) if reach else np.full((D, Y), np.nan)
     return Outcomes({m: measures[m] for m in OUTCOME_MEASURES if m in measures}, milestones,
                     np.asarray(learners_reached, dtype=float), starts)
