@@ -709,10 +709,10 @@ IDA = "Rwanda: IDA credit-led"
 LOW_X = 580
 
 
-def _risk_run(page, server, draws: int = 64) -> None:
+def _risk_run(page, server, draws: int = 64, scenario: str = IDA) -> None:
     _goto(page, f"{server}/risk")
     page.get_by_role("heading", name="Risk", exact=True).wait_for()
-    _pick(page, IDA)
+    _pick(page, scenario)
     page.get_by_role("spinbutton", name="Draws").fill(str(draws))
     _click(page, "Run")
     page.get_by_text(f"{draws} draws, seed").first.wait_for()
@@ -730,7 +730,9 @@ def test_the_risk_page_runs_and_draws_the_fan_charts(browser, server, workspace)
             "[data-testid='stMetricValue']").inner_text()
         assert value.endswith("%")
         charts = pg.locator(".vega-embed")
-        assert charts.count() == 3  # the gap's and the burden's fan charts, the histogram
+        # the gap's and the burden's fan charts; no histogram: no draw of the IDA option has a gap, said in words
+        pg.get_by_text("No draw has a gap.").first.wait_for()
+        assert charts.count() == 2
         for i, title in enumerate(["Funding gap per year over the draws",
                                    "Burden on the education budget over the draws"]):
             chart = charts.nth(i)
@@ -744,6 +746,30 @@ def test_the_risk_page_runs_and_draws_the_fan_charts(browser, server, workspace)
         assert "limit 5%" in _vega_text(charts.nth(1))
         _no_exception(pg)
         _screenshot(pg, "risk")
+    finally:
+        pg.context.close()
+
+
+def test_the_risk_page_draws_the_disbursement_at_risk_of_a_results_based_credit(browser, server):
+    """Issue 25: the bundled IDA Program-for-Results option's DLIs under risk: the Risk page draws, for each DLI,
+    what it earns on average over the draws and the disbursement at risk (dli_at_risk.csv)."""
+    from dfl_finance.app.charts import DLI_COLOURS
+
+    pg = _new_page(browser)
+    try:
+        _risk_run(pg, server, scenario="Rwanda: IDA Program-for-Results")
+        chart = pg.locator(".vega-embed").filter(has_text="disbursement at risk")
+        chart.first.wait_for()
+        chart.first.scroll_into_view_if_needed()
+        chart.first.locator("svg, canvas").first.wait_for()
+        text = _vega_text(chart.first)
+        assert "Results-based financing: disbursement at risk" in text
+        assert all(part in text for part in DLI_COLOURS), text  # the legend: earned on average, at risk
+        assert "ida DLI 1: connectivity" in text and "…" not in text  # one bar per DLI, its label whole
+        assert chart.first.evaluate("el => el.querySelectorAll('svg.marks path, svg.marks rect').length > 2")
+        pg.get_by_text("Each disbursement-linked indicator").first.wait_for()
+        _no_exception(pg)
+        _screenshot(pg, "risk-dli")
     finally:
         pg.context.close()
 

@@ -649,18 +649,18 @@ def dli_at_risk_chart(table: pd.DataFrame) -> alt.Chart:
                          "p5_text": format_money(float(r["earned_p5"]), cur)})
     df = pd.DataFrame(rows)
     chart: alt.Chart = alt.Chart(df).mark_bar().encode(
-        y=alt.Y("dli:N", title=None, sort=None),
+        y=alt.Y("dli:N", title=None, sort=None, axis=alt.Axis(labelLimit=360)),  # whole labels, never "connect…"
         x=alt.X("value_m:Q", title=f"Disbursement ({unit} millions)", stack="zero",
                 axis=alt.Axis(format=MONEY_FORMAT)),
         color=alt.Color("part:N", title=None, scale=alt.Scale(domain=list(DLI_COLOURS),
                                                              range=list(DLI_COLOURS.values())),
-                        legend=alt.Legend(orient="bottom")),
+                        legend=alt.Legend(orient="bottom", labelLimit=400)),
         order=alt.Order("part:N", sort="descending"),
         tooltip=[alt.Tooltip("dli:N", title="DLI"), alt.Tooltip("part:N", title="Part"),
                  alt.Tooltip("value_text:N", title="Amount"), alt.Tooltip("amount_text:N", title="Of the DLI's"),
                  alt.Tooltip("probability:Q", title="Probability earned", format=".0%"),
                  alt.Tooltip("p5_text:N", title="Earned, P5")],
-    ).properties(width=640, height=max(60, 28 * len(table)),
+    ).properties(width=640, height=alt.Step(30),  # a step per DLI: a fixed height squashes the bands in Streamlit
                  title="Results-based financing: disbursement at risk")
     return chart
 

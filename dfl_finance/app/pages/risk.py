@@ -333,12 +333,16 @@ gap_q = quantiles[(quantiles["metric"] == "total_gap") & (quantiles["statistic"]
 none = float((total_gap <= NO_GAP).mean()) if len(total_gap) else 0.0
 # a spike of draws without a gap would flatten the others: those are counted in words instead
 some = total_gap[total_gap > NO_GAP] if SPIKE <= none < 1 else total_gap
-st.altair_chart(gap_histogram(histogram(some), shown, det.get("total_gap"),
-                              float(gap_q.iloc[0]) if not gap_q.empty else None,
-                              title="Total funding gap in the draws that have one" if len(some) < len(total_gap)
-                              else None),
-                width="stretch", key="risk_histogram")
-st.caption("What no source pays over the plan, in each draw (bars: how many draws fall in each range). "
+if none < 1:  # every draw without a gap: one bar at 0 over a range of nothing says less than the words below
+    st.altair_chart(gap_histogram(histogram(some), shown, det.get("total_gap"),
+                                  float(gap_q.iloc[0]) if not gap_q.empty else None,
+                                  title="Total funding gap in the draws that have one" if len(some) < len(total_gap)
+                                  else None),
+                    width="stretch", key="risk_histogram")
+else:
+    st.markdown("**Total funding gap over the draws**")
+st.caption("What no source pays over the plan, in each draw" + (" (bars: how many draws fall in each range). "
+                                                                  if none < 1 else ": ")
            + (f"{none:.0%} of the draws have no gap and are not drawn; " if len(some) < len(total_gap) else
               f"{none:.0%} of the draws have no gap; " if none < 1 else "No draw has a gap.")
            + (f"the largest is {format_money(float(total_gap.max()), shown)}." if none < 1 else ""))
