@@ -655,7 +655,9 @@ def test_a_scenario_that_cannot_run_is_shown_with_its_error_and_the_others_work(
     at.multiselect(key="compare_pick").set_value([RWANDA, "Too large", IDA]).run()
     assert not at.exception
     assert "Too large" in _texts(at.error) and "too large to run" in _texts(at.error)
-    assert len(at.dataframe) == 1 and IDA in " ".join(at.dataframe[0].value.columns)
+    # the summary metrics of the two that run, and what their money buys (issue 25's outcomes table); not the third
+    assert len(at.dataframe) == 2 and IDA in " ".join(at.dataframe[0].value.columns)
+    assert set(at.dataframe[1].value["Scenario"]) == {RWANDA, IDA}
     at.switch_page(PAGES["export"]).run()
     at.multiselect(key="export_pick").set_value([RWANDA, "Too large"]).run()
     assert not at.exception
@@ -1192,7 +1194,8 @@ def test_compare_shows_p50_and_p90_of_the_scenarios_with_uncertain_inputs_on_req
     at.switch_page(PAGES["compare"]).run()
     at.multiselect(key="compare_pick").set_value([plain, IDA]).run()
     assert at.toggle(key="compare_risk").value is False  # off by default: no risk run
-    assert len(at.dataframe) == 1
+    # the summary metrics (no P50 or P90 columns) and the outcomes table
+    assert len(at.dataframe) == 2 and not any("P50" in " ".join(d.value.columns) for d in at.dataframe)
     at.toggle(key="compare_risk").set_value(True).run()
     assert not at.exception, at.exception
     assert not at.error, _texts(at.error)

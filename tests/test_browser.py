@@ -269,6 +269,29 @@ def test_compare_renders_charts(page, server):
     _screenshot(page, "compare")
 
 
+def test_compare_shows_what_the_money_buys_and_at_what_cost(page, server):
+    """Issue 25: the Compare page's outcomes table, each outcome at the plan's end and its cost per outcome, for each
+    scenario compared, as outcomes.csv and summary.csv give them."""
+    from dfl_finance.app.outcomes import outcome_table
+    from dfl_finance.outputs.result import concat_tables
+
+    _goto(page, f"{server}/compare")
+    page.get_by_text("What the money buys").first.wait_for()
+    page.get_by_text("What the money buys").first.scroll_into_view_if_needed()
+    shown = _grid(page.locator("[data-testid='stDataFrame']").filter(has_text="Cost per outcome").first,
+                  "rows => rows.some(r => r['Outcome'] === 'Teachers trained in data skills')")
+    assert list(shown.columns) == ["Outcome", "Scenario", "At the plan's end", "Cost per outcome"]
+    rwanda = ROOT / "scenarios" / "rwanda-ida-credit.toml"
+    res = run(load_scenario(rwanda))
+    tables = concat_tables([res.tables()])
+    expected = outcome_table(tables["outcomes"], tables["summary"], [res.name], {res.name: "RWF"})
+    mine = shown[shown["Scenario"] == res.name].reset_index(drop=True)
+    assert not expected.empty and len(mine) == len(expected)
+    assert mine.values.tolist() == expected.values.tolist()  # the same counts and costs as the tables
+    assert page.locator("[data-testid='stException']").count() == 0
+    _screenshot(page, "compare-outcomes")
+
+
 #: Counts the Vega charts the page draws from now on (a new ``svg.marks`` or ``canvas`` inside a ``.vega-embed``):
 #: Streamlit embeds a chart again when its element is replaced, and keeps it when its place and content are the same.
 _COUNT_CHARTS = """() => {

@@ -8,6 +8,7 @@ from dfl_finance.app import PAGES, state
 from dfl_finance.app.basis import scenarios_words
 from dfl_finance.app.charts import labels_of, regions_chart, table_currencies
 from dfl_finance.app.compute import checked_risk_tables, compare_charts_for, tables_by_name
+from dfl_finance.app.outcomes import outcome_table
 from dfl_finance.app.risk_export import file_settings, settings_words
 from dfl_finance.app.ui import price_basis, show_broken, show_failed
 from dfl_finance.app.uncertainty import MAX_APP_DRAWS, compare_quantiles, flat_words, has_draws
@@ -275,6 +276,14 @@ with st.container():  # notes shown or not: the chart below keeps its place
                    + "; ".join(f"{n}: {v:.2%} of GDP" for n, v in ppp.items()) + ".")
 st.subheader("Outcomes")
 st.altair_chart(charts["outcomes"], width="stretch", key="chart_outcomes")
+what = outcome_table(tables["outcomes"], tables["summary"], ordered, currencies)
+if not what.empty:
+    st.markdown("**What the money buys**")
+    st.dataframe(what, hide_index=True, key="compare_outcome_table", height="content")
+    st.caption("Each outcome at the end of the plan ([[programme.outcome]] of the programmes, counted cohort by "
+               "cohort for those trained, with attrition and refresher training) and its cost: the cost of the "
+               "programmes that produce it over the plan divided by it, in the price basis of the sidebar "
+               "(summary.csv's cost_per_<outcome>; docs/method.md, Outcomes and cost per outcome).")
 regions = tables.get("regions")
 if regions is not None and not regions.empty:  # only scenarios with [[region]] rows, own regions or a school table
     st.subheader("Cost by region")
