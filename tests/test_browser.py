@@ -939,7 +939,8 @@ def test_the_risk_page_draws_the_tornado_the_sobol_indices_and_the_stress_tests(
     pg = _new_page(browser)
     try:
         _risk_run(pg, server)
-        assert pg.locator(".vega-embed").count() == 3  # no sensitivity before the buttons
+        pg.get_by_text("No draw has a gap.").first.wait_for()  # (so no histogram)
+        assert pg.locator(".vega-embed").count() == 2  # no sensitivity before the buttons
         _click(pg, "Compute the tornado chart")
         chart = _chart(pg, "What moves the funding gap most")
         text = _vega_text(chart)
@@ -957,7 +958,7 @@ def test_the_risk_page_draws_the_tornado_the_sobol_indices_and_the_stress_tests(
         text = _vega_text(sobol)
         assert "First-order" in text and "Total" in text and ranked[0][:30] in text
         assert sobol.evaluate("el => el.querySelectorAll('svg.marks path').length >= 4")  # bars and intervals
-        assert pg.locator(".vega-embed").count() == 5
+        assert pg.locator(".vega-embed").count() == 4
 
         # the stress tests: the baseline and each stress that applies, with the change from the baseline
         pg.get_by_text("Stress tests", exact=True).scroll_into_view_if_needed()
@@ -1241,8 +1242,9 @@ def test_the_portfolio_page_runs_the_optimal_rule_a_floor_and_weights_on_the_gpe
         assert alloc["share"].tolist() == pytest.approx(shares, abs=0.01)  # what the page shows, it downloads
         # the fund's co-financing never adds to a need, and unlocks GPE money where GPE has room to match (Kenya's,
         # at the inputs' means; Rwanda's need is its whole gap)
-        unlocked = alloc["gap_before"] - alloc["need"]  # to the cent: the two are rounded apart
-        assert (unlocked >= -0.01).all() and (unlocked > 1.0).any()
+        # to a few cents: the two are rounded apart (each a sum of rounded amounts; 2 cents on Rwanda's)
+        unlocked = alloc["gap_before"] - alloc["need"]
+        assert (unlocked >= -0.05).all() and (unlocked > 1.0).any()
 
         # the portfolio file with these options
         raw = tomllib.loads(_download(pg, "The portfolio file with these options (TOML)", reruns=True).decode("utf-8"))

@@ -29,6 +29,7 @@ import pytest
 import tomli_w
 
 from dfl_finance.cli import main
+from dfl_finance.vocabulary import MILESTONES_MET, OUTCOME_MEASURES
 from tests.conftest import ROOT
 
 BUNDLED = sorted((ROOT / "scenarios").glob("*.toml"))
@@ -131,14 +132,19 @@ TEXT_COLUMNS = {"scenario", "pillar", "programme", "item", "cost_kind", "line_ki
                 "service_over_envelope", "ratio", "above_threshold", "measure",
                 "account", "gfs_class", "gfs_code", "financed_by", "charged_to",  # gfs.csv
                 "concessional", "source_currency",  # sources.csv
-                "economic_class", "cofog", "budget_type", "budget_code", "financed", "on_budget"}  # budget lines
+                "economic_class", "cofog", "budget_type", "budget_code", "financed", "on_budget",  # budget lines
+                "role", "region", "fiscal_year"}  # dli.csv, regions.csv, a table by fiscal year
 #: Columns that may be empty: the domestic envelope when no domestic source has a budget cap; in dsf.csv, what the
 #: profile does not know (the baseline, the threshold of an unknown capacity).
 MAY_BE_EMPTY = {("fiscal.csv", "domestic_envelope"), ("dsf.csv", "total"), ("dsf.csv", "threshold"),
                 ("dsf.csv", "headroom"),
                 # sources.csv: what does not apply to a kind of source (a domestic source's grant element, ...)
                 ("sources.csv", "committed"), ("sources.csv", "grant_element"), ("sources.csv", "pv_debt_service"),
-                ("sources.csv", "pv_new_external_debt")}
+                ("sources.csv", "pv_new_external_debt"),
+                # dli.csv: a result never reached has no year earned or paid
+                ("dli.csv", "earned_year"), ("dli.csv", "payment_year")} | {
+    # outcomes.csv: a programme that does not produce a measure (issue 25) has no value of it
+    ("outcomes.csv", m) for m in (*OUTCOME_MEASURES, MILESTONES_MET)}
 
 
 def _assert_finite_table(csv, text_columns=TEXT_COLUMNS, may_be_empty=frozenset()) -> pd.DataFrame:
