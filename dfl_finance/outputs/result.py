@@ -112,6 +112,8 @@ class Result:
     draw: int = 0  # the draw whose tables and summary this view gives
     #: what the views of one run (other draws, other bases) compute once and share
     shared: dict[tuple[str, str], dict[str, Floats]] = field(default_factory=dict, repr=False, compare=False)
+    #: the outcome measures of every draw (counts, the same in every basis), once computed: one for all views
+    shared_outcomes: list[Outcomes] = field(default_factory=list, repr=False, compare=False)
 
     @property
     def draws(self) -> int:
@@ -305,11 +307,15 @@ class Result:
             **measures,
         }, columns=TABLE_COLUMNS["outcomes"]))
 
-    @cached_property
+    @property
     def _outcomes(self) -> Outcomes:
-        """The outcome measures of every draw ([[programme.outcome]], [[programme.milestone]])."""
-        return programme_outcomes(self.scenario, self.sim.costs.reached, self.inputs.costs.driver_count,
-                                  self.inputs.costs.start_share, self.inputs.learners)
+        """The outcome measures of every draw ([[programme.outcome]], [[programme.milestone]]): counts, the same in
+        every price basis, so computed once for the run and its views in other bases and draws."""
+        if not self.shared_outcomes:
+            self.shared_outcomes.append(programme_outcomes(self.scenario, self.sim.costs.reached,
+                                                           self.inputs.costs.driver_count,
+                                                           self.inputs.costs.start_share, self.inputs.learners))
+        return self.shared_outcomes[0]
 
     def _outcome_metric_arrays(self) -> dict[str, Floats]:
         """(D,) each: ``cost_per_<measure>`` in the basis, the cost of the programmes that produce the measure (the
@@ -647,11 +653,23 @@ class Result:
         df["burden_share_expected"] = round_to(share, SHARE_DIGITS)
         return df
 
+    @property
+    def _all_executed(self) -> bool:
+        """Every source and every cost line is expected to spend all it plans (execution 1, the default)."""
+        sc = self.scenario
+        return all(budget.source_execution(x) == 1.0 for x in sc.source) and all(
+            budget.line_execution(c) == 1.0 for p in sc.programme for c in p.cost)
+
     def _execution_totals(self, factors: Floats, totals: dict[str, Floats]) -> dict[str, Floats]:
         """The summary's metrics on expected spending, (D,) each, from the rows as the fiscal table rounds them:
         ``total_domestic_expected``, ``total_gap_expected``, ``domestic_burden`` (as planned) and
         ``domestic_burden_expected`` (docs/method.md, *Budget execution*)."""
         Y, d = self.scenario.scenario.years, self.digits
+        if self._all_executed:  # every rate 1 (the default): what is expected is what is planned
+            planned = totals["total_domestic"] + totals["total_debt_service"] + totals["total_ppp_payments"]
+            return {"total_domestic_expected": totals["total_domestic"].copy(),
+                    "total_gap_expected": totals["total_gap"].copy(), "domestic_burden": planned,
+                    "domestic_burden_expected": planned.copy()}
         f = factors[:, :Y]
         exp = self._expected
         domestic = np.array([x.kind == "domestic" for x in self.scenario.source], dtype=bool)
