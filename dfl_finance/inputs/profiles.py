@@ -199,13 +199,7 @@ _Row = TypeVar("_Row")
 
 def parsed_rows(path: Path, parse: Callable[[dict[str, str]], _Row]) -> list[_Row]:
     """``parse(row)`` for every row of a CSV data file; a row it cannot parse is a DataError naming the line."""
-    out: list[_Row] = []
-    for lineno, row in enumerate(read_csv_rows(path), start=2):
-        try:
-            out.append(parse(row))
-        except (KeyError, ValueError, AttributeError, TypeError) as exc:
-            raise DataError(f"{path}:{lineno}: malformed row ({exc})") from exc
-    return out
+    return _parsed_group(path, list(enumerate(read_csv_rows(path), start=2)), parse)
 
 
 class Provenance(TypedDict):
@@ -241,7 +235,7 @@ class GroupedRows(Mapping[str, _Value]):
 
     def __init__(self, path: Path, parse: Callable[[str, list[tuple[int, dict[str, str]]]], _Value],
                  key: Callable[[str], str] = str.strip) -> None:
-        self._path, self._parse = path, parse
+        self._parse = parse
         self._values: dict[str, _Value] = {}
         try:
             text = path.read_text(encoding="utf-8")

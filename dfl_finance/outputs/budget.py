@@ -17,9 +17,7 @@ docs/method.md, *The MTEF and the budget submission*, states the rules.
 
 from __future__ import annotations
 
-import io
 import math
-import zipfile
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -30,7 +28,7 @@ from dfl_finance.engine.calendar import fiscal_first_year, fiscal_year_count, fi
 from dfl_finance.errors import OptionError
 from dfl_finance.inputs import budget
 from dfl_finance.inputs.mtef import fiscal_year_start_of
-from dfl_finance.outputs.export import FIXED_TIME, zip_files
+from dfl_finance.outputs.export import workbook_bytes
 from dfl_finance.outputs.rounding import add_up, round_to
 from dfl_finance.outputs.tables import columns
 from dfl_finance.vocabulary import BUDGET_TYPES, FINANCED, GAP, GFS_CLASSES, GFS_CODES, MTEF_YEARS, PRICE_BASES
@@ -368,7 +366,6 @@ def _write_sheet(ws: Worksheet, df: pd.DataFrame, money: set[str], digits: int, 
 def budget_xlsx_bytes(result: Result, mtef: pd.DataFrame) -> bytes:
     """budget.xlsx (:func:`budget_sheets`), the same bytes for the same tables."""
     from openpyxl import Workbook
-    from openpyxl.writer.excel import ExcelWriter
 
     sheets = budget_sheets(result, mtef)
     labels = list(dict.fromkeys(mtef["fiscal_year"]))
@@ -378,12 +375,7 @@ def budget_xlsx_bytes(result: Result, mtef: pd.DataFrame) -> bytes:
     frozen = {"README": "A2", "MTEF": "D2", "Split": "C2", "Codes": "C2", "Sources": "B2"}
     for name, df in sheets.items():
         _write_sheet(wb.create_sheet(name), df, money, result.digits, frozen[name])
-    wb.properties.creator = wb.properties.lastModifiedBy = "dfl-finance"
-    wb.properties.created = wb.properties.modified = FIXED_TIME
-    buf = io.BytesIO()
-    ExcelWriter(wb, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED)).save()  # unlike wb.save, keeps `modified`
-    with zipfile.ZipFile(buf) as written:
-        return zip_files({info.filename: written.read(info) for info in written.infolist()})
+    return workbook_bytes(wb)
 
 
 def overview(result: Result, mtef: pd.DataFrame) -> pd.DataFrame:

@@ -698,13 +698,20 @@ def xlsx_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
     """The workbook: a ``README`` sheet (what each sheet holds, its units, price basis and source), then a sheet
     per table (names cut to Excel's 31 characters). The same tables always give the same bytes."""
     from openpyxl import Workbook
-    from openpyxl.writer.excel import ExcelWriter
 
     wb = Workbook()
     wb.remove(wb.active)
     _add_sheet(wb, "README", _readme([name[:31] for name in sheets]), wrap=True)
     for name, df in sheets.items():
         _add_sheet(wb, name[:31], df)
+    return workbook_bytes(wb)
+
+
+def workbook_bytes(wb: Workbook) -> bytes:
+    """The bytes of the workbook ``wb``, the same for the same content: a fixed author and time, the zip entries in
+    a fixed order with fixed dates (:func:`zip_files`)."""
+    from openpyxl.writer.excel import ExcelWriter
+
     wb.properties.creator = wb.properties.lastModifiedBy = "dfl-finance"
     wb.properties.created = wb.properties.modified = FIXED_TIME
     buf = io.BytesIO()
