@@ -121,3 +121,27 @@ def pytest_collection_modifyitems(config, items):
         for mark in {"browser": ("browser", "slow"), "slow": ("slow",), "unit": ("unit",)}[name]:
             if not item.get_closest_marker(mark):
                 item.add_marker(mark)
+
+
+# ------------------------------------------------------------------------------------- the app in AppTest
+@pytest.fixture
+def workspace(tmp_path, monkeypatch):
+    """The app's workspace folder (DFL_FINANCE_WORKSPACE), empty, in the test's own temporary folder."""
+    monkeypatch.setenv("DFL_FINANCE_WORKSPACE", str(tmp_path / "workspace"))
+    return tmp_path / "workspace"
+
+
+@pytest.fixture
+def downloads(monkeypatch):
+    """The data of every download button drawn, by its key (AppTest does not keep the files)."""
+    import streamlit
+
+    got: dict[str, bytes] = {}
+    draw = streamlit.download_button
+
+    def capture(label, data, *args, **kwargs):
+        got[kwargs["key"]] = data
+        return draw(label, data, *args, **kwargs)
+
+    monkeypatch.setattr(streamlit, "download_button", capture)
+    return got

@@ -34,12 +34,6 @@ def _scope(name: str) -> str:
 SLUG = _scope(RWANDA)
 
 
-@pytest.fixture
-def workspace(tmp_path, monkeypatch):
-    monkeypatch.setenv("DFL_FINANCE_WORKSPACE", str(tmp_path / "workspace"))
-    return tmp_path / "workspace"
-
-
 def _app() -> AppTest:
     at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
     at.run()
@@ -1234,22 +1228,6 @@ def test_compare_shows_a_failed_risk_run_as_an_error(workspace, monkeypatch):
     table = _frame(at, f"2. {ida} (risk run failed)")
     assert list(table.columns) == ["Metric", "Unit", f"2. {ida} (risk run failed)",
                                    f"1. {plain} (baseline; no uncertain inputs)"]
-
-
-@pytest.fixture
-def downloads(monkeypatch):
-    """The data of every download button drawn, by its key (AppTest does not keep the files)."""
-    import streamlit
-
-    got: dict[str, bytes] = {}
-    draw = streamlit.download_button
-
-    def capture(label, data, *args, **kwargs):
-        got[kwargs["key"]] = data
-        return draw(label, data, *args, **kwargs)
-
-    monkeypatch.setattr(streamlit, "download_button", capture)
-    return got
 
 
 def test_the_export_includes_the_risk_tables_computed_on_the_risk_page(workspace, downloads):

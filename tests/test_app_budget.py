@@ -19,28 +19,6 @@ from tests.test_mtef import two_programmes  # noqa: E402
 pytestmark = pytest.mark.slow  # the app's pages in AppTest (as test_app.py)
 
 
-@pytest.fixture
-def workspace(tmp_path, monkeypatch):
-    monkeypatch.setenv("DFL_FINANCE_WORKSPACE", str(tmp_path / "workspace"))
-    return tmp_path / "workspace"
-
-
-@pytest.fixture
-def downloads(monkeypatch):
-    """The data of every download button drawn, by its key (AppTest does not keep the files)."""
-    import streamlit
-
-    got: dict[str, bytes] = {}
-    draw = streamlit.download_button
-
-    def capture(label, data, *args, **kwargs):
-        got[kwargs["key"]] = data
-        return draw(label, data, *args, **kwargs)
-
-    monkeypatch.setattr(streamlit, "download_button", capture)
-    return got
-
-
 def test_export_shows_the_mtef_table_and_downloads_the_budget_workbook(workspace, downloads):
     import tomlkit
 
