@@ -21,7 +21,9 @@ import numpy as np
 import pandas as pd
 
 from dfl_finance.engine.calendar import MONTHS, fiscal_year_label, fiscal_year_labels, to_fiscal_years
+from dfl_finance.engine.costs import whole_units
 from dfl_finance.engine.fiscal_years import dated_to_fiscal_years, stock_to_fiscal_years
+from dfl_finance.outputs.regions import regions_by_fiscal_year
 from dfl_finance.outputs.rounding import round_cumulative, round_to
 from dfl_finance.outputs.tables import FISCAL_NONZERO, FISCAL_RULES, FISCAL_YEAR, TABLES, fiscal_rule
 from dfl_finance.vocabulary import PRICE_DIGITS, SHARE_DIGITS, minor_unit_digits
@@ -45,9 +47,9 @@ class FiscalContext:
     months: Mapping[str, int]
     payment_months: Mapping[tuple[str, str], tuple[int, ...]] = field(default_factory=dict)
     before: Mapping[tuple[str, ...], Mapping[str, float]] = field(default_factory=dict)
-    #: Tables already by fiscal year by their own rule (regions.csv: its regions add up to the nation to the minor
-    #: unit, :meth:`~dfl_finance.outputs.result.Result.regions_fiscal_df`), used in place of the registry's rules.
-    own: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    #: Each (scenario, programme)'s national reach before the first year, in whole units: where regions.csv's reach
+    #: starts (:func:`~dfl_finance.outputs.regions.regions_by_fiscal_year`).
+    regions_before: Mapping[tuple[str, str], float] = field(default_factory=dict)
 
 
 def context_of(results: Sequence[Result]) -> FiscalContext:
@@ -56,6 +58,7 @@ def context_of(results: Sequence[Result]) -> FiscalContext:
     months: dict[str, int] = {}
     payment: dict[tuple[str, str], tuple[int, ...]] = {}
     before: dict[tuple[str, ...], dict[str, float]] = {}
+    regions_before: dict[tuple[str, str], float] = {}
     for res in results:
         sc, inp, d = res.scenario, res.inputs, res.draw
         months[sc.name] = sc.scenario.fiscal_year_start
@@ -63,6 +66,7 @@ def context_of(results: Sequence[Result]) -> FiscalContext:
             if spec.public and spec.source not in res.sim.ppp:
                 payment[(sc.name, sc.source[spec.source].id)] = spec.payment_months
         count, share = inp.costs.driver_count[d], inp.costs.start_share[d]
+        regions_before.update({(sc.name, p.id): float(b) for p, b in zip(sc.programme, whole_units(count * share))})
         for i, p in enumerate(sc.programme):
             units = float(np.floor(count[i] * share[i] + 1e-9))
             before[("outcomes", sc.name, p.id)] = {"reached": units, "reached_funded": units,
@@ -72,19 +76,28 @@ def context_of(results: Sequence[Result]) -> FiscalContext:
             for measure, start in res._outcomes.before.items():
                 if not np.isnan(start[d, i]):
                     before[("outcomes", sc.name, p.id)][measure] = float(start[d, i])
-    own = {"regions": pd.concat([res.regions_fiscal_df() for res in results], ignore_index=True)} if results else {}
-    return FiscalContext(months, payment, before, own)
+    return FiscalContext(months, payment, before, regions_before)
 
 
 def fiscal_tables(tables: Mapping[str, pd.DataFrame], context: FiscalContext) -> dict[str, pd.DataFrame]:
     """Every yearly table of ``tables`` by fiscal year (a ``fiscal_year`` column in place of ``year``); the others
     (summary, sources, comparison, ...) as they are."""
-    out = {name: (context.own[name] if name in context.own and "year" in df.columns else
-                  df if name not in FISCAL_RULES or "year" not in df.columns else fiscal_table(name, df, context))
+    out = {name: (df if name not in FISCAL_RULES or "year" not in df.columns else
+                  _regions(df, context) if name == "regions" else fiscal_table(name, df, context))
            for name, df in tables.items()}
     if "fiscal" in out and "debt_service" in tables and "fiscal" in FISCAL_RULES and "year" in tables["fiscal"]:
         out["fiscal"] = _fiscal_on_dates(tables["fiscal"], tables["debt_service"], out["fiscal"], context)
     return out
+
+
+def _regions(df: pd.DataFrame, context: FiscalContext) -> pd.DataFrame:
+    """regions.csv by each scenario's fiscal year, by its own rule (its regions add up to the nation to the minor
+    unit: :func:`~dfl_finance.outputs.regions.regions_by_fiscal_year`) rather than the registry's column rules."""
+    if df.empty:
+        return regions_by_fiscal_year(df, 1, 2)
+    return pd.concat([regions_by_fiscal_year(g, int(context.months.get(str(name), 1)), _digits(g),
+                                             dict(context.regions_before))
+                      for name, g in df.groupby("scenario", sort=False)], ignore_index=True)
 
 
 # ------------------------------------------------------------------------------------------------ one table

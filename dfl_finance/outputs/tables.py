@@ -720,7 +720,7 @@ FISCAL_RULES: dict[str, dict[str, str]] = {
     "dsf": {"plan": "mean", "total": "mean", "threshold": "mean", "headroom": "mean",
             "above_threshold": "any"},
     "incremental": {"delta": "sum:value-baseline_value"},
-    "regions": {"reach": "stock"},  # by its own rule in the commands (FiscalContext.own: the regions add up)
+    "regions": {"reach": "stock"},  # by its own rule (fiscal_view._regions: the regions add up to the nation)
 }
 #: Tables that keep only their non-zero rows (by this column) when written by fiscal year, as by calendar year.
 FISCAL_NONZERO = {"financing": "amount", "gfs": "amount"}
