@@ -108,6 +108,43 @@ def test_the_csv_writes_the_test_as_true_false_or_empty():
     assert [line.split(",")[7] for line in lines[1:]] == ["False", "True", ""]
 
 
+def _ppp_scenario(liability: str) -> object:
+    """A capex of 100 in 2026, in USD, paid by a PPP operator at a 0% return over 2 years, then the budget."""
+    raw = _one_year(100.0, []).model_dump(exclude_none=True)
+    raw["programme"][0]["cost"][0]["kind"] = "fixed_capex"
+    raw["source"] = [{"id": "op", "kind": "ppp", "eligible": ["a:capex"], "contract_years": 2, "return_rate": 0.0,
+                      "liability": liability, "priority": 0}, {"id": "mof", "kind": "domestic"}]
+    return scenario_from_dict(raw)
+
+
+def test_an_availability_ppp_owed_abroad_is_new_external_debt_by_hand():
+    """An availability PPP is public debt (GFSM 2014), external when it is owed in USD, so its capital counts in the
+    PV of new external debt, as a loan's does. The operator pays the capex of 100 in 2026; the government repays it
+    as a level annuity at the operator's 0% return over 2 years from 2027: 50 in 2027 and 50 in 2028. PV at 5% in
+    2026 of a tranche of 1: 0.5 / 1.05 + 0.5 / 1.05^2 = 0.476190 + 0.453515 = 0.929705, so the PV of new external
+    debt is 100 x 0.929705 = 92.97 USD. A user-pays PPP is a contingent liability, not debt: no PV of new debt."""
+    rows = run(_ppp_scenario("availability")).sources_df().set_index("source")
+    assert rows.loc["op", "disbursed"] == 100.0
+    assert rows.loc["op", "pv_new_external_debt"] == round(100 * (0.5 * V5 + 0.5 * V5 ** 2), 2) == 92.97
+    assert rows.loc["op", "pv_debt_service"] == round(50 * V10 + 50 * V10 ** 2, 2)  # at the scenario's 10%
+    users = run(_ppp_scenario("user_pays")).sources_df().set_index("source")
+    assert pd.isna(users.loc["op", "pv_new_external_debt"]) and users.loc["op", "pv_debt_service"] == 0.0
+
+
+def test_the_optimisers_pv_ceiling_counts_an_availability_ppp_as_the_table_does():
+    """The optimiser's ceiling on the PV of new external debt counts what sources.csv counts: with a ceiling of
+    46.485 USD (half of 92.97), the PPP may finance at most 46.485 / 0.929705 = 50 of the capex of 100 and the
+    budget pays the other 50; without the ceiling the PPP (cheaper at the scenario's 10% than paying now:
+    50 / 1.1 + 50 / 1.21 = 86.78 < 100) pays it all."""
+    sc = _ppp_scenario("availability")
+    assert optimise(sc).result.sources_df().set_index("source").loc["op", "disbursed"] == 100.0
+    unit = 0.5 * V5 + 0.5 * V5 ** 2
+    rows = optimise(sc, options_for(sc, max_pv_debt=50 * unit)).result.sources_df().set_index("source")
+    assert rows.loc["op", "disbursed"] == pytest.approx(50.0, abs=0.01)
+    assert rows.loc["mof", "disbursed"] == pytest.approx(50.0, abs=0.01)
+    assert rows.loc["op", "pv_new_external_debt"] == pytest.approx(50 * unit, abs=0.011)
+
+
 @settings(max_examples=40, deadline=None)
 @given(rate=st.floats(0.0, 0.05), grace=st.integers(0, 10), extra=st.integers(1, 30),
        repayment=st.sampled_from(["linear", "annuity"]), years=st.integers(1, 3),

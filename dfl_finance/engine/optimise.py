@@ -85,8 +85,8 @@ class ServiceSpec:
     pv_ahead: Floats | None = None  # (D, H, Y) PV at 5% at the end of year j of what one unit disbursed in t still
     # owes, in the loan's currency at current prices (the DSF's PV of debt)
     nominal: Floats | None = None  # (D, H) constant local prices -> the loan's currency at current prices
-    pv_new: Floats | None = None  # (D,) external loans: the PV at 5% of a tranche of 1 when it is disbursed, at most 1
-    # (:func:`~dfl_finance.engine.loans.pv_of_new_debt`), what a ceiling on the PV of new external debt counts
+    pv_new: Floats | None = None  # (D,) external loans and PPPs: the PV at 5% of a tranche of 1 when it is disbursed,
+    # at most 1 (:func:`~dfl_finance.engine.loans.pv_of_new_debt`), what a ceiling on the PV of new external debt counts
 
 
 @dataclass(frozen=True)
@@ -559,7 +559,7 @@ def service_specs(loans: list[tuple[Any, bool]], conversions: dict[bool | str, F
             fixed = cf * np.where(finite, commit, 0.0)[:, None] * in_window[None, :]
         payments = nominal * conv[:, None, :years] / conv[:, :, None]
         pv_ahead = pv_new = None
-        if is_loan and spec.external:
+        if spec.external:  # an external loan, or an availability PPP owed abroad (public external debt)
             pv_new = np.minimum(np.broadcast_to(pv_at_disbursement(spec.profile, spec.rate, spec.front_end_fee,
                                                                    payments_per_year=spec.payments_per_year),
                                                 (D,)), 1.0)
@@ -572,7 +572,7 @@ def service_specs(loans: list[tuple[Any, bool]], conversions: dict[bool | str, F
             to_usd = conversions[True]
             if pv_ahead is not None:
                 pv_ahead = pv_ahead * (to_usd / conv)[:, :, None]
-        out.append(ServiceSpec(spec.source, payments, fixed / conv, is_loan, external=bool(is_loan and spec.external),
+        out.append(ServiceSpec(spec.source, payments, fixed / conv, is_loan, external=bool(spec.external),
                                pv_ahead=pv_ahead, nominal=to_usd, pv_new=pv_new))
     return tuple(out)
 

@@ -502,9 +502,9 @@ class Result:
         written is at least :data:`~dfl_finance.vocabulary.CONCESSIONAL_GRANT_ELEMENT` (empty where it is);
         ``pv_debt_service``: PV at the scenario's discount rate of the debt service (a loan) or availability payments
         (a PPP), an amount of start_year, 0 for a grant, empty for domestic and the gap; ``pv_new_external_debt``:
-        for an external loan, its disbursements in USD at current prices times the PV of a tranche when disbursed,
-        at most its face value (:func:`~dfl_finance.engine.loans.pv_of_new_debt`), as the optimiser's
-        ``max_pv_debt`` counts it."""
+        for an external loan (or an availability PPP owed abroad), its disbursements in USD at current prices times
+        the PV of a tranche when disbursed, at most its face value (:func:`~dfl_finance.engine.loans.pv_of_new_debt`),
+        as the optimiser's ``max_pv_debt`` counts it."""
         sc, d, Y = self.scenario, self.draw, self.scenario.scenario.years
         src = self.inputs.sources
         S = len(sc.source)
@@ -514,7 +514,8 @@ class Result:
             _rows_added_up(self.sim.allocation.gap[d:d + 1], f[:, :, None], self.digits, (1, 2))]), self.digits)
         if self.sim.results_paid.any():  # what sources pay against results ([[source.dli]]): dli.csv's received
             paid[:S] = round_to(paid[:S] + self._reimbursed(self._factors[d:d + 1], d)[0], self.digits)
-        specs = {s.source: s for s in self.inputs.loans}
+        # external loans, and availability PPPs owed abroad (public external debt, GFSM 2014: *Who bears the risk*)
+        specs = {s.source: s for s in [*self.inputs.loans, *self.inputs.ppps]}
         users_pay = self._users_pay
         nan = math.nan
         committed, grant, pv_service, pv_new = (np.full(S + 1, nan) for _ in range(4))
@@ -538,7 +539,8 @@ class Result:
             if spec is not None and spec.external:
                 # in USD (a loan in another currency too: the same PV, converted at the year's rate)
                 to_usd = spec.usd or spec.currency is not None
-                nominal = self.sim.debt[i].disbursed[d:d + 1, :Y] * self.inputs.conversion(to_usd)[d:d + 1, :Y]
+                owed = self.sim.debt[i] if i in self.sim.debt else self.sim.ppp[i]
+                nominal = owed.disbursed[d:d + 1, :Y] * self.inputs.conversion(to_usd)[d:d + 1, :Y]
                 unit = pv_at_disbursement(spec.profile[d], float(spec.rate[d]), spec.front_end_fee,
                                           payments_per_year=spec.payments_per_year)
                 pv_new[i] = float(pv_of_new_debt(nominal, unit)[0])

@@ -223,8 +223,9 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         _amount("pv_debt_service", "PV at the scenario's discount rate of what the country pays on a loan or PPP; "
                                    "0 for a grant"),
         _text("price_basis"), _text("source_currency", "the currency the source pays in"),
-        _usd("pv_new_external_debt", note="an external loan's disbursements, each at its PV at 5% when it is "
-                                          "disbursed: what a ceiling on the PV of new external debt counts")),
+        _usd("pv_new_external_debt", note="an external loan's disbursements (an availability PPP's capex owed "
+                                          "abroad), each at its PV at 5% when it is disbursed: what a ceiling on "
+                                          "the PV of new external debt counts")),
         "Every source of finance over the plan: its commitment, what it paid, its grant element and whether it is "
         "concessional (the IMF's 35% test), the PV of its debt service and the PV of the new external debt it adds",
         "committed, disbursed, pv_debt_service: in the price_basis and currency columns; grant_element: share; "
