@@ -49,3 +49,13 @@ def test_a_standard_deviation_beyond_the_fields_bound_is_not_defaulted():
     sc = parse_scenario(country_scenario("TLS"))
     assert sc.debt.sd is not None and sc.debt.sd.exports_growth is None
     assert sc.debt.sd.gdp_growth == prof.number("gdp_growth_sd")
+
+
+def test_new_country_writes_the_profiles_standard_deviations_with_their_source():
+    """`dfl-finance new --country RWA` writes [debt.sd] with each value's source in a comment; a country without
+    them (Eritrea: fewer than ten years of growth, no exports) gets no [debt.sd] table."""
+    text = country_scenario("RWA")
+    assert "[debt.sd]" in text and "gdp_growth = 0.0375" in text and "exports_growth = 0.1932" in text
+    assert "profile RWA.gdp_growth_sd (2025)" in text
+    assert parse_scenario(text).debt.sd.exports_growth == pytest.approx(0.1932)
+    assert "[debt.sd]" not in country_scenario("ERI")
