@@ -502,3 +502,22 @@ def test_the_shipped_profiles_give_the_standard_deviations_where_ten_years_exist
             assert by[(iso3, field)]["placeholder"] == "false" and "2016-2025" in by[(iso3, field)]["source"]
     assert not {("ERI", "gdp_growth_sd"), ("SSD", "gdp_growth_sd"), ("YEM", "gdp_growth_sd"),
                 ("NGA", "exports_growth_sd")} & set(by)
+
+
+def test_the_private_shares_scope_the_counts_to_public_schools(raw):
+    """With the private shares of enrolment of the counts' year (2022) the counts become PUBLIC, level by level:
+    learners 6e6 x (1 - 10%) + 2e6 x (1 - 25%) = 5.4e6 + 1.5e6 = 6.9e6; teachers, split as the pupils (the WDI has
+    no private share of teachers; confidence M), 1.2e5 x 0.9 + 8e4 x 0.75 = 1.08e5 + 6e4 = 1.68e5. Without a share
+    of that year the counts stay public and private (the test above)."""
+    path = raw / "raw" / "wdi" / "WDICSV_slice.csv"
+    extra = {"SE.PRM.ENRL": 6e6, "SE.SEC.ENRL": 2e6, "SE.PRM.TCHR": 1.2e5, "SE.SEC.TCHR": 8e4,
+             "SE.PRM.PRIV.ZS": 10.0, "SE.SEC.PRIV.ZS": 25.0}
+    with path.open("a", encoding="utf-8") as fh:
+        for code, v in extra.items():
+            fh.write(",".join(["AAA", "AAA", code, code, *[""] * 7, str(v), *[""] * 3]) + "\n")  # 2022 of 2015-2025
+    b, _ = _built(raw)
+    learners, teachers = b[("AAA", "learners")], b[("AAA", "teachers")]
+    assert (learners["value"], learners["year"], learners["placeholder"]) == ("6900000", "2022", "false")
+    assert "PUBLIC schools" in learners["source"] and "SE.SEC.PRIV.ZS" in learners["source"]
+    assert (teachers["value"], teachers["confidence"]) == ("168000", "M")
+    assert "split between public and private schools as the pupils are" in teachers["source"]
