@@ -433,3 +433,91 @@ def test_every_profile_fills_a_plan_that_validates_and_runs(tmp_path):
                         .replace('currency = "KES"', f'currency = "{prof.currency}"'), encoding="utf-8")
         total = run(load_scenario(path)).summary()["total_cost"]
         assert np.isfinite(total) and total > 0, iso3
+
+
+# -- the LIC-DSF stress tests' standard deviations (issue 22) --------------------------------------------------------
+
+def test_a_standard_deviation_of_a_hand_made_ten_year_series_by_hand():
+    """Real growth 2015-2025: 50% (2015), then 5, 7, 3, 5, 7, 3, 5, 7, 3, 5% (2016-2025). The last ten years are
+    2016-2025 (the 50% of 2015 is left out). Their mean is (4 x 5 + 3 x 7 + 3 x 3) / 10 = 50 / 10 = 5%; the deviations
+    are 0 (four times), +2 points (three) and -2 points (three): the sum of squares 6 x 0.02^2 = 0.0024. The SAMPLE
+    variance divides by n - 1 = 9: 0.0024 / 9 = 0.000266667, its root 0.0163299 (the population one, / 10, would give
+    0.0154919: the sample one is used, ten years being a sample of the variable's history)."""
+    series = {2015: 0.50, **{2016 + i: v for i, v in enumerate([0.05, 0.07, 0.03, 0.05, 0.07, 0.03, 0.05, 0.07,
+                                                                     0.03, 0.05])}}
+    sd, years = bp.historical_sd(series)
+    assert sd == pytest.approx(0.0163299, abs=1e-7) and years == list(range(2016, 2026))
+    assert bp.historical_sd({y: v for y, v in series.items() if y >= 2017}) is None  # nine years: none
+
+
+@given(st.lists(st.floats(min_value=-0.5, max_value=0.5), min_size=10, max_size=14),
+       st.floats(min_value=-0.2, max_value=0.2), st.floats(min_value=0.1, max_value=3.0))
+def test_a_standard_deviation_ignores_the_level_and_scales_with_the_series(values, shift, scale):
+    """Adding a constant leaves the standard deviation as it is; multiplying the series by k multiplies it by k."""
+    series = {2000 + i: v for i, v in enumerate(values)}
+    sd, _ = bp.historical_sd(series)
+    moved, _ = bp.historical_sd({y: v + shift for y, v in series.items()})
+    scaled, _ = bp.historical_sd({y: v * scale for y, v in series.items()})
+    assert sd >= 0 and moved == pytest.approx(sd, abs=1e-9) and scaled == pytest.approx(sd * scale, abs=1e-9)
+
+
+def _replace_rows(path: Path, rows: dict[tuple[str, str], list[float | None]]) -> None:
+    """The slice (years 2015-2025) with the rows of (country, code) in ``rows`` replaced or added."""
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines()
+             if (line.split(",")[1], line.split(",")[3]) not in rows]
+    for (iso3, code), values in rows.items():
+        lines.append(",".join([iso3, iso3, code, code, *("" if v is None else repr(v) for v in values)]))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_the_build_gives_the_standard_deviations_of_growth_and_of_exports_in_usd(raw):
+    """AAA's real growth 2015-2025 is the series above (%, as the WDI gives it): gdp_growth_sd 0.0163 (2016-2025,
+    year 2025). CCC's GDP is USD 1e9 every year and its exports 20% of it in 2015, then 10% more and 10% less in
+    turn (22, 19.8, 21.78, ...% of GDP): the ten growth rates 2016-2025 are +0.1, -0.1, ... (mean 0, sum of squares
+    10 x 0.01 = 0.1, sample variance 0.1 / 9 = 0.011111): exports_growth_sd = 0.105409 -> 0.1054. AAA has one year of
+    exports and CCC one of growth: no row (fewer than ten years: the stress test does not apply)."""
+    shares = [20.0]
+    for i in range(10):
+        shares.append(shares[-1] * (1.1 if i % 2 == 0 else 0.9))
+    _replace_rows(raw / "raw" / "wdi" / "WDICSV_slice.csv", {
+        ("AAA", "NY.GDP.MKTP.KD.ZG"): [50.0, 5.0, 7.0, 3.0, 5.0, 7.0, 3.0, 5.0, 7.0, 3.0, 5.0],
+        ("CCC", "NY.GDP.MKTP.CD"): [1e9] * 11,
+        ("CCC", "NE.EXP.GNFS.ZS"): shares,
+    })
+    b, _ = _built(raw)
+    row = b[("AAA", "gdp_growth_sd")]
+    assert (row["value"], row["unit"], row["year"], row["placeholder"]) == ("0.0163", "1/yr", "2025", "false")
+    assert "2016-2025" in row["source"] and "NY.GDP.MKTP.KD.ZG" in row["source"] and "sample" in row["source"]
+    row = b[("CCC", "exports_growth_sd")]
+    assert (row["value"], row["year"]) == ("0.1054", "2025") and "NE.EXP.GNFS.ZS x NY.GDP.MKTP.CD" in row["source"]
+    assert ("AAA", "exports_growth_sd") not in b and ("CCC", "gdp_growth_sd") not in b
+
+
+def test_the_shipped_profiles_give_the_standard_deviations_where_ten_years_exist(shipped):
+    """Rwanda's and Kenya's rows (WDI 2016-2025); Eritrea, South Sudan and Yemen have fewer than ten years of growth,
+    and the mirror has no exports for Nigeria: no row."""
+    by = {(r["iso3"], r["field"]): r for r in shipped}
+    for iso3 in ("RWA", "KEN"):
+        for field in ("gdp_growth_sd", "exports_growth_sd"):
+            assert by[(iso3, field)]["placeholder"] == "false" and "2016-2025" in by[(iso3, field)]["source"]
+    assert not {("ERI", "gdp_growth_sd"), ("SSD", "gdp_growth_sd"), ("YEM", "gdp_growth_sd"),
+                ("NGA", "exports_growth_sd")} & set(by)
+
+
+def test_the_private_shares_scope_the_counts_to_public_schools(raw):
+    """With the private shares of enrolment of the counts' year (2022) the counts become PUBLIC, level by level:
+    learners 6e6 x (1 - 10%) + 2e6 x (1 - 25%) = 5.4e6 + 1.5e6 = 6.9e6; teachers, split as the pupils (the WDI has
+    no private share of teachers; confidence M), 1.2e5 x 0.9 + 8e4 x 0.75 = 1.08e5 + 6e4 = 1.68e5. Without a share
+    of that year the counts stay public and private (the test above)."""
+    path = raw / "raw" / "wdi" / "WDICSV_slice.csv"
+    extra = {"SE.PRM.ENRL": 6e6, "SE.SEC.ENRL": 2e6, "SE.PRM.TCHR": 1.2e5, "SE.SEC.TCHR": 8e4,
+             "SE.PRM.PRIV.ZS": 10.0, "SE.SEC.PRIV.ZS": 25.0}
+    with path.open("a", encoding="utf-8") as fh:
+        for code, v in extra.items():
+            fh.write(",".join(["AAA", "AAA", code, code, *[""] * 7, str(v), *[""] * 3]) + "\n")  # 2022 of 2015-2025
+    b, _ = _built(raw)
+    learners, teachers = b[("AAA", "learners")], b[("AAA", "teachers")]
+    assert (learners["value"], learners["year"], learners["placeholder"]) == ("6900000", "2022", "false")
+    assert "PUBLIC schools" in learners["source"] and "SE.SEC.PRIV.ZS" in learners["source"]
+    assert (teachers["value"], teachers["confidence"]) == ("168000", "M")
+    assert "split between public and private schools as the pupils are" in teachers["source"]

@@ -196,6 +196,32 @@ def read_redenominations(path: Path) -> dict[str, int]:
     return out
 
 
+#: The years of history over which the LIC-DSF stress tests' standard deviations are taken (the Guidance Note's
+#: 10-year history); a country with fewer has none.
+SD_YEARS = 10
+
+
+def historical_sd(series: dict[int, float], n: int = SD_YEARS) -> tuple[float, list[int]] | None:
+    """The sample standard deviation (divisor n - 1) of the last ``n`` years a series has, with those years; None
+    when it has fewer than ``n``. The sample one, because ten years are a sample of the variable's history used to
+    estimate how far it moves, not the whole population of its years (statistics.stdev).
+
+    >>> historical_sd({2015 + i: v for i, v in enumerate([0.1, 0.3, 0.5])}, n=3)
+    (0.2, [2015, 2016, 2017])
+    """
+    years = sorted(series)[-n:]
+    if len(years) < n:
+        return None
+    return statistics.stdev([series[y] for y in years]), years
+
+
+def _years_words(years: list[int]) -> str:
+    """'2016-2025' for a run of years, else the years listed."""
+    if years == list(range(years[0], years[-1] + 1)):
+        return f"{years[0]}-{years[-1]}"
+    return ", ".join(map(str, years))
+
+
 def _fmt(x: float) -> str:
     """A number as text: integers without decimals, others to 6 significant digits."""
     if abs(x) >= 1000 or x == int(x):
@@ -430,6 +456,37 @@ class Builder:
                or self._public_expenditure(iso3, cur, edu))
         if pub is not None:
             add(*pub)
+        for sd_row in self._sd_rows(iso3):  # the LIC-DSF stress tests' standard deviations ([debt.sd])
+            add(*sd_row)
+        return out
+
+    def exports_usd(self, iso3: str) -> dict[int, float]:
+        """Exports of goods and services in current USD by year: NE.EXP.GNFS.ZS / 100 x NY.GDP.MKTP.CD, the years
+        both have (the WDI's NE.EXP.GNFS.CD itself is not in the mirror read here)."""
+        share, gdp = self.s("NE.EXP.GNFS.ZS").values.get(iso3, {}), self.s("NY.GDP.MKTP.CD").values.get(iso3, {})
+        return {y: share[y] / 100 * gdp[y] for y in share if y in gdp}
+
+    def _sd_rows(self, iso3: str) -> list[tuple[str, str, str, int | None, str, str, bool]]:
+        """``gdp_growth_sd`` and ``exports_growth_sd``: the sample standard deviation of real GDP growth
+        (NY.GDP.MKTP.KD.ZG) and of the growth of exports in USD over the last SD_YEARS years the slice has
+        (:func:`historical_sd`); a country with fewer years has no row (the stress test then does not apply)."""
+        out: list[tuple[str, str, str, int | None, str, str, bool]] = []
+        growth = {y: v / 100 for y, v in self.s("NY.GDP.MKTP.KD.ZG").values.get(iso3, {}).items()}
+        exports = self.exports_usd(iso3)
+        x_growth = {y: exports[y] / exports[y - 1] - 1 for y in exports if y - 1 in exports and exports[y - 1] > 0}
+        for field, series, what in (
+                ("gdp_growth_sd", growth, f"real GDP growth ({WDI}: NY.GDP.MKTP.KD.ZG, {iso3}"),
+                ("exports_growth_sd", x_growth, f"the growth of exports of goods and services in USD ({WDI}: "
+                 f"NE.EXP.GNFS.ZS x NY.GDP.MKTP.CD, {iso3}, each year over the year before")):
+            sd = historical_sd(series)
+            if sd is None:
+                continue
+            value, years = sd
+            out.append((field, _fmt(round(value, 4)), "1/yr", years[-1],
+                        f"Derived: the sample standard deviation (n - 1) of {what}, the {len(years)} years "
+                        f"{_years_words(years)}): the historical standard deviation of the LIC-DSF standardised "
+                        "stress tests (IMF-World Bank, Guidance Note on the Bank-Fund Debt Sustainability Framework "
+                        "for Low Income Countries, 2018: a 10-year history)", "M", False))
         return out
 
     def _income(self, iso3: str) -> str:

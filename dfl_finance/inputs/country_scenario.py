@@ -413,6 +413,14 @@ def country_scenario(iso3: str, plan: Sequence[str] | None = None, start_year: i
         debt.note("the debt-sustainability view (dsf.csv): amounts in USD, from the profile")
         for field, (value, source) in filled["debt"].items():
             debt.put(field, value, _said(profile, str(source), field=field))
+        sd_filled = profile.debt_sd()
+        if sd_filled:  # the LIC-DSF stress tests' standard deviations (what loading the file would fill anyway)
+            sd = doc.table("debt.sd")
+            sd.note("the LIC-DSF standardised stress tests' standard deviations (dfl-finance stress), from the "
+                    "profile; the primary balance and other flows have no public series here: give them to run "
+                    "those tests")
+            for field, (value, source) in sd_filled.items():
+                sd.put(field, value, _said(profile, source))
 
     doc.section("the plan: the three pillars (connectivity; data systems: EMIS and devices; data skills and "
                 "governance), programme templates of data/templates.toml, their unit costs and sources in each cost "

@@ -231,6 +231,9 @@ WDI_CODES: dict[str, tuple[str, float, str]] = {
 WDI_REVENUE, WDI_GDP_LCU, WDI_EDU_GDP, WDI_EDU_GOV = ("GC.REV.XGRT.GD.ZS", "NY.GDP.MKTP.CN", "SE.XPD.TOTL.GD.ZS",
                                                       "SE.XPD.TOTL.GB.ZS")
 WDI_LEARNERS, WDI_TEACHERS = ("SE.PRM.ENRL", "SE.SEC.ENRL"), ("SE.PRM.TCHR", "SE.SEC.TCHR")
+#: The private shares of primary and secondary enrolment (% of the level's total): with both, of the counts' year,
+#: the counts are scoped to PUBLIC schools, ``count x (1 - share / 100)`` level by level (issue 23's scope).
+WDI_PRIVATE = ("SE.PRM.PRIV.ZS", "SE.SEC.PRIV.ZS")
 WDI_DEBT_STOCK = "DT.DOD.DPPG.CD"
 _WDI_HEADER = ("Country Name", "Country Code", "Indicator Name", "Indicator Code")
 _WDI_EXPECTED = ("a World Bank WDI/EdStats CSV: the bulk file (WDICSV.csv) with the header \"Country Name\", "
@@ -311,7 +314,9 @@ def read_wdi(path: str | Path, iso3: str, *, currency: str | None = None, vintag
     ``public_expenditure = education_budget / (SE.XPD.TOTL.GB.ZS / 100)`` in the same year (so that the profile's
     education share of public expenditure is the published one); ``learners = SE.PRM.ENRL + SE.SEC.ENRL`` and
     ``teachers = SE.PRM.TCHR + SE.SEC.TCHR`` (primary + secondary, public and private) in the latest year both
-    have; ``pv_external_debt`` = ``DT.DOD.DPPG.CD``, the face value of PPG external debt, a proxy that overstates
+    have, scoped to public schools where the file has both private shares of enrolment (``SE.PRM.PRIV.ZS``,
+    ``SE.SEC.PRIV.ZS``) of that year: each level's count x (1 - its share / 100), the teachers split as the pupils;
+    ``pv_external_debt`` = ``DT.DOD.DPPG.CD``, the face value of PPG external debt, a proxy that overstates
     the present value of concessional debt (confidence L).
     """
     table = read_wdi_table(path, iso3)
@@ -371,6 +376,18 @@ def read_wdi(path: str | Path, iso3: str, *, currency: str | None = None, vintag
         year = _latest_common(*(data.get(c, {}) for c in codes))
         if year is None:
             missing[name] = f"{' and '.join(codes)} have no common year"
+            continue
+        private = [data.get(c, {}).get(year) for c in WDI_PRIVATE]
+        if all(p is not None and 0 <= p <= 100 for p in private):
+            shares = [float(p) for p in private if p is not None]
+            value = sum(data[c][year] * (1 - sh / 100) for c, sh in zip(codes, shares))
+            rows.append(ProfileRow(
+                iso3, country, name, value, name, year, source(
+                    (*codes, *WDI_PRIVATE), year, f"; primary + secondary {scope} in PUBLIC schools: each level's "
+                    f"count x (1 - its private share of enrolment: {shares[0]:g}%, {shares[1]:g}%)" + (
+                        "; the teachers are assumed split between public and private schools as the pupils are "
+                        "(the WDI gives no private share of teachers)" if name == "teachers" else "")),
+                "M" if name == "teachers" else "H"))
             continue
         rows.append(ProfileRow(iso3, country, name, sum(data[c][year] for c in codes), name, year,
                                source(codes, year, f"; primary + secondary {scope}, public and private"), "H"))

@@ -313,7 +313,9 @@ ShockValue = Annotated[float, Field(ge=-1.0, le=1.0)]
 
 class DebtSd(_Model):
     """``[debt.sd]``: the historical standard deviations the LIC-DSF standardised stress tests shock by (from the
-    country's DSA or its own history). A test whose standard deviation is not given does not apply, and says why."""
+    country's DSA or its own history). Where the file gives none, real GDP growth and exports take the country
+    profile's (``gdp_growth_sd``, ``exports_growth_sd``: the last 10 years of the WDI). A test whose standard deviation
+    is not given does not apply, and says why."""
 
     gdp_growth: float | None = _field(None, description="Real GDP growth", unit="1/yr", gt=0.0, le=1.0)
     exports_growth: float | None = _field(None, description="Growth of exports of goods and services in USD",

@@ -38,6 +38,9 @@ BUDGET_FIELDS = {"total": "education_budget", "non-wage": "education_budget_non_
 #: Profile field of the externally financed projects inside the total education budget (``[context]
 #: budget_external``, netted out unless ``budget_gross``; docs/method.md, *The budget net of external projects*).
 BUDGET_EXTERNAL = "education_budget_external"
+#: ``[debt.sd]`` field -> the profile field that fills it where the file gives none (the LIC-DSF stress tests'
+#: historical standard deviations, built from the WDI history: docs/method.md, *Stress tests*).
+SD_FIELDS = {"gdp_growth": "gdp_growth_sd", "exports_growth": "exports_growth_sd"}
 #: Profile field -> the field of [debt] it fills, where the names differ.
 _DEBT_PROFILE_FIELD = {"capacity": "dsf_capacity"}
 
@@ -163,6 +166,16 @@ class CountryProfile:
         if fy is not None and not fy.placeholder and not isinstance(fy.value, str):
             # the government's fiscal year, where a public source gives it (a placeholder January is the default)
             out["scenario"] = {"fiscal_year_start": (int(float(fy.value)), "fiscal_year_start")}
+        return out
+
+    def debt_sd(self) -> dict[str, tuple[float, str]]:
+        """The ``[debt.sd]`` standard deviations the profile gives: ``{field: (value, profile field)}``, only those
+        within the field's bounds (above 0, at most 1: Timor-Leste's 275% for its exports is left to the file)."""
+        out: dict[str, tuple[float, str]] = {}
+        for field, name in SD_FIELDS.items():
+            value = self.number(name)
+            if value is not None and 0.0 < value <= 1.0:
+                out[field] = (value, name)
         return out
 
     def education_share(self) -> float | None:

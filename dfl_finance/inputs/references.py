@@ -63,7 +63,20 @@ def apply_country_profile(raw: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(given, dict):
             continue  # pydantic reports the wrong type
         out[table] = {**{k: v for k, (v, _) in values.items()}, **given}
-    return out
+    return _profile_sd(out, profiles[country])
+
+
+def _profile_sd(raw: dict[str, Any], profile: CountryProfile) -> dict[str, Any]:
+    """Fill ``[debt.sd]`` fields the file does not give from the profile's historical standard deviations
+    (:meth:`CountryProfile.debt_sd`), where the scenario has a ``[debt]`` table; the file's own win, field by
+    field."""
+    debt, filled = raw.get("debt"), profile.debt_sd()
+    if not isinstance(debt, dict) or not filled:
+        return raw
+    given = debt.get("sd", {})
+    if not isinstance(given, dict):
+        return raw  # pydantic reports the wrong type
+    return {**raw, "debt": {**debt, "sd": {**{k: v for k, (v, _) in filled.items()}, **given}}}
 
 
 def profile_defaults(raw: dict[str, Any], profile: CountryProfile) -> dict[str, dict[str, tuple[object, str]]]:

@@ -13,6 +13,7 @@ from dfl_finance.inputs.profiles import (
     DEBT_FIELDS,
     MACRO_FIELDS,
     PUBLIC_EXPENDITURE,
+    SD_FIELDS,
     TEXT_FIELDS,
     bundled_scenarios_dir,
     data_dir,
@@ -45,7 +46,8 @@ KNOWN_UNITS = {
 PROFILE_FIELDS = (set(CONTEXT_FIELDS) | {"connected_share", *TEXT_FIELDS}
                   | set(BUDGET_FIELDS.values()) | set(MACRO_FIELDS) | set(DEBT_FIELDS) - {"capacity"}
                   | {PUBLIC_EXPENDITURE, BUDGET_EXTERNAL}
-                  | {"fiscal_year_start", "education_wage_share"})  # built by dfl_finance.inputs.build_profiles
+                  | {"fiscal_year_start", "education_wage_share"}  # built by dfl_finance.inputs.build_profiles
+                  | set(SD_FIELDS.values()))  # the LIC-DSF stress tests' standard deviations ([debt.sd])
 #: The values a text field of a profile may take.
 TEXT_VALUES = {"currency": CURRENCIES, "dsf_capacity": set(DEBT_CAPACITIES), "debt_risk": set(DEBT_RISKS),
                "income_group": set(INCOME_GROUPS), "lending_category": set(LENDING_CATEGORIES)}
