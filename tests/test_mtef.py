@@ -327,6 +327,17 @@ def test_budget_command_writes_the_csv_the_workbook_and_the_manifest(tmp_path, c
     printed = capsys.readouterr().out
     assert "2026/27" in printed and "over ceiling" in printed and "wrote 3 files" in printed
     assert main(["verify", str(out)]) == 0
+    # a budget submission is in current prices: nominal-lcu unless --basis says otherwise
+    assert set(csv["price_basis"]) == {"nominal-lcu"} and meta["price_basis"] == "nominal-lcu"
+    assert "current prices of each year" in printed
+    assert main(["budget", str(f), "--out", str(tmp_path / "real"), "--basis", "real-lcu"]) == 0
+    assert set(pd.read_csv(tmp_path / "real" / "mtef.csv")["price_basis"]) == {"real-lcu"}
+
+
+def test_budget_help_says_the_default_is_current_prices(capsys):
+    with pytest.raises(SystemExit):
+        main(["budget", "--help"])
+    assert "default: nominal-lcu, current prices" in " ".join(capsys.readouterr().out.split())
 
 
 def test_budget_command_refuses_bad_input_with_exit_2(tmp_path, capsys):
