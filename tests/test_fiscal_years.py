@@ -358,3 +358,21 @@ def test_incremental_places_the_debt_service_of_the_option_and_of_its_baseline_o
     fiscal = pd.read_csv(tmp_path / "out" / "fiscal.csv", dtype={"fiscal_year": str}).set_index("fiscal_year")
     debt = inc[inc["measure"] == "debt_service"].set_index("fiscal_year")["value"]
     assert debt.tolist() == fiscal["debt_service"].reindex(debt.index).tolist()
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.sampled_from(BUNDLED), st.integers(2, 12))
+def test_gfs_adds_up_to_the_fiscal_tables_interest_and_amortisation_by_fiscal_year(path, month):
+    """Any bundled scenario, any fiscal year start: by fiscal year gfs.csv's interest and amortisation rows add up to
+    fiscal.csv's interest and amortisation columns (both on the loans' dates), and every row of gfs.csv is non-zero."""
+    sc = apply_overrides(load_scenario(path), {"scenario.fiscal_year_start": month})
+    res = run(sc)
+    fy = fiscal_tables(res.tables(), context_of([res]))
+    gfs, fiscal = fy["gfs"], fy["fiscal"].set_index("fiscal_year")
+    assert (gfs["amount"] != 0.0).all()
+    for cls, column in (("interest", "interest"), ("amortisation", "amortisation")):
+        rows = gfs[gfs["gfs_class"] == cls]
+        by_year = rows.groupby("fiscal_year")["amount"].sum()
+        expected = fiscal[column].reindex(by_year.index)
+        parts = rows.groupby(["financed_by", "charged_to"]).ngroups  # each part rounded: a minor unit (<= 1) apiece
+        assert by_year.to_numpy() == pytest.approx(expected.to_numpy(), abs=parts + 1e-6), (cls, month)
