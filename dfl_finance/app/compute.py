@@ -172,15 +172,19 @@ def tables_by_name(texts: dict[str, str], basis: str = DEFAULT_BASIS
 
 @st.cache_resource(max_entries=16, show_spinner=False)
 def compare_charts_for(texts: ScenarioFiles, basis: str, countries: tuple[tuple[str, str], ...],
-                       threshold_groups: tuple[tuple[str, str], ...]) -> CompareCharts:
+                       threshold_groups: tuple[tuple[str, str], ...], years: str = "calendar") -> CompareCharts:
     """The Compare page's charts (:func:`dfl_finance.app.charts.compare_charts`) of the scenarios ``texts``
     ((name, TOML text) pairs, the baseline first, each of them computing) in ``basis``, built once per server: a
     rerun that changes none of the scenarios (another widget of the page, a return to it) does not build them
-    again. The charts are shared: never change them (``st.altair_chart`` only reads them)."""
+    again. The charts are shared: never change them (``st.altair_chart`` only reads them). ``years``: ``calendar``,
+    or ``fiscal`` for each scenario's fiscal years (the tables converted once, by :func:`fiscal_year_tables`, as the
+    Export page and ``--years fiscal`` write them)."""
     # the charts import altair: the pages that draw none do not pay for it
-    from dfl_finance.app.charts import compare_charts, labels_of
+    from dfl_finance.app.charts import by_fiscal_year, compare_charts, labels_of
 
     tables = concat_tables([tables_for(text, basis) for _, text in texts])
+    if years == "fiscal":
+        tables = by_fiscal_year(fiscal_year_tables(tables, [text for _, text in texts], basis))
     return compare_charts(tables, None, [n for n, _ in texts], labels_of(scenario_of(t) for _, t in texts),
                           countries=dict(countries), threshold_groups=dict(threshold_groups))
 
