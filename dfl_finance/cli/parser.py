@@ -34,6 +34,7 @@ from dfl_finance.vocabulary import VERSION as __version__
 #: local currency (docs/method.md, The MTEF and the budget submission).
 BUDGET_BASIS = "nominal-lcu"
 
+
 def _min_share(text: str) -> tuple[str, float]:
     """``--min-share gpe=0.2`` -> ("gpe", 0.2)."""
     sid, eq, share = text.partition("=")

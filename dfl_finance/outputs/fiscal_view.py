@@ -390,11 +390,14 @@ def _gfs_on_dates(calendar: pd.DataFrame, debt: pd.DataFrame, converted: pd.Data
     :data:`GFS_DATED` by :func:`_on_dates`, its dated part the loans of its ``financed_by`` and ``charged_to``
     (:attr:`FiscalContext.gfs_keys`); the other rows (and what of those rows has no date: an on-books PPP's)
     spread evenly. Adds up by fiscal year to fiscal.csv's interest and amortisation; rows that come to 0 are left
-    out, as by calendar year."""
+    out, and the rows keep the order :func:`fiscal_table` gives them (by scenario and row keys as the calendar table
+    has them, then fiscal year)."""
     if debt.empty or calendar.empty or not context.gfs_keys:
         return converted
-    out = converted.copy()
     dated = fiscal_table("debt_service", debt, context)
+    keys = ["scenario", "account", "gfs_class", "financed_by", "charged_to"]
+    drop = pd.Series(False, index=converted.index)
+    frames = []
     for scenario, rows in calendar.groupby("scenario", sort=False):
         m = int(context.months.get(str(scenario), 1))
         loans = {s: key for (sc, s), key in context.gfs_keys.items() if sc == scenario}
@@ -403,22 +406,30 @@ def _gfs_on_dates(calendar: pd.DataFrame, debt: pd.DataFrame, converted: pd.Data
         digits = _digits(rows)
         years = list(range(int(rows["year"].min()), int(rows["year"].max()) + 1))
         labels = fiscal_year_labels(years[0], len(years), m)
-        for (account, cls, financed, charged), group in rows.groupby(
-                ["account", "gfs_class", "financed_by", "charged_to"], sort=False):
+        for (_, account, cls, financed, charged), group in rows.groupby(keys, sort=False):
             part = GFS_DATED.get((str(account), str(cls)))
             mine = [s for s, key in loans.items() if key == (financed, charged)]
             if part is None or not mine:
                 continue
             dated_cal, dated_fy = _dated_parts(debt, dated, scenario, mine, years, labels)[part]
             total = np.asarray(group.groupby("year")["amount"].sum().reindex(years).fillna(0.0), dtype=float)
-            values = pd.Series(_on_dates(total, dated_cal, dated_fy, m, digits), index=labels)
-            at = ((out["scenario"] == scenario) & (out["account"] == account) & (out["gfs_class"] == cls)
-                  & (out["financed_by"] == financed) & (out["charged_to"] == charged))
-            out.loc[at, "amount"] = values.reindex(out.loc[at, FISCAL_YEAR.name]).to_numpy()
-            lost = values[(values != 0.0) & ~values.index.isin(out.loc[at, FISCAL_YEAR.name])]
-            if len(lost):  # a fiscal year the even spread leaves empty (not met: both touch the same years)
-                raise ValueError(f"gfs.csv: {scenario} {account}/{cls} on dates in {list(lost.index)}")
-    return out[out["amount"].fillna(0.0) != 0.0].reset_index(drop=True)
+            first = group.iloc[0]
+            frame = pd.DataFrame({c: pd.Series([first[c]] * len(labels), dtype=converted[c].dtype)
+                                  for c in converted.columns if c not in (FISCAL_YEAR.name, "amount")})
+            frame[FISCAL_YEAR.name] = labels
+            frame["amount"] = _on_dates(total, dated_cal, dated_fy, m, digits)
+            frames.append(frame[list(converted.columns)])
+            drop |= ((converted["scenario"] == scenario) & (converted["account"] == account)
+                     & (converted["gfs_class"] == cls) & (converted["financed_by"] == financed)
+                     & (converted["charged_to"] == charged))
+    if not frames:
+        return converted
+    out = pd.concat([converted[~drop], *frames], ignore_index=True)
+    out = out[out["amount"].fillna(0.0) != 0.0]
+    order = {k: i for i, k in enumerate(dict.fromkeys(zip(*(calendar[c] for c in keys))))}
+    rank = [order[k] for k in zip(*(out[c] for c in keys))]
+    return out.assign(_rank=rank).sort_values(["_rank", FISCAL_YEAR.name], kind="stable").drop(
+        columns="_rank").reset_index(drop=True)
 
 
 #: The measures of incremental.csv that hold a loan's debt service.
