@@ -85,3 +85,44 @@ def test_export_writes_the_yearly_tables_by_fiscal_year_on_request(workspace, do
     assert "fiscal_year" in fiscal.columns and "year" not in fiscal.columns
     assert list(fiscal["fiscal_year"].drop_duplicates()) == ["2025/26", "2026/27", "2027/28"]
     assert fiscal["amount"].sum() == pytest.approx(calendar["amount"].sum(), abs=0.01)
+
+
+def test_compare_draws_its_yearly_charts_by_fiscal_year_on_request(workspace):
+    """The Compare page offers calendar or fiscal years for its charts when a scenario's fiscal year is not the
+    calendar year (Rwanda's starts in July, from its profile): by fiscal year the charts are those of the tables
+    the Export page writes (compute.fiscal_year_tables, converted once): their years are 2025/26, ... (the
+    quantitative axes labelled so); back to calendar years they are the calendar charts again. Scenarios whose
+    fiscal year is the calendar year get no choice."""
+    import tomlkit
+
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
+    at.run()
+    at.switch_page(PAGES["compare"]).run()
+    at.multiselect(key="compare_pick").set_value(["Rwanda: domestic budget only", "Rwanda: IDA credit-led"]).run()
+    assert not at.exception, at.exception
+    calendar = [str(c.proto.spec) for c in at.get("vega_lite_chart")]
+    assert at.radio(key="compare_years").value == "calendar" and not any("2025/26" in c for c in calendar)
+    at.radio(key="compare_years").set_value("fiscal").run()
+    assert not at.exception and not at.error, at.error
+    charts = at.get("vega_lite_chart")
+    fiscal = [str(c.proto.spec) for c in charts]
+    assert len(fiscal) == len(calendar) and fiscal != calendar
+    # every chart's data by fiscal year ("2025/26"), the burden and DSF lines' axes labelled so
+    assert all(any(b"2025/26" in d.data.data for d in c.proto.datasets) or "2025/26" in str(c.proto.spec)
+               for c in charts)
+    assert sum("Fiscal year" in c and "labelExpr" in c for c in fiscal) == 2
+    assert "Fiscal years start in month 7" in " ".join(c.value for c in at.caption)
+    at.radio(key="compare_years").set_value("calendar").run()
+    assert [str(c.proto.spec) for c in at.get("vega_lite_chart")] == calendar
+    # two plans in calendar years: no choice
+    for name in ("Plan A", "Plan B"):
+        raw = two_programmes(mtef=[])
+        raw["scenario"].update(name=name, fiscal_year_start=1)
+        workspace.mkdir(parents=True, exist_ok=True)
+        (workspace / f"{name.lower().replace(' ', '-')}.toml").write_text(tomlkit.dumps(raw), encoding="utf-8")
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
+    at.run()
+    at.switch_page(PAGES["compare"]).run()
+    at.multiselect(key="compare_pick").set_value(["Plan A", "Plan B"]).run()
+    assert not at.exception, at.exception
+    assert not [r for r in at.radio if r.key == "compare_years"]

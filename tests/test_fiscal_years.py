@@ -290,3 +290,89 @@ def test_regions_by_fiscal_year_add_up_to_the_nation():
     gap = (by_region - national).abs().groupby("programme").max()
     assert (gap <= lines.reindex(gap.index) * 0.01 + 1e-6).all(), gap
     assert by_region.sum() == pytest.approx(national.sum(), abs=0.01 * len(costs["item"].unique()))
+
+
+# ------------------------------------------------------------------------------- gfs.csv and incremental.csv on dates
+
+def _semi_annual_loan(name: str = "FY") -> dict:
+    """1,000 of kit in 2026 paid by a loan at 10%, no grace, repaid linearly over two years in two payments a year
+    (June and December), a July fiscal year."""
+    return {"scenario": {"name": name, "start_year": 2026, "years": 1, "currency": "KES", "post_horizon_years": 0,
+                         "fiscal_year_start": 7},
+            "context": {"schools": 0, "learners": 0, "teachers": 0, "education_budget": 1e9},
+            "macro": {"inflation": 0.0, "usd_inflation": 0.0, "fx_rate": 130.0},
+            "programme": [{"id": "a", "pillar": "infrastructure", "driver": "none",
+                           "cost": [{"item": "kit", "kind": "fixed_capex", "unit_cost": 1000.0, "schedule": [2026]}]}],
+            "source": [{"id": "bank", "kind": "loan", "rate": 0.10, "grace_years": 0, "maturity_years": 2,
+                        "repayment": "linear", "payments_per_year": 2, "currency": "KES"}]}
+
+
+def test_gfs_interest_and_amortisation_fall_on_their_dates_by_fiscal_year():
+    """The known answer by hand. 1,000 is outstanding from the end of 2026; 500 is repaid in 2027 and 500 in 2028, each
+    in two instalments of 250 (June, December), with 10%/2 = 5% charged on each half year's balance:
+    June 2027: 250 + 5% x 1,000 = 50; December 2027: 250 + 5% x 750 = 37.5 (2027: 500 and 87.5);
+    June 2028: 250 + 5% x 500 = 25; December 2028: 250 + 5% x 250 = 12.5 (2028: 500 and 37.5).
+    A July fiscal year holds June of its second calendar year and December of its first:
+    2026/27: June 2027 -> interest 50, amortisation 250;
+    2027/28: December 2027 + June 2028 -> interest 37.5 + 25 = 62.5, amortisation 500;
+    2028/29: December 2028 -> interest 12.5, amortisation 250.
+    Spread evenly (the rule before) the interest would be 43.75, 43.75 + 18.75 = 62.5, 18.75. Borrowing has no date
+    inside the year: 1,000 in 2026 spread, 500 and 500. gfs.csv, fiscal.csv and debt_service.csv agree by fiscal year,
+    and the totals are kept (interest 125, amortisation 1,000)."""
+    res = run(scenario_from_dict(_semi_annual_loan()), "nominal-lcu")
+    fy = fiscal_tables(res.tables(), context_of([res]))
+    gfs = fy["gfs"].set_index(["gfs_class", "fiscal_year"])["amount"]
+    assert gfs["interest"].to_dict() == {"2026/27": 50.0, "2027/28": 62.5, "2028/29": 12.5}
+    assert gfs["amortisation"].to_dict() == {"2026/27": 250.0, "2027/28": 500.0, "2028/29": 250.0}
+    assert gfs["borrowing"].to_dict() == {"2025/26": 500.0, "2026/27": 500.0}
+    debt = fy["debt_service"].set_index("fiscal_year")
+    assert debt["interest"].reindex(gfs["interest"].index).tolist() == gfs["interest"].tolist()
+    fiscal = fy["fiscal"].set_index("fiscal_year")
+    assert fiscal["interest"].tolist() == [0.0, 50.0, 62.5, 12.5]
+    assert fiscal["amortisation"].tolist() == [0.0, 250.0, 500.0, 250.0]
+    assert fiscal["debt_service"].tolist() == [0.0, 300.0, 562.5, 262.5]
+    assert fiscal["debt_effect"].tolist() == [500.0, 250.0, -500.0, -250.0]  # borrowing - amortisation
+    # deficit_effect = expense + interest + net acquisition of NFA - grants: the NFA 500, 500 plus the dated interest
+    assert fiscal["deficit_effect"].tolist() == [500.0, 550.0, 62.5, 12.5]
+
+
+def test_incremental_places_the_debt_service_of_the_option_and_of_its_baseline_on_their_dates(tmp_path):
+    """incremental.csv by fiscal year: the option's debt service (and the burden that holds it) is fiscal.csv's, on
+    the payment dates: 2026/27 50 + 250 = 300, 2027/28 62.5 + 500 = 562.5, 2028/29 12.5 + 250 = 262.5 (the test
+    above); a baseline with the same loan is placed on its dates too, so the delta is 0 in every fiscal year (spread
+    evenly, the baseline's 2026/27 would be 43.75 + 250 = 293.75 and the delta 6.25)."""
+    from dfl_finance import dump_scenario
+
+    (tmp_path / "base.toml").write_text(dump_scenario(scenario_from_dict(_semi_annual_loan("Base"))), "utf-8")
+    raw = _semi_annual_loan("Option")
+    raw["scenario"]["baseline"] = "base.toml"
+    (tmp_path / "option.toml").write_text(dump_scenario(scenario_from_dict(raw, folder=tmp_path)), "utf-8")
+    assert main(["run", str(tmp_path / "option.toml"), "--out", str(tmp_path / "out"), "--years", "fiscal",
+                 "--basis", "nominal-lcu"]) == 0
+    inc = pd.read_csv(tmp_path / "out" / "incremental.csv", dtype={"fiscal_year": str})
+    for measure in ("debt_service", "government_burden"):
+        rows = inc[inc["measure"] == measure].set_index("fiscal_year")
+        assert rows["value"].tolist() == [0.0, 300.0, 562.5, 262.5], measure
+        assert rows["baseline_value"].tolist() == rows["value"].tolist(), measure
+        assert (rows["delta"] == 0.0).all(), measure
+    fiscal = pd.read_csv(tmp_path / "out" / "fiscal.csv", dtype={"fiscal_year": str}).set_index("fiscal_year")
+    debt = inc[inc["measure"] == "debt_service"].set_index("fiscal_year")["value"]
+    assert debt.tolist() == fiscal["debt_service"].reindex(debt.index).tolist()
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.sampled_from(BUNDLED), st.integers(2, 12))
+def test_gfs_adds_up_to_the_fiscal_tables_interest_and_amortisation_by_fiscal_year(path, month):
+    """Any bundled scenario, any fiscal year start: by fiscal year gfs.csv's interest and amortisation rows add up to
+    fiscal.csv's interest and amortisation columns (both on the loans' dates), and every row of gfs.csv is non-zero."""
+    sc = apply_overrides(load_scenario(path), {"scenario.fiscal_year_start": month})
+    res = run(sc)
+    fy = fiscal_tables(res.tables(), context_of([res]))
+    gfs, fiscal = fy["gfs"], fy["fiscal"].set_index("fiscal_year")
+    assert (gfs["amount"] != 0.0).all()
+    for cls, column in (("interest", "interest"), ("amortisation", "amortisation")):
+        rows = gfs[gfs["gfs_class"] == cls]
+        by_year = rows.groupby("fiscal_year")["amount"].sum()
+        expected = fiscal[column].reindex(by_year.index)
+        parts = rows.groupby(["financed_by", "charged_to"]).ngroups  # each part rounded: a minor unit (<= 1) apiece
+        assert by_year.to_numpy() == pytest.approx(expected.to_numpy(), abs=parts + 1e-6), (cls, month)

@@ -285,6 +285,24 @@ def test_workbook_opens_and_its_totals_equal_the_csv():
     assert set(ov["economic_class"]) == {"total", "ceiling", "over ceiling"}
 
 
+def test_workbook_text_that_a_spreadsheet_would_run_is_inert_as_in_the_export():
+    # the same cells as the tables' workbook (export.write_rows): text stays text, never a formula, and text that
+    # starts like a formula carries Excel's text prefix
+    raw = two_programmes()
+    raw["scenario"]["name"] = "=HYPERLINK(\"http://x\")"
+    raw["programme"][1]["cost"][0]["item"] = "@tablets"
+    raw["source"][0]["name"] = "-1+2 grant"
+    res = run(scenario_from_dict(raw))
+    wb = load_workbook(io.BytesIO(budget_xlsx_bytes(res, mtef_df(res))))
+    cells = {c.value: c for ws in wb for row in ws.iter_rows() for c in row if isinstance(c.value, str)}
+    name = cells["=HYPERLINK(\"http://x\")"]  # README: the scenario's name, shown as typed
+    item = cells["@tablets"]  # Codes: the cost line's item
+    label = cells["-1+2 grant"]  # Sources: the source's name
+    assert all(c.data_type == "s" and c.quotePrefix for c in (name, item, label))
+    assert not cells["emis"].quotePrefix and cells["emis"].data_type == "s"
+    assert not any(c.data_type == "f" for ws in wb for row in ws.iter_rows() for c in row)
+
+
 # ------------------------------------------------------------------------------------------- the command
 def _toml(path, raw):
     import tomlkit
@@ -309,6 +327,17 @@ def test_budget_command_writes_the_csv_the_workbook_and_the_manifest(tmp_path, c
     printed = capsys.readouterr().out
     assert "2026/27" in printed and "over ceiling" in printed and "wrote 3 files" in printed
     assert main(["verify", str(out)]) == 0
+    # a budget submission is in current prices: nominal-lcu unless --basis says otherwise
+    assert set(csv["price_basis"]) == {"nominal-lcu"} and meta["price_basis"] == "nominal-lcu"
+    assert "current prices of each year" in printed
+    assert main(["budget", str(f), "--out", str(tmp_path / "real"), "--basis", "real-lcu"]) == 0
+    assert set(pd.read_csv(tmp_path / "real" / "mtef.csv")["price_basis"]) == {"real-lcu"}
+
+
+def test_budget_help_says_the_default_is_current_prices(capsys):
+    with pytest.raises(SystemExit):
+        main(["budget", "--help"])
+    assert "default: nominal-lcu, current prices" in " ".join(capsys.readouterr().out.split())
 
 
 def test_budget_command_refuses_bad_input_with_exit_2(tmp_path, capsys):

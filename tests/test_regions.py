@@ -293,3 +293,26 @@ def test_a_programme_can_keep_a_central_cost_national():
     df = run(scenario_from_dict(raw)).tables()["regions"]
     assert set(df[df.programme == "emis"].region) == {NOT_SPLIT}
     assert set(df[df.programme == "connectivity"].region) == {"North", "South"}
+
+
+def test_a_school_tables_regions_must_be_region_names_when_the_scenario_has_them(tmp_path):
+    """tests/data/invalid/schools-regions.csv has North, South and Atlantis (line 4): with [[region]] rows North and
+    South, Atlantis is refused, naming the table, the line, the column and the value; with Atlantis a [[region]] too,
+    the scenario loads; without [[region]] rows the table's own regions are taken as they are."""
+    table = ROOT / "tests" / "data" / "invalid" / "schools-regions.csv"
+
+    def raw(regions: list[str]) -> dict:
+        r = small_scenario_dict()
+        r["programme"][0].pop("cost")
+        r["programme"][0]["schools"] = {"table": str(table)}
+        if regions:
+            r["region"] = [{"name": n, "schools": 1 / len(regions)} for n in regions]
+        return r
+
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_dict(raw(["North", "South"]), folder=tmp_path)
+    assert (f"programme[0].schools.table: {table}: row 4, region: not a [[region]] name (known: North, South) "
+            "(got 'Atlantis')") in str(info.value)
+    assert len(info.value.problems) == 1
+    scenario_from_dict(raw(["North", "South", "Atlantis"]), folder=tmp_path)
+    scenario_from_dict(raw([]), folder=tmp_path)

@@ -139,6 +139,38 @@ def _facet(chart: alt.Chart, order: list[str], label_expr: str | None = None) ->
 
 SCENARIO_TIP = alt.Tooltip("scenario:N", title="Scenario")
 YEAR_TIP = alt.Tooltip("year:O", title="Year")
+#: A Vega expression for the label of the fiscal year that starts in the calendar year ``datum.value``: 2025 ->
+#: "2025/26" (:func:`~dfl_finance.engine.calendar.fiscal_year_label`).
+FISCAL_YEAR_LABEL = "datum.value + '/' + slice('0' + ((datum.value + 1) % 100), -2)"
+
+
+def by_fiscal_year(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Tables by fiscal year (a ``fiscal_year`` column, ``"2025/26"``) as the charts read them: the label in the
+    ``year`` column, which the bar charts' ordinal axes show as it is (labels sort as their years do) and the line
+    charts turn into the year in which the fiscal year starts (:func:`_numeric_years`). Tables by calendar year pass
+    unchanged."""
+    return {name: df.assign(year=df["fiscal_year"]) if "fiscal_year" in df.columns and "year" not in df.columns
+            else df for name, df in tables.items()}
+
+
+def _numeric_years(df: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
+    """``df`` with numeric years, and whether they are fiscal years: a fiscal year's label (``"2025/26"``) becomes the
+    calendar year in which it starts (2025), the label kept as ``fiscal_year`` for the tooltip."""
+    if df.empty or pd.api.types.is_numeric_dtype(df["year"]):
+        return df, False
+    return df.assign(fiscal_year=df["year"], year=df["year"].astype(str).str[:4].astype(int)), True
+
+
+def _year_x(fiscal: bool, label_overlap: bool = False) -> alt.X:
+    """The x axis of a line chart over the years (quantitative); by fiscal year labelled ``2025/26``."""
+    axis = alt.Axis(format="d", labelOverlap=label_overlap or alt.Undefined,
+                    labelExpr=FISCAL_YEAR_LABEL if fiscal else alt.Undefined)
+    return alt.X("year:Q", title="Fiscal year" if fiscal else "Year", axis=axis, scale=alt.Scale(nice=False))
+
+
+def _year_tip(fiscal: bool) -> alt.Tooltip:
+    return alt.Tooltip("fiscal_year:N", title="Fiscal year") if fiscal else alt.Tooltip("year:Q", title="Year",
+                                                                                        format="d")
 
 
 def labels_of(scenarios: Iterable[Scenario]) -> dict[str, str]:
@@ -293,10 +325,11 @@ def burden_chart(fiscal: pd.DataFrame, order: Sequence[str] | None = None,
     the limits of several scenarios neither hide each other nor change colour where one scenario's years end.
     After the plan's last year the burden includes the plan's recurrent cost (``recurrent_after_plan``).
     ``colours``: by scenario name (:func:`scenario_colours`; by default in ``order``)."""
+    fiscal, by_fy = _numeric_years(fiscal)
     recurrent = "recurrent_after_plan" in fiscal.columns
     df = fiscal[["scenario", "year", "burden_share", "burden_limit", "government_burden", "education_budget",
                  "domestic_envelope", "debt_service", "ppp_payments", "currency",
-                 *(["recurrent_after_plan"] if recurrent else [])]].copy()
+                 *(["recurrent_after_plan"] if recurrent else []), *(["fiscal_year"] if by_fy else [])]].copy()
     df["burden_text"] = [format_money(v, c) for v, c in zip(df["government_burden"], df["currency"])]
     df["envelope_text"] = [format_money(v, c) for v, c in zip(df["domestic_envelope"], df["currency"])]
     if recurrent:
@@ -305,7 +338,7 @@ def burden_chart(fiscal: pd.DataFrame, order: Sequence[str] | None = None,
     last = df.loc[df["government_burden"] > 0, "year"].max()
     df = df[df["year"] <= (last if pd.notna(last) else df["year"].min())]
     title = "Burden (share of the education budget)"
-    x = alt.X("year:Q", title="Year", axis=alt.Axis(format="d"), scale=alt.Scale(nice=False))
+    x = _year_x(by_fy)
     y_format = alt.Axis(format=SHARE_FORMAT)
     shown = _order(df, order)
     colours = colours or scenario_colours(shown)
@@ -315,7 +348,7 @@ def burden_chart(fiscal: pd.DataFrame, order: Sequence[str] | None = None,
         # legend on the right: with a bottom legend Streamlit squashes a layered chart's plot area
         color=alt.Color("scenario:N", title="Scenario", sort=shown, scale=_scale(colours, shown),
                         legend=alt.Legend(orient="right", labelLimit=260)),
-        tooltip=[SCENARIO_TIP, alt.Tooltip("year:Q", title="Year", format="d"),
+        tooltip=[SCENARIO_TIP, _year_tip(by_fy),
                  alt.Tooltip("burden_share:Q", title="Burden share", format=".2%"),
                  alt.Tooltip("burden_limit:Q", title="Limit", format=".1%"),
                  alt.Tooltip("burden_text:N", title="Burden"),
@@ -389,6 +422,7 @@ def dsf_chart(dsf: pd.DataFrame, order: Sequence[str] | None = None,
     df = dsf[dsf["ratio"].isin(list(DSF_LABELS))].copy()
     if df.empty:
         return None
+    df, by_fy = _numeric_years(df)
     with_baseline, own = DSF_VIEWS
     df["measure"] = df["ratio"].map(DSF_LABELS)
     df["headroom_text"] = [format_money(v, USD) if pd.notna(v) else "" for v in df["headroom"]]
@@ -412,13 +446,13 @@ def dsf_chart(dsf: pd.DataFrame, order: Sequence[str] | None = None,
     panels = [_dsf_panel(m, v) for m in DSF_LABELS.values() for v in DSF_VIEWS]
     shown = _order(df, order)
     colours = colours or scenario_colours(shown)
-    x = alt.X("year:Q", title="Year", axis=alt.Axis(format="d", labelOverlap=True), scale=alt.Scale(nice=False))
+    x = _year_x(by_fy, label_overlap=True)
     line = alt.Chart().mark_line(point=alt.OverlayMarkDef(size=12)).encode(
         x=x,
         y=alt.Y("value:Q", title="Ratio", axis=alt.Axis(format=".3~%")),
         color=alt.Color("scenario:N", title="Scenario", sort=shown, scale=_scale(colours, shown),
                         legend=alt.Legend(orient="bottom", columns=2, labelLimit=400)),
-        tooltip=[SCENARIO_TIP, alt.Tooltip("year:Q", title="Year", format="d"),
+        tooltip=[SCENARIO_TIP, _year_tip(by_fy),
                  alt.Tooltip("measure:N", title="Ratio"), alt.Tooltip("shown:N", title="Shown"),
                  alt.Tooltip("value:Q", title="Value", format=".2%"),
                  alt.Tooltip("plan:Q", title="The plan's own contribution", format=".3%"),

@@ -114,15 +114,30 @@ def incremental_for(toml_text: str, basis: str, baseline_file: tuple[str, int, i
 def checked_incremental(toml_text: str, scenario: Scenario, basis: str = DEFAULT_BASIS) -> pd.DataFrame | None:
     """:func:`incremental_for` of ``scenario`` (the scenario of ``toml_text``), with every failure as a
     :class:`ScenarioError` (as :func:`checked_tables`)."""
+    signature = _baseline_signature(scenario)
+    if signature is None:
+        return None
+    return _checked(incremental_for, toml_text, basis, signature)
+
+
+def _baseline_signature(scenario: Scenario) -> tuple[str, int, int] | None:
+    """The path, size and time of the scenario's ``[scenario] baseline`` file (None without one)."""
     if scenario.scenario.baseline is None or scenario.folder is None:
         return None
     path = scenario.folder / scenario.scenario.baseline
     try:
         st_ = path.stat()
-        signature = (str(path), st_.st_size, st_.st_mtime_ns)
+        return (str(path), st_.st_size, st_.st_mtime_ns)
     except OSError:
-        signature = (str(path), -1, -1)
-    return _checked(incremental_for, toml_text, basis, signature)
+        return (str(path), -1, -1)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def baseline_result_for(toml_text: str, baseline_file: tuple[str, int, int]) -> Result | None:
+    """The run of the ``[scenario] baseline`` of the scenario ``toml_text`` (None without one), cached as
+    :func:`result_for` on the text and the baseline file's path, size and time."""
+    base = scenario_of(toml_text).baseline_scenario
+    return None if base is None else run(base)
 
 
 def fiscal_year_tables(tables: Tables, texts: list[str], basis: str = DEFAULT_BASIS) -> Tables:
@@ -131,7 +146,14 @@ def fiscal_year_tables(tables: Tables, texts: list[str], basis: str = DEFAULT_BA
     # imported when a page asks for fiscal years: the app's first page starts without it
     from dfl_finance.outputs.fiscal_view import context_of, fiscal_tables
 
-    return fiscal_tables(tables, context_of([result_for(t).in_basis(basis) for t in texts]))
+    baselines = []
+    if "incremental" in tables:  # its baselines' loans are placed on their dates too, as the command line does
+        for t in texts:
+            signature = _baseline_signature(scenario_of(t))
+            base = None if signature is None else baseline_result_for(t, signature)
+            if base is not None:
+                baselines.append(base.in_basis(basis))
+    return fiscal_tables(tables, context_of([result_for(t).in_basis(basis) for t in texts], baselines))
 
 
 def tables_by_name(texts: dict[str, str], basis: str = DEFAULT_BASIS
@@ -150,15 +172,19 @@ def tables_by_name(texts: dict[str, str], basis: str = DEFAULT_BASIS
 
 @st.cache_resource(max_entries=16, show_spinner=False)
 def compare_charts_for(texts: ScenarioFiles, basis: str, countries: tuple[tuple[str, str], ...],
-                       threshold_groups: tuple[tuple[str, str], ...]) -> CompareCharts:
+                       threshold_groups: tuple[tuple[str, str], ...], years: str = "calendar") -> CompareCharts:
     """The Compare page's charts (:func:`dfl_finance.app.charts.compare_charts`) of the scenarios ``texts``
     ((name, TOML text) pairs, the baseline first, each of them computing) in ``basis``, built once per server: a
     rerun that changes none of the scenarios (another widget of the page, a return to it) does not build them
-    again. The charts are shared: never change them (``st.altair_chart`` only reads them)."""
+    again. The charts are shared: never change them (``st.altair_chart`` only reads them). ``years``: ``calendar``,
+    or ``fiscal`` for each scenario's fiscal years (the tables converted once, by :func:`fiscal_year_tables`, as the
+    Export page and ``--years fiscal`` write them)."""
     # the charts import altair: the pages that draw none do not pay for it
-    from dfl_finance.app.charts import compare_charts, labels_of
+    from dfl_finance.app.charts import by_fiscal_year, compare_charts, labels_of
 
     tables = concat_tables([tables_for(text, basis) for _, text in texts])
+    if years == "fiscal":
+        tables = by_fiscal_year(fiscal_year_tables(tables, [text for _, text in texts], basis))
     return compare_charts(tables, None, [n for n, _ in texts], labels_of(scenario_of(t) for _, t in texts),
                           countries=dict(countries), threshold_groups=dict(threshold_groups))
 

@@ -236,9 +236,11 @@ def _free_target(path: str | None) -> Path | None:
     return target
 
 
-def _incremental(loaded: list[tuple[str, Scenario]], results: list[Result]) -> pd.DataFrame | None:
+def _incremental(loaded: list[tuple[str, Scenario]], results: list[Result],
+                 baselines: list[Result] | None = None) -> pd.DataFrame | None:
     """incremental.csv of the scenarios that name a ``[scenario] baseline`` file (read and checked with them), else
-    None."""
+    None; the baselines' runs are appended to ``baselines`` when given (``--years fiscal`` places their loans'
+    payments on their dates)."""
     import pandas as pd
 
     # loaded when the command runs: `--help` and `validate` start without pandas and the engine
@@ -250,7 +252,10 @@ def _incremental(loaded: list[tuple[str, Scenario]], results: list[Result]) -> p
         if base is None:
             continue
         try:
-            frames.append(incremental_df(res, run(base, res.basis)))
+            base_result = run(base, res.basis)
+            frames.append(incremental_df(res, base_result))
+            if baselines is not None:
+                baselines.append(base_result)
         except DflFinanceError as exc:
             raise ScenarioError([Problem(f"{f}: scenario.baseline", str(exc), sc.scenario.baseline)]) from None
     return pd.concat(frames, ignore_index=True) if frames else None
@@ -263,7 +268,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     loaded = _load_all(args.files)
     results = _run_all(loaded, args.basis)
     tables = combine_tables(results)
-    incremental = _incremental(loaded, results)
+    baseline_runs: list[Result] = []
+    incremental = _incremental(loaded, results, baseline_runs)
     if incremental is not None:
         tables["incremental"] = incremental
         # the baselines are inputs of incremental.csv: the manifest hashes them too (once)
@@ -272,7 +278,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                                   if sc.scenario.baseline is not None)
         args.files = [*args.files, *(b for b in baselines if Path(b).resolve() not in given)]
     if args.years == "fiscal":
-        tables = _by_fiscal_year(tables, results)
+        tables = _by_fiscal_year(tables, results, baseline_runs)
     written = _write(tables, args, [sc for _, sc in loaded])
     print(summary_text(tables["summary"]))
     print(basis_note(args.basis, [sc for _, sc in loaded]))
@@ -733,12 +739,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _by_fiscal_year(tables: dict[str, pd.DataFrame], results: list[Result]) -> dict[str, pd.DataFrame]:
-    """``--years fiscal``: the yearly tables by each scenario's fiscal year (the registry's rules)."""
+def _by_fiscal_year(tables: dict[str, pd.DataFrame], results: list[Result],
+                    baselines: Sequence[Result] = ()) -> dict[str, pd.DataFrame]:
+    """``--years fiscal``: the yearly tables by each scenario's fiscal year (the registry's rules; the baselines of
+    incremental.csv give their loans' payment dates)."""
     # loaded when the command runs: `--help` and `validate` start without pandas and the engine
     from dfl_finance.outputs.fiscal_view import context_of, fiscal_tables
 
-    return fiscal_tables(tables, context_of(results))
+    return fiscal_tables(tables, context_of(results, baselines))
 
 
 def _fiscal_note(scenarios: list[Scenario]) -> str:

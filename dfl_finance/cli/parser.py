@@ -30,6 +30,10 @@ from dfl_finance.vocabulary import FIRST_STAGES, MAX_DRAWS, MAX_SEED, PRICE_BASE
 from dfl_finance.vocabulary import SCHOOL_ORDERS as ORDERS
 from dfl_finance.vocabulary import VERSION as __version__
 
+#: The default price basis of ``dfl-finance budget``: a ministry's budget submission is in current prices in the
+#: local currency (docs/method.md, The MTEF and the budget submission).
+BUDGET_BASIS = "nominal-lcu"
+
 
 def _min_share(text: str) -> tuple[str, float]:
     """``--min-share gpe=0.2`` -> ("gpe", 0.2)."""
@@ -312,8 +316,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--first-year", type=int, metavar="Y",
                    help="the calendar year in which the MTEF's first fiscal year starts (default: the plan's first "
                    "fiscal year)")
-    p.add_argument("--basis", choices=PRICE_BASES, default=PRICE_BASES[0],
-                   help="price basis of every amount and ceiling (default: %(default)s)")
+    p.add_argument("--basis", choices=PRICE_BASES, default=BUDGET_BASIS,
+                   help="price basis of every amount and ceiling (default: %(default)s, current prices in the local "
+                   "currency, as a ministry's budget submission is written; real-lcu for constant prices of "
+                   "price_year, as the other commands' default)")
     p.set_defaults(func=cmd_budget)
 
     p = sub.add_parser("verify", help="check an output folder against its manifest.json",

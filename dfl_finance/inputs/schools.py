@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from dfl_finance.errors import Problem, ScenarioError
+from dfl_finance.errors import Problem, ScenarioError, known
 from dfl_finance.vocabulary import SCHOOL_AREAS as AREAS
 from dfl_finance.vocabulary import SCHOOL_COVERAGE as COVERAGE
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Collection
 
     import pandas as pd  # pandas loads with a school table, not with `dfl-finance validate`
 
@@ -196,6 +196,21 @@ def check_schools(frame: pd.DataFrame, where: str = "schools", nodes: pd.DataFra
                       tower_km=tower, coverage=coverage)
     return SchoolTable(frame=frame, schools=schools, area=_lookup(area_text, {a: i for i, a in enumerate(AREAS)})
                        .astype(np.int64), region=region.to_numpy(dtype=object))
+
+
+def region_problems(table: SchoolTable, names: Collection[str], where: str) -> list[Problem]:
+    """A problem for each school whose ``region`` is not one of ``names`` (the scenario's ``[[region]]`` names, when
+    it has any), named by the file (``where``), the row (the line of the file: the header is line 1), the column and
+    the value; at most :data:`MAX_PROBLEMS` and a count of the others."""
+    known_names = set(names)
+    rows = [r for r, name in enumerate(table.region.tolist()) if name not in known_names]
+    listed = known(sorted(known_names))
+    problems = [Problem(f"{where}: row {r + 2}, region", f"not a [[region]] name (known: {listed})",
+                        str(table.region[r])) for r in rows[:MAX_PROBLEMS]]
+    if len(rows) > MAX_PROBLEMS:
+        problems.append(Problem(where, f"... and {len(rows) - MAX_PROBLEMS} more schools in regions that are not "
+                                "[[region]] names", has_value=False))
+    return problems
 
 
 def _lookup(text: pd.Series, values: dict[str, int]) -> np.ndarray:

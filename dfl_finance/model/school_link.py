@@ -22,7 +22,7 @@ from dfl_finance.engine.schools import TECHNOLOGIES
 from dfl_finance.errors import OptionProblem, Problem, ScenarioError, known
 from dfl_finance.inputs.io import validate_scenario
 from dfl_finance.inputs.paths import resolve
-from dfl_finance.inputs.schools import read_schools
+from dfl_finance.inputs.schools import read_schools, region_problems
 from dfl_finance.model.schools import plan_schools
 from dfl_finance.model.technology import default_technologies, technology_rows
 from dfl_finance.vocabulary import SCHOOL_PLAN_NOTE
@@ -164,6 +164,10 @@ def expand_school_links(scenario: Scenario, base: Path) -> Scenario:
         where = f"programme[{i}].schools"
         try:
             table = read_schools(base / link.table, None if link.fibre_nodes is None else base / link.fibre_nodes)
+            if out.region:  # a school's region must be one of the scenario's regions (docs/method.md, Regions)
+                unknown = region_problems(table, [r.name for r in out.region], str(base / link.table))
+                if unknown:
+                    raise ScenarioError(unknown)
             plan = plan_schools(table, years=out.scenario.years, start_year=out.scenario.start_year,
                                 order=link.order, budget=link.budget, target_year=link.target_year, rate=link.rate,
                                 prefer=tuple(link.prefer) if link.prefer else None, extend_fibre=link.extend_fibre)

@@ -28,7 +28,7 @@ from dfl_finance.engine.calendar import fiscal_first_year, fiscal_year_count, fi
 from dfl_finance.errors import OptionError
 from dfl_finance.inputs import budget
 from dfl_finance.inputs.mtef import fiscal_year_start_of
-from dfl_finance.outputs.export import workbook_bytes
+from dfl_finance.outputs.export import workbook_bytes, write_rows
 from dfl_finance.outputs.rounding import add_up, round_to
 from dfl_finance.outputs.tables import columns
 from dfl_finance.vocabulary import BUDGET_TYPES, FINANCED, GAP, GFS_CLASSES, GFS_CODES, MTEF_YEARS, PRICE_BASES
@@ -342,19 +342,15 @@ def _write_sheet(ws: Worksheet, df: pd.DataFrame, money: set[str], digits: int, 
     bold = Font(bold=True)
     fmt = "#,##0" + ("." + "0" * digits if digits else "")
     names = [str(c) for c in df.columns]
-    ws.append(names)
-    for record in df.itertuples(index=False):
-        ws.append([None if isinstance(v, float) and math.isnan(v) else v.item() if isinstance(v, np.generic)
-                   else v for v in record])
+    write_rows(ws, [names, *([v.item() if isinstance(v, np.generic) else v for v in record]
+                             for record in df.itertuples(index=False))])
     widths = [len(n) for n in names]
     for i, cells in enumerate(ws.iter_rows(), start=1):
         total = i > 1 and any(c.value in (TOTAL, "ceiling", "over ceiling") for c in cells[:3])
         for j, cell in enumerate(cells):
             if i == 1 or total:
                 cell.font = bold
-            if isinstance(cell.value, str):
-                cell.data_type = "s"  # text, never a formula
-            elif names[j] in money and isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
+            if names[j] in money and isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
                 cell.number_format = fmt
             shown = f"{cell.value:,.{digits}f}" if isinstance(cell.value, float) else str(cell.value or "")
             widths[j] = max(widths[j], min(len(shown), 80))

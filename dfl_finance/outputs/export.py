@@ -35,7 +35,7 @@ import socket
 import tempfile
 import time
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -54,6 +54,7 @@ from dfl_finance.vocabulary import minor_unit_digits
 if TYPE_CHECKING:  # pandas and openpyxl load only when something is written
     import pandas as pd
     from openpyxl import Workbook
+    from openpyxl.worksheet.worksheet import Worksheet
 
     from dfl_finance.inputs.models import Scenario
 
@@ -660,6 +661,21 @@ def _xlsx_value(value: object) -> object:
     return value
 
 
+def write_rows(ws: Worksheet, rows: Iterable[Sequence[object]]) -> None:
+    """Write ``rows`` into the empty sheet ``ws`` as every workbook dfl-finance writes holds its cells (the tables'
+    workbook and budget.xlsx): each value through :func:`_xlsx_value`, text stored as text (never a formula, even
+    when it starts with ``=``) and, where a spreadsheet would run it as a formula (:func:`neutralise_text`), with
+    Excel's text prefix (``quotePrefix``: shown as typed, kept as text when edited)."""
+    for row in rows:
+        ws.append([_xlsx_value(v) for v in row])
+    for cells in ws.iter_rows():
+        for cell in cells:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # text, even when it starts with "=" (openpyxl would write a formula)
+                if neutralise_text(cell.value) != cell.value:
+                    cell.quotePrefix = True  # Excel's text prefix: shown as typed, kept as text when edited
+
+
 def _add_sheet(wb: Workbook, title: str, df: pd.DataFrame, wrap: bool = False) -> None:
     """One table as a sheet: a bold, frozen header row, number formats and widths fitted to the content."""
     from openpyxl.styles import Alignment, Font
@@ -669,15 +685,7 @@ def _add_sheet(wb: Workbook, title: str, df: pd.DataFrame, wrap: bool = False) -
     names = [str(c) for c in df.columns]
     columns = _columns(df)
     units = columns[names.index("unit")] if "unit" in names else None
-    ws.append([_xlsx_value(n) for n in names])
-    for row in zip(*columns):
-        ws.append([_xlsx_value(v) for v in row])
-    for cells in ws.iter_rows():
-        for cell in cells:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"  # text, even when it starts with "=" (openpyxl would write a formula)
-                if neutralise_text(cell.value) != cell.value:
-                    cell.quotePrefix = True  # Excel's text prefix: shown as typed, kept as text when edited
+    write_rows(ws, [names, *zip(*columns)])
     bold, top = Font(bold=True), Alignment(wrap_text=True, vertical="top")
     for cell in ws[1]:
         cell.font = bold

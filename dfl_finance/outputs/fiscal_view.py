@@ -14,7 +14,7 @@ they are.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -26,7 +26,7 @@ from dfl_finance.engine.fiscal_years import dated_to_fiscal_years, stock_to_fisc
 from dfl_finance.outputs.regions import regions_by_fiscal_year
 from dfl_finance.outputs.rounding import round_cumulative, round_to
 from dfl_finance.outputs.tables import FISCAL_NONZERO, FISCAL_RULES, FISCAL_YEAR, TABLES, fiscal_rule
-from dfl_finance.vocabulary import PRICE_DIGITS, SHARE_DIGITS, minor_unit_digits
+from dfl_finance.vocabulary import CHARGES, DEFAULT_CHARGE, PRICE_DIGITS, SHARE_DIGITS, minor_unit_digits
 
 if TYPE_CHECKING:
     from dfl_finance.outputs.result import Result
@@ -50,21 +50,36 @@ class FiscalContext:
     #: Each (scenario, programme)'s national reach before the first year, in whole units: where regions.csv's reach
     #: starts (:func:`~dfl_finance.outputs.regions.regions_by_fiscal_year`).
     regions_before: Mapping[tuple[str, str], float] = field(default_factory=dict)
+    #: The rows of gfs.csv that each dated loan's interest and amortisation fall in: (scenario, source) ->
+    #: (financed_by, charged_to), its kind and what it is charged to.
+    gfs_keys: Mapping[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    #: The calendar-year debt service (debt_service.csv's rows) of the baselines of incremental.csv, by scenario name,
+    #: with their months and dated loans in ``months`` and ``payment_months``: a baseline's debt service is placed on
+    #: its dates too (without it, spread evenly).
+    baseline_debt: Mapping[str, pd.DataFrame] = field(default_factory=dict)
 
 
-def context_of(results: Sequence[Result]) -> FiscalContext:
+def context_of(results: Sequence[Result], baselines: Sequence[Result] = ()) -> FiscalContext:
     """The :class:`FiscalContext` of some runs (their loans' payment dates from the engine's loan specs; the reach
-    before the first year from the rollout's start share)."""
+    before the first year from the rollout's start share), and of the baselines of their incremental.csv (their
+    months, loans' payment dates and debt service)."""
     months: dict[str, int] = {}
     payment: dict[tuple[str, str], tuple[int, ...]] = {}
     before: dict[tuple[str, ...], dict[str, float]] = {}
     regions_before: dict[tuple[str, str], float] = {}
+    gfs_keys: dict[tuple[str, str], tuple[str, str]] = {}
+    baseline_debt: dict[str, pd.DataFrame] = {}
+    for res in baselines:
+        months.setdefault(res.scenario.name, res.scenario.scenario.fiscal_year_start)
+        payment.update(_payment_months(res))
+        baseline_debt[res.scenario.name] = res.debt_service_df()
     for res in results:
         sc, inp, d = res.scenario, res.inputs, res.draw
         months[sc.name] = sc.scenario.fiscal_year_start
-        for spec in inp.loans:
-            if spec.public and spec.source not in res.sim.ppp:
-                payment[(sc.name, sc.source[spec.source].id)] = spec.payment_months
+        for key, dates in _payment_months(res).items():
+            payment[key] = dates
+            source = next(s for s in sc.source if s.id == key[1])
+            gfs_keys[key] = (source.kind, source.charged_to or DEFAULT_CHARGE.get(source.kind, CHARGES[0]))
         count, share = inp.costs.driver_count[d], inp.costs.start_share[d]
         regions_before.update({(sc.name, p.id): float(b) for p, b in zip(sc.programme, whole_units(count * share))})
         for i, p in enumerate(sc.programme):
@@ -76,7 +91,14 @@ def context_of(results: Sequence[Result]) -> FiscalContext:
             for measure, start in res._outcomes.before.items():
                 if not np.isnan(start[d, i]):
                     before[("outcomes", sc.name, p.id)][measure] = float(start[d, i])
-    return FiscalContext(months, payment, before, regions_before)
+    return FiscalContext(months, payment, before, regions_before, gfs_keys, baseline_debt)
+
+
+def _payment_months(res: Result) -> dict[tuple[str, str], tuple[int, ...]]:
+    """The payment months of each loan the government pays (not a PPP), by (scenario, source)."""
+    sc = res.scenario
+    return {(sc.name, sc.source[spec.source].id): spec.payment_months for spec in res.inputs.loans
+            if spec.public and spec.source not in res.sim.ppp}
 
 
 def fiscal_tables(tables: Mapping[str, pd.DataFrame], context: FiscalContext) -> dict[str, pd.DataFrame]:
@@ -87,6 +109,11 @@ def fiscal_tables(tables: Mapping[str, pd.DataFrame], context: FiscalContext) ->
            for name, df in tables.items()}
     if "fiscal" in out and "debt_service" in tables and "fiscal" in FISCAL_RULES and "year" in tables["fiscal"]:
         out["fiscal"] = _fiscal_on_dates(tables["fiscal"], tables["debt_service"], out["fiscal"], context)
+    debt = tables.get("debt_service")
+    if "gfs" in out and debt is not None and "year" in tables["gfs"]:
+        out["gfs"] = _gfs_on_dates(tables["gfs"], debt, out["gfs"], context)
+    if "incremental" in out and "year" in tables["incremental"]:
+        out["incremental"] = _incremental_on_dates(tables["incremental"], debt, out["incremental"], context)
     return out
 
 
@@ -288,12 +315,33 @@ def _convert(name: str, g: pd.DataFrame, rules: Mapping[str, str], m: int, digit
     return cols
 
 
+def _on_dates(total: np.ndarray, dated: np.ndarray, dated_fiscal: np.ndarray, m: int, digits: int) -> np.ndarray:
+    """A flow by fiscal year of which a part is paid on dates: what is not (``total - dated``, calendar years) spread
+    evenly and rounded as a flow, plus the dated part by fiscal year as debt_service.csv's rounded rows give it
+    (``dated_fiscal``), so that the tables agree row by row. Both parts keep their totals, so the whole does."""
+    rest = round_cumulative(_flow(round_to(total - dated, digits), m), digits)
+    return round_to(rest + dated_fiscal, digits)
+
+
+def _dated_parts(debt: pd.DataFrame, dated: pd.DataFrame, scenario: object, sources: Sequence[str],
+                 years: Sequence[int], labels: Sequence[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The interest and principal of the loans ``sources`` of ``scenario``: by calendar year (``years``, from
+    debt_service.csv's rows ``debt``) and by fiscal year on their dates (``labels``, from those rows by fiscal year,
+    ``dated``), each summed over the loans; 0 where a loan pays nothing."""
+    cal = debt[(debt["scenario"] == scenario) & debt["source"].isin(list(sources))]
+    fy = dated[(dated["scenario"] == scenario) & dated["source"].isin(list(sources))]
+    return {c: (np.asarray(cal.groupby("year")[c].sum().reindex(list(years)).fillna(0.0), dtype=float),
+                np.asarray(fy.groupby(FISCAL_YEAR.name)[c].sum().reindex(list(labels)).fillna(0.0), dtype=float))
+            for c in ("interest", "principal")}
+
+
 def _fiscal_on_dates(calendar: pd.DataFrame, debt: pd.DataFrame, converted: pd.DataFrame,
                      context: FiscalContext) -> pd.DataFrame:
     """fiscal.csv's debt service by fiscal year on the loans' payment dates: what is not on dates (fees, other
     payments: the calendar column less the dated loans' interest and principal) spread evenly, plus the dated loans'
-    rows of debt_service.csv by fiscal year; the government burden, its share and over_limit recomputed. The total is
-    unchanged: both parts keep their totals."""
+    rows of debt_service.csv by fiscal year; its GFS interest and amortisation the same way (:func:`_on_dates`), so
+    that they agree with gfs.csv; the government burden, its share, over_limit, deficit_effect and debt_effect
+    recomputed. The totals are unchanged: both parts keep their totals."""
     if debt.empty or not context.payment_months:
         return converted
     out = converted.copy()
@@ -306,22 +354,20 @@ def _fiscal_on_dates(calendar: pd.DataFrame, debt: pd.DataFrame, converted: pd.D
         mask = out["scenario"] == scenario
         labels = out.loc[mask, FISCAL_YEAR.name].tolist()
         digits = _digits(rows)
-
-        def by_year(frame: pd.DataFrame) -> np.ndarray:
-            part = frame[(frame["scenario"] == scenario) & frame["source"].isin(loans)]
-            paid = (part["interest"] + part["principal"]).groupby(part[FISCAL_YEAR.name]).sum()
-            return np.asarray(paid.reindex(labels).fillna(0.0), dtype=float)
-
         ordered = rows.sort_values("year")
-        part = debt[(debt["scenario"] == scenario) & debt["source"].isin(loans)]
-        on_dates = (part["interest"] + part["principal"]).groupby(part["year"]).sum()
-        cal_rest = ordered["debt_service"].to_numpy(dtype=float) - np.asarray(
-            on_dates.reindex(ordered["year"]).fillna(0.0), dtype=float)
-        # what is not on dates (fees, the other loans' payments) spread and rounded as a flow; the dated payments as
-        # debt_service.csv's rounded rows, so that the two tables agree row by row
-        rest = round_cumulative(_flow(round_to(cal_rest, digits), m), digits)
-        out.loc[mask, "debt_service"] = round_to(rest + by_year(dated), digits)
+        parts = _dated_parts(debt, dated, scenario, loans, ordered["year"].tolist(), labels)
+        paid = parts["interest"][0] + parts["principal"][0], parts["interest"][1] + parts["principal"][1]
+        out.loc[mask, "debt_service"] = _on_dates(ordered["debt_service"].to_numpy(dtype=float), *paid, m, digits)
+        for column, part in (("interest", "interest"), ("amortisation", "principal")):
+            if column in out.columns:
+                out.loc[mask, column] = _on_dates(ordered[column].to_numpy(dtype=float), *parts[part], m, digits)
         sub = out.loc[mask]
+        for column, rule in FISCAL_RULES["fiscal"].items():
+            if rule.startswith("sum:") and column in out.columns and column != "government_burden":
+                terms = rule.removeprefix("sum:").replace("-", "+-").split("+")
+                if any(t.lstrip("-") in ("interest", "amortisation") for t in terms):
+                    cols = {t.lstrip("-"): sub[t.lstrip("-")].to_numpy(dtype=float) for t in terms if t}
+                    out.loc[mask, column] = round_to(_expression(rule, cols), digits)
         burden = round_to(sub[["domestic_outlay", "debt_service", "ppp_payments",
                                "recurrent_after_plan"]].fillna(0.0).sum(axis=1).to_numpy(), digits)
         out.loc[mask, "government_burden"] = burden
@@ -331,4 +377,106 @@ def _fiscal_on_dates(calendar: pd.DataFrame, debt: pd.DataFrame, converted: pd.D
         out.loc[mask, "burden_share"] = share
         out.loc[mask, "over_limit"] = np.nan_to_num(share, nan=-np.inf) > np.nan_to_num(
             sub["burden_limit"].to_numpy(dtype=float), nan=np.inf)
+    return out
+
+
+#: The rows of gfs.csv that a loan's payments make, (account, gfs_class), and the column of debt_service.csv each is.
+GFS_DATED = {("expense", "interest"): "interest", ("financing", "amortisation"): "principal"}
+
+
+def _gfs_on_dates(calendar: pd.DataFrame, debt: pd.DataFrame, converted: pd.DataFrame,
+                  context: FiscalContext) -> pd.DataFrame:
+    """gfs.csv by fiscal year with the dated loans' interest and amortisation on their payment dates: each row of
+    :data:`GFS_DATED` by :func:`_on_dates`, its dated part the loans of its ``financed_by`` and ``charged_to``
+    (:attr:`FiscalContext.gfs_keys`); the other rows (and what of those rows has no date: an on-books PPP's)
+    spread evenly. Adds up by fiscal year to fiscal.csv's interest and amortisation; rows that come to 0 are left
+    out, and the rows keep the order :func:`fiscal_table` gives them (by scenario and row keys as the calendar table
+    has them, then fiscal year)."""
+    if debt.empty or calendar.empty or not context.gfs_keys:
+        return converted
+    dated = fiscal_table("debt_service", debt, context)
+    keys = ["scenario", "account", "gfs_class", "financed_by", "charged_to"]
+    drop = pd.Series(False, index=converted.index)
+    frames = []
+    for scenario, rows in calendar.groupby("scenario", sort=False):
+        m = int(context.months.get(str(scenario), 1))
+        loans = {s: key for (sc, s), key in context.gfs_keys.items() if sc == scenario}
+        if m == 1 or not loans:
+            continue
+        digits = _digits(rows)
+        years = list(range(int(rows["year"].min()), int(rows["year"].max()) + 1))
+        labels = fiscal_year_labels(years[0], len(years), m)
+        for (_, account, cls, financed, charged), group in rows.groupby(keys, sort=False):
+            part = GFS_DATED.get((str(account), str(cls)))
+            mine = [s for s, key in loans.items() if key == (financed, charged)]
+            if part is None or not mine:
+                continue
+            dated_cal, dated_fy = _dated_parts(debt, dated, scenario, mine, years, labels)[part]
+            total = np.asarray(group.groupby("year")["amount"].sum().reindex(years).fillna(0.0), dtype=float)
+            first = group.iloc[0]
+            frame = pd.DataFrame({c: pd.Series([first[c]] * len(labels), dtype=converted[c].dtype)
+                                  for c in converted.columns if c not in (FISCAL_YEAR.name, "amount")})
+            frame[FISCAL_YEAR.name] = labels
+            frame["amount"] = _on_dates(total, dated_cal, dated_fy, m, digits)
+            frames.append(frame[list(converted.columns)])
+            drop |= ((converted["scenario"] == scenario) & (converted["account"] == account)
+                     & (converted["gfs_class"] == cls) & (converted["financed_by"] == financed)
+                     & (converted["charged_to"] == charged))
+    if not frames:
+        return converted
+    out = pd.concat([converted[~drop], *frames], ignore_index=True)
+    out = out[out["amount"].fillna(0.0) != 0.0]
+    order = {k: i for i, k in enumerate(dict.fromkeys(zip(*(calendar[c] for c in keys))))}
+    rank = [order[k] for k in zip(*(out[c] for c in keys))]
+    return out.assign(_rank=rank).sort_values(["_rank", FISCAL_YEAR.name], kind="stable").drop(
+        columns="_rank").reset_index(drop=True)
+
+
+#: The measures of incremental.csv that hold a loan's debt service.
+INCREMENTAL_DATED = ("debt_service", "government_burden")
+
+
+def _incremental_on_dates(calendar: pd.DataFrame, debt: pd.DataFrame | None, converted: pd.DataFrame,
+                          context: FiscalContext) -> pd.DataFrame:
+    """incremental.csv by fiscal year with its loans' debt service on their payment dates: ``value`` of the
+    measures :data:`INCREMENTAL_DATED` (debt service, and the burden that holds it) by :func:`_on_dates` with the
+    scenario's dated loans (as fiscal.csv), ``baseline_value`` with the baseline's where the context holds its debt
+    service (:attr:`FiscalContext.baseline_debt`; else spread evenly), ``delta`` their difference."""
+    if calendar.empty or not context.payment_months:
+        return converted
+    out = converted.copy()
+    for (scenario, baseline), rows in calendar.groupby(["scenario", "baseline"], sort=False):
+        m = int(context.months.get(str(scenario), 1))
+        if m == 1:
+            continue
+        digits = _digits(rows)
+        years = list(range(int(rows["year"].min()), int(rows["year"].max()) + 1))
+        labels = fiscal_year_labels(years[0], len(years), m)
+        sides = []
+        own = [s for (sc, s) in context.payment_months if sc == scenario]
+        if own and debt is not None and not debt.empty:
+            sides.append(("value", scenario, debt, context))
+        theirs = [s for (sc, s) in context.payment_months if sc == baseline]
+        base_debt = context.baseline_debt.get(str(baseline))
+        if theirs and base_debt is not None and not base_debt.empty:
+            sides.append(("baseline_value", baseline, base_debt,
+                          replace(context, months={**context.months, str(baseline): m})))
+        changed = False
+        for column, name, table, ctx in sides:
+            loans = [s for (sc, s) in context.payment_months if sc == name]
+            parts = _dated_parts(table, fiscal_table("debt_service", table, ctx), name, loans, years, labels)
+            paid = parts["interest"][0] + parts["principal"][0], parts["interest"][1] + parts["principal"][1]
+            for measure in INCREMENTAL_DATED:
+                at = (out["scenario"] == scenario) & (out["baseline"] == baseline) & (out["measure"] == measure)
+                rows_of = rows[rows["measure"] == measure]
+                if not at.any() or rows_of.empty:
+                    continue
+                total = np.asarray(rows_of.groupby("year")[column].sum().reindex(years).fillna(0.0), dtype=float)
+                values = pd.Series(_on_dates(total, *paid, m, digits), index=labels)
+                out.loc[at, column] = values.reindex(out.loc[at, FISCAL_YEAR.name]).fillna(0.0).to_numpy()
+                changed = True
+        if changed:
+            at = (out["scenario"] == scenario) & (out["baseline"] == baseline)
+            out.loc[at, "delta"] = round_to((out.loc[at, "value"] - out.loc[at, "baseline_value"]).to_numpy(
+                dtype=float), digits)
     return out

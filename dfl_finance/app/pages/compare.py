@@ -211,9 +211,24 @@ def capacity(n: str) -> str:
     return f"{country(n)}, {level} capacity" if level else country(n)
 
 
+# the yearly charts by calendar year, or by fiscal year when a scenario's fiscal year is not the calendar year
+months = {n: scenarios[n].scenario.fiscal_year_start for n in ordered}
+with st.container():  # the choice shown or not: the charts below keep their places
+    years = "calendar"
+    if any(m != 1 for m in months.values()):
+        years = st.radio("Years of the charts", ["calendar", "fiscal"], horizontal=True, key="compare_years",
+                         format_func={"calendar": "Calendar years",
+                                      "fiscal": "Fiscal years (e.g. 2026/27)"}.get,
+                         help="Fiscal years: each scenario's own ([scenario] fiscal_year_start, or its country "
+                              "profile's); flows are spread over the months of the year, stocks taken at the fiscal "
+                              "year's end, loan payments on their dates (docs/method.md, Fiscal years), as the Export "
+                              "page and `dfl-finance run --years fiscal` write the tables.")
+        if years == "fiscal":
+            st.caption("Fiscal years start in month " + ", ".join(f"{m} ({n})" for n, m in months.items()) + ".")
 # the money charts in the currency of each scenario's tables (USD in a USD basis): their own axes where they differ
 charts = compare_charts_for(tuple((n, catalogue.scenarios[n].text or "") for n in ordered), basis,
-                            tuple((n, country(n)) for n in ordered), tuple((n, capacity(n)) for n in ordered))
+                            tuple((n, country(n)) for n in ordered), tuple((n, capacity(n)) for n in ordered),
+                            years)
 st.subheader("Costs")
 st.altair_chart(charts["costs"], width="stretch", key="chart_costs")
 st.subheader("Financing")
