@@ -225,3 +225,68 @@ def test_an_outcome_bond_whose_results_fail_costs_the_outcome_funder_nothing():
     (row,) = r.tables()["dli"].to_dict("records")
     assert (row["earned"], row["lapsed"], row["received"]) == (0.0, 60_000.0, 0.0)
     assert r.tables()["fiscal"].set_index("year")["government_burden"][2028] == 25_000.0
+
+
+def _gfs(result, year: int) -> dict[tuple[str, str, str, str], float]:
+    g = result.gfs_df()
+    g = g[g["year"] == year]
+    return {(r.account, r.gfs_class, r.financed_by, r.charged_to): r.amount for r in g.itertuples()}
+
+
+def _ties(result) -> None:
+    """The published fiscal table by year: the charges add up to the burden, and the uses to the burden plus grants
+    received plus borrowing (exactly here: every amount is a whole number)."""
+    f = result.fiscal_df().set_index("year")
+    assert_allclose(f["charged_to_vote"] + f["charged_to_treasury"], f["government_burden"], atol=1e-6)
+    uses = f[["expense", "interest", "net_acquisition_nfa", "amortisation"]].sum(axis=1)
+    assert_allclose(uses, f["government_burden"] + f["grant_revenue"] + f["borrowing"], atol=1e-6)
+    assert_allclose(f["deficit_effect"], f["government_burden"] + f["debt_effect"], atol=1e-6)
+
+
+def test_gfs_a_dli_grant_is_grant_revenue_when_paid_and_the_vote_pre_finances():
+    """By hand (GFSM 2014: grants received are revenue, 13, when received; docs/method.md, *Fiscal accounts in GFS
+    terms*): the DLI grant of 10,000 is earned in 2027 and paid in 2028.
+    - 2027: the budget buys 25 terminals, 25,000 of nonfinancial assets (31), financed by the domestic source and
+      charged to the education vote; no revenue; charged to the vote 25,000 = the burden (the pre-financing);
+    - 2028: the same 25,000 charged to the vote, and the grant's 10,000 is grant revenue received by the Treasury:
+      charged_to_treasury = -10,000, so the charges add up to the burden 25,000 - 10,000 = 15,000; deficit effect =
+      25,000 - 10,000 = 15,000."""
+    r = run(scenario_from_dict(_scenario([{"programme": "connectivity", "target": 0.5, "amount": 10_000.0,
+                                          "lag": 1}])))
+    assert _gfs(r, 2027) == {("nonfinancial_assets", "nonfinancial_assets", "domestic", "education_vote"): 25_000.0}
+    assert _gfs(r, 2028) == {("nonfinancial_assets", "nonfinancial_assets", "domestic", "education_vote"): 25_000.0,
+                             ("revenue", "grants", "grant", "treasury"): 10_000.0}
+    f = r.fiscal_df().set_index("year")
+    assert (f.loc[2027, "grant_revenue"], f.loc[2027, "charged_to_vote"], f.loc[2027, "charged_to_treasury"]) == (
+        0.0, 25_000.0, 0.0)
+    assert (f.loc[2028, "grant_revenue"], f.loc[2028, "charged_to_vote"], f.loc[2028, "charged_to_treasury"],
+            f.loc[2028, "deficit_effect"], f.loc[2028, "government_burden"]) == (
+        10_000.0, 25_000.0, -10_000.0, 15_000.0, 15_000.0)
+    _ties(r)
+
+
+def test_gfs_a_dli_credit_is_borrowing_received_by_the_treasury():
+    """The same result on a credit (0.75%, 5 years' grace): the 10,000 is borrowing (3304) in 2028, a liability, not
+    revenue: debt effect +10,000, deficit effect 25,000 (the spending), charged to the Treasury -10,000; in 2029
+    the interest of 75 (0.75% x 10,000) is charged to the Treasury: 25,000 + 75 = 25,075 of burden."""
+    r = run(scenario_from_dict(_scenario([{"programme": "connectivity", "target": 0.5, "amount": 10_000.0}],
+                                         kind="loan")))
+    assert _gfs(r, 2028)[("financing", "borrowing", "loan", "treasury")] == 10_000.0
+    f = r.fiscal_df().set_index("year")
+    assert (f.loc[2028, "grant_revenue"], f.loc[2028, "borrowing"], f.loc[2028, "debt_effect"],
+            f.loc[2028, "deficit_effect"], f.loc[2028, "charged_to_treasury"]) == (
+        0.0, 10_000.0, 10_000.0, 25_000.0, -10_000.0)
+    assert (f.loc[2029, "charged_to_treasury"], f.loc[2029, "government_burden"]) == (75.0, 25_075.0)
+    _ties(r)
+
+
+def test_gfs_an_outcome_payment_by_the_government_is_an_expense_of_the_vote():
+    """The social impact bond above: the investor's 50,000 is a grant received in 2026-2027 (it paid the costs); the
+    government's outcome payment of 60,000 in 2028 is use of goods and services (22) charged to the vote: charged to
+    the vote 25,000 + 60,000 = 85,000 = the burden."""
+    r = run(scenario_from_dict(_scenario(
+        [{"programme": "connectivity", "target": 0.5, "amount": 60_000.0}],
+        commitment=50_000.0, outcome_bond={"payer": "government"})))
+    assert _gfs(r, 2028)[("expense", "use_of_goods_and_services", "domestic", "education_vote")] == 60_000.0
+    assert r.fiscal_df().set_index("year").loc[2028, "charged_to_vote"] == 85_000.0
+    _ties(r)

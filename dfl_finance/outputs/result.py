@@ -708,7 +708,16 @@ class Result:
             # the government's liability; every other PPP is (GFSM 2014 para A4.64)
             on_books = i not in users_pay
             instruments.append(Instrument(i, on_books=on_books, **flows))
-        return {k: round_to(v[0], self.digits) for k, v in gfs_accounts(spend, kind, charge, instruments).items()}
+        results = None
+        if self.sim.dli is not None:  # what the DLI rows give the government: dli.csv's rounded rows
+            results = np.zeros((1, H, len(sc.source)))
+            index = {s.id: i for i, s in enumerate(sc.source)}
+            start = sc.scenario.start_year
+            for row in self.dli_df().itertuples(index=False):
+                if not pd.isna(row.payment_year) and row.received != 0:
+                    results[0, int(row.payment_year) - start, index[str(row.source)]] += float(row.received)
+        return {k: round_to(v[0], self.digits)
+                for k, v in gfs_accounts(spend, kind, charge, instruments, results).items()}
 
     def gfs_df(self) -> pd.DataFrame:
         """The plan's transactions in GFS terms (GFSM 2014), one row per year, account, class, financing and charge
