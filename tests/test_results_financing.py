@@ -290,3 +290,26 @@ def test_gfs_an_outcome_payment_by_the_government_is_an_expense_of_the_vote():
     assert _gfs(r, 2028)[("expense", "use_of_goods_and_services", "domestic", "education_vote")] == 60_000.0
     assert r.fiscal_df().set_index("year").loc[2028, "charged_to_vote"] == 85_000.0
     _ties(r)
+
+
+def test_the_net_envelope_deducts_a_dli_credits_debt_service():
+    """By hand: the budget may give the plan 2.5% of 1,000,000 = 25,000 a year (net envelope, the default), exactly
+    the yearly 25,000 of terminals. The DLI credit (0.75%, 5 years' grace) disburses its 10,000 in 2028 (earned
+    2027, lag 1); its interest of 0.75% x 10,000 = 75 in 2029 is debt service the envelope deducts, as any credit's:
+    2029's domestic room is 25,000 - 75 = 24,925, so the budget pays 24,925 and 75 stays in the gap; the burden is
+    24,925 + 75 = 25,000, at the cap (before, the budget paid the whole 25,000 and the burden passed the cap by
+    75)."""
+    raw = _scenario([{"programme": "connectivity", "target": 0.5, "amount": 10_000.0}], kind="loan")
+    raw["source"][0]["budget_share_cap"] = 0.025
+    f = run(scenario_from_dict(raw)).tables()["fiscal"].set_index("year")
+    assert (f.loc[2028, "domestic_outlay"], f.loc[2028, "gap"]) == (25_000.0, 0.0)
+    assert (f.loc[2029, "debt_service"], f.loc[2029, "domestic_envelope"], f.loc[2029, "domestic_outlay"],
+            f.loc[2029, "gap"], f.loc[2029, "government_burden"]) == (75.0, 24_925.0, 24_925.0, 75.0, 25_000.0)
+
+
+def test_the_net_envelope_without_a_cap_leaves_a_dli_credit_alone():
+    """Without a budget_share_cap there is no envelope to deduct from: the budget pays the 25,000 and the burden of
+    2029 is 25,000 + 75."""
+    raw = _scenario([{"programme": "connectivity", "target": 0.5, "amount": 10_000.0}], kind="loan")
+    f = run(scenario_from_dict(raw)).tables()["fiscal"].set_index("year")
+    assert (f.loc[2029, "domestic_outlay"], f.loc[2029, "government_burden"]) == (25_000.0, 25_075.0)
