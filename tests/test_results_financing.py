@@ -313,3 +313,40 @@ def test_the_net_envelope_without_a_cap_leaves_a_dli_credit_alone():
     raw = _scenario([{"programme": "connectivity", "target": 0.5, "amount": 10_000.0}], kind="loan")
     f = run(scenario_from_dict(raw)).tables()["fiscal"].set_index("year")
     assert (f.loc[2029, "domestic_outlay"], f.loc[2029, "government_burden"]) == (25_000.0, 25_075.0)
+
+
+def test_a_commitment_caps_the_payments_against_results_in_the_order_they_are_paid():
+    """By hand: rows of 6 (paid in year 3) and 5 (paid in year 2) on one source committed for 8: the row paid first
+    gets its 5, the other 8 - 5 = 3 of its 6; the 3 beyond the commitment lapses (and is not paid)."""
+    e = earn(np.array([[[0.6, 0.6], [0.6, 0.6], [0.6, 0.6], [0.6, 0.6]]]), np.array([[0.0, 0.0]]),
+             _rows(source=np.array([0, 0]), target=np.array([0.5, 0.5]), amount=np.array([6.0, 5.0]),
+                   scalable=np.array([False, False]), floor=np.array([0.0, 0.0]), lag=np.array([3, 2]),
+                   deadline=np.array([0, 0]), next_row=np.array([-1, -1]), commitment=np.array([[8.0]])))
+    assert e.paid_year.tolist() == [[3, 2]]
+    assert e.earned.tolist() == [[3.0, 5.0]] and e.lapsed.tolist() == [[3.0, 0.0]]
+
+
+def test_the_pledge_shortfall_stress_limits_what_a_dli_grant_pays():
+    """The grant's 10,000 DLI (earned 2027, paid 2028) with half its pledge delivered (pledge_shortfall 0.5; without
+    a commitment, the pledge is the sum of its rows): it pays 5,000 in 2028, 5,000 lapses, and 2028's burden is
+    25,000 - 5,000 = 20,000."""
+    sc = scenario_from_dict(_scenario([{"programme": "connectivity", "target": 0.5, "amount": 10_000.0}]))
+    stressed = apply_stress(sc, StressSpec("pledge_shortfall", "pforr", size=0.5))
+    assert stressed.source[1].commitment == 5_000.0
+    r = run(stressed)
+    (row,) = r.tables()["dli"].to_dict("records")
+    assert (row["earned"], row["lapsed"], row["received"], row["payment_year"]) == (5_000.0, 5_000.0, 5_000.0, 2028)
+    assert r.tables()["fiscal"].set_index("year").loc[2028, "government_burden"] == 20_000.0
+
+
+def test_pledge_draws_limit_a_dli_grants_payments():
+    """A reliability of 0.6: in about 60% of 2,000 draws the pledge comes and the DLI pays its 10,000; in the others
+    it pays nothing (its commitment in the draw is 0)."""
+    sc = scenario_from_dict(_scenario([{"programme": "connectivity", "target": 0.5, "amount": 10_000.0}],
+                                      reliability=0.6))
+    draws = 2000
+    r = run(sc, draws=draws, samples=draw_samples(sc, draws, seed=3, method="mc"))
+    paid = r.sim.results_paid[:, :, 1].sum(axis=1)
+    assert set(np.round(paid, 6)) == {0.0, 10_000.0}
+    assert (paid > 0).mean() == pytest.approx(0.6, abs=0.04)
+    assert run(sc).sim.results_paid[:, :, 1].sum() == 10_000.0  # the deterministic run takes the pledge as written

@@ -713,9 +713,11 @@ class Result:
             results = np.zeros((1, H, len(sc.source)))
             index = {s.id: i for i, s in enumerate(sc.source)}
             start = sc.scenario.start_year
-            for row in self.dli_df().itertuples(index=False):
-                if not pd.isna(row.payment_year) and row.received != 0:
-                    results[0, int(row.payment_year) - start, index[str(row.source)]] += float(row.received)
+            dli = self.dli_df()
+            paid = dli[dli["payment_year"].notna() & (dli["received"] != 0)]
+            for source, year, amount in zip(paid["source"].tolist(), paid["payment_year"].tolist(),
+                                            paid["received"].tolist()):
+                results[0, int(year) - start, index[str(source)]] += float(amount)
         return {k: round_to(v[0], self.digits)
                 for k, v in gfs_accounts(spend, kind, charge, instruments, results).items()}
 
