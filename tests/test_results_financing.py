@@ -350,3 +350,43 @@ def test_pledge_draws_limit_a_dli_grants_payments():
     assert set(np.round(paid, 6)) == {0.0, 10_000.0}
     assert (paid > 0).mean() == pytest.approx(0.6, abs=0.04)
     assert run(sc).sim.results_paid[:, :, 1].sum() == 10_000.0  # the deterministic run takes the pledge as written
+
+
+@pytest.mark.parametrize("payer", ["government", "partner"])
+def test_the_outcome_bond_investors_return_by_hand(payer):
+    """By hand: the investor pays 25,000 in 2026 and 25,000 in 2027 and is repaid 60,000 in 2028 (a USD scenario
+    without inflation: current prices are constant prices). The IRR r solves -25,000 - 25,000 x + 60,000 x^2 = 0 with
+    x = 1 / (1 + r): 12 x^2 - 5 x - 5 = 0, x = (5 + sqrt(265)) / 24 = 0.886618, r = 1 / x - 1 = 12.788%. Who pays
+    the outcomes does not change the investor's return."""
+    r = run(scenario_from_dict(_scenario(
+        [{"programme": "connectivity", "target": 0.5, "amount": 60_000.0}],
+        commitment=50_000.0, outcome_bond={"payer": payer})))
+    x = (5 + 265 ** 0.5) / 24
+    assert r.summary()["outcome_bond_irr__pforr"] == pytest.approx(1 / x - 1, abs=1e-6)
+    row = r.summary_df().set_index("metric").loc["outcome_bond_irr__pforr"]
+    assert row["unit"] == "share"
+
+
+def test_an_outcome_bond_that_repays_nothing_returns_minus_one():
+    """The result is missed: the investor paid 50,000 and receives nothing: -100%."""
+    r = run(scenario_from_dict(_scenario(
+        [{"programme": "connectivity", "target": 0.9, "amount": 60_000.0, "deadline": 2027}],
+        commitment=50_000.0, outcome_bond={"payer": "government"})))
+    assert r.summary()["outcome_bond_irr__pforr"] == -1.0
+    assert "outcome_bond_irr__pforr" not in run(scenario_from_dict(_scenario(
+        [{"programme": "connectivity", "target": 0.5, "amount": 10_000.0}]))).summary()  # not an outcome bond
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.floats(1.0, 1e6), min_size=1, max_size=4), st.floats(1.0, 3.0), st.integers(1, 4))
+def test_property_the_irr_zeroes_the_npv(invested, multiple, wait):
+    """Whatever is invested over the first years and repaid (more than invested) later, the value of the flows at
+    the rate found is 0, and the rate is positive."""
+    from dfl_finance.engine.bond_return import internal_rate_of_return, npv
+
+    flows = np.zeros(len(invested) + wait)
+    flows[:len(invested)] = -np.array(invested)
+    flows[-1] += multiple * sum(invested)
+    (r,) = internal_rate_of_return(flows[None, :])
+    assert r > -1e-9
+    assert abs(npv(flows, r)) <= 1e-6 * sum(invested)
