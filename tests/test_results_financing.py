@@ -390,3 +390,22 @@ def test_property_the_irr_zeroes_the_npv(invested, multiple, wait):
     (r,) = internal_rate_of_return(flows[None, :])
     assert r > -1e-9
     assert abs(npv(flows, r)) <= 1e-6 * sum(invested)
+
+
+def test_the_optimiser_takes_a_dli_credit_as_a_fixed_source():
+    """The net-envelope case above, optimised: the credit's 10,000 is expected in 2028 (as the waterfall earns it),
+    so its 75 of interest in 2029 is a fixed charge on the envelope: the optimal mix, like the waterfall, leaves the
+    budget 25,000 - 75 = 24,925 in 2029 and 75 in the gap (it cannot do better: the domestic budget is the only
+    source that pays cells). With the burden limit at 2.5% it holds too: 2028's burden is 25,000 - 10,000."""
+    from dfl_finance.studies.optimise import optimise, options_for
+
+    raw = _scenario([{"programme": "connectivity", "target": 0.5, "amount": 10_000.0}], kind="loan")
+    raw["source"][0]["budget_share_cap"] = 0.025
+    raw["context"]["burden_limit"] = 0.025
+    sc = scenario_from_dict(raw)
+    opt = optimise(sc, options_for(sc, burden_limit=True))
+    f = opt.result.tables()["fiscal"].set_index("year")
+    assert (f.loc[2029, "domestic_outlay"], f.loc[2029, "gap"], f.loc[2029, "government_burden"]) == (
+        24_925.0, 75.0, 25_000.0)
+    assert f.loc[2028, "government_burden"] == 15_000.0
+    assert (f["government_burden"] <= 25_000.0 + 1e-6).all()

@@ -39,7 +39,7 @@ from dfl_finance.engine.loans import (
     unit_payments,
     year_end_equivalent,
 )
-from dfl_finance.engine.optimise import AllocationProblem, DsfLimits, service_specs
+from dfl_finance.engine.optimise import AllocationProblem, DsfLimits, ServiceSpec, service_specs
 from dfl_finance.engine.prices import Prices
 from dfl_finance.engine.results import DliEarnings, DliRows, earn, payments
 from dfl_finance.engine.variable_rate import at_variable_rate, extend_path
@@ -333,7 +333,10 @@ def simulate(inp: ModelInputs, allocation: AllocationStep | None = None) -> Simu
     else:
         specs = [(s, True) for s in inp.loans] + [(s, False) for s in inp.ppps if s.public]
         service = service_specs(specs, conv, inp.sources.commitment, inp.sources.window, Y, H)
-        alloc = allocation(replace(problem, service=service))
+        receipts = None
+        if inp.dli is not None:  # a DLI source in the mix: a fixed source, its payments expected on the waterfall's
+            service, receipts = _results_as_fixed(inp, problem, proj, service)  # reach
+        alloc = allocation(replace(problem, service=service, receipts=receipts))
     existing = whole_units(inp.costs.driver_count * inp.costs.start_share)
     # capex cells are the even ones (line_cells): the funded share of each programme's capex
     funded = reached_funded(proj, existing, cells[:, :, 0::2], alloc.gap[:, :, 0::2])
@@ -492,6 +495,30 @@ def _net_of_results_credits(inp: ModelInputs, problem: AllocationProblem, proj: 
         settled = results_financing(inp, proj, funded)
         results, before = settled[1], now
     return alloc, funded, settled
+
+
+def _results_as_fixed(inp: ModelInputs, problem: AllocationProblem, proj: CostProjection,
+                      service: tuple[ServiceSpec, ...]) -> tuple[tuple[ServiceSpec, ...], Floats]:
+    """A DLI source in the optimiser's mix as a fixed source (docs/method.md, *The optimiser*): its payments against
+    results are expected to be those the waterfall's allocation earns (:func:`_net_of_results_credits`); a DLI
+    credit's debt service on them becomes part of its ``fixed`` payments (so the net envelope, the burden limit and
+    the DSF rows count it), and the receipts (less the government's outcome payments) come off the burden in the
+    burden-limit rows. Returns the service specs and the receipts (D, H)."""
+    Y, H = inp.years, inp.horizon
+    alloc = allocate(problem.cells, problem.sources, problem.budget[:, :Y])
+    existing = whole_units(inp.costs.driver_count * inp.costs.start_share)
+    funded = reached_funded(proj, existing, problem.cells[:, :, 0::2], alloc.gap[:, :, 0::2])
+    settled = results_financing(inp, proj, funded)
+    _, _, (_, results, outcome) = _net_of_results_credits(inp, problem, proj, existing, alloc, settled)
+    receipts = np.zeros((results.shape[0], H))
+    receipts[:, :Y] = results.sum(axis=2) - outcome
+    out = []
+    for sp in service:
+        paid = results[:, :, sp.source]
+        if sp.loan and paid.any():
+            sp = replace(sp, fixed=sp.fixed + np.einsum("dht,dt->dh", sp.payments, paid))
+        out.append(sp)
+    return tuple(out), receipts
 
 
 def results_financing(inp: ModelInputs, proj: CostProjection, funded: Floats) -> tuple[DliEarnings, Floats, Floats]:
