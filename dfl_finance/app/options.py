@@ -2,8 +2,8 @@
 guaranteed loan, a USF levy; docs/method.md, *Instruments*), offered on the Scenarios page.
 
 They are listed by file, their names read from the text without loading them, so that the app's start-up and its
-default pick stay as they are; one is loaded when it is chosen: copied into the workspace (the files it names
-rebased there) and picked. No Streamlit here.
+default pick stay as they are; one is loaded when it is chosen: copied into the workspace (the options name no
+other file) and picked. No Streamlit here.
 """
 
 from __future__ import annotations
