@@ -6,15 +6,16 @@ from __future__ import annotations
 import numpy as np
 
 from dfl_finance.engine import Floats
+from dfl_finance.engine.discount import present_value
 
 #: The bracket searched for the rate [a year]: from -99.99% to +1,000%.
 IRR_LOW, IRR_HIGH = -0.9999, 10.0
 
 
 def npv(flows: Floats, rate: float) -> float:
-    """The value at the first year of yearly ``flows`` (T,) at ``rate``: ``sum_t flows[t] / (1 + rate) ** t``."""
-    t = np.arange(flows.shape[0])
-    return float((np.asarray(flows, dtype=float) / (1.0 + rate) ** t).sum())
+    """The value at the first year of yearly ``flows`` (T,) at ``rate``: ``sum_t flows[t] / (1 + rate) ** t``
+    (:func:`~dfl_finance.engine.discount.present_value`, the first year undiscounted)."""
+    return float(present_value(np.asarray(flows, dtype=float)[None, :], np.array([rate]))[0])
 
 
 def internal_rate_of_return(flows: Floats) -> Floats:
