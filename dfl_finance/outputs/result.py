@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from dfl_finance.engine import Floats, Ints
+from dfl_finance.engine.bond_return import internal_rate_of_return
 from dfl_finance.engine.costs import whole_units
 from dfl_finance.engine.discount import present_value_at
 from dfl_finance.engine.execution import cell_execution, execution_ratio, expected_payments
@@ -939,8 +940,6 @@ class Result:
         bonds = [i for i, s in enumerate(self.scenario.source) if s.outcome_bond is not None]
         if e is None or rows is None or not bonds:
             return {}
-        from dfl_finance.engine.bond_return import internal_rate_of_return
-
         Y = self.scenario.scenario.years
         conv = self.inputs.sources.conversion
         out = {}
