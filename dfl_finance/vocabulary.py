@@ -374,6 +374,10 @@ SOURCE_METRICS: dict[str, Metric] = {
                                   "building what it finances with the budget, minus that of its availability "
                                   "payments, both at the government's rate ([context] gap_financing, else the "
                                   "discount rate); positive when the PPP costs the government less"),
+    "outcome_bond_irr": Metric("outcome_bond_irr", "Outcome bond: investor's return", "share", "share",
+                               "An outcome bond's internal rate of return to its investor, a year: the rate at "
+                               "which the outcome payments it receives repay the principal it paid, both in the "
+                               "source's currency at current prices in the years they fall (-1: nothing repaid)"),
 }
 
 

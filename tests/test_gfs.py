@@ -215,7 +215,7 @@ def test_a_plan_without_sources_has_its_domestic_nothing_and_its_gap_unspent():
     _engine_tie(result)
 
 
-@pytest.mark.parametrize("name", ["rwanda-ppp", "kenya-ida-gpe"])
+@pytest.mark.parametrize("name", ["rwanda-ppp", "kenya-ida-gpe", "rwanda-pforr"])
 def test_the_bundled_tables_tie_to_the_rounding(name):
     """In the published tables, by year: expense + interest + NFA + amortisation = burden + grants + borrowing, and
     the vote's and the Treasury's charges = the burden, each within the rounding of the rows that make them (half

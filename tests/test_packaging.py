@@ -21,6 +21,9 @@ def test_a_non_editable_install_has_its_data(tmp_path):
     assert build.returncode == 0, build.stderr
     assert (target / "dfl_finance" / "data" / "unit_costs.csv").is_file()
     assert (target / "dfl_finance" / "scenarios" / "rwanda-ida-credit.toml").is_file()
+    # the instrument options (issue 25), a subfolder of the bundled scenarios
+    shipped = {p.name for p in (target / "dfl_finance" / "scenarios" / "instruments").glob("*.toml")}
+    assert shipped == {p.name for p in (ROOT / "scenarios" / "instruments").glob("*.toml")} and len(shipped) == 4
     # python -S: no site processing, so the editable install of the repository is not on the path
     env = {"PYTHONPATH": f"{target}:{sysconfig.get_paths()['purelib']}", "PATH": "/usr/bin:/bin"}
     code = ("import sys, dfl_finance; from dfl_finance.cli import main; "

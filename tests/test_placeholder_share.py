@@ -174,3 +174,71 @@ def test_data_check_prints_the_shares_of_every_bundled_scenario(capsys):
     assert "placeholder shares" in out
     assert out.count("of the plan's cost on placeholders") == len(list((ROOT / "scenarios").glob("*.toml")))
     assert "profile RWA:" in out
+
+
+OUTCOMES = '''
+[scenario]
+name = "outcomes"
+start_year = 2026
+years = 2
+
+[context]
+schools = 0
+learners = 0
+teachers = 100
+education_budget = 1000000.0
+
+[[programme]]
+id = "t"
+pillar = "capacities"
+driver = "teachers"
+  [[programme.cost]]
+  item = "workshop"
+  kind = "capex"
+  unit_cost = 10.0
+  source_note = "a public tender"
+  [[programme.outcome]]
+  measure = "teachers_trained"
+  attrition = 0.05
+  source_note = "attrition 5% a year is a PLACEHOLDER"
+  [[programme.milestone]]
+  name = "standards adopted"
+  year = 2027          # PLACEHOLDER: assumed
+  source_note = "the ministry's plan"
+  [[programme.milestone]]
+  name = "census published"
+  offset = 1
+  source_note = "the census calendar"
+'''
+
+
+def test_outcome_placeholders_are_counted_apart_from_the_cost(tmp_path):
+    """By hand: three outcome and milestone rows; the outcome's note says PLACEHOLDER, the first milestone's year is
+    commented PLACEHOLDER, the second is sourced: 2 of 3 on placeholders. They price nothing: the one cost line is
+    sourced, so the cost share stays 0% and the value share 0 of 1 line. data-check prints the count."""
+    from dfl_finance.studies.placeholder_share import share_lines
+
+    f = tmp_path / "o.toml"
+    f.write_text(OUTCOMES)
+    share = plan_share(f)
+    assert (share.cost_share, share.value_share) == (0.0, 0.0)
+    assert share.outcome_placeholders == 2 and len(share.outcomes) == 3
+    assert [(o.row, o.reasons) for o in share.outcomes if o.placeholder] == [
+        ("outcome teachers_trained", ("source_note says PLACEHOLDER",)),
+        ("milestone standards adopted", ("field year marked PLACEHOLDER",))]
+    lines = share_lines([share], [])
+    assert "outcome parameters: 2 of 3 outcome and milestone rows on placeholders" in "\n".join(lines)
+
+
+def test_the_bundled_rwanda_outcome_placeholders():
+    """The Rwanda plan's templates: teacher attrition, the officials' 500 a year and attrition, the EMIS census
+    year and the three data-governance years are placeholders (6 rows); the connectivity, EMIS coverage and
+    devices rows are not."""
+    share = plan_share(ROOT / "scenarios" / "rwanda-domestic.toml")
+    assert {(o.programme, o.row) for o in share.outcomes if o.placeholder} == {
+        ("emis", "milestone annual school census published within the school year"),
+        ("teacher_data_skills", "outcome teachers_trained"),
+        ("officials_data_literacy", "outcome officials_trained"),
+        ("data_governance", "milestone data-protection framework covering education data"),
+        ("data_governance", "milestone data protection authority's education desk operating"),
+        ("data_governance", "milestone first cyber-security audit of the EMIS")}

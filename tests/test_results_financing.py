@@ -225,3 +225,187 @@ def test_an_outcome_bond_whose_results_fail_costs_the_outcome_funder_nothing():
     (row,) = r.tables()["dli"].to_dict("records")
     assert (row["earned"], row["lapsed"], row["received"]) == (0.0, 60_000.0, 0.0)
     assert r.tables()["fiscal"].set_index("year")["government_burden"][2028] == 25_000.0
+
+
+def _gfs(result, year: int) -> dict[tuple[str, str, str, str], float]:
+    g = result.gfs_df()
+    g = g[g["year"] == year]
+    return {(r.account, r.gfs_class, r.financed_by, r.charged_to): r.amount for r in g.itertuples()}
+
+
+def _ties(result) -> None:
+    """The published fiscal table by year: the charges add up to the burden, and the uses to the burden plus grants
+    received plus borrowing (exactly here: every amount is a whole number)."""
+    f = result.fiscal_df().set_index("year")
+    assert_allclose(f["charged_to_vote"] + f["charged_to_treasury"], f["government_burden"], atol=1e-6)
+    uses = f[["expense", "interest", "net_acquisition_nfa", "amortisation"]].sum(axis=1)
+    assert_allclose(uses, f["government_burden"] + f["grant_revenue"] + f["borrowing"], atol=1e-6)
+    assert_allclose(f["deficit_effect"], f["government_burden"] + f["debt_effect"], atol=1e-6)
+
+
+def test_gfs_a_dli_grant_is_grant_revenue_when_paid_and_the_vote_pre_finances():
+    """By hand (GFSM 2014: grants received are revenue, 13, when received; docs/method.md, *Fiscal accounts in GFS
+    terms*): the DLI grant of 10,000 is earned in 2027 and paid in 2028.
+    - 2027: the budget buys 25 terminals, 25,000 of nonfinancial assets (31), financed by the domestic source and
+      charged to the education vote; no revenue; charged to the vote 25,000 = the burden (the pre-financing);
+    - 2028: the same 25,000 charged to the vote, and the grant's 10,000 is grant revenue received by the Treasury:
+      charged_to_treasury = -10,000, so the charges add up to the burden 25,000 - 10,000 = 15,000; deficit effect =
+      25,000 - 10,000 = 15,000."""
+    r = run(scenario_from_dict(_scenario([{"programme": "connectivity", "target": 0.5, "amount": 10_000.0,
+                                          "lag": 1}])))
+    assert _gfs(r, 2027) == {("nonfinancial_assets", "nonfinancial_assets", "domestic", "education_vote"): 25_000.0}
+    assert _gfs(r, 2028) == {("nonfinancial_assets", "nonfinancial_assets", "domestic", "education_vote"): 25_000.0,
+                             ("revenue", "grants", "grant", "treasury"): 10_000.0}
+    f = r.fiscal_df().set_index("year")
+    assert (f.loc[2027, "grant_revenue"], f.loc[2027, "charged_to_vote"], f.loc[2027, "charged_to_treasury"]) == (
+        0.0, 25_000.0, 0.0)
+    assert (f.loc[2028, "grant_revenue"], f.loc[2028, "charged_to_vote"], f.loc[2028, "charged_to_treasury"],
+            f.loc[2028, "deficit_effect"], f.loc[2028, "government_burden"]) == (
+        10_000.0, 25_000.0, -10_000.0, 15_000.0, 15_000.0)
+    _ties(r)
+
+
+def test_gfs_a_dli_credit_is_borrowing_received_by_the_treasury():
+    """The same result on a credit (0.75%, 5 years' grace): the 10,000 is borrowing (3304) in 2028, a liability, not
+    revenue: debt effect +10,000, deficit effect 25,000 (the spending), charged to the Treasury -10,000; in 2029
+    the interest of 75 (0.75% x 10,000) is charged to the Treasury: 25,000 + 75 = 25,075 of burden."""
+    r = run(scenario_from_dict(_scenario([{"programme": "connectivity", "target": 0.5, "amount": 10_000.0}],
+                                         kind="loan")))
+    assert _gfs(r, 2028)[("financing", "borrowing", "loan", "treasury")] == 10_000.0
+    f = r.fiscal_df().set_index("year")
+    assert (f.loc[2028, "grant_revenue"], f.loc[2028, "borrowing"], f.loc[2028, "debt_effect"],
+            f.loc[2028, "deficit_effect"], f.loc[2028, "charged_to_treasury"]) == (
+        0.0, 10_000.0, 10_000.0, 25_000.0, -10_000.0)
+    assert (f.loc[2029, "charged_to_treasury"], f.loc[2029, "government_burden"]) == (75.0, 25_075.0)
+    _ties(r)
+
+
+def test_gfs_an_outcome_payment_by_the_government_is_an_expense_of_the_vote():
+    """The social impact bond above: the investor's 50,000 is a grant received in 2026-2027 (it paid the costs); the
+    government's outcome payment of 60,000 in 2028 is use of goods and services (22) charged to the vote: charged to
+    the vote 25,000 + 60,000 = 85,000 = the burden."""
+    r = run(scenario_from_dict(_scenario(
+        [{"programme": "connectivity", "target": 0.5, "amount": 60_000.0}],
+        commitment=50_000.0, outcome_bond={"payer": "government"})))
+    assert _gfs(r, 2028)[("expense", "use_of_goods_and_services", "domestic", "education_vote")] == 60_000.0
+    assert r.fiscal_df().set_index("year").loc[2028, "charged_to_vote"] == 85_000.0
+    _ties(r)
+
+
+def test_the_net_envelope_deducts_a_dli_credits_debt_service():
+    """By hand: the budget may give the plan 2.5% of 1,000,000 = 25,000 a year (net envelope, the default), exactly
+    the yearly 25,000 of terminals. The DLI credit (0.75%, 5 years' grace) disburses its 10,000 in 2028 (earned
+    2027, lag 1); its interest of 0.75% x 10,000 = 75 in 2029 is debt service the envelope deducts, as any credit's:
+    2029's domestic room is 25,000 - 75 = 24,925, so the budget pays 24,925 and 75 stays in the gap; the burden is
+    24,925 + 75 = 25,000, at the cap (before, the budget paid the whole 25,000 and the burden passed the cap by
+    75)."""
+    raw = _scenario([{"programme": "connectivity", "target": 0.5, "amount": 10_000.0}], kind="loan")
+    raw["source"][0]["budget_share_cap"] = 0.025
+    f = run(scenario_from_dict(raw)).tables()["fiscal"].set_index("year")
+    assert (f.loc[2028, "domestic_outlay"], f.loc[2028, "gap"]) == (25_000.0, 0.0)
+    assert (f.loc[2029, "debt_service"], f.loc[2029, "domestic_envelope"], f.loc[2029, "domestic_outlay"],
+            f.loc[2029, "gap"], f.loc[2029, "government_burden"]) == (75.0, 24_925.0, 24_925.0, 75.0, 25_000.0)
+
+
+def test_the_net_envelope_without_a_cap_leaves_a_dli_credit_alone():
+    """Without a budget_share_cap there is no envelope to deduct from: the budget pays the 25,000 and the burden of
+    2029 is 25,000 + 75."""
+    raw = _scenario([{"programme": "connectivity", "target": 0.5, "amount": 10_000.0}], kind="loan")
+    f = run(scenario_from_dict(raw)).tables()["fiscal"].set_index("year")
+    assert (f.loc[2029, "domestic_outlay"], f.loc[2029, "government_burden"]) == (25_000.0, 25_075.0)
+
+
+def test_a_commitment_caps_the_payments_against_results_in_the_order_they_are_paid():
+    """By hand: rows of 6 (paid in year 3) and 5 (paid in year 2) on one source committed for 8: the row paid first
+    gets its 5, the other 8 - 5 = 3 of its 6; the 3 beyond the commitment lapses (and is not paid)."""
+    e = earn(np.array([[[0.6, 0.6], [0.6, 0.6], [0.6, 0.6], [0.6, 0.6]]]), np.array([[0.0, 0.0]]),
+             _rows(source=np.array([0, 0]), target=np.array([0.5, 0.5]), amount=np.array([6.0, 5.0]),
+                   scalable=np.array([False, False]), floor=np.array([0.0, 0.0]), lag=np.array([3, 2]),
+                   deadline=np.array([0, 0]), next_row=np.array([-1, -1]), commitment=np.array([[8.0]])))
+    assert e.paid_year.tolist() == [[3, 2]]
+    assert e.earned.tolist() == [[3.0, 5.0]] and e.lapsed.tolist() == [[3.0, 0.0]]
+
+
+def test_the_pledge_shortfall_stress_limits_what_a_dli_grant_pays():
+    """The grant's 10,000 DLI (earned 2027, paid 2028) with half its pledge delivered (pledge_shortfall 0.5; without
+    a commitment, the pledge is the sum of its rows): it pays 5,000 in 2028, 5,000 lapses, and 2028's burden is
+    25,000 - 5,000 = 20,000."""
+    sc = scenario_from_dict(_scenario([{"programme": "connectivity", "target": 0.5, "amount": 10_000.0}]))
+    stressed = apply_stress(sc, StressSpec("pledge_shortfall", "pforr", size=0.5))
+    assert stressed.source[1].commitment == 5_000.0
+    r = run(stressed)
+    (row,) = r.tables()["dli"].to_dict("records")
+    assert (row["earned"], row["lapsed"], row["received"], row["payment_year"]) == (5_000.0, 5_000.0, 5_000.0, 2028)
+    assert r.tables()["fiscal"].set_index("year").loc[2028, "government_burden"] == 20_000.0
+
+
+def test_pledge_draws_limit_a_dli_grants_payments():
+    """A reliability of 0.6: in about 60% of 2,000 draws the pledge comes and the DLI pays its 10,000; in the others
+    it pays nothing (its commitment in the draw is 0)."""
+    sc = scenario_from_dict(_scenario([{"programme": "connectivity", "target": 0.5, "amount": 10_000.0}],
+                                      reliability=0.6))
+    draws = 2000
+    r = run(sc, draws=draws, samples=draw_samples(sc, draws, seed=3, method="mc"))
+    paid = r.sim.results_paid[:, :, 1].sum(axis=1)
+    assert set(np.round(paid, 6)) == {0.0, 10_000.0}
+    assert (paid > 0).mean() == pytest.approx(0.6, abs=0.04)
+    assert run(sc).sim.results_paid[:, :, 1].sum() == 10_000.0  # the deterministic run takes the pledge as written
+
+
+@pytest.mark.parametrize("payer", ["government", "partner"])
+def test_the_outcome_bond_investors_return_by_hand(payer):
+    """By hand: the investor pays 25,000 in 2026 and 25,000 in 2027 and is repaid 60,000 in 2028 (a USD scenario
+    without inflation: current prices are constant prices). The IRR r solves -25,000 - 25,000 x + 60,000 x^2 = 0 with
+    x = 1 / (1 + r): 12 x^2 - 5 x - 5 = 0, x = (5 + sqrt(265)) / 24 = 0.886618, r = 1 / x - 1 = 12.788%. Who pays
+    the outcomes does not change the investor's return."""
+    r = run(scenario_from_dict(_scenario(
+        [{"programme": "connectivity", "target": 0.5, "amount": 60_000.0}],
+        commitment=50_000.0, outcome_bond={"payer": payer})))
+    x = (5 + 265 ** 0.5) / 24
+    assert r.summary()["outcome_bond_irr__pforr"] == pytest.approx(1 / x - 1, abs=1e-6)
+    row = r.summary_df().set_index("metric").loc["outcome_bond_irr__pforr"]
+    assert row["unit"] == "share"
+
+
+def test_an_outcome_bond_that_repays_nothing_returns_minus_one():
+    """The result is missed: the investor paid 50,000 and receives nothing: -100%."""
+    r = run(scenario_from_dict(_scenario(
+        [{"programme": "connectivity", "target": 0.9, "amount": 60_000.0, "deadline": 2027}],
+        commitment=50_000.0, outcome_bond={"payer": "government"})))
+    assert r.summary()["outcome_bond_irr__pforr"] == -1.0
+    assert "outcome_bond_irr__pforr" not in run(scenario_from_dict(_scenario(
+        [{"programme": "connectivity", "target": 0.5, "amount": 10_000.0}]))).summary()  # not an outcome bond
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.floats(1.0, 1e6), min_size=1, max_size=4), st.floats(1.0, 3.0), st.integers(1, 4))
+def test_property_the_irr_zeroes_the_npv(invested, multiple, wait):
+    """Whatever is invested over the first years and repaid (more than invested) later, the value of the flows at
+    the rate found is 0, and the rate is positive."""
+    from dfl_finance.engine.bond_return import internal_rate_of_return, npv
+
+    flows = np.zeros(len(invested) + wait)
+    flows[:len(invested)] = -np.array(invested)
+    flows[-1] += multiple * sum(invested)
+    (r,) = internal_rate_of_return(flows[None, :])
+    assert r > -1e-9
+    assert abs(npv(flows, r)) <= 1e-6 * sum(invested)
+
+
+def test_the_optimiser_takes_a_dli_credit_as_a_fixed_source():
+    """The net-envelope case above, optimised: the credit's 10,000 is expected in 2028 (as the waterfall earns it),
+    so its 75 of interest in 2029 is a fixed charge on the envelope: the optimal mix, like the waterfall, leaves the
+    budget 25,000 - 75 = 24,925 in 2029 and 75 in the gap (it cannot do better: the domestic budget is the only
+    source that pays cells). With the burden limit at 2.5% it holds too: 2028's burden is 25,000 - 10,000."""
+    from dfl_finance.studies.optimise import optimise, options_for
+
+    raw = _scenario([{"programme": "connectivity", "target": 0.5, "amount": 10_000.0}], kind="loan")
+    raw["source"][0]["budget_share_cap"] = 0.025
+    raw["context"]["burden_limit"] = 0.025
+    sc = scenario_from_dict(raw)
+    opt = optimise(sc, options_for(sc, burden_limit=True))
+    f = opt.result.tables()["fiscal"].set_index("year")
+    assert (f.loc[2029, "domestic_outlay"], f.loc[2029, "gap"], f.loc[2029, "government_burden"]) == (
+        24_925.0, 75.0, 25_000.0)
+    assert f.loc[2028, "government_burden"] == 15_000.0
+    assert (f["government_burden"] <= 25_000.0 + 1e-6).all()

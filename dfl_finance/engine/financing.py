@@ -79,6 +79,9 @@ class SourceInputs:
     net_envelope: bool = False  # a domestic budget_share_cap is net of the debt service and PPP payments
     service: tuple[ServiceTerms, ...] = ()  # the loans and PPPs whose payments the net envelope deducts
     draw_window: Bools | None = None  # (D, S, Y) the years each source pays in each draw (a delayed pledge)
+    #: (D, Y, S) what sources disburse outside the waterfall (a loan's payments against results, [[source.dli]]):
+    #: they pay no cell, but the net envelope deducts the debt service of these disbursements too
+    disbursed_outside: Floats | None = None
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,7 @@ class _Caps:
     service: tuple[ServiceTerms, ...]
     domestic: Bools | None = None  # (S,) the domestic sources
     window: Bools | None = None  # (S, Y, D) the years each source pays in each draw, where they differ
+    outside: Floats | None = None  # (Y, S, D) disbursements outside the waterfall, whose service is owed too
 
     @classmethod
     def of(cls, src: SourceInputs) -> "_Caps":
@@ -112,20 +116,27 @@ class _Caps:
             annual = np.repeat(annual[:, :, None], src.window.shape[1], axis=2)
         annual = np.ascontiguousarray(annual.transpose(1, 2, 0))  # (S, Y, D)
         window = None if src.draw_window is None else np.ascontiguousarray(src.draw_window.transpose(1, 2, 0))
-        return cls(share, annual, budget_share, commitment, conv, src.service, src.kind == DOMESTIC, window)
+        outside = None if src.disbursed_outside is None else np.ascontiguousarray(
+            src.disbursed_outside.transpose(1, 2, 0))
+        return cls(share, annual, budget_share, commitment, conv, src.service, src.kind == DOMESTIC, window,
+                   outside)
 
     def take(self, draws: Ints | slice) -> "_Caps":
         """The caps of some draws: views when ``draws`` is a slice (a block of draws), copies when an index."""
         return _Caps(self.share[:, draws], self.annual[:, :, draws], self.budget_share[:, draws],
                      self.commitment[:, draws], None if self.conversion is None else self.conversion[:, :, draws],
                      tuple(t.take(draws) for t in self.service), self.domestic,
-                     None if self.window is None else self.window[:, :, draws])
+                     None if self.window is None else self.window[:, :, draws],
+                     None if self.outside is None else self.outside[:, :, draws])
 
     def owed(self, annual: Floats) -> Floats:
         """Debt service and PPP payments (Y, D) in constant local prices from annual payments (Y, S, D)."""
         out = np.zeros((annual.shape[0], annual.shape[2]))
         for t in self.service:
-            out += t.payments(annual[:, t.source])
+            paid = annual[:, t.source]
+            if self.outside is not None and self.outside[:, t.source].any():
+                paid = paid + self.outside[:, t.source]
+            out += t.payments(paid)
         return out
 
 

@@ -203,6 +203,9 @@ GFS_BALANCES = ("expense", "interest", "net_acquisition_nfa", "grant_revenue", "
                 "amortisation", "debt_effect", "charged_to_vote", "charged_to_treasury")
 _NFA = GFS_CLASSES.index("nonfinancial_assets")
 _GOODS_AND_SERVICES = "use_of_goods_and_services"
+#: Who receives a payment against results ([[source.dli]]): the Treasury, as budget financing (docs/method.md,
+#: *Results-based financing*); its row in gfs.csv is a credit to that charge.
+RESULTS_CHARGE = "treasury"
 #: The financing of the recurrent cost after the plan (which the government carries) in :func:`class_spending`.
 AFTER_PLAN = -1
 
@@ -270,7 +273,8 @@ class Instrument:
 GfsKey = tuple[str, str, str, str]
 
 
-def gfs_accounts(spending: Floats, kind: Ints, charge: Ints, instruments: list[Instrument]) -> dict[GfsKey, Floats]:
+def gfs_accounts(spending: Floats, kind: Ints, charge: Ints, instruments: list[Instrument],
+                 results: Floats | None = None) -> dict[GfsKey, Floats]:
     """The plan's transactions in GFS terms, (D, H) each, by ``(account, gfs_class, financed_by, charged_to)``.
 
     Parameters
@@ -279,6 +283,9 @@ def gfs_accounts(spending: Floats, kind: Ints, charge: Ints, instruments: list[I
     kind : (S,) each source's index into :data:`~dfl_finance.vocabulary.SOURCE_KINDS`
     charge : (S,) each source's index into :data:`~dfl_finance.vocabulary.CHARGES` (a grant's is not read)
     instruments : the loan and PPP sources' flows
+    results : (D, H, S) what each source's ``[[source.dli]]`` rows give the government in each year (dli.csv's
+        ``received``): positive, a payment against results that reimburses it; negative, an outcome bond's outcome
+        payment that it makes (None: no DLI rows)
 
     Notes
     -----
@@ -293,9 +300,27 @@ def gfs_accounts(spending: Floats, kind: Ints, charge: Ints, instruments: list[I
     - revenue: grants (13) received = what grant sources pay.
     - financing (ch. 9): borrowing = disbursements of loans and the imputed lease of on-books PPPs (``external``),
       amortisation = their principal repaid, charged to the source.
+    - results-based financing (docs/method.md, *Fiscal accounts in GFS terms*): the government pre-finances, so the
+      spending is the domestic source's, charged to its vote, in the year it is made; a grant's payment against
+      results is a grant received (13) in the year it is paid, and a loan's is its disbursement (borrowing, 3304)
+      then; either is received by the Treasury, so its row is charged to ``treasury`` as a credit (it lowers
+      ``charged_to_treasury``, :func:`gfs_balances`). An outcome payment the government makes on an outcome bond
+      is a purchase of the results, use of goods and services (22), charged to the education vote.
     Nothing is created or lost: by year, expense + net acquisition of NFA + amortisation (interest included in
-    expense) = domestic outlay + recurrent cost after the plan + debt service + PPP payments + grant revenue +
-    borrowing (:func:`gfs_balances`).
+    expense) = domestic outlay + recurrent cost after the plan + debt service + PPP payments - results receipts +
+    grant revenue + borrowing (:func:`gfs_balances`).
+
+    Examples
+    --------
+    A DLI grant earned in year 0 and paid in year 1 (100): the budget spends 100 on goods and services in year 0;
+    in year 1 the grant is revenue, credited to the Treasury:
+
+    >>> spend = np.zeros((1, 2, 3, len(GFS_CLASSES)))
+    >>> spend[0, 0, 0, GFS_CLASSES.index("use_of_goods_and_services")] = 100.0  # the budget (source 0) pre-finances
+    >>> rows = gfs_accounts(spend, np.array([0, 1]), np.array([0, 0]), [], np.array([[[0.0, 0.0], [0.0, 100.0]]]))
+    >>> {k: v[0].tolist() for k, v in rows.items()}  # doctest: +NORMALIZE_WHITESPACE
+    {('expense', 'use_of_goods_and_services', 'domestic', 'education_vote'): [100.0, 0.0],
+     ('revenue', 'grants', 'grant', 'treasury'): [0.0, 100.0]}
     """
     S = kind.shape[0]
     rows: dict[GfsKey, Floats] = {}
@@ -321,6 +346,13 @@ def gfs_accounts(spending: Floats, kind: Ints, charge: Ints, instruments: list[I
                 add((account, cls, financed, charged), paid[:, :, k])
         if financed == "grant" and paid.any():
             add(("revenue", "grants", "grant", EXTERNAL_CHARGE), paid.sum(axis=2))
+    got = np.zeros((*spending.shape[:2], S)) if results is None else np.asarray(results, dtype=float)
+    received, owed = np.maximum(got, 0.0), np.maximum(-got, 0.0)
+    for s in range(S):
+        if SOURCE_KINDS[int(kind[s])] == "grant" and received[:, :, s].any():
+            add(("revenue", "grants", "grant", RESULTS_CHARGE), received[:, :, s])
+        if owed[:, :, s].any():
+            add(("expense", _GOODS_AND_SERVICES, "domestic", "education_vote"), owed[:, :, s])
     for inst in instruments:
         financed, charged = SOURCE_KINDS[int(kind[inst.source])], CHARGES[int(charge[inst.source])]
         if inst.on_books:
@@ -329,8 +361,10 @@ def gfs_accounts(spending: Floats, kind: Ints, charge: Ints, instruments: list[I
             for account, cls, values in flows:
                 if values.any():
                     add((account, cls, financed, charged), values)
-            if inst.disbursed.any():
-                add(("financing", "borrowing", financed, EXTERNAL_CHARGE), inst.disbursed)
+            if inst.disbursed.any():  # a loan that pays against results reimburses the Treasury (above)
+                reimburses = received[:, :, inst.source].any()
+                add(("financing", "borrowing", financed, RESULTS_CHARGE if reimburses else EXTERNAL_CHARGE),
+                    inst.disbursed)
         else:
             payments = inst.interest + inst.principal + inst.fees
             if payments.any():
@@ -347,7 +381,8 @@ def gfs_balances(rows: dict[GfsKey, Floats], shape: tuple[int, int]) -> dict[str
     4.19: revenue - expense - net investment in nonfinancial assets; the domestic outlay is paid from revenue the
     plan does not add, so it is in the deficit effect); ``borrowing``; ``amortisation``; ``debt_effect`` = borrowing
     - amortisation (the net incurrence of liabilities); ``charged_to_vote`` and ``charged_to_treasury``: what the
-    government pays from its own resources, by who bears it (their sum is the government burden).
+    government pays from its own resources, by who bears it, less what it receives against results (a revenue or
+    borrowing row charged to the vote or the Treasury is a credit to it); their sum is the government burden.
 
     Examples
     --------
@@ -372,8 +407,10 @@ def gfs_balances(rows: dict[GfsKey, Floats], shape: tuple[int, int]) -> dict[str
             out["grant_revenue"] += values
         else:
             out[cls] += values
-        if account != "revenue" and charged in ("education_vote", "treasury"):
-            out["charged_to_vote" if charged == "education_vote" else "charged_to_treasury"] += values
+        if charged in ("education_vote", "treasury"):  # a receipt (revenue, borrowing) credits the charge
+            credit = account == "revenue" or cls == "borrowing"
+            out["charged_to_vote" if charged == "education_vote" else "charged_to_treasury"] += (
+                -values if credit else values)
     out["deficit_effect"] = out["expense"] + out["interest"] + out["net_acquisition_nfa"] - out["grant_revenue"]
     out["debt_effect"] = out["borrowing"] - out["amortisation"]
     return out

@@ -39,7 +39,7 @@ from dfl_finance.engine.loans import (
     unit_payments,
     year_end_equivalent,
 )
-from dfl_finance.engine.optimise import AllocationProblem, DsfLimits, service_specs
+from dfl_finance.engine.optimise import AllocationProblem, DsfLimits, ServiceSpec, service_specs
 from dfl_finance.engine.prices import Prices
 from dfl_finance.engine.results import DliEarnings, DliRows, earn, payments
 from dfl_finance.engine.variable_rate import at_variable_rate, extend_path
@@ -333,16 +333,23 @@ def simulate(inp: ModelInputs, allocation: AllocationStep | None = None) -> Simu
     else:
         specs = [(s, True) for s in inp.loans] + [(s, False) for s in inp.ppps if s.public]
         service = service_specs(specs, conv, inp.sources.commitment, inp.sources.window, Y, H)
-        alloc = allocation(replace(problem, service=service))
-    paid = alloc.pay.sum(axis=3)
+        receipts = None
+        if inp.dli is not None:  # a DLI source in the mix: a fixed source, its payments expected on the waterfall's
+            service, receipts = _results_as_fixed(inp, problem, proj, service)  # reach
+        alloc = allocation(replace(problem, service=service, receipts=receipts))
+    existing = whole_units(inp.costs.driver_count * inp.costs.start_share)
     # capex cells are the even ones (line_cells): the funded share of each programme's capex
-    funded = reached_funded(proj, whole_units(inp.costs.driver_count * inp.costs.start_share), cells[:, :, 0::2],
-                            alloc.gap[:, :, 0::2])
-    results_paid = np.zeros_like(paid)
-    receipts = np.zeros(paid.shape[:2])
+    funded = reached_funded(proj, existing, cells[:, :, 0::2], alloc.gap[:, :, 0::2])
+    results_paid = np.zeros_like(alloc.pay.sum(axis=3))
+    receipts = np.zeros(results_paid.shape[:2])
     earnings = None
     if inp.dli is not None:  # results-based financing: paid when the funded reach earns it (pre-financed)
         earnings, results_paid, outcome_paid = results_financing(inp, proj, funded)
+        if allocation is None:  # the net envelope deducts a DLI credit's debt service as any credit's
+            alloc, funded, (earnings, results_paid, outcome_paid) = _net_of_results_credits(
+                inp, problem, proj, existing, alloc, (earnings, results_paid, outcome_paid))
+    paid = alloc.pay.sum(axis=3)
+    if inp.dli is not None:
         paid = paid + results_paid
         # what the government receives, less the outcome payments it makes on outcome bonds
         receipts = results_paid.sum(axis=2) - outcome_paid
@@ -448,6 +455,70 @@ def simulate(inp: ModelInputs, allocation: AllocationStep | None = None) -> Simu
                       plan_cost=plan_cost, dsf=dsf, ppp_value_for_money=vfm, line_cost=full.amount,
                       bought_down=bought, guaranteed=guaranteed, cancelled=cancelled,
                       results_paid=results_paid, dli=earnings)
+
+
+def _net_of_results_credits(inp: ModelInputs, problem: AllocationProblem, proj: CostProjection, existing: Floats,
+                            alloc: Allocation, settled: tuple[DliEarnings, Floats, Floats]
+                            ) -> tuple[Allocation, Floats, tuple[DliEarnings, Floats, Floats]]:
+    """The waterfall again until a DLI credit's debt service, deducted from the net envelope, is that of what the
+    credit disburses against the results the allocation buys (docs/method.md, *The net envelope*).
+
+    The credit pays no cost cell, so the first waterfall saw no disbursement of it; its payments against results
+    (``settled``: the earnings, what sources pay against results (D, Y, S), the outcome payments) are then given to
+    the waterfall as disbursements outside it (``SourceInputs.disbursed_outside``), whose service the envelope
+    deducts, and the results are settled again on the reach that allocation funds. Debt service in year y depends
+    on disbursements before y, and a result is paid at least a year after the year it is reached, so each pass
+    settles at least one more year: at most Y + 1 passes; none when the credit's service inside the plan does not
+    change (an IDA credit in its grace years with no charge: the first allocation stands)."""
+    src = problem.sources
+    loans = [t for t in src.service if (inp.dli is not None and (inp.dli.source == t.source).any())]
+    if not (src.net_envelope and loans and np.isfinite(src.budget_share_cap).any()):
+        return alloc, reached_funded(proj, existing, problem.cells[:, :, 0::2], alloc.gap[:, :, 0::2]), settled
+    Y = inp.years
+    ids = [t.source for t in loans]
+
+    def owed(results: Floats) -> Floats:
+        return np.asarray(sum((t.payments(np.ascontiguousarray(results[:, :, t.source].T)) for t in loans),
+                              np.zeros((Y, results.shape[0]))), dtype=float)
+
+    results = settled[1]
+    before = owed(np.zeros_like(results))  # what the first waterfall deducted for these credits
+    funded = reached_funded(proj, existing, problem.cells[:, :, 0::2], alloc.gap[:, :, 0::2])
+    for _ in range(Y + 1):
+        now = owed(results)
+        if np.abs(now - before).max(initial=0.0) <= 1e-12 * max(float(np.abs(now).max(initial=0.0)), 1.0):
+            break
+        outside = np.zeros_like(results)
+        outside[:, :, ids] = results[:, :, ids]
+        alloc = allocate(problem.cells, replace(src, disbursed_outside=outside), problem.budget[:, :Y])
+        funded = reached_funded(proj, existing, problem.cells[:, :, 0::2], alloc.gap[:, :, 0::2])
+        settled = results_financing(inp, proj, funded)
+        results, before = settled[1], now
+    return alloc, funded, settled
+
+
+def _results_as_fixed(inp: ModelInputs, problem: AllocationProblem, proj: CostProjection,
+                      service: tuple[ServiceSpec, ...]) -> tuple[tuple[ServiceSpec, ...], Floats]:
+    """A DLI source in the optimiser's mix as a fixed source (docs/method.md, *The optimiser*): its payments against
+    results are expected to be those the waterfall's allocation earns (:func:`_net_of_results_credits`); a DLI
+    credit's debt service on them becomes part of its ``fixed`` payments (so the net envelope, the burden limit and
+    the DSF rows count it), and the receipts (less the government's outcome payments) come off the burden in the
+    burden-limit rows. Returns the service specs and the receipts (D, H)."""
+    Y, H = inp.years, inp.horizon
+    alloc = allocate(problem.cells, problem.sources, problem.budget[:, :Y])
+    existing = whole_units(inp.costs.driver_count * inp.costs.start_share)
+    funded = reached_funded(proj, existing, problem.cells[:, :, 0::2], alloc.gap[:, :, 0::2])
+    settled = results_financing(inp, proj, funded)
+    _, _, (_, results, outcome) = _net_of_results_credits(inp, problem, proj, existing, alloc, settled)
+    receipts = np.zeros((results.shape[0], H))
+    receipts[:, :Y] = results.sum(axis=2) - outcome
+    out = []
+    for sp in service:
+        paid = results[:, :, sp.source]
+        if sp.loan and paid.any():
+            sp = replace(sp, fixed=sp.fixed + np.einsum("dht,dt->dh", sp.payments, paid))
+        out.append(sp)
+    return tuple(out), receipts
 
 
 def results_financing(inp: ModelInputs, proj: CostProjection, funded: Floats) -> tuple[DliEarnings, Floats, Floats]:

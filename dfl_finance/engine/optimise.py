@@ -116,6 +116,9 @@ class AllocationProblem:
     burden_limit: Floats  # (D,)
     service: tuple[ServiceSpec, ...] = ()
     dsf: DsfLimits | None = None
+    #: (D, H) what the government expects to receive against results in each year ([[source.dli]]: the payments
+    #: a fixed source makes, settled on the waterfall's reach), taken off the burden in the burden-limit rows
+    receipts: Floats | None = None
 
 
 @dataclass(frozen=True)
@@ -312,6 +315,8 @@ def solve_draw(problem: AllocationProblem, d: int, options: Options) -> DrawSolu
                 b_cols = np.concatenate([b_cols, *dom])
                 b_vals = np.concatenate([b_vals, *(np.ones(c_.size) for c_ in dom)])
             constant = fixed + float(problem.recurrent[d, j])
+            if problem.receipts is not None:  # reimbursements against results lower the burden
+                constant -= float(problem.receipts[d, j])
             room = limit * float(budget[j])
             if constant > room * (1.0 + 1e-9) + 1e-9:
                 raise Infeasible(f"burden_limit[{j}]", f"the burden limit ({limit:.2%} of the budget) cannot hold "

@@ -61,6 +61,10 @@ class DliRows:
     sign: Floats | None = None
     achieved: Floats | None = None  # (D, R) 1 where the result comes at all in the draw, 0 where not; None: all 1
     delay: Ints | None = None  # (D, R) years the result comes later than the path; None: 0
+    #: (D, S) what each source may pay against its rows in all, in its currency at current prices (its commitment
+    #: as a pledge draw or a stress leaves it; inf: no limit; None: no limit for any source): its rows are paid in
+    #: the order of their payment years (file order within a year) until it is reached, and the rest lapses
+    commitment: Floats | None = None
 
 
 @dataclass(frozen=True)
@@ -125,8 +129,39 @@ def earn(value: Floats, before: Floats, rows: DliRows, slack: Floats | None = No
         else:
             lapsed[:, r] = left
     paid_year = np.where(earned_year >= 0, earned_year + rows.lag[None, :], -1)
+    if rows.commitment is not None:
+        over = beyond_commitment(earned, paid_year, rows.source, rows.commitment)
+        earned = earned - over
+        lapsed = lapsed + over
+        earned_year = np.where(earned > 0, earned_year, -1)
+        paid_year = np.where(earned > 0, paid_year, -1)
     return DliEarnings(amount=amount, earned=earned, earned_year=earned_year, paid_year=paid_year, lapsed=lapsed,
                        rolled_over=rolled, result=result)
+
+
+def beyond_commitment(earned: Floats, paid_year: Ints, source: Ints, commitment: Floats) -> Floats:
+    """(D, R) what each row earns beyond its source's ``commitment`` (D, S): the rows of a source are paid in the
+    order of their payment years (``paid_year`` (D, R), file order within a year) while the commitment lasts.
+
+    Examples
+    --------
+    Two rows of one source, 6 paid in year 3 and 5 paid in year 2, a commitment of 8: the row paid first (the
+    second) gets its 5, the other 3 of its 6, so 3 is beyond.
+
+    >>> beyond_commitment(np.array([[6.0, 5.0]]), np.array([[3, 2]]), np.array([0, 0]), np.array([[8.0]])).tolist()
+    [[3.0, 0.0]]
+    """
+    D, R = earned.shape
+    over = np.zeros((D, R))
+    for r in range(R):
+        same = source == source[r]
+        q = np.arange(R)
+        before = same[None, :] & ((paid_year < paid_year[:, r:r + 1])
+                                  | ((paid_year == paid_year[:, r:r + 1]) & (q < r)[None, :]))
+        prior = np.where(before, earned, 0.0).sum(axis=1)
+        room = np.maximum(commitment[:, int(source[r])] - prior, 0.0)
+        over[:, r] = np.maximum(earned[:, r] - room, 0.0)
+    return over
 
 
 def payments(e: DliEarnings, rows: DliRows, conversion: Floats | None, sources: int, years: int,

@@ -780,6 +780,7 @@ def dli_rows(scenario: Scenario, draws: int = 1, samples: Samples | None = None)
                       for k, r, row in flat], axis=1)
     drawn = any(("source", k, "dli", r, DLI_ACHIEVED) in value.samples for k, r, _ in flat)
     return DliRows(
+        commitment=dli_commitment(scenario, value, flat),
         source=np.array([k for k, _, _ in flat], dtype=np.int64),
         target=np.array([row.target for _, _, row in flat], dtype=float),
         amount=np.array([row.full_amount for _, _, row in flat], dtype=float),
@@ -795,6 +796,28 @@ def dli_rows(scenario: Scenario, draws: int = 1, samples: Samples | None = None)
         achieved=achieved if drawn else None,
         delay=delay.astype(np.int64) if delay.any() else None,
     )
+
+
+def dli_commitment(scenario: Scenario, value: _Values, flat: Sequence[tuple[int, int, object]]) -> Floats | None:
+    """(D, S) what each source may pay against its ``[[source.dli]]`` rows in all, in its currency at current prices
+    (docs/method.md, *Results-based financing*): its ``commitment`` (as drawn), else the sum of its rows' amounts,
+    times its pledge draw (materialises x disbursement share); inf for a source without rows and for an outcome
+    bond (its commitment is the investor's principal). None when nothing can bind (no commitment below the rows'
+    sum, no pledge draw)."""
+    S = len(scenario.source)
+    D = value.draws
+    out = np.full((D, S), np.inf)
+    binds = False
+    for k in sorted({k for k, _, _ in flat}):
+        s = scenario.source[k]
+        if s.outcome_bond is not None:  # its commitment is the investor's principal, not a limit on the outcomes
+            continue
+        total = sum(row.full_amount for row in s.dli or [])
+        written = value(("source", k, "commitment"), np.inf if s.commitment is None else s.commitment)
+        pledge = value(("source", k, PLEDGE_MATERIALISES), 1.0) * value(("source", k, PLEDGE_SHARE), 1.0)
+        out[:, k] = np.minimum(written, total) * pledge
+        binds = binds or bool((out[:, k] < total).any())
+    return out if binds else None
 
 
 def borrowing_rate(scenario: Scenario) -> float | None:

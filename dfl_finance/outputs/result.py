@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from dfl_finance.engine import Floats, Ints
+from dfl_finance.engine.bond_return import internal_rate_of_return
 from dfl_finance.engine.costs import whole_units
 from dfl_finance.engine.discount import present_value_at
 from dfl_finance.engine.execution import cell_execution, execution_ratio, expected_payments
@@ -710,7 +711,18 @@ class Result:
             # the government's liability; every other PPP is (GFSM 2014 para A4.64)
             on_books = i not in users_pay
             instruments.append(Instrument(i, on_books=on_books, **flows))
-        return {k: round_to(v[0], self.digits) for k, v in gfs_accounts(spend, kind, charge, instruments).items()}
+        results = None
+        if self.sim.dli is not None:  # what the DLI rows give the government: dli.csv's rounded rows
+            results = np.zeros((1, H, len(sc.source)))
+            index = {s.id: i for i, s in enumerate(sc.source)}
+            start = sc.scenario.start_year
+            dli = self.dli_df()
+            paid = dli[dli["payment_year"].notna() & (dli["received"] != 0)]
+            for source, year, amount in zip(paid["source"].tolist(), paid["payment_year"].tolist(),
+                                            paid["received"].tolist()):
+                results[0, int(year) - start, index[str(source)]] += float(amount)
+        return {k: round_to(v[0], self.digits)
+                for k, v in gfs_accounts(spend, kind, charge, instruments, results).items()}
 
     def gfs_df(self) -> pd.DataFrame:
         """The plan's transactions in GFS terms (GFSM 2014), one row per year, account, class, financing and charge
@@ -802,6 +814,8 @@ class Result:
         factors = self._factors
         for i, vfm in self.sim.ppp_value_for_money.items():  # an amount of start_year, like the PVs
             out[source_metric_key("ppp_value_for_money", self.scenario.source[i].id)] = vfm * factors[:, 0]
+        for i, irr in self._outcome_bond_irr().items():  # a rate: the same in every basis
+            out[source_metric_key("outcome_bond_irr", self.scenario.source[i].id)] = irr
         for key in PV_METRICS:
             if key in out:
                 out[key] = out[key] * factors[:, 0]  # an amount of start_year
@@ -918,6 +932,28 @@ class Result:
         if self.sim.dli is not None:  # results-based financing: a table only scenarios with [[source.dli]] rows write
             tables["dli"] = self.dli_df()
         return tables
+
+    def _outcome_bond_irr(self) -> dict[int, Floats]:
+        """The investor's internal rate of return of each outcome bond (a grant with ``[source.outcome_bond]``), (D,)
+        each (docs/method.md, *Outcome bonds*): out, the principal it pays each year (its payments of cost cells,
+        in its currency at current prices of the year); in, the outcome payments its rows earn, in the year paid
+        (in its currency at current prices, as dli.csv's ``earned``)."""
+        e, rows = self.sim.dli, self.inputs.dli
+        bonds = [i for i, s in enumerate(self.scenario.source) if s.outcome_bond is not None]
+        if e is None or rows is None or not bonds:
+            return {}
+        Y = self.scenario.scenario.years
+        conv = self.inputs.sources.conversion
+        out = {}
+        for i in bonds:
+            principal = self.sim.allocation.pay[:, :, i, :].sum(axis=2)  # (D, Y), constant local prices
+            flows = -principal * (1.0 if conv is None else conv[:, i, :])
+            for r in np.flatnonzero(rows.source == i):
+                y = e.paid_year[:, r]
+                d = np.flatnonzero((y >= 0) & (y < Y) & (e.earned[:, r] > 0))
+                np.add.at(flows, (d, y[d]), e.earned[d, r])
+            out[i] = internal_rate_of_return(flows)
+        return out
 
     def _reimbursed(self, factors: Floats, draw: int | None = None) -> Floats:
         """(D, S) what each source pays against results that reimburses the government, the sum of dli.csv's rounded

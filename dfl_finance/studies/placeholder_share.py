@@ -29,6 +29,7 @@ from typing import Any
 import tomlkit
 
 from dfl_finance.errors import DflFinanceError
+from dfl_finance.inputs.models import Scenario
 from dfl_finance.inputs.profiles import (
     CountryProfile,
     bundled_scenarios_dir,
@@ -60,6 +61,20 @@ class LineShare:
 
 
 @dataclass(frozen=True)
+class OutcomeParameter:
+    """One ``[[programme.outcome]]`` or ``[[programme.milestone]]`` row of a scenario (its parameters: attrition,
+    people a year, refresher cycle, the milestone's year) and why it rests on a placeholder (empty: it does not)."""
+
+    programme: str
+    row: str  # "outcome <measure>" or "milestone <name>"
+    reasons: tuple[str, ...]
+
+    @property
+    def placeholder(self) -> bool:
+        return bool(self.reasons)
+
+
+@dataclass(frozen=True)
 class PlanShare:
     """The placeholder share of one scenario's plan."""
 
@@ -67,6 +82,8 @@ class PlanShare:
     total_cost: float
     lines: tuple[LineShare, ...]
     context_placeholders: tuple[str, ...] = field(default=())
+    #: the outcome and milestone rows; they price nothing, so they are counted apart, never in the cost share
+    outcomes: tuple[OutcomeParameter, ...] = field(default=())
 
     @property
     def cost_share(self) -> float:
@@ -83,6 +100,11 @@ class PlanShare:
     def value_share(self) -> float:
         """Share of the cost lines (counted) on placeholders."""
         return _share(sum(x.placeholder for x in self.lines), len(self.lines))
+
+    @property
+    def outcome_placeholders(self) -> int:
+        """How many outcome and milestone rows rest on placeholders (a count, not a share of cost)."""
+        return sum(x.placeholder for x in self.outcomes)
 
 
 def _share(part: float, whole: float) -> float:
@@ -111,6 +133,11 @@ def commented_placeholders(text: str) -> dict[str, dict[str, list[str]]]:
             fields = _marked(line)
             if fields and "item" in line:
                 marks[str(line["item"])] = fields
+        for kind, key in (("outcome", "measure"), ("milestone", "name")):
+            for row in p.get(kind, []):
+                fields = _marked(row)
+                if fields and key in row:
+                    marks[f"{kind} {row[key]}"] = fields
         if marks:
             out[str(pid)] = marks
     return out
@@ -158,7 +185,23 @@ def plan_share(path: str | Path) -> PlanShare:
             lines.append(LineShare(p.id, line.item, float(amounts.get((p.id, line.item), 0.0)), tuple(reasons),
                                    low))
     context = tuple(k for k in unsourced if not k.startswith("programme["))
-    return PlanShare(scenario.scenario.name, total, tuple(lines), context)
+    return PlanShare(scenario.scenario.name, total, tuple(lines), context, outcome_parameters(scenario, marks))
+
+
+def outcome_parameters(scenario: Scenario, marks: dict[str, dict[str, list[str]]]) -> tuple[OutcomeParameter, ...]:
+    """Every ``[[programme.outcome]]`` and ``[[programme.milestone]]`` row of ``scenario`` (a template's included),
+    on a placeholder when its ``source_note`` says PLACEHOLDER or a field of it in the file (``marks``, from
+    :func:`commented_placeholders`) carries a PLACEHOLDER comment."""
+    out = []
+    for p in scenario.programme:
+        marked = marks.get(p.id, {})
+        rows = [(f"outcome {o.measure}", o.source_note) for o in p.outcome]
+        rows += [(f"milestone {m.name}", m.source_note) for m in p.milestone]
+        for name, note in rows:
+            reasons = ["source_note says PLACEHOLDER"] if is_placeholder_note(note) else []
+            reasons += [f"field {f} marked PLACEHOLDER" for f in marked.get(name, [])]
+            out.append(OutcomeParameter(p.id, name, tuple(reasons)))
+    return tuple(out)
 
 
 def _row_ids(note: str, known: dict[str, str]) -> list[str]:
@@ -206,6 +249,12 @@ def share_lines(plans: list[PlanShare], profiles: list[ProfileShare]) -> list[st
             if line.placeholder and _share(line.amount, pl.total_cost) >= 0.005:
                 out.append(f"    {_share(line.amount, pl.total_cost):6.1%}  {line.programme} / {line.item}: "
                            f"{'; '.join(line.reasons)}")
+        if pl.outcomes:
+            out.append(f"    outcome parameters: {pl.outcome_placeholders} of {len(pl.outcomes)} outcome and milestone "
+                       "rows on placeholders (they price nothing: not in the cost share)")
+            for o in pl.outcomes:
+                if o.placeholder:
+                    out.append(f"            {o.programme} / {o.row}: {'; '.join(o.reasons)}")
     return out
 
 

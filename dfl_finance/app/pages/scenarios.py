@@ -20,6 +20,7 @@ from dfl_finance.app.editing import (
     tables_of,
     where,
 )
+from dfl_finance.app.options import instrument_options
 from dfl_finance.app.ui import (
     FieldForm,
     as_text,
@@ -199,6 +200,26 @@ with st.expander("Add a scenario: upload a TOML file or start from templates", i
                 st.error(exc.in_words(COUNTRY_WORDS))
             else:
                 st.rerun()
+
+    options = instrument_options()  # listed by file; loaded when chosen (the start-up does not parse them)
+    if options:
+        with st.form("open_instrument_option"):
+            st.markdown("**Instrument options** (Kenya): a debt-for-education swap, an interest buy-down, a "
+                        "guaranteed loan and a universal service fund levy, bundled with their sources "
+                        "(docs/method.md, *Instruments*). The option opens as a copy in your workspace.")
+            chosen_option = st.selectbox("Option", range(len(options)), key="instrument_option",
+                                         format_func=lambda i: options[i].label)
+            if st.form_submit_button("Open the option"):
+                option = options[chosen_option]
+                if option.name in catalogue.scenarios:  # opened before: pick it
+                    state.select(option.name)
+                    st.rerun()
+                try:
+                    state.add(option.path.read_text(encoding="utf-8"))  # the options name no other file
+                except DflFinanceError as exc:
+                    st.error(without_server_paths(str(exc)))
+                else:
+                    st.rerun()
 
 # ----------------------------------------------------------------------------------------- choose
 name, entry = state.pick(catalogue, "No scenarios yet: upload one or start from templates above.")

@@ -19,7 +19,9 @@ scenario is validated like a file) and leaves the input alone. Built in (:data:`
   as a ``[context] budget_growth`` per year; the budget stays lower by that much for the rest of the horizon.
 - ``capex_overrun``: every capex and fixed_capex unit cost times ``1 + size``.
 - ``pledge_shortfall``: a source (default: every grant) delivers ``1 - size`` of its pledge: its ``commitment`` and
-  ``annual_cap`` times ``1 - size``; a source with neither has its ``share_cap`` scaled instead.
+  ``annual_cap`` times ``1 - size``; a source with neither has its ``share_cap`` scaled instead. A source that pays
+  against results (``[[source.dli]]``) has its commitment (default: the sum of its rows) times ``1 - size``, which
+  caps its payments against results.
 - ``delay``: a source's window of payments (default: every grant and loan) moves ``size`` years later, clipped to
   the plan; a source whose window then starts after the plan pays nothing (its commitment becomes 0).
 
@@ -253,6 +255,10 @@ def pledge_shortfall(scenario: Scenario, source: str | None = None, size: float 
     keep = 1.0 - size
     overrides: dict[str, float | list[float]] = {}
     for i, s in _targets(scenario, source, STRESSES["pledge_shortfall"].default_targets):
+        if s.dli and s.outcome_bond is None:  # it pays against results up to its commitment, by default the sum of
+            total = s.commitment if s.commitment is not None else sum(r.full_amount for r in s.dli)  # its rows
+            overrides[f"source[{i}].commitment"] = float(total) * keep
+            continue
         amounts = [f for f in ("commitment", "annual_cap") if getattr(s, f) is not None]
         for f in amounts or ["share_cap"]:
             value = getattr(s, f)
