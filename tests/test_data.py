@@ -81,7 +81,7 @@ def test_every_profile_has_its_world_bank_income_group():
 
 
 def test_data_check_requires_placeholders_to_say_so(data_copy):
-    _edit_csv(data_copy / "unit_costs.csv", "emis_central", "source", "a guess")
+    _edit_csv(data_copy / "unit_costs.csv", "emis_hosting", "source", "a guess")
     problems, _ = check_data(ROOT / "scenarios")
     assert any("PLACEHOLDER" in p for p in problems)
 
@@ -143,7 +143,8 @@ def test_template_costs_come_from_the_library():
     # template lines are USD-priced, in the year of their data row (which deflates them to the scenario's prices)
     assert lines["satellite terminal"]["currency"] == "USD"
     assert lines["satellite terminal"]["price_year"] == lib["satellite_capex"].year
-    assert all("PLACEHOLDER" in c["source_note"] for c in templates()["emis"]["cost"])
+    # the central platform is sourced (Kenya's NEMIS re-engineering, costs23), the roll-out and the hosting are not
+    assert ["PLACEHOLDER" in c["source_note"] for c in templates()["emis"]["cost"]] == [False, True, True]
 
 
 def test_profile_schools_reach_the_engine_proportionally(data_copy):
@@ -249,10 +250,12 @@ def test_placeholder_fields_are_the_unsourced_values_the_scenario_uses():
            "programme": [{"template": "emis"}]}
     paths = [p for p, _ in placeholder_fields(scenario_from_dict(raw))]
     # Kenya's budget growth and its PV of external debt are placeholders (its exports are the WDI's since issue 23);
-    # its connected_share is one too, but it is not a field of the scenario
+    # its connected_share is sourced since costs23 (a survey of 1,000 public primary schools), and is not a field of
+    # the scenario anyway
     assert "context.budget_growth" in paths and "debt.pv_external_debt" in paths and "debt.exports" not in paths
     assert not any("connected_share" in p for p in paths)
-    assert "programme[0].cost[0].unit_cost" in paths  # EMIS costs have no public source
+    # the EMIS roll-out and hosting have no public source; the central platform has (Kenya's NEMIS, costs23)
+    assert "programme[0].cost[1].unit_cost" in paths and "programme[0].cost[0].unit_cost" not in paths
     raw["context"] = {"budget_growth": 0.02}  # a value of the file's own is not the profile's placeholder
     assert "context.budget_growth" not in [p for p, _ in placeholder_fields(scenario_from_dict(raw))]
 

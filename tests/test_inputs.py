@@ -429,10 +429,15 @@ def test_the_written_tables_add_up_to_the_minor_unit(path):
     for source in debt["source"].unique():
         # in the loan's own currency at current prices the balance is exactly disbursed minus repaid
         own = res.in_basis(res.loan_basis(ids.index(source))).debt_service_df()
+        # a loan in a third currency (Kenya's yen loan) has no basis of its own: its balance is the converted balance,
+        # not the running sum (outputs/result.py, _debt_rows), so within one minor unit of it (costs23: the Kenya plan
+        # on the one connectivity price basis put one year of the yen loan a cent off)
+        currency = res.scenario.scenario.currency
+        third = (res.scenario.source[ids.index(source)].currency or currency) not in (currency, "USD")
         outstanding = 0
         for row in own[own["source"] == source].itertuples():
             outstanding += cents(row.disbursed) - cents(row.principal)
-            assert outstanding == cents(row.outstanding), (source, row.year)
+            assert abs(outstanding - cents(row.outstanding)) <= int(third), (source, row.year)
         assert outstanding == 0  # repaid in full
     payments = debt.assign(p=debt.interest + debt.principal + debt.fees)
     kinds = dict(zip(fin["source"], fin["source_kind"]))

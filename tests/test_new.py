@@ -107,6 +107,7 @@ def test_kenya_from_its_profile_rows_by_hand():
       grace 5, maturity 25, 5% of principal a year in years 6-25 (data/loan_terms.csv); no IDA grant;
     - income_group lower-middle -> a GPE Multiplier grant, 1 USD per 3 USD of IDA (ratio 0.3333);
     - discount rate 1.05 / 1.0295 - 1 = 0.019913 -> 0.0199 (real).
+    - connected_share 0.353 (2024) -> the connectivity programme's start_share.
     """
     sc = parse_scenario(country_scenario("KEN"))
     assert sc.scenario.currency == "KES" and sc.scenario.price_year == 2026
@@ -124,7 +125,9 @@ def test_kenya_from_its_profile_rows_by_hand():
     assert by_id["gpe"].kind == "grant" and by_id["gpe"].match is not None
     assert by_id["gpe"].match.sources == ["ida"] and by_id["gpe"].match.ratio == GPE_RATIO
     assert [p.template for p in sc.programme] == [t for t, _, _ in DEFAULT_PLAN]
-    assert sc.programme[0].id == "connectivity" and sc.programme[0].start_share == 0.4  # KEN.connected_share
+    # KEN.connected_share: 353 of 1,000 public primary schools online (Elimu Yetu Coalition survey, 2024; costs23, the
+    # world proxy of 0.4 before)
+    assert sc.programme[0].id == "connectivity" and sc.programme[0].start_share == 0.353
 
 
 # ------------------------------------------------------------------------------------------ lending rules

@@ -125,9 +125,10 @@ def test_a_placeholder_count_that_drives_a_line_puts_it_on_a_placeholder(tmp_pat
 def test_the_bundled_rwanda_plan_rests_on_placeholders_only_for_emis_governance_and_the_officials():
     # issue 23's target is under 10%: after the sourced training days, refresh cycle, trainee-day, teacher count and
     # solar share, only EMIS, governance and the officials' count remain: 8.9% when measured, 10.3% once the one
-    # connectivity price basis lowered the connectivity lines (the target missed; a ratchet: no more than that)
+    # connectivity price basis lowered the connectivity lines; 7.8% (the target met) once the EMIS roll-out left out
+    # the schools already in SDMS and the central platform took Kenya's NEMIS cost (costs23; a ratchet: no more)
     share = plan_share(ROOT / "scenarios" / "rwanda-domestic.toml")
-    assert share.cost_share < 0.104
+    assert share.cost_share < 0.079
     assert {x.programme for x in share.lines if x.placeholder} == {"emis", "data_governance",
                                                                    "officials_data_literacy"}
 
@@ -242,3 +243,50 @@ def test_the_bundled_rwanda_outcome_placeholders():
         ("data_governance", "milestone data-protection framework covering education data"),
         ("data_governance", "milestone data protection authority's education desk operating"),
         ("data_governance", "milestone first cyber-security audit of the EMIS")}
+
+
+# ------------------------------------------------------------------------------------------- issue 23: under 10%
+
+@pytest.mark.parametrize("path", sorted((ROOT / "scenarios").glob("*.toml")) + sorted(
+    (ROOT / "scenarios" / "instruments").glob("*.toml")), ids=lambda p: p.stem)
+def test_every_bundled_plan_rests_under_ten_percent_on_placeholders(path):
+    # issue 23's target, measured as data-check measures it: Rwanda 7.8%, Kenya 5.0% (costs23); what is left is the
+    # EMIS roll-out and hosting, data governance and the officials' count, in both countries
+    share = plan_share(path)
+    assert share.cost_share < 0.10, f"{path.name}: {share.cost_share:.1%} of the plan's cost on placeholders"
+    assert {x.programme for x in share.lines if x.placeholder} <= {"emis", "data_governance",
+                                                                   "officials_data_literacy"}
+
+
+def _programme(path, template):
+    from dfl_finance.model.load import load_scenario
+
+    (prog,) = [p for p in load_scenario(path).programme if p.template == template]
+    return prog
+
+
+def test_kenya_start_shares_are_the_derivations_their_comments_show():
+    """Known answers (costs23), against the KEN profile's counts, so that a new count is seen to move them:
+    - devices: 1,168,789 DLP devices (ICT Authority, 2021) / 8,600,000 public primary learners (the profile) =
+      0.135906 -> 0.136;
+    - connectivity: 353 / 1,000 public primary schools online (Elimu Yetu Coalition survey, 2024) = 0.353, the
+      profile's connected_share."""
+    ken = country_profiles()["KEN"].values
+    assert ken["learners"].value == 8_600_000, "the KEN learners moved: re-derive the devices start_share (0.136)"
+    assert round(1_168_789 / ken["learners"].value, 3) == 0.136
+    assert ken["connected_share"].value == 353 / 1000 and not ken["connected_share"].placeholder
+    for name in ("kenya-domestic", "kenya-ida-gpe", "kenya-jica-yen"):
+        path = ROOT / "scenarios" / f"{name}.toml"
+        assert _programme(path, "devices").start_share == 0.136
+        assert _programme(path, "connectivity-satellite").start_share == ken["connected_share"].value
+
+
+def test_rwanda_emis_start_share_is_the_schools_already_in_sdms():
+    """Known answer (costs23): 8,159 of 8,626 school leaders trained in SDMS data use (94.586%), of 4,970 schools
+    (MINEDUC/ADEA, November-December 2025): 4,970 x 8,159 / 8,626 = 4,700.93 schools / 6,756 (the RWA profile) =
+    0.69582 -> 0.696."""
+    schools = country_profiles()["RWA"].values["schools"].value
+    assert schools == 6756, "the RWA school count moved: re-derive the EMIS start_share (0.696)"
+    assert round(4970 * 8159 / 8626 / schools, 3) == 0.696
+    for path in sorted((ROOT / "scenarios").glob("rwanda-*.toml")):
+        assert _programme(path, "emis").start_share == 0.696, path.name

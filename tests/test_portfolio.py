@@ -180,8 +180,11 @@ def test_a_scenario_file_given_as_a_portfolio_or_a_sweep_is_named_as_such(capsys
 
 @pytest.mark.parametrize("example, envelope, rule, options", [
     ("portfolio-east-africa.toml", 40e6, "need", {}),
-    ("portfolio-east-africa.toml", 40e6, "weighted", {"weights": {"Kenya": 2.5}, "ceiling": 25e6}),
-    ("portfolio-east-africa.toml", 40e6, "per-learner", {"per_learner": 5.0, "floor": 5e6}),
+    # USD 24 M and 30 M, not 40 M, for these two, and a ceiling of 12 M, not 25 M (costs23): Kenya's need is USD 13.4 M
+    # on the one connectivity price basis, so its weight or its learners would give it more than it needs and 40 M
+    # would not all be shared; Kenya's weighted share (2.5 / 3.5 x 24 = 17.1 M) is capped at the ceiling
+    ("portfolio-east-africa.toml", 24e6, "weighted", {"weights": {"Kenya": 2.5}, "ceiling": 12e6}),
+    ("portfolio-east-africa.toml", 30e6, "per-learner", {"per_learner": 5.0, "floor": 5e6}),
     ("portfolio-gpe-optimal.toml", 60e6, "optimal", {"objective": "gap", "floor": 25e6}),
     ("portfolio-gpe-optimal.toml", 50e6, "optimal", {"co_finances": (), "ceiling": 30e6}),
 ], ids=["need", "weighted", "per-learner", "optimal-gap-floor", "optimal-no-co-financing"])
@@ -224,7 +227,7 @@ def test_the_portfolio_pages_zip_holds_the_commands_tables(tmp_path, example, en
         list(options.get("co_finances", ["gpe"] if "gpe" in example else [])))
     if "weights" in options:
         assert [c.get("weight", 1.0) for c in raw["country"]] == [1.0, 2.5]
-        assert alloc.loc["Kenya", "capped"] and alloc.loc["Kenya", "share"] == pytest.approx(25e6)
+        assert alloc.loc["Kenya", "capped"] and alloc.loc["Kenya", "share"] == pytest.approx(options["ceiling"])
 
 
 # ------------------------------------------------------------------------------------------------ the optimal rule
