@@ -76,9 +76,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--country", required=True, metavar="ISO3", help="the country's ISO3 code (`dfl-finance countries` "
                    "lists the profiles)")
     p.add_argument("--plan", metavar="TEMPLATES", help="comma-separated programme templates of data/templates.toml "
-                   "(`dfl-finance templates`; default: connectivity-mixed, emis, devices, teacher-data-skills-online, "
-                   "officials-data-literacy, data-governance), or a plan template file (e.g. "
-                   "examples/plan-template.toml: its programmes, as a portfolio's template)")
+                   "(`dfl-finance templates`; default: connectivity-satellite, emis, devices, "
+                   "teacher-data-skills-online, officials-data-literacy, data-governance), or a plan template file "
+                   "(e.g. examples/plan-template.toml: its programmes, as a portfolio's template)")
     p.add_argument("--out", required=True, metavar="FILE", help="the scenario file to write (.toml)")
     p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     p.add_argument("--start-year", type=int, default=2026, metavar="YEAR", help="first year of the plan "

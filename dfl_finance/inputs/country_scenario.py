@@ -50,9 +50,11 @@ from dfl_finance.vocabulary import BLEND_TERMS_CATEGORIES, COUNTED_DRIVERS, DEBT
 
 #: The programmes of the default plan, in the order of the file: (template, target share or None for the
 #: template's, years from start_year to the target year or None for the last year). The targets are plan choices,
-#: not sourced values, and the file says so.
+#: not sourced values, and the file says so. Connectivity is priced on the one sourced basis of the bundled plans
+#: (``connectivity-satellite``: a LEO terminal and a flat plan, docs/method.md, *Placeholder share*), not the
+#: ``connectivity-mixed`` split of fibre, 4G and satellite, which no public source gives for any country.
 DEFAULT_PLAN: tuple[tuple[str, float | None, int | None], ...] = (
-    ("connectivity-mixed", 0.9, 5),
+    ("connectivity-satellite", 0.9, 5),
     ("emis", None, 3),
     ("devices", 0.2, 8),
     ("teacher-data-skills-online", None, 4),
