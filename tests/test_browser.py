@@ -413,7 +413,8 @@ def _apply(page) -> None:
 
 
 def _create(page, name: str) -> None:
-    page.get_by_text("Add a scenario: upload a TOML file or start from templates").click()
+    page.get_by_text("Add a scenario: upload a TOML file, start from templates or a country, or open an instrument "
+                     "option").click()
     form = page.locator("[data-testid='stForm']").filter(has_text="Start from templates")
     form.get_by_role("textbox", name="Name").fill(name)
     with _rerun(page):

@@ -133,7 +133,8 @@ show_conflict()
 show_broken(catalogue.broken, delete=state.delete)
 
 # ----------------------------------------------------------------------------------------- add scenarios
-with st.expander("Add a scenario: upload a TOML file or start from templates", icon=":material/add:"):
+with st.expander("Add a scenario: upload a TOML file, start from templates or a country, or open an instrument "
+                 "option", icon=":material/add:"):
     uploaded = st.file_uploader("Upload a scenario file (TOML)", type=["toml"], key="upload",
                                 max_upload_size=math.ceil(MAX_FILE_BYTES / 1e6))
     if uploaded is not None:
