@@ -17,18 +17,27 @@ from tests.conftest import ROOT
 RWANDA = ROOT / "scenarios" / "rwanda-ida-credit.toml"
 
 
-def test_a_scenario_without_sd_takes_the_profiles_and_the_two_tests_apply():
-    """Rwanda's profile: real growth s.d. 0.0375 and exports 0.1932 (WDI, 2016-2025); the primary balance and other
-    flows have no public series here, so those two tests (and the combination) still do not apply."""
+def test_a_scenario_without_sd_takes_the_profiles_and_every_test_applies():
+    """Rwanda's profile: real growth s.d. 0.0375 and exports 0.1932 (WDI, 2016-2025); the primary balance 0.0159
+    and other flows 0.0107 from proxies flagged as placeholders (the overall balance, 2014-2023; FDI and
+    remittances over GDP, 2015-2024), so every standardised test applies, the combination too."""
     prof = country_profiles()["RWA"]
     sc = load_scenario(RWANDA)
     assert sc.debt.sd is not None
     assert sc.debt.sd.gdp_growth == prof.number("gdp_growth_sd") == pytest.approx(0.0375)
     assert sc.debt.sd.exports_growth == prof.number("exports_growth_sd") == pytest.approx(0.1932)
-    assert sc.debt.sd.primary_balance is None and sc.debt.sd.other_flows is None
-    res = run_stresses(sc, [StressSpec("gdp_growth"), StressSpec("exports"), StressSpec("primary_balance")])
-    applied = {o.spec.name: o.result is not None for o in res.outcomes}
-    assert applied == {"gdp_growth": True, "exports": True, "primary_balance": False}
+    assert sc.debt.sd.primary_balance == prof.number("primary_balance_sd") == pytest.approx(0.0159)
+    assert sc.debt.sd.other_flows == prof.number("other_flows_sd") == pytest.approx(0.0107)
+    assert prof.values["primary_balance_sd"].placeholder and prof.values["other_flows_sd"].placeholder
+    names = ["gdp_growth", "exports", "primary_balance", "other_flows", "combined"]
+    res = run_stresses(sc, [StressSpec(n) for n in names])
+    assert {o.spec.name: o.result is not None for o in res.outcomes} == dict.fromkeys(names, True)
+
+
+def test_a_profile_without_a_standard_deviation_leaves_its_test_out():
+    """Eritrea's slice has too few years of growth: no gdp_growth_sd row, so a scenario for it gets none and the
+    growth test (and the combination) says it does not apply."""
+    assert country_profiles()["ERI"].number("gdp_growth_sd") is None
 
 
 def test_the_files_own_standard_deviation_wins_field_by_field():

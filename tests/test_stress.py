@@ -327,9 +327,10 @@ def test_stress_command_writes_the_three_tables_and_its_baseline_is_a_plain_run(
         stressed = pd.read_csv(out / f"stress_{table}.csv")
         assert list(stressed.columns[:2]) == ["scenario", "stress"]
         # (the profile gives the total public debt, so the contingent-liabilities test applies, and the standard
-        # deviations of real growth and exports, so those two LIC-DSF tests apply)
-        assert set(stressed["stress"]) == {"baseline", "gdp_growth", "exports", "depreciation",
-                                           "contingent_liabilities", "capex_overrun", "delay"}
+        # deviations of real growth, exports, the primary balance and other flows, so every LIC-DSF test applies)
+        assert set(stressed["stress"]) == {"baseline", "gdp_growth", "primary_balance", "exports", "other_flows",
+                                           "depreciation", "combined", "contingent_liabilities", "capex_overrun",
+                                           "delay"}
         base = stressed[stressed["stress"] == "baseline"].drop(columns="stress").reset_index(drop=True)
         pd.testing.assert_frame_equal(base, pd.read_csv(plain / f"{table}.csv"))
     summary = pd.read_csv(out / "stress_summary.csv")

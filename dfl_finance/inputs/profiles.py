@@ -40,7 +40,8 @@ BUDGET_FIELDS = {"total": "education_budget", "non-wage": "education_budget_non_
 BUDGET_EXTERNAL = "education_budget_external"
 #: ``[debt.sd]`` field -> the profile field that fills it where the file gives none (the LIC-DSF stress tests'
 #: historical standard deviations, built from the WDI history: docs/method.md, *Stress tests*).
-SD_FIELDS = {"gdp_growth": "gdp_growth_sd", "exports_growth": "exports_growth_sd"}
+SD_FIELDS = {"gdp_growth": "gdp_growth_sd", "exports_growth": "exports_growth_sd",
+             "primary_balance": "primary_balance_sd", "other_flows": "other_flows_sd"}
 #: Profile field -> the field of [debt] it fills, where the names differ.
 _DEBT_PROFILE_FIELD = {"capacity": "dsf_capacity"}
 
