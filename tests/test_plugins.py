@@ -1,0 +1,82 @@
+"""Pydantic's plugins found without importlib.metadata (:mod:`dfl_finance.inputs.plugins`, issue 21's start-up):
+pydantic is told "no plugins" only when no distribution declares one, and a declared plugin still sees every
+validation."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from dfl_finance.inputs.plugins import plugins_declared
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _dist(folder: Path, name: str, entry_points: str | None) -> None:
+    info = folder / name
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name.split('-')[0]}\nVersion: 1.0\n")
+    if entry_points is not None:
+        (info / "entry_points.txt").write_text(entry_points)
+
+
+def test_a_pydantic_section_in_any_distribution_is_found(tmp_path: Path) -> None:
+    _dist(tmp_path / "a", "other-1.0.dist-info", "[console_scripts]\nother = other:main\n")
+    _dist(tmp_path / "a", "bare-1.0.dist-info", None)
+    assert not plugins_declared([str(tmp_path / "a"), str(tmp_path / "missing")])
+    _dist(tmp_path / "b", "logger-1.0.egg-info", "[console_scripts]\nx = y:z\n\n[ pydantic ]\nlogger = logger:p\n")
+    assert plugins_declared([str(tmp_path / "a"), str(tmp_path / "b")])
+
+
+def test_a_group_named_like_pydantic_is_not_a_plugin(tmp_path: Path) -> None:
+    _dist(tmp_path, "x-1.0.dist-info", "[pydantic.other]\na = b:c\n[console_scripts]\npydantic = p:m\n")
+    assert not plugins_declared([str(tmp_path)])
+
+
+def test_a_zip_on_the_path_leaves_the_look_to_pydantic(tmp_path: Path) -> None:
+    archive = tmp_path / "lib.zip"
+    archive.write_bytes(b"PK\x05\x06" + b"\0" * 18)
+    assert plugins_declared([str(archive)])
+
+
+_CODE = """
+import sys
+import dfl_finance.inputs.models as models
+from pydantic import ValidationError
+try:
+    models.Macro.model_validate({"inflation": "x"})
+except ValidationError:
+    pass
+import fakeplugin
+print(sorted(fakeplugin.SEEN) if "Macro" in fakeplugin.SEEN else "not seen", "importlib.metadata" in sys.modules)
+"""
+_PLUGIN = """
+SEEN = set()
+class _Plugin:
+    def new_schema_validator(self, schema, schema_type, schema_type_path, schema_kind, config, plugin_settings):
+        SEEN.add(schema_type_path.name)
+        return None, None, None
+plugin = _Plugin()
+"""
+
+
+def _run(path: Path | None) -> str:
+    env = {"PYTHONPATH": str(path)} if path is not None else {}
+    code = _CODE if path is not None else _CODE.split("import fakeplugin")[0] + \
+        'print(sys.modules["pydantic.plugin._loader"].get_plugins(), "importlib.metadata" in sys.modules)\n'
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True,
+                          env={**os.environ, **env})
+    return done.stdout.strip()
+
+
+def test_without_a_plugin_pydantic_gets_none_and_importlib_metadata_is_not_loaded() -> None:
+    assert _run(None) == "() False"
+
+
+def test_an_installed_plugin_still_sees_the_models(tmp_path: Path) -> None:
+    (tmp_path / "fakeplugin.py").write_text(_PLUGIN)
+    _dist(tmp_path, "fakeplugin-1.0.dist-info", "[pydantic]\nfake = fakeplugin:plugin\n")
+    out = _run(tmp_path)
+    assert out.startswith("[") and "'Macro'" in out and "'Scenario'" in out and out.endswith("True"), out
