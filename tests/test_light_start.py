@@ -1,14 +1,17 @@
-"""Pydantic's plugins found without importlib.metadata (:mod:`dfl_finance.inputs.plugins`, issue 21's start-up):
-pydantic is told "no plugins" only when no distribution declares one, and a declared plugin still sees every
-validation."""
+"""What ``validate`` no longer imports at start-up (issue 21), and that it gives the same answers without it:
+pydantic's plugins found without importlib.metadata (:mod:`dfl_finance.inputs.plugins`; pydantic is told "no
+plugins" only when no distribution declares one, and a declared plugin still sees every validation), and the shipped
+data folders found without importlib.resources. The time itself is measured in benchmarks/bench_startup.py."""
 
 from __future__ import annotations
 
+import importlib.resources
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+from dfl_finance.inputs import profiles
 from dfl_finance.inputs.plugins import plugins_declared
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -80,3 +83,11 @@ def test_an_installed_plugin_still_sees_the_models(tmp_path: Path) -> None:
     _dist(tmp_path, "fakeplugin-1.0.dist-info", "[pydantic]\nfake = fakeplugin:plugin\n")
     out = _run(tmp_path)
     assert out.startswith("[") and "'Macro'" in out and "'Scenario'" in out and out.endswith("True"), out
+
+
+def test_the_shipped_folders_are_those_importlib_resources_gives() -> None:
+    package = Path(str(importlib.resources.files("dfl_finance")))
+    for name in ("data", "scenarios"):
+        inside = package / name
+        assert profiles._shipped.__wrapped__(name) == (inside if inside.is_dir() else ROOT / name)
+    assert profiles.data_dir() == (package / "data" if (package / "data").is_dir() else ROOT / "data")
