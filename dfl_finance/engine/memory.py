@@ -9,11 +9,13 @@ on first touch. Measured on the six-source benchmark, that was a third of the en
 4.7 s): what made the cost per draw rise with the draws.
 
 :func:`keep_freed_memory` raises both thresholds (``mallopt``'s ``M_MMAP_THRESHOLD`` and ``M_TRIM_THRESHOLD``), so
-that arrays up to :data:`MMAP_THRESHOLD` come from the heap and up to :data:`TRIM_THRESHOLD` of freed heap is kept for
-the next ones. It changes where memory comes from, never a number: the arithmetic is the same to the last bit. The
-price is that a process keeps what it freed, up to :data:`TRIM_THRESHOLD`, until it ends (its resident size stays at
-its peak instead of falling back). Done once, when the engine is imported (:mod:`dfl_finance.engine`), on Linux with
-glibc only (elsewhere nothing is done); ``DFL_FINANCE_KEEP_MEMORY=0`` leaves the C library's defaults.
+that arrays up to :data:`MMAP_THRESHOLD` come from the heap and freed heap is kept for the next ones (never trimmed:
+a threshold of 2 GiB, the most ``mallopt`` takes, still gave back 0.8 s of faults a run at 100,000 draws, whose arrays
+take 3.4 GB). It changes where memory comes from, never a number: the arithmetic is the same to the last bit. The
+price is that a process keeps what it freed until it ends: its resident size stays at its peak instead of falling
+back (a long risk run in the app is drawn in chunks, which bounds that peak). Done once, when the engine is
+imported (:mod:`dfl_finance.engine`), on Linux with glibc only (elsewhere nothing is done);
+``DFL_FINANCE_KEEP_MEMORY=0`` leaves the C library's defaults.
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ import sys
 
 #: Arrays up to this size come from the heap rather than a mapping of their own (bytes; glibc's M_MMAP_THRESHOLD).
 MMAP_THRESHOLD = 1 << 30
-#: Freed heap memory up to this size is kept for the next arrays (bytes; glibc's M_TRIM_THRESHOLD).
-TRIM_THRESHOLD = (1 << 31) - 1
+#: Freed heap memory above this size is given back to the system (glibc's M_TRIM_THRESHOLD): -1, never.
+TRIM_THRESHOLD = -1
 #: ``mallopt`` parameters (glibc's malloc.h).
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 #: Set to 0 to leave the C library's defaults.
