@@ -91,3 +91,13 @@ def test_the_shipped_folders_are_those_importlib_resources_gives() -> None:
         inside = package / name
         assert profiles._shipped.__wrapped__(name) == (inside if inside.is_dir() else ROOT / name)
     assert profiles.data_dir() == (package / "data" if (package / "data").is_dir() else ROOT / "data")
+
+
+def test_off_a_terminal_the_progress_bar_is_nothing_and_tqdm_is_not_loaded() -> None:
+    """``risk``, ``optimise --draws``, ``sweep`` and ``sensitivity`` in a pipe show no bar (tqdm's ``disable=None``
+    would decide the same), without importing tqdm; on a terminal tqdm's bar is shown (tests/test_risk.py)."""
+    code = ("import io, sys\nsys.stderr = io.StringIO()\nfrom dfl_finance.cli.commands import _progress\n"
+            "with _progress(10, 'x') as bar:\n    bar.update(4)\n    bar.update(6)\n"
+            "print(type(bar).__name__, 'tqdm' in sys.modules, repr(sys.stderr.getvalue()))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert done.stdout.strip() == "_NoBar False ''"
