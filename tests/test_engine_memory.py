@@ -1,6 +1,7 @@
 """The engine's freed memory kept for its next arrays (:mod:`dfl_finance.engine.memory`, issue 21): set once when
-the engine is imported, on glibc; off with ``DFL_FINANCE_KEEP_MEMORY=0``; and no number changes (where memory comes
-from is not arithmetic). The time it saves is measured in benchmarks/bench_engine.py, not here."""
+the engine is imported, on glibc; off with ``DFL_FINANCE_KEEP_MEMORY=0`` or a malloc setting in the environment
+(Dask's workers); and no number changes (where memory comes from is not arithmetic). The time it saves is measured in
+benchmarks/bench_engine.py, not here."""
 
 from __future__ import annotations
 
@@ -34,13 +35,23 @@ print(memory.keep_freed_memory(), faults, digest.hexdigest())
 
 
 def _run(keep: str) -> list[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_") and k != "GLIBC_TUNABLES"}
     done = subprocess.run([sys.executable, "-c", _CODE], capture_output=True, text=True, cwd=ROOT, check=True,
-                          env={**os.environ, memory.ENV: keep})
+                          env={**env, memory.ENV: keep})
     return done.stdout.split()
 
 
 def test_off_with_the_environment_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(memory.ENV, "0")
+    assert memory.keep_freed_memory() is False
+
+
+@pytest.mark.parametrize("name, value", [("MALLOC_TRIM_THRESHOLD_", "65536"), ("MALLOC_MMAP_THRESHOLD_", "131072"),
+                                         ("GLIBC_TUNABLES", "glibc.malloc.trim_threshold=65536")])
+def test_a_malloc_setting_in_the_environment_stands(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
+    """Dask's nanny starts its workers with MALLOC_TRIM_THRESHOLD_=65536 (they give memory back): kept."""
+    monkeypatch.delenv(memory.ENV, raising=False)
+    monkeypatch.setenv(name, value)
     assert memory.keep_freed_memory() is False
 
 

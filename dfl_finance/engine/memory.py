@@ -15,7 +15,10 @@ take 3.4 GB). It changes where memory comes from, never a number: the arithmetic
 price is that a process keeps what it freed until it ends: its resident size stays at its peak instead of falling
 back (a long risk run in the app is drawn in chunks, which bounds that peak). Done once, when the engine is
 imported (:mod:`dfl_finance.engine`), on Linux with glibc only (elsewhere nothing is done);
-``DFL_FINANCE_KEEP_MEMORY=0`` leaves the C library's defaults.
+``DFL_FINANCE_KEEP_MEMORY=0`` leaves the C library's defaults, and so does a malloc setting already in the
+environment (``MALLOC_TRIM_THRESHOLD_``, ``MALLOC_MMAP_THRESHOLD_``, ``MALLOC_TOP_PAD_`` or a ``glibc.malloc``
+tunable): Dask's nanny starts its workers with ``MALLOC_TRIM_THRESHOLD_=65536`` so that they give memory back, and a
+sweep's workers keep that.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ TRIM_THRESHOLD = -1
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 #: Set to 0 to leave the C library's defaults.
 ENV = "DFL_FINANCE_KEEP_MEMORY"
+#: glibc's own environment variables for its malloc: when one is set, that choice stands.
+_MALLOC_ENV = ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TOP_PAD_", "MALLOC_MMAP_MAX_")
 
 
 def _glibc() -> bool:
@@ -41,10 +46,16 @@ def _glibc() -> bool:
         return False
 
 
+def _chosen() -> bool:
+    """Whether the environment already sets glibc's malloc (its own variables, or a ``glibc.malloc`` tunable)."""
+    return any(os.environ.get(name) for name in _MALLOC_ENV) or "glibc.malloc" in os.environ.get("GLIBC_TUNABLES", "")
+
+
 def keep_freed_memory() -> bool:
     """Raise glibc's thresholds so that freed arrays are kept for the next ones (see the module's docstring);
-    returns whether both were set. Nothing is done off glibc or with ``DFL_FINANCE_KEEP_MEMORY=0``."""
-    if os.environ.get(ENV, "1").strip() == "0" or not _glibc():
+    returns whether both were set. Nothing is done off glibc, with ``DFL_FINANCE_KEEP_MEMORY=0``, or when the
+    environment already sets malloc (:func:`_chosen`)."""
+    if os.environ.get(ENV, "1").strip() == "0" or _chosen() or not _glibc():
         return False
     try:
         mallopt = ctypes.CDLL(None).mallopt
