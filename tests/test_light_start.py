@@ -74,6 +74,19 @@ def _run(path: Path | None) -> str:
     return done.stdout.strip()
 
 
+def test_another_pydantic_loader_is_left_alone(tmp_path: Path) -> None:
+    """A pydantic whose plugin loader is not the known one (no ``get_plugins``) keeps its own: nothing stands in."""
+    loader = tmp_path / "pydantic" / "plugin" / "_loader.py"
+    loader.parent.mkdir(parents=True)
+    (tmp_path / "pydantic" / "__init__.py").write_text("")
+    (loader.parent / "__init__.py").write_text("")
+    loader.write_text("def load_plugins():\n    return ()\n")
+    code = "import sys, dfl_finance.inputs; print('pydantic.plugin._loader' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True,
+                          env={**os.environ, "PYTHONPATH": str(tmp_path)})
+    assert done.stdout.strip() == "False"
+
+
 def test_without_a_plugin_pydantic_gets_none_and_importlib_metadata_is_not_loaded() -> None:
     assert _run(None) == "() False"
 

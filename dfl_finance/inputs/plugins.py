@@ -13,6 +13,7 @@ open), pydantic's own loader runs as before. Nothing else changes: the validator
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import sys
@@ -53,11 +54,27 @@ def _no_plugins() -> tuple[()]:
     return ()
 
 
+def _loader_as_known() -> bool:
+    """Whether the installed pydantic has the loader this module stands in for (``plugin/_loader.py`` defining
+    ``get_plugins``), read from its file without importing pydantic: another version keeps its own."""
+    spec = importlib.util.find_spec("pydantic")
+    if spec is None or not spec.submodule_search_locations:
+        return False
+    for folder in spec.submodule_search_locations:
+        try:
+            with open(os.path.join(folder, "plugin", "_loader.py"), encoding="utf-8") as f:
+                return "\ndef get_plugins(" in f.read()
+        except (OSError, UnicodeDecodeError):
+            continue
+    return False
+
+
 def skip_plugin_lookup() -> bool:
     """Give pydantic a plugin loader that answers "no plugins" when no distribution on :data:`sys.path` declares
     one (:func:`plugins_declared`); returns whether it did. Done once, before the first model is built; a process
-    that has already loaded pydantic's loader keeps it."""
-    if LOADER in sys.modules or plugins_declared(sys.path):
+    that has already loaded pydantic's loader keeps it, and a pydantic whose loader is not the known one
+    (:func:`_loader_as_known`) keeps its own."""
+    if LOADER in sys.modules or not _loader_as_known() or plugins_declared(sys.path):
         return False
     loader = types.ModuleType(LOADER, "pydantic's plugin loader when no plugin is installed (dfl_finance.inputs."
                               "plugins): no plugins, found without importlib.metadata")
