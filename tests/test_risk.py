@@ -280,8 +280,6 @@ def test_a_chunk_holds_about_chunk_bytes_of_arrays_within_the_memory_limit(monke
     from dfl_finance.model.sizing import memory_estimate, sizes
 
     sc = load_scenario(ROOT / "scenarios" / "rwanda-ida-credit.toml")
-    # the bound without the engine's kept memory (40 MB, about 770 draws here; with it, 128 MB, CHUNK_DRAWS binds)
-    monkeypatch.setattr(chunked, "CHUNK_BYTES", 40 * 2**20)
     sizes_seen: list[int] = []
     monkeypatch.setattr(chunked, "run", lambda scenario, basis, draws, samples: sizes_seen.append(draws) or
                         run_risk(scenario, 2, seed=1))

@@ -34,7 +34,6 @@ def ratio(numerator: npt.ArrayLike, denominator: npt.ArrayLike, otherwise: float
 
 from dfl_finance.engine.memory import keep_freed_memory  # noqa: E402 (after the types the engine's modules import)
 
-#: Whether the engine keeps the memory it frees (set once, when it is first imported): freed arrays kept for the next
-#: ones, not given back to the system and mapped again (issue 21: a third of the engine's time at 10,000 draws;
-#: :mod:`dfl_finance.engine.memory`). Larger chunks of draws pay off only then (studies.risk.draws).
-MEMORY_KEPT = keep_freed_memory()
+# once, when the engine is first imported: freed arrays kept for the next ones, not given back to the system and
+# mapped again (issue 21: a third of the engine's time at 10,000 draws; engine.memory)
+keep_freed_memory()

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from dfl_finance.engine import MEMORY_KEPT
 from dfl_finance.model.samples import draw_samples
 from dfl_finance.model.sizing import chunk_draws
 from dfl_finance.outputs.result import Result, RiskDraws, run
@@ -33,12 +32,8 @@ CHUNK_DRAWS = 2_000
 #: machine, 10,000 draws of the Rwanda IDA scenario (about 50 KB a draw) take 0.40-0.45 s of CPU in chunks of 500 to
 #: 1,250 draws and 0.7-1.0 s in chunks of 1,500 to 2,000 (arrays of 75-100 MB a chunk; not page faults: keeping
 #: malloc from returning memory removes the faults but not the step, so it is the memory traffic of larger arrays);
-#: the same step for a scenario of 39 KB a draw lies between 1,000 and 1,500 draws. That was the page faults of the
-#: larger arrays after all: with the engine keeping the memory it frees (:data:`~dfl_finance.engine.MEMORY_KEPT`),
-#: larger chunks cost less, as a fixed cost per call predicts: 10,000 draws of the Rwanda IDA scenario take 0.39 s of
-#: CPU in the 40 MB chunks (770 draws), 0.38 s in chunks of 1,250 and 0.34 s in chunks of 2,000 (0.41, 0.43 and
-#: 0.44 s without it; medians of 5, December 2026, issue 21). So 40 MB without it and 128 MB with it.
-CHUNK_BYTES = (128 if MEMORY_KEPT else 40) * 2**20
+#: the same step for a scenario of 39 KB a draw lies between 1,000 and 1,500 draws.
+CHUNK_BYTES = 40 * 2**20
 #: At least this many draws per engine call when the memory limit allows (:data:`CHUNK_BYTES` is a preference, not
 #: a limit): each call has a fixed cost (compiling the scenario, the summary's Python), a large scenario's too.
 CHUNK_FLOOR = 250
