@@ -114,3 +114,22 @@ def test_off_a_terminal_the_progress_bar_is_nothing_and_tqdm_is_not_loaded() -> 
             "print(type(bar).__name__, 'tqdm' in sys.modules, repr(sys.stderr.getvalue()))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert done.stdout.strip() == "_NoBar False ''"
+
+
+def test_validate_as_a_program_ends_at_once_with_its_output_and_status(tmp_path: Path) -> None:
+    """``validate`` run as a program skips the interpreter's teardown (os._exit, after flushing): its lines, its
+    problems and its exit status are those of a normal end; called from Python, main returns the status."""
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[scenario]\nname = "x"\nyears = 0\n', encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "dfl_finance.cli", "validate", "scenarios/rwanda-domestic.toml",
+                           str(bad)], capture_output=True, text=True, cwd=ROOT, check=False)
+    assert done.returncode == 2
+    assert done.stdout == "ok  scenarios/rwanda-domestic.toml\n"
+    assert str(bad) in done.stderr and "years" in done.stderr
+    ok = subprocess.run([sys.executable, "-m", "dfl_finance", "validate", "scenarios/rwanda-domestic.toml"],
+                        capture_output=True, text=True, cwd=ROOT, check=False)
+    assert (ok.returncode, ok.stdout) == (0, "ok  scenarios/rwanda-domestic.toml\n")
+    code = ("import sys\nfrom dfl_finance.cli import main\nprint('status', main(['validate', "
+            "'scenarios/rwanda-domestic.toml']))")
+    inside = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert inside.stdout.splitlines()[-1] == "status 0"
