@@ -94,6 +94,7 @@ SLOW_TESTS = {
     "test_risk.py": {"test_a_long_risk_run_shows_a_progress_bar_on_a_terminal_and_none_in_a_pipe",
                      "test_chunks_do_not_change_a_single_number"},
     "test_workspace.py": {"test_creates_from_several_processes_at_once_lose_nothing"},
+    "test_engine_memory.py": {"test_kept_memory_changes_no_number_and_is_not_mapped_again"},
     "test_fiscal_years.py": {"test_totals_are_kept_over_random_scenarios", "test_a_rounded_flow_keeps_its_total",
                              "test_run_and_compare_write_fiscal_years",
                              "test_totals_are_the_same_in_both_calendars_for_every_bundled_scenario"},

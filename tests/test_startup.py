@@ -64,3 +64,13 @@ def test_run_and_stress_load_no_solver_cluster_or_app(command: str, tmp_path: Pa
     assert "numpy" in loaded and "pandas" in loaded  # the command ran
     unused = {"scipy", "dask", "distributed", "streamlit", "altair"}
     assert not loaded & unused, sorted(loaded & unused)
+
+
+def test_validate_loads_neither_importlib_metadata_nor_importlib_resources() -> None:
+    """Pydantic's plugin lookup (importlib.metadata, with email, socket and zipfile: about 10 ms) when no plugin is
+    installed, and the data folder's lookup (importlib.resources, with zipfile: about 3 ms) are done without them
+    (tests/test_light_start.py holds that the answers are the same)."""
+    modules = _modules("validate", *BUNDLED)
+    assert "dfl_finance.inputs.models" in modules  # the files were read
+    unused = {"importlib.metadata", "importlib.resources", "zipfile", "email"}
+    assert not modules & unused, sorted(modules & unused)

@@ -334,11 +334,32 @@ def cmd_risk(args: argparse.Namespace) -> int:
 
 def _progress(total: int, label: str) -> Any:
     """A progress bar of ``total`` draws on stderr (tqdm): shown after a second, never when stderr is not a
-    terminal, gone when done."""
+    terminal, gone when done. Off a terminal no bar is shown, so tqdm (and the multiprocessing it imports) is not
+    loaded: what tqdm's ``disable=None`` would decide, without its 5 ms of imports (issue 21)."""
+    try:
+        terminal = sys.stderr.isatty()
+    except (AttributeError, ValueError):  # no stderr, or a closed one
+        terminal = False
+    if not terminal:
+        return _NoBar()
+    # loaded when the command runs on a terminal: a progress bar is shown only there
     from tqdm import tqdm
 
     return tqdm(total=total, desc=label, unit="draw", unit_scale=True, delay=1.0, disable=None, leave=False,
                 file=sys.stderr, dynamic_ncols=True)
+
+
+class _NoBar:
+    """The progress bar off a terminal: nothing shown."""
+
+    def __enter__(self) -> "_NoBar":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def update(self, n: int = 1) -> None:
+        pass
 
 
 def _deterministic_summary(sc: Scenario, basis: str) -> pd.DataFrame:

@@ -398,9 +398,10 @@ def simulate(inp: ModelInputs, allocation: AllocationStep | None = None) -> Simu
         to_usd=conv[True],
     ))
     semi = [s for s in inp.loans if s.payments_per_year != 1]
+    # each loan's payments at their dates, once: the external mix's grant element and the loan's own read them
+    dated = {s.source: _dated_payments(nominal[s.source], s.payments_per_year) for s in inp.loans if s.source in debt}
     if semi:  # the external mix's grant element with each loan's instalments at their dates, as each loan's own
-        earlier = sum(((_dated_payments(nominal[s.source], s.payments_per_year) - nominal[s.source].payments)
-                       / conv[s.usd] for s in semi), zeros)
+        earlier = sum(((dated[s.source] - nominal[s.source].payments) / conv[s.usd] for s in semi), zeros)
         received = np.concatenate([paid[:, :, external].sum(axis=2), np.zeros((D, H - Y))], axis=1)
         metrics["grant_element_external"] = grant_element(received * conv[True],
                                                           (debt_total + ppp_total + earlier) * conv[True],
@@ -413,10 +414,8 @@ def simulate(inp: ModelInputs, allocation: AllocationStep | None = None) -> Simu
         metrics["pv_government_cost_full_delivery"] = (metrics["pv_government_cost"]
                                                        + present_value_at(bond.payments / conv[False], inp.discount))
     pad = np.zeros((D, H - Y))
-    loan_ge = {i: grant_element(np.concatenate([nominal[i].disbursed[:, :Y], pad], axis=1),
-                                _dated_payments(nominal[i], spec.payments_per_year),
-                                np.full(D, GRANT_ELEMENT_RATE)) for i, spec in ((s.source, s) for s in inp.loans)
-               if i in debt}
+    loan_ge = {i: grant_element(np.concatenate([nominal[i].disbursed[:, :Y], pad], axis=1), dated[i],
+                                np.full(D, GRANT_ELEMENT_RATE)) for i in (s.source for s in inp.loans) if i in debt}
     dsf: dict[str, Floats] = {}
     if inp.dsf is not None:
         usd = inp.prices.window(inp.prices.usd, H)

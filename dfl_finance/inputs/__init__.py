@@ -6,3 +6,9 @@ paths (:mod:`.paths`) and overrides (:mod:`.overrides`), references to the data 
 (:mod:`.stress`); the school table (:mod:`.schools`); the portfolio and sweep files. Reading a scenario with what it
 names (its school tables planned, its baseline read) is the model's: :func:`dfl_finance.model.load.load_scenario`.
 """
+
+from dfl_finance.inputs.plugins import skip_plugin_lookup
+
+# before the first model is built: pydantic's look for plugins without importlib.metadata when none is installed
+# (issue 21, start-up; inputs.plugins)
+skip_plugin_lookup()
