@@ -26,6 +26,7 @@ from dfl_finance.engine.costs import project_costs
 from dfl_finance.engine.fiscal import cost_metrics
 from dfl_finance.engine.model import simulate
 from dfl_finance.engine.prices import real_discount_factors
+from dfl_finance.memory import keep_freed_memory
 from dfl_finance.model.compile import build_cost_inputs, build_model_inputs
 from dfl_finance.outputs.result import concat_tables
 
@@ -179,6 +180,7 @@ def goals(quick: bool = False, repeat: int = 21) -> list[Goal]:
 
 
 def main() -> None:
+    keep_freed_memory()  # the engine as the commands run it (dfl_finance.cli.main sets it for each command)
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=21)
     parser.add_argument("--quick", action="store_true", help="fewer repeats and no 100,000-draw row")

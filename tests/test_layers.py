@@ -3,7 +3,7 @@
 Every import of every module is read from its source (at module level, inside functions and under
 ``TYPE_CHECKING``) and held against the floors:
 
-1. ``vocabulary``, ``errors``, ``atomic`` (the one atomic file writer)
+1. ``vocabulary``, ``errors``, ``atomic`` (the one atomic file writer), ``memory`` (the C library's malloc setting)
 2. ``inputs/`` and ``engine/``, side by side and blind to each other
 3. ``model/``
 4. ``outputs/``
@@ -33,7 +33,7 @@ PACKAGE = "dfl_finance"
 
 #: The floor of each part of the package (a module belongs to the longest prefix listed).
 FLOORS: dict[str, int] = {
-    "vocabulary": 1, "errors": 1, "atomic": 1,
+    "vocabulary": 1, "errors": 1, "atomic": 1, "memory": 1,
     "inputs": 2, "engine": 2,
     "model": 3,
     "outputs": 4,

@@ -31,9 +31,3 @@ def ratio(numerator: npt.ArrayLike, denominator: npt.ArrayLike, otherwise: float
         out = num / np.where(den > 0, den, 1.0)
     return np.where((den > 0) & np.isfinite(out), out, otherwise)
 
-
-from dfl_finance.engine.memory import keep_freed_memory  # noqa: E402 (after the types the engine's modules import)
-
-# once, when the engine is first imported: freed arrays kept for the next ones, not given back to the system and
-# mapped again (issue 21: a third of the engine's time at 10,000 draws; engine.memory)
-keep_freed_memory()

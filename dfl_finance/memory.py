@@ -13,8 +13,10 @@ that arrays up to :data:`MMAP_THRESHOLD` come from the heap and freed heap is ke
 a threshold of 2 GiB, the most ``mallopt`` takes, still gave back 0.8 s of faults a run at 100,000 draws, whose arrays
 take 3.4 GB). It changes where memory comes from, never a number: the arithmetic is the same to the last bit. The
 price is that a process keeps what it freed until it ends: its resident size stays at its peak instead of falling
-back (a long risk run in the app is drawn in chunks, which bounds that peak). Done once, when the engine is
-imported (:mod:`dfl_finance.engine`), on Linux with glibc only (elsewhere nothing is done);
+back. So it is a choice of the face, not of the engine, which importing changes nothing: the command line sets
+it for its commands (:func:`dfl_finance.cli.main`, a process that ends when its command does), and so do the
+benchmarks that time the engine as the commands run it; the app, a server that lives on between users, keeps the C
+library's defaults and gives memory back. On Linux with glibc only (elsewhere nothing is done);
 ``DFL_FINANCE_KEEP_MEMORY=0`` leaves the C library's defaults, and so does a malloc setting already in the
 environment (``MALLOC_TRIM_THRESHOLD_``, ``MALLOC_MMAP_THRESHOLD_``, ``MALLOC_TOP_PAD_`` or a ``glibc.malloc``
 tunable): Dask's nanny starts its workers with ``MALLOC_TRIM_THRESHOLD_=65536`` so that they give memory back, and a
