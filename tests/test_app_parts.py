@@ -682,19 +682,15 @@ def test_the_stress_table_sets_each_stress_beside_the_baseline():
     stressed = run_stresses(sc, None, "real-lcu")
     table = stress_table(stressed.summary_df(), stressed.notes())
     assert list(table.columns[:2]) == ["Stress", "What it does"] and "Total cost" in table.columns
-    assert list(table["Stress"]) == ["Baseline (no stress)", "GDP growth", "Exports", "Depreciation",
-                                     "Contingent liabilities", "Capex overrun", "Delay"]
+    assert list(table["Stress"]) == ["Baseline (no stress)", "GDP growth", "Primary balance", "Exports", "Other flows",
+                                     "Depreciation", "Combined", "Contingent liabilities", "Capex overrun", "Delay"]
     over = table.set_index("Stress").loc["Capex overrun", "Total cost"]
     assert over.startswith("RWF ") and "(RWF +" in over  # the value and its rise over the baseline
     assert "(" not in table.set_index("Stress").loc["Baseline (no stress)", "Total cost"]
     notes = not_applied(stressed.notes())
-    # the LIC-DSF's tests by a standard deviation need [debt.sd]: the profile gives real GDP growth and exports
-    # (Rwanda's WDI history), not the primary balance nor other flows
-    assert notes[:2] == [f"{name}: the scenario gives no [debt.sd] {field} (the standard deviation of {what})"
-                         for name, field, what in (("Primary balance", "primary_balance", "the primary balance"),
-                                                   ("Other flows", "other_flows", "current transfers and FDI"))]
-    assert notes[2].startswith("Combined: the combination needs every standard deviation")
-    assert notes[3:] == [
+    # the LIC-DSF's tests by a standard deviation need [debt.sd]: the profile gives all four (Rwanda's WDI history;
+    # the primary balance and other flows from proxies), so every one applies, the combination too
+    assert notes == [
         "Budget growth: the scenario gives no [context] budget_growth_sd (the standard deviation of the real growth "
         "of its education budget)", "Pledge shortfall: the scenario has no grant source"]
     assert stress_name("pledge_shortfall:ida=0.3") == "Pledge shortfall (ida, size 0.3)"
