@@ -467,59 +467,47 @@ class Builder:
         return {y: share[y] / 100 * gdp[y] for y in share if y in gdp}
 
     def _sd_rows(self, iso3: str) -> list[tuple[str, str, str, int | None, str, str, bool]]:
-        """``gdp_growth_sd`` and ``exports_growth_sd``: the sample standard deviation of real GDP growth
-        (NY.GDP.MKTP.KD.ZG) and of the growth of exports in USD over the last SD_YEARS years the slice has
-        (:func:`historical_sd`); a country with fewer years has no row (the stress test then does not apply)."""
-        out: list[tuple[str, str, str, int | None, str, str, bool]] = []
+        """The LIC-DSF stress tests' standard deviations ([debt.sd]): the sample standard deviation over the last
+        SD_YEARS years the slice has (:func:`historical_sd`; a country with fewer years has no row) of
+
+        - ``gdp_growth_sd``: real GDP growth (NY.GDP.MKTP.KD.ZG), and ``exports_growth_sd``: the growth of exports
+          in USD, as the framework defines them (confidence M);
+        - ``primary_balance_sd``: the overall balance (net lending/borrowing, GC.NLD.TOTL.GD.ZS / 100: the primary
+          balance plus interest, which the slice does not give), and ``other_flows_sd``: FDI net inflows plus
+          personal remittances received over GDP ((BX.KLT.DINV.CD.WD + BX.TRF.PWKR.CD.DT) / NY.GDP.MKTP.CD: the
+          framework's other flows are current transfers and FDI; official transfers are not in the slice), proxies
+          flagged as placeholders (confidence L)."""
         growth = {y: v / 100 for y, v in self.s("NY.GDP.MKTP.KD.ZG").values.get(iso3, {}).items()}
         exports = self.exports_usd(iso3)
         x_growth = {y: exports[y] / exports[y - 1] - 1 for y in exports if y - 1 in exports and exports[y - 1] > 0}
-        for field, series, what in (
-                ("gdp_growth_sd", growth, f"real GDP growth ({WDI}: NY.GDP.MKTP.KD.ZG, {iso3}"),
-                ("exports_growth_sd", x_growth, f"the growth of exports of goods and services in USD ({WDI}: "
-                 f"NE.EXP.GNFS.ZS x NY.GDP.MKTP.CD, {iso3}, each year over the year before")):
-            sd = historical_sd(series)
-            if sd is None:
-                continue
-            value, years = sd
-            out.append((field, _fmt(round(value, 4)), "1/yr", years[-1],
-                        f"Derived: the sample standard deviation (n - 1) of {what}, the {len(years)} years "
-                        f"{_years_words(years)}): the historical standard deviation of the LIC-DSF standardised "
-                        "stress tests (IMF-World Bank, Guidance Note on the Bank-Fund Debt Sustainability Framework "
-                        "for Low Income Countries, 2018: a 10-year history)", "M", False))
-        out.extend(self._sd_proxy_rows(iso3))
-        return out
-
-    def _sd_proxy_rows(self, iso3: str) -> list[tuple[str, str, str, int | None, str, str, bool]]:
-        """``primary_balance_sd`` and ``other_flows_sd``, from proxies and flagged as placeholders: the sample
-        standard deviation over the last SD_YEARS years of the overall balance (net lending/borrowing,
-        GC.NLD.TOTL.GD.ZS / 100: the primary balance plus interest, which the slice does not give) and of FDI net
-        inflows plus personal remittances received over GDP ((BX.KLT.DINV.CD.WD + BX.TRF.PWKR.CD.DT) /
-        NY.GDP.MKTP.CD: the LIC-DSF's other flows are current transfers and FDI; official transfers are not in
-        the slice); a country with fewer years has no row."""
-        out: list[tuple[str, str, str, int | None, str, str, bool]] = []
         balance = {y: v / 100 for y, v in self.s("GC.NLD.TOTL.GD.ZS").values.get(iso3, {}).items()}
         gdp = self.s("NY.GDP.MKTP.CD").values.get(iso3, {})
         fdi = self.s("BX.KLT.DINV.CD.WD").values.get(iso3, {})
         remit = self.s("BX.TRF.PWKR.CD.DT").values.get(iso3, {})
         flows = {y: (fdi[y] + remit[y]) / gdp[y] for y in fdi if y in remit and gdp.get(y, 0) > 0}
-        for field, series, what, stands in (
-                ("primary_balance_sd", balance, f"the overall balance, % of GDP ({WDI}: GC.NLD.TOTL.GD.ZS, {iso3}",
-                 "the overall balance stands in for the primary balance (the balance less interest; interest "
-                 "payments are not in the WDI slice)"),
-                ("other_flows_sd", flows, f"FDI net inflows plus personal remittances received, over GDP ({WDI}: "
-                 f"(BX.KLT.DINV.CD.WD + BX.TRF.PWKR.CD.DT) / NY.GDP.MKTP.CD, {iso3}",
-                 "FDI and personal remittances stand in for FDI and current transfers (official transfers are "
-                 "not in the WDI slice)")):
+        out: list[tuple[str, str, str, int | None, str, str, bool]] = []
+        for field, series, unit, what, proxy in (
+                ("gdp_growth_sd", growth, "1/yr", f"real GDP growth ({WDI}: NY.GDP.MKTP.KD.ZG, {iso3}", ""),
+                ("exports_growth_sd", x_growth, "1/yr", f"the growth of exports of goods and services in USD ({WDI}: "
+                 f"NE.EXP.GNFS.ZS x NY.GDP.MKTP.CD, {iso3}, each year over the year before", ""),
+                ("primary_balance_sd", balance, "share", f"the overall balance, % of GDP ({WDI}: GC.NLD.TOTL.GD.ZS, "
+                 f"{iso3}", "the overall balance stands in for the primary balance (the balance less interest; "
+                 "interest payments are not in the WDI slice)"),
+                ("other_flows_sd", flows, "share", f"FDI net inflows plus personal remittances received, over GDP "
+                 f"({WDI}: (BX.KLT.DINV.CD.WD + BX.TRF.PWKR.CD.DT) / NY.GDP.MKTP.CD, {iso3}",
+                 "FDI and personal remittances stand in for FDI and current transfers (official transfers are not "
+                 "in the WDI slice)")):
             sd = historical_sd(series)
             if sd is None:
                 continue
             value, years = sd
-            out.append((field, _fmt(round(value, 4)), "share", years[-1],
-                        f"PLACEHOLDER (proxy): {stands}. The sample standard deviation (n - 1) of {what}, the "
-                        f"{len(years)} years {_years_words(years)}): the historical standard deviation of the LIC-DSF "
-                        "standardised stress tests (IMF-World Bank, Guidance Note on the Bank-Fund Debt "
-                        "Sustainability Framework for Low Income Countries, 2018: a 10-year history)", "L", True))
+            text = (f"sample standard deviation (n - 1) of {what}, the {len(years)} years {_years_words(years)}): "
+                    "the historical standard deviation of the LIC-DSF standardised stress tests (IMF-World Bank, "
+                    "Guidance Note on the Bank-Fund Debt Sustainability Framework for Low Income Countries, 2018: a "
+                    "10-year history)")
+            out.append((field, _fmt(round(value, 4)), unit, years[-1],
+                        f"PLACEHOLDER (proxy): {proxy}. The {text}" if proxy else f"Derived: the {text}",
+                        "L" if proxy else "M", bool(proxy)))
         return out
 
     def _income(self, iso3: str) -> str:
