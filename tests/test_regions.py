@@ -316,3 +316,22 @@ def test_a_school_tables_regions_must_be_region_names_when_the_scenario_has_them
     assert len(info.value.problems) == 1
     scenario_from_dict(raw(["North", "South", "Atlantis"]), folder=tmp_path)
     scenario_from_dict(raw([]), folder=tmp_path)
+
+
+def test_the_rwanda_province_example_adds_up_to_the_nation_by_the_2012_census():
+    """examples/regions-rwanda-provinces.toml: the five provinces of the 2012 census (NISR RPHC4), 2,595,703 +
+    2,589,975 + 2,471,239 + 1,726,370 + 1,132,686 = 10,515,973 residents, so their shares add up to 1; the plan's
+    cost by province adds up to costs.csv to the franc, and Kigali City takes 1,132,686 / 10,515,973 = 10.77% of the
+    connectivity programme's cost in every year (its driver, schools, split by population)."""
+    from dfl_finance import load_scenario
+
+    sc = load_scenario(ROOT / "examples" / "regions-rwanda-provinces.toml")
+    assert [r.name for r in sc.region] == ["Eastern", "Southern", "Western", "Northern", "Kigali City"]
+    assert sum(r.share for r in sc.region) == pytest.approx(1.0, abs=1e-6)
+    tables = run(sc).tables()
+    regions, costs = tables["regions"], tables["costs"]
+    assert regions["cost"].sum() == pytest.approx(costs["amount"].sum(), abs=0.5)
+    conn = regions[regions["programme"] == "connectivity"].groupby("year")["cost"]
+    kigali = regions[(regions["programme"] == "connectivity") & (regions["region"] == "Kigali City")]
+    share = kigali.set_index("year")["cost"] / conn.sum()
+    assert share[conn.sum() > 1e6].to_numpy() == pytest.approx(1_132_686 / 10_515_973, abs=1e-5)
