@@ -35,6 +35,8 @@ def test_export_shows_the_mtef_table_and_downloads_the_budget_workbook(workspace
     shown = next(df.value for df in at.dataframe if "economic_class" in df.value.columns and "2026/27" in
                  df.value.columns)
     emis = shown[(shown["programme"] == "emis")].set_index("economic_class")
+    # the sidebar's constant prices (the app's default): the page says a submission is in current prices
+    assert any("a budget submission is written in current prices" in m.value for m in at.markdown)
     assert emis.loc["total", "2026/27"] == 1200 and emis.loc["ceiling", "2026/27"] == 1000
     assert emis.loc["over ceiling", "2026/27"] == 200
     res = run(scenario_from_dict(raw))

@@ -291,7 +291,10 @@ else:
     st.markdown(f"The plan's on-budget cost in three fiscal years (fiscal years start in month {month}; "
                 "a calendar year's cost is spread evenly over its months), by programme, against the scenario's "
                 f"`[[mtef]]` ceilings ({len(budget_sc.mtef)} given): *over ceiling* is what does not fit (0 when it "
-                f"fits). Amounts in {basis_label(basis)} (`{basis}`).")
+                f"fits). Amounts in {basis_label(basis)} (`{basis}`)"
+                + ("." if basis == "nominal-lcu" else "; a budget submission is written in current prices of the "
+                   "local currency, as `dfl-finance budget` writes it by default: choose that price basis in the "
+                   "sidebar."))
     st.dataframe(mtef_totals, hide_index=True, key="export_mtef_table", height="content",
                  column_config={c: st.column_config.NumberColumn(format="localized")
                                 for c in mtef_totals.columns if c not in ("budget_code", "programme",
