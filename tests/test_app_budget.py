@@ -113,6 +113,10 @@ def test_compare_draws_its_yearly_charts_by_fiscal_year_on_request(workspace):
     assert all(any(b"2025/26" in d.data.data for d in c.proto.datasets) or "2025/26" in str(c.proto.spec)
                for c in charts)
     assert sum("Fiscal year" in c and "labelExpr" in c for c in fiscal) == 2
+    # the bar charts (costs, financing, debt service, the GFS outlays) title their axes so too, and no chart of
+    # calendar years does
+    assert sum("Fiscal year" in c and "labelExpr" not in c for c in fiscal) >= 4
+    assert not any("Fiscal year" in c for c in calendar)
     assert "Fiscal years start in month 7" in " ".join(c.value for c in at.caption)
     at.radio(key="compare_years").set_value("calendar").run()
     assert [str(c.proto.spec) for c in at.get("vega_lite_chart")] == calendar

@@ -161,6 +161,14 @@ def _numeric_years(df: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
     return df.assign(fiscal_year=df["year"], year=df["year"].astype(str).str[:4].astype(int)), True
 
 
+def _year_band(df: pd.DataFrame, label_overlap: bool = False) -> tuple[alt.X, alt.Tooltip]:
+    """The x axis and the tooltip of a bar chart over the years (ordinal): titled "Fiscal year" when the table is by
+    fiscal year (:func:`by_fiscal_year`: labels such as ``2025/26``), else "Year", as before."""
+    title = "Year" if df.empty or pd.api.types.is_numeric_dtype(df["year"]) else "Fiscal year"
+    axis = alt.Axis(labelOverlap=True) if label_overlap else alt.Undefined
+    return alt.X("year:O", title=title, axis=axis), alt.Tooltip("year:O", title=title)
+
+
 def _year_x(fiscal: bool, label_overlap: bool = False) -> alt.X:
     """The x axis of a line chart over the years (quantitative); by fiscal year labelled ``2025/26``."""
     axis = alt.Axis(format="d", labelOverlap=label_overlap or alt.Undefined,
@@ -199,13 +207,14 @@ def costs_chart(costs: pd.DataFrame, currency: Currency, order: Sequence[str] | 
     df = _labelled(_money_columns(df, "amount", currency), "programme", labels)
     df["pillar_rank"] = df["pillar"].map({p: i for i, p in enumerate(PILLARS)})
     colours = colours or programme_colours(df["programme"])
+    x, year_tip = _year_band(df)
     chart = alt.Chart(df, height=220).mark_bar().encode(
-        x=alt.X("year:O", title="Year"),
+        x=x,
         y=alt.Y("sum(millions):Q", title=_money_title("Cost", currency), axis=alt.Axis(format=MONEY_FORMAT)),
         color=alt.Color("programme:N", title="Programme", scale=_scale(colours, df["programme"]),
                         legend=alt.Legend(orient="bottom", columns=3, labelLimit=300)),
         order=alt.Order("pillar_rank:Q"),
-        tooltip=[SCENARIO_TIP, YEAR_TIP, alt.Tooltip("pillar:N", title="Pillar"),
+        tooltip=[SCENARIO_TIP, year_tip, alt.Tooltip("pillar:N", title="Pillar"),
                  alt.Tooltip("programme:N", title="Programme"), alt.Tooltip("amount_text:N", title="Cost")],
     )
     return _money_facet(chart, _order(df, order), currency).properties(title="Costs by programme (stacked by pillar)")
@@ -219,13 +228,14 @@ def financing_chart(financing: pd.DataFrame, currency: Currency, colours: dict[s
         amount=("amount", "sum"))
     df = _money_columns(df, "amount", currency)
     df["is_gap"] = (df["source_kind"] == GAP).astype(int)
+    x, year_tip = _year_band(df)
     chart = alt.Chart(df, height=220).mark_bar().encode(
-        x=alt.X("year:O", title="Year"),
+        x=x,
         y=alt.Y("sum(millions):Q", title=_money_title("Financing", currency), axis=alt.Axis(format=MONEY_FORMAT)),
         color=alt.Color("source:N", title="Source (gap in red)", scale=_scale(colours, df["source"]),
                         legend=alt.Legend(orient="bottom", columns=4, labelLimit=300)),
         order=alt.Order("is_gap:Q"),
-        tooltip=[SCENARIO_TIP, YEAR_TIP, alt.Tooltip("source:N", title="Source"),
+        tooltip=[SCENARIO_TIP, year_tip, alt.Tooltip("source:N", title="Source"),
                  alt.Tooltip("source_kind:N", title="Kind"), alt.Tooltip("amount_text:N", title="Amount")],
     )
     return _money_facet(chart, _order(df, order), currency).properties(title="Financing by source, with the gap")
@@ -240,12 +250,13 @@ def debt_service_chart(debt: pd.DataFrame, currency: Currency, colours: dict[str
     last = df[df["payment"] > 0].groupby("scenario")["year"].max()
     df = df[df["year"] <= df["scenario"].map(last).fillna(df["year"].min())]
     df = _money_columns(df, "payment", currency)
+    x, year_tip = _year_band(df, True)
     chart = alt.Chart(df, height=200).mark_bar().encode(
-        x=alt.X("year:O", title="Year", axis=alt.Axis(labelOverlap=True)),
+        x=x,
         y=alt.Y("sum(millions):Q", title=_money_title("Payments", currency), axis=alt.Axis(format=MONEY_FORMAT)),
         color=alt.Color("source:N", title="Source", scale=_scale(colours, df["source"]),
                         legend=alt.Legend(orient="bottom", labelLimit=300)),
-        tooltip=[SCENARIO_TIP, YEAR_TIP, alt.Tooltip("source:N", title="Source"),
+        tooltip=[SCENARIO_TIP, year_tip, alt.Tooltip("source:N", title="Source"),
                  alt.Tooltip("amount_text:N", title="Payment"),
                  alt.Tooltip("interest:Q", title="Interest / return", format=",.0f"),
                  alt.Tooltip("principal:Q", title="Principal", format=",.0f"),
@@ -286,14 +297,15 @@ def gfs_chart(gfs: pd.DataFrame, currency: Currency, order: Sequence[str] | None
     lines = [v for v in GFS_LINES.values() if v in set(df["line"])]
     palette = dict(zip(GFS_LINES.values(), ("#1b9e77", "#66a61e", "#a6761d", "#e6ab02", "#7570b3", "#999999",
                                             "#1f78b4", "#d95f02", "#e7298a")))
+    x, year_tip = _year_band(df, True)
     chart = alt.Chart(df, height=200).mark_bar().encode(
-        x=alt.X("year:O", title="Year", axis=alt.Axis(labelOverlap=True)),
+        x=x,
         y=alt.Y("sum(millions):Q", title=_money_title("Outlays", currency), axis=alt.Axis(format=MONEY_FORMAT)),
         color=alt.Color("line:N", title="GFS class", sort=lines,
                         scale=alt.Scale(domain=lines, range=[palette[v] for v in lines]),
                         legend=alt.Legend(orient="bottom", columns=3, labelLimit=300)),
         order=alt.Order("line_rank:Q"),
-        tooltip=[SCENARIO_TIP, YEAR_TIP, alt.Tooltip("line:N", title="GFS class"),
+        tooltip=[SCENARIO_TIP, year_tip, alt.Tooltip("line:N", title="GFS class"),
                  alt.Tooltip("who:N", title="Charged to"), alt.Tooltip("amount_text:N", title="Amount")],
     )
     return _money_facet(chart, _order(df, order), currency).properties(
