@@ -170,6 +170,32 @@ def _diff(cum: Floats, axis: int) -> Floats:
     return out
 
 
+def _clip_running_total(x: Floats, limit: Floats) -> Floats:
+    """``diff(min(cumsum(x, axis=0), limit))`` for ``x`` (R, D) C-contiguous and ``limit`` (D,): what is paid of
+    each row when the running total is held to ``limit``. Returns a new array.
+
+    Rows where ``x`` is +0.0 in every draw are left out of the running sum (issue 21): adding +0.0 leaves a running
+    total as it is, and the difference of two equal totals is +0.0, which the skipped row receives. The rows that
+    are summed are summed in the same order, so the result is that of the whole sum to the last bit; the cost is
+    in the rows where something is paid (a source whose annual cap or commitment binds pays nothing in most cells
+    of a large plan), not in all of them: a Python-level add per row is what made the commitment grow faster than
+    the number of programmes (its rows are draw blocks, shorter as the cells grow).
+    """
+    live_rows = x.view(np.int64).any(axis=1)  # not +0.0 in some draw (a -0.0 counts as live)
+    live_rows[:1] = True  # the running total starts from the first row's, as the whole sum's does (a -0.0 stays)
+    live = np.flatnonzero(live_rows)
+    if live.size * 4 >= x.shape[0] * 3:  # most rows live: the whole sum (no gather, no scatter)
+        flat = _running_sum(x, axis=0)
+        np.minimum(flat, limit, out=flat)
+        return _diff(flat, axis=0)
+    out = np.zeros(x.shape)
+    if live.size:
+        flat = _running_sum(x[live], axis=0)
+        np.minimum(flat, limit, out=flat)
+        out[live] = _diff(flat, axis=0)
+    return out
+
+
 @dataclass(frozen=True)
 class _Step:
     """What one source needs at its turn, prepared once per allocation. Contiguous years or cells are slices, so
@@ -270,9 +296,7 @@ def _one_pass(cost: Floats, src: SourceInputs, steps: list[_Step], caps: _Caps, 
             # the commitment is in the source's nominal currency: clip the running total of the payments in it
             # (without a conversion the factor is 1, and multiplying or dividing by 1 changes no bit)
             k = None if conv is None else conv[:, None, :]
-            flat = _running_sum((p if k is None else p * k).reshape(-1, D), axis=0)
-            np.minimum(flat, caps.commitment[s], out=flat)
-            p = _diff(flat, axis=0).reshape(p.shape)
+            p = _clip_running_total((p if k is None else p * k).reshape(-1, D), caps.commitment[s]).reshape(p.shape)
             if k is not None:
                 p /= k
         # cumsum/diff rounding: a source never pays more than it was offered, and a cell it fills is filled
