@@ -207,3 +207,51 @@ def _problem(path: Path, draws: int):
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
 def test_bundled_scenarios_match_the_reference_to_the_bit(path, draws):
     assert_same(*_problem(path, draws))
+
+
+def test_many_cells_and_draws_match_the_reference():
+    """Issue 21 (cost linear in the programmes): 40 cells and 300 draws, so that the cells-first running sum (64
+    draws or more) and the commitment's skipped rows (cells nobody is left to pay, and cells after an annual cap or
+    a commitment binds) are both used; payments and gap identical to the reference to the bit."""
+    rng = np.random.default_rng(2100)
+    kinds = np.array([GRANT, GRANT, PPP, LOAN, LOAN, DOMESTIC])
+    D, Y, C, S = 300, 7, 40, kinds.size
+    base = rng.uniform(0, 1000, (1, Y, C)) * (rng.random((1, Y, C)) > 0.25)  # a quarter of the cells cost nothing
+    cost = base * rng.lognormal(0, 0.3, (D, Y, C))
+    match_on = np.zeros((S, S), dtype=bool)
+    match_on[0, 3] = True  # matched on a loan that pays after it: the fixed point
+    eligible = rng.random((S, C)) > 0.3
+    eligible[2] = np.arange(C) % 6 == 0  # a PPP on every sixth cell (a gathered block)
+    src = SourceInputs(
+        order=np.arange(S), kind=kinds, eligible=eligible, window=np.ones((S, Y), dtype=bool),
+        share_cap=np.ones((D, S)),
+        annual_cap=np.array([np.inf, 2000, np.inf, 4000, np.inf, np.inf]) * rng.uniform(0.8, 1.2, (D, S)),
+        budget_share_cap=np.where(kinds == DOMESTIC, 0.3, np.inf)[None] * np.ones((D, 1)),
+        commitment=np.array([np.inf, 9000, np.inf, 15000, 12000, np.inf]) * rng.uniform(0.8, 1.2, (D, S)),
+        match_ratio=np.array([1 / 3, 0, 0, 0, 0, 0]), match_on=match_on,
+        conversion=rng.uniform(0.8, 1.2, (D, S, Y)))
+    budget = rng.uniform(20000, 40000, (D, Y))
+    assert_same(cost, src, budget)
+    assert_same(cost, replace(src, conversion=None), budget)
+
+
+@settings(max_examples=300)
+@given(st.integers(1, 40), st.integers(1, 80), st.integers(0, 2**32 - 1), st.floats(0.0, 1.0))
+def test_clip_running_total_skips_zero_rows_to_the_bit(rows, draws, seed, zero_share):
+    """``_clip_running_total`` (rows where every draw is +0.0 left out of the running sum) against the whole
+    ``diff(min(cumsum(x), limit))`` computed row by row: the same bits, signed zeros included."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0, 100, (rows, draws)) * (rng.random((rows, 1)) > zero_share)
+    x[rng.random(x.shape) < 0.1] = 0.0  # some zeros within live rows too
+    if rows > 2:
+        x[rng.integers(rows)] = -0.0  # a row of negative zeros is live (it is not +0.0)
+    limit = rng.uniform(0, 60 * rows, draws)
+    limit[rng.random(draws) < 0.3] = np.inf
+    total = np.empty_like(x)
+    total[0] = x[0]
+    for i in range(1, rows):
+        total[i] = total[i - 1] + x[i]
+    clipped = np.minimum(total, limit)
+    expected = np.concatenate([clipped[:1], clipped[1:] - clipped[:-1]])
+    got = financing._clip_running_total(np.ascontiguousarray(x), limit)
+    assert np.array_equal(got, expected) and np.array_equal(np.signbit(got), np.signbit(expected))

@@ -149,13 +149,24 @@ def _running_sum(x: Floats, axis: int) -> Floats:
     """
     if x.shape[-1] < 64 or x.shape[axis] < 2:
         return np.cumsum(x, axis=axis)
-    out = np.empty(x.shape)
+    out = np.empty_like(x)  # in x's memory layout: a row of cells-first cells is one contiguous vector
     view, given = np.moveaxis(out, axis, 0), np.moveaxis(x, axis, 0)
     view[0] = given[0]
     rows = list(view)  # the views of the rows made once, in C: a step is then one add (a fifth less for 2,000 rows)
     for before, row, total in zip(rows, given[1:], rows[1:]):
         np.add(before, row, out=total)
     return out
+
+
+def _cells_first(y: int, c: int, d: int) -> Floats:
+    """An empty (y, c, d) array laid out cells first in memory (c, y, d).
+
+    The running sum over the cells then adds one contiguous (y, D) vector a cell instead of y strided pieces (2.5x
+    faster for 200 cells of 250 draws, issue 21); the arithmetic of every element is the same, so are the bits.
+    The sum over the cells (``p.sum(axis=1)``) keeps its order too: the draws are the inner loop in either layout
+    (used from 64 draws, where the running sum loops over rows; a shorter run keeps numpy's own layout).
+    """
+    return np.empty((c, y, d)).transpose(1, 0, 2)
 
 
 def _diff(cum: Floats, axis: int) -> Floats:
@@ -204,6 +215,7 @@ class _Step:
     s: int
     years: Ints | slice
     n_years: int
+    n_cells: int
     block: tuple[Ints | slice, ...]  # (years, cells) of a (Y, C, ...) array
     match: Ints | None  # the matched sources, or None: a pass reads only their payments (linear in the matches)
 
@@ -223,7 +235,7 @@ def _plan(src: SourceInputs) -> list[_Step]:
         if cells.size and years.size:
             ys, cs = _compact(years), _compact(cells)
             block = np.ix_(years, cells) if not isinstance(ys, slice) and not isinstance(cs, slice) else (ys, cs)
-            steps.append(_Step(int(s), ys, int(years.size), block,
+            steps.append(_Step(int(s), ys, int(years.size), int(cells.size), block,
                                np.flatnonzero(src.match_on[s]) if src.match_ratio[s] > 0 else None))
     return steps
 
@@ -271,7 +283,11 @@ def _one_pass(cost: Floats, src: SourceInputs, steps: list[_Step], caps: _Caps, 
         if s in held:
             done[s] = True
             continue
-        want = remaining[step.block] * caps.share[s]  # (y, c, D)
+        if D >= 64:  # (y, c, D) laid out cells first
+            want = _cells_first(step.n_years, step.n_cells, D)
+            np.multiply(remaining[step.block], caps.share[s], out=want)
+        else:
+            want = remaining[step.block] * caps.share[s]  # (y, c, D)
         conv = None if caps.conversion is None else caps.conversion[s][step.years]  # (y, D)
         cap = caps.annual[s][step.years] if conv is None else caps.annual[s][step.years] / conv
         share = caps.budget_share[s]
