@@ -192,7 +192,7 @@ def _clip_running_total(x: Floats, limit: Floats) -> Floats:
     of a large plan), not in all of them: a Python-level add per row is what made the commitment grow faster than
     the number of programmes (its rows are draw blocks, shorter as the cells grow).
     """
-    live_rows = x.view(np.int64).any(axis=1)  # not +0.0 in some draw (a -0.0 counts as live)
+    live_rows: Bools = np.asarray(x.view(np.int64).any(axis=1))  # not +0.0 in some draw (a -0.0 counts as live)
     live_rows[:1] = True  # the running total starts from the first row's, as the whole sum's does (a -0.0 stays)
     live = np.flatnonzero(live_rows)
     if live.size * 4 >= x.shape[0] * 3:  # most rows live: the whole sum (no gather, no scatter)
