@@ -169,6 +169,14 @@ def _cells_first(y: int, c: int, d: int) -> Floats:
     return np.empty((c, y, d)).transpose(1, 0, 2)
 
 
+def _first_cells(block: tuple[Ints | slice, ...], n: int) -> tuple[Ints | slice, ...]:
+    """The first ``n`` cells of a step's (years, cells) block: a slice, an index, or the cells of ``np.ix_``."""
+    years, cells = block
+    if isinstance(cells, slice):
+        return years, slice(cells.start, cells.start + n)
+    return years, (cells[:, :n] if cells.ndim == 2 else cells[:n])
+
+
 def _diff(cum: Floats, axis: int) -> Floats:
     """Inverse of ``cumsum`` along ``axis`` (``np.diff`` with a leading zero, without the concatenation)."""
     out = np.empty_like(cum)
@@ -257,7 +265,8 @@ class _State:
 
 def _one_pass(cost: Floats, src: SourceInputs, steps: list[_Step], caps: _Caps, budget: Floats,
               estimate: Floats, keep_pay: bool = False, start: _State | None = None,
-              held: frozenset[int] = frozenset(), out: Floats | None = None) -> tuple[Floats, Floats, Floats]:
+              held: frozenset[int] = frozenset(), out: Floats | None = None,
+              trim: bool = False) -> tuple[Floats, Floats, Floats]:
     """The waterfall once, draw axis last: cost (Y, C, D), budget (Y, D), estimate (Y, S, D) standing in for the
     annual payments of sources not yet applied. Returns pay (Y, S, C, D; empty unless ``keep_pay``), remaining
     (Y, C, D) and the annual payments (Y, S, D).
@@ -265,7 +274,8 @@ def _one_pass(cost: Floats, src: SourceInputs, steps: list[_Step], caps: _Caps, 
     ``start``: the state after the sources that pay before ``steps`` (computed once, in :func:`_allocate_block`).
     ``held``: sources whose annual cap is zero in this pass; they pay nothing, so their turn is skipped (a cap of
     zero gives exactly zero in every cell, and the cells are left as they were). ``out``: a zeroed (Y, S, C, D)
-    array (or view) to write the payments in, when kept.
+    array (or view) to write the payments in, when kept. ``trim``: from 64 draws, a source's turn stops at the last
+    cell it pays in (:attr:`_Order.trim`).
     """
     Y, C, D = cost.shape
     S = src.kind.shape[0]
@@ -308,6 +318,15 @@ def _one_pass(cost: Floats, src: SourceInputs, steps: list[_Step], caps: _Caps, 
         filled = _running_sum(want, axis=1)
         np.minimum(filled, cap[:, None, :], out=filled)
         p = _diff(filled, axis=1)
+        block = step.block
+        if trim and D >= 64:
+            # the cells after the last one the source pays in (in any year and draw) are left as they are: a
+            # source whose cap binds pays in the first few cells of a large plan, and the steps below would only
+            # subtract, add and store zeros there (issue 21: the cost grew with all the cells, not the paid ones)
+            paid = np.flatnonzero(p.view(np.int64).any(axis=(0, 2)))  # not +0.0 somewhere (-0.0 counts)
+            n = int(paid[-1]) + 1 if paid.size else 0
+            if n < step.n_cells:
+                p, want, block = p[:, :n], want[:, :n], _first_cells(block, n)
         if np.isfinite(caps.commitment[s]).any():
             # the commitment is in the source's nominal currency: clip the running total of the payments in it
             # (without a conversion the factor is 1, and multiplying or dividing by 1 changes no bit)
@@ -320,10 +339,10 @@ def _one_pass(cost: Floats, src: SourceInputs, steps: list[_Step], caps: _Caps, 
         np.maximum(p, 0.0, out=p)  # np.clip(p, 0.0, want) in two in-place steps (the same bits, faster)
         np.minimum(p, want, out=p)
         np.copyto(p, want, where=want - p <= 1e-12 * want)
-        remaining[step.block] -= p
+        remaining[block] -= p
         annual[step.years, s] = p.sum(axis=1)
         if keep_pay:
-            pay[:, s][step.block] = p
+            pay[:, s][block] = p
         done[s] = True
     return pay, remaining, annual
 
@@ -348,6 +367,9 @@ class _Order:
     net: bool  # a domestic envelope is net of debt service and PPP payments
     late: list[int]  # loans and PPPs that pay after a domestic source whose envelope is net of their service
     first: int  # steps[:first] pay before the first grant with a forward match: they do not depend on the estimate
+    #: a source's turn may stop at the last cell it pays in: the cells after it are left exactly as they are. Off
+    #: when a cost or a share is negative or -0.0, where adding or subtracting a zero could flip the sign of a zero.
+    trim: bool = True
 
     @classmethod
     def of(cls, src: SourceInputs, caps: _Caps) -> "_Order":
@@ -403,6 +425,8 @@ def allocate(cost: Floats, src: SourceInputs, budget: Floats) -> Allocation:
     budget_t = np.ascontiguousarray(budget.T)  # (Y, D)
     caps = _Caps.of(src)
     plan = _Order.of(src, caps)
+    if np.signbit(cost_t).any() or np.signbit(caps.share).any():
+        plan = replace(plan, trim=False)
     block_draws = max(min(DRAW_BLOCK, BLOCK_BYTES // (8 * Y * C)), min(DRAW_BLOCK, 256), 1)
     # two draws a block at least: numpy sums an array of one draw in another order (pairwise along what is then a
     # contiguous axis, e.g. the cost of a draw in the match tolerance), which would change last bits
@@ -435,7 +459,7 @@ def _allocate_block(cost_t: Floats, src: SourceInputs, plan: _Order, caps: _Caps
     start = None
     if plan.first:
         pay0, remaining0, annual0 = _one_pass(cost_t, src, steps[:plan.first], caps, budget_t, estimate,
-                                              keep_pay=True)
+                                              keep_pay=True, trim=plan.trim)
         done0 = np.zeros(S, dtype=bool)
         done0[[st.s for st in steps[:plan.first]]] = True
         start = _State(remaining0, annual0, done0, pay0)
@@ -446,7 +470,7 @@ def _allocate_block(cost_t: Floats, src: SourceInputs, plan: _Order, caps: _Caps
         if plan.forward.any():
             estimate, iterations = _solve_forward_matches(cost_t, src, plan, caps, budget_t, estimate, start)
         pay, gap, annual = _one_pass(cost_t, src, rest, caps, budget_t, estimate, keep_pay=True, start=start,
-                                     out=out)
+                                     out=out, trim=plan.trim)
         if not late:
             break
         tol = 1e-12 * max(float(np.abs(annual).max(initial=0.0)), 1.0)
@@ -518,7 +542,7 @@ def _solve_forward_matches(cost: Floats, src: SourceInputs, plan: _Order, caps: 
     held = frozenset(int(g) for g in np.flatnonzero(grants))
     start = None if start is None else replace(start, pay=None)  # the passes below keep no payments
     _, _, estimate = _one_pass(cost, src, rest if plan.late else upto, caps, budget, start_estimate, start=start,
-                               held=held)
+                               held=held, trim=plan.trim)
     if not any(src.kind[st.s] == DOMESTIC for st in upto):
         caps = replace(caps, service=())  # no net envelope before the last matched source: lighter gathers
     w = 1.0 / (1.0 + float(src.match_ratio.max()))
@@ -530,7 +554,8 @@ def _solve_forward_matches(cost: Floats, src: SourceInputs, plan: _Order, caps: 
         est_all = estimate if every else estimate[:, :, active]
         _, _, annual_all = _one_pass(cost if every else cost[:, :, active], src, upto,
                                      caps if every else caps.take(active), budget if every else budget[:, active],
-                                     est_all, start=start if every or start is None else start.take(active))
+                                     est_all, start=start if every or start is None else start.take(active),
+                                     trim=plan.trim)
         est, annual = est_all[:, cols], annual_all[:, cols]
         residual = annual - est
         tol = tol_all[active]
