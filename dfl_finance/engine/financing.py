@@ -39,6 +39,14 @@ the first grant with a forward match pay the same in every pass and are paid onc
 zero) skips the held grants and stops at the last matched source. None of this changes the arithmetic a draw goes
 through: every draw's payments are those of the pre-issue-21 waterfall to the last bit
 (tests/test_waterfall_reference.py).
+
+The cost in the number of programmes (issue 21: linear). A block's draws shrink as the cells grow (its bytes are
+fixed), so what is paid in Python calls per cell or per row grew faster than the cells. Three changes, each the same
+arithmetic in the same order: from 64 draws a source's offered amounts are laid out cells first, so the running sum
+over the cells adds one contiguous vector a cell; a source's turn stops at the last cell it pays in, in any year and
+draw (a source whose annual cap binds pays in the first few cells of a large plan; the cells after it are left as
+they are, where the whole turn would subtract, add and store zeros); and the commitment's running total skips the
+rows where nothing is paid (adding +0.0 leaves a total as it is).
 """
 
 from __future__ import annotations
