@@ -45,8 +45,10 @@ fixed), so what is paid in Python calls per cell or per row grew faster than the
 arithmetic in the same order: from 64 draws a source's offered amounts are laid out cells first, so the running sum
 over the cells adds one contiguous vector a cell; a source's turn stops at the last cell it pays in, in any year and
 draw (a source whose annual cap binds pays in the first few cells of a large plan; the cells after it are left as
-they are, where the whole turn would subtract, add and store zeros); and the commitment's running total skips the
-rows where nothing is paid (adding +0.0 leaves a total as it is).
+they are, where the whole turn would subtract, add and store zeros), and its running sum stops, in chunks of
+:data:`FILL_CHUNK` cells, once it has reached the cap in every year and draw; and the commitment's running total
+skips the rows where nothing is paid (adding +0.0 leaves a total as it is). A turn then costs in the cells a source
+pays, not in all the cells of the plan.
 """
 
 from __future__ import annotations
@@ -177,12 +179,41 @@ def _cells_first(y: int, c: int, d: int) -> Floats:
     return np.empty((c, y, d)).transpose(1, 0, 2)
 
 
-def _first_cells(block: tuple[Ints | slice, ...], n: int) -> tuple[Ints | slice, ...]:
-    """The first ``n`` cells of a step's (years, cells) block: a slice, an index, or the cells of ``np.ix_``."""
+def _cell_range(block: tuple[Ints | slice, ...], a: int, b: int) -> tuple[Ints | slice, ...]:
+    """Cells ``a:b`` of a step's (years, cells) block: a slice, an index, or the cells of ``np.ix_``."""
     years, cells = block
     if isinstance(cells, slice):
-        return years, slice(cells.start, cells.start + n)
-    return years, (cells[:, :n] if cells.ndim == 2 else cells[:n])
+        return years, slice(cells.start + a, cells.start + b)
+    return years, (cells[:, a:b] if cells.ndim == 2 else cells[a:b])
+
+
+#: Cells a source's running sum adds between two looks at whether it has reached the cap in every year and draw.
+FILL_CHUNK = 16
+
+
+def _offered_until_full(remaining: Floats, block: tuple[Ints | slice, ...], share: Floats, cap: Floats, y: int,
+                        c: int, d: int) -> tuple[Floats, Floats]:
+    """What a source is offered (``remaining[block] x share``) and its running sum over the cells, both (y, e, d)
+    laid out cells first: for all ``c`` cells, or for the first ``e``, the end of the first chunk of
+    :data:`FILL_CHUNK` cells after which the running sum is at or above ``cap`` (y, d) in every year and draw.
+
+    The source pays nothing in a cell after that: ``min(total, cap)`` no longer moves, and ``cap - cap`` is +0.0,
+    what the cell would get. The products and sums computed are those of the whole turn, in the same order, so the
+    same bits; the offered amounts of the later cells are not computed at all.
+    """
+    want = _cells_first(y, c, d)
+    total = _cells_first(y, c, d)
+    offered, running = list(np.moveaxis(want, 1, 0)), list(np.moveaxis(total, 1, 0))
+    for a in range(0, c, FILL_CHUNK):
+        b = min(a + FILL_CHUNK, c)
+        np.multiply(remaining[_cell_range(block, a, b)], share, out=want[:, a:b])
+        if a == 0:
+            np.copyto(running[0], offered[0])
+        for k in range(max(a, 1), b):
+            np.add(running[k - 1], offered[k], out=running[k])
+        if b < c and bool((running[b - 1] >= cap).all()):
+            return want[:, :b], total[:, :b]
+    return want, total
 
 
 def _diff(cum: Floats, axis: int) -> Floats:
@@ -301,11 +332,6 @@ def _one_pass(cost: Floats, src: SourceInputs, steps: list[_Step], caps: _Caps, 
         if s in held:
             done[s] = True
             continue
-        if D >= 64:  # (y, c, D) laid out cells first
-            want = _cells_first(step.n_years, step.n_cells, D)
-            np.multiply(remaining[step.block], caps.share[s], out=want)
-        else:
-            want = remaining[step.block] * caps.share[s]  # (y, c, D)
         conv = None if caps.conversion is None else caps.conversion[s][step.years]  # (y, D)
         cap = caps.annual[s][step.years] if conv is None else caps.annual[s][step.years] / conv
         share = caps.budget_share[s]
@@ -323,18 +349,28 @@ def _one_pass(cost: Floats, src: SourceInputs, steps: list[_Step], caps: _Caps, 
         cap = np.broadcast_to(cap, (step.n_years, D))
         if caps.window is not None:  # a delayed pledge pays nothing outside its draw's window
             cap = np.where(caps.window[s][step.years], cap, 0.0)
-        filled = _running_sum(want, axis=1)
+        block = step.block
+        if trim and D >= 64:  # (y, c, D) laid out cells first, up to the cell where the cap is reached
+            want, filled = _offered_until_full(remaining, block, caps.share[s], cap, step.n_years, step.n_cells, D)
+            if want.shape[1] < step.n_cells:
+                block = _cell_range(block, 0, want.shape[1])
+        else:
+            if D >= 64:  # (y, c, D) laid out cells first
+                want = _cells_first(step.n_years, step.n_cells, D)
+                np.multiply(remaining[block], caps.share[s], out=want)
+            else:
+                want = remaining[block] * caps.share[s]  # (y, c, D)
+            filled = _running_sum(want, axis=1)
         np.minimum(filled, cap[:, None, :], out=filled)
         p = _diff(filled, axis=1)
-        block = step.block
         if trim and D >= 64:
             # the cells after the last one the source pays in (in any year and draw) are left as they are: a
             # source whose cap binds pays in the first few cells of a large plan, and the steps below would only
             # subtract, add and store zeros there (issue 21: the cost grew with all the cells, not the paid ones)
             paid = np.flatnonzero(p.view(np.int64).any(axis=(0, 2)))  # not +0.0 somewhere (-0.0 counts)
             n = int(paid[-1]) + 1 if paid.size else 0
-            if n < step.n_cells:
-                p, want, block = p[:, :n], want[:, :n], _first_cells(block, n)
+            if n < p.shape[1]:
+                p, want, block = p[:, :n], want[:, :n], _cell_range(block, 0, n)
         if np.isfinite(caps.commitment[s]).any():
             # the commitment is in the source's nominal currency: clip the running total of the payments in it
             # (without a conversion the factor is 1, and multiplying or dividing by 1 changes no bit)
