@@ -187,6 +187,9 @@ def _cell_range(block: tuple[Ints | slice, ...], a: int, b: int) -> tuple[Ints |
     return years, (cells[:, a:b] if cells.ndim == 2 else cells[a:b])
 
 
+#: A turn of this many cells or more looks for the last cell the source pays in (a look costs one pass over the
+#: payments; in a turn of a few cells it would seldom save one).
+TRIM_CELLS = 8
 #: Cells a source's running sum adds between two looks at whether it has reached the cap in every year and draw.
 FILL_CHUNK = 16
 
@@ -363,7 +366,7 @@ def _one_pass(cost: Floats, src: SourceInputs, steps: list[_Step], caps: _Caps, 
             filled = _running_sum(want, axis=1)
         np.minimum(filled, cap[:, None, :], out=filled)
         p = _diff(filled, axis=1)
-        if trim and D >= 64:
+        if trim and D >= 64 and p.shape[1] >= TRIM_CELLS:
             # the cells after the last one the source pays in (in any year and draw) are left as they are: a
             # source whose cap binds pays in the first few cells of a large plan, and the steps below would only
             # subtract, add and store zeros there (issue 21: the cost grew with all the cells, not the paid ones)
@@ -469,7 +472,7 @@ def allocate(cost: Floats, src: SourceInputs, budget: Floats) -> Allocation:
     budget_t = np.ascontiguousarray(budget.T)  # (Y, D)
     caps = _Caps.of(src)
     plan = _Order.of(src, caps)
-    if np.signbit(cost_t).any() or np.signbit(caps.share).any():
+    if D < 64 or np.signbit(cost_t).any() or np.signbit(caps.share).any():  # (under 64 draws: not used)
         plan = replace(plan, trim=False)
     block_draws = max(min(DRAW_BLOCK, BLOCK_BYTES // (8 * Y * C)), min(DRAW_BLOCK, 256), 1)
     # two draws a block at least: numpy sums an array of one draw in another order (pairwise along what is then a
