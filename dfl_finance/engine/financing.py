@@ -204,12 +204,15 @@ def _offered_until_full(remaining: Floats, block: tuple[Ints | slice, ...], shar
     what the cell would get. The products and sums computed are those of the whole turn, in the same order, so the
     same bits; the offered amounts of the later cells are not computed at all.
     """
-    want = _cells_first(y, c, d)
-    total = _cells_first(y, c, d)
-    offered, running = list(np.moveaxis(want, 1, 0)), list(np.moveaxis(total, 1, 0))
+    by_cell, sums = np.empty((c, y, d)), np.empty((c, y, d))  # in memory cells first; seen as (y, c, d) below
+    want, total = by_cell.transpose(1, 0, 2), sums.transpose(1, 0, 2)
+    offered, running = list(by_cell), list(sums)  # the rows' views made once, in C
     for a in range(0, c, FILL_CHUNK):
         b = min(a + FILL_CHUNK, c)
-        np.multiply(remaining[_cell_range(block, a, b)], share, out=want[:, a:b])
+        if b - a == c:  # one chunk: the whole block
+            np.multiply(remaining[block], share, out=want)
+        else:
+            np.multiply(remaining[_cell_range(block, a, b)], share, out=want[:, a:b])
         if a == 0:
             np.copyto(running[0], offered[0])
         for k in range(max(a, 1), b):
@@ -242,6 +245,10 @@ def _clip_running_total(x: Floats, limit: Floats) -> Floats:
     of a large plan), not in all of them: a Python-level add per row is what made the commitment grow faster than
     the number of programmes (its rows are draw blocks, shorter as the cells grow).
     """
+    if x.shape[-1] < 64 or x.shape[0] < 8:  # one cumsum, or a few rows: the whole sum costs less than a look
+        flat = _running_sum(x, axis=0)
+        np.minimum(flat, limit, out=flat)
+        return _diff(flat, axis=0)
     live_rows: Bools = np.asarray(x.view(np.int64).any(axis=1))  # not +0.0 in some draw (a -0.0 counts as live)
     live_rows[:1] = True  # the running total starts from the first row's, as the whole sum's does (a -0.0 stays)
     live = np.flatnonzero(live_rows)
