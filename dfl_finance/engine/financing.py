@@ -426,7 +426,7 @@ class _Order:
     trim: bool = True
 
     @classmethod
-    def of(cls, src: SourceInputs, caps: _Caps) -> "_Order":
+    def of(cls, src: SourceInputs, caps: _Caps, trim: bool = True) -> "_Order":
         S = src.kind.shape[0]
         steps = _plan(src)
         position = np.empty(S, dtype=int)
@@ -440,7 +440,7 @@ class _Order:
         if grants.size and not late:  # with late loans, every pass reads estimates from the first source on
             lead = position[grants].min()
             first = sum(1 for st in steps if position[st.s] < lead)
-        return cls(steps, forward, net, late, first)
+        return cls(steps, forward, net, late, first, trim)
 
 
 def allocate(cost: Floats, src: SourceInputs, budget: Floats) -> Allocation:
@@ -478,9 +478,8 @@ def allocate(cost: Floats, src: SourceInputs, budget: Floats) -> Allocation:
     cost_t = np.ascontiguousarray(cost.transpose(1, 2, 0))  # (Y, C, D)
     budget_t = np.ascontiguousarray(budget.T)  # (Y, D)
     caps = _Caps.of(src)
-    plan = _Order.of(src, caps)
-    if D < 64 or np.signbit(cost_t).any() or np.signbit(caps.share).any():  # (under 64 draws: not used)
-        plan = replace(plan, trim=False)
+    # (under 64 draws the turns are not cut: no look)
+    plan = _Order.of(src, caps, trim=D >= 64 and not (np.signbit(cost_t).any() or np.signbit(caps.share).any()))
     block_draws = max(min(DRAW_BLOCK, BLOCK_BYTES // (8 * Y * C)), min(DRAW_BLOCK, 256), 1)
     # two draws a block at least: numpy sums an array of one draw in another order (pairwise along what is then a
     # contiguous axis, e.g. the cost of a draw in the match tolerance), which would change last bits
