@@ -245,7 +245,7 @@ def _clip_running_total(x: Floats, limit: Floats) -> Floats:
     of a large plan), not in all of them: a Python-level add per row is what made the commitment grow faster than
     the number of programmes (its rows are draw blocks, shorter as the cells grow).
     """
-    if x.shape[-1] < 64 or x.shape[0] < 8:  # one cumsum, or a few rows: the whole sum costs less than a look
+    if x.shape[-1] < 64 or x.shape[0] < 64:  # one cumsum, or a few rows: the whole sum costs less than a look
         flat = _running_sum(x, axis=0)
         np.minimum(flat, limit, out=flat)
         return _diff(flat, axis=0)
