@@ -266,3 +266,28 @@ def test_clip_running_total_skips_zero_rows_to_the_bit(rows, draws, seed, zero_s
     expected = np.concatenate([clipped[:1], clipped[1:] - clipped[:-1]])
     got = financing._clip_running_total(np.ascontiguousarray(x), limit)
     assert np.array_equal(got, expected) and np.array_equal(np.signbit(got), np.signbit(expected))
+
+
+def test_a_turn_stops_where_the_cap_is_reached_known_answer(monkeypatch):
+    """Worked by hand. One grant, annual cap 6, five cells costing 4, 3, 2, 5, 1 in one year, 64 draws alike (the
+    cut turns are used from 64 draws). In chunks of 2 cells the running sum is 4, 7 after the first chunk: 7 >= 6 in
+    every draw, so the later cells are not offered (``_offered_until_full`` returns 2 cells). The grant pays
+    min(4, 6) - 0 = 4 and min(7, 6) - min(4, 6) = 2, then 0 in cells 3-5; the gap is 0, 1, 2, 5, 1 (sources + gap =
+    cost in every cell). With one draw (the whole turn) the same numbers."""
+    monkeypatch.setattr(financing, "FILL_CHUNK", 2)
+    cost_1 = np.array([4.0, 3.0, 2.0, 5.0, 1.0])
+    remaining = np.repeat(cost_1[None, :, None], 64, axis=2)  # (y, c, D)
+    want, total = financing._offered_until_full(remaining, (slice(0, 1), slice(0, 5)), np.ones(64),
+                                                np.full((1, 64), 6.0), 1, 5, 64)
+    assert want.shape == (1, 2, 64) and total[0, :, 0].tolist() == [4.0, 7.0]
+    for draws in (1, 64):
+        src = SourceInputs(order=np.array([0]), kind=np.array([GRANT]), eligible=np.ones((1, 5), dtype=bool),
+                           window=np.ones((1, 1), dtype=bool), share_cap=np.ones((draws, 1)),
+                           annual_cap=np.full((draws, 1), 6.0), budget_share_cap=np.full((draws, 1), np.inf),
+                           commitment=np.full((draws, 1), np.inf), match_ratio=np.zeros(1),
+                           match_on=np.zeros((1, 1), dtype=bool))
+        cost = np.repeat(cost_1[None, None, :], draws, axis=0)  # (D, Y, C)
+        out = allocate(cost, src, np.full((draws, 1), 1e9))
+        assert out.pay[:, 0, 0].tolist() == [[4.0, 2.0, 0.0, 0.0, 0.0]] * draws
+        assert out.gap[:, 0].tolist() == [[0.0, 1.0, 2.0, 5.0, 1.0]] * draws
+        assert_same(cost, src, np.full((draws, 1), 1e9))
