@@ -291,3 +291,26 @@ def test_a_turn_stops_where_the_cap_is_reached_known_answer(monkeypatch):
         assert out.pay[:, 0, 0].tolist() == [[4.0, 2.0, 0.0, 0.0, 0.0]] * draws
         assert out.gap[:, 0].tolist() == [[0.0, 1.0, 2.0, 5.0, 1.0]] * draws
         assert_same(cost, src, np.full((draws, 1), 1e9))
+
+
+def test_a_share_above_one_keeps_whole_turns(monkeypatch):
+    """A share_cap above 1 (a draw's multiplier may give one) leaves a cell negative, and a running sum that reached
+    its cap can then fall back: the turns are not cut, and the bits are the reference's. Here the first grant
+    (share 1.5) overpays cells 2 and 3; the second (cap 0.9 x the first two cells) reaches its cap after two cells,
+    falls below it in cells 2-3 and is paid again in cell 4, which a turn stopped after two cells would not see.
+    (The invariants of :func:`assert_same` do not hold with such a share, in either waterfall.)"""
+    monkeypatch.setattr(financing, "FILL_CHUNK", 2)
+    rng = np.random.default_rng(7)
+    D, Y, C = 64, 1, 6
+    cost = rng.uniform(50, 100, (D, Y, C))
+    eligible = np.ones((2, C), dtype=bool)
+    eligible[0] = [False, False, True, True, False, False]
+    src = SourceInputs(order=np.array([0, 1]), kind=np.array([GRANT, GRANT]), eligible=eligible,
+                       window=np.ones((2, Y), dtype=bool), share_cap=np.array([1.5, 1.0])[None] * np.ones((D, 1)),
+                       annual_cap=np.stack([np.full(D, np.inf), 0.9 * cost[:, 0, :2].sum(axis=1)], axis=1),
+                       budget_share_cap=np.full((D, 2), np.inf), commitment=np.full((D, 2), np.inf),
+                       match_ratio=np.zeros(2), match_on=np.zeros((2, 2), dtype=bool))
+    budget = np.full((D, Y), 1e9)
+    new, ref = allocate(cost, src, budget), reference.allocate(cost, src, budget)
+    assert (ref.pay[:, 0, 1, 4] > 0).all()  # paid again after the dip
+    assert np.array_equal(new.pay, ref.pay) and np.array_equal(new.gap, ref.gap)

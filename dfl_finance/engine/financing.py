@@ -422,7 +422,8 @@ class _Order:
     late: list[int]  # loans and PPPs that pay after a domestic source whose envelope is net of their service
     first: int  # steps[:first] pay before the first grant with a forward match: they do not depend on the estimate
     #: a source's turn may stop at the last cell it pays in: the cells after it are left exactly as they are. Off
-    #: when a cost or a share is negative or -0.0, where adding or subtracting a zero could flip the sign of a zero.
+    #: when a cost or a share is negative or -0.0 (adding or subtracting a zero could flip the sign of a zero), or a
+    #: share above 1 (what is left of a cell could turn negative, and a running sum that reached the cap fall back).
     trim: bool = True
 
     @classmethod
@@ -478,8 +479,10 @@ def allocate(cost: Floats, src: SourceInputs, budget: Floats) -> Allocation:
     cost_t = np.ascontiguousarray(cost.transpose(1, 2, 0))  # (Y, C, D)
     budget_t = np.ascontiguousarray(budget.T)  # (Y, D)
     caps = _Caps.of(src)
-    # (under 64 draws the turns are not cut: no look)
-    plan = _Order.of(src, caps, trim=D >= 64 and not (np.signbit(cost_t).any() or np.signbit(caps.share).any()))
+    # (under 64 draws the turns are not cut: no look). A turn stops early only where what is offered cannot be
+    # negative: costs and shares not negative (nor -0.0), and shares at most 1, so that nothing left is negative
+    trim = D >= 64 and not (np.signbit(cost_t).any() or np.signbit(caps.share).any() or (caps.share > 1.0).any())
+    plan = _Order.of(src, caps, trim=trim)
     block_draws = max(min(DRAW_BLOCK, BLOCK_BYTES // (8 * Y * C)), min(DRAW_BLOCK, 256), 1)
     # two draws a block at least: numpy sums an array of one draw in another order (pairwise along what is then a
     # contiguous axis, e.g. the cost of a draw in the match tolerance), which would change last bits
