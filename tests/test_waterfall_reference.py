@@ -214,7 +214,7 @@ def test_many_cells_and_draws_match_the_reference(fill_chunk, monkeypatch):
     """Issue 21 (cost linear in the programmes): 40 cells and 300 draws, so that the cells-first running sum (64
     draws or more), the commitment's skipped rows (cells nobody is left to pay, and cells after an annual cap or a
     commitment binds), the turns cut at the last cell paid (blocks of every kind: slices, an index, ``np.ix_``) and
-    the running sums stopped once the cap is reached everywhere (after 16 or 28 of 40 cells, in chunks of 4 or 16)
+    the running sums stopped once the cap is reached everywhere (after 12 to 36 of 40 cells, in chunks of 4 or 16)
     are all used; payments and gap identical to the reference to the bit."""
     monkeypatch.setattr(financing, "FILL_CHUNK", fill_chunk)
     rng = np.random.default_rng(2100)
