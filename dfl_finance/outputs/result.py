@@ -325,9 +325,7 @@ class Result:
         *Outcomes and cost per outcome*."""
         key = ("outcome_metrics", self.basis)
         if key not in self.shared:
-            Y, d = self.scenario.scenario.years, self.digits
-            f = self._factors[:, :Y]
-            by_line = _rows_added_up(self.sim.costs.amount, f[:, :, None], d, (1,))  # (D, L)
+            by_line = np.asarray(np.sum(self._cost_rows(keep=False), axis=(1,)), dtype=float)  # (D, L)
             line_prog = np.asarray(self.inputs.costs.line_programme)
             P = len(self.scenario.programme)
             by_prog = np.stack([by_line[:, line_prog == p].sum(axis=1) for p in range(P)], axis=1)  # (D, P)
@@ -342,6 +340,21 @@ class Result:
                 by_prog.sum(axis=1), learner_years_reached(np.nan_to_num(outcomes.learners_reached)))
             self.shared[key] = out
         return dict(self.shared[key])
+
+    def _cost_rows(self, keep: bool = True) -> Floats:
+        """(D, Y, L) costs.csv's amounts in the basis rounded to the minor unit, as :func:`_rows_added_up` rounds them
+        before it adds them up: made once for the summary's two sums of them (the total cost, and each programme's
+        cost in :meth:`_outcome_metric_arrays`), kept until ``keep`` is False (the second)."""
+        key = ("cost_rows", self.basis)
+        rows = self.shared.get(key, {}).get("rows")
+        if rows is None:
+            Y = self.scenario.scenario.years
+            rows = _rounded_rows(self.sim.costs.amount, self._factors[:, :Y, None], self.digits)
+            if keep:
+                self.shared[key] = {"rows": rows}
+        elif not keep:
+            del self.shared[key]
+        return rows
 
     @cached_property
     def _paid(self) -> Floats:
@@ -879,7 +892,7 @@ class Result:
         paid = _rows_added_up(self.sim.allocation.pay, f[:, :, None, None], d, (1, 3))  # (D, S)
         if self.sim.results_paid.any():  # and against results ([[source.dli]], dli.csv's received)
             paid = paid + self._reimbursed(factors)
-        cost = _rows_added_up(self.sim.costs.amount, f[:, :, None], d, (1, 2))
+        cost = np.asarray(np.sum(self._cost_rows(), axis=(1, 2)), dtype=float)  # the rows _outcome_metric_arrays sums
         kinds = np.array([financed_kind(s.kind) for s in self.scenario.source], dtype=object)
         by_kind = {k: paid[:, kinds == k].sum(axis=1) for k in SOURCE_KINDS}  # the sources' totals added up
         out = {"total_cost": cost, "total_external": sum((by_kind[k] for k in EXTERNAL_KINDS), np.zeros_like(cost)),
@@ -1119,11 +1132,22 @@ def _whole_or_empty(values: Floats) -> pd.arrays.IntegerArray:
 
 def _rows_added_up(values: Floats, factors: Floats, digits: int, axis: tuple[int, ...]) -> Floats:
     """``add_up(values * factors, digits, axis, rounded=False)``, the same arithmetic in one temporary array (the
-    summary of every draw of every chunk of a risk run makes these sums: fewer passes over fewer arrays)."""
+    summary of every draw of every chunk of a risk run makes these sums: fewer passes over fewer arrays).
+
+    Rows that are all zero (a scenario without a gap, a source that pays nothing) add up to 0 in every draw without
+    the passes: each rounded row is +0.0 (``factors`` finite), and so is their sum, to the bit."""
+    if not values.any() and np.isfinite(factors).all():
+        shape = np.broadcast_shapes(values.shape, factors.shape)
+        return np.zeros(tuple(n for i, n in enumerate(shape) if i not in axis))
+    return np.asarray(np.sum(_rounded_rows(values, factors, digits), axis=axis), dtype=float)
+
+
+def _rounded_rows(values: Floats, factors: Floats, digits: int) -> Floats:
+    """``round_to(values * factors, digits)`` in one temporary array: the rows of a table in a basis, rounded."""
     rows = np.multiply(values, factors)
     np.round(rows, digits, out=rows)
     rows += 0.0  # as round_to: -0.0 becomes 0.0
-    return np.asarray(np.sum(rows, axis=axis), dtype=float)
+    return rows
 
 
 def _rounded_totals(ds: object, factors: Floats, digits: int) -> Floats:
