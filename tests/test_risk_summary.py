@@ -1,0 +1,48 @@
+"""The risk run's summary of each chunk of draws (issue 21: what `risk --draws 10000` adds to a plain run): the
+shortcuts it takes give the numbers of the whole computation to the last bit, on every bundled scenario."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dfl_finance import load_scenario
+from dfl_finance.outputs.result import _rows_added_up
+from dfl_finance.studies.risk import run_risk
+from dfl_finance.vocabulary import HEADLINE_METRICS, PRICE_BASES
+from tests.conftest import ROOT
+
+BUNDLED = sorted((ROOT / "scenarios").glob("*.toml"))
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=lambda p: p.stem)
+def test_the_headline_metrics_in_every_basis_are_those_of_the_whole_summary_to_the_bit(path):
+    # _headline_arrays shares the rounded cost rows with the cost per outcome and adds up zero rows (no gap) without
+    # the passes; metric_arrays of a fresh run (nothing shared) is the whole computation. (Adding up a slice of the
+    # rows, one source's, is not the same: numpy then merges the year and cell axes and sums them in another order.)
+    sc = load_scenario(path)
+    for basis in PRICE_BASES:
+        quick = run_risk(sc, draws=24, seed=5).in_basis(basis)
+        headline = quick._headline_arrays()
+        outcomes = quick._outcome_metric_arrays()
+        whole = run_risk(sc, draws=24, seed=5).in_basis(basis).metric_arrays()
+        for key in HEADLINE_METRICS:
+            assert np.array_equal(headline[key], whole[key], equal_nan=True), (basis, key)
+        for key, values in outcomes.items():
+            assert np.array_equal(values, whole[key], equal_nan=True), (basis, key)
+
+
+def test_rows_that_are_all_zero_add_up_to_zero_without_the_passes():
+    # 0.0 and -0.0 rows at finite factors: each rounded row +0.0, so every draw's sum is +0.0 (not -0.0)
+    values = np.zeros((3, 4, 2))
+    values[1, 2, 0] = -0.0
+    factors = np.array([[0.5], [2.0], [1.0]])[:, :, None] * np.ones((3, 4, 1))
+    out = _rows_added_up(values, factors, 2, (1, 2))
+    assert out.tolist() == [0.0, 0.0, 0.0] and not np.signbit(out).any()
+    # a NaN factor is not taken as a zero row: 0 x NaN = NaN, as the whole computation gives
+    factors[2, 0, 0] = np.nan
+    assert np.isnan(_rows_added_up(values, factors, 2, (1, 2))[2])
+    # known answer where a row is not zero: 1.234 x 2 = 2.468 -> 2.47, + 0.5 x 2 = 1.0, added up: 3.47
+    values[0, 0, 0], values[0, 1, 1] = 1.234, 0.5
+    factors[0] = 2.0
+    assert _rows_added_up(values, factors, 2, (1, 2))[0] == pytest.approx(3.47, abs=1e-12)
