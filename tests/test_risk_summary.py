@@ -46,3 +46,59 @@ def test_rows_that_are_all_zero_add_up_to_zero_without_the_passes():
     values[0, 0, 0], values[0, 1, 1] = 1.234, 0.5
     factors[0] = 2.0
     assert _rows_added_up(values, factors, 2, (1, 2))[0] == pytest.approx(3.47, abs=1e-12)
+
+
+def _yearly_quantiles_as_before(result):
+    """yearly_quantiles_df as it was built before issue 21's work: one frame per measure and statistic, sorted."""
+    import pandas as pd
+
+    from dfl_finance.outputs.result import (
+        SHARE_UNIT,
+        STATISTICS,
+        YEARLY_MEASURES,
+        YEARLY_QUANTILE_COLUMNS,
+        _statistics,
+    )
+    from dfl_finance.outputs.rounding import round_to
+    from dfl_finance.vocabulary import SHARE_DIGITS
+
+    frames = []
+    for measure, values in result.yearly_arrays().items():
+        unit, digits = ((SHARE_UNIT, SHARE_DIGITS) if measure == "burden_share" else
+                        (result.currency, result.digits))
+        for stat, v in _statistics(values).items():
+            frames.append(pd.DataFrame({"scenario": result.name, "year": result._years(v.shape[0]),
+                                        "measure": measure, "statistic": stat, "value": round_to(v, digits),
+                                        "unit": unit}))
+    df = pd.concat(frames, ignore_index=True)
+    order = {k: i for i, k in enumerate([*STATISTICS, *YEARLY_MEASURES])}
+    df = df.sort_values(["measure", "year", "statistic"], key=lambda c: c if c.name == "year" else c.map(order),
+                        kind="stable")
+    return df[YEARLY_QUANTILE_COLUMNS].reset_index(drop=True)
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=lambda p: p.stem)
+def test_yearly_quantiles_built_as_columns_are_the_sorted_frames_of_before(path):
+    import pandas as pd
+
+    from dfl_finance.outputs.result import yearly_quantiles_df
+    from dfl_finance.studies.risk import risk_draws
+
+    res = risk_draws(load_scenario(path), draws=30, seed=3, basis="nominal-usd")
+    pd.testing.assert_frame_equal(yearly_quantiles_df(res), _yearly_quantiles_as_before(res))
+
+
+def test_yearly_quantiles_known_answer():
+    # cost in one year over draws 1, 2, 3, 4 (numpy's linear percentiles): p5 = 1 + 0.15 x (2 - 1) = 1.15 (rounded to
+    # the RWF, 1), p50 = 2.5 (to even: 2), mean 2.5 (2); the rows: year, then p5, p10, p50, p90, p95, mean
+    import types
+
+    from dfl_finance.outputs.result import yearly_quantiles_df
+
+    fake = types.SimpleNamespace(name="x", currency="RWF", digits=0,
+                                 yearly_arrays=lambda: {"cost": np.array([[1.0], [2.0], [3.0], [4.0]])},
+                                 _years=lambda n: np.arange(2026, 2026 + n))
+    df = yearly_quantiles_df(fake)
+    assert df["statistic"].tolist() == ["p5", "p10", "p50", "p90", "p95", "mean"]
+    # p10 = 1 + 0.3 = 1.3 -> 1; p90 = 3 + 0.7 = 3.7 -> 4; p95 = 3.85 -> 4
+    assert df["value"].tolist() == [1.0, 1.0, 2.0, 4.0, 4.0, 2.0] and set(df["year"]) == {2026}

@@ -1265,19 +1265,24 @@ def yearly_quantiles_df(result: Result | RiskDraws) -> pd.DataFrame:
     """Each year's cost, gap and burden share over the draws of ``result``: one row per year, measure and
     statistic; cost and gap in the result's basis, over the plan's years, the burden share over the fiscal table's
     years (:meth:`Result.yearly_arrays`)."""
-    frames = []
-    for measure, values in result.yearly_arrays().items():
+    # the rows in their order, built as columns (one frame, not one per measure and statistic, sorted): by measure
+    # (:data:`YEARLY_MEASURES`), then year, then statistic (:data:`STATISTICS`)
+    arrays = result.yearly_arrays()
+    order = {k: i for i, k in enumerate(YEARLY_MEASURES)}
+    years, measures, units, values = [], [], [], []
+    for measure in sorted(arrays, key=lambda m: order.get(m, len(order))):
         unit, digits = ((SHARE_UNIT, SHARE_DIGITS) if measure == "burden_share" else
                         (result.currency, result.digits))
-        for stat, v in _statistics(values).items():
-            frames.append(pd.DataFrame({"scenario": result.name, "year": result._years(v.shape[0]),
-                                        "measure": measure, "statistic": stat, "value": round_to(v, digits),
-                                        "unit": unit}))
-    df = pd.concat(frames, ignore_index=True)
-    order = {k: i for i, k in enumerate([*STATISTICS, *YEARLY_MEASURES])}
-    df = df.sort_values(["measure", "year", "statistic"], key=lambda c: c if c.name == "year" else c.map(order),
-                        kind="stable")
-    return df[YEARLY_QUANTILE_COLUMNS].reset_index(drop=True)
+        stats = [round_to(v, digits) for v in _statistics(arrays[measure]).values()]
+        n = stats[0].shape[0]
+        years.append(np.repeat(result._years(n), len(stats)))
+        measures += [measure] * (n * len(stats))
+        units += [unit] * (n * len(stats))
+        values.append(np.stack(stats, axis=1).reshape(-1))  # (years, statistics): a year's statistics together
+    rows = len(measures)
+    return pd.DataFrame({"scenario": [result.name] * rows, "year": np.concatenate(years), "measure": measures,
+                         "statistic": list(STATISTICS) * (rows // len(STATISTICS)), "value": np.concatenate(values),
+                         "unit": units}, columns=YEARLY_QUANTILE_COLUMNS)
 
 
 #: Columns of incremental.csv: a scenario's yearly flows against its ``[scenario] baseline``.
