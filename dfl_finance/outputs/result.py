@@ -1139,7 +1139,11 @@ def _rows_added_up(values: Floats, factors: Floats, digits: int, axis: tuple[int
     if not values.any() and np.isfinite(factors).all():
         shape = np.broadcast_shapes(values.shape, factors.shape)
         return np.zeros(tuple(n for i, n in enumerate(shape) if i not in axis))
-    return np.asarray(np.sum(_rounded_rows(values, factors, digits), axis=axis), dtype=float)
+    rows = np.multiply(values, factors)
+    np.round(rows, digits, out=rows)
+    # round_to's -0.0 -> 0.0 on the sums, not on every row: a -0.0 row adds exactly what a 0.0 row adds to any sum
+    # that is not zero (x + -0.0 = x + 0.0 = x), so only the sign of a zero sum can differ, which + 0.0 sets
+    return np.asarray(np.sum(rows, axis=axis) + 0.0, dtype=float)
 
 
 def _rounded_rows(values: Floats, factors: Floats, digits: int) -> Floats:
