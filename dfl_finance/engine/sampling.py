@@ -108,7 +108,7 @@ def _ufuncs_alone(modules: dict[str, ModuleType]) -> ModuleType | None:
     modules["scipy.special"] = placeholder
     try:
         from scipy.special import _ufuncs
-    except ImportError:
+    except Exception:  # whatever a scipy laid out otherwise raises: the whole package instead
         return None
     finally:
         if modules.get("scipy.special") is placeholder:
