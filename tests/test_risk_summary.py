@@ -138,3 +138,24 @@ def test_rows_added_up_is_add_up_of_the_rows_to_the_bit(draws, years, cells, dig
         assert not np.signbit(mine[mine == 0]).any()
         np.testing.assert_allclose(mine, add_up(values * factors, digits, axis, rounded=False), rtol=1e-12,
                                    atol=1e-6)
+
+
+def test_the_first_chunk_runs_last_and_every_draw_keeps_its_place():
+    # 20 draws in chunks of 7 (draws 0-6, 7-13, 14-19), run 7-13, 14-19, then 0-6 (kept as ``first``): each draw's
+    # metrics and yearly measures are those of its chunk run on its own, in draw order, to the bit
+    from dfl_finance.model.samples import draw_samples
+    from dfl_finance.outputs.result import run
+    from dfl_finance.studies.risk import risk_draws
+
+    sc = load_scenario(ROOT / "scenarios" / "rwanda-ida-credit.toml")
+    res = risk_draws(sc, draws=20, seed=4, chunk=7)
+    samples = draw_samples(sc, 20, 4, sc.risk.method)
+    parts = [run(sc, draws=b - a, samples={k: v[a:b] for k, v in samples.items()}) for a, b in
+             ((0, 7), (7, 14), (14, 20))]
+    assert res.first.draws == 7 and res.draws == 20
+    width = parts[0].yearly_arrays()["burden_share"].shape[1]  # draw 0's years, in every chunk
+    for key in ("total_cost", "pv_government_cost", "peak_burden_share"):
+        assert np.array_equal(res.arrays[key], np.concatenate([p.summary_arrays()[key] for p in parts])), key
+    assert np.array_equal(res.yearly["burden_share"],
+                          np.concatenate([p.yearly_arrays(width)["burden_share"] for p in parts]))
+    assert res.summary_df().equals(parts[0].for_draw(0).summary_df())
