@@ -139,3 +139,63 @@ def test_the_other_designs_are_unchanged(method):
         theirs = qmc.Sobol(d=3, scramble=True, seed=rng).random(64)
     _same(uniforms(64, 3, method, 5), np.clip(theirs, 1e-12, 1 - 1e-12))
 
+
+
+# scipy.special.logsumexp without scipy's array-API layer (issue 21: a risk run with a normal input loads only
+# scipy.special's compiled functions)
+terms = st.one_of(st.floats(-800, 800), st.sampled_from([-np.inf, np.inf, np.nan, 0.0, -0.0]))
+
+
+@given(rows=st.integers(1, 4).flatmap(lambda k: st.lists(st.lists(terms, min_size=3, max_size=3), min_size=k,
+                                                         max_size=k)),
+       phase=st.lists(st.sampled_from([0.0, np.pi, -np.pi / 2, 7.0]), min_size=4, max_size=4))
+def test_logsumexp_rows_is_scipys_logsumexp_to_the_last_bit(rows, phase):
+    from scipy.special import logsumexp
+
+    from dfl_finance.engine.sampling import logsumexp_rows
+
+    a = np.array(rows, dtype=float)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        _same(np.asarray(logsumexp_rows(list(a))), np.asarray(logsumexp(a, axis=0)))
+        c = a + np.array(phase[:len(rows)])[:, None] * 1j  # complex terms, as the truncated normal's mass
+        mine, theirs = np.asarray(logsumexp_rows(list(c))), np.asarray(logsumexp(c, axis=0))
+    assert mine.dtype == theirs.dtype and np.array_equal(mine, theirs, equal_nan=True)
+
+
+def test_logsumexp_rows_known_answers():
+    # log(e^0 + e^log 3) = log 4: the largest term (log 3) out, log1p(exp(0 - log 3)) = log(4/3), + log 3 = log 4
+    from dfl_finance.engine.sampling import logsumexp_rows
+
+    np.testing.assert_allclose(logsumexp_rows([np.array([0.0]), np.array([np.log(3.0)])]), [np.log(4.0)], rtol=1e-15)
+    # two equal terms: both taken out (m = 2), log1p(0) + log 2 + 0 = log 2 exactly
+    assert logsumexp_rows([np.array([0.0]), np.array([0.0])]).tolist() == [np.log(2.0)]
+    # nothing to add up (every term -inf): log(0) = -inf
+    assert logsumexp_rows([np.array([-np.inf]), np.array([-np.inf])]).tolist() == [-np.inf]
+
+
+def test_a_normal_input_loads_only_scipy_specials_compiled_functions():
+    # the draws of a normal (a truncated normal through scipy.special's compiled functions) without the package's
+    # __init__ and its array-API layer; a later `import scipy.special` is whole and has the same functions
+    code = ("import sys; import numpy as np; from dfl_finance.engine.sampling import Marginal; "
+            "x = Marginal('normal', mean=1.0, sd=2.0, lower_bound=0.0).ppf(np.array([0.1, 0.5, 0.9])); "
+            "print(sorted(m for m in sys.modules if m in ('scipy.special', 'scipy._lib._array_api', "
+            "'scipy.special._ufuncs', 'numpy.f2py'))); "
+            "import scipy.special, scipy.special._ufuncs as u; "
+            "print(scipy.special.ndtri_exp is u.ndtri_exp, callable(scipy.special.logsumexp), x.tolist())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
+    assert out[0] == "['scipy.special._ufuncs']"
+    assert out[1].startswith("True True")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        theirs = stats.truncnorm.ppf([0.1, 0.5, 0.9], -0.5, np.inf, loc=1.0, scale=2.0).tolist()
+    assert out[1] == f"True True {theirs}"
+
+
+def test_with_another_thread_alive_scipy_special_is_imported_whole():
+    # the app's server has threads: the package is imported as usual, never a placeholder another thread could find
+    code = ("import sys, threading; from dfl_finance.engine.sampling import _special; e = threading.Event(); "
+            "t = threading.Thread(target=e.wait); t.start(); f = _special(); e.set(); t.join(); "
+            "whole = sys.modules.get('scipy.special'); print(whole is not None and f is whole._ufuncs)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "True"

@@ -16,7 +16,11 @@ run would pay it before its first draw. So the default design and the distributi
   arithmetic as ``scipy.stats.triang.ppf``); the pert (beta), normal and lognormal (truncated normal) and the
   Gaussian copula of correlated groups use ``scipy.special`` (about 0.13 s to import, paid only by a scenario that
   has one of them): the same functions, in the same order, as ``scipy.stats.beta``, ``truncnorm`` and ``norm``
-  (tests compare them with ``scipy.stats`` on random parameters, tails and truncations included);
+  (tests compare them with ``scipy.stats`` on random parameters, tails and truncations included). Of
+  ``scipy.special`` only its compiled functions are loaded (:func:`_special`, about 0.01 s of CPU where the whole
+  ``scipy.special`` takes 0.10-0.14 s, most of it its array-API layer importing ``numpy.f2py``, ``numpy.testing``
+  and ``numpy.ctypeslib``, issue 21), and ``scipy.special.logsumexp`` (pure Python on that layer) is
+  :func:`logsumexp_rows`, its arithmetic step by step: the same numbers to the last bit (a test compares them);
 - ``sobol`` keeps ``scipy.stats.qmc.Sobol``: it needs Sobol's direction numbers, which only scipy ships.
 
 Correlation: inputs that share a ``group`` move together through a Gaussian copula: their uniforms are turned into
@@ -58,12 +62,111 @@ def _cdf(x: float) -> float:
     return 0.5 * math.erfc(-float(x) / math.sqrt(2.0))
 
 
-def _special() -> ModuleType:
-    """``scipy.special``, imported when a distribution or a correlated group needs it."""
-    import scipy.special  # 0.13 s: with the draws that need it, not with every run (nor scipy.stats: 0.5 s)
+#: The compiled functions of ``scipy.special`` the distributions and the copula use (:func:`_special`).
+SPECIAL_FUNCTIONS = ("ndtri_exp", "log_ndtr", "ndtr", "ndtri", "log1p")
 
-    module: ModuleType = scipy.special
+
+def _special() -> ModuleType:
+    """``scipy.special``'s compiled functions (its ``_ufuncs`` module: :data:`SPECIAL_FUNCTIONS` and ``_beta_ppf``),
+    loaded when a distribution or a correlated group needs them.
+
+    ``import scipy.special`` first runs the package's ``__init__``, whose array-API layer
+    (``scipy._lib._array_api``) imports ``numpy.f2py``, ``numpy.testing`` and ``numpy.ctypeslib``: 0.10-0.14 s of
+    CPU, for functions that live in one compiled module which needs none of it. So, unless ``scipy.special`` is
+    already imported (then its own ``_ufuncs`` is returned), the compiled module is imported under a placeholder of
+    its package, which is then taken away: the same module object, which a later ``import scipy.special`` finds and
+    keeps (so the functions are scipy's own either way). Only with one thread alive (the command line): another
+    thread importing ``scipy.special`` meanwhile would find the placeholder, so with more threads (the app's
+    server) the package is imported as usual. Anything unexpected (an older scipy without one of the functions
+    there) falls back to the whole package."""
+    import sys
+    import threading
+
+    loaded = sys.modules.get("scipy.special")
+    if loaded is None and threading.active_count() == 1:
+        alone = _ufuncs_alone(sys.modules)
+        if alone is not None:
+            return alone
+    import scipy.special  # the whole package: already imported, or the app, or an older scipy
+
+    compiled: ModuleType = getattr(scipy.special, "_ufuncs", scipy.special)
+    module: ModuleType = compiled if all(hasattr(compiled, f) for f in SPECIAL_FUNCTIONS) else scipy.special
     return module
+
+
+def _ufuncs_alone(modules: dict[str, ModuleType]) -> ModuleType | None:
+    """``scipy.special._ufuncs`` imported without running ``scipy/special/__init__.py`` (see :func:`_special`), or
+    None where that fails (nothing is left in ``modules`` that a later ``import scipy.special`` would trip on)."""
+    import importlib.util
+
+    import scipy
+
+    spec = importlib.util.find_spec("scipy.special")
+    if spec is None or spec.loader is None:
+        return None
+    placeholder = importlib.util.module_from_spec(spec)  # the package, its __init__ not run
+    modules["scipy.special"] = placeholder
+    try:
+        from scipy.special import _ufuncs
+    except Exception:  # whatever a scipy laid out otherwise raises: the whole package instead
+        return None
+    finally:
+        if modules.get("scipy.special") is placeholder:
+            del modules["scipy.special"]
+        if vars(scipy).get("special") is placeholder:  # vars: scipy's getattr would import the package
+            delattr(scipy, "special")
+    if not all(hasattr(_ufuncs, f) for f in SPECIAL_FUNCTIONS):
+        return None
+    module: ModuleType = _ufuncs
+    return module
+
+
+def logsumexp_rows(rows: object) -> np.ndarray:
+    """``scipy.special.logsumexp(rows, axis=0)`` as scipy 1.17 computes it, step by step in numpy, for real or
+    complex ``rows`` (a list of arrays of one shape, stacked on a new first axis): the largest term (by its real
+    part; among equal ones the last) taken out of the sum, ``log1p`` of the rest scaled by it, plus its logarithm;
+    where that is not finite, the direct ``log(sum(exp(rows)))``; a complex result's phase wrapped into (-pi, pi].
+    Without scipy's array-API layer (see :func:`_special`); a test compares the two to the last bit. It also keeps
+    the draws from depending on the version of scipy's pure-Python ``logsumexp`` (only on its compiled functions)."""
+    a = np.asarray(rows)
+    if not np.issubdtype(a.dtype, np.inexact):
+        a = a.astype(float)
+    a = np.atleast_1d(a)
+    if a.size == 0:
+        return np.full(a.shape[1:], -np.inf, dtype=a.dtype)
+    complex_ = np.iscomplexobj(a)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        out_inf = np.log(np.sum(np.exp(a), axis=0, keepdims=True))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if complex_:  # the one term with the largest real part (the last of equal ones)
+            real = np.real(a)
+            index = np.arange(a.size).reshape(a.shape)
+            index[real != np.max(real, axis=0, keepdims=True)] = -1
+            largest = index == np.max(index, axis=0, keepdims=True)
+            a_max = np.sum(np.where(largest, a, 0.0), axis=0, dtype=a.dtype, keepdims=True)
+        else:
+            a_max = np.max(a, axis=0, keepdims=True)
+            largest = a == a_max
+        rest = a.copy()
+        rest[largest] = -np.inf
+        m = np.sum(largest.astype(a.dtype), axis=0, keepdims=True, dtype=a.dtype)
+        e = np.exp(rest - a_max)
+        s = np.sum(e, axis=0, keepdims=True, dtype=e.dtype)
+        s = np.where(s == 0, s, s / m)
+        if not complex_:
+            sign = np.sign(s + 1) * np.sign(m)
+            s = np.where(s < -1, -s - 2, s)
+            m = np.abs(m)
+        out = np.log1p(s) + np.log(m) + a_max
+        if not complex_:
+            out[sign < 0] = np.nan
+    out = np.where(np.isfinite(out), out, out_inf)
+    if complex_:
+        imag = np.imag(out)
+        with np.errstate(invalid="ignore"):  # an infinite phase gives NaN, as scipy's
+            wrapped = np.where(np.abs(imag) < np.pi, imag, -((-imag + np.pi) % (2 * np.pi) - np.pi))
+        out = np.real(out) + wrapped.astype(out.dtype) * 1j
+    return np.asarray(out[0])
 
 
 @dataclass(frozen=True)
@@ -220,7 +323,7 @@ def beta_ppf(q: Floats, a: float, b: float) -> Floats:
     """The beta distribution's quantiles: ``scipy.stats.beta(a, b).ppf(q)`` (the same Boost function of
     ``scipy.special``)."""
     def standard(p: Floats) -> Floats:
-        boost = getattr(_special()._ufuncs, "_beta_ppf", None)
+        boost = getattr(_special(), "_beta_ppf", None)
         if boost is None:  # an older scipy keeps it in scipy.stats: its beta, whatever the import costs
             from scipy import stats  # only with a scipy older than the one that moved _beta_ppf to scipy.special
 
@@ -240,8 +343,8 @@ def truncnorm_ppf(q: Floats, a: float, b: float, loc: float = 0.0, scale: float 
         lo, hi = np.full(p.shape, float(a)), np.full(p.shape, float(b))
         mass = _log_gauss_mass(lo, hi)
         if a < 0:
-            return np.asarray(sc.ndtri_exp(sc.logsumexp([sc.log_ndtr(lo), np.log(p) + mass], axis=0)), dtype=float)
-        return np.asarray(-sc.ndtri_exp(sc.logsumexp([sc.log_ndtr(-hi), np.log1p(-p) + mass], axis=0)),
+            return np.asarray(sc.ndtri_exp(logsumexp_rows([sc.log_ndtr(lo), np.log(p) + mass])), dtype=float)
+        return np.asarray(-sc.ndtri_exp(logsumexp_rows([sc.log_ndtr(-hi), np.log1p(-p) + mass])),
                           dtype=float)
 
     return _placed(q, a < b, standard, (float(a), float(b)), loc, scale)
@@ -254,7 +357,7 @@ def _log_gauss_mass(a: Floats, b: Floats) -> Floats:
     sc = _special()
 
     def left(lo: Floats, hi: Floats) -> Floats:  # log(Phi(hi) - Phi(lo)), as a complex logarithm of a difference
-        return np.asarray(sc.logsumexp([sc.log_ndtr(hi), sc.log_ndtr(lo) + np.pi * 1j], axis=0))
+        return logsumexp_rows([sc.log_ndtr(hi), sc.log_ndtr(lo) + np.pi * 1j])
 
     if not a.size:
         return np.zeros(a.shape)

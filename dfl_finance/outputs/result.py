@@ -325,9 +325,7 @@ class Result:
         *Outcomes and cost per outcome*."""
         key = ("outcome_metrics", self.basis)
         if key not in self.shared:
-            Y, d = self.scenario.scenario.years, self.digits
-            f = self._factors[:, :Y]
-            by_line = _rows_added_up(self.sim.costs.amount, f[:, :, None], d, (1,))  # (D, L)
+            by_line = np.asarray(np.sum(self._cost_rows(keep=False), axis=(1,)), dtype=float)  # (D, L)
             line_prog = np.asarray(self.inputs.costs.line_programme)
             P = len(self.scenario.programme)
             by_prog = np.stack([by_line[:, line_prog == p].sum(axis=1) for p in range(P)], axis=1)  # (D, P)
@@ -342,6 +340,21 @@ class Result:
                 by_prog.sum(axis=1), learner_years_reached(np.nan_to_num(outcomes.learners_reached)))
             self.shared[key] = out
         return dict(self.shared[key])
+
+    def _cost_rows(self, keep: bool = True) -> Floats:
+        """(D, Y, L) costs.csv's amounts in the basis rounded to the minor unit, as :func:`_rows_added_up` rounds them
+        before it adds them up: made once for the summary's two sums of them (the total cost, and each programme's
+        cost in :meth:`_outcome_metric_arrays`), kept until ``keep`` is False (the second)."""
+        key = ("cost_rows", self.basis)
+        rows = self.shared.get(key, {}).get("rows")
+        if rows is None:
+            Y = self.scenario.scenario.years
+            rows = _rounded_rows(self.sim.costs.amount, self._factors[:, :Y, None], self.digits)
+            if keep:
+                self.shared[key] = {"rows": rows}
+        elif not keep:
+            del self.shared[key]
+        return rows
 
     @cached_property
     def _paid(self) -> Floats:
@@ -879,7 +892,7 @@ class Result:
         paid = _rows_added_up(self.sim.allocation.pay, f[:, :, None, None], d, (1, 3))  # (D, S)
         if self.sim.results_paid.any():  # and against results ([[source.dli]], dli.csv's received)
             paid = paid + self._reimbursed(factors)
-        cost = _rows_added_up(self.sim.costs.amount, f[:, :, None], d, (1, 2))
+        cost = np.asarray(np.sum(self._cost_rows(), axis=(1, 2)), dtype=float)  # the rows _outcome_metric_arrays sums
         kinds = np.array([financed_kind(s.kind) for s in self.scenario.source], dtype=object)
         by_kind = {k: paid[:, kinds == k].sum(axis=1) for k in SOURCE_KINDS}  # the sources' totals added up
         out = {"total_cost": cost, "total_external": sum((by_kind[k] for k in EXTERNAL_KINDS), np.zeros_like(cost)),
@@ -1119,11 +1132,26 @@ def _whole_or_empty(values: Floats) -> pd.arrays.IntegerArray:
 
 def _rows_added_up(values: Floats, factors: Floats, digits: int, axis: tuple[int, ...]) -> Floats:
     """``add_up(values * factors, digits, axis, rounded=False)``, the same arithmetic in one temporary array (the
-    summary of every draw of every chunk of a risk run makes these sums: fewer passes over fewer arrays)."""
+    summary of every draw of every chunk of a risk run makes these sums: fewer passes over fewer arrays).
+
+    Rows that are all zero (a scenario without a gap, a source that pays nothing) add up to 0 in every draw without
+    the passes: each rounded row is +0.0 (``factors`` finite), and so is their sum, to the bit."""
+    if not values.any() and np.isfinite(factors).all():
+        shape = np.broadcast_shapes(values.shape, factors.shape)
+        return np.zeros(tuple(n for i, n in enumerate(shape) if i not in axis))
+    rows = np.multiply(values, factors)
+    np.round(rows, digits, out=rows)
+    # round_to's -0.0 -> 0.0 on the sums, not on every row: a -0.0 row adds exactly what a 0.0 row adds to any sum
+    # that is not zero (x + -0.0 = x + 0.0 = x), so only the sign of a zero sum can differ, which + 0.0 sets
+    return np.asarray(np.sum(rows, axis=axis) + 0.0, dtype=float)
+
+
+def _rounded_rows(values: Floats, factors: Floats, digits: int) -> Floats:
+    """``round_to(values * factors, digits)`` in one temporary array: the rows of a table in a basis, rounded."""
     rows = np.multiply(values, factors)
     np.round(rows, digits, out=rows)
     rows += 0.0  # as round_to: -0.0 becomes 0.0
-    return np.asarray(np.sum(rows, axis=axis), dtype=float)
+    return rows
 
 
 def _rounded_totals(ds: object, factors: Floats, digits: int) -> Floats:
@@ -1241,19 +1269,24 @@ def yearly_quantiles_df(result: Result | RiskDraws) -> pd.DataFrame:
     """Each year's cost, gap and burden share over the draws of ``result``: one row per year, measure and
     statistic; cost and gap in the result's basis, over the plan's years, the burden share over the fiscal table's
     years (:meth:`Result.yearly_arrays`)."""
-    frames = []
-    for measure, values in result.yearly_arrays().items():
+    # the rows in their order, built as columns (one frame, not one per measure and statistic, sorted): by measure
+    # (:data:`YEARLY_MEASURES`), then year, then statistic (:data:`STATISTICS`)
+    arrays = result.yearly_arrays()
+    order = {k: i for i, k in enumerate(YEARLY_MEASURES)}
+    years, measures, units, values = [], [], [], []
+    for measure in sorted(arrays, key=lambda m: order.get(m, len(order))):
         unit, digits = ((SHARE_UNIT, SHARE_DIGITS) if measure == "burden_share" else
                         (result.currency, result.digits))
-        for stat, v in _statistics(values).items():
-            frames.append(pd.DataFrame({"scenario": result.name, "year": result._years(v.shape[0]),
-                                        "measure": measure, "statistic": stat, "value": round_to(v, digits),
-                                        "unit": unit}))
-    df = pd.concat(frames, ignore_index=True)
-    order = {k: i for i, k in enumerate([*STATISTICS, *YEARLY_MEASURES])}
-    df = df.sort_values(["measure", "year", "statistic"], key=lambda c: c if c.name == "year" else c.map(order),
-                        kind="stable")
-    return df[YEARLY_QUANTILE_COLUMNS].reset_index(drop=True)
+        stats = [round_to(v, digits) for v in _statistics(arrays[measure]).values()]
+        n = stats[0].shape[0]
+        years.append(np.repeat(result._years(n), len(stats)))
+        measures += [measure] * (n * len(stats))
+        units += [unit] * (n * len(stats))
+        values.append(np.stack(stats, axis=1).reshape(-1))  # (years, statistics): a year's statistics together
+    rows = len(measures)
+    return pd.DataFrame({"scenario": [result.name] * rows, "year": np.concatenate(years), "measure": measures,
+                         "statistic": list(STATISTICS) * (rows // len(STATISTICS)), "value": np.concatenate(values),
+                         "unit": units}, columns=YEARLY_QUANTILE_COLUMNS)
 
 
 #: Columns of incremental.csv: a scenario's yearly flows against its ``[scenario] baseline``.

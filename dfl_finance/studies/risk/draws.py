@@ -54,30 +54,41 @@ def risk_draws(scenario: Scenario, draws: int | None = None, seed: int | None = 
         size = min(chunk_draws(scenario, most=CHUNK_DRAWS), near)  # and within the memory limit
     else:
         size = max(1, int(chunk))
+    # The first chunk runs last: it is kept (``first``: names, units, draw 0), so every other chunk's engine arrays
+    # are freed before the next chunk makes its own; one chunk's arrays at the peak, not two or three, and fewer
+    # fresh pages to fault in (issue 21). Each chunk's numbers do not depend on the order the chunks run in.
+    starts = list(range(0, n, size))
+    chunks: dict[int, tuple[dict[str, Floats], dict[str, Floats], dict[str, Floats]]] = {}
     first: Result | None = None
-    arrays: dict[str, list[Floats]] = {}
-    yearly: dict[str, list[Floats]] = {}
-    results: dict[str, list[Floats]] = {}  # results-based financing: each DLI row in each draw
-    for start in range(0, n, size):
+    for start in [*starts[1:], *starts[:1]]:
         stop = min(start + size, n)
         part = {loc: values[start:stop] for loc, values in samples.items()}
         res = run(scenario, basis, draws=stop - start, samples=part)
-        if first is None:
+        # the burden share over draw 0's years (the first chunk's): every year here, cut to those below
+        years = None if start == 0 else res.sim.fiscal["burden_share"].shape[1]
+        chunks[start] = (res.summary_arrays(), res.yearly_arrays(years), res.dli_arrays())
+        if start == 0:
             first = res
-        chunk_arrays = res.summary_arrays()
-        for key in first.summary_arrays() if start else chunk_arrays:  # the same metrics in every chunk
-            arrays.setdefault(key, []).append(np.asarray(chunk_arrays.get(key, np.full(stop - start, np.nan)),
-                                                         dtype=float))
-        # the burden share over draw 0's years (the first chunk's), in every chunk
-        chunk_yearly = res.yearly_arrays(yearly["burden_share"][0].shape[1] if start else None)
-        for key, values in chunk_yearly.items():
-            yearly.setdefault(key, []).append(np.asarray(values, dtype=float))
-        for key, values in res.dli_arrays().items():
-            results.setdefault(key, []).append(values)
         if progress is not None:
             progress(stop - start)
+        del res  # this chunk's engine arrays, before the next chunk makes its own
     if first is None:
         raise ValueError("a risk run needs at least one draw")
+    keys = list(chunks[0][0])  # the first chunk's metrics in every chunk (NaN where a chunk has not one)
+    width = chunks[0][1]["burden_share"].shape[1]
+    arrays: dict[str, list[Floats]] = {key: [] for key in keys}
+    yearly: dict[str, list[Floats]] = {}
+    results: dict[str, list[Floats]] = {}  # results-based financing: each DLI row in each draw
+    for start in starts:
+        chunk_arrays, chunk_yearly, chunk_results = chunks[start]
+        count = min(start + size, n) - start
+        for key in keys:
+            arrays[key].append(np.asarray(chunk_arrays.get(key, np.full(count, np.nan)), dtype=float))
+        for key, values in chunk_yearly.items():
+            values = values[:, :width] if key == "burden_share" else values
+            yearly.setdefault(key, []).append(np.asarray(values, dtype=float))
+        for key, values in chunk_results.items():
+            results.setdefault(key, []).append(values)
     return RiskDraws(first=first, arrays={key: np.concatenate(parts) for key, parts in arrays.items()},
                      yearly={key: np.concatenate(parts, axis=0) for key, parts in yearly.items()},
                      results={key: np.concatenate(parts, axis=0) for key, parts in results.items()})
