@@ -550,11 +550,10 @@ class Result:
             elif i in self.sim.loan_grant_element:
                 grant[i] = float(self.sim.loan_grant_element[i][d])
             spec = specs.get(i)
-            if spec is not None and spec.external:
+            if spec is not None and spec.external and flows is not None:  # (the loan's or the PPP's flows)
                 # in USD (a loan in another currency too: the same PV, converted at the year's rate)
                 to_usd = spec.usd or spec.currency is not None
-                owed = self.sim.debt[i] if i in self.sim.debt else self.sim.ppp[i]
-                nominal = owed.disbursed[d:d + 1, :Y] * self.inputs.conversion(to_usd)[d:d + 1, :Y]
+                nominal = flows.disbursed[d:d + 1, :Y] * self.inputs.conversion(to_usd)[d:d + 1, :Y]
                 unit = pv_at_disbursement(spec.profile[d], float(spec.rate[d]), spec.front_end_fee,
                                           payments_per_year=spec.payments_per_year)
                 pv_new[i] = float(pv_of_new_debt(nominal, unit)[0])
