@@ -55,6 +55,23 @@ def basis_selector() -> str:
     return price_basis()
 
 
+#: What the calendar/fiscal choice of the Compare and Export pages says of fiscal years (:func:`years_choice`).
+FISCAL_YEARS_HELP = ("Fiscal years: each scenario's own ([scenario] fiscal_year_start, or its country profile's); "
+                     "flows are spread over the months of the year, stocks taken at the fiscal year's end, loan "
+                     "payments on their dates")
+
+
+def years_choice(label: str, key: str, months: dict[str, int], names: tuple[str, str], help_more: str) -> str:
+    """A choice of ``calendar`` or ``fiscal`` years (``names``: how the two read), with the month each scenario's
+    fiscal year starts in (``months``, by scenario name) under it when fiscal years are chosen; returns the choice."""
+    years: str = st.radio(label, ["calendar", "fiscal"], horizontal=True, key=key,
+                          format_func=dict(zip(("calendar", "fiscal"), names)).get,
+                          help=FISCAL_YEARS_HELP + help_more)
+    if years == "fiscal":
+        st.caption("Fiscal years start in month " + ", ".join(f"{m} ({n})" for n, m in months.items()) + ".")
+    return years
+
+
 def set_problems(scope: str, problems: list[Problem]) -> None:
     st.session_state.setdefault(_ERRORS, {})[scope] = problems
 

@@ -10,7 +10,7 @@ from dfl_finance.app.charts import labels_of, regions_chart, table_currencies
 from dfl_finance.app.compute import checked_risk_tables, compare_charts_for, tables_by_name
 from dfl_finance.app.outcomes import outcome_table
 from dfl_finance.app.risk_export import file_settings, settings_words
-from dfl_finance.app.ui import price_basis, show_broken, show_failed
+from dfl_finance.app.ui import price_basis, show_broken, show_failed, years_choice
 from dfl_finance.app.uncertainty import MAX_APP_DRAWS, compare_quantiles, flat_words, has_draws
 from dfl_finance.app.workspace import Entry
 from dfl_finance.errors import ScenarioError
@@ -216,15 +216,10 @@ months = {n: scenarios[n].scenario.fiscal_year_start for n in ordered}
 with st.container():  # the choice shown or not: the charts below keep their places
     years = "calendar"
     if any(m != 1 for m in months.values()):
-        years = st.radio("Years of the charts", ["calendar", "fiscal"], horizontal=True, key="compare_years",
-                         format_func={"calendar": "Calendar years",
-                                      "fiscal": "Fiscal years (e.g. 2026/27)"}.get,
-                         help="Fiscal years: each scenario's own ([scenario] fiscal_year_start, or its country "
-                              "profile's); flows are spread over the months of the year, stocks taken at the fiscal "
-                              "year's end, loan payments on their dates (docs/method.md, Fiscal years), as the Export "
-                              "page and `dfl-finance run --years fiscal` write the tables.")
-        if years == "fiscal":
-            st.caption("Fiscal years start in month " + ", ".join(f"{m} ({n})" for n, m in months.items()) + ".")
+        years = years_choice("Years of the charts", "compare_years", months,
+                             ("Calendar years", "Fiscal years (e.g. 2026/27)"),
+                             " (docs/method.md, Fiscal years), as the Export page and `dfl-finance run --years "
+                             "fiscal` write the tables.")
 # the money charts in the currency of each scenario's tables (USD in a USD basis): their own axes where they differ
 charts = compare_charts_for(tuple((n, catalogue.scenarios[n].text or "") for n in ordered), basis,
                             tuple((n, country(n)) for n in ordered), tuple((n, capacity(n)) for n in ordered),

@@ -31,7 +31,7 @@ from dfl_finance.app.risk_export import (
     written_as,
 )
 from dfl_finance.app.sensitivity import APP_SOBOL_N, metric_label
-from dfl_finance.app.ui import price_basis, show_broken, show_failed
+from dfl_finance.app.ui import price_basis, show_broken, show_failed, years_choice
 from dfl_finance.app.uncertainty import has_draws
 from dfl_finance.app.workspace import Catalogue, file_name
 from dfl_finance.errors import ScenarioError
@@ -185,16 +185,11 @@ if len(picked) > 1:
     tables = {"comparison": compare_summaries(summaries, None, timing), "ranking": ranking_df(summaries, timing),
               **tables}
 months = {n: catalogue.scenarios[n].scenario.scenario.fiscal_year_start for n in picked}
-years = st.radio("Years of the yearly tables", ["calendar", "fiscal"], horizontal=True, key="export_years",
-                 format_func={"calendar": "Calendar years (year)",
-                              "fiscal": "Fiscal years (fiscal_year, e.g. 2026/27)"}.get,
-                 help="Fiscal years: each scenario's own ([scenario] fiscal_year_start, or its country profile's); "
-                      "flows are spread over the months of the year, stocks taken at the fiscal year's end, loan "
-                      "payments on their dates; the totals are the same (docs/method.md, Fiscal years). As "
-                      "`dfl-finance run --years fiscal`.")
+years = years_choice("Years of the yearly tables", "export_years", months,
+                     ("Calendar years (year)", "Fiscal years (fiscal_year, e.g. 2026/27)"),
+                     "; the totals are the same (docs/method.md, Fiscal years). As `dfl-finance run --years fiscal`.")
 if years == "fiscal":
     tables = fiscal_year_tables(tables, list(texts.values()), basis)
-    st.caption("Fiscal years start in month " + ", ".join(f"{m} ({n})" for n, m in months.items()) + ".")
 st.markdown(f"Every table is written in the price basis chosen in the sidebar, {basis_label(basis)} (`{basis}`): "
             f"{scenarios_words(basis, (catalogue.scenarios[n].scenario for n in picked))} (the `price_basis` and "
             "`currency` columns of each amount table say so; the summary also gives the headline amounts in the "
